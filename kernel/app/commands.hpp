@@ -1,0 +1,16 @@
+#pragma once
+
+#include <vector>
+
+#include "kernel/app/cli.hpp"
+
+namespace nucleo::app {
+
+CommandSpec serve_command();
+CommandSpec migrate_command();
+CommandSpec version_command();
+
+// Every command, in the order `nucleo --help` lists them.
+std::vector<CommandSpec> all_commands();
+
+}  // namespace nucleo::app

@@ -1,0 +1,43 @@
+#include "kernel/app/settings.hpp"
+
+#include "kernel/domain/error.hpp"
+
+namespace nucleo::app {
+namespace {
+
+store::DatabaseUrl read_url(const Configuration& config, const std::string& key, const std::string& fallback_key) {
+  std::string text = get_string(config, key);
+  if (text.empty() && !fallback_key.empty()) text = get_string(config, fallback_key);
+  try {
+    return store::parse_database_url(text);
+  } catch (const Error& e) {
+    throw Error(ErrorCode::validation, "configuration key " + key + ": " + e.what(), {{key, e.what()}});
+  }
+}
+
+}  // namespace
+
+StoreSettings read_store_settings(const Configuration& config) {
+  StoreSettings s;
+  s.url = read_url(config, "store.url", "");
+  s.worker_url = read_url(config, "store.worker_url", "store.url");
+  s.owner_url = read_url(config, "store.owner_url", "store.url");
+  s.pool_size = static_cast<std::size_t>(get_integer(config, "store.pool_size", 1, 1000));
+  s.lease_timeout = std::chrono::milliseconds(get_integer(config, "store.lease_timeout_ms", 1, 600000));
+  s.migrate_on_start = get_bool(config, "store.migrate_on_start");
+  if (s.url.backend != s.owner_url.backend || s.url.backend != s.worker_url.backend)
+    throw Error(ErrorCode::validation, "store.url, store.worker_url and store.owner_url must use the same backend",
+                {{"store.owner_url", "backend differs from store.url"}});
+  return s;
+}
+
+http::ServerSettings read_http_settings(const Configuration& config) {
+  http::ServerSettings s;
+  s.host = get_string(config, "http.host");
+  s.port = static_cast<std::uint16_t>(get_integer(config, "http.port", 0, 65535));
+  s.max_threads = static_cast<int>(get_integer(config, "http.max_threads", 1, 4096));
+  s.max_queued = static_cast<int>(get_integer(config, "http.max_queued", 1, 100000));
+  return s;
+}
+
+}  // namespace nucleo::app

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "kernel/app/configuration.hpp"
+#include "kernel/http/server.hpp"
+#include "kernel/store/database_url.hpp"
+
+namespace nucleo::app {
+
+// The store.* keys, parsed and checked.
+struct StoreSettings {
+  store::DatabaseUrl url;         // request traffic (PostgreSQL: nucleo_app)
+  store::DatabaseUrl worker_url;  // background work (PostgreSQL: nucleo_worker)
+  store::DatabaseUrl owner_url;   // migrations (PostgreSQL: nucleo_owner)
+  std::size_t pool_size = 8;
+  std::chrono::milliseconds lease_timeout{2000};
+  bool migrate_on_start = true;
+};
+
+StoreSettings read_store_settings(const Configuration& config);
+http::ServerSettings read_http_settings(const Configuration& config);
+
+}  // namespace nucleo::app

@@ -1,0 +1,23 @@
+#include "kernel/domain/error.hpp"
+
+namespace nucleo {
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::validation: return "validation";
+    case ErrorCode::not_found: return "not_found";
+    case ErrorCode::conflict: return "conflict";
+    case ErrorCode::precondition_failed: return "precondition_failed";
+    case ErrorCode::forbidden: return "forbidden";
+    case ErrorCode::unauthenticated: return "unauthenticated";
+    case ErrorCode::rate_limited: return "rate_limited";
+    case ErrorCode::unavailable: return "unavailable";
+    case ErrorCode::internal: return "internal";
+  }
+  return "internal";
+}
+
+Error::Error(ErrorCode code, const std::string& message, std::vector<FieldError> fields)
+    : std::runtime_error(message), code_(code), fields_(std::move(fields)) {}
+
+}  // namespace nucleo

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <soci/connection-pool.h>
+#include <soci/session.h>
+
+#include <chrono>
+#include <cstddef>
+
+#include "kernel/store/database_url.hpp"
+
+namespace nucleo::store {
+
+// A fixed set of open sessions. Callers lease one for the length of a unit of work;
+// when none frees up within the timeout they get Error(unavailable), never a hang
+// (an HTTP caller turns it into a quick 503).
+class ConnectionPool {
+ public:
+  // Opens every session now, so a bad URL or an unreachable server fails at start-up
+  // with Error(unavailable) naming the server, not on the first request.
+  ConnectionPool(DatabaseUrl url, std::size_t size);
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    soci::session& session() { return *session_; }
+    soci::session* operator->() { return session_; }
+
+   private:
+    friend class ConnectionPool;
+    Lease(soci::connection_pool* pool, std::size_t position);
+    soci::connection_pool* pool_;
+    std::size_t position_;
+    soci::session* session_;
+  };
+
+  Lease lease(std::chrono::milliseconds timeout);
+
+  const DatabaseUrl& url() const { return url_; }
+  Backend backend() const { return url_.backend; }
+  std::size_t size() const { return size_; }
+
+ private:
+  DatabaseUrl url_;
+  std::size_t size_;
+  soci::connection_pool pool_;
+};
+
+// Opens one session outside any pool (migrations, CLI commands), configured exactly
+// like a pooled one.
+void open_session(soci::session& session, const DatabaseUrl& url);
+
+}  // namespace nucleo::store
