@@ -86,7 +86,11 @@ void Server::start() {
   params->setMaxThreads(settings_.max_threads);
   params->setMaxQueued(settings_.max_queued);
   params->setServerName("nucleo");
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(settings_.host, settings_.port));
+  // Poco's ServerSocket(address) sets SO_REUSEPORT, which would let a second server
+  // share the port silently; bind with SO_REUSEADDR only, so a busy port is an error.
+  Poco::Net::ServerSocket socket;
+  socket.bind(Poco::Net::SocketAddress(settings_.host, settings_.port), true, false);
+  socket.listen(settings_.max_queued);
   // Our own pool: Poco's default one caps at 16 threads whatever max_threads says.
   threads_ = std::make_unique<Poco::ThreadPool>(2, settings_.max_threads);
   server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(readiness_), *threads_, socket, params);

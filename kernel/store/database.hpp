@@ -16,6 +16,10 @@ namespace nucleo::store {
 //
 // The transaction commits when the work returns and rolls back when it throws; any
 // SOCI/driver exception leaves as nucleo::Error.
+//
+// Dialect pitfall: never repeat a named placeholder (`VALUES (:t, :t)`). SOCI turns
+// each occurrence into its own PostgreSQL parameter but SQLite binds the name once,
+// so the two backends need a different number of `use()`s. Give each its own name.
 class Database {
  public:
   Database(DatabaseUrl url, std::size_t pool_size, std::chrono::milliseconds lease_timeout)

@@ -59,7 +59,7 @@ std::vector<int> applied_versions(soci::session& session, Backend backend) {
 }
 
 void create_migrations_table(soci::session& session) {
-  session << "CREATE TABLE IF NOT EXISTS schema_migrations ("
+  session << "CREATE TABLE schema_migrations ("
              " version integer PRIMARY KEY,"
              " name text NOT NULL,"
              " applied_at bigint NOT NULL)";
@@ -103,7 +103,7 @@ std::vector<Migration> migrate(soci::session& session, Backend backend, const Cl
       long long key = migration_lock_key;
       session << "SELECT pg_advisory_xact_lock(:key)", soci::use(key);
     }
-    create_migrations_table(session);
+    if (!migrations_table_exists(session, backend)) create_migrations_table(session);
     auto applied = applied_versions(session, backend);
     for (const auto& m : bundled_migrations(backend)) {
       if (std::binary_search(applied.begin(), applied.end(), m.version)) continue;

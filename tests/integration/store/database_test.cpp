@@ -1,0 +1,151 @@
+#include "kernel/store/database.hpp"
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include <thread>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/store/migrations.hpp"
+#include "tests/support/test_database.hpp"
+
+namespace nucleo::store {
+namespace {
+
+using namespace std::chrono_literals;
+
+class DatabaseTest : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    db_ = test::make_test_database(GetParam());
+    soci::session owner;
+    open_session(owner, db_.owner());
+    migrate(owner, GetParam(), clock_);
+  }
+
+  // Tenants are created by the worker role (it bypasses RLS on PostgreSQL).
+  std::string create_tenant(Database& worker) {
+    std::string id = generate_id(id_prefix::tenant, clock_.now());
+    worker.write("", [&](Transaction& tx) {
+      long long now = clock_.now().micros;
+      tx.session() << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:id, 'Acme', :created, :updated)",
+          soci::use(id), soci::use(now), soci::use(now);
+    });
+    return id;
+  }
+
+  int count_accounts(Database& db, const std::string& tenant) {
+    return db.read(tenant, [&](Transaction& tx) {
+      int n = 0;
+      tx.session() << "SELECT count(*) FROM accounts WHERE tenant_id = :t", soci::use(tenant), soci::into(n);
+      return n;
+    });
+  }
+
+  test::TestDatabase db_;
+  SystemClock clock_;
+};
+
+TEST_P(DatabaseTest, LeaseTimesOutWithUnavailableWhenThePoolIsExhausted) {
+  Database db(db_.app(), 1, 50ms);
+  auto held = db.lease();
+  try {
+    db.lease();
+    FAIL() << "a second lease from a pool of one succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::unavailable);
+    EXPECT_NE(std::string(e.what()).find("50 ms"), std::string::npos);
+  }
+}
+
+TEST_P(DatabaseTest, LeaseIsReturnedToThePoolWhenReleased) {
+  Database db(db_.app(), 1, 50ms);
+  { auto lease = db.lease(); }
+  EXPECT_NO_THROW(db.lease());
+}
+
+TEST_P(DatabaseTest, WaitingLeaseGetsTheSessionWhenItIsGivenBack) {
+  Database db(db_.app(), 1, 5s);
+  auto held = std::make_unique<ConnectionPool::Lease>(db.lease());
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(50ms);
+    held.reset();
+  });
+  EXPECT_NO_THROW(db.lease());
+  releaser.join();
+}
+
+TEST_P(DatabaseTest, WorkThatThrowsIsRolledBack) {
+  Database worker(db_.worker(), 2, 2s);
+  Database app(db_.app(), 2, 2s);
+  std::string tenant = create_tenant(worker);
+  EXPECT_THROW(app.write(tenant,
+                         [&](Transaction& tx) {
+                           long long now = 1;
+                           std::string id = generate_id(id_prefix::account, clock_.now());
+                           tx.session() << "INSERT INTO accounts (id, tenant_id, legal_name, created_at, updated_at)"
+                                           " VALUES (:id, :t, 'Half', :created, :updated)",
+                               soci::use(id), soci::use(tenant), soci::use(now), soci::use(now);
+                           throw Error(ErrorCode::validation, "vetoed after the insert");
+                         }),
+               Error);
+  EXPECT_EQ(count_accounts(app, tenant), 0);
+}
+
+TEST_P(DatabaseTest, DuplicateKeyBecomesConflict) {
+  Database worker(db_.worker(), 1, 2s);
+  std::string tenant = create_tenant(worker);
+  try {
+    worker.write("", [&](Transaction& tx) {
+      tx.session() << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:id, 'Again', 1, 1)",
+          soci::use(tenant);
+    });
+    FAIL() << "duplicate tenant id accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::conflict) << e.what();
+  }
+}
+
+TEST_P(DatabaseTest, SqlErrorsBecomeNucleoErrorsAndTheSessionStaysUsable) {
+  Database db(db_.app(), 1, 2s);
+  EXPECT_THROW(db.read("", [](Transaction& tx) { tx.session() << "SELECT * FROM no_such_table"; }), Error);
+  int one = db.read("", [](Transaction& tx) {
+    int v = 0;
+    tx.session() << "SELECT 1", soci::into(v);
+    return v;
+  });
+  EXPECT_EQ(one, 1);
+}
+
+TEST_P(DatabaseTest, CommittedWorkIsVisibleToOtherSessions) {
+  Database worker(db_.worker(), 2, 2s);
+  Database app(db_.app(), 2, 2s);
+  std::string tenant = create_tenant(worker);
+  app.write(tenant, [&](Transaction& tx) {
+    long long now = clock_.now().micros;
+    std::string id = generate_id(id_prefix::account, clock_.now());
+    tx.session() << "INSERT INTO accounts (id, tenant_id, legal_name, created_at, updated_at)"
+                    " VALUES (:id, :t, 'Acme Ltda', :created, :updated)",
+        soci::use(id), soci::use(tenant), soci::use(now), soci::use(now);
+  });
+  EXPECT_EQ(count_accounts(app, tenant), 1);
+}
+
+TEST_P(DatabaseTest, UnreachableServerFailsFastWithUnavailable) {
+  std::string url = GetParam() == Backend::sqlite
+                        ? "sqlite:/proc/nucleo-cannot-create/x.db"
+                        : "postgresql://nucleo_app@127.0.0.1:" + std::to_string(test::free_port()) + "/nucleo";
+  try {
+    Database db(parse_database_url(url), 1, 1s);
+    FAIL() << "opened " << url;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::unavailable) << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, testing::Values(Backend::sqlite, Backend::postgresql),
+                         test::BackendName());
+
+}  // namespace
+}  // namespace nucleo::store
