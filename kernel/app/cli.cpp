@@ -60,7 +60,8 @@ ParsedArgs parse_arguments(const CommandSpec& command, const std::vector<std::st
       throw Error(ErrorCode::validation, "unknown option --" + name + " for 'nucleo " + command.name + "'",
                   {{name, "unknown option"}});
     if (spec->value_name.empty()) {
-      if (inline_value) throw Error(ErrorCode::validation, "option --" + name + " takes no value", {{name, "takes no value"}});
+      if (inline_value)
+        throw Error(ErrorCode::validation, "option --" + name + " takes no value", {{name, "takes no value"}});
       parsed.options[name] = "";
     } else if (inline_value) {
       parsed.options[name] = *inline_value;

@@ -68,7 +68,8 @@ std::map<std::string, std::string> process_environment() {
   return env;
 }
 
-Configuration load_configuration(const std::string& config_file, const std::map<std::string, std::string>& environment) {
+Configuration load_configuration(const std::string& config_file,
+                                 const std::map<std::string, std::string>& environment) {
   Configuration config = new Poco::Util::LayeredConfiguration;
   config->add(read_defaults().cast<AbstractConfiguration>(), defaults_priority);
   if (!config_file.empty()) config->add(read_file(config_file).cast<AbstractConfiguration>(), file_priority);

@@ -38,9 +38,8 @@ void migrate_on_start(const StoreSettings& settings, Poco::Logger& log) {
   soci::session session;
   store::open_session(session, settings.owner_url);
   SystemClock clock;
-  store::migrate(session, settings.owner_url.backend, clock, [&](const store::Migration& m) {
-    log.information("applied migration " + store::migration_label(m));
-  });
+  store::migrate(session, settings.owner_url.backend, clock,
+                 [&](const store::Migration& m) { log.information("applied migration " + store::migration_label(m)); });
 }
 
 http::ReadinessCheck readiness_of(store::Database& db) {

@@ -17,6 +17,8 @@ CommandSpec version_command() {
   return c;
 }
 
-std::vector<CommandSpec> all_commands() { return {serve_command(), migrate_command(), version_command()}; }
+std::vector<CommandSpec> all_commands() {
+  return {serve_command(), migrate_command(), version_command()};
+}
 
 }  // namespace nucleo::app

@@ -4,15 +4,24 @@ namespace nucleo {
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::validation: return "validation";
-    case ErrorCode::not_found: return "not_found";
-    case ErrorCode::conflict: return "conflict";
-    case ErrorCode::precondition_failed: return "precondition_failed";
-    case ErrorCode::forbidden: return "forbidden";
-    case ErrorCode::unauthenticated: return "unauthenticated";
-    case ErrorCode::rate_limited: return "rate_limited";
-    case ErrorCode::unavailable: return "unavailable";
-    case ErrorCode::internal: return "internal";
+    case ErrorCode::validation:
+      return "validation";
+    case ErrorCode::not_found:
+      return "not_found";
+    case ErrorCode::conflict:
+      return "conflict";
+    case ErrorCode::precondition_failed:
+      return "precondition_failed";
+    case ErrorCode::forbidden:
+      return "forbidden";
+    case ErrorCode::unauthenticated:
+      return "unauthenticated";
+    case ErrorCode::rate_limited:
+      return "rate_limited";
+    case ErrorCode::unavailable:
+      return "unavailable";
+    case ErrorCode::internal:
+      return "internal";
   }
   return "internal";
 }

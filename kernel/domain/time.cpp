@@ -45,9 +45,8 @@ std::string format_rfc3339(Timestamp t) {
   std::int64_t secs = in_day / micros_per_second;
   std::int64_t frac = in_day % micros_per_second;
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", int(ymd.year()),
-                        unsigned(ymd.month()), unsigned(ymd.day()), int(secs / 3600),
-                        int(secs / 60 % 60), int(secs % 60));
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", int(ymd.year()), unsigned(ymd.month()),
+                        unsigned(ymd.day()), int(secs / 3600), int(secs / 60 % 60), int(secs % 60));
   if (frac != 0) n += std::snprintf(buf + n, sizeof buf - n, ".%06lld", static_cast<long long>(frac));
   return std::string(buf, n) + "Z";
 }
@@ -55,12 +54,10 @@ std::string format_rfc3339(Timestamp t) {
 std::optional<Timestamp> parse_rfc3339(std::string_view text) {
   std::size_t pos = 0;
   int year, month, day, hour, minute, second;
-  if (!read_digits(text, pos, 4, year) || !expect(text, pos, '-') ||
-      !read_digits(text, pos, 2, month) || !expect(text, pos, '-') ||
-      !read_digits(text, pos, 2, day) ||
-      !(expect(text, pos, 'T') || expect(text, pos, 't')) ||
-      !read_digits(text, pos, 2, hour) || !expect(text, pos, ':') ||
-      !read_digits(text, pos, 2, minute) || !expect(text, pos, ':') ||
+  if (!read_digits(text, pos, 4, year) || !expect(text, pos, '-') || !read_digits(text, pos, 2, month) ||
+      !expect(text, pos, '-') || !read_digits(text, pos, 2, day) ||
+      !(expect(text, pos, 'T') || expect(text, pos, 't')) || !read_digits(text, pos, 2, hour) ||
+      !expect(text, pos, ':') || !read_digits(text, pos, 2, minute) || !expect(text, pos, ':') ||
       !read_digits(text, pos, 2, second))
     return std::nullopt;
 
@@ -82,8 +79,8 @@ std::optional<Timestamp> parse_rfc3339(std::string_view text) {
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int sign = text[pos++] == '-' ? -1 : 1;
     int oh, om;
-    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') || !read_digits(text, pos, 2, om) ||
-        oh > 23 || om > 59)
+    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') || !read_digits(text, pos, 2, om) || oh > 23 ||
+        om > 59)
       return std::nullopt;
     offset_seconds = sign * (oh * 3600 + om * 60);
   } else {

@@ -5,8 +5,7 @@
 namespace nucleo::http {
 
 void send_problem(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
-                  const std::string& detail, const std::string& request_id,
-                  const std::vector<FieldError>& errors) {
+                  const std::string& detail, const std::string& request_id, const std::vector<FieldError>& errors) {
   nlohmann::json body = {
       {"type", "about:blank"},
       {"title", Poco::Net::HTTPResponse::getReasonForStatus(status)},

@@ -11,8 +11,7 @@ namespace nucleo::http {
 
 // Writes an RFC 9457 problem+json body; `errors` names each offending field (DESIGN §7).
 void send_problem(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
-                  const std::string& detail, const std::string& request_id,
-                  const std::vector<FieldError>& errors = {});
+                  const std::string& detail, const std::string& request_id, const std::vector<FieldError>& errors = {});
 
 void send_json(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
                const std::string& body);

@@ -79,7 +79,9 @@ class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
 Server::Server(ServerSettings settings, ReadinessCheck readiness)
     : settings_(std::move(settings)), readiness_(std::move(readiness)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::start() {
   auto params = new Poco::Net::HTTPServerParams;  // owned by the server (Poco refcount)
@@ -106,6 +108,8 @@ void Server::stop() {
   }
 }
 
-std::uint16_t Server::port() const { return server_ ? server_->port() : 0; }
+std::uint16_t Server::port() const {
+  return server_ ? server_->port() : 0;
+}
 
 }  // namespace nucleo::http

@@ -83,8 +83,8 @@ ConnectionPool::ConnectionPool(DatabaseUrl url, std::size_t size)
 ConnectionPool::Lease ConnectionPool::lease(std::chrono::milliseconds timeout) {
   std::size_t position = 0;
   if (!pool_.try_lease(position, static_cast<int>(timeout.count())))
-    throw Error(ErrorCode::unavailable, "no database connection became free within " +
-                                            std::to_string(timeout.count()) + " ms");
+    throw Error(ErrorCode::unavailable,
+                "no database connection became free within " + std::to_string(timeout.count()) + " ms");
   Lease lease(&pool_, position);
   // A PostgreSQL restart leaves sessions dead; reconnect them here rather than fail
   // every request that happens to draw one. PQstatus is local (no round trip): a

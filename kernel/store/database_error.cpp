@@ -25,13 +25,17 @@ ErrorCode classify_sqlstate(const std::string& state) {
 
 ErrorCode classify_sqlite(int result) {
   switch (result & 0xff) {  // primary result code
-    case SQLITE_CONSTRAINT: return ErrorCode::conflict;
+    case SQLITE_CONSTRAINT:
+      return ErrorCode::conflict;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ErrorCode::conflict;
+    case SQLITE_LOCKED:
+      return ErrorCode::conflict;
     case SQLITE_CANTOPEN:
     case SQLITE_FULL:
-    case SQLITE_IOERR: return ErrorCode::unavailable;
-    default: return ErrorCode::internal;
+    case SQLITE_IOERR:
+      return ErrorCode::unavailable;
+    default:
+      return ErrorCode::internal;
   }
 }
 
@@ -48,9 +52,8 @@ void rethrow_as_nucleo_error(const std::string& doing) {
     throw Error(classify_sqlite(e.result()), doing + ": " + first_line(e.get_error_message()));
   } catch (const soci::soci_error& e) {
     // Connection failures arrive as plain soci_error, with the driver's words.
-    ErrorCode code = e.get_error_category() == soci::soci_error::connection_error
-                         ? ErrorCode::unavailable
-                         : ErrorCode::internal;
+    ErrorCode code =
+        e.get_error_category() == soci::soci_error::connection_error ? ErrorCode::unavailable : ErrorCode::internal;
     throw Error(code, doing + ": " + first_line(e.get_error_message()));
   } catch (const std::exception& e) {
     throw Error(ErrorCode::internal, doing + ": " + first_line(e.what()));

@@ -25,8 +25,8 @@ std::string quote_libpq_value(std::string_view value) {
 
 DatabaseUrl parse_postgresql(const std::string& conninfo) {
   char* message = nullptr;
-  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
-      PQconninfoParse(conninfo.c_str(), &message), &PQconninfoFree);
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfoParse(conninfo.c_str(), &message),
+                                                                       &PQconninfoFree);
   if (!options) {
     std::string reason = message ? message : "unparseable connection string";
     PQfreemem(message);
@@ -48,7 +48,9 @@ DatabaseUrl parse_postgresql(const std::string& conninfo) {
   if (!has_timeout) url.connect_string += "connect_timeout=" + std::string(default_connect_timeout_s);
   // postgresql://user@host:port/dbname, from what was given; never the password.
   url.display = "postgresql://" + (shown.count("user") ? shown["user"] + "@" : std::string()) +
-                (shown.count("host") ? shown["host"] : shown.count("hostaddr") ? shown["hostaddr"] : "") +
+                (shown.count("host")       ? shown["host"]
+                 : shown.count("hostaddr") ? shown["hostaddr"]
+                                           : "") +
                 (shown.count("port") ? ":" + shown["port"] : std::string()) + "/" + shown["dbname"];
   return url;
 }
@@ -84,10 +86,10 @@ DatabaseUrl parse_database_url(std::string_view text) {
     return parse_postgresql(std::string(text));
   if (starts_with(text, "postgresql:")) return parse_postgresql(std::string(text.substr(11)));
   if (starts_with(text, "sqlite:")) return parse_sqlite(text.substr(7));
-  throw Error(ErrorCode::validation,
-              "invalid database URL '" + std::string(text.substr(0, 40)) +
-                  "': expected 'sqlite:<path>' or 'postgresql://…'",
-              {{"url", "unknown scheme"}});
+  throw Error(
+      ErrorCode::validation,
+      "invalid database URL '" + std::string(text.substr(0, 40)) + "': expected 'sqlite:<path>' or 'postgresql://…'",
+      {{"url", "unknown scheme"}});
 }
 
 }  // namespace nucleo::store

@@ -45,8 +45,7 @@ bool migrations_table_exists(soci::session& session, Backend backend) {
     session << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
         soci::into(exists);
   else
-    session << "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE 1 END",
-        soci::into(exists);
+    session << "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE 1 END", soci::into(exists);
   return exists != 0;
 }
 
@@ -73,8 +72,8 @@ std::string migration_label(const Migration& m) {
 }
 
 const std::vector<Migration>& bundled_migrations(Backend backend) {
-  static const std::map<Backend, std::vector<Migration>> all = {
-      {Backend::sqlite, load(Backend::sqlite)}, {Backend::postgresql, load(Backend::postgresql)}};
+  static const std::map<Backend, std::vector<Migration>> all = {{Backend::sqlite, load(Backend::sqlite)},
+                                                                {Backend::postgresql, load(Backend::postgresql)}};
   return all.at(backend);
 }
 
@@ -110,12 +109,12 @@ std::vector<Migration> migrate(soci::session& session, Backend backend, const Cl
       try {
         execute_script(session, backend, m.sql);
       } catch (const Error& e) {
-        throw Error(ErrorCode::internal, "migration " + migration_label(m) +
-                                             " failed (nothing was applied): " + e.what());
+        throw Error(ErrorCode::internal,
+                    "migration " + migration_label(m) + " failed (nothing was applied): " + e.what());
       }
       long long now = clock.now().micros;
-      session << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
-          soci::use(m.version), soci::use(m.name), soci::use(now);
+      session << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)", soci::use(m.version),
+          soci::use(m.name), soci::use(now);
       applied_now.push_back(m);
     }
     tx.commit();

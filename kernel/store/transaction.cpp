@@ -18,8 +18,7 @@ Transaction::Transaction(soci::session& session, Backend backend, TxMode mode, c
     open_ = true;
     if (!tenant_id.empty()) {
       std::string ignored;
-      session_ << "SELECT set_config('nucleo.tenant_id', :tenant, true)", soci::use(tenant_id),
-          soci::into(ignored);
+      session_ << "SELECT set_config('nucleo.tenant_id', :tenant, true)", soci::use(tenant_id), soci::into(ignored);
     }
   } catch (...) {
     if (open_) {

@@ -48,7 +48,8 @@ TEST(Cli, EveryCommandHasHelp) {
 }
 
 TEST(Cli, BadUsageExitsTwoWithOneLineOnStderr) {
-  for (auto args : std::vector<std::vector<std::string>>{{"frobnicate"}, {"migrate", "--frob"}, {"migrate", "--config"}}) {
+  for (auto args :
+       std::vector<std::vector<std::string>>{{"frobnicate"}, {"migrate", "--frob"}, {"migrate", "--config"}}) {
     auto r = nucleo(args);
     EXPECT_EQ(r.exit_code, 2) << args[0];
     EXPECT_EQ(line_count(r.err), 1) << r.err;

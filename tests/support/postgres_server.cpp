@@ -47,12 +47,15 @@ PostgresServer::PostgresServer() {
   }
 }
 
-PostgresServer::~PostgresServer() { shutdown(); }
+PostgresServer::~PostgresServer() {
+  shutdown();
+}
 
 void PostgresServer::shutdown() {
   if (running_) {
-    run_process({"/bin/sh", "-c", as_postgres_user(postgres_bin_dir() + "/pg_ctl -D " + root_ + "/data -m immediate -w stop")},
-                {}, std::chrono::seconds(30));
+    run_process(
+        {"/bin/sh", "-c", as_postgres_user(postgres_bin_dir() + "/pg_ctl -D " + root_ + "/data -m immediate -w stop")},
+        {}, std::chrono::seconds(30));
     running_ = false;
   }
   std::error_code ec;
@@ -71,9 +74,10 @@ void PostgresServer::start() {
                              " (install postgresql-15 or set NUCLEO_PG_BIN)");
   if (geteuid() == 0) chown_to_postgres(root_);
   const std::string bin = postgres_bin_dir();
-  run_checked({"/bin/sh", "-c",
-               as_postgres_user(bin + "/initdb -D " + root_ + "/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync") +
-                   " >" + root_ + "/initdb.log 2>&1 || { cat " + root_ + "/initdb.log; exit 1; }"});
+  run_checked(
+      {"/bin/sh", "-c",
+       as_postgres_user(bin + "/initdb -D " + root_ + "/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync") +
+           " >" + root_ + "/initdb.log 2>&1 || { cat " + root_ + "/initdb.log; exit 1; }"});
 
   // A free port can be taken between our probe and the server's bind: retry a few times.
   std::string last_error;

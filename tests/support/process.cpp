@@ -116,7 +116,9 @@ ProcessResult ChildProcess::wait(std::chrono::milliseconds limit) {
   return result;
 }
 
-std::string ChildProcess::stderr_so_far() const { return read_file(err_path_); }
+std::string ChildProcess::stderr_so_far() const {
+  return read_file(err_path_);
+}
 
 ProcessResult run_process(const std::vector<std::string>& argv, const EnvironmentChanges& env,
                           std::chrono::milliseconds limit, const std::string& working_directory) {

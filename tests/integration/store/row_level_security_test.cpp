@@ -137,7 +137,8 @@ TEST_F(RowLevelSecurity, RolesHaveTheIntendedPowers) {
   auto flag = [](Database& db, const std::string& column) {
     return db.read("", [&](Transaction& tx) {
       std::string v;
-      tx.session() << "SELECT CASE WHEN " + column + " THEN 'yes' ELSE 'no' END FROM pg_roles WHERE rolname = current_user",
+      tx.session() << "SELECT CASE WHEN " + column +
+                          " THEN 'yes' ELSE 'no' END FROM pg_roles WHERE rolname = current_user",
           soci::into(v);
       return v;
     });
@@ -147,7 +148,8 @@ TEST_F(RowLevelSecurity, RolesHaveTheIntendedPowers) {
   EXPECT_EQ(flag(*worker_, "rolbypassrls"), "yes");
   EXPECT_EQ(flag(*worker_, "rolsuper"), "no");
   // The app role owns nothing: tables belong to nucleo_owner.
-  EXPECT_EQ(app_count("", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'nucleo_owner'"), 0);
+  EXPECT_EQ(
+      app_count("", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'nucleo_owner'"), 0);
 }
 
 }  // namespace

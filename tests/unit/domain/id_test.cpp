@@ -60,9 +60,9 @@ TEST(Id, IsUniqueWithinOneMillisecond) {
 TEST(Id, ValidationRejectsMalformedIds) {
   std::string good = generate_id(id_prefix::tenant, Timestamp::from_millis(1));
   EXPECT_TRUE(is_valid_id(good, "ten"));
-  EXPECT_FALSE(is_valid_id(good, "usr"));                    // other prefix
+  EXPECT_FALSE(is_valid_id(good, "usr"));                             // other prefix
   EXPECT_FALSE(is_valid_id(good.substr(0, good.size() - 1), "ten"));  // short
-  EXPECT_FALSE(is_valid_id(good + "0", "ten"));              // long
+  EXPECT_FALSE(is_valid_id(good + "0", "ten"));                       // long
   std::string bad_char = good;
   bad_char.back() = 'u';  // not in Crockford's alphabet
   EXPECT_FALSE(is_valid_id(bad_char, "ten"));

@@ -53,7 +53,8 @@ TEST(DatabaseUrl, PasswordNeverShows) {
 }
 
 TEST(DatabaseUrl, RejectsUnknownSchemesAndBrokenUrls) {
-  for (const char* bad : {"", "mysql://h/d", "var/nucleo.db", "sqlite:", "postgresql:host", "postgresql://h:notaport/d?x=1&&"}) {
+  for (const char* bad :
+       {"", "mysql://h/d", "var/nucleo.db", "sqlite:", "postgresql:host", "postgresql://h:notaport/d?x=1&&"}) {
     try {
       parse_database_url(bad);
       ADD_FAILURE() << "accepted " << bad;
