@@ -1,0 +1,191 @@
+// The core entities of DESIGN §4, declared as data. What an entity may hold, which
+// fields are required and which are personal data lives here and nowhere else; the
+// validator, the store, the audit recorder and (later) the HTTP layer read it.
+#include <algorithm>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/id.hpp"
+
+namespace nucleo {
+namespace {
+
+FieldSpec text(std::string name, std::size_t max_length = 500) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.max_length = max_length;
+  return f;
+}
+FieldSpec required(FieldSpec f) {
+  f.required = true;
+  return f;
+}
+FieldSpec personal(FieldSpec f) {
+  f.personal = true;
+  return f;
+}
+FieldSpec of(std::string name, FieldType type) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = type;
+  return f;
+}
+FieldSpec ref(std::string name, std::string target) {
+  FieldSpec f = of(std::move(name), FieldType::reference);
+  f.target = std::move(target);
+  return f;
+}
+FieldSpec choice(std::string name, std::vector<std::string> allowed, std::string fallback = "") {
+  FieldSpec f = of(std::move(name), FieldType::enumeration);
+  f.allowed = std::move(allowed);
+  if (!fallback.empty()) f.default_value = fallback;
+  return f;
+}
+FieldSpec derived(FieldSpec f) {
+  f.derived = true;
+  return f;
+}
+FieldSpec hidden(FieldSpec f) {
+  f.hidden = true;
+  f.derived = true;
+  return f;
+}
+FieldSpec with_default(FieldSpec f, Json value) {
+  f.default_value = std::move(value);
+  return f;
+}
+
+std::vector<EntitySpec> build_specs() {
+  const std::vector<std::string> roles{"admin", "manager", "sales", "support", "marketing", "auditor"};
+  std::vector<EntitySpec> specs;
+
+  specs.push_back({"user", std::string(id_prefix::user), "users",
+                   {required(personal(text("name", 200))), required(personal(of("email", FieldType::email))),
+                    required(choice("role", roles)), with_default(text("time_zone", 64), "America/Sao_Paulo"),
+                    with_default(of("active", FieldType::boolean), true),
+                    with_default(of("team_ids", FieldType::array), Json::array())},
+                   false});
+
+  specs.push_back({"team", std::string(id_prefix::team), "teams", {required(text("name", 200))}, false});
+
+  // Secrets are shown once at creation and stored only as SHA-256 (DESIGN §4).
+  std::vector<std::string> key_roles = roles;
+  key_roles.push_back("integration");
+  specs.push_back({"api_key", std::string(id_prefix::api_key), "api_keys",
+                   {required(text("name", 200)), required(choice("role", key_roles)),
+                    with_default(of("scopes", FieldType::array), Json::array()), ref("user_id", "user"),
+                    with_default(of("integration", FieldType::boolean), false), hidden(text("secret_hash", 64)),
+                    of("expires_at", FieldType::timestamp), derived(of("revoked_at", FieldType::timestamp)),
+                    derived(of("last_used_at", FieldType::timestamp))},
+                   false});
+
+  specs.push_back({"account",
+                   std::string(id_prefix::account),
+                   "accounts",
+                   {required(text("legal_name", 300)), text("trade_name", 300), of("tax_id", FieldType::tax_id),
+                    with_default(of("tax_id_country", FieldType::country), "BR"),
+                    derived(choice("tax_id_kind", {"cpf", "cnpj", "other"})), text("domain", 253),
+                    with_default(of("phones", FieldType::phone_list), Json::array()),
+                    with_default(of("emails", FieldType::email_list), Json::array()), of("address", FieldType::object),
+                    ref("owner_id", "user"), choice("lifecycle", {"lead", "prospect", "customer", "churned"}, "lead")}});
+
+  specs.push_back({"contact",
+                   std::string(id_prefix::contact),
+                   "contacts",
+                   {required(personal(text("name", 200))), ref("account_id", "account"),
+                    personal(of("email", FieldType::email)), personal(of("phone", FieldType::phone)),
+                    text("job_title", 200), with_default(of("consent", FieldType::object), Json::object()),
+                    ref("owner_id", "user")}});
+
+  specs.push_back({"pipeline", std::string(id_prefix::pipeline), "pipelines", {required(text("name", 200))}});
+
+  specs.push_back({"stage",
+                   std::string(id_prefix::stage),
+                   "stages",
+                   {required(ref("pipeline_id", "pipeline")), required(text("name", 200)),
+                    required(of("position", FieldType::integer)), with_default(of("probability", FieldType::integer), 0),
+                    choice("kind", {"open", "won", "lost"}, "open"), of("rot_days", FieldType::integer),
+                    with_default(of("entry_criteria", FieldType::array), Json::array()),
+                    with_default(of("checklist_template", FieldType::array), Json::array())},
+                   false});
+
+  specs.push_back(
+      {"deal",
+       std::string(id_prefix::deal),
+       "deals",
+       {required(text("name", 300)), required(ref("account_id", "account")),
+        with_default(of("contacts", FieldType::array), Json::array()), required(ref("pipeline_id", "pipeline")),
+        ref("stage_id", "stage"), of("amount", FieldType::integer), with_default(of("currency", FieldType::currency), "BRL"),
+        of("expected_close", FieldType::date), ref("owner_id", "user"), text("lost_reason", 500),
+        // Derived by the deal rules from the stage; listed so they are stored and shown.
+        derived(choice("status", {"open", "won", "lost"}, "open")),
+        derived(of("stage_entered_at", FieldType::timestamp))}});
+
+  specs.push_back(
+      {"interaction",
+       std::string(id_prefix::interaction),
+       "interactions",
+       {required(choice("type", {"note", "call", "meeting", "visit", "email", "whatsapp", "sms", "complaint", "feedback",
+                                 "support", "proposal", "system"})),
+        required(choice("direction", {"inbound", "outbound", "internal"})), text("channel", 64),
+        of("occurred_at", FieldType::timestamp), text("subject", 500), personal(text("body", 100000)),
+        text("external_id", 300), text("thread_id", 300),
+        choice("delivery_status", {"queued", "sent", "delivered", "read", "failed", "received"}),
+        ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal")}});
+
+  specs.push_back({"task",
+                   std::string(id_prefix::task),
+                   "tasks",
+                   {required(text("title", 500)), of("due_at", FieldType::timestamp), ref("assignee_id", "user"),
+                    choice("status", {"open", "done", "cancelled"}, "open"),
+                    choice("kind", {"follow_up", "checklist", "reminder"}, "follow_up"), text("origin_rule", 200),
+                    ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal"),
+                    derived(of("completed_at", FieldType::timestamp))}});
+
+  specs.push_back({"product",
+                   std::string(id_prefix::product),
+                   "products",
+                   {required(text("name", 300)), text("sku", 100), of("price", FieldType::integer),
+                    with_default(of("currency", FieldType::currency), "BRL"),
+                    with_default(of("active", FieldType::boolean), true)}});
+  return specs;
+}
+
+const std::vector<EntitySpec>& specs() {
+  static const std::vector<EntitySpec> all = build_specs();
+  return all;
+}
+
+}  // namespace
+
+const FieldSpec* EntitySpec::field(std::string_view name) const {
+  for (const auto& f : fields)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+const std::vector<std::string>& system_fields() {
+  static const std::vector<std::string> names{"id", "tenant_id", "version", "created_at", "updated_at", "archived_at"};
+  return names;
+}
+
+const EntitySpec* find_entity_spec(std::string_view type) {
+  for (const auto& s : specs())
+    if (s.type == type) return &s;
+  return nullptr;
+}
+
+const EntitySpec& entity_spec(std::string_view type) {
+  if (const auto* s = find_entity_spec(type)) return *s;
+  throw Error(ErrorCode::internal, "unknown entity type '" + std::string(type) + "'");
+}
+
+const std::vector<const EntitySpec*>& all_entity_specs() {
+  static const std::vector<const EntitySpec*> all = [] {
+    std::vector<const EntitySpec*> out;
+    for (const auto& s : specs()) out.push_back(&s);
+    return out;
+  }();
+  return all;
+}
+
+}  // namespace nucleo

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/domain/error.hpp"
+
+namespace nucleo {
+
+using Json = nlohmann::json;
+
+// How a field is checked, normalised and stored. JSON shows every type as below;
+// the database column type follows from it (store/record_table.cpp).
+enum class FieldType {
+  text,          // string, trimmed; max_length applies
+  enumeration,   // string from `allowed`
+  integer,       // JSON integer within ±(2^53−1)
+  boolean,       // JSON true/false (stored 0/1)
+  timestamp,     // RFC 3339 string in JSON, int64 µs UTC in the database
+  date,          // "YYYY-MM-DD"
+  reference,     // id of another entity of this tenant (`target` names its type)
+  email,         // normalised e-mail
+  phone,         // normalised E.164
+  tax_id,        // CPF/CNPJ/other, normalised; country from `tax_id_country`
+  currency,      // ISO 4217 code
+  country,       // ISO 3166-1 alpha-2 code
+  email_list,    // array of e-mails
+  phone_list,    // array of phones
+  object,        // JSON object (stored as JSON text)
+  array,         // JSON array (stored as JSON text)
+};
+
+struct FieldSpec {
+  std::string name;
+  FieldType type = FieldType::text;
+  bool required = false;   // must be present and non-null on create
+  bool personal = false;   // personal data: committed, not stored, in the audit leaf (DESIGN §5)
+  bool derived = false;    // set by Nucleo's rules (a deal's status), never by a caller
+  bool hidden = false;     // never leaves the kernel: not in API output, not in audit changes
+  std::size_t max_length = 500;
+  std::vector<std::string> allowed;  // enumeration values
+  std::string target;                // reference: entity type it points to
+  Json default_value;                // applied on create when absent (null: none)
+};
+
+// A core entity: its JSON/column fields beyond the system ones every entity has
+// (id, tenant_id, version, created_at, updated_at, archived_at — never writable).
+struct EntitySpec {
+  std::string type;    // "account"
+  std::string prefix;  // "acc"
+  std::string table;   // "accounts"
+  std::vector<FieldSpec> fields;
+  bool has_attributes = true;  // an `attributes` object, keys declared by plugins
+
+  const FieldSpec* field(std::string_view name) const;
+};
+
+// The system fields, in column order, that every entity row carries.
+const std::vector<std::string>& system_fields();
+
+// The core entities (DESIGN §4).
+const EntitySpec& entity_spec(std::string_view type);  // throws Error(internal) for an unknown type
+const EntitySpec* find_entity_spec(std::string_view type);
+const std::vector<const EntitySpec*>& all_entity_specs();
+
+}  // namespace nucleo

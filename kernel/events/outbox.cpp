@@ -1,0 +1,29 @@
+#include "kernel/events/outbox.hpp"
+
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::events {
+
+Json DomainEvent::envelope() const {
+  return {{"id", id},
+          {"name", name},
+          {"tenant_id", tenant_id},
+          {"occurred_at", format_rfc3339(occurred_at)},
+          {"actor", actor.to_json()},
+          {"entity", {{"type", entity_type}, {"id", entity_id}}},
+          {"data", data},
+          {"causation_id", causation_id.empty() ? Json() : Json(causation_id)},
+          {"depth", depth}};
+}
+
+void enqueue_event(store::Transaction& tx, const DomainEvent& e) {
+  store::execute(tx.session(),
+                 "INSERT INTO outbox (id, tenant_id, name, occurred_at, actor, entity_type, entity_id, data,"
+                 " causation_id, depth, request_id)"
+                 " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10)",
+                 {e.id, e.tenant_id, e.name, e.occurred_at.micros, e.actor.to_json().dump(), e.entity_type, e.entity_id,
+                  e.data.dump(), e.causation_id.empty() ? store::SqlValue{} : store::SqlValue{e.causation_id},
+                  std::int64_t{e.depth}, e.request_id.empty() ? store::SqlValue{} : store::SqlValue{e.request_id}});
+}
+
+}  // namespace nucleo::events

@@ -1,0 +1,70 @@
+#include "kernel/services/api_key_service.hpp"
+
+#include "kernel/domain/digest.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/services/write.hpp"
+
+namespace nucleo::services {
+namespace {
+
+constexpr std::string_view secret_prefix = "nuc_";
+constexpr std::size_t id_body_length = 26;
+
+// A user key speaks for its user; an integration key for a system, with the
+// integration role (and may later act On-Behalf-Of a user).
+void check_key_kind(const Json& key, std::vector<FieldError>& errors) {
+  bool integration = key.value("integration", false);
+  std::string role = key.value("role", "");
+  if (integration && role != "integration") errors.push_back({"role", "must be \"integration\" for an integration key"});
+  if (!integration && role == "integration") errors.push_back({"role", "\"integration\" is for integration keys"});
+  if (!integration && key.value("user_id", Json()).is_null())
+    errors.push_back({"user_id", "is required for a user key (or set integration: true)"});
+}
+
+}  // namespace
+
+std::string key_id_of_secret(const std::string& secret) {
+  if (secret.size() != secret_prefix.size() + id_body_length + 1 + 64 || secret.rfind(secret_prefix, 0) != 0 ||
+      secret[secret_prefix.size() + id_body_length] != '_')
+    return "";
+  std::string id = std::string(id_prefix::api_key) + "_" + secret.substr(secret_prefix.size(), id_body_length);
+  return is_valid_id(id, id_prefix::api_key) ? id : "";
+}
+
+CreatedKey ApiKeyService::create(const CallContext& ctx, const Json& input) {
+  const EntitySpec& spec = entity_spec("api_key");
+  Json fields = validate_record_input(spec, input, WriteMode::create, deps_.normalisation);
+  std::vector<FieldError> errors;
+  check_key_kind(fields, errors);
+  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid api_key: " + errors.front().field + " " + errors.front().message, errors);
+
+  Timestamp now = ctx.now();
+  std::string id = generate_id(id_prefix::api_key, now);
+  std::string secret = std::string(secret_prefix) + id.substr(id_prefix::api_key.size() + 1) + "_" + random_hex(32);
+  WriteResult result = run_write(deps_, ctx, spec, "api_key.created", "", std::nullopt, [&](Write& w) {
+    w.after = fields;
+    w.after["id"] = id;
+    w.after["tenant_id"] = ctx.tenant_id;
+    w.after["version"] = 1;
+    w.after["created_at"] = w.after["updated_at"] = format_rfc3339(now);
+    w.after["archived_at"] = nullptr;
+    w.after["secret_hash"] = sha256_hex(secret);
+  });
+  return {result.record, secret};
+}
+
+WriteResult ApiKeyService::revoke(const CallContext& ctx, const std::string& key_id) {
+  return run_write(deps_, ctx, entity_spec("api_key"), "api_key.revoked", key_id, std::nullopt, [&](Write& w) {
+    w.after = w.before;
+    if (!w.before["revoked_at"].is_null()) return;  // revoking twice changes nothing
+    w.after["revoked_at"] = format_rfc3339(ctx.now());
+    w.after["version"] = w.before["version"].get<std::int64_t>() + 1;
+    w.after["updated_at"] = format_rfc3339(ctx.now());
+  });
+}
+
+std::vector<Json> ApiKeyService::list(const CallContext& ctx) {
+  return RecordService(deps_).list(ctx, "api_key", {{}, "", 1000, true});
+}
+
+}  // namespace nucleo::services

@@ -1,0 +1,112 @@
+#include "kernel/services/record_service.hpp"
+
+#include "kernel/domain/id.hpp"
+#include "kernel/services/write.hpp"
+
+namespace nucleo::services {
+namespace {
+
+// Every entity's own fields start from the stored record; the caller's changes are
+// laid over them, and `attributes` merge key by key (RFC 7396: null removes a key).
+void apply_changes(Write& w, const Json& changes) {
+  w.after = w.before;
+  for (const auto& [field, value] : changes.items()) {
+    if (field == "attributes" && w.after["attributes"].is_object())
+      w.after["attributes"].merge_patch(value);
+    else
+      w.after[field] = value;
+  }
+}
+
+void bump_version(Write& w) {
+  w.after["version"] = w.before.at("version").get<std::int64_t>() + 1;
+  w.after["updated_at"] = format_rfc3339(w.ctx.now());
+}
+
+std::string action_name(const EntitySpec& spec, const std::string& verb) { return spec.type + "." + verb; }
+
+}  // namespace
+
+WriteResult RecordService::create(const CallContext& ctx, std::string_view type, const Json& input) {
+  const EntitySpec& spec = entity_spec(type);
+  Json fields = validate_record_input(spec, input, WriteMode::create, deps_.normalisation);
+  std::string verb = spec.type == "interaction" ? "logged" : "created";
+  return run_write(deps_, ctx, spec, action_name(spec, verb), "", std::nullopt, [&](Write& w) {
+    Timestamp now = ctx.now();
+    w.after = fields;
+    w.after["id"] = generate_id(spec.prefix, now);
+    w.after["tenant_id"] = ctx.tenant_id;
+    w.after["version"] = 1;
+    w.after["created_at"] = w.after["updated_at"] = format_rfc3339(now);
+    w.after["archived_at"] = nullptr;
+  });
+}
+
+WriteResult RecordService::update(const CallContext& ctx, std::string_view type, const std::string& id,
+                                  const Json& patch, std::optional<std::int64_t> expected_version) {
+  const EntitySpec& spec = entity_spec(type);
+  if (!patch.is_object()) throw Error(ErrorCode::validation, "the body must be a JSON object", {{"", "must be an object"}});
+  return run_write(deps_, ctx, spec, action_name(spec, "updated"), id, expected_version, [&](Write& w) {
+    if (!w.before["archived_at"].is_null())
+      throw Error(ErrorCode::conflict, spec.type + " " + id + " is archived; restore it before changing it");
+    apply_changes(w, validate_record_input(spec, patch, WriteMode::update, deps_.normalisation, w.before));
+    bump_version(w);
+  });
+}
+
+WriteResult RecordService::archive(const CallContext& ctx, std::string_view type, const std::string& id,
+                                   std::optional<std::int64_t> expected_version) {
+  const EntitySpec& spec = entity_spec(type);
+  return run_write(deps_, ctx, spec, action_name(spec, "archived"), id, expected_version, [&](Write& w) {
+    w.after = w.before;
+    if (w.before["archived_at"].is_null()) {
+      w.after["archived_at"] = format_rfc3339(ctx.now());
+      bump_version(w);
+    }
+  });
+}
+
+WriteResult RecordService::restore(const CallContext& ctx, std::string_view type, const std::string& id,
+                                   std::optional<std::int64_t> expected_version) {
+  const EntitySpec& spec = entity_spec(type);
+  return run_write(deps_, ctx, spec, action_name(spec, "restored"), id, expected_version, [&](Write& w) {
+    w.after = w.before;
+    if (!w.before["archived_at"].is_null()) {
+      w.after["archived_at"] = nullptr;
+      bump_version(w);
+    }
+  });
+}
+
+WriteResult RecordService::move_deal_stage(const CallContext& ctx, const std::string& deal_id,
+                                           const std::string& stage_id, std::optional<std::int64_t> expected_version,
+                                           const std::string& lost_reason) {
+  Json patch = {{"stage_id", stage_id}};
+  if (!lost_reason.empty()) patch["lost_reason"] = lost_reason;
+  return update(ctx, "deal", deal_id, patch, expected_version);
+}
+
+WriteResult RecordService::complete_task(const CallContext& ctx, const std::string& task_id,
+                                         std::optional<std::int64_t> expected_version) {
+  return update(ctx, "task", task_id, {{"status", "done"}}, expected_version);
+}
+
+Json RecordService::get(const CallContext& ctx, std::string_view type, const std::string& id) {
+  const EntitySpec& spec = entity_spec(type);
+  auto found = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    return store::RecordTable(spec).find(tx, ctx.tenant_id, id);
+  });
+  if (!found) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
+  return visible_record(spec, *found);
+}
+
+std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view type, const store::RecordQuery& query) {
+  const EntitySpec& spec = entity_spec(type);
+  auto rows = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    return store::RecordTable(spec).list(tx, ctx.tenant_id, query);
+  });
+  for (auto& r : rows) r = visible_record(spec, r);
+  return rows;
+}
+
+}  // namespace nucleo::services

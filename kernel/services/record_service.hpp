@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/record_validation.hpp"
+#include "kernel/services/call_context.hpp"
+#include "kernel/services/validator_registry.hpp"
+#include "kernel/store/database.hpp"
+#include "kernel/store/record_table.hpp"
+
+namespace nucleo::services {
+
+struct ServiceDependencies {
+  store::Database& database;         // request traffic (PostgreSQL: nucleo_app, under RLS)
+  store::Database& worker_database;  // cross-tenant work (PostgreSQL: nucleo_worker)
+  ValidatorRegistry& validators;
+  NormalisationSettings normalisation;
+};
+
+struct WriteResult {
+  Json record;                      // the record as callers see it (hidden fields removed)
+  Json duplicates = Json::array();  // [{"entity_type","id","field","value"}]: same e-mail/phone elsewhere
+};
+
+// The use cases on every core entity (DESIGN §4): create, update, archive, restore,
+// move a deal's stage, log an interaction, complete a task — and the reads.
+//
+// Each write is one transaction: validate → load → change → entity rules →
+// registered validators → save → audit event (audit_pending) → domain event (outbox)
+// → commit. A failure anywhere leaves nothing behind.
+class RecordService {
+ public:
+  explicit RecordService(ServiceDependencies deps) : deps_(deps) {}
+
+  WriteResult create(const CallContext& ctx, std::string_view type, const Json& input);
+  // `expected_version` (from If-Match) must equal the stored version, or the write is
+  // refused with precondition_failed. A concurrent writer that got there first makes
+  // the update fail with conflict.
+  WriteResult update(const CallContext& ctx, std::string_view type, const std::string& id, const Json& patch,
+                     std::optional<std::int64_t> expected_version = std::nullopt);
+  WriteResult archive(const CallContext& ctx, std::string_view type, const std::string& id,
+                      std::optional<std::int64_t> expected_version = std::nullopt);
+  WriteResult restore(const CallContext& ctx, std::string_view type, const std::string& id,
+                      std::optional<std::int64_t> expected_version = std::nullopt);
+
+  WriteResult move_deal_stage(const CallContext& ctx, const std::string& deal_id, const std::string& stage_id,
+                              std::optional<std::int64_t> expected_version = std::nullopt,
+                              const std::string& lost_reason = "");
+  WriteResult log_interaction(const CallContext& ctx, const Json& input) { return create(ctx, "interaction", input); }
+  WriteResult complete_task(const CallContext& ctx, const std::string& task_id,
+                            std::optional<std::int64_t> expected_version = std::nullopt);
+
+  // Reads. A record of another tenant is simply not found.
+  Json get(const CallContext& ctx, std::string_view type, const std::string& id);
+  std::vector<Json> list(const CallContext& ctx, std::string_view type, const store::RecordQuery& query);
+
+ private:
+  ServiceDependencies deps_;
+};
+
+// The record without its hidden fields (secret hashes): what leaves the kernel.
+Json visible_record(const EntitySpec& spec, const Json& record);
+
+}  // namespace nucleo::services

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernel/services/record_service.hpp"
+
+namespace nucleo::services {
+
+// Tenants are created and listed across tenants, so these run on the worker role.
+class TenantService {
+ public:
+  explicit TenantService(ServiceDependencies deps) : deps_(deps) {}
+
+  // The new tenant's id is in the result; ctx.tenant_id is ignored.
+  Json create(const CallContext& ctx, const std::string& name);
+  std::vector<Json> list();
+
+ private:
+  ServiceDependencies deps_;
+};
+
+}  // namespace nucleo::services

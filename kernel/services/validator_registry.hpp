@@ -1,0 +1,48 @@
+#pragma once
+
+#include <functional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/error.hpp"
+#include "kernel/services/call_context.hpp"
+#include "kernel/store/transaction.hpp"
+
+namespace nucleo::services {
+
+// What a validator sees: the write about to be committed. It runs inside the writer's
+// transaction and may read through `tx`, but must not write (DESIGN §6).
+struct ValidationRequest {
+  const CallContext& context;
+  std::string action;       // "deal.stage_changed", "account.created", …
+  std::string entity_type;  // "deal"
+  const Json& before;       // null on create
+  const Json& after;
+  store::Transaction& tx;
+};
+
+// A validator returns the reasons it vetoes the write; empty means "no objection".
+using Validator = std::function<std::vector<FieldError>(const ValidationRequest&)>;
+
+// Checks that upper layers (automation stage gates, plugins) add to the services
+// without services depending on them. All matching validators run; if any objects,
+// the write fails with Error(validation) listing every reason and nothing is written.
+class ValidatorRegistry {
+ public:
+  // `entity_type` "*" matches every entity.
+  void add(std::string name, std::string entity_type, Validator validator);
+  void run(const ValidationRequest& request) const;
+
+ private:
+  struct Entry {
+    std::string name;
+    std::string entity_type;
+    Validator validator;
+  };
+  mutable std::shared_mutex mutex_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace nucleo::services

@@ -1,0 +1,120 @@
+#include "kernel/services/write.hpp"
+
+#include "kernel/audit/recorder.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/store/record_table.hpp"
+
+namespace nucleo::services {
+namespace {
+
+void throw_if_errors(const Write& w) {
+  if (w.errors.empty()) return;
+  std::string summary = "invalid " + w.spec.type + ":";
+  for (const auto& e : w.errors) summary += " " + e.field + " " + e.message + ";";
+  summary.pop_back();
+  throw Error(ErrorCode::validation, summary, w.errors);
+}
+
+// Every reference the write sets must name a live record of the same tenant.
+void check_references(Write& w) {
+  for (const auto& f : w.spec.fields) {
+    if (f.type != FieldType::reference || !w.changed(f.name)) continue;
+    const Json& value = w.after[f.name];
+    if (value.is_null()) continue;
+    store::RecordTable target(entity_spec(f.target));
+    if (!target.exists(w.tx, w.ctx.tenant_id, value.get<std::string>(), false))
+      w.errors.push_back({f.name, "no live " + f.target + " " + value.get<std::string>() + " in this tenant"});
+  }
+}
+
+bool differs_beyond_bookkeeping(const Json& before, const Json& after) {
+  for (const auto& [field, value] : after.items()) {
+    if (field == "version" || field == "updated_at") continue;
+    if (before.value(field, Json()) != value) return true;
+  }
+  return false;
+}
+
+audit::AuditEvent audit_event_for(const Write& w, const Json& changes) {
+  audit::AuditEvent e;
+  Timestamp now = w.ctx.now();
+  e.id = generate_id(id_prefix::audit_event, now);
+  e.tenant_id = w.ctx.tenant_id;
+  e.recorded_at = now;
+  e.actor = w.ctx.actor;
+  e.action = w.action;
+  e.entity_type = w.spec.type;
+  e.entity_id = w.id();
+  e.request_id = w.ctx.request_id;
+  e.source_ip = w.ctx.source_ip;
+  e.reason = w.ctx.reason;
+  e.changes = changes;
+  for (const auto& f : w.spec.fields)
+    if (f.personal && changes.contains(f.name)) e.personal_fields.push_back(f.name);
+  return e;
+}
+
+events::DomainEvent domain_event_for(const Write& w, const Json& changes, const Json& record) {
+  events::DomainEvent e;
+  e.occurred_at = w.ctx.now();
+  e.id = generate_id(id_prefix::domain_event, e.occurred_at);
+  e.name = w.action;
+  e.tenant_id = w.ctx.tenant_id;
+  e.actor = w.ctx.actor;
+  e.entity_type = w.spec.type;
+  e.entity_id = w.id();
+  e.data = {{"record", record}, {"changes", changes}};
+  e.request_id = w.ctx.request_id;
+  return e;
+}
+
+}  // namespace
+
+Json visible_record(const EntitySpec& spec, const Json& record) {
+  Json out = record;
+  for (const auto& f : spec.fields)
+    if (f.hidden) out.erase(f.name);
+  return out;
+}
+
+WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec, std::string action,
+                      const std::string& id, std::optional<std::int64_t> expected_version,
+                      const std::function<void(Write&)>& change) {
+  return deps.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    store::RecordTable table(spec);
+    Write w{ctx, tx, spec, deps.normalisation, std::move(action), Json(), Json(), Json::array(), {}};
+    if (!id.empty()) {
+      auto found = table.find(tx, ctx.tenant_id, id);
+      if (!found) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
+      w.before = std::move(*found);
+      std::int64_t stored = w.before.at("version").get<std::int64_t>();
+      if (expected_version && *expected_version != stored)
+        throw Error(ErrorCode::precondition_failed, spec.type + " " + id + " is at version " + std::to_string(stored) +
+                                                        ", not " + std::to_string(*expected_version));
+    }
+    change(w);
+    if (!w.is_create() && !differs_beyond_bookkeeping(w.before, w.after))
+      return WriteResult{visible_record(spec, w.before)};  // nothing changed: nothing to record
+
+    check_references(w);
+    if (const auto& rules = rules_for(spec.type); rules.before_save) rules.before_save(w);
+    throw_if_errors(w);
+    deps.validators.run({ctx, w.action, spec.type, w.before, w.after, tx});
+
+    if (w.is_create()) {
+      table.insert(tx, w.after);
+    } else if (!table.update(tx, w.after, w.before.at("version").get<std::int64_t>())) {
+      throw Error(ErrorCode::conflict, spec.type + " " + id + " was changed by another request; reload and retry");
+    }
+    if (const auto& rules = rules_for(spec.type); rules.after_save) rules.after_save(w);
+    throw_if_errors(w);
+
+    Json shown = visible_record(spec, w.after);
+    Json changes = audit::diff_changes(w.is_create() ? Json() : visible_record(spec, w.before), shown);
+    audit::record_audit_event(tx, audit_event_for(w, changes));
+    events::enqueue_event(tx, domain_event_for(w, changes, shown));
+    return WriteResult{shown, w.duplicates};
+  });
+}
+
+}  // namespace nucleo::services

@@ -1,0 +1,53 @@
+#pragma once
+
+// Internal to services/: one write being assembled inside its transaction, and the
+// pipeline every write goes through.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/record_validation.hpp"
+#include "kernel/events/outbox.hpp"
+#include "kernel/services/call_context.hpp"
+#include "kernel/services/record_service.hpp"
+#include "kernel/store/transaction.hpp"
+
+namespace nucleo::services {
+
+struct Write {
+  const CallContext& ctx;
+  store::Transaction& tx;
+  const EntitySpec& spec;
+  const NormalisationSettings& normalisation;
+  std::string action;  // rules may refine it ("deal.updated" → "deal.stage_changed")
+  Json before;         // null on create
+  Json after;
+  Json duplicates = Json::array();
+  std::vector<FieldError> errors;  // rules add here; the pipeline throws them together
+
+  bool is_create() const { return before.is_null(); }
+  bool changed(const std::string& field) const {
+    return is_create() ? !after.value(field, Json()).is_null() : before.value(field, Json()) != after.value(field, Json());
+  }
+  const std::string& id() const { return after.at("id").get_ref<const std::string&>(); }
+};
+
+// Entity-specific behaviour around the generic save: derived fields and conflicts
+// before it, side tables (stage history, contact points) after it.
+struct EntityRules {
+  std::function<void(Write&)> before_save;
+  std::function<void(Write&)> after_save;
+};
+
+const EntityRules& rules_for(const std::string& entity_type);
+
+// Runs the whole pipeline in one transaction. `change` fills `after` from `before`
+// (and may throw validation errors). `id` empty means create.
+WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec, std::string action,
+                      const std::string& id, std::optional<std::int64_t> expected_version,
+                      const std::function<void(Write&)>& change);
+
+}  // namespace nucleo::services

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/store/sql.hpp"
+#include "kernel/store/transaction.hpp"
+
+namespace nucleo::store {
+
+// Equality filters and keyset paging over a record table.
+struct RecordQuery {
+  std::vector<std::pair<std::string, Json>> equals;  // field = value (value in its JSON form)
+  std::string after_id;                                // keyset: rows with id > after_id (ids sort by creation)
+  std::size_t limit = 50;
+  bool include_archived = false;
+};
+
+// The repository of every core entity, driven by its EntitySpec: one column per field
+// plus the system columns. Records travel as JSON in their API form (times RFC 3339,
+// booleans true/false); the conversion to columns (int64 µs, 0/1, JSON text) is here.
+// Every statement filters by tenant_id, the first fence (RLS is the second).
+class RecordTable {
+ public:
+  explicit RecordTable(const EntitySpec& spec) : spec_(spec) {}
+
+  void insert(Transaction& tx, const Json& record) const;
+  // Writes every field of `record` when the stored version is `expected_version`;
+  // false when no row matched (missing, other tenant, or stale version).
+  bool update(Transaction& tx, const Json& record, std::int64_t expected_version) const;
+  std::optional<Json> find(Transaction& tx, const std::string& tenant_id, const std::string& id) const;
+  bool exists(Transaction& tx, const std::string& tenant_id, const std::string& id, bool include_archived) const;
+  std::vector<Json> list(Transaction& tx, const std::string& tenant_id, const RecordQuery& query) const;
+
+  const EntitySpec& spec() const { return spec_; }
+
+ private:
+  std::string select_list() const;
+  Json read_record(const soci::row& row) const;
+
+  const EntitySpec& spec_;
+};
+
+// Converts one field's JSON value to its column value and back.
+SqlValue to_column(FieldType type, const Json& value);
+
+}  // namespace nucleo::store
