@@ -9,6 +9,9 @@ namespace nucleo::app {
 CommandSpec serve_command();
 CommandSpec migrate_command();
 CommandSpec version_command();
+CommandSpec tenant_command();
+CommandSpec user_command();
+CommandSpec key_command();
 
 // Every command, in the order `nucleo --help` lists them.
 std::vector<CommandSpec> all_commands();

@@ -73,7 +73,7 @@ std::optional<std::string> normalise_email(std::string_view text) {
     return std::nullopt;
   std::string_view domain = std::string_view(email).substr(at + 1);
   auto dot = domain.rfind('.');
-  if (domain.empty() || dot == std::string_view::npos || dot == 0 || dot + 2 > domain.size()) return std::nullopt;
+  if (domain.empty() || dot == std::string_view::npos || dot == 0 || dot + 3 > domain.size()) return std::nullopt;
   if (domain.find("..") != std::string_view::npos || domain.front() == '-' || email.front() == '.' ||
       email[at - 1] == '.')
     return std::nullopt;

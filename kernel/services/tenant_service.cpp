@@ -51,6 +51,15 @@ Json TenantService::create(const CallContext& ctx, const std::string& raw_name) 
   return tenant;
 }
 
+bool TenantService::exists(const std::string& tenant_id) {
+  return deps_.worker_database.read("", [&](store::Transaction& tx) {
+    bool found = false;
+    store::query(tx.session(), "SELECT 1 FROM tenants WHERE id = :p0 AND archived_at IS NULL", {tenant_id},
+                 [&](const soci::row&) { found = true; });
+    return found;
+  });
+}
+
 std::vector<Json> TenantService::list() {
   return deps_.worker_database.read("", [&](store::Transaction& tx) {
     std::vector<Json> out;

@@ -15,6 +15,7 @@ class TenantService {
   // The new tenant's id is in the result; ctx.tenant_id is ignored.
   Json create(const CallContext& ctx, const std::string& name);
   std::vector<Json> list();
+  bool exists(const std::string& tenant_id);
 
  private:
   ServiceDependencies deps_;

@@ -2,8 +2,9 @@
 -- pipelines and stages, deals with stage history, interactions, tasks, products;
 -- the contact points that find duplicates; audit_pending and the outbox.
 --
--- SQLite dialect of the same step: integer for integer/integer, JSON as text, no
--- row-level security or grants (single role; see ADR 0002).
+-- SQLite dialect of the same step: JSON as text, no row-level security or grants
+-- (single role; see ADR 0002). 64-bit columns are declared bigint: SOCI reads a
+-- column declared `integer` through a 32-bit int.
 
 CREATE TABLE users (
   id          text PRIMARY KEY,
@@ -14,10 +15,10 @@ CREATE TABLE users (
   time_zone   text,
   active      integer NOT NULL DEFAULT 1,
   team_ids    text NOT NULL DEFAULT '[]',
-  version     integer NOT NULL DEFAULT 1,
-  created_at  integer NOT NULL,
-  updated_at  integer NOT NULL,
-  archived_at integer
+  version     bigint NOT NULL DEFAULT 1,
+  created_at  bigint NOT NULL,
+  updated_at  bigint NOT NULL,
+  archived_at bigint
 );
 CREATE UNIQUE INDEX users_tenant_email ON users (tenant_id, email);
 
@@ -25,10 +26,10 @@ CREATE TABLE teams (
   id          text PRIMARY KEY,
   tenant_id   text NOT NULL REFERENCES tenants (id),
   name        text NOT NULL,
-  version     integer NOT NULL DEFAULT 1,
-  created_at  integer NOT NULL,
-  updated_at  integer NOT NULL,
-  archived_at integer
+  version     bigint NOT NULL DEFAULT 1,
+  created_at  bigint NOT NULL,
+  updated_at  bigint NOT NULL,
+  archived_at bigint
 );
 
 CREATE TABLE api_keys (
@@ -40,13 +41,13 @@ CREATE TABLE api_keys (
   user_id      text REFERENCES users (id),
   integration  integer NOT NULL DEFAULT 0,
   secret_hash  text NOT NULL,
-  expires_at   integer,
-  revoked_at   integer,
-  last_used_at integer,
-  version      integer NOT NULL DEFAULT 1,
-  created_at   integer NOT NULL,
-  updated_at   integer NOT NULL,
-  archived_at  integer
+  expires_at   bigint,
+  revoked_at   bigint,
+  last_used_at bigint,
+  version      bigint NOT NULL DEFAULT 1,
+  created_at   bigint NOT NULL,
+  updated_at   bigint NOT NULL,
+  archived_at  bigint
 );
 CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);
 
@@ -76,10 +77,10 @@ CREATE TABLE contacts (
   consent     text NOT NULL DEFAULT '{}',
   owner_id    text REFERENCES users (id),
   attributes  text NOT NULL DEFAULT '{}',
-  version     integer NOT NULL DEFAULT 1,
-  created_at  integer NOT NULL,
-  updated_at  integer NOT NULL,
-  archived_at integer
+  version     bigint NOT NULL DEFAULT 1,
+  created_at  bigint NOT NULL,
+  updated_at  bigint NOT NULL,
+  archived_at bigint
 );
 CREATE INDEX contacts_tenant_updated ON contacts (tenant_id, updated_at, id);
 CREATE INDEX contacts_account ON contacts (account_id);
@@ -89,10 +90,10 @@ CREATE TABLE pipelines (
   tenant_id   text NOT NULL REFERENCES tenants (id),
   name        text NOT NULL,
   attributes  text NOT NULL DEFAULT '{}',
-  version     integer NOT NULL DEFAULT 1,
-  created_at  integer NOT NULL,
-  updated_at  integer NOT NULL,
-  archived_at integer
+  version     bigint NOT NULL DEFAULT 1,
+  created_at  bigint NOT NULL,
+  updated_at  bigint NOT NULL,
+  archived_at bigint
 );
 
 CREATE TABLE stages (
@@ -100,16 +101,16 @@ CREATE TABLE stages (
   tenant_id          text NOT NULL REFERENCES tenants (id),
   pipeline_id        text NOT NULL REFERENCES pipelines (id),
   name               text NOT NULL,
-  position           integer NOT NULL,
-  probability        integer NOT NULL DEFAULT 0,
+  position           bigint NOT NULL,
+  probability        bigint NOT NULL DEFAULT 0,
   kind               text NOT NULL DEFAULT 'open',
-  rot_days           integer,
+  rot_days           bigint,
   entry_criteria     text NOT NULL DEFAULT '[]',
   checklist_template text NOT NULL DEFAULT '[]',
-  version            integer NOT NULL DEFAULT 1,
-  created_at         integer NOT NULL,
-  updated_at         integer NOT NULL,
-  archived_at        integer
+  version            bigint NOT NULL DEFAULT 1,
+  created_at         bigint NOT NULL,
+  updated_at         bigint NOT NULL,
+  archived_at        bigint
 );
 CREATE INDEX stages_pipeline ON stages (pipeline_id, position);
 
@@ -121,18 +122,18 @@ CREATE TABLE deals (
   contacts         text NOT NULL DEFAULT '[]',
   pipeline_id      text NOT NULL REFERENCES pipelines (id),
   stage_id         text NOT NULL REFERENCES stages (id),
-  amount           integer,
+  amount           bigint,
   currency         text NOT NULL DEFAULT 'BRL',
   expected_close   text,
   owner_id         text REFERENCES users (id),
   lost_reason      text,
   status           text NOT NULL DEFAULT 'open',
-  stage_entered_at integer NOT NULL,
+  stage_entered_at bigint NOT NULL,
   attributes       text NOT NULL DEFAULT '{}',
-  version          integer NOT NULL DEFAULT 1,
-  created_at       integer NOT NULL,
-  updated_at       integer NOT NULL,
-  archived_at      integer
+  version          bigint NOT NULL DEFAULT 1,
+  created_at       bigint NOT NULL,
+  updated_at       bigint NOT NULL,
+  archived_at      bigint
 );
 CREATE INDEX deals_tenant_updated ON deals (tenant_id, updated_at, id);
 CREATE INDEX deals_account ON deals (account_id);
@@ -143,8 +144,8 @@ CREATE TABLE deal_stage_history (
   tenant_id  text NOT NULL REFERENCES tenants (id),
   deal_id    text NOT NULL REFERENCES deals (id),
   stage_id   text NOT NULL REFERENCES stages (id),
-  entered_at integer NOT NULL,
-  left_at    integer,
+  entered_at bigint NOT NULL,
+  left_at    bigint,
   actor_type text NOT NULL,
   actor_id   text NOT NULL
 );
@@ -156,7 +157,7 @@ CREATE TABLE interactions (
   type            text NOT NULL,
   direction       text NOT NULL,
   channel         text,
-  occurred_at     integer,
+  occurred_at     bigint,
   subject         text,
   body            text,
   external_id     text,
@@ -166,10 +167,10 @@ CREATE TABLE interactions (
   contact_id      text REFERENCES contacts (id),
   deal_id         text REFERENCES deals (id),
   attributes      text NOT NULL DEFAULT '{}',
-  version         integer NOT NULL DEFAULT 1,
-  created_at      integer NOT NULL,
-  updated_at      integer NOT NULL,
-  archived_at     integer
+  version         bigint NOT NULL DEFAULT 1,
+  created_at      bigint NOT NULL,
+  updated_at      bigint NOT NULL,
+  archived_at     bigint
 );
 -- A message is recorded once per channel (webhook retries deliver it again).
 CREATE UNIQUE INDEX interactions_external ON interactions (tenant_id, channel, external_id)
@@ -183,7 +184,7 @@ CREATE TABLE tasks (
   id           text PRIMARY KEY,
   tenant_id    text NOT NULL REFERENCES tenants (id),
   title        text NOT NULL,
-  due_at       integer,
+  due_at       bigint,
   assignee_id  text REFERENCES users (id),
   status       text NOT NULL DEFAULT 'open',
   kind         text NOT NULL DEFAULT 'follow_up',
@@ -191,12 +192,12 @@ CREATE TABLE tasks (
   account_id   text REFERENCES accounts (id),
   contact_id   text REFERENCES contacts (id),
   deal_id      text REFERENCES deals (id),
-  completed_at integer,
+  completed_at bigint,
   attributes   text NOT NULL DEFAULT '{}',
-  version      integer NOT NULL DEFAULT 1,
-  created_at   integer NOT NULL,
-  updated_at   integer NOT NULL,
-  archived_at  integer
+  version      bigint NOT NULL DEFAULT 1,
+  created_at   bigint NOT NULL,
+  updated_at   bigint NOT NULL,
+  archived_at  bigint
 );
 CREATE INDEX tasks_tenant_due ON tasks (tenant_id, status, due_at);
 CREATE INDEX tasks_assignee ON tasks (assignee_id, status, due_at);
@@ -206,14 +207,14 @@ CREATE TABLE products (
   tenant_id   text NOT NULL REFERENCES tenants (id),
   name        text NOT NULL,
   sku         text,
-  price       integer,
+  price       bigint,
   currency    text NOT NULL DEFAULT 'BRL',
   active      integer NOT NULL DEFAULT 1,
   attributes  text NOT NULL DEFAULT '{}',
-  version     integer NOT NULL DEFAULT 1,
-  created_at  integer NOT NULL,
-  updated_at  integer NOT NULL,
-  archived_at integer
+  version     bigint NOT NULL DEFAULT 1,
+  created_at  bigint NOT NULL,
+  updated_at  bigint NOT NULL,
+  archived_at bigint
 );
 
 -- Normalised e-mails and phones of accounts and contacts, kept by the services in
@@ -234,7 +235,7 @@ CREATE TABLE audit_pending (
   seq             integer PRIMARY KEY AUTOINCREMENT,
   id              text NOT NULL UNIQUE,
   tenant_id       text NOT NULL REFERENCES tenants (id),
-  recorded_at     integer NOT NULL,
+  recorded_at     bigint NOT NULL,
   actor_type      text NOT NULL,
   actor_id        text NOT NULL,
   on_behalf_of    text,
@@ -254,7 +255,7 @@ CREATE TABLE outbox (
   id           text NOT NULL UNIQUE,
   tenant_id    text NOT NULL REFERENCES tenants (id),
   name         text NOT NULL,
-  occurred_at  integer NOT NULL,
+  occurred_at  bigint NOT NULL,
   actor        text NOT NULL,
   entity_type  text NOT NULL,
   entity_id    text NOT NULL,

@@ -1,0 +1,213 @@
+// `nucleo tenant|user|key …`: administration from the command line. Every write goes
+// through the services, so it is validated and audited like an API call; the actor
+// is {type: system, id: cli}.
+#include <iostream>
+#include <sstream>
+
+#include "kernel/app/commands.hpp"
+#include "kernel/app/kernel_runtime.hpp"
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/services/api_key_service.hpp"
+#include "kernel/services/record_service.hpp"
+#include "kernel/services/tenant_service.hpp"
+
+namespace nucleo::app {
+namespace {
+
+struct AdminCall {
+  Configuration config;
+  KernelRuntime runtime;
+  SystemClock clock;
+  services::CallContext ctx;
+
+  explicit AdminCall(const ParsedArgs& args)
+      : config(load_configuration(args.value("config"), process_environment())), runtime(config, 2) {
+    ctx.actor = {"system", "cli", ""};
+    ctx.request_id = generate_id("req", clock.now());
+    ctx.reason = args.value("reason");
+    ctx.clock = &clock;
+  }
+
+  // Commands that act inside a tenant name it with --tenant; it must exist.
+  void enter_tenant(const ParsedArgs& args) {
+    std::string tenant = require(args, "tenant");
+    if (!services::TenantService(runtime.dependencies()).exists(tenant))
+      throw Error(ErrorCode::not_found, "no tenant " + tenant + " (see 'nucleo tenant list')");
+    ctx.tenant_id = tenant;
+  }
+
+  static std::string require(const ParsedArgs& args, const std::string& option) {
+    if (!args.has(option) || args.value(option).empty())
+      throw Error(ErrorCode::validation, "missing --" + option, {{option, "is required"}});
+    return args.value(option);
+  }
+};
+
+std::string subcommand(const ParsedArgs& args, const std::string& command, const std::vector<std::string>& allowed) {
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : "|") + a;
+  if (args.positionals.empty())
+    throw Error(ErrorCode::validation, "missing subcommand: nucleo " + command + " " + list, {{"subcommand", "missing"}});
+  const std::string& sub = args.positionals.front();
+  if (std::find(allowed.begin(), allowed.end(), sub) == allowed.end())
+    throw Error(ErrorCode::validation, "unknown subcommand '" + sub + "': nucleo " + command + " " + list,
+                {{"subcommand", "unknown"}});
+  return sub;
+}
+
+std::string text_value(const Json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+// Text output is `field=value` lines (one record) or a tab-separated table with a
+// header line (lists): both easy to read and to cut/awk. --json prints JSON.
+void print_record(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json) {
+  if (json) {
+    out << record.dump() << "\n";
+    return;
+  }
+  for (const auto& f : fields) out << f << "=" << text_value(record.value(f, Json())) << "\n";
+}
+
+void print_table(std::ostream& out, const std::vector<Json>& rows, const std::vector<std::string>& fields, bool json) {
+  if (json) {
+    for (const auto& r : rows) out << r.dump() << "\n";
+    return;
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) out << (i ? "\t" : "") << fields[i];
+  out << "\n";
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < fields.size(); ++i) out << (i ? "\t" : "") << text_value(r.value(fields[i], Json()));
+    out << "\n";
+  }
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) items.push_back(item);
+  return items;
+}
+
+const OptionSpec json_option{"json", "", "print JSON (one object per line) instead of text"};
+const OptionSpec reason_option{"reason", "TEXT", "why: recorded in the audit event"};
+const OptionSpec tenant_option{"tenant", "ID", "the tenant to act in (ten_…)"};
+
+int run_tenant(const ParsedArgs& args, std::ostream& out) {
+  std::string sub = subcommand(args, "tenant", {"create", "list"});
+  AdminCall call(args);
+  services::TenantService tenants(call.runtime.dependencies());
+  if (sub == "create") {
+    Json tenant = tenants.create(call.ctx, AdminCall::require(args, "name"));
+    print_record(out, tenant, {"id", "name"}, args.has("json"));
+  } else {
+    print_table(out, tenants.list(), {"id", "name", "created_at"}, args.has("json"));
+  }
+  return exit_ok;
+}
+
+int run_user(const ParsedArgs& args, std::ostream& out) {
+  std::string sub = subcommand(args, "user", {"create", "list"});
+  AdminCall call(args);
+  call.enter_tenant(args);
+  services::RecordService records(call.runtime.dependencies());
+  const std::vector<std::string> fields{"id", "name", "email", "role", "active"};
+  if (sub == "create") {
+    Json input = {{"name", args.value("name")}, {"email", args.value("email")}, {"role", args.value("role")}};
+    if (args.has("time-zone")) input["time_zone"] = args.value("time-zone");
+    print_record(out, records.create(call.ctx, "user", input).record, fields, args.has("json"));
+  } else {
+    print_table(out, records.list(call.ctx, "user", {{}, "", 1000, false}), fields, args.has("json"));
+  }
+  return exit_ok;
+}
+
+int run_key(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  std::string sub = subcommand(args, "key", {"create", "list", "revoke"});
+  AdminCall call(args);
+  call.enter_tenant(args);
+  services::ApiKeyService keys(call.runtime.dependencies());
+  const std::vector<std::string> fields{"id", "name", "role", "user_id", "integration", "expires_at", "revoked_at"};
+  if (sub == "create") {
+    Json input = {{"name", args.value("name")}, {"role", args.value("role", args.has("integration") ? "integration" : "")}};
+    if (args.has("user")) input["user_id"] = args.value("user");
+    if (args.has("integration")) input["integration"] = true;
+    if (args.has("scopes")) input["scopes"] = split_list(args.value("scopes"));
+    if (args.has("expires-at")) input["expires_at"] = args.value("expires-at");
+    services::CreatedKey created = keys.create(call.ctx, input);
+    Json shown = created.key;
+    shown["secret"] = created.secret;
+    print_record(out, shown, {"id", "secret", "role"}, args.has("json"));
+    err << "nucleo key: store the secret now; it is not shown again\n";
+  } else if (sub == "list") {
+    print_table(out, keys.list(call.ctx), fields, args.has("json"));
+  } else {
+    if (args.positionals.size() != 2)
+      throw Error(ErrorCode::validation, "usage: nucleo key revoke --tenant ID KEY_ID", {{"KEY_ID", "is required"}});
+    print_record(out, keys.revoke(call.ctx, args.positionals[1]).record, {"id", "revoked_at"}, args.has("json"));
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+CommandSpec tenant_command() {
+  CommandSpec c;
+  c.name = "tenant";
+  c.summary = "create and list tenants";
+  c.positionals = "create|list";
+  c.description =
+      "nucleo tenant create --name NAME   create a tenant; prints id=… and name=…\n"
+      "nucleo tenant list                 one tenant per line: id, name, created_at (tab-separated)";
+  c.options = {config_option(), {"name", "NAME", "the tenant's name (create)"}, json_option, reason_option};
+  c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_tenant(args, out); };
+  return c;
+}
+
+CommandSpec user_command() {
+  CommandSpec c;
+  c.name = "user";
+  c.summary = "create and list users of a tenant";
+  c.positionals = "create|list";
+  c.description =
+      "nucleo user create --tenant ID --name NAME --email EMAIL --role ROLE\n"
+      "    ROLE: admin, manager, sales, support, marketing or auditor. Prints field=value lines.\n"
+      "nucleo user list --tenant ID";
+  c.options = {config_option(), tenant_option,  {"name", "NAME", "full name"}, {"email", "EMAIL", "e-mail address"},
+               {"role", "ROLE", "admin|manager|sales|support|marketing|auditor"},
+               {"time-zone", "TZ", "IANA time zone (default America/Sao_Paulo)"}, json_option, reason_option};
+  c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_user(args, out); };
+  return c;
+}
+
+CommandSpec key_command() {
+  CommandSpec c;
+  c.name = "key";
+  c.summary = "create, list and revoke API keys";
+  c.positionals = "create|list|revoke [KEY_ID]";
+  c.description =
+      "nucleo key create --tenant ID --name NAME --role ROLE --user USER_ID [--scopes a:read,b:write] [--expires-at T]\n"
+      "nucleo key create --tenant ID --name NAME --integration [--scopes …]\n"
+      "    Prints id=…, secret=… and role=… lines (or one JSON object with --json). The secret\n"
+      "    is shown only here: Nucleo keeps only its SHA-256.\n"
+      "nucleo key list --tenant ID\n"
+      "nucleo key revoke --tenant ID KEY_ID";
+  c.options = {config_option(),
+               tenant_option,
+               {"name", "NAME", "what the key is for"},
+               {"role", "ROLE", "admin|manager|sales|support|marketing|auditor (user keys)"},
+               {"user", "USER_ID", "the user a user key belongs to (usr_…)"},
+               {"integration", "", "an integration key (role integration, no user)"},
+               {"scopes", "LIST", "comma-separated scopes, e.g. deals:read,interactions:write"},
+               {"expires-at", "TIME", "RFC 3339 expiry, e.g. 2027-01-01T00:00:00Z"},
+               json_option,
+               reason_option};
+  c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream& err) { return run_key(args, out, err); };
+  return c;
+}
+
+}  // namespace nucleo::app

@@ -1,0 +1,54 @@
+#include "kernel/app/kernel_runtime.hpp"
+
+#include <soci/session.h>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/normalise.hpp"
+#include "kernel/store/migrations.hpp"
+
+namespace nucleo::app {
+namespace {
+
+void prepare_schema(const StoreSettings& settings) {
+  soci::session owner;
+  store::open_session(owner, settings.owner_url);
+  if (settings.migrate_on_start) {
+    SystemClock clock;
+    store::migrate(owner, settings.owner_url.backend, clock);
+    return;
+  }
+  auto status = store::schema_status(owner, settings.owner_url.backend);
+  if (!status.is_current())
+    throw Error(ErrorCode::unavailable, "the database schema is at version " + std::to_string(status.current_version) +
+                                            " and this build needs " + std::to_string(status.latest_version) +
+                                            ": run 'nucleo migrate'");
+}
+
+}  // namespace
+
+NormalisationSettings read_normalisation_settings(const Configuration& config) {
+  NormalisationSettings s;
+  s.default_region = get_string(config, "normalise.default_region");
+  if (!is_country_code(s.default_region))
+    throw Error(ErrorCode::validation,
+                "configuration key normalise.default_region must be an ISO 3166-1 alpha-2 code such as BR, got '" +
+                    s.default_region + "'",
+                {{"normalise.default_region", "expected a two-letter region code"}});
+  return s;
+}
+
+KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_override)
+    : store_settings_(read_store_settings(config)), normalisation_(read_normalisation_settings(config)) {
+  prepare_schema(store_settings_);
+  std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;
+  database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);
+  // SQLite has one role: a second pool on the same file would only add writers.
+  if (store_settings_.url.backend == store::Backend::postgresql)
+    worker_database_ = std::make_unique<store::Database>(store_settings_.worker_url, pool, store_settings_.lease_timeout);
+}
+
+services::ServiceDependencies KernelRuntime::dependencies() {
+  return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_};
+}
+
+}  // namespace nucleo::app

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kernel/services/record_service.hpp"
+#include "kernel/services/tenant_service.hpp"
+#include "tests/support/test_database.hpp"
+
+namespace nucleo::test {
+
+// A migrated database of either backend with the services wired as `serve` wires
+// them (request pool + worker pool), a manual clock, and a fresh tenant to act in.
+class ServiceHarness {
+ public:
+  explicit ServiceHarness(store::Backend backend, std::size_t pool_size = 4);
+
+  services::ServiceDependencies deps() {
+    return {*app_, worker_ ? *worker_ : *app_, validators, normalisation};
+  }
+  services::RecordService records() { return services::RecordService(deps()); }
+
+  // A context acting as a user-less admin key in `tenant_id`.
+  services::CallContext context(const std::string& tenant_id) const;
+  std::string create_tenant(const std::string& name);
+
+  // Row counts as the worker role sees them (all tenants).
+  int count(const std::string& sql);
+  // The first column of each row, parsed as JSON (jsonb on PostgreSQL, text on SQLite).
+  std::vector<Json> json_column(const std::string& sql);
+
+  store::Backend backend;
+  TestDatabase db;
+  ManualClock clock{Timestamp{1'782'864'000'000'000}};  // 2026-07-01T00:00:00Z
+  services::ValidatorRegistry validators;
+  NormalisationSettings normalisation;
+  std::string tenant;  // created by the constructor
+
+ private:
+  std::unique_ptr<store::Database> app_, worker_;
+};
+
+}  // namespace nucleo::test
