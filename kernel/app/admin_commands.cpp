@@ -48,7 +48,8 @@ std::string subcommand(const ParsedArgs& args, const std::string& command, const
   std::string list;
   for (const auto& a : allowed) list += (list.empty() ? "" : "|") + a;
   if (args.positionals.empty())
-    throw Error(ErrorCode::validation, "missing subcommand: nucleo " + command + " " + list, {{"subcommand", "missing"}});
+    throw Error(ErrorCode::validation, "missing subcommand: nucleo " + command + " " + list,
+                {{"subcommand", "missing"}});
   const std::string& sub = args.positionals.front();
   if (std::find(allowed.begin(), allowed.end(), sub) == allowed.end())
     throw Error(ErrorCode::validation, "unknown subcommand '" + sub + "': nucleo " + command + " " + list,
@@ -133,7 +134,8 @@ int run_key(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   services::ApiKeyService keys(call.runtime.dependencies());
   const std::vector<std::string> fields{"id", "name", "role", "user_id", "integration", "expires_at", "revoked_at"};
   if (sub == "create") {
-    Json input = {{"name", args.value("name")}, {"role", args.value("role", args.has("integration") ? "integration" : "")}};
+    Json input = {{"name", args.value("name")},
+                  {"role", args.value("role", args.has("integration") ? "integration" : "")}};
     if (args.has("user")) input["user_id"] = args.value("user");
     if (args.has("integration")) input["integration"] = true;
     if (args.has("scopes")) input["scopes"] = split_list(args.value("scopes"));
@@ -177,9 +179,14 @@ CommandSpec user_command() {
       "nucleo user create --tenant ID --name NAME --email EMAIL --role ROLE\n"
       "    ROLE: admin, manager, sales, support, marketing or auditor. Prints field=value lines.\n"
       "nucleo user list --tenant ID";
-  c.options = {config_option(), tenant_option,  {"name", "NAME", "full name"}, {"email", "EMAIL", "e-mail address"},
+  c.options = {config_option(),
+               tenant_option,
+               {"name", "NAME", "full name"},
+               {"email", "EMAIL", "e-mail address"},
                {"role", "ROLE", "admin|manager|sales|support|marketing|auditor"},
-               {"time-zone", "TZ", "IANA time zone (default America/Sao_Paulo)"}, json_option, reason_option};
+               {"time-zone", "TZ", "IANA time zone (default America/Sao_Paulo)"},
+               json_option,
+               reason_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_user(args, out); };
   return c;
 }
@@ -190,7 +197,8 @@ CommandSpec key_command() {
   c.summary = "create, list and revoke API keys";
   c.positionals = "create|list|revoke [KEY_ID]";
   c.description =
-      "nucleo key create --tenant ID --name NAME --role ROLE --user USER_ID [--scopes a:read,b:write] [--expires-at T]\n"
+      "nucleo key create --tenant ID --name NAME --role ROLE --user USER_ID [--scopes a:read,b:write] [--expires-at "
+      "T]\n"
       "nucleo key create --tenant ID --name NAME --integration [--scopes …]\n"
       "    Prints id=…, secret=… and role=… lines (or one JSON object with --json). The secret\n"
       "    is shown only here: Nucleo keeps only its SHA-256.\n"

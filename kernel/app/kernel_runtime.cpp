@@ -44,7 +44,8 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
   database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);
   // SQLite has one role: a second pool on the same file would only add writers.
   if (store_settings_.url.backend == store::Backend::postgresql)
-    worker_database_ = std::make_unique<store::Database>(store_settings_.worker_url, pool, store_settings_.lease_timeout);
+    worker_database_ =
+        std::make_unique<store::Database>(store_settings_.worker_url, pool, store_settings_.lease_timeout);
 }
 
 services::ServiceDependencies KernelRuntime::dependencies() {

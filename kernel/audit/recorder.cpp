@@ -28,13 +28,14 @@ Json diff_changes(const Json& before, const Json& after) {
 void record_audit_event(store::Transaction& tx, const AuditEvent& e) {
   Json personal = Json::array();
   for (const auto& f : e.personal_fields) personal.push_back(f);
-  store::execute(tx.session(),
-                 "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action,"
-                 " entity_type, entity_id, request_id, source_ip, reason, changes, personal_fields)"
-                 " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, :p13)",
-                 {e.id, e.tenant_id, e.recorded_at.micros, e.actor.type, e.actor.id, optional_text(e.actor.on_behalf_of),
-                  e.action, e.entity_type, e.entity_id, optional_text(e.request_id), optional_text(e.source_ip),
-                  optional_text(e.reason), e.changes.dump(), personal.dump()});
+  store::execute(
+      tx.session(),
+      "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action,"
+      " entity_type, entity_id, request_id, source_ip, reason, changes, personal_fields)"
+      " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, :p13)",
+      {e.id, e.tenant_id, e.recorded_at.micros, e.actor.type, e.actor.id, optional_text(e.actor.on_behalf_of), e.action,
+       e.entity_type, e.entity_id, optional_text(e.request_id), optional_text(e.source_ip), optional_text(e.reason),
+       e.changes.dump(), personal.dump()});
 }
 
 }  // namespace nucleo::audit

@@ -58,7 +58,9 @@ std::vector<EntitySpec> build_specs() {
   const std::vector<std::string> roles{"admin", "manager", "sales", "support", "marketing", "auditor"};
   std::vector<EntitySpec> specs;
 
-  specs.push_back({"user", std::string(id_prefix::user), "users",
+  specs.push_back({"user",
+                   std::string(id_prefix::user),
+                   "users",
                    {required(personal(text("name", 200))), required(personal(of("email", FieldType::email))),
                     required(choice("role", roles)), with_default(text("time_zone", 64), "America/Sao_Paulo"),
                     with_default(of("active", FieldType::boolean), true),
@@ -70,7 +72,9 @@ std::vector<EntitySpec> build_specs() {
   // Secrets are shown once at creation and stored only as SHA-256 (DESIGN §4).
   std::vector<std::string> key_roles = roles;
   key_roles.push_back("integration");
-  specs.push_back({"api_key", std::string(id_prefix::api_key), "api_keys",
+  specs.push_back({"api_key",
+                   std::string(id_prefix::api_key),
+                   "api_keys",
                    {required(text("name", 200)), required(choice("role", key_roles)),
                     with_default(of("scopes", FieldType::array), Json::array()), ref("user_id", "user"),
                     with_default(of("integration", FieldType::boolean), false), hidden(text("secret_hash", 64)),
@@ -78,59 +82,60 @@ std::vector<EntitySpec> build_specs() {
                     derived(of("last_used_at", FieldType::timestamp))},
                    false});
 
-  specs.push_back({"account",
-                   std::string(id_prefix::account),
-                   "accounts",
-                   {required(text("legal_name", 300)), text("trade_name", 300), of("tax_id", FieldType::tax_id),
-                    with_default(of("tax_id_country", FieldType::country), "BR"),
-                    derived(choice("tax_id_kind", {"cpf", "cnpj", "other"})), text("domain", 253),
-                    with_default(of("phones", FieldType::phone_list), Json::array()),
-                    with_default(of("emails", FieldType::email_list), Json::array()), of("address", FieldType::object),
-                    ref("owner_id", "user"), choice("lifecycle", {"lead", "prospect", "customer", "churned"}, "lead")}});
+  specs.push_back(
+      {"account",
+       std::string(id_prefix::account),
+       "accounts",
+       {required(text("legal_name", 300)), text("trade_name", 300), of("tax_id", FieldType::tax_id),
+        with_default(of("tax_id_country", FieldType::country), "BR"),
+        derived(choice("tax_id_kind", {"cpf", "cnpj", "other"})), text("domain", 253),
+        with_default(of("phones", FieldType::phone_list), Json::array()),
+        with_default(of("emails", FieldType::email_list), Json::array()), of("address", FieldType::object),
+        ref("owner_id", "user"), choice("lifecycle", {"lead", "prospect", "customer", "churned"}, "lead")}});
 
-  specs.push_back({"contact",
-                   std::string(id_prefix::contact),
-                   "contacts",
-                   {required(personal(text("name", 200))), ref("account_id", "account"),
-                    personal(of("email", FieldType::email)), personal(of("phone", FieldType::phone)),
-                    text("job_title", 200), with_default(of("consent", FieldType::object), Json::object()),
-                    ref("owner_id", "user")}});
+  specs.push_back(
+      {"contact",
+       std::string(id_prefix::contact),
+       "contacts",
+       {required(personal(text("name", 200))), ref("account_id", "account"), personal(of("email", FieldType::email)),
+        personal(of("phone", FieldType::phone)), text("job_title", 200),
+        with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user")}});
 
   specs.push_back({"pipeline", std::string(id_prefix::pipeline), "pipelines", {required(text("name", 200))}});
 
-  specs.push_back({"stage",
-                   std::string(id_prefix::stage),
-                   "stages",
-                   {required(ref("pipeline_id", "pipeline")), required(text("name", 200)),
-                    required(of("position", FieldType::integer)), with_default(of("probability", FieldType::integer), 0),
-                    choice("kind", {"open", "won", "lost"}, "open"), of("rot_days", FieldType::integer),
-                    with_default(of("entry_criteria", FieldType::array), Json::array()),
-                    with_default(of("checklist_template", FieldType::array), Json::array())},
-                   false});
-
   specs.push_back(
-      {"deal",
-       std::string(id_prefix::deal),
-       "deals",
-       {required(text("name", 300)), required(ref("account_id", "account")),
-        with_default(of("contacts", FieldType::array), Json::array()), required(ref("pipeline_id", "pipeline")),
-        ref("stage_id", "stage"), of("amount", FieldType::integer), with_default(of("currency", FieldType::currency), "BRL"),
-        of("expected_close", FieldType::date), ref("owner_id", "user"), text("lost_reason", 500),
-        // Derived by the deal rules from the stage; listed so they are stored and shown.
-        derived(choice("status", {"open", "won", "lost"}, "open")),
-        derived(of("stage_entered_at", FieldType::timestamp))}});
+      {"stage",
+       std::string(id_prefix::stage),
+       "stages",
+       {required(ref("pipeline_id", "pipeline")), required(text("name", 200)),
+        required(of("position", FieldType::integer)), with_default(of("probability", FieldType::integer), 0),
+        choice("kind", {"open", "won", "lost"}, "open"), of("rot_days", FieldType::integer),
+        with_default(of("entry_criteria", FieldType::array), Json::array()),
+        with_default(of("checklist_template", FieldType::array), Json::array())},
+       false});
 
-  specs.push_back(
-      {"interaction",
-       std::string(id_prefix::interaction),
-       "interactions",
-       {required(choice("type", {"note", "call", "meeting", "visit", "email", "whatsapp", "sms", "complaint", "feedback",
-                                 "support", "proposal", "system"})),
-        required(choice("direction", {"inbound", "outbound", "internal"})), text("channel", 64),
-        of("occurred_at", FieldType::timestamp), text("subject", 500), personal(text("body", 100000)),
-        text("external_id", 300), text("thread_id", 300),
-        choice("delivery_status", {"queued", "sent", "delivered", "read", "failed", "received"}),
-        ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal")}});
+  specs.push_back({"deal",
+                   std::string(id_prefix::deal),
+                   "deals",
+                   {required(text("name", 300)), required(ref("account_id", "account")),
+                    with_default(of("contacts", FieldType::array), Json::array()),
+                    required(ref("pipeline_id", "pipeline")), ref("stage_id", "stage"),
+                    of("amount", FieldType::integer), with_default(of("currency", FieldType::currency), "BRL"),
+                    of("expected_close", FieldType::date), ref("owner_id", "user"), text("lost_reason", 500),
+                    // Derived by the deal rules from the stage; listed so they are stored and shown.
+                    derived(choice("status", {"open", "won", "lost"}, "open")),
+                    derived(of("stage_entered_at", FieldType::timestamp))}});
+
+  specs.push_back({"interaction",
+                   std::string(id_prefix::interaction),
+                   "interactions",
+                   {required(choice("type", {"note", "call", "meeting", "visit", "email", "whatsapp", "sms",
+                                             "complaint", "feedback", "support", "proposal", "system"})),
+                    required(choice("direction", {"inbound", "outbound", "internal"})), text("channel", 64),
+                    of("occurred_at", FieldType::timestamp), text("subject", 500), personal(text("body", 100000)),
+                    text("external_id", 300), text("thread_id", 300),
+                    choice("delivery_status", {"queued", "sent", "delivered", "read", "failed", "received"}),
+                    ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal")}});
 
   specs.push_back({"task",
                    std::string(id_prefix::task),

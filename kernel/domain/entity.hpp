@@ -15,31 +15,31 @@ using Json = nlohmann::json;
 // How a field is checked, normalised and stored. JSON shows every type as below;
 // the database column type follows from it (store/record_table.cpp).
 enum class FieldType {
-  text,          // string, trimmed; max_length applies
-  enumeration,   // string from `allowed`
-  integer,       // JSON integer within ±(2^53−1)
-  boolean,       // JSON true/false (stored 0/1)
-  timestamp,     // RFC 3339 string in JSON, int64 µs UTC in the database
-  date,          // "YYYY-MM-DD"
-  reference,     // id of another entity of this tenant (`target` names its type)
-  email,         // normalised e-mail
-  phone,         // normalised E.164
-  tax_id,        // CPF/CNPJ/other, normalised; country from `tax_id_country`
-  currency,      // ISO 4217 code
-  country,       // ISO 3166-1 alpha-2 code
-  email_list,    // array of e-mails
-  phone_list,    // array of phones
-  object,        // JSON object (stored as JSON text)
-  array,         // JSON array (stored as JSON text)
+  text,         // string, trimmed; max_length applies
+  enumeration,  // string from `allowed`
+  integer,      // JSON integer within ±(2^53−1)
+  boolean,      // JSON true/false (stored 0/1)
+  timestamp,    // RFC 3339 string in JSON, int64 µs UTC in the database
+  date,         // "YYYY-MM-DD"
+  reference,    // id of another entity of this tenant (`target` names its type)
+  email,        // normalised e-mail
+  phone,        // normalised E.164
+  tax_id,       // CPF/CNPJ/other, normalised; country from `tax_id_country`
+  currency,     // ISO 4217 code
+  country,      // ISO 3166-1 alpha-2 code
+  email_list,   // array of e-mails
+  phone_list,   // array of phones
+  object,       // JSON object (stored as JSON text)
+  array,        // JSON array (stored as JSON text)
 };
 
 struct FieldSpec {
   std::string name;
   FieldType type = FieldType::text;
-  bool required = false;   // must be present and non-null on create
-  bool personal = false;   // personal data: committed, not stored, in the audit leaf (DESIGN §5)
-  bool derived = false;    // set by Nucleo's rules (a deal's status), never by a caller
-  bool hidden = false;     // never leaves the kernel: not in API output, not in audit changes
+  bool required = false;  // must be present and non-null on create
+  bool personal = false;  // personal data: committed, not stored, in the audit leaf (DESIGN §5)
+  bool derived = false;   // set by Nucleo's rules (a deal's status), never by a caller
+  bool hidden = false;    // never leaves the kernel: not in API output, not in audit changes
   std::size_t max_length = 500;
   std::vector<std::string> allowed;  // enumeration values
   std::string target;                // reference: entity type it points to

@@ -143,9 +143,12 @@ bool is_calendar_date(std::string_view t) {
 
 std::string_view to_string(TaxIdKind kind) {
   switch (kind) {
-    case TaxIdKind::cpf: return "cpf";
-    case TaxIdKind::cnpj: return "cnpj";
-    case TaxIdKind::other: return "other";
+    case TaxIdKind::cpf:
+      return "cpf";
+    case TaxIdKind::cnpj:
+      return "cnpj";
+    case TaxIdKind::other:
+      return "other";
   }
   return "other";
 }

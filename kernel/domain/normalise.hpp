@@ -31,8 +31,8 @@ struct TaxId {
 // values refused. Other countries: upper-cased alphanumerics, 2–32 characters.
 std::optional<TaxId> normalise_tax_id(std::string_view text, std::string_view country);
 
-bool is_valid_cpf(std::string_view digits);    // 11 digits, normalised
-bool is_valid_cnpj(std::string_view value);    // 14 characters, normalised
+bool is_valid_cpf(std::string_view digits);  // 11 digits, normalised
+bool is_valid_cnpj(std::string_view value);  // 14 characters, normalised
 
 // ISO 4217 shape: three upper-case ASCII letters.
 bool is_currency_code(std::string_view text);

@@ -44,8 +44,8 @@ Json check_list(const FieldSpec& f, const Json& v, Errors& errors, const Normali
     auto value = f.type == FieldType::email_list ? normalise_email(v[i].get<std::string>())
                                                  : normalise_phone(v[i].get<std::string>(), settings.default_region);
     if (!value) {
-      errors.push_back({where, f.type == FieldType::email_list ? "is not a valid e-mail address"
-                                                               : "is not a valid phone number"});
+      errors.push_back(
+          {where, f.type == FieldType::email_list ? "is not a valid e-mail address" : "is not a valid phone number"});
       continue;
     }
     if (std::find(out.begin(), out.end(), *value) == out.end()) out.push_back(*value);
@@ -55,7 +55,8 @@ Json check_list(const FieldSpec& f, const Json& v, Errors& errors, const Normali
 
 Json check_value(const FieldSpec& f, const Json& v, Errors& errors, const NormalisationSettings& settings) {
   switch (f.type) {
-    case FieldType::text: return check_text(f, v, errors);
+    case FieldType::text:
+      return check_text(f, v, errors);
     case FieldType::enumeration:
       if (!v.is_string() || std::find(f.allowed.begin(), f.allowed.end(), v.get<std::string>()) == f.allowed.end()) {
         std::string list;
@@ -64,7 +65,8 @@ Json check_value(const FieldSpec& f, const Json& v, Errors& errors, const Normal
       }
       return v;
     case FieldType::integer:
-      if (!v.is_number_integer() || v.get<std::int64_t>() > max_safe_integer || v.get<std::int64_t>() < -max_safe_integer ||
+      if (!v.is_number_integer() || v.get<std::int64_t>() > max_safe_integer ||
+          v.get<std::int64_t>() < -max_safe_integer ||
           (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max_safe_integer)))
         return errors.push_back({f.name, "must be an integer within ±(2^53−1)"}), Json();
       return v;
@@ -108,7 +110,8 @@ Json check_value(const FieldSpec& f, const Json& v, Errors& errors, const Normal
         return errors.push_back({f.name, "must be an ISO 3166-1 alpha-2 code such as BR"}), Json();
       return v;
     case FieldType::email_list:
-    case FieldType::phone_list: return check_list(f, v, errors, settings);
+    case FieldType::phone_list:
+      return check_list(f, v, errors, settings);
     case FieldType::object:
       if (!v.is_object()) return errors.push_back({f.name, "must be an object"}), Json();
       return v;
@@ -134,8 +137,9 @@ void check_tax_id(Json& out, const Json& current, Errors& errors) {
   }
   auto normalised = normalise_tax_id(tax_id.get<std::string>(), country);
   if (!normalised) {
-    errors.push_back({"tax_id", country == "BR" ? "is not a valid CPF or CNPJ (check digits, length, repeated characters)"
-                                                : "is not a valid tax id"});
+    errors.push_back({"tax_id", country == "BR"
+                                    ? "is not a valid CPF or CNPJ (check digits, length, repeated characters)"
+                                    : "is not a valid tax id"});
     return;
   }
   out["tax_id"] = normalised->value;
@@ -146,7 +150,8 @@ void check_tax_id(Json& out, const Json& current, Errors& errors) {
 
 Json validate_record_input(const EntitySpec& spec, const Json& input, WriteMode mode,
                            const NormalisationSettings& settings, const Json& current) {
-  if (!input.is_object()) throw Error(ErrorCode::validation, "the body must be a JSON object", {{"", "must be an object"}});
+  if (!input.is_object())
+    throw Error(ErrorCode::validation, "the body must be a JSON object", {{"", "must be an object"}});
   Errors errors;
   Json out = Json::object();
   const auto& system = system_fields();
@@ -156,8 +161,10 @@ Json validate_record_input(const EntitySpec& spec, const Json& input, WriteMode 
       continue;
     }
     if (key == "attributes" && spec.has_attributes) {
-      if (!value.is_object()) errors.push_back({key, "must be an object"});
-      else out[key] = value;
+      if (!value.is_object())
+        errors.push_back({key, "must be an object"});
+      else
+        out[key] = value;
       continue;
     }
     const FieldSpec* field = spec.field(key);
@@ -170,8 +177,10 @@ Json validate_record_input(const EntitySpec& spec, const Json& input, WriteMode 
       continue;
     }
     if (value.is_null()) {
-      if (field->required) errors.push_back({key, "is required"});
-      else out[key] = nullptr;
+      if (field->required)
+        errors.push_back({key, "is required"});
+      else
+        out[key] = nullptr;
       continue;
     }
     Json checked = check_value(*field, value, errors, settings);
@@ -191,7 +200,8 @@ Json validate_record_input(const EntitySpec& spec, const Json& input, WriteMode 
 
   if (!errors.empty()) {
     std::string summary = "invalid " + spec.type + ": ";
-    for (std::size_t i = 0; i < errors.size(); ++i) summary += (i ? "; " : "") + errors[i].field + " " + errors[i].message;
+    for (std::size_t i = 0; i < errors.size(); ++i)
+      summary += (i ? "; " : "") + errors[i].field + " " + errors[i].message;
     throw Error(ErrorCode::validation, summary, std::move(errors));
   }
   return out;

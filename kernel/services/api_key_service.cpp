@@ -15,7 +15,8 @@ constexpr std::size_t id_body_length = 26;
 void check_key_kind(const Json& key, std::vector<FieldError>& errors) {
   bool integration = key.value("integration", false);
   std::string role = key.value("role", "");
-  if (integration && role != "integration") errors.push_back({"role", "must be \"integration\" for an integration key"});
+  if (integration && role != "integration")
+    errors.push_back({"role", "must be \"integration\" for an integration key"});
   if (!integration && role == "integration") errors.push_back({"role", "\"integration\" is for integration keys"});
   if (!integration && key.value("user_id", Json()).is_null())
     errors.push_back({"user_id", "is required for a user key (or set integration: true)"});
@@ -36,7 +37,9 @@ CreatedKey ApiKeyService::create(const CallContext& ctx, const Json& input) {
   Json fields = validate_record_input(spec, input, WriteMode::create, deps_.normalisation);
   std::vector<FieldError> errors;
   check_key_kind(fields, errors);
-  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid api_key: " + errors.front().field + " " + errors.front().message, errors);
+  if (!errors.empty())
+    throw Error(ErrorCode::validation, "invalid api_key: " + errors.front().field + " " + errors.front().message,
+                errors);
 
   Timestamp now = ctx.now();
   std::string id = generate_id(id_prefix::api_key, now);

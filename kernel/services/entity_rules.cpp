@@ -143,9 +143,11 @@ void check_deal_contacts(Write& w) {
     }
     for (const auto& [key, value] : c.items())
       if ((key != "contact_id" && key != "role") || (key == "role" && !value.is_string() && !value.is_null()))
-        w.errors.push_back({where + "." + key, key == "role" ? "must be a string" : "is not a field of a deal contact"});
+        w.errors.push_back(
+            {where + "." + key, key == "role" ? "must be a string" : "is not a field of a deal contact"});
     if (!contacts.exists(w.tx, w.ctx.tenant_id, c["contact_id"].get<std::string>(), false))
-      w.errors.push_back({where + ".contact_id", "no live contact " + c["contact_id"].get<std::string>() + " in this tenant"});
+      w.errors.push_back(
+          {where + ".contact_id", "no live contact " + c["contact_id"].get<std::string>() + " in this tenant"});
   }
 }
 
@@ -182,14 +184,14 @@ void record_stage_history(Write& w) {
   if (!w.changed("stage_id")) return;
   auto& s = w.tx.session();
   std::int64_t now = w.ctx.now().micros;
-  store::execute(s,
-                 "UPDATE deal_stage_history SET left_at = :p0 WHERE deal_id = :p1 AND tenant_id = :p2 AND left_at IS NULL",
-                 {now, w.id(), w.ctx.tenant_id});
+  store::execute(
+      s, "UPDATE deal_stage_history SET left_at = :p0 WHERE deal_id = :p1 AND tenant_id = :p2 AND left_at IS NULL",
+      {now, w.id(), w.ctx.tenant_id});
   store::execute(s,
                  "INSERT INTO deal_stage_history (id, tenant_id, deal_id, stage_id, entered_at, actor_type, actor_id)"
                  " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6)",
-                 {generate_id(id_prefix::stage_history, w.ctx.now()), w.ctx.tenant_id, w.id(), text_of(w.after, "stage_id"), now,
-                  w.ctx.actor.type, w.ctx.actor.id});
+                 {generate_id(id_prefix::stage_history, w.ctx.now()), w.ctx.tenant_id, w.id(),
+                  text_of(w.after, "stage_id"), now, w.ctx.actor.type, w.ctx.actor.id});
 }
 
 // --- interactions and tasks -----------------------------------------------------------
@@ -201,10 +203,11 @@ void refuse_duplicate_external_id(Write& w) {
   std::string external_id = text_of(w.after, "external_id");
   if (external_id.empty()) return;
   std::string existing;
-  store::query(w.tx.session(),
-               "SELECT id FROM interactions WHERE tenant_id = :p0 AND channel = :p1 AND external_id = :p2 AND id <> :p3",
-               {w.ctx.tenant_id, text_of(w.after, "channel"), external_id, w.id()},
-               [&](const soci::row& row) { existing = *store::text_at(row, 0); });
+  store::query(
+      w.tx.session(),
+      "SELECT id FROM interactions WHERE tenant_id = :p0 AND channel = :p1 AND external_id = :p2 AND id <> :p3",
+      {w.ctx.tenant_id, text_of(w.after, "channel"), external_id, w.id()},
+      [&](const soci::row& row) { existing = *store::text_at(row, 0); });
   if (!existing.empty())
     throw Error(ErrorCode::conflict,
                 "interaction " + existing + " already has external id " + external_id + " on this channel",

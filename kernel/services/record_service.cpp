@@ -23,7 +23,9 @@ void bump_version(Write& w) {
   w.after["updated_at"] = format_rfc3339(w.ctx.now());
 }
 
-std::string action_name(const EntitySpec& spec, const std::string& verb) { return spec.type + "." + verb; }
+std::string action_name(const EntitySpec& spec, const std::string& verb) {
+  return spec.type + "." + verb;
+}
 
 }  // namespace
 
@@ -45,7 +47,8 @@ WriteResult RecordService::create(const CallContext& ctx, std::string_view type,
 WriteResult RecordService::update(const CallContext& ctx, std::string_view type, const std::string& id,
                                   const Json& patch, std::optional<std::int64_t> expected_version) {
   const EntitySpec& spec = entity_spec(type);
-  if (!patch.is_object()) throw Error(ErrorCode::validation, "the body must be a JSON object", {{"", "must be an object"}});
+  if (!patch.is_object())
+    throw Error(ErrorCode::validation, "the body must be a JSON object", {{"", "must be an object"}});
   return run_write(deps_, ctx, spec, action_name(spec, "updated"), id, expected_version, [&](Write& w) {
     if (!w.before["archived_at"].is_null())
       throw Error(ErrorCode::conflict, spec.type + " " + id + " is archived; restore it before changing it");
@@ -93,18 +96,16 @@ WriteResult RecordService::complete_task(const CallContext& ctx, const std::stri
 
 Json RecordService::get(const CallContext& ctx, std::string_view type, const std::string& id) {
   const EntitySpec& spec = entity_spec(type);
-  auto found = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-    return store::RecordTable(spec).find(tx, ctx.tenant_id, id);
-  });
+  auto found = deps_.database.read(
+      ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).find(tx, ctx.tenant_id, id); });
   if (!found) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
   return visible_record(spec, *found);
 }
 
 std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view type, const store::RecordQuery& query) {
   const EntitySpec& spec = entity_spec(type);
-  auto rows = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-    return store::RecordTable(spec).list(tx, ctx.tenant_id, query);
-  });
+  auto rows = deps_.database.read(
+      ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).list(tx, ctx.tenant_id, query); });
   for (auto& r : rows) r = visible_record(spec, r);
   return rows;
 }

@@ -15,8 +15,12 @@ Json TenantService::create(const CallContext& ctx, const std::string& raw_name) 
     throw Error(ErrorCode::validation, "invalid tenant: name must be 1 to 200 characters",
                 {{"name", "must be 1 to 200 characters"}});
   Timestamp now = ctx.now();
-  Json tenant = {{"id", generate_id(id_prefix::tenant, now)}, {"name", name},        {"version", 1},
-                 {"created_at", format_rfc3339(now)},         {"updated_at", format_rfc3339(now)}, {"archived_at", nullptr}};
+  Json tenant = {{"id", generate_id(id_prefix::tenant, now)},
+                 {"name", name},
+                 {"version", 1},
+                 {"created_at", format_rfc3339(now)},
+                 {"updated_at", format_rfc3339(now)},
+                 {"archived_at", nullptr}};
   std::string id = tenant["id"];
   deps_.worker_database.write(id, [&](store::Transaction& tx) {
     store::execute(tx.session(),

@@ -30,7 +30,8 @@ struct Write {
 
   bool is_create() const { return before.is_null(); }
   bool changed(const std::string& field) const {
-    return is_create() ? !after.value(field, Json()).is_null() : before.value(field, Json()) != after.value(field, Json());
+    return is_create() ? !after.value(field, Json()).is_null()
+                       : before.value(field, Json()) != after.value(field, Json());
   }
   const std::string& id() const { return after.at("id").get_ref<const std::string&>(); }
 };

@@ -56,8 +56,10 @@ Json from_column(FieldType type, const soci::row& row, std::size_t i) {
 SqlValue to_column(FieldType type, const Json& value) {
   if (value.is_null()) return std::monostate{};
   switch (type) {
-    case FieldType::integer: return value.get<std::int64_t>();
-    case FieldType::boolean: return std::int64_t{value.get<bool>() ? 1 : 0};
+    case FieldType::integer:
+      return value.get<std::int64_t>();
+    case FieldType::boolean:
+      return std::int64_t{value.get<bool>() ? 1 : 0};
     case FieldType::timestamp: {
       auto t = parse_rfc3339(value.get<std::string>());
       return t ? SqlValue{t->micros} : SqlValue{};
@@ -100,8 +102,9 @@ bool RecordTable::update(Transaction& tx, const Json& record, std::int64_t expec
     sets += (values.empty() ? "" : ", ") + c.name + " = " + placeholder(values.size());
     values.push_back(to_column(c.type, record.value(c.name, Json())));
   }
-  std::string where = " WHERE id = " + placeholder(values.size()) + " AND tenant_id = " +
-                      placeholder(values.size() + 1) + " AND version = " + placeholder(values.size() + 2);
+  std::string where = " WHERE id = " + placeholder(values.size()) +
+                      " AND tenant_id = " + placeholder(values.size() + 1) +
+                      " AND version = " + placeholder(values.size() + 2);
   values.push_back(record.at("id").get<std::string>());
   values.push_back(record.at("tenant_id").get<std::string>());
   values.push_back(expected_version);

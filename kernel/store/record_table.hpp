@@ -15,7 +15,7 @@ namespace nucleo::store {
 // Equality filters and keyset paging over a record table.
 struct RecordQuery {
   std::vector<std::pair<std::string, Json>> equals;  // field = value (value in its JSON form)
-  std::string after_id;                                // keyset: rows with id > after_id (ids sort by creation)
+  std::string after_id;                              // keyset: rows with id > after_id (ids sort by creation)
   std::size_t limit = 50;
   bool include_archived = false;
 };

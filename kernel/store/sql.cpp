@@ -32,7 +32,9 @@ std::vector<Bound> bind_all(soci::statement& st, const std::vector<SqlValue>& va
 
 }  // namespace
 
-std::string placeholder(std::size_t index) { return ":p" + std::to_string(index); }
+std::string placeholder(std::size_t index) {
+  return ":p" + std::to_string(index);
+}
 
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values) {
   soci::statement st(session);
@@ -62,23 +64,34 @@ void query(soci::session& session, const std::string& sql, const std::vector<Sql
 std::optional<std::string> text_at(const soci::row& row, std::size_t column) {
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
-    case soci::dt_string: return row.get<std::string>(column);
-    case soci::dt_integer: return std::to_string(row.get<int>(column));
-    case soci::dt_long_long: return std::to_string(row.get<long long>(column));
-    case soci::dt_unsigned_long_long: return std::to_string(row.get<unsigned long long>(column));
-    default: return row.get<std::string>(column);
+    case soci::dt_string:
+      return row.get<std::string>(column);
+    case soci::dt_integer:
+      return std::to_string(row.get<int>(column));
+    case soci::dt_long_long:
+      return std::to_string(row.get<long long>(column));
+    case soci::dt_unsigned_long_long:
+      return std::to_string(row.get<unsigned long long>(column));
+    default:
+      return row.get<std::string>(column);
   }
 }
 
 std::optional<std::int64_t> integer_at(const soci::row& row, std::size_t column) {
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
-    case soci::dt_integer: return row.get<int>(column);
-    case soci::dt_long_long: return row.get<long long>(column);
-    case soci::dt_unsigned_long_long: return static_cast<std::int64_t>(row.get<unsigned long long>(column));
-    case soci::dt_double: return static_cast<std::int64_t>(row.get<double>(column));
-    case soci::dt_string: return std::stoll(row.get<std::string>(column));
-    default: return std::nullopt;
+    case soci::dt_integer:
+      return row.get<int>(column);
+    case soci::dt_long_long:
+      return row.get<long long>(column);
+    case soci::dt_unsigned_long_long:
+      return static_cast<std::int64_t>(row.get<unsigned long long>(column));
+    case soci::dt_double:
+      return static_cast<std::int64_t>(row.get<double>(column));
+    case soci::dt_string:
+      return std::stoll(row.get<std::string>(column));
+    default:
+      return std::nullopt;
   }
 }
 

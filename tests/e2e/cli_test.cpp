@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/support/process.hpp"
 #include "tests/support/test_database.hpp"
@@ -37,7 +40,7 @@ TEST(Cli, VersionPrintsOneLine) {
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* command : {"serve", "migrate", "version"}) {
+  for (const char* command : {"serve", "migrate", "tenant", "user", "key", "version"}) {
     auto r = nucleo({command, "--help"});
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find(std::string("Usage: nucleo ") + command), std::string::npos) << command;
@@ -112,6 +115,99 @@ TEST(Cli, MigrateAgainstUnreachablePostgresqlFailsClearly) {
   EXPECT_NE(r.err.find("cannot connect to postgresql://nucleo_owner@127.0.0.1"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
 }
+
+}  // namespace
+}  // namespace nucleo::test
+
+namespace nucleo::test {
+namespace {
+
+std::map<std::string, std::string> parse_fields(const std::string& text) {
+  std::map<std::string, std::string> fields;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return fields;
+}
+
+class AdminCli : public testing::TestWithParam<store::Backend> {
+ protected:
+  void SetUp() override {
+    db_ = make_test_database(GetParam());
+    env_ = {{"NUCLEO_STORE_URL", db_.app_url},
+            {"NUCLEO_STORE_WORKER_URL", db_.worker_url},
+            {"NUCLEO_STORE_OWNER_URL", db_.owner_url}};
+  }
+  ProcessResult run(const std::vector<std::string>& args) { return nucleo(args, env_); }
+  TestDatabase db_;
+  EnvironmentChanges env_;
+};
+
+// Issue #3: `nucleo tenant create` + `nucleo key create` print what a script parses.
+TEST_P(AdminCli, TenantUserAndKeyCreationPrintParseableFields) {
+  auto tenant = run({"tenant", "create", "--name", "Cooperativa Vale Verde"});
+  ASSERT_EQ(tenant.exit_code, 0) << tenant.err;
+  auto t = parse_fields(tenant.out);
+  EXPECT_EQ(t["name"], "Cooperativa Vale Verde");
+  ASSERT_EQ(t["id"].rfind("ten_", 0), 0u) << tenant.out;
+
+  auto user =
+      run({"user", "create", "--tenant", t["id"], "--name", "Ana", "--email", "Ana@Coop.com.br", "--role", "sales"});
+  ASSERT_EQ(user.exit_code, 0) << user.err;
+  auto u = parse_fields(user.out);
+  EXPECT_EQ(u["email"], "ana@coop.com.br");
+
+  auto key = run({"key", "create", "--tenant", t["id"], "--name", "sync", "--role", "sales", "--user", u["id"],
+                  "--scopes", "deals:read,interactions:write"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  auto k = parse_fields(key.out);
+  EXPECT_EQ(k["id"].rfind("key_", 0), 0u);
+  EXPECT_EQ(k["secret"].rfind("nuc_", 0), 0u);
+  EXPECT_NE(key.err.find("not shown again"), std::string::npos);
+
+  auto json = run({"key", "create", "--tenant", t["id"], "--name", "bot", "--integration", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto parsed = nlohmann::json::parse(json.out);
+  EXPECT_EQ(parsed["role"], "integration");
+  EXPECT_EQ(parsed["secret"].get<std::string>().rfind("nuc_", 0), 0u);
+  EXPECT_FALSE(parsed.contains("secret_hash"));
+
+  auto listed = run({"key", "list", "--tenant", t["id"]});
+  EXPECT_EQ(listed.exit_code, 0);
+  EXPECT_NE(listed.out.find(k["id"]), std::string::npos);
+  EXPECT_EQ(listed.out.find("nuc_"), std::string::npos) << "a secret leaked into key list";
+
+  auto revoked = run({"key", "revoke", "--tenant", t["id"], k["id"], "--reason", "rotated"});
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_FALSE(parse_fields(revoked.out)["revoked_at"].empty());
+
+  auto tenants = run({"tenant", "list"});
+  EXPECT_NE(tenants.out.find(t["id"] + "\tCooperativa Vale Verde"), std::string::npos) << tenants.out;
+}
+
+TEST_P(AdminCli, MistakesExitTwoOrOneWithAOneLineReason) {
+  auto no_sub = run({"tenant"});
+  EXPECT_EQ(no_sub.exit_code, 2);
+  auto bad_sub = run({"key", "frob", "--tenant", "ten_x"});
+  EXPECT_EQ(bad_sub.exit_code, 2);
+  auto no_name = run({"tenant", "create"});
+  EXPECT_EQ(no_name.exit_code, 2);
+  EXPECT_NE(no_name.err.find("--name"), std::string::npos);
+  auto unknown_tenant = run({"user", "list", "--tenant", "ten_01m80gv6y4eqcsmge90bwbtca7"});
+  EXPECT_EQ(unknown_tenant.exit_code, 1);
+  EXPECT_NE(unknown_tenant.err.find("no tenant"), std::string::npos);
+  auto t = parse_fields(run({"tenant", "create", "--name", "T"}).out);
+  auto bad_user = run({"user", "create", "--tenant", t["id"], "--name", "X", "--email", "nope", "--role", "boss"});
+  EXPECT_EQ(bad_user.exit_code, 2);
+  EXPECT_NE(bad_user.err.find("email"), std::string::npos);
+  EXPECT_NE(bad_user.err.find("role"), std::string::npos);
+  EXPECT_EQ(line_count(bad_user.err), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AdminCli, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
 
 }  // namespace
 }  // namespace nucleo::test

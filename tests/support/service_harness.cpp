@@ -46,7 +46,8 @@ std::vector<Json> ServiceHarness::json_column(const std::string& sql) {
   store::Database& reader = worker_ ? *worker_ : *app_;
   return reader.read("", [&](store::Transaction& tx) {
     std::vector<Json> out;
-    store::query(tx.session(), sql, {}, [&](const soci::row& row) { out.push_back(Json::parse(*store::text_at(row, 0))); });
+    store::query(tx.session(), sql, {},
+                 [&](const soci::row& row) { out.push_back(Json::parse(*store::text_at(row, 0))); });
     return out;
   });
 }

@@ -15,9 +15,7 @@ class ServiceHarness {
  public:
   explicit ServiceHarness(store::Backend backend, std::size_t pool_size = 4);
 
-  services::ServiceDependencies deps() {
-    return {*app_, worker_ ? *worker_ : *app_, validators, normalisation};
-  }
+  services::ServiceDependencies deps() { return {*app_, worker_ ? *worker_ : *app_, validators, normalisation}; }
   services::RecordService records() { return services::RecordService(deps()); }
 
   // A context acting as a user-less admin key in `tenant_id`.

@@ -20,12 +20,14 @@ class ApiKeyServiceTest : public testing::TestWithParam<store::Backend> {
 };
 
 TEST_P(ApiKeyServiceTest, SecretIsShownOnceAndStoredOnlyAsSha256) {
-  auto created = keys.create(ctx, {{"name", "crm-sync"}, {"role", "sales"}, {"user_id", user}, {"scopes", {"deals:read"}}});
+  auto created =
+      keys.create(ctx, {{"name", "crm-sync"}, {"role", "sales"}, {"user_id", user}, {"scopes", {"deals:read"}}});
   EXPECT_EQ(created.secret.rfind("nuc_", 0), 0u);
   EXPECT_EQ(key_id_of_secret(created.secret), created.key["id"]);
   EXPECT_FALSE(created.key.contains("secret_hash"));
   EXPECT_EQ(h.count("SELECT count(*) FROM api_keys WHERE secret_hash = '" + sha256_hex(created.secret) + "'"), 1);
-  EXPECT_EQ(h.count("SELECT count(*) FROM api_keys WHERE secret_hash LIKE '%" + created.secret.substr(31, 20) + "%'"), 0);
+  EXPECT_EQ(h.count("SELECT count(*) FROM api_keys WHERE secret_hash LIKE '%" + created.secret.substr(31, 20) + "%'"),
+            0);
   for (const auto& k : keys.list(ctx)) EXPECT_FALSE(k.contains("secret_hash"));
   // Neither the audit trail nor the outbox sees the hash.
   EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE CAST(changes AS text) LIKE '%secret_hash%'"), 0);
@@ -36,7 +38,8 @@ TEST_P(ApiKeyServiceTest, UserKeysNeedAUserAndIntegrationKeysTheIntegrationRole)
   EXPECT_THROW(keys.create(ctx, {{"name", "x"}, {"role", "sales"}}), Error);
   EXPECT_THROW(keys.create(ctx, {{"name", "x"}, {"role", "sales"}, {"integration", true}}), Error);
   EXPECT_THROW(keys.create(ctx, {{"name", "x"}, {"role", "root"}, {"user_id", user}}), Error);
-  EXPECT_THROW(keys.create(ctx, {{"name", "x"}, {"role", "sales"}, {"user_id", user}, {"scopes", {"DROP TABLE"}}}), Error);
+  EXPECT_THROW(keys.create(ctx, {{"name", "x"}, {"role", "sales"}, {"user_id", user}, {"scopes", {"DROP TABLE"}}}),
+               Error);
   auto integration = keys.create(ctx, {{"name", "whatsapp"}, {"role", "integration"}, {"integration", true}});
   EXPECT_EQ(integration.key["integration"], true);
   EXPECT_EQ(h.count("SELECT count(*) FROM api_keys"), 1);
@@ -56,8 +59,8 @@ TEST_P(ApiKeyServiceTest, MalformedSecretsNameNoKey) {
   EXPECT_EQ(key_id_of_secret("xyz_01m80gv734f4vsedcjrkk2f12z_" + std::string(64, 'a')), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ApiKeyServiceTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
-                         test::BackendName());
+INSTANTIATE_TEST_SUITE_P(Backends, ApiKeyServiceTest,
+                         testing::Values(store::Backend::sqlite, store::Backend::postgresql), test::BackendName());
 
 }  // namespace
 }  // namespace nucleo::services

@@ -39,9 +39,12 @@ TEST(Concurrency, BothWritersLoadVersionOne_ExactlyOneStageMoveWins) {
   auto records = h.records();
   auto ctx = h.context(h.tenant);
   std::string pipeline = records.create(ctx, "pipeline", {{"name", "P"}}).record["id"];
-  std::string s1 = records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "A"}, {"position", 0}}).record["id"];
-  std::string s2 = records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "B"}, {"position", 1}}).record["id"];
-  std::string s3 = records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "C"}, {"position", 2}}).record["id"];
+  std::string s1 =
+      records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "A"}, {"position", 0}}).record["id"];
+  std::string s2 =
+      records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "B"}, {"position", 1}}).record["id"];
+  std::string s3 =
+      records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "C"}, {"position", 2}}).record["id"];
   std::string account = records.create(ctx, "account", {{"legal_name", "Buyer"}}).record["id"];
 
   for (int round = 0; round < 5; ++round) {
@@ -60,7 +63,9 @@ TEST(Concurrency, BothWritersLoadVersionOne_ExactlyOneStageMoveWins) {
         records.move_deal_stage(ctx, deal, stage, 1);
         ++wins;
       } catch (const Error& e) {
-        (e.code() == ErrorCode::conflict || e.code() == ErrorCode::precondition_failed ? conflicts : other)++;
+        // Both loaded version 1, so the loser fails at its UPDATE (conflict), not at
+        // the version check (precondition_failed), which would mean no overlap.
+        (e.code() == ErrorCode::conflict ? conflicts : other)++;
       }
     };
     std::thread a(writer, s2), b(writer, s3);

@@ -19,7 +19,8 @@ class RecordServiceTest : public testing::TestWithParam<store::Backend> {
 
   // Events of this tenant's records (the tenant's own creation event is left out).
   int audit_rows() {
-    return h.count("SELECT count(*) FROM audit_pending WHERE tenant_id = '" + h.tenant + "' AND entity_type <> 'tenant'");
+    return h.count("SELECT count(*) FROM audit_pending WHERE tenant_id = '" + h.tenant +
+                   "' AND entity_type <> 'tenant'");
   }
   int outbox_rows() {
     return h.count("SELECT count(*) FROM outbox WHERE tenant_id = '" + h.tenant + "' AND entity_type <> 'tenant'");
@@ -43,7 +44,8 @@ class RecordServiceTest : public testing::TestWithParam<store::Backend> {
 };
 
 TEST_P(RecordServiceTest, CreateLeavesTheRecordOneAuditEventAndOneOutboxEvent) {
-  auto result = records.create(ctx, "account", {{"legal_name", "Fazenda Boa Vista Ltda"}, {"tax_id", "11.222.333/0001-81"}});
+  auto result =
+      records.create(ctx, "account", {{"legal_name", "Fazenda Boa Vista Ltda"}, {"tax_id", "11.222.333/0001-81"}});
   EXPECT_TRUE(is_valid_id(result.record["id"].get<std::string>(), "acc"));
   EXPECT_EQ(result.record["tax_id"], "11222333000181");
   EXPECT_EQ(result.record["tax_id_kind"], "cnpj");
@@ -119,9 +121,8 @@ TEST_P(RecordServiceTest, VetoedWriteLeavesNothing) {
 }
 
 TEST_P(RecordServiceTest, ValidatorThatThrowsVetoes) {
-  h.validators.add("broken", "*", [](const ValidationRequest&) -> std::vector<FieldError> {
-    throw std::runtime_error("boom");
-  });
+  h.validators.add("broken", "*",
+                   [](const ValidationRequest&) -> std::vector<FieldError> { throw std::runtime_error("boom"); });
   EXPECT_THROW(records.create(ctx, "product", {{"name", "Seed"}}), Error);
   EXPECT_EQ(h.count("SELECT count(*) FROM products"), 0);
 }
@@ -140,7 +141,8 @@ TEST_P(RecordServiceTest, StaleVersionIsRefused) {
 }
 
 TEST_P(RecordServiceTest, SameTaxIdIsAConflictNamingTheExistingAccount) {
-  std::string first = records.create(ctx, "account", {{"legal_name", "A"}, {"tax_id", "12.ABC.345/01DE-35"}}).record["id"];
+  std::string first =
+      records.create(ctx, "account", {{"legal_name", "A"}, {"tax_id", "12.ABC.345/01DE-35"}}).record["id"];
   try {
     records.create(ctx, "account", {{"legal_name", "B"}, {"tax_id", "12abc34501de35"}});
     FAIL() << "duplicate tax id accepted";
@@ -159,8 +161,8 @@ TEST_P(RecordServiceTest, SameTaxIdIsAConflictNamingTheExistingAccount) {
 }
 
 TEST_P(RecordServiceTest, SameEmailOrPhoneIsSavedAndReportedAsDuplicate) {
-  std::string account = records.create(ctx, "account", {{"legal_name", "Agro SA"}, {"phones", {"+55 11 98765-4321"}}})
-                            .record["id"];
+  std::string account =
+      records.create(ctx, "account", {{"legal_name", "Agro SA"}, {"phones", {"+55 11 98765-4321"}}}).record["id"];
   // The old eight-digit form of the same Brazilian mobile is the same number.
   auto contact = records.create(ctx, "contact", {{"name", "João"}, {"phone", "(11) 8765-4321"}, {"email", "J@X.COM"}});
   EXPECT_EQ(contact.record["phone"], "+5511987654321");
@@ -194,8 +196,12 @@ TEST_P(RecordServiceTest, ReferencesMustBeLiveRecordsOfTheSameTenant) {
 TEST_P(RecordServiceTest, DealStartsInTheFirstStageAndMovesWithHistory) {
   Json pipeline = pipeline_with_stages();
   std::string account = records.create(ctx, "account", {{"legal_name", "Buyer"}}).record["id"];
-  auto deal = records.create(ctx, "deal", {{"name", "Safra 2027"}, {"account_id", account}, {"pipeline_id", pipeline["id"]},
-                                           {"amount", 150000000}}).record;
+  auto deal =
+      records
+          .create(
+              ctx, "deal",
+              {{"name", "Safra 2027"}, {"account_id", account}, {"pipeline_id", pipeline["id"]}, {"amount", 150000000}})
+          .record;
   EXPECT_EQ(deal["stage_id"], stage_new);
   EXPECT_EQ(deal["status"], "open");
   EXPECT_EQ(deal["currency"], "BRL");
@@ -206,7 +212,8 @@ TEST_P(RecordServiceTest, DealStartsInTheFirstStageAndMovesWithHistory) {
   EXPECT_EQ(won["status"], "won");
   EXPECT_EQ(won["stage_entered_at"], "2026-07-01T01:00:00Z");
   EXPECT_EQ(h.count("SELECT count(*) FROM deal_stage_history"), 2);
-  EXPECT_EQ(h.count("SELECT count(*) FROM deal_stage_history WHERE left_at IS NULL AND stage_id = '" + stage_won + "'"), 1);
+  EXPECT_EQ(h.count("SELECT count(*) FROM deal_stage_history WHERE left_at IS NULL AND stage_id = '" + stage_won + "'"),
+            1);
   EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE action = 'deal.stage_changed'"), 1);
   EXPECT_EQ(h.count("SELECT count(*) FROM outbox WHERE name = 'deal.stage_changed'"), 1);
 }
@@ -218,7 +225,8 @@ TEST_P(RecordServiceTest, LostNeedsAReasonAndStagesStayInTheirPipeline) {
       records.create(ctx, "stage", {{"pipeline_id", other_pipeline}, {"name", "X"}, {"position", 0}}).record["id"];
   std::string account = records.create(ctx, "account", {{"legal_name", "Buyer"}}).record["id"];
   std::string deal =
-      records.create(ctx, "deal", {{"name", "D"}, {"account_id", account}, {"pipeline_id", pipeline["id"]}}).record["id"];
+      records.create(ctx, "deal", {{"name", "D"}, {"account_id", account}, {"pipeline_id", pipeline["id"]}})
+          .record["id"];
   int before = audit_rows();
   EXPECT_THROW(records.move_deal_stage(ctx, deal, stage_lost), Error);
   EXPECT_THROW(records.move_deal_stage(ctx, deal, foreign_stage), Error);
@@ -230,8 +238,8 @@ TEST_P(RecordServiceTest, LostNeedsAReasonAndStagesStayInTheirPipeline) {
 
 TEST_P(RecordServiceTest, InteractionsAreLoggedOncePerExternalId) {
   std::string contact = records.create(ctx, "contact", {{"name", "Ana"}}).record["id"];
-  Json message = {{"type", "whatsapp"},   {"direction", "inbound"}, {"channel", "whatsapp"},
-                  {"external_id", "wamid.1"}, {"body", "Olá"},       {"contact_id", contact}};
+  Json message = {{"type", "whatsapp"},       {"direction", "inbound"}, {"channel", "whatsapp"},
+                  {"external_id", "wamid.1"}, {"body", "Olá"},          {"contact_id", contact}};
   auto logged = records.log_interaction(ctx, message).record;
   EXPECT_EQ(logged["occurred_at"], "2026-07-01T00:00:00Z");
   EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE action = 'interaction.logged'"), 1);
@@ -247,8 +255,8 @@ TEST_P(RecordServiceTest, InteractionsAreLoggedOncePerExternalId) {
 }
 
 TEST_P(RecordServiceTest, CompletingATaskTimesIt) {
-  std::string task = records.create(ctx, "task", {{"title", "Call back"}, {"due_at", "2026-07-02T12:00:00-03:00"}})
-                         .record["id"];
+  std::string task =
+      records.create(ctx, "task", {{"title", "Call back"}, {"due_at", "2026-07-02T12:00:00-03:00"}}).record["id"];
   EXPECT_EQ(records.get(ctx, "task", task)["due_at"], "2026-07-02T15:00:00Z");
   h.clock.advance_micros(60'000'000);
   auto done = records.complete_task(ctx, task).record;
@@ -265,7 +273,14 @@ TEST_P(RecordServiceTest, PersonalDataFieldsAreFlaggedInTheAuditEvent) {
 }
 
 TEST_P(RecordServiceTest, ArchivedRecordsHideFromListsRefuseChangesAndRestore) {
-  std::string id = records.create(ctx, "product", {{"name", "Seed", }, {"price", 1999}}).record["id"];
+  std::string id = records
+                       .create(ctx, "product",
+                               {{
+                                    "name",
+                                    "Seed",
+                                },
+                                {"price", 1999}})
+                       .record["id"];
   records.archive(ctx, "product", id);
   EXPECT_EQ(records.list(ctx, "product", {}).size(), 0u);
   EXPECT_THROW(records.update(ctx, "product", id, {{"price", 2999}}), Error);

@@ -11,9 +11,9 @@ TEST(Email, IsTrimmedAndLowerCased) {
 }
 
 TEST(Email, RejectsWhatCannotBeAnAddress) {
-  for (const char* bad : {"", "ana", "ana@", "@example.com", "ana@example", "ana@@example.com", "ana@exa mple.com",
-                          "ana@example..com", "ana.@example.com", ".ana@example.com", "ana@example.c", "a<b>@x.com",
-                          "ana@-example.com"}) {
+  for (const char* bad :
+       {"", "ana", "ana@", "@example.com", "ana@example", "ana@@example.com", "ana@exa mple.com", "ana@example..com",
+        "ana.@example.com", ".ana@example.com", "ana@example.c", "a<b>@x.com", "ana@-example.com"}) {
     EXPECT_FALSE(normalise_email(bad)) << bad;
   }
   EXPECT_FALSE(normalise_email(std::string(250, 'a') + "@x.com"));

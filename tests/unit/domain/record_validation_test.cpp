@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace nucleo {
 namespace {
@@ -20,7 +22,8 @@ std::set<std::string> failing_fields(const EntitySpec& spec, const Json& input, 
 }
 
 TEST(RecordValidation, CreateFillsDefaultsAndNullsForEveryField) {
-  Json out = validate_record_input(entity_spec("account"), {{"legal_name", "  Cooperativa Agro  "}}, WriteMode::create, {});
+  Json out =
+      validate_record_input(entity_spec("account"), {{"legal_name", "  Cooperativa Agro  "}}, WriteMode::create, {});
   EXPECT_EQ(out["legal_name"], "Cooperativa Agro");
   EXPECT_EQ(out["lifecycle"], "lead");
   EXPECT_EQ(out["tax_id_country"], "BR");
@@ -44,7 +47,8 @@ TEST(RecordValidation, EveryProblemIsNamedAtOnce) {
 TEST(RecordValidation, UpdateChecksOnlyWhatIsSent) {
   Json out = validate_record_input(entity_spec("contact"), {{"job_title", "Agrônomo"}}, WriteMode::update, {});
   EXPECT_EQ(out, (Json{{"job_title", "Agrônomo"}}));
-  EXPECT_EQ(failing_fields(entity_spec("contact"), {{"name", nullptr}}, WriteMode::update), std::set<std::string>{"name"});
+  EXPECT_EQ(failing_fields(entity_spec("contact"), {{"name", nullptr}}, WriteMode::update),
+            std::set<std::string>{"name"});
 }
 
 TEST(RecordValidation, NullClearsAnOptionalField) {
@@ -101,6 +105,34 @@ TEST(EntitySpecs, EveryReferenceTargetsAKnownEntity) {
       if (f.type == FieldType::reference) {
         EXPECT_NE(find_entity_spec(f.target), nullptr) << spec->type << "." << f.name;
       }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nucleo
+
+namespace nucleo {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// docs/domain-model.md must list every entity and each of its fields.
+TEST(EntitySpecs, EveryEntityAndFieldIsDocumented) {
+  std::string docs = read_text(std::string(NUCLEO_SOURCE_DIR) + "/docs/domain-model.md");
+  ASSERT_FALSE(docs.empty());
+  for (const auto* spec : all_entity_specs()) {
+    auto row = docs.find("| `" + spec->type + "` |");
+    ASSERT_NE(row, std::string::npos) << spec->type << " is not in docs/domain-model.md";
+    std::string line = docs.substr(row, docs.find('\n', row) - row);
+    for (const auto& f : spec->fields) {
+      if (f.hidden) continue;
+      EXPECT_NE(line.find(" " + f.name), std::string::npos) << spec->type << "." << f.name << " is not documented";
     }
   }
 }
