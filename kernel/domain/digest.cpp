@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <vector>
@@ -29,6 +30,15 @@ std::string sha256_hex(std::string_view data) {
   if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1)
     throw Error(ErrorCode::internal, "SHA-256 failed");
   return to_hex(digest, size);
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), mac, &size) == nullptr)
+    throw Error(ErrorCode::internal, "HMAC-SHA256 failed");
+  return to_hex(mac, size);
 }
 
 std::string random_hex(std::size_t bytes) {

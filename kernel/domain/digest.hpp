@@ -8,6 +8,10 @@ namespace nucleo {
 // SHA-256 of `data` as 64 lower-case hex characters (OpenSSL).
 std::string sha256_hex(std::string_view data);
 
+// HMAC-SHA256 of `data` under `key`, as lower-case hex (OpenSSL; Poco 1.11's
+// HMACEngine<SHA2Engine> does not compile).
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
 // `bytes` bytes from the system CSPRNG (OpenSSL RAND_bytes), as lower-case hex.
 std::string random_hex(std::size_t bytes);
 

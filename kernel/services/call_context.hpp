@@ -1,9 +1,11 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "kernel/domain/actor.hpp"
 #include "kernel/domain/time.hpp"
+#include "kernel/services/principal.hpp"
 
 namespace nucleo::services {
 
@@ -16,6 +18,7 @@ struct CallContext {
   std::string source_ip;
   std::string reason;
   const Clock* clock = nullptr;  // never null in a real call
+  std::shared_ptr<const Principal> principal;  // null: unrestricted (CLI, system work)
 
   Timestamp now() const { return clock->now(); }
 };

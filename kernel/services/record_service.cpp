@@ -1,6 +1,7 @@
 #include "kernel/services/record_service.hpp"
 
 #include "kernel/domain/id.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/write.hpp"
 
 namespace nucleo::services {
@@ -31,7 +32,12 @@ std::string action_name(const EntitySpec& spec, const std::string& verb) {
 
 WriteResult RecordService::create(const CallContext& ctx, std::string_view type, const Json& input) {
   const EntitySpec& spec = entity_spec(type);
+  require_permission(ctx, spec, Operation::write);
   Json fields = validate_record_input(spec, input, WriteMode::create, deps_.normalisation);
+  // A record someone creates is theirs unless they say otherwise.
+  if (std::string owner = owner_field(spec); !owner.empty() && fields[owner].is_null() && !input.contains(owner) &&
+                                             ctx.principal && !ctx.principal->user_id.empty())
+    fields[owner] = ctx.principal->user_id;
   std::string verb = spec.type == "interaction" ? "logged" : "created";
   return run_write(deps_, ctx, spec, action_name(spec, verb), "", std::nullopt, [&](Write& w) {
     Timestamp now = ctx.now();
@@ -96,14 +102,18 @@ WriteResult RecordService::complete_task(const CallContext& ctx, const std::stri
 
 Json RecordService::get(const CallContext& ctx, std::string_view type, const std::string& id) {
   const EntitySpec& spec = entity_spec(type);
+  require_permission(ctx, spec, Operation::read);
   auto found = deps_.database.read(
       ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).find(tx, ctx.tenant_id, id); });
-  if (!found) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
+  // A record the caller may not see is indistinguishable from one that does not exist.
+  if (!found || !can_see(ctx, spec, *found)) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
   return visible_record(spec, *found);
 }
 
-std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view type, const store::RecordQuery& query) {
+std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view type, store::RecordQuery query) {
   const EntitySpec& spec = entity_spec(type);
+  require_permission(ctx, spec, Operation::read);
+  restrict_to_visible(ctx, spec, query);
   auto rows = deps_.database.read(
       ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).list(tx, ctx.tenant_id, query); });
   for (auto& r : rows) r = visible_record(spec, r);

@@ -57,7 +57,7 @@ class RecordService {
 
   // Reads. A record of another tenant is simply not found.
   Json get(const CallContext& ctx, std::string_view type, const std::string& id);
-  std::vector<Json> list(const CallContext& ctx, std::string_view type, const store::RecordQuery& query);
+  std::vector<Json> list(const CallContext& ctx, std::string_view type, store::RecordQuery query);
 
  private:
   ServiceDependencies deps_;

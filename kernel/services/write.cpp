@@ -2,6 +2,7 @@
 
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/store/record_table.hpp"
 
 namespace nucleo::services {
@@ -80,12 +81,14 @@ Json visible_record(const EntitySpec& spec, const Json& record) {
 WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec, std::string action,
                       const std::string& id, std::optional<std::int64_t> expected_version,
                       const std::function<void(Write&)>& change) {
+  require_permission(ctx, spec, Operation::write);
   return deps.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     store::RecordTable table(spec);
     Write w{ctx, tx, spec, deps.normalisation, std::move(action), Json(), Json(), Json::array(), {}};
     if (!id.empty()) {
       auto found = table.find(tx, ctx.tenant_id, id);
-      if (!found) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
+      // A record the caller may not see is indistinguishable from one that does not exist.
+      if (!found || !can_see(ctx, spec, *found)) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
       w.before = std::move(*found);
       std::int64_t stored = w.before.at("version").get<std::int64_t>();
       if (expected_version && *expected_version != stored)

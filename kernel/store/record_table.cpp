@@ -142,6 +142,24 @@ std::vector<Json> RecordTable::list(Transaction& tx, const std::string& tenant_i
     sql += " AND " + field + (value.is_null() ? " IS NULL" : " = " + placeholder(values.size()));
     if (!value.is_null()) values.push_back(to_column(type, value));
   }
+  if (q.updated_since) {
+    sql += " AND updated_at >= " + placeholder(values.size());
+    values.push_back(*q.updated_since);
+  }
+  if (!q.owner_field.empty()) {
+    if (spec_.field(q.owner_field) == nullptr)
+      throw Error(ErrorCode::internal, spec_.type + " has no owner field " + q.owner_field);
+    sql += " AND (" + q.owner_field + " IS NULL";
+    if (!q.visible_owners.empty()) {
+      sql += " OR " + q.owner_field + " IN (";
+      for (std::size_t i = 0; i < q.visible_owners.size(); ++i) {
+        sql += (i ? ", " : "") + placeholder(values.size());
+        values.push_back(q.visible_owners[i]);
+      }
+      sql += ")";
+    }
+    sql += ")";
+  }
   if (!q.after_id.empty()) {
     sql += " AND id > " + placeholder(values.size());
     values.push_back(q.after_id);

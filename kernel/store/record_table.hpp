@@ -18,6 +18,11 @@ struct RecordQuery {
   std::string after_id;                              // keyset: rows with id > after_id (ids sort by creation)
   std::size_t limit = 50;
   bool include_archived = false;
+  std::optional<std::int64_t> updated_since;  // updated_at >= this (µs)
+  // Object-level visibility: when owner_field is set, only rows whose owner is null
+  // or one of visible_owners.
+  std::string owner_field;
+  std::vector<std::string> visible_owners;
 };
 
 // The repository of every core entity, driven by its EntitySpec: one column per field

@@ -1,0 +1,77 @@
+#include "kernel/services/access_policy.hpp"
+
+#include <algorithm>
+
+#include "kernel/domain/error.hpp"
+
+namespace nucleo::services {
+namespace {
+
+bool is_one_of(const std::string& value, std::initializer_list<const char*> options) {
+  return std::any_of(options.begin(), options.end(), [&](const char* o) { return value == o; });
+}
+
+// Integration scopes name resources by entity type: "deal:read" or the plural the
+// API uses, "deals:read"; "deals:write" implies read; "*" is everything.
+bool scope_allows(const Principal& p, const EntitySpec& spec, Operation op) {
+  for (const auto& scope : p.scopes) {
+    if (scope == "*") return true;
+    auto colon = scope.find(':');
+    if (colon == std::string::npos) continue;
+    std::string resource = scope.substr(0, colon), access = scope.substr(colon + 1);
+    bool names_it = resource == spec.type || resource == spec.table || resource == "*";
+    if (names_it && (access == "write" || (access == "read" && op == Operation::read))) return true;
+  }
+  return false;
+}
+
+bool role_allows_write(const std::string& role, const EntitySpec& spec) {
+  if (role == "admin") return true;
+  if (role == "manager") return spec.type != "user" && spec.type != "api_key";
+  if (is_one_of(role, {"sales", "support", "marketing"}))
+    return is_one_of(spec.type, {"account", "contact", "deal", "interaction", "task"});
+  return false;
+}
+
+}  // namespace
+
+void require_permission(const CallContext& ctx, const EntitySpec& spec, Operation op) {
+  const Principal* p = ctx.principal.get();
+  if (p == nullptr) return;
+  bool allowed = false;
+  if (p->role == "integration")
+    allowed = scope_allows(*p, spec, op);
+  else if (op == Operation::read)
+    allowed = spec.type != "api_key" || p->role == "admin" || p->role == "auditor";
+  else
+    allowed = role_allows_write(p->role, spec);
+  if (!allowed)
+    throw Error(ErrorCode::forbidden, "role " + p->role + " may not " + (op == Operation::read ? "read " : "change ") +
+                                          spec.table);
+}
+
+std::string owner_field(const EntitySpec& spec) {
+  if (spec.type == "task") return "assignee_id";
+  if (is_one_of(spec.type, {"account", "contact", "deal"})) return "owner_id";
+  return "";
+}
+
+bool can_see(const CallContext& ctx, const EntitySpec& spec, const Json& record) {
+  const Principal* p = ctx.principal.get();
+  std::string field = owner_field(spec);
+  if (p == nullptr || !p->restricted_to_owners || field.empty()) return true;
+  const Json& owner = record.value(field, Json());
+  if (owner.is_null()) return true;  // unowned records are the team's pool
+  return std::find(p->visible_owners.begin(), p->visible_owners.end(), owner.get<std::string>()) !=
+         p->visible_owners.end();
+}
+
+void restrict_to_visible(const CallContext& ctx, const EntitySpec& spec, store::RecordQuery& query) {
+  const Principal* p = ctx.principal.get();
+  std::string field = owner_field(spec);
+  if (p == nullptr || !p->restricted_to_owners || field.empty()) return;
+  query.owner_field = field;
+  query.visible_owners = p->visible_owners;
+}
+
+}  // namespace nucleo::services

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/services/call_context.hpp"
+#include "kernel/store/record_table.hpp"
+
+namespace nucleo::services {
+
+enum class Operation { read, write };
+
+// The permission matrix (docs/api.md):
+//   admin        read and write everything
+//   manager      read everything; write everything but users
+//   sales, support, marketing
+//                read everything they can see; write accounts, contacts, deals,
+//                interactions and tasks they can see
+//   auditor      read everything; write nothing
+//   integration  what its scopes say ("deals:read", "deals:write", "*"); with
+//                On-Behalf-Of it acts as that user instead
+// Throws Error(forbidden) naming the role and the operation.
+void require_permission(const CallContext& ctx, const EntitySpec& spec, Operation op);
+
+// The field that says who owns a record of this entity ("owner_id", a task's
+// "assignee_id"), or empty when its records are visible to the whole tenant.
+std::string owner_field(const EntitySpec& spec);
+
+// Whether the caller may see this record (object-level rule).
+bool can_see(const CallContext& ctx, const EntitySpec& spec, const Json& record);
+
+// Narrows a listing to what the caller may see.
+void restrict_to_visible(const CallContext& ctx, const EntitySpec& spec, store::RecordQuery& query);
+
+}  // namespace nucleo::services

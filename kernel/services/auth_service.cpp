@@ -1,0 +1,119 @@
+#include "kernel/services/auth_service.hpp"
+
+#include <algorithm>
+
+#include "kernel/domain/digest.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/services/api_key_service.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+struct KeyRow {
+  std::string tenant_id, role, user_id, secret_hash;
+  bool integration = false;
+  Json scopes = Json::array();
+  std::optional<std::int64_t> expires_at, revoked_at;
+};
+
+std::optional<KeyRow> find_key(store::Database& db, const std::string& key_id) {
+  return db.read("", [&](store::Transaction& tx) {
+    std::optional<KeyRow> key;
+    store::query(tx.session(),
+                 "SELECT k.tenant_id, k.role, k.user_id, k.secret_hash, k.integration, k.scopes, k.expires_at,"
+                 " k.revoked_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+                 " WHERE k.id = :p0 AND k.archived_at IS NULL AND t.archived_at IS NULL",
+                 {key_id}, [&](const soci::row& row) {
+                   KeyRow k;
+                   k.tenant_id = *store::text_at(row, 0);
+                   k.role = *store::text_at(row, 1);
+                   k.user_id = store::text_at(row, 2).value_or("");
+                   k.secret_hash = *store::text_at(row, 3);
+                   k.integration = store::integer_at(row, 4).value_or(0) != 0;
+                   k.scopes = Json::parse(store::text_at(row, 5).value_or("[]"));
+                   k.expires_at = store::integer_at(row, 6);
+                   k.revoked_at = store::integer_at(row, 7);
+                   key = k;
+                 });
+    return key;
+  });
+}
+
+struct UserRow {
+  std::string id, role;
+  bool active = false;
+  std::vector<std::string> team_ids;
+};
+
+std::vector<UserRow> users_of(store::Database& db, const std::string& tenant_id) {
+  return db.read(tenant_id, [&](store::Transaction& tx) {
+    std::vector<UserRow> users;
+    store::query(tx.session(),
+                 "SELECT id, role, active, team_ids FROM users WHERE tenant_id = :p0 AND archived_at IS NULL",
+                 {tenant_id}, [&](const soci::row& row) {
+                   UserRow u{*store::text_at(row, 0), *store::text_at(row, 1),
+                             store::integer_at(row, 2).value_or(0) != 0, {}};
+                   for (const auto& t : Json::parse(store::text_at(row, 3).value_or("[]")))
+                     if (t.is_string()) u.team_ids.push_back(t);
+                   users.push_back(std::move(u));
+                 });
+    return users;
+  });
+}
+
+// The caller and everyone who shares a team with them: whose records a sales,
+// support or marketing user sees (DESIGN §4).
+std::vector<std::string> visible_owners(const std::vector<UserRow>& users, const UserRow& me) {
+  std::vector<std::string> owners{me.id};
+  for (const auto& u : users) {
+    if (u.id == me.id) continue;
+    bool shares_team = std::any_of(u.team_ids.begin(), u.team_ids.end(), [&](const std::string& t) {
+      return std::find(me.team_ids.begin(), me.team_ids.end(), t) != me.team_ids.end();
+    });
+    if (shares_team) owners.push_back(u.id);
+  }
+  return owners;
+}
+
+Error unauthenticated(const std::string& why) { return Error(ErrorCode::unauthenticated, why); }
+
+}  // namespace
+
+Authenticated AuthService::authenticate(const std::string& secret, const std::string& on_behalf_of, Timestamp now) {
+  std::string key_id = key_id_of_secret(secret);
+  if (key_id.empty()) throw unauthenticated("the bearer token is not a Nucleo API key");
+  auto key = find_key(deps_.worker_database, key_id);
+  if (!key || !constant_time_equal(sha256_hex(secret), key->secret_hash))
+    throw unauthenticated("unknown API key");
+  if (key->revoked_at) throw unauthenticated("API key " + key_id + " was revoked");
+  if (key->expires_at && *key->expires_at <= now.micros) throw unauthenticated("API key " + key_id + " has expired");
+
+  auto principal = std::make_shared<Principal>();
+  principal->key_id = key_id;
+  principal->role = key->role;
+  for (const auto& s : key->scopes)
+    if (s.is_string()) principal->scopes.push_back(s);
+
+  std::string acting_user = key->user_id;
+  if (!on_behalf_of.empty()) {
+    if (!key->integration) throw Error(ErrorCode::forbidden, "On-Behalf-Of is for integration keys only");
+    acting_user = on_behalf_of;
+  }
+  if (!acting_user.empty()) {
+    auto users = users_of(deps_.database, key->tenant_id);
+    auto me = std::find_if(users.begin(), users.end(), [&](const UserRow& u) { return u.id == acting_user; });
+    if (me == users.end() || !me->active)
+      throw on_behalf_of.empty() ? unauthenticated("the user of API key " + key_id + " is not active")
+                                 : Error(ErrorCode::forbidden, "On-Behalf-Of names no active user: " + on_behalf_of);
+    principal->user_id = me->id;
+    if (!on_behalf_of.empty()) principal->role = me->role;  // the integration acts as the user
+    if (principal->role == "sales" || principal->role == "support" || principal->role == "marketing") {
+      principal->restricted_to_owners = true;
+      principal->visible_owners = visible_owners(users, *me);
+    }
+  }
+  return {key->tenant_id, Actor{"key", key_id, on_behalf_of}, principal};
+}
+
+}  // namespace nucleo::services
