@@ -9,14 +9,16 @@
 namespace nucleo::app {
 namespace {
 
-void prepare_schema(const StoreSettings& settings) {
+void prepare_schema(const StoreSettings& settings, bool tolerate_old_schema,
+                    const std::function<void(const store::Migration&)>& on_applied) {
   soci::session owner;
   store::open_session(owner, settings.owner_url);
   if (settings.migrate_on_start) {
     SystemClock clock;
-    store::migrate(owner, settings.owner_url.backend, clock);
+    store::migrate(owner, settings.owner_url.backend, clock, on_applied);
     return;
   }
+  if (tolerate_old_schema) return;
   auto status = store::schema_status(owner, settings.owner_url.backend);
   if (!status.is_current())
     throw Error(ErrorCode::unavailable, "the database schema is at version " + std::to_string(status.current_version) +
@@ -37,9 +39,10 @@ NormalisationSettings read_normalisation_settings(const Configuration& config) {
   return s;
 }
 
-KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_override)
+KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_override, bool tolerate_old_schema,
+                             const std::function<void(const store::Migration&)>& on_applied)
     : store_settings_(read_store_settings(config)), normalisation_(read_normalisation_settings(config)) {
-  prepare_schema(store_settings_);
+  prepare_schema(store_settings_, tolerate_old_schema, on_applied);
   std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;
   database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);
   // SQLite has one role: a second pool on the same file would only add writers.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -7,6 +8,7 @@
 #include "kernel/app/settings.hpp"
 #include "kernel/services/record_service.hpp"
 #include "kernel/store/database.hpp"
+#include "kernel/store/migrations.hpp"
 
 namespace nucleo::app {
 
@@ -15,9 +17,11 @@ namespace nucleo::app {
 // Used by `serve` and by the administrative commands alike.
 class KernelRuntime {
  public:
-  // Applies pending migrations first when store.migrate_on_start is true; otherwise
-  // refuses to open a database whose schema is behind this build.
-  KernelRuntime(const Configuration& config, std::size_t pool_size_override = 0);
+  // Applies pending migrations first when store.migrate_on_start is true (reporting
+  // each to `on_applied`). Otherwise a schema behind this build is refused, unless
+  // `tolerate_old_schema` (serve: /readyz reports it instead).
+  KernelRuntime(const Configuration& config, std::size_t pool_size_override = 0, bool tolerate_old_schema = false,
+                const std::function<void(const store::Migration&)>& on_applied = {});
 
   services::ServiceDependencies dependencies();
   store::Database& database() { return *database_; }

@@ -10,6 +10,7 @@
 
 #include "kernel/app/commands.hpp"
 #include "kernel/app/configuration.hpp"
+#include "kernel/app/kernel_runtime.hpp"
 #include "kernel/app/settings.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/http/server.hpp"
@@ -32,14 +33,6 @@ Poco::Logger& setup_logging(const Configuration& config) {
                 {{"log.level", "expected fatal, critical, error, warning, notice, information, debug or trace"}});
   }
   return Poco::Logger::get("nucleo");
-}
-
-void migrate_on_start(const StoreSettings& settings, Poco::Logger& log) {
-  soci::session session;
-  store::open_session(session, settings.owner_url);
-  SystemClock clock;
-  store::migrate(session, settings.owner_url.backend, clock,
-                 [&](const store::Migration& m) { log.information("applied migration " + store::migration_label(m)); });
 }
 
 http::ReadinessCheck readiness_of(store::Database& db) {
@@ -69,16 +62,20 @@ int run_serve(const ParsedArgs& args) {
   sigset_t signals = block_termination_signals();
   auto config = load_configuration(args.value("config"), process_environment());
   Poco::Logger& log = setup_logging(config);
-  StoreSettings store_settings = read_store_settings(config);
   http::ServerSettings http_settings = read_http_settings(config);
+  http::ApiSettings api_settings = read_api_settings(config);
+  if (get_string(config, "http.cursor_secret").empty())
+    log.warning("http.cursor_secret is not set: list cursors will not survive a restart or cross nodes");
 
-  if (store_settings.migrate_on_start) migrate_on_start(store_settings, log);
-  store::Database db(store_settings.url, store_settings.pool_size, store_settings.lease_timeout);
-
-  http::Server server(http_settings, readiness_of(db));
+  KernelRuntime runtime(config, 0, /*tolerate_old_schema=*/true, [&](const store::Migration& m) {
+    log.information("applied migration " + store::migration_label(m));
+  });
+  SystemClock clock;
+  http::Server server(http_settings, readiness_of(runtime.database()),
+                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock});
   server.start();
   log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.host, server.port(),
-                  db.url().display, store_settings.pool_size);
+                  runtime.database().url().display, runtime.store_settings().pool_size);
 
   int received = 0;
   sigwait(&signals, &received);

@@ -1,5 +1,6 @@
 #include "kernel/app/settings.hpp"
 
+#include "kernel/domain/digest.hpp"
 #include "kernel/domain/error.hpp"
 
 namespace nucleo::app {
@@ -37,6 +38,22 @@ http::ServerSettings read_http_settings(const Configuration& config) {
   s.port = static_cast<std::uint16_t>(get_integer(config, "http.port", 0, 65535));
   s.max_threads = static_cast<int>(get_integer(config, "http.max_threads", 1, 4096));
   s.max_queued = static_cast<int>(get_integer(config, "http.max_queued", 1, 100000));
+  s.body_limit = static_cast<std::size_t>(get_integer(config, "http.body_limit", 1024, 1L << 30));
+  s.json_depth = static_cast<std::size_t>(get_integer(config, "limits.json_depth", 2, 1000));
+  s.rate_per_second = static_cast<double>(get_integer(config, "limits.rate_per_second", 1, 1000000));
+  s.rate_burst = static_cast<double>(get_integer(config, "limits.rate_burst", 1, 1000000));
+  return s;
+}
+
+http::ApiSettings read_api_settings(const Configuration& config) {
+  http::ApiSettings s;
+  s.default_page_size = static_cast<std::size_t>(get_integer(config, "limits.page_size_default", 1, 10000));
+  s.max_page_size = static_cast<std::size_t>(get_integer(config, "limits.page_size_max", 1, 10000));
+  if (s.default_page_size > s.max_page_size)
+    throw Error(ErrorCode::validation, "limits.page_size_default is larger than limits.page_size_max",
+                {{"limits.page_size_default", "must not exceed limits.page_size_max"}});
+  s.cursor_secret = get_string(config, "http.cursor_secret");
+  if (s.cursor_secret.empty()) s.cursor_secret = random_hex(32);
   return s;
 }
 

@@ -21,5 +21,6 @@ struct StoreSettings {
 
 StoreSettings read_store_settings(const Configuration& config);
 http::ServerSettings read_http_settings(const Configuration& config);
+http::ApiSettings read_api_settings(const Configuration& config);
 
 }  // namespace nucleo::app

@@ -1,101 +1,344 @@
 #include "kernel/http/server.hpp"
 
+#include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 
+#include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/http/openapi.hpp"
 #include "kernel/http/problem.hpp"
+#include "kernel/http/rate_limiter.hpp"
+#include "kernel/services/auth_service.hpp"
+#include "kernel/services/idempotency_service.hpp"
 
 namespace nucleo::http {
-namespace {
 
 using Poco::Net::HTTPRequest;
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
+struct Server::State {
+  ServerSettings settings;
+  ReadinessCheck readiness;
+  std::optional<ApiRuntime> api;
+  Router router;
+  RateLimiter limiter;
+  std::string openapi_document;
+  SystemClock system_clock;
+  Poco::Logger& access_log = Poco::Logger::get("nucleo.access");
+  Poco::Logger& log = Poco::Logger::get("nucleo.http");
+
+  State(ServerSettings s, ReadinessCheck r, std::optional<ApiRuntime> a)
+      : settings(std::move(s)), readiness(std::move(r)), api(std::move(a)),
+        limiter(settings.rate_per_second, settings.rate_burst) {}
+  const Clock& clock() const { return api && api->clock ? *api->clock : system_clock; }
+};
+
+int status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::validation: return 422;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::conflict: return 409;
+    case ErrorCode::precondition_failed: return 412;
+    case ErrorCode::forbidden: return 403;
+    case ErrorCode::unauthenticated: return 401;
+    case ErrorCode::rate_limited: return 429;
+    case ErrorCode::unavailable: return 503;
+    case ErrorCode::internal: return 500;
+  }
+  return 500;
+}
+
+namespace {
+
 // A client may send its own X-Request-Id to correlate logs; anything odd is replaced.
-std::string request_id_for(const HTTPServerRequest& request) {
+std::string request_id_for(const HTTPServerRequest& request, const Clock& clock) {
   const std::string& given = request.get("X-Request-Id", "");
   bool usable = !given.empty() && given.size() <= 128;
   for (char c : given) usable = usable && c > 0x20 && c < 0x7f;
-  return usable ? given : generate_id("req", SystemClock().now());
+  return usable ? given : generate_id("req", clock.now());
 }
 
-class OperationalHandler final : public Poco::Net::HTTPRequestHandler {
+// An error on its way to the client: status, detail and offending fields.
+struct Problem {
+  int status;
+  std::string detail;
+  std::vector<FieldError> fields;
+  std::map<std::string, std::string> headers;
+};
+
+ApiResponse problem_response(const Problem& p, const std::string& request_id) {
+  ApiResponse r;
+  r.status = p.status;
+  r.content_type = "application/problem+json";
+  Json errors = Json::array();
+  for (const auto& e : p.fields) errors.push_back({{"field", e.field}, {"message", e.message}});
+  r.body = {{"type", "about:blank"},
+            {"title", HTTPResponse::getReasonForStatus(static_cast<HTTPResponse::HTTPStatus>(p.status))},
+            {"status", p.status},
+            {"detail", p.detail},
+            {"request_id", request_id},
+            {"errors", errors}};
+  r.headers = p.headers;
+  return r;
+}
+
+class ApiHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit OperationalHandler(const ReadinessCheck& readiness) : readiness_(readiness) {}
+  explicit ApiHandler(Server::State& state) : s_(state) {}
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    std::string request_id = request_id_for(request);
-    response.set("X-Request-Id", request_id);
-    const std::string path = request.getURI().substr(0, request.getURI().find('?'));
-    if (path != "/healthz" && path != "/readyz")
-      return send_problem(response, HTTPResponse::HTTP_NOT_FOUND, "no route for " + path, request_id);
-    if (request.getMethod() != HTTPRequest::HTTP_GET && request.getMethod() != HTTPRequest::HTTP_HEAD) {
-      response.set("Allow", "GET, HEAD");
-      return send_problem(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
-                          request.getMethod() + " is not allowed on " + path, request_id);
+    auto started = std::chrono::steady_clock::now();
+    std::string request_id = request_id_for(request, s_.clock());
+    std::string route_name = "-", tenant = "-", key = "-";
+    ApiResponse result;
+    try {
+      result = dispatch(request, request_id, route_name, tenant, key);
+    } catch (const BadRequest& e) {
+      result = problem_response({400, e.what(), {}, {}}, request_id);
+    } catch (const PayloadTooLarge& e) {
+      // The unread rest of the body would be parsed as the next request: close.
+      result = problem_response({413, e.what(), {}, {{"Connection", "close"}}}, request_id);
+      response.setKeepAlive(false);
+    } catch (const Error& e) {
+      Problem p{status_for(e.code()), e.what(), e.fields(), {}};
+      if (e.code() == ErrorCode::unauthenticated) p.headers["WWW-Authenticate"] = "Bearer";
+      if (e.code() == ErrorCode::unavailable) p.headers["Retry-After"] = "1";
+      if (p.status == 500) s_.log.error("request %s failed: %s", request_id, std::string(e.what()));
+      if (p.status == 500) p.detail = "internal error; see the server log for request " + request_id;
+      result = problem_response(p, request_id);
+    } catch (const std::exception& e) {
+      s_.log.error("request %s failed: %s", request_id, std::string(e.what()));
+      result = problem_response({500, "internal error; see the server log for request " + request_id, {}, {}},
+                                request_id);
     }
-    if (path == "/healthz") return send_json(response, HTTPResponse::HTTP_OK, R"({"status":"ok"})");
-
-    Readiness r = check_readiness();
-    if (!r.ready) return send_problem(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, r.detail, request_id);
-    send_json(response, HTTPResponse::HTTP_OK, nlohmann::json{{"status", "ready"}, {"detail", r.detail}}.dump());
+    send(response, result, request_id);
+    log_access(request, result.status, route_name, tenant, key, request_id, started);
   }
 
  private:
-  Readiness check_readiness() {
+  ApiResponse dispatch(HTTPServerRequest& request, const std::string& request_id, std::string& route_name,
+                       std::string& tenant, std::string& key) {
+    Poco::URI uri;
     try {
-      return readiness_();
+      uri = Poco::URI(request.getURI());
+    } catch (const Poco::Exception&) {
+      throw BadRequest("malformed request target");
+    }
+    const std::string path = uri.getPath();
+    if (path == "/healthz" || path == "/readyz") return operational(request, path, request_id);
+
+    Router::Match match = s_.router.match(request.getMethod(), path);
+    if (match.route == nullptr) {
+      if (match.allowed_methods.empty()) throw Error(ErrorCode::not_found, "no route for " + path);
+      std::string allow;
+      for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+      ApiResponse r = problem_response({405, request.getMethod() + " is not allowed on " + path, {}, {{"Allow", allow}}},
+                                       request_id);
+      return r;
+    }
+    const Route& route = *match.route;
+    route_name = route.method + " " + route.path;
+
+    ApiRequest req{request, request.getMethod(), path, match.params, {}, {}, request_id, {}, s_.settings.json_depth};
+    read_query(uri, route, req);
+    req.body = read_body(request);
+    req.ctx.request_id = request_id;
+    req.ctx.source_ip = request.clientAddress().host().toString();
+    req.ctx.reason = request.get("X-Reason", "");
+    req.ctx.clock = &s_.clock();
+    if (route.auth == AuthMode::bearer) {
+      authenticate(request, req);
+      tenant = req.ctx.tenant_id;
+      key = req.ctx.principal->key_id;
+      int retry_after = 0;
+      if (!s_.limiter.take(key, std::chrono::steady_clock::now(), retry_after))
+        return problem_response({429, "rate limit exceeded for API key " + key, {}, {{"Retry-After", std::to_string(retry_after)}}},
+                                request_id);
+    }
+    return run_idempotently(route, req);
+  }
+
+  ApiResponse operational(HTTPServerRequest& request, const std::string& path, const std::string& request_id) {
+    if (request.getMethod() != HTTPRequest::HTTP_GET && request.getMethod() != HTTPRequest::HTTP_HEAD)
+      return problem_response({405, request.getMethod() + " is not allowed on " + path, {}, {{"Allow", "GET, HEAD"}}},
+                              request_id);
+    ApiResponse r;
+    if (path == "/healthz") {
+      r.body = {{"status", "ok"}};
+      return r;
+    }
+    Readiness ready;
+    try {
+      ready = s_.readiness();
     } catch (const std::exception& e) {
-      return {false, e.what()};
+      ready = {false, e.what()};
+    }
+    if (!ready.ready) return problem_response({503, ready.detail, {}, {}}, request_id);
+    r.body = {{"status", "ready"}, {"detail", ready.detail}};
+    return r;
+  }
+
+  void read_query(const Poco::URI& uri, const Route& route, ApiRequest& req) {
+    Poco::URI::QueryParameters params;
+    try {
+      params = uri.getQueryParameters();
+    } catch (const Poco::Exception&) {
+      throw BadRequest("malformed query string");
+    }
+    for (const auto& [name, value] : params) {
+      if (std::find(route.query_parameters.begin(), route.query_parameters.end(), name) == route.query_parameters.end())
+        throw BadRequest("unknown query parameter '" + name + "'");
+      if (req.query.count(name)) throw BadRequest("query parameter '" + name + "' is given twice");
+      req.query[name] = value;
     }
   }
-  const ReadinessCheck& readiness_;
+
+  std::string read_body(HTTPServerRequest& request) {
+    const std::size_t limit = s_.settings.body_limit;
+    const std::string too_large = "the body exceeds " + std::to_string(limit) + " bytes";
+    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit))
+      throw PayloadTooLarge(too_large);
+    std::string body;
+    std::istream& in = request.stream();
+    char buffer[8192];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+      body.append(buffer, static_cast<std::size_t>(in.gcount()));
+      if (body.size() > limit) break;
+    }
+    if (body.size() > limit) throw PayloadTooLarge(too_large);
+    return body;
+  }
+
+  void authenticate(HTTPServerRequest& request, ApiRequest& req) {
+    const std::string& header = request.get("Authorization", "");
+    if (header.rfind("Bearer ", 0) != 0)
+      throw Error(ErrorCode::unauthenticated, "an Authorization: Bearer <API key> header is required");
+    auto who = services::AuthService(s_.api->deps)
+                   .authenticate(header.substr(7), request.get("On-Behalf-Of", ""), s_.clock().now());
+    req.ctx.tenant_id = who.tenant_id;
+    req.ctx.actor = who.actor;
+    req.ctx.principal = who.principal;
+  }
+
+  // Idempotency-Key on POST (DESIGN §7): a replay returns the stored status and body.
+  ApiResponse run_idempotently(const Route& route, ApiRequest& req) {
+    std::string key = req.header("Idempotency-Key");
+    if (route.method != "POST" || key.empty() || route.auth != AuthMode::bearer) return route.handler(req);
+    if (key.size() > 255) throw BadRequest("Idempotency-Key is longer than 255 characters");
+    services::IdempotencyService store(s_.api->deps);
+    auto begun = store.begin(req.ctx, key, sha256_hex(route.method + " " + req.path + "\n" + req.body));
+    using Outcome = services::IdempotencyService::Outcome;
+    if (begun.outcome == Outcome::mismatch)
+      throw Error(ErrorCode::validation, "Idempotency-Key " + key + " was used with a different request body",
+                  {{"Idempotency-Key", "reused with a different body"}});
+    if (begun.outcome == Outcome::in_flight)
+      throw Error(ErrorCode::conflict, "a request with Idempotency-Key " + key + " is still in progress");
+    if (begun.outcome == Outcome::replay) {
+      ApiResponse replay;
+      replay.status = begun.status;
+      replay.raw_body = begun.body;
+      replay.content_type = begun.status >= 400 ? "application/problem+json" : "application/json";
+      replay.headers["Idempotent-Replayed"] = "true";
+      return replay;
+    }
+    try {
+      ApiResponse r = route.handler(req);
+      store.complete(req.ctx, key, r.status, r.body.dump());
+      return r;
+    } catch (const Error& e) {
+      // A client mistake is a final answer worth replaying; a server-side failure is
+      // not, so the key is released for a retry.
+      int status = status_for(e.code());
+      if (status >= 400 && status < 500 && status != 409 && status != 429) {
+        store.complete(req.ctx, key, status, problem_response({status, e.what(), e.fields(), {}}, req.request_id).body.dump());
+      } else {
+        store.abandon(req.ctx, key);
+      }
+      throw;
+    } catch (...) {
+      store.abandon(req.ctx, key);
+      throw;
+    }
+  }
+
+  void send(HTTPServerResponse& response, const ApiResponse& r, const std::string& request_id) {
+    response.set("X-Request-Id", request_id);
+    for (const auto& [k, v] : r.headers) response.set(k, v);
+    std::string text = r.raw_body.empty() ? r.body.dump(-1, ' ', false, Json::error_handler_t::replace) : r.raw_body;
+    response.setStatus(static_cast<HTTPResponse::HTTPStatus>(r.status));
+    response.setContentType(r.content_type);
+    response.setContentLength(static_cast<std::streamsize>(text.size()));
+    response.send() << text;
+  }
+
+  void log_access(HTTPServerRequest& request, int status, const std::string& route, const std::string& tenant,
+                  const std::string& key, const std::string& request_id, std::chrono::steady_clock::time_point started) {
+    if (!s_.access_log.information()) return;
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    s_.access_log.information(Json{{"request_id", request_id},
+                                   {"method", request.getMethod()},
+                                   {"route", route},
+                                   {"status", status},
+                                   {"ms", std::round(ms * 1000) / 1000},
+                                   {"tenant_id", tenant},
+                                   {"key_id", key}}
+                                  .dump());
+  }
+
+  Server::State& s_;
 };
 
 class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit HandlerFactory(const ReadinessCheck& readiness) : readiness_(readiness) {}
+  explicit HandlerFactory(Server::State& state) : state_(state) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-    return new OperationalHandler(readiness_);
+    return new ApiHandler(state_);
   }
 
  private:
-  const ReadinessCheck& readiness_;
+  Server::State& state_;
 };
 
 }  // namespace
 
-Server::Server(ServerSettings settings, ReadinessCheck readiness)
-    : settings_(std::move(settings)), readiness_(std::move(readiness)) {}
-
-Server::~Server() {
-  stop();
+Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<ApiRuntime> api)
+    : state_(std::make_unique<State>(std::move(settings), std::move(readiness), std::move(api))) {
+  if (state_->api) add_resource_routes(state_->router, state_->api->deps, state_->api->settings);
+  add_openapi_route(state_->router);
 }
+
+Server::~Server() { stop(); }
+
+const Router& Server::router() const { return state_->router; }
 
 void Server::start() {
   auto params = new Poco::Net::HTTPServerParams;  // owned by the server (Poco refcount)
-  params->setMaxThreads(settings_.max_threads);
-  params->setMaxQueued(settings_.max_queued);
+  params->setMaxThreads(state_->settings.max_threads);
+  params->setMaxQueued(state_->settings.max_queued);
   params->setServerName("nucleo");
   // Poco's ServerSocket(address) sets SO_REUSEPORT, which would let a second server
   // share the port silently; bind with SO_REUSEADDR only, so a busy port is an error.
   Poco::Net::ServerSocket socket;
-  socket.bind(Poco::Net::SocketAddress(settings_.host, settings_.port), true, false);
-  socket.listen(settings_.max_queued);
+  socket.bind(Poco::Net::SocketAddress(state_->settings.host, state_->settings.port), true, false);
+  socket.listen(state_->settings.max_queued);
   // Our own pool: Poco's default one caps at 16 threads whatever max_threads says.
-  threads_ = std::make_unique<Poco::ThreadPool>(2, settings_.max_threads);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(readiness_), *threads_, socket, params);
+  threads_ = std::make_unique<Poco::ThreadPool>(2, state_->settings.max_threads);
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*state_), *threads_, socket, params);
   server_->start();
 }
 
@@ -108,8 +351,6 @@ void Server::stop() {
   }
 }
 
-std::uint16_t Server::port() const {
-  return server_ ? server_->port() : 0;
-}
+std::uint16_t Server::port() const { return server_ ? server_->port() : 0; }
 
 }  // namespace nucleo::http

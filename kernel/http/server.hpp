@@ -3,7 +3,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "kernel/http/resources.hpp"
+#include "kernel/http/router.hpp"
+#include "kernel/services/record_service.hpp"
 
 namespace Poco {
 class ThreadPool;
@@ -19,6 +24,10 @@ struct ServerSettings {
   std::uint16_t port = 8080;  // 0 picks a free port (tests)
   int max_threads = 16;
   int max_queued = 64;
+  std::size_t body_limit = 1 << 20;  // bytes; larger bodies get 413
+  std::size_t json_depth = 32;
+  double rate_per_second = 50;  // per API key
+  double rate_burst = 100;
 };
 
 // What /readyz reports: ready, or the reason the node should get no traffic.
@@ -28,13 +37,21 @@ struct Readiness {
 };
 using ReadinessCheck = std::function<Readiness()>;
 
-// The Poco HTTP server. For now it serves the operational endpoints only:
-//   GET /healthz  200 while the process serves requests (liveness)
-//   GET /readyz   200 when the database answers and its schema is current, else 503
-// Every response carries X-Request-Id; errors are problem+json.
+// The API the server exposes under /v1 (absent: operational endpoints only).
+struct ApiRuntime {
+  services::ServiceDependencies deps;
+  ApiSettings settings;
+  const Clock* clock;
+};
+
+// The Poco HTTP server. Every request runs the same pipeline:
+//   request id → route → limits (413) → auth (401) → rate limit (429) → query check
+//   → idempotency → handler → error mapping (problem+json) → access log
+// Operational endpoints: GET /healthz (liveness), GET /readyz (database reachable and
+// schema current), GET /v1/openapi.json (the router table as OpenAPI 3.1).
 class Server {
  public:
-  Server(ServerSettings settings, ReadinessCheck readiness);
+  Server(ServerSettings settings, ReadinessCheck readiness, std::optional<ApiRuntime> api = std::nullopt);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -42,12 +59,17 @@ class Server {
   void start();
   void stop();
   std::uint16_t port() const;  // the bound port, also when 0 was asked for
+  const Router& router() const;
+
+  struct State;
 
  private:
-  ServerSettings settings_;
-  ReadinessCheck readiness_;
+  std::unique_ptr<State> state_;
   std::unique_ptr<Poco::ThreadPool> threads_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
+
+// HTTP status for each error code (DESIGN §7).
+int status_for(ErrorCode code);
 
 }  // namespace nucleo::http

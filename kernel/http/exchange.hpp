@@ -1,0 +1,70 @@
+#pragma once
+
+#include <Poco/Net/HTTPServerRequest.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/services/call_context.hpp"
+
+namespace nucleo::http {
+
+// One request as handlers see it: routing done, caller authenticated, body read.
+struct ApiRequest {
+  const Poco::Net::HTTPServerRequest& raw;
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> params;  // from the path template: {id}
+  std::map<std::string, std::string> query;
+  std::string body;
+  std::string request_id;
+  services::CallContext ctx;
+  std::size_t json_depth_limit = 32;
+
+  // The body as a JSON object; malformed JSON, invalid UTF-8 or nesting deeper than
+  // the limit → Error(validation) with status 400 semantics (see Server).
+  Json json() const;
+  std::string header(const std::string& name) const { return raw.get(name, ""); }
+};
+
+struct ApiResponse {
+  int status = 200;
+  Json body;
+  std::string content_type = "application/json";
+  std::string raw_body;  // used instead of `body` when non-empty (openapi, replays)
+  std::map<std::string, std::string> headers;
+};
+
+using Handler = std::function<ApiResponse(ApiRequest&)>;
+
+enum class AuthMode { bearer, none };
+
+// One row of the router table; also what the OpenAPI document is generated from.
+struct Route {
+  std::string method;
+  std::string path;  // template: /v1/accounts/{id}
+  std::string operation_id;
+  std::string summary;
+  AuthMode auth = AuthMode::bearer;
+  std::string entity_type;  // for OpenAPI schemas; empty when none
+  std::string kind;         // list | create | read | update | archive | restore | action | document
+  std::vector<std::string> query_parameters;  // accepted query parameters (others are refused)
+  Handler handler;
+};
+
+// Thrown for malformed requests that are not about a field's value (400).
+class BadRequest : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown when a body exceeds http.body_limit (413).
+class PayloadTooLarge : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace nucleo::http

@@ -1,0 +1,23 @@
+#include "kernel/http/rate_limiter.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nucleo::http {
+
+bool RateLimiter::take(const std::string& key, std::chrono::steady_clock::time_point now, int& retry_after_s) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
+  Bucket& b = it->second;
+  double elapsed = std::chrono::duration<double>(now - b.refilled).count();
+  b.tokens = std::min(burst_, b.tokens + elapsed * rate_);
+  b.refilled = now;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return true;
+  }
+  retry_after_s = std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / rate_)));
+  return false;
+}
+
+}  // namespace nucleo::http

@@ -1,0 +1,191 @@
+#include "kernel/http/resources.hpp"
+
+#include <algorithm>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/normalise.hpp"
+#include "kernel/http/cursor.hpp"
+
+namespace nucleo::http {
+namespace {
+
+using services::RecordService;
+using services::WriteResult;
+
+std::string etag_of(const Json& record) { return "\"" + std::to_string(record.at("version").get<std::int64_t>()) + "\""; }
+
+// If-Match: "N" (or W/"N") names the version the client last saw; * or absence
+// means any. Anything else cannot match a version, so it fails as 412.
+std::optional<std::int64_t> expected_version(const ApiRequest& req) {
+  std::string value = req.header("If-Match");
+  if (value.empty() || value == "*") return std::nullopt;
+  if (value.rfind("W/", 0) == 0) value = value.substr(2);
+  if (value.size() < 3 || value.front() != '"' || value.back() != '"')
+    throw Error(ErrorCode::precondition_failed, "If-Match must be an ETag such as \"3\"");
+  try {
+    std::size_t used = 0;
+    std::int64_t v = std::stoll(value.substr(1, value.size() - 2), &used);
+    if (used != value.size() - 2) throw std::invalid_argument("trailing");
+    return v;
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::precondition_failed, "If-Match does not name a version of this resource");
+  }
+}
+
+ApiResponse record_response(const Json& record, int status = 200) {
+  ApiResponse r;
+  r.status = status;
+  r.body = record;
+  r.headers["ETag"] = etag_of(record);
+  return r;
+}
+
+ApiResponse write_response(const WriteResult& result, int status = 200) {
+  ApiResponse r = record_response(result.record, status);
+  if (!result.duplicates.empty()) r.body["duplicates"] = result.duplicates;
+  return r;
+}
+
+// Query-string filters: each entity's references, enumerations, booleans and a few
+// identifying fields can be filtered by equality.
+std::vector<std::string> filterable_fields(const EntitySpec& spec) {
+  std::vector<std::string> out;
+  for (const auto& f : spec.fields) {
+    if (f.hidden) continue;
+    bool identifying = f.name == "external_id" || f.name == "channel" || f.name == "sku" || f.name == "thread_id";
+    if (f.type == FieldType::reference || f.type == FieldType::enumeration || f.type == FieldType::boolean ||
+        f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::tax_id || identifying)
+      out.push_back(f.name);
+  }
+  return out;
+}
+
+Json filter_value(const FieldSpec& f, const std::string& text, const NormalisationSettings& normalisation) {
+  if (f.type == FieldType::boolean) {
+    if (text != "true" && text != "false") throw BadRequest("query parameter " + f.name + " must be true or false");
+    return text == "true";
+  }
+  if (f.type == FieldType::email) return normalise_email(text).value_or(text);
+  if (f.type == FieldType::phone) return normalise_phone(text, normalisation.default_region).value_or(text);
+  if (f.type == FieldType::tax_id) {
+    std::string upper;
+    for (char c : text)
+      if (std::isalnum(static_cast<unsigned char>(c))) upper.push_back(static_cast<char>(std::toupper(c)));
+    return upper;
+  }
+  return text;
+}
+
+std::size_t page_size(const ApiRequest& req, const ApiSettings& settings) {
+  auto it = req.query.find("limit");
+  if (it == req.query.end()) return settings.default_page_size;
+  try {
+    std::size_t used = 0;
+    long long n = std::stoll(it->second, &used);
+    if (used == it->second.size() && n >= 1 && n <= static_cast<long long>(settings.max_page_size))
+      return static_cast<std::size_t>(n);
+  } catch (const std::exception&) {
+  }
+  throw BadRequest("limit must be an integer from 1 to " + std::to_string(settings.max_page_size));
+}
+
+ApiResponse list_records(ApiRequest& req, services::ServiceDependencies deps, const ApiSettings& settings,
+                         const std::string& collection, const EntitySpec& spec) {
+  store::RecordQuery query;
+  query.limit = page_size(req, settings) + 1;  // one more tells whether a next page exists
+  for (const auto& [name, value] : req.query) {
+    if (name == "limit") continue;
+    if (name == "cursor") {
+      query.after_id = decode_cursor(collection, value, settings.cursor_secret);
+    } else if (name == "updated_since") {
+      auto t = parse_rfc3339(value);
+      if (!t) throw BadRequest("updated_since must be an RFC 3339 date-time");
+      query.updated_since = t->micros;
+    } else if (const FieldSpec* f = spec.field(name)) {
+      query.equals.emplace_back(name, filter_value(*f, value, deps.normalisation));
+    }
+  }
+  auto rows = RecordService(deps).list(req.ctx, spec.type, query);
+  ApiResponse r;
+  bool more = rows.size() == query.limit;
+  if (more) rows.pop_back();
+  r.body = {{"data", rows},
+            {"next_cursor", more ? Json(encode_cursor(collection, rows.back()["id"], settings.cursor_secret)) : Json()}};
+  return r;
+}
+
+void add_entity_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings,
+                       const std::string& collection, const EntitySpec& spec) {
+  const std::string base = "/v1/" + collection;
+  const std::string item = base + "/{id}";
+  const std::string type = spec.type;
+  std::vector<std::string> list_parameters{"limit", "cursor", "updated_since"};
+  for (const auto& f : filterable_fields(spec)) list_parameters.push_back(f);
+
+  router.add({"GET", base, "list_" + collection, "List " + collection + " (keyset pages)", AuthMode::bearer, type, "list",
+              list_parameters, [=](ApiRequest& req) { return list_records(req, deps, settings, collection, spec); }});
+  router.add({"POST", base, "create_" + type, "Create a " + type, AuthMode::bearer, type, "create", {},
+              [=](ApiRequest& req) {
+                auto result = RecordService(deps).create(req.ctx, type, req.json());
+                ApiResponse r = write_response(result, 201);
+                r.headers["Location"] = base + "/" + result.record["id"].get<std::string>();
+                return r;
+              }});
+  router.add({"GET", item, "get_" + type, "Read a " + type, AuthMode::bearer, type, "read", {}, [=](ApiRequest& req) {
+                return record_response(RecordService(deps).get(req.ctx, type, req.params.at("id")));
+              }});
+  router.add({"PATCH", item, "update_" + type, "Change fields of a " + type + " (If-Match: version)", AuthMode::bearer,
+              type, "update", {}, [=](ApiRequest& req) {
+                Json patch = req.json();
+                return write_response(
+                    RecordService(deps).update(req.ctx, type, req.params.at("id"), patch, expected_version(req)));
+              }});
+  router.add({"DELETE", item, "archive_" + type, "Archive a " + type + " (restorable)", AuthMode::bearer, type,
+              "archive", {}, [=](ApiRequest& req) {
+                return write_response(
+                    RecordService(deps).archive(req.ctx, type, req.params.at("id"), expected_version(req)));
+              }});
+  router.add({"POST", item + "/restore", "restore_" + type, "Restore an archived " + type, AuthMode::bearer, type,
+              "restore", {}, [=](ApiRequest& req) {
+                return write_response(
+                    RecordService(deps).restore(req.ctx, type, req.params.at("id"), expected_version(req)));
+              }});
+}
+
+// POST /v1/deals/{id}/stage {"stage_id": "stg_…", "lost_reason": "…"}
+ApiResponse move_stage(ApiRequest& req, services::ServiceDependencies deps) {
+  Json body = req.json();
+  std::vector<FieldError> errors;
+  for (const auto& [key, value] : body.items()) {
+    if (key != "stage_id" && key != "lost_reason") errors.push_back({key, "is not a field of a stage move"});
+    else if (!value.is_string()) errors.push_back({key, "must be a string"});
+  }
+  if (!body.contains("stage_id")) errors.push_back({"stage_id", "is required"});
+  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid stage move", errors);
+  return write_response(RecordService(deps).move_deal_stage(req.ctx, req.params.at("id"), body["stage_id"],
+                                                             expected_version(req), body.value("lost_reason", "")));
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& exposed_resources() {
+  static const std::vector<std::pair<std::string, std::string>> resources = {
+      {"accounts", "account"}, {"contacts", "contact"},         {"users", "user"}, {"teams", "team"},
+      {"pipelines", "pipeline"}, {"stages", "stage"},            {"deals", "deal"}, {"interactions", "interaction"},
+      {"tasks", "task"},       {"products", "product"}};
+  return resources;
+}
+
+void add_resource_routes(Router& router, services::ServiceDependencies deps, ApiSettings settings) {
+  for (const auto& [collection, type] : exposed_resources())
+    add_entity_routes(router, deps, settings, collection, entity_spec(type));
+  router.add({"POST", "/v1/deals/{id}/stage", "move_deal_stage", "Move a deal to another stage of its pipeline",
+              AuthMode::bearer, "deal", "action", {}, [=](ApiRequest& req) { return move_stage(req, deps); }});
+  router.add({"POST", "/v1/tasks/{id}/complete", "complete_task", "Mark a task done", AuthMode::bearer, "task", "action",
+              {}, [=](ApiRequest& req) {
+                return write_response(
+                    services::RecordService(deps).complete_task(req.ctx, req.params.at("id"), expected_version(req)));
+              }});
+}
+
+}  // namespace nucleo::http

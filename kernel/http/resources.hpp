@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+
+#include "kernel/http/router.hpp"
+#include "kernel/services/record_service.hpp"
+
+namespace nucleo::http {
+
+struct ApiSettings {
+  std::size_t default_page_size = 50;
+  std::size_t max_page_size = 200;
+  std::string cursor_secret;  // signs list cursors; shared by every node of a deployment
+};
+
+// The core resources under /v1 (DESIGN §7): for each entity, list, create, read,
+// patch, archive (DELETE) and restore; plus POST /v1/deals/{id}/stage and
+// POST /v1/tasks/{id}/complete. Handlers only call services.
+void add_resource_routes(Router& router, services::ServiceDependencies deps, ApiSettings settings);
+
+// The REST collection name of each exposed entity ("accounts" → "account").
+const std::vector<std::pair<std::string, std::string>>& exposed_resources();
+
+}  // namespace nucleo::http

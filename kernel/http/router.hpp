@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernel/http/exchange.hpp"
+
+namespace nucleo::http {
+
+// Method + path template matching. Templates are literal segments and `{name}`
+// segments; a literal beats a parameter, so /v1/deals/{id}/stage and
+// /v1/deals/{id}/restore coexist with /v1/deals/{id}.
+class Router {
+ public:
+  void add(Route route);
+
+  struct Match {
+    const Route* route = nullptr;
+    std::map<std::string, std::string> params;
+    std::vector<std::string> allowed_methods;  // when the path matched but not the method
+  };
+  Match match(const std::string& method, const std::string& path) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace nucleo::http
