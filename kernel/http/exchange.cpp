@@ -8,7 +8,8 @@ Json ApiRequest::json() const {
   // The parser reports the depth of every element; refusing deep nesting here keeps a
   // hostile body from costing stack or time further on.
   auto guard = [limit](int depth, Json::parse_event_t, Json&) {
-    if (static_cast<std::size_t>(depth) > limit)
+    // depth counts from 0 at the top-level value, so depth == limit is one level too many
+    if (static_cast<std::size_t>(depth) >= limit)
       throw BadRequest("the JSON body nests deeper than " + std::to_string(limit) + " levels");
     return true;
   };

@@ -49,8 +49,8 @@ struct Route {
   std::string operation_id;
   std::string summary;
   AuthMode auth = AuthMode::bearer;
-  std::string entity_type;  // for OpenAPI schemas; empty when none
-  std::string kind;         // list | create | read | update | archive | restore | action | document
+  std::string entity_type;                    // for OpenAPI schemas; empty when none
+  std::string kind;                           // list | create | read | update | archive | restore | action | document
   std::vector<std::string> query_parameters;  // accepted query parameters (others are refused)
   Handler handler;
 };

@@ -21,31 +21,59 @@ std::string schema_name(const std::string& entity_type) {
   return name;
 }
 
-Json ref(const std::string& schema) { return {{"$ref", "#/components/schemas/" + schema}}; }
+Json ref(const std::string& schema) {
+  return {{"$ref", "#/components/schemas/" + schema}};
+}
 
 Json field_schema(const FieldSpec& f) {
   Json s;
   switch (f.type) {
-    case FieldType::text: s = {{"type", "string"}, {"maxLength", f.max_length}}; break;
-    case FieldType::enumeration: s = {{"type", "string"}, {"enum", f.allowed}}; break;
+    case FieldType::text:
+      s = {{"type", "string"}, {"maxLength", f.max_length}};
+      break;
+    case FieldType::enumeration:
+      s = {{"type", "string"}, {"enum", f.allowed}};
+      break;
     case FieldType::integer:
       s = {{"type", "integer"}, {"minimum", -9007199254740991LL}, {"maximum", 9007199254740991LL}};
       break;
-    case FieldType::boolean: s = {{"type", "boolean"}}; break;
-    case FieldType::timestamp: s = {{"type", "string"}, {"format", "date-time"}}; break;
-    case FieldType::date: s = {{"type", "string"}, {"format", "date"}}; break;
+    case FieldType::boolean:
+      s = {{"type", "boolean"}};
+      break;
+    case FieldType::timestamp:
+      s = {{"type", "string"}, {"format", "date-time"}};
+      break;
+    case FieldType::date:
+      s = {{"type", "string"}, {"format", "date"}};
+      break;
     case FieldType::reference:
       s = {{"type", "string"}, {"pattern", "^" + entity_spec(f.target).prefix + "_[0-9a-z]{26}$"}};
       break;
-    case FieldType::email: s = {{"type", "string"}, {"format", "email"}}; break;
-    case FieldType::phone: s = {{"type", "string"}, {"description", "E.164 after normalisation"}}; break;
-    case FieldType::tax_id: s = {{"type", "string"}, {"description", "CPF, CNPJ (numeric or alphanumeric) or other"}}; break;
-    case FieldType::currency: s = {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}; break;
-    case FieldType::country: s = {{"type", "string"}, {"pattern", "^[A-Z]{2}$"}}; break;
+    case FieldType::email:
+      s = {{"type", "string"}, {"format", "email"}};
+      break;
+    case FieldType::phone:
+      s = {{"type", "string"}, {"description", "E.164 after normalisation"}};
+      break;
+    case FieldType::tax_id:
+      s = {{"type", "string"}, {"description", "CPF, CNPJ (numeric or alphanumeric) or other"}};
+      break;
+    case FieldType::currency:
+      s = {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}};
+      break;
+    case FieldType::country:
+      s = {{"type", "string"}, {"pattern", "^[A-Z]{2}$"}};
+      break;
     case FieldType::email_list:
-    case FieldType::phone_list: s = {{"type", "array"}, {"items", {{"type", "string"}}}}; break;
-    case FieldType::object: s = {{"type", "object"}}; break;
-    case FieldType::array: s = {{"type", "array"}}; break;
+    case FieldType::phone_list:
+      s = {{"type", "array"}, {"items", {{"type", "string"}}}};
+      break;
+    case FieldType::object:
+      s = {{"type", "object"}};
+      break;
+    case FieldType::array:
+      s = {{"type", "array"}};
+      break;
   }
   if (!f.required && s.contains("type")) s["type"] = Json::array({s["type"], "null"});
   if (f.derived) s["readOnly"] = true;
@@ -78,15 +106,18 @@ Json entity_schema(const EntitySpec& spec) {
 Json problem_schema() {
   Json string = {{"type", "string"}};
   Json field_error = {{"type", "object"}, {"properties", {{"field", string}, {"message", string}}}};
-  Json properties = {{"type", string},   {"title", string},         {"status", {{"type", "integer"}}},
-                     {"detail", string}, {"request_id", string},    {"errors", {{"type", "array"}, {"items", field_error}}}};
+  Json properties = {
+      {"type", string},   {"title", string},      {"status", {{"type", "integer"}}},
+      {"detail", string}, {"request_id", string}, {"errors", {{"type", "array"}, {"items", field_error}}}};
   return {{"type", "object"},
           {"description", "RFC 9457 problem details"},
           {"properties", properties},
           {"required", {"type", "title", "status", "detail", "request_id", "errors"}}};
 }
 
-Json json_content(const Json& schema) { return {{"application/json", {{"schema", schema}}}}; }
+Json json_content(const Json& schema) {
+  return {{"application/json", {{"schema", schema}}}};
+}
 
 Json problem_responses() {
   Json problem = {{"application/problem+json", {{"schema", ref("Problem")}}}};
@@ -126,9 +157,10 @@ Json operation_for(const Route& route) {
   if (route.operation_id == "move_deal_stage")
     op["requestBody"] = {
         {"required", true},
-        {"content", json_content({{"type", "object"},
-                                  {"required", {"stage_id"}},
-                                  {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}})}};
+        {"content",
+         json_content({{"type", "object"},
+                       {"required", {"stage_id"}},
+                       {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}})}};
 
   Json responses = route.auth == AuthMode::bearer ? problem_responses() : Json::object();
   if (route.kind == "list") {
@@ -179,12 +211,20 @@ Json openapi_document(const Router& router) {
           {"paths", paths},
           {"components",
            {{"schemas", schemas},
-            {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"description", "nuc_… API key"}}}}}}}};
+            {"securitySchemes",
+             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"description", "nuc_… API key"}}}}}}}};
 }
 
 void add_openapi_route(Router& router) {
-  router.add({"GET", "/v1/openapi.json", "get_openapi", "This API's OpenAPI 3.1 description", AuthMode::none, "",
-              "document", {}, [&router](ApiRequest&) {
+  router.add({"GET",
+              "/v1/openapi.json",
+              "get_openapi",
+              "This API's OpenAPI 3.1 description",
+              AuthMode::none,
+              "",
+              "document",
+              {},
+              [&router](ApiRequest&) {
                 static std::once_flag once;
                 static std::string document;
                 std::call_once(once, [&] { document = openapi_document(router).dump(); });

@@ -12,7 +12,9 @@ namespace {
 using services::RecordService;
 using services::WriteResult;
 
-std::string etag_of(const Json& record) { return "\"" + std::to_string(record.at("version").get<std::int64_t>()) + "\""; }
+std::string etag_of(const Json& record) {
+  return "\"" + std::to_string(record.at("version").get<std::int64_t>()) + "\"";
+}
 
 // If-Match: "N" (or W/"N") names the version the client last saw; * or absence
 // means any. Anything else cannot match a version, so it fails as 412.
@@ -109,8 +111,9 @@ ApiResponse list_records(ApiRequest& req, services::ServiceDependencies deps, co
   ApiResponse r;
   bool more = rows.size() == query.limit;
   if (more) rows.pop_back();
-  r.body = {{"data", rows},
-            {"next_cursor", more ? Json(encode_cursor(collection, rows.back()["id"], settings.cursor_secret)) : Json()}};
+  r.body = {
+      {"data", rows},
+      {"next_cursor", more ? Json(encode_cursor(collection, rows.back()["id"], settings.cursor_secret)) : Json()}};
   return r;
 }
 
@@ -122,31 +125,53 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
   std::vector<std::string> list_parameters{"limit", "cursor", "updated_since"};
   for (const auto& f : filterable_fields(spec)) list_parameters.push_back(f);
 
-  router.add({"GET", base, "list_" + collection, "List " + collection + " (keyset pages)", AuthMode::bearer, type, "list",
-              list_parameters, [=](ApiRequest& req) { return list_records(req, deps, settings, collection, spec); }});
-  router.add({"POST", base, "create_" + type, "Create a " + type, AuthMode::bearer, type, "create", {},
-              [=](ApiRequest& req) {
-                auto result = RecordService(deps).create(req.ctx, type, req.json());
-                ApiResponse r = write_response(result, 201);
-                r.headers["Location"] = base + "/" + result.record["id"].get<std::string>();
-                return r;
-              }});
+  router.add({"GET", base, "list_" + collection, "List " + collection + " (keyset pages)", AuthMode::bearer, type,
+              "list", list_parameters,
+              [=](ApiRequest& req) { return list_records(req, deps, settings, collection, spec); }});
+  router.add(
+      {"POST", base, "create_" + type, "Create a " + type, AuthMode::bearer, type, "create", {}, [=](ApiRequest& req) {
+         auto result = RecordService(deps).create(req.ctx, type, req.json());
+         ApiResponse r = write_response(result, 201);
+         r.headers["Location"] = base + "/" + result.record["id"].get<std::string>();
+         return r;
+       }});
   router.add({"GET", item, "get_" + type, "Read a " + type, AuthMode::bearer, type, "read", {}, [=](ApiRequest& req) {
                 return record_response(RecordService(deps).get(req.ctx, type, req.params.at("id")));
               }});
-  router.add({"PATCH", item, "update_" + type, "Change fields of a " + type + " (If-Match: version)", AuthMode::bearer,
-              type, "update", {}, [=](ApiRequest& req) {
+  router.add({"PATCH",
+              item,
+              "update_" + type,
+              "Change fields of a " + type + " (If-Match: version)",
+              AuthMode::bearer,
+              type,
+              "update",
+              {},
+              [=](ApiRequest& req) {
                 Json patch = req.json();
                 return write_response(
                     RecordService(deps).update(req.ctx, type, req.params.at("id"), patch, expected_version(req)));
               }});
-  router.add({"DELETE", item, "archive_" + type, "Archive a " + type + " (restorable)", AuthMode::bearer, type,
-              "archive", {}, [=](ApiRequest& req) {
+  router.add({"DELETE",
+              item,
+              "archive_" + type,
+              "Archive a " + type + " (restorable)",
+              AuthMode::bearer,
+              type,
+              "archive",
+              {},
+              [=](ApiRequest& req) {
                 return write_response(
                     RecordService(deps).archive(req.ctx, type, req.params.at("id"), expected_version(req)));
               }});
-  router.add({"POST", item + "/restore", "restore_" + type, "Restore an archived " + type, AuthMode::bearer, type,
-              "restore", {}, [=](ApiRequest& req) {
+  router.add({"POST",
+              item + "/restore",
+              "restore_" + type,
+              "Restore an archived " + type,
+              AuthMode::bearer,
+              type,
+              "restore",
+              {},
+              [=](ApiRequest& req) {
                 return write_response(
                     RecordService(deps).restore(req.ctx, type, req.params.at("id"), expected_version(req)));
               }});
@@ -157,32 +182,48 @@ ApiResponse move_stage(ApiRequest& req, services::ServiceDependencies deps) {
   Json body = req.json();
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body.items()) {
-    if (key != "stage_id" && key != "lost_reason") errors.push_back({key, "is not a field of a stage move"});
-    else if (!value.is_string()) errors.push_back({key, "must be a string"});
+    if (key != "stage_id" && key != "lost_reason")
+      errors.push_back({key, "is not a field of a stage move"});
+    else if (!value.is_string())
+      errors.push_back({key, "must be a string"});
   }
   if (!body.contains("stage_id")) errors.push_back({"stage_id", "is required"});
   if (!errors.empty()) throw Error(ErrorCode::validation, "invalid stage move", errors);
   return write_response(RecordService(deps).move_deal_stage(req.ctx, req.params.at("id"), body["stage_id"],
-                                                             expected_version(req), body.value("lost_reason", "")));
+                                                            expected_version(req), body.value("lost_reason", "")));
 }
 
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& exposed_resources() {
   static const std::vector<std::pair<std::string, std::string>> resources = {
-      {"accounts", "account"}, {"contacts", "contact"},         {"users", "user"}, {"teams", "team"},
-      {"pipelines", "pipeline"}, {"stages", "stage"},            {"deals", "deal"}, {"interactions", "interaction"},
-      {"tasks", "task"},       {"products", "product"}};
+      {"accounts", "account"},   {"contacts", "contact"}, {"users", "user"}, {"teams", "team"},
+      {"pipelines", "pipeline"}, {"stages", "stage"},     {"deals", "deal"}, {"interactions", "interaction"},
+      {"tasks", "task"},         {"products", "product"}};
   return resources;
 }
 
 void add_resource_routes(Router& router, services::ServiceDependencies deps, ApiSettings settings) {
   for (const auto& [collection, type] : exposed_resources())
     add_entity_routes(router, deps, settings, collection, entity_spec(type));
-  router.add({"POST", "/v1/deals/{id}/stage", "move_deal_stage", "Move a deal to another stage of its pipeline",
-              AuthMode::bearer, "deal", "action", {}, [=](ApiRequest& req) { return move_stage(req, deps); }});
-  router.add({"POST", "/v1/tasks/{id}/complete", "complete_task", "Mark a task done", AuthMode::bearer, "task", "action",
-              {}, [=](ApiRequest& req) {
+  router.add({"POST",
+              "/v1/deals/{id}/stage",
+              "move_deal_stage",
+              "Move a deal to another stage of its pipeline",
+              AuthMode::bearer,
+              "deal",
+              "action",
+              {},
+              [=](ApiRequest& req) { return move_stage(req, deps); }});
+  router.add({"POST",
+              "/v1/tasks/{id}/complete",
+              "complete_task",
+              "Mark a task done",
+              AuthMode::bearer,
+              "task",
+              "action",
+              {},
+              [=](ApiRequest& req) {
                 return write_response(
                     services::RecordService(deps).complete_task(req.ctx, req.params.at("id"), expected_version(req)));
               }});

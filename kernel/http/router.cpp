@@ -36,7 +36,9 @@ int match_template(const std::vector<std::string>& tmpl, const std::vector<std::
 
 }  // namespace
 
-void Router::add(Route route) { routes_.push_back(std::move(route)); }
+void Router::add(Route route) {
+  routes_.push_back(std::move(route));
+}
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
   Match best;

@@ -19,7 +19,6 @@
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/http/openapi.hpp"
-#include "kernel/http/problem.hpp"
 #include "kernel/http/rate_limiter.hpp"
 #include "kernel/services/auth_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
@@ -43,22 +42,33 @@ struct Server::State {
   Poco::Logger& log = Poco::Logger::get("nucleo.http");
 
   State(ServerSettings s, ReadinessCheck r, std::optional<ApiRuntime> a)
-      : settings(std::move(s)), readiness(std::move(r)), api(std::move(a)),
+      : settings(std::move(s)),
+        readiness(std::move(r)),
+        api(std::move(a)),
         limiter(settings.rate_per_second, settings.rate_burst) {}
   const Clock& clock() const { return api && api->clock ? *api->clock : system_clock; }
 };
 
 int status_for(ErrorCode code) {
   switch (code) {
-    case ErrorCode::validation: return 422;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::precondition_failed: return 412;
-    case ErrorCode::forbidden: return 403;
-    case ErrorCode::unauthenticated: return 401;
-    case ErrorCode::rate_limited: return 429;
-    case ErrorCode::unavailable: return 503;
-    case ErrorCode::internal: return 500;
+    case ErrorCode::validation:
+      return 422;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::precondition_failed:
+      return 412;
+    case ErrorCode::forbidden:
+      return 403;
+    case ErrorCode::unauthenticated:
+      return 401;
+    case ErrorCode::rate_limited:
+      return 429;
+    case ErrorCode::unavailable:
+      return 503;
+    case ErrorCode::internal:
+      return 500;
   }
   return 500;
 }
@@ -123,8 +133,8 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       result = problem_response(p, request_id);
     } catch (const std::exception& e) {
       s_.log.error("request %s failed: %s", request_id, std::string(e.what()));
-      result = problem_response({500, "internal error; see the server log for request " + request_id, {}, {}},
-                                request_id);
+      result =
+          problem_response({500, "internal error; see the server log for request " + request_id, {}, {}}, request_id);
     }
     send(response, result, request_id);
     log_access(request, result.status, route_name, tenant, key, request_id, started);
@@ -147,15 +157,14 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       if (match.allowed_methods.empty()) throw Error(ErrorCode::not_found, "no route for " + path);
       std::string allow;
       for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
-      ApiResponse r = problem_response({405, request.getMethod() + " is not allowed on " + path, {}, {{"Allow", allow}}},
-                                       request_id);
+      ApiResponse r = problem_response(
+          {405, request.getMethod() + " is not allowed on " + path, {}, {{"Allow", allow}}}, request_id);
       return r;
     }
     const Route& route = *match.route;
     route_name = route.method + " " + route.path;
 
     ApiRequest req{request, request.getMethod(), path, match.params, {}, {}, request_id, {}, s_.settings.json_depth};
-    read_query(uri, route, req);
     req.body = read_body(request);
     req.ctx.request_id = request_id;
     req.ctx.source_ip = request.clientAddress().host().toString();
@@ -167,9 +176,11 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       key = req.ctx.principal->key_id;
       int retry_after = 0;
       if (!s_.limiter.take(key, std::chrono::steady_clock::now(), retry_after))
-        return problem_response({429, "rate limit exceeded for API key " + key, {}, {{"Retry-After", std::to_string(retry_after)}}},
-                                request_id);
+        return problem_response(
+            {429, "rate limit exceeded for API key " + key, {}, {{"Retry-After", std::to_string(retry_after)}}},
+            request_id);
     }
+    read_query(uri, route, req);
     return run_idempotently(route, req);
   }
 
@@ -241,7 +252,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     if (route.method != "POST" || key.empty() || route.auth != AuthMode::bearer) return route.handler(req);
     if (key.size() > 255) throw BadRequest("Idempotency-Key is longer than 255 characters");
     services::IdempotencyService store(s_.api->deps);
-    auto begun = store.begin(req.ctx, key, sha256_hex(route.method + " " + req.path + "\n" + req.body));
+    auto begun = store.begin(req.ctx, key, services::IdempotencyService::fingerprint(route.method, req.path, req.body));
     using Outcome = services::IdempotencyService::Outcome;
     if (begun.outcome == Outcome::mismatch)
       throw Error(ErrorCode::validation, "Idempotency-Key " + key + " was used with a different request body",
@@ -265,7 +276,8 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       // not, so the key is released for a retry.
       int status = status_for(e.code());
       if (status >= 400 && status < 500 && status != 409 && status != 429) {
-        store.complete(req.ctx, key, status, problem_response({status, e.what(), e.fields(), {}}, req.request_id).body.dump());
+        store.complete(req.ctx, key, status,
+                       problem_response({status, e.what(), e.fields(), {}}, req.request_id).body.dump());
       } else {
         store.abandon(req.ctx, key);
       }
@@ -280,24 +292,25 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     response.set("X-Request-Id", request_id);
     for (const auto& [k, v] : r.headers) response.set(k, v);
     std::string text = r.raw_body.empty() ? r.body.dump(-1, ' ', false, Json::error_handler_t::replace) : r.raw_body;
-    response.setStatus(static_cast<HTTPResponse::HTTPStatus>(r.status));
+    response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(r.status));
     response.setContentType(r.content_type);
     response.setContentLength(static_cast<std::streamsize>(text.size()));
     response.send() << text;
   }
 
   void log_access(HTTPServerRequest& request, int status, const std::string& route, const std::string& tenant,
-                  const std::string& key, const std::string& request_id, std::chrono::steady_clock::time_point started) {
+                  const std::string& key, const std::string& request_id,
+                  std::chrono::steady_clock::time_point started) {
     if (!s_.access_log.information()) return;
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    s_.access_log.information(Json{{"request_id", request_id},
-                                   {"method", request.getMethod()},
-                                   {"route", route},
-                                   {"status", status},
-                                   {"ms", std::round(ms * 1000) / 1000},
-                                   {"tenant_id", tenant},
-                                   {"key_id", key}}
-                                  .dump());
+    s_.access_log.information(Json{
+        {"request_id", request_id},
+        {"method", request.getMethod()},
+        {"route", route},
+        {"status", status},
+        {"ms", std::round(ms * 1000) / 1000},
+        {"tenant_id", tenant},
+        {"key_id", key}}.dump());
   }
 
   Server::State& s_;
@@ -322,9 +335,13 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
   add_openapi_route(state_->router);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
-const Router& Server::router() const { return state_->router; }
+const Router& Server::router() const {
+  return state_->router;
+}
 
 void Server::start() {
   auto params = new Poco::Net::HTTPServerParams;  // owned by the server (Poco refcount)
@@ -351,6 +368,8 @@ void Server::stop() {
   }
 }
 
-std::uint16_t Server::port() const { return server_ ? server_->port() : 0; }
+std::uint16_t Server::port() const {
+  return server_ ? server_->port() : 0;
+}
 
 }  // namespace nucleo::http

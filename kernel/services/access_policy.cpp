@@ -46,8 +46,8 @@ void require_permission(const CallContext& ctx, const EntitySpec& spec, Operatio
   else
     allowed = role_allows_write(p->role, spec);
   if (!allowed)
-    throw Error(ErrorCode::forbidden, "role " + p->role + " may not " + (op == Operation::read ? "read " : "change ") +
-                                          spec.table);
+    throw Error(ErrorCode::forbidden,
+                "role " + p->role + " may not " + (op == Operation::read ? "read " : "change ") + spec.table);
 }
 
 std::string owner_field(const EntitySpec& spec) {

@@ -49,15 +49,14 @@ struct UserRow {
 std::vector<UserRow> users_of(store::Database& db, const std::string& tenant_id) {
   return db.read(tenant_id, [&](store::Transaction& tx) {
     std::vector<UserRow> users;
-    store::query(tx.session(),
-                 "SELECT id, role, active, team_ids FROM users WHERE tenant_id = :p0 AND archived_at IS NULL",
-                 {tenant_id}, [&](const soci::row& row) {
-                   UserRow u{*store::text_at(row, 0), *store::text_at(row, 1),
-                             store::integer_at(row, 2).value_or(0) != 0, {}};
-                   for (const auto& t : Json::parse(store::text_at(row, 3).value_or("[]")))
-                     if (t.is_string()) u.team_ids.push_back(t);
-                   users.push_back(std::move(u));
-                 });
+    store::query(
+        tx.session(), "SELECT id, role, active, team_ids FROM users WHERE tenant_id = :p0 AND archived_at IS NULL",
+        {tenant_id}, [&](const soci::row& row) {
+          UserRow u{*store::text_at(row, 0), *store::text_at(row, 1), store::integer_at(row, 2).value_or(0) != 0, {}};
+          for (const auto& t : Json::parse(store::text_at(row, 3).value_or("[]")))
+            if (t.is_string()) u.team_ids.push_back(t);
+          users.push_back(std::move(u));
+        });
     return users;
   });
 }
@@ -76,7 +75,9 @@ std::vector<std::string> visible_owners(const std::vector<UserRow>& users, const
   return owners;
 }
 
-Error unauthenticated(const std::string& why) { return Error(ErrorCode::unauthenticated, why); }
+Error unauthenticated(const std::string& why) {
+  return Error(ErrorCode::unauthenticated, why);
+}
 
 }  // namespace
 
@@ -84,8 +85,7 @@ Authenticated AuthService::authenticate(const std::string& secret, const std::st
   std::string key_id = key_id_of_secret(secret);
   if (key_id.empty()) throw unauthenticated("the bearer token is not a Nucleo API key");
   auto key = find_key(deps_.worker_database, key_id);
-  if (!key || !constant_time_equal(sha256_hex(secret), key->secret_hash))
-    throw unauthenticated("unknown API key");
+  if (!key || !constant_time_equal(sha256_hex(secret), key->secret_hash)) throw unauthenticated("unknown API key");
   if (key->revoked_at) throw unauthenticated("API key " + key_id + " was revoked");
   if (key->expires_at && *key->expires_at <= now.micros) throw unauthenticated("API key " + key_id + " has expired");
 

@@ -17,7 +17,7 @@ struct CallContext {
   std::string request_id;
   std::string source_ip;
   std::string reason;
-  const Clock* clock = nullptr;  // never null in a real call
+  const Clock* clock = nullptr;                // never null in a real call
   std::shared_ptr<const Principal> principal;  // null: unrestricted (CLI, system work)
 
   Timestamp now() const { return clock->now(); }

@@ -1,5 +1,6 @@
 #include "kernel/services/idempotency_service.hpp"
 
+#include "kernel/domain/digest.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -11,6 +12,11 @@ const std::string& key_owner(const CallContext& ctx) {
 }
 
 }  // namespace
+
+std::string IdempotencyService::fingerprint(const std::string& method, const std::string& path,
+                                            const std::string& body) {
+  return sha256_hex(method + " " + path + "\n" + body);
+}
 
 IdempotencyService::Begin IdempotencyService::begin(const CallContext& ctx, const std::string& key,
                                                     const std::string& request_hash) {
@@ -38,9 +44,10 @@ IdempotencyService::Begin IdempotencyService::begin(const CallContext& ctx, cons
                    });
       if (found && !stale) return result;
       if (found)
-        store::execute(tx.session(),
-                       "DELETE FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2",
-                       {key_owner(ctx), key, ctx.tenant_id});
+        store::execute(
+            tx.session(),
+            "DELETE FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2",
+            {key_owner(ctx), key, ctx.tenant_id});
       store::execute(tx.session(),
                      "INSERT INTO idempotency_records (api_key_id, idempotency_key, tenant_id, request_hash, state,"
                      " created_at, expires_at) VALUES (:p0, :p1, :p2, :p3, 'in_flight', :p4, :p5)",
@@ -65,10 +72,11 @@ void IdempotencyService::complete(const CallContext& ctx, const std::string& key
 
 void IdempotencyService::abandon(const CallContext& ctx, const std::string& key) {
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    store::execute(tx.session(),
-                   "DELETE FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2"
-                   " AND state = 'in_flight'",
-                   {key_owner(ctx), key, ctx.tenant_id});
+    store::execute(
+        tx.session(),
+        "DELETE FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2"
+        " AND state = 'in_flight'",
+        {key_owner(ctx), key, ctx.tenant_id});
   });
 }
 

@@ -30,6 +30,9 @@ class IdempotencyService {
   // the client may retry with the same key.
   void abandon(const CallContext& ctx, const std::string& key);
 
+  // What "the same request" means: method, path and the exact body bytes.
+  static std::string fingerprint(const std::string& method, const std::string& path, const std::string& body);
+
   static constexpr std::int64_t retention_micros = 24LL * 3600 * 1'000'000;
   static constexpr std::int64_t in_flight_timeout_micros = 60LL * 1'000'000;
 

@@ -9,8 +9,8 @@ namespace nucleo::services {
 // without a principal (CLI, system work) is unrestricted.
 struct Principal {
   std::string key_id;
-  std::string role;     // admin | manager | sales | support | marketing | auditor | integration
-  std::string user_id;  // the user the call acts as (a user key's owner, or On-Behalf-Of); may be empty
+  std::string role;                 // admin | manager | sales | support | marketing | auditor | integration
+  std::string user_id;              // the user the call acts as (a user key's owner, or On-Behalf-Of); may be empty
   std::vector<std::string> scopes;  // integration keys: "deals:read", "deals:write", "*"
 
   // sales/support/marketing see records owned by these users (themselves and their

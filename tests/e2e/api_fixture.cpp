@@ -1,0 +1,93 @@
+#include "tests/e2e/api_fixture.hpp"
+
+#include <thread>
+
+#include "kernel/services/api_key_service.hpp"
+
+namespace nucleo::test {
+
+using namespace std::chrono_literals;
+
+void ApiFixture::SetUp() {
+  h = std::make_unique<ServiceHarness>(GetParam());
+  admin = user_key(h->tenant, "admin");
+  auditor = user_key(h->tenant, "auditor");
+  manager = user_key(h->tenant, "manager");
+
+  port = free_port();
+  EnvironmentChanges env{{"NUCLEO_HTTP_HOST", "127.0.0.1"},
+                         {"NUCLEO_HTTP_PORT", std::to_string(port)},
+                         {"NUCLEO_STORE_URL", h->db.app_url},
+                         {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
+                         {"NUCLEO_STORE_OWNER_URL", h->db.owner_url},
+                         {"NUCLEO_LOG_LEVEL", "warning"},
+                         {"NUCLEO_HTTP_CURSOR_SECRET", "test-cursor-secret"}};
+  for (const auto& [k, v] : server_environment()) env[k] = v;
+  server = std::make_unique<ChildProcess>(std::vector<std::string>{NUCLEO_BINARY, "serve"}, env, dir.path());
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(server->running()) << "nucleo serve exited: " << server->stderr_so_far();
+    try {
+      if (http_request(port, "GET", "/healthz").status == 200) return;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  FAIL() << "nucleo serve did not come up: " << server->stderr_so_far();
+}
+
+void ApiFixture::TearDown() {
+  if (!server) return;
+  // Whatever the test did, the server must still be alive: no request may crash it.
+  EXPECT_TRUE(server->running()) << "the server died: " << server->stderr_so_far();
+  server->signal(SIGTERM);
+  auto result = server->wait(30s);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+ApiFixture::Reply ApiFixture::call_raw(const std::string& method, const std::string& path, const std::string& key,
+                                       const std::string& body, std::map<std::string, std::string> headers) {
+  if (!key.empty()) headers["Authorization"] = "Bearer " + key;
+  if (!body.empty()) headers["Content-Type"] = "application/json";
+  Reply r;
+  r.raw = http_request(port, method, path, headers, body);
+  r.status = r.raw.status;
+  r.body = Json::parse(r.raw.body, nullptr, false);
+  EXPECT_NE(r.status, 500) << method << " " << path << " → " << r.raw.body;
+  if (r.status >= 400) {
+    EXPECT_EQ(r.raw.header("Content-Type"), "application/problem+json") << method << " " << path;
+    EXPECT_TRUE(r.body.is_object() && r.body.contains("request_id") && r.body.contains("errors")) << r.raw.body;
+  }
+  EXPECT_FALSE(r.raw.header("X-Request-Id").empty());
+  return r;
+}
+
+ApiFixture::Reply ApiFixture::call(const std::string& method, const std::string& path, const std::string& key,
+                                   const Json& body, std::map<std::string, std::string> headers) {
+  return call_raw(method, path, key, body.is_null() ? "" : body.dump(), std::move(headers));
+}
+
+std::string ApiFixture::user_key(const std::string& tenant, const std::string& role, std::string* user_id,
+                                 const Json& team_ids) {
+  auto ctx = h->context(tenant);
+  std::string n = std::to_string(++users_created);
+  Json user =
+      h->records()
+          .create(
+              ctx, "user",
+              {{"name", role + " " + n}, {"email", role + n + "@example.com"}, {"role", role}, {"team_ids", team_ids}})
+          .record;
+  if (user_id) *user_id = user["id"];
+  return services::ApiKeyService(h->deps())
+      .create(ctx, {{"name", role + " key"}, {"role", role}, {"user_id", user["id"]}})
+      .secret;
+}
+
+std::string ApiFixture::integration_key(const std::string& tenant, const Json& scopes) {
+  return services::ApiKeyService(h->deps())
+      .create(h->context(tenant),
+              {{"name", "integration"}, {"role", "integration"}, {"integration", true}, {"scopes", scopes}})
+      .secret;
+}
+
+}  // namespace nucleo::test

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/e2e/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/service_harness.hpp"
+
+namespace nucleo::test {
+
+using Json = nlohmann::json;
+
+// A `nucleo serve` process over a migrated database of either backend, with a tenant
+// seeded through the services: users of several roles and an API key for each.
+class ApiFixture : public testing::TestWithParam<store::Backend> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Extra environment for the server (limits in limit tests).
+  virtual EnvironmentChanges server_environment() { return {}; }
+
+  struct Reply {
+    int status = 0;
+    Json body;
+    HttpResponse raw;
+  };
+  Reply call(const std::string& method, const std::string& path, const std::string& key, const Json& body = nullptr,
+             std::map<std::string, std::string> headers = {});
+  Reply call_raw(const std::string& method, const std::string& path, const std::string& key, const std::string& body,
+                 std::map<std::string, std::string> headers = {});
+
+  // Creates a user of `role` in `tenant` and a user key for it; returns the secret.
+  std::string user_key(const std::string& tenant, const std::string& role, std::string* user_id = nullptr,
+                       const Json& team_ids = Json::array());
+  std::string integration_key(const std::string& tenant, const Json& scopes);
+
+  std::unique_ptr<ServiceHarness> h;
+  std::string admin, auditor, manager;  // key secrets in h->tenant
+  unsigned short port = 0;
+  std::unique_ptr<ChildProcess> server;
+  TempDir dir;
+  int users_created = 0;
+};
+
+}  // namespace nucleo::test

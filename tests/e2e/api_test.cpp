@@ -1,0 +1,405 @@
+// The HTTP API over real sockets against a `nucleo serve` process, on SQLite and on
+// PostgreSQL (issue #4).
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "kernel/services/api_key_service.hpp"
+#include "kernel/services/idempotency_service.hpp"
+#include "tests/e2e/api_fixture.hpp"
+
+namespace nucleo::test {
+namespace {
+
+class Api : public ApiFixture {
+ protected:
+  std::string create(const std::string& collection, const Json& body, const std::string& key = "") {
+    auto r = call("POST", "/v1/" + collection, key.empty() ? admin : key, body);
+    EXPECT_EQ(r.status, 201) << collection << ": " << r.raw.body;
+    return r.body.value("id", "");
+  }
+
+  // A valid creation body for each resource, with whatever it references created first.
+  Json body_for(const std::string& collection) {
+    if (collection == "accounts") return {{"legal_name", "Cooperativa Agro"}};
+    if (collection == "contacts") return {{"name", "Ana Souza"}, {"phone", "(11) 98765-4321"}};
+    if (collection == "users")
+      return {{"name", "New User"}, {"email", "new" + std::to_string(++unique_) + "@x.com"}, {"role", "sales"}};
+    if (collection == "teams") return {{"name", "Sul"}};
+    if (collection == "pipelines") return {{"name", "Vendas"}};
+    if (collection == "stages") return {{"pipeline_id", pipeline()}, {"name", "Qualificação"}, {"position", 0}};
+    if (collection == "deals")
+      return {{"name", "Safra"}, {"account_id", create("accounts", body_for("accounts"))}, {"pipeline_id", pipeline()}};
+    if (collection == "interactions") return {{"type", "note"}, {"direction", "internal"}, {"body", "visita"}};
+    if (collection == "tasks") return {{"title", "Ligar"}};
+    if (collection == "products") return {{"name", "Semente"}, {"price", 1999}};
+    ADD_FAILURE() << "no body for " << collection;
+    return {};
+  }
+
+  // A pipeline with one stage (deals need one).
+  std::string pipeline() {
+    if (!pipeline_.empty()) return pipeline_;
+    pipeline_ = create("pipelines", {{"name", "Default"}});
+    create("stages", {{"pipeline_id", pipeline_}, {"name", "Nova"}, {"position", 0}});
+    return pipeline_;
+  }
+
+  std::string pipeline_;
+  int unique_ = 0;
+};
+
+const std::vector<std::pair<std::string, Json>> patches = {
+    {"accounts", {{"trade_name", "Coop"}}},  {"contacts", {{"job_title", "CFO"}}},
+    {"users", {{"name", "Renamed"}}},        {"teams", {{"name", "Norte"}}},
+    {"pipelines", {{"name", "Renovações"}}}, {"stages", {{"probability", 40}}},
+    {"deals", {{"amount", 500000}}},         {"interactions", {{"subject", "Visita"}}},
+    {"tasks", {{"kind", "reminder"}}},       {"products", {{"price", 2999}}}};
+
+TEST_P(Api, EveryResourceSupportsCreateReadPatchArchiveRestoreList) {
+  for (const auto& [collection, patch] : patches) {
+    SCOPED_TRACE(collection);
+    std::string id = create(collection, body_for(collection));
+    ASSERT_FALSE(id.empty());
+    auto read = call("GET", "/v1/" + collection + "/" + id, admin);
+    EXPECT_EQ(read.status, 200);
+    EXPECT_EQ(read.raw.header("ETag"), "\"1\"");
+
+    auto patched = call("PATCH", "/v1/" + collection + "/" + id, admin, patch, {{"If-Match", "\"1\""}});
+    EXPECT_EQ(patched.status, 200) << patched.raw.body;
+    EXPECT_EQ(patched.raw.header("ETag"), "\"2\"");
+    for (const auto& [field, value] : patch.items()) EXPECT_EQ(patched.body[field], value);
+
+    auto archived = call("DELETE", "/v1/" + collection + "/" + id, admin);
+    EXPECT_EQ(archived.status, 200);
+    EXPECT_FALSE(archived.body["archived_at"].is_null());
+    auto listed = call("GET", "/v1/" + collection + "?limit=200", admin);
+    for (const auto& row : listed.body["data"]) EXPECT_NE(row["id"], id) << "archived row listed";
+
+    auto restored = call("POST", "/v1/" + collection + "/" + id + "/restore", admin);
+    EXPECT_EQ(restored.status, 200);
+    EXPECT_TRUE(restored.body["archived_at"].is_null());
+    auto again = call("GET", "/v1/" + collection + "?limit=200", admin);
+    bool found = false;
+    for (const auto& row : again.body["data"]) found = found || row["id"] == id;
+    EXPECT_TRUE(found);
+  }
+}
+
+TEST_P(Api, DealStageMovesAndTaskCompletionHaveTheirOwnRoutes) {
+  std::string pipeline_id = pipeline();
+  std::string won =
+      create("stages", {{"pipeline_id", pipeline_id}, {"name", "Ganho"}, {"position", 9}, {"kind", "won"}});
+  std::string deal = create("deals", body_for("deals"));
+  auto moved = call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage_id", won}}, {{"If-Match", "\"1\""}});
+  EXPECT_EQ(moved.status, 200) << moved.raw.body;
+  EXPECT_EQ(moved.body["status"], "won");
+  EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage", "x"}}).status, 422);
+
+  std::string task = create("tasks", {{"title", "Follow up"}});
+  auto done = call("POST", "/v1/tasks/" + task + "/complete", admin);
+  EXPECT_EQ(done.status, 200);
+  EXPECT_EQ(done.body["status"], "done");
+}
+
+TEST_P(Api, StaleIfMatchIsRefusedWith412) {
+  std::string id = create("accounts", body_for("accounts"));
+  EXPECT_EQ(call("PATCH", "/v1/accounts/" + id, admin, {{"trade_name", "A"}}, {{"If-Match", "\"1\""}}).status, 200);
+  auto stale = call("PATCH", "/v1/accounts/" + id, admin, {{"trade_name", "B"}}, {{"If-Match", "\"1\""}});
+  EXPECT_EQ(stale.status, 412);
+  EXPECT_EQ(call("DELETE", "/v1/accounts/" + id, admin, nullptr, {{"If-Match", "\"7\""}}).status, 412);
+  EXPECT_EQ(call("PATCH", "/v1/accounts/" + id, admin, {{"trade_name", "B"}}, {{"If-Match", "garbage"}}).status, 412);
+  EXPECT_EQ(call("GET", "/v1/accounts/" + id, admin).body["trade_name"], "A");
+}
+
+TEST_P(Api, IdempotencyKeyReplaysRefusesOtherBodiesAndInFlightDuplicates) {
+  Json body = {{"legal_name", "Once Only"}};
+  auto first = call("POST", "/v1/accounts", admin, body, {{"Idempotency-Key", "k-1"}});
+  ASSERT_EQ(first.status, 201);
+  auto replay = call("POST", "/v1/accounts", admin, body, {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(replay.status, 201);
+  EXPECT_EQ(replay.body, first.body);
+  EXPECT_EQ(replay.raw.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(call("GET", "/v1/accounts", admin).body["data"].size(), 1u);
+
+  auto other = call("POST", "/v1/accounts", admin, {{"legal_name", "Different"}}, {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(other.status, 422);
+
+  // Another key may use the same Idempotency-Key value: keys are scoped per API key.
+  EXPECT_EQ(call("POST", "/v1/accounts", manager, body, {{"Idempotency-Key", "k-1"}}).status, 201);
+
+  // A request still in flight with the same key: 409. The in-flight record is made the
+  // way the server makes it, for the admin key.
+  h->clock.set(SystemClock().now());  // the server's clock decides whether the record is current
+  auto ctx = h->context(h->tenant);
+  auto principal = std::make_shared<services::Principal>();
+  principal->key_id = services::key_id_of_secret(admin);
+  ctx.principal = principal;
+  services::IdempotencyService(h->deps()).begin(
+      ctx, "k-2", services::IdempotencyService::fingerprint("POST", "/v1/accounts", body.dump()));
+  EXPECT_EQ(call("POST", "/v1/accounts", admin, body, {{"Idempotency-Key", "k-2"}}).status, 409);
+}
+
+TEST_P(Api, PaginationThroughMoreThanAThousandRowsNeverRepeatsOrSkipsWhileRowsAreAdded) {
+  auto ctx = h->context(h->tenant);
+  auto records = h->records();
+  std::set<std::string> existing;
+  for (int i = 0; i < 1050; ++i)
+    existing.insert(
+        records.create(ctx, "product", {{"name", "P" + std::to_string(i)}}).record["id"].get<std::string>());
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> added{0};
+  std::thread writer([&] {
+    while (!stop && added < 300) {
+      records.create(ctx, "product", {{"name", "Late"}});
+      ++added;
+    }
+  });
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = call("GET", "/v1/products?limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor), admin);
+    ASSERT_EQ(page.status, 200) << page.raw.body;
+    for (const auto& row : page.body["data"]) seen.push_back(row["id"]);
+    cursor = page.body["next_cursor"].is_null() ? "" : page.body["next_cursor"].get<std::string>();
+    ++pages;
+  } while (!cursor.empty() && pages < 100);
+  stop = true;
+  writer.join();
+
+  std::set<std::string> unique(seen.begin(), seen.end());
+  EXPECT_EQ(unique.size(), seen.size()) << "a row was listed twice";
+  for (const auto& id : existing) EXPECT_TRUE(unique.count(id)) << "skipped " << id;
+  EXPECT_GT(pages, 10);
+  EXPECT_GT(added, 0);
+}
+
+TEST_P(Api, CursorsAreSignedAndBoundToTheirCollection) {
+  for (int i = 0; i < 3; ++i) create("products", body_for("products"));
+  auto page = call("GET", "/v1/products?limit=1", admin);
+  std::string cursor = page.body["next_cursor"];
+  EXPECT_EQ(call("GET", "/v1/products?cursor=" + cursor, admin).status, 200);
+  std::string tampered = cursor;
+  tampered[2] = tampered[2] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(call("GET", "/v1/products?cursor=" + tampered, admin).status, 400);
+  EXPECT_EQ(call("GET", "/v1/accounts?cursor=" + cursor, admin).status, 400);
+  EXPECT_EQ(call("GET", "/v1/products?cursor=nonsense", admin).status, 400);
+  EXPECT_EQ(call("GET", "/v1/products?limit=201", admin).status, 400);
+  EXPECT_EQ(call("GET", "/v1/products?limit=0", admin).status, 400);
+}
+
+TEST_P(Api, ListFiltersNarrowTheListing) {
+  std::string a1 = create("accounts", {{"legal_name", "A1"}});
+  std::string a2 = create("accounts", {{"legal_name", "A2"}, {"lifecycle", "customer"}});
+  create("contacts", {{"name", "C1"}, {"account_id", a1}});
+  create("contacts", {{"name", "C2"}, {"account_id", a2}});
+  auto of_a1 = call("GET", "/v1/contacts?account_id=" + a1, admin);
+  ASSERT_EQ(of_a1.body["data"].size(), 1u);
+  EXPECT_EQ(of_a1.body["data"][0]["name"], "C1");
+  EXPECT_EQ(call("GET", "/v1/accounts?lifecycle=customer", admin).body["data"].size(), 1u);
+  EXPECT_EQ(call("GET", "/v1/accounts?updated_since=2000-01-01T00:00:00Z", admin).body["data"].size(), 2u);
+  EXPECT_EQ(call("GET", "/v1/accounts?updated_since=yesterday", admin).status, 400);
+  EXPECT_EQ(call("GET", "/v1/accounts?legal_name=A1", admin).status, 400);  // not a filter
+}
+
+TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
+  // Tenant B's records of every type, addressed with tenant A's admin key.
+  std::string other = h->create_tenant("Other");
+  auto ctx_b = h->context(other);
+  auto records = h->records();
+  std::map<std::string, std::string> foreign;
+  std::string pipe = records.create(ctx_b, "pipeline", {{"name", "P"}}).record["id"];
+  foreign["pipelines"] = pipe;
+  foreign["stages"] =
+      records.create(ctx_b, "stage", {{"pipeline_id", pipe}, {"name", "S"}, {"position", 0}}).record["id"];
+  foreign["accounts"] = records.create(ctx_b, "account", {{"legal_name", "B"}}).record["id"];
+  foreign["contacts"] = records.create(ctx_b, "contact", {{"name", "B"}}).record["id"];
+  foreign["users"] =
+      records.create(ctx_b, "user", {{"name", "B"}, {"email", "b@b.com"}, {"role", "sales"}}).record["id"];
+  foreign["teams"] = records.create(ctx_b, "team", {{"name", "B"}}).record["id"];
+  foreign["deals"] =
+      records.create(ctx_b, "deal", {{"name", "B"}, {"account_id", foreign["accounts"]}, {"pipeline_id", pipe}})
+          .record["id"];
+  foreign["interactions"] =
+      records.create(ctx_b, "interaction", {{"type", "note"}, {"direction", "internal"}}).record["id"];
+  foreign["tasks"] = records.create(ctx_b, "task", {{"title", "B"}}).record["id"];
+  foreign["products"] = records.create(ctx_b, "product", {{"name", "B"}}).record["id"];
+
+  // Enumerate the router table through the OpenAPI document generated from it.
+  auto doc = call("GET", "/v1/openapi.json", "");
+  ASSERT_EQ(doc.status, 200);
+  int checked = 0;
+  for (const auto& [path, item] : doc.body["paths"].items()) {
+    for (const auto& [method, op] : item.items()) {
+      std::string upper = method;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(c));
+      if (path.find("{id}") == std::string::npos) {
+        if (upper == "GET" && path != "/v1/openapi.json") {
+          auto list = call("GET", path + "?limit=200", admin);
+          for (const auto& row : list.body["data"]) EXPECT_EQ(row["tenant_id"], h->tenant) << path;
+          ++checked;
+        }
+        continue;
+      }
+      std::string collection = path.substr(4, path.find('/', 4) - 4);
+      std::string target = path;
+      target.replace(target.find("{id}"), 4, foreign.at(collection));
+      Json body = upper == "PATCH" ? Json{{"name", "hijack"}} : upper == "POST" ? Json::object() : Json();
+      if (path.find("/stage") != std::string::npos) body = {{"stage_id", foreign["stages"]}};
+      auto r = call(upper, target, admin, body);
+      EXPECT_EQ(r.status, 404) << upper << " " << target << " → " << r.raw.body;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 52);  // 10 lists + 10 × (read, patch, archive, restore) + 2 actions
+  EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
+}
+
+TEST_P(Api, RolesAreEnforced) {
+  std::string account = create("accounts", {{"legal_name", "Unowned"}, {"owner_id", nullptr}});
+  // auditor reads everything and writes nothing
+  EXPECT_EQ(call("GET", "/v1/accounts/" + account, auditor).status, 200);
+  EXPECT_EQ(call("POST", "/v1/accounts", auditor, body_for("accounts")).status, 403);
+  EXPECT_EQ(call("PATCH", "/v1/accounts/" + account, auditor, {{"trade_name", "x"}}).status, 403);
+  // managers configure pipelines but not users
+  EXPECT_EQ(call("POST", "/v1/pipelines", manager, {{"name", "M"}}).status, 201);
+  EXPECT_EQ(call("POST", "/v1/users", manager, body_for("users")).status, 403);
+
+  // sales users see their own records, their teammates' and unowned ones — nobody else's
+  std::string team = create("teams", {{"name", "Sul"}});
+  std::string ana_id, bia_id, caio_id;
+  std::string ana = user_key(h->tenant, "sales", &ana_id, Json::array({team}));
+  std::string bia = user_key(h->tenant, "sales", &bia_id, Json::array({team}));
+  std::string caio = user_key(h->tenant, "sales", &caio_id);
+  std::string anas = create("accounts", {{"legal_name", "Ana's"}}, ana);
+  EXPECT_EQ(call("GET", "/v1/accounts/" + anas, ana).body["owner_id"], ana_id);
+  EXPECT_EQ(call("GET", "/v1/accounts/" + anas, bia).status, 200);   // same team
+  EXPECT_EQ(call("GET", "/v1/accounts/" + anas, caio).status, 404);  // not shared
+  EXPECT_EQ(call("PATCH", "/v1/accounts/" + anas, caio, {{"trade_name", "x"}}).status, 404);
+  EXPECT_EQ(call("GET", "/v1/accounts/" + account, caio).status, 200);  // unowned
+  for (const auto& row : call("GET", "/v1/accounts", caio).body["data"]) EXPECT_NE(row["id"], anas);
+  EXPECT_EQ(call("POST", "/v1/pipelines", ana, {{"name", "no"}}).status, 403);
+  EXPECT_EQ(call("GET", "/v1/pipelines", ana).status, 200);
+
+  // integration keys act as their scopes say
+  std::string reader = integration_key(h->tenant, {"accounts:read"});
+  EXPECT_EQ(call("GET", "/v1/accounts", reader).status, 200);
+  EXPECT_EQ(call("POST", "/v1/accounts", reader, body_for("accounts")).status, 403);
+  EXPECT_EQ(call("GET", "/v1/deals", reader).status, 403);
+  // … and may act On-Behalf-Of a user, with that user's rights
+  std::string bot = integration_key(h->tenant, {"*"});
+  EXPECT_EQ(call("GET", "/v1/accounts/" + anas, bot).status, 200);
+  EXPECT_EQ(call("GET", "/v1/accounts/" + anas, bot, nullptr, {{"On-Behalf-Of", caio_id}}).status, 404);
+  auto as_ana = call("POST", "/v1/accounts", bot, {{"legal_name", "via bot"}}, {{"On-Behalf-Of", ana_id}});
+  EXPECT_EQ(as_ana.body["owner_id"], ana_id);
+  EXPECT_EQ(call("GET", "/v1/accounts", ana, nullptr, {{"On-Behalf-Of", bia_id}}).status, 403);  // user keys may not
+  EXPECT_EQ(call("GET", "/v1/accounts", bot, nullptr, {{"On-Behalf-Of", "usr_01m80gv6y4eqcsmge90bwbtca7"}}).status,
+            403);
+}
+
+TEST_P(Api, CredentialsAreChecked) {
+  EXPECT_EQ(call("GET", "/v1/accounts", "").status, 401);
+  EXPECT_EQ(call("GET", "/v1/accounts", "nuc_garbage").status, 401);
+  std::string forged = admin;
+  forged.back() = forged.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(call("GET", "/v1/accounts", forged).status, 401);
+  auto unauth = call("GET", "/v1/accounts", "");
+  EXPECT_EQ(unauth.raw.header("WWW-Authenticate"), "Bearer");
+}
+
+TEST_P(Api, ServerSetFieldsAreRefusedByName) {
+  auto r = call("POST", "/v1/accounts", admin,
+                {{"legal_name", "x"}, {"id", "acc_x"}, {"version", 9}, {"tenant_id", "ten_x"}});
+  EXPECT_EQ(r.status, 422);
+  std::set<std::string> fields;
+  for (const auto& e : r.body["errors"]) fields.insert(e["field"]);
+  EXPECT_EQ(fields, (std::set<std::string>{"id", "version", "tenant_id"}));
+  std::string id = create("accounts", body_for("accounts"));
+  EXPECT_EQ(call("PATCH", "/v1/accounts/" + id, admin, {{"created_at", "2020-01-01T00:00:00Z"}}).status, 422);
+}
+
+TEST_P(Api, HostileInputGetsA4xxNeverA500) {
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "{\"legal_name\": ").status, 400);
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "[1,2,3]").status, 422);
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "\"text\"").status, 422);
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "").status, 400);
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "{\"legal_name\": 42}").status, 422);
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "{\"legal_name\": \"x\", \"nope\": 1}").status, 422);
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "{\"legal_name\": \"\xff\xfe\"}").status, 400);  // invalid UTF-8
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, std::string(100, '[') + std::string(100, ']')).status, 400);
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "{\"legal_name\":\"x\",\"legal_name\":\"y\"}").status / 100, 2);
+  // A declared length over the limit is refused before the body is read.
+  EXPECT_EQ(call_raw("POST", "/v1/accounts", admin, "", {{"Content-Length", std::to_string(2 << 20)}}).status, 413);
+  EXPECT_EQ(call("GET", "/v1/accounts/acc_../../etc", admin).status, 404);
+  EXPECT_EQ(call("GET", "/v1/accounts/%00", admin).status, 404);
+  EXPECT_EQ(call("GET", "/v1/nothing", admin).status, 404);
+  EXPECT_EQ(call("PUT", "/v1/accounts", admin, Json::object()).status, 405);
+  EXPECT_EQ(call("GET", "/v1/accounts?limit=%ZZ", admin).status, 400);
+  EXPECT_EQ(call("GET", "/v1/accounts?limit=1&limit=2", admin).status, 400);
+  EXPECT_EQ(call("GET", "/healthz", "").status, 200);  // still serving
+}
+
+TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
+  auto doc = call("GET", "/v1/openapi.json", "");
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_EQ(doc.body["openapi"], "3.1.0");
+  std::set<std::string> documented;
+  for (const auto& [path, item] : doc.body["paths"].items())
+    for (const auto& [method, op] : item.items()) documented.insert(method + " " + path);
+  // Every documented operation is routed (not 404/405)…
+  for (const auto& op : documented) {
+    std::string method = op.substr(0, op.find(' ')), path = op.substr(op.find(' ') + 1);
+    for (auto& c : method) c = static_cast<char>(std::toupper(c));
+    auto pos = path.find("{id}");
+    if (pos != std::string::npos) path.replace(pos, 4, "acc_01m80gv6y4eqcsmge90bwbtca7");
+    auto r = call(method, path, admin, method == "GET" || method == "DELETE" ? Json() : Json::object());
+    EXPECT_NE(r.status, 405) << op;
+    if (r.status == 404) {
+      EXPECT_EQ(r.body["detail"].get<std::string>().find("no route"), std::string::npos) << op;
+    }
+  }
+  // … and the count matches the router's: 10 resources × 6 + 2 actions + openapi.
+  EXPECT_EQ(documented.size(), 63u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Api, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
+// Limits with small settings, in their own server.
+class ApiLimits : public ApiFixture {
+ protected:
+  EnvironmentChanges server_environment() override {
+    return {{"NUCLEO_LIMITS_RATE_PER_SECOND", "1"},
+            {"NUCLEO_LIMITS_RATE_BURST", "5"},
+            {"NUCLEO_HTTP_BODY_LIMIT", "2048"},
+            {"NUCLEO_LIMITS_JSON_DEPTH", "4"}};
+  }
+};
+
+TEST_P(ApiLimits, EachLimitAnswersWithItsStatus) {
+  auto deep = call_raw("POST", "/v1/accounts", admin, "{\"legal_name\":\"x\",\"address\":{\"a\":{\"b\":{\"c\":{}}}}}");
+  EXPECT_EQ(deep.status, 400);
+  EXPECT_NE(deep.body["detail"].get<std::string>().find("deeper than 4"), std::string::npos);
+  auto big = call_raw("POST", "/v1/accounts", admin, "{\"legal_name\":\"" + std::string(3000, 'x') + "\"}");
+  EXPECT_EQ(big.status, 413);
+  int limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 10; ++i) {
+    auto r = call("GET", "/v1/accounts", manager);
+    if (r.status == 429) {
+      ++limited;
+      retry_after = r.raw.header("Retry-After");
+    }
+  }
+  EXPECT_GE(limited, 4);
+  EXPECT_FALSE(retry_after.empty());
+  EXPECT_EQ(call("GET", "/v1/accounts", auditor).status, 200);  // buckets are per key
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ApiLimits, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
+}  // namespace
+}  // namespace nucleo::test
