@@ -21,7 +21,7 @@ std::string schema_name(const std::string& entity_type) {
   return name;
 }
 
-Json ref(const std::string& schema) {
+Json schema_ref(const std::string& schema) {
   return {{"$ref", "#/components/schemas/" + schema}};
 }
 
@@ -120,7 +120,7 @@ Json json_content(const Json& schema) {
 }
 
 Json problem_responses() {
-  Json problem = {{"application/problem+json", {{"schema", ref("Problem")}}}};
+  Json problem = {{"application/problem+json", {{"schema", schema_ref("Problem")}}}};
   return {{"400", {{"description", "Malformed request"}, {"content", problem}}},
           {"401", {{"description", "Missing or invalid API key"}, {"content", problem}}},
           {"403", {{"description", "The key's role or scopes do not allow this"}, {"content", problem}}},
@@ -153,7 +153,7 @@ Json operation_for(const Route& route) {
   std::string schema = route.entity_type.empty() ? "" : schema_name(route.entity_type);
   if (!schema.empty()) op["tags"].push_back(route.entity_type);
   if (route.kind == "create" || route.kind == "update")
-    op["requestBody"] = {{"required", true}, {"content", json_content(ref(schema))}};
+    op["requestBody"] = {{"required", true}, {"content", json_content(schema_ref(schema))}};
   if (route.operation_id == "move_deal_stage")
     op["requestBody"] = {
         {"required", true},
@@ -167,13 +167,13 @@ Json operation_for(const Route& route) {
     responses["200"] = {{"description", "One page"},
                         {"content", json_content({{"type", "object"},
                                                   {"properties",
-                                                   {{"data", {{"type", "array"}, {"items", ref(schema)}}},
+                                                   {{"data", {{"type", "array"}, {"items", schema_ref(schema)}}},
                                                     {"next_cursor", {{"type", {"string", "null"}}}}}}})}};
   } else if (route.kind == "document") {
     responses["200"] = {{"description", "This document"}, {"content", json_content({{"type", "object"}})}};
   } else {
     responses[route.kind == "create" ? "201" : "200"] = {{"description", "The record"},
-                                                         {"content", json_content(ref(schema))}};
+                                                         {"content", json_content(schema_ref(schema))}};
   }
   op["responses"] = responses;
   if (route.auth == AuthMode::none) op["security"] = Json::array();
@@ -205,7 +205,7 @@ Json openapi_document(const Router& router) {
             {"version", "1"},
             {"description", "The CRM kernel's HTTP API. Conventions: docs/api.md."},
             {"license", {{"name", "Apache-2.0"}, {"identifier", "Apache-2.0"}}}}},
-          {"servers", {{{"url", "http://localhost:8080"}}}},
+          {"servers", Json::array({Json::object({{"url", "/"}})})},
           {"security", {{{"bearer", Json::array()}}}},
           {"tags", tags},
           {"paths", paths},

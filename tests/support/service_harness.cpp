@@ -9,11 +9,12 @@ namespace nucleo::test {
 
 using namespace std::chrono_literals;
 
-ServiceHarness::ServiceHarness(store::Backend b, std::size_t pool_size) : backend(b), db(make_test_database(b)) {
+ServiceHarness::ServiceHarness(store::Backend b, std::size_t pool_size, std::chrono::milliseconds lease_timeout)
+    : backend(b), db(make_test_database(b)) {
   soci::session owner;
   store::open_session(owner, db.owner());
   store::migrate(owner, backend, clock);
-  app_ = std::make_unique<store::Database>(db.app(), pool_size, 10s);
+  app_ = std::make_unique<store::Database>(db.app(), pool_size, lease_timeout);
   if (backend == store::Backend::postgresql) worker_ = std::make_unique<store::Database>(db.worker(), 2, 10s);
   tenant = create_tenant("Tenant under test");
 }

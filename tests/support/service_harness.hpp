@@ -13,10 +13,12 @@ namespace nucleo::test {
 // them (request pool + worker pool), a manual clock, and a fresh tenant to act in.
 class ServiceHarness {
  public:
-  explicit ServiceHarness(store::Backend backend, std::size_t pool_size = 4);
+  explicit ServiceHarness(store::Backend backend, std::size_t pool_size = 4,
+                          std::chrono::milliseconds lease_timeout = std::chrono::seconds(10));
 
   services::ServiceDependencies deps() { return {*app_, worker_ ? *worker_ : *app_, validators, normalisation}; }
   services::RecordService records() { return services::RecordService(deps()); }
+  store::Database& database() { return *app_; }
 
   // A context acting as a user-less admin key in `tenant_id`.
   services::CallContext context(const std::string& tenant_id) const;
