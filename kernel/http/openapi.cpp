@@ -115,6 +115,30 @@ Json problem_schema() {
           {"required", {"type", "title", "status", "detail", "request_id", "errors"}}};
 }
 
+Json search_schema() {
+  Json filter = {
+      {"type", "object"},
+      {"required", {"field", "op"}},
+      {"properties",
+       {{"field", {{"type", "string"}, {"description", "a field, or attributes.<key>"}}},
+        {"op", {{"type", "string"}, {"enum", {"eq", "neq", "lt", "lte", "gt", "gte", "in", "contains", "exists"}}}},
+        {"value", Json::object({{"description", "scalar; array for in; boolean for exists"}})}}}};
+  Json group = {{"type", "object"},
+                {"properties", {{"filters", {{"type", "array"}, {"maxItems", 20}, {"items", filter}}}}}};
+  Json sort = {{"type", "object"},
+               {"properties",
+                {{"field", {{"type", "string"}}}, {"direction", {{"type", "string"}, {"enum", {"asc", "desc"}}}}}}};
+  Json properties = Json::object();
+  properties["filter_groups"] = {{"type", "array"}, {"maxItems", 10}, {"items", group}};
+  properties["sort"] = {{"type", "array"}, {"maxItems", 1}, {"items", sort}};
+  properties["limit"] = {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}};
+  properties["cursor"] = Json::object({{"type", "string"}});
+  return {
+      {"type", "object"},
+      {"description", "Groups are OR-ed; the filters of a group are AND-ed. contains is case- and accent-insensitive."},
+      {"properties", properties}};
+}
+
 Json json_content(const Json& schema) {
   return {{"application/json", {{"schema", schema}}}};
 }
@@ -154,6 +178,7 @@ Json operation_for(const Route& route) {
   if (!schema.empty()) op["tags"].push_back(route.entity_type);
   if (route.kind == "create" || route.kind == "update")
     op["requestBody"] = {{"required", true}, {"content", json_content(schema_ref(schema))}};
+  if (route.kind == "search") op["requestBody"] = {{"required", true}, {"content", json_content(schema_ref("Search"))}};
   if (route.operation_id == "move_deal_stage")
     op["requestBody"] = {
         {"required", true},
@@ -163,7 +188,7 @@ Json operation_for(const Route& route) {
                        {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}})}};
 
   Json responses = route.auth == AuthMode::bearer ? problem_responses() : Json::object();
-  if (route.kind == "list") {
+  if (route.kind == "list" || route.kind == "search") {
     responses["200"] = {{"description", "One page"},
                         {"content", json_content({{"type", "object"},
                                                   {"properties",
@@ -190,7 +215,7 @@ std::string lower(std::string s) {
 
 Json openapi_document(const Router& router) {
   Json paths = Json::object();
-  Json schemas = {{"Problem", problem_schema()}};
+  Json schemas = {{"Problem", problem_schema()}, {"Search", search_schema()}};
   Json tags = Json::array();
   for (const auto& route : router.routes()) {
     paths[route.path][lower(route.method)] = operation_for(route);

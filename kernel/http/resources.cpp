@@ -117,6 +117,25 @@ ApiResponse list_records(ApiRequest& req, services::ServiceDependencies deps, co
   return r;
 }
 
+ApiResponse search_records(ApiRequest& req, services::ServiceDependencies deps, const ApiSettings& settings,
+                           const std::string& collection, const EntitySpec& spec) {
+  Json body = req.json();
+  // A cursor belongs to one collection and one sort order.
+  std::string cursor_scope = collection + "/search/" + (body.is_object() ? body.value("sort", Json()).dump() : "");
+  Json after;
+  if (body.is_object() && body.contains("cursor")) {
+    if (!body["cursor"].is_string()) throw BadRequest("cursor must be a string");
+    after = Json::parse(decode_cursor(cursor_scope, body["cursor"], settings.cursor_secret), nullptr, false);
+  }
+  auto page = RecordService(deps).search(req.ctx, spec.type, body, after, settings.max_page_size);
+  ApiResponse r;
+  r.body = {
+      {"data", page.rows},
+      {"next_cursor",
+       page.next.is_null() ? Json() : Json(encode_cursor(cursor_scope, page.next.dump(), settings.cursor_secret))}};
+  return r;
+}
+
 void add_entity_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings,
                        const std::string& collection, const EntitySpec& spec) {
   const std::string base = "/v1/" + collection;
@@ -135,6 +154,15 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
          r.headers["Location"] = base + "/" + result.record["id"].get<std::string>();
          return r;
        }});
+  router.add({"POST",
+              base + "/search",
+              "search_" + collection,
+              "Search " + collection + ": filter_groups (OR of AND-ed filters), sort, limit, cursor",
+              AuthMode::bearer,
+              type,
+              "search",
+              {},
+              [=](ApiRequest& req) { return search_records(req, deps, settings, collection, spec); }});
   router.add({"GET", item, "get_" + type, "Read a " + type, AuthMode::bearer, type, "read", {}, [=](ApiRequest& req) {
                 return record_response(RecordService(deps).get(req.ctx, type, req.params.at("id")));
               }});

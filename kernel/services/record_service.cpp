@@ -2,6 +2,7 @@
 
 #include "kernel/domain/id.hpp"
 #include "kernel/services/access_policy.hpp"
+#include "kernel/services/search.hpp"
 #include "kernel/services/write.hpp"
 
 namespace nucleo::services {
@@ -118,6 +119,41 @@ std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view t
       ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).list(tx, ctx.tenant_id, query); });
   for (auto& r : rows) r = visible_record(spec, r);
   return rows;
+}
+
+RecordService::SearchPage RecordService::search(const CallContext& ctx, std::string_view type, const Json& body,
+                                                const Json& after, std::size_t max_limit) {
+  const EntitySpec& spec = entity_spec(type);
+  require_permission(ctx, spec, Operation::read);
+  store::SearchQuery query = parse_search(spec, body, max_limit);
+  store::RecordQuery visibility;
+  restrict_to_visible(ctx, spec, visibility);
+  query.owner_field = visibility.owner_field;
+  query.visible_owners = visibility.visible_owners;
+  if (after.is_array() && after.size() == 2 && after[1].is_string()) {
+    query.after_id = after[1];
+    query.after_sort_value = after[0].is_number_integer() ? store::SqlValue{after[0].get<std::int64_t>()}
+                             : after[0].is_string()       ? store::SqlValue{after[0].get<std::string>()}
+                                                          : store::SqlValue{};
+  }
+  std::size_t page = query.limit;
+  query.limit = page + 1;
+  store::RecordTable table(spec);
+  auto rows = deps_.database.read(ctx.tenant_id,
+                                  [&](store::Transaction& tx) { return table.search(tx, ctx.tenant_id, query); });
+  SearchPage result;
+  if (rows.size() > page) {
+    rows.resize(page);
+    const Json& last = rows.back();
+    store::SqlValue v = store::to_column(table.column_type(query.sort_field), last[query.sort_field]);
+    Json value = std::holds_alternative<std::int64_t>(v)  ? Json(std::get<std::int64_t>(v))
+                 : std::holds_alternative<std::string>(v) ? Json(std::get<std::string>(v))
+                                                          : Json();
+    result.next = Json::array({value, last["id"]});
+  }
+  for (auto& r : rows) r = visible_record(spec, r);
+  result.rows = std::move(rows);
+  return result;
 }
 
 }  // namespace nucleo::services

@@ -59,6 +59,15 @@ class RecordService {
   Json get(const CallContext& ctx, std::string_view type, const std::string& id);
   std::vector<Json> list(const CallContext& ctx, std::string_view type, store::RecordQuery query);
 
+  // One page of a search (services/search.hpp for the body). `after` is where the
+  // previous page ended, as returned in SearchPage::next (null for the first page).
+  struct SearchPage {
+    std::vector<Json> rows;
+    Json next;  // [sort value, id] to continue from, or null on the last page
+  };
+  SearchPage search(const CallContext& ctx, std::string_view type, const Json& body, const Json& after,
+                    std::size_t max_limit = 200);
+
  private:
   ServiceDependencies deps_;
 };

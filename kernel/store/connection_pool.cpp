@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/search_fold.hpp"
 #include "kernel/store/database_error.hpp"
 
 namespace nucleo::store {
@@ -15,7 +16,20 @@ namespace {
 
 // DESIGN §3: WAL so readers never block the writer; a busy timeout so a second writer
 // waits for the lock instead of failing at once.
+// nucleo_fold(text): the search fold of kernel/domain/search_fold.hpp, which
+// PostgreSQL gets as a SQL function from migration 0004.
+void sqlite_fold(sqlite_api::sqlite3_context* context, int, sqlite_api::sqlite3_value** args) {
+  if (sqlite_api::sqlite3_value_type(args[0]) == SQLITE_NULL) return sqlite_api::sqlite3_result_null(context);
+  const auto* text = reinterpret_cast<const char*>(sqlite_api::sqlite3_value_text(args[0]));
+  std::string folded = fold_for_search(text == nullptr ? "" : text);
+  sqlite_api::sqlite3_result_text(context, folded.data(), static_cast<int>(folded.size()),
+                                  reinterpret_cast<sqlite_api::sqlite3_destructor_type>(-1));  // SQLITE_TRANSIENT
+}
+
 void configure_sqlite(soci::session& session) {
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
+  sqlite_api::sqlite3_create_function_v2(backend->conn_, "nucleo_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                         sqlite_fold, nullptr, nullptr, nullptr);
   session << "PRAGMA journal_mode = WAL";
   session << "PRAGMA busy_timeout = 5000";
   session << "PRAGMA foreign_keys = ON";

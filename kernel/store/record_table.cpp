@@ -1,7 +1,10 @@
 #include "kernel/store/record_table.hpp"
 
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/search_fold.hpp"
 #include "kernel/domain/time.hpp"
+
+#include <map>
 
 namespace nucleo::store {
 namespace {
@@ -165,6 +168,124 @@ std::vector<Json> RecordTable::list(Transaction& tx, const std::string& tenant_i
     values.push_back(q.after_id);
   }
   sql += " ORDER BY id LIMIT " + std::to_string(q.limit);
+  std::vector<Json> out;
+  query(tx.session(), sql, values, [&](const soci::row& row) { out.push_back(read_record(row)); });
+  return out;
+}
+
+FieldType RecordTable::column_type(const std::string& field) const {
+  if (field == "version") return FieldType::integer;
+  if (field == "created_at" || field == "updated_at" || field == "archived_at") return FieldType::timestamp;
+  if (const FieldSpec* f = spec_.field(field)) return f->type;
+  return FieldType::text;
+}
+
+namespace {
+
+// A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped.
+std::string contains_pattern(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "%";
+}
+
+class WhereBuilder {
+ public:
+  WhereBuilder(const RecordTable& table, Backend backend, std::vector<SqlValue>& values)
+      : table_(table), backend_(backend), values_(values) {}
+
+  std::string bind(SqlValue v) {
+    values_.push_back(std::move(v));
+    return placeholder(values_.size() - 1);
+  }
+
+  // attributes.<key> reads the key from the JSON column, as text on both backends.
+  std::string column(const std::string& field) {
+    const std::string prefix = "attributes.";
+    if (field.rfind(prefix, 0) != 0) return field;
+    std::string key = field.substr(prefix.size());
+    if (backend_ == Backend::postgresql) return "(attributes ->> " + bind(key) + ")";
+    return "CAST(json_extract(attributes, " + bind("$.\"" + key + "\"") + ") AS TEXT)";
+  }
+
+  SqlValue value(const std::string& field, const Json& v) {
+    if (field.rfind("attributes.", 0) == 0) return v.is_string() ? SqlValue{v.get<std::string>()} : SqlValue{v.dump()};
+    return to_column(table_.column_type(field), v);
+  }
+
+  std::string condition(const SearchFilter& f) {
+    std::string col = column(f.field);
+    if (f.op == "exists") return col + (f.value.get<bool>() ? " IS NOT NULL" : " IS NULL");
+    if (f.op == "contains")
+      return "nucleo_fold(" + col + ") LIKE " + bind(contains_pattern(fold_for_search(f.value.get<std::string>()))) +
+             " ESCAPE '\\'";
+    if (f.op == "in") {
+      std::string list;
+      for (const auto& item : f.value) list += (list.empty() ? "" : ", ") + bind(value(f.field, item));
+      return col + " IN (" + list + ")";
+    }
+    static const std::map<std::string, std::string> operators = {
+        {"eq", "="}, {"lt", "<"}, {"lte", "<="}, {"gt", ">"}, {"gte", ">="}};
+    if (f.op == "neq") {
+      // The column is written twice; an attribute column carries its own bound key,
+      // so build it again rather than repeat a placeholder (ADR 0001).
+      std::string again = column(f.field);
+      std::string v = bind(value(f.field, f.value));
+      return "(" + col + " IS NULL OR " + again + " <> " + v + ")";
+    }
+    return col + " " + operators.at(f.op) + " " + bind(value(f.field, f.value));
+  }
+
+ private:
+  const RecordTable& table_;
+  Backend backend_;
+  std::vector<SqlValue>& values_;
+};
+
+}  // namespace
+
+std::vector<Json> RecordTable::search(Transaction& tx, const std::string& tenant_id, const SearchQuery& q) const {
+  std::vector<SqlValue> values{tenant_id};
+  WhereBuilder where(*this, tx.backend(), values);
+  std::string sql =
+      "SELECT " + select_list() + " FROM " + spec_.table + " WHERE tenant_id = :p0 AND archived_at IS NULL";
+  if (!q.groups.empty()) {
+    std::string any;
+    for (const auto& group : q.groups) {
+      std::string all;
+      for (const auto& f : group) all += (all.empty() ? "" : " AND ") + where.condition(f);
+      any += (any.empty() ? "" : " OR ") + ("(" + (all.empty() ? std::string("1 = 1") : all) + ")");
+    }
+    sql += " AND (" + any + ")";
+  }
+  if (!q.owner_field.empty()) {
+    sql += " AND (" + q.owner_field + " IS NULL";
+    for (const auto& owner : q.visible_owners) sql += " OR " + q.owner_field + " = " + where.bind(owner);
+    sql += ")";
+  }
+  const std::string& s = q.sort_field;
+  const char* after = q.descending ? " < " : " > ";
+  if (q.after_sort_value) {
+    if (s == "id") {
+      sql += " AND id" + std::string(after) + where.bind(q.after_id);
+    } else {
+      // One bind per statement: SOCI binds by order of appearance in the text, and the
+      // operands of one `+` expression are evaluated in no fixed order.
+      sql += " AND (" + s + after;
+      sql += where.bind(*q.after_sort_value);
+      sql += " OR (" + s + " = ";
+      sql += where.bind(*q.after_sort_value);
+      sql += " AND id" + std::string(after);
+      sql += where.bind(q.after_id);
+      sql += "))";
+    }
+  }
+  std::string direction = q.descending ? " DESC" : " ASC";
+  sql += " ORDER BY " + (s == "id" ? std::string() : s + direction + ", ") + "id" + direction;
+  sql += " LIMIT " + std::to_string(q.limit);
   std::vector<Json> out;
   query(tx.session(), sql, values, [&](const soci::row& row) { out.push_back(read_record(row)); });
   return out;

@@ -25,6 +25,26 @@ struct RecordQuery {
   std::vector<std::string> visible_owners;
 };
 
+// One condition of a search: `field` is a column of the entity (system or declared
+// field) or `attributes.<key>`; `op` is eq, neq, lt, lte, gt, gte, in, contains or
+// exists. Callers validate fields and ops first (services/search.cpp).
+struct SearchFilter {
+  std::string field;
+  std::string op;
+  Json value;
+};
+
+struct SearchQuery {
+  std::vector<std::vector<SearchFilter>> groups;  // OR of groups, each an AND of filters
+  std::string sort_field = "id";                  // a column that is never NULL
+  bool descending = false;
+  std::optional<SqlValue> after_sort_value;  // keyset: continue after (value, id)
+  std::string after_id;
+  std::size_t limit = 50;
+  std::string owner_field;  // object-level visibility, as in RecordQuery
+  std::vector<std::string> visible_owners;
+};
+
 // The repository of every core entity, driven by its EntitySpec: one column per field
 // plus the system columns. Records travel as JSON in their API form (times RFC 3339,
 // booleans true/false); the conversion to columns (int64 µs, 0/1, JSON text) is here.
@@ -40,6 +60,10 @@ class RecordTable {
   std::optional<Json> find(Transaction& tx, const std::string& tenant_id, const std::string& id) const;
   bool exists(Transaction& tx, const std::string& tenant_id, const std::string& id, bool include_archived) const;
   std::vector<Json> list(Transaction& tx, const std::string& tenant_id, const RecordQuery& query) const;
+  std::vector<Json> search(Transaction& tx, const std::string& tenant_id, const SearchQuery& query) const;
+
+  // The type a column is stored as, for binding search values (attributes: text).
+  FieldType column_type(const std::string& field) const;
 
   const EntitySpec& spec() const { return spec_; }
 

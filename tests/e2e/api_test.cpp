@@ -360,8 +360,95 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
       EXPECT_EQ(r.body["detail"].get<std::string>().find("no route"), std::string::npos) << op;
     }
   }
-  // … and the count matches the router's: 10 resources × 6 + 2 actions + openapi.
-  EXPECT_EQ(documented.size(), 63u);
+  // … and the count matches the router's: 10 resources × 7 + 2 actions + openapi.
+  EXPECT_EQ(documented.size(), 73u);
+}
+
+// Issue #5: POST /v1/{resource}/search — every operator, grouping, accents, attributes.
+TEST_P(Api, SearchHonoursEveryOperatorGroupingAccentsAndAttributes) {
+  auto search = [&](const Json& body) {
+    auto r = call("POST", "/v1/accounts/search", admin, body);
+    EXPECT_EQ(r.status, 200) << r.raw.body;
+    std::set<std::string> names;
+    for (const auto& row : r.body["data"]) names.insert(row["legal_name"]);
+    return names;
+  };
+  auto where = [](Json filters) { return Json{{"filter_groups", {{{"filters", filters}}}}}; };
+  create("accounts",
+         {{"legal_name", "João Agropecuária"}, {"lifecycle", "customer"}, {"attributes", {{"agro.safra", "2026/27"}}}});
+  create("accounts", {{"legal_name", "JOAO Sementes"}, {"lifecycle", "prospect"}, {"domain", "sementes.com.br"}});
+  create("accounts",
+         {{"legal_name", "Maria Ação Rural"}, {"lifecycle", "customer"}, {"attributes", {{"agro.safra", "2025/26"}}}});
+  create("accounts", {{"legal_name", "100% Café_Ltda"}, {"lifecycle", "lead"}});
+
+  using S = std::set<std::string>;
+  EXPECT_EQ(search(where({{{"field", "legal_name"}, {"op", "contains"}, {"value", "joão"}}})),
+            (S{"João Agropecuária", "JOAO Sementes"}));
+  EXPECT_EQ(search(where({{{"field", "legal_name"}, {"op", "contains"}, {"value", "ACAO"}}})), (S{"Maria Ação Rural"}));
+  EXPECT_EQ(search(where({{{"field", "legal_name"}, {"op", "contains"}, {"value", "0% c"}}})), (S{"100% Café_Ltda"}));
+  EXPECT_EQ(search(where({{{"field", "legal_name"}, {"op", "contains"}, {"value", "%"}}})), (S{"100% Café_Ltda"}));
+  EXPECT_EQ(search(where({{{"field", "lifecycle"}, {"op", "eq"}, {"value", "customer"}}})),
+            (S{"João Agropecuária", "Maria Ação Rural"}));
+  EXPECT_EQ(search(where({{{"field", "lifecycle"}, {"op", "neq"}, {"value", "customer"}}})),
+            (S{"JOAO Sementes", "100% Café_Ltda"}));
+  EXPECT_EQ(search(where({{{"field", "lifecycle"}, {"op", "in"}, {"value", {"lead", "prospect"}}}})),
+            (S{"JOAO Sementes", "100% Café_Ltda"}));
+  EXPECT_EQ(search(where({{{"field", "domain"}, {"op", "exists"}, {"value", true}}})), (S{"JOAO Sementes"}));
+  EXPECT_EQ(search(where({{{"field", "domain"}, {"op", "exists"}, {"value", false}}})).size(), 3u);
+  EXPECT_EQ(search(where({{{"field", "legal_name"}, {"op", "lt"}, {"value", "JOAO"}}})), (S{"100% Café_Ltda"}));
+  EXPECT_EQ(search(where({{{"field", "legal_name"}, {"op", "gte"}, {"value", "Maria"}}})), (S{"Maria Ação Rural"}));
+  EXPECT_EQ(search(where({{{"field", "created_at"}, {"op", "gt"}, {"value", "2000-01-01T00:00:00Z"}}})).size(), 4u);
+  EXPECT_EQ(search(where({{{"field", "created_at"}, {"op", "lte"}, {"value", "2000-01-01T00:00:00Z"}}})).size(), 0u);
+  EXPECT_EQ(search(where({{{"field", "attributes.agro.safra"}, {"op", "eq"}, {"value", "2026/27"}}})),
+            (S{"João Agropecuária"}));
+  EXPECT_EQ(search(where({{{"field", "attributes.agro.safra"}, {"op", "exists"}, {"value", true}}})).size(), 2u);
+  EXPECT_EQ(search(where({{{"field", "attributes.agro.safra"}, {"op", "neq"}, {"value", "2026/27"}}})).size(), 3u);
+  // AND within a group, OR across groups
+  EXPECT_EQ(search(where({{{"field", "lifecycle"}, {"op", "eq"}, {"value", "customer"}},
+                          {{"field", "legal_name"}, {"op", "contains"}, {"value", "maria"}}})),
+            (S{"Maria Ação Rural"}));
+  EXPECT_EQ(search({{"filter_groups",
+                     {{{"filters", {{{"field", "lifecycle"}, {"op", "eq"}, {"value", "lead"}}}}},
+                      {{"filters", {{{"field", "legal_name"}, {"op", "contains"}, {"value", "sementes"}}}}}}}}),
+            (S{"100% Café_Ltda", "JOAO Sementes"}));
+  EXPECT_EQ(search(Json::object()).size(), 4u);
+}
+
+TEST_P(Api, SearchSortsAndPagesWithCursors) {
+  for (int i = 0; i < 7; ++i) create("products", {{"name", "P" + std::to_string(i)}, {"price", (i * 37) % 11}});
+  std::vector<std::string> names;
+  Json body = {{"sort", {{{"field", "name"}, {"direction", "desc"}}}}, {"limit", 3}};
+  for (int pages = 0; pages < 5; ++pages) {
+    auto r = call("POST", "/v1/products/search", admin, body);
+    ASSERT_EQ(r.status, 200) << r.raw.body;
+    for (const auto& row : r.body["data"]) names.push_back(row["name"]);
+    if (r.body["next_cursor"].is_null()) break;
+    body["cursor"] = r.body["next_cursor"];
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"P6", "P5", "P4", "P3", "P2", "P1", "P0"}));
+  // a cursor is bound to its sort order
+  auto first = call("POST", "/v1/products/search", admin, {{"limit", 2}});
+  EXPECT_EQ(call("POST", "/v1/products/search", admin,
+                 {{"limit", 2}, {"cursor", first.body["next_cursor"]}, {"sort", {{{"field", "name"}}}}})
+                .status,
+            400);
+}
+
+TEST_P(Api, BadSearchesNameTheOffendingPart) {
+  auto r = call("POST", "/v1/accounts/search", admin,
+                {{"filter_groups",
+                  {{{"filters",
+                     {{{"field", "shoe_size"}, {"op", "eq"}, {"value", 1}},
+                      {{"field", "legal_name"}, {"op", "like"}, {"value", "x"}},
+                      {{"field", "created_at"}, {"op", "gt"}, {"value", "yesterday"}}}}}}},
+                 {"sort", {{{"field", "trade_name"}}}},
+                 {"limit", 1000}});
+  EXPECT_EQ(r.status, 422);
+  std::set<std::string> fields;
+  for (const auto& e : r.body["errors"]) fields.insert(e["field"]);
+  EXPECT_EQ(fields, (std::set<std::string>{"filter_groups[0].filters[0].field", "filter_groups[0].filters[1].op",
+                                           "filter_groups[0].filters[2].value", "sort[0].field", "limit"}));
+  EXPECT_EQ(call("POST", "/v1/accounts/search", admin, {{"cursor", "forged.abc"}}).status, 400);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Api, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
