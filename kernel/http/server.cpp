@@ -15,13 +15,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <sstream>
 
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/rate_limiter.hpp"
 #include "kernel/services/auth_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
+#include "kernel/services/operations.hpp"
 
 namespace nucleo::http {
 
@@ -36,6 +39,7 @@ struct Server::State {
   std::optional<ApiRuntime> api;
   Router router;
   RateLimiter limiter;
+  Metrics metrics;
   std::string openapi_document;
   SystemClock system_clock;
   Poco::Logger& access_log = Poco::Logger::get("nucleo.access");
@@ -150,7 +154,10 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       throw BadRequest("malformed request target");
     }
     const std::string path = uri.getPath();
-    if (path == "/healthz" || path == "/readyz") return operational(request, path, request_id);
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
+      route_name = "GET " + path;
+      return operational(request, path, request_id);
+    }
 
     Router::Match match = s_.router.match(request.getMethod(), path);
     if (match.route == nullptr) {
@@ -189,6 +196,11 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       return problem_response({405, request.getMethod() + " is not allowed on " + path, {}, {{"Allow", "GET, HEAD"}}},
                               request_id);
     ApiResponse r;
+    if (path == "/metrics") {
+      r.content_type = "text/plain; version=0.0.4";
+      r.raw_body = s_.metrics.render([this] { return gauges(); });
+      return r;
+    }
     if (path == "/healthz") {
       r.body = {{"status", "ok"}};
       return r;
@@ -298,11 +310,37 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     response.send() << text;
   }
 
+  // Pool use and outbox backlog, read at scrape time.
+  std::string gauges() {
+    if (!s_.api) return "";
+    std::ostringstream out;
+    auto pool = [&](const char* name, store::ConnectionPool& p) {
+      out << "nucleo_db_pool_connections{pool=\"" << name << "\",state=\"in_use\"} " << p.in_use() << "\n"
+          << "nucleo_db_pool_connections{pool=\"" << name << "\",state=\"size\"} " << p.size() << "\n"
+          << "nucleo_db_pool_waiting{pool=\"" << name << "\"} " << p.waiting() << "\n";
+    };
+    out << "# HELP nucleo_db_pool_connections Database sessions in use and pool size.\n"
+           "# TYPE nucleo_db_pool_connections gauge\n"
+           "# HELP nucleo_db_pool_waiting Callers waiting for a database session.\n"
+           "# TYPE nucleo_db_pool_waiting gauge\n";
+    pool("request", s_.api->deps.database.pool());
+    if (&s_.api->deps.worker_database != &s_.api->deps.database) pool("worker", s_.api->deps.worker_database.pool());
+    out << "# HELP nucleo_outbox_backlog Domain events not yet dispatched.\n# TYPE nucleo_outbox_backlog gauge\n";
+    try {
+      out << "nucleo_outbox_backlog " << services::outbox_backlog(s_.api->deps) << "\n";
+    } catch (const std::exception& e) {
+      s_.log.warning("metrics: outbox backlog unavailable: %s", std::string(e.what()));
+    }
+    return out.str();
+  }
+
   void log_access(HTTPServerRequest& request, int status, const std::string& route, const std::string& tenant,
                   const std::string& key, const std::string& request_id,
                   std::chrono::steady_clock::time_point started) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    s_.metrics.observe(route == "-" ? "unmatched" : route, status, seconds);
     if (!s_.access_log.information()) return;
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    double ms = seconds * 1000;
     s_.access_log.information(Json{
         {"request_id", request_id},
         {"method", request.getMethod()},

@@ -96,10 +96,14 @@ ConnectionPool::ConnectionPool(DatabaseUrl url, std::size_t size)
 
 ConnectionPool::Lease ConnectionPool::lease(std::chrono::milliseconds timeout) {
   std::size_t position = 0;
-  if (!pool_.try_lease(position, static_cast<int>(timeout.count())))
+  ++waiting_;
+  bool leased = pool_.try_lease(position, static_cast<int>(timeout.count()));
+  --waiting_;
+  if (!leased)
     throw Error(ErrorCode::unavailable,
                 "no database connection became free within " + std::to_string(timeout.count()) + " ms");
-  Lease lease(&pool_, position);
+  ++in_use_;
+  Lease lease(this, position);
   // A PostgreSQL restart leaves sessions dead; reconnect them here rather than fail
   // every request that happens to draw one. PQstatus is local (no round trip): a
   // session that died unnoticed fails its next statement and is reconnected after.
@@ -113,16 +117,18 @@ ConnectionPool::Lease ConnectionPool::lease(std::chrono::milliseconds timeout) {
   return lease;
 }
 
-ConnectionPool::Lease::Lease(soci::connection_pool* pool, std::size_t position)
-    : pool_(pool), position_(position), session_(&pool->at(position)) {}
+ConnectionPool::Lease::Lease(ConnectionPool* owner, std::size_t position)
+    : owner_(owner), position_(position), session_(&owner->pool_.at(position)) {}
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept
-    : pool_(other.pool_), position_(other.position_), session_(other.session_) {
-  other.pool_ = nullptr;
+    : owner_(other.owner_), position_(other.position_), session_(other.session_) {
+  other.owner_ = nullptr;
 }
 
 ConnectionPool::Lease::~Lease() {
-  if (pool_ != nullptr) pool_->give_back(position_);
+  if (owner_ == nullptr) return;
+  owner_->pool_.give_back(position_);
+  --owner_->in_use_;
 }
 
 }  // namespace nucleo::store

@@ -3,6 +3,7 @@
 #include <soci/connection-pool.h>
 #include <soci/session.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 
@@ -31,13 +32,17 @@ class ConnectionPool {
 
    private:
     friend class ConnectionPool;
-    Lease(soci::connection_pool* pool, std::size_t position);
-    soci::connection_pool* pool_;
+    Lease(ConnectionPool* owner, std::size_t position);
+    ConnectionPool* owner_;
     std::size_t position_;
     soci::session* session_;
   };
 
   Lease lease(std::chrono::milliseconds timeout);
+
+  // For /metrics: sessions leased now, and callers waiting for one.
+  std::size_t in_use() const { return in_use_.load(); }
+  std::size_t waiting() const { return waiting_.load(); }
 
   const DatabaseUrl& url() const { return url_; }
   Backend backend() const { return url_.backend; }
@@ -47,6 +52,7 @@ class ConnectionPool {
   DatabaseUrl url_;
   std::size_t size_;
   soci::connection_pool pool_;
+  std::atomic<std::size_t> in_use_{0}, waiting_{0};
 };
 
 // Opens one session outside any pool (migrations, CLI commands), configured exactly

@@ -364,6 +364,28 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   EXPECT_EQ(documented.size(), 73u);
 }
 
+// Issue #5: /metrics in Prometheus text format.
+TEST_P(Api, MetricsCountRequestsByRouteTemplateAndShowPoolsAndBacklog) {
+  std::string id = create("accounts", body_for("accounts"));
+  call("GET", "/v1/accounts/" + id, admin);
+  call("GET", "/v1/accounts/acc_01m80gv6y4eqcsmge90bwbtca7", admin);
+  auto metrics = http_request(port, "GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.header("Content-Type"), "text/plain; version=0.0.4");
+  const std::string& text = metrics.body;
+  EXPECT_NE(text.find("nucleo_http_requests_total{route=\"POST /v1/accounts\",status=\"201\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("nucleo_http_requests_total{route=\"GET /v1/accounts/{id}\",status=\"200\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("nucleo_http_requests_total{route=\"GET /v1/accounts/{id}\",status=\"404\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(text.find(id), std::string::npos) << "ids must not become label values";
+  EXPECT_NE(text.find("nucleo_http_request_duration_seconds_bucket{route=\"GET /v1/accounts/{id}\",le=\"+Inf\"} 2"),
+            std::string::npos);
+  EXPECT_NE(text.find("nucleo_db_pool_connections{pool=\"request\",state=\"size\"}"), std::string::npos);
+  EXPECT_NE(text.find("nucleo_outbox_backlog "), std::string::npos);
+}
+
 // Issue #5: POST /v1/{resource}/search — every operator, grouping, accents, attributes.
 TEST_P(Api, SearchHonoursEveryOperatorGroupingAccentsAndAttributes) {
   auto search = [&](const Json& body) {
