@@ -194,6 +194,15 @@ Json operation_for(const Route& route) {
                                                   {"properties",
                                                    {{"data", {{"type", "array"}, {"items", schema_ref(schema)}}},
                                                     {"next_cursor", {{"type", {"string", "null"}}}}}}})}};
+  } else if (route.kind == "batch") {
+    Json result = {
+        {"type", "object"},
+        {"properties",
+         {{"status", {{"type", "integer"}}}, {"data", schema_ref(schema)}, {"problem", schema_ref("Problem")}}}};
+    Json properties = Json::object();
+    properties["results"] = {{"type", "array"}, {"items", result}};
+    responses["200"] = {{"description", "One result per operation, in order"},
+                        {"content", json_content({{"type", "object"}, {"properties", properties}})}};
   } else if (route.kind == "document") {
     responses["200"] = {{"description", "This document"}, {"content", json_content({{"type", "object"}})}};
   } else {

@@ -1,5 +1,7 @@
 #include "kernel/http/resources.hpp"
 
+#include <Poco/Net/HTTPResponse.h>
+
 #include <algorithm>
 
 #include "kernel/domain/error.hpp"
@@ -136,6 +138,43 @@ ApiResponse search_records(ApiRequest& req, services::ServiceDependencies deps, 
   return r;
 }
 
+// POST /v1/{resource}/batch {"operations": [...], "atomic": false} → per-item results.
+ApiResponse batch_records(ApiRequest& req, services::ServiceDependencies deps, const EntitySpec& spec) {
+  Json body = req.json();
+  if (!body.is_object())
+    throw Error(ErrorCode::validation, "the body must be a JSON object", {{"", "must be an object"}});
+  for (const auto& [key, _] : body.items())
+    if (key != "operations" && key != "atomic")
+      throw Error(ErrorCode::validation, key + " is not part of a batch", {{key, "is not part of a batch"}});
+  const Json& atomic = body.value("atomic", Json(false));
+  if (!atomic.is_boolean())
+    throw Error(ErrorCode::validation, "atomic must be true or false", {{"atomic", "must be a boolean"}});
+  auto items = RecordService(deps).batch(req.ctx, spec.type, body.value("operations", Json()), atomic.get<bool>());
+  Json results = Json::array();
+  for (const auto& item : items) {
+    if (item.result) {
+      Json data = item.result->record;
+      if (!item.result->duplicates.empty()) data["duplicates"] = item.result->duplicates;
+      results.push_back({{"status", item.status}, {"data", data}});
+      continue;
+    }
+    Json errors = Json::array();
+    for (const auto& e : item.error->fields()) errors.push_back({{"field", e.field}, {"message", e.message}});
+    results.push_back({{"status", item.status},
+                       {"problem",
+                        {{"type", "about:blank"},
+                         {"title", Poco::Net::HTTPResponse::getReasonForStatus(
+                                       static_cast<Poco::Net::HTTPResponse::HTTPStatus>(item.status))},
+                         {"status", item.status},
+                         {"detail", item.error->what()},
+                         {"request_id", req.request_id},
+                         {"errors", errors}}}});
+  }
+  ApiResponse r;
+  r.body = {{"results", results}};
+  return r;
+}
+
 void add_entity_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings,
                        const std::string& collection, const EntitySpec& spec) {
   const std::string base = "/v1/" + collection;
@@ -163,6 +202,15 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
               "search",
               {},
               [=](ApiRequest& req) { return search_records(req, deps, settings, collection, spec); }});
+  router.add({"POST",
+              base + "/batch",
+              "batch_" + collection,
+              "Create or update up to 100 " + collection + " with per-item results (atomic: all or nothing)",
+              AuthMode::bearer,
+              type,
+              "batch",
+              {},
+              [=](ApiRequest& req) { return batch_records(req, deps, spec); }});
   router.add({"GET", item, "get_" + type, "Read a " + type, AuthMode::bearer, type, "read", {}, [=](ApiRequest& req) {
                 return record_response(RecordService(deps).get(req.ctx, type, req.params.at("id")));
               }});

@@ -121,6 +121,101 @@ std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view t
   return rows;
 }
 
+namespace {
+
+constexpr std::size_t max_batch_operations = 100;
+
+// The status a batch item reports for an error (the HTTP mapping, kept here so that
+// services and HTTP agree; see http::status_for).
+int batch_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::validation:
+      return 422;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::precondition_failed:
+      return 412;
+    case ErrorCode::forbidden:
+      return 403;
+    case ErrorCode::unauthenticated:
+      return 401;
+    case ErrorCode::rate_limited:
+      return 429;
+    case ErrorCode::unavailable:
+      return 503;
+    case ErrorCode::internal:
+      return 500;
+  }
+  return 500;
+}
+
+void check_batch_shape(const Json& operations) {
+  if (!operations.is_array() || operations.empty() || operations.size() > max_batch_operations)
+    throw Error(ErrorCode::validation, "operations must be an array of 1 to 100 items",
+                {{"operations", "must hold 1 to 100 items"}});
+}
+
+}  // namespace
+
+std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ctx, std::string_view type,
+                                                           const Json& operations, bool atomic) {
+  check_batch_shape(operations);
+  auto apply = [&](const Json& op, std::size_t index) -> BatchItem {
+    std::string where = "operations[" + std::to_string(index) + "]";
+    std::string method = op.is_object() ? op.value("method", "") : "";
+    const Json& data = op.is_object() ? op.value("data", Json()) : Json();
+    if (method == "create") return {201, create(ctx, type, data), std::nullopt};
+    if (method == "update") {
+      if (!op.value("id", Json()).is_string())
+        throw Error(ErrorCode::validation, where + ".id is required", {{where + ".id", "is required"}});
+      std::optional<std::int64_t> version;
+      if (op.contains("version")) {
+        if (!op["version"].is_number_integer())
+          throw Error(ErrorCode::validation, where + ".version must be an integer",
+                      {{where + ".version", "must be an integer"}});
+        version = op["version"].get<std::int64_t>();
+      }
+      return {200, update(ctx, type, op["id"].get<std::string>(), data, version), std::nullopt};
+    }
+    throw Error(ErrorCode::validation, where + ".method must be create or update",
+                {{where + ".method", "must be create or update"}});
+  };
+
+  std::vector<BatchItem> items(operations.size());
+  if (!atomic) {
+    for (std::size_t i = 0; i < operations.size(); ++i) {
+      try {
+        items[i] = apply(operations[i], i);
+      } catch (const Error& e) {
+        items[i] = {batch_status(e.code()), std::nullopt, e};
+      }
+    }
+    return items;
+  }
+
+  std::size_t failed = operations.size();
+  try {
+    deps_.database.in_one_transaction(ctx.tenant_id, [&] {
+      for (std::size_t i = 0; i < operations.size(); ++i) {
+        failed = i;
+        items[i] = apply(operations[i], i);
+      }
+      failed = operations.size();
+    });
+  } catch (const Error& e) {
+    for (std::size_t i = 0; i < operations.size(); ++i) {
+      if (i == failed)
+        items[i] = {batch_status(e.code()), std::nullopt, e};
+      else
+        items[i] = {424, std::nullopt,
+                    Error(ErrorCode::conflict, "not applied: operation " + std::to_string(failed) + " failed")};
+    }
+  }
+  return items;
+}
+
 RecordService::SearchPage RecordService::search(const CallContext& ctx, std::string_view type, const Json& body,
                                                 const Json& after, std::size_t max_limit) {
   const EntitySpec& spec = entity_spec(type);

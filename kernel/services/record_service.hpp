@@ -55,6 +55,19 @@ class RecordService {
   WriteResult complete_task(const CallContext& ctx, const std::string& task_id,
                             std::optional<std::int64_t> expected_version = std::nullopt);
 
+  // Up to 100 creates/updates of one entity type (DESIGN §7 batch endpoints):
+  //   {"method": "create", "data": {…}}
+  //   {"method": "update", "id": "acc_…", "data": {…}, "version": 3}
+  // Each gets its own result. With `atomic`, all run in one transaction: at the first
+  // failure nothing is kept, that item reports its error and the rest report that
+  // they were not applied.
+  struct BatchItem {
+    int status = 0;  // 201 created, 200 updated; an HTTP-style error status otherwise
+    std::optional<WriteResult> result;
+    std::optional<Error> error;
+  };
+  std::vector<BatchItem> batch(const CallContext& ctx, std::string_view type, const Json& operations, bool atomic);
+
   // Reads. A record of another tenant is simply not found.
   Json get(const CallContext& ctx, std::string_view type, const std::string& id);
   std::vector<Json> list(const CallContext& ctx, std::string_view type, store::RecordQuery query);

@@ -4,6 +4,7 @@
 #include <string>
 #include <type_traits>
 
+#include "kernel/domain/error.hpp"
 #include "kernel/store/connection_pool.hpp"
 #include "kernel/store/database_error.hpp"
 #include "kernel/store/transaction.hpp"
@@ -20,6 +21,18 @@ namespace nucleo::store {
 // Dialect pitfall: never repeat a named placeholder (`VALUES (:t, :t)`). SOCI turns
 // each occurrence into its own PostgreSQL parameter but SQLite binds the name once,
 // so the two backends need a different number of `use()`s. Give each its own name.
+class Database;
+
+namespace internal {
+// The transaction Database::in_one_transaction() opened on this thread, if any.
+struct AmbientTransaction {
+  const Database* database = nullptr;
+  Transaction* tx = nullptr;
+  std::string tenant_id;
+};
+inline thread_local AmbientTransaction ambient_;
+}  // namespace internal
+
 class Database {
  public:
   Database(DatabaseUrl url, std::size_t pool_size, std::chrono::milliseconds lease_timeout)
@@ -34,14 +47,40 @@ class Database {
     return run(TxMode::read, tenant_id, std::forward<Work>(work));
   }
 
+  // Runs `work()` with every read and write of this Database on this thread joined into
+  // one write transaction: all of it commits or none of it does (batch all-or-nothing).
+  template <class Work>
+  auto in_one_transaction(const std::string& tenant_id, Work&& work) {
+    return run(TxMode::write, tenant_id, [&](Transaction& tx) {
+      AmbientScope scope(this, &tx, tenant_id);
+      return work();
+    });
+  }
+
   Backend backend() const { return pool_.backend(); }
   const DatabaseUrl& url() const { return pool_.url(); }
   ConnectionPool& pool() { return pool_; }
   ConnectionPool::Lease lease() { return pool_.lease(lease_timeout_); }
 
  private:
+  struct AmbientScope {
+    AmbientScope(const Database* db, Transaction* tx, const std::string& tenant) {
+      internal::ambient_ = {db, tx, tenant};
+    }
+    ~AmbientScope() { internal::ambient_ = {}; }
+  };
+
   template <class Work>
   auto run(TxMode mode, const std::string& tenant_id, Work&& work) {
+    if (internal::ambient_.database == this) {
+      if (internal::ambient_.tenant_id != tenant_id)
+        throw Error(ErrorCode::internal, "a joined transaction cannot change tenant");
+      try {
+        return work(*internal::ambient_.tx);
+      } catch (...) {
+        rethrow_as_nucleo_error("database error");
+      }
+    }
     auto lease = pool_.lease(lease_timeout_);
     try {
       Transaction tx(lease.session(), pool_.backend(), mode, tenant_id);

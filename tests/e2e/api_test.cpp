@@ -360,8 +360,57 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
       EXPECT_EQ(r.body["detail"].get<std::string>().find("no route"), std::string::npos) << op;
     }
   }
-  // … and the count matches the router's: 10 resources × 7 + 2 actions + openapi.
-  EXPECT_EQ(documented.size(), 73u);
+  // … and the count matches the router's: 10 resources × 8 + 2 actions + openapi.
+  EXPECT_EQ(documented.size(), 83u);
+}
+
+// Issue #5: batch with per-item results, partial failure, and all-or-nothing.
+TEST_P(Api, BatchReportsEachItemAndAtomicBatchesKeepNothingOnFailure) {
+  std::string existing = create("accounts", {{"legal_name", "Existing"}, {"tax_id", "11.222.333/0001-81"}});
+  Json operations = {{{"method", "create"}, {"data", {{"legal_name", "First"}}}},
+                     {{"method", "create"}, {"data", {{"legal_name", 42}}}},
+                     {{"method", "update"}, {"id", existing}, {"data", {{"trade_name", "Ex"}}}, {"version", 1}},
+                     {{"method", "create"}, {"data", {{"legal_name", "Dup"}, {"tax_id", "11222333000181"}}}},
+                     {{"method", "delete"}, {"id", existing}}};
+  auto r = call("POST", "/v1/accounts/batch", admin, {{"operations", operations}});
+  ASSERT_EQ(r.status, 200) << r.raw.body;
+  const Json& results = r.body["results"];
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(results[0]["status"], 201);
+  EXPECT_EQ(results[0]["data"]["legal_name"], "First");
+  EXPECT_EQ(results[1]["status"], 422);
+  EXPECT_EQ(results[1]["problem"]["errors"][0]["field"], "legal_name");
+  EXPECT_EQ(results[2]["status"], 200);
+  EXPECT_EQ(results[2]["data"]["version"], 2);
+  EXPECT_EQ(results[3]["status"], 409);
+  EXPECT_EQ(results[4]["status"], 422);
+  EXPECT_EQ(call("GET", "/v1/accounts", admin).body["data"].size(), 2u);
+
+  Json atomic_ops = {{{"method", "create"}, {"data", {{"legal_name", "Kept?"}}}},
+                     {{"method", "update"}, {"id", existing}, {"data", {{"trade_name", "Changed"}}}},
+                     {{"method", "create"}, {"data", {{"legal_name", "Bad"}, {"lifecycle", "zombie"}}}},
+                     {{"method", "create"}, {"data", {{"legal_name", "After"}}}}};
+  auto a = call("POST", "/v1/accounts/batch", admin, {{"operations", atomic_ops}, {"atomic", true}});
+  ASSERT_EQ(a.status, 200) << a.raw.body;
+  std::vector<int> statuses;
+  for (const auto& item : a.body["results"]) statuses.push_back(item["status"]);
+  EXPECT_EQ(statuses, (std::vector<int>{424, 424, 422, 424}));
+  EXPECT_EQ(call("GET", "/v1/accounts", admin).body["data"].size(), 2u);  // nothing kept
+  EXPECT_EQ(call("GET", "/v1/accounts/" + existing, admin).body["trade_name"], "Ex");
+
+  auto ok = call("POST", "/v1/accounts/batch", admin,
+                 {{"operations",
+                   {{{"method", "create"}, {"data", {{"legal_name", "A"}}}},
+                    {{"method", "create"}, {"data", {{"legal_name", "B"}}}}}},
+                  {"atomic", true}});
+  EXPECT_EQ(ok.body["results"][1]["status"], 201);
+  EXPECT_EQ(call("GET", "/v1/accounts", admin).body["data"].size(), 4u);
+  EXPECT_EQ(call("POST", "/v1/accounts/batch", admin, {{"operations", Json::array()}}).status, 422);
+  Json too_many = Json::array();
+  for (int i = 0; i < 101; ++i) too_many.push_back({{"method", "create"}, {"data", {{"legal_name", "x"}}}});
+  EXPECT_EQ(call("POST", "/v1/accounts/batch", admin, {{"operations", too_many}}).status, 422);
+  EXPECT_EQ(call("POST", "/v1/accounts/batch", auditor, {{"operations", operations}}).body["results"][0]["status"],
+            403);
 }
 
 // Issue #5: /metrics in Prometheus text format.
