@@ -7,6 +7,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
+#include "kernel/services/customer_view.hpp"
 
 namespace nucleo::http {
 namespace {
@@ -269,6 +270,54 @@ ApiResponse move_stage(ApiRequest& req, services::ServiceDependencies deps) {
                                                             expected_version(req), body.value("lost_reason", "")));
 }
 
+void add_customer_view_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
+  router.add({"GET",
+              "/v1/accounts/{id}/timeline",
+              "account_timeline",
+              "Interactions, stage changes and tasks of an account, newest first",
+              AuthMode::bearer,
+              "account",
+              "timeline",
+              {"limit", "cursor"},
+              [=](ApiRequest& req) {
+                std::string id = req.params.at("id");
+                std::string scope = "timeline/" + id;
+                Json after;
+                if (req.query.count("cursor"))
+                  after =
+                      Json::parse(decode_cursor(scope, req.query.at("cursor"), settings.cursor_secret), nullptr, false);
+                auto page = services::CustomerView(deps).timeline(req.ctx, id, after, page_size(req, settings));
+                ApiResponse r;
+                r.body = {{"data", page.items},
+                          {"next_cursor", page.next.is_null()
+                                              ? Json()
+                                              : Json(encode_cursor(scope, page.next.dump(), settings.cursor_secret))}};
+                return r;
+              }});
+  router.add({"GET",
+              "/v1/accounts/{id}/briefing",
+              "account_briefing",
+              "Before a visit: open deals, last contact per channel, tasks, key contacts, risk flags",
+              AuthMode::bearer,
+              "account",
+              "briefing",
+              {"quiet_days"},
+              [=](ApiRequest& req) {
+                int quiet_days = 30;
+                if (req.query.count("quiet_days")) {
+                  try {
+                    quiet_days = std::stoi(req.query.at("quiet_days"));
+                  } catch (const std::exception&) {
+                    quiet_days = 0;
+                  }
+                  if (quiet_days < 1 || quiet_days > 3650) throw BadRequest("quiet_days must be from 1 to 3650");
+                }
+                ApiResponse r;
+                r.body = services::CustomerView(deps).briefing(req.ctx, req.params.at("id"), quiet_days);
+                return r;
+              }});
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& exposed_resources() {
@@ -282,6 +331,7 @@ const std::vector<std::pair<std::string, std::string>>& exposed_resources() {
 void add_resource_routes(Router& router, services::ServiceDependencies deps, ApiSettings settings) {
   for (const auto& [collection, type] : exposed_resources())
     add_entity_routes(router, deps, settings, collection, entity_spec(type));
+  add_customer_view_routes(router, deps, settings);
   router.add({"POST",
               "/v1/deals/{id}/stage",
               "move_deal_stage",

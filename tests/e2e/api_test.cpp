@@ -253,7 +253,7 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 52);  // 10 lists + 10 × (read, patch, archive, restore) + 2 actions
+  EXPECT_EQ(checked, 54);  // 10 lists + 10 × (read, patch, archive, restore) + 2 actions + 2 account views
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -360,8 +360,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
       EXPECT_EQ(r.body["detail"].get<std::string>().find("no route"), std::string::npos) << op;
     }
   }
-  // … and the count matches the router's: 10 resources × 8 + 2 actions + openapi.
-  EXPECT_EQ(documented.size(), 83u);
+  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + openapi.
+  EXPECT_EQ(documented.size(), 85u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.
@@ -411,6 +411,99 @@ TEST_P(Api, BatchReportsEachItemAndAtomicBatchesKeepNothingOnFailure) {
   EXPECT_EQ(call("POST", "/v1/accounts/batch", admin, {{"operations", too_many}}).status, 422);
   EXPECT_EQ(call("POST", "/v1/accounts/batch", auditor, {{"operations", operations}}).body["results"][0]["status"],
             403);
+}
+
+// Issue #5: customer 360 — the timeline merges, orders and pages; the briefing warns.
+TEST_P(Api, TimelineMergesInteractionsStageChangesAndTasksNewestFirst) {
+  std::string account = create("accounts", {{"legal_name", "Fazenda"}});
+  std::string deal = create("deals", {{"name", "Safra"}, {"account_id", account}, {"pipeline_id", pipeline()}});
+  for (const char* when : {"2026-01-01T10:00:00Z", "2026-03-01T10:00:00Z", "2026-02-01T10:00:00Z"})
+    create("interactions",
+           {{"type", "call"}, {"direction", "outbound"}, {"account_id", account}, {"occurred_at", when}});
+  create("tasks", {{"title", "Visit"}, {"account_id", account}});
+  create("interactions", {{"type", "note"}, {"direction", "internal"}});  // another account's: not shown
+
+  std::vector<Json> items;
+  std::string cursor;
+  do {
+    auto page = call(
+        "GET", "/v1/accounts/" + account + "/timeline?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), admin);
+    ASSERT_EQ(page.status, 200) << page.raw.body;
+    for (const auto& item : page.body["data"]) items.push_back(item);
+    cursor = page.body["next_cursor"].is_null() ? "" : page.body["next_cursor"].get<std::string>();
+  } while (!cursor.empty() && items.size() < 20);
+  ASSERT_EQ(items.size(), 5u);
+  for (std::size_t i = 1; i < items.size(); ++i)
+    EXPECT_GE(items[i - 1]["at"].get<std::string>(), items[i]["at"].get<std::string>()) << "not newest first at " << i;
+  std::multiset<std::string> kinds;
+  for (const auto& item : items) kinds.insert(item["kind"]);
+  EXPECT_EQ(kinds, (std::multiset<std::string>{"interaction", "interaction", "interaction", "stage_change", "task"}));
+  EXPECT_EQ(items[2]["at"], "2026-03-01T10:00:00Z");
+  EXPECT_EQ(items[4]["at"], "2026-01-01T10:00:00Z");
+  for (const auto& item : items) {
+    if (item["kind"] == "stage_change") {
+      EXPECT_EQ(item["data"]["deal_id"], deal);
+    }
+  }
+  EXPECT_EQ(call("GET", "/v1/accounts/acc_01m80gv6y4eqcsmge90bwbtca7/timeline", admin).status, 404);
+}
+
+TEST_P(Api, BriefingListsWhatARepNeedsAndFlagsRisks) {
+  auto ctx = h->context(h->tenant);
+  auto records = h->records();
+  // Seeded at the harness's clock (2026-07-01) so the stage stay is long by now.
+  std::string account = records.create(ctx, "account", {{"legal_name", "Cooperativa"}}).record["id"];
+  std::string pipe = records.create(ctx, "pipeline", {{"name", "P"}}).record["id"];
+  records.create(ctx, "stage",
+                 {{"pipeline_id", pipe}, {"name", "Proposta"}, {"position", 0}, {"rot_days", 14}, {"probability", 60}});
+  std::string buyer =
+      records.create(ctx, "contact", {{"name", "Carla"}, {"account_id", account}, {"job_title", "Compras"}})
+          .record["id"];
+  records.create(ctx, "deal",
+                 {{"name", "Safra 27"},
+                  {"account_id", account},
+                  {"pipeline_id", pipe},
+                  {"contacts", Json::array({Json{{"contact_id", buyer}, {"role", "decision_maker"}}})},
+                  {"amount", 90000000}});
+  records.create(ctx, "interaction",
+                 {{"type", "whatsapp"},
+                  {"direction", "inbound"},
+                  {"channel", "whatsapp"},
+                  {"account_id", account},
+                  {"occurred_at", "2026-06-01T12:00:00Z"}});
+  records.create(ctx, "interaction",
+                 {{"type", "email"},
+                  {"direction", "outbound"},
+                  {"channel", "email"},
+                  {"account_id", account},
+                  {"occurred_at", "2026-06-20T12:00:00Z"},
+                  {"subject", "Proposta"}});
+  records.create(ctx, "task",
+                 {{"title", "Enviar amostra"}, {"account_id", account}, {"due_at", "2026-06-25T12:00:00Z"}});
+  records.create(ctx, "task", {{"title", "Visita"}, {"account_id", account}, {"due_at", "2099-01-01T12:00:00Z"}});
+
+  auto r = call("GET", "/v1/accounts/" + account + "/briefing", admin);
+  ASSERT_EQ(r.status, 200) << r.raw.body;
+  const Json& b = r.body;
+  ASSERT_TRUE(b.contains("open_deals")) << r.raw.body;
+  ASSERT_EQ(b["open_deals"].size(), 1u);
+  EXPECT_EQ(b["open_deals"][0]["stage"]["name"], "Proposta");
+  EXPECT_GT(b["open_deals"][0]["days_in_stage"].get<int>(), 14);
+  EXPECT_EQ(b["last_interaction_by_channel"]["email"]["subject"], "Proposta");
+  EXPECT_EQ(b["last_interaction_by_channel"]["whatsapp"]["occurred_at"], "2026-06-01T12:00:00Z");
+  EXPECT_EQ(b["open_tasks"].size(), 2u);
+  ASSERT_EQ(b["overdue_tasks"].size(), 1u);
+  EXPECT_EQ(b["overdue_tasks"][0]["title"], "Enviar amostra");
+  ASSERT_EQ(b["contacts"].size(), 1u);
+  ASSERT_EQ(b["contacts"][0]["deal_roles"].size(), 1u) << b.dump();
+  EXPECT_EQ(b["contacts"][0]["deal_roles"][0]["role"], "decision_maker");
+  std::set<std::string> flags;
+  for (const auto& f : b["risk_flags"]) {
+    flags.insert(f["kind"]);
+    EXPECT_FALSE(f["reason"].get<std::string>().empty());
+  }
+  EXPECT_EQ(flags, (std::set<std::string>{"stalled_stage", "no_activity", "overdue_follow_ups"}));
+  EXPECT_EQ(call("GET", "/v1/accounts/" + account + "/briefing?quiet_days=0", admin).status, 400);
 }
 
 // Issue #5: /metrics in Prometheus text format.
