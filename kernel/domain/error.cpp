@@ -26,6 +26,21 @@ std::string_view to_string(ErrorCode code) {
   return "internal";
 }
 
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::validation: return 422;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::conflict: return 409;
+    case ErrorCode::precondition_failed: return 412;
+    case ErrorCode::forbidden: return 403;
+    case ErrorCode::unauthenticated: return 401;
+    case ErrorCode::rate_limited: return 429;
+    case ErrorCode::unavailable: return 503;
+    case ErrorCode::internal: return 500;
+  }
+  return 500;
+}
+
 Error::Error(ErrorCode code, const std::string& message, std::vector<FieldError> fields)
     : std::runtime_error(message), code_(code), fields_(std::move(fields)) {}
 

@@ -24,6 +24,10 @@ enum class ErrorCode {
 
 std::string_view to_string(ErrorCode code);
 
+// The HTTP status each code takes (DESIGN §7): 422, 404, 409, 412, 403, 401, 429, 503,
+// 500. Used by the HTTP edge and by batch results, which report per-item statuses.
+int http_status(ErrorCode code);
+
 // One offending input, named by its field path ("email", "contacts[2].phone").
 struct FieldError {
   std::string field;

@@ -53,30 +53,6 @@ struct Server::State {
   const Clock& clock() const { return api && api->clock ? *api->clock : system_clock; }
 };
 
-int status_for(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::validation:
-      return 422;
-    case ErrorCode::not_found:
-      return 404;
-    case ErrorCode::conflict:
-      return 409;
-    case ErrorCode::precondition_failed:
-      return 412;
-    case ErrorCode::forbidden:
-      return 403;
-    case ErrorCode::unauthenticated:
-      return 401;
-    case ErrorCode::rate_limited:
-      return 429;
-    case ErrorCode::unavailable:
-      return 503;
-    case ErrorCode::internal:
-      return 500;
-  }
-  return 500;
-}
-
 namespace {
 
 // A client may send its own X-Request-Id to correlate logs; anything odd is replaced.
@@ -129,7 +105,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       result = problem_response({413, e.what(), {}, {{"Connection", "close"}}}, request_id);
       response.setKeepAlive(false);
     } catch (const Error& e) {
-      Problem p{status_for(e.code()), e.what(), e.fields(), {}};
+      Problem p{http_status(e.code()), e.what(), e.fields(), {}};
       if (e.code() == ErrorCode::unauthenticated) p.headers["WWW-Authenticate"] = "Bearer";
       if (e.code() == ErrorCode::unavailable) p.headers["Retry-After"] = "1";
       if (p.status == 500) s_.log.error("request %s failed: %s", request_id, std::string(e.what()));
@@ -286,7 +262,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     } catch (const Error& e) {
       // A client mistake is a final answer worth replaying; a server-side failure is
       // not, so the key is released for a retry.
-      int status = status_for(e.code());
+      int status = http_status(e.code());
       if (status >= 400 && status < 500 && status != 409 && status != 429) {
         store.complete(req.ctx, key, status,
                        problem_response({status, e.what(), e.fields(), {}}, req.request_id).body.dump());

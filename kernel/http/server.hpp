@@ -69,7 +69,5 @@ class Server {
   std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
 
-// HTTP status for each error code (DESIGN §7).
-int status_for(ErrorCode code);
 
 }  // namespace nucleo::http

@@ -125,32 +125,6 @@ namespace {
 
 constexpr std::size_t max_batch_operations = 100;
 
-// The status a batch item reports for an error (the HTTP mapping, kept here so that
-// services and HTTP agree; see http::status_for).
-int batch_status(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::validation:
-      return 422;
-    case ErrorCode::not_found:
-      return 404;
-    case ErrorCode::conflict:
-      return 409;
-    case ErrorCode::precondition_failed:
-      return 412;
-    case ErrorCode::forbidden:
-      return 403;
-    case ErrorCode::unauthenticated:
-      return 401;
-    case ErrorCode::rate_limited:
-      return 429;
-    case ErrorCode::unavailable:
-      return 503;
-    case ErrorCode::internal:
-      return 500;
-  }
-  return 500;
-}
-
 void check_batch_shape(const Json& operations) {
   if (!operations.is_array() || operations.empty() || operations.size() > max_batch_operations)
     throw Error(ErrorCode::validation, "operations must be an array of 1 to 100 items",
@@ -189,7 +163,7 @@ std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ct
       try {
         items[i] = apply(operations[i], i);
       } catch (const Error& e) {
-        items[i] = {batch_status(e.code()), std::nullopt, e};
+        items[i] = {http_status(e.code()), std::nullopt, e};
       }
     }
     return items;
@@ -207,7 +181,7 @@ std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ct
   } catch (const Error& e) {
     for (std::size_t i = 0; i < operations.size(); ++i) {
       if (i == failed)
-        items[i] = {batch_status(e.code()), std::nullopt, e};
+        items[i] = {http_status(e.code()), std::nullopt, e};
       else
         items[i] = {424, std::nullopt,
                     Error(ErrorCode::conflict, "not applied: operation " + std::to_string(failed) + " failed")};
