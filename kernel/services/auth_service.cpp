@@ -46,17 +46,22 @@ struct UserRow {
   std::vector<std::string> team_ids;
 };
 
-std::vector<UserRow> users_of(store::Database& db, const std::string& tenant_id) {
+// The tenant's live users, or only `only_id` when given (the hot path: one row).
+std::vector<UserRow> users_of(store::Database& db, const std::string& tenant_id, const std::string& only_id = "") {
   return db.read(tenant_id, [&](store::Transaction& tx) {
     std::vector<UserRow> users;
-    store::query(
-        tx.session(), "SELECT id, role, active, team_ids FROM users WHERE tenant_id = :p0 AND archived_at IS NULL",
-        {tenant_id}, [&](const soci::row& row) {
-          UserRow u{*store::text_at(row, 0), *store::text_at(row, 1), store::integer_at(row, 2).value_or(0) != 0, {}};
-          for (const auto& t : Json::parse(store::text_at(row, 3).value_or("[]")))
-            if (t.is_string()) u.team_ids.push_back(t);
-          users.push_back(std::move(u));
-        });
+    std::string sql = "SELECT id, role, active, team_ids FROM users WHERE tenant_id = :p0 AND archived_at IS NULL";
+    std::vector<store::SqlValue> values{tenant_id};
+    if (!only_id.empty()) {
+      sql += " AND id = :p1";
+      values.push_back(only_id);
+    }
+    store::query(tx.session(), sql, values, [&](const soci::row& row) {
+      UserRow u{*store::text_at(row, 0), *store::text_at(row, 1), store::integer_at(row, 2).value_or(0) != 0, {}};
+      for (const auto& t : Json::parse(store::text_at(row, 3).value_or("[]")))
+        if (t.is_string()) u.team_ids.push_back(t);
+      users.push_back(std::move(u));
+    });
     return users;
   });
 }
@@ -101,16 +106,17 @@ Authenticated AuthService::authenticate(const std::string& secret, const std::st
     acting_user = on_behalf_of;
   }
   if (!acting_user.empty()) {
-    auto users = users_of(deps_.database, key->tenant_id);
-    auto me = std::find_if(users.begin(), users.end(), [&](const UserRow& u) { return u.id == acting_user; });
-    if (me == users.end() || !me->active)
+    auto found = users_of(deps_.database, key->tenant_id, acting_user);
+    const UserRow* me = found.empty() ? nullptr : &found.front();
+    if (me == nullptr || !me->active)
       throw on_behalf_of.empty() ? unauthenticated("the user of API key " + key_id + " is not active")
                                  : Error(ErrorCode::forbidden, "On-Behalf-Of names no active user: " + on_behalf_of);
     principal->user_id = me->id;
     if (!on_behalf_of.empty()) principal->role = me->role;  // the integration acts as the user
     if (principal->role == "sales" || principal->role == "support" || principal->role == "marketing") {
       principal->restricted_to_owners = true;
-      principal->visible_owners = visible_owners(users, *me);
+      // Only sales-like roles need their teammates: load the tenant's users for them alone.
+      principal->visible_owners = visible_owners(users_of(deps_.database, key->tenant_id), *me);
     }
   }
   return {key->tenant_id, Actor{"key", key_id, on_behalf_of}, principal};
