@@ -25,6 +25,7 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::vector<std::string>> route_segments_;  // routes_[i].path split at '/'
 };
 
 }  // namespace nucleo::http

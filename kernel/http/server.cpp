@@ -39,6 +39,7 @@ struct Server::State {
   std::optional<ApiRuntime> api;
   Router router;
   RateLimiter limiter;
+  services::CredentialCache credentials;
   Metrics metrics;
   std::string openapi_document;
   SystemClock system_clock;
@@ -49,7 +50,8 @@ struct Server::State {
       : settings(std::move(s)),
         readiness(std::move(r)),
         api(std::move(a)),
-        limiter(settings.rate_per_second, settings.rate_burst) {}
+        limiter(settings.rate_per_second, settings.rate_burst),
+        credentials(settings.credential_cache_ttl) {}
   const Clock& clock() const { return api && api->clock ? *api->clock : system_clock; }
 };
 
@@ -164,7 +166,11 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
             request_id);
     }
     read_query(uri, route, req);
-    return run_idempotently(route, req);
+    ApiResponse response = run_idempotently(route, req);
+    // Who may see what follows users and teams: drop this node's cached principals at once.
+    bool changes_principals = route.method != "GET" && (path.rfind("/v1/users", 0) == 0 || path.rfind("/v1/teams", 0) == 0);
+    if (changes_principals && response.status < 400) s_.credentials.clear();
+    return response;
   }
 
   ApiResponse operational(HTTPServerRequest& request, const std::string& path, const std::string& request_id) {
@@ -227,7 +233,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     const std::string& header = request.get("Authorization", "");
     if (header.rfind("Bearer ", 0) != 0)
       throw Error(ErrorCode::unauthenticated, "an Authorization: Bearer <API key> header is required");
-    auto who = services::AuthService(s_.api->deps)
+    auto who = services::AuthService(s_.api->deps, &s_.credentials)
                    .authenticate(header.substr(7), request.get("On-Behalf-Of", ""), s_.clock().now());
     req.ctx.tenant_id = who.tenant_id;
     req.ctx.actor = who.actor;

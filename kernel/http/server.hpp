@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,7 @@ struct ServerSettings {
   std::size_t json_depth = 32;
   double rate_per_second = 50;  // per API key
   double rate_burst = 100;
+  std::chrono::microseconds credential_cache_ttl = std::chrono::seconds(5);  // 0: look every key up
 };
 
 // What /readyz reports: ready, or the reason the node should get no traffic.

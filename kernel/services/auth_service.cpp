@@ -86,11 +86,49 @@ Error unauthenticated(const std::string& why) {
 
 }  // namespace
 
+std::optional<Authenticated> CredentialCache::find(const std::string& credential, Timestamp now) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(credential);
+  if (it == entries_.end() || it->second.expires_at <= now.micros) return std::nullopt;
+  return it->second.who;
+}
+
+void CredentialCache::store(const std::string& credential, const Authenticated& who,
+                            std::optional<std::int64_t> key_expires_at, Timestamp now) {
+  if (ttl_.count() <= 0) return;
+  std::int64_t expires_at = now.micros + ttl_.count();
+  if (key_expires_at) expires_at = std::min(expires_at, *key_expires_at);
+  std::lock_guard lock(mutex_);
+  // Many distinct live keys within one ttl is unusual; starting over keeps memory bounded.
+  if (entries_.size() >= capacity_) entries_.clear();
+  entries_[credential] = {who, expires_at};
+}
+
+void CredentialCache::clear() {
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+}
+
 Authenticated AuthService::authenticate(const std::string& secret, const std::string& on_behalf_of, Timestamp now) {
   std::string key_id = key_id_of_secret(secret);
   if (key_id.empty()) throw unauthenticated("the bearer token is not a Nucleo API key");
+  // The hash, not the secret, keys the cache: equal hashes mean the secret was checked.
+  std::string secret_hash = sha256_hex(secret);
+  std::string credential = secret_hash + "\n" + on_behalf_of;
+  if (cache_ != nullptr)
+    if (auto cached = cache_->find(credential, now)) return *cached;
+  std::optional<std::int64_t> key_expires_at;
+  Authenticated who = look_up(secret_hash, key_id, on_behalf_of, now, key_expires_at);
+  if (cache_ != nullptr) cache_->store(credential, who, key_expires_at, now);
+  return who;
+}
+
+Authenticated AuthService::look_up(const std::string& secret_hash, const std::string& key_id,
+                                   const std::string& on_behalf_of, Timestamp now,
+                                   std::optional<std::int64_t>& key_expires_at) {
   auto key = find_key(deps_.worker_database, key_id);
-  if (!key || !constant_time_equal(sha256_hex(secret), key->secret_hash)) throw unauthenticated("unknown API key");
+  if (!key || !constant_time_equal(secret_hash, key->secret_hash)) throw unauthenticated("unknown API key");
+  key_expires_at = key->expires_at;
   if (key->revoked_at) throw unauthenticated("API key " + key_id + " was revoked");
   if (key->expires_at && *key->expires_at <= now.micros) throw unauthenticated("API key " + key_id + " has expired");
 

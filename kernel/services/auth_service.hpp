@@ -1,6 +1,10 @@
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "kernel/services/record_service.hpp"
@@ -13,11 +17,37 @@ struct Authenticated {
   std::shared_ptr<const Principal> principal;
 };
 
+// Recently authenticated credentials, so that a busy key is not looked up on every
+// request (the lookup costs two transactions). Entries live `ttl` at most, and never past
+// the key's own expiry: a key revoked, a user deactivated or a role or team changed in
+// another process is seen within `ttl` on every node (ADR 0008). A ttl of zero turns
+// the cache off. Thread-safe.
+class CredentialCache {
+ public:
+  explicit CredentialCache(std::chrono::microseconds ttl, std::size_t capacity = 10000)
+      : ttl_(ttl), capacity_(capacity) {}
+
+  std::optional<Authenticated> find(const std::string& credential, Timestamp now) const;
+  void store(const std::string& credential, const Authenticated& who, std::optional<std::int64_t> key_expires_at,
+             Timestamp now);
+  void clear();  // after a change to users, teams or keys made through this process
+
+ private:
+  struct Entry {
+    Authenticated who;
+    std::int64_t expires_at;  // µs since the epoch
+  };
+  std::chrono::microseconds ttl_;
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;  // by SHA-256 of the secret + On-Behalf-Of
+};
+
 // Bearer API keys → who is calling. The key row is found by the id embedded in the
 // secret (ADR 0006) on the worker role, since the tenant is not known yet.
 class AuthService {
  public:
-  explicit AuthService(ServiceDependencies deps) : deps_(deps) {}
+  explicit AuthService(ServiceDependencies deps, CredentialCache* cache = nullptr) : deps_(deps), cache_(cache) {}
 
   // Throws Error(unauthenticated) for a malformed, unknown, wrong, revoked or expired
   // secret, and Error(forbidden) when On-Behalf-Of is used by a non-integration key
@@ -25,7 +55,11 @@ class AuthService {
   Authenticated authenticate(const std::string& secret, const std::string& on_behalf_of, Timestamp now);
 
  private:
+  Authenticated look_up(const std::string& secret_hash, const std::string& key_id, const std::string& on_behalf_of,
+                        Timestamp now, std::optional<std::int64_t>& key_expires_at);
+
   ServiceDependencies deps_;
+  CredentialCache* cache_;
 };
 
 }  // namespace nucleo::services

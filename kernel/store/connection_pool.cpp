@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/store/sql.hpp"
 #include "kernel/domain/search_fold.hpp"
 #include "kernel/store/database_error.hpp"
 
@@ -91,7 +92,15 @@ void open_session(soci::session& session, const DatabaseUrl& url) {
 
 ConnectionPool::ConnectionPool(DatabaseUrl url, std::size_t size)
     : url_(std::move(url)), size_(size == 0 ? 1 : size), pool_(size_) {
-  for (std::size_t i = 0; i < size_; ++i) store::open_session(pool_.at(i), url_);
+  for (std::size_t i = 0; i < size_; ++i) {
+    store::open_session(pool_.at(i), url_);
+    if (url_.backend == Backend::postgresql) keep_prepared_statements(pool_.at(i));
+  }
+}
+
+ConnectionPool::~ConnectionPool() {
+  // The prepared statements go first: they deallocate through their session.
+  for (std::size_t i = 0; i < size_; ++i) stop_keeping_prepared_statements(pool_.at(i));
 }
 
 ConnectionPool::Lease ConnectionPool::lease(std::chrono::milliseconds timeout) {
@@ -109,6 +118,7 @@ ConnectionPool::Lease ConnectionPool::lease(std::chrono::milliseconds timeout) {
   // session that died unnoticed fails its next statement and is reconnected after.
   if (url_.backend == Backend::postgresql && !postgresql_connection_ok(lease.session())) {
     try {
+      forget_prepared_statements(lease.session());  // they died with the old connection
       lease.session().reconnect();
     } catch (...) {
       rethrow_as_nucleo_error("cannot reconnect to " + url_.display);

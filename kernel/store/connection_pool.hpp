@@ -19,6 +19,7 @@ class ConnectionPool {
   // Opens every session now, so a bad URL or an unreachable server fails at start-up
   // with Error(unavailable) naming the server, not on the first request.
   ConnectionPool(DatabaseUrl url, std::size_t size);
+  ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 

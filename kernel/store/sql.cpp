@@ -2,6 +2,11 @@
 
 #include <soci/soci.h>
 
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
 namespace nucleo::store {
 namespace {
 
@@ -12,55 +17,147 @@ struct Bound {
   soci::indicator indicator = soci::i_ok;
 };
 
-std::vector<Bound> bind_all(soci::statement& st, const std::vector<SqlValue>& values) {
-  std::vector<Bound> bound(values.size());
+void assign(Bound& b, const SqlValue& value) {
+  b.indicator = std::holds_alternative<std::monostate>(value) ? soci::i_null : soci::i_ok;
+  if (const auto* s = std::get_if<std::string>(&value)) b.text = *s;
+  if (const auto* i = std::get_if<std::int64_t>(&value)) b.integer = *i;
+}
+
+// NULL and text bind a std::string, integers a long long.
+void bind_all(soci::statement& st, std::vector<Bound>& bound, const std::vector<SqlValue>& values) {
+  bound.resize(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
-    Bound& b = bound[i];
-    if (std::holds_alternative<std::monostate>(values[i])) {
-      b.indicator = soci::i_null;
-      st.exchange(soci::use(b.text, b.indicator));
-    } else if (const auto* s = std::get_if<std::string>(&values[i])) {
-      b.text = *s;
-      st.exchange(soci::use(b.text, b.indicator));
-    } else {
-      b.integer = std::get<std::int64_t>(values[i]);
-      st.exchange(soci::use(b.integer, b.indicator));
+    assign(bound[i], values[i]);
+    if (std::holds_alternative<std::int64_t>(values[i]))
+      st.exchange(soci::use(bound[i].integer, bound[i].indicator));
+    else
+      st.exchange(soci::use(bound[i].text, bound[i].indicator));
+  }
+}
+
+// A statement ready to run: prepared with its parameters (and, for queries, a row) bound.
+struct Prepared {
+  explicit Prepared(soci::session& session) : st(session) {}
+  soci::statement st;
+  std::vector<Bound> bound;
+  soci::row row;
+};
+
+void prepare(Prepared& p, const std::string& sql, const std::vector<SqlValue>& values, bool returns_rows,
+             soci::details::statement_type type) {
+  bind_all(p.st, p.bound, values);
+  if (returns_rows) p.st.exchange(soci::into(p.row));
+  p.st.alloc();
+  p.st.prepare(sql, type);
+  p.st.define_and_bind();
+}
+
+// The statements one pooled PostgreSQL session has prepared, by SQL text and parameter
+// kinds. Used by one thread at a time: the session's lease holder.
+class StatementCache {
+ public:
+  static constexpr std::size_t capacity = 512;
+
+  Prepared& get(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
+                bool returns_rows, std::string& key) {
+    key = sql;
+    key.push_back('\x1f');
+    for (const auto& v : values) key.push_back(std::holds_alternative<std::int64_t>(v) ? 'i' : 's');
+    auto it = entries_.find(key);
+    if (it != entries_.end()) {
+      for (std::size_t i = 0; i < values.size(); ++i) assign(it->second->bound[i], values[i]);
+      return *it->second;
+    }
+    // Generated search SQL varies; starting over keeps the server's memory bounded.
+    if (entries_.size() >= capacity) entries_.clear();
+    auto fresh = std::make_unique<Prepared>(session);
+    prepare(*fresh, sql, values, returns_rows, soci::details::st_repeatable_query);
+    return *entries_.emplace(key, std::move(fresh)).first->second;
+  }
+  void forget(const std::string& key) { entries_.erase(key); }
+  void clear() { entries_.clear(); }
+
+ private:
+  std::unordered_map<std::string, std::unique_ptr<Prepared>> entries_;
+};
+
+struct CacheRegistry {
+  std::shared_mutex mutex;
+  std::unordered_map<const soci::session*, std::unique_ptr<StatementCache>> caches;
+};
+
+CacheRegistry& registry() {
+  static CacheRegistry r;
+  return r;
+}
+
+StatementCache* cache_of(const soci::session& session) {
+  CacheRegistry& r = registry();
+  std::shared_lock lock(r.mutex);
+  auto it = r.caches.find(&session);
+  return it == r.caches.end() ? nullptr : it->second.get();
+}
+
+// Runs `run` on the session's cached statement, or on a one-time statement when the
+// session keeps none. A cached statement that failed is dropped: if the schema changed
+// under it, the next call prepares it afresh.
+template <class Run>
+auto with_statement(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
+                    bool returns_rows, Run&& run) {
+  if (StatementCache* cache = cache_of(session)) {
+    std::string key;
+    Prepared* p = nullptr;
+    try {
+      p = &cache->get(session, sql, values, returns_rows, key);
+      return run(*p);
+    } catch (...) {
+      cache->forget(key);
+      throw;
     }
   }
-  return bound;
+  Prepared once(session);
+  prepare(once, sql, values, returns_rows, soci::details::st_one_time_query);
+  return run(once);
 }
 
 }  // namespace
+
+void keep_prepared_statements(soci::session& session) {
+  CacheRegistry& r = registry();
+  std::unique_lock lock(r.mutex);
+  r.caches[&session] = std::make_unique<StatementCache>();
+}
+
+void forget_prepared_statements(soci::session& session) {
+  if (StatementCache* cache = cache_of(session)) cache->clear();
+}
+
+void stop_keeping_prepared_statements(soci::session& session) {
+  CacheRegistry& r = registry();
+  std::unique_lock lock(r.mutex);
+  r.caches.erase(&session);
+}
 
 std::string placeholder(std::size_t index) {
   return ":p" + std::to_string(index);
 }
 
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values) {
-  soci::statement st(session);
-  auto bound = bind_all(st, values);
-  st.alloc();
-  st.prepare(sql);
-  st.define_and_bind();
-  st.execute(true);
-  return static_cast<std::int64_t>(st.get_affected_rows());
+  return with_statement(session, sql, values, false, [](Prepared& p) {
+    p.st.execute(true);
+    return static_cast<std::int64_t>(p.st.get_affected_rows());
+  });
 }
 
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
            const std::function<void(const soci::row&)>& on_row) {
-  soci::row row;
-  soci::statement st(session);
-  auto bound = bind_all(st, values);
-  st.exchange(soci::into(row));
-  st.alloc();
-  st.prepare(sql);
-  st.define_and_bind();
-  if (!st.execute(true)) return;
-  do {
-    on_row(row);
-  } while (st.fetch());
+  with_statement(session, sql, values, true, [&](Prepared& p) {
+    if (!p.st.execute(true)) return;
+    do {
+      on_row(p.row);
+    } while (p.st.fetch());
+  });
 }
-
 std::optional<std::string> text_at(const soci::row& row, std::size_t column) {
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {

@@ -28,6 +28,14 @@ std::int64_t execute(soci::session& session, const std::string& sql, const std::
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
            const std::function<void(const soci::row&)>& on_row);
 
+// PostgreSQL sessions in a pool keep their statements prepared (ADR 0009): the same
+// SQL text is parsed and planned once per session, not once per call. The pool turns
+// this on for each of its sessions, clears it before a reconnect and turns it off
+// before closing; any other session runs each statement once.
+void keep_prepared_statements(soci::session& session);
+void forget_prepared_statements(soci::session& session);
+void stop_keeping_prepared_statements(soci::session& session);
+
 // Column readers that accept whatever integer width the driver reports.
 std::optional<std::string> text_at(const soci::row& row, std::size_t column);
 std::optional<std::int64_t> integer_at(const soci::row& row, std::size_t column);

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "kernel/store/database_error.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::store {
 
@@ -16,10 +17,7 @@ Transaction::Transaction(soci::session& session, Backend backend, TxMode mode, c
     }
     session_ << (mode == TxMode::write ? "BEGIN" : "BEGIN READ ONLY");
     open_ = true;
-    if (!tenant_id.empty()) {
-      std::string ignored;
-      session_ << "SELECT set_config('nucleo.tenant_id', :tenant, true)", soci::use(tenant_id), soci::into(ignored);
-    }
+    if (!tenant_id.empty()) execute(session_, "SELECT set_config('nucleo.tenant_id', :p0, true)", {tenant_id});
   } catch (...) {
     if (open_) {
       try {
