@@ -23,6 +23,10 @@ FieldSpec personal(FieldSpec f) {
   f.personal = true;
   return f;
 }
+FieldSpec folded(FieldSpec f) {
+  f.folded = true;
+  return f;
+}
 FieldSpec of(std::string name, FieldType type) {
   FieldSpec f;
   f.name = std::move(name);
@@ -86,7 +90,7 @@ std::vector<EntitySpec> build_specs() {
       {"account",
        std::string(id_prefix::account),
        "accounts",
-       {required(text("legal_name", 300)), text("trade_name", 300), of("tax_id", FieldType::tax_id),
+       {required(folded(text("legal_name", 300))), folded(text("trade_name", 300)), of("tax_id", FieldType::tax_id),
         with_default(of("tax_id_country", FieldType::country), "BR"),
         derived(choice("tax_id_kind", {"cpf", "cnpj", "other"})), text("domain", 253),
         with_default(of("phones", FieldType::phone_list), Json::array()),
@@ -97,7 +101,7 @@ std::vector<EntitySpec> build_specs() {
       {"contact",
        std::string(id_prefix::contact),
        "contacts",
-       {required(personal(text("name", 200))), ref("account_id", "account"), personal(of("email", FieldType::email)),
+       {required(personal(folded(text("name", 200)))), ref("account_id", "account"), personal(of("email", FieldType::email)),
         personal(of("phone", FieldType::phone)), text("job_title", 200),
         with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user")}});
 
@@ -117,7 +121,7 @@ std::vector<EntitySpec> build_specs() {
   specs.push_back({"deal",
                    std::string(id_prefix::deal),
                    "deals",
-                   {required(text("name", 300)), required(ref("account_id", "account")),
+                   {required(folded(text("name", 300))), required(ref("account_id", "account")),
                     with_default(of("contacts", FieldType::array), Json::array()),
                     required(ref("pipeline_id", "pipeline")), ref("stage_id", "stage"),
                     of("amount", FieldType::integer), with_default(of("currency", FieldType::currency), "BRL"),

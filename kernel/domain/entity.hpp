@@ -40,6 +40,9 @@ struct FieldSpec {
   bool personal = false;  // personal data: committed, not stored, in the audit leaf (DESIGN §5)
   bool derived = false;   // set by Nucleo's rules (a deal's status), never by a caller
   bool hidden = false;    // never leaves the kernel: not in API output, not in audit changes
+  // Searched by name: PostgreSQL keeps a generated `<name>_folded` column so `contains`
+  // reads a stored fold instead of folding every row (migration 0005).
+  bool folded = false;
   std::size_t max_length = 500;
   std::vector<std::string> allowed;  // enumeration values
   std::string target;                // reference: entity type it points to

@@ -38,17 +38,40 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 
 }  // namespace
 
+namespace {
+
+// Writes `value` as exactly `width` decimal digits ending just before `end`.
+void put_digits(char* end, std::int64_t value, int width) {
+  for (int i = 0; i < width; ++i, value /= 10) *--end = static_cast<char>('0' + value % 10);
+}
+
+}  // namespace
+
+// Hand-rolled rather than snprintf: every record read formats three of these.
 std::string format_rfc3339(Timestamp t) {
   std::int64_t day = floor_div(t.micros, micros_per_day);
   std::int64_t in_day = t.micros - day * micros_per_day;
   std::chrono::year_month_day ymd{sys_days{days{day}}};
+  int year = int(ymd.year());
   std::int64_t secs = in_day / micros_per_second;
   std::int64_t frac = in_day % micros_per_second;
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", int(ymd.year()), unsigned(ymd.month()),
-                        unsigned(ymd.day()), int(secs / 3600), int(secs / 60 % 60), int(secs % 60));
-  if (frac != 0) n += std::snprintf(buf + n, sizeof buf - n, ".%06lld", static_cast<long long>(frac));
-  return std::string(buf, n) + "Z";
+  if (year < 0 || year > 9999) {  // outside RFC 3339's four-digit years: keep whatever printf says
+    char buf[48];
+    int n = std::snprintf(buf, sizeof buf, "%d-%02u-%02uT%02d:%02d:%02d.%06lldZ", year, unsigned(ymd.month()),
+                          unsigned(ymd.day()), int(secs / 3600), int(secs / 60 % 60), int(secs % 60),
+                          static_cast<long long>(frac));
+    return std::string(buf, n);
+  }
+  std::string out = frac != 0 ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00Z";
+  char* p = out.data();
+  put_digits(p + 4, year, 4);
+  put_digits(p + 7, unsigned(ymd.month()), 2);
+  put_digits(p + 10, unsigned(ymd.day()), 2);
+  put_digits(p + 13, secs / 3600, 2);
+  put_digits(p + 16, secs / 60 % 60, 2);
+  put_digits(p + 19, secs % 60, 2);
+  if (frac != 0) put_digits(p + 26, frac, 6);
+  return out;
 }
 
 std::optional<Timestamp> parse_rfc3339(std::string_view text) {

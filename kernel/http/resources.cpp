@@ -94,6 +94,14 @@ std::size_t page_size(const ApiRequest& req, const ApiSettings& settings) {
   throw BadRequest("limit must be an integer from 1 to " + std::to_string(settings.max_page_size));
 }
 
+// Records into a JSON array without copying them (pages hold up to 200).
+Json array_of(std::vector<Json>&& records) {
+  Json array = Json::array();
+  array.get_ref<Json::array_t&>().reserve(records.size());
+  for (auto& record : records) array.push_back(std::move(record));
+  return array;
+}
+
 ApiResponse list_records(ApiRequest& req, services::ServiceDependencies deps, const ApiSettings& settings,
                          const std::string& collection, const EntitySpec& spec) {
   store::RecordQuery query;
@@ -114,9 +122,8 @@ ApiResponse list_records(ApiRequest& req, services::ServiceDependencies deps, co
   ApiResponse r;
   bool more = rows.size() == query.limit;
   if (more) rows.pop_back();
-  r.body = {
-      {"data", rows},
-      {"next_cursor", more ? Json(encode_cursor(collection, rows.back()["id"], settings.cursor_secret)) : Json()}};
+  r.body["next_cursor"] = more ? Json(encode_cursor(collection, rows.back()["id"], settings.cursor_secret)) : Json();
+  r.body["data"] = array_of(std::move(rows));
   return r;
 }
 
@@ -132,10 +139,9 @@ ApiResponse search_records(ApiRequest& req, services::ServiceDependencies deps, 
   }
   auto page = RecordService(deps).search(req.ctx, spec.type, body, after, settings.max_page_size);
   ApiResponse r;
-  r.body = {
-      {"data", page.rows},
-      {"next_cursor",
-       page.next.is_null() ? Json() : Json(encode_cursor(cursor_scope, page.next.dump(), settings.cursor_secret))}};
+  r.body["next_cursor"] =
+      page.next.is_null() ? Json() : Json(encode_cursor(cursor_scope, page.next.dump(), settings.cursor_secret));
+  r.body["data"] = array_of(std::move(page.rows));
   return r;
 }
 

@@ -108,7 +108,7 @@ Json RecordService::get(const CallContext& ctx, std::string_view type, const std
       ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).find(tx, ctx.tenant_id, id); });
   // A record the caller may not see is indistinguishable from one that does not exist.
   if (!found || !can_see(ctx, spec, *found)) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
-  return visible_record(spec, *found);
+  return visible_record(spec, std::move(*found));
 }
 
 std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view type, store::RecordQuery query) {
@@ -117,7 +117,7 @@ std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view t
   restrict_to_visible(ctx, spec, query);
   auto rows = deps_.database.read(
       ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).list(tx, ctx.tenant_id, query); });
-  for (auto& r : rows) r = visible_record(spec, r);
+  for (auto& r : rows) r = visible_record(spec, std::move(r));
   return rows;
 }
 
@@ -220,7 +220,7 @@ RecordService::SearchPage RecordService::search(const CallContext& ctx, std::str
                                                           : Json();
     result.next = Json::array({value, last["id"]});
   }
-  for (auto& r : rows) r = visible_record(spec, r);
+  for (auto& r : rows) r = visible_record(spec, std::move(r));
   result.rows = std::move(rows);
   return result;
 }

@@ -86,6 +86,6 @@ class RecordService {
 };
 
 // The record without its hidden fields (secret hashes): what leaves the kernel.
-Json visible_record(const EntitySpec& spec, const Json& record);
+Json visible_record(const EntitySpec& spec, Json record);
 
 }  // namespace nucleo::services

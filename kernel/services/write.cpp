@@ -71,11 +71,10 @@ events::DomainEvent domain_event_for(const Write& w, const Json& changes, const 
 
 }  // namespace
 
-Json visible_record(const EntitySpec& spec, const Json& record) {
-  Json out = record;
+Json visible_record(const EntitySpec& spec, Json record) {
   for (const auto& f : spec.fields)
-    if (f.hidden) out.erase(f.name);
-  return out;
+    if (f.hidden) record.erase(f.name);
+  return record;
 }
 
 WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec, std::string action,

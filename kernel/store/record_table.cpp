@@ -9,24 +9,6 @@
 namespace nucleo::store {
 namespace {
 
-struct Column {
-  std::string name;
-  FieldType type;
-};
-
-// System columns first, then the spec's fields, then attributes.
-std::vector<Column> columns_of(const EntitySpec& spec) {
-  std::vector<Column> columns{{"id", FieldType::text},
-                              {"tenant_id", FieldType::text},
-                              {"version", FieldType::integer},
-                              {"created_at", FieldType::timestamp},
-                              {"updated_at", FieldType::timestamp},
-                              {"archived_at", FieldType::timestamp}};
-  for (const auto& f : spec.fields) columns.push_back({f.name, f.type});
-  if (spec.has_attributes) columns.push_back({"attributes", FieldType::object});
-  return columns;
-}
-
 bool stored_as_json_text(FieldType type) {
   return type == FieldType::object || type == FieldType::array || type == FieldType::email_list ||
          type == FieldType::phone_list;
@@ -49,12 +31,27 @@ Json from_column(FieldType type, const soci::row& row, std::size_t i) {
     default: {
       auto v = text_at(row, i);
       if (!v) return Json();
-      return stored_as_json_text(type) ? Json::parse(*v) : Json(*v);
+      if (!stored_as_json_text(type)) return Json(std::move(*v));
+      // Most attributes and lists are empty: skip the parser for them.
+      if (*v == "{}") return Json::object();
+      if (*v == "[]") return Json::array();
+      return Json::parse(*v);
     }
   }
 }
 
 }  // namespace
+
+RecordTable::RecordTable(const EntitySpec& spec) : spec_(spec) {
+  columns_ = {{"id", FieldType::text},
+                              {"tenant_id", FieldType::text},
+                              {"version", FieldType::integer},
+                              {"created_at", FieldType::timestamp},
+                              {"updated_at", FieldType::timestamp},
+                              {"archived_at", FieldType::timestamp}};
+  for (const auto& f : spec.fields) columns_.push_back({f.name, f.type});
+  if (spec.has_attributes) columns_.push_back({"attributes", FieldType::object});
+}
 
 SqlValue to_column(FieldType type, const Json& value) {
   if (value.is_null()) return std::monostate{};
@@ -75,21 +72,20 @@ SqlValue to_column(FieldType type, const Json& value) {
 
 std::string RecordTable::select_list() const {
   std::string list;
-  for (const auto& c : columns_of(spec_)) list += (list.empty() ? "" : ", ") + c.name;
+  for (const auto& c : columns_) list += (list.empty() ? "" : ", ") + c.name;
   return list;
 }
 
 Json RecordTable::read_record(const soci::row& row) const {
   Json record = Json::object();
-  auto columns = columns_of(spec_);
-  for (std::size_t i = 0; i < columns.size(); ++i) record[columns[i].name] = from_column(columns[i].type, row, i);
+  for (std::size_t i = 0; i < columns_.size(); ++i) record[columns_[i].name] = from_column(columns_[i].type, row, i);
   return record;
 }
 
 void RecordTable::insert(Transaction& tx, const Json& record) const {
   std::string names, marks;
   std::vector<SqlValue> values;
-  for (const auto& c : columns_of(spec_)) {
+  for (const auto& c : columns_) {
     names += (values.empty() ? "" : ", ") + c.name;
     marks += (values.empty() ? "" : ", ") + placeholder(values.size());
     values.push_back(to_column(c.type, record.value(c.name, Json())));
@@ -100,7 +96,7 @@ void RecordTable::insert(Transaction& tx, const Json& record) const {
 bool RecordTable::update(Transaction& tx, const Json& record, std::int64_t expected_version) const {
   std::string sets;
   std::vector<SqlValue> values;
-  for (const auto& c : columns_of(spec_)) {
+  for (const auto& c : columns_) {
     if (c.name == "id" || c.name == "tenant_id" || c.name == "created_at") continue;
     sets += (values.empty() ? "" : ", ") + c.name + " = " + placeholder(values.size());
     values.push_back(to_column(c.type, record.value(c.name, Json())));
@@ -211,6 +207,13 @@ class WhereBuilder {
     return "CAST(json_extract(attributes, " + bind("$.\"" + key + "\"") + ") AS TEXT)";
   }
 
+  // The column folded for `contains`: stored on PostgreSQL for name fields, else computed.
+  std::string folded(const std::string& field, const std::string& col) {
+    const FieldSpec* f = table_.spec().field(field);
+    if (backend_ == Backend::postgresql && f != nullptr && f->folded) return field + "_folded";
+    return "nucleo_fold(" + col + ")";
+  }
+
   SqlValue value(const std::string& field, const Json& v) {
     if (field.rfind("attributes.", 0) == 0) return v.is_string() ? SqlValue{v.get<std::string>()} : SqlValue{v.dump()};
     return to_column(table_.column_type(field), v);
@@ -219,9 +222,12 @@ class WhereBuilder {
   std::string condition(const SearchFilter& f) {
     std::string col = column(f.field);
     if (f.op == "exists") return col + (f.value.get<bool>() ? " IS NOT NULL" : " IS NULL");
-    if (f.op == "contains")
-      return "nucleo_fold(" + col + ") LIKE " + bind(contains_pattern(fold_for_search(f.value.get<std::string>()))) +
-             " ESCAPE '\\'";
+    if (f.op == "contains") {
+      // PostgreSQL's LIKE escapes with '\\' by default; spelling ESCAPE out would wrap the
+      // pattern in like_escape() and cost the planner its estimate (a seq scan per page).
+      std::string pattern = bind(contains_pattern(fold_for_search(f.value.get<std::string>())));
+      return folded(f.field, col) + " LIKE " + pattern + (backend_ == Backend::sqlite ? " ESCAPE '\\'" : "");
+    }
     if (f.op == "in") {
       std::string list;
       for (const auto& item : f.value) list += (list.empty() ? "" : ", ") + bind(value(f.field, item));

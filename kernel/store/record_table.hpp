@@ -51,7 +51,7 @@ struct SearchQuery {
 // Every statement filters by tenant_id, the first fence (RLS is the second).
 class RecordTable {
  public:
-  explicit RecordTable(const EntitySpec& spec) : spec_(spec) {}
+  explicit RecordTable(const EntitySpec& spec);
 
   void insert(Transaction& tx, const Json& record) const;
   // Writes every field of `record` when the stored version is `expected_version`;
@@ -71,7 +71,12 @@ class RecordTable {
   std::string select_list() const;
   Json read_record(const soci::row& row) const;
 
+  struct Column {
+    std::string name;
+    FieldType type;
+  };
   const EntitySpec& spec_;
+  std::vector<Column> columns_;  // system columns, then the spec's fields, then attributes
 };
 
 // Converts one field's JSON value to its column value and back.

@@ -20,6 +20,7 @@ void execute_postgresql(soci::session& session, const std::string& sql) {
   std::string message = result ? PQresultErrorMessage(result.get()) : PQerrorMessage(backend->conn_);
   const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
   while (!message.empty() && message.back() == '\n') message.pop_back();
+  if (PQstatus(backend->conn_) != CONNECTION_OK) throw Error(ErrorCode::unavailable, "database connection lost: " + message);
   throw Error(ErrorCode::internal,
               "SQL script failed" + (state ? " [" + std::string(state) + "]" : std::string()) + ": " + message);
 }

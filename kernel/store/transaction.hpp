@@ -14,9 +14,10 @@ enum class TxMode { read, write };
 //
 // SQLite write transactions start with BEGIN IMMEDIATE: SOCI's deferred BEGIN would let
 // two writers both read and then fail with SQLITE_BUSY when they upgrade (DESIGN §3).
-// On PostgreSQL, a non-empty tenant id is set with set_config('nucleo.tenant_id', $1,
-// true) — bound, never spliced — so row-level security fences the transaction even
-// if a query forgets its `WHERE tenant_id`.
+// On PostgreSQL, a non-empty tenant id is set with set_config('nucleo.tenant_id', …,
+// true) in the same round trip as BEGIN, so row-level security fences the transaction
+// even if a query forgets its `WHERE tenant_id`. The id is spliced as a literal only
+// after checking it holds nothing but the id alphabet [a-z0-9_].
 class Transaction {
  public:
   Transaction(soci::session& session, Backend backend, TxMode mode, const std::string& tenant_id);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kernel/domain/digest.hpp"
+#include "kernel/services/auth_service.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
@@ -57,6 +58,47 @@ TEST_P(ApiKeyServiceTest, MalformedSecretsNameNoKey) {
   EXPECT_EQ(key_id_of_secret(""), "");
   EXPECT_EQ(key_id_of_secret("nuc_short"), "");
   EXPECT_EQ(key_id_of_secret("xyz_01m80gv734f4vsedcjrkk2f12z_" + std::string(64, 'a')), "");
+}
+
+// The cache answers for a key while fresh, so a revocation made elsewhere is seen only
+// once the entry is older than the ttl (or at once after clear()).
+TEST_P(ApiKeyServiceTest, CachedCredentialsLiveTheirTtlThenTheDatabaseDecides) {
+  auto created = keys.create(ctx, {{"name", "k"}, {"role", "sales"}, {"user_id", user}});
+  CredentialCache cache(std::chrono::seconds(5));
+  AuthService auth(h.deps(), &cache);
+  Timestamp t0{1'800'000'000'000'000};
+  EXPECT_EQ(auth.authenticate(created.secret, "", t0).tenant_id, h.tenant);
+  keys.revoke(ctx, created.key["id"]);
+  EXPECT_EQ(auth.authenticate(created.secret, "", Timestamp{t0.micros + 4'000'000}).tenant_id, h.tenant);
+  EXPECT_THROW(auth.authenticate(created.secret, "", Timestamp{t0.micros + 5'000'000}), Error);
+
+  auto second = keys.create(ctx, {{"name", "k2"}, {"role", "sales"}, {"user_id", user}});
+  EXPECT_NO_THROW(auth.authenticate(second.secret, "", t0));
+  keys.revoke(ctx, second.key["id"]);
+  cache.clear();
+  EXPECT_THROW(auth.authenticate(second.secret, "", t0), Error);
+}
+
+TEST_P(ApiKeyServiceTest, CacheNeverOutlivesTheKeyNorRemembersFailures) {
+  Timestamp t0{1'800'000'000'000'000};
+  auto created = keys.create(ctx, {{"name", "k"}, {"role", "sales"}, {"user_id", user},
+                                   {"expires_at", format_rfc3339(Timestamp{t0.micros + 1'000'000})}});
+  CredentialCache cache(std::chrono::seconds(60));
+  AuthService auth(h.deps(), &cache);
+  EXPECT_NO_THROW(auth.authenticate(created.secret, "", t0));
+  EXPECT_THROW(auth.authenticate(created.secret, "", Timestamp{t0.micros + 1'000'000}), Error);  // expired
+
+  // A wrong secret for a real key id is refused every time, cached success or not.
+  std::string wrong = created.secret;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  EXPECT_THROW(auth.authenticate(wrong, "", t0), Error);
+
+  CredentialCache off(std::chrono::seconds(0));
+  AuthService uncached(h.deps(), &off);
+  auto live = keys.create(ctx, {{"name", "k3"}, {"role", "sales"}, {"user_id", user}});
+  EXPECT_NO_THROW(uncached.authenticate(live.secret, "", t0));
+  keys.revoke(ctx, live.key["id"]);
+  EXPECT_THROW(uncached.authenticate(live.secret, "", t0), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApiKeyServiceTest,

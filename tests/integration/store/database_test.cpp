@@ -8,6 +8,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/store/migrations.hpp"
+#include "kernel/store/sql.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace nucleo::store {
@@ -142,6 +143,42 @@ TEST_P(DatabaseTest, UnreachableServerFailsFastWithUnavailable) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::unavailable) << e.what();
   }
+}
+
+// ADR 0009: a pooled PostgreSQL session prepares a statement once and reuses it; a
+// schema change under it costs at most one failed call, never a stuck statement.
+TEST_P(DatabaseTest, PooledSessionsPrepareOnceAndRecoverFromASchemaChange) {
+  if (GetParam() != Backend::postgresql) GTEST_SKIP() << "SQLite prepares in-process";
+  Database db(db_.app(), 1, 2000ms);
+  db.write("", [&](Transaction& tx) { execute(tx.session(), "CREATE TEMP TABLE probe (a integer)", {}); });
+  auto columns = [&] {
+    return db.read("", [&](Transaction& tx) {
+      std::size_t n = 0;
+      query(tx.session(), "SELECT * FROM probe", {}, [&](const soci::row& row) { n = row.size(); });
+      execute(tx.session(), "SELECT 1 FROM probe WHERE a = :p0", {std::int64_t{7}});
+      return n;
+    });
+  };
+  db.write("", [&](Transaction& tx) { execute(tx.session(), "INSERT INTO probe VALUES (1)", {}); });
+  EXPECT_EQ(columns(), 1u);
+  EXPECT_EQ(columns(), 1u);
+  std::int64_t prepared = 0;
+  db.read("", [&](Transaction& tx) {
+    query(tx.session(), "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT * FROM probe'", {},
+          [&](const soci::row& row) { prepared = *integer_at(row, 0); });
+  });
+  EXPECT_EQ(prepared, 1);
+
+  db.write("", [&](Transaction& tx) { execute(tx.session(), "ALTER TABLE probe ADD COLUMN b integer", {}); });
+  std::size_t seen = 0;
+  for (int attempt = 0; attempt < 2 && seen != 2; ++attempt) {
+    try {
+      seen = columns();
+    } catch (const Error&) {
+      // "cached plan must not change result type": the statement is dropped and re-prepared.
+    }
+  }
+  EXPECT_EQ(seen, 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, testing::Values(Backend::sqlite, Backend::postgresql),

@@ -1,0 +1,304 @@
+#include "kernel/audit/audit_log.hpp"
+
+#include <set>
+
+#include "kernel/audit/canonical_json.hpp"
+#include "kernel/domain/digest.hpp"
+#include "kernel/domain/error.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::audit {
+namespace {
+
+// Any key will do as long as every sequencer uses the same one ("nucleo-audit").
+constexpr std::int64_t sequencer_lock_key = 0x6e75636c656f4155;
+
+Hash stored_hash(const std::string& hex) {
+  auto h = hash_from_hex(hex);
+  if (!h) throw Error(ErrorCode::internal, "a stored audit hash is not 64 hex digits");
+  return *h;
+}
+
+Error bad_proof_request(const std::string& why) {
+  return Error(ErrorCode::validation, why);
+}
+
+struct PendingEvent {
+  std::int64_t pending_seq;
+  std::string id, tenant_id;
+  std::int64_t recorded_at;
+  std::string actor_type, actor_id;
+  std::optional<std::string> on_behalf_of;
+  std::string action, entity_type, entity_id;
+  std::optional<std::string> request_id, source_ip, reason;
+  Json changes;
+  std::vector<std::string> personal_fields;
+};
+
+std::vector<PendingEvent> read_pending(store::Transaction& tx, std::size_t batch) {
+  std::vector<PendingEvent> events;
+  store::query(tx.session(),
+               "SELECT seq, id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action, entity_type,"
+               " entity_id, request_id, source_ip, reason, changes, personal_fields FROM audit_pending"
+               " ORDER BY seq LIMIT :p0",
+               {static_cast<std::int64_t>(batch)}, [&](const soci::row& r) {
+                 using store::integer_at;
+                 using store::text_at;
+                 PendingEvent e{*integer_at(r, 0), *text_at(r, 1), *text_at(r, 2), *integer_at(r, 3),
+                                *text_at(r, 4), *text_at(r, 5), text_at(r, 6), *text_at(r, 7), *text_at(r, 8),
+                                *text_at(r, 9), text_at(r, 10), text_at(r, 11), text_at(r, 12),
+                                Json::parse(text_at(r, 13).value_or("{}")), {}};
+                 for (const auto& f : Json::parse(text_at(r, 14).value_or("[]")))
+                   if (f.is_string()) e.personal_fields.push_back(f);
+                 events.push_back(std::move(e));
+               });
+  return events;
+}
+
+Json nullable(const std::optional<std::string>& s) {
+  return s && !s->empty() ? Json(*s) : Json();
+}
+
+struct Commitment {
+  std::string field, side, salt_hex, value;
+};
+
+// Replaces each non-null personal value by {"commitment": b64(SHA-256(salt ‖ value))},
+// value being its canonical bytes; the salts and values go to audit_personal_values.
+Json commit_personal_values(Json changes, const std::vector<std::string>& personal,
+                            std::vector<Commitment>& commitments) {
+  for (const auto& field : personal) {
+    if (!changes.contains(field) || !changes[field].is_object()) continue;
+    for (const char* side : {"from", "to"}) {
+      Json& v = changes[field][side];
+      if (v.is_null()) continue;
+      std::string value = canonical_json(v);
+      std::string salt_hex = random_hex(32);
+      Hash salt = *hash_from_hex(salt_hex);
+      std::string salted(reinterpret_cast<const char*>(salt.data()), salt.size());
+      v = Json{{"commitment", to_base64(sha256(salted + value))}};
+      commitments.push_back({field, side, salt_hex, value});
+    }
+  }
+  return changes;
+}
+
+// The leaf, format v1 (DESIGN §5).
+std::string leaf_bytes(const PendingEvent& e, std::uint64_t seq, std::vector<Commitment>& commitments) {
+  Json leaf = Json::object();
+  leaf["v"] = 1;
+  leaf["tenant_id"] = e.tenant_id;
+  leaf["seq"] = seq;
+  leaf["id"] = e.id;
+  leaf["recorded_at"] = format_rfc3339(Timestamp{e.recorded_at});
+  leaf["actor"] = Json{{"type", e.actor_type}, {"id", e.actor_id}, {"on_behalf_of", nullable(e.on_behalf_of)}};
+  leaf["action"] = e.action;
+  leaf["entity"] = Json{{"type", e.entity_type}, {"id", e.entity_id}};
+  leaf["request_id"] = nullable(e.request_id);
+  leaf["source_ip"] = nullable(e.source_ip);
+  leaf["reason"] = nullable(e.reason);
+  leaf["changes"] = commit_personal_values(to_leaf_value_space(e.changes), e.personal_fields, commitments);
+  return canonical_json(leaf);
+}
+
+MerkleFrontier load_frontier(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size) {
+  auto ids = range_nodes({0, size});
+  auto found = read_nodes(tx, tenant_id, ids);
+  std::vector<Hash> edge;
+  for (const auto& id : ids) {
+    auto it = found.find(id);
+    if (it == found.end()) throw Error(ErrorCode::internal, "the audit tree of " + tenant_id + " is missing a node");
+    edge.push_back(it->second);
+  }
+  return MerkleFrontier(size, edge);
+}
+
+void append_events(store::Transaction& tx, const std::string& tenant_id, const std::vector<const PendingEvent*>& events,
+                   Timestamp now) {
+  TreeHead head = read_tree_head(tx, tenant_id);
+  MerkleFrontier tree = load_frontier(tx, tenant_id, head.size);
+  for (const PendingEvent* e : events) {
+    std::uint64_t seq = tree.size();
+    std::vector<Commitment> commitments;
+    std::string leaf = leaf_bytes(*e, seq, commitments);
+    Hash h = leaf_hash(leaf);
+    store::execute(tx.session(),
+                   "INSERT INTO audit_log (tenant_id, seq, id, recorded_at, actor_type, actor_id, action, entity_type,"
+                   " entity_id, leaf, leaf_hash, sequenced_at)"
+                   " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11)",
+                   {tenant_id, static_cast<std::int64_t>(seq), e->id, e->recorded_at, e->actor_type, e->actor_id,
+                    e->action, e->entity_type, e->entity_id, leaf, to_hex(h), now.micros});
+    for (const auto& c : tree.append(h))
+      store::execute(tx.session(),
+                     "INSERT INTO audit_tree_nodes (tenant_id, level, idx, hash) VALUES (:p0, :p1, :p2, :p3)",
+                     {tenant_id, std::int64_t{c.id.level}, static_cast<std::int64_t>(c.id.index), to_hex(c.hash)});
+    for (const auto& c : commitments)
+      store::execute(tx.session(),
+                     "INSERT INTO audit_personal_values (event_id, tenant_id, field, side, salt, value)"
+                     " VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
+                     {e->id, tenant_id, c.field, c.side, c.salt_hex, c.value});
+  }
+  std::string root = to_hex(tree.root());
+  auto size = static_cast<std::int64_t>(tree.size());
+  store::execute(tx.session(),
+                 "INSERT INTO audit_tree_heads (tenant_id, size, root, updated_at) VALUES (:p0, :p1, :p2, :p3)"
+                 " ON CONFLICT (tenant_id) DO UPDATE SET size = excluded.size, root = excluded.root,"
+                 " updated_at = excluded.updated_at",
+                 {tenant_id, size, root, now.micros});
+}
+
+}  // namespace
+
+TreeHead read_tree_head(store::Transaction& tx, const std::string& tenant_id) {
+  TreeHead head;
+  store::query(tx.session(), "SELECT size, root FROM audit_tree_heads WHERE tenant_id = :p0", {tenant_id},
+               [&](const soci::row& r) {
+                 head.size = static_cast<std::uint64_t>(*store::integer_at(r, 0));
+                 head.root = stored_hash(*store::text_at(r, 1));
+               });
+  return head;
+}
+
+std::map<NodeId, Hash> read_nodes(store::Transaction& tx, const std::string& tenant_id,
+                                  const std::vector<NodeId>& ids) {
+  std::map<NodeId, Hash> found;
+  std::set<NodeId> unique(ids.begin(), ids.end());
+  if (unique.empty()) return found;
+  std::string sql = "SELECT level, idx, hash FROM audit_tree_nodes WHERE tenant_id = :p0 AND (";
+  std::vector<store::SqlValue> values{tenant_id};
+  for (const auto& id : unique) {
+    sql += values.size() > 1 ? " OR " : "";
+    sql += "(level = " + store::placeholder(values.size()) + " AND idx = " + store::placeholder(values.size() + 1) + ")";
+    values.push_back(std::int64_t{id.level});
+    values.push_back(static_cast<std::int64_t>(id.index));
+  }
+  store::query(tx.session(), sql + ")", values, [&](const soci::row& r) {
+    NodeId id{static_cast<int>(*store::integer_at(r, 0)), static_cast<std::uint64_t>(*store::integer_at(r, 1))};
+    found[id] = stored_hash(*store::text_at(r, 2));
+  });
+  return found;
+}
+
+Hash root_at(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size) {
+  auto ids = range_nodes({0, size});
+  auto found = read_nodes(tx, tenant_id, ids);
+  std::vector<Hash> parts;
+  for (const auto& id : ids) {
+    auto it = found.find(id);
+    if (it == found.end()) throw bad_proof_request("the log has fewer than " + std::to_string(size) + " events");
+    parts.push_back(it->second);
+  }
+  return range_root(parts);
+}
+
+InclusionProof prove_inclusion(store::Transaction& tx, const std::string& tenant_id, std::uint64_t seq,
+                               std::uint64_t tree_size) {
+  TreeHead head = read_tree_head(tx, tenant_id);
+  if (tree_size == 0 || tree_size > head.size)
+    throw bad_proof_request("tree_size must be between 1 and the log's size, " + std::to_string(head.size));
+  if (seq >= tree_size) throw bad_proof_request("seq must be below tree_size");
+  InclusionProof p{seq, tree_size, {}, root_at(tx, tenant_id, tree_size), {}};
+  auto fetch = [&](const std::vector<NodeId>& ids) { return read_nodes(tx, tenant_id, ids); };
+  p.proof = proof_hashes(inclusion_ranges(seq, tree_size), fetch);
+  p.leaf_hash = read_nodes(tx, tenant_id, {{0, seq}}).at({0, seq});
+  return p;
+}
+
+ConsistencyProof prove_consistency(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size1,
+                                   std::uint64_t size2) {
+  TreeHead head = read_tree_head(tx, tenant_id);
+  if (size1 == 0) throw bad_proof_request("first must be at least 1");
+  if (size1 > size2) throw bad_proof_request("first must not exceed second");
+  if (size2 > head.size) throw bad_proof_request("second exceeds the log's size, " + std::to_string(head.size));
+  ConsistencyProof p{size1, size2, root_at(tx, tenant_id, size1), root_at(tx, tenant_id, size2), {}};
+  auto fetch = [&](const std::vector<NodeId>& ids) { return read_nodes(tx, tenant_id, ids); };
+  p.proof = proof_hashes(consistency_ranges(size1, size2), fetch);
+  return p;
+}
+
+namespace {
+
+Json base64_list(const std::vector<Hash>& hashes) {
+  Json out = Json::array();
+  for (const auto& h : hashes) out.push_back(to_base64(h));
+  return out;
+}
+
+std::uint64_t size_member(const Json& j, const char* name) {
+  if (!j.contains(name) || !j[name].is_number_integer() || j[name].get<std::int64_t>() < 0)
+    throw bad_proof_request(std::string(name) + " must be a non-negative integer");
+  return j[name].get<std::uint64_t>();
+}
+
+Hash hash_member(const Json& j, const char* name) {
+  if (!j.contains(name) || !j[name].is_string()) throw bad_proof_request(std::string(name) + " must be a base64 string");
+  auto h = hash_from_base64(j[name].get<std::string>());
+  if (!h) throw bad_proof_request(std::string(name) + " is not a base64 SHA-256 hash");
+  return *h;
+}
+
+std::vector<Hash> proof_member(const Json& j) {
+  if (!j.contains("proof") || !j["proof"].is_array()) throw bad_proof_request("proof must be an array");
+  if (j["proof"].size() > 128) throw bad_proof_request("proof has more than 128 hashes");
+  std::vector<Hash> out;
+  for (const auto& item : j["proof"]) {
+    auto h = item.is_string() ? hash_from_base64(item.get<std::string>()) : std::nullopt;
+    if (!h) throw bad_proof_request("proof[" + std::to_string(out.size()) + "] is not a base64 SHA-256 hash");
+    out.push_back(*h);
+  }
+  return out;
+}
+
+void require_object(const Json& j) {
+  if (!j.is_object()) throw bad_proof_request("a proof must be a JSON object");
+}
+
+}  // namespace
+
+Json to_json(const InclusionProof& p) {
+  return Json{{"leaf_index", p.leaf_index},       {"tree_size", p.tree_size}, {"root", to_base64(p.root)},
+              {"leaf_hash", to_base64(p.leaf_hash)}, {"proof", base64_list(p.proof)}};
+}
+
+Json to_json(const ConsistencyProof& p) {
+  return Json{{"size1", p.size1},
+              {"size2", p.size2},
+              {"root1", to_base64(p.root1)},
+              {"root2", to_base64(p.root2)},
+              {"proof", base64_list(p.proof)}};
+}
+
+InclusionProof inclusion_proof_from_json(const Json& j) {
+  require_object(j);
+  return {size_member(j, "leaf_index"), size_member(j, "tree_size"), hash_member(j, "leaf_hash"),
+          hash_member(j, "root"), proof_member(j)};
+}
+
+ConsistencyProof consistency_proof_from_json(const Json& j) {
+  require_object(j);
+  return {size_member(j, "size1"), size_member(j, "size2"), hash_member(j, "root1"), hash_member(j, "root2"),
+          proof_member(j)};
+}
+
+std::size_t Sequencer::run_once(std::size_t batch) {
+  return worker_.write("", [&](store::Transaction& tx) -> std::size_t {
+    if (tx.backend() == store::Backend::postgresql) {
+      bool leader = false;
+      store::query(tx.session(), "SELECT CASE WHEN pg_try_advisory_xact_lock(:p0) THEN 1 ELSE 0 END", {sequencer_lock_key},
+                   [&](const soci::row& r) { leader = store::integer_at(r, 0).value_or(0) != 0; });
+      if (!leader) return 0;
+    }
+    auto pending = read_pending(tx, batch);
+    if (pending.empty()) return 0;
+    // Per tenant, in pending order.
+    std::map<std::string, std::vector<const PendingEvent*>> by_tenant;
+    for (const auto& e : pending) by_tenant[e.tenant_id].push_back(&e);
+    Timestamp now = clock_.now();
+    for (const auto& [tenant, events] : by_tenant) append_events(tx, tenant, events, now);
+    for (const auto& e : pending)
+      store::execute(tx.session(), "DELETE FROM audit_pending WHERE seq = :p0", {e.pending_seq});
+    return pending.size();
+  });
+}
+
+}  // namespace nucleo::audit

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/audit/merkle.hpp"
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/time.hpp"
+#include "kernel/store/database.hpp"
+
+namespace nucleo::audit {
+
+// A tenant's tree as the database holds it: its size and root.
+struct TreeHead {
+  std::uint64_t size = 0;
+  Hash root = empty_tree_root();
+};
+
+// Reads of the sequenced log inside a caller's transaction (any role that may read
+// the tenant's audit tables). Proofs read the stored complete subtrees: one query each.
+TreeHead read_tree_head(store::Transaction& tx, const std::string& tenant_id);
+std::map<NodeId, Hash> read_nodes(store::Transaction& tx, const std::string& tenant_id,
+                                  const std::vector<NodeId>& ids);
+
+struct InclusionProof {
+  std::uint64_t leaf_index = 0, tree_size = 0;
+  Hash leaf_hash{}, root{};
+  std::vector<Hash> proof;
+};
+struct ConsistencyProof {
+  std::uint64_t size1 = 0, size2 = 0;
+  Hash root1{}, root2{};
+  std::vector<Hash> proof;
+};
+// Throw Error(validation) for sizes or indexes the tree does not have.
+InclusionProof prove_inclusion(store::Transaction& tx, const std::string& tenant_id, std::uint64_t seq,
+                               std::uint64_t tree_size);
+ConsistencyProof prove_consistency(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size1,
+                                   std::uint64_t size2);
+
+// The root of the first `size` leaves (size ≤ the tree's size), from stored nodes.
+Hash root_at(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size);
+
+// The proof formats of the CLI and the API (base64 hashes, RFC 9162 order):
+//   {"leaf_index","tree_size","root","leaf_hash","proof":[…]}
+//   {"size1","size2","root1","root2","proof":[…]}
+Json to_json(const InclusionProof& p);
+Json to_json(const ConsistencyProof& p);
+// Throw Error(validation) naming the first missing or malformed member.
+InclusionProof inclusion_proof_from_json(const Json& j);
+ConsistencyProof consistency_proof_from_json(const Json& j);
+
+// Moves pending audit events into the log (DESIGN §5). Each run takes up to `batch`
+// events in pending order and, per tenant, gives them the next gapless seq, builds the
+// leaf (personal values replaced by commitments), stores leaf, leaf hash and every
+// Merkle node the new leaves complete, advances the tree head and deletes the pending
+// rows — all in one transaction on the worker database. On PostgreSQL a transaction
+// advisory lock elects one sequencer per batch; a node that does not get it returns 0
+// at once (writers never wait for the tree).
+class Sequencer {
+ public:
+  Sequencer(store::Database& worker, const Clock& clock) : worker_(worker), clock_(clock) {}
+
+  // Number of events sequenced (0: nothing pending, or another node leads this batch).
+  std::size_t run_once(std::size_t batch = 500);
+
+ private:
+  store::Database& worker_;
+  const Clock& clock_;
+};
+
+}  // namespace nucleo::audit

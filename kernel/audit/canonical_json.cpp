@@ -1,0 +1,397 @@
+#include "kernel/audit/canonical_json.hpp"
+
+#include <cstdio>
+
+#include "kernel/domain/error.hpp"
+
+namespace nucleo::audit {
+namespace {
+
+constexpr std::size_t max_depth = 64;  // leaves nest four deep; deeper input is hostile
+
+Error outside_value_space(const std::string& what) {
+  return Error(ErrorCode::validation, "not in the audit leaf value space: " + what);
+}
+
+// Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8
+// (overlong forms, surrogates and code points above U+10FFFF are invalid too).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (length == 0 || c > 0xF4 || i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  unsigned char second = byte(i + 1);
+  if (c == 0xE0 && second < 0xA0) return 0;   // overlong
+  if (c == 0xED && second > 0x9F) return 0;   // UTF-16 surrogate
+  if (c == 0xF0 && second < 0x90) return 0;   // overlong
+  if (c == 0xF4 && second > 0x8F) return 0;   // above U+10FFFF
+  return length;
+}
+
+bool valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool plain_key(const std::string& key) {
+  for (char c : key)
+    if (static_cast<unsigned char>(c) >= 0x80 || c == '%') return false;
+  return true;
+}
+
+std::string percent_encoded(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    auto b = static_cast<unsigned char>(c);
+    if (b >= 0x80 || c == '%') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", b);
+      out += hex;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void write_string(std::string& out, const std::string& s) {
+  out.push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char hex[8];
+          std::snprintf(hex, sizeof hex, "\\u%04x", static_cast<unsigned>(c));
+          out += hex;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void write_canonical(std::string& out, const Json& v, std::size_t depth) {
+  if (depth > max_depth) throw outside_value_space("nested deeper than 64 levels");
+  switch (v.type()) {
+    case Json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      // nlohmann keeps keys in a std::map: bytewise order, which is JCS order for ASCII.
+      for (const auto& [key, member] : v.items()) {
+        for (char c : key)
+          if (static_cast<unsigned char>(c) >= 0x80) throw outside_value_space("non-ASCII key \"" + key + "\"");
+        if (!first) out.push_back(',');
+        first = false;
+        write_string(out, key);
+        out.push_back(':');
+        write_canonical(out, member, depth + 1);
+      }
+      out.push_back('}');
+      return;
+    }
+    case Json::value_t::array: {
+      out.push_back('[');
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        write_canonical(out, v[i], depth + 1);
+      }
+      out.push_back(']');
+      return;
+    }
+    case Json::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      if (!valid_utf8(s)) throw outside_value_space("a string that is not valid UTF-8");
+      write_string(out, s);
+      return;
+    }
+    case Json::value_t::number_integer: {
+      auto i = v.get<std::int64_t>();
+      if (i > max_safe_integer || i < -max_safe_integer) throw outside_value_space("integer " + std::to_string(i));
+      out += std::to_string(i);
+      return;
+    }
+    case Json::value_t::number_unsigned: {
+      auto u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(max_safe_integer)) throw outside_value_space("integer " + std::to_string(u));
+      out += std::to_string(u);
+      return;
+    }
+    case Json::value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::null:
+      out += "null";
+      return;
+    default:
+      throw outside_value_space(std::string("a ") + v.type_name() + " value");
+  }
+}
+
+// The one-pass checker behind check_canonical().
+class CanonicalChecker {
+ public:
+  explicit CanonicalChecker(std::string_view text) : text_(text) {}
+
+  std::optional<CanonicalError> run() {
+    if (!value(0)) return error_;
+    if (pos_ != text_.size()) return CanonicalError{pos_, "trailing bytes after the value"};
+    return std::nullopt;
+  }
+
+ private:
+  bool fail(std::string message) {
+    error_ = CanonicalError{pos_, std::move(message)};
+    return false;
+  }
+  bool at_end() const { return pos_ >= text_.size(); }
+  char peek() const { return text_[pos_]; }
+
+  bool value(std::size_t depth) {
+    if (depth > max_depth) return fail("nested deeper than 64 levels");
+    if (at_end()) return fail("unexpected end of input");
+    switch (peek()) {
+      case '{': return object(depth);
+      case '[': return array(depth);
+      case '"': return string(nullptr);
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default:
+        if (peek() == '-' || (peek() >= '0' && peek() <= '9')) return integer();
+        return fail(std::string("unexpected character '") + peek() + "'");
+    }
+  }
+
+  bool literal(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return fail("invalid literal");
+    pos_ += word.size();
+    return true;
+  }
+
+  bool object(std::size_t depth) {
+    ++pos_;
+    if (!at_end() && peek() == '}') return ++pos_, true;
+    std::string previous, key;
+    for (bool first = true;; first = false) {
+      if (at_end() || peek() != '"') return fail("expected a string key");
+      std::size_t key_at = pos_;
+      key.clear();
+      if (!string(&key)) return false;
+      for (char c : key)
+        if (static_cast<unsigned char>(c) >= 0x80) return pos_ = key_at, fail("non-ASCII key");
+      if (!first && key <= previous)
+        return pos_ = key_at, fail(key == previous ? "duplicate key \"" + key + "\"" : "keys out of order at \"" + key + "\"");
+      previous.swap(key);
+      if (at_end() || peek() != ':') return fail("expected ':'");
+      ++pos_;
+      if (!value(depth + 1)) return false;
+      if (at_end()) return fail("unexpected end of input");
+      if (peek() == '}') return ++pos_, true;
+      if (peek() != ',') return fail("expected ',' or '}'");
+      ++pos_;
+    }
+  }
+
+  bool array(std::size_t depth) {
+    ++pos_;
+    if (!at_end() && peek() == ']') return ++pos_, true;
+    for (;;) {
+      if (!value(depth + 1)) return false;
+      if (at_end()) return fail("unexpected end of input");
+      if (peek() == ']') return ++pos_, true;
+      if (peek() != ',') return fail("expected ',' or ']'");
+      ++pos_;
+    }
+  }
+
+  static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;  // uppercase hex is not canonical
+  }
+
+  // A canonical string; when `decoded` is given, its ASCII content goes there.
+  bool string(std::string* decoded) {
+    ++pos_;
+    while (!at_end()) {
+      auto c = static_cast<unsigned char>(peek());
+      if (c == '"') return ++pos_, true;
+      if (c < 0x20) return fail("unescaped control character in a string");
+      if (c == '\\') {
+        if (pos_ + 1 >= text_.size()) return fail("unexpected end of input");
+        char e = text_[pos_ + 1];
+        static const std::string_view short_forms = "\"\\btnfr";
+        static const std::string_view short_values = "\"\\\b\t\n\f\r";
+        if (auto k = short_forms.find(e); k != std::string_view::npos) {
+          if (decoded) decoded->push_back(short_values[k]);
+          pos_ += 2;
+          continue;
+        }
+        if (e != 'u') return fail(std::string("escape \\") + e + " is not canonical");
+        if (pos_ + 6 > text_.size()) return fail("unexpected end of input");
+        int code = 0;
+        for (std::size_t k = 2; k < 6; ++k) {
+          int d = hex_digit(text_[pos_ + k]);
+          if (d < 0) return fail("\\u escape needs four lowercase hex digits");
+          code = code * 16 + d;
+        }
+        if (code >= 0x20 || short_values.find(static_cast<char>(code)) != std::string_view::npos)
+          return fail("needless \\u escape");
+        if (decoded) decoded->push_back(static_cast<char>(code));
+        pos_ += 6;
+        continue;
+      }
+      std::size_t n = utf8_sequence_length(text_, pos_);
+      if (n == 0) return fail("invalid UTF-8");
+      if (decoded) decoded->append(text_.substr(pos_, n));
+      pos_ += n;
+    }
+    return fail("unterminated string");
+  }
+
+  bool integer() {
+    std::size_t start = pos_;
+    bool negative = peek() == '-';
+    if (negative) ++pos_;
+    if (at_end() || peek() < '0' || peek() > '9') return fail("expected a digit");
+    std::int64_t magnitude = 0;
+    if (peek() == '0') {
+      ++pos_;
+      if (negative) return pos_ = start, fail("-0 is not canonical");
+      if (!at_end() && peek() >= '0' && peek() <= '9') return fail("leading zero");
+    } else {
+      while (!at_end() && peek() >= '0' && peek() <= '9') {
+        magnitude = magnitude * 10 + (peek() - '0');
+        if (magnitude > max_safe_integer) return pos_ = start, fail("integer beyond ±(2^53−1)");
+        ++pos_;
+      }
+    }
+    if (!at_end() && (peek() == '.' || peek() == 'e' || peek() == 'E'))
+      return pos_ = start, fail("floating-point numbers are not allowed");
+    return true;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  CanonicalError error_{0, ""};
+};
+
+// Skips one value of canonical text starting at `pos`; returns the position after it.
+std::size_t skip_value(std::string_view text, std::size_t pos) {
+  int depth = 0;
+  bool in_string = false;
+  for (; pos < text.size(); ++pos) {
+    char c = text[pos];
+    if (in_string) {
+      if (c == '\\') {
+        ++pos;
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 0) return pos + 1;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '{': case '[': ++depth; break;
+      case '}': case ']':
+        if (depth == 0) return pos;  // the end of the enclosing object: not ours
+        if (--depth == 0) return pos + 1;
+        break;
+      case ',':
+        if (depth == 0) return pos;
+        break;
+      default: break;
+    }
+  }
+  return pos;
+}
+
+}  // namespace
+
+Json to_leaf_value_space(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::object: {
+      Json out = Json::object();
+      for (const auto& [key, member] : value.items())
+        out[plain_key(key) ? key : percent_encoded(key)] = to_leaf_value_space(member);
+      return out;
+    }
+    case Json::value_t::array: {
+      Json out = Json::array();
+      for (const auto& item : value) out.push_back(to_leaf_value_space(item));
+      return out;
+    }
+    case Json::value_t::string:
+      if (!valid_utf8(value.get_ref<const std::string&>())) throw outside_value_space("a string that is not valid UTF-8");
+      return value;
+    case Json::value_t::number_float:
+      return value.dump();  // shortest round-trip form
+    case Json::value_t::number_integer: {
+      auto i = value.get<std::int64_t>();
+      return i > max_safe_integer || i < -max_safe_integer ? Json(std::to_string(i)) : value;
+    }
+    case Json::value_t::number_unsigned: {
+      auto u = value.get<std::uint64_t>();
+      return u > static_cast<std::uint64_t>(max_safe_integer) ? Json(std::to_string(u)) : value;
+    }
+    case Json::value_t::binary:
+      throw outside_value_space("binary data");
+    default:
+      return value;
+  }
+}
+
+std::string canonical_json(const Json& value) {
+  std::string out;
+  out.reserve(256);
+  write_canonical(out, value, 0);
+  return out;
+}
+
+std::optional<CanonicalError> check_canonical(std::string_view text) {
+  return CanonicalChecker(text).run();
+}
+
+std::optional<std::int64_t> top_level_integer(std::string_view text, std::string_view key) {
+  if (text.empty() || text.front() != '{') return std::nullopt;
+  std::size_t pos = 1;
+  while (pos < text.size() && text[pos] == '"') {
+    std::size_t end = skip_value(text, pos);  // just past the key's closing quote
+    if (end < pos + 2 || end >= text.size() || text[end] != ':') return std::nullopt;
+    std::string_view name = text.substr(pos + 1, end - pos - 2);
+    std::size_t value_at = end + 1;
+    std::size_t value_end = skip_value(text, value_at);
+    if (name == key) {
+      std::string_view digits = text.substr(value_at, value_end - value_at);
+      if (digits.empty() || digits.size() > 17) return std::nullopt;
+      std::int64_t v = 0;
+      bool negative = digits.front() == '-';
+      for (std::size_t i = negative ? 1 : 0; i < digits.size(); ++i) {
+        if (digits[i] < '0' || digits[i] > '9') return std::nullopt;
+        v = v * 10 + (digits[i] - '0');
+      }
+      return negative ? -v : v;
+    }
+    if (value_end >= text.size() || text[value_end] != ',') return std::nullopt;
+    pos = value_end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace nucleo::audit
