@@ -8,6 +8,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "kernel/app/background_sequencer.hpp"
 #include "kernel/app/commands.hpp"
 #include "kernel/app/configuration.hpp"
 #include "kernel/app/kernel_runtime.hpp"
@@ -74,6 +75,9 @@ int run_serve(const ParsedArgs& args) {
   http::Server server(http_settings, readiness_of(runtime.database()),
                       http::ApiRuntime{runtime.dependencies(), api_settings, &clock});
   server.start();
+  AuditSettings audit = read_audit_settings(config);
+  BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,
+                                audit.sequence_batch);
   log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.host, server.port(),
                   runtime.database().url().display, runtime.store_settings().pool_size);
 
@@ -94,7 +98,8 @@ CommandSpec serve_command() {
   c.description =
       "Applies pending migrations (unless store.migrate_on_start = false), opens the\n"
       "connection pool and serves HTTP on http.host:http.port until SIGINT or SIGTERM.\n"
-      "Endpoints: GET /healthz (liveness), GET /readyz (database reachable, schema current).";
+      "Endpoints: GET /healthz (liveness), GET /readyz (database reachable, schema current).\n"
+      "Also runs the audit sequencer (audit.sequence_interval_ms).";
   c.options = {config_option()};
   c.run = [](const ParsedArgs& args, std::ostream&, std::ostream&) { return run_serve(args); };
   return c;

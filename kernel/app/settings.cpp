@@ -32,6 +32,13 @@ StoreSettings read_store_settings(const Configuration& config) {
   return s;
 }
 
+AuditSettings read_audit_settings(const Configuration& config) {
+  AuditSettings s;
+  s.sequence_interval = std::chrono::milliseconds(get_integer(config, "audit.sequence_interval_ms", 10, 60000));
+  s.sequence_batch = static_cast<std::size_t>(get_integer(config, "audit.sequence_batch", 1, 10000));
+  return s;
+}
+
 http::ServerSettings read_http_settings(const Configuration& config) {
   http::ServerSettings s;
   s.host = get_string(config, "http.host");

@@ -19,7 +19,14 @@ struct StoreSettings {
   bool migrate_on_start = true;
 };
 
+// The audit.* keys.
+struct AuditSettings {
+  std::chrono::milliseconds sequence_interval{200};
+  std::size_t sequence_batch = 500;
+};
+
 StoreSettings read_store_settings(const Configuration& config);
+AuditSettings read_audit_settings(const Configuration& config);
 http::ServerSettings read_http_settings(const Configuration& config);
 http::ApiSettings read_api_settings(const Configuration& config);
 

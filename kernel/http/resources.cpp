@@ -7,6 +7,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
+#include "kernel/services/audit_service.hpp"
 #include "kernel/services/customer_view.hpp"
 
 namespace nucleo::http {
@@ -324,6 +325,67 @@ void add_customer_view_routes(Router& router, services::ServiceDependencies deps
               }});
 }
 
+
+// A required non-negative integer query parameter (400 when absent or malformed).
+std::uint64_t count_parameter(const ApiRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) throw BadRequest("query parameter '" + name + "' is required");
+  const std::string& v = it->second;
+  bool digits = !v.empty() && v.size() <= 18 && v.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) throw BadRequest("query parameter '" + name + "' must be a non-negative integer");
+  return std::stoull(v);
+}
+
+std::optional<std::int64_t> time_parameter(const ApiRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return std::nullopt;
+  auto t = parse_rfc3339(it->second);
+  if (!t) throw BadRequest("query parameter '" + name + "' must be an RFC 3339 date-time");
+  return t->micros;
+}
+
+void add_audit_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
+  router.add({"GET", "/v1/audit/events", "list_audit_events",
+              "Sequenced audit events, oldest first (auditor and admin; the read is audited)", AuthMode::bearer, "",
+              "audit", {"actor", "entity_type", "entity_id", "action", "from", "to", "limit", "cursor"},
+              [=](ApiRequest& req) {
+                services::AuditQuery q;
+                auto text = [&](const char* name) { return req.query.count(name) ? req.query.at(name) : ""; };
+                q.actor_id = text("actor");
+                q.entity_type = text("entity_type");
+                q.entity_id = text("entity_id");
+                q.action = text("action");
+                q.from = time_parameter(req, "from");
+                q.to = time_parameter(req, "to");
+                q.limit = page_size(req, settings);
+                if (req.query.count("cursor"))
+                  q.after_seq = std::stoll(decode_cursor("audit/events", req.query.at("cursor"), settings.cursor_secret));
+                auto page = services::AuditService(deps).events(req.ctx, q);
+                ApiResponse r;
+                r.body["next_cursor"] =
+                    page.last_seq ? Json(encode_cursor("audit/events", std::to_string(*page.last_seq), settings.cursor_secret))
+                                  : Json();
+                r.body["data"] = array_of(std::move(page.events));
+                return r;
+              }});
+  router.add({"GET", "/v1/audit/proof/inclusion", "audit_inclusion_proof",
+              "RFC 9162 inclusion proof of event seq in the tree of tree_size events", AuthMode::bearer, "", "audit",
+              {"seq", "tree_size"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = audit::to_json(services::AuditService(deps).inclusion(
+                    req.ctx, count_parameter(req, "seq"), count_parameter(req, "tree_size")));
+                return r;
+              }});
+  router.add({"GET", "/v1/audit/proof/consistency", "audit_consistency_proof",
+              "RFC 9162 consistency proof between the trees of first and second events", AuthMode::bearer, "",
+              "audit", {"first", "second"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = audit::to_json(services::AuditService(deps).consistency(
+                    req.ctx, count_parameter(req, "first"), count_parameter(req, "second")));
+                return r;
+              }});
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& exposed_resources() {
@@ -338,6 +400,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
   for (const auto& [collection, type] : exposed_resources())
     add_entity_routes(router, deps, settings, collection, entity_spec(type));
   add_customer_view_routes(router, deps, settings);
+  add_audit_routes(router, deps, settings);
   router.add({"POST",
               "/v1/deals/{id}/stage",
               "move_deal_stage",

@@ -4,6 +4,8 @@
 #include <set>
 #include <thread>
 
+#include "kernel/audit/audit_log.hpp"
+#include "kernel/audit/canonical_json.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
 #include "tests/e2e/api_fixture.hpp"
@@ -238,7 +240,10 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       if (path.find("{id}") == std::string::npos) {
         if (upper == "GET" && path != "/v1/openapi.json") {
           auto list = call("GET", path + "?limit=200", admin);
-          for (const auto& row : list.body["data"]) EXPECT_EQ(row["tenant_id"], h->tenant) << path;
+          for (const auto& row : list.body["data"]) {
+            const Json& record = row.contains("leaf") ? row["leaf"] : row;  // audit events carry their leaf
+            EXPECT_EQ(record["tenant_id"], h->tenant) << path;
+          }
           ++checked;
         }
         continue;
@@ -253,7 +258,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 54);  // 10 lists + 10 × (read, patch, archive, restore) + 2 actions + 2 account views
+  // 10 lists + 3 audit reads + 10 × (read, patch, archive, restore) + 2 actions + 2 account views
+  EXPECT_EQ(checked, 57);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -360,8 +366,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
       EXPECT_EQ(r.body["detail"].get<std::string>().find("no route"), std::string::npos) << op;
     }
   }
-  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + openapi.
-  EXPECT_EQ(documented.size(), 85u);
+  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 3 audit
+  // reads + openapi.
+  EXPECT_EQ(documented.size(), 88u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.
@@ -526,6 +533,58 @@ TEST_P(Api, MetricsCountRequestsByRouteTemplateAndShowPoolsAndBacklog) {
             std::string::npos);
   EXPECT_NE(text.find("nucleo_db_pool_connections{pool=\"request\",state=\"size\"}"), std::string::npos);
   EXPECT_NE(text.find("nucleo_outbox_backlog "), std::string::npos);
+}
+
+// Issue #6: the audit API over a running server (whose sequencer fills the log).
+TEST_P(Api, AuditEventsAndProofsForAuditorsOnlyAndEveryReadIsAudited) {
+  std::string id = create("accounts", {{"legal_name", "Cooperativa Agrícola Sul"}});
+  call("PATCH", "/v1/accounts/" + id, admin, {{"trade_name", "Coop Sul"}});
+  // Wait for the server's sequencer (audit.sequence_interval_ms) to move both events.
+  Reply events;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    events = call("GET", "/v1/audit/events?entity_id=" + id, auditor);
+    if (events.status == 200 && events.body["data"].size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(events.status, 200) << events.body.dump();
+  ASSERT_EQ(events.body["data"].size(), 2u);
+  EXPECT_EQ(events.body["data"][0]["leaf"]["action"], "account.created");
+  EXPECT_EQ(events.body["data"][1]["leaf"]["changes"]["trade_name"]["to"], "Coop Sul");
+
+  EXPECT_EQ(call("GET", "/v1/audit/events", manager).status, 403);
+  EXPECT_EQ(call("GET", "/v1/audit/events", user_key(h->tenant, "sales")).status, 403);
+  EXPECT_EQ(call("GET", "/v1/audit/events?from=yesterday", auditor).status, 400);
+
+  // An inclusion proof for the update, checked against a consistency proof to a later size.
+  std::int64_t seq = events.body["data"][1]["seq"];
+  std::string size = std::to_string(seq + 1);
+  auto inclusion = call("GET", "/v1/audit/proof/inclusion?seq=" + std::to_string(seq) + "&tree_size=" + size, auditor);
+  ASSERT_EQ(inclusion.status, 200) << inclusion.body.dump();
+  auto p = audit::inclusion_proof_from_json(inclusion.body);
+  EXPECT_TRUE(audit::verify_inclusion(p.leaf_index, p.tree_size, p.leaf_hash, p.proof, p.root));
+  EXPECT_EQ(audit::to_base64(p.leaf_hash), events.body["data"][1]["leaf_hash"]);
+  EXPECT_EQ(p.leaf_hash, audit::leaf_hash(audit::canonical_json(events.body["data"][1]["leaf"])));
+
+  auto consistency = call("GET", "/v1/audit/proof/consistency?first=1&second=" + size, admin);
+  ASSERT_EQ(consistency.status, 200);
+  auto c = audit::consistency_proof_from_json(consistency.body);
+  EXPECT_TRUE(audit::verify_consistency(c.size1, c.size2, c.root1, c.root2, c.proof));
+  EXPECT_EQ(c.root2, p.root);
+
+  EXPECT_EQ(call("GET", "/v1/audit/proof/inclusion?seq=0", auditor).status, 400);
+  EXPECT_EQ(call("GET", "/v1/audit/proof/inclusion?seq=-1&tree_size=1", auditor).status, 400);
+  EXPECT_EQ(call("GET", "/v1/audit/proof/inclusion?seq=0&tree_size=100000", auditor).status, 422);
+  EXPECT_EQ(call("GET", "/v1/audit/proof/consistency?first=0&second=1", auditor).status, 422);
+
+  // The reads themselves became audit events.
+  Reply reads;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    reads = call("GET", "/v1/audit/events?action=audit.proof_read", auditor);
+    if (reads.body["data"].size() >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(reads.body["data"].size(), 2u);
+  EXPECT_EQ(reads.body["data"][0]["leaf"]["entity"]["type"], "audit_log");
 }
 
 // Issue #5: POST /v1/{resource}/search — every operator, grouping, accents, attributes.

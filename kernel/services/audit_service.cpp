@@ -1,0 +1,106 @@
+#include "kernel/services/audit_service.hpp"
+
+#include "kernel/audit/recorder.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+void require_audit_reader(const CallContext& ctx) {
+  if (!ctx.principal) return;  // the CLI and system work act unrestricted
+  const std::string& role = ctx.principal->role;
+  if (role != "auditor" && role != "admin")
+    throw Error(ErrorCode::forbidden, "the audit log is readable by the auditor and admin roles only, not " + role);
+}
+
+// The read, recorded in the reader's own transaction: what was asked is in `changes`.
+void record_read(store::Transaction& tx, const CallContext& ctx, const std::string& action, const Json& asked) {
+  audit::AuditEvent e;
+  Timestamp now = ctx.now();
+  e.id = generate_id(id_prefix::audit_event, now);
+  e.tenant_id = ctx.tenant_id;
+  e.recorded_at = now;
+  e.actor = ctx.actor;
+  e.action = action;
+  e.entity_type = "audit_log";
+  e.entity_id = ctx.tenant_id;
+  e.request_id = ctx.request_id;
+  e.source_ip = ctx.source_ip;
+  e.reason = ctx.reason;
+  e.changes = Json{{"request", Json{{"from", nullptr}, {"to", asked}}}};
+  audit::record_audit_event(tx, e);
+}
+
+Json query_as_json(const AuditQuery& q) {
+  Json j = Json::object();
+  if (!q.actor_id.empty()) j["actor"] = q.actor_id;
+  if (!q.entity_type.empty()) j["entity_type"] = q.entity_type;
+  if (!q.entity_id.empty()) j["entity_id"] = q.entity_id;
+  if (!q.action.empty()) j["action"] = q.action;
+  if (q.from) j["from"] = format_rfc3339(Timestamp{*q.from});
+  if (q.to) j["to"] = format_rfc3339(Timestamp{*q.to});
+  if (q.after_seq) j["after_seq"] = *q.after_seq;
+  return j;
+}
+
+}  // namespace
+
+AuditPage AuditService::events(const CallContext& ctx, const AuditQuery& q) {
+  require_audit_reader(ctx);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::string sql = "SELECT seq, leaf, leaf_hash FROM audit_log WHERE tenant_id = :p0";
+    std::vector<store::SqlValue> values{ctx.tenant_id};
+    auto where = [&](const std::string& condition, store::SqlValue v) {
+      sql += " AND " + condition + " " + store::placeholder(values.size());
+      values.push_back(std::move(v));
+    };
+    if (!q.actor_id.empty()) where("actor_id =", q.actor_id);
+    if (!q.entity_type.empty()) where("entity_type =", q.entity_type);
+    if (!q.entity_id.empty()) where("entity_id =", q.entity_id);
+    if (!q.action.empty()) where("action =", q.action);
+    if (q.from) where("recorded_at >=", *q.from);
+    if (q.to) where("recorded_at <", *q.to);
+    if (q.after_seq) where("seq >", *q.after_seq);
+    sql += " ORDER BY seq LIMIT " + store::placeholder(values.size());
+    values.push_back(static_cast<std::int64_t>(q.limit + 1));
+    AuditPage page;
+    store::query(tx.session(), sql, values, [&](const soci::row& r) {
+      auto hash = audit::hash_from_hex(*store::text_at(r, 2));
+      page.events.push_back(Json{{"seq", *store::integer_at(r, 0)},
+                                 {"leaf_hash", hash ? audit::to_base64(*hash) : ""},
+                                 {"leaf", Json::parse(*store::text_at(r, 1))}});
+    });
+    if (page.events.size() > q.limit) {
+      page.events.pop_back();
+      page.last_seq = page.events.back()["seq"].get<std::int64_t>();
+    }
+    record_read(tx, ctx, "audit.events_read", query_as_json(q));
+    return page;
+  });
+}
+
+audit::InclusionProof AuditService::inclusion(const CallContext& ctx, std::uint64_t seq, std::uint64_t tree_size) {
+  require_audit_reader(ctx);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto proof = audit::prove_inclusion(tx, ctx.tenant_id, seq, tree_size);
+    record_read(tx, ctx, "audit.proof_read", Json{{"inclusion", Json{{"seq", seq}, {"tree_size", tree_size}}}});
+    return proof;
+  });
+}
+
+audit::ConsistencyProof AuditService::consistency(const CallContext& ctx, std::uint64_t first, std::uint64_t second) {
+  require_audit_reader(ctx);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto proof = audit::prove_consistency(tx, ctx.tenant_id, first, second);
+    record_read(tx, ctx, "audit.proof_read", Json{{"consistency", Json{{"first", first}, {"second", second}}}});
+    return proof;
+  });
+}
+
+audit::TreeHead AuditService::head(const CallContext& ctx) {
+  require_audit_reader(ctx);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return audit::read_tree_head(tx, ctx.tenant_id); });
+}
+
+}  // namespace nucleo::services

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/audit/audit_log.hpp"
+#include "kernel/services/record_service.hpp"
+
+namespace nucleo::services {
+
+// Filters of GET /v1/audit/events; every one optional. Times are µs since the epoch.
+struct AuditQuery {
+  std::string actor_id, entity_type, entity_id, action;
+  std::optional<std::int64_t> from, to;  // recorded_at, from inclusive, to exclusive
+  std::optional<std::int64_t> after_seq;  // keyset cursor
+  std::size_t limit = 50;
+};
+
+struct AuditPage {
+  std::vector<Json> events;  // {"seq","leaf_hash" (base64),"leaf" (the leaf object)}
+  std::optional<std::int64_t> last_seq;  // set when a further page may exist
+};
+
+// The compliance officer's reads of the sequenced log (DESIGN §5). Only the auditor
+// and admin roles may read it, and each read is itself recorded as an audit event in
+// the same transaction ("audit.events_read", "audit.proof_read").
+class AuditService {
+ public:
+  explicit AuditService(ServiceDependencies deps) : deps_(deps) {}
+
+  AuditPage events(const CallContext& ctx, const AuditQuery& query);
+  audit::InclusionProof inclusion(const CallContext& ctx, std::uint64_t seq, std::uint64_t tree_size);
+  audit::ConsistencyProof consistency(const CallContext& ctx, std::uint64_t first, std::uint64_t second);
+  audit::TreeHead head(const CallContext& ctx);
+
+ private:
+  ServiceDependencies deps_;
+};
+
+}  // namespace nucleo::services
