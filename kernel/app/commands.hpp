@@ -12,6 +12,7 @@ CommandSpec version_command();
 CommandSpec tenant_command();
 CommandSpec user_command();
 CommandSpec key_command();
+CommandSpec audit_command();
 
 // Every command, in the order `nucleo --help` lists them.
 std::vector<CommandSpec> all_commands();

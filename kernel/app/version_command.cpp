@@ -18,7 +18,7 @@ CommandSpec version_command() {
 }
 
 std::vector<CommandSpec> all_commands() {
-  return {serve_command(), migrate_command(), tenant_command(), user_command(), key_command(), version_command()};
+  return {serve_command(), migrate_command(), tenant_command(), user_command(), key_command(), audit_command(), version_command()};
 }
 
 }  // namespace nucleo::app

@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "kernel/audit/audit_log.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_database.hpp"
 
@@ -40,7 +42,7 @@ TEST(Cli, VersionPrintsOneLine) {
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* command : {"serve", "migrate", "tenant", "user", "key", "version"}) {
+  for (const char* command : {"serve", "migrate", "tenant", "user", "key", "audit", "version"}) {
     auto r = nucleo({command, "--help"});
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find(std::string("Usage: nucleo ") + command), std::string::npos) << command;
@@ -48,6 +50,54 @@ TEST(Cli, EveryCommandHasHelp) {
   auto overview = nucleo({"--help"});
   EXPECT_EQ(overview.exit_code, 0);
   EXPECT_NE(overview.out.find("migrate"), std::string::npos);
+}
+
+// nucleo audit verify-inclusion / verify-consistency: offline, exit 0 / 1 / 2.
+TEST(Cli, AuditProofFilesAreCheckedOffline) {
+  std::map<audit::NodeId, audit::Hash> nodes;
+  audit::MerkleFrontier tree;
+  for (int i = 0; i < 11; ++i)
+    for (const auto& c : tree.append(audit::leaf_hash("event " + std::to_string(i)))) nodes[c.id] = c.hash;
+  auto fetch = [&](const std::vector<audit::NodeId>& ids) {
+    std::map<audit::NodeId, audit::Hash> out;
+    for (const auto& id : ids) out[id] = nodes.at(id);
+    return out;
+  };
+  audit::InclusionProof inclusion{6, 11, nodes.at({0, 6}), tree.root(),
+                                  audit::proof_hashes(audit::inclusion_ranges(6, 11), fetch)};
+  audit::MerkleFrontier first;
+  for (int i = 0; i < 4; ++i) first.append(audit::leaf_hash("event " + std::to_string(i)));
+  audit::ConsistencyProof consistency{4, 11, first.root(), tree.root(),
+                                      audit::proof_hashes(audit::consistency_ranges(4, 11), fetch)};
+  TempDir dir;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::string path = dir.path() + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+  Json good_inclusion = audit::to_json(inclusion), good_consistency = audit::to_json(consistency);
+  auto r = nucleo({"audit", "verify-inclusion", write("i.json", good_inclusion.dump())});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "VALID\n");
+  EXPECT_EQ(nucleo({"audit", "verify-consistency", write("c.json", good_consistency.dump())}).exit_code, 0);
+
+  Json wrong_index = good_inclusion;
+  wrong_index["leaf_index"] = 7;
+  r = nucleo({"audit", "verify-inclusion", write("i2.json", wrong_index.dump())});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("INVALID", 0), 0u);
+  Json wrong_root = good_consistency;
+  wrong_root["root1"] = good_consistency["root2"];
+  EXPECT_EQ(nucleo({"audit", "verify-consistency", write("c2.json", wrong_root.dump())}).exit_code, 1);
+
+  for (const std::string& bad : {std::string("not json"), std::string("[]"), std::string("{\"leaf_index\":1}"),
+                                 std::string("{\"leaf_index\":0,\"tree_size\":1,\"root\":\"x\",\"leaf_hash\":\"y\",\"proof\":[]}")}) {
+    r = nucleo({"audit", "verify-inclusion", write("bad.json", bad)});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_EQ(line_count(r.err), 1) << r.err;
+  }
+  EXPECT_EQ(nucleo({"audit", "verify-inclusion", dir.path() + "/missing.json"}).exit_code, 2);
+  EXPECT_EQ(nucleo({"audit", "frobnicate"}).exit_code, 2);
 }
 
 TEST(Cli, BadUsageExitsTwoWithOneLineOnStderr) {
