@@ -52,11 +52,28 @@ int verify_proof_file(const ParsedArgs& args, const std::string& kind, std::ostr
   return exit_ok;
 }
 
+int run_keygen(const ParsedArgs& args, std::ostream& out) {
+  if (!args.has("out") || args.value("out").empty())
+    throw Error(ErrorCode::validation, "missing --out FILE", {{"out", "is required"}});
+  auto key = audit::SigningKey::generate();
+  key.save(args.value("out"));
+  out << "private_key_file=" << args.value("out") << "\n";
+  std::string public_key = key.public_key();
+  audit::Hash raw{};  // an Ed25519 public key is 32 bytes, like a hash
+  std::copy(public_key.begin(), public_key.end(), raw.begin());
+  out << "public_key=" << audit::to_base64(raw);
+  if (args.has("origin") && !args.value("origin").empty())
+    out << "\nvkey=" << audit::vkey(args.value("origin"), public_key);
+  out << "\n";
+  return exit_ok;
+}
+
 int run_audit(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  if (!args.positionals.empty() && args.positionals.front() == "keygen") return run_keygen(args, out);
   const std::vector<std::string> subcommands = {"verify-inclusion", "verify-consistency"};
   std::string sub = args.positionals.empty() ? "" : args.positionals.front();
   if (std::find(subcommands.begin(), subcommands.end(), sub) == subcommands.end()) {
-    err << "nucleo audit: expected verify-inclusion FILE or verify-consistency FILE\n";
+    err << "nucleo audit: expected keygen, verify-inclusion FILE or verify-consistency FILE\n";
     return exit_unusable;
   }
   return verify_proof_file(args, sub, out, err);
@@ -67,9 +84,13 @@ int run_audit(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
 CommandSpec audit_command() {
   CommandSpec c;
   c.name = "audit";
-  c.summary = "check audit-log proofs offline";
-  c.positionals = "verify-inclusion FILE | verify-consistency FILE";
+  c.summary = "create the checkpoint signing key; check audit-log proofs offline";
+  c.positionals = "keygen | verify-inclusion FILE | verify-consistency FILE";
   c.description =
+      "nucleo audit keygen --out FILE [--origin ORIGIN]\n"
+      "    Writes a new Ed25519 private key (PEM, mode 0600; never overwrites) for\n"
+      "    audit.signing_key_file and prints public_key=… (and vkey=… for ORIGIN, e.g.\n"
+      "    crm.example.com/nucleo/ten_…). Keep the key outside the database.\n"
       "nucleo audit verify-inclusion FILE\n"
       "    FILE: {\"leaf_index\",\"tree_size\",\"root\",\"leaf_hash\",\"proof\":[…]} (base64 SHA-256 hashes),\n"
       "    as GET /v1/audit/proof/inclusion answers. Checks it by RFC 9162 §2.1.3.2.\n"
@@ -78,6 +99,8 @@ CommandSpec audit_command() {
       "    answers. Checks it by RFC 9162 §2.1.4.2.\n"
       "Prints VALID or INVALID. Exit status: 0 valid, 1 invalid, 2 unreadable or malformed input.\n"
       "Needs no database and no configuration.";
+  c.options = {{"out", "FILE", "where keygen writes the private key"},
+               {"origin", "ORIGIN", "keygen: also print the verifier key (vkey) for this log origin"}};
   c.run = run_audit;
   return c;
 }

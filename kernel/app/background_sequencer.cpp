@@ -5,8 +5,16 @@
 namespace nucleo::app {
 
 BackgroundSequencer::BackgroundSequencer(store::Database& worker, const Clock& clock,
-                                         std::chrono::milliseconds interval, std::size_t batch)
-    : sequencer_(worker, clock), interval_(interval), batch_(batch), thread_([this] { run(); }) {}
+                                         std::chrono::milliseconds interval, std::size_t batch,
+                                         std::optional<audit::SigningKey> key, audit::CheckpointPolicy policy)
+    : sequencer_(worker, clock),
+      worker_(worker),
+      clock_(clock),
+      key_(std::move(key)),
+      policy_(std::move(policy)),
+      interval_(interval),
+      batch_(batch),
+      thread_([this] { run(); }) {}
 
 BackgroundSequencer::~BackgroundSequencer() {
   {
@@ -25,6 +33,7 @@ void BackgroundSequencer::run() {
     std::size_t moved = 0;
     try {
       moved = sequencer_.run_once(batch_);
+      if (key_) audit::publish_checkpoints(worker_, *key_, policy_, clock_.now());
     } catch (const std::exception& e) {
       log.error(std::string("audit sequencer: ") + e.what() + " (retrying)");
     }

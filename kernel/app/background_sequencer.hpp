@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "kernel/audit/audit_log.hpp"
@@ -14,8 +15,10 @@ namespace nucleo::app {
 // logged and retried on the next round: the pending events stay pending meanwhile.
 class BackgroundSequencer {
  public:
+  // With a signing key, checkpoints are signed after each round as `policy` says.
   BackgroundSequencer(store::Database& worker, const Clock& clock, std::chrono::milliseconds interval,
-                      std::size_t batch);
+                      std::size_t batch, std::optional<audit::SigningKey> key = std::nullopt,
+                      audit::CheckpointPolicy policy = {});
   ~BackgroundSequencer();  // stops and joins
   BackgroundSequencer(const BackgroundSequencer&) = delete;
   BackgroundSequencer& operator=(const BackgroundSequencer&) = delete;
@@ -24,6 +27,10 @@ class BackgroundSequencer {
   void run();
 
   audit::Sequencer sequencer_;
+  store::Database& worker_;
+  const Clock& clock_;
+  std::optional<audit::SigningKey> key_;
+  audit::CheckpointPolicy policy_;
   std::chrono::milliseconds interval_;
   std::size_t batch_;
   std::mutex mutex_;

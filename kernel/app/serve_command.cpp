@@ -71,13 +71,18 @@ int run_serve(const ParsedArgs& args) {
   KernelRuntime runtime(config, 0, /*tolerate_old_schema=*/true, [&](const store::Migration& m) {
     log.information("applied migration " + store::migration_label(m));
   });
+  AuditSettings audit = read_audit_settings(config);
+  std::optional<audit::SigningKey> signing_key;
+  if (audit.signing_key_file.empty())
+    log.warning("audit.signing_key_file is not set: no audit checkpoints will be signed");
+  else
+    signing_key = audit::SigningKey::load(audit.signing_key_file);
   SystemClock clock;
   http::Server server(http_settings, readiness_of(runtime.database()),
                       http::ApiRuntime{runtime.dependencies(), api_settings, &clock});
   server.start();
-  AuditSettings audit = read_audit_settings(config);
   BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,
-                                audit.sequence_batch);
+                                audit.sequence_batch, std::move(signing_key), audit.checkpoints);
   log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.host, server.port(),
                   runtime.database().url().display, runtime.store_settings().pool_size);
 

@@ -1,5 +1,7 @@
 #include "kernel/app/settings.hpp"
 
+#include <unistd.h>
+
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/error.hpp"
 
@@ -36,6 +38,17 @@ AuditSettings read_audit_settings(const Configuration& config) {
   AuditSettings s;
   s.sequence_interval = std::chrono::milliseconds(get_integer(config, "audit.sequence_interval_ms", 10, 60000));
   s.sequence_batch = static_cast<std::size_t>(get_integer(config, "audit.sequence_batch", 1, 10000));
+  s.signing_key_file = get_string(config, "audit.signing_key_file");
+  s.checkpoints.origin_host = get_string(config, "audit.origin_host");
+  if (s.checkpoints.origin_host.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    s.checkpoints.origin_host = host[0] != 0 ? host : "localhost";
+  }
+  s.checkpoints.interval = std::chrono::seconds(get_integer(config, "audit.checkpoint_interval_s", 1, 86400));
+  s.checkpoints.every_events =
+      static_cast<std::uint64_t>(get_integer(config, "audit.checkpoint_every_events", 1, 100000000));
+  s.checkpoints.publish_dir = get_string(config, "audit.publish_dir");
   return s;
 }
 

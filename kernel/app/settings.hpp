@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernel/app/configuration.hpp"
+#include "kernel/audit/audit_log.hpp"
 #include "kernel/http/server.hpp"
 #include "kernel/store/database_url.hpp"
 
@@ -23,6 +24,8 @@ struct StoreSettings {
 struct AuditSettings {
   std::chrono::milliseconds sequence_interval{200};
   std::size_t sequence_batch = 500;
+  std::string signing_key_file;  // empty: no checkpoints are signed
+  audit::CheckpointPolicy checkpoints;
 };
 
 StoreSettings read_store_settings(const Configuration& config);

@@ -1,5 +1,7 @@
 #include "kernel/audit/audit_log.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "kernel/audit/canonical_json.hpp"
@@ -278,6 +280,76 @@ ConsistencyProof consistency_proof_from_json(const Json& j) {
   require_object(j);
   return {size_member(j, "size1"), size_member(j, "size2"), hash_member(j, "root1"), hash_member(j, "root2"),
           proof_member(j)};
+}
+
+std::string origin_of(const std::string& host, const std::string& tenant_id) {
+  return host + "/nucleo/" + tenant_id;
+}
+
+namespace {
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::filesystem::path partial = path;
+  partial += ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw Error(ErrorCode::unavailable, "cannot write " + partial.string());
+  }
+  std::filesystem::rename(partial, path);  // readers never see half a note
+}
+
+}  // namespace
+
+std::size_t publish_checkpoints(store::Database& worker, const SigningKey& key, const CheckpointPolicy& policy,
+                                Timestamp now) {
+  struct Due {
+    std::string tenant_id;
+    std::uint64_t size;
+    Hash root;
+  };
+  std::vector<Due> due = worker.read("", [&](store::Transaction& tx) {
+    std::vector<Due> out;
+    store::query(tx.session(),
+                 "SELECT h.tenant_id, h.size, h.root, c.size, c.created_at FROM audit_tree_heads h"
+                 " LEFT JOIN (SELECT tenant_id, max(size) AS size, max(created_at) AS created_at"
+                 " FROM audit_checkpoints GROUP BY tenant_id) c ON c.tenant_id = h.tenant_id"
+                 " WHERE h.size > 0 AND (c.size IS NULL OR h.size > c.size)",
+                 {}, [&](const soci::row& r) {
+                   auto size = static_cast<std::uint64_t>(*store::integer_at(r, 1));
+                   auto last_size = store::integer_at(r, 3);
+                   auto last_at = store::integer_at(r, 4);
+                   bool is_due = !last_size || size - static_cast<std::uint64_t>(*last_size) >= policy.every_events ||
+                                 now.micros - *last_at >= policy.interval.count() * 1'000'000;
+                   if (is_due) out.push_back({*store::text_at(r, 0), size, stored_hash(*store::text_at(r, 2))});
+                 });
+    return out;
+  });
+  for (const auto& d : due) {
+    std::string origin = origin_of(policy.origin_host, d.tenant_id);
+    std::string note = sign_checkpoint({origin, d.size, d.root}, key);
+    worker.write("", [&](store::Transaction& tx) {
+      store::execute(tx.session(),
+                     "INSERT INTO audit_checkpoints (tenant_id, size, root, note, created_at)"
+                     " VALUES (:p0, :p1, :p2, :p3, :p4) ON CONFLICT DO NOTHING",
+                     {d.tenant_id, static_cast<std::int64_t>(d.size), to_hex(d.root), note, now.micros});
+    });
+    if (!policy.publish_dir.empty()) {
+      std::filesystem::path dir = std::filesystem::path(policy.publish_dir) / d.tenant_id;
+      write_file(dir / "checkpoints" / (std::to_string(d.size) + ".note"), note);
+      write_file(dir / "log.vkey", vkey(origin, key.public_key()) + "\n");
+    }
+  }
+  return due.size();
+}
+
+std::optional<std::string> latest_checkpoint_note(store::Transaction& tx, const std::string& tenant_id) {
+  std::optional<std::string> note;
+  store::query(tx.session(),
+               "SELECT note FROM audit_checkpoints WHERE tenant_id = :p0 ORDER BY size DESC LIMIT 1", {tenant_id},
+               [&](const soci::row& r) { note = store::text_at(r, 0); });
+  return note;
 }
 
 std::size_t Sequencer::run_once(std::size_t batch) {

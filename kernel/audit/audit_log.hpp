@@ -1,10 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "kernel/audit/checkpoint.hpp"
 #include "kernel/audit/merkle.hpp"
 #include "kernel/domain/entity.hpp"
 #include "kernel/domain/time.hpp"
@@ -51,6 +53,26 @@ Json to_json(const ConsistencyProof& p);
 // Throw Error(validation) naming the first missing or malformed member.
 InclusionProof inclusion_proof_from_json(const Json& j);
 ConsistencyProof consistency_proof_from_json(const Json& j);
+
+// When and where checkpoints are published (audit.* keys).
+struct CheckpointPolicy {
+  std::string origin_host;               // origin = <origin_host>/nucleo/<tenant id>
+  std::chrono::seconds interval{60};     // sign at least this often while the tree grows…
+  std::uint64_t every_events = 1000;     // …or as soon as this many events are unsigned
+  std::string publish_dir;               // also copy notes to <dir>/<tenant>/<size>.note
+};
+
+std::string origin_of(const std::string& host, const std::string& tenant_id);
+
+// Signs and stores a checkpoint for every tenant whose tree grew past its last
+// checkpoint and is due under the policy (a tenant's first events are signed at once);
+// copies each note, and the tenant's log.vkey, to the publish directory. Returns how
+// many were signed.
+std::size_t publish_checkpoints(store::Database& worker, const SigningKey& key, const CheckpointPolicy& policy,
+                                Timestamp now);
+
+// The newest signed note of the tenant, if any.
+std::optional<std::string> latest_checkpoint_note(store::Transaction& tx, const std::string& tenant_id);
 
 // Moves pending audit events into the log (DESIGN §5). Each run takes up to `batch`
 // events in pending order and, per tenant, gives them the next gapless seq, builds the

@@ -203,6 +203,9 @@ Json operation_for(const Route& route) {
     properties["results"] = {{"type", "array"}, {"items", result}};
     responses["200"] = {{"description", "One result per operation, in order"},
                         {"content", json_content({{"type", "object"}, {"properties", properties}})}};
+  } else if (route.operation_id == "audit_checkpoint") {
+    responses["200"] = {{"description", route.summary},
+                        {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
   } else if (route.kind == "timeline" || route.kind == "briefing" || route.kind == "audit") {
     responses["200"] = {{"description", route.summary}, {"content", json_content({{"type", "object"}})}};
   } else if (route.kind == "document") {

@@ -368,6 +368,14 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body["data"] = array_of(std::move(page.events));
                 return r;
               }});
+  router.add({"GET", "/v1/audit/checkpoint", "audit_checkpoint",
+              "The latest signed checkpoint (C2SP signed note, text/plain)", AuthMode::bearer, "", "audit", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.raw_body = services::AuditService(deps).checkpoint(req.ctx);
+                r.content_type = "text/plain; charset=utf-8";
+                return r;
+              }});
   router.add({"GET", "/v1/audit/proof/inclusion", "audit_inclusion_proof",
               "RFC 9162 inclusion proof of event seq in the tree of tree_size events", AuthMode::bearer, "", "audit",
               {"seq", "tree_size"}, [=](ApiRequest& req) {

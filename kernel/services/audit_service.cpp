@@ -98,6 +98,16 @@ audit::ConsistencyProof AuditService::consistency(const CallContext& ctx, std::u
   });
 }
 
+std::string AuditService::checkpoint(const CallContext& ctx) {
+  require_audit_reader(ctx);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto note = audit::latest_checkpoint_note(tx, ctx.tenant_id);
+    if (!note) throw Error(ErrorCode::not_found, "no checkpoint has been signed for this tenant yet");
+    record_read(tx, ctx, "audit.checkpoint_read", Json::object());
+    return *note;
+  });
+}
+
 audit::TreeHead AuditService::head(const CallContext& ctx) {
   require_audit_reader(ctx);
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return audit::read_tree_head(tx, ctx.tenant_id); });

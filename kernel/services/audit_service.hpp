@@ -33,6 +33,8 @@ class AuditService {
   audit::InclusionProof inclusion(const CallContext& ctx, std::uint64_t seq, std::uint64_t tree_size);
   audit::ConsistencyProof consistency(const CallContext& ctx, std::uint64_t first, std::uint64_t second);
   audit::TreeHead head(const CallContext& ctx);
+  // The newest signed checkpoint note; Error(not_found) before the first one.
+  std::string checkpoint(const CallContext& ctx);
 
  private:
   ServiceDependencies deps_;

@@ -15,7 +15,12 @@ void ApiFixture::SetUp() {
   manager = user_key(h->tenant, "manager");
 
   port = free_port();
-  EnvironmentChanges env{{"NUCLEO_HTTP_HOST", "127.0.0.1"},
+  signing_key = std::make_unique<audit::SigningKey>(audit::SigningKey::generate());
+  signing_key->save(dir.path() + "/checkpoint-signing.pem");
+  EnvironmentChanges env{{"NUCLEO_AUDIT_SIGNING_KEY_FILE", dir.path() + "/checkpoint-signing.pem"},
+                         {"NUCLEO_AUDIT_ORIGIN_HOST", origin_host},
+                         {"NUCLEO_AUDIT_PUBLISH_DIR", dir.path() + "/published"},
+                         {"NUCLEO_AUDIT_CHECKPOINT_EVERY_EVENTS", "1"},{"NUCLEO_HTTP_HOST", "127.0.0.1"},
                          {"NUCLEO_HTTP_PORT", std::to_string(port)},
                          {"NUCLEO_STORE_URL", h->db.app_url},
                          {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},

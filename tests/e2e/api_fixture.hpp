@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kernel/audit/checkpoint.hpp"
 #include "tests/e2e/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/service_harness.hpp"
@@ -40,6 +41,8 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
   std::string integration_key(const std::string& tenant, const Json& scopes);
 
   std::unique_ptr<ServiceHarness> h;
+  std::unique_ptr<audit::SigningKey> signing_key;  // the server signs checkpoints with it
+  const std::string origin_host = "crm.test";
   std::string admin, auditor, manager;  // key secrets in h->tenant
   unsigned short port = 0;
   std::unique_ptr<ChildProcess> server;

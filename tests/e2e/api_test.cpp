@@ -1,11 +1,14 @@
 // The HTTP API over real sockets against a `nucleo serve` process, on SQLite and on
 // PostgreSQL (issue #4).
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <set>
 #include <thread>
 
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/audit/canonical_json.hpp"
+#include "kernel/audit/checkpoint.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
 #include "tests/e2e/api_fixture.hpp"
@@ -258,8 +261,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       ++checked;
     }
   }
-  // 10 lists + 3 audit reads + 10 × (read, patch, archive, restore) + 2 actions + 2 account views
-  EXPECT_EQ(checked, 57);
+  // 10 lists + 4 audit reads + 10 × (read, patch, archive, restore) + 2 actions + 2 account views
+  EXPECT_EQ(checked, 58);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -366,9 +369,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
       EXPECT_EQ(r.body["detail"].get<std::string>().find("no route"), std::string::npos) << op;
     }
   }
-  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 3 audit
+  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 4 audit
   // reads + openapi.
-  EXPECT_EQ(documented.size(), 88u);
+  EXPECT_EQ(documented.size(), 89u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.
@@ -575,6 +578,34 @@ TEST_P(Api, AuditEventsAndProofsForAuditorsOnlyAndEveryReadIsAudited) {
   EXPECT_EQ(call("GET", "/v1/audit/proof/inclusion?seq=-1&tree_size=1", auditor).status, 400);
   EXPECT_EQ(call("GET", "/v1/audit/proof/inclusion?seq=0&tree_size=100000", auditor).status, 422);
   EXPECT_EQ(call("GET", "/v1/audit/proof/consistency?first=0&second=1", auditor).status, 422);
+
+  // A signed checkpoint covers the log, verifies under the tenant's vkey and matches the
+  // roots the proofs lead to; the same note was published to audit.publish_dir.
+  Reply note;
+  audit::NoteCheck checked;
+  auto key = audit::parse_vkey(audit::vkey(origin_host + "/nucleo/" + h->tenant, signing_key->public_key()));
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    note = call("GET", "/v1/audit/checkpoint", auditor);
+    if (note.status == 200) {
+      checked = audit::verify_checkpoint_note(note.raw.body, key);
+      if (checked.checkpoint && checked.checkpoint->size > static_cast<std::uint64_t>(seq)) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(note.status, 200) << note.raw.body;
+  EXPECT_EQ(note.raw.header("Content-Type").rfind("text/plain", 0), 0u);
+  ASSERT_TRUE(checked.checkpoint) << checked.error << "\n" << note.raw.body;
+  auto at_checkpoint = call("GET",
+                            "/v1/audit/proof/inclusion?seq=" + std::to_string(seq) +
+                                "&tree_size=" + std::to_string(checked.checkpoint->size),
+                            auditor);
+  EXPECT_EQ(audit::inclusion_proof_from_json(at_checkpoint.body).root, checked.checkpoint->root);
+  EXPECT_EQ(call("GET", "/v1/audit/checkpoint", manager).status, 403);
+  std::ifstream published(dir.path() + "/published/" + h->tenant + "/checkpoints/" +
+                          std::to_string(checked.checkpoint->size) + ".note");
+  std::stringstream published_text;
+  published_text << published.rdbuf();
+  EXPECT_TRUE(audit::verify_checkpoint_note(published_text.str(), key).checkpoint) << published_text.str();
 
   // The reads themselves became audit events.
   Reply reads;

@@ -61,10 +61,20 @@ CREATE TABLE audit_personal_values (
   PRIMARY KEY (event_id, field, side)
 );
 
+-- Signed checkpoints (C2SP signed note), one per published tree size.
+CREATE TABLE audit_checkpoints (
+  tenant_id  text NOT NULL REFERENCES tenants (id),
+  size       bigint NOT NULL CHECK (size > 0),
+  root       text NOT NULL,
+  note       text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (tenant_id, size)
+);
+
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['audit_log', 'audit_tree_nodes', 'audit_tree_heads', 'audit_personal_values'] LOOP
+  FOREACH t IN ARRAY ARRAY['audit_log', 'audit_tree_nodes', 'audit_tree_heads', 'audit_personal_values', 'audit_checkpoints'] LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (tenant_id = nucleo_current_tenant())', t);
     EXECUTE format('GRANT SELECT ON %I TO nucleo_app', t);
@@ -81,3 +91,5 @@ CREATE TRIGGER audit_tree_nodes_append_only BEFORE UPDATE OR DELETE ON audit_tre
   FOR EACH ROW EXECUTE FUNCTION nucleo_refuse_audit_change();
 CREATE TRIGGER audit_tree_nodes_no_truncate BEFORE TRUNCATE ON audit_tree_nodes
   FOR EACH STATEMENT EXECUTE FUNCTION nucleo_refuse_audit_change();
+CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
+  FOR EACH ROW EXECUTE FUNCTION nucleo_refuse_audit_change();

@@ -45,6 +45,16 @@ CREATE TABLE audit_personal_values (
   PRIMARY KEY (event_id, field, side)
 );
 
+-- Signed checkpoints (C2SP signed note), one per published tree size.
+CREATE TABLE audit_checkpoints (
+  tenant_id  text NOT NULL REFERENCES tenants (id),
+  size       bigint NOT NULL CHECK (size > 0),
+  root       text NOT NULL,
+  note       text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (tenant_id, size)
+);
+
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE on audit_log refused'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
@@ -53,3 +63,7 @@ CREATE TRIGGER audit_tree_nodes_no_update BEFORE UPDATE ON audit_tree_nodes
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE on audit_tree_nodes refused'); END;
 CREATE TRIGGER audit_tree_nodes_no_delete BEFORE DELETE ON audit_tree_nodes
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE on audit_tree_nodes refused'); END;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE on audit_checkpoints refused'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE on audit_checkpoints refused'); END;
