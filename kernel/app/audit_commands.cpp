@@ -3,7 +3,13 @@
 #include <sstream>
 
 #include "kernel/app/commands.hpp"
+#include "kernel/app/configuration.hpp"
+#include "kernel/app/kernel_runtime.hpp"
+#include "kernel/app/settings.hpp"
 #include "kernel/audit/audit_log.hpp"
+#include "kernel/audit/bundle.hpp"
+#include "kernel/services/audit_service.hpp"
+#include "kernel/services/tenant_service.hpp"
 #include "kernel/domain/error.hpp"
 
 namespace nucleo::app {
@@ -68,12 +74,67 @@ int run_keygen(const ParsedArgs& args, std::ostream& out) {
   return exit_ok;
 }
 
+std::string required(const ParsedArgs& args, const std::string& option) {
+  if (!args.has(option) || args.value(option).empty())
+    throw Error(ErrorCode::validation, "missing --" + option, {{option, "is required"}});
+  return args.value(option);
+}
+
+int run_export(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  std::string tenant = required(args, "tenant"), dir = required(args, "out");
+  std::uint64_t from_seq = 0;
+  if (args.has("from-seq")) {
+    const std::string& v = args.value("from-seq");
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+      throw Error(ErrorCode::validation, "--from-seq must be a non-negative integer", {{"from-seq", "not a number"}});
+    from_seq = std::stoull(v);
+  }
+  auto config = load_configuration(args.value("config"), process_environment());
+  KernelRuntime runtime(config, 2);
+  if (!services::TenantService(runtime.dependencies()).exists(tenant))
+    throw Error(ErrorCode::not_found, "no tenant " + tenant + " (see 'nucleo tenant list')");
+  AuditSettings settings = read_audit_settings(config);
+  std::optional<audit::SigningKey> key;
+  if (!settings.signing_key_file.empty()) key = audit::SigningKey::load(settings.signing_key_file);
+  else err << "nucleo audit export: audit.signing_key_file is not set: the bundle has no log.vkey\n";
+  SystemClock clock;
+  auto summary = audit::export_bundle(runtime.dependencies().worker_database, tenant, from_seq,
+                                      audit::origin_of(settings.checkpoints.origin_host, tenant), key, dir, clock.now());
+  services::CallContext ctx;
+  ctx.tenant_id = tenant;
+  ctx.actor = {"system", "cli", ""};
+  ctx.clock = &clock;
+  ctx.reason = args.value("reason");
+  services::AuditService(runtime.dependencies())
+      .record_export(ctx, {{"first_seq", summary.first_seq}, {"size", summary.size}, {"out", dir}});
+  out << "dir=" << dir << "\nevents=" << summary.size - summary.first_seq << "\nfirst_seq=" << summary.first_seq
+      << "\nsize=" << summary.size << "\ncheckpoints=" << summary.checkpoints << "\n";
+  return exit_ok;
+}
+
+int run_verify(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  if (args.positionals.size() != 2) {
+    err << "nucleo audit verify: expected one bundle DIR\n";
+    return exit_unusable;
+  }
+  std::optional<std::string> trusted;
+  if (args.has("trusted-checkpoint")) trusted = args.value("trusted-checkpoint");
+  auto report = audit::verify_bundle(args.positionals[1], trusted);
+  (report.verdict == audit::Verdict::unusable ? err : out) << report.message << "\n";
+  return report.verdict == audit::Verdict::pass ? exit_ok
+         : report.verdict == audit::Verdict::fail ? exit_invalid
+                                                  : exit_unusable;
+}
+
 int run_audit(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
-  if (!args.positionals.empty() && args.positionals.front() == "keygen") return run_keygen(args, out);
+  std::string first = args.positionals.empty() ? "" : args.positionals.front();
+  if (first == "keygen") return run_keygen(args, out);
+  if (first == "export") return run_export(args, out, err);
+  if (first == "verify") return run_verify(args, out, err);
   const std::vector<std::string> subcommands = {"verify-inclusion", "verify-consistency"};
   std::string sub = args.positionals.empty() ? "" : args.positionals.front();
   if (std::find(subcommands.begin(), subcommands.end(), sub) == subcommands.end()) {
-    err << "nucleo audit: expected keygen, verify-inclusion FILE or verify-consistency FILE\n";
+    err << "nucleo audit: expected keygen, export, verify DIR, verify-inclusion FILE or verify-consistency FILE\n";
     return exit_unusable;
   }
   return verify_proof_file(args, sub, out, err);
@@ -85,12 +146,21 @@ CommandSpec audit_command() {
   CommandSpec c;
   c.name = "audit";
   c.summary = "create the checkpoint signing key; check audit-log proofs offline";
-  c.positionals = "keygen | verify-inclusion FILE | verify-consistency FILE";
+  c.positionals = "keygen | export | verify DIR | verify-inclusion FILE | verify-consistency FILE";
   c.description =
       "nucleo audit keygen --out FILE [--origin ORIGIN]\n"
       "    Writes a new Ed25519 private key (PEM, mode 0600; never overwrites) for\n"
       "    audit.signing_key_file and prints public_key=… (and vkey=… for ORIGIN, e.g.\n"
       "    crm.example.com/nucleo/ten_…). Keep the key outside the database.\n"
+      "nucleo audit export --tenant ID --out DIR [--from-seq N]\n"
+      "    Writes the tenant's log as a bundle: manifest.json, events.jsonl (each line the\n"
+      "    canonical leaf bytes), checkpoints/<size>.note, log.vkey. DIR must be new or empty.\n"
+      "    The export is itself recorded in the audit log.\n"
+      "nucleo audit verify DIR [--trusted-checkpoint FILE]\n"
+      "    Offline: checks every line is canonical and seq gapless, rebuilds the tree, checks\n"
+      "    each checkpoint's signature and root, and consistency with a checkpoint you kept.\n"
+      "    Prints PASS or the first failing seq (or checkpoint range) and why.\n"
+      "    Exit status: 0 pass, 1 fail, 2 unusable input.\n"
       "nucleo audit verify-inclusion FILE\n"
       "    FILE: {\"leaf_index\",\"tree_size\",\"root\",\"leaf_hash\",\"proof\":[…]} (base64 SHA-256 hashes),\n"
       "    as GET /v1/audit/proof/inclusion answers. Checks it by RFC 9162 §2.1.3.2.\n"
@@ -99,7 +169,12 @@ CommandSpec audit_command() {
       "    answers. Checks it by RFC 9162 §2.1.4.2.\n"
       "Prints VALID or INVALID. Exit status: 0 valid, 1 invalid, 2 unreadable or malformed input.\n"
       "Needs no database and no configuration.";
-  c.options = {{"out", "FILE", "where keygen writes the private key"},
+  c.options = {config_option(),
+               {"tenant", "ID", "export: the tenant whose log to export"},
+               {"from-seq", "N", "export: start at this seq (default 0)"},
+               {"trusted-checkpoint", "FILE", "verify: a checkpoint note kept from earlier"},
+               {"reason", "TEXT", "export: why (recorded in the audit event)"},
+               {"out", "PATH", "keygen: the private key file; export: the bundle directory"},
                {"origin", "ORIGIN", "keygen: also print the verifier key (vkey) for this log origin"}};
   c.run = run_audit;
   return c;

@@ -108,6 +108,11 @@ std::string AuditService::checkpoint(const CallContext& ctx) {
   });
 }
 
+void AuditService::record_export(const CallContext& ctx, const Json& what) {
+  require_audit_reader(ctx);
+  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) { record_read(tx, ctx, "audit.exported", what); });
+}
+
 audit::TreeHead AuditService::head(const CallContext& ctx) {
   require_audit_reader(ctx);
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return audit::read_tree_head(tx, ctx.tenant_id); });

@@ -35,6 +35,8 @@ class AuditService {
   audit::TreeHead head(const CallContext& ctx);
   // The newest signed checkpoint note; Error(not_found) before the first one.
   std::string checkpoint(const CallContext& ctx);
+  // Records that the log was exported (nucleo audit export), with what was exported.
+  void record_export(const CallContext& ctx, const Json& what);
 
  private:
   ServiceDependencies deps_;
