@@ -8,6 +8,7 @@
 
 #include "kernel/audit/checkpoint.hpp"
 #include "kernel/audit/merkle.hpp"
+#include "kernel/audit/proof_json.hpp"
 #include "kernel/domain/entity.hpp"
 #include "kernel/domain/time.hpp"
 #include "kernel/store/database.hpp"
@@ -26,16 +27,6 @@ TreeHead read_tree_head(store::Transaction& tx, const std::string& tenant_id);
 std::map<NodeId, Hash> read_nodes(store::Transaction& tx, const std::string& tenant_id,
                                   const std::vector<NodeId>& ids);
 
-struct InclusionProof {
-  std::uint64_t leaf_index = 0, tree_size = 0;
-  Hash leaf_hash{}, root{};
-  std::vector<Hash> proof;
-};
-struct ConsistencyProof {
-  std::uint64_t size1 = 0, size2 = 0;
-  Hash root1{}, root2{};
-  std::vector<Hash> proof;
-};
 // Throw Error(validation) for sizes or indexes the tree does not have.
 InclusionProof prove_inclusion(store::Transaction& tx, const std::string& tenant_id, std::uint64_t seq,
                                std::uint64_t tree_size);
@@ -45,14 +36,6 @@ ConsistencyProof prove_consistency(store::Transaction& tx, const std::string& te
 // The root of the first `size` leaves (size ≤ the tree's size), from stored nodes.
 Hash root_at(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size);
 
-// The proof formats of the CLI and the API (base64 hashes, RFC 9162 order):
-//   {"leaf_index","tree_size","root","leaf_hash","proof":[…]}
-//   {"size1","size2","root1","root2","proof":[…]}
-Json to_json(const InclusionProof& p);
-Json to_json(const ConsistencyProof& p);
-// Throw Error(validation) naming the first missing or malformed member.
-InclusionProof inclusion_proof_from_json(const Json& j);
-ConsistencyProof consistency_proof_from_json(const Json& j);
 
 // When and where checkpoints are published (audit.* keys).
 struct CheckpointPolicy {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kernel/audit/audit_log.hpp"
+#include "kernel/audit/bundle_verify.hpp"
 
 namespace nucleo::audit {
 
@@ -24,19 +25,5 @@ struct ExportSummary {
 ExportSummary export_bundle(store::Database& worker, const std::string& tenant_id, std::uint64_t from_seq,
                             const std::string& origin, const std::optional<SigningKey>& key, const std::string& out_dir,
                             Timestamp now);
-
-// What `nucleo audit verify` concluded.
-enum class Verdict { pass, fail, unusable };
-struct VerifyReport {
-  Verdict verdict = Verdict::unusable;
-  std::string message;  // "PASS: …", or the first failure: which seq or checkpoint, and why
-  std::uint64_t events = 0, checkpoints_checked = 0;
-};
-
-// Offline: hashes each raw line, checks every line is canonical and seq gapless from
-// first_seq, rebuilds the tree, checks each checkpoint's signature (log.vkey) and its
-// root at its size, and — given the note of a checkpoint the auditor kept — that the
-// bundle's log is consistent with it (same root at that size; not shorter).
-VerifyReport verify_bundle(const std::string& dir, const std::optional<std::string>& trusted_note_file);
 
 }  // namespace nucleo::audit

@@ -1,5 +1,6 @@
 #include "kernel/audit/canonical_json.hpp"
 
+#include <array>
 #include <cstdio>
 
 #include "kernel/domain/error.hpp"
@@ -145,7 +146,10 @@ void write_canonical(std::string& out, const Json& v, std::size_t depth) {
 // The one-pass checker behind check_canonical().
 class CanonicalChecker {
  public:
-  explicit CanonicalChecker(std::string_view text) : text_(text) {}
+  CanonicalChecker(std::string_view text, std::string_view capture_key)
+      : text_(text), capture_key_(capture_key) {}
+
+  std::optional<std::int64_t> captured() const { return captured_; }
 
   std::optional<CanonicalError> run() {
     if (!value(0)) return error_;
@@ -196,10 +200,12 @@ class CanonicalChecker {
         if (static_cast<unsigned char>(c) >= 0x80) return pos_ = key_at, fail("non-ASCII key");
       if (!first && key <= previous)
         return pos_ = key_at, fail(key == previous ? "duplicate key \"" + key + "\"" : "keys out of order at \"" + key + "\"");
+      capturing_ = depth == 0 && !capture_key_.empty() && key == capture_key_;
       previous.swap(key);
       if (at_end() || peek() != ':') return fail("expected ':'");
       ++pos_;
       if (!value(depth + 1)) return false;
+      capturing_ = false;
       if (at_end()) return fail("unexpected end of input");
       if (peek() == '}') return ++pos_, true;
       if (peek() != ',') return fail("expected ',' or '}'");
@@ -225,10 +231,23 @@ class CanonicalChecker {
     return -1;  // uppercase hex is not canonical
   }
 
+  // Printable ASCII other than '"' and '\\': bytes a string holds as they are.
+  static constexpr std::array<bool, 256> plain_bytes = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return t;
+  }();
+
   // A canonical string; when `decoded` is given, its ASCII content goes there.
   bool string(std::string* decoded) {
     ++pos_;
     while (!at_end()) {
+      // Runs of plain bytes are most of every leaf: skip them in a tight loop.
+      std::size_t run = pos_;
+      while (run < text_.size() && plain_bytes[static_cast<unsigned char>(text_[run])]) ++run;
+      if (decoded) decoded->append(text_.substr(pos_, run - pos_));
+      pos_ = run;
+      if (at_end()) break;
       auto c = static_cast<unsigned char>(peek());
       if (c == '"') return ++pos_, true;
       if (c < 0x20) return fail("unescaped control character in a string");
@@ -254,6 +273,11 @@ class CanonicalChecker {
           return fail("needless \\u escape");
         if (decoded) decoded->push_back(static_cast<char>(code));
         pos_ += 6;
+        continue;
+      }
+      if (c < 0x80) {  // the common case: plain ASCII
+        if (decoded) decoded->push_back(static_cast<char>(c));
+        ++pos_;
         continue;
       }
       std::size_t n = utf8_sequence_length(text_, pos_);
@@ -283,10 +307,14 @@ class CanonicalChecker {
     }
     if (!at_end() && (peek() == '.' || peek() == 'e' || peek() == 'E'))
       return pos_ = start, fail("floating-point numbers are not allowed");
+    if (capturing_) captured_ = negative ? -magnitude : magnitude;
     return true;
   }
 
   std::string_view text_;
+  std::string_view capture_key_;
+  bool capturing_ = false;
+  std::optional<std::int64_t> captured_;
   std::size_t pos_ = 0;
   CanonicalError error_{0, ""};
 };
@@ -365,7 +393,15 @@ std::string canonical_json(const Json& value) {
 }
 
 std::optional<CanonicalError> check_canonical(std::string_view text) {
-  return CanonicalChecker(text).run();
+  return CanonicalChecker(text, {}).run();
+}
+
+std::optional<CanonicalError> check_canonical(std::string_view text, std::string_view key,
+                                              std::optional<std::int64_t>& value) {
+  CanonicalChecker checker(text, key);
+  auto error = checker.run();
+  value = checker.captured();
+  return error;
 }
 
 std::optional<std::int64_t> top_level_integer(std::string_view text, std::string_view key) {

@@ -38,6 +38,10 @@ struct CanonicalError {
   std::string message;
 };
 std::optional<CanonicalError> check_canonical(std::string_view text);
+// The same check, also reading the integer member `key` of the top-level object in the
+// same pass (nullopt when absent or not an integer): how the verifier reads `seq`.
+std::optional<CanonicalError> check_canonical(std::string_view text, std::string_view key,
+                                              std::optional<std::int64_t>& value);
 
 // The integer member `key` of the top-level object in canonical `text`, found without
 // parsing the rest (the verifier reads `seq` this way); nullopt when absent or not an

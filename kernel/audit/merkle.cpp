@@ -3,19 +3,26 @@
 #include <openssl/evp.h>
 
 #include <bit>
+#include <memory>
 #include <stdexcept>
 
 namespace nucleo::audit {
 namespace {
 
+// OpenSSL 3 looks the algorithm up on every EVP_sha256() init (a lock and a search); a
+// verifier hashes millions of leaves, so fetch it once and reuse one context per thread.
+const EVP_MD* sha256_algorithm() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 Hash prefixed_sha256(const unsigned char* prefix, std::size_t prefix_size, std::string_view a,
                      std::string_view b = {}) {
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   Hash out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-            EVP_DigestUpdate(ctx, prefix, prefix_size) == 1 && EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
-            EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 && EVP_DigestFinal_ex(ctx, out.data(), nullptr) == 1;
-  EVP_MD_CTX_free(ctx);
+  bool ok = ctx && sha256_algorithm() != nullptr && EVP_DigestInit_ex2(ctx.get(), sha256_algorithm(), nullptr) == 1 &&
+            EVP_DigestUpdate(ctx.get(), prefix, prefix_size) == 1 && EVP_DigestUpdate(ctx.get(), a.data(), a.size()) == 1 &&
+            EVP_DigestUpdate(ctx.get(), b.data(), b.size()) == 1 && EVP_DigestFinal_ex(ctx.get(), out.data(), nullptr) == 1;
   if (!ok) throw std::runtime_error("SHA-256 failed (OpenSSL)");
   return out;
 }
@@ -244,6 +251,16 @@ std::vector<MerkleFrontier::Completed> MerkleFrontier::append(const Hash& leaf) 
   edge_.push_back(node);
   ++size_;
   return done;
+}
+
+void MerkleFrontier::push(const Hash& leaf) {
+  std::pair<int, Hash> node{0, leaf};
+  while (!edge_.empty() && edge_.back().first == node.first) {
+    node = {node.first + 1, node_hash(edge_.back().second, node.second)};
+    edge_.pop_back();
+  }
+  edge_.push_back(node);
+  ++size_;
 }
 
 Hash MerkleFrontier::root() const {

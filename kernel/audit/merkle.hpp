@@ -76,6 +76,7 @@ class MerkleFrontier {
     Hash hash;
   };
   std::vector<Completed> append(const Hash& leaf);
+  void push(const Hash& leaf);  // append() without reporting the finished nodes (verifiers)
   Hash root() const;
   std::uint64_t size() const { return size_; }
 

@@ -1,0 +1,182 @@
+#include "kernel/audit/bundle_verify.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "kernel/audit/canonical_json.hpp"
+#include "kernel/audit/checkpoint.hpp"
+#include "kernel/audit/merkle.hpp"
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/error.hpp"
+
+namespace nucleo::audit {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* bundle_format = "nucleo-audit-bundle";
+
+std::optional<std::string> read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+namespace {
+
+VerifyReport unusable(const std::string& why) {
+  return {Verdict::unusable, "UNUSABLE: " + why, 0, 0};
+}
+
+VerifyReport failed(const std::string& why, const VerifyReport& so_far) {
+  return {Verdict::fail, "FAIL " + why, so_far.events, so_far.checkpoints_checked};
+}
+
+struct Manifest {
+  std::string origin, tenant_id;
+  std::uint64_t first_seq = 0, size = 0;
+  std::vector<Hash> prefix;
+};
+
+std::optional<Manifest> read_manifest(const fs::path& dir, std::string& why) {
+  auto text = read_text(dir / "manifest.json");
+  if (!text) return why = "no manifest.json (not a bundle, or an interrupted export)", std::nullopt;
+  Json j = Json::parse(*text, nullptr, false);
+  if (!j.is_object() || j.value("format", "") != bundle_format || j.value("version", 0) != 1)
+    return why = "manifest.json is not a version-1 nucleo audit bundle manifest", std::nullopt;
+  Manifest m;
+  try {
+    m.origin = j.at("origin").get<std::string>();
+    m.tenant_id = j.at("tenant_id").get<std::string>();
+    m.first_seq = j.at("first_seq").get<std::uint64_t>();
+    m.size = j.at("size").get<std::uint64_t>();
+    for (const auto& h : j.at("prefix")) {
+      auto hash = hash_from_base64(h.get<std::string>());
+      if (!hash) throw std::runtime_error("bad prefix hash");
+      m.prefix.push_back(*hash);
+    }
+  } catch (const std::exception&) {
+    return why = "manifest.json lacks origin, tenant_id, first_seq, size or prefix, or has them malformed",
+           std::nullopt;
+  }
+  if (m.prefix.size() != range_nodes({0, m.first_seq}).size())
+    return why = "manifest.json's prefix does not match first_seq", std::nullopt;
+  return m;
+}
+
+}  // namespace
+
+VerifyReport verify_bundle(const std::string& dir_name, const std::optional<std::string>& trusted_note_file) {
+  fs::path dir(dir_name);
+  if (!fs::is_directory(dir)) return unusable(dir_name + " is not a directory");
+  std::string why;
+  auto manifest = read_manifest(dir, why);
+  if (!manifest) return unusable(why);
+
+  // Checkpoints: each must be signed by the origin's key; their roots are checked as
+  // the tree is rebuilt.
+  std::map<std::uint64_t, Hash> checkpoints;
+  std::optional<VerifierKey> key;
+  VerifyReport report{Verdict::pass, "", 0, 0};
+  auto vkey_text = read_text(dir / "log.vkey");
+  if (vkey_text) {
+    try {
+      key = parse_vkey(*vkey_text);
+    } catch (const Error& e) {
+      return unusable(std::string("log.vkey: ") + e.what());
+    }
+    if (key->name != manifest->origin) return unusable("log.vkey names " + key->name + ", not " + manifest->origin);
+  }
+  if (fs::is_directory(dir / "checkpoints")) {
+    for (const auto& entry : fs::directory_iterator(dir / "checkpoints")) {
+      std::string name = entry.path().filename().string();
+      if (!key) return unusable("checkpoints without log.vkey cannot be checked");
+      auto note = read_text(entry.path());
+      auto check = verify_checkpoint_note(note.value_or(""), *key);
+      if (!check.checkpoint) return failed("checkpoint " + name + ": " + check.error, report);
+      if (name != std::to_string(check.checkpoint->size) + ".note")
+        return failed("checkpoint " + name + ": it is for tree size " + std::to_string(check.checkpoint->size), report);
+      checkpoints[check.checkpoint->size] = check.checkpoint->root;
+    }
+  }
+  std::optional<Checkpoint> trusted;
+  if (trusted_note_file) {
+    auto note = read_text(*trusted_note_file);
+    if (!note) return unusable("cannot read the trusted checkpoint " + *trusted_note_file);
+    if (!key) return unusable("a trusted checkpoint needs the bundle's log.vkey");
+    auto check = verify_checkpoint_note(*note, *key);
+    if (!check.checkpoint) return failed("trusted checkpoint: " + check.error + " (under the bundle's log.vkey)", report);
+    trusted = check.checkpoint;
+    if (trusted->size < manifest->first_seq)
+      return unusable("the trusted checkpoint (size " + std::to_string(trusted->size) +
+                      ") is older than the bundle's first event; export from an earlier seq");
+  }
+
+  std::vector<char> buffer(1 << 20);
+  std::ifstream events;
+  events.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  events.open(dir / "events.jsonl", std::ios::binary);
+  if (!events) return unusable("no events.jsonl");
+  MerkleFrontier tree(manifest->first_seq, manifest->prefix);
+  std::uint64_t last_checkpoint = manifest->first_seq;
+  auto check_roots_at = [&](std::uint64_t size) -> std::optional<VerifyReport> {
+    if (auto it = checkpoints.find(size); it != checkpoints.end()) {
+      if (tree.root() != it->second)
+        return failed("seq " + std::to_string(last_checkpoint) + "–" + std::to_string(size - 1) +
+                          ": the root at size " + std::to_string(size) +
+                          " differs from its signed checkpoint — an event in this range was altered, removed or added",
+                      report);
+      ++report.checkpoints_checked;
+      last_checkpoint = size;
+    }
+    if (trusted && trusted->size == size && tree.root() != trusted->root)
+      return failed("the log at size " + std::to_string(size) +
+                        " is not the one the trusted checkpoint pinned: history was rewritten",
+                    report);
+    return std::nullopt;
+  };
+  if (auto bad = check_roots_at(tree.size())) return *bad;
+  std::string line;
+  while (std::getline(events, line)) {
+    std::uint64_t expected = tree.size();
+    if (events.eof()) return failed("seq " + std::to_string(expected) + ": the last line has no newline (truncated)", report);
+    std::optional<std::int64_t> seq;
+    if (auto error = check_canonical(line, "seq", seq))
+      return failed("seq " + std::to_string(expected) + ": not canonical JSON at byte " +
+                        std::to_string(error->offset) + ": " + error->message,
+                    report);
+    if (!seq || *seq < 0 || static_cast<std::uint64_t>(*seq) != expected)
+      return failed("seq " + std::to_string(expected) + ": found " + (seq ? "seq " + std::to_string(*seq) : "no seq") +
+                        " — an event is missing, duplicated or out of order",
+                    report);
+    tree.push(leaf_hash(line));
+    ++report.events;
+    if (auto bad = check_roots_at(tree.size())) return *bad;
+  }
+  if (tree.size() != manifest->size)
+    return failed("the bundle holds events up to seq " + std::to_string(tree.size()) + ", the manifest says " +
+                      std::to_string(manifest->size) + " (truncated)",
+                  report);
+  if (!checkpoints.empty() && checkpoints.rbegin()->first > tree.size())
+    return failed("checkpoint " + std::to_string(checkpoints.rbegin()->first) + " is beyond the last event (" +
+                      std::to_string(tree.size()) + "): events were removed from the end",
+                  report);
+  if (trusted && trusted->size > tree.size())
+    return failed("the log ends at " + std::to_string(tree.size()) + " events, before the trusted checkpoint's " +
+                      std::to_string(trusted->size) + ": it was truncated or rolled back",
+                  report);
+  report.message = "PASS: " + std::to_string(report.events) + " events (seq " + std::to_string(manifest->first_seq) +
+                   "–" + std::to_string(tree.size() == 0 ? 0 : tree.size() - 1) + "), " +
+                   std::to_string(report.checkpoints_checked) + " checkpoints, root " + to_base64(tree.root()) +
+                   (trusted ? ", consistent with the trusted checkpoint at " + std::to_string(trusted->size) : "");
+  if (checkpoints.empty()) report.message += " (no checkpoints: nothing pins these roots)";
+  return report;
+}
+
+}  // namespace nucleo::audit

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace nucleo::audit {
+
+// The offline half of the bundle (see bundle.hpp for the format). Depends on nothing
+// but the audit formats, OpenSSL and the filesystem, so fuzzers and outside tools can
+// build it alone.
+// What `nucleo audit verify` concluded.
+enum class Verdict { pass, fail, unusable };
+struct VerifyReport {
+  Verdict verdict = Verdict::unusable;
+  std::string message;  // "PASS: …", or the first failure: which seq or checkpoint, and why
+  std::uint64_t events = 0, checkpoints_checked = 0;
+};
+
+// Offline: hashes each raw line, checks every line is canonical and seq gapless from
+// first_seq, rebuilds the tree, checks each checkpoint's signature (log.vkey) and its
+// root at its size, and — given the note of a checkpoint the auditor kept — that the
+// bundle's log is consistent with it (same root at that size; not shorter).
+VerifyReport verify_bundle(const std::string& dir, const std::optional<std::string>& trusted_note_file);
+
+}  // namespace nucleo::audit

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/) with clang into build-fuzz/ and runs each one for
+# a fixed number of inputs, starting from the seed corpus in fuzz/corpus/. The test
+# suite runs it as the `fuzz` CTest entry; a crash or sanitizer report fails it.
+#   scripts/fuzz.sh [RUNS]   (default 20000 per target)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20000}
+if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DNUCLEO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build build-fuzz --parallel "${NUCLEO_BUILD_JOBS:-2}" >/dev/null
+for target in canonical_json proof_parsers bundle_reader; do
+  corpus=$(mktemp -d)
+  cp fuzz/corpus/"$target"/* "$corpus"/
+  echo "fuzz_$target: $runs runs" >&2
+  if ! build-fuzz/fuzz/fuzz_"$target" -runs="$runs" -max_len=4096 -print_final_stats=0 "$corpus" >"$corpus.log" 2>&1; then
+    tail -40 "$corpus.log" >&2
+    echo "fuzz_$target failed; reproduce with build-fuzz/fuzz/fuzz_$target on the crash file above" >&2
+    exit 1
+  fi
+  tail -1 "$corpus.log" >&2
+  rm -rf "$corpus" "$corpus.log"
+done
