@@ -14,9 +14,10 @@ for target in canonical_json proof_parsers bundle_reader; do
   corpus=$(mktemp -d)
   cp fuzz/corpus/"$target"/* "$corpus"/
   echo "fuzz_$target: $runs runs" >&2
-  if ! build-fuzz/fuzz/fuzz_"$target" -runs="$runs" -max_len=4096 -print_final_stats=0 "$corpus" >"$corpus.log" 2>&1; then
+  if ! build-fuzz/fuzz/fuzz_"$target" -runs="$runs" -max_len=4096 -artifact_prefix="$corpus.crash-" \
+       "$corpus" >"$corpus.log" 2>&1; then
     tail -40 "$corpus.log" >&2
-    echo "fuzz_$target failed; reproduce with build-fuzz/fuzz/fuzz_$target on the crash file above" >&2
+    echo "fuzz_$target failed; reproduce with: build-fuzz/fuzz/fuzz_$target $corpus.crash-*" >&2
     exit 1
   fi
   tail -1 "$corpus.log" >&2

@@ -1,6 +1,10 @@
 #include "kernel/app/background_sequencer.hpp"
 
 #include <Poco/Logger.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/URI.h>
 
 namespace nucleo::app {
 
@@ -12,6 +16,7 @@ BackgroundSequencer::BackgroundSequencer(store::Database& worker, const Clock& c
       clock_(clock),
       key_(std::move(key)),
       policy_(std::move(policy)),
+      publish_url_(policy_.publish_url),
       interval_(interval),
       batch_(batch),
       thread_([this] { run(); }) {}
@@ -25,6 +30,32 @@ BackgroundSequencer::~BackgroundSequencer() {
   thread_.join();
 }
 
+// A witness or archive learns of each checkpoint by a POST (text/plain, the note).
+// A failure is logged and not retried: the next checkpoint supersedes this one, and
+// every note stays in the database and behind GET /v1/audit/checkpoint.
+void BackgroundSequencer::post_note(const audit::SignedCheckpoint& c) {
+  Poco::Logger& log = Poco::Logger::get("nucleo.audit");
+  try {
+    Poco::URI uri(publish_url_);
+    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
+    session.setTimeout(Poco::Timespan(5, 0));
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(),
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setContentType("text/plain; charset=utf-8");
+    request.setContentLength(static_cast<std::streamsize>(c.note.size()));
+    request.set("X-Nucleo-Tenant", c.tenant_id);
+    session.sendRequest(request) << c.note;
+    Poco::Net::HTTPResponse response;
+    session.receiveResponse(response).ignore(1 << 20);
+    if (response.getStatus() >= 300)
+      log.error("audit checkpoint " + c.tenant_id + "/" + std::to_string(c.size) + ": " + publish_url_ + " answered " +
+                std::to_string(static_cast<int>(response.getStatus())));
+  } catch (const std::exception& e) {
+    log.error("audit checkpoint " + c.tenant_id + "/" + std::to_string(c.size) + ": cannot POST to " + publish_url_ +
+              ": " + e.what());
+  }
+}
+
 void BackgroundSequencer::run() {
   Poco::Logger& log = Poco::Logger::get("nucleo.audit");
   std::unique_lock lock(mutex_);
@@ -33,7 +64,9 @@ void BackgroundSequencer::run() {
     std::size_t moved = 0;
     try {
       moved = sequencer_.run_once(batch_);
-      if (key_) audit::publish_checkpoints(worker_, *key_, policy_, clock_.now());
+      if (key_)
+        for (const auto& signed_note : audit::publish_checkpoints(worker_, *key_, policy_, clock_.now()))
+          if (!publish_url_.empty()) post_note(signed_note);
     } catch (const std::exception& e) {
       log.error(std::string("audit sequencer: ") + e.what() + " (retrying)");
     }

@@ -25,12 +25,14 @@ class BackgroundSequencer {
 
  private:
   void run();
+  void post_note(const audit::SignedCheckpoint& c);
 
   audit::Sequencer sequencer_;
   store::Database& worker_;
   const Clock& clock_;
   std::optional<audit::SigningKey> key_;
   audit::CheckpointPolicy policy_;
+  std::string publish_url_;
   std::chrono::milliseconds interval_;
   std::size_t batch_;
   std::mutex mutex_;

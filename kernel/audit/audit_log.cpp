@@ -238,8 +238,8 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 }  // namespace
 
-std::size_t publish_checkpoints(store::Database& worker, const SigningKey& key, const CheckpointPolicy& policy,
-                                Timestamp now) {
+std::vector<SignedCheckpoint> publish_checkpoints(store::Database& worker, const SigningKey& key,
+                                                 const CheckpointPolicy& policy, Timestamp now) {
   struct Due {
     std::string tenant_id;
     std::uint64_t size;
@@ -262,9 +262,11 @@ std::size_t publish_checkpoints(store::Database& worker, const SigningKey& key, 
                  });
     return out;
   });
+  std::vector<SignedCheckpoint> signed_notes;
   for (const auto& d : due) {
     std::string origin = origin_of(policy.origin_host, d.tenant_id);
     std::string note = sign_checkpoint({origin, d.size, d.root}, key);
+    signed_notes.push_back({d.tenant_id, d.size, note});
     worker.write("", [&](store::Transaction& tx) {
       store::execute(tx.session(),
                      "INSERT INTO audit_checkpoints (tenant_id, size, root, note, created_at)"
@@ -277,7 +279,7 @@ std::size_t publish_checkpoints(store::Database& worker, const SigningKey& key, 
       write_file(dir / "log.vkey", vkey(origin, key.public_key()) + "\n");
     }
   }
-  return due.size();
+  return signed_notes;
 }
 
 std::optional<std::string> latest_checkpoint_note(store::Transaction& tx, const std::string& tenant_id) {

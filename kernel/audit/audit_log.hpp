@@ -43,15 +43,21 @@ struct CheckpointPolicy {
   std::chrono::seconds interval{60};     // sign at least this often while the tree grows…
   std::uint64_t every_events = 1000;     // …or as soon as this many events are unsigned
   std::string publish_dir;               // also copy notes to <dir>/<tenant>/<size>.note
+  std::string publish_url;               // also POST each note here (http://; serve does it)
 };
 
 std::string origin_of(const std::string& host, const std::string& tenant_id);
 
 // Signs and stores a checkpoint for every tenant whose tree grew past its last
 // checkpoint and is due under the policy (a tenant's first events are signed at once);
-// copies each note, and the tenant's log.vkey, to the publish directory. Returns how
-// many were signed.
-std::size_t publish_checkpoints(store::Database& worker, const SigningKey& key, const CheckpointPolicy& policy,
+// copies each note, and the tenant's log.vkey, to the publish directory. Returns the
+// notes signed.
+struct SignedCheckpoint {
+  std::string tenant_id;
+  std::uint64_t size;
+  std::string note;
+};
+std::vector<SignedCheckpoint> publish_checkpoints(store::Database& worker, const SigningKey& key, const CheckpointPolicy& policy,
                                 Timestamp now);
 
 // The newest signed note of the tenant, if any.

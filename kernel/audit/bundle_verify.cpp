@@ -48,7 +48,10 @@ std::optional<Manifest> read_manifest(const fs::path& dir, std::string& why) {
   auto text = read_text(dir / "manifest.json");
   if (!text) return why = "no manifest.json (not a bundle, or an interrupted export)", std::nullopt;
   Json j = Json::parse(*text, nullptr, false);
-  if (!j.is_object() || j.value("format", "") != bundle_format || j.value("version", 0) != 1)
+  // Types are checked before values: a hostile manifest may put anything anywhere.
+  bool right_format = j.is_object() && j.contains("format") && j["format"].is_string() && j["format"] == bundle_format;
+  bool version_1 = right_format && j.contains("version") && j["version"].is_number_integer() && j["version"] == 1;
+  if (!version_1)
     return why = "manifest.json is not a version-1 nucleo audit bundle manifest", std::nullopt;
   Manifest m;
   try {

@@ -1,5 +1,16 @@
 #include "tests/e2e/api_fixture.hpp"
 
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+
+#include <iterator>
+#include <mutex>
+
 #include <thread>
 
 #include "kernel/services/api_key_service.hpp"
@@ -8,7 +19,56 @@ namespace nucleo::test {
 
 using namespace std::chrono_literals;
 
+struct CheckpointWitness {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::string>> notes;
+  std::unique_ptr<Poco::Net::HTTPServer> server;
+};
+
+namespace {
+
+class WitnessHandler final : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit WitnessHandler(CheckpointWitness& w) : w_(w) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+    std::string body((std::istreambuf_iterator<char>(request.stream())), std::istreambuf_iterator<char>());
+    {
+      std::lock_guard lock(w_.mutex);
+      w_.notes.emplace_back(request.get("X-Nucleo-Tenant", ""), body);
+    }
+    response.setStatus(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
+    response.send();
+  }
+
+ private:
+  CheckpointWitness& w_;
+};
+
+class WitnessFactory final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit WitnessFactory(CheckpointWitness& w) : w_(w) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new WitnessHandler(w_);
+  }
+
+ private:
+  CheckpointWitness& w_;
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> ApiFixture::witnessed() {
+  std::lock_guard lock(witness->mutex);
+  return witness->notes;
+}
+
 void ApiFixture::SetUp() {
+  witness = std::make_shared<CheckpointWitness>();
+  Poco::Net::ServerSocket witness_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  unsigned short witness_port = witness_socket.address().port();
+  witness->server = std::make_unique<Poco::Net::HTTPServer>(new WitnessFactory(*witness), witness_socket,
+                                                            new Poco::Net::HTTPServerParams);
+  witness->server->start();
   h = std::make_unique<ServiceHarness>(GetParam());
   admin = user_key(h->tenant, "admin");
   auditor = user_key(h->tenant, "auditor");
@@ -20,7 +80,8 @@ void ApiFixture::SetUp() {
   EnvironmentChanges env{{"NUCLEO_AUDIT_SIGNING_KEY_FILE", dir.path() + "/checkpoint-signing.pem"},
                          {"NUCLEO_AUDIT_ORIGIN_HOST", origin_host},
                          {"NUCLEO_AUDIT_PUBLISH_DIR", dir.path() + "/published"},
-                         {"NUCLEO_AUDIT_CHECKPOINT_EVERY_EVENTS", "1"},{"NUCLEO_HTTP_HOST", "127.0.0.1"},
+                         {"NUCLEO_AUDIT_CHECKPOINT_EVERY_EVENTS", "1"},
+                         {"NUCLEO_AUDIT_PUBLISH_URL", "http://127.0.0.1:" + std::to_string(witness_port) + "/witness"},{"NUCLEO_HTTP_HOST", "127.0.0.1"},
                          {"NUCLEO_HTTP_PORT", std::to_string(port)},
                          {"NUCLEO_STORE_URL", h->db.app_url},
                          {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
@@ -42,6 +103,7 @@ void ApiFixture::SetUp() {
 }
 
 void ApiFixture::TearDown() {
+  if (witness && witness->server) witness->server->stopAll(true);
   if (!server) return;
   // Whatever the test did, the server must still be alive: no request may crash it.
   EXPECT_TRUE(server->running()) << "the server died: " << server->stderr_so_far();

@@ -40,6 +40,10 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
                        const Json& team_ids = Json::array());
   std::string integration_key(const std::string& tenant, const Json& scopes);
 
+  // A witness listening for the checkpoints the server POSTs (audit.publish_url).
+  std::shared_ptr<struct CheckpointWitness> witness;
+  std::vector<std::pair<std::string, std::string>> witnessed();  // (X-Nucleo-Tenant, note)
+
   std::unique_ptr<ServiceHarness> h;
   std::unique_ptr<audit::SigningKey> signing_key;  // the server signs checkpoints with it
   const std::string origin_host = "crm.test";

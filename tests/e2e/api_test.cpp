@@ -607,6 +607,15 @@ TEST_P(Api, AuditEventsAndProofsForAuditorsOnlyAndEveryReadIsAudited) {
   published_text << published.rdbuf();
   EXPECT_TRUE(audit::verify_checkpoint_note(published_text.str(), key).checkpoint) << published_text.str();
 
+  // … and was POSTed to audit.publish_url, a note per checkpoint.
+  bool posted = false;
+  for (int attempt = 0; attempt < 50 && !posted; ++attempt) {
+    for (const auto& [tenant, text] : witnessed())
+      posted = posted || (tenant == h->tenant && audit::verify_checkpoint_note(text, key).checkpoint.has_value());
+    if (!posted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(posted);
+
   // The reads themselves became audit events.
   Reply reads;
   for (int attempt = 0; attempt < 100; ++attempt) {

@@ -9,6 +9,7 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/audit/canonical_json.hpp"
 #include "kernel/domain/error.hpp"
+#include "kernel/store/connection_pool.hpp"
 #include "kernel/store/sql.hpp"
 #include "tests/support/service_harness.hpp"
 
@@ -135,6 +136,14 @@ TEST_P(SequencerTest, TheLogCannotBeUpdatedOrDeleted) {
     EXPECT_TRUE(attempt(*db, "DELETE FROM audit_log"));
     EXPECT_TRUE(attempt(*db, "UPDATE audit_tree_nodes SET hash = 'x'"));
     EXPECT_TRUE(attempt(*db, "DELETE FROM audit_tree_nodes"));
+  }
+  // Not even the schema owner: the triggers refuse it.
+  soci::session owner;
+  store::open_session(owner, h.db.owner());
+  EXPECT_THROW(owner << "UPDATE audit_log SET action = 'x'", std::exception);
+  EXPECT_THROW(owner << "DELETE FROM audit_tree_nodes", std::exception);
+  if (GetParam() == store::Backend::postgresql) {
+    EXPECT_THROW(owner << "TRUNCATE audit_log CASCADE", std::exception);
   }
   EXPECT_GT(h.count("SELECT count(*) FROM audit_log"), 0);
 }
