@@ -97,6 +97,12 @@ for case in "${cases[@]}"; do
   echo "== $label" >&2
   read -r sql_tps sql_p50 sql_p99 <<<"$(run_pgbench "$name" | tr '\n' ' ')"
   if [[ -z "$sql_tps" || "$sql_tps" == "0.00"* ]]; then echo "pgbench failed on $name:" >&2; cat "$work/pgbench_$name.err" >&2; exit 1; fi
+  # pgbench's equivalent SQL records audit events too: let the server's sequencer drain
+  # them first, so the API run neither pays for them nor counts them as merge delay.
+  for _ in $(seq 1 120); do
+    [[ $(psql_as nucleo_owner -At -c "SELECT count(*) FROM audit_pending") == 0 ]] && break; sleep 1
+  done
+  wrk_started_at=$(date +%s%6N)
   read -r api_rps api_p50 api_p99 <<<"$(run_wrk "$name" | tr '\n' ' ')"
   ratio=$(python3 -c "print(f'{$api_rps/$sql_tps:.2f}')")
   printf '   pgbench %s tps (p50 %s ms, p99 %s ms) | wrk %s req/s (p50 %s ms, p99 %s ms) | ratio %s\n' \
@@ -111,15 +117,15 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "create_interaction" ]]; then
   for _ in $(seq 1 60); do
     [[ $(psql_as nucleo_owner -At -c "SELECT count(*) FROM audit_pending") == 0 ]] && break; sleep 1
   done
-  read -r merge_p50 merge_p99 merge_n <<<"$(psql_as nucleo_owner -At -F ' ' -c "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), round((percentile_cont(0.99) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), count(*) FROM audit_log WHERE action = 'interaction.created'")"
+  read -r merge_p50 merge_p99 merge_n <<<"$(psql_as nucleo_owner -At -F ' ' -c "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), round((percentile_cont(0.99) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), count(*) FROM audit_log WHERE entity_type = 'interaction' AND recorded_at >= $wrk_started_at")"
   echo "== audit merge delay over $merge_n events: p50 $merge_p50 ms, p99 $merge_p99 ms" >&2
-  audit_lines+="- Audit merge delay (event recorded → sequenced into the Merkle log) over the $merge_n events of the \\`POST /v1/interactions\\` run, sequencer at its defaults (200 ms, batches of 500): **p50 $merge_p50 ms, p99 $merge_p99 ms** (goal p99 ≤ 1 s)."$'\n'
+  audit_lines+="- Audit merge delay (event recorded → sequenced into the Merkle log) over the $merge_n events of the \`POST /v1/interactions\` run, sequencer at its defaults (200 ms, batches of 500): **p50 $merge_p50 ms, p99 $merge_p99 ms** (goal p99 ≤ 1 s)."$'\n'
 fi
 if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "audit_verify" ]]; then
   scripts/build.sh --target audit_verify_throughput >/dev/null
   verify_out=$(build/bench/audit_verify_throughput "${BENCH_VERIFY_EVENTS:-1000000}")
   echo "$verify_out" >&2
-  audit_lines+="- \\`nucleo audit verify\\` on one core, every check on (\\`build/bench/audit_verify_throughput\\`; goal ≥ 1,000,000 events/s):"$'\n\n'"\\`\\`\\`"$'\n'"$verify_out"$'\n'"\\`\\`\\`"$'\n'
+  audit_lines+="- \`nucleo audit verify\` on one core, every check on (\`build/bench/audit_verify_throughput\`; goal ≥ 1,000,000 events/s):"$'\n\n'"\`\`\`"$'\n'"$verify_out"$'\n'"\`\`\`"$'\n'
 fi
 
 # The generated part of docs/benchmarks.md sits between two markers; the findings
