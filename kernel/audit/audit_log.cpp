@@ -1,5 +1,6 @@
 #include "kernel/audit/audit_log.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -115,31 +116,62 @@ MerkleFrontier load_frontier(store::Transaction& tx, const std::string& tenant_i
   return MerkleFrontier(size, edge);
 }
 
+// Rows for one table, written with as few statements as the parameter limits allow:
+// the sequencer has to keep pace with every writer of the deployment. Call flush() at
+// the end (no flush in a destructor: it could throw while unwinding).
+class RowWriter {
+ public:
+  RowWriter(store::Transaction& tx, std::string insert_prefix, std::size_t columns)
+      : tx_(tx), prefix_(std::move(insert_prefix)), columns_(columns) {}
+  void add(std::vector<store::SqlValue> row) {
+    for (auto& v : row) values_.push_back(std::move(v));
+    if (values_.size() >= columns_ * rows_per_statement) flush();
+  }
+
+  void flush() {
+    if (values_.empty()) return;
+    std::string sql = prefix_ + " VALUES ";
+    for (std::size_t i = 0; i < values_.size(); i += columns_) {
+      sql += i == 0 ? "(" : ", (";
+      for (std::size_t c = 0; c < columns_; ++c) sql += (c ? ", " : "") + store::placeholder(i + c);
+      sql += ")";
+    }
+    store::execute(tx_.session(), sql, values_);
+    values_.clear();
+  }
+
+ private:
+  static constexpr std::size_t rows_per_statement = 250;  // ≤ 3,000 parameters
+  store::Transaction& tx_;
+  std::string prefix_;
+  std::size_t columns_;
+  std::vector<store::SqlValue> values_;
+};
+
 void append_events(store::Transaction& tx, const std::string& tenant_id, const std::vector<const PendingEvent*>& events,
                    Timestamp now) {
   TreeHead head = read_tree_head(tx, tenant_id);
   MerkleFrontier tree = load_frontier(tx, tenant_id, head.size);
+  RowWriter leaves(tx,
+                   "INSERT INTO audit_log (tenant_id, seq, id, recorded_at, actor_type, actor_id, action, entity_type,"
+                   " entity_id, leaf, leaf_hash, sequenced_at)",
+                   12);
+  RowWriter nodes(tx, "INSERT INTO audit_tree_nodes (tenant_id, level, idx, hash)", 4);
+  RowWriter personal(tx, "INSERT INTO audit_personal_values (event_id, tenant_id, field, side, salt, value)", 6);
   for (const PendingEvent* e : events) {
     std::uint64_t seq = tree.size();
     std::vector<Commitment> commitments;
     std::string leaf = leaf_bytes(*e, seq, commitments);
     Hash h = leaf_hash(leaf);
-    store::execute(tx.session(),
-                   "INSERT INTO audit_log (tenant_id, seq, id, recorded_at, actor_type, actor_id, action, entity_type,"
-                   " entity_id, leaf, leaf_hash, sequenced_at)"
-                   " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11)",
-                   {tenant_id, static_cast<std::int64_t>(seq), e->id, e->recorded_at, e->actor_type, e->actor_id,
-                    e->action, e->entity_type, e->entity_id, leaf, to_hex(h), now.micros});
+    leaves.add({tenant_id, static_cast<std::int64_t>(seq), e->id, e->recorded_at, e->actor_type, e->actor_id, e->action,
+                e->entity_type, e->entity_id, leaf, to_hex(h), now.micros});
     for (const auto& c : tree.append(h))
-      store::execute(tx.session(),
-                     "INSERT INTO audit_tree_nodes (tenant_id, level, idx, hash) VALUES (:p0, :p1, :p2, :p3)",
-                     {tenant_id, std::int64_t{c.id.level}, static_cast<std::int64_t>(c.id.index), to_hex(c.hash)});
-    for (const auto& c : commitments)
-      store::execute(tx.session(),
-                     "INSERT INTO audit_personal_values (event_id, tenant_id, field, side, salt, value)"
-                     " VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
-                     {e->id, tenant_id, c.field, c.side, c.salt_hex, c.value});
+      nodes.add({tenant_id, std::int64_t{c.id.level}, static_cast<std::int64_t>(c.id.index), to_hex(c.hash)});
+    for (const auto& c : commitments) personal.add({e->id, tenant_id, c.field, c.side, c.salt_hex, c.value});
   }
+  leaves.flush();
+  nodes.flush();
+  personal.flush();
   std::string root = to_hex(tree.root());
   auto size = static_cast<std::int64_t>(tree.size());
   store::execute(tx.session(),
@@ -305,8 +337,15 @@ std::size_t Sequencer::run_once(std::size_t batch) {
     for (const auto& e : pending) by_tenant[e.tenant_id].push_back(&e);
     Timestamp now = clock_.now();
     for (const auto& [tenant, events] : by_tenant) append_events(tx, tenant, events, now);
-    for (const auto& e : pending)
-      store::execute(tx.session(), "DELETE FROM audit_pending WHERE seq = :p0", {e.pending_seq});
+    for (std::size_t i = 0; i < pending.size(); i += 250) {
+      std::string list;
+      std::vector<store::SqlValue> seqs;
+      for (std::size_t k = i; k < std::min(pending.size(), i + 250); ++k) {
+        list += (seqs.empty() ? "" : ", ") + store::placeholder(seqs.size());
+        seqs.push_back(pending[k].pending_seq);
+      }
+      store::execute(tx.session(), "DELETE FROM audit_pending WHERE seq IN (" + list + ")", seqs);
+    }
     return pending.size();
   });
 }
