@@ -104,16 +104,25 @@ std::string leaf_bytes(const PendingEvent& e, std::uint64_t seq, std::vector<Com
   return canonical_json(leaf);
 }
 
-MerkleFrontier load_frontier(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size) {
+// The stored hashes of range_nodes({0, size}): the right edge of the first `size`
+// leaves, from which both the root and the sequencer's frontier follow. nullopt when
+// the tree has fewer leaves (a node is missing).
+std::optional<std::vector<Hash>> stored_edge(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size) {
   auto ids = range_nodes({0, size});
   auto found = read_nodes(tx, tenant_id, ids);
   std::vector<Hash> edge;
   for (const auto& id : ids) {
     auto it = found.find(id);
-    if (it == found.end()) throw Error(ErrorCode::internal, "the audit tree of " + tenant_id + " is missing a node");
+    if (it == found.end()) return std::nullopt;
     edge.push_back(it->second);
   }
-  return MerkleFrontier(size, edge);
+  return edge;
+}
+
+MerkleFrontier load_frontier(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size) {
+  auto edge = stored_edge(tx, tenant_id, size);
+  if (!edge) throw Error(ErrorCode::internal, "the audit tree of " + tenant_id + " is missing a node");
+  return MerkleFrontier(size, *edge);
 }
 
 // Rows for one table, written with as few statements as the parameter limits allow:
@@ -214,15 +223,9 @@ std::map<NodeId, Hash> read_nodes(store::Transaction& tx, const std::string& ten
 }
 
 Hash root_at(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size) {
-  auto ids = range_nodes({0, size});
-  auto found = read_nodes(tx, tenant_id, ids);
-  std::vector<Hash> parts;
-  for (const auto& id : ids) {
-    auto it = found.find(id);
-    if (it == found.end()) throw bad_proof_request("the log has fewer than " + std::to_string(size) + " events");
-    parts.push_back(it->second);
-  }
-  return range_root(parts);
+  auto edge = stored_edge(tx, tenant_id, size);
+  if (!edge) throw bad_proof_request("the log has fewer than " + std::to_string(size) + " events");
+  return range_root(*edge);
 }
 
 InclusionProof prove_inclusion(store::Transaction& tx, const std::string& tenant_id, std::uint64_t seq,
