@@ -1,31 +1,31 @@
 #include "kernel/audit/merkle.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <bit>
-#include <memory>
 #include <stdexcept>
 
 namespace nucleo::audit {
 namespace {
 
-// OpenSSL 3 looks the algorithm up on every EVP_sha256() init (a lock and a search); a
-// verifier hashes millions of leaves, so fetch it once and reuse one context per thread.
-const EVP_MD* sha256_algorithm() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
-
+// The low-level SHA-256 functions skip OpenSSL 3's provider dispatch: measured 0.27 µs
+// less per event (leaf + node hash) than a reused, pre-fetched EVP context, about a
+// quarter of `audit verify`'s time per event (ADR 0011). OpenSSL 3 deprecates but keeps
+// them, and they run the same SHA-NI/AVX2 code as EVP.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 Hash prefixed_sha256(const unsigned char* prefix, std::size_t prefix_size, std::string_view a,
                      std::string_view b = {}) {
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  SHA256_CTX ctx;
   Hash out{};
-  bool ok = ctx && sha256_algorithm() != nullptr && EVP_DigestInit_ex2(ctx.get(), sha256_algorithm(), nullptr) == 1 &&
-            EVP_DigestUpdate(ctx.get(), prefix, prefix_size) == 1 && EVP_DigestUpdate(ctx.get(), a.data(), a.size()) == 1 &&
-            EVP_DigestUpdate(ctx.get(), b.data(), b.size()) == 1 && EVP_DigestFinal_ex(ctx.get(), out.data(), nullptr) == 1;
+  bool ok = SHA256_Init(&ctx) == 1 && SHA256_Update(&ctx, prefix, prefix_size) == 1 &&
+            SHA256_Update(&ctx, a.data(), a.size()) == 1 && SHA256_Update(&ctx, b.data(), b.size()) == 1 &&
+            SHA256_Final(out.data(), &ctx) == 1;
   if (!ok) throw std::runtime_error("SHA-256 failed (OpenSSL)");
   return out;
 }
+#pragma GCC diagnostic pop
 
 std::string_view bytes(const Hash& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};

@@ -1,0 +1,65 @@
+#include "kernel/audit/bundle_verify.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "kernel/audit/canonical_json.hpp"
+#include "kernel/audit/checkpoint.hpp"
+#include "kernel/audit/merkle.hpp"
+
+namespace nucleo::audit {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string origin = "crm.example.com/nucleo/ten_a";
+
+// A bundle of the given leaves with one signed checkpoint over all of them.
+class BundleOnDisk : public ::testing::Test {
+ protected:
+  void write(const std::vector<std::string>& leaves, bool final_newline = true) {
+    fs::create_directories(dir_ / "checkpoints");
+    MerkleFrontier tree;
+    std::ofstream events(dir_ / "events.jsonl", std::ios::binary);
+    for (std::size_t i = 0; i < leaves.size(); ++i) {
+      events << leaves[i];
+      if (i + 1 < leaves.size() || final_newline) events << '\n';
+      tree.append(leaf_hash(leaves[i]));
+    }
+    auto key = SigningKey::generate();
+    std::ofstream(dir_ / "checkpoints" / (std::to_string(tree.size()) + ".note"))
+        << sign_checkpoint({origin, tree.size(), tree.root()}, key);
+    std::ofstream(dir_ / "log.vkey") << vkey(origin, key.public_key()) << "\n";
+    std::ofstream(dir_ / "manifest.json") << Json{{"format", "nucleo-audit-bundle"}, {"version", 1},
+                                                  {"origin", origin}, {"tenant_id", "ten_a"}, {"first_seq", 0},
+                                                  {"size", leaves.size()}, {"prefix", Json::array()}}
+                                                 .dump();
+  }
+  static std::string leaf(std::uint64_t seq, const std::string& note) {
+    return canonical_json(Json{{"seq", seq}, {"note", note}});
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_ = fs::temp_directory_path() / ("nucleo-bundle-verify-" + std::to_string(::getpid()));
+};
+
+TEST_F(BundleOnDisk, LinesLongerThanTheReadBufferVerify) {
+  write({leaf(0, "short"), leaf(1, std::string(3 << 20, 'x')), leaf(2, "after")});
+  auto report = verify_bundle(dir_.string(), std::nullopt);
+  EXPECT_EQ(report.verdict, Verdict::pass) << report.message;
+  EXPECT_EQ(report.events, 3u);
+  EXPECT_EQ(report.checkpoints_checked, 1u);
+}
+
+TEST_F(BundleOnDisk, ALastLineWithoutItsNewlineIsNamedAsTruncated) {
+  write({leaf(0, "a"), leaf(1, "b")}, false);
+  auto report = verify_bundle(dir_.string(), std::nullopt);
+  EXPECT_EQ(report.verdict, Verdict::fail);
+  EXPECT_NE(report.message.find("seq 1: the last line has no newline"), std::string::npos) << report.message;
+}
+
+}  // namespace
+}  // namespace nucleo::audit
