@@ -76,16 +76,27 @@ TEST_P(SequencerTest, PendingEventsBecomeAGaplessCanonicalLogWithAProvableTree) 
         auto p = prove_inclusion(tx, h.tenant, seq, size);
         EXPECT_TRUE(verify_inclusion(p.leaf_index, p.tree_size, p.leaf_hash, p.proof, p.root));
         EXPECT_EQ(p.leaf_hash, leaf_hash(rows[seq].leaf));
+        if (size == head.size) {
+          EXPECT_EQ(p.root, head.root);
+        }
         auto round_trip = inclusion_proof_from_json(to_json(p));
         EXPECT_EQ(round_trip.proof, p.proof);
       }
       auto c = prove_consistency(tx, h.tenant, size, head.size);
       EXPECT_TRUE(verify_consistency(c.size1, c.size2, c.root1, c.root2, c.proof));
+      EXPECT_EQ(c.root2, head.root);
     }
     EXPECT_THROW(prove_inclusion(tx, h.tenant, head.size, head.size), Error);
     EXPECT_THROW(prove_inclusion(tx, h.tenant, 0, head.size + 1), Error);
     EXPECT_THROW(prove_consistency(tx, h.tenant, 0, head.size), Error);
     EXPECT_THROW(prove_consistency(tx, h.tenant, 3, 2), Error);
+    try {
+      prove_consistency(tx, h.tenant, 1, head.size + 1);
+      ADD_FAILURE() << "a proof to a size the log lacks";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), "the log has " + std::to_string(head.size) + " events, fewer than " +
+                                           std::to_string(head.size + 1));
+    }
   });
 }
 
