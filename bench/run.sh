@@ -62,6 +62,18 @@ ANALYZE pipelines; ANALYZE stages; ANALYZE accounts; ANALYZE deals; ANALYZE inte
 SQL
 echo "   seeded in $(( $(date +%s) - seed_start )) s" >&2
 
+# A large audit log (issue 6): seeded as the sequencer would have written it, then the
+# latency of inclusion proofs beside a single indexed lookup, before the server runs.
+audit_events=${BENCH_AUDIT_EVENTS:-10000000}
+proof_out=""
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "audit_proof" ]]; then
+  scripts/build.sh --target audit_proof_latency >/dev/null
+  echo "== audit log: seeding $audit_events events (COPY)" >&2
+  build/bench/audit_proof_latency seed "$(url nucleo_owner)" "$tenant" "$audit_events"
+  proof_out=$(build/bench/audit_proof_latency measure "$(url nucleo_app)" "$tenant" 20000)
+  echo "$proof_out" >&2
+fi
+
 NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$http_port NUCLEO_LOG_LEVEL=warning NUCLEO_STORE_POOL_SIZE=16 \
   NUCLEO_LIMITS_RATE_PER_SECOND=1000000 NUCLEO_LIMITS_RATE_BURST=1000000 NUCLEO_HTTP_CURSOR_SECRET=bench \
   "$nucleo" serve 2>"$work/server.log" &
@@ -71,7 +83,7 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/nu
 # pgbench: tps and per-transaction latencies (µs) from its log → p50/p99.
 run_pgbench() {
   local script=$1 log=$work/pgbench_$1
-  (cd "$work" && pgbench -n -M prepared -c 8 -j 2 -T "$duration" -D tenant="$tenant" -D accounts="$accounts" -D deals="$deals" -D pattern=%sementes% -l --log-prefix="$log" \
+  (cd "$work" && pgbench -n -M prepared -c 8 -j 2 -T "$duration" -D tenant="$tenant" -D accounts="$accounts" -D deals="$deals" -D pattern=%sementes% -D audit_events="$audit_events" -l --log-prefix="$log" \
      -f "$root/bench/sql/$script.sql" "host=127.0.0.1 port=$port user=nucleo_app dbname=nucleo" 2>"$log.err") |
     sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
   cat "$log".* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf " %.2f %.2f", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}'
@@ -80,7 +92,7 @@ run_pgbench() {
 ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'; }
 run_wrk() {
   local out
-  out=$(NUCLEO_BENCH_KEY=$key NUCLEO_BENCH_DIR=$root/bench NUCLEO_BENCH_ACCOUNTS=$accounts NUCLEO_BENCH_DEALS=$deals wrk -t2 -c8 -d"${duration}s" --timeout 60s --latency \
+  out=$(NUCLEO_BENCH_KEY=$key NUCLEO_BENCH_DIR=$root/bench NUCLEO_BENCH_ACCOUNTS=$accounts NUCLEO_BENCH_DEALS=$deals NUCLEO_BENCH_AUDIT_EVENTS=$audit_events wrk -t2 -c8 -d"${duration}s" --timeout 60s --latency \
           -s "$root/bench/wrk/$1.lua" "http://127.0.0.1:$http_port" 2>&1)
   local errors=$(echo "$out" | sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p')
   [[ -n "$errors" ]] && echo "   warning: $errors non-2xx responses on $1" >&2
@@ -90,7 +102,8 @@ run_wrk() {
 
 rows=""
 cases=("get_deal|GET /v1/deals/{id}" "list_deals|GET /v1/deals?stage_id=…&limit=50"
-       "search_accounts|POST /v1/accounts/search (contains)" "create_interaction|POST /v1/interactions")
+       "search_accounts|POST /v1/accounts/search (contains)" "create_interaction|POST /v1/interactions"
+       "audit_proof|GET /v1/audit/proof/inclusion (SQL: one indexed lookup)")
 for case in "${cases[@]}"; do
   name=${case%%|*} label=${case#*|}
   [[ -n "${BENCH_ONLY:-}" && "$BENCH_ONLY" != "$name" ]] && continue
@@ -121,6 +134,9 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "create_interaction" ]]; then
   echo "== audit merge delay over $merge_n events: p50 $merge_p50 ms, p99 $merge_p99 ms" >&2
   audit_lines+="- Audit merge delay (event recorded → sequenced into the Merkle log) over the $merge_n events of the \`POST /v1/interactions\` run, sequencer at its defaults (200 ms, batches of 500): **p50 $merge_p50 ms, p99 $merge_p99 ms** (goal p99 ≤ 1 s)."$'\n'
 fi
+if [[ -n "$proof_out" ]]; then
+  audit_lines+="- Inclusion proofs in a log of $audit_events events (\`build/bench/audit_proof_latency\`; goal p99 within 3× of a single indexed lookup):"$'\n\n'"\`\`\`"$'\n'"$proof_out"$'\n'"\`\`\`"$'\n'
+fi
 if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "audit_verify" ]]; then
   scripts/build.sh --target audit_verify_throughput >/dev/null
   verify_out=$(build/bench/audit_verify_throughput "${BENCH_VERIFY_EVENTS:-1000000}")
@@ -135,7 +151,8 @@ cat > "$work/table.md" <<MD
 Latest run: $(date -u +%Y-%m-%d), \`bench/run.sh $duration\` on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB,
 $(uname -sr); PostgreSQL 15 (shared_buffers 1 GB) and the server on the same machine.
 
-Data: one tenant with 100,000 accounts, 300,000 deals and 1,000,000 interactions, loaded with COPY.
+Data: one tenant with 100,000 accounts, 300,000 deals, 1,000,000 interactions and an audit
+log of $audit_events events (leaves, Merkle nodes and head as the sequencer writes them), loaded with COPY.
 Baseline: \`pgbench -n -M prepared -c 8 -j 2 -T $duration\` running the equivalent SQL
 ([bench/sql/](../bench/sql/)) as \`nucleo_app\`, each transaction setting the tenant for
 row-level security as the server does. API: \`wrk -t2 -c8 -d${duration}s --timeout 60s --latency\` against

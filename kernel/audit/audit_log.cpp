@@ -207,6 +207,25 @@ std::map<NodeId, Hash> read_nodes(store::Transaction& tx, const std::string& ten
   std::map<NodeId, Hash> found;
   std::set<NodeId> unique(ids.begin(), ids.end());
   if (unique.empty()) return found;
+  auto add = [&](const soci::row& r) {
+    NodeId id{static_cast<int>(*store::integer_at(r, 0)), static_cast<std::uint64_t>(*store::integer_at(r, 1))};
+    found[id] = stored_hash(*store::text_at(r, 2));
+  };
+  if (tx.backend() == store::Backend::postgresql) {
+    // One statement text for every proof (prepared once per session), planned as one
+    // index probe per wanted node: an OR of 40 pairs planned as a bitmap scan took
+    // about twice as long at 10M events.
+    std::string levels, indexes;
+    for (const auto& id : unique) {
+      levels += (levels.empty() ? "{" : ",") + std::to_string(id.level);
+      indexes += (indexes.empty() ? "{" : ",") + std::to_string(id.index);
+    }
+    store::query(tx.session(),
+                 "SELECT n.level, n.idx, n.hash FROM unnest(CAST(:p0 AS integer[]), CAST(:p1 AS bigint[])) AS w(level, idx)"
+                 " JOIN audit_tree_nodes n ON n.level = w.level AND n.idx = w.idx WHERE n.tenant_id = :p2",
+                 {levels + "}", indexes + "}", tenant_id}, add);
+    return found;
+  }
   std::string sql = "SELECT level, idx, hash FROM audit_tree_nodes WHERE tenant_id = :p0 AND (";
   std::vector<store::SqlValue> values{tenant_id};
   for (const auto& id : unique) {
@@ -215,10 +234,7 @@ std::map<NodeId, Hash> read_nodes(store::Transaction& tx, const std::string& ten
     values.push_back(std::int64_t{id.level});
     values.push_back(static_cast<std::int64_t>(id.index));
   }
-  store::query(tx.session(), sql + ")", values, [&](const soci::row& r) {
-    NodeId id{static_cast<int>(*store::integer_at(r, 0)), static_cast<std::uint64_t>(*store::integer_at(r, 1))};
-    found[id] = stored_hash(*store::text_at(r, 2));
-  });
+  store::query(tx.session(), sql + ")", values, add);
   return found;
 }
 
