@@ -22,23 +22,35 @@
 using namespace nucleo;
 namespace fs = std::filesystem;
 
+// Shaped like the leaf `POST /v1/interactions` produces (interaction.logged, every field
+// of the new record as a change, the body as a commitment): about 1 KB.
 std::string leaf(std::uint64_t seq) {
+  auto to = [](Json value) { return Json{{"from", nullptr}, {"to", std::move(value)}}; };
+  std::string at = format_rfc3339(Timestamp{1'782'864'000'000'000 + static_cast<std::int64_t>(seq) * 1000});
+  std::string number = std::to_string(100000 + seq % 900000);
   Json l = {{"v", 1},
             {"tenant_id", "ten_01kwdfkd00e8xs7761qv3w9a4e"},
             {"seq", seq},
-            {"id", "aud_01kwdfkd00e8xs7761qv" + std::to_string(100000 + seq % 900000)},
-            {"recorded_at", format_rfc3339(Timestamp{1'782'864'000'000'000 + static_cast<std::int64_t>(seq) * 1000})},
+            {"id", "aud_01kwdfkd00e8xs7761qv" + number},
+            {"recorded_at", at},
             {"actor", {{"type", "key"}, {"id", "key_01kwdfkd00e8xs7761qv3w9a4e"}, {"on_behalf_of", nullptr}}},
-            {"action", "interaction.created"},
-            {"entity", {{"type", "interaction"}, {"id", "int_01kwdfkd00e8xs7761qv3w9a4e"}}},
-            {"request_id", "req_01kwdfkd00e8xs7761qv3w9a4e"},
+            {"action", "interaction.logged"},
+            {"entity", {{"type", "interaction"}, {"id", "int_01kwdfkd00e8xs7761qv" + number}}},
+            {"request_id", "req_01kwdfkd00e8xs7761qv" + number},
             {"source_ip", "10.0.0.7"},
             {"reason", nullptr},
             {"changes",
-             {{"type", {{"from", nullptr}, {"to", "whatsapp"}}},
-              {"direction", {{"from", nullptr}, {"to", "inbound"}}},
-              {"subject", {{"from", nullptr}, {"to", "Pedido de cotação safra 2026/27"}}},
-              {"account_id", {{"from", nullptr}, {"to", "acc_00000000000000000000001234"}}}}}};
+             {{"account_id", to("acc_00000000000000000000001234")},
+              {"attributes", to(Json::object())},
+              {"body", to({{"commitment", "AAhnbYjMg2n50O/yRgRcf0jovdfhq4uZ2uPg07gKZG4="}})},
+              {"channel", to("whatsapp")},
+              {"created_at", to(at)},
+              {"direction", to("inbound")},
+              {"id", to("int_01kwdfkd00e8xs7761qv" + number)},
+              {"occurred_at", to(at)},
+              {"subject", to("Pedido de cotação safra 2026/27")},
+              {"tenant_id", to("ten_01kwdfkd00e8xs7761qv3w9a4e")},
+              {"type", to("whatsapp")}}}};
   return audit::canonical_json(l);
 }
 
