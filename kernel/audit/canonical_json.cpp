@@ -4,11 +4,8 @@
 #include <array>
 #include <cstdio>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/json_text.hpp"
 
 namespace nucleo::audit {
 namespace {
@@ -19,24 +16,6 @@ Error outside_value_space(const std::string& what) {
   return Error(ErrorCode::validation, "not in the audit leaf value space: " + what);
 }
 
-// Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8
-// (overlong forms, surrogates and code points above U+10FFFF are invalid too).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (length == 0 || c > 0xF4 || i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  unsigned char second = byte(i + 1);
-  if (c == 0xE0 && second < 0xA0) return 0;   // overlong
-  if (c == 0xED && second > 0x9F) return 0;   // UTF-16 surrogate
-  if (c == 0xF0 && second < 0x90) return 0;   // overlong
-  if (c == 0xF4 && second > 0x8F) return 0;   // above U+10FFFF
-  return length;
-}
-
 bool valid_utf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     std::size_t n = utf8_sequence_length(text, i);
@@ -44,33 +23,6 @@ bool valid_utf8(std::string_view text) {
     i += n;
   }
   return true;
-}
-
-// Printable ASCII other than '"' and '\\': bytes a canonical string holds as they are.
-constexpr std::array<bool, 256> plain_bytes = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
-  return t;
-}();
-
-// The first byte at or after `pos` that is not plain (see plain_bytes), or text.size().
-// String contents are most of every leaf, so this runs 16 bytes at a time where it can:
-// it is what lets `audit verify` keep up with SHA-256.
-std::size_t next_special_byte(std::string_view text, std::size_t pos) {
-#ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
-  for (; pos + 16 <= text.size(); pos += 16) {
-    __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + pos));
-    // A signed compare: bytes ≥ 0x80 are negative, so "below 0x20" catches them with the controls.
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)),
-                                   _mm_cmplt_epi8(chunk, space));
-    if (int mask = _mm_movemask_epi8(special); mask != 0) return pos + static_cast<std::size_t>(__builtin_ctz(mask));
-  }
-#endif
-  while (pos < text.size() && plain_bytes[static_cast<unsigned char>(text[pos])]) ++pos;
-  return pos;
 }
 
 bool plain_key(const std::string& key) {
@@ -316,7 +268,7 @@ class CanonicalChecker {
   bool string(StringSpan& span) {
     std::size_t start = ++pos_;
     for (;;) {
-      pos_ = next_special_byte(text_, pos_);
+      pos_ = next_special_string_byte(text_, pos_);
       if (at_end()) return fail("unterminated string");
       auto c = static_cast<unsigned char>(peek());
       if (c == '"') {

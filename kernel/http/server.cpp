@@ -19,6 +19,7 @@
 
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/domain/json_text.hpp"
 #include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/rate_limiter.hpp"
@@ -263,7 +264,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     }
     try {
       ApiResponse r = route.handler(req);
-      store.complete(req.ctx, key, r.status, r.body.dump());
+      store.complete(req.ctx, key, r.status, to_json_text(r.body));
       return r;
     } catch (const Error& e) {
       // A client mistake is a final answer worth replaying; a server-side failure is
@@ -271,7 +272,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       int status = http_status(e.code());
       if (status >= 400 && status < 500 && status != 409 && status != 429) {
         store.complete(req.ctx, key, status,
-                       problem_response({status, e.what(), e.fields(), {}}, req.request_id).body.dump());
+                       to_json_text(problem_response({status, e.what(), e.fields(), {}}, req.request_id).body));
       } else {
         store.abandon(req.ctx, key);
       }
@@ -285,7 +286,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
   void send(HTTPServerResponse& response, const ApiResponse& r, const std::string& request_id) {
     response.set("X-Request-Id", request_id);
     for (const auto& [k, v] : r.headers) response.set(k, v);
-    std::string text = r.raw_body.empty() ? r.body.dump(-1, ' ', false, Json::error_handler_t::replace) : r.raw_body;
+    std::string text = r.raw_body.empty() ? to_json_text(r.body) : r.raw_body;
     response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(r.status));
     response.setContentType(r.content_type);
     // One write for header and body rather than a stream of 4 KB chunks.

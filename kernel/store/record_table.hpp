@@ -77,6 +77,7 @@ class RecordTable {
   };
   const EntitySpec& spec_;
   std::vector<Column> columns_;  // system columns, then the spec's fields, then attributes
+  std::vector<std::size_t> by_name_;  // indexes into columns_, in name order
 };
 
 // Converts one field's JSON value to its column value and back.
