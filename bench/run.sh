@@ -82,6 +82,12 @@ NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$http_port NUCLEO_LOG_LEVEL=warning 
 server=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null && break; sleep 0.1; done
 
+# BENCH_HOLD=SECONDS: keep the seeded database and server up for probing by hand
+# (EXPLAIN, /metrics, wrk with other settings) before the measurements.
+if [[ -n "${BENCH_HOLD:-}" ]]; then
+  echo "== holding ${BENCH_HOLD} s: http://127.0.0.1:$http_port key $key tenant $tenant; psql host=127.0.0.1 port=$port dbname=nucleo user=nucleo_owner" >&2
+  sleep "$BENCH_HOLD"
+fi
 # pgbench: tps and per-transaction latencies (µs) from its log → p50/p99.
 run_pgbench() {
   local script=$1 log=$work/pgbench_$1

@@ -299,6 +299,14 @@ std::vector<Json> RecordTable::search(Transaction& tx, const std::string& tenant
   std::string direction = q.descending ? " DESC" : " ASC";
   sql += " ORDER BY " + (s == "id" ? std::string() : s + direction + ", ") + "id" + direction;
   sql += " LIMIT " + std::to_string(q.limit);
+  if (tx.backend() == Backend::postgresql) {
+    // Under row-level security PostgreSQL may not read column statistics for operators
+    // that are not LEAKPROOF (LIKE among them), so a custom plan guesses a `contains`
+    // matches 0.01% of rows and sorts a sequential scan: 85 ms on 100k accounts where the
+    // generic plan's ordered index scan takes 0.3 ms. Custom plans are what a prepared
+    // statement's first five runs get, on every pooled session (seen as a 200 ms p99).
+    execute(tx.session(), "SET LOCAL plan_cache_mode = force_generic_plan", {});
+  }
   std::vector<Json> out;
   query(tx.session(), sql, values, [&](const soci::row& row) { out.push_back(read_record(row)); });
   return out;
