@@ -33,7 +33,9 @@ void append_escaped_control(std::string& out, unsigned char c) {
   }
 }
 
-void append_string(std::string& out, std::string_view s) {
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t pos = 0;
   while (pos < s.size()) {
@@ -58,6 +60,8 @@ void append_string(std::string& out, std::string_view s) {
   }
   out.push_back('"');
 }
+
+namespace {
 
 template <class Integer>
 void append_integer(std::string& out, Integer v) {
@@ -109,7 +113,7 @@ void append_json_text(std::string& out, const Json& value) {
       for (const auto& [key, member] : value.get_ref<const Json::object_t&>()) {
         if (!first) out.push_back(',');
         first = false;
-        append_string(out, key);
+        append_json_string(out, key);
         out.push_back(':');
         append_json_text(out, member);
       }
@@ -128,7 +132,7 @@ void append_json_text(std::string& out, const Json& value) {
       return;
     }
     case Json::value_t::string:
-      append_string(out, value.get_ref<const std::string&>());
+      append_json_string(out, value.get_ref<const std::string&>());
       return;
     case Json::value_t::number_integer:
       append_integer(out, value.get<std::int64_t>());

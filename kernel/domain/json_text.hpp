@@ -13,6 +13,8 @@ namespace nucleo {
 // three times faster — a list page renders 50 records per request.
 void append_json_text(std::string& out, const Json& value);
 std::string to_json_text(const Json& value);
+// One string as a JSON string literal, escaped the same way.
+void append_json_string(std::string& out, std::string_view s);
 
 // Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8
 // (overlong forms, surrogates and code points above U+10FFFF are invalid too).

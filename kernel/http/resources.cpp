@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/json_text.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
 #include "kernel/services/audit_service.hpp"
@@ -95,6 +96,28 @@ std::size_t page_size(const ApiRequest& req, const ApiSettings& settings) {
   throw BadRequest("limit must be an integer from 1 to " + std::to_string(settings.max_page_size));
 }
 
+// A page body, {"data": [...], "next_cursor": ...}, from records already rendered to
+// JSON text (keys in the order nlohmann would write them).
+std::string page_text(const std::vector<std::string>& records, const std::optional<std::string>& next_cursor) {
+  std::size_t size = 64;
+  for (const auto& r : records) size += r.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += "{\"data\":[";
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += records[i];
+  }
+  out += "],\"next_cursor\":";
+  if (next_cursor) {
+    append_json_string(out, *next_cursor);
+  } else {
+    out += "null";
+  }
+  out.push_back('}');
+  return out;
+}
+
 // Records into a JSON array without copying them (pages hold up to 200).
 Json array_of(std::vector<Json>&& records) {
   Json array = Json::array();
@@ -119,12 +142,16 @@ ApiResponse list_records(ApiRequest& req, services::ServiceDependencies deps, co
       query.equals.emplace_back(name, filter_value(*f, value, deps.normalisation));
     }
   }
-  auto rows = RecordService(deps).list(req.ctx, spec.type, query);
-  ApiResponse r;
+  auto rows = RecordService(deps).list_rendered(req.ctx, spec.type, query);
   bool more = rows.size() == query.limit;
   if (more) rows.pop_back();
-  r.body["next_cursor"] = more ? Json(encode_cursor(collection, rows.back()["id"], settings.cursor_secret)) : Json();
-  r.body["data"] = array_of(std::move(rows));
+  std::optional<std::string> next;
+  if (more) next = encode_cursor(collection, rows.back().id, settings.cursor_secret);
+  std::vector<std::string> records;
+  records.reserve(rows.size());
+  for (auto& row : rows) records.push_back(std::move(row.json));
+  ApiResponse r;
+  r.raw_body = page_text(records, next);
   return r;
 }
 
@@ -139,10 +166,10 @@ ApiResponse search_records(ApiRequest& req, services::ServiceDependencies deps, 
     after = Json::parse(decode_cursor(cursor_scope, body["cursor"], settings.cursor_secret), nullptr, false);
   }
   auto page = RecordService(deps).search(req.ctx, spec.type, body, after, settings.max_page_size);
+  std::optional<std::string> next;
+  if (!page.next.is_null()) next = encode_cursor(cursor_scope, page.next.dump(), settings.cursor_secret);
   ApiResponse r;
-  r.body["next_cursor"] =
-      page.next.is_null() ? Json() : Json(encode_cursor(cursor_scope, page.next.dump(), settings.cursor_secret));
-  r.body["data"] = array_of(std::move(page.rows));
+  r.raw_body = page_text(page.records, next);
   return r;
 }
 

@@ -264,7 +264,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     }
     try {
       ApiResponse r = route.handler(req);
-      store.complete(req.ctx, key, r.status, to_json_text(r.body));
+      store.complete(req.ctx, key, r.status, r.raw_body.empty() ? to_json_text(r.body) : r.raw_body);
       return r;
     } catch (const Error& e) {
       // A client mistake is a final answer worth replaying; a server-side failure is

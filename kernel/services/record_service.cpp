@@ -121,6 +121,16 @@ std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view t
   return rows;
 }
 
+std::vector<store::RenderedRecord> RecordService::list_rendered(const CallContext& ctx, std::string_view type,
+                                                                store::RecordQuery query) {
+  const EntitySpec& spec = entity_spec(type);
+  require_permission(ctx, spec, Operation::read);
+  restrict_to_visible(ctx, spec, query);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    return store::RecordTable(spec).list_rendered(tx, ctx.tenant_id, query);
+  });
+}
+
 namespace {
 
 constexpr std::size_t max_batch_operations = 100;
@@ -208,20 +218,19 @@ RecordService::SearchPage RecordService::search(const CallContext& ctx, std::str
   std::size_t page = query.limit;
   query.limit = page + 1;
   store::RecordTable table(spec);
-  auto rows = deps_.database.read(ctx.tenant_id,
-                                  [&](store::Transaction& tx) { return table.search(tx, ctx.tenant_id, query); });
+  auto rows = deps_.database.read(
+      ctx.tenant_id, [&](store::Transaction& tx) { return table.search_rendered(tx, ctx.tenant_id, query); });
   SearchPage result;
   if (rows.size() > page) {
     rows.resize(page);
-    const Json& last = rows.back();
-    store::SqlValue v = store::to_column(table.column_type(query.sort_field), last[query.sort_field]);
+    const store::RenderedRecord& last = rows.back();
+    store::SqlValue v = store::to_column(table.column_type(query.sort_field), last.sort_value);
     Json value = std::holds_alternative<std::int64_t>(v)  ? Json(std::get<std::int64_t>(v))
                  : std::holds_alternative<std::string>(v) ? Json(std::get<std::string>(v))
                                                           : Json();
-    result.next = Json::array({value, last["id"]});
+    result.next = Json::array({value, last.id});
   }
-  for (auto& r : rows) r = visible_record(spec, std::move(r));
-  result.rows = std::move(rows);
+  for (auto& r : rows) result.records.push_back(std::move(r.json));
   return result;
 }
 

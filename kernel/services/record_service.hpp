@@ -71,11 +71,14 @@ class RecordService {
   // Reads. A record of another tenant is simply not found.
   Json get(const CallContext& ctx, std::string_view type, const std::string& id);
   std::vector<Json> list(const CallContext& ctx, std::string_view type, store::RecordQuery query);
+  // The same page rendered straight to the JSON text the API sends (hidden fields left out).
+  std::vector<store::RenderedRecord> list_rendered(const CallContext& ctx, std::string_view type,
+                                                   store::RecordQuery query);
 
   // One page of a search (services/search.hpp for the body). `after` is where the
   // previous page ended, as returned in SearchPage::next (null for the first page).
   struct SearchPage {
-    std::vector<Json> rows;
+    std::vector<std::string> records;  // each record's JSON text, as the API shows it
     Json next;  // [sort value, id] to continue from, or null on the last page
   };
   SearchPage search(const CallContext& ctx, std::string_view type, const Json& body, const Json& after,

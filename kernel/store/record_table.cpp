@@ -4,6 +4,7 @@
 #include <map>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/json_text.hpp"
 #include "kernel/domain/search_fold.hpp"
 #include "kernel/domain/time.hpp"
 
@@ -37,6 +38,38 @@ Json from_column(FieldType type, const soci::row& row, std::size_t i) {
       if (*v == "{}") return Json::object();
       if (*v == "[]") return Json::array();
       return Json::parse(*v);
+    }
+  }
+}
+
+// One column as JSON text: the bytes from_column()'s value would be written as, minus
+// the Json in between.
+void append_column_json(std::string& out, FieldType type, const soci::row& row, std::size_t i) {
+  switch (type) {
+    case FieldType::integer:
+    case FieldType::boolean:
+      append_json_text(out, from_column(type, row, i));  // a scalar Json: no heap
+      return;
+    case FieldType::timestamp: {
+      auto v = integer_at(row, i);
+      if (v) {
+        append_json_string(out, format_rfc3339(Timestamp{*v}));
+      } else {
+        out += "null";
+      }
+      return;
+    }
+    default: {
+      auto v = text_at(row, i);
+      if (!v) {
+        out += "null";
+      } else if (!stored_as_json_text(type)) {
+        append_json_string(out, *v);
+      } else if (*v == "{}" || *v == "[]") {
+        out += *v;
+      } else {
+        append_json_text(out, Json::parse(*v));  // re-written: the stored text may be spaced
+      }
     }
   }
 }
@@ -89,6 +122,24 @@ Json RecordTable::read_record(const soci::row& row) const {
   return record;
 }
 
+RenderedRecord RecordTable::render_record(const soci::row& row, const std::string& sort_field) const {
+  RenderedRecord out;
+  out.json.reserve(512);
+  out.json.push_back('{');
+  for (std::size_t i : by_name_) {
+    const Column& c = columns_[i];
+    if (const FieldSpec* f = spec_.field(c.name); f && f->hidden) continue;
+    if (out.json.size() > 1) out.json.push_back(',');
+    append_json_string(out.json, c.name);
+    out.json.push_back(':');
+    append_column_json(out.json, c.type, row, i);
+    if (c.name == "id") out.id = text_at(row, i).value_or("");
+    if (c.name == sort_field) out.sort_value = from_column(c.type, row, i);
+  }
+  out.json.push_back('}');
+  return out;
+}
+
 void RecordTable::insert(Transaction& tx, const Json& record) const {
   std::string names, marks;
   std::vector<SqlValue> values;
@@ -135,6 +186,20 @@ bool RecordTable::exists(Transaction& tx, const std::string& tenant_id, const st
 }
 
 std::vector<Json> RecordTable::list(Transaction& tx, const std::string& tenant_id, const RecordQuery& q) const {
+  std::vector<Json> out;
+  for_each_listed(tx, tenant_id, q, [&](const soci::row& row) { out.push_back(read_record(row)); });
+  return out;
+}
+
+std::vector<RenderedRecord> RecordTable::list_rendered(Transaction& tx, const std::string& tenant_id,
+                                                       const RecordQuery& q) const {
+  std::vector<RenderedRecord> out;
+  for_each_listed(tx, tenant_id, q, [&](const soci::row& row) { out.push_back(render_record(row, "id")); });
+  return out;
+}
+
+void RecordTable::for_each_listed(Transaction& tx, const std::string& tenant_id, const RecordQuery& q,
+                                  const RowVisitor& visit) const {
   std::string sql = "SELECT " + select_list() + " FROM " + spec_.table + " WHERE tenant_id = :p0";
   std::vector<SqlValue> values{tenant_id};
   if (!q.include_archived) sql += " AND archived_at IS NULL";
@@ -171,9 +236,7 @@ std::vector<Json> RecordTable::list(Transaction& tx, const std::string& tenant_i
     values.push_back(q.after_id);
   }
   sql += " ORDER BY id LIMIT " + std::to_string(q.limit);
-  std::vector<Json> out;
-  query(tx.session(), sql, values, [&](const soci::row& row) { out.push_back(read_record(row)); });
-  return out;
+  query(tx.session(), sql, values, visit);
 }
 
 FieldType RecordTable::column_type(const std::string& field) const {
@@ -261,6 +324,20 @@ class WhereBuilder {
 }  // namespace
 
 std::vector<Json> RecordTable::search(Transaction& tx, const std::string& tenant_id, const SearchQuery& q) const {
+  std::vector<Json> out;
+  for_each_found(tx, tenant_id, q, [&](const soci::row& row) { out.push_back(read_record(row)); });
+  return out;
+}
+
+std::vector<RenderedRecord> RecordTable::search_rendered(Transaction& tx, const std::string& tenant_id,
+                                                         const SearchQuery& q) const {
+  std::vector<RenderedRecord> out;
+  for_each_found(tx, tenant_id, q, [&](const soci::row& row) { out.push_back(render_record(row, q.sort_field)); });
+  return out;
+}
+
+void RecordTable::for_each_found(Transaction& tx, const std::string& tenant_id, const SearchQuery& q,
+                                 const RowVisitor& visit) const {
   std::vector<SqlValue> values{tenant_id};
   WhereBuilder where(*this, tx.backend(), values);
   std::string sql =
@@ -307,9 +384,7 @@ std::vector<Json> RecordTable::search(Transaction& tx, const std::string& tenant
     // statement's first five runs get, on every pooled session (seen as a 200 ms p99).
     execute(tx.session(), "SET LOCAL plan_cache_mode = force_generic_plan", {});
   }
-  std::vector<Json> out;
-  query(tx.session(), sql, values, [&](const soci::row& row) { out.push_back(read_record(row)); });
-  return out;
+  query(tx.session(), sql, values, visit);
 }
 
 }  // namespace nucleo::store

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,6 +46,15 @@ struct SearchQuery {
   std::vector<std::string> visible_owners;
 };
 
+// A record rendered straight from its row to the JSON text the API shows (hidden
+// fields left out), for list and search pages: building a Json per record and freeing
+// it was about a quarter of a page's CPU time.
+struct RenderedRecord {
+  std::string json;
+  std::string id;
+  Json sort_value;  // the value of the query's sort field, in its JSON form (search)
+};
+
 // The repository of every core entity, driven by its EntitySpec: one column per field
 // plus the system columns. Records travel as JSON in their API form (times RFC 3339,
 // booleans true/false); the conversion to columns (int64 µs, 0/1, JSON text) is here.
@@ -61,6 +71,10 @@ class RecordTable {
   bool exists(Transaction& tx, const std::string& tenant_id, const std::string& id, bool include_archived) const;
   std::vector<Json> list(Transaction& tx, const std::string& tenant_id, const RecordQuery& query) const;
   std::vector<Json> search(Transaction& tx, const std::string& tenant_id, const SearchQuery& query) const;
+  std::vector<RenderedRecord> list_rendered(Transaction& tx, const std::string& tenant_id,
+                                            const RecordQuery& query) const;
+  std::vector<RenderedRecord> search_rendered(Transaction& tx, const std::string& tenant_id,
+                                              const SearchQuery& query) const;
 
   // The type a column is stored as, for binding search values (attributes: text).
   FieldType column_type(const std::string& field) const;
@@ -68,8 +82,12 @@ class RecordTable {
   const EntitySpec& spec() const { return spec_; }
 
  private:
+  using RowVisitor = std::function<void(const soci::row&)>;
+  void for_each_listed(Transaction& tx, const std::string& tenant_id, const RecordQuery& q, const RowVisitor& visit) const;
+  void for_each_found(Transaction& tx, const std::string& tenant_id, const SearchQuery& q, const RowVisitor& visit) const;
   std::string select_list() const;
   Json read_record(const soci::row& row) const;
+  RenderedRecord render_record(const soci::row& row, const std::string& sort_field) const;
 
   struct Column {
     std::string name;

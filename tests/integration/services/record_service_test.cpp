@@ -7,6 +7,8 @@
 #include <set>
 
 #include "kernel/domain/id.hpp"
+#include "kernel/domain/json_text.hpp"
+#include "kernel/services/api_key_service.hpp"
 
 #include "tests/support/service_harness.hpp"
 
@@ -303,6 +305,41 @@ TEST_P(RecordServiceTest, ListPagesByIdWithFilters) {
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_LT(first.back()["id"].get<std::string>(), rest.front()["id"].get<std::string>());
   EXPECT_THROW(records.list(ctx, "contact", {{{"name; DROP TABLE contacts", 1}}, "", 3, false}), Error);
+}
+
+// List and search pages skip the Json tree and render rows to text: the text must be
+// what the Json path (visible_record, then the response writer) gave, byte for byte.
+TEST_P(RecordServiceTest, RenderedPagesAreTheBytesTheJsonPathWrites) {
+  records.create(ctx, "account",
+                 {{"legal_name", "Sementes \"João\" Ltda\n\u0001"},
+                  {"attributes", {{"safra", "2026/27"}, {"hectares", 120}, {"nested", {{"a", {1, 2}}}}}},
+                  {"emails", {"compras@joao.example"}}});
+  records.create(ctx, "account", {{"legal_name", "Plain"}});
+  pipeline_with_stages();
+  std::string user =
+      records.create(ctx, "user", {{"name", "Ana"}, {"email", "ana@x.com"}, {"role", "sales"}}).record["id"];
+  ApiKeyService(h.deps()).create(ctx, {{"name", "sync"}, {"role", "sales"}, {"user_id", user}});
+  for (const char* type : {"account", "pipeline", "stage", "user", "api_key"}) {
+    auto expected = records.list(ctx, type, {{}, "", 50, false});
+    auto rendered = records.list_rendered(ctx, type, {{}, "", 50, false});
+    ASSERT_EQ(rendered.size(), expected.size()) << type;
+    ASSERT_FALSE(rendered.empty()) << type;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(rendered[i].json, to_json_text(expected[i])) << type;
+      EXPECT_EQ(rendered[i].id, expected[i]["id"]) << type;
+    }
+  }
+  EXPECT_EQ(records.list_rendered(ctx, "api_key", {{}, "", 50, false}).front().json.find("secret_hash"),
+            std::string::npos);
+  auto found = records.search(ctx, "account",
+                              {{"sort", Json::array({{{"field", "legal_name"}, {"direction", "desc"}}})}, {"limit", 1}},
+                              Json());
+  Json sementes;  // sorts after "Plain"
+  for (const auto& a : records.list(ctx, "account", {{}, "", 50, false}))
+    if (a["legal_name"].get<std::string>().rfind("Sementes", 0) == 0) sementes = a;
+  ASSERT_EQ(found.records.size(), 1u);
+  EXPECT_EQ(found.records[0], to_json_text(sementes));
+  EXPECT_EQ(found.next, Json::array({sementes["legal_name"], sementes["id"]}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RecordServiceTest,
