@@ -123,7 +123,8 @@ for case in "${cases[@]}"; do
   for _ in $(seq 1 120); do
     [[ $(psql_as nucleo_owner -At -c "SELECT count(*) FROM audit_pending") == 0 ]] && break; sleep 1
   done
-  wrk_started_at=$(date +%s%6N)
+  # The merge delay below is measured on the interaction run's own events.
+  [[ "$name" == "create_interaction" ]] && interactions_started_at=$(date +%s%6N)
   read -r api_rps api_p50 api_p99 <<<"$(run_wrk "$name" | tr '\n' ' ')"
   ratio=$(python3 -c "print(f'{$api_rps/$sql_tps:.2f}')")
   printf '   pgbench %s tps (p50 %s ms, p99 %s ms) | wrk %s req/s (p50 %s ms, p99 %s ms) | ratio %s\n' \
@@ -138,7 +139,7 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "create_interaction" ]]; then
   for _ in $(seq 1 60); do
     [[ $(psql_as nucleo_owner -At -c "SELECT count(*) FROM audit_pending") == 0 ]] && break; sleep 1
   done
-  read -r merge_p50 merge_p99 merge_n <<<"$(psql_as nucleo_owner -At -F ' ' -c "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), round((percentile_cont(0.99) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), count(*) FROM audit_log WHERE entity_type = 'interaction' AND recorded_at >= $wrk_started_at")"
+  read -r merge_p50 merge_p99 merge_n <<<"$(psql_as nucleo_owner -At -F ' ' -c "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), round((percentile_cont(0.99) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), count(*) FROM audit_log WHERE entity_type = 'interaction' AND recorded_at >= $interactions_started_at")"
   echo "== audit merge delay over $merge_n events: p50 $merge_p50 ms, p99 $merge_p99 ms" >&2
   audit_lines+="- Audit merge delay (event recorded → sequenced into the Merkle log) over the $merge_n events of the \`POST /v1/interactions\` run, sequencer at its defaults (200 ms, batches of 500): **p50 $merge_p50 ms, p99 $merge_p99 ms** (goal p99 ≤ 1 s)."$'\n'
 fi
