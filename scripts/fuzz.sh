@@ -9,7 +9,11 @@ runs=${1:-20000}
 if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DNUCLEO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build build-fuzz --parallel "${NUCLEO_BUILD_JOBS:-2}" >/dev/null
+if ! build_log=$(cmake --build build-fuzz --parallel "${NUCLEO_BUILD_JOBS:-2}" 2>&1); then
+  echo "$build_log" | grep -E "error|undefined reference|FAILED" | head -20 >&2
+  echo "the fuzz targets did not build (clang-14, build-fuzz/)" >&2
+  exit 1
+fi
 for target in canonical_json proof_parsers bundle_reader; do
   corpus=$(mktemp -d)
   cp fuzz/corpus/"$target"/* "$corpus"/

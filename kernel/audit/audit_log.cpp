@@ -1,6 +1,7 @@
 #include "kernel/audit/audit_log.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -125,32 +126,54 @@ MerkleFrontier load_frontier(store::Transaction& tx, const std::string& tenant_i
   return MerkleFrontier(size, *edge);
 }
 
-// Rows for one table, written with as few statements as the parameter limits allow:
-// the sequencer has to keep pace with every writer of the deployment. Call flush() at
-// the end (no flush in a destructor: it could throw while unwinding).
+// Statement shapes: a prepared statement is kept per SQL text (ADR 0009), and a
+// multi-row INSERT of n rows is its own text. Writing n rows as chunks of powers of two
+// (256, 128, …, 1) keeps nine shapes per table instead of one per batch size, which had
+// filled the sequencer session's statement cache (512) and re-prepared 3,000-parameter
+// statements.
+std::vector<std::size_t> chunk_sizes(std::size_t rows) {
+  constexpr std::size_t largest = 256;
+  std::vector<std::size_t> sizes;
+  while (rows > 0) {
+    sizes.push_back(std::bit_floor(std::min(rows, largest)));
+    rows -= sizes.back();
+  }
+  return sizes;
+}
+
+// Rows for one table, written with as few statements as the parameter limits and the
+// shapes above allow: the sequencer has to keep pace with every writer of the
+// deployment. Call flush() at the end (no flush in a destructor: it could throw while
+// unwinding).
 class RowWriter {
  public:
   RowWriter(store::Transaction& tx, std::string insert_prefix, std::size_t columns)
       : tx_(tx), prefix_(std::move(insert_prefix)), columns_(columns) {}
   void add(std::vector<store::SqlValue> row) {
     for (auto& v : row) values_.push_back(std::move(v));
-    if (values_.size() >= columns_ * rows_per_statement) flush();
+    if (values_.size() >= columns_ * 256) flush();
   }
 
   void flush() {
-    if (values_.empty()) return;
-    std::string sql = prefix_ + " VALUES ";
-    for (std::size_t i = 0; i < values_.size(); i += columns_) {
-      sql += i == 0 ? "(" : ", (";
-      for (std::size_t c = 0; c < columns_; ++c) sql += (c ? ", " : "") + store::placeholder(i + c);
-      sql += ")";
+    std::size_t first = 0;
+    for (std::size_t rows : chunk_sizes(values_.size() / columns_)) {
+      std::string sql = prefix_ + " VALUES ";
+      std::vector<store::SqlValue> chunk;
+      for (std::size_t r = 0; r < rows; ++r) {
+        sql += r == 0 ? "(" : ", (";
+        for (std::size_t c = 0; c < columns_; ++c) {
+          sql += (c ? ", " : "") + store::placeholder(chunk.size());
+          chunk.push_back(std::move(values_[(first + r) * columns_ + c]));
+        }
+        sql += ")";
+      }
+      store::execute(tx_.session(), sql, chunk);
+      first += rows;
     }
-    store::execute(tx_.session(), sql, values_);
     values_.clear();
   }
 
  private:
-  static constexpr std::size_t rows_per_statement = 250;  // ≤ 3,000 parameters
   store::Transaction& tx_;
   std::string prefix_;
   std::size_t columns_;
@@ -384,14 +407,16 @@ std::size_t Sequencer::run_once(std::size_t batch) {
     for (const auto& e : pending) by_tenant[e.tenant_id].push_back(&e);
     Timestamp now = clock_.now();
     for (const auto& [tenant, events] : by_tenant) append_events(tx, tenant, events, now);
-    for (std::size_t i = 0; i < pending.size(); i += 250) {
+    std::size_t first = 0;
+    for (std::size_t rows : chunk_sizes(pending.size())) {
       std::string list;
       std::vector<store::SqlValue> seqs;
-      for (std::size_t k = i; k < std::min(pending.size(), i + 250); ++k) {
+      for (std::size_t k = first; k < first + rows; ++k) {
         list += (seqs.empty() ? "" : ", ") + store::placeholder(seqs.size());
         seqs.push_back(pending[k].pending_seq);
       }
       store::execute(tx.session(), "DELETE FROM audit_pending WHERE seq IN (" + list + ")", seqs);
+      first += rows;
     }
     return pending.size();
   });
