@@ -128,9 +128,9 @@ MerkleFrontier load_frontier(store::Transaction& tx, const std::string& tenant_i
 
 // Statement shapes: a prepared statement is kept per SQL text (ADR 0009), and a
 // multi-row INSERT of n rows is its own text. Writing n rows as chunks of powers of two
-// (256, 128, …, 1) keeps nine shapes per table instead of one per batch size, which had
-// filled the sequencer session's statement cache (512) and re-prepared 3,000-parameter
-// statements.
+// (256, 128, …, 1) keeps nine shapes per table, all prepared after warm-up, instead of
+// one per batch size: most batches prepared new statements of up to 3,000 parameters,
+// and a long run would fill the session's 512-statement cache.
 std::vector<std::size_t> chunk_sizes(std::size_t rows) {
   constexpr std::size_t largest = 256;
   std::vector<std::size_t> sizes;
