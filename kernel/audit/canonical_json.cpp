@@ -46,30 +46,6 @@ std::string percent_encoded(const std::string& key) {
   return out;
 }
 
-void write_string(std::string& out, const std::string& s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char hex[8];
-          std::snprintf(hex, sizeof hex, "\\u%04x", static_cast<unsigned>(c));
-          out += hex;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void write_canonical(std::string& out, const Json& v, std::size_t depth) {
   if (depth > max_depth) throw outside_value_space("nested deeper than 64 levels");
   switch (v.type()) {
@@ -82,7 +58,7 @@ void write_canonical(std::string& out, const Json& v, std::size_t depth) {
           if (static_cast<unsigned char>(c) >= 0x80) throw outside_value_space("non-ASCII key \"" + key + "\"");
         if (!first) out.push_back(',');
         first = false;
-        write_string(out, key);
+        append_json_string(out, key);  // JCS escapes exactly as the API writer does
         out.push_back(':');
         write_canonical(out, member, depth + 1);
       }
@@ -101,7 +77,7 @@ void write_canonical(std::string& out, const Json& v, std::size_t depth) {
     case Json::value_t::string: {
       const auto& s = v.get_ref<const std::string&>();
       if (!valid_utf8(s)) throw outside_value_space("a string that is not valid UTF-8");
-      write_string(out, s);
+      append_json_string(out, s);
       return;
     }
     case Json::value_t::number_integer: {
