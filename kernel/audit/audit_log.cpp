@@ -35,15 +35,14 @@ struct PendingEvent {
   std::optional<std::string> on_behalf_of;
   std::string action, entity_type, entity_id;
   std::optional<std::string> request_id, source_ip, reason;
-  Json changes;
-  std::vector<std::string> personal_fields;
+  Json changes;  // personal values already committed
 };
 
 std::vector<PendingEvent> read_pending(store::Transaction& tx, std::size_t batch) {
   std::vector<PendingEvent> events;
   store::query(tx.session(),
                "SELECT seq, id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action, entity_type,"
-               " entity_id, request_id, source_ip, reason, changes, personal_fields FROM audit_pending"
+               " entity_id, request_id, source_ip, reason, changes FROM audit_pending"
                " ORDER BY seq LIMIT :p0",
                {static_cast<std::int64_t>(batch)}, [&](const soci::row& r) {
                  using store::integer_at;
@@ -51,9 +50,7 @@ std::vector<PendingEvent> read_pending(store::Transaction& tx, std::size_t batch
                  PendingEvent e{*integer_at(r, 0), *text_at(r, 1), *text_at(r, 2), *integer_at(r, 3),
                                 *text_at(r, 4), *text_at(r, 5), text_at(r, 6), *text_at(r, 7), *text_at(r, 8),
                                 *text_at(r, 9), text_at(r, 10), text_at(r, 11), text_at(r, 12),
-                                Json::parse(text_at(r, 13).value_or("{}")), {}};
-                 for (const auto& f : Json::parse(text_at(r, 14).value_or("[]")))
-                   if (f.is_string()) e.personal_fields.push_back(f);
+                                Json::parse(text_at(r, 13).value_or("{}"))};
                  events.push_back(std::move(e));
                });
   return events;
@@ -63,32 +60,9 @@ Json nullable(const std::optional<std::string>& s) {
   return s && !s->empty() ? Json(*s) : Json();
 }
 
-struct Commitment {
-  std::string field, side, salt_hex, value;
-};
-
-// Replaces each non-null personal value by {"commitment": b64(SHA-256(salt ‖ value))},
-// value being its canonical bytes; the salts and values go to audit_personal_values.
-Json commit_personal_values(Json changes, const std::vector<std::string>& personal,
-                            std::vector<Commitment>& commitments) {
-  for (const auto& field : personal) {
-    if (!changes.contains(field) || !changes[field].is_object()) continue;
-    for (const char* side : {"from", "to"}) {
-      Json& v = changes[field][side];
-      if (v.is_null()) continue;
-      std::string value = canonical_json(v);
-      std::string salt_hex = random_hex(32);
-      Hash salt = *hash_from_hex(salt_hex);
-      std::string salted(reinterpret_cast<const char*>(salt.data()), salt.size());
-      v = Json{{"commitment", to_base64(sha256(salted + value))}};
-      commitments.push_back({field, side, salt_hex, value});
-    }
-  }
-  return changes;
-}
-
 // The leaf, format v1 (DESIGN §5).
-std::string leaf_bytes(const PendingEvent& e, std::uint64_t seq, std::vector<Commitment>& commitments) {
+// Personal values arrive already committed (record_audit_event sealed them).
+std::string leaf_bytes(const PendingEvent& e, std::uint64_t seq) {
   Json leaf = Json::object();
   leaf["v"] = 1;
   leaf["tenant_id"] = e.tenant_id;
@@ -101,7 +75,7 @@ std::string leaf_bytes(const PendingEvent& e, std::uint64_t seq, std::vector<Com
   leaf["request_id"] = nullable(e.request_id);
   leaf["source_ip"] = nullable(e.source_ip);
   leaf["reason"] = nullable(e.reason);
-  leaf["changes"] = commit_personal_values(to_leaf_value_space(e.changes), e.personal_fields, commitments);
+  leaf["changes"] = to_leaf_value_space(e.changes);
   return canonical_json(leaf);
 }
 
@@ -189,21 +163,17 @@ void append_events(store::Transaction& tx, const std::string& tenant_id, const s
                    " entity_id, leaf, leaf_hash, sequenced_at)",
                    12);
   RowWriter nodes(tx, "INSERT INTO audit_tree_nodes (tenant_id, level, idx, hash)", 4);
-  RowWriter personal(tx, "INSERT INTO audit_personal_values (event_id, tenant_id, field, side, salt, value)", 6);
   for (const PendingEvent* e : events) {
     std::uint64_t seq = tree.size();
-    std::vector<Commitment> commitments;
-    std::string leaf = leaf_bytes(*e, seq, commitments);
+    std::string leaf = leaf_bytes(*e, seq);
     Hash h = leaf_hash(leaf);
     leaves.add({tenant_id, static_cast<std::int64_t>(seq), e->id, e->recorded_at, e->actor_type, e->actor_id, e->action,
                 e->entity_type, e->entity_id, leaf, to_hex(h), now.micros});
     for (const auto& c : tree.append(h))
       nodes.add({tenant_id, std::int64_t{c.id.level}, static_cast<std::int64_t>(c.id.index), to_hex(c.hash)});
-    for (const auto& c : commitments) personal.add({e->id, tenant_id, c.field, c.side, c.salt_hex, c.value});
   }
   leaves.flush();
   nodes.flush();
-  personal.flush();
   std::string root = to_hex(tree.root());
   auto size = static_cast<std::int64_t>(tree.size());
   store::execute(tx.session(),

@@ -1,5 +1,6 @@
 #include "kernel/audit/recorder.hpp"
 
+#include "kernel/audit/personal_data.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::audit {
@@ -28,6 +29,10 @@ Json diff_changes(const Json& before, const Json& after) {
 void record_audit_event(store::Transaction& tx, const AuditEvent& e) {
   Json personal = Json::array();
   for (const auto& f : e.personal_fields) personal.push_back(f);
+  Json changes = e.personal_fields.empty()
+                     ? e.changes
+                     : seal_personal_values(tx, e.tenant_id, e.subject_id.empty() ? e.entity_id : e.subject_id, e.id,
+                                            e.changes, e.personal_fields, e.recorded_at);
   store::execute(
       tx.session(),
       "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action,"
@@ -35,7 +40,7 @@ void record_audit_event(store::Transaction& tx, const AuditEvent& e) {
       " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, :p13)",
       {e.id, e.tenant_id, e.recorded_at.micros, e.actor.type, e.actor.id, optional_text(e.actor.on_behalf_of), e.action,
        e.entity_type, e.entity_id, optional_text(e.request_id), optional_text(e.source_ip), optional_text(e.reason),
-       e.changes.dump(), personal.dump()});
+       changes.dump(), personal.dump()});
 }
 
 }  // namespace nucleo::audit

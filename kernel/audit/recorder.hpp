@@ -24,6 +24,7 @@ struct AuditEvent {
   std::string reason;
   Json changes = Json::object();             // {field: {"from": …, "to": …}}
   std::vector<std::string> personal_fields;  // fields of `changes` holding personal data
+  std::string subject_id;                    // whose personal data they are (empty: entity_id)
 };
 
 // Field-level changes between two versions of a record: every field whose value
@@ -33,7 +34,8 @@ struct AuditEvent {
 Json diff_changes(const Json& before, const Json& after);
 
 // Inserts into audit_pending inside the caller's transaction — the only writer of
-// that table. The sequencer (issue 6) moves events on to the Merkle log.
+// that table. Personal values never reach it: they are committed and sealed under the
+// subject's key first (personal_data.hpp). The sequencer moves events on to the log.
 void record_audit_event(store::Transaction& tx, const AuditEvent& event);
 
 }  // namespace nucleo::audit

@@ -103,7 +103,8 @@ std::vector<EntitySpec> build_specs() {
        "contacts",
        {required(personal(folded(text("name", 200)))), ref("account_id", "account"), personal(of("email", FieldType::email)),
         personal(of("phone", FieldType::phone)), text("job_title", 200),
-        with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user")}});
+        with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user"),
+        derived(of("erased_at", FieldType::timestamp))}});
 
   specs.push_back({"pipeline", std::string(id_prefix::pipeline), "pipelines", {required(text("name", 200))}});
 
@@ -140,6 +141,7 @@ std::vector<EntitySpec> build_specs() {
                     text("external_id", 300), text("thread_id", 300),
                     choice("delivery_status", {"queued", "sent", "delivered", "read", "failed", "received"}),
                     ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal")}});
+  specs.back().data_subject_field = "contact_id";  // a body is the contact's personal data
 
   specs.push_back({"task",
                    std::string(id_prefix::task),

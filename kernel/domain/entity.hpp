@@ -57,6 +57,9 @@ struct EntitySpec {
   std::string table;   // "accounts"
   std::vector<FieldSpec> fields;
   bool has_attributes = true;  // an `attributes` object, keys declared by plugins
+  // Whose personal data the personal fields are (DESIGN §5): the record this reference
+  // field names, or — when empty or null — the record itself (a contact, a user).
+  std::string data_subject_field;
 
   const FieldSpec* field(std::string_view name) const;
 };

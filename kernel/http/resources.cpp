@@ -395,6 +395,15 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body["data"] = array_of(std::move(page.events));
                 return r;
               }});
+  router.add({"GET", "/v1/audit/entities/{type}/{id}/history", "audit_entity_history",
+              "Every audited version of one record, with field changes and proof links; as_of rebuilds the record "
+              "as it was at that instant (auditor and admin; the read is audited)",
+              AuthMode::bearer, "", "audit", {"as_of"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::AuditService(deps).history(req.ctx, req.params.at("type"), req.params.at("id"),
+                                                              time_parameter(req, "as_of"));
+                return r;
+              }});
   router.add({"GET", "/v1/audit/checkpoint", "audit_checkpoint",
               "The latest signed checkpoint (C2SP signed note, text/plain)", AuthMode::bearer, "", "audit", {},
               [=](ApiRequest& req) {

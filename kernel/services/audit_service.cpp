@@ -1,5 +1,6 @@
 #include "kernel/services/audit_service.hpp"
 
+#include "kernel/audit/personal_data.hpp"
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/store/sql.hpp"
@@ -44,7 +45,88 @@ Json query_as_json(const AuditQuery& q) {
   return j;
 }
 
+// Applies one version's changes to the record being rebuilt. `version` and
+// `updated_at` are not in the leaf (every write changes them); they follow from the
+// number of versions and the last version's time.
+void apply_version(Json& record, const Json& version) {
+  if (version["changes"].empty()) return;  // an audited read, not a write
+  for (const auto& [field, change] : version["changes"].items()) record[field] = change.value("to", Json());
+  record["version"] = record.value("version", 0) + 1;
+  record["updated_at"] = version["recorded_at"];
+}
+
+// Fields the record had null all along never appear in a change: show them as null.
+void fill_absent_fields(Json& record, const std::string& entity_type) {
+  const EntitySpec* spec = find_entity_spec(entity_type);
+  if (!spec) return;
+  for (const auto& name : system_fields())
+    if (!record.contains(name)) record[name] = nullptr;
+  for (const auto& f : spec->fields)
+    if (!f.hidden && !record.contains(f.name)) record[f.name] = nullptr;
+  if (spec->has_attributes && !record.contains("attributes")) record["attributes"] = Json::object();
+}
+
+bool has_history(store::Transaction& tx, const std::string& tenant_id, const std::string& entity_type,
+                 const std::string& entity_id) {
+  bool found = false;
+  store::query(tx.session(),
+               "SELECT 1 FROM audit_log WHERE tenant_id = :p0 AND entity_type = :p1 AND entity_id = :p2 LIMIT 1",
+               {tenant_id, entity_type, entity_id}, [&](const soci::row&) { found = true; });
+  return found;
+}
+
 }  // namespace
+
+Json AuditService::history(const CallContext& ctx, const std::string& entity_type, const std::string& entity_id,
+                           std::optional<std::int64_t> as_of) {
+  require_audit_reader(ctx);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::string condition = "l.entity_type = :p1 AND l.entity_id = :p2";
+    std::vector<store::SqlValue> values{entity_type, entity_id};
+    if (as_of) {
+      condition += " AND l.recorded_at <= :p3";
+      values.push_back(*as_of);
+    }
+    audit::PersonalValueOpener opener(tx, ctx.tenant_id, condition, values);
+    std::uint64_t tree_size = audit::read_tree_head(tx, ctx.tenant_id).size;
+    std::vector<store::SqlValue> all{ctx.tenant_id};
+    all.insert(all.end(), values.begin(), values.end());
+    Json versions = Json::array();
+    store::query(tx.session(), "SELECT l.seq, l.leaf, l.leaf_hash FROM audit_log l WHERE l.tenant_id = :p0 AND " + condition +
+                                   " ORDER BY l.seq",
+                 all, [&](const soci::row& r) {
+                   std::int64_t seq = *store::integer_at(r, 0);
+                   Json leaf = Json::parse(*store::text_at(r, 1));
+                   auto hash = audit::hash_from_hex(*store::text_at(r, 2));
+                   std::string id = leaf["id"];
+                   versions.push_back(
+                       Json{{"seq", seq}, {"id", id}, {"recorded_at", leaf["recorded_at"]}, {"actor", leaf["actor"]},
+                            {"action", leaf["action"]}, {"reason", leaf["reason"]}, {"request_id", leaf["request_id"]},
+                            {"changes", opener.open(id, leaf["changes"])},
+                            {"leaf_hash", hash ? audit::to_base64(*hash) : ""},
+                            {"proof", "/v1/audit/proof/inclusion?seq=" + std::to_string(seq) +
+                                          "&tree_size=" + std::to_string(tree_size)}});
+                 });
+    if (versions.empty() && !has_history(tx, ctx.tenant_id, entity_type, entity_id))
+      throw Error(ErrorCode::not_found, "the audit log holds nothing about " + entity_type + " " + entity_id);
+    Json out{{"entity", Json{{"type", entity_type}, {"id", entity_id}}}, {"tree_size", tree_size}};
+    Json asked{{"entity", out["entity"]}};
+    if (as_of) {
+      Json record = Json::object();
+      for (const auto& v : versions) apply_version(record, v);
+      if (record.empty()) {
+        record = nullptr;
+      } else {
+        fill_absent_fields(record, entity_type);
+      }
+      out["as_of"] = asked["as_of"] = format_rfc3339(Timestamp{*as_of});
+      out["record"] = std::move(record);
+    }
+    out["versions"] = std::move(versions);
+    record_read(tx, ctx, "audit.history_read", asked);
+    return out;
+  });
+}
 
 AuditPage AuditService::events(const CallContext& ctx, const AuditQuery& q) {
   require_audit_reader(ctx);

@@ -35,6 +35,14 @@ class AuditService {
   audit::TreeHead head(const CallContext& ctx);
   // The newest signed checkpoint note; Error(not_found) before the first one.
   std::string checkpoint(const CallContext& ctx);
+  // Every sequenced version of one record, oldest first, with personal values opened
+  // while their subject's key exists: {"entity", "tree_size", "versions": [{"seq", "id",
+  // "recorded_at", "actor", "action", "reason", "request_id", "changes", "leaf_hash",
+  // "proof"}]}. With `as_of` (µs), only versions recorded at or before it, and "record":
+  // the record as it was then (null before it existed). Error(not_found) when the log
+  // holds nothing about the record.
+  Json history(const CallContext& ctx, const std::string& entity_type, const std::string& entity_id,
+               std::optional<std::int64_t> as_of);
   // Records that the log was exported (nucleo audit export), with what was exported.
   void record_export(const CallContext& ctx, const Json& what);
 

@@ -36,9 +36,18 @@ bool differs_beyond_bookkeeping(const Json& before, const Json& after) {
   return false;
 }
 
+// The data subject of the record's personal fields (EntitySpec::data_subject_field).
+std::string data_subject_of(const Write& w) {
+  if (w.spec.data_subject_field.empty()) return w.id();
+  const Json& subject = w.after.value(w.spec.data_subject_field, Json());
+  return subject.is_string() ? subject.get<std::string>() : w.id();
+}
+
 audit::AuditEvent audit_event_for(const Write& w, const Json& changes) {
   audit::AuditEvent e;
-  Timestamp now = w.ctx.now();
+  // The event's time is the version's updated_at, so a record rebuilt from its history
+  // carries the updated_at it had.
+  Timestamp now = parse_rfc3339(w.after.value("updated_at", "")).value_or(w.ctx.now());
   e.id = generate_id(id_prefix::audit_event, now);
   e.tenant_id = w.ctx.tenant_id;
   e.recorded_at = now;
@@ -52,6 +61,7 @@ audit::AuditEvent audit_event_for(const Write& w, const Json& changes) {
   e.changes = changes;
   for (const auto& f : w.spec.fields)
     if (f.personal && changes.contains(f.name)) e.personal_fields.push_back(f.name);
+  e.subject_id = data_subject_of(w);
   return e;
 }
 

@@ -8,6 +8,7 @@
 
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/audit/canonical_json.hpp"
+#include "kernel/audit/personal_data.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/store/connection_pool.hpp"
 #include "kernel/store/sql.hpp"
@@ -126,9 +127,19 @@ TEST_P(SequencerTest, LargeBatchesAreWrittenWhole) {
   });
 }
 
-TEST_P(SequencerTest, PersonalValuesAreCommittedNotWrittenIntoTheLeaf) {
+TEST_P(SequencerTest, PersonalValuesAreCommittedInTheLeafAndSealedUnderTheSubjectsKey) {
   Json contact = records.create(ctx, "contact", {{"name", "Maria Souza"}, {"email", "maria@agro.com.br"}}).record;
   records.update(ctx, "contact", contact["id"], {{"email", "m.souza@agro.com.br"}}, std::nullopt);
+  // Nothing on the way to the log holds the values in the clear: not the pending
+  // events, not the sealed values.
+  for (const char* table : {"audit_pending", "audit_sealed_values"}) {
+    for (const auto& row : h.json_column(std::string("SELECT ") + (std::string(table) == "audit_pending" ? "changes" : "'\"' || sealed || '\"'") +
+                                         " FROM " + table)) {
+      EXPECT_EQ(row.dump().find("maria@agro"), std::string::npos) << table;
+      EXPECT_EQ(row.dump().find("Maria Souza"), std::string::npos) << table;
+    }
+  }
+  EXPECT_EQ(h.count("SELECT count(*) FROM privacy_subject_keys WHERE subject_id = '" + contact["id"].get<std::string>() + "'"), 1);
   sequence_everything();
   auto rows = log_of(h.tenant);
   int with_commitments = 0;
@@ -138,23 +149,35 @@ TEST_P(SequencerTest, PersonalValuesAreCommittedNotWrittenIntoTheLeaf) {
     Json leaf = Json::parse(row.leaf);
     if (!leaf["changes"].contains("email")) continue;
     ++with_commitments;
-    std::string commitment = leaf["changes"]["email"]["to"]["commitment"];
-    // The commitment opens with the stored salt and canonical value.
-    auto opened = h.deps().worker_database.read("", [&](store::Transaction& tx) {
-      std::string salt, value;
-      store::query(tx.session(),
-                   "SELECT salt, value FROM audit_personal_values WHERE event_id = :p0 AND field = 'email' AND side = 'to'",
-                   {leaf["id"].get<std::string>()}, [&](const soci::row& r) {
-                     salt = *store::text_at(r, 0);
-                     value = *store::text_at(r, 1);
-                   });
-      Hash s = *hash_from_hex(salt);
-      return std::make_pair(to_base64(sha256(std::string(reinterpret_cast<const char*>(s.data()), 32) + value)), value);
+    EXPECT_TRUE(leaf["changes"]["email"]["to"].contains("commitment"));
+    // The subject's key opens the sealed value, and it matches the leaf's commitment.
+    Json opened = h.deps().database.read(h.tenant, [&](store::Transaction& tx) {
+      PersonalValueOpener opener(tx, h.tenant, "l.id = :p1", {leaf["id"].get<std::string>()});
+      return opener.open(leaf["id"], leaf["changes"]);
     });
-    EXPECT_EQ(opened.first, commitment);
-    EXPECT_TRUE(opened.second == "\"maria@agro.com.br\"" || opened.second == "\"m.souza@agro.com.br\"");
+    if (leaf["action"] == "contact.created") {
+      EXPECT_EQ(opened["email"]["to"], "maria@agro.com.br");
+      EXPECT_EQ(opened["name"]["to"], "Maria Souza");
+    } else {
+      EXPECT_EQ(opened["email"]["from"], "maria@agro.com.br");
+      EXPECT_EQ(opened["email"]["to"], "m.souza@agro.com.br");
+    }
   }
   EXPECT_EQ(with_commitments, 2);  // the create and the update
+
+  // Destroying the key leaves commitments that no longer open; the leaves are unchanged.
+  h.deps().database.write(h.tenant, [&](store::Transaction& tx) {
+    EXPECT_EQ(destroy_subject_key(tx, h.tenant, contact["id"]), 4u);  // name + e-mail, then e-mail from/to
+    Json leaf;
+    for (const auto& row : rows)
+      if (Json::parse(row.leaf)["action"] == "contact.created") leaf = Json::parse(row.leaf);
+    Json opened = PersonalValueOpener(tx, h.tenant, "l.id = :p1", {leaf["id"].get<std::string>()}).open(leaf["id"], leaf["changes"]);
+    EXPECT_EQ(opened["email"]["to"]["erased"], true);
+    EXPECT_EQ(opened["email"]["to"]["commitment"], leaf["changes"]["email"]["to"]["commitment"]);
+  });
+  auto after = log_of(h.tenant);
+  ASSERT_EQ(after.size(), rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(after[i].leaf_hash, rows[i].leaf_hash);
 }
 
 TEST_P(SequencerTest, TheLogCannotBeUpdatedOrDeleted) {

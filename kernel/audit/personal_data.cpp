@@ -1,0 +1,201 @@
+#include "kernel/audit/personal_data.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <memory>
+
+#include "kernel/audit/canonical_json.hpp"
+#include "kernel/domain/digest.hpp"
+#include "kernel/domain/error.hpp"
+
+namespace nucleo::audit {
+namespace {
+
+constexpr std::size_t nonce_size = 12;
+constexpr std::size_t tag_size = 16;
+
+using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+CipherContext new_context() {
+  CipherContext ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  if (!ctx) throw Error(ErrorCode::internal, "AES-256-GCM: no cipher context");
+  return ctx;
+}
+
+const unsigned char* bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+std::string base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(data), static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> unbase64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(3 * (text.size() / 4) + 1, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(text), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t padding = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
+  out.resize(static_cast<std::size_t>(n) - padding);  // DecodeBlock counts padding as zero bytes
+  return out;
+}
+
+std::string random_bytes(std::size_t size) {
+  std::string out(size, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(size)) != 1)
+    throw Error(ErrorCode::internal, "the system random generator failed");
+  return out;
+}
+
+std::optional<SubjectKey> find_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id) {
+  std::optional<SubjectKey> key;
+  store::query(tx.session(), "SELECT key FROM privacy_subject_keys WHERE tenant_id = :p0 AND subject_id = :p1",
+               {tenant_id, subject_id}, [&](const soci::row& r) { key = hash_from_hex(*store::text_at(r, 0)); });
+  return key;
+}
+
+// The subject's key, created on first use. Two writers creating it at once both
+// insert-or-ignore and then read the one that won.
+SubjectKey subject_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
+                       Timestamp now) {
+  if (auto key = find_key(tx, tenant_id, subject_id)) return *key;
+  store::execute(tx.session(),
+                 "INSERT INTO privacy_subject_keys (tenant_id, subject_id, key, created_at)"
+                 " VALUES (:p0, :p1, :p2, :p3) ON CONFLICT DO NOTHING",
+                 {tenant_id, subject_id, random_hex(32), now.micros});
+  auto key = find_key(tx, tenant_id, subject_id);
+  if (!key) throw Error(ErrorCode::internal, "the key of data subject " + subject_id + " could not be stored");
+  return *key;
+}
+
+}  // namespace
+
+std::string seal(const SubjectKey& key, std::string_view aad, std::string_view plaintext) {
+  std::string out(nonce_size + plaintext.size() + tag_size, '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  if (RAND_bytes(nonce, nonce_size) != 1) throw Error(ErrorCode::internal, "the system random generator failed");
+  CipherContext ctx = new_context();
+  int n = 0;
+  bool ok = EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), nullptr, &n, bytes(aad), static_cast<int>(aad.size())) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), nonce + nonce_size, &n, bytes(plaintext), static_cast<int>(plaintext.size())) ==
+                1 &&
+            EVP_EncryptFinal_ex(ctx.get(), nonce + nonce_size + n, &n) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, tag_size,
+                                nonce + nonce_size + plaintext.size()) == 1;
+  if (!ok) throw Error(ErrorCode::internal, "AES-256-GCM encryption failed");
+  return out;
+}
+
+std::optional<std::string> unseal(const SubjectKey& key, std::string_view aad, std::string_view sealed) {
+  if (sealed.size() < nonce_size + tag_size) return std::nullopt;
+  std::size_t size = sealed.size() - nonce_size - tag_size;
+  std::string out(size, '\0');
+  auto* plain = reinterpret_cast<unsigned char*>(out.data());
+  std::string tag(sealed.substr(nonce_size + size));
+  CipherContext ctx = new_context();
+  int n = 0;
+  bool ok = EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), bytes(sealed)) == 1 &&
+            EVP_DecryptUpdate(ctx.get(), nullptr, &n, bytes(aad), static_cast<int>(aad.size())) == 1 &&
+            EVP_DecryptUpdate(ctx.get(), plain, &n, bytes(sealed) + nonce_size, static_cast<int>(size)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, tag_size, tag.data()) == 1 &&
+            EVP_DecryptFinal_ex(ctx.get(), plain + n, &n) == 1;
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::string sealed_value_aad(std::string_view event_id, std::string_view field, std::string_view side) {
+  std::string aad(event_id);
+  aad += '\x1f';
+  aad += field;
+  aad += '\x1f';
+  aad += side;
+  return aad;
+}
+
+std::string commitment_of(std::string_view salt, std::string_view canonical_value) {
+  std::string salted(salt);
+  salted += canonical_value;
+  return to_base64(sha256(salted));
+}
+
+Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
+                          const std::string& event_id, const Json& changes,
+                          const std::vector<std::string>& personal_fields, Timestamp now) {
+  Json committed = changes;
+  std::optional<SubjectKey> key;
+  for (const auto& field : personal_fields) {
+    if (!committed.contains(field) || !committed[field].is_object()) continue;
+    for (const char* side : {"from", "to"}) {
+      Json& v = committed[field][side];
+      if (v.is_null()) continue;
+      if (!key) key = subject_key(tx, tenant_id, subject_id, now);
+      std::string value = canonical_json(to_leaf_value_space(v));
+      std::string salt = random_bytes(32);
+      v = Json{{"commitment", commitment_of(salt, value)}};
+      store::execute(tx.session(),
+                     "INSERT INTO audit_sealed_values (event_id, tenant_id, subject_id, field, side, sealed)"
+                     " VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
+                     {event_id, tenant_id, subject_id, field, std::string(side),
+                      base64(seal(*key, sealed_value_aad(event_id, field, side), salt + value))});
+    }
+  }
+  return committed;
+}
+
+PersonalValueOpener::PersonalValueOpener(store::Transaction& tx, const std::string& tenant_id,
+                                         const std::string& condition, const std::vector<store::SqlValue>& values) {
+  std::vector<store::SqlValue> all{tenant_id};
+  all.insert(all.end(), values.begin(), values.end());
+  store::query(tx.session(),
+               "SELECT v.event_id, v.field, v.side, v.sealed, k.key FROM audit_log l"
+               " JOIN audit_sealed_values v ON v.event_id = l.id"
+               " JOIN privacy_subject_keys k ON k.tenant_id = v.tenant_id AND k.subject_id = v.subject_id"
+               " WHERE l.tenant_id = :p0 AND v.tenant_id = l.tenant_id AND " + condition,
+               all, [&](const soci::row& r) {
+                 std::string event_id = *store::text_at(r, 0), field = *store::text_at(r, 1),
+                             side = *store::text_at(r, 2);
+                 auto key = hash_from_hex(store::text_at(r, 4).value_or(""));
+                 auto sealed = unbase64(store::text_at(r, 3).value_or(""));
+                 if (!key || !sealed) return;
+                 auto plain = unseal(*key, sealed_value_aad(event_id, field, side), *sealed);
+                 if (!plain || plain->size() < 32) return;
+                 std::string salt = plain->substr(0, 32), value = plain->substr(32);
+                 opened_[{event_id, field, side}] =
+                     Json{{"commitment", commitment_of(salt, value)}, {"value", Json::parse(value)}};
+               });
+}
+
+Json PersonalValueOpener::open(const std::string& event_id, Json changes) const {
+  if (!changes.is_object()) return changes;
+  for (auto& [field, change] : changes.items()) {
+    if (!change.is_object()) continue;
+    for (const char* side : {"from", "to"}) {
+      if (!change.contains(side)) continue;
+      Json& v = change[side];
+      if (!v.is_object() || v.size() != 1 || !v.contains("commitment")) continue;
+      auto it = opened_.find({event_id, field, side});
+      // A value opens only if it is the one the leaf committed to.
+      if (it != opened_.end() && it->second["commitment"] == v["commitment"])
+        v = it->second["value"];
+      else
+        v = Json{{"erased", true}, {"commitment", v["commitment"]}};
+    }
+  }
+  return changes;
+}
+
+std::size_t destroy_subject_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id) {
+  auto destroyed = store::execute(tx.session(), "DELETE FROM audit_sealed_values WHERE tenant_id = :p0 AND subject_id = :p1",
+                                  {tenant_id, subject_id});
+  store::execute(tx.session(), "DELETE FROM privacy_subject_keys WHERE tenant_id = :p0 AND subject_id = :p1",
+                 {tenant_id, subject_id});
+  return static_cast<std::size_t>(destroyed);
+}
+
+}  // namespace nucleo::audit

@@ -1,0 +1,66 @@
+#pragma once
+
+// Personal values in the audit trail (DESIGN §5, ADR 0012). A leaf holds only
+// {"commitment": base64(SHA-256(salt ‖ canonical value))}; the salt and value are kept
+// sealed with AES-256-GCM under a key of the value's data subject. Destroying that key
+// (erasure) makes the values unrecoverable while every leaf hash stays what it was.
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "kernel/audit/merkle.hpp"
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/time.hpp"
+#include "kernel/store/sql.hpp"
+#include "kernel/store/transaction.hpp"
+
+namespace nucleo::audit {
+
+using SubjectKey = Hash;  // 32 random bytes: an AES-256 key
+
+// AES-256-GCM with a fresh random 96-bit nonce: returns nonce ‖ ciphertext ‖ 16-byte tag.
+std::string seal(const SubjectKey& key, std::string_view aad, std::string_view plaintext);
+// nullopt when the tag does not verify (wrong key, wrong AAD, altered bytes).
+std::optional<std::string> unseal(const SubjectKey& key, std::string_view aad, std::string_view sealed);
+
+// What a sealed value is bound to: event id ‖ 0x1F ‖ field ‖ 0x1F ‖ side ("from"/"to"),
+// so a sealed value cannot be moved to another event, field or side unnoticed.
+std::string sealed_value_aad(std::string_view event_id, std::string_view field, std::string_view side);
+
+// base64(SHA-256(salt ‖ canonical value)): the leaf's stand-in for a personal value.
+std::string commitment_of(std::string_view salt, std::string_view canonical_value);
+
+// Replaces each non-null value of `personal_fields` in `changes` by its commitment and
+// stores salt ‖ value sealed under the subject's key (created on first use), in the
+// caller's transaction. Returns the committed changes, which are all that leaves it.
+Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
+                          const std::string& event_id, const Json& changes,
+                          const std::vector<std::string>& personal_fields, Timestamp now);
+
+// A personal value as the workbench shows it: the value when its subject's key still
+// opens it and it matches the leaf's commitment, else {"erased": true, "commitment"}.
+// `changes` is a leaf's "changes" object; every {"commitment"} in it is replaced.
+using SealedValueKey = std::tuple<std::string, std::string, std::string>;  // event id, field, side
+class PersonalValueOpener {
+ public:
+  // Reads, in one query, the sealed values and subjects' keys of the tenant's logged
+  // events that match `condition` on audit_log aliased `l` (placeholders from :p1 on;
+  // :p0 is the tenant), e.g. "l.entity_type = :p1 AND l.entity_id = :p2".
+  PersonalValueOpener(store::Transaction& tx, const std::string& tenant_id, const std::string& condition,
+                      const std::vector<store::SqlValue>& values);
+  Json open(const std::string& event_id, Json changes) const;
+
+ private:
+  std::map<SealedValueKey, Json> opened_;
+};
+
+// Erasure's core (ADR 0012): deletes the subject's sealed values and key, in the
+// caller's transaction. Returns the number of sealed values destroyed.
+std::size_t destroy_subject_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id);
+
+}  // namespace nucleo::audit
