@@ -9,6 +9,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/services/api_key_service.hpp"
+#include "kernel/services/privacy_service.hpp"
 #include "kernel/services/record_service.hpp"
 #include "kernel/services/tenant_service.hpp"
 
@@ -155,6 +156,33 @@ int run_key(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   return exit_ok;
 }
 
+int run_privacy(const ParsedArgs& args, std::ostream& out) {
+  std::string sub = subcommand(args, "privacy", {"erase", "hold", "lift", "holds"});
+  AdminCall call(args);
+  call.enter_tenant(args);
+  services::PrivacyService privacy(call.runtime.dependencies());
+  const std::vector<std::string> hold_fields{"id", "subject_id", "reason", "placed_at", "active", "lifted_at"};
+  if (sub == "erase") {
+    auto report = privacy.erase_contact(call.ctx, AdminCall::require(args, "contact"), AdminCall::require(args, "reason"));
+    print_record(out, report.to_json(),
+                 {"contact_id", "erased_at", "interactions_erased", "sealed_values_destroyed",
+                  "idempotency_records_purged", "outbox_events_purged", "audit_event_id"},
+                 args.has("json"));
+  } else if (sub == "hold") {
+    print_record(out, privacy.place_hold(call.ctx, AdminCall::require(args, "contact"), AdminCall::require(args, "reason")),
+                 hold_fields, args.has("json"));
+  } else if (sub == "lift") {
+    if (args.positionals.size() != 2)
+      throw Error(ErrorCode::validation, "usage: nucleo privacy lift --tenant ID HOLD_ID --reason TEXT",
+                  {{"hold", "missing"}});
+    print_record(out, privacy.lift_hold(call.ctx, args.positionals[1], AdminCall::require(args, "reason")),
+                 hold_fields, args.has("json"));
+  } else {
+    print_table(out, privacy.holds(call.ctx, args.value("contact")), hold_fields, args.has("json"));
+  }
+  return exit_ok;
+}
+
 }  // namespace
 
 CommandSpec tenant_command() {
@@ -215,6 +243,28 @@ CommandSpec key_command() {
                json_option,
                reason_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream& err) { return run_key(args, out, err); };
+  return c;
+}
+
+CommandSpec privacy_command() {
+  CommandSpec c;
+  c.name = "privacy";
+  c.summary = "erase a contact's personal data (LGPD/GDPR); place and lift legal holds";
+  c.positionals = "erase|hold|lift [HOLD_ID]|holds";
+  c.description =
+      "nucleo privacy erase --tenant ID --contact CON_ID --reason TEXT\n"
+      "    Erases the contact's personal data: anonymises the contact and its interactions'\n"
+      "    bodies, destroys the key its audit values are sealed under, purges copies in\n"
+      "    idempotency records and outbox payloads, and records the erasure. Refused while a\n"
+      "    legal hold is active. The audit log stays verifiable (docs/compliance.md).\n"
+      "nucleo privacy hold --tenant ID --contact CON_ID --reason TEXT\n"
+      "    Places a legal hold: erasure is refused until it is lifted.\n"
+      "nucleo privacy lift --tenant ID HOLD_ID --reason TEXT\n"
+      "nucleo privacy holds --tenant ID [--contact CON_ID]\n"
+      "Every command is recorded in the audit log with its reason.";
+  c.options = {config_option(), tenant_option, {"contact", "CON_ID", "the contact (data subject)"}, json_option,
+               reason_option};
+  c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_privacy(args, out); };
   return c;
 }
 

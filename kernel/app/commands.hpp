@@ -13,6 +13,7 @@ CommandSpec tenant_command();
 CommandSpec user_command();
 CommandSpec key_command();
 CommandSpec audit_command();
+CommandSpec privacy_command();
 
 // Every command, in the order `nucleo --help` lists them.
 std::vector<CommandSpec> all_commands();

@@ -18,7 +18,8 @@ CommandSpec version_command() {
 }
 
 std::vector<CommandSpec> all_commands() {
-  return {serve_command(), migrate_command(), tenant_command(), user_command(), key_command(), audit_command(), version_command()};
+  return {serve_command(), migrate_command(), tenant_command(), user_command(), key_command(), audit_command(), privacy_command(),
+          version_command()};
 }
 
 }  // namespace nucleo::app

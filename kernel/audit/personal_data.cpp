@@ -126,14 +126,14 @@ std::string commitment_of(std::string_view salt, std::string_view canonical_valu
 
 Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
                           const std::string& event_id, const Json& changes,
-                          const std::vector<std::string>& personal_fields, Timestamp now) {
+                          const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to) {
   Json committed = changes;
   std::optional<SubjectKey> key;
   for (const auto& field : personal_fields) {
     if (!committed.contains(field) || !committed[field].is_object()) continue;
     for (const char* side : {"from", "to"}) {
       Json& v = committed[field][side];
-      if (v.is_null()) continue;
+      if (v.is_null() || (!seal_to && std::string_view(side) == "to")) continue;
       if (!key) key = subject_key(tx, tenant_id, subject_id, now);
       std::string value = canonical_json(to_leaf_value_space(v));
       std::string salt = random_bytes(32);

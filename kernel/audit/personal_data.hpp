@@ -38,9 +38,11 @@ std::string commitment_of(std::string_view salt, std::string_view canonical_valu
 // Replaces each non-null value of `personal_fields` in `changes` by its commitment and
 // stores salt ‖ value sealed under the subject's key (created on first use), in the
 // caller's transaction. Returns the committed changes, which are all that leaves it.
+// With `seal_to` false only the "from" values are (an erasure's new values are not
+// personal data).
 Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
                           const std::string& event_id, const Json& changes,
-                          const std::vector<std::string>& personal_fields, Timestamp now);
+                          const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to = true);
 
 // A personal value as the workbench shows it: the value when its subject's key still
 // opens it and it matches the leaf's commitment, else {"erased": true, "commitment"}.

@@ -32,7 +32,8 @@ void record_audit_event(store::Transaction& tx, const AuditEvent& e) {
   Json changes = e.personal_fields.empty()
                      ? e.changes
                      : seal_personal_values(tx, e.tenant_id, e.subject_id.empty() ? e.entity_id : e.subject_id, e.id,
-                                            e.changes, e.personal_fields, e.recorded_at);
+                                            e.changes, e.personal_fields, e.recorded_at,
+                                            e.new_values_personal);
   store::execute(
       tx.session(),
       "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action,"

@@ -25,6 +25,9 @@ struct AuditEvent {
   Json changes = Json::object();             // {field: {"from": …, "to": …}}
   std::vector<std::string> personal_fields;  // fields of `changes` holding personal data
   std::string subject_id;                    // whose personal data they are (empty: entity_id)
+  // Erasure writes placeholders ("Erased contact", null) that are nobody's data: they
+  // stay readable in the leaf, while the erased "from" values are committed.
+  bool new_values_personal = true;
 };
 
 // Field-level changes between two versions of a record: every field whose value

@@ -26,4 +26,10 @@ void enqueue_event(store::Transaction& tx, const DomainEvent& e) {
                   std::int64_t{e.depth}, e.request_id.empty() ? store::SqlValue{} : store::SqlValue{e.request_id}});
 }
 
+std::size_t redact_payloads(store::Transaction& tx, const std::string& tenant_id, const std::string& entity_id) {
+  return static_cast<std::size_t>(store::execute(
+      tx.session(), "UPDATE outbox SET data = :p0 WHERE tenant_id = :p1 AND entity_id = :p2",
+      {Json{{"erased", true}}.dump(), tenant_id, entity_id}));
+}
+
 }  // namespace nucleo::events

@@ -29,4 +29,8 @@ struct DomainEvent {
 
 void enqueue_event(store::Transaction& tx, const DomainEvent& event);
 
+// Erasure (DESIGN §5): the payloads of the entity's events become {"erased": true};
+// names, ids and times stay so delivery bookkeeping is untouched. Returns the count.
+std::size_t redact_payloads(store::Transaction& tx, const std::string& tenant_id, const std::string& entity_id);
+
 }  // namespace nucleo::events

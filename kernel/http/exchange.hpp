@@ -53,6 +53,7 @@ struct Route {
   std::string kind;                           // list | create | read | update | archive | restore | action | document
   std::vector<std::string> query_parameters;  // accepted query parameters (others are refused)
   Handler handler;
+  Json request_schema = nullptr;  // the JSON body's schema for OpenAPI, when not an entity's
 };
 
 // Thrown for malformed requests that are not about a field's value (400).

@@ -149,6 +149,7 @@ Json problem_responses() {
           {"401", {{"description", "Missing or invalid API key"}, {"content", problem}}},
           {"403", {{"description", "The key's role or scopes do not allow this"}, {"content", problem}}},
           {"404", {{"description", "No such record in this tenant"}, {"content", problem}}},
+          {"409", {{"description", "Conflicts with the record's state (named in detail)"}, {"content", problem}}},
           {"422", {{"description", "Invalid fields, named in errors[]"}, {"content", problem}}},
           {"429", {{"description", "Rate limit exceeded; see Retry-After"}, {"content", problem}}}};
 }
@@ -156,8 +157,10 @@ Json problem_responses() {
 Json operation_for(const Route& route) {
   Json op = {{"operationId", route.operation_id}, {"summary", route.summary}, {"tags", Json::array()}};
   Json parameters = Json::array();
-  if (route.path.find("{id}") != std::string::npos)
-    parameters.push_back({{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+  for (auto open = route.path.find('{'); open != std::string::npos; open = route.path.find('{', open + 1)) {
+    std::string name = route.path.substr(open + 1, route.path.find('}', open) - open - 1);
+    parameters.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+  }
   for (const auto& q : route.query_parameters)
     parameters.push_back({{"name", q}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}});
   if (route.kind == "update" || route.kind == "archive" || route.kind == "restore" || route.kind == "action")
@@ -179,13 +182,8 @@ Json operation_for(const Route& route) {
   if (route.kind == "create" || route.kind == "update")
     op["requestBody"] = {{"required", true}, {"content", json_content(schema_ref(schema))}};
   if (route.kind == "search") op["requestBody"] = {{"required", true}, {"content", json_content(schema_ref("Search"))}};
-  if (route.operation_id == "move_deal_stage")
-    op["requestBody"] = {
-        {"required", true},
-        {"content",
-         json_content({{"type", "object"},
-                       {"required", {"stage_id"}},
-                       {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}})}};
+  if (!route.request_schema.is_null())
+    op["requestBody"] = {{"required", true}, {"content", json_content(route.request_schema)}};
 
   Json responses = route.auth == AuthMode::bearer ? problem_responses() : Json::object();
   if (route.kind == "list" || route.kind == "search") {
@@ -208,6 +206,9 @@ Json operation_for(const Route& route) {
                         {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
   } else if (route.kind == "timeline" || route.kind == "briefing" || route.kind == "audit") {
     responses["200"] = {{"description", route.summary}, {"content", json_content({{"type", "object"}})}};
+  } else if (route.kind == "privacy") {
+    responses[route.method == "POST" && route.path.find("/lift") == std::string::npos ? "201" : "200"] = {
+        {"description", route.summary}, {"content", json_content({{"type", "object"}})}};
   } else if (route.kind == "document") {
     responses["200"] = {{"description", "This document"}, {"content", json_content({{"type", "object"}})}};
   } else {

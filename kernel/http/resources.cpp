@@ -9,6 +9,7 @@
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
 #include "kernel/services/audit_service.hpp"
+#include "kernel/services/privacy_service.hpp"
 #include "kernel/services/customer_view.hpp"
 
 namespace nucleo::http {
@@ -371,6 +372,74 @@ std::optional<std::int64_t> time_parameter(const ApiRequest& req, const std::str
   return t->micros;
 }
 
+// The string fields of a small action body: each required, nothing else accepted.
+std::map<std::string, std::string> string_fields(const ApiRequest& req, const std::vector<std::string>& names,
+                                                 const std::string& what) {
+  Json body = req.json();
+  std::vector<FieldError> errors;
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(names.begin(), names.end(), key) == names.end())
+      errors.push_back({key, "is not a field of " + what});
+    else if (!value.is_string())
+      errors.push_back({key, "must be a string"});
+    else
+      out[key] = value.get<std::string>();
+  }
+  for (const auto& name : names)
+    if (!body.contains(name)) errors.push_back({name, "is required"});
+  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid " + what, errors);
+  return out;
+}
+
+Json string_fields_schema(const std::vector<std::string>& names) {
+  Json properties = Json::object();
+  for (const auto& name : names) properties[name] = {{"type", "string"}};
+  return {{"type", "object"}, {"required", names}, {"properties", properties}, {"additionalProperties", false}};
+}
+
+void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
+  router.add({"POST", "/v1/privacy/erasures", "erase_data_subject",
+              "Erase a contact's personal data (LGPD art. 18, GDPR art. 17; admin). Refused with 409 while a legal "
+              "hold is active. The audit log stays provable.",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                auto f = string_fields(req, {"contact_id", "reason"}, "an erasure");
+                ApiResponse r;
+                r.status = 201;
+                r.body = services::PrivacyService(deps).erase_contact(req.ctx, f["contact_id"], f["reason"]).to_json();
+                return r;
+              },
+              string_fields_schema({"contact_id", "reason"})});
+  router.add({"POST", "/v1/privacy/holds", "place_legal_hold",
+              "Place a legal hold on a contact's data: erasure is refused until it is lifted (admin)", AuthMode::bearer,
+              "", "privacy", {},
+              [=](ApiRequest& req) {
+                auto f = string_fields(req, {"contact_id", "reason"}, "a legal hold");
+                ApiResponse r;
+                r.status = 201;
+                r.body = services::PrivacyService(deps).place_hold(req.ctx, f["contact_id"], f["reason"]);
+                return r;
+              },
+              string_fields_schema({"contact_id", "reason"})});
+  router.add({"GET", "/v1/privacy/holds", "list_legal_holds", "Legal holds, newest first (admin and auditor)",
+              AuthMode::bearer, "", "audit", {"subject_id"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body["data"] = array_of(services::PrivacyService(deps).holds(
+                    req.ctx, req.query.count("subject_id") ? req.query.at("subject_id") : ""));
+                return r;
+              }});
+  router.add({"POST", "/v1/privacy/holds/{id}/lift", "lift_legal_hold", "Lift a legal hold, with a reason (admin)",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                auto f = string_fields(req, {"reason"}, "a hold lift");
+                ApiResponse r;
+                r.body = services::PrivacyService(deps).lift_hold(req.ctx, req.params.at("id"), f["reason"]);
+                return r;
+              },
+              string_fields_schema({"reason"})});
+}
+
 void add_audit_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
   router.add({"GET", "/v1/audit/events", "list_audit_events",
               "Sequenced audit events, oldest first (auditor and admin; the read is audited)", AuthMode::bearer, "",
@@ -445,6 +514,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
     add_entity_routes(router, deps, settings, collection, entity_spec(type));
   add_customer_view_routes(router, deps, settings);
   add_audit_routes(router, deps, settings);
+  add_privacy_routes(router, deps);
   router.add({"POST",
               "/v1/deals/{id}/stage",
               "move_deal_stage",
@@ -453,7 +523,10 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
               "deal",
               "action",
               {},
-              [=](ApiRequest& req) { return move_stage(req, deps); }});
+              [=](ApiRequest& req) { return move_stage(req, deps); },
+              {{"type", "object"},
+               {"required", {"stage_id"}},
+               {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}}});
   router.add({"POST",
               "/v1/tasks/{id}/complete",
               "complete_task",

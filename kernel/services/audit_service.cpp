@@ -2,6 +2,7 @@
 
 #include "kernel/audit/personal_data.hpp"
 #include "kernel/audit/recorder.hpp"
+#include "kernel/services/write.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -17,18 +18,7 @@ void require_audit_reader(const CallContext& ctx) {
 
 // The read, recorded in the reader's own transaction: what was asked is in `changes`.
 void record_read(store::Transaction& tx, const CallContext& ctx, const std::string& action, const Json& asked) {
-  audit::AuditEvent e;
-  Timestamp now = ctx.now();
-  e.id = generate_id(id_prefix::audit_event, now);
-  e.tenant_id = ctx.tenant_id;
-  e.recorded_at = now;
-  e.actor = ctx.actor;
-  e.action = action;
-  e.entity_type = "audit_log";
-  e.entity_id = ctx.tenant_id;
-  e.request_id = ctx.request_id;
-  e.source_ip = ctx.source_ip;
-  e.reason = ctx.reason;
+  audit::AuditEvent e = audit_event(ctx, action, "audit_log", ctx.tenant_id, ctx.now());
   e.changes = Json{{"request", Json{{"from", nullptr}, {"to", asked}}}};
   audit::record_audit_event(tx, e);
 }

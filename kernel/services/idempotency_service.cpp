@@ -80,4 +80,14 @@ void IdempotencyService::abandon(const CallContext& ctx, const std::string& key)
   });
 }
 
+std::size_t IdempotencyService::redact_replies(store::Transaction& tx, const std::string& tenant_id,
+                                              const std::string& record_id) {
+  std::string marker = Json{{"erased", true}}.dump();
+  return static_cast<std::size_t>(store::execute(
+      tx.session(),
+      "UPDATE idempotency_records SET response_body = :p0 WHERE tenant_id = :p1 AND response_body LIKE :p2"
+      " AND response_body <> :p3",
+      {marker, tenant_id, "%" + record_id + "%", marker}));
+}
+
 }  // namespace nucleo::services

@@ -44,23 +44,12 @@ std::string data_subject_of(const Write& w) {
 }
 
 audit::AuditEvent audit_event_for(const Write& w, const Json& changes) {
-  audit::AuditEvent e;
   // The event's time is the version's updated_at, so a record rebuilt from its history
   // carries the updated_at it had.
-  Timestamp now = parse_rfc3339(w.after.value("updated_at", "")).value_or(w.ctx.now());
-  e.id = generate_id(id_prefix::audit_event, now);
-  e.tenant_id = w.ctx.tenant_id;
-  e.recorded_at = now;
-  e.actor = w.ctx.actor;
-  e.action = w.action;
-  e.entity_type = w.spec.type;
-  e.entity_id = w.id();
-  e.request_id = w.ctx.request_id;
-  e.source_ip = w.ctx.source_ip;
-  e.reason = w.ctx.reason;
+  Timestamp at = parse_rfc3339(w.after.value("updated_at", "")).value_or(w.ctx.now());
+  audit::AuditEvent e = audit_event(w.ctx, w.action, w.spec.type, w.id(), at);
   e.changes = changes;
-  for (const auto& f : w.spec.fields)
-    if (f.personal && changes.contains(f.name)) e.personal_fields.push_back(f.name);
+  e.personal_fields = personal_fields_in(w.spec, changes);
   e.subject_id = data_subject_of(w);
   return e;
 }
@@ -80,6 +69,29 @@ events::DomainEvent domain_event_for(const Write& w, const Json& changes, const 
 }
 
 }  // namespace
+
+audit::AuditEvent audit_event(const CallContext& ctx, std::string action, std::string entity_type,
+                              std::string entity_id, Timestamp at) {
+  audit::AuditEvent e;
+  e.id = generate_id(id_prefix::audit_event, at);
+  e.tenant_id = ctx.tenant_id;
+  e.recorded_at = at;
+  e.actor = ctx.actor;
+  e.action = std::move(action);
+  e.entity_type = std::move(entity_type);
+  e.entity_id = std::move(entity_id);
+  e.request_id = ctx.request_id;
+  e.source_ip = ctx.source_ip;
+  e.reason = ctx.reason;
+  return e;
+}
+
+std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& changes) {
+  std::vector<std::string> fields;
+  for (const auto& f : spec.fields)
+    if (f.personal && changes.contains(f.name)) fields.push_back(f.name);
+  return fields;
+}
 
 Json visible_record(const EntitySpec& spec, Json record) {
   for (const auto& f : spec.fields)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/audit/recorder.hpp"
 #include "kernel/domain/entity.hpp"
 #include "kernel/domain/record_validation.hpp"
 #include "kernel/events/outbox.hpp"
@@ -44,6 +45,13 @@ struct EntityRules {
 };
 
 const EntityRules& rules_for(const std::string& entity_type);
+
+// An audit event of this call about one entity, stamped `at` (DESIGN §5).
+audit::AuditEvent audit_event(const CallContext& ctx, std::string action, std::string entity_type,
+                              std::string entity_id, Timestamp at);
+
+// The fields of `changes` that hold the entity's personal data.
+std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& changes);
 
 // Runs the whole pipeline in one transaction. `change` fills `after` from `before`
 // (and may throw validation errors). `id` empty means create.

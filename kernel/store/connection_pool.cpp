@@ -35,6 +35,9 @@ void configure_sqlite(soci::session& session) {
   session << "PRAGMA busy_timeout = 5000";
   session << "PRAGMA foreign_keys = ON";
   session << "PRAGMA synchronous = NORMAL";
+  // Deleted and overwritten content is zeroed, not left in free pages: erasure of
+  // personal data (DESIGN §5) must not leave it readable in the file.
+  session << "PRAGMA secure_delete = ON";
 }
 
 void ensure_parent_directory(const std::string& path) {

@@ -57,6 +57,17 @@ class Database {
     });
   }
 
+  // After an erasure: makes deleted content leave the database files where the backend
+  // allows it. SQLite zeroes freed space (secure_delete, set on every connection) and
+  // this moves the write-ahead log into the database and truncates it, so old page
+  // images go too. PostgreSQL keeps dead row versions until VACUUM, which only the
+  // schema owner may run (docs/compliance.md): nothing to do here.
+  void discard_deleted_content() {
+    if (backend() != Backend::sqlite) return;
+    auto l = lease();
+    l.session() << "PRAGMA wal_checkpoint(TRUNCATE)";
+  }
+
   Backend backend() const { return pool_.backend(); }
   const DatabaseUrl& url() const { return pool_.url(); }
   ConnectionPool& pool() { return pool_; }

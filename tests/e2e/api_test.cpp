@@ -9,6 +9,7 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/audit/canonical_json.hpp"
 #include "kernel/audit/checkpoint.hpp"
+#include "kernel/services/privacy_service.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
 #include "tests/e2e/api_fixture.hpp"
@@ -231,6 +232,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       records.create(ctx_b, "interaction", {{"type", "note"}, {"direction", "internal"}}).record["id"];
   foreign["tasks"] = records.create(ctx_b, "task", {{"title", "B"}}).record["id"];
   foreign["products"] = records.create(ctx_b, "product", {{"name", "B"}}).record["id"];
+  foreign["privacy"] = services::PrivacyService(h->deps()).place_hold(ctx_b, foreign["contacts"], "B")["id"];
+  foreign["audit"] = foreign["accounts"];  // /v1/audit/entities/account/{id}/history
 
   // Enumerate the router table through the OpenAPI document generated from it.
   auto doc = call("GET", "/v1/openapi.json", "");
@@ -254,15 +257,18 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       std::string collection = path.substr(4, path.find('/', 4) - 4);
       std::string target = path;
       target.replace(target.find("{id}"), 4, foreign.at(collection));
+      if (auto type = target.find("{type}"); type != std::string::npos) target.replace(type, 6, "account");
       Json body = upper == "PATCH" ? Json{{"name", "hijack"}} : upper == "POST" ? Json::object() : Json();
       if (path.find("/stage") != std::string::npos) body = {{"stage_id", foreign["stages"]}};
+      if (path.find("/lift") != std::string::npos) body = {{"reason", "not yours"}};
       auto r = call(upper, target, admin, body);
       EXPECT_EQ(r.status, 404) << upper << " " << target << " → " << r.raw.body;
       ++checked;
     }
   }
-  // 10 lists + 4 audit reads + 10 × (read, patch, archive, restore) + 2 actions + 2 account views
-  EXPECT_EQ(checked, 58);
+  // 10 lists + 4 audit reads + hold list + 10 × (read, patch, archive, restore) + 2 actions
+  // + 2 account views + entity history + hold lift
+  EXPECT_EQ(checked, 61);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -369,9 +375,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
       EXPECT_EQ(r.body["detail"].get<std::string>().find("no route"), std::string::npos) << op;
     }
   }
-  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 4 audit
-  // reads + openapi.
-  EXPECT_EQ(documented.size(), 89u);
+  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 5 audit
+  // reads (incl. entity history) + openapi + 4 privacy operations.
+  EXPECT_EQ(documented.size(), 94u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.
@@ -536,6 +542,69 @@ TEST_P(Api, MetricsCountRequestsByRouteTemplateAndShowPoolsAndBacklog) {
             std::string::npos);
   EXPECT_NE(text.find("nucleo_db_pool_connections{pool=\"request\",state=\"size\"}"), std::string::npos);
   EXPECT_NE(text.find("nucleo_outbox_backlog "), std::string::npos);
+}
+
+// Issue #7: erasure and legal holds over HTTP; afterwards no response carries her data.
+TEST_P(Api, ErasureOverHttpRespectsHoldsAndLeavesNoCopyInAnyResponse) {
+  const std::string email = "lucia.ramos@laticinios-serra.com.br";
+  auto created = call("POST", "/v1/contacts", admin, {{"name", "Lúcia Ramos"}, {"email", email}},
+                      {{"Idempotency-Key", "lucia-1"}});
+  ASSERT_EQ(created.status, 201) << created.raw.body;
+  std::string id = created.body["id"];
+  auto note = call("POST", "/v1/interactions", admin,
+                   {{"type", "whatsapp"}, {"direction", "inbound"}, {"contact_id", id}, {"body", "Meu e-mail: " + email}});
+  ASSERT_EQ(note.status, 201);
+
+  auto hold = call("POST", "/v1/privacy/holds", admin, {{"contact_id", id}, {"reason", "Procon complaint 2026-118"}});
+  ASSERT_EQ(hold.status, 201) << hold.raw.body;
+  EXPECT_EQ(call("POST", "/v1/privacy/holds", manager, {{"contact_id", id}, {"reason", "x"}}).status, 403);
+  auto missing = call("POST", "/v1/privacy/holds", admin, {{"contact_id", id}});
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_EQ(missing.body["errors"][0]["field"], "reason");
+  EXPECT_EQ(call("POST", "/v1/privacy/erasures", admin, {{"contact_id", id}, {"reason", "x"}, {"now", true}}).status, 422);
+
+  auto refused = call("POST", "/v1/privacy/erasures", admin, {{"contact_id", id}, {"reason", "titular request"}});
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(refused.body["detail"].get<std::string>().find(hold.body["id"].get<std::string>()), std::string::npos)
+      << refused.raw.body;
+  auto lifted = call("POST", "/v1/privacy/holds/" + hold.body["id"].get<std::string>() + "/lift", admin,
+                     {{"reason", "complaint settled"}});
+  EXPECT_EQ(lifted.status, 200) << lifted.raw.body;
+  EXPECT_EQ(lifted.body["active"], false);
+
+  auto erased = call("POST", "/v1/privacy/erasures", admin, {{"contact_id", id}, {"reason", "titular request"}});
+  ASSERT_EQ(erased.status, 201) << erased.raw.body;
+  EXPECT_EQ(erased.body["interactions_erased"], 1);
+  EXPECT_EQ(call("POST", "/v1/privacy/erasures", admin, {{"contact_id", id}, {"reason", "again"}}).status, 409);
+
+  std::vector<Reply> replies{
+      call("POST", "/v1/contacts", admin, {{"name", "Lúcia Ramos"}, {"email", email}}, {{"Idempotency-Key", "lucia-1"}}),
+      call("GET", "/v1/contacts/" + id, admin), call("GET", "/v1/interactions/" + note.body["id"].get<std::string>(), admin),
+      call("GET", "/v1/contacts?limit=200", admin), call("GET", "/v1/accounts/" + id + "/timeline", admin)};
+  EXPECT_EQ(replies[0].status, 201);  // the replay keeps its status…
+  EXPECT_EQ(replies[0].body, (Json{{"erased", true}}));  // …not her data
+  EXPECT_EQ(replies[1].body["name"], "Erased contact");
+  EXPECT_TRUE(replies[2].body["body"].is_null());
+  Reply history;
+  for (int attempt = 0; attempt < 100; ++attempt) {  // until the sequencer has logged the erasure
+    history = call("GET", "/v1/audit/entities/contact/" + id + "/history", auditor);
+    if (history.status == 200 && history.body["versions"].size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(history.body["versions"].size(), 2u) << history.raw.body;
+  EXPECT_EQ(history.body["versions"][0]["changes"]["email"]["to"]["erased"], true);
+  EXPECT_EQ(history.body["versions"][1]["action"], "contact.erased");
+  replies.push_back(history);
+  replies.push_back(call("GET", "/v1/audit/events?limit=200", auditor));
+  for (const auto& r : replies) {
+    EXPECT_EQ(r.raw.body.find("lucia.ramos"), std::string::npos) << r.raw.body;
+    EXPECT_EQ(r.raw.body.find("Lúcia"), std::string::npos) << r.raw.body;
+  }
+  EXPECT_EQ(call("GET", "/v1/audit/entities/contact/" + id + "/history?as_of=yesterday", auditor).status, 400);
+  EXPECT_EQ(call("GET", "/v1/audit/entities/contact/" + id + "/history", manager).status, 403);
+  auto early = call("GET", "/v1/audit/entities/contact/" + id + "/history?as_of=2000-01-01T00:00:00Z", auditor);
+  EXPECT_EQ(early.status, 200);
+  EXPECT_TRUE(early.body["record"].is_null());
 }
 
 // Issue #6: the audit API over a running server (whose sequencer fills the log).

@@ -58,6 +58,13 @@ class AuditBundle : public testing::TestWithParam<store::Backend> {
     while (sequencer.run_once(10) > 0) audit::publish_checkpoints(h.deps().worker_database, key, policy, h.clock.now());
   }
 
+  // Sequences and signs what was recorded since (as `serve` would).
+  void sequence_and_sign() {
+    audit::Sequencer sequencer(h.deps().worker_database, h.clock);
+    audit::CheckpointPolicy policy{"crm.test", std::chrono::seconds(0), 1, ""};
+    while (sequencer.run_once(10) > 0) audit::publish_checkpoints(h.deps().worker_database, key, policy, h.clock.now());
+  }
+
   EnvironmentChanges env() const {
     return {{"NUCLEO_STORE_URL", h.db.app_url},          {"NUCLEO_STORE_WORKER_URL", h.db.worker_url},
             {"NUCLEO_STORE_OWNER_URL", h.db.owner_url},  {"NUCLEO_AUDIT_SIGNING_KEY_FILE", dir.path() + "/signing.pem"},
@@ -255,6 +262,46 @@ TEST_P(AuditBundle, ADatabaseRewriteBehindTheTriggersIsCaughtByTheCheckpoints) {
   std::int64_t from = seq / 10 * 10;  // checkpoints every 10 events
   EXPECT_NE(r.out.find("FAIL seq " + std::to_string(from) + "–" + std::to_string(from + 9)), std::string::npos)
       << r.out;
+}
+
+// Issue #7: erasure from the command line, held first; afterwards a fresh export still
+// verifies, and neither the bundle nor any table holds her name or e-mail.
+TEST_P(AuditBundle, AfterErasureAFreshExportPassesAndHoldsNoneOfHerData) {
+  std::string ana;
+  for (const auto& c : h.records().list(h.context(h.tenant), "contact", {{}, "", 50, false})) ana = c["id"];
+  ASSERT_FALSE(ana.empty());
+  auto held = nucleo({"privacy", "hold", "--tenant", h.tenant, "--contact", ana, "--reason", "Tax audit 2026"});
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  std::string hold = held.out.substr(3, held.out.find('\n') - 3);  // "id=hold_…"
+  ASSERT_EQ(hold.rfind("hold_", 0), 0u) << held.out;
+
+  auto refused = nucleo({"privacy", "erase", "--tenant", h.tenant, "--contact", ana, "--reason", "titular request"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("legal hold " + hold), std::string::npos) << refused.err;
+  auto lifted = nucleo({"privacy", "lift", "--tenant", h.tenant, hold, "--reason", "audit closed"});
+  EXPECT_EQ(lifted.exit_code, 0) << lifted.err;
+  auto erased = nucleo({"privacy", "erase", "--tenant", h.tenant, "--contact", ana, "--reason", "titular request"});
+  ASSERT_EQ(erased.exit_code, 0) << erased.err;
+  EXPECT_NE(erased.out.find("contact_id=" + ana), std::string::npos) << erased.out;
+  // name and e-mail when created, and again as the erasure's "from" values
+  EXPECT_NE(erased.out.find("sealed_values_destroyed=4"), std::string::npos) << erased.out;
+  sequence_and_sign();
+
+  fs::path bundle = exported("after-erasure");
+  auto r = verify(bundle);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("PASS: ", 0), 0u) << r.out;
+  std::string events = read_file(bundle / "events.jsonl");
+  EXPECT_NE(events.find("\"action\":\"contact.erased\""), std::string::npos);
+  EXPECT_NE(events.find("\"action\":\"privacy.hold_lifted\""), std::string::npos);
+  for (const auto& entry : fs::recursive_directory_iterator(bundle)) {
+    if (!entry.is_regular_file()) continue;
+    std::string bytes = read_file(entry.path());
+    EXPECT_EQ(bytes.find("ana@coop.com.br"), std::string::npos) << entry.path();
+    EXPECT_EQ(bytes.find("Ana Lima"), std::string::npos) << entry.path();
+  }
+  for (const std::string value : {"ana@coop.com.br", "Ana Lima"})
+    EXPECT_EQ(h.places_holding(value), std::vector<std::string>{}) << value;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditBundle, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

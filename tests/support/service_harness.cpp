@@ -2,6 +2,9 @@
 
 #include <soci/soci.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "kernel/store/migrations.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -51,6 +54,30 @@ std::vector<Json> ServiceHarness::json_column(const std::string& sql) {
                  [&](const soci::row& row) { out.push_back(Json::parse(*store::text_at(row, 0))); });
     return out;
   });
+}
+
+std::vector<std::string> ServiceHarness::places_holding(const std::string& text) {
+  std::vector<std::string> places;
+  if (backend == store::Backend::sqlite) {
+    for (const auto& [suffix, name] : {std::pair{"", "database file"}, std::pair{"-wal", "wal file"}}) {
+      std::ifstream in(db.app().sqlite_path + suffix, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (bytes.find(text) != std::string::npos) places.push_back(name);
+    }
+    return places;
+  }
+  soci::session superuser;
+  store::open_session(superuser, store::parse_database_url(db.superuser_url));
+  std::vector<std::string> tables;
+  store::query(superuser, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", {},
+               [&](const soci::row& r) { tables.push_back(*store::text_at(r, 0)); });
+  for (const auto& table : tables) {
+    std::int64_t n = 0;
+    store::query(superuser, "SELECT count(*) FROM \"" + table + "\" x WHERE strpos(x::text, :p0) > 0", {text},
+                 [&](const soci::row& r) { n = *store::integer_at(r, 0); });
+    if (n > 0) places.push_back(table);
+  }
+  return places;
 }
 
 }  // namespace nucleo::test

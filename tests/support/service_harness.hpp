@@ -26,6 +26,10 @@ class ServiceHarness {
 
   // Row counts as the worker role sees them (all tenants).
   int count(const std::string& sql);
+  // Where `text` is still stored. PostgreSQL: every table whose rows mention it, read
+  // as the superuser (past row-level security). SQLite: "database file" or "wal file"
+  // when the bytes on disk hold it — live rows, free pages or old page images alike.
+  std::vector<std::string> places_holding(const std::string& text);
   // The first column of each row, parsed as JSON (jsonb on PostgreSQL, text on SQLite).
   std::vector<Json> json_column(const std::string& sql);
 

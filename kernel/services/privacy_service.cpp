@@ -1,0 +1,251 @@
+#include "kernel/services/privacy_service.hpp"
+
+#include "kernel/audit/personal_data.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/events/outbox.hpp"
+#include "kernel/services/idempotency_service.hpp"
+#include "kernel/services/write.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+constexpr std::size_t max_reason_length = 1000;
+constexpr const char* erased_contact_name = "Erased contact";
+
+void require_admin(const CallContext& ctx) {
+  if (ctx.principal && ctx.principal->role != "admin")
+    throw Error(ErrorCode::forbidden, "erasure and legal holds are for the admin role only, not " + ctx.principal->role);
+}
+
+std::string checked_reason(const std::string& reason) {
+  auto first = reason.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    throw Error(ErrorCode::validation, "a reason is required", {{"reason", "is required"}});
+  if (reason.size() > max_reason_length)
+    throw Error(ErrorCode::validation, "the reason is longer than 1000 characters",
+                {{"reason", "is longer than 1000 characters"}});
+  return reason;
+}
+
+Json contact_or_404(store::Transaction& tx, const std::string& tenant_id, const std::string& contact_id) {
+  auto found = store::RecordTable(entity_spec("contact")).find(tx, tenant_id, contact_id);
+  if (!found) throw Error(ErrorCode::not_found, "contact " + contact_id + " not found");
+  return *found;
+}
+
+Json hold_json(const soci::row& r) {
+  using store::integer_at;
+  using store::text_at;
+  auto time = [](std::optional<std::int64_t> t) { return t ? Json(format_rfc3339(Timestamp{*t})) : Json(); };
+  auto text = [](std::optional<std::string> s) { return s ? Json(*s) : Json(); };
+  return Json{{"id", *text_at(r, 0)},          {"subject_id", *text_at(r, 1)},     {"reason", *text_at(r, 2)},
+              {"placed_by", *text_at(r, 3)},   {"placed_at", time(integer_at(r, 4))}, {"lifted_by", text(text_at(r, 5))},
+              {"lifted_at", time(integer_at(r, 6))}, {"lift_reason", text(text_at(r, 7))},
+              {"active", !integer_at(r, 6).has_value()}};
+}
+
+constexpr const char* hold_columns =
+    "id, subject_id, reason, placed_by, placed_at, lifted_by, lifted_at, lift_reason";
+
+void refuse_if_held(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id) {
+  std::optional<Json> hold;
+  store::query(tx.session(),
+               std::string("SELECT ") + hold_columns +
+                   " FROM privacy_holds WHERE tenant_id = :p0 AND subject_id = :p1 AND lifted_at IS NULL"
+                   " ORDER BY placed_at LIMIT 1",
+               {tenant_id, subject_id}, [&](const soci::row& r) { hold = hold_json(r); });
+  if (hold)
+    throw Error(ErrorCode::conflict, "contact " + subject_id + " is under legal hold " + (*hold)["id"].get<std::string>() +
+                                         " (" + (*hold)["reason"].get<std::string>() +
+                                         "); lift the hold before erasing");
+}
+
+// Overwrites fields of one record, recording the change as `action` like any write:
+// personal "from" values are sealed under the subject's key — which the erasure then
+// destroys. The outbox gets only the record as it now is, never the old values.
+Json overwrite(store::Transaction& tx, const CallContext& ctx, const EntitySpec& spec, const Json& before,
+               const Json& patch, const std::string& action, const std::string& subject_id, Timestamp now) {
+  Json after = before;
+  for (const auto& [field, value] : patch.items()) after[field] = value;
+  after["version"] = before.at("version").get<std::int64_t>() + 1;
+  after["updated_at"] = format_rfc3339(now);
+  if (!store::RecordTable(spec).update(tx, after, before.at("version").get<std::int64_t>()))
+    throw Error(ErrorCode::conflict, spec.type + " " + before.at("id").get<std::string>() +
+                                         " was changed by another request; retry the erasure");
+  Json shown = visible_record(spec, after);
+  audit::AuditEvent e = audit_event(ctx, action, spec.type, after.at("id"), now);
+  e.changes = audit::diff_changes(visible_record(spec, before), shown);
+  e.personal_fields = personal_fields_in(spec, e.changes);
+  e.subject_id = subject_id;
+  e.new_values_personal = false;
+  audit::record_audit_event(tx, e);
+  return shown;
+}
+
+void enqueue_erased(store::Transaction& tx, const CallContext& ctx, const std::string& name, const Json& record,
+                    Timestamp now) {
+  events::DomainEvent e;
+  e.id = generate_id(id_prefix::domain_event, now);
+  e.name = name;
+  e.tenant_id = ctx.tenant_id;
+  e.occurred_at = now;
+  e.actor = ctx.actor;
+  e.entity_type = name.substr(0, name.find('.'));
+  e.entity_id = record.at("id");
+  e.data = {{"record", record}};
+  e.request_id = ctx.request_id;
+  events::enqueue_event(tx, e);
+}
+
+std::vector<std::string> interactions_of(store::Transaction& tx, const std::string& tenant_id,
+                                         const std::string& contact_id) {
+  std::vector<std::string> ids;
+  store::query(tx.session(), "SELECT id FROM interactions WHERE tenant_id = :p0 AND contact_id = :p1 ORDER BY id",
+               {tenant_id, contact_id}, [&](const soci::row& r) { ids.push_back(*store::text_at(r, 0)); });
+  return ids;
+}
+
+// Records mentioning the subject whose copies (outbox, idempotent replies) are purged.
+void purge_copies(store::Transaction& tx, const std::string& tenant_id, const std::string& record_id,
+                  ErasureReport& report) {
+  report.idempotency_records_purged += IdempotencyService::redact_replies(tx, tenant_id, record_id);
+  report.outbox_events_purged += events::redact_payloads(tx, tenant_id, record_id);
+}
+
+}  // namespace
+
+Json ErasureReport::to_json() const {
+  return Json{{"contact_id", contact_id},
+              {"erased_at", format_rfc3339(erased_at)},
+              {"interactions_erased", interactions},
+              {"sealed_values_destroyed", sealed_values_destroyed},
+              {"idempotency_records_purged", idempotency_records_purged},
+              {"outbox_events_purged", outbox_events_purged},
+              {"audit_event_id", audit_event_id}};
+}
+
+ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::string& contact_id,
+                                            const std::string& reason) {
+  require_admin(ctx);
+  CallContext call = ctx;
+  call.reason = checked_reason(reason);
+  auto report = deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    const std::string& tenant = ctx.tenant_id;
+    Json contact = contact_or_404(tx, tenant, contact_id);
+    if (!contact["erased_at"].is_null())
+      throw Error(ErrorCode::conflict, "contact " + contact_id + " was already erased at " +
+                                           contact["erased_at"].get<std::string>());
+    refuse_if_held(tx, tenant, contact_id);
+    Timestamp now = ctx.now();
+    ErasureReport report{contact_id, now};
+
+    // 1. The business rows: the contact keeps its id and links, nothing that names her.
+    const EntitySpec& contact_spec = entity_spec("contact");
+    purge_copies(tx, tenant, contact_id, report);
+    Json erased = overwrite(tx, call, contact_spec, contact,
+                            {{"name", erased_contact_name}, {"email", nullptr}, {"phone", nullptr},
+                             {"job_title", nullptr}, {"attributes", Json::object()}, {"erased_at", format_rfc3339(now)}},
+                            "contact.erased", contact_id, now);
+    enqueue_erased(tx, call, "contact.erased", erased, now);
+    store::execute(tx.session(), "DELETE FROM contact_points WHERE tenant_id = :p0 AND entity_id = :p1",
+                   {tenant, contact_id});
+    const EntitySpec& interaction_spec = entity_spec("interaction");
+    for (const auto& id : interactions_of(tx, tenant, contact_id)) {
+      Json interaction = *store::RecordTable(interaction_spec).find(tx, tenant, id);
+      purge_copies(tx, tenant, id, report);
+      if (interaction["body"].is_null()) continue;
+      Json shown = overwrite(tx, call, interaction_spec, interaction, {{"body", nullptr}}, "interaction.erased",
+                             contact_id, now);
+      enqueue_erased(tx, call, "interaction.erased", shown, now);
+      ++report.interactions;
+    }
+
+    // 2. The audit trail's copies: without the key no sealed value opens again; the
+    //    leaves keep their commitments, so every hash and proof stays valid.
+    report.sealed_values_destroyed = audit::destroy_subject_key(tx, tenant, contact_id);
+
+    // 3. The erasure itself, on the record of the data subject.
+    audit::AuditEvent e = audit_event(call, "privacy.subject_erased", "data_subject", contact_id, now);
+    Json summary = report.to_json();
+    for (const auto& [field, value] : summary.items())
+      if (field != "audit_event_id" && field != "contact_id") e.changes[field] = Json{{"from", nullptr}, {"to", value}};
+    report.audit_event_id = e.id;
+    audit::record_audit_event(tx, e);
+    return report;
+  });
+  deps_.database.discard_deleted_content();
+  return report;
+}
+
+Json PrivacyService::place_hold(const CallContext& ctx, const std::string& contact_id, const std::string& reason) {
+  require_admin(ctx);
+  CallContext call = ctx;
+  call.reason = checked_reason(reason);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    contact_or_404(tx, ctx.tenant_id, contact_id);
+    Timestamp now = ctx.now();
+    std::string id = generate_id(id_prefix::legal_hold, now);
+    store::execute(tx.session(),
+                   "INSERT INTO privacy_holds (id, tenant_id, subject_id, reason, placed_by, placed_at)"
+                   " VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
+                   {id, ctx.tenant_id, contact_id, reason, ctx.actor.id, now.micros});
+    audit::AuditEvent e = audit_event(call, "privacy.hold_placed", "privacy_hold", id, now);
+    e.changes = {{"subject_id", {{"from", nullptr}, {"to", contact_id}}}, {"reason", {{"from", nullptr}, {"to", reason}}}};
+    audit::record_audit_event(tx, e);
+    Json hold;
+    store::query(tx.session(), std::string("SELECT ") + hold_columns + " FROM privacy_holds WHERE id = :p0", {id},
+                 [&](const soci::row& r) { hold = hold_json(r); });
+    return hold;
+  });
+}
+
+Json PrivacyService::lift_hold(const CallContext& ctx, const std::string& hold_id, const std::string& reason) {
+  require_admin(ctx);
+  CallContext call = ctx;
+  call.reason = checked_reason(reason);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    Json hold;
+    auto read = [&] {
+      store::query(tx.session(),
+                   std::string("SELECT ") + hold_columns + " FROM privacy_holds WHERE id = :p0 AND tenant_id = :p1",
+                   {hold_id, ctx.tenant_id}, [&](const soci::row& r) { hold = hold_json(r); });
+    };
+    read();
+    if (hold.is_null()) throw Error(ErrorCode::not_found, "legal hold " + hold_id + " not found");
+    if (!hold["active"].get<bool>())
+      throw Error(ErrorCode::conflict, "legal hold " + hold_id + " was already lifted at " +
+                                           hold["lifted_at"].get<std::string>());
+    Timestamp now = ctx.now();
+    store::execute(tx.session(),
+                   "UPDATE privacy_holds SET lifted_by = :p0, lifted_at = :p1, lift_reason = :p2"
+                   " WHERE id = :p3 AND tenant_id = :p4 AND lifted_at IS NULL",
+                   {ctx.actor.id, now.micros, reason, hold_id, ctx.tenant_id});
+    audit::AuditEvent e = audit_event(call, "privacy.hold_lifted", "privacy_hold", hold_id, now);
+    e.changes = {{"lifted_at", {{"from", nullptr}, {"to", format_rfc3339(now)}}},
+                 {"lift_reason", {{"from", nullptr}, {"to", reason}}}};
+    audit::record_audit_event(tx, e);
+    read();
+    return hold;
+  });
+}
+
+std::vector<Json> PrivacyService::holds(const CallContext& ctx, const std::string& subject_id) {
+  if (ctx.principal && ctx.principal->role != "admin" && ctx.principal->role != "auditor")
+    throw Error(ErrorCode::forbidden, "legal holds are readable by the admin and auditor roles only, not " +
+                                          ctx.principal->role);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::vector<Json> out;
+    std::string sql = std::string("SELECT ") + hold_columns + " FROM privacy_holds WHERE tenant_id = :p0";
+    std::vector<store::SqlValue> values{ctx.tenant_id};
+    if (!subject_id.empty()) {
+      sql += " AND subject_id = :p1";
+      values.push_back(subject_id);
+    }
+    store::query(tx.session(), sql + " ORDER BY placed_at DESC, id DESC", values,
+                 [&](const soci::row& r) { out.push_back(hold_json(r)); });
+    return out;
+  });
+}
+
+}  // namespace nucleo::services

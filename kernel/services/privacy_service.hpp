@@ -1,0 +1,46 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/services/record_service.hpp"
+
+namespace nucleo::services {
+
+// What an erasure did, for the caller and for its audit event.
+struct ErasureReport {
+  std::string contact_id;
+  Timestamp erased_at;
+  std::size_t interactions = 0;               // bodies erased
+  std::size_t sealed_values_destroyed = 0;    // audit values no longer openable
+  std::size_t idempotency_records_purged = 0;
+  std::size_t outbox_events_purged = 0;
+  std::string audit_event_id;                 // the privacy.subject_erased event
+
+  Json to_json() const;
+};
+
+// Data-subject rights (LGPD art. 18 IV/VI, GDPR art. 17) and legal holds (DESIGN §5,
+// docs/compliance.md). Admin only; every call is audited.
+class PrivacyService {
+ public:
+  explicit PrivacyService(ServiceDependencies deps) : deps_(deps) {}
+
+  // Erases a contact in one transaction: refuses (409, naming the hold) while a legal
+  // hold is active; anonymises the contact and the bodies of its interactions; destroys
+  // the contact's key and sealed audit values; purges the copies in idempotency records
+  // and outbox payloads; appends the erasure events. The audit log stays provable.
+  ErasureReport erase_contact(const CallContext& ctx, const std::string& contact_id, const std::string& reason);
+
+  // A hold on a contact's data: erasure is refused until it is lifted.
+  Json place_hold(const CallContext& ctx, const std::string& contact_id, const std::string& reason);
+  Json lift_hold(const CallContext& ctx, const std::string& hold_id, const std::string& reason);
+  // Holds of the tenant, newest first; only a subject's when `subject_id` is set.
+  std::vector<Json> holds(const CallContext& ctx, const std::string& subject_id);
+
+ private:
+  ServiceDependencies deps_;
+};
+
+}  // namespace nucleo::services
