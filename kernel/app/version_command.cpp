@@ -1,7 +1,7 @@
 #include <ostream>
 
 #include "kernel/app/commands.hpp"
-#include "kernel/app/version.hpp"
+#include "kernel/domain/version.hpp"
 
 namespace nucleo::app {
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "kernel/domain/entity.hpp"
 #include "kernel/services/call_context.hpp"
@@ -30,12 +31,19 @@ struct ApiRequest {
   std::string header(const std::string& name) const { return raw.get(name, ""); }
 };
 
+// Writes one piece of a streamed body; false once the client has gone.
+using BodyWriter = std::function<bool(std::string_view)>;
+
 struct ApiResponse {
   int status = 200;
   Json body;
   std::string content_type = "application/json";
   std::string raw_body;  // used instead of `body` when non-empty (openapi, replays)
   std::map<std::string, std::string> headers;
+  // When set, the body is produced by this after the headers are sent, with chunked
+  // transfer encoding (exports of any size). Check everything a client can get wrong
+  // before returning it: once streaming starts the status cannot change.
+  std::function<void(const BodyWriter&)> stream;
 };
 
 using Handler = std::function<ApiResponse(ApiRequest&)>;

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "kernel/domain/version.hpp"
 #include "kernel/http/resources.hpp"
 
 namespace nucleo::http {
@@ -206,6 +207,10 @@ Json operation_for(const Route& route) {
                         {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
   } else if (route.kind == "timeline" || route.kind == "briefing" || route.kind == "audit") {
     responses["200"] = {{"description", route.summary}, {"content", json_content({{"type", "object"}})}};
+  } else if (route.kind == "export") {
+    Json lines = {{"schema", {{"type", "string"}}}};
+    responses["200"] = {{"description", route.summary},
+                        {"content", {{"application/x-ndjson", lines}, {"text/csv", lines}}}};
   } else if (route.kind == "privacy") {
     responses[route.method == "POST" && route.path.find("/lift") == std::string::npos ? "201" : "200"] = {
         {"description", route.summary}, {"content", json_content({{"type", "object"}})}};
@@ -242,7 +247,7 @@ Json openapi_document(const Router& router) {
   return {{"openapi", "3.1.0"},
           {"info",
            {{"title", "Nucleo API"},
-            {"version", "1"},
+            {"version", nucleo_version},
             {"description", "The CRM kernel's HTTP API. Conventions: docs/api.md."},
             {"license", {{"name", "Apache-2.0"}, {"identifier", "Apache-2.0"}}}}},
           {"servers", Json::array({Json::object({{"url", "/"}})})},

@@ -440,6 +440,38 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
               string_fields_schema({"reason"})});
 }
 
+ApiResponse export_log(ApiRequest& req, services::ServiceDependencies deps) {
+  std::string name = req.query.count("format") ? req.query.at("format") : "jsonl";
+  auto format = audit::parse_export_format(name);
+  if (!format) throw BadRequest("query parameter 'format' must be jsonl, csv or ocsf, not '" + name + "'");
+  services::AuditQuery q;
+  q.from = time_parameter(req, "from");
+  q.to = time_parameter(req, "to");
+  Json what{{"format", name}, {"via", "http"}};
+  if (q.from) what["from"] = req.query.at("from");
+  if (q.to) what["to"] = req.query.at("to");
+  services::AuditService(deps).record_export(req.ctx, what);  // also refuses other roles, before streaming
+
+  ApiResponse r;
+  r.content_type = audit::media_type(*format);
+  r.headers["Content-Disposition"] =
+      "attachment; filename=\"audit-" + req.ctx.tenant_id + (name == "csv" ? ".csv\"" : ".jsonl\"");
+  r.stream = [deps, ctx = req.ctx, q, format = *format](const BodyWriter& write) {
+    constexpr std::size_t flush_at = 64 * 1024;
+    std::string buffer = audit::export_header(format);
+    bool open = true;
+    services::AuditService(deps).for_each_event(ctx, q, [&](const audit::LoggedEvent& e) {
+      audit::append_exported(buffer, format, e);
+      if (buffer.size() < flush_at) return true;
+      open = write(buffer);
+      buffer.clear();
+      return open;
+    });
+    if (open && !buffer.empty()) write(buffer);
+  };
+  return r;
+}
+
 void add_audit_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
   router.add({"GET", "/v1/audit/events", "list_audit_events",
               "Sequenced audit events, oldest first (auditor and admin; the read is audited)", AuthMode::bearer, "",
@@ -472,6 +504,12 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body = services::AuditService(deps).history(req.ctx, req.params.at("type"), req.params.at("id"),
                                                               time_parameter(req, "as_of"));
                 return r;
+              }});
+  router.add({"GET", "/v1/audit/export", "export_audit_log",
+              "The log's events between from and to, streamed as jsonl (canonical leaves), csv or ocsf (OCSF 1.1.0 "
+              "API Activity); personal values appear as commitments (auditor and admin; the export is audited)",
+              AuthMode::bearer, "", "export", {"from", "to", "format"}, [=](ApiRequest& req) {
+                return export_log(req, deps);
               }});
   router.add({"GET", "/v1/audit/checkpoint", "audit_checkpoint",
               "The latest signed checkpoint (C2SP signed note, text/plain)", AuthMode::bearer, "", "audit", {},

@@ -286,11 +286,28 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
   void send(HTTPServerResponse& response, const ApiResponse& r, const std::string& request_id) {
     response.set("X-Request-Id", request_id);
     for (const auto& [k, v] : r.headers) response.set(k, v);
-    std::string text = r.raw_body.empty() ? to_json_text(r.body) : r.raw_body;
     response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(r.status));
     response.setContentType(r.content_type);
+    if (r.stream) return send_stream(response, r);
+    std::string text = r.raw_body.empty() ? to_json_text(r.body) : r.raw_body;
     // One write for header and body rather than a stream of 4 KB chunks.
     response.sendBuffer(text.data(), text.size());
+  }
+
+  void send_stream(HTTPServerResponse& response, const ApiResponse& r) {
+    response.setChunkedTransferEncoding(true);
+    std::ostream& out = response.send();
+    try {
+      r.stream([&](std::string_view piece) {
+        out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+        return static_cast<bool>(out);
+      });
+    } catch (const std::exception& e) {
+      // The status is sent: all that is left is to end the stream unfinished, which the
+      // client sees as a broken transfer rather than a complete file.
+      s_.log.error("streamed response aborted: %s", std::string(e.what()));
+      throw Poco::Net::NetException("streamed response aborted");
+    }
   }
 
   // Pool use and outbox backlog, read at scrape time.

@@ -65,6 +65,31 @@ bool has_history(store::Transaction& tx, const std::string& tenant_id, const std
   return found;
 }
 
+// The tenant's logged events matching `q`, after q.after_seq, oldest first, at most
+// `limit`; the leaf hash in base64 as the API shows it.
+void read_events(store::Transaction& tx, const std::string& tenant_id, const AuditQuery& q, std::size_t limit,
+                 const std::function<void(std::int64_t, const std::string&, const std::string&)>& each) {
+  std::string sql = "SELECT seq, leaf, leaf_hash FROM audit_log WHERE tenant_id = :p0";
+  std::vector<store::SqlValue> values{tenant_id};
+  auto where = [&](const std::string& condition, store::SqlValue v) {
+    sql += " AND " + condition + " " + store::placeholder(values.size());
+    values.push_back(std::move(v));
+  };
+  if (!q.actor_id.empty()) where("actor_id =", q.actor_id);
+  if (!q.entity_type.empty()) where("entity_type =", q.entity_type);
+  if (!q.entity_id.empty()) where("entity_id =", q.entity_id);
+  if (!q.action.empty()) where("action =", q.action);
+  if (q.from) where("recorded_at >=", *q.from);
+  if (q.to) where("recorded_at <", *q.to);
+  if (q.after_seq) where("seq >", *q.after_seq);
+  sql += " ORDER BY seq LIMIT " + store::placeholder(values.size());
+  values.push_back(static_cast<std::int64_t>(limit));
+  store::query(tx.session(), sql, values, [&](const soci::row& r) {
+    auto hash = audit::hash_from_hex(*store::text_at(r, 2));
+    each(*store::integer_at(r, 0), *store::text_at(r, 1), hash ? audit::to_base64(*hash) : "");
+  });
+}
+
 }  // namespace
 
 Json AuditService::history(const CallContext& ctx, const std::string& entity_type, const std::string& entity_id,
@@ -121,27 +146,9 @@ Json AuditService::history(const CallContext& ctx, const std::string& entity_typ
 AuditPage AuditService::events(const CallContext& ctx, const AuditQuery& q) {
   require_audit_reader(ctx);
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    std::string sql = "SELECT seq, leaf, leaf_hash FROM audit_log WHERE tenant_id = :p0";
-    std::vector<store::SqlValue> values{ctx.tenant_id};
-    auto where = [&](const std::string& condition, store::SqlValue v) {
-      sql += " AND " + condition + " " + store::placeholder(values.size());
-      values.push_back(std::move(v));
-    };
-    if (!q.actor_id.empty()) where("actor_id =", q.actor_id);
-    if (!q.entity_type.empty()) where("entity_type =", q.entity_type);
-    if (!q.entity_id.empty()) where("entity_id =", q.entity_id);
-    if (!q.action.empty()) where("action =", q.action);
-    if (q.from) where("recorded_at >=", *q.from);
-    if (q.to) where("recorded_at <", *q.to);
-    if (q.after_seq) where("seq >", *q.after_seq);
-    sql += " ORDER BY seq LIMIT " + store::placeholder(values.size());
-    values.push_back(static_cast<std::int64_t>(q.limit + 1));
     AuditPage page;
-    store::query(tx.session(), sql, values, [&](const soci::row& r) {
-      auto hash = audit::hash_from_hex(*store::text_at(r, 2));
-      page.events.push_back(Json{{"seq", *store::integer_at(r, 0)},
-                                 {"leaf_hash", hash ? audit::to_base64(*hash) : ""},
-                                 {"leaf", Json::parse(*store::text_at(r, 1))}});
+    read_events(tx, ctx.tenant_id, q, q.limit + 1, [&](std::int64_t seq, const std::string& leaf, const std::string& hash) {
+      page.events.push_back(Json{{"seq", seq}, {"leaf_hash", hash}, {"leaf", Json::parse(leaf)}});
     });
     if (page.events.size() > q.limit) {
       page.events.pop_back();
@@ -150,6 +157,24 @@ AuditPage AuditService::events(const CallContext& ctx, const AuditQuery& q) {
     record_read(tx, ctx, "audit.events_read", query_as_json(q));
     return page;
   });
+}
+
+void AuditService::for_each_event(const CallContext& ctx, AuditQuery q,
+                                  const std::function<bool(const audit::LoggedEvent&)>& each) {
+  require_audit_reader(ctx);
+  constexpr std::size_t page = 1000;
+  for (bool more = true; more;) {
+    std::size_t read = 0;
+    bool stopped = false;
+    deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+      read_events(tx, ctx.tenant_id, q, page, [&](std::int64_t seq, const std::string& leaf, const std::string& hash) {
+        ++read;
+        q.after_seq = seq;
+        if (!stopped && !each({seq, leaf, hash})) stopped = true;
+      });
+    });
+    more = read == page && !stopped;
+  }
 }
 
 audit::InclusionProof AuditService::inclusion(const CallContext& ctx, std::uint64_t seq, std::uint64_t tree_size) {

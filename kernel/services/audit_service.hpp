@@ -1,10 +1,12 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "kernel/audit/audit_log.hpp"
+#include "kernel/audit/export_formats.hpp"
 #include "kernel/services/record_service.hpp"
 
 namespace nucleo::services {
@@ -43,6 +45,11 @@ class AuditService {
   // holds nothing about the record.
   Json history(const CallContext& ctx, const std::string& entity_type, const std::string& entity_id,
                std::optional<std::int64_t> as_of);
+  // Streams the events matching `query` (its limit ignored) to `each`, oldest first, a
+  // page per read transaction so memory stays flat on any log size. The caller records
+  // the export first (record_export). Stops early when `each` returns false.
+  void for_each_event(const CallContext& ctx, AuditQuery query,
+                      const std::function<bool(const audit::LoggedEvent&)>& each);
   // Records that the log was exported (nucleo audit export), with what was exported.
   void record_export(const CallContext& ctx, const Json& what);
 

@@ -266,9 +266,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       ++checked;
     }
   }
-  // 10 lists + 4 audit reads + hold list + 10 × (read, patch, archive, restore) + 2 actions
-  // + 2 account views + entity history + hold lift
-  EXPECT_EQ(checked, 61);
+  // 10 lists + 4 audit reads + export + hold list + 10 × (read, patch, archive, restore)
+  // + 2 actions + 2 account views + entity history + hold lift
+  EXPECT_EQ(checked, 62);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -375,9 +375,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
       EXPECT_EQ(r.body["detail"].get<std::string>().find("no route"), std::string::npos) << op;
     }
   }
-  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 5 audit
-  // reads (incl. entity history) + openapi + 4 privacy operations.
-  EXPECT_EQ(documented.size(), 94u);
+  // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 6 audit
+  // reads (incl. entity history and export) + openapi + 4 privacy operations.
+  EXPECT_EQ(documented.size(), 95u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.
@@ -605,6 +605,69 @@ TEST_P(Api, ErasureOverHttpRespectsHoldsAndLeavesNoCopyInAnyResponse) {
   auto early = call("GET", "/v1/audit/entities/contact/" + id + "/history?as_of=2000-01-01T00:00:00Z", auditor);
   EXPECT_EQ(early.status, 200);
   EXPECT_TRUE(early.body["record"].is_null());
+}
+
+// Issue #7: streamed exports in the three formats, filtered by time, audited.
+TEST_P(Api, AuditExportStreamsJsonlCsvAndOcsf) {
+  std::string id = create("accounts", {{"legal_name", "=HYPERLINK(\"http://evil.example\",\"x\")"}});
+  call("PATCH", "/v1/accounts/" + id, admin, {{"trade_name", "+cmd|' /C calc'!A0"}}, {{"X-Reason", "@SUM(1+1)"}});
+  Reply events;
+  for (int attempt = 0; attempt < 100; ++attempt) {  // until the sequencer has logged both
+    events = call("GET", "/v1/audit/events?entity_id=" + id, auditor);
+    if (events.body["data"].size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(events.body["data"].size(), 2u);
+
+  auto jsonl = call_raw("GET", "/v1/audit/export?format=jsonl", auditor, "");
+  ASSERT_EQ(jsonl.status, 200) << jsonl.raw.body;
+  EXPECT_EQ(jsonl.raw.header("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(jsonl.raw.header("Content-Type"), "application/x-ndjson");
+  std::size_t lines = 0;
+  std::int64_t expected_seq = 0;
+  for (std::size_t start = 0, end; (end = jsonl.raw.body.find('\n', start)) != std::string::npos; start = end + 1) {
+    std::string line = jsonl.raw.body.substr(start, end - start);
+    EXPECT_FALSE(audit::check_canonical(line)) << line;  // the leaf bytes themselves
+    EXPECT_EQ(Json::parse(line)["seq"], expected_seq++);
+    EXPECT_EQ(Json::parse(line)["tenant_id"], h->tenant);
+    ++lines;
+  }
+  EXPECT_GE(lines, 2u);
+
+  auto csv = call_raw("GET", "/v1/audit/export?format=csv", auditor, "");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.raw.body.rfind("seq,id,recorded_at,", 0), 0u);
+  EXPECT_NE(csv.raw.body.find("'@SUM(1+1)"), std::string::npos);
+  // Opened as text, no cell (after a separator or at a line start) begins a formula.
+  const std::string& text = csv.raw.body;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    bool cell_start = i == 0 || text[i - 1] == ',' || text[i - 1] == '\n' ||
+                      (text[i - 1] == '"' && (i < 2 || text[i - 2] == ',' || text[i - 2] == '\n'));
+    if (cell_start) {
+      EXPECT_EQ(std::string("=+-@").find(text[i]), std::string::npos) << text.substr(i, 40);
+    }
+  }
+
+  auto ocsf = call_raw("GET", "/v1/audit/export?format=ocsf", admin, "");
+  ASSERT_EQ(ocsf.status, 200);
+  Json first = Json::parse(ocsf.raw.body.substr(0, ocsf.raw.body.find('\n')));
+  EXPECT_EQ(first["class_uid"], 6003);
+  EXPECT_EQ(first["metadata"]["version"], "1.1.0");
+
+  // A window by time holds only the events recorded in it.
+  std::string from = events.body["data"][1]["leaf"]["recorded_at"];
+  auto window = call_raw("GET", "/v1/audit/export?format=jsonl&from=" + from + "&to=2100-01-01T00:00:00Z", auditor, "");
+  ASSERT_EQ(window.status, 200);
+  EXPECT_LT(window.raw.body.size(), jsonl.raw.body.size());
+  EXPECT_EQ(Json::parse(window.raw.body.substr(0, window.raw.body.find('\n')))["recorded_at"], from);
+
+  EXPECT_EQ(call("GET", "/v1/audit/export?format=xlsx", auditor).status, 400);
+  EXPECT_EQ(call("GET", "/v1/audit/export?from=yesterday", auditor).status, 400);
+  EXPECT_EQ(call("GET", "/v1/audit/export", manager).status, 403);
+  // Each export is itself recorded.
+  EXPECT_GE(h->count("SELECT count(*) FROM audit_pending WHERE action = 'audit.exported'") +
+                h->count("SELECT count(*) FROM audit_log WHERE action = 'audit.exported'"),
+            4);
 }
 
 // Issue #6: the audit API over a running server (whose sequencer fills the log).

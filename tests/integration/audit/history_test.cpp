@@ -109,6 +109,24 @@ TEST_P(HistoryTest, ARecordTheLogNeverSawIsNotFoundAndOnlyAuditorsRead) {
   EXPECT_THROW(audit_reads.history(sales, "contact", "con_nothing", std::nullopt), Error);
 }
 
+TEST_P(HistoryTest, ExportsWalkTheWholeLogPageByPageInOrder) {
+  h.deps().database.in_one_transaction(h.tenant, [&] {  // one commit: 2,100 events in a second
+    for (int i = 0; i < 2100; ++i) records.create(ctx, "account", {{"legal_name", "Cooperativa " + std::to_string(i)}});
+  });
+  sequence_everything();
+  std::int64_t next = 0;
+  audit_reads.for_each_event(ctx, {}, [&](const audit::LoggedEvent& e) {
+    EXPECT_EQ(e.seq, next++);
+    return true;
+  });
+  EXPECT_EQ(next, static_cast<std::int64_t>(audit_reads.head(ctx).size));
+  EXPECT_GT(next, 2100);
+  // A consumer that stops (a client gone) ends the walk.
+  int seen = 0;
+  audit_reads.for_each_event(ctx, {}, [&](const audit::LoggedEvent&) { return ++seen < 5; });
+  EXPECT_EQ(seen, 5);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HistoryTest, testing::Values(store::Backend::postgresql, store::Backend::sqlite),
                          [](const auto& info) { return info.param == store::Backend::sqlite ? "sqlite" : "postgresql"; });
 
