@@ -33,6 +33,7 @@ class KernelRuntime {
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<store::Database> worker_database_;  // same object as database_ on SQLite
   services::ValidatorRegistry validators_;
+  services::SensitiveData sensitive_;
 };
 
 NormalisationSettings read_normalisation_settings(const Configuration& config);

@@ -39,7 +39,8 @@ Json query_as_json(const AuditQuery& q) {
 // `updated_at` are not in the leaf (every write changes them); they follow from the
 // number of versions and the last version's time.
 void apply_version(Json& record, const Json& version) {
-  if (version["changes"].empty()) return;  // an audited read, not a write
+  const std::string& action = version["action"].get_ref<const std::string&>();
+  if (version["changes"].empty() || action.ends_with("_read")) return;  // an audited read, not a write
   for (const auto& [field, change] : version["changes"].items()) record[field] = change.value("to", Json());
   record["version"] = record.value("version", 0) + 1;
   record["updated_at"] = version["recorded_at"];

@@ -101,6 +101,43 @@ WriteResult RecordService::complete_task(const CallContext& ctx, const std::stri
   return update(ctx, "task", task_id, {{"status", "done"}}, expected_version);
 }
 
+namespace {
+
+// The audit events of reading sensitive records (DESIGN §5), one per record that
+// discloses something, in one transaction of their own.
+void record_sensitive_reads(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec,
+                            const std::vector<const Json*>& records) {
+  std::vector<audit::AuditEvent> events;
+  Timestamp now = ctx.now();
+  for (const Json* record : records) {
+    auto parts = deps.sensitive.disclosed(spec.type, *record);
+    if (parts.empty()) continue;
+    audit::AuditEvent e = audit_event(ctx, spec.type + ".sensitive_read", spec.type, record->at("id"), now);
+    e.changes = {{"disclosed", {{"from", nullptr}, {"to", parts}}}};
+    events.push_back(std::move(e));
+  }
+  if (events.empty()) return;
+  deps.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    for (const auto& e : events) audit::record_audit_event(tx, e);
+  });
+}
+
+// The same for rendered pages: the ids suffice for a sensitive type; attribute marks
+// need each record's attributes.
+void record_sensitive_reads(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec,
+                            const std::vector<store::RenderedRecord>& rows) {
+  if (!deps.sensitive.marks(spec.type) || rows.empty()) return;
+  bool parse = deps.sensitive.needs_attributes(spec.type);
+  std::vector<Json> records;
+  records.reserve(rows.size());
+  for (const auto& r : rows) records.push_back(parse ? Json::parse(r.json) : Json{{"id", r.id}});
+  std::vector<const Json*> pointers;
+  for (const auto& r : records) pointers.push_back(&r);
+  record_sensitive_reads(deps, ctx, spec, pointers);
+}
+
+}  // namespace
+
 Json RecordService::get(const CallContext& ctx, std::string_view type, const std::string& id) {
   const EntitySpec& spec = entity_spec(type);
   require_permission(ctx, spec, Operation::read);
@@ -108,7 +145,9 @@ Json RecordService::get(const CallContext& ctx, std::string_view type, const std
       ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).find(tx, ctx.tenant_id, id); });
   // A record the caller may not see is indistinguishable from one that does not exist.
   if (!found || !can_see(ctx, spec, *found)) throw Error(ErrorCode::not_found, spec.type + " " + id + " not found");
-  return visible_record(spec, std::move(*found));
+  Json record = visible_record(spec, std::move(*found));
+  if (deps_.sensitive.marks(spec.type)) record_sensitive_reads(deps_, ctx, spec, {&record});
+  return record;
 }
 
 std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view type, store::RecordQuery query) {
@@ -118,6 +157,11 @@ std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view t
   auto rows = deps_.database.read(
       ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).list(tx, ctx.tenant_id, query); });
   for (auto& r : rows) r = visible_record(spec, std::move(r));
+  if (deps_.sensitive.marks(spec.type)) {
+    std::vector<const Json*> pointers;
+    for (const auto& r : rows) pointers.push_back(&r);
+    record_sensitive_reads(deps_, ctx, spec, pointers);
+  }
   return rows;
 }
 
@@ -126,9 +170,11 @@ std::vector<store::RenderedRecord> RecordService::list_rendered(const CallContex
   const EntitySpec& spec = entity_spec(type);
   require_permission(ctx, spec, Operation::read);
   restrict_to_visible(ctx, spec, query);
-  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+  auto rows = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     return store::RecordTable(spec).list_rendered(tx, ctx.tenant_id, query);
   });
+  record_sensitive_reads(deps_, ctx, spec, rows);
+  return rows;
 }
 
 namespace {
@@ -230,6 +276,7 @@ RecordService::SearchPage RecordService::search(const CallContext& ctx, std::str
                                                           : Json();
     result.next = Json::array({value, last.id});
   }
+  record_sensitive_reads(deps_, ctx, spec, rows);
   for (auto& r : rows) result.records.push_back(std::move(r.json));
   return result;
 }

@@ -9,6 +9,7 @@
 #include "kernel/domain/entity.hpp"
 #include "kernel/domain/record_validation.hpp"
 #include "kernel/services/call_context.hpp"
+#include "kernel/services/sensitive_data.hpp"
 #include "kernel/services/validator_registry.hpp"
 #include "kernel/store/database.hpp"
 #include "kernel/store/record_table.hpp"
@@ -20,6 +21,7 @@ struct ServiceDependencies {
   store::Database& worker_database;  // cross-tenant work (PostgreSQL: nucleo_worker)
   ValidatorRegistry& validators;
   NormalisationSettings normalisation;
+  const SensitiveData& sensitive;  // reads of these are audited
 };
 
 struct WriteResult {
@@ -68,7 +70,9 @@ class RecordService {
   };
   std::vector<BatchItem> batch(const CallContext& ctx, std::string_view type, const Json& operations, bool atomic);
 
-  // Reads. A record of another tenant is simply not found.
+  // Reads. A record of another tenant is simply not found. Reading what the deployment
+  // marks sensitive (SensitiveData) records a "<type>.sensitive_read" audit event per
+  // record first; if that fails, nothing is returned.
   Json get(const CallContext& ctx, std::string_view type, const std::string& id);
   std::vector<Json> list(const CallContext& ctx, std::string_view type, store::RecordQuery query);
   // The same page rendered straight to the JSON text the API sends (hidden fields left out).

@@ -16,7 +16,9 @@ class ServiceHarness {
   explicit ServiceHarness(store::Backend backend, std::size_t pool_size = 4,
                           std::chrono::milliseconds lease_timeout = std::chrono::seconds(10));
 
-  services::ServiceDependencies deps() { return {*app_, worker_ ? *worker_ : *app_, validators, normalisation}; }
+  services::ServiceDependencies deps() {
+    return {*app_, worker_ ? *worker_ : *app_, validators, normalisation, sensitive};
+  }
   services::RecordService records() { return services::RecordService(deps()); }
   store::Database& database() { return *app_; }
 
@@ -38,6 +40,7 @@ class ServiceHarness {
   ManualClock clock{Timestamp{1'782'864'000'000'000}};  // 2026-07-01T00:00:00Z
   services::ValidatorRegistry validators;
   NormalisationSettings normalisation;
+  services::SensitiveData sensitive;  // nothing marked unless a test marks it
   std::string tenant;  // created by the constructor
 
  private:

@@ -1,0 +1,105 @@
+// Reads of what a deployment marks sensitive are audited (DESIGN §5): a whole entity
+// type, or one plugin attribute when a record has it; other reads stay unrecorded.
+#include <gtest/gtest.h>
+
+#include "kernel/audit/audit_log.hpp"
+#include "kernel/domain/error.hpp"
+#include "kernel/services/audit_service.hpp"
+#include "tests/support/service_harness.hpp"
+
+namespace nucleo::services {
+namespace {
+
+class SensitiveReadsTest : public testing::TestWithParam<store::Backend> {
+ protected:
+  SensitiveReadsTest() : h(GetParam()), records(h.records()), ctx(h.context(h.tenant)) {
+    h.sensitive = SensitiveData::parse("interaction:phi, account.attributes.finance.credit_limit:financial");
+  }
+
+  // The sensitive-read events recorded so far: [entity id, disclosed parts].
+  std::vector<std::pair<std::string, Json>> reads() {
+    std::vector<std::pair<std::string, Json>> out;
+    for (const auto& changes : h.json_column("SELECT changes FROM audit_pending WHERE action LIKE '%.sensitive_read'"
+                                             " ORDER BY seq"))
+      out.emplace_back("", changes["disclosed"]["to"]);
+    auto ids = h.json_column("SELECT '\"' || entity_id || '\"' FROM audit_pending WHERE action LIKE '%.sensitive_read'"
+                             " ORDER BY seq");
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].first = ids[i];
+    return out;
+  }
+
+  test::ServiceHarness h;
+  RecordService records;
+  CallContext ctx;
+};
+
+TEST_P(SensitiveReadsTest, ReadingASensitiveTypeIsRecordedPerRecord) {
+  std::string account = records.create(ctx, "account", {{"legal_name", "Hospital Santa Luzia"}}).record["id"];
+  std::string a = records.log_interaction(ctx, {{"type", "visit"}, {"direction", "outbound"}, {"account_id", account},
+                                                 {"body", "Discussed oncology purchases"}}).record["id"];
+  std::string b = records.log_interaction(ctx, {{"type", "note"}, {"direction", "internal"}}).record["id"];
+  EXPECT_TRUE(reads().empty());  // writes are audited as writes, not reads
+
+  records.get(ctx, "interaction", a);
+  ASSERT_EQ(reads().size(), 1u);
+  EXPECT_EQ(reads()[0].first, a);
+  EXPECT_EQ(reads()[0].second, Json::array({"*:phi"}));
+
+  records.list_rendered(ctx, "interaction", {{}, "", 50, false});
+  records.list(ctx, "interaction", {{}, "", 50, false});
+  records.search(ctx, "interaction", {{"filter_groups", {{{"filters", {{{"field", "type"}, {"op", "eq"}, {"value", "note"}}}}}}}},
+                 Json());
+  auto all = reads();
+  ASSERT_EQ(all.size(), 1u + 2u + 2u + 1u);
+  EXPECT_EQ(all.back().first, b);
+
+  records.get(ctx, "account", account);  // not marked
+  records.list_rendered(ctx, "account", {{}, "", 50, false});
+  EXPECT_EQ(reads().size(), 6u);
+}
+
+TEST_P(SensitiveReadsTest, AMarkedAttributeIsRecordedOnlyWhereARecordHasIt) {
+  std::string plain = records.create(ctx, "account", {{"legal_name", "Agro Vale"}}).record["id"];
+  std::string scored = records.create(ctx, "account", {{"legal_name", "Cooperativa Serra"},
+                                                       {"attributes", {{"finance.credit_limit", 250000000}}}})
+                           .record["id"];
+
+  records.get(ctx, "account", plain);
+  EXPECT_TRUE(reads().empty());
+  records.get(ctx, "account", scored);
+  records.list_rendered(ctx, "account", {{}, "", 50, false});
+  auto all = reads();
+  ASSERT_EQ(all.size(), 2u);
+  for (const auto& [id, disclosed] : all) {
+    EXPECT_EQ(id, scored);
+    EXPECT_EQ(disclosed, Json::array({"attributes.finance.credit_limit:financial"}));
+  }
+
+  // Reads are in the record's history but are not versions of it.
+  audit::Sequencer sequencer(h.deps().worker_database, h.clock);
+  while (sequencer.run_once() > 0) {
+  }
+  Json history = AuditService(h.deps()).history(ctx, "account", scored, h.clock.now().micros);
+  EXPECT_EQ(history["versions"].size(), 3u);  // created + two reads
+  EXPECT_EQ(history["record"], records.get(ctx, "account", scored));
+}
+
+TEST(SensitiveData, TheListNamesItsMistakes) {
+  EXPECT_NO_THROW(SensitiveData::parse(""));
+  EXPECT_NO_THROW(SensitiveData::parse(" contact , interaction:phi "));
+  for (const char* bad : {"patient:phi", "deal:secret", "deal.amount", "deal.attributes.", "user.attributes.x"}) {
+    try {
+      SensitiveData::parse(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation);
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SensitiveReadsTest, testing::Values(store::Backend::postgresql, store::Backend::sqlite),
+                         [](const auto& info) { return info.param == store::Backend::sqlite ? "sqlite" : "postgresql"; });
+
+}  // namespace
+}  // namespace nucleo::services
