@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -77,7 +78,27 @@ std::vector<std::string> ServiceHarness::places_holding(const std::string& text)
                  [&](const soci::row& r) { n = *store::integer_at(r, 0); });
     if (n > 0) places.push_back(table);
   }
+  std::string data_directory, database_oid;
+  store::query(superuser, "SELECT current_setting('data_directory'), oid::text FROM pg_database"
+                          " WHERE datname = current_database()",
+               {}, [&](const soci::row& r) {
+                 data_directory = *store::text_at(r, 0);
+                 database_oid = *store::text_at(r, 1);
+               });
+  superuser << "CHECKPOINT";
+  for (const auto& entry : std::filesystem::directory_iterator(data_directory + "/base/" + database_oid)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(text) != std::string::npos) places.push_back("file " + entry.path().filename().string());
+  }
   return places;
+}
+
+void ServiceHarness::vacuum() {
+  if (backend != store::Backend::postgresql) return;
+  soci::session superuser;
+  store::open_session(superuser, store::parse_database_url(db.superuser_url));
+  superuser << "VACUUM FULL";
 }
 
 }  // namespace nucleo::test
