@@ -59,16 +59,27 @@ std::optional<SubjectKey> find_key(store::Transaction& tx, const std::string& te
   return key;
 }
 
-// The subject's key, created on first use. Two writers creating it at once both
-// insert-or-ignore and then read the one that won.
+std::optional<SubjectKey> insert_key(store::Transaction& tx, const std::string& tenant_id,
+                                    const std::string& subject_id, Timestamp now) {
+  std::optional<SubjectKey> key;
+  store::query(tx.session(),
+               "INSERT INTO privacy_subject_keys (tenant_id, subject_id, key, created_at)"
+               " VALUES (:p0, :p1, :p2, :p3) ON CONFLICT DO NOTHING RETURNING key",
+               {tenant_id, subject_id, random_hex(32), now.micros},
+               [&](const soci::row& r) { key = hash_from_hex(*store::text_at(r, 0)); });
+  return key;
+}
+
+// The subject's key, created on first use; of two writers creating it at once, the
+// one whose insert loses reads the winner's. A record that is its own subject (a new
+// contact, an interaction with nobody) usually has no key yet, so the insert comes
+// first; anyone else's (an existing contact) usually has one, so the read does.
 SubjectKey subject_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
-                       Timestamp now) {
-  if (auto key = find_key(tx, tenant_id, subject_id)) return *key;
-  store::execute(tx.session(),
-                 "INSERT INTO privacy_subject_keys (tenant_id, subject_id, key, created_at)"
-                 " VALUES (:p0, :p1, :p2, :p3) ON CONFLICT DO NOTHING",
-                 {tenant_id, subject_id, random_hex(32), now.micros});
-  auto key = find_key(tx, tenant_id, subject_id);
+                       bool probably_new, Timestamp now) {
+  std::optional<SubjectKey> key =
+      probably_new ? insert_key(tx, tenant_id, subject_id, now) : find_key(tx, tenant_id, subject_id);
+  if (!key) key = probably_new ? find_key(tx, tenant_id, subject_id) : insert_key(tx, tenant_id, subject_id, now);
+  if (!key) key = find_key(tx, tenant_id, subject_id);  // lost the race after reading nothing
   if (!key) throw Error(ErrorCode::internal, "the key of data subject " + subject_id + " could not be stored");
   return *key;
 }
@@ -126,7 +137,8 @@ std::string commitment_of(std::string_view salt, std::string_view canonical_valu
 
 Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
                           const std::string& event_id, const Json& changes,
-                          const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to) {
+                          const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to,
+                          bool probably_new) {
   Json committed = changes;
   std::optional<SubjectKey> key;
   for (const auto& field : personal_fields) {
@@ -134,7 +146,7 @@ Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, 
     for (const char* side : {"from", "to"}) {
       Json& v = committed[field][side];
       if (v.is_null() || (!seal_to && std::string_view(side) == "to")) continue;
-      if (!key) key = subject_key(tx, tenant_id, subject_id, now);
+      if (!key) key = subject_key(tx, tenant_id, subject_id, probably_new, now);
       std::string value = canonical_json(to_leaf_value_space(v));
       std::string salt = random_bytes(32);
       v = Json{{"commitment", commitment_of(salt, value)}};

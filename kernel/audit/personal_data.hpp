@@ -39,10 +39,12 @@ std::string commitment_of(std::string_view salt, std::string_view canonical_valu
 // stores salt ‖ value sealed under the subject's key (created on first use), in the
 // caller's transaction. Returns the committed changes, which are all that leaves it.
 // With `seal_to` false only the "from" values are (an erasure's new values are not
-// personal data).
+// personal data). `probably_new`: the subject likely has no key yet (it is the record
+// being written) — only decides which statement is tried first.
 Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
                           const std::string& event_id, const Json& changes,
-                          const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to = true);
+                          const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to = true,
+                          bool probably_new = false);
 
 // A personal value as the workbench shows it: the value when its subject's key still
 // opens it and it matches the leaf's commitment, else {"erased": true, "commitment"}.

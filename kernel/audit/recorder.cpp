@@ -29,11 +29,12 @@ Json diff_changes(const Json& before, const Json& after) {
 void record_audit_event(store::Transaction& tx, const AuditEvent& e) {
   Json personal = Json::array();
   for (const auto& f : e.personal_fields) personal.push_back(f);
+  const std::string& subject = e.subject_id.empty() ? e.entity_id : e.subject_id;
+  bool creates_its_own_subject = subject == e.entity_id && e.changes.contains("id");  // a create's diff has the id
   Json changes = e.personal_fields.empty()
                      ? e.changes
-                     : seal_personal_values(tx, e.tenant_id, e.subject_id.empty() ? e.entity_id : e.subject_id, e.id,
-                                            e.changes, e.personal_fields, e.recorded_at,
-                                            e.new_values_personal);
+                     : seal_personal_values(tx, e.tenant_id, subject, e.id, e.changes, e.personal_fields,
+                                            e.recorded_at, e.new_values_personal, creates_its_own_subject);
   store::execute(
       tx.session(),
       "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action,"

@@ -4,6 +4,7 @@
 
 #include "kernel/domain/error.hpp"
 #include "kernel/services/access_policy.hpp"
+#include "kernel/services/write.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -31,7 +32,7 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
   records.get(ctx, "account", account_id);  // 404 unless the caller may see the account
   require_permission(ctx, entity_spec("interaction"), Operation::read);
 
-  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+  TimelinePage result = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     const std::string& t = ctx.tenant_id;
     std::vector<SqlValue> v{t, account_id, t, account_id, t, account_id};
     std::string sql =
@@ -88,6 +89,14 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
     }
     return page;
   });
+  // The timeline shows interactions and tasks whole: reading them here is a read.
+  for (const char* type : {"interaction", "task"}) {
+    std::vector<const Json*> shown;
+    for (const auto& item : result.items)
+      if (item["kind"] == type && item["data"].is_object()) shown.push_back(&item["data"]);
+    if (deps_.sensitive.marks(type)) record_sensitive_reads(deps_, ctx, entity_spec(type), shown);
+  }
+  return result;
 }
 
 Json CustomerView::briefing(const CallContext& ctx, const std::string& account_id, int quiet_days) {

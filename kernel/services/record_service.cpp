@@ -101,10 +101,6 @@ WriteResult RecordService::complete_task(const CallContext& ctx, const std::stri
   return update(ctx, "task", task_id, {{"status", "done"}}, expected_version);
 }
 
-namespace {
-
-// The audit events of reading sensitive records (DESIGN §5), one per record that
-// discloses something, in one transaction of their own.
 void record_sensitive_reads(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec,
                             const std::vector<const Json*>& records) {
   std::vector<audit::AuditEvent> events;
@@ -121,6 +117,8 @@ void record_sensitive_reads(ServiceDependencies& deps, const CallContext& ctx, c
     for (const auto& e : events) audit::record_audit_event(tx, e);
   });
 }
+
+namespace {
 
 // The same for rendered pages: the ids suffice for a sensitive type; attribute marks
 // need each record's attributes.

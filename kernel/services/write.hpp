@@ -50,6 +50,12 @@ const EntityRules& rules_for(const std::string& entity_type);
 audit::AuditEvent audit_event(const CallContext& ctx, std::string action, std::string entity_type,
                               std::string entity_id, Timestamp at);
 
+// Records a "<type>.sensitive_read" audit event for each record whose reading
+// discloses something the deployment marks sensitive (SensitiveData), in a transaction
+// of its own; throws if it cannot, so the caller returns nothing.
+void record_sensitive_reads(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec,
+                            const std::vector<const Json*>& records);
+
 // The fields of `changes` that hold the entity's personal data.
 std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& changes);
 

@@ -5,6 +5,7 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/services/audit_service.hpp"
+#include "kernel/services/customer_view.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
@@ -56,6 +57,11 @@ TEST_P(SensitiveReadsTest, ReadingASensitiveTypeIsRecordedPerRecord) {
   records.get(ctx, "account", account);  // not marked
   records.list_rendered(ctx, "account", {{}, "", 50, false});
   EXPECT_EQ(reads().size(), 6u);
+
+  // The account timeline shows interactions whole: that is a read of them too.
+  CustomerView(h.deps()).timeline(ctx, account, Json(), 50);
+  ASSERT_EQ(reads().size(), 7u);
+  EXPECT_EQ(reads().back().first, a);
 }
 
 TEST_P(SensitiveReadsTest, AMarkedAttributeIsRecordedOnlyWhereARecordHasIt) {
