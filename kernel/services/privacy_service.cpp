@@ -151,7 +151,8 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
     store::execute(tx.session(), "DELETE FROM contact_points WHERE tenant_id = :p0 AND entity_id = :p1",
                    {tenant, contact_id});
     const EntitySpec& interaction_spec = entity_spec("interaction");
-    for (const auto& id : interactions_of(tx, tenant, contact_id)) {
+    const std::vector<std::string> interaction_ids = interactions_of(tx, tenant, contact_id);
+    for (const auto& id : interaction_ids) {
       Json interaction = *store::RecordTable(interaction_spec).find(tx, tenant, id);
       purge_copies(tx, tenant, id, report);
       if (interaction["body"].is_null()) continue;
@@ -162,8 +163,11 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
     }
 
     // 2. The audit trail's copies: without the key no sealed value opens again; the
-    //    leaves keep their commitments, so every hash and proof stays valid.
+    //    leaves keep their commitments, so every hash and proof stays valid. An
+    //    interaction logged before it named her sealed its body under its own key.
     report.sealed_values_destroyed = audit::destroy_subject_key(tx, tenant, contact_id);
+    for (const auto& id : interaction_ids)
+      report.sealed_values_destroyed += audit::destroy_subject_key(tx, tenant, id);
 
     // 3. The erasure itself, on the record of the data subject.
     audit::AuditEvent e = audit_event(call, "privacy.subject_erased", "data_subject", contact_id, now);

@@ -132,6 +132,19 @@ TEST_P(PrivacyTest, ErasedPersonalDataIsFoundNowhereAndTheLogStaysProvable) {
             1);
 }
 
+TEST_P(PrivacyTest, AnInteractionLinkedToHerAfterItWasLoggedLosesItsEarlierBodyToo) {
+  // Logged with nobody, its body sealed under the interaction's own key; linked later.
+  std::string late = records.log_interaction(ctx, {{"type", "note"}, {"direction", "internal"},
+                                                   {"body", "Follow up with " + email}}).record["id"];
+  records.update(ctx, "interaction", late, {{"contact_id", contact}}, std::nullopt);
+  privacy.erase_contact(ctx, contact, "customer request");
+  sequence_everything();
+  Json history = AuditService(h.deps()).history(ctx, "interaction", late, std::nullopt);
+  ASSERT_EQ(history["versions"].size(), 3u);  // logged, linked, erased
+  EXPECT_EQ(history["versions"][0]["changes"]["body"]["to"]["erased"], true);
+  EXPECT_EQ(history.dump().find(email), std::string::npos);
+}
+
 TEST_P(PrivacyTest, ALegalHoldBlocksErasureUntilLiftedAndBothAreAudited) {
   Json hold = privacy.place_hold(ctx, contact, "Lawsuit 0012345-67.2026.8.26.0100");
   EXPECT_EQ(hold["active"], true);
