@@ -1,0 +1,240 @@
+/*
+ * Nucleo plugin ABI — the whole boundary between the kernel and a plugin.
+ *
+ * Pure C99, so a plugin can be written in any language that can export a C function.
+ * C++ authors use the header-only SDK on top of it (the headers under nucleo/sdk/) and rarely read
+ * this file; it is written to be read top to bottom once:
+ *
+ *   1. Versions and export macro     4. What the plugin gives the host (callbacks)
+ *   2. Status codes                   5. What the host gives the plugin (host table)
+ *   3. Bytes across the boundary      6. The entry point and its descriptor
+ *
+ * Rules that hold everywhere:
+ *   - Text is UTF-8. Structured data crosses as JSON text (objects, snake_case keys).
+ *   - Every buffer is (pointer, size); text is NOT NUL-terminated unless stated.
+ *   - Memory is freed by the side that allocated it, with that side's free function
+ *     (section 3). Nothing crosses as a C++ type, an exception or a FILE*.
+ *   - Structs begin with `struct_size`: a reader must check it before touching a
+ *     member added in a later minor version (section 1).
+ *   - Callbacks may run concurrently on several threads (DESIGN §6): keep plugin
+ *     state thread-safe or guard it.
+ */
+#ifndef NUCLEO_PLUGIN_ABI_H
+#define NUCLEO_PLUGIN_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- 1. Versions ----------------------------------------------------------------
+ * A kernel loads a plugin built against the same MAJOR and a MINOR no newer than its
+ * own. A minor version only appends: new members at the end of the host table and
+ * descriptors, new status codes, new service names. Anything else is a new major. */
+#define NUCLEO_ABI_MAJOR 1
+#define NUCLEO_ABI_MINOR 0
+
+#if defined(_WIN32)
+#define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define NUCLEO_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---- 2. Status codes --------------------------------------------------------------
+ * Every fallible function returns one. On anything but NUCLEO_OK the function's
+ * output buffer, when it has one, holds a UTF-8 message for a person (or, from
+ * validators, the JSON array of reasons described there). Fixed-width, not an enum:
+ * the size of a C enum is the compiler's choice. */
+typedef int32_t nucleo_status;
+#define NUCLEO_OK 0
+#define NUCLEO_INVALID_ARGUMENT 1 /* malformed JSON, unknown field, bad value */
+#define NUCLEO_NOT_FOUND 2        /* no such record, route, service or collection */
+#define NUCLEO_FORBIDDEN 3        /* the call's actor may not do this */
+#define NUCLEO_CONFLICT 4         /* the record changed meanwhile, or a duplicate */
+#define NUCLEO_REJECTED 5         /* a validator vetoed the write */
+#define NUCLEO_UNAVAILABLE 6      /* try again later (database down, rate limited) */
+#define NUCLEO_UNSUPPORTED 7      /* this kernel does not offer it (yet) */
+#define NUCLEO_INTERNAL 8         /* a bug; the message says where to look */
+
+/* Log levels of nucleo_host_api.log. */
+#define NUCLEO_LOG_DEBUG 0
+#define NUCLEO_LOG_INFO 1
+#define NUCLEO_LOG_WARNING 2
+#define NUCLEO_LOG_ERROR 3
+
+/* Route authentication (nucleo_host_api.register_route). */
+#define NUCLEO_AUTH_BEARER 0 /* the kernel authenticates; tenant and actor come from the API key */
+#define NUCLEO_AUTH_SIGNED 1 /* raw body and headers reach the plugin, which verifies the signature
+                                and names the channel account that resolves the tenant */
+#define NUCLEO_AUTH_PUBLIC 2 /* no authentication at all (health pages, OAuth redirects) */
+
+/* ---- 3. Bytes across the boundary -------------------------------------------------
+ * Three kinds, told apart by type so ownership is never a guess. */
+
+/* Borrowed bytes: owned by the caller, valid only until the function it was passed to
+ * returns. Copy what you keep. */
+typedef struct nucleo_view {
+  const char* data;
+  size_t size;
+} nucleo_view;
+
+/* Bytes the HOST allocated and handed to the plugin (results of host functions). The
+ * plugin owns them and must release them with nucleo_host_api.free_buffer, once. A
+ * zeroed buffer (data NULL, size 0) needs no release. */
+typedef struct nucleo_host_buffer {
+  char* data;
+  size_t size;
+} nucleo_host_buffer;
+
+/* Bytes the PLUGIN allocated and handed to the host (results of callbacks). The host
+ * owns them and releases them with nucleo_plugin_descriptor.free_buffer, once. */
+typedef struct nucleo_plugin_buffer {
+  char* data;
+  size_t size;
+} nucleo_plugin_buffer;
+
+/* Opaque handles. `nucleo_host` is the kernel instance, passed back to every host
+ * function. `nucleo_call` is one unit of work — an HTTP request, an event delivery, a
+ * job run, a validation — carrying its tenant, actor and (for validators) the open
+ * transaction; pass the one you were given to the host functions you call while
+ * handling it, or NULL outside any call. Never keep a nucleo_call after the callback
+ * that received it returns. */
+typedef struct nucleo_host nucleo_host;
+typedef struct nucleo_call nucleo_call;
+
+/* ---- 4. What the plugin gives the host (registered during init) --------------------
+ * `user_data` is the pointer given at registration, returned untouched. Outputs are
+ * plugin-allocated (nucleo_plugin_buffer) and may be left zeroed when there is nothing
+ * to say. */
+
+/* An HTTP request to one of the plugin's routes (/v1/x/<plugin id>/...).
+ * request:  {"method","path","params":{},"query":{},"headers":{},"body","tenant_id",
+ *            "actor"}; for signed/public routes "body" is the raw body, base64.
+ * response: {"status": 200, "headers": {}, "body": <JSON value> } — or "body_base64"
+ *           for bytes. On a status other than NUCLEO_OK the host answers 500 with
+ *           the message logged, not shown. */
+typedef nucleo_status (*nucleo_route_fn)(void* user_data, const nucleo_call* call, nucleo_view request_json,
+                                         nucleo_plugin_buffer* response_json);
+
+/* A domain event matching the subscription's pattern (DESIGN §6 envelope: id, name,
+ * tenant_id, occurred_at, actor, entity, data, causation_id, depth). Delivery is at
+ * least once: use the event id to ignore repeats. Anything but NUCLEO_OK is retried
+ * with back-off, then dead-lettered. */
+typedef nucleo_status (*nucleo_event_fn)(void* user_data, const nucleo_call* call, nucleo_view event_json,
+                                         nucleo_plugin_buffer* message);
+
+/* A write about to be committed: {"action","entity_type","before","after"}. Runs
+ * inside the writer's transaction: it may read through the host, never write. Return
+ * NUCLEO_REJECTED with a JSON array of reasons, [{"field","message"}], to veto it;
+ * nothing is written and the caller gets 422 listing them. */
+typedef nucleo_status (*nucleo_validator_fn)(void* user_data, const nucleo_call* call, nucleo_view change_json,
+                                             nucleo_plugin_buffer* reasons_json);
+
+/* Sends one outbound message of a channel (WhatsApp, e-mail, ...), on a job worker,
+ * never on an HTTP thread. message: {"channel_account","to","content",...};
+ * result: {"external_id","delivery_status"}. NUCLEO_UNAVAILABLE is retried. */
+typedef nucleo_status (*nucleo_send_fn)(void* user_data, const nucleo_call* call, nucleo_view message_json,
+                                        nucleo_plugin_buffer* result_json);
+
+/* One run of a scheduled job: {"job_id","name","tenant_id","scheduled_at","payload"}.
+ * Anything but NUCLEO_OK is retried per the job's policy. */
+typedef nucleo_status (*nucleo_job_fn)(void* user_data, const nucleo_call* call, nucleo_view job_json,
+                                       nucleo_plugin_buffer* message);
+
+/* ---- 5. What the host gives the plugin ----------------------------------------------
+ * Handed to init and valid until shutdown returns. Registration functions may be
+ * called only during init. Functions a kernel does not implement yet return
+ * NUCLEO_UNSUPPORTED (they are never NULL within struct_size). */
+typedef struct nucleo_host_api {
+  uint32_t struct_size; /* sizeof(nucleo_host_api) as the kernel was built */
+  uint16_t abi_major;
+  uint16_t abi_minor;
+  nucleo_host* host; /* first argument of every function below */
+
+  /* Releases a buffer a host function returned. */
+  void (*free_buffer)(nucleo_host* host, nucleo_host_buffer buffer);
+
+  /* Logs one line under the plugin's name. */
+  void (*log)(nucleo_host* host, int32_t level, nucleo_view message);
+  /* Adds `value` to a counter; labels_json is an object of string values (may be empty). */
+  nucleo_status (*counter_add)(nucleo_host* host, nucleo_view name, nucleo_view labels_json, double value);
+  /* Sets a gauge. */
+  nucleo_status (*gauge_set)(nucleo_host* host, nucleo_view name, nucleo_view labels_json, double value);
+
+  /* Calls a kernel service by name ("records.create", "records.get", "records.search",
+   * "interactions.log", "tasks.complete", ... — docs/plugin-authoring.md lists them)
+   * with a JSON request, as the call's actor, in the call's tenant. response: the
+   * JSON result on NUCLEO_OK, the message otherwise. */
+  nucleo_status (*call_service)(nucleo_host* host, const nucleo_call* call, nucleo_view service,
+                                nucleo_view request_json, nucleo_host_buffer* response);
+
+  /* Registration, during init only. Patterns and paths are copied. */
+  nucleo_status (*register_route)(nucleo_host* host, nucleo_view method, nucleo_view path, int32_t auth,
+                                  nucleo_route_fn handler, void* user_data);
+  /* pattern: an event name, or a prefix ending in ".*" ("deal.*"), or "*". */
+  nucleo_status (*register_subscription)(nucleo_host* host, nucleo_view pattern, nucleo_event_fn handler,
+                                         void* user_data);
+  nucleo_status (*register_validator)(nucleo_host* host, nucleo_view entity_type, nucleo_validator_fn validator,
+                                      void* user_data);
+  /* channel_json: {"name","kinds":["whatsapp"],"config_schema":{...}} */
+  nucleo_status (*register_channel)(nucleo_host* host, nucleo_view channel_json, nucleo_send_fn send,
+                                    void* user_data);
+  /* job_json: {"name","schedule":"every 5m" | "cron 0 7 * * 1-5","scope":"tenant"|"global"} */
+  nucleo_status (*register_job)(nucleo_host* host, nucleo_view job_json, nucleo_job_fn run, void* user_data);
+  /* schema_json: {"<namespace>.<key>": {"type","required","enum","pattern","minimum",
+   * "maximum","format"}, ...} for the entity's `attributes`. */
+  nucleo_status (*register_attribute_schema)(nucleo_host* host, nucleo_view entity_type, nucleo_view schema_json);
+
+  /* The plugin's record store: tenant-scoped collections of JSON documents, audited. */
+  nucleo_status (*record_put)(nucleo_host* host, const nucleo_call* call, nucleo_view collection, nucleo_view id,
+                              nucleo_view document_json, nucleo_host_buffer* stored_json);
+  nucleo_status (*record_get)(nucleo_host* host, const nucleo_call* call, nucleo_view collection, nucleo_view id,
+                              nucleo_host_buffer* document_json);
+  nucleo_status (*record_delete)(nucleo_host* host, const nucleo_call* call, nucleo_view collection,
+                                 nucleo_view id);
+  /* query_json: {"where":{"field":{"gte":...}},"limit":50,"cursor":...} on declared
+   * indexed fields; result {"data":[...],"next_cursor":...}. */
+  nucleo_status (*record_query)(nucleo_host* host, const nucleo_call* call, nucleo_view collection,
+                                nucleo_view query_json, nucleo_host_buffer* result_json);
+
+  /* Outbound HTTP through the kernel (timeouts, retries; private, loopback and
+   * link-local addresses refused unless allow-listed).
+   * request:  {"method","url","headers":{},"body" | "body_base64","timeout_ms"}
+   * response: {"status","headers":{},"body_base64"} */
+  nucleo_status (*http_request)(nucleo_host* host, const nucleo_call* call, nucleo_view request_json,
+                                nucleo_host_buffer* response_json);
+} nucleo_host_api;
+
+/* ---- 6. The entry point ------------------------------------------------------------
+ * A plugin exports exactly one symbol, `nucleo_plugin_entry`, returning a pointer to a
+ * descriptor in static storage (never freed). The host reads it, checks the versions
+ * and the id against plugin.json, then calls init once; shutdown is called once at
+ * kernel exit (plugins are never unloaded while the kernel runs). */
+typedef struct nucleo_plugin_descriptor {
+  uint32_t struct_size; /* sizeof(nucleo_plugin_descriptor) as the plugin was built */
+  uint16_t abi_major;   /* NUCLEO_ABI_MAJOR the plugin was built with */
+  uint16_t abi_minor;   /* NUCLEO_ABI_MINOR the plugin was built with */
+  const char* id;       /* reverse-DNS, NUL-terminated, equal to plugin.json "id" */
+  const char* version;  /* semantic version, NUL-terminated, equal to plugin.json "version" */
+
+  /* Registers what the plugin offers and prepares its state. config_json: the
+   * plugins.<alias>.config.* keys, already checked against the manifest's schema.
+   * On NUCLEO_OK, *state is handed back to shutdown; otherwise `message` says why
+   * (the kernel reports it and keeps serving without the plugin). */
+  nucleo_status (*init)(const nucleo_host_api* host, nucleo_view config_json, void** state,
+                        nucleo_plugin_buffer* message);
+  void (*shutdown)(void* state);
+  /* Releases a buffer the plugin returned to the host. */
+  void (*free_buffer)(nucleo_plugin_buffer buffer);
+} nucleo_plugin_descriptor;
+
+#define NUCLEO_PLUGIN_ENTRY_SYMBOL "nucleo_plugin_entry"
+typedef const nucleo_plugin_descriptor* (*nucleo_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NUCLEO_PLUGIN_ABI_H */
