@@ -1,0 +1,284 @@
+#pragma once
+
+// The C++ side of a Nucleo plugin, header-only, over plugin_abi.h (ADR 0013):
+//
+//   class LeadCapture : public nucleo::sdk::Plugin {
+//    public:
+//     void init(nucleo::sdk::Host& host, const nucleo::sdk::Json& config) override {
+//       host.route("POST", "/leads", nucleo::sdk::Auth::bearer, [&host](const nucleo::sdk::Request& r) {
+//         auto contact = host.call(r.call, "records.create", {{"type", "contact"}, {"data", r.body}});
+//         return nucleo::sdk::Response{201, contact};
+//       });
+//     }
+//   };
+//   NUCLEO_PLUGIN(LeadCapture, "com.example.lead-capture", "1.0.0")
+//
+// Exceptions never cross into the kernel: every trampoline below is noexcept and turns
+// them into status codes — sdk::Error keeps its status, anything else is INTERNAL.
+
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <list>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nucleo/plugin_abi.h"
+
+namespace nucleo::sdk {
+
+using Json = nlohmann::json;
+
+// A failure with the ABI status it maps to. Throw it from handlers to choose the
+// status; host calls throw it with the kernel's status and message.
+class Error : public std::runtime_error {
+ public:
+  Error(nucleo_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  nucleo_status status() const noexcept { return status_; }
+
+ private:
+  nucleo_status status_;
+};
+
+enum class Auth : std::int32_t { bearer = NUCLEO_AUTH_BEARER, signed_ = NUCLEO_AUTH_SIGNED, public_ = NUCLEO_AUTH_PUBLIC };
+enum class Level : std::int32_t {
+  debug = NUCLEO_LOG_DEBUG,
+  info = NUCLEO_LOG_INFO,
+  warning = NUCLEO_LOG_WARNING,
+  error = NUCLEO_LOG_ERROR
+};
+
+struct Request {
+  const nucleo_call* call = nullptr;  // pass to Host::call while handling this request
+  Json json;                          // the whole request as the kernel sent it
+  Json body;                          // json["body"]
+  std::string header(const std::string& name) const {
+    return json.contains("headers") && json["headers"].is_object() ? json["headers"].value(name, "") : "";
+  }
+};
+
+struct Response {
+  int status = 200;
+  Json body = Json::object();
+  Json headers = Json::object();
+};
+
+struct Event {
+  const nucleo_call* call = nullptr;
+  Json json;  // the envelope: id, name, tenant_id, occurred_at, actor, entity, data, causation_id, depth
+};
+
+// A validator's verdict: no reasons means the write may go on.
+struct Reason {
+  std::string field, message;
+};
+
+namespace detail {
+
+inline nucleo_view view(std::string_view s) {
+  return nucleo_view{s.data(), s.size()};
+}
+
+inline std::string text(nucleo_view v) {
+  return v.data ? std::string(v.data, v.size) : std::string();
+}
+
+// Copies into a buffer the host will release through the descriptor's free_buffer.
+inline nucleo_plugin_buffer plugin_buffer(const std::string& s) {
+  nucleo_plugin_buffer b{nullptr, 0};
+  if (s.empty()) return b;
+  b.data = static_cast<char*>(std::malloc(s.size()));
+  if (!b.data) return b;
+  std::memcpy(b.data, s.data(), s.size());
+  b.size = s.size();
+  return b;
+}
+
+inline void free_plugin_buffer(nucleo_plugin_buffer b) {
+  std::free(b.data);
+}
+
+// Runs `work`, turning exceptions into a status and a message in `out`.
+template <class Work>
+nucleo_status guarded(nucleo_plugin_buffer* out, Work&& work) noexcept {
+  try {
+    return work();
+  } catch (const Error& e) {
+    if (out) *out = plugin_buffer(e.what());
+    return e.status();
+  } catch (const Json::exception& e) {
+    if (out) *out = plugin_buffer(std::string("invalid JSON: ") + e.what());
+    return NUCLEO_INVALID_ARGUMENT;
+  } catch (const std::exception& e) {
+    if (out) *out = plugin_buffer(e.what());
+    return NUCLEO_INTERNAL;
+  } catch (...) {
+    if (out) *out = plugin_buffer("unknown exception");
+    return NUCLEO_INTERNAL;
+  }
+}
+
+}  // namespace detail
+
+// The kernel as a plugin sees it. Valid from init until shutdown returns.
+class Host {
+ public:
+  using RouteHandler = std::function<Response(const Request&)>;
+  using EventHandler = std::function<void(const Event&)>;
+  using Validator = std::function<std::vector<Reason>(const nucleo_call*, const Json& change)>;
+
+  explicit Host(const nucleo_host_api* api) : api_(api) {}
+
+  void log(Level level, std::string_view message) const {
+    api_->log(api_->host, static_cast<std::int32_t>(level), detail::view(message));
+  }
+
+  // Calls a kernel service; returns its JSON result or throws Error with the kernel's
+  // status and message.
+  Json call(const nucleo_call* call, std::string_view service, const Json& request) const {
+    std::string in = request.dump();
+    nucleo_host_buffer out{nullptr, 0};
+    nucleo_status status = api_->call_service(api_->host, call, detail::view(service), detail::view(in), &out);
+    std::string text(out.data ? out.data : "", out.size);
+    if (out.data) api_->free_buffer(api_->host, out);
+    if (status != NUCLEO_OK) throw Error(status, text);
+    return text.empty() ? Json() : Json::parse(text);
+  }
+
+  // Typed helpers over call() for the kernel's entities.
+  Json create(const nucleo_call* c, std::string_view type, const Json& data) const {
+    return call(c, "records.create", {{"type", type}, {"data", data}});
+  }
+  Json get(const nucleo_call* c, std::string_view type, std::string_view id) const {
+    return call(c, "records.get", {{"type", type}, {"id", id}});
+  }
+  Json update(const nucleo_call* c, std::string_view type, std::string_view id, const Json& patch) const {
+    return call(c, "records.update", {{"type", type}, {"id", id}, {"data", patch}});
+  }
+
+  void route(std::string method, std::string path, Auth auth, RouteHandler handler) {
+    auto& h = keep(routes_, std::move(handler));
+    check(api_->register_route(api_->host, detail::view(method), detail::view(path), static_cast<std::int32_t>(auth),
+                               &route_trampoline, &h),
+          "route " + method + " " + path);
+  }
+  void subscribe(std::string pattern, EventHandler handler) {
+    auto& h = keep(events_, std::move(handler));
+    check(api_->register_subscription(api_->host, detail::view(pattern), &event_trampoline, &h),
+          "subscription " + pattern);
+  }
+  void validate(std::string entity_type, Validator validator) {
+    auto& v = keep(validators_, std::move(validator));
+    check(api_->register_validator(api_->host, detail::view(entity_type), &validator_trampoline, &v),
+          "validator for " + entity_type);
+  }
+
+  const nucleo_host_api* api() const { return api_; }
+
+ private:
+  template <class F>
+  static F& keep(std::list<F>& store, F f) {
+    store.push_back(std::move(f));  // std::list: addresses stay valid as it grows
+    return store.back();
+  }
+  static void check(nucleo_status status, const std::string& what) {
+    if (status != NUCLEO_OK) throw Error(status, "the kernel refused the " + what);
+  }
+
+  static nucleo_status route_trampoline(void* user_data, const nucleo_call* call, nucleo_view request,
+                                        nucleo_plugin_buffer* response) noexcept {
+    return detail::guarded(response, [&] {
+      Request r;
+      r.call = call;
+      r.json = Json::parse(detail::text(request));
+      r.body = r.json.value("body", Json());
+      Response out = (*static_cast<RouteHandler*>(user_data))(r);
+      *response = detail::plugin_buffer(Json{{"status", out.status}, {"headers", out.headers}, {"body", out.body}}.dump());
+      return NUCLEO_OK;
+    });
+  }
+  static nucleo_status event_trampoline(void* user_data, const nucleo_call* call, nucleo_view event,
+                                        nucleo_plugin_buffer* message) noexcept {
+    return detail::guarded(message, [&] {
+      (*static_cast<EventHandler*>(user_data))(Event{call, Json::parse(detail::text(event))});
+      return NUCLEO_OK;
+    });
+  }
+  static nucleo_status validator_trampoline(void* user_data, const nucleo_call* call, nucleo_view change,
+                                            nucleo_plugin_buffer* reasons) noexcept {
+    return detail::guarded(reasons, [&] {
+      auto found = (*static_cast<Validator*>(user_data))(call, Json::parse(detail::text(change)));
+      if (found.empty()) return NUCLEO_OK;
+      Json list = Json::array();
+      for (const auto& r : found) list.push_back({{"field", r.field}, {"message", r.message}});
+      *reasons = detail::plugin_buffer(list.dump());
+      return NUCLEO_REJECTED;
+    });
+  }
+
+  const nucleo_host_api* api_;
+  std::list<RouteHandler> routes_;
+  std::list<EventHandler> events_;
+  std::list<Validator> validators_;
+};
+
+// What a plugin implements. One instance per load, created before init and destroyed
+// after shutdown.
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  // Register routes, subscriptions, validators; read the config. Throw to refuse to
+  // start (the kernel reports the message and keeps serving without the plugin).
+  virtual void init(Host& host, const Json& config) = 0;
+  virtual void shutdown() {}
+};
+
+namespace detail {
+
+// What the entry point's descriptor keeps between init and shutdown.
+struct Instance {
+  std::unique_ptr<Host> host;
+  std::unique_ptr<Plugin> plugin;
+};
+
+template <class P>
+nucleo_status init(const nucleo_host_api* api, nucleo_view config, void** state, nucleo_plugin_buffer* message) noexcept {
+  return guarded(message, [&] {
+    auto instance = std::make_unique<Instance>();
+    instance->host = std::make_unique<Host>(api);
+    instance->plugin = std::make_unique<P>();
+    std::string text = detail::text(config);
+    instance->plugin->init(*instance->host, text.empty() ? Json::object() : Json::parse(text));
+    *state = instance.release();
+    return NUCLEO_OK;
+  });
+}
+
+inline void shutdown(void* state) noexcept {
+  std::unique_ptr<Instance> instance(static_cast<Instance*>(state));
+  if (!instance) return;
+  try {
+    instance->plugin->shutdown();
+  } catch (...) {
+    // shutdown has no way to report: the kernel is exiting anyway.
+  }
+}
+
+}  // namespace detail
+}  // namespace nucleo::sdk
+
+// Exports the entry point of plugin class P (default-constructible) with its id and
+// version, which must equal those of plugin.json.
+#define NUCLEO_PLUGIN(P, ID, VERSION)                                                                     \
+  extern "C" NUCLEO_PLUGIN_EXPORT const nucleo_plugin_descriptor* nucleo_plugin_entry(void) {            \
+    static const nucleo_plugin_descriptor descriptor = {                                                 \
+        sizeof(nucleo_plugin_descriptor), NUCLEO_ABI_MAJOR,          NUCLEO_ABI_MINOR,                 \
+        ID,                               VERSION,                   &::nucleo::sdk::detail::init<P>,  \
+        &::nucleo::sdk::detail::shutdown, &::nucleo::sdk::detail::free_plugin_buffer};                 \
+    return &descriptor;                                                                                  \
+  }
