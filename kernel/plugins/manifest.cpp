@@ -1,0 +1,238 @@
+#include "kernel/plugins/manifest.hpp"
+
+#include <charconv>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "kernel/domain/error.hpp"
+
+namespace nucleo::plugins {
+namespace {
+
+bool is_reverse_dns(const std::string& id) {
+  static const std::regex pattern("^[a-z][a-z0-9-]*(\\.[a-z0-9][a-z0-9-]*)+$");
+  return id.size() <= 128 && std::regex_match(id, pattern);
+}
+
+std::optional<int> number(std::string_view s) {
+  if (s.empty() || s.size() > 9 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+  int n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return n;
+}
+
+// Collects the problems of one manifest so all of them are reported at once.
+class Problems {
+ public:
+  void add(const std::string& field, const std::string& message) { list_.push_back({field, message}); }
+  void throw_if_any(const std::string& what) const {
+    if (list_.empty()) return;
+    std::string summary = what + ":";
+    for (const auto& p : list_) summary += " " + p.field + " " + p.message + ";";
+    summary.pop_back();
+    throw Error(ErrorCode::validation, summary, list_);
+  }
+
+ private:
+  std::vector<FieldError> list_;
+};
+
+std::string required_text(const Json& j, const char* field, Problems& problems) {
+  if (!j.contains(field)) {
+    problems.add(field, "is required");
+    return "";
+  }
+  if (!j[field].is_string() || j[field].get<std::string>().empty()) {
+    problems.add(field, "must be a non-empty string");
+    return "";
+  }
+  return j[field];
+}
+
+const std::set<std::string> schema_types{"string", "integer", "number", "boolean", "object", "array"};
+
+void check_schema(const Json& schema, Problems& problems) {
+  if (!schema.is_object()) return problems.add("config_schema", "must be an object of settings");
+  for (const auto& [key, rule] : schema.items()) {
+    std::string field = "config_schema." + key;
+    if (!rule.is_object() || !rule.contains("type") || !rule["type"].is_string() ||
+        !schema_types.count(rule["type"].get<std::string>())) {
+      problems.add(field, "must have a type: string, integer, number, boolean, object or array");
+      continue;
+    }
+    for (const auto& [name, ignored] : rule.items())
+      if (name != "type" && name != "required" && name != "enum" && name != "minimum" && name != "maximum" &&
+          name != "default" && name != "description" && name != "secret")
+        problems.add(field + "." + name, "is not a supported schema keyword");
+  }
+}
+
+// Whether `value` satisfies one setting's rule; the reason when not.
+std::optional<std::string> violation(const Json& rule, const Json& value) {
+  const std::string type = rule["type"];
+  bool ok = (type == "string" && value.is_string()) || (type == "integer" && value.is_number_integer()) ||
+            (type == "number" && value.is_number()) || (type == "boolean" && value.is_boolean()) ||
+            (type == "object" && value.is_object()) || (type == "array" && value.is_array());
+  if (!ok) return "must be " + std::string(type == "integer" || type == "array" || type == "object" ? "an " : "a ") + type;
+  if (rule.contains("enum") && rule["enum"].is_array()) {
+    bool listed = false;
+    for (const auto& allowed : rule["enum"]) listed = listed || allowed == value;
+    if (!listed) return "must be one of " + rule["enum"].dump();
+  }
+  if (value.is_number() && rule.contains("minimum") && value.get<double>() < rule["minimum"].get<double>())
+    return "must be at least " + rule["minimum"].dump();
+  if (value.is_number() && rule.contains("maximum") && value.get<double>() > rule["maximum"].get<double>())
+    return "must be at most " + rule["maximum"].dump();
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string Version::text() const {
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+std::optional<Version> parse_version(std::string_view text) {
+  auto first = text.find('.');
+  auto second = first == std::string_view::npos ? first : text.find('.', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  auto major = number(text.substr(0, first)), minor = number(text.substr(first + 1, second - first - 1)),
+       patch = number(text.substr(second + 1));
+  if (!major || !minor || !patch) return std::nullopt;
+  return Version{*major, *minor, *patch};
+}
+
+std::optional<VersionRange> VersionRange::parse(std::string_view text) {
+  VersionRange range;
+  range.text_ = std::string(text);
+  std::istringstream in{std::string(text)};
+  std::string item;
+  int count = 0;
+  while (in >> item) {
+    ++count;
+    if (item == "*") continue;
+    std::size_t op_size = item.rfind(">=", 0) == 0 || item.rfind("<=", 0) == 0 ? 2
+                          : item[0] == '>' || item[0] == '<' || item[0] == '=' ? 1
+                                                                               : 0;
+    auto version = parse_version(std::string_view(item).substr(op_size));
+    if (!version) return std::nullopt;
+    range.all_.push_back({op_size == 0 ? "=" : item.substr(0, op_size), *version});
+  }
+  if (count == 0) return std::nullopt;
+  return range;
+}
+
+bool VersionRange::contains(const Version& v) const {
+  for (const auto& c : all_) {
+    bool ok = c.op == ">=" ? v >= c.version
+              : c.op == ">" ? v > c.version
+              : c.op == "<=" ? v <= c.version
+              : c.op == "<" ? v < c.version
+                            : v == c.version;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Manifest parse_manifest(std::string_view text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw Error(ErrorCode::validation, "plugin.json is not a JSON object", {{"plugin.json", "is not a JSON object"}});
+  Problems problems;
+  Manifest m;
+  m.id = required_text(j, "id", problems);
+  if (!m.id.empty() && !is_reverse_dns(m.id)) problems.add("id", "must be reverse-DNS like com.example.plugin");
+  std::string version = required_text(j, "version", problems);
+  if (!version.empty()) {
+    if (auto v = parse_version(version)) m.version = *v;
+    else problems.add("version", "must be a semantic version like 1.2.3");
+  }
+  m.kind = required_text(j, "kind", problems);
+  if (!m.kind.empty() && m.kind != "channel" && m.kind != "vertical" && m.kind != "integration")
+    problems.add("kind", "must be channel, vertical or integration");
+  m.library = required_text(j, "library", problems);
+  if (m.library.find('/') != std::string::npos) problems.add("library", "must be a file name beside plugin.json");
+  std::string kernel = required_text(j, "kernel", problems);
+  if (!kernel.empty()) {
+    if (auto r = VersionRange::parse(kernel)) m.kernel = *r;
+    else problems.add("kernel", "must be a version range like \">=0.1.0 <1.0.0\"");
+  }
+  if (j.contains("requires")) {
+    if (!j["requires"].is_array()) problems.add("requires", "must be an array of {id, version}");
+    else
+      for (std::size_t i = 0; i < j["requires"].size(); ++i) {
+        const Json& r = j["requires"][i];
+        std::string field = "requires[" + std::to_string(i) + "]";
+        auto range = r.is_object() && r.value("version", Json()).is_string()
+                         ? VersionRange::parse(r["version"].get<std::string>())
+                         : std::nullopt;
+        if (!r.is_object() || !r.value("id", Json()).is_string() || !is_reverse_dns(r["id"]) || !range)
+          problems.add(field, "must be {\"id\": reverse-DNS, \"version\": a range}");
+        else
+          m.requires_plugins.push_back({r["id"], *range});
+      }
+  }
+  if (j.contains("config_schema")) {
+    check_schema(j["config_schema"], problems);
+    m.config_schema = j["config_schema"];
+  }
+  if (j.contains("data_classes")) {
+    if (!j["data_classes"].is_array()) problems.add("data_classes", "must be an array");
+    else
+      for (const auto& c : j["data_classes"]) {
+        if (c == "pii" || c == "phi" || c == "financial") m.data_classes.push_back(c);
+        else problems.add("data_classes", "may hold only pii, phi and financial");
+      }
+  }
+  m.status = j.value("status", Json("alpha")).is_string() ? j.value("status", "alpha") : "";
+  if (m.status != "alpha" && m.status != "stable") problems.add("status", "must be alpha or stable");
+  for (const auto& [key, value] : j.items()) {
+    static const std::set<std::string> known{"id",     "version",       "kind",         "library", "kernel",
+                                             "requires", "config_schema", "data_classes", "status",  "description"};
+    if (!known.count(key)) problems.add(key, "is not a manifest field");
+  }
+  problems.throw_if_any("invalid plugin.json");
+  return m;
+}
+
+namespace {
+
+// Settings from a .properties file arrive as text: read them as the schema's type.
+Json typed(const Json& rule, const Json& value) {
+  if (!value.is_string()) return value;
+  const std::string& text = value.get_ref<const std::string&>();
+  const std::string type = rule["type"];
+  if (type == "boolean" && (text == "true" || text == "false")) return text == "true";
+  if (type == "integer" || type == "number" || type == "object" || type == "array") {
+    Json parsed = Json::parse(text, nullptr, false);
+    if (!parsed.is_discarded()) return parsed;
+  }
+  return value;
+}
+
+}  // namespace
+
+Json checked_config(const Manifest& manifest, const Json& config) {
+  Problems problems;
+  Json out = Json::object();
+  const Json given = config.is_object() ? config : Json::object();  // iterated below: must outlive the loop
+  for (const auto& [key, value] : given.items()) {
+    if (!manifest.config_schema.contains(key)) {
+      problems.add(key, "is not a setting of " + manifest.id);
+      continue;
+    }
+    out[key] = typed(manifest.config_schema[key], value);
+    if (auto why = violation(manifest.config_schema[key], out[key])) problems.add(key, *why);
+  }
+  for (const auto& [key, rule] : manifest.config_schema.items()) {
+    if (out.contains(key)) continue;
+    if (rule.contains("default")) out[key] = rule["default"];
+    else if (rule.value("required", false)) problems.add(key, "is required");
+  }
+  problems.throw_if_any("invalid configuration of plugin " + manifest.id);
+  return out;
+}
+
+}  // namespace nucleo::plugins

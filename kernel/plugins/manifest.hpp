@@ -1,0 +1,72 @@
+#pragma once
+
+// plugin.json, read before any plugin code is loaded (DESIGN §6, issue #8):
+//
+//   {"id": "com.acme.whatsapp", "version": "1.4.0", "kind": "channel",
+//    "library": "libacme_whatsapp.so", "kernel": ">=0.1.0 <1.0.0",
+//    "requires": [{"id": "org.nucleo.crm-core", "version": ">=1.0.0"}],
+//    "config_schema": {"api_base": {"type": "string", "required": true},
+//                      "retries": {"type": "integer", "minimum": 0, "maximum": 10, "default": 3}},
+//    "data_classes": ["pii"], "status": "stable"}
+
+#include <compare>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/domain/entity.hpp"
+
+namespace nucleo::plugins {
+
+// A semantic version's numbers (pre-release and build suffixes are not accepted).
+struct Version {
+  int major = 0, minor = 0, patch = 0;
+  auto operator<=>(const Version&) const = default;
+  std::string text() const;
+};
+std::optional<Version> parse_version(std::string_view text);
+
+// Space-separated comparators that must all hold: ">=1.2.0 <2.0.0", "=1.0.0", "*".
+class VersionRange {
+ public:
+  static std::optional<VersionRange> parse(std::string_view text);
+  bool contains(const Version& v) const;
+  const std::string& text() const { return text_; }
+
+ private:
+  struct Comparator {
+    std::string op;  // >= > <= < =
+    Version version;
+  };
+  std::vector<Comparator> all_;
+  std::string text_;
+};
+
+struct Requirement {
+  std::string id;
+  VersionRange versions;
+};
+
+struct Manifest {
+  std::string id;       // reverse-DNS: com.acme.whatsapp
+  Version version;
+  std::string kind;     // channel | vertical | integration
+  std::string library;  // the shared library, relative to plugin.json
+  VersionRange kernel;  // kernel versions it runs on
+  std::vector<Requirement> requires_plugins;
+  Json config_schema = Json::object();  // {key: {"type", "required", "enum", "minimum", "maximum", "default"}}
+  std::vector<std::string> data_classes;  // pii | phi | financial
+  std::string status;                     // alpha | stable
+};
+
+// Parses and checks a manifest's text. Throws Error(validation) listing every problem
+// by field ("id: must be reverse-DNS like com.example.plugin").
+Manifest parse_manifest(std::string_view text);
+
+// Checks a loaded plugin's configuration against its manifest's schema and returns it
+// with defaults applied. Unknown keys are refused (a typo must not pass silently).
+// Throws Error(validation) naming each offending key.
+Json checked_config(const Manifest& manifest, const Json& config);
+
+}  // namespace nucleo::plugins

@@ -1,0 +1,117 @@
+// plugin.json: what is accepted, and every mistake named by its field.
+#include <gtest/gtest.h>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/plugins/manifest.hpp"
+
+namespace nucleo::plugins {
+namespace {
+
+const char* good = R"({
+  "id": "com.acme.whatsapp", "version": "1.4.0", "kind": "channel", "library": "libacme_whatsapp.so",
+  "kernel": ">=0.1.0 <1.0.0",
+  "requires": [{"id": "org.nucleo.crm-core", "version": ">=1.0.0"}],
+  "config_schema": {"api_base": {"type": "string", "required": true},
+                    "retries": {"type": "integer", "minimum": 0, "maximum": 10, "default": 3},
+                    "mode": {"type": "string", "enum": ["live", "sandbox"], "default": "live"},
+                    "verbose": {"type": "boolean", "default": false}},
+  "data_classes": ["pii"], "status": "stable"})";
+
+std::vector<std::string> problem_fields(const std::string& text) {
+  try {
+    parse_manifest(text);
+  } catch (const Error& e) {
+    std::vector<std::string> fields;
+    for (const auto& f : e.fields()) fields.push_back(f.field);
+    return fields;
+  }
+  return {};
+}
+
+Json with(const std::string& field, const Json& value) {
+  Json j = Json::parse(good);
+  if (value.is_null()) j.erase(field);
+  else j[field] = value;
+  return j;
+}
+
+TEST(Manifest, AWellFormedManifestIsRead) {
+  Manifest m = parse_manifest(good);
+  EXPECT_EQ(m.id, "com.acme.whatsapp");
+  EXPECT_EQ(m.version, (Version{1, 4, 0}));
+  EXPECT_EQ(m.kind, "channel");
+  EXPECT_EQ(m.library, "libacme_whatsapp.so");
+  EXPECT_TRUE(m.kernel.contains({0, 1, 0}));
+  EXPECT_FALSE(m.kernel.contains({1, 0, 0}));
+  ASSERT_EQ(m.requires_plugins.size(), 1u);
+  EXPECT_EQ(m.requires_plugins[0].id, "org.nucleo.crm-core");
+  EXPECT_EQ(m.data_classes, std::vector<std::string>{"pii"});
+  EXPECT_EQ(m.status, "stable");
+}
+
+TEST(Manifest, EachMistakeIsNamedByItsField) {
+  EXPECT_EQ(problem_fields(with("id", "WhatsApp").dump()), std::vector<std::string>{"id"});
+  EXPECT_EQ(problem_fields(with("id", nullptr).dump()), std::vector<std::string>{"id"});
+  EXPECT_EQ(problem_fields(with("version", "1.4").dump()), std::vector<std::string>{"version"});
+  EXPECT_EQ(problem_fields(with("version", "01.4.0").dump()), std::vector<std::string>{"version"});
+  EXPECT_EQ(problem_fields(with("kind", "theme").dump()), std::vector<std::string>{"kind"});
+  EXPECT_EQ(problem_fields(with("library", "../evil.so").dump()), std::vector<std::string>{"library"});
+  EXPECT_EQ(problem_fields(with("kernel", "about 1").dump()), std::vector<std::string>{"kernel"});
+  EXPECT_EQ(problem_fields(with("requires", Json::array({{{"id", "x"}}})).dump()),
+            std::vector<std::string>{"requires[0]"});
+  EXPECT_EQ(problem_fields(with("data_classes", Json::array({"secret"})).dump()),
+            std::vector<std::string>{"data_classes"});
+  EXPECT_EQ(problem_fields(with("status", "beta").dump()), std::vector<std::string>{"status"});
+  EXPECT_EQ(problem_fields(with("colour", "blue").dump()), std::vector<std::string>{"colour"});
+  EXPECT_EQ(problem_fields(with("config_schema", {{"x", {{"type", "date"}}}}).dump()),
+            std::vector<std::string>{"config_schema.x"});
+  EXPECT_EQ(problem_fields(with("config_schema", {{"x", {{"type", "string"}, {"pattern", "a+"}}}}).dump()),
+            std::vector<std::string>{"config_schema.x.pattern"});
+  // Several at once are all reported.
+  Json many = with("id", "bad id");
+  many["kind"] = "theme";
+  EXPECT_EQ(problem_fields(many.dump()), (std::vector<std::string>{"id", "kind"}));
+  EXPECT_EQ(problem_fields("not json"), std::vector<std::string>{"plugin.json"});
+  EXPECT_EQ(problem_fields("[]"), std::vector<std::string>{"plugin.json"});
+}
+
+TEST(Manifest, VersionRangesHoldEveryComparator) {
+  auto range = [](const char* text) { return *VersionRange::parse(text); };
+  EXPECT_TRUE(range("*").contains({9, 9, 9}));
+  EXPECT_TRUE(range("=1.2.3").contains({1, 2, 3}));
+  EXPECT_TRUE(range("1.2.3").contains({1, 2, 3}));
+  EXPECT_FALSE(range("1.2.3").contains({1, 2, 4}));
+  EXPECT_TRUE(range(">1.0.0 <=2.0.0").contains({2, 0, 0}));
+  EXPECT_FALSE(range(">1.0.0 <=2.0.0").contains({1, 0, 0}));
+  EXPECT_FALSE(VersionRange::parse(""));
+  EXPECT_FALSE(VersionRange::parse(">=1.x"));
+  EXPECT_FALSE(parse_version("1.2.3-beta"));
+}
+
+TEST(Manifest, ConfigIsCheckedAgainstTheSchemaWithDefaultsApplied) {
+  Manifest m = parse_manifest(good);
+  // Values from a .properties file arrive as text and are read as the schema's type.
+  Json config = checked_config(m, {{"api_base", "https://graph.example.com"}, {"retries", "5"}, {"verbose", "true"}});
+  EXPECT_EQ(config, (Json{{"api_base", "https://graph.example.com"}, {"retries", 5}, {"mode", "live"}, {"verbose", true}}));
+
+  auto fields = [&](const Json& c) {
+    try {
+      checked_config(m, c);
+    } catch (const Error& e) {
+      std::vector<std::string> out;
+      for (const auto& f : e.fields()) out.push_back(f.field + ": " + f.message);
+      return out;
+    }
+    return std::vector<std::string>{};
+  };
+  EXPECT_EQ(fields(Json::object()), std::vector<std::string>{"api_base: is required"});
+  EXPECT_EQ(fields({{"api_base", "x"}, {"api_bsae", "y"}}),
+            std::vector<std::string>{"api_bsae: is not a setting of com.acme.whatsapp"});
+  EXPECT_EQ(fields({{"api_base", "x"}, {"retries", "11"}}), std::vector<std::string>{"retries: must be at most 10"});
+  EXPECT_EQ(fields({{"api_base", "x"}, {"retries", "many"}}), std::vector<std::string>{"retries: must be an integer"});
+  EXPECT_EQ(fields({{"api_base", "x"}, {"mode", "test"}}),
+            std::vector<std::string>{R"(mode: must be one of ["live","sandbox"])"});
+}
+
+}  // namespace
+}  // namespace nucleo::plugins
