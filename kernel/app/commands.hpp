@@ -14,6 +14,7 @@ CommandSpec user_command();
 CommandSpec key_command();
 CommandSpec audit_command();
 CommandSpec privacy_command();
+CommandSpec plugins_command();
 
 // Every command, in the order `nucleo --help` lists them.
 std::vector<CommandSpec> all_commands();

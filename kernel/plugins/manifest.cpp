@@ -1,6 +1,8 @@
 #include "kernel/plugins/manifest.hpp"
 
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -233,6 +235,35 @@ Json checked_config(const Manifest& manifest, const Json& config) {
   }
   problems.throw_if_any("invalid configuration of plugin " + manifest.id);
   return out;
+}
+
+Manifest read_manifest(const std::string& path, std::string* folder) {
+  namespace fs = std::filesystem;
+  fs::path file = fs::is_directory(path) ? fs::path(path) / "plugin.json" : fs::path(path);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::validation, "cannot read " + file.string(), {{"plugin.json", "cannot be read"}});
+  std::stringstream text;
+  text << in.rdbuf();
+  if (folder) *folder = file.parent_path().string();
+  try {
+    return parse_manifest(text.str());
+  } catch (const Error& e) {
+    throw Error(ErrorCode::validation, file.string() + ": " + e.what(), e.fields());
+  }
+}
+
+Json to_json(const Manifest& m) {
+  Json requires_plugins = Json::array();
+  for (const auto& r : m.requires_plugins) requires_plugins.push_back({{"id", r.id}, {"version", r.versions.text()}});
+  return {{"id", m.id},
+          {"version", m.version.text()},
+          {"kind", m.kind},
+          {"library", m.library},
+          {"kernel", m.kernel.text()},
+          {"requires", requires_plugins},
+          {"config_schema", m.config_schema},
+          {"data_classes", m.data_classes},
+          {"status", m.status}};
 }
 
 }  // namespace nucleo::plugins

@@ -64,6 +64,14 @@ struct Manifest {
 // by field ("id: must be reverse-DNS like com.example.plugin").
 Manifest parse_manifest(std::string_view text);
 
+// Reads `path` — a plugin.json, or the folder holding one — and parses it. Throws
+// Error(validation) naming the file when it cannot be read or is not a valid manifest.
+// `folder` receives the folder the manifest is in (its library sits beside it).
+Manifest read_manifest(const std::string& path, std::string* folder = nullptr);
+
+// The manifest as JSON, for `nucleo plugins inspect --json`.
+Json to_json(const Manifest& manifest);
+
 // Checks a loaded plugin's configuration against its manifest's schema and returns it
 // with defaults applied. Unknown keys are refused (a typo must not pass silently).
 // Throws Error(validation) naming each offending key.

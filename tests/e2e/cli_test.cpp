@@ -261,3 +261,40 @@ INSTANTIATE_TEST_SUITE_P(Backends, AdminCli, testing::Values(store::Backend::sql
 
 }  // namespace
 }  // namespace nucleo::test
+
+namespace nucleo::test {
+namespace {
+
+// Issue #8: manifests are read without loading any plugin code.
+TEST(CliPlugins, InspectAndListReadManifestsAndNameEveryProblem) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/wa");
+  std::ofstream(dir.path() + "/wa/plugin.json")
+      << R"({"id": "com.acme.whatsapp", "version": "1.4.0", "kind": "channel", "library": "libwa.so",
+            "kernel": ">=0.1.0 <1.0.0", "config_schema": {"api_base": {"type": "string", "required": true}},
+            "data_classes": ["pii"], "status": "stable"})";
+  std::ofstream(dir.path() + "/bad.json") << R"({"id": "Bad Id", "kind": "theme"})";
+
+  auto good = nucleo({"plugins", "inspect", dir.path() + "/wa"});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("id=com.acme.whatsapp\nversion=1.4.0\nkind=channel\n"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("runs_on_this_kernel=yes"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("settings=api_base*"), std::string::npos) << good.out;
+
+  auto bad = nucleo({"plugins", "inspect", dir.path() + "/bad.json"});
+  EXPECT_EQ(bad.exit_code, 2);
+  for (const char* named : {"id must be reverse-DNS", "version is required", "kind must be", "library is required"})
+    EXPECT_NE(bad.err.find(named), std::string::npos) << bad.err;
+  EXPECT_EQ(nucleo({"plugins", "inspect", dir.path() + "/missing"}).exit_code, 2);
+
+  std::ofstream(dir.path() + "/nucleo.properties")
+      << "plugins.wa.file = " << dir.path() << "/wa\nplugins.broken.file = " << dir.path() << "/bad.json\n";
+  auto listed = nucleo({"plugins", "list", "--config", dir.path() + "/nucleo.properties"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(line_count(listed.out), 3) << listed.out;  // header + two plugins
+  EXPECT_NE(listed.out.find("wa\tcom.acme.whatsapp\t1.4.0\tchannel\tstable\tyes\t"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("broken\t-"), std::string::npos) << listed.out;
+}
+
+}  // namespace
+}  // namespace nucleo::test

@@ -1,0 +1,107 @@
+// `nucleo plugins list|inspect`: what is installed, read from the manifests alone —
+// no plugin code is loaded, so a broken or hostile library cannot run here.
+#include <iostream>
+
+#include "kernel/app/commands.hpp"
+#include "kernel/app/configuration.hpp"
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/version.hpp"
+#include "kernel/plugins/manifest.hpp"
+
+namespace nucleo::app {
+namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+bool runs_on_this_kernel(const plugins::Manifest& m) {
+  auto kernel = plugins::parse_version(nucleo_version);
+  return kernel && m.kernel.contains(*kernel);
+}
+
+int inspect(const std::string& path, bool json, std::ostream& out) {
+  plugins::Manifest m = plugins::read_manifest(path);
+  Json shown = plugins::to_json(m);
+  shown["runs_on_this_kernel"] = runs_on_this_kernel(m);
+  if (json) {
+    out << shown.dump() << "\n";
+    return exit_ok;
+  }
+  std::vector<std::string> requires_plugins, settings;
+  for (const auto& r : m.requires_plugins) requires_plugins.push_back(r.id + " " + r.versions.text());
+  for (const auto& [key, rule] : m.config_schema.items())
+    settings.push_back(key + (rule.value("required", false) ? "*" : ""));
+  out << "id=" << m.id << "\nversion=" << m.version.text() << "\nkind=" << m.kind << "\nstatus=" << m.status
+      << "\nlibrary=" << m.library << "\nkernel=" << m.kernel.text()
+      << "\nruns_on_this_kernel=" << (shown["runs_on_this_kernel"].get<bool>() ? "yes" : "no (this is " +
+                                                                                          std::string(nucleo_version) + ")")
+      << "\nrequires=" << joined(requires_plugins) << "\ndata_classes=" << joined(m.data_classes)
+      << "\nsettings=" << joined(settings) << "\n";
+  return exit_ok;
+}
+
+// One line per configured plugin (plugins.<alias>.file); a manifest that cannot be
+// read is listed with the reason, not fatal: this is where an operator looks first.
+int list(const ParsedArgs& args, bool json, std::ostream& out) {
+  Configuration config = load_configuration(args.value("config"), process_environment());
+  Poco::Util::AbstractConfiguration::Keys aliases;
+  config->keys("plugins", aliases);
+  if (!json) out << "alias\tid\tversion\tkind\tstatus\truns_on_this_kernel\tfile\n";
+  for (const auto& alias : aliases) {
+    std::string file = config->getString("plugins." + alias + ".file", "");
+    Json row{{"alias", alias}, {"file", file}};
+    try {
+      plugins::Manifest m = plugins::read_manifest(file);
+      row.update({{"id", m.id}, {"version", m.version.text()}, {"kind", m.kind}, {"status", m.status},
+                  {"runs_on_this_kernel", runs_on_this_kernel(m)}});
+    } catch (const Error& e) {
+      row["error"] = e.what();
+    }
+    if (json) {
+      out << row.dump() << "\n";
+      continue;
+    }
+    if (row.contains("error")) {
+      out << alias << "\t-\t-\t-\t-\t-\t" << file << "\t(" << row["error"].get<std::string>() << ")\n";
+      continue;
+    }
+    out << alias << "\t" << row["id"].get<std::string>() << "\t" << row["version"].get<std::string>() << "\t"
+        << row["kind"].get<std::string>() << "\t" << row["status"].get<std::string>() << "\t"
+        << (row["runs_on_this_kernel"].get<bool>() ? "yes" : "no") << "\t" << file << "\n";
+  }
+  return exit_ok;
+}
+
+int run_plugins(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  std::string sub = args.positionals.empty() ? "" : args.positionals.front();
+  if (sub == "list" && args.positionals.size() == 1) return list(args, args.has("json"), out);
+  if (sub == "inspect" && args.positionals.size() == 2) return inspect(args.positionals[1], args.has("json"), out);
+  err << "nucleo plugins: expected list, or inspect PATH (a plugin.json or its folder)\n";
+  return exit_bad_usage;
+}
+
+}  // namespace
+
+CommandSpec plugins_command() {
+  CommandSpec c;
+  c.name = "plugins";
+  c.summary = "list configured plugins; inspect a plugin's manifest without loading it";
+  c.positionals = "list | inspect PATH";
+  c.description =
+      "nucleo plugins list\n"
+      "    One line per plugins.<alias>.file in the configuration: alias, id, version, kind,\n"
+      "    status, whether it runs on this kernel, file — or why its manifest cannot be read.\n"
+      "nucleo plugins inspect PATH\n"
+      "    PATH is a plugin.json or the folder holding one. Prints id, version, kind, status,\n"
+      "    library, kernel range, whether it runs on this kernel, required plugins, data\n"
+      "    classes and settings (* = required). Exit 2 naming each problem when invalid.\n"
+      "Neither loads plugin code.";
+  c.options = {config_option(), {"json", "", "print JSON (one object per line)"}};
+  c.run = run_plugins;
+  return c;
+}
+
+}  // namespace nucleo::app
