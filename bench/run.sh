@@ -177,6 +177,13 @@ contact-point and reference checks; the SQL side runs only the statements of the
 
 ${audit_lines}<!-- bench:end -->
 MD
+# A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the
+# others, so it is printed for the findings instead.
+if [[ -n "${BENCH_ONLY:-}" ]]; then
+  echo "== BENCH_ONLY=$BENCH_ONLY: docs/benchmarks.md left as it is; this run's table:" >&2
+  cat "$work/table.md"
+  exit 0
+fi
 python3 - "$work/table.md" docs/benchmarks.md <<'PY'
 import pathlib, re, sys
 table = pathlib.Path(sys.argv[1]).read_text()
