@@ -1,0 +1,234 @@
+#include "kernel/plugins/host.hpp"
+
+#define BOOST_DLL_USE_STD_FS
+#include <Poco/Logger.h>
+
+#include <boost/dll/shared_library.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "kernel/domain/error.hpp"
+
+namespace nucleo::plugins {
+
+// A plugin past its manifest checks: what the host table hands back to it.
+struct PluginHost::Loaded {
+  PluginHost* owner = nullptr;
+  Manifest manifest;
+  nucleo_host_api api{};
+  const nucleo_plugin_descriptor* descriptor = nullptr;
+  void* state = nullptr;
+  bool in_init = false;
+  std::vector<RegisteredRoute> routes;  // kept only if init succeeds
+};
+
+struct PluginHost::Candidate {
+  PluginSetting setting;
+  std::string folder;
+  std::optional<Manifest> manifest;
+  std::size_t status;  // index into statuses_
+};
+
+namespace {
+
+std::string text(nucleo_view v) {
+  return v.data ? std::string(v.data, v.size) : std::string();
+}
+
+PluginHost::Loaded& loaded(nucleo_host* h) {
+  return *reinterpret_cast<PluginHost::Loaded*>(h);
+}
+
+nucleo_status unsupported() {
+  return NUCLEO_UNSUPPORTED;
+}
+
+// Libraries are never unloaded (DESIGN §6): code a plugin left running — a thread, an
+// atexit hook — must stay mapped until the process ends.
+void keep_mapped(boost::dll::shared_library library) {
+  static auto* kept = new std::vector<boost::dll::shared_library>();
+  kept->push_back(std::move(library));
+}
+
+std::string status_name(nucleo_status s) {
+  switch (s) {
+    case NUCLEO_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case NUCLEO_NOT_FOUND: return "NOT_FOUND";
+    case NUCLEO_FORBIDDEN: return "FORBIDDEN";
+    case NUCLEO_CONFLICT: return "CONFLICT";
+    case NUCLEO_REJECTED: return "REJECTED";
+    case NUCLEO_UNAVAILABLE: return "UNAVAILABLE";
+    case NUCLEO_UNSUPPORTED: return "UNSUPPORTED";
+    case NUCLEO_INTERNAL: return "INTERNAL";
+    default: return "status " + std::to_string(s);
+  }
+}
+
+void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
+  api.struct_size = sizeof(nucleo_host_api);
+  api.abi_major = NUCLEO_ABI_MAJOR;
+  api.abi_minor = NUCLEO_ABI_MINOR;
+  api.host = reinterpret_cast<nucleo_host*>(&self);
+  api.free_buffer = [](nucleo_host*, nucleo_host_buffer b) { std::free(b.data); };
+  api.log = [](nucleo_host* h, std::int32_t level, nucleo_view message) {
+    Poco::Logger& log = Poco::Logger::get("nucleo.plugins." + loaded(h).manifest.id);
+    std::string line = text(message);
+    if (level >= NUCLEO_LOG_ERROR) log.error(line);
+    else if (level == NUCLEO_LOG_WARNING) log.warning(line);
+    else if (level == NUCLEO_LOG_INFO) log.information(line);
+    else log.debug(line);
+  };
+  api.counter_add = [](nucleo_host*, nucleo_view, nucleo_view, double) { return unsupported(); };
+  api.gauge_set = [](nucleo_host*, nucleo_view, nucleo_view, double) { return unsupported(); };
+  api.call_service = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
+    return unsupported();
+  };
+  api.register_route = [](nucleo_host* h, nucleo_view method, nucleo_view path, std::int32_t auth,
+                          nucleo_route_fn fn, void* user) {
+    auto& self = loaded(h);
+    if (!self.in_init || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    self.routes.push_back({self.manifest.id, text(method), text(path), auth, fn, user});
+    return nucleo_status{NUCLEO_OK};
+  };
+  api.register_subscription = [](nucleo_host*, nucleo_view, nucleo_event_fn, void*) { return unsupported(); };
+  api.register_validator = [](nucleo_host*, nucleo_view, nucleo_validator_fn, void*) { return unsupported(); };
+  api.register_channel = [](nucleo_host*, nucleo_view, nucleo_send_fn, void*) { return unsupported(); };
+  api.register_job = [](nucleo_host*, nucleo_view, nucleo_job_fn, void*) { return unsupported(); };
+  api.register_attribute_schema = [](nucleo_host*, nucleo_view, nucleo_view) { return unsupported(); };
+  api.record_put = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_view, nucleo_host_buffer*) {
+    return unsupported();
+  };
+  api.record_get = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
+    return unsupported();
+  };
+  api.record_delete = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view) { return unsupported(); };
+  api.record_query = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
+    return unsupported();
+  };
+  api.http_request = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_host_buffer*) { return unsupported(); };
+}
+
+}  // namespace
+
+PluginHost::PluginHost(Version kernel) : kernel_(kernel) {}
+
+PluginHost::~PluginHost() {
+  for (auto it = loaded_.rbegin(); it != loaded_.rend(); ++it) {
+    try {
+      (*it)->descriptor->shutdown((*it)->state);
+    } catch (...) {
+      // A C function should not throw; one that does must not stop the others' shutdown.
+    }
+  }
+}
+
+void PluginHost::load(const std::vector<PluginSetting>& settings) {
+  std::vector<Candidate> candidates;
+  std::set<std::string> ids;
+  for (const auto& s : settings) {
+    statuses_.push_back({s.alias, s.file, "", "", false, ""});
+    Candidate c{s, "", std::nullopt, statuses_.size() - 1};
+    try {
+      c.manifest = read_manifest(s.file, &c.folder);
+      statuses_.back().id = c.manifest->id;
+      statuses_.back().version = c.manifest->version.text();
+      if (!c.manifest->kernel.contains(kernel_))
+        throw Error(ErrorCode::validation, "needs kernel " + c.manifest->kernel.text() + ", this is " + kernel_.text());
+      if (!ids.insert(c.manifest->id).second)
+        throw Error(ErrorCode::validation, "duplicate id " + c.manifest->id + ": another alias loads it already");
+      candidates.push_back(std::move(c));
+    } catch (const Error& e) {
+      statuses_.back().problem = e.what();
+    }
+  }
+  // Dependency order: load whatever has its requirements loaded, until nothing moves.
+  std::map<std::string, Version> up;
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto& c : candidates) {
+      if (!c.manifest || up.count(c.manifest->id) || !statuses_[c.status].problem.empty()) continue;
+      bool ready = true;
+      for (const auto& r : c.manifest->requires_plugins) ready = ready && up.count(r.id) && r.versions.contains(up[r.id]);
+      if (!ready) continue;
+      load_one(c);
+      progress = true;
+      if (statuses_[c.status].loaded) up[c.manifest->id] = c.manifest->version;
+    }
+  }
+  for (auto& c : candidates) {
+    PluginStatus& s = statuses_[c.status];
+    if (s.loaded || !s.problem.empty()) continue;
+    for (const auto& r : c.manifest->requires_plugins)
+      if (!up.count(r.id) || !r.versions.contains(up[r.id]))
+        s.problem += (s.problem.empty() ? "" : "; ") + std::string("requires ") + r.id + " " + r.versions.text() +
+                     ", which is not loaded";
+  }
+  for (const auto& s : statuses_) {
+    if (s.loaded) Poco::Logger::get("nucleo.plugins").information("loaded plugin " + s.id + " " + s.version + " (" + s.alias + ")");
+    else Poco::Logger::get("nucleo.plugins").error("plugin " + s.alias + " not loaded: " + s.problem);
+  }
+}
+
+void PluginHost::load_one(Candidate& c) {
+  PluginStatus& status = statuses_[c.status];
+  const Manifest& m = *c.manifest;
+  try {
+    Json config = checked_config(m, c.setting.config);
+    auto path = std::filesystem::path(c.folder) / m.library;
+    boost::dll::shared_library library;
+    try {
+      library.load(path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
+    } catch (const std::exception& e) {
+      throw Error(ErrorCode::validation, "cannot load " + path.string() + ": " + e.what());
+    }
+    if (!library.has("nucleo_plugin_entry"))
+      throw Error(ErrorCode::validation, path.string() + " exports no nucleo_plugin_entry (use NUCLEO_PLUGIN)");
+    auto entry = library.get<const nucleo_plugin_descriptor*()>("nucleo_plugin_entry");
+    const nucleo_plugin_descriptor* d = entry();
+    if (!d || d->struct_size < sizeof(nucleo_plugin_descriptor))
+      throw Error(ErrorCode::validation, "its descriptor is missing or too short");
+    if (d->abi_major != NUCLEO_ABI_MAJOR)
+      throw Error(ErrorCode::validation, "built for plugin ABI " + std::to_string(d->abi_major) + "." +
+                                             std::to_string(d->abi_minor) + "; this kernel speaks " +
+                                             std::to_string(NUCLEO_ABI_MAJOR) + ".x");
+    if (d->abi_minor > NUCLEO_ABI_MINOR)
+      throw Error(ErrorCode::validation, "built for plugin ABI " + std::to_string(d->abi_major) + "." +
+                                             std::to_string(d->abi_minor) + ", newer than this kernel's " +
+                                             std::to_string(NUCLEO_ABI_MAJOR) + "." + std::to_string(NUCLEO_ABI_MINOR));
+    if (!d->id || m.id != d->id || !d->version || m.version.text() != d->version)
+      throw Error(ErrorCode::validation, std::string("the library says it is ") + (d->id ? d->id : "?") + " " +
+                                             (d->version ? d->version : "?") + ", plugin.json says " + m.id + " " +
+                                             m.version.text());
+    auto self = std::make_unique<Loaded>();
+    self->owner = this;
+    self->manifest = m;
+    self->descriptor = d;
+    fill_host_table(self->api, *self);
+    std::string config_text = config.dump();
+    nucleo_plugin_buffer message{nullptr, 0};
+    self->in_init = true;
+    nucleo_status result = NUCLEO_INTERNAL;
+    try {
+      result = d->init(&self->api, nucleo_view{config_text.data(), config_text.size()}, &self->state, &message);
+    } catch (...) {
+      // Only a C++ plugin bypassing the SDK can get here; the SDK's trampolines catch.
+      throw Error(ErrorCode::validation, "init threw an exception instead of returning a status");
+    }
+    self->in_init = false;
+    std::string why = message.data ? std::string(message.data, message.size) : "";
+    if (message.data) d->free_buffer(message);
+    if (result != NUCLEO_OK)
+      throw Error(ErrorCode::validation, "init failed (" + status_name(result) + ")" + (why.empty() ? "" : ": " + why));
+    for (auto& r : self->routes) routes_.push_back(r);
+    keep_mapped(std::move(library));
+    loaded_.push_back(std::move(self));
+    status.loaded = true;
+  } catch (const Error& e) {
+    status.problem = e.what();
+  }
+}
+
+}  // namespace nucleo::plugins
