@@ -88,15 +88,22 @@ inline std::string text(nucleo_view v) {
   return v.data ? std::string(v.data, v.size) : std::string();
 }
 
-// Copies into a buffer the host will release through the descriptor's free_buffer.
-inline nucleo_plugin_buffer plugin_buffer(const std::string& s) {
-  nucleo_plugin_buffer b{nullptr, 0};
+// Copies `s` into a malloc'ed buffer of either owner's type (both are {data, size});
+// the receiving side releases it with the matching free function.
+template <class Buffer>
+Buffer malloc_copy(const std::string& s) {
+  Buffer b{nullptr, 0};
   if (s.empty()) return b;
   b.data = static_cast<char*>(std::malloc(s.size()));
   if (!b.data) return b;
   std::memcpy(b.data, s.data(), s.size());
   b.size = s.size();
   return b;
+}
+
+// A buffer the host will release through the descriptor's free_buffer.
+inline nucleo_plugin_buffer plugin_buffer(const std::string& s) {
+  return malloc_copy<nucleo_plugin_buffer>(s);
 }
 
 inline void free_plugin_buffer(nucleo_plugin_buffer b) {

@@ -192,15 +192,7 @@ class FakeHost {
   // The fake hands out one call handle; real kernels give one per unit of work.
   const nucleo_call* call() const { return reinterpret_cast<const nucleo_call*>(&call_marker_); }
 
-  static nucleo_host_buffer host_buffer(const std::string& s) {
-    nucleo_host_buffer b{nullptr, 0};
-    if (s.empty()) return b;
-    b.data = static_cast<char*>(std::malloc(s.size()));
-    if (!b.data) return b;
-    std::memcpy(b.data, s.data(), s.size());
-    b.size = s.size();
-    return b;
-  }
+  static nucleo_host_buffer host_buffer(const std::string& s) { return detail::malloc_copy<nucleo_host_buffer>(s); }
 
   static nucleo_status call_service(nucleo_host* h, const nucleo_call*, nucleo_view service, nucleo_view request,
                                     nucleo_host_buffer* response) {
