@@ -4,6 +4,7 @@
 
 #include "kernel/app/commands.hpp"
 #include "kernel/app/configuration.hpp"
+#include "kernel/app/settings.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/version.hpp"
 #include "kernel/plugins/manifest.hpp"
@@ -47,11 +48,10 @@ int inspect(const std::string& path, bool json, std::ostream& out) {
 // read is listed with the reason, not fatal: this is where an operator looks first.
 int list(const ParsedArgs& args, bool json, std::ostream& out) {
   Configuration config = load_configuration(args.value("config"), process_environment());
-  Poco::Util::AbstractConfiguration::Keys aliases;
-  config->keys("plugins", aliases);
   if (!json) out << "alias\tid\tversion\tkind\tstatus\truns_on_this_kernel\tfile\n";
-  for (const auto& alias : aliases) {
-    std::string file = config->getString("plugins." + alias + ".file", "");
+  for (const auto& setting : read_plugin_settings(config)) {
+    const std::string& alias = setting.alias;
+    const std::string& file = setting.file;
     Json row{{"alias", alias}, {"file", file}};
     try {
       plugins::Manifest m = plugins::read_manifest(file);

@@ -14,7 +14,10 @@
 #include "kernel/app/kernel_runtime.hpp"
 #include "kernel/app/settings.hpp"
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/version.hpp"
 #include "kernel/http/server.hpp"
+#include "kernel/plugins/routes.hpp"
+#include "kernel/services/plugin_service.hpp"
 #include "kernel/store/database.hpp"
 #include "kernel/store/migrations.hpp"
 
@@ -45,6 +48,29 @@ http::ReadinessCheck readiness_of(store::Database& db) {
                          std::to_string(status.latest_version) + ": run 'nucleo migrate'"};
     return {true, "schema version " + std::to_string(status.current_version)};
   };
+}
+
+// Loads the configured plugins (none in safe mode) and records each one that did not
+// load in every tenant's audit log. Nothing a plugin does stops the kernel from serving.
+void load_plugins(plugins::PluginHost& host, const Configuration& config, bool safe_mode,
+                  services::ServiceDependencies deps, const Clock& clock, Poco::Logger& log) {
+  auto configured = read_plugin_settings(config);
+  if (safe_mode) host.skip(configured, "not loaded: nucleo serve --safe-mode");
+  else host.load(configured);
+  std::vector<services::PluginLoadFailure> failures;
+  for (const auto& s : host.statuses())
+    if (!s.loaded) failures.push_back({s.alias, s.file, s.id, s.version, s.problem});
+  services::CallContext ctx;
+  ctx.tenant_id = "";
+  ctx.actor = {"system", "plugin-host", ""};
+  ctx.request_id = "startup";
+  ctx.clock = &clock;
+  try {
+    std::size_t recorded = services::PluginService(deps).record_load_failures(ctx, failures);
+    if (recorded) log.information("recorded %z plugin.load_failed audit events", recorded);
+  } catch (const std::exception& e) {
+    log.error("could not record the plugins that failed to load in the audit log: %s", std::string(e.what()));
+  }
 }
 
 // SIGINT/SIGTERM are blocked in every thread (the mask is inherited by the server's
@@ -78,8 +104,12 @@ int run_serve(const ParsedArgs& args) {
   else
     signing_key = audit::SigningKey::load(audit.signing_key_file);
   SystemClock clock;
+  plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies());
+  load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database()),
-                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock});
+                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock,
+                                       plugins::plugin_http_routes(plugin_host),
+                                       [&plugin_host] { return plugin_host.metrics().render(); }});
   server.start();
   BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,
                                 audit.sequence_batch, std::move(signing_key), audit.checkpoints);
@@ -104,8 +134,11 @@ CommandSpec serve_command() {
       "Applies pending migrations (unless store.migrate_on_start = false), opens the\n"
       "connection pool and serves HTTP on http.host:http.port until SIGINT or SIGTERM.\n"
       "Endpoints: GET /healthz (liveness), GET /readyz (database reachable, schema current).\n"
-      "Also runs the audit sequencer (audit.sequence_interval_ms).";
-  c.options = {config_option()};
+      "Also runs the audit sequencer (audit.sequence_interval_ms).\n"
+      "Loads the plugins configured as plugins.<alias>.file (docs/plugin-authoring.md); one\n"
+      "that fails is logged, listed with its reason at GET /v1/plugins and recorded in the\n"
+      "audit log, and the kernel serves without it.";
+  c.options = {config_option(), {"safe-mode", "", "load no plugin (to start a node a plugin keeps from working)"}};
   c.run = [](const ParsedArgs& args, std::ostream&, std::ostream&) { return run_serve(args); };
   return c;
 }

@@ -82,4 +82,30 @@ http::ApiSettings read_api_settings(const Configuration& config) {
   return s;
 }
 
+namespace {
+
+void collect_config(const Configuration& config, const std::string& prefix, const std::string& name, Json& out) {
+  Poco::Util::AbstractConfiguration::Keys children;
+  config->keys(prefix, children);
+  if (children.empty() && !name.empty()) out[name] = config->getString(prefix);
+  for (const auto& child : children) collect_config(config, prefix + "." + child, name.empty() ? child : name + "." + child, out);
+}
+
+}  // namespace
+
+std::vector<plugins::PluginSetting> read_plugin_settings(const Configuration& config) {
+  std::vector<plugins::PluginSetting> settings;
+  Poco::Util::AbstractConfiguration::Keys aliases;
+  config->keys("plugins", aliases);
+  for (const auto& alias : aliases) {
+    plugins::PluginSetting s;
+    s.alias = alias;
+    s.id = get_string(config, "plugins." + alias + ".id");
+    s.file = get_string(config, "plugins." + alias + ".file");
+    collect_config(config, "plugins." + alias + ".config", "", s.config);
+    settings.push_back(std::move(s));
+  }
+  return settings;
+}
+
 }  // namespace nucleo::app

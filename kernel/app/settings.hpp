@@ -6,6 +6,7 @@
 #include "kernel/app/configuration.hpp"
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/http/server.hpp"
+#include "kernel/plugins/host.hpp"
 #include "kernel/store/database_url.hpp"
 
 namespace nucleo::app {
@@ -32,5 +33,8 @@ StoreSettings read_store_settings(const Configuration& config);
 AuditSettings read_audit_settings(const Configuration& config);
 http::ServerSettings read_http_settings(const Configuration& config);
 http::ApiSettings read_api_settings(const Configuration& config);
+// One setting per plugins.<alias> block: .id, .file and the .config.* keys (dotted
+// names below config keep their dots: plugins.a.config.retry.max → "retry.max").
+std::vector<plugins::PluginSetting> read_plugin_settings(const Configuration& config);
 
 }  // namespace nucleo::app

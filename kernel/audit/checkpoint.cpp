@@ -11,6 +11,7 @@
 #include <fstream>
 #include <vector>
 
+#include "kernel/domain/base64.hpp"
 #include "kernel/domain/error.hpp"
 
 namespace nucleo::audit {
@@ -19,22 +20,10 @@ namespace {
 constexpr unsigned char ed25519_algorithm = 0x01;  // C2SP signed-note signature type
 const std::string em_dash = "\xE2\x80\x94";        // U+2014, starts a signature line
 
-std::string base64(const std::string& raw) {
-  std::vector<unsigned char> out(4 * ((raw.size() + 2) / 3) + 1);
-  int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-  return std::string(reinterpret_cast<char*>(out.data()), static_cast<std::size_t>(n));
-}
-
-// Strict base64 (padding required, canonical spelling) or nullopt.
+// Strict base64 of something non-empty, or nullopt.
 std::optional<std::string> unbase64(const std::string& text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::vector<unsigned char> out(text.size() / 4 * 3 + 1);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t padding = (text.back() == '=') + (text.size() > 1 && text[text.size() - 2] == '=');
-  std::string raw(reinterpret_cast<char*>(out.data()), static_cast<std::size_t>(n) - padding);
-  if (base64(raw) != text) return std::nullopt;
-  return raw;
+  if (text.empty()) return std::nullopt;
+  return nucleo::from_base64(text);
 }
 
 std::string to_hex_string(const std::string& raw) {
@@ -134,13 +123,13 @@ std::string key_id(const std::string& name, const std::string& public_key) {
 
 std::string vkey(const std::string& name, const std::string& public_key) {
   return name + "+" + to_hex_string(key_id(name, public_key)) + "+" +
-         base64(std::string(1, static_cast<char>(ed25519_algorithm)) + public_key);
+         nucleo::to_base64(std::string(1, static_cast<char>(ed25519_algorithm)) + public_key);
 }
 
 std::string sign_checkpoint(const Checkpoint& c, const SigningKey& key) {
   std::string body = checkpoint_body(c);
   std::string public_key = key.public_key();
-  return body + "\n" + em_dash + " " + c.origin + " " + base64(key_id(c.origin, public_key) + key.sign(body)) + "\n";
+  return body + "\n" + em_dash + " " + c.origin + " " + nucleo::to_base64(key_id(c.origin, public_key) + key.sign(body)) + "\n";
 }
 
 VerifierKey parse_vkey(const std::string& text) {

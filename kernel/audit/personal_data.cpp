@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "kernel/domain/base64.hpp"
 #include "kernel/audit/canonical_json.hpp"
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/error.hpp"
@@ -25,24 +26,6 @@ CipherContext new_context() {
 
 const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(data), static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::string> unbase64(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * (text.size() / 4) + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(text), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t padding = 0;
-  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);  // DecodeBlock counts padding as zero bytes
-  return out;
 }
 
 std::string random_bytes(std::size_t size) {
@@ -154,7 +137,7 @@ Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, 
                      "INSERT INTO audit_sealed_values (event_id, tenant_id, subject_id, field, side, sealed)"
                      " VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
                      {event_id, tenant_id, subject_id, field, std::string(side),
-                      base64(seal(*key, sealed_value_aad(event_id, field, side), salt + value))});
+                      nucleo::to_base64(seal(*key, sealed_value_aad(event_id, field, side), salt + value))});
     }
   }
   return committed;
@@ -173,7 +156,7 @@ PersonalValueOpener::PersonalValueOpener(store::Transaction& tx, const std::stri
                  std::string event_id = *store::text_at(r, 0), field = *store::text_at(r, 1),
                              side = *store::text_at(r, 2);
                  auto key = hash_from_hex(store::text_at(r, 4).value_or(""));
-                 auto sealed = unbase64(store::text_at(r, 3).value_or(""));
+                 auto sealed = nucleo::from_base64(store::text_at(r, 3).value_or(""));
                  if (!key || !sealed) return;
                  auto plain = unseal(*key, sealed_value_aad(event_id, field, side), *sealed);
                  if (!plain || plain->size() < 32) return;

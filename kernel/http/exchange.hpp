@@ -62,6 +62,7 @@ struct Route {
   std::vector<std::string> query_parameters;  // accepted query parameters (others are refused)
   Handler handler;
   Json request_schema = nullptr;  // the JSON body's schema for OpenAPI, when not an entity's
+  bool any_query = false;         // pass every query parameter through (plugin routes)
 };
 
 // Thrown for malformed requests that are not about a field's value (400).

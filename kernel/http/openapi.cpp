@@ -205,7 +205,9 @@ Json operation_for(const Route& route) {
   } else if (route.operation_id == "audit_checkpoint") {
     responses["200"] = {{"description", route.summary},
                         {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
-  } else if (route.kind == "timeline" || route.kind == "briefing" || route.kind == "audit") {
+  } else if (route.kind == "plugin") {
+    responses["default"] = {{"description", "Whatever the plugin answers"}};
+  } else if (route.kind == "timeline" || route.kind == "briefing" || route.kind == "audit" || route.kind == "plugins") {
     responses["200"] = {{"description", route.summary}, {"content", json_content({{"type", "object"}})}};
   } else if (route.kind == "export") {
     Json lines = {{"schema", {{"type", "string"}}}};

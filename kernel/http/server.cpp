@@ -207,7 +207,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       throw BadRequest("malformed query string");
     }
     for (const auto& [name, value] : params) {
-      if (std::find(route.query_parameters.begin(), route.query_parameters.end(), name) == route.query_parameters.end())
+      if (!route.any_query && std::find(route.query_parameters.begin(), route.query_parameters.end(), name) == route.query_parameters.end())
         throw BadRequest("unknown query parameter '" + name + "'");
       if (req.query.count(name)) throw BadRequest("query parameter '" + name + "' is given twice");
       req.query[name] = value;
@@ -331,6 +331,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     } catch (const std::exception& e) {
       s_.log.warning("metrics: outbox backlog unavailable: %s", std::string(e.what()));
     }
+    if (s_.api->extra_metrics) out << s_.api->extra_metrics();
     return out.str();
   }
 
@@ -369,7 +370,11 @@ class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
 
 Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<ApiRuntime> api)
     : state_(std::make_unique<State>(std::move(settings), std::move(readiness), std::move(api))) {
-  if (state_->api) add_resource_routes(state_->router, state_->api->deps, state_->api->settings);
+  if (state_->api) {
+    add_resource_routes(state_->router, state_->api->deps, state_->api->settings);
+    for (auto& route : state_->api->extra_routes) state_->router.add(std::move(route));
+    state_->api->extra_routes.clear();
+  }
   add_openapi_route(state_->router);
 }
 

@@ -44,6 +44,8 @@ struct ApiRuntime {
   services::ServiceDependencies deps;
   ApiSettings settings;
   const Clock* clock;
+  std::vector<Route> extra_routes = {};              // mounted after the core ones (plugins)
+  std::function<std::string()> extra_metrics = {};  // appended to /metrics (plugins' counters)
 };
 
 // The Poco HTTP server. Every request runs the same pipeline:

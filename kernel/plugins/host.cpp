@@ -4,13 +4,19 @@
 #include <Poco/Logger.h>
 
 #include <boost/dll/shared_library.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/json_text.hpp"
+#include "kernel/plugins/call.hpp"
+#include "kernel/plugins/service_calls.hpp"
+#include "sdk/include/nucleo/sdk/plugin.hpp"
 
 namespace nucleo::plugins {
 
@@ -23,6 +29,19 @@ struct PluginHost::Loaded {
   void* state = nullptr;
   bool in_init = false;
   std::vector<RegisteredRoute> routes;  // kept only if init succeeds
+
+  Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const {
+    if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
+    if (!call) throw Error(ErrorCode::validation, name + " needs the nucleo_call of the request being handled");
+    if (call->ctx.tenant_id.empty())
+      throw Error(ErrorCode::validation,
+                  "this call has no tenant: signed and public routes resolve it through a channel account");
+    return call_kernel_service(*owner->services_, call->ctx, name, Json::parse(request));
+  }
+  void metric(const std::string& name, const std::string& labels, double value, bool is_counter) {
+    Json parsed = labels.empty() ? Json::object() : Json::parse(labels);
+    owner->metrics_.add(manifest.id, name, parsed, value, is_counter);
+  }
 };
 
 struct PluginHost::Candidate {
@@ -44,6 +63,32 @@ PluginHost::Loaded& loaded(nucleo_host* h) {
 
 nucleo_status unsupported() {
   return NUCLEO_UNSUPPORTED;
+}
+
+// Runs a host function for a plugin: an Error becomes its ABI status with the message
+// in `out`; anything else is the kernel's fault, logged and reported as INTERNAL.
+template <class Work>
+nucleo_status answered(nucleo_host_buffer* out, Work&& work) noexcept {
+  auto say = [out](const std::string& text) {
+    if (out) *out = sdk::detail::malloc_copy<nucleo_host_buffer>(text);
+  };
+  try {
+    say(work());
+    return NUCLEO_OK;
+  } catch (const Error& e) {
+    say(e.what());
+    return abi_status(e.code());
+  } catch (const Json::exception& e) {
+    say(std::string("the request is not valid JSON: ") + e.what());
+    return NUCLEO_INVALID_ARGUMENT;
+  } catch (const std::exception& e) {
+    Poco::Logger::get("nucleo.plugins").error(std::string("host function failed: ") + e.what());
+    say("internal error in the kernel; see its log");
+    return NUCLEO_INTERNAL;
+  } catch (...) {
+    say("internal error in the kernel");
+    return NUCLEO_INTERNAL;
+  }
 }
 
 // Libraries are never unloaded (DESIGN §6): code a plugin left running — a thread, an
@@ -81,16 +126,28 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     else if (level == NUCLEO_LOG_INFO) log.information(line);
     else log.debug(line);
   };
-  api.counter_add = [](nucleo_host*, nucleo_view, nucleo_view, double) { return unsupported(); };
-  api.gauge_set = [](nucleo_host*, nucleo_view, nucleo_view, double) { return unsupported(); };
-  api.call_service = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
-    return unsupported();
+  api.counter_add = [](nucleo_host* h, nucleo_view name, nucleo_view labels, double value) {
+    return answered(nullptr, [&] {
+      loaded(h).metric(text(name), text(labels), value, true);
+      return std::string();
+    });
+  };
+  api.gauge_set = [](nucleo_host* h, nucleo_view name, nucleo_view labels, double value) {
+    return answered(nullptr, [&] {
+      loaded(h).metric(text(name), text(labels), value, false);
+      return std::string();
+    });
+  };
+  api.call_service = [](nucleo_host* h, const nucleo_call* call, nucleo_view service, nucleo_view request,
+                        nucleo_host_buffer* response) {
+    if (response) *response = nucleo_host_buffer{nullptr, 0};
+    return answered(response, [&] { return to_json_text(loaded(h).call_service(call, text(service), text(request))); });
   };
   api.register_route = [](nucleo_host* h, nucleo_view method, nucleo_view path, std::int32_t auth,
                           nucleo_route_fn fn, void* user) {
     auto& self = loaded(h);
     if (!self.in_init || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
-    self.routes.push_back({self.manifest.id, text(method), text(path), auth, fn, user});
+    self.routes.push_back({self.manifest.id, text(method), text(path), auth, fn, user, self.descriptor->free_buffer});
     return nucleo_status{NUCLEO_OK};
   };
   api.register_subscription = [](nucleo_host*, nucleo_view, nucleo_event_fn, void*) { return unsupported(); };
@@ -111,9 +168,74 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
   api.http_request = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_host_buffer*) { return unsupported(); };
 }
 
+bool is_metric_name(const std::string& s) {
+  if (s.empty() || s.size() > 100 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s)
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_'))
+      return false;
+  return true;
+}
+
+std::string label_value(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
-PluginHost::PluginHost(Version kernel) : kernel_(kernel) {}
+void PluginMetrics::add(const std::string& plugin_id, const std::string& name, const Json& labels, double value,
+                        bool is_counter) {
+  if (!is_metric_name(name))
+    throw Error(ErrorCode::validation, "metric name '" + name + "' must be lower-case letters, digits and _");
+  if (!std::isfinite(value) || (is_counter && value < 0))
+    throw Error(ErrorCode::validation, "metric " + name + ": " + (is_counter ? "a counter only grows" : "not a number"));
+  if (!labels.is_object() || labels.size() > 10)
+    throw Error(ErrorCode::validation, "metric " + name + ": labels must be an object of at most 10 strings");
+  std::string key = "plugin=\"" + label_value(plugin_id) + "\"";
+  for (const auto& [k, v] : labels.items()) {
+    if (!is_metric_name(k) || k == "plugin" || !v.is_string())
+      throw Error(ErrorCode::validation, "metric " + name + ": label '" + k + "' must be a lower-case name other than "
+                                                                              "'plugin' with a string value");
+    key += "," + k + "=\"" + label_value(v.get<std::string>()) + "\"";
+  }
+  std::lock_guard lock(mutex_);
+  auto& by_labels = series_[name];
+  auto found = by_labels.find(key);
+  if (found == by_labels.end()) {
+    if (!by_labels.empty() && by_labels.begin()->second.is_counter != is_counter)
+      throw Error(ErrorCode::validation, "metric " + name + " is already a " + (is_counter ? "gauge" : "counter"));
+    if (series_count_[plugin_id] >= max_series_per_plugin)
+      throw Error(ErrorCode::validation, "plugin " + plugin_id + " has reached " +
+                                             std::to_string(max_series_per_plugin) + " metric series");
+    ++series_count_[plugin_id];
+    found = by_labels.emplace(key, Series{is_counter, 0}).first;
+  } else if (found->second.is_counter != is_counter) {
+    throw Error(ErrorCode::validation, "metric " + name + " is already a " + (is_counter ? "gauge" : "counter"));
+  }
+  found->second.value = is_counter ? found->second.value + value : value;
+}
+
+std::string PluginMetrics::render() const {
+  std::lock_guard lock(mutex_);
+  std::ostringstream out;
+  for (const auto& [name, by_labels] : series_) {
+    if (by_labels.empty()) continue;
+    out << "# TYPE nucleo_plugin_" << name << (by_labels.begin()->second.is_counter ? " counter\n" : " gauge\n");
+    for (const auto& [labels, series] : by_labels) out << "nucleo_plugin_" << name << "{" << labels << "} " << series.value << "\n";
+  }
+  return out.str();
+}
+
+PluginHost::PluginHost(Version kernel, std::optional<services::ServiceDependencies> services)
+    : kernel_(kernel), services_(std::move(services)) {}
 
 PluginHost::~PluginHost() {
   for (auto it = loaded_.rbegin(); it != loaded_.rend(); ++it) {
@@ -125,9 +247,16 @@ PluginHost::~PluginHost() {
   }
 }
 
+void PluginHost::skip(const std::vector<PluginSetting>& settings, const std::string& why) {
+  safe_mode_ = true;
+  for (const auto& s : settings) statuses_.push_back({s.alias, s.file, s.id, "", false, why});
+  Poco::Logger::get("nucleo.plugins").warning("safe mode: none of the " + std::to_string(settings.size()) +
+                                              " configured plugins is loaded");
+}
+
 void PluginHost::load(const std::vector<PluginSetting>& settings) {
   std::vector<Candidate> candidates;
-  std::set<std::string> ids;
+  std::map<std::string, std::string> alias_of_id;
   for (const auto& s : settings) {
     statuses_.push_back({s.alias, s.file, "", "", false, ""});
     Candidate c{s, "", std::nullopt, statuses_.size() - 1};
@@ -137,8 +266,13 @@ void PluginHost::load(const std::vector<PluginSetting>& settings) {
       statuses_.back().version = c.manifest->version.text();
       if (!c.manifest->kernel.contains(kernel_))
         throw Error(ErrorCode::validation, "needs kernel " + c.manifest->kernel.text() + ", this is " + kernel_.text());
-      if (!ids.insert(c.manifest->id).second)
-        throw Error(ErrorCode::validation, "duplicate id " + c.manifest->id + ": another alias loads it already");
+      if (!s.id.empty() && s.id != c.manifest->id)
+        throw Error(ErrorCode::validation, "plugins." + s.alias + ".id is " + s.id + " but " + s.file + " is " +
+                                               c.manifest->id);
+      auto [first, inserted] = alias_of_id.emplace(c.manifest->id, s.alias);
+      if (!inserted)
+        throw Error(ErrorCode::validation,
+                    "duplicate id " + c.manifest->id + ": plugins." + first->second + " loads it already");
       candidates.push_back(std::move(c));
     } catch (const Error& e) {
       statuses_.back().problem = e.what();

@@ -1,17 +1,21 @@
 #pragma once
 
-// The plugin host (DESIGN §6, issue #8 — work in progress on this branch): reads each
+// The plugin host (DESIGN §6): reads each
 // configured plugin's manifest before loading any code, loads the library with
 // Boost.DLL (RTLD_LOCAL | RTLD_NOW), checks the ABI and the descriptor against the
 // manifest, loads in dependency order and calls init with the host table. A plugin
 // that fails at any step is reported and skipped; the kernel keeps serving. Plugins are
 // never unloaded while the kernel runs.
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kernel/plugins/manifest.hpp"
+#include "kernel/services/record_service.hpp"
 #include "nucleo/plugin_abi.h"
 
 namespace nucleo::plugins {
@@ -21,6 +25,7 @@ struct PluginSetting {
   std::string alias;
   std::string file;                // plugin.json or its folder
   Json config = Json::object();    // plugins.<alias>.config.*
+  std::string id;                  // plugins.<alias>.id: when set, the manifest must say the same
 };
 
 // What became of one configured plugin (log, GET /v1/plugins, audit event).
@@ -35,20 +40,45 @@ struct RegisteredRoute {
   std::int32_t auth;
   nucleo_route_fn handler;
   void* user_data;
+  void (*free_buffer)(nucleo_plugin_buffer);  // releases what the handler returned
+};
+
+// Counters and gauges plugins report (counter_add, gauge_set), shown on /metrics as
+// nucleo_plugin_<name>{plugin="<id>",…}. Bounded: a plugin cannot grow it without limit.
+class PluginMetrics {
+ public:
+  static constexpr std::size_t max_series_per_plugin = 1000;
+  // Throws Error(validation) naming what is wrong with the name, labels or value.
+  void add(const std::string& plugin_id, const std::string& name, const Json& labels, double value, bool is_counter);
+  std::string render() const;  // Prometheus text format
+
+ private:
+  struct Series {
+    bool is_counter;
+    double value;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, std::map<std::string, Series>> series_;  // name → label text → value
+  std::map<std::string, std::size_t> series_count_;               // plugin id → series
 };
 
 class PluginHost {
  public:
-  explicit PluginHost(Version kernel);
+  // Without services (unit tests, CLI), call_service answers NUCLEO_UNAVAILABLE.
+  explicit PluginHost(Version kernel, std::optional<services::ServiceDependencies> services = std::nullopt);
   ~PluginHost();  // shuts loaded plugins down, last loaded first
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
   // Loads every setting it can; never throws for a plugin's fault.
   void load(const std::vector<PluginSetting>& settings);
+  // Safe mode (`nucleo serve --safe-mode`): lists the settings as not loaded, `why`.
+  void skip(const std::vector<PluginSetting>& settings, const std::string& why);
+  bool safe_mode() const { return safe_mode_; }
 
   const std::vector<PluginStatus>& statuses() const { return statuses_; }
   const std::vector<RegisteredRoute>& routes() const { return routes_; }
+  const PluginMetrics& metrics() const { return metrics_; }
 
   struct Loaded;  // a loaded plugin, as its host table sees it (host.cpp)
 
@@ -57,6 +87,9 @@ class PluginHost {
   void load_one(Candidate& c);
 
   Version kernel_;
+  std::optional<services::ServiceDependencies> services_;
+  PluginMetrics metrics_;
+  bool safe_mode_ = false;
   std::vector<PluginStatus> statuses_;
   std::vector<RegisteredRoute> routes_;
   std::vector<std::unique_ptr<Loaded>> loaded_;

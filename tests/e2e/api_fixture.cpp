@@ -89,7 +89,9 @@ void ApiFixture::SetUp() {
                          {"NUCLEO_LOG_LEVEL", "warning"},
                          {"NUCLEO_HTTP_CURSOR_SECRET", "test-cursor-secret"}};
   for (const auto& [k, v] : server_environment()) env[k] = v;
-  server = std::make_unique<ChildProcess>(std::vector<std::string>{NUCLEO_BINARY, "serve"}, env, dir.path());
+  std::vector<std::string> argv{NUCLEO_BINARY, "serve"};
+  for (auto& a : server_arguments()) argv.push_back(std::move(a));
+  server = std::make_unique<ChildProcess>(argv, env, dir.path());
   auto deadline = std::chrono::steady_clock::now() + 60s;
   while (std::chrono::steady_clock::now() < deadline) {
     ASSERT_TRUE(server->running()) << "nucleo serve exited: " << server->stderr_so_far();

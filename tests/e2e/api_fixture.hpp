@@ -24,6 +24,8 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
 
   // Extra environment for the server (limits in limit tests).
   virtual EnvironmentChanges server_environment() { return {}; }
+  // Extra arguments after `nucleo serve` (a --config file, --safe-mode).
+  virtual std::vector<std::string> server_arguments() { return {}; }
 
   struct Reply {
     int status = 0;

@@ -111,9 +111,13 @@ typedef struct nucleo_call nucleo_call;
 
 /* An HTTP request to one of the plugin's routes (/v1/x/<plugin id>/...).
  * request:  {"method","path","params":{},"query":{},"headers":{},"body","tenant_id",
- *            "actor"}; for signed/public routes "body" is the raw body, base64.
+ *            "actor","request_id"}; header names lower-case. Bearer routes: "body" is
+ *            the parsed JSON (null when empty), the Authorization header is removed.
+ *            Signed/public routes: "body" is the raw body, base64.
  * response: {"status": 200, "headers": {}, "body": <JSON value> } — or "body_base64"
- *           for bytes. On a status other than NUCLEO_OK the host answers 500 with
+ *           for bytes. A status other than NUCLEO_OK answers a problem whose detail
+ *           is the message: INVALID_ARGUMENT and REJECTED → 422, NOT_FOUND → 404,
+ *           FORBIDDEN → 403, CONFLICT → 409, UNAVAILABLE → 503; anything else → 500,
  *           the message logged, not shown. */
 typedef nucleo_status (*nucleo_route_fn)(void* user_data, const nucleo_call* call, nucleo_view request_json,
                                          nucleo_plugin_buffer* response_json);

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "kernel/domain/error.hpp"
 #include "kernel/plugins/host.hpp"
+#include "tests/support/plugin_folders.hpp"
 
 namespace nucleo::plugins {
 namespace {
@@ -22,14 +24,7 @@ class PluginHostTest : public testing::Test {
 
   // A plugin folder: the fixture library beside a manifest (fields overridable).
   std::string folder(const std::string& name, const std::string& library, Json manifest = Json::object()) {
-    fs::path dir = root / name;
-    fs::create_directories(dir);
-    if (!library.empty()) fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / (library + ".so"), dir / (library + ".so"));
-    Json m = {{"id", "org.nucleo.fixtures.good"}, {"version", "1.0.0"},       {"kind", "integration"},
-              {"library", library + ".so"},       {"kernel", ">=0.1.0 <1.0.0"}, {"config_schema", {{"greeting", {{"type", "string"}}}}}};
-    m.update(manifest);
-    std::ofstream(dir / "plugin.json") << m.dump();
-    return dir.string();
+    return test::plugin_folder(root.string(), name, library, manifest);
   }
 
   const PluginStatus& status_of(const PluginHost& host, const std::string& alias) {
@@ -53,44 +48,57 @@ TEST_F(PluginHostTest, AGoodPluginLoadsAndRegistersItsRoutes) {
 
 TEST_F(PluginHostTest, EachBrokenPluginIsRefusedWithItsReasonWhileTheOthersLoad) {
   PluginHost host(Version{0, 1, 0});
-  std::ofstream((root / "malformed.json")) << "{not json";
-  host.load({
-      {"good", folder("good", "good"), Json::object()},
-      {"wrong_major", folder("wrong_major", "wrong_major", {{"id", "org.nucleo.fixtures.wrong-major"}}), Json::object()},
-      {"newer_minor", folder("newer_minor", "newer_minor", {{"id", "org.nucleo.fixtures.newer-minor"}}), Json::object()},
-      {"no_entry", folder("no_entry", "no_entry", {{"id", "org.nucleo.fixtures.no-entry"}}), Json::object()},
-      {"init_error", folder("init_error", "init_error", {{"id", "org.nucleo.fixtures.init-error"}}), Json::object()},
-      {"init_throws", folder("init_throws", "init_throws", {{"id", "org.nucleo.fixtures.thrower"}}), Json::object()},
-      {"duplicate", folder("duplicate", "good"), Json::object()},
-      {"missing", (root / "nowhere").string(), Json::object()},
-      {"malformed", (root / "malformed.json").string(), Json::object()},
-      {"mismatch", folder("mismatch", "good", {{"id", "org.nucleo.fixtures.other"}}), Json::object()},
-      {"unmet", folder("unmet", "good", {{"id", "org.nucleo.fixtures.needy"}, {"requires", {{{"id", "org.nucleo.absent"}, {"version", ">=1.0.0"}}}}}),
-       Json::object()},
-      {"config", folder("config", "good", {{"id", "org.nucleo.fixtures.configured"}}), {{"greting", "typo"}}},
-  });
-  auto problem = [&](const std::string& alias) { return status_of(host, alias).problem; };
-  EXPECT_TRUE(status_of(host, "good").loaded) << problem("good");
-  EXPECT_NE(problem("wrong_major").find("built for plugin ABI 2."), std::string::npos) << problem("wrong_major");
-  EXPECT_NE(problem("newer_minor").find("newer than this kernel's"), std::string::npos) << problem("newer_minor");
-  EXPECT_NE(problem("no_entry").find("exports no nucleo_plugin_entry"), std::string::npos) << problem("no_entry");
-  EXPECT_NE(problem("init_error").find("init failed (INVALID_ARGUMENT): the API token is missing"), std::string::npos)
-      << problem("init_error");
-  EXPECT_NE(problem("init_throws").find("init failed (INTERNAL): cannot reach the mailbox"), std::string::npos)
-      << problem("init_throws");
-  EXPECT_NE(problem("duplicate").find("duplicate id org.nucleo.fixtures.good"), std::string::npos) << problem("duplicate");
-  EXPECT_NE(problem("missing").find("cannot read"), std::string::npos) << problem("missing");
-  EXPECT_NE(problem("malformed").find("not a JSON object"), std::string::npos) << problem("malformed");
-  EXPECT_NE(problem("mismatch").find("the library says it is org.nucleo.fixtures.good 1.0.0, plugin.json says "
-                                     "org.nucleo.fixtures.other"),
-            std::string::npos)
-      << problem("mismatch");
-  EXPECT_NE(problem("unmet").find("requires org.nucleo.absent >=1.0.0, which is not loaded"), std::string::npos)
-      << problem("unmet");
-  EXPECT_NE(problem("config").find("greting is not a setting"), std::string::npos) << problem("config");
+  std::vector<PluginSetting> settings = {{"good", folder("good", "good"), Json::object()}};
+  auto broken = test::broken_plugins(root.string());
+  for (const auto& b : broken) settings.push_back({b.alias, b.file, b.config.is_null() ? Json::object() : b.config});
+  host.load(settings);
+  EXPECT_TRUE(status_of(host, "good").loaded) << status_of(host, "good").problem;
+  for (const auto& b : broken) {
+    const auto& s = status_of(host, b.alias);
+    EXPECT_FALSE(s.loaded) << b.alias;
+    EXPECT_NE(s.problem.find(b.reason), std::string::npos) << b.alias << ": " << s.problem;
+  }
   // Only the good plugin's route exists: a failed init's registrations are dropped.
   ASSERT_EQ(host.routes().size(), 1u);
   EXPECT_EQ(host.routes()[0].plugin_id, "org.nucleo.fixtures.good");
+}
+
+TEST_F(PluginHostTest, TheIdInTheConfigurationMustBeTheManifests) {
+  PluginHost host(Version{0, 1, 0});
+  host.load({{"good", folder("good", "good"), Json::object(), "org.nucleo.fixtures.expected"}});
+  EXPECT_NE(status_of(host, "good").problem.find("plugins.good.id is org.nucleo.fixtures.expected but"),
+            std::string::npos)
+      << status_of(host, "good").problem;
+}
+
+TEST(PluginMetricsTest, CountersAndGaugesAreCheckedAndRenderedForPrometheus) {
+  PluginMetrics m;
+  m.add("org.a", "leads_total", {{"channel", "web \"form\""}}, 2, true);
+  m.add("org.a", "leads_total", {{"channel", "web \"form\""}}, 1, true);
+  m.add("org.a", "queue_depth", Json::object(), 7, false);
+  m.add("org.a", "queue_depth", Json::object(), 3, false);
+  std::string text = m.render();
+  EXPECT_NE(text.find("# TYPE nucleo_plugin_leads_total counter\n"
+                      "nucleo_plugin_leads_total{plugin=\"org.a\",channel=\"web \\\"form\\\"\"} 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("nucleo_plugin_queue_depth{plugin=\"org.a\"} 3\n"), std::string::npos) << text;
+  auto refused = [&](const std::string& name, const Json& labels, double v, bool counter) {
+    try {
+      m.add("org.a", name, labels, v, counter);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(refused("Bad-Name", Json::object(), 1, true).find("lower-case"), std::string::npos);
+  EXPECT_NE(refused("leads_total", Json::object(), -1, true).find("only grows"), std::string::npos);
+  EXPECT_NE(refused("leads_total", {{"plugin", "x"}}, 1, true).find("label 'plugin'"), std::string::npos);
+  EXPECT_NE(refused("leads_total", Json::object(), 1, false).find("already a counter"), std::string::npos);
+  for (int i = 0; i < 1000; ++i) {
+    if (!refused("many", {{"n", std::to_string(i)}}, 1, true).empty()) break;
+  }
+  EXPECT_NE(refused("many", {{"n", "one more"}}, 1, true).find("1000 metric series"), std::string::npos);
 }
 
 TEST_F(PluginHostTest, APluginForAnotherKernelIsNotLoaded) {

@@ -145,6 +145,17 @@ class Host {
     api_->log(api_->host, static_cast<std::int32_t>(level), detail::view(message));
   }
 
+  // Metrics on the kernel's /metrics, as nucleo_plugin_<name>{plugin="<id>",…}. Names
+  // and label keys are lower-case letters, digits and _; label values are strings.
+  void count(std::string_view name, const Json& labels = Json::object(), double by = 1) const {
+    std::string l = labels.dump();
+    check(api_->counter_add(api_->host, detail::view(name), detail::view(l), by), "counter " + std::string(name));
+  }
+  void gauge(std::string_view name, double value, const Json& labels = Json::object()) const {
+    std::string l = labels.dump();
+    check(api_->gauge_set(api_->host, detail::view(name), detail::view(l), value), "gauge " + std::string(name));
+  }
+
   // Calls a kernel service; returns its JSON result or throws Error with the kernel's
   // status and message.
   Json call(const nucleo_call* call, std::string_view service, const Json& request) const {

@@ -1,0 +1,11 @@
+#pragma once
+
+// The kernel's side of the ABI's opaque `nucleo_call` (plugin_abi.h): one unit of
+// work — an HTTP request to a plugin route, for now — with the caller's tenant, actor
+// and permissions. Host functions that receive it act as that caller.
+#include "kernel/services/call_context.hpp"
+#include "nucleo/plugin_abi.h"
+
+struct nucleo_call {
+  nucleo::services::CallContext ctx;
+};

@@ -1,0 +1,146 @@
+#include "kernel/plugins/routes.hpp"
+
+#include <Poco/Logger.h>
+#include <Poco/String.h>
+
+#include "kernel/domain/base64.hpp"
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/json_text.hpp"
+#include "kernel/plugins/call.hpp"
+#include "kernel/services/plugin_service.hpp"
+
+namespace nucleo::plugins {
+namespace {
+
+Json plugin_list(const PluginHost& host) {
+  Json data = Json::array();
+  for (const auto& s : host.statuses())
+    data.push_back({{"alias", s.alias},
+                    {"file", s.file},
+                    {"id", s.id.empty() ? Json() : Json(s.id)},
+                    {"version", s.version.empty() ? Json() : Json(s.version)},
+                    {"loaded", s.loaded},
+                    {"problem", s.problem.empty() ? Json() : Json(s.problem)}});
+  return {{"data", data}, {"safe_mode", host.safe_mode()}};
+}
+
+// The request as plugin_abi.h describes it for nucleo_route_fn. A bearer route's
+// plugin never sees the caller's credentials.
+Json request_for_plugin(const http::ApiRequest& req, const RegisteredRoute& route) {
+  Json headers = Json::object();
+  for (const auto& [name, value] : req.raw) {
+    std::string lower = Poco::toLower(name);
+    if (route.auth == NUCLEO_AUTH_BEARER && (lower == "authorization" || lower == "cookie")) continue;
+    headers[lower] = value;
+  }
+  Json params(req.params), query(req.query);
+  Json r = {{"method", req.method}, {"path", req.path},   {"params", params},
+            {"query", query},       {"headers", headers}, {"request_id", req.request_id}};
+  if (route.auth == NUCLEO_AUTH_BEARER) {
+    r["body"] = req.body.empty() ? Json() : req.json();
+    r["tenant_id"] = req.ctx.tenant_id;
+    r["actor"] = req.ctx.actor.to_json();
+  } else {
+    r["body"] = to_base64(req.body);
+    r["tenant_id"] = nullptr;
+    r["actor"] = nullptr;
+  }
+  return r;
+}
+
+// A status other than NUCLEO_OK: the plugin's own words for client mistakes, a logged
+// message and a bare 500 for its failures.
+[[noreturn]] void refuse(const RegisteredRoute& route, nucleo_status status, const std::string& message,
+                         const std::string& request_id) {
+  switch (status) {
+    case NUCLEO_INVALID_ARGUMENT:
+    case NUCLEO_REJECTED: throw Error(ErrorCode::validation, message);
+    case NUCLEO_NOT_FOUND: throw Error(ErrorCode::not_found, message);
+    case NUCLEO_FORBIDDEN: throw Error(ErrorCode::forbidden, message);
+    case NUCLEO_CONFLICT: throw Error(ErrorCode::conflict, message);
+    case NUCLEO_UNAVAILABLE: throw Error(ErrorCode::unavailable, message);
+    default:
+      Poco::Logger::get("nucleo.plugins." + route.plugin_id)
+          .error("request %s: %s %s failed (status %d): %s", request_id, route.method, route.path, int(status), message);
+      throw Error(ErrorCode::internal, "plugin " + route.plugin_id + " failed");
+  }
+}
+
+http::ApiResponse response_from_plugin(const RegisteredRoute& route, const std::string& text,
+                                       const std::string& request_id) {
+  auto invalid = [&](const std::string& why) -> http::ApiResponse {
+    Poco::Logger::get("nucleo.plugins." + route.plugin_id)
+        .error("request %s: %s %s answered an invalid response: %s", request_id, route.method, route.path, why);
+    throw Error(ErrorCode::internal, "plugin " + route.plugin_id + " answered an invalid response");
+  };
+  Json answer = Json::parse(text, nullptr, false);
+  if (!answer.is_object()) return invalid("not a JSON object");
+  http::ApiResponse r;
+  Json status = answer.value("status", Json(200));
+  if (!status.is_number_integer() || status.get<int>() < 200 || status.get<int>() > 599)
+    return invalid("\"status\" must be an integer from 200 to 599");
+  r.status = status.get<int>();
+  Json headers = answer.value("headers", Json::object());
+  if (!headers.is_object()) return invalid("\"headers\" must be an object");
+  for (const auto& [name, value] : headers.items()) {
+    if (!value.is_string()) return invalid("header " + name + " must be a string");
+    if (Poco::icompare(name, "Content-Type") == 0) r.content_type = value.get<std::string>();
+    else r.headers[name] = value.get<std::string>();
+  }
+  if (answer.contains("body_base64")) {
+    auto bytes = answer["body_base64"].is_string() ? from_base64(answer["body_base64"].get<std::string>()) : std::nullopt;
+    if (!bytes) return invalid("\"body_base64\" is not base64");
+    r.raw_body = *bytes;
+    if (!headers.contains("Content-Type")) r.content_type = "application/octet-stream";
+  } else {
+    r.body = answer.value("body", Json());
+  }
+  return r;
+}
+
+http::Route mounted(const RegisteredRoute& route) {
+  http::Route r;
+  r.method = route.method;
+  r.path = "/v1/x/" + route.plugin_id + (route.path.empty() || route.path[0] != '/' ? "/" : "") + route.path;
+  r.operation_id = "x_" + route.plugin_id + "_" + route.method + route.path;
+  for (char& c : r.operation_id)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  r.summary = "Served by plugin " + route.plugin_id;
+  r.auth = route.auth == NUCLEO_AUTH_BEARER ? http::AuthMode::bearer : http::AuthMode::none;
+  r.kind = "plugin";
+  r.any_query = true;
+  r.handler = [route](http::ApiRequest& req) {
+    nucleo_call call{req.ctx};
+    std::string in = to_json_text(request_for_plugin(req, route));
+    nucleo_plugin_buffer out{nullptr, 0};
+    nucleo_status status = route.handler(route.user_data, &call, nucleo_view{in.data(), in.size()}, &out);
+    std::string text = out.data ? std::string(out.data, out.size) : "";
+    if (out.data) route.free_buffer(out);
+    if (status != NUCLEO_OK) refuse(route, status, text, req.request_id);
+    return response_from_plugin(route, text, req.request_id);
+  };
+  return r;
+}
+
+}  // namespace
+
+std::vector<http::Route> plugin_http_routes(const PluginHost& host) {
+  std::vector<http::Route> routes;
+  http::Route list;
+  list.method = "GET";
+  list.path = "/v1/plugins";
+  list.operation_id = "list_plugins";
+  list.summary = "The configured plugins: loaded, or why not (admin and auditor)";
+  list.kind = "plugins";
+  list.handler = [&host](http::ApiRequest& req) {
+    services::PluginService::require_reader(req.ctx);
+    http::ApiResponse r;
+    r.body = plugin_list(host);
+    return r;
+  };
+  routes.push_back(std::move(list));
+  for (const auto& route : host.routes()) routes.push_back(mounted(route));
+  return routes;
+}
+
+}  // namespace nucleo::plugins

@@ -1,0 +1,137 @@
+#include "kernel/plugins/service_calls.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "kernel/http/resources.hpp"
+
+namespace nucleo::plugins {
+namespace {
+
+using services::CallContext;
+using services::RecordService;
+
+std::string string_field(const std::string& service, const Json& request, const std::string& name) {
+  auto it = request.find(name);
+  if (it == request.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
+    throw Error(ErrorCode::validation, service + " needs \"" + name + "\", a non-empty string", {{name, "is required"}});
+  return *it;
+}
+
+Json object_field(const std::string& service, const Json& request, const std::string& name) {
+  auto it = request.find(name);
+  if (it == request.end() || !it->is_object())
+    throw Error(ErrorCode::validation, service + " needs \"" + name + "\", an object", {{name, "must be an object"}});
+  return *it;
+}
+
+std::optional<std::int64_t> version_field(const Json& request) {
+  auto it = request.find("version");
+  if (it == request.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) throw Error(ErrorCode::validation, "\"version\" must be an integer", {{"version", "must be an integer"}});
+  return it->get<std::int64_t>();
+}
+
+// Only the entity types the HTTP API exposes: api keys and tenants stay the kernel's.
+std::string type_field(const std::string& service, const Json& request) {
+  std::string type = string_field(service, request, "type");
+  const auto& exposed = http::exposed_resources();
+  bool known = std::any_of(exposed.begin(), exposed.end(), [&](const auto& r) { return r.second == type; });
+  if (!known) throw Error(ErrorCode::validation, service + ": unknown entity type '" + type + "'", {{"type", "unknown entity type"}});
+  return type;
+}
+
+using ServiceCall = std::function<Json(services::ServiceDependencies, const CallContext&, const std::string&, const Json&)>;
+
+const std::map<std::string, ServiceCall>& service_table() {
+  static const std::map<std::string, ServiceCall> table = {
+      {"records.create",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return RecordService(deps).create(ctx, type_field(n, r), object_field(n, r, "data")).record;
+       }},
+      {"records.get",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return RecordService(deps).get(ctx, type_field(n, r), string_field(n, r, "id"));
+       }},
+      {"records.update",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return RecordService(deps)
+             .update(ctx, type_field(n, r), string_field(n, r, "id"), object_field(n, r, "data"), version_field(r))
+             .record;
+       }},
+      {"records.archive",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return RecordService(deps).archive(ctx, type_field(n, r), string_field(n, r, "id"), version_field(r)).record;
+       }},
+      {"records.restore",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return RecordService(deps).restore(ctx, type_field(n, r), string_field(n, r, "id"), version_field(r)).record;
+       }},
+      {"records.search",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         Json query = r.contains("query") ? object_field(n, r, "query") : Json::object();
+         auto page = RecordService(deps).search(ctx, type_field(n, r), query, r.value("after", Json()));
+         Json data = Json::array();
+         for (const auto& text : page.records) data.push_back(Json::parse(text));
+         return Json{{"data", data}, {"next", page.next}};
+       }},
+      {"interactions.log",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return RecordService(deps).log_interaction(ctx, object_field(n, r, "data")).record;
+       }},
+      {"tasks.complete",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return RecordService(deps).complete_task(ctx, string_field(n, r, "id"), version_field(r)).record;
+       }},
+      {"deals.move_stage",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         std::string lost_reason = r.contains("lost_reason") ? string_field(n, r, "lost_reason") : "";
+         return RecordService(deps)
+             .move_deal_stage(ctx, string_field(n, r, "id"), string_field(n, r, "stage_id"), version_field(r),
+                              lost_reason)
+             .record;
+       }},
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::vector<std::string>& kernel_service_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [name, call] : service_table()) out.push_back(name);
+    return out;
+  }();
+  return names;
+}
+
+Json call_kernel_service(services::ServiceDependencies deps, const CallContext& ctx, const std::string& name,
+                         const Json& request) {
+  auto it = service_table().find(name);
+  if (it == service_table().end()) {
+    std::string known;
+    for (const auto& n : kernel_service_names()) known += (known.empty() ? "" : ", ") + n;
+    throw Error(ErrorCode::not_found, "no kernel service named '" + name + "' (known: " + known + ")");
+  }
+  if (!request.is_object()) throw Error(ErrorCode::validation, name + " takes a JSON object");
+  return it->second(deps, ctx, name, request);
+}
+
+nucleo_status abi_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::validation: return NUCLEO_INVALID_ARGUMENT;
+    case ErrorCode::not_found: return NUCLEO_NOT_FOUND;
+    case ErrorCode::conflict:
+    case ErrorCode::precondition_failed: return NUCLEO_CONFLICT;
+    case ErrorCode::forbidden:
+    case ErrorCode::unauthenticated: return NUCLEO_FORBIDDEN;
+    case ErrorCode::rate_limited:
+    case ErrorCode::unavailable: return NUCLEO_UNAVAILABLE;
+    case ErrorCode::internal: return NUCLEO_INTERNAL;
+  }
+  return NUCLEO_INTERNAL;
+}
+
+}  // namespace nucleo::plugins

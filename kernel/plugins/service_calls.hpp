@@ -1,0 +1,38 @@
+#pragma once
+
+// The kernel services a plugin calls by name through `call_service` (plugin_abi.h),
+// with a JSON request, as the caller of the unit of work it is handling:
+//
+//   records.create   {"type", "data"}                      → the record
+//   records.get      {"type", "id"}                        → the record
+//   records.update   {"type", "id", "data", "version"?}    → the record
+//   records.archive  {"type", "id", "version"?}            → the record
+//   records.restore  {"type", "id", "version"?}            → the record
+//   records.search   {"type", "query": <search body>}      → {"data": [...], "next": ...}
+//   interactions.log {"data"}                              → the interaction
+//   tasks.complete   {"id", "version"?}                    → the task
+//   deals.move_stage {"id", "stage_id", "lost_reason"?, "version"?} → the deal
+//
+// Types are the ones the HTTP API exposes (account, contact, deal, task, …). Every
+// call goes through the same services as the HTTP API: permissions, validation,
+// audit events and domain events are the same.
+
+#include <string>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/services/record_service.hpp"
+#include "nucleo/plugin_abi.h"
+
+namespace nucleo::plugins {
+
+// Runs one named service call; throws Error like the services do.
+Json call_kernel_service(services::ServiceDependencies deps, const services::CallContext& ctx,
+                         const std::string& name, const Json& request);
+
+// The names above, for docs and "unknown service" messages.
+const std::vector<std::string>& kernel_service_names();
+
+// The ABI status an Error becomes (its message travels as the buffer's text).
+nucleo_status abi_status(ErrorCode code);
+
+}  // namespace nucleo::plugins
