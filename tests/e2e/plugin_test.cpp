@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "kernel/domain/time.hpp"
+#include "nucleo/plugin_abi.h"
 #include "tests/e2e/api_fixture.hpp"
 #include "tests/support/plugin_folders.hpp"
 
@@ -159,6 +160,50 @@ TEST_P(Plugins, TheExampleBuiltOutOfTreeCapturesALeadThroughKernelServices) {
                               "\",channel=\"web-form\"} 1\n"),
             std::string::npos)
       << metrics.body;
+}
+
+TEST_P(Plugins, WhatCrossesTheAbiAndHowEachAnswerOfARouteReachesTheClient) {
+  const std::string base = "/v1/x/org.nucleo.fixtures.good";
+  // The request as the plugin sees it: tenant, actor, params, query — not the API key.
+  auto echo = call("GET", base + "/echo/ana?utm=site", admin, nullptr, {{"X-Trace", "t1"}});
+  ASSERT_EQ(echo.status, 200) << echo.raw.body;
+  EXPECT_EQ(echo.body["tenant_id"], h->tenant);
+  EXPECT_EQ(echo.body["actor"]["type"], "key");
+  EXPECT_EQ(echo.body["params"]["name"], "ana");
+  EXPECT_EQ(echo.body["query"]["utm"], "site");
+  EXPECT_EQ(echo.body["headers"]["x-trace"], "t1");
+  EXPECT_FALSE(echo.body["headers"].contains("authorization")) << echo.raw.body;
+  EXPECT_EQ(echo.body["request_id"], echo.raw.header("X-Request-Id"));
+
+  auto conflict = call("POST", base + "/conflict", admin, Json::object());
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(conflict.body["detail"], "this lead was captured already");
+  auto bytes = http_request(port, "GET", base + "/bytes", {{"Authorization", "Bearer " + admin}});
+  EXPECT_EQ(bytes.status, 200);
+  EXPECT_EQ(bytes.header("Content-Type"), "text/plain");
+  EXPECT_EQ(bytes.body, "olá");
+  // A plugin's own failure is a 500 pointing at the log, which names the plugin and
+  // keeps its message; the client never sees it.
+  for (std::string path : {"/crash", "/garbage"}) {
+    auto failed = http_request(port, "GET", base + path, {{"Authorization", "Bearer " + admin}});
+    EXPECT_EQ(failed.status, 500) << path;
+    EXPECT_NE(failed.body.find("see the server log for request " + failed.header("X-Request-Id")), std::string::npos)
+        << failed.body;
+    EXPECT_EQ(failed.body.find("hunter2"), std::string::npos) << failed.body;
+    std::string log = server->stderr_so_far();
+    EXPECT_NE(log.find("request " + failed.header("X-Request-Id") + ": GET " + path), std::string::npos) << log;
+  }
+  EXPECT_NE(server->stderr_so_far().find("password hunter2"), std::string::npos);
+
+  // A public route needs no key, gets the raw body in base64 and no tenant: the
+  // kernel's services refuse to run without one (channel accounts come in Plugins II).
+  auto hook = http_request(port, "POST", base + "/hook", {{"X-Signature", "sig"}}, "raw \x01 body");
+  ASSERT_EQ(hook.status, 202) << hook.body;
+  Json seen = Json::parse(hook.body);
+  EXPECT_EQ(seen["service_status"], NUCLEO_INVALID_ARGUMENT);
+  EXPECT_EQ(seen["request"]["body"], "cmF3IAEgYm9keQ==");
+  EXPECT_TRUE(seen["request"]["tenant_id"].is_null());
+  EXPECT_EQ(seen["request"]["headers"]["x-signature"], "sig");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Plugins, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

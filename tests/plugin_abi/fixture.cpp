@@ -1,7 +1,9 @@
 // Test plugins for the host (issue #8), one library per configuration of the macros
-// below: a good plugin, and the ways a plugin can be wrong at load.
+// below: a good plugin, and the ways a plugin can be wrong at load. The good one's
+// routes answer in each way a route can, for the server tests.
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "nucleo/plugin_abi.h"
 
@@ -23,14 +25,65 @@ nucleo_plugin_buffer copy(const char* text) {
   return b;
 }
 
+const nucleo_host_api* kernel = nullptr;
+
 nucleo_status ping(void*, const nucleo_call*, nucleo_view, nucleo_plugin_buffer* response) {
   *response = copy(R"({"status":200,"headers":{},"body":{"pong":true}})");
   return NUCLEO_OK;
 }
 
+// Answers with the request it was given, so tests see what crosses the ABI.
+nucleo_status echo(void*, const nucleo_call*, nucleo_view request, nucleo_plugin_buffer* response) {
+  *response = copy(("{\"status\":200,\"body\":" + std::string(request.data, request.size) + "}").c_str());
+  return NUCLEO_OK;
+}
+
+nucleo_status garbage(void*, const nucleo_call*, nucleo_view, nucleo_plugin_buffer* response) {
+  *response = copy("this is not JSON");
+  return NUCLEO_OK;
+}
+
+nucleo_status conflict(void*, const nucleo_call*, nucleo_view, nucleo_plugin_buffer* message) {
+  *message = copy("this lead was captured already");
+  return NUCLEO_CONFLICT;
+}
+
+nucleo_status crash(void*, const nucleo_call*, nucleo_view, nucleo_plugin_buffer* message) {
+  *message = copy("connection to db:5432 failed, password hunter2");  // must stay in the log
+  return NUCLEO_INTERNAL;
+}
+
+nucleo_status bytes(void*, const nucleo_call*, nucleo_view, nucleo_plugin_buffer* response) {
+  *response = copy(R"({"status":200,"headers":{"Content-Type":"text/plain"},"body_base64":"b2zDoQ=="})");
+  return NUCLEO_OK;
+}
+
+// A public route: no tenant, so the kernel's services refuse to run for it.
+nucleo_status hook(void*, const nucleo_call* call, nucleo_view request, nucleo_plugin_buffer* response) {
+  const char get[] = R"({"type":"contact","id":"con_1"})";
+  nucleo_host_buffer out{nullptr, 0};
+  nucleo_status status = kernel->call_service(kernel->host, call, {"records.get", 11}, {get, sizeof get - 1}, &out);
+  if (out.data) kernel->free_buffer(kernel->host, out);
+  *response = copy(("{\"status\":202,\"body\":{\"service_status\":" + std::to_string(status) +
+                    ",\"request\":" + std::string(request.data, request.size) + "}}")
+                       .c_str());
+  return NUCLEO_OK;
+}
+
+void route(const nucleo_host_api* host, const char* method, const char* path, int32_t auth, nucleo_route_fn fn) {
+  host->register_route(host->host, {method, std::strlen(method)}, {path, std::strlen(path)}, auth, fn, nullptr);
+}
+
 nucleo_status init(const nucleo_host_api* host, nucleo_view, void** state, nucleo_plugin_buffer* message) {
   *state = nullptr;
-  host->register_route(host->host, {"GET", 3}, {"/ping", 5}, NUCLEO_AUTH_BEARER, ping, nullptr);
+  kernel = host;
+  route(host, "GET", "/ping", NUCLEO_AUTH_BEARER, ping);
+  route(host, "GET", "/echo/{name}", NUCLEO_AUTH_BEARER, echo);
+  route(host, "GET", "/garbage", NUCLEO_AUTH_BEARER, garbage);
+  route(host, "POST", "/conflict", NUCLEO_AUTH_BEARER, conflict);
+  route(host, "GET", "/crash", NUCLEO_AUTH_BEARER, crash);
+  route(host, "GET", "/bytes", NUCLEO_AUTH_BEARER, bytes);
+  route(host, "POST", "/hook", NUCLEO_AUTH_PUBLIC, hook);
 #ifdef FIXTURE_INIT_FAILS
   *message = copy("the API token is missing");
   return NUCLEO_INVALID_ARGUMENT;
