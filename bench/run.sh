@@ -152,6 +152,12 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "audit_verify" ]]; then
   echo "$verify_out" >&2
   audit_lines+="- \`nucleo audit verify\` on one core, every check on (\`build/bench/audit_verify_throughput\`; goal ≥ 1,000,000 events/s):"$'\n\n'"\`\`\`"$'\n'"$verify_out"$'\n'"\`\`\`"$'\n'
 fi
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "plugin_call" ]]; then
+  scripts/build.sh --target plugin_host_call >/dev/null
+  plugin_out=$(build/bench/plugin_host_call "${BENCH_PLUGIN_CALLS:-20000}")
+  echo "$plugin_out" >&2
+  audit_lines+="- One kernel service call from a plugin through the SDK and the C ABI (JSON both ways) beside the same service called in C++, same run, embedded SQLite (\`build/bench/plugin_host_call\`):"$'\n\n'"\`\`\`"$'\n'"$plugin_out"$'\n'"\`\`\`"$'\n'
+fi
 
 # The generated part of docs/benchmarks.md sits between two markers; the findings
 # written by hand around it are kept.

@@ -16,7 +16,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/version.hpp"
 #include "kernel/http/server.hpp"
-#include "kernel/plugins/routes.hpp"
+#include "kernel/plugins/host.hpp"
 #include "kernel/services/plugin_service.hpp"
 #include "kernel/store/database.hpp"
 #include "kernel/store/migrations.hpp"
@@ -107,9 +107,7 @@ int run_serve(const ParsedArgs& args) {
   plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies());
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database()),
-                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock,
-                                       plugins::plugin_http_routes(plugin_host),
-                                       [&plugin_host] { return plugin_host.metrics().render(); }});
+                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host});
   server.start();
   BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,
                                 audit.sequence_batch, std::move(signing_key), audit.checkpoints);

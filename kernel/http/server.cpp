@@ -22,6 +22,7 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
+#include "kernel/http/plugin_routes.hpp"
 #include "kernel/http/rate_limiter.hpp"
 #include "kernel/services/auth_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
@@ -331,7 +332,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     } catch (const std::exception& e) {
       s_.log.warning("metrics: outbox backlog unavailable: %s", std::string(e.what()));
     }
-    if (s_.api->extra_metrics) out << s_.api->extra_metrics();
+    if (s_.api->plugins) out << s_.api->plugins->metrics().render();
     return out.str();
   }
 
@@ -372,8 +373,7 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
     : state_(std::make_unique<State>(std::move(settings), std::move(readiness), std::move(api))) {
   if (state_->api) {
     add_resource_routes(state_->router, state_->api->deps, state_->api->settings);
-    for (auto& route : state_->api->extra_routes) state_->router.add(std::move(route));
-    state_->api->extra_routes.clear();
+    if (state_->api->plugins) add_plugin_routes(state_->router, *state_->api->plugins);
   }
   add_openapi_route(state_->router);
 }

@@ -9,6 +9,7 @@
 
 #include "kernel/http/resources.hpp"
 #include "kernel/http/router.hpp"
+#include "kernel/plugins/host.hpp"
 #include "kernel/services/record_service.hpp"
 
 namespace Poco {
@@ -44,8 +45,7 @@ struct ApiRuntime {
   services::ServiceDependencies deps;
   ApiSettings settings;
   const Clock* clock;
-  std::vector<Route> extra_routes = {};              // mounted after the core ones (plugins)
-  std::function<std::string()> extra_metrics = {};  // appended to /metrics (plugins' counters)
+  const plugins::PluginHost* plugins = nullptr;  // its routes and metrics are served too
 };
 
 // The Poco HTTP server. Every request runs the same pipeline:

@@ -4,7 +4,6 @@
 #include <functional>
 #include <map>
 
-#include "kernel/http/resources.hpp"
 
 namespace nucleo::plugins {
 namespace {
@@ -33,11 +32,11 @@ std::optional<std::int64_t> version_field(const Json& request) {
   return it->get<std::int64_t>();
 }
 
-// Only the entity types the HTTP API exposes: api keys and tenants stay the kernel's.
+// Every entity type but API keys, which only the kernel's CLI and key service handle.
 std::string type_field(const std::string& service, const Json& request) {
   std::string type = string_field(service, request, "type");
-  const auto& exposed = http::exposed_resources();
-  bool known = std::any_of(exposed.begin(), exposed.end(), [&](const auto& r) { return r.second == type; });
+  const auto& specs = all_entity_specs();
+  bool known = type != "api_key" && std::any_of(specs.begin(), specs.end(), [&](const auto* s) { return s->type == type; });
   if (!known) throw Error(ErrorCode::validation, service + ": unknown entity type '" + type + "'", {{"type", "unknown entity type"}});
   return type;
 }

@@ -13,7 +13,7 @@
 //   tasks.complete   {"id", "version"?}                    → the task
 //   deals.move_stage {"id", "stage_id", "lost_reason"?, "version"?} → the deal
 //
-// Types are the ones the HTTP API exposes (account, contact, deal, task, …). Every
+// Types are the entity types but api_key (account, contact, deal, task, …). Every
 // call goes through the same services as the HTTP API: permissions, validation,
 // audit events and domain events are the same.
 

@@ -1,4 +1,4 @@
-#include "kernel/plugins/routes.hpp"
+#include "kernel/http/plugin_routes.hpp"
 
 #include <Poco/Logger.h>
 #include <Poco/String.h>
@@ -9,7 +9,10 @@
 #include "kernel/plugins/call.hpp"
 #include "kernel/services/plugin_service.hpp"
 
-namespace nucleo::plugins {
+namespace nucleo::http {
+
+using plugins::PluginHost;
+using plugins::RegisteredRoute;
 namespace {
 
 Json plugin_list(const PluginHost& host) {
@@ -26,7 +29,7 @@ Json plugin_list(const PluginHost& host) {
 
 // The request as plugin_abi.h describes it for nucleo_route_fn. A bearer route's
 // plugin never sees the caller's credentials.
-Json request_for_plugin(const http::ApiRequest& req, const RegisteredRoute& route) {
+Json request_for_plugin(const ApiRequest& req, const RegisteredRoute& route) {
   Json headers = Json::object();
   for (const auto& [name, value] : req.raw) {
     std::string lower = Poco::toLower(name);
@@ -66,16 +69,16 @@ Json request_for_plugin(const http::ApiRequest& req, const RegisteredRoute& rout
   }
 }
 
-http::ApiResponse response_from_plugin(const RegisteredRoute& route, const std::string& text,
+ApiResponse response_from_plugin(const RegisteredRoute& route, const std::string& text,
                                        const std::string& request_id) {
-  auto invalid = [&](const std::string& why) -> http::ApiResponse {
+  auto invalid = [&](const std::string& why) -> ApiResponse {
     Poco::Logger::get("nucleo.plugins." + route.plugin_id)
         .error("request %s: %s %s answered an invalid response: %s", request_id, route.method, route.path, why);
     throw Error(ErrorCode::internal, "plugin " + route.plugin_id + " answered an invalid response");
   };
   Json answer = Json::parse(text, nullptr, false);
   if (!answer.is_object()) return invalid("not a JSON object");
-  http::ApiResponse r;
+  ApiResponse r;
   Json status = answer.value("status", Json(200));
   if (!status.is_number_integer() || status.get<int>() < 200 || status.get<int>() > 599)
     return invalid("\"status\" must be an integer from 200 to 599");
@@ -98,18 +101,18 @@ http::ApiResponse response_from_plugin(const RegisteredRoute& route, const std::
   return r;
 }
 
-http::Route mounted(const RegisteredRoute& route) {
-  http::Route r;
+Route mounted(const RegisteredRoute& route) {
+  Route r;
   r.method = route.method;
   r.path = "/v1/x/" + route.plugin_id + (route.path.empty() || route.path[0] != '/' ? "/" : "") + route.path;
   r.operation_id = "x_" + route.plugin_id + "_" + route.method + route.path;
   for (char& c : r.operation_id)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   r.summary = "Served by plugin " + route.plugin_id;
-  r.auth = route.auth == NUCLEO_AUTH_BEARER ? http::AuthMode::bearer : http::AuthMode::none;
+  r.auth = route.auth == NUCLEO_AUTH_BEARER ? AuthMode::bearer : AuthMode::none;
   r.kind = "plugin";
   r.any_query = true;
-  r.handler = [route](http::ApiRequest& req) {
+  r.handler = [route](ApiRequest& req) {
     nucleo_call call{req.ctx};
     std::string in = to_json_text(request_for_plugin(req, route));
     nucleo_plugin_buffer out{nullptr, 0};
@@ -124,23 +127,21 @@ http::Route mounted(const RegisteredRoute& route) {
 
 }  // namespace
 
-std::vector<http::Route> plugin_http_routes(const PluginHost& host) {
-  std::vector<http::Route> routes;
-  http::Route list;
+void add_plugin_routes(Router& router, const PluginHost& host) {
+  Route list;
   list.method = "GET";
   list.path = "/v1/plugins";
   list.operation_id = "list_plugins";
   list.summary = "The configured plugins: loaded, or why not (admin and auditor)";
   list.kind = "plugins";
-  list.handler = [&host](http::ApiRequest& req) {
+  list.handler = [&host](ApiRequest& req) {
     services::PluginService::require_reader(req.ctx);
-    http::ApiResponse r;
+    ApiResponse r;
     r.body = plugin_list(host);
     return r;
   };
-  routes.push_back(std::move(list));
-  for (const auto& route : host.routes()) routes.push_back(mounted(route));
-  return routes;
+  router.add(std::move(list));
+  for (const auto& route : host.routes()) router.add(mounted(route));
 }
 
-}  // namespace nucleo::plugins
+}  // namespace nucleo::http
