@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "kernel/domain/time.hpp"
+#include "kernel/services/record_service.hpp"
 #include "nucleo/plugin_abi.h"
 #include "tests/e2e/api_fixture.hpp"
 #include "tests/support/plugin_folders.hpp"
@@ -194,6 +195,14 @@ TEST_P(Plugins, WhatCrossesTheAbiAndHowEachAnswerOfARouteReachesTheClient) {
     EXPECT_NE(log.find("request " + failed.header("X-Request-Id") + ": GET " + path), std::string::npos) << log;
   }
   EXPECT_NE(server->stderr_so_far().find("password hunter2"), std::string::npos);
+
+  // Kernel services run in the caller's tenant: another tenant's contact is not found.
+  std::string ours = call("POST", "/v1/contacts", admin, {{"name", "Ours"}}).body["id"];
+  auto other_tenant = h->create_tenant("Other");
+  std::string theirs = services::RecordService(h->deps()).create(h->context(other_tenant), "contact", {{"name", "Theirs"}}).record["id"];
+  EXPECT_EQ(call("GET", base + "/contacts/" + ours, admin).body["name"], "Ours");
+  auto foreign = call("GET", base + "/contacts/" + theirs, admin);
+  EXPECT_EQ(foreign.status, 404) << foreign.raw.body;
 
   // A public route needs no key, gets the raw body in base64 and no tenant: the
   // kernel's services refuse to run without one (channel accounts come in Plugins II).

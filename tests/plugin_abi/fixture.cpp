@@ -3,6 +3,7 @@
 // routes answer in each way a route can, for the server tests.
 #include <cstdlib>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "nucleo/plugin_abi.h"
@@ -70,6 +71,19 @@ nucleo_status hook(void*, const nucleo_call* call, nucleo_view request, nucleo_p
   return NUCLEO_OK;
 }
 
+// Reads a contact through the kernel as the caller, passing the kernel's refusal on.
+nucleo_status contact(void*, const nucleo_call* call, nucleo_view request, nucleo_plugin_buffer* response) {
+  auto r = nlohmann::json::parse(std::string(request.data, request.size));
+  std::string get = nlohmann::json{{"type", "contact"}, {"id", r["params"]["id"]}}.dump();
+  nucleo_host_buffer out{nullptr, 0};
+  nucleo_status status =
+      kernel->call_service(kernel->host, call, {"records.get", 11}, {get.data(), get.size()}, &out);
+  std::string text = out.data ? std::string(out.data, out.size) : "";
+  if (out.data) kernel->free_buffer(kernel->host, out);
+  *response = copy((status == NUCLEO_OK ? "{\"status\":200,\"body\":" + text + "}" : text).c_str());
+  return status;
+}
+
 void route(const nucleo_host_api* host, const char* method, const char* path, int32_t auth, nucleo_route_fn fn) {
   host->register_route(host->host, {method, std::strlen(method)}, {path, std::strlen(path)}, auth, fn, nullptr);
 }
@@ -84,6 +98,7 @@ nucleo_status init(const nucleo_host_api* host, nucleo_view, void** state, nucle
   route(host, "GET", "/crash", NUCLEO_AUTH_BEARER, crash);
   route(host, "GET", "/bytes", NUCLEO_AUTH_BEARER, bytes);
   route(host, "POST", "/hook", NUCLEO_AUTH_PUBLIC, hook);
+  route(host, "GET", "/contacts/{id}", NUCLEO_AUTH_BEARER, contact);
 #ifdef FIXTURE_INIT_FAILS
   *message = copy("the API token is missing");
   return NUCLEO_INVALID_ARGUMENT;
