@@ -132,6 +132,19 @@ for case in "${cases[@]}"; do
   rows+="| \`$label\` | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $(printf '%.0f' "$api_rps") | $api_p50 / $api_p99 | **$ratio** |"$'\n'
 done
 
+# Event dispatch (issue #9): events/s through the dispatcher to one in-process subscriber,
+# beside pgbench writing outbox rows (the rate services produce events at, at most).
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "event_dispatch" ]]; then
+  echo "== event dispatch" >&2
+  read -r sql_tps sql_p50 sql_p99 <<<"$(run_pgbench outbox_insert | tr '\n' ' ')"
+  scripts/build.sh --target events_dispatch_throughput >/dev/null
+  read -r dispatched dispatch_s dispatch_eps <<<"$(build/bench/events_dispatch_throughput "$(url nucleo_worker)" "$tenant" "${BENCH_EVENTS:-200000}")"
+  ratio=$(python3 -c "print(f'{$dispatch_eps/$sql_tps:.2f}')")
+  printf '   pgbench %s outbox inserts/s | dispatcher %s events/s (%s events in %s s) | ratio %s\n' \
+    "$sql_tps" "$dispatch_eps" "$dispatched" "$dispatch_s" "$ratio" >&2
+  rows+="| event dispatch to one in-process subscriber (SQL: \`INSERT INTO outbox\`; API: events/s delivered) | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $dispatch_eps | – | **$ratio** |"$'\n'
+fi
+
 # Audit merge delay: how long the interaction events written above waited in audit_pending
 # before the server's sequencer made them provable (goal p99 ≤ 1 s).
 audit_lines=""

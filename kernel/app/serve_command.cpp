@@ -5,9 +5,12 @@
 #include <Poco/PatternFormatter.h>
 #include <soci/session.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 
+#include "kernel/app/background_dispatcher.hpp"
 #include "kernel/app/background_sequencer.hpp"
 #include "kernel/app/commands.hpp"
 #include "kernel/app/configuration.hpp"
@@ -73,6 +76,13 @@ void load_plugins(plugins::PluginHost& host, const Configuration& config, bool s
   }
 }
 
+// Names this process in subscriber leases: host name and pid.
+std::string node_id() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
+}
+
 // SIGINT/SIGTERM are blocked in every thread (the mask is inherited by the server's
 // threads, created after this) and collected here with sigwait: no handler runs in
 // an arbitrary thread, and the shutdown path is ordinary code.
@@ -111,6 +121,10 @@ int run_serve(const ParsedArgs& args) {
   server.start();
   BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,
                                 audit.sequence_batch, std::move(signing_key), audit.checkpoints);
+  EventSettings event_settings = read_event_settings(config);
+  events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node_id());
+  for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
+  BackgroundDispatcher dispatching(dispatcher, event_settings.interval);
   log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.host, server.port(),
                   runtime.database().url().display, runtime.store_settings().pool_size);
 

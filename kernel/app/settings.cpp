@@ -34,6 +34,22 @@ StoreSettings read_store_settings(const Configuration& config) {
   return s;
 }
 
+EventSettings read_event_settings(const Configuration& config) {
+  using std::chrono::milliseconds;
+  EventSettings s;
+  s.interval = milliseconds(get_integer(config, "events.dispatch_interval_ms", 10, 60000));
+  s.dispatch.batch = static_cast<std::size_t>(get_integer(config, "events.dispatch_batch", 1, 10000));
+  s.dispatch.max_attempts = static_cast<int>(get_integer(config, "events.max_attempts", 1, 100));
+  s.dispatch.first_retry = milliseconds(get_integer(config, "events.retry_first_ms", 1, 86400000));
+  s.dispatch.max_retry = milliseconds(get_integer(config, "events.retry_max_ms", 1, 86400000));
+  s.dispatch.max_depth = static_cast<int>(get_integer(config, "events.max_depth", 1, 1000));
+  s.dispatch.lease = milliseconds(get_integer(config, "events.lease_ms", 100, 3600000));
+  if (s.dispatch.max_retry < s.dispatch.first_retry)
+    throw Error(ErrorCode::validation, "events.retry_max_ms is smaller than events.retry_first_ms",
+                {{"events.retry_max_ms", "must not be smaller than events.retry_first_ms"}});
+  return s;
+}
+
 AuditSettings read_audit_settings(const Configuration& config) {
   AuditSettings s;
   s.sequence_interval = std::chrono::milliseconds(get_integer(config, "audit.sequence_interval_ms", 10, 60000));

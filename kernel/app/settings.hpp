@@ -5,6 +5,7 @@
 
 #include "kernel/app/configuration.hpp"
 #include "kernel/audit/audit_log.hpp"
+#include "kernel/events/dispatcher.hpp"
 #include "kernel/http/server.hpp"
 #include "kernel/plugins/host.hpp"
 #include "kernel/store/database_url.hpp"
@@ -29,7 +30,14 @@ struct AuditSettings {
   audit::CheckpointPolicy checkpoints;
 };
 
+// The events.* keys.
+struct EventSettings {
+  std::chrono::milliseconds interval{100};
+  events::DispatchSettings dispatch;
+};
+
 StoreSettings read_store_settings(const Configuration& config);
+EventSettings read_event_settings(const Configuration& config);
 AuditSettings read_audit_settings(const Configuration& config);
 http::ServerSettings read_http_settings(const Configuration& config);
 http::ApiSettings read_api_settings(const Configuration& config);

@@ -9,6 +9,7 @@
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
 #include "kernel/services/audit_service.hpp"
+#include "kernel/services/event_service.hpp"
 #include "kernel/services/privacy_service.hpp"
 #include "kernel/services/customer_view.hpp"
 
@@ -440,6 +441,25 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
               string_fields_schema({"reason"})});
 }
 
+void add_event_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
+  router.add({"GET", "/v1/events/dead", "list_dead_letters",
+              "Event deliveries that failed events.max_attempts times, newest first (admin)", AuthMode::bearer, "",
+              "audit", {"limit"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body["data"] = array_of(services::EventService(deps).dead_letters(req.ctx, page_size(req, settings)));
+                return r;
+              }});
+  router.add({"POST", "/v1/events/dead/{id}/replay", "replay_dead_letter",
+              "Deliver a dead-lettered event again, to one subscriber (?subscriber=) or to each that gave up (admin)",
+              AuthMode::bearer, "", "audit", {"subscriber"}, [=](ApiRequest& req) {
+                auto subscriber = req.query.count("subscriber") ? req.query.at("subscriber") : "";
+                ApiResponse r;
+                r.body = {{"event_id", req.params.at("id")},
+                          {"replayed", services::EventService(deps).replay(req.ctx, req.params.at("id"), subscriber)}};
+                return r;
+              }});
+}
+
 ApiResponse export_log(ApiRequest& req, services::ServiceDependencies deps) {
   std::string name = req.query.count("format") ? req.query.at("format") : "jsonl";
   auto format = audit::parse_export_format(name);
@@ -553,6 +573,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
   add_customer_view_routes(router, deps, settings);
   add_audit_routes(router, deps, settings);
   add_privacy_routes(router, deps);
+  add_event_routes(router, deps, settings);
   router.add({"POST",
               "/v1/deals/{id}/stage",
               "move_deal_stage",

@@ -29,6 +29,7 @@ struct PluginHost::Loaded {
   void* state = nullptr;
   bool in_init = false;
   std::vector<RegisteredRoute> routes;  // kept only if init succeeds
+  std::vector<RegisteredSubscription> subscriptions;
 
   Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const {
     if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
@@ -150,7 +151,15 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     self.routes.push_back({self.manifest.id, text(method), text(path), auth, fn, user, self.descriptor->free_buffer});
     return nucleo_status{NUCLEO_OK};
   };
-  api.register_subscription = [](nucleo_host*, nucleo_view, nucleo_event_fn, void*) { return unsupported(); };
+  api.register_subscription = [](nucleo_host* h, nucleo_view pattern, nucleo_event_fn fn, void* user) {
+    auto& self = loaded(h);
+    std::string p = text(pattern);
+    bool valid = p == "*" || (!p.empty() && p.find('*') == std::string::npos) ||
+                 (p.size() > 2 && p.compare(p.size() - 2, 2, ".*") == 0 && p.find('*') == p.size() - 1);
+    if (!self.in_init || !fn || !valid) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    self.subscriptions.push_back({self.manifest.id, p, fn, user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
+  };
   api.register_validator = [](nucleo_host*, nucleo_view, nucleo_validator_fn, void*) { return unsupported(); };
   api.register_channel = [](nucleo_host*, nucleo_view, nucleo_send_fn, void*) { return unsupported(); };
   api.register_job = [](nucleo_host*, nucleo_view, nucleo_job_fn, void*) { return unsupported(); };
@@ -245,6 +254,32 @@ PluginHost::~PluginHost() {
       // A C function should not throw; one that does must not stop the others' shutdown.
     }
   }
+}
+
+std::vector<events::Subscriber> PluginHost::event_subscribers(const Clock& clock) const {
+  std::vector<events::Subscriber> out;
+  std::map<std::string, int> seen;
+  for (const auto& sub : subscriptions_) {
+    std::string name = "plugin:" + sub.plugin_id + ":" + sub.pattern;
+    if (int n = seen[name]++; n > 0) name += "#" + std::to_string(n + 1);
+    out.push_back({name, sub.pattern, [sub, &clock](const Json& envelope) -> std::string {
+                     nucleo_call call;
+                     call.ctx.tenant_id = envelope.at("tenant_id").get<std::string>();
+                     call.ctx.actor = {"plugin", sub.plugin_id, ""};
+                     call.ctx.request_id = envelope.at("id").get<std::string>();
+                     call.ctx.clock = &clock;
+                     call.ctx.causation_id = envelope.at("id").get<std::string>();
+                     call.ctx.depth = envelope.at("depth").get<int>() + 1;
+                     std::string in = to_json_text(envelope);
+                     nucleo_plugin_buffer message{nullptr, 0};
+                     nucleo_status status = sub.handler(sub.user_data, &call, nucleo_view{in.data(), in.size()}, &message);
+                     std::string why = message.data ? std::string(message.data, message.size) : "";
+                     if (message.data) sub.free_buffer(message);
+                     if (status == NUCLEO_OK) return "";
+                     return status_name(status) + (why.empty() ? "" : ": " + why);
+                   }});
+  }
+  return out;
 }
 
 void PluginHost::skip(const std::vector<PluginSetting>& settings, const std::string& why) {
@@ -357,6 +392,7 @@ void PluginHost::load_one(Candidate& c) {
     if (result != NUCLEO_OK)
       throw Error(ErrorCode::validation, "init failed (" + status_name(result) + ")" + (why.empty() ? "" : ": " + why));
     for (auto& r : self->routes) routes_.push_back(r);
+    for (auto& sub : self->subscriptions) subscriptions_.push_back(sub);
     keep_mapped(std::move(library));
     loaded_.push_back(std::move(self));
     status.loaded = true;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/events/dispatcher.hpp"
 #include "kernel/plugins/manifest.hpp"
 #include "kernel/services/record_service.hpp"
 #include "nucleo/plugin_abi.h"
@@ -41,6 +42,13 @@ struct RegisteredRoute {
   nucleo_route_fn handler;
   void* user_data;
   void (*free_buffer)(nucleo_plugin_buffer);  // releases what the handler returned
+};
+
+struct RegisteredSubscription {
+  std::string plugin_id, pattern;
+  nucleo_event_fn handler;
+  void* user_data;
+  void (*free_buffer)(nucleo_plugin_buffer);
 };
 
 // Counters and gauges plugins report (counter_add, gauge_set), shown on /metrics as
@@ -78,6 +86,10 @@ class PluginHost {
 
   const std::vector<PluginStatus>& statuses() const { return statuses_; }
   const std::vector<RegisteredRoute>& routes() const { return routes_; }
+  // The plugins' subscriptions as the dispatcher runs them: each handler is called with
+  // the event's envelope, in the event's tenant, as the plugin (actor type "plugin",
+  // no principal), and what it writes is caused by that event, one level deeper.
+  std::vector<events::Subscriber> event_subscribers(const Clock& clock) const;
   const PluginMetrics& metrics() const { return metrics_; }
 
   struct Loaded;  // a loaded plugin, as its host table sees it (host.cpp)
@@ -92,6 +104,7 @@ class PluginHost {
   bool safe_mode_ = false;
   std::vector<PluginStatus> statuses_;
   std::vector<RegisteredRoute> routes_;
+  std::vector<RegisteredSubscription> subscriptions_;
   std::vector<std::unique_ptr<Loaded>> loaded_;
 };
 

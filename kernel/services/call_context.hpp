@@ -19,6 +19,10 @@ struct CallContext {
   std::string reason;
   const Clock* clock = nullptr;                // never null in a real call
   std::shared_ptr<const Principal> principal;  // null: unrestricted (CLI, system work)
+  // Work done because of a domain event (a subscriber's handler): the events it writes
+  // name that event as their cause, one level deeper (DESIGN §6 envelope).
+  std::string causation_id;
+  int depth = 0;
 
   Timestamp now() const { return clock->now(); }
 };

@@ -65,6 +65,8 @@ events::DomainEvent domain_event_for(const Write& w, const Json& changes, const 
   e.entity_id = w.id();
   e.data = {{"record", record}, {"changes", changes}};
   e.request_id = w.ctx.request_id;
+  e.causation_id = w.ctx.causation_id;
+  e.depth = w.ctx.depth;
   return e;
 }
 

@@ -65,7 +65,6 @@ std::vector<std::pair<std::string, std::string>> ApiFixture::witnessed() {
 void ApiFixture::SetUp() {
   witness = std::make_shared<CheckpointWitness>();
   Poco::Net::ServerSocket witness_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  unsigned short witness_port = witness_socket.address().port();
   witness->server = std::make_unique<Poco::Net::HTTPServer>(new WitnessFactory(*witness), witness_socket,
                                                             new Poco::Net::HTTPServerParams);
   witness->server->start();
@@ -77,6 +76,11 @@ void ApiFixture::SetUp() {
   port = free_port();
   signing_key = std::make_unique<audit::SigningKey>(audit::SigningKey::generate());
   signing_key->save(dir.path() + "/checkpoint-signing.pem");
+  witness_port = witness_socket.address().port();
+  start_server();
+}
+
+void ApiFixture::start_server() {
   EnvironmentChanges env{{"NUCLEO_AUDIT_SIGNING_KEY_FILE", dir.path() + "/checkpoint-signing.pem"},
                          {"NUCLEO_AUDIT_ORIGIN_HOST", origin_host},
                          {"NUCLEO_AUDIT_PUBLISH_DIR", dir.path() + "/published"},

@@ -26,6 +26,8 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
   virtual EnvironmentChanges server_environment() { return {}; }
   // Extra arguments after `nucleo serve` (a --config file, --safe-mode).
   virtual std::vector<std::string> server_arguments() { return {}; }
+  // Starts `nucleo serve` (again, after a test killed it) and waits for /healthz.
+  void start_server();
 
   struct Reply {
     int status = 0;
@@ -51,6 +53,7 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
   const std::string origin_host = "crm.test";
   std::string admin, auditor, manager;  // key secrets in h->tenant
   unsigned short port = 0;
+  unsigned short witness_port = 0;
   std::unique_ptr<ChildProcess> server;
   TempDir dir;
   int users_created = 0;

@@ -234,6 +234,7 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   foreign["products"] = records.create(ctx_b, "product", {{"name", "B"}}).record["id"];
   foreign["privacy"] = services::PrivacyService(h->deps()).place_hold(ctx_b, foreign["contacts"], "B")["id"];
   foreign["audit"] = foreign["accounts"];  // /v1/audit/entities/account/{id}/history
+  foreign["events"] = "evt_01m80gv6y4eqcsmge90bwbtca7";  // no dead letter of ours
 
   // Enumerate the router table through the OpenAPI document generated from it.
   auto doc = call("GET", "/v1/openapi.json", "");
@@ -266,9 +267,10 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       ++checked;
     }
   }
-  // 10 lists + 4 audit reads + export + hold list + 10 × (read, patch, archive, restore)
-  // + 2 actions + 2 account views + entity history + hold lift
-  EXPECT_EQ(checked, 62);
+  // 10 lists + 4 audit reads + export + hold list + plugin list + dead letters
+  // + 10 × (read, patch, archive, restore) + 2 actions + 2 account views + entity history
+  // + hold lift + dead-letter replay
+  EXPECT_EQ(checked, 65);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -376,8 +378,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
     }
   }
   // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 6 audit
-  // reads (incl. entity history and export) + openapi + 4 privacy operations.
-  EXPECT_EQ(documented.size(), 95u);
+  // reads (incl. entity history and export) + openapi + 4 privacy operations + the plugin list
+  // + dead letters and their replay.
+  EXPECT_EQ(documented.size(), 98u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

@@ -1,0 +1,224 @@
+#include "kernel/events/dispatcher.hpp"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+
+#include "kernel/events/outbox.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::events {
+namespace {
+
+using store::integer_at;
+using store::text_at;
+
+constexpr const char* outbox_columns =
+    "seq, id, tenant_id, name, occurred_at, actor, entity_type, entity_id, data, causation_id, depth, request_id";
+
+struct Stored {
+  std::int64_t seq = 0;
+  DomainEvent event;
+};
+
+Stored stored_event(const soci::row& r) {
+  Stored s;
+  s.seq = *integer_at(r, 0);
+  DomainEvent& e = s.event;
+  e.id = *text_at(r, 1);
+  e.tenant_id = *text_at(r, 2);
+  e.name = *text_at(r, 3);
+  e.occurred_at = Timestamp{*integer_at(r, 4)};
+  Json actor = Json::parse(text_at(r, 5).value_or("{}"));
+  e.actor = {actor.value("type", ""), actor.value("id", ""),
+             actor.value("on_behalf_of", Json()).is_string() ? actor["on_behalf_of"].get<std::string>() : ""};
+  e.entity_type = *text_at(r, 6);
+  e.entity_id = *text_at(r, 7);
+  e.data = Json::parse(text_at(r, 8).value_or("{}"));
+  e.causation_id = text_at(r, 9).value_or("");
+  e.depth = static_cast<int>(integer_at(r, 10).value_or(0));
+  e.request_id = text_at(r, 11).value_or("");
+  return s;
+}
+
+std::int64_t micros(std::chrono::milliseconds ms) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(ms).count();
+}
+
+// When the n-th failed attempt (n ≥ 1) is retried: first_retry · 2^(n-1), capped.
+std::int64_t retry_delay(const DispatchSettings& s, int attempts) {
+  std::int64_t delay = micros(s.first_retry);
+  for (int i = 1; i < attempts && delay < micros(s.max_retry); ++i) delay *= 2;
+  return std::min(delay, micros(s.max_retry));
+}
+
+struct Failure {
+  Stored stored;
+  std::string error;
+  bool dead = false;  // dead at once (depth limit): no retry
+};
+
+}  // namespace
+
+bool matches_pattern(const std::string& pattern, const std::string& name) {
+  if (pattern == "*") return true;
+  if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, ".*") == 0)
+    return name.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0 && name.size() >= pattern.size();
+  return pattern == name;
+}
+
+Dispatcher::Dispatcher(store::Database& worker, const Clock& clock, DispatchSettings settings, std::string node_id)
+    : worker_(worker), clock_(clock), settings_(settings), node_id_(std::move(node_id)) {}
+
+void Dispatcher::add(Subscriber subscriber) {
+  worker_.write("", [&](store::Transaction& tx) {
+    std::int64_t end = 0;
+    store::query(tx.session(), "SELECT COALESCE(MAX(seq), 0) FROM outbox", {},
+                 [&](const soci::row& r) { end = integer_at(r, 0).value_or(0); });
+    store::execute(tx.session(),
+                   "INSERT INTO event_subscribers (name, last_seq, created_at) VALUES (:p0, :p1, :p2)"
+                   " ON CONFLICT (name) DO NOTHING",
+                   {subscriber.name, end, clock_.now().micros});
+  });
+  subscribers_.push_back(std::move(subscriber));
+  gap_seen_since_.push_back(0);
+}
+
+std::size_t Dispatcher::run_once() {
+  std::size_t attempted = 0;
+  for (auto& s : subscribers_) {
+    if (!claim(s)) continue;
+    attempted += dispatch_new(s);
+    attempted += retry_due(s);
+  }
+  return attempted;
+}
+
+// Takes (or renews) this node's lease on the subscriber's cursor.
+bool Dispatcher::claim(const Subscriber& s) {
+  std::int64_t now = clock_.now().micros;
+  return worker_.write("", [&](store::Transaction& tx) {
+    return store::execute(tx.session(),
+                          "UPDATE event_subscribers SET leased_by = :p0, leased_until = :p1"
+                          " WHERE name = :p2 AND (leased_until < :p3 OR leased_by = :p4)",
+                          {node_id_, now + micros(settings_.lease), s.name, now, node_id_}) == 1;
+  });
+}
+
+std::string Dispatcher::deliver(Subscriber& s, const Json& envelope) {
+  try {
+    return s.deliver(envelope);
+  } catch (const std::exception& e) {
+    return e.what()[0] ? e.what() : "the subscriber failed";
+  } catch (...) {
+    return "the subscriber failed";
+  }
+}
+
+std::size_t Dispatcher::dispatch_new(Subscriber& s) {
+  const std::size_t index = static_cast<std::size_t>(&s - subscribers_.data());
+  std::int64_t last = 0;
+  std::vector<Stored> batch;
+  worker_.read("", [&](store::Transaction& tx) {
+    store::query(tx.session(), "SELECT last_seq FROM event_subscribers WHERE name = :p0", {s.name},
+                 [&](const soci::row& r) { last = integer_at(r, 0).value_or(0); });
+    store::query(tx.session(),
+                 std::string("SELECT ") + outbox_columns + " FROM outbox WHERE seq > :p0 ORDER BY seq LIMIT :p1",
+                 {last, static_cast<std::int64_t>(settings_.batch)},
+                 [&](const soci::row& r) { batch.push_back(stored_event(r)); });
+  });
+  if (batch.empty()) return 0;
+
+  // Stop at a gap in seq (a transaction still running) unless it outlived gap_timeout.
+  std::int64_t now = clock_.now().micros;
+  std::size_t usable = 0;
+  for (std::int64_t expected = last + 1; usable < batch.size(); ++usable, ++expected) {
+    if (batch[usable].seq == expected) continue;
+    if (gap_seen_since_[index] == 0) gap_seen_since_[index] = now;
+    if (now - gap_seen_since_[index] < micros(settings_.gap_timeout)) break;
+    Poco::Logger::get("nucleo.events").warning("outbox seq %Ld to %Ld never committed: reading past them", expected,
+                                               batch[usable].seq - 1);
+    gap_seen_since_[index] = 0;
+    expected = batch[usable].seq;
+  }
+  if (usable == 0) return 0;
+  if (usable == batch.size()) gap_seen_since_[index] = 0;
+  batch.resize(usable);
+
+  std::vector<Failure> failures;
+  std::size_t attempted = 0;
+  for (auto& stored : batch) {
+    if (!matches_pattern(s.pattern, stored.event.name)) continue;
+    if (stored.event.depth > settings_.max_depth) {
+      failures.push_back({stored, "caused at depth " + std::to_string(stored.event.depth) + ", beyond events.max_depth " +
+                                      std::to_string(settings_.max_depth) + ": not delivered (a loop?)",
+                          true});
+      continue;
+    }
+    ++attempted;
+    std::string error = deliver(s, stored.event.envelope());
+    if (!error.empty()) failures.push_back({stored, error, false});
+  }
+
+  worker_.write("", [&](store::Transaction& tx) {
+    for (const auto& f : failures) {
+      const DomainEvent& e = f.stored.event;
+      store::execute(tx.session(),
+                     "INSERT INTO event_failures (subscriber, event_seq, event_id, tenant_id, event_name, attempts,"
+                     " next_attempt_at, dead_at, last_error) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8)"
+                     " ON CONFLICT (subscriber, event_seq) DO NOTHING",
+                     {s.name, f.stored.seq, e.id, e.tenant_id, e.name, std::int64_t{1},
+                      f.dead ? store::SqlValue{} : store::SqlValue{now + retry_delay(settings_, 1)},
+                      f.dead ? store::SqlValue{now} : store::SqlValue{}, f.error});
+    }
+    store::execute(tx.session(), "UPDATE event_subscribers SET last_seq = :p0 WHERE name = :p1 AND leased_by = :p2",
+                   {batch.back().seq, s.name, node_id_});
+  });
+  return attempted;
+}
+
+std::size_t Dispatcher::retry_due(Subscriber& s) {
+  std::int64_t now = clock_.now().micros;
+  struct Due {
+    Stored stored;
+    int attempts;
+  };
+  std::vector<Due> due;
+  worker_.read("", [&](store::Transaction& tx) {
+    std::string columns;
+    for (const char* c : {"seq", "id", "tenant_id", "name", "occurred_at", "actor", "entity_type", "entity_id", "data",
+                          "causation_id", "depth", "request_id"})
+      columns += (columns.empty() ? "o." : ", o.") + std::string(c);
+    store::query(tx.session(),
+                 "SELECT " + columns +
+                     ", f.attempts FROM event_failures f JOIN outbox o ON o.seq = f.event_seq"
+                     " WHERE f.subscriber = :p0 AND f.dead_at IS NULL AND f.next_attempt_at <= :p1"
+                     " ORDER BY f.next_attempt_at LIMIT :p2",
+                 {s.name, now, static_cast<std::int64_t>(settings_.batch)},
+                 [&](const soci::row& r) { due.push_back({stored_event(r), static_cast<int>(*integer_at(r, 12))}); });
+  });
+  for (auto& d : due) {
+    std::string error = deliver(s, d.stored.event.envelope());
+    worker_.write("", [&](store::Transaction& tx) {
+      if (error.empty()) {
+        store::execute(tx.session(), "DELETE FROM event_failures WHERE subscriber = :p0 AND event_seq = :p1",
+                       {s.name, d.stored.seq});
+        return;
+      }
+      int attempts = d.attempts + 1;
+      bool dead = attempts >= settings_.max_attempts;
+      std::int64_t at = clock_.now().micros;
+      store::execute(tx.session(),
+                     "UPDATE event_failures SET attempts = :p0, next_attempt_at = :p1, dead_at = :p2, last_error = :p3"
+                     " WHERE subscriber = :p4 AND event_seq = :p5",
+                     {std::int64_t{attempts}, dead ? store::SqlValue{} : store::SqlValue{at + retry_delay(settings_, attempts)},
+                      dead ? store::SqlValue{at} : store::SqlValue{}, error, s.name, d.stored.seq});
+      if (dead)
+        Poco::Logger::get("nucleo.events")
+            .warning("event %s to %s is a dead letter after %d attempts: %s", d.stored.event.id, s.name, attempts, error);
+    });
+  }
+  return due.size();
+}
+
+}  // namespace nucleo::events

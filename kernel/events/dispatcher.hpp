@@ -1,0 +1,78 @@
+#pragma once
+
+// Delivers the outbox's domain events to subscribers, at least once (DESIGN §8).
+//
+// Each subscriber has a cursor row (event_subscribers): the outbox seq it has read up
+// to, and a lease so that on several nodes one dispatches for it at a time. A pass
+// claims the lease, delivers the next events in seq order, records each failed
+// delivery in event_failures and moves the cursor — failures and cursor in one
+// transaction, after the deliveries, so a crash re-delivers rather than loses. Failed
+// deliveries are retried with exponential back-off; after `max_attempts` they are dead
+// letters, kept until replayed. Delivery order holds per subscriber for first attempts
+// only: a retried event arrives after later ones. Subscribers de-duplicate by event id.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/time.hpp"
+#include "kernel/store/database.hpp"
+
+namespace nucleo::events {
+
+// An empty error means delivered.
+using Deliver = std::function<std::string(const Json& envelope)>;
+
+struct Subscriber {
+  std::string name;     // stable across restarts: "plugin:com.acme.x:deal.*"
+  std::string pattern;  // an event name, a prefix ending in ".*" ("deal.*"), or "*"
+  Deliver deliver;
+};
+
+bool matches_pattern(const std::string& pattern, const std::string& event_name);
+
+struct DispatchSettings {
+  std::size_t batch = 200;  // events read per subscriber and pass
+  int max_attempts = 8;     // then a dead letter
+  std::chrono::milliseconds first_retry{1000};  // doubles on each attempt…
+  std::chrono::milliseconds max_retry{std::chrono::minutes(15)};  // …up to this
+  std::chrono::milliseconds lease{30000};  // another node takes over after this
+  // An outbox seq missing this long after a later one was written belongs to a
+  // transaction that rolled back, not one still running: read past it.
+  std::chrono::milliseconds gap_timeout{30000};
+  int max_depth = 16;  // events caused this deep by other events are not delivered
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(store::Database& worker, const Clock& clock, DispatchSettings settings, std::string node_id);
+
+  // Before the first pass. A new subscriber starts at the end of the outbox: it gets
+  // what happens from now on, not the history.
+  void add(Subscriber subscriber);
+
+  // One pass over every subscriber: new events, then due retries. Returns the number of
+  // deliveries attempted (0: nothing to do, the caller may sleep).
+  std::size_t run_once();
+
+  const DispatchSettings& settings() const { return settings_; }
+
+ private:
+  struct State;
+  std::size_t dispatch_new(Subscriber& s);
+  std::size_t retry_due(Subscriber& s);
+  bool claim(const Subscriber& s);
+  std::string deliver(Subscriber& s, const Json& envelope);
+
+  store::Database& worker_;
+  const Clock& clock_;
+  DispatchSettings settings_;
+  std::string node_id_;
+  std::vector<Subscriber> subscribers_;
+  // Per subscriber: the first time the oldest outbox gap was seen (µs; 0 = none).
+  std::vector<std::int64_t> gap_seen_since_;
+};
+
+}  // namespace nucleo::events

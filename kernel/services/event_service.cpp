@@ -1,0 +1,58 @@
+#include "kernel/services/event_service.hpp"
+
+#include "kernel/services/write.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+void require_admin(const CallContext& ctx) {
+  if (ctx.principal && ctx.principal->role != "admin")
+    throw Error(ErrorCode::forbidden, "dead letters are for the admin role only, not " + ctx.principal->role);
+}
+
+}  // namespace
+
+std::vector<Json> EventService::dead_letters(const CallContext& ctx, std::size_t limit) {
+  require_admin(ctx);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::vector<Json> out;
+    store::query(tx.session(),
+                 "SELECT event_id, event_name, subscriber, attempts, last_error, dead_at FROM event_failures"
+                 " WHERE tenant_id = :p0 AND dead_at IS NOT NULL ORDER BY dead_at DESC, event_seq DESC LIMIT :p1",
+                 {ctx.tenant_id, static_cast<std::int64_t>(limit)}, [&](const soci::row& r) {
+                   out.push_back({{"event_id", *store::text_at(r, 0)},
+                                  {"event_name", *store::text_at(r, 1)},
+                                  {"subscriber", *store::text_at(r, 2)},
+                                  {"attempts", *store::integer_at(r, 3)},
+                                  {"last_error", *store::text_at(r, 4)},
+                                  {"dead_at", format_rfc3339(Timestamp{*store::integer_at(r, 5)})}});
+                 });
+    return out;
+  });
+}
+
+std::size_t EventService::replay(const CallContext& ctx, const std::string& event_id, const std::string& subscriber) {
+  require_admin(ctx);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::string sql =
+        "UPDATE event_failures SET dead_at = NULL, attempts = 0, next_attempt_at = :p0"
+        " WHERE tenant_id = :p1 AND event_id = :p2 AND dead_at IS NOT NULL";
+    std::vector<store::SqlValue> values{ctx.now().micros, ctx.tenant_id, event_id};
+    if (!subscriber.empty()) {
+      sql += " AND subscriber = :p3";
+      values.push_back(subscriber);
+    }
+    auto replayed = static_cast<std::size_t>(store::execute(tx.session(), sql, values));
+    if (replayed == 0)
+      throw Error(ErrorCode::not_found, "event " + event_id + " has no dead letter" +
+                                            (subscriber.empty() ? "" : " for subscriber " + subscriber));
+    auto event = audit_event(ctx, "event.replayed", "event", event_id, ctx.now());
+    event.changes = {{"replayed", {{"from", nullptr}, {"to", replayed}}},
+                     {"subscriber", {{"from", nullptr}, {"to", subscriber.empty() ? Json("*") : Json(subscriber)}}}};
+    audit::record_audit_event(tx, event);
+    return replayed;
+  });
+}
+
+}  // namespace nucleo::services

@@ -1,0 +1,164 @@
+// The outbox dispatcher on both backends (DESIGN §8): at-least-once delivery in seq
+// order, patterns, retries with exponential back-off, dead letters, a lease per
+// subscriber shared by nodes, new subscribers starting at the end, the depth limit.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "kernel/events/dispatcher.hpp"
+#include "tests/support/service_harness.hpp"
+
+namespace nucleo::test {
+namespace {
+
+using events::Dispatcher;
+using events::DispatchSettings;
+
+class DispatcherTest : public testing::TestWithParam<store::Backend> {
+ protected:
+  DispatcherTest() : h(GetParam()) {}
+
+  std::string contact(const std::string& name) {
+    return h.records().create(h.context(h.tenant), "contact", {{"name", name}}).record["id"];
+  }
+  store::Database& worker() { return h.deps().worker_database; }
+  int failures(const std::string& where) { return h.count("SELECT count(*) FROM event_failures WHERE " + where); }
+
+  DispatchSettings settings() {
+    DispatchSettings s;
+    s.max_attempts = 3;
+    s.first_retry = std::chrono::milliseconds(1000);
+    return s;
+  }
+
+  ServiceHarness h;
+};
+
+TEST_P(DispatcherTest, DeliversNewEventsInOrderToMatchingSubscribersOnly) {
+  contact("Before the subscriber");  // history is not delivered
+  Dispatcher d(worker(), h.clock, settings(), "node-a");
+  std::vector<std::string> contacts, all;
+  d.add({"contacts", "contact.*", [&](const Json& e) { contacts.push_back(e["entity"]["id"]); return std::string(); }});
+  d.add({"everything", "*", [&](const Json& e) { all.push_back(e["name"]); return std::string(); }});
+  std::string a = contact("Ana"), b = contact("Bia");
+  h.records().create(h.context(h.tenant), "account", {{"legal_name", "Acme"}});
+  EXPECT_EQ(d.run_once(), 5u);
+  EXPECT_EQ(contacts, (std::vector<std::string>{a, b}));
+  EXPECT_EQ(all, (std::vector<std::string>{"contact.created", "contact.created", "account.created"}));
+  EXPECT_EQ(d.run_once(), 0u);  // nothing twice
+}
+
+TEST_P(DispatcherTest, EnvelopeCarriesCausationAndDepth) {
+  Dispatcher d(worker(), h.clock, settings(), "node-a");
+  Json seen;
+  d.add({"one", "contact.created", [&](const Json& e) { seen = e; return std::string(); }});
+  auto ctx = h.context(h.tenant);
+  ctx.causation_id = "evt_cause";
+  ctx.depth = 2;
+  std::string id = h.records().create(ctx, "contact", {{"name", "Ana"}}).record["id"];
+  d.run_once();
+  EXPECT_EQ(seen["entity"]["id"], id);
+  EXPECT_EQ(seen["tenant_id"], h.tenant);
+  EXPECT_EQ(seen["causation_id"], "evt_cause");
+  EXPECT_EQ(seen["depth"], 2);
+  EXPECT_TRUE(seen["id"].get<std::string>().rfind("evt_", 0) == 0) << seen;
+}
+
+TEST_P(DispatcherTest, AFailingSubscriberIsRetriedWithBackOffThenDeadLetteredThenReplayed) {
+  Dispatcher d(worker(), h.clock, settings(), "node-a");
+  int calls = 0;
+  bool healthy = false;
+  d.add({"flaky", "contact.created", [&](const Json&) {
+           ++calls;
+           if (!healthy) throw std::runtime_error("mailbox unreachable");
+           return std::string();
+         }});
+  std::string later = contact("Ana");
+  d.run_once();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(failures("attempts = 1 AND dead_at IS NULL AND last_error = 'mailbox unreachable'"), 1);
+  d.run_once();
+  EXPECT_EQ(calls, 1);  // not due yet
+  h.clock.advance_micros(1'000'000);
+  d.run_once();
+  EXPECT_EQ(calls, 2);
+  h.clock.advance_micros(1'000'000);  // the second retry waits 2 s
+  d.run_once();
+  EXPECT_EQ(calls, 2);
+  h.clock.advance_micros(1'000'000);
+  d.run_once();
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(failures("attempts = 3 AND dead_at IS NOT NULL AND next_attempt_at IS NULL"), 1);
+  h.clock.advance_micros(3'600'000'000);
+  d.run_once();
+  EXPECT_EQ(calls, 3);  // dead letters wait for a replay
+
+  worker().write("", [&](store::Transaction& tx) {
+    tx.session() << "UPDATE event_failures SET dead_at = NULL, attempts = 0, next_attempt_at = 0";
+  });
+  healthy = true;
+  d.run_once();
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(failures("1 = 1"), 0);
+}
+
+TEST_P(DispatcherTest, OneFailureDoesNotHoldBackTheEventsAfterIt) {
+  Dispatcher d(worker(), h.clock, settings(), "node-a");
+  std::vector<std::string> delivered;
+  std::string poison;
+  d.add({"picky", "contact.created", [&](const Json& e) {
+           if (e["entity"]["id"] == poison) return std::string("cannot handle this one");
+           delivered.push_back(e["entity"]["id"]);
+           return std::string();
+         }});
+  poison = contact("Poison");
+  std::string next = contact("Next");
+  d.run_once();
+  EXPECT_EQ(delivered, (std::vector<std::string>{next}));
+  EXPECT_EQ(failures("event_name = 'contact.created'"), 1);
+}
+
+TEST_P(DispatcherTest, TwoNodesShareASubscriberThroughItsLease) {
+  DispatchSettings s = settings();
+  Dispatcher a(worker(), h.clock, s, "node-a"), b(worker(), h.clock, s, "node-b");
+  std::multiset<std::string> seen;
+  auto record = [&](const Json& e) { seen.insert(e["entity"]["id"]); return std::string(); };
+  a.add({"shared", "contact.created", record});
+  b.add({"shared", "contact.created", record});
+  contact("Ana");
+  EXPECT_EQ(a.run_once(), 1u);
+  contact("Bia");
+  EXPECT_EQ(b.run_once(), 0u);  // node-a holds the lease
+  h.clock.advance_micros(31'000'000);  // node-a died: its lease runs out
+  EXPECT_EQ(b.run_once(), 1u);
+  EXPECT_EQ(seen.size(), 2u);
+  for (const auto& id : seen) EXPECT_EQ(seen.count(id), 1u);
+}
+
+TEST_P(DispatcherTest, EventsCausedTooDeepAreNotDelivered) {
+  Dispatcher d(worker(), h.clock, settings(), "node-a");
+  int calls = 0;
+  d.add({"loop", "contact.created", [&](const Json&) { ++calls; return std::string(); }});
+  auto ctx = h.context(h.tenant);
+  ctx.depth = d.settings().max_depth + 1;
+  h.records().create(ctx, "contact", {{"name", "Looped"}});
+  d.run_once();
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(failures("dead_at IS NOT NULL AND last_error LIKE '%events.max_depth%'"), 1);
+}
+
+TEST(DispatchPattern, MatchesNamesPrefixesAndEverything) {
+  EXPECT_TRUE(events::matches_pattern("*", "deal.won"));
+  EXPECT_TRUE(events::matches_pattern("deal.*", "deal.stage_changed"));
+  EXPECT_FALSE(events::matches_pattern("deal.*", "dealer.created"));
+  EXPECT_FALSE(events::matches_pattern("deal.*", "deal"));
+  EXPECT_TRUE(events::matches_pattern("deal.won", "deal.won"));
+  EXPECT_FALSE(events::matches_pattern("deal.won", "deal.lost"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DispatcherTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
+}  // namespace
+}  // namespace nucleo::test
