@@ -326,9 +326,11 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
            "# TYPE nucleo_db_pool_waiting gauge\n";
     pool("request", s_.api->deps.database.pool());
     if (&s_.api->deps.worker_database != &s_.api->deps.database) pool("worker", s_.api->deps.worker_database.pool());
-    out << "# HELP nucleo_outbox_backlog Domain events not yet dispatched.\n# TYPE nucleo_outbox_backlog gauge\n";
+    out << "# HELP nucleo_outbox_backlog Domain events a subscriber has yet to read.\n"
+           "# TYPE nucleo_outbox_backlog gauge\n";
     try {
-      out << "nucleo_outbox_backlog " << services::outbox_backlog(s_.api->deps) << "\n";
+      for (const auto& [subscriber, events] : services::outbox_backlog(s_.api->deps))
+        out << "nucleo_outbox_backlog{subscriber=\"" << subscriber << "\"} " << events << "\n";
     } catch (const std::exception& e) {
       s_.log.warning("metrics: outbox backlog unavailable: %s", std::string(e.what()));
     }

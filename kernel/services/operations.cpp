@@ -4,12 +4,13 @@
 
 namespace nucleo::services {
 
-std::int64_t outbox_backlog(ServiceDependencies& deps) {
+std::map<std::string, std::int64_t> outbox_backlog(ServiceDependencies& deps) {
   return deps.worker_database.read("", [](store::Transaction& tx) {
-    std::int64_t n = 0;
-    store::query(tx.session(), "SELECT count(*) FROM outbox", {},
-                 [&](const soci::row& row) { n = store::integer_at(row, 0).value_or(0); });
-    return n;
+    std::map<std::string, std::int64_t> backlog;
+    store::query(tx.session(),
+                 "SELECT s.name, (SELECT COALESCE(MAX(seq), 0) FROM outbox) - s.last_seq FROM event_subscribers s", {},
+                 [&](const soci::row& row) { backlog[*store::text_at(row, 0)] = store::integer_at(row, 1).value_or(0); });
+    return backlog;
   });
 }
 

@@ -1,13 +1,16 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "kernel/services/record_service.hpp"
 
 namespace nucleo::services {
 
-// Domain events written but not yet dispatched, across tenants (worker role). Until
-// the dispatcher lands (issue 9) every outbox row counts.
-std::int64_t outbox_backlog(ServiceDependencies& deps);
+// Domain events each subscriber has yet to read, across tenants (worker role): the
+// outbox's last seq minus the subscriber's cursor (a rolled-back seq may count once).
+// A subscription that is no longer loaded keeps its row, and its growing backlog shows it.
+std::map<std::string, std::int64_t> outbox_backlog(ServiceDependencies& deps);
 
 }  // namespace nucleo::services

@@ -544,7 +544,7 @@ TEST_P(Api, MetricsCountRequestsByRouteTemplateAndShowPoolsAndBacklog) {
   EXPECT_NE(text.find("nucleo_http_request_duration_seconds_bucket{route=\"GET /v1/accounts/{id}\",le=\"+Inf\"} 2"),
             std::string::npos);
   EXPECT_NE(text.find("nucleo_db_pool_connections{pool=\"request\",state=\"size\"}"), std::string::npos);
-  EXPECT_NE(text.find("nucleo_outbox_backlog "), std::string::npos);
+  EXPECT_NE(text.find("# TYPE nucleo_outbox_backlog gauge"), std::string::npos);
 }
 
 // Issue #7: erasure and legal holds over HTTP; afterwards no response carries her data.

@@ -83,6 +83,11 @@ TEST_P(Events, ASubscriberGetsEachEventWithItsCausation) {
     EXPECT_EQ(x.causation_id, chain_event);  // the task was written because of Chain's event
     EXPECT_EQ(x.depth, 1);
   }
+  // Each subscription's backlog is on /metrics.
+  auto metrics = http_request(port, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("nucleo_outbox_backlog{subscriber=\"plugin:org.nucleo.fixtures.subscriber:task.created\"}"),
+            std::string::npos)
+      << metrics;
   // The task was written as the plugin, in the event's tenant.
   std::string task_id = *entities(d, "task.created").begin();
   auto history = call("GET", "/v1/audit/entities/task/" + task_id + "/history", auditor);
