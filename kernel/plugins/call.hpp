@@ -8,4 +8,7 @@
 
 struct nucleo_call {
   nucleo::services::CallContext ctx;
+  // A validator's call: the write it judges is not committed yet, so it may read
+  // through the host but never write (DESIGN §6).
+  bool read_only = false;
 };

@@ -4,6 +4,7 @@
 #include <Poco/Logger.h>
 
 #include <boost/dll/shared_library.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +31,7 @@ struct PluginHost::Loaded {
   bool in_init = false;
   std::vector<RegisteredRoute> routes;  // kept only if init succeeds
   std::vector<RegisteredSubscription> subscriptions;
+  std::vector<RegisteredValidator> validators;
 
   Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const {
     if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
@@ -37,7 +39,7 @@ struct PluginHost::Loaded {
     if (call->ctx.tenant_id.empty())
       throw Error(ErrorCode::validation,
                   "this call has no tenant: signed and public routes resolve it through a channel account");
-    return call_kernel_service(*owner->services_, call->ctx, name, Json::parse(request));
+    return call_kernel_service(*owner->services_, call->ctx, name, Json::parse(request), call->read_only);
   }
   void metric(const std::string& name, const std::string& labels, double value, bool is_counter) {
     Json parsed = labels.empty() ? Json::object() : Json::parse(labels);
@@ -160,7 +162,15 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     self.subscriptions.push_back({self.manifest.id, p, fn, user, self.descriptor->free_buffer});
     return nucleo_status{NUCLEO_OK};
   };
-  api.register_validator = [](nucleo_host*, nucleo_view, nucleo_validator_fn, void*) { return unsupported(); };
+  api.register_validator = [](nucleo_host* h, nucleo_view entity_type, nucleo_validator_fn fn, void* user) {
+    auto& self = loaded(h);
+    std::string type = text(entity_type);
+    const auto& specs = all_entity_specs();
+    bool known = type == "*" || std::any_of(specs.begin(), specs.end(), [&](const auto* s) { return s->type == type; });
+    if (!self.in_init || !fn || !known) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    self.validators.push_back({self.manifest.id, type, fn, user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
+  };
   api.register_channel = [](nucleo_host*, nucleo_view, nucleo_send_fn, void*) { return unsupported(); };
   api.register_job = [](nucleo_host*, nucleo_view, nucleo_job_fn, void*) { return unsupported(); };
   api.register_attribute_schema = [](nucleo_host*, nucleo_view, nucleo_view) { return unsupported(); };
@@ -175,6 +185,32 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     return unsupported();
   };
   api.http_request = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_host_buffer*) { return unsupported(); };
+}
+
+// A plugin's validator as the services' registry runs it: inside the writer's
+// transaction, with a read-only call. NUCLEO_REJECTED brings reasons; any other failure
+// vetoes too — a validator that cannot answer cannot vouch for the write.
+services::Validator validator_for(const RegisteredValidator& v) {
+  return [v](const services::ValidationRequest& r) -> std::vector<FieldError> {
+    nucleo_call call{r.context, true};
+    std::string change = to_json_text(
+        Json{{"action", r.action}, {"entity_type", r.entity_type}, {"before", r.before}, {"after", r.after}});
+    nucleo_plugin_buffer out{nullptr, 0};
+    nucleo_status status = v.handler(v.user_data, &call, nucleo_view{change.data(), change.size()}, &out);
+    std::string text = out.data ? std::string(out.data, out.size) : "";
+    if (out.data) v.free_buffer(out);
+    if (status == NUCLEO_OK) return {};
+    std::vector<FieldError> reasons;
+    Json list = Json::parse(text, nullptr, false);
+    if (status == NUCLEO_REJECTED && list.is_array())
+      for (const auto& item : list)
+        if (item.is_object())
+          reasons.push_back({item.value("field", ""), item.value("message", "rejected by " + v.plugin_id)});
+    if (reasons.empty())
+      reasons.push_back({"", v.plugin_id + " could not validate the change (" + status_name(status) + ")" +
+                                 (text.empty() || list.is_array() ? "" : ": " + text)});
+    return reasons;
+  };
 }
 
 bool is_metric_name(const std::string& s) {
@@ -393,6 +429,8 @@ void PluginHost::load_one(Candidate& c) {
       throw Error(ErrorCode::validation, "init failed (" + status_name(result) + ")" + (why.empty() ? "" : ": " + why));
     for (auto& r : self->routes) routes_.push_back(r);
     for (auto& sub : self->subscriptions) subscriptions_.push_back(sub);
+    if (services_)
+      for (const auto& v : self->validators) services_->validators.add("plugin " + v.plugin_id, v.entity_type, validator_for(v));
     keep_mapped(std::move(library));
     loaded_.push_back(std::move(self));
     status.loaded = true;

@@ -51,6 +51,13 @@ struct RegisteredSubscription {
   void (*free_buffer)(nucleo_plugin_buffer);
 };
 
+struct RegisteredValidator {
+  std::string plugin_id, entity_type;
+  nucleo_validator_fn handler;
+  void* user_data;
+  void (*free_buffer)(nucleo_plugin_buffer);
+};
+
 // Counters and gauges plugins report (counter_add, gauge_set), shown on /metrics as
 // nucleo_plugin_<name>{plugin="<id>",…}. Bounded: a plugin cannot grow it without limit.
 class PluginMetrics {

@@ -107,7 +107,7 @@ const std::vector<std::string>& kernel_service_names() {
 }
 
 Json call_kernel_service(services::ServiceDependencies deps, const CallContext& ctx, const std::string& name,
-                         const Json& request) {
+                         const Json& request, bool read_only) {
   auto it = service_table().find(name);
   if (it == service_table().end()) {
     std::string known;
@@ -115,6 +115,8 @@ Json call_kernel_service(services::ServiceDependencies deps, const CallContext& 
     throw Error(ErrorCode::not_found, "no kernel service named '" + name + "' (known: " + known + ")");
   }
   if (!request.is_object()) throw Error(ErrorCode::validation, name + " takes a JSON object");
+  if (read_only && name != "records.get" && name != "records.search")
+    throw Error(ErrorCode::forbidden, name + " writes, and a validator may only read (records.get, records.search)");
   return it->second(deps, ctx, name, request);
 }
 

@@ -25,9 +25,10 @@
 
 namespace nucleo::plugins {
 
-// Runs one named service call; throws Error like the services do.
+// Runs one named service call; throws Error like the services do. With `read_only`
+// (a validator's call) only reads are allowed.
 Json call_kernel_service(services::ServiceDependencies deps, const services::CallContext& ctx,
-                         const std::string& name, const Json& request);
+                         const std::string& name, const Json& request, bool read_only = false);
 
 // The names above, for docs and "unknown service" messages.
 const std::vector<std::string>& kernel_service_names();

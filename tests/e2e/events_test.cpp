@@ -148,6 +148,57 @@ TEST_P(Events, EveryEventIsDeliveredAfterAKill9) {
   EXPECT_EQ(entities(d, "contact.created"), created);  // each at least once (repeats allowed)
 }
 
+// Validators from a plugin run inside the writing transaction: a veto is a 422 listing
+// the plugin's reasons, and nothing is written.
+class Validators : public ApiFixture {
+ protected:
+  void SetUp() override {
+    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "validator.so", fs::path(plugin_dir.path()) / "validator.so");
+    std::ofstream(plugin_dir.path() + "/plugin.json")
+        << R"({"id":"org.nucleo.fixtures.credit-limit","version":"1.0.0","kind":"vertical","library":"validator.so",)"
+        << R"("kernel":"*","config_schema":{"max_amount":{"type":"integer","required":true}}})";
+    std::ofstream(plugin_dir.path() + "/nucleo.properties")
+        << "plugins.credit.file = " << plugin_dir.path() << "\nplugins.credit.config.max_amount = 50000\n";
+    ApiFixture::SetUp();
+  }
+  std::vector<std::string> server_arguments() override {
+    return {"--config", plugin_dir.path() + "/nucleo.properties"};
+  }
+  TempDir plugin_dir;
+};
+
+TEST_P(Validators, APluginVetoIsA422ListingItsReasonsAndNothingIsWritten) {
+  std::string account = call("POST", "/v1/accounts", admin, {{"legal_name", "Acme"}}).body["id"];
+  std::string pipeline = call("POST", "/v1/pipelines", admin, {{"name", "Sales"}}).body["id"];
+  call("POST", "/v1/stages", admin, {{"pipeline_id", pipeline}, {"name", "New"}, {"position", 1}});
+  Json deal = {{"name", "Big"}, {"account_id", account}, {"pipeline_id", pipeline}, {"amount", 90000}};
+  auto vetoed = call("POST", "/v1/deals", admin, deal);
+  EXPECT_EQ(vetoed.status, 422) << vetoed.raw.body;
+  ASSERT_EQ(vetoed.body["errors"].size(), 1u) << vetoed.raw.body;
+  EXPECT_EQ(vetoed.body["errors"][0]["field"], "amount");
+  EXPECT_EQ(vetoed.body["errors"][0]["message"], "exceeds the credit limit of 50000");
+  EXPECT_NE(vetoed.body["detail"].get<std::string>().find("vetoed by plugin org.nucleo.fixtures.credit-limit"),
+            std::string::npos);
+  EXPECT_TRUE(call("GET", "/v1/deals", admin).body["data"].empty());
+
+  deal["amount"] = 40000;
+  auto created = call("POST", "/v1/deals", admin, deal);
+  ASSERT_EQ(created.status, 201) << created.raw.body;
+  auto raised = call("PATCH", "/v1/deals/" + created.body["id"].get<std::string>(), admin, {{"amount", 60000}});
+  EXPECT_EQ(raised.status, 422);  // updates are validated too
+  EXPECT_EQ(call("GET", "/v1/deals/" + created.body["id"].get<std::string>(), admin).body["amount"], 40000);
+
+  // A validator may read but not write: its attempt fails, so it vetoes the write.
+  auto sneaky = call("POST", "/v1/contacts", admin, {{"name", "Sneaky"}});
+  EXPECT_EQ(sneaky.status, 422) << sneaky.raw.body;
+  EXPECT_NE(sneaky.raw.body.find("a validator may only read"), std::string::npos) << sneaky.raw.body;
+  EXPECT_TRUE(call("GET", "/v1/tasks", admin).body["data"].empty());
+  EXPECT_EQ(call("POST", "/v1/contacts", admin, {{"name", "Honest"}}).status, 201);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Validators, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
 INSTANTIATE_TEST_SUITE_P(Backends, Events, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          BackendName());
 
