@@ -94,6 +94,22 @@ std::size_t Dispatcher::run_once() {
   return attempted;
 }
 
+std::size_t Dispatcher::purge_delivered() {
+  if (settings_.retention.count() == 0) return 0;
+  std::int64_t before = clock_.now().micros - std::chrono::duration_cast<std::chrono::microseconds>(settings_.retention).count();
+  return worker_.write("", [&](store::Transaction& tx) {
+    return static_cast<std::size_t>(store::execute(
+        tx.session(),
+        "DELETE FROM outbox WHERE occurred_at < :p0"
+        " AND seq <= (SELECT COALESCE(MIN(last_seq), (SELECT COALESCE(MAX(seq), 0) FROM outbox)) FROM event_subscribers)"
+        " AND seq NOT IN (SELECT event_seq FROM event_failures)"
+        // The newest row stays: a subscriber added later starts after its seq, and an
+        // empty outbox would start it at 0, before a gap it would wait out.
+        " AND seq < (SELECT MAX(seq) FROM outbox)",
+        {before}));
+  });
+}
+
 // Takes (or renews) this node's lease on the subscriber's cursor.
 bool Dispatcher::claim(const Subscriber& s) {
   std::int64_t now = clock_.now().micros;

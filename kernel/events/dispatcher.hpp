@@ -43,6 +43,10 @@ struct DispatchSettings {
   // transaction that rolled back, not one still running: read past it.
   std::chrono::milliseconds gap_timeout{30000};
   int max_depth = 16;  // events caused this deep by other events are not delivered
+  // Delivered events older than this leave the outbox (0: kept forever). Events some
+  // subscriber has not read, or still retries or holds as a dead letter, stay, and so
+  // does the newest.
+  std::chrono::hours retention{24 * 7};
 };
 
 class Dispatcher {
@@ -56,6 +60,9 @@ class Dispatcher {
   // One pass over every subscriber: new events, then due retries. Returns the number of
   // deliveries attempted (0: nothing to do, the caller may sleep).
   std::size_t run_once();
+
+  // Deletes what `retention` lets go; returns how many events. Run now and then.
+  std::size_t purge_delivered();
 
   const DispatchSettings& settings() const { return settings_; }
 

@@ -148,6 +148,36 @@ TEST_P(DispatcherTest, EventsCausedTooDeepAreNotDelivered) {
   EXPECT_EQ(failures("dead_at IS NOT NULL AND last_error LIKE '%events.max_depth%'"), 1);
 }
 
+TEST_P(DispatcherTest, DeliveredEventsLeaveTheOutboxAfterTheRetentionOthersStay) {
+  DispatchSettings s = settings();
+  s.retention = std::chrono::hours(24);
+  Dispatcher d(worker(), h.clock, s, "node-a");
+  bool failing = true;
+  d.add({"picky", "contact.created", [&](const Json&) { return failing ? std::string("down") : std::string(); }});
+  int before = h.count("SELECT count(*) FROM outbox");
+  contact("Delivered later");  // fails first: a retry keeps it
+  d.run_once();
+  failing = false;
+  contact("Delivered");
+  d.run_once();
+  h.clock.advance_micros(2LL * 24 * 3600 * 1'000'000);
+  std::size_t purged = d.purge_delivered();
+  // History before the subscriber goes; the event still retried stays, and so does the
+  // newest (a subscriber added later starts after it).
+  EXPECT_EQ(purged, static_cast<std::size_t>(before));
+  EXPECT_EQ(h.count("SELECT count(*) FROM outbox"), 2);
+  d.run_once();  // its retry is due: delivered now
+  EXPECT_EQ(failures("1 = 1"), 0);
+  EXPECT_EQ(d.purge_delivered(), 1u);
+  EXPECT_EQ(h.count("SELECT count(*) FROM outbox"), 1);
+  Dispatcher later(worker(), h.clock, s, "node-b");
+  std::vector<std::string> seen;
+  later.add({"later", "*", [&](const Json& e) { seen.push_back(e["entity"]["id"]); return std::string(); }});
+  std::string fresh = contact("After the purge");
+  later.run_once();
+  EXPECT_EQ(seen, (std::vector<std::string>{fresh}));  // at once: no gap to wait out
+}
+
 TEST(DispatchPattern, MatchesNamesPrefixesAndEverything) {
   EXPECT_TRUE(events::matches_pattern("*", "deal.won"));
   EXPECT_TRUE(events::matches_pattern("deal.*", "deal.stage_changed"));
