@@ -114,7 +114,8 @@ int run_serve(const ParsedArgs& args) {
   else
     signing_key = audit::SigningKey::load(audit.signing_key_file);
   SystemClock clock;
-  plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies());
+  plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies(),
+                                  read_outbound_settings(config));
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database()),
                       http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host});

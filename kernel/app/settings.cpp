@@ -51,6 +51,24 @@ EventSettings read_event_settings(const Configuration& config) {
   return s;
 }
 
+events::OutboundSettings read_outbound_settings(const Configuration& config) {
+  events::OutboundSettings s;
+  std::string allow = get_string(config, "outbound.allow");
+  for (std::size_t start = 0; start < allow.size();) {
+    auto comma = allow.find(',', start);
+    std::string item = allow.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) s.allow.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  s.timeout = std::chrono::milliseconds(get_integer(config, "outbound.timeout_ms", 100, 600000));
+  s.retries = static_cast<int>(get_integer(config, "outbound.retries", 0, 10));
+  s.max_response_bytes = static_cast<std::size_t>(get_integer(config, "outbound.max_response_bytes", 1024, 1 << 30));
+  return s;
+}
+
 AuditSettings read_audit_settings(const Configuration& config) {
   AuditSettings s;
   s.sequence_interval = std::chrono::milliseconds(get_integer(config, "audit.sequence_interval_ms", 10, 60000));

@@ -38,6 +38,7 @@ struct EventSettings {
 
 StoreSettings read_store_settings(const Configuration& config);
 EventSettings read_event_settings(const Configuration& config);
+events::OutboundSettings read_outbound_settings(const Configuration& config);
 AuditSettings read_audit_settings(const Configuration& config);
 http::ServerSettings read_http_settings(const Configuration& config);
 http::ApiSettings read_api_settings(const Configuration& config);

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "kernel/domain/base64.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/plugins/call.hpp"
@@ -40,6 +41,28 @@ struct PluginHost::Loaded {
       throw Error(ErrorCode::validation,
                   "this call has no tenant: signed and public routes resolve it through a channel account");
     return call_kernel_service(*owner->services_, call->ctx, name, Json::parse(request), call->read_only);
+  }
+  // plugin_abi.h: {"method","url","headers","body" | "body_base64","timeout_ms"} →
+  // {"status","headers","body_base64"}.
+  Json http_request(const std::string& request_text) const {
+    Json r = Json::parse(request_text);
+    if (!r.is_object()) throw Error(ErrorCode::validation, "http_request takes a JSON object");
+    events::OutboundRequest out;
+    out.method = r.value("method", "GET");
+    out.url = r.value("url", "");
+    for (const auto& [name, value] : r.value("headers", Json::object()).items())
+      if (value.is_string()) out.headers[name] = value.get<std::string>();
+    if (r.contains("body_base64")) {
+      auto bytes = from_base64(r["body_base64"].get<std::string>());
+      if (!bytes) throw Error(ErrorCode::validation, "body_base64 is not base64");
+      out.body = *bytes;
+    } else if (r.contains("body")) {
+      out.body = r["body"].is_string() ? r["body"].get<std::string>() : r["body"].dump();
+    }
+    if (r.contains("timeout_ms")) out.timeout = std::chrono::milliseconds(r["timeout_ms"].get<long>());
+    auto response = owner->outbound_.send(out);
+    Json headers(response.headers);
+    return {{"status", response.status}, {"headers", headers}, {"body_base64", to_base64(response.body)}};
   }
   void metric(const std::string& name, const std::string& labels, double value, bool is_counter) {
     Json parsed = labels.empty() ? Json::object() : Json::parse(labels);
@@ -184,7 +207,10 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
   api.record_query = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
     return unsupported();
   };
-  api.http_request = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_host_buffer*) { return unsupported(); };
+  api.http_request = [](nucleo_host* h, const nucleo_call*, nucleo_view request, nucleo_host_buffer* response) {
+    if (response) *response = nucleo_host_buffer{nullptr, 0};
+    return answered(response, [&] { return to_json_text(loaded(h).http_request(text(request))); });
+  };
 }
 
 // A plugin's validator as the services' registry runs it: inside the writer's
@@ -279,8 +305,9 @@ std::string PluginMetrics::render() const {
   return out.str();
 }
 
-PluginHost::PluginHost(Version kernel, std::optional<services::ServiceDependencies> services)
-    : kernel_(kernel), services_(std::move(services)) {}
+PluginHost::PluginHost(Version kernel, std::optional<services::ServiceDependencies> services,
+                       events::OutboundSettings outbound)
+    : kernel_(kernel), services_(std::move(services)), outbound_(std::move(outbound)) {}
 
 PluginHost::~PluginHost() {
   for (auto it = loaded_.rbegin(); it != loaded_.rend(); ++it) {

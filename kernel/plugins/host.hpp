@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernel/events/dispatcher.hpp"
+#include "kernel/events/outbound_http.hpp"
 #include "kernel/plugins/manifest.hpp"
 #include "kernel/services/record_service.hpp"
 #include "nucleo/plugin_abi.h"
@@ -80,7 +81,9 @@ class PluginMetrics {
 class PluginHost {
  public:
   // Without services (unit tests, CLI), call_service answers NUCLEO_UNAVAILABLE.
-  explicit PluginHost(Version kernel, std::optional<services::ServiceDependencies> services = std::nullopt);
+  // `outbound` guards http_request (throws Error naming a malformed allow-list entry).
+  explicit PluginHost(Version kernel, std::optional<services::ServiceDependencies> services = std::nullopt,
+                      events::OutboundSettings outbound = {});
   ~PluginHost();  // shuts loaded plugins down, last loaded first
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
@@ -107,6 +110,7 @@ class PluginHost {
 
   Version kernel_;
   std::optional<services::ServiceDependencies> services_;
+  events::OutboundHttp outbound_;
   PluginMetrics metrics_;
   bool safe_mode_ = false;
   std::vector<PluginStatus> statuses_;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <thread>
 
+#include "kernel/domain/base64.hpp"
 #include "kernel/domain/time.hpp"
 #include "kernel/services/record_service.hpp"
 #include "nucleo/plugin_abi.h"
@@ -52,6 +53,7 @@ class Plugins : public ApiFixture {
     config << "plugins.leads.id = " << lead_capture << "\n"
            << "plugins.leads.file = " << BuiltExample::get().plugin_folder() << "\n"
            << "plugins.leads.config.follow_up_hours = 48\n"
+           << "outbound.allow = 127.0.0.1\n"
            << "plugins.good.file = " << test::plugin_folder(plugins_dir.path(), "good", "good") << "\n";
     for (const auto& b : broken) {
       config << "plugins." << b.alias << ".file = " << b.file << "\n";
@@ -203,6 +205,17 @@ TEST_P(Plugins, WhatCrossesTheAbiAndHowEachAnswerOfARouteReachesTheClient) {
   EXPECT_EQ(call("GET", base + "/contacts/" + ours, admin).body["name"], "Ours");
   auto foreign = call("GET", base + "/contacts/" + theirs, admin);
   EXPECT_EQ(foreign.status, 404) << foreign.raw.body;
+
+  // Outbound HTTP through the host: an allow-listed local target is reached (here the
+  // server itself), cloud metadata is refused before any connection.
+  auto fetched = call("POST", base + "/fetch", admin, {{"url", "http://127.0.0.1:" + std::to_string(port) + "/healthz"}});
+  ASSERT_EQ(fetched.status, 200) << fetched.raw.body;
+  EXPECT_EQ(fetched.body["status"], 200);
+  EXPECT_EQ(fetched.body["body_base64"], to_base64("{\"status\":\"ok\"}"));
+  auto metadata = call("POST", base + "/fetch", admin, {{"url", "http://169.254.169.254/latest/meta-data/"}});
+  EXPECT_EQ(metadata.status, 403);
+  EXPECT_NE(metadata.body["detail"].get<std::string>().find("169.254.169.254, a link-local"), std::string::npos)
+      << metadata.raw.body;
 
   // A public route needs no key, gets the raw body in base64 and no tenant: the
   // kernel's services refuse to run without one (channel accounts come in Plugins II).

@@ -84,6 +84,18 @@ nucleo_status contact(void*, const nucleo_call* call, nucleo_view request, nucle
   return status;
 }
 
+// Fetches body.url through the kernel's outbound HTTP, passing its refusal on.
+nucleo_status fetch(void*, const nucleo_call* call, nucleo_view request, nucleo_plugin_buffer* response) {
+  auto r = nlohmann::json::parse(std::string(request.data, request.size));
+  std::string out_request = nlohmann::json{{"method", "GET"}, {"url", r["body"]["url"]}}.dump();
+  nucleo_host_buffer out{nullptr, 0};
+  nucleo_status status = kernel->http_request(kernel->host, call, {out_request.data(), out_request.size()}, &out);
+  std::string text = out.data ? std::string(out.data, out.size) : "";
+  if (out.data) kernel->free_buffer(kernel->host, out);
+  *response = copy((status == NUCLEO_OK ? "{\"status\":200,\"body\":" + text + "}" : text).c_str());
+  return status;
+}
+
 void route(const nucleo_host_api* host, const char* method, const char* path, int32_t auth, nucleo_route_fn fn) {
   host->register_route(host->host, {method, std::strlen(method)}, {path, std::strlen(path)}, auth, fn, nullptr);
 }
@@ -99,6 +111,7 @@ nucleo_status init(const nucleo_host_api* host, nucleo_view, void** state, nucle
   route(host, "GET", "/bytes", NUCLEO_AUTH_BEARER, bytes);
   route(host, "POST", "/hook", NUCLEO_AUTH_PUBLIC, hook);
   route(host, "GET", "/contacts/{id}", NUCLEO_AUTH_BEARER, contact);
+  route(host, "POST", "/fetch", NUCLEO_AUTH_BEARER, fetch);
 #ifdef FIXTURE_INIT_FAILS
   *message = copy("the API token is missing");
   return NUCLEO_INVALID_ARGUMENT;

@@ -168,6 +168,19 @@ class Host {
     return text.empty() ? Json() : Json::parse(text);
   }
 
+  // Outbound HTTP through the kernel (timeouts, retries, private targets refused unless
+  // the deployment allow-lists them): {"method","url","headers","body","timeout_ms"} →
+  // {"status","headers","body_base64"}. Throws Error (FORBIDDEN, UNAVAILABLE, …).
+  Json http(const nucleo_call* c, const Json& request) const {
+    std::string in = request.dump();
+    nucleo_host_buffer out{nullptr, 0};
+    nucleo_status status = api_->http_request(api_->host, c, detail::view(in), &out);
+    std::string text(out.data ? out.data : "", out.size);
+    if (out.data) api_->free_buffer(api_->host, out);
+    if (status != NUCLEO_OK) throw Error(status, text);
+    return Json::parse(text);
+  }
+
   // Typed helpers over call() for the kernel's entities.
   Json create(const nucleo_call* c, std::string_view type, const Json& data) const {
     return call(c, "records.create", {{"type", type}, {"data", data}});

@@ -1,0 +1,181 @@
+#include "kernel/events/outbound_http.hpp"
+
+#include <Poco/Net/DNS.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "kernel/domain/error.hpp"
+
+namespace nucleo::events {
+namespace {
+
+using Poco::Net::IPAddress;
+
+std::vector<unsigned char> bytes_of(const IPAddress& a) {
+  const auto* p = static_cast<const unsigned char*>(a.addr());
+  return std::vector<unsigned char>(p, p + a.length());
+}
+
+std::optional<std::string> non_public_v4(const unsigned char* b) {
+  if (b[0] == 0) return "unspecified (0.0.0.0/8)";
+  if (b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168)) return "private (RFC 1918)";
+  if (b[0] == 100 && (b[1] & 0xC0) == 64) return "shared (100.64.0.0/10)";
+  if (b[0] == 127) return "loopback";
+  if (b[0] == 169 && b[1] == 254) return "link-local (169.254.0.0/16, cloud metadata)";
+  if (b[0] == 192 && b[1] == 0 && b[2] == 0) return "IETF protocol (192.0.0.0/24)";
+  if (b[0] == 198 && (b[1] & 0xFE) == 18) return "benchmarking (198.18.0.0/15)";
+  if (b[0] >= 224) return "multicast or reserved";
+  return std::nullopt;
+}
+
+bool starts_with_bits(const std::vector<unsigned char>& a, const std::vector<unsigned char>& b, unsigned bits) {
+  for (unsigned i = 0; i < bits; ++i) {
+    unsigned byte = i / 8, shift = 7 - i % 8;
+    if (((a[byte] >> shift) & 1) != ((b[byte] >> shift) & 1)) return false;
+  }
+  return true;
+}
+
+bool retryable(int status) {
+  return status == 502 || status == 503 || status == 504;
+}
+
+}  // namespace
+
+std::optional<std::string> OutboundHttp::non_public(const IPAddress& address) {
+  auto b = bytes_of(address);
+  if (b.size() == 4) return non_public_v4(b.data());
+  static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+  if (std::memcmp(b.data(), mapped, 12) == 0) {
+    if (auto why = non_public_v4(b.data() + 12)) return "IPv4-mapped " + *why;
+    return std::nullopt;
+  }
+  if (std::all_of(b.begin(), b.end() - 1, [](unsigned char c) { return c == 0; }))
+    return b.back() == 1 ? "loopback" : "unspecified";
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return "link-local (fe80::/10)";
+  if ((b[0] & 0xFE) == 0xFC) return "unique local (fc00::/7)";
+  if (b[0] == 0xFF) return "multicast";
+  return std::nullopt;
+}
+
+OutboundHttp::OutboundHttp(OutboundSettings settings) : settings_(std::move(settings)) {
+  for (const auto& entry : settings_.allow) {
+    auto slash = entry.find('/');
+    IPAddress network;
+    if (!IPAddress::tryParse(entry.substr(0, slash), network))
+      throw Error(ErrorCode::validation, "outbound.allow: '" + entry + "' is not an IP address or CIDR block",
+                  {{"outbound.allow", "expected addresses or CIDR blocks such as 127.0.0.1, 10.20.0.0/16, ::1"}});
+    unsigned bits = static_cast<unsigned>(network.length() * 8), prefix = bits;
+    if (slash != std::string::npos) {
+      std::string text = entry.substr(slash + 1);
+      bool digits = !text.empty() && text.size() <= 3 && std::all_of(text.begin(), text.end(), ::isdigit);
+      prefix = digits ? static_cast<unsigned>(std::stoul(text)) : bits + 1;
+      if (prefix > bits)
+        throw Error(ErrorCode::validation, "outbound.allow: '" + entry + "' has an invalid prefix length",
+                    {{"outbound.allow", "prefix length 0 to " + std::to_string(bits)}});
+    }
+    allow_.push_back({network, prefix});
+  }
+}
+
+bool OutboundHttp::allowed(const IPAddress& address) const {
+  auto b = bytes_of(address);
+  for (const auto& block : allow_) {
+    auto n = bytes_of(block.network);
+    if (n.size() == b.size() && starts_with_bits(b, n, block.prefix)) return true;
+  }
+  return false;
+}
+
+// Every address the host resolves to must be public or allow-listed: one bad answer
+// among several is enough for an attacker who controls the name.
+std::vector<IPAddress> OutboundHttp::checked_addresses(const std::string& host) const {
+  std::vector<IPAddress> addresses;
+  IPAddress literal;
+  if (IPAddress::tryParse(host, literal)) {
+    addresses.push_back(literal);
+  } else {
+    try {
+      Poco::Net::HostEntry entry = Poco::Net::DNS::resolve(host);  // named: addresses() returns a reference into it
+      addresses = entry.addresses();
+    } catch (const Poco::Exception& e) {
+      throw Error(ErrorCode::unavailable, "cannot resolve " + host + ": " + e.displayText());
+    }
+    if (addresses.empty()) throw Error(ErrorCode::unavailable, "cannot resolve " + host + ": no address");
+  }
+  for (const auto& a : addresses) {
+    auto why = non_public(a);
+    if (why && !allowed(a))
+      throw Error(ErrorCode::forbidden, "refused: " + host + (host == a.toString() ? "" : " resolves to " + a.toString()) +
+                                            ", a " + *why + " address (allow it with outbound.allow)");
+  }
+  return addresses;
+}
+
+OutboundResponse OutboundHttp::send(const OutboundRequest& request) const {
+  Poco::URI uri;
+  try {
+    uri = Poco::URI(request.url);
+  } catch (const Poco::Exception& e) {
+    throw Error(ErrorCode::validation, "malformed url '" + request.url + "': " + e.displayText(), {{"url", "malformed"}});
+  }
+  if (uri.getScheme() == "https")
+    throw Error(ErrorCode::validation, "https is not supported by the outbound client yet (issue #9): " + request.url,
+                {{"url", "https not supported yet"}});
+  if (uri.getScheme() != "http" || uri.getHost().empty())
+    throw Error(ErrorCode::validation, "url must be http://host/…, got '" + request.url + "'", {{"url", "must be http"}});
+  bool token = !request.method.empty() && std::all_of(request.method.begin(), request.method.end(), ::isupper);
+  if (!token) throw Error(ErrorCode::validation, "method must be an upper-case HTTP method", {{"method", "invalid"}});
+
+  auto addresses = checked_addresses(uri.getHost());
+  auto timeout = request.timeout.value_or(settings_.timeout);
+  std::string failure;
+  for (int attempt = 0; attempt <= settings_.retries; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100) * (1 << (attempt - 1)));
+    try {
+      // The connection goes to the address that was checked, never to a new lookup.
+      Poco::Net::HTTPClientSession session(
+          Poco::Net::SocketAddress(addresses[static_cast<std::size_t>(attempt) % addresses.size()], uri.getPort()));
+      session.setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count()));
+      std::string target = uri.getPathAndQuery().empty() ? "/" : uri.getPathAndQuery();
+      Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+      out.setHost(uri.getHost(), uri.getPort());
+      for (const auto& [name, value] : request.headers)
+        if (Poco::icompare(name, "Host") != 0 && Poco::icompare(name, "Content-Length") != 0) out.set(name, value);
+      if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH")
+        out.setContentLength(static_cast<std::streamsize>(request.body.size()));
+      session.sendRequest(out) << request.body;
+      Poco::Net::HTTPResponse in;
+      std::istream& body = session.receiveResponse(in);
+      OutboundResponse response;
+      response.status = static_cast<int>(in.getStatus());
+      for (const auto& [name, value] : in) response.headers[name] = value;
+      char buffer[8192];
+      while (body.read(buffer, sizeof buffer) || body.gcount() > 0) {
+        response.body.append(buffer, static_cast<std::size_t>(body.gcount()));
+        if (response.body.size() > settings_.max_response_bytes)
+          throw Error(ErrorCode::unavailable, request.method + " " + request.url + ": the response exceeds " +
+                                                  std::to_string(settings_.max_response_bytes) + " bytes");
+      }
+      if (retryable(response.status) && attempt < settings_.retries) {
+        failure = "answered " + std::to_string(response.status);
+        continue;
+      }
+      return response;
+    } catch (const Poco::Exception& e) {
+      failure = e.displayText();
+    }
+  }
+  throw Error(ErrorCode::unavailable, request.method + " " + request.url + " failed after " +
+                                          std::to_string(settings_.retries + 1) + " attempts: " + failure);
+}
+
+}  // namespace nucleo::events

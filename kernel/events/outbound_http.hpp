@@ -1,0 +1,69 @@
+#pragma once
+
+// Outbound HTTP for plugins and webhooks (DESIGN §8), guarded against server-side
+// request forgery: every address a host name resolves to is checked, and the request
+// goes to the address that was checked (a second DNS answer cannot swap in another —
+// DNS rebinding). Private, loopback, link-local, multicast and reserved targets are
+// refused unless allow-listed, so tests and on-premises integrations can reach local
+// services on purpose.
+
+#include <Poco/Net/IPAddress.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nucleo::events {
+
+struct OutboundSettings {
+  // Addresses or CIDR blocks requests may reach although they are not public:
+  // "127.0.0.1", "10.20.0.0/16", "::1".
+  std::vector<std::string> allow;
+  std::chrono::milliseconds timeout{10000};  // connect, send and receive, each
+  int retries = 2;  // after a network error or 502/503/504; then the last answer is returned
+  std::size_t max_response_bytes = 10 << 20;
+};
+
+struct OutboundRequest {
+  std::string method = "GET";
+  std::string url;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::optional<std::chrono::milliseconds> timeout;  // instead of the settings'
+};
+
+struct OutboundResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+class OutboundHttp {
+ public:
+  // Throws Error(validation) naming a malformed allow-list entry.
+  explicit OutboundHttp(OutboundSettings settings);
+
+  // Any HTTP answer is returned, 502/503/504 after the retries. Redirects are not
+  // followed (the next target would escape the check). Throws Error: validation
+  // (malformed request), forbidden (a refused target, named with its address),
+  // unavailable (no answer after the retries, or a response over the size limit).
+  OutboundResponse send(const OutboundRequest& request) const;
+
+  // Why this address is not public ("loopback", "private (RFC 1918)", …), or nullopt.
+  static std::optional<std::string> non_public(const Poco::Net::IPAddress& address);
+
+ private:
+  struct Block {
+    Poco::Net::IPAddress network;
+    unsigned prefix;
+  };
+  bool allowed(const Poco::Net::IPAddress& address) const;
+  std::vector<Poco::Net::IPAddress> checked_addresses(const std::string& host) const;
+
+  OutboundSettings settings_;
+  std::vector<Block> allow_;
+};
+
+}  // namespace nucleo::events

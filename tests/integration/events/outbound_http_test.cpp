@@ -1,0 +1,144 @@
+// The outbound HTTP client's SSRF guard (issue #9): private, loopback, link-local and
+// metadata targets are refused — also through a host name — unless allow-listed; an
+// allow-listed local server is reached over a real socket, with retries on 503.
+#include <gtest/gtest.h>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+
+#include <atomic>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/events/outbound_http.hpp"
+
+namespace nucleo::events {
+namespace {
+
+// A local service answering 503 for the first `unavailable_first` requests, then
+// echoing method, path, the X-Test header and the body.
+struct FakeService {
+  std::atomic<int> requests{0};
+  int unavailable_first = 0;
+  std::unique_ptr<Poco::Net::HTTPServer> server;
+  unsigned short port = 0;
+
+  FakeService() {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    port = socket.address().port();
+    struct Handler : Poco::Net::HTTPRequestHandler {
+      FakeService& s;
+      explicit Handler(FakeService& f) : s(f) {}
+      void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
+        std::string body;
+        Poco::StreamCopier::copyToString(req.stream(), body);
+        if (++s.requests <= s.unavailable_first) {
+          res.setStatus(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+          res.send() << "busy";
+          return;
+        }
+        res.set("X-Seen-Host", req.getHost());
+        res.send() << req.getMethod() << " " << req.getURI() << " " << req.get("X-Test", "-") << " " << body;
+      }
+    };
+    struct Factory : Poco::Net::HTTPRequestHandlerFactory {
+      FakeService& s;
+      explicit Factory(FakeService& f) : s(f) {}
+      Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+        return new Handler(s);
+      }
+    };
+    server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, new Poco::Net::HTTPServerParams);
+    server->start();
+  }
+  ~FakeService() { server->stopAll(true); }
+  std::string url(const std::string& host = "127.0.0.1") const {
+    return "http://" + host + ":" + std::to_string(port) + "/hook?x=1";
+  }
+};
+
+std::string refusal(const OutboundHttp& client, const std::string& url) {
+  try {
+    client.send({"GET", url, {}, "", std::chrono::milliseconds(300)});
+  } catch (const Error& e) {
+    return std::string(e.code() == ErrorCode::forbidden ? "forbidden: " : "other: ") + e.what();
+  }
+  return "sent";
+}
+
+TEST(OutboundHttp, RefusesPrivateLoopbackLinkLocalAndMetadataTargets) {
+  FakeService service;
+  OutboundHttp client(OutboundSettings{});
+  EXPECT_EQ(refusal(client, service.url()).rfind("forbidden: refused: 127.0.0.1, a loopback address", 0), 0u)
+      << refusal(client, service.url());
+  EXPECT_NE(refusal(client, "http://10.0.0.1/").find("forbidden: refused: 10.0.0.1, a private"), std::string::npos);
+  EXPECT_NE(refusal(client, "http://169.254.169.254/latest/meta-data/").find("forbidden: refused: 169.254.169.254, a link-local"),
+            std::string::npos);
+  EXPECT_NE(refusal(client, "http://[::1]:" + std::to_string(service.port) + "/").find("forbidden: refused: ::1, a loopback"),
+            std::string::npos);
+  // A name is judged by what it resolves to.
+  EXPECT_NE(refusal(client, service.url("localhost")).find("forbidden: refused: localhost resolves to"),
+            std::string::npos)
+      << refusal(client, service.url("localhost"));
+  EXPECT_NE(refusal(client, "http://192.168.1.10/").find("forbidden"), std::string::npos);
+  EXPECT_NE(refusal(client, "http://172.20.0.5/").find("forbidden"), std::string::npos);
+  EXPECT_NE(refusal(client, "http://0.0.0.0/").find("forbidden"), std::string::npos);
+  EXPECT_NE(refusal(client, "http://[::ffff:127.0.0.1]/").find("forbidden"), std::string::npos);
+  EXPECT_NE(refusal(client, "http://[fd00::1]/").find("forbidden"), std::string::npos);
+  EXPECT_EQ(service.requests, 0);  // nothing reached it
+}
+
+TEST(OutboundHttp, ReachesAnAllowListedServiceWithTheCheckedAddress) {
+  FakeService service;
+  OutboundHttp client(OutboundSettings{{"127.0.0.0/8", "::1"}});
+  auto r = client.send({"POST", service.url(), {{"X-Test", "t1"}}, "{\"a\":1}", std::nullopt});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "POST /hook?x=1 t1 {\"a\":1}");
+  auto by_name = client.send({"GET", service.url("localhost"), {}, "", std::nullopt});
+  EXPECT_EQ(by_name.status, 200);
+  EXPECT_EQ(by_name.headers["X-Seen-Host"], "localhost:" + std::to_string(service.port));  // the name, not the IP
+  // Allowing one block does not open the others.
+  EXPECT_NE(refusal(client, "http://10.0.0.1/").find("forbidden"), std::string::npos);
+}
+
+TEST(OutboundHttp, Retries503AndNetworkErrorsThenReportsTheLastOutcome) {
+  FakeService service;
+  service.unavailable_first = 2;
+  OutboundHttp client(OutboundSettings{{"127.0.0.1"}, std::chrono::milliseconds(2000), 2});
+  EXPECT_EQ(client.send({"GET", service.url(), {}, "", std::nullopt}).status, 200);
+  EXPECT_EQ(service.requests, 3);
+
+  service.unavailable_first = 100;  // still busy after the retries: the last answer is returned
+  auto busy = client.send({"GET", service.url(), {}, "", std::nullopt});
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.body, "busy");
+  EXPECT_EQ(service.requests, 6);
+
+  unsigned short closed = service.port;
+  service.server->stopAll(true);  // nobody listens any more: a network error each time
+  try {
+    client.send({"GET", "http://127.0.0.1:" + std::to_string(closed) + "/", {}, "", std::chrono::milliseconds(300)});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::unavailable);
+    EXPECT_NE(std::string(e.what()).find("failed after 3 attempts"), std::string::npos) << e.what();
+  }
+}
+
+TEST(OutboundHttp, RefusesMalformedRequestsAndSettings) {
+  OutboundHttp client(OutboundSettings{});
+  EXPECT_NE(refusal(client, "ftp://example.com/").find("other: url must be http"), std::string::npos);
+  EXPECT_NE(refusal(client, "https://example.com/").find("https is not supported"), std::string::npos);
+  EXPECT_THROW(OutboundHttp(OutboundSettings{{"not-an-ip"}}), Error);
+  EXPECT_THROW(OutboundHttp(OutboundSettings{{"10.0.0.0/33"}}), Error);
+  EXPECT_FALSE(OutboundHttp::non_public(Poco::Net::IPAddress("8.8.8.8")));
+  EXPECT_FALSE(OutboundHttp::non_public(Poco::Net::IPAddress("2001:4860:4860::8888")));
+  EXPECT_EQ(*OutboundHttp::non_public(Poco::Net::IPAddress("100.64.0.1")), "shared (100.64.0.0/10)");
+}
+
+}  // namespace
+}  // namespace nucleo::events
