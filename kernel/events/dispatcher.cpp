@@ -81,15 +81,15 @@ void Dispatcher::add(Subscriber subscriber) {
                    {subscriber.name, end, clock_.now().micros});
   });
   subscribers_.push_back(std::move(subscriber));
-  gap_seen_since_.push_back(0);
+  progress_.push_back({});
 }
 
 std::size_t Dispatcher::run_once() {
   std::size_t attempted = 0;
-  for (auto& s : subscribers_) {
-    if (!claim(s)) continue;
-    attempted += dispatch_new(s);
-    attempted += retry_due(s);
+  for (std::size_t i = 0; i < subscribers_.size(); ++i) {
+    if (!claim(i)) continue;
+    attempted += dispatch_new(subscribers_[i]);
+    attempted += retry_due(subscribers_[i]);
   }
   return attempted;
 }
@@ -110,15 +110,20 @@ std::size_t Dispatcher::purge_delivered() {
   });
 }
 
-// Takes (or renews) this node's lease on the subscriber's cursor.
-bool Dispatcher::claim(const Subscriber& s) {
+// Takes (or renews) this node's lease on the subscriber's cursor. While more than half
+// of it is left the lease is not rewritten: an idle pass then costs no write.
+bool Dispatcher::claim(std::size_t index) {
   std::int64_t now = clock_.now().micros;
-  return worker_.write("", [&](store::Transaction& tx) {
+  Progress& p = progress_[index];
+  if (p.held_until - now > micros(settings_.lease) / 2) return true;
+  bool held = worker_.write("", [&](store::Transaction& tx) {
     return store::execute(tx.session(),
                           "UPDATE event_subscribers SET leased_by = :p0, leased_until = :p1"
                           " WHERE name = :p2 AND (leased_until < :p3 OR leased_by = :p4)",
-                          {node_id_, now + micros(settings_.lease), s.name, now, node_id_}) == 1;
+                          {node_id_, now + micros(settings_.lease), subscribers_[index].name, now, node_id_}) == 1;
   });
+  p.held_until = held ? now + micros(settings_.lease) : 0;
+  return held;
 }
 
 std::string Dispatcher::deliver(Subscriber& s, const Json& envelope) {
@@ -150,15 +155,15 @@ std::size_t Dispatcher::dispatch_new(Subscriber& s) {
   std::size_t usable = 0;
   for (std::int64_t expected = last + 1; usable < batch.size(); ++usable, ++expected) {
     if (batch[usable].seq == expected) continue;
-    if (gap_seen_since_[index] == 0) gap_seen_since_[index] = now;
-    if (now - gap_seen_since_[index] < micros(settings_.gap_timeout)) break;
+    if (progress_[index].gap_seen_since == 0) progress_[index].gap_seen_since = now;
+    if (now - progress_[index].gap_seen_since < micros(settings_.gap_timeout)) break;
     Poco::Logger::get("nucleo.events").warning("outbox seq %Ld to %Ld never committed: reading past them", expected,
                                                batch[usable].seq - 1);
-    gap_seen_since_[index] = 0;
+    progress_[index].gap_seen_since = 0;
     expected = batch[usable].seq;
   }
   if (usable == 0) return 0;
-  if (usable == batch.size()) gap_seen_since_[index] = 0;
+  if (usable == batch.size()) progress_[index].gap_seen_since = 0;
   batch.resize(usable);
 
   std::vector<Failure> failures;

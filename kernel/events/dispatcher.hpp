@@ -70,7 +70,7 @@ class Dispatcher {
   struct State;
   std::size_t dispatch_new(Subscriber& s);
   std::size_t retry_due(Subscriber& s);
-  bool claim(const Subscriber& s);
+  bool claim(std::size_t index);
   std::string deliver(Subscriber& s, const Json& envelope);
 
   store::Database& worker_;
@@ -78,8 +78,12 @@ class Dispatcher {
   DispatchSettings settings_;
   std::string node_id_;
   std::vector<Subscriber> subscribers_;
-  // Per subscriber: the first time the oldest outbox gap was seen (µs; 0 = none).
-  std::vector<std::int64_t> gap_seen_since_;
+  // What this node remembers per subscriber (same index as subscribers_), in µs.
+  struct Progress {
+    std::int64_t gap_seen_since = 0;  // when the oldest outbox gap was first seen (0: none)
+    std::int64_t held_until = 0;      // this node's lease, as it last wrote it
+  };
+  std::vector<Progress> progress_;
 };
 
 }  // namespace nucleo::events
