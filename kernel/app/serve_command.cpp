@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <chrono>
 #include <iostream>
+#include <memory>
+#include <vector>
 
-#include "kernel/app/background_dispatcher.hpp"
+#include "kernel/app/background_loop.hpp"
 #include "kernel/app/background_sequencer.hpp"
 #include "kernel/app/commands.hpp"
 #include "kernel/app/configuration.hpp"
@@ -76,7 +79,20 @@ void load_plugins(plugins::PluginHost& host, const Configuration& config, bool s
   }
 }
 
-// Names this process in subscriber leases: host name and pid.
+// One pass of the event dispatcher, and now and then a purge of delivered events.
+BackgroundLoop::Pass dispatch_pass(events::Dispatcher& dispatcher, Poco::Logger& log) {
+  auto next_purge = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  return [&dispatcher, &log, next_purge] {
+    std::size_t attempted = dispatcher.run_once();
+    if (std::chrono::steady_clock::now() >= *next_purge) {
+      *next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+      if (auto purged = dispatcher.purge_delivered()) log.information("purged %z delivered events from the outbox", purged);
+    }
+    return attempted;
+  };
+}
+
+// Names this process in subscriber and job leases: host name and pid.
 std::string node_id() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -114,8 +130,11 @@ int run_serve(const ParsedArgs& args) {
   else
     signing_key = audit::SigningKey::load(audit.signing_key_file);
   SystemClock clock;
+  JobWorkerSettings job_settings = read_job_settings(config);
+  events::JobQueue jobs(runtime.dependencies().worker_database, clock, job_settings.queue, node_id());
   plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies(),
                                   read_outbound_settings(config));
+  plugin_host.attach_jobs(jobs, clock);
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database()),
                       http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host});
@@ -125,7 +144,11 @@ int run_serve(const ParsedArgs& args) {
   EventSettings event_settings = read_event_settings(config);
   events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node_id());
   for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
-  BackgroundDispatcher dispatching(dispatcher, event_settings.interval);
+  BackgroundLoop dispatching("event dispatcher", dispatch_pass(dispatcher, log), event_settings.interval);
+  std::vector<std::unique_ptr<BackgroundLoop>> job_workers;
+  for (std::size_t i = 0; i < job_settings.workers; ++i)
+    job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1),
+                                                           [&jobs] { return jobs.run_once(); }, job_settings.poll_interval));
   log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.host, server.port(),
                   runtime.database().url().display, runtime.store_settings().pool_size);
 

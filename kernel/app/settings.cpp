@@ -51,6 +51,21 @@ EventSettings read_event_settings(const Configuration& config) {
   return s;
 }
 
+JobWorkerSettings read_job_settings(const Configuration& config) {
+  using std::chrono::milliseconds;
+  JobWorkerSettings s;
+  s.workers = static_cast<std::size_t>(get_integer(config, "jobs.workers", 0, 64));
+  s.poll_interval = milliseconds(get_integer(config, "jobs.poll_interval_ms", 10, 60000));
+  s.queue.max_attempts = static_cast<int>(get_integer(config, "jobs.max_attempts", 1, 100));
+  s.queue.first_retry = milliseconds(get_integer(config, "jobs.retry_first_ms", 1, 86400000));
+  s.queue.max_retry = milliseconds(get_integer(config, "jobs.retry_max_ms", 1, 86400000));
+  s.queue.lease = milliseconds(get_integer(config, "jobs.lease_ms", 100, 86400000));
+  if (s.queue.max_retry < s.queue.first_retry)
+    throw Error(ErrorCode::validation, "jobs.retry_max_ms is smaller than jobs.retry_first_ms",
+                {{"jobs.retry_max_ms", "must not be smaller than jobs.retry_first_ms"}});
+  return s;
+}
+
 events::OutboundSettings read_outbound_settings(const Configuration& config) {
   events::OutboundSettings s;
   std::string allow = get_string(config, "outbound.allow");

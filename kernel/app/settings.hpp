@@ -6,6 +6,7 @@
 #include "kernel/app/configuration.hpp"
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/events/dispatcher.hpp"
+#include "kernel/events/jobs.hpp"
 #include "kernel/http/server.hpp"
 #include "kernel/plugins/host.hpp"
 #include "kernel/store/database_url.hpp"
@@ -36,8 +37,16 @@ struct EventSettings {
   events::DispatchSettings dispatch;
 };
 
+// The jobs.* keys.
+struct JobWorkerSettings {
+  std::size_t workers = 2;
+  std::chrono::milliseconds poll_interval{500};
+  events::JobSettings queue;
+};
+
 StoreSettings read_store_settings(const Configuration& config);
 EventSettings read_event_settings(const Configuration& config);
+JobWorkerSettings read_job_settings(const Configuration& config);
 events::OutboundSettings read_outbound_settings(const Configuration& config);
 AuditSettings read_audit_settings(const Configuration& config);
 http::ServerSettings read_http_settings(const Configuration& config);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "kernel/events/backoff.hpp"
 #include "kernel/events/outbox.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -45,11 +46,8 @@ std::int64_t micros(std::chrono::milliseconds ms) {
   return std::chrono::duration_cast<std::chrono::microseconds>(ms).count();
 }
 
-// When the n-th failed attempt (n ≥ 1) is retried: first_retry · 2^(n-1), capped.
 std::int64_t retry_delay(const DispatchSettings& s, int attempts) {
-  std::int64_t delay = micros(s.first_retry);
-  for (int i = 1; i < attempts && delay < micros(s.max_retry); ++i) delay *= 2;
-  return std::min(delay, micros(s.max_retry));
+  return backoff_micros(s.first_retry, s.max_retry, attempts);
 }
 
 struct Failure {

@@ -33,6 +33,7 @@ struct PluginHost::Loaded {
   std::vector<RegisteredRoute> routes;  // kept only if init succeeds
   std::vector<RegisteredSubscription> subscriptions;
   std::vector<RegisteredValidator> validators;
+  std::vector<RegisteredJob> jobs;
 
   Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const {
     if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
@@ -63,6 +64,16 @@ struct PluginHost::Loaded {
     auto response = owner->outbound_.send(out);
     Json headers(response.headers);
     return {{"status", response.status}, {"headers", headers}, {"body_base64", to_base64(response.body)}};
+  }
+  std::string enqueue_job(const nucleo_call* call, const std::string& name, const std::string& payload,
+                          std::int64_t delay_ms) const {
+    if (!owner->jobs_) throw Error(ErrorCode::unavailable, "this host runs no jobs");
+    if (call && call->read_only) throw Error(ErrorCode::forbidden, "a validator may not enqueue jobs");
+    if (delay_ms < 0) throw Error(ErrorCode::validation, "delay_ms must not be negative");
+    Json parsed = payload.empty() ? Json::object() : Json::parse(payload);
+    std::string tenant = call ? call->ctx.tenant_id : "";
+    Timestamp at{owner->jobs_clock_->now().micros + delay_ms * 1000};
+    return owner->jobs_->enqueue("plugin:" + manifest.id + ":" + name, tenant, parsed, at);
   }
   void metric(const std::string& name, const std::string& labels, double value, bool is_counter) {
     Json parsed = labels.empty() ? Json::object() : Json::parse(labels);
@@ -138,6 +149,9 @@ std::string status_name(nucleo_status s) {
   }
 }
 
+RegisteredJob job_registration(const std::string& plugin_id, const std::string& spec_text, nucleo_job_fn fn,
+                               void* user, void (*free_buffer)(nucleo_plugin_buffer));
+
 void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
   api.struct_size = sizeof(nucleo_host_api);
   api.abi_major = NUCLEO_ABI_MAJOR;
@@ -195,7 +209,21 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     return nucleo_status{NUCLEO_OK};
   };
   api.register_channel = [](nucleo_host*, nucleo_view, nucleo_send_fn, void*) { return unsupported(); };
-  api.register_job = [](nucleo_host*, nucleo_view, nucleo_job_fn, void*) { return unsupported(); };
+  api.register_job = [](nucleo_host* h, nucleo_view spec, nucleo_job_fn fn, void* user) {
+    auto& self = loaded(h);
+    if (!self.in_init || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    try {
+      auto job = job_registration(self.manifest.id, text(spec), fn, user, self.descriptor->free_buffer);
+      for (const auto& other : self.jobs)
+        if (other.name == job.name) throw Error(ErrorCode::conflict, "job " + job.name + " is registered twice");
+      self.jobs.push_back(std::move(job));
+      return nucleo_status{NUCLEO_OK};
+    } catch (const std::exception& e) {
+      // register_job has no message buffer: the author reads why in the log.
+      Poco::Logger::get("nucleo.plugins." + self.manifest.id).error(std::string("register_job refused: ") + e.what());
+      return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    }
+  };
   api.register_attribute_schema = [](nucleo_host*, nucleo_view, nucleo_view) { return unsupported(); };
   api.record_put = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_view, nucleo_host_buffer*) {
     return unsupported();
@@ -210,6 +238,49 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
   api.http_request = [](nucleo_host* h, const nucleo_call*, nucleo_view request, nucleo_host_buffer* response) {
     if (response) *response = nucleo_host_buffer{nullptr, 0};
     return answered(response, [&] { return to_json_text(loaded(h).http_request(text(request))); });
+  };
+  api.enqueue_job = [](nucleo_host* h, const nucleo_call* call, nucleo_view name, nucleo_view payload,
+                       std::int64_t delay_ms, nucleo_host_buffer* job_id) {
+    if (job_id) *job_id = nucleo_host_buffer{nullptr, 0};
+    return answered(job_id, [&] { return loaded(h).enqueue_job(call, text(name), text(payload), delay_ms); });
+  };
+}
+
+// plugin_abi.h register_job: {"name","schedule","scope"}. Throws naming what is wrong.
+RegisteredJob job_registration(const std::string& plugin_id, const std::string& spec_text, nucleo_job_fn fn,
+                               void* user, void (*free_buffer)(nucleo_plugin_buffer)) {
+  Json spec = Json::parse(spec_text);
+  if (!spec.is_object()) throw Error(ErrorCode::validation, "a job is a JSON object");
+  for (const auto& [key, value] : spec.items())
+    if (key != "name" && key != "schedule" && key != "scope") throw Error(ErrorCode::validation, "unknown field " + key);
+  std::string name = spec.value("name", "");
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+    throw Error(ErrorCode::validation, "job name '" + name + "' must be 1-64 lower-case letters, digits, '.', '_', '-'");
+  std::string scope = spec.value("scope", "tenant");
+  if (scope != "tenant" && scope != "global")
+    throw Error(ErrorCode::validation, "job " + name + ": scope must be tenant or global");
+  std::optional<events::Schedule> schedule;
+  if (spec.contains("schedule")) schedule = events::Schedule::parse(spec.value("schedule", ""));
+  return {plugin_id, name, schedule, scope == "tenant" ? events::JobScope::tenant : events::JobScope::global, fn,
+          user, free_buffer};
+}
+
+// A plugin's job as the queue runs it: in the job's tenant, as the plugin.
+events::RunJob job_runner(const RegisteredJob& job, const Clock& clock) {
+  return [job, &clock](const Json& input) -> std::string {
+    nucleo_call call;
+    call.ctx.tenant_id = input["tenant_id"].is_string() ? input["tenant_id"].get<std::string>() : "";
+    call.ctx.actor = {"plugin", job.plugin_id, ""};
+    call.ctx.request_id = input.at("job_id").get<std::string>();
+    call.ctx.clock = &clock;
+    std::string in = to_json_text(input);
+    nucleo_plugin_buffer message{nullptr, 0};
+    nucleo_status status = job.handler(job.user_data, &call, nucleo_view{in.data(), in.size()}, &message);
+    std::string why = message.data ? std::string(message.data, message.size) : "";
+    if (message.data) job.free_buffer(message);
+    if (status == NUCLEO_OK) return "";
+    return status_name(status) + (why.empty() ? "" : ": " + why);
   };
 }
 
@@ -345,6 +416,11 @@ std::vector<events::Subscriber> PluginHost::event_subscribers(const Clock& clock
   return out;
 }
 
+void PluginHost::attach_jobs(events::JobQueue& queue, const Clock& clock) {
+  jobs_ = &queue;
+  jobs_clock_ = &clock;
+}
+
 void PluginHost::skip(const std::vector<PluginSetting>& settings, const std::string& why) {
   safe_mode_ = true;
   for (const auto& s : settings) statuses_.push_back({s.alias, s.file, s.id, "", false, why});
@@ -456,6 +532,8 @@ void PluginHost::load_one(Candidate& c) {
       throw Error(ErrorCode::validation, "init failed (" + status_name(result) + ")" + (why.empty() ? "" : ": " + why));
     for (auto& r : self->routes) routes_.push_back(r);
     for (auto& sub : self->subscriptions) subscriptions_.push_back(sub);
+    if (jobs_)
+      for (const auto& j : self->jobs) jobs_->add({j.queue_name(), j.schedule, j.scope, job_runner(j, *jobs_clock_)});
     if (services_)
       for (const auto& v : self->validators) services_->validators.add("plugin " + v.plugin_id, v.entity_type, validator_for(v));
     keep_mapped(std::move(library));

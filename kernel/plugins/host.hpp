@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernel/events/dispatcher.hpp"
+#include "kernel/events/jobs.hpp"
 #include "kernel/events/outbound_http.hpp"
 #include "kernel/plugins/manifest.hpp"
 #include "kernel/services/record_service.hpp"
@@ -50,6 +51,17 @@ struct RegisteredSubscription {
   nucleo_event_fn handler;
   void* user_data;
   void (*free_buffer)(nucleo_plugin_buffer);
+};
+
+struct RegisteredJob {
+  std::string plugin_id, name;  // name as the plugin registered it
+  std::optional<events::Schedule> schedule;
+  events::JobScope scope;
+  nucleo_job_fn handler;
+  void* user_data;
+  void (*free_buffer)(nucleo_plugin_buffer);
+  // The queue's name for it: "plugin:<id>:<name>".
+  std::string queue_name() const { return "plugin:" + plugin_id + ":" + name; }
 };
 
 struct RegisteredValidator {
@@ -88,6 +100,11 @@ class PluginHost {
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
+  // Before load: plugins' jobs go to `queue` (run on its workers, in `clock`'s time) and
+  // enqueue_job writes there. Without it, register_job is accepted but nothing runs
+  // (CLI, unit tests) and enqueue_job answers NUCLEO_UNAVAILABLE.
+  void attach_jobs(events::JobQueue& queue, const Clock& clock);
+
   // Loads every setting it can; never throws for a plugin's fault.
   void load(const std::vector<PluginSetting>& settings);
   // Safe mode (`nucleo serve --safe-mode`): lists the settings as not loaded, `why`.
@@ -111,6 +128,8 @@ class PluginHost {
   Version kernel_;
   std::optional<services::ServiceDependencies> services_;
   events::OutboundHttp outbound_;
+  events::JobQueue* jobs_ = nullptr;
+  const Clock* jobs_clock_ = nullptr;
   PluginMetrics metrics_;
   bool safe_mode_ = false;
   std::vector<PluginStatus> statuses_;

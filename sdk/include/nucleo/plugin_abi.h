@@ -34,7 +34,7 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 0
+#define NUCLEO_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
@@ -142,8 +142,11 @@ typedef nucleo_status (*nucleo_validator_fn)(void* user_data, const nucleo_call*
 typedef nucleo_status (*nucleo_send_fn)(void* user_data, const nucleo_call* call, nucleo_view message_json,
                                         nucleo_plugin_buffer* result_json);
 
-/* One run of a scheduled job: {"job_id","name","tenant_id","scheduled_at","payload"}.
- * Anything but NUCLEO_OK is retried per the job's policy. */
+/* One run of a job: {"job_id","name","tenant_id" (null for a global job),"scheduled_at",
+ * "payload","attempt"}, on a job worker thread, in the job's tenant. Runs at least once:
+ * after a node dies mid-run the job runs again, so use job_id (one-off jobs) or
+ * scheduled_at (recurring ones) to ignore repeats. Anything but NUCLEO_OK is retried
+ * with back-off (jobs.* settings). */
 typedef nucleo_status (*nucleo_job_fn)(void* user_data, const nucleo_call* call, nucleo_view job_json,
                                        nucleo_plugin_buffer* message);
 
@@ -185,7 +188,10 @@ typedef struct nucleo_host_api {
   /* channel_json: {"name","kinds":["whatsapp"],"config_schema":{...}} */
   nucleo_status (*register_channel)(nucleo_host* host, nucleo_view channel_json, nucleo_send_fn send,
                                     void* user_data);
-  /* job_json: {"name","schedule":"every 5m" | "cron 0 7 * * 1-5","scope":"tenant"|"global"} */
+  /* job_json: {"name","schedule":"every 5m" | "cron 0 7 * * 1-5","scope":"tenant"|"global"}.
+   * name: lower-case letters, digits, '.', '_', '-'. Without "schedule" the job runs
+   * only when enqueued (enqueue_job). Schedules are UTC; docs/plugin-authoring.md has
+   * the syntax. Scope "tenant" (the default) runs a recurring job once per tenant. */
   nucleo_status (*register_job)(nucleo_host* host, nucleo_view job_json, nucleo_job_fn run, void* user_data);
   /* schema_json: {"<namespace>.<key>": {"type","required","enum","pattern","minimum",
    * "maximum","format"}, ...} for the entity's `attributes`. */
@@ -209,6 +215,15 @@ typedef struct nucleo_host_api {
    * response: {"status","headers":{},"body_base64"} */
   nucleo_status (*http_request)(nucleo_host* host, const nucleo_call* call, nucleo_view request_json,
                                 nucleo_host_buffer* response_json);
+
+  /* ---- Added in ABI 1.1 ---- */
+
+  /* Queues one run of a job this plugin registered, `delay_ms` from now (0: at once),
+   * in the call's tenant (a global job: call may be NULL). The job survives a restart
+   * and runs on a job worker. job_id: the new job's id on NUCLEO_OK, the message
+   * otherwise. Refused in a validator's call (it may not write). */
+  nucleo_status (*enqueue_job)(nucleo_host* host, const nucleo_call* call, nucleo_view name,
+                               nucleo_view payload_json, int64_t delay_ms, nucleo_host_buffer* job_id);
 } nucleo_host_api;
 
 /* ---- 6. The entry point ------------------------------------------------------------

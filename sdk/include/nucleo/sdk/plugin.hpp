@@ -73,6 +73,14 @@ struct Event {
   Json json;  // the envelope: id, name, tenant_id, occurred_at, actor, entity, data, causation_id, depth
 };
 
+struct Job {
+  const nucleo_call* call = nullptr;
+  Json json;  // job_id, name, tenant_id (null: global), scheduled_at, payload, attempt
+  Json payload() const { return json.value("payload", Json::object()); }
+};
+
+enum class Scope { tenant, global };
+
 // A validator's verdict: no reasons means the write may go on.
 struct Reason {
   std::string field, message;
@@ -138,6 +146,7 @@ class Host {
   using RouteHandler = std::function<Response(const Request&)>;
   using EventHandler = std::function<void(const Event&)>;
   using Validator = std::function<std::vector<Reason>(const nucleo_call*, const Json& change)>;
+  using JobHandler = std::function<void(const Job&)>;
 
   explicit Host(const nucleo_host_api* api) : api_(api) {}
 
@@ -209,6 +218,27 @@ class Host {
           "validator for " + entity_type);
   }
 
+  // A job: recurring when `schedule` is given ("every 5m", "cron 0 7 * * 1-5"; UTC),
+  // otherwise run only when enqueued. Scope tenant runs it once per tenant.
+  void job(std::string name, std::string schedule, Scope scope, JobHandler handler) {
+    auto& h = keep(jobs_, std::move(handler));
+    Json spec{{"name", name}, {"scope", scope == Scope::tenant ? "tenant" : "global"}};
+    if (!schedule.empty()) spec["schedule"] = schedule;
+    std::string text = spec.dump();
+    check(api_->register_job(api_->host, detail::view(text), &job_trampoline, &h), "job " + name);
+  }
+  // Queues one run of a registered job in the call's tenant; returns the job id.
+  std::string enqueue(const nucleo_call* c, std::string_view name, const Json& payload = Json::object(),
+                      std::int64_t delay_ms = 0) const {
+    std::string in = payload.dump();
+    nucleo_host_buffer out{nullptr, 0};
+    nucleo_status status = api_->enqueue_job(api_->host, c, detail::view(name), detail::view(in), delay_ms, &out);
+    std::string text(out.data ? out.data : "", out.size);
+    if (out.data) api_->free_buffer(api_->host, out);
+    if (status != NUCLEO_OK) throw Error(status, text);
+    return text;
+  }
+
   const nucleo_host_api* api() const { return api_; }
 
  private:
@@ -240,6 +270,13 @@ class Host {
       return NUCLEO_OK;
     });
   }
+  static nucleo_status job_trampoline(void* user_data, const nucleo_call* call, nucleo_view job,
+                                      nucleo_plugin_buffer* message) noexcept {
+    return detail::guarded(message, [&] {
+      (*static_cast<JobHandler*>(user_data))(Job{call, Json::parse(detail::text(job))});
+      return NUCLEO_OK;
+    });
+  }
   static nucleo_status validator_trampoline(void* user_data, const nucleo_call* call, nucleo_view change,
                                             nucleo_plugin_buffer* reasons) noexcept {
     return detail::guarded(reasons, [&] {
@@ -256,6 +293,7 @@ class Host {
   std::list<RouteHandler> routes_;
   std::list<EventHandler> events_;
   std::list<Validator> validators_;
+  std::list<JobHandler> jobs_;
 };
 
 // What a plugin implements. One instance per load, created before init and destroyed

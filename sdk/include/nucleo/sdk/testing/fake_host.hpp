@@ -66,7 +66,12 @@ class FakeHost {
       return nucleo_status{NUCLEO_OK};
     };
     api_.register_channel = [](nucleo_host*, nucleo_view, nucleo_send_fn, void*) { return unsupported(); };
-    api_.register_job = [](nucleo_host*, nucleo_view, nucleo_job_fn, void*) { return unsupported(); };
+    api_.register_job = [](nucleo_host* h, nucleo_view spec, nucleo_job_fn fn, void* user) {
+      Json j = Json::parse(detail::text(spec), nullptr, false);
+      if (!j.is_object() || !j.contains("name")) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+      self(h).jobs_[j["name"].get<std::string>()] = {j, fn, user};
+      return nucleo_status{NUCLEO_OK};
+    };
     api_.register_attribute_schema = [](nucleo_host*, nucleo_view, nucleo_view) { return unsupported(); };
     api_.record_put = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_view,
                          nucleo_host_buffer*) { return unsupported(); };
@@ -79,6 +84,18 @@ class FakeHost {
     };
     api_.http_request = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_host_buffer*) {
       return unsupported();
+    };
+    api_.enqueue_job = [](nucleo_host* h, const nucleo_call*, nucleo_view name, nucleo_view payload, std::int64_t delay_ms,
+                          nucleo_host_buffer* job_id) {
+      FakeHost& host = self(h);
+      std::string job = detail::text(name);
+      if (!host.jobs_.count(job)) {
+        *job_id = host_buffer("no job " + job + " is registered");
+        return nucleo_status{NUCLEO_NOT_FOUND};
+      }
+      host.enqueued.push_back({job, Json::parse(detail::text(payload)), delay_ms});
+      *job_id = host_buffer("job_" + std::to_string(host.enqueued.size()));
+      return nucleo_status{NUCLEO_OK};
     };
   }
   FakeHost(const FakeHost&) = delete;
@@ -101,6 +118,7 @@ class FakeHost {
       routes_.clear();
       subscriptions_.clear();
       validators_.clear();
+      jobs_.clear();
       throw Error(status, why);
     }
   }
@@ -159,6 +177,24 @@ class FakeHost {
     return reasons;
   }
 
+  // Runs a registered job once, as a job worker would; throws sdk::Error on failure.
+  void run_job(const std::string& name, const Json& payload = Json::object()) {
+    auto it = jobs_.find(name);
+    if (it == jobs_.end()) throw Error(NUCLEO_NOT_FOUND, "no job " + name);
+    std::string in = Json{{"job_id", "job_test"}, {"name", name}, {"tenant_id", tenant_id},
+                          {"scheduled_at", "2026-01-01T00:00:00Z"}, {"payload", payload}, {"attempt", 1}}
+                         .dump();
+    nucleo_plugin_buffer out{nullptr, 0};
+    nucleo_status status = it->second.fn(it->second.user, call(), detail::view(in), &out);
+    std::string text = take(out);
+    if (status != NUCLEO_OK) throw Error(status, text);
+  }
+  // The registration of a job ({"name","schedule","scope"}), or null.
+  Json job_spec(const std::string& name) const {
+    auto it = jobs_.find(name);
+    return it == jobs_.end() ? Json() : it->second.spec;
+  }
+
   bool has_route(const std::string& method, const std::string& path) const {
     return routes_.count(method + " " + path) > 0;
   }
@@ -166,6 +202,12 @@ class FakeHost {
   std::map<std::string, Service> services;
   std::vector<ServiceCall> service_calls;  // every call_service, in order
   std::vector<Log> logs;
+  struct Enqueued {
+    std::string name;
+    Json payload;
+    std::int64_t delay_ms;
+  };
+  std::vector<Enqueued> enqueued;  // every enqueue_job, in order
   std::map<std::string, double> counters, gauges;
   std::string tenant_id = "ten_test";
   Json actor = {{"type", "key"}, {"id", "key_test"}};
@@ -181,6 +223,12 @@ class FakeHost {
     nucleo_event_fn fn;
     void* user;
   };
+  struct RegisteredJob {
+    Json spec;
+    nucleo_job_fn fn;
+    void* user;
+  };
+  std::map<std::string, RegisteredJob> jobs_;
   struct Registered {
     std::string entity_type;
     nucleo_validator_fn fn;

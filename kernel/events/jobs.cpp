@@ -1,0 +1,195 @@
+#include "kernel/events/jobs.hpp"
+
+#include <Poco/Logger.h>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/domain/json_text.hpp"
+#include "kernel/events/backoff.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::events {
+namespace {
+
+using store::integer_at;
+using store::text_at;
+
+std::int64_t micros(std::chrono::milliseconds ms) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(ms).count();
+}
+
+// A recurring job's row id: one per job and tenant, so creating it twice is a no-op.
+std::string recurring_id(const std::string& name, const std::string& tenant_id) {
+  return name + "@" + (tenant_id.empty() ? "global" : tenant_id);
+}
+
+Poco::Logger& log() {
+  return Poco::Logger::get("nucleo.jobs");
+}
+
+}  // namespace
+
+struct JobQueue::Claimed {
+  std::string id, name, tenant_id, payload;
+  bool recurring = false;
+  std::int64_t run_at = 0, leased_until = 0;
+  int attempt = 0;
+};
+
+JobQueue::JobQueue(store::Database& worker, const Clock& clock, JobSettings settings, std::string node_id)
+    : worker_(worker), clock_(clock), settings_(settings), node_id_(std::move(node_id)) {}
+
+void JobQueue::add(JobDefinition definition) {
+  if (find(definition.name)) throw Error(ErrorCode::conflict, "job " + definition.name + " is registered twice");
+  definitions_.push_back(std::move(definition));
+  synced_at_ = 0;  // create its rows on the next pass
+}
+
+const JobDefinition* JobQueue::find(const std::string& name) const {
+  for (const auto& d : definitions_)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+std::string JobQueue::enqueue(const std::string& name, const std::string& tenant_id, const Json& payload,
+                              Timestamp run_at) {
+  const JobDefinition* d = find(name);
+  if (!d) throw Error(ErrorCode::not_found, "no job named " + name + " is registered");
+  if (d->scope == JobScope::tenant && tenant_id.empty())
+    throw Error(ErrorCode::validation, "job " + name + " runs per tenant: enqueue it within a tenant's call");
+  Timestamp now = clock_.now();
+  std::string id = generate_id(id_prefix::job, now);
+  worker_.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO jobs (id, name, tenant_id, payload, run_at, created_at) VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
+                   {id, name, d->scope == JobScope::global ? std::string() : tenant_id, to_json_text(payload),
+                    run_at.micros, now.micros});
+  });
+  return id;
+}
+
+// Creates the missing rows of recurring jobs: one per live tenant, or one global. A
+// schedule that changed since (a plugin upgrade) moves the row's next run.
+void JobQueue::sync_recurring() {
+  std::int64_t now = clock_.now().micros;
+  if (synced_at_ != 0 && now - synced_at_ < micros(settings_.tenant_sync)) return;
+  bool any = false;
+  for (const auto& d : definitions_) any = any || d.schedule.has_value();
+  if (!any) return;
+  std::lock_guard lock(sync_mutex_);
+  if (synced_at_ != 0 && now - synced_at_ < micros(settings_.tenant_sync)) return;
+  worker_.write("", [&](store::Transaction& tx) {
+    std::vector<std::string> tenants;
+    store::query(tx.session(), "SELECT id FROM tenants WHERE archived_at IS NULL ORDER BY id", {},
+                 [&](const soci::row& r) { tenants.push_back(*text_at(r, 0)); });
+    for (const auto& d : definitions_) {
+      if (!d.schedule) continue;
+      std::int64_t first = d.schedule->next_after(Timestamp{now}).micros;
+      std::vector<std::string> owners = d.scope == JobScope::global ? std::vector<std::string>{""} : tenants;
+      for (const auto& tenant : owners)
+        store::execute(tx.session(),
+                       "INSERT INTO jobs (id, name, tenant_id, payload, schedule, run_at, created_at)"
+                       " VALUES (:p0, :p1, :p2, '{}', :p3, :p4, :p5) ON CONFLICT (id) DO NOTHING",
+                       {recurring_id(d.name, tenant), d.name, tenant, d.schedule->text(), first, now});
+      store::execute(tx.session(),
+                     "UPDATE jobs SET schedule = :p0, run_at = :p1 WHERE name = :p2 AND schedule IS NOT NULL"
+                     " AND schedule <> :p3",
+                     {d.schedule->text(), first, d.name, d.schedule->text()});
+    }
+  });
+  synced_at_ = now;
+}
+
+std::optional<JobQueue::Claimed> JobQueue::claim() {
+  if (definitions_.empty()) return std::nullopt;
+  std::int64_t now = clock_.now().micros;
+  std::string names;
+  std::vector<store::SqlValue> values{now, now};
+  for (const auto& d : definitions_) {
+    names += (names.empty() ? "" : ", ") + store::placeholder(values.size());
+    values.push_back(d.name);
+  }
+  // Rows of jobs this node does not run (a plugin not loaded here) are left alone.
+  std::string sql =
+      "SELECT id, name, tenant_id, payload, schedule, run_at, attempts FROM jobs"
+      " WHERE run_at <= :p0 AND dead_at IS NULL AND leased_until < :p1 AND name IN (" +
+      names + ") ORDER BY run_at LIMIT 1";
+  if (worker_.backend() == store::Backend::postgresql) sql += " FOR UPDATE SKIP LOCKED";
+  return worker_.write("", [&](store::Transaction& tx) -> std::optional<Claimed> {
+    std::optional<Claimed> job;
+    store::query(tx.session(), sql, values, [&](const soci::row& r) {
+      job = Claimed{*text_at(r, 0), *text_at(r, 1), text_at(r, 2).value_or(""), text_at(r, 3).value_or("{}"),
+                    text_at(r, 4).has_value(), *integer_at(r, 5), 0, static_cast<int>(integer_at(r, 6).value_or(0)) + 1};
+    });
+    if (!job) return job;
+    job->leased_until = now + micros(settings_.lease);
+    store::execute(tx.session(),
+                   "UPDATE jobs SET leased_by = :p0, leased_until = :p1, attempts = :p2 WHERE id = :p3",
+                   {node_id_, job->leased_until, std::int64_t{job->attempt}, job->id});
+    return job;
+  });
+}
+
+std::size_t JobQueue::run_once() {
+  sync_recurring();
+  auto job = claim();
+  if (!job) return 0;
+  Json input{{"job_id", job->id},
+             {"name", job->name},
+             {"tenant_id", job->tenant_id.empty() ? Json() : Json(job->tenant_id)},
+             {"scheduled_at", format_rfc3339(Timestamp{job->run_at})},
+             {"payload", Json::parse(job->payload, nullptr, false)},
+             {"attempt", job->attempt}};
+  std::string error;
+  try {
+    error = find(job->name)->run(input);
+  } catch (const std::exception& e) {
+    error = e.what()[0] ? e.what() : "the job failed";
+  } catch (...) {
+    error = "the job failed";
+  }
+  settle(*job, error);
+  return 1;
+}
+
+// Records the outcome, unless the lease ran out meanwhile and the row is another run's.
+void JobQueue::settle(const Claimed& job, const std::string& error) {
+  std::int64_t now = clock_.now().micros;
+  const JobDefinition* d = find(job.name);
+  auto next_scheduled = [&] {
+    Timestamp next = d->schedule->next_after(Timestamp{job.run_at});
+    // After downtime, run once now-ish rather than once per missed slot.
+    return next.micros > now ? next.micros : d->schedule->next_after(Timestamp{now}).micros;
+  };
+  bool exhausted = !error.empty() && job.attempt >= settings_.max_attempts;
+  std::string sql;
+  std::vector<store::SqlValue> values;
+  if (error.empty() && !job.recurring) {
+    sql = "DELETE FROM jobs WHERE id = :p0 AND leased_by = :p1 AND leased_until = :p2";
+    values = {job.id, node_id_, job.leased_until};
+  } else if (error.empty() || (exhausted && job.recurring && d->schedule)) {
+    sql = "UPDATE jobs SET run_at = :p0, attempts = 0, leased_by = NULL, leased_until = 0, last_error = :p1,"
+          " last_run_at = :p2 WHERE id = :p3 AND leased_by = :p4 AND leased_until = :p5";
+    values = {next_scheduled(), error.empty() ? store::SqlValue{} : store::SqlValue{error}, now, job.id, node_id_,
+              job.leased_until};
+  } else if (exhausted) {
+    sql = "UPDATE jobs SET dead_at = :p0, leased_by = NULL, leased_until = 0, last_error = :p1, last_run_at = :p2"
+          " WHERE id = :p3 AND leased_by = :p4 AND leased_until = :p5";
+    values = {now, error, now, job.id, node_id_, job.leased_until};
+  } else {
+    sql = "UPDATE jobs SET run_at = :p0, leased_by = NULL, leased_until = 0, last_error = :p1, last_run_at = :p2"
+          " WHERE id = :p3 AND leased_by = :p4 AND leased_until = :p5";
+    values = {now + backoff_micros(settings_.first_retry, settings_.max_retry, job.attempt), error, now, job.id,
+              node_id_, job.leased_until};
+  }
+  auto changed = worker_.write("", [&](store::Transaction& tx) { return store::execute(tx.session(), sql, values); });
+  if (changed == 0)
+    log().warning("job %s (%s) outlived its lease: another run owns it now", job.id, job.name);
+  else if (exhausted)
+    log().warning("job %s (%s) failed %d times%s: %s", job.id, job.name, job.attempt,
+                  std::string(job.recurring ? ", skipped to its next run" : ", now dead"), error);
+  else if (!error.empty())
+    log().information("job %s (%s) failed (attempt %d), will retry: %s", job.id, job.name, job.attempt, error);
+}
+
+}  // namespace nucleo::events

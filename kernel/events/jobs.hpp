@@ -1,0 +1,92 @@
+#pragma once
+
+// The database job queue (DESIGN §8): scheduled work and one-off jobs that survive a
+// restart and are safe with several nodes.
+//
+// Every job is a row of `jobs`. A recurring job has one row per tenant (scope tenant)
+// or one for the deployment (scope global), created when the queue starts and for
+// tenants added later, moved to its next run time after each run. A one-off job is a row
+// enqueued with a payload, deleted once it has run.
+//
+// A worker claims a due row in a transaction — `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+// so nodes never wait on each other's rows — by writing a lease (node, expiry) and
+// counting the attempt, then runs the job outside any transaction and settles the row
+// only if its lease is still the one it wrote. A node that dies leaves a lease that
+// expires; the job then runs again elsewhere. Delivery is therefore at least once:
+// handlers use the job id to ignore repeats. A job that fails is retried with
+// exponential back-off; after `max_attempts` a one-off job is dead (kept, with its last
+// error) and a recurring one skips to its next scheduled run.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/domain/time.hpp"
+#include "kernel/events/schedule.hpp"
+#include "kernel/store/database.hpp"
+
+namespace nucleo::events {
+
+// Runs one job: {"job_id","name","tenant_id" (null for global),"scheduled_at","payload",
+// "attempt"}. An empty error means done.
+using RunJob = std::function<std::string(const Json& job)>;
+
+enum class JobScope { tenant, global };
+
+struct JobDefinition {
+  std::string name;                  // unique: "plugin:<id>:<job name>"
+  std::optional<Schedule> schedule;  // none: runs only when enqueued
+  JobScope scope = JobScope::tenant;
+  RunJob run;
+};
+
+struct JobSettings {
+  int max_attempts = 8;
+  std::chrono::milliseconds first_retry{1000};  // doubles on each attempt…
+  std::chrono::milliseconds max_retry{std::chrono::minutes(15)};  // …up to this
+  // How long a claimed job may run before another node may run it again. Longer than
+  // the longest job, or it runs twice.
+  std::chrono::milliseconds lease{std::chrono::minutes(5)};
+  // How often recurring rows are created for tenants added since.
+  std::chrono::milliseconds tenant_sync{std::chrono::minutes(1)};
+};
+
+class JobQueue {
+ public:
+  JobQueue(store::Database& worker, const Clock& clock, JobSettings settings, std::string node_id);
+
+  // Before the first run_once.
+  void add(JobDefinition definition);
+
+  // Queues one run of a registered job for `tenant_id` ("" for a global job) at `run_at`.
+  // Returns its id. Throws Error(not_found) for a job nobody registered.
+  std::string enqueue(const std::string& name, const std::string& tenant_id, const Json& payload, Timestamp run_at);
+
+  // Claims and runs at most one due job. Returns 1 if it ran one, 0 if none was due
+  // (the caller may sleep). Safe to call from several threads.
+  std::size_t run_once();
+
+  const JobSettings& settings() const { return settings_; }
+
+ private:
+  struct Claimed;
+  void sync_recurring();
+  std::optional<Claimed> claim();
+  void settle(const Claimed& job, const std::string& error);
+  const JobDefinition* find(const std::string& name) const;
+
+  store::Database& worker_;
+  const Clock& clock_;
+  JobSettings settings_;
+  std::string node_id_;
+  std::vector<JobDefinition> definitions_;
+  std::mutex sync_mutex_;
+  std::atomic<std::int64_t> synced_at_{0};
+};
+
+}  // namespace nucleo::events

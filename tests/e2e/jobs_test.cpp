@@ -1,0 +1,121 @@
+// Issue #9, jobs end to end: a plugin's recurring job runs on schedule in a running
+// server, a route enqueues one-off jobs that run in the caller's tenant, and after a
+// kill -9 every job runs — those not yet due and the one that was running when the
+// node died (its lease runs out, then it runs again).
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tests/e2e/api_fixture.hpp"
+
+namespace nucleo::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Jobs : public ApiFixture {
+ protected:
+  void SetUp() override {
+    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "jobs.so", fs::path(plugin_dir.path()) / "jobs.so");
+    std::ofstream(plugin_dir.path() + "/plugin.json")
+        << R"({"id":"org.nucleo.fixtures.jobs","version":"1.0.0","kind":"integration","library":"jobs.so",)"
+        << R"("kernel":"*","config_schema":{"log_file":{"type":"string","required":true}}})";
+    std::ofstream(plugin_dir.path() + "/nucleo.properties")
+        << "plugins.jobs.file = " << plugin_dir.path() << "\n"
+        << "plugins.jobs.config.log_file = " << log_file() << "\n"
+        << "jobs.poll_interval_ms = 50\njobs.lease_ms = 2000\n";
+    ApiFixture::SetUp();
+  }
+  std::vector<std::string> server_arguments() override {
+    return {"--config", plugin_dir.path() + "/nucleo.properties"};
+  }
+
+  std::string log_file() { return plugin_dir.path() + "/jobs.log"; }
+  std::vector<std::vector<std::string>> lines() {
+    std::vector<std::vector<std::string>> out;
+    std::ifstream in(log_file());
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream words(line);
+      std::vector<std::string> w;
+      for (std::string x; words >> x;) w.push_back(x);
+      out.push_back(w);
+    }
+    return out;
+  }
+  // Lines whose first word is `kind`.
+  std::vector<std::vector<std::string>> of(const std::string& kind) {
+    std::vector<std::vector<std::string>> out;
+    for (auto& l : lines())
+      if (!l.empty() && l[0] == kind) out.push_back(l);
+    return out;
+  }
+  bool wait_until(const std::function<bool()>& done, int seconds = 20) {
+    for (int i = 0; i < seconds * 20; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
+  Json enqueue(const Json& body) {
+    auto r = call("POST", "/v1/x/org.nucleo.fixtures.jobs/enqueue", admin, body);
+    EXPECT_EQ(r.status, 202) << r.raw.body;
+    return r.body["job_ids"];
+  }
+
+  TempDir plugin_dir;
+};
+
+TEST_P(Jobs, RecurringAndEnqueuedJobsRunInARealServer) {
+  EXPECT_TRUE(wait_until([&] { return of("tick").size() >= 2; })) << "the every-1s job did not run twice";
+  Json ids = enqueue({{"count", 3}});
+  ASSERT_EQ(ids.size(), 3u);
+  ASSERT_TRUE(wait_until([&] { return of("done").size() >= 3; }));
+  std::set<std::string> done, tenants;
+  for (const auto& l : of("done")) {
+    done.insert(l.at(1));
+    tenants.insert(l.at(2));
+  }
+  EXPECT_EQ(done, (std::set<std::string>{ids[0], ids[1], ids[2]}));
+  EXPECT_EQ(tenants, (std::set<std::string>{h->tenant}));  // the caller's tenant
+  auto ticks = of("tick");
+  EXPECT_NE(ticks.at(0).at(1), ticks.at(1).at(1));  // distinct scheduled times
+  EXPECT_EQ(h->count("SELECT count(*) FROM jobs WHERE schedule IS NULL"), 0);  // done jobs leave
+}
+
+TEST_P(Jobs, EveryJobRunsAfterAKill9) {
+  // One slow job (1.2 s, within its 2 s lease) is running and 20 more are queued (due in
+  // 3 s) when the node dies.
+  Json slow = enqueue({{"count", 1}, {"sleep_ms", 1200}});
+  ASSERT_TRUE(wait_until([&] { return of("start").size() == 1; }));
+  Json queued = enqueue({{"count", 20}, {"delay_ms", 3000}});
+  server->signal(SIGKILL);
+  server->wait(std::chrono::seconds(10));
+  EXPECT_TRUE(of("done").empty());
+  EXPECT_EQ(of("start").size(), 1u);
+
+  start_server();  // same database and configuration
+  std::set<std::string> expected{slow[0].get<std::string>()};
+  for (const auto& id : queued) expected.insert(id.get<std::string>());
+  auto finished = [&] {
+    std::set<std::string> ids;
+    for (const auto& l : of("done")) ids.insert(l.at(1));
+    return ids;
+  };
+  EXPECT_TRUE(wait_until([&] { return finished().size() >= expected.size(); }, 30));
+  EXPECT_EQ(finished(), expected);
+  // The slow job started twice: once on the dead node, again after its lease ran out.
+  std::map<std::string, int> starts;
+  for (const auto& l : of("start")) ++starts[l.at(1)];
+  EXPECT_EQ(starts[slow[0].get<std::string>()], 2);
+  EXPECT_EQ(h->count("SELECT count(*) FROM jobs WHERE schedule IS NULL"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Jobs, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
+}  // namespace
+}  // namespace nucleo::test

@@ -1,0 +1,214 @@
+// The job queue on both backends (DESIGN §8): recurring jobs per tenant and global,
+// one-off jobs, retries with back-off then dead, leases that expire when a node dies,
+// and several workers sharing the queue without running a job twice.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/events/jobs.hpp"
+#include "tests/support/service_harness.hpp"
+
+namespace nucleo::test {
+namespace {
+
+using events::JobQueue;
+using events::JobScope;
+using events::JobSettings;
+using events::Schedule;
+
+constexpr std::int64_t second = 1'000'000;
+
+class JobsTest : public testing::TestWithParam<store::Backend> {
+ protected:
+  JobsTest() : h(GetParam()) {}
+
+  store::Database& worker() { return h.deps().worker_database; }
+  JobSettings settings() {
+    JobSettings s;
+    s.max_attempts = 3;
+    s.first_retry = std::chrono::milliseconds(1000);
+    s.lease = std::chrono::milliseconds(60000);
+    return s;
+  }
+  std::size_t drain(JobQueue& q) {
+    std::size_t n = 0;
+    while (q.run_once()) ++n;
+    return n;
+  }
+  Timestamp now() const { return h.clock.now(); }
+
+  ServiceHarness h;
+};
+
+TEST_P(JobsTest, RecurringJobsRunOncePerTenantOrOnceGloballyOnSchedule) {
+  std::string other = h.create_tenant("Other");
+  JobQueue q(worker(), h.clock, settings(), "node-a");
+  std::vector<Json> per_tenant, global;
+  q.add({"digest", Schedule::parse("every 1m"), JobScope::tenant, [&](const Json& j) {
+           per_tenant.push_back(j);
+           return std::string();
+         }});
+  q.add({"cleanup", Schedule::parse("every 1h"), JobScope::global, [&](const Json& j) {
+           global.push_back(j);
+           return std::string();
+         }});
+  EXPECT_EQ(drain(q), 0u);  // the first runs are a period away
+  h.clock.advance_micros(61 * second);
+  EXPECT_EQ(drain(q), 2u);
+  std::set<std::string> tenants;
+  for (const auto& j : per_tenant) tenants.insert(j["tenant_id"]);
+  EXPECT_EQ(tenants, (std::set<std::string>{h.tenant, other}));
+  EXPECT_TRUE(global.empty());
+  EXPECT_EQ(drain(q), 0u);  // not again until the next minute
+  h.clock.advance_micros(3600 * second);
+  EXPECT_EQ(drain(q), 3u);  // one missed-minutes catch-up per tenant, not 60, and the hourly one
+  ASSERT_EQ(global.size(), 1u);
+  EXPECT_TRUE(global[0]["tenant_id"].is_null());
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE schedule IS NOT NULL"), 3);
+}
+
+TEST_P(JobsTest, ATenantAddedLaterGetsItsRecurringRows) {
+  JobQueue q(worker(), h.clock, settings(), "node-a");
+  q.add({"digest", Schedule::parse("every 1m"), JobScope::tenant, [](const Json&) { return std::string(); }});
+  q.run_once();
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 1);
+  std::string later = h.create_tenant("Later");
+  h.clock.advance_micros(61 * second);  // past jobs.tenant_sync
+  q.run_once();
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE tenant_id = '" + later + "'"), 1);
+}
+
+TEST_P(JobsTest, OneOffJobsRunOnceWhenDueThenLeave) {
+  JobQueue q(worker(), h.clock, settings(), "node-a");
+  std::vector<Json> ran;
+  q.add({"send", std::nullopt, JobScope::tenant, [&](const Json& j) {
+           ran.push_back(j);
+           return std::string();
+         }});
+  std::string now_id = q.enqueue("send", h.tenant, {{"to", "ana@example.com"}}, now());
+  q.enqueue("send", h.tenant, {{"to", "later"}}, Timestamp{now().micros + 10 * second});
+  EXPECT_TRUE(is_valid_id(now_id, "job"));
+  EXPECT_EQ(drain(q), 1u);
+  ASSERT_EQ(ran.size(), 1u);
+  EXPECT_EQ(ran[0]["job_id"], now_id);
+  EXPECT_EQ(ran[0]["tenant_id"], h.tenant);
+  EXPECT_EQ(ran[0]["payload"]["to"], "ana@example.com");
+  EXPECT_EQ(ran[0]["attempt"], 1);
+  h.clock.advance_micros(10 * second);
+  EXPECT_EQ(drain(q), 1u);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 0);
+}
+
+TEST_P(JobsTest, RefusesUnknownJobsAndTenantJobsWithoutATenant) {
+  JobQueue q(worker(), h.clock, settings(), "node-a");
+  q.add({"send", std::nullopt, JobScope::tenant, [](const Json&) { return std::string(); }});
+  try {
+    q.enqueue("nope", h.tenant, Json::object(), now());
+    FAIL() << "enqueued an unknown job";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::not_found);
+  }
+  EXPECT_THROW(q.enqueue("send", "", Json::object(), now()), Error);
+  EXPECT_THROW(q.add({"send", std::nullopt, JobScope::tenant, [](const Json&) { return std::string(); }}), Error);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 0);
+}
+
+TEST_P(JobsTest, AFailingJobIsRetriedWithBackOffThenDeadOrSkippedToItsNextRun) {
+  JobQueue q(worker(), h.clock, settings(), "node-a");
+  int one_off = 0, recurring = 0;
+  q.add({"flaky", std::nullopt, JobScope::tenant, [&](const Json&) -> std::string {
+           ++one_off;
+           throw std::runtime_error("smtp unreachable");
+         }});
+  q.add({"nightly", Schedule::parse("cron 0 3 * * *"), JobScope::global, [&](const Json&) {
+           ++recurring;
+           return std::string("report store down");
+         }});
+  q.enqueue("flaky", h.tenant, Json::object(), now());
+  EXPECT_EQ(drain(q), 1u);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE attempts = 1 AND last_error = 'smtp unreachable'"), 1);
+  h.clock.advance_micros(999'000);
+  EXPECT_EQ(drain(q), 0u);  // first retry after 1 s
+  h.clock.advance_micros(1000);
+  EXPECT_EQ(drain(q), 1u);
+  h.clock.advance_micros(2 * second);  // then 2 s
+  EXPECT_EQ(drain(q), 1u);
+  EXPECT_EQ(one_off, 3);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE dead_at IS NOT NULL AND attempts = 3"), 1);
+  h.clock.advance_micros(3600 * second);
+  drain(q);
+  EXPECT_EQ(one_off, 3);  // dead stays dead
+
+  // The recurring job: three failed attempts, then its next night.
+  h.clock.set(*parse_rfc3339("2026-07-02T03:00:00Z"));
+  drain(q);
+  for (int i = 0; i < 3; ++i) {
+    h.clock.advance_micros(10 * second);
+    drain(q);
+  }
+  EXPECT_EQ(recurring, 3);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE schedule IS NOT NULL AND attempts = 0 AND run_at = " +
+                    std::to_string(parse_rfc3339("2026-07-03T03:00:00Z")->micros)),
+            1);
+}
+
+TEST_P(JobsTest, AJobWhoseNodeDiedRunsAgainOnceItsLeaseRunsOut) {
+  JobSettings s = settings();
+  JobQueue a(worker(), h.clock, s, "node-a"), b(worker(), h.clock, s, "node-b");
+  std::vector<std::string> runs;
+  auto record = [&](const std::string& node) {
+    return [&runs, node](const Json&) {
+      runs.push_back(node);
+      return std::string();
+    };
+  };
+  // Node A claims the job and "dies" inside it: while its lease holds, B finds nothing;
+  // once it has run out, B runs the job, and A's late result is discarded.
+  a.add({"send", std::nullopt, JobScope::tenant, [&](const Json&) {
+           runs.push_back("node-a");
+           EXPECT_EQ(b.run_once(), 0u);
+           h.clock.advance_micros(61 * second);
+           EXPECT_EQ(b.run_once(), 1u);
+           return std::string("node-a lost its lease");
+         }});
+  b.add({"send", std::nullopt, JobScope::tenant, record("node-b")});
+  a.enqueue("send", h.tenant, Json::object(), now());
+  EXPECT_EQ(a.run_once(), 1u);
+  EXPECT_EQ(runs, (std::vector<std::string>{"node-a", "node-b"}));
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 0);  // B's success stands
+}
+
+TEST_P(JobsTest, WorkersSharingTheQueueRunEachJobExactlyOnce) {
+  JobSettings s = settings();
+  JobQueue a(worker(), h.clock, s, "node-a"), b(worker(), h.clock, s, "node-b");
+  std::mutex mutex;
+  std::map<std::string, int> runs;
+  auto run = [&](const Json& j) {
+    std::lock_guard lock(mutex);
+    ++runs[j["job_id"]];
+    return std::string();
+  };
+  a.add({"send", std::nullopt, JobScope::tenant, run});
+  b.add({"send", std::nullopt, JobScope::tenant, run});
+  constexpr int jobs = 60;
+  for (int i = 0; i < jobs; ++i) a.enqueue("send", h.tenant, {{"i", i}}, now());
+  std::size_t by_a = 0, by_b = 0;
+  std::thread other([&] { by_b = drain(b); });
+  by_a = drain(a);
+  other.join();
+  EXPECT_EQ(by_a + by_b, static_cast<std::size_t>(jobs));
+  EXPECT_EQ(runs.size(), static_cast<std::size_t>(jobs));
+  for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, JobsTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
+}  // namespace
+}  // namespace nucleo::test
