@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
     store::Database db(url, 2, std::chrono::seconds(5));
     services::ValidatorRegistry validators;
     services::SensitiveData sensitive;
-    services::ServiceDependencies deps{db, db, validators, NormalisationSettings{"BR"}, sensitive};
+    auto secrets = services::SecretBox::generate();
+    services::ServiceDependencies deps{db, db, validators, NormalisationSettings{"BR"}, sensitive, secrets};
     services::CallContext ctx;
     ctx.actor = {"system", "bench", ""};
     ctx.request_id = "bench";

@@ -43,7 +43,8 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
                              const std::function<void(const store::Migration&)>& on_applied)
     : store_settings_(read_store_settings(config)),
       normalisation_(read_normalisation_settings(config)),
-      sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))) {
+      sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))),
+      secrets_(services::SecretBox::load_or_create(get_string(config, "secrets.key_file"), &secrets_key_created_)) {
   prepare_schema(store_settings_, tolerate_old_schema, on_applied);
   std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;
   database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);
@@ -54,7 +55,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
 }
 
 services::ServiceDependencies KernelRuntime::dependencies() {
-  return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_};
+  return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_};
 }
 
 }  // namespace nucleo::app

@@ -26,6 +26,8 @@ class KernelRuntime {
   services::ServiceDependencies dependencies();
   store::Database& database() { return *database_; }
   const StoreSettings& store_settings() const { return store_settings_; }
+  // True when secrets.key_file did not exist and this start created it.
+  bool secrets_key_created() const { return secrets_key_created_; }
 
  private:
   StoreSettings store_settings_;
@@ -34,6 +36,8 @@ class KernelRuntime {
   std::unique_ptr<store::Database> worker_database_;  // same object as database_ on SQLite
   services::ValidatorRegistry validators_;
   services::SensitiveData sensitive_;
+  bool secrets_key_created_ = false;  // before secrets_: set while secrets_ is built
+  services::SecretBox secrets_;
 };
 
 NormalisationSettings read_normalisation_settings(const Configuration& config);

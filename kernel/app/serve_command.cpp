@@ -24,6 +24,7 @@
 #include "kernel/http/server.hpp"
 #include "kernel/plugins/host.hpp"
 #include "kernel/services/plugin_service.hpp"
+#include "kernel/services/webhook_delivery.hpp"
 #include "kernel/store/database.hpp"
 #include "kernel/store/migrations.hpp"
 
@@ -123,6 +124,9 @@ int run_serve(const ParsedArgs& args) {
   KernelRuntime runtime(config, 0, /*tolerate_old_schema=*/true, [&](const store::Migration& m) {
     log.information("applied migration " + store::migration_label(m));
   });
+  if (runtime.secrets_key_created())
+    log.warning("created a new secrets key at %s: back it up apart from the database; every node needs the same file",
+                get_string(config, "secrets.key_file"));
   AuditSettings audit = read_audit_settings(config);
   std::optional<audit::SigningKey> signing_key;
   if (audit.signing_key_file.empty())
@@ -132,18 +136,24 @@ int run_serve(const ParsedArgs& args) {
   SystemClock clock;
   JobWorkerSettings job_settings = read_job_settings(config);
   events::JobQueue jobs(runtime.dependencies().worker_database, clock, job_settings.queue, node_id());
-  plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies(),
-                                  read_outbound_settings(config));
+  events::OutboundSettings outbound = read_outbound_settings(config);
+  plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies(), outbound);
+  // A webhook attempt is one request: the job queue retries it, and logs each.
+  events::OutboundSettings single_attempt = outbound;
+  single_attempt.retries = 0;
+  events::OutboundHttp webhook_http(single_attempt);
+  jobs.add(services::webhook_delivery_job(runtime.dependencies(), webhook_http, clock));
   plugin_host.attach_jobs(jobs, clock);
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database()),
-                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host});
+                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host, &webhook_http});
   server.start();
   BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,
                                 audit.sequence_batch, std::move(signing_key), audit.checkpoints);
   EventSettings event_settings = read_event_settings(config);
   events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node_id());
   for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
+  dispatcher.add(services::webhook_fanout(runtime.dependencies(), jobs, clock));
   BackgroundLoop dispatching("event dispatcher", dispatch_pass(dispatcher, log), event_settings.interval);
   std::vector<std::unique_ptr<BackgroundLoop>> job_workers;
   for (std::size_t i = 0; i < job_settings.workers; ++i)

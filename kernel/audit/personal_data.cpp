@@ -28,13 +28,6 @@ const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-std::string random_bytes(std::size_t size) {
-  std::string out(size, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(size)) != 1)
-    throw Error(ErrorCode::internal, "the system random generator failed");
-  return out;
-}
-
 std::optional<SubjectKey> find_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id) {
   std::optional<SubjectKey> key;
   store::query(tx.session(), "SELECT key FROM privacy_subject_keys WHERE tenant_id = :p0 AND subject_id = :p1",

@@ -5,8 +5,6 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include <vector>
-
 #include "kernel/domain/error.hpp"
 
 namespace nucleo {
@@ -32,20 +30,30 @@ std::string sha256_hex(std::string_view data) {
   return to_hex(digest, size);
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
            data.size(), mac, &size) == nullptr)
     throw Error(ErrorCode::internal, "HMAC-SHA256 failed");
-  return to_hex(mac, size);
+  return std::string(reinterpret_cast<const char*>(mac), size);
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  std::string mac = hmac_sha256(key, data);
+  return to_hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
+}
+
+std::string random_bytes(std::size_t bytes) {
+  std::string out(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size())) != 1)
+    throw Error(ErrorCode::internal, "the system random generator failed");
+  return out;
 }
 
 std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> buffer(bytes);
-  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1)
-    throw Error(ErrorCode::internal, "the system random generator failed");
-  return to_hex(buffer.data(), buffer.size());
+  std::string raw = random_bytes(bytes);
+  return to_hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

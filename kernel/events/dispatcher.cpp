@@ -69,6 +69,21 @@ Dispatcher::Dispatcher(store::Database& worker, const Clock& clock, DispatchSett
     : worker_(worker), clock_(clock), settings_(settings), node_id_(std::move(node_id)) {}
 
 void Dispatcher::add(Subscriber subscriber) {
+  subscribers_.push_back(std::move(subscriber));
+  progress_.push_back({});
+  try {
+    register_cursor(subscribers_.size() - 1);
+  } catch (const std::exception& e) {
+    // `serve` starts before the schema may be migrated, and a database that is down
+    // must not stop it: the first pass that can will create the cursor.
+    Poco::Logger::get("nucleo.events").warning("subscriber " + subscribers_.back().name +
+                                               " not registered yet: " + e.what());
+  }
+}
+
+// A subscriber's cursor row: from the end of the outbox as it is now.
+void Dispatcher::register_cursor(std::size_t index) {
+  if (progress_[index].registered) return;
   worker_.write("", [&](store::Transaction& tx) {
     std::int64_t end = 0;
     store::query(tx.session(), "SELECT COALESCE(MAX(seq), 0) FROM outbox", {},
@@ -76,15 +91,15 @@ void Dispatcher::add(Subscriber subscriber) {
     store::execute(tx.session(),
                    "INSERT INTO event_subscribers (name, last_seq, created_at) VALUES (:p0, :p1, :p2)"
                    " ON CONFLICT (name) DO NOTHING",
-                   {subscriber.name, end, clock_.now().micros});
+                   {subscribers_[index].name, end, clock_.now().micros});
   });
-  subscribers_.push_back(std::move(subscriber));
-  progress_.push_back({});
+  progress_[index].registered = true;
 }
 
 std::size_t Dispatcher::run_once() {
   std::size_t attempted = 0;
   for (std::size_t i = 0; i < subscribers_.size(); ++i) {
+    register_cursor(i);
     if (!claim(i)) continue;
     attempted += dispatch_new(subscribers_[i]);
     attempted += retry_due(subscribers_[i]);

@@ -53,8 +53,8 @@ class Dispatcher {
  public:
   Dispatcher(store::Database& worker, const Clock& clock, DispatchSettings settings, std::string node_id);
 
-  // Before the first pass. A new subscriber starts at the end of the outbox: it gets
-  // what happens from now on, not the history.
+  // Before the first pass. A new subscriber starts at the end of the outbox as its
+  // first pass finds it: it gets what happens from then on, not the history.
   void add(Subscriber subscriber);
 
   // One pass over every subscriber: new events, then due retries. Returns the number of
@@ -71,6 +71,7 @@ class Dispatcher {
   std::size_t dispatch_new(Subscriber& s);
   std::size_t retry_due(Subscriber& s);
   bool claim(std::size_t index);
+  void register_cursor(std::size_t index);
   std::string deliver(Subscriber& s, const Json& envelope);
 
   store::Database& worker_;
@@ -82,6 +83,7 @@ class Dispatcher {
   struct Progress {
     std::int64_t gap_seen_since = 0;  // when the oldest outbox gap was first seen (0: none)
     std::int64_t held_until = 0;      // this node's lease, as it last wrote it
+    bool registered = false;          // its event_subscribers row exists
   };
   std::vector<Progress> progress_;
 };

@@ -120,18 +120,29 @@ std::vector<IPAddress> OutboundHttp::checked_addresses(const std::string& host) 
   return addresses;
 }
 
-OutboundResponse OutboundHttp::send(const OutboundRequest& request) const {
+Poco::URI OutboundHttp::parse_url(const std::string& url) {
   Poco::URI uri;
   try {
-    uri = Poco::URI(request.url);
+    uri = Poco::URI(url);
   } catch (const Poco::Exception& e) {
-    throw Error(ErrorCode::validation, "malformed url '" + request.url + "': " + e.displayText(), {{"url", "malformed"}});
+    throw Error(ErrorCode::validation, "malformed url '" + url + "': " + e.displayText(), {{"url", "malformed"}});
   }
   if (uri.getScheme() == "https")
-    throw Error(ErrorCode::validation, "https is not supported by the outbound client yet (issue #9): " + request.url,
+    throw Error(ErrorCode::validation, "https is not supported by the outbound client yet (issue #9): " + url,
                 {{"url", "https not supported yet"}});
   if (uri.getScheme() != "http" || uri.getHost().empty())
-    throw Error(ErrorCode::validation, "url must be http://host/…, got '" + request.url + "'", {{"url", "must be http"}});
+    throw Error(ErrorCode::validation, "url must be http://host/…, got '" + url + "'", {{"url", "must be http"}});
+  if (!uri.getUserInfo().empty())
+    throw Error(ErrorCode::validation, "url must not carry credentials (user:password@)", {{"url", "has credentials"}});
+  return uri;
+}
+
+void OutboundHttp::check_target(const std::string& url) const {
+  checked_addresses(parse_url(url).getHost());
+}
+
+OutboundResponse OutboundHttp::send(const OutboundRequest& request) const {
+  Poco::URI uri = parse_url(request.url);
   bool token = !request.method.empty() && std::all_of(request.method.begin(), request.method.end(), ::isupper);
   if (!token) throw Error(ErrorCode::validation, "method must be an upper-case HTTP method", {{"method", "invalid"}});
 

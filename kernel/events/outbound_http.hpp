@@ -8,6 +8,7 @@
 // services on purpose.
 
 #include <Poco/Net/IPAddress.h>
+#include <Poco/URI.h>
 
 #include <chrono>
 #include <map>
@@ -50,6 +51,13 @@ class OutboundHttp {
   // (malformed request), forbidden (a refused target, named with its address),
   // unavailable (no answer after the retries, or a response over the size limit).
   OutboundResponse send(const OutboundRequest& request) const;
+
+  // Checks a URL a request will be sent to later (a webhook's, at creation): well-formed
+  // http(s), and every address its host resolves to public or allow-listed. Throws as
+  // send does. The check is repeated on every send (the DNS answer may change).
+  void check_target(const std::string& url) const;
+  // The URL if it is well-formed http(s) without credentials; throws Error(validation).
+  static Poco::URI parse_url(const std::string& url);
 
   // Why this address is not public ("loopback", "private (RFC 1918)", …), or nullopt.
   static std::optional<std::string> non_public(const Poco::Net::IPAddress& address);

@@ -8,6 +8,7 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
+#include "kernel/http/route_helpers.hpp"
 #include "kernel/services/audit_service.hpp"
 #include "kernel/services/event_service.hpp"
 #include "kernel/services/privacy_service.hpp"
@@ -18,36 +19,6 @@ namespace {
 
 using services::RecordService;
 using services::WriteResult;
-
-std::string etag_of(const Json& record) {
-  return "\"" + std::to_string(record.at("version").get<std::int64_t>()) + "\"";
-}
-
-// If-Match: "N" (or W/"N") names the version the client last saw; * or absence
-// means any. Anything else cannot match a version, so it fails as 412.
-std::optional<std::int64_t> expected_version(const ApiRequest& req) {
-  std::string value = req.header("If-Match");
-  if (value.empty() || value == "*") return std::nullopt;
-  if (value.rfind("W/", 0) == 0) value = value.substr(2);
-  if (value.size() < 3 || value.front() != '"' || value.back() != '"')
-    throw Error(ErrorCode::precondition_failed, "If-Match must be an ETag such as \"3\"");
-  try {
-    std::size_t used = 0;
-    std::int64_t v = std::stoll(value.substr(1, value.size() - 2), &used);
-    if (used != value.size() - 2) throw std::invalid_argument("trailing");
-    return v;
-  } catch (const std::exception&) {
-    throw Error(ErrorCode::precondition_failed, "If-Match does not name a version of this resource");
-  }
-}
-
-ApiResponse record_response(const Json& record, int status = 200) {
-  ApiResponse r;
-  r.status = status;
-  r.body = record;
-  r.headers["ETag"] = etag_of(record);
-  return r;
-}
 
 ApiResponse write_response(const WriteResult& result, int status = 200) {
   ApiResponse r = record_response(result.record, status);
@@ -85,19 +56,6 @@ Json filter_value(const FieldSpec& f, const std::string& text, const Normalisati
   return text;
 }
 
-std::size_t page_size(const ApiRequest& req, const ApiSettings& settings) {
-  auto it = req.query.find("limit");
-  if (it == req.query.end()) return settings.default_page_size;
-  try {
-    std::size_t used = 0;
-    long long n = std::stoll(it->second, &used);
-    if (used == it->second.size() && n >= 1 && n <= static_cast<long long>(settings.max_page_size))
-      return static_cast<std::size_t>(n);
-  } catch (const std::exception&) {
-  }
-  throw BadRequest("limit must be an integer from 1 to " + std::to_string(settings.max_page_size));
-}
-
 // A page body, {"data": [...], "next_cursor": ...}, from records already rendered to
 // JSON text (keys in the order nlohmann would write them).
 std::string page_text(const std::vector<std::string>& records, const std::optional<std::string>& next_cursor) {
@@ -118,14 +76,6 @@ std::string page_text(const std::vector<std::string>& records, const std::option
   }
   out.push_back('}');
   return out;
-}
-
-// Records into a JSON array without copying them (pages hold up to 200).
-Json array_of(std::vector<Json>&& records) {
-  Json array = Json::array();
-  array.get_ref<Json::array_t&>().reserve(records.size());
-  for (auto& record : records) array.push_back(std::move(record));
-  return array;
 }
 
 ApiResponse list_records(ApiRequest& req, services::ServiceDependencies deps, const ApiSettings& settings,

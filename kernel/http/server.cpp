@@ -24,6 +24,7 @@
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/plugin_routes.hpp"
 #include "kernel/http/rate_limiter.hpp"
+#include "kernel/http/webhook_routes.hpp"
 #include "kernel/services/auth_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
 #include "kernel/services/operations.hpp"
@@ -375,6 +376,7 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
     : state_(std::make_unique<State>(std::move(settings), std::move(readiness), std::move(api))) {
   if (state_->api) {
     add_resource_routes(state_->router, state_->api->deps, state_->api->settings);
+    add_webhook_routes(state_->router, state_->api->deps, state_->api->settings, state_->api->outbound);
     if (state_->api->plugins) add_plugin_routes(state_->router, *state_->api->plugins);
   }
   add_openapi_route(state_->router);

@@ -46,6 +46,7 @@ struct ApiRuntime {
   ApiSettings settings;
   const Clock* clock;
   const plugins::PluginHost* plugins = nullptr;  // its routes and metrics are served too
+  const events::OutboundHttp* outbound = nullptr;  // checks webhook URLs at creation
 };
 
 // The Poco HTTP server. Every request runs the same pipeline:

@@ -74,4 +74,9 @@ void restrict_to_visible(const CallContext& ctx, const EntitySpec& spec, store::
   query.visible_owners = p->visible_owners;
 }
 
+void require_role(const CallContext& ctx, const std::vector<std::string>& roles, const std::string& refusal) {
+  if (!ctx.principal || std::find(roles.begin(), roles.end(), ctx.principal->role) != roles.end()) return;
+  throw Error(ErrorCode::forbidden, refusal + ", not " + ctx.principal->role);
+}
+
 }  // namespace nucleo::services

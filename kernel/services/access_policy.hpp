@@ -22,6 +22,11 @@ enum class Operation { read, write };
 // Throws Error(forbidden) naming the role and the operation.
 void require_permission(const CallContext& ctx, const EntitySpec& spec, Operation op);
 
+// For operations only some roles may run (admin tools, audit reads): throws
+// Error(forbidden) "<refusal>, not <role>" unless the caller's role is one of `roles`.
+// Calls without a principal (the CLI, system work) are unrestricted.
+void require_role(const CallContext& ctx, const std::vector<std::string>& roles, const std::string& refusal);
+
 // The field that says who owns a record of this entity ("owner_id", a task's
 // "assignee_id"), or empty when its records are visible to the whole tenant.
 std::string owner_field(const EntitySpec& spec);

@@ -1,5 +1,7 @@
 #include "kernel/services/audit_service.hpp"
 
+#include "kernel/services/access_policy.hpp"
+
 #include "kernel/audit/personal_data.hpp"
 #include "kernel/audit/recorder.hpp"
 #include "kernel/services/write.hpp"
@@ -10,10 +12,7 @@ namespace nucleo::services {
 namespace {
 
 void require_audit_reader(const CallContext& ctx) {
-  if (!ctx.principal) return;  // the CLI and system work act unrestricted
-  const std::string& role = ctx.principal->role;
-  if (role != "auditor" && role != "admin")
-    throw Error(ErrorCode::forbidden, "the audit log is readable by the auditor and admin roles only, not " + role);
+  require_role(ctx, {"auditor", "admin"}, "the audit log is readable by the auditor and admin roles only");
 }
 
 // The read, recorded in the reader's own transaction: what was asked is in `changes`.

@@ -1,5 +1,6 @@
 #include "kernel/services/event_service.hpp"
 
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/write.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -7,8 +8,7 @@ namespace nucleo::services {
 namespace {
 
 void require_admin(const CallContext& ctx) {
-  if (ctx.principal && ctx.principal->role != "admin")
-    throw Error(ErrorCode::forbidden, "dead letters are for the admin role only, not " + ctx.principal->role);
+  require_role(ctx, {"admin"}, "dead letters are for the admin role only");
 }
 
 }  // namespace

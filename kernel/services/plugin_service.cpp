@@ -1,5 +1,7 @@
 #include "kernel/services/plugin_service.hpp"
 
+#include "kernel/services/access_policy.hpp"
+
 #include "kernel/services/tenant_service.hpp"
 #include "kernel/services/write.hpp"
 
@@ -30,9 +32,7 @@ std::size_t PluginService::record_load_failures(const CallContext& ctx,
 }
 
 void PluginService::require_reader(const CallContext& ctx) {
-  if (ctx.principal && ctx.principal->role != "admin" && ctx.principal->role != "auditor")
-    throw Error(ErrorCode::forbidden,
-                "the plugin list is readable by the admin and auditor roles only, not " + ctx.principal->role);
+  require_role(ctx, {"admin", "auditor"}, "the plugin list is readable by the admin and auditor roles only");
 }
 
 }  // namespace nucleo::services

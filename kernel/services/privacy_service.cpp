@@ -1,5 +1,7 @@
 #include "kernel/services/privacy_service.hpp"
 
+#include "kernel/services/access_policy.hpp"
+
 #include "kernel/audit/personal_data.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/events/outbox.hpp"
@@ -14,8 +16,7 @@ constexpr std::size_t max_reason_length = 1000;
 constexpr const char* erased_contact_name = "Erased contact";
 
 void require_admin(const CallContext& ctx) {
-  if (ctx.principal && ctx.principal->role != "admin")
-    throw Error(ErrorCode::forbidden, "erasure and legal holds are for the admin role only, not " + ctx.principal->role);
+  require_role(ctx, {"admin"}, "erasure and legal holds are for the admin role only");
 }
 
 std::string checked_reason(const std::string& reason) {
@@ -235,9 +236,7 @@ Json PrivacyService::lift_hold(const CallContext& ctx, const std::string& hold_i
 }
 
 std::vector<Json> PrivacyService::holds(const CallContext& ctx, const std::string& subject_id) {
-  if (ctx.principal && ctx.principal->role != "admin" && ctx.principal->role != "auditor")
-    throw Error(ErrorCode::forbidden, "legal holds are readable by the admin and auditor roles only, not " +
-                                          ctx.principal->role);
+  require_role(ctx, {"admin", "auditor"}, "legal holds are readable by the admin and auditor roles only");
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     std::vector<Json> out;
     std::string sql = std::string("SELECT ") + hold_columns + " FROM privacy_holds WHERE tenant_id = :p0";

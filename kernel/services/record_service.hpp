@@ -9,6 +9,7 @@
 #include "kernel/domain/entity.hpp"
 #include "kernel/domain/record_validation.hpp"
 #include "kernel/services/call_context.hpp"
+#include "kernel/services/secret_box.hpp"
 #include "kernel/services/sensitive_data.hpp"
 #include "kernel/services/validator_registry.hpp"
 #include "kernel/store/database.hpp"
@@ -22,6 +23,7 @@ struct ServiceDependencies {
   ValidatorRegistry& validators;
   NormalisationSettings normalisation;
   const SensitiveData& sensitive;  // reads of these are audited
+  const SecretBox& secrets;         // seals webhook and channel-account secrets at rest
 };
 
 struct WriteResult {

@@ -17,7 +17,7 @@ class ServiceHarness {
                           std::chrono::milliseconds lease_timeout = std::chrono::seconds(10));
 
   services::ServiceDependencies deps() {
-    return {*app_, worker_ ? *worker_ : *app_, validators, normalisation, sensitive};
+    return {*app_, worker_ ? *worker_ : *app_, validators, normalisation, sensitive, secrets};
   }
   services::RecordService records() { return services::RecordService(deps()); }
   store::Database& database() { return *app_; }
@@ -47,6 +47,7 @@ class ServiceHarness {
   services::ValidatorRegistry validators;
   NormalisationSettings normalisation;
   services::SensitiveData sensitive;  // nothing marked unless a test marks it
+  services::SecretBox secrets = services::SecretBox::generate();
   std::string tenant;  // created by the constructor
 
  private:

@@ -1,0 +1,37 @@
+#pragma once
+
+// Secrets the kernel must use again later — webhook signing secrets, channel accounts'
+// tokens — kept encrypted at rest (AES-256-GCM, a fresh nonce per value) under one
+// deployment key that lives in a file, not in the database: a copy of the database
+// alone does not reveal them. Each value is bound to what it belongs to (the AAD, e.g.
+// "webhook:whk_…"), so a sealed value cannot be moved to another row unnoticed.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kernel/audit/merkle.hpp"
+
+namespace nucleo::services {
+
+class SecretBox {
+ public:
+  explicit SecretBox(const audit::Hash& key) : key_(key) {}
+
+  // Reads the key file (base64 of 32 bytes). When it does not exist, creates it with a
+  // new random key (mode 0600) and sets *created. Throws Error(validation) naming a
+  // file that is unreadable or malformed.
+  static SecretBox load_or_create(const std::string& path, bool* created = nullptr);
+  // A random key, kept in memory only (tests, tools).
+  static SecretBox generate();
+
+  // base64(nonce ‖ ciphertext ‖ tag).
+  std::string seal(std::string_view bound_to, std::string_view secret) const;
+  // nullopt when it does not open (another key, another row, altered bytes).
+  std::optional<std::string> open(std::string_view bound_to, std::string_view sealed) const;
+
+ private:
+  audit::Hash key_;
+};
+
+}  // namespace nucleo::services

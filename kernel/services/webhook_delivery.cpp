@@ -1,0 +1,131 @@
+#include "kernel/services/webhook_delivery.hpp"
+
+#include <Poco/Logger.h>
+
+#include <chrono>
+
+#include "kernel/domain/base64.hpp"
+#include "kernel/domain/digest.hpp"
+#include "kernel/domain/error.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/domain/json_text.hpp"
+#include "kernel/domain/version.hpp"
+#include "kernel/services/webhook_service.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+using store::integer_at;
+using store::text_at;
+
+constexpr std::size_t max_logged_error = 500;
+
+struct Target {
+  std::string url, status, secret;
+};
+
+std::optional<Target> load_target(ServiceDependencies& deps, const std::string& tenant_id, const std::string& id) {
+  std::optional<Target> target;
+  deps.worker_database.read("", [&](store::Transaction& tx) {
+    store::query(tx.session(), "SELECT url, status, secret_sealed FROM webhooks WHERE tenant_id = :p0 AND id = :p1",
+                 {tenant_id, id}, [&](const soci::row& r) {
+                   auto secret = deps.secrets.open(webhook_secret_binding(id), *text_at(r, 2));
+                   if (!secret)
+                     throw Error(ErrorCode::internal, "the secret of webhook " + id +
+                                                          " does not open with this secrets.key_file");
+                   target = Target{*text_at(r, 0), *text_at(r, 1), *secret};
+                 });
+  });
+  return target;
+}
+
+void log_attempt(ServiceDependencies& deps, const std::string& tenant_id, const std::string& webhook_id,
+                 const Json& event, int attempt, std::optional<int> status, const std::string& error,
+                 std::int64_t duration_ms, Timestamp at) {
+  deps.worker_database.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event_name, attempt,"
+                   " status_code, error, duration_ms, attempted_at) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7,"
+                   " :p8, :p9)",
+                   {generate_id(id_prefix::webhook_delivery, at), tenant_id, webhook_id,
+                    event.value("id", ""), event.value("name", ""), std::int64_t{attempt},
+                    status ? store::SqlValue{std::int64_t{*status}} : store::SqlValue{},
+                    error.empty() ? store::SqlValue{} : store::SqlValue{error.substr(0, max_logged_error)}, duration_ms,
+                    at.micros});
+  });
+}
+
+}  // namespace
+
+std::string standard_webhook_signature(const std::string& secret, const std::string& message_id,
+                                       std::int64_t timestamp_seconds, const std::string& body) {
+  std::string encoded = secret.rfind("whsec_", 0) == 0 ? secret.substr(6) : secret;
+  auto key = from_base64(encoded);
+  if (!key) throw Error(ErrorCode::internal, "a webhook secret is not whsec_ + base64");
+  std::string signed_content = message_id + "." + std::to_string(timestamp_seconds) + "." + body;
+  return "v1," + to_base64(hmac_sha256(*key, signed_content));
+}
+
+events::Subscriber webhook_fanout(ServiceDependencies deps, events::JobQueue& jobs, const Clock& clock) {
+  return {"kernel:webhooks", "*", [deps, &jobs, &clock](const Json& envelope) mutable -> std::string {
+            std::string tenant = envelope.at("tenant_id").get<std::string>();
+            std::string name = envelope.at("name").get<std::string>();
+            std::vector<std::string> matching;
+            deps.worker_database.read("", [&](store::Transaction& tx) {
+              store::query(tx.session(), "SELECT id, events FROM webhooks WHERE tenant_id = :p0 AND status = 'active'",
+                           {tenant}, [&](const soci::row& r) {
+                             for (const auto& pattern : Json::parse(*text_at(r, 1)))
+                               if (events::matches_pattern(pattern.get<std::string>(), name)) {
+                                 matching.push_back(*text_at(r, 0));
+                                 break;
+                               }
+                           });
+            });
+            for (const auto& id : matching)
+              jobs.enqueue(webhook_delivery_job_name, tenant, {{"webhook_id", id}, {"event", envelope}}, clock.now());
+            return "";
+          }};
+}
+
+events::JobDefinition webhook_delivery_job(ServiceDependencies deps, const events::OutboundHttp& outbound,
+                                           const Clock& clock) {
+  auto run = [deps, &outbound, &clock](const Json& job) mutable -> std::string {
+    std::string tenant = job.at("tenant_id").get<std::string>();
+    const Json& payload = job.at("payload");
+    std::string webhook_id = payload.at("webhook_id").get<std::string>();
+    const Json& event = payload.at("event");
+    auto target = load_target(deps, tenant, webhook_id);
+    if (!target || target->status != "active") return "";  // deleted or disabled since: nothing to send
+
+    Timestamp at = clock.now();
+    std::string body = to_json_text(event);
+    std::string message_id = event.at("id").get<std::string>();
+    std::int64_t seconds = at.micros / 1'000'000;
+    events::OutboundRequest request;
+    request.method = "POST";
+    request.url = target->url;
+    request.body = body;
+    request.headers = {{"Content-Type", "application/json"},
+                       {"User-Agent", std::string("Nucleo-Webhooks/") + nucleo_version},
+                       {"webhook-id", message_id},
+                       {"webhook-timestamp", std::to_string(seconds)},
+                       {"webhook-signature", standard_webhook_signature(target->secret, message_id, seconds, body)}};
+    std::optional<int> status;
+    std::string error;
+    auto started = std::chrono::steady_clock::now();
+    try {
+      auto response = outbound.send(request);
+      status = response.status;
+      if (response.status < 200 || response.status > 299) error = "answered HTTP " + std::to_string(response.status);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    log_attempt(deps, tenant, webhook_id, event, job.value("attempt", 1), status, error, duration.count(), at);
+    return error;
+  };
+  return {webhook_delivery_job_name, std::nullopt, events::JobScope::tenant, run};
+}
+
+}  // namespace nucleo::services
