@@ -10,7 +10,7 @@ packages=(
   libboost-dev nlohmann-json3-dev libphonenumber-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev postgresql-15 curl python3 clang-14 libclang-rt-14-dev)
+  packages+=(googletest libgtest-dev libgmock-dev postgresql-15 curl python3 clang-14 libclang-rt-14-dev openssl)
   # npm (for the OpenAPI linter): the machine's own Node.js when present, else Debian's.
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi

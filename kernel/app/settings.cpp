@@ -79,6 +79,7 @@ events::OutboundSettings read_outbound_settings(const Configuration& config) {
     start = comma + 1;
   }
   s.timeout = std::chrono::milliseconds(get_integer(config, "outbound.timeout_ms", 100, 600000));
+  s.ca_file = get_string(config, "outbound.ca_file");
   s.retries = static_cast<int>(get_integer(config, "outbound.retries", 0, 10));
   s.max_response_bytes = static_cast<std::size_t>(get_integer(config, "outbound.max_response_bytes", 1024, 1 << 30));
   return s;

@@ -2,6 +2,9 @@
 
 #include <Poco/Net/DNS.h>
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
@@ -10,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "kernel/domain/error.hpp"
@@ -66,7 +70,31 @@ std::optional<std::string> OutboundHttp::non_public(const IPAddress& address) {
   return std::nullopt;
 }
 
-OutboundHttp::OutboundHttp(OutboundSettings settings) : settings_(std::move(settings)) {
+namespace {
+
+// The client side of TLS: the server's certificate chain must verify against the
+// trusted CAs and name the URL's host; TLS 1.2 or later.
+Poco::AutoPtr<Poco::Net::Context> client_context(const std::string& ca_file) {
+  static std::once_flag ssl_ready;
+  std::call_once(ssl_ready, [] { Poco::Net::initializeSSL(); });
+  Poco::Net::Context::Params params;
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  params.caLocation = ca_file;
+  params.loadDefaultCAs = ca_file.empty();
+  try {
+    Poco::AutoPtr<Poco::Net::Context> context(new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params));
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    return context;
+  } catch (const Poco::Exception& e) {
+    throw Error(ErrorCode::validation, "outbound.ca_file: cannot use '" + ca_file + "': " + e.displayText(),
+                {{"outbound.ca_file", "a PEM file or a directory of certificates"}});
+  }
+}
+
+}  // namespace
+
+OutboundHttp::OutboundHttp(OutboundSettings settings)
+    : settings_(std::move(settings)), tls_(client_context(settings_.ca_file)) {
   for (const auto& entry : settings_.allow) {
     auto slash = entry.find('/');
     IPAddress network;
@@ -127,11 +155,9 @@ Poco::URI OutboundHttp::parse_url(const std::string& url) {
   } catch (const Poco::Exception& e) {
     throw Error(ErrorCode::validation, "malformed url '" + url + "': " + e.displayText(), {{"url", "malformed"}});
   }
-  if (uri.getScheme() == "https")
-    throw Error(ErrorCode::validation, "https is not supported by the outbound client yet (issue #9): " + url,
-                {{"url", "https not supported yet"}});
-  if (uri.getScheme() != "http" || uri.getHost().empty())
-    throw Error(ErrorCode::validation, "url must be http://host/…, got '" + url + "'", {{"url", "must be http"}});
+  if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty())
+    throw Error(ErrorCode::validation, "url must be http(s)://host/…, got '" + url + "'",
+                {{"url", "must be http or https"}});
   if (!uri.getUserInfo().empty())
     throw Error(ErrorCode::validation, "url must not carry credentials (user:password@)", {{"url", "has credentials"}});
   return uri;
@@ -139,6 +165,20 @@ Poco::URI OutboundHttp::parse_url(const std::string& url) {
 
 void OutboundHttp::check_target(const std::string& url) const {
   checked_addresses(parse_url(url).getHost());
+}
+
+// A session to `address`; for https, TLS verified against the URL's host name (SNI
+// and certificate), not against the address.
+std::unique_ptr<Poco::Net::HTTPClientSession> OutboundHttp::open_session(const Poco::URI& uri,
+                                                                         const IPAddress& address) const {
+  if (uri.getScheme() == "http")
+    return std::make_unique<Poco::Net::HTTPClientSession>(Poco::Net::SocketAddress(address, uri.getPort()));
+  Poco::Net::SecureStreamSocket socket(tls_);
+  socket.setPeerHostName(uri.getHost());
+  auto session = std::make_unique<Poco::Net::HTTPSClientSession>(socket);
+  session->setHost(address.toString());
+  session->setPort(uri.getPort());
+  return session;
 }
 
 OutboundResponse OutboundHttp::send(const OutboundRequest& request) const {
@@ -153,9 +193,8 @@ OutboundResponse OutboundHttp::send(const OutboundRequest& request) const {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100) * (1 << (attempt - 1)));
     try {
       // The connection goes to the address that was checked, never to a new lookup.
-      Poco::Net::HTTPClientSession session(
-          Poco::Net::SocketAddress(addresses[static_cast<std::size_t>(attempt) % addresses.size()], uri.getPort()));
-      session.setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count()));
+      auto session = open_session(uri, addresses[static_cast<std::size_t>(attempt) % addresses.size()]);
+      session->setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count()));
       std::string target = uri.getPathAndQuery().empty() ? "/" : uri.getPathAndQuery();
       Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
       out.setHost(uri.getHost(), uri.getPort());
@@ -163,9 +202,9 @@ OutboundResponse OutboundHttp::send(const OutboundRequest& request) const {
         if (Poco::icompare(name, "Host") != 0 && Poco::icompare(name, "Content-Length") != 0) out.set(name, value);
       if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH")
         out.setContentLength(static_cast<std::streamsize>(request.body.size()));
-      session.sendRequest(out) << request.body;
+      session->sendRequest(out) << request.body;
       Poco::Net::HTTPResponse in;
-      std::istream& body = session.receiveResponse(in);
+      std::istream& body = session->receiveResponse(in);
       OutboundResponse response;
       response.status = static_cast<int>(in.getStatus());
       for (const auto& [name, value] : in) response.headers[name] = value;

@@ -7,11 +7,15 @@
 // refused unless allow-listed, so tests and on-premises integrations can reach local
 // services on purpose.
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/IPAddress.h>
 #include <Poco/URI.h>
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +29,10 @@ struct OutboundSettings {
   std::chrono::milliseconds timeout{10000};  // connect, send and receive, each
   int retries = 2;  // after a network error or 502/503/504; then the last answer is returned
   std::size_t max_response_bytes = 10 << 20;
+  // https: the certificate authorities trusted, as a PEM file or a directory of them;
+  // empty: the system's (/etc/ssl/certs). Certificates are always verified, host name
+  // included.
+  std::string ca_file;
 };
 
 struct OutboundRequest {
@@ -69,9 +77,12 @@ class OutboundHttp {
   };
   bool allowed(const Poco::Net::IPAddress& address) const;
   std::vector<Poco::Net::IPAddress> checked_addresses(const std::string& host) const;
+  std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Poco::URI& uri,
+                                                             const Poco::Net::IPAddress& address) const;
 
   OutboundSettings settings_;
   std::vector<Block> allow_;
+  Poco::AutoPtr<Poco::Net::Context> tls_;  // https: verify the server, trust ca_file or the system's CAs
 };
 
 }  // namespace nucleo::events

@@ -8,13 +8,18 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 
 #include <atomic>
+#include <cstdlib>
 
 #include "kernel/domain/error.hpp"
 #include "kernel/events/outbound_http.hpp"
+#include "tests/support/process.hpp"
 
 namespace nucleo::events {
 namespace {
@@ -131,13 +136,82 @@ TEST(OutboundHttp, Retries503AndNetworkErrorsThenReportsTheLastOutcome) {
 
 TEST(OutboundHttp, RefusesMalformedRequestsAndSettings) {
   OutboundHttp client(OutboundSettings{});
-  EXPECT_NE(refusal(client, "ftp://example.com/").find("other: url must be http"), std::string::npos);
-  EXPECT_NE(refusal(client, "https://example.com/").find("https is not supported"), std::string::npos);
+  EXPECT_NE(refusal(client, "ftp://example.com/").find("other: url must be http(s)"), std::string::npos);
+  EXPECT_NE(refusal(client, "https://127.0.0.1/").find("forbidden"), std::string::npos);  // guarded like http
+  EXPECT_NE(refusal(client, "http://user:pw@example.com/").find("credentials"), std::string::npos);
+  OutboundSettings missing_ca;
+  missing_ca.ca_file = "/nonexistent/ca.pem";
+  EXPECT_THROW(OutboundHttp{missing_ca}, Error);
   EXPECT_THROW(OutboundHttp(OutboundSettings{{"not-an-ip"}}), Error);
   EXPECT_THROW(OutboundHttp(OutboundSettings{{"10.0.0.0/33"}}), Error);
   EXPECT_FALSE(OutboundHttp::non_public(Poco::Net::IPAddress("8.8.8.8")));
   EXPECT_FALSE(OutboundHttp::non_public(Poco::Net::IPAddress("2001:4860:4860::8888")));
   EXPECT_EQ(*OutboundHttp::non_public(Poco::Net::IPAddress("100.64.0.1")), "shared (100.64.0.0/10)");
+}
+
+// A local https server presenting a certificate made by the openssl CLI for `san`.
+struct TlsService {
+  test::TempDir dir;
+  std::unique_ptr<Poco::Net::HTTPServer> server;
+  unsigned short port = 0;
+
+  explicit TlsService(const std::string& san) {
+    std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=nucleo-test -addext "
+                          "subjectAltName=" + san + " -keyout " + dir.path() + "/key.pem -out " + cert() +
+                          " >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("openssl could not make a certificate");
+    Poco::Net::Context::Params params;
+    params.privateKeyFile = dir.path() + "/key.pem";
+    params.certificateFile = cert();
+    params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+    Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context);
+    port = socket.address().port();
+    struct Handler : Poco::Net::HTTPRequestHandler {
+      void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
+        res.send() << "tls " << req.getURI();
+      }
+    };
+    struct Factory : Poco::Net::HTTPRequestHandlerFactory {
+      Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+        return new Handler;
+      }
+    };
+    server = std::make_unique<Poco::Net::HTTPServer>(new Factory, socket, new Poco::Net::HTTPServerParams);
+    server->start();
+  }
+  ~TlsService() { server->stopAll(true); }
+  std::string cert() const { return dir.path() + "/cert.pem"; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port) + "/secure?x=1"; }
+};
+
+std::string failure(const OutboundHttp& client, const std::string& url) {
+  try {
+    client.send({"GET", url, {}, "", std::chrono::milliseconds(2000)});
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "sent";
+}
+
+TEST(OutboundHttp, HttpsVerifiesTheCertificateChainAndTheHostName) {
+  TlsService service("IP:127.0.0.1");
+  OutboundSettings trusting{{"127.0.0.1"}, std::chrono::milliseconds(2000), 0};
+  trusting.ca_file = service.cert();
+  auto r = OutboundHttp(trusting).send({"GET", service.url(), {}, "", std::nullopt});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "tls /secure?x=1");
+
+  // The system's CAs do not vouch for a self-made certificate.
+  OutboundSettings system_cas{{"127.0.0.1"}, std::chrono::milliseconds(2000), 0};
+  EXPECT_NE(failure(OutboundHttp(system_cas), service.url()).find("certificate verify failed"), std::string::npos);
+
+  // A trusted certificate for another name is refused too.
+  TlsService other("DNS:other.example");
+  OutboundSettings trusting_other{{"127.0.0.1"}, std::chrono::milliseconds(2000), 0};
+  trusting_other.ca_file = other.cert();
+  std::string why = failure(OutboundHttp(trusting_other), other.url());
+  EXPECT_NE(why.find("Unacceptable certificate from 127.0.0.1"), std::string::npos) << why;
 }
 
 }  // namespace
