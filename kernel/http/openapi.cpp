@@ -213,8 +213,8 @@ Json operation_for(const Route& route) {
     Json lines = {{"schema", {{"type", "string"}}}};
     responses["200"] = {{"description", route.summary},
                         {"content", {{"application/x-ndjson", lines}, {"text/csv", lines}}}};
-  } else if (route.kind == "webhooks") {
-    responses[route.operation_id == "create_webhook" ? "201" : "200"] = {
+  } else if (route.kind == "webhooks" || route.kind == "channels") {
+    responses[route.operation_id.rfind("create_", 0) == 0 ? "201" : "200"] = {
         {"description", route.summary}, {"content", json_content({{"type", "object"}})}};
   } else if (route.kind == "privacy") {
     responses[route.method == "POST" && route.path.find("/lift") == std::string::npos ? "201" : "200"] = {

@@ -114,6 +114,13 @@ Route mounted(const RegisteredRoute& route) {
   r.any_query = true;
   r.handler = [route](ApiRequest& req) {
     nucleo_call call{req.ctx};
+    if (route.auth != NUCLEO_AUTH_BEARER) {
+      // No key, no tenant: the plugin acts as itself until channels.resolve names the
+      // channel account (and so the tenant) the request is for.
+      call.ctx.tenant_id.clear();
+      call.ctx.actor = {"plugin", route.plugin_id, ""};
+      call.ctx.principal = nullptr;
+    }
     std::string in = to_json_text(request_for_plugin(req, route));
     nucleo_plugin_buffer out{nullptr, 0};
     nucleo_status status = route.handler(route.user_data, &call, nucleo_view{in.data(), in.size()}, &out);

@@ -20,6 +20,7 @@
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/json_text.hpp"
+#include "kernel/http/channel_routes.hpp"
 #include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/plugin_routes.hpp"
@@ -377,6 +378,13 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
   if (state_->api) {
     add_resource_routes(state_->router, state_->api->deps, state_->api->settings);
     add_webhook_routes(state_->router, state_->api->deps, state_->api->settings, state_->api->outbound);
+    std::optional<std::set<std::string>> loaded;
+    if (state_->api->plugins) {
+      loaded.emplace();
+      for (const auto& s : state_->api->plugins->statuses())
+        if (s.loaded) loaded->insert(s.id);
+    }
+    add_channel_routes(state_->router, state_->api->deps, loaded);
     if (state_->api->plugins) add_plugin_routes(state_->router, *state_->api->plugins);
   }
   add_openapi_route(state_->router);

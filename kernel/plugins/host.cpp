@@ -18,6 +18,7 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/plugins/call.hpp"
 #include "kernel/plugins/service_calls.hpp"
+#include "kernel/services/channel_account_service.hpp"
 #include "sdk/include/nucleo/sdk/plugin.hpp"
 
 namespace nucleo::plugins {
@@ -38,10 +39,27 @@ struct PluginHost::Loaded {
   Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const {
     if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
     if (!call) throw Error(ErrorCode::validation, name + " needs the nucleo_call of the request being handled");
+    if (name == "channels.resolve") return resolve_channel(const_cast<nucleo_call&>(*call), Json::parse(request));
     if (call->ctx.tenant_id.empty())
       throw Error(ErrorCode::validation,
                   "this call has no tenant: signed and public routes resolve it through a channel account");
     return call_kernel_service(*owner->services_, call->ctx, name, Json::parse(request), call->read_only);
+  }
+  // channels.resolve {"external_id"}: this plugin's active channel account with that
+  // external id. The call then acts in the account's tenant, as the plugin on behalf of
+  // the account — how a signed route's inbound webhook finds its tenant. A call that
+  // already has a tenant may only resolve that tenant's accounts.
+  Json resolve_channel(nucleo_call& call, const Json& request) const {
+    if (!request.is_object() || !request.value("external_id", Json()).is_string())
+      throw Error(ErrorCode::validation, "channels.resolve takes {\"external_id\": \"…\"}");
+    std::string external = request["external_id"];
+    auto account = services::ChannelAccountService(*owner->services_).resolve(manifest.id, external);
+    if (!account || (!call.ctx.tenant_id.empty() && call.ctx.tenant_id != account->tenant_id))
+      throw Error(ErrorCode::not_found, "no active channel account of " + manifest.id + " has external id " + external);
+    call.ctx.tenant_id = account->tenant_id;
+    call.ctx.actor = {"plugin", manifest.id, account->id};
+    return {{"id", account->id},           {"tenant_id", account->tenant_id}, {"external_id", external},
+            {"config", account->config}, {"secrets", account->secrets}};
   }
   // plugin_abi.h: {"method","url","headers","body" | "body_base64","timeout_ms"} →
   // {"status","headers","body_base64"}.

@@ -12,6 +12,9 @@
 //   interactions.log {"data"}                              → the interaction
 //   tasks.complete   {"id", "version"?}                    → the task
 //   deals.move_stage {"id", "stage_id", "lost_reason"?, "version"?} → the deal
+//   channels.resolve {"external_id"}                       → {"id", "tenant_id", "config", "secrets", …}
+//     (the plugin's own channel accounts; handled by the host: it puts the call in the
+//     account's tenant)
 //
 // Types are the entity types but api_key (account, contact, deal, task, …). Every
 // call goes through the same services as the HTTP API: permissions, validation,

@@ -10,6 +10,7 @@
 #include "kernel/audit/canonical_json.hpp"
 #include "kernel/audit/checkpoint.hpp"
 #include "kernel/services/privacy_service.hpp"
+#include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/webhook_service.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
@@ -236,6 +237,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   foreign["privacy"] = services::PrivacyService(h->deps()).place_hold(ctx_b, foreign["contacts"], "B")["id"];
   foreign["audit"] = foreign["accounts"];  // /v1/audit/entities/account/{id}/history
   foreign["events"] = "evt_01m80gv6y4eqcsmge90bwbtca7";  // no dead letter of ours
+  foreign["channels"] = services::ChannelAccountService(h->deps()).create(
+      ctx_b, {{"plugin_id", "com.example.chat"}, {"external_id", "b-line"}})["id"];
   foreign["webhooks"] = services::WebhookService(h->deps()).create(
       ctx_b, {{"url", "http://example.com/hook"}, {"events", {"*"}}})["id"];
 
@@ -273,7 +276,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // 10 lists + 4 audit reads + export + hold list + plugin list + dead letters
   // + 10 × (read, patch, archive, restore) + 2 actions + 2 account views + entity history
   // + hold lift + dead-letter replay + webhooks (list; read, patch, delete, rotate, deliveries)
-  EXPECT_EQ(checked, 71);
+  // + channel accounts (list; read, patch, delete)
+  EXPECT_EQ(checked, 75);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -382,8 +386,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   }
   // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 6 audit
   // reads (incl. entity history and export) + openapi + 4 privacy operations + the plugin list
-  // + dead letters and their replay + 7 webhook operations.
-  EXPECT_EQ(documented.size(), 105u);
+  // + dead letters and their replay + 7 webhook operations + 5 channel-account operations.
+  EXPECT_EQ(documented.size(), 110u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

@@ -53,13 +53,47 @@ enum class Level : std::int32_t {
   error = NUCLEO_LOG_ERROR
 };
 
+namespace detail {
+// Standard base64 (RFC 4648 §4, padding optional); throws Error on anything else.
+inline std::string from_base64(const std::string& text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  std::size_t end = text.find_last_not_of('=');
+  end = end == std::string::npos ? 0 : end + 1;
+  if (text.size() - end > 2) throw Error(NUCLEO_INVALID_ARGUMENT, "body is not base64");
+  for (std::size_t i = 0; i < end; ++i) {
+    int v = value(text[i]);
+    if (v < 0) throw Error(NUCLEO_INVALID_ARGUMENT, "body is not base64");
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+}  // namespace detail
+
 struct Request {
   const nucleo_call* call = nullptr;  // pass to Host::call while handling this request
   Json json;                          // the whole request as the kernel sent it
-  Json body;                          // json["body"]
+  Json body;                          // json["body"]: parsed JSON (bearer) or base64 (signed, public)
   std::string header(const std::string& name) const {
     return json.contains("headers") && json["headers"].is_object() ? json["headers"].value(name, "") : "";
   }
+  // Signed and public routes: the body's bytes exactly as received (verify signatures
+  // over these, then parse).
+  std::string raw_body() const { return body.is_string() ? detail::from_base64(body.get<std::string>()) : ""; }
 };
 
 struct Response {

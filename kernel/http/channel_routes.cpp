@@ -1,0 +1,67 @@
+#include "kernel/http/channel_routes.hpp"
+
+#include <memory>
+
+#include "kernel/http/route_helpers.hpp"
+#include "kernel/services/channel_account_service.hpp"
+
+namespace nucleo::http {
+namespace {
+
+Json account_schema(bool creating) {
+  Json text = {{"type", {"string", "null"}}, {"maxLength", 200}};
+  Json secrets = {{"type", "object"},
+                  {"additionalProperties", {{"type", creating ? Json("string") : Json({"string", "null"})}}},
+                  {"description", "write-only: stored encrypted, never returned (secret_names lists them)"}};
+  Json properties = {{"name", text}, {"config", {{"type", "object"}}}, {"secrets", secrets}};
+  if (creating) {
+    properties["plugin_id"] = {{"type", "string"}};
+    properties["external_id"] = {{"type", "string"}, {"maxLength", 200}};
+  } else {
+    properties["status"] = {{"type", "string"}, {"enum", {"active", "disabled"}}};
+  }
+  Json schema = {{"type", "object"}, {"properties", properties}, {"additionalProperties", false}};
+  if (creating) schema["required"] = {"plugin_id", "external_id"};
+  return schema;
+}
+
+}  // namespace
+
+void add_channel_routes(Router& router, services::ServiceDependencies deps,
+                        std::optional<std::set<std::string>> loaded_plugins) {
+  auto loaded = loaded_plugins ? std::make_shared<const std::set<std::string>>(*loaded_plugins) : nullptr;
+  auto service = [deps, loaded] { return services::ChannelAccountService(deps, loaded.get()); };
+  const std::string collection = "/v1/channels/accounts", one = collection + "/{id}";
+  router.add({"POST", collection, "create_channel_account",
+              "Register a tenant's account on a plugin's channel: external id (phone_number_id, mailbox), config "
+              "and write-only secrets (admin)",
+              AuthMode::bearer, "", "channels", {},
+              [=](ApiRequest& req) { return record_response(service().create(req.ctx, req.json()), 201); },
+              account_schema(true)});
+  router.add({"GET", collection, "list_channel_accounts", "The tenant's channel accounts, without secrets (admin)",
+              AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body["data"] = array_of(service().list(req.ctx));
+                return r;
+              }});
+  router.add({"GET", one, "get_channel_account", "One channel account, without secrets (admin)", AuthMode::bearer, "",
+              "channels", {},
+              [=](ApiRequest& req) { return record_response(service().get(req.ctx, req.params.at("id"))); }});
+  router.add({"PATCH", one, "update_channel_account",
+              "Change a channel account's name, config, secrets (null removes one) or status (If-Match; admin)",
+              AuthMode::bearer, "", "channels", {},
+              [=](ApiRequest& req) {
+                return record_response(
+                    service().update(req.ctx, req.params.at("id"), req.json(), expected_version(req)));
+              },
+              account_schema(false)});
+  router.add({"DELETE", one, "delete_channel_account", "Delete a channel account and its secrets (admin)",
+              AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
+                service().remove(req.ctx, req.params.at("id"));
+                ApiResponse r;
+                r.body = {{"id", req.params.at("id")}, {"deleted", true}};
+                return r;
+              }});
+}
+
+}  // namespace nucleo::http

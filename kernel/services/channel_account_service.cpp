@@ -1,0 +1,245 @@
+#include "kernel/services/channel_account_service.hpp"
+
+#include "kernel/audit/recorder.hpp"
+#include "kernel/domain/id.hpp"
+#include "kernel/domain/json_text.hpp"
+#include "kernel/services/access_policy.hpp"
+#include "kernel/services/write.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+using store::integer_at;
+using store::text_at;
+
+constexpr std::size_t max_text = 200;
+constexpr std::size_t max_document = 64 * 1024;
+constexpr const char* columns =
+    "id, tenant_id, plugin_id, external_id, name, config, secret_names, status, version, created_at, updated_at";
+
+void require_admin(const CallContext& ctx) {
+  require_role(ctx, {"admin"}, "channel accounts are for the admin role only");
+}
+
+std::string binding(const std::string& id) {
+  return "channel_account:" + id;
+}
+
+Json account_json(const soci::row& r) {
+  return {{"id", *text_at(r, 0)},
+          {"tenant_id", *text_at(r, 1)},
+          {"plugin_id", *text_at(r, 2)},
+          {"external_id", *text_at(r, 3)},
+          {"name", text_at(r, 4) ? Json(*text_at(r, 4)) : Json()},
+          {"config", Json::parse(*text_at(r, 5))},
+          {"secret_names", Json::parse(*text_at(r, 6))},
+          {"status", *text_at(r, 7)},
+          {"version", *integer_at(r, 8)},
+          {"created_at", format_rfc3339(Timestamp{*integer_at(r, 9)})},
+          {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 10)})}};
+}
+
+Json existing(store::Transaction& tx, const CallContext& ctx, const std::string& id) {
+  std::optional<Json> found;
+  store::query(tx.session(),
+               std::string("SELECT ") + columns + " FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
+               {ctx.tenant_id, id}, [&](const soci::row& r) { found = account_json(r); });
+  if (!found) throw Error(ErrorCode::not_found, "no channel account " + id + " in this tenant");
+  return *found;
+}
+
+Json names_of(const Json& secrets) {
+  Json names = Json::array();
+  for (const auto& [name, value] : secrets.items()) names.push_back(name);
+  return names;
+}
+
+// What the audit log keeps: everything but secret values (their names are there).
+Json audited(const Json& account) {
+  Json out = account;
+  for (const char* f : {"id", "tenant_id", "version", "created_at", "updated_at"}) out.erase(f);
+  return out;
+}
+
+bool is_plugin_id(const std::string& id) {
+  return !id.empty() && id.size() <= max_text && id.find('.') != std::string::npos &&
+         id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-_") == std::string::npos;
+}
+
+}  // namespace
+
+Json ChannelAccountService::checked(const Json& body, bool creating) const {
+  if (!body.is_object()) throw Error(ErrorCode::validation, "a channel account is a JSON object");
+  std::vector<FieldError> errors;
+  Json out = Json::object();
+  for (const auto& [key, value] : body.items()) {
+    bool ok = true;
+    if (key == "plugin_id" && creating) {
+      ok = value.is_string() && is_plugin_id(value.get<std::string>());
+      if (ok && loaded_plugins_ && !loaded_plugins_->count(value.get<std::string>())) {
+        errors.push_back({key, "no plugin " + value.get<std::string>() + " is loaded (GET /v1/plugins)"});
+        continue;
+      }
+      if (!ok) errors.push_back({key, "must be a plugin id such as com.acme.whatsapp"});
+    } else if (key == "external_id" && creating) {
+      ok = value.is_string() && !value.get<std::string>().empty() && value.get<std::string>().size() <= max_text;
+      if (!ok) errors.push_back({key, "must be a non-empty string of at most 200 characters"});
+    } else if (key == "name") {
+      ok = value.is_null() || (value.is_string() && value.get<std::string>().size() <= max_text);
+      if (!ok) errors.push_back({key, "must be a string of at most 200 characters, or null"});
+    } else if (key == "config") {
+      ok = value.is_object() && value.dump().size() <= max_document;
+      if (!ok) errors.push_back({key, "must be a JSON object (at most 64 KiB)"});
+    } else if (key == "secrets") {
+      ok = value.is_object() && value.dump().size() <= max_document;
+      for (const auto& [name, secret] : value.items()) ok = ok && (secret.is_string() || (!creating && secret.is_null()));
+      if (!ok) errors.push_back({key, creating ? "must be an object of strings" : "must be an object of strings or nulls"});
+    } else if (key == "status" && !creating) {
+      ok = value == "active" || value == "disabled";
+      if (!ok) errors.push_back({key, "must be active or disabled"});
+    } else {
+      ok = false;
+      errors.push_back({key, creating || (key != "plugin_id" && key != "external_id")
+                                 ? "is not a field of a channel account"
+                                 : "cannot change: create another account"});
+    }
+    if (ok) out[key] = value;
+  }
+  if (creating)
+    for (const char* required : {"plugin_id", "external_id"})
+      if (!body.contains(required)) errors.push_back({required, "is required"});
+  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid channel account", errors);
+  return out;
+}
+
+Json ChannelAccountService::create(const CallContext& ctx, const Json& body) {
+  require_admin(ctx);
+  Json fields = checked(body, true);
+  std::string plugin = fields["plugin_id"], external = fields["external_id"];
+  if (resolve_any(plugin, external))
+    throw Error(ErrorCode::conflict, "plugin " + plugin + " already has an account with external id " + external +
+                                         " (in this tenant or another)");
+  Timestamp now = ctx.now();
+  std::string id = generate_id(id_prefix::channel_account, now);
+  Json secrets = fields.value("secrets", Json::object());
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO channel_accounts (id, tenant_id, plugin_id, external_id, name, config, secrets_sealed,"
+                   " secret_names, status, version, created_at, updated_at)"
+                   " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, 'active', 1, :p8, :p9)",
+                   {id, ctx.tenant_id, plugin, external,
+                    fields.value("name", Json()).is_string() ? store::SqlValue{fields["name"].get<std::string>()}
+                                                             : store::SqlValue{},
+                    to_json_text(fields.value("config", Json::object())),
+                    deps_.secrets.seal(binding(id), to_json_text(secrets)), to_json_text(names_of(secrets)),
+                    now.micros, now.micros});
+    Json account = existing(tx, ctx, id);
+    auto event = audit_event(ctx, "channel_account.created", "channel_account", id, now);
+    event.changes = audit::diff_changes(nullptr, audited(account));
+    audit::record_audit_event(tx, event);
+    return account;
+  });
+}
+
+std::vector<Json> ChannelAccountService::list(const CallContext& ctx) {
+  require_admin(ctx);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::vector<Json> out;
+    store::query(tx.session(),
+                 std::string("SELECT ") + columns + " FROM channel_accounts WHERE tenant_id = :p0 ORDER BY id",
+                 {ctx.tenant_id}, [&](const soci::row& r) { out.push_back(account_json(r)); });
+    return out;
+  });
+}
+
+Json ChannelAccountService::get(const CallContext& ctx, const std::string& id) {
+  require_admin(ctx);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return existing(tx, ctx, id); });
+}
+
+Json ChannelAccountService::update(const CallContext& ctx, const std::string& id, const Json& patch,
+                                   std::optional<std::int64_t> expected_version) {
+  require_admin(ctx);
+  get(ctx, id);  // another tenant's account is a 404 whatever the patch says
+  Json fields = checked(patch, false);
+  Timestamp now = ctx.now();
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    Json before = existing(tx, ctx, id);
+    if (expected_version && *expected_version != before["version"].get<std::int64_t>())
+      throw Error(ErrorCode::precondition_failed, "channel account " + id + " is at version " +
+                                                      std::to_string(before["version"].get<std::int64_t>()));
+    Json after = before;
+    for (const char* key : {"name", "config", "status"})
+      if (fields.contains(key)) after[key] = fields[key];
+    std::optional<std::string> sealed;
+    if (fields.contains("secrets")) {
+      std::string current;
+      store::query(tx.session(), "SELECT secrets_sealed FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
+                   {ctx.tenant_id, id}, [&](const soci::row& r) { current = *text_at(r, 0); });
+      auto opened = deps_.secrets.open(binding(id), current);
+      if (!opened) throw Error(ErrorCode::internal, "the secrets of " + id + " do not open with this secrets.key_file");
+      Json secrets = Json::parse(*opened);
+      for (const auto& [name, value] : fields["secrets"].items()) {
+        if (value.is_null()) secrets.erase(name);
+        else secrets[name] = value;
+      }
+      sealed = deps_.secrets.seal(binding(id), to_json_text(secrets));
+      after["secret_names"] = names_of(secrets);
+    }
+    store::execute(tx.session(),
+                   "UPDATE channel_accounts SET name = :p0, config = :p1, status = :p2, secret_names = :p3,"
+                   " secrets_sealed = COALESCE(:p4, secrets_sealed), version = version + 1, updated_at = :p5"
+                   " WHERE tenant_id = :p6 AND id = :p7",
+                   {after["name"].is_string() ? store::SqlValue{after["name"].get<std::string>()} : store::SqlValue{},
+                    to_json_text(after["config"]), after["status"].get<std::string>(),
+                    to_json_text(after["secret_names"]), sealed ? store::SqlValue{*sealed} : store::SqlValue{},
+                    now.micros, ctx.tenant_id, id});
+    Json changes = audit::diff_changes(audited(before), audited(after));
+    // A secret replaced by another value changes no name: say so without the value.
+    if (fields.contains("secrets")) changes["secrets"] = {{"from", nullptr}, {"to", names_of(fields["secrets"])}};
+    auto event = audit_event(ctx, "channel_account.updated", "channel_account", id, now);
+    event.changes = changes;
+    audit::record_audit_event(tx, event);
+    return existing(tx, ctx, id);
+  });
+}
+
+void ChannelAccountService::remove(const CallContext& ctx, const std::string& id) {
+  require_admin(ctx);
+  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    Json before = existing(tx, ctx, id);
+    store::execute(tx.session(), "DELETE FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1", {ctx.tenant_id, id});
+    auto event = audit_event(ctx, "channel_account.deleted", "channel_account", id, ctx.now());
+    event.changes = audit::diff_changes(audited(before), nullptr);
+    audit::record_audit_event(tx, event);
+  });
+}
+
+std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::string& plugin_id,
+                                                                 const std::string& external_id, bool active_only) {
+  std::optional<ChannelAccount> found;
+  deps_.worker_database.read("", [&](store::Transaction& tx) {
+    store::query(tx.session(),
+                 "SELECT id, tenant_id, config, secrets_sealed, status FROM channel_accounts"
+                 " WHERE plugin_id = :p0 AND external_id = :p1",
+                 {plugin_id, external_id}, [&](const soci::row& r) {
+                   if (active_only && *text_at(r, 4) != "active") return;
+                   ChannelAccount a{*text_at(r, 0), *text_at(r, 1), plugin_id, external_id,
+                                    Json::parse(*text_at(r, 2)), Json::object()};
+                   auto opened = deps_.secrets.open(binding(a.id), *text_at(r, 3));
+                   if (!opened)
+                     throw Error(ErrorCode::internal, "the secrets of " + a.id + " do not open with this secrets.key_file");
+                   a.secrets = Json::parse(*opened);
+                   found = std::move(a);
+                 });
+  });
+  return found;
+}
+
+std::optional<ChannelAccount> ChannelAccountService::resolve(const std::string& plugin_id,
+                                                             const std::string& external_id) {
+  return resolve_any(plugin_id, external_id, true);
+}
+
+}  // namespace nucleo::services
