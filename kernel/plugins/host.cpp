@@ -19,6 +19,7 @@
 #include "kernel/plugins/call.hpp"
 #include "kernel/plugins/service_calls.hpp"
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/plugin_record_service.hpp"
 #include "sdk/include/nucleo/sdk/plugin.hpp"
 
 namespace nucleo::plugins {
@@ -35,6 +36,7 @@ struct PluginHost::Loaded {
   std::vector<RegisteredSubscription> subscriptions;
   std::vector<RegisteredValidator> validators;
   std::vector<RegisteredJob> jobs;
+  std::map<std::string, services::CollectionIndexes> collections;  // the manifest's record store
 
   Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const {
     if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
@@ -92,6 +94,13 @@ struct PluginHost::Loaded {
     std::string tenant = call ? call->ctx.tenant_id : "";
     Timestamp at{owner->jobs_clock_->now().micros + delay_ms * 1000};
     return owner->jobs_->enqueue("plugin:" + manifest.id + ":" + name, tenant, parsed, at);
+  }
+  // The record store, as the call's caller; validators may read only.
+  services::PluginRecordService records(const nucleo_call* call, bool writes) const {
+    if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
+    if (!call) throw Error(ErrorCode::validation, "the record store needs the nucleo_call being handled");
+    if (writes && call->read_only) throw Error(ErrorCode::forbidden, "a validator may read the record store, not write it");
+    return services::PluginRecordService(*owner->services_, manifest.id, collections);
   }
   void metric(const std::string& name, const std::string& labels, double value, bool is_counter) {
     Json parsed = labels.empty() ? Json::object() : Json::parse(labels);
@@ -243,15 +252,34 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     }
   };
   api.register_attribute_schema = [](nucleo_host*, nucleo_view, nucleo_view) { return unsupported(); };
-  api.record_put = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_view, nucleo_host_buffer*) {
-    return unsupported();
+  api.record_put = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id,
+                       nucleo_view document, nucleo_host_buffer* stored) {
+    if (stored) *stored = nucleo_host_buffer{nullptr, 0};
+    return answered(stored, [&] {
+      return to_json_text(loaded(h).records(call, true).put(call->ctx, text(collection), text(id), Json::parse(text(document))));
+    });
   };
-  api.record_get = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
-    return unsupported();
+  api.record_get = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id,
+                       nucleo_host_buffer* document) {
+    if (document) *document = nucleo_host_buffer{nullptr, 0};
+    return answered(document, [&] {
+      return to_json_text(loaded(h).records(call, false).get(call->ctx, text(collection), text(id)));
+    });
   };
-  api.record_delete = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view) { return unsupported(); };
-  api.record_query = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
-    return unsupported();
+  api.record_delete = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id) {
+    return answered(nullptr, [&] {
+      loaded(h).records(call, true).remove(call->ctx, text(collection), text(id));
+      return std::string();
+    });
+  };
+  api.record_query = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view query,
+                        nucleo_host_buffer* result) {
+    if (result) *result = nucleo_host_buffer{nullptr, 0};
+    return answered(result, [&] {
+      std::string q = text(query);
+      return to_json_text(
+          loaded(h).records(call, false).query(call->ctx, text(collection), q.empty() ? Json::object() : Json::parse(q)));
+    });
   };
   api.http_request = [](nucleo_host* h, const nucleo_call*, nucleo_view request, nucleo_host_buffer* response) {
     if (response) *response = nucleo_host_buffer{nullptr, 0};
@@ -532,6 +560,7 @@ void PluginHost::load_one(Candidate& c) {
     self->owner = this;
     self->manifest = m;
     self->descriptor = d;
+    for (const auto& [name, c] : m.collections) self->collections[name] = c.indexes;
     fill_host_table(self->api, *self);
     std::string config_text = config.dump();
     nucleo_plugin_buffer message{nullptr, 0};

@@ -55,6 +55,47 @@ std::string required_text(const Json& j, const char* field, Problems& problems) 
 
 const std::set<std::string> schema_types{"string", "integer", "number", "boolean", "object", "array"};
 
+bool is_snake_name(const std::string& s) {
+  static const std::regex pattern("^[a-z][a-z0-9_]{0,63}$");
+  return std::regex_match(s, pattern);
+}
+
+// "collections": {"<name>": {"indexes": {"<field>": "integer" | "string"}}}
+std::map<std::string, Collection> collections_of(const Json& j, Problems& problems) {
+  std::map<std::string, Collection> out;
+  if (!j.is_object()) {
+    problems.add("collections", "must be an object of collections");
+    return out;
+  }
+  for (const auto& [name, spec] : j.items()) {
+    std::string field = "collections." + name;
+    if (!is_snake_name(name)) problems.add(field, "must be named with lower-case letters, digits and _");
+    if (!spec.is_object()) {
+      problems.add(field, "must be an object: {\"indexes\": {\"field\": \"integer\" | \"string\"}}");
+      continue;
+    }
+    Collection c;
+    for (const auto& [key, value] : spec.items()) {
+      if (key != "indexes") {
+        problems.add(field + "." + key, "is not a collection field (indexes)");
+        continue;
+      }
+      if (!value.is_object() || value.size() > 10) {
+        problems.add(field + ".indexes", "must be an object of at most 10 fields");
+        continue;
+      }
+      for (const auto& [index, type] : value.items()) {
+        if (!is_snake_name(index)) problems.add(field + ".indexes." + index, "must be a top-level field name");
+        else if (type != "integer" && type != "string")
+          problems.add(field + ".indexes." + index, "must be integer or string");
+        else c.indexes[index] = type.get<std::string>();
+      }
+    }
+    out[name] = c;
+  }
+  return out;
+}
+
 void check_schema(const Json& schema, Problems& problems) {
   if (!schema.is_object()) return problems.add("config_schema", "must be an object of settings");
   for (const auto& [key, rule] : schema.items()) {
@@ -180,6 +221,7 @@ Manifest parse_manifest(std::string_view text) {
     check_schema(j["config_schema"], problems);
     m.config_schema = j["config_schema"];
   }
+  if (j.contains("collections")) m.collections = collections_of(j["collections"], problems);
   if (j.contains("data_classes")) {
     if (!j["data_classes"].is_array()) problems.add("data_classes", "must be an array");
     else
@@ -192,7 +234,8 @@ Manifest parse_manifest(std::string_view text) {
   if (m.status != "alpha" && m.status != "stable") problems.add("status", "must be alpha or stable");
   for (const auto& [key, value] : j.items()) {
     static const std::set<std::string> known{"id",     "version",       "kind",         "library", "kernel",
-                                             "requires", "config_schema", "data_classes", "status",  "description"};
+                                             "requires", "config_schema", "data_classes", "status",  "description",
+                                             "collections"};
     if (!known.count(key)) problems.add(key, "is not a manifest field");
   }
   problems.throw_if_any("invalid plugin.json");
@@ -252,6 +295,14 @@ Manifest read_manifest(const std::string& path, std::string* folder) {
   }
 }
 
+namespace {
+Json collections_json(const Manifest& m) {
+  Json out = Json::object();
+  for (const auto& [name, c] : m.collections) out[name] = {{"indexes", c.indexes}};
+  return out;
+}
+}  // namespace
+
 Json to_json(const Manifest& m) {
   Json requires_plugins = Json::array();
   for (const auto& r : m.requires_plugins) requires_plugins.push_back({{"id", r.id}, {"version", r.versions.text()}});
@@ -262,6 +313,7 @@ Json to_json(const Manifest& m) {
           {"kernel", m.kernel.text()},
           {"requires", requires_plugins},
           {"config_schema", m.config_schema},
+          {"collections", collections_json(m)},
           {"data_classes", m.data_classes},
           {"status", m.status}};
 }

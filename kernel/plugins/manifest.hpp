@@ -7,9 +7,11 @@
 //    "requires": [{"id": "org.nucleo.crm-core", "version": ">=1.0.0"}],
 //    "config_schema": {"api_base": {"type": "string", "required": true},
 //                      "retries": {"type": "integer", "minimum": 0, "maximum": 10, "default": 3}},
+//    "collections": {"visits": {"indexes": {"day": "string", "minutes": "integer"}}},
 //    "data_classes": ["pii"], "status": "stable"}
 
 #include <compare>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +50,12 @@ struct Requirement {
   VersionRange versions;
 };
 
+// A collection of the plugin's record store and the document fields it may be
+// queried by ("integer" or "string": ranges compare numbers or text).
+struct Collection {
+  std::map<std::string, std::string> indexes;  // field → integer | string
+};
+
 struct Manifest {
   std::string id;       // reverse-DNS: com.acme.whatsapp
   Version version;
@@ -56,6 +64,7 @@ struct Manifest {
   VersionRange kernel;  // kernel versions it runs on
   std::vector<Requirement> requires_plugins;
   Json config_schema = Json::object();  // {key: {"type", "required", "enum", "minimum", "maximum", "default"}}
+  std::map<std::string, Collection> collections;  // the record store's, by name
   std::vector<std::string> data_classes;  // pii | phi | financial
   std::string status;                     // alpha | stable
 };

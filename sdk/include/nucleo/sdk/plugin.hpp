@@ -224,6 +224,30 @@ class Host {
     return Json::parse(text);
   }
 
+  // The record store: collections declared in plugin.json ("collections"), per tenant,
+  // audited. put creates or replaces and returns {"collection","id","version",
+  // "document","created_at","updated_at"}; get returns the same; query takes
+  // {"where": {"field": {"gte": …}}, "limit", "cursor"} on indexed fields and returns
+  // {"data": [...], "next_cursor"}. Failures throw Error (NOT_FOUND, INVALID_ARGUMENT, …).
+  Json store_put(const nucleo_call* c, std::string_view collection, std::string_view id, const Json& document) const {
+    std::string in = document.dump();
+    nucleo_host_buffer out{nullptr, 0};
+    return answer(api_->record_put(api_->host, c, detail::view(collection), detail::view(id), detail::view(in), &out), out);
+  }
+  Json store_get(const nucleo_call* c, std::string_view collection, std::string_view id) const {
+    nucleo_host_buffer out{nullptr, 0};
+    return answer(api_->record_get(api_->host, c, detail::view(collection), detail::view(id), &out), out);
+  }
+  void store_delete(const nucleo_call* c, std::string_view collection, std::string_view id) const {
+    nucleo_status status = api_->record_delete(api_->host, c, detail::view(collection), detail::view(id));
+    if (status != NUCLEO_OK) throw Error(status, "record_delete failed");
+  }
+  Json store_query(const nucleo_call* c, std::string_view collection, const Json& query) const {
+    std::string in = query.dump();
+    nucleo_host_buffer out{nullptr, 0};
+    return answer(api_->record_query(api_->host, c, detail::view(collection), detail::view(in), &out), out);
+  }
+
   // Typed helpers over call() for the kernel's entities.
   Json create(const nucleo_call* c, std::string_view type, const Json& data) const {
     return call(c, "records.create", {{"type", type}, {"data", data}});
@@ -280,6 +304,13 @@ class Host {
   static F& keep(std::list<F>& store, F f) {
     store.push_back(std::move(f));  // std::list: addresses stay valid as it grows
     return store.back();
+  }
+  // A host function's JSON answer, or Error with its status and message.
+  Json answer(nucleo_status status, nucleo_host_buffer out) const {
+    std::string text(out.data ? out.data : "", out.size);
+    if (out.data) api_->free_buffer(api_->host, out);
+    if (status != NUCLEO_OK) throw Error(status, text);
+    return text.empty() ? Json() : Json::parse(text);
   }
   static void check(nucleo_status status, const std::string& what) {
     if (status != NUCLEO_OK) throw Error(status, "the kernel refused the " + what);

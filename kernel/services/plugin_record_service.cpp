@@ -1,0 +1,221 @@
+#include "kernel/services/plugin_record_service.hpp"
+
+#include <regex>
+
+#include "kernel/audit/recorder.hpp"
+#include "kernel/domain/json_text.hpp"
+#include "kernel/services/write.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+using store::integer_at;
+using store::text_at;
+
+constexpr std::size_t max_document = 256 * 1024;
+constexpr std::int64_t default_limit = 50, max_limit = 200;
+
+void require_tenant(const CallContext& ctx) {
+  if (ctx.tenant_id.empty())
+    throw Error(ErrorCode::validation,
+                "the record store is per tenant and this call has none (signed routes: channels.resolve first)");
+}
+
+void check_id(const std::string& id) {
+  static const std::regex pattern("^[A-Za-z0-9._:-]{1,128}$");
+  if (!std::regex_match(id, pattern))
+    throw Error(ErrorCode::validation, "record id '" + id + "' must be 1-128 letters, digits, '.', '_', ':' or '-'",
+                {{"id", "invalid"}});
+}
+
+// The value of an indexed field as the index table stores it, or nothing when absent.
+std::optional<store::SqlValue> index_value(const std::string& field, const std::string& type, const Json& value) {
+  if (value.is_null()) return std::nullopt;
+  if (type == "integer" && value.is_number_integer()) return store::SqlValue{value.get<std::int64_t>()};
+  if (type == "string" && value.is_string()) return store::SqlValue{value.get<std::string>()};
+  throw Error(ErrorCode::validation, "field " + field + " is indexed as " + type + ", not " + value.type_name(),
+              {{field, "must be " + std::string(type == "integer" ? "an integer" : "a string") + " or null"}});
+}
+
+Json stored_json(const soci::row& r, const std::string& collection) {
+  return {{"collection", collection},
+          {"id", *text_at(r, 0)},
+          {"document", Json::parse(*text_at(r, 1))},
+          {"version", *integer_at(r, 2)},
+          {"created_at", format_rfc3339(Timestamp{*integer_at(r, 3)})},
+          {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 4)})}};
+}
+
+constexpr const char* stored_columns = "id, document, version, created_at, updated_at";
+
+}  // namespace
+
+const CollectionIndexes& PluginRecordService::indexes_of(const std::string& collection) const {
+  auto it = collections_.find(collection);
+  if (it == collections_.end())
+    throw Error(ErrorCode::not_found, "plugin " + plugin_id_ + " declares no collection '" + collection +
+                                          "' (plugin.json \"collections\")");
+  return it->second;
+}
+
+Json PluginRecordService::get(const CallContext& ctx, const std::string& collection, const std::string& id) {
+  require_tenant(ctx);
+  indexes_of(collection);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::optional<Json> found;
+    store::query(tx.session(),
+                 std::string("SELECT ") + stored_columns +
+                     " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
+                 {ctx.tenant_id, plugin_id_, collection, id},
+                 [&](const soci::row& r) { found = stored_json(r, collection); });
+    if (!found) throw Error(ErrorCode::not_found, "no record " + id + " in collection " + collection);
+    return *found;
+  });
+}
+
+Json PluginRecordService::put(const CallContext& ctx, const std::string& collection, const std::string& id,
+                              const Json& document) {
+  require_tenant(ctx);
+  const auto& indexes = indexes_of(collection);
+  check_id(id);
+  if (!document.is_object()) throw Error(ErrorCode::validation, "a document is a JSON object");
+  std::string text = to_json_text(document);
+  if (text.size() > max_document)
+    throw Error(ErrorCode::validation, "a document may hold at most 256 KiB, this one " + std::to_string(text.size()));
+  std::map<std::string, store::SqlValue> indexed;
+  for (const auto& [field, type] : indexes)
+    if (auto v = index_value(field, type, document.value(field, Json()))) indexed[field] = *v;
+
+  Timestamp now = ctx.now();
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::vector<store::SqlValue> key{ctx.tenant_id, plugin_id_, collection, id};
+    std::optional<Json> before;
+    store::query(tx.session(),
+                 std::string("SELECT ") + stored_columns +
+                     " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
+                 key, [&](const soci::row& r) { before = stored_json(r, collection); });
+    if (before) {
+      store::execute(tx.session(),
+                     "UPDATE plugin_records SET document = :p0, version = version + 1, updated_at = :p1"
+                     " WHERE tenant_id = :p2 AND plugin_id = :p3 AND collection = :p4 AND id = :p5",
+                     {text, now.micros, ctx.tenant_id, plugin_id_, collection, id});
+      store::execute(tx.session(),
+                     "DELETE FROM plugin_record_index WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
+                     " AND record_id = :p3",
+                     key);
+    } else {
+      store::execute(tx.session(),
+                     "INSERT INTO plugin_records (tenant_id, plugin_id, collection, id, document, version, created_at,"
+                     " updated_at) VALUES (:p0, :p1, :p2, :p3, :p4, 1, :p5, :p6)",
+                     {ctx.tenant_id, plugin_id_, collection, id, text, now.micros, now.micros});
+    }
+    for (const auto& [field, value] : indexed) {
+      bool integer = std::holds_alternative<std::int64_t>(value);
+      store::execute(tx.session(),
+                     "INSERT INTO plugin_record_index (tenant_id, plugin_id, collection, record_id, field, int_value,"
+                     " text_value) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6)",
+                     {ctx.tenant_id, plugin_id_, collection, id, field, integer ? value : store::SqlValue{},
+                      integer ? store::SqlValue{} : value});
+    }
+    auto event = audit_event(ctx, before ? "plugin_record.updated" : "plugin_record.created", "plugin_record",
+                             plugin_id_ + "/" + collection + "/" + id, now);
+    event.changes = audit::diff_changes(before ? (*before)["document"] : Json(), document);
+    audit::record_audit_event(tx, event);
+    Json stored;
+    store::query(tx.session(),
+                 std::string("SELECT ") + stored_columns +
+                     " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
+                 key, [&](const soci::row& r) { stored = stored_json(r, collection); });
+    return stored;
+  });
+}
+
+void PluginRecordService::remove(const CallContext& ctx, const std::string& collection, const std::string& id) {
+  require_tenant(ctx);
+  indexes_of(collection);
+  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::vector<store::SqlValue> key{ctx.tenant_id, plugin_id_, collection, id};
+    std::optional<Json> before;
+    store::query(tx.session(),
+                 std::string("SELECT ") + stored_columns +
+                     " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
+                 key, [&](const soci::row& r) { before = stored_json(r, collection); });
+    if (!before) throw Error(ErrorCode::not_found, "no record " + id + " in collection " + collection);
+    store::execute(tx.session(),
+                   "DELETE FROM plugin_record_index WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
+                   " AND record_id = :p3",
+                   key);
+    store::execute(tx.session(),
+                   "DELETE FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
+                   key);
+    auto event = audit_event(ctx, "plugin_record.deleted", "plugin_record", plugin_id_ + "/" + collection + "/" + id,
+                             ctx.now());
+    event.changes = audit::diff_changes((*before)["document"], Json());
+    audit::record_audit_event(tx, event);
+  });
+}
+
+Json PluginRecordService::query(const CallContext& ctx, const std::string& collection, const Json& q) {
+  require_tenant(ctx);
+  const auto& indexes = indexes_of(collection);
+  if (!q.is_object()) throw Error(ErrorCode::validation, "a query is a JSON object: {\"where\", \"limit\", \"cursor\"}");
+  for (const auto& [key, value] : q.items())
+    if (key != "where" && key != "limit" && key != "cursor")
+      throw Error(ErrorCode::validation, "'" + key + "' is not a query field (where, limit, cursor)", {{key, "unknown"}});
+  std::int64_t limit = default_limit;
+  if (q.contains("limit")) {
+    if (!q["limit"].is_number_integer() || q["limit"].get<std::int64_t>() < 1 || q["limit"].get<std::int64_t>() > max_limit)
+      throw Error(ErrorCode::validation, "limit must be an integer from 1 to 200", {{"limit", "1-200"}});
+    limit = q["limit"].get<std::int64_t>();
+  }
+  std::vector<store::SqlValue> values{ctx.tenant_id, plugin_id_, collection};
+  auto next = [&](store::SqlValue v) {
+    values.push_back(std::move(v));
+    return store::placeholder(values.size() - 1);
+  };
+  std::string sql = std::string("SELECT ") + stored_columns +
+                    " FROM plugin_records r WHERE r.tenant_id = :p0 AND r.plugin_id = :p1 AND r.collection = :p2";
+  if (q.contains("cursor")) {
+    if (!q["cursor"].is_string()) throw Error(ErrorCode::validation, "cursor must be a string", {{"cursor", "invalid"}});
+    sql += " AND r.id > " + next(q["cursor"].get<std::string>());
+  }
+  static const std::map<std::string, std::string> operators{{"eq", "="}, {"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}};
+  Json where = q.value("where", Json::object());
+  if (!where.is_object()) throw Error(ErrorCode::validation, "where must be an object of fields", {{"where", "invalid"}});
+  for (const auto& [field, conditions] : where.items()) {
+    auto indexed = indexes.find(field);
+    if (indexed == indexes.end())
+      throw Error(ErrorCode::validation, "field " + field + " of " + collection + " is not indexed (plugin.json)",
+                  {{field, "not indexed"}});
+    if (!conditions.is_object() || conditions.empty())
+      throw Error(ErrorCode::validation, "where." + field + " must be an object of eq, gt, gte, lt, lte",
+                  {{field, "invalid condition"}});
+    std::string column = indexed->second == "integer" ? "i.int_value" : "i.text_value";
+    std::string clause = " AND EXISTS (SELECT 1 FROM plugin_record_index i WHERE i.tenant_id = r.tenant_id"
+                         " AND i.plugin_id = r.plugin_id AND i.collection = r.collection AND i.record_id = r.id"
+                         " AND i.field = " + next(field);
+    for (const auto& [op, value] : conditions.items()) {
+      auto sql_op = operators.find(op);
+      if (sql_op == operators.end())
+        throw Error(ErrorCode::validation, "'" + op + "' is not an operator (eq, gt, gte, lt, lte)", {{field, "invalid"}});
+      auto v = index_value(field, indexed->second, value);
+      if (!v) throw Error(ErrorCode::validation, "where." + field + "." + op + " needs a value", {{field, "null"}});
+      clause += " AND " + column + " " + sql_op->second + " " + next(*v);
+    }
+    sql += clause + ")";
+  }
+  sql += " ORDER BY r.id LIMIT " + next(limit + 1);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    Json data = Json::array();
+    store::query(tx.session(), sql, values, [&](const soci::row& r) { data.push_back(stored_json(r, collection)); });
+    Json next_cursor;
+    if (static_cast<std::int64_t>(data.size()) > limit) {
+      data.erase(data.end() - 1);
+      next_cursor = data.back()["id"];
+    }
+    return Json{{"data", data}, {"next_cursor", next_cursor}};
+  });
+}
+
+}  // namespace nucleo::services

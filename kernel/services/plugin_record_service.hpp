@@ -1,0 +1,42 @@
+#pragma once
+
+// A plugin's record store (DESIGN §6): tenant-scoped collections of JSON documents,
+// declared in the plugin's manifest with the fields they may be queried by. Every
+// write is audited (plugin_record.created | updated | deleted, entity
+// "<plugin id>/<collection>/<id>", the changed top-level fields) in the caller's
+// transaction, like any other write.
+
+#include <map>
+#include <string>
+
+#include "kernel/services/call_context.hpp"
+#include "kernel/services/record_service.hpp"
+
+namespace nucleo::services {
+
+// Indexed fields of one collection: name → "integer" | "string".
+using CollectionIndexes = std::map<std::string, std::string>;
+
+class PluginRecordService {
+ public:
+  PluginRecordService(ServiceDependencies deps, std::string plugin_id,
+                      const std::map<std::string, CollectionIndexes>& collections)
+      : deps_(deps), plugin_id_(std::move(plugin_id)), collections_(collections) {}
+
+  // Creates or replaces a document: {"collection","id","version","document","created_at","updated_at"}.
+  Json put(const CallContext& ctx, const std::string& collection, const std::string& id, const Json& document);
+  Json get(const CallContext& ctx, const std::string& collection, const std::string& id);
+  void remove(const CallContext& ctx, const std::string& collection, const std::string& id);
+  // query: {"where": {"<indexed field>": {"eq"|"gt"|"gte"|"lt"|"lte": value, …}, …},
+  //         "limit": 1-200 (50), "cursor": <next_cursor>} → {"data": [...], "next_cursor"}.
+  // Documents in id order; conditions on several fields all hold.
+  Json query(const CallContext& ctx, const std::string& collection, const Json& query);
+
+ private:
+  const CollectionIndexes& indexes_of(const std::string& collection) const;
+  ServiceDependencies deps_;
+  std::string plugin_id_;
+  const std::map<std::string, CollectionIndexes>& collections_;
+};
+
+}  // namespace nucleo::services
