@@ -89,7 +89,9 @@ int main(int argc, char** argv) {
     services::ValidatorRegistry validators;
     services::SensitiveData sensitive;
     auto secrets = services::SecretBox::generate();
-    services::ServiceDependencies deps{db, db, validators, NormalisationSettings{"BR"}, sensitive, secrets};
+    services::AttributeSchemas attribute_schemas;
+    services::ServiceDependencies deps{db, db, validators, NormalisationSettings{"BR"}, sensitive, secrets,
+                                       attribute_schemas};
     services::CallContext ctx;
     ctx.actor = {"system", "bench", ""};
     ctx.request_id = "bench";

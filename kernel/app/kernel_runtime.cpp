@@ -55,7 +55,8 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
 }
 
 services::ServiceDependencies KernelRuntime::dependencies() {
-  return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_};
+  return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
+          attribute_schemas_};
 }
 
 }  // namespace nucleo::app

@@ -81,7 +81,7 @@ Json field_schema(const FieldSpec& f) {
   return s;
 }
 
-Json entity_schema(const EntitySpec& spec) {
+Json entity_schema(const EntitySpec& spec, const services::AttributeSchemas* attributes) {
   Json properties = {
       {"id", {{"type", "string"}, {"readOnly", true}, {"pattern", "^" + spec.prefix + "_[0-9a-z]{26}$"}}},
       {"tenant_id", {{"type", "string"}, {"readOnly", true}}},
@@ -95,8 +95,18 @@ Json entity_schema(const EntitySpec& spec) {
     properties[f.name] = field_schema(f);
     if (f.required) required.push_back(f.name);
   }
-  if (spec.has_attributes)
-    properties["attributes"] = {{"type", "object"}, {"description", "plugin-declared attributes"}};
+  if (spec.has_attributes) {
+    properties["attributes"] = {{"type", "object"},
+                                {"description", "plugin-declared attributes, namespaced \"<namespace>.<key>\""}};
+    Json declared = attributes ? attributes->declared(spec.type) : Json::object();
+    Json needed = Json::array();
+    for (auto& [key, rule] : declared.items()) {
+      if (rule.value("required", false)) needed.push_back(key);
+      rule.erase("required");  // JSON Schema says it on the object
+    }
+    if (!declared.empty()) properties["attributes"]["properties"] = declared;
+    if (!needed.empty()) properties["attributes"]["required"] = needed;
+  }
   return {{"type", "object"},
           {"description", "A " + spec.type + ". Fields marked readOnly are set by Nucleo."},
           {"properties", properties},
@@ -238,14 +248,14 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-Json openapi_document(const Router& router) {
+Json openapi_document(const Router& router, const services::AttributeSchemas* attributes) {
   Json paths = Json::object();
   Json schemas = {{"Problem", problem_schema()}, {"Search", search_schema()}};
   Json tags = Json::array();
   for (const auto& route : router.routes()) {
     paths[route.path][lower(route.method)] = operation_for(route);
     if (!route.entity_type.empty() && !schemas.contains(schema_name(route.entity_type))) {
-      schemas[schema_name(route.entity_type)] = entity_schema(entity_spec(route.entity_type));
+      schemas[schema_name(route.entity_type)] = entity_schema(entity_spec(route.entity_type), attributes);
       tags.push_back({{"name", route.entity_type}, {"description", "Operations on " + route.entity_type + " records"}});
     }
   }
@@ -265,7 +275,9 @@ Json openapi_document(const Router& router) {
              {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"description", "nuc_… API key"}}}}}}}};
 }
 
-void add_openapi_route(Router& router) {
+void add_openapi_route(Router& router, const services::AttributeSchemas* attributes) {
+  // Built once, on first request: plugins have declared everything by then.
+  auto document = std::make_shared<std::pair<std::once_flag, std::string>>();
   router.add({"GET",
               "/v1/openapi.json",
               "get_openapi",
@@ -274,12 +286,10 @@ void add_openapi_route(Router& router) {
               "",
               "document",
               {},
-              [&router](ApiRequest&) {
-                static std::once_flag once;
-                static std::string document;
-                std::call_once(once, [&] { document = openapi_document(router).dump(); });
+              [&router, attributes, document](ApiRequest&) {
+                std::call_once(document->first, [&] { document->second = openapi_document(router, attributes).dump(); });
                 ApiResponse r;
-                r.raw_body = document;
+                r.raw_body = document->second;
                 return r;
               }});
 }

@@ -387,7 +387,7 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
     add_channel_routes(state_->router, state_->api->deps, loaded);
     if (state_->api->plugins) add_plugin_routes(state_->router, *state_->api->plugins);
   }
-  add_openapi_route(state_->router);
+  add_openapi_route(state_->router, state_->api ? &state_->api->deps.attribute_schemas : nullptr);
 }
 
 Server::~Server() {

@@ -37,6 +37,7 @@ struct PluginHost::Loaded {
   std::vector<RegisteredValidator> validators;
   std::vector<RegisteredJob> jobs;
   std::map<std::string, services::CollectionIndexes> collections;  // the manifest's record store
+  std::vector<std::pair<std::string, Json>> attribute_schemas;     // (entity type, schema), kept if init succeeds
 
   Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const {
     if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
@@ -251,7 +252,24 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
       return nucleo_status{NUCLEO_INVALID_ARGUMENT};
     }
   };
-  api.register_attribute_schema = [](nucleo_host*, nucleo_view, nucleo_view) { return unsupported(); };
+  api.register_attribute_schema = [](nucleo_host* h, nucleo_view entity_type, nucleo_view schema) {
+    auto& self = loaded(h);
+    if (!self.in_init) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    try {
+      std::string type = text(entity_type);
+      const EntitySpec* spec = find_entity_spec(type);
+      if (!spec || !spec->has_attributes)
+        throw Error(ErrorCode::validation, "entity type '" + type + "' has no attributes (accounts, contacts, deals, …)");
+      Json parsed = Json::parse(text(schema));
+      services::AttributeSchemas().add(self.manifest.id, type, parsed);  // the rules alone; clashes at load
+      self.attribute_schemas.emplace_back(type, parsed);
+      return nucleo_status{NUCLEO_OK};
+    } catch (const std::exception& e) {
+      Poco::Logger::get("nucleo.plugins." + self.manifest.id)
+          .error(std::string("register_attribute_schema refused: ") + e.what());
+      return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    }
+  };
   api.record_put = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id,
                        nucleo_view document, nucleo_host_buffer* stored) {
     if (stored) *stored = nucleo_host_buffer{nullptr, 0};
@@ -577,6 +595,16 @@ void PluginHost::load_one(Candidate& c) {
     if (message.data) d->free_buffer(message);
     if (result != NUCLEO_OK)
       throw Error(ErrorCode::validation, "init failed (" + status_name(result) + ")" + (why.empty() ? "" : ": " + why));
+    if (services_) {
+      try {
+        for (const auto& [type, schema] : self->attribute_schemas)
+          services_->attribute_schemas.add(m.id, type, schema);
+      } catch (const Error&) {
+        services_->attribute_schemas.remove_owner(m.id);  // all of the plugin's schemas, or none
+        d->shutdown(self->state);  // nothing else of it is registered yet: it must not keep running
+        throw;
+      }
+    }
     for (auto& r : self->routes) routes_.push_back(r);
     for (auto& sub : self->subscriptions) subscriptions_.push_back(sub);
     if (jobs_)

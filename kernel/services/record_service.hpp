@@ -8,6 +8,7 @@
 
 #include "kernel/domain/entity.hpp"
 #include "kernel/domain/record_validation.hpp"
+#include "kernel/services/attribute_schemas.hpp"
 #include "kernel/services/call_context.hpp"
 #include "kernel/services/secret_box.hpp"
 #include "kernel/services/sensitive_data.hpp"
@@ -24,6 +25,7 @@ struct ServiceDependencies {
   NormalisationSettings normalisation;
   const SensitiveData& sensitive;  // reads of these are audited
   const SecretBox& secrets;         // seals webhook and channel-account secrets at rest
+  AttributeSchemas& attribute_schemas;  // plugins' declared attributes, checked on every write
 };
 
 struct WriteResult {

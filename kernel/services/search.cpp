@@ -67,6 +67,17 @@ void check_filter(const EntitySpec& spec, const Json& f, const std::string& wher
     if (!out.value.is_string() || out.value.get<std::string>().empty() ||
         out.value.get<std::string>().size() > max_contains_length)
       errors.push_back({at, "must be a string of 1 to 200 characters"});
+  } else if (out.field.rfind("attributes.", 0) == 0) {
+    // Attributes hold what plugins declare: compared as text with a string, as a number
+    // with a number (an "in" list is all strings or all numbers).
+    auto comparable = [](const Json& v) { return v.is_string() || v.is_number(); };
+    if (out.op == "in") {
+      bool same = out.value.is_array() && !out.value.empty() && out.value.size() <= max_in_values;
+      for (const auto& item : out.value) same = same && comparable(item) && item.is_number() == out.value[0].is_number();
+      if (!same) errors.push_back({at, "must be an array of 1 to 100 strings, or of numbers"});
+    } else if (!comparable(out.value)) {
+      errors.push_back({at, "must be a string or a number to compare " + out.field + " with"});
+    }
   } else if (out.op == "in") {
     if (!out.value.is_array() || out.value.empty() || out.value.size() > max_in_values)
       return errors.push_back({at, "must be an array of 1 to 100 values"});

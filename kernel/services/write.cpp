@@ -125,6 +125,10 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
     check_references(w);
     if (const auto& rules = rules_for(spec.type); rules.before_save) rules.before_save(w);
     throw_if_errors(w);
+    if (spec.has_attributes)
+      if (auto problems = deps.attribute_schemas.check(spec.type, w.after.value("attributes", Json::object()));
+          !problems.empty())
+        throw Error(ErrorCode::validation, "invalid attributes of " + spec.type, std::move(problems));
     deps.validators.run({ctx, w.action, spec.type, w.before, w.after, tx});
 
     if (w.is_create()) {

@@ -268,13 +268,30 @@ class WhereBuilder {
     return placeholder(values_.size() - 1);
   }
 
-  // attributes.<key> reads the key from the JSON column, as text on both backends.
-  std::string column(const std::string& field) {
+  // attributes.<key> reads the key from the JSON column, as text on both backends —
+  // or, compared with a number, as a number (NULL where the attribute holds no number).
+  std::string column(const std::string& field, bool numeric = false) {
     const std::string prefix = "attributes.";
     if (field.rfind(prefix, 0) != 0) return field;
     std::string key = field.substr(prefix.size());
-    if (backend_ == Backend::postgresql) return "(attributes ->> " + bind(key) + ")";
-    return "CAST(json_extract(attributes, " + bind("$.\"" + key + "\"") + ") AS TEXT)";
+    if (backend_ == Backend::postgresql) {
+      if (!numeric) return "(attributes ->> " + bind(key) + ")";
+      return "(CASE WHEN jsonb_typeof(attributes -> " + bind(key) + ") = 'number' THEN (attributes ->> " + bind(key) +
+             ")::numeric END)";
+    }
+    std::string path = "$.\"" + key + "\"";
+    if (!numeric) return "CAST(json_extract(attributes, " + bind(path) + ") AS TEXT)";
+    return "(CASE WHEN json_type(attributes, " + bind(path) + ") IN ('integer', 'real') THEN json_extract(attributes, " +
+           bind(path) + ") END)";
+  }
+  static bool numeric_attribute(const SearchFilter& f) {
+    const Json& sample = f.op == "in" && f.value.is_array() && !f.value.empty() ? f.value[0] : f.value;
+    return f.field.rfind("attributes.", 0) == 0 && sample.is_number();
+  }
+  // A number compared with an attribute, as the backend's number.
+  std::string number_bound(const Json& v) {
+    if (v.is_number_integer()) return bind(v.get<std::int64_t>());
+    return "CAST(" + bind(v.dump()) + (backend_ == Backend::postgresql ? " AS numeric)" : " AS REAL)");
   }
 
   // The column folded for `contains`: stored on PostgreSQL for name fields, else computed.
@@ -290,6 +307,7 @@ class WhereBuilder {
   }
 
   std::string condition(const SearchFilter& f) {
+    if (numeric_attribute(f)) return numeric_condition(f);
     std::string col = column(f.field);
     if (f.op == "exists") return col + (f.value.get<bool>() ? " IS NOT NULL" : " IS NULL");
     if (f.op == "contains") {
@@ -313,6 +331,22 @@ class WhereBuilder {
       return "(" + col + " IS NULL OR " + again + " <> " + v + ")";
     }
     return col + " " + operators.at(f.op) + " " + bind(value(f.field, f.value));
+  }
+
+  std::string numeric_condition(const SearchFilter& f) {
+    std::string col = column(f.field, true);
+    if (f.op == "in") {
+      std::string list;
+      for (const auto& item : f.value) list += (list.empty() ? "" : ", ") + number_bound(item);
+      return col + " IN (" + list + ")";
+    }
+    if (f.op == "neq") {
+      std::string again = column(f.field, true);
+      return "(" + col + " IS NULL OR " + again + " <> " + number_bound(f.value) + ")";
+    }
+    static const std::map<std::string, std::string> operators = {
+        {"eq", "="}, {"lt", "<"}, {"lte", "<="}, {"gt", ">"}, {"gte", ">="}};
+    return col + " " + operators.at(f.op) + " " + number_bound(f.value);
   }
 
  private:

@@ -17,7 +17,8 @@ class ServiceHarness {
                           std::chrono::milliseconds lease_timeout = std::chrono::seconds(10));
 
   services::ServiceDependencies deps() {
-    return {*app_, worker_ ? *worker_ : *app_, validators, normalisation, sensitive, secrets};
+    return {*app_, worker_ ? *worker_ : *app_, validators, normalisation, sensitive, secrets,
+            attribute_schemas};
   }
   services::RecordService records() { return services::RecordService(deps()); }
   store::Database& database() { return *app_; }
@@ -45,6 +46,7 @@ class ServiceHarness {
   TestDatabase db;
   ManualClock clock{Timestamp{1'782'864'000'000'000}};  // 2026-07-01T00:00:00Z
   services::ValidatorRegistry validators;
+  services::AttributeSchemas attribute_schemas;
   NormalisationSettings normalisation;
   services::SensitiveData sensitive;  // nothing marked unless a test marks it
   services::SecretBox secrets = services::SecretBox::generate();

@@ -297,6 +297,15 @@ class Host {
     return text;
   }
 
+  // Attributes on a core entity's `attributes`: {"<namespace>.<key>": {"type",
+  // "required", "enum", "pattern", "minimum", "maximum", "format"}} — checked by the
+  // kernel on every write of that entity, shown in its OpenAPI, searchable.
+  void declare_attributes(std::string entity_type, const Json& schema) {
+    std::string text = schema.dump();
+    check(api_->register_attribute_schema(api_->host, detail::view(entity_type), detail::view(text)),
+          "attribute schema for " + entity_type + " (the kernel's log says why)");
+  }
+
   const nucleo_host_api* api() const { return api_; }
 
  private:
