@@ -146,7 +146,7 @@ int run_serve(const ParsedArgs& args) {
   plugin_host.attach_jobs(jobs, clock);
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database()),
-                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host, &webhook_http});
+                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host, &webhook_http, &jobs});
   server.start();
   BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,
                                 audit.sequence_batch, std::move(signing_key), audit.checkpoints);

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "kernel/domain/error.hpp"
 #include "kernel/http/route_helpers.hpp"
 #include "kernel/services/channel_account_service.hpp"
 
@@ -28,7 +29,7 @@ Json account_schema(bool creating) {
 }  // namespace
 
 void add_channel_routes(Router& router, services::ServiceDependencies deps,
-                        std::optional<std::set<std::string>> loaded_plugins) {
+                        std::optional<std::set<std::string>> loaded_plugins, events::JobQueue* jobs) {
   auto loaded = loaded_plugins ? std::make_shared<const std::set<std::string>>(*loaded_plugins) : nullptr;
   auto service = [deps, loaded] { return services::ChannelAccountService(deps, loaded.get()); };
   const std::string collection = "/v1/channels/accounts", one = collection + "/{id}";
@@ -55,6 +56,29 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
                     service().update(req.ctx, req.params.at("id"), req.json(), expected_version(req)));
               },
               account_schema(false)});
+  router.add({"POST", one + "/messages", "send_channel_message",
+              "Send a message through a channel account: queued (202), handed to the plugin's send on a job worker; "
+              "follow it at /v1/channels/messages/{id} (any role but auditor)",
+              AuthMode::bearer, "", "channels", {},
+              [=](ApiRequest& req) {
+                if (!jobs) throw Error(ErrorCode::unavailable, "this server runs no job queue");
+                ApiResponse r;  // a message has no version to make an ETag of
+                r.status = 202;
+                r.body = service().send(req.ctx, *jobs, req.params.at("id"), req.json());
+                return r;
+              },
+              {{"type", "object"},
+               {"required", {"to", "content"}},
+               {"properties", {{"to", {{"type", "string"}}}, {"content", {{"type", {"string", "object"}}}}}},
+               {"additionalProperties", false}}});
+  router.add({"GET", "/v1/channels/messages/{id}", "get_channel_message",
+              "An outbound message: queued, sent (with the channel's external id) or failed (with the error)",
+              AuthMode::bearer, "", "channels", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = service().message(req.ctx, req.params.at("id"));
+                return r;
+              }});
   router.add({"DELETE", one, "delete_channel_account", "Delete a channel account and its secrets (admin)",
               AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
                 service().remove(req.ctx, req.params.at("id"));

@@ -224,7 +224,7 @@ Json operation_for(const Route& route) {
     responses["200"] = {{"description", route.summary},
                         {"content", {{"application/x-ndjson", lines}, {"text/csv", lines}}}};
   } else if (route.kind == "webhooks" || route.kind == "channels") {
-    responses[route.operation_id.rfind("create_", 0) == 0 ? "201" : "200"] = {
+    responses[route.operation_id.rfind("create_", 0) == 0 ? "201" : route.operation_id == "send_channel_message" ? "202" : "200"] = {
         {"description", route.summary}, {"content", json_content({{"type", "object"}})}};
   } else if (route.kind == "privacy") {
     responses[route.method == "POST" && route.path.find("/lift") == std::string::npos ? "201" : "200"] = {

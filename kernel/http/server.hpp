@@ -47,6 +47,7 @@ struct ApiRuntime {
   const Clock* clock;
   const plugins::PluginHost* plugins = nullptr;  // its routes and metrics are served too
   const events::OutboundHttp* outbound = nullptr;  // checks webhook URLs at creation
+  events::JobQueue* jobs = nullptr;                 // queues outbound channel messages
 };
 
 // The Poco HTTP server. Every request runs the same pipeline:

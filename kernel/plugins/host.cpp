@@ -36,6 +36,7 @@ struct PluginHost::Loaded {
   std::vector<RegisteredSubscription> subscriptions;
   std::vector<RegisteredValidator> validators;
   std::vector<RegisteredJob> jobs;
+  std::vector<RegisteredChannel> channels;
   std::map<std::string, services::CollectionIndexes> collections;  // the manifest's record store
   std::vector<std::pair<std::string, Json>> attribute_schemas;     // (entity type, schema), kept if init succeeds
 
@@ -124,10 +125,6 @@ std::string text(nucleo_view v) {
 
 PluginHost::Loaded& loaded(nucleo_host* h) {
   return *reinterpret_cast<PluginHost::Loaded*>(h);
-}
-
-nucleo_status unsupported() {
-  return NUCLEO_UNSUPPORTED;
 }
 
 // Runs a host function for a plugin: an Error becomes its ABI status with the message
@@ -236,7 +233,20 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     self.validators.push_back({self.manifest.id, type, fn, user, self.descriptor->free_buffer});
     return nucleo_status{NUCLEO_OK};
   };
-  api.register_channel = [](nucleo_host*, nucleo_view, nucleo_send_fn, void*) { return unsupported(); };
+  api.register_channel = [](nucleo_host* h, nucleo_view channel, nucleo_send_fn send, void* user) {
+    auto& self = loaded(h);
+    Json spec = Json::parse(text(channel), nullptr, false);
+    bool valid = spec.is_object() && spec.value("name", Json()).is_string() && !spec["name"].get<std::string>().empty() &&
+                 spec.value("kinds", Json::array()).is_array();
+    // One channel per plugin: a channel account names the plugin, not the channel.
+    if (!self.in_init || !send || !valid || !self.channels.empty()) {
+      Poco::Logger::get("nucleo.plugins." + self.manifest.id)
+          .error("register_channel refused: one {\"name\", \"kinds\": [...]} per plugin, during init");
+      return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    }
+    self.channels.push_back({self.manifest.id, spec, send, user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
+  };
   api.register_job = [](nucleo_host* h, nucleo_view spec, nucleo_job_fn fn, void* user) {
     auto& self = loaded(h);
     if (!self.in_init || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
@@ -483,6 +493,57 @@ std::vector<events::Subscriber> PluginHost::event_subscribers(const Clock& clock
 void PluginHost::attach_jobs(events::JobQueue& queue, const Clock& clock) {
   jobs_ = &queue;
   jobs_clock_ = &clock;
+  if (services_)
+    queue.add({services::channel_send_job_name, std::nullopt, events::JobScope::tenant,
+               [this](const Json& job) { return send_message(job); }});
+}
+
+// Hands a queued channel message to its plugin's send, on a job worker (DESIGN §6).
+// UNAVAILABLE is retried with the queue's back-off; any other failure, or the last
+// attempt, fails the message. A message settled already (a repeated run) is left alone.
+std::string PluginHost::send_message(const Json& job) {
+  std::string tenant = job.at("tenant_id").get<std::string>();
+  std::string id = job.at("payload").at("message_id").get<std::string>();
+  int attempt = job.value("attempt", 1);
+  services::ChannelAccountService messages(*services_);
+  Timestamp now = jobs_clock_->now();
+  auto out = messages.outbound(tenant, id);
+  if (!out || out->message["status"] != "queued") return "";
+  auto fail = [&](const std::string& why) {
+    messages.settle_message(tenant, id, "failed", {{"error", why}}, attempt, now);
+    return std::string();
+  };
+  auto channel = std::find_if(channels_.begin(), channels_.end(),
+                              [&](const auto& c) { return c.plugin_id == out->account.plugin_id; });
+  if (channel == channels_.end()) return fail("plugin " + out->account.plugin_id + " offers no channel on this node");
+
+  nucleo_call call;
+  call.ctx.tenant_id = tenant;
+  call.ctx.actor = {"plugin", channel->plugin_id, out->account.id};
+  call.ctx.request_id = id;
+  call.ctx.clock = jobs_clock_;
+  std::string in = to_json_text(Json{{"message_id", id},
+                                     {"channel_account",
+                                      {{"id", out->account.id},
+                                       {"external_id", out->account.external_id},
+                                       {"config", out->account.config},
+                                       {"secrets", out->account.secrets}}},
+                                     {"to", out->message["to"]},
+                                     {"content", out->message["content"]}});
+  nucleo_plugin_buffer result{nullptr, 0};
+  nucleo_status status = channel->send(channel->user_data, &call, nucleo_view{in.data(), in.size()}, &result);
+  std::string text = result.data ? std::string(result.data, result.size) : "";
+  if (result.data) channel->free_buffer(result);
+  if (status == NUCLEO_OK) {
+    Json outcome = Json::parse(text, nullptr, false);
+    if (!outcome.is_object()) return fail(channel->plugin_id + " answered send with something other than a JSON object");
+    messages.settle_message(tenant, id, "sent", outcome, attempt, now);
+    return "";
+  }
+  std::string why = status_name(status) + (text.empty() ? "" : ": " + text);
+  if (status != NUCLEO_UNAVAILABLE || attempt >= jobs_->settings().max_attempts) return fail(why);
+  messages.settle_message(tenant, id, "queued", {{"error", why}}, attempt, now);
+  return why;  // retried
 }
 
 void PluginHost::skip(const std::vector<PluginSetting>& settings, const std::string& why) {
@@ -606,6 +667,7 @@ void PluginHost::load_one(Candidate& c) {
       }
     }
     for (auto& r : self->routes) routes_.push_back(r);
+    for (auto& c : self->channels) channels_.push_back(c);
     for (auto& sub : self->subscriptions) subscriptions_.push_back(sub);
     if (jobs_)
       for (const auto& j : self->jobs) jobs_->add({j.queue_name(), j.schedule, j.scope, job_runner(j, *jobs_clock_)});

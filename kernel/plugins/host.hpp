@@ -64,6 +64,14 @@ struct RegisteredJob {
   std::string queue_name() const { return "plugin:" + plugin_id + ":" + name; }
 };
 
+struct RegisteredChannel {
+  std::string plugin_id;
+  Json spec;  // {"name", "kinds", "config_schema"?}
+  nucleo_send_fn send;
+  void* user_data;
+  void (*free_buffer)(nucleo_plugin_buffer);
+};
+
 struct RegisteredValidator {
   std::string plugin_id, entity_type;
   nucleo_validator_fn handler;
@@ -124,6 +132,7 @@ class PluginHost {
  private:
   struct Candidate;
   void load_one(Candidate& c);
+  std::string send_message(const Json& job);  // the kernel:channels.send job
 
   Version kernel_;
   std::optional<services::ServiceDependencies> services_;
@@ -135,6 +144,7 @@ class PluginHost {
   std::vector<PluginStatus> statuses_;
   std::vector<RegisteredRoute> routes_;
   std::vector<RegisteredSubscription> subscriptions_;
+  std::vector<RegisteredChannel> channels_;
   std::vector<std::unique_ptr<Loaded>> loaded_;
 };
 

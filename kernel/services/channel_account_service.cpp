@@ -237,6 +237,111 @@ std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::stri
   return found;
 }
 
+Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs, const std::string& account_id,
+                                 const Json& body) {
+  require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "integration"},
+               "auditors read; they do not send messages");
+  Json account = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return existing(tx, ctx, account_id); });
+  std::vector<FieldError> errors;
+  if (!body.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object: {\"to\", \"content\"}");
+  for (const auto& [key, value] : body.items())
+    if (key != "to" && key != "content") errors.push_back({key, "is not a field of a message (to, content)"});
+  Json to = body.value("to", Json()), content = body.value("content", Json());
+  if (!to.is_string() || to.get<std::string>().empty() || to.get<std::string>().size() > max_text)
+    errors.push_back({"to", "must be the recipient: a non-empty string of at most 200 characters"});
+  if (!(content.is_string() || content.is_object()) || content.dump().size() > max_document ||
+      (content.is_string() && content.get<std::string>().empty()))
+    errors.push_back({"content", "must be a non-empty string or an object (at most 64 KiB)"});
+  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid message", errors);
+  if (account["status"] != "active")
+    throw Error(ErrorCode::conflict, "channel account " + account_id + " is disabled");
+
+  Timestamp now = ctx.now();
+  std::string id = generate_id(id_prefix::channel_message, now);
+  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO channel_messages (id, tenant_id, account_id, recipient, content, status, created_at,"
+                   " updated_at) VALUES (:p0, :p1, :p2, :p3, :p4, 'queued', :p5, :p6)",
+                   {id, ctx.tenant_id, account_id, to.get<std::string>(), to_json_text(content), now.micros, now.micros});
+    auto event = audit_event(ctx, "channel_message.queued", "channel_message", id, now);
+    event.changes = {{"account_id", {{"from", nullptr}, {"to", account_id}}}, {"to", {{"from", nullptr}, {"to", to}}}};
+    audit::record_audit_event(tx, event);
+  });
+  try {
+    jobs.enqueue(channel_send_job_name, ctx.tenant_id, {{"message_id", id}}, now);
+  } catch (const std::exception& e) {
+    // The message is recorded: say it will not go rather than leave it queued forever.
+    settle_message(ctx.tenant_id, id, "failed", {{"error", std::string("could not be queued: ") + e.what()}}, 0,
+                   ctx.now());
+    throw Error(ErrorCode::unavailable, "message " + id + " could not be queued; try again");
+  }
+  return message(ctx, id);
+}
+
+Json ChannelAccountService::message(const CallContext& ctx, const std::string& message_id) {
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::optional<Json> found;
+    store::query(tx.session(),
+                 "SELECT id, account_id, recipient, content, status, external_id, delivery, error, attempts, created_at,"
+                 " updated_at FROM channel_messages WHERE tenant_id = :p0 AND id = :p1",
+                 {ctx.tenant_id, message_id}, [&](const soci::row& r) {
+                   found = Json{{"id", *text_at(r, 0)},
+                                {"account_id", *text_at(r, 1)},
+                                {"to", *text_at(r, 2)},
+                                {"content", Json::parse(*text_at(r, 3))},
+                                {"status", *text_at(r, 4)},
+                                {"external_id", text_at(r, 5) ? Json(*text_at(r, 5)) : Json()},
+                                {"delivery_status", text_at(r, 6) ? Json(*text_at(r, 6)) : Json()},
+                                {"error", text_at(r, 7) ? Json(*text_at(r, 7)) : Json()},
+                                {"attempts", *integer_at(r, 8)},
+                                {"created_at", format_rfc3339(Timestamp{*integer_at(r, 9)})},
+                                {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 10)})},
+                                {"tenant_id", ctx.tenant_id}};
+                 });
+    if (!found) throw Error(ErrorCode::not_found, "no message " + message_id + " in this tenant");
+    return *found;
+  });
+}
+
+std::optional<ChannelAccountService::Outbound> ChannelAccountService::outbound(const std::string& tenant_id,
+                                                                              const std::string& message_id) {
+  std::optional<Outbound> out;
+  std::string account_id;
+  deps_.worker_database.read("", [&](store::Transaction& tx) {
+    store::query(tx.session(),
+                 "SELECT m.id, m.recipient, m.content, m.status, m.attempts, a.plugin_id, a.external_id"
+                 " FROM channel_messages m JOIN channel_accounts a ON a.id = m.account_id AND a.tenant_id = m.tenant_id"
+                 " WHERE m.tenant_id = :p0 AND m.id = :p1",
+                 {tenant_id, message_id}, [&](const soci::row& r) {
+                   out = Outbound{{{"id", *text_at(r, 0)},
+                                   {"to", *text_at(r, 1)},
+                                   {"content", Json::parse(*text_at(r, 2))},
+                                   {"status", *text_at(r, 3)},
+                                   {"attempts", *integer_at(r, 4)}},
+                                  {}};
+                   auto account = resolve_any(*text_at(r, 5), *text_at(r, 6));
+                   if (account) out->account = *account;
+                 });
+  });
+  if (out && out->account.id.empty()) return std::nullopt;  // the account went meanwhile
+  return out;
+}
+
+void ChannelAccountService::settle_message(const std::string& tenant_id, const std::string& message_id,
+                                           const std::string& status, const Json& outcome, int attempts,
+                                           Timestamp now) {
+  auto text_or_null = [&](const char* key) {
+    return outcome.value(key, Json()).is_string() ? store::SqlValue{outcome[key].get<std::string>()} : store::SqlValue{};
+  };
+  deps_.worker_database.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "UPDATE channel_messages SET status = :p0, external_id = :p1, delivery = :p2, error = :p3,"
+                   " attempts = :p4, updated_at = :p5 WHERE tenant_id = :p6 AND id = :p7",
+                   {status, text_or_null("external_id"), text_or_null("delivery_status"), text_or_null("error"),
+                    std::int64_t{attempts}, now.micros, tenant_id, message_id});
+  });
+}
+
 std::optional<ChannelAccount> ChannelAccountService::resolve(const std::string& plugin_id,
                                                              const std::string& external_id) {
   return resolve_any(plugin_id, external_id, true);

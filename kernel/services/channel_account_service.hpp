@@ -15,10 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "kernel/events/jobs.hpp"
 #include "kernel/services/call_context.hpp"
 #include "kernel/services/record_service.hpp"
 
 namespace nucleo::services {
+
+inline constexpr const char* channel_send_job_name = "kernel:channels.send";
 
 // A resolved account, as its plugin sees it: with its secrets opened.
 struct ChannelAccount {
@@ -45,6 +48,22 @@ class ChannelAccountService {
 
   // The active account of `plugin_id` with this external id, in any tenant.
   std::optional<ChannelAccount> resolve(const std::string& plugin_id, const std::string& external_id);
+
+  // Outbound messages (any role but auditor). send records the message as queued and
+  // queues the job `channel_send_job_name` that hands it to the plugin's send; returns
+  // the message. body: {"to", "content"} (content a string or an object).
+  Json send(const CallContext& ctx, events::JobQueue& jobs, const std::string& account_id, const Json& body);
+  Json message(const CallContext& ctx, const std::string& message_id);
+
+  // The job's side (worker database): the message and its account, secrets opened.
+  struct Outbound {
+    Json message;  // {"id", "to", "content", "status", "attempts"}
+    ChannelAccount account;
+  };
+  std::optional<Outbound> outbound(const std::string& tenant_id, const std::string& message_id);
+  // status "sent" (external_id, delivery) or "failed" (error); attempts as counted.
+  void settle_message(const std::string& tenant_id, const std::string& message_id, const std::string& status,
+                      const Json& outcome, int attempts, Timestamp now);
 
  private:
   Json checked(const Json& body, bool creating) const;

@@ -276,8 +276,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // 10 lists + 4 audit reads + export + hold list + plugin list + dead letters
   // + 10 × (read, patch, archive, restore) + 2 actions + 2 account views + entity history
   // + hold lift + dead-letter replay + webhooks (list; read, patch, delete, rotate, deliveries)
-  // + channel accounts (list; read, patch, delete)
-  EXPECT_EQ(checked, 75);
+  // + channel accounts (list; read, patch, delete, send) + a message read
+  EXPECT_EQ(checked, 77);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -386,8 +386,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   }
   // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 6 audit
   // reads (incl. entity history and export) + openapi + 4 privacy operations + the plugin list
-  // + dead letters and their replay + 7 webhook operations + 5 channel-account operations.
-  EXPECT_EQ(documented.size(), 110u);
+  // + dead letters and their replay + 7 webhook operations + 7 channel operations.
+  EXPECT_EQ(documented.size(), 112u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

@@ -5,6 +5,8 @@
 // holds only encrypted.
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 
 #include "tests/e2e/api_fixture.hpp"
 
@@ -118,6 +120,84 @@ TEST_P(Channels, AccountsAreCheckedAndAdminOnly) {
   EXPECT_EQ(call("DELETE", "/v1/channels/accounts/" + made["id"].get<std::string>(), admin).status, 200);
   EXPECT_EQ(inbound("1", "t0k3n-one").status, 404);
 }
+
+// Outbound: a message sent through a channel account is queued, then handed to the
+// plugin's send on a job worker with the account's config and secrets.
+class ChannelSend : public ApiFixture {
+ protected:
+  void SetUp() override {
+    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "sender.so", fs::path(plugin_dir.path()) / "sender.so");
+    std::ofstream(plugin_dir.path() + "/plugin.json")
+        << R"({"id":"org.nucleo.fixtures.sender","version":"1.0.0","kind":"channel","library":"sender.so",)"
+        << R"("kernel":"*","config_schema":{"log_file":{"type":"string","required":true}}})";
+    std::ofstream(plugin_dir.path() + "/nucleo.properties")
+        << "plugins.sender.file = " << plugin_dir.path() << "\nplugins.sender.config.log_file = " << log_file()
+        << "\njobs.poll_interval_ms = 20\njobs.retry_first_ms = 50\njobs.retry_max_ms = 100\njobs.max_attempts = 3\n";
+    ApiFixture::SetUp();
+  }
+  std::vector<std::string> server_arguments() override {
+    return {"--config", plugin_dir.path() + "/nucleo.properties"};
+  }
+  std::string log_file() { return plugin_dir.path() + "/sent.log"; }
+  Json message_when(const std::string& id, const std::function<bool(const Json&)>& done) {
+    Json m;
+    for (int i = 0; i < 200; ++i) {
+      m = call("GET", "/v1/channels/messages/" + id, admin).body;
+      if (done(m)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return m;
+  }
+  TempDir plugin_dir;
+};
+
+TEST_P(ChannelSend, AMessageIsSentByThePluginOnAJobWorker) {
+  auto account = call("POST", "/v1/channels/accounts", admin,
+                      {{"plugin_id", "org.nucleo.fixtures.sender"},
+                       {"external_id", "sender-1"},
+                       {"secrets", {{"api_token", "tok-123"}}}});
+  ASSERT_EQ(account.status, 201) << account.raw.body;
+  std::string path = "/v1/channels/accounts/" + account.body["id"].get<std::string>() + "/messages";
+
+  auto queued = call("POST", path, manager, {{"to", "+5511988887777"}, {"content", {{"text", "Proposta"}}}});
+  ASSERT_EQ(queued.status, 202) << queued.raw.body;
+  EXPECT_EQ(queued.body["status"], "queued");
+  std::string id = queued.body["id"];
+  Json sent = message_when(id, [](const Json& m) { return m["status"] != "queued"; });
+  EXPECT_EQ(sent["status"], "sent") << sent;
+  EXPECT_EQ(sent["external_id"], "sms-" + id);
+  EXPECT_EQ(sent["delivery_status"], "accepted");
+  std::ifstream log(log_file());
+  std::string message_id, to, text, external, token;
+  log >> message_id >> to >> text >> external >> token;
+  EXPECT_EQ(message_id, id);
+  EXPECT_EQ(to, "+5511988887777");
+  EXPECT_EQ(text, "Proposta");
+  EXPECT_EQ(external, "sender-1");
+  EXPECT_EQ(token, "tok-123");  // the account's secret reaches its plugin, and only there
+
+  // Unreachable: retried with back-off, then failed; refused: failed at once.
+  std::string down = call("POST", path, admin, {{"to", "+5500000000"}, {"content", {{"text", "x"}}}}).body["id"];
+  Json failed = message_when(down, [](const Json& m) { return m["status"] == "failed"; });
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_EQ(failed["attempts"], 3);
+  EXPECT_NE(failed["error"].get<std::string>().find("carrier unreachable"), std::string::npos);
+  std::string invalid = call("POST", path, admin, {{"to", "invalid"}, {"content", "x"}}).body["id"];
+  Json refused = message_when(invalid, [](const Json& m) { return m["status"] == "failed"; });
+  EXPECT_EQ(refused["attempts"], 1);
+
+  // Bad input and roles.
+  EXPECT_EQ(call("POST", path, admin, {{"to", ""}, {"content", "x"}}).status, 422);
+  EXPECT_EQ(call("POST", path, admin, {{"to", "+55"}, {"content", 3}}).status, 422);
+  EXPECT_EQ(call("POST", path, auditor, {{"to", "+55"}, {"content", "x"}}).status, 403);
+  EXPECT_EQ(call("POST", "/v1/channels/accounts/chn_01m80gv6y4eqcsmge90bwbtca7/messages", admin,
+                 {{"to", "+55"}, {"content", "x"}})
+                .status,
+            404);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ChannelSend, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
 
 INSTANTIATE_TEST_SUITE_P(Backends, Channels, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          BackendName());

@@ -115,6 +115,13 @@ struct Job {
 
 enum class Scope { tenant, global };
 
+// A message to send through the plugin's channel, on a job worker: {"message_id",
+// "channel_account": {"id","external_id","config","secrets"}, "to", "content"}.
+struct OutboundMessage {
+  const nucleo_call* call = nullptr;  // in the account's tenant
+  Json json;
+};
+
 // A validator's verdict: no reasons means the write may go on.
 struct Reason {
   std::string field, message;
@@ -181,6 +188,9 @@ class Host {
   using EventHandler = std::function<void(const Event&)>;
   using Validator = std::function<std::vector<Reason>(const nucleo_call*, const Json& change)>;
   using JobHandler = std::function<void(const Job&)>;
+  // Returns {"external_id", "delivery_status"}; throw Error(NUCLEO_UNAVAILABLE, …) to be
+  // retried later, any other Error to fail the message.
+  using SendHandler = std::function<Json(const OutboundMessage&)>;
 
   explicit Host(const nucleo_host_api* api) : api_(api) {}
 
@@ -276,6 +286,15 @@ class Host {
           "validator for " + entity_type);
   }
 
+  // The plugin's channel (one per plugin): {"name", "kinds": ["whatsapp"]}. Messages
+  // sent through its channel accounts (POST /v1/channels/accounts/{id}/messages) reach
+  // `send` on a job worker, never on an HTTP thread.
+  void channel(const Json& spec, SendHandler send) {
+    auto& h = keep(senders_, std::move(send));
+    std::string text = spec.dump();
+    check(api_->register_channel(api_->host, detail::view(text), &send_trampoline, &h), "channel");
+  }
+
   // A job: recurring when `schedule` is given ("every 5m", "cron 0 7 * * 1-5"; UTC),
   // otherwise run only when enqueued. Scope tenant runs it once per tenant.
   void job(std::string name, std::string schedule, Scope scope, JobHandler handler) {
@@ -344,6 +363,14 @@ class Host {
       return NUCLEO_OK;
     });
   }
+  static nucleo_status send_trampoline(void* user_data, const nucleo_call* call, nucleo_view message,
+                                       nucleo_plugin_buffer* result) noexcept {
+    return detail::guarded(result, [&] {
+      Json out = (*static_cast<SendHandler*>(user_data))(OutboundMessage{call, Json::parse(detail::text(message))});
+      *result = detail::plugin_buffer(out.dump());
+      return NUCLEO_OK;
+    });
+  }
   static nucleo_status job_trampoline(void* user_data, const nucleo_call* call, nucleo_view job,
                                       nucleo_plugin_buffer* message) noexcept {
     return detail::guarded(message, [&] {
@@ -368,6 +395,7 @@ class Host {
   std::list<EventHandler> events_;
   std::list<Validator> validators_;
   std::list<JobHandler> jobs_;
+  std::list<SendHandler> senders_;
 };
 
 // What a plugin implements. One instance per load, created before init and destroyed
