@@ -192,4 +192,11 @@ void JobQueue::settle(const Claimed& job, const std::string& error) {
     log().information("job %s (%s) failed (attempt %d), will retry: %s", job.id, job.name, job.attempt, error);
 }
 
+std::size_t purge_jobs_mentioning(store::Transaction& tx, const std::string& tenant_id, const std::string& record_id) {
+  const char* contains = tx.backend() == store::Backend::postgresql ? "strpos(payload, :p1) > 0" : "instr(payload, :p1) > 0";
+  return static_cast<std::size_t>(store::execute(
+      tx.session(), std::string("DELETE FROM jobs WHERE tenant_id = :p0 AND schedule IS NULL AND ") + contains,
+      {tenant_id, record_id}));
+}
+
 }  // namespace nucleo::events

@@ -89,4 +89,9 @@ class JobQueue {
   std::atomic<std::int64_t> synced_at_{0};
 };
 
+// Erasure (ADR 0012): deletes the tenant's pending one-off jobs whose payload mentions
+// `record_id` (a webhook delivery carrying an erased contact's event), in the caller's
+// transaction. Returns how many.
+std::size_t purge_jobs_mentioning(store::Transaction& tx, const std::string& tenant_id, const std::string& record_id);
+
 }  // namespace nucleo::events

@@ -4,6 +4,7 @@
 
 #include "kernel/audit/personal_data.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/events/jobs.hpp"
 #include "kernel/events/outbox.hpp"
 #include "kernel/services/idempotency_service.hpp"
 #include "kernel/services/write.hpp"
@@ -112,6 +113,7 @@ void purge_copies(store::Transaction& tx, const std::string& tenant_id, const st
                   ErasureReport& report) {
   report.idempotency_records_purged += IdempotencyService::redact_replies(tx, tenant_id, record_id);
   report.outbox_events_purged += events::redact_payloads(tx, tenant_id, record_id);
+  report.jobs_purged += events::purge_jobs_mentioning(tx, tenant_id, record_id);
 }
 
 }  // namespace
@@ -123,6 +125,7 @@ Json ErasureReport::to_json() const {
               {"sealed_values_destroyed", sealed_values_destroyed},
               {"idempotency_records_purged", idempotency_records_purged},
               {"outbox_events_purged", outbox_events_purged},
+              {"jobs_purged", jobs_purged},
               {"audit_event_id", audit_event_id}};
 }
 

@@ -16,6 +16,7 @@ struct ErasureReport {
   std::size_t sealed_values_destroyed = 0;    // audit values no longer openable
   std::size_t idempotency_records_purged = 0;
   std::size_t outbox_events_purged = 0;
+  std::size_t jobs_purged = 0;                // pending jobs carrying the subject's data
   std::string audit_event_id;                 // the privacy.subject_erased event
 
   Json to_json() const;

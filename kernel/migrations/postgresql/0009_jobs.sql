@@ -3,7 +3,9 @@
 -- A recurring job has one row per tenant (or one global row, tenant_id ''), its id
 -- "<job name>@<tenant id|global>", moved to its next run after each run. A one-off job
 -- (schedule NULL) is deleted once done, or kept with dead_at after its last attempt.
--- Only the worker reads and writes it: the queue spans tenants.
+-- The worker runs the queue across tenants (it bypasses row-level security); requests
+-- see their own tenant's rows only — an erasure drops the pending jobs that carry the
+-- erased person's data.
 CREATE TABLE jobs (
   id           text PRIMARY KEY,
   name         text NOT NULL,           -- "plugin:<id>:<job name>"
@@ -21,4 +23,4 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs (run_at) WHERE dead_at IS NULL;
 CREATE INDEX jobs_by_tenant ON jobs (tenant_id);
-GRANT SELECT, INSERT, UPDATE, DELETE ON jobs TO nucleo_worker;
+SELECT nucleo_enable_tenant_rls('jobs');

@@ -8,6 +8,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/services/audit_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
+#include "kernel/events/jobs.hpp"
 #include "kernel/services/privacy_service.hpp"
 #include "tests/support/service_harness.hpp"
 
@@ -80,7 +81,17 @@ TEST_P(PrivacyTest, ErasedPersonalDataIsFoundNowhereAndTheLogStaysProvable) {
     return audit::read_tree_head(tx, h.tenant);
   });
 
+  // A webhook delivery still queued carries her event; another tenant's job is not hers.
+  events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "node-a");
+  jobs.add({"kernel:webhooks.deliver", std::nullopt, events::JobScope::tenant, [](const Json&) { return std::string(); }});
+  Json envelope = {{"entity", {{"type", "contact"}, {"id", contact}}}, {"data", {{"record", {{"name", name}, {"email", email}}}}}};
+  jobs.enqueue("kernel:webhooks.deliver", h.tenant, {{"webhook_id", "whk_x"}, {"event", envelope}}, h.clock.now());
+  std::string elsewhere = h.create_tenant("Elsewhere");
+  jobs.enqueue("kernel:webhooks.deliver", elsewhere, {{"webhook_id", "whk_y"}, {"mentions", contact}}, h.clock.now());
+
   ErasureReport report = privacy.erase_contact(ctx, contact, "LGPD art. 18 VI request #4471");
+  EXPECT_EQ(report.jobs_purged, 1u);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 1);  // the other tenant's stays
   EXPECT_EQ(report.interactions, 2u);
   // created: name, e-mail; updated: name from/to, phone; 2 bodies; erased: the "from"s of
   // name, e-mail, phone and 2 bodies (the placeholders written are nobody's data).
