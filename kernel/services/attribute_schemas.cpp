@@ -60,8 +60,8 @@ bool has_format(const std::string& format, const std::string& value) {
   return false;
 }
 
-// Why `value` breaks `rule`, or empty.
-std::string violation(const Json& rule, const Json& value) {
+// Why `value` breaks `rule` (its pattern compiled), or empty.
+std::string violation(const Json& rule, const std::optional<std::regex>& pattern, const Json& value) {
   const std::string type = rule["type"];
   bool typed = (type == "string" && value.is_string()) || (type == "integer" && value.is_number_integer()) ||
                (type == "number" && value.is_number()) || (type == "boolean" && value.is_boolean());
@@ -72,8 +72,7 @@ std::string violation(const Json& rule, const Json& value) {
     return "must be at least " + rule["minimum"].dump();
   if (rule.contains("maximum") && value.get<double>() > rule["maximum"].get<double>())
     return "must be at most " + rule["maximum"].dump();
-  if (rule.contains("pattern") &&
-      !std::regex_search(value.get<std::string>(), std::regex(rule["pattern"].get<std::string>(), std::regex::ECMAScript)))
+  if (pattern && !std::regex_search(value.get<std::string>(), *pattern))
     return "must match " + rule["pattern"].get<std::string>();
   if (rule.contains("format") && !has_format(rule["format"], value.get<std::string>()))
     return "must be a valid " + rule["format"].get<std::string>() +
@@ -103,7 +102,11 @@ void AttributeSchemas::add(const std::string& owner, const std::string& entity_t
     summary.pop_back();
     throw Error(ErrorCode::validation, summary, problems);
   }
-  for (const auto& [key, rule] : schema.items()) declared[key] = {owner, rule};
+  for (const auto& [key, rule] : schema.items()) {
+    std::optional<std::regex> pattern;
+    if (rule.contains("pattern")) pattern.emplace(rule["pattern"].get<std::string>(), std::regex::ECMAScript);
+    declared[key] = {owner, rule, std::move(pattern)};
+  }
 }
 
 void AttributeSchemas::remove_owner(const std::string& owner) {
@@ -124,7 +127,7 @@ std::vector<FieldError> AttributeSchemas::check(const std::string& entity_type, 
         out.push_back({"attributes." + key, "is required (declared by " + declared.owner + ")"});
       continue;
     }
-    if (auto why = violation(declared.rule, value); !why.empty()) out.push_back({"attributes." + key, why});
+    if (auto why = violation(declared.rule, declared.pattern, value); !why.empty()) out.push_back({"attributes." + key, why});
   }
   return out;
 }

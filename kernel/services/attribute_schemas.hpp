@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <regex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ class AttributeSchemas {
   struct Declared {
     std::string owner;
     Json rule;
+    std::optional<std::regex> pattern;  // compiled once, not on every write
   };
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::map<std::string, Declared>> by_entity_;  // entity type → key → rule

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "tests/e2e/api_fixture.hpp"
+#include "tests/support/plugin_folders.hpp"
 
 namespace nucleo::test {
 namespace {
@@ -16,12 +17,11 @@ namespace fs = std::filesystem;
 class AttributeSchemas : public ApiFixture {
  protected:
   void SetUp() override {
-    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "attributes.so", fs::path(plugin_dir.path()) / "attributes.so");
-    std::ofstream(plugin_dir.path() + "/plugin.json")
-        << R"({"id":"org.nucleo.fixtures.attributes","version":"1.0.0","kind":"vertical",)"
-        << R"("library":"attributes.so","kernel":"*"})";
+    std::string folder = plugin_folder(
+        plugin_dir.path(), "attributes", "attributes",
+        {{"id", "org.nucleo.fixtures.attributes"}, {"kind", "vertical"}, {"config_schema", Json::object()}});
     std::ofstream(plugin_dir.path() + "/nucleo.properties")
-        << "plugins.attributes.file = " << plugin_dir.path() << "\n";
+        << "plugins.attributes.file = " << folder << "\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/e2e/api_fixture.hpp"
+#include "tests/support/plugin_folders.hpp"
 
 namespace nucleo::test {
 namespace {
@@ -20,11 +21,10 @@ constexpr const char* plugin_id = "org.nucleo.fixtures.inbound";
 class Channels : public ApiFixture {
  protected:
   void SetUp() override {
-    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "inbound.so", fs::path(plugin_dir.path()) / "inbound.so");
-    std::ofstream(plugin_dir.path() + "/plugin.json")
-        << R"({"id":"org.nucleo.fixtures.inbound","version":"1.0.0","kind":"channel","library":"inbound.so",)"
-        << R"("kernel":"*"})";
-    std::ofstream(plugin_dir.path() + "/nucleo.properties") << "plugins.inbound.file = " << plugin_dir.path() << "\n";
+    std::string folder =
+        plugin_folder(plugin_dir.path(), "inbound", "inbound",
+                      {{"id", "org.nucleo.fixtures.inbound"}, {"kind", "channel"}, {"config_schema", Json::object()}});
+    std::ofstream(plugin_dir.path() + "/nucleo.properties") << "plugins.inbound.file = " << folder << "\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override {
@@ -126,12 +126,12 @@ TEST_P(Channels, AccountsAreCheckedAndAdminOnly) {
 class ChannelSend : public ApiFixture {
  protected:
   void SetUp() override {
-    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "sender.so", fs::path(plugin_dir.path()) / "sender.so");
-    std::ofstream(plugin_dir.path() + "/plugin.json")
-        << R"({"id":"org.nucleo.fixtures.sender","version":"1.0.0","kind":"channel","library":"sender.so",)"
-        << R"("kernel":"*","config_schema":{"log_file":{"type":"string","required":true}}})";
+    std::string folder = plugin_folder(plugin_dir.path(), "sender", "sender",
+                                       {{"id", "org.nucleo.fixtures.sender"},
+                                        {"kind", "channel"},
+                                        {"config_schema", {{"log_file", {{"type", "string"}, {"required", true}}}}}});
     std::ofstream(plugin_dir.path() + "/nucleo.properties")
-        << "plugins.sender.file = " << plugin_dir.path() << "\nplugins.sender.config.log_file = " << log_file()
+        << "plugins.sender.file = " << folder << "\nplugins.sender.config.log_file = " << log_file()
         << "\njobs.poll_interval_ms = 20\njobs.retry_first_ms = 50\njobs.retry_max_ms = 100\njobs.max_attempts = 3\n";
     ApiFixture::SetUp();
   }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/e2e/api_fixture.hpp"
+#include "tests/support/plugin_folders.hpp"
 
 namespace nucleo::test {
 namespace {
@@ -23,13 +24,13 @@ struct Delivery {
 class Events : public ApiFixture {
  protected:
   void SetUp() override {
-    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "subscriber.so", fs::path(plugin_dir.path()) / "subscriber.so");
-    std::ofstream(plugin_dir.path() + "/plugin.json")
-        << R"({"id":"org.nucleo.fixtures.subscriber","version":"1.0.0","kind":"integration",)"
-        << R"("library":"subscriber.so","kernel":"*","config_schema":{"log_file":{"type":"string","required":true},)"
-        << R"("fail_marker":{"type":"string"}}})";
+    std::string folder = plugin_folder(
+        plugin_dir.path(), "subscriber", "subscriber",
+        {{"id", "org.nucleo.fixtures.subscriber"},
+         {"config_schema",
+          {{"log_file", {{"type", "string"}, {"required", true}}}, {"fail_marker", {{"type", "string"}}}}}});
     std::ofstream(plugin_dir.path() + "/nucleo.properties")
-        << "plugins.sub.file = " << plugin_dir.path() << "\n"
+        << "plugins.sub.file = " << folder << "\n"
         << "plugins.sub.config.log_file = " << log_file() << "\n"
         << "plugins.sub.config.fail_marker = " << fail_marker() << "\n"
         << "events.dispatch_interval_ms = 20\nevents.retry_first_ms = 50\nevents.retry_max_ms = 100\n"
@@ -162,12 +163,13 @@ TEST_P(Events, EveryEventIsDeliveredAfterAKill9) {
 class Validators : public ApiFixture {
  protected:
   void SetUp() override {
-    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "validator.so", fs::path(plugin_dir.path()) / "validator.so");
-    std::ofstream(plugin_dir.path() + "/plugin.json")
-        << R"({"id":"org.nucleo.fixtures.credit-limit","version":"1.0.0","kind":"vertical","library":"validator.so",)"
-        << R"("kernel":"*","config_schema":{"max_amount":{"type":"integer","required":true}}})";
+    std::string folder =
+        plugin_folder(plugin_dir.path(), "validator", "validator",
+                      {{"id", "org.nucleo.fixtures.credit-limit"},
+                       {"kind", "vertical"},
+                       {"config_schema", {{"max_amount", {{"type", "integer"}, {"required", true}}}}}});
     std::ofstream(plugin_dir.path() + "/nucleo.properties")
-        << "plugins.credit.file = " << plugin_dir.path() << "\nplugins.credit.config.max_amount = 50000\n";
+        << "plugins.credit.file = " << folder << "\nplugins.credit.config.max_amount = 50000\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override {

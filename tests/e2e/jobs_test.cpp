@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/e2e/api_fixture.hpp"
+#include "tests/support/plugin_folders.hpp"
 
 namespace nucleo::test {
 namespace {
@@ -20,12 +21,11 @@ namespace fs = std::filesystem;
 class Jobs : public ApiFixture {
  protected:
   void SetUp() override {
-    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "jobs.so", fs::path(plugin_dir.path()) / "jobs.so");
-    std::ofstream(plugin_dir.path() + "/plugin.json")
-        << R"({"id":"org.nucleo.fixtures.jobs","version":"1.0.0","kind":"integration","library":"jobs.so",)"
-        << R"("kernel":"*","config_schema":{"log_file":{"type":"string","required":true}}})";
+    std::string folder = plugin_folder(plugin_dir.path(), "jobs", "jobs",
+                                       {{"id", "org.nucleo.fixtures.jobs"},
+                                        {"config_schema", {{"log_file", {{"type", "string"}, {"required", true}}}}}});
     std::ofstream(plugin_dir.path() + "/nucleo.properties")
-        << "plugins.jobs.file = " << plugin_dir.path() << "\n"
+        << "plugins.jobs.file = " << folder << "\n"
         << "plugins.jobs.config.log_file = " << log_file() << "\n"
         << "jobs.poll_interval_ms = 50\njobs.lease_ms = 2000\n";
     ApiFixture::SetUp();

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/e2e/api_fixture.hpp"
+#include "tests/support/plugin_folders.hpp"
 
 namespace nucleo::test {
 namespace {
@@ -16,11 +17,13 @@ namespace fs = std::filesystem;
 class RecordStore : public ApiFixture {
  protected:
   void SetUp() override {
-    fs::copy_file(fs::path(PLUGIN_FIXTURE_DIR) / "store.so", fs::path(plugin_dir.path()) / "store.so");
-    std::ofstream(plugin_dir.path() + "/plugin.json")
-        << R"({"id":"org.nucleo.fixtures.store","version":"1.0.0","kind":"vertical","library":"store.so",)"
-        << R"("kernel":"*","collections":{"visits":{"indexes":{"day":"string","minutes":"integer"}}}})";
-    std::ofstream(plugin_dir.path() + "/nucleo.properties") << "plugins.store.file = " << plugin_dir.path() << "\n";
+    std::string folder =
+        plugin_folder(plugin_dir.path(), "store", "store",
+                      {{"id", "org.nucleo.fixtures.store"},
+                       {"kind", "vertical"},
+                       {"config_schema", Json::object()},
+                       {"collections", {{"visits", {{"indexes", {{"day", "string"}, {"minutes", "integer"}}}}}}}});
+    std::ofstream(plugin_dir.path() + "/nucleo.properties") << "plugins.store.file = " << folder << "\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override {
