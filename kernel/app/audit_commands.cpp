@@ -108,7 +108,12 @@ int run_export(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   services::AuditService(runtime.dependencies())
       .record_export(ctx, {{"first_seq", summary.first_seq}, {"size", summary.size}, {"out", dir}});
   out << "dir=" << dir << "\nevents=" << summary.size - summary.first_seq << "\nfirst_seq=" << summary.first_seq
-      << "\nsize=" << summary.size << "\ncheckpoints=" << summary.checkpoints << "\n";
+      << "\nsize=" << summary.size << "\ncheckpoints=" << summary.checkpoints
+      << "\npending=" << summary.pending_events << "\n";
+  if (summary.pending_events > 0)
+    err << "nucleo audit export: " << summary.pending_events
+        << " events of this tenant were recorded but not yet sequenced: they are not in the bundle"
+           " (a stalled sequencer? see GET /readyz)\n";
   return exit_ok;
 }
 

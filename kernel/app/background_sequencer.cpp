@@ -64,6 +64,10 @@ void BackgroundSequencer::run() {
     std::size_t moved = 0;
     try {
       moved = sequencer_.run_once(batch_);
+      for (const auto& notice : sequencer_.take_notices()) {
+        if (notice.stalled) log.error(notice.text);
+        else log.notice(notice.text);
+      }
       if (key_)
         for (const auto& signed_note : audit::publish_checkpoints(worker_, *key_, policy_, clock_.now()))
           if (!publish_url_.empty()) post_note(signed_note);

@@ -23,6 +23,7 @@
 #include "kernel/domain/version.hpp"
 #include "kernel/http/server.hpp"
 #include "kernel/plugins/host.hpp"
+#include "kernel/services/operations.hpp"
 #include "kernel/services/plugin_service.hpp"
 #include "kernel/services/webhook_delivery.hpp"
 #include "kernel/store/database.hpp"
@@ -46,14 +47,37 @@ Poco::Logger& setup_logging(const Configuration& config) {
   return Poco::Logger::get("nucleo");
 }
 
-http::ReadinessCheck readiness_of(store::Database& db) {
-  return [&db]() -> http::Readiness {
-    auto lease = db.lease();
-    auto status = store::schema_status(lease.session(), db.backend());
+// Tenants whose oldest pending audit event has waited longer than `stall_after`, in
+// one line for /readyz; empty when none has.
+std::string stalled_audit_tenants(services::ServiceDependencies& deps, std::chrono::seconds stall_after,
+                                  Timestamp now) {
+  std::string detail;
+  std::size_t stalled = 0;
+  for (const auto& b : services::audit_backlog(deps)) {
+    std::int64_t age_s = (now.micros - b.oldest_recorded_at.micros) / 1'000'000;
+    if (age_s < stall_after.count()) continue;
+    if (++stalled <= 3)
+      detail += std::string(detail.empty() ? "" : "; ") + b.tenant_id + ": " + std::to_string(b.events) +
+                " events pending, the oldest " + std::to_string(age_s) + " s old";
+  }
+  if (stalled > 3) detail += "; and " + std::to_string(stalled - 3) + " more tenants";
+  return detail.empty() ? detail : "audit sequencing stalled (" + detail + ")";
+}
+
+http::ReadinessCheck readiness_of(store::Database& db, services::ServiceDependencies deps,
+                                  std::chrono::seconds stall_after, const Clock& clock) {
+  return [&db, deps, stall_after, &clock]() mutable -> http::Readiness {
+    auto status = [&db] {
+      auto lease = db.lease();
+      return store::schema_status(lease.session(), db.backend());
+    }();
     if (!status.is_current())
       return {false, "database schema at version " + std::to_string(status.current_version) + ", this build needs " +
                          std::to_string(status.latest_version) + ": run 'nucleo migrate'"};
-    return {true, "schema version " + std::to_string(status.current_version)};
+    std::string schema = "schema version " + std::to_string(status.current_version);
+    std::string stalled = stalled_audit_tenants(deps, stall_after, clock.now());
+    if (!stalled.empty()) return {true, schema + "; " + stalled, true};
+    return {true, schema};
   };
 }
 
@@ -145,7 +169,7 @@ int run_serve(const ParsedArgs& args) {
   jobs.add(services::webhook_delivery_job(runtime.dependencies(), webhook_http, clock));
   plugin_host.attach_jobs(jobs, clock);
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
-  http::Server server(http_settings, readiness_of(runtime.database()),
+  http::Server server(http_settings, readiness_of(runtime.database(), runtime.dependencies(), audit.stall_after, clock),
                       http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host, &webhook_http, &jobs});
   server.start();
   BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,

@@ -89,6 +89,7 @@ AuditSettings read_audit_settings(const Configuration& config) {
   AuditSettings s;
   s.sequence_interval = std::chrono::milliseconds(get_integer(config, "audit.sequence_interval_ms", 10, 60000));
   s.sequence_batch = static_cast<std::size_t>(get_integer(config, "audit.sequence_batch", 1, 10000));
+  s.stall_after = std::chrono::seconds(get_integer(config, "audit.stall_after_s", 1, 86400));
   s.signing_key_file = get_string(config, "audit.signing_key_file");
   s.checkpoints.origin_host = get_string(config, "audit.origin_host");
   if (s.checkpoints.origin_host.empty()) {

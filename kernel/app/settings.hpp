@@ -27,6 +27,8 @@ struct StoreSettings {
 struct AuditSettings {
   std::chrono::milliseconds sequence_interval{200};
   std::size_t sequence_batch = 500;
+  // A tenant whose oldest pending event is older than this makes /readyz "degraded".
+  std::chrono::seconds stall_after{60};
   std::string signing_key_file;  // empty: no checkpoints are signed
   audit::CheckpointPolicy checkpoints;
 };

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <utility>
 
 #include "kernel/audit/canonical_json.hpp"
 #include "kernel/domain/digest.hpp"
@@ -14,8 +15,11 @@
 namespace nucleo::audit {
 namespace {
 
-// Any key will do as long as every sequencer uses the same one ("nucleo-audit").
-constexpr std::int64_t sequencer_lock_key = 0x6e75636c656f4155;
+// Any class will do as long as every sequencer uses the same one ("nuAU"); the
+// tenant's hash is the lock's second half.
+constexpr std::int32_t sequencer_lock_class = 0x6e754155;
+// How long a stalled tenant waits before its events are tried again.
+constexpr std::chrono::seconds stall_retry{10};
 
 Hash stored_hash(const std::string& hex) {
   auto h = hash_from_hex(hex);
@@ -38,13 +42,13 @@ struct PendingEvent {
   Json changes;  // personal values already committed
 };
 
-std::vector<PendingEvent> read_pending(store::Transaction& tx, std::size_t batch) {
+std::vector<PendingEvent> read_pending(store::Transaction& tx, const std::string& tenant_id, std::size_t batch) {
   std::vector<PendingEvent> events;
   store::query(tx.session(),
                "SELECT seq, id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action, entity_type,"
-               " entity_id, request_id, source_ip, reason, changes FROM audit_pending"
-               " ORDER BY seq LIMIT :p0",
-               {static_cast<std::int64_t>(batch)}, [&](const soci::row& r) {
+               " entity_id, request_id, source_ip, reason, changes FROM audit_pending WHERE tenant_id = :p0"
+               " ORDER BY seq LIMIT :p1",
+               {tenant_id, static_cast<std::int64_t>(batch)}, [&](const soci::row& r) {
                  using store::integer_at;
                  using store::text_at;
                  PendingEvent e{*integer_at(r, 0), *text_at(r, 1), *text_at(r, 2), *integer_at(r, 3),
@@ -362,21 +366,64 @@ std::optional<std::string> latest_checkpoint_note(store::Transaction& tx, const 
   return note;
 }
 
+std::vector<PendingBacklog> pending_backlog(store::Transaction& tx) {
+  std::vector<PendingBacklog> backlog;
+  store::query(tx.session(),
+               "SELECT tenant_id, COUNT(*), MIN(recorded_at), MIN(seq) FROM audit_pending GROUP BY tenant_id"
+               " ORDER BY MIN(seq)",
+               {}, [&](const soci::row& r) {
+                 backlog.push_back({*store::text_at(r, 0), static_cast<std::uint64_t>(*store::integer_at(r, 1)),
+                                    Timestamp{*store::integer_at(r, 2)}});
+               });
+  return backlog;
+}
+
 std::size_t Sequencer::run_once(std::size_t batch) {
+  auto backlog = worker_.read("", [](store::Transaction& tx) { return pending_backlog(tx); });
+  auto now = std::chrono::steady_clock::now();
+  std::size_t moved = 0;
+  for (const auto& tenant : backlog) {
+    auto stall = stalls_.find(tenant.tenant_id);
+    if (stall != stalls_.end() && now < stall->second.retry_at) continue;
+    try {
+      moved += sequence_tenant(tenant.tenant_id, batch);
+      if (stall != stalls_.end()) {
+        notices_.push_back({false, "audit sequencer: " + tenant.tenant_id + " sequences again"});
+        stalls_.erase(stall);
+      }
+    } catch (const std::exception& e) {
+      // One tenant's events that cannot become leaves must not hold up the others'
+      // (they are read per tenant); retried on a slower beat, logged once per stall.
+      if (stall == stalls_.end())
+        notices_.push_back({true, "audit sequencer: " + tenant.tenant_id + " is stalled: " + e.what() +
+                                      " (retrying every " + std::to_string(stall_retry.count()) +
+                                      " s; its events stay pending)"});
+      stalls_[tenant.tenant_id] = {now + stall_retry, e.what()};
+    }
+  }
+  return moved;
+}
+
+std::vector<Sequencer::Notice> Sequencer::take_notices() {
+  return std::exchange(notices_, {});
+}
+
+std::size_t Sequencer::sequence_tenant(const std::string& tenant_id, std::size_t batch) {
   return worker_.write("", [&](store::Transaction& tx) -> std::size_t {
     if (tx.backend() == store::Backend::postgresql) {
+      // One sequencer per tenant at a time across nodes; different tenants may
+      // sequence in parallel (a hash collision only serialises two of them).
       bool leader = false;
-      store::query(tx.session(), "SELECT CASE WHEN pg_try_advisory_xact_lock(:p0) THEN 1 ELSE 0 END", {sequencer_lock_key},
+      store::query(tx.session(), "SELECT CASE WHEN pg_try_advisory_xact_lock(:p0, hashtext(:p1)) THEN 1 ELSE 0 END",
+                   {sequencer_lock_class, tenant_id},
                    [&](const soci::row& r) { leader = store::integer_at(r, 0).value_or(0) != 0; });
       if (!leader) return 0;
     }
-    auto pending = read_pending(tx, batch);
+    auto pending = read_pending(tx, tenant_id, batch);
     if (pending.empty()) return 0;
-    // Per tenant, in pending order.
-    std::map<std::string, std::vector<const PendingEvent*>> by_tenant;
-    for (const auto& e : pending) by_tenant[e.tenant_id].push_back(&e);
-    Timestamp now = clock_.now();
-    for (const auto& [tenant, events] : by_tenant) append_events(tx, tenant, events, now);
+    std::vector<const PendingEvent*> events;
+    for (const auto& e : pending) events.push_back(&e);
+    append_events(tx, tenant_id, events, clock_.now());
     std::size_t first = 0;
     for (std::size_t rows : chunk_sizes(pending.size())) {
       std::string list;

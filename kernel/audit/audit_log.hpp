@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,23 +64,50 @@ std::vector<SignedCheckpoint> publish_checkpoints(store::Database& worker, const
 // The newest signed note of the tenant, if any.
 std::optional<std::string> latest_checkpoint_note(store::Transaction& tx, const std::string& tenant_id);
 
-// Moves pending audit events into the log (DESIGN §5). Each run takes up to `batch`
-// events in pending order and, per tenant, gives them the next gapless seq, builds the
-// leaf (personal values replaced by commitments), stores leaf, leaf hash and every
-// Merkle node the new leaves complete, advances the tree head and deletes the pending
-// rows — all in one transaction on the worker database. On PostgreSQL a transaction
-// advisory lock elects one sequencer per batch; a node that does not get it returns 0
-// at once (writers never wait for the tree).
+// Events recorded but not yet sequenced, per tenant: how many and since when. A
+// backlog that keeps its oldest event for long means the tenant's sequencing stalled
+// (/readyz, /metrics and `audit export` report it). Worker role.
+struct PendingBacklog {
+  std::string tenant_id;
+  std::uint64_t events = 0;
+  Timestamp oldest_recorded_at;
+};
+std::vector<PendingBacklog> pending_backlog(store::Transaction& tx);
+
+// Moves pending audit events into the log (DESIGN §5). Each run takes, per tenant with
+// pending events, up to `batch` of them in pending order, gives them the next gapless
+// seq, builds the leaf (personal values replaced by commitments), stores leaf, leaf
+// hash and every Merkle node the new leaves complete, advances the tree head and
+// deletes the pending rows — one transaction per tenant on the worker database, so a
+// tenant whose events cannot be sequenced holds up no other. On PostgreSQL a
+// transaction advisory lock per tenant elects one sequencer; a node that does not get
+// it skips the tenant at once (writers never wait for the tree).
 class Sequencer {
  public:
   Sequencer(store::Database& worker, const Clock& clock) : worker_(worker), clock_(clock) {}
 
-  // Number of events sequenced (0: nothing pending, or another node leads this batch).
+  // Number of events sequenced (0: nothing pending, or other nodes lead).
   std::size_t run_once(std::size_t batch = 500);
 
+  // What changed since the last call: a tenant that stalled (with the reason) or
+  // sequences again — one line each, for the caller's log.
+  struct Notice {
+    bool stalled;
+    std::string text;
+  };
+  std::vector<Notice> take_notices();
+
  private:
+  std::size_t sequence_tenant(const std::string& tenant_id, std::size_t batch);
+
+  struct Stall {
+    std::chrono::steady_clock::time_point retry_at;
+    std::string reason;
+  };
   store::Database& worker_;
   const Clock& clock_;
+  std::map<std::string, Stall> stalls_;  // tenants whose last attempt failed
+  std::vector<Notice> notices_;
 };
 
 }  // namespace nucleo::audit

@@ -68,11 +68,14 @@ ExportSummary export_bundle(store::Database& worker, const std::string& tenant_i
                    ++summary.checkpoints;
                  });
     if (key) write_text(dir / "log.vkey", vkey(origin, key->public_key()) + "\n");
+    store::query(tx.session(), "SELECT COUNT(*) FROM audit_pending WHERE tenant_id = :p0", {tenant_id},
+                 [&](const soci::row& r) { summary.pending_events = static_cast<std::uint64_t>(*store::integer_at(r, 0)); });
     // The manifest comes last: a bundle without one is an interrupted export.
     Json manifest = {{"format", bundle_format},          {"version", 1},
                      {"origin", origin},                 {"tenant_id", tenant_id},
                      {"first_seq", from_seq},            {"size", head.size},
-                     {"prefix", prefix},                 {"exported_at", format_rfc3339(now)}};
+                     {"prefix", prefix},                 {"exported_at", format_rfc3339(now)},
+                     {"pending_events", summary.pending_events}};
     write_text(dir / "manifest.json", manifest.dump(2) + "\n");
     return summary;
   });

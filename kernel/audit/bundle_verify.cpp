@@ -86,6 +86,7 @@ struct Manifest {
   std::string origin, tenant_id;
   std::uint64_t first_seq = 0, size = 0;
   std::vector<Hash> prefix;
+  std::uint64_t pending_events = 0;  // recorded but not yet sequenced at export (absent: 0)
 };
 
 std::optional<Manifest> read_manifest(const fs::path& dir, std::string& why) {
@@ -103,6 +104,7 @@ std::optional<Manifest> read_manifest(const fs::path& dir, std::string& why) {
     m.tenant_id = j.at("tenant_id").get<std::string>();
     m.first_seq = j.at("first_seq").get<std::uint64_t>();
     m.size = j.at("size").get<std::uint64_t>();
+    if (j.contains("pending_events")) m.pending_events = j.at("pending_events").get<std::uint64_t>();
     for (const auto& h : j.at("prefix")) {
       auto hash = hash_from_base64(h.get<std::string>());
       if (!hash) throw std::runtime_error("bad prefix hash");
@@ -221,6 +223,10 @@ VerifyReport verify_bundle(const std::string& dir_name, const std::optional<std:
                    std::to_string(report.checkpoints_checked) + " checkpoints, root " + to_base64(tree.root()) +
                    (trusted ? ", consistent with the trusted checkpoint at " + std::to_string(trusted->size) : "");
   if (checkpoints.empty()) report.message += " (no checkpoints: nothing pins these roots)";
+  // A PASS speaks for the events in the bundle; say when the log had more waiting.
+  if (manifest->pending_events > 0)
+    report.message += "; NOTE: " + std::to_string(manifest->pending_events) +
+                      " more events were recorded but not yet sequenced at export, and are not in this bundle";
   return report;
 }
 

@@ -16,15 +16,6 @@ Error outside_value_space(const std::string& what) {
   return Error(ErrorCode::validation, "not in the audit leaf value space: " + what);
 }
 
-bool valid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    std::size_t n = utf8_sequence_length(text, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 bool plain_key(const std::string& key) {
   for (char c : key)
     if (static_cast<unsigned char>(c) >= 0x80 || c == '%') return false;
@@ -76,7 +67,7 @@ void write_canonical(std::string& out, const Json& v, std::size_t depth) {
     }
     case Json::value_t::string: {
       const auto& s = v.get_ref<const std::string&>();
-      if (!valid_utf8(s)) throw outside_value_space("a string that is not valid UTF-8");
+      if (!is_valid_utf8(s)) throw outside_value_space("a string that is not valid UTF-8");
       append_json_string(out, s);
       return;
     }
@@ -360,7 +351,7 @@ Json to_leaf_value_space(const Json& value) {
       return out;
     }
     case Json::value_t::string:
-      if (!valid_utf8(value.get_ref<const std::string&>())) throw outside_value_space("a string that is not valid UTF-8");
+      if (!is_valid_utf8(value.get_ref<const std::string&>())) throw outside_value_space("a string that is not valid UTF-8");
       return value;
     case Json::value_t::number_float:
       return value.dump();  // shortest round-trip form

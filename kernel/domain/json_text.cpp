@@ -88,6 +88,15 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
+bool is_valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::size_t next_special_string_byte(std::string_view text, std::size_t pos) {
 #ifdef __SSE2__
   const __m128i quote = _mm_set1_epi8('"');

@@ -19,6 +19,7 @@ void append_json_string(std::string& out, std::string_view s);
 // Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8
 // (overlong forms, surrogates and code points above U+10FFFF are invalid too).
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+bool is_valid_utf8(std::string_view text);
 
 // The first byte at or after `pos` that a JSON string cannot hold as it stands or that
 // needs a UTF-8 check: '"', '\\', a control character or a byte ≥ 0x80; text.size() if

@@ -198,7 +198,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       ready = {false, e.what()};
     }
     if (!ready.ready) return problem_response({503, ready.detail, {}, {}}, request_id);
-    r.body = {{"status", "ready"}, {"detail", ready.detail}};
+    r.body = {{"status", ready.degraded ? "degraded" : "ready"}, {"detail", ready.detail}};
     return r;
   }
 
@@ -335,6 +335,20 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
         out << "nucleo_outbox_backlog{subscriber=\"" << subscriber << "\"} " << events << "\n";
     } catch (const std::exception& e) {
       s_.log.warning("metrics: outbox backlog unavailable: %s", std::string(e.what()));
+    }
+    out << "# HELP nucleo_audit_pending_events Audit events recorded but not yet in the log, per tenant.\n"
+           "# TYPE nucleo_audit_pending_events gauge\n"
+           "# HELP nucleo_audit_pending_oldest_seconds Age of the oldest audit event waiting for the sequencer.\n"
+           "# TYPE nucleo_audit_pending_oldest_seconds gauge\n";
+    try {
+      Timestamp now = s_.clock().now();
+      for (const auto& b : services::audit_backlog(s_.api->deps)) {
+        out << "nucleo_audit_pending_events{tenant_id=\"" << b.tenant_id << "\"} " << b.events << "\n";
+        out << "nucleo_audit_pending_oldest_seconds{tenant_id=\"" << b.tenant_id << "\"} "
+            << static_cast<double>(now.micros - b.oldest_recorded_at.micros) / 1e6 << "\n";
+      }
+    } catch (const std::exception& e) {
+      s_.log.warning("metrics: audit backlog unavailable: %s", std::string(e.what()));
     }
     if (s_.api->plugins) out << s_.api->plugins->metrics().render();
     return out.str();

@@ -37,6 +37,7 @@ struct ServerSettings {
 struct Readiness {
   bool ready = false;
   std::string detail;
+  bool degraded = false;  // ready, but something needs an operator (detail says what): 200 "degraded"
 };
 using ReadinessCheck = std::function<Readiness()>;
 

@@ -14,4 +14,8 @@ std::map<std::string, std::int64_t> outbox_backlog(ServiceDependencies& deps) {
   });
 }
 
+std::vector<audit::PendingBacklog> audit_backlog(ServiceDependencies& deps) {
+  return deps.worker_database.read("", [](store::Transaction& tx) { return audit::pending_backlog(tx); });
+}
+
 }  // namespace nucleo::services

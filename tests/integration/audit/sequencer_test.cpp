@@ -9,6 +9,8 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/audit/canonical_json.hpp"
 #include "kernel/audit/personal_data.hpp"
+#include "kernel/audit/recorder.hpp"
+#include "kernel/domain/id.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/store/connection_pool.hpp"
 #include "kernel/store/sql.hpp"
@@ -221,6 +223,78 @@ TEST_P(SequencerTest, TenantsHaveTheirOwnTreesAndSeqs) {
     for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].seq, static_cast<std::int64_t>(i));
     for (const auto& r : rows) EXPECT_EQ(Json::parse(r.leaf)["tenant_id"], tenant);
   }
+}
+
+// Recording is the door: what the sequencer could not turn into a leaf never gets in
+// (an ISO-8859-1 X-Reason once stopped every tenant's log on SQLite).
+TEST_P(SequencerTest, RecordingRefusesWhatCannotBecomeALeaf) {
+  int before = h.count("SELECT count(*) FROM audit_pending");
+  auto attempt = [&](const std::string& reason, Json changes) {
+    AuditEvent e;
+    e.id = generate_id("aud", h.clock.now());
+    e.tenant_id = h.tenant;
+    e.recorded_at = h.clock.now();
+    e.actor = {"key", "key_test", ""};
+    e.action = "account.updated";
+    e.entity_type = "account";
+    e.entity_id = "acc_x";
+    e.reason = reason;
+    e.changes = std::move(changes);
+    h.deps().database.write(h.tenant, [&](store::Transaction& tx) { record_audit_event(tx, e); });
+  };
+  for (const std::string& bad : {std::string("caf\xe9"), std::string("a\0b", 3)}) {
+    try {
+      attempt(bad, Json::object());
+      ADD_FAILURE() << "recorded a reason that cannot be a leaf value";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation);
+      ASSERT_EQ(e.fields().size(), 1u);
+      EXPECT_EQ(e.fields()[0].field, "reason");
+    }
+  }
+  EXPECT_THROW(attempt("ok", {{"legal_name", {{"from", nullptr}, {"to", "caf\xe9"}}}}), Error);
+  EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending"), before);
+  attempt("café", Json::object());
+  EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending"), before + 1);
+}
+
+// Defence in depth: should an event that cannot become a leaf be pending anyway (an
+// older version recorded it), its tenant stalls — reported once — and every other
+// tenant's log keeps growing.
+TEST_P(SequencerTest, OneTenantsUnsequenceableEventHoldsUpNoOtherTenant) {
+  std::string stuck = h.create_tenant("Travada");
+  records.create(h.context(stuck), "account", {{"legal_name", "Antes"}});
+  Json deep = "leaf";
+  for (int i = 0; i < 70; ++i) deep = Json::array({deep});  // deeper than a leaf may nest
+  h.deps().worker_database.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, action, entity_type,"
+                   " entity_id, changes) VALUES (:p0, :p1, :p2, 'system', 'test', 'account.updated', 'account',"
+                   " 'acc_x', :p3)",
+                   {generate_id("aud", h.clock.now()), stuck, h.clock.now().micros,
+                    Json{{"note", {{"from", nullptr}, {"to", deep}}}}.dump()});
+  });
+  for (int i = 0; i < 3; ++i) records.create(ctx, "account", {{"legal_name", "Segue " + std::to_string(i)}});
+  int pending_here = h.count("SELECT count(*) FROM audit_pending WHERE tenant_id = '" + h.tenant + "'");
+  int pending_stuck = h.count("SELECT count(*) FROM audit_pending WHERE tenant_id = '" + stuck + "'");
+
+  EXPECT_EQ(sequencer.run_once(500), static_cast<std::size_t>(pending_here));
+  EXPECT_EQ(static_cast<int>(log_of(h.tenant).size()), pending_here);
+  EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE tenant_id = '" + stuck + "'"), pending_stuck);
+  auto notices = sequencer.take_notices();
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_TRUE(notices[0].stalled);
+  EXPECT_NE(notices[0].text.find(stuck), std::string::npos) << notices[0].text;
+  EXPECT_NE(notices[0].text.find("nested deeper"), std::string::npos) << notices[0].text;
+
+  // Later writes of the other tenant still go through; the stall is not reported again.
+  records.create(ctx, "account", {{"legal_name", "Depois"}});
+  EXPECT_GT(sequencer.run_once(500), 0u);
+  EXPECT_TRUE(sequencer.take_notices().empty());
+  auto backlog = h.deps().worker_database.read("", [](store::Transaction& tx) { return pending_backlog(tx); });
+  ASSERT_EQ(backlog.size(), 1u);
+  EXPECT_EQ(backlog[0].tenant_id, stuck);
+  EXPECT_EQ(backlog[0].events, static_cast<std::uint64_t>(pending_stuck));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SequencerTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
