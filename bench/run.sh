@@ -132,6 +132,32 @@ for case in "${cases[@]}"; do
   rows+="| \`$label\` | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $(printf '%.0f' "$api_rps") | $api_p50 / $api_p99 | **$ratio** |"$'\n'
 done
 
+# Idle and slow clients (issue 17, ADR 0018): GET /v1/deals/{id} by wrk alone, then again
+# while bench/slow_clients.py holds 1,000 idle and head-trickling connections open (from
+# 25 loopback addresses) and probes /healthz on fresh connections every 50 ms.
+slow_lines=""
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "slow_clients" ]]; then
+  echo "== GET /v1/deals/{id} alone, then beside 1,000 idle and slow connections" >&2
+  read -r plain_rps plain_p50 plain_p99 <<<"$(run_wrk get_deal | tr '\n' ' ')"
+  (ulimit -n 4096; python3 bench/slow_clients.py --port "$http_port" --connections 1000 --seconds "$((duration + 3))" \
+     > "$work/slow_clients.json") &
+  slow_clients=$!
+  sleep 2
+  read -r slow_rps slow_p50 slow_p99 <<<"$(run_wrk get_deal | tr '\n' ' ')"
+  wait "$slow_clients"
+  slow_summary=$(python3 -c "
+import json, sys
+s = json.load(open('$work/slow_clients.json'))
+print(f\"{s['held_min']} {s['held_avg']} {s['reopened']} {s['healthz_ok']} {s['healthz_failed']} {s['healthz_p50_ms']} {s['healthz_p99_ms']}\")")
+  read -r held_min held_avg reopened probes_ok probes_failed probe_p50 probe_p99 <<<"$slow_summary"
+  ratio=$(python3 -c "print(f'{$slow_rps/$plain_rps:.2f}')")
+  printf '   alone %s req/s (p50 %s, p99 %s ms) | beside 1,000 slow connections %s req/s (p50 %s, p99 %s ms) | ratio %s\n' \
+    "$plain_rps" "$plain_p50" "$plain_p99" "$slow_rps" "$slow_p50" "$slow_p99" "$ratio" >&2
+  printf '   held %s–%s connections (%s reopened after the server cut them off); /healthz %s ok, %s failed, p50 %s ms, p99 %s ms\n' \
+    "$held_min" "$held_avg" "$reopened" "$probes_ok" "$probes_failed" "$probe_p50" "$probe_p99" >&2
+  slow_lines+="- Idle and slow clients (ADR 0018): \`GET /v1/deals/{id}\` by wrk alone **$(printf '%.0f' "$plain_rps") req/s** (p50 $plain_p50, p99 $plain_p99 ms), then beside 1,000 connections held open by [bench/slow_clients.py](../bench/slow_clients.py) (70% idle, 30% trickling a request head; at least $held_min open at every sample, $reopened reopened after the server's deadlines cut them off) **$(printf '%.0f' "$slow_rps") req/s** (p50 $slow_p50, p99 $slow_p99 ms): ratio **$ratio**. \`/healthz\` on a fresh connection every 50 ms meanwhile: $probes_ok answered, $probes_failed failed, p50 $probe_p50 ms, p99 $probe_p99 ms."$'\n'
+fi
+
 # Event dispatch (issue #9): events/s through the dispatcher to one in-process subscriber,
 # beside pgbench writing outbox rows (the rate services produce events at, at most).
 if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "event_dispatch" ]]; then
@@ -194,7 +220,7 @@ The API side also authenticates (a cached key, ADR 0008), checks permissions, va
 input, renders JSON and, for writes, records the audit and outbox rows and the
 contact-point and reference checks; the SQL side runs only the statements of the operation.
 
-${audit_lines}<!-- bench:end -->
+${slow_lines}${audit_lines}<!-- bench:end -->
 MD
 # A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the
 # others, so it is printed for the findings instead.

@@ -183,7 +183,7 @@ int run_serve(const ParsedArgs& args) {
   for (std::size_t i = 0; i < job_settings.workers; ++i)
     job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1),
                                                            [&jobs] { return jobs.run_once(); }, job_settings.poll_interval));
-  log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.host, server.port(),
+  log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.transport.host, server.port(),
                   runtime.database().url().display, runtime.store_settings().pool_size);
 
   int received = 0;

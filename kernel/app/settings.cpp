@@ -110,11 +110,24 @@ AuditSettings read_audit_settings(const Configuration& config) {
 
 http::ServerSettings read_http_settings(const Configuration& config) {
   http::ServerSettings s;
-  s.host = get_string(config, "http.host");
-  s.port = static_cast<std::uint16_t>(get_integer(config, "http.port", 0, 65535));
-  s.max_threads = static_cast<int>(get_integer(config, "http.max_threads", 1, 4096));
-  s.max_queued = static_cast<int>(get_integer(config, "http.max_queued", 1, 100000));
-  s.body_limit = static_cast<std::size_t>(get_integer(config, "http.body_limit", 1024, 1L << 30));
+  http::TransportSettings& t = s.transport;
+  t.host = get_string(config, "http.host");
+  t.port = static_cast<std::uint16_t>(get_integer(config, "http.port", 0, 65535));
+  t.workers = static_cast<int>(get_integer(config, "http.max_threads", 1, 4096));
+  t.max_queued = static_cast<int>(get_integer(config, "http.max_queued", 1, 100000));
+  t.body_limit = static_cast<std::size_t>(get_integer(config, "http.body_limit", 1024, 1L << 30));
+  t.header_limit = static_cast<std::size_t>(get_integer(config, "http.header_limit", 1024, 1 << 20));
+  auto milliseconds = [&](const std::string& key) {
+    return std::chrono::milliseconds(get_integer(config, key, 100, 3'600'000));
+  };
+  t.header_timeout = milliseconds("http.header_timeout_ms");
+  t.keep_alive_timeout = milliseconds("http.keep_alive_timeout_ms");
+  t.body_timeout = milliseconds("http.body_timeout_ms");
+  t.write_timeout = milliseconds("http.write_timeout_ms");
+  t.min_body_rate = static_cast<std::size_t>(get_integer(config, "http.min_body_rate", 1, 1L << 30));
+  t.max_connections = static_cast<std::size_t>(get_integer(config, "http.max_connections", 1, 1'000'000));
+  t.max_connections_per_client =
+      static_cast<std::size_t>(get_integer(config, "http.max_connections_per_client", 1, 1'000'000));
   s.json_depth = static_cast<std::size_t>(get_integer(config, "limits.json_depth", 2, 1000));
   s.rate_per_second = static_cast<double>(get_integer(config, "limits.rate_per_second", 1, 1000000));
   s.rate_burst = static_cast<double>(get_integer(config, "limits.rate_burst", 1, 1000000));

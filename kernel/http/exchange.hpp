@@ -1,6 +1,6 @@
 #pragma once
 
-#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/NameValueCollection.h>
 
 #include <functional>
 #include <map>
@@ -9,13 +9,14 @@
 #include <string_view>
 
 #include "kernel/domain/entity.hpp"
+#include "kernel/domain/error.hpp"
 #include "kernel/services/call_context.hpp"
 
 namespace nucleo::http {
 
 // One request as handlers see it: routing done, caller authenticated, body read.
 struct ApiRequest {
-  const Poco::Net::HTTPServerRequest& raw;
+  const Poco::Net::NameValueCollection& headers;  // case-insensitive names
   std::string method;
   std::string path;
   std::map<std::string, std::string> params;  // from the path template: {id}
@@ -28,7 +29,7 @@ struct ApiRequest {
   // The body as a JSON object; malformed JSON, invalid UTF-8 or nesting deeper than
   // the limit → Error(validation) with status 400 semantics (see Server).
   Json json() const;
-  std::string header(const std::string& name) const { return raw.get(name, ""); }
+  std::string header(const std::string& name) const { return headers.get(name, ""); }
 };
 
 // Writes one piece of a streamed body; false once the client has gone.
@@ -65,16 +66,16 @@ struct Route {
   bool any_query = false;         // pass every query parameter through (plugin routes)
 };
 
-// Thrown for malformed requests that are not about a field's value (400).
+// Thrown for malformed requests that are not about a field's value (400); `fields`
+// names the header or parameter when there is one.
 class BadRequest : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
-};
+  explicit BadRequest(const std::string& message, std::vector<FieldError> fields = {})
+      : std::runtime_error(message), fields_(std::move(fields)) {}
+  const std::vector<FieldError>& fields() const noexcept { return fields_; }
 
-// Thrown when a body exceeds http.body_limit (413).
-class PayloadTooLarge : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
+ private:
+  std::vector<FieldError> fields_;
 };
 
 }  // namespace nucleo::http

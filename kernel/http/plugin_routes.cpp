@@ -31,7 +31,7 @@ Json plugin_list(const PluginHost& host) {
 // plugin never sees the caller's credentials.
 Json request_for_plugin(const ApiRequest& req, const RegisteredRoute& route) {
   Json headers = Json::object();
-  for (const auto& [name, value] : req.raw) {
+  for (const auto& [name, value] : req.headers) {
     std::string lower = Poco::toLower(name);
     if (route.auth == NUCLEO_AUTH_BEARER && (lower == "authorization" || lower == "cookie")) continue;
     headers[lower] = value;

@@ -1,15 +1,8 @@
 #include "kernel/http/server.hpp"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -32,10 +25,7 @@
 
 namespace nucleo::http {
 
-using Poco::Net::HTTPRequest;
 using Poco::Net::HTTPResponse;
-using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
 
 struct Server::State {
   ServerSettings settings;
@@ -46,6 +36,7 @@ struct Server::State {
   services::CredentialCache credentials;
   Metrics metrics;
   std::string openapi_document;
+  const Transport* transport = nullptr;  // while started: its counters go to /metrics
   SystemClock system_clock;
   Poco::Logger& access_log = Poco::Logger::get("nucleo.access");
   Poco::Logger& log = Poco::Logger::get("nucleo.http");
@@ -62,8 +53,8 @@ struct Server::State {
 namespace {
 
 // A client may send its own X-Request-Id to correlate logs; anything odd is replaced.
-std::string request_id_for(const HTTPServerRequest& request, const Clock& clock) {
-  const std::string& given = request.get("X-Request-Id", "");
+std::string request_id_for(const HttpRequest& request, const Clock& clock) {
+  const std::string& given = request.headers.get("X-Request-Id", "");
   bool usable = !given.empty() && given.size() <= 128;
   for (char c : given) usable = usable && c > 0x20 && c < 0x7f;
   return usable ? given : generate_id("req", clock.now());
@@ -93,11 +84,38 @@ ApiResponse problem_response(const Problem& p, const std::string& request_id) {
   return r;
 }
 
-class ApiHandler final : public Poco::Net::HTTPRequestHandler {
+// Headers whose values are recorded (the audit trail, the idempotency store) or
+// looked up: text the rest of the kernel can hold, checked before any database call.
+std::string checked_header(const HttpRequest& request, const std::string& name, std::size_t max_bytes,
+                           bool ascii_only) {
+  const std::string& value = request.headers.get(name, "");
+  bool ok = value.size() <= max_bytes && is_valid_utf8(value);
+  for (char c : value) {
+    auto b = static_cast<unsigned char>(c);
+    ok = ok && (b >= 0x20 || b == '\t') && b != 0x7f && (!ascii_only || b < 0x80);
+  }
+  if (!ok)
+    throw BadRequest(name + " must be " + (ascii_only ? "visible ASCII" : "UTF-8 text") +
+                         " without control characters, at most " + std::to_string(max_bytes) + " bytes",
+                     {{name, ascii_only ? "must be visible ASCII" : "must be UTF-8 text without control characters"}});
+  return value;
+}
+
+// A bearer route's body is JSON: one declared as anything else is refused unread
+// (415). No Content-Type is taken as JSON.
+bool json_content(const HttpRequest& request) {
+  if (request.body.empty()) return true;
+  std::string type = Poco::toLower(request.headers.get("Content-Type", ""));
+  type = Poco::trim(type.substr(0, type.find(';')));
+  return type.empty() || type == "application/json" ||
+         (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
+}
+
+class ApiHandler {
  public:
   explicit ApiHandler(Server::State& state) : s_(state) {}
 
-  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+  ApiResponse handle(const HttpRequest& request) {
     auto started = std::chrono::steady_clock::now();
     std::string request_id = request_id_for(request, s_.clock());
     std::string route_name = "-", tenant = "-", key = "-";
@@ -105,11 +123,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     try {
       result = dispatch(request, request_id, route_name, tenant, key);
     } catch (const BadRequest& e) {
-      result = problem_response({400, e.what(), {}, {}}, request_id);
-    } catch (const PayloadTooLarge& e) {
-      // The unread rest of the body would be parsed as the next request: close.
-      result = problem_response({413, e.what(), {}, {{"Connection", "close"}}}, request_id);
-      response.setKeepAlive(false);
+      result = problem_response({400, e.what(), e.fields(), {}}, request_id);
     } catch (const Error& e) {
       Problem p{http_status(e.code()), e.what(), e.fields(), {}};
       if (e.code() == ErrorCode::unauthenticated) p.headers["WWW-Authenticate"] = "Bearer";
@@ -122,42 +136,55 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       result =
           problem_response({500, "internal error; see the server log for request " + request_id, {}, {}}, request_id);
     }
-    send(response, result, request_id);
+    result.headers["X-Request-Id"] = request_id;
     log_access(request, result.status, route_name, tenant, key, request_id, started);
+    return result;
+  }
+
+  // An answer of the transport's own (a request it could not frame, or no room).
+  ApiResponse transport_problem(int status, const std::string& detail) {
+    std::string request_id = generate_id("req", s_.clock().now());
+    ApiResponse r = problem_response({status, detail, {}, {}}, request_id);
+    r.headers["X-Request-Id"] = request_id;
+    s_.metrics.observe("unmatched", status, 0);
+    return r;
   }
 
  private:
-  ApiResponse dispatch(HTTPServerRequest& request, const std::string& request_id, std::string& route_name,
+  ApiResponse dispatch(const HttpRequest& request, const std::string& request_id, std::string& route_name,
                        std::string& tenant, std::string& key) {
     Poco::URI uri;
     try {
-      uri = Poco::URI(request.getURI());
+      uri = Poco::URI(request.target);
     } catch (const Poco::Exception&) {
       throw BadRequest("malformed request target");
     }
     const std::string path = uri.getPath();
+    if (!is_valid_utf8(path)) throw BadRequest("the request path is not valid UTF-8 once percent-decoded");
     if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
       route_name = "GET " + path;
       return operational(request, path, request_id);
     }
 
-    Router::Match match = s_.router.match(request.getMethod(), path);
+    Router::Match match = s_.router.match(request.method, path);
     if (match.route == nullptr) {
       if (match.allowed_methods.empty()) throw Error(ErrorCode::not_found, "no route for " + path);
       std::string allow;
       for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
       ApiResponse r = problem_response(
-          {405, request.getMethod() + " is not allowed on " + path, {}, {{"Allow", allow}}}, request_id);
+          {405, request.method + " is not allowed on " + path, {}, {{"Allow", allow}}}, request_id);
       return r;
     }
     const Route& route = *match.route;
     route_name = route.method + " " + route.path;
 
-    ApiRequest req{request, request.getMethod(), path, match.params, {}, {}, request_id, {}, s_.settings.json_depth};
-    req.body = read_body(request);
+    ApiRequest req{request.headers, request.method, path, match.params, {}, {}, request_id, {}, s_.settings.json_depth};
+    req.body = request.body;
     req.ctx.request_id = request_id;
-    req.ctx.source_ip = request.clientAddress().host().toString();
-    req.ctx.reason = request.get("X-Reason", "");
+    req.ctx.source_ip = request.client_address;
+    req.ctx.reason = checked_header(request, "X-Reason", 1000, false);
+    checked_header(request, "Idempotency-Key", 255, true);
+    checked_header(request, "On-Behalf-Of", 128, true);
     req.ctx.clock = &s_.clock();
     if (route.auth == AuthMode::bearer) {
       authenticate(request, req);
@@ -169,6 +196,10 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
             {429, "rate limit exceeded for API key " + key, {}, {{"Retry-After", std::to_string(retry_after)}}},
             request_id);
     }
+    if (route.auth == AuthMode::bearer && !json_content(request))
+      return problem_response({415, "the body must be JSON (Content-Type: application/json)",
+                               {{"Content-Type", "must be application/json"}}, {}},
+                              request_id);
     read_query(uri, route, req);
     ApiResponse response = run_idempotently(route, req);
     // Who may see what follows users and teams: drop this node's cached principals at once.
@@ -177,9 +208,9 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     return response;
   }
 
-  ApiResponse operational(HTTPServerRequest& request, const std::string& path, const std::string& request_id) {
-    if (request.getMethod() != HTTPRequest::HTTP_GET && request.getMethod() != HTTPRequest::HTTP_HEAD)
-      return problem_response({405, request.getMethod() + " is not allowed on " + path, {}, {{"Allow", "GET, HEAD"}}},
+  ApiResponse operational(const HttpRequest& request, const std::string& path, const std::string& request_id) {
+    if (request.method != "GET" && request.method != "HEAD")
+      return problem_response({405, request.method + " is not allowed on " + path, {}, {{"Allow", "GET, HEAD"}}},
                               request_id);
     ApiResponse r;
     if (path == "/metrics") {
@@ -217,28 +248,12 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     }
   }
 
-  std::string read_body(HTTPServerRequest& request) {
-    const std::size_t limit = s_.settings.body_limit;
-    const std::string too_large = "the body exceeds " + std::to_string(limit) + " bytes";
-    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit))
-      throw PayloadTooLarge(too_large);
-    std::string body;
-    std::istream& in = request.stream();
-    char buffer[8192];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-      body.append(buffer, static_cast<std::size_t>(in.gcount()));
-      if (body.size() > limit) break;
-    }
-    if (body.size() > limit) throw PayloadTooLarge(too_large);
-    return body;
-  }
-
-  void authenticate(HTTPServerRequest& request, ApiRequest& req) {
-    const std::string& header = request.get("Authorization", "");
+  void authenticate(const HttpRequest& request, ApiRequest& req) {
+    const std::string& header = request.headers.get("Authorization", "");
     if (header.rfind("Bearer ", 0) != 0)
       throw Error(ErrorCode::unauthenticated, "an Authorization: Bearer <API key> header is required");
     auto who = services::AuthService(s_.api->deps, &s_.credentials)
-                   .authenticate(header.substr(7), request.get("On-Behalf-Of", ""), s_.clock().now());
+                   .authenticate(header.substr(7), request.headers.get("On-Behalf-Of", ""), s_.clock().now());
     req.ctx.tenant_id = who.tenant_id;
     req.ctx.actor = who.actor;
     req.ctx.principal = who.principal;
@@ -286,37 +301,25 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     }
   }
 
-  void send(HTTPServerResponse& response, const ApiResponse& r, const std::string& request_id) {
-    response.set("X-Request-Id", request_id);
-    for (const auto& [k, v] : r.headers) response.set(k, v);
-    response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(r.status));
-    response.setContentType(r.content_type);
-    if (r.stream) return send_stream(response, r);
-    std::string text = r.raw_body.empty() ? to_json_text(r.body) : r.raw_body;
-    // One write for header and body rather than a stream of 4 KB chunks.
-    response.sendBuffer(text.data(), text.size());
-  }
-
-  void send_stream(HTTPServerResponse& response, const ApiResponse& r) {
-    response.setChunkedTransferEncoding(true);
-    std::ostream& out = response.send();
-    try {
-      r.stream([&](std::string_view piece) {
-        out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
-        return static_cast<bool>(out);
-      });
-    } catch (const std::exception& e) {
-      // The status is sent: all that is left is to end the stream unfinished, which the
-      // client sees as a broken transfer rather than a complete file.
-      s_.log.error("streamed response aborted: %s", std::string(e.what()));
-      throw Poco::Net::NetException("streamed response aborted");
-    }
-  }
-
-  // Pool use and outbox backlog, read at scrape time.
+  // Connections, pool use and backlogs, read at scrape time.
   std::string gauges() {
-    if (!s_.api) return "";
     std::ostringstream out;
+    if (const Transport* transport = s_.transport) {
+      TransportCounters c = transport->counters();
+      out << "# HELP nucleo_http_connections_open Client connections open now.\n"
+             "# TYPE nucleo_http_connections_open gauge\n"
+             "nucleo_http_connections_open " << c.open_connections << "\n"
+          << "# HELP nucleo_http_connections_refused_total Connections refused over http.max_connections or the per-client limit.\n"
+             "# TYPE nucleo_http_connections_refused_total counter\n"
+             "nucleo_http_connections_refused_total " << c.refused_connections << "\n"
+          << "# HELP nucleo_http_timeouts_total Connections closed because a header, body or write deadline passed.\n"
+             "# TYPE nucleo_http_timeouts_total counter\n"
+             "nucleo_http_timeouts_total " << c.timed_out << "\n"
+          << "# HELP nucleo_http_malformed_total Requests refused unread (400, 413, 431) and their connection closed.\n"
+             "# TYPE nucleo_http_malformed_total counter\n"
+             "nucleo_http_malformed_total " << c.malformed << "\n";
+    }
+    if (!s_.api) return out.str();
     auto pool = [&](const char* name, store::ConnectionPool& p) {
       out << "nucleo_db_pool_connections{pool=\"" << name << "\",state=\"in_use\"} " << p.in_use() << "\n"
           << "nucleo_db_pool_connections{pool=\"" << name << "\",state=\"size\"} " << p.size() << "\n"
@@ -354,7 +357,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     return out.str();
   }
 
-  void log_access(HTTPServerRequest& request, int status, const std::string& route, const std::string& tenant,
+  void log_access(const HttpRequest& request, int status, const std::string& route, const std::string& tenant,
                   const std::string& key, const std::string& request_id,
                   std::chrono::steady_clock::time_point started) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -363,7 +366,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     double ms = seconds * 1000;
     s_.access_log.information(Json{
         {"request_id", request_id},
-        {"method", request.getMethod()},
+        {"method", request.method},
         {"route", route},
         {"status", status},
         {"ms", std::round(ms * 1000) / 1000},
@@ -372,17 +375,6 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
   }
 
   Server::State& s_;
-};
-
-class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit HandlerFactory(Server::State& state) : state_(state) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-    return new ApiHandler(state_);
-  }
-
- private:
-  Server::State& state_;
 };
 
 }  // namespace
@@ -413,32 +405,24 @@ const Router& Server::router() const {
 }
 
 void Server::start() {
-  auto params = new Poco::Net::HTTPServerParams;  // owned by the server (Poco refcount)
-  params->setMaxThreads(state_->settings.max_threads);
-  params->setMaxQueued(state_->settings.max_queued);
-  params->setServerName("nucleo");
-  // Poco's ServerSocket(address) sets SO_REUSEPORT, which would let a second server
-  // share the port silently; bind with SO_REUSEADDR only, so a busy port is an error.
-  Poco::Net::ServerSocket socket;
-  socket.bind(Poco::Net::SocketAddress(state_->settings.host, state_->settings.port), true, false);
-  socket.listen(state_->settings.max_queued);
-  // Our own pool: Poco's default one caps at 16 threads whatever max_threads says.
-  threads_ = std::make_unique<Poco::ThreadPool>(2, state_->settings.max_threads);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*state_), *threads_, socket, params);
-  server_->start();
+  auto handler = std::make_shared<ApiHandler>(*state_);
+  transport_ = std::make_unique<Transport>(
+      state_->settings.transport, [handler](const HttpRequest& r) { return handler->handle(r); },
+      [handler](int status, const std::string& detail) { return handler->transport_problem(status, detail); });
+  transport_->start();
+  state_->transport = transport_.get();
 }
 
 void Server::stop() {
-  if (server_) {
-    server_->stopAll(true);
-    server_.reset();
-    threads_->joinAll();
-    threads_.reset();
+  if (transport_) {
+    state_->transport = nullptr;
+    transport_->stop();
+    transport_.reset();
   }
 }
 
 std::uint16_t Server::port() const {
-  return server_ ? server_->port() : 0;
+  return transport_ ? transport_->port() : 0;
 }
 
 }  // namespace nucleo::http

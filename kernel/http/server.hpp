@@ -9,24 +9,14 @@
 
 #include "kernel/http/resources.hpp"
 #include "kernel/http/router.hpp"
+#include "kernel/http/transport.hpp"
 #include "kernel/plugins/host.hpp"
 #include "kernel/services/record_service.hpp"
-
-namespace Poco {
-class ThreadPool;
-namespace Net {
-class HTTPServer;
-}
-}  // namespace Poco
 
 namespace nucleo::http {
 
 struct ServerSettings {
-  std::string host = "0.0.0.0";
-  std::uint16_t port = 8080;  // 0 picks a free port (tests)
-  int max_threads = 16;
-  int max_queued = 64;
-  std::size_t body_limit = 1 << 20;  // bytes; larger bodies get 413
+  TransportSettings transport;  // address, threads, connection limits and deadlines
   std::size_t json_depth = 32;
   double rate_per_second = 50;  // per API key
   double rate_burst = 100;
@@ -51,9 +41,10 @@ struct ApiRuntime {
   events::JobQueue* jobs = nullptr;                 // queues outbound channel messages
 };
 
-// The Poco HTTP server. Every request runs the same pipeline:
-//   request id → route → limits (413) → auth (401) → rate limit (429) → query check
-//   → idempotency → handler → error mapping (problem+json) → access log
+// The HTTP API over the transport (transport.hpp: connections, framing, deadlines).
+// Every request, read whole, runs the same pipeline:
+//   request id → headers check (400) → route → auth (401) → rate limit (429)
+//   → query check → idempotency → handler → error mapping (problem+json) → access log
 // Operational endpoints: GET /healthz (liveness), GET /readyz (database reachable and
 // schema current), GET /v1/openapi.json (the router table as OpenAPI 3.1).
 class Server {
@@ -72,8 +63,7 @@ class Server {
 
  private:
   std::unique_ptr<State> state_;
-  std::unique_ptr<Poco::ThreadPool> threads_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Transport> transport_;
 };
 
 

@@ -21,8 +21,8 @@ TEST(Server, ExhaustedPoolAnswers503WithRetryAfter) {
                            .secret;
   SystemClock clock;
   ServerSettings settings;
-  settings.host = "127.0.0.1";
-  settings.port = 0;
+  settings.transport.host = "127.0.0.1";
+  settings.transport.port = 0;
   Server server(
       settings,
       [] {
