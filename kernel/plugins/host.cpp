@@ -18,6 +18,7 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/plugins/call.hpp"
 #include "kernel/plugins/service_calls.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/plugin_record_service.hpp"
 #include "sdk/include/nucleo/sdk/plugin.hpp"
@@ -91,6 +92,10 @@ struct PluginHost::Loaded {
                           std::int64_t delay_ms) const {
     if (!owner->jobs_) throw Error(ErrorCode::unavailable, "this host runs no jobs");
     if (call && call->read_only) throw Error(ErrorCode::forbidden, "a validator may not enqueue jobs");
+    // A job is work done later on the caller's behalf: an auditor's request starts none.
+    if (call)
+      services::require_role(call->ctx, {"admin", "manager", "sales", "support", "marketing", "integration"},
+                             "auditors read; they do not start plugin jobs", "jobs:write");
     if (delay_ms < 0) throw Error(ErrorCode::validation, "delay_ms must not be negative");
     Json parsed = payload.empty() ? Json::object() : Json::parse(payload);
     std::string tenant = call ? call->ctx.tenant_id : "";

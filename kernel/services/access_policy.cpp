@@ -11,18 +11,14 @@ bool is_one_of(const std::string& value, std::initializer_list<const char*> opti
   return std::any_of(options.begin(), options.end(), [&](const char* o) { return value == o; });
 }
 
+const char* access_of(Operation op) {
+  return op == Operation::read ? "read" : "write";
+}
+
 // Integration scopes name resources by entity type: "deal:read" or the plural the
-// API uses, "deals:read"; "deals:write" implies read; "*" is everything.
+// API uses, "deals:read".
 bool scope_allows(const Principal& p, const EntitySpec& spec, Operation op) {
-  for (const auto& scope : p.scopes) {
-    if (scope == "*") return true;
-    auto colon = scope.find(':');
-    if (colon == std::string::npos) continue;
-    std::string resource = scope.substr(0, colon), access = scope.substr(colon + 1);
-    bool names_it = resource == spec.type || resource == spec.table || resource == "*";
-    if (names_it && (access == "write" || (access == "read" && op == Operation::read))) return true;
-  }
-  return false;
+  return scopes_grant(p.scopes, spec.type, access_of(op)) || scopes_grant(p.scopes, spec.table, access_of(op));
 }
 
 bool role_allows_write(const std::string& role, const EntitySpec& spec) {
@@ -35,12 +31,34 @@ bool role_allows_write(const std::string& role, const EntitySpec& spec) {
 
 }  // namespace
 
+bool scopes_grant(const std::vector<std::string>& scopes, const std::string& resource, const std::string& access) {
+  for (const auto& scope : scopes) {
+    if (scope == "*") return true;
+    auto colon = scope.find(':');
+    if (colon == std::string::npos) continue;
+    std::string named = scope.substr(0, colon), granted = scope.substr(colon + 1);
+    if ((named == resource || named == "*") && (granted == access || (granted == "write" && access == "read")))
+      return true;
+  }
+  return false;
+}
+
+bool role_includes(const std::string& broader, const std::string& narrower) {
+  if (broader == narrower) return true;
+  if (broader == "admin") return narrower != "integration";
+  if (broader == "manager") return is_one_of(narrower, {"sales", "support", "marketing"});
+  return false;
+}
+
 void require_permission(const CallContext& ctx, const EntitySpec& spec, Operation op) {
   const Principal* p = ctx.principal.get();
   if (p == nullptr) return;
+  if (p->scopes_apply && !scope_allows(*p, spec, op))
+    throw Error(ErrorCode::forbidden, "API key " + p->key_id + " has no scope for " + access_of(op) + " on " + spec.table +
+                                          " (needs " + spec.table + ":" + access_of(op) + ")");
   bool allowed = false;
   if (p->role == "integration")
-    allowed = scope_allows(*p, spec, op);
+    allowed = true;  // its scopes, checked above, are all it has
   else if (op == Operation::read)
     allowed = spec.type != "api_key" || p->role == "admin" || p->role == "auditor";
   else
@@ -74,9 +92,16 @@ void restrict_to_visible(const CallContext& ctx, const EntitySpec& spec, store::
   query.visible_owners = p->visible_owners;
 }
 
-void require_role(const CallContext& ctx, const std::vector<std::string>& roles, const std::string& refusal) {
-  if (!ctx.principal || std::find(roles.begin(), roles.end(), ctx.principal->role) != roles.end()) return;
-  throw Error(ErrorCode::forbidden, refusal + ", not " + ctx.principal->role);
+void require_role(const CallContext& ctx, const std::vector<std::string>& roles, const std::string& refusal,
+                  const std::string& scope) {
+  const Principal* p = ctx.principal.get();
+  if (p == nullptr) return;
+  if (std::find(roles.begin(), roles.end(), p->role) == roles.end())
+    throw Error(ErrorCode::forbidden, refusal + ", not " + p->role);
+  auto colon = scope.find(':');
+  if (p->scopes_apply &&
+      !scopes_grant(p->scopes, scope.substr(0, colon), colon == std::string::npos ? "" : scope.substr(colon + 1)))
+    throw Error(ErrorCode::forbidden, "API key " + p->key_id + " has no scope " + scope + ": " + refusal);
 }
 
 }  // namespace nucleo::services

@@ -18,14 +18,26 @@ enum class Operation { read, write };
 //                interactions and tasks they can see
 //   auditor      read everything; write nothing
 //   integration  what its scopes say ("deals:read", "deals:write", "*"); with
-//                On-Behalf-Of it acts as that user instead
+//                On-Behalf-Of, what both its scopes and that user's role allow
 // Throws Error(forbidden) naming the role and the operation.
 void require_permission(const CallContext& ctx, const EntitySpec& spec, Operation op);
 
 // For operations only some roles may run (admin tools, audit reads): throws
-// Error(forbidden) "<refusal>, not <role>" unless the caller's role is one of `roles`.
+// Error(forbidden) "<refusal>, not <role>" unless the caller's role is one of `roles`,
+// and — for a caller bound by scopes (an integration key, also On-Behalf-Of) — unless
+// its scopes grant `scope` ("audit:read", "channel_messages:write"; "*" grants all).
 // Calls without a principal (the CLI, system work) are unrestricted.
-void require_role(const CallContext& ctx, const std::vector<std::string>& roles, const std::string& refusal);
+void require_role(const CallContext& ctx, const std::vector<std::string>& roles, const std::string& refusal,
+                  const std::string& scope);
+
+// Whether a scope list grants "<resource>:<access>" (write implies read; "*" and
+// "*:<access>" grant every resource).
+bool scopes_grant(const std::vector<std::string>& scopes, const std::string& resource, const std::string& access);
+
+// Whether `broader` may do everything `narrower` may: admin includes every user role,
+// manager includes sales, support and marketing, each role includes itself. A user
+// key's role must be one its user's role includes (DESIGN §4).
+bool role_includes(const std::string& broader, const std::string& narrower);
 
 // The field that says who owns a record of this entity ("owner_id", a task's
 // "assignee_id"), or empty when its records are visible to the whole tenant.

@@ -2,7 +2,9 @@
 
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/write.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
 namespace {
@@ -20,6 +22,22 @@ void check_key_kind(const Json& key, std::vector<FieldError>& errors) {
   if (!integration && role == "integration") errors.push_back({"role", "\"integration\" is for integration keys"});
   if (!integration && key.value("user_id", Json()).is_null())
     errors.push_back({"user_id", "is required for a user key (or set integration: true)"});
+}
+
+// A user key may not outrank its user (DESIGN §4): its role must be one the user's
+// role includes. (An unknown user is reported by the reference check.)
+void check_role_within_user(store::Transaction& tx, const std::string& tenant_id, const Json& key,
+                            std::vector<FieldError>& errors) {
+  const Json& user_id = key.value("user_id", Json());
+  if (!user_id.is_string()) return;
+  std::string key_role = key.value("role", "");
+  store::query(tx.session(), "SELECT role FROM users WHERE tenant_id = :p0 AND id = :p1 AND archived_at IS NULL",
+               {tenant_id, user_id.get<std::string>()}, [&](const soci::row& r) {
+                 std::string user_role = store::text_at(r, 0).value_or("");
+                 if (!role_includes(user_role, key_role))
+                   errors.push_back({"role", "must not exceed the role of user " + user_id.get<std::string>() + " (" +
+                                                 user_role + ")"});
+               });
 }
 
 }  // namespace
@@ -45,6 +63,7 @@ CreatedKey ApiKeyService::create(const CallContext& ctx, const Json& input) {
   std::string id = generate_id(id_prefix::api_key, now);
   std::string secret = std::string(secret_prefix) + id.substr(id_prefix::api_key.size() + 1) + "_" + random_hex(32);
   WriteResult result = run_write(deps_, ctx, spec, "api_key.created", "", std::nullopt, [&](Write& w) {
+    check_role_within_user(w.tx, ctx.tenant_id, fields, w.errors);
     w.after = fields;
     w.after["id"] = id;
     w.after["tenant_id"] = ctx.tenant_id;

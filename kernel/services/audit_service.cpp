@@ -12,7 +12,8 @@ namespace nucleo::services {
 namespace {
 
 void require_audit_reader(const CallContext& ctx) {
-  require_role(ctx, {"auditor", "admin"}, "the audit log is readable by the auditor and admin roles only");
+  require_role(ctx, {"auditor", "admin"}, "the audit log is readable by the auditor and admin roles only",
+               "audit:read");
 }
 
 // The read, recorded in the reader's own transaction: what was asked is in `changes`.

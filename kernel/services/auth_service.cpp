@@ -4,6 +4,7 @@
 
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -84,6 +85,16 @@ Error unauthenticated(const std::string& why) {
   return Error(ErrorCode::unauthenticated, why);
 }
 
+// A user key acts with its own role while its user's role includes it; after the user
+// is demoted, with the user's role when the key's includes it (an admin key of a sales
+// user acts as sales); otherwise not at all.
+std::string role_within_user(const std::string& key_id, const std::string& key_role, const std::string& user_role) {
+  if (role_includes(user_role, key_role)) return key_role;
+  if (role_includes(key_role, user_role)) return user_role;
+  throw Error(ErrorCode::forbidden, "API key " + key_id + " has role " + key_role + ", which its user's role " +
+                                        user_role + " does not include: create a new key");
+}
+
 }  // namespace
 
 std::optional<Authenticated> CredentialCache::find(const std::string& credential, Timestamp now) const {
@@ -135,6 +146,7 @@ Authenticated AuthService::look_up(const std::string& secret_hash, const std::st
   auto principal = std::make_shared<Principal>();
   principal->key_id = key_id;
   principal->role = key->role;
+  principal->scopes_apply = key->integration;
   for (const auto& s : key->scopes)
     if (s.is_string()) principal->scopes.push_back(s);
 
@@ -150,7 +162,9 @@ Authenticated AuthService::look_up(const std::string& secret_hash, const std::st
       throw on_behalf_of.empty() ? unauthenticated("the user of API key " + key_id + " is not active")
                                  : Error(ErrorCode::forbidden, "On-Behalf-Of names no active user: " + on_behalf_of);
     principal->user_id = me->id;
-    if (!on_behalf_of.empty()) principal->role = me->role;  // the integration acts as the user
+    // On-Behalf-Of: the user's role, still bound by the key's scopes. A user key: its
+    // own role, never more than its user's current one.
+    principal->role = on_behalf_of.empty() ? role_within_user(key_id, key->role, me->role) : me->role;
     if (principal->role == "sales" || principal->role == "support" || principal->role == "marketing") {
       principal->restricted_to_owners = true;
       // Only sales-like roles need their teammates: load the tenant's users for them alone.

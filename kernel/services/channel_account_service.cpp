@@ -19,7 +19,7 @@ constexpr const char* columns =
     "id, tenant_id, plugin_id, external_id, name, config, secret_names, status, version, created_at, updated_at";
 
 void require_admin(const CallContext& ctx) {
-  require_role(ctx, {"admin"}, "channel accounts are for the admin role only");
+  require_role(ctx, {"admin"}, "channel accounts are for the admin role only", "channel_accounts:write");
 }
 
 std::string binding(const std::string& id) {
@@ -240,7 +240,7 @@ std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::stri
 Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs, const std::string& account_id,
                                  const Json& body) {
   require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "integration"},
-               "auditors read; they do not send messages");
+               "auditors read; they do not send messages", "channel_messages:write");
   Json account = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return existing(tx, ctx, account_id); });
   std::vector<FieldError> errors;
   if (!body.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object: {\"to\", \"content\"}");
@@ -279,6 +279,8 @@ Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs,
 }
 
 Json ChannelAccountService::message(const CallContext& ctx, const std::string& message_id) {
+  require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "auditor", "integration"},
+               "channel messages are read by the tenant's roles", "channel_messages:read");
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     std::optional<Json> found;
     store::query(tx.session(),

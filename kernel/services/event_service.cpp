@@ -8,7 +8,7 @@ namespace nucleo::services {
 namespace {
 
 void require_admin(const CallContext& ctx) {
-  require_role(ctx, {"admin"}, "dead letters are for the admin role only");
+  require_role(ctx, {"admin"}, "dead letters are for the admin role only", "events:write");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/json_text.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/write.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -20,6 +21,19 @@ void require_tenant(const CallContext& ctx) {
   if (ctx.tenant_id.empty())
     throw Error(ErrorCode::validation,
                 "the record store is per tenant and this call has none (signed routes: channels.resolve first)");
+}
+
+// A plugin acts for its caller (DESIGN §6): an auditor's request reads the store and
+// writes nothing; an integration key needs the plugin_records scope.
+void require_reader(const CallContext& ctx) {
+  require_tenant(ctx);
+  require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "auditor", "integration"},
+               "the record store is read by the tenant's roles", "plugin_records:read");
+}
+void require_writer(const CallContext& ctx) {
+  require_tenant(ctx);
+  require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "integration"},
+               "auditors read plugin records; they do not write them", "plugin_records:write");
 }
 
 void check_id(const std::string& id) {
@@ -60,7 +74,7 @@ const CollectionIndexes& PluginRecordService::indexes_of(const std::string& coll
 }
 
 Json PluginRecordService::get(const CallContext& ctx, const std::string& collection, const std::string& id) {
-  require_tenant(ctx);
+  require_reader(ctx);
   indexes_of(collection);
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     std::optional<Json> found;
@@ -76,7 +90,7 @@ Json PluginRecordService::get(const CallContext& ctx, const std::string& collect
 
 Json PluginRecordService::put(const CallContext& ctx, const std::string& collection, const std::string& id,
                               const Json& document) {
-  require_tenant(ctx);
+  require_writer(ctx);
   const auto& indexes = indexes_of(collection);
   check_id(id);
   if (!document.is_object()) throw Error(ErrorCode::validation, "a document is a JSON object");
@@ -132,7 +146,7 @@ Json PluginRecordService::put(const CallContext& ctx, const std::string& collect
 }
 
 void PluginRecordService::remove(const CallContext& ctx, const std::string& collection, const std::string& id) {
-  require_tenant(ctx);
+  require_writer(ctx);
   indexes_of(collection);
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     std::vector<store::SqlValue> key{ctx.tenant_id, plugin_id_, collection, id};
@@ -157,7 +171,7 @@ void PluginRecordService::remove(const CallContext& ctx, const std::string& coll
 }
 
 Json PluginRecordService::query(const CallContext& ctx, const std::string& collection, const Json& q) {
-  require_tenant(ctx);
+  require_reader(ctx);
   const auto& indexes = indexes_of(collection);
   if (!q.is_object()) throw Error(ErrorCode::validation, "a query is a JSON object: {\"where\", \"limit\", \"cursor\"}");
   for (const auto& [key, value] : q.items())

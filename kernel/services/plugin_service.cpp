@@ -32,7 +32,8 @@ std::size_t PluginService::record_load_failures(const CallContext& ctx,
 }
 
 void PluginService::require_reader(const CallContext& ctx) {
-  require_role(ctx, {"admin", "auditor"}, "the plugin list is readable by the admin and auditor roles only");
+  require_role(ctx, {"admin", "auditor"}, "the plugin list is readable by the admin and auditor roles only",
+               "plugins:read");
 }
 
 }  // namespace nucleo::services

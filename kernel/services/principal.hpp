@@ -12,6 +12,9 @@ struct Principal {
   std::string role;                 // admin | manager | sales | support | marketing | auditor | integration
   std::string user_id;              // the user the call acts as (a user key's owner, or On-Behalf-Of); may be empty
   std::vector<std::string> scopes;  // integration keys: "deals:read", "deals:write", "*"
+  // An integration key's scopes bound what it may do — also when it acts On-Behalf-Of
+  // a user, whose role then bounds it too (effective = scopes ∩ role).
+  bool scopes_apply = false;
 
   // sales/support/marketing see records owned by these users (themselves and their
   // teams' members) plus unowned ones; other roles see the whole tenant.

@@ -17,7 +17,7 @@ constexpr std::size_t max_reason_length = 1000;
 constexpr const char* erased_contact_name = "Erased contact";
 
 void require_admin(const CallContext& ctx) {
-  require_role(ctx, {"admin"}, "erasure and legal holds are for the admin role only");
+  require_role(ctx, {"admin"}, "erasure and legal holds are for the admin role only", "privacy:write");
 }
 
 std::string checked_reason(const std::string& reason) {
@@ -239,7 +239,8 @@ Json PrivacyService::lift_hold(const CallContext& ctx, const std::string& hold_i
 }
 
 std::vector<Json> PrivacyService::holds(const CallContext& ctx, const std::string& subject_id) {
-  require_role(ctx, {"admin", "auditor"}, "legal holds are readable by the admin and auditor roles only");
+  require_role(ctx, {"admin", "auditor"}, "legal holds are readable by the admin and auditor roles only",
+               "privacy:read");
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     std::vector<Json> out;
     std::string sql = std::string("SELECT ") + hold_columns + " FROM privacy_holds WHERE tenant_id = :p0";

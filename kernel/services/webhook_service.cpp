@@ -22,7 +22,7 @@ constexpr std::size_t max_description_length = 500;
 constexpr const char* columns = "id, url, events, description, status, version, created_at, updated_at, tenant_id";
 
 void require_admin(const CallContext& ctx) {
-  require_role(ctx, {"admin"}, "webhooks are for the admin role only");
+  require_role(ctx, {"admin"}, "webhooks are for the admin role only", "webhooks:write");
 }
 
 // Standard Webhooks secrets: "whsec_" + base64 of the key bytes (24 here).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kernel/domain/digest.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/auth_service.hpp"
 #include "tests/support/service_harness.hpp"
 
@@ -47,11 +48,77 @@ TEST_P(ApiKeyServiceTest, UserKeysNeedAUserAndIntegrationKeysTheIntegrationRole)
 }
 
 TEST_P(ApiKeyServiceTest, RevokeIsAuditedOnce) {
-  auto created = keys.create(ctx, {{"name", "k"}, {"role", "auditor"}, {"user_id", user}});
+  auto created = keys.create(ctx, {{"name", "k"}, {"role", "sales"}, {"user_id", user}});
   auto revoked = keys.revoke(ctx, created.key["id"]).record;
   EXPECT_EQ(revoked["revoked_at"], "2026-07-01T00:00:00Z");
   keys.revoke(ctx, created.key["id"]);
   EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE action = 'api_key.revoked'"), 1);
+}
+
+// DESIGN §4: a user key acts for its user and never outranks them — not when it is
+// created, and not after the user is demoted.
+TEST_P(ApiKeyServiceTest, AUserKeyNeverOutranksItsUser) {
+  try {
+    keys.create(ctx, {{"name", "x"}, {"role", "admin"}, {"user_id", user}});
+    ADD_FAILURE() << "an admin key for a sales user";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::validation);
+    ASSERT_FALSE(e.fields().empty());
+    EXPECT_EQ(e.fields()[0].field, "role");
+  }
+  EXPECT_THROW(keys.create(ctx, {{"name", "x"}, {"role", "auditor"}, {"user_id", user}}), Error);
+
+  std::string boss = h.records().create(ctx, "user", {{"name", "Bia"}, {"email", "bia@x.com"}, {"role", "admin"}}).record["id"];
+  auto admin_key = keys.create(ctx, {{"name", "a"}, {"role", "admin"}, {"user_id", boss}});
+  auto auditor_key = keys.create(ctx, {{"name", "b"}, {"role", "auditor"}, {"user_id", boss}});
+  AuthService auth(h.deps());
+  Timestamp now = h.clock.now();
+  EXPECT_EQ(auth.authenticate(admin_key.secret, "", now).principal->role, "admin");
+  EXPECT_EQ(auth.authenticate(auditor_key.secret, "", now).principal->role, "auditor");
+  h.records().update(ctx, "user", boss, {{"role", "sales"}});
+  // The admin key now acts as sales; the auditor key, whose role sales does not include
+  // (auditors read everything) nor is included by, is refused.
+  auto demoted = auth.authenticate(admin_key.secret, "", now).principal;
+  EXPECT_EQ(demoted->role, "sales");
+  EXPECT_TRUE(demoted->restricted_to_owners);
+  try {
+    auth.authenticate(auditor_key.secret, "", now);
+    ADD_FAILURE() << "an auditor key of a sales user";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::forbidden);
+  }
+}
+
+// Effective permission of On-Behalf-Of = the key's scopes ∩ the user's role.
+TEST_P(ApiKeyServiceTest, OnBehalfOfKeepsTheIntegrationKeysScopes) {
+  std::string boss = h.records().create(ctx, "user", {{"name", "Bia"}, {"email", "bia@x.com"}, {"role", "admin"}}).record["id"];
+  auto reader = keys.create(ctx, {{"name", "sync"}, {"role", "integration"}, {"integration", true}, {"scopes", {"deals:read"}}});
+  AuthService auth(h.deps());
+  CallContext as_boss = ctx;
+  auto who = auth.authenticate(reader.secret, boss, h.clock.now());
+  as_boss.principal = who.principal;
+  as_boss.actor = who.actor;
+  EXPECT_EQ(who.principal->role, "admin");
+  RecordService records(h.deps());
+  EXPECT_NO_THROW(records.list(as_boss, "deal", store::RecordQuery{}));
+  auto refused = [&](auto&& call) {
+    try {
+      call();
+      return false;
+    } catch (const Error& e) {
+      return e.code() == ErrorCode::forbidden;
+    }
+  };
+  EXPECT_TRUE(refused([&] { records.create(as_boss, "user", {{"name", "X"}, {"email", "x@x.com"}, {"role", "admin"}}); }));
+  EXPECT_TRUE(refused([&] { records.list(as_boss, "account", store::RecordQuery{}); }));
+  EXPECT_TRUE(refused([&] { keys.create(as_boss, {{"name", "y"}, {"role", "admin"}, {"user_id", boss}}); }));
+  EXPECT_TRUE(refused([&] { require_role(as_boss, {"admin"}, "audit", "audit:read"); }));
+  // A sales user's deals through a "*" key: the role bounds it.
+  auto everything = keys.create(ctx, {{"name", "all"}, {"role", "integration"}, {"integration", true}, {"scopes", {"*"}}});
+  CallContext as_sales = ctx;
+  as_sales.principal = auth.authenticate(everything.secret, user, h.clock.now()).principal;
+  EXPECT_TRUE(refused([&] { records.create(as_sales, "user", {{"name", "Y"}, {"email", "y@x.com"}, {"role", "admin"}}); }));
+  EXPECT_FALSE(refused([&] { records.list(as_sales, "deal", store::RecordQuery{}); }));
 }
 
 TEST_P(ApiKeyServiceTest, MalformedSecretsNameNoKey) {
