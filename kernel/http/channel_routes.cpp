@@ -4,6 +4,7 @@
 
 #include "kernel/domain/error.hpp"
 #include "kernel/http/route_helpers.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/channel_account_service.hpp"
 
 namespace nucleo::http {
@@ -38,16 +39,16 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
               "and write-only secrets (admin)",
               AuthMode::bearer, "", "channels", {},
               [=](ApiRequest& req) { return record_response(service().create(req.ctx, req.json()), 201); },
-              account_schema(true)});
+              account_schema(true)}, Access::of_roles({"admin"}, "channel_accounts:write"));
   router.add({"GET", collection, "list_channel_accounts", "The tenant's channel accounts, without secrets (admin)",
               AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
                 ApiResponse r;
                 r.body["data"] = array_of(service().list(req.ctx));
                 return r;
-              }});
+              }}, Access::of_roles({"admin"}, "channel_accounts:write"));
   router.add({"GET", one, "get_channel_account", "One channel account, without secrets (admin)", AuthMode::bearer, "",
               "channels", {},
-              [=](ApiRequest& req) { return record_response(service().get(req.ctx, req.params.at("id"))); }});
+              [=](ApiRequest& req) { return record_response(service().get(req.ctx, req.params.at("id"))); }}, Access::of_roles({"admin"}, "channel_accounts:write"));
   router.add({"PATCH", one, "update_channel_account",
               "Change a channel account's name, config, secrets (null removes one) or status (If-Match; admin)",
               AuthMode::bearer, "", "channels", {},
@@ -55,7 +56,7 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
                 return record_response(
                     service().update(req.ctx, req.params.at("id"), req.json(), expected_version(req)));
               },
-              account_schema(false)});
+              account_schema(false)}, Access::of_roles({"admin"}, "channel_accounts:write"));
   router.add({"POST", one + "/messages", "send_channel_message",
               "Send a message through a channel account: queued (202), handed to the plugin's send on a job worker; "
               "follow it at /v1/channels/messages/{id} (any role but auditor)",
@@ -70,7 +71,7 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
               {{"type", "object"},
                {"required", {"to", "content"}},
                {"properties", {{"to", {{"type", "string"}}}, {"content", {{"type", {"string", "object"}}}}}},
-               {"additionalProperties", false}}});
+               {"additionalProperties", false}}}, Access::of_roles({"admin", "manager", "sales", "support", "marketing", "integration"}, "channel_messages:write"));
   router.add({"GET", "/v1/channels/messages/{id}", "get_channel_message",
               "An outbound message: queued, sent (with the channel's external id) or failed (with the error)",
               AuthMode::bearer, "", "channels", {},
@@ -78,14 +79,14 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
                 ApiResponse r;
                 r.body = service().message(req.ctx, req.params.at("id"));
                 return r;
-              }});
+              }}, Access::of_roles(services::every_role(), "channel_messages:read"));
   router.add({"DELETE", one, "delete_channel_account", "Delete a channel account and its secrets (admin)",
               AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
                 service().remove(req.ctx, req.params.at("id"));
                 ApiResponse r;
                 r.body = {{"id", req.params.at("id")}, {"deleted", true}};
                 return r;
-              }});
+              }}, Access::of_roles({"admin"}, "channel_accounts:write"));
 }
 
 }  // namespace nucleo::http

@@ -1,25 +1,62 @@
 #include "kernel/http/exchange.hpp"
 
+#include <set>
+#include <vector>
+
 namespace nucleo::http {
+
+namespace {
+
+// The first string (value or key) holding a NUL character, as a field path
+// ("attributes.note", "contacts[2]"); empty when none. PostgreSQL's text and jsonb
+// cannot store one, so it is refused on both backends alike.
+std::string field_with_nul(const Json& value, const std::string& path) {
+  if (value.is_string()) return value.get_ref<const std::string&>().find('\0') == std::string::npos ? "" : path;
+  if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      std::string at = path.empty() ? key : path + "." + key;
+      if (key.find('\0') != std::string::npos) return at;
+      if (auto found = field_with_nul(member, at); !found.empty()) return found;
+    }
+  }
+  if (value.is_array())
+    for (std::size_t i = 0; i < value.size(); ++i)
+      if (auto found = field_with_nul(value[i], path + "[" + std::to_string(i) + "]"); !found.empty()) return found;
+  return "";
+}
+
+}  // namespace
 
 Json ApiRequest::json() const {
   if (body.empty()) throw BadRequest("the request needs a JSON body");
   std::size_t limit = json_depth_limit;
+  // Keys seen in each open object, innermost last: a duplicate key is refused rather
+  // than letting the last one win silently (RFC 8259 §4 leaves it undefined).
+  std::vector<std::set<std::string>> keys;
   // The parser reports the depth of every element; refusing deep nesting here keeps a
   // hostile body from costing stack or time further on.
-  auto guard = [limit](int depth, Json::parse_event_t, Json&) {
+  auto guard = [limit, &keys](int depth, Json::parse_event_t event, Json& parsed) {
     // depth counts from 0 at the top-level value, so depth == limit is one level too many
     if (static_cast<std::size_t>(depth) >= limit)
       throw BadRequest("the JSON body nests deeper than " + std::to_string(limit) + " levels");
+    if (event == Json::parse_event_t::object_start) keys.emplace_back();
+    if (event == Json::parse_event_t::object_end) keys.pop_back();
+    if (event == Json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second)
+      throw BadRequest("the JSON body has the key \"" + parsed.get<std::string>() + "\" twice in one object");
     return true;
   };
+  Json parsed;
   try {
-    return Json::parse(body, guard);
-  } catch (const Json::parse_error& e) {
+    parsed = Json::parse(body, guard);
+  } catch (const Json::exception& e) {  // parse errors, and numbers out of range (406)
     std::string what = e.what();
     auto colon = what.find("] ");
     throw BadRequest("malformed JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
   }
+  if (auto field = field_with_nul(parsed, ""); !field.empty())
+    throw Error(ErrorCode::validation, field + " holds a NUL (\\u0000) character",
+                {{field, "must not contain NUL (\\u0000) characters"}});
+  return parsed;
 }
 
 }  // namespace nucleo::http

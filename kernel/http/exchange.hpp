@@ -51,6 +51,23 @@ using Handler = std::function<ApiResponse(ApiRequest&)>;
 
 enum class AuthMode { bearer, none };
 
+// Who may call a route (docs/api.md, "Roles and permissions"): the roles, and the
+// scope ("<resource>:<read|write>") an integration key needs — also when it acts
+// On-Behalf-Of a user. Every route states it (Router::add takes it); the server
+// checks it before the handler runs and the OpenAPI document publishes it.
+struct Access {
+  std::vector<std::string> roles;
+  std::string scope;
+  bool anyone = false;  // no credential at all: operational documents, signed plugin routes
+
+  static Access of_roles(std::vector<std::string> roles, std::string scope) { return {std::move(roles), std::move(scope)}; }
+  static Access of_anyone() { return {{}, "", true}; }
+  // The permission matrix for records of one entity type.
+  static Access to_read(const EntitySpec& spec);
+  static Access to_change(const EntitySpec& spec);
+};
+
+
 // One row of the router table; also what the OpenAPI document is generated from.
 struct Route {
   std::string method;
@@ -64,6 +81,7 @@ struct Route {
   Handler handler;
   Json request_schema = nullptr;  // the JSON body's schema for OpenAPI, when not an entity's
   bool any_query = false;         // pass every query parameter through (plugin routes)
+  Access access;                  // who may call it: set by Router::add
 };
 
 // Thrown for malformed requests that are not about a field's value (400); `fields`

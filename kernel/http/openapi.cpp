@@ -237,6 +237,9 @@ Json operation_for(const Route& route) {
   }
   op["responses"] = responses;
   if (route.auth == AuthMode::none) op["security"] = Json::array();
+  // Who may call it, as the server enforces it (Router::add; docs/api.md).
+  op["x-nucleo-access"] = route.access.anyone ? Json{{"anyone", true}}
+                                              : Json{{"roles", route.access.roles}, {"scope", route.access.scope}};
   if (op["tags"].empty()) op.erase("tags");
   return op;
 }
@@ -291,7 +294,7 @@ void add_openapi_route(Router& router, const services::AttributeSchemas* attribu
                 ApiResponse r;
                 r.raw_body = document->second;
                 return r;
-              }});
+              }}, Access::of_anyone());
 }
 
 }  // namespace nucleo::http

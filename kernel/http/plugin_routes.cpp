@@ -7,6 +7,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/plugins/call.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/plugin_service.hpp"
 
 namespace nucleo::http {
@@ -101,6 +102,15 @@ ApiResponse response_from_plugin(const RegisteredRoute& route, const std::string
   return r;
 }
 
+// A bearer route of a plugin is open to every role (the plugin applies its own rules,
+// and every kernel call it makes is held to the caller's); an integration key needs a
+// scope naming the plugin: "<plugin id>:read" for GET, "<plugin id>:write" otherwise.
+// Signed and public routes carry no credential: the plugin verifies them itself.
+Access access_of(const RegisteredRoute& route) {
+  if (route.auth != NUCLEO_AUTH_BEARER) return Access::of_anyone();
+  return Access::of_roles(services::every_role(), route.plugin_id + (route.method == "GET" ? ":read" : ":write"));
+}
+
 Route mounted(const RegisteredRoute& route) {
   Route r;
   r.method = route.method;
@@ -147,8 +157,8 @@ void add_plugin_routes(Router& router, const PluginHost& host) {
     r.body = plugin_list(host);
     return r;
   };
-  router.add(std::move(list));
-  for (const auto& route : host.routes()) router.add(mounted(route));
+  router.add(std::move(list), Access::of_roles({"admin", "auditor"}, "plugins:read"));
+  for (const auto& route : host.routes()) router.add(mounted(route), access_of(route));
 }
 
 }  // namespace nucleo::http

@@ -169,17 +169,18 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
   const std::string type = spec.type;
   std::vector<std::string> list_parameters{"limit", "cursor", "updated_since"};
   for (const auto& f : filterable_fields(spec)) list_parameters.push_back(f);
+  const Access read = Access::to_read(spec), change = Access::to_change(spec);
 
   router.add({"GET", base, "list_" + collection, "List " + collection + " (keyset pages)", AuthMode::bearer, type,
               "list", list_parameters,
-              [=](ApiRequest& req) { return list_records(req, deps, settings, collection, spec); }});
+              [=](ApiRequest& req) { return list_records(req, deps, settings, collection, spec); }}, read);
   router.add(
       {"POST", base, "create_" + type, "Create a " + type, AuthMode::bearer, type, "create", {}, [=](ApiRequest& req) {
          auto result = RecordService(deps).create(req.ctx, type, req.json());
          ApiResponse r = write_response(result, 201);
          r.headers["Location"] = base + "/" + result.record["id"].get<std::string>();
          return r;
-       }});
+       }}, change);
   router.add({"POST",
               base + "/search",
               "search_" + collection,
@@ -188,7 +189,7 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
               type,
               "search",
               {},
-              [=](ApiRequest& req) { return search_records(req, deps, settings, collection, spec); }});
+              [=](ApiRequest& req) { return search_records(req, deps, settings, collection, spec); }}, read);
   router.add({"POST",
               base + "/batch",
               "batch_" + collection,
@@ -197,10 +198,10 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
               type,
               "batch",
               {},
-              [=](ApiRequest& req) { return batch_records(req, deps, spec); }});
+              [=](ApiRequest& req) { return batch_records(req, deps, spec); }}, change);
   router.add({"GET", item, "get_" + type, "Read a " + type, AuthMode::bearer, type, "read", {}, [=](ApiRequest& req) {
                 return record_response(RecordService(deps).get(req.ctx, type, req.params.at("id")));
-              }});
+              }}, read);
   router.add({"PATCH",
               item,
               "update_" + type,
@@ -213,7 +214,7 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
                 Json patch = req.json();
                 return write_response(
                     RecordService(deps).update(req.ctx, type, req.params.at("id"), patch, expected_version(req)));
-              }});
+              }}, change);
   router.add({"DELETE",
               item,
               "archive_" + type,
@@ -225,7 +226,7 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
               [=](ApiRequest& req) {
                 return write_response(
                     RecordService(deps).archive(req.ctx, type, req.params.at("id"), expected_version(req)));
-              }});
+              }}, change);
   router.add({"POST",
               item + "/restore",
               "restore_" + type,
@@ -237,7 +238,7 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
               [=](ApiRequest& req) {
                 return write_response(
                     RecordService(deps).restore(req.ctx, type, req.params.at("id"), expected_version(req)));
-              }});
+              }}, change);
 }
 
 // POST /v1/deals/{id}/stage {"stage_id": "stg_…", "lost_reason": "…"}
@@ -279,7 +280,7 @@ void add_customer_view_routes(Router& router, services::ServiceDependencies deps
                                               ? Json()
                                               : Json(encode_cursor(scope, page.next.dump(), settings.cursor_secret))}};
                 return r;
-              }});
+              }}, Access::to_read(entity_spec("account")));
   router.add({"GET",
               "/v1/accounts/{id}/briefing",
               "account_briefing",
@@ -289,19 +290,11 @@ void add_customer_view_routes(Router& router, services::ServiceDependencies deps
               "briefing",
               {"quiet_days"},
               [=](ApiRequest& req) {
-                int quiet_days = 30;
-                if (req.query.count("quiet_days")) {
-                  try {
-                    quiet_days = std::stoi(req.query.at("quiet_days"));
-                  } catch (const std::exception&) {
-                    quiet_days = 0;
-                  }
-                  if (quiet_days < 1 || quiet_days > 3650) throw BadRequest("quiet_days must be from 1 to 3650");
-                }
+                int quiet_days = static_cast<int>(integer_parameter(req, "quiet_days", 1, 3650).value_or(30));
                 ApiResponse r;
                 r.body = services::CustomerView(deps).briefing(req.ctx, req.params.at("id"), quiet_days);
                 return r;
-              }});
+              }}, Access::to_read(entity_spec("account")));
 }
 
 
@@ -361,7 +354,7 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).erase_contact(req.ctx, f["contact_id"], f["reason"]).to_json();
                 return r;
               },
-              string_fields_schema({"contact_id", "reason"})});
+              string_fields_schema({"contact_id", "reason"})}, Access::of_roles({"admin"}, "privacy:write"));
   router.add({"POST", "/v1/privacy/holds", "place_legal_hold",
               "Place a legal hold on a contact's data: erasure is refused until it is lifted (admin)", AuthMode::bearer,
               "", "privacy", {},
@@ -372,14 +365,14 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).place_hold(req.ctx, f["contact_id"], f["reason"]);
                 return r;
               },
-              string_fields_schema({"contact_id", "reason"})});
+              string_fields_schema({"contact_id", "reason"})}, Access::of_roles({"admin"}, "privacy:write"));
   router.add({"GET", "/v1/privacy/holds", "list_legal_holds", "Legal holds, newest first (admin and auditor)",
               AuthMode::bearer, "", "audit", {"subject_id"}, [=](ApiRequest& req) {
                 ApiResponse r;
                 r.body["data"] = array_of(services::PrivacyService(deps).holds(
                     req.ctx, req.query.count("subject_id") ? req.query.at("subject_id") : ""));
                 return r;
-              }});
+              }}, Access::of_roles({"admin", "auditor"}, "privacy:read"));
   router.add({"POST", "/v1/privacy/holds/{id}/lift", "lift_legal_hold", "Lift a legal hold, with a reason (admin)",
               AuthMode::bearer, "", "privacy", {},
               [=](ApiRequest& req) {
@@ -388,7 +381,7 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).lift_hold(req.ctx, req.params.at("id"), f["reason"]);
                 return r;
               },
-              string_fields_schema({"reason"})});
+              string_fields_schema({"reason"})}, Access::of_roles({"admin"}, "privacy:write"));
 }
 
 void add_event_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
@@ -398,7 +391,7 @@ void add_event_routes(Router& router, services::ServiceDependencies deps, const 
                 ApiResponse r;
                 r.body["data"] = array_of(services::EventService(deps).dead_letters(req.ctx, page_size(req, settings)));
                 return r;
-              }});
+              }}, Access::of_roles({"admin"}, "events:write"));
   router.add({"POST", "/v1/events/dead/{id}/replay", "replay_dead_letter",
               "Deliver a dead-lettered event again, to one subscriber (?subscriber=) or to each that gave up (admin)",
               AuthMode::bearer, "", "audit", {"subscriber"}, [=](ApiRequest& req) {
@@ -407,7 +400,7 @@ void add_event_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body = {{"event_id", req.params.at("id")},
                           {"replayed", services::EventService(deps).replay(req.ctx, req.params.at("id"), subscriber)}};
                 return r;
-              }});
+              }}, Access::of_roles({"admin"}, "events:write"));
 }
 
 ApiResponse export_log(ApiRequest& req, services::ServiceDependencies deps) {
@@ -465,7 +458,7 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                                   : Json();
                 r.body["data"] = array_of(std::move(page.events));
                 return r;
-              }});
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
   router.add({"GET", "/v1/audit/entities/{type}/{id}/history", "audit_entity_history",
               "Every audited version of one record, with field changes and proof links; as_of rebuilds the record "
               "as it was at that instant (auditor and admin; the read is audited)",
@@ -474,13 +467,13 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body = services::AuditService(deps).history(req.ctx, req.params.at("type"), req.params.at("id"),
                                                               time_parameter(req, "as_of"));
                 return r;
-              }});
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
   router.add({"GET", "/v1/audit/export", "export_audit_log",
               "The log's events between from and to, streamed as jsonl (canonical leaves), csv or ocsf (OCSF 1.1.0 "
               "API Activity); personal values appear as commitments (auditor and admin; the export is audited)",
               AuthMode::bearer, "", "export", {"from", "to", "format"}, [=](ApiRequest& req) {
                 return export_log(req, deps);
-              }});
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
   router.add({"GET", "/v1/audit/checkpoint", "audit_checkpoint",
               "The latest signed checkpoint (C2SP signed note, text/plain)", AuthMode::bearer, "", "audit", {},
               [=](ApiRequest& req) {
@@ -488,7 +481,7 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.raw_body = services::AuditService(deps).checkpoint(req.ctx);
                 r.content_type = "text/plain; charset=utf-8";
                 return r;
-              }});
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
   router.add({"GET", "/v1/audit/proof/inclusion", "audit_inclusion_proof",
               "RFC 9162 inclusion proof of event seq in the tree of tree_size events", AuthMode::bearer, "", "audit",
               {"seq", "tree_size"}, [=](ApiRequest& req) {
@@ -496,7 +489,7 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body = audit::to_json(services::AuditService(deps).inclusion(
                     req.ctx, count_parameter(req, "seq"), count_parameter(req, "tree_size")));
                 return r;
-              }});
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
   router.add({"GET", "/v1/audit/proof/consistency", "audit_consistency_proof",
               "RFC 9162 consistency proof between the trees of first and second events", AuthMode::bearer, "",
               "audit", {"first", "second"}, [=](ApiRequest& req) {
@@ -504,7 +497,7 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body = audit::to_json(services::AuditService(deps).consistency(
                     req.ctx, count_parameter(req, "first"), count_parameter(req, "second")));
                 return r;
-              }});
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
 }
 
 }  // namespace
@@ -535,7 +528,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
               [=](ApiRequest& req) { return move_stage(req, deps); },
               {{"type", "object"},
                {"required", {"stage_id"}},
-               {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}}});
+               {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}}}, Access::to_change(entity_spec("deal")));
   router.add({"POST",
               "/v1/tasks/{id}/complete",
               "complete_task",
@@ -547,7 +540,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
               [=](ApiRequest& req) {
                 return write_response(
                     services::RecordService(deps).complete_task(req.ctx, req.params.at("id"), expected_version(req)));
-              }});
+              }}, Access::to_change(entity_spec("task")));
 }
 
 }  // namespace nucleo::http

@@ -37,17 +37,22 @@ ApiResponse record_response(const Json& record, int status) {
   return r;
 }
 
+std::optional<std::int64_t> integer_parameter(const ApiRequest& req, const std::string& name, std::int64_t min,
+                                              std::int64_t max) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return std::nullopt;
+  const std::string& text = it->second;
+  bool digits = !text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos;
+  std::int64_t n = digits ? std::stoll(text) : min - 1;
+  if (n < min || n > max)
+    throw BadRequest(name + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max),
+                     {{name, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max)}});
+  return n;
+}
+
 std::size_t page_size(const ApiRequest& req, const ApiSettings& settings) {
-  auto it = req.query.find("limit");
-  if (it == req.query.end()) return settings.default_page_size;
-  try {
-    std::size_t used = 0;
-    long long n = std::stoll(it->second, &used);
-    if (used == it->second.size() && n >= 1 && n <= static_cast<long long>(settings.max_page_size))
-      return static_cast<std::size_t>(n);
-  } catch (const std::exception&) {
-  }
-  throw BadRequest("limit must be an integer from 1 to " + std::to_string(settings.max_page_size));
+  auto limit = integer_parameter(req, "limit", 1, static_cast<std::int64_t>(settings.max_page_size));
+  return limit ? static_cast<std::size_t>(*limit) : settings.default_page_size;
 }
 
 Json array_of(std::vector<Json>&& records) {

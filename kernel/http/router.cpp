@@ -1,6 +1,9 @@
 #include "kernel/http/router.hpp"
 
+#include <stdexcept>
 #include <string_view>
+
+#include "kernel/services/access_policy.hpp"
 
 namespace nucleo::http {
 namespace {
@@ -35,7 +38,22 @@ int match_score(const std::vector<std::string>& tmpl, const std::vector<std::str
 
 }  // namespace
 
-void Router::add(Route route) {
+Access Access::to_read(const EntitySpec& spec) {
+  return of_roles(services::roles_allowed(spec, services::Operation::read), spec.table + ":read");
+}
+
+Access Access::to_change(const EntitySpec& spec) {
+  return of_roles(services::roles_allowed(spec, services::Operation::write), spec.table + ":write");
+}
+
+void Router::add(Route route, Access access) {
+  bool declared = access.anyone ? access.roles.empty() && route.auth == AuthMode::none
+                                : !access.roles.empty() && access.scope.find(':') != std::string::npos &&
+                                      route.auth == AuthMode::bearer;
+  if (!declared)
+    throw std::logic_error(route.method + " " + route.path +
+                           ": a bearer route declares its roles and scope; a route without credentials, anyone");
+  route.access = std::move(access);
   // Split once here: match() runs on every request.
   route_segments_.push_back(segments(route.path));
   routes_.push_back(std::move(route));

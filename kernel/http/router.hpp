@@ -12,7 +12,9 @@ namespace nucleo::http {
 // /v1/deals/{id}/restore coexist with /v1/deals/{id}.
 class Router {
  public:
-  void add(Route route);
+  // A bearer route must name at least one role and a scope; a route without
+  // credentials must say so (Access::of_anyone()). Anything else is refused.
+  void add(Route route, Access access);
 
   struct Match {
     const Route* route = nullptr;

@@ -19,6 +19,7 @@
 #include "kernel/http/plugin_routes.hpp"
 #include "kernel/http/rate_limiter.hpp"
 #include "kernel/http/webhook_routes.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/auth_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
 #include "kernel/services/operations.hpp"
@@ -111,6 +112,19 @@ bool json_content(const HttpRequest& request) {
          (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
+// The route's declared rule (Router::add), checked before its input is looked at: 403
+// names the role or the missing scope. The services check again inside (DESIGN §1).
+void require_access(const Route& route, const services::Principal& caller) {
+  const Access& access = route.access;
+  if (std::find(access.roles.begin(), access.roles.end(), caller.role) == access.roles.end())
+    throw Error(ErrorCode::forbidden, "role " + caller.role + " may not call " + route.method + " " + route.path);
+  auto colon = access.scope.find(':');
+  if (caller.scopes_apply &&
+      !services::scopes_grant(caller.scopes, access.scope.substr(0, colon), access.scope.substr(colon + 1)))
+    throw Error(ErrorCode::forbidden, "API key " + caller.key_id + " has no scope " + access.scope + " (" +
+                                          route.method + " " + route.path + " needs it)");
+}
+
 class ApiHandler {
  public:
   explicit ApiHandler(Server::State& state) : s_(state) {}
@@ -196,6 +210,7 @@ class ApiHandler {
             {429, "rate limit exceeded for API key " + key, {}, {{"Retry-After", std::to_string(retry_after)}}},
             request_id);
     }
+    if (route.auth == AuthMode::bearer) require_access(route, *req.ctx.principal);
     if (route.auth == AuthMode::bearer && !json_content(request))
       return problem_response({415, "the body must be JSON (Content-Type: application/json)",
                                {{"Content-Type", "must be application/json"}}, {}},
@@ -241,6 +256,11 @@ class ApiHandler {
       throw BadRequest("malformed query string");
     }
     for (const auto& [name, value] : params) {
+      // Decoded parameters reach SQL and the audit trail: text only (400 naming it).
+      if (!is_valid_utf8(name) || !is_valid_utf8(value) || name.find('\0') != std::string::npos ||
+          value.find('\0') != std::string::npos)
+        throw BadRequest("query parameter '" + name + "' is not UTF-8 text without NUL characters",
+                         {{is_valid_utf8(name) ? name : "query", "must be UTF-8 text without NUL characters"}});
       if (!route.any_query && std::find(route.query_parameters.begin(), route.query_parameters.end(), name) == route.query_parameters.end())
         throw BadRequest("unknown query parameter '" + name + "'");
       if (req.query.count(name)) throw BadRequest("query parameter '" + name + "' is given twice");

@@ -50,19 +50,36 @@ bool role_includes(const std::string& broader, const std::string& narrower) {
   return false;
 }
 
+namespace {
+
+bool role_may(const std::string& role, const EntitySpec& spec, Operation op) {
+  if (role == "integration") return true;  // its scopes are all it has
+  if (op == Operation::read) return spec.type != "api_key" || role == "admin" || role == "auditor";
+  return role_allows_write(role, spec);
+}
+
+}  // namespace
+
+const std::vector<std::string>& every_role() {
+  static const std::vector<std::string> roles{"admin",     "manager", "sales",      "support",
+                                              "marketing", "auditor", "integration"};
+  return roles;
+}
+
+std::vector<std::string> roles_allowed(const EntitySpec& spec, Operation op) {
+  std::vector<std::string> roles;
+  for (const auto& role : every_role())
+    if (role_may(role, spec, op)) roles.push_back(role);
+  return roles;
+}
+
 void require_permission(const CallContext& ctx, const EntitySpec& spec, Operation op) {
   const Principal* p = ctx.principal.get();
   if (p == nullptr) return;
   if (p->scopes_apply && !scope_allows(*p, spec, op))
     throw Error(ErrorCode::forbidden, "API key " + p->key_id + " has no scope for " + access_of(op) + " on " + spec.table +
                                           " (needs " + spec.table + ":" + access_of(op) + ")");
-  bool allowed = false;
-  if (p->role == "integration")
-    allowed = true;  // its scopes, checked above, are all it has
-  else if (op == Operation::read)
-    allowed = spec.type != "api_key" || p->role == "admin" || p->role == "auditor";
-  else
-    allowed = role_allows_write(p->role, spec);
+  bool allowed = role_may(p->role, spec, op);
   if (!allowed)
     throw Error(ErrorCode::forbidden,
                 "role " + p->role + " may not " + (op == Operation::read ? "read " : "change ") + spec.table);

@@ -22,6 +22,11 @@ enum class Operation { read, write };
 // Throws Error(forbidden) naming the role and the operation.
 void require_permission(const CallContext& ctx, const EntitySpec& spec, Operation op);
 
+// Every role a principal may have, and those the matrix above lets read or change
+// records of `spec` ("integration" among them: its scopes decide). Routes declare these.
+const std::vector<std::string>& every_role();
+std::vector<std::string> roles_allowed(const EntitySpec& spec, Operation op);
+
 // For operations only some roles may run (admin tools, audit reads): throws
 // Error(forbidden) "<refusal>, not <role>" unless the caller's role is one of `roles`,
 // and — for a caller bound by scopes (an integration key, also On-Behalf-Of) — unless

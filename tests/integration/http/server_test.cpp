@@ -51,9 +51,12 @@ TEST(Router, LiteralSegmentsBeatParameters) {
       return r;
     };
   };
-  router.add({"GET", "/v1/deals/{id}", "get", "", AuthMode::bearer, "", "read", {}, named("get")});
-  router.add({"POST", "/v1/deals/{id}/stage", "stage", "", AuthMode::bearer, "", "action", {}, named("stage")});
-  router.add({"POST", "/v1/deals/{id}/restore", "restore", "", AuthMode::bearer, "", "restore", {}, named("restore")});
+  Access anyone_in_tenant = Access::of_roles({"admin"}, "deals:read");
+  router.add({"GET", "/v1/deals/{id}", "get", "", AuthMode::bearer, "", "read", {}, named("get")}, anyone_in_tenant);
+  router.add({"POST", "/v1/deals/{id}/stage", "stage", "", AuthMode::bearer, "", "action", {}, named("stage")},
+             anyone_in_tenant);
+  router.add({"POST", "/v1/deals/{id}/restore", "restore", "", AuthMode::bearer, "", "restore", {}, named("restore")},
+             anyone_in_tenant);
   auto m = router.match("POST", "/v1/deals/deal_1/stage");
   ASSERT_NE(m.route, nullptr);
   EXPECT_EQ(m.route->operation_id, "stage");
@@ -63,6 +66,24 @@ TEST(Router, LiteralSegmentsBeatParameters) {
   EXPECT_EQ(wrong_method.allowed_methods, std::vector<std::string>{"GET"});
   EXPECT_EQ(router.match("GET", "/v1/deals/deal_1/extra").route, nullptr);
   EXPECT_TRUE(router.match("GET", "/v1/deals/deal_1/extra").allowed_methods.empty());
+}
+
+// No route ships without its rule: a bearer route names roles and a scope, a route
+// without credentials says so.
+TEST(Router, EveryRouteMustDeclareWhoMayCallIt) {
+  Router router;
+  auto handler = [](ApiRequest&) { return ApiResponse{}; };
+  EXPECT_THROW(router.add({"GET", "/v1/a", "a", "", AuthMode::bearer, "", "read", {}, handler}, Access{}), std::logic_error);
+  EXPECT_THROW(router.add({"GET", "/v1/b", "b", "", AuthMode::bearer, "", "read", {}, handler},
+                          Access::of_roles({"admin"}, "")),
+               std::logic_error);
+  EXPECT_THROW(router.add({"GET", "/v1/c", "c", "", AuthMode::bearer, "", "read", {}, handler}, Access::of_anyone()),
+               std::logic_error);
+  EXPECT_THROW(router.add({"GET", "/v1/d", "d", "", AuthMode::none, "", "read", {}, handler},
+                          Access::of_roles({"admin"}, "d:read")),
+               std::logic_error);
+  EXPECT_NO_THROW(router.add({"GET", "/v1/e", "e", "", AuthMode::none, "", "read", {}, handler}, Access::of_anyone()));
+  EXPECT_TRUE(router.routes().size() == 1 && router.routes()[0].access.anyone);
 }
 
 }  // namespace
