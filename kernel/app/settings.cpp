@@ -131,6 +131,7 @@ http::ServerSettings read_http_settings(const Configuration& config) {
   s.json_depth = static_cast<std::size_t>(get_integer(config, "limits.json_depth", 2, 1000));
   s.rate_per_second = static_cast<double>(get_integer(config, "limits.rate_per_second", 1, 1000000));
   s.rate_burst = static_cast<double>(get_integer(config, "limits.rate_burst", 1, 1000000));
+  s.auth_failures_per_minute = static_cast<int>(get_integer(config, "limits.auth_failures_per_minute", 1, 1000000));
   s.credential_cache_ttl = std::chrono::seconds(get_integer(config, "auth.cache_seconds", 0, 3600));
   return s;
 }

@@ -102,7 +102,8 @@ std::vector<EntitySpec> build_specs() {
        std::string(id_prefix::contact),
        "contacts",
        {required(personal(folded(text("name", 200)))), ref("account_id", "account"), personal(of("email", FieldType::email)),
-        personal(of("phone", FieldType::phone)), text("job_title", 200),
+        // A job title beside a named person identifies her (LGPD art. 5 I): personal.
+        personal(of("phone", FieldType::phone)), personal(text("job_title", 200)),
         with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user"),
         derived(of("erased_at", FieldType::timestamp))}});
 
@@ -137,11 +138,12 @@ std::vector<EntitySpec> build_specs() {
                    {required(choice("type", {"note", "call", "meeting", "visit", "email", "whatsapp", "sms",
                                              "complaint", "feedback", "support", "proposal", "system"})),
                     required(choice("direction", {"inbound", "outbound", "internal"})), text("channel", 64),
-                    of("occurred_at", FieldType::timestamp), text("subject", 500), personal(text("body", 100000)),
+                    // Subject lines quote people as bodies do ("Re: proposta para Ana").
+                    of("occurred_at", FieldType::timestamp), personal(text("subject", 500)), personal(text("body", 100000)),
                     text("external_id", 300), text("thread_id", 300),
                     choice("delivery_status", {"queued", "sent", "delivered", "read", "failed", "received"}),
                     ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal")}});
-  specs.back().data_subject_field = "contact_id";  // a body is the contact's personal data
+  specs.back().data_subject_field = "contact_id";  // subject and body are the contact's personal data
 
   specs.push_back({"task",
                    std::string(id_prefix::task),

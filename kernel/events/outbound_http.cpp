@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <tuple>
 #include <thread>
 
 #include "kernel/domain/error.hpp"
@@ -26,18 +27,6 @@ using Poco::Net::IPAddress;
 std::vector<unsigned char> bytes_of(const IPAddress& a) {
   const auto* p = static_cast<const unsigned char*>(a.addr());
   return std::vector<unsigned char>(p, p + a.length());
-}
-
-std::optional<std::string> non_public_v4(const unsigned char* b) {
-  if (b[0] == 0) return "unspecified (0.0.0.0/8)";
-  if (b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168)) return "private (RFC 1918)";
-  if (b[0] == 100 && (b[1] & 0xC0) == 64) return "shared (100.64.0.0/10)";
-  if (b[0] == 127) return "loopback";
-  if (b[0] == 169 && b[1] == 254) return "link-local (169.254.0.0/16, cloud metadata)";
-  if (b[0] == 192 && b[1] == 0 && b[2] == 0) return "IETF protocol (192.0.0.0/24)";
-  if (b[0] == 198 && (b[1] & 0xFE) == 18) return "benchmarking (198.18.0.0/15)";
-  if (b[0] >= 224) return "multicast or reserved";
-  return std::nullopt;
 }
 
 bool starts_with_bits(const std::vector<unsigned char>& a, const std::vector<unsigned char>& b, unsigned bits) {
@@ -54,19 +43,98 @@ bool retryable(int status) {
 
 }  // namespace
 
+namespace {
+
+// A block of the IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and
+// their updates) whose "Globally Reachable" is False or N/A, plus multicast and the
+// deprecated site-local and IPv4-compatible blocks: no webhook or plugin request may
+// reach into any of them unless outbound.allow names it.
+struct SpecialBlock {
+  IPAddress network;
+  unsigned prefix;
+  std::string name;
+};
+
+std::vector<SpecialBlock> blocks(std::initializer_list<std::tuple<const char*, unsigned, const char*>> rows) {
+  std::vector<SpecialBlock> out;
+  for (const auto& [address, prefix, name] : rows) out.push_back({IPAddress(address), prefix, name});
+  return out;
+}
+
+const std::vector<SpecialBlock>& not_globally_reachable() {
+  static const std::vector<SpecialBlock> table = blocks({
+      {"0.0.0.0", 8, "\"this network\" (0.0.0.0/8)"},
+      {"10.0.0.0", 8, "private (RFC 1918)"},
+      {"100.64.0.0", 10, "shared (100.64.0.0/10)"},
+      {"127.0.0.0", 8, "loopback"},
+      {"169.254.0.0", 16, "link-local (169.254.0.0/16, cloud metadata)"},
+      {"172.16.0.0", 12, "private (RFC 1918)"},
+      {"192.0.0.0", 24, "IETF protocol (192.0.0.0/24)"},
+      {"192.0.2.0", 24, "documentation (192.0.2.0/24)"},
+      {"192.88.99.0", 24, "6to4 relay anycast (192.88.99.0/24)"},
+      {"192.168.0.0", 16, "private (RFC 1918)"},
+      {"198.18.0.0", 15, "benchmarking (198.18.0.0/15)"},
+      {"198.51.100.0", 24, "documentation (198.51.100.0/24)"},
+      {"203.0.113.0", 24, "documentation (203.0.113.0/24)"},
+      {"224.0.0.0", 4, "multicast"},
+      {"240.0.0.0", 4, "reserved (240.0.0.0/4)"},
+      {"::1", 128, "loopback"},
+      {"::", 128, "unspecified"},
+      {"::", 96, "IPv4-compatible (::/96, deprecated)"},
+      {"64:ff9b:1::", 48, "local-use NAT64 (64:ff9b:1::/48)"},
+      {"100::", 64, "discard-only (100::/64)"},
+      {"100:0:0:1::", 64, "dummy (100:0:0:1::/64)"},
+      {"2001::", 23, "IETF protocol (2001::/23)"},
+      {"2001:db8::", 32, "documentation (2001:db8::/32)"},
+      {"2002::", 16, "6to4 (2002::/16)"},
+      {"3fff::", 20, "documentation (3fff::/20)"},
+      {"5f00::", 16, "SRv6 SIDs (5f00::/16)"},
+      {"fc00::", 7, "unique local (fc00::/7)"},
+      {"fe80::", 10, "link-local (fe80::/10)"},
+      {"fec0::", 10, "site-local (fec0::/10)"},
+      {"ff00::", 8, "multicast"},
+  });
+  return table;
+}
+
+// Globally reachable blocks inside 2001::/23, per the registry.
+const std::vector<SpecialBlock>& reachable_exceptions() {
+  static const std::vector<SpecialBlock> table = blocks({{"2001:1::1", 128, ""},
+                                                         {"2001:1::2", 128, ""},
+                                                         {"2001:1::3", 128, ""},
+                                                         {"2001:3::", 32, ""},
+                                                         {"2001:4:112::", 48, ""},
+                                                         {"2001:20::", 28, ""},
+                                                         {"2001:30::", 28, ""}});
+  return table;
+}
+
+bool in_block(const std::vector<unsigned char>& b, const SpecialBlock& block) {
+  auto n = bytes_of(block.network);
+  return n.size() == b.size() && starts_with_bits(b, n, block.prefix);
+}
+
+}  // namespace
+
 std::optional<std::string> OutboundHttp::non_public(const IPAddress& address) {
   auto b = bytes_of(address);
-  if (b.size() == 4) return non_public_v4(b.data());
+  // IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96) addresses reach the IPv4
+  // address they embed: judge that one.
   static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-  if (std::memcmp(b.data(), mapped, 12) == 0) {
-    if (auto why = non_public_v4(b.data() + 12)) return "IPv4-mapped " + *why;
-    return std::nullopt;
+  static const unsigned char nat64[12] = {0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0};
+  for (const auto* prefix : {mapped, nat64}) {
+    if (b.size() == 16 && std::memcmp(b.data(), prefix, 12) == 0) {
+      IPAddress embedded(b.data() + 12, 4);
+      if (auto why = non_public(embedded)) return std::string(prefix == mapped ? "IPv4-mapped " : "NAT64 ") + *why;
+      return std::nullopt;
+    }
   }
-  if (std::all_of(b.begin(), b.end() - 1, [](unsigned char c) { return c == 0; }))
-    return b.back() == 1 ? "loopback" : "unspecified";
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return "link-local (fe80::/10)";
-  if ((b[0] & 0xFE) == 0xFC) return "unique local (fc00::/7)";
-  if (b[0] == 0xFF) return "multicast";
+  for (const auto& block : not_globally_reachable()) {
+    if (!in_block(b, block)) continue;
+    for (const auto& exception : reachable_exceptions())
+      if (in_block(b, exception)) return std::nullopt;
+    return block.name;
+  }
   return std::nullopt;
 }
 

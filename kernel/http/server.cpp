@@ -34,6 +34,7 @@ struct Server::State {
   std::optional<ApiRuntime> api;
   Router router;
   RateLimiter limiter;
+  RateLimiter failed_authentications;  // per client address
   services::CredentialCache credentials;
   Metrics metrics;
   std::string openapi_document;
@@ -47,6 +48,7 @@ struct Server::State {
         readiness(std::move(r)),
         api(std::move(a)),
         limiter(settings.rate_per_second, settings.rate_burst),
+        failed_authentications(settings.auth_failures_per_minute / 60.0, settings.auth_failures_per_minute),
         credentials(settings.credential_cache_ttl) {}
   const Clock& clock() const { return api && api->clock ? *api->clock : system_clock; }
 };
@@ -201,10 +203,18 @@ class ApiHandler {
     checked_header(request, "On-Behalf-Of", 128, true);
     req.ctx.clock = &s_.clock();
     if (route.auth == AuthMode::bearer) {
+      // A client address that keeps failing is refused before its next key is looked up.
+      int retry_after = 0;
+      if (!s_.failed_authentications.has_token(request.client_address, std::chrono::steady_clock::now(), retry_after)) {
+        s_.log.warning("refused a request from %s: too many failed authentications", request.client_address);
+        return problem_response({429, "too many failed authentications from " + request.client_address, {},
+                                 {{"Retry-After", std::to_string(retry_after)}}},
+                                request_id);
+      }
       authenticate(request, req);
       tenant = req.ctx.tenant_id;
       key = req.ctx.principal->key_id;
-      int retry_after = 0;
+      retry_after = 0;
       if (!s_.limiter.take(key, std::chrono::steady_clock::now(), retry_after))
         return problem_response(
             {429, "rate limit exceeded for API key " + key, {}, {{"Retry-After", std::to_string(retry_after)}}},
@@ -268,15 +278,25 @@ class ApiHandler {
     }
   }
 
+  // A failed authentication spends a token of the client address's bucket.
   void authenticate(const HttpRequest& request, ApiRequest& req) {
-    const std::string& header = request.headers.get("Authorization", "");
-    if (header.rfind("Bearer ", 0) != 0)
-      throw Error(ErrorCode::unauthenticated, "an Authorization: Bearer <API key> header is required");
-    auto who = services::AuthService(s_.api->deps, &s_.credentials)
-                   .authenticate(header.substr(7), request.headers.get("On-Behalf-Of", ""), s_.clock().now());
-    req.ctx.tenant_id = who.tenant_id;
-    req.ctx.actor = who.actor;
-    req.ctx.principal = who.principal;
+    try {
+      const std::string& header = request.headers.get("Authorization", "");
+      if (header.rfind("Bearer ", 0) != 0)
+        throw Error(ErrorCode::unauthenticated, "an Authorization: Bearer <API key> header is required");
+      auto who = services::AuthService(s_.api->deps, &s_.credentials)
+                     .authenticate(header.substr(7), request.headers.get("On-Behalf-Of", ""), s_.clock().now());
+      req.ctx.tenant_id = who.tenant_id;
+      req.ctx.actor = who.actor;
+      req.ctx.principal = who.principal;
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::unauthenticated) {
+        int unused = 0;
+        s_.failed_authentications.take(request.client_address, std::chrono::steady_clock::now(), unused);
+        s_.log.notice("failed authentication from %s: %s", request.client_address, std::string(e.what()));
+      }
+      throw;
+    }
   }
 
   // Idempotency-Key on POST (DESIGN §7): a replay returns the stored status and body.

@@ -20,6 +20,7 @@ struct ServerSettings {
   std::size_t json_depth = 32;
   double rate_per_second = 50;  // per API key
   double rate_burst = 100;
+  int auth_failures_per_minute = 20;  // per client address; then 429 before any key is checked
   std::chrono::microseconds credential_cache_ttl = std::chrono::seconds(5);  // 0: look every key up
 };
 

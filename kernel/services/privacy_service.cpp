@@ -159,9 +159,9 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
     for (const auto& id : interaction_ids) {
       Json interaction = *store::RecordTable(interaction_spec).find(tx, tenant, id);
       purge_copies(tx, tenant, id, report);
-      if (interaction["body"].is_null()) continue;
-      Json shown = overwrite(tx, call, interaction_spec, interaction, {{"body", nullptr}}, "interaction.erased",
-                             contact_id, now);
+      if (interaction["body"].is_null() && interaction["subject"].is_null()) continue;
+      Json shown = overwrite(tx, call, interaction_spec, interaction, {{"subject", nullptr}, {"body", nullptr}},
+                             "interaction.erased", contact_id, now);
       enqueue_erased(tx, call, "interaction.erased", shown, now);
       ++report.interactions;
     }

@@ -1,6 +1,11 @@
 #include "kernel/services/secret_box.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
@@ -20,23 +25,35 @@ audit::Hash key_from(const std::string& bytes) {
   return key;
 }
 
+// Two nodes starting together on a missing key file must end with one key: each
+// writes a whole candidate beside it (0600 from the first byte), then link(2)s it into
+// place, which fails for all but the first — the others read the winner's key. A
+// reader never sees a half-written file.
+bool create_key_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
+  std::string candidate = path + ".new-" + random_hex(8);
+  int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(ErrorCode::validation, "cannot create the secrets key file " + path + ": " + std::strerror(errno));
+  std::string line = to_base64(random_bytes(32)) + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  bool won = written && ::link(candidate.c_str(), path.c_str()) == 0;
+  int link_error = errno;
+  ::unlink(candidate.c_str());
+  if (!written) throw Error(ErrorCode::validation, "cannot write the secrets key file " + path);
+  if (!won && link_error != EEXIST)
+    throw Error(ErrorCode::validation, "cannot create the secrets key file " + path + ": " + std::strerror(link_error));
+  return won;
+}
+
 }  // namespace
 
 SecretBox SecretBox::load_or_create(const std::string& path, bool* created) {
   if (created) *created = false;
-  namespace fs = std::filesystem;
-  if (!fs::exists(path)) {
-    std::string key = random_bytes(32);
-    if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
-    {
-      std::ofstream out(path, std::ios::trunc);
-      if (!out) throw Error(ErrorCode::validation, "cannot create the secrets key file " + path);
-      ::chmod(path.c_str(), 0600);  // before the key is in it
-      out << to_base64(key) << "\n";
-      if (!out.flush()) throw Error(ErrorCode::validation, "cannot write the secrets key file " + path);
-    }
-    if (created) *created = true;
-    return SecretBox(key_from(key));
+  if (!std::filesystem::exists(path)) {
+    bool won = create_key_file(path);
+    if (created) *created = won;
   }
   std::ifstream in(path);
   std::string text;

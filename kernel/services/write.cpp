@@ -16,15 +16,27 @@ void throw_if_errors(const Write& w) {
   throw Error(ErrorCode::validation, summary, w.errors);
 }
 
-// Every reference the write sets must name a live record of the same tenant.
+// Every reference the write sets must name a live record of the same tenant — and one
+// the caller can see: a record hidden from them is answered as a read would be, 404,
+// so a write cannot confirm that it exists (DESIGN §4).
 void check_references(Write& w) {
+  const Principal* caller = w.ctx.principal.get();
   for (const auto& f : w.spec.fields) {
     if (f.type != FieldType::reference || !w.changed(f.name)) continue;
     const Json& value = w.after[f.name];
     if (value.is_null()) continue;
-    store::RecordTable target(entity_spec(f.target));
-    if (!target.exists(w.tx, w.ctx.tenant_id, value.get<std::string>(), false))
-      w.errors.push_back({f.name, "no live " + f.target + " " + value.get<std::string>() + " in this tenant"});
+    const EntitySpec& target_spec = entity_spec(f.target);
+    store::RecordTable target(target_spec);
+    const std::string& id = value.get_ref<const std::string&>();
+    if (caller && caller->restricted_to_owners && !owner_field(target_spec).empty()) {
+      auto found = target.find(w.tx, w.ctx.tenant_id, id);
+      if (found && !can_see(w.ctx, target_spec, *found))
+        throw Error(ErrorCode::not_found, f.target + " " + id + " not found");
+      if (found && found->value("archived_at", Json()).is_null()) continue;
+    } else if (target.exists(w.tx, w.ctx.tenant_id, id, false)) {
+      continue;
+    }
+    w.errors.push_back({f.name, "no live " + f.target + " " + id + " in this tenant"});
   }
 }
 

@@ -306,6 +306,16 @@ TEST_P(Api, RolesAreEnforced) {
   for (const auto& row : call("GET", "/v1/accounts", caio).body["data"]) EXPECT_NE(row["id"], anas);
   EXPECT_EQ(call("POST", "/v1/pipelines", ana, {{"name", "no"}}).status, 403);
   EXPECT_EQ(call("GET", "/v1/pipelines", ana).status, 200);
+  // Issue #17: a record hidden from a rep cannot be written against either — a deal or
+  // an interaction on it answers as a read would, 404, and nothing is created.
+  EXPECT_EQ(call("POST", "/v1/deals", caio, {{"name", "x"}, {"account_id", anas}, {"pipeline_id", pipeline()}}).status,
+            404);
+  EXPECT_EQ(call("POST", "/v1/interactions", caio,
+                 {{"type", "note"}, {"direction", "internal"}, {"body", "x"}, {"account_id", anas}})
+                .status,
+            404);
+  EXPECT_EQ(call("POST", "/v1/deals", bia, {{"name", "ok"}, {"account_id", anas}, {"pipeline_id", pipeline()}}).status,
+            201);  // a teammate may
 
   // integration keys act as their scopes say
   std::string reader = integration_key(h->tenant, {"accounts:read"});

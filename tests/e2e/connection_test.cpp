@@ -198,6 +198,27 @@ TEST_P(Connections, ServingGoesOnWithAThousandIdleAndSlowConnectionsOpen) {
   EXPECT_NE(metrics.find("nucleo_http_connections_refused_total 1"), std::string::npos) << metrics;
 }
 
+// Issue #17: failed authentications are limited per client address (20 in a burst by
+// default): past it the address gets 429 before any key is looked up — a valid one too —
+// while other addresses are served.
+TEST_P(Connections, RepeatedFailedAuthenticationIsRateLimitedPerAddress) {
+  auto from = [&](const std::string& source, const std::string& key) {
+    RawSocket s(port, source);
+    s.send("GET /v1/accounts?limit=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + key +
+           "\r\n\r\n");
+    return s.read_until_quiet(2000ms);
+  };
+  std::string wrong = "nuc_01m8xg3p4eesbre64jj63pb3pc_" + std::string(64, 'a');
+  std::vector<int> statuses;
+  for (int i = 0; i < 22; ++i) statuses.push_back(response_statuses(from("127.0.0.9", wrong)).at(0));
+  EXPECT_EQ(statuses.front(), 401);
+  EXPECT_EQ(statuses.back(), 429);
+  std::string refused = from("127.0.0.9", admin);
+  EXPECT_EQ(response_statuses(refused), std::vector<int>{429}) << refused;
+  EXPECT_NE(refused.find("Retry-After: "), std::string::npos) << refused;
+  EXPECT_EQ(response_statuses(from("127.0.0.10", admin)), std::vector<int>{200});
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Connections, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          [](const auto& info) { return info.param == store::Backend::sqlite ? "sqlite" : "postgresql"; });
 

@@ -149,6 +149,27 @@ TEST(OutboundHttp, RefusesMalformedRequestsAndSettings) {
   EXPECT_EQ(*OutboundHttp::non_public(Poco::Net::IPAddress("100.64.0.1")), "shared (100.64.0.0/10)");
 }
 
+// Every block the IANA special-purpose registries mark as not globally reachable (and
+// the probe's list), refused; their neighbours and the registry's reachable exceptions, not.
+TEST(OutboundHttp, RefusesEveryAddressThatIsNotGloballyReachable) {
+  const std::vector<std::string> refused{
+      "0.1.2.3",     "10.0.0.1",       "100.64.0.1",    "127.0.0.1",       "169.254.169.254", "172.16.0.1",
+      "172.31.255.255", "192.0.0.8",   "192.0.2.1",     "192.88.99.1",     "192.168.1.1",     "198.18.0.1",
+      "198.19.255.255", "198.51.100.1", "203.0.113.1",  "224.0.0.1",       "239.255.255.250", "240.0.0.1",
+      "255.255.255.255", "::",         "::1",           "::127.0.0.1",     "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+      "64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b:1::1", "100::1",        "2001::1",         "2001:2::1",
+      "2001:10::1",  "2001:db8::1",    "2002:7f00:1::", "2002:808:808::",  "3fff::1",         "5f00::1",
+      "fc00::1",     "fd12:3456::1",   "fe80::1",       "fec0::1",         "ff02::1"};
+  for (const auto& a : refused) EXPECT_TRUE(OutboundHttp::non_public(Poco::Net::IPAddress(a))) << a << " was let through";
+  const std::vector<std::string> reachable{"1.1.1.1",        "8.8.8.8",        "100.63.255.255", "100.128.0.1",
+                                           "172.32.0.1",     "192.0.1.1",      "192.0.3.1",      "198.20.0.1",
+                                           "223.255.255.254", "::ffff:8.8.8.8", "64:ff9b::808:808", "2001:4860:4860::8888",
+                                           "2001:3::1",      "2001:20::1",     "2a00:1450::1",   "2606:4700::1111"};
+  for (const auto& a : reachable)
+    EXPECT_FALSE(OutboundHttp::non_public(Poco::Net::IPAddress(a))) << a << " was refused: "
+                                                                    << *OutboundHttp::non_public(Poco::Net::IPAddress(a));
+}
+
 // A local https server presenting a certificate made by the openssl CLI for `san`.
 struct TlsService {
   test::TempDir dir;

@@ -18,6 +18,7 @@ namespace {
 const std::string name = "Maria Aparecida Souza";
 const std::string email = "maria.souza@agro-vale.com.br";
 const std::string phone = "+5511987654321";
+const std::string job_title = "Compradora-Chefe de Sementes em Ituiutaba";
 
 ErrorCode code_of(const std::function<void()>& call) {
   try {
@@ -48,13 +49,14 @@ class PrivacyTest : public testing::TestWithParam<store::Backend> {
     IdempotencyService idempotency(h.deps());
     idempotency.begin(ctx, "create-maria", "fingerprint");
     idempotency.complete(ctx, "create-maria", 201, records.get(ctx, "contact", contact).dump());
-    records.update(ctx, "contact", contact, {{"name", name}, {"phone", "(11) 98765-4321"}, {"job_title", "Compradora"}},
+    records.update(ctx, "contact", contact, {{"name", name}, {"phone", "(11) 98765-4321"}, {"job_title", job_title}},
                    std::nullopt);
     for (int i = 0; i < 2; ++i)
       interactions.push_back(records
                                  .log_interaction(ctx, {{"type", "call"},
                                                         {"direction", "inbound"},
                                                         {"contact_id", contact},
+                                                        {"subject", "Ligação de " + name},
                                                         {"body", name + " asked to be called on " + phone + " or " + email}})
                                  .record["id"]);
     other = records.create(ctx, "contact", {{"name", "João Pereira"}, {"email", "joao@coop.com.br"}}).record["id"];
@@ -93,15 +95,16 @@ TEST_P(PrivacyTest, ErasedPersonalDataIsFoundNowhereAndTheLogStaysProvable) {
   EXPECT_EQ(report.jobs_purged, 1u);
   EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 1);  // the other tenant's stays
   EXPECT_EQ(report.interactions, 2u);
-  // created: name, e-mail; updated: name from/to, phone; 2 bodies; erased: the "from"s of
-  // name, e-mail, phone and 2 bodies (the placeholders written are nobody's data).
-  EXPECT_EQ(report.sealed_values_destroyed, 2u + 3u + 2u + 5u);
+  // created: name, e-mail; updated: name from/to, phone, job title; 2 subjects and 2
+  // bodies; erased: the "from"s of name, e-mail, phone, job title, 2 subjects and 2
+  // bodies (the placeholders written are nobody's data).
+  EXPECT_EQ(report.sealed_values_destroyed, 2u + 4u + 4u + 8u);
   EXPECT_GE(report.idempotency_records_purged, 1u);
   EXPECT_GE(report.outbox_events_purged, 4u);
   sequence_everything();
 
   h.vacuum();  // PostgreSQL: the runbook step of docs/compliance.md
-  for (const auto& value : {name, email, phone, std::string("98765-4321")})
+  for (const auto& value : {name, email, phone, std::string("98765-4321"), job_title})
     EXPECT_EQ(h.places_holding(value), std::vector<std::string>{}) << value;
 
   // What the API shows: an anonymised contact, bodies gone, nothing found by her name.
