@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds Nucleo and serves it on the embedded default: SQLite in var/nucleo.db,
+# Builds Nucleo and serves it on the embedded default: SQLite in build/var/nucleo.db,
 # HTTP on :8080 (config/nucleo.properties). Arguments go to `nucleo serve`,
-# e.g. scripts/run.sh --config config/examples/local.properties
+# e.g. scripts/run.sh --config my.properties, or scripts/run.sh --safe-mode
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

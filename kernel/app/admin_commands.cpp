@@ -16,6 +16,8 @@
 namespace nucleo::app {
 namespace {
 
+void print_record(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json);
+
 struct AdminCall {
   Configuration config;
   KernelRuntime runtime;
@@ -28,6 +30,13 @@ struct AdminCall {
     ctx.request_id = generate_id("req", clock.now());
     ctx.reason = args.value("reason");
     ctx.clock = &clock;
+  }
+
+  // A write's record is followed by the database it went to (text output only), so a
+  // command run against an unexpected store is seen at once.
+  void print_written(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json) {
+    print_record(out, record, fields, json);
+    if (!json) out << "store=" << runtime.database().url().display << "\n";
   }
 
   // Commands that act inside a tenant name it with --tenant; it must exist.
@@ -105,7 +114,7 @@ int run_tenant(const ParsedArgs& args, std::ostream& out) {
   services::TenantService tenants(call.runtime.dependencies());
   if (sub == "create") {
     Json tenant = tenants.create(call.ctx, AdminCall::require(args, "name"));
-    print_record(out, tenant, {"id", "name"}, args.has("json"));
+    call.print_written(out, tenant, {"id", "name"}, args.has("json"));
   } else {
     print_table(out, tenants.list(), {"id", "name", "created_at"}, args.has("json"));
   }
@@ -121,7 +130,7 @@ int run_user(const ParsedArgs& args, std::ostream& out) {
   if (sub == "create") {
     Json input = {{"name", args.value("name")}, {"email", args.value("email")}, {"role", args.value("role")}};
     if (args.has("time-zone")) input["time_zone"] = args.value("time-zone");
-    print_record(out, records.create(call.ctx, "user", input).record, fields, args.has("json"));
+    call.print_written(out, records.create(call.ctx, "user", input).record, fields, args.has("json"));
   } else {
     print_table(out, records.list(call.ctx, "user", {{}, "", 1000, false}), fields, args.has("json"));
   }
@@ -144,7 +153,7 @@ int run_key(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
     services::CreatedKey created = keys.create(call.ctx, input);
     Json shown = created.key;
     shown["secret"] = created.secret;
-    print_record(out, shown, {"id", "secret", "role"}, args.has("json"));
+    call.print_written(out, shown, {"id", "secret", "role"}, args.has("json"));
     err << "nucleo key: store the secret now; it is not shown again\n";
   } else if (sub == "list") {
     print_table(out, keys.list(call.ctx), fields, args.has("json"));
@@ -253,8 +262,9 @@ CommandSpec privacy_command() {
   c.positionals = "erase|hold|lift [HOLD_ID]|holds";
   c.description =
       "nucleo privacy erase --tenant ID --contact CON_ID --reason TEXT\n"
-      "    Erases the contact's personal data: anonymises the contact and its interactions'\n"
-      "    bodies, destroys the key its audit values are sealed under, purges copies in\n"
+      "    Erases the contact's personal data: anonymises the contact (name, e-mail, phone,\n"
+      "    job title) and clears its interactions' subjects and bodies, destroys the key its\n"
+      "    audit values are sealed under, purges copies in\n"
       "    idempotency records and outbox payloads, and records the erasure. Refused while a\n"
       "    legal hold is active. The audit log stays verifiable (docs/compliance.md).\n"
       "nucleo privacy hold --tenant ID --contact CON_ID --reason TEXT\n"

@@ -1,5 +1,7 @@
 #include "kernel/app/kernel_runtime.hpp"
 
+#include "kernel/app/settings.hpp"
+
 #include <soci/session.h>
 
 #include "kernel/domain/error.hpp"
@@ -44,7 +46,8 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
     : store_settings_(read_store_settings(config)),
       normalisation_(read_normalisation_settings(config)),
       sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))),
-      secrets_(services::SecretBox::load_or_create(get_string(config, "secrets.key_file"), &secrets_key_created_)) {
+      secrets_(services::SecretBox::load_or_create(state_path(config, get_string(config, "secrets.key_file")),
+                                                   &secrets_key_created_)) {
   prepare_schema(store_settings_, tolerate_old_schema, on_applied);
   std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;
   database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);

@@ -150,7 +150,7 @@ int run_serve(const ParsedArgs& args) {
   });
   if (runtime.secrets_key_created())
     log.warning("created a new secrets key at %s: back it up apart from the database; every node needs the same file",
-                get_string(config, "secrets.key_file"));
+                state_path(config, get_string(config, "secrets.key_file")));
   AuditSettings audit = read_audit_settings(config);
   std::optional<audit::SigningKey> signing_key;
   if (audit.signing_key_file.empty())

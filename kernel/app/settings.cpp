@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/error.hpp"
 
@@ -12,13 +14,28 @@ store::DatabaseUrl read_url(const Configuration& config, const std::string& key,
   std::string text = get_string(config, key);
   if (text.empty() && !fallback_key.empty()) text = get_string(config, fallback_key);
   try {
-    return store::parse_database_url(text);
+    store::DatabaseUrl url = store::parse_database_url(text);
+    if (url.backend == store::Backend::sqlite && !std::filesystem::path(url.sqlite_path).is_absolute())
+      url = store::parse_database_url("sqlite:" + state_path(config, url.sqlite_path));
+    return url;
   } catch (const Error& e) {
     throw Error(ErrorCode::validation, "configuration key " + key + ": " + e.what(), {{key, e.what()}});
   }
 }
 
 }  // namespace
+
+std::string state_path(const Configuration& config, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  fs::path base = get_string(config, "state_dir");
+  if (base.empty()) {
+    std::error_code ec;
+    fs::path exe = fs::canonical("/proc/self/exe", ec);
+    base = ec ? fs::current_path() : exe.parent_path().parent_path();
+  }
+  return (fs::absolute(base) / path).lexically_normal().string();
+}
 
 StoreSettings read_store_settings(const Configuration& config) {
   StoreSettings s;

@@ -46,6 +46,12 @@ struct JobWorkerSettings {
   events::JobSettings queue;
 };
 
+// Where relative paths of the state Nucleo keeps on disk live — store.url's SQLite file
+// and secrets.key_file: `state_dir` when set, else the folder above the executable's
+// (build/bin/nucleo → build/, /usr/local/bin/nucleo → /usr/local/), so every command
+// finds the same database and key from any working directory. Absolute paths stay.
+std::string state_path(const Configuration& config, const std::string& path);
+
 StoreSettings read_store_settings(const Configuration& config);
 EventSettings read_event_settings(const Configuration& config);
 JobWorkerSettings read_job_settings(const Configuration& config);

@@ -62,9 +62,6 @@ struct Access {
 
   static Access of_roles(std::vector<std::string> roles, std::string scope) { return {std::move(roles), std::move(scope)}; }
   static Access of_anyone() { return {{}, "", true}; }
-  // The permission matrix for records of one entity type.
-  static Access to_read(const EntitySpec& spec);
-  static Access to_change(const EntitySpec& spec);
 };
 
 

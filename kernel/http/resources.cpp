@@ -8,7 +8,9 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
+#include "kernel/http/request_checks.hpp"
 #include "kernel/http/route_helpers.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/audit_service.hpp"
 #include "kernel/services/event_service.hpp"
 #include "kernel/services/privacy_service.hpp"
@@ -16,6 +18,14 @@
 
 namespace nucleo::http {
 namespace {
+
+// The permission matrix (access_policy.hpp) for records of one entity type.
+Access access_to_read(const EntitySpec& spec) {
+  return Access::of_roles(services::roles_allowed(spec, services::Operation::read), spec.table + ":read");
+}
+Access access_to_change(const EntitySpec& spec) {
+  return Access::of_roles(services::roles_allowed(spec, services::Operation::write), spec.table + ":write");
+}
 
 using services::RecordService;
 using services::WriteResult;
@@ -169,7 +179,7 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
   const std::string type = spec.type;
   std::vector<std::string> list_parameters{"limit", "cursor", "updated_since"};
   for (const auto& f : filterable_fields(spec)) list_parameters.push_back(f);
-  const Access read = Access::to_read(spec), change = Access::to_change(spec);
+  const Access read = access_to_read(spec), change = access_to_change(spec);
 
   router.add({"GET", base, "list_" + collection, "List " + collection + " (keyset pages)", AuthMode::bearer, type,
               "list", list_parameters,
@@ -280,7 +290,7 @@ void add_customer_view_routes(Router& router, services::ServiceDependencies deps
                                               ? Json()
                                               : Json(encode_cursor(scope, page.next.dump(), settings.cursor_secret))}};
                 return r;
-              }}, Access::to_read(entity_spec("account")));
+              }}, access_to_read(entity_spec("account")));
   router.add({"GET",
               "/v1/accounts/{id}/briefing",
               "account_briefing",
@@ -294,7 +304,7 @@ void add_customer_view_routes(Router& router, services::ServiceDependencies deps
                 ApiResponse r;
                 r.body = services::CustomerView(deps).briefing(req.ctx, req.params.at("id"), quiet_days);
                 return r;
-              }}, Access::to_read(entity_spec("account")));
+              }}, access_to_read(entity_spec("account")));
 }
 
 
@@ -528,7 +538,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
               [=](ApiRequest& req) { return move_stage(req, deps); },
               {{"type", "object"},
                {"required", {"stage_id"}},
-               {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}}}, Access::to_change(entity_spec("deal")));
+               {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}}}, access_to_change(entity_spec("deal")));
   router.add({"POST",
               "/v1/tasks/{id}/complete",
               "complete_task",
@@ -540,7 +550,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
               [=](ApiRequest& req) {
                 return write_response(
                     services::RecordService(deps).complete_task(req.ctx, req.params.at("id"), expected_version(req)));
-              }}, Access::to_change(entity_spec("task")));
+              }}, access_to_change(entity_spec("task")));
 }
 
 }  // namespace nucleo::http

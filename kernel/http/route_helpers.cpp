@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/http/request_checks.hpp"
 
 namespace nucleo::http {
 namespace {
@@ -35,19 +36,6 @@ ApiResponse record_response(const Json& record, int status) {
   r.body = record;
   r.headers["ETag"] = etag_of(record);
   return r;
-}
-
-std::optional<std::int64_t> integer_parameter(const ApiRequest& req, const std::string& name, std::int64_t min,
-                                              std::int64_t max) {
-  auto it = req.query.find(name);
-  if (it == req.query.end()) return std::nullopt;
-  const std::string& text = it->second;
-  bool digits = !text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos;
-  std::int64_t n = digits ? std::stoll(text) : min - 1;
-  if (n < min || n > max)
-    throw BadRequest(name + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max),
-                     {{name, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max)}});
-  return n;
 }
 
 std::size_t page_size(const ApiRequest& req, const ApiSettings& settings) {

@@ -19,10 +19,6 @@ std::optional<std::int64_t> expected_version(const ApiRequest& req);
 ApiResponse record_response(const Json& record, int status = 200);
 
 // ?limit= within [1, max_page_size], or the default; BadRequest otherwise.
-// A query parameter that must be a whole number from `min` to `max`, in digits only
-// ("5x", " 5", "+5" and "5.0" are refused with a 400 naming it); nullopt when absent.
-std::optional<std::int64_t> integer_parameter(const ApiRequest& req, const std::string& name, std::int64_t min,
-                                              std::int64_t max);
 std::size_t page_size(const ApiRequest& req, const ApiSettings& settings);
 
 // Records into a JSON array without copying them (pages hold up to 200).

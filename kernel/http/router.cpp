@@ -3,8 +3,6 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "kernel/services/access_policy.hpp"
-
 namespace nucleo::http {
 namespace {
 
@@ -37,14 +35,6 @@ int match_score(const std::vector<std::string>& tmpl, const std::vector<std::str
 }
 
 }  // namespace
-
-Access Access::to_read(const EntitySpec& spec) {
-  return of_roles(services::roles_allowed(spec, services::Operation::read), spec.table + ":read");
-}
-
-Access Access::to_change(const EntitySpec& spec) {
-  return of_roles(services::roles_allowed(spec, services::Operation::write), spec.table + ":write");
-}
 
 void Router::add(Route route, Access access) {
   bool declared = access.anyone ? access.roles.empty() && route.auth == AuthMode::none

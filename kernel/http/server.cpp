@@ -18,6 +18,7 @@
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/plugin_routes.hpp"
 #include "kernel/http/rate_limiter.hpp"
+#include "kernel/http/request_checks.hpp"
 #include "kernel/http/webhook_routes.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/auth_service.hpp"
@@ -57,7 +58,7 @@ namespace {
 
 // A client may send its own X-Request-Id to correlate logs; anything odd is replaced.
 std::string request_id_for(const HttpRequest& request, const Clock& clock) {
-  const std::string& given = request.headers.get("X-Request-Id", "");
+  std::string given = request.headers.get("X-Request-Id", "");
   bool usable = !given.empty() && given.size() <= 128;
   for (char c : given) usable = usable && c > 0x20 && c < 0x7f;
   return usable ? given : generate_id("req", clock.now());
@@ -85,33 +86,6 @@ ApiResponse problem_response(const Problem& p, const std::string& request_id) {
             {"errors", errors}};
   r.headers = p.headers;
   return r;
-}
-
-// Headers whose values are recorded (the audit trail, the idempotency store) or
-// looked up: text the rest of the kernel can hold, checked before any database call.
-std::string checked_header(const HttpRequest& request, const std::string& name, std::size_t max_bytes,
-                           bool ascii_only) {
-  const std::string& value = request.headers.get(name, "");
-  bool ok = value.size() <= max_bytes && is_valid_utf8(value);
-  for (char c : value) {
-    auto b = static_cast<unsigned char>(c);
-    ok = ok && (b >= 0x20 || b == '\t') && b != 0x7f && (!ascii_only || b < 0x80);
-  }
-  if (!ok)
-    throw BadRequest(name + " must be " + (ascii_only ? "visible ASCII" : "UTF-8 text") +
-                         " without control characters, at most " + std::to_string(max_bytes) + " bytes",
-                     {{name, ascii_only ? "must be visible ASCII" : "must be UTF-8 text without control characters"}});
-  return value;
-}
-
-// A bearer route's body is JSON: one declared as anything else is refused unread
-// (415). No Content-Type is taken as JSON.
-bool json_content(const HttpRequest& request) {
-  if (request.body.empty()) return true;
-  std::string type = Poco::toLower(request.headers.get("Content-Type", ""));
-  type = Poco::trim(type.substr(0, type.find(';')));
-  return type.empty() || type == "application/json" ||
-         (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
 // The route's declared rule (Router::add), checked before its input is looked at: 403
@@ -169,14 +143,9 @@ class ApiHandler {
  private:
   ApiResponse dispatch(const HttpRequest& request, const std::string& request_id, std::string& route_name,
                        std::string& tenant, std::string& key) {
-    Poco::URI uri;
-    try {
-      uri = Poco::URI(request.target);
-    } catch (const Poco::Exception&) {
-      throw BadRequest("malformed request target");
-    }
-    const std::string path = uri.getPath();
-    if (!is_valid_utf8(path)) throw BadRequest("the request path is not valid UTF-8 once percent-decoded");
+    const Target target = checked_target(request.target);
+    const Poco::URI& uri = target.uri;
+    const std::string& path = target.path;
     if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
       route_name = "GET " + path;
       return operational(request, path, request_id);
@@ -198,9 +167,7 @@ class ApiHandler {
     req.body = request.body;
     req.ctx.request_id = request_id;
     req.ctx.source_ip = request.client_address;
-    req.ctx.reason = checked_header(request, "X-Reason", 1000, false);
-    checked_header(request, "Idempotency-Key", 255, true);
-    checked_header(request, "On-Behalf-Of", 128, true);
+    req.ctx.reason = checked_recorded_headers(request);
     req.ctx.clock = &s_.clock();
     if (route.auth == AuthMode::bearer) {
       // A client address that keeps failing is refused before its next key is looked up.
@@ -225,7 +192,7 @@ class ApiHandler {
       return problem_response({415, "the body must be JSON (Content-Type: application/json)",
                                {{"Content-Type", "must be application/json"}}, {}},
                               request_id);
-    read_query(uri, route, req);
+    req.query = checked_query(uri, route);
     ApiResponse response = run_idempotently(route, req);
     // Who may see what follows users and teams: drop this node's cached principals at once.
     bool changes_principals = route.method != "GET" && (path.rfind("/v1/users", 0) == 0 || path.rfind("/v1/teams", 0) == 0);
@@ -258,30 +225,10 @@ class ApiHandler {
     return r;
   }
 
-  void read_query(const Poco::URI& uri, const Route& route, ApiRequest& req) {
-    Poco::URI::QueryParameters params;
-    try {
-      params = uri.getQueryParameters();
-    } catch (const Poco::Exception&) {
-      throw BadRequest("malformed query string");
-    }
-    for (const auto& [name, value] : params) {
-      // Decoded parameters reach SQL and the audit trail: text only (400 naming it).
-      if (!is_valid_utf8(name) || !is_valid_utf8(value) || name.find('\0') != std::string::npos ||
-          value.find('\0') != std::string::npos)
-        throw BadRequest("query parameter '" + name + "' is not UTF-8 text without NUL characters",
-                         {{is_valid_utf8(name) ? name : "query", "must be UTF-8 text without NUL characters"}});
-      if (!route.any_query && std::find(route.query_parameters.begin(), route.query_parameters.end(), name) == route.query_parameters.end())
-        throw BadRequest("unknown query parameter '" + name + "'");
-      if (req.query.count(name)) throw BadRequest("query parameter '" + name + "' is given twice");
-      req.query[name] = value;
-    }
-  }
-
   // A failed authentication spends a token of the client address's bucket.
   void authenticate(const HttpRequest& request, ApiRequest& req) {
     try {
-      const std::string& header = request.headers.get("Authorization", "");
+      std::string header = request.headers.get("Authorization", "");
       if (header.rfind("Bearer ", 0) != 0)
         throw Error(ErrorCode::unauthenticated, "an Authorization: Bearer <API key> header is required");
       auto who = services::AuthService(s_.api->deps, &s_.credentials)

@@ -21,7 +21,8 @@ void check_key_kind(const Json& key, std::vector<FieldError>& errors) {
     errors.push_back({"role", "must be \"integration\" for an integration key"});
   if (!integration && role == "integration") errors.push_back({"role", "\"integration\" is for integration keys"});
   if (!integration && key.value("user_id", Json()).is_null())
-    errors.push_back({"user_id", "is required for a user key (or set integration: true)"});
+    errors.push_back({"user_id", "is required for a user key (an integration key sets integration: true in the "
+                                 "API, --integration on the command line)"});
 }
 
 // A user key may not outrank its user (DESIGN §4): its role must be one the user's

@@ -124,15 +124,30 @@ TEST(Cli, InvalidConfigurationExitsTwoAndNamesTheKey) {
 
 TEST(Cli, MigrateOnSqliteIsIdempotent) {
   TempDir dir;
-  auto first = nucleo({"migrate"}, {}, dir.path());
+  EnvironmentChanges in_dir{{"NUCLEO_STATE_DIR", dir.path()}};
+  auto first = nucleo({"migrate"}, in_dir);
   EXPECT_EQ(first.exit_code, 0) << first.err;
   EXPECT_NE(first.out.find("applied 0001_foundation"), std::string::npos) << first.out;
-  auto second = nucleo({"migrate"}, {}, dir.path());
+  auto second = nucleo({"migrate"}, in_dir);
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.out.find("nothing to apply"), std::string::npos) << second.out;
-  auto status = nucleo({"migrate", "--status"}, {}, dir.path());
+  auto status = nucleo({"migrate", "--status"}, in_dir);
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/var/nucleo.db"));
+}
+
+// Issue #17: the default SQLite file does not follow the working directory — a key made
+// from another folder is a key of the same database — and writes say which store.
+TEST(Cli, TheDefaultDatabaseIsTheSameFromAnyWorkingDirectory) {
+  TempDir state, here, there;
+  EnvironmentChanges env{{"NUCLEO_STATE_DIR", state.path()}};
+  auto tenant = nucleo({"tenant", "create", "--name", "Vale"}, env, here.path());
+  ASSERT_EQ(tenant.exit_code, 0) << tenant.err;
+  EXPECT_NE(tenant.out.find("store=sqlite:" + state.path() + "/var/nucleo.db"), std::string::npos) << tenant.out;
+  auto listed = nucleo({"tenant", "list"}, env, there.path());
+  EXPECT_NE(listed.out.find("Vale"), std::string::npos) << listed.out;
+  EXPECT_FALSE(std::filesystem::exists(here.path() + "/var"));
+  EXPECT_FALSE(std::filesystem::exists(there.path() + "/var"));
 }
 
 TEST(Cli, MigrateStatusExitsOneWhenMigrationsArePending) {
