@@ -14,6 +14,7 @@
 #include "kernel/services/webhook_service.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
+#include "kernel/store/sql.hpp"
 #include "tests/e2e/api_fixture.hpp"
 
 namespace nucleo::test {
@@ -865,6 +866,58 @@ TEST_P(Api, SearchSortsAndPagesWithCursors) {
                  {{"limit", 2}, {"cursor", first.body["next_cursor"]}, {"sort", {{{"field", "name"}}}}})
                 .status,
             400);
+}
+
+// Issue #17: a tenant whose pending audit events cannot be sequenced (here one an
+// older version could have recorded) stalls alone and is seen: /readyz says
+// "degraded" naming it, /metrics has its backlog's age, and an export says how many
+// events it left out — so "PASS" cannot hide a backlog. Other tenants keep sequencing.
+TEST_P(Api, AStalledAuditLogIsReportedNotHidden) {
+  using namespace std::chrono_literals;
+  auto pending_of = [&](const std::string& tenant) {
+    return h->count("SELECT count(*) FROM audit_pending WHERE tenant_id = '" + tenant + "'");
+  };
+  for (int i = 0; i < 100 && pending_of(h->tenant) > 0; ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(pending_of(h->tenant), 0);  // what the fixture recorded is in the log
+  Json deep = "x";
+  for (int i = 0; i < 70; ++i) deep = Json::array({deep});  // deeper than a leaf may nest
+  std::int64_t two_minutes_ago = SystemClock().now().micros - 120'000'000;
+  h->deps().worker_database.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, action, entity_type,"
+                   " entity_id, changes) VALUES ('aud_01m8xg3p4eesbre64jj63pb3pc', :p0, :p1, 'system', 'test',"
+                   " 'account.updated', 'account', 'acc_x', :p2)",
+                   {h->tenant, two_minutes_ago, Json{{"note", {{"from", nullptr}, {"to", deep}}}}.dump()});
+  });
+  auto ready = call("GET", "/readyz", "");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body["status"], "degraded") << ready.raw.body;
+  EXPECT_NE(ready.body["detail"].get<std::string>().find(h->tenant), std::string::npos) << ready.raw.body;
+  std::string metrics = call_raw("GET", "/metrics", "", "").raw.body;
+  EXPECT_NE(metrics.find("nucleo_audit_pending_oldest_seconds{tenant_id=\"" + h->tenant + "\"}"), std::string::npos);
+
+  // Another tenant's writes are still sequenced meanwhile.
+  std::string other = h->create_tenant("Segue");
+  std::string other_key = integration_key(other, {"*"});
+  call("POST", "/v1/accounts", other_key, {{"legal_name", "Segue Ltda"}});
+  bool sequenced = false;
+  for (int i = 0; i < 100 && !sequenced; ++i) {
+    sequenced = h->count("SELECT count(*) FROM audit_log WHERE tenant_id = '" + other + "'") > 0 && pending_of(other) == 0;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(sequenced);
+
+  EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
+                         {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}, {"NUCLEO_AUDIT_ORIGIN_HOST", origin_host},
+                         {"NUCLEO_AUDIT_SIGNING_KEY_FILE", dir.path() + "/checkpoint-signing.pem"}};
+  std::string out = dir.path() + "/bundle";
+  auto exported = run_process({NUCLEO_BINARY, "audit", "export", "--tenant", h->tenant, "--out", out}, env, 60s);
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(exported.out.find("pending=1"), std::string::npos) << exported.out;
+  EXPECT_NE(exported.err.find("not yet sequenced"), std::string::npos) << exported.err;
+  auto verified = run_process({NUCLEO_BINARY, "audit", "verify", out}, env, 60s);
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_NE(verified.out.find("1 more events were recorded but not yet sequenced"), std::string::npos) << verified.out;
 }
 
 TEST_P(Api, BadSearchesNameTheOffendingPart) {
