@@ -89,7 +89,7 @@ ApiResponse problem_response(const Problem& p, const std::string& request_id) {
 }
 
 // The route's declared rule (Router::add), checked before its input is looked at: 403
-// names the role or the missing scope. The services check again inside (DESIGN §1).
+// names the role or the missing scope. The services check again inside (docs/architecture.md).
 void require_access(const Route& route, const services::Principal& caller) {
   const Access& access = route.access;
   if (std::find(access.roles.begin(), access.roles.end(), caller.role) == access.roles.end())

@@ -41,7 +41,7 @@ bool scopes_grant(const std::vector<std::string>& scopes, const std::string& res
 
 // Whether `broader` may do everything `narrower` may: admin includes every user role,
 // manager includes sales, support and marketing, each role includes itself. A user
-// key's role must be one its user's role includes (DESIGN §4).
+// key's role must be one its user's role includes (docs/api.md, "Roles and permissions").
 bool role_includes(const std::string& broader, const std::string& narrower);
 
 // The field that says who owns a record of this entity ("owner_id", a task's

@@ -25,7 +25,7 @@ void check_key_kind(const Json& key, std::vector<FieldError>& errors) {
                                  "API, --integration on the command line)"});
 }
 
-// A user key may not outrank its user (DESIGN §4): its role must be one the user's
+// A user key may not outrank its user (docs/api.md, "Roles and permissions"): its role must be one the user's
 // role includes. (An unknown user is reported by the reference check.)
 void check_role_within_user(store::Transaction& tx, const std::string& tenant_id, const Json& key,
                             std::vector<FieldError>& errors) {

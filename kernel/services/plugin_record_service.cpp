@@ -23,7 +23,7 @@ void require_tenant(const CallContext& ctx) {
                 "the record store is per tenant and this call has none (signed routes: channels.resolve first)");
 }
 
-// A plugin acts for its caller (DESIGN §6): an auditor's request reads the store and
+// A plugin acts for its caller (docs/plugin-authoring.md, "Routes"): an auditor's request reads the store and
 // writes nothing; an integration key needs the plugin_records scope.
 void require_reader(const CallContext& ctx) {
   require_tenant(ctx);

@@ -18,7 +18,7 @@ void throw_if_errors(const Write& w) {
 
 // Every reference the write sets must name a live record of the same tenant — and one
 // the caller can see: a record hidden from them is answered as a read would be, 404,
-// so a write cannot confirm that it exists (DESIGN §4).
+// so a write cannot confirm that it exists (docs/api.md, "Roles and permissions").
 void check_references(Write& w) {
   const Principal* caller = w.ctx.principal.get();
   for (const auto& f : w.spec.fields) {

@@ -55,7 +55,7 @@ TEST_P(ApiKeyServiceTest, RevokeIsAuditedOnce) {
   EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE action = 'api_key.revoked'"), 1);
 }
 
-// DESIGN §4: a user key acts for its user and never outranks them — not when it is
+// docs/api.md, "Roles and permissions": a user key acts for its user and never outranks them — not when it is
 // created, and not after the user is demoted.
 TEST_P(ApiKeyServiceTest, AUserKeyNeverOutranksItsUser) {
   try {
