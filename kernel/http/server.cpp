@@ -2,7 +2,6 @@
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
