@@ -44,4 +44,11 @@ int http_status(ErrorCode code) {
 Error::Error(ErrorCode code, const std::string& message, std::vector<FieldError> fields)
     : std::runtime_error(message), code_(code), fields_(std::move(fields)) {}
 
+Error validation_error(const std::string& what, std::vector<FieldError> fields) {
+  std::string summary = what + ":";
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    summary += (i ? "; " : " ") + (fields[i].field.empty() ? "" : fields[i].field + " ") + fields[i].message;
+  return Error(ErrorCode::validation, summary, std::move(fields));
+}
+
 }  // namespace nucleo

@@ -47,4 +47,9 @@ class Error : public std::runtime_error {
   std::vector<FieldError> fields_;
 };
 
+// A validation error naming every offending field, its message the list of them:
+// "<what>: email must be an e-mail address; phone is required" (a field left empty
+// contributes its message alone). For a non-empty `fields`.
+Error validation_error(const std::string& what, std::vector<FieldError> fields);
+
 }  // namespace nucleo

@@ -199,10 +199,7 @@ Json validate_record_input(const EntitySpec& spec, const Json& input, WriteMode 
   if (spec.field("tax_id") != nullptr) check_tax_id(out, current, errors);
 
   if (!errors.empty()) {
-    std::string summary = "invalid " + spec.type + ": ";
-    for (std::size_t i = 0; i < errors.size(); ++i)
-      summary += (i ? "; " : "") + errors[i].field + " " + errors[i].message;
-    throw Error(ErrorCode::validation, summary, std::move(errors));
+    throw validation_error("invalid " + spec.type, std::move(errors));
   }
   return out;
 }

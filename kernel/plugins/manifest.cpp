@@ -31,10 +31,7 @@ class Problems {
   void add(const std::string& field, const std::string& message) { list_.push_back({field, message}); }
   void throw_if_any(const std::string& what) const {
     if (list_.empty()) return;
-    std::string summary = what + ":";
-    for (const auto& p : list_) summary += " " + p.field + " " + p.message + ";";
-    summary.pop_back();
-    throw Error(ErrorCode::validation, summary, list_);
+    throw validation_error(what, list_);
   }
 
  private:

@@ -97,10 +97,7 @@ void AttributeSchemas::add(const std::string& owner, const std::string& entity_t
       problems.push_back({key, "is declared already by " + found->second.owner});
   }
   if (!problems.empty()) {
-    std::string summary = "attribute schema of " + owner + " for " + entity_type + ":";
-    for (const auto& p : problems) summary += " " + p.field + " " + p.message + ";";
-    summary.pop_back();
-    throw Error(ErrorCode::validation, summary, problems);
+    throw validation_error("attribute schema of " + owner + " for " + entity_type, problems);
   }
   for (const auto& [key, rule] : schema.items()) {
     std::optional<std::regex> pattern;

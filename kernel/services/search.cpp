@@ -151,10 +151,7 @@ store::SearchQuery parse_search(const EntitySpec& spec, const Json& body, std::s
     }
   }
   if (!errors.empty()) {
-    std::string summary = "invalid search:";
-    for (const auto& e : errors) summary += " " + e.field + " " + e.message + ";";
-    summary.pop_back();
-    throw Error(ErrorCode::validation, summary, std::move(errors));
+    throw validation_error("invalid search", std::move(errors));
   }
   return q;
 }

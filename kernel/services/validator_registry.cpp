@@ -27,10 +27,7 @@ void ValidatorRegistry::run(const ValidationRequest& request) const {
     reasons.insert(reasons.end(), found.begin(), found.end());
   }
   if (reasons.empty()) return;
-  std::string summary = request.action + " vetoed by " + vetoed_by + ":";
-  for (const auto& r : reasons) summary += " " + (r.field.empty() ? "" : r.field + " ") + r.message + ";";
-  summary.pop_back();
-  throw Error(ErrorCode::validation, summary, std::move(reasons));
+  throw validation_error(request.action + " vetoed by " + vetoed_by, std::move(reasons));
 }
 
 }  // namespace nucleo::services

@@ -10,10 +10,7 @@ namespace {
 
 void throw_if_errors(const Write& w) {
   if (w.errors.empty()) return;
-  std::string summary = "invalid " + w.spec.type + ":";
-  for (const auto& e : w.errors) summary += " " + e.field + " " + e.message + ";";
-  summary.pop_back();
-  throw Error(ErrorCode::validation, summary, w.errors);
+  throw validation_error("invalid " + w.spec.type, w.errors);
 }
 
 // Every reference the write sets must name a live record of the same tenant — and one
