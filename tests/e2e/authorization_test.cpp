@@ -41,12 +41,7 @@ bool grants(const std::vector<std::string>& scopes, const std::string& needed) {
 class Authorization : public ApiFixture {
  protected:
   void SetUp() override {
-    std::string store =
-        plugin_folder(plugin_dir.path(), "store", "store",
-                      {{"id", "org.nucleo.fixtures.store"},
-                       {"kind", "vertical"},
-                       {"config_schema", Json::object()},
-                       {"collections", {{"visits", {{"indexes", {{"day", "string"}, {"minutes", "integer"}}}}}}}});
+    std::string store = store_plugin_folder(plugin_dir.path());
     std::ofstream(plugin_dir.path() + "/nucleo.properties") << "plugins.store.file = " << store << "\n";
     ApiFixture::SetUp();
   }

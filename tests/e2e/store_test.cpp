@@ -17,12 +17,7 @@ namespace fs = std::filesystem;
 class RecordStore : public ApiFixture {
  protected:
   void SetUp() override {
-    std::string folder =
-        plugin_folder(plugin_dir.path(), "store", "store",
-                      {{"id", "org.nucleo.fixtures.store"},
-                       {"kind", "vertical"},
-                       {"config_schema", Json::object()},
-                       {"collections", {{"visits", {{"indexes", {{"day", "string"}, {"minutes", "integer"}}}}}}}});
+    std::string folder = store_plugin_folder(plugin_dir.path());
     std::ofstream(plugin_dir.path() + "/nucleo.properties") << "plugins.store.file = " << folder << "\n";
     ApiFixture::SetUp();
   }

@@ -26,6 +26,14 @@ std::string plugin_folder(const std::string& root, const std::string& name, cons
   return dir.string();
 }
 
+std::string store_plugin_folder(const std::string& root) {
+  return plugin_folder(root, "store", "store",
+                       {{"id", "org.nucleo.fixtures.store"},
+                        {"kind", "vertical"},
+                        {"config_schema", nlohmann::json::object()},
+                        {"collections", {{"visits", {{"indexes", {{"day", "string"}, {"minutes", "integer"}}}}}}}});
+}
+
 std::vector<BrokenPlugin> broken_plugins(const std::string& root) {
   std::ofstream(fs::path(root) / "malformed.json") << "{not json";
   auto id = [](const std::string& value) { return json{{"id", value}}; };

@@ -16,6 +16,10 @@ namespace nucleo::test {
 std::string plugin_folder(const std::string& root, const std::string& name, const std::string& library,
                           const nlohmann::json& overrides = nlohmann::json::object());
 
+// The record-store fixture (tests/plugin_abi/store.cpp) as `root`/store/, with its
+// collection "visits" (indexes day: string, minutes: integer) declared in plugin.json.
+std::string store_plugin_folder(const std::string& root);
+
 struct BrokenPlugin {
   std::string alias;
   std::string file;
