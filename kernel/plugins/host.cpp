@@ -499,56 +499,37 @@ void PluginHost::attach_jobs(events::JobQueue& queue, const Clock& clock) {
   jobs_ = &queue;
   jobs_clock_ = &clock;
   if (services_)
-    queue.add({services::channel_send_job_name, std::nullopt, events::JobScope::tenant,
-               [this](const Json& job) { return send_message(job); }});
+    queue.add(services::channel_delivery_job(
+        *services_,
+        [this](const std::string& plugin_id, const services::CallContext& ctx, const Json& request) {
+          return send_on_channel(plugin_id, ctx, request);
+        },
+        queue.settings().max_attempts, clock));
 }
 
-// Hands a queued channel message to its plugin's send, on a job worker (DESIGN §6).
-// UNAVAILABLE is retried with the queue's back-off; any other failure, or the last
-// attempt, fails the message. A message settled already (a repeated run) is left alone.
-std::string PluginHost::send_message(const Json& job) {
-  std::string tenant = job.at("tenant_id").get<std::string>();
-  std::string id = job.at("payload").at("message_id").get<std::string>();
-  int attempt = job.value("attempt", 1);
-  services::ChannelAccountService messages(*services_);
-  Timestamp now = jobs_clock_->now();
-  auto out = messages.outbound(tenant, id);
-  if (!out || out->message["status"] != "queued") return "";
-  auto fail = [&](const std::string& why) {
-    messages.settle_message(tenant, id, "failed", {{"error", why}}, attempt, now);
-    return std::string();
-  };
-  auto channel = std::find_if(channels_.begin(), channels_.end(),
-                              [&](const auto& c) { return c.plugin_id == out->account.plugin_id; });
-  if (channel == channels_.end()) return fail("plugin " + out->account.plugin_id + " offers no channel on this node");
-
+// A channel plugin's send, called on a job worker (docs/plugin-authoring.md,
+// "Channels"); services/channel_delivery.cpp decides what the answer means.
+std::optional<services::ChannelSendResult> PluginHost::send_on_channel(const std::string& plugin_id,
+                                                                       const services::CallContext& ctx,
+                                                                       const Json& request) const {
+  using Result = services::ChannelSendResult;
+  auto channel = std::find_if(channels_.begin(), channels_.end(), [&](const auto& c) { return c.plugin_id == plugin_id; });
+  if (channel == channels_.end()) return std::nullopt;
   nucleo_call call;
-  call.ctx.tenant_id = tenant;
-  call.ctx.actor = {"plugin", channel->plugin_id, out->account.id};
-  call.ctx.request_id = id;
-  call.ctx.clock = jobs_clock_;
-  std::string in = to_json_text(Json{{"message_id", id},
-                                     {"channel_account",
-                                      {{"id", out->account.id},
-                                       {"external_id", out->account.external_id},
-                                       {"config", out->account.config},
-                                       {"secrets", out->account.secrets}}},
-                                     {"to", out->message["to"]},
-                                     {"content", out->message["content"]}});
-  nucleo_plugin_buffer result{nullptr, 0};
-  nucleo_status status = channel->send(channel->user_data, &call, nucleo_view{in.data(), in.size()}, &result);
-  std::string text = result.data ? std::string(result.data, result.size) : "";
-  if (result.data) channel->free_buffer(result);
-  if (status == NUCLEO_OK) {
-    Json outcome = Json::parse(text, nullptr, false);
-    if (!outcome.is_object()) return fail(channel->plugin_id + " answered send with something other than a JSON object");
-    messages.settle_message(tenant, id, "sent", outcome, attempt, now);
-    return "";
-  }
-  std::string why = status_name(status) + (text.empty() ? "" : ": " + text);
-  if (status != NUCLEO_UNAVAILABLE || attempt >= jobs_->settings().max_attempts) return fail(why);
-  messages.settle_message(tenant, id, "queued", {{"error", why}}, attempt, now);
-  return why;  // retried
+  call.ctx = ctx;
+  std::string in = to_json_text(request);
+  nucleo_plugin_buffer answer{nullptr, 0};
+  nucleo_status status = channel->send(channel->user_data, &call, nucleo_view{in.data(), in.size()}, &answer);
+  std::string text = answer.data ? std::string(answer.data, answer.size) : "";
+  if (answer.data) channel->free_buffer(answer);
+  if (status != NUCLEO_OK)
+    return Result{status == NUCLEO_UNAVAILABLE ? Result::Kind::retry : Result::Kind::failed, Json::object(),
+                  status_name(status) + (text.empty() ? "" : ": " + text)};
+  Json outcome = Json::parse(text, nullptr, false);
+  if (!outcome.is_object())
+    return Result{Result::Kind::failed, Json::object(),
+                  plugin_id + " answered send with something other than a JSON object"};
+  return Result{Result::Kind::sent, outcome, ""};
 }
 
 void PluginHost::skip(const std::vector<PluginSetting>& settings, const std::string& why) {

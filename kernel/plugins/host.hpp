@@ -18,6 +18,7 @@
 #include "kernel/events/jobs.hpp"
 #include "kernel/events/outbound_http.hpp"
 #include "kernel/plugins/manifest.hpp"
+#include "kernel/services/channel_delivery.hpp"
 #include "kernel/services/record_service.hpp"
 #include "nucleo/plugin_abi.h"
 
@@ -132,7 +133,9 @@ class PluginHost {
  private:
   struct Candidate;
   void load_one(Candidate& c);
-  std::string send_message(const Json& job);  // the kernel:channels.send job
+  std::optional<services::ChannelSendResult> send_on_channel(const std::string& plugin_id,
+                                                             const services::CallContext& ctx,
+                                                             const Json& request) const;
 
   Version kernel_;
   std::optional<services::ServiceDependencies> services_;

@@ -4,7 +4,7 @@
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/services/access_policy.hpp"
-#include "kernel/services/write.hpp"
+#include "kernel/services/change.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -135,9 +135,8 @@ Json ChannelAccountService::create(const CallContext& ctx, const Json& body) {
                     deps_.secrets.seal(binding(id), to_json_text(secrets)), to_json_text(names_of(secrets)),
                     now.micros, now.micros});
     Json account = existing(tx, ctx, id);
-    auto event = audit_event(ctx, "channel_account.created", "channel_account", id, now);
-    event.changes = audit::diff_changes(nullptr, audited(account));
-    audit::record_audit_event(tx, event);
+    commit_change(tx, ctx,
+                  {"channel_account.created", "channel_account", id, audit::diff_changes(nullptr, audited(account)), account});
     return account;
   });
 }
@@ -198,10 +197,9 @@ Json ChannelAccountService::update(const CallContext& ctx, const std::string& id
     Json changes = audit::diff_changes(audited(before), audited(after));
     // A secret replaced by another value changes no name: say so without the value.
     if (fields.contains("secrets")) changes["secrets"] = {{"from", nullptr}, {"to", names_of(fields["secrets"])}};
-    auto event = audit_event(ctx, "channel_account.updated", "channel_account", id, now);
-    event.changes = changes;
-    audit::record_audit_event(tx, event);
-    return existing(tx, ctx, id);
+    Json updated = existing(tx, ctx, id);
+    commit_change(tx, ctx, {"channel_account.updated", "channel_account", id, changes, updated});
+    return updated;
   });
 }
 
@@ -210,9 +208,8 @@ void ChannelAccountService::remove(const CallContext& ctx, const std::string& id
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     Json before = existing(tx, ctx, id);
     store::execute(tx.session(), "DELETE FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1", {ctx.tenant_id, id});
-    auto event = audit_event(ctx, "channel_account.deleted", "channel_account", id, ctx.now());
-    event.changes = audit::diff_changes(audited(before), nullptr);
-    audit::record_audit_event(tx, event);
+    commit_change(tx, ctx, {"channel_account.deleted", "channel_account", id,
+                            audit::diff_changes(audited(before), nullptr), nullptr});
   });
 }
 
@@ -263,16 +260,17 @@ Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs,
                    "INSERT INTO channel_messages (id, tenant_id, account_id, recipient, content, status, created_at,"
                    " updated_at) VALUES (:p0, :p1, :p2, :p3, :p4, 'queued', :p5, :p6)",
                    {id, ctx.tenant_id, account_id, to.get<std::string>(), to_json_text(content), now.micros, now.micros});
-    auto event = audit_event(ctx, "channel_message.queued", "channel_message", id, now);
-    event.changes = {{"account_id", {{"from", nullptr}, {"to", account_id}}}, {"to", {{"from", nullptr}, {"to", to}}}};
-    audit::record_audit_event(tx, event);
+    // The event names the message, not its content: the content may be anybody's words.
+    Json changes = {{"account_id", {{"from", nullptr}, {"to", account_id}}}, {"to", {{"from", nullptr}, {"to", to}}},
+                    {"status", {{"from", nullptr}, {"to", "queued"}}}};
+    commit_change(tx, ctx, {"channel_message.queued", "channel_message", id, changes,
+                            {{"id", id}, {"account_id", account_id}, {"to", to}, {"status", "queued"}}});
   });
   try {
     jobs.enqueue(channel_send_job_name, ctx.tenant_id, {{"message_id", id}}, now);
   } catch (const std::exception& e) {
     // The message is recorded: say it will not go rather than leave it queued forever.
-    settle_message(ctx.tenant_id, id, "failed", {{"error", std::string("could not be queued: ") + e.what()}}, 0,
-                   ctx.now());
+    settle_message(ctx, id, "failed", {{"error", std::string("could not be queued: ") + e.what()}}, 0);
     throw Error(ErrorCode::unavailable, "message " + id + " could not be queued; try again");
   }
   return message(ctx, id);
@@ -329,18 +327,40 @@ std::optional<ChannelAccountService::Outbound> ChannelAccountService::outbound(c
   return out;
 }
 
-void ChannelAccountService::settle_message(const std::string& tenant_id, const std::string& message_id,
-                                           const std::string& status, const Json& outcome, int attempts,
-                                           Timestamp now) {
+void ChannelAccountService::settle_message(const CallContext& ctx, const std::string& message_id,
+                                           const std::string& status, const Json& outcome, int attempts) {
   auto text_or_null = [&](const char* key) {
-    return outcome.value(key, Json()).is_string() ? store::SqlValue{outcome[key].get<std::string>()} : store::SqlValue{};
+    return outcome.value(key, Json()).is_string() ? Json(outcome[key]) : Json();
   };
-  deps_.worker_database.write("", [&](store::Transaction& tx) {
+  Json settled{{"status", status},
+               {"external_id", text_or_null("external_id")},
+               {"delivery_status", text_or_null("delivery_status")},
+               {"error", text_or_null("error")},
+               {"attempts", attempts}};
+  auto sql_value = [](const Json& v) { return v.is_string() ? store::SqlValue{v.get<std::string>()} : store::SqlValue{}; };
+  static const std::map<std::string, std::string> action_of{
+      {"sent", "channel_message.sent"}, {"failed", "channel_message.failed"}, {"queued", "channel_message.retry_scheduled"}};
+  deps_.worker_database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    Json before;
+    store::query(tx.session(),
+                 "SELECT account_id, recipient, status FROM channel_messages WHERE tenant_id = :p0 AND id = :p1",
+                 {ctx.tenant_id, message_id}, [&](const soci::row& r) {
+                   before = {{"account_id", *text_at(r, 0)}, {"to", *text_at(r, 1)}, {"status", *text_at(r, 2)}};
+                 });
+    if (before.is_null()) return;  // erased or never there: nothing to settle
     store::execute(tx.session(),
                    "UPDATE channel_messages SET status = :p0, external_id = :p1, delivery = :p2, error = :p3,"
                    " attempts = :p4, updated_at = :p5 WHERE tenant_id = :p6 AND id = :p7",
-                   {status, text_or_null("external_id"), text_or_null("delivery_status"), text_or_null("error"),
-                    std::int64_t{attempts}, now.micros, tenant_id, message_id});
+                   {status, sql_value(settled["external_id"]), sql_value(settled["delivery_status"]),
+                    sql_value(settled["error"]), std::int64_t{attempts}, ctx.now().micros, ctx.tenant_id, message_id});
+    Json changes = Json::object();
+    for (const auto& [field, value] : settled.items())
+      if (!value.is_null()) changes[field] = {{"from", field == "status" ? before["status"] : Json()}, {"to", value}};
+    Json record = settled;
+    record["id"] = message_id;
+    record["account_id"] = before["account_id"];
+    record["to"] = before["to"];
+    commit_change(tx, ctx, {action_of.at(status), "channel_message", message_id, changes, record});
   });
 }
 

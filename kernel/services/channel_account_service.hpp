@@ -61,9 +61,11 @@ class ChannelAccountService {
     ChannelAccount account;
   };
   std::optional<Outbound> outbound(const std::string& tenant_id, const std::string& message_id);
-  // status "sent" (external_id, delivery) or "failed" (error); attempts as counted.
-  void settle_message(const std::string& tenant_id, const std::string& message_id, const std::string& status,
-                      const Json& outcome, int attempts, Timestamp now);
+  // The delivery's outcome, recorded as a change by `ctx` (channel_delivery.hpp):
+  // status "sent" (outcome: external_id, delivery_status), "failed" or "queued" again
+  // for a retry (outcome: error); attempts as counted.
+  void settle_message(const CallContext& ctx, const std::string& message_id, const std::string& status,
+                      const Json& outcome, int attempts);
 
  private:
   Json checked(const Json& body, bool creating) const;

@@ -1,7 +1,7 @@
 #include "kernel/services/event_service.hpp"
 
 #include "kernel/services/access_policy.hpp"
-#include "kernel/services/write.hpp"
+#include "kernel/services/change.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -47,10 +47,10 @@ std::size_t EventService::replay(const CallContext& ctx, const std::string& even
     if (replayed == 0)
       throw Error(ErrorCode::not_found, "event " + event_id + " has no dead letter" +
                                             (subscriber.empty() ? "" : " for subscriber " + subscriber));
-    auto event = audit_event(ctx, "event.replayed", "event", event_id, ctx.now());
-    event.changes = {{"replayed", {{"from", nullptr}, {"to", replayed}}},
-                     {"subscriber", {{"from", nullptr}, {"to", subscriber.empty() ? Json("*") : Json(subscriber)}}}};
-    audit::record_audit_event(tx, event);
+    Json changes = {{"replayed", {{"from", nullptr}, {"to", replayed}}},
+                    {"subscriber", {{"from", nullptr}, {"to", subscriber.empty() ? Json("*") : Json(subscriber)}}}};
+    commit_change(tx, ctx, {"event.replayed", "event", event_id, changes,
+                            {{"id", event_id}, {"subscriber", changes["subscriber"]["to"]}, {"replayed", replayed}}});
     return replayed;
   });
 }

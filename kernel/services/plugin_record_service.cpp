@@ -5,7 +5,7 @@
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/services/access_policy.hpp"
-#include "kernel/services/write.hpp"
+#include "kernel/services/change.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -64,6 +64,11 @@ Json stored_json(const soci::row& r, const std::string& collection) {
 constexpr const char* stored_columns = "id, document, version, created_at, updated_at";
 
 }  // namespace
+
+// How the audit trail and the domain events name a record: "<plugin>/<collection>/<id>".
+std::string PluginRecordService::record_key(const std::string& collection, const std::string& id) const {
+  return plugin_id_ + "/" + collection + "/" + id;
+}
 
 const CollectionIndexes& PluginRecordService::indexes_of(const std::string& collection) const {
   auto it = collections_.find(collection);
@@ -132,15 +137,14 @@ Json PluginRecordService::put(const CallContext& ctx, const std::string& collect
                      {ctx.tenant_id, plugin_id_, collection, id, field, integer ? value : store::SqlValue{},
                       integer ? store::SqlValue{} : value});
     }
-    auto event = audit_event(ctx, before ? "plugin_record.updated" : "plugin_record.created", "plugin_record",
-                             plugin_id_ + "/" + collection + "/" + id, now);
-    event.changes = audit::diff_changes(before ? (*before)["document"] : Json(), document);
-    audit::record_audit_event(tx, event);
     Json stored;
     store::query(tx.session(),
                  std::string("SELECT ") + stored_columns +
                      " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
                  key, [&](const soci::row& r) { stored = stored_json(r, collection); });
+    commit_change(tx, ctx, {before ? "plugin_record.updated" : "plugin_record.created", "plugin_record",
+                            record_key(collection, id),
+                            audit::diff_changes(before ? (*before)["document"] : Json(), document), stored});
     return stored;
   });
 }
@@ -163,10 +167,8 @@ void PluginRecordService::remove(const CallContext& ctx, const std::string& coll
     store::execute(tx.session(),
                    "DELETE FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
                    key);
-    auto event = audit_event(ctx, "plugin_record.deleted", "plugin_record", plugin_id_ + "/" + collection + "/" + id,
-                             ctx.now());
-    event.changes = audit::diff_changes((*before)["document"], Json());
-    audit::record_audit_event(tx, event);
+    commit_change(tx, ctx, {"plugin_record.deleted", "plugin_record", record_key(collection, id),
+                            audit::diff_changes((*before)["document"], Json()), nullptr});
   });
 }
 

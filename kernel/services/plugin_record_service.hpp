@@ -34,6 +34,7 @@ class PluginRecordService {
 
  private:
   const CollectionIndexes& indexes_of(const std::string& collection) const;
+  std::string record_key(const std::string& collection, const std::string& id) const;
   ServiceDependencies deps_;
   std::string plugin_id_;
   const std::map<std::string, CollectionIndexes>& collections_;

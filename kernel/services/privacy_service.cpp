@@ -76,28 +76,14 @@ Json overwrite(store::Transaction& tx, const CallContext& ctx, const EntitySpec&
     throw Error(ErrorCode::conflict, spec.type + " " + before.at("id").get<std::string>() +
                                          " was changed by another request; retry the erasure");
   Json shown = visible_record(spec, after);
-  audit::AuditEvent e = audit_event(ctx, action, spec.type, after.at("id"), now);
-  e.changes = audit::diff_changes(visible_record(spec, before), shown);
-  e.personal_fields = personal_fields_in(spec, e.changes);
-  e.subject_id = subject_id;
-  e.new_values_personal = false;
-  audit::record_audit_event(tx, e);
+  Change change{action, spec.type, after.at("id"), audit::diff_changes(visible_record(spec, before), shown), shown};
+  change.personal_fields = personal_fields_in(spec, change.changes);
+  change.subject_id = subject_id;
+  change.new_values_personal = false;
+  change.event_carries_changes = false;
+  change.at = now;
+  commit_change(tx, ctx, change);
   return shown;
-}
-
-void enqueue_erased(store::Transaction& tx, const CallContext& ctx, const std::string& name, const Json& record,
-                    Timestamp now) {
-  events::DomainEvent e;
-  e.id = generate_id(id_prefix::domain_event, now);
-  e.name = name;
-  e.tenant_id = ctx.tenant_id;
-  e.occurred_at = now;
-  e.actor = ctx.actor;
-  e.entity_type = name.substr(0, name.find('.'));
-  e.entity_id = record.at("id");
-  e.data = {{"record", record}};
-  e.request_id = ctx.request_id;
-  events::enqueue_event(tx, e);
 }
 
 std::vector<std::string> interactions_of(store::Transaction& tx, const std::string& tenant_id,
@@ -147,11 +133,10 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
     // 1. The business rows: the contact keeps its id and links, nothing that names her.
     const EntitySpec& contact_spec = entity_spec("contact");
     purge_copies(tx, tenant, contact_id, report);
-    Json erased = overwrite(tx, call, contact_spec, contact,
+    overwrite(tx, call, contact_spec, contact,
                             {{"name", erased_contact_name}, {"email", nullptr}, {"phone", nullptr},
                              {"job_title", nullptr}, {"attributes", Json::object()}, {"erased_at", format_rfc3339(now)}},
                             "contact.erased", contact_id, now);
-    enqueue_erased(tx, call, "contact.erased", erased, now);
     store::execute(tx.session(), "DELETE FROM contact_points WHERE tenant_id = :p0 AND entity_id = :p1",
                    {tenant, contact_id});
     const EntitySpec& interaction_spec = entity_spec("interaction");
@@ -160,9 +145,8 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
       Json interaction = *store::RecordTable(interaction_spec).find(tx, tenant, id);
       purge_copies(tx, tenant, id, report);
       if (interaction["body"].is_null() && interaction["subject"].is_null()) continue;
-      Json shown = overwrite(tx, call, interaction_spec, interaction, {{"subject", nullptr}, {"body", nullptr}},
-                             "interaction.erased", contact_id, now);
-      enqueue_erased(tx, call, "interaction.erased", shown, now);
+      overwrite(tx, call, interaction_spec, interaction, {{"subject", nullptr}, {"body", nullptr}},
+                "interaction.erased", contact_id, now);
       ++report.interactions;
     }
 
@@ -174,12 +158,13 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
       report.sealed_values_destroyed += audit::destroy_subject_key(tx, tenant, id);
 
     // 3. The erasure itself, on the record of the data subject.
-    audit::AuditEvent e = audit_event(call, "privacy.subject_erased", "data_subject", contact_id, now);
-    Json summary = report.to_json();
+    Json summary = report.to_json(), changes = Json::object();
     for (const auto& [field, value] : summary.items())
-      if (field != "audit_event_id" && field != "contact_id") e.changes[field] = Json{{"from", nullptr}, {"to", value}};
-    report.audit_event_id = e.id;
-    audit::record_audit_event(tx, e);
+      if (field != "audit_event_id" && field != "contact_id") changes[field] = Json{{"from", nullptr}, {"to", value}};
+    summary.erase("audit_event_id");
+    summary["id"] = contact_id;
+    report.audit_event_id =
+        commit_change(tx, call, {"privacy.subject_erased", "data_subject", contact_id, changes, summary});
     return report;
   });
   deps_.database.discard_deleted_content();
@@ -198,12 +183,11 @@ Json PrivacyService::place_hold(const CallContext& ctx, const std::string& conta
                    "INSERT INTO privacy_holds (id, tenant_id, subject_id, reason, placed_by, placed_at)"
                    " VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
                    {id, ctx.tenant_id, contact_id, reason, ctx.actor.id, now.micros});
-    audit::AuditEvent e = audit_event(call, "privacy.hold_placed", "privacy_hold", id, now);
-    e.changes = {{"subject_id", {{"from", nullptr}, {"to", contact_id}}}, {"reason", {{"from", nullptr}, {"to", reason}}}};
-    audit::record_audit_event(tx, e);
     Json hold;
     store::query(tx.session(), std::string("SELECT ") + hold_columns + " FROM privacy_holds WHERE id = :p0", {id},
                  [&](const soci::row& r) { hold = hold_json(r); });
+    Json changes = {{"subject_id", {{"from", nullptr}, {"to", contact_id}}}, {"reason", {{"from", nullptr}, {"to", reason}}}};
+    commit_change(tx, call, {"privacy.hold_placed", "privacy_hold", id, changes, hold});
     return hold;
   });
 }
@@ -229,11 +213,10 @@ Json PrivacyService::lift_hold(const CallContext& ctx, const std::string& hold_i
                    "UPDATE privacy_holds SET lifted_by = :p0, lifted_at = :p1, lift_reason = :p2"
                    " WHERE id = :p3 AND tenant_id = :p4 AND lifted_at IS NULL",
                    {ctx.actor.id, now.micros, reason, hold_id, ctx.tenant_id});
-    audit::AuditEvent e = audit_event(call, "privacy.hold_lifted", "privacy_hold", hold_id, now);
-    e.changes = {{"lifted_at", {{"from", nullptr}, {"to", format_rfc3339(now)}}},
-                 {"lift_reason", {{"from", nullptr}, {"to", reason}}}};
-    audit::record_audit_event(tx, e);
     read();
+    Json changes = {{"lifted_at", {{"from", nullptr}, {"to", format_rfc3339(now)}}},
+                    {"lift_reason", {{"from", nullptr}, {"to", reason}}}};
+    commit_change(tx, call, {"privacy.hold_lifted", "privacy_hold", hold_id, changes, hold});
     return hold;
   });
 }

@@ -2,7 +2,7 @@
 
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/id.hpp"
-#include "kernel/events/outbox.hpp"
+#include "kernel/services/change.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -26,31 +26,9 @@ Json TenantService::create(const CallContext& ctx, const std::string& raw_name) 
     store::execute(tx.session(),
                    "INSERT INTO tenants (id, name, version, created_at, updated_at) VALUES (:p0, :p1, 1, :p2, :p3)",
                    {id, name, now.micros, now.micros});
-    audit::AuditEvent e;
-    e.id = generate_id(id_prefix::audit_event, now);
-    e.tenant_id = id;
-    e.recorded_at = now;
-    e.actor = ctx.actor;
-    e.action = "tenant.created";
-    e.entity_type = "tenant";
-    e.entity_id = id;
-    e.request_id = ctx.request_id;
-    e.source_ip = ctx.source_ip;
-    e.reason = ctx.reason;
-    e.changes = audit::diff_changes(Json(), tenant);
-    audit::record_audit_event(tx, e);
-
-    events::DomainEvent event;
-    event.id = generate_id(id_prefix::domain_event, now);
-    event.name = "tenant.created";
-    event.tenant_id = id;
-    event.occurred_at = now;
-    event.actor = ctx.actor;
-    event.entity_type = "tenant";
-    event.entity_id = id;
-    event.data = {{"record", tenant}};
-    event.request_id = ctx.request_id;
-    events::enqueue_event(tx, event);
+    CallContext in_tenant = ctx;
+    in_tenant.tenant_id = id;
+    commit_change(tx, in_tenant, {"tenant.created", "tenant", id, audit::diff_changes(Json(), tenant), tenant});
   });
   return tenant;
 }

@@ -7,7 +7,7 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/events/dispatcher.hpp"
 #include "kernel/services/access_policy.hpp"
-#include "kernel/services/write.hpp"
+#include "kernel/services/change.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -134,9 +134,7 @@ Json WebhookService::create(const CallContext& ctx, const Json& body) {
                                                                      : store::SqlValue{},
                     deps_.secrets.seal(webhook_secret_binding(id), secret), now.micros, now.micros});
     Json webhook = existing(tx, ctx, id);
-    auto event = audit_event(ctx, "webhook.created", "webhook", id, now);
-    event.changes = audit::diff_changes(nullptr, audited(webhook));
-    audit::record_audit_event(tx, event);
+    commit_change(tx, ctx, {"webhook.created", "webhook", id, audit::diff_changes(nullptr, audited(webhook)), webhook});
     webhook["secret"] = secret;
     return webhook;
   });
@@ -178,12 +176,9 @@ Json WebhookService::update(const CallContext& ctx, const std::string& id, const
                                                      : store::SqlValue{},
                     after["status"].get<std::string>(), now.micros, ctx.tenant_id, id});
     Json changes = audit::diff_changes(audited(before), audited(after));
-    if (!changes.empty()) {
-      auto event = audit_event(ctx, "webhook.updated", "webhook", id, now);
-      event.changes = changes;
-      audit::record_audit_event(tx, event);
-    }
-    return existing(tx, ctx, id);
+    Json updated = existing(tx, ctx, id);
+    if (!changes.empty()) commit_change(tx, ctx, {"webhook.updated", "webhook", id, changes, updated});
+    return updated;
   });
 }
 
@@ -194,9 +189,7 @@ void WebhookService::remove(const CallContext& ctx, const std::string& id) {
     store::execute(tx.session(), "DELETE FROM webhook_deliveries WHERE tenant_id = :p0 AND webhook_id = :p1",
                    {ctx.tenant_id, id});
     store::execute(tx.session(), "DELETE FROM webhooks WHERE tenant_id = :p0 AND id = :p1", {ctx.tenant_id, id});
-    auto event = audit_event(ctx, "webhook.deleted", "webhook", id, ctx.now());
-    event.changes = audit::diff_changes(audited(before), nullptr);
-    audit::record_audit_event(tx, event);
+    commit_change(tx, ctx, {"webhook.deleted", "webhook", id, audit::diff_changes(audited(before), nullptr), nullptr});
   });
 }
 
@@ -205,13 +198,13 @@ Json WebhookService::rotate_secret(const CallContext& ctx, const std::string& id
   std::string secret = new_secret();
   Timestamp now = ctx.now();
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    existing(tx, ctx, id);
+    existing(tx, ctx, id);  // 404 before anything is written
     store::execute(tx.session(),
                    "UPDATE webhooks SET secret_sealed = :p0, version = version + 1, updated_at = :p1"
                    " WHERE tenant_id = :p2 AND id = :p3",
                    {deps_.secrets.seal(webhook_secret_binding(id), secret), now.micros, ctx.tenant_id, id});
-    audit::record_audit_event(tx, audit_event(ctx, "webhook.secret_rotated", "webhook", id, now));
     Json webhook = existing(tx, ctx, id);
+    commit_change(tx, ctx, {"webhook.secret_rotated", "webhook", id, Json::object(), webhook});
     webhook["secret"] = secret;
     return webhook;
   });

@@ -1,7 +1,5 @@
 #include "kernel/services/write.hpp"
 
-#include "kernel/audit/recorder.hpp"
-#include "kernel/domain/id.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/store/record_table.hpp"
 
@@ -52,50 +50,17 @@ std::string data_subject_of(const Write& w) {
   return subject.is_string() ? subject.get<std::string>() : w.id();
 }
 
-audit::AuditEvent audit_event_for(const Write& w, const Json& changes) {
-  // The event's time is the version's updated_at, so a record rebuilt from its history
-  // carries the updated_at it had.
-  Timestamp at = parse_rfc3339(w.after.value("updated_at", "")).value_or(w.ctx.now());
-  audit::AuditEvent e = audit_event(w.ctx, w.action, w.spec.type, w.id(), at);
-  e.changes = changes;
-  e.personal_fields = personal_fields_in(w.spec, changes);
-  e.subject_id = data_subject_of(w);
-  return e;
-}
-
-events::DomainEvent domain_event_for(const Write& w, const Json& changes, const Json& record) {
-  events::DomainEvent e;
-  e.occurred_at = w.ctx.now();
-  e.id = generate_id(id_prefix::domain_event, e.occurred_at);
-  e.name = w.action;
-  e.tenant_id = w.ctx.tenant_id;
-  e.actor = w.ctx.actor;
-  e.entity_type = w.spec.type;
-  e.entity_id = w.id();
-  e.data = {{"record", record}, {"changes", changes}};
-  e.request_id = w.ctx.request_id;
-  e.causation_id = w.ctx.causation_id;
-  e.depth = w.ctx.depth;
-  return e;
+// The change as the one door records it. Its time is the version's updated_at, so a
+// record rebuilt from its history carries the updated_at it had.
+Change change_of(const Write& w, const Json& changes, const Json& record) {
+  Change c{w.action, w.spec.type, w.id(), changes, record};
+  c.personal_fields = personal_fields_in(w.spec, changes);
+  c.subject_id = data_subject_of(w);
+  c.at = parse_rfc3339(w.after.value("updated_at", "")).value_or(w.ctx.now());
+  return c;
 }
 
 }  // namespace
-
-audit::AuditEvent audit_event(const CallContext& ctx, std::string action, std::string entity_type,
-                              std::string entity_id, Timestamp at) {
-  audit::AuditEvent e;
-  e.id = generate_id(id_prefix::audit_event, at);
-  e.tenant_id = ctx.tenant_id;
-  e.recorded_at = at;
-  e.actor = ctx.actor;
-  e.action = std::move(action);
-  e.entity_type = std::move(entity_type);
-  e.entity_id = std::move(entity_id);
-  e.request_id = ctx.request_id;
-  e.source_ip = ctx.source_ip;
-  e.reason = ctx.reason;
-  return e;
-}
 
 std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& changes) {
   std::vector<std::string> fields;
@@ -150,8 +115,7 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
 
     Json shown = visible_record(spec, w.after);
     Json changes = audit::diff_changes(w.is_create() ? Json() : visible_record(spec, w.before), shown);
-    audit::record_audit_event(tx, audit_event_for(w, changes));
-    events::enqueue_event(tx, domain_event_for(w, changes, shown));
+    commit_change(tx, ctx, change_of(w, changes, shown));
     return WriteResult{shown, w.duplicates};
   });
 }

@@ -13,6 +13,7 @@
 #include "kernel/domain/record_validation.hpp"
 #include "kernel/events/outbox.hpp"
 #include "kernel/services/call_context.hpp"
+#include "kernel/services/change.hpp"
 #include "kernel/services/record_service.hpp"
 #include "kernel/store/transaction.hpp"
 
@@ -45,10 +46,6 @@ struct EntityRules {
 };
 
 const EntityRules& rules_for(const std::string& entity_type);
-
-// An audit event of this call about one entity, stamped `at` (DESIGN §5).
-audit::AuditEvent audit_event(const CallContext& ctx, std::string action, std::string entity_type,
-                              std::string entity_id, Timestamp at);
 
 // Records a "<type>.sensitive_read" audit event for each record whose reading
 // discloses something the deployment marks sensitive (SensitiveData), in a transaction

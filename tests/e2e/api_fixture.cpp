@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "kernel/services/api_key_service.hpp"
+#include "tests/support/postgres_server.hpp"
 
 namespace nucleo::test {
 
@@ -116,6 +117,10 @@ void ApiFixture::TearDown() {
   server->signal(SIGTERM);
   auto result = server->wait(30s);
   EXPECT_EQ(result.exit_code, 0) << result.err;
+  // Whatever the test wrote, it wrote through the one door.
+  if (h->db.backend == store::Backend::postgresql) {
+    EXPECT_EQ(unaudited_writes(h->db.superuser_url), "");
+  }
 }
 
 ApiFixture::Reply ApiFixture::call_raw(const std::string& method, const std::string& path, const std::string& key,

@@ -109,6 +109,63 @@ std::string PostgresServer::url_for(const std::string& role, const std::string& 
   return "host=127.0.0.1 port=" + std::to_string(port_) + " user=" + role + " dbname=" + database;
 }
 
+namespace {
+
+// The write log behind unaudited_writes(): a row trigger on every table the migrations
+// create (an event trigger attaches it) notes which transaction wrote which table, as
+// which role. Test databases only; SECURITY DEFINER so the application roles, which
+// cannot see the log, still fill it.
+void install_write_log(soci::session& db) {
+  db << "CREATE SCHEMA nucleo_test";
+  db << "GRANT USAGE ON SCHEMA nucleo_test TO PUBLIC";
+  db << "CREATE TABLE nucleo_test.writes (txid bigint NOT NULL, table_name text NOT NULL, operation text NOT NULL,"
+        " role text NOT NULL, PRIMARY KEY (txid, table_name, operation, role))";
+  db << "CREATE FUNCTION nucleo_test.log_write() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+        " SET search_path = pg_catalog AS $$ BEGIN"
+        " INSERT INTO nucleo_test.writes VALUES (txid_current(), TG_TABLE_NAME, TG_OP, session_user)"
+        " ON CONFLICT DO NOTHING; RETURN NULL; END $$";
+  db << "CREATE FUNCTION nucleo_test.watch_new_tables() RETURNS event_trigger LANGUAGE plpgsql AS $$"
+        " DECLARE t record; BEGIN"
+        " FOR t IN SELECT object_identity FROM pg_event_trigger_ddl_commands()"
+        "   WHERE command_tag = 'CREATE TABLE' AND object_type = 'table' AND schema_name <> 'nucleo_test' LOOP"
+        "   EXECUTE format('CREATE TRIGGER nucleo_test_write_log AFTER INSERT OR UPDATE OR DELETE ON %s"
+        "     FOR EACH ROW EXECUTE FUNCTION nucleo_test.log_write()', t.object_identity);"
+        " END LOOP; END $$";
+  db << "CREATE EVENT TRIGGER nucleo_test_watch ON ddl_command_end WHEN TAG IN ('CREATE TABLE')"
+        " EXECUTE FUNCTION nucleo_test.watch_new_tables()";
+}
+
+// Tables whose rows are bookkeeping of the audit trail, the event and job machinery or
+// the request cache — not business data — and so are written without an audit event of
+// their own (docs/architecture.md, "One door for writes").
+const char* const bookkeeping_tables[] = {
+    "schema_migrations",  "audit_pending",        "audit_log",           "audit_tree_nodes",
+    "audit_tree_heads",   "audit_checkpoints",    "audit_personal_values", "audit_sealed_values",
+    "privacy_subject_keys", "outbox",             "event_subscribers",   "event_failures",
+    "jobs",               "webhook_deliveries",   "idempotency_records",
+};
+
+}  // namespace
+
+std::string unaudited_writes(const std::string& superuser_url) {
+  soci::session db(soci::postgresql, superuser_url.substr(superuser_url.find(':') + 1));
+  std::string excluded;
+  for (const char* table : bookkeeping_tables) excluded += std::string(excluded.empty() ? "'" : ", '") + table + "'";
+  soci::rowset<soci::row> rows = db.prepare <<
+      "SELECT w.table_name, w.operation, w.role, count(DISTINCT w.txid) FROM nucleo_test.writes w"
+      " WHERE w.role IN ('nucleo_app', 'nucleo_worker') AND w.table_name NOT IN (" + excluded + ")"
+      " AND NOT (EXISTS (SELECT 1 FROM nucleo_test.writes a WHERE a.txid = w.txid AND a.table_name = 'audit_pending'"
+      "                  AND a.operation = 'INSERT')"
+      "      AND EXISTS (SELECT 1 FROM nucleo_test.writes o WHERE o.txid = w.txid AND o.table_name = 'outbox'"
+      "                  AND o.operation = 'INSERT'))"
+      " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+  std::string out;
+  for (const auto& r : rows)
+    out += r.get<std::string>(1) + " " + r.get<std::string>(0) + " as " + r.get<std::string>(2) + " in " +
+           std::to_string(r.get<long long>(3)) + " transaction(s) without an audit event and a domain event\n";
+  return out;
+}
+
 PostgresDatabase PostgresServer::create_database() {
   std::lock_guard lock(mutex_);
   PostgresDatabase db;
@@ -116,6 +173,10 @@ PostgresDatabase PostgresServer::create_database() {
   {
     soci::session admin(soci::postgresql, url_for("postgres", "postgres"));
     admin << "CREATE DATABASE " + db.name + " OWNER nucleo_owner";
+  }
+  {
+    soci::session database(soci::postgresql, url_for("postgres", db.name));
+    install_write_log(database);
   }
   db.owner_url = "postgresql:" + url_for("nucleo_owner", db.name);
   db.app_url = "postgresql:" + url_for("nucleo_app", db.name);

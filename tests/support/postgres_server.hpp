@@ -46,4 +46,11 @@ class PostgresServer {
   std::mutex mutex_;
 };
 
+// What the one door forbids (docs/architecture.md, "One door for writes"): every
+// transaction of the application roles that wrote business data — any table but the
+// audit, event, job and idempotency bookkeeping — also recorded an audit event and a
+// domain event. Lists the offending table writes of the database at `superuser_url`
+// ("UPDATE channel_messages as nucleo_worker in 2 transaction(s) …"), empty when none.
+std::string unaudited_writes(const std::string& superuser_url);
+
 }  // namespace nucleo::test
