@@ -10,6 +10,8 @@ std::string_view to_string(ErrorCode code) {
       return "not_found";
     case ErrorCode::conflict:
       return "conflict";
+    case ErrorCode::aborted:
+      return "aborted";
     case ErrorCode::precondition_failed:
       return "precondition_failed";
     case ErrorCode::forbidden:
@@ -26,19 +28,16 @@ std::string_view to_string(ErrorCode code) {
   return "internal";
 }
 
-int http_status(ErrorCode code) {
+bool retryable(ErrorCode code) {
   switch (code) {
-    case ErrorCode::validation: return 422;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::precondition_failed: return 412;
-    case ErrorCode::forbidden: return 403;
-    case ErrorCode::unauthenticated: return 401;
-    case ErrorCode::rate_limited: return 429;
-    case ErrorCode::unavailable: return 503;
-    case ErrorCode::internal: return 500;
+    case ErrorCode::aborted:
+    case ErrorCode::rate_limited:
+    case ErrorCode::unavailable:
+    case ErrorCode::internal:
+      return true;
+    default:
+      return false;
   }
-  return 500;
 }
 
 Error::Error(ErrorCode code, const std::string& message, std::vector<FieldError> fields)

@@ -7,26 +7,29 @@
 
 namespace nucleo {
 
-// The one error shape of Nucleo (STYLE.md, "Errors with one shape"). It is mapped once
-// to problem+json at the HTTP edge, once to exit codes in the CLI and once to status
-// codes at the plugin ABI. Library exceptions are translated into it where they enter.
+// The one error shape of Nucleo (docs/architecture.md, "Errors"). A code says what the
+// caller should do next (abseil's rule): fix the input, fix the state first, or retry.
+// It becomes an HTTP status only at the HTTP edge (http/problem.hpp), an exit code only
+// in the CLI, an ABI status only in plugins/abi_status.hpp. Library exceptions are
+// translated into it where they enter.
 enum class ErrorCode {
-  validation,
-  not_found,
-  conflict,
-  precondition_failed,
-  forbidden,
-  unauthenticated,
-  rate_limited,
-  unavailable,
-  internal,
+  validation,           // final: the input is wrong; fix it (field by field)
+  not_found,            // final: no such record visible to the caller
+  conflict,             // final: the stored state forbids it (archived, held, duplicate); change that first
+  aborted,              // retry: a concurrent change or a request still in flight; reload and retry
+  precondition_failed,  // final: If-Match names a version that is no longer current
+  forbidden,            // final: the caller's role or scopes do not allow it
+  unauthenticated,      // final: no valid credential
+  rate_limited,         // retry: later, after Retry-After
+  unavailable,          // retry: the database or a dependency is down for now
+  internal,             // retry: a defect or an unexpected failure; it may not recur
 };
 
 std::string_view to_string(ErrorCode code);
 
-// The HTTP status each code takes (DESIGN §7): 422, 404, 409, 412, 403, 401, 429, 503,
-// 500. Used by the HTTP edge and by batch results, which report per-item statuses.
-int http_status(ErrorCode code);
+// Whether the same call may succeed when repeated unchanged: idempotency records keep
+// final answers to replay them and release the key after a retryable one.
+bool retryable(ErrorCode code);
 
 // One offending input, named by its field path ("email", "contacts[2].phone").
 struct FieldError {

@@ -6,6 +6,7 @@
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/json_text.hpp"
+#include "kernel/plugins/abi_status.hpp"
 #include "kernel/plugins/call.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/plugin_service.hpp"
@@ -56,18 +57,11 @@ Json request_for_plugin(const ApiRequest& req, const RegisteredRoute& route) {
 // message and a bare 500 for its failures.
 [[noreturn]] void refuse(const RegisteredRoute& route, nucleo_status status, const std::string& message,
                          const std::string& request_id) {
-  switch (status) {
-    case NUCLEO_INVALID_ARGUMENT:
-    case NUCLEO_REJECTED: throw Error(ErrorCode::validation, message);
-    case NUCLEO_NOT_FOUND: throw Error(ErrorCode::not_found, message);
-    case NUCLEO_FORBIDDEN: throw Error(ErrorCode::forbidden, message);
-    case NUCLEO_CONFLICT: throw Error(ErrorCode::conflict, message);
-    case NUCLEO_UNAVAILABLE: throw Error(ErrorCode::unavailable, message);
-    default:
-      Poco::Logger::get("nucleo.plugins." + route.plugin_id)
-          .error("request %s: %s %s failed (status %d): %s", request_id, route.method, route.path, int(status), message);
-      throw Error(ErrorCode::internal, "plugin " + route.plugin_id + " failed");
-  }
+  ErrorCode code = plugins::error_code_of(status).value_or(ErrorCode::internal);
+  if (code != ErrorCode::internal) throw Error(code, message);
+  Poco::Logger::get("nucleo.plugins." + route.plugin_id)
+      .error("request %s: %s %s failed (status %d): %s", request_id, route.method, route.path, int(status), message);
+  throw Error(ErrorCode::internal, "plugin " + route.plugin_id + " failed");
 }
 
 ApiResponse response_from_plugin(const RegisteredRoute& route, const std::string& text,

@@ -8,6 +8,7 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
+#include "kernel/http/problem.hpp"
 #include "kernel/http/request_checks.hpp"
 #include "kernel/http/route_helpers.hpp"
 #include "kernel/services/access_policy.hpp"
@@ -152,20 +153,12 @@ ApiResponse batch_records(ApiRequest& req, services::ServiceDependencies deps, c
     if (item.result) {
       Json data = item.result->record;
       if (!item.result->duplicates.empty()) data["duplicates"] = item.result->duplicates;
-      results.push_back({{"status", item.status}, {"data", data}});
+      results.push_back({{"status", item.outcome == RecordService::BatchOutcome::created ? 201 : 200}, {"data", data}});
       continue;
     }
-    Json errors = Json::array();
-    for (const auto& e : item.error->fields()) errors.push_back({{"field", e.field}, {"message", e.message}});
-    results.push_back({{"status", item.status},
-                       {"problem",
-                        {{"type", "about:blank"},
-                         {"title", Poco::Net::HTTPResponse::getReasonForStatus(
-                                       static_cast<Poco::Net::HTTPResponse::HTTPStatus>(item.status))},
-                         {"status", item.status},
-                         {"detail", item.error->what()},
-                         {"request_id", req.request_id},
-                         {"errors", errors}}}});
+    Problem p = problem_of(*item.error);
+    if (item.outcome == RecordService::BatchOutcome::not_applied) p.status = 424;
+    results.push_back({{"status", p.status}, {"problem", problem_json(p, req.request_id)}});
   }
   ApiResponse r;
   r.body = {{"results", results}};

@@ -16,6 +16,7 @@
 #include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/plugin_routes.hpp"
+#include "kernel/http/problem.hpp"
 #include "kernel/http/rate_limiter.hpp"
 #include "kernel/http/request_checks.hpp"
 #include "kernel/http/webhook_routes.hpp"
@@ -63,30 +64,6 @@ std::string request_id_for(const HttpRequest& request, const Clock& clock) {
   return usable ? given : generate_id("req", clock.now());
 }
 
-// An error on its way to the client: status, detail and offending fields.
-struct Problem {
-  int status;
-  std::string detail;
-  std::vector<FieldError> fields;
-  std::map<std::string, std::string> headers;
-};
-
-ApiResponse problem_response(const Problem& p, const std::string& request_id) {
-  ApiResponse r;
-  r.status = p.status;
-  r.content_type = "application/problem+json";
-  Json errors = Json::array();
-  for (const auto& e : p.fields) errors.push_back({{"field", e.field}, {"message", e.message}});
-  r.body = {{"type", "about:blank"},
-            {"title", HTTPResponse::getReasonForStatus(static_cast<HTTPResponse::HTTPStatus>(p.status))},
-            {"status", p.status},
-            {"detail", p.detail},
-            {"request_id", request_id},
-            {"errors", errors}};
-  r.headers = p.headers;
-  return r;
-}
-
 // The route's declared rule (Router::add), checked before its input is looked at: 403
 // names the role or the missing scope. The services check again inside (docs/architecture.md).
 void require_access(const Route& route, const services::Principal& caller) {
@@ -114,9 +91,7 @@ class ApiHandler {
     } catch (const BadRequest& e) {
       result = problem_response({400, e.what(), e.fields(), {}}, request_id);
     } catch (const Error& e) {
-      Problem p{http_status(e.code()), e.what(), e.fields(), {}};
-      if (e.code() == ErrorCode::unauthenticated) p.headers["WWW-Authenticate"] = "Bearer";
-      if (e.code() == ErrorCode::unavailable) p.headers["Retry-After"] = "1";
+      Problem p = problem_of(e);
       if (p.status == 500) s_.log.error("request %s failed: %s", request_id, std::string(e.what()));
       if (p.status == 500) p.detail = "internal error; see the server log for request " + request_id;
       result = problem_response(p, request_id);
@@ -257,7 +232,7 @@ class ApiHandler {
       throw Error(ErrorCode::validation, "Idempotency-Key " + key + " was used with a different request body",
                   {{"Idempotency-Key", "reused with a different body"}});
     if (begun.outcome == Outcome::in_flight)
-      throw Error(ErrorCode::conflict, "a request with Idempotency-Key " + key + " is still in progress");
+      throw Error(ErrorCode::aborted, "a request with Idempotency-Key " + key + " is still in progress");
     if (begun.outcome == Outcome::replay) {
       ApiResponse replay;
       replay.status = begun.status;
@@ -271,12 +246,12 @@ class ApiHandler {
       store.complete(req.ctx, key, r.status, r.raw_body.empty() ? to_json_text(r.body) : r.raw_body);
       return r;
     } catch (const Error& e) {
-      // A client mistake is a final answer worth replaying; a server-side failure is
-      // not, so the key is released for a retry.
-      int status = http_status(e.code());
-      if (status >= 400 && status < 500 && status != 409 && status != 429) {
-        store.complete(req.ctx, key, status,
-                       to_json_text(problem_response({status, e.what(), e.fields(), {}}, req.request_id).body));
+      // A final refusal is an answer worth replaying; one the caller should retry (a
+      // concurrent change, a rate limit, a server-side failure) is not, so the key is
+      // released for the retry (docs/api.md, "Idempotency").
+      if (!retryable(e.code())) {
+        Problem p = problem_of(e);
+        store.complete(req.ctx, key, p.status, to_json_text(problem_json(p, req.request_id)));
       } else {
         store.abandon(req.ctx, key);
       }

@@ -16,6 +16,7 @@
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/json_text.hpp"
+#include "kernel/plugins/abi_status.hpp"
 #include "kernel/plugins/call.hpp"
 #include "kernel/plugins/service_calls.hpp"
 #include "kernel/services/access_policy.hpp"
@@ -163,20 +164,6 @@ nucleo_status answered(nucleo_host_buffer* out, Work&& work) noexcept {
 void keep_mapped(boost::dll::shared_library library) {
   static auto* kept = new std::vector<boost::dll::shared_library>();
   kept->push_back(std::move(library));
-}
-
-std::string status_name(nucleo_status s) {
-  switch (s) {
-    case NUCLEO_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case NUCLEO_NOT_FOUND: return "NOT_FOUND";
-    case NUCLEO_FORBIDDEN: return "FORBIDDEN";
-    case NUCLEO_CONFLICT: return "CONFLICT";
-    case NUCLEO_REJECTED: return "REJECTED";
-    case NUCLEO_UNAVAILABLE: return "UNAVAILABLE";
-    case NUCLEO_UNSUPPORTED: return "UNSUPPORTED";
-    case NUCLEO_INTERNAL: return "INTERNAL";
-    default: return "status " + std::to_string(s);
-  }
 }
 
 RegisteredJob job_registration(const std::string& plugin_id, const std::string& spec_text, nucleo_job_fn fn,

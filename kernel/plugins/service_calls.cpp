@@ -120,19 +120,4 @@ Json call_kernel_service(services::ServiceDependencies deps, const CallContext& 
   return it->second(deps, ctx, name, request);
 }
 
-nucleo_status abi_status(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::validation: return NUCLEO_INVALID_ARGUMENT;
-    case ErrorCode::not_found: return NUCLEO_NOT_FOUND;
-    case ErrorCode::conflict:
-    case ErrorCode::precondition_failed: return NUCLEO_CONFLICT;
-    case ErrorCode::forbidden:
-    case ErrorCode::unauthenticated: return NUCLEO_FORBIDDEN;
-    case ErrorCode::rate_limited:
-    case ErrorCode::unavailable: return NUCLEO_UNAVAILABLE;
-    case ErrorCode::internal: return NUCLEO_INTERNAL;
-  }
-  return NUCLEO_INTERNAL;
-}
-
 }  // namespace nucleo::plugins

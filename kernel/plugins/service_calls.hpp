@@ -36,7 +36,4 @@ Json call_kernel_service(services::ServiceDependencies deps, const services::Cal
 // The names above, for docs and "unknown service" messages.
 const std::vector<std::string>& kernel_service_names();
 
-// The ABI status an Error becomes (its message travels as the buffer's text).
-nucleo_status abi_status(ErrorCode code);
-
 }  // namespace nucleo::plugins

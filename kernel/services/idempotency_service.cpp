@@ -56,7 +56,7 @@ IdempotencyService::Begin IdempotencyService::begin(const CallContext& ctx, cons
     });
   } catch (const Error& e) {
     // Two first requests raced on PostgreSQL: the loser sees the winner in flight.
-    if (e.code() == ErrorCode::conflict) return Begin{Outcome::in_flight};
+    if (e.code() == ErrorCode::aborted) return Begin{Outcome::in_flight};
     throw;
   }
 }

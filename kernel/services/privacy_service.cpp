@@ -73,7 +73,7 @@ Json overwrite(store::Transaction& tx, const CallContext& ctx, const EntitySpec&
   after["version"] = before.at("version").get<std::int64_t>() + 1;
   after["updated_at"] = format_rfc3339(now);
   if (!store::RecordTable(spec).update(tx, after, before.at("version").get<std::int64_t>()))
-    throw Error(ErrorCode::conflict, spec.type + " " + before.at("id").get<std::string>() +
+    throw Error(ErrorCode::aborted, spec.type + " " + before.at("id").get<std::string>() +
                                          " was changed by another request; retry the erasure");
   Json shown = visible_record(spec, after);
   Change change{action, spec.type, after.at("id"), audit::diff_changes(visible_record(spec, before), shown), shown};

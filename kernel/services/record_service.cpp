@@ -194,7 +194,7 @@ std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ct
     std::string where = "operations[" + std::to_string(index) + "]";
     std::string method = op.is_object() ? op.value("method", "") : "";
     const Json& data = op.is_object() ? op.value("data", Json()) : Json();
-    if (method == "create") return {201, create(ctx, type, data), std::nullopt};
+    if (method == "create") return {BatchOutcome::created, create(ctx, type, data), std::nullopt};
     if (method == "update") {
       if (!op.value("id", Json()).is_string())
         throw Error(ErrorCode::validation, where + ".id is required", {{where + ".id", "is required"}});
@@ -205,7 +205,7 @@ std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ct
                       {{where + ".version", "must be an integer"}});
         version = op["version"].get<std::int64_t>();
       }
-      return {200, update(ctx, type, op["id"].get<std::string>(), data, version), std::nullopt};
+      return {BatchOutcome::updated, update(ctx, type, op["id"].get<std::string>(), data, version), std::nullopt};
     }
     throw Error(ErrorCode::validation, where + ".method must be create or update",
                 {{where + ".method", "must be create or update"}});
@@ -217,7 +217,7 @@ std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ct
       try {
         items[i] = apply(operations[i], i);
       } catch (const Error& e) {
-        items[i] = {http_status(e.code()), std::nullopt, e};
+        items[i] = {BatchOutcome::failed, std::nullopt, e};
       }
     }
     return items;
@@ -235,10 +235,10 @@ std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ct
   } catch (const Error& e) {
     for (std::size_t i = 0; i < operations.size(); ++i) {
       if (i == failed)
-        items[i] = {http_status(e.code()), std::nullopt, e};
+        items[i] = {BatchOutcome::failed, std::nullopt, e};
       else
-        items[i] = {424, std::nullopt,
-                    Error(ErrorCode::conflict, "not applied: operation " + std::to_string(failed) + " failed")};
+        items[i] = {BatchOutcome::not_applied, std::nullopt,
+                    Error(ErrorCode::aborted, "not applied: operation " + std::to_string(failed) + " failed")};
     }
   }
   return items;

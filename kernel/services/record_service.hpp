@@ -67,8 +67,10 @@ class RecordService {
   // Each gets its own result. With `atomic`, all run in one transaction: at the first
   // failure nothing is kept, that item reports its error and the rest report that
   // they were not applied.
+  // not_applied: an atomic batch whose other operation failed left this one out.
+  enum class BatchOutcome { created, updated, failed, not_applied };
   struct BatchItem {
-    int status = 0;  // 201 created, 200 updated; an HTTP-style error status otherwise
+    BatchOutcome outcome = BatchOutcome::failed;
     std::optional<WriteResult> result;
     std::optional<Error> error;
   };

@@ -108,7 +108,7 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
     if (w.is_create()) {
       table.insert(tx, w.after);
     } else if (!table.update(tx, w.after, w.before.at("version").get<std::int64_t>())) {
-      throw Error(ErrorCode::conflict, spec.type + " " + id + " was changed by another request; reload and retry");
+      throw Error(ErrorCode::aborted, spec.type + " " + id + " was changed by another request; reload and retry");
     }
     if (const auto& rules = rules_for(spec.type); rules.after_save) rules.after_save(w);
     throw_if_errors(w);

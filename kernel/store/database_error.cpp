@@ -16,8 +16,8 @@ std::string first_line(std::string text) {
 }
 
 ErrorCode classify_sqlstate(const std::string& state) {
-  if (state == "23505" || state == "23503") return ErrorCode::conflict;
-  if (state == "40001" || state == "40P01" || state == "55P03") return ErrorCode::conflict;
+  if (state == "23505" || state == "23503") return ErrorCode::aborted;
+  if (state == "40001" || state == "40P01" || state == "55P03") return ErrorCode::aborted;
   if (state == "42501") return ErrorCode::forbidden;
   if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P03") return ErrorCode::unavailable;
   return ErrorCode::internal;
@@ -26,10 +26,10 @@ ErrorCode classify_sqlstate(const std::string& state) {
 ErrorCode classify_sqlite(int result) {
   switch (result & 0xff) {  // primary result code
     case SQLITE_CONSTRAINT:
-      return ErrorCode::conflict;
+      return ErrorCode::aborted;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return ErrorCode::conflict;
+      return ErrorCode::aborted;
     case SQLITE_CANTOPEN:
     case SQLITE_FULL:
     case SQLITE_IOERR:

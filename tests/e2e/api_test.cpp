@@ -149,6 +149,21 @@ TEST_P(Api, IdempotencyKeyReplaysRefusesOtherBodiesAndInFlightDuplicates) {
   EXPECT_EQ(call("POST", "/v1/accounts", admin, body, {{"Idempotency-Key", "k-2"}}).status, 409);
 }
 
+// A final refusal (a duplicate tax id) is an answer: replayed, even once the duplicate
+// is gone. A retryable one (a request in flight) is not stored: the retry runs.
+TEST_P(Api, IdempotencyKeyReplaysFinalRefusalsButNotRetryableOnes) {
+  std::string first = call("POST", "/v1/accounts", admin, {{"legal_name", "A"}, {"tax_id", "11222333000181"}}).body["id"];
+  Json twin = {{"legal_name", "B"}, {"tax_id", "11.222.333/0001-81"}};
+  auto refused = call("POST", "/v1/accounts", admin, twin, {{"Idempotency-Key", "twin-1"}});
+  ASSERT_EQ(refused.status, 409) << refused.raw.body;
+  ASSERT_EQ(call("DELETE", "/v1/accounts/" + first, admin).status, 200);
+  auto replay = call("POST", "/v1/accounts", admin, twin, {{"Idempotency-Key", "twin-1"}});
+  EXPECT_EQ(replay.status, 409);
+  EXPECT_EQ(replay.raw.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(replay.body["detail"], refused.body["detail"]);
+  EXPECT_EQ(call("POST", "/v1/accounts", admin, twin, {{"Idempotency-Key", "twin-2"}}).status, 201);
+}
+
 TEST_P(Api, PaginationThroughMoreThanAThousandRowsNeverRepeatsOrSkipsWhileRowsAreAdded) {
   auto ctx = h->context(h->tenant);
   auto records = h->records();

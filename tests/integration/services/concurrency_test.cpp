@@ -63,9 +63,9 @@ TEST(Concurrency, BothWritersLoadVersionOne_ExactlyOneStageMoveWins) {
         records.move_deal_stage(ctx, deal, stage, 1);
         ++wins;
       } catch (const Error& e) {
-        // Both loaded version 1, so the loser fails at its UPDATE (conflict), not at
+        // Both loaded version 1, so the loser fails at its UPDATE (aborted: retry), not at
         // the version check (precondition_failed), which would mean no overlap.
-        (e.code() == ErrorCode::conflict ? conflicts : other)++;
+        (e.code() == ErrorCode::aborted ? conflicts : other)++;
       }
     };
     std::thread a(writer, s2), b(writer, s3);

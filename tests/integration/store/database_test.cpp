@@ -94,7 +94,7 @@ TEST_P(DatabaseTest, WorkThatThrowsIsRolledBack) {
   EXPECT_EQ(count_accounts(app, tenant), 0);
 }
 
-TEST_P(DatabaseTest, DuplicateKeyBecomesConflict) {
+TEST_P(DatabaseTest, DuplicateKeyIsARetryableAbort) {
   Database worker(db_.worker(), 1, 2s);
   std::string tenant = create_tenant(worker);
   try {
@@ -104,7 +104,7 @@ TEST_P(DatabaseTest, DuplicateKeyBecomesConflict) {
     });
     FAIL() << "duplicate tenant id accepted";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::conflict) << e.what();
+    EXPECT_EQ(e.code(), ErrorCode::aborted) << e.what();
   }
 }
 
