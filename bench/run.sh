@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks the API against the same PostgreSQL doing the equivalent SQL (DESIGN §12).
+# Benchmarks the API against the same PostgreSQL doing the equivalent SQL (docs/architecture.md §12).
 #   bench/run.sh [DURATION_SECONDS]   (default 30)
 # Seeds 100k accounts, 300k deals and 1M interactions with COPY into a throwaway
 # PostgreSQL 15, then for each endpoint runs pgbench (-n -M prepared -c 8 -j 2) on the

@@ -1,7 +1,7 @@
 # nucleo_kernel_module(NAME store SOURCES a.cpp b.cpp DEPS domain LIBS SOCI::core)
 #
 # One kernel folder = one static library `nucleo_<name>` with alias `nucleo::<name>`.
-# DEPS names other kernel modules; it *is* the layering rule of DESIGN §1, enforced
+# DEPS names other kernel modules; it *is* the layering rule of docs/architecture.md §1, enforced
 # by the linker: a module can only include what it links.
 function(nucleo_kernel_module)
   cmake_parse_arguments(M "" "NAME" "SOURCES;DEPS;LIBS" ${ARGN})

@@ -10,7 +10,7 @@ namespace nucleo::app {
 
 using Configuration = Poco::AutoPtr<Poco::Util::LayeredConfiguration>;
 
-// DESIGN §10: built-in defaults (config/nucleo.properties, compiled in) <- the
+// docs/architecture.md §10: built-in defaults (config/nucleo.properties, compiled in) <- the
 // `--config FILE` properties file <- NUCLEO_* environment variables. An environment
 // variable overrides a key the defaults or the file define: upper-case, dots become
 // underscores (NUCLEO_STORE_POOL_SIZE -> store.pool_size).

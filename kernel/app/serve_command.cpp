@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "kernel/app/background_loop.hpp"
-#include "kernel/app/background_sequencer.hpp"
+#include "kernel/app/audit_work.hpp"
 #include "kernel/app/commands.hpp"
 #include "kernel/app/configuration.hpp"
 #include "kernel/app/kernel_runtime.hpp"
@@ -171,9 +171,12 @@ int run_serve(const ParsedArgs& args) {
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database(), runtime.dependencies(), audit.stall_after, clock),
                       http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host, &webhook_http, &jobs});
-  server.start();
-  BackgroundSequencer sequencer(runtime.dependencies().worker_database, clock, audit.sequence_interval,
-                                audit.sequence_batch, std::move(signing_key), audit.checkpoints);
+  events::OutboundSettings publishing = checkpoint_outbound_settings(outbound, audit.checkpoints.publish_url);
+  publishing.retries = 0;  // the next checkpoint supersedes a lost one
+  events::OutboundHttp checkpoint_http(publishing);
+  AuditWork audit_work(runtime.dependencies().worker_database, clock, audit.sequence_batch, std::move(signing_key),
+                       audit.checkpoints, &checkpoint_http);
+  BackgroundLoop sequencing("audit sequencer", [&audit_work] { return audit_work.run_once(); }, audit.sequence_interval);
   EventSettings event_settings = read_event_settings(config);
   events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node_id());
   for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
@@ -183,6 +186,10 @@ int run_serve(const ParsedArgs& args) {
   for (std::size_t i = 0; i < job_settings.workers; ++i)
     job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1),
                                                            [&jobs] { return jobs.run_once(); }, job_settings.poll_interval));
+  // Serve last: a request answered before the dispatcher registered its subscribers
+  // would write events a subscriber new to this database never sees (a new subscriber
+  // starts at the end of the outbox).
+  server.start();
   log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.transport.host, server.port(),
                   runtime.database().url().display, runtime.store_settings().pool_size);
 

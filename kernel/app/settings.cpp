@@ -119,9 +119,14 @@ AuditSettings read_audit_settings(const Configuration& config) {
       static_cast<std::uint64_t>(get_integer(config, "audit.checkpoint_every_events", 1, 100000000));
   s.checkpoints.publish_dir = get_string(config, "audit.publish_dir");
   s.checkpoints.publish_url = get_string(config, "audit.publish_url");
-  if (!s.checkpoints.publish_url.empty() && s.checkpoints.publish_url.rfind("http://", 0) != 0)
-    throw Error(ErrorCode::validation, "audit.publish_url must be an http:// URL",
-                {{"audit.publish_url", "only http:// is supported (put a TLS proxy in front for https)"}});
+  if (!s.checkpoints.publish_url.empty()) {
+    try {
+      events::OutboundHttp::parse_url(s.checkpoints.publish_url);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::validation, std::string("audit.publish_url: ") + e.what(),
+                  {{"audit.publish_url", "must be an http:// or https:// URL without credentials"}});
+    }
+  }
   return s;
 }
 

@@ -64,7 +64,7 @@ Json nullable(const std::optional<std::string>& s) {
   return s && !s->empty() ? Json(*s) : Json();
 }
 
-// The leaf, format v1 (DESIGN §5).
+// The leaf, format v1 (docs/architecture.md §5).
 // Personal values arrive already committed (record_audit_event sealed them).
 std::string leaf_bytes(const PendingEvent& e, std::uint64_t seq) {
   Json leaf = Json::object();

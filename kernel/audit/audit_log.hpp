@@ -74,7 +74,7 @@ struct PendingBacklog {
 };
 std::vector<PendingBacklog> pending_backlog(store::Transaction& tx);
 
-// Moves pending audit events into the log (DESIGN §5). Each run takes, per tenant with
+// Moves pending audit events into the log (docs/architecture.md §5). Each run takes, per tenant with
 // pending events, up to `batch` of them in pending order, gives them the next gapless
 // seq, builds the leaf (personal values replaced by commitments), stores leaf, leaf
 // hash and every Merkle node the new leaves complete, advances the tree head and

@@ -10,7 +10,7 @@
 
 namespace nucleo::audit {
 
-// The export bundle (DESIGN §5), a directory an auditor can check with no database:
+// The export bundle (docs/architecture.md §5), a directory an auditor can check with no database:
 //   manifest.json          {"format":"nucleo-audit-bundle","version":1,"origin","tenant_id",
 //                           "first_seq","size","prefix":[b64 …],"exported_at",
 //                           "pending_events": recorded, not yet sequenced, not here}

@@ -10,7 +10,7 @@
 namespace nucleo::audit {
 
 // Canonical JSON for audit leaves: RFC 8785 (JCS) restricted to the leaf's value space
-// (DESIGN §5) — objects with ASCII keys in ascending order, arrays, strings, integers
+// (docs/architecture.md §5) — objects with ASCII keys in ascending order, arrays, strings, integers
 // within ±(2^53−1), true, false, null; no floating-point numbers, no whitespace.
 // Within that space JCS is simple: keys sort bytewise (ASCII), integers print in
 // decimal, strings escape only `"`, `\` and control characters (\b \t \n \f \r, else

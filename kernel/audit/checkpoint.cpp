@@ -103,7 +103,7 @@ std::string SigningKey::sign(const std::string& message) const {
   unsigned char signature[64];
   std::size_t size = sizeof signature;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  // Ed25519 is one-shot with no separate digest (DESIGN §2).
+  // Ed25519 is one-shot with no separate digest (docs/architecture.md §2).
   bool ok = ctx != nullptr && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_.get()) == 1 &&
             EVP_DigestSign(ctx, signature, &size, reinterpret_cast<const unsigned char*>(message.data()),
                            message.size()) == 1;

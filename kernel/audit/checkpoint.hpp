@@ -11,7 +11,7 @@ typedef struct evp_pkey_st EVP_PKEY;
 
 namespace nucleo::audit {
 
-// Checkpoints (DESIGN §5): a C2SP tlog-checkpoint body — origin, tree size, base64 root,
+// Checkpoints (docs/architecture.md §5): a C2SP tlog-checkpoint body — origin, tree size, base64 root,
 // one per line — in a C2SP signed-note v1 signed with Ed25519 (OpenSSL 3):
 //
 //   example.com/nucleo/ten_…\n42\nq0Fk…=\n\n— example.com/nucleo/ten_… <base64(key id ‖ signature)>\n

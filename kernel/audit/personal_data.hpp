@@ -1,6 +1,6 @@
 #pragma once
 
-// Personal values in the audit trail (DESIGN §5, ADR 0012). A leaf holds only
+// Personal values in the audit trail (docs/architecture.md §5, ADR 0012). A leaf holds only
 // {"commitment": base64(SHA-256(salt ‖ canonical value))}; the salt and value are kept
 // sealed with AES-256-GCM under a key of the value's data subject. Destroying that key
 // (erasure) makes the values unrecoverable while every leaf hash stays what it was.

@@ -10,7 +10,7 @@
 
 namespace nucleo::audit {
 
-// One audit event as a service records it (DESIGN §5, leaf fields before sequencing).
+// One audit event as a service records it (docs/architecture.md §5, leaf fields before sequencing).
 struct AuditEvent {
   std::string id;  // aud_…
   std::string tenant_id;

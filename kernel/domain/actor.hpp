@@ -6,7 +6,7 @@
 
 namespace nucleo {
 
-// Who acts (DESIGN §1): an API key, a user, a plugin, an automation rule or the
+// Who acts (docs/architecture.md §1): an API key, a user, a plugin, an automation rule or the
 // system itself; an integration key may act on behalf of a user.
 struct Actor {
   std::string type;          // key | user | plugin | rule | system

@@ -1,4 +1,4 @@
-// The core entities of DESIGN §4, declared as data. What an entity may hold, which
+// The core entities of docs/architecture.md §4, declared as data. What an entity may hold, which
 // fields are required and which are personal data lives here and nowhere else; the
 // validator, the store, the audit recorder and (later) the HTTP layer read it.
 #include <algorithm>
@@ -73,7 +73,7 @@ std::vector<EntitySpec> build_specs() {
 
   specs.push_back({"team", std::string(id_prefix::team), "teams", {required(text("name", 200))}, false});
 
-  // Secrets are shown once at creation and stored only as SHA-256 (DESIGN §4).
+  // Secrets are shown once at creation and stored only as SHA-256 (docs/architecture.md §4).
   std::vector<std::string> key_roles = roles;
   key_roles.push_back("integration");
   specs.push_back({"api_key",

@@ -37,7 +37,7 @@ struct FieldSpec {
   std::string name;
   FieldType type = FieldType::text;
   bool required = false;  // must be present and non-null on create
-  bool personal = false;  // personal data: committed, not stored, in the audit leaf (DESIGN §5)
+  bool personal = false;  // personal data: committed, not stored, in the audit leaf (docs/architecture.md §5)
   bool derived = false;   // set by Nucleo's rules (a deal's status), never by a caller
   bool hidden = false;    // never leaves the kernel: not in API output, not in audit changes
   // Searched by name: PostgreSQL keeps a generated `<name>_folded` column so `contains`
@@ -57,7 +57,7 @@ struct EntitySpec {
   std::string table;   // "accounts"
   std::vector<FieldSpec> fields;
   bool has_attributes = true;  // an `attributes` object, keys declared by plugins
-  // Whose personal data the personal fields are (DESIGN §5): the record this reference
+  // Whose personal data the personal fields are (docs/architecture.md §5): the record this reference
   // field names, or — when empty or null — the record itself (a contact, a user).
   std::string data_subject_field;
 
@@ -67,7 +67,7 @@ struct EntitySpec {
 // The system fields, in column order, that every entity row carries.
 const std::vector<std::string>& system_fields();
 
-// The core entities (DESIGN §4).
+// The core entities (docs/architecture.md §4).
 const EntitySpec& entity_spec(std::string_view type);  // throws Error(internal) for an unknown type
 const EntitySpec* find_entity_spec(std::string_view type);
 const std::vector<const EntitySpec*>& all_entity_specs();

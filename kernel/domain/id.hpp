@@ -7,7 +7,7 @@
 
 namespace nucleo {
 
-// Entity id prefixes (DESIGN §3). An id reads as `<prefix>_<26 base32 chars>`.
+// Entity id prefixes (docs/architecture.md §3). An id reads as `<prefix>_<26 base32 chars>`.
 namespace id_prefix {
 inline constexpr std::string_view tenant = "ten";
 inline constexpr std::string_view user = "usr";

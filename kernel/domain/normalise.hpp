@@ -6,7 +6,7 @@
 
 namespace nucleo {
 
-// Normalisation on write (DESIGN §4). Each function returns the canonical form, or
+// Normalisation on write (docs/architecture.md §4). Each function returns the canonical form, or
 // nothing when the input is not a valid value of its kind; callers turn that into a
 // FieldError naming the field.
 

@@ -8,7 +8,7 @@
 namespace nucleo {
 
 // A UTC instant as microseconds since the Unix epoch: the one time representation in
-// the database (int64) and in memory. JSON shows it as RFC 3339 with `Z` (DESIGN §3).
+// the database (int64) and in memory. JSON shows it as RFC 3339 with `Z` (docs/architecture.md §3).
 struct Timestamp {
   std::int64_t micros = 0;
 
@@ -24,7 +24,7 @@ std::string format_rfc3339(Timestamp t);
 // digits (truncated to microseconds). Returns nothing when the text is not one.
 std::optional<Timestamp> parse_rfc3339(std::string_view text);
 
-// Injectable so tests can travel in time (DESIGN §1, CallContext.clock).
+// Injectable so tests can travel in time (docs/architecture.md §1, CallContext.clock).
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -1,6 +1,6 @@
 #pragma once
 
-// Delivers the outbox's domain events to subscribers, at least once (DESIGN §8).
+// Delivers the outbox's domain events to subscribers, at least once (docs/architecture.md §8).
 //
 // Each subscriber has a cursor row (event_subscribers): the outbox seq it has read up
 // to, and a lease so that on several nodes one dispatches for it at a time. A pass

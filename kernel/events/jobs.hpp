@@ -1,6 +1,6 @@
 #pragma once
 
-// The database job queue (DESIGN §8): scheduled work and one-off jobs that survive a
+// The database job queue (docs/architecture.md §8): scheduled work and one-off jobs that survive a
 // restart and are safe with several nodes.
 //
 // Every job is a row of `jobs`. A recurring job has one row per tenant (scope tenant)

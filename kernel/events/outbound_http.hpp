@@ -1,6 +1,6 @@
 #pragma once
 
-// Outbound HTTP for plugins and webhooks (DESIGN §8), guarded against server-side
+// Outbound HTTP for plugins and webhooks (docs/architecture.md §8), guarded against server-side
 // request forgery: every address a host name resolves to is checked, and the request
 // goes to the address that was checked (a second DNS answer cannot swap in another —
 // DNS rebinding). Private, loopback, link-local, multicast and reserved targets are

@@ -9,7 +9,7 @@
 
 namespace nucleo::events {
 
-// A domain event (DESIGN §6 envelope): written to the outbox in the same transaction
+// A domain event (docs/architecture.md §6 envelope): written to the outbox in the same transaction
 // as the change it reports, dispatched at least once later (issue 9).
 struct DomainEvent {
   std::string id;    // evt_…
@@ -29,7 +29,7 @@ struct DomainEvent {
 
 void enqueue_event(store::Transaction& tx, const DomainEvent& event);
 
-// Erasure (DESIGN §5): the payloads of the entity's events become {"erased": true};
+// Erasure (docs/architecture.md §5): the payloads of the entity's events become {"erased": true};
 // names, ids and times stay so delivery bookkeeping is untouched. Returns the count.
 std::size_t redact_payloads(store::Transaction& tx, const std::string& tenant_id, const std::string& entity_id);
 

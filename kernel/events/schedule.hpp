@@ -1,6 +1,6 @@
 #pragma once
 
-// When a recurring job runs (DESIGN §8). Two forms, both in UTC:
+// When a recurring job runs (docs/architecture.md §8). Two forms, both in UTC:
 //
 //   every <n><unit>      unit s, m, h or d: "every 30s", "every 5m", "every 1d".
 //                        Counted from the previous run's scheduled time.

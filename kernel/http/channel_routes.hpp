@@ -9,7 +9,7 @@
 
 namespace nucleo::http {
 
-// /v1/channels/accounts (DESIGN §6; admin): create, list, read, update, delete. Secrets
+// /v1/channels/accounts (docs/architecture.md §6; admin): create, list, read, update, delete. Secrets
 // are write-only. `loaded_plugins`: ids an account may name (nullopt: any).
 // POST /v1/channels/accounts/{id}/messages queues an outbound message on `jobs` (null:
 // 503), GET /v1/channels/messages/{id} follows it.

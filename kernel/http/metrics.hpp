@@ -10,7 +10,7 @@
 namespace nucleo::http {
 
 // Request counters and latency histograms by route template and status, rendered in
-// the Prometheus text exposition format (version 0.0.4) at GET /metrics.
+// the Prometheus text exposition format (PrometheusText) at GET /metrics.
 class Metrics {
  public:
   static constexpr std::array<double, 12> buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
@@ -31,8 +31,5 @@ class Metrics {
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
 };
-
-// Escapes a Prometheus label value (backslash, quote, newline).
-std::string prometheus_label(const std::string& value);
 
 }  // namespace nucleo::http

@@ -7,7 +7,7 @@
 namespace nucleo::http {
 
 // The OpenAPI 3.1 description generated from the router table and the entity specs,
-// so it cannot drift from what the server routes (DESIGN §7).
+// so it cannot drift from what the server routes (docs/architecture.md §7).
 // Plugins' declared attributes appear in each entity's `attributes` when given.
 Json openapi_document(const Router& router, const services::AttributeSchemas* attributes = nullptr);
 

@@ -5,7 +5,7 @@
 
 namespace nucleo::http {
 
-// What the HTTP server mounts for the plugins (DESIGN §6):
+// What the HTTP server mounts for the plugins (docs/architecture.md §6):
 //   GET /v1/plugins — every configured plugin: loaded, or why not (admin, auditor);
 //   each route a plugin registered, under /v1/x/<plugin id>/<its path>.
 // Bearer routes go through the kernel's auth, rate limit and idempotency like any other;

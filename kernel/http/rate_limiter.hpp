@@ -7,7 +7,7 @@
 
 namespace nucleo::http {
 
-// A token bucket per API key (DESIGN §7), or per client address for failed
+// A token bucket per API key (docs/architecture.md §7), or per client address for failed
 // authentications: `rate` requests per second on average, bursts up to `burst`. Per
 // node: N nodes allow N × rate in total. Full buckets are forgotten once there are many,
 // so a flood of distinct keys or addresses cannot grow it without bound.

@@ -13,7 +13,7 @@ struct ApiSettings {
   std::string cursor_secret;  // signs list cursors; shared by every node of a deployment
 };
 
-// The core resources under /v1 (DESIGN §7): for each entity, list, create, read,
+// The core resources under /v1 (docs/architecture.md §7): for each entity, list, create, read,
 // patch, archive (DELETE) and restore; plus POST /v1/deals/{id}/stage and
 // POST /v1/tasks/{id}/complete. Handlers only call services.
 void add_resource_routes(Router& router, services::ServiceDependencies deps, ApiSettings settings);

@@ -1,6 +1,6 @@
 #pragma once
 
-// Small pieces every route file of the API shares (DESIGN §7 conventions).
+// Small pieces every route file of the API shares (docs/architecture.md §7 conventions).
 
 #include <cstdint>
 #include <optional>

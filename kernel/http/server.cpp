@@ -12,6 +12,7 @@
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/json_text.hpp"
+#include "kernel/domain/prometheus_text.hpp"
 #include "kernel/http/channel_routes.hpp"
 #include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
@@ -220,7 +221,7 @@ class ApiHandler {
     }
   }
 
-  // Idempotency-Key on POST (DESIGN §7): a replay returns the stored status and body.
+  // Idempotency-Key on POST (docs/architecture.md §7): a replay returns the stored status and body.
   ApiResponse run_idempotently(const Route& route, ApiRequest& req) {
     std::string key = req.header("Idempotency-Key");
     if (route.method != "POST" || key.empty() || route.auth != AuthMode::bearer) return route.handler(req);
@@ -264,58 +265,58 @@ class ApiHandler {
 
   // Connections, pool use and backlogs, read at scrape time.
   std::string gauges() {
-    std::ostringstream out;
+    PrometheusText out;
     if (const Transport* transport = s_.transport) {
       TransportCounters c = transport->counters();
-      out << "# HELP nucleo_http_connections_open Client connections open now.\n"
-             "# TYPE nucleo_http_connections_open gauge\n"
-             "nucleo_http_connections_open " << c.open_connections << "\n"
-          << "# HELP nucleo_http_connections_refused_total Connections refused over http.max_connections or the per-client limit.\n"
-             "# TYPE nucleo_http_connections_refused_total counter\n"
-             "nucleo_http_connections_refused_total " << c.refused_connections << "\n"
-          << "# HELP nucleo_http_timeouts_total Connections closed because a header, body or write deadline passed.\n"
-             "# TYPE nucleo_http_timeouts_total counter\n"
-             "nucleo_http_timeouts_total " << c.timed_out << "\n"
-          << "# HELP nucleo_http_malformed_total Requests refused unread (400, 413, 431) and their connection closed.\n"
-             "# TYPE nucleo_http_malformed_total counter\n"
-             "nucleo_http_malformed_total " << c.malformed << "\n";
+      out.family("nucleo_http_connections_open", "gauge", "Client connections open now.")
+          .sample("nucleo_http_connections_open", static_cast<double>(c.open_connections))
+          .family("nucleo_http_connections_refused_total", "counter",
+                  "Connections refused over http.max_connections or the per-client limit.")
+          .sample("nucleo_http_connections_refused_total", static_cast<double>(c.refused_connections))
+          .family("nucleo_http_timeouts_total", "counter",
+                  "Connections closed because a header, body or write deadline passed.")
+          .sample("nucleo_http_timeouts_total", static_cast<double>(c.timed_out))
+          .family("nucleo_http_malformed_total", "counter",
+                  "Requests refused unread (400, 413, 431) and their connection closed.")
+          .sample("nucleo_http_malformed_total", static_cast<double>(c.malformed));
     }
     if (!s_.api) return out.str();
+    out.family("nucleo_db_pool_connections", "gauge", "Database sessions in use and pool size.");
     auto pool = [&](const char* name, store::ConnectionPool& p) {
-      out << "nucleo_db_pool_connections{pool=\"" << name << "\",state=\"in_use\"} " << p.in_use() << "\n"
-          << "nucleo_db_pool_connections{pool=\"" << name << "\",state=\"size\"} " << p.size() << "\n"
-          << "nucleo_db_pool_waiting{pool=\"" << name << "\"} " << p.waiting() << "\n";
+      out.sample("nucleo_db_pool_connections", {{"pool", name}, {"state", "in_use"}}, static_cast<double>(p.in_use()))
+          .sample("nucleo_db_pool_connections", {{"pool", name}, {"state", "size"}}, static_cast<double>(p.size()));
     };
-    out << "# HELP nucleo_db_pool_connections Database sessions in use and pool size.\n"
-           "# TYPE nucleo_db_pool_connections gauge\n"
-           "# HELP nucleo_db_pool_waiting Callers waiting for a database session.\n"
-           "# TYPE nucleo_db_pool_waiting gauge\n";
     pool("request", s_.api->deps.database.pool());
-    if (&s_.api->deps.worker_database != &s_.api->deps.database) pool("worker", s_.api->deps.worker_database.pool());
-    out << "# HELP nucleo_outbox_backlog Domain events a subscriber has yet to read.\n"
-           "# TYPE nucleo_outbox_backlog gauge\n";
+    bool separate_worker = &s_.api->deps.worker_database != &s_.api->deps.database;
+    if (separate_worker) pool("worker", s_.api->deps.worker_database.pool());
+    out.family("nucleo_db_pool_waiting", "gauge", "Callers waiting for a database session.")
+        .sample("nucleo_db_pool_waiting", {{"pool", "request"}}, static_cast<double>(s_.api->deps.database.pool().waiting()));
+    if (separate_worker)
+      out.sample("nucleo_db_pool_waiting", {{"pool", "worker"}},
+                 static_cast<double>(s_.api->deps.worker_database.pool().waiting()));
+    out.family("nucleo_outbox_backlog", "gauge", "Domain events a subscriber has yet to read.");
     try {
       for (const auto& [subscriber, events] : services::outbox_backlog(s_.api->deps))
-        out << "nucleo_outbox_backlog{subscriber=\"" << subscriber << "\"} " << events << "\n";
+        out.sample("nucleo_outbox_backlog", {{"subscriber", subscriber}}, static_cast<double>(events));
     } catch (const std::exception& e) {
       s_.log.warning("metrics: outbox backlog unavailable: %s", std::string(e.what()));
     }
-    out << "# HELP nucleo_audit_pending_events Audit events recorded but not yet in the log, per tenant.\n"
-           "# TYPE nucleo_audit_pending_events gauge\n"
-           "# HELP nucleo_audit_pending_oldest_seconds Age of the oldest audit event waiting for the sequencer.\n"
-           "# TYPE nucleo_audit_pending_oldest_seconds gauge\n";
     try {
       Timestamp now = s_.clock().now();
-      for (const auto& b : services::audit_backlog(s_.api->deps)) {
-        out << "nucleo_audit_pending_events{tenant_id=\"" << b.tenant_id << "\"} " << b.events << "\n";
-        out << "nucleo_audit_pending_oldest_seconds{tenant_id=\"" << b.tenant_id << "\"} "
-            << static_cast<double>(now.micros - b.oldest_recorded_at.micros) / 1e6 << "\n";
-      }
+      auto backlog = services::audit_backlog(s_.api->deps);
+      out.family("nucleo_audit_pending_events", "gauge", "Audit events recorded but not yet in the log, per tenant.");
+      for (const auto& b : backlog)
+        out.sample("nucleo_audit_pending_events", {{"tenant_id", b.tenant_id}}, static_cast<double>(b.events));
+      out.family("nucleo_audit_pending_oldest_seconds", "gauge", "Age of the oldest audit event waiting for the sequencer.");
+      for (const auto& b : backlog)
+        out.sample("nucleo_audit_pending_oldest_seconds", {{"tenant_id", b.tenant_id}},
+                   static_cast<double>(now.micros - b.oldest_recorded_at.micros) / 1e6);
     } catch (const std::exception& e) {
       s_.log.warning("metrics: audit backlog unavailable: %s", std::string(e.what()));
     }
-    if (s_.api->plugins) out << s_.api->plugins->metrics().render();
-    return out.str();
+    std::string text = out.str();
+    if (s_.api->plugins) text += s_.api->plugins->metrics().render();
+    return text;
   }
 
   void log_access(const HttpRequest& request, int status, const std::string& route, const std::string& tenant,

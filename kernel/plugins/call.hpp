@@ -9,6 +9,6 @@
 struct nucleo_call {
   nucleo::services::CallContext ctx;
   // A validator's call: the write it judges is not committed yet, so it may read
-  // through the host but never write (DESIGN §6).
+  // through the host but never write (docs/architecture.md §6).
   bool read_only = false;
 };

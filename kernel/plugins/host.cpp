@@ -159,7 +159,7 @@ nucleo_status answered(nucleo_host_buffer* out, Work&& work) noexcept {
   }
 }
 
-// Libraries are never unloaded (DESIGN §6): code a plugin left running — a thread, an
+// Libraries are never unloaded (docs/architecture.md §6): code a plugin left running — a thread, an
 // atexit hook — must stay mapped until the process ends.
 void keep_mapped(boost::dll::shared_library library) {
   static auto* kept = new std::vector<boost::dll::shared_library>();
@@ -384,19 +384,6 @@ bool is_metric_name(const std::string& s) {
   return true;
 }
 
-std::string label_value(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 void PluginMetrics::add(const std::string& plugin_id, const std::string& name, const Json& labels, double value,
@@ -407,12 +394,12 @@ void PluginMetrics::add(const std::string& plugin_id, const std::string& name, c
     throw Error(ErrorCode::validation, "metric " + name + ": " + (is_counter ? "a counter only grows" : "not a number"));
   if (!labels.is_object() || labels.size() > 10)
     throw Error(ErrorCode::validation, "metric " + name + ": labels must be an object of at most 10 strings");
-  std::string key = "plugin=\"" + label_value(plugin_id) + "\"";
+  MetricLabels key{{"plugin", plugin_id}};
   for (const auto& [k, v] : labels.items()) {
     if (!is_metric_name(k) || k == "plugin" || !v.is_string())
       throw Error(ErrorCode::validation, "metric " + name + ": label '" + k + "' must be a lower-case name other than "
                                                                               "'plugin' with a string value");
-    key += "," + k + "=\"" + label_value(v.get<std::string>()) + "\"";
+    key.emplace_back(k, v.get<std::string>());
   }
   std::lock_guard lock(mutex_);
   auto& by_labels = series_[name];
@@ -433,11 +420,11 @@ void PluginMetrics::add(const std::string& plugin_id, const std::string& name, c
 
 std::string PluginMetrics::render() const {
   std::lock_guard lock(mutex_);
-  std::ostringstream out;
+  PrometheusText out;
   for (const auto& [name, by_labels] : series_) {
     if (by_labels.empty()) continue;
-    out << "# TYPE nucleo_plugin_" << name << (by_labels.begin()->second.is_counter ? " counter\n" : " gauge\n");
-    for (const auto& [labels, series] : by_labels) out << "nucleo_plugin_" << name << "{" << labels << "} " << series.value << "\n";
+    out.family("nucleo_plugin_" + name, by_labels.begin()->second.is_counter ? "counter" : "gauge");
+    for (const auto& [labels, series] : by_labels) out.sample("nucleo_plugin_" + name, labels, series.value);
   }
   return out.str();
 }

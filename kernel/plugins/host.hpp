@@ -1,6 +1,6 @@
 #pragma once
 
-// The plugin host (DESIGN §6): reads each
+// The plugin host (docs/architecture.md §6): reads each
 // configured plugin's manifest before loading any code, loads the library with
 // Boost.DLL (RTLD_LOCAL | RTLD_NOW), checks the ABI and the descriptor against the
 // manifest, loads in dependency order and calls init with the host table. A plugin
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/domain/prometheus_text.hpp"
 #include "kernel/events/dispatcher.hpp"
 #include "kernel/events/jobs.hpp"
 #include "kernel/events/outbound_http.hpp"
@@ -95,7 +96,7 @@ class PluginMetrics {
     double value;
   };
   mutable std::mutex mutex_;
-  std::map<std::string, std::map<std::string, Series>> series_;  // name → label text → value
+  std::map<std::string, std::map<MetricLabels, Series>> series_;  // name → labels → value
   std::map<std::string, std::size_t> series_count_;               // plugin id → series
 };
 

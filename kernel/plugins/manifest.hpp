@@ -1,6 +1,6 @@
 #pragma once
 
-// plugin.json, read before any plugin code is loaded (DESIGN §6, issue #8):
+// plugin.json, read before any plugin code is loaded (docs/architecture.md §6, issue #8):
 //
 //   {"id": "com.acme.whatsapp", "version": "1.4.0", "kind": "channel",
 //    "library": "libacme_whatsapp.so", "kernel": ">=0.1.0 <1.0.0",

@@ -7,7 +7,7 @@
 
 namespace nucleo::services {
 
-// API keys (DESIGN §4). The secret is `nuc_<id body>_<64 hex>`: the recognisable
+// API keys (docs/architecture.md §4). The secret is `nuc_<id body>_<64 hex>`: the recognisable
 // `nuc_` prefix lets secret scanners find leaked keys, the id body finds the row
 // without an index on secrets, and only SHA-256 of the whole secret is stored.
 // The secret is returned once, by create, and never again.

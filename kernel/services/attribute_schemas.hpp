@@ -1,6 +1,6 @@
 #pragma once
 
-// Attributes plugins declare on core entities (DESIGN §6): namespaced keys in a
+// Attributes plugins declare on core entities (docs/architecture.md §6): namespaced keys in a
 // record's `attributes` ("finance.credit_limit") with a JSON-Schema subset — type
 // (string, integer, number, boolean), required, enum, pattern, minimum, maximum,
 // format (date, email, phone, cnpj, cpf). Every write of the entity is checked against

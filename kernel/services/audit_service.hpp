@@ -24,7 +24,7 @@ struct AuditPage {
   std::optional<std::int64_t> last_seq;  // set when a further page may exist
 };
 
-// The compliance officer's reads of the sequenced log (DESIGN §5). Only the auditor
+// The compliance officer's reads of the sequenced log (docs/architecture.md §5). Only the auditor
 // and admin roles may read it, and each read is itself recorded as an audit event in
 // the same transaction ("audit.events_read", "audit.proof_read").
 class AuditService {

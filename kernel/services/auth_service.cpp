@@ -68,7 +68,7 @@ std::vector<UserRow> users_of(store::Database& db, const std::string& tenant_id,
 }
 
 // The caller and everyone who shares a team with them: whose records a sales,
-// support or marketing user sees (DESIGN §4).
+// support or marketing user sees (docs/architecture.md §4).
 std::vector<std::string> visible_owners(const std::vector<UserRow>& users, const UserRow& me) {
   std::vector<std::string> owners{me.id};
   for (const auto& u : users) {

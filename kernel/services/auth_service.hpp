@@ -12,7 +12,7 @@
 namespace nucleo::services {
 
 struct Authenticated {
-  std::string tenant_id;  // from the credential only, never from the request (DESIGN §3)
+  std::string tenant_id;  // from the credential only, never from the request (docs/architecture.md §3)
   Actor actor;
   std::shared_ptr<const Principal> principal;
 };

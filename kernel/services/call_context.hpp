@@ -9,7 +9,7 @@
 
 namespace nucleo::services {
 
-// Who is calling, for which tenant, and why (DESIGN §1). Every service takes one; it
+// Who is calling, for which tenant, and why (docs/architecture.md §1). Every service takes one; it
 // is what the audit event records. The clock is injectable so tests travel in time.
 struct CallContext {
   std::string tenant_id;
@@ -20,7 +20,7 @@ struct CallContext {
   const Clock* clock = nullptr;                // never null in a real call
   std::shared_ptr<const Principal> principal;  // null: unrestricted (CLI, system work)
   // Work done because of a domain event (a subscriber's handler): the events it writes
-  // name that event as their cause, one level deeper (DESIGN §6 envelope).
+  // name that event as their cause, one level deeper (docs/architecture.md §6 envelope).
   std::string causation_id;
   int depth = 0;
 

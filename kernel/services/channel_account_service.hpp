@@ -1,6 +1,6 @@
 #pragma once
 
-// Channel accounts (DESIGN §6): a tenant's account on a channel a plugin serves — a
+// Channel accounts (docs/architecture.md §6): a tenant's account on a channel a plugin serves — a
 // WhatsApp phone_number_id, a mailbox —: plugin id, external id, settings (`config`)
 // and secrets. Managed by admins at /v1/channels/accounts (audited as
 // channel_account.*). Secrets are write-only: sealed at rest under the deployment's

@@ -39,7 +39,7 @@ std::vector<ContactPoint> contact_points_of(const Write& w) {
 }
 
 // The same e-mail or phone on another live record is saved anyway and reported in
-// `duplicates[]` (DESIGN §4): people share numbers; a merge is a human decision.
+// `duplicates[]` (docs/architecture.md §4): people share numbers; a merge is a human decision.
 void sync_contact_points(Write& w) {
   auto& s = w.tx.session();
   store::execute(s, "DELETE FROM contact_points WHERE entity_id = :p0 AND tenant_id = :p1", {w.id(), w.ctx.tenant_id});

@@ -8,7 +8,7 @@
 
 namespace nucleo::services {
 
-// Dead letters of the event dispatcher (DESIGN §8): deliveries that failed
+// Dead letters of the event dispatcher (docs/architecture.md §8): deliveries that failed
 // events.max_attempts times, in the caller's tenant. Admins list and replay them.
 class EventService {
  public:

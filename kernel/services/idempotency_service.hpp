@@ -6,7 +6,7 @@
 
 namespace nucleo::services {
 
-// Idempotency-Key handling (DESIGN §7), scoped per API key:
+// Idempotency-Key handling (docs/architecture.md §7), scoped per API key:
 //   first request        → proceed (an in-flight record is stored)
 //   same key, same body  → replay the stored status and body
 //   same key, other body → mismatch (422)
@@ -30,7 +30,7 @@ class IdempotencyService {
   // the client may retry with the same key.
   void abandon(const CallContext& ctx, const std::string& key);
 
-  // Erasure (DESIGN §5): stored replies that mention `record_id` are replaced by
+  // Erasure (docs/architecture.md §5): stored replies that mention `record_id` are replaced by
   // {"erased": true} — a replay keeps its status but no longer returns the personal
   // data. Returns the number of records changed.
   static std::size_t redact_replies(store::Transaction& tx, const std::string& tenant_id, const std::string& record_id);

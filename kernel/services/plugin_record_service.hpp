@@ -1,6 +1,6 @@
 #pragma once
 
-// A plugin's record store (DESIGN §6): tenant-scoped collections of JSON documents,
+// A plugin's record store (docs/architecture.md §6): tenant-scoped collections of JSON documents,
 // declared in the plugin's manifest with the fields they may be queried by. Every
 // write is audited (plugin_record.created | updated | deleted, entity
 // "<plugin id>/<collection>/<id>", the changed top-level fields) in the caller's

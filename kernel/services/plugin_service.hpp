@@ -13,7 +13,7 @@ struct PluginLoadFailure {
   std::string alias, file, id, version, problem;
 };
 
-// What the kernel records about its plugins (DESIGN §6). A plugin that fails to load
+// What the kernel records about its plugins (docs/architecture.md §6). A plugin that fails to load
 // changes what every tenant's data goes through (a missing compliance pack, a channel
 // that is down), so each tenant's audit log says so.
 class PluginService {

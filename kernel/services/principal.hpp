@@ -5,7 +5,7 @@
 
 namespace nucleo::services {
 
-// What an authenticated caller may do (DESIGN §4, object-level rule). A CallContext
+// What an authenticated caller may do (docs/architecture.md §4, object-level rule). A CallContext
 // without a principal (CLI, system work) is unrestricted.
 struct Principal {
   std::string key_id;

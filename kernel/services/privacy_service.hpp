@@ -22,7 +22,7 @@ struct ErasureReport {
   Json to_json() const;
 };
 
-// Data-subject rights (LGPD art. 18 IV/VI, GDPR art. 17) and legal holds (DESIGN §5,
+// Data-subject rights (LGPD art. 18 IV/VI, GDPR art. 17) and legal holds (docs/architecture.md §5,
 // docs/compliance.md). Admin only; every call is audited.
 class PrivacyService {
  public:

@@ -33,7 +33,7 @@ struct WriteResult {
   Json duplicates = Json::array();  // [{"entity_type","id","field","value"}]: same e-mail/phone elsewhere
 };
 
-// The use cases on every core entity (DESIGN §4): create, update, archive, restore,
+// The use cases on every core entity (docs/architecture.md §4): create, update, archive, restore,
 // move a deal's stage, log an interaction, complete a task — and the reads.
 //
 // Each write is one transaction: validate → load → change → entity rules →
@@ -61,7 +61,7 @@ class RecordService {
   WriteResult complete_task(const CallContext& ctx, const std::string& task_id,
                             std::optional<std::int64_t> expected_version = std::nullopt);
 
-  // Up to 100 creates/updates of one entity type (DESIGN §7 batch endpoints):
+  // Up to 100 creates/updates of one entity type (docs/architecture.md §7 batch endpoints):
   //   {"method": "create", "data": {…}}
   //   {"method": "update", "id": "acc_…", "data": {…}, "version": 3}
   // Each gets its own result. With `atomic`, all run in one transaction: at the first

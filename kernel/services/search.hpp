@@ -7,7 +7,7 @@
 
 namespace nucleo::services {
 
-// POST /v1/{resource}/search bodies (DESIGN §7):
+// POST /v1/{resource}/search bodies (docs/architecture.md §7):
 //   {"filter_groups": [{"filters": [{"field": "legal_name", "op": "contains", "value": "joão"}]}],
 //    "sort": [{"field": "created_at", "direction": "desc"}], "limit": 50}
 // Groups are OR-ed, the filters of a group AND-ed. Fields: the entity's own and system

@@ -9,7 +9,7 @@
 
 namespace nucleo::services {
 
-// What a deployment marks sensitive (DESIGN §5): reading it is recorded in the audit
+// What a deployment marks sensitive (docs/architecture.md §5): reading it is recorded in the audit
 // log like a write. A whole entity type (a healthcare pack marks interactions PHI) or
 // one plugin attribute of a type (a finance pack marks deal attribute
 // finance.credit_limit financial). Filled at start-up — from audit.sensitive_reads,

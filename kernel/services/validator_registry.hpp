@@ -13,7 +13,7 @@
 namespace nucleo::services {
 
 // What a validator sees: the write about to be committed. It runs inside the writer's
-// transaction and may read through `tx`, but must not write (DESIGN §6).
+// transaction and may read through `tx`, but must not write (docs/architecture.md §6).
 struct ValidationRequest {
   const CallContext& context;
   std::string action;       // "deal.stage_changed", "account.created", …

@@ -1,6 +1,6 @@
 #pragma once
 
-// Delivering domain events to webhooks (DESIGN §8), on the kernel's background workers:
+// Delivering domain events to webhooks (docs/architecture.md §8), on the kernel's background workers:
 //
 //   dispatcher ──(subscriber "kernel:webhooks", every event)──▶ one job per matching
 //   active webhook of the event's tenant ──(job worker)──▶ signed POST, logged

@@ -1,6 +1,6 @@
 #pragma once
 
-// Outbound webhooks (DESIGN §8): a tenant's subscriptions of domain events to a URL.
+// Outbound webhooks (docs/architecture.md §8): a tenant's subscriptions of domain events to a URL.
 //
 // Management (admin only, audited as webhook.*): create — the signing secret
 // `whsec_<base64>` is in that answer only —, list, read, update (url, events,

@@ -15,7 +15,7 @@
 namespace nucleo::store {
 namespace {
 
-// DESIGN §3: WAL so readers never block the writer; a busy timeout so a second writer
+// docs/architecture.md §3: WAL so readers never block the writer; a busy timeout so a second writer
 // waits for the lock instead of failing at once.
 // nucleo_fold(text): the search fold of kernel/domain/search_fold.hpp, which
 // PostgreSQL gets as a SQL function from migration 0004.
@@ -36,7 +36,7 @@ void configure_sqlite(soci::session& session) {
   session << "PRAGMA foreign_keys = ON";
   session << "PRAGMA synchronous = NORMAL";
   // Deleted and overwritten content is zeroed, not left in free pages: erasure of
-  // personal data (DESIGN §5) must not leave it readable in the file.
+  // personal data (docs/architecture.md §5) must not leave it readable in the file.
   session << "PRAGMA secure_delete = ON";
 }
 

@@ -9,7 +9,7 @@ namespace nucleo::store {
 
 // Translates whatever a SOCI or driver call threw into nucleo::Error and throws it.
 // Call it from a catch block only: the store is where library exceptions enter,
-// so nothing above it ever sees soci::soci_error (STYLE.md, "Errors with one shape").
+// so nothing above it ever sees soci::soci_error (docs/architecture.md §1, "Errors").
 //   unique / foreign-key violation        -> conflict
 //   serialization failure, deadlock, busy -> conflict (the caller may retry)
 //   row-level security / privilege        -> forbidden

@@ -13,7 +13,7 @@
 namespace nucleo::store {
 
 // A bound parameter: NULL, text or a 64-bit integer — every column type Nucleo uses
-// maps to one of these (DESIGN §3: times are int64 µs, JSON is text).
+// maps to one of these (docs/architecture.md §3: times are int64 µs, JSON is text).
 using SqlValue = std::variant<std::monostate, std::string, std::int64_t>;
 
 // Statements whose parameter count is only known at run time (generic repositories,

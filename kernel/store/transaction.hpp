@@ -13,7 +13,7 @@ enum class TxMode { read, write };
 // One database transaction on a leased session, rolled back unless commit() is called.
 //
 // SQLite write transactions start with BEGIN IMMEDIATE: SOCI's deferred BEGIN would let
-// two writers both read and then fail with SQLITE_BUSY when they upgrade (DESIGN §3).
+// two writers both read and then fail with SQLITE_BUSY when they upgrade (docs/architecture.md §3).
 // On PostgreSQL, a non-empty tenant id is set with set_config('nucleo.tenant_id', …,
 // true) in the same round trip as BEGIN, so row-level security fences the transaction
 // even if a query forgets its `WHERE tenant_id`. The id is spliced as a literal only

@@ -15,7 +15,7 @@ struct PostgresDatabase {
   std::string superuser_url;  // postgres: test set-up only
 };
 
-// A throwaway PostgreSQL 15 server for the tests of one process (DESIGN §11): initdb
+// A throwaway PostgreSQL 15 server for the tests of one process (docs/architecture.md §11): initdb
 // in a temp folder owned by the `postgres` system user (PostgreSQL refuses to run as
 // root), a private port on 127.0.0.1 and a private socket directory, the three
 // Nucleo roles created, and everything stopped and removed at process exit.

@@ -1,6 +1,6 @@
 -- 0001 foundation: the tenant fence and the first tenant-owned table.
 --
--- Runs as nucleo_owner (DESIGN §3). nucleo_app serves requests under row-level
+-- Runs as nucleo_owner (docs/architecture.md §3). nucleo_app serves requests under row-level
 -- security; nucleo_worker has BYPASSRLS for work that spans tenants. The roles
 -- exist before the first migration (docs/adr/0003-postgresql-roles-and-rls.md).
 

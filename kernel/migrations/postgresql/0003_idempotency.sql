@@ -1,5 +1,5 @@
 -- 0003 idempotency: stored responses for POST requests carrying an Idempotency-Key
--- (DESIGN §7), scoped per API key and kept at least 24 hours.
+-- (docs/architecture.md §7), scoped per API key and kept at least 24 hours.
 CREATE TABLE idempotency_records (
   api_key_id      text NOT NULL,
   idempotency_key text NOT NULL,

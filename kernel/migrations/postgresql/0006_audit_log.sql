@@ -1,4 +1,4 @@
--- 0006 the audit log (DESIGN §5): the sequencer moves events from audit_pending into
+-- 0006 the audit log (docs/architecture.md §5): the sequencer moves events from audit_pending into
 -- audit_log with a gapless per-tenant seq and the canonical leaf bytes, and stores
 -- every complete Merkle subtree so a proof reads O(log n) rows.
 --

@@ -1,4 +1,4 @@
--- 0007 personal data that can be erased without breaking the audit log (DESIGN §5,
+-- 0007 personal data that can be erased without breaking the audit log (docs/architecture.md §5,
 -- LGPD art. 18, ADR 0012).
 --
 -- Each personal value of an audit event is committed in the leaf and kept here only

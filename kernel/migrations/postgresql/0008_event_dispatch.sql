@@ -1,4 +1,4 @@
--- 0008 event dispatch (DESIGN §8): how far each subscriber has read the outbox, and
+-- 0008 event dispatch (docs/architecture.md §8): how far each subscriber has read the outbox, and
 -- the deliveries that failed — retried with back-off, then kept as dead letters until
 -- replayed.
 --

@@ -1,4 +1,4 @@
--- 0009 job queue (DESIGN §8): scheduled and one-off jobs, claimed by leases.
+-- 0009 job queue (docs/architecture.md §8): scheduled and one-off jobs, claimed by leases.
 --
 -- A recurring job has one row per tenant (or one global row, tenant_id ''), its id
 -- "<job name>@<tenant id|global>", moved to its next run after each run. A one-off job

@@ -1,4 +1,4 @@
--- 0010 outbound webhooks (DESIGN §8): a tenant's subscriptions of domain events to a
+-- 0010 outbound webhooks (docs/architecture.md §8): a tenant's subscriptions of domain events to a
 -- URL, signed per Standard Webhooks, and the log of every delivery attempt.
 --
 -- The signing secret is shown once, at creation (and at rotation), and kept sealed

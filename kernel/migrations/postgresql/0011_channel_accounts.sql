@@ -1,4 +1,4 @@
--- 0011 channel accounts (DESIGN §6): a tenant's account on a channel a plugin serves —
+-- 0011 channel accounts (docs/architecture.md §6): a tenant's account on a channel a plugin serves —
 -- a WhatsApp phone_number_id, a mailbox — with its settings and secrets. Inbound
 -- webhooks arrive at the plugin's signed routes without a tenant; the plugin resolves
 -- the account by its external id, which is therefore unique per plugin across tenants.

@@ -1,4 +1,4 @@
--- 0012 the plugins' record store (DESIGN §6): tenant-scoped collections of JSON
+-- 0012 the plugins' record store (docs/architecture.md §6): tenant-scoped collections of JSON
 -- documents a plugin declares in its manifest, with the fields it may be queried by
 -- copied into an index table (integers and text, for equality and ranges).
 CREATE TABLE plugin_records (

@@ -1,4 +1,4 @@
--- 0013 outbound channel messages (DESIGN §6): a message sent through a channel
+-- 0013 outbound channel messages (docs/architecture.md §6): a message sent through a channel
 -- account, queued as a job and handed to the plugin's send on a job worker, never on an
 -- HTTP thread. The row follows it: queued → sent | failed.
 CREATE TABLE channel_messages (

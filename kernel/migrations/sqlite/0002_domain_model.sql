@@ -1,4 +1,4 @@
--- 0002 domain model (DESIGN §4): users and teams, API keys, accounts, contacts,
+-- 0002 domain model (docs/architecture.md §4): users and teams, API keys, accounts, contacts,
 -- pipelines and stages, deals with stage history, interactions, tasks, products;
 -- the contact points that find duplicates; audit_pending and the outbox.
 --
@@ -62,7 +62,7 @@ ALTER TABLE accounts ADD COLUMN address text;
 ALTER TABLE accounts ADD COLUMN owner_id text REFERENCES users (id);
 ALTER TABLE accounts ADD COLUMN lifecycle text NOT NULL DEFAULT 'lead';
 ALTER TABLE accounts ADD COLUMN attributes text NOT NULL DEFAULT '{}';
--- One live account per tax id in a tenant (DESIGN §4: a second one is a 409).
+-- One live account per tax id in a tenant (docs/architecture.md §4: a second one is a 409).
 CREATE UNIQUE INDEX accounts_tenant_tax_id ON accounts (tenant_id, tax_id_country, tax_id)
   WHERE tax_id IS NOT NULL AND archived_at IS NULL;
 

@@ -1,4 +1,4 @@
--- 0006 the audit log (DESIGN §5); see the PostgreSQL migration for the design. SQLite
+-- 0006 the audit log (docs/architecture.md §5); see the PostgreSQL migration for the design. SQLite
 -- has no roles: triggers alone keep audit_log and audit_tree_nodes append-only.
 
 CREATE TABLE audit_log (

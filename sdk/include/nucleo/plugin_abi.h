@@ -16,7 +16,7 @@
  *     (section 3). Nothing crosses as a C++ type, an exception or a FILE*.
  *   - Structs begin with `struct_size`: a reader must check it before touching a
  *     member added in a later minor version (section 1).
- *   - Callbacks may run concurrently on several threads (DESIGN §6): keep plugin
+ *   - Callbacks may run concurrently on several threads (docs/architecture.md §6): keep plugin
  *     state thread-safe or guard it.
  */
 #ifndef NUCLEO_PLUGIN_ABI_H
@@ -122,7 +122,7 @@ typedef struct nucleo_call nucleo_call;
 typedef nucleo_status (*nucleo_route_fn)(void* user_data, const nucleo_call* call, nucleo_view request_json,
                                          nucleo_plugin_buffer* response_json);
 
-/* A domain event matching the subscription's pattern (DESIGN §6 envelope: id, name,
+/* A domain event matching the subscription's pattern (docs/architecture.md §6 envelope: id, name,
  * tenant_id, occurred_at, actor, entity, data, causation_id, depth). Delivery is at
  * least once: use the event id to ignore repeats. Anything but NUCLEO_OK is retried
  * with back-off, then dead-lettered. */

@@ -1,4 +1,4 @@
-// The outbox dispatcher on both backends (DESIGN §8): at-least-once delivery in seq
+// The outbox dispatcher on both backends (docs/architecture.md §8): at-least-once delivery in seq
 // order, patterns, retries with exponential back-off, dead letters, a lease per
 // subscriber shared by nodes, new subscribers starting at the end, the depth limit.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The job queue on both backends (DESIGN §8): recurring jobs per tenant and global,
+// The job queue on both backends (docs/architecture.md §8): recurring jobs per tenant and global,
 // one-off jobs, retries with back-off then dead, leases that expire when a node dies,
 // and several workers sharing the queue without running a job twice.
 #include <gtest/gtest.h>

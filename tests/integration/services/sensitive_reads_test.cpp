@@ -1,4 +1,4 @@
-// Reads of what a deployment marks sensitive are audited (DESIGN §5): a whole entity
+// Reads of what a deployment marks sensitive are audited (docs/architecture.md §5): a whole entity
 // type, or one plugin attribute when a record has it; other reads stay unrecorded.
 #include <gtest/gtest.h>
 
