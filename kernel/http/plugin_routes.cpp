@@ -7,6 +7,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/plugins/abi_status.hpp"
+#include "kernel/plugins/plugin_call.hpp"
 #include "kernel/plugins/call.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/plugin_service.hpp"
@@ -125,13 +126,9 @@ Route mounted(const RegisteredRoute& route) {
       call.ctx.actor = {"plugin", route.plugin_id, ""};
       call.ctx.principal = nullptr;
     }
-    std::string in = to_json_text(request_for_plugin(req, route));
-    nucleo_plugin_buffer out{nullptr, 0};
-    nucleo_status status = route.handler(route.user_data, &call, nucleo_view{in.data(), in.size()}, &out);
-    std::string text = out.data ? std::string(out.data, out.size) : "";
-    if (out.data) route.free_buffer(out);
-    if (status != NUCLEO_OK) refuse(route, status, text, req.request_id);
-    return response_from_plugin(route, text, req.request_id);
+    auto answer = plugins::call_registered(route, route.handler, &call, to_json_text(request_for_plugin(req, route)));
+    if (!answer.ok()) refuse(route, answer.status, answer.text, req.request_id);
+    return response_from_plugin(route, answer.text, req.request_id);
   };
   return r;
 }

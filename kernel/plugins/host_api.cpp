@@ -1,0 +1,298 @@
+// The host function table a plugin's init receives (plugin_abi.h nucleo_host_api):
+// each function runs as the caller of the nucleo_call it is given, and answers with an
+// ABI status and a message (docs/plugin-authoring.md).
+#include <Poco/Logger.h>
+
+#include <cstdlib>
+
+#include "kernel/domain/base64.hpp"
+#include "kernel/domain/json_text.hpp"
+#include "kernel/plugins/abi_status.hpp"
+#include "kernel/plugins/internal/loaded_plugin.hpp"
+#include "kernel/plugins/service_calls.hpp"
+#include "kernel/services/access_policy.hpp"
+#include "kernel/services/channel_account_service.hpp"
+#include "sdk/include/nucleo/sdk/plugin.hpp"
+
+namespace nucleo::plugins {
+
+Json PluginHost::Loaded::call_service(const nucleo_call* call, const std::string& name, const std::string& request) const {
+  if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
+  if (!call) throw Error(ErrorCode::validation, name + " needs the nucleo_call of the request being handled");
+  if (name == "channels.resolve") return resolve_channel(const_cast<nucleo_call&>(*call), Json::parse(request));
+  if (call->ctx.tenant_id.empty())
+    throw Error(ErrorCode::validation,
+                "this call has no tenant: signed and public routes resolve it through a channel account");
+  return call_kernel_service(*owner->services_, call->ctx, name, Json::parse(request), call->read_only);
+}
+
+// channels.resolve {"external_id"}: this plugin's active channel account with that
+// external id. The call then acts in the account's tenant, as the plugin on behalf of
+// the account — how a signed route's inbound webhook finds its tenant. A call that
+// already has a tenant may only resolve that tenant's accounts.
+Json PluginHost::Loaded::resolve_channel(nucleo_call& call, const Json& request) const {
+  if (!request.is_object() || !request.value("external_id", Json()).is_string())
+    throw Error(ErrorCode::validation, "channels.resolve takes {\"external_id\": \"…\"}");
+  std::string external = request["external_id"];
+  auto account = services::ChannelAccountService(*owner->services_).resolve(manifest.id, external);
+  if (!account || (!call.ctx.tenant_id.empty() && call.ctx.tenant_id != account->tenant_id))
+    throw Error(ErrorCode::not_found, "no active channel account of " + manifest.id + " has external id " + external);
+  call.ctx.tenant_id = account->tenant_id;
+  call.ctx.actor = {"plugin", manifest.id, account->id};
+  return {{"id", account->id},           {"tenant_id", account->tenant_id}, {"external_id", external},
+          {"config", account->config}, {"secrets", account->secrets}};
+}
+
+// plugin_abi.h: {"method","url","headers","body" | "body_base64","timeout_ms"} →
+// {"status","headers","body_base64"}.
+Json PluginHost::Loaded::http_request(const std::string& request_text) const {
+  Json r = Json::parse(request_text);
+  if (!r.is_object()) throw Error(ErrorCode::validation, "http_request takes a JSON object");
+  events::OutboundRequest out;
+  out.method = r.value("method", "GET");
+  out.url = r.value("url", "");
+  for (const auto& [name, value] : r.value("headers", Json::object()).items())
+    if (value.is_string()) out.headers[name] = value.get<std::string>();
+  if (r.contains("body_base64")) {
+    auto bytes = from_base64(r["body_base64"].get<std::string>());
+    if (!bytes) throw Error(ErrorCode::validation, "body_base64 is not base64");
+    out.body = *bytes;
+  } else if (r.contains("body")) {
+    out.body = r["body"].is_string() ? r["body"].get<std::string>() : r["body"].dump();
+  }
+  if (r.contains("timeout_ms")) out.timeout = std::chrono::milliseconds(r["timeout_ms"].get<long>());
+  auto response = owner->outbound_.send(out);
+  Json headers(response.headers);
+  return {{"status", response.status}, {"headers", headers}, {"body_base64", to_base64(response.body)}};
+}
+
+std::string PluginHost::Loaded::enqueue_job(const nucleo_call* call, const std::string& name, const std::string& payload,
+                        std::int64_t delay_ms) const {
+  if (!owner->jobs_) throw Error(ErrorCode::unavailable, "this host runs no jobs");
+  if (call && call->read_only) throw Error(ErrorCode::forbidden, "a validator may not enqueue jobs");
+  // A job is work done later on the caller's behalf: an auditor's request starts none.
+  if (call)
+    services::require_role(call->ctx, {"admin", "manager", "sales", "support", "marketing", "integration"},
+                           "auditors read; they do not start plugin jobs", "jobs:write");
+  if (delay_ms < 0) throw Error(ErrorCode::validation, "delay_ms must not be negative");
+  Json parsed = payload.empty() ? Json::object() : Json::parse(payload);
+  std::string tenant = call ? call->ctx.tenant_id : "";
+  Timestamp at{owner->jobs_clock_->now().micros + delay_ms * 1000};
+  return owner->jobs_->enqueue("plugin:" + manifest.id + ":" + name, tenant, parsed, at);
+}
+
+// The record store, as the call's caller; validators may read only.
+services::PluginRecordService PluginHost::Loaded::records(const nucleo_call* call, bool writes) const {
+  if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
+  if (!call) throw Error(ErrorCode::validation, "the record store needs the nucleo_call being handled");
+  if (writes && call->read_only) throw Error(ErrorCode::forbidden, "a validator may read the record store, not write it");
+  return services::PluginRecordService(*owner->services_, manifest.id, collections);
+}
+
+void PluginHost::Loaded::metric(const std::string& name, const std::string& labels, double value, bool is_counter) {
+  Json parsed = labels.empty() ? Json::object() : Json::parse(labels);
+  owner->metrics_.add(manifest.id, name, parsed, value, is_counter);
+}
+
+namespace {
+
+std::string text(nucleo_view v) {
+  return v.data ? std::string(v.data, v.size) : std::string();
+}
+
+PluginHost::Loaded& loaded(nucleo_host* h) {
+  return *reinterpret_cast<PluginHost::Loaded*>(h);
+}
+
+// Runs a host function for a plugin: an Error becomes its ABI status with the message
+// in `out`; anything else is the kernel's fault, logged and reported as INTERNAL.
+template <class Work>
+nucleo_status answered(nucleo_host_buffer* out, Work&& work) noexcept {
+  auto say = [out](const std::string& text) {
+    if (out) *out = sdk::detail::malloc_copy<nucleo_host_buffer>(text);
+  };
+  try {
+    say(work());
+    return NUCLEO_OK;
+  } catch (const Error& e) {
+    say(e.what());
+    return abi_status(e.code());
+  } catch (const Json::exception& e) {
+    say(std::string("the request is not valid JSON: ") + e.what());
+    return NUCLEO_INVALID_ARGUMENT;
+  } catch (const std::exception& e) {
+    Poco::Logger::get("nucleo.plugins").error(std::string("host function failed: ") + e.what());
+    say("internal error in the kernel; see its log");
+    return NUCLEO_INTERNAL;
+  } catch (...) {
+    say("internal error in the kernel");
+    return NUCLEO_INTERNAL;
+  }
+}
+
+}  // namespace
+
+void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
+  api.struct_size = sizeof(nucleo_host_api);
+  api.abi_major = NUCLEO_ABI_MAJOR;
+  api.abi_minor = NUCLEO_ABI_MINOR;
+  api.host = reinterpret_cast<nucleo_host*>(&self);
+  api.free_buffer = [](nucleo_host*, nucleo_host_buffer b) { std::free(b.data); };
+  api.log = [](nucleo_host* h, std::int32_t level, nucleo_view message) {
+    Poco::Logger& log = Poco::Logger::get("nucleo.plugins." + loaded(h).manifest.id);
+    std::string line = text(message);
+    if (level >= NUCLEO_LOG_ERROR) log.error(line);
+    else if (level == NUCLEO_LOG_WARNING) log.warning(line);
+    else if (level == NUCLEO_LOG_INFO) log.information(line);
+    else log.debug(line);
+  };
+  api.counter_add = [](nucleo_host* h, nucleo_view name, nucleo_view labels, double value) {
+    return answered(nullptr, [&] {
+      loaded(h).metric(text(name), text(labels), value, true);
+      return std::string();
+    });
+  };
+  api.gauge_set = [](nucleo_host* h, nucleo_view name, nucleo_view labels, double value) {
+    return answered(nullptr, [&] {
+      loaded(h).metric(text(name), text(labels), value, false);
+      return std::string();
+    });
+  };
+  api.call_service = [](nucleo_host* h, const nucleo_call* call, nucleo_view service, nucleo_view request,
+                        nucleo_host_buffer* response) {
+    if (response) *response = nucleo_host_buffer{nullptr, 0};
+    return answered(response, [&] { return to_json_text(loaded(h).call_service(call, text(service), text(request))); });
+  };
+  api.register_route = [](nucleo_host* h, nucleo_view method, nucleo_view path, std::int32_t auth,
+                          nucleo_route_fn fn, void* user) {
+    auto& self = loaded(h);
+    if (!self.in_init || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    self.routes.push_back({self.manifest.id, text(method), text(path), auth, fn, user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
+  };
+  api.register_subscription = [](nucleo_host* h, nucleo_view pattern, nucleo_event_fn fn, void* user) {
+    auto& self = loaded(h);
+    std::string p = text(pattern);
+    bool valid = p == "*" || (!p.empty() && p.find('*') == std::string::npos) ||
+                 (p.size() > 2 && p.compare(p.size() - 2, 2, ".*") == 0 && p.find('*') == p.size() - 1);
+    if (!self.in_init || !fn || !valid) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    self.subscriptions.push_back({self.manifest.id, p, fn, user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
+  };
+  api.register_validator = [](nucleo_host* h, nucleo_view entity_type, nucleo_validator_fn fn, void* user) {
+    auto& self = loaded(h);
+    std::string type = text(entity_type);
+    const auto& specs = all_entity_specs();
+    bool known = type == "*" || std::any_of(specs.begin(), specs.end(), [&](const auto* s) { return s->type == type; });
+    if (!self.in_init || !fn || !known) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    self.validators.push_back({self.manifest.id, type, fn, user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
+  };
+  api.register_channel = [](nucleo_host* h, nucleo_view channel, nucleo_send_fn send, void* user) {
+    auto& self = loaded(h);
+    Json spec = Json::parse(text(channel), nullptr, false);
+    bool valid = spec.is_object() && spec.value("name", Json()).is_string() && !spec["name"].get<std::string>().empty() &&
+                 spec.value("kinds", Json::array()).is_array();
+    // One channel per plugin: a channel account names the plugin, not the channel.
+    if (!self.in_init || !send || !valid || !self.channels.empty()) {
+      Poco::Logger::get("nucleo.plugins." + self.manifest.id)
+          .error("register_channel refused: one {\"name\", \"kinds\": [...]} per plugin, during init");
+      return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    }
+    self.channels.push_back({self.manifest.id, spec, send, user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
+  };
+  api.register_job = [](nucleo_host* h, nucleo_view spec, nucleo_job_fn fn, void* user) {
+    auto& self = loaded(h);
+    if (!self.in_init || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    try {
+      auto job = job_registration(self.manifest.id, text(spec), fn, user, self.descriptor->free_buffer);
+      for (const auto& other : self.jobs)
+        if (other.name == job.name) throw Error(ErrorCode::conflict, "job " + job.name + " is registered twice");
+      self.jobs.push_back(std::move(job));
+      return nucleo_status{NUCLEO_OK};
+    } catch (const std::exception& e) {
+      // register_job has no message buffer: the author reads why in the log.
+      Poco::Logger::get("nucleo.plugins." + self.manifest.id).error(std::string("register_job refused: ") + e.what());
+      return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    }
+  };
+  api.register_attribute_schema = [](nucleo_host* h, nucleo_view entity_type, nucleo_view schema) {
+    auto& self = loaded(h);
+    if (!self.in_init) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    try {
+      std::string type = text(entity_type);
+      const EntitySpec* spec = find_entity_spec(type);
+      if (!spec || !spec->has_attributes)
+        throw Error(ErrorCode::validation, "entity type '" + type + "' has no attributes (accounts, contacts, deals, …)");
+      Json parsed = Json::parse(text(schema));
+      services::AttributeSchemas().add(self.manifest.id, type, parsed);  // the rules alone; clashes at load
+      self.attribute_schemas.emplace_back(type, parsed);
+      return nucleo_status{NUCLEO_OK};
+    } catch (const std::exception& e) {
+      Poco::Logger::get("nucleo.plugins." + self.manifest.id)
+          .error(std::string("register_attribute_schema refused: ") + e.what());
+      return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    }
+  };
+  api.record_put = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id,
+                       nucleo_view document, nucleo_host_buffer* stored) {
+    if (stored) *stored = nucleo_host_buffer{nullptr, 0};
+    return answered(stored, [&] {
+      return to_json_text(loaded(h).records(call, true).put(call->ctx, text(collection), text(id), Json::parse(text(document))));
+    });
+  };
+  api.record_get = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id,
+                       nucleo_host_buffer* document) {
+    if (document) *document = nucleo_host_buffer{nullptr, 0};
+    return answered(document, [&] {
+      return to_json_text(loaded(h).records(call, false).get(call->ctx, text(collection), text(id)));
+    });
+  };
+  api.record_delete = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id) {
+    return answered(nullptr, [&] {
+      loaded(h).records(call, true).remove(call->ctx, text(collection), text(id));
+      return std::string();
+    });
+  };
+  api.record_query = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view query,
+                        nucleo_host_buffer* result) {
+    if (result) *result = nucleo_host_buffer{nullptr, 0};
+    return answered(result, [&] {
+      std::string q = text(query);
+      return to_json_text(
+          loaded(h).records(call, false).query(call->ctx, text(collection), q.empty() ? Json::object() : Json::parse(q)));
+    });
+  };
+  api.http_request = [](nucleo_host* h, const nucleo_call*, nucleo_view request, nucleo_host_buffer* response) {
+    if (response) *response = nucleo_host_buffer{nullptr, 0};
+    return answered(response, [&] { return to_json_text(loaded(h).http_request(text(request))); });
+  };
+  api.enqueue_job = [](nucleo_host* h, const nucleo_call* call, nucleo_view name, nucleo_view payload,
+                       std::int64_t delay_ms, nucleo_host_buffer* job_id) {
+    if (job_id) *job_id = nucleo_host_buffer{nullptr, 0};
+    return answered(job_id, [&] { return loaded(h).enqueue_job(call, text(name), text(payload), delay_ms); });
+  };
+}
+
+// plugin_abi.h register_job: {"name","schedule","scope"}. Throws naming what is wrong.
+RegisteredJob job_registration(const std::string& plugin_id, const std::string& spec_text, nucleo_job_fn fn,
+                               void* user, void (*free_buffer)(nucleo_plugin_buffer)) {
+  Json spec = Json::parse(spec_text);
+  if (!spec.is_object()) throw Error(ErrorCode::validation, "a job is a JSON object");
+  for (const auto& [key, value] : spec.items())
+    if (key != "name" && key != "schedule" && key != "scope") throw Error(ErrorCode::validation, "unknown field " + key);
+  std::string name = spec.value("name", "");
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+    throw Error(ErrorCode::validation, "job name '" + name + "' must be 1-64 lower-case letters, digits, '.', '_', '-'");
+  std::string scope = spec.value("scope", "tenant");
+  if (scope != "tenant" && scope != "global")
+    throw Error(ErrorCode::validation, "job " + name + ": scope must be tenant or global");
+  std::optional<events::Schedule> schedule;
+  if (spec.contains("schedule")) schedule = events::Schedule::parse(spec.value("schedule", ""));
+  return {plugin_id, name, schedule, scope == "tenant" ? events::JobScope::tenant : events::JobScope::global, fn,
+          user, free_buffer};
+}
+
+}  // namespace nucleo::plugins

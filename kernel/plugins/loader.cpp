@@ -1,0 +1,171 @@
+// Loading plugins (docs/architecture.md §6): manifests first, then Boost.DLL with
+// RTLD_LOCAL | RTLD_NOW, the entry symbol, the ABI and descriptor checks, dependency
+// order, and init with the host table. A plugin that fails at any step is reported and
+// skipped; libraries are never unloaded.
+#define BOOST_DLL_USE_STD_FS
+#include <Poco/Logger.h>
+
+#include <boost/dll/shared_library.hpp>
+#include <filesystem>
+#include <map>
+
+#include "kernel/plugins/abi_status.hpp"
+#include "kernel/plugins/internal/loaded_plugin.hpp"
+#include "kernel/plugins/plugin_call.hpp"
+
+namespace nucleo::plugins {
+
+struct PluginHost::Candidate {
+  PluginSetting setting;
+  std::string folder;
+  std::optional<Manifest> manifest;
+  std::size_t status;  // index into statuses_
+};
+
+namespace {
+
+// Libraries are never unloaded (docs/architecture.md §6): code a plugin left running — a thread, an
+// atexit hook — must stay mapped until the process ends.
+void keep_mapped(boost::dll::shared_library library) {
+  static auto* kept = new std::vector<boost::dll::shared_library>();
+  kept->push_back(std::move(library));
+}
+
+}  // namespace
+
+void PluginHost::skip(const std::vector<PluginSetting>& settings, const std::string& why) {
+  safe_mode_ = true;
+  for (const auto& s : settings) statuses_.push_back({s.alias, s.file, s.id, "", false, why});
+  Poco::Logger::get("nucleo.plugins").warning("safe mode: none of the " + std::to_string(settings.size()) +
+                                              " configured plugins is loaded");
+}
+
+void PluginHost::load(const std::vector<PluginSetting>& settings) {
+  std::vector<Candidate> candidates;
+  std::map<std::string, std::string> alias_of_id;
+  for (const auto& s : settings) {
+    statuses_.push_back({s.alias, s.file, "", "", false, ""});
+    Candidate c{s, "", std::nullopt, statuses_.size() - 1};
+    try {
+      c.manifest = read_manifest(s.file, &c.folder);
+      statuses_.back().id = c.manifest->id;
+      statuses_.back().version = c.manifest->version.text();
+      if (!c.manifest->kernel.contains(kernel_))
+        throw Error(ErrorCode::validation, "needs kernel " + c.manifest->kernel.text() + ", this is " + kernel_.text());
+      if (!s.id.empty() && s.id != c.manifest->id)
+        throw Error(ErrorCode::validation, "plugins." + s.alias + ".id is " + s.id + " but " + s.file + " is " +
+                                               c.manifest->id);
+      auto [first, inserted] = alias_of_id.emplace(c.manifest->id, s.alias);
+      if (!inserted)
+        throw Error(ErrorCode::validation,
+                    "duplicate id " + c.manifest->id + ": plugins." + first->second + " loads it already");
+      candidates.push_back(std::move(c));
+    } catch (const Error& e) {
+      statuses_.back().problem = e.what();
+    }
+  }
+  // Dependency order: load whatever has its requirements loaded, until nothing moves.
+  std::map<std::string, Version> up;
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto& c : candidates) {
+      if (!c.manifest || up.count(c.manifest->id) || !statuses_[c.status].problem.empty()) continue;
+      bool ready = true;
+      for (const auto& r : c.manifest->requires_plugins) ready = ready && up.count(r.id) && r.versions.contains(up[r.id]);
+      if (!ready) continue;
+      load_one(c);
+      progress = true;
+      if (statuses_[c.status].loaded) up[c.manifest->id] = c.manifest->version;
+    }
+  }
+  for (auto& c : candidates) {
+    PluginStatus& s = statuses_[c.status];
+    if (s.loaded || !s.problem.empty()) continue;
+    for (const auto& r : c.manifest->requires_plugins)
+      if (!up.count(r.id) || !r.versions.contains(up[r.id]))
+        s.problem += (s.problem.empty() ? "" : "; ") + std::string("requires ") + r.id + " " + r.versions.text() +
+                     ", which is not loaded";
+  }
+  for (const auto& s : statuses_) {
+    if (s.loaded) Poco::Logger::get("nucleo.plugins").information("loaded plugin " + s.id + " " + s.version + " (" + s.alias + ")");
+    else Poco::Logger::get("nucleo.plugins").error("plugin " + s.alias + " not loaded: " + s.problem);
+  }
+}
+
+void PluginHost::load_one(Candidate& c) {
+  PluginStatus& status = statuses_[c.status];
+  const Manifest& m = *c.manifest;
+  try {
+    Json config = checked_config(m, c.setting.config);
+    auto path = std::filesystem::path(c.folder) / m.library;
+    boost::dll::shared_library library;
+    try {
+      library.load(path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
+    } catch (const std::exception& e) {
+      throw Error(ErrorCode::validation, "cannot load " + path.string() + ": " + e.what());
+    }
+    if (!library.has(NUCLEO_PLUGIN_ENTRY_SYMBOL))
+      throw Error(ErrorCode::validation,
+                  path.string() + " exports no " NUCLEO_PLUGIN_ENTRY_SYMBOL " (use NUCLEO_PLUGIN)");
+    auto entry = library.get<const nucleo_plugin_descriptor*()>(NUCLEO_PLUGIN_ENTRY_SYMBOL);
+    const nucleo_plugin_descriptor* d = entry();
+    if (!d || d->struct_size < sizeof(nucleo_plugin_descriptor))
+      throw Error(ErrorCode::validation, "its descriptor is missing or too short");
+    if (d->abi_major != NUCLEO_ABI_MAJOR)
+      throw Error(ErrorCode::validation, "built for plugin ABI " + std::to_string(d->abi_major) + "." +
+                                             std::to_string(d->abi_minor) + "; this kernel speaks " +
+                                             std::to_string(NUCLEO_ABI_MAJOR) + ".x");
+    if (d->abi_minor > NUCLEO_ABI_MINOR)
+      throw Error(ErrorCode::validation, "built for plugin ABI " + std::to_string(d->abi_major) + "." +
+                                             std::to_string(d->abi_minor) + ", newer than this kernel's " +
+                                             std::to_string(NUCLEO_ABI_MAJOR) + "." + std::to_string(NUCLEO_ABI_MINOR));
+    if (!d->id || m.id != d->id || !d->version || m.version.text() != d->version)
+      throw Error(ErrorCode::validation, std::string("the library says it is ") + (d->id ? d->id : "?") + " " +
+                                             (d->version ? d->version : "?") + ", plugin.json says " + m.id + " " +
+                                             m.version.text());
+    auto self = std::make_unique<Loaded>();
+    self->owner = this;
+    self->manifest = m;
+    self->descriptor = d;
+    for (const auto& [name, c] : m.collections) self->collections[name] = c.indexes;
+    fill_host_table(self->api, *self);
+    std::string config_text = config.dump();
+    self->in_init = true;
+    PluginAnswer init;
+    try {
+      init = call_plugin(d->init, d->free_buffer, &self->api, nucleo_view{config_text.data(), config_text.size()},
+                         &self->state);
+    } catch (...) {
+      // Only a C++ plugin bypassing the SDK can get here; the SDK's trampolines catch.
+      throw Error(ErrorCode::validation, "init threw an exception instead of returning a status");
+    }
+    self->in_init = false;
+    if (!init.ok())
+      throw Error(ErrorCode::validation, "init failed (" + status_name(init.status) + ")" +
+                                             (init.text.empty() ? "" : ": " + init.text));
+    if (services_) {
+      try {
+        for (const auto& [type, schema] : self->attribute_schemas)
+          services_->attribute_schemas.add(m.id, type, schema);
+      } catch (const Error&) {
+        services_->attribute_schemas.remove_owner(m.id);  // all of the plugin's schemas, or none
+        d->shutdown(self->state);  // nothing else of it is registered yet: it must not keep running
+        throw;
+      }
+    }
+    for (auto& r : self->routes) routes_.push_back(r);
+    for (auto& c : self->channels) channels_.push_back(c);
+    for (auto& sub : self->subscriptions) subscriptions_.push_back(sub);
+    if (jobs_)
+      for (const auto& j : self->jobs) jobs_->add({j.queue_name(), j.schedule, j.scope, job_runner(j, *jobs_clock_)});
+    if (services_)
+      for (const auto& v : self->validators) services_->validators.add("plugin " + v.plugin_id, v.entity_type, validator_for(v));
+    keep_mapped(std::move(library));
+    loaded_.push_back(std::move(self));
+    status.loaded = true;
+  } catch (const Error& e) {
+    status.problem = e.what();
+  }
+}
+
+}  // namespace nucleo::plugins
