@@ -1,8 +1,9 @@
 # nucleo_kernel_module(NAME store SOURCES a.cpp b.cpp DEPS domain LIBS SOCI::core)
 #
 # One kernel folder = one static library `nucleo_<name>` with alias `nucleo::<name>`.
-# DEPS names other kernel modules; it *is* the layering rule of docs/architecture.md §1, enforced
-# by the linker: a module can only include what it links.
+# DEPS names other kernel modules; it *is* the layering rule of docs/architecture.md §1,
+# enforced by the linker for symbols and by tests/include_check.py (the include_check
+# test) for headers: a module can only include what it links.
 function(nucleo_kernel_module)
   cmake_parse_arguments(M "" "NAME" "SOURCES;DEPS;LIBS" ${ARGN})
   set(target nucleo_${M_NAME})
