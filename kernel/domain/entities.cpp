@@ -53,6 +53,10 @@ FieldSpec hidden(FieldSpec f) {
   f.derived = true;
   return f;
 }
+FieldSpec identifying(FieldSpec f) {
+  f.identifying = true;
+  return f;
+}
 FieldSpec with_default(FieldSpec f, Json value) {
   f.default_value = std::move(value);
   return f;
@@ -70,8 +74,10 @@ std::vector<EntitySpec> build_specs() {
                     with_default(of("active", FieldType::boolean), true),
                     with_default(of("team_ids", FieldType::array), Json::array())},
                    false});
+  specs.back().policy = {{}, {}, "", "created", true};
 
   specs.push_back({"team", std::string(id_prefix::team), "teams", {required(text("name", 200))}, false});
+  specs.back().policy = {{"manager"}, {}, "", "created", true};
 
   // Secrets are shown once at creation and stored only as SHA-256 (docs/architecture.md §4).
   std::vector<std::string> key_roles = roles;
@@ -85,6 +91,8 @@ std::vector<EntitySpec> build_specs() {
                     of("expires_at", FieldType::timestamp), derived(of("revoked_at", FieldType::timestamp)),
                     derived(of("last_used_at", FieldType::timestamp))},
                    false});
+  // Keys are served by their own routes (/v1/keys): the secret is shown once.
+  specs.back().policy = {{}, {"admin", "auditor"}, "", "created", true, false};
 
   specs.push_back(
       {"account",
@@ -96,6 +104,8 @@ std::vector<EntitySpec> build_specs() {
         with_default(of("phones", FieldType::phone_list), Json::array()),
         with_default(of("emails", FieldType::email_list), Json::array()), of("address", FieldType::object),
         ref("owner_id", "user"), choice("lifecycle", {"lead", "prospect", "customer", "churned"}, "lead")}});
+  const std::vector<std::string> every_team{"manager", "sales", "support", "marketing"};
+  specs.back().policy = {every_team, {}, "owner_id"};
 
   specs.push_back(
       {"contact",
@@ -106,8 +116,10 @@ std::vector<EntitySpec> build_specs() {
         personal(of("phone", FieldType::phone)), personal(text("job_title", 200)),
         with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user"),
         derived(of("erased_at", FieldType::timestamp))}});
+  specs.back().policy = {every_team, {}, "owner_id"};
 
   specs.push_back({"pipeline", std::string(id_prefix::pipeline), "pipelines", {required(text("name", 200))}});
+  specs.back().policy = {{"manager"}};
 
   specs.push_back(
       {"stage",
@@ -119,6 +131,7 @@ std::vector<EntitySpec> build_specs() {
         with_default(of("entry_criteria", FieldType::array), Json::array()),
         with_default(of("checklist_template", FieldType::array), Json::array())},
        false});
+  specs.back().policy = {{"manager"}};
 
   specs.push_back({"deal",
                    std::string(id_prefix::deal),
@@ -131,19 +144,21 @@ std::vector<EntitySpec> build_specs() {
                     // Derived by the deal rules from the stage; listed so they are stored and shown.
                     derived(choice("status", {"open", "won", "lost"}, "open")),
                     derived(of("stage_entered_at", FieldType::timestamp))}});
+  specs.back().policy = {every_team, {}, "owner_id"};
 
   specs.push_back({"interaction",
                    std::string(id_prefix::interaction),
                    "interactions",
                    {required(choice("type", {"note", "call", "meeting", "visit", "email", "whatsapp", "sms",
                                              "complaint", "feedback", "support", "proposal", "system"})),
-                    required(choice("direction", {"inbound", "outbound", "internal"})), text("channel", 64),
+                    required(choice("direction", {"inbound", "outbound", "internal"})), identifying(text("channel", 64)),
                     // Subject lines quote people as bodies do ("Re: proposta para Ana").
                     of("occurred_at", FieldType::timestamp), personal(text("subject", 500)), personal(text("body", 100000)),
-                    text("external_id", 300), text("thread_id", 300),
+                    identifying(text("external_id", 300)), identifying(text("thread_id", 300)),
                     choice("delivery_status", {"queued", "sent", "delivered", "read", "failed", "received"}),
                     ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal")}});
   specs.back().data_subject_field = "contact_id";  // subject and body are the contact's personal data
+  specs.back().policy = {every_team, {}, "", "logged"};
 
   specs.push_back({"task",
                    std::string(id_prefix::task),
@@ -153,13 +168,15 @@ std::vector<EntitySpec> build_specs() {
                     choice("kind", {"follow_up", "checklist", "reminder"}, "follow_up"), text("origin_rule", 200),
                     ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal"),
                     derived(of("completed_at", FieldType::timestamp))}});
+  specs.back().policy = {every_team, {}, "assignee_id"};
 
   specs.push_back({"product",
                    std::string(id_prefix::product),
                    "products",
-                   {required(text("name", 300)), text("sku", 100), of("price", FieldType::integer),
+                   {required(text("name", 300)), identifying(text("sku", 100)), of("price", FieldType::integer),
                     with_default(of("currency", FieldType::currency), "BRL"),
                     with_default(of("active", FieldType::boolean), true)}});
+  specs.back().policy = {{"manager"}};
   return specs;
 }
 

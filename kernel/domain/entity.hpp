@@ -47,6 +47,29 @@ struct FieldSpec {
   std::vector<std::string> allowed;  // enumeration values
   std::string target;                // reference: entity type it points to
   Json default_value;                // applied on create when absent (null: none)
+  // Free text that still identifies a record (an external id, a SKU): lists filter it
+  // by equality like references and enumerations.
+  bool identifying = false;
+};
+
+// Who may change an entity's records and who owns them — declared with the entity
+// (ADR 0004), read by services/access_policy; the HTTP routes and OpenAPI follow.
+struct EntityPolicy {
+  // Roles besides admin that may create and change records. Auditors never write;
+  // integration keys write what their scopes name.
+  std::vector<std::string> writers;
+  // Roles that may read them; empty: every role.
+  std::vector<std::string> readers;
+  // The field naming a record's owner: sales, support and marketing see the records
+  // they, their teams or nobody own. Empty: the whole tenant sees them.
+  std::string owner_field;
+  // The verb of the creation event: "account.created", but "interaction.logged".
+  std::string created_verb = "created";
+  // A change to a record changes what callers may do (users, teams, keys): nodes
+  // forget the callers they authenticated at once (ADR 0008).
+  bool defines_access = false;
+  // Served as a collection at /v1/<table> with the generic protocol.
+  bool served = true;
 };
 
 // A core entity: its JSON/column fields beyond the system ones every entity has
@@ -60,6 +83,7 @@ struct EntitySpec {
   // Whose personal data the personal fields are (docs/architecture.md §5): the record this reference
   // field names, or — when empty or null — the record itself (a contact, a user).
   std::string data_subject_field;
+  EntityPolicy policy;
 
   const FieldSpec* field(std::string_view name) const;
 };

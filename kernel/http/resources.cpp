@@ -43,9 +43,8 @@ std::vector<std::string> filterable_fields(const EntitySpec& spec) {
   std::vector<std::string> out;
   for (const auto& f : spec.fields) {
     if (f.hidden) continue;
-    bool identifying = f.name == "external_id" || f.name == "channel" || f.name == "sku" || f.name == "thread_id";
     if (f.type == FieldType::reference || f.type == FieldType::enumeration || f.type == FieldType::boolean ||
-        f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::tax_id || identifying)
+        f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::tax_id || f.identifying)
       out.push_back(f.name);
   }
   return out;
@@ -505,11 +504,14 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
 
 }  // namespace
 
+// Every entity declared as served, at /v1/<its table> (EntityPolicy::served).
 const std::vector<std::pair<std::string, std::string>>& exposed_resources() {
-  static const std::vector<std::pair<std::string, std::string>> resources = {
-      {"accounts", "account"},   {"contacts", "contact"}, {"users", "user"}, {"teams", "team"},
-      {"pipelines", "pipeline"}, {"stages", "stage"},     {"deals", "deal"}, {"interactions", "interaction"},
-      {"tasks", "task"},         {"products", "product"}};
+  static const std::vector<std::pair<std::string, std::string>> resources = [] {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const EntitySpec* spec : all_entity_specs())
+      if (spec->policy.served) out.emplace_back(spec->table, spec->type);
+    return out;
+  }();
   return resources;
 }
 

@@ -168,11 +168,7 @@ class ApiHandler {
                                {{"Content-Type", "must be application/json"}}, {}},
                               request_id);
     req.query = checked_query(uri, route);
-    ApiResponse response = run_idempotently(route, req);
-    // Who may see what follows users and teams: drop this node's cached principals at once.
-    bool changes_principals = route.method != "GET" && (path.rfind("/v1/users", 0) == 0 || path.rfind("/v1/teams", 0) == 0);
-    if (changes_principals && response.status < 400) s_.credentials.clear();
-    return response;
+    return run_idempotently(route, req);
   }
 
   ApiResponse operational(const HttpRequest& request, const std::string& path, const std::string& request_id) {

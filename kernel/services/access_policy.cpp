@@ -21,12 +21,14 @@ bool scope_allows(const Principal& p, const EntitySpec& spec, Operation op) {
   return scopes_grant(p.scopes, spec.type, access_of(op)) || scopes_grant(p.scopes, spec.table, access_of(op));
 }
 
+bool listed(const std::vector<std::string>& roles, const std::string& role) {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+// The entity's declared policy (EntityPolicy): admin writes everything, auditors
+// nothing, the rest what the declaration lists.
 bool role_allows_write(const std::string& role, const EntitySpec& spec) {
-  if (role == "admin") return true;
-  if (role == "manager") return spec.type != "user" && spec.type != "api_key";
-  if (is_one_of(role, {"sales", "support", "marketing"}))
-    return is_one_of(spec.type, {"account", "contact", "deal", "interaction", "task"});
-  return false;
+  return role == "admin" || listed(spec.policy.writers, role);
 }
 
 }  // namespace
@@ -54,7 +56,7 @@ namespace {
 
 bool role_may(const std::string& role, const EntitySpec& spec, Operation op) {
   if (role == "integration") return true;  // its scopes are all it has
-  if (op == Operation::read) return spec.type != "api_key" || role == "admin" || role == "auditor";
+  if (op == Operation::read) return spec.policy.readers.empty() || listed(spec.policy.readers, role);
   return role_allows_write(role, spec);
 }
 
@@ -86,9 +88,7 @@ void require_permission(const CallContext& ctx, const EntitySpec& spec, Operatio
 }
 
 std::string owner_field(const EntitySpec& spec) {
-  if (spec.type == "task") return "assignee_id";
-  if (is_one_of(spec.type, {"account", "contact", "deal"})) return "owner_id";
-  return "";
+  return spec.policy.owner_field;
 }
 
 bool can_see(const CallContext& ctx, const EntitySpec& spec, const Json& record) {

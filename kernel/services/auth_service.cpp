@@ -1,5 +1,7 @@
 #include "kernel/services/auth_service.hpp"
 
+#include <atomic>
+
 #include <algorithm>
 
 #include "kernel/domain/digest.hpp"
@@ -97,22 +99,35 @@ std::string role_within_user(const std::string& key_id, const std::string& key_r
 
 }  // namespace
 
+namespace {
+std::atomic<std::uint64_t> access_changes{0};
+}  // namespace
+
+std::uint64_t access_generation() {
+  return access_changes.load(std::memory_order_acquire);
+}
+
+void note_access_changed() {
+  access_changes.fetch_add(1, std::memory_order_acq_rel);
+}
+
 std::optional<Authenticated> CredentialCache::find(const std::string& credential, Timestamp now) const {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(credential);
-  if (it == entries_.end() || it->second.expires_at <= now.micros) return std::nullopt;
+  if (it == entries_.end() || it->second.expires_at <= now.micros || it->second.generation != access_generation())
+    return std::nullopt;
   return it->second.who;
 }
 
 void CredentialCache::store(const std::string& credential, const Authenticated& who,
-                            std::optional<std::int64_t> key_expires_at, Timestamp now) {
+                            std::optional<std::int64_t> key_expires_at, Timestamp now, std::uint64_t looked_up_at) {
   if (ttl_.count() <= 0) return;
   std::int64_t expires_at = now.micros + ttl_.count();
   if (key_expires_at) expires_at = std::min(expires_at, *key_expires_at);
   std::lock_guard lock(mutex_);
   // Many distinct live keys within one ttl is unusual; starting over keeps memory bounded.
   if (entries_.size() >= capacity_) entries_.clear();
-  entries_[credential] = {who, expires_at};
+  entries_[credential] = {who, expires_at, looked_up_at};
 }
 
 void CredentialCache::clear() {
@@ -129,8 +144,9 @@ Authenticated AuthService::authenticate(const std::string& secret, const std::st
   if (cache_ != nullptr)
     if (auto cached = cache_->find(credential, now)) return *cached;
   std::optional<std::int64_t> key_expires_at;
+  std::uint64_t generation = access_generation();
   Authenticated who = look_up(secret_hash, key_id, on_behalf_of, now, key_expires_at);
-  if (cache_ != nullptr) cache_->store(credential, who, key_expires_at, now);
+  if (cache_ != nullptr) cache_->store(credential, who, key_expires_at, now, generation);
   return who;
 }
 

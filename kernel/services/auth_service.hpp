@@ -28,20 +28,30 @@ class CredentialCache {
       : ttl_(ttl), capacity_(capacity) {}
 
   std::optional<Authenticated> find(const std::string& credential, Timestamp now) const;
+  // `looked_up_at`: access_generation() read before the credential was looked up, so
+  // a principal read before a change to users, teams or keys committed is not kept.
   void store(const std::string& credential, const Authenticated& who, std::optional<std::int64_t> key_expires_at,
-             Timestamp now);
-  void clear();  // after a change to users, teams or keys made through this process
+             Timestamp now, std::uint64_t looked_up_at);
+  void clear();
 
  private:
   struct Entry {
     Authenticated who;
     std::int64_t expires_at;  // µs since the epoch
+    std::uint64_t generation;  // access_generation() when it was looked up
   };
   std::chrono::microseconds ttl_;
   std::size_t capacity_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;  // by SHA-256 of the secret + On-Behalf-Of
 };
+
+// Counts the committed changes of this process to records that decide what callers
+// may do (EntityPolicy::defines_access: users, teams, keys). The one door bumps it
+// after each such commit; a cached principal older than the count is not used, so a
+// key revoked or a role changed through this node is honoured by its next request.
+std::uint64_t access_generation();
+void note_access_changed();
 
 // Bearer API keys → who is calling. The key row is found by the id embedded in the
 // secret (ADR 0006) on the worker role, since the tenant is not known yet.

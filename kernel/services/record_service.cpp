@@ -39,7 +39,7 @@ WriteResult RecordService::create(const CallContext& ctx, std::string_view type,
   if (std::string owner = owner_field(spec); !owner.empty() && fields[owner].is_null() && !input.contains(owner) &&
                                              ctx.principal && !ctx.principal->user_id.empty())
     fields[owner] = ctx.principal->user_id;
-  std::string verb = spec.type == "interaction" ? "logged" : "created";
+  const std::string& verb = spec.policy.created_verb;
   return run_write(deps_, ctx, spec, action_name(spec, verb), "", std::nullopt, [&](Write& w) {
     Timestamp now = ctx.now();
     w.after = fields;

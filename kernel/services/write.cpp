@@ -1,6 +1,7 @@
 #include "kernel/services/write.hpp"
 
 #include "kernel/services/access_policy.hpp"
+#include "kernel/services/auth_service.hpp"
 #include "kernel/store/record_table.hpp"
 
 namespace nucleo::services {
@@ -79,7 +80,7 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
                       const std::string& id, std::optional<std::int64_t> expected_version,
                       const std::function<void(Write&)>& change) {
   require_permission(ctx, spec, Operation::write);
-  return deps.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  WriteResult result = deps.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     store::RecordTable table(spec);
     Write w{ctx, tx, spec, deps.normalisation, std::move(action), Json(), Json(), Json::array(), {}};
     if (!id.empty()) {
@@ -118,6 +119,9 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
     commit_change(tx, ctx, change_of(w, changes, shown));
     return WriteResult{shown, w.duplicates};
   });
+  // Committed: callers authenticated before it must be looked up again (ADR 0008).
+  if (spec.policy.defines_access) note_access_changed();
+  return result;
 }
 
 }  // namespace nucleo::services

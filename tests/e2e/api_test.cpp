@@ -149,6 +149,20 @@ TEST_P(Api, IdempotencyKeyReplaysRefusesOtherBodiesAndInFlightDuplicates) {
   EXPECT_EQ(call("POST", "/v1/accounts", admin, body, {{"Idempotency-Key", "k-2"}}).status, 409);
 }
 
+// Nodes remember authenticated callers for auth.cache_seconds (ADR 0008), but a change
+// to a user, a team or a key made through the node is honoured by the very next
+// request: the one door marks cached callers stale when such a change commits.
+TEST_P(Api, AChangeToAUserIsHonouredByTheNextRequestDespiteTheCredentialCache) {
+  std::string user_id;
+  std::string sales = user_key(h->tenant, "sales", &user_id);
+  ASSERT_EQ(call("POST", "/v1/accounts", sales, {{"legal_name", "Before"}}).status, 201);  // cached from here
+  auto demoted = call("PATCH", "/v1/users/" + user_id, admin, {{"role", "auditor"}});
+  ASSERT_EQ(demoted.status, 200) << demoted.raw.body;
+  EXPECT_EQ(call("POST", "/v1/accounts", sales, {{"legal_name", "After"}}).status, 403);
+  ASSERT_EQ(call("PATCH", "/v1/users/" + user_id, admin, {{"active", false}}).status, 200);
+  EXPECT_EQ(call("GET", "/v1/accounts", sales).status, 401);
+}
+
 // A final refusal (a duplicate tax id) is an answer: replayed, even once the duplicate
 // is gone. A retryable one (a request in flight) is not stored: the retry runs.
 TEST_P(Api, IdempotencyKeyReplaysFinalRefusalsButNotRetryableOnes) {

@@ -150,10 +150,14 @@ TEST_P(Webhooks, SignedDeliveriesAreRetriedLoggedAndFollowTheSecret) {
     auto names = names_to_other(r);
     return std::find(names.begin(), names.end(), "contact.created") != names.end();
   });
-  auto names = names_to_other(seen);
+  auto names = names_to_other(seen);  // in any order: two job workers deliver
   EXPECT_NE(std::find(names.begin(), names.end(), "webhook.created"), names.end());
-  EXPECT_EQ(names.back(), "contact.created");
-  EXPECT_EQ(Json::parse(to(seen, "/other").back().body)["entity"]["id"], caio);
+  for (const auto& delivery : to(seen, "/other")) {
+    Json event = Json::parse(delivery.body);
+    if (event["name"] == "contact.created") {
+      EXPECT_EQ(event["entity"]["id"], caio);
+    }
+  }
   EXPECT_EQ(to(seen, "/hook").size(), 4u);
 
   EXPECT_EQ(call("DELETE", "/v1/webhooks/" + id, admin).status, 200);

@@ -5,6 +5,7 @@
 #include "kernel/domain/digest.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/auth_service.hpp"
+#include "kernel/store/sql.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
@@ -135,14 +136,18 @@ TEST_P(ApiKeyServiceTest, CachedCredentialsLiveTheirTtlThenTheDatabaseDecides) {
   AuthService auth(h.deps(), &cache);
   Timestamp t0{1'800'000'000'000'000};
   EXPECT_EQ(auth.authenticate(created.secret, "", t0).tenant_id, h.tenant);
-  keys.revoke(ctx, created.key["id"]);
+  // Revoked by another node (here: straight in the database): honoured once the ttl passes.
+  h.database().write(h.tenant, [&](store::Transaction& tx) {
+    store::execute(tx.session(), "UPDATE api_keys SET revoked_at = :p0 WHERE tenant_id = :p1 AND id = :p2",
+                   {t0.micros, h.tenant, created.key["id"].get<std::string>()});
+  });
   EXPECT_EQ(auth.authenticate(created.secret, "", Timestamp{t0.micros + 4'000'000}).tenant_id, h.tenant);
   EXPECT_THROW(auth.authenticate(created.secret, "", Timestamp{t0.micros + 5'000'000}), Error);
 
+  // Revoked through this process's services: honoured by the next request (ADR 0008).
   auto second = keys.create(ctx, {{"name", "k2"}, {"role", "sales"}, {"user_id", user}});
   EXPECT_NO_THROW(auth.authenticate(second.secret, "", t0));
   keys.revoke(ctx, second.key["id"]);
-  cache.clear();
   EXPECT_THROW(auth.authenticate(second.secret, "", t0), Error);
 }
 
