@@ -3,7 +3,9 @@
 #include <string>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/time.hpp"
 #include "kernel/http/request_checks.hpp"
+#include "kernel/services/access_policy.hpp"
 
 namespace nucleo::http {
 namespace {
@@ -48,6 +50,40 @@ Json array_of(std::vector<Json>&& records) {
   array.get_ref<Json::array_t&>().reserve(records.size());
   for (auto& record : records) array.push_back(std::move(record));
   return array;
+}
+
+// The permission matrix (access_policy.hpp) for records of one entity type.
+Access access_to_read(const EntitySpec& spec) {
+  return Access::of_roles(services::roles_allowed(spec, services::Operation::read), spec.table + ":read");
+}
+Access access_to_change(const EntitySpec& spec) {
+  return Access::of_roles(services::roles_allowed(spec, services::Operation::write), spec.table + ":write");
+}
+
+
+ApiResponse write_response(const services::WriteResult& result, int status) {
+  ApiResponse r = record_response(result.record, status);
+  if (!result.duplicates.empty()) r.body["duplicates"] = result.duplicates;
+  return r;
+}
+
+
+// A required non-negative integer query parameter (400 when absent or malformed).
+std::uint64_t count_parameter(const ApiRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) throw BadRequest("query parameter '" + name + "' is required");
+  const std::string& v = it->second;
+  bool digits = !v.empty() && v.size() <= 18 && v.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) throw BadRequest("query parameter '" + name + "' must be a non-negative integer");
+  return std::stoull(v);
+}
+
+std::optional<std::int64_t> time_parameter(const ApiRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return std::nullopt;
+  auto t = parse_rfc3339(it->second);
+  if (!t) throw BadRequest("query parameter '" + name + "' must be an RFC 3339 date-time");
+  return t->micros;
 }
 
 }  // namespace nucleo::http

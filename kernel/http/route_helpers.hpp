@@ -24,4 +24,17 @@ std::size_t page_size(const ApiRequest& req, const ApiSettings& settings);
 // Records into a JSON array without copying them (pages hold up to 200).
 Json array_of(std::vector<Json>&& records);
 
+// Who may call the routes of one entity type: the roles of its declared policy
+// (EntityPolicy) and the scope "<collection>:read" or ":write".
+Access access_to_read(const EntitySpec& spec);
+Access access_to_change(const EntitySpec& spec);
+
+// A written record with its ETag, and the possible duplicates the write found.
+ApiResponse write_response(const services::WriteResult& result, int status = 200);
+
+// Query parameters: a required non-negative integer, an optional RFC 3339 time (as µs);
+// BadRequest (400) naming the parameter otherwise.
+std::uint64_t count_parameter(const ApiRequest& req, const std::string& name);
+std::optional<std::int64_t> time_parameter(const ApiRequest& req, const std::string& name);
+
 }  // namespace nucleo::http

@@ -1,0 +1,114 @@
+// The compliance officer's routes (docs/api.md, "Audit"): the log, entity histories,
+// exports, proofs and checkpoints; auditor and admin.
+#include <Poco/Net/HTTPResponse.h>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/http/cursor.hpp"
+#include "kernel/http/request_checks.hpp"
+#include "kernel/http/resources.hpp"
+#include "kernel/http/route_helpers.hpp"
+#include "kernel/services/audit_service.hpp"
+
+namespace nucleo::http {
+namespace {
+
+ApiResponse export_log(ApiRequest& req, services::ServiceDependencies deps) {
+  std::string name = req.query.count("format") ? req.query.at("format") : "jsonl";
+  auto format = audit::parse_export_format(name);
+  if (!format) throw BadRequest("query parameter 'format' must be jsonl, csv or ocsf, not '" + name + "'");
+  services::AuditQuery q;
+  q.from = time_parameter(req, "from");
+  q.to = time_parameter(req, "to");
+  Json what{{"format", name}, {"via", "http"}};
+  if (q.from) what["from"] = req.query.at("from");
+  if (q.to) what["to"] = req.query.at("to");
+  services::AuditService(deps).record_export(req.ctx, what);  // also refuses other roles, before streaming
+
+  ApiResponse r;
+  r.content_type = audit::media_type(*format);
+  r.headers["Content-Disposition"] =
+      "attachment; filename=\"audit-" + req.ctx.tenant_id + (name == "csv" ? ".csv\"" : ".jsonl\"");
+  r.stream = [deps, ctx = req.ctx, q, format = *format](const BodyWriter& write) {
+    constexpr std::size_t flush_at = 64 * 1024;
+    std::string buffer = audit::export_header(format);
+    bool open = true;
+    services::AuditService(deps).for_each_event(ctx, q, [&](const audit::LoggedEvent& e) {
+      audit::append_exported(buffer, format, e);
+      if (buffer.size() < flush_at) return true;
+      open = write(buffer);
+      buffer.clear();
+      return open;
+    });
+    if (open && !buffer.empty()) write(buffer);
+  };
+  return r;
+}
+
+}  // namespace
+
+void add_audit_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
+  router.add({"GET", "/v1/audit/events", "list_audit_events",
+              "Sequenced audit events, oldest first (auditor and admin; the read is audited)", AuthMode::bearer, "",
+              "audit", {"actor", "entity_type", "entity_id", "action", "from", "to", "limit", "cursor"},
+              [=](ApiRequest& req) {
+                services::AuditQuery q;
+                auto text = [&](const char* name) { return req.query.count(name) ? req.query.at(name) : ""; };
+                q.actor_id = text("actor");
+                q.entity_type = text("entity_type");
+                q.entity_id = text("entity_id");
+                q.action = text("action");
+                q.from = time_parameter(req, "from");
+                q.to = time_parameter(req, "to");
+                q.limit = page_size(req, settings);
+                if (req.query.count("cursor"))
+                  q.after_seq = std::stoll(decode_cursor("audit/events", req.query.at("cursor"), settings.cursor_secret));
+                auto page = services::AuditService(deps).events(req.ctx, q);
+                ApiResponse r;
+                r.body["next_cursor"] =
+                    page.last_seq ? Json(encode_cursor("audit/events", std::to_string(*page.last_seq), settings.cursor_secret))
+                                  : Json();
+                r.body["data"] = array_of(std::move(page.events));
+                return r;
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+  router.add({"GET", "/v1/audit/entities/{type}/{id}/history", "audit_entity_history",
+              "Every audited version of one record, with field changes and proof links; as_of rebuilds the record "
+              "as it was at that instant (auditor and admin; the read is audited)",
+              AuthMode::bearer, "", "audit", {"as_of"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::AuditService(deps).history(req.ctx, req.params.at("type"), req.params.at("id"),
+                                                              time_parameter(req, "as_of"));
+                return r;
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+  router.add({"GET", "/v1/audit/export", "export_audit_log",
+              "The log's events between from and to, streamed as jsonl (canonical leaves), csv or ocsf (OCSF 1.1.0 "
+              "API Activity); personal values appear as commitments (auditor and admin; the export is audited)",
+              AuthMode::bearer, "", "export", {"from", "to", "format"}, [=](ApiRequest& req) {
+                return export_log(req, deps);
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+  router.add({"GET", "/v1/audit/checkpoint", "audit_checkpoint",
+              "The latest signed checkpoint (C2SP signed note, text/plain)", AuthMode::bearer, "", "audit", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.raw_body = services::AuditService(deps).checkpoint(req.ctx);
+                r.content_type = "text/plain; charset=utf-8";
+                return r;
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+  router.add({"GET", "/v1/audit/proof/inclusion", "audit_inclusion_proof",
+              "RFC 9162 inclusion proof of event seq in the tree of tree_size events", AuthMode::bearer, "", "audit",
+              {"seq", "tree_size"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = audit::to_json(services::AuditService(deps).inclusion(
+                    req.ctx, count_parameter(req, "seq"), count_parameter(req, "tree_size")));
+                return r;
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+  router.add({"GET", "/v1/audit/proof/consistency", "audit_consistency_proof",
+              "RFC 9162 consistency proof between the trees of first and second events", AuthMode::bearer, "",
+              "audit", {"first", "second"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = audit::to_json(services::AuditService(deps).consistency(
+                    req.ctx, count_parameter(req, "first"), count_parameter(req, "second")));
+                return r;
+              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+}
+
+}  // namespace nucleo::http

@@ -1,0 +1,84 @@
+// Data-subject erasure and legal holds (docs/api.md, docs/compliance.md); admin, with
+// a reason recorded in the audit log.
+#include <algorithm>
+
+#include "kernel/domain/error.hpp"
+#include "kernel/http/request_checks.hpp"
+#include "kernel/http/resources.hpp"
+#include "kernel/http/route_helpers.hpp"
+#include "kernel/services/privacy_service.hpp"
+
+namespace nucleo::http {
+namespace {
+
+// The string fields of a small action body: each required, nothing else accepted.
+std::map<std::string, std::string> string_fields(const ApiRequest& req, const std::vector<std::string>& names,
+                                                 const std::string& what) {
+  Json body = req.json();
+  std::vector<FieldError> errors;
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(names.begin(), names.end(), key) == names.end())
+      errors.push_back({key, "is not a field of " + what});
+    else if (!value.is_string())
+      errors.push_back({key, "must be a string"});
+    else
+      out[key] = value.get<std::string>();
+  }
+  for (const auto& name : names)
+    if (!body.contains(name)) errors.push_back({name, "is required"});
+  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid " + what, errors);
+  return out;
+}
+
+Json string_fields_schema(const std::vector<std::string>& names) {
+  Json properties = Json::object();
+  for (const auto& name : names) properties[name] = {{"type", "string"}};
+  return {{"type", "object"}, {"required", names}, {"properties", properties}, {"additionalProperties", false}};
+}
+
+}  // namespace
+
+void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
+  router.add({"POST", "/v1/privacy/erasures", "erase_data_subject",
+              "Erase a contact's personal data (LGPD art. 18, GDPR art. 17; admin). Refused with 409 while a legal "
+              "hold is active. The audit log stays provable.",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                auto f = string_fields(req, {"contact_id", "reason"}, "an erasure");
+                ApiResponse r;
+                r.status = 201;
+                r.body = services::PrivacyService(deps).erase_contact(req.ctx, f["contact_id"], f["reason"]).to_json();
+                return r;
+              },
+              string_fields_schema({"contact_id", "reason"})}, Access::of_roles({"admin"}, "privacy:write"));
+  router.add({"POST", "/v1/privacy/holds", "place_legal_hold",
+              "Place a legal hold on a contact's data: erasure is refused until it is lifted (admin)", AuthMode::bearer,
+              "", "privacy", {},
+              [=](ApiRequest& req) {
+                auto f = string_fields(req, {"contact_id", "reason"}, "a legal hold");
+                ApiResponse r;
+                r.status = 201;
+                r.body = services::PrivacyService(deps).place_hold(req.ctx, f["contact_id"], f["reason"]);
+                return r;
+              },
+              string_fields_schema({"contact_id", "reason"})}, Access::of_roles({"admin"}, "privacy:write"));
+  router.add({"GET", "/v1/privacy/holds", "list_legal_holds", "Legal holds, newest first (admin and auditor)",
+              AuthMode::bearer, "", "audit", {"subject_id"}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body["data"] = array_of(services::PrivacyService(deps).holds(
+                    req.ctx, req.query.count("subject_id") ? req.query.at("subject_id") : ""));
+                return r;
+              }}, Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add({"POST", "/v1/privacy/holds/{id}/lift", "lift_legal_hold", "Lift a legal hold, with a reason (admin)",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                auto f = string_fields(req, {"reason"}, "a hold lift");
+                ApiResponse r;
+                r.body = services::PrivacyService(deps).lift_hold(req.ctx, req.params.at("id"), f["reason"]);
+                return r;
+              },
+              string_fields_schema({"reason"})}, Access::of_roles({"admin"}, "privacy:write"));
+}
+
+}  // namespace nucleo::http
