@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/value_schema.hpp"
 
 namespace nucleo::plugins {
 namespace {
@@ -50,8 +51,6 @@ std::string required_text(const Json& j, const char* field, Problems& problems) 
   return j[field];
 }
 
-const std::set<std::string> schema_types{"string", "integer", "number", "boolean", "object", "array"};
-
 bool is_snake_name(const std::string& s) {
   static const std::regex pattern("^[a-z][a-z0-9_]{0,63}$");
   return std::regex_match(s, pattern);
@@ -93,39 +92,22 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
   return out;
 }
 
+// A setting's own keywords beside JSON Schema's: "required": true (no default: the
+// deployment must set it) and "secret": true (never logged, shown as "***").
+const std::set<std::string> setting_keywords{"required", "secret"};
+
+// Each problem of a setting's rule (ValueSchema::problems), named by the keyword it is
+// about when there is one: config_schema.<key>.<keyword>.
 void check_schema(const Json& schema, Problems& problems) {
   if (!schema.is_object()) return problems.add("config_schema", "must be an object of settings");
-  for (const auto& [key, rule] : schema.items()) {
-    std::string field = "config_schema." + key;
-    if (!rule.is_object() || !rule.contains("type") || !rule["type"].is_string() ||
-        !schema_types.count(rule["type"].get<std::string>())) {
-      problems.add(field, "must have a type: string, integer, number, boolean, object or array");
-      continue;
+  for (const auto& [key, rule] : schema.items())
+    for (const auto& problem : ValueSchema::problems(rule, setting_keywords)) {
+      auto space = problem.find(' ');
+      std::string keyword = space == std::string::npos ? "" : problem.substr(0, space);
+      bool names_keyword = !keyword.empty() && rule.is_object() && rule.contains(keyword.substr(0, keyword.find('.')));
+      problems.add("config_schema." + key + (names_keyword ? "." + keyword : ""),
+                   names_keyword ? problem.substr(space + 1) : problem);
     }
-    for (const auto& [name, ignored] : rule.items())
-      if (name != "type" && name != "required" && name != "enum" && name != "minimum" && name != "maximum" &&
-          name != "default" && name != "description" && name != "secret")
-        problems.add(field + "." + name, "is not a supported schema keyword");
-  }
-}
-
-// Whether `value` satisfies one setting's rule; the reason when not.
-std::optional<std::string> violation(const Json& rule, const Json& value) {
-  const std::string type = rule["type"];
-  bool ok = (type == "string" && value.is_string()) || (type == "integer" && value.is_number_integer()) ||
-            (type == "number" && value.is_number()) || (type == "boolean" && value.is_boolean()) ||
-            (type == "object" && value.is_object()) || (type == "array" && value.is_array());
-  if (!ok) return "must be " + std::string(type == "integer" || type == "array" || type == "object" ? "an " : "a ") + type;
-  if (rule.contains("enum") && rule["enum"].is_array()) {
-    bool listed = false;
-    for (const auto& allowed : rule["enum"]) listed = listed || allowed == value;
-    if (!listed) return "must be one of " + rule["enum"].dump();
-  }
-  if (value.is_number() && rule.contains("minimum") && value.get<double>() < rule["minimum"].get<double>())
-    return "must be at least " + rule["minimum"].dump();
-  if (value.is_number() && rule.contains("maximum") && value.get<double>() > rule["maximum"].get<double>())
-    return "must be at most " + rule["maximum"].dump();
-  return std::nullopt;
 }
 
 }  // namespace
@@ -266,7 +248,8 @@ Json checked_config(const Manifest& manifest, const Json& config) {
       continue;
     }
     out[key] = typed(manifest.config_schema[key], value);
-    if (auto why = violation(manifest.config_schema[key], out[key])) problems.add(key, *why);
+    for (const auto& problem : ValueSchema(manifest.config_schema[key], setting_keywords).check(out[key]))
+      problems.add(key + problem.path, problem.message);
   }
   for (const auto& [key, rule] : manifest.config_schema.items()) {
     if (out.contains(key)) continue;

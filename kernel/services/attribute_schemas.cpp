@@ -1,9 +1,10 @@
 #include "kernel/services/attribute_schemas.hpp"
 
+#include <set>
+
 #include <mutex>
 #include <regex>
 
-#include "kernel/domain/normalise.hpp"
 
 namespace nucleo::services {
 namespace {
@@ -13,72 +14,9 @@ const std::regex& key_pattern() {
   return pattern;
 }
 
-// Problems with one rule, in words.
-std::vector<std::string> rule_problems(const Json& rule) {
-  std::vector<std::string> out;
-  if (!rule.is_object()) return {"must be an object: {\"type\", \"required\", \"enum\", …}"};
-  static const std::vector<std::string> known{"type", "required", "enum", "pattern", "minimum", "maximum", "format",
-                                              "description"};
-  for (const auto& [k, v] : rule.items())
-    if (std::find(known.begin(), known.end(), k) == known.end()) out.push_back("'" + k + "' is not supported");
-  std::string type = rule.value("type", Json("")).is_string() ? rule.value("type", "") : "";
-  if (type != "string" && type != "integer" && type != "number" && type != "boolean")
-    out.push_back("type must be string, integer, number or boolean");
-  if (rule.contains("required") && !rule["required"].is_boolean()) out.push_back("required must be true or false");
-  if (rule.contains("enum") && (!rule["enum"].is_array() || rule["enum"].empty())) out.push_back("enum must be a non-empty array");
-  for (const char* bound : {"minimum", "maximum"})
-    if (rule.contains(bound) && (!rule[bound].is_number() || (type != "integer" && type != "number")))
-      out.push_back(std::string(bound) + " must be a number, on an integer or number attribute");
-  if (rule.contains("pattern")) {
-    if (!rule["pattern"].is_string() || type != "string") {
-      out.push_back("pattern must be a regular expression, on a string attribute");
-    } else {
-      try {
-        std::regex(rule["pattern"].get<std::string>(), std::regex::ECMAScript);
-      } catch (const std::regex_error&) {
-        out.push_back("pattern is not a valid regular expression");
-      }
-    }
-  }
-  if (rule.contains("format")) {
-    static const std::vector<std::string> formats{"date", "email", "phone", "cnpj", "cpf"};
-    bool ok = rule["format"].is_string() && type == "string" &&
-              std::find(formats.begin(), formats.end(), rule["format"].get<std::string>()) != formats.end();
-    if (!ok) out.push_back("format must be date, email, phone, cnpj or cpf, on a string attribute");
-  }
-  return out;
-}
-
-bool has_format(const std::string& format, const std::string& value) {
-  if (format == "date") return is_calendar_date(value);
-  if (format == "email") return normalise_email(value).has_value();
-  // A phone must be international (+55 11 …): there is no region to assume it in.
-  if (format == "phone") return !value.empty() && value[0] == '+' && normalise_phone(value, "ZZ").has_value();
-  auto tax = normalise_tax_id(value, "BR");
-  if (format == "cnpj") return tax && tax->kind == TaxIdKind::cnpj;
-  if (format == "cpf") return tax && tax->kind == TaxIdKind::cpf;
-  return false;
-}
-
-// Why `value` breaks `rule` (its pattern compiled), or empty.
-std::string violation(const Json& rule, const std::optional<std::regex>& pattern, const Json& value) {
-  const std::string type = rule["type"];
-  bool typed = (type == "string" && value.is_string()) || (type == "integer" && value.is_number_integer()) ||
-               (type == "number" && value.is_number()) || (type == "boolean" && value.is_boolean());
-  if (!typed) return "must be " + std::string(type == "integer" ? "an integer" : "a " + type);
-  if (rule.contains("enum") && std::find(rule["enum"].begin(), rule["enum"].end(), value) == rule["enum"].end())
-    return "must be one of " + rule["enum"].dump();
-  if (rule.contains("minimum") && value.get<double>() < rule["minimum"].get<double>())
-    return "must be at least " + rule["minimum"].dump();
-  if (rule.contains("maximum") && value.get<double>() > rule["maximum"].get<double>())
-    return "must be at most " + rule["maximum"].dump();
-  if (pattern && !std::regex_search(value.get<std::string>(), *pattern))
-    return "must match " + rule["pattern"].get<std::string>();
-  if (rule.contains("format") && !has_format(rule["format"], value.get<std::string>()))
-    return "must be a valid " + rule["format"].get<std::string>() +
-           (rule["format"] == "phone" ? " in international form (+55 11 …)" : "");
-  return "";
-}
+// An attribute's own keyword beside JSON Schema's: "required": true, the key must be
+// present on every write of the entity.
+const std::set<std::string> attribute_keywords{"required"};
 
 }  // namespace
 
@@ -91,7 +29,9 @@ void AttributeSchemas::add(const std::string& owner, const std::string& entity_t
   for (const auto& [key, rule] : schema.items()) {
     if (!std::regex_match(key, key_pattern()))
       problems.push_back({key, "must be <namespace>.<key> in lower-case letters, digits and _"});
-    for (const auto& p : rule_problems(rule)) problems.push_back({key, p});
+    for (const auto& p : ValueSchema::problems(rule, attribute_keywords)) problems.push_back({key, p});
+    if (rule.is_object() && rule.contains("required") && !rule["required"].is_boolean())
+      problems.push_back({key, "required must be true or false"});
     auto found = declared.find(key);
     if (found != declared.end() && found->second.owner != owner)
       problems.push_back({key, "is declared already by " + found->second.owner});
@@ -99,11 +39,8 @@ void AttributeSchemas::add(const std::string& owner, const std::string& entity_t
   if (!problems.empty()) {
     throw validation_error("attribute schema of " + owner + " for " + entity_type, problems);
   }
-  for (const auto& [key, rule] : schema.items()) {
-    std::optional<std::regex> pattern;
-    if (rule.contains("pattern")) pattern.emplace(rule["pattern"].get<std::string>(), std::regex::ECMAScript);
-    declared[key] = {owner, rule, std::move(pattern)};
-  }
+  for (const auto& [key, rule] : schema.items())
+    declared[key] = {owner, rule, std::make_shared<ValueSchema>(rule, attribute_keywords)};
 }
 
 void AttributeSchemas::remove_owner(const std::string& owner) {
@@ -124,7 +61,8 @@ std::vector<FieldError> AttributeSchemas::check(const std::string& entity_type, 
         out.push_back({"attributes." + key, "is required (declared by " + declared.owner + ")"});
       continue;
     }
-    if (auto why = violation(declared.rule, declared.pattern, value); !why.empty()) out.push_back({"attributes." + key, why});
+    for (auto& problem : declared.schema->check(value))
+      out.push_back({"attributes." + key + problem.path, std::move(problem.message)});
   }
   return out;
 }

@@ -1,21 +1,22 @@
 #pragma once
 
 // Attributes plugins declare on core entities (docs/architecture.md §6): namespaced keys in a
-// record's `attributes` ("finance.credit_limit") with a JSON-Schema subset — type
-// (string, integer, number, boolean), required, enum, pattern, minimum, maximum,
-// format (date, email, phone, cnpj, cpf). Every write of the entity is checked against
-// them in its transaction; keys nobody declared pass unchecked (a plugin may be
-// unloaded, its data stays).
+// record's `attributes` ("finance.credit_limit"), each with a JSON Schema (draft 7, the
+// keywords ValueSchema accepts: type, enum, bounds, lengths, pattern, nested properties
+// and items, Nucleo's formats) plus "required": true. Every write of the entity is
+// checked against them in its transaction; keys nobody declared pass unchecked (a plugin
+// may be unloaded, its data stays).
 
 #include <map>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "kernel/domain/entity.hpp"
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/value_schema.hpp"
 
 namespace nucleo::services {
 
@@ -41,7 +42,7 @@ class AttributeSchemas {
   struct Declared {
     std::string owner;
     Json rule;
-    std::optional<std::regex> pattern;  // compiled once, not on every write
+    std::shared_ptr<const ValueSchema> schema;  // compiled once, not on every write
   };
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::map<std::string, Declared>> by_entity_;  // entity type → key → rule

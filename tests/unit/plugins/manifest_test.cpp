@@ -65,8 +65,10 @@ TEST(Manifest, EachMistakeIsNamedByItsField) {
   EXPECT_EQ(problem_fields(with("colour", "blue").dump()), std::vector<std::string>{"colour"});
   EXPECT_EQ(problem_fields(with("config_schema", {{"x", {{"type", "date"}}}}).dump()),
             std::vector<std::string>{"config_schema.x"});
-  EXPECT_EQ(problem_fields(with("config_schema", {{"x", {{"type", "string"}, {"pattern", "a+"}}}}).dump()),
-            std::vector<std::string>{"config_schema.x.pattern"});
+  EXPECT_EQ(problem_fields(with("config_schema", {{"x", {{"type", "string"}, {"oneOf", Json::array()}}}}).dump()),
+            std::vector<std::string>{"config_schema.x.oneOf"});
+  EXPECT_EQ(problem_fields(with("config_schema", {{"x", {{"type", "integer"}, {"pattern", "a+"}}}}).dump()),
+            std::vector<std::string>{"config_schema.x.pattern"});  // on a string value only
   // Several at once are all reported.
   Json many = with("id", "bad id");
   many["kind"] = "theme";
