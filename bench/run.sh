@@ -12,8 +12,14 @@ duration=${1:-30}
 root=$(pwd)
 scripts/install-deps.sh --test
 command -v wrk >/dev/null || { sudo_=""; [[ $(id -u) -ne 0 ]] && sudo_=sudo; $sudo_ apt-get install -y -qq wrk >/dev/null; }
-scripts/build.sh --target nucleo >/dev/null
-nucleo=$root/build/bin/nucleo
+# NUCLEO_BENCH_BINARY: measure another build of nucleo (an older commit, for an A/B
+# beside this tree's run on the same machine); default: this tree, built now.
+if [[ -n "${NUCLEO_BENCH_BINARY:-}" ]]; then
+  nucleo=$NUCLEO_BENCH_BINARY
+else
+  scripts/build.sh --target nucleo >/dev/null
+  nucleo=$root/build/bin/nucleo
+fi
 bin=/usr/lib/postgresql/15/bin
 
 work=$(mktemp -d /tmp/nucleo-bench-XXXXXX)

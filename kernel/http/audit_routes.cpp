@@ -79,20 +79,20 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                                                               time_parameter(req, "as_of"));
                 return r;
               }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
-  router.add({"GET", "/v1/audit/export", "export_audit_log",
+  router.add(answering(Route{"GET", "/v1/audit/export", "export_audit_log",
               "The log's events between from and to, streamed as jsonl (canonical leaves), csv or ocsf (OCSF 1.1.0 "
               "API Activity); personal values appear as commitments (auditor and admin; the export is audited)",
               AuthMode::bearer, "", "export", {"from", "to", "format"}, [=](ApiRequest& req) {
                 return export_log(req, deps);
-              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
-  router.add({"GET", "/v1/audit/checkpoint", "audit_checkpoint",
+              }}, 200, Json{{"type", "string"}}, {"application/x-ndjson", "text/csv"}), Access::of_roles({"admin", "auditor"}, "audit:read"));
+  router.add(answering(Route{"GET", "/v1/audit/checkpoint", "audit_checkpoint",
               "The latest signed checkpoint (C2SP signed note, text/plain)", AuthMode::bearer, "", "audit", {},
               [=](ApiRequest& req) {
                 ApiResponse r;
                 r.raw_body = services::AuditService(deps).checkpoint(req.ctx);
                 r.content_type = "text/plain; charset=utf-8";
                 return r;
-              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+              }}, 200, Json{{"type", "string"}}, {"text/plain"}), Access::of_roles({"admin", "auditor"}, "audit:read"));
   router.add({"GET", "/v1/audit/proof/inclusion", "audit_inclusion_proof",
               "RFC 9162 inclusion proof of event seq in the tree of tree_size events", AuthMode::bearer, "", "audit",
               {"seq", "tree_size"}, [=](ApiRequest& req) {

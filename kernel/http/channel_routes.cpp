@@ -34,12 +34,12 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
   auto loaded = loaded_plugins ? std::make_shared<const std::set<std::string>>(*loaded_plugins) : nullptr;
   auto service = [deps, loaded] { return services::ChannelAccountService(deps, loaded.get()); };
   const std::string collection = "/v1/channels/accounts", one = collection + "/{id}";
-  router.add({"POST", collection, "create_channel_account",
+  router.add(answering(Route{"POST", collection, "create_channel_account",
               "Register a tenant's account on a plugin's channel: external id (phone_number_id, mailbox), config "
               "and write-only secrets (admin)",
               AuthMode::bearer, "", "channels", {},
               [=](ApiRequest& req) { return record_response(service().create(req.ctx, req.json()), 201); },
-              account_schema(true)}, Access::of_roles({"admin"}, "channel_accounts:write"));
+              account_schema(true)}, 201, nullptr), Access::of_roles({"admin"}, "channel_accounts:write"));
   router.add({"GET", collection, "list_channel_accounts", "The tenant's channel accounts, without secrets (admin)",
               AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
                 ApiResponse r;
@@ -57,7 +57,7 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
                     service().update(req.ctx, req.params.at("id"), req.json(), expected_version(req)));
               },
               account_schema(false)}, Access::of_roles({"admin"}, "channel_accounts:write"));
-  router.add({"POST", one + "/messages", "send_channel_message",
+  router.add(answering(Route{"POST", one + "/messages", "send_channel_message",
               "Send a message through a channel account: queued (202), handed to the plugin's send on a job worker; "
               "follow it at /v1/channels/messages/{id} (any role but auditor)",
               AuthMode::bearer, "", "channels", {},
@@ -71,7 +71,7 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
               {{"type", "object"},
                {"required", {"to", "content"}},
                {"properties", {{"to", {{"type", "string"}}}, {"content", {{"type", {"string", "object"}}}}}},
-               {"additionalProperties", false}}}, Access::of_roles({"admin", "manager", "sales", "support", "marketing", "integration"}, "channel_messages:write"));
+               {"additionalProperties", false}}}, 202, nullptr), Access::of_roles({"admin", "manager", "sales", "support", "marketing", "integration"}, "channel_messages:write"));
   router.add({"GET", "/v1/channels/messages/{id}", "get_channel_message",
               "An outbound message: queued, sent (with the channel's external id) or failed (with the error)",
               AuthMode::bearer, "", "channels", {},

@@ -79,7 +79,22 @@ struct Route {
   Json request_schema = nullptr;  // the JSON body's schema for OpenAPI, when not an entity's
   bool any_query = false;         // pass every query parameter through (plugin routes)
   Access access;                  // who may call it: set by Router::add
+  // What a success answers, as OpenAPI publishes it (the server logs an error when a
+  // handler answers another 2xx): its status, media types and body schema (null: any
+  // JSON object; an entity's generic protocol derives it from the entity).
+  int success_status = 200;
+  std::vector<std::string> response_types{"application/json"};
+  Json response_schema = nullptr;
 };
+
+// `route` declaring a success other than 200 with a JSON object, for Router::add.
+inline Route answering(Route route, int status, Json schema = nullptr,
+                       std::vector<std::string> types = {"application/json"}) {
+  route.success_status = status;
+  route.response_schema = std::move(schema);
+  route.response_types = std::move(types);
+  return route;
+}
 
 // Thrown for malformed requests that are not about a field's value (400); `fields`
 // names the header or parameter when there is one.

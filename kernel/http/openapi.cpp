@@ -165,6 +165,12 @@ Json problem_responses() {
           {"429", {{"description", "Rate limit exceeded; see Retry-After"}, {"content", problem}}}};
 }
 
+// The generic protocol's answers that are one record of the route's entity.
+bool is_record_kind(const std::string& kind) {
+  return kind == "create" || kind == "read" || kind == "update" || kind == "archive" || kind == "restore" ||
+         kind == "action";
+}
+
 Json operation_for(const Route& route) {
   Json op = {{"operationId", route.operation_id}, {"summary", route.summary}, {"tags", Json::array()}};
   Json parameters = Json::array();
@@ -212,28 +218,18 @@ Json operation_for(const Route& route) {
     properties["results"] = {{"type", "array"}, {"items", result}};
     responses["200"] = {{"description", "One result per operation, in order"},
                         {"content", json_content({{"type", "object"}, {"properties", properties}})}};
-  } else if (route.operation_id == "audit_checkpoint") {
-    responses["200"] = {{"description", route.summary},
-                        {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
   } else if (route.kind == "plugin") {
     responses["default"] = {{"description", "Whatever the plugin answers"}};
-  } else if (route.kind == "timeline" || route.kind == "briefing" || route.kind == "audit" || route.kind == "plugins") {
-    responses["200"] = {{"description", route.summary}, {"content", json_content({{"type", "object"}})}};
-  } else if (route.kind == "export") {
-    Json lines = {{"schema", {{"type", "string"}}}};
-    responses["200"] = {{"description", route.summary},
-                        {"content", {{"application/x-ndjson", lines}, {"text/csv", lines}}}};
-  } else if (route.kind == "webhooks" || route.kind == "channels") {
-    responses[route.operation_id.rfind("create_", 0) == 0 ? "201" : route.operation_id == "send_channel_message" ? "202" : "200"] = {
-        {"description", route.summary}, {"content", json_content({{"type", "object"}})}};
-  } else if (route.kind == "privacy") {
-    responses[route.method == "POST" && route.path.find("/lift") == std::string::npos ? "201" : "200"] = {
-        {"description", route.summary}, {"content", json_content({{"type", "object"}})}};
-  } else if (route.kind == "document") {
-    responses["200"] = {{"description", "This document"}, {"content", json_content({{"type", "object"}})}};
+  } else if (is_record_kind(route.kind)) {
+    responses[std::to_string(route.success_status)] = {{"description", "The record"},
+                                                       {"content", json_content(schema_ref(schema))}};
   } else {
-    responses[route.kind == "create" ? "201" : "200"] = {{"description", "The record"},
-                                                         {"content", json_content(schema_ref(schema))}};
+    // Everything else says what it answers (Route::success_status, response_types,
+    // response_schema).
+    Json body = route.response_schema.is_null() ? Json{{"type", "object"}} : route.response_schema;
+    Json content = Json::object();
+    for (const auto& type : route.response_types) content[type] = {{"schema", body}};
+    responses[std::to_string(route.success_status)] = {{"description", route.summary}, {"content", content}};
   }
   op["responses"] = responses;
   if (route.auth == AuthMode::none) op["security"] = Json::array();

@@ -40,7 +40,7 @@ Json string_fields_schema(const std::vector<std::string>& names) {
 }  // namespace
 
 void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
-  router.add({"POST", "/v1/privacy/erasures", "erase_data_subject",
+  router.add(answering(Route{"POST", "/v1/privacy/erasures", "erase_data_subject",
               "Erase a contact's personal data (LGPD art. 18, GDPR art. 17; admin). Refused with 409 while a legal "
               "hold is active. The audit log stays provable.",
               AuthMode::bearer, "", "privacy", {},
@@ -51,8 +51,8 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).erase_contact(req.ctx, f["contact_id"], f["reason"]).to_json();
                 return r;
               },
-              string_fields_schema({"contact_id", "reason"})}, Access::of_roles({"admin"}, "privacy:write"));
-  router.add({"POST", "/v1/privacy/holds", "place_legal_hold",
+              string_fields_schema({"contact_id", "reason"})}, 201, nullptr), Access::of_roles({"admin"}, "privacy:write"));
+  router.add(answering(Route{"POST", "/v1/privacy/holds", "place_legal_hold",
               "Place a legal hold on a contact's data: erasure is refused until it is lifted (admin)", AuthMode::bearer,
               "", "privacy", {},
               [=](ApiRequest& req) {
@@ -62,7 +62,7 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).place_hold(req.ctx, f["contact_id"], f["reason"]);
                 return r;
               },
-              string_fields_schema({"contact_id", "reason"})}, Access::of_roles({"admin"}, "privacy:write"));
+              string_fields_schema({"contact_id", "reason"})}, 201, nullptr), Access::of_roles({"admin"}, "privacy:write"));
   router.add({"GET", "/v1/privacy/holds", "list_legal_holds", "Legal holds, newest first (admin and auditor)",
               AuthMode::bearer, "", "audit", {"subject_id"}, [=](ApiRequest& req) {
                 ApiResponse r;

@@ -158,13 +158,15 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
   router.add({"GET", base, "list_" + collection, "List " + collection + " (keyset pages)", AuthMode::bearer, type,
               "list", list_parameters,
               [=](ApiRequest& req) { return list_records(req, deps, settings, collection, spec); }}, read);
-  router.add(
-      {"POST", base, "create_" + type, "Create a " + type, AuthMode::bearer, type, "create", {}, [=](ApiRequest& req) {
-         auto result = RecordService(deps).create(req.ctx, type, req.json());
-         ApiResponse r = write_response(result, 201);
-         r.headers["Location"] = base + "/" + result.record["id"].get<std::string>();
-         return r;
-       }}, change);
+  router.add(answering(Route{"POST", base, "create_" + type, "Create a " + type, AuthMode::bearer, type, "create", {},
+                             [=](ApiRequest& req) {
+                               auto result = RecordService(deps).create(req.ctx, type, req.json());
+                               ApiResponse r = write_response(result, 201);
+                               r.headers["Location"] = base + "/" + result.record["id"].get<std::string>();
+                               return r;
+                             }},
+                       201),
+             change);
   router.add({"POST",
               base + "/search",
               "search_" + collection,

@@ -22,11 +22,11 @@ Json webhook_schema(bool creating) {
 void add_webhook_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings,
                         const events::OutboundHttp* outbound) {
   auto service = [deps, outbound] { return services::WebhookService(deps, outbound); };
-  router.add({"POST", "/v1/webhooks", "create_webhook",
+  router.add(answering(Route{"POST", "/v1/webhooks", "create_webhook",
               "Subscribe a URL to domain events (admin). The answer holds the signing secret, shown only once",
               AuthMode::bearer, "", "webhooks", {},
               [=](ApiRequest& req) { return record_response(service().create(req.ctx, req.json()), 201); },
-              webhook_schema(true)}, Access::of_roles({"admin"}, "webhooks:write"));
+              webhook_schema(true)}, 201, nullptr), Access::of_roles({"admin"}, "webhooks:write"));
   router.add({"GET", "/v1/webhooks", "list_webhooks", "The tenant's webhooks (admin)", AuthMode::bearer, "",
               "webhooks", {}, [=](ApiRequest& req) {
                 ApiResponse r;

@@ -114,6 +114,8 @@ void ApiFixture::TearDown() {
   if (!server) return;
   // Whatever the test did, the server must still be alive: no request may crash it.
   EXPECT_TRUE(server->running()) << "the server died: " << server->stderr_so_far();
+  // Every success it answered is the one its route declares to OpenAPI.
+  EXPECT_EQ(server->stderr_so_far().find("but its route declares"), std::string::npos) << server->stderr_so_far();
   server->signal(SIGTERM);
   auto result = server->wait(30s);
   EXPECT_EQ(result.exit_code, 0) << result.err;
