@@ -48,12 +48,12 @@ def declared_modules(root):
 
 def linked(modules, module):
     """The modules `module` links: itself and its dependencies, transitively."""
-    seen, todo = {module}, list(modules.get(module, ()))
-    while todo:
-        dep = todo.pop()
+    seen, waiting = {module}, list(modules.get(module, ()))
+    while waiting:
+        dep = waiting.pop()
         if dep not in seen:
             seen.add(dep)
-            todo.extend(modules.get(dep, ()))
+            waiting.extend(modules.get(dep, ()))
     return seen
 
 
