@@ -11,7 +11,7 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev postgresql-15 curl python3 clang-14 libclang-rt-14-dev openssl)
-  # npm (for the OpenAPI linter): the machine's own Node.js when present, else Debian's.
+  # npm (the API contract tools, tests/tools): the machine's own Node.js when present, else Debian's.
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 

@@ -57,6 +57,13 @@ FieldSpec identifying(FieldSpec f) {
   f.identifying = true;
   return f;
 }
+FieldSpec of_items(FieldSpec f, Json items) {
+  f.items = std::move(items);
+  return f;
+}
+Json id_of(std::string_view prefix) {
+  return {{"type", "string"}, {"pattern", "^" + std::string(prefix) + "_[0-9a-z]{26}$"}};
+}
 FieldSpec with_default(FieldSpec f, Json value) {
   f.default_value = std::move(value);
   return f;
@@ -72,7 +79,7 @@ std::vector<EntitySpec> build_specs() {
                    {required(personal(text("name", 200))), required(personal(of("email", FieldType::email))),
                     required(choice("role", roles)), with_default(text("time_zone", 64), "America/Sao_Paulo"),
                     with_default(of("active", FieldType::boolean), true),
-                    with_default(of("team_ids", FieldType::array), Json::array())},
+                    with_default(of_items(of("team_ids", FieldType::array), id_of(id_prefix::team)), Json::array())},
                    false});
   specs.back().policy = {{}, {}, "", "created", true};
 
@@ -86,7 +93,7 @@ std::vector<EntitySpec> build_specs() {
                    std::string(id_prefix::api_key),
                    "api_keys",
                    {required(text("name", 200)), required(choice("role", key_roles)),
-                    with_default(of("scopes", FieldType::array), Json::array()), ref("user_id", "user"),
+                    with_default(of_items(of("scopes", FieldType::array), {{"type", "string"}}), Json::array()), ref("user_id", "user"),
                     with_default(of("integration", FieldType::boolean), false), hidden(text("secret_hash", 64)),
                     of("expires_at", FieldType::timestamp), derived(of("revoked_at", FieldType::timestamp)),
                     derived(of("last_used_at", FieldType::timestamp))},
@@ -106,6 +113,7 @@ std::vector<EntitySpec> build_specs() {
         ref("owner_id", "user"), choice("lifecycle", {"lead", "prospect", "customer", "churned"}, "lead")}});
   const std::vector<std::string> every_team{"manager", "sales", "support", "marketing"};
   specs.back().policy = {every_team, {}, "owner_id"};
+  specs.back().reports_duplicates = true;
 
   specs.push_back(
       {"contact",
@@ -117,6 +125,7 @@ std::vector<EntitySpec> build_specs() {
         with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user"),
         derived(of("erased_at", FieldType::timestamp))}});
   specs.back().policy = {every_team, {}, "owner_id"};
+  specs.back().reports_duplicates = true;
 
   specs.push_back({"pipeline", std::string(id_prefix::pipeline), "pipelines", {required(text("name", 200))}});
   specs.back().policy = {{"manager"}};
@@ -137,7 +146,13 @@ std::vector<EntitySpec> build_specs() {
                    std::string(id_prefix::deal),
                    "deals",
                    {required(folded(text("name", 300))), required(ref("account_id", "account")),
-                    with_default(of("contacts", FieldType::array), Json::array()),
+                    with_default(of_items(of("contacts", FieldType::array),
+                                          {{"type", "object"},
+                                           {"properties", {{"contact_id", id_of(id_prefix::contact)},
+                                                           {"role", {{"type", {"string", "null"}}}}}},
+                                           {"required", {"contact_id"}},
+                                           {"additionalProperties", false}}),
+                                 Json::array()),
                     required(ref("pipeline_id", "pipeline")), ref("stage_id", "stage"),
                     of("amount", FieldType::integer), with_default(of("currency", FieldType::currency), "BRL"),
                     of("expected_close", FieldType::date), ref("owner_id", "user"), text("lost_reason", 500),

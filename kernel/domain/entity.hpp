@@ -50,6 +50,9 @@ struct FieldSpec {
   // Free text that still identifies a record (an external id, a SKU): lists filter it
   // by equality like references and enumerations.
   bool identifying = false;
+  // array: the JSON Schema of its elements, as OpenAPI publishes it (the entity rules
+  // enforce it); null: any JSON value.
+  Json items;
 };
 
 // Who may change an entity's records and who owns them — declared with the entity
@@ -84,6 +87,9 @@ struct EntitySpec {
   // field names, or — when empty or null — the record itself (a contact, a user).
   std::string data_subject_field;
   EntityPolicy policy;
+  // Its e-mails and phones are matched against other records' on every write, and a
+  // write's answer lists the matches in `duplicates[]` (services/entity_rules.cpp).
+  bool reports_duplicates = false;
 
   const FieldSpec* field(std::string_view name) const;
 };

@@ -44,10 +44,46 @@ ApiResponse export_log(ApiRequest& req, services::ServiceDependencies deps) {
   return r;
 }
 
+// A page of sequenced audit events: each its canonical leaf and the leaf's hash.
+Json audit_events_schema() {
+  Json text = {{"type", "string"}};
+  Json nullable_text = {{"type", {"string", "null"}}};
+  Json leaf = {{"type", "object"},
+               {"description", "The canonical leaf the log commits to (docs/architecture.md §5)"},
+               {"required", {"v", "seq", "id", "tenant_id", "recorded_at", "actor", "action", "entity"}},
+               {"properties",
+                {{"v", {{"type", "integer"}}},
+                 {"seq", {{"type", "integer"}}},
+                 {"id", text},
+                 {"tenant_id", text},
+                 {"recorded_at", {{"type", "string"}, {"format", "date-time"}}},
+                 {"actor",
+                  {{"type", "object"},
+                   {"required", {"type", "id"}},
+                   {"properties", {{"type", text}, {"id", text}, {"on_behalf_of", nullable_text}}}}},
+                 {"action", text},
+                 {"entity", {{"type", "object"}, {"required", {"type", "id"}}, {"properties", {{"type", text}, {"id", text}}}}},
+                 {"changes", {{"type", "object"}, {"additionalProperties", true}}},
+                 {"reason", nullable_text},
+                 {"request_id", nullable_text},
+                 {"source_ip", nullable_text}}},
+               {"additionalProperties", true}};
+  Json event = {{"type", "object"},
+                {"required", {"seq", "leaf_hash", "leaf"}},
+                {"properties", {{"seq", {{"type", "integer"}}}, {"leaf_hash", text}, {"leaf", leaf}}},
+                {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"data", "next_cursor"}},
+          {"properties",
+           {{"data", {{"type", "array"}, {"items", event}}},
+            {"next_cursor", {{"type", {"string", "null"}}, {"description", "pass as cursor for the next page"}}}}},
+          {"additionalProperties", false}};
+}
+
 }  // namespace
 
 void add_audit_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
-  router.add({"GET", "/v1/audit/events", "list_audit_events",
+  router.add(answering({"GET", "/v1/audit/events", "list_audit_events",
               "Sequenced audit events, oldest first (auditor and admin; the read is audited)", AuthMode::bearer, "",
               "audit", {"actor", "entity_type", "entity_id", "action", "from", "to", "limit", "cursor"},
               [=](ApiRequest& req) {
@@ -69,7 +105,7 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                                   : Json();
                 r.body["data"] = array_of(std::move(page.events));
                 return r;
-              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+              }}, 200, audit_events_schema()), Access::of_roles({"admin", "auditor"}, "audit:read"));
   router.add({"GET", "/v1/audit/entities/{type}/{id}/history", "audit_entity_history",
               "Every audited version of one record, with field changes and proof links; as_of rebuilds the record "
               "as it was at that instant (auditor and admin; the read is audited)",

@@ -15,7 +15,7 @@ Json account_schema(bool creating) {
   Json secrets = {{"type", "object"},
                   {"additionalProperties", {{"type", creating ? Json("string") : Json({"string", "null"})}}},
                   {"description", "write-only: stored encrypted, never returned (secret_names lists them)"}};
-  Json properties = {{"name", text}, {"config", {{"type", "object"}}}, {"secrets", secrets}};
+  Json properties = {{"name", text}, {"config", {{"type", "object"}, {"additionalProperties", true}}}, {"secrets", secrets}};
   if (creating) {
     properties["plugin_id"] = {{"type", "string"}};
     properties["external_id"] = {{"type", "string"}, {"maxLength", 200}};
@@ -25,6 +25,28 @@ Json account_schema(bool creating) {
   Json schema = {{"type", "object"}, {"properties", properties}, {"additionalProperties", false}};
   if (creating) schema["required"] = {"plugin_id", "external_id"};
   return schema;
+}
+
+// A channel account as answered: never its secrets, only their names.
+Json account_answer_schema() {
+  Json text = {{"type", "string"}};
+  Json instant = {{"type", "string"}, {"format", "date-time"}};
+  return {{"type", "object"},
+          {"required", {"id", "tenant_id", "plugin_id", "external_id", "name", "config", "secret_names", "status",
+                        "version", "created_at", "updated_at"}},
+          {"properties",
+           {{"id", text},
+            {"tenant_id", text},
+            {"plugin_id", text},
+            {"external_id", text},
+            {"name", {{"type", {"string", "null"}}}},
+            {"config", {{"type", "object"}, {"additionalProperties", true}}},
+            {"secret_names", {{"type", "array"}, {"items", text}}},
+            {"status", {{"type", "string"}, {"enum", {"active", "disabled"}}}},
+            {"version", {{"type", "integer"}}},
+            {"created_at", instant},
+            {"updated_at", instant}}},
+          {"additionalProperties", false}};
 }
 
 }  // namespace
@@ -39,24 +61,25 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
               "and write-only secrets (admin)",
               AuthMode::bearer, "", "channels", {},
               [=](ApiRequest& req) { return record_response(service().create(req.ctx, req.json()), 201); },
-              account_schema(true)}, 201, nullptr), Access::of_roles({"admin"}, "channel_accounts:write"));
-  router.add({"GET", collection, "list_channel_accounts", "The tenant's channel accounts, without secrets (admin)",
+              account_schema(true)}, 201, account_answer_schema()), Access::of_roles({"admin"}, "channel_accounts:write"));
+  router.add(answering({"GET", collection, "list_channel_accounts", "The tenant's channel accounts, without secrets (admin)",
               AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
                 ApiResponse r;
                 r.body["data"] = array_of(service().list(req.ctx));
                 return r;
-              }}, Access::of_roles({"admin"}, "channel_accounts:write"));
-  router.add({"GET", one, "get_channel_account", "One channel account, without secrets (admin)", AuthMode::bearer, "",
+              }}, 200, list_schema(account_answer_schema())), Access::of_roles({"admin"}, "channel_accounts:write"));
+  router.add(answering({"GET", one, "get_channel_account", "One channel account, without secrets (admin)", AuthMode::bearer, "",
               "channels", {},
-              [=](ApiRequest& req) { return record_response(service().get(req.ctx, req.params.at("id"))); }}, Access::of_roles({"admin"}, "channel_accounts:write"));
-  router.add({"PATCH", one, "update_channel_account",
+              [=](ApiRequest& req) { return record_response(service().get(req.ctx, req.params.at("id"))); }},
+                       200, account_answer_schema()), Access::of_roles({"admin"}, "channel_accounts:write"));
+  router.add(answering(honouring_if_match({"PATCH", one, "update_channel_account",
               "Change a channel account's name, config, secrets (null removes one) or status (If-Match; admin)",
               AuthMode::bearer, "", "channels", {},
               [=](ApiRequest& req) {
                 return record_response(
                     service().update(req.ctx, req.params.at("id"), req.json(), expected_version(req)));
               },
-              account_schema(false)}, Access::of_roles({"admin"}, "channel_accounts:write"));
+              account_schema(false)}), 200, account_answer_schema()), Access::of_roles({"admin"}, "channel_accounts:write"));
   router.add(answering(Route{"POST", one + "/messages", "send_channel_message",
               "Send a message through a channel account: queued (202), handed to the plugin's send on a job worker; "
               "follow it at /v1/channels/messages/{id} (any role but auditor)",
@@ -80,13 +103,13 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
                 r.body = service().message(req.ctx, req.params.at("id"));
                 return r;
               }}, Access::of_roles(services::every_role(), "channel_messages:read"));
-  router.add({"DELETE", one, "delete_channel_account", "Delete a channel account and its secrets (admin)",
+  router.add(answering({"DELETE", one, "delete_channel_account", "Delete a channel account and its secrets (admin)",
               AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
                 service().remove(req.ctx, req.params.at("id"));
                 ApiResponse r;
                 r.body = {{"id", req.params.at("id")}, {"deleted", true}};
                 return r;
-              }}, Access::of_roles({"admin"}, "channel_accounts:write"));
+              }}, 200, deleted_schema()), Access::of_roles({"admin"}, "channel_accounts:write"));
 }
 
 }  // namespace nucleo::http

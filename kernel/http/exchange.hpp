@@ -77,7 +77,9 @@ struct Route {
   std::vector<std::string> query_parameters;  // accepted query parameters (others are refused)
   Handler handler;
   Json request_schema = nullptr;  // the JSON body's schema for OpenAPI, when not an entity's
-  bool any_query = false;         // pass every query parameter through (plugin routes)
+  // A plugin's route it did not describe (manifest "routes"): every query parameter and
+  // any body pass through to it, and OpenAPI says so.
+  bool free_form = false;
   Access access;                  // who may call it: set by Router::add
   // What a success answers, as OpenAPI publishes it (the server logs an error when a
   // handler answers another 2xx): its status, media types and body schema (null: any
@@ -85,7 +87,26 @@ struct Route {
   int success_status = 200;
   std::vector<std::string> response_types{"application/json"};
   Json response_schema = nullptr;
+  // Honours If-Match (412 when the record moved on). The generic protocol's writes of
+  // one record always do; other routes say so.
+  bool conditional = false;
 };
+
+// The generic protocol's answers that are one record of the route's entity, with its
+// ETag (and, for a creation, its Location).
+inline bool answers_one_record(const Route& route) {
+  const std::string& k = route.kind;
+  return k == "create" || k == "read" || k == "update" || k == "archive" || k == "restore" || k == "action";
+}
+
+// Whether the route reads a request body: the generic protocol's writes and searches,
+// a declared request schema, a plugin's route. The others refuse one (400), so that
+// the OpenAPI document's "no requestBody" is what the server does.
+inline bool takes_body(const Route& route) {
+  const std::string& k = route.kind;
+  return k == "create" || k == "update" || k == "search" || k == "batch" || route.free_form ||
+         !route.request_schema.is_null();
+}
 
 // `route` declaring a success other than 200 with a JSON object, for Router::add.
 inline Route answering(Route route, int status, Json schema = nullptr,
@@ -93,6 +114,12 @@ inline Route answering(Route route, int status, Json schema = nullptr,
   route.success_status = status;
   route.response_schema = std::move(schema);
   route.response_types = std::move(types);
+  return route;
+}
+
+// `route` honouring If-Match (Route::conditional), for Router::add.
+inline Route honouring_if_match(Route route) {
+  route.conditional = true;
   return route;
 }
 

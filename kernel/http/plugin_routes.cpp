@@ -6,6 +6,7 @@
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/json_text.hpp"
+#include "kernel/domain/value_schema.hpp"
 #include "kernel/plugins/abi_status.hpp"
 #include "kernel/plugins/plugin_call.hpp"
 #include "kernel/plugins/call.hpp"
@@ -106,6 +107,19 @@ Access access_of(const RegisteredRoute& route) {
   return Access::of_roles(services::every_role(), route.plugin_id + (route.method == "GET" ? ":read" : ":write"));
 }
 
+// A described route's body, held to its schema before the plugin sees it (422 naming
+// each problem by its path in the body).
+void check_body(const ValueSchema& schema, const Json& body) {
+  std::vector<FieldError> errors;
+  std::string detail;
+  for (const auto& problem : schema.check(body)) {
+    errors.push_back({problem.path.empty() ? "body" : problem.path.substr(problem.path[0] == '.' ? 1 : 0),
+                      problem.message});
+    detail += (detail.empty() ? "" : "; ") + errors.back().field + " " + errors.back().message;
+  }
+  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid body: " + detail, errors);
+}
+
 Route mounted(const RegisteredRoute& route) {
   Route r;
   r.method = route.method;
@@ -116,8 +130,18 @@ Route mounted(const RegisteredRoute& route) {
   r.summary = "Served by plugin " + route.plugin_id;
   r.auth = route.auth == NUCLEO_AUTH_BEARER ? AuthMode::bearer : AuthMode::none;
   r.kind = "plugin";
-  r.any_query = true;
-  r.handler = [route](ApiRequest& req) {
+  r.free_form = !route.description;
+  std::shared_ptr<const ValueSchema> body_schema;
+  if (const auto& d = route.description) {
+    r.summary = d->summary.empty() ? r.summary : d->summary + " (plugin " + route.plugin_id + ")";
+    r.query_parameters = d->query;
+    r.request_schema = d->request;
+    r.success_status = d->status;
+    r.response_schema = d->response.is_null() ? Json{{"type", "object"}, {"additionalProperties", true}} : d->response;
+    if (!d->request.is_null()) body_schema = std::make_shared<const ValueSchema>(d->request, std::set<std::string>{});
+  }
+  r.handler = [route, body_schema](ApiRequest& req) {
+    if (body_schema) check_body(*body_schema, req.json());
     nucleo_call call{req.ctx};
     if (route.auth != NUCLEO_AUTH_BEARER) {
       // No key, no tenant: the plugin acts as itself until channels.resolve names the
@@ -148,6 +172,22 @@ void add_plugin_routes(Router& router, const PluginHost& host) {
     r.body = plugin_list(host);
     return r;
   };
+  Json nullable_text = {{"type", {"string", "null"}}};
+  Json status = {{"type", "object"},
+                 {"required", {"alias", "file", "id", "version", "loaded", "problem"}},
+                 {"properties",
+                  {{"alias", {{"type", "string"}}},
+                   {"file", {{"type", "string"}}},
+                   {"id", nullable_text},
+                   {"version", nullable_text},
+                   {"loaded", {{"type", "boolean"}}},
+                   {"problem", nullable_text}}},
+                 {"additionalProperties", false}};
+  list.response_schema = {{"type", "object"},
+                          {"required", {"data", "safe_mode"}},
+                          {"properties",
+                           {{"data", {{"type", "array"}, {"items", status}}}, {"safe_mode", {{"type", "boolean"}}}}},
+                          {"additionalProperties", false}};
   router.add(std::move(list), Access::of_roles({"admin", "auditor"}, "plugins:read"));
   for (const auto& route : host.routes()) router.add(mounted(route), access_of(route));
 }

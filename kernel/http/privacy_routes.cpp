@@ -37,6 +37,43 @@ Json string_fields_schema(const std::vector<std::string>& names) {
   return {{"type", "object"}, {"required", names}, {"properties", properties}, {"additionalProperties", false}};
 }
 
+Json erasure_schema() {
+  Json count = {{"type", "integer"}, {"minimum", 0}};
+  return {{"type", "object"},
+          {"required", {"contact_id", "erased_at", "interactions_erased", "sealed_values_destroyed",
+                        "idempotency_records_purged", "outbox_events_purged", "jobs_purged", "audit_event_id"}},
+          {"properties",
+           {{"contact_id", {{"type", "string"}}},
+            {"erased_at", {{"type", "string"}, {"format", "date-time"}}},
+            {"interactions_erased", count},
+            {"sealed_values_destroyed", count},
+            {"idempotency_records_purged", count},
+            {"outbox_events_purged", count},
+            {"jobs_purged", count},
+            {"audit_event_id", {{"type", "string"}}}}},
+          {"additionalProperties", false}};
+}
+
+Json hold_schema() {
+  Json text = {{"type", "string"}}, nullable_text = {{"type", {"string", "null"}}};
+  Json instant = {{"type", "string"}, {"format", "date-time"}};
+  Json nullable_instant = {{"type", {"string", "null"}}, {"format", "date-time"}};
+  return {{"type", "object"},
+          {"required", {"id", "subject_id", "reason", "placed_by", "placed_at", "lifted_by", "lifted_at", "lift_reason",
+                        "active"}},
+          {"properties",
+           {{"id", text},
+            {"subject_id", text},
+            {"reason", text},
+            {"placed_by", text},
+            {"placed_at", instant},
+            {"lifted_by", nullable_text},
+            {"lifted_at", nullable_instant},
+            {"lift_reason", nullable_text},
+            {"active", {{"type", "boolean"}}}}},
+          {"additionalProperties", false}};
+}
+
 }  // namespace
 
 void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
@@ -51,7 +88,7 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).erase_contact(req.ctx, f["contact_id"], f["reason"]).to_json();
                 return r;
               },
-              string_fields_schema({"contact_id", "reason"})}, 201, nullptr), Access::of_roles({"admin"}, "privacy:write"));
+              string_fields_schema({"contact_id", "reason"})}, 201, erasure_schema()), Access::of_roles({"admin"}, "privacy:write"));
   router.add(answering(Route{"POST", "/v1/privacy/holds", "place_legal_hold",
               "Place a legal hold on a contact's data: erasure is refused until it is lifted (admin)", AuthMode::bearer,
               "", "privacy", {},
@@ -62,15 +99,15 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).place_hold(req.ctx, f["contact_id"], f["reason"]);
                 return r;
               },
-              string_fields_schema({"contact_id", "reason"})}, 201, nullptr), Access::of_roles({"admin"}, "privacy:write"));
-  router.add({"GET", "/v1/privacy/holds", "list_legal_holds", "Legal holds, newest first (admin and auditor)",
+              string_fields_schema({"contact_id", "reason"})}, 201, hold_schema()), Access::of_roles({"admin"}, "privacy:write"));
+  router.add(answering({"GET", "/v1/privacy/holds", "list_legal_holds", "Legal holds, newest first (admin and auditor)",
               AuthMode::bearer, "", "audit", {"subject_id"}, [=](ApiRequest& req) {
                 ApiResponse r;
                 r.body["data"] = array_of(services::PrivacyService(deps).holds(
                     req.ctx, req.query.count("subject_id") ? req.query.at("subject_id") : ""));
                 return r;
-              }}, Access::of_roles({"admin", "auditor"}, "privacy:read"));
-  router.add({"POST", "/v1/privacy/holds/{id}/lift", "lift_legal_hold", "Lift a legal hold, with a reason (admin)",
+              }}, 200, list_schema(hold_schema())), Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add(answering({"POST", "/v1/privacy/holds/{id}/lift", "lift_legal_hold", "Lift a legal hold, with a reason (admin)",
               AuthMode::bearer, "", "privacy", {},
               [=](ApiRequest& req) {
                 auto f = string_fields(req, {"reason"}, "a hold lift");
@@ -78,7 +115,7 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).lift_hold(req.ctx, req.params.at("id"), f["reason"]);
                 return r;
               },
-              string_fields_schema({"reason"})}, Access::of_roles({"admin"}, "privacy:write"));
+              string_fields_schema({"reason"})}, 200, hold_schema()), Access::of_roles({"admin"}, "privacy:write"));
 }
 
 }  // namespace nucleo::http

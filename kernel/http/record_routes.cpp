@@ -270,7 +270,10 @@ void add_record_routes(Router& router, services::ServiceDependencies deps, const
               [=](ApiRequest& req) { return move_stage(req, deps); },
               {{"type", "object"},
                {"required", {"stage_id"}},
-               {"properties", {{"stage_id", {{"type", "string"}}}, {"lost_reason", {{"type", "string"}}}}}}}, access_to_change(entity_spec("deal")));
+               {"properties",
+                {{"stage_id", {{"type", "string"}, {"pattern", "^stg_[0-9a-z]{26}$"}}},
+                 {"lost_reason", {{"type", "string"}}}}},
+               {"additionalProperties", false}}}, access_to_change(entity_spec("deal")));
   router.add({"POST",
               "/v1/tasks/{id}/complete",
               "complete_task",

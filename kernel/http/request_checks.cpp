@@ -54,10 +54,10 @@ std::string checked_recorded_headers(const HttpRequest& request) {
 
 bool json_content(const HttpRequest& request) {
   if (request.body.empty()) return true;
+  // application/json only, with parameters (charset=utf-8): what the OpenAPI document
+  // declares, so a body without a Content-Type is refused too.
   std::string type = Poco::toLower(request.headers.get("Content-Type", ""));
-  type = Poco::trim(type.substr(0, type.find(';')));
-  return type.empty() || type == "application/json" ||
-         (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
+  return Poco::trim(type.substr(0, type.find(';'))) == "application/json";
 }
 
 std::map<std::string, std::string> checked_query(const Poco::URI& uri, const Route& route) {
@@ -74,7 +74,7 @@ std::map<std::string, std::string> checked_query(const Poco::URI& uri, const Rou
       throw BadRequest("query parameter '" + (is_valid_utf8(name) ? name : std::string("?")) +
                            "' is not UTF-8 text without NUL characters",
                        {{is_valid_utf8(name) ? name : "query", "must be UTF-8 text without NUL characters"}});
-    bool accepted = route.any_query || std::find(route.query_parameters.begin(), route.query_parameters.end(), name) !=
+    bool accepted = route.free_form || std::find(route.query_parameters.begin(), route.query_parameters.end(), name) !=
                                            route.query_parameters.end();
     if (!accepted) throw BadRequest("unknown query parameter '" + name + "'");
     if (!query.emplace(name, value).second) throw BadRequest("query parameter '" + name + "' is given twice");

@@ -28,8 +28,8 @@ Target checked_target(const std::string& target);
 // On-Behalf-Of (visible ASCII, ≤ 128). Returns the reason.
 std::string checked_recorded_headers(const HttpRequest& request);
 
-// A bearer route's body is JSON: false when one is declared as anything else (415). No
-// Content-Type is taken as JSON.
+// A bearer route's body is JSON: false (415) unless it is declared application/json,
+// parameters allowed. An empty body needs no Content-Type.
 bool json_content(const HttpRequest& request);
 
 // The query parameters the route accepts, decoded, each given once, UTF-8 text without

@@ -8,13 +8,10 @@
 #include "kernel/services/access_policy.hpp"
 
 namespace nucleo::http {
-namespace {
 
 std::string etag_of(const Json& record) {
   return "\"" + std::to_string(record.at("version").get<std::int64_t>()) + "\"";
 }
-
-}  // namespace
 
 std::optional<std::int64_t> expected_version(const ApiRequest& req) {
   std::string value = req.header("If-Match");
@@ -30,6 +27,20 @@ std::optional<std::int64_t> expected_version(const ApiRequest& req) {
   } catch (const std::exception&) {
     throw Error(ErrorCode::precondition_failed, "If-Match does not name a version of this resource");
   }
+}
+
+Json list_schema(Json item) {
+  return {{"type", "object"},
+          {"required", {"data"}},
+          {"properties", {{"data", {{"type", "array"}, {"items", std::move(item)}}}}},
+          {"additionalProperties", false}};
+}
+
+Json deleted_schema() {
+  return {{"type", "object"},
+          {"required", {"id", "deleted"}},
+          {"properties", {{"id", {{"type", "string"}}}, {"deleted", {{"const", true}}}}},
+          {"additionalProperties", false}};
 }
 
 ApiResponse record_response(const Json& record, int status) {

@@ -17,6 +17,13 @@ std::optional<std::int64_t> expected_version(const ApiRequest& req);
 
 // A single resource with its ETag (the record's "version").
 ApiResponse record_response(const Json& record, int status = 200);
+// OpenAPI shapes several route files answer: {"data": [item, …]} and a deletion's
+// {"id", "deleted": true}.
+Json list_schema(Json item);
+Json deleted_schema();
+
+// A record's ETag: its version, quoted.
+std::string etag_of(const Json& record);
 
 // ?limit= within [1, max_page_size], or the default; BadRequest otherwise.
 std::size_t page_size(const ApiRequest& req, const ApiSettings& settings);

@@ -20,6 +20,7 @@
 #include "kernel/http/problem.hpp"
 #include "kernel/http/rate_limiter.hpp"
 #include "kernel/http/request_checks.hpp"
+#include "kernel/http/route_helpers.hpp"
 #include "kernel/http/webhook_routes.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/auth_service.hpp"
@@ -123,6 +124,7 @@ class ApiHandler {
     const std::string& path = target.path;
     if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
       route_name = "GET " + path;
+      if (!uri.getRawQuery().empty()) throw BadRequest(path + " takes no query parameters");
       return operational(request, path, request_id);
     }
 
@@ -163,6 +165,8 @@ class ApiHandler {
             request_id);
     }
     if (route.auth == AuthMode::bearer) require_access(route, *req.ctx.principal);
+    if (!request.body.empty() && !takes_body(route))
+      throw BadRequest(route.method + " " + route.path + " takes no request body");
     if (route.auth == AuthMode::bearer && !json_content(request))
       return problem_response({415, "the body must be JSON (Content-Type: application/json)",
                                {{"Content-Type", "must be application/json"}}, {}},
@@ -172,7 +176,7 @@ class ApiHandler {
     // OpenAPI publishes the declared success (Route::success_status): say so when a
     // handler answers another — the end-to-end tests fail on this line in the log.
     if (response.status >= 200 && response.status < 300 && response.status != route.success_status &&
-        route.kind != "plugin")
+        !route.free_form)
       s_.log.error("%s %s answered %d but its route declares %d", route.method, route.path, response.status,
                    route.success_status);
     return response;
@@ -237,14 +241,7 @@ class ApiHandler {
                   {{"Idempotency-Key", "reused with a different body"}});
     if (begun.outcome == Outcome::in_flight)
       throw Error(ErrorCode::aborted, "a request with Idempotency-Key " + key + " is still in progress");
-    if (begun.outcome == Outcome::replay) {
-      ApiResponse replay;
-      replay.status = begun.status;
-      replay.raw_body = begun.body;
-      replay.content_type = begun.status >= 400 ? "application/problem+json" : "application/json";
-      replay.headers["Idempotent-Replayed"] = "true";
-      return replay;
-    }
+    if (begun.outcome == Outcome::replay) return replayed(route, req, key, begun.status, begun.body);
     try {
       ApiResponse r = route.handler(req);
       store.complete(req.ctx, key, r.status, r.raw_body.empty() ? to_json_text(r.body) : r.raw_body);
@@ -264,6 +261,30 @@ class ApiHandler {
       store.abandon(req.ctx, key);
       throw;
     }
+  }
+
+  // The stored answer to an Idempotency-Key, with the headers it had: a record's ETag
+  // and, for a creation, its Location. An answer redacted by an erasure is gone (410).
+  static ApiResponse replayed(const Route& route, const ApiRequest& req, const std::string& key, int status,
+                              const std::string& body) {
+    ApiResponse replay;
+    if (services::IdempotencyService::is_redacted(body)) {
+      replay = problem_response({410, "the answer stored for Idempotency-Key " + key +
+                                          " held personal data since erased; the request was applied",
+                                 {}, {}},
+                                req.request_id);
+    } else {
+      replay.status = status;
+      replay.raw_body = body;
+      replay.content_type = status >= 400 ? "application/problem+json" : "application/json";
+      Json record = status < 300 && answers_one_record(route) ? Json::parse(body, nullptr, false) : Json();
+      if (record.is_object() && record.contains("id")) {
+        replay.headers["ETag"] = etag_of(record);
+        if (route.kind == "create") replay.headers["Location"] = req.path + "/" + record["id"].get<std::string>();
+      }
+    }
+    replay.headers["Idempotent-Replayed"] = "true";
+    return replay;
   }
 
   // Connections, pool use and backlogs, read at scrape time.

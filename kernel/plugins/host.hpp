@@ -46,6 +46,7 @@ struct RegisteredRoute {
   nucleo_route_fn handler;
   void* user_data;
   void (*free_buffer)(nucleo_plugin_buffer);  // releases what the handler returned
+  std::optional<RouteDescription> description;  // from the manifest's "routes", when it has one
 };
 
 struct RegisteredSubscription {

@@ -167,7 +167,11 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
                           nucleo_route_fn fn, void* user) {
     auto& self = loaded(h);
     if (!self.in_init || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
-    self.routes.push_back({self.manifest.id, text(method), text(path), auth, fn, user, self.descriptor->free_buffer});
+    std::string m = text(method), p = text(path);
+    auto described = self.manifest.routes.find(m + " " + (p.empty() || p[0] != '/' ? "/" : "") + p);
+    std::optional<RouteDescription> description;
+    if (described != self.manifest.routes.end()) description = described->second;
+    self.routes.push_back({self.manifest.id, m, p, auth, fn, user, self.descriptor->free_buffer, description});
     return nucleo_status{NUCLEO_OK};
   };
   api.register_subscription = [](nucleo_host* h, nucleo_view pattern, nucleo_event_fn fn, void* user) {

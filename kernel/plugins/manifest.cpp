@@ -92,6 +92,48 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
   return out;
 }
 
+// "routes": {"POST /leads": {"summary", "query": [names], "request": schema, "status",
+// "response": schema}}; the schemas are JSON Schema (ValueSchema's keywords).
+std::map<std::string, RouteDescription> routes_of(const Json& j, Problems& problems) {
+  std::map<std::string, RouteDescription> out;
+  if (!j.is_object()) {
+    problems.add("routes", "must be an object of routes keyed \"METHOD /path\"");
+    return out;
+  }
+  static const std::regex key_pattern("^(GET|POST|PUT|PATCH|DELETE) /[^ ]*$");
+  for (const auto& [key, spec] : j.items()) {
+    std::string field = "routes." + key;
+    if (!std::regex_match(key, key_pattern)) problems.add(field, "must be keyed \"METHOD /path\" (GET /visits/{id})");
+    if (!spec.is_object()) {
+      problems.add(field, "must be an object: {summary, query, request, status, response}");
+      continue;
+    }
+    RouteDescription d;
+    for (const auto& [name, value] : spec.items()) {
+      std::string where = field + "." + name;
+      if (name == "summary" && value.is_string() && !value.get<std::string>().empty()) {
+        d.summary = value;
+      } else if (name == "query" && value.is_array() &&
+                 std::all_of(value.begin(), value.end(), [](const Json& q) { return q.is_string(); })) {
+        d.query = value.get<std::vector<std::string>>();
+      } else if (name == "status" && value.is_number_integer() && value.get<int>() >= 200 && value.get<int>() < 300) {
+        d.status = value;
+      } else if (name == "request" || name == "response") {
+        for (const auto& problem : ValueSchema::problems(value, {})) problems.add(where, problem);
+        (name == "request" ? d.request : d.response) = value;
+      } else {
+        problems.add(where, name == "summary" || name == "query" || name == "status"
+                                ? std::string(name == "summary" ? "must be a non-empty string"
+                                              : name == "query" ? "must be an array of parameter names"
+                                                                : "must be a 2xx status")
+                                : "is not a route field (summary, query, request, status, response)");
+      }
+    }
+    out[key] = std::move(d);
+  }
+  return out;
+}
+
 // A setting's own keywords beside JSON Schema's: "required": true (no default: the
 // deployment must set it) and "secret": true (never logged, shown as "***").
 const std::set<std::string> setting_keywords{"required", "secret"};
@@ -201,6 +243,7 @@ Manifest parse_manifest(std::string_view text) {
     m.config_schema = j["config_schema"];
   }
   if (j.contains("collections")) m.collections = collections_of(j["collections"], problems);
+  if (j.contains("routes")) m.routes = routes_of(j["routes"], problems);
   if (j.contains("data_classes")) {
     if (!j["data_classes"].is_array()) problems.add("data_classes", "must be an array");
     else
@@ -214,7 +257,7 @@ Manifest parse_manifest(std::string_view text) {
   for (const auto& [key, value] : j.items()) {
     static const std::set<std::string> known{"id",     "version",       "kind",         "library", "kernel",
                                              "requires", "config_schema", "data_classes", "status",  "description",
-                                             "collections"};
+                                             "collections", "routes"};
     if (!known.count(key)) problems.add(key, "is not a manifest field");
   }
   problems.throw_if_any("invalid plugin.json");
@@ -281,6 +324,13 @@ Json collections_json(const Manifest& m) {
   for (const auto& [name, c] : m.collections) out[name] = {{"indexes", c.indexes}};
   return out;
 }
+Json routes_json(const Manifest& m) {
+  Json out = Json::object();
+  for (const auto& [key, d] : m.routes)
+    out[key] = {{"summary", d.summary}, {"query", d.query}, {"request", d.request}, {"status", d.status},
+                {"response", d.response}};
+  return out;
+}
 }  // namespace
 
 Json to_json(const Manifest& m) {
@@ -294,6 +344,7 @@ Json to_json(const Manifest& m) {
           {"requires", requires_plugins},
           {"config_schema", m.config_schema},
           {"collections", collections_json(m)},
+          {"routes", routes_json(m)},
           {"data_classes", m.data_classes},
           {"status", m.status}};
 }

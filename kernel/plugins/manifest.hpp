@@ -56,6 +56,17 @@ struct Collection {
   std::map<std::string, std::string> indexes;  // field → integer | string
 };
 
+// What a plugin says about one of its routes (manifest "routes", keyed "POST /leads"):
+// the OpenAPI document publishes it, and the kernel holds requests to it before the
+// plugin is called — unknown query parameters 400, a body against `request` 422.
+struct RouteDescription {
+  std::string summary;
+  std::vector<std::string> query;  // the query parameters it reads
+  Json request;                    // the JSON body's schema; null: it takes no body
+  int status = 200;                // its success status
+  Json response;                   // the success body's schema; null: any JSON
+};
+
 struct Manifest {
   std::string id;       // reverse-DNS: com.acme.whatsapp
   Version version;
@@ -67,6 +78,7 @@ struct Manifest {
   std::map<std::string, Collection> collections;  // the record store's, by name
   std::vector<std::string> data_classes;  // pii | phi | financial
   std::string status;                     // alpha | stable
+  std::map<std::string, RouteDescription> routes;  // by "METHOD /path"
 };
 
 // Parses and checks a manifest's text. Throws Error(validation) listing every problem

@@ -80,9 +80,20 @@ void IdempotencyService::abandon(const CallContext& ctx, const std::string& key)
   });
 }
 
+namespace {
+const std::string& redacted_marker() {
+  static const std::string marker = Json{{"erased", true}}.dump();
+  return marker;
+}
+}  // namespace
+
+bool IdempotencyService::is_redacted(const std::string& stored_body) {
+  return stored_body == redacted_marker();
+}
+
 std::size_t IdempotencyService::redact_replies(store::Transaction& tx, const std::string& tenant_id,
                                               const std::string& record_id) {
-  std::string marker = Json{{"erased", true}}.dump();
+  const std::string& marker = redacted_marker();
   return static_cast<std::size_t>(store::execute(
       tx.session(),
       "UPDATE idempotency_records SET response_body = :p0 WHERE tenant_id = :p1 AND response_body LIKE :p2"

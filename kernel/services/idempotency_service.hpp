@@ -31,9 +31,10 @@ class IdempotencyService {
   void abandon(const CallContext& ctx, const std::string& key);
 
   // Erasure (docs/architecture.md §5): stored replies that mention `record_id` are replaced by
-  // {"erased": true} — a replay keeps its status but no longer returns the personal
-  // data. Returns the number of records changed.
+  // {"erased": true}, so a replay no longer returns the personal data (the server
+  // answers 410). Returns the number of records changed.
   static std::size_t redact_replies(store::Transaction& tx, const std::string& tenant_id, const std::string& record_id);
+  static bool is_redacted(const std::string& stored_body);
 
   // What "the same request" means: method, path and the exact body bytes.
   static std::string fingerprint(const std::string& method, const std::string& path, const std::string& body);

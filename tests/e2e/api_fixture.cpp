@@ -8,10 +8,14 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <mutex>
-
 #include <thread>
+
+#include <unistd.h>
 
 #include "kernel/services/api_key_service.hpp"
 #include "tests/support/postgres_server.hpp"
@@ -55,6 +59,45 @@ class WitnessFactory final : public Poco::Net::HTTPRequestHandlerFactory {
  private:
   CheckpointWitness& w_;
 };
+
+// Where the exchanges go for the contract check (tests/contract/check.mjs), when the
+// suite asks for it (NUCLEO_CONTRACT_DIR, set by tests/CMakeLists.txt).
+std::string contract_dir() {
+  const char* dir = std::getenv("NUCLEO_CONTRACT_DIR");
+  return dir ? dir : "";
+}
+
+std::string current_test_name() {
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  return info ? std::string(info->test_suite_name()) + "." + info->name() : "";
+}
+
+// Keeps the document the server publishes, named by its hash; returns the hash.
+std::string keep_document(const std::string& dir, unsigned short port) {
+  std::string document = http_request(port, "GET", "/v1/openapi.json").body;
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016zx", std::hash<std::string>{}(document));
+  std::filesystem::create_directories(dir + "/documents");
+  std::string file = dir + "/documents/" + hash + ".json";
+  if (!std::filesystem::exists(file)) {
+    std::ofstream(file + ".part") << document;
+    std::filesystem::rename(file + ".part", file);
+  }
+  return hash;
+}
+
+void record_exchange(const std::string& dir, const std::string& document, const std::string& method,
+                     const std::string& path, const std::map<std::string, std::string>& headers,
+                     const std::string& body, const HttpResponse& response) {
+  static std::mutex mutex;
+  Json line = {{"document", document},
+               {"test", current_test_name()},
+               {"request", {{"method", method}, {"path", path}, {"headers", headers}, {"body", body}}},
+               {"response", {{"status", response.status}, {"headers", response.headers}, {"body", response.body}}}};
+  std::lock_guard lock(mutex);
+  std::ofstream(dir + "/exchanges." + std::to_string(::getpid()) + ".jsonl", std::ios::app)
+      << line.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+}
 
 }  // namespace
 
@@ -101,7 +144,10 @@ void ApiFixture::start_server() {
   while (std::chrono::steady_clock::now() < deadline) {
     ASSERT_TRUE(server->running()) << "nucleo serve exited: " << server->stderr_so_far();
     try {
-      if (http_request(port, "GET", "/healthz").status == 200) return;
+      if (http_request(port, "GET", "/healthz").status == 200) {
+        if (!contract_dir().empty()) contract_document = keep_document(contract_dir(), port);
+        return;
+      }
     } catch (const std::exception&) {
     }
     std::this_thread::sleep_for(50ms);
@@ -131,6 +177,7 @@ ApiFixture::Reply ApiFixture::call_raw(const std::string& method, const std::str
   if (!body.empty()) headers["Content-Type"] = "application/json";
   Reply r;
   r.raw = http_request(port, method, path, headers, body);
+  if (!contract_document.empty()) record_exchange(contract_dir(), contract_document, method, path, headers, body, r.raw);
   r.status = r.raw.status;
   r.body = Json::parse(r.raw.body, nullptr, false);
   EXPECT_NE(r.status, 500) << method << " " << path << " → " << r.raw.body;

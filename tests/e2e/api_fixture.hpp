@@ -57,6 +57,9 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
   std::unique_ptr<ChildProcess> server;
   TempDir dir;
   int users_created = 0;
+  // The hash of the document the server publishes, when exchanges are recorded for the
+  // contract check (tests/contract/check.mjs).
+  std::string contract_document;
 };
 
 }  // namespace nucleo::test

@@ -124,11 +124,10 @@ TEST_P(Events, AFailingSubscriberIsRetriedThenDeadLetteredThenReplayed) {
   EXPECT_EQ(letter["last_error"], "UNAVAILABLE: the downstream system is down");
   EXPECT_TRUE(deliveries().empty());
   EXPECT_EQ(call("GET", "/v1/events/dead", manager).status, 403);
-  EXPECT_EQ(call("POST", "/v1/events/dead/evt_nope/replay", admin, Json::object()).status, 404);
+  EXPECT_EQ(call("POST", "/v1/events/dead/evt_nope/replay", admin).status, 404);
 
   fs::remove(fail_marker());
-  auto replay = call("POST", "/v1/events/dead/" + letter["event_id"].get<std::string>() + "/replay", admin,
-                     Json::object());
+  auto replay = call("POST", "/v1/events/dead/" + letter["event_id"].get<std::string>() + "/replay", admin);
   EXPECT_EQ(replay.status, 200) << replay.raw.body;
   EXPECT_EQ(replay.body["replayed"], 1);
   auto d = wait_for([](const auto& d) { return !d.empty(); });

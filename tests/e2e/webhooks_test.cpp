@@ -123,7 +123,7 @@ TEST_P(Webhooks, SignedDeliveriesAreRetriedLoggedAndFollowTheSecret) {
   EXPECT_EQ(log.body["data"][2]["event_id"], event["id"]);
 
   // A rotated secret signs from then on; the old one no longer verifies.
-  auto rotated = call("POST", "/v1/webhooks/" + id + "/rotate-secret", admin, Json::object());
+  auto rotated = call("POST", "/v1/webhooks/" + id + "/rotate-secret", admin);
   ASSERT_EQ(rotated.status, 200) << rotated.raw.body;
   std::string fresh = rotated.body["secret"];
   EXPECT_NE(fresh, secret);

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Lints the OpenAPI document a real server publishes with a third-party linter
-# (Redocly CLI, recommended rules; warnings allowed, errors fail).
-#   tests/openapi/lint.sh NUCLEO_BINARY REDOCLY_BINARY
+# Lints the OpenAPI document a real server publishes with two third-party linters:
+# Redocly CLI under recommended-strict and Spectral under its oas ruleset, where a
+# warning fails as an error does.
+#   tests/openapi/lint.sh NUCLEO_BINARY TOOLS_DIR   (TOOLS_DIR: build/tools, from scripts/test.sh)
 set -euo pipefail
-export REDOCLY_TELEMETRY=off
+export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 nucleo=$1
-redocly=$2
-[[ -x "$redocly" ]] || { echo "redocly not found at $redocly (scripts/test.sh installs it)" >&2; exit 1; }
+bin=$2/node_modules/.bin
+here=$(cd "$(dirname "$0")" && pwd)
+for tool in redocly spectral; do
+  [[ -x "$bin/$tool" ]] || { echo "$tool not found in $bin (scripts/test.sh installs it)" >&2; exit 1; }
+done
 
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -20,4 +24,9 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 [[ -s openapi.json ]] || { echo "the server did not publish /v1/openapi.json" >&2; exit 1; }
-"$redocly" lint openapi.json --format=summary
+status=0
+echo "== Redocly (recommended-strict)"
+"$bin/redocly" lint openapi.json --config "$here/redocly.yaml" --format=stylish || status=1
+echo "== Spectral (spectral:oas, warnings fail)"
+"$bin/spectral" lint openapi.json --ruleset "$here/spectral.yaml" --fail-severity=warn || status=1
+exit $status
