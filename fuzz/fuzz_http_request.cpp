@@ -35,7 +35,7 @@ const Router& router() {
     r.add({"POST", "/v1/deals/{id}/stage", "stage", "", AuthMode::bearer, "deal", "action", {}, none}, any);
     r.add({"GET", "/v1/audit/entities/{type}/{id}/history", "history", "", AuthMode::bearer, "", "audit", {"as_of"}, none}, any);
     Route plugin{"POST", "/v1/x/com.example.p/hook/{name}", "hook", "", AuthMode::none, "", "plugin", {}, none};
-    plugin.any_query = true;
+    plugin.free_form = true;
     r.add(plugin, Access::of_anyone());
     return r;
   }();

@@ -121,6 +121,13 @@ TEST_P(Plugins, TheExampleBuiltOutOfTreeCapturesALeadThroughKernelServices) {
                    {{"Idempotency-Key", "form-1"}});
   ASSERT_EQ(lead.status, 201) << lead.raw.body;
   std::string contact_id = lead.body["contact"]["id"];
+  // Its plugin.json describes the route: published with its schemas, and held to them.
+  auto doc = call("GET", "/v1/openapi.json", "");
+  const Json& op = doc.body["paths"]["/v1/x/org.nucleo.examples.lead-capture/leads"]["post"];
+  EXPECT_EQ(op["requestBody"]["content"]["application/json"]["schema"]["required"], (Json{"name", "email"}));
+  EXPECT_TRUE(op["responses"].contains("201")) << op.dump();
+  EXPECT_FALSE(op.contains("x-nucleo-free-form"));
+  EXPECT_EQ(call("POST", leads_path + "?utm=x", admin, {{"name", "E"}, {"email", "e@example.com"}}).status, 400);
   // Each record is the kernel's own, readable through the core API.
   auto contact = call("GET", "/v1/contacts/" + contact_id, admin);
   EXPECT_EQ(contact.body["email"], "ana@example.com");

@@ -77,6 +77,29 @@ TEST(Manifest, EachMistakeIsNamedByItsField) {
   EXPECT_EQ(problem_fields("[]"), std::vector<std::string>{"plugin.json"});
 }
 
+// issue #19: a route's description is published in OpenAPI and enforced by the kernel,
+// so a broken one is refused at load, named by its field.
+TEST(Manifest, RouteDescriptionsAreReadAndTheirMistakesNamed) {
+  Json described = with("routes", {{"POST /leads",
+                                     {{"summary", "Capture a lead"},
+                                      {"query", {"source"}},
+                                      {"request", {{"type", "object"}, {"required", {"name"}}}},
+                                      {"status", 201},
+                                      {"response", {{"type", "object"}}}}}});
+  Manifest m = parse_manifest(described.dump());
+  ASSERT_EQ(m.routes.count("POST /leads"), 1u);
+  EXPECT_EQ(m.routes["POST /leads"].status, 201);
+  EXPECT_EQ(m.routes["POST /leads"].query, std::vector<std::string>{"source"});
+  EXPECT_EQ(m.routes["POST /leads"].request["required"], Json{"name"});
+  EXPECT_EQ(problem_fields(with("routes", {{"leads", Json::object()}}).dump()), std::vector<std::string>{"routes.leads"});
+  EXPECT_EQ(problem_fields(with("routes", {{"GET /x", {{"status", 404}}}}).dump()),
+            std::vector<std::string>{"routes.GET /x.status"});
+  EXPECT_EQ(problem_fields(with("routes", {{"GET /x", {{"request", {{"type", "date"}}}}}}).dump()),
+            std::vector<std::string>{"routes.GET /x.request"});
+  EXPECT_EQ(problem_fields(with("routes", {{"GET /x", {{"auth", "none"}}}}).dump()),
+            std::vector<std::string>{"routes.GET /x.auth"});
+}
+
 TEST(Manifest, VersionRangesHoldEveryComparator) {
   auto range = [](const char* text) { return *VersionRange::parse(text); };
   EXPECT_TRUE(range("*").contains({9, 9, 9}));
