@@ -80,6 +80,21 @@ Json audit_events_schema() {
           {"additionalProperties", false}};
 }
 
+// RFC 9162 proofs as answered: hashes in base64.
+Json proof_schema(const std::vector<std::string>& counts, const std::vector<std::string>& hashes) {
+  Json properties = {{"proof", {{"type", "array"}, {"items", {{"type", "string"}}}}}};
+  Json required = {"proof"};
+  for (const auto& c : counts) {
+    properties[c] = {{"type", "integer"}, {"minimum", 0}};
+    required.push_back(c);
+  }
+  for (const auto& h : hashes) {
+    properties[h] = {{"type", "string"}, {"description", "base64"}};
+    required.push_back(h);
+  }
+  return {{"type", "object"}, {"required", required}, {"properties", properties}, {"additionalProperties", false}};
+}
+
 }  // namespace
 
 void add_audit_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
@@ -129,22 +144,22 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.content_type = "text/plain; charset=utf-8";
                 return r;
               }}, 200, Json{{"type", "string"}}, {"text/plain"}), Access::of_roles({"admin", "auditor"}, "audit:read"));
-  router.add({"GET", "/v1/audit/proof/inclusion", "audit_inclusion_proof",
+  router.add(answering({"GET", "/v1/audit/proof/inclusion", "audit_inclusion_proof",
               "RFC 9162 inclusion proof of event seq in the tree of tree_size events", AuthMode::bearer, "", "audit",
               {"seq", "tree_size"}, [=](ApiRequest& req) {
                 ApiResponse r;
                 r.body = audit::to_json(services::AuditService(deps).inclusion(
                     req.ctx, count_parameter(req, "seq"), count_parameter(req, "tree_size")));
                 return r;
-              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
-  router.add({"GET", "/v1/audit/proof/consistency", "audit_consistency_proof",
+              }}, 200, proof_schema({"leaf_index", "tree_size"}, {"root", "leaf_hash"})), Access::of_roles({"admin", "auditor"}, "audit:read"));
+  router.add(answering({"GET", "/v1/audit/proof/consistency", "audit_consistency_proof",
               "RFC 9162 consistency proof between the trees of first and second events", AuthMode::bearer, "",
               "audit", {"first", "second"}, [=](ApiRequest& req) {
                 ApiResponse r;
                 r.body = audit::to_json(services::AuditService(deps).consistency(
                     req.ctx, count_parameter(req, "first"), count_parameter(req, "second")));
                 return r;
-              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+              }}, 200, proof_schema({"size1", "size2"}, {"root1", "root2"})), Access::of_roles({"admin", "auditor"}, "audit:read"));
 }
 
 }  // namespace nucleo::http

@@ -49,6 +49,30 @@ Json account_answer_schema() {
           {"additionalProperties", false}};
 }
 
+// An outbound message as answered: queued, sent (with the channel's external id) or
+// failed (with the error).
+Json message_answer_schema() {
+  Json text = {{"type", "string"}}, nullable_text = {{"type", {"string", "null"}}};
+  Json instant = {{"type", "string"}, {"format", "date-time"}};
+  return {{"type", "object"},
+          {"required", {"id", "tenant_id", "account_id", "to", "content", "status", "external_id", "delivery_status",
+                        "error", "attempts", "created_at", "updated_at"}},
+          {"properties",
+           {{"id", text},
+            {"tenant_id", text},
+            {"account_id", text},
+            {"to", text},
+            {"content", {{"type", {"string", "object"}}, {"additionalProperties", true}}},
+            {"status", {{"type", "string"}, {"description", "queued, sent or failed"}}},
+            {"external_id", nullable_text},
+            {"delivery_status", nullable_text},
+            {"error", nullable_text},
+            {"attempts", {{"type", "integer"}}},
+            {"created_at", instant},
+            {"updated_at", instant}}},
+          {"additionalProperties", false}};
+}
+
 }  // namespace
 
 void add_channel_routes(Router& router, services::ServiceDependencies deps,
@@ -94,15 +118,15 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
               {{"type", "object"},
                {"required", {"to", "content"}},
                {"properties", {{"to", {{"type", "string"}}}, {"content", {{"type", {"string", "object"}}}}}},
-               {"additionalProperties", false}}}, 202, nullptr), Access::of_roles({"admin", "manager", "sales", "support", "marketing", "integration"}, "channel_messages:write"));
-  router.add({"GET", "/v1/channels/messages/{id}", "get_channel_message",
+               {"additionalProperties", false}}}, 202, message_answer_schema()), Access::of_roles({"admin", "manager", "sales", "support", "marketing", "integration"}, "channel_messages:write"));
+  router.add(answering({"GET", "/v1/channels/messages/{id}", "get_channel_message",
               "An outbound message: queued, sent (with the channel's external id) or failed (with the error)",
               AuthMode::bearer, "", "channels", {},
               [=](ApiRequest& req) {
                 ApiResponse r;
                 r.body = service().message(req.ctx, req.params.at("id"));
                 return r;
-              }}, Access::of_roles(services::every_role(), "channel_messages:read"));
+              }}, 200, message_answer_schema()), Access::of_roles(services::every_role(), "channel_messages:read"));
   router.add(answering({"DELETE", one, "delete_channel_account", "Delete a channel account and its secrets (admin)",
               AuthMode::bearer, "", "channels", {}, [=](ApiRequest& req) {
                 service().remove(req.ctx, req.params.at("id"));

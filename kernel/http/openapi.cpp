@@ -366,6 +366,9 @@ Json parameter(const std::string& name, const std::string& in, bool required, Js
 Json query_parameter(const std::string& name) {
   if (name == "limit") return parameter(name, "query", false, {{"type", "integer"}, {"minimum", 1}}, "page size");
   if (name == "cursor") return parameter(name, "query", false, {{"type", "string"}}, "next_cursor of the last page");
+  // The audit proofs' tree positions (route_helpers' count_parameter: required).
+  if (name == "seq" || name == "tree_size" || name == "first" || name == "second")
+    return parameter(name, "query", true, {{"type", "integer"}, {"minimum", 0}}, "a position in the audit log");
   if (name == "updated_since" || name == "from" || name == "to" || name == "as_of")
     return parameter(name, "query", false, {{"type", "string"}, {"format", "date-time"}}, "an RFC 3339 instant");
   return parameter(name, "query", false, {{"type", "string"}});

@@ -148,6 +148,8 @@ function checkRequest(entry, opParts, op, params, ex, problems) {
     if (!p) problems.push(`query parameter ${name} is accepted but not declared`);
     else check(p, value, 'query parameter');
   }
+  for (const p of declared.filter((d) => d.in === 'query' && d.required && !url.searchParams.has(d.name)))
+    problems.push(`required query parameter ${p.name} was not sent`);
   for (const p of declared.filter((d) => d.in === 'path')) check(p, decodeURIComponent(params[p.name] ?? ''), 'path parameter');
   const headers = lower(ex.request.headers);
   for (const p of declared.filter((d) => d.in === 'header')) {
