@@ -8,9 +8,64 @@
 #include "kernel/services/customer_view.hpp"
 
 namespace nucleo::http {
+namespace {
+
+Json list_of_objects(const std::string& description) {
+  return {{"type", "array"},
+          {"description", description},
+          {"items", {{"type", "object"}, {"additionalProperties", true}}}};
+}
+
+Json timeline_schema() {
+  Json item = {{"type", "object"},
+               {"required", {"kind", "at", "id", "data"}},
+               {"properties",
+                {{"kind", {{"type", "string"}, {"description", "interaction, stage_change or task"}}},
+                 {"at", {{"type", "string"}, {"format", "date-time"}}},
+                 {"id", {{"type", "string"}}},
+                 {"data",
+                  {{"type", {"object", "null"}},
+                   {"additionalProperties", true},
+                   {"description", "the record; null when it is no longer there for the caller"}}}}},
+               {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"data", "next_cursor"}},
+          {"properties",
+           {{"data", {{"type", "array"}, {"items", item}}},
+            {"next_cursor", {{"type", {"string", "null"}}, {"description", "pass as cursor for the next page"}}}}},
+          {"additionalProperties", false}};
+}
+
+Json briefing_schema() {
+  Json risk = {{"type", "object"},
+               {"required", {"kind", "reason"}},
+               {"properties",
+                {{"kind", {{"type", "string"}, {"description", "stalled_stage, no_activity or overdue_follow_ups"}}},
+                 {"reason", {{"type", "string"}}},
+                 {"deal_id", {{"type", "string"}}}}},
+               {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"account", "generated_at", "open_deals", "last_interaction_by_channel", "open_tasks",
+                        "overdue_tasks", "contacts", "risk_flags"}},
+          {"properties",
+           {{"account", {{"type", "object"}, {"additionalProperties", true}}},
+            {"generated_at", {{"type", "string"}, {"format", "date-time"}}},
+            {"open_deals", list_of_objects("open deals with their stage and days in it")},
+            {"last_interaction_by_channel",
+             {{"type", "object"},
+              {"additionalProperties", {{"type", "object"}, {"additionalProperties", true}}},
+              {"description", "by channel"}}},
+            {"open_tasks", list_of_objects("open tasks")},
+            {"overdue_tasks", list_of_objects("open tasks past due")},
+            {"contacts", list_of_objects("the account's contacts with their roles in open deals")},
+            {"risk_flags", {{"type", "array"}, {"items", risk}}}}},
+          {"additionalProperties", false}};
+}
+
+}  // namespace
 
 void add_customer_view_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings) {
-  router.add({"GET",
+  router.add(answering({"GET",
               "/v1/accounts/{id}/timeline",
               "account_timeline",
               "Interactions, stage changes and tasks of an account, newest first",
@@ -32,8 +87,8 @@ void add_customer_view_routes(Router& router, services::ServiceDependencies deps
                                               ? Json()
                                               : Json(encode_cursor(scope, page.next.dump(), settings.cursor_secret))}};
                 return r;
-              }}, access_to_read(entity_spec("account")));
-  router.add({"GET",
+              }}, 200, timeline_schema()), access_to_read(entity_spec("account")));
+  router.add(answering({"GET",
               "/v1/accounts/{id}/briefing",
               "account_briefing",
               "Before a visit: open deals, last contact per channel, tasks, key contacts, risk flags",
@@ -46,7 +101,7 @@ void add_customer_view_routes(Router& router, services::ServiceDependencies deps
                 ApiResponse r;
                 r.body = services::CustomerView(deps).briefing(req.ctx, req.params.at("id"), quiet_days);
                 return r;
-              }}, access_to_read(entity_spec("account")));
+              }}, 200, briefing_schema()), access_to_read(entity_spec("account")));
 }
 
 }  // namespace nucleo::http

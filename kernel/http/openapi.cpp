@@ -365,6 +365,9 @@ Json parameter(const std::string& name, const std::string& in, bool required, Js
 
 Json query_parameter(const std::string& name) {
   if (name == "limit") return parameter(name, "query", false, {{"type", "integer"}, {"minimum", 1}}, "page size");
+  if (name == "quiet_days")
+    return parameter(name, "query", false, {{"type", "integer"}, {"minimum", 1}, {"maximum", 3650}},
+                     "days without an interaction that raise no_activity (30)");
   if (name == "cursor") return parameter(name, "query", false, {{"type", "string"}}, "next_cursor of the last page");
   // The audit proofs' tree positions (route_helpers' count_parameter: required).
   if (name == "seq" || name == "tree_size" || name == "first" || name == "second")
