@@ -80,6 +80,42 @@ Json audit_events_schema() {
           {"additionalProperties", false}};
 }
 
+// A record's audited versions, with the record as it was at as_of when asked.
+Json history_schema() {
+  Json text = {{"type", "string"}}, nullable_text = {{"type", {"string", "null"}}};
+  Json entity = {{"type", "object"}, {"required", {"type", "id"}}, {"properties", {{"type", text}, {"id", text}}}};
+  Json version = {{"type", "object"},
+                  {"required", {"seq", "id", "recorded_at", "actor", "action", "reason", "request_id", "changes",
+                                "leaf_hash", "proof"}},
+                  {"properties",
+                   {{"seq", {{"type", "integer"}}},
+                    {"id", text},
+                    {"recorded_at", {{"type", "string"}, {"format", "date-time"}}},
+                    {"actor", {{"type", "object"}, {"additionalProperties", true}}},
+                    {"action", text},
+                    {"reason", nullable_text},
+                    {"request_id", nullable_text},
+                    {"changes",
+                     {{"type", "object"},
+                      {"additionalProperties", true},
+                      {"description", "field → {from, to}; an erased value is {erased: true, commitment}"}}},
+                    {"leaf_hash", text},
+                    {"proof", {{"type", "string"}, {"description", "the path of its inclusion proof"}}}}},
+                  {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"entity", "tree_size", "versions"}},
+          {"properties",
+           {{"entity", entity},
+            {"tree_size", {{"type", "integer"}, {"minimum", 0}}},
+            {"as_of", {{"type", "string"}, {"format", "date-time"}}},
+            {"record",
+             {{"type", {"object", "null"}},
+              {"additionalProperties", true},
+              {"description", "with as_of: the record as it was then; null when it did not exist yet"}}},
+            {"versions", {{"type", "array"}, {"items", version}}}}},
+          {"additionalProperties", false}};
+}
+
 // RFC 9162 proofs as answered: hashes in base64.
 Json proof_schema(const std::vector<std::string>& counts, const std::vector<std::string>& hashes) {
   Json properties = {{"proof", {{"type", "array"}, {"items", {{"type", "string"}}}}}};
@@ -121,7 +157,7 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body["data"] = array_of(std::move(page.events));
                 return r;
               }}, 200, audit_events_schema()), Access::of_roles({"admin", "auditor"}, "audit:read"));
-  router.add({"GET", "/v1/audit/entities/{type}/{id}/history", "audit_entity_history",
+  router.add(answering({"GET", "/v1/audit/entities/{type}/{id}/history", "audit_entity_history",
               "Every audited version of one record, with field changes and proof links; as_of rebuilds the record "
               "as it was at that instant (auditor and admin; the read is audited)",
               AuthMode::bearer, "", "audit", {"as_of"}, [=](ApiRequest& req) {
@@ -129,7 +165,7 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
                 r.body = services::AuditService(deps).history(req.ctx, req.params.at("type"), req.params.at("id"),
                                                               time_parameter(req, "as_of"));
                 return r;
-              }}, Access::of_roles({"admin", "auditor"}, "audit:read"));
+              }}, 200, history_schema()), Access::of_roles({"admin", "auditor"}, "audit:read"));
   router.add(answering(Route{"GET", "/v1/audit/export", "export_audit_log",
               "The log's events between from and to, streamed as jsonl (canonical leaves), csv or ocsf (OCSF 1.1.0 "
               "API Activity); personal values appear as commitments (auditor and admin; the export is audited)",
