@@ -191,7 +191,8 @@ std::size_t Dispatcher::dispatch_new(Subscriber& s) {
     }
     ++attempted;
     std::string error = deliver(s, stored.event.envelope());
-    if (!error.empty()) failures.push_back({stored, error, false});
+    // The first delivery is attempt 1 of events.max_attempts: with 1, it is the last.
+    if (!error.empty()) failures.push_back({stored, error, settings_.max_attempts <= 1});
   }
 
   worker_.write("", [&](store::Transaction& tx) {

@@ -69,6 +69,15 @@ class Jobs : public ApiFixture {
   TempDir plugin_dir;
 };
 
+// A plugin is never a way around the permission matrix (issue #20): an auditor's
+// request through a plugin's route starts no job.
+TEST_P(Jobs, AnAuditorsRequestEnqueuesNoJob) {
+  auto refused = call("POST", "/v1/x/org.nucleo.fixtures.jobs/enqueue", auditor, {{"count", 1}});
+  EXPECT_EQ(refused.status, 403) << refused.raw.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(of("done").empty());
+}
+
 TEST_P(Jobs, RecurringAndEnqueuedJobsRunInARealServer) {
   EXPECT_TRUE(wait_until([&] { return of("tick").size() >= 2; })) << "the every-1s job did not run twice";
   Json ids = enqueue({{"count", 3}});

@@ -49,6 +49,31 @@ TEST_P(DispatcherTest, DeliversNewEventsInOrderToMatchingSubscribersOnly) {
   EXPECT_EQ(d.run_once(), 0u);  // nothing twice
 }
 
+// events.max_attempts counts deliveries, the first included (docs/configuration.md):
+// at 1 the first failure is a dead letter; at the default, the eighth.
+TEST_P(DispatcherTest, MaxAttemptsCountsEveryDeliveryTheFirstIncluded) {
+  for (int max_attempts : {1, DispatchSettings{}.max_attempts}) {
+    DispatchSettings s = settings();
+    s.max_attempts = max_attempts;
+    Dispatcher d(worker(), h.clock, s, "node-" + std::to_string(max_attempts));
+    int calls = 0;
+    d.add({"broken-" + std::to_string(max_attempts), "contact.created", [&](const Json&) -> std::string {
+             ++calls;
+             throw std::runtime_error("mailbox unreachable");
+           }});
+    contact("Ana " + std::to_string(max_attempts));
+    for (int run = 0; run < 20; ++run) {
+      d.run_once();
+      h.clock.advance_micros(24LL * 3600 * 1'000'000);  // past any back-off
+    }
+    EXPECT_EQ(calls, max_attempts);
+    EXPECT_EQ(failures("subscriber = 'broken-" + std::to_string(max_attempts) + "' AND dead_at IS NOT NULL AND attempts = " +
+                       std::to_string(max_attempts)),
+              1);
+  }
+  EXPECT_EQ(DispatchSettings{}.max_attempts, 8);  // as docs/configuration.md says
+}
+
 TEST_P(DispatcherTest, EnvelopeCarriesCausationAndDepth) {
   Dispatcher d(worker(), h.clock, settings(), "node-a");
   Json seen;
