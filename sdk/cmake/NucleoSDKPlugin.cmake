@@ -1,8 +1,8 @@
 # nucleo_add_plugin(<name> SOURCES <file>... MANIFEST <plugin.json>)
 #
 # Builds a plugin as the kernel loads it: a MODULE library named as the manifest's
-# "library" field, with hidden visibility (only nucleo_plugin_entry is exported, by
-# NUCLEO_PLUGIN) and -Wl,--no-undefined (a missing symbol fails the build, not the
+# "library" field, exporting nucleo_plugin_entry only (hidden visibility and a version
+# script) and linked with -Wl,--no-undefined (a missing symbol fails the build, not the
 # kernel's dlopen). The library and a copy of the manifest land together in
 # <build dir>/<name>/ — the folder to point plugins.<alias>.file at.
 function(nucleo_add_plugin name)
@@ -30,7 +30,13 @@ function(nucleo_add_plugin name)
     PREFIX "" SUFFIX "" OUTPUT_NAME "${library}"
     LIBRARY_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/${name}"
     C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
-  target_link_options(${name} PRIVATE "LINKER:--no-undefined")
+  # Hidden visibility still exports the standard library's weak template instances; a
+  # version script leaves nucleo_plugin_entry as the only symbol the kernel (or another
+  # plugin) can bind to.
+  set(exports "${CMAKE_CURRENT_BINARY_DIR}/${name}.exports")
+  file(WRITE "${exports}" "{ global: nucleo_plugin_entry; local: *; };\n")
+  target_link_options(${name} PRIVATE "LINKER:--no-undefined" "LINKER:--version-script=${exports}")
+  set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS "${exports}")
   add_custom_command(TARGET ${name} POST_BUILD
     COMMAND ${CMAKE_COMMAND} -E copy_if_different "${manifest}" "$<TARGET_FILE_DIR:${name}>/plugin.json"
     COMMENT "Copying ${arg_MANIFEST} beside ${library}")

@@ -3,6 +3,7 @@
 // beside every broken fixture, and exercised over HTTP. The server keeps serving.
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "kernel/domain/base64.hpp"
@@ -113,6 +114,19 @@ TEST_P(Plugins, EveryBrokenPluginIsListedWithItsReasonAndAuditedWhileTheServerSe
                             std::string::npos;
   }
   EXPECT_TRUE(init_error_recorded) << events.raw.body;
+}
+
+// nucleo_add_plugin exports the entry point and nothing else (issue #20): no standard
+// library instance of the plugin's can be bound by another library.
+TEST(PluginBuild, TheExampleExportsOnlyItsEntryPoint) {
+  ASSERT_TRUE(BuiltExample::get().problem.empty()) << BuiltExample::get().problem;
+  std::string exported =
+      run_checked({"/usr/bin/nm", "-D", "--defined-only", BuiltExample::get().plugin_folder() + "/liblead_capture.so"});
+  std::vector<std::string> symbols;
+  std::istringstream lines(exported);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) symbols.push_back(line.substr(line.rfind(' ') + 1));
+  EXPECT_EQ(symbols, std::vector<std::string>{"nucleo_plugin_entry"}) << exported;
 }
 
 TEST_P(Plugins, TheExampleBuiltOutOfTreeCapturesALeadThroughKernelServices) {
