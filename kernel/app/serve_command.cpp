@@ -181,7 +181,8 @@ int run_serve(const ParsedArgs& args) {
   events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node_id());
   for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
   dispatcher.add(services::webhook_fanout(runtime.dependencies(), jobs, clock));
-  BackgroundLoop dispatching("event dispatcher", dispatch_pass(dispatcher, log), event_settings.interval);
+  auto dispatching = std::make_unique<BackgroundLoop>("event dispatcher", dispatch_pass(dispatcher, log),
+                                                      event_settings.interval);
   std::vector<std::unique_ptr<BackgroundLoop>> job_workers;
   for (std::size_t i = 0; i < job_settings.workers; ++i)
     job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1),
@@ -197,6 +198,13 @@ int run_serve(const ParsedArgs& args) {
   sigwait(&signals, &received);
   log.information("signal %d received: draining and stopping", received);
   server.stop();
+  dispatching.reset();  // after the pass under way
+  try {
+    dispatcher.release_leases();  // the next node, or this one restarted, delivers at once
+  } catch (const std::exception& e) {
+    log.warning("could not release the event subscribers' leases (they run out by themselves): %s",
+                std::string(e.what()));
+  }
   log.information("stopped");
   return exit_ok;
 }

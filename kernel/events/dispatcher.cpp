@@ -68,6 +68,13 @@ bool matches_pattern(const std::string& pattern, const std::string& name) {
 Dispatcher::Dispatcher(store::Database& worker, const Clock& clock, DispatchSettings settings, std::string node_id)
     : worker_(worker), clock_(clock), settings_(settings), node_id_(std::move(node_id)) {}
 
+void Dispatcher::release_leases() {
+  worker_.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(), "UPDATE event_subscribers SET leased_until = 0 WHERE leased_by = :p0", {node_id_});
+  });
+  for (auto& p : progress_) p.held_until = 0;
+}
+
 void Dispatcher::add(Subscriber subscriber) {
   subscribers_.push_back(std::move(subscriber));
   progress_.push_back({});

@@ -64,6 +64,11 @@ class Dispatcher {
   // Deletes what `retention` lets go; returns how many events. Run now and then.
   std::size_t purge_delivered();
 
+  // Gives up the leases this node holds, once no pass runs any more (a clean shutdown):
+  // another node, or this one restarted under a new node id, takes over at once
+  // instead of waiting out `lease`.
+  void release_leases();
+
   const DispatchSettings& settings() const { return settings_; }
 
  private:

@@ -161,6 +161,23 @@ TEST_P(DispatcherTest, TwoNodesShareASubscriberThroughItsLease) {
   for (const auto& id : seen) EXPECT_EQ(seen.count(id), 1u);
 }
 
+// A clean shutdown gives the lease up (issue #20: deliveries paused ~30 s after a
+// restart): the next node delivers at once.
+TEST_P(DispatcherTest, AReleasedLeaseIsTakenOverAtOnce) {
+  DispatchSettings s = settings();
+  Dispatcher a(worker(), h.clock, s, "node-a"), b(worker(), h.clock, s, "node-b");
+  int by_a = 0, by_b = 0;
+  a.add({"shared", "contact.created", [&](const Json&) { ++by_a; return std::string(); }});
+  b.add({"shared", "contact.created", [&](const Json&) { ++by_b; return std::string(); }});
+  contact("Ana");
+  EXPECT_EQ(a.run_once(), 1u);
+  a.release_leases();
+  contact("Bia");
+  EXPECT_EQ(b.run_once(), 1u);  // no lease to wait out
+  EXPECT_EQ(by_a + by_b, 2);
+  EXPECT_EQ(a.run_once(), 0u);  // node-b holds it now
+}
+
 TEST_P(DispatcherTest, EventsCausedTooDeepAreNotDelivered) {
   Dispatcher d(worker(), h.clock, settings(), "node-a");
   int calls = 0;
