@@ -56,6 +56,13 @@ struct Failure {
   bool dead = false;  // dead at once (depth limit): no retry
 };
 
+// Every failed delivery is logged with what the subscriber said (a dead letter's own
+// line is written when it dies); /metrics counts the failing ones (nucleo_event_failures).
+void log_failure(const Subscriber& s, const DomainEvent& e, int attempt, int max_attempts, const std::string& error) {
+  Poco::Logger::get("nucleo.events")
+      .warning("event %s (%s) to %s failed, attempt %d of %d: %s", e.id, e.name, s.name, attempt, max_attempts, error);
+}
+
 }  // namespace
 
 bool matches_pattern(const std::string& pattern, const std::string& name) {
@@ -199,7 +206,10 @@ std::size_t Dispatcher::dispatch_new(Subscriber& s) {
     ++attempted;
     std::string error = deliver(s, stored.event.envelope());
     // The first delivery is attempt 1 of events.max_attempts: with 1, it is the last.
-    if (!error.empty()) failures.push_back({stored, error, settings_.max_attempts <= 1});
+    if (!error.empty()) {
+      log_failure(s, stored.event, 1, settings_.max_attempts, error);
+      failures.push_back({stored, error, settings_.max_attempts <= 1});
+    }
   }
 
   worker_.write("", [&](store::Transaction& tx) {
@@ -249,6 +259,7 @@ std::size_t Dispatcher::retry_due(Subscriber& s) {
       }
       int attempts = d.attempts + 1;
       bool dead = attempts >= settings_.max_attempts;
+      if (!dead) log_failure(s, d.stored.event, attempts, settings_.max_attempts, error);
       std::int64_t at = clock_.now().micros;
       store::execute(tx.session(),
                      "UPDATE event_failures SET attempts = :p0, next_attempt_at = :p1, dead_at = :p2, last_error = :p3"

@@ -189,7 +189,8 @@ void JobQueue::settle(const Claimed& job, const std::string& error) {
     log().warning("job %s (%s) failed %d times%s: %s", job.id, job.name, job.attempt,
                   std::string(job.recurring ? ", skipped to its next run" : ", now dead"), error);
   else if (!error.empty())
-    log().information("job %s (%s) failed (attempt %d), will retry: %s", job.id, job.name, job.attempt, error);
+    log().warning("job %s (%s) failed (attempt %d of %d), will retry: %s", job.id, job.name, job.attempt,
+                  settings_.max_attempts, error);
 }
 
 std::size_t purge_jobs_mentioning(store::Transaction& tx, const std::string& tenant_id, const std::string& record_id) {

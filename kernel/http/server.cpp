@@ -326,6 +326,20 @@ class ApiHandler {
       s_.log.warning("metrics: outbox backlog unavailable: %s", std::string(e.what()));
     }
     try {
+      auto failing = services::failing_work(s_.api->deps);
+      out.family("nucleo_event_failures", "gauge",
+                 "Event deliveries failing now, per subscriber: failing (retried) or dead (GET /v1/events/dead).");
+      for (const auto& f : failing)
+        if (f.kind == "event")
+          out.sample("nucleo_event_failures", {{"subscriber", f.name}, {"state", f.state}}, static_cast<double>(f.count));
+      out.family("nucleo_job_failures", "gauge", "Jobs whose last run failed, per job: failing (runs again) or dead.");
+      for (const auto& f : failing)
+        if (f.kind == "job")
+          out.sample("nucleo_job_failures", {{"job", f.name}, {"state", f.state}}, static_cast<double>(f.count));
+    } catch (const std::exception& e) {
+      s_.log.warning("metrics: failing work unavailable: %s", std::string(e.what()));
+    }
+    try {
       Timestamp now = s_.clock().now();
       auto backlog = services::audit_backlog(s_.api->deps);
       out.family("nucleo_audit_pending_events", "gauge", "Audit events recorded but not yet in the log, per tenant.");

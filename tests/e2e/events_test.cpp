@@ -122,6 +122,12 @@ TEST_P(Events, AFailingSubscriberIsRetriedThenDeadLetteredThenReplayed) {
   EXPECT_EQ(letter["attempts"], 3);
   EXPECT_EQ(letter["subscriber"], "plugin:org.nucleo.fixtures.subscriber:contact.*");
   EXPECT_EQ(letter["last_error"], "UNAVAILABLE: the downstream system is down");
+  // …counted on /metrics (issue #20: a failing plugin handler left no trace but a table).
+  auto metrics = http_request(port, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("nucleo_event_failures{subscriber=\"plugin:org.nucleo.fixtures.subscriber:contact.*\","
+                         "state=\"dead\"} 1"),
+            std::string::npos)
+      << metrics;
   EXPECT_TRUE(deliveries().empty());
   EXPECT_EQ(call("GET", "/v1/events/dead", manager).status, 403);
   EXPECT_EQ(call("POST", "/v1/events/dead/evt_nope/replay", admin).status, 404);

@@ -78,6 +78,18 @@ TEST_P(Jobs, AnAuditorsRequestEnqueuesNoJob) {
   EXPECT_TRUE(of("done").empty());
 }
 
+// A failing plugin job is on /metrics (issue #20), not only in the jobs table.
+TEST_P(Jobs, AFailingJobIsCountedOnMetrics) {
+  enqueue({{"count", 1}, {"fail", true}});
+  const std::string series = "nucleo_job_failures{job=\"plugin:org.nucleo.fixtures.jobs:work\"";
+  std::string metrics;
+  EXPECT_TRUE(wait_until([&] {
+    metrics = http_request(port, "GET", "/metrics").body;
+    return metrics.find(series) != std::string::npos;
+  })) << metrics;
+  EXPECT_TRUE(of("done").empty());
+}
+
 TEST_P(Jobs, RecurringAndEnqueuedJobsRunInARealServer) {
   EXPECT_TRUE(wait_until([&] { return of("tick").size() >= 2; })) << "the every-1s job did not run twice";
   Json ids = enqueue({{"count", 3}});
