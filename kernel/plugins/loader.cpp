@@ -42,7 +42,6 @@ void PluginHost::skip(const std::vector<PluginSetting>& settings, const std::str
 
 void PluginHost::load(const std::vector<PluginSetting>& settings) {
   std::vector<Candidate> candidates;
-  std::map<std::string, std::string> alias_of_id;
   for (const auto& s : settings) {
     statuses_.push_back({s.alias, s.file, "", "", false, ""});
     Candidate c{s, "", std::nullopt, statuses_.size() - 1};
@@ -55,17 +54,16 @@ void PluginHost::load(const std::vector<PluginSetting>& settings) {
       if (!s.id.empty() && s.id != c.manifest->id)
         throw Error(ErrorCode::validation, "plugins." + s.alias + ".id is " + s.id + " but " + s.file + " is " +
                                                c.manifest->id);
-      auto [first, inserted] = alias_of_id.emplace(c.manifest->id, s.alias);
-      if (!inserted)
-        throw Error(ErrorCode::validation,
-                    "duplicate id " + c.manifest->id + ": plugins." + first->second + " loads it already");
       candidates.push_back(std::move(c));
     } catch (const Error& e) {
       statuses_.back().problem = e.what();
     }
   }
   // Dependency order: load whatever has its requirements loaded, until nothing moves.
+  // Two aliases may name one id: the first that loads wins, and only then is the other
+  // a duplicate — an alias that failed does not hide the next one's own problem.
   std::map<std::string, Version> up;
+  std::map<std::string, std::string> loaded_by;  // id → alias
   for (bool progress = true; progress;) {
     progress = false;
     for (auto& c : candidates) {
@@ -75,12 +73,19 @@ void PluginHost::load(const std::vector<PluginSetting>& settings) {
       if (!ready) continue;
       load_one(c);
       progress = true;
-      if (statuses_[c.status].loaded) up[c.manifest->id] = c.manifest->version;
+      if (statuses_[c.status].loaded) {
+        up[c.manifest->id] = c.manifest->version;
+        loaded_by[c.manifest->id] = c.setting.alias;
+      }
     }
   }
   for (auto& c : candidates) {
     PluginStatus& s = statuses_[c.status];
     if (s.loaded || !s.problem.empty()) continue;
+    if (loaded_by.count(c.manifest->id)) {
+      s.problem = "duplicate id " + c.manifest->id + ": plugins." + loaded_by[c.manifest->id] + " loads it already";
+      continue;
+    }
     for (const auto& r : c.manifest->requires_plugins)
       if (!up.count(r.id) || !r.versions.contains(up[r.id]))
         s.problem += (s.problem.empty() ? "" : "; ") + std::string("requires ") + r.id + " " + r.versions.text() +

@@ -61,6 +61,9 @@ std::vector<BrokenPlugin> broken_plugins(const std::string& root) {
        "requires org.nucleo.absent >=1.0.0, which is not loaded"},
       {"config", plugin_folder(root, "config", "good", id("org.nucleo.fixtures.configured")), {{"greting", "typo"}},
        "greting is not a setting"},
+      // A second alias of an id whose first alias failed: its own problem, not "duplicate".
+      {"config_again", plugin_folder(root, "config_again", "good", id("org.nucleo.fixtures.configured")),
+       {{"colour", "blue"}}, "colour is not a setting"},
   };
 }
 
