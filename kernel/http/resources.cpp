@@ -8,6 +8,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
   add_audit_routes(router, deps, settings);
   add_privacy_routes(router, deps);
   add_event_routes(router, deps, settings);
+  add_job_routes(router, deps, settings);
 }
 
 }  // namespace nucleo::http

@@ -23,11 +23,12 @@ const std::vector<std::pair<std::string, std::string>>& exposed_resources();
 
 // The parts, one file each: record_routes (the generic protocol of every served
 // entity, a deal's stage, a task's completion), customer_routes (360, briefing),
-// audit_routes, privacy_routes (erasure, legal holds), event_routes (dead letters).
+// audit_routes, privacy_routes (erasure, legal holds), event_routes (dead letters, failed jobs).
 void add_record_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 void add_customer_view_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 void add_audit_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 void add_privacy_routes(Router& router, services::ServiceDependencies deps);
 void add_event_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
+void add_job_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 
 }  // namespace nucleo::http

@@ -267,6 +267,7 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   foreign["privacy"] = services::PrivacyService(h->deps()).place_hold(ctx_b, foreign["contacts"], "B")["id"];
   foreign["audit"] = foreign["accounts"];  // /v1/audit/entities/account/{id}/history
   foreign["events"] = "evt_01m80gv6y4eqcsmge90bwbtca7";  // no dead letter of ours
+  foreign["jobs"] = "job_01m80gv6y4eqcsmge90bwbtca7";    // no dead job of ours
   foreign["channels"] = services::ChannelAccountService(h->deps()).create(
       ctx_b, {{"plugin_id", "com.example.chat"}, {"external_id", "b-line"}})["id"];
   foreign["webhooks"] = services::WebhookService(h->deps()).create(
@@ -307,8 +308,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // 10 lists + 4 audit reads + export + hold list + plugin list + dead letters
   // + 10 × (read, patch, archive, restore) + 2 actions + 2 account views + entity history
   // + hold lift + dead-letter replay + webhooks (list; read, patch, delete, rotate, deliveries)
-  // + channel accounts (list; read, patch, delete, send) + a message read
-  EXPECT_EQ(checked, 77);
+  // + channel accounts (list; read, patch, delete, send) + a message read + failed jobs (list;
+  // retry, discard)
+  EXPECT_EQ(checked, 80);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -445,8 +447,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 6 audit
   // reads (incl. entity history and export) + openapi + 4 privacy operations + the plugin list
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
-  // /readyz and /metrics.
-  EXPECT_EQ(documented.size(), 115u);
+  // /readyz and /metrics + failed jobs (list, retry, discard).
+  EXPECT_EQ(documented.size(), 118u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

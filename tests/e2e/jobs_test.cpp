@@ -27,7 +27,8 @@ class Jobs : public ApiFixture {
     std::ofstream(plugin_dir.path() + "/nucleo.properties")
         << "plugins.jobs.file = " << folder << "\n"
         << "plugins.jobs.config.log_file = " << log_file() << "\n"
-        << "jobs.poll_interval_ms = 50\njobs.lease_ms = 2000\n";
+        << "jobs.poll_interval_ms = 50\njobs.lease_ms = 2000\n"
+        << "jobs.max_attempts = 2\njobs.retry_first_ms = 50\njobs.retry_max_ms = 100\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override {
@@ -88,6 +89,43 @@ TEST_P(Jobs, AFailingJobIsCountedOnMetrics) {
     return metrics.find(series) != std::string::npos;
   })) << metrics;
   EXPECT_TRUE(of("done").empty());
+}
+
+// A dead one-off job is listed, run again, and discarded over the API (issue #20).
+TEST_P(Jobs, AFailedJobIsListedRetriedAndDiscarded) {
+  std::string id = enqueue({{"count", 1}, {"fail", true}})[0];
+  Reply dead;
+  auto dead_listed = [&] {
+    dead = call("GET", "/v1/jobs?state=dead&plugin=org.nucleo.fixtures.jobs", admin);
+    return dead.status == 200 && dead.body["data"].size() == 1;
+  };
+  ASSERT_TRUE(wait_until(dead_listed)) << dead.raw.body;
+  const Json& job = dead.body["data"][0];
+  EXPECT_EQ(job["id"], id);
+  EXPECT_EQ(job["name"], "plugin:org.nucleo.fixtures.jobs:work");
+  EXPECT_EQ(job["plugin_id"], "org.nucleo.fixtures.jobs");
+  EXPECT_EQ(job["attempts"], 2);  // jobs.max_attempts
+  EXPECT_NE(job["last_error"].get<std::string>().find("the mailbox is down"), std::string::npos) << job;
+  EXPECT_FALSE(job.contains("payload"));
+  EXPECT_TRUE(call("GET", "/v1/jobs?plugin=org.nucleo.other", admin).body["data"].empty());
+  EXPECT_EQ(call("GET", "/v1/jobs?state=stuck", admin).status, 422);
+  EXPECT_EQ(call("GET", "/v1/jobs", auditor).status, 403);
+  EXPECT_EQ(call("POST", "/v1/jobs/" + id + "/retry", manager).status, 403);
+
+  auto retried = call("POST", "/v1/jobs/" + id + "/retry", admin);
+  ASSERT_EQ(retried.status, 200) << retried.raw.body;
+  EXPECT_EQ(retried.body["state"], "failing");
+  EXPECT_EQ(retried.body["attempts"], 0);
+  ASSERT_TRUE(wait_until(dead_listed)) << dead.raw.body;  // it ran, and failed, again
+  EXPECT_EQ(call("DELETE", "/v1/jobs/" + id, admin).status, 200);
+  EXPECT_EQ(call("DELETE", "/v1/jobs/" + id, admin).status, 404);
+  EXPECT_TRUE(call("GET", "/v1/jobs", admin).body["data"].empty());
+  // Both are in the audit trail.
+  Reply events;
+  EXPECT_TRUE(wait_until([&] {
+    events = call("GET", "/v1/audit/events?entity_type=job", auditor);
+    return events.body["data"].size() == 2;
+  })) << events.raw.body;
 }
 
 TEST_P(Jobs, RecurringAndEnqueuedJobsRunInARealServer) {
