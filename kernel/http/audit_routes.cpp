@@ -72,12 +72,7 @@ Json audit_events_schema() {
                 {"required", {"seq", "leaf_hash", "leaf"}},
                 {"properties", {{"seq", {{"type", "integer"}}}, {"leaf_hash", text}, {"leaf", leaf}}},
                 {"additionalProperties", false}};
-  return {{"type", "object"},
-          {"required", {"data", "next_cursor"}},
-          {"properties",
-           {{"data", {{"type", "array"}, {"items", event}}},
-            {"next_cursor", {{"type", {"string", "null"}}, {"description", "pass as cursor for the next page"}}}}},
-          {"additionalProperties", false}};
+  return page_schema(event);
 }
 
 // A record's audited versions, with the record as it was at as_of when asked.

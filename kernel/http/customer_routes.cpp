@@ -28,12 +28,7 @@ Json timeline_schema() {
                    {"additionalProperties", true},
                    {"description", "the record; null when it is no longer there for the caller"}}}}},
                {"additionalProperties", false}};
-  return {{"type", "object"},
-          {"required", {"data", "next_cursor"}},
-          {"properties",
-           {{"data", {{"type", "array"}, {"items", item}}},
-            {"next_cursor", {{"type", {"string", "null"}}, {"description", "pass as cursor for the next page"}}}}},
-          {"additionalProperties", false}};
+  return page_schema(item);
 }
 
 Json briefing_schema() {

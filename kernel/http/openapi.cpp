@@ -6,6 +6,7 @@
 
 #include "kernel/domain/version.hpp"
 #include "kernel/http/resources.hpp"
+#include "kernel/http/route_helpers.hpp"
 
 // The document describes the server exactly (docs/api.md, "The API contract"): every
 // status an operation can answer, its headers, and schemas a validating client can hold
@@ -166,14 +167,6 @@ Json entity_write_schema(const EntitySpec& spec, const services::AttributeSchema
                  {"additionalProperties", false}};
   if (!required.empty()) schema["required"] = required;
   return schema;
-}
-
-Json page_schema(const std::string& item) {
-  return {{"type", "object"},
-          {"required", {"data", "next_cursor"}},
-          {"properties",
-           {{"data", {{"type", "array"}, {"items", schema_ref(item)}}},
-            {"next_cursor", {{"type", {"string", "null"}}, {"description", "pass as cursor for the next page"}}}}}};
 }
 
 // Each operation is judged on its own and answered in its result (422 for one that is
@@ -535,7 +528,7 @@ void add_entity_schemas(Json& schemas, const EntitySpec& spec, const services::A
   schemas[name] = entity_schema(spec, attributes);
   schemas[name + "Create"] = entity_write_schema(spec, attributes, true);
   schemas[name + "Patch"] = entity_write_schema(spec, attributes, false);
-  schemas[name + "Page"] = page_schema(name);
+  schemas[name + "Page"] = page_schema(schema_ref(name));
   schemas[name + "Batch"] = batch_request_schema(name);
   schemas[name + "BatchResults"] = batch_response_schema(name);
   if (spec.reports_duplicates) schemas["Duplicate"] = duplicate_schema();

@@ -36,6 +36,15 @@ Json list_schema(Json item) {
           {"additionalProperties", false}};
 }
 
+Json page_schema(Json item) {
+  return {{"type", "object"},
+          {"required", {"data", "next_cursor"}},
+          {"properties",
+           {{"data", {{"type", "array"}, {"items", std::move(item)}}},
+            {"next_cursor", {{"type", {"string", "null"}}, {"description", "pass as cursor for the next page"}}}}},
+          {"additionalProperties", false}};
+}
+
 Json deleted_schema() {
   return {{"type", "object"},
           {"required", {"id", "deleted"}},

@@ -17,9 +17,11 @@ std::optional<std::int64_t> expected_version(const ApiRequest& req);
 
 // A single resource with its ETag (the record's "version").
 ApiResponse record_response(const Json& record, int status = 200);
-// OpenAPI shapes several route files answer: {"data": [item, …]} and a deletion's
-// {"id", "deleted": true}.
+// OpenAPI shapes several route files answer: {"data": [item, …]}, a page of them, and a
+// deletion's {"id", "deleted": true}.
 Json list_schema(Json item);
+// A keyset page: {"data": [item, …], "next_cursor": string | null}.
+Json page_schema(Json item);
 Json deleted_schema();
 
 // A record's ETag: its version, quoted.

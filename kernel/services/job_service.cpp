@@ -76,9 +76,13 @@ Json JobService::retry(const CallContext& ctx, const std::string& id) {
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     Json before = dead_job(tx, ctx, id);
     std::int64_t now = ctx.now().micros;
-    store::execute(tx.session(),
-                   "UPDATE jobs SET dead_at = NULL, attempts = 0, run_at = :p0 WHERE tenant_id = :p1 AND id = :p2",
-                   {now, ctx.tenant_id, id});
+    // Conditional, so that of two concurrent retries one changes the row and the other
+    // is told there is no dead job left (and nothing is audited twice).
+    if (store::execute(tx.session(),
+                       "UPDATE jobs SET dead_at = NULL, attempts = 0, run_at = :p0"
+                       " WHERE tenant_id = :p1 AND id = :p2 AND dead_at IS NOT NULL",
+                       {now, ctx.tenant_id, id}) == 0)
+      throw Error(ErrorCode::not_found, "no dead job " + id + " in this tenant");
     Json changes = {{"dead_at", {{"from", before["dead_at"]}, {"to", nullptr}}},
                     {"attempts", {{"from", before["attempts"]}, {"to", 0}}}};
     Json after = *read_job(tx, ctx, id);
@@ -91,7 +95,9 @@ void JobService::discard(const CallContext& ctx, const std::string& id) {
   require_role(ctx, {"admin"}, "failed jobs are for the admin role only", "jobs:write");
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     Json before = dead_job(tx, ctx, id);
-    store::execute(tx.session(), "DELETE FROM jobs WHERE tenant_id = :p0 AND id = :p1", {ctx.tenant_id, id});
+    if (store::execute(tx.session(), "DELETE FROM jobs WHERE tenant_id = :p0 AND id = :p1 AND dead_at IS NOT NULL",
+                       {ctx.tenant_id, id}) == 0)
+      throw Error(ErrorCode::not_found, "no dead job " + id + " in this tenant");  // a concurrent discard won
     Json changes = {{"name", {{"from", before["name"]}, {"to", nullptr}}},
                     {"last_error", {{"from", before["last_error"]}, {"to", nullptr}}}};
     commit_change(tx, ctx, {"job.discarded", "job", id, changes, nullptr});
