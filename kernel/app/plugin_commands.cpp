@@ -1,5 +1,6 @@
 // `nucleo plugins list|inspect`: what is installed, read from the manifests alone —
 // no plugin code is loaded, so a broken or hostile library cannot run here.
+#include <filesystem>
 #include <iostream>
 
 #include "kernel/app/commands.hpp"
@@ -7,6 +8,7 @@
 #include "kernel/app/settings.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/version.hpp"
+#include "kernel/plugins/abi_tag.hpp"
 #include "kernel/plugins/manifest.hpp"
 
 namespace nucleo::app {
@@ -18,15 +20,57 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
-bool runs_on_this_kernel(const plugins::Manifest& m) {
+// Whether the plugin can run here, from what is readable without loading its code:
+// the manifest's kernel range and the library's ABI tag (plugin_abi.h).
+struct Verdict {
+  bool runs = false;
+  std::string abi;  // "1.2", or "" when the library carries no tag
+  std::string why;  // when it does not run, or cannot be told
+};
+
+Verdict runs_on_this_kernel(const plugins::Manifest& m, const std::string& folder) {
+  Verdict v;
   auto kernel = plugins::parse_version(nucleo_version);
-  return kernel && m.kernel.contains(*kernel);
+  if (!kernel || !m.kernel.contains(*kernel)) {
+    v.why = "plugin.json asks for kernel " + m.kernel.text() + "; this is " + std::string(nucleo_version);
+    return v;
+  }
+  try {
+    auto tag = plugins::read_abi_tag((std::filesystem::path(folder) / m.library).string());
+    if (!tag) {
+      v.why = "unknown: " + m.library + " carries no ABI tag (built before ABI 1.2, or without NUCLEO_PLUGIN); "
+              "nucleo serve checks its descriptor at load";
+      return v;
+    }
+    v.abi = tag->text();
+    if (auto problem = plugins::abi_incompatibility(*tag)) {
+      v.why = *problem;
+      return v;
+    }
+  } catch (const Error& e) {
+    v.why = e.what();
+    return v;
+  }
+  v.runs = true;
+  return v;
+}
+
+Json verdict_json(const Verdict& v) {
+  Json out{{"runs_on_this_kernel", v.runs}, {"abi", v.abi.empty() ? Json() : Json(v.abi)}};
+  if (!v.why.empty()) out["why_not"] = v.why;
+  return out;
+}
+
+std::string verdict_text(const Verdict& v) {
+  return v.runs ? "yes" : v.why.rfind("unknown", 0) == 0 ? "unknown" : "no";
 }
 
 int inspect(const std::string& path, bool json, std::ostream& out) {
-  plugins::Manifest m = plugins::read_manifest(path);
+  std::string folder;
+  plugins::Manifest m = plugins::read_manifest(path, &folder);
+  Verdict verdict = runs_on_this_kernel(m, folder);
   Json shown = plugins::to_json(m);
-  shown["runs_on_this_kernel"] = runs_on_this_kernel(m);
+  shown.update(verdict_json(verdict));
   if (json) {
     out << shown.dump() << "\n";
     return exit_ok;
@@ -36,11 +80,10 @@ int inspect(const std::string& path, bool json, std::ostream& out) {
   for (const auto& [key, rule] : m.config_schema.items())
     settings.push_back(key + (rule.value("required", false) ? "*" : ""));
   out << "id=" << m.id << "\nversion=" << m.version.text() << "\nkind=" << m.kind << "\nstatus=" << m.status
-      << "\nlibrary=" << m.library << "\nkernel=" << m.kernel.text()
-      << "\nruns_on_this_kernel=" << (shown["runs_on_this_kernel"].get<bool>() ? "yes" : "no (this is " +
-                                                                                          std::string(nucleo_version) + ")")
-      << "\nrequires=" << joined(requires_plugins) << "\ndata_classes=" << joined(m.data_classes)
-      << "\nsettings=" << joined(settings) << "\n";
+      << "\nlibrary=" << m.library << "\nabi=" << (verdict.abi.empty() ? "-" : verdict.abi)
+      << "\nkernel=" << m.kernel.text() << "\nruns_on_this_kernel=" << verdict_text(verdict)
+      << (verdict.why.empty() ? "" : " (" + verdict.why + ")") << "\nrequires=" << joined(requires_plugins)
+      << "\ndata_classes=" << joined(m.data_classes) << "\nsettings=" << joined(settings) << "\n";
   return exit_ok;
 }
 
@@ -53,10 +96,14 @@ int list(const ParsedArgs& args, bool json, std::ostream& out) {
     const std::string& alias = setting.alias;
     const std::string& file = setting.file;
     Json row{{"alias", alias}, {"file", file}};
+    std::string runs;
     try {
-      plugins::Manifest m = plugins::read_manifest(file);
-      row.update({{"id", m.id}, {"version", m.version.text()}, {"kind", m.kind}, {"status", m.status},
-                  {"runs_on_this_kernel", runs_on_this_kernel(m)}});
+      std::string folder;
+      plugins::Manifest m = plugins::read_manifest(file, &folder);
+      Verdict verdict = runs_on_this_kernel(m, folder);
+      row.update({{"id", m.id}, {"version", m.version.text()}, {"kind", m.kind}, {"status", m.status}});
+      row.update(verdict_json(verdict));
+      runs = verdict_text(verdict);
     } catch (const Error& e) {
       row["error"] = e.what();
     }
@@ -70,7 +117,7 @@ int list(const ParsedArgs& args, bool json, std::ostream& out) {
     }
     out << alias << "\t" << row["id"].get<std::string>() << "\t" << row["version"].get<std::string>() << "\t"
         << row["kind"].get<std::string>() << "\t" << row["status"].get<std::string>() << "\t"
-        << (row["runs_on_this_kernel"].get<bool>() ? "yes" : "no") << "\t" << file << "\n";
+        << runs << "\t" << file << "\n";
   }
   return exit_ok;
 }
@@ -96,8 +143,10 @@ CommandSpec plugins_command() {
       "    status, whether it runs on this kernel, file — or why its manifest cannot be read.\n"
       "nucleo plugins inspect PATH\n"
       "    PATH is a plugin.json or the folder holding one. Prints id, version, kind, status,\n"
-      "    library, kernel range, whether it runs on this kernel, required plugins, data\n"
-      "    classes and settings (* = required). Exit 2 naming each problem when invalid.\n"
+      "    library, the ABI the library was built for (read from its .nucleo_abi section),\n"
+      "    kernel range, whether it runs on this kernel (yes, no or unknown, with why),\n"
+      "    required plugins, data classes and settings (* = required). Exit 2 naming each\n"
+      "    problem when the manifest is invalid.\n"
       "Neither loads plugin code.";
   c.options = {config_option(), {"json", "", "print JSON (one object per line)"}};
   c.run = run_plugins;

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "kernel/plugins/abi_status.hpp"
+#include "kernel/plugins/abi_tag.hpp"
 #include "kernel/plugins/internal/loaded_plugin.hpp"
 #include "kernel/plugins/plugin_call.hpp"
 
@@ -103,6 +104,15 @@ void PluginHost::load_one(Candidate& c) {
   try {
     Json config = checked_config(m, c.setting.config);
     auto path = std::filesystem::path(c.folder) / m.library;
+    // A tag saying the library cannot run here refuses it before dlopen runs any of its code.
+    std::optional<AbiVersion> tag;
+    try {
+      tag = read_abi_tag(path.string());
+    } catch (const Error&) {
+      // Missing or not ELF: dlopen below says why in its own words.
+    }
+    if (tag)
+      if (auto why = abi_incompatibility(*tag)) throw Error(ErrorCode::validation, *why);
     boost::dll::shared_library library;
     try {
       library.load(path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
@@ -116,14 +126,12 @@ void PluginHost::load_one(Candidate& c) {
     const nucleo_plugin_descriptor* d = entry();
     if (!d || d->struct_size < sizeof(nucleo_plugin_descriptor))
       throw Error(ErrorCode::validation, "its descriptor is missing or too short");
-    if (d->abi_major != NUCLEO_ABI_MAJOR)
-      throw Error(ErrorCode::validation, "built for plugin ABI " + std::to_string(d->abi_major) + "." +
-                                             std::to_string(d->abi_minor) + "; this kernel speaks " +
-                                             std::to_string(NUCLEO_ABI_MAJOR) + ".x");
-    if (d->abi_minor > NUCLEO_ABI_MINOR)
-      throw Error(ErrorCode::validation, "built for plugin ABI " + std::to_string(d->abi_major) + "." +
-                                             std::to_string(d->abi_minor) + ", newer than this kernel's " +
-                                             std::to_string(NUCLEO_ABI_MAJOR) + "." + std::to_string(NUCLEO_ABI_MINOR));
+    AbiVersion built{d->abi_major, d->abi_minor};
+    if (auto why = abi_incompatibility(built)) throw Error(ErrorCode::validation, *why);
+    // The tag is what `plugins inspect` reports: a library whose tag says otherwise
+    // would be reported as running here while it does not (or the reverse).
+    if (tag && (tag->major != built.major || tag->minor != built.minor))
+      throw Error(ErrorCode::validation, "its ABI tag says " + tag->text() + " but its descriptor says " + built.text());
     if (!d->id || m.id != d->id || !d->version || m.version.text() != d->version)
       throw Error(ErrorCode::validation, std::string("the library says it is ") + (d->id ? d->id : "?") + " " +
                                              (d->version ? d->version : "?") + ", plugin.json says " + m.id + " " +

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "kernel/audit/audit_log.hpp"
+#include "sdk/include/nucleo/plugin_abi.h"
 #include "tests/support/process.hpp"
 #include "tests/support/test_database.hpp"
 
@@ -280,20 +281,32 @@ INSTANTIATE_TEST_SUITE_P(Backends, AdminCli, testing::Values(store::Backend::sql
 namespace nucleo::test {
 namespace {
 
-// Issue #8: manifests are read without loading any plugin code.
-TEST(CliPlugins, InspectAndListReadManifestsAndNameEveryProblem) {
-  TempDir dir;
-  std::filesystem::create_directories(dir.path() + "/wa");
-  std::ofstream(dir.path() + "/wa/plugin.json")
+// A plugin folder holding `fixture` (a library of tests/plugin_abi) under the
+// manifest's library name, as an installed plugin would be.
+void install_plugin(const std::string& folder, const std::string& fixture) {
+  std::filesystem::create_directories(folder);
+  std::filesystem::copy_file(std::string(PLUGIN_FIXTURE_DIR) + "/" + fixture + ".so", folder + "/libwa.so",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(folder + "/plugin.json")
       << R"({"id": "com.acme.whatsapp", "version": "1.4.0", "kind": "channel", "library": "libwa.so",
             "kernel": ">=0.1.0 <1.0.0", "config_schema": {"api_base": {"type": "string", "required": true}},
             "data_classes": ["pii"], "status": "stable"})";
+}
+
+// Issue #8: manifests are read without loading any plugin code. Issue #20: whether
+// the library runs here comes from its ABI tag, not from the manifest alone.
+TEST(CliPlugins, InspectAndListReadManifestsAndNameEveryProblem) {
+  TempDir dir;
+  install_plugin(dir.path() + "/wa", "good");
   std::ofstream(dir.path() + "/bad.json") << R"({"id": "Bad Id", "kind": "theme"})";
 
   auto good = nucleo({"plugins", "inspect", dir.path() + "/wa"});
   EXPECT_EQ(good.exit_code, 0) << good.err;
   EXPECT_NE(good.out.find("id=com.acme.whatsapp\nversion=1.4.0\nkind=channel\n"), std::string::npos) << good.out;
-  EXPECT_NE(good.out.find("runs_on_this_kernel=yes"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("abi=" + std::to_string(NUCLEO_ABI_MAJOR) + "." + std::to_string(NUCLEO_ABI_MINOR)),
+            std::string::npos)
+      << good.out;
+  EXPECT_NE(good.out.find("runs_on_this_kernel=yes\n"), std::string::npos) << good.out;
   EXPECT_NE(good.out.find("settings=api_base*"), std::string::npos) << good.out;
 
   auto bad = nucleo({"plugins", "inspect", dir.path() + "/bad.json"});
@@ -309,6 +322,31 @@ TEST(CliPlugins, InspectAndListReadManifestsAndNameEveryProblem) {
   EXPECT_EQ(line_count(listed.out), 3) << listed.out;  // header + two plugins
   EXPECT_NE(listed.out.find("wa\tcom.acme.whatsapp\t1.4.0\tchannel\tstable\tyes\t"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("broken\t-"), std::string::npos) << listed.out;
+}
+
+TEST(CliPlugins, InspectReadsTheLibrarysAbiWithoutLoadingIt) {
+  TempDir dir;
+  install_plugin(dir.path() + "/major2", "wrong_major");
+  auto major2 = nucleo({"plugins", "inspect", dir.path() + "/major2"});
+  EXPECT_EQ(major2.exit_code, 0) << major2.err;
+  EXPECT_NE(major2.out.find("abi=2."), std::string::npos) << major2.out;
+  EXPECT_NE(major2.out.find("runs_on_this_kernel=no (built for plugin ABI 2."), std::string::npos) << major2.out;
+  auto as_json = Json::parse(nucleo({"plugins", "inspect", "--json", dir.path() + "/major2"}).out);
+  EXPECT_EQ(as_json["runs_on_this_kernel"], false);
+  EXPECT_EQ(as_json["abi"].get<std::string>().substr(0, 2), "2.");
+
+  install_plugin(dir.path() + "/untagged", "untagged");
+  auto untagged = nucleo({"plugins", "inspect", dir.path() + "/untagged"});
+  EXPECT_NE(untagged.out.find("abi=-\n"), std::string::npos) << untagged.out;
+  EXPECT_NE(untagged.out.find("runs_on_this_kernel=unknown (unknown: libwa.so carries no ABI tag"), std::string::npos)
+      << untagged.out;
+
+  std::filesystem::create_directories(dir.path() + "/nolib");
+  std::filesystem::copy_file(dir.path() + "/major2/plugin.json", dir.path() + "/nolib/plugin.json");
+  auto missing = nucleo({"plugins", "inspect", dir.path() + "/nolib"});
+  EXPECT_EQ(missing.exit_code, 0) << missing.err;
+  EXPECT_NE(missing.out.find("runs_on_this_kernel=no (cannot read the plugin library"), std::string::npos)
+      << missing.out;
 }
 
 }  // namespace

@@ -51,6 +51,8 @@ static const nucleo_plugin_descriptor descriptor = {
     sizeof(nucleo_plugin_descriptor), NUCLEO_ABI_MAJOR, NUCLEO_ABI_MINOR, "org.nucleo.examples.c99", "1.0.0",
     init, shutdown, release};
 
+NUCLEO_PLUGIN_ABI_TAG
+
 NUCLEO_PLUGIN_EXPORT const nucleo_plugin_descriptor* nucleo_plugin_entry(void);
 NUCLEO_PLUGIN_EXPORT const nucleo_plugin_descriptor* nucleo_plugin_entry(void) {
   return &descriptor;

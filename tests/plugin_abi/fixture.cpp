@@ -132,6 +132,14 @@ const nucleo_plugin_descriptor descriptor = {sizeof(nucleo_plugin_descriptor), F
 
 }  // namespace
 
+// The tag `plugins inspect` reads; FIXTURE_TAG_MINOR makes it disagree with the descriptor.
+#ifndef FIXTURE_TAG_MINOR
+#define FIXTURE_TAG_MINOR FIXTURE_MINOR
+#endif
+#ifndef FIXTURE_NO_TAG
+NUCLEO_PLUGIN_ABI_TAG_OF(FIXTURE_MAJOR, FIXTURE_TAG_MINOR)
+#endif
+
 #ifndef FIXTURE_NO_ENTRY
 extern "C" NUCLEO_PLUGIN_EXPORT const nucleo_plugin_descriptor* nucleo_plugin_entry(void) {
   return &descriptor;

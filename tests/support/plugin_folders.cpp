@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "nucleo/plugin_abi.h"
+
 namespace nucleo::test {
 
 namespace fs = std::filesystem;
@@ -42,6 +44,8 @@ std::vector<BrokenPlugin> broken_plugins(const std::string& root) {
        "built for plugin ABI 2."},
       {"newer_minor", plugin_folder(root, "newer_minor", "newer_minor", id("org.nucleo.fixtures.newer-minor")), {},
        "newer than this kernel's"},
+      {"lying_tag", plugin_folder(root, "lying_tag", "lying_tag", id("org.nucleo.fixtures.lying-tag")), {},
+       "its ABI tag says " + std::to_string(NUCLEO_ABI_MAJOR) + ".0 but its descriptor says"},
       {"no_entry", plugin_folder(root, "no_entry", "no_entry", id("org.nucleo.fixtures.no-entry")), {},
        "exports no nucleo_plugin_entry"},
       {"init_error", plugin_folder(root, "init_error", "init_error", id("org.nucleo.fixtures.init-error")), {},

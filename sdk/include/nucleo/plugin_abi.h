@@ -34,13 +34,29 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 1
+#define NUCLEO_ABI_MINOR 2
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
 #else
 #define NUCLEO_PLUGIN_EXPORT __attribute__((visibility("default")))
 #endif
+
+/* The ABI a library was built for, readable without loading it (ABI 1.2): the text
+ * "nucleo-abi <major>.<minor>" in the ELF section .nucleo_abi (`readelf -p .nucleo_abi`).
+ * `nucleo plugins inspect` reads it without running plugin code, and the host refuses a
+ * library whose tag disagrees with its descriptor. The C++ SDK's NUCLEO_PLUGIN places it;
+ * a C plugin writes NUCLEO_PLUGIN_ABI_TAG once, at file scope. */
+#define NUCLEO_ABI_TEXT_(x) #x
+#define NUCLEO_ABI_TEXT(x) NUCLEO_ABI_TEXT_(x)
+#if defined(_WIN32)
+#define NUCLEO_PLUGIN_ABI_TAG_OF(major, minor)
+#else
+#define NUCLEO_PLUGIN_ABI_TAG_OF(major, minor)                                                      \
+  __attribute__((section(".nucleo_abi"), used)) static const char nucleo_plugin_abi_tag[] =        \
+      "nucleo-abi " NUCLEO_ABI_TEXT(major) "." NUCLEO_ABI_TEXT(minor);
+#endif
+#define NUCLEO_PLUGIN_ABI_TAG NUCLEO_PLUGIN_ABI_TAG_OF(NUCLEO_ABI_MAJOR, NUCLEO_ABI_MINOR)
 
 /* ---- 2. Status codes --------------------------------------------------------------
  * Every fallible function returns one. On anything but NUCLEO_OK the function's

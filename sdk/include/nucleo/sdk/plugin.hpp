@@ -446,6 +446,7 @@ inline void shutdown(void* state) noexcept {
 // Exports the entry point of plugin class P (default-constructible) with its id and
 // version, which must equal those of plugin.json.
 #define NUCLEO_PLUGIN(P, ID, VERSION)                                                                     \
+  NUCLEO_PLUGIN_ABI_TAG                                                                                  \
   extern "C" NUCLEO_PLUGIN_EXPORT const nucleo_plugin_descriptor* nucleo_plugin_entry(void) {            \
     static const nucleo_plugin_descriptor descriptor = {                                                 \
         sizeof(nucleo_plugin_descriptor), NUCLEO_ABI_MAJOR,          NUCLEO_ABI_MINOR,                 \
