@@ -77,6 +77,10 @@ struct Route {
   std::vector<std::string> query_parameters;  // accepted query parameters (others are refused)
   Handler handler;
   Json request_schema = nullptr;  // the JSON body's schema for OpenAPI, when not an entity's
+  // A body that is not JSON (a plugin's CSV import): the media types accepted (others
+  // 415) and its size limit (413 above it). Empty: the body, if any, is JSON.
+  std::vector<std::string> raw_request_types;
+  std::size_t raw_request_limit = 0;
   // A plugin's route it did not describe (manifest "routes"): every query parameter and
   // any body pass through to it, and OpenAPI says so.
   bool free_form = false;
@@ -105,7 +109,7 @@ inline bool answers_one_record(const Route& route) {
 inline bool takes_body(const Route& route) {
   const std::string& k = route.kind;
   return k == "create" || k == "update" || k == "search" || k == "batch" || route.free_form ||
-         !route.request_schema.is_null();
+         !route.request_schema.is_null() || !route.raw_request_types.empty();
 }
 
 // `route` declaring a success other than 200 with a JSON object, for Router::add.

@@ -399,6 +399,12 @@ Json request_body_of(const Route& route, const std::string& schema) {
   if (route.kind == "search") body = schema_ref("Search");
   if (route.kind == "batch") body = schema_ref(schema + "Batch");
   if (!route.request_schema.is_null()) body = route.request_schema;
+  if (!route.raw_request_types.empty()) {
+    Json content = Json::object();
+    Json bytes = {{"type", "string"}, {"format", "binary"}, {"maxLength", route.raw_request_limit}};
+    for (const auto& type : route.raw_request_types) content[type] = {{"schema", bytes}};
+    return {{"required", true}, {"content", content}};
+  }
   if (route.free_form) {
     // Whatever the caller sends reaches the plugin: JSON on a bearer route, any bytes on
     // a signed or public one (which verifies them itself).

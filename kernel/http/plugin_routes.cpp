@@ -43,10 +43,16 @@ Json request_for_plugin(const ApiRequest& req, const RegisteredRoute& route) {
   Json params(req.params), query(req.query);
   Json r = {{"method", req.method}, {"path", req.path},   {"params", params},
             {"query", query},       {"headers", headers}, {"request_id", req.request_id}};
+  bool raw = route.description && !route.description->raw_types.empty();
+  if (route.auth == NUCLEO_AUTH_BEARER && raw) {
+    r["body"] = nullptr;
+    r["body_base64"] = to_base64(req.body);
+  }
   if (route.auth == NUCLEO_AUTH_BEARER) {
-    r["body"] = req.body.empty() ? Json() : req.json();
+    if (!raw) r["body"] = req.body.empty() ? Json() : req.json();
     r["tenant_id"] = req.ctx.tenant_id;
     r["actor"] = req.ctx.actor.to_json();
+    r["caller"] = plugins::caller_json(req.ctx);
   } else {
     r["body"] = to_base64(req.body);
     r["tenant_id"] = nullptr;
@@ -138,6 +144,12 @@ Route mounted(const RegisteredRoute& route) {
     r.request_schema = d->request;
     r.success_status = d->status;
     r.response_schema = d->response.is_null() ? Json{{"type", "object"}, {"additionalProperties", true}} : d->response;
+    if (!d->response_type.empty()) {
+      r.response_types = {d->response_type};
+      r.response_schema = {{"type", "string"}};
+    }
+    r.raw_request_types = d->raw_types;
+    r.raw_request_limit = d->raw_max_bytes;
     if (!d->request.is_null()) body_schema = std::make_shared<const ValueSchema>(d->request, std::set<std::string>{});
   }
   r.handler = [route, body_schema](ApiRequest& req) {

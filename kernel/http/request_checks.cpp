@@ -60,6 +60,21 @@ bool json_content(const HttpRequest& request) {
   return Poco::trim(type.substr(0, type.find(';'))) == "application/json";
 }
 
+std::optional<Problem> raw_body_refusal(const HttpRequest& request, const Route& route) {
+  if (request.body.empty()) return std::nullopt;
+  std::string type = Poco::toLower(request.headers.get("Content-Type", ""));
+  type = Poco::trim(type.substr(0, type.find(';')));
+  const auto& accepted = route.raw_request_types;
+  if (std::find(accepted.begin(), accepted.end(), type) == accepted.end()) {
+    std::string names;
+    for (const auto& t : accepted) names += (names.empty() ? "" : ", ") + t;
+    return Problem{415, "the body must be one of: " + names, {{"Content-Type", "must be one of: " + names}}, {}};
+  }
+  if (route.raw_request_limit > 0 && request.body.size() > route.raw_request_limit)
+    return Problem{413, "the body exceeds " + std::to_string(route.raw_request_limit) + " bytes", {}, {}};
+  return std::nullopt;
+}
+
 std::map<std::string, std::string> checked_query(const Poco::URI& uri, const Route& route) {
   Poco::URI::QueryParameters params;
   try {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernel/http/exchange.hpp"
+#include "kernel/http/problem.hpp"
 #include "kernel/http/transport.hpp"
 
 namespace nucleo::http {
@@ -31,6 +32,10 @@ std::string checked_recorded_headers(const HttpRequest& request);
 // A bearer route's body is JSON: false (415) unless it is declared application/json,
 // parameters allowed. An empty body needs no Content-Type.
 bool json_content(const HttpRequest& request);
+
+// A route that takes a raw body (Route::raw_request_types): 415 naming the accepted
+// types when the Content-Type is another, 413 above its limit; nullopt when it passes.
+std::optional<Problem> raw_body_refusal(const HttpRequest& request, const Route& route);
 
 // The query parameters the route accepts, decoded, each given once, UTF-8 text without
 // NUL characters.

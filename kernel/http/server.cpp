@@ -167,7 +167,9 @@ class ApiHandler {
     if (route.auth == AuthMode::bearer) require_access(route, *req.ctx.principal);
     if (!request.body.empty() && !takes_body(route))
       throw BadRequest(route.method + " " + route.path + " takes no request body");
-    if (route.auth == AuthMode::bearer && !json_content(request))
+    if (!route.raw_request_types.empty()) {
+      if (auto refusal = raw_body_refusal(request, route)) return problem_response(*refusal, request_id);
+    } else if (route.auth == AuthMode::bearer && !json_content(request))
       return problem_response({415, "the body must be JSON (Content-Type: application/json)",
                                {{"Content-Type", "must be application/json"}}, {}},
                               request_id);

@@ -12,3 +12,12 @@ struct nucleo_call {
   // through the host but never write (docs/architecture.md §6).
   bool read_only = false;
 };
+
+namespace nucleo::plugins {
+
+// plugin_abi.h caller: {"tenant_id","actor","user_id","role","teams","scopes",…} — who
+// acts, as the permission checks see it. Also in a bearer route's request and a
+// validator's change, as "caller".
+Json caller_json(const services::CallContext& ctx);
+
+}  // namespace nucleo::plugins

@@ -33,7 +33,8 @@ services::Validator validator_for(const RegisteredValidator& v) {
   return [v](const services::ValidationRequest& r) -> std::vector<FieldError> {
     nucleo_call call{r.context, true};
     std::string change = to_json_text(
-        Json{{"action", r.action}, {"entity_type", r.entity_type}, {"before", r.before}, {"after", r.after}});
+        Json{{"action", r.action}, {"entity_type", r.entity_type}, {"before", r.before}, {"after", r.after},
+             {"caller", caller_json(r.context)}});
     PluginAnswer answer = call_registered(v, v.handler, &call, change);
     if (answer.ok()) return {};
     std::vector<FieldError> reasons;
@@ -82,6 +83,11 @@ std::vector<events::Subscriber> PluginHost::event_subscribers(const Clock& clock
                    }});
   }
   return out;
+}
+
+const Clock& PluginHost::clock() const {
+  static const SystemClock system;
+  return jobs_clock_ ? *jobs_clock_ : system;
 }
 
 void PluginHost::attach_jobs(events::JobQueue& queue, const Clock& clock) {

@@ -129,6 +129,8 @@ class PluginHost {
   // no principal), and what it writes is caused by that event, one level deeper.
   std::vector<events::Subscriber> event_subscribers(const Clock& clock) const;
   const PluginMetrics& metrics() const { return metrics_; }
+  // The kernel's clock (attach_jobs's), or the system's before one is attached.
+  const Clock& clock() const;
 
   struct Loaded;  // a loaded plugin, as its host table sees it (host.cpp)
 

@@ -89,6 +89,27 @@ services::PluginRecordService PluginHost::Loaded::records(const nucleo_call* cal
   return services::PluginRecordService(*owner->services_, manifest.id, collections);
 }
 
+// plugin_abi.h caller: who acts in the call, as the permission checks see it.
+Json caller_json(const services::CallContext& ctx) {
+  const auto* p = ctx.principal.get();
+  auto or_null = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
+  Json teams = p ? Json(p->team_ids) : Json::array();
+  Json scopes = p && p->scopes_apply ? Json(p->scopes) : Json();
+  return {{"tenant_id", or_null(ctx.tenant_id)},
+          {"actor", ctx.actor.to_json()},
+          {"user_id", p ? or_null(p->user_id) : Json()},
+          {"role", p ? Json(p->role) : Json()},
+          {"teams", teams},
+          {"scopes", scopes},
+          {"request_id", or_null(ctx.request_id)},
+          {"causation_id", or_null(ctx.causation_id)}};
+}
+
+std::int64_t PluginHost::Loaded::now_micros(const nucleo_call* call) const {
+  if (call && call->ctx.clock) return call->ctx.now().micros;
+  return owner->clock().now().micros;
+}
+
 void PluginHost::Loaded::metric(const std::string& name, const std::string& labels, double value, bool is_counter) {
   Json parsed = labels.empty() ? Json::object() : Json::parse(labels);
   owner->metrics_.add(manifest.id, name, parsed, value, is_counter);
@@ -271,6 +292,32 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
   api.http_request = [](nucleo_host* h, const nucleo_call*, nucleo_view request, nucleo_host_buffer* response) {
     if (response) *response = nucleo_host_buffer{nullptr, 0};
     return answered(response, [&] { return to_json_text(loaded(h).http_request(text(request))); });
+  };
+  api.caller = [](nucleo_host*, const nucleo_call* call, nucleo_host_buffer* out) {
+    if (out) *out = nucleo_host_buffer{nullptr, 0};
+    return answered(out, [&] {
+      if (!call) throw Error(ErrorCode::validation, "caller needs the nucleo_call being handled");
+      return to_json_text(caller_json(call->ctx));
+    });
+  };
+  api.now_micros = [](nucleo_host* h, const nucleo_call* call) { return loaded(h).now_micros(call); };
+  api.tenant_settings = [](nucleo_host*, const nucleo_call*, nucleo_host_buffer* out) {
+    if (out) *out = nucleo_host_buffer{nullptr, 0};
+    return nucleo_status{NUCLEO_UNSUPPORTED};
+  };
+  api.register_briefing_section = [](nucleo_host*, nucleo_view, nucleo_briefing_fn, void*) {
+    return nucleo_status{NUCLEO_UNSUPPORTED};
+  };
+  api.record_put_version = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id,
+                              nucleo_view document, std::int64_t expected, nucleo_host_buffer* stored) {
+    if (stored) *stored = nucleo_host_buffer{nullptr, 0};
+    return answered(stored, [&] {
+      if (expected < -1) throw Error(ErrorCode::validation, "expected_version is -1 (any), 0 (create) or a version");
+      std::optional<std::int64_t> version;
+      if (expected >= 0) version = expected;
+      return to_json_text(loaded(h).records(call, true).put(call->ctx, text(collection), text(id),
+                                                            Json::parse(text(document)), version));
+    });
   };
   api.enqueue_job = [](nucleo_host* h, const nucleo_call* call, nucleo_view name, nucleo_view payload,
                        std::int64_t delay_ms, nucleo_host_buffer* job_id) {

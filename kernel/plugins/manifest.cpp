@@ -92,6 +92,26 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
   return out;
 }
 
+// "raw_body": {"types": ["text/csv", …], "max_bytes": n}: media types as type/subtype,
+// lower-case; the limit can only lower the server's own (http.max_body_bytes).
+void raw_body_of(const Json& value, const std::string& where, RouteDescription& d, Problems& problems) {
+  static const std::regex media_type("^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$");
+  Json types = value.is_object() ? value.value("types", Json()) : Json();
+  if (!types.is_array() || types.empty() ||
+      !std::all_of(types.begin(), types.end(), [](const Json& t) { return t.is_string() && std::regex_match(t.get<std::string>(), media_type); }))
+    problems.add(where + ".types", "must be a non-empty array of media types (text/csv)");
+  else
+    d.raw_types = types.get<std::vector<std::string>>();
+  Json max = value.is_object() ? value.value("max_bytes", Json()) : Json();
+  if (!max.is_number_integer() || max.get<std::int64_t>() < 1)
+    problems.add(where + ".max_bytes", "must be a positive integer");
+  else
+    d.raw_max_bytes = max.get<std::size_t>();
+  if (value.is_object())
+    for (const auto& [key, v] : value.items())
+      if (key != "types" && key != "max_bytes") problems.add(where + "." + key, "is not a raw_body field (types, max_bytes)");
+}
+
 // "routes": {"POST /leads": {"summary", "query": [names], "request": schema, "status",
 // "response": schema}}; the schemas are JSON Schema (ValueSchema's keywords).
 std::map<std::string, RouteDescription> routes_of(const Json& j, Problems& problems) {
@@ -118,17 +138,26 @@ std::map<std::string, RouteDescription> routes_of(const Json& j, Problems& probl
         d.query = value.get<std::vector<std::string>>();
       } else if (name == "status" && value.is_number_integer() && value.get<int>() >= 200 && value.get<int>() < 300) {
         d.status = value;
+      } else if (name == "response_type" && value.is_string() &&
+                 std::regex_match(value.get<std::string>(), std::regex("^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$"))) {
+        d.response_type = value;
+      } else if (name == "raw_body") {
+        raw_body_of(value, where, d, problems);
       } else if (name == "request" || name == "response") {
         for (const auto& problem : ValueSchema::problems(value, {})) problems.add(where, problem);
         (name == "request" ? d.request : d.response) = value;
       } else {
-        problems.add(where, name == "summary" || name == "query" || name == "status"
-                                ? std::string(name == "summary" ? "must be a non-empty string"
-                                              : name == "query" ? "must be an array of parameter names"
-                                                                : "must be a 2xx status")
-                                : "is not a route field (summary, query, request, status, response)");
+        problems.add(where, name == "summary" || name == "query" || name == "status" || name == "response_type"
+                                ? std::string(name == "summary"         ? "must be a non-empty string"
+                                              : name == "query"         ? "must be an array of parameter names"
+                                              : name == "response_type" ? "must be a media type (text/csv)"
+                                                                        : "must be a 2xx status")
+                                : "is not a route field (summary, query, request, raw_body, status, response, "
+                                  "response_type)");
       }
     }
+    if (!d.raw_types.empty() && !d.request.is_null())
+      problems.add(field, "takes a JSON \"request\" or a \"raw_body\", not both");
     out[key] = std::move(d);
   }
   return out;
@@ -327,8 +356,12 @@ Json collections_json(const Manifest& m) {
 Json routes_json(const Manifest& m) {
   Json out = Json::object();
   for (const auto& [key, d] : m.routes)
+  {
     out[key] = {{"summary", d.summary}, {"query", d.query}, {"request", d.request}, {"status", d.status},
                 {"response", d.response}};
+    if (!d.response_type.empty()) out[key]["response_type"] = d.response_type;
+    if (!d.raw_types.empty()) out[key]["raw_body"] = {{"types", d.raw_types}, {"max_bytes", d.raw_max_bytes}};
+  }
   return out;
 }
 }  // namespace

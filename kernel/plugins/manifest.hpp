@@ -65,6 +65,13 @@ struct RouteDescription {
   Json request;                    // the JSON body's schema; null: it takes no body
   int status = 200;                // its success status
   Json response;                   // the success body's schema; null: any JSON
+  // "raw_body": {"types": ["text/csv"], "max_bytes": n} — a bearer route that takes a
+  // body other than JSON (CSV, XML), passed to the plugin as bytes (body_base64).
+  std::vector<std::string> raw_types;
+  std::size_t raw_max_bytes = 0;
+  // "response_type": "text/csv" — the success answers bytes of that type (the SDK's
+  // Response::raw), not JSON; "response" is then ignored.
+  std::string response_type;
 };
 
 struct Manifest {

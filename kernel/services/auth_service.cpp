@@ -178,6 +178,7 @@ Authenticated AuthService::look_up(const std::string& secret_hash, const std::st
       throw on_behalf_of.empty() ? unauthenticated("the user of API key " + key_id + " is not active")
                                  : Error(ErrorCode::forbidden, "On-Behalf-Of names no active user: " + on_behalf_of);
     principal->user_id = me->id;
+    principal->team_ids = me->team_ids;
     // On-Behalf-Of: the user's role, still bound by the key's scopes. A user key: its
     // own role, never more than its user's current one.
     principal->role = on_behalf_of.empty() ? role_within_user(key_id, key->role, me->role) : me->role;

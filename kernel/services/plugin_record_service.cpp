@@ -63,6 +63,18 @@ Json stored_json(const soci::row& r, const std::string& collection) {
 
 constexpr const char* stored_columns = "id, document, version, created_at, updated_at";
 
+void check_expected_version(const std::optional<Json>& before, std::optional<std::int64_t> expected,
+                            const std::string& collection, const std::string& id) {
+  if (!expected) return;
+  std::string record = "record " + id + " in collection " + collection;
+  if (*expected == 0 && before)
+    throw Error(ErrorCode::conflict, record + " exists already (version " + (*before)["version"].dump() + ")");
+  if (*expected > 0 && !before) throw Error(ErrorCode::not_found, "no " + record);
+  if (*expected > 0 && (*before)["version"].get<std::int64_t>() != *expected)
+    throw Error(ErrorCode::precondition_failed,
+                record + " is at version " + (*before)["version"].dump() + ", not " + std::to_string(*expected));
+}
+
 }  // namespace
 
 // How the audit trail and the domain events name a record: "<plugin>/<collection>/<id>".
@@ -94,7 +106,7 @@ Json PluginRecordService::get(const CallContext& ctx, const std::string& collect
 }
 
 Json PluginRecordService::put(const CallContext& ctx, const std::string& collection, const std::string& id,
-                              const Json& document) {
+                              const Json& document, std::optional<std::int64_t> expected_version) {
   require_writer(ctx);
   const auto& indexes = indexes_of(collection);
   check_id(id);
@@ -114,11 +126,17 @@ Json PluginRecordService::put(const CallContext& ctx, const std::string& collect
                  std::string("SELECT ") + stored_columns +
                      " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
                  key, [&](const soci::row& r) { before = stored_json(r, collection); });
+    check_expected_version(before, expected_version, collection, id);
     if (before) {
-      store::execute(tx.session(),
-                     "UPDATE plugin_records SET document = :p0, version = version + 1, updated_at = :p1"
-                     " WHERE tenant_id = :p2 AND plugin_id = :p3 AND collection = :p4 AND id = :p5",
-                     {text, now.micros, ctx.tenant_id, plugin_id_, collection, id});
+      // The version read above must still be there: a concurrent writer that got in
+      // first makes this one a conflict, not a silent overwrite.
+      std::int64_t updated = store::execute(
+          tx.session(),
+          "UPDATE plugin_records SET document = :p0, version = version + 1, updated_at = :p1"
+          " WHERE tenant_id = :p2 AND plugin_id = :p3 AND collection = :p4 AND id = :p5 AND version = :p6",
+          {text, now.micros, ctx.tenant_id, plugin_id_, collection, id, (*before)["version"].get<std::int64_t>()});
+      if (updated != 1)
+        throw Error(ErrorCode::conflict, "record " + id + " in collection " + collection + " changed meanwhile");
       store::execute(tx.session(),
                      "DELETE FROM plugin_record_index WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
                      " AND record_id = :p3",

@@ -7,6 +7,7 @@
 // transaction, like any other write.
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "kernel/services/call_context.hpp"
@@ -24,7 +25,11 @@ class PluginRecordService {
       : deps_(deps), plugin_id_(std::move(plugin_id)), collections_(collections) {}
 
   // Creates or replaces a document: {"collection","id","version","document","created_at","updated_at"}.
-  Json put(const CallContext& ctx, const std::string& collection, const std::string& id, const Json& document);
+  // With `expected_version`: 0 only creates (conflict when the id exists), n only
+  // replaces version n (not_found when absent, conflict when at another version) —
+  // of two writers expecting the same version, one wins.
+  Json put(const CallContext& ctx, const std::string& collection, const std::string& id, const Json& document,
+           std::optional<std::int64_t> expected_version = std::nullopt);
   Json get(const CallContext& ctx, const std::string& collection, const std::string& id);
   void remove(const CallContext& ctx, const std::string& collection, const std::string& id);
   // query: {"where": {"<indexed field>": {"eq"|"gt"|"gte"|"lt"|"lte": value, …}, …},

@@ -11,6 +11,7 @@ struct Principal {
   std::string key_id;
   std::string role;                 // admin | manager | sales | support | marketing | auditor | integration
   std::string user_id;              // the user the call acts as (a user key's owner, or On-Behalf-Of); may be empty
+  std::vector<std::string> team_ids;  // that user's teams (plugins see them: plugin_abi.h caller)
   std::vector<std::string> scopes;  // integration keys: "deals:read", "deals:write", "*"
   // An integration key's scopes bound what it may do — also when it acts On-Behalf-Of
   // a user, whose role then bounds it too (effective = scopes ∩ role).

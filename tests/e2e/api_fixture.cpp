@@ -174,7 +174,7 @@ void ApiFixture::TearDown() {
 ApiFixture::Reply ApiFixture::call_raw(const std::string& method, const std::string& path, const std::string& key,
                                        const std::string& body, std::map<std::string, std::string> headers) {
   if (!key.empty()) headers["Authorization"] = "Bearer " + key;
-  if (!body.empty()) headers["Content-Type"] = "application/json";
+  if (!body.empty() && !headers.count("Content-Type")) headers["Content-Type"] = "application/json";
   Reply r;
   r.raw = http_request(port, method, path, headers, body);
   if (!contract_document.empty()) record_exchange(contract_dir(), contract_document, method, path, headers, body, r.raw);

@@ -36,6 +36,12 @@ std::string store_plugin_folder(const std::string& root) {
                         {"collections", {{"visits", {{"indexes", {{"day", "string"}, {"minutes", "integer"}}}}}}}});
 }
 
+std::string pack_plugin_folder(const std::string& root) {
+  std::ifstream in(std::string(NUCLEO_SOURCE_DIR) + "/tests/plugin_abi/pack.json");
+  json manifest = json::parse(in);
+  return plugin_folder(root, "pack", "pack", manifest);
+}
+
 std::vector<BrokenPlugin> broken_plugins(const std::string& root) {
   std::ofstream(fs::path(root) / "malformed.json") << "{not json";
   auto id = [](const std::string& value) { return json{{"id", value}}; };

@@ -19,6 +19,8 @@ std::string plugin_folder(const std::string& root, const std::string& name, cons
 // The record-store fixture (tests/plugin_abi/store.cpp) as `root`/store/, with its
 // collection "visits" (indexes day: string, minutes: integer) declared in plugin.json.
 std::string store_plugin_folder(const std::string& root);
+// The pack fixture (tests/plugin_abi/pack.cpp) with its own plugin.json.
+std::string pack_plugin_folder(const std::string& root);
 
 struct BrokenPlugin {
   std::string alias;

@@ -166,6 +166,14 @@ typedef nucleo_status (*nucleo_send_fn)(void* user_data, const nucleo_call* call
 typedef nucleo_status (*nucleo_job_fn)(void* user_data, const nucleo_call* call, nucleo_view job_json,
                                        nucleo_plugin_buffer* message);
 
+/* (ABI 1.2) The plugin's section of an account's briefing (GET /v1/accounts/{id}/briefing),
+ * in the caller's tenant and as the caller. request: {"account": <the account as the
+ * caller sees it>}; section: any JSON value, shown under "sections": {"<plugin id>.<name>"}.
+ * Keep it small and fast: it runs on the request's thread. Failures leave the section
+ * out, with {"error"}, and the rest of the briefing is still answered. */
+typedef nucleo_status (*nucleo_briefing_fn)(void* user_data, const nucleo_call* call, nucleo_view request_json,
+                                            nucleo_plugin_buffer* section_json);
+
 /* ---- 5. What the host gives the plugin ----------------------------------------------
  * Handed to init and valid until shutdown returns. Registration functions may be
  * called only during init. Functions a kernel does not implement yet return
@@ -240,6 +248,37 @@ typedef struct nucleo_host_api {
    * otherwise. Refused in a validator's call (it may not write). */
   nucleo_status (*enqueue_job)(nucleo_host* host, const nucleo_call* call, nucleo_view name,
                                nucleo_view payload_json, int64_t delay_ms, nucleo_host_buffer* job_id);
+
+  /* ---- Added in ABI 1.2 ---- */
+
+  /* Who acts in `call`: {"tenant_id", "actor": {"type","id","on_behalf_of"}, "user_id",
+   * "role", "teams": [...], "scopes": [...] | null, "request_id", "causation_id"}.
+   * actor.type is key (an API key, on its own or for user_id), plugin (an event handler,
+   * a job, a signed route after channels.resolve) or system; role null means the kernel
+   * itself acts, unrestricted; scopes null means the role alone bounds the caller. */
+  nucleo_status (*caller)(nucleo_host* host, const nucleo_call* call, nucleo_host_buffer* caller_json);
+
+  /* The kernel's clock, microseconds since the Unix epoch, UTC — the time the call's
+   * writes are stamped with. Use it rather than the system clock: tests move it. */
+  int64_t (*now_micros)(nucleo_host* host, const nucleo_call* call);
+
+  /* The plugin's settings for the call's tenant, as its admin set them (PUT
+   * /v1/plugins/{id}/settings) against plugin.json "tenant_settings", defaults applied:
+   * {"settings": {...}, "secrets": {...}}. Secrets are unsealed for the plugin only. */
+  nucleo_status (*tenant_settings)(nucleo_host* host, const nucleo_call* call, nucleo_host_buffer* settings_json);
+
+  /* A section of every account's briefing (nucleo_briefing_fn), during init.
+   * section_json: {"name", "title"}; name: lower-case letters, digits, '_'. */
+  nucleo_status (*register_briefing_section)(nucleo_host* host, nucleo_view section_json, nucleo_briefing_fn fn,
+                                             void* user_data);
+
+  /* record_put with optimistic concurrency: `expected_version` 0 creates (CONFLICT when
+   * the id exists), n > 0 replaces version n (CONFLICT when it is another; NOT_FOUND when
+   * absent), -1 writes whatever is there (as record_put). Of two writers expecting the
+   * same version, one wins and the other gets CONFLICT. */
+  nucleo_status (*record_put_version)(nucleo_host* host, const nucleo_call* call, nucleo_view collection,
+                                      nucleo_view id, nucleo_view document_json, int64_t expected_version,
+                                      nucleo_host_buffer* stored_json);
 } nucleo_host_api;
 
 /* ---- 6. The entry point ------------------------------------------------------------

@@ -16,12 +16,15 @@
 // Exceptions never cross into the kernel: every trampoline below is noexcept and turns
 // them into status codes — sdk::Error keeps its status, anything else is INTERNAL.
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <list>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -82,7 +85,77 @@ inline std::string from_base64(const std::string& text) {
   }
   return out;
 }
+
+// Standard base64 with padding (RFC 4648 §4).
+inline std::string to_base64(std::string_view bytes) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                 static_cast<unsigned char>(bytes[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out.push_back(alphabet[(n >> shift) & 63]);
+  }
+  if (i < bytes.size()) {
+    unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out.push_back(alphabet[(n >> 18) & 63]);
+    out.push_back(alphabet[(n >> 12) & 63]);
+    out.push_back(i + 1 < bytes.size() ? alphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
 }  // namespace detail
+
+// Who acts in a call (plugin_abi.h `caller`, ABI 1.2): a user through a key, a key of
+// its own, or the plugin or kernel doing work of its own.
+struct Caller {
+  std::string tenant_id;
+  std::string actor_type;  // key | plugin | system
+  std::string actor_id;    // key_…, the plugin id, …
+  std::string on_behalf_of;
+  std::string user_id;     // empty: no user (an integration key, the plugin, the kernel)
+  std::string role;        // admin | manager | sales | support | marketing | auditor | integration; empty: the kernel
+  std::vector<std::string> teams;
+  std::optional<std::vector<std::string>> scopes;  // nullopt: the role alone bounds the caller
+  std::string request_id, causation_id;
+
+  static Caller from_json(const Json& j) {
+    auto text = [&](const Json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
+    Caller c;
+    c.tenant_id = text(j.value("tenant_id", Json()));
+    Json actor = j.value("actor", Json::object());
+    c.actor_type = text(actor.value("type", Json()));
+    c.actor_id = text(actor.value("id", Json()));
+    c.on_behalf_of = text(actor.value("on_behalf_of", Json()));
+    c.user_id = text(j.value("user_id", Json()));
+    c.role = text(j.value("role", Json()));
+    for (const auto& t : j.value("teams", Json::array()))
+      if (t.is_string()) c.teams.push_back(t);
+    if (j.value("scopes", Json()).is_array()) c.scopes = j["scopes"].get<std::vector<std::string>>();
+    c.request_id = text(j.value("request_id", Json()));
+    c.causation_id = text(j.value("causation_id", Json()));
+    return c;
+  }
+  // The kernel itself (CLI, system work) or a plugin's own work: no role restricts it.
+  bool unrestricted() const { return role.empty(); }
+  bool is(std::string_view r) const { return role == r; }
+  bool in_team(std::string_view team) const {
+    for (const auto& t : teams)
+      if (t == team) return true;
+    return false;
+  }
+  // Whether an integration key's scopes allow `scope` ("<plugin id>:write"); true when
+  // scopes do not apply.
+  bool has_scope(std::string_view scope) const {
+    if (!scopes) return true;
+    for (const auto& s : *scopes)
+      if (s == scope || s == "*") return true;
+    return false;
+  }
+};
 
 struct Request {
   const nucleo_call* call = nullptr;  // pass to Host::call while handling this request
@@ -91,15 +164,38 @@ struct Request {
   std::string header(const std::string& name) const {
     return json.contains("headers") && json["headers"].is_object() ? json["headers"].value(name, "") : "";
   }
-  // Signed and public routes: the body's bytes exactly as received (verify signatures
-  // over these, then parse).
-  std::string raw_body() const { return body.is_string() ? detail::from_base64(body.get<std::string>()) : ""; }
+  // The body's bytes exactly as received: signed and public routes (verify signatures
+  // over these, then parse), and bearer routes that declare a raw body in plugin.json
+  // ("routes": {"POST /import": {"raw_body": {…}}}).
+  std::string raw_body() const {
+    if (json.contains("body_base64") && json["body_base64"].is_string())
+      return detail::from_base64(json["body_base64"].get<std::string>());
+    return body.is_string() ? detail::from_base64(body.get<std::string>()) : "";
+  }
+  // Who calls (bearer routes; ABI 1.2): the same as Host::caller(call).
+  Caller caller() const { return Caller::from_json(json.value("caller", Json::object())); }
+  std::string param(const std::string& name) const {
+    return json.contains("params") && json["params"].is_object() ? json["params"].value(name, "") : "";
+  }
+  std::string query(const std::string& name) const {
+    return json.contains("query") && json["query"].is_object() ? json["query"].value(name, "") : "";
+  }
 };
 
 struct Response {
   int status = 200;
   Json body = Json::object();
   Json headers = Json::object();
+  std::optional<std::string> bytes;  // set by raw(): sent as they are, not as JSON
+
+  // A body that is not JSON: HTML, CSV, a PDF.
+  static Response raw(int status, const std::string& content_type, std::string bytes) {
+    Response r;
+    r.status = status;
+    r.headers = {{"Content-Type", content_type}};
+    r.bytes = std::move(bytes);
+    return r;
+  }
 };
 
 struct Event {
@@ -244,6 +340,19 @@ class Host {
     nucleo_host_buffer out{nullptr, 0};
     return answer(api_->record_put(api_->host, c, detail::view(collection), detail::view(id), detail::view(in), &out), out);
   }
+  // put with optimistic concurrency (ABI 1.2): expected_version 0 only creates, n only
+  // replaces version n; throws Error(CONFLICT) when another writer got there first,
+  // Error(NOT_FOUND) when replacing a record that is gone.
+  Json store_put(const nucleo_call* c, std::string_view collection, std::string_view id, const Json& document,
+                 std::int64_t expected_version) const {
+    require(offers(offsetof(nucleo_host_api, record_put_version), sizeof api_->record_put_version),
+            "record_put_version");
+    std::string in = document.dump();
+    nucleo_host_buffer out{nullptr, 0};
+    return answer(api_->record_put_version(api_->host, c, detail::view(collection), detail::view(id), detail::view(in),
+                                           expected_version, &out),
+                  out);
+  }
   Json store_get(const nucleo_call* c, std::string_view collection, std::string_view id) const {
     nucleo_host_buffer out{nullptr, 0};
     return answer(api_->record_get(api_->host, c, detail::view(collection), detail::view(id), &out), out);
@@ -257,6 +366,46 @@ class Host {
     nucleo_host_buffer out{nullptr, 0};
     return answer(api_->record_query(api_->host, c, detail::view(collection), detail::view(in), &out), out);
   }
+
+  // Who acts in `call` (ABI 1.2): route handlers, validators, event handlers and jobs
+  // alike. Throws Error(UNSUPPORTED) on a kernel older than 1.2.
+  Caller caller(const nucleo_call* c) const {
+    require(offers(offsetof(nucleo_host_api, caller), sizeof api_->caller), "caller");
+    nucleo_host_buffer out{nullptr, 0};
+    return Caller::from_json(answer(api_->caller(api_->host, c, &out), out));
+  }
+
+  // The kernel's clock in microseconds since the Unix epoch (ABI 1.2): the time writes
+  // are stamped with, which tests move. `c` may be null outside a call.
+  std::int64_t now_micros(const nucleo_call* c = nullptr) const {
+    require(offers(offsetof(nucleo_host_api, now_micros), sizeof api_->now_micros), "now_micros");
+    return api_->now_micros(api_->host, c);
+  }
+
+  // The plugin's settings for the call's tenant (ABI 1.2): {"settings": {…}, "secrets":
+  // {…}}, as the tenant's admin set them against plugin.json "tenant_settings", with
+  // its defaults. Secrets reach the plugin only: never log them.
+  Json tenant_settings(const nucleo_call* c) const {
+    require(offers(offsetof(nucleo_host_api, tenant_settings), sizeof api_->tenant_settings), "tenant_settings");
+    nucleo_host_buffer out{nullptr, 0};
+    return answer(api_->tenant_settings(api_->host, c, &out), out);
+  }
+
+  // A section of every account's briefing (ABI 1.2), shown as "<plugin id>.<name>":
+  // `section` gets the account as the caller sees it and returns any JSON value. It
+  // runs on the request's thread: keep it to a few reads.
+  using BriefingSection = std::function<Json(const nucleo_call*, const Json& account)>;
+  void briefing_section(std::string name, std::string title, BriefingSection section) {
+    require(offers(offsetof(nucleo_host_api, register_briefing_section), sizeof api_->register_briefing_section),
+            "register_briefing_section");
+    auto& s = keep(briefing_sections_, std::move(section));
+    std::string spec = Json{{"name", name}, {"title", title}}.dump();
+    check(api_->register_briefing_section(api_->host, detail::view(spec), &briefing_trampoline, &s),
+          "briefing section " + name);
+  }
+
+  // Whether the kernel's host table has a member (ABI minors only append).
+  bool offers(std::size_t offset, std::size_t size) const { return api_->struct_size >= offset + size; }
 
   // Typed helpers over call() for the kernel's entities.
   Json create(const nucleo_call* c, std::string_view type, const Json& data) const {
@@ -340,6 +489,9 @@ class Host {
     if (status != NUCLEO_OK) throw Error(status, text);
     return text.empty() ? Json() : Json::parse(text);
   }
+  static void require(bool offered, const std::string& what) {
+    if (!offered) throw Error(NUCLEO_UNSUPPORTED, "this kernel predates " + what + " (plugin ABI 1.2)");
+  }
   static void check(nucleo_status status, const std::string& what) {
     if (status != NUCLEO_OK) throw Error(status, "the kernel refused the " + what);
   }
@@ -352,7 +504,10 @@ class Host {
       r.json = Json::parse(detail::text(request));
       r.body = r.json.value("body", Json());
       Response out = (*static_cast<RouteHandler*>(user_data))(r);
-      *response = detail::plugin_buffer(Json{{"status", out.status}, {"headers", out.headers}, {"body", out.body}}.dump());
+      Json answer{{"status", out.status}, {"headers", out.headers}};
+      if (out.bytes) answer["body_base64"] = detail::to_base64(*out.bytes);
+      else answer["body"] = out.body;
+      *response = detail::plugin_buffer(answer.dump());
       return NUCLEO_OK;
     });
   }
@@ -378,6 +533,15 @@ class Host {
       return NUCLEO_OK;
     });
   }
+  static nucleo_status briefing_trampoline(void* user_data, const nucleo_call* call, nucleo_view request,
+                                           nucleo_plugin_buffer* section) noexcept {
+    return detail::guarded(section, [&] {
+      Json r = Json::parse(detail::text(request));
+      Json out = (*static_cast<BriefingSection*>(user_data))(call, r.value("account", Json::object()));
+      *section = detail::plugin_buffer(out.dump());
+      return NUCLEO_OK;
+    });
+  }
   static nucleo_status validator_trampoline(void* user_data, const nucleo_call* call, nucleo_view change,
                                             nucleo_plugin_buffer* reasons) noexcept {
     return detail::guarded(reasons, [&] {
@@ -396,6 +560,7 @@ class Host {
   std::list<Validator> validators_;
   std::list<JobHandler> jobs_;
   std::list<SendHandler> senders_;
+  std::list<BriefingSection> briefing_sections_;
 };
 
 // What a plugin implements. One instance per load, created before init and destroyed

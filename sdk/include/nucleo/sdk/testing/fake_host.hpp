@@ -2,24 +2,51 @@
 
 // A kernel stand-in for unit-testing plugins without a kernel: it loads a plugin
 // through its entry point exactly as the kernel does (versions checked, init called
-// with a config), answers the host functions from in-memory fakes, and drives what the
-// plugin registered.
+// with a config), answers every host function of plugin ABI 1.2 from in-memory fakes,
+// and drives what the plugin registered.
 //
 //   nucleo::sdk::testing::FakeHost host;
+//   host.use_manifest(nucleo::sdk::testing::read_json("plugin.json"));  // collections, routes, settings
 //   host.services["records.create"] = [](const Json& req) { return Json{{"id", "con_1"}}; };
 //   host.load(&nucleo_plugin_entry, {{"default_owner", "usr_1"}});
 //   auto reply = host.request("POST", "/leads", {{"name", "Maria"}});
 //   EXPECT_EQ(reply.status, 201);
+//
+// What it fakes, and what it does not:
+//   - call_service: the functions in `services` (by name); every call is in `service_calls`;
+//   - the record store: in memory (`records`), per collection, with versions, expected
+//     versions and the kernel's query operators; undeclared collections are refused once
+//     a manifest is given;
+//   - http_request: `http` answers each request (record them, script replies); none set:
+//     UNAVAILABLE, as an unreachable host;
+//   - the caller, the clock (`now_micros`, `advance`), tenant settings (`settings`,
+//     `secrets`), attribute schemas, a channel (`send`), jobs (`run_job`), briefing
+//     sections (`briefing`);
+//   - not faked: permissions, tenants other than `tenant_id`, the audit trail, the
+//     schema checks of attributes and described routes — the end-to-end suite's job.
 
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "nucleo/sdk/plugin.hpp"
 
 namespace nucleo::sdk::testing {
+
+// A JSON file (plugin.json), for FakeHost::use_manifest. Throws Error when unreadable.
+inline Json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(NUCLEO_NOT_FOUND, "cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return Json::parse(text.str());
+}
 
 class FakeHost {
  public:
@@ -32,6 +59,11 @@ class FakeHost {
   struct ServiceCall {
     std::string service;
     Json request;
+  };
+  struct Enqueued {
+    std::string name;
+    Json payload;
+    std::int64_t delay_ms;
   };
 
   FakeHost() {
@@ -51,7 +83,10 @@ class FakeHost {
       self(h).gauges[detail::text(name)] = value;
       return nucleo_status{NUCLEO_OK};
     };
-    api_.call_service = &call_service;
+    api_.call_service = [](nucleo_host* h, const nucleo_call*, nucleo_view service, nucleo_view request,
+                           nucleo_host_buffer* response) {
+      return answered(response, [&] { return self(h).call_service(detail::text(service), detail::text(request)); });
+    };
     api_.register_route = [](nucleo_host* h, nucleo_view method, nucleo_view path, std::int32_t auth,
                              nucleo_route_fn fn, void* user) {
       self(h).routes_[detail::text(method) + " " + detail::text(path)] = {fn, user, auth};
@@ -65,42 +100,110 @@ class FakeHost {
       self(h).validators_.push_back({detail::text(type), fn, user});
       return nucleo_status{NUCLEO_OK};
     };
-    api_.register_channel = [](nucleo_host*, nucleo_view, nucleo_send_fn, void*) { return unsupported(); };
+    api_.register_channel = [](nucleo_host* h, nucleo_view spec, nucleo_send_fn send, void* user) {
+      FakeHost& host = self(h);
+      Json j = Json::parse(detail::text(spec), nullptr, false);
+      if (!j.is_object() || !j.value("name", Json()).is_string() || host.channel_.send)
+        return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+      host.channel_spec = j;
+      host.channel_ = {send, user};
+      return nucleo_status{NUCLEO_OK};
+    };
     api_.register_job = [](nucleo_host* h, nucleo_view spec, nucleo_job_fn fn, void* user) {
       Json j = Json::parse(detail::text(spec), nullptr, false);
       if (!j.is_object() || !j.contains("name")) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
       self(h).jobs_[j["name"].get<std::string>()] = {j, fn, user};
       return nucleo_status{NUCLEO_OK};
     };
-    api_.register_attribute_schema = [](nucleo_host*, nucleo_view, nucleo_view) { return unsupported(); };
-    api_.record_put = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_view,
-                         nucleo_host_buffer*) { return unsupported(); };
-    api_.record_get = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
-      return unsupported();
-    };
-    api_.record_delete = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view) { return unsupported(); };
-    api_.record_query = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_view, nucleo_host_buffer*) {
-      return unsupported();
-    };
-    api_.http_request = [](nucleo_host*, const nucleo_call*, nucleo_view, nucleo_host_buffer*) {
-      return unsupported();
-    };
-    api_.enqueue_job = [](nucleo_host* h, const nucleo_call*, nucleo_view name, nucleo_view payload, std::int64_t delay_ms,
-                          nucleo_host_buffer* job_id) {
-      FakeHost& host = self(h);
-      std::string job = detail::text(name);
-      if (!host.jobs_.count(job)) {
-        *job_id = host_buffer("no job " + job + " is registered");
-        return nucleo_status{NUCLEO_NOT_FOUND};
-      }
-      host.enqueued.push_back({job, Json::parse(detail::text(payload)), delay_ms});
-      *job_id = host_buffer("job_" + std::to_string(host.enqueued.size()));
+    api_.register_attribute_schema = [](nucleo_host* h, nucleo_view type, nucleo_view schema) {
+      Json j = Json::parse(detail::text(schema), nullptr, false);
+      if (!j.is_object()) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+      self(h).attribute_schemas[detail::text(type)] = j;
       return nucleo_status{NUCLEO_OK};
+    };
+    api_.record_put = [](nucleo_host* h, const nucleo_call*, nucleo_view collection, nucleo_view id,
+                         nucleo_view document, nucleo_host_buffer* stored) {
+      return answered(stored, [&] {
+        return self(h).put(detail::text(collection), detail::text(id), Json::parse(detail::text(document)), -1).dump();
+      });
+    };
+    api_.record_get = [](nucleo_host* h, const nucleo_call*, nucleo_view collection, nucleo_view id,
+                         nucleo_host_buffer* document) {
+      return answered(document, [&] { return self(h).stored(detail::text(collection), detail::text(id)).dump(); });
+    };
+    api_.record_delete = [](nucleo_host* h, const nucleo_call*, nucleo_view collection, nucleo_view id) {
+      return answered(nullptr, [&] {
+        FakeHost& host = self(h);
+        host.stored(detail::text(collection), detail::text(id));  // NOT_FOUND when absent
+        host.records[detail::text(collection)].erase(detail::text(id));
+        return std::string();
+      });
+    };
+    api_.record_query = [](nucleo_host* h, const nucleo_call*, nucleo_view collection, nucleo_view query,
+                           nucleo_host_buffer* result) {
+      return answered(result, [&] {
+        std::string q = detail::text(query);
+        return self(h).query(detail::text(collection), q.empty() ? Json::object() : Json::parse(q)).dump();
+      });
+    };
+    api_.http_request = [](nucleo_host* h, const nucleo_call*, nucleo_view request, nucleo_host_buffer* response) {
+      return answered(response, [&] {
+        FakeHost& host = self(h);
+        Json r = Json::parse(detail::text(request));
+        host.http_requests.push_back(r);
+        if (!host.http) throw Error(NUCLEO_UNAVAILABLE, "no http answers are scripted in this fake host");
+        Json answer = host.http(r);
+        if (answer.contains("body") && !answer.contains("body_base64")) {
+          const Json& body = answer["body"];
+          answer["body_base64"] = detail::to_base64(body.is_string() ? body.get<std::string>() : body.dump());
+          answer.erase("body");
+        }
+        return answer.dump();
+      });
+    };
+    api_.enqueue_job = [](nucleo_host* h, const nucleo_call*, nucleo_view name, nucleo_view payload,
+                          std::int64_t delay_ms, nucleo_host_buffer* job_id) {
+      return answered(job_id, [&] {
+        FakeHost& host = self(h);
+        std::string job = detail::text(name);
+        if (!host.jobs_.count(job)) throw Error(NUCLEO_NOT_FOUND, "no job " + job + " is registered");
+        std::string text = detail::text(payload);
+        host.enqueued.push_back({job, text.empty() ? Json::object() : Json::parse(text), delay_ms});
+        return "job_" + std::to_string(host.enqueued.size());
+      });
+    };
+    api_.caller = [](nucleo_host* h, const nucleo_call*, nucleo_host_buffer* out) {
+      return answered(out, [&] { return self(h).caller_json().dump(); });
+    };
+    api_.now_micros = [](nucleo_host* h, const nucleo_call*) { return self(h).now_micros; };
+    api_.tenant_settings = [](nucleo_host* h, const nucleo_call*, nucleo_host_buffer* out) {
+      return answered(out, [&] {
+        FakeHost& host = self(h);
+        return Json{{"settings", host.settings_with_defaults()}, {"secrets", host.secrets}}.dump();
+      });
+    };
+    api_.register_briefing_section = [](nucleo_host* h, nucleo_view spec, nucleo_briefing_fn fn, void* user) {
+      Json j = Json::parse(detail::text(spec), nullptr, false);
+      if (!j.is_object() || !j.value("name", Json()).is_string() || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+      self(h).briefing_sections_.push_back({j, fn, user});
+      return nucleo_status{NUCLEO_OK};
+    };
+    api_.record_put_version = [](nucleo_host* h, const nucleo_call*, nucleo_view collection, nucleo_view id,
+                                 nucleo_view document, std::int64_t expected, nucleo_host_buffer* stored) {
+      return answered(stored, [&] {
+        return self(h)
+            .put(detail::text(collection), detail::text(id), Json::parse(detail::text(document)), expected)
+            .dump();
+      });
     };
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
   ~FakeHost() { unload(); }
+
+  // Reads what the kernel would from plugin.json: the record store's collections, the
+  // routes' raw bodies, the tenant settings' schema (for defaults). Call before load.
+  void use_manifest(const Json& manifest) { manifest_ = manifest; }
 
   // Loads like the kernel: refuses another ABI major or a newer minor, then calls init.
   // Throws sdk::Error with the plugin's message when init fails.
@@ -108,6 +211,9 @@ class FakeHost {
     descriptor_ = entry();
     if (!descriptor_ || descriptor_->abi_major != NUCLEO_ABI_MAJOR || descriptor_->abi_minor > NUCLEO_ABI_MINOR)
       throw Error(NUCLEO_UNSUPPORTED, "the plugin was built for another ABI version");
+    if (manifest_.is_object() && manifest_.value("id", "") != descriptor_->id)
+      throw Error(NUCLEO_INVALID_ARGUMENT, std::string("the library says it is ") + descriptor_->id +
+                                               ", plugin.json says " + manifest_.value("id", ""));
     std::string text = config.dump();
     nucleo_plugin_buffer message{nullptr, 0};
     nucleo_status status = descriptor_->init(&api_, detail::view(text), &state_, &message);
@@ -119,6 +225,8 @@ class FakeHost {
       subscriptions_.clear();
       validators_.clear();
       jobs_.clear();
+      briefing_sections_.clear();
+      channel_ = {};
       throw Error(status, why);
     }
   }
@@ -129,21 +237,27 @@ class FakeHost {
     state_ = nullptr;
   }
 
-  // Calls the plugin's route as the kernel would; throws sdk::Error when the route is
-  // missing or the plugin returns a failure status.
+  // Calls the plugin's route as the kernel would — `path` is matched against the
+  // registered templates ("/farms/{id}"), `query` becomes the request's query; throws
+  // sdk::Error when no route matches or the plugin returns a failure status.
   Response request(const std::string& method, const std::string& path, const Json& body = Json::object(),
-                   const Json& headers = Json::object()) {
-    auto it = routes_.find(method + " " + path);
-    if (it == routes_.end()) throw Error(NUCLEO_NOT_FOUND, "no route " + method + " " + path);
-    std::string in = Json{{"method", method}, {"path", path}, {"params", Json::object()}, {"query", Json::object()},
-                          {"headers", headers},  {"body", body}, {"tenant_id", tenant_id}, {"actor", actor}}
-                         .dump();
-    nucleo_plugin_buffer out{nullptr, 0};
-    nucleo_status status = it->second.fn(it->second.user, call(), detail::view(in), &out);
-    std::string text = take(out);
-    if (status != NUCLEO_OK) throw Error(status, text);
-    Json j = Json::parse(text);
-    return Response{j.value("status", 200), j.value("body", Json()), j.value("headers", Json::object())};
+                   const Json& headers = Json::object(), const Json& query = Json::object()) {
+    Json r = route_request(method, path, headers, query);
+    r["body"] = body;
+    return call_route(method, r);
+  }
+  // A bearer route declaring a raw body (plugin.json "raw_body"): the bytes as the
+  // kernel passes them. Refused like the kernel would when the route declares none.
+  Response request_raw(const std::string& method, const std::string& path, const std::string& bytes,
+                       const std::string& content_type, const Json& query = Json::object()) {
+    Json described = manifest_.is_object() ? manifest_.value("routes", Json::object()).value(method + " " + matched(method, path).first, Json())
+                                           : Json();
+    if (manifest_.is_object() && (!described.is_object() || !described.contains("raw_body")))
+      throw Error(NUCLEO_INVALID_ARGUMENT, method + " " + path + " declares no raw_body in plugin.json: the kernel would answer 415");
+    Json r = route_request(method, path, {{"content-type", content_type}}, query);
+    r["body"] = nullptr;
+    r["body_base64"] = detail::to_base64(bytes);
+    return call_route(method, r);
   }
 
   // Delivers an event to every matching subscription; returns the failures' messages.
@@ -160,12 +274,15 @@ class FakeHost {
     return failures;
   }
 
-  // Runs the validators of `entity_type` on a change; returns their reasons (empty: accepted).
-  Json validate(const std::string& entity_type, const Json& change) {
+  // Runs the validators of `entity_type` on a change ({"action","before","after"}; the
+  // caller is added as the kernel adds it); returns their reasons (empty: accepted).
+  Json validate(const std::string& entity_type, Json change) {
+    if (!change.contains("entity_type")) change["entity_type"] = entity_type;
+    if (!change.contains("caller")) change["caller"] = caller_json();
     Json reasons = Json::array();
     std::string in = change.dump();
     for (const auto& v : validators_) {
-      if (v.entity_type != entity_type) continue;
+      if (v.entity_type != entity_type && v.entity_type != "*") continue;
       nucleo_plugin_buffer out{nullptr, 0};
       nucleo_status status = v.fn(v.user, call(), detail::view(in), &out);
       std::string text = take(out);
@@ -189,28 +306,80 @@ class FakeHost {
     std::string text = take(out);
     if (status != NUCLEO_OK) throw Error(status, text);
   }
-  // The registration of a job ({"name","schedule","scope"}), or null.
+  // The registration of a job ({"name","schedule","scope",…}), or null.
   Json job_spec(const std::string& name) const {
     auto it = jobs_.find(name);
     return it == jobs_.end() ? Json() : it->second.spec;
+  }
+
+  // Sends a message through the plugin's channel as the delivery worker would
+  // ({"message_id","channel_account","to","content"}); returns its result or throws.
+  Json send(const Json& message) {
+    if (!channel_.send) throw Error(NUCLEO_NOT_FOUND, "the plugin registered no channel");
+    std::string in = message.dump();
+    nucleo_plugin_buffer out{nullptr, 0};
+    nucleo_status status = channel_.send(channel_.user, call(), detail::view(in), &out);
+    std::string text = take(out);
+    if (status != NUCLEO_OK) throw Error(status, text);
+    return Json::parse(text);
+  }
+
+  // The plugin's briefing sections for an account, keyed "<plugin id>.<name>" as the
+  // kernel shows them; a failing section is {"error": message}.
+  Json briefing(const Json& account) {
+    Json sections = Json::object();
+    std::string in = Json{{"account", account}}.dump();
+    for (const auto& s : briefing_sections_) {
+      nucleo_plugin_buffer out{nullptr, 0};
+      nucleo_status status = s.fn(s.user, call(), detail::view(in), &out);
+      std::string text = take(out);
+      std::string key = std::string(descriptor_ ? descriptor_->id : "plugin") + "." + s.spec["name"].get<std::string>();
+      sections[key] = status == NUCLEO_OK ? Json::parse(text) : Json{{"error", text}};
+    }
+    return sections;
   }
 
   bool has_route(const std::string& method, const std::string& path) const {
     return routes_.count(method + " " + path) > 0;
   }
 
+  // ---- The fakes' state: set it before a call, read it after. ----
   std::map<std::string, Service> services;
   std::vector<ServiceCall> service_calls;  // every call_service, in order
   std::vector<Log> logs;
-  struct Enqueued {
-    std::string name;
-    Json payload;
-    std::int64_t delay_ms;
-  };
   std::vector<Enqueued> enqueued;  // every enqueue_job, in order
   std::map<std::string, double> counters, gauges;
+  // The record store: collection → id → {"collection","id","version","document",…}.
+  std::map<std::string, std::map<std::string, Json>> records;
+  // Outbound HTTP: answers {"method","url",…} with {"status","headers","body"|"body_base64"}.
+  std::function<Json(const Json& request)> http;
+  std::vector<Json> http_requests;
+  std::map<std::string, Json> attribute_schemas;  // entity type → declared schema
+  Json channel_spec;                              // what register_channel declared
+  // This tenant's settings and secrets for the plugin (Host::tenant_settings); the
+  // manifest's "tenant_settings" defaults fill what `settings` leaves out.
+  Json settings = Json::object(), secrets = Json::object();
+
   std::string tenant_id = "ten_test";
   Json actor = {{"type", "key"}, {"id", "key_test"}};
+  // Who the calls act as (Host::caller); tenant_id and actor above are folded in.
+  std::string user_id = "usr_test", role = "sales";
+  std::vector<std::string> teams;
+  Json scopes;  // null: the role alone; an array: an integration key's scopes
+  // The kernel's clock as the plugin sees it (Host::now_micros): set it, advance it.
+  std::int64_t now_micros = 1767225600000000;  // 2026-01-01T00:00:00Z
+  void advance(std::int64_t micros) { now_micros += micros; }
+
+  Json caller_json() const {
+    return {{"tenant_id", tenant_id},
+            {"actor", actor},
+            {"user_id", user_id.empty() ? Json() : Json(user_id)},
+            {"role", role.empty() ? Json() : Json(role)},
+            {"teams", teams},
+            {"scopes", scopes},
+            {"request_id", "req_test"},
+            {"causation_id", nullptr}};
+  }
 
  private:
   struct Route {
@@ -228,41 +397,182 @@ class FakeHost {
     nucleo_job_fn fn;
     void* user;
   };
-  std::map<std::string, RegisteredJob> jobs_;
   struct Registered {
     std::string entity_type;
     nucleo_validator_fn fn;
     void* user;
   };
+  struct Section {
+    Json spec;
+    nucleo_briefing_fn fn;
+    void* user;
+  };
+  struct Channel {
+    nucleo_send_fn send = nullptr;
+    void* user = nullptr;
+  };
 
   static FakeHost& self(nucleo_host* h) { return *reinterpret_cast<FakeHost*>(h); }
-  static nucleo_status unsupported() { return NUCLEO_UNSUPPORTED; }
   // The fake hands out one call handle; real kernels give one per unit of work.
   const nucleo_call* call() const { return reinterpret_cast<const nucleo_call*>(&call_marker_); }
 
   static nucleo_host_buffer host_buffer(const std::string& s) { return detail::malloc_copy<nucleo_host_buffer>(s); }
 
-  static nucleo_status call_service(nucleo_host* h, const nucleo_call*, nucleo_view service, nucleo_view request,
-                                    nucleo_host_buffer* response) {
-    FakeHost& host = self(h);
-    std::string name = detail::text(service);
+  // Runs a host function's work: its text on OK, an Error's status and message otherwise.
+  template <class Work>
+  static nucleo_status answered(nucleo_host_buffer* out, Work&& work) noexcept {
+    if (out) *out = nucleo_host_buffer{nullptr, 0};
     try {
-      Json in = Json::parse(detail::text(request));
-      host.service_calls.push_back({name, in});
-      auto it = host.services.find(name);
-      if (it == host.services.end()) {
-        *response = host_buffer("no service " + name + " in this fake host");
-        return NUCLEO_NOT_FOUND;
-      }
-      *response = host_buffer(it->second(in).dump());
+      std::string text = work();
+      if (out) *out = host_buffer(text);
       return NUCLEO_OK;
     } catch (const Error& e) {
-      *response = host_buffer(e.what());
+      if (out) *out = host_buffer(e.what());
       return e.status();
     } catch (const std::exception& e) {
-      *response = host_buffer(e.what());
+      if (out) *out = host_buffer(e.what());
       return NUCLEO_INVALID_ARGUMENT;
     }
+  }
+
+  std::string call_service(const std::string& name, const std::string& request) {
+    Json in = Json::parse(request);
+    service_calls.push_back({name, in});
+    auto it = services.find(name);
+    if (it == services.end()) throw Error(NUCLEO_NOT_FOUND, "no service " + name + " in this fake host");
+    return it->second(in).dump();
+  }
+
+  // ---- The record store ----
+  void check_collection(const std::string& collection) const {
+    if (!manifest_.is_object()) return;  // without a manifest every collection exists
+    if (!manifest_.value("collections", Json::object()).contains(collection))
+      throw Error(NUCLEO_NOT_FOUND, "plugin.json declares no collection '" + collection + "'");
+  }
+  Json stored(const std::string& collection, const std::string& id) {
+    check_collection(collection);
+    auto& c = records[collection];
+    auto it = c.find(id);
+    if (it == c.end()) throw Error(NUCLEO_NOT_FOUND, "no record " + id + " in collection " + collection);
+    return it->second;
+  }
+  Json put(const std::string& collection, const std::string& id, const Json& document, std::int64_t expected) {
+    check_collection(collection);
+    if (!document.is_object()) throw Error(NUCLEO_INVALID_ARGUMENT, "a document is a JSON object");
+    auto& c = records[collection];
+    auto it = c.find(id);
+    std::int64_t version = it == c.end() ? 0 : it->second["version"].get<std::int64_t>();
+    if (expected == 0 && it != c.end()) throw Error(NUCLEO_CONFLICT, "record " + id + " exists already");
+    if (expected > 0 && it == c.end()) throw Error(NUCLEO_NOT_FOUND, "no record " + id + " in collection " + collection);
+    if (expected > 0 && version != expected)
+      throw Error(NUCLEO_CONFLICT, "record " + id + " is at version " + std::to_string(version));
+    std::string at = rfc3339(now_micros);
+    Json record{{"collection", collection},
+                {"id", id},
+                {"version", version + 1},
+                {"document", document},
+                {"created_at", it == c.end() ? Json(at) : it->second["created_at"]},
+                {"updated_at", at}};
+    c[id] = record;
+    return record;
+  }
+  Json query(const std::string& collection, const Json& q) {
+    check_collection(collection);
+    std::int64_t limit = q.value("limit", 50);
+    std::string after = q.value("cursor", Json("")).get<std::string>();
+    Json where = q.value("where", Json::object());
+    Json data = Json::array();
+    Json next = nullptr;
+    for (const auto& [id, record] : records[collection]) {
+      if (!after.empty() && id <= after) continue;
+      if (!satisfies(record["document"], where)) continue;
+      if (static_cast<std::int64_t>(data.size()) == limit) {
+        next = data.back()["id"];
+        break;
+      }
+      data.push_back(record);
+    }
+    return {{"data", data}, {"next_cursor", next}};
+  }
+  static std::string rfc3339(std::int64_t micros) {
+    std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+    std::tm t{};
+    gmtime_r(&seconds, &t);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &t);
+    return text;
+  }
+  static bool satisfies(const Json& document, const Json& where) {
+    for (const auto& [field, conditions] : where.items()) {
+      const Json value = document.value(field, Json());
+      if (value.is_null()) return false;
+      for (const auto& [op, operand] : conditions.items()) {
+        bool ok = op == "eq" ? value == operand : op == "gt" ? value > operand : op == "gte" ? value >= operand
+                : op == "lt" ? value < operand : op == "lte" ? value <= operand : false;
+        if (!ok) return false;
+      }
+    }
+    return true;
+  }
+
+  Json settings_with_defaults() const {
+    Json out = settings;
+    Json schema = manifest_.is_object() ? manifest_.value("tenant_settings", Json::object()) : Json::object();
+    for (const auto& [key, rule] : schema.items())
+      if (!out.contains(key) && rule.is_object() && rule.contains("default") && !rule.value("secret", false))
+        out[key] = rule["default"];
+    return out;
+  }
+
+  // ---- Routes ----
+  // The registered template `path` matches, and its parameters.
+  std::pair<std::string, Json> matched(const std::string& method, const std::string& path) const {
+    auto split = [](const std::string& p) {
+      std::vector<std::string> parts;
+      std::stringstream in(p);
+      std::string part;
+      while (std::getline(in, part, '/'))
+        if (!part.empty()) parts.push_back(part);
+      return parts;
+    };
+    auto wanted = split(path);
+    for (const auto& [key, route] : routes_) {
+      if (key.rfind(method + " ", 0) != 0) continue;
+      std::string tmpl = key.substr(method.size() + 1);
+      auto parts = split(tmpl);
+      if (parts.size() != wanted.size()) continue;
+      Json params = Json::object();
+      bool same = true;
+      for (std::size_t i = 0; i < parts.size() && same; ++i) {
+        if (parts[i].size() > 2 && parts[i].front() == '{' && parts[i].back() == '}')
+          params[parts[i].substr(1, parts[i].size() - 2)] = wanted[i];
+        else
+          same = parts[i] == wanted[i];
+      }
+      if (same) return {tmpl, params};
+    }
+    throw Error(NUCLEO_NOT_FOUND, "no route " + method + " " + path);
+  }
+  Json route_request(const std::string& method, const std::string& path, const Json& headers, const Json& query) {
+    auto [tmpl, params] = matched(method, path);
+    return {{"method", method},   {"path", path},       {"params", params},
+            {"query", query},     {"headers", headers}, {"tenant_id", tenant_id},
+            {"actor", actor},     {"caller", caller_json()}, {"request_id", "req_test"},
+            {"template", tmpl}};
+  }
+  Response call_route(const std::string& method, Json request) {
+    std::string tmpl = request["template"];
+    request.erase("template");
+    const Route& route = routes_.at(method + " " + tmpl);
+    std::string in = request.dump();
+    nucleo_plugin_buffer out{nullptr, 0};
+    nucleo_status status = route.fn(route.user, call(), detail::view(in), &out);
+    std::string text = take(out);
+    if (status != NUCLEO_OK) throw Error(status, text);
+    Json j = Json::parse(text);
+    Response r{j.value("status", 200), j.value("body", Json()), j.value("headers", Json::object()), std::nullopt};
+    if (j.contains("body_base64")) r.bytes = detail::from_base64(j["body_base64"].get<std::string>());
+    return r;
   }
 
   std::string take(nucleo_plugin_buffer b) {
@@ -280,9 +590,13 @@ class FakeHost {
   nucleo_host_api api_{};
   const nucleo_plugin_descriptor* descriptor_ = nullptr;
   void* state_ = nullptr;
+  Json manifest_;
   std::map<std::string, Route> routes_;
   std::vector<Subscription> subscriptions_;
   std::vector<Registered> validators_;
+  std::map<std::string, RegisteredJob> jobs_;
+  std::vector<Section> briefing_sections_;
+  Channel channel_;
   int call_marker_ = 0;
 };
 

@@ -1,0 +1,153 @@
+// Issue #20: plugin ABI 1.2 end to end, through the pack fixture (tests/plugin_abi/pack.cpp)
+// loaded into a running server on both backends — caller identity in routes, validators
+// and event handlers; the kernel's clock; raw bodies in and out; store writes with an
+// expected version. The same plugin's unit tests run on the fake host alone
+// (tests/unit/sdk/pack_test.cpp).
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+#include "tests/e2e/api_fixture.hpp"
+#include "tests/support/plugin_folders.hpp"
+
+namespace nucleo::test {
+namespace {
+
+const std::string pack = "/v1/x/org.nucleo.fixtures.pack";
+
+class Pack : public ApiFixture {
+ protected:
+  void SetUp() override {
+    std::string folder = pack_plugin_folder(plugin_dir.path());
+    std::ofstream(plugin_dir.path() + "/nucleo.properties") << "plugins.pack.file = " << folder << "\n";
+    ApiFixture::SetUp();
+  }
+  std::vector<std::string> server_arguments() override {
+    return {"--config", plugin_dir.path() + "/nucleo.properties"};
+  }
+  // A deal on an account the sales user `owner` owns (sales users see their own).
+  std::string deal_body(long amount, const std::string& owner) {
+    if (account_.empty()) {
+      account_ = call("POST", "/v1/accounts", owner, {{"legal_name", "Fazenda Boa Vista"}}).body["id"];
+      pipeline_ = call("POST", "/v1/pipelines", admin, {{"name", "Safra"}}).body["id"];
+      call("POST", "/v1/stages", admin, {{"pipeline_id", pipeline_}, {"name", "Nova"}, {"position", 0}});
+    }
+    return Json{{"name", "Safra 2027"}, {"account_id", account_}, {"pipeline_id", pipeline_}, {"amount", amount}}.dump();
+  }
+  TempDir plugin_dir;
+  std::string account_, pipeline_;
+};
+
+TEST_P(Pack, RoutesSeeWhoCallsAsThePermissionChecksDo) {
+  std::string user, team = call("POST", "/v1/teams", admin, {{"name", "Sul"}}).body["id"];
+  std::string sales = user_key(h->tenant, "sales", &user, Json::array({team}));
+  auto me = call("GET", pack + "/whoami", sales);
+  ASSERT_EQ(me.status, 200) << me.raw.body;
+  EXPECT_EQ(me.body["caller"]["role"], "sales");
+  EXPECT_EQ(me.body["caller"]["user_id"], user);
+  EXPECT_EQ(me.body["caller"]["teams"], Json::array({team}));
+  EXPECT_EQ(me.body["caller"]["tenant_id"], h->tenant);
+  EXPECT_EQ(me.body["caller"]["actor_type"], "key");
+  EXPECT_EQ(me.body["caller"]["scopes"], nullptr);
+  EXPECT_EQ(me.body["request"], me.body["caller"]);
+
+  std::string robot = integration_key(h->tenant, Json::array({"org.nucleo.fixtures.pack:read"}));
+  auto integration = call("GET", pack + "/whoami", robot);
+  ASSERT_EQ(integration.status, 200) << integration.raw.body;
+  EXPECT_EQ(integration.body["caller"]["role"], "integration");
+  EXPECT_EQ(integration.body["caller"]["scopes"], Json::array({"org.nucleo.fixtures.pack:read"}));
+}
+
+TEST_P(Pack, TheClockIsTheKernels) {
+  auto before = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  auto clock = call("GET", pack + "/clock", admin);
+  auto after = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+  ASSERT_EQ(clock.status, 200) << clock.raw.body;
+  EXPECT_GE(clock.body["now_micros"].get<std::int64_t>(), before);
+  EXPECT_LE(clock.body["now_micros"].get<std::int64_t>(), after);
+}
+
+TEST_P(Pack, RawBodiesInAndOutAreDeclaredAndHeldToTheirDeclaration) {
+  auto csv = call("GET", pack + "/report.csv", admin);
+  ASSERT_EQ(csv.status, 200) << csv.raw.body;
+  EXPECT_EQ(csv.raw.header("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.raw.body, "farm;hectares\r\nSanta Rita;120,5\r\n");
+
+  std::string farms = "name;hectares\r\nBoa Vista;12,5\r\nSanta Rita;120\r\n";
+  auto imported = call_raw("POST", pack + "/farms/import", admin, farms, {{"Content-Type", "text/csv"}});
+  ASSERT_EQ(imported.status, 200) << imported.raw.body;
+  EXPECT_EQ(imported.body["imported"], 2);
+  EXPECT_EQ(imported.body["farms"][1]["hectares"], 120.0);
+
+  auto as_json = call_raw("POST", pack + "/farms/import", admin, R"({"a":1})", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(as_json.status, 415) << as_json.raw.body;
+  EXPECT_NE(as_json.raw.body.find("text/csv"), std::string::npos) << as_json.raw.body;
+  auto too_large = call_raw("POST", pack + "/farms/import", admin, farms + std::string(5000, 'x'),
+                            {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(too_large.status, 413) << too_large.raw.body;
+  auto garbled = call_raw("POST", pack + "/farms/import", admin, "name;hectares\nno separator\n",
+                          {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(garbled.status, 422) << garbled.raw.body;
+  EXPECT_EQ(call_raw("POST", pack + "/farms/import", auditor, farms, {{"Content-Type", "text/csv"}}).status, 200);
+
+  // The OpenAPI document says what the server does.
+  auto doc = call("GET", "/v1/openapi.json", admin).body;
+  const Json& import_op = doc["paths"][pack + "/farms/import"]["post"];
+  EXPECT_EQ(import_op["requestBody"]["content"]["text/csv"]["schema"]["format"], "binary") << import_op.dump();
+  EXPECT_EQ(import_op["requestBody"]["content"]["text/csv"]["schema"]["maxLength"], 4096);
+  EXPECT_TRUE(doc["paths"][pack + "/report.csv"]["get"]["responses"]["200"]["content"].contains("text/csv"));
+}
+
+TEST_P(Pack, AValidatorKnowsWhoWritesAndAnEventHandlerWhoCausedTheEvent) {
+  std::string sales = user_key(h->tenant, "sales");
+  auto refused = call_raw("POST", "/v1/deals", sales, deal_body(2000000, sales), {{"Content-Type", "application/json"}});
+  ASSERT_EQ(refused.status, 422) << refused.raw.body;
+  EXPECT_NE(refused.raw.body.find("(you are sales)"), std::string::npos) << refused.raw.body;
+  EXPECT_EQ(call_raw("POST", "/v1/deals", sales, deal_body(500, sales), {{"Content-Type", "application/json"}}).status, 201);
+
+  auto created = call_raw("POST", "/v1/deals", manager, deal_body(2000000, sales), {{"Content-Type", "application/json"}});
+  ASSERT_EQ(created.status, 201) << created.raw.body;
+  std::string deal = created.body["id"];
+  Reply trail;
+  for (int attempt = 0; attempt < 100; ++attempt) {  // until the dispatcher has delivered deal.created
+    trail = call("GET", pack + "/trail/" + deal, admin);
+    if (trail.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(trail.status, 200) << trail.raw.body;
+  EXPECT_EQ(trail.body["handler"]["actor_type"], "plugin");
+  EXPECT_EQ(trail.body["handler"]["actor_id"], "org.nucleo.fixtures.pack");
+  EXPECT_EQ(trail.body["handler"]["role"], "");  // the plugin's own work: no role restricts it
+  EXPECT_EQ(trail.body["caused_by"]["type"], "key");
+  EXPECT_TRUE(trail.body["seen_at"].is_number_integer());
+}
+
+TEST_P(Pack, OfTwoWritersExpectingOneVersionOneWins) {
+  auto first = call("PUT", pack + "/farms/f1", admin, {{"name", "Santa Rita"}});
+  ASSERT_EQ(first.status, 200) << first.raw.body;
+  EXPECT_EQ(first.body["version"], 1);
+  EXPECT_EQ(call("PUT", pack + "/farms/f1", admin, {{"name", "again"}}).status, 409);
+  EXPECT_EQ(call("PUT", pack + "/farms/f1", admin, {{"name", "II"}}, {{"If-Match", "1"}}).body["version"], 2);
+  EXPECT_EQ(call("PUT", pack + "/farms/f1", admin, {{"name", "stale"}}, {{"If-Match", "1"}}).status, 409);
+  EXPECT_EQ(call("PUT", pack + "/farms/f2", admin, {{"name", "gone"}}, {{"If-Match", "3"}}).status, 404);
+
+  // Two writers racing on version 2: exactly one wins.
+  std::vector<int> statuses(2);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < 2; ++i)
+    writers.emplace_back([&, i] {
+      statuses[i] = call("PUT", pack + "/farms/f1", admin, {{"name", "writer " + std::to_string(i)}},
+                         {{"If-Match", "2"}}).status;
+    });
+  for (auto& w : writers) w.join();
+  std::sort(statuses.begin(), statuses.end());
+  EXPECT_EQ(statuses, (std::vector<int>{200, 409}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Pack, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
+}  // namespace
+}  // namespace nucleo::test

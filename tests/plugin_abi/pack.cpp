@@ -1,0 +1,102 @@
+// A vertical pack in miniature (issue #20), written against the SDK alone, using every
+// extension point of plugin ABI 1.2 the way a healthcare, finance or agro pack would:
+//
+//   GET  /whoami        who calls (Host::caller and the request's own "caller")
+//   GET  /clock         the kernel's clock (Host::now_micros)
+//   GET  /report.csv    a raw answer: CSV, not JSON (Response::raw)
+//   POST /farms/import  a raw body: CSV, declared in plugin.json "raw_body"
+//   PUT  /farms/{id}    create-only, or replace the version in If-Match (store_put's expected version)
+//   GET  /trail/{id}    what its deal.created handler recorded about who acted
+//   validator on deal   maker-checker: a deal of 1,000,000 or more is a manager's to write
+//
+// Its own unit tests (tests/unit/sdk/pack_test.cpp) drive it with the fake host alone;
+// tests/e2e/pack_test.cpp loads it into a server on both backends.
+#include <sstream>
+
+#include "nucleo/sdk/plugin.hpp"
+
+namespace {
+
+using nucleo::sdk::Auth;
+using nucleo::sdk::Caller;
+using nucleo::sdk::Error;
+using nucleo::sdk::Json;
+using nucleo::sdk::Reason;
+using nucleo::sdk::Request;
+using nucleo::sdk::Response;
+
+constexpr long manager_threshold = 1000000;
+
+Json caller_json(const Caller& c) {
+  return {{"tenant_id", c.tenant_id}, {"actor_type", c.actor_type}, {"actor_id", c.actor_id},
+          {"user_id", c.user_id},     {"role", c.role},             {"teams", c.teams},
+          {"scopes", c.scopes ? Json(*c.scopes) : Json()}};
+}
+
+// "name;hectares" lines after a header, hectares with a decimal comma (120,5).
+Json parse_farms(const std::string& csv) {
+  Json farms = Json::array();
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    auto split = line.find(';');
+    if (split == std::string::npos) throw Error(NUCLEO_INVALID_ARGUMENT, "line '" + line + "' has no ';'");
+    std::string hectares = line.substr(split + 1);
+    for (char& c : hectares)
+      if (c == ',') c = '.';
+    farms.push_back({{"name", line.substr(0, split)}, {"hectares", std::stod(hectares)}});
+  }
+  return farms;
+}
+
+class Pack : public nucleo::sdk::Plugin {
+ public:
+  void init(nucleo::sdk::Host& host, const Json&) override {
+    host.route("GET", "/whoami", Auth::bearer, [&host](const Request& r) {
+      return Response{200, {{"caller", caller_json(host.caller(r.call))}, {"request", caller_json(r.caller())}}};
+    });
+    host.route("GET", "/clock", Auth::bearer,
+               [&host](const Request& r) { return Response{200, {{"now_micros", host.now_micros(r.call)}}}; });
+    host.route("GET", "/report.csv", Auth::bearer, [](const Request&) {
+      return Response::raw(200, "text/csv; charset=utf-8", "farm;hectares\r\nSanta Rita;120,5\r\n");
+    });
+    host.route("POST", "/farms/import", Auth::bearer, [](const Request& r) {
+      Json farms = parse_farms(r.raw_body());
+      return Response{200, {{"imported", farms.size()}, {"farms", farms}}};
+    });
+    host.route("PUT", "/farms/{id}", Auth::bearer, [&host](const Request& r) {
+      std::string match = r.header("if-match");
+      std::int64_t expected = match.empty() ? 0 : std::stoll(match);
+      return Response{200, host.store_put(r.call, "farms", r.param("id"), r.body, expected)};
+    });
+    host.route("GET", "/trail/{id}", Auth::bearer, [&host](const Request& r) {
+      return Response{200, host.store_get(r.call, "trail", r.param("id"))["document"]};
+    });
+
+    // Maker-checker: the validator sees who writes, not only what.
+    host.validate("deal", [&host](const nucleo_call* call, const Json& change) {
+      std::vector<Reason> reasons;
+      const Json& amount = change["after"]["amount"];
+      Caller who = host.caller(call);
+      bool large = amount.is_number() && amount.get<double>() >= manager_threshold;
+      if (large && !who.unrestricted() && !who.is("manager") && !who.is("admin"))
+        reasons.push_back({"amount", "a deal of 1,000,000 or more is written by a manager (you are " + who.role + ")"});
+      return reasons;
+    });
+
+    // An event handler acts as the plugin; the envelope says who caused the event.
+    host.subscribe("deal.created", [&host](const nucleo::sdk::Event& e) {
+      Json entry{{"handler", caller_json(host.caller(e.call))},
+                 {"caused_by", e.json["actor"]},
+                 {"seen_at", host.now_micros(e.call)}};
+      host.store_put(e.call, "trail", e.json["entity"]["id"].get<std::string>(), entry);
+    });
+  }
+};
+
+}  // namespace
+
+NUCLEO_PLUGIN(Pack, "org.nucleo.fixtures.pack", "1.0.0")
