@@ -12,6 +12,8 @@
 #include "kernel/plugins/call.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/plugin_service.hpp"
+#include "kernel/services/plugin_settings_service.hpp"
+#include "kernel/http/route_helpers.hpp"
 
 namespace nucleo::http {
 
@@ -169,9 +171,56 @@ Route mounted(const RegisteredRoute& route) {
   return r;
 }
 
+// The settings of a loaded plugin that declares some; 404 otherwise.
+services::PluginSettingsService settings_of(const PluginHost& host, services::ServiceDependencies deps,
+                                            const std::string& plugin_id) {
+  const plugins::Manifest* m = host.loaded_manifest(plugin_id);
+  if (!m) throw Error(ErrorCode::not_found, "no plugin " + plugin_id + " is loaded (GET /v1/plugins)");
+  if (m->tenant_settings.empty())
+    throw Error(ErrorCode::not_found, "plugin " + plugin_id + " declares no tenant settings (plugin.json tenant_settings)");
+  return services::PluginSettingsService(deps, plugin_id, m->tenant_settings);
+}
+
+Json settings_schema() {
+  return {{"type", "object"},
+          {"required", {"plugin_id", "settings", "secret_names", "version", "updated_at"}},
+          {"properties",
+           {{"plugin_id", {{"type", "string"}}},
+            {"settings", {{"type", "object"}, {"additionalProperties", true}}},
+            {"secret_names", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+            {"version", {{"type", "integer"}, {"minimum", 0}}},
+            {"updated_at", {{"type", {"string", "null"}}, {"format", "date-time"}}}}},
+          {"additionalProperties", false}};
+}
+
+void add_settings_routes(Router& router, const PluginHost& host, services::ServiceDependencies deps) {
+  const std::string path = "/v1/plugins/{id}/settings";
+  Route read{"GET", path, "get_plugin_settings",
+             "A plugin's settings for this tenant, secrets by name only (admin, auditor)", AuthMode::bearer, "",
+             "plugins", {}, [&host, deps](ApiRequest& req) {
+               return record_response(settings_of(host, deps, req.params.at("id")).get(req.ctx));
+             }};
+  router.add(answering(std::move(read), 200, settings_schema()), Access::of_roles({"admin", "auditor"}, "plugins:read"));
+  Json body = {{"type", "object"},
+               {"properties",
+                {{"settings", {{"type", "object"}, {"additionalProperties", true}}},
+                 {"secrets", {{"type", "object"}, {"additionalProperties", {{"type", {"string", "null"}}}}}}}},
+               {"additionalProperties", false}};
+  Route write{"PUT", path, "set_plugin_settings",
+              "Set a plugin's settings for this tenant: settings replaced, the named secrets set (null removes "
+              "one), checked against plugin.json tenant_settings (If-Match; admin)",
+              AuthMode::bearer, "", "plugins", {}, [&host, deps](ApiRequest& req) {
+                return record_response(
+                    settings_of(host, deps, req.params.at("id")).put(req.ctx, req.json(), expected_version(req)));
+              },
+              body};
+  router.add(answering(honouring_if_match(std::move(write)), 200, settings_schema()),
+             Access::of_roles({"admin"}, "plugins:write"));
+}
+
 }  // namespace
 
-void add_plugin_routes(Router& router, const PluginHost& host) {
+void add_plugin_routes(Router& router, const PluginHost& host, services::ServiceDependencies deps) {
   Route list;
   list.method = "GET";
   list.path = "/v1/plugins";
@@ -201,6 +250,7 @@ void add_plugin_routes(Router& router, const PluginHost& host) {
                            {{"data", {{"type", "array"}, {"items", status}}}, {"safe_mode", {{"type", "boolean"}}}}},
                           {"additionalProperties", false}};
   router.add(std::move(list), Access::of_roles({"admin", "auditor"}, "plugins:read"));
+  add_settings_routes(router, host, deps);
   for (const auto& route : host.routes()) router.add(mounted(route), access_of(route));
 }
 

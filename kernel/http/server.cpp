@@ -393,7 +393,7 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
         if (s.loaded) loaded->insert(s.id);
     }
     add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs);
-    if (state_->api->plugins) add_plugin_routes(state_->router, *state_->api->plugins);
+    if (state_->api->plugins) add_plugin_routes(state_->router, *state_->api->plugins, state_->api->deps);
   }
   add_openapi_route(state_->router, state_->api ? &state_->api->deps.attribute_schemas : nullptr);
 }

@@ -85,6 +85,12 @@ std::vector<events::Subscriber> PluginHost::event_subscribers(const Clock& clock
   return out;
 }
 
+const Manifest* PluginHost::loaded_manifest(const std::string& plugin_id) const {
+  for (const auto& l : loaded_)
+    if (l->manifest.id == plugin_id) return &l->manifest;
+  return nullptr;
+}
+
 const Clock& PluginHost::clock() const {
   static const SystemClock system;
   return jobs_clock_ ? *jobs_clock_ : system;

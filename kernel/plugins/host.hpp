@@ -129,6 +129,8 @@ class PluginHost {
   // no principal), and what it writes is caused by that event, one level deeper.
   std::vector<events::Subscriber> event_subscribers(const Clock& clock) const;
   const PluginMetrics& metrics() const { return metrics_; }
+  // The manifest of a loaded plugin, or nullptr (not configured, or it failed to load).
+  const Manifest* loaded_manifest(const std::string& plugin_id) const;
   // The kernel's clock (attach_jobs's), or the system's before one is attached.
   const Clock& clock() const;
 

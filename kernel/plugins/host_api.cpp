@@ -12,6 +12,7 @@
 #include "kernel/plugins/service_calls.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/plugin_settings_service.hpp"
 #include "sdk/include/nucleo/sdk/plugin.hpp"
 
 namespace nucleo::plugins {
@@ -103,6 +104,14 @@ Json caller_json(const services::CallContext& ctx) {
           {"scopes", scopes},
           {"request_id", or_null(ctx.request_id)},
           {"causation_id", or_null(ctx.causation_id)}};
+}
+
+// The plugin's own settings for the call's tenant: the plugin reads them whoever its
+// caller is (they configure the plugin, not the caller's data).
+Json PluginHost::Loaded::tenant_settings(const nucleo_call* call) const {
+  if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
+  if (!call) throw Error(ErrorCode::validation, "tenant_settings needs the nucleo_call being handled");
+  return services::PluginSettingsService(*owner->services_, manifest.id, manifest.tenant_settings).for_plugin(call->ctx);
 }
 
 std::int64_t PluginHost::Loaded::now_micros(const nucleo_call* call) const {
@@ -301,9 +310,9 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     });
   };
   api.now_micros = [](nucleo_host* h, const nucleo_call* call) { return loaded(h).now_micros(call); };
-  api.tenant_settings = [](nucleo_host*, const nucleo_call*, nucleo_host_buffer* out) {
+  api.tenant_settings = [](nucleo_host* h, const nucleo_call* call, nucleo_host_buffer* out) {
     if (out) *out = nucleo_host_buffer{nullptr, 0};
-    return nucleo_status{NUCLEO_UNSUPPORTED};
+    return answered(out, [&] { return to_json_text(loaded(h).tenant_settings(call)); });
   };
   api.register_briefing_section = [](nucleo_host*, nucleo_view, nucleo_briefing_fn, void*) {
     return nucleo_status{NUCLEO_UNSUPPORTED};

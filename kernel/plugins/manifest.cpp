@@ -168,15 +168,15 @@ std::map<std::string, RouteDescription> routes_of(const Json& j, Problems& probl
 const std::set<std::string> setting_keywords{"required", "secret"};
 
 // Each problem of a setting's rule (ValueSchema::problems), named by the keyword it is
-// about when there is one: config_schema.<key>.<keyword>.
-void check_schema(const Json& schema, Problems& problems) {
-  if (!schema.is_object()) return problems.add("config_schema", "must be an object of settings");
+// about when there is one: config_schema.<key>.<keyword> (or tenant_settings.…).
+void check_schema(const Json& schema, Problems& problems, const std::string& field = "config_schema") {
+  if (!schema.is_object()) return problems.add(field, "must be an object of settings");
   for (const auto& [key, rule] : schema.items())
     for (const auto& problem : ValueSchema::problems(rule, setting_keywords)) {
       auto space = problem.find(' ');
       std::string keyword = space == std::string::npos ? "" : problem.substr(0, space);
       bool names_keyword = !keyword.empty() && rule.is_object() && rule.contains(keyword.substr(0, keyword.find('.')));
-      problems.add("config_schema." + key + (names_keyword ? "." + keyword : ""),
+      problems.add(field + "." + key + (names_keyword ? "." + keyword : ""),
                    names_keyword ? problem.substr(space + 1) : problem);
     }
 }
@@ -271,6 +271,10 @@ Manifest parse_manifest(std::string_view text) {
     check_schema(j["config_schema"], problems);
     m.config_schema = j["config_schema"];
   }
+  if (j.contains("tenant_settings")) {
+    check_schema(j["tenant_settings"], problems, "tenant_settings");
+    m.tenant_settings = j["tenant_settings"];
+  }
   if (j.contains("collections")) m.collections = collections_of(j["collections"], problems);
   if (j.contains("routes")) m.routes = routes_of(j["routes"], problems);
   if (j.contains("data_classes")) {
@@ -286,7 +290,7 @@ Manifest parse_manifest(std::string_view text) {
   for (const auto& [key, value] : j.items()) {
     static const std::set<std::string> known{"id",     "version",       "kind",         "library", "kernel",
                                              "requires", "config_schema", "data_classes", "status",  "description",
-                                             "collections", "routes"};
+                                             "collections", "routes", "tenant_settings"};
     if (!known.count(key)) problems.add(key, "is not a manifest field");
   }
   problems.throw_if_any("invalid plugin.json");
@@ -376,6 +380,7 @@ Json to_json(const Manifest& m) {
           {"kernel", m.kernel.text()},
           {"requires", requires_plugins},
           {"config_schema", m.config_schema},
+          {"tenant_settings", m.tenant_settings},
           {"collections", collections_json(m)},
           {"routes", routes_json(m)},
           {"data_classes", m.data_classes},

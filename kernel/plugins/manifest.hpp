@@ -82,6 +82,9 @@ struct Manifest {
   VersionRange kernel;  // kernel versions it runs on
   std::vector<Requirement> requires_plugins;
   Json config_schema = Json::object();  // {key: {"type", "required", "enum", "minimum", "maximum", "default"}}
+  // Settings a tenant's admin sets for the plugin (PUT /v1/plugins/{id}/settings), keyed
+  // like config_schema; "secret": true ones are sealed and reach only the plugin.
+  Json tenant_settings = Json::object();
   std::map<std::string, Collection> collections;  // the record store's, by name
   std::vector<std::string> data_classes;  // pii | phi | financial
   std::string status;                     // alpha | stable

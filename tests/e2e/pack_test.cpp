@@ -34,8 +34,12 @@ class Pack : public ApiFixture {
     }
     return Json{{"name", "Safra 2027"}, {"account_id", account_}, {"pipeline_id", pipeline_}, {"amount", amount}}.dump();
   }
+  std::string sales_key() {
+    if (sales_.empty()) sales_ = user_key(h->tenant, "sales");
+    return sales_;
+  }
   TempDir plugin_dir;
-  std::string account_, pipeline_;
+  std::string account_, pipeline_, sales_;
 };
 
 TEST_P(Pack, RoutesSeeWhoCallsAsThePermissionChecksDo) {
@@ -122,6 +126,59 @@ TEST_P(Pack, AValidatorKnowsWhoWritesAndAnEventHandlerWhoCausedTheEvent) {
   EXPECT_EQ(trail.body["handler"]["role"], "");  // the plugin's own work: no role restricts it
   EXPECT_EQ(trail.body["caused_by"]["type"], "key");
   EXPECT_TRUE(trail.body["seen_at"].is_number_integer());
+}
+
+TEST_P(Pack, TheTenantsAdminSetsThePluginsSettingsAndOnlyThePluginSeesSecrets) {
+  const std::string settings = "/v1/plugins/org.nucleo.fixtures.pack/settings";
+  auto fresh = call("GET", settings, admin);
+  ASSERT_EQ(fresh.status, 200) << fresh.raw.body;
+  EXPECT_EQ(fresh.body["settings"], (Json{{"region", "sul"}}));  // the manifest's default
+  EXPECT_EQ(fresh.body["version"], 0);
+  EXPECT_EQ(call("GET", pack + "/region", admin).body, (Json{{"region", "sul"}, {"token_length", 0}}));
+
+  auto set = call("PUT", settings, admin, {{"settings", {{"region", "norte"}, {"hectare_price", 1200}}},
+                                           {"secrets", {{"api_token", "s3cr3t-token"}}}});
+  ASSERT_EQ(set.status, 200) << set.raw.body;
+  EXPECT_EQ(set.body["version"], 1);
+  EXPECT_EQ(set.raw.header("ETag"), "\"1\"");
+  EXPECT_EQ(set.body["secret_names"], Json::array({"api_token"}));
+  EXPECT_EQ(set.raw.body.find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(call("GET", pack + "/region", sales_key()).body, (Json{{"region", "norte"}, {"token_length", 12}}));
+
+  // Secrets stay when not named, go when null; settings are replaced as a whole.
+  auto again = call("PUT", settings, admin, {{"settings", {{"region", "centro-oeste"}}}}, {{"If-Match", "\"1\""}});
+  ASSERT_EQ(again.status, 200) << again.raw.body;
+  EXPECT_EQ(again.body["settings"], (Json{{"region", "centro-oeste"}}));
+  EXPECT_EQ(call("GET", pack + "/region", admin).body["token_length"], 12);
+  EXPECT_EQ(call("PUT", settings, admin, {{"settings", Json::object()}}, {{"If-Match", "\"1\""}}).status, 412);
+
+  // Every mistake named; nothing written.
+  auto bad = call("PUT", settings, admin,
+                  {{"settings", {{"region", "leste"}, {"api_token", "x"}, {"nope", 1}}}, {"secrets", {{"region", "x"}}}});
+  ASSERT_EQ(bad.status, 422) << bad.raw.body;
+  for (const char* field : {"settings.region", "settings.api_token", "settings.nope", "secrets.region"})
+    EXPECT_NE(bad.raw.body.find(field), std::string::npos) << field << " in " << bad.raw.body;
+  EXPECT_EQ(call("GET", settings, admin).body["version"], 2);
+
+  // Who may: the admin sets, the auditor reads, no one else.
+  EXPECT_EQ(call("GET", settings, auditor).status, 200);
+  EXPECT_EQ(call("PUT", settings, auditor, {{"settings", Json::object()}}).status, 403);
+  EXPECT_EQ(call("GET", settings, sales_key()).status, 403);
+  EXPECT_EQ(call("GET", "/v1/plugins/org.nucleo.absent/settings", admin).status, 404);
+
+  // Another tenant has its own, and the secret is nowhere in the clear.
+  std::string other = user_key(h->create_tenant("Other"), "admin");
+  EXPECT_EQ(call("GET", pack + "/region", other).body, (Json{{"region", "sul"}, {"token_length", 0}}));
+  EXPECT_EQ(h->count("SELECT count(*) FROM plugin_settings WHERE secrets_sealed LIKE '%s3cr3t%'"), 0);
+  Reply events;
+  for (int attempt = 0; attempt < 100; ++attempt) {  // until the sequencer has logged them
+    events = call("GET", "/v1/audit/events?entity_id=org.nucleo.fixtures.pack", auditor);
+    if (events.body["data"].size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(events.body["data"].size(), 2u) << events.raw.body;
+  EXPECT_EQ(events.raw.body.find("s3cr3t"), std::string::npos);
+  EXPECT_NE(events.raw.body.find("plugin_settings.updated"), std::string::npos);
 }
 
 TEST_P(Pack, OfTwoWritersExpectingOneVersionOneWins) {

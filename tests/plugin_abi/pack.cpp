@@ -7,6 +7,8 @@
 //   POST /farms/import  a raw body: CSV, declared in plugin.json "raw_body"
 //   PUT  /farms/{id}    create-only, or replace the version in If-Match (store_put's expected version)
 //   GET  /trail/{id}    what its deal.created handler recorded about who acted
+//   GET  /region        its settings for the caller's tenant (tenant_settings; the secret
+//                       token is used, never answered)
 //   validator on deal   maker-checker: a deal of 1,000,000 or more is a manager's to write
 //
 // Its own unit tests (tests/unit/sdk/pack_test.cpp) drive it with the fake host alone;
@@ -71,6 +73,11 @@ class Pack : public nucleo::sdk::Plugin {
       std::string match = r.header("if-match");
       std::int64_t expected = match.empty() ? 0 : std::stoll(match);
       return Response{200, host.store_put(r.call, "farms", r.param("id"), r.body, expected)};
+    });
+    host.route("GET", "/region", Auth::bearer, [&host](const Request& r) {
+      Json mine = host.tenant_settings(r.call);
+      std::string token = mine["secrets"].value("api_token", "");
+      return Response{200, {{"region", mine["settings"]["region"]}, {"token_length", token.size()}}};
     });
     host.route("GET", "/trail/{id}", Auth::bearer, [&host](const Request& r) {
       return Response{200, host.store_get(r.call, "trail", r.param("id"))["document"]};

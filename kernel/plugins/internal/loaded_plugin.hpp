@@ -41,6 +41,7 @@ struct PluginHost::Loaded {
                           std::int64_t delay_ms) const;
   services::PluginRecordService records(const nucleo_call* call, bool writes) const;
   std::int64_t now_micros(const nucleo_call* call) const;
+  Json tenant_settings(const nucleo_call* call) const;
   void metric(const std::string& name, const std::string& labels, double value, bool is_counter);
 };
 

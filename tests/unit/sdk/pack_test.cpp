@@ -85,6 +85,13 @@ TEST_F(PackTest, TheEventHandlerRecordsWhoCausedTheEvent) {
   EXPECT_EQ(host.records["trail"]["deal_1"]["version"], 1);
 }
 
+TEST_F(PackTest, TenantSettingsWithTheManifestsDefaults) {
+  EXPECT_EQ(host.request("GET", "/region").body, (Json{{"region", "sul"}, {"token_length", 0}}));
+  host.settings = {{"region", "norte"}};
+  host.secrets = {{"api_token", "s3cr3t"}};
+  EXPECT_EQ(host.request("GET", "/region").body, (Json{{"region", "norte"}, {"token_length", 6}}));
+}
+
 TEST_F(PackTest, OfTwoWritersExpectingOneVersionOneWins) {
   EXPECT_EQ(host.request("PUT", "/farms/f1", {{"name", "Santa Rita"}}).body["version"], 1);
   try {
