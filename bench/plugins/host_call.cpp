@@ -90,8 +90,9 @@ int main(int argc, char** argv) {
     services::SensitiveData sensitive;
     auto secrets = services::SecretBox::generate();
     services::AttributeSchemas attribute_schemas;
+    services::CustomerExtensions customer_extensions;
     services::ServiceDependencies deps{db, db, validators, NormalisationSettings{"BR"}, sensitive, secrets,
-                                       attribute_schemas};
+                                       attribute_schemas, customer_extensions};
     services::CallContext ctx;
     ctx.actor = {"system", "bench", ""};
     ctx.request_id = "bench";

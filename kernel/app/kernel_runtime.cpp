@@ -59,7 +59,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
 
 services::ServiceDependencies KernelRuntime::dependencies() {
   return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
-          attribute_schemas_};
+          attribute_schemas_, customer_extensions_};
 }
 
 }  // namespace nucleo::app

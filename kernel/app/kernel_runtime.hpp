@@ -36,6 +36,7 @@ class KernelRuntime {
   std::unique_ptr<store::Database> worker_database_;  // same object as database_ on SQLite
   services::ValidatorRegistry validators_;
   services::AttributeSchemas attribute_schemas_;
+  services::CustomerExtensions customer_extensions_;
   services::SensitiveData sensitive_;
   bool secrets_key_created_ = false;  // before secrets_: set while secrets_ is built
   services::SecretBox secrets_;

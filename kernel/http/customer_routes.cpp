@@ -20,7 +20,9 @@ Json timeline_schema() {
   Json item = {{"type", "object"},
                {"required", {"kind", "at", "id", "data"}},
                {"properties",
-                {{"kind", {{"type", "string"}, {"description", "interaction, stage_change or task"}}},
+                {{"kind",
+                  {{"type", "string"},
+                   {"description", "interaction, stage_change, task, or a plugin's <plugin id>.<collection>"}}},
                  {"at", {{"type", "string"}, {"format", "date-time"}}},
                  {"id", {{"type", "string"}}},
                  {"data",
@@ -41,7 +43,7 @@ Json briefing_schema() {
                {"additionalProperties", false}};
   return {{"type", "object"},
           {"required", {"account", "generated_at", "open_deals", "last_interaction_by_channel", "open_tasks",
-                        "overdue_tasks", "contacts", "risk_flags"}},
+                        "overdue_tasks", "contacts", "risk_flags", "sections"}},
           {"properties",
            {{"account", {{"type", "object"}, {"additionalProperties", true}}},
             {"generated_at", {{"type", "string"}, {"format", "date-time"}}},
@@ -53,7 +55,15 @@ Json briefing_schema() {
             {"open_tasks", list_of_objects("open tasks")},
             {"overdue_tasks", list_of_objects("open tasks past due")},
             {"contacts", list_of_objects("the account's contacts with their roles in open deals")},
-            {"risk_flags", {{"type", "array"}, {"items", risk}}}}},
+            {"risk_flags", {{"type", "array"}, {"items", risk}}},
+            {"sections",
+             {{"type", "object"},
+              {"description", "plugins' sections, keyed <plugin id>.<name>: the data, or the error that left it out"},
+              {"additionalProperties",
+               {{"type", "object"},
+                {"required", {"title"}},
+                {"properties", {{"title", {{"type", "string"}}}, {"data", Json::object()}, {"error", {{"type", "string"}}}}},
+                {"additionalProperties", false}}}}}}},
           {"additionalProperties", false}};
 }
 

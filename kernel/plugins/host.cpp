@@ -50,6 +50,20 @@ services::Validator validator_for(const RegisteredValidator& v) {
   };
 }
 
+// A plugin's briefing section as CustomerView runs it: as the caller, on the request's
+// thread; a failure is the section's error, never the briefing's.
+services::BriefingSection briefing_section_for(const RegisteredBriefingSection& s) {
+  auto build = [s](const services::CallContext& ctx, const Json& account) -> Json {
+    nucleo_call call{ctx, true};  // a read: the briefing is a GET
+    PluginAnswer answer = call_registered(s, s.handler, &call, to_json_text(Json{{"account", account}}));
+    if (!answer.ok()) throw Error(ErrorCode::unavailable, answer.explained());
+    Json section = Json::parse(answer.text, nullptr, false);
+    if (section.is_discarded()) throw Error(ErrorCode::internal, "the section is not JSON");
+    return section;
+  };
+  return {s.plugin_id, s.name, s.title, build};
+}
+
 PluginHost::PluginHost(Version kernel, std::optional<services::ServiceDependencies> services,
                        events::OutboundSettings outbound)
     : kernel_(kernel), services_(std::move(services)), outbound_(std::move(outbound)) {}

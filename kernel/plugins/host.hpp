@@ -75,6 +75,13 @@ struct RegisteredChannel {
   void (*free_buffer)(nucleo_plugin_buffer);
 };
 
+struct RegisteredBriefingSection {
+  std::string plugin_id, name, title;
+  nucleo_briefing_fn handler;
+  void* user_data;
+  void (*free_buffer)(nucleo_plugin_buffer);
+};
+
 struct RegisteredValidator {
   std::string plugin_id, entity_type;
   nucleo_validator_fn handler;

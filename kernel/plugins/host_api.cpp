@@ -314,8 +314,23 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     if (out) *out = nucleo_host_buffer{nullptr, 0};
     return answered(out, [&] { return to_json_text(loaded(h).tenant_settings(call)); });
   };
-  api.register_briefing_section = [](nucleo_host*, nucleo_view, nucleo_briefing_fn, void*) {
-    return nucleo_status{NUCLEO_UNSUPPORTED};
+  api.register_briefing_section = [](nucleo_host* h, nucleo_view spec, nucleo_briefing_fn fn, void* user) {
+    auto& self = loaded(h);
+    Json j = Json::parse(text(spec), nullptr, false);
+    std::string name = j.is_object() ? j.value("name", "") : "";
+    bool valid = !name.empty() && name.size() <= 64 &&
+                 name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos &&
+                 j.value("title", Json("")).is_string();
+    for (const auto& other : self.briefing_sections) valid = valid && other.name != name;
+    if (!self.in_init || !fn || !valid) {
+      Poco::Logger::get("nucleo.plugins." + self.manifest.id)
+          .error("register_briefing_section refused: {\"name\": lower-case letters, digits, _ (once), \"title\"}, "
+                 "during init");
+      return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    }
+    self.briefing_sections.push_back(
+        {self.manifest.id, name, j.value("title", name), fn, user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
   };
   api.record_put_version = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id,
                               nucleo_view document, std::int64_t expected, nucleo_host_buffer* stored) {

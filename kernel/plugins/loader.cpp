@@ -171,8 +171,14 @@ void PluginHost::load_one(Candidate& c) {
     for (auto& sub : self->subscriptions) subscriptions_.push_back(sub);
     if (jobs_)
       for (const auto& j : self->jobs) jobs_->add({j.queue_name(), j.schedule, j.scope, job_runner(j, *jobs_clock_)});
-    if (services_)
+    if (services_) {
       for (const auto& v : self->validators) services_->validators.add("plugin " + v.plugin_id, v.entity_type, validator_for(v));
+      for (const auto& s : self->briefing_sections) services_->customer_extensions.add(briefing_section_for(s));
+      for (const auto& [name, c] : m.collections)
+        if (!c.timeline_account_field.empty())
+          services_->customer_extensions.add(
+              services::TimelineSource{m.id, name, c.timeline_account_field, c.timeline_time_field});
+    }
     keep_mapped(std::move(library));
     loaded_.push_back(std::move(self));
     status.loaded = true;

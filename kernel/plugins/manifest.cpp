@@ -57,6 +57,25 @@ bool is_snake_name(const std::string& s) {
 }
 
 // "collections": {"<name>": {"indexes": {"<field>": "integer" | "string"}}}
+// "timeline": {"account_field": <string index>, "time_field": <integer index>}.
+void timeline_of(const Json& value, const std::string& where, Collection& c, Problems& problems) {
+  auto indexed_as = [&](const char* key, const std::string& type) {
+    Json name = value.is_object() ? value.value(key, Json()) : Json();
+    auto it = name.is_string() ? c.indexes.find(name.get<std::string>()) : c.indexes.end();
+    if (it == c.indexes.end() || it->second != type) {
+      problems.add(where + "." + key, "must name a field indexed as " + type);
+      return std::string();
+    }
+    return it->first;
+  };
+  c.timeline_account_field = indexed_as("account_field", "string");
+  c.timeline_time_field = indexed_as("time_field", "integer");
+  if (value.is_object())
+    for (const auto& [key, v] : value.items())
+      if (key != "account_field" && key != "time_field")
+        problems.add(where + "." + key, "is not a timeline field (account_field, time_field)");
+}
+
 std::map<std::string, Collection> collections_of(const Json& j, Problems& problems) {
   std::map<std::string, Collection> out;
   if (!j.is_object()) {
@@ -72,8 +91,9 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
     }
     Collection c;
     for (const auto& [key, value] : spec.items()) {
+      if (key == "timeline") continue;  // once the indexes are known, below
       if (key != "indexes") {
-        problems.add(field + "." + key, "is not a collection field (indexes)");
+        problems.add(field + "." + key, "is not a collection field (indexes, timeline)");
         continue;
       }
       if (!value.is_object() || value.size() > 10) {
@@ -87,6 +107,7 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
         else c.indexes[index] = type.get<std::string>();
       }
     }
+    if (spec.contains("timeline")) timeline_of(spec["timeline"], field + ".timeline", c, problems);
     out[name] = c;
   }
   return out;
@@ -354,7 +375,11 @@ Manifest read_manifest(const std::string& path, std::string* folder) {
 namespace {
 Json collections_json(const Manifest& m) {
   Json out = Json::object();
-  for (const auto& [name, c] : m.collections) out[name] = {{"indexes", c.indexes}};
+  for (const auto& [name, c] : m.collections) {
+    out[name] = {{"indexes", c.indexes}};
+    if (!c.timeline_account_field.empty())
+      out[name]["timeline"] = {{"account_field", c.timeline_account_field}, {"time_field", c.timeline_time_field}};
+  }
   return out;
 }
 Json routes_json(const Manifest& m) {

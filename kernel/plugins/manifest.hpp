@@ -52,8 +52,11 @@ struct Requirement {
 
 // A collection of the plugin's record store and the document fields it may be
 // queried by ("integer" or "string": ranges compare numbers or text).
+// "timeline": {"account_field", "time_field"} puts its documents in the timeline of the
+// account they name (indexed as string), at the time they hold (indexed as integer, µs).
 struct Collection {
   std::map<std::string, std::string> indexes;  // field → integer | string
+  std::string timeline_account_field, timeline_time_field;  // empty: not in the timeline
 };
 
 // What a plugin says about one of its routes (manifest "routes", keyed "POST /leads"):

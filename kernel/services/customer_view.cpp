@@ -32,9 +32,26 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
   records.get(ctx, "account", account_id);  // 404 unless the caller may see the account
   require_permission(ctx, entity_spec("interaction"), Operation::read);
 
+  // Plugins' records join in when the caller may read the plugins' record store.
+  std::vector<TimelineSource> sources = deps_.customer_extensions.timeline_sources();
+  if (!sources.empty()) {
+    try {
+      require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "auditor", "integration"}, "",
+                   "plugin_records:read");
+    } catch (const Error&) {
+      sources.clear();
+    }
+  }
+  std::map<std::string, TimelineSource> source_by_kind;
+  for (const auto& source : sources) source_by_kind[source.kind()] = source;
+
   TimelinePage result = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     const std::string& t = ctx.tenant_id;
     std::vector<SqlValue> v{t, account_id, t, account_id, t, account_id};
+    auto next = [&v](SqlValue value) {
+      v.push_back(std::move(value));
+      return ":p" + std::to_string(v.size() - 1);
+    };
     std::string sql =
         "SELECT kind, happened_at, id FROM ("
         " SELECT 'interaction' AS kind, occurred_at AS happened_at, id FROM interactions"
@@ -42,12 +59,25 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
         " UNION ALL SELECT 'stage_change', h.entered_at, h.id FROM deal_stage_history h"
         "  JOIN deals d ON d.id = h.deal_id WHERE h.tenant_id = :p2 AND d.account_id = :p3"
         " UNION ALL SELECT 'task', created_at, id FROM tasks"
-        "  WHERE tenant_id = :p4 AND account_id = :p5 AND archived_at IS NULL) merged";
+        "  WHERE tenant_id = :p4 AND account_id = :p5 AND archived_at IS NULL";
+    // A plugin record is in the timeline through its two index rows: the account it
+    // names and its time (plugin_record_index, both indexed by value).
+    for (const auto& source : sources) {
+      // Named one by one: the operands of + are evaluated in no fixed order.
+      std::string kind = next(source.kind()), time = next(source.time_field), tenant = next(t),
+                  plugin = next(source.owner), collection = next(source.collection),
+                  field = next(source.account_field), account = next(account_id);
+      sql += " UNION ALL SELECT CAST(" + kind + " AS text), w.int_value, a.record_id FROM plugin_record_index a"
+             " JOIN plugin_record_index w ON w.tenant_id = a.tenant_id AND w.plugin_id = a.plugin_id"
+             " AND w.collection = a.collection AND w.record_id = a.record_id AND w.field = " + time +
+             " WHERE a.tenant_id = " + tenant + " AND a.plugin_id = " + plugin + " AND a.collection = " + collection +
+             " AND a.field = " + field + " AND a.text_value = " + account;
+    }
+    sql += ") merged";
     if (after.is_array() && after.size() == 2 && after[0].is_number_integer() && after[1].is_string()) {
-      sql += " WHERE (happened_at < :p6 OR (happened_at = :p7 AND id < :p8))";
-      v.push_back(after[0].get<std::int64_t>());
-      v.push_back(after[0].get<std::int64_t>());
-      v.push_back(after[1].get<std::string>());
+      std::string at = next(after[0].get<std::int64_t>()), again = next(after[0].get<std::int64_t>()),
+                  id = next(after[1].get<std::string>());
+      sql += " WHERE (happened_at < " + at + " OR (happened_at = " + again + " AND id < " + id + "))";
     }
     sql += " ORDER BY happened_at DESC, id DESC LIMIT " + std::to_string(limit + 1);
     struct Entry {
@@ -69,6 +99,12 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
       Json data;
       if (e.kind == "interaction") data = interactions.find(tx, t, e.id).value_or(Json());
       if (e.kind == "task") data = tasks.find(tx, t, e.id).value_or(Json());
+      if (auto source = source_by_kind.find(e.kind); source != source_by_kind.end())
+        store::query(tx.session(),
+                     "SELECT document FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1"
+                     " AND collection = :p2 AND id = :p3",
+                     {t, source->second.owner, source->second.collection, e.id},
+                     [&](const soci::row& row) { data = Json::parse(*store::text_at(row, 0)); });
       if (e.kind == "stage_change") {
         store::query(tx.session(),
                      "SELECT h.deal_id, d.name, h.stage_id, s.name, s.kind, h.left_at, h.actor_type, h.actor_id"
@@ -194,7 +230,24 @@ Json CustomerView::briefing(const CallContext& ctx, const std::string& account_i
           {"open_tasks", open_tasks},
           {"overdue_tasks", overdue},
           {"contacts", contacts},
-          {"risk_flags", risks}};
+          {"risk_flags", risks},
+          {"sections", plugin_sections(ctx, account)}};
+}
+
+// Each plugin's section, as the caller: {"<plugin>.<name>": {"title", "data"}}, or
+// {"title", "error"} when it failed — one broken plugin never costs the whole briefing.
+Json CustomerView::plugin_sections(const CallContext& ctx, const Json& account) const {
+  Json sections = Json::object();
+  for (const auto& section : deps_.customer_extensions.briefing_sections()) {
+    Json shown{{"title", section.title}};
+    try {
+      shown["data"] = section.build(ctx, account);
+    } catch (const std::exception& e) {
+      shown["error"] = e.what();
+    }
+    sections[section.key()] = std::move(shown);
+  }
+  return sections;
 }
 
 }  // namespace nucleo::services

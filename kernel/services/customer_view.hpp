@@ -12,8 +12,9 @@ class CustomerView {
  public:
   explicit CustomerView(ServiceDependencies deps) : deps_(deps) {}
 
-  // Interactions, deal stage changes and tasks of the account merged, newest first.
-  // Items: {"kind": "interaction"|"stage_change"|"task", "at", "id", "data"}.
+  // Interactions, deal stage changes, tasks and plugins' timeline records (the caller
+  // may read plugin records) of the account merged, newest first. Items: {"kind":
+  // "interaction"|"stage_change"|"task"|"<plugin id>.<collection>", "at", "id", "data"}.
   // `after` is the previous page's `next` ([at µs, id]) or null.
   struct TimelinePage {
     std::vector<Json> items;
@@ -23,10 +24,11 @@ class CustomerView {
 
   // The visit-preparation view: open deals with stage and days in stage, the last
   // interaction per channel, open and overdue tasks, key contacts with their deal
-  // roles, and risk flags with reasons.
+  // roles, risk flags with reasons, and the plugins' sections ("sections").
   Json briefing(const CallContext& ctx, const std::string& account_id, int quiet_days = 30);
 
  private:
+  Json plugin_sections(const CallContext& ctx, const Json& account) const;
   ServiceDependencies deps_;
 };
 

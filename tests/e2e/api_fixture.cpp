@@ -156,8 +156,12 @@ void ApiFixture::start_server() {
 }
 
 void ApiFixture::TearDown() {
-  if (witness && witness->server) witness->server->stopAll(true);
-  if (!server) return;
+  // The server first: a witness stopped under it would leave a checkpoint POST hanging
+  // until its timeout (10 s a test).
+  auto stop_witness = [this] {
+    if (witness && witness->server) witness->server->stopAll(true);
+  };
+  if (!server) return stop_witness();
   // Whatever the test did, the server must still be alive: no request may crash it.
   EXPECT_TRUE(server->running()) << "the server died: " << server->stderr_so_far();
   // Every success it answered is the one its route declares to OpenAPI.
@@ -165,6 +169,7 @@ void ApiFixture::TearDown() {
   server->signal(SIGTERM);
   auto result = server->wait(30s);
   EXPECT_EQ(result.exit_code, 0) << result.err;
+  stop_witness();
   // Whatever the test wrote, it wrote through the one door.
   if (h->db.backend == store::Backend::postgresql) {
     EXPECT_EQ(unaudited_writes(h->db.superuser_url), "");

@@ -181,6 +181,56 @@ TEST_P(Pack, TheTenantsAdminSetsThePluginsSettingsAndOnlyThePluginSeesSecrets) {
   EXPECT_NE(events.raw.body.find("plugin_settings.updated"), std::string::npos);
 }
 
+TEST_P(Pack, ThePacksRecordsJoinTheTimelineAndItsSectionTheBriefing) {
+  std::string sales = sales_key();
+  deal_body(1, sales);  // creates account_, owned by the sales user
+  auto note = call("POST", "/v1/interactions", sales,
+                   {{"type", "note"}, {"direction", "internal"}, {"body", "ligou"}, {"account_id", account_}});
+  ASSERT_EQ(note.status, 201) << note.raw.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto visit = call("POST", pack + "/visits", sales, {{"account_id", account_}, {"notes", "talhão 3"}});
+  ASSERT_EQ(visit.status, 201) << visit.raw.body;
+  ASSERT_EQ(call("POST", pack + "/visits", sales, {{"account_id", "acc_elsewhere"}}).status, 201);
+
+  auto timeline = call("GET", "/v1/accounts/" + account_ + "/timeline", sales);
+  ASSERT_EQ(timeline.status, 200) << timeline.raw.body;
+  ASSERT_EQ(timeline.body["data"].size(), 2u) << timeline.raw.body;  // the visit, then the note: newest first
+  const Json& first = timeline.body["data"][0];
+  EXPECT_EQ(first["kind"], "org.nucleo.fixtures.pack.visits");
+  EXPECT_EQ(first["id"], visit.body["id"]);
+  EXPECT_EQ(first["data"]["notes"], "talhão 3");
+  EXPECT_EQ(timeline.body["data"][1]["kind"], "interaction");
+  // Paged and merged by time: one item a page, the same two in the same order.
+  auto page = call("GET", "/v1/accounts/" + account_ + "/timeline?limit=1", sales);
+  ASSERT_EQ(page.body["data"].size(), 1u);
+  EXPECT_EQ(page.body["data"][0]["id"], visit.body["id"]);
+  auto rest = call("GET", "/v1/accounts/" + account_ + "/timeline?limit=1&cursor=" +
+                              page.body["next_cursor"].get<std::string>(), sales);
+  ASSERT_EQ(rest.status, 200) << rest.raw.body;
+  EXPECT_EQ(rest.body["data"][0]["kind"], "interaction");
+
+  // An integration key without plugin_records:read sees the kernel's items only.
+  std::string robot = integration_key(h->tenant, Json::array({"accounts:read", "interactions:read"}));
+  auto narrow = call("GET", "/v1/accounts/" + account_ + "/timeline", robot);
+  ASSERT_EQ(narrow.status, 200) << narrow.raw.body;
+  EXPECT_EQ(narrow.body["data"].size(), 1u) << narrow.raw.body;
+  // Another tenant cannot reach the account, let alone its visits.
+  EXPECT_EQ(call("GET", "/v1/accounts/" + account_ + "/timeline", user_key(h->create_tenant("Other"), "admin")).status,
+            404);
+
+  call("PUT", "/v1/plugins/org.nucleo.fixtures.pack/settings", admin, {{"settings", {{"region", "norte"}}}});
+  auto briefing = call("GET", "/v1/accounts/" + account_ + "/briefing", sales);
+  ASSERT_EQ(briefing.status, 200) << briefing.raw.body;
+  EXPECT_EQ(briefing.body["sections"]["org.nucleo.fixtures.pack.agro"],
+            (Json{{"title", "Field visits"}, {"data", {{"visits", 1}, {"region", "norte"}}}}))
+      << briefing.raw.body;
+  // A section that fails is shown as its error; the rest of the briefing stands.
+  EXPECT_EQ(briefing.body["sections"]["org.nucleo.fixtures.pack.car"],
+            (Json{{"title", "CAR registry"}, {"error", "UNAVAILABLE: no CAR registry configured"}}))
+      << briefing.raw.body;
+  EXPECT_TRUE(briefing.body["open_deals"].is_array());
+}
+
 TEST_P(Pack, OfTwoWritersExpectingOneVersionOneWins) {
   auto first = call("PUT", pack + "/farms/f1", admin, {{"name", "Santa Rita"}});
   ASSERT_EQ(first.status, 200) << first.raw.body;

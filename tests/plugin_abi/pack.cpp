@@ -9,6 +9,11 @@
 //   GET  /trail/{id}    what its deal.created handler recorded about who acted
 //   GET  /region        its settings for the caller's tenant (tenant_settings; the secret
 //                       token is used, never answered)
+//   POST /visits        a field visit to an account: in the account's timeline (plugin.json
+//                       collection "visits" declares "timeline")
+//   briefing "agro"     the account's visits and the tenant's region, in its briefing
+//   briefing "car"      the farm's CAR registration, asked of the registry over http (fails
+//                       without a registry_url: the briefing shows the error, not a 500)
 //   validator on deal   maker-checker: a deal of 1,000,000 or more is a manager's to write
 //
 // Its own unit tests (tests/unit/sdk/pack_test.cpp) drive it with the fake host alone;
@@ -81,6 +86,28 @@ class Pack : public nucleo::sdk::Plugin {
     });
     host.route("GET", "/trail/{id}", Auth::bearer, [&host](const Request& r) {
       return Response{200, host.store_get(r.call, "trail", r.param("id"))["document"]};
+    });
+
+    host.route("POST", "/visits", Auth::bearer, [&host](const Request& r) {
+      std::string account = r.body.at("account_id");
+      std::string id = "visit-" + std::to_string(host.now_micros(r.call)) + "-" + account;
+      Json visit{{"account_id", account}, {"at", host.now_micros(r.call)}, {"notes", r.body.value("notes", "")}};
+      return Response{201, host.store_put(r.call, "visits", id, visit, 0)};
+    });
+    host.briefing_section("agro", "Field visits", [&host](const nucleo_call* call, const Json& account) {
+      Json visits = host.store_query(call, "visits", {{"where", {{"account_id", {{"eq", account["id"]}}}}}});
+      return Json{{"visits", visits["data"].size()},
+                  {"region", host.tenant_settings(call)["settings"]["region"]}};
+    });
+
+    host.briefing_section("car", "CAR registry", [&host](const nucleo_call* call, const Json& account) {
+      Json settings = host.tenant_settings(call)["settings"];
+      if (!settings.contains("registry_url")) throw Error(NUCLEO_UNAVAILABLE, "no CAR registry configured");
+      Json answer = host.http(call, {{"method", "GET"},
+                                     {"url", settings["registry_url"].get<std::string>() + "?account=" +
+                                                 account["id"].get<std::string>()},
+                                     {"timeout_ms", 2000}});
+      return Json::parse(nucleo::sdk::detail::from_base64(answer["body_base64"].get<std::string>()));
     });
 
     // Maker-checker: the validator sees who writes, not only what.

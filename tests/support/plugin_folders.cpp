@@ -37,7 +37,7 @@ std::string store_plugin_folder(const std::string& root) {
 }
 
 std::string pack_plugin_folder(const std::string& root) {
-  std::ifstream in(std::string(NUCLEO_SOURCE_DIR) + "/tests/plugin_abi/pack.json");
+  std::ifstream in(std::string(PLUGIN_FIXTURE_DIR) + "/pack.json");
   json manifest = json::parse(in);
   return plugin_folder(root, "pack", "pack", manifest);
 }

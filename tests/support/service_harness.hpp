@@ -18,7 +18,7 @@ class ServiceHarness {
 
   services::ServiceDependencies deps() {
     return {*app_, worker_ ? *worker_ : *app_, validators, normalisation, sensitive, secrets,
-            attribute_schemas};
+            attribute_schemas, customer_extensions};
   }
   services::RecordService records() { return services::RecordService(deps()); }
   store::Database& database() { return *app_; }
@@ -47,6 +47,7 @@ class ServiceHarness {
   ManualClock clock{Timestamp{1'782'864'000'000'000}};  // 2026-07-01T00:00:00Z
   services::ValidatorRegistry validators;
   services::AttributeSchemas attribute_schemas;
+  services::CustomerExtensions customer_extensions;
   NormalisationSettings normalisation;
   services::SensitiveData sensitive;  // nothing marked unless a test marks it
   services::SecretBox secrets = services::SecretBox::generate();

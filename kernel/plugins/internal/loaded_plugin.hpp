@@ -31,6 +31,7 @@ struct PluginHost::Loaded {
   std::vector<RegisteredChannel> channels;
   std::map<std::string, services::CollectionIndexes> collections;  // the manifest's record store
   std::vector<std::pair<std::string, Json>> attribute_schemas;     // (entity type, schema), kept if init succeeds
+  std::vector<RegisteredBriefingSection> briefing_sections;
 
 
   // The host functions' work, as the caller of `call` (host_api.cpp).
@@ -55,5 +56,6 @@ RegisteredJob job_registration(const std::string& plugin_id, const std::string& 
 // The callback adapters (host.cpp): a plugin's registrations as the kernel runs them.
 events::RunJob job_runner(const RegisteredJob& job, const Clock& clock);
 services::Validator validator_for(const RegisteredValidator& v);
+services::BriefingSection briefing_section_for(const RegisteredBriefingSection& s);
 
 }  // namespace nucleo::plugins

@@ -92,6 +92,28 @@ TEST_F(PackTest, TenantSettingsWithTheManifestsDefaults) {
   EXPECT_EQ(host.request("GET", "/region").body, (Json{{"region", "norte"}, {"token_length", 6}}));
 }
 
+TEST_F(PackTest, VisitsFeedTheBriefingSection) {
+  host.request("POST", "/visits", {{"account_id", "acc_1"}, {"notes", "talhão 3"}});
+  host.advance(1000);
+  host.request("POST", "/visits", {{"account_id", "acc_1"}});
+  host.request("POST", "/visits", {{"account_id", "acc_2"}});
+  host.settings = {{"region", "norte"}};
+  auto sections = host.briefing({{"id", "acc_1"}, {"legal_name", "Fazenda Boa Vista"}});
+  EXPECT_EQ(sections["org.nucleo.fixtures.pack.agro"], (Json{{"visits", 2}, {"region", "norte"}}));
+  EXPECT_EQ(sections["org.nucleo.fixtures.pack.car"], (Json{{"error", "no CAR registry configured"}}));
+}
+
+TEST_F(PackTest, TheCarSectionAsksTheRegistryOverHttp) {
+  host.settings = {{"registry_url", "https://car.example.gov.br/status"}};
+  host.http = [](const Json&) {
+    return Json{{"status", 200}, {"headers", Json::object()}, {"body", R"({"situation": "active"})"}};
+  };
+  auto sections = host.briefing({{"id", "acc_1"}});
+  EXPECT_EQ(sections["org.nucleo.fixtures.pack.car"], (Json{{"situation", "active"}}));
+  ASSERT_EQ(host.http_requests.size(), 1u);
+  EXPECT_EQ(host.http_requests[0]["url"], "https://car.example.gov.br/status?account=acc_1");
+}
+
 TEST_F(PackTest, OfTwoWritersExpectingOneVersionOneWins) {
   EXPECT_EQ(host.request("PUT", "/farms/f1", {{"name", "Santa Rita"}}).body["version"], 1);
   try {
