@@ -4,8 +4,10 @@
 #include <Poco/Logger.h>
 
 #include <cstdlib>
+#include <regex>
 
 #include "kernel/domain/base64.hpp"
+#include "kernel/domain/digest.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/plugins/abi_status.hpp"
 #include "kernel/plugins/internal/loaded_plugin.hpp"
@@ -24,7 +26,21 @@ Json PluginHost::Loaded::call_service(const nucleo_call* call, const std::string
   if (call->ctx.tenant_id.empty())
     throw Error(ErrorCode::validation,
                 "this call has no tenant: signed and public routes resolve it through a channel account");
-  return call_kernel_service(*owner->services_, call->ctx, name, Json::parse(request), call->read_only);
+  Json parsed = Json::parse(request);
+  if (!parsed.is_object() || !parsed.contains("idempotency_key"))
+    return call_kernel_service(*owner->services_, call->ctx, name, parsed, call->read_only);
+  // A write made once: the key is the plugin's own (per tenant), kept 24 hours.
+  const Json key = parsed["idempotency_key"];
+  static const std::regex visible("^[\\x21-\\x7e]{1,255}$");
+  if (!key.is_string() || !std::regex_match(key.get<std::string>(), visible))
+    throw Error(ErrorCode::validation, "idempotency_key must be 1-255 visible ASCII characters",
+                {{"idempotency_key", "invalid"}});
+  parsed.erase("idempotency_key");
+  services::CallContext ctx = call->ctx;
+  // The records' key column is global (API key ids are): the scope names the tenant too.
+  ctx.write_once = services::CallContext::WriteOnce{"plugin:" + manifest.id + "@" + ctx.tenant_id, key.get<std::string>(),
+                                                     sha256_hex(name + "\n" + to_json_text(parsed))};
+  return call_kernel_service(*owner->services_, ctx, name, parsed, call->read_only);
 }
 
 // channels.resolve {"external_id"}: this plugin's active channel account with that

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "kernel/domain/actor.hpp"
@@ -23,6 +24,15 @@ struct CallContext {
   // name that event as their cause, one level deeper (docs/architecture.md §6 envelope).
   std::string causation_id;
   int depth = 0;
+  // A plugin's write made once (plugin_abi.h call_service "idempotency_key"): the
+  // write and the memory of it commit together, so a repeat after a crash answers
+  // what the first one wrote instead of writing again (IdempotencyService).
+  struct WriteOnce {
+    std::string scope;        // "plugin:<id>@<tenant>": whose keys these are
+    std::string key;
+    std::string fingerprint;  // the request, so a key reused for another is refused
+  };
+  std::optional<WriteOnce> write_once;
 
   Timestamp now() const { return clock->now(); }
 };

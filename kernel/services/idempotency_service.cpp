@@ -61,6 +61,36 @@ IdempotencyService::Begin IdempotencyService::begin(const CallContext& ctx, cons
   }
 }
 
+std::optional<Json> IdempotencyService::replay_in(store::Transaction& tx, const CallContext& ctx) {
+  const auto& once = *ctx.write_once;
+  std::optional<Json> answer;
+  store::query(tx.session(),
+               "SELECT request_hash, response_body FROM idempotency_records WHERE api_key_id = :p0"
+               " AND idempotency_key = :p1 AND tenant_id = :p2 AND state = 'done' AND expires_at > :p3",
+               {once.scope, once.key, ctx.tenant_id, ctx.now().micros}, [&](const soci::row& row) {
+                 if (*store::text_at(row, 0) != once.fingerprint)
+                   throw Error(ErrorCode::validation,
+                               "idempotency_key " + once.key + " was used for another request within 24 hours",
+                               {{"idempotency_key", "used for another request"}});
+                 answer = Json::parse(store::text_at(row, 1).value_or("null"));
+               });
+  return answer;
+}
+
+void IdempotencyService::remember_in(store::Transaction& tx, const CallContext& ctx, const Json& answer) {
+  const auto& once = *ctx.write_once;
+  std::int64_t now = ctx.now().micros;
+  // An expired memory of the same key gives way; a live one was replayed above.
+  store::execute(tx.session(),
+                 "DELETE FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2",
+                 {once.scope, once.key, ctx.tenant_id});
+  store::execute(tx.session(),
+                 "INSERT INTO idempotency_records (api_key_id, idempotency_key, tenant_id, request_hash, state,"
+                 " response_status, response_body, created_at, expires_at)"
+                 " VALUES (:p0, :p1, :p2, :p3, 'done', 200, :p4, :p5, :p6)",
+                 {once.scope, once.key, ctx.tenant_id, once.fingerprint, answer.dump(), now, now + retention_micros});
+}
+
 void IdempotencyService::complete(const CallContext& ctx, const std::string& key, int status, const std::string& body) {
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     store::execute(tx.session(),

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "kernel/services/record_service.hpp"
@@ -38,6 +39,13 @@ class IdempotencyService {
 
   // What "the same request" means: method, path and the exact body bytes.
   static std::string fingerprint(const std::string& method, const std::string& path, const std::string& body);
+
+  // CallContext::write_once, inside the write's own transaction: the record a previous
+  // write with the same scope and key answered (Error(validation) when that key was
+  // used for another request), or nullopt to write — then `remember` the answer in
+  // the same transaction.
+  static std::optional<Json> replay_in(store::Transaction& tx, const CallContext& ctx);
+  static void remember_in(store::Transaction& tx, const CallContext& ctx, const Json& answer);
 
   static constexpr std::int64_t retention_micros = 24LL * 3600 * 1'000'000;
   static constexpr std::int64_t in_flight_timeout_micros = 60LL * 1'000'000;

@@ -1,5 +1,7 @@
 #include "kernel/services/write.hpp"
 
+#include "kernel/services/idempotency_service.hpp"
+
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/auth_service.hpp"
 #include "kernel/store/record_table.hpp"
@@ -81,6 +83,8 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
                       const std::function<void(Write&)>& change) {
   require_permission(ctx, spec, Operation::write);
   WriteResult result = deps.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    if (ctx.write_once)
+      if (auto answered = IdempotencyService::replay_in(tx, ctx)) return WriteResult{*answered};
     store::RecordTable table(spec);
     Write w{ctx, tx, spec, deps.normalisation, std::move(action), Json(), Json(), Json::array(), {}};
     if (!id.empty()) {
@@ -117,6 +121,7 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
     Json shown = visible_record(spec, w.after);
     Json changes = audit::diff_changes(w.is_create() ? Json() : visible_record(spec, w.before), shown);
     commit_change(tx, ctx, change_of(w, changes, shown));
+    if (ctx.write_once) IdempotencyService::remember_in(tx, ctx, shown);
     return WriteResult{shown, w.duplicates};
   });
   // Committed: callers authenticated before it must be looked up again (ADR 0008).

@@ -268,6 +268,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   foreign["audit"] = foreign["accounts"];  // /v1/audit/entities/account/{id}/history
   foreign["events"] = "evt_01m80gv6y4eqcsmge90bwbtca7";  // no dead letter of ours
   foreign["jobs"] = "job_01m80gv6y4eqcsmge90bwbtca7";    // no dead job of ours
+  foreign["plugins"] = "com.example.chat";  // settings of a plugin this server does not load
+                                            // (per-tenant settings: tests/e2e/pack_test.cpp)
   foreign["channels"] = services::ChannelAccountService(h->deps()).create(
       ctx_b, {{"plugin_id", "com.example.chat"}, {"external_id", "b-line"}})["id"];
   foreign["webhooks"] = services::WebhookService(h->deps()).create(
@@ -309,8 +311,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + 10 × (read, patch, archive, restore) + 2 actions + 2 account views + entity history
   // + hold lift + dead-letter replay + webhooks (list; read, patch, delete, rotate, deliveries)
   // + channel accounts (list; read, patch, delete, send) + a message read + failed jobs (list;
-  // retry, discard)
-  EXPECT_EQ(checked, 80);
+  // retry, discard) + a plugin's settings (read, set)
+  EXPECT_EQ(checked, 82);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -447,8 +449,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 6 audit
   // reads (incl. entity history and export) + openapi + 4 privacy operations + the plugin list
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
-  // /readyz and /metrics + failed jobs (list, retry, discard).
-  EXPECT_EQ(documented.size(), 118u);
+  // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
+  // (read, set).
+  EXPECT_EQ(documented.size(), 120u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

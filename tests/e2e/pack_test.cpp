@@ -126,6 +126,30 @@ TEST_P(Pack, AValidatorKnowsWhoWritesAndAnEventHandlerWhoCausedTheEvent) {
   EXPECT_EQ(trail.body["handler"]["role"], "");  // the plugin's own work: no role restricts it
   EXPECT_EQ(trail.body["caused_by"]["type"], "key");
   EXPECT_TRUE(trail.body["seen_at"].is_number_integer());
+  auto task = call("GET", "/v1/tasks/" + trail.body["task_id"].get<std::string>(), manager);
+  ASSERT_EQ(task.status, 200) << task.raw.body;
+  EXPECT_EQ(task.body["deal_id"], deal);
+}
+
+TEST_P(Pack, AWriteWithAnIdempotencyKeyHappensOnce) {
+  std::string sales = sales_key();
+  auto first = call("POST", pack + "/follow-ups", sales, {{"title", "Ligar"}, {"key", "lead-42"}});
+  ASSERT_EQ(first.status, 201) << first.raw.body;
+  auto again = call("POST", pack + "/follow-ups", sales, {{"title", "Ligar"}, {"key", "lead-42"}});
+  ASSERT_EQ(again.status, 201) << again.raw.body;
+  EXPECT_EQ(again.body["id"], first.body["id"]);
+  EXPECT_EQ(h->count("SELECT count(*) FROM tasks WHERE title = 'Ligar'"), 1);
+  // The same key for another request is refused, naming it; another key writes again.
+  auto reused = call("POST", pack + "/follow-ups", sales, {{"title", "Visitar"}, {"key", "lead-42"}});
+  EXPECT_EQ(reused.status, 422) << reused.raw.body;
+  EXPECT_NE(reused.raw.body.find("idempotency_key"), std::string::npos) << reused.raw.body;
+  EXPECT_EQ(call("POST", pack + "/follow-ups", sales, {{"title", "Ligar"}, {"key", "lead-43"}}).status, 201);
+  EXPECT_EQ(h->count("SELECT count(*) FROM tasks WHERE title = 'Ligar'"), 2);
+  // Keys are the plugin's per tenant: another tenant's lead-42 is its own task.
+  std::string other = user_key(h->create_tenant("Other"), "sales");
+  auto elsewhere = call("POST", pack + "/follow-ups", other, {{"title", "Ligar"}, {"key", "lead-42"}});
+  ASSERT_EQ(elsewhere.status, 201) << elsewhere.raw.body;
+  EXPECT_NE(elsewhere.body["id"], first.body["id"]);
 }
 
 TEST_P(Pack, TheTenantsAdminSetsThePluginsSettingsAndOnlyThePluginSeesSecrets) {

@@ -6,7 +6,9 @@
 //   GET  /report.csv    a raw answer: CSV, not JSON (Response::raw)
 //   POST /farms/import  a raw body: CSV, declared in plugin.json "raw_body"
 //   PUT  /farms/{id}    create-only, or replace the version in If-Match (store_put's expected version)
-//   GET  /trail/{id}    what its deal.created handler recorded about who acted
+//   GET  /trail/{id}    what its deal.created handler recorded about who acted (it also
+//                       creates a follow-up task once per event, whatever the redeliveries)
+//   POST /follow-ups    creates a task once per "key" (call_service "idempotency_key")
 //   GET  /region        its settings for the caller's tenant (tenant_settings; the secret
 //                       token is used, never answered)
 //   POST /visits        a field visit to an account: in the account's timeline (plugin.json
@@ -84,6 +86,13 @@ class Pack : public nucleo::sdk::Plugin {
       std::string token = mine["secrets"].value("api_token", "");
       return Response{200, {{"region", mine["settings"]["region"]}, {"token_length", token.size()}}};
     });
+    host.route("POST", "/follow-ups", Auth::bearer, [&host](const Request& r) {
+      Json task = host.call(r.call, "records.create",
+                            {{"type", "task"},
+                             {"data", {{"title", r.body.at("title")}}},
+                             {"idempotency_key", r.body.at("key")}});
+      return Response{201, task};
+    });
     host.route("GET", "/trail/{id}", Auth::bearer, [&host](const Request& r) {
       return Response{200, host.store_get(r.call, "trail", r.param("id"))["document"]};
     });
@@ -123,9 +132,17 @@ class Pack : public nucleo::sdk::Plugin {
 
     // An event handler acts as the plugin; the envelope says who caused the event.
     host.subscribe("deal.created", [&host](const nucleo::sdk::Event& e) {
+      // "Create a task, then remember the event": the key makes the task once per event,
+      // even when a crash between the two redelivers the event.
+      std::string deal = e.json["entity"]["id"];
+      Json task = host.call(e.call, "records.create",
+                            {{"type", "task"},
+                             {"data", {{"title", "Visit the farm"}, {"deal_id", deal}}},
+                             {"idempotency_key", "follow-up:" + e.json["id"].get<std::string>()}});
       Json entry{{"handler", caller_json(host.caller(e.call))},
                  {"caused_by", e.json["actor"]},
-                 {"seen_at", host.now_micros(e.call)}};
+                 {"seen_at", host.now_micros(e.call)},
+                 {"task_id", task["id"]}};
       host.store_put(e.call, "trail", e.json["entity"]["id"].get<std::string>(), entry);
     });
   }

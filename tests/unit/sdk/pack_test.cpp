@@ -70,6 +70,7 @@ TEST_F(PackTest, TheValidatorKnowsWhoWrites) {
 }
 
 TEST_F(PackTest, TheEventHandlerRecordsWhoCausedTheEvent) {
+  host.services["records.create"] = [](const Json&) { return Json{{"id", "task_1"}}; };
   host.actor = {{"type", "plugin"}, {"id", "org.nucleo.fixtures.pack"}};
   host.role = "";
   host.user_id = "";
@@ -83,6 +84,9 @@ TEST_F(PackTest, TheEventHandlerRecordsWhoCausedTheEvent) {
   EXPECT_EQ(trail["caused_by"]["id"], "key_9");
   EXPECT_EQ(trail["seen_at"], host.now_micros);
   EXPECT_EQ(host.records["trail"]["deal_1"]["version"], 1);
+  EXPECT_EQ(trail["task_id"], "task_1");
+  ASSERT_EQ(host.service_calls.size(), 1u);
+  EXPECT_EQ(host.service_calls[0].request["idempotency_key"], "follow-up:evt_1");
 }
 
 TEST_F(PackTest, TenantSettingsWithTheManifestsDefaults) {
