@@ -17,6 +17,7 @@
 #include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/plugin_routes.hpp"
+#include "kernel/http/plugin_resources.hpp"
 #include "kernel/http/problem.hpp"
 #include "kernel/http/rate_limiter.hpp"
 #include "kernel/http/request_checks.hpp"
@@ -393,7 +394,10 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
         if (s.loaded) loaded->insert(s.id);
     }
     add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs);
-    if (state_->api->plugins) add_plugin_routes(state_->router, *state_->api->plugins, state_->api->deps);
+    if (state_->api->plugins) {
+      add_plugin_routes(state_->router, *state_->api->plugins, state_->api->deps);
+      add_plugin_resource_routes(state_->router, *state_->api->plugins, state_->api->settings);
+    }
   }
   add_openapi_route(state_->router, state_->api ? &state_->api->deps.attribute_schemas : nullptr);
 }

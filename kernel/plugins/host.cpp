@@ -105,6 +105,13 @@ const Manifest* PluginHost::loaded_manifest(const std::string& plugin_id) const 
   return nullptr;
 }
 
+std::optional<services::PluginRecordService> PluginHost::record_store(const std::string& plugin_id) const {
+  if (!services_) return std::nullopt;
+  for (const auto& l : loaded_)
+    if (l->manifest.id == plugin_id) return services::PluginRecordService(*services_, plugin_id, l->collections);
+  return std::nullopt;
+}
+
 const Clock& PluginHost::clock() const {
   static const SystemClock system;
   return jobs_clock_ ? *jobs_clock_ : system;

@@ -20,6 +20,7 @@
 #include "kernel/events/outbound_http.hpp"
 #include "kernel/plugins/manifest.hpp"
 #include "kernel/services/channel_delivery.hpp"
+#include "kernel/services/plugin_record_service.hpp"
 #include "kernel/services/record_service.hpp"
 #include "nucleo/plugin_abi.h"
 
@@ -136,6 +137,9 @@ class PluginHost {
   // no principal), and what it writes is caused by that event, one level deeper.
   std::vector<events::Subscriber> event_subscribers(const Clock& clock) const;
   const PluginMetrics& metrics() const { return metrics_; }
+  // The record store of a loaded plugin (its resources' routes use it); nullopt when it
+  // is not loaded or this host runs no services.
+  std::optional<services::PluginRecordService> record_store(const std::string& plugin_id) const;
   // The manifest of a loaded plugin, or nullptr (not configured, or it failed to load).
   const Manifest* loaded_manifest(const std::string& plugin_id) const;
   // The kernel's clock (attach_jobs's), or the system's before one is attached.

@@ -98,6 +98,41 @@ void PluginHost::load(const std::vector<PluginSetting>& settings) {
   }
 }
 
+namespace {
+
+// A route the plugin registered where the kernel serves one of its resources (plugin.json
+// "resource"): the same method on /<collection> or /<collection>/{…}.
+std::optional<std::string> resource_clash(const Manifest& m, const std::vector<RegisteredRoute>& routes) {
+  auto shape = [](std::string path) {
+    if (path.empty() || path[0] != '/') path = "/" + path;
+    std::string out;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+      if (path[i] != '{') {
+        out += path[i];
+        continue;
+      }
+      out += "{}";
+      i = path.find('}', i);
+      if (i == std::string::npos) break;
+    }
+    return out;
+  };
+  for (const auto& [name, c] : m.collections) {
+    if (!c.resource) continue;
+    for (const auto& r : routes) {
+      std::string path = shape(r.path);
+      bool base = path == "/" + name && (r.method == "GET" || r.method == "POST");
+      bool one = path == "/" + name + "/{}" && (r.method == "GET" || r.method == "PATCH" || r.method == "DELETE");
+      if (base || one)
+        return "route " + r.method + " " + r.path + " clashes with the kernel's routes of resource " + name +
+               " (plugin.json collections." + name + ".resource)";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 void PluginHost::load_one(Candidate& c) {
   PluginStatus& status = statuses_[c.status];
   const Manifest& m = *c.manifest;
@@ -140,7 +175,9 @@ void PluginHost::load_one(Candidate& c) {
     self->owner = this;
     self->manifest = m;
     self->descriptor = d;
-    for (const auto& [name, c] : m.collections) self->collections[name] = c.indexes;
+    for (const auto& [name, c] : m.collections)
+      self->collections[name] = {c.indexes, c.schema.is_null() ? nullptr
+                                                                 : std::make_shared<const ValueSchema>(c.schema, std::set<std::string>{})};
     fill_host_table(self->api, *self);
     std::string config_text = config.dump();
     self->in_init = true;
@@ -156,6 +193,10 @@ void PluginHost::load_one(Candidate& c) {
     if (!init.ok())
       throw Error(ErrorCode::validation, "init failed (" + status_name(init.status) + ")" +
                                              (init.text.empty() ? "" : ": " + init.text));
+    if (auto clash = resource_clash(m, self->routes)) {
+      d->shutdown(self->state);
+      throw Error(ErrorCode::validation, *clash);
+    }
     if (services_) {
       try {
         for (const auto& [type, schema] : self->attribute_schemas)

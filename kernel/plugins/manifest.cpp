@@ -9,6 +9,7 @@
 
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/value_schema.hpp"
+#include "kernel/services/access_policy.hpp"
 
 namespace nucleo::plugins {
 namespace {
@@ -76,6 +77,40 @@ void timeline_of(const Json& value, const std::string& where, Collection& c, Pro
         problems.add(where + "." + key, "is not a timeline field (account_field, time_field)");
 }
 
+// "resource": {"read": [roles], "write": [roles], "id_prefix"}; a resource needs a schema
+// (the API validates and documents documents by it).
+Resource resource_of(const Json& value, const std::string& where, const Collection& c, Problems& problems) {
+  Resource r;
+  if (!value.is_object()) {
+    problems.add(where, "must be an object: {\"read\": [roles], \"write\": [roles], \"id_prefix\"}");
+    return r;
+  }
+  const auto& roles = services::every_role();
+  auto roles_of = [&](const char* key, std::vector<std::string>& out) {
+    Json list = value.value(key, Json());
+    bool ok = list.is_array() && !list.empty();
+    for (const auto& role : ok ? list : Json::array())
+      ok = ok && role.is_string() && std::find(roles.begin(), roles.end(), role.get<std::string>()) != roles.end();
+    if (!ok) problems.add(where + "." + key, "must be a non-empty array of roles (admin, manager, sales, …)");
+    else out = list.get<std::vector<std::string>>();
+  };
+  roles_of("read", r.read);
+  roles_of("write", r.write);
+  if (std::find(r.write.begin(), r.write.end(), "auditor") != r.write.end())
+    problems.add(where + ".write", "auditors read; they do not write");
+  if (value.contains("id_prefix")) {
+    Json prefix = value["id_prefix"];
+    if (!prefix.is_string() || !std::regex_match(prefix.get<std::string>(), std::regex("^[a-z]{2,8}$")))
+      problems.add(where + ".id_prefix", "must be 2-8 lower-case letters");
+    else r.id_prefix = prefix;
+  }
+  for (const auto& [key, v] : value.items())
+    if (key != "read" && key != "write" && key != "id_prefix")
+      problems.add(where + "." + key, "is not a resource field (read, write, id_prefix)");
+  if (c.schema.is_null()) problems.add(where, "needs the collection's \"schema\"");
+  return r;
+}
+
 std::map<std::string, Collection> collections_of(const Json& j, Problems& problems) {
   std::map<std::string, Collection> out;
   if (!j.is_object()) {
@@ -91,9 +126,19 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
     }
     Collection c;
     for (const auto& [key, value] : spec.items()) {
-      if (key == "timeline") continue;  // once the indexes are known, below
+      if (key == "timeline" || key == "resource") continue;  // once the indexes are known, below
+      if (key == "schema") {
+        for (const auto& problem : ValueSchema::problems(value, {})) problems.add(field + ".schema", problem);
+        if (!value.is_object() || value.value("type", Json()) != "object")
+          problems.add(field + ".schema", "must be a JSON Schema of \"type\": \"object\"");
+        for (const char* reserved : {"id", "version", "created_at", "updated_at"})
+          if (value.is_object() && value.value("properties", Json::object()).contains(reserved))
+            problems.add(field + ".schema.properties." + reserved, "is the kernel's: a document may not hold it");
+        c.schema = value;
+        continue;
+      }
       if (key != "indexes") {
-        problems.add(field + "." + key, "is not a collection field (indexes, timeline)");
+        problems.add(field + "." + key, "is not a collection field (indexes, schema, timeline, resource)");
         continue;
       }
       if (!value.is_object() || value.size() > 10) {
@@ -108,6 +153,7 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
       }
     }
     if (spec.contains("timeline")) timeline_of(spec["timeline"], field + ".timeline", c, problems);
+    if (spec.contains("resource")) c.resource = resource_of(spec["resource"], field + ".resource", c, problems);
     out[name] = c;
   }
   return out;
@@ -379,6 +425,9 @@ Json collections_json(const Manifest& m) {
     out[name] = {{"indexes", c.indexes}};
     if (!c.timeline_account_field.empty())
       out[name]["timeline"] = {{"account_field", c.timeline_account_field}, {"time_field", c.timeline_time_field}};
+    if (!c.schema.is_null()) out[name]["schema"] = c.schema;
+    if (c.resource)
+      out[name]["resource"] = {{"read", c.resource->read}, {"write", c.resource->write}, {"id_prefix", c.resource->id_prefix}};
   }
   return out;
 }

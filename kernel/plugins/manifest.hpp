@@ -54,9 +54,20 @@ struct Requirement {
 // queried by ("integer" or "string": ranges compare numbers or text).
 // "timeline": {"account_field", "time_field"} puts its documents in the timeline of the
 // account they name (indexed as string), at the time they hold (indexed as integer, µs).
+//
+// "schema": the JSON Schema every document is held to, whoever writes it.
+// "resource": {"read": [roles], "write": [roles], "id_prefix": "ctr"} mounts the
+// collection as an API resource with the kernel's protocol (docs/plugin-authoring.md,
+// "Plugin resources"): list, create, read, patch, delete under /v1/x/<id>/<collection>.
+struct Resource {
+  std::vector<std::string> read, write;  // roles
+  std::string id_prefix = "rec";         // new ids: <prefix>_<ulid>
+};
 struct Collection {
   std::map<std::string, std::string> indexes;  // field → integer | string
   std::string timeline_account_field, timeline_time_field;  // empty: not in the timeline
+  Json schema;                                               // null: any JSON object
+  std::optional<Resource> resource;
 };
 
 // What a plugin says about one of its routes (manifest "routes", keyed "POST /leads"):

@@ -24,16 +24,18 @@ void require_tenant(const CallContext& ctx) {
 }
 
 // A plugin acts for its caller (docs/plugin-authoring.md, "Routes"): an auditor's request reads the store and
-// writes nothing; an integration key needs the plugin_records scope.
-void require_reader(const CallContext& ctx) {
+// writes nothing; an integration key needs the plugin_records scope, or the plugin's own
+// ("<plugin id>:read|write", what its routes and resources ask for).
+void require_store_access(const CallContext& ctx, const std::string& plugin_id, bool write) {
   require_tenant(ctx);
-  require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "auditor", "integration"},
-               "the record store is read by the tenant's roles", "plugin_records:read");
-}
-void require_writer(const CallContext& ctx) {
-  require_tenant(ctx);
-  require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "integration"},
-               "auditors read plugin records; they do not write them", "plugin_records:write");
+  const std::string access = write ? "write" : "read";
+  const Principal* p = ctx.principal.get();
+  bool plugin_scope = p && p->scopes_apply && scopes_grant(p->scopes, plugin_id, access);
+  std::vector<std::string> roles{"admin", "manager", "sales", "support", "marketing", "integration"};
+  if (!write) roles.push_back("auditor");
+  require_role(ctx, roles, write ? "auditors read plugin records; they do not write them"
+                                 : "the record store is read by the tenant's roles",
+               plugin_scope ? plugin_id + ":" + access : "plugin_records:" + access);
 }
 
 void check_id(const std::string& id) {
@@ -63,6 +65,11 @@ Json stored_json(const soci::row& r, const std::string& collection) {
 
 constexpr const char* stored_columns = "id, document, version, created_at, updated_at";
 
+std::string stored_columns_of(const std::string& table) {
+  return table + ".id, " + table + ".document, " + table + ".version, " + table + ".created_at, " + table +
+         ".updated_at";
+}
+
 void check_expected_version(const std::optional<Json>& before, std::optional<std::int64_t> expected,
                             const std::string& collection, const std::string& id) {
   if (!expected) return;
@@ -82,7 +89,7 @@ std::string PluginRecordService::record_key(const std::string& collection, const
   return plugin_id_ + "/" + collection + "/" + id;
 }
 
-const CollectionIndexes& PluginRecordService::indexes_of(const std::string& collection) const {
+const CollectionSpec& PluginRecordService::collection_of(const std::string& collection) const {
   auto it = collections_.find(collection);
   if (it == collections_.end())
     throw Error(ErrorCode::not_found, "plugin " + plugin_id_ + " declares no collection '" + collection +
@@ -91,8 +98,8 @@ const CollectionIndexes& PluginRecordService::indexes_of(const std::string& coll
 }
 
 Json PluginRecordService::get(const CallContext& ctx, const std::string& collection, const std::string& id) {
-  require_reader(ctx);
-  indexes_of(collection);
+  require_store_access(ctx, plugin_id_, false);
+  collection_of(collection);
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     std::optional<Json> found;
     store::query(tx.session(),
@@ -107,10 +114,22 @@ Json PluginRecordService::get(const CallContext& ctx, const std::string& collect
 
 Json PluginRecordService::put(const CallContext& ctx, const std::string& collection, const std::string& id,
                               const Json& document, std::optional<std::int64_t> expected_version) {
-  require_writer(ctx);
-  const auto& indexes = indexes_of(collection);
+  require_store_access(ctx, plugin_id_, true);
+  const CollectionSpec& spec = collection_of(collection);
+  const auto& indexes = spec.indexes;
   check_id(id);
   if (!document.is_object()) throw Error(ErrorCode::validation, "a document is a JSON object");
+  if (spec.schema) {
+    std::vector<FieldError> errors;
+    std::string detail;
+    for (const auto& problem : spec.schema->check(document)) {
+      std::string field = problem.path.empty() ? "document" : problem.path.substr(problem.path[0] == '.' ? 1 : 0);
+      errors.push_back({field, problem.message});
+      detail += (detail.empty() ? "" : "; ") + field + " " + problem.message;
+    }
+    if (!errors.empty())
+      throw Error(ErrorCode::validation, "invalid " + collection + " document: " + detail, std::move(errors));
+  }
   std::string text = to_json_text(document);
   if (text.size() > max_document)
     throw Error(ErrorCode::validation, "a document may hold at most 256 KiB, this one " + std::to_string(text.size()));
@@ -168,8 +187,8 @@ Json PluginRecordService::put(const CallContext& ctx, const std::string& collect
 }
 
 void PluginRecordService::remove(const CallContext& ctx, const std::string& collection, const std::string& id) {
-  require_writer(ctx);
-  indexes_of(collection);
+  require_store_access(ctx, plugin_id_, true);
+  collection_of(collection);
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     std::vector<store::SqlValue> key{ctx.tenant_id, plugin_id_, collection, id};
     std::optional<Json> before;
@@ -191,12 +210,27 @@ void PluginRecordService::remove(const CallContext& ctx, const std::string& coll
 }
 
 Json PluginRecordService::query(const CallContext& ctx, const std::string& collection, const Json& q) {
-  require_reader(ctx);
-  const auto& indexes = indexes_of(collection);
+  require_store_access(ctx, plugin_id_, false);
+  const auto& indexes = collection_of(collection).indexes;
   if (!q.is_object()) throw Error(ErrorCode::validation, "a query is a JSON object: {\"where\", \"limit\", \"cursor\"}");
   for (const auto& [key, value] : q.items())
-    if (key != "where" && key != "limit" && key != "cursor")
-      throw Error(ErrorCode::validation, "'" + key + "' is not a query field (where, limit, cursor)", {{key, "unknown"}});
+    if (key != "where" && key != "limit" && key != "cursor" && key != "sort" && key != "count")
+      throw Error(ErrorCode::validation, "'" + key + "' is not a query field (where, sort, count, limit, cursor)",
+                  {{key, "unknown"}});
+  // The sort field, when there is one: its index row joins as s.
+  std::string sort_field, sort_type;
+  bool descending = false;
+  if (q.contains("sort")) {
+    std::string sort = q["sort"].is_string() ? q["sort"].get<std::string>() : "";
+    descending = !sort.empty() && sort[0] == '-';
+    sort_field = sort.substr(descending ? 1 : 0);
+    auto indexed = indexes.find(sort_field);
+    if (indexed == indexes.end())
+      throw Error(ErrorCode::validation, "sort must name an indexed field, '-' before it for descending",
+                  {{"sort", "not an indexed field"}});
+    sort_type = indexed->second;
+  }
+  bool count = q.value("count", Json(false)) == true;
   std::int64_t limit = default_limit;
   if (q.contains("limit")) {
     if (!q["limit"].is_number_integer() || q["limit"].get<std::int64_t>() < 1 || q["limit"].get<std::int64_t>() > max_limit)
@@ -208,11 +242,15 @@ Json PluginRecordService::query(const CallContext& ctx, const std::string& colle
     values.push_back(std::move(v));
     return store::placeholder(values.size() - 1);
   };
-  std::string sql = std::string("SELECT ") + stored_columns +
-                    " FROM plugin_records r WHERE r.tenant_id = :p0 AND r.plugin_id = :p1 AND r.collection = :p2";
-  if (q.contains("cursor")) {
-    if (!q["cursor"].is_string()) throw Error(ErrorCode::validation, "cursor must be a string", {{"cursor", "invalid"}});
-    sql += " AND r.id > " + next(q["cursor"].get<std::string>());
+  std::string sort_column = sort_type == "integer" ? "s.int_value" : "s.text_value";
+  // Placeholders bind in the order they appear in the text (store/sql.hpp): the sort
+  // field's condition is in WHERE, after the three above.
+  std::string from = " FROM plugin_records r";
+  std::string where_sql = " WHERE r.tenant_id = :p0 AND r.plugin_id = :p1 AND r.collection = :p2";
+  if (!sort_field.empty()) {
+    from += " JOIN plugin_record_index s ON s.tenant_id = r.tenant_id AND s.plugin_id = r.plugin_id"
+            " AND s.collection = r.collection AND s.record_id = r.id";
+    where_sql += " AND s.field = " + next(sort_field);
   }
   static const std::map<std::string, std::string> operators{{"eq", "="}, {"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}};
   Json where = q.value("where", Json::object());
@@ -237,18 +275,53 @@ Json PluginRecordService::query(const CallContext& ctx, const std::string& colle
       if (!v) throw Error(ErrorCode::validation, "where." + field + "." + op + " needs a value", {{field, "null"}});
       clause += " AND " + column + " " + sql_op->second + " " + next(*v);
     }
-    sql += clause + ")";
+    where_sql += clause + ")";
   }
-  sql += " ORDER BY r.id LIMIT " + next(limit + 1);
+  // The count is of everything `where` matches; the page continues after the cursor:
+  // an id, or with a sort the [value, id] of the last document seen.
+  std::vector<store::SqlValue> count_values = values;
+  std::string count_sql = "SELECT count(*)" + from + where_sql;
+  std::string page_where = where_sql;
+  if (q.contains("cursor")) {
+    if (!q["cursor"].is_string()) throw Error(ErrorCode::validation, "cursor must be a string", {{"cursor", "invalid"}});
+    std::string cursor = q["cursor"];
+    if (sort_field.empty()) {
+      page_where += " AND r.id > " + next(cursor);
+    } else {
+      Json after = Json::parse(cursor, nullptr, false);
+      if (!after.is_array() || after.size() != 2 || !after[1].is_string())
+        throw Error(ErrorCode::validation, "cursor is not one this query answered", {{"cursor", "invalid"}});
+      auto value = index_value(sort_field, sort_type, after[0]);
+      if (!value) throw Error(ErrorCode::validation, "cursor is not one this query answered", {{"cursor", "invalid"}});
+      std::string op = descending ? " < " : " > ";
+      std::string v1 = next(*value), v2 = next(*value), id = next(after[1].get<std::string>());
+      page_where += " AND (" + sort_column + op + v1 + " OR (" + sort_column + " = " + v2 + " AND r.id" + op + id + "))";
+    }
+  }
+  std::string order = sort_field.empty() ? " ORDER BY r.id"
+                      : descending        ? " ORDER BY " + sort_column + " DESC, r.id DESC"
+                                          : " ORDER BY " + sort_column + ", r.id";
+  std::string limit_placeholder = next(limit + 1);
+  std::string sql = std::string("SELECT ") + stored_columns_of("r") + from + page_where + order + " LIMIT " +
+                    limit_placeholder;
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     Json data = Json::array();
     store::query(tx.session(), sql, values, [&](const soci::row& r) { data.push_back(stored_json(r, collection)); });
     Json next_cursor;
     if (static_cast<std::int64_t>(data.size()) > limit) {
       data.erase(data.end() - 1);
-      next_cursor = data.back()["id"];
+      const Json& last = data.back();
+      // The index holds the document's own value of the sort field.
+      next_cursor = sort_field.empty() ? last["id"]
+                                       : Json(Json::array({last["document"][sort_field], last["id"]}).dump());
     }
-    return Json{{"data", data}, {"next_cursor", next_cursor}};
+    Json page{{"data", data}, {"next_cursor", next_cursor}};
+    if (count) {
+      std::int64_t total = 0;
+      store::query(tx.session(), count_sql, count_values, [&](const soci::row& r) { total = *integer_at(r, 0); });
+      page["count"] = total;
+    }
+    return page;
   });
 }
 

@@ -7,9 +7,11 @@
 // transaction, like any other write.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "kernel/domain/value_schema.hpp"
 #include "kernel/services/call_context.hpp"
 #include "kernel/services/record_service.hpp"
 
@@ -18,10 +20,17 @@ namespace nucleo::services {
 // Indexed fields of one collection: name → "integer" | "string".
 using CollectionIndexes = std::map<std::string, std::string>;
 
+// One collection as the manifest declares it: its indexes, and the schema every
+// document is held to (null: any JSON object).
+struct CollectionSpec {
+  CollectionIndexes indexes;
+  std::shared_ptr<const ValueSchema> schema;
+};
+
 class PluginRecordService {
  public:
   PluginRecordService(ServiceDependencies deps, std::string plugin_id,
-                      const std::map<std::string, CollectionIndexes>& collections)
+                      const std::map<std::string, CollectionSpec>& collections)
       : deps_(deps), plugin_id_(std::move(plugin_id)), collections_(collections) {}
 
   // Creates or replaces a document: {"collection","id","version","document","created_at","updated_at"}.
@@ -33,16 +42,19 @@ class PluginRecordService {
   Json get(const CallContext& ctx, const std::string& collection, const std::string& id);
   void remove(const CallContext& ctx, const std::string& collection, const std::string& id);
   // query: {"where": {"<indexed field>": {"eq"|"gt"|"gte"|"lt"|"lte": value, …}, …},
-  //         "limit": 1-200 (50), "cursor": <next_cursor>} → {"data": [...], "next_cursor"}.
-  // Documents in id order; conditions on several fields all hold.
+  //         "sort": "<indexed field>" | "-<indexed field>", "count": true,
+  //         "limit": 1-200 (50), "cursor": <next_cursor>} → {"data": [...], "next_cursor"}
+  // (and "count": the documents matching `where`, when asked). Documents in id order,
+  // or by the sort field then id — sorting lists only documents that have the field.
+  // Conditions on several fields all hold.
   Json query(const CallContext& ctx, const std::string& collection, const Json& query);
 
  private:
-  const CollectionIndexes& indexes_of(const std::string& collection) const;
+  const CollectionSpec& collection_of(const std::string& collection) const;
   std::string record_key(const std::string& collection, const std::string& id) const;
   ServiceDependencies deps_;
   std::string plugin_id_;
-  const std::map<std::string, CollectionIndexes>& collections_;
+  const std::map<std::string, CollectionSpec>& collections_;
 };
 
 }  // namespace nucleo::services

@@ -255,6 +255,94 @@ TEST_P(Pack, ThePacksRecordsJoinTheTimelineAndItsSectionTheBriefing) {
   EXPECT_TRUE(briefing.body["open_deals"].is_array());
 }
 
+TEST_P(Pack, AResourceDeclaredInTheManifestGetsTheKernelsProtocol) {
+  const std::string contracts = pack + "/contracts";
+  auto contract = [&](const std::string& status, int hectares) {
+    return Json{{"account_id", "acc_1"}, {"status", status}, {"hectares", hectares}, {"crop", "soja"}};
+  };
+  auto created = call("POST", contracts, manager, contract("draft", 120));
+  ASSERT_EQ(created.status, 201) << created.raw.body;
+  std::string id = created.body["id"];
+  EXPECT_EQ(id.rfind("ctr_", 0), 0u) << id;
+  EXPECT_EQ(created.raw.header("Location"), contracts + "/" + id);
+  EXPECT_EQ(created.raw.header("ETag"), "\"1\"");
+  EXPECT_EQ(created.body["crop"], "soja");
+  EXPECT_EQ(created.body["version"], 1);
+
+  // Validation names every field; the manifest's roles decide who writes.
+  auto invalid = call("POST", contracts, manager, {{"status", "lost"}, {"hectares", 0}, {"colour", "red"}});
+  ASSERT_EQ(invalid.status, 422) << invalid.raw.body;
+  for (const char* named : {"status", "hectares", "account_id", "colour"})
+    EXPECT_NE(invalid.raw.body.find(named), std::string::npos) << named << " in " << invalid.raw.body;
+  EXPECT_EQ(call("POST", contracts, sales_key(), contract("draft", 10)).status, 403);
+  EXPECT_EQ(call("POST", contracts, auditor, contract("draft", 10)).status, 403);
+  EXPECT_EQ(call("GET", contracts + "/" + id, sales_key()).status, 200);
+  EXPECT_EQ(call("GET", contracts, auditor).status, 200);
+
+  // Versions: If-Match applies a patch to the version it names; one writer wins.
+  auto signed_ = call("PATCH", contracts + "/" + id, manager, {{"status", "signed"}, {"crop", nullptr}},
+                      {{"If-Match", "\"1\""}});
+  ASSERT_EQ(signed_.status, 200) << signed_.raw.body;
+  EXPECT_EQ(signed_.body["version"], 2);
+  EXPECT_FALSE(signed_.body.contains("crop"));
+  EXPECT_EQ(call("PATCH", contracts + "/" + id, manager, {{"status", "draft"}}, {{"If-Match", "\"1\""}}).status, 412);
+  EXPECT_EQ(call("PATCH", contracts + "/" + id, manager, {{"hectares", -1}}).status, 422);
+  EXPECT_EQ(call("GET", contracts + "/" + id, manager).body["hectares"], 120);
+
+  // Filters on indexes, sort, count, cursors.
+  for (int hectares : {50, 300, 80}) ASSERT_EQ(call("POST", contracts, manager, contract("signed", hectares)).status, 201);
+  auto big = call("GET", contracts + "?status=signed&hectares.gte=80&sort=-hectares&count=true", manager);
+  ASSERT_EQ(big.status, 200) << big.raw.body;
+  std::vector<int> order;
+  for (const auto& c : big.body["data"]) order.push_back(c["hectares"]);
+  EXPECT_EQ(order, (std::vector<int>{300, 120, 80}));
+  EXPECT_EQ(big.body["count"], 3);
+  std::vector<int> paged;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    auto r = call("GET", contracts + "?sort=hectares&limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor), manager);
+    ASSERT_EQ(r.status, 200) << r.raw.body;
+    for (const auto& c : r.body["data"]) paged.push_back(c["hectares"]);
+    if (r.body["next_cursor"].is_null()) break;
+    cursor = r.body["next_cursor"];
+  }
+  EXPECT_EQ(paged, (std::vector<int>{50, 80, 120, 300}));
+  EXPECT_EQ(call("GET", contracts + "?hectares.gte=many", manager).status, 400);
+  EXPECT_EQ(call("GET", contracts + "?colour=red", manager).status, 400);
+
+  // Idempotency-Key, as on every POST.
+  auto once = call("POST", contracts, manager, contract("draft", 7), {{"Idempotency-Key", "import-7"}});
+  auto twice = call("POST", contracts, manager, contract("draft", 7), {{"Idempotency-Key", "import-7"}});
+  ASSERT_EQ(twice.status, 201) << twice.raw.body;
+  EXPECT_EQ(twice.body["id"], once.body["id"]);
+  EXPECT_EQ(call("GET", contracts + "?hectares=7&count=true", manager).body["count"], 1);
+
+  // Tenants never see each other's.
+  std::string other = user_key(h->create_tenant("Other"), "admin");
+  EXPECT_EQ(call("GET", contracts, other).body["data"].size(), 0u);
+  EXPECT_EQ(call("GET", contracts + "/" + id, other).status, 404);
+  EXPECT_EQ(call("DELETE", contracts + "/" + id, other).status, 404);
+
+  EXPECT_EQ(call("DELETE", contracts + "/" + id, manager, nullptr, {{"If-Match", "\"1\""}}).status, 412);
+  EXPECT_EQ(call("DELETE", contracts + "/" + id, manager, nullptr, {{"If-Match", "\"2\""}}).status, 200);
+  EXPECT_EQ(call("GET", contracts + "/" + id, manager).status, 404);
+
+  // Audited like every write, and described in the OpenAPI document.
+  Reply events;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    events = call("GET", "/v1/audit/events?entity_id=org.nucleo.fixtures.pack/contracts/" + id, auditor);
+    if (events.body["data"].size() == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(events.body["data"].size(), 3u) << events.raw.body;  // created, updated, deleted
+  auto doc = call("GET", "/v1/openapi.json", admin).body;
+  const Json& post = doc["paths"][contracts]["post"];
+  EXPECT_EQ(post["requestBody"]["content"]["application/json"]["schema"]["properties"]["status"]["enum"],
+            Json::array({"draft", "signed", "cancelled"}))
+      << post.dump();
+  EXPECT_TRUE(doc["paths"][contracts + "/{id}"].contains("patch"));
+}
+
 TEST_P(Pack, OfTwoWritersExpectingOneVersionOneWins) {
   auto first = call("PUT", pack + "/farms/f1", admin, {{"name", "Santa Rita"}});
   ASSERT_EQ(first.status, 200) << first.raw.body;

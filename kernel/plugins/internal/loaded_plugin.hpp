@@ -29,7 +29,7 @@ struct PluginHost::Loaded {
   std::vector<RegisteredValidator> validators;
   std::vector<RegisteredJob> jobs;
   std::vector<RegisteredChannel> channels;
-  std::map<std::string, services::CollectionIndexes> collections;  // the manifest's record store
+  std::map<std::string, services::CollectionSpec> collections;  // the manifest's record store
   std::vector<std::pair<std::string, Json>> attribute_schemas;     // (entity type, schema), kept if init succeeds
   std::vector<RegisteredBriefingSection> briefing_sections;
 

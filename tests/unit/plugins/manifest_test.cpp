@@ -100,6 +100,53 @@ TEST(Manifest, RouteDescriptionsAreReadAndTheirMistakesNamed) {
             std::vector<std::string>{"routes.GET /x.auth"});
 }
 
+// Issue #20: raw bodies, answers that are not JSON, tenant settings, collections in the
+// timeline and collections served as resources — each mistake named by its field.
+TEST(Manifest, PluginsIIIDeclarationsAreReadAndTheirMistakesNamed) {
+  Json m = with("routes", {{"POST /import", {{"raw_body", {{"types", {"text/csv"}}, {"max_bytes", 4096}}}}},
+                           {"GET /report", {{"response_type", "text/csv"}}}});
+  m["tenant_settings"] = {{"token", {{"type", "string"}, {"secret", true}}}};
+  m["collections"] = {{"visits",
+                       {{"indexes", {{"account_id", "string"}, {"at", "integer"}}},
+                        {"timeline", {{"account_field", "account_id"}, {"time_field", "at"}}}}},
+                      {"contracts",
+                       {{"indexes", {{"status", "string"}}},
+                        {"schema", {{"type", "object"}, {"properties", {{"status", {{"type", "string"}}}}}}},
+                        {"resource", {{"read", {"admin", "auditor"}}, {"write", {"admin"}}, {"id_prefix", "ctr"}}}}}};
+  Manifest read = parse_manifest(m.dump());
+  EXPECT_EQ(read.routes["POST /import"].raw_types, std::vector<std::string>{"text/csv"});
+  EXPECT_EQ(read.routes["POST /import"].raw_max_bytes, 4096u);
+  EXPECT_EQ(read.routes["GET /report"].response_type, "text/csv");
+  EXPECT_TRUE(read.tenant_settings.contains("token"));
+  EXPECT_EQ(read.collections["visits"].timeline_time_field, "at");
+  ASSERT_TRUE(read.collections["contracts"].resource.has_value());
+  EXPECT_EQ(read.collections["contracts"].resource->id_prefix, "ctr");
+
+  auto fields_of = [&](Json broken) { return problem_fields(broken.dump()); };
+  Json bad = m;
+  bad["routes"]["POST /import"]["raw_body"] = {{"types", {"csv"}}, {"max_bytes", 0}};
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"routes.POST /import.raw_body.types",
+                                                      "routes.POST /import.raw_body.max_bytes"}));
+  bad = m;
+  bad["collections"]["visits"]["timeline"] = {{"account_field", "at"}, {"time_field", "nowhere"}};
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"collections.visits.timeline.account_field",
+                                                      "collections.visits.timeline.time_field"}));
+  bad = m;
+  bad["collections"]["contracts"]["resource"] = {{"read", {"admin"}}, {"write", {"auditor"}}, {"id_prefix", "C"}};
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"collections.contracts.resource.write",
+                                                      "collections.contracts.resource.id_prefix"}));
+  bad = m;
+  bad["collections"]["contracts"].erase("schema");
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"collections.contracts.resource"}));
+  bad = m;
+  bad["collections"]["contracts"]["schema"]["properties"]["version"] = {{"type", "integer"}};
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"collections.contracts.schema.properties.version"}));
+  bad = m;
+  bad["tenant_settings"] = {{"token", {{"type", "strang"}}}};
+  EXPECT_EQ(fields_of(bad).size(), 1u);
+  EXPECT_EQ(fields_of(bad)[0].rfind("tenant_settings.token", 0), 0u);
+}
+
 TEST(Manifest, VersionRangesHoldEveryComparator) {
   auto range = [](const char* text) { return *VersionRange::parse(text); };
   EXPECT_TRUE(range("*").contains({9, 9, 9}));
