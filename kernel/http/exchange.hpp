@@ -91,6 +91,9 @@ struct Route {
   int success_status = 200;
   std::vector<std::string> response_types{"application/json"};
   Json response_schema = nullptr;
+  // Answers a Location beside a created record (the generic protocol's creates say so by
+  // their kind; a plugin resource's create by this).
+  bool answers_location = false;
   // Honours If-Match (412 when the record moved on). The generic protocol's writes of
   // one record always do; other routes say so.
   bool conditional = false;

@@ -434,6 +434,7 @@ Json success_of(const Route& route, const std::string& schema) {
   }
   if (route.kind == "export")
     headers["Content-Disposition"] = header_ref("Content-Disposition");
+  if (route.answers_location) headers["Location"] = header_ref("Location");
   Json body = route.response_schema.is_null() ? open_object(route.summary) : route.response_schema;
   Json content = Json::object();
   for (const auto& type : route.response_types) content[type] = {{"schema", body}};

@@ -133,6 +133,7 @@ void add_one(Router& router, const plugins::PluginHost& host, const ApiSettings&
                  return r;
                },
                m.spec.schema};
+  create.answers_location = true;
   router.add(answering(std::move(create), 201, record), write);
 
   Route get{"GET", one, op + "_read", "One of " + m.collection + roles_note, AuthMode::bearer, "", "plugin", {},

@@ -150,6 +150,10 @@ class PluginHost {
  private:
   struct Candidate;
   void load_one(Candidate& c);
+  // Attribute schemas outlive a plugin that stops loading (docs/plugin-authoring.md,
+  // "When a plugin is not loaded"): recorded at each load, enforced when it is not.
+  void remember_schemas(const Manifest& m, const std::vector<std::pair<std::string, Json>>& schemas);
+  void enforce_schemas_of_unloaded();
   std::optional<services::ChannelSendResult> send_on_channel(const std::string& plugin_id,
                                                              const services::CallContext& ctx,
                                                              const Json& request) const;

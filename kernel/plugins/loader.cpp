@@ -13,6 +13,7 @@
 #include "kernel/plugins/abi_tag.hpp"
 #include "kernel/plugins/internal/loaded_plugin.hpp"
 #include "kernel/plugins/plugin_call.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::plugins {
 
@@ -36,9 +37,62 @@ void keep_mapped(boost::dll::shared_library library) {
 
 void PluginHost::skip(const std::vector<PluginSetting>& settings, const std::string& why) {
   safe_mode_ = true;
-  for (const auto& s : settings) statuses_.push_back({s.alias, s.file, s.id, "", false, why});
+  for (const auto& s : settings) {
+    std::string id = s.id;
+    try {
+      id = read_manifest(s.file).id;  // a manifest is data: reading it runs no plugin code
+    } catch (const Error&) {
+      // Unreadable: the configured id, if any, is all there is to go by.
+    }
+    statuses_.push_back({s.alias, s.file, id, "", false, why});
+  }
   Poco::Logger::get("nucleo.plugins").warning("safe mode: none of the " + std::to_string(settings.size()) +
                                               " configured plugins is loaded");
+  enforce_schemas_of_unloaded();
+}
+
+void PluginHost::remember_schemas(const Manifest& m, const std::vector<std::pair<std::string, Json>>& schemas) {
+  try {
+    std::int64_t now = clock().now().micros;
+    services_->worker_database.write("", [&](store::Transaction& tx) {
+      store::execute(tx.session(), "DELETE FROM plugin_schemas WHERE plugin_id = :p0", {m.id});
+      for (const auto& [type, schema] : schemas)
+        store::execute(tx.session(),
+                       "INSERT INTO plugin_schemas (plugin_id, entity_type, schema, plugin_version, recorded_at)"
+                       " VALUES (:p0, :p1, :p2, :p3, :p4)",
+                       {m.id, type, schema.dump(), m.version.text(), now});
+    });
+  } catch (const std::exception& e) {
+    Poco::Logger::get("nucleo.plugins")
+        .warning("could not record the attribute schemas of " + m.id + " (they will not be enforced if it stops "
+                 "loading): " + e.what());
+  }
+}
+
+// A configured plugin that is not loaded keeps the attributes it declared checked: a
+// record written meanwhile must not become one the plugin cannot read when it is back.
+void PluginHost::enforce_schemas_of_unloaded() {
+  if (!services_) return;
+  auto& log = Poco::Logger::get("nucleo.plugins");
+  for (const auto& status : statuses_) {
+    if (status.loaded || status.id.empty() || loaded_manifest(status.id)) continue;
+    try {
+      std::vector<std::tuple<std::string, std::string, std::string>> rows;  // type, schema, version
+      services_->worker_database.read("", [&](store::Transaction& tx) {
+        store::query(tx.session(), "SELECT entity_type, schema, plugin_version FROM plugin_schemas WHERE plugin_id = :p0",
+                     {status.id}, [&](const soci::row& r) {
+                       rows.emplace_back(*store::text_at(r, 0), *store::text_at(r, 1), *store::text_at(r, 2));
+                     });
+      });
+      for (const auto& [type, schema, version] : rows) {
+        services_->attribute_schemas.add(status.id, type, Json::parse(schema));
+        log.warning("plugin " + status.id + " is not loaded: the " + type + " attributes it declared (version " +
+                    version + ") stay enforced");
+      }
+    } catch (const std::exception& e) {
+      log.error("plugin " + status.id + " is not loaded and its attribute schemas cannot be enforced: " + e.what());
+    }
+  }
 }
 
 void PluginHost::load(const std::vector<PluginSetting>& settings) {
@@ -96,6 +150,7 @@ void PluginHost::load(const std::vector<PluginSetting>& settings) {
     if (s.loaded) Poco::Logger::get("nucleo.plugins").information("loaded plugin " + s.id + " " + s.version + " (" + s.alias + ")");
     else Poco::Logger::get("nucleo.plugins").error("plugin " + s.alias + " not loaded: " + s.problem);
   }
+  enforce_schemas_of_unloaded();
 }
 
 namespace {
@@ -206,6 +261,7 @@ void PluginHost::load_one(Candidate& c) {
         d->shutdown(self->state);  // nothing else of it is registered yet: it must not keep running
         throw;
       }
+      remember_schemas(m, self->attribute_schemas);
     }
     for (auto& r : self->routes) routes_.push_back(r);
     for (auto& c : self->channels) channels_.push_back(c);

@@ -160,7 +160,7 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
 }
 
 // "raw_body": {"types": ["text/csv", …], "max_bytes": n}: media types as type/subtype,
-// lower-case; the limit can only lower the server's own (http.max_body_bytes).
+// lower-case; the limit can only lower the server's own (http.body_limit).
 void raw_body_of(const Json& value, const std::string& where, RouteDescription& d, Problems& problems) {
   static const std::regex media_type("^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$");
   Json types = value.is_object() ? value.value("types", Json()) : Json();

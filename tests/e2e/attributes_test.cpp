@@ -25,8 +25,11 @@ class AttributeSchemas : public ApiFixture {
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override {
-    return {"--config", plugin_dir.path() + "/nucleo.properties"};
+    std::vector<std::string> args{"--config", plugin_dir.path() + "/nucleo.properties"};
+    if (safe_mode) args.push_back("--safe-mode");
+    return args;
   }
+  bool safe_mode = false;
   Reply account(const std::string& name, const Json& attributes) {
     return call("POST", "/v1/accounts", admin, {{"legal_name", name}, {"attributes", attributes}});
   }
@@ -101,6 +104,28 @@ TEST_P(AttributeSchemas, EveryWriteIsCheckedAgainstTheDeclaredAttributes) {
   EXPECT_EQ(attributes["properties"]["finance.credit_limit"]["maximum"], 1000000) << attributes;
   EXPECT_EQ(attributes["properties"]["finance.parent_cnpj"]["format"], "cnpj");
   EXPECT_EQ(attributes["required"], Json({"finance.segment"}));
+}
+
+// Issue #20: a plugin that is not loaded (safe mode here; a failed load alike) leaves
+// its attributes checked with the schemas it last declared, instead of letting anything in.
+TEST_P(AttributeSchemas, AnUnloadedPluginsAttributesStayEnforced) {
+  server->signal(SIGTERM);
+  ASSERT_EQ(server->wait(std::chrono::seconds(30)).exit_code, 0);
+  safe_mode = true;
+  start_server();
+  auto plugins = call("GET", "/v1/plugins", admin);
+  ASSERT_EQ(plugins.body["data"][0]["loaded"], false) << plugins.raw.body;
+
+  auto missing = account("Acme", Json::object());
+  EXPECT_EQ(missing.status, 422) << missing.raw.body;
+  EXPECT_NE(errors(missing)["attributes.finance.segment"].find("is required"), std::string::npos) << missing.raw.body;
+  auto bad = account("Acme", {{"finance.segment", "AG"}, {"finance.credit_limit", -5}});
+  EXPECT_EQ(errors(bad)["attributes.finance.credit_limit"], "must be at least 0") << bad.raw.body;
+  EXPECT_EQ(account("Acme", {{"finance.segment", "AG"}, {"finance.credit_limit", 5}}).status, 201);
+  EXPECT_NE(server->stderr_so_far().find("org.nucleo.fixtures.attributes is not loaded: the account attributes it "
+                                         "declared (version 1.0.0) stay enforced"),
+            std::string::npos)
+      << server->stderr_so_far();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AttributeSchemas,
