@@ -20,6 +20,9 @@ else
   scripts/build.sh --target nucleo >/dev/null
   nucleo=$root/build/bin/nucleo
 fi
+# The plugin whose "lots" collection is a resource (bench/plugins/plugin.json), loaded by
+# the server below to measure a plugin resource beside the core ones.
+scripts/build.sh --target bench_host_call >/dev/null
 bin=/usr/lib/postgresql/15/bin
 
 work=$(mktemp -d /tmp/nucleo-bench-XXXXXX)
@@ -55,19 +58,21 @@ seed_start=$(date +%s)
 scale=${BENCH_SCALE:-1}  # a smaller scale (0.01) for trying the harness out quickly
 accounts=$(python3 -c "print(int(100000*$scale))") deals=$(python3 -c "print(int(300000*$scale))")
 python3 bench/seed.py --tenant "$tenant" --out "$work" --accounts "$accounts" --deals "$deals" \
-  --interactions "$(python3 -c "print(int(1000000*$scale))")"
+  --interactions "$(python3 -c "print(int(1000000*$scale))")" --lots "$deals"
 psql_as nucleo_owner <<SQL
 \copy pipelines (id, tenant_id, name, attributes, version, created_at, updated_at) FROM '$work/pipelines.csv' CSV
 \copy stages (id, tenant_id, pipeline_id, name, position, probability, kind, rot_days, entry_criteria, checklist_template, version, created_at, updated_at) FROM '$work/stages.csv' CSV
 \copy accounts (id, tenant_id, legal_name, lifecycle, tax_id_country, phones, emails, attributes, version, created_at, updated_at) FROM '$work/accounts.csv' CSV
 \copy deals (id, tenant_id, name, account_id, contacts, pipeline_id, stage_id, amount, currency, status, stage_entered_at, attributes, version, created_at, updated_at) FROM '$work/deals.csv' CSV
 \copy interactions (id, tenant_id, type, direction, channel, occurred_at, subject, account_id, attributes, version, created_at, updated_at) FROM '$work/interactions.csv' CSV
+\copy plugin_records (tenant_id, plugin_id, collection, id, document, version, created_at, updated_at) FROM '$work/lots.csv' CSV
+\copy plugin_record_index (tenant_id, plugin_id, collection, record_id, field, int_value, text_value) FROM '$work/lot_index.csv' CSV
 CREATE SEQUENCE bench_seq;
 GRANT USAGE ON SEQUENCE bench_seq TO nucleo_app;
 SQL
 # Vacuumed as long-lived tables would be: otherwise autovacuum wakes up on the fresh
 # rows in the middle of a measurement (seen as a 200 ms p99 on the search run).
-psql_as nucleo_owner -c "VACUUM ANALYZE pipelines, stages, accounts, deals, interactions"
+psql_as nucleo_owner -c "VACUUM ANALYZE pipelines, stages, accounts, deals, interactions, plugin_records, plugin_record_index"
 echo "   seeded in $(( $(date +%s) - seed_start )) s" >&2
 
 # A large audit log (issue 6): seeded as the sequencer would have written it, then the
@@ -82,9 +87,10 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "audit_proof" ]]; then
   echo "$proof_out" >&2
 fi
 
+echo "plugins.bench.file = $root/build/bench/bench_host_call" > "$work/bench.properties"
 NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$http_port NUCLEO_LOG_LEVEL=warning NUCLEO_STORE_POOL_SIZE=16 \
   NUCLEO_LIMITS_RATE_PER_SECOND=1000000 NUCLEO_LIMITS_RATE_BURST=1000000 NUCLEO_HTTP_CURSOR_SECRET=bench \
-  "$nucleo" serve 2>"$work/server.log" &
+  "$nucleo" serve --config "$work/bench.properties" 2>"$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null && break; sleep 0.1; done
 
@@ -116,11 +122,20 @@ run_wrk() {
 
 rows=""
 cases=("get_deal|GET /v1/deals/{id}" "list_deals|GET /v1/deals?stage_id=…&limit=50"
+       "list_deals_by_account|GET /v1/deals?account_id=…&limit=50"
+       "get_lot|GET /v1/x/…/lots/{id} (a plugin resource)"
+       "list_lots_by_account|GET /v1/x/…/lots?account_id=…&limit=50 (a plugin resource)"
        "search_accounts|POST /v1/accounts/search (contains)" "create_interaction|POST /v1/interactions"
        "audit_proof|GET /v1/audit/proof/inclusion (SQL: one indexed lookup)")
+# BENCH_ONLY=plugin_resources: the plugin resource's reads and the core reads they compare with.
+selected() {
+  [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "$1" ]] && return 0
+  [[ "$BENCH_ONLY" == plugin_resources && " get_deal list_deals_by_account get_lot list_lots_by_account " == *" $1 "* ]]
+}
+declare -A api_rps_of
 for case in "${cases[@]}"; do
   name=${case%%|*} label=${case#*|}
-  [[ -n "${BENCH_ONLY:-}" && "$BENCH_ONLY" != "$name" ]] && continue
+  selected "$name" || continue
   echo "== $label" >&2
   read -r sql_tps sql_p50 sql_p99 <<<"$(run_pgbench "$name" | tr '\n' ' ')"
   if [[ -z "$sql_tps" || "$sql_tps" == "0.00"* ]]; then echo "pgbench failed on $name:" >&2; cat "$work/pgbench_$name.err" >&2; exit 1; fi
@@ -132,11 +147,22 @@ for case in "${cases[@]}"; do
   # The merge delay below is measured on the interaction run's own events.
   [[ "$name" == "create_interaction" ]] && interactions_started_at=$(date +%s%6N)
   read -r api_rps api_p50 api_p99 <<<"$(run_wrk "$name" | tr '\n' ' ')"
+  api_rps_of[$name]=$api_rps
   ratio=$(python3 -c "print(f'{$api_rps/$sql_tps:.2f}')")
   printf '   pgbench %s tps (p50 %s ms, p99 %s ms) | wrk %s req/s (p50 %s ms, p99 %s ms) | ratio %s\n' \
     "$sql_tps" "$sql_p50" "$sql_p99" "$api_rps" "$api_p50" "$api_p99" "$ratio" >&2
   rows+="| \`$label\` | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $(printf '%.0f' "$api_rps") | $api_p50 / $api_p99 | **$ratio** |"$'\n'
 done
+
+# Plugin resources (issue #20; goal ≥ 0.8× the core resource): the same reads of a
+# plugin's "lots" (three per account, like deals) beside deals, API to API, this run.
+resource_lines=""
+if [[ -n "${api_rps_of[get_lot]:-}" && -n "${api_rps_of[get_deal]:-}" ]]; then
+  get_ratio=$(python3 -c "print(f'{${api_rps_of[get_lot]}/${api_rps_of[get_deal]}:.2f}')")
+  list_ratio=$(python3 -c "print(f'{${api_rps_of[list_lots_by_account]}/${api_rps_of[list_deals_by_account]}:.2f}')")
+  printf '   plugin resource ÷ core resource: get by id %s, list by account %s\n' "$get_ratio" "$list_ratio" >&2
+  resource_lines+="- A plugin resource beside the core one (issue #20, goal ≥ 0.8): \`GET /v1/x/…/lots/{id}\` $(printf '%.0f' "${api_rps_of[get_lot]}") req/s ÷ \`GET /v1/deals/{id}\` $(printf '%.0f' "${api_rps_of[get_deal]}") req/s = **$get_ratio**; \`GET /v1/x/…/lots?account_id=…\` $(printf '%.0f' "${api_rps_of[list_lots_by_account]}") req/s ÷ \`GET /v1/deals?account_id=…\` $(printf '%.0f' "${api_rps_of[list_deals_by_account]}") req/s = **$list_ratio** (300,000 documents of the bench plugin's \`lots\`, three per account)."$'\n'
+fi
 
 # Idle and slow clients (issue 17, ADR 0018): GET /v1/deals/{id} by wrk alone, then again
 # while bench/slow_clients.py holds 1,000 idle and head-trickling connections open (from
@@ -226,7 +252,7 @@ The API side also authenticates (a cached key, ADR 0008), checks permissions, va
 input, renders JSON and, for writes, records the audit and outbox rows and the
 contact-point and reference checks; the SQL side runs only the statements of the operation.
 
-${slow_lines}${audit_lines}<!-- bench:end -->
+${resource_lines}${slow_lines}${audit_lines}<!-- bench:end -->
 MD
 # A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the
 # others, so it is printed for the findings instead.

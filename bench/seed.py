@@ -13,6 +13,7 @@ def main():
     p.add_argument("--accounts", type=int, default=100_000)
     p.add_argument("--deals", type=int, default=300_000)
     p.add_argument("--interactions", type=int, default=1_000_000)
+    p.add_argument("--lots", type=int, default=300_000)  # a plugin resource's documents (bench/plugins)
     p.add_argument("--out", required=True)
     a = p.parse_args()
     random.seed(7)
@@ -38,6 +39,19 @@ def main():
             w.writerow([rid("int", i), t, random.choice(["call", "email", "whatsapp", "visit"]), "outbound",
                         "whatsapp", now - i * 1000, f"Interaction {i}", rid("acc", 1 + (i - 1) % a.accounts), "{}",
                         1, now + i, now + i])
+
+    # The bench plugin's "lots" resource: documents and their index rows, as the record
+    # store writes them; three per account, like deals.
+    plugin, collection = "org.nucleo.bench.host-call", "lots"
+    with open(os.path.join(a.out, "lots.csv"), "w", newline="") as docs, \
+         open(os.path.join(a.out, "lot_index.csv"), "w", newline="") as index:
+        d, x = csv.writer(docs), csv.writer(index)
+        for i in range(1, a.lots + 1):
+            account, hectares = rid("acc", 1 + (i - 1) % a.accounts), 1 + i % 1000
+            document = f'{{"account_id":"{account}","crop":"soja","hectares":{hectares},"season":"2026/27"}}'
+            d.writerow([t, plugin, collection, rid("lot", i), document, 1, now + i, now + i])
+            x.writerow([t, plugin, collection, rid("lot", i), "account_id", None, account])
+            x.writerow([t, plugin, collection, rid("lot", i), "hectares", hectares, None])
 
 if __name__ == "__main__":
     main()

@@ -280,10 +280,12 @@ class ApiHandler {
       replay.status = status;
       replay.raw_body = body;
       replay.content_type = status >= 400 ? "application/problem+json" : "application/json";
-      Json record = status < 300 && answers_one_record(route) ? Json::parse(body, nullptr, false) : Json();
-      if (record.is_object() && record.contains("id")) {
+      bool one_record = answers_one_record(route) || route.answers_location;
+      Json record = status < 300 && one_record ? Json::parse(body, nullptr, false) : Json();
+      if (record.is_object() && record.contains("id") && record.contains("version")) {
         replay.headers["ETag"] = etag_of(record);
-        if (route.kind == "create") replay.headers["Location"] = req.path + "/" + record["id"].get<std::string>();
+        if (route.kind == "create" || route.answers_location)
+          replay.headers["Location"] = req.path + "/" + record["id"].get<std::string>();
       }
     }
     replay.headers["Idempotent-Replayed"] = "true";

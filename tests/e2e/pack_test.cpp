@@ -315,6 +315,8 @@ TEST_P(Pack, AResourceDeclaredInTheManifestGetsTheKernelsProtocol) {
   auto twice = call("POST", contracts, manager, contract("draft", 7), {{"Idempotency-Key", "import-7"}});
   ASSERT_EQ(twice.status, 201) << twice.raw.body;
   EXPECT_EQ(twice.body["id"], once.body["id"]);
+  EXPECT_EQ(twice.raw.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(twice.raw.header("Location"), once.raw.header("Location"));
   EXPECT_EQ(call("GET", contracts + "?hectares=7&count=true", manager).body["count"], 1);
 
   // Tenants never see each other's.
