@@ -80,21 +80,38 @@ void JobQueue::sync_recurring() {
   if (synced_at_ != 0 && now - synced_at_ < micros(settings_.tenant_sync)) return;
   worker_.write("", [&](store::Transaction& tx) {
     std::vector<std::string> tenants;
-    store::query(tx.session(), "SELECT id FROM tenants WHERE archived_at IS NULL ORDER BY id", {},
-                 [&](const soci::row& r) { tenants.push_back(*text_at(r, 0)); });
+    std::map<std::string, std::string> zones;
+    store::query(tx.session(), "SELECT id, time_zone FROM tenants WHERE archived_at IS NULL ORDER BY id", {},
+                 [&](const soci::row& r) {
+                   tenants.push_back(*text_at(r, 0));
+                   zones[tenants.back()] = text_at(r, 1).value_or("");
+                 });
+    {
+      std::lock_guard zones_lock(zones_mutex_);
+      tenant_zones_ = std::move(zones);
+    }
     for (const auto& d : definitions_) {
       if (!d.schedule) continue;
-      std::int64_t first = d.schedule->next_after(Timestamp{now}).micros;
       std::vector<std::string> owners = d.scope == JobScope::global ? std::vector<std::string>{""} : tenants;
-      for (const auto& tenant : owners)
+      for (const auto& tenant : owners) {
+        std::int64_t first = d.schedule->next_after(Timestamp{now}, zone_for(d, tenant)).micros;
         store::execute(tx.session(),
                        "INSERT INTO jobs (id, name, tenant_id, payload, schedule, run_at, created_at)"
                        " VALUES (:p0, :p1, :p2, '{}', :p3, :p4, :p5) ON CONFLICT (id) DO NOTHING",
-                       {recurring_id(d.name, tenant), d.name, tenant, d.schedule->text(), first, now});
-      store::execute(tx.session(),
-                     "UPDATE jobs SET schedule = :p0, run_at = :p1 WHERE name = :p2 AND schedule IS NOT NULL"
-                     " AND schedule <> :p3",
-                     {d.schedule->text(), first, d.name, d.schedule->text()});
+                       {recurring_id(d.name, tenant), d.name, tenant, d.schedule_text(), first, now});
+        // A schedule that changed moves the rows; per tenant only when each has its zone.
+        if (d.time_zone == "tenant")
+          store::execute(tx.session(),
+                         "UPDATE jobs SET schedule = :p0, run_at = :p1 WHERE id = :p2 AND schedule IS NOT NULL"
+                         " AND schedule <> :p3",
+                         {d.schedule_text(), first, recurring_id(d.name, tenant), d.schedule_text()});
+      }
+      if (d.time_zone != "tenant")
+        store::execute(tx.session(),
+                       "UPDATE jobs SET schedule = :p0, run_at = :p1 WHERE name = :p2 AND schedule IS NOT NULL"
+                       " AND schedule <> :p3",
+                       {d.schedule_text(), d.schedule->next_after(Timestamp{now}, d.time_zone).micros, d.name,
+                        d.schedule_text()});
     }
   });
   synced_at_ = now;
@@ -152,14 +169,28 @@ std::size_t JobQueue::run_once() {
   return 1;
 }
 
+std::string JobQueue::zone_for(const JobDefinition& d, const std::string& tenant) const {
+  if (d.time_zone != "tenant") return d.time_zone;
+  std::lock_guard lock(zones_mutex_);
+  auto it = tenant_zones_.find(tenant);
+  if (it == tenant_zones_.end() || it->second.empty()) return "";
+  try {
+    Schedule::check_zone(it->second);
+    return it->second;
+  } catch (const Error&) {
+    return "";  // a tenant's unknown zone: UTC rather than no run at all
+  }
+}
+
 // Records the outcome, unless the lease ran out meanwhile and the row is another run's.
 void JobQueue::settle(const Claimed& job, const std::string& error) {
   std::int64_t now = clock_.now().micros;
   const JobDefinition* d = find(job.name);
   auto next_scheduled = [&] {
-    Timestamp next = d->schedule->next_after(Timestamp{job.run_at});
+    std::string zone = zone_for(*d, job.tenant_id);
+    Timestamp next = d->schedule->next_after(Timestamp{job.run_at}, zone);
     // After downtime, run once now-ish rather than once per missed slot.
-    return next.micros > now ? next.micros : d->schedule->next_after(Timestamp{now}).micros;
+    return next.micros > now ? next.micros : d->schedule->next_after(Timestamp{now}, zone).micros;
   };
   bool exhausted = !error.empty() && job.attempt >= settings_.max_attempts;
   std::string sql;

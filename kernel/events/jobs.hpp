@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,6 +44,13 @@ struct JobDefinition {
   std::optional<Schedule> schedule;  // none: runs only when enqueued
   JobScope scope = JobScope::tenant;
   RunJob run;
+  // Whose wall clock a cron schedule reads: "" UTC, "tenant" (each tenant's time_zone;
+  // a tenant-scoped job), or an IANA name (America/Sao_Paulo).
+  std::string time_zone;
+  // What the jobs table keeps as the schedule: a change (a plugin upgrade) moves the rows.
+  std::string schedule_text() const {
+    return schedule ? schedule->text() + (time_zone.empty() ? "" : " in " + time_zone) : "";
+  }
 };
 
 struct JobSettings {
@@ -79,6 +87,9 @@ class JobQueue {
   std::optional<Claimed> claim();
   void settle(const Claimed& job, const std::string& error);
   const JobDefinition* find(const std::string& name) const;
+  // The zone `d`'s schedule reads for `tenant` ("" for UTC); tenants' zones are read at
+  // each sync.
+  std::string zone_for(const JobDefinition& d, const std::string& tenant) const;
 
   store::Database& worker_;
   const Clock& clock_;
@@ -87,6 +98,8 @@ class JobQueue {
   std::vector<JobDefinition> definitions_;
   std::mutex sync_mutex_;
   std::atomic<std::int64_t> synced_at_{0};
+  mutable std::mutex zones_mutex_;
+  std::map<std::string, std::string> tenant_zones_;  // tenant id → its time_zone
 };
 
 // Erasure (ADR 0012): deletes the tenant's pending one-off jobs whose payload mentions

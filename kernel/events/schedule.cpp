@@ -1,5 +1,7 @@
 #include "kernel/events/schedule.hpp"
 
+#include <date/tz.h>
+
 #include <sstream>
 #include <vector>
 
@@ -87,11 +89,10 @@ Schedule Schedule::parse(const std::string& text) {
   refuse(text, "expected \"every <n><s|m|h|d>\" or \"cron <minute> <hour> <day> <month> <weekday>\"");
 }
 
-Timestamp Schedule::next_after(Timestamp t) const {
-  if (every_.count() > 0) return Timestamp{t.micros + duration_cast<microseconds>(every_).count()};
+std::int64_t Schedule::next_wall_minute(std::int64_t wall) const {
   // Walk forward a minute at a time, skipping whole months, days and hours that cannot
   // match. Eight years covers every leap-day schedule.
-  auto at = floor<minutes>(sys_time<microseconds>(microseconds(t.micros))) + minutes(1);
+  auto at = sys_time<minutes>(minutes(wall)) + minutes(1);
   const auto give_up = at + hours(24 * 366 * 8);
   while (at < give_up) {
     auto day = floor<days>(at);
@@ -117,9 +118,40 @@ Timestamp Schedule::next_after(Timestamp t) const {
       at += minutes(1);
       continue;
     }
-    return Timestamp{duration_cast<microseconds>(at.time_since_epoch()).count()};
+    return at.time_since_epoch().count();
+  }
+  return 0;
+}
+
+Timestamp Schedule::next_after(Timestamp t, const std::string& zone_name) const {
+  if (every_.count() > 0) return Timestamp{t.micros + duration_cast<microseconds>(every_).count()};
+  auto instant = floor<minutes>(sys_time<microseconds>(microseconds(t.micros)));
+  if (zone_name.empty()) {
+    std::int64_t wall = next_wall_minute(instant.time_since_epoch().count());
+    return Timestamp{wall == 0 ? 0 : wall * 60'000'000};
+  }
+  const date::time_zone* zone = date::locate_zone(zone_name);
+  // The same walk on the zone's wall clock, each match taken back to UTC; a match that
+  // maps to t or before (a repeated hour) is skipped.
+  // to_local answers in seconds (the zone's offsets are); the walk counts minutes.
+  std::int64_t wall = floor<minutes>(zone->to_local(instant)).time_since_epoch().count();
+  for (int tries = 0; tries < 100'000; ++tries) {
+    wall = next_wall_minute(wall);
+    if (wall == 0) return Timestamp{0};
+    auto utc = zone->to_sys(date::local_time<minutes>(minutes(wall)), date::choose::earliest);
+    std::int64_t micros = duration_cast<microseconds>(utc.time_since_epoch()).count();
+    if (micros > t.micros) return Timestamp{micros};
   }
   return Timestamp{0};
+}
+
+void Schedule::check_zone(const std::string& zone) {
+  try {
+    date::locate_zone(zone);
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::validation, "'" + zone + "' is not a time zone this machine knows (IANA names: "
+                                       "America/Sao_Paulo)", {{"time_zone", "unknown time zone"}});
+  }
 }
 
 }  // namespace nucleo::events

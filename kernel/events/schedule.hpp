@@ -13,6 +13,10 @@
 //                        "cron 0 7 * * 1-5": 07:00 UTC on weekdays.
 //
 // Names (MON, JAN) and the @daily shorthands are not accepted: one spelling each.
+//
+// A cron schedule may run on a time zone's wall clock instead (next_after with a zone:
+// "cron 0 7 * * 1-5" at 07:00 in America/Sao_Paulo). A wall time skipped by a daylight
+// saving change runs at the change; one that happens twice runs at the first.
 
 #include <bitset>
 #include <chrono>
@@ -27,12 +31,19 @@ class Schedule {
   // Throws Error(validation) naming what is wrong with `text`.
   static Schedule parse(const std::string& text);
 
-  // The first run time strictly after `t`.
-  Timestamp next_after(Timestamp t) const;
+  // The first run time strictly after `t`; cron fields read on `zone`'s wall clock
+  // (an IANA name: America/Sao_Paulo) when given, in UTC otherwise.
+  Timestamp next_after(Timestamp t, const std::string& zone = "") const;
+
+  // Throws Error(validation) unless `zone` is an IANA time zone this machine knows.
+  static void check_zone(const std::string& zone);
 
   const std::string& text() const { return text_; }
 
  private:
+  // The first wall-clock minute after `wall` the cron fields match (minutes since the
+  // epoch of a clock without zone), or 0 when none within eight years.
+  std::int64_t next_wall_minute(std::int64_t wall) const;
   std::string text_;
   std::chrono::seconds every_{0};  // non-zero: an interval schedule
   std::bitset<60> minutes_;

@@ -64,6 +64,7 @@ struct RegisteredJob {
   nucleo_job_fn handler;
   void* user_data;
   void (*free_buffer)(nucleo_plugin_buffer);
+  std::string time_zone;  // "" UTC, "tenant", or an IANA name (register_job "time_zone")
   // The queue's name for it: "plugin:<id>:<name>".
   std::string queue_name() const { return "plugin:" + plugin_id + ":" + name; }
 };

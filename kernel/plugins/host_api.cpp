@@ -372,7 +372,8 @@ RegisteredJob job_registration(const std::string& plugin_id, const std::string& 
   Json spec = Json::parse(spec_text);
   if (!spec.is_object()) throw Error(ErrorCode::validation, "a job is a JSON object");
   for (const auto& [key, value] : spec.items())
-    if (key != "name" && key != "schedule" && key != "scope") throw Error(ErrorCode::validation, "unknown field " + key);
+    if (key != "name" && key != "schedule" && key != "scope" && key != "time_zone")
+      throw Error(ErrorCode::validation, "unknown field " + key);
   std::string name = spec.value("name", "");
   if (name.empty() || name.size() > 64 ||
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
@@ -382,8 +383,14 @@ RegisteredJob job_registration(const std::string& plugin_id, const std::string& 
     throw Error(ErrorCode::validation, "job " + name + ": scope must be tenant or global");
   std::optional<events::Schedule> schedule;
   if (spec.contains("schedule")) schedule = events::Schedule::parse(spec.value("schedule", ""));
+  // "time_zone": "tenant" (each tenant's) or an IANA name; cron schedules read its clock.
+  std::string zone = spec.value("time_zone", "");
+  if (!zone.empty() && !schedule) throw Error(ErrorCode::validation, "job " + name + ": time_zone needs a schedule");
+  if (zone == "tenant" && scope != "tenant")
+    throw Error(ErrorCode::validation, "job " + name + ": time_zone tenant needs scope tenant");
+  if (!zone.empty() && zone != "tenant") events::Schedule::check_zone(zone);
   return {plugin_id, name, schedule, scope == "tenant" ? events::JobScope::tenant : events::JobScope::global, fn,
-          user, free_buffer};
+          user, free_buffer, zone};
 }
 
 }  // namespace nucleo::plugins

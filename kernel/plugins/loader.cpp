@@ -267,7 +267,7 @@ void PluginHost::load_one(Candidate& c) {
     for (auto& c : self->channels) channels_.push_back(c);
     for (auto& sub : self->subscriptions) subscriptions_.push_back(sub);
     if (jobs_)
-      for (const auto& j : self->jobs) jobs_->add({j.queue_name(), j.schedule, j.scope, job_runner(j, *jobs_clock_)});
+      for (const auto& j : self->jobs) jobs_->add({j.queue_name(), j.schedule, j.scope, job_runner(j, *jobs_clock_), j.time_zone});
     if (services_) {
       for (const auto& v : self->validators) services_->validators.add("plugin " + v.plugin_id, v.entity_type, validator_for(v));
       for (const auto& s : self->briefing_sections) services_->customer_extensions.add(briefing_section_for(s));

@@ -212,10 +212,12 @@ typedef struct nucleo_host_api {
   /* channel_json: {"name","kinds":["whatsapp"],"config_schema":{...}} */
   nucleo_status (*register_channel)(nucleo_host* host, nucleo_view channel_json, nucleo_send_fn send,
                                     void* user_data);
-  /* job_json: {"name","schedule":"every 5m" | "cron 0 7 * * 1-5","scope":"tenant"|"global"}.
-   * name: lower-case letters, digits, '.', '_', '-'. Without "schedule" the job runs
-   * only when enqueued (enqueue_job). Schedules are UTC; docs/plugin-authoring.md has
-   * the syntax. Scope "tenant" (the default) runs a recurring job once per tenant. */
+  /* job_json: {"name","schedule":"every 5m" | "cron 0 7 * * 1-5","scope":"tenant"|"global",
+   * "time_zone"}. name: lower-case letters, digits, '.', '_', '-'. Without "schedule" the
+   * job runs only when enqueued (enqueue_job). Schedules are UTC unless "time_zone" (ABI
+   * 1.2) names an IANA zone or "tenant" (each tenant's own zone, scope "tenant");
+   * docs/plugin-authoring.md has the syntax. Scope "tenant" (the default) runs a recurring
+   * job once per tenant. */
   nucleo_status (*register_job)(nucleo_host* host, nucleo_view job_json, nucleo_job_fn run, void* user_data);
   /* schema_json: {"<namespace>.<key>": {"type","required","enum","pattern","minimum",
    * "maximum","format"}, ...} for the entity's `attributes`. */

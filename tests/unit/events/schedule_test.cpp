@@ -18,6 +18,30 @@ std::string next(const std::string& schedule, const std::string& after) {
   return format_rfc3339(Schedule::parse(schedule).next_after(at(after)));
 }
 
+std::string next_in(const std::string& schedule, const std::string& zone, const std::string& after) {
+  return format_rfc3339(Schedule::parse(schedule).next_after(at(after), zone));
+}
+
+// Issue #20: cron on a time zone's wall clock, across daylight saving changes.
+TEST(Schedule, CronReadsATimeZonesWallClock) {
+  // São Paulo, UTC-3 all year since 2019: 07:00 there is 10:00 UTC.
+  EXPECT_EQ(next_in("cron 0 7 * * 1-5", "America/Sao_Paulo", "2026-07-01T00:00:00Z"), "2026-07-01T10:00:00Z");
+  EXPECT_EQ(next_in("cron 0 7 * * 1-5", "America/Sao_Paulo", "2026-07-03T10:00:00Z"), "2026-07-06T10:00:00Z");
+  // Lisbon springs forward at 01:00 UTC on 2026-03-29 (01:00 → 02:00 local): 01:30 that
+  // day never happens and runs at the change; otherwise 01:30 WET is 01:30 UTC.
+  EXPECT_EQ(next_in("cron 30 1 * * *", "Europe/Lisbon", "2026-03-28T12:00:00Z"), "2026-03-29T01:00:00Z");
+  EXPECT_EQ(next_in("cron 30 1 * * *", "Europe/Lisbon", "2026-03-29T01:00:00Z"), "2026-03-30T00:30:00Z");
+  // It falls back at 01:00 UTC on 2026-10-25 (02:00 → 01:00 local): 01:30 happens twice,
+  // and runs once, at the first (00:30 UTC); the next run is the next day's.
+  EXPECT_EQ(next_in("cron 30 1 * * *", "Europe/Lisbon", "2026-10-24T12:00:00Z"), "2026-10-25T00:30:00Z");
+  EXPECT_EQ(next_in("cron 30 1 * * *", "Europe/Lisbon", "2026-10-25T00:30:00Z"), "2026-10-26T01:30:00Z");
+  // Intervals do not read a clock; UTC is the default.
+  EXPECT_EQ(next_in("every 5m", "Europe/Lisbon", "2026-10-25T00:30:00Z"), "2026-10-25T00:35:00Z");
+  EXPECT_EQ(next_in("cron 0 7 * * *", "", "2026-07-01T00:00:00Z"), "2026-07-01T07:00:00Z");
+  EXPECT_NO_THROW(Schedule::check_zone("America/Manaus"));
+  EXPECT_THROW(Schedule::check_zone("Mars/Olympus_Mons"), Error);
+}
+
 TEST(Schedule, IntervalsCountFromThePreviousRun) {
   EXPECT_EQ(next("every 30s", "2026-07-01T00:00:00Z"), "2026-07-01T00:00:30Z");
   EXPECT_EQ(next("every 5m", "2026-07-01T00:00:10Z"), "2026-07-01T00:05:10Z");

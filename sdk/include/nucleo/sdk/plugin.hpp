@@ -446,10 +446,13 @@ class Host {
 
   // A job: recurring when `schedule` is given ("every 5m", "cron 0 7 * * 1-5"; UTC),
   // otherwise run only when enqueued. Scope tenant runs it once per tenant.
-  void job(std::string name, std::string schedule, Scope scope, JobHandler handler) {
+  // `time_zone` (ABI 1.2 kernels): a cron schedule on "tenant" (each tenant's own zone;
+  // Scope::tenant) or an IANA zone's wall clock ("America/Sao_Paulo"); empty: UTC.
+  void job(std::string name, std::string schedule, Scope scope, JobHandler handler, std::string time_zone = "") {
     auto& h = keep(jobs_, std::move(handler));
     Json spec{{"name", name}, {"scope", scope == Scope::tenant ? "tenant" : "global"}};
     if (!schedule.empty()) spec["schedule"] = schedule;
+    if (!time_zone.empty()) spec["time_zone"] = time_zone;
     std::string text = spec.dump();
     check(api_->register_job(api_->host, detail::view(text), &job_trampoline, &h), "job " + name);
   }
