@@ -113,8 +113,10 @@ int run_tenant(const ParsedArgs& args, std::ostream& out) {
   AdminCall call(args);
   services::TenantService tenants(call.runtime.dependencies());
   if (sub == "create") {
-    Json tenant = tenants.create(call.ctx, AdminCall::require(args, "name"));
-    call.print_written(out, tenant, {"id", "name"}, args.has("json"));
+    Json tenant = tenants.create(call.ctx, AdminCall::require(args, "name"), args.value("time-zone"));
+    std::vector<std::string> shown{"id", "name"};
+    if (tenant["time_zone"].is_string()) shown.push_back("time_zone");
+    call.print_written(out, tenant, shown, args.has("json"));
   } else {
     print_table(out, tenants.list(), {"id", "name", "created_at"}, args.has("json"));
   }
@@ -200,9 +202,13 @@ CommandSpec tenant_command() {
   c.summary = "create and list tenants";
   c.positionals = "create|list";
   c.description =
-      "nucleo tenant create --name NAME   create a tenant; prints id=… and name=…\n"
+      "nucleo tenant create --name NAME [--time-zone TZ]   create a tenant; prints id=… and name=…\n"
       "nucleo tenant list                 one tenant per line: id, name, created_at (tab-separated)";
-  c.options = {config_option(), {"name", "NAME", "the tenant's name (create)"}, json_option, reason_option};
+  c.options = {config_option(),
+               {"name", "NAME", "the tenant's name (create)"},
+               {"time-zone", "TZ", "IANA time zone of the tenant's scheduled plugin jobs (create; default UTC)"},
+               json_option,
+               reason_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_tenant(args, out); };
   return c;
 }

@@ -2,21 +2,24 @@
 
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/events/schedule.hpp"
 #include "kernel/services/change.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
 
-Json TenantService::create(const CallContext& ctx, const std::string& raw_name) {
+Json TenantService::create(const CallContext& ctx, const std::string& raw_name, const std::string& time_zone) {
   std::string name = raw_name;
   name.erase(0, name.find_first_not_of(" \t"));
   name.erase(name.find_last_not_of(" \t") + 1);
   if (name.empty() || name.size() > 200)
     throw Error(ErrorCode::validation, "invalid tenant: name must be 1 to 200 characters",
                 {{"name", "must be 1 to 200 characters"}});
+  if (!time_zone.empty()) events::Schedule::check_zone(time_zone);
   Timestamp now = ctx.now();
   Json tenant = {{"id", generate_id(id_prefix::tenant, now)},
                  {"name", name},
+                 {"time_zone", time_zone.empty() ? Json() : Json(time_zone)},
                  {"version", 1},
                  {"created_at", format_rfc3339(now)},
                  {"updated_at", format_rfc3339(now)},
@@ -24,8 +27,10 @@ Json TenantService::create(const CallContext& ctx, const std::string& raw_name) 
   std::string id = tenant["id"];
   deps_.worker_database.write(id, [&](store::Transaction& tx) {
     store::execute(tx.session(),
-                   "INSERT INTO tenants (id, name, version, created_at, updated_at) VALUES (:p0, :p1, 1, :p2, :p3)",
-                   {id, name, now.micros, now.micros});
+                   "INSERT INTO tenants (id, name, time_zone, version, created_at, updated_at)"
+                   " VALUES (:p0, :p1, :p2, 1, :p3, :p4)",
+                   {id, name, time_zone.empty() ? store::SqlValue{} : store::SqlValue{time_zone}, now.micros,
+                    now.micros});
     CallContext in_tenant = ctx;
     in_tenant.tenant_id = id;
     commit_change(tx, in_tenant, {"tenant.created", "tenant", id, audit::diff_changes(Json(), tenant), tenant});

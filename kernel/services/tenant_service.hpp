@@ -12,8 +12,9 @@ class TenantService {
  public:
   explicit TenantService(ServiceDependencies deps) : deps_(deps) {}
 
-  // The new tenant's id is in the result; ctx.tenant_id is ignored.
-  Json create(const CallContext& ctx, const std::string& name);
+  // The new tenant's id is in the result; ctx.tenant_id is ignored. `time_zone`: an IANA
+  // name whose clock the tenant's recurring plugin jobs may read (empty: UTC).
+  Json create(const CallContext& ctx, const std::string& name, const std::string& time_zone = "");
   std::vector<Json> list();
   bool exists(const std::string& tenant_id);
 

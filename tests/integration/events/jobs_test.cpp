@@ -11,6 +11,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/events/jobs.hpp"
+#include "kernel/services/tenant_service.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::test {
@@ -81,6 +82,38 @@ TEST_P(JobsTest, ATenantAddedLaterGetsItsRecurringRows) {
   h.clock.advance_micros(61 * second);  // past jobs.tenant_sync
   q.run_once();
   EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE tenant_id = '" + later + "'"), 1);
+}
+
+// Issue #20: a recurring job on each tenant's own wall clock (ADR 0023). The harness's
+// clock starts at 2026-07-01T00:00:00Z.
+TEST_P(JobsTest, ATenantZonedJobRunsAtEachTenantsLocalTime) {
+  std::string sao_paulo = services::TenantService(h.deps()).create(h.context(""), "SP", "America/Sao_Paulo")["id"];
+  std::string lisbon = services::TenantService(h.deps()).create(h.context(""), "PT", "Europe/Lisbon")["id"];
+  JobQueue q(worker(), h.clock, settings(), "node-a");
+  std::vector<Json> ran;
+  events::JobDefinition digest{"digest", Schedule::parse("cron 0 7 * * *"), JobScope::tenant, [&](const Json& j) {
+                         ran.push_back(j);
+                         return std::string();
+                       }};
+  digest.time_zone = "tenant";
+  q.add(digest);
+  EXPECT_EQ(drain(q), 0u);
+  auto run_at = [&](const std::string& tenant) {
+    return h.count("SELECT count(*) FROM jobs WHERE tenant_id = '" + tenant + "' AND run_at = " +
+                   std::to_string(parse_rfc3339(tenant == lisbon ? "2026-07-01T06:00:00Z"      // 07:00 WEST
+                                                : tenant == sao_paulo ? "2026-07-01T10:00:00Z"  // 07:00 BRT
+                                                                      : "2026-07-01T07:00:00Z")  // no zone: UTC
+                                      ->micros));
+  };
+  EXPECT_EQ(run_at(sao_paulo), 1);
+  EXPECT_EQ(run_at(lisbon), 1);
+  EXPECT_EQ(run_at(h.tenant), 1);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE schedule = 'cron 0 7 * * * in tenant'"), 3);
+  h.clock.advance_micros(6 * 3600 * second + second);  // 06:00:01Z: Lisbon's 07:00 has come
+  EXPECT_EQ(drain(q), 1u);
+  ASSERT_EQ(ran.size(), 1u);
+  EXPECT_EQ(ran[0]["tenant_id"], lisbon);
+  EXPECT_THROW(services::TenantService(h.deps()).create(h.context(""), "X", "Mars/Olympus_Mons"), Error);
 }
 
 TEST_P(JobsTest, OneOffJobsRunOnceWhenDueThenLeave) {
