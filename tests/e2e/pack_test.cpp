@@ -62,6 +62,18 @@ TEST_P(Pack, RoutesSeeWhoCallsAsThePermissionChecksDo) {
   EXPECT_EQ(integration.body["caller"]["scopes"], Json::array({"org.nucleo.fixtures.pack:read"}));
 }
 
+TEST_P(Pack, TheDigestIsScheduledOnEachTenantsOwnClock) {
+  // The job queue creates a row per tenant at its first sync, its schedule naming the zone.
+  std::string sql = "SELECT count(*) FROM jobs WHERE name = 'plugin:org.nucleo.fixtures.pack:digest'"
+                    " AND schedule = 'cron 0 7 * * * in tenant'";
+  int rows = 0;
+  for (int attempt = 0; attempt < 100 && rows == 0; ++attempt) {
+    rows = h->count(sql);
+    if (rows == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(rows, 1);  // the fixture's one tenant
+}
+
 TEST_P(Pack, TheClockIsTheKernels) {
   auto before = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();

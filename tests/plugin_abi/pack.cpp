@@ -16,6 +16,7 @@
 //   briefing "agro"     the account's visits and the tenant's region, in its briefing
 //   briefing "car"      the farm's CAR registration, asked of the registry over http (fails
 //                       without a registry_url: the briefing shows the error, not a 500)
+//   job "digest"        07:00 on each tenant's own clock (register_job "time_zone": "tenant")
 //   validator on deal   maker-checker: a deal of 1,000,000 or more is a manager's to write
 //
 // Its own unit tests (tests/unit/sdk/pack_test.cpp) drive it with the fake host alone;
@@ -118,6 +119,15 @@ class Pack : public nucleo::sdk::Plugin {
                                      {"timeout_ms", 2000}});
       return Json::parse(nucleo::sdk::detail::from_base64(answer["body_base64"].get<std::string>()));
     });
+
+    // A morning digest at 07:00 wherever each tenant is: it counts the tenant's visits.
+    host.job(
+        "digest", "cron 0 7 * * *", nucleo::sdk::Scope::tenant,
+        [&host](const nucleo::sdk::Job& j) {
+          Json visits = host.store_query(j.call, "visits", {{"count", true}, {"limit", 1}});
+          host.gauge("visits", visits["count"].get<double>());
+        },
+        "tenant");
 
     // Maker-checker: the validator sees who writes, not only what.
     host.validate("deal", [&host](const nucleo_call* call, const Json& change) {

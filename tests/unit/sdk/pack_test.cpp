@@ -118,6 +118,14 @@ TEST_F(PackTest, TheCarSectionAsksTheRegistryOverHttp) {
   EXPECT_EQ(host.http_requests[0]["url"], "https://car.example.gov.br/status?account=acc_1");
 }
 
+TEST_F(PackTest, TheDigestRunsOnEachTenantsClockAndCountsVisits) {
+  EXPECT_EQ(host.job_spec("digest"),
+            (Json{{"name", "digest"}, {"schedule", "cron 0 7 * * *"}, {"scope", "tenant"}, {"time_zone", "tenant"}}));
+  host.request("POST", "/visits", {{"account_id", "acc_1"}});
+  host.run_job("digest");
+  EXPECT_EQ(host.gauges["visits"], 1);
+}
+
 TEST_F(PackTest, OfTwoWritersExpectingOneVersionOneWins) {
   EXPECT_EQ(host.request("PUT", "/farms/f1", {{"name", "Santa Rita"}}).body["version"], 1);
   try {

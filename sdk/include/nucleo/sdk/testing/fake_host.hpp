@@ -25,6 +25,7 @@
 //   - not faked: permissions, tenants other than `tenant_id`, the audit trail, the
 //     schema checks of attributes and described routes — the end-to-end suite's job.
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -476,23 +477,46 @@ class FakeHost {
     c[id] = record;
     return record;
   }
+  // The kernel's query (plugin_abi.h record_query): where, sort ("field" or "-field";
+  // only documents with it), count, limit and cursor.
   Json query(const std::string& collection, const Json& q) {
     check_collection(collection);
     std::int64_t limit = q.value("limit", 50);
-    std::string after = q.value("cursor", Json("")).get<std::string>();
     Json where = q.value("where", Json::object());
+    std::string sort = q.value("sort", "");
+    bool descending = !sort.empty() && sort[0] == '-';
+    std::string field = sort.substr(descending ? 1 : 0);
+    std::vector<Json> matching;
+    for (const auto& [id, record] : records[collection])
+      if (satisfies(record["document"], where) && (field.empty() || record["document"].contains(field)))
+        matching.push_back(record);
+    if (!field.empty())
+      std::stable_sort(matching.begin(), matching.end(), [&](const Json& a, const Json& b) {
+        Json ka = Json::array({a["document"][field], a["id"]}), kb = Json::array({b["document"][field], b["id"]});
+        return descending ? kb < ka : ka < kb;
+      });
+    std::size_t start = 0;
+    if (q.contains("cursor")) {
+      std::string cursor = q["cursor"];
+      while (start < matching.size() &&
+             (field.empty() ? matching[start]["id"].get<std::string>() <= cursor
+                            : Json::array({matching[start]["document"][field], matching[start]["id"]}).dump() != cursor))
+        ++start;
+      if (!field.empty() && start < matching.size()) ++start;  // past the last one seen
+    }
     Json data = Json::array();
     Json next = nullptr;
-    for (const auto& [id, record] : records[collection]) {
-      if (!after.empty() && id <= after) continue;
-      if (!satisfies(record["document"], where)) continue;
+    for (std::size_t i = start; i < matching.size(); ++i) {
       if (static_cast<std::int64_t>(data.size()) == limit) {
-        next = data.back()["id"];
+        const Json& last = data.back();
+        next = field.empty() ? last["id"] : Json(Json::array({last["document"][field], last["id"]}).dump());
         break;
       }
-      data.push_back(record);
+      data.push_back(matching[i]);
     }
-    return {{"data", data}, {"next_cursor", next}};
+    Json page{{"data", data}, {"next_cursor", next}};
+    if (q.value("count", false)) page["count"] = matching.size();
+    return page;
   }
   static std::string rfc3339(std::int64_t micros) {
     std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
