@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "kernel/domain/error.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/domain/time.hpp"
 
@@ -256,6 +257,17 @@ std::vector<ValueProblem> ValueSchema::check(const Json& value) const {
   }
   check_formats(rule_, value, "", out);
   return out;
+}
+
+void ValueSchema::require(const Json& value, const std::string& root, const std::string& what) const {
+  std::vector<FieldError> errors;
+  std::string detail;
+  for (const auto& problem : check(value)) {
+    std::string field = problem.path.empty() ? root : problem.path.substr(problem.path[0] == '.' ? 1 : 0);
+    errors.push_back({field, problem.message});
+    detail += (detail.empty() ? "" : "; ") + field + " " + problem.message;
+  }
+  if (!errors.empty()) throw Error(ErrorCode::validation, what + ": " + detail, std::move(errors));
 }
 
 }  // namespace nucleo

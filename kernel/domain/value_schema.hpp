@@ -41,6 +41,9 @@ class ValueSchema {
 
   // Every way `value` breaks the rule (empty: it satisfies it). Thread-safe.
   std::vector<ValueProblem> check(const Json& value) const;
+  // check() as a client's 422: Error(validation) "<what>: <field> <message>; …" with one
+  // FieldError per problem, named from `root` ("body" → "body", ".city" → "city").
+  void require(const Json& value, const std::string& root, const std::string& what) const;
 
   const Json& rule() const { return rule_; }
 

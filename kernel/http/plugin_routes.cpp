@@ -115,19 +115,6 @@ Access access_of(const RegisteredRoute& route) {
   return Access::of_roles(services::every_role(), route.plugin_id + (route.method == "GET" ? ":read" : ":write"));
 }
 
-// A described route's body, held to its schema before the plugin sees it (422 naming
-// each problem by its path in the body).
-void check_body(const ValueSchema& schema, const Json& body) {
-  std::vector<FieldError> errors;
-  std::string detail;
-  for (const auto& problem : schema.check(body)) {
-    errors.push_back({problem.path.empty() ? "body" : problem.path.substr(problem.path[0] == '.' ? 1 : 0),
-                      problem.message});
-    detail += (detail.empty() ? "" : "; ") + errors.back().field + " " + errors.back().message;
-  }
-  if (!errors.empty()) throw Error(ErrorCode::validation, "invalid body: " + detail, errors);
-}
-
 Route mounted(const RegisteredRoute& route) {
   Route r;
   r.method = route.method;
@@ -155,7 +142,9 @@ Route mounted(const RegisteredRoute& route) {
     if (!d->request.is_null()) body_schema = std::make_shared<const ValueSchema>(d->request, std::set<std::string>{});
   }
   r.handler = [route, body_schema](ApiRequest& req) {
-    if (body_schema) check_body(*body_schema, req.json());
+    // A described route's body, held to its schema before the plugin sees it (422 naming
+    // each problem by its path in the body).
+    if (body_schema) body_schema->require(req.json(), "body", "invalid body");
     nucleo_call call{req.ctx};
     if (route.auth != NUCLEO_AUTH_BEARER) {
       // No key, no tenant: the plugin acts as itself until channels.resolve names the

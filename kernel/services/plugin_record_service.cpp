@@ -119,17 +119,7 @@ Json PluginRecordService::put(const CallContext& ctx, const std::string& collect
   const auto& indexes = spec.indexes;
   check_id(id);
   if (!document.is_object()) throw Error(ErrorCode::validation, "a document is a JSON object");
-  if (spec.schema) {
-    std::vector<FieldError> errors;
-    std::string detail;
-    for (const auto& problem : spec.schema->check(document)) {
-      std::string field = problem.path.empty() ? "document" : problem.path.substr(problem.path[0] == '.' ? 1 : 0);
-      errors.push_back({field, problem.message});
-      detail += (detail.empty() ? "" : "; ") + field + " " + problem.message;
-    }
-    if (!errors.empty())
-      throw Error(ErrorCode::validation, "invalid " + collection + " document: " + detail, std::move(errors));
-  }
+  if (spec.schema) spec.schema->require(document, "document", "invalid " + collection + " document");
   std::string text = to_json_text(document);
   if (text.size() > max_document)
     throw Error(ErrorCode::validation, "a document may hold at most 256 KiB, this one " + std::to_string(text.size()));
