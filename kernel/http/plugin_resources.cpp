@@ -171,15 +171,10 @@ void add_one(Router& router, const plugins::PluginHost& host, const ApiSettings&
 
   Route remove{"DELETE", one, op + "_delete", "Delete one of " + m.collection + roles_note, AuthMode::bearer, "",
                "plugin", {}, [=](ApiRequest& req) {
-                 auto records = store();
                  const std::string& id = req.params.at("id");
-                 if (auto expected = expected_version(req)) {
-                   std::int64_t version = records.get(req.ctx, m.collection, id)["version"];
-                   if (*expected != version)
-                     throw Error(ErrorCode::precondition_failed,
-                                 id + " is at version " + std::to_string(version) + ", not " + std::to_string(*expected));
-                 }
-                 records.remove(req.ctx, m.collection, id);
+                 // The version is checked in the deleting transaction: a write between
+                 // a check and the delete cannot be lost.
+                 store().remove(req.ctx, m.collection, id, expected_version(req));
                  ApiResponse r;
                  r.body = {{"id", id}, {"deleted", true}};
                  return r;

@@ -1,5 +1,5 @@
-// Data-subject erasure and legal holds (docs/api.md, docs/compliance.md); admin, with
-// a reason recorded in the audit log.
+// Data-subject erasure, what plugins hold about a subject, and legal holds (docs/api.md,
+// docs/compliance.md); every call audited, writes with a reason.
 #include <algorithm>
 
 #include "kernel/domain/error.hpp"
@@ -41,7 +41,9 @@ Json erasure_schema() {
   Json count = {{"type", "integer"}, {"minimum", 0}};
   return {{"type", "object"},
           {"required", {"contact_id", "erased_at", "interactions_erased", "sealed_values_destroyed",
-                        "idempotency_records_purged", "outbox_events_purged", "jobs_purged", "audit_event_id"}},
+                        "idempotency_records_purged", "outbox_events_purged", "jobs_purged",
+                        "personal_attributes_erased", "plugin_records_deleted", "plugin_records_redacted",
+                        "audit_event_id"}},
           {"properties",
            {{"contact_id", {{"type", "string"}}},
             {"erased_at", {{"type", "string"}, {"format", "date-time"}}},
@@ -50,6 +52,9 @@ Json erasure_schema() {
             {"idempotency_records_purged", count},
             {"outbox_events_purged", count},
             {"jobs_purged", count},
+            {"personal_attributes_erased", count},
+            {"plugin_records_deleted", count},
+            {"plugin_records_redacted", count},
             {"audit_event_id", {{"type", "string"}}}}},
           {"additionalProperties", false}};
 }
@@ -71,6 +76,33 @@ Json hold_schema() {
             {"lifted_at", nullable_instant},
             {"lift_reason", nullable_text},
             {"active", {{"type", "boolean"}}}}},
+          {"additionalProperties", false}};
+}
+
+// What plugins hold about a person: documents of personal collections, personal attributes.
+Json plugin_data_schema() {
+  Json text = {{"type", "string"}};
+  Json document = {{"type", "object"},
+                   {"required", {"plugin_id", "collection", "id", "version", "document", "personal_fields", "on_erasure"}},
+                   {"properties",
+                    {{"plugin_id", text},
+                     {"collection", text},
+                     {"id", text},
+                     {"version", {{"type", "integer"}, {"minimum", 1}}},
+                     {"document", {{"type", "object"}}},
+                     {"personal_fields", {{"type", "array"}, {"items", text}}},
+                     {"on_erasure", {{"type", "string"}, {"enum", {"delete", "redact"}}}}}},
+                   {"additionalProperties", false}};
+  Json attribute = {{"type", "object"},
+                    {"required", {"entity_type", "entity_id", "key", "value"}},
+                    {"properties", {{"entity_type", text}, {"entity_id", text}, {"key", text}, {"value", Json::object()}}},
+                    {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"contact_id", "plugin_records", "personal_attributes"}},
+          {"properties",
+           {{"contact_id", text},
+            {"plugin_records", {{"type", "array"}, {"items", document}}},
+            {"personal_attributes", {{"type", "array"}, {"items", attribute}}}}},
           {"additionalProperties", false}};
 }
 
@@ -107,6 +139,14 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                     req.ctx, req.query.count("subject_id") ? req.query.at("subject_id") : ""));
                 return r;
               }}, 200, list_schema(hold_schema())), Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add(answering({"GET", "/v1/privacy/subjects/{id}/plugin-data", "read_subject_plugin_data",
+              "What plugins hold about a contact: documents of collections declared personal that name her, and "
+              "attributes declared personal (admin and auditor; audited)",
+              AuthMode::bearer, "", "privacy", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::PrivacyService(deps).plugin_data(req.ctx, req.params.at("id"));
+                return r;
+              }}, 200, plugin_data_schema()), Access::of_roles({"admin", "auditor"}, "privacy:read"));
   router.add(answering({"POST", "/v1/privacy/holds/{id}/lift", "lift_legal_hold", "Lift a legal hold, with a reason (admin)",
               AuthMode::bearer, "", "privacy", {},
               [=](ApiRequest& req) {

@@ -69,6 +69,57 @@ void PluginHost::remember_schemas(const Manifest& m, const std::vector<std::pair
   }
 }
 
+void PluginHost::record_collections(const Manifest& m, const std::map<std::string, services::CollectionSpec>& specs) {
+  auto& log = Poco::Logger::get("nucleo.plugins");
+  auto& worker = services_->worker_database;
+  std::map<std::string, std::string> recorded;  // collection → its indexes, as JSON text
+  worker.read("", [&](store::Transaction& tx) {
+    store::query(tx.session(), "SELECT collection, indexes FROM plugin_collections WHERE plugin_id = :p0", {m.id},
+                 [&](const soci::row& r) { recorded[*store::text_at(r, 0)] = *store::text_at(r, 1); });
+  });
+  services::PluginRecordService store(*services_, m.id, specs);
+  for (const auto& [name, c] : m.collections) {
+    std::string indexes = Json(c.indexes).dump();
+    auto was = recorded.find(name);
+    if (was != recorded.end() && was->second == indexes) continue;
+    // Unrecorded (a new collection, or data from before this kernel recorded any): its
+    // documents, if it has some, are indexed as declared now.
+    std::vector<std::string> tenants;
+    worker.read("", [&](store::Transaction& tx) {
+      store::query(tx.session(),
+                   "SELECT DISTINCT tenant_id FROM plugin_records WHERE plugin_id = :p0 AND collection = :p1"
+                   " ORDER BY tenant_id",
+                   {m.id, name}, [&](const soci::row& r) { tenants.push_back(*store::text_at(r, 0)); });
+    });
+    if (tenants.empty()) continue;
+    log.information("plugin " + m.id + " " + m.version.text() + ": collection " + name + " is indexed by " + indexes +
+                    (was == recorded.end() ? "" : " (was " + was->second + ")") + "; re-indexing " +
+                    std::to_string(tenants.size()) + " tenant(s)");
+    for (std::size_t i = 0; i < tenants.size(); ++i) {
+      services::CallContext ctx;
+      ctx.tenant_id = tenants[i];
+      ctx.actor = {"system", "plugin-host", ""};
+      ctx.clock = &clock();
+      ctx.reason = m.id + " " + m.version.text() + " declares other indexes for " + name;
+      std::size_t documents = store.reindex(ctx, name);
+      log.information("re-indexed " + name + " of " + m.id + " in tenant " + tenants[i] + ": " +
+                      std::to_string(documents) + " document(s) (" + std::to_string(i + 1) + "/" +
+                      std::to_string(tenants.size()) + ")");
+    }
+  }
+  std::int64_t now = clock().now().micros;
+  worker.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(), "DELETE FROM plugin_collections WHERE plugin_id = :p0", {m.id});
+    for (const auto& [name, c] : m.collections)
+      store::execute(tx.session(),
+                     "INSERT INTO plugin_collections (plugin_id, collection, indexes, personal, plugin_version,"
+                     " recorded_at) VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
+                     {m.id, name, Json(c.indexes).dump(),
+                      c.personal ? store::SqlValue{c.personal->to_json().dump()} : store::SqlValue{},
+                      m.version.text(), now});
+  });
+}
+
 // A configured plugin that is not loaded keeps the attributes it declared checked: a
 // record written meanwhile must not become one the plugin cannot read when it is back.
 void PluginHost::enforce_schemas_of_unloaded() {
@@ -231,8 +282,10 @@ void PluginHost::load_one(Candidate& c) {
     self->manifest = m;
     self->descriptor = d;
     for (const auto& [name, c] : m.collections)
-      self->collections[name] = {c.indexes, c.schema.is_null() ? nullptr
-                                                                 : std::make_shared<const ValueSchema>(c.schema, std::set<std::string>{})};
+      self->collections[name] = {c.indexes,
+                                 c.schema.is_null() ? nullptr
+                                                    : std::make_shared<const ValueSchema>(c.schema, std::set<std::string>{}),
+                                 c.personal};
     fill_host_table(self->api, *self);
     std::string config_text = config.dump();
     self->in_init = true;
@@ -262,6 +315,14 @@ void PluginHost::load_one(Candidate& c) {
         throw;
       }
       remember_schemas(m, self->attribute_schemas);
+      try {
+        record_collections(m, self->collections);
+      } catch (const std::exception& e) {
+        // Serving queries on indexes that miss documents would answer wrong: not at all, then.
+        services_->attribute_schemas.remove_owner(m.id);
+        d->shutdown(self->state);
+        throw Error(ErrorCode::validation, std::string("could not re-index its collections: ") + e.what());
+      }
     }
     for (auto& r : self->routes) routes_.push_back(r);
     for (auto& c : self->channels) channels_.push_back(c);

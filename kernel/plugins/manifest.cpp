@@ -77,6 +77,47 @@ void timeline_of(const Json& value, const std::string& where, Collection& c, Pro
         problems.add(where + "." + key, "is not a timeline field (account_field, time_field)");
 }
 
+// "personal": {"subject_field": <string index>, "fields": [names], "on_erasure": "delete" |
+// "redact"}: whose personal data the documents are. Redaction removes `fields`, so none
+// of them may be the subject field or one the schema requires.
+services::PersonalData personal_of(const Json& value, const std::string& where, const Collection& c,
+                                   Problems& problems) {
+  services::PersonalData p;
+  if (!value.is_object()) {
+    problems.add(where, "must be an object: {\"subject_field\", \"fields\": [names], \"on_erasure\"}");
+    return p;
+  }
+  Json subject = value.value("subject_field", Json());
+  auto indexed = subject.is_string() ? c.indexes.find(subject.get<std::string>()) : c.indexes.end();
+  if (indexed == c.indexes.end() || indexed->second != "string")
+    problems.add(where + ".subject_field", "must name a field indexed as string (the contact's id)");
+  else
+    p.subject_field = subject;
+  Json fields = value.value("fields", Json());
+  if (!fields.is_array() || fields.empty() ||
+      !std::all_of(fields.begin(), fields.end(), [](const Json& f) { return f.is_string() && is_snake_name(f.get<std::string>()); }))
+    problems.add(where + ".fields", "must be a non-empty array of top-level field names");
+  else
+    p.fields = fields.get<std::vector<std::string>>();
+  Json on_erasure = value.value("on_erasure", Json("delete"));
+  if (on_erasure != "delete" && on_erasure != "redact")
+    problems.add(where + ".on_erasure", "must be delete or redact");
+  else
+    p.on_erasure = on_erasure;
+  if (p.on_erasure == "redact") {
+    Json required = c.schema.is_object() ? c.schema.value("required", Json::array()) : Json::array();
+    for (const auto& field : p.fields) {
+      if (field == p.subject_field) problems.add(where + ".fields", "cannot redact the subject field " + field);
+      if (std::find(required.begin(), required.end(), Json(field)) != required.end())
+        problems.add(where + ".fields", field + " is required by the schema: a redacted document would not be valid");
+    }
+  }
+  for (const auto& [key, v] : value.items())
+    if (key != "subject_field" && key != "fields" && key != "on_erasure")
+      problems.add(where + "." + key, "is not a personal field (subject_field, fields, on_erasure)");
+  return p;
+}
+
 // "resource": {"read": [roles], "write": [roles], "id_prefix"}; a resource needs a schema
 // (the API validates and documents documents by it).
 Resource resource_of(const Json& value, const std::string& where, const Collection& c, Problems& problems) {
@@ -126,7 +167,8 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
     }
     Collection c;
     for (const auto& [key, value] : spec.items()) {
-      if (key == "timeline" || key == "resource") continue;  // once the indexes are known, below
+      if (key == "timeline" || key == "resource" || key == "personal") continue;  // once the indexes are known
+
       if (key == "schema") {
         for (const auto& problem : ValueSchema::problems(value, {})) problems.add(field + ".schema", problem);
         if (!value.is_object() || value.value("type", Json()) != "object")
@@ -138,7 +180,7 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
         continue;
       }
       if (key != "indexes") {
-        problems.add(field + "." + key, "is not a collection field (indexes, schema, timeline, resource)");
+        problems.add(field + "." + key, "is not a collection field (indexes, schema, timeline, resource, personal)");
         continue;
       }
       if (!value.is_object() || value.size() > 10) {
@@ -154,6 +196,7 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
     }
     if (spec.contains("timeline")) timeline_of(spec["timeline"], field + ".timeline", c, problems);
     if (spec.contains("resource")) c.resource = resource_of(spec["resource"], field + ".resource", c, problems);
+    if (spec.contains("personal")) c.personal = personal_of(spec["personal"], field + ".personal", c, problems);
     out[name] = c;
   }
   return out;
@@ -428,6 +471,7 @@ Json collections_json(const Manifest& m) {
     if (!c.schema.is_null()) out[name]["schema"] = c.schema;
     if (c.resource)
       out[name]["resource"] = {{"read", c.resource->read}, {"write", c.resource->write}, {"id_prefix", c.resource->id_prefix}};
+    if (c.personal) out[name]["personal"] = c.personal->to_json();
   }
   return out;
 }

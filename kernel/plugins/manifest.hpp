@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernel/domain/entity.hpp"
+#include "kernel/services/plugin_personal_data.hpp"
 
 namespace nucleo::plugins {
 
@@ -68,6 +69,10 @@ struct Collection {
   std::string timeline_account_field, timeline_time_field;  // empty: not in the timeline
   Json schema;                                               // null: any JSON object
   std::optional<Resource> resource;
+  // "personal": {"subject_field", "fields", "on_erasure"} — the documents are the personal
+  // data of the contact they name: erasing her deletes or redacts them, and the
+  // data-subject read lists them (docs/plugin-authoring.md, "Personal data").
+  std::optional<services::PersonalData> personal;
 };
 
 // What a plugin says about one of its routes (manifest "routes", keyed "POST /leads"):

@@ -14,9 +14,10 @@ const std::regex& key_pattern() {
   return pattern;
 }
 
-// An attribute's own keyword beside JSON Schema's: "required": true, the key must be
-// present on every write of the entity.
-const std::set<std::string> attribute_keywords{"required"};
+// An attribute's own keywords beside JSON Schema's: "required": true, the key must be
+// present on every write of the entity; "personal": true, its value is the personal data
+// of the record's data subject (sealed in the audit trail, erased with her).
+const std::set<std::string> attribute_keywords{"required", "personal"};
 
 }  // namespace
 
@@ -30,8 +31,9 @@ void AttributeSchemas::add(const std::string& owner, const std::string& entity_t
     if (!std::regex_match(key, key_pattern()))
       problems.push_back({key, "must be <namespace>.<key> in lower-case letters, digits and _"});
     for (const auto& p : ValueSchema::problems(rule, attribute_keywords)) problems.push_back({key, p});
-    if (rule.is_object() && rule.contains("required") && !rule["required"].is_boolean())
-      problems.push_back({key, "required must be true or false"});
+    for (const char* flag : {"required", "personal"})
+      if (rule.is_object() && rule.contains(flag) && !rule[flag].is_boolean())
+        problems.push_back({key, std::string(flag) + " must be true or false"});
     auto found = declared.find(key);
     if (found != declared.end() && found->second.owner != owner)
       problems.push_back({key, "is declared already by " + found->second.owner});
@@ -73,6 +75,16 @@ Json AttributeSchemas::declared(const std::string& entity_type) const {
   auto found = by_entity_.find(entity_type);
   if (found != by_entity_.end())
     for (const auto& [key, d] : found->second) out[key] = d.rule;
+  return out;
+}
+
+std::vector<std::string> AttributeSchemas::personal_keys(const std::string& entity_type) const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> out;
+  auto found = by_entity_.find(entity_type);
+  if (found != by_entity_.end())
+    for (const auto& [key, d] : found->second)
+      if (d.rule.value("personal", false)) out.push_back(key);
   return out;
 }
 

@@ -3,7 +3,7 @@
 // Attributes plugins declare on core entities (docs/architecture.md §6): namespaced keys in a
 // record's `attributes` ("finance.credit_limit"), each with a JSON Schema (draft 7, the
 // keywords ValueSchema accepts: type, enum, bounds, lengths, pattern, nested properties
-// and items, Nucleo's formats) plus "required": true. Every write of the entity is
+// and items, Nucleo's formats) plus "required": true and "personal": true. Every write of the entity is
 // checked against them in its transaction; keys nobody declared pass unchecked (a plugin
 // may be unloaded, its data stays).
 
@@ -35,6 +35,8 @@ class AttributeSchemas {
 
   // The declared keys of an entity type and their rules (OpenAPI).
   Json declared(const std::string& entity_type) const;
+  // The keys of an entity type declared "personal": true.
+  std::vector<std::string> personal_keys(const std::string& entity_type) const;
   // The declared type of one key ("integer", …), if any (search).
   std::optional<std::string> type_of(const std::string& entity_type, const std::string& key) const;
 

@@ -16,6 +16,7 @@ using store::text_at;
 
 constexpr std::size_t max_document = 256 * 1024;
 constexpr std::int64_t default_limit = 50, max_limit = 200;
+constexpr std::int32_t reindex_lock_class = 0x6e755249;  // PostgreSQL advisory locks of re-indexing ("nuRI")
 
 void require_tenant(const CallContext& ctx) {
   if (ctx.tenant_id.empty())
@@ -82,7 +83,72 @@ void check_expected_version(const std::optional<Json>& before, std::optional<std
                 record + " is at version " + (*before)["version"].dump() + ", not " + std::to_string(*expected));
 }
 
+// A document's index rows, rebuilt from `indexes`: whatever the record had is replaced.
+void index_document(store::Transaction& tx, const std::vector<store::SqlValue>& key, const CollectionIndexes& indexes,
+                    const Json& document) {
+  store::execute(tx.session(),
+                 "DELETE FROM plugin_record_index WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
+                 " AND record_id = :p3",
+                 key);
+  for (const auto& [field, type] : indexes) {
+    auto value = index_value(field, type, document.value(field, Json()));
+    if (!value) continue;
+    bool integer = std::holds_alternative<std::int64_t>(*value);
+    std::vector<store::SqlValue> row = key;
+    row.insert(row.end(), {field, integer ? *value : store::SqlValue{}, integer ? store::SqlValue{} : *value});
+    store::execute(tx.session(),
+                   "INSERT INTO plugin_record_index (tenant_id, plugin_id, collection, record_id, field, int_value,"
+                   " text_value) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6)",
+                   row);
+  }
+}
+
+void delete_document(store::Transaction& tx, const std::vector<store::SqlValue>& key) {
+  store::execute(tx.session(),
+                 "DELETE FROM plugin_record_index WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
+                 " AND record_id = :p3",
+                 key);
+  store::execute(tx.session(),
+                 "DELETE FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
+                 key);
+}
+
+// A write of a document as the one door records it. The personal fields' values are
+// sealed under the key of the contact the document names, so erasing her makes them
+// unreadable in the audit trail too (docs/architecture.md §5).
+Change document_change(std::string action, std::string key, const Json& before, const Json& after, Json record,
+                       const std::optional<PersonalData>& personal) {
+  Change change{std::move(action), "plugin_record", std::move(key), audit::diff_changes(before, after), std::move(record)};
+  if (!personal) return change;
+  for (const auto& field : personal->fields)
+    if (change.changes.contains(field)) change.personal_fields.push_back(field);
+  for (const Json* document : {&after, &before}) {
+    const Json subject = document->is_object() ? document->value(personal->subject_field, Json()) : Json();
+    if (subject.is_string() && change.subject_id.empty()) change.subject_id = subject;
+  }
+  return change;
+}
+
+std::optional<Json> stored_document(store::Transaction& tx, const std::vector<store::SqlValue>& key,
+                                    const std::string& collection) {
+  std::optional<Json> found;
+  store::query(tx.session(),
+               std::string("SELECT ") + stored_columns +
+                   " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
+               key, [&](const soci::row& r) { found = stored_json(r, collection); });
+  return found;
+}
+
 }  // namespace
+
+Json PersonalData::to_json() const {
+  return {{"subject_field", subject_field}, {"fields", fields}, {"on_erasure", on_erasure}};
+}
+
+PersonalData PersonalData::from_json(const Json& j) {
+  return {j.at("subject_field").get<std::string>(), j.at("fields").get<std::vector<std::string>>(),
+          j.value("on_erasure", "delete")};
+}
 
 // How the audit trail and the domain events name a record: "<plugin>/<collection>/<id>".
 std::string PluginRecordService::record_key(const std::string& collection, const std::string& id) const {
@@ -101,12 +167,7 @@ Json PluginRecordService::get(const CallContext& ctx, const std::string& collect
   require_store_access(ctx, plugin_id_, false);
   collection_of(collection);
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-    std::optional<Json> found;
-    store::query(tx.session(),
-                 std::string("SELECT ") + stored_columns +
-                     " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
-                 {ctx.tenant_id, plugin_id_, collection, id},
-                 [&](const soci::row& r) { found = stored_json(r, collection); });
+    auto found = stored_document(tx, {ctx.tenant_id, plugin_id_, collection, id}, collection);
     if (!found) throw Error(ErrorCode::not_found, "no record " + id + " in collection " + collection);
     return *found;
   });
@@ -123,18 +184,12 @@ Json PluginRecordService::put(const CallContext& ctx, const std::string& collect
   std::string text = to_json_text(document);
   if (text.size() > max_document)
     throw Error(ErrorCode::validation, "a document may hold at most 256 KiB, this one " + std::to_string(text.size()));
-  std::map<std::string, store::SqlValue> indexed;
-  for (const auto& [field, type] : indexes)
-    if (auto v = index_value(field, type, document.value(field, Json()))) indexed[field] = *v;
+  for (const auto& [field, type] : indexes) index_value(field, type, document.value(field, Json()));  // 422 first
 
   Timestamp now = ctx.now();
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     std::vector<store::SqlValue> key{ctx.tenant_id, plugin_id_, collection, id};
-    std::optional<Json> before;
-    store::query(tx.session(),
-                 std::string("SELECT ") + stored_columns +
-                     " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
-                 key, [&](const soci::row& r) { before = stored_json(r, collection); });
+    std::optional<Json> before = stored_document(tx, key, collection);
     check_expected_version(before, expected_version, collection, id);
     if (before) {
       // The version read above must still be there: a concurrent writer that got in
@@ -146,56 +201,33 @@ Json PluginRecordService::put(const CallContext& ctx, const std::string& collect
           {text, now.micros, ctx.tenant_id, plugin_id_, collection, id, (*before)["version"].get<std::int64_t>()});
       if (updated != 1)
         throw Error(ErrorCode::conflict, "record " + id + " in collection " + collection + " changed meanwhile");
-      store::execute(tx.session(),
-                     "DELETE FROM plugin_record_index WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
-                     " AND record_id = :p3",
-                     key);
     } else {
       store::execute(tx.session(),
                      "INSERT INTO plugin_records (tenant_id, plugin_id, collection, id, document, version, created_at,"
                      " updated_at) VALUES (:p0, :p1, :p2, :p3, :p4, 1, :p5, :p6)",
                      {ctx.tenant_id, plugin_id_, collection, id, text, now.micros, now.micros});
     }
-    for (const auto& [field, value] : indexed) {
-      bool integer = std::holds_alternative<std::int64_t>(value);
-      store::execute(tx.session(),
-                     "INSERT INTO plugin_record_index (tenant_id, plugin_id, collection, record_id, field, int_value,"
-                     " text_value) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6)",
-                     {ctx.tenant_id, plugin_id_, collection, id, field, integer ? value : store::SqlValue{},
-                      integer ? store::SqlValue{} : value});
-    }
-    Json stored;
-    store::query(tx.session(),
-                 std::string("SELECT ") + stored_columns +
-                     " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
-                 key, [&](const soci::row& r) { stored = stored_json(r, collection); });
-    commit_change(tx, ctx, {before ? "plugin_record.updated" : "plugin_record.created", "plugin_record",
-                            record_key(collection, id),
-                            audit::diff_changes(before ? (*before)["document"] : Json(), document), stored});
+    index_document(tx, key, indexes, document);
+    Json stored = *stored_document(tx, key, collection);
+    commit_change(tx, ctx,
+                  document_change(before ? "plugin_record.updated" : "plugin_record.created", record_key(collection, id),
+                                  before ? (*before)["document"] : Json(), document, stored, spec.personal));
     return stored;
   });
 }
 
-void PluginRecordService::remove(const CallContext& ctx, const std::string& collection, const std::string& id) {
+void PluginRecordService::remove(const CallContext& ctx, const std::string& collection, const std::string& id,
+                                 std::optional<std::int64_t> expected_version) {
   require_store_access(ctx, plugin_id_, true);
-  collection_of(collection);
+  const CollectionSpec& spec = collection_of(collection);
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     std::vector<store::SqlValue> key{ctx.tenant_id, plugin_id_, collection, id};
-    std::optional<Json> before;
-    store::query(tx.session(),
-                 std::string("SELECT ") + stored_columns +
-                     " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
-                 key, [&](const soci::row& r) { before = stored_json(r, collection); });
+    std::optional<Json> before = stored_document(tx, key, collection);
     if (!before) throw Error(ErrorCode::not_found, "no record " + id + " in collection " + collection);
-    store::execute(tx.session(),
-                   "DELETE FROM plugin_record_index WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
-                   " AND record_id = :p3",
-                   key);
-    store::execute(tx.session(),
-                   "DELETE FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
-                   key);
-    commit_change(tx, ctx, {"plugin_record.deleted", "plugin_record", record_key(collection, id),
-                            audit::diff_changes((*before)["document"], Json()), nullptr});
+    check_expected_version(before, expected_version, collection, id);
+    delete_document(tx, key);
+    commit_change(tx, ctx, document_change("plugin_record.deleted", record_key(collection, id), (*before)["document"],
+                                           Json(), nullptr, spec.personal));
   });
 }
 
@@ -313,6 +345,105 @@ Json PluginRecordService::query(const CallContext& ctx, const std::string& colle
     }
     return page;
   });
+}
+
+}  // namespace nucleo::services
+
+namespace nucleo::services {
+
+std::size_t PluginRecordService::reindex(const CallContext& ctx, const std::string& collection) {
+  require_store_access(ctx, plugin_id_, true);
+  const CollectionSpec& spec = collection_of(collection);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    // Nodes starting the new version together re-index one at a time; the second finds
+    // the first one's rows and rebuilds them again, which changes nothing.
+    if (tx.backend() == store::Backend::postgresql)
+      store::query(tx.session(), "SELECT 1 FROM (SELECT pg_advisory_xact_lock(:p0, hashtext(:p1))) AS locked",
+                   {reindex_lock_class, plugin_id_ + "/" + collection + "@" + ctx.tenant_id}, [](const soci::row&) {});
+    std::vector<std::pair<std::string, Json>> documents;
+    store::query(tx.session(),
+                 "SELECT id, document FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
+                 " ORDER BY id",
+                 {ctx.tenant_id, plugin_id_, collection},
+                 [&](const soci::row& r) { documents.emplace_back(*text_at(r, 0), Json::parse(*text_at(r, 1))); });
+    for (const auto& [id, document] : documents) {
+      // A document written before an index was declared may hold another type there:
+      // it stays unindexed by that field rather than failing the whole collection.
+      CollectionIndexes fitting;
+      for (const auto& [field, type] : spec.indexes) {
+        try {
+          index_value(field, type, document.value(field, Json()));
+          fitting[field] = type;
+        } catch (const Error&) {
+        }
+      }
+      index_document(tx, {ctx.tenant_id, plugin_id_, collection, id}, fitting, document);
+    }
+    Json indexes(spec.indexes);
+    commit_change(tx, ctx,
+                  {"plugin_collection.reindexed", "plugin_collection", plugin_id_ + "/" + collection,
+                   {{"indexes", {{"from", nullptr}, {"to", indexes}}},
+                    {"documents", {{"from", nullptr}, {"to", documents.size()}}}},
+                   {{"id", plugin_id_ + "/" + collection}, {"indexes", indexes}, {"documents", documents.size()}}});
+    return documents.size();
+  });
+}
+
+std::vector<SubjectDocument> subject_documents(store::Transaction& tx, const std::string& tenant_id,
+                                               const std::string& subject_id) {
+  struct Declared {
+    std::string plugin_id, collection;
+    CollectionIndexes indexes;
+    PersonalData personal;
+  };
+  std::vector<Declared> declared;
+  store::query(tx.session(),
+               "SELECT plugin_id, collection, indexes, personal FROM plugin_collections WHERE personal IS NOT NULL"
+               " ORDER BY plugin_id, collection",
+               {}, [&](const soci::row& r) {
+                 declared.push_back({*text_at(r, 0), *text_at(r, 1),
+                                     Json::parse(*text_at(r, 2)).get<CollectionIndexes>(),
+                                     PersonalData::from_json(Json::parse(*text_at(r, 3)))});
+               });
+  std::vector<SubjectDocument> out;
+  for (const auto& d : declared)
+    store::query(tx.session(),
+                 "SELECT r.id, r.document, r.version FROM plugin_records r JOIN plugin_record_index i"
+                 " ON i.tenant_id = r.tenant_id AND i.plugin_id = r.plugin_id AND i.collection = r.collection"
+                 " AND i.record_id = r.id"
+                 " WHERE r.tenant_id = :p0 AND r.plugin_id = :p1 AND r.collection = :p2 AND i.field = :p3"
+                 " AND i.text_value = :p4 ORDER BY r.id",
+                 {tenant_id, d.plugin_id, d.collection, d.personal.subject_field, subject_id},
+                 [&](const soci::row& r) {
+                   out.push_back({d.plugin_id, d.collection, *text_at(r, 0), *integer_at(r, 2),
+                                  Json::parse(*text_at(r, 1)), d.indexes, d.personal});
+                 });
+  return out;
+}
+
+bool erase_subject_document(store::Transaction& tx, const CallContext& ctx, const SubjectDocument& d, Timestamp now) {
+  std::vector<store::SqlValue> key{ctx.tenant_id, d.plugin_id, d.collection, d.id};
+  bool deleting = d.personal.on_erasure == "delete";
+  Json after = deleting ? Json() : d.document;
+  if (deleting) {
+    delete_document(tx, key);
+  } else {
+    for (const auto& field : d.personal.fields) after.erase(field);
+    store::execute(tx.session(),
+                   "UPDATE plugin_records SET document = :p0, version = version + 1, updated_at = :p1"
+                   " WHERE tenant_id = :p2 AND plugin_id = :p3 AND collection = :p4 AND id = :p5",
+                   {to_json_text(after), now.micros, ctx.tenant_id, d.plugin_id, d.collection, d.id});
+    index_document(tx, key, d.indexes, after);
+  }
+  Json record = deleting ? Json() : *stored_document(tx, key, d.collection);
+  Change change = document_change("plugin_record.erased", d.key(), d.document, after, record, d.personal);
+  // Like the kernel's own erasure: the old values stay in the audit trail alone, sealed
+  // under the key the erasure destroys; the outbox gets the document as it now is.
+  change.new_values_personal = false;
+  change.event_carries_changes = false;
+  change.at = now;
+  commit_change(tx, ctx, change);
+  return deleting;
 }
 
 }  // namespace nucleo::services

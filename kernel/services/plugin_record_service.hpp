@@ -10,21 +10,25 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kernel/domain/value_schema.hpp"
 #include "kernel/services/call_context.hpp"
+#include "kernel/services/plugin_personal_data.hpp"
 #include "kernel/services/record_service.hpp"
+#include "kernel/store/transaction.hpp"
 
 namespace nucleo::services {
 
 // Indexed fields of one collection: name → "integer" | "string".
 using CollectionIndexes = std::map<std::string, std::string>;
 
-// One collection as the manifest declares it: its indexes, and the schema every
-// document is held to (null: any JSON object).
+// One collection as the manifest declares it: its indexes, the schema every document is
+// held to (null: any JSON object), and whose personal data it holds (none: nobody's).
 struct CollectionSpec {
   CollectionIndexes indexes;
   std::shared_ptr<const ValueSchema> schema;
+  std::optional<PersonalData> personal;
 };
 
 class PluginRecordService {
@@ -40,7 +44,9 @@ class PluginRecordService {
   Json put(const CallContext& ctx, const std::string& collection, const std::string& id, const Json& document,
            std::optional<std::int64_t> expected_version = std::nullopt);
   Json get(const CallContext& ctx, const std::string& collection, const std::string& id);
-  void remove(const CallContext& ctx, const std::string& collection, const std::string& id);
+  // With `expected_version`: only version n is deleted (precondition_failed otherwise).
+  void remove(const CallContext& ctx, const std::string& collection, const std::string& id,
+              std::optional<std::int64_t> expected_version = std::nullopt);
   // query: {"where": {"<indexed field>": {"eq"|"gt"|"gte"|"lt"|"lte": value, …}, …},
   //         "sort": "<indexed field>" | "-<indexed field>", "count": true,
   //         "limit": 1-200 (50), "cursor": <next_cursor>} → {"data": [...], "next_cursor"}
@@ -49,6 +55,11 @@ class PluginRecordService {
   // Conditions on several fields all hold.
   Json query(const CallContext& ctx, const std::string& collection, const Json& query);
 
+  // Rebuilds the index rows of the call's tenant's documents in `collection` from the
+  // declared indexes (after a plugin version changed them), audited as
+  // plugin_collection.reindexed. Returns how many documents it indexed.
+  std::size_t reindex(const CallContext& ctx, const std::string& collection);
+
  private:
   const CollectionSpec& collection_of(const std::string& collection) const;
   std::string record_key(const std::string& collection, const std::string& id) const;
@@ -56,5 +67,27 @@ class PluginRecordService {
   std::string plugin_id_;
   const std::map<std::string, CollectionSpec>& collections_;
 };
+
+// A data subject's document in a plugin's personal collection, found through what each
+// plugin declared when it last loaded (plugin_collections), so the data of a plugin
+// that is not loaded now is found too.
+struct SubjectDocument {
+  std::string plugin_id, collection, id;
+  std::int64_t version = 0;
+  Json document;
+  CollectionIndexes indexes;
+  PersonalData personal;
+
+  std::string key() const { return plugin_id + "/" + collection + "/" + id; }  // as the audit trail names it
+};
+
+// Every plugin document naming `subject_id` in a declared subject field, in the tenant.
+std::vector<SubjectDocument> subject_documents(store::Transaction& tx, const std::string& tenant_id,
+                                               const std::string& subject_id);
+
+// Erases one inside an erasure's transaction: deletes it, or removes its personal fields
+// (on_erasure), audited as plugin_record.erased with the old values sealed under the
+// subject's key. Returns true when the document was deleted.
+bool erase_subject_document(store::Transaction& tx, const CallContext& ctx, const SubjectDocument& d, Timestamp now);
 
 }  // namespace nucleo::services

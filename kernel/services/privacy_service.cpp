@@ -7,6 +7,7 @@
 #include "kernel/events/jobs.hpp"
 #include "kernel/events/outbox.hpp"
 #include "kernel/services/idempotency_service.hpp"
+#include "kernel/services/plugin_record_service.hpp"
 #include "kernel/services/write.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -78,6 +79,8 @@ Json overwrite(store::Transaction& tx, const CallContext& ctx, const EntitySpec&
   Json shown = visible_record(spec, after);
   Change change{action, spec.type, after.at("id"), audit::diff_changes(visible_record(spec, before), shown), shown};
   change.personal_fields = personal_fields_in(spec, change.changes);
+  // Erasure changes attributes only to remove the subject's data: what they held is hers.
+  if (change.changes.contains("attributes")) change.personal_fields.push_back("attributes");
   change.subject_id = subject_id;
   change.new_values_personal = false;
   change.event_carries_changes = false;
@@ -92,6 +95,16 @@ std::vector<std::string> interactions_of(store::Transaction& tx, const std::stri
   store::query(tx.session(), "SELECT id FROM interactions WHERE tenant_id = :p0 AND contact_id = :p1 ORDER BY id",
                {tenant_id, contact_id}, [&](const soci::row& r) { ids.push_back(*store::text_at(r, 0)); });
   return ids;
+}
+
+// The record's attributes without the keys plugins declared personal, or null when it
+// holds none of them.
+Json without_personal_attributes(const Json& record, const std::vector<std::string>& personal_keys) {
+  Json attributes = record.value("attributes", Json::object());
+  bool found = false;
+  for (const auto& key : personal_keys)
+    if (attributes.is_object() && attributes.erase(key) > 0) found = true;
+  return found ? attributes : Json();
 }
 
 // Records mentioning the subject whose copies (outbox, idempotent replies) are purged.
@@ -112,6 +125,9 @@ Json ErasureReport::to_json() const {
               {"idempotency_records_purged", idempotency_records_purged},
               {"outbox_events_purged", outbox_events_purged},
               {"jobs_purged", jobs_purged},
+              {"personal_attributes_erased", personal_attributes},
+              {"plugin_records_deleted", plugin_records_deleted},
+              {"plugin_records_redacted", plugin_records_redacted},
               {"audit_event_id", audit_event_id}};
 }
 
@@ -141,13 +157,27 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
                    {tenant, contact_id});
     const EntitySpec& interaction_spec = entity_spec("interaction");
     const std::vector<std::string> interaction_ids = interactions_of(tx, tenant, contact_id);
+    const auto personal_keys = deps_.attribute_schemas.personal_keys("interaction");
     for (const auto& id : interaction_ids) {
       Json interaction = *store::RecordTable(interaction_spec).find(tx, tenant, id);
       purge_copies(tx, tenant, id, report);
-      if (interaction["body"].is_null() && interaction["subject"].is_null()) continue;
-      overwrite(tx, call, interaction_spec, interaction, {{"subject", nullptr}, {"body", nullptr}},
-                "interaction.erased", contact_id, now);
+      Json patch = Json::object();
+      if (!interaction["body"].is_null() || !interaction["subject"].is_null())
+        patch = {{"subject", nullptr}, {"body", nullptr}};
+      if (Json attributes = without_personal_attributes(interaction, personal_keys); !attributes.is_null()) {
+        patch["attributes"] = attributes;
+        ++report.personal_attributes;
+      }
+      if (patch.empty()) continue;
+      overwrite(tx, call, interaction_spec, interaction, patch, "interaction.erased", contact_id, now);
       ++report.interactions;
+    }
+
+    // What plugins hold about her, as their manifests declared it — loaded now or not.
+    for (const auto& document : subject_documents(tx, tenant, contact_id)) {
+      purge_copies(tx, tenant, document.key(), report);
+      ++(erase_subject_document(tx, call, document, now) ? report.plugin_records_deleted
+                                                         : report.plugin_records_redacted);
     }
 
     // 2. The audit trail's copies: without the key no sealed value opens again; the
@@ -169,6 +199,35 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
   });
   deps_.database.discard_deleted_content();
   return report;
+}
+
+Json PrivacyService::plugin_data(const CallContext& ctx, const std::string& contact_id) {
+  require_role(ctx, {"admin", "auditor"}, "what plugins hold about a person is for the admin and auditor roles only",
+               "privacy:read");
+  Json out = deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    Json contact = contact_or_404(tx, ctx.tenant_id, contact_id);
+    Json documents = Json::array(), attributes = Json::array();
+    for (const auto& d : subject_documents(tx, ctx.tenant_id, contact_id))
+      documents.push_back({{"plugin_id", d.plugin_id}, {"collection", d.collection}, {"id", d.id},
+                           {"version", d.version}, {"document", d.document}, {"personal_fields", d.personal.fields},
+                           {"on_erasure", d.personal.on_erasure}});
+    auto attributes_of = [&](const std::string& type, const Json& record) {
+      const Json held = record.value("attributes", Json::object());
+      for (const auto& key : deps_.attribute_schemas.personal_keys(type))
+        if (held.is_object() && held.contains(key))
+          attributes.push_back({{"entity_type", type}, {"entity_id", record["id"]}, {"key", key}, {"value", held[key]}});
+    };
+    attributes_of("contact", contact);
+    for (const auto& id : interactions_of(tx, ctx.tenant_id, contact_id))
+      attributes_of("interaction", *store::RecordTable(entity_spec("interaction")).find(tx, ctx.tenant_id, id));
+    // The read itself is on her record: who looked at what plugins hold about her.
+    audit::AuditEvent e = audit_event(ctx, "privacy.subject_data_read", "data_subject", contact_id, ctx.now());
+    e.changes = {{"plugin_records", {{"from", nullptr}, {"to", documents.size()}}},
+                 {"personal_attributes", {{"from", nullptr}, {"to", attributes.size()}}}};
+    audit::record_audit_event(tx, e);
+    return Json{{"contact_id", contact_id}, {"plugin_records", documents}, {"personal_attributes", attributes}};
+  });
+  return out;
 }
 
 Json PrivacyService::place_hold(const CallContext& ctx, const std::string& contact_id, const std::string& reason) {

@@ -17,6 +17,9 @@ struct ErasureReport {
   std::size_t idempotency_records_purged = 0;
   std::size_t outbox_events_purged = 0;
   std::size_t jobs_purged = 0;                // pending jobs carrying the subject's data
+  std::size_t personal_attributes = 0;        // interactions whose personal plugin attributes went
+  std::size_t plugin_records_deleted = 0;     // plugin documents about her ("on_erasure": "delete")
+  std::size_t plugin_records_redacted = 0;    // … and those kept without her data ("redact")
   std::string audit_event_id;                 // the privacy.subject_erased event
 
   Json to_json() const;
@@ -33,6 +36,12 @@ class PrivacyService {
   // the contact's key and sealed audit values; purges the copies in idempotency records
   // and outbox payloads; appends the erasure events. The audit log stays provable.
   ErasureReport erase_contact(const CallContext& ctx, const std::string& contact_id, const std::string& reason);
+
+  // What plugins hold about a contact (docs/compliance.md, "What plugins hold"): the
+  // documents of collections declared personal that name her, and the attributes
+  // declared personal on her record and her interactions. Admin and auditor; audited
+  // as privacy.subject_data_read.
+  Json plugin_data(const CallContext& ctx, const std::string& contact_id);
 
   // A hold on a contact's data: erasure is refused until it is lifted.
   Json place_hold(const CallContext& ctx, const std::string& contact_id, const std::string& reason);

@@ -55,9 +55,9 @@ std::string data_subject_of(const Write& w) {
 
 // The change as the one door records it. Its time is the version's updated_at, so a
 // record rebuilt from its history carries the updated_at it had.
-Change change_of(const Write& w, const Json& changes, const Json& record) {
+Change change_of(const Write& w, const Json& changes, const Json& record, const AttributeSchemas& attributes) {
   Change c{w.action, w.spec.type, w.id(), changes, record};
-  c.personal_fields = personal_fields_in(w.spec, changes);
+  c.personal_fields = personal_fields_in(w.spec, changes, &attributes);
   c.subject_id = data_subject_of(w);
   c.at = parse_rfc3339(w.after.value("updated_at", "")).value_or(w.ctx.now());
   return c;
@@ -65,10 +65,22 @@ Change change_of(const Write& w, const Json& changes, const Json& record) {
 
 }  // namespace
 
-std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& changes) {
+std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& changes,
+                                            const AttributeSchemas* attributes) {
   std::vector<std::string> fields;
   for (const auto& f : spec.fields)
     if (f.personal && changes.contains(f.name)) fields.push_back(f.name);
+  // An attribute declared personal makes the whole attributes change personal: the
+  // audit leaf holds the object, not one key of it.
+  if (attributes && changes.contains("attributes"))
+    for (const auto& key : attributes->personal_keys(spec.type)) {
+      const Json& change = changes["attributes"];
+      auto holds = [&](const char* side) { return change.value(side, Json()).is_object() && change[side].contains(key); };
+      if (holds("from") || holds("to")) {
+        fields.push_back("attributes");
+        break;
+      }
+    }
   return fields;
 }
 
@@ -120,7 +132,7 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
 
     Json shown = visible_record(spec, w.after);
     Json changes = audit::diff_changes(w.is_create() ? Json() : visible_record(spec, w.before), shown);
-    commit_change(tx, ctx, change_of(w, changes, shown));
+    commit_change(tx, ctx, change_of(w, changes, shown, deps.attribute_schemas));
     if (ctx.write_once) IdempotencyService::remember_in(tx, ctx, shown);
     return WriteResult{shown, w.duplicates};
   });

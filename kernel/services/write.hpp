@@ -53,8 +53,10 @@ const EntityRules& rules_for(const std::string& entity_type);
 void record_sensitive_reads(ServiceDependencies& deps, const CallContext& ctx, const EntitySpec& spec,
                             const std::vector<const Json*>& records);
 
-// The fields of `changes` that hold the entity's personal data.
-std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& changes);
+// The fields of `changes` that hold the entity's personal data — "attributes" too when
+// it changes a key `attributes` declares personal.
+std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& changes,
+                                            const AttributeSchemas* attributes = nullptr);
 
 // Runs the whole pipeline in one transaction. `change` fills `after` from `before`
 // (and may throw validation errors). `id` empty means create.

@@ -311,8 +311,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + 10 × (read, patch, archive, restore) + 2 actions + 2 account views + entity history
   // + hold lift + dead-letter replay + webhooks (list; read, patch, delete, rotate, deliveries)
   // + channel accounts (list; read, patch, delete, send) + a message read + failed jobs (list;
-  // retry, discard) + a plugin's settings (read, set)
-  EXPECT_EQ(checked, 82);
+  // retry, discard) + a plugin's settings (read, set) + what plugins hold about a subject
+  EXPECT_EQ(checked, 83);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -447,11 +447,11 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
     }
   }
   // … and the count matches the router's: 10 resources × 8 + 2 actions + 2 account views + 6 audit
-  // reads (incl. entity history and export) + openapi + 4 privacy operations + the plugin list
+  // reads (incl. entity history and export) + openapi + 5 privacy operations + the plugin list
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
   // (read, set).
-  EXPECT_EQ(documented.size(), 120u);
+  EXPECT_EQ(documented.size(), 121u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

@@ -5,6 +5,7 @@
 // (tests/unit/sdk/pack_test.cpp).
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "tests/e2e/api_fixture.hpp"
@@ -377,6 +378,130 @@ TEST_P(Pack, OfTwoWritersExpectingOneVersionOneWins) {
   for (auto& w : writers) w.join();
   std::sort(statuses.begin(), statuses.end());
   EXPECT_EQ(statuses, (std::vector<int>{200, 409}));
+}
+
+// Point 8: what the manifest declares personal is erased with the contact — documents
+// deleted or redacted, attributes removed, old values sealed in the audit trail — and
+// the admin and auditor can read what plugins hold about her beforehand.
+TEST_P(Pack, ErasureReachesWhatThePackDeclaresPersonalAndOnlyThat) {
+  auto contact = [&](const std::string& name, const std::string& cpf) {
+    auto r = call("POST", "/v1/contacts", admin, {{"name", name}, {"attributes", {{"pack.producer_cpf", cpf}}}});
+    EXPECT_EQ(r.status, 201) << r.raw.body;
+    return r.body["id"].get<std::string>();
+  };
+  std::string joana = contact("Joana Prado", "123.456.789-09"), other = contact("Rui Lemos", "987.654.321-00");
+  auto note = call("POST", "/v1/interactions", admin,
+                   {{"type", "whatsapp"}, {"direction", "inbound"}, {"contact_id", joana},
+                    {"attributes", {{"pack.producer_phone", "+5565999990001"}, {"pack.crop", "soja"}}}});
+  ASSERT_EQ(note.status, 201) << note.raw.body;
+  auto review = [&](const std::string& subject, const std::string& name) {
+    auto r = call("POST", pack + "/kyc_reviews", manager,
+                  {{"contact_id", subject}, {"decision", "approved"}, {"full_name", name}, {"document_number", "RG-4471"}});
+    EXPECT_EQ(r.status, 201) << r.raw.body;
+    return r.body["id"].get<std::string>();
+  };
+  std::string hers = review(joana, "Joana Prado"), his = review(other, "Rui Lemos");
+  auto opt_in = call("POST", pack + "/opt_ins", manager, {{"contact_id", joana}, {"phone", "+5565999990001"}});
+  ASSERT_EQ(opt_in.status, 201) << opt_in.raw.body;
+
+  // What plugins hold about her: hers only, for the admin and the auditor.
+  const std::string held = "/v1/privacy/subjects/" + joana + "/plugin-data";
+  EXPECT_EQ(call("GET", held, manager).status, 403);
+  auto before = call("GET", held, auditor);
+  ASSERT_EQ(before.status, 200) << before.raw.body;
+  ASSERT_EQ(before.body["plugin_records"].size(), 2u) << before.raw.body;
+  EXPECT_EQ(before.raw.body.find("Rui"), std::string::npos);
+  std::set<std::string> keys;
+  for (const auto& a : before.body["personal_attributes"]) keys.insert(a["key"]);
+  EXPECT_EQ(keys, (std::set<std::string>{"pack.producer_cpf", "pack.producer_phone"})) << before.raw.body;
+  EXPECT_EQ(call("GET", "/v1/privacy/subjects/con_01m80gv6y4eqcsmge90bwbtca7/plugin-data", admin).status, 404);
+
+  auto erased = call("POST", "/v1/privacy/erasures", admin, {{"contact_id", joana}, {"reason", "titular request"}});
+  ASSERT_EQ(erased.status, 201) << erased.raw.body;
+  EXPECT_EQ(erased.body["plugin_records_deleted"], 1);
+  EXPECT_EQ(erased.body["plugin_records_redacted"], 1);
+  EXPECT_EQ(erased.body["personal_attributes_erased"], 1);
+
+  // Her review keeps its decision without her name; the opt-in is gone; his is intact.
+  auto kept = call("GET", pack + "/kyc_reviews/" + hers, auditor);
+  ASSERT_EQ(kept.status, 200) << kept.raw.body;
+  EXPECT_EQ(kept.body["decision"], "approved");
+  EXPECT_FALSE(kept.body.contains("full_name")) << kept.raw.body;
+  EXPECT_FALSE(kept.body.contains("document_number")) << kept.raw.body;
+  EXPECT_EQ(kept.body["version"], 2);
+  EXPECT_EQ(call("GET", pack + "/opt_ins/" + opt_in.body["id"].get<std::string>(), auditor).status, 404);
+  EXPECT_EQ(call("GET", pack + "/kyc_reviews/" + his, auditor).body["full_name"], "Rui Lemos");
+  auto status = call("GET", pack + "/kyc-status/" + joana, manager);  // the plugin copes with what is left
+  EXPECT_EQ(status.body, (Json{{"decision", "approved"}, {"reviewed_as", nullptr}})) << status.raw.body;
+  auto interaction = call("GET", "/v1/interactions/" + note.body["id"].get<std::string>(), admin);
+  EXPECT_EQ(interaction.body["attributes"], (Json{{"pack.crop", "soja"}})) << interaction.raw.body;
+  auto after = call("GET", held, admin);
+  EXPECT_EQ(after.body["plugin_records"].size(), 1u);  // the redacted review, still naming her id
+  EXPECT_EQ(after.body["personal_attributes"].size(), 0u) << after.raw.body;
+
+  // The audit trail kept the writes but not her data: the sealed values died with her key.
+  Reply events;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    events = call("GET", "/v1/audit/events?limit=200", auditor);
+    if (events.raw.body.find("privacy.subject_erased") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(events.raw.body.find("privacy.subject_erased"), std::string::npos);
+  EXPECT_NE(events.raw.body.find("plugin_record.erased"), std::string::npos);
+  EXPECT_NE(events.raw.body.find("privacy.subject_data_read"), std::string::npos);
+  for (const char* gone : {"Joana", "RG-4471", "+5565999990001", "123.456.789-09"})
+    EXPECT_EQ(events.raw.body.find(gone), std::string::npos) << gone << " in " << events.raw.body;
+}
+
+// Point 8: the declaration outlives the plugin — one removed from the configuration
+// still has what it holds about a person erased with her.
+TEST_P(Pack, WhatAPluginNoLongerLoadedHoldsIsErasedToo) {
+  std::string lia = call("POST", "/v1/contacts", admin, {{"name", "Lia Campos"}}).body["id"];
+  auto opt_in = call("POST", pack + "/opt_ins", manager, {{"contact_id", lia}, {"phone", "+5565999990003"}});
+  ASSERT_EQ(opt_in.status, 201) << opt_in.raw.body;
+
+  server->signal(SIGTERM);
+  ASSERT_EQ(server->wait(std::chrono::seconds(30)).exit_code, 0);
+  std::ofstream(plugin_dir.path() + "/nucleo.properties") << "# no plugins\n";
+  start_server();
+  EXPECT_EQ(call("GET", pack + "/opt_ins/" + opt_in.body["id"].get<std::string>(), admin).status, 404);  // not served
+
+  auto held = call("GET", "/v1/privacy/subjects/" + lia + "/plugin-data", admin);
+  ASSERT_EQ(held.status, 200) << held.raw.body;
+  EXPECT_EQ(held.body["plugin_records"].size(), 1u) << held.raw.body;
+  auto erased = call("POST", "/v1/privacy/erasures", admin, {{"contact_id", lia}, {"reason", "titular request"}});
+  ASSERT_EQ(erased.status, 201) << erased.raw.body;
+  EXPECT_EQ(erased.body["plugin_records_deleted"], 1);
+  EXPECT_EQ(h->count("SELECT count(*) FROM plugin_records WHERE collection = 'opt_ins'"), 0);
+}
+
+// Point 8: a version that declares another index has the documents re-indexed at load.
+TEST_P(Pack, ANewIndexCoversTheDocumentsWrittenBeforeIt) {
+  const std::string contracts = pack + "/contracts";
+  for (const char* crop : {"soja", "milho", "soja"})
+    ASSERT_EQ(call("POST", contracts, manager,
+                   {{"account_id", "acc_1"}, {"status", "draft"}, {"hectares", 10}, {"crop", crop}}).status, 201);
+  EXPECT_EQ(call("GET", contracts + "?crop=soja", manager).status, 400);  // not indexed yet
+
+  server->signal(SIGTERM);
+  ASSERT_EQ(server->wait(std::chrono::seconds(30)).exit_code, 0);
+  std::string manifest_file = plugin_dir.path() + "/pack/plugin.json";
+  Json manifest = Json::parse(std::ifstream(manifest_file));
+  manifest["collections"]["contracts"]["indexes"]["crop"] = "string";
+  std::ofstream(manifest_file) << manifest.dump();
+  start_server();
+
+  auto soja = call("GET", contracts + "?crop=soja&count=true", manager);
+  ASSERT_EQ(soja.status, 200) << soja.raw.body;
+  EXPECT_EQ(soja.body["count"], 2) << soja.raw.body;
+  Reply events;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    events = call("GET", "/v1/audit/events?entity_id=org.nucleo.fixtures.pack/contracts", auditor);
+    if (events.body["data"].size() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(events.body["data"].size(), 1u) << events.raw.body;
+  EXPECT_EQ(events.body["data"][0]["leaf"]["action"], "plugin_collection.reindexed") << events.raw.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Pack, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

@@ -11,6 +11,7 @@
 //   POST /follow-ups    creates a task once per "key" (call_service "idempotency_key")
 //   GET  /region        its settings for the caller's tenant (tenant_settings; the secret
 //                       token is used, never answered)
+//   GET  /kyc-status/{contact_id}  a contact's KYC decision, still answered after her erasure
 //   POST /visits        a field visit to an account: in the account's timeline (plugin.json
 //                       collection "visits" declares "timeline")
 //   briefing "agro"     the account's visits and the tenant's region, in its briefing
@@ -18,6 +19,8 @@
 //                       without a registry_url: the briefing shows the error, not a 500)
 //   job "digest"        07:00 on each tenant's own clock (register_job "time_zone": "tenant")
 //   validator on deal   maker-checker: a deal of 1,000,000 or more is a manager's to write
+//   personal data       kyc_reviews (redacted on erasure) and opt_ins (deleted) name a
+//                       contact; attributes pack.producer_cpf and pack.producer_phone are hers
 //
 // Its own unit tests (tests/unit/sdk/pack_test.cpp) drive it with the fake host alone;
 // tests/e2e/pack_test.cpp loads it into a server on both backends.
@@ -65,6 +68,12 @@ Json parse_farms(const std::string& csv) {
 class Pack : public nucleo::sdk::Plugin {
  public:
   void init(nucleo::sdk::Host& host, const Json&) override {
+    // A producer's CPF and WhatsApp number are hers: "personal" has the kernel seal them
+    // in the audit trail and erase them with her (plugin.json's kyc_reviews and opt_ins
+    // say the same of its own documents).
+    host.declare_attributes("contact", {{"pack.producer_cpf", {{"type", "string"}, {"personal", true}}}});
+    host.declare_attributes("interaction", {{"pack.producer_phone", {{"type", "string"}, {"personal", true}}},
+                                            {"pack.crop", {{"type", "string"}}}});
     host.route("GET", "/whoami", Auth::bearer, [&host](const Request& r) {
       return Response{200, {{"caller", caller_json(host.caller(r.call))}, {"request", caller_json(r.caller())}}};
     });
@@ -96,6 +105,15 @@ class Pack : public nucleo::sdk::Plugin {
     });
     host.route("GET", "/trail/{id}", Auth::bearer, [&host](const Request& r) {
       return Response{200, host.store_get(r.call, "trail", r.param("id"))["document"]};
+    });
+
+    // A KYC decision outlives the person's erasure ("redact" keeps it, nameless).
+    host.route("GET", "/kyc-status/{contact_id}", Auth::bearer, [&host](const Request& r) {
+      Json reviews = host.store_query(r.call, "kyc_reviews",
+                                      {{"where", {{"contact_id", {{"eq", r.param("contact_id")}}}}}, {"limit", 1}});
+      if (reviews["data"].empty()) throw Error(NUCLEO_NOT_FOUND, "no KYC review of " + r.param("contact_id"));
+      const Json& review = reviews["data"][0]["document"];
+      return Response{200, {{"decision", review["decision"]}, {"reviewed_as", review.value("full_name", Json())}}};
     });
 
     host.route("POST", "/visits", Auth::bearer, [&host](const Request& r) {

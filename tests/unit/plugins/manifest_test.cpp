@@ -147,6 +147,41 @@ TEST(Manifest, PluginsIIIDeclarationsAreReadAndTheirMistakesNamed) {
   EXPECT_EQ(fields_of(bad)[0].rfind("tenant_settings.token", 0), 0u);
 }
 
+// Issue #20, point 8: whose personal data a collection holds, and what erasure does.
+TEST(Manifest, PersonalCollectionsNameTheirSubjectAndWhatErasureDoes) {
+  Json m = with("collections", {{"reviews",
+                                 {{"indexes", {{"contact_id", "string"}, {"score", "integer"}}},
+                                  {"schema", {{"type", "object"}, {"required", {"contact_id", "score"}}}},
+                                  {"personal", {{"subject_field", "contact_id"}, {"fields", {"name", "cpf"}},
+                                                {"on_erasure", "redact"}}}}}});
+  Manifest read = parse_manifest(m.dump());
+  ASSERT_TRUE(read.collections["reviews"].personal.has_value());
+  EXPECT_EQ(read.collections["reviews"].personal->subject_field, "contact_id");
+  EXPECT_EQ(read.collections["reviews"].personal->on_erasure, "redact");
+  EXPECT_EQ(to_json(read)["collections"]["reviews"]["personal"]["fields"], (Json{"name", "cpf"}));
+  Json deleting = m;
+  deleting["collections"]["reviews"]["personal"].erase("on_erasure");
+  EXPECT_EQ(parse_manifest(deleting.dump()).collections["reviews"].personal->on_erasure, "delete");
+
+  auto fields_of = [&](const Json& personal) {
+    Json bad = m;
+    bad["collections"]["reviews"]["personal"] = personal;
+    return problem_fields(bad.dump());
+  };
+  const std::string at = "collections.reviews.personal";
+  EXPECT_EQ(fields_of({{"subject_field", "score"}, {"fields", {"name"}}}),
+            std::vector<std::string>{at + ".subject_field"});  // an integer index names no contact
+  EXPECT_EQ(fields_of({{"subject_field", "contact_id"}, {"fields", Json::array()}}), std::vector<std::string>{at + ".fields"});
+  EXPECT_EQ(fields_of({{"subject_field", "contact_id"}, {"fields", {"name"}}, {"on_erasure", "shred"}}),
+            std::vector<std::string>{at + ".on_erasure"});
+  // Redaction may not take what the schema requires, nor the subject field.
+  EXPECT_EQ(fields_of({{"subject_field", "contact_id"}, {"fields", {"score", "contact_id"}}, {"on_erasure", "redact"}}),
+            (std::vector<std::string>{at + ".fields", at + ".fields", at + ".fields"}));  // score; contact_id twice
+  EXPECT_EQ(fields_of({{"subject_field", "contact_id"}, {"fields", {"name"}}, {"owner", "x"}}),
+            std::vector<std::string>{at + ".owner"});
+  EXPECT_EQ(fields_of("contact_id"), std::vector<std::string>{at});
+}
+
 TEST(Manifest, VersionRangesHoldEveryComparator) {
   auto range = [](const char* text) { return *VersionRange::parse(text); };
   EXPECT_TRUE(range("*").contains({9, 9, 9}));

@@ -126,6 +126,28 @@ TEST_F(PackTest, TheDigestRunsOnEachTenantsClockAndCountsVisits) {
   EXPECT_EQ(host.gauges["visits"], 1);
 }
 
+// What the manifest declares personal, erased as the kernel would: the decision stays.
+TEST_F(PackTest, AKycDecisionOutlivesTheErasureOfWhoseItIs) {
+  host.records["kyc_reviews"]["kyc_1"] = {{"collection", "kyc_reviews"}, {"id", "kyc_1"}, {"version", 1},
+                                          {"document", {{"contact_id", "con_1"}, {"decision", "approved"},
+                                                        {"full_name", "Joana Prado"}, {"document_number", "RG-4471"}}}};
+  host.records["opt_ins"]["opt_1"] = {{"collection", "opt_ins"}, {"id", "opt_1"}, {"version", 1},
+                                      {"document", {{"contact_id", "con_1"}, {"phone", "+5565999990001"}}}};
+  host.records["opt_ins"]["opt_2"] = {{"collection", "opt_ins"}, {"id", "opt_2"}, {"version", 1},
+                                      {"document", {{"contact_id", "con_2"}, {"phone", "+5565999990002"}}}};
+  EXPECT_EQ(host.request("GET", "/kyc-status/con_1").body["reviewed_as"], "Joana Prado");
+
+  EXPECT_EQ(host.erase_subject("con_1"), (Json{{"deleted", 1}, {"redacted", 1}}));
+  auto status = host.request("GET", "/kyc-status/con_1");
+  ASSERT_EQ(status.status, 200) << status.body.dump();
+  EXPECT_EQ(status.body["decision"], "approved");
+  EXPECT_TRUE(status.body["reviewed_as"].is_null());
+  EXPECT_EQ(host.records["kyc_reviews"]["kyc_1"]["version"], 2);
+  EXPECT_EQ(host.records["opt_ins"].count("opt_1"), 0u);
+  EXPECT_EQ(host.records["opt_ins"].count("opt_2"), 1u);  // another person's stays
+  EXPECT_THROW(host.request("GET", "/kyc-status/con_9"), nucleo::sdk::Error);  // not found: the kernel answers 404
+}
+
 TEST_F(PackTest, OfTwoWritersExpectingOneVersionOneWins) {
   EXPECT_EQ(host.request("PUT", "/farms/f1", {{"name", "Santa Rita"}}).body["version"], 1);
   try {

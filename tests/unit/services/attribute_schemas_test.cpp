@@ -56,5 +56,21 @@ TEST(AttributeSchemas, ADeclarationIsAllOrNothingAndAKeyHasOneOwner) {
   EXPECT_TRUE(schemas.check("account", Json::object()).empty());
 }
 
+// Issue #20, point 8: "personal": true marks a key as the record's subject's data.
+TEST(AttributeSchemas, PersonalKeysAreListedAndTheFlagIsABoolean) {
+  AttributeSchemas schemas;
+  schemas.add("com.acme.agro", "interaction", Json::parse(R"({"agro.phone": {"type": "string", "personal": true},
+                                                              "agro.crop": {"type": "string", "personal": false}})"));
+  EXPECT_EQ(schemas.personal_keys("interaction"), std::vector<std::string>{"agro.phone"});
+  EXPECT_TRUE(schemas.personal_keys("account").empty());
+  EXPECT_TRUE(schemas.check("interaction", Json::parse(R"({"agro.phone": "+5565999990001"})")).empty());
+  try {
+    schemas.add("com.acme.agro", "contact", Json::parse(R"({"agro.cpf": {"type": "string", "personal": "yes"}})"));
+    FAIL() << "a non-boolean personal flag was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(fields_of(e.fields()), std::vector<std::string>{"agro.cpf"});
+  }
+}
+
 }  // namespace
 }  // namespace nucleo::services

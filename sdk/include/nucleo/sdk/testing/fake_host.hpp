@@ -21,7 +21,7 @@
 //     UNAVAILABLE, as an unreachable host;
 //   - the caller, the clock (`now_micros`, `advance`), tenant settings (`settings`,
 //     `secrets`), attribute schemas, a channel (`send`), jobs (`run_job`), briefing
-//     sections (`briefing`);
+//     sections (`briefing`); what an erasure does to the store (`erase_subject`);
 //   - not faked: permissions, tenants other than `tenant_id`, the audit trail, the
 //     schema checks of attributes and described routes — the end-to-end suite's job.
 
@@ -338,6 +338,40 @@ class FakeHost {
       sections[key] = status == NUCLEO_OK ? Json::parse(text) : Json{{"error", text}};
     }
     return sections;
+  }
+
+  // What the kernel's erasure of contact `subject_id` does to this plugin's store, as
+  // plugin.json's collections declare it ("personal": subject_field, fields, on_erasure):
+  // documents naming her are deleted, or lose their personal fields and gain a version.
+  // Returns {"deleted": n, "redacted": n} — so a test can check the plugin copes with
+  // what is left. Needs use_manifest.
+  Json erase_subject(const std::string& subject_id) {
+    if (!manifest_.is_object()) throw Error(NUCLEO_INVALID_ARGUMENT, "erase_subject reads plugin.json: use_manifest first");
+    int deleted = 0, redacted = 0;
+    const Json collections = manifest_.value("collections", Json::object());
+    for (const auto& [name, spec] : collections.items()) {
+      if (!spec.contains("personal")) continue;
+      const Json& personal = spec["personal"];
+      auto& documents = records[name];
+      for (auto it = documents.begin(); it != documents.end();) {
+        Json& document = it->second["document"];
+        if (document.value(personal["subject_field"].get<std::string>(), Json()) != subject_id) {
+          ++it;
+          continue;
+        }
+        if (personal.value("on_erasure", "delete") == "delete") {
+          it = documents.erase(it);
+          ++deleted;
+          continue;
+        }
+        for (const auto& field : personal["fields"]) document.erase(field.get<std::string>());
+        it->second["version"] = it->second["version"].get<std::int64_t>() + 1;
+        it->second["updated_at"] = rfc3339(now_micros);
+        ++redacted;
+        ++it;
+      }
+    }
+    return {{"deleted", deleted}, {"redacted", redacted}};
   }
 
   bool has_route(const std::string& method, const std::string& path) const {
