@@ -109,7 +109,7 @@ const OptionSpec reason_option{"reason", "TEXT", "why: recorded in the audit eve
 const OptionSpec tenant_option{"tenant", "ID", "the tenant to act in (ten_…)"};
 
 int run_tenant(const ParsedArgs& args, std::ostream& out) {
-  std::string sub = subcommand(args, "tenant", {"create", "list"});
+  std::string sub = subcommand(args, "tenant", {"create", "set-time-zone", "list"});
   AdminCall call(args);
   services::TenantService tenants(call.runtime.dependencies());
   if (sub == "create") {
@@ -117,6 +117,9 @@ int run_tenant(const ParsedArgs& args, std::ostream& out) {
     std::vector<std::string> shown{"id", "name"};
     if (tenant["time_zone"].is_string()) shown.push_back("time_zone");
     call.print_written(out, tenant, shown, args.has("json"));
+  } else if (sub == "set-time-zone") {
+    Json tenant = tenants.set_time_zone(call.ctx, AdminCall::require(args, "tenant"), AdminCall::require(args, "time-zone"));
+    call.print_written(out, tenant, {"id", "name", "time_zone"}, args.has("json"));
   } else {
     print_table(out, tenants.list(), {"id", "name", "created_at"}, args.has("json"));
   }
@@ -200,13 +203,16 @@ CommandSpec tenant_command() {
   CommandSpec c;
   c.name = "tenant";
   c.summary = "create and list tenants";
-  c.positionals = "create|list";
+  c.positionals = "create|set-time-zone|list";
   c.description =
       "nucleo tenant create --name NAME [--time-zone TZ]   create a tenant; prints id=… and name=…\n"
+      "nucleo tenant set-time-zone --tenant ID --time-zone TZ   move the tenant's clock (its tenant-zoned jobs\n"
+      "                                   follow from their next schedule sync)\n"
       "nucleo tenant list                 one tenant per line: id, name, created_at (tab-separated)";
   c.options = {config_option(),
                {"name", "NAME", "the tenant's name (create)"},
-               {"time-zone", "TZ", "IANA time zone of the tenant's scheduled plugin jobs (create; default UTC)"},
+               tenant_option,
+               {"time-zone", "TZ", "IANA time zone of the tenant's scheduled plugin jobs (default UTC)"},
                json_option,
                reason_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_tenant(args, out); };

@@ -94,17 +94,21 @@ void JobQueue::sync_recurring() {
       if (!d.schedule) continue;
       std::vector<std::string> owners = d.scope == JobScope::global ? std::vector<std::string>{""} : tenants;
       for (const auto& tenant : owners) {
-        std::int64_t first = d.schedule->next_after(Timestamp{now}, zone_for(d, tenant)).micros;
+        std::string zone = zone_for(d, tenant);
+        std::int64_t first = d.schedule->next_after(Timestamp{now}, zone).micros;
+        // A tenant-zoned row names the zone it was scheduled in: when the tenant moves
+        // its clock (nucleo tenant set-time-zone) the text differs and the row moves.
+        std::string text = d.schedule_text() + (d.time_zone == "tenant" ? " " + (zone.empty() ? "UTC" : zone) : "");
         store::execute(tx.session(),
                        "INSERT INTO jobs (id, name, tenant_id, payload, schedule, run_at, created_at)"
                        " VALUES (:p0, :p1, :p2, '{}', :p3, :p4, :p5) ON CONFLICT (id) DO NOTHING",
-                       {recurring_id(d.name, tenant), d.name, tenant, d.schedule_text(), first, now});
+                       {recurring_id(d.name, tenant), d.name, tenant, text, first, now});
         // A schedule that changed moves the rows; per tenant only when each has its zone.
         if (d.time_zone == "tenant")
           store::execute(tx.session(),
                          "UPDATE jobs SET schedule = :p0, run_at = :p1 WHERE id = :p2 AND schedule IS NOT NULL"
                          " AND schedule <> :p3",
-                         {d.schedule_text(), first, recurring_id(d.name, tenant), d.schedule_text()});
+                         {text, first, recurring_id(d.name, tenant), text});
       }
       if (d.time_zone != "tenant")
         store::execute(tx.session(),

@@ -38,6 +38,38 @@ Json TenantService::create(const CallContext& ctx, const std::string& raw_name, 
   return tenant;
 }
 
+Json TenantService::set_time_zone(const CallContext& ctx, const std::string& tenant_id, const std::string& time_zone) {
+  events::Schedule::check_zone(time_zone);
+  return deps_.worker_database.write(tenant_id, [&](store::Transaction& tx) {
+    Json before;
+    store::query(tx.session(),
+                 "SELECT id, name, time_zone, version, created_at, updated_at FROM tenants WHERE id = :p0"
+                 " AND archived_at IS NULL",
+                 {tenant_id}, [&](const soci::row& r) {
+                   auto zone = store::text_at(r, 2);
+                   before = {{"id", *store::text_at(r, 0)},
+                             {"name", *store::text_at(r, 1)},
+                             {"time_zone", zone ? Json(*zone) : Json()},
+                             {"version", *store::integer_at(r, 3)},
+                             {"created_at", format_rfc3339(Timestamp{*store::integer_at(r, 4)})},
+                             {"updated_at", format_rfc3339(Timestamp{*store::integer_at(r, 5)})}};
+                 });
+    if (before.is_null()) throw Error(ErrorCode::not_found, "tenant " + tenant_id + " not found");
+    Timestamp now = ctx.now();
+    Json after = before;
+    after["time_zone"] = time_zone;
+    after["version"] = before["version"].get<std::int64_t>() + 1;
+    after["updated_at"] = format_rfc3339(now);
+    store::execute(tx.session(),
+                   "UPDATE tenants SET time_zone = :p0, version = version + 1, updated_at = :p1 WHERE id = :p2",
+                   {time_zone, now.micros, tenant_id});
+    CallContext in_tenant = ctx;
+    in_tenant.tenant_id = tenant_id;
+    commit_change(tx, in_tenant, {"tenant.updated", "tenant", tenant_id, audit::diff_changes(before, after), after});
+    return after;
+  });
+}
+
 bool TenantService::exists(const std::string& tenant_id) {
   return deps_.worker_database.read("", [&](store::Transaction& tx) {
     bool found = false;

@@ -251,6 +251,14 @@ TEST_P(AdminCli, TenantUserAndKeyCreationPrintParseableFields) {
 
   auto tenants = run({"tenant", "list"});
   EXPECT_NE(tenants.out.find(t["id"] + "\tCooperativa Vale Verde"), std::string::npos) << tenants.out;
+
+  // Issue #20: the tenant's clock can move after creation; a zone that does not exist cannot.
+  auto moved = run({"tenant", "set-time-zone", "--tenant", t["id"], "--time-zone", "America/Manaus"});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_EQ(parse_fields(moved.out)["time_zone"], "America/Manaus");
+  auto nowhere = run({"tenant", "set-time-zone", "--tenant", t["id"], "--time-zone", "America/Atlantis"});
+  EXPECT_EQ(nowhere.exit_code, 2) << nowhere.err;
+  EXPECT_NE(nowhere.err.find("America/Atlantis"), std::string::npos) << nowhere.err;
 }
 
 TEST_P(AdminCli, MistakesExitTwoOrOneWithAOneLineReason) {

@@ -1,4 +1,4 @@
-// Issue #8, end to end: the SDK installed into a temp prefix, sdk/examples/lead-capture
+// Issue #8, end to end: the SDK installed into a temp prefix, the lead-capture example it installs
 // built out of tree with only find_package(NucleoSDK), loaded into a running server
 // beside every broken fixture, and exercised over HTTP. The server keeps serving.
 #include <filesystem>
@@ -35,7 +35,8 @@ class BuiltExample {
   BuiltExample() {
     try {
       run_checked({CMAKE_EXECUTABLE, "--install", NUCLEO_BUILD_DIR, "--component", "sdk", "--prefix", prefix()});
-      run_checked({CMAKE_EXECUTABLE, "-S", std::string(NUCLEO_SOURCE_DIR) + "/sdk/examples/lead-capture", "-B",
+      // The example as the SDK installs it: what an author copies to start from.
+      run_checked({CMAKE_EXECUTABLE, "-S", prefix() + "/share/nucleo-sdk/examples/lead-capture", "-B",
                    dir_.path() + "/build", "-DCMAKE_PREFIX_PATH=" + prefix(), "-DCMAKE_BUILD_TYPE=Release"});
       run_checked({CMAKE_EXECUTABLE, "--build", dir_.path() + "/build", "--parallel", "2"});
     } catch (const std::exception& e) {

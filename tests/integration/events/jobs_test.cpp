@@ -108,12 +108,25 @@ TEST_P(JobsTest, ATenantZonedJobRunsAtEachTenantsLocalTime) {
   EXPECT_EQ(run_at(sao_paulo), 1);
   EXPECT_EQ(run_at(lisbon), 1);
   EXPECT_EQ(run_at(h.tenant), 1);
-  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE schedule = 'cron 0 7 * * * in tenant'"), 3);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE schedule LIKE 'cron 0 7 * * * in tenant %'"), 3);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE schedule = 'cron 0 7 * * * in tenant Europe/Lisbon'"), 1);
   h.clock.advance_micros(6 * 3600 * second + second);  // 06:00:01Z: Lisbon's 07:00 has come
   EXPECT_EQ(drain(q), 1u);
   ASSERT_EQ(ran.size(), 1u);
   EXPECT_EQ(ran[0]["tenant_id"], lisbon);
   EXPECT_THROW(services::TenantService(h.deps()).create(h.context(""), "X", "Mars/Olympus_Mons"), Error);
+
+  // The tenant moves its clock: at the next tenant sync its row follows the new zone.
+  services::TenantService tenants(h.deps());
+  EXPECT_THROW(tenants.set_time_zone(h.context(""), lisbon, "Mars/Olympus_Mons"), Error);
+  EXPECT_THROW(tenants.set_time_zone(h.context(""), "ten_01m80gv6y4eqcsmge90bwbtca7", "UTC"), Error);
+  EXPECT_EQ(tenants.set_time_zone(h.context(""), lisbon, "America/Sao_Paulo")["time_zone"], "America/Sao_Paulo");
+  h.clock.advance_micros(61 * second);  // past jobs.tenant_sync
+  q.run_once();
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE tenant_id = '" + lisbon + "' AND schedule = 'cron 0 7 * * * in"
+                    " tenant America/Sao_Paulo' AND run_at = " +
+                    std::to_string(parse_rfc3339("2026-07-01T10:00:00Z")->micros)),
+            1);
 }
 
 TEST_P(JobsTest, OneOffJobsRunOnceWhenDueThenLeave) {

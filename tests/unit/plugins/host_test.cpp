@@ -7,6 +7,7 @@
 
 #include "kernel/domain/error.hpp"
 #include "kernel/plugins/host.hpp"
+#include "kernel/plugins/internal/loaded_plugin.hpp"
 #include "tests/support/plugin_folders.hpp"
 
 namespace nucleo::plugins {
@@ -69,6 +70,30 @@ TEST_F(PluginHostTest, TheIdInTheConfigurationMustBeTheManifests) {
   EXPECT_NE(status_of(host, "good").problem.find("plugins.good.id is org.nucleo.fixtures.expected but"),
             std::string::npos)
       << status_of(host, "good").problem;
+}
+
+// Issue #20: register_job "time_zone" — what it may name, refused with the reason.
+TEST(JobRegistration, ATimeZoneIsAnIanaNameOrTheTenantsOnARecurringJob) {
+  auto registered = [](const Json& spec) { return job_registration("org.example.p", spec.dump(), nullptr, nullptr, nullptr); };
+  auto refusal = [&](const Json& spec) {
+    try {
+      registered(spec);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(registered({{"name", "digest"}, {"schedule", "cron 0 7 * * *"}, {"time_zone", "tenant"}}).time_zone, "tenant");
+  EXPECT_EQ(registered({{"name", "close"}, {"schedule", "cron 0 18 * * 1-5"}, {"scope", "global"},
+                        {"time_zone", "America/Sao_Paulo"}}).time_zone,
+            "America/Sao_Paulo");
+  EXPECT_NE(refusal({{"name", "x"}, {"schedule", "cron 0 7 * * *"}, {"time_zone", "Mars/Olympus_Mons"}})
+                .find("Mars/Olympus_Mons"),
+            std::string::npos);
+  EXPECT_NE(refusal({{"name", "x"}, {"time_zone", "tenant"}}).find("needs a schedule"), std::string::npos);
+  EXPECT_NE(refusal({{"name", "x"}, {"schedule", "every 5m"}, {"scope", "global"}, {"time_zone", "tenant"}})
+                .find("needs scope tenant"),
+            std::string::npos);
 }
 
 TEST(PluginMetricsTest, CountersAndGaugesAreCheckedAndRenderedForPrometheus) {
