@@ -30,6 +30,27 @@ Json resource_json(const Json& stored) {
   return out;
 }
 
+// The same record rendered from the stored text, without parsing the document: the
+// kernel's fields first, then the document's. A document holding a field of the
+// kernel's own name (a collection whose schema allows extra fields) goes the parsed
+// way, where the kernel's value wins.
+std::string resource_text(const services::PluginRecordService::StoredText& d, const std::string& collection) {
+  const std::string& doc = d.document;
+  for (const char* reserved : {"\"id\":", "\"version\":", "\"created_at\":", "\"updated_at\":"})
+    if (doc.find(reserved) != std::string::npos)
+      return resource_json({{"id", d.id},
+                            {"collection", collection},
+                            {"document", Json::parse(doc)},
+                            {"version", d.version},
+                            {"created_at", format_rfc3339(Timestamp{d.created_at})},
+                            {"updated_at", format_rfc3339(Timestamp{d.updated_at})}})
+          .dump();
+  std::string out = "{\"id\":" + Json(d.id).dump() + ",\"version\":" + std::to_string(d.version) +
+                    ",\"created_at\":\"" + format_rfc3339(Timestamp{d.created_at}) + "\",\"updated_at\":\"" +
+                    format_rfc3339(Timestamp{d.updated_at}) + "\"";
+  return doc.size() > 2 ? out + "," + doc.substr(1) : out + "}";
+}
+
 Json record_schema(const Collection& c) {
   Json schema = c.schema;
   schema.erase("required");  // the answer is what was stored, whatever the rule then
@@ -108,16 +129,17 @@ void add_one(Router& router, const plugins::PluginHost& host, const ApiSettings&
              list_parameters(m.spec), [=](ApiRequest& req) {
                // A cursor continues the order it was made in: the sort is part of its scope.
                std::string scope = m.base + "?sort=" + (req.query.count("sort") ? req.query.at("sort") : "");
-               Json page = store().query(req.ctx, m.collection, query_of(req, m.spec, settings, scope));
-               Json data = Json::array();
-               for (const auto& stored : page["data"]) data.push_back(resource_json(stored));
+               auto page = store().query_text(req.ctx, m.collection, query_of(req, m.spec, settings, scope));
+               std::string body = "{\"data\":[";
+               for (std::size_t i = 0; i < page.data.size(); ++i)
+                 body += (i ? "," : "") + resource_text(page.data[i], m.collection);
+               Json next = page.next_cursor.is_null()
+                               ? Json()
+                               : Json(encode_cursor(scope, page.next_cursor.get<std::string>(), settings.cursor_secret));
+               body += "],\"next_cursor\":" + next.dump();
+               if (page.count) body += ",\"count\":" + std::to_string(*page.count);
                ApiResponse r;
-               r.body = {{"data", data},
-                         {"next_cursor", page["next_cursor"].is_null()
-                                             ? Json()
-                                             : Json(encode_cursor(scope, page["next_cursor"].get<std::string>(),
-                                                                  settings.cursor_secret))}};
-               if (page.contains("count")) r.body["count"] = page["count"];
+               r.raw_body = body + "}";
                return r;
              }};
   Json page = page_schema(record);

@@ -231,7 +231,8 @@ void PluginRecordService::remove(const CallContext& ctx, const std::string& coll
   });
 }
 
-Json PluginRecordService::query(const CallContext& ctx, const std::string& collection, const Json& q) {
+PluginRecordService::TextPage PluginRecordService::query_text(const CallContext& ctx, const std::string& collection,
+                                                             const Json& q) {
   require_store_access(ctx, plugin_id_, false);
   const auto& indexes = collection_of(collection).indexes;
   if (!q.is_object()) throw Error(ErrorCode::validation, "a query is a JSON object: {\"where\", \"limit\", \"cursor\"}");
@@ -327,24 +328,41 @@ Json PluginRecordService::query(const CallContext& ctx, const std::string& colle
   std::string sql = std::string("SELECT ") + stored_columns_of("r") + from + page_where + order + " LIMIT " +
                     limit_placeholder;
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-    Json data = Json::array();
-    store::query(tx.session(), sql, values, [&](const soci::row& r) { data.push_back(stored_json(r, collection)); });
-    Json next_cursor;
-    if (static_cast<std::int64_t>(data.size()) > limit) {
-      data.erase(data.end() - 1);
-      const Json& last = data.back();
+    TextPage page;
+    store::query(tx.session(), sql, values, [&](const soci::row& r) {
+      page.data.push_back({*text_at(r, 0), *text_at(r, 1), *integer_at(r, 2), *integer_at(r, 3), *integer_at(r, 4)});
+    });
+    if (static_cast<std::int64_t>(page.data.size()) > limit) {
+      page.data.pop_back();
+      const StoredText& last = page.data.back();
       // The index holds the document's own value of the sort field.
-      next_cursor = sort_field.empty() ? last["id"]
-                                       : Json(Json::array({last["document"][sort_field], last["id"]}).dump());
+      page.next_cursor =
+          sort_field.empty()
+              ? Json(last.id)
+              : Json(Json::array({Json::parse(last.document).value(sort_field, Json()), last.id}).dump());
     }
-    Json page{{"data", data}, {"next_cursor", next_cursor}};
     if (count) {
       std::int64_t total = 0;
       store::query(tx.session(), count_sql, count_values, [&](const soci::row& r) { total = *integer_at(r, 0); });
-      page["count"] = total;
+      page.count = total;
     }
     return page;
   });
+}
+
+Json PluginRecordService::query(const CallContext& ctx, const std::string& collection, const Json& q) {
+  TextPage page = query_text(ctx, collection, q);
+  Json data = Json::array();
+  for (const auto& d : page.data)
+    data.push_back({{"collection", collection},
+                    {"id", d.id},
+                    {"document", Json::parse(d.document)},
+                    {"version", d.version},
+                    {"created_at", format_rfc3339(Timestamp{d.created_at})},
+                    {"updated_at", format_rfc3339(Timestamp{d.updated_at})}});
+  Json out{{"data", data}, {"next_cursor", page.next_cursor}};
+  if (page.count) out["count"] = *page.count;
+  return out;
 }
 
 }  // namespace nucleo::services

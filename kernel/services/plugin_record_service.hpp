@@ -55,6 +55,19 @@ class PluginRecordService {
   // Conditions on several fields all hold.
   Json query(const CallContext& ctx, const std::string& collection, const Json& query);
 
+  // The same page with each document as the stored JSON text — for an answer rendered
+  // without parsing every document (the resource list routes).
+  struct StoredText {
+    std::string id, document;  // document: compact JSON object text
+    std::int64_t version, created_at, updated_at;  // times in µs
+  };
+  struct TextPage {
+    std::vector<StoredText> data;
+    Json next_cursor;  // null: the last page
+    std::optional<std::int64_t> count;
+  };
+  TextPage query_text(const CallContext& ctx, const std::string& collection, const Json& query);
+
   // Rebuilds the index rows of the call's tenant's documents in `collection` from the
   // declared indexes (after a plugin version changed them), audited as
   // plugin_collection.reindexed. Returns how many documents it indexed.
