@@ -81,9 +81,10 @@ void PluginHost::record_collections(const Manifest& m, const std::map<std::strin
   for (const auto& [name, c] : m.collections) {
     std::string indexes = Json(c.indexes).dump();
     auto was = recorded.find(name);
-    if (was != recorded.end() && was->second == indexes) continue;
-    // Unrecorded (a new collection, or data from before this kernel recorded any): its
-    // documents, if it has some, are indexed as declared now.
+    // Unrecorded: a new collection, or one a kernel from before migration 0018 kept
+    // indexed as it was declared then — assumed to be now; re-indexing every document
+    // of a deployment at its upgrade would hold the start for minutes.
+    if (was == recorded.end() || was->second == indexes) continue;
     std::vector<std::string> tenants;
     worker.read("", [&](store::Transaction& tx) {
       store::query(tx.session(),
@@ -93,7 +94,7 @@ void PluginHost::record_collections(const Manifest& m, const std::map<std::strin
     });
     if (tenants.empty()) continue;
     log.information("plugin " + m.id + " " + m.version.text() + ": collection " + name + " is indexed by " + indexes +
-                    (was == recorded.end() ? "" : " (was " + was->second + ")") + "; re-indexing " +
+                    " (was " + was->second + "); re-indexing " +
                     std::to_string(tenants.size()) + " tenant(s)");
     for (std::size_t i = 0; i < tenants.size(); ++i) {
       services::CallContext ctx;
