@@ -147,6 +147,7 @@ for case in "${cases[@]}"; do
   # The merge delay below is measured on the interaction run's own events.
   [[ "$name" == "create_interaction" ]] && interactions_started_at=$(date +%s%6N)
   read -r api_rps api_p50 api_p99 <<<"$(run_wrk "$name" | tr '\n' ' ')"
+  if [[ -z "$api_rps" ]]; then echo "wrk got no answer on $name; the server's log:" >&2; tail -20 "$work/server.log" >&2; exit 1; fi
   api_rps_of[$name]=$api_rps
   ratio=$(python3 -c "print(f'{$api_rps/$sql_tps:.2f}')")
   printf '   pgbench %s tps (p50 %s ms, p99 %s ms) | wrk %s req/s (p50 %s ms, p99 %s ms) | ratio %s\n' \
