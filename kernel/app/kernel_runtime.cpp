@@ -4,6 +4,7 @@
 
 #include <soci/session.h>
 
+#include "kernel/automation/stage_gate.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/store/migrations.hpp"
@@ -48,6 +49,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
       sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))),
       secrets_(services::SecretBox::load_or_create(state_path(config, get_string(config, "secrets.key_file")),
                                                    &secrets_key_created_)) {
+  automation::register_stage_gates(validators_);  // stage moves meet their stage's entry criteria
   prepare_schema(store_settings_, tolerate_old_schema, on_applied);
   std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;
   database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);

@@ -35,6 +35,7 @@ bool retryable(ErrorCode code);
 struct FieldError {
   std::string field;
   std::string message;
+  std::string code;  // a stable name for the problem when clients act on it ("field_missing"); often empty
   bool operator==(const FieldError&) const = default;
 };
 

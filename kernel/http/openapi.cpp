@@ -205,7 +205,12 @@ Json batch_response_schema(const std::string& schema) {
 Json problem_schema() {
   Json string = {{"type", "string"}};
   Json field_error = {
-      {"type", "object"}, {"required", {"field", "message"}}, {"properties", {{"field", string}, {"message", string}}}};
+      {"type", "object"},
+      {"required", {"field", "message"}},
+      {"properties",
+       {{"field", string},
+        {"message", string},
+        {"code", {{"type", "string"}, {"description", "a stable name of the problem, when it has one"}}}}}};
   Json properties = {
       {"type", string},   {"title", string},      {"status", {{"type", "integer"}}},
       {"detail", string}, {"request_id", string}, {"errors", {{"type", "array"}, {"items", field_error}}}};

@@ -30,7 +30,10 @@ Problem problem_of(const Error& e) {
 Json problem_json(const Problem& p, const std::string& request_id) {
   using Poco::Net::HTTPResponse;
   Json errors = Json::array();
-  for (const auto& e : p.fields) errors.push_back({{"field", e.field}, {"message", e.message}});
+  for (const auto& e : p.fields) {
+    errors.push_back({{"field", e.field}, {"message", e.message}});
+    if (!e.code.empty()) errors.back()["code"] = e.code;
+  }
   return {{"type", "about:blank"},
           {"title", HTTPResponse::getReasonForStatus(static_cast<HTTPResponse::HTTPStatus>(p.status))},
           {"status", p.status},

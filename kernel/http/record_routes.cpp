@@ -3,6 +3,7 @@
 // a task's completion). Handlers only call services.
 #include <algorithm>
 
+#include "kernel/automation/stage_gate.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
@@ -243,6 +244,24 @@ ApiResponse move_stage(ApiRequest& req, services::ServiceDependencies deps) {
                                                             expected_version(req), body.value("lost_reason", "")));
 }
 
+Json gate_schema() {
+  Json text = {{"type", "string"}};
+  Json unmet = {{"type", "object"},
+                {"required", {"code", "criterion_index", "criterion", "missing"}},
+                {"properties",
+                 {{"code", {{"type", "string"}, {"enum", {"field_missing", "field_mismatch", "interactions_missing"}}}},
+                  {"criterion_index", {{"type", "integer"}, {"minimum", 0}}},
+                  {"criterion", {{"type", "object"}}},
+                  {"missing", text}}},
+                {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"deal_id", "stage_id", "passes", "unmet"}},
+          {"properties",
+           {{"deal_id", text}, {"stage_id", text}, {"passes", {{"type", "boolean"}}},
+            {"unmet", {{"type", "array"}, {"items", unmet}}}}},
+          {"additionalProperties", false}};
+}
+
 }  // namespace
 
 // Every entity declared as served, at /v1/<its table> (EntityPolicy::served).
@@ -274,6 +293,22 @@ void add_record_routes(Router& router, services::ServiceDependencies deps, const
                 {{"stage_id", {{"type", "string"}, {"pattern", "^stg_[0-9a-z]{26}$"}}},
                  {"lost_reason", {{"type", "string"}}}}},
                {"additionalProperties", false}}}, access_to_change(entity_spec("deal")));
+  router.add(answering({"GET", "/v1/deals/{id}/gate", "evaluate_deal_gate",
+                        "What a move to stage_id would meet and miss of the stage's entry criteria, without moving "
+                        "(the same evaluation the move enforces)",
+                        AuthMode::bearer, "deal", "gate", {"stage_id"},
+                        [=](ApiRequest& req) {
+                          auto stage = req.query.find("stage_id");
+                          if (stage == req.query.end() || stage->second.empty()) {
+                            RecordService(deps).get(req.ctx, "deal", req.params.at("id"));  // 404 comes first
+                            throw BadRequest("stage_id is required", {{"stage_id", "is required"}});
+                          }
+                          ApiResponse r;
+                          r.body = automation::evaluate_gate(deps, req.ctx, req.params.at("id"), stage->second);
+                          return r;
+                        }},
+                       200, gate_schema()),
+             access_to_read(entity_spec("deal")));
   router.add({"POST",
               "/v1/tasks/{id}/complete",
               "complete_task",

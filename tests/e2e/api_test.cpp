@@ -312,7 +312,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + hold lift + dead-letter replay + webhooks (list; read, patch, delete, rotate, deliveries)
   // + channel accounts (list; read, patch, delete, send) + a message read + failed jobs (list;
   // retry, discard) + a plugin's settings (read, set) + what plugins hold about a subject
-  EXPECT_EQ(checked, 83);
+  // + a deal's gate
+  EXPECT_EQ(checked, 84);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -450,8 +451,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // reads (incl. entity history and export) + openapi + 5 privacy operations + the plugin list
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
-  // (read, set).
-  EXPECT_EQ(documented.size(), 121u);
+  // (read, set) + a deal's gate.
+  EXPECT_EQ(documented.size(), 122u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.
@@ -617,6 +618,51 @@ TEST_P(Api, MetricsCountRequestsByRouteTemplateAndShowPoolsAndBacklog) {
             std::string::npos);
   EXPECT_NE(text.find("nucleo_db_pool_connections{pool=\"request\",state=\"size\"}"), std::string::npos);
   EXPECT_NE(text.find("# TYPE nucleo_outbox_backlog gauge"), std::string::npos);
+}
+
+// Issue #21: a stage's entry criteria over HTTP — the dry run answers what the move
+// then enforces, every unmet criterion at once, each with its stable code.
+TEST_P(Api, AStageGateIsEvaluatedBeforeTheMoveAndEnforcedByIt) {
+  std::string account = create("accounts", {{"legal_name", "Universidade Federal do Cerrado"}});
+  std::string pipeline = create("pipelines", {{"name", "Parcerias"}});
+  create("stages", {{"pipeline_id", pipeline}, {"name", "Contato"}, {"position", 0}});
+  Json criteria = Json::parse(R"([{"kind": "field", "field": "amount", "op": "gte", "value": 100000},
+                                  {"kind": "interactions", "types": ["meeting"], "min_count": 1}])");
+  std::string proposal =
+      create("stages", {{"pipeline_id", pipeline}, {"name", "Proposta"}, {"position", 1}, {"entry_criteria", criteria}});
+  auto bad = call("POST", "/v1/stages", admin,
+                  {{"pipeline_id", pipeline}, {"name", "X"}, {"position", 2}, {"entry_criteria", {{{"kind", "vibes"}}}}});
+  ASSERT_EQ(bad.status, 422) << bad.raw.body;
+  EXPECT_EQ(bad.body["errors"][0]["field"], "entry_criteria/0/kind");
+  std::string deal = create("deals", {{"name", "Convênio 2027"}, {"account_id", account}, {"pipeline_id", pipeline},
+                                      {"amount", 80000}});
+  const std::string gate = "/v1/deals/" + deal + "/gate?stage_id=" + proposal;
+
+  auto dry = call("GET", gate, manager);
+  ASSERT_EQ(dry.status, 200) << dry.raw.body;
+  EXPECT_EQ(dry.body["passes"], false);
+  ASSERT_EQ(dry.body["unmet"].size(), 2u) << dry.raw.body;
+  auto move = call("POST", "/v1/deals/" + deal + "/stage", manager, {{"stage_id", proposal}});
+  ASSERT_EQ(move.status, 422) << move.raw.body;
+  ASSERT_EQ(move.body["errors"].size(), 2u) << move.raw.body;
+  for (std::size_t i = 0; i < 2; ++i) {  // the dry run and the move say the same
+    EXPECT_EQ(move.body["errors"][i]["code"], dry.body["unmet"][i]["code"]);
+    EXPECT_EQ(move.body["errors"][i]["message"], dry.body["unmet"][i]["missing"]);
+    EXPECT_EQ(move.body["errors"][i]["field"], "entry_criteria/" + std::to_string(i));
+  }
+  EXPECT_EQ(dry.body["unmet"][0]["code"], "field_mismatch");
+  EXPECT_EQ(dry.body["unmet"][1]["code"], "interactions_missing");
+
+  call("PATCH", "/v1/deals/" + deal, manager, {{"amount", 150000}});
+  call("POST", "/v1/interactions", manager, {{"type", "meeting"}, {"direction", "outbound"}, {"deal_id", deal}});
+  EXPECT_EQ(call("GET", gate, manager).body, (Json{{"deal_id", deal}, {"stage_id", proposal}, {"passes", true},
+                                                   {"unmet", Json::array()}}));
+  EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/stage", manager, {{"stage_id", proposal}}).status, 200);
+
+  EXPECT_EQ(call("GET", "/v1/deals/" + deal + "/gate", manager).status, 400);
+  std::string elsewhere = create("stages", {{"pipeline_id", create("pipelines", {{"name", "Outro"}})},
+                                            {"name", "Z"}, {"position", 0}});
+  EXPECT_EQ(call("GET", "/v1/deals/" + deal + "/gate?stage_id=" + elsewhere, manager).status, 422);
 }
 
 // Issue #7: erasure and legal holds over HTTP; afterwards no response carries her data.

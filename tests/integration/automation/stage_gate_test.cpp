@@ -1,0 +1,121 @@
+// Issue #21, stage gates: criteria declared on a stage, enforced in the writing
+// transaction of every stage move, on both backends, time driven by the harness clock.
+#include "kernel/automation/stage_gate.hpp"
+
+#include <gtest/gtest.h>
+
+#include "kernel/services/record_service.hpp"
+#include "tests/support/service_harness.hpp"
+
+namespace nucleo::automation {
+namespace {
+
+using services::RecordService;
+
+class StageGateTest : public testing::TestWithParam<store::Backend> {
+ protected:
+  StageGateTest() : h(GetParam()), records(h.records()), ctx(h.context(h.tenant)) {
+    register_stage_gates(h.validators);
+    pipeline = records.create(ctx, "pipeline", {{"name", "Licitação"}}).record["id"];
+    first = stage("Qualificação", 0, Json::array());
+  }
+  std::string stage(const std::string& name, int position, const Json& criteria) {
+    return records.create(ctx, "stage",
+                          {{"pipeline_id", pipeline}, {"name", name}, {"position", position}, {"entry_criteria", criteria}})
+        .record["id"];
+  }
+  // The problems a refused write names, as "field code: message".
+  std::vector<std::string> refusal(const std::function<void()>& write) {
+    try {
+      write();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation) << e.what();
+      std::vector<std::string> out;
+      for (const auto& f : e.fields()) out.push_back(f.field + " " + f.code + ": " + f.message);
+      return out;
+    }
+    return {"accepted"};
+  }
+
+  test::ServiceHarness h;
+  RecordService records;
+  services::CallContext ctx;
+  std::string pipeline, first;
+};
+
+TEST_P(StageGateTest, AMoveIsRefusedListingEveryUnmetCriterionThenPassesOnceMet) {
+  std::string account = records.create(ctx, "account", {{"legal_name", "Hospital Santa Clara"}}).record["id"];
+  std::string proposal = stage("Proposta", 1,
+                               Json::parse(R"([{"kind": "field", "field": "amount", "op": "gte", "value": 100000},
+                                               {"kind": "field", "field": "account.attributes.health.cnes", "op": "exists"},
+                                               {"kind": "interactions", "types": ["visit", "meeting"], "min_count": 2}])"));
+  Json deal = records.create(ctx, "deal", {{"name", "Kit cirúrgico 2027"}, {"account_id", account},
+                                           {"pipeline_id", pipeline}, {"amount", 50000}}).record;
+  std::string id = deal["id"];
+  auto moved = [&] { records.move_deal_stage(ctx, id, proposal, std::nullopt); };
+  EXPECT_EQ(refusal(moved),
+            (std::vector<std::string>{
+                "entry_criteria/0 field_mismatch: amount is 50000, needs gte 100000",
+                "entry_criteria/1 field_missing: account.attributes.health.cnes is not set",
+                "entry_criteria/2 interactions_missing: 2 visit or meeting interaction(s) since the deal entered its "
+                "stage, 0 logged"}));
+  EXPECT_EQ(records.get(ctx, "deal", id)["stage_id"], first);  // nothing moved
+
+  // A visit logged before the deal entered its stage does not count; two after it do.
+  h.clock.advance_micros(60'000'000);
+  records.update(ctx, "deal", id, {{"amount", 120000}});
+  records.update(ctx, "account", account, {{"attributes", {{"health.cnes", "2077485"}}}});
+  for (const char* type : {"visit", "meeting"})
+    records.create(ctx, "interaction", {{"type", type}, {"direction", "outbound"}, {"deal_id", id}});
+  moved();
+  EXPECT_EQ(records.get(ctx, "deal", id)["stage_id"], proposal);
+}
+
+TEST_P(StageGateTest, InteractionsCountFromTheEntryIntoTheStageBeingLeft) {
+  std::string visited = stage("Visitado", 1, Json::parse(R"([{"kind": "interactions", "types": ["visit"],
+                                                               "direction": "outbound"}])"));
+  std::string account = records.create(ctx, "account", {{"legal_name", "Fazenda Boa Vista"}}).record["id"];
+  std::string id =
+      records.create(ctx, "deal", {{"name", "Safra 27"}, {"account_id", account}, {"pipeline_id", pipeline}}).record["id"];
+  records.create(ctx, "interaction", {{"type", "visit"}, {"direction", "inbound"}, {"deal_id", id}});
+  EXPECT_EQ(refusal([&] { records.move_deal_stage(ctx, id, visited, std::nullopt); }).size(), 1u);  // inbound
+  records.create(ctx, "interaction", {{"type", "visit"}, {"direction", "outbound"}, {"deal_id", id}});
+  records.move_deal_stage(ctx, id, visited, std::nullopt);
+  // Created straight into the gated stage: entering it all the same.
+  EXPECT_EQ(refusal([&] {
+              records.create(ctx, "deal", {{"name", "Atalho"}, {"account_id", account}, {"pipeline_id", pipeline},
+                                           {"stage_id", visited}});
+            }).size(),
+            1u);
+  // Back to the first stage (no gate) and forward again: the old visit was before re-entry.
+  records.move_deal_stage(ctx, id, first, std::nullopt);
+  h.clock.advance_micros(1'000'000);
+  EXPECT_EQ(refusal([&] { records.move_deal_stage(ctx, id, visited, std::nullopt); }).size(), 1u);
+}
+
+TEST_P(StageGateTest, ABadGateIsRefusedWhereItIsWrittenNamingEachProblem) {
+  auto problems = refusal([&] {
+    stage("Errada", 1, Json::parse(R"([{"kind": "vibes"},
+                                       {"kind": "field", "field": "amout", "op": "gte", "value": 1},
+                                       {"kind": "field", "field": "amount", "op": "between", "value": 1},
+                                       {"kind": "interactions", "types": ["fax"], "min_count": 0, "colour": "red"}])"));
+  });
+  std::vector<std::string> fields;
+  for (const auto& p : problems) fields.push_back(p.substr(0, p.find(' ')));
+  EXPECT_EQ(fields, (std::vector<std::string>{"entry_criteria/0/kind", "entry_criteria/1/field", "entry_criteria/2/op",
+                                              "entry_criteria/3/colour", "entry_criteria/3/types",
+                                              "entry_criteria/3/min_count"}))
+      << testing::PrintToString(problems);
+  EXPECT_EQ(h.count("SELECT count(*) FROM stages WHERE name = 'Errada'"), 0);
+  EXPECT_TRUE(gate_definition_problems(Json::parse(R"([{"kind": "field", "field": "account.tax_id", "op": "exists"},
+      {"kind": "field", "field": "currency", "op": "in", "value": ["BRL", "USD"]}])")).empty());
+  // What the move itself sets is no criterion: a dry run and the move would read it differently.
+  for (const char* derived : {"status", "stage_entered_at", "stage_id"})
+    EXPECT_EQ(gate_definition_problems({{{"kind", "field"}, {"field", derived}, {"op", "exists"}}}).size(), 1u) << derived;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StageGateTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         test::BackendName());
+
+}  // namespace
+}  // namespace nucleo::automation
