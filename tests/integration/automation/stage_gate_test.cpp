@@ -114,6 +114,59 @@ TEST_P(StageGateTest, ABadGateIsRefusedWhereItIsWrittenNamingEachProblem) {
     EXPECT_EQ(gate_definition_problems({{{"kind", "field"}, {"field", derived}, {"op", "exists"}}}).size(), 1u) << derived;
 }
 
+// What GET /v1/deals/{id}/gate answers is what the move then enforces: over generated
+// deals and gates, a passing dry run moves and a failing one is refused with the same
+// problems in the same order.
+TEST_P(StageGateTest, TheDryRunEqualsTheEnforcementOverGeneratedCases) {
+  const std::vector<Json> pool = {
+      Json::parse(R"({"kind": "field", "field": "amount", "op": "gte", "value": 100000})"),
+      Json::parse(R"({"kind": "field", "field": "amount", "op": "lt", "value": 500000})"),
+      Json::parse(R"({"kind": "field", "field": "expected_close", "op": "exists"})"),
+      Json::parse(R"({"kind": "field", "field": "currency", "op": "in", "value": ["BRL"]})"),
+      Json::parse(R"({"kind": "field", "field": "account.attributes.agro.car", "op": "exists"})"),
+      Json::parse(R"({"kind": "field", "field": "account.legal_name", "op": "neq", "value": "Fazenda Velha"})"),
+      Json::parse(R"({"kind": "interactions", "types": ["visit"], "min_count": 1})"),
+      Json::parse(R"({"kind": "interactions", "types": ["call", "whatsapp"], "direction": "outbound", "min_count": 2})")};
+  std::uint32_t seed = 20261203;
+  auto next = [&](std::uint32_t n) {
+    seed = seed * 1664525u + 1013904223u;
+    return (seed >> 8) % n;
+  };
+  int passed = 0, refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    Json criteria = Json::array();
+    for (const auto& c : pool)
+      if (next(3) == 0) criteria.push_back(c);
+    std::string gated = stage("Gate " + std::to_string(i), i + 1, criteria);
+    Json account_input = {{"legal_name", next(4) == 0 ? "Fazenda Velha" : "Fazenda Nova"}};
+    if (next(2)) account_input["attributes"] = {{"agro.car", "MT-5107925-0001"}};
+    std::string account = records.create(ctx, "account", account_input).record["id"];
+    Json deal_input = {{"name", "Caso " + std::to_string(i)}, {"account_id", account}, {"pipeline_id", pipeline},
+                       {"amount", static_cast<int>(next(8)) * 100000}, {"currency", next(3) ? "BRL" : "USD"}};
+    if (next(2)) deal_input["expected_close"] = "2027-03-31";
+    std::string id = records.create(ctx, "deal", deal_input).record["id"];
+    h.clock.advance_micros(1'000'000);
+    for (std::uint32_t n = next(4); n > 0; --n)
+      records.create(ctx, "interaction", {{"type", std::vector<const char*>{"visit", "call", "whatsapp"}[next(3)]},
+                                          {"direction", next(2) ? "outbound" : "inbound"}, {"deal_id", id}});
+
+    Json dry = evaluate_gate(h.deps(), ctx, id, gated);
+    std::vector<std::string> expected;
+    for (const auto& u : dry["unmet"])
+      expected.push_back("entry_criteria/" + std::to_string(u["criterion_index"].get<int>()) + " " +
+                         u["code"].get<std::string>() + ": " + u["missing"].get<std::string>());
+    if (dry["passes"] == true) {
+      EXPECT_NO_THROW(records.move_deal_stage(ctx, id, gated, std::nullopt)) << criteria.dump();
+      ++passed;
+    } else {
+      EXPECT_EQ(refusal([&] { records.move_deal_stage(ctx, id, gated, std::nullopt); }), expected) << criteria.dump();
+      ++refused;
+    }
+  }
+  EXPECT_GT(passed, 5);  // the generator reaches both outcomes
+  EXPECT_GT(refused, 5);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StageGateTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          test::BackendName());
 
