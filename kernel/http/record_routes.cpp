@@ -228,19 +228,26 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
               }}, change);
 }
 
-// POST /v1/deals/{id}/stage {"stage_id": "stg_…", "lost_reason": "…"}
+// POST /v1/deals/{id}/stage {"stage_id": "stg_…", "lost_reason": "…", "override": true, "reason": "…"}
 ApiResponse move_stage(ApiRequest& req, services::ServiceDependencies deps) {
   Json body = req.json();
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body.items()) {
-    if (key != "stage_id" && key != "lost_reason")
+    if (key != "stage_id" && key != "lost_reason" && key != "override" && key != "reason")
       errors.push_back({key, "is not a field of a stage move"});
-    else if (!value.is_string())
-      errors.push_back({key, "must be a string"});
+    else if (key == "override" ? !value.is_boolean() : !value.is_string())
+      errors.push_back({key, key == "override" ? "must be true or false" : "must be a string"});
   }
   if (!body.contains("stage_id")) errors.push_back({"stage_id", "is required"});
+  if (body.value("reason", Json("")).is_string() && body.value("reason", "").size() > 1000)
+    errors.push_back({"reason", "is longer than 1000 characters"});
   if (!errors.empty()) throw Error(ErrorCode::validation, "invalid stage move", errors);
-  return write_response(RecordService(deps).move_deal_stage(req.ctx, req.params.at("id"), body["stage_id"],
+  // An override of unmet stage gates (docs/sales-process.md): the reason may come in the
+  // body as well as in X-Reason; the audit trail records it with the move.
+  services::CallContext ctx = req.ctx;
+  ctx.override_gates = body.value("override", false);
+  if (body.contains("reason")) ctx.reason = body["reason"].get<std::string>();
+  return write_response(RecordService(deps).move_deal_stage(ctx, req.params.at("id"), body["stage_id"],
                                                             expected_version(req), body.value("lost_reason", "")));
 }
 
@@ -291,7 +298,10 @@ void add_record_routes(Router& router, services::ServiceDependencies deps, const
                {"required", {"stage_id"}},
                {"properties",
                 {{"stage_id", {{"type", "string"}, {"pattern", "^stg_[0-9a-z]{26}$"}}},
-                 {"lost_reason", {{"type", "string"}}}}},
+                 {"lost_reason", {{"type", "string"}}},
+                 {"override", {{"type", "boolean"},
+                               {"description", "move past unmet entry criteria (admin, manager; needs a reason)"}}},
+                 {"reason", {{"type", "string"}, {"maxLength", 1000}, {"description", "why, as X-Reason"}}}}},
                {"additionalProperties", false}}}, access_to_change(entity_spec("deal")));
   router.add(answering({"GET", "/v1/deals/{id}/gate", "evaluate_deal_gate",
                         "What a move to stage_id would meet and miss of the stage's entry criteria, without moving "

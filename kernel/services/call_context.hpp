@@ -33,6 +33,9 @@ struct CallContext {
     std::string fingerprint;  // the request, so a key reused for another is refused
   };
   std::optional<WriteOnce> write_once;
+  // The caller moves a deal past the stage gates it does not meet (an admin or manager,
+  // with a reason): the move is recorded with a deal.gate_overridden event naming them.
+  bool override_gates = false;
 
   Timestamp now() const { return clock->now(); }
 };

@@ -12,8 +12,17 @@
 
 namespace nucleo::services {
 
+// An event a validator asks the write to record beside its own, in the same
+// transaction, about the same record — a stage gate overridden, with what it did not
+// meet. `changes` as the audit trail holds them: {field: {from, to}}.
+struct ValidationNote {
+  std::string action;  // "deal.gate_overridden"
+  Json changes;
+};
+
 // What a validator sees: the write about to be committed. It runs inside the writer's
-// transaction and may read through `tx`, but must not write (docs/architecture.md §6).
+// transaction and may read through `tx`, but must not write (docs/architecture.md §6);
+// what it wants recorded it adds to `notes`, which the write commits with itself.
 struct ValidationRequest {
   const CallContext& context;
   std::string action;       // "deal.stage_changed", "account.created", …
@@ -21,6 +30,7 @@ struct ValidationRequest {
   const Json& before;       // null on create
   const Json& after;
   store::Transaction& tx;
+  std::vector<ValidationNote>* notes = nullptr;  // null: the caller records none
 };
 
 // A validator returns the reasons it vetoes the write; empty means "no objection".

@@ -120,7 +120,8 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
       if (auto problems = deps.attribute_schemas.check(spec.type, w.after.value("attributes", Json::object()));
           !problems.empty())
         throw Error(ErrorCode::validation, "invalid attributes of " + spec.type, std::move(problems));
-    deps.validators.run({ctx, w.action, spec.type, w.before, w.after, tx});
+    std::vector<ValidationNote> notes;
+    deps.validators.run({ctx, w.action, spec.type, w.before, w.after, tx, &notes});
 
     if (w.is_create()) {
       table.insert(tx, w.after);
@@ -133,6 +134,7 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
     Json shown = visible_record(spec, w.after);
     Json changes = audit::diff_changes(w.is_create() ? Json() : visible_record(spec, w.before), shown);
     commit_change(tx, ctx, change_of(w, changes, shown, deps.attribute_schemas));
+    for (auto& note : notes) commit_change(tx, ctx, {note.action, spec.type, w.id(), std::move(note.changes), shown});
     if (ctx.write_once) IdempotencyService::remember_in(tx, ctx, shown);
     return WriteResult{shown, w.duplicates};
   });

@@ -653,6 +653,24 @@ TEST_P(Api, AStageGateIsEvaluatedBeforeTheMoveAndEnforcedByIt) {
   EXPECT_EQ(dry.body["unmet"][0]["code"], "field_mismatch");
   EXPECT_EQ(dry.body["unmet"][1]["code"], "interactions_missing");
 
+  // An override: a sales user may not; a manager may, with a reason, in the body or X-Reason.
+  std::string sales = user_key(h->tenant, "sales");
+  std::string other = create("deals", {{"name", "Convênio 2028"}, {"account_id", account}, {"pipeline_id", pipeline},
+                                       {"owner_id", nullptr}});
+  auto refused = call("POST", "/v1/deals/" + other + "/stage", sales, {{"stage_id", proposal}, {"override", true},
+                                                                       {"reason", "quero"}});
+  ASSERT_EQ(refused.status, 422) << refused.raw.body;
+  EXPECT_EQ(refused.body["errors"][0]["code"], "override_not_allowed");
+  EXPECT_EQ(call("POST", "/v1/deals/" + other + "/stage", manager, {{"stage_id", proposal}, {"override", true}})
+                .body["errors"][0]["code"],
+            "reason_required");
+  EXPECT_EQ(call("POST", "/v1/deals/" + other + "/stage", manager, {{"stage_id", proposal}, {"override", "yes"}}).status,
+            422);
+  auto overridden = call("POST", "/v1/deals/" + other + "/stage", manager, {{"stage_id", proposal}, {"override", true}},
+                         {{"X-Reason", "reitoria assinou o protocolo"}});
+  ASSERT_EQ(overridden.status, 200) << overridden.raw.body;
+  EXPECT_EQ(overridden.body["stage_id"], proposal);
+
   call("PATCH", "/v1/deals/" + deal, manager, {{"amount", 150000}});
   call("POST", "/v1/interactions", manager, {{"type", "meeting"}, {"direction", "outbound"}, {"deal_id", deal}});
   EXPECT_EQ(call("GET", gate, manager).body, (Json{{"deal_id", deal}, {"stage_id", proposal}, {"passes", true},

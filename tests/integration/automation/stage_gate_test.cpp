@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel/services/principal.hpp"
 #include "kernel/services/record_service.hpp"
 #include "tests/support/service_harness.hpp"
 
@@ -91,6 +92,36 @@ TEST_P(StageGateTest, InteractionsCountFromTheEntryIntoTheStageBeingLeft) {
   records.move_deal_stage(ctx, id, first, std::nullopt);
   h.clock.advance_micros(1'000'000);
   EXPECT_EQ(refusal([&] { records.move_deal_stage(ctx, id, visited, std::nullopt); }).size(), 1u);
+}
+
+TEST_P(StageGateTest, AnOverrideNeedsTheRoleAndAReasonAndIsRecordedWithWhatWasNotMet) {
+  std::string account = records.create(ctx, "account", {{"legal_name", "Banco do Cerrado"}}).record["id"];
+  std::string approval = stage("Aprovação", 1, Json::parse(R"([{"kind": "field", "field": "amount", "op": "gte",
+                                                                  "value": 1000000}])"));
+  std::string id = records.create(ctx, "deal", {{"name", "Crédito rural"}, {"account_id", account},
+                                                {"pipeline_id", pipeline}, {"amount", 10}}).record["id"];
+  auto as = [&](const std::string& role, const std::string& reason) {
+    services::CallContext c = ctx;
+    auto p = std::make_shared<services::Principal>();
+    p->role = role;
+    c.principal = p;
+    c.reason = reason;
+    c.override_gates = true;
+    return c;
+  };
+  EXPECT_EQ(refusal([&] { records.move_deal_stage(as("manager", " "), id, approval, std::nullopt); }),
+            std::vector<std::string>{"reason reason_required: an override needs a reason (body \"reason\" or the "
+                                     "X-Reason header)"});
+  EXPECT_EQ(refusal([&] { records.move_deal_stage(as("sales", "cliente estratégico"), id, approval, std::nullopt); })
+                .at(0)
+                .substr(0, 29),
+            "override override_not_allowed");
+  records.move_deal_stage(as("manager", "cliente estratégico, comitê aprovou em ata"), id, approval, std::nullopt);
+  EXPECT_EQ(records.get(ctx, "deal", id)["stage_id"], approval);
+  EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE action = 'deal.gate_overridden' AND entity_id = '" + id +
+                    "' AND reason = 'cliente estratégico, comitê aprovou em ata' AND CAST(changes AS text) LIKE '%field_mismatch%'"),
+            1);
+  EXPECT_EQ(h.count("SELECT count(*) FROM outbox WHERE name = 'deal.gate_overridden'"), 1);
 }
 
 TEST_P(StageGateTest, ABadGateIsRefusedWhereItIsWrittenNamingEachProblem) {
