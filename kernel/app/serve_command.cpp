@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernel/automation/checklists.hpp"
 #include "kernel/app/background_loop.hpp"
 #include "kernel/app/audit_work.hpp"
 #include "kernel/app/commands.hpp"
@@ -167,6 +168,9 @@ int run_serve(const ParsedArgs& args) {
   single_attempt.retries = 0;
   events::OutboundHttp webhook_http(single_attempt);
   jobs.add(services::webhook_delivery_job(runtime.dependencies(), webhook_http, clock));
+  automation::SalesJobSettings sales = read_sales_job_settings(config);
+  jobs.add(automation::stalled_deals_job(runtime.dependencies(), clock, sales));
+  jobs.add(automation::task_reminders_job(runtime.dependencies(), clock, sales));
   plugin_host.attach_jobs(jobs, clock);
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database(), runtime.dependencies(), audit.stall_after, clock),
@@ -181,6 +185,7 @@ int run_serve(const ParsedArgs& args) {
   events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node_id());
   for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
   dispatcher.add(services::webhook_fanout(runtime.dependencies(), jobs, clock));
+  dispatcher.add(automation::checklist_subscriber(runtime.dependencies(), clock));
   auto dispatching = std::make_unique<BackgroundLoop>("event dispatcher", dispatch_pass(dispatcher, log),
                                                       event_settings.interval);
   std::vector<std::unique_ptr<BackgroundLoop>> job_workers;
@@ -219,7 +224,8 @@ CommandSpec serve_command() {
       "Applies pending migrations (unless store.migrate_on_start = false), opens the\n"
       "connection pool and serves HTTP on http.host:http.port until SIGINT or SIGTERM.\n"
       "Endpoints: GET /healthz (liveness), GET /readyz (database reachable, schema current).\n"
-      "Also runs the audit sequencer (audit.sequence_interval_ms).\n"
+      "Also runs the audit sequencer (audit.sequence_interval_ms), the event dispatcher, the job\n"
+      "workers, stage checklists and the stalled-deal and task-reminder jobs (sales.*).\n"
       "Loads the plugins configured as plugins.<alias>.file (docs/plugin-authoring.md); one\n"
       "that fails is logged, listed with its reason at GET /v1/plugins and recorded in the\n"
       "audit log, and the kernel serves without it.";

@@ -68,6 +68,17 @@ EventSettings read_event_settings(const Configuration& config) {
   return s;
 }
 
+automation::SalesJobSettings read_sales_job_settings(const Configuration& config) {
+  using std::chrono::minutes;
+  automation::SalesJobSettings s;
+  s.stalled_interval = minutes(get_integer(config, "sales.stalled_interval_minutes", 1, 1440));
+  s.stall.activity_resets = get_bool(config, "sales.stalled_activity_resets");
+  s.stall.max_per_run = static_cast<std::size_t>(get_integer(config, "sales.stalled_max_per_run", 1, 1000000));
+  s.reminder_interval = minutes(get_integer(config, "sales.reminder_interval_minutes", 1, 1440));
+  s.reminder_lead = minutes(get_integer(config, "sales.reminder_lead_minutes", 0, 10080));
+  return s;
+}
+
 JobWorkerSettings read_job_settings(const Configuration& config) {
   using std::chrono::milliseconds;
   JobWorkerSettings s;

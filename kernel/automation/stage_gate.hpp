@@ -8,10 +8,15 @@
 //   {"kind": "field", "field": "amount", "op": "gte", "value": 100000}
 //   {"kind": "field", "field": "account.attributes.finance.rating", "op": "exists"}
 //   {"kind": "interactions", "types": ["visit"], "direction": "outbound", "min_count": 1}
+//   {"kind": "committee", "roles": ["economic_buyer", "technical"]}
+//   {"kind": "checklist", "stage_id": "stg_…"}
+//   {"kind": "approval", "roles": ["manager"]}
 //
 // "field" reads the deal's fields (or `account.<field>`, the deal's account) with the
 // search operators; "interactions" counts the deal's interactions since it entered the
-// stage it leaves.
+// stage it leaves; "committee" wants a contact of each role engaged since then;
+// "checklist" the required items of an earlier stage's checklist done; "approval" a
+// user of one of the roles, other than the mover, approving this move.
 
 #include <string>
 #include <vector>
@@ -25,12 +30,29 @@
 
 namespace nucleo::automation {
 
+// Where a gate sits in its pipeline, for the criteria that name other stages
+// ("checklist"): every stage by its reference (its id; a pipeline template's key), its
+// position and its checklist items' keys.
+struct StageOutline {
+  std::string ref;
+  std::int64_t position = 0;
+  std::vector<std::string> checklist_keys;
+};
+struct GateScope {
+  std::string own_ref;
+  std::int64_t own_position = 0;
+  std::vector<StageOutline> stages;  // the pipeline's stages, the gate's own included
+  std::string stage_field = "stage_id";  // what a checklist criterion names its stage by
+};
+
 // What is wrong with a stage's `entry_criteria`, each problem named by its JSON pointer
-// ("entry_criteria/1/op"). Empty: a gate that can be enforced.
-std::vector<FieldError> gate_definition_problems(const Json& criteria);
+// under `at` ("entry_criteria/1/op"). Empty: a gate that can be enforced.
+std::vector<FieldError> gate_definition_problems(const Json& criteria, const GateScope& scope,
+                                                 const std::string& at = "entry_criteria");
 
 // One criterion the deal does not meet: its stable code ("field_missing",
-// "field_mismatch", "interactions_missing"), its place in the stage's criteria, and
+// "field_mismatch", "interactions_missing", "committee_incomplete",
+// "checklist_incomplete", "approval_missing"), its place in the stage's criteria, and
 // what is missing, in words.
 struct UnmetCriterion {
   std::string code;
@@ -39,10 +61,19 @@ struct UnmetCriterion {
   std::string missing;
 };
 
-// Every criterion of `criteria` that `deal` (as it would be after the move) does not
-// meet; `since`: when it entered the stage it leaves (interactions count from then).
-std::vector<UnmetCriterion> unmet_criteria(store::Transaction& tx, const std::string& tenant_id, const Json& deal,
-                                           const Json& criteria, const std::string& since);
+// A move a gate judges: the deal as it would be after it, the stage it enters, when it
+// entered the stage it leaves (interactions count from then; empty: a new deal), and
+// the user moving it (approvals by them do not count; empty: none known).
+struct GatedMove {
+  const Json& deal;
+  std::string stage_id;
+  std::string since;
+  std::string mover_user_id;
+};
+
+// Every criterion of `criteria` the move does not meet.
+std::vector<UnmetCriterion> unmet_criteria(store::Transaction& tx, const std::string& tenant_id, const GatedMove& move,
+                                           const Json& criteria);
 
 // What moving deal `deal_id` to `stage_id` would meet and miss, without moving it (GET
 // /v1/deals/{id}/gate): {"deal_id", "stage_id", "passes", "unmet": [{"code",

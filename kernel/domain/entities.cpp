@@ -158,7 +158,11 @@ std::vector<EntitySpec> build_specs() {
                     of("expected_close", FieldType::date), ref("owner_id", "user"), text("lost_reason", 500),
                     // Derived by the deal rules from the stage; listed so they are stored and shown.
                     derived(choice("status", {"open", "won", "lost"}, "open")),
-                    derived(of("stage_entered_at", FieldType::timestamp))}});
+                    derived(of("stage_entered_at", FieldType::timestamp)),
+                    // Set by the sales process (docs/sales-process.md): approvals given for a
+                    // gated move, and since when the deal has sat in its stage past rot_days.
+                    derived(with_default(of("approvals", FieldType::array), Json::array())),
+                    derived(of("stalled_since", FieldType::timestamp))}});
   specs.back().policy = {every_team, {}, "owner_id"};
 
   specs.push_back({"interaction",
@@ -181,6 +185,8 @@ std::vector<EntitySpec> build_specs() {
                    {required(text("title", 500)), of("due_at", FieldType::timestamp), ref("assignee_id", "user"),
                     choice("status", {"open", "done", "cancelled"}, "open"),
                     choice("kind", {"follow_up", "checklist", "reminder"}, "follow_up"), text("origin_rule", 200),
+                    // A checklist item the deal must finish before a gate that asks for it.
+                    with_default(of("required_for_exit", FieldType::boolean), false),
                     ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal"),
                     derived(of("completed_at", FieldType::timestamp))}});
   specs.back().policy = {every_team, {}, "assignee_id"};

@@ -177,6 +177,7 @@ void place_deal_in_stage(Write& w) {
   if (!w.changed("stage_id")) return;
   w.after["status"] = kind;
   w.after["stage_entered_at"] = format_rfc3339(w.ctx.now());
+  w.after["stalled_since"] = nullptr;  // a move is progress: the rot clock starts again
   if (!w.is_create()) w.action = "deal.stage_changed";
 }
 

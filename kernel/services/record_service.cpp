@@ -96,6 +96,50 @@ WriteResult RecordService::move_deal_stage(const CallContext& ctx, const std::st
   return update(ctx, "deal", deal_id, patch, expected_version);
 }
 
+WriteResult RecordService::approve_deal_move(const CallContext& ctx, const std::string& deal_id,
+                                             const std::string& stage_id, const std::string& note,
+                                             std::optional<std::int64_t> expected_version) {
+  const Principal* who = ctx.principal.get();
+  if (!who || who->user_id.empty())
+    throw Error(ErrorCode::validation, "an approval is given by a person: call with a user's key or On-Behalf-Of",
+                {{"approver", "the caller acts as no user", "approver_unknown"}});
+  if (note.size() > 1000)
+    throw Error(ErrorCode::validation, "the note is too long", {{"note", "must be at most 1000 characters"}});
+  return run_write(deps_, ctx, entity_spec("deal"), "deal.approved", deal_id, expected_version, [&](Write& w) {
+    if (!w.before["archived_at"].is_null())
+      throw Error(ErrorCode::validation, "deal " + deal_id + " is archived; restore it first");
+    w.after = w.before;
+    Json approvals = w.before.value("approvals", Json::array());
+    std::string entered = w.before.value("stage_entered_at", "");
+    for (const auto& a : approvals)
+      if (a.value("stage_id", "") == stage_id && a.value("user_id", "") == who->user_id &&
+          parse_rfc3339(a.value("at", "")) >= parse_rfc3339(entered))
+        return;  // already approved while the deal sits where it is
+    approvals.push_back({{"stage_id", stage_id},
+                         {"user_id", who->user_id},
+                         {"role", who->role},
+                         {"at", format_rfc3339(ctx.now())},
+                         {"note", note.empty() ? Json() : Json(note)}});
+    // The newest approvals are the ones a move can use; older ones stay in the audit trail.
+    constexpr std::size_t kept = 50;
+    if (approvals.size() > kept) approvals.erase(approvals.begin(), approvals.end() - kept);
+    w.after["approvals"] = std::move(approvals);
+    bump_version(w);
+  });
+}
+
+WriteResult RecordService::set_deal_stall(const CallContext& ctx, const std::string& deal_id,
+                                          std::optional<Timestamp> since, std::optional<std::int64_t> expected_version) {
+  std::string action = since ? "deal.stalled" : "deal.stall_cleared";
+  return run_write(deps_, ctx, entity_spec("deal"), action, deal_id, expected_version, [&](Write& w) {
+    w.after = w.before;
+    Json value = since ? Json(format_rfc3339(*since)) : Json();
+    if (w.before.value("stalled_since", Json()) == value) return;
+    w.after["stalled_since"] = value;
+    bump_version(w);
+  });
+}
+
 WriteResult RecordService::complete_task(const CallContext& ctx, const std::string& task_id,
                                          std::optional<std::int64_t> expected_version) {
   return update(ctx, "task", task_id, {{"status", "done"}}, expected_version);

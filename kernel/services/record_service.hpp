@@ -60,6 +60,17 @@ class RecordService {
                               std::optional<std::int64_t> expected_version = std::nullopt,
                               const std::string& lost_reason = "");
   WriteResult log_interaction(const CallContext& ctx, const Json& input) { return create(ctx, "interaction", input); }
+  // A second person's approval of moving the deal to `stage_id` (a gate's "approval"
+  // criterion, docs/sales-process.md): appended to the deal's `approvals` as
+  // {stage_id, user_id, role, at, note}, action deal.approved. The caller must act as
+  // a user; the registered gates refuse a role the stage does not ask for. The same
+  // user approving the same move again while the deal sits in its stage changes nothing.
+  WriteResult approve_deal_move(const CallContext& ctx, const std::string& deal_id, const std::string& stage_id,
+                                const std::string& note, std::optional<std::int64_t> expected_version = std::nullopt);
+  // Marks the deal stalled since `since` (action deal.stalled) or, with none, no longer
+  // stalled (deal.stall_cleared). Setting what is already set changes nothing.
+  WriteResult set_deal_stall(const CallContext& ctx, const std::string& deal_id, std::optional<Timestamp> since,
+                             std::optional<std::int64_t> expected_version = std::nullopt);
   WriteResult complete_task(const CallContext& ctx, const std::string& task_id,
                             std::optional<std::int64_t> expected_version = std::nullopt);
 

@@ -139,10 +139,11 @@ TEST_P(StageGateTest, ABadGateIsRefusedWhereItIsWrittenNamingEachProblem) {
       << testing::PrintToString(problems);
   EXPECT_EQ(h.count("SELECT count(*) FROM stages WHERE name = 'Errada'"), 0);
   EXPECT_TRUE(gate_definition_problems(Json::parse(R"([{"kind": "field", "field": "account.tax_id", "op": "exists"},
-      {"kind": "field", "field": "currency", "op": "in", "value": ["BRL", "USD"]}])")).empty());
+      {"kind": "field", "field": "currency", "op": "in", "value": ["BRL", "USD"]}])"), GateScope{}).empty());
   // What the move itself sets is no criterion: a dry run and the move would read it differently.
   for (const char* derived : {"status", "stage_entered_at", "stage_id"})
-    EXPECT_EQ(gate_definition_problems({{{"kind", "field"}, {"field", derived}, {"op", "exists"}}}).size(), 1u) << derived;
+    EXPECT_EQ(gate_definition_problems({{{"kind", "field"}, {"field", derived}, {"op", "exists"}}}, GateScope{}).size(), 1u)
+        << derived;
 }
 
 // What GET /v1/deals/{id}/gate answers is what the move then enforces: over generated

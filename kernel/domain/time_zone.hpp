@@ -1,0 +1,25 @@
+#pragma once
+
+// Wall-clock time in a user's or tenant's IANA time zone (ADR 0023: Howard Hinnant's
+// date library, as GCC 12 has no std::chrono zones).
+
+#include <string>
+
+#include "kernel/domain/time.hpp"
+
+namespace nucleo {
+
+// Whether this machine's time zone database knows `zone` ("America/Manaus").
+bool is_time_zone(const std::string& zone);
+
+// `t` as RFC 3339 on `zone`'s wall clock with its offset: "2026-12-04T18:00:00-04:00".
+// An unknown zone reads as UTC ("Z").
+std::string format_rfc3339_in(Timestamp t, const std::string& zone);
+
+// The instant `business_days` working days (Monday to Friday) after the day `from`
+// falls on in `zone`, at `hour`:00 there. From a Saturday, 1 business day is Tuesday
+// (Monday is day 0's next working day); 0 is `from`'s own day (or the next working day
+// when that is a weekend). An unknown zone reads as UTC.
+Timestamp business_day_at(Timestamp from, const std::string& zone, int business_days, int hour);
+
+}  // namespace nucleo
