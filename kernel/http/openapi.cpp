@@ -367,6 +367,9 @@ Json query_parameter(const std::string& name) {
   if (name == "quiet_days")
     return parameter(name, "query", false, {{"type", "integer"}, {"minimum", 1}, {"maximum", 3650}},
                      "days without an interaction that raise no_activity (30)");
+  if (name == "stalled")
+    return parameter(name, "query", false, {{"type", "string"}, {"enum", {"true", "false"}}},
+                     "true: only deals stalled in their stage (stalled_since set); false: only the others");
   if (name == "cursor") return parameter(name, "query", false, {{"type", "string"}}, "next_cursor of the last page");
   // The audit proofs' tree positions (route_helpers' count_parameter: required).
   if (name == "seq" || name == "tree_size" || name == "first" || name == "second")

@@ -83,6 +83,9 @@ ApiResponse list_records(ApiRequest& req, services::ServiceDependencies deps, co
       auto t = parse_rfc3339(value);
       if (!t) throw BadRequest("updated_since must be an RFC 3339 date-time");
       query.updated_since = t->micros;
+    } else if (name == "stalled" && spec.type == "deal") {
+      if (value != "true" && value != "false") throw BadRequest("query parameter stalled must be true or false");
+      query.present.emplace_back("stalled_since", value == "true");
     } else if (const FieldSpec* f = spec.field(name)) {
       query.equals.emplace_back(name, filter_value(*f, value, deps.normalisation));
     }
@@ -154,6 +157,7 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
   const std::string type = spec.type;
   std::vector<std::string> list_parameters{"limit", "cursor", "updated_since"};
   for (const auto& f : filterable_fields(spec)) list_parameters.push_back(f);
+  if (spec.type == "deal") list_parameters.push_back("stalled");  // docs/sales-process.md, stalled deals
   const Access read = access_to_read(spec), change = access_to_change(spec);
 
   router.add({"GET", base, "list_" + collection, "List " + collection + " (keyset pages)", AuthMode::bearer, type,
@@ -251,12 +255,29 @@ ApiResponse move_stage(ApiRequest& req, services::ServiceDependencies deps) {
                                                             expected_version(req), body.value("lost_reason", "")));
 }
 
+// POST /v1/deals/{id}/approvals {"stage_id": "stg_…", "note": "…"}
+ApiResponse approve_move(ApiRequest& req, services::ServiceDependencies deps) {
+  Json body = req.json();
+  std::vector<FieldError> errors;
+  for (const auto& [key, value] : body.items())
+    if (key != "stage_id" && key != "note") errors.push_back({key, "is not a field of an approval"});
+    else if (!value.is_string()) errors.push_back({key, "must be a string"});
+  if (!body.contains("stage_id")) errors.push_back({"stage_id", "is required"});
+  if (!errors.empty()) {
+    RecordService(deps).get(req.ctx, "deal", req.params.at("id"));  // a deal the caller cannot see: 404 first
+    throw Error(ErrorCode::validation, "invalid approval", errors);
+  }
+  return write_response(RecordService(deps).approve_deal_move(req.ctx, req.params.at("id"), body["stage_id"],
+                                                              body.value("note", ""), expected_version(req)));
+}
+
 Json gate_schema() {
   Json text = {{"type", "string"}};
   Json unmet = {{"type", "object"},
                 {"required", {"code", "criterion_index", "criterion", "missing"}},
                 {"properties",
-                 {{"code", {{"type", "string"}, {"enum", {"field_missing", "field_mismatch", "interactions_missing"}}}},
+                 {{"code", {{"type", "string"}, {"enum", {"field_missing", "field_mismatch", "interactions_missing", "committee_incomplete",
+                                                   "checklist_incomplete", "approval_missing"}}}},
                   {"criterion_index", {{"type", "integer"}, {"minimum", 0}}},
                   {"criterion", {{"type", "object"}}},
                   {"missing", text}}},
@@ -319,6 +340,21 @@ void add_record_routes(Router& router, services::ServiceDependencies deps, const
                         }},
                        200, gate_schema()),
              access_to_read(entity_spec("deal")));
+  router.add({"POST",
+              "/v1/deals/{id}/approvals",
+              "approve_deal_move",
+              "Approve moving a deal to a stage whose gate asks a second person's approval (maker-checker)",
+              AuthMode::bearer,
+              "deal",
+              "action",
+              {},
+              [=](ApiRequest& req) { return approve_move(req, deps); },
+              {{"type", "object"},
+               {"required", {"stage_id"}},
+               {"properties",
+                {{"stage_id", {{"type", "string"}, {"pattern", "^stg_[0-9a-z]{26}$"}}},
+                 {"note", {{"type", "string"}, {"maxLength", 1000}}}}},
+               {"additionalProperties", false}}}, access_to_change(entity_spec("deal")));
   router.add({"POST",
               "/v1/tasks/{id}/complete",
               "complete_task",

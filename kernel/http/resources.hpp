@@ -30,5 +30,6 @@ void add_audit_routes(Router& router, services::ServiceDependencies deps, const 
 void add_privacy_routes(Router& router, services::ServiceDependencies deps);
 void add_event_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 void add_job_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
+void add_sales_routes(Router& router, services::ServiceDependencies deps);
 
 }  // namespace nucleo::http

@@ -213,6 +213,10 @@ void RecordTable::for_each_listed(Transaction& tx, const std::string& tenant_id,
     sql += " AND " + field + (value.is_null() ? " IS NULL" : " = " + placeholder(values.size()));
     if (!value.is_null()) values.push_back(to_column(type, value));
   }
+  for (const auto& [field, is_set] : q.present) {
+    if (spec_.field(field) == nullptr) throw Error(ErrorCode::internal, spec_.type + " has no field " + field);
+    sql += " AND " + field + (is_set ? " IS NOT NULL" : " IS NULL");
+  }
   if (q.updated_since) {
     sql += " AND updated_at >= " + placeholder(values.size());
     values.push_back(*q.updated_since);

@@ -20,6 +20,7 @@ struct RecordQuery {
   std::size_t limit = 50;
   bool include_archived = false;
   std::optional<std::int64_t> updated_since;  // updated_at >= this (µs)
+  std::vector<std::pair<std::string, bool>> present;  // field IS NOT NULL (true) or IS NULL (false)
   // Object-level visibility: when owner_field is set, only rows whose owner is null
   // or one of visible_owners.
   std::string owner_field;

@@ -10,6 +10,7 @@
 #include "kernel/audit/canonical_json.hpp"
 #include "kernel/audit/checkpoint.hpp"
 #include "kernel/services/privacy_service.hpp"
+#include "kernel/services/sales_process_service.hpp"
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/webhook_service.hpp"
 #include "kernel/services/api_key_service.hpp"
@@ -312,9 +313,97 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + hold lift + dead-letter replay + webhooks (list; read, patch, delete, rotate, deliveries)
   // + channel accounts (list; read, patch, delete, send) + a message read + failed jobs (list;
   // retry, discard) + a plugin's settings (read, set) + what plugins hold about a subject
-  // + a deal's gate
-  EXPECT_EQ(checked, 84);
+  // + a deal's gate + a deal's approvals + the agendas (mine, a teammate's)
+  EXPECT_EQ(checked, 87);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
+}
+
+// Issue #21 over HTTP on a running server: entering a stage opens its checklist (the
+// server's dispatcher), a later gate waits for it; a maker-checker approval; the agendas
+// of two users in different time zones; stalled deals listed by ?stalled=.
+TEST_P(Api, ChecklistsApprovalsAgendasAndStalledDealsOverHttp) {
+  std::string rosa_id, caio_id;
+  std::string rosa = user_key(h->tenant, "sales", &rosa_id);
+  std::string caio = user_key(h->tenant, "manager", &caio_id);
+  ASSERT_EQ(call("PATCH", "/v1/users/" + rosa_id, admin, {{"time_zone", "America/Manaus"}}).status, 200);
+  std::string account = create("accounts", {{"legal_name", "Hospital Santa Clara"}, {"owner_id", rosa_id}});
+  std::string pipeline = create("pipelines", {{"name", "Licitação"}});
+  create("stages", {{"pipeline_id", pipeline}, {"name", "Edital"}, {"position", 0}, {"rot_days", 5}});
+  std::string docs = create("stages", {{"pipeline_id", pipeline}, {"name", "Habilitação"}, {"position", 1},
+                                       {"checklist_template", Json::parse(R"([
+      {"key": "certidoes", "title": "Reunir certidões negativas", "due_in_business_days": 3, "required_for_exit": true},
+      {"key": "atestado", "title": "Atestado de capacidade técnica", "required_for_exit": true}])")}});
+  std::string bid = create("stages", {{"pipeline_id", pipeline}, {"name", "Lance"}, {"position", 2},
+                                      {"entry_criteria", {{{"kind", "checklist"}, {"stage_id", docs}},
+                                                          {{"kind", "approval"}, {"roles", {"manager"}}}}}});
+  auto impossible = call("PATCH", "/v1/stages/" + docs, admin,
+                         {{"entry_criteria", {{{"kind", "checklist"}, {"stage_id", docs}}}}});
+  ASSERT_EQ(impossible.status, 422) << impossible.raw.body;
+  EXPECT_EQ(impossible.body["errors"][0]["field"], "entry_criteria/0/stage_id");
+
+  std::string deal = create("deals", {{"name", "Pregão 45/2026"}, {"account_id", account}, {"pipeline_id", pipeline},
+                                      {"owner_id", rosa_id}}, rosa);
+  ASSERT_EQ(call("POST", "/v1/deals/" + deal + "/stage", rosa, {{"stage_id", docs}}).status, 200);
+  // The server's dispatcher opens the checklist for the move, as the system.
+  Json tasks;
+  for (int i = 0; i < 100 && tasks.size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    tasks = call("GET", "/v1/tasks?deal_id=" + deal, rosa).body["data"];
+  }
+  ASSERT_EQ(tasks.size(), 2u);
+  for (const auto& t : tasks) {
+    EXPECT_EQ(t["kind"], "checklist");
+    EXPECT_EQ(t["assignee_id"], rosa_id);
+    EXPECT_EQ(t["required_for_exit"], true);
+  }
+
+  auto gate = call("GET", "/v1/deals/" + deal + "/gate?stage_id=" + bid, rosa);
+  ASSERT_EQ(gate.status, 200) << gate.raw.body;
+  ASSERT_EQ(gate.body["unmet"].size(), 2u);
+  EXPECT_EQ(gate.body["unmet"][0]["code"], "checklist_incomplete");
+  EXPECT_EQ(gate.body["unmet"][1]["code"], "approval_missing");
+  for (const auto& t : tasks)
+    EXPECT_EQ(call("POST", "/v1/tasks/" + t["id"].get<std::string>() + "/complete", rosa).status, 200);
+  auto self = call("POST", "/v1/deals/" + deal + "/approvals", rosa, {{"stage_id", bid}});
+  ASSERT_EQ(self.status, 422) << self.raw.body;
+  EXPECT_EQ(self.body["errors"][0]["code"], "approval_not_allowed");
+  EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/approvals", caio, {{"stage_id", bid}, {"colour", "red"}}).status, 422);
+  auto approved = call("POST", "/v1/deals/" + deal + "/approvals", caio, {{"stage_id", bid}, {"note", "preço ok"}});
+  ASSERT_EQ(approved.status, 200) << approved.raw.body;
+  EXPECT_EQ(approved.body["approvals"][0]["user_id"], caio_id);
+  EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/approvals", auditor, {{"stage_id", bid}}).status, 403);
+  EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/stage", rosa, {{"stage_id", bid}}).status, 200);
+
+  // Agendas: Rosa's own, on her clock; a manager reads hers, a sales user may not read his.
+  create("tasks", {{"title", "Ligar para a compradora"}, {"assignee_id", rosa_id}, {"deal_id", deal},
+                   {"due_at", "2030-01-02T22:00:00Z"}});
+  auto mine = call("GET", "/v1/me/agenda?from=2030-01-01T00:00:00Z&to=2030-01-08T00:00:00Z", rosa);
+  ASSERT_EQ(mine.status, 200) << mine.raw.body;
+  ASSERT_EQ(mine.body["items"].size(), 1u) << mine.raw.body;
+  EXPECT_EQ(mine.body["time_zone"], "America/Manaus");
+  EXPECT_EQ(mine.body["items"][0]["due_local"], "2030-01-02T18:00:00-04:00");
+  EXPECT_EQ(mine.body["items"][0]["deal"]["name"], "Pregão 45/2026");
+  EXPECT_EQ(call("GET", "/v1/users/" + rosa_id + "/agenda?from=2030-01-01T00:00:00Z&to=2030-01-08T00:00:00Z", caio)
+                .body["items"].size(), 1u);
+  EXPECT_EQ(call("GET", "/v1/users/" + caio_id + "/agenda", rosa).status, 403);
+  EXPECT_EQ(call("GET", "/v1/me/agenda?from=2030-01-08T00:00:00Z&to=2030-01-01T00:00:00Z", rosa).status, 400);
+  auto no_user = call("GET", "/v1/me/agenda", integration_key(h->tenant, {"tasks:read"}));
+  EXPECT_EQ(no_user.status, 422);  // this key acts as no user
+  EXPECT_EQ(no_user.body["errors"][0]["code"], "no_user");
+
+  // A deal left in "Edital" past its 5 rot days, as the job would find it a week on.
+  std::string slow = create("deals", {{"name", "Pregão 46/2026"}, {"account_id", account}, {"pipeline_id", pipeline}});
+  ManualClock later{Timestamp{h->clock.now().micros}};
+  later.set(Timestamp{SystemClock().now().micros + 7 * 86'400'000'000LL});
+  services::CallContext job = h->context(h->tenant);
+  job.clock = &later;
+  EXPECT_EQ(services::SalesProcessService(h->deps()).update_stalled_deals(job, {}).stalled, 1u);
+  auto stalled = call("GET", "/v1/deals?stalled=true", manager).body["data"];
+  ASSERT_EQ(stalled.size(), 1u);
+  EXPECT_EQ(stalled[0]["id"], slow);
+  EXPECT_FALSE(stalled[0]["stalled_since"].is_null());
+  EXPECT_EQ(call("GET", "/v1/deals?stalled=false", manager).body["data"].size(), 1u);
+  EXPECT_EQ(call("GET", "/v1/deals?stalled=maybe", manager).status, 400);
 }
 
 TEST_P(Api, RolesAreEnforced) {
@@ -451,8 +540,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // reads (incl. entity history and export) + openapi + 5 privacy operations + the plugin list
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
-  // (read, set) + a deal's gate.
-  EXPECT_EQ(documented.size(), 122u);
+  // (read, set) + a deal's gate and approvals + the agendas (mine, a teammate's).
+  EXPECT_EQ(documented.size(), 125u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

@@ -1,0 +1,93 @@
+// The sales process's own reads (docs/sales-process.md): a user's agenda. The gate
+// dry run, the stage move and approvals sit with the deal's routes (record_routes).
+#include "kernel/domain/error.hpp"
+#include "kernel/http/resources.hpp"
+#include "kernel/http/request_checks.hpp"
+#include "kernel/http/route_helpers.hpp"
+#include "kernel/services/principal.hpp"
+#include "kernel/services/sales_process_service.hpp"
+
+namespace nucleo::http {
+namespace {
+
+constexpr std::int64_t micros_per_day = 86'400'000'000;
+
+Json agenda_schema() {
+  Json text = {{"type", "string"}};
+  Json nullable_text = {{"type", {"string", "null"}}};
+  Json time = {{"type", "string"}, {"format", "date-time"}};
+  Json task = {{"type", "object"},
+               {"required", {"id", "title", "kind", "due_at", "required_for_exit", "origin_rule", "contact_id", "version"}},
+               {"properties",
+                {{"id", text}, {"title", text}, {"kind", text}, {"due_at", time},
+                 {"required_for_exit", {{"type", "boolean"}}}, {"origin_rule", nullable_text},
+                 {"contact_id", nullable_text}, {"version", {{"type", "integer"}}}}},
+               {"additionalProperties", false}};
+  Json deal = {{"type", {"object", "null"}},
+               {"properties",
+                {{"id", text}, {"name", text}, {"stage_id", text}, {"stage_name", text},
+                 {"amount", {{"type", {"integer", "null"}}}}, {"currency", text}}}};
+  Json account = {{"type", {"object", "null"}}, {"properties", {{"id", text}, {"legal_name", text}}}};
+  Json item = {{"type", "object"},
+               {"required", {"task", "due_local", "overdue", "deal", "account"}},
+               {"properties",
+                {{"task", task}, {"due_local", {{"type", "string"}, {"description", "due_at on the user's wall clock, "
+                                                                                   "with its offset"}}},
+                 {"overdue", {{"type", "boolean"}}}, {"deal", deal}, {"account", account}}},
+               {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"user_id", "time_zone", "now", "now_local", "from", "to", "items", "truncated"}},
+          {"properties",
+           {{"user_id", text}, {"time_zone", text}, {"now", time}, {"now_local", text}, {"from", time}, {"to", time},
+            {"items", {{"type", "array"}, {"items", item}}}, {"truncated", {{"type", "boolean"}}}}},
+          {"additionalProperties", false}};
+}
+
+// ?from=&to=&limit=: upcoming from `from` (now) to `to` (a week on), at most a year.
+services::AgendaQuery agenda_query(const ApiRequest& req, std::string user_id) {
+  services::AgendaQuery q;
+  q.user_id = std::move(user_id);
+  q.from = Timestamp{time_parameter(req, "from").value_or(req.ctx.now().micros)};
+  q.to = Timestamp{time_parameter(req, "to").value_or(q.from.micros + 7 * micros_per_day)};
+  if (q.to <= q.from) throw BadRequest("to must come after from", {{"to", "is not after from"}});
+  if (q.to.micros - q.from.micros > 366 * micros_per_day)
+    throw BadRequest("an agenda spans at most 366 days", {{"to", "is more than 366 days after from"}});
+  if (auto limit = integer_parameter(req, "limit", 1, 500)) q.limit = static_cast<std::size_t>(*limit);
+  return q;
+}
+
+ApiResponse agenda_response(Json body) {
+  ApiResponse r;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+void add_sales_routes(Router& router, services::ServiceDependencies deps) {
+  const std::vector<std::string> params{"from", "to", "limit"};
+  router.add(answering({"GET", "/v1/me/agenda", "get_my_agenda",
+                        "The caller's open tasks, overdue and due from..to, by due time with deal and account",
+                        AuthMode::bearer, "", "agenda", params,
+                        [=](ApiRequest& req) {
+                          const services::Principal* who = req.ctx.principal.get();
+                          if (!who || who->user_id.empty())
+                            throw Error(ErrorCode::validation,
+                                        "this key acts as no user: use a user's key, or On-Behalf-Of a user",
+                                        {{"Authorization", "acts as no user", "no_user"}});
+                          return agenda_response(
+                              services::SalesProcessService(deps).agenda(req.ctx, agenda_query(req, who->user_id)));
+                        }},
+                       200, agenda_schema()),
+             access_to_read(entity_spec("task")));
+  router.add(answering({"GET", "/v1/users/{id}/agenda", "get_user_agenda",
+                        "A teammate's agenda (admin, manager)", AuthMode::bearer, "user", "agenda", params,
+                        [=](ApiRequest& req) {
+                          return agenda_response(services::SalesProcessService(deps).agenda(
+                              req.ctx, agenda_query(req, req.params.at("id"))));
+                        }},
+                       200, agenda_schema()),
+             Access::of_roles({"admin", "manager"}, "tasks:read"));
+}
+
+}  // namespace nucleo::http
