@@ -11,6 +11,7 @@ CommandSpec migrate_command();
 CommandSpec version_command();
 CommandSpec tenant_command();
 CommandSpec user_command();
+CommandSpec pipeline_command();
 CommandSpec key_command();
 CommandSpec audit_command();
 CommandSpec privacy_command();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "kernel/automation/checklists.hpp"
@@ -464,9 +465,37 @@ std::vector<FieldError> stage_definition_problems(const services::ValidationRequ
 
 }  // namespace
 
+namespace {
+
+// A pipeline's key is unique in its tenant, a stage's in its pipeline: what pipeline
+// definitions match them by (pipeline_definition.hpp).
+std::vector<FieldError> key_problems(const services::ValidationRequest& r, const std::string& scope_field) {
+  const Json& key = r.after.value("key", Json());
+  if (key.is_null() || (r.before.is_object() && r.before.value("key", Json()) == key)) return {};
+  static const std::regex pattern("^[a-z0-9_]{1,64}$");
+  if (!key.is_string() || !std::regex_match(key.get<std::string>(), pattern))
+    return {{"key", "must be 1 to 64 lower-case letters, digits or _"}};
+  store::RecordQuery q;
+  q.equals = {{"key", key}};
+  if (!scope_field.empty()) q.equals.emplace_back(scope_field, r.after.value(scope_field, Json()));
+  q.limit = 1;
+  if (!store::RecordTable(entity_spec(r.entity_type)).list(r.tx, r.context.tenant_id, q).empty())
+    return {{"key", "is taken by another " + r.entity_type + (scope_field.empty() ? "" : " of this pipeline"),
+             "key_taken"}};
+  return {};
+}
+
+}  // namespace
+
 void register_stage_gates(services::ValidatorRegistry& validators) {
+  validators.add("pipeline keys", "pipeline", [](const services::ValidationRequest& r) { return key_problems(r, ""); });
   // A gate that cannot be enforced is refused where it is written, never at move time.
-  validators.add("stage gates", "stage", stage_definition_problems);
+  validators.add("stage gates", "stage", [](const services::ValidationRequest& r) {
+    auto out = key_problems(r, "pipeline_id");
+    auto more = stage_definition_problems(r);
+    out.insert(out.end(), more.begin(), more.end());
+    return out;
+  });
   validators.add("stage gates", "deal", [](const services::ValidationRequest& r) {
     std::vector<FieldError> out;
     if (r.action == "deal.approved") return approval_refusals(r);

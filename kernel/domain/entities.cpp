@@ -127,14 +127,15 @@ std::vector<EntitySpec> build_specs() {
   specs.back().policy = {every_team, {}, "owner_id"};
   specs.back().reports_duplicates = true;
 
-  specs.push_back({"pipeline", std::string(id_prefix::pipeline), "pipelines", {required(text("name", 200))}});
+  // `key`: what a pipeline definition matches the pipeline and its stages by (docs/sales-process.md).
+  specs.push_back({"pipeline", std::string(id_prefix::pipeline), "pipelines", {required(text("name", 200)), text("key", 64)}});
   specs.back().policy = {{"manager"}};
 
   specs.push_back(
       {"stage",
        std::string(id_prefix::stage),
        "stages",
-       {required(ref("pipeline_id", "pipeline")), required(text("name", 200)),
+       {required(ref("pipeline_id", "pipeline")), required(text("name", 200)), text("key", 64),
         required(of("position", FieldType::integer)), with_default(of("probability", FieldType::integer), 0),
         choice("kind", {"open", "won", "lost"}, "open"), of("rot_days", FieldType::integer),
         with_default(of("entry_criteria", FieldType::array), Json::array()),

@@ -367,6 +367,9 @@ Json query_parameter(const std::string& name) {
   if (name == "quiet_days")
     return parameter(name, "query", false, {{"type", "integer"}, {"minimum", 1}, {"maximum", 3650}},
                      "days without an interaction that raise no_activity (30)");
+  if (name == "dry_run")
+    return parameter(name, "query", false, {{"type", "string"}, {"enum", {"true", "false"}}},
+                     "true: answer what would change, write nothing");
   if (name == "stalled")
     return parameter(name, "query", false, {{"type", "string"}, {"enum", {"true", "false"}}},
                      "true: only deals stalled in their stage (stalled_since set); false: only the others");

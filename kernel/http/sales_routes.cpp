@@ -1,5 +1,7 @@
-// The sales process's own reads (docs/sales-process.md): a user's agenda. The gate
-// dry run, the stage move and approvals sit with the deal's routes (record_routes).
+// The sales process's own routes (docs/sales-process.md): a user's agenda and a
+// pipeline's definition. The gate dry run, the stage move and approvals sit with the
+// deal's routes (record_routes).
+#include "kernel/automation/pipeline_definition.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/http/resources.hpp"
 #include "kernel/http/request_checks.hpp"
@@ -56,7 +58,38 @@ services::AgendaQuery agenda_query(const ApiRequest& req, std::string user_id) {
   return q;
 }
 
-ApiResponse agenda_response(Json body) {
+Json applied_schema() {
+  Json text = {{"type", "string"}};
+  Json change = {{"type", "object"},
+                 {"required", {"op", "entity", "id"}},
+                 {"properties",
+                  {{"op", {{"type", "string"}, {"enum", {"create", "update", "archive"}}}},
+                   {"entity", {{"type", "string"}, {"enum", {"pipeline", "stage"}}}},
+                   {"key", {{"type", {"string", "null"}}}}, {"id", text},
+                   {"fields", {{"type", "object"}, {"description", "field → {from, to}"}}},
+                   {"deals_moved", {{"type", "integer"}}}}}};
+  Json pipeline = {{"type", "object"},
+                   {"properties", {{"key", {{"type", {"string", "null"}}}}, {"id", text}, {"created", {{"type", "boolean"}}}}}};
+  return {{"type", "object"},
+          {"required", {"dry_run", "changed", "pipelines", "changes"}},
+          {"properties",
+           {{"dry_run", {{"type", "boolean"}}}, {"changed", {{"type", "boolean"}}},
+            {"pipelines", {{"type", "array"}, {"items", pipeline}}}, {"changes", {{"type", "array"}, {"items", change}}}}},
+          {"additionalProperties", false}};
+}
+
+Json definition_schema() {
+  return {{"type", "object"},
+          {"required", {"name", "stages"}},
+          {"properties",
+           {{"key", {{"type", "string"}, {"pattern", "^[a-z0-9_]{1,64}$"}}},
+            {"name", {{"type", "string"}, {"maxLength", 200}}},
+            {"stages", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", {{"type", "object"}}}}},
+            {"move_deals", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}}}},
+          {"additionalProperties", false}};
+}
+
+ApiResponse json_response(Json body) {
   ApiResponse r;
   r.body = std::move(body);
   return r;
@@ -75,7 +108,7 @@ void add_sales_routes(Router& router, services::ServiceDependencies deps) {
                             throw Error(ErrorCode::validation,
                                         "this key acts as no user: use a user's key, or On-Behalf-Of a user",
                                         {{"Authorization", "acts as no user", "no_user"}});
-                          return agenda_response(
+                          return json_response(
                               services::SalesProcessService(deps).agenda(req.ctx, agenda_query(req, who->user_id)));
                         }},
                        200, agenda_schema()),
@@ -83,11 +116,32 @@ void add_sales_routes(Router& router, services::ServiceDependencies deps) {
   router.add(answering({"GET", "/v1/users/{id}/agenda", "get_user_agenda",
                         "A teammate's agenda (admin, manager)", AuthMode::bearer, "user", "agenda", params,
                         [=](ApiRequest& req) {
-                          return agenda_response(services::SalesProcessService(deps).agenda(
+                          return json_response(services::SalesProcessService(deps).agenda(
                               req.ctx, agenda_query(req, req.params.at("id"))));
                         }},
                        200, agenda_schema()),
              Access::of_roles({"admin", "manager"}, "tasks:read"));
+  router.add(answering({"GET", "/v1/pipelines/{id}/definition", "get_pipeline_definition",
+                        "The pipeline as a definition (stages, gates, checklists) that PUT takes back",
+                        AuthMode::bearer, "pipeline", "definition", {},
+                        [=](ApiRequest& req) {
+                          return json_response(
+                              automation::pipeline_definition_of(deps, req.ctx, req.params.at("id")));
+                        }},
+                       200, definition_schema()),
+             access_to_read(entity_spec("pipeline")));
+  Route put{"PUT", "/v1/pipelines/{id}/definition", "apply_pipeline_definition",
+            "Make the pipeline match a definition in one audited transaction (?dry_run=true: show, write nothing)",
+            AuthMode::bearer, "pipeline", "definition", {"dry_run"},
+            [=](ApiRequest& req) {
+              auto dry = req.query.find("dry_run");
+              if (dry != req.query.end() && dry->second != "true" && dry->second != "false")
+                throw BadRequest("dry_run must be true or false");
+              return json_response(automation::apply_pipeline_definition(
+                  deps, req.ctx, req.params.at("id"), req.json(), dry != req.query.end() && dry->second == "true"));
+            },
+            definition_schema()};
+  router.add(answering(put, 200, applied_schema()), access_to_change(entity_spec("pipeline")));
 }
 
 }  // namespace nucleo::http

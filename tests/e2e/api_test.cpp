@@ -313,8 +313,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + hold lift + dead-letter replay + webhooks (list; read, patch, delete, rotate, deliveries)
   // + channel accounts (list; read, patch, delete, send) + a message read + failed jobs (list;
   // retry, discard) + a plugin's settings (read, set) + what plugins hold about a subject
-  // + a deal's gate + a deal's approvals + the agendas (mine, a teammate's)
-  EXPECT_EQ(checked, 87);
+  // + a deal's gate + a deal's approvals + the agendas (mine, a teammate's) + a pipeline's
+  // definition (read, apply)
+  EXPECT_EQ(checked, 89);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -404,6 +405,29 @@ TEST_P(Api, ChecklistsApprovalsAgendasAndStalledDealsOverHttp) {
   EXPECT_FALSE(stalled[0]["stalled_since"].is_null());
   EXPECT_EQ(call("GET", "/v1/deals?stalled=false", manager).body["data"].size(), 1u);
   EXPECT_EQ(call("GET", "/v1/deals?stalled=maybe", manager).status, 400);
+
+  // The pipeline as a definition: read, changed, dry-run, applied, applied again.
+  auto definition = call("GET", "/v1/pipelines/" + pipeline + "/definition", manager);
+  ASSERT_EQ(definition.status, 200) << definition.raw.body;
+  Json wanted = definition.body;
+  wanted["stages"][0]["rot_days"] = 3;
+  auto dry = call("PUT", "/v1/pipelines/" + pipeline + "/definition?dry_run=true", manager, wanted);
+  ASSERT_EQ(dry.status, 200) << dry.raw.body;
+  EXPECT_EQ(dry.body["changed"], true);
+  EXPECT_EQ(call("GET", "/v1/pipelines/" + pipeline + "/definition", manager).body, definition.body);
+  auto applied = call("PUT", "/v1/pipelines/" + pipeline + "/definition", manager, wanted);
+  ASSERT_EQ(applied.status, 200) << applied.raw.body;
+  // The stages were made by hand, without keys: the exported definition named them, and
+  // applying it stores those keys beside the one real change.
+  ASSERT_EQ(applied.body["changes"].size(), 3u) << applied.raw.body;
+  EXPECT_EQ(applied.body["changes"][1]["fields"], (Json{{"key", {{"from", nullptr}, {"to", "stage_2"}}}}));
+  EXPECT_EQ(applied.body["changes"][0]["fields"]["rot_days"], (Json{{"from", 5}, {"to", 3}}));
+  EXPECT_EQ(call("PUT", "/v1/pipelines/" + pipeline + "/definition", manager, wanted).body["changed"], false);
+  wanted["stages"][1]["entry_criteria"] = {{{"kind", "checklist"}, {"stage", "nowhere"}}};
+  auto bad = call("PUT", "/v1/pipelines/" + pipeline + "/definition", manager, wanted);
+  ASSERT_EQ(bad.status, 422) << bad.raw.body;
+  EXPECT_EQ(bad.body["errors"][0]["field"], "stages/1/entry_criteria/0/stage");
+  EXPECT_EQ(call("PUT", "/v1/pipelines/" + pipeline + "/definition", rosa, wanted).status, 403);
 }
 
 TEST_P(Api, RolesAreEnforced) {
@@ -540,8 +564,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // reads (incl. entity history and export) + openapi + 5 privacy operations + the plugin list
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
-  // (read, set) + a deal's gate and approvals + the agendas (mine, a teammate's).
-  EXPECT_EQ(documented.size(), 125u);
+  // (read, set) + a deal's gate and approvals + the agendas (mine, a teammate's) + a
+  // pipeline's definition (read, apply).
+  EXPECT_EQ(documented.size(), 127u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

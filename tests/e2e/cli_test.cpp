@@ -209,6 +209,7 @@ class AdminCli : public testing::TestWithParam<store::Backend> {
   ProcessResult run(const std::vector<std::string>& args) { return nucleo(args, env_); }
   TestDatabase db_;
   EnvironmentChanges env_;
+  TempDir dir;
 };
 
 // Issue #3: `nucleo tenant create` + `nucleo key create` print what a script parses.
@@ -259,6 +260,32 @@ TEST_P(AdminCli, TenantUserAndKeyCreationPrintParseableFields) {
   auto nowhere = run({"tenant", "set-time-zone", "--tenant", t["id"], "--time-zone", "America/Atlantis"});
   EXPECT_EQ(nowhere.exit_code, 2) << nowhere.err;
   EXPECT_NE(nowhere.err.find("America/Atlantis"), std::string::npos) << nowhere.err;
+}
+
+// Issue #21: a shipped template applied from the command line, shown first as a dry
+// run, then applied, then applied again as a no-op; a broken file exits 2 naming the field.
+TEST_P(AdminCli, PipelineApplyShowsTheChangesAndIsIdempotent) {
+  auto t = parse_fields(run({"tenant", "create", "--name", "Banco do Cerrado"}).out);
+  std::string file = std::string(NUCLEO_SOURCE_DIR) + "/config/examples/pipelines/bank-corporate-credit.json";
+  auto dry = run({"pipeline", "apply", "--tenant", t["id"], "--file", file, "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("create pipeline credito_corporativo"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("nothing written"), std::string::npos) << dry.out;
+  auto applied = run({"pipeline", "apply", "--tenant", t["id"], "--file", file});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_NE(applied.out.find("create stage kyc ("), std::string::npos) << applied.out;
+  EXPECT_NE(applied.out.find("applied "), std::string::npos) << applied.out;
+  auto again = run({"pipeline", "apply", "--tenant", t["id"], "--file", file});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "no changes: the pipelines already match the file\n");
+
+  std::string broken = dir.path() + "/broken.json";
+  std::ofstream(broken) << R"({"pipelines": [{"key": "x", "name": "X", "stages": [{"key": "a", "name": "A",
+                               "entry_criteria": [{"kind": "vibes"}]}]}]})";
+  auto refused = run({"pipeline", "apply", "--tenant", t["id"], "--file", broken});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("pipelines/0/stages/0/entry_criteria/0/kind"), std::string::npos) << refused.err;
+  EXPECT_EQ(run({"pipeline", "apply", "--tenant", t["id"], "--file", dir.path() + "/missing.json"}).exit_code, 2);
 }
 
 TEST_P(AdminCli, MistakesExitTwoOrOneWithAOneLineReason) {
