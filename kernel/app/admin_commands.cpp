@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "kernel/app/commands.hpp"
+#include "kernel/app/demo_data.hpp"
 #include "kernel/app/kernel_runtime.hpp"
 #include "kernel/automation/pipeline_definition.hpp"
 #include "kernel/domain/error.hpp"
@@ -243,6 +244,29 @@ int run_pipeline(const ParsedArgs& args, std::ostream& out) {
   return exit_ok;
 }
 
+int run_demo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  AdminCall call(args);
+  DemoOptions options;
+  if (args.has("tenant-name")) options.tenant_name = AdminCall::require(args, "tenant-name");
+  if (args.has("template")) options.template_name = AdminCall::require(args, "template");
+  err << "creating a demo tenant from the " << options.template_name << " template (about a minute)\n";
+  DemoResult demo = create_demo_tenant(call.runtime.dependencies(), options,
+                                       [&](const std::string& step) { err << "  " << step << "\n"; });
+  Json shown = {{"tenant_id", demo.tenant_id}, {"admin_user_id", demo.admin_user_id}, {"admin_key", demo.admin_key_secret}};
+  for (const auto& [what, n] : demo.counts) shown["counts"][what] = n;
+  if (args.has("json")) {
+    out << shown.dump() << "\n";
+    return exit_ok;
+  }
+  out << "tenant_id=" << demo.tenant_id << "\nadmin_user_id=" << demo.admin_user_id
+      << "\nadmin_key=" << demo.admin_key_secret << "\n";
+  for (const auto& [what, n] : demo.counts) out << "# " << n << " " << what << "\n";
+  out << "# the key is shown once. Try, with `nucleo serve` running:\n"
+      << "#   curl -H 'Authorization: Bearer " << demo.admin_key_secret << "' http://127.0.0.1:8080/v1/deals?stalled=true\n"
+      << "store=" << call.runtime.database().url().display << "\n";
+  return exit_ok;
+}
+
 CommandSpec tenant_command() {
   CommandSpec c;
   c.name = "tenant";
@@ -278,6 +302,25 @@ CommandSpec pipeline_command() {
   c.options = {config_option(), tenant_option, {"file", "F", "the pipeline definition (JSON)"},
                {"dry-run", "", "show what would change; write nothing"}, json_option, reason_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_pipeline(args, out); };
+  return c;
+}
+
+CommandSpec demo_command() {
+  CommandSpec c;
+  c.name = "demo";
+  c.summary = "create a demo tenant with six months of a sales team's data";
+  c.description =
+      "nucleo demo [--tenant-name NAME] [--template NAME]   creates a new tenant, its users (an admin,\n"
+      "    a manager, three reps in three time zones), an admin key (printed once), applies a pipeline\n"
+      "    template and simulates six months of selling through the services: accounts with valid\n"
+      "    CNPJs, contacts, deals moved through the real stage gates, interactions of every type,\n"
+      "    open and overdue tasks, stalled deals. Each run makes a new, independent tenant; the\n"
+      "    records and their audit events carry the simulated dates. Templates: agro-inputs-safra,\n"
+      "    bank-corporate-credit, hospital-supply (default), retail-supplier-onboarding,\n"
+      "    university-partnership.";
+  c.options = {config_option(), {"tenant-name", "NAME", "the new tenant's name"},
+               {"template", "NAME", "the pipeline template (default hospital-supply)"}, json_option};
+  c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream& err) { return run_demo(args, out, err); };
   return c;
 }
 

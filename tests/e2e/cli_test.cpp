@@ -288,6 +288,30 @@ TEST_P(AdminCli, PipelineApplyShowsTheChangesAndIsIdempotent) {
   EXPECT_EQ(run({"pipeline", "apply", "--tenant", t["id"], "--file", dir.path() + "/missing.json"}).exit_code, 2);
 }
 
+// Issue #21: `nucleo demo` twice gives two independent tenants, each with a key that
+// works and a data set that went through the services' validation and the gates.
+TEST_P(AdminCli, DemoCreatesAnIndependentTenantEachRun) {
+  auto first = run({"demo", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto second = run({"demo", "--tenant-name", "Segunda demo", "--template", "bank-corporate-credit", "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  using Json = nlohmann::json;
+  Json a = Json::parse(first.out), b = Json::parse(second.out);
+  EXPECT_NE(a["tenant_id"], b["tenant_id"]);
+  EXPECT_NE(a["admin_key"], b["admin_key"]);
+  for (const Json* demo : {&a, &b}) {
+    EXPECT_EQ((*demo)["counts"]["accounts"], 24);
+    EXPECT_GE((*demo)["counts"]["deals"].get<int>(), 24);
+    EXPECT_GE((*demo)["counts"]["stalled deals"].get<int>(), 1);
+  }
+  EXPECT_GE(b["counts"]["approvals"].get<int>(), 1);  // the bank's gates ask a manager's approval
+  auto tenants = run({"tenant", "list"});
+  EXPECT_NE(tenants.out.find("Segunda demo"), std::string::npos) << tenants.out;
+  auto unknown = run({"demo", "--template", "space-mining"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_NE(unknown.err.find("space-mining"), std::string::npos) << unknown.err;
+}
+
 TEST_P(AdminCli, MistakesExitTwoOrOneWithAOneLineReason) {
   auto no_sub = run({"tenant"});
   EXPECT_EQ(no_sub.exit_code, 2);
