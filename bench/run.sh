@@ -165,6 +165,54 @@ if [[ -n "${api_rps_of[get_lot]:-}" && -n "${api_rps_of[get_deal]:-}" ]]; then
   resource_lines+="- A plugin resource beside the core one (issue #20, goal ≥ 0.8): \`GET /v1/x/…/lots/{id}\` $(printf '%.0f' "${api_rps_of[get_lot]}") req/s ÷ \`GET /v1/deals/{id}\` $(printf '%.0f' "${api_rps_of[get_deal]}") req/s = **$get_ratio**; \`GET /v1/x/…/lots?account_id=…\` $(printf '%.0f' "${api_rps_of[list_lots_by_account]}") req/s ÷ \`GET /v1/deals?account_id=…\` $(printf '%.0f' "${api_rps_of[list_deals_by_account]}") req/s = **$list_ratio** (300,000 documents of the bench plugin's \`lots\`, three per account)."$'\n'
 fi
 
+# The sales process (issue #21): a stage move through a six-criterion gate beside the same
+# move between two ungated stages (goal ≥ 0.7×), and the stalled-deal job's scan of every
+# deal (goal: under a tenth of its 10-minute interval).
+sales_lines=""
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "stage_gates" ]]; then
+  echo "== POST /v1/deals/{id}/stage, ungated then through a six-criterion gate" >&2
+  sid() { printf 'stg_%026d' "$1"; }
+  now_us=$(date +%s%6N)
+  gate=$(cat <<JSON
+[{"kind": "field", "field": "amount", "op": "gte", "value": 1},
+ {"kind": "field", "field": "currency", "op": "in", "value": ["BRL"]},
+ {"kind": "field", "field": "account.legal_name", "op": "exists"},
+ {"kind": "field", "field": "account.tax_id_country", "op": "eq", "value": "BR"},
+ {"kind": "interactions", "types": ["visit"], "min_count": 1},
+ {"kind": "checklist", "stage_id": "$(sid 100)"}]
+JSON
+)
+  # Deals 1..10,000 move between two plain stages, 10,001..20,000 between two gated ones;
+  # each of the latter has its checklist item done and a visit dated after any move.
+  psql_as nucleo_owner <<SQL
+INSERT INTO stages (id, tenant_id, pipeline_id, name, position, checklist_template, entry_criteria, version, created_at, updated_at) VALUES
+  ('$(sid 100)', '$tenant', 'pipe_$(printf '%026d' 1)', 'Docs', 100, '[{"key": "docs", "title": "Docs", "required_for_exit": true}]', '[]', 1, $now_us, $now_us),
+  ('$(sid 101)', '$tenant', 'pipe_$(printf '%026d' 1)', 'Plain A', 101, '[]', '[]', 1, $now_us, $now_us),
+  ('$(sid 102)', '$tenant', 'pipe_$(printf '%026d' 1)', 'Plain B', 102, '[]', '[]', 1, $now_us, $now_us),
+  ('$(sid 103)', '$tenant', 'pipe_$(printf '%026d' 1)', 'Gated A', 103, '[]', '$gate', 1, $now_us, $now_us),
+  ('$(sid 104)', '$tenant', 'pipe_$(printf '%026d' 1)', 'Gated B', 104, '[]', '$gate', 1, $now_us, $now_us);
+INSERT INTO tasks (id, tenant_id, title, status, kind, origin_rule, deal_id, required_for_exit, version, created_at, updated_at)
+  SELECT 'task_' || lpad(g::text, 26, '0'), '$tenant', 'Docs', 'done', 'checklist', 'checklist:$(sid 100):docs',
+         'deal_' || lpad(g::text, 26, '0'), 1, 1, $now_us, $now_us FROM generate_series(10001, 20000) g;
+INSERT INTO interactions (id, tenant_id, type, direction, occurred_at, deal_id, version, created_at, updated_at)
+  SELECT 'int_b' || lpad(g::text, 25, '0'), '$tenant', 'visit', 'outbound', 4102444800000000,
+         'deal_' || lpad(g::text, 26, '0'), 1, $now_us, $now_us FROM generate_series(10001, 20000) g;
+ANALYZE stages, tasks, interactions;
+SQL
+  move() { NUCLEO_BENCH_MOVE_FIRST=$1 NUCLEO_BENCH_MOVE_POOL=5000 NUCLEO_BENCH_STAGE_A=$2 NUCLEO_BENCH_STAGE_B=$3 run_wrk move_stage; }
+  read -r plain_rps plain_p50 plain_p99 <<<"$(move 1 "$(sid 101)" "$(sid 102)" | tr '\n' ' ')"
+  read -r gated_rps gated_p50 gated_p99 <<<"$(move 10001 "$(sid 103)" "$(sid 104)" | tr '\n' ' ')"
+  refused=$(psql_as nucleo_owner -At -c "SELECT count(*) FROM deals WHERE stage_id IN ('$(sid 103)', '$(sid 104)')")
+  ratio=$(python3 -c "print(f'{$gated_rps/$plain_rps:.2f}')")
+  printf '   ungated %s req/s (p50 %s, p99 %s ms) | gated %s req/s (p50 %s, p99 %s ms) | ratio %s (%s deals in the gated stages)\n' \
+    "$plain_rps" "$plain_p50" "$plain_p99" "$gated_rps" "$gated_p50" "$gated_p99" "$ratio" "$refused" >&2
+  sales_lines+="- A stage move through a six-criterion gate (four field criteria, two of them on the account; a visit since the deal entered its stage; an earlier stage's checklist done) beside the same move between two ungated stages, same run, 5,000 deals per wrk thread moved back and forth (goal ≥ 0.7): ungated **$(printf '%.0f' "$plain_rps") req/s** (p50 $plain_p50, p99 $plain_p99 ms), gated **$(printf '%.0f' "$gated_rps") req/s** (p50 $gated_p50, p99 $gated_p99 ms): ratio **$ratio**."$'\n'
+  scripts/build.sh --target stall_scan >/dev/null
+  stall_out=$(build/bench/stall_scan "$(url nucleo_app)" "$(url nucleo_worker)" "$tenant" 5000)
+  echo "$stall_out" >&2
+  sales_lines+="- The stalled-deal job (\`build/bench/stall_scan\`; goal: a scan under a tenth of its 10-minute interval, 60 s):"$'\n\n'"\`\`\`"$'\n'"$stall_out"$'\n'"\`\`\`"$'\n'
+fi
+
 # Idle and slow clients (issue 17, ADR 0018): GET /v1/deals/{id} by wrk alone, then again
 # while bench/slow_clients.py holds 1,000 idle and head-trickling connections open (from
 # 25 loopback addresses) and probes /healthz on fresh connections every 50 ms.
@@ -253,7 +301,7 @@ The API side also authenticates (a cached key, ADR 0008), checks permissions, va
 input, renders JSON and, for writes, records the audit and outbox rows and the
 contact-point and reference checks; the SQL side runs only the statements of the operation.
 
-${resource_lines}${slow_lines}${audit_lines}<!-- bench:end -->
+${resource_lines}${sales_lines}${slow_lines}${audit_lines}<!-- bench:end -->
 MD
 # A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the
 # others, so it is printed for the findings instead.
