@@ -163,16 +163,22 @@ void checklist_problems(const Json& c, const std::string& at, const GateScope& s
 
 std::string describe(const Json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
 
-std::optional<UnmetCriterion> unmet_field(store::Transaction& tx, const std::string& tenant_id, const Json& deal,
-                                          const Json& c) {
-  FieldPath path = path_of(c["field"]);
-  Json record = deal;
-  if (path.entity == "account") {
+// The deal's account, read once for all the account.* criteria of a gate.
+const Json& account_of(store::Transaction& tx, const std::string& tenant_id, const Json& deal,
+                       std::optional<Json>& cached) {
+  if (!cached) {
     Json account_id = deal.value("account_id", Json());
-    auto account = account_id.is_string() ? store::RecordTable(entity_spec("account")).find(tx, tenant_id, account_id)
-                                          : std::nullopt;
-    record = account ? *account : Json::object();
+    auto found = account_id.is_string() ? store::RecordTable(entity_spec("account")).find(tx, tenant_id, account_id)
+                                        : std::nullopt;
+    cached = found ? *found : Json::object();
   }
+  return *cached;
+}
+
+std::optional<UnmetCriterion> unmet_field(store::Transaction& tx, const std::string& tenant_id, const Json& deal,
+                                          const Json& c, std::optional<Json>& account) {
+  FieldPath path = path_of(c["field"]);
+  const Json& record = path.entity == "account" ? account_of(tx, tenant_id, deal, account) : deal;
   std::string op = c["op"];
   Json actual = value_at(record, path.field), expected = c.value("value", Json());
   if (holds(op, actual, expected)) return std::nullopt;
@@ -385,11 +391,12 @@ std::vector<FieldError> gate_definition_problems(const Json& criteria, const Gat
 std::vector<UnmetCriterion> unmet_criteria(store::Transaction& tx, const std::string& tenant_id, const GatedMove& move,
                                            const Json& criteria) {
   std::vector<UnmetCriterion> out;
+  std::optional<Json> account;
   for (std::size_t i = 0; i < criteria.size(); ++i) {
     const Json& c = criteria[i];
     const std::string& kind = c["kind"].get_ref<const std::string&>();
     std::optional<UnmetCriterion> unmet;
-    if (kind == "field") unmet = unmet_field(tx, tenant_id, move.deal, c);
+    if (kind == "field") unmet = unmet_field(tx, tenant_id, move.deal, c, account);
     else if (kind == "interactions") unmet = unmet_interactions(tx, tenant_id, move, c);
     else if (kind == "committee") unmet = unmet_committee(tx, tenant_id, move, c);
     else if (kind == "checklist") unmet = unmet_checklist(tx, tenant_id, move, c);

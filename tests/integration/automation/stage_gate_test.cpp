@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel/automation/checklists.hpp"
 #include "kernel/services/principal.hpp"
 #include "kernel/services/record_service.hpp"
 #include "tests/support/service_harness.hpp"
@@ -146,8 +147,8 @@ TEST_P(StageGateTest, ABadGateIsRefusedWhereItIsWrittenNamingEachProblem) {
         << derived;
 }
 
-// What GET /v1/deals/{id}/gate answers is what the move then enforces: over generated
-// deals and gates, a passing dry run moves and a failing one is refused with the same
+// What GET /v1/deals/{id}/gate answers is what the move then enforces: over 80 generated
+// deals and gates of every criterion kind, a passing dry run moves and a failing one is refused with the same
 // problems in the same order.
 TEST_P(StageGateTest, TheDryRunEqualsTheEnforcementOverGeneratedCases) {
   const std::vector<Json> pool = {
@@ -158,17 +159,31 @@ TEST_P(StageGateTest, TheDryRunEqualsTheEnforcementOverGeneratedCases) {
       Json::parse(R"({"kind": "field", "field": "account.attributes.agro.car", "op": "exists"})"),
       Json::parse(R"({"kind": "field", "field": "account.legal_name", "op": "neq", "value": "Fazenda Velha"})"),
       Json::parse(R"({"kind": "interactions", "types": ["visit"], "min_count": 1})"),
-      Json::parse(R"({"kind": "interactions", "types": ["call", "whatsapp"], "direction": "outbound", "min_count": 2})")};
+      Json::parse(R"({"kind": "interactions", "types": ["call", "whatsapp"], "direction": "outbound", "min_count": 2})"),
+      Json::parse(R"({"kind": "committee", "roles": ["economic_buyer"]})"),
+      Json::parse(R"({"kind": "committee", "roles": ["economic_buyer", "technical"], "types": ["meeting"]})"),
+      {{"kind", "checklist"}, {"stage_id", first}},
+      Json::parse(R"({"kind": "approval", "roles": ["manager"]})")};
+  // Deals start in `first`, whose checklist a gate may ask for.
+  records.update(ctx, "stage", first,
+                 {{"checklist_template", Json::parse(R"([{"key": "docs", "title": "Docs", "required_for_exit": true}])")}});
+  std::string manager = records.create(ctx, "user", {{"name", "Gerente"}, {"email", "gerente@example.com"},
+                                                     {"role", "manager"}}).record["id"];
+  services::CallContext as_manager = ctx;
+  auto principal = std::make_shared<services::Principal>();
+  principal->role = "manager";
+  principal->user_id = manager;
+  as_manager.principal = principal;
   std::uint32_t seed = 20261203;
   auto next = [&](std::uint32_t n) {
     seed = seed * 1664525u + 1013904223u;
     return (seed >> 8) % n;
   };
   int passed = 0, refused = 0;
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < 80; ++i) {
     Json criteria = Json::array();
     for (const auto& c : pool)
-      if (next(3) == 0) criteria.push_back(c);
+      if (next(4) == 0) criteria.push_back(c);
     std::string gated = stage("Gate " + std::to_string(i), i + 1, criteria);
     Json account_input = {{"legal_name", next(4) == 0 ? "Fazenda Velha" : "Fazenda Nova"}};
     if (next(2)) account_input["attributes"] = {{"agro.car", "MT-5107925-0001"}};
@@ -181,6 +196,24 @@ TEST_P(StageGateTest, TheDryRunEqualsTheEnforcementOverGeneratedCases) {
     for (std::uint32_t n = next(4); n > 0; --n)
       records.create(ctx, "interaction", {{"type", std::vector<const char*>{"visit", "call", "whatsapp"}[next(3)]},
                                           {"direction", next(2) ? "outbound" : "inbound"}, {"deal_id", id}});
+    // A committee of zero to two roles, each member engaged or not.
+    Json members = Json::array();
+    for (const char* role : {"economic_buyer", "technical"}) {
+      if (next(3) == 0) continue;
+      std::string contact = records.create(ctx, "contact", {{"name", std::string("Contato ") + role}}).record["id"];
+      members.push_back({{"contact_id", contact}, {"role", role}});
+      if (next(3) != 0)
+        records.create(ctx, "interaction", {{"type", next(2) ? "meeting" : "call"}, {"direction", "outbound"},
+                                            {"contact_id", contact}, {"deal_id", id}});
+    }
+    if (!members.empty()) records.update(ctx, "deal", id, {{"contacts", members}});
+    open_checklist(h.deps(), ctx, id, first);
+    if (next(2))
+      for (const auto& t : records.list(ctx, "task", {{{"deal_id", id}}, "", 10, false}))
+        records.complete_task(ctx, t["id"]);
+    bool asks_approval = false;
+    for (const auto& c : criteria) asks_approval = asks_approval || c["kind"] == "approval";
+    if (asks_approval && next(2)) records.approve_deal_move(as_manager, id, gated, "");
 
     Json dry = evaluate_gate(h.deps(), ctx, id, gated);
     std::vector<std::string> expected;
@@ -195,8 +228,8 @@ TEST_P(StageGateTest, TheDryRunEqualsTheEnforcementOverGeneratedCases) {
       ++refused;
     }
   }
-  EXPECT_GT(passed, 5);  // the generator reaches both outcomes
-  EXPECT_GT(refused, 5);
+  EXPECT_GT(passed, 10);  // the generator reaches both outcomes
+  EXPECT_GT(refused, 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StageGateTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
