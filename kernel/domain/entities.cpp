@@ -175,6 +175,9 @@ std::vector<EntitySpec> build_specs() {
                     // Subject lines quote people as bodies do ("Re: proposta para Ana").
                     of("occurred_at", FieldType::timestamp), personal(text("subject", 500)), personal(text("body", 100000)),
                     identifying(text("external_id", 300)), identifying(text("thread_id", 300)),
+                    // A channel message's kind, media, location, reply context or ad referral:
+                    // what it says is the contact's, like the body.
+                    personal(of("content", FieldType::object)),
                     choice("delivery_status", {"queued", "sent", "delivered", "read", "failed", "received"}),
                     ref("account_id", "account"), ref("contact_id", "contact"), ref("deal_id", "deal")}});
   specs.back().data_subject_field = "contact_id";  // subject and body are the contact's personal data

@@ -4,6 +4,8 @@
 #include <functional>
 #include <map>
 
+#include "kernel/services/conversation_service.hpp"
+
 
 namespace nucleo::plugins {
 namespace {
@@ -82,6 +84,11 @@ const std::map<std::string, ServiceCall>& service_table() {
       {"tasks.complete",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {
          return RecordService(deps).complete_task(ctx, string_field(n, r, "id"), version_field(r)).record;
+       }},
+      {"conversations.receive",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return services::ConversationService(deps).receive(ctx, string_field(n, r, "channel_account_id"),
+                                                            object_field(n, r, "message"));
        }},
       {"deals.move_stage",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {

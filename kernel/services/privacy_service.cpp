@@ -162,8 +162,8 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
       Json interaction = *store::RecordTable(interaction_spec).find(tx, tenant, id);
       purge_copies(tx, tenant, id, report);
       Json patch = Json::object();
-      if (!interaction["body"].is_null() || !interaction["subject"].is_null())
-        patch = {{"subject", nullptr}, {"body", nullptr}};
+      if (!interaction["body"].is_null() || !interaction["subject"].is_null() || !interaction["content"].is_null())
+        patch = {{"subject", nullptr}, {"body", nullptr}, {"content", nullptr}};
       if (Json attributes = without_personal_attributes(interaction, personal_keys); !attributes.is_null()) {
         patch["attributes"] = attributes;
         ++report.personal_attributes;

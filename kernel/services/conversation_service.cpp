@@ -1,0 +1,175 @@
+#include "kernel/services/conversation_service.hpp"
+
+#include <set>
+
+#include "kernel/domain/normalise.hpp"
+#include "kernel/services/channel_account_service.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+const std::set<std::string> message_keys{"external_id", "type",      "from",   "text",
+                                         "subject",     "thread_id", "content", "occurred_at"};
+const std::set<std::string> channel_types{"whatsapp", "email", "sms"};
+
+struct Sender {
+  std::string kind;  // phone | email
+  std::string address;
+  std::string name;
+};
+
+// The sender's address in the form contact points keep (E.164, a lower-cased e-mail). A
+// phone of digits only is taken as international (WhatsApp's wa_id: "5511987654321").
+Sender sender_of(const Json& from, const NormalisationSettings& normalisation, std::vector<FieldError>& errors) {
+  Sender s;
+  s.name = from.value("name", Json("")).is_string() ? from.value("name", "") : "";
+  if (from.value("phone", Json()).is_string()) {
+    std::string text = from["phone"];
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) text = "+" + text;
+    auto phone = normalise_phone(text, normalisation.default_region);
+    if (!phone) errors.push_back({"from/phone", "is not a phone number"});
+    s = {"phone", phone.value_or(""), s.name};
+  } else if (from.value("email", Json()).is_string()) {
+    auto email = normalise_email(from["email"].get<std::string>());
+    if (!email) errors.push_back({"from/email", "is not an e-mail address"});
+    s = {"email", email.value_or(""), s.name};
+  } else {
+    errors.push_back({"from", "must hold the sender's phone or email"});
+  }
+  return s;
+}
+
+Sender checked(const Json& m, const NormalisationSettings& normalisation) {
+  std::vector<FieldError> errors;
+  if (!m.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
+  for (const auto& [key, v] : m.items())
+    if (!message_keys.count(key)) errors.push_back({key, "is not a field of an inbound message"});
+  Json external = m.value("external_id", Json());
+  if (!external.is_string() || external.get<std::string>().empty() || external.get<std::string>().size() > 300)
+    errors.push_back({"external_id", "must be the channel's id of the message (1 to 300 characters)"});
+  if (!m.value("type", Json()).is_string() || !channel_types.count(m["type"].get<std::string>()))
+    errors.push_back({"type", "must be whatsapp, email or sms"});
+  for (const char* text : {"text", "subject", "thread_id"})
+    if (m.contains(text) && !m[text].is_string()) errors.push_back({text, "must be a string"});
+  if (m.contains("content") && !m["content"].is_object()) errors.push_back({"content", "must be an object"});
+  if (m.contains("occurred_at") && (!m["occurred_at"].is_string() || !parse_rfc3339(m["occurred_at"].get<std::string>())))
+    errors.push_back({"occurred_at", "must be an RFC 3339 date-time"});
+  Sender s = m.value("from", Json()).is_object() ? sender_of(m["from"], normalisation, errors)
+                                                 : (errors.push_back({"from", "must be an object"}), Sender{});
+  if (!errors.empty()) throw validation_error("invalid inbound message", errors);
+  return s;
+}
+
+struct Match {
+  std::string contact_id, account_id, matched_by = "none";
+};
+
+// Contacts first, then accounts, by any form of the address; the oldest record wins a tie.
+Match find_sender(store::Transaction& tx, const std::string& tenant_id, const Sender& s) {
+  std::vector<std::string> values = s.kind == "phone" ? phone_variants(s.address) : std::vector<std::string>{s.address};
+  std::vector<store::SqlValue> params{tenant_id, s.kind};
+  std::string in;
+  for (const auto& v : values) {
+    in += (in.empty() ? "" : ", ") + store::placeholder(params.size());
+    params.push_back(v);
+  }
+  Match m;
+  store::query(tx.session(),
+               "SELECT entity_type, entity_id FROM contact_points WHERE tenant_id = :p0 AND kind = :p1 AND value IN (" +
+                   in + ") ORDER BY CASE entity_type WHEN 'contact' THEN 0 ELSE 1 END, entity_id LIMIT 1",
+               params, [&](const soci::row& r) {
+                 m.matched_by = *store::text_at(r, 0);
+                 (m.matched_by == "contact" ? m.contact_id : m.account_id) = *store::text_at(r, 1);
+               });
+  if (!m.contact_id.empty())
+    store::query(tx.session(), "SELECT account_id FROM contacts WHERE tenant_id = :p0 AND id = :p1",
+                 {tenant_id, m.contact_id},
+                 [&](const soci::row& r) { m.account_id = store::text_at(r, 0).value_or(""); });
+  return m;
+}
+
+// The account's one open deal the message belongs to: the only one naming the contact,
+// else the account's only open deal. None when that is ambiguous.
+std::string open_deal_of(RecordService& records, const CallContext& ctx, const Match& m) {
+  if (m.account_id.empty()) return "";
+  store::RecordQuery q;
+  q.equals = {{"account_id", m.account_id}, {"status", "open"}};
+  q.limit = 50;
+  auto deals = records.list(ctx, "deal", q);
+  std::vector<std::string> naming;
+  for (const auto& d : deals)
+    for (const auto& c : d.value("contacts", Json::array()))
+      if (!m.contact_id.empty() && c.value("contact_id", "") == m.contact_id) naming.push_back(d["id"]);
+  if (naming.size() == 1) return naming.front();
+  if (naming.empty() && deals.size() == 1) return deals.front()["id"];
+  return "";
+}
+
+std::optional<Json> already_received(RecordService& records, const CallContext& ctx, const std::string& account_id,
+                                     const std::string& external_id) {
+  store::RecordQuery q;
+  q.equals = {{"channel", account_id}, {"external_id", external_id}};
+  q.limit = 1;
+  q.include_archived = true;
+  auto found = records.list(ctx, "interaction", q);
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+}  // namespace
+
+std::vector<std::string> phone_variants(const std::string& e164) {
+  std::vector<std::string> out{e164};
+  if (e164.rfind("+55", 0) != 0) return out;
+  std::string local = e164.substr(5);  // after +55 and the two-digit area code
+  if (local.size() == 9 && local[0] == '9') out.push_back(e164.substr(0, 5) + local.substr(1));
+  if (local.size() == 8 && local[0] >= '6') out.push_back(e164.substr(0, 5) + "9" + local);
+  return out;
+}
+
+Json ConversationService::receive(const CallContext& ctx, const std::string& channel_account_id, const Json& message) {
+  Sender sender = checked(message, deps_.normalisation);
+  Json account = ChannelAccountService(deps_).get(ctx, channel_account_id);  // 404 for another tenant's
+  bool keep_unknown = account.value("config", Json::object()).value("unknown_senders", "lead") == "keep";
+  std::string external_id = message["external_id"];
+  auto attempt = [&] {
+    return deps_.database.in_one_transaction(ctx.tenant_id, [&] {
+      RecordService records(deps_);
+      if (auto seen = already_received(records, ctx, channel_account_id, external_id))
+        return Json{{"interaction", *seen},
+                    {"matched_by", (*seen)["contact_id"].is_null() ? "none" : "contact"},
+                    {"duplicate", true}};
+      Match m = deps_.database.read(ctx.tenant_id,
+                                    [&](store::Transaction& tx) { return find_sender(tx, ctx.tenant_id, sender); });
+      if (m.matched_by == "none" && !keep_unknown) {
+        Json lead = {{"name", sender.name.empty() ? sender.address : sender.name}, {sender.kind, sender.address}};
+        m = {records.create(ctx, "contact", lead).record["id"], "", "new_lead"};
+      }
+      std::string deal_id = open_deal_of(records, ctx, m);
+      Json input = {{"type", message["type"]},
+                    {"direction", "inbound"},
+                    {"channel", channel_account_id},
+                    {"external_id", external_id},
+                    {"delivery_status", "received"},
+                    {"occurred_at", message.value("occurred_at", format_rfc3339(ctx.now()))},
+                    {"contact_id", m.contact_id.empty() ? Json() : Json(m.contact_id)},
+                    {"account_id", m.account_id.empty() ? Json() : Json(m.account_id)},
+                    {"deal_id", deal_id.empty() ? Json() : Json(deal_id)}};
+      for (const char* field : {"subject", "thread_id", "content"})
+        if (message.contains(field)) input[field] = message[field];
+      if (message.contains("text")) input["body"] = message["text"];
+      Json interaction = records.log_interaction(ctx, input).record;
+      return Json{{"interaction", interaction}, {"matched_by", m.matched_by}, {"duplicate", false}};
+    });
+  };
+  try {
+    return attempt();
+  } catch (const Error& e) {
+    // Delivered twice at once: the other delivery's interaction holds the external id.
+    if (e.code() != ErrorCode::aborted && e.code() != ErrorCode::conflict) throw;
+    return attempt();
+  }
+}
+
+}  // namespace nucleo::services

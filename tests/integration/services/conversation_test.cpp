@@ -1,0 +1,133 @@
+// Issue #22, conversations: an inbound channel message becomes an interaction on the
+// sender — matched by phone (with or without Brazil's ninth digit) or e-mail, on contacts
+// first, then accounts; an unknown sender becomes a lead, never dropped; a redelivery
+// creates nothing; the one open deal is attached only when unambiguous. Both backends.
+#include "kernel/services/conversation_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/privacy_service.hpp"
+#include "tests/support/service_harness.hpp"
+
+namespace nucleo::services {
+namespace {
+
+class ConversationTest : public testing::TestWithParam<store::Backend> {
+ protected:
+  ConversationTest() : h(GetParam()), records(h.records()), ctx(h.context(h.tenant)), conversations(h.deps()) {
+    channel = ChannelAccountService(h.deps()).create(ctx, {{"plugin_id", "org.nucleo.whatsapp"},
+                                                           {"external_id", "106540352242922"}})["id"];
+  }
+  Json whatsapp(const std::string& id, const std::string& from, const std::string& text = "Bom dia") {
+    return {{"external_id", id}, {"type", "whatsapp"}, {"from", {{"phone", from}, {"name", "Ana Lima"}}},
+            {"text", text}, {"content", {{"kind", "text"}}}};
+  }
+  int rows(const std::string& table) {
+    return h.count("SELECT count(*) FROM " + table + " WHERE tenant_id = '" + h.tenant + "'");
+  }
+
+  test::ServiceHarness h;
+  RecordService records;
+  CallContext ctx;
+  ConversationService conversations;
+  std::string channel;
+};
+
+TEST_P(ConversationTest, AKnownContactIsFoundWithOrWithoutTheNinthDigit) {
+  std::string account = records.create(ctx, "account", {{"legal_name", "Hospital Santa Clara"}}).record["id"];
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"account_id", account},
+                                                    {"phone", "+55 11 98765-4321"}}).record["id"];
+  // WhatsApp's wa_id without the ninth digit, as older numbers arrive.
+  Json received = conversations.receive(ctx, channel, whatsapp("wamid.A1", "551187654321"));
+  EXPECT_EQ(received["matched_by"], "contact");
+  EXPECT_EQ(received["duplicate"], false);
+  const Json& i = received["interaction"];
+  EXPECT_EQ(i["contact_id"], ana);
+  EXPECT_EQ(i["account_id"], account);
+  EXPECT_EQ(i["type"], "whatsapp");
+  EXPECT_EQ(i["direction"], "inbound");
+  EXPECT_EQ(i["delivery_status"], "received");
+  EXPECT_EQ(i["body"], "Bom dia");
+  EXPECT_EQ(i["channel"], channel);
+  EXPECT_EQ(i["content"], (Json{{"kind", "text"}}));
+  EXPECT_TRUE(i["deal_id"].is_null());  // no open deal
+
+  EXPECT_EQ(conversations.receive(ctx, channel, whatsapp("wamid.A2", "5511987654321"))["interaction"]["contact_id"], ana);
+  EXPECT_EQ(phone_variants("+5511987654321"), (std::vector<std::string>{"+5511987654321", "+551187654321"}));
+  EXPECT_EQ(phone_variants("+551187654321"), (std::vector<std::string>{"+551187654321", "+5511987654321"}));
+  EXPECT_EQ(phone_variants("+551133334444"), std::vector<std::string>{"+551133334444"});  // a landline
+}
+
+TEST_P(ConversationTest, ARedeliveryCreatesNothingNew) {
+  Json first = conversations.receive(ctx, channel, whatsapp("wamid.B1", "+5521999990000"));
+  int interactions = rows("interactions"), contacts = rows("contacts");
+  Json again = conversations.receive(ctx, channel, whatsapp("wamid.B1", "+5521999990000", "changed in transit"));
+  EXPECT_EQ(again["duplicate"], true);
+  EXPECT_EQ(again["interaction"]["id"], first["interaction"]["id"]);
+  EXPECT_EQ(again["interaction"]["body"], "Bom dia");
+  EXPECT_EQ(rows("interactions"), interactions);
+  EXPECT_EQ(rows("contacts"), contacts);
+}
+
+TEST_P(ConversationTest, AnUnknownSenderBecomesALeadOrIsKeptOnNoContact) {
+  Json received = conversations.receive(ctx, channel, whatsapp("wamid.C1", "+5531988887777"));
+  EXPECT_EQ(received["matched_by"], "new_lead");
+  Json lead = records.get(ctx, "contact", received["interaction"]["contact_id"]);
+  EXPECT_EQ(lead["name"], "Ana Lima");
+  EXPECT_EQ(lead["phone"], "+5531988887777");
+  // The next message from the number finds the lead.
+  EXPECT_EQ(conversations.receive(ctx, channel, whatsapp("wamid.C2", "+5531988887777"))["matched_by"], "contact");
+
+  std::string keeping = ChannelAccountService(h.deps()).create(
+      ctx, {{"plugin_id", "org.nucleo.whatsapp"}, {"external_id", "200"}, {"config", {{"unknown_senders", "keep"}}}})["id"];
+  Json kept = conversations.receive(ctx, keeping, whatsapp("wamid.C3", "+5541977776666"));
+  EXPECT_EQ(kept["matched_by"], "none");
+  EXPECT_TRUE(kept["interaction"]["contact_id"].is_null());
+  EXPECT_EQ(kept["interaction"]["body"], "Bom dia");  // kept, not dropped
+}
+
+TEST_P(ConversationTest, AccountsMatchWhenNoContactDoesAndTheOneOpenDealIsAttached) {
+  std::string account = records.create(ctx, "account", {{"legal_name", "Cooperativa Vale Verde"},
+                                                        {"emails", {"compras@valeverde.coop.br"}}}).record["id"];
+  std::string pipeline = records.create(ctx, "pipeline", {{"name", "Vendas"}}).record["id"];
+  records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "Novo"}, {"position", 0}});
+  std::string deal = records.create(ctx, "deal", {{"name", "Sementes 27/28"}, {"account_id", account},
+                                                  {"pipeline_id", pipeline}}).record["id"];
+  Json email = {{"external_id", "<m1@valeverde.coop.br>"}, {"type", "email"},
+                {"from", {{"email", "Compras@ValeVerde.coop.br"}}}, {"subject", "Pedido"}, {"text", "Segue o pedido"}};
+  Json received = conversations.receive(ctx, channel, email);
+  EXPECT_EQ(received["matched_by"], "account");
+  EXPECT_EQ(received["interaction"]["account_id"], account);
+  EXPECT_EQ(received["interaction"]["deal_id"], deal);
+  EXPECT_EQ(received["interaction"]["subject"], "Pedido");
+  // Two open deals and neither names the sender: no deal is guessed.
+  records.create(ctx, "deal", {{"name", "Defensivos"}, {"account_id", account}, {"pipeline_id", pipeline}});
+  email["external_id"] = "<m2@valeverde.coop.br>";
+  EXPECT_TRUE(conversations.receive(ctx, channel, email)["interaction"]["deal_id"].is_null());
+}
+
+TEST_P(ConversationTest, BadMessagesAreRefusedNamingEachProblemAndErasureReachesTheContent) {
+  try {
+    conversations.receive(ctx, channel, {{"type", "fax"}, {"from", {{"phone", "abc"}}}, {"colour", "red"}});
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    std::vector<std::string> fields;
+    for (const auto& f : e.fields()) fields.push_back(f.field);
+    EXPECT_EQ(fields, (std::vector<std::string>{"colour", "external_id", "type", "from/phone"}));
+  }
+  EXPECT_THROW(conversations.receive(ctx, "chn_00000000000000000000000000", whatsapp("x", "+5511987654321")), Error);
+
+  Json received = conversations.receive(ctx, channel, whatsapp("wamid.D1", "+5511912345678", "meu CPF é 123"));
+  std::string contact = received["interaction"]["contact_id"];
+  PrivacyService(h.deps()).erase_contact(ctx, contact, "pedido do titular");
+  Json erased = records.get(ctx, "interaction", received["interaction"]["id"]);
+  EXPECT_TRUE(erased["body"].is_null());
+  EXPECT_TRUE(erased["content"].is_null());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ConversationTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         test::BackendName());
+
+}  // namespace
+}  // namespace nucleo::services
