@@ -6,6 +6,7 @@
 #include "kernel/http/route_helpers.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/conversation_service.hpp"
 
 namespace nucleo::http {
 namespace {
@@ -76,7 +77,8 @@ Json message_answer_schema() {
 }  // namespace
 
 void add_channel_routes(Router& router, services::ServiceDependencies deps,
-                        std::optional<std::set<std::string>> loaded_plugins, events::JobQueue* jobs) {
+                        std::optional<std::set<std::string>> loaded_plugins, events::JobQueue* jobs,
+                        std::function<std::string(const std::string&)> channel_kind) {
   auto loaded = loaded_plugins ? std::make_shared<const std::set<std::string>>(*loaded_plugins) : nullptr;
   auto service = [deps, loaded] { return services::ChannelAccountService(deps, loaded.get()); };
   const std::string collection = "/v1/channels/accounts", one = collection + "/{id}";
@@ -119,6 +121,30 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
                {"required", {"to", "content"}},
                {"properties", {{"to", {{"type", "string"}}}, {"content", {{"type", {"string", "object"}}}}}},
                {"additionalProperties", false}}}, 202, message_answer_schema()), Access::of_roles({"admin", "manager", "sales", "support", "marketing", "integration"}, "channel_messages:write"));
+  router.add(answering(Route{"POST", "/v1/contacts/{id}/messages", "send_message_to_contact",
+              "Send a contact a message through a channel account (text, or a template); answers the outbound "
+              "interaction (202), whose delivery_status follows the channel (queued, sent, delivered, read, failed)",
+              AuthMode::bearer, "contact", "message", {},
+              [=](ApiRequest& req) {
+                if (!jobs) throw Error(ErrorCode::unavailable, "this server runs no job queue");
+                ApiResponse r;
+                r.status = 202;
+                r.body = services::ConversationService(deps).send(req.ctx, *jobs, req.params.at("id"), req.json(),
+                                                                  channel_kind);
+                return r;
+              },
+              {{"type", "object"},
+               {"required", {"channel_account_id"}},
+               {"properties",
+                {{"channel_account_id", {{"type", "string"}}},
+                 {"text", {{"type", "string"}, {"maxLength", 4096}}},
+                 {"template", {{"type", "object"}, {"required", {"name", "language"}}}},
+                 {"reply_to", {{"type", "string"}, {"description", "an interaction of this conversation"}}},
+                 {"deal_id", {{"type", "string"}}}}},
+               {"additionalProperties", false}}},
+                       202, Json{{"$ref", "#/components/schemas/Interaction"}}),
+             Access::of_roles({"admin", "manager", "sales", "support", "marketing", "integration"},
+                              "channel_messages:write"));
   router.add(answering({"GET", "/v1/channels/messages/{id}", "get_channel_message",
               "An outbound message: queued, sent (with the channel's external id) or failed (with the error)",
               AuthMode::bearer, "", "channels", {},

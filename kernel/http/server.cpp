@@ -395,7 +395,10 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
       for (const auto& s : state_->api->plugins->statuses())
         if (s.loaded) loaded->insert(s.id);
     }
-    add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs);
+    std::function<std::string(const std::string&)> channel_kind;
+    if (const plugins::PluginHost* host = state_->api->plugins)
+      channel_kind = [host](const std::string& plugin_id) { return host->channel_kind(plugin_id); };
+    add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs, channel_kind);
     if (state_->api->plugins) {
       add_plugin_routes(state_->router, *state_->api->plugins, state_->api->deps);
       add_plugin_resource_routes(state_->router, *state_->api->plugins, state_->api->settings);

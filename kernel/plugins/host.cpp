@@ -129,6 +129,15 @@ void PluginHost::attach_jobs(events::JobQueue& queue, const Clock& clock) {
         queue.settings().max_attempts, clock));
 }
 
+std::string PluginHost::channel_kind(const std::string& plugin_id) const {
+  for (const auto& c : channels_)
+    if (c.plugin_id == plugin_id) {
+      const Json& kinds = c.spec.value("kinds", Json::array());
+      return !kinds.empty() && kinds[0].is_string() ? kinds[0].get<std::string>() : "";
+    }
+  return "";
+}
+
 // A channel plugin's send, called on a job worker (docs/plugin-authoring.md,
 // "Channels"); services/channel_delivery.cpp decides what the answer means.
 std::optional<services::ChannelSendResult> PluginHost::send_on_channel(const std::string& plugin_id,

@@ -112,6 +112,9 @@ class PluginMetrics {
 
 class PluginHost {
  public:
+  // The first kind ("whatsapp", "email", "sms") of the channel `plugin_id` registered on
+  // this node; empty when it registered none.
+  std::string channel_kind(const std::string& plugin_id) const;
   // Without services (unit tests, CLI), call_service answers NUCLEO_UNAVAILABLE.
   // `outbound` guards http_request (throws Error naming a malformed allow-list entry).
   explicit PluginHost(Version kernel, std::optional<services::ServiceDependencies> services = std::nullopt,

@@ -90,6 +90,11 @@ const std::map<std::string, ServiceCall>& service_table() {
          return services::ConversationService(deps).receive(ctx, string_field(n, r, "channel_account_id"),
                                                             object_field(n, r, "message"));
        }},
+      {"conversations.status",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return services::ConversationService(deps).record_status(ctx, string_field(n, r, "channel_account_id"),
+                                                                  object_field(n, r, "status"));
+       }},
       {"deals.move_stage",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {
          std::string lost_reason = r.contains("lost_reason") ? string_field(n, r, "lost_reason") : "";

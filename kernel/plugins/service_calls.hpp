@@ -14,6 +14,7 @@
 //   deals.move_stage {"id", "stage_id", "lost_reason"?, "version"?} → the deal
 //   conversations.receive {"channel_account_id", "message"} → {"interaction", "matched_by", "duplicate"}
 //     (an inbound channel message made an interaction on its sender: services/conversation_service.hpp)
+//   conversations.status {"channel_account_id", "status": {"external_id", "status", "error"?}} → the interaction
 //   channels.resolve {"external_id"}                       → {"id", "tenant_id", "config", "secrets", …}
 //     (the plugin's own channel accounts; handled by the host: it puts the call in the
 //     account's tenant)

@@ -1,6 +1,7 @@
 #include "kernel/services/channel_delivery.hpp"
 
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/conversation_service.hpp"
 
 namespace nucleo::services {
 namespace {
@@ -38,15 +39,24 @@ std::string deliver(ServiceDependencies deps, const ChannelSender& send, int max
   auto result = send(out->account.plugin_id, as_plugin, request);
   if (!result) result = ChannelSendResult{ChannelSendResult::Kind::failed, Json::object(),
                                           "plugin " + out->account.plugin_id + " offers no channel on this node"};
+  // A message sent to a contact (ConversationService::send) is an interaction too: its
+  // delivery status and the channel's id follow the message.
+  const Json& content = out->message["content"];
+  std::string interaction_id = content.is_object() ? content.value("interaction_id", "") : "";
+  auto settle = [&](const std::string& status, const Json& outcome) {
+    messages.settle_message(system, id, status, outcome, attempt);
+    if (!interaction_id.empty() && status != "queued")
+      ConversationService(deps).settle_outbound(system, interaction_id, status, outcome);
+  };
   if (result->kind == ChannelSendResult::Kind::sent) {
-    messages.settle_message(system, id, "sent", result->outcome, attempt);
+    settle("sent", result->outcome);
     return "";
   }
   if (result->kind == ChannelSendResult::Kind::retry && attempt < max_attempts) {
-    messages.settle_message(system, id, "queued", {{"error", result->error}}, attempt);
+    settle("queued", {{"error", result->error}});
     return result->error;  // the queue retries with back-off
   }
-  messages.settle_message(system, id, "failed", {{"error", result->error}}, attempt);
+  settle("failed", {{"error", result->error}});
   return "";
 }
 

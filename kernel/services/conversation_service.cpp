@@ -1,5 +1,6 @@
 #include "kernel/services/conversation_service.hpp"
 
+#include <map>
 #include <set>
 
 #include "kernel/domain/normalise.hpp"
@@ -117,6 +118,50 @@ std::optional<Json> already_received(RecordService& records, const CallContext& 
   return found.front();
 }
 
+// How far a message has gone: a status only ever moves forward.
+int progress_of(const std::string& status) {
+  static const std::map<std::string, int> order{{"queued", 0}, {"sent", 1}, {"delivered", 2}, {"read", 3}, {"failed", 4}};
+  auto it = order.find(status);
+  return it == order.end() ? -1 : it->second;
+}
+
+// Whether a message at `now` may move to `reached`: forward only; "failed" only before
+// it was delivered (a message read did not fail), and never out of "failed".
+bool moves_forward(const std::string& now, const std::string& reached) {
+  if (now == "failed") return false;
+  if (reached == "failed") return progress_of(now) < 2;
+  return progress_of(reached) > progress_of(now);
+}
+
+// The outbound message body a channel plugin's send gets as `content`.
+Json outbound_content(const Json& body, const std::string& interaction_id, const Json& reply_to) {
+  Json content = {{"interaction_id", interaction_id}};
+  if (body.contains("text")) content["text"] = body["text"];
+  if (body.contains("template")) content["template"] = body["template"];
+  if (!reply_to.is_null()) content["reply_to"] = reply_to;  // the channel's id of the message answered
+  return content;
+}
+
+void check_send(const Json& body) {
+  std::vector<FieldError> errors;
+  if (!body.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
+  for (const auto& [key, v] : body.items())
+    if (key != "channel_account_id" && key != "text" && key != "template" && key != "reply_to" && key != "deal_id")
+      errors.push_back({key, "is not a field of a message (channel_account_id, text, template, reply_to, deal_id)"});
+  if (!body.value("channel_account_id", Json()).is_string()) errors.push_back({"channel_account_id", "is required"});
+  bool text = body.contains("text"), templ = body.contains("template");
+  if (text == templ) errors.push_back({"text", "give the text, or a template, but one of them"});
+  if (text && (!body["text"].is_string() || body["text"].get<std::string>().empty() ||
+               body["text"].get<std::string>().size() > 4096))
+    errors.push_back({"text", "must be 1 to 4096 characters"});
+  if (templ && (!body["template"].is_object() || !body["template"].value("name", Json()).is_string() ||
+                !body["template"].value("language", Json()).is_string()))
+    errors.push_back({"template", "must be {\"name\", \"language\", \"components\"?}"});
+  for (const char* id : {"reply_to", "deal_id"})
+    if (body.contains(id) && !body[id].is_string()) errors.push_back({id, "must be an id"});
+  if (!errors.empty()) throw validation_error("invalid message", errors);
+}
+
 }  // namespace
 
 std::vector<std::string> phone_variants(const std::string& e164) {
@@ -170,6 +215,110 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
     if (e.code() != ErrorCode::aborted && e.code() != ErrorCode::conflict) throw;
     return attempt();
   }
+}
+
+}  // namespace nucleo::services
+
+namespace nucleo::services {
+
+Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, const std::string& contact_id,
+                               const Json& body, const ChannelKinds& kind_of) {
+  RecordService records(deps_);
+  Json contact = records.get(ctx, "contact", contact_id);  // 404 unless the caller sees her, before any 422
+  check_send(body);
+  std::string account_id = body["channel_account_id"];
+  // Senders need not read channel accounts (admin's): only which plugin serves this one.
+  std::string plugin_id, account_status;
+  deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    store::query(tx.session(), "SELECT plugin_id, status FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
+                 {ctx.tenant_id, account_id}, [&](const soci::row& r) {
+                   plugin_id = *store::text_at(r, 0);
+                   account_status = *store::text_at(r, 1);
+                 });
+  });
+  if (plugin_id.empty()) throw Error(ErrorCode::not_found, "channel account " + account_id + " not found");
+  if (account_status != "active") throw Error(ErrorCode::conflict, "channel account " + account_id + " is disabled");
+  std::string type = kind_of ? kind_of(plugin_id) : "";
+  if (!channel_types.count(type))
+    throw Error(ErrorCode::conflict, "plugin " + plugin_id + " offers no whatsapp, email or sms channel on this node");
+  std::string address_field = type == "email" ? "email" : "phone";
+  if (!contact.value(address_field, Json()).is_string())
+    throw Error(ErrorCode::validation, "contact " + contact_id + " has no " + address_field + " to send a " + type + " to",
+                {{"contact_id", "has no " + address_field, "no_address"}});
+  ChannelAccountService channels(deps_);
+  // The channel's id of the message answered: the interaction replied to must be this
+  // contact's, on this channel account.
+  Json reply_to;
+  if (body.contains("reply_to")) {
+    Json answered = records.get(ctx, "interaction", body["reply_to"]);
+    if (answered["contact_id"] != contact["id"] || answered["channel"] != account_id ||
+        !answered["external_id"].is_string())
+      throw Error(ErrorCode::validation, "reply_to must be a message of this contact on this channel account",
+                  {{"reply_to", "is not this conversation's message"}});
+    reply_to = answered["external_id"];
+  }
+  Match m{contact_id, contact.value("account_id", Json()).is_string() ? contact["account_id"].get<std::string>() : "",
+          "contact"};
+  std::string deal_id = body.contains("deal_id") ? body["deal_id"].get<std::string>() : open_deal_of(records, ctx, m);
+  Json input = {{"type", type},
+                {"direction", "outbound"},
+                {"channel", account_id},
+                {"delivery_status", "queued"},
+                {"contact_id", contact_id},
+                {"account_id", m.account_id.empty() ? Json() : Json(m.account_id)},
+                {"deal_id", deal_id.empty() ? Json() : Json(deal_id)},
+                {"content", body.contains("template") ? Json{{"kind", "template"}, {"template", body["template"]}}
+                                                      : Json{{"kind", "text"}}}};
+  if (body.contains("text")) input["body"] = body["text"];
+  Json interaction = records.log_interaction(ctx, input).record;
+  try {
+    channels.send(ctx, jobs, account_id,
+                  {{"to", contact[address_field]}, {"content", outbound_content(body, interaction["id"], reply_to)}});
+  } catch (const Error& e) {
+    settle_outbound(ctx, interaction["id"], "failed", {{"error", e.what()}});
+    throw;
+  }
+  return interaction;
+}
+
+void ConversationService::settle_outbound(const CallContext& ctx, const std::string& interaction_id,
+                                          const std::string& status, const Json& outcome) {
+  RecordService records(deps_);
+  Json interaction = records.get(ctx, "interaction", interaction_id);
+  Json patch = Json::object();
+  // A channel's own word for "taken" ("accepted") is sent; delivered and read are kept.
+  std::string said = outcome.value("delivery_status", Json("")).is_string() ? outcome.value("delivery_status", "") : "";
+  std::string reached = status == "failed" ? "failed" : progress_of(said) >= 1 ? said : "sent";
+  if (moves_forward(interaction.value("delivery_status", "queued"), reached)) patch["delivery_status"] = reached;
+  if (outcome.value("external_id", Json()).is_string() && interaction["external_id"].is_null())
+    patch["external_id"] = outcome["external_id"];
+  if (status == "failed") {
+    Json content = interaction.value("content", Json::object());
+    content["error"] = outcome.value("error", Json("the channel refused the message"));
+    patch["content"] = content;
+  }
+  if (!patch.empty()) records.update(ctx, "interaction", interaction_id, patch);
+}
+
+Json ConversationService::record_status(const CallContext& ctx, const std::string& channel_account_id,
+                                        const Json& status) {
+  std::string reached = status.value("status", "");
+  if (!status.value("external_id", Json()).is_string() || progress_of(reached) < 1)
+    throw validation_error("invalid status", {{"status", "must be {\"external_id\", \"status\": sent | delivered | read | failed}"}});
+  RecordService records(deps_);
+  auto found = already_received(records, ctx, channel_account_id, status["external_id"]);
+  if (!found) throw Error(ErrorCode::not_found, "no message " + status["external_id"].get<std::string>() +
+                                                    " on channel account " + channel_account_id);
+  Json patch = Json::object();
+  std::string now = found->value("delivery_status", "queued");
+  if (!moves_forward(now, reached)) return *found;
+  patch["delivery_status"] = reached;
+  if (reached == "failed") {
+    Json content = found->value("content", Json::object());
+    content["error"] = status.value("error", Json("the channel reported a failure"));
+    patch["content"] = content;
+  }
+  return records.update(ctx, "interaction", (*found)["id"], patch).record;
 }
 
 }  // namespace nucleo::services

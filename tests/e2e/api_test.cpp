@@ -314,8 +314,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + channel accounts (list; read, patch, delete, send) + a message read + failed jobs (list;
   // retry, discard) + a plugin's settings (read, set) + what plugins hold about a subject
   // + a deal's gate + a deal's approvals + the agendas (mine, a teammate's) + a pipeline's
-  // definition (read, apply)
-  EXPECT_EQ(checked, 89);
+  // definition (read, apply) + a message to a contact
+  EXPECT_EQ(checked, 90);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -565,8 +565,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
   // (read, set) + a deal's gate and approvals + the agendas (mine, a teammate's) + a
-  // pipeline's definition (read, apply).
-  EXPECT_EQ(documented.size(), 127u);
+  // pipeline's definition (read, apply) + a message to a contact.
+  EXPECT_EQ(documented.size(), 128u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

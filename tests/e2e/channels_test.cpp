@@ -196,6 +196,42 @@ TEST_P(ChannelSend, AMessageIsSentByThePluginOnAJobWorker) {
             404);
 }
 
+// Issue #22: a message to a contact is an outbound interaction of the channel's kind,
+// queued at once (202) and sent by the plugin; its delivery status follows.
+TEST_P(ChannelSend, AMessageToAContactIsAnInteractionThatFollowsTheChannel) {
+  std::string account = call("POST", "/v1/channels/accounts", admin,
+                             {{"plugin_id", "org.nucleo.fixtures.sender"}, {"external_id", "sender-2"}})
+                            .body["id"];
+  std::string contact = call("POST", "/v1/contacts", manager, {{"name", "Ana Lima"}, {"phone", "+5511988887777"}})
+                            .body["id"];
+  auto queued = call("POST", "/v1/contacts/" + contact + "/messages", manager,
+                     {{"channel_account_id", account}, {"text", "Proposta"}});
+  ASSERT_EQ(queued.status, 202) << queued.raw.body;
+  EXPECT_EQ(queued.body["type"], "sms");
+  EXPECT_EQ(queued.body["direction"], "outbound");
+  EXPECT_EQ(queued.body["delivery_status"], "queued");
+  std::string id = queued.body["id"];
+  Json interaction;
+  for (int i = 0; i < 200; ++i) {
+    interaction = call("GET", "/v1/interactions/" + id, manager).body;
+    if (interaction["delivery_status"] != "queued") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(interaction["delivery_status"], "sent") << interaction;
+  EXPECT_EQ(interaction["external_id"].get<std::string>().rfind("sms-msg_", 0), 0u) << interaction;
+
+  auto both = call("POST", "/v1/contacts/" + contact + "/messages", manager,
+                   {{"channel_account_id", account}, {"text", "x"}, {"template", {{"name", "t"}, {"language", "pt_BR"}}}});
+  EXPECT_EQ(both.status, 422) << both.raw.body;
+  EXPECT_EQ(call("POST", "/v1/contacts/" + contact + "/messages", auditor, {{"channel_account_id", account}, {"text", "x"}})
+                .status,
+            403);
+  EXPECT_EQ(call("POST", "/v1/contacts/" + contact + "/messages", manager,
+                 {{"channel_account_id", "chn_01m80gv6y4eqcsmge90bwbtca7"}, {"text", "x"}})
+                .status,
+            404);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ChannelSend, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          BackendName());
 

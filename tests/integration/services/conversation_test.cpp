@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/channel_delivery.hpp"
 #include "kernel/services/privacy_service.hpp"
 #include "tests/support/service_harness.hpp"
 
@@ -124,6 +125,78 @@ TEST_P(ConversationTest, BadMessagesAreRefusedNamingEachProblemAndErasureReaches
   Json erased = records.get(ctx, "interaction", received["interaction"]["id"]);
   EXPECT_TRUE(erased["body"].is_null());
   EXPECT_TRUE(erased["content"].is_null());
+}
+
+// Outbound: the message to a contact is an interaction whose delivery status follows the
+// channel — queued by the API, sent by the plugin on a job worker, then delivered and
+// read as the channel reports, never backwards; a failure keeps the channel's error.
+TEST_P(ConversationTest, AnOutboundMessageIsAnInteractionThatFollowsTheChannel) {
+  events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "test-node");
+  std::vector<Json> sent;
+  ChannelSender sender = [&](const std::string& plugin, const CallContext&, const Json& request) {
+    EXPECT_EQ(plugin, "org.nucleo.whatsapp");
+    sent.push_back(request);
+    if (request["content"].value("text", "") == "falha")
+      return std::optional<ChannelSendResult>(ChannelSendResult{ChannelSendResult::Kind::failed, Json::object(),
+                                                                "131026: message undeliverable"});
+    return std::optional<ChannelSendResult>(ChannelSendResult{
+        ChannelSendResult::Kind::sent, {{"external_id", "wamid.OUT" + std::to_string(sent.size())}, {"delivery_status", "sent"}}, ""});
+  };
+  jobs.add(channel_delivery_job(h.deps(), sender, 3, h.clock));
+  ConversationService::ChannelKinds kinds = [](const std::string& plugin) {
+    return plugin == "org.nucleo.whatsapp" ? "whatsapp" : "";
+  };
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"phone", "+5511987654321"}}).record["id"];
+  Json inbound = conversations.receive(ctx, channel, whatsapp("wamid.IN1", "+5511987654321"))["interaction"];
+
+  Json out = conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"text", "Olá, Ana!"},
+                                                 {"reply_to", inbound["id"]}}, kinds);
+  EXPECT_EQ(out["direction"], "outbound");
+  EXPECT_EQ(out["delivery_status"], "queued");
+  EXPECT_EQ(out["contact_id"], ana);
+  EXPECT_EQ(jobs.run_once(), 1u);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0]["to"], "+5511987654321");
+  EXPECT_EQ(sent[0]["content"]["reply_to"], "wamid.IN1");  // the channel's id of the message answered
+  EXPECT_EQ(sent[0]["content"]["interaction_id"], out["id"]);
+  Json now = records.get(ctx, "interaction", out["id"]);
+  EXPECT_EQ(now["delivery_status"], "sent");
+  EXPECT_EQ(now["external_id"], "wamid.OUT1");
+
+  // Read arrives before delivered: it ends read.
+  auto status = [&](const std::string& s) {
+    return conversations.record_status(ctx, channel, {{"external_id", "wamid.OUT1"}, {"status", s}})["delivery_status"];
+  };
+  EXPECT_EQ(status("read"), "read");
+  EXPECT_EQ(status("delivered"), "read");
+  EXPECT_EQ(status("failed"), "read");
+  EXPECT_THROW(conversations.record_status(ctx, channel, {{"external_id", "wamid.NOPE"}, {"status", "read"}}), Error);
+
+  Json failing = conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"text", "falha"}}, kinds);
+  jobs.run_once();
+  Json failed = records.get(ctx, "interaction", failing["id"]);
+  EXPECT_EQ(failed["delivery_status"], "failed");
+  EXPECT_EQ(failed["content"]["error"], "131026: message undeliverable");
+
+  // Bad requests: both text and a template, a contact with no phone, someone else's reply.
+  EXPECT_THROW(conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"text", "x"},
+                                                   {"template", {{"name", "t"}, {"language", "pt_BR"}}}}, kinds),
+               Error);
+  std::string mute = records.create(ctx, "contact", {{"name", "Sem telefone"}}).record["id"];
+  try {
+    conversations.send(ctx, jobs, mute, {{"channel_account_id", channel}, {"text", "x"}}, kinds);
+    FAIL() << "sent to a contact without a phone";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.fields().at(0).code, "no_address");
+  }
+  std::string bruno = records.create(ctx, "contact", {{"name", "Bruno"}, {"phone", "+5521988880000"}}).record["id"];
+  try {
+    conversations.send(ctx, jobs, bruno, {{"channel_account_id", channel}, {"text", "x"}, {"reply_to", inbound["id"]}},
+                       kinds);
+    FAIL() << "replied to another contact's message";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.fields().at(0).field, "reply_to");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConversationTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
