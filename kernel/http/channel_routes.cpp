@@ -78,9 +78,12 @@ Json message_answer_schema() {
 
 void add_channel_routes(Router& router, services::ServiceDependencies deps,
                         std::optional<std::set<std::string>> loaded_plugins, events::JobQueue* jobs,
-                        std::function<std::string(const std::string&)> channel_kind) {
+                        std::function<std::string(const std::string&)> channel_kind,
+                        services::ChannelAccountService::ConfigSchemas config_schemas) {
   auto loaded = loaded_plugins ? std::make_shared<const std::set<std::string>>(*loaded_plugins) : nullptr;
-  auto service = [deps, loaded] { return services::ChannelAccountService(deps, loaded.get()); };
+  auto service = [deps, loaded, config_schemas] {
+    return services::ChannelAccountService(deps, loaded.get(), config_schemas);
+  };
   const std::string collection = "/v1/channels/accounts", one = collection + "/{id}";
   router.add(answering(Route{"POST", collection, "create_channel_account",
               "Register a tenant's account on a plugin's channel: external id (phone_number_id, mailbox), config "

@@ -396,9 +396,12 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
         if (s.loaded) loaded->insert(s.id);
     }
     std::function<std::string(const std::string&)> channel_kind;
-    if (const plugins::PluginHost* host = state_->api->plugins)
+    services::ChannelAccountService::ConfigSchemas config_schemas;
+    if (const plugins::PluginHost* host = state_->api->plugins) {
       channel_kind = [host](const std::string& plugin_id) { return host->channel_kind(plugin_id); };
-    add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs, channel_kind);
+      config_schemas = [host](const std::string& plugin_id) { return host->channel_config_schema(plugin_id); };
+    }
+    add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs, channel_kind, config_schemas);
     if (state_->api->plugins) {
       add_plugin_routes(state_->router, *state_->api->plugins, state_->api->deps);
       add_plugin_resource_routes(state_->router, *state_->api->plugins, state_->api->settings);

@@ -129,6 +129,12 @@ void PluginHost::attach_jobs(events::JobQueue& queue, const Clock& clock) {
         queue.settings().max_attempts, clock));
 }
 
+const ValueSchema* PluginHost::channel_config_schema(const std::string& plugin_id) const {
+  for (const auto& c : channels_)
+    if (c.plugin_id == plugin_id) return c.config_schema.get();
+  return nullptr;
+}
+
 std::string PluginHost::channel_kind(const std::string& plugin_id) const {
   for (const auto& c : channels_)
     if (c.plugin_id == plugin_id) {

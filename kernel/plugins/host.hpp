@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernel/domain/prometheus_text.hpp"
+#include "kernel/domain/value_schema.hpp"
 #include "kernel/events/dispatcher.hpp"
 #include "kernel/events/jobs.hpp"
 #include "kernel/events/outbound_http.hpp"
@@ -72,6 +73,7 @@ struct RegisteredJob {
 struct RegisteredChannel {
   std::string plugin_id;
   Json spec;  // {"name", "kinds", "config_schema"?}
+  std::shared_ptr<const ValueSchema> config_schema;  // compiled from spec's, when it has one
   nucleo_send_fn send;
   void* user_data;
   void (*free_buffer)(nucleo_plugin_buffer);
@@ -112,6 +114,9 @@ class PluginMetrics {
 
 class PluginHost {
  public:
+  // The schema the channel of `plugin_id` declares for its accounts' config (null: none
+  // declared, or no channel on this node).
+  const ValueSchema* channel_config_schema(const std::string& plugin_id) const;
   // The first kind ("whatsapp", "email", "sms") of the channel `plugin_id` registered on
   // this node; empty when it registered none.
   std::string channel_kind(const std::string& plugin_id) const;

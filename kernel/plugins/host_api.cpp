@@ -249,7 +249,18 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
           .error("register_channel refused: one {\"name\", \"kinds\": [...]} per plugin, during init");
       return nucleo_status{NUCLEO_INVALID_ARGUMENT};
     }
-    self.channels.push_back({self.manifest.id, spec, send, user, self.descriptor->free_buffer});
+    // A config schema is JSON Schema (draft 7, ADR 0019) for the whole config object.
+    std::shared_ptr<const ValueSchema> schema;
+    if (spec.contains("config_schema")) {
+      auto problems = ValueSchema::problems(spec["config_schema"], {});
+      if (!problems.empty()) {
+        Poco::Logger::get("nucleo.plugins." + self.manifest.id)
+            .error("register_channel refused: config_schema: " + problems.front());
+        return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+      }
+      schema = std::make_shared<const ValueSchema>(spec["config_schema"], std::set<std::string>{});
+    }
+    self.channels.push_back({self.manifest.id, spec, schema, send, user, self.descriptor->free_buffer});
     return nucleo_status{NUCLEO_OK};
   };
   api.register_job = [](nucleo_host* h, nucleo_view spec, nucleo_job_fn fn, void* user) {

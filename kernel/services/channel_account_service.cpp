@@ -1,5 +1,7 @@
 #include "kernel/services/channel_account_service.hpp"
 
+#include <algorithm>
+
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/json_text.hpp"
@@ -113,10 +115,25 @@ Json ChannelAccountService::checked(const Json& body, bool creating) const {
   return out;
 }
 
+void ChannelAccountService::check_config(const std::string& plugin_id, const Json& config) const {
+  const ValueSchema* schema = config_schemas_ ? config_schemas_(plugin_id) : nullptr;
+  if (!schema) return;
+  // Each problem named by its JSON pointer under config ("config/sender_name", "config/tags/2").
+  std::vector<FieldError> errors;
+  for (const auto& problem : schema->check(config)) {
+    std::string pointer = "config";
+    for (char c : problem.path) pointer += (c == '.' || c == '[') ? '/' : c == ']' ? '\0' : c;
+    pointer.erase(std::remove(pointer.begin(), pointer.end(), '\0'), pointer.end());
+    errors.push_back({pointer, problem.message});
+  }
+  if (!errors.empty()) throw validation_error("invalid channel account config", errors);
+}
+
 Json ChannelAccountService::create(const CallContext& ctx, const Json& body) {
   require_admin(ctx);
   Json fields = checked(body, true);
   std::string plugin = fields["plugin_id"], external = fields["external_id"];
+  check_config(plugin, fields.value("config", Json::object()));
   if (resolve_any(plugin, external))
     throw Error(ErrorCode::conflict, "plugin " + plugin + " already has an account with external id " + external +
                                          " (in this tenant or another)");
@@ -171,6 +188,7 @@ Json ChannelAccountService::update(const CallContext& ctx, const std::string& id
     Json after = before;
     for (const char* key : {"name", "config", "status"})
       if (fields.contains(key)) after[key] = fields[key];
+    if (fields.contains("config")) check_config(before["plugin_id"], after["config"]);
     std::optional<std::string> sealed;
     if (fields.contains("secrets")) {
       std::string current;

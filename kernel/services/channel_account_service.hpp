@@ -1,5 +1,9 @@
 #pragma once
 
+#include <functional>
+
+#include "kernel/domain/value_schema.hpp"
+
 // Channel accounts (docs/architecture.md §6): a tenant's account on a channel a plugin serves — a
 // WhatsApp phone_number_id, a mailbox —: plugin id, external id, settings (`config`)
 // and secrets. Managed by admins at /v1/channels/accounts (audited as
@@ -32,9 +36,14 @@ struct ChannelAccount {
 
 class ChannelAccountService {
  public:
+  // The schema a plugin's channel declares for an account's `config` (null: none).
+  using ConfigSchemas = std::function<const ValueSchema*(const std::string& plugin_id)>;
+
   // `loaded_plugins`: the plugin ids an account may name (null: any well-formed id).
-  explicit ChannelAccountService(ServiceDependencies deps, const std::set<std::string>* loaded_plugins = nullptr)
-      : deps_(deps), loaded_plugins_(loaded_plugins) {}
+  // `config_schemas`: each account's config must satisfy its plugin's (422 naming the field).
+  explicit ChannelAccountService(ServiceDependencies deps, const std::set<std::string>* loaded_plugins = nullptr,
+                                 ConfigSchemas config_schemas = nullptr)
+      : deps_(deps), loaded_plugins_(loaded_plugins), config_schemas_(std::move(config_schemas)) {}
 
   // body: {"plugin_id", "external_id", "name"?, "config"?: {}, "secrets"?: {name: string}}.
   Json create(const CallContext& ctx, const Json& body);
@@ -71,8 +80,10 @@ class ChannelAccountService {
   Json checked(const Json& body, bool creating) const;
   std::optional<ChannelAccount> resolve_any(const std::string& plugin_id, const std::string& external_id,
                                             bool active_only = false);
+  void check_config(const std::string& plugin_id, const Json& config) const;
   ServiceDependencies deps_;
   const std::set<std::string>* loaded_plugins_;
+  ConfigSchemas config_schemas_;
 };
 
 }  // namespace nucleo::services

@@ -220,6 +220,16 @@ TEST_P(ChannelSend, AMessageToAContactIsAnInteractionThatFollowsTheChannel) {
   EXPECT_EQ(interaction["delivery_status"], "sent") << interaction;
   EXPECT_EQ(interaction["external_id"].get<std::string>().rfind("sms-msg_", 0), 0u) << interaction;
 
+  // The account's config is checked against the schema the plugin's channel declares.
+  auto long_name = call("POST", "/v1/channels/accounts", admin,
+                        {{"plugin_id", "org.nucleo.fixtures.sender"}, {"external_id", "sender-3"},
+                         {"config", {{"sender_name", "Nucleo Vendas Ltda"}}}});
+  ASSERT_EQ(long_name.status, 422) << long_name.raw.body;
+  EXPECT_EQ(long_name.body["errors"][0]["field"], "config/sender_name");
+  EXPECT_EQ(call("PATCH", "/v1/channels/accounts/" + account, admin, {{"config", {{"colour", "red"}}}}).status, 422);
+  EXPECT_EQ(call("PATCH", "/v1/channels/accounts/" + account, admin, {{"config", {{"sender_name", "Nucleo"}}}}).status,
+            200);
+
   auto both = call("POST", "/v1/contacts/" + contact + "/messages", manager,
                    {{"channel_account_id", account}, {"text", "x"}, {"template", {{"name", "t"}, {"language", "pt_BR"}}}});
   EXPECT_EQ(both.status, 422) << both.raw.body;

@@ -17,7 +17,11 @@ class Sender : public nucleo::sdk::Plugin {
  public:
   void init(nucleo::sdk::Host& host, const Json& config) override {
     log_file_ = config.at("log_file");
-    host.channel({{"name", "fake-sms"}, {"kinds", {"sms"}}}, [this](const nucleo::sdk::OutboundMessage& m) {
+    Json config_schema = {{"type", "object"},
+                          {"properties", {{"sender_name", {{"type", "string"}, {"maxLength", 11}}}}},
+                          {"additionalProperties", false}};
+    host.channel({{"name", "fake-sms"}, {"kinds", {"sms"}}, {"config_schema", config_schema}},
+                 [this](const nucleo::sdk::OutboundMessage& m) {
       std::string to = m.json["to"];
       if (to.rfind("+5500", 0) == 0) throw nucleo::sdk::Error(NUCLEO_UNAVAILABLE, "carrier unreachable");
       if (to == "invalid") throw nucleo::sdk::Error(NUCLEO_INVALID_ARGUMENT, "not a phone number");
