@@ -43,6 +43,7 @@ Json erasure_schema() {
           {"required", {"contact_id", "erased_at", "interactions_erased", "sealed_values_destroyed",
                         "idempotency_records_purged", "outbox_events_purged", "jobs_purged",
                         "personal_attributes_erased", "plugin_records_deleted", "plugin_records_redacted",
+                        "channel_messages_erased",
                         "audit_event_id"}},
           {"properties",
            {{"contact_id", {{"type", "string"}}},
@@ -55,6 +56,7 @@ Json erasure_schema() {
             {"personal_attributes_erased", count},
             {"plugin_records_deleted", count},
             {"plugin_records_redacted", count},
+            {"channel_messages_erased", count},
             {"audit_event_id", {{"type", "string"}}}}},
           {"additionalProperties", false}};
 }

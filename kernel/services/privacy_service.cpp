@@ -115,6 +115,25 @@ void purge_copies(store::Transaction& tx, const std::string& tenant_id, const st
   report.jobs_purged += events::purge_jobs_mentioning(tx, tenant_id, record_id);
 }
 
+// Outbound channel messages to her — queued, sent or failed — keep neither what they
+// said nor where they went: those that carried one of her interactions, and those sent
+// to her phone or e-mail.
+std::size_t erase_channel_messages(store::Transaction& tx, const std::string& tenant_id, const Json& contact,
+                                   const std::vector<std::string>& interaction_ids) {
+  std::string erased = Json{{"erased", true}}.dump();
+  std::int64_t count = 0;
+  auto erase_where = [&](const std::string& condition, const std::string& value) {
+    count += store::execute(tx.session(),
+                            "UPDATE channel_messages SET content = :p0, recipient = 'erased' WHERE tenant_id = :p1 AND "
+                            "recipient <> 'erased' AND " + condition,
+                            {erased, tenant_id, value});
+  };
+  for (const auto& id : interaction_ids) erase_where("content LIKE :p2", "%\"interaction_id\":\"" + id + "\"%");
+  for (const char* field : {"phone", "email"})
+    if (contact.value(field, Json()).is_string()) erase_where("recipient = :p2", contact[field].get<std::string>());
+  return static_cast<std::size_t>(count);
+}
+
 }  // namespace
 
 Json ErasureReport::to_json() const {
@@ -128,6 +147,7 @@ Json ErasureReport::to_json() const {
               {"personal_attributes_erased", personal_attributes},
               {"plugin_records_deleted", plugin_records_deleted},
               {"plugin_records_redacted", plugin_records_redacted},
+              {"channel_messages_erased", channel_messages_erased},
               {"audit_event_id", audit_event_id}};
 }
 
@@ -157,6 +177,7 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
                    {tenant, contact_id});
     const EntitySpec& interaction_spec = entity_spec("interaction");
     const std::vector<std::string> interaction_ids = interactions_of(tx, tenant, contact_id);
+    report.channel_messages_erased = erase_channel_messages(tx, tenant, contact, interaction_ids);
     const auto personal_keys = deps_.attribute_schemas.personal_keys("interaction");
     for (const auto& id : interaction_ids) {
       Json interaction = *store::RecordTable(interaction_spec).find(tx, tenant, id);

@@ -20,6 +20,7 @@ struct ErasureReport {
   std::size_t personal_attributes = 0;        // interactions whose personal plugin attributes went
   std::size_t plugin_records_deleted = 0;     // plugin documents about her ("on_erasure": "delete")
   std::size_t plugin_records_redacted = 0;    // … and those kept without her data ("redact")
+  std::size_t channel_messages_erased = 0;    // outbound messages to her: content and address gone
   std::string audit_event_id;                 // the privacy.subject_erased event
 
   Json to_json() const;

@@ -189,6 +189,13 @@ TEST_P(ConversationTest, AnOutboundMessageIsAnInteractionThatFollowsTheChannel) 
   } catch (const Error& e) {
     EXPECT_EQ(e.fields().at(0).code, "no_address");
   }
+  // Erasing Ana takes what was said to her and where it went out of the channel messages too.
+  auto report = PrivacyService(h.deps()).erase_contact(ctx, ana, "pedido da titular");
+  EXPECT_EQ(report.channel_messages_erased, 2u);
+  EXPECT_EQ(h.count("SELECT count(*) FROM channel_messages WHERE content LIKE '%Ol%' OR recipient = '+5511987654321'"), 0);
+  h.vacuum();  // PostgreSQL: what docs/compliance.md has the owner run after an erasure
+  EXPECT_TRUE(h.places_holding("Olá, Ana!").empty()) << testing::PrintToString(h.places_holding("Olá, Ana!"));
+
   std::string bruno = records.create(ctx, "contact", {{"name", "Bruno"}, {"phone", "+5521988880000"}}).record["id"];
   try {
     conversations.send(ctx, jobs, bruno, {{"channel_account_id", channel}, {"text", "x"}, {"reply_to", inbound["id"]}},
