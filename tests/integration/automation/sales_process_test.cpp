@@ -12,12 +12,14 @@
 #include "kernel/services/principal.hpp"
 #include "kernel/services/record_service.hpp"
 #include "kernel/services/sales_process_service.hpp"
+#include "tests/support/refusal.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::automation {
 namespace {
 
 using services::RecordService;
+using test::refusal;
 
 constexpr std::int64_t minute = 60'000'000, hour = 60 * minute, day = 24 * hour;
 
@@ -52,17 +54,6 @@ class SalesProcessTest : public testing::TestWithParam<store::Backend> {
     c.principal = p;
     c.actor = {"user", user_id, ""};
     return c;
-  }
-  std::vector<std::string> refusal(const std::function<void()>& write) {
-    try {
-      write();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::validation) << e.what();
-      std::vector<std::string> out;
-      for (const auto& f : e.fields()) out.push_back(f.field + " " + f.code + ": " + f.message);
-      return out;
-    }
-    return {"accepted"};
   }
   std::string stage_of(const std::string& deal_id) { return records.get(ctx, "deal", deal_id)["stage_id"]; }
   std::vector<Json> tasks_of(const std::string& deal_id) {

@@ -7,12 +7,14 @@
 #include "kernel/automation/checklists.hpp"
 #include "kernel/services/principal.hpp"
 #include "kernel/services/record_service.hpp"
+#include "tests/support/refusal.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::automation {
 namespace {
 
 using services::RecordService;
+using test::refusal;
 
 class StageGateTest : public testing::TestWithParam<store::Backend> {
  protected:
@@ -25,18 +27,6 @@ class StageGateTest : public testing::TestWithParam<store::Backend> {
     return records.create(ctx, "stage",
                           {{"pipeline_id", pipeline}, {"name", name}, {"position", position}, {"entry_criteria", criteria}})
         .record["id"];
-  }
-  // The problems a refused write names, as "field code: message".
-  std::vector<std::string> refusal(const std::function<void()>& write) {
-    try {
-      write();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::validation) << e.what();
-      std::vector<std::string> out;
-      for (const auto& f : e.fields()) out.push_back(f.field + " " + f.code + ": " + f.message);
-      return out;
-    }
-    return {"accepted"};
   }
 
   test::ServiceHarness h;
