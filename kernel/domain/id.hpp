@@ -29,6 +29,7 @@ inline constexpr std::string_view webhook = "whk";
 inline constexpr std::string_view webhook_delivery = "whd";
 inline constexpr std::string_view channel_account = "chn";
 inline constexpr std::string_view channel_message = "msg";
+inline constexpr std::string_view conversation = "cnv";
 inline constexpr std::string_view legal_hold = "hold";
 inline constexpr std::string_view stage_history = "dsh";  // a deal's stay in one stage
 }  // namespace id_prefix

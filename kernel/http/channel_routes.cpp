@@ -78,7 +78,7 @@ Json message_answer_schema() {
 
 void add_channel_routes(Router& router, services::ServiceDependencies deps,
                         std::optional<std::set<std::string>> loaded_plugins, events::JobQueue* jobs,
-                        std::function<std::string(const std::string&)> channel_kind,
+                        services::ConversationService::ChannelKinds channel_traits,
                         services::ChannelAccountService::ConfigSchemas config_schemas) {
   auto loaded = loaded_plugins ? std::make_shared<const std::set<std::string>>(*loaded_plugins) : nullptr;
   auto service = [deps, loaded, config_schemas] {
@@ -133,7 +133,7 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
                 ApiResponse r;
                 r.status = 202;
                 r.body = services::ConversationService(deps).send(req.ctx, *jobs, req.params.at("id"), req.json(),
-                                                                  channel_kind);
+                                                                  channel_traits);
                 return r;
               },
               {{"type", "object"},

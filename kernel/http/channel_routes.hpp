@@ -7,6 +7,7 @@
 
 #include "kernel/events/jobs.hpp"
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/conversation_service.hpp"
 #include "kernel/http/resources.hpp"
 
 namespace nucleo::http {
@@ -16,11 +17,16 @@ namespace nucleo::http {
 // POST /v1/channels/accounts/{id}/messages queues an outbound message on `jobs` (null:
 // 503), GET /v1/channels/messages/{id} follows it. POST /v1/contacts/{id}/messages sends a
 // contact a message as an outbound interaction (services/conversation_service.hpp);
-// `channel_kind` says which kind of channel a plugin offers on this node; `config_schemas`
+// `channel_traits` says which channel a plugin offers on this node; `config_schemas`
 // the schema its channel declares for an account's config.
 void add_channel_routes(Router& router, services::ServiceDependencies deps,
                         std::optional<std::set<std::string>> loaded_plugins, events::JobQueue* jobs,
-                        std::function<std::string(const std::string&)> channel_kind = nullptr,
+                        services::ConversationService::ChannelKinds channel_traits = nullptr,
                         services::ChannelAccountService::ConfigSchemas config_schemas = nullptr);
+
+// The unified inbox (docs/channels.md): GET /v1/conversations, one conversation, its
+// messages, and marking it read or answered.
+void add_conversation_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings,
+                             services::ConversationService::ChannelKinds channel_traits);
 
 }  // namespace nucleo::http

@@ -395,13 +395,14 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
       for (const auto& s : state_->api->plugins->statuses())
         if (s.loaded) loaded->insert(s.id);
     }
-    std::function<std::string(const std::string&)> channel_kind;
+    services::ConversationService::ChannelKinds channel_traits;
     services::ChannelAccountService::ConfigSchemas config_schemas;
     if (const plugins::PluginHost* host = state_->api->plugins) {
-      channel_kind = [host](const std::string& plugin_id) { return host->channel_kind(plugin_id); };
+      channel_traits = [host](const std::string& plugin_id) { return host->channel_traits(plugin_id); };
       config_schemas = [host](const std::string& plugin_id) { return host->channel_config_schema(plugin_id); };
     }
-    add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs, channel_kind, config_schemas);
+    add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs, channel_traits, config_schemas);
+    add_conversation_routes(state_->router, state_->api->deps, state_->api->settings, channel_traits);
     if (state_->api->plugins) {
       add_plugin_routes(state_->router, *state_->api->plugins, state_->api->deps);
       add_plugin_resource_routes(state_->router, *state_->api->plugins, state_->api->settings);

@@ -135,13 +135,15 @@ const ValueSchema* PluginHost::channel_config_schema(const std::string& plugin_i
   return nullptr;
 }
 
-std::string PluginHost::channel_kind(const std::string& plugin_id) const {
+services::ChannelTraits PluginHost::channel_traits(const std::string& plugin_id) const {
   for (const auto& c : channels_)
     if (c.plugin_id == plugin_id) {
       const Json& kinds = c.spec.value("kinds", Json::array());
-      return !kinds.empty() && kinds[0].is_string() ? kinds[0].get<std::string>() : "";
+      const Json& window = c.spec.value("reply_window_hours", Json(0));
+      return {!kinds.empty() && kinds[0].is_string() ? kinds[0].get<std::string>() : "",
+              window.is_number_integer() ? window.get<int>() : 0};
     }
-  return "";
+  return {};
 }
 
 // A channel plugin's send, called on a job worker (docs/plugin-authoring.md,

@@ -21,6 +21,7 @@
 #include "kernel/events/outbound_http.hpp"
 #include "kernel/plugins/manifest.hpp"
 #include "kernel/services/channel_delivery.hpp"
+#include "kernel/services/conversation_service.hpp"
 #include "kernel/services/plugin_record_service.hpp"
 #include "kernel/services/record_service.hpp"
 #include "nucleo/plugin_abi.h"
@@ -117,9 +118,10 @@ class PluginHost {
   // The schema the channel of `plugin_id` declares for its accounts' config (null: none
   // declared, or no channel on this node).
   const ValueSchema* channel_config_schema(const std::string& plugin_id) const;
-  // The first kind ("whatsapp", "email", "sms") of the channel `plugin_id` registered on
-  // this node; empty when it registered none.
-  std::string channel_kind(const std::string& plugin_id) const;
+  // What the channel `plugin_id` registered on this node says of itself: its first kind
+  // ("whatsapp", "email", "sms"; empty when it registered none) and its reply window
+  // (spec "reply_window_hours": free text only that long after the contact wrote).
+  services::ChannelTraits channel_traits(const std::string& plugin_id) const;
   // Without services (unit tests, CLI), call_service answers NUCLEO_UNAVAILABLE.
   // `outbound` guards http_request (throws Error naming a malformed allow-list entry).
   explicit PluginHost(Version kernel, std::optional<services::ServiceDependencies> services = std::nullopt,

@@ -242,11 +242,15 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
     auto& self = loaded(h);
     Json spec = Json::parse(text(channel), nullptr, false);
     bool valid = spec.is_object() && spec.value("name", Json()).is_string() && !spec["name"].get<std::string>().empty() &&
-                 spec.value("kinds", Json::array()).is_array();
+                 spec.value("kinds", Json::array()).is_array() &&
+                 (!spec.contains("reply_window_hours") ||
+                  (spec["reply_window_hours"].is_number_integer() && spec["reply_window_hours"].get<int>() >= 0 &&
+                   spec["reply_window_hours"].get<int>() <= 720));
     // One channel per plugin: a channel account names the plugin, not the channel.
     if (!self.in_init || !send || !valid || !self.channels.empty()) {
       Poco::Logger::get("nucleo.plugins." + self.manifest.id)
-          .error("register_channel refused: one {\"name\", \"kinds\": [...]} per plugin, during init");
+          .error("register_channel refused: one {\"name\", \"kinds\": [...], \"reply_window_hours\"?: 0-720} per "
+                 "plugin, during init");
       return nucleo_status{NUCLEO_INVALID_ARGUMENT};
     }
     // A config schema is JSON Schema (draft 7, ADR 0019) for the whole config object.

@@ -142,6 +142,28 @@ Json outbound_content(const Json& body, const std::string& interaction_id, const
   return content;
 }
 
+// Free text only while the contact's last message is younger than the channel's
+// window (WhatsApp's customer-service window); a template may open a conversation.
+void refuse_outside_window(ServiceDependencies& deps, const CallContext& ctx, const std::string& account_id,
+                               const std::string& contact_id, const ChannelTraits& traits) {
+  std::optional<std::int64_t> last_inbound;
+  deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    store::query(tx.session(),
+                 "SELECT last_inbound_at FROM conversations WHERE tenant_id = :p0 AND channel_account_id = :p1"
+                 " AND party = :p2",
+                 {ctx.tenant_id, account_id, contact_id},
+                 [&](const soci::row& r) { last_inbound = store::integer_at(r, 0); });
+  });
+  std::int64_t window = std::int64_t{traits.reply_window_hours} * 3'600'000'000;
+  if (last_inbound && *last_inbound + window > ctx.now().micros) return;
+  std::string when = last_inbound ? "the contact last wrote at " + format_rfc3339(Timestamp{*last_inbound})
+                                  : "the contact has not written on this channel";
+  throw Error(ErrorCode::validation,
+              "outside the " + std::to_string(traits.reply_window_hours) + "-hour reply window of this " + traits.kind +
+                  " channel (" + when + "): free text is refused; send an approved template instead",
+              {{"text", "outside the reply window: send a template", "outside_reply_window"}});
+}
+
 void check_send(const Json& body) {
   std::vector<FieldError> errors;
   if (!body.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
@@ -184,7 +206,8 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
       if (auto seen = already_received(records, ctx, channel_account_id, external_id))
         return Json{{"interaction", *seen},
                     {"matched_by", (*seen)["contact_id"].is_null() ? "none" : "contact"},
-                    {"duplicate", true}};
+                    {"duplicate", true},
+                    {"conversation_id", conversation_of(ctx, (*seen)["id"])}};
       Match m = deps_.database.read(ctx.tenant_id,
                                     [&](store::Transaction& tx) { return find_sender(tx, ctx.tenant_id, sender); });
       if (m.matched_by == "none" && !keep_unknown) {
@@ -205,7 +228,12 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
         if (message.contains(field)) input[field] = message[field];
       if (message.contains("text")) input["body"] = message["text"];
       Json interaction = records.log_interaction(ctx, input).record;
-      return Json{{"interaction", interaction}, {"matched_by", m.matched_by}, {"duplicate", false}};
+      std::string conversation =
+          thread_message(ctx, channel_account_id, interaction, m.contact_id.empty() ? sender.address : "");
+      return Json{{"interaction", interaction},
+                  {"matched_by", m.matched_by},
+                  {"duplicate", false},
+                  {"conversation_id", conversation}};
     });
   };
   try {
@@ -222,7 +250,7 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
 namespace nucleo::services {
 
 Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, const std::string& contact_id,
-                               const Json& body, const ChannelKinds& kind_of) {
+                               const Json& body, const ChannelKinds& traits_of) {
   RecordService records(deps_);
   Json contact = records.get(ctx, "contact", contact_id);  // 404 unless the caller sees her, before any 422
   check_send(body);
@@ -238,7 +266,8 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   });
   if (plugin_id.empty()) throw Error(ErrorCode::not_found, "channel account " + account_id + " not found");
   if (account_status != "active") throw Error(ErrorCode::conflict, "channel account " + account_id + " is disabled");
-  std::string type = kind_of ? kind_of(plugin_id) : "";
+  ChannelTraits traits = traits_of ? traits_of(plugin_id) : ChannelTraits{};
+  const std::string& type = traits.kind;
   if (!channel_types.count(type))
     throw Error(ErrorCode::conflict, "plugin " + plugin_id + " offers no whatsapp, email or sms channel on this node");
   std::string address_field = type == "email" ? "email" : "phone";
@@ -270,7 +299,12 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
                 {"content", body.contains("template") ? Json{{"kind", "template"}, {"template", body["template"]}}
                                                       : Json{{"kind", "text"}}}};
   if (body.contains("text")) input["body"] = body["text"];
-  Json interaction = records.log_interaction(ctx, input).record;
+  if (body.contains("text") && traits.reply_window_hours > 0) refuse_outside_window(deps_, ctx, account_id, contact_id, traits);
+  Json interaction = deps_.database.in_one_transaction(ctx.tenant_id, [&] {
+    Json logged = records.log_interaction(ctx, input).record;
+    thread_message(ctx, account_id, logged, "");
+    return logged;
+  });
   try {
     channels.send(ctx, jobs, account_id,
                   {{"to", contact[address_field]}, {"content", outbound_content(body, interaction["id"], reply_to)}});

@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "kernel/events/jobs.hpp"
 #include "kernel/services/call_context.hpp"
@@ -22,12 +23,32 @@
 
 namespace nucleo::services {
 
+// What a channel plugin says of its channel (register_channel's spec).
+struct ChannelTraits {
+  std::string kind;             // whatsapp | email | sms ("": no channel on this node)
+  int reply_window_hours = 0;   // free text only this long after the contact's last message (0: always)
+};
+
+struct InboxQuery {
+  std::string channel;     // a type (whatsapp) or a channel account id (chn_…); empty: all
+  std::string contact_id;
+  std::string owner_id;    // the contact's owner
+  bool unanswered_only = false;
+  std::string after;       // the cursor's position: "<last_message_at µs>:<id>"
+  std::size_t limit = 50;
+};
+
+struct ConversationPage {
+  std::vector<Json> items;
+  std::string next;  // the position after the last item ("" on the last page)
+};
+
 class ConversationService {
  public:
   explicit ConversationService(ServiceDependencies deps) : deps_(deps) {}
 
   // Returns {"interaction": {…}, "matched_by": "contact" | "account" | "new_lead" | "none",
-  // "duplicate": bool}. The interaction is inbound, `delivery_status` "received", on the
+  // "duplicate": bool, "conversation_id"}. The interaction is inbound, `delivery_status` "received", on the
   // sender's contact and account, and on their one open deal when there is exactly one.
   Json receive(const CallContext& ctx, const std::string& channel_account_id, const Json& message);
 
@@ -37,10 +58,12 @@ class ConversationService {
   // e-mail (email) is the address. Records the outbound interaction (delivery_status
   // "queued", its type the channel's kind) and queues the channel message that carries its
   // id; returns the interaction. The delivery's outcome lands on it (settle_outbound).
-  // `kind_of` names the kind of the channel a plugin offers on this node ("" for none).
-  using ChannelKinds = std::function<std::string(const std::string& plugin_id)>;
+  // `traits_of` says what channel a plugin offers on this node (no kind: none). A channel
+  // with a reply window (WhatsApp: 24 hours) refuses free text once the contact's last
+  // message is older than that (422 outside_reply_window: send a template).
+  using ChannelKinds = std::function<ChannelTraits(const std::string& plugin_id)>;
   Json send(const CallContext& ctx, events::JobQueue& jobs, const std::string& contact_id, const Json& body,
-            const ChannelKinds& kind_of);
+            const ChannelKinds& traits_of);
 
   // What channel delivery learned of an outbound message (channel_delivery.cpp): "sent"
   // with {"external_id", "delivery_status"?}, or "failed" with {"error"}.
@@ -53,7 +76,26 @@ class ConversationService {
   // external id is not found. Returns the interaction.
   Json record_status(const CallContext& ctx, const std::string& channel_account_id, const Json& status);
 
+  // The unified inbox (GET /v1/conversations): one row per contact (or unknown address)
+  // per channel account, the most recent first, with the last message, unread and
+  // unanswered state, the owner and — for channels that have one — the reply window.
+  // Only conversations whose contact the caller may see.
+  ConversationPage inbox(const CallContext& ctx, const InboxQuery& query, const ChannelKinds& traits_of);
+  Json conversation(const CallContext& ctx, const std::string& id, const ChannelKinds& traits_of);
+  // A conversation's messages (interactions), newest last; `before` pages back in time.
+  ConversationPage thread(const CallContext& ctx, const std::string& id, const std::string& before, std::size_t limit);
+  // Marks what a person did outside the record: read every message so far ("read"), or
+  // answered the contact some other way ("answered"). Audited; returns the conversation.
+  Json mark(const CallContext& ctx, const std::string& id, const std::string& what, const ChannelKinds& traits_of);
+
  private:
+  // Files `interaction` (just logged, in the running transaction) under its
+  // conversation, creating the conversation on a party's first message.
+  // Returns the conversation's id.
+  std::string thread_message(const CallContext& ctx, const std::string& channel_account_id, const Json& interaction,
+                             const std::string& address);
+  // The conversation an interaction is filed under (null: none).
+  Json conversation_of(const CallContext& ctx, const std::string& interaction_id);
   ServiceDependencies deps_;
 };
 

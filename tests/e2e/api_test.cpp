@@ -12,6 +12,7 @@
 #include "kernel/services/privacy_service.hpp"
 #include "kernel/services/sales_process_service.hpp"
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/conversation_service.hpp"
 #include "kernel/services/webhook_service.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
@@ -273,6 +274,11 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
                                             // (per-tenant settings: tests/e2e/pack_test.cpp)
   foreign["channels"] = services::ChannelAccountService(h->deps()).create(
       ctx_b, {{"plugin_id", "com.example.chat"}, {"external_id", "b-line"}})["id"];
+  foreign["conversations"] =
+      services::ConversationService(h->deps())
+          .receive(ctx_b, foreign["channels"],
+                   {{"external_id", "wamid.B1"}, {"type", "whatsapp"}, {"from", {{"phone", "+5511911112222"}}}})
+          ["conversation_id"];
   foreign["webhooks"] = services::WebhookService(h->deps()).create(
       ctx_b, {{"url", "http://127.0.0.1:9/hook"}, {"events", {"*"}}})["id"];  // loopback only
 
@@ -314,8 +320,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + channel accounts (list; read, patch, delete, send) + a message read + failed jobs (list;
   // retry, discard) + a plugin's settings (read, set) + what plugins hold about a subject
   // + a deal's gate + a deal's approvals + the agendas (mine, a teammate's) + a pipeline's
-  // definition (read, apply) + a message to a contact
-  EXPECT_EQ(checked, 90);
+  // definition (read, apply) + a message to a contact + the inbox (list; a conversation,
+  // its messages, read, answered)
+  EXPECT_EQ(checked, 95);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -566,7 +573,7 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
   // (read, set) + a deal's gate and approvals + the agendas (mine, a teammate's) + a
   // pipeline's definition (read, apply) + a message to a contact.
-  EXPECT_EQ(documented.size(), 128u);
+  EXPECT_EQ(documented.size(), 133u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

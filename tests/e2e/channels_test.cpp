@@ -220,6 +220,30 @@ TEST_P(ChannelSend, AMessageToAContactIsAnInteractionThatFollowsTheChannel) {
   EXPECT_EQ(interaction["delivery_status"], "sent") << interaction;
   EXPECT_EQ(interaction["external_id"].get<std::string>().rfind("sms-msg_", 0), 0u) << interaction;
 
+  // The unified inbox has the conversation; its thread has the message; marks are audited.
+  auto inbox = call("GET", "/v1/conversations?channel=sms&contact_id=" + contact, manager);
+  ASSERT_EQ(inbox.status, 200) << inbox.raw.body;
+  ASSERT_EQ(inbox.body["data"].size(), 1u) << inbox.raw.body;
+  const Json chat = inbox.body["data"][0];
+  EXPECT_EQ(chat["last_message"]["id"], id);
+  EXPECT_EQ(chat["last_message"]["preview"], "Proposta");
+  EXPECT_EQ(chat["unanswered"], false);
+  EXPECT_TRUE(chat["reply_window"].is_null());  // this channel has none
+  std::string chat_path = "/v1/conversations/" + chat["id"].get<std::string>();
+  auto thread = call("GET", chat_path + "/messages", auditor);
+  ASSERT_EQ(thread.status, 200) << thread.raw.body;
+  ASSERT_EQ(thread.body["data"].size(), 1u);
+  EXPECT_EQ(thread.body["data"][0]["id"], id);
+  EXPECT_EQ(call("POST", chat_path + "/read", auditor).status, 403);
+  auto read = call("POST", chat_path + "/read", manager);
+  ASSERT_EQ(read.status, 200) << read.raw.body;
+  EXPECT_FALSE(read.body["read_at"].is_null());
+  auto history = call("GET", "/v1/audit/events?entity_type=conversation", admin);
+  ASSERT_EQ(history.status, 200) << history.raw.body;
+  EXPECT_EQ(call("GET", "/v1/conversations?unanswered=maybe", manager).status, 400);
+  EXPECT_EQ(call("GET", "/v1/conversations?cursor=forged", manager).status, 400);
+  EXPECT_EQ(call("GET", "/v1/conversations/cnv_01m80gv6y4eqcsmge90bwbtca7", manager).status, 404);
+
   // The account's config is checked against the schema the plugin's channel declares.
   auto long_name = call("POST", "/v1/channels/accounts", admin,
                         {{"plugin_id", "org.nucleo.fixtures.sender"}, {"external_id", "sender-3"},

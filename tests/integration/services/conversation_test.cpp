@@ -144,7 +144,7 @@ TEST_P(ConversationTest, AnOutboundMessageIsAnInteractionThatFollowsTheChannel) 
   };
   jobs.add(channel_delivery_job(h.deps(), sender, 3, h.clock));
   ConversationService::ChannelKinds kinds = [](const std::string& plugin) {
-    return plugin == "org.nucleo.whatsapp" ? "whatsapp" : "";
+    return plugin == "org.nucleo.whatsapp" ? ChannelTraits{"whatsapp", 24} : ChannelTraits{};
   };
   std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"phone", "+5511987654321"}}).record["id"];
   Json inbound = conversations.receive(ctx, channel, whatsapp("wamid.IN1", "+5511987654321"))["interaction"];
@@ -204,6 +204,94 @@ TEST_P(ConversationTest, AnOutboundMessageIsAnInteractionThatFollowsTheChannel) 
   } catch (const Error& e) {
     EXPECT_EQ(e.fields().at(0).field, "reply_to");
   }
+}
+
+// The unified inbox: one conversation per contact per channel account, the last message
+// first; unread and unanswered follow the messages and the audited marks; the reply
+// window opens with the contact's message and closes 24 hours later.
+TEST_P(ConversationTest, TheInboxKeepsOneConversationPerContactAndChannel) {
+  events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "test-node");
+  ChannelSender accept = [](const std::string&, const CallContext&, const Json&) {
+    return std::optional<ChannelSendResult>(ChannelSendResult{ChannelSendResult::Kind::sent, Json::object(), ""});
+  };
+  jobs.add(channel_delivery_job(h.deps(), accept, 3, h.clock));
+  ConversationService::ChannelKinds kinds = [](const std::string& plugin) {
+    return plugin == "org.nucleo.whatsapp" ? ChannelTraits{"whatsapp", 24} : ChannelTraits{};
+  };
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"phone", "+5511987654321"}}).record["id"];
+  // A template may open a conversation; free text may not before the contact writes.
+  try {
+    conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"text", "Olá"}}, kinds);
+    FAIL() << "free text outside the reply window";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::validation);
+    EXPECT_EQ(e.fields().at(0).code, "outside_reply_window");
+    EXPECT_NE(std::string(e.what()).find("template"), std::string::npos) << e.what();
+  }
+  conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"template", {{"name", "boas_vindas"}, {"language", "pt_BR"}}}},
+                     kinds);
+  h.clock.advance_micros(60'000'000);
+  conversations.receive(ctx, channel, whatsapp("wamid.C1", "+5511987654321", "Oi, tudo bem?"));
+  h.clock.advance_micros(60'000'000);
+  conversations.receive(ctx, channel, whatsapp("wamid.C2", "+5511987654321", "Pode me ligar?"));
+  h.clock.advance_micros(60'000'000);
+  conversations.receive(ctx, channel, whatsapp("wamid.U1", "+5521977776666", "Quero um orçamento"));  // a new lead
+
+  auto page = conversations.inbox(ctx, {}, kinds);
+  ASSERT_EQ(page.items.size(), 2u);
+  EXPECT_EQ(page.items[0]["last_message"]["preview"], "Quero um orçamento");  // the most recent first
+  Json ana_chat = page.items[1];
+  EXPECT_EQ(ana_chat["contact_id"], ana);
+  EXPECT_EQ(ana_chat["contact_name"], "Ana Lima");
+  EXPECT_EQ(ana_chat["unread_count"], 2);
+  EXPECT_EQ(ana_chat["unanswered"], true);
+  EXPECT_EQ(ana_chat["last_message"]["direction"], "inbound");
+  EXPECT_EQ(ana_chat["reply_window"]["open"], true);
+  std::string chat = ana_chat["id"];
+
+  auto one = conversations.inbox(ctx, {.limit = 1}, kinds);  // paging
+  ASSERT_EQ(one.items.size(), 1u);
+  auto two = conversations.inbox(ctx, {.after = one.next, .limit = 1}, kinds);
+  ASSERT_EQ(two.items.size(), 1u);
+  EXPECT_EQ(two.items[0]["id"], chat);
+  EXPECT_TRUE(two.next.empty());
+  EXPECT_EQ(conversations.inbox(ctx, {.contact_id = ana}, kinds).items.size(), 1u);
+  EXPECT_EQ(conversations.inbox(ctx, {.channel = "email"}, kinds).items.size(), 0u);
+  EXPECT_EQ(conversations.inbox(ctx, {.channel = channel}, kinds).items.size(), 2u);
+
+  auto thread = conversations.thread(ctx, chat, "", 2);  // newest last, paging back
+  ASSERT_EQ(thread.items.size(), 2u);
+  EXPECT_EQ(thread.items[0]["body"], "Oi, tudo bem?");
+  EXPECT_EQ(thread.items[1]["body"], "Pode me ligar?");
+  auto older = conversations.thread(ctx, chat, thread.next, 2);
+  ASSERT_EQ(older.items.size(), 1u);
+  EXPECT_EQ(older.items[0]["direction"], "outbound");  // the template that opened it
+  EXPECT_TRUE(older.next.empty());
+
+  Json read = conversations.mark(ctx, chat, "read", kinds);
+  EXPECT_EQ(read["unread_count"], 0);
+  EXPECT_EQ(read["unanswered"], true);  // read is not answered
+  EXPECT_EQ(conversations.inbox(ctx, {.unanswered_only = true}, kinds).items.size(), 2u);
+  // Answering in the channel answers the conversation.
+  conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"text", "Ligo às 15h"}}, kinds);
+  EXPECT_EQ(conversations.inbox(ctx, {.unanswered_only = true}, kinds).items.size(), 1u);
+  std::string lead_chat = conversations.inbox(ctx, {.unanswered_only = true}, kinds).items[0]["id"];
+  EXPECT_EQ(conversations.mark(ctx, lead_chat, "answered", kinds)["unanswered"], false);
+  EXPECT_TRUE(conversations.inbox(ctx, {.unanswered_only = true}, kinds).items.empty());
+  EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE action IN ('conversation.read', 'conversation.answered')") +
+                h.count("SELECT count(*) FROM audit_log WHERE action IN ('conversation.read', 'conversation.answered')"),
+            2);
+
+  // 24 hours after the contact's last message, free text is refused again.
+  h.clock.advance_micros(24 * 3'600'000'000LL);
+  EXPECT_EQ(conversations.conversation(ctx, chat, kinds)["reply_window"]["open"], false);
+  EXPECT_THROW(conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"text", "Oi?"}}, kinds), Error);
+
+  // Another tenant sees none of it.
+  std::string other = h.create_tenant("Outra");
+  EXPECT_TRUE(conversations.inbox(h.context(other), {}, kinds).items.empty());
+  EXPECT_THROW(conversations.conversation(h.context(other), chat, kinds), Error);
+  EXPECT_THROW(conversations.mark(h.context(other), chat, "read", kinds), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConversationTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

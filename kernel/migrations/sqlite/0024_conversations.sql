@@ -1,0 +1,28 @@
+-- 0024 the unified inbox; see the PostgreSQL migration.
+CREATE TABLE conversations (
+  id                 text PRIMARY KEY,
+  tenant_id          text NOT NULL REFERENCES tenants (id),
+  channel_account_id text NOT NULL,
+  type               text NOT NULL,
+  contact_id         text REFERENCES contacts (id),
+  address            text,
+  party              text NOT NULL,
+  last_message_id    text NOT NULL,
+  last_message_at    bigint NOT NULL,
+  last_direction     text NOT NULL,
+  last_inbound_at    bigint,
+  unread_count       bigint NOT NULL DEFAULT 0,
+  awaiting_reply     bigint NOT NULL DEFAULT 0,
+  read_at            bigint,
+  answered_at        bigint,
+  version            bigint NOT NULL DEFAULT 1,
+  created_at         bigint NOT NULL,
+  updated_at         bigint NOT NULL
+);
+CREATE UNIQUE INDEX conversations_party ON conversations (tenant_id, channel_account_id, party);
+CREATE INDEX conversations_recent ON conversations (tenant_id, last_message_at, id);
+CREATE INDEX conversations_contact ON conversations (tenant_id, contact_id);
+
+ALTER TABLE interactions ADD COLUMN conversation_id text;
+CREATE INDEX interactions_conversation ON interactions (tenant_id, conversation_id, occurred_at, id)
+  WHERE conversation_id IS NOT NULL;

@@ -1,0 +1,362 @@
+// The unified inbox (docs/channels.md, "The unified inbox"): conversations are kept in
+// the transaction of each message ConversationService records, and read here.
+#include <algorithm>
+#include <map>
+
+#include "kernel/domain/id.hpp"
+#include "kernel/services/access_policy.hpp"
+#include "kernel/services/change.hpp"
+#include "kernel/services/conversation_service.hpp"
+#include "kernel/services/principal.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+using store::integer_at;
+using store::text_at;
+
+constexpr std::size_t preview_bytes = 200;
+
+struct Row {
+  std::string id, channel_account_id, type, last_message_id, last_direction;
+  std::optional<std::string> contact_id, address;
+  std::int64_t last_message_at = 0, unread_count = 0, version = 1;
+  std::optional<std::int64_t> last_inbound_at, read_at, answered_at;
+  bool awaiting_reply = false;
+  std::int64_t created_at = 0, updated_at = 0;
+};
+
+const char* row_columns =
+    "cv.id, cv.channel_account_id, cv.type, cv.contact_id, cv.address, cv.last_message_id, cv.last_message_at,"
+    " cv.last_direction, cv.last_inbound_at, cv.unread_count, cv.awaiting_reply, cv.read_at, cv.answered_at,"
+    " cv.version, cv.created_at, cv.updated_at";
+
+Row row_of(const soci::row& r) {
+  Row o;
+  o.id = *text_at(r, 0);
+  o.channel_account_id = *text_at(r, 1);
+  o.type = *text_at(r, 2);
+  o.contact_id = text_at(r, 3);
+  o.address = text_at(r, 4);
+  o.last_message_id = *text_at(r, 5);
+  o.last_message_at = *integer_at(r, 6);
+  o.last_direction = *text_at(r, 7);
+  o.last_inbound_at = integer_at(r, 8);
+  o.unread_count = *integer_at(r, 9);
+  o.awaiting_reply = *integer_at(r, 10) != 0;
+  o.read_at = integer_at(r, 11);
+  o.answered_at = integer_at(r, 12);
+  o.version = *integer_at(r, 13);
+  o.created_at = *integer_at(r, 14);
+  o.updated_at = *integer_at(r, 15);
+  return o;
+}
+
+Json time_or_null(const std::optional<std::int64_t>& micros) {
+  return micros ? Json(format_rfc3339(Timestamp{*micros})) : Json();
+}
+
+// At most `preview_bytes` of the text, cut on a character boundary.
+std::string preview_of(const std::string& text) {
+  if (text.size() <= preview_bytes) return text;
+  std::size_t end = preview_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end) + "…";
+}
+
+// A row joined with its contact and last message, as the inbox shows it.
+struct Listed {
+  Row row;
+  std::optional<std::string> contact_name, owner_id, body, delivery_status, content;
+};
+
+const std::string listed_select = std::string("SELECT ") + row_columns +
+                                  ", c.name, c.owner_id, i.body, i.delivery_status, i.content"
+                                  " FROM conversations cv"
+                                  " LEFT JOIN contacts c ON c.tenant_id = cv.tenant_id AND c.id = cv.contact_id"
+                                  " LEFT JOIN interactions i ON i.tenant_id = cv.tenant_id AND i.id = cv.last_message_id";
+
+Listed listed_of(const soci::row& r) {
+  return {row_of(r), text_at(r, 16), text_at(r, 17), text_at(r, 18), text_at(r, 19), text_at(r, 20)};
+}
+
+Json window_of(const Row& row, const ChannelTraits& traits, Timestamp now) {
+  if (traits.reply_window_hours <= 0) return nullptr;
+  std::optional<std::int64_t> expires;
+  if (row.last_inbound_at) expires = *row.last_inbound_at + std::int64_t{traits.reply_window_hours} * 3'600'000'000;
+  return {{"hours", traits.reply_window_hours},
+          {"open", expires && *expires > now.micros},
+          {"expires_at", time_or_null(expires)}};
+}
+
+Json conversation_json(const std::string& tenant_id, const Listed& l, const ChannelTraits& traits, Timestamp now) {
+  const Row& r = l.row;
+  Json content = l.content ? Json::parse(*l.content, nullptr, false) : Json();
+  Json last = {{"id", r.last_message_id},
+               {"direction", r.last_direction},
+               {"occurred_at", format_rfc3339(Timestamp{r.last_message_at})},
+               {"kind", content.is_object() ? content.value("kind", Json()) : Json()},
+               {"preview", l.body ? Json(preview_of(*l.body)) : Json()},
+               {"delivery_status", l.delivery_status ? Json(*l.delivery_status) : Json()}};
+  return {{"id", r.id},
+          {"tenant_id", tenant_id},
+          {"channel_account_id", r.channel_account_id},
+          {"type", r.type},
+          {"contact_id", r.contact_id ? Json(*r.contact_id) : Json()},
+          {"contact_name", l.contact_name ? Json(*l.contact_name) : Json()},
+          {"address", r.address ? Json(*r.address) : Json()},
+          {"owner_id", l.owner_id ? Json(*l.owner_id) : Json()},
+          {"last_message", last},
+          {"last_inbound_at", time_or_null(r.last_inbound_at)},
+          {"unread_count", r.unread_count},
+          {"unread", r.unread_count > 0},
+          {"unanswered", r.awaiting_reply},
+          {"read_at", time_or_null(r.read_at)},
+          {"answered_at", time_or_null(r.answered_at)},
+          {"reply_window", window_of(r, traits, now)},
+          {"version", r.version},
+          {"created_at", format_rfc3339(Timestamp{r.created_at})},
+          {"updated_at", format_rfc3339(Timestamp{r.updated_at})}};
+}
+
+// Conversations are read by whoever may read contacts and interactions; a rep bound to
+// owners sees the conversations of contacts they see (and those on no contact).
+void require_inbox_read(const CallContext& ctx) {
+  require_permission(ctx, entity_spec("contact"), Operation::read);
+  require_permission(ctx, entity_spec("interaction"), Operation::read);
+}
+
+std::string visibility_clause(const CallContext& ctx, std::vector<store::SqlValue>& params) {
+  const Principal* p = ctx.principal.get();
+  if (!p || !p->restricted_to_owners) return "";
+  std::string clause = " AND (c.owner_id IS NULL";
+  if (!p->visible_owners.empty()) {
+    clause += " OR c.owner_id IN (";
+    for (std::size_t i = 0; i < p->visible_owners.size(); ++i) {
+      clause += (i ? ", " : "") + store::placeholder(params.size());
+      params.push_back(p->visible_owners[i]);
+    }
+    clause += ")";
+  }
+  return clause + ")";
+}
+
+std::optional<Listed> find_listed(store::Transaction& tx, const CallContext& ctx, const std::string& id) {
+  std::vector<store::SqlValue> params{ctx.tenant_id, id};
+  std::string sql = listed_select + " WHERE cv.tenant_id = :p0 AND cv.id = :p1" + visibility_clause(ctx, params);
+  std::optional<Listed> found;
+  store::query(tx.session(), sql, params, [&](const soci::row& r) { found = listed_of(r); });
+  return found;
+}
+
+ChannelTraits traits_for(const ConversationService::ChannelKinds& traits_of, store::Transaction& tx,
+                         const std::string& tenant_id, const std::string& account_id) {
+  if (!traits_of) return {};
+  std::string plugin_id;
+  store::query(tx.session(), "SELECT plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
+               {tenant_id, account_id}, [&](const soci::row& r) { plugin_id = *text_at(r, 0); });
+  return plugin_id.empty() ? ChannelTraits{} : traits_of(plugin_id);
+}
+
+// "<µs>:<id>" → the keyset position; a malformed one is the client's mistake.
+std::pair<std::int64_t, std::string> position_of(const std::string& after) {
+  auto colon = after.find(':');
+  try {
+    if (colon != std::string::npos) return {std::stoll(after.substr(0, colon)), after.substr(colon + 1)};
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorCode::validation, "the cursor is not one this server gave", {{"cursor", "is malformed"}});
+}
+
+}  // namespace
+
+Json ConversationService::conversation_of(const CallContext& ctx, const std::string& interaction_id) {
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    Json id;
+    store::query(tx.session(), "SELECT conversation_id FROM interactions WHERE tenant_id = :p0 AND id = :p1",
+                 {ctx.tenant_id, interaction_id}, [&](const soci::row& r) {
+                   if (auto c = text_at(r, 0)) id = *c;
+                 });
+    return id;
+  });
+}
+
+std::string ConversationService::thread_message(const CallContext& ctx, const std::string& channel_account_id,
+                                                const Json& interaction, const std::string& address) {
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    const std::string& tenant = ctx.tenant_id;
+    bool inbound = interaction["direction"] == "inbound";
+    std::string party = interaction["contact_id"].is_string() ? interaction["contact_id"].get<std::string>() : address;
+    Timestamp at = parse_rfc3339(interaction.value("occurred_at", "")).value_or(ctx.now());
+    std::int64_t now = ctx.now().micros;
+    std::optional<Row> existing;
+    store::query(tx.session(),
+                 std::string("SELECT ") + row_columns +
+                     " FROM conversations cv WHERE cv.tenant_id = :p0 AND cv.channel_account_id = :p1 AND cv.party = :p2",
+                 {tenant, channel_account_id, party}, [&](const soci::row& r) { existing = row_of(r); });
+    std::string id;
+    if (!existing) {
+      id = generate_id(id_prefix::conversation, ctx.now());
+      store::execute(tx.session(),
+                     "INSERT INTO conversations (id, tenant_id, channel_account_id, type, contact_id, address, party,"
+                     " last_message_id, last_message_at, last_direction, last_inbound_at, unread_count, awaiting_reply,"
+                     " version, created_at, updated_at)"
+                     " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, 1, :p13, :p14)",
+                     {id, tenant, channel_account_id, interaction["type"].get<std::string>(),
+                      interaction["contact_id"].is_string() ? store::SqlValue{party} : store::SqlValue{},
+                      address.empty() ? store::SqlValue{} : store::SqlValue{address}, party,
+                      interaction["id"].get<std::string>(), at.micros, interaction["direction"].get<std::string>(),
+                      inbound ? store::SqlValue{at.micros} : store::SqlValue{}, std::int64_t{inbound ? 1 : 0},
+                      std::int64_t{inbound ? 1 : 0}, now, now});
+    } else {
+      Row r = *existing;
+      id = r.id;
+      // A message delivered late (older than the last one) counts, but does not become the last.
+      if (at.micros >= r.last_message_at) {
+        r.last_message_id = interaction["id"];
+        r.last_message_at = at.micros;
+        r.last_direction = interaction["direction"];
+      }
+      if (inbound) {
+        r.last_inbound_at = std::max(r.last_inbound_at.value_or(0), at.micros);
+        ++r.unread_count;
+        r.awaiting_reply = true;
+      } else {
+        // Writing to the contact is reading and answering what she wrote.
+        r.unread_count = 0;
+        r.awaiting_reply = false;
+      }
+      store::execute(tx.session(),
+                     "UPDATE conversations SET last_message_id = :p0, last_message_at = :p1, last_direction = :p2,"
+                     " last_inbound_at = :p3, unread_count = :p4, awaiting_reply = :p5, version = version + 1,"
+                     " updated_at = :p6 WHERE tenant_id = :p7 AND id = :p8",
+                     {r.last_message_id, r.last_message_at, r.last_direction,
+                      r.last_inbound_at ? store::SqlValue{*r.last_inbound_at} : store::SqlValue{}, r.unread_count,
+                      std::int64_t{r.awaiting_reply ? 1 : 0}, now, tenant, id});
+    }
+    store::execute(tx.session(), "UPDATE interactions SET conversation_id = :p0 WHERE tenant_id = :p1 AND id = :p2",
+                   {id, tenant, interaction["id"].get<std::string>()});
+    return id;
+  });
+}
+
+ConversationPage ConversationService::inbox(const CallContext& ctx, const InboxQuery& q, const ChannelKinds& traits_of) {
+  require_inbox_read(ctx);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::vector<store::SqlValue> params{ctx.tenant_id};
+    std::string where = " WHERE cv.tenant_id = :p0";
+    auto add = [&](const std::string& condition, store::SqlValue value) {
+      std::string p = store::placeholder(params.size());
+      params.push_back(std::move(value));
+      where += " AND " + condition + p;
+    };
+    if (!q.channel.empty()) add(q.channel.rfind("chn_", 0) == 0 ? "cv.channel_account_id = " : "cv.type = ", q.channel);
+    if (!q.contact_id.empty()) add("cv.contact_id = ", q.contact_id);
+    if (!q.owner_id.empty()) add("c.owner_id = ", q.owner_id);
+    if (q.unanswered_only) where += " AND cv.awaiting_reply = 1";
+    if (!q.after.empty()) {
+      auto [at, id] = position_of(q.after);
+      std::string a = store::placeholder(params.size()), b = store::placeholder(params.size() + 1),
+                  c = store::placeholder(params.size() + 2);
+      params.insert(params.end(), {at, at, id});
+      where += " AND (cv.last_message_at < " + a + " OR (cv.last_message_at = " + b + " AND cv.id < " + c + "))";
+    }
+    where += visibility_clause(ctx, params);
+    std::vector<Listed> rows;
+    store::query(tx.session(),
+                 listed_select + where + " ORDER BY cv.last_message_at DESC, cv.id DESC LIMIT " +
+                     std::to_string(q.limit + 1),
+                 params, [&](const soci::row& r) { rows.push_back(listed_of(r)); });
+    ConversationPage page;
+    std::map<std::string, ChannelTraits> traits;
+    for (std::size_t i = 0; i < rows.size() && i < q.limit; ++i) {
+      const Row& r = rows[i].row;
+      if (!traits.count(r.channel_account_id))
+        traits[r.channel_account_id] = traits_for(traits_of, tx, ctx.tenant_id, r.channel_account_id);
+      page.items.push_back(conversation_json(ctx.tenant_id, rows[i], traits[r.channel_account_id], ctx.now()));
+    }
+    if (rows.size() > q.limit) {
+      const Row& last = rows[q.limit - 1].row;
+      page.next = std::to_string(last.last_message_at) + ":" + last.id;
+    }
+    return page;
+  });
+}
+
+Json ConversationService::conversation(const CallContext& ctx, const std::string& id, const ChannelKinds& traits_of) {
+  require_inbox_read(ctx);
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto found = find_listed(tx, ctx, id);
+    if (!found) throw Error(ErrorCode::not_found, "no conversation " + id + " in this tenant");
+    return conversation_json(ctx.tenant_id, *found,
+                             traits_for(traits_of, tx, ctx.tenant_id, found->row.channel_account_id), ctx.now());
+  });
+}
+
+ConversationPage ConversationService::thread(const CallContext& ctx, const std::string& id, const std::string& before,
+                                             std::size_t limit) {
+  require_inbox_read(ctx);
+  std::vector<std::pair<std::int64_t, std::string>> newest_first;
+  deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    if (!find_listed(tx, ctx, id)) throw Error(ErrorCode::not_found, "no conversation " + id + " in this tenant");
+    std::vector<store::SqlValue> params{ctx.tenant_id, id};
+    std::string where = " WHERE tenant_id = :p0 AND conversation_id = :p1";
+    if (!before.empty()) {
+      auto [at, last] = position_of(before);
+      params.insert(params.end(), {at, at, last});
+      where += " AND (occurred_at < :p2 OR (occurred_at = :p3 AND id < :p4))";
+    }
+    store::query(tx.session(),
+                 "SELECT occurred_at, id FROM interactions" + where + " ORDER BY occurred_at DESC, id DESC LIMIT " +
+                     std::to_string(limit + 1),
+                 params, [&](const soci::row& r) { newest_first.emplace_back(integer_at(r, 0).value_or(0), *text_at(r, 1)); });
+  });
+  ConversationPage page;
+  if (newest_first.size() > limit) {
+    newest_first.pop_back();
+    page.next = std::to_string(newest_first.back().first) + ":" + newest_first.back().second;
+  }
+  RecordService records(deps_);
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it)
+    page.items.push_back(records.get(ctx, "interaction", it->second));
+  return page;
+}
+
+Json ConversationService::mark(const CallContext& ctx, const std::string& id, const std::string& what,
+                               const ChannelKinds& traits_of) {
+  require_inbox_read(ctx);
+  require_permission(ctx, entity_spec("interaction"), Operation::write);  // marking is a write of the inbox
+  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto found = find_listed(tx, ctx, id);
+    if (!found) throw Error(ErrorCode::not_found, "no conversation " + id + " in this tenant");
+    const Row& r = found->row;
+    std::int64_t now = ctx.now().micros;
+    Json changes = Json::object();
+    if (what == "read") {
+      store::execute(tx.session(),
+                     "UPDATE conversations SET unread_count = 0, read_at = :p0, version = version + 1, updated_at = :p1"
+                     " WHERE tenant_id = :p2 AND id = :p3",
+                     {now, now, ctx.tenant_id, id});
+      changes = {{"unread_count", {{"from", r.unread_count}, {"to", 0}}},
+                 {"read_at", {{"from", time_or_null(r.read_at)}, {"to", format_rfc3339(Timestamp{now})}}}};
+    } else {
+      store::execute(tx.session(),
+                     "UPDATE conversations SET awaiting_reply = 0, answered_at = :p0, version = version + 1,"
+                     " updated_at = :p1 WHERE tenant_id = :p2 AND id = :p3",
+                     {now, now, ctx.tenant_id, id});
+      changes = {{"unanswered", {{"from", r.awaiting_reply}, {"to", false}}},
+                 {"answered_at", {{"from", time_or_null(r.answered_at)}, {"to", format_rfc3339(Timestamp{now})}}}};
+    }
+    auto after = find_listed(tx, ctx, id);
+    Json record = conversation_json(ctx.tenant_id, *after, traits_for(traits_of, tx, ctx.tenant_id, r.channel_account_id),
+                                    ctx.now());
+    // The event tells who and what changed, not what the contact wrote nor her name.
+    record["last_message"].erase("preview");
+    record.erase("contact_name");
+    commit_change(tx, ctx, {"conversation." + what, "conversation", id, changes, record});
+  });
+  return conversation(ctx, id, traits_of);
+}
+
+}  // namespace nucleo::services
