@@ -34,7 +34,7 @@ Json account_answer_schema() {
   Json instant = {{"type", "string"}, {"format", "date-time"}};
   return {{"type", "object"},
           {"required", {"id", "tenant_id", "plugin_id", "external_id", "name", "config", "secret_names", "status",
-                        "version", "created_at", "updated_at"}},
+                        "version", "created_at", "updated_at", "problem"}},
           {"properties",
            {{"id", text},
             {"tenant_id", text},
@@ -46,7 +46,11 @@ Json account_answer_schema() {
             {"status", {{"type", "string"}, {"enum", {"active", "disabled"}}}},
             {"version", {{"type", "integer"}}},
             {"created_at", instant},
-            {"updated_at", instant}}},
+            {"updated_at", instant},
+            {"problem", {{"type", {"object", "null"}},
+                         {"description", "what the channel's plugin last reported wrong (an expired token), "
+                                         "until it clears it"},
+                         {"properties", {{"code", text}, {"message", text}, {"at", instant}}}}}}},
           {"additionalProperties", false}};
 }
 

@@ -11,6 +11,10 @@ struct nucleo_call {
   // A validator's call: the write it judges is not committed yet, so it may read
   // through the host but never write (docs/architecture.md §6).
   bool read_only = false;
+  // A signed or public route's call, which starts in no tenant: channels.resolve may move
+  // it to any of the plugin's channel accounts, one after another (a WhatsApp webhook
+  // batches several numbers). A call that started in a tenant stays in it.
+  bool tenant_from_channel = false;
 };
 
 namespace nucleo::plugins {

@@ -46,18 +46,20 @@ Json PluginHost::Loaded::call_service(const nucleo_call* call, const std::string
 // channels.resolve {"external_id"}: this plugin's active channel account with that
 // external id. The call then acts in the account's tenant, as the plugin on behalf of
 // the account — how a signed route's inbound webhook finds its tenant. A call that
-// already has a tenant may only resolve that tenant's accounts.
+// started in a tenant (a bearer route, a job) may only resolve that tenant's accounts.
 Json PluginHost::Loaded::resolve_channel(nucleo_call& call, const Json& request) const {
   if (!request.is_object() || !request.value("external_id", Json()).is_string())
     throw Error(ErrorCode::validation, "channels.resolve takes {\"external_id\": \"…\"}");
   std::string external = request["external_id"];
   auto account = services::ChannelAccountService(*owner->services_).resolve(manifest.id, external);
-  if (!account || (!call.ctx.tenant_id.empty() && call.ctx.tenant_id != account->tenant_id))
+  if (call.ctx.tenant_id.empty()) call.tenant_from_channel = true;
+  bool may_move = call.tenant_from_channel || call.ctx.tenant_id.empty();
+  if (!account || (!may_move && call.ctx.tenant_id != account->tenant_id))
     throw Error(ErrorCode::not_found, "no active channel account of " + manifest.id + " has external id " + external);
   call.ctx.tenant_id = account->tenant_id;
   call.ctx.actor = {"plugin", manifest.id, account->id};
   return {{"id", account->id},           {"tenant_id", account->tenant_id}, {"external_id", external},
-          {"config", account->config}, {"secrets", account->secrets}};
+          {"config", account->config}, {"secrets", account->secrets}, {"problem", account->problem}};
 }
 
 // plugin_abi.h: {"method","url","headers","body" | "body_base64","timeout_ms"} →

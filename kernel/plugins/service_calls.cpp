@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/conversation_service.hpp"
 
 
@@ -94,6 +95,11 @@ const std::map<std::string, ServiceCall>& service_table() {
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {
          return services::ConversationService(deps).record_status(ctx, string_field(n, r, "channel_account_id"),
                                                                   object_field(n, r, "status"));
+       }},
+      {"channels.report",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return services::ChannelAccountService(deps).report_problem(ctx, string_field(n, r, "channel_account_id"),
+                                                                     r.value("problem", Json()));
        }},
       {"deals.move_stage",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {

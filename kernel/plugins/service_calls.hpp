@@ -12,9 +12,11 @@
 //   interactions.log {"data"}                              → the interaction
 //   tasks.complete   {"id", "version"?}                    → the task
 //   deals.move_stage {"id", "stage_id", "lost_reason"?, "version"?} → the deal
-//   conversations.receive {"channel_account_id", "message"} → {"interaction", "matched_by", "duplicate"}
-//     (an inbound channel message made an interaction on its sender: services/conversation_service.hpp)
+//   conversations.receive {"channel_account_id", "message"} → {"interaction", "matched_by", "duplicate",
+//     "conversation_id"} (an inbound channel message made an interaction on its sender: services/conversation_service.hpp)
 //   conversations.status {"channel_account_id", "status": {"external_id", "status", "error"?}} → the interaction
+//   channels.report {"channel_account_id", "problem": {"code", "message"} | null} → the account
+//     (what the plugin found wrong with its account, shown on it; null clears it)
 //   channels.resolve {"external_id"}                       → {"id", "tenant_id", "config", "secrets", …}
 //     (the plugin's own channel accounts; handled by the host: it puts the call in the
 //     account's tenant)

@@ -18,7 +18,8 @@ using store::text_at;
 constexpr std::size_t max_text = 200;
 constexpr std::size_t max_document = 64 * 1024;
 constexpr const char* columns =
-    "id, tenant_id, plugin_id, external_id, name, config, secret_names, status, version, created_at, updated_at";
+    "id, tenant_id, plugin_id, external_id, name, config, secret_names, status, version, created_at, updated_at,"
+    " problem";
 
 void require_admin(const CallContext& ctx) {
   require_role(ctx, {"admin"}, "channel accounts are for the admin role only", "channel_accounts:write");
@@ -39,7 +40,8 @@ Json account_json(const soci::row& r) {
           {"status", *text_at(r, 7)},
           {"version", *integer_at(r, 8)},
           {"created_at", format_rfc3339(Timestamp{*integer_at(r, 9)})},
-          {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 10)})}};
+          {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 10)})},
+          {"problem", text_at(r, 11) ? Json::parse(*text_at(r, 11)) : Json()}};
 }
 
 Json existing(store::Transaction& tx, const CallContext& ctx, const std::string& id) {
@@ -236,12 +238,13 @@ std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::stri
   std::optional<ChannelAccount> found;
   deps_.worker_database.read("", [&](store::Transaction& tx) {
     store::query(tx.session(),
-                 "SELECT id, tenant_id, config, secrets_sealed, status FROM channel_accounts"
+                 "SELECT id, tenant_id, config, secrets_sealed, status, problem FROM channel_accounts"
                  " WHERE plugin_id = :p0 AND external_id = :p1",
                  {plugin_id, external_id}, [&](const soci::row& r) {
                    if (active_only && *text_at(r, 4) != "active") return;
                    ChannelAccount a{*text_at(r, 0), *text_at(r, 1), plugin_id, external_id,
-                                    Json::parse(*text_at(r, 2)), Json::object()};
+                                    Json::parse(*text_at(r, 2)), Json::object(),
+                                    text_at(r, 5) ? Json::parse(*text_at(r, 5)) : Json()};
                    auto opened = deps_.secrets.open(binding(a.id), *text_at(r, 3));
                    if (!opened)
                      throw Error(ErrorCode::internal, "the secrets of " + a.id + " do not open with this secrets.key_file");
@@ -379,6 +382,36 @@ void ChannelAccountService::settle_message(const CallContext& ctx, const std::st
     record["account_id"] = before["account_id"];
     record["to"] = before["to"];
     commit_change(tx, ctx, {action_of.at(status), "channel_message", message_id, changes, record});
+  });
+}
+
+Json ChannelAccountService::report_problem(const CallContext& ctx, const std::string& id, const Json& problem) {
+  require_role(ctx, {"admin"}, "a channel's problems are reported by its plugin", "channel_accounts:write");
+  bool clears = problem.is_null();
+  if (!clears && !(problem.is_object() && problem.size() == 2 && problem.value("code", Json()).is_string() &&
+                   problem.value("message", Json()).is_string() && problem["code"].get<std::string>().size() <= 100 &&
+                   problem["message"].get<std::string>().size() <= 1000))
+    throw validation_error("invalid problem", {{"problem", "must be null or {\"code\", \"message\"} (100 and 1000 "
+                                                           "characters at most)"}});
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    Json before = existing(tx, ctx, id);
+    // A plugin reports for its own accounts only.
+    if (ctx.actor.type == "plugin" && before["plugin_id"] != ctx.actor.id)
+      throw Error(ErrorCode::not_found, "no channel account " + id + " of plugin " + ctx.actor.id);
+    const Json& now = before["problem"];
+    if (clears ? now.is_null() : (!now.is_null() && now["code"] == problem["code"] && now["message"] == problem["message"]))
+      return before;  // nothing new: no write, no event
+    Json stored = clears ? Json() : Json{{"code", problem["code"]}, {"message", problem["message"]},
+                                         {"at", format_rfc3339(ctx.now())}};
+    store::execute(tx.session(),
+                   "UPDATE channel_accounts SET problem = :p0, version = version + 1, updated_at = :p1"
+                   " WHERE tenant_id = :p2 AND id = :p3",
+                   {clears ? store::SqlValue{} : store::SqlValue{to_json_text(stored)}, ctx.now().micros,
+                    ctx.tenant_id, id});
+    Json after = existing(tx, ctx, id);
+    commit_change(tx, ctx, {clears ? "channel_account.problem_cleared" : "channel_account.problem_reported",
+                            "channel_account", id, audit::diff_changes(audited(before), audited(after)), after});
+    return after;
   });
 }
 

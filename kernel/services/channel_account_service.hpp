@@ -32,6 +32,7 @@ struct ChannelAccount {
   std::string id, tenant_id, plugin_id, external_id;
   Json config = Json::object();
   Json secrets = Json::object();
+  Json problem;  // what its plugin last reported wrong ({"code", "message", "at"}), or null
 };
 
 class ChannelAccountService {
@@ -57,6 +58,11 @@ class ChannelAccountService {
 
   // The active account of `plugin_id` with this external id, in any tenant.
   std::optional<ChannelAccount> resolve(const std::string& plugin_id, const std::string& external_id);
+
+  // What a channel plugin found wrong with an account ({"code", "message"}: an expired
+  // access token, a revoked number), shown on the account as `problem` with its time;
+  // null clears it. Audited when it changes, a no-op otherwise. Returns the account.
+  Json report_problem(const CallContext& ctx, const std::string& id, const Json& problem);
 
   // Outbound messages (any role but auditor). send records the message as queued and
   // queues the job `channel_send_job_name` that hands it to the plugin's send; returns

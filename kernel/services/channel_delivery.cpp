@@ -33,7 +33,8 @@ std::string deliver(ServiceDependencies deps, const ChannelSender& send, int max
                 {{"id", out->account.id},
                  {"external_id", out->account.external_id},
                  {"config", out->account.config},
-                 {"secrets", out->account.secrets}}},
+                 {"secrets", out->account.secrets},
+                 {"problem", out->account.problem}}},
                {"to", out->message["to"]},
                {"content", out->message["content"]}};
   auto result = send(out->account.plugin_id, as_plugin, request);

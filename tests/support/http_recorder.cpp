@@ -9,6 +9,7 @@
 #include <Poco/StreamCopier.h>
 
 #include <cctype>
+#include <optional>
 #include <thread>
 
 namespace nucleo::test {
@@ -26,18 +27,24 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
       r.headers[lower] = value;
     }
     Poco::StreamCopier::copyToString(req.stream(), r.body);
-    int status = 200;
+    std::optional<int> status;
+    std::function<RecordedAnswer(const RecordedRequest&)> responder;
     {
       std::lock_guard lock(s_->mutex);
-      s_->requests.push_back(std::move(r));
+      s_->requests.push_back(r);
       if (!s_->statuses.empty()) {
         status = s_->statuses.front();
         s_->statuses.pop_front();
       }
+      responder = s_->responder;
     }
-    res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
-    res.setContentType("text/plain");
-    res.send() << "status " << status;
+    RecordedAnswer answer{status.value_or(200), "status " + std::to_string(status.value_or(200)), "text/plain"};
+    if (!status && responder) answer = responder(r);
+    if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
+    res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
+    res.setContentType(answer.content_type);
+    res.setContentLength(static_cast<std::streamsize>(answer.body.size()));
+    res.send() << answer.body;
   }
 
  private:
@@ -72,6 +79,11 @@ HttpRecorder::~HttpRecorder() {
 void HttpRecorder::answer_next(std::vector<int> statuses) {
   std::lock_guard lock(state_->mutex);
   state_->statuses.assign(statuses.begin(), statuses.end());
+}
+
+void HttpRecorder::respond_with(std::function<RecordedAnswer(const RecordedRequest&)> responder) {
+  std::lock_guard lock(state_->mutex);
+  state_->responder = std::move(responder);
 }
 
 std::vector<RecordedRequest> HttpRecorder::requests() const {

@@ -21,6 +21,14 @@ struct RecordedRequest {
   std::string body;
 };
 
+// A scripted answer: status, body (JSON by default) and how long to take.
+struct RecordedAnswer {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::chrono::milliseconds delay{0};
+};
+
 class HttpRecorder {
  public:
   HttpRecorder();  // listens on 127.0.0.1, a free port
@@ -31,6 +39,9 @@ class HttpRecorder {
 
   // The next requests get these statuses, in order; then 200.
   void answer_next(std::vector<int> statuses);
+  // From now on every request is answered by `responder` (a fake API: Meta's Graph API
+  // answering documented bodies), unless answer_next has statuses left.
+  void respond_with(std::function<RecordedAnswer(const RecordedRequest&)> responder);
   std::vector<RecordedRequest> requests() const;
   // Waits (up to `timeout`) until `done(requests())` holds; returns the requests then.
   std::vector<RecordedRequest> wait_for(const std::function<bool(const std::vector<RecordedRequest>&)>& done,
@@ -41,6 +52,7 @@ class HttpRecorder {
     mutable std::mutex mutex;
     std::vector<RecordedRequest> requests;
     std::deque<int> statuses;
+    std::function<RecordedAnswer(const RecordedRequest&)> responder;
   };
   std::shared_ptr<State> state_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;

@@ -26,3 +26,7 @@ CREATE INDEX conversations_contact ON conversations (tenant_id, contact_id);
 ALTER TABLE interactions ADD COLUMN conversation_id text;
 CREATE INDEX interactions_conversation ON interactions (tenant_id, conversation_id, occurred_at, id)
   WHERE conversation_id IS NOT NULL;
+
+-- What a channel plugin last reported wrong with an account (an expired access token):
+-- {"code", "message", "at"}, shown on the account until the plugin clears it.
+ALTER TABLE channel_accounts ADD COLUMN problem text;

@@ -247,6 +247,14 @@ class FakeHost {
     r["body"] = body;
     return call_route(method, r);
   }
+  // A signed or public route (a channel's webhook): the bytes and headers exactly as
+  // they arrived — header names lower case, as the kernel passes them.
+  Response request_signed(const std::string& method, const std::string& path, const std::string& bytes,
+                          const Json& headers = Json::object(), const Json& query = Json::object()) {
+    Json r = route_request(method, path, headers, query);
+    r["body"] = detail::to_base64(bytes);
+    return call_route(method, r);
+  }
   // A bearer route declaring a raw body (plugin.json "raw_body"): the bytes as the
   // kernel passes them. Refused like the kernel would when the route declares none.
   Response request_raw(const std::string& method, const std::string& path, const std::string& bytes,
