@@ -70,7 +70,9 @@ Json PluginHost::Loaded::http_request(const std::string& request_text) const {
   events::OutboundRequest out;
   out.method = r.value("method", "GET");
   out.url = r.value("url", "");
-  for (const auto& [name, value] : r.value("headers", Json::object()).items())
+  // A local, not a temporary: items() of a temporary dangles inside the loop.
+  const Json headers_in = r.value("headers", Json::object());
+  for (const auto& [name, value] : headers_in.items())
     if (value.is_string()) out.headers[name] = value.get<std::string>();
   if (r.contains("body_base64")) {
     auto bytes = from_base64(r["body_base64"].get<std::string>());

@@ -20,10 +20,12 @@ namespace wa = nucleo::whatsapp;
 // before the send's own answer was recorded).
 constexpr int status_attempts = 4;
 
-Response problem(int status, const std::string& detail) {
+// An HTTP problem (RFC 9457) shaped like the kernel's own, request id included.
+Response problem(const nucleo::sdk::Request& request, int status, const std::string& detail) {
   static const std::map<int, std::string> titles{
       {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"}};
-  Response r{status, {{"type", "about:blank"}, {"title", titles.at(status)}, {"status", status}, {"detail", detail}}};
+  Response r{status, {{"type", "about:blank"}, {"title", titles.at(status)}, {"status", status}, {"detail", detail},
+                      {"request_id", request.json.value("request_id", "")}, {"errors", Json::array()}}};
   r.headers = {{"Content-Type", "application/problem+json"}};
   return r;
 }
@@ -78,7 +80,7 @@ class WhatsApp : public nucleo::sdk::Plugin {
       expected = config_.value("verify_token", "");
     }
     if (r.query("hub.mode") != "subscribe" || expected.empty() || !wa::same_secret(r.query("hub.verify_token"), expected))
-      return problem(403, "hub.mode must be subscribe and hub.verify_token the channel account's verify_token");
+      return problem(r, 403, "hub.mode must be subscribe and hub.verify_token the channel account's verify_token");
     count("webhook_verifications", "ok");
     return Response::raw(200, "text/plain", r.query("hub.challenge"));
   }
@@ -89,14 +91,14 @@ class WhatsApp : public nucleo::sdk::Plugin {
   Response accept(const nucleo::sdk::Request& r) {
     std::string raw = r.raw_body();
     std::string signature = r.header("x-hub-signature-256");
-    if (signature.empty()) return counted(problem(401, "X-Hub-Signature-256 is missing"), "unsigned");
+    if (signature.empty()) return counted(problem(r, 401, "X-Hub-Signature-256 is missing"), "unsigned");
     Json payload = Json::parse(raw, nullptr, false);
-    if (payload.is_discarded()) return counted(problem(400, "the body is not JSON"), "malformed");
+    if (payload.is_discarded()) return counted(problem(r, 400, "the body is not JSON"), "malformed");
     wa::Batch batch;
     try {
       batch = wa::split(payload);
     } catch (const std::invalid_argument& e) {
-      return counted(problem(400, e.what()), "malformed");
+      return counted(problem(r, 400, e.what()), "malformed");
     }
     for (const auto& why : batch.skipped) host_->log(nucleo::sdk::Level::warning, "webhook: skipped " + why);
     std::size_t queued = 0, unknown = 0, forged = 0;
@@ -121,9 +123,9 @@ class WhatsApp : public nucleo::sdk::Plugin {
         host_->enqueue(r.call, "inbound", {{"channel_account_id", account["id"]}, {"value", value}});
       queued += values.size();
     }
-    if (queued == 0 && forged > 0) return counted(problem(401, "X-Hub-Signature-256 does not match the app secret"), "forged");
+    if (queued == 0 && forged > 0) return counted(problem(r, 401, "X-Hub-Signature-256 does not match the app secret"), "forged");
     if (queued == 0 && unknown > 0)
-      return counted(problem(404, "no WhatsApp channel account has phone_number_id " + unknown_numbers), "unknown_number");
+      return counted(problem(r, 404, "no WhatsApp channel account has phone_number_id " + unknown_numbers), "unknown_number");
     count("webhook_requests", "accepted");
     return Response{200, {{"queued", queued}, {"unknown_numbers", unknown}, {"skipped", batch.skipped.size()}}};
   }
