@@ -263,10 +263,11 @@ channel_lines=""
 if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "whatsapp" ]]; then
   echo "== WhatsApp webhook: accepted, then processed into interactions" >&2
   wa_number=106540352242922 wa_secret=bench-app-secret
-  chn=$(curl -sf -X POST "http://127.0.0.1:$http_port/v1/channels/accounts" -H "Authorization: Bearer $key" \
+  made=$(curl -s -X POST "http://127.0.0.1:$http_port/v1/channels/accounts" -H "Authorization: Bearer $key" \
           -H 'Content-Type: application/json' \
-          -d "{\"plugin_id\": \"org.nucleo.whatsapp\", \"external_id\": \"$wa_number\", \"secrets\": {\"app_secret\": \"$wa_secret\"}}" |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+          -d "{\"plugin_id\": \"org.nucleo.whatsapp\", \"external_id\": \"$wa_number\", \"secrets\": {\"app_secret\": \"$wa_secret\"}}")
+  chn=$(echo "$made" | python3 -c 'import json, sys; print(json.load(sys.stdin).get("id", ""))' 2>/dev/null || true)
+  if [[ -z "$chn" ]]; then echo "creating the WhatsApp channel account: $made; the server's log:" >&2; tail -20 "$work/server.log" >&2; exit 1; fi
   python3 bench/whatsapp_seed.py --port "$http_port" --key "$key" --number "$wa_number" --secret "$wa_secret" \
     --senders 1000 --messages "$(( duration * 3000 ))" --out "$work/wa_bodies.txt"
   read -r base_rps base_p50 base_p99 <<<"$(run_wrk create_interaction | tr '\n' ' ')"
@@ -283,7 +284,7 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "whatsapp" ]]; then
   ratio=$(python3 -c "print(f'{$wa_mps/$base_rps:.2f}')")
   printf '   POST /v1/interactions %s req/s (p50 %s, p99 %s ms) | webhook 200s %s req/s (p50 %s, p99 %s ms) | %s messages into interactions in %.1f s = %s msg/s (%s dead jobs) | ratio %s\n' \
     "$base_rps" "$base_p50" "$base_p99" "$wa_rps" "$wa_p50" "$wa_p99" "$wa_messages" "$(python3 -c "print($wa_done-$wa_started)")" "$wa_mps" "$wa_dead" "$ratio" >&2
-  channel_lines+="- WhatsApp inbound (issue #22): Meta-shaped notifications, one signed text message each from 1,000 known senders, on \\`POST /v1/x/org.nucleo.whatsapp/webhook/{number}\\` (signature checked per channel account, queued, 200) — answered at **$(printf '%.0f' "$wa_rps") req/s, p50 $wa_p50 ms, p99 $wa_p99 ms** (goal p99 ≤ 50 ms); the $wa_messages messages were interactions (matched contact, conversation kept) **$wa_mps messages/s** from the first request to the last job (jobs.workers $job_workers), beside \\`POST /v1/interactions\\` **$(printf '%.0f' "$base_rps") req/s** in the same run: ratio **$ratio** (goal ≥ 0.5); $wa_dead dead jobs."$'\n'
+  channel_lines+="- WhatsApp inbound (issue #22): Meta-shaped notifications, one signed text message each from 1,000 known senders, on \`POST /v1/x/org.nucleo.whatsapp/webhook/{number}\` (signature checked per channel account, queued, 200) — answered at **$(printf '%.0f' "$wa_rps") req/s, p50 $wa_p50 ms, p99 $wa_p99 ms** (goal p99 ≤ 50 ms); the $wa_messages messages were interactions (matched contact, conversation kept) **$wa_mps messages/s** from the first request to the last job (jobs.workers $job_workers), beside \`POST /v1/interactions\` **$(printf '%.0f' "$base_rps") req/s** in the same run: ratio **$ratio** (goal ≥ 0.5); $wa_dead dead jobs."$'\n'
 fi
 
 # Audit merge delay: how long the interaction events written above waited in audit_pending

@@ -62,6 +62,17 @@ Sender checked(const Json& m, const NormalisationSettings& normalisation) {
   return s;
 }
 
+constexpr std::int32_t sender_lock_class = 0x6e754356;  // PostgreSQL advisory locks of senders ("nuCV")
+
+// A channel account's config; 404 for an id that is not one of the tenant's accounts.
+Json account_config(store::Transaction& tx, const std::string& tenant_id, const std::string& account_id) {
+  std::optional<Json> config;
+  store::query(tx.session(), "SELECT config FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
+               {tenant_id, account_id}, [&](const soci::row& r) { config = Json::parse(*store::text_at(r, 0)); });
+  if (!config) throw Error(ErrorCode::not_found, "no channel account " + account_id + " in this tenant");
+  return *config;
+}
+
 struct Match {
   std::string contact_id, account_id, matched_by = "none";
 };
@@ -195,21 +206,41 @@ std::vector<std::string> phone_variants(const std::string& e164) {
   return out;
 }
 
+// Two messages from one sender handled at once (two job workers, a burst of webhooks)
+// would each find no contact and create two leads: on PostgreSQL the second waits for
+// the first's transaction and then finds its lead. SQLite writes one at a time anyway.
+void ConversationService::serialise_sender(const CallContext& ctx, const std::string& address) {
+  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    if (tx.backend() == store::Backend::postgresql)
+      store::query(tx.session(), "SELECT 1 FROM (SELECT pg_advisory_xact_lock(:p0, hashtext(:p1))) AS locked",
+                   {sender_lock_class, ctx.tenant_id + "/" + address}, [](const soci::row&) {});
+  });
+}
+
 Json ConversationService::receive(const CallContext& ctx, const std::string& channel_account_id, const Json& message) {
   Sender sender = checked(message, deps_.normalisation);
-  Json account = ChannelAccountService(deps_).get(ctx, channel_account_id);  // 404 for another tenant's
-  bool keep_unknown = account.value("config", Json::object()).value("unknown_senders", "lead") == "keep";
   std::string external_id = message["external_id"];
   auto attempt = [&] {
     return deps_.database.in_one_transaction(ctx.tenant_id, [&] {
+      // One statement in the message's transaction, not a read of its own: this runs
+      // for every message a channel receives.
+      Json config = deps_.database.read(
+          ctx.tenant_id, [&](store::Transaction& tx) { return account_config(tx, ctx.tenant_id, channel_account_id); });
       RecordService records(deps_);
       if (auto seen = already_received(records, ctx, channel_account_id, external_id))
         return Json{{"interaction", *seen},
                     {"matched_by", (*seen)["contact_id"].is_null() ? "none" : "contact"},
                     {"duplicate", true},
                     {"conversation_id", conversation_of(ctx, (*seen)["id"])}};
-      Match m = deps_.database.read(ctx.tenant_id,
-                                    [&](store::Transaction& tx) { return find_sender(tx, ctx.tenant_id, sender); });
+      auto find = [&] {
+        return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return find_sender(tx, ctx.tenant_id, sender); });
+      };
+      Match m = find();
+      if (m.matched_by == "none") {
+        serialise_sender(ctx, sender.address);  // then look again: the one we waited for may have made her lead
+        m = find();
+      }
+      bool keep_unknown = config.value("unknown_senders", "lead") == "keep";
       if (m.matched_by == "none" && !keep_unknown) {
         Json lead = {{"name", sender.name.empty() ? sender.address : sender.name}, {sender.kind, sender.address}};
         m = {records.create(ctx, "contact", lead).record["id"], "", "new_lead"};

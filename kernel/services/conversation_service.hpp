@@ -94,6 +94,8 @@ class ConversationService {
   // Returns the conversation's id.
   std::string thread_message(const CallContext& ctx, const std::string& channel_account_id, const Json& interaction,
                              const std::string& address);
+  // Makes receives from one sender wait for each other (the first one's lead is found).
+  void serialise_sender(const CallContext& ctx, const std::string& address);
   // The conversation an interaction is filed under (null: none).
   Json conversation_of(const CallContext& ctx, const std::string& interaction_id);
   ServiceDependencies deps_;

@@ -97,8 +97,10 @@ SendOutcome interpret(int http_status, const std::string& body) {
   if (!details.empty()) graph_says += (graph_says.empty() ? "" : ": ") + details;
   std::string line = "Graph " + std::to_string(http_status) + (code ? " error " + std::to_string(code) : "");
   auto it = explained.find(code);
-  line += ": " + (it != explained.end() ? it->second + (graph_says.empty() ? "" : " (" + graph_says + ")")
-                                        : graph_says.empty() ? body.substr(0, 300) : graph_says);
+  std::string why = it != explained.end() ? it->second + (graph_says.empty() ? "" : " (" + graph_says + ")")
+                    : graph_says.empty()  ? body.substr(0, 300)
+                                          : graph_says;
+  line += why.empty() ? " with an empty answer" : ": " + why;
   bool temporary = http_status == 429 || http_status >= 500 || temporary_codes.count(code);
   return {temporary ? SendOutcome::Kind::retry : SendOutcome::Kind::failed, "", line, code == 190};
 }

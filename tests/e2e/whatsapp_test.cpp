@@ -89,10 +89,12 @@ class WhatsApp : public ApiFixture {
       return a;
     }
     ++sent;
-    return {200, Json{{"messaging_product", "whatsapp"},
-                      {"contacts", {{{"input", "+5521977776666"}, {"wa_id", "5521977776666"}}}},
-                      {"messages", {{{"id", "wamid.OUT" + std::to_string(sent)}}}}}
-                     .dump()};
+    return {200,
+            Json{{"messaging_product", "whatsapp"},
+                 {"contacts", {{{"input", "+5521977776666"}, {"wa_id", "5521977776666"}}}},
+                 {"messages", {{{"id", "wamid.OUT" + std::to_string(sent)}}}}}
+                .dump(),
+            "application/json", graph_delay};
   }
   void script(std::vector<RecordedAnswer> answers) {
     std::lock_guard lock(graph_mutex);
@@ -130,6 +132,7 @@ class WhatsApp : public ApiFixture {
   HttpRecorder graph;
   std::mutex graph_mutex;
   std::vector<RecordedAnswer> scripted;
+  std::chrono::milliseconds graph_delay{0};  // how long Graph takes to accept a message
   int sent = 0;
   std::string account;
 };
@@ -275,17 +278,31 @@ TEST_P(WhatsApp, GraphErrorsRetryOrFailClearlyAndAnExpiredTokenShowsOnTheAccount
   interaction_when(retried, "sent");
   EXPECT_EQ(graph.requests().size(), 3u);
 
+  // A slow Graph (1.5 s to accept) is waited for, not retried.
+  {
+    std::lock_guard lock(graph_mutex);
+    graph_delay = std::chrono::milliseconds(1500);
+  }
+  std::string slow = send("devagar");
+  interaction_when(slow, "sent");
+  {
+    std::lock_guard lock(graph_mutex);
+    graph_delay = std::chrono::milliseconds(0);
+  }
+  EXPECT_EQ(graph.requests().size(), 4u);
+
   // Undeliverable: failed at once, with a message a person can act on.
   script({graph_error(400, 131026, "Message Undeliverable")});
   std::string undeliverable = send("segunda");
   Json failed = interaction_when(undeliverable, "failed");
   EXPECT_NE(failed["content"]["error"].get<std::string>().find("undeliverable"), std::string::npos) << failed;
-  EXPECT_EQ(graph.requests().size(), 4u);  // a 4xx is never retried
+  EXPECT_EQ(graph.requests().size(), 5u);  // a 4xx is never retried
 
   // Down for good: the last attempt fails the message.
   script({{500, "", "text/plain"}, {502, "", "text/plain"}, {503, "", "text/plain"}});
   Json gave_up = interaction_when(send("terceira"), "failed");
-  EXPECT_EQ(graph.requests().size(), 7u);
+  EXPECT_EQ(graph.requests().size(), 8u);  // jobs.max_attempts = 3
+  EXPECT_NE(gave_up["content"]["error"].get<std::string>().find("Graph 503"), std::string::npos) << gave_up;
 
   // An expired token fails the message and shows on the channel account until a send succeeds.
   script({graph_error(401, 190, "Error validating access token: Session has expired")});
@@ -298,11 +315,11 @@ TEST_P(WhatsApp, GraphErrorsRetryOrFailClearlyAndAnExpiredTokenShowsOnTheAccount
   EXPECT_EQ(graph.requests().back().headers.at("authorization"), "Bearer EAAG-2");
 
   // Meta reports a failure later, with its errors.
-  Json failure = {{"statuses", {{{"id", "wamid.OUT2"}, {"status", "failed"}, {"timestamp", now_seconds()},
+  Json failure = {{"statuses", {{{"id", "wamid.OUT3"}, {"status", "failed"}, {"timestamp", now_seconds()},
                                  {"recipient_id", "5521977776666"},
                                  {"errors", {{{"code", 131047}, {"title", "Re-engagement message"},
                                               {"error_data", {{"details", "more than 24 hours have passed"}}}}}}}}}};
-  // wamid.OUT2 is the fifth send's id (sent counts Graph's successes: primeira, quinta).
+  // wamid.OUT3 is the last send's id (sent counts Graph's successes: primeira, devagar, quinta).
   ASSERT_EQ(deliver(notification(failure)).status, 200);
   std::string last_id = call("GET", "/v1/conversations", admin).body["data"][0]["last_message"]["id"];
   Json late = interaction_when(last_id, "failed");

@@ -34,7 +34,7 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 2
+#define NUCLEO_ABI_MINOR 3
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
@@ -209,7 +209,8 @@ typedef struct nucleo_host_api {
                                          void* user_data);
   nucleo_status (*register_validator)(nucleo_host* host, nucleo_view entity_type, nucleo_validator_fn validator,
                                       void* user_data);
-  /* channel_json: {"name","kinds":["whatsapp"],"config_schema":{...}} */
+  /* channel_json: {"name","kinds":["whatsapp"],"config_schema":{...},"reply_window_hours":24}
+   * (reply_window_hours, ABI 1.3: free text only that long after the contact last wrote). */
   nucleo_status (*register_channel)(nucleo_host* host, nucleo_view channel_json, nucleo_send_fn send,
                                     void* user_data);
   /* job_json: {"name","schedule":"every 5m" | "cron 0 7 * * 1-5","scope":"tenant"|"global",
@@ -251,7 +252,10 @@ typedef struct nucleo_host_api {
   nucleo_status (*enqueue_job)(nucleo_host* host, const nucleo_call* call, nucleo_view name,
                                nucleo_view payload_json, int64_t delay_ms, nucleo_host_buffer* job_id);
 
-  /* ---- Added in ABI 1.2 ---- */
+  /* ---- Added in ABI 1.2 ---- (ABI 1.3 added no member: the kernel services
+   * "channels.report" and "conversations.receive"'s "conversation_id", channels.resolve
+   * moving a signed route's call from one account's tenant to another's, and
+   * register_channel's "reply_window_hours" — docs/plugin-authoring.md.) */
 
   /* Who acts in `call`: {"tenant_id", "actor": {"type","id","on_behalf_of"}, "user_id",
    * "role", "teams": [...], "scopes": [...] | null, "request_id", "causation_id"}.

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/channel_delivery.hpp"
 #include "kernel/services/privacy_service.hpp"
@@ -204,6 +206,25 @@ TEST_P(ConversationTest, AnOutboundMessageIsAnInteractionThatFollowsTheChannel) 
   } catch (const Error& e) {
     EXPECT_EQ(e.fields().at(0).field, "reply_to");
   }
+}
+
+// A burst from a new number handled by two workers at once makes one lead, not two.
+TEST_P(ConversationTest, TwoMessagesFromANewNumberAtOnceMakeOneLead) {
+  for (int round = 0; round < 5; ++round) {
+    std::string phone = "+55219777700" + std::to_string(10 + round);
+    std::vector<std::thread> workers;
+    std::vector<std::string> contacts(2);
+    for (int i = 0; i < 2; ++i)
+      workers.emplace_back([&, i] {
+        contacts[i] = conversations
+                          .receive(ctx, channel, whatsapp("wamid.R" + std::to_string(round) + "-" + std::to_string(i), phone))
+                          ["interaction"]["contact_id"];
+      });
+    for (auto& w : workers) w.join();
+    EXPECT_EQ(contacts[0], contacts[1]) << "round " << round;
+  }
+  EXPECT_EQ(rows("contacts"), 5);
+  EXPECT_EQ(rows("conversations"), 5);
 }
 
 // The unified inbox: one conversation per contact per channel account, the last message

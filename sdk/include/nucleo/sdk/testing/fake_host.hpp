@@ -2,7 +2,7 @@
 
 // A kernel stand-in for unit-testing plugins without a kernel: it loads a plugin
 // through its entry point exactly as the kernel does (versions checked, init called
-// with a config), answers every host function of plugin ABI 1.2 from in-memory fakes,
+// with a config), answers every host function of plugin ABI 1.3 from in-memory fakes,
 // and drives what the plugin registered.
 //
 //   nucleo::sdk::testing::FakeHost host;
