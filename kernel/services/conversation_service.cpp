@@ -88,16 +88,19 @@ Match find_sender(store::Transaction& tx, const std::string& tenant_id, const Se
   }
   Match m;
   store::query(tx.session(),
-               "SELECT entity_type, entity_id FROM contact_points WHERE tenant_id = :p0 AND kind = :p1 AND value IN (" +
-                   in + ") ORDER BY CASE entity_type WHEN 'contact' THEN 0 ELSE 1 END, entity_id LIMIT 1",
+               "SELECT cp.entity_type, cp.entity_id, c.account_id FROM contact_points cp"
+               " LEFT JOIN contacts c ON cp.entity_type = 'contact' AND c.tenant_id = cp.tenant_id AND c.id = cp.entity_id"
+               " WHERE cp.tenant_id = :p0 AND cp.kind = :p1 AND cp.value IN (" +
+                   in + ") ORDER BY CASE cp.entity_type WHEN 'contact' THEN 0 ELSE 1 END, cp.entity_id LIMIT 1",
                params, [&](const soci::row& r) {
                  m.matched_by = *store::text_at(r, 0);
-                 (m.matched_by == "contact" ? m.contact_id : m.account_id) = *store::text_at(r, 1);
+                 if (m.matched_by == "contact") {
+                   m.contact_id = *store::text_at(r, 1);
+                   m.account_id = store::text_at(r, 2).value_or("");
+                 } else {
+                   m.account_id = *store::text_at(r, 1);
+                 }
                });
-  if (!m.contact_id.empty())
-    store::query(tx.session(), "SELECT account_id FROM contacts WHERE tenant_id = :p0 AND id = :p1",
-                 {tenant_id, m.contact_id},
-                 [&](const soci::row& r) { m.account_id = store::text_at(r, 0).value_or(""); });
   return m;
 }
 
@@ -220,14 +223,17 @@ void ConversationService::serialise_sender(const CallContext& ctx, const std::st
 Json ConversationService::receive(const CallContext& ctx, const std::string& channel_account_id, const Json& message) {
   Sender sender = checked(message, deps_.normalisation);
   std::string external_id = message["external_id"];
-  auto attempt = [&] {
+  // The first attempt leaves finding a redelivery to the interaction's own duplicate
+  // rule (one statement fewer for every new message); its conflict retries with the look-up.
+  auto attempt = [&](bool redelivery_likely) {
     return deps_.database.in_one_transaction(ctx.tenant_id, [&] {
       // One statement in the message's transaction, not a read of its own: this runs
       // for every message a channel receives.
       Json config = deps_.database.read(
           ctx.tenant_id, [&](store::Transaction& tx) { return account_config(tx, ctx.tenant_id, channel_account_id); });
       RecordService records(deps_);
-      if (auto seen = already_received(records, ctx, channel_account_id, external_id))
+      if (auto seen = redelivery_likely ? already_received(records, ctx, channel_account_id, external_id)
+                                        : std::nullopt)
         return Json{{"interaction", *seen},
                     {"matched_by", (*seen)["contact_id"].is_null() ? "none" : "contact"},
                     {"duplicate", true},
@@ -268,11 +274,11 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
     });
   };
   try {
-    return attempt();
+    return attempt(false);
   } catch (const Error& e) {
-    // Delivered twice at once: the other delivery's interaction holds the external id.
+    // Delivered again (now or meanwhile): the first delivery's interaction holds the external id.
     if (e.code() != ErrorCode::aborted && e.code() != ErrorCode::conflict) throw;
-    return attempt();
+    return attempt(true);
   }
 }
 
