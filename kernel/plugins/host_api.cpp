@@ -52,9 +52,8 @@ Json PluginHost::Loaded::resolve_channel(nucleo_call& call, const Json& request)
     throw Error(ErrorCode::validation, "channels.resolve takes {\"external_id\": \"…\"}");
   std::string external = request["external_id"];
   auto account = services::ChannelAccountService(*owner->services_).resolve(manifest.id, external);
-  if (call.ctx.tenant_id.empty()) call.tenant_from_channel = true;
-  bool may_move = call.tenant_from_channel || call.ctx.tenant_id.empty();
-  if (!account || (!may_move && call.ctx.tenant_id != account->tenant_id))
+  if (call.ctx.tenant_id.empty()) call.tenant_from_channel = true;  // a signed or public route's call
+  if (!account || (!call.tenant_from_channel && call.ctx.tenant_id != account->tenant_id))
     throw Error(ErrorCode::not_found, "no active channel account of " + manifest.id + " has external id " + external);
   call.ctx.tenant_id = account->tenant_id;
   call.ctx.actor = {"plugin", manifest.id, account->id};

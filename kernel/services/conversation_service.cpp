@@ -159,7 +159,7 @@ Json outbound_content(const Json& body, const std::string& interaction_id, const
 // Free text only while the contact's last message is younger than the channel's
 // window (WhatsApp's customer-service window); a template may open a conversation.
 void refuse_outside_window(ServiceDependencies& deps, const CallContext& ctx, const std::string& account_id,
-                               const std::string& contact_id, const ChannelTraits& traits) {
+                           const std::string& contact_id, const ChannelTraits& traits) {
   std::optional<std::int64_t> last_inbound;
   deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     store::query(tx.session(),

@@ -358,6 +358,40 @@ TEST_P(WhatsApp, BadInputGetsAClearAnswerAndNeverCostsAValidMessage) {
   EXPECT_EQ(call("GET", "/v1/conversations", admin).status, 200);
 }
 
+// One notification naming numbers of two tenants: each number's changes land in its own
+// tenant, and only when that number's own app secret signed the body.
+TEST_P(WhatsApp, ABatchForTwoTenantsLandsInEachAndEachSecretVouchesOnlyForItsOwn) {
+  std::string other = h->create_tenant("Outra Revenda");
+  std::string admin_b = user_key(other, "admin");
+  for (const auto& [number, secret] : std::vector<std::pair<std::string, std::string>>{
+           {"200000000000002", app_secret}, {"300000000000003", "tenant B's other app"}}) {
+    auto made = call("POST", "/v1/channels/accounts", admin_b,
+                     {{"plugin_id", "org.nucleo.whatsapp"}, {"external_id", number},
+                      {"secrets", {{"app_secret", secret}, {"access_token", "EAAG-B"}}}});
+    ASSERT_EQ(made.status, 201) << made.raw.body;
+  }
+  Json batch = notification(text_from("5521977776666", "Para A", "wamid.A", "para o tenant A"));
+  for (const auto& [number, id] : std::vector<std::pair<std::string, std::string>>{{"200000000000002", "wamid.B"},
+                                                                                   {"300000000000003", "wamid.C"}})
+    batch["entry"].push_back(notification(text_from("5521966665555", "Para B", id, "para o tenant B"), number)["entry"][0]);
+  auto accepted = deliver(batch);
+  ASSERT_EQ(accepted.status, 200) << accepted.raw.body;
+  EXPECT_EQ(accepted.body["queued"], 2);  // A's and B's first number; not the one whose secret differs
+  until("/v1/conversations", [](const Json& b) { return b.value("data", Json::array()).size() == 1; });
+  Json inbox_b;
+  for (int i = 0; i < 200; ++i) {
+    inbox_b = call("GET", "/v1/conversations", admin_b).body;
+    if (!inbox_b.value("data", Json::array()).empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(inbox_b["data"].size(), 1u) << inbox_b;
+  EXPECT_EQ(inbox_b["data"][0]["last_message"]["preview"], "para o tenant B");
+  EXPECT_EQ(inbox_b["data"][0]["tenant_id"], other);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(call("GET", "/v1/conversations", admin).body["data"].size(), 1u);  // nothing of B's in A
+  EXPECT_EQ(call("GET", "/v1/conversations", admin_b).body["data"].size(), 1u);  // wamid.C was never accepted
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, WhatsApp, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          BackendName());
 
