@@ -139,20 +139,32 @@ void ApiFixture::start_server() {
   for (const auto& [k, v] : server_environment()) env[k] = v;
   std::vector<std::string> argv{NUCLEO_BINARY, "serve"};
   for (auto& a : server_arguments()) argv.push_back(std::move(a));
-  server = std::make_unique<ChildProcess>(argv, env, dir.path());
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    ASSERT_TRUE(server->running()) << "nucleo serve exited: " << server->stderr_so_far();
-    try {
-      if (http_request(port, "GET", "/healthz").status == 200) {
-        if (!contract_dir().empty()) contract_document = keep_document(contract_dir(), port);
-        return;
+  // free_port's port may be taken by another test's server before ours binds it (the
+  // suite runs in parallel): then ours exits, and another port is tried. Only a server
+  // that is our child's counts as up — another's would answer /healthz as well.
+  for (int attempt = 1;; ++attempt) {
+    env["NUCLEO_HTTP_PORT"] = std::to_string(port);
+    server = std::make_unique<ChildProcess>(argv, env, dir.path());
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    bool port_taken = false;
+    while (!port_taken && std::chrono::steady_clock::now() < deadline) {
+      if (!server->running()) {
+        port_taken = server->stderr_so_far().find("Address already in use") != std::string::npos && attempt < 5;
+        ASSERT_TRUE(port_taken) << "nucleo serve exited: " << server->stderr_so_far();
+        break;
       }
-    } catch (const std::exception&) {
+      try {
+        if (server->listens_on(port) && http_request(port, "GET", "/healthz").status == 200) {
+          if (!contract_dir().empty()) contract_document = keep_document(contract_dir(), port);
+          return;
+        }
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(50ms);
     }
-    std::this_thread::sleep_for(50ms);
+    if (!port_taken) FAIL() << "nucleo serve did not come up: " << server->stderr_so_far();
+    port = free_port();
   }
-  FAIL() << "nucleo serve did not come up: " << server->stderr_so_far();
 }
 
 void ApiFixture::TearDown() {

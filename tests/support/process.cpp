@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -135,6 +136,30 @@ std::string run_checked(const std::vector<std::string>& argv) {
                              r.err);
   }
   return r.out;
+}
+
+bool ChildProcess::listens_on(unsigned short port) const {
+  // /proc/net/tcp: "sl local_address rem_address st … inode": 0100007F:PORT, state 0A = LISTEN.
+  char local[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", port);
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line, inode;
+  std::getline(tcp, line);  // the header
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, address, remote, state, queues, timer, retransmits, uid, timeout;
+    fields >> slot >> address >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+    if (address == local && state == "0A") break;
+    inode.clear();
+  }
+  if (inode.empty()) return false;
+  std::string fd_dir = "/proc/" + std::to_string(pid_) + "/fd", wanted = "socket:[" + inode + "]";
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator(fd_dir, ec)) {
+    std::error_code link_ec;
+    if (std::filesystem::read_symlink(fd.path(), link_ec).string() == wanted) return true;
+  }
+  return false;
 }
 
 unsigned short free_port() {

@@ -34,6 +34,9 @@ class ChildProcess {
   ProcessResult wait(std::chrono::milliseconds limit);
   bool running();
   std::string stderr_so_far() const;
+  // Whether this child holds a socket listening on 127.0.0.1:`port` (Linux /proc): the
+  // server answering there is this one, not another test's that took the port meanwhile.
+  bool listens_on(unsigned short port) const;
 
  private:
   pid_t pid_ = -1;
