@@ -327,7 +327,7 @@ Json ConversationService::mark(const CallContext& ctx, const std::string& id, co
                                const ChannelKinds& traits_of) {
   require_inbox_read(ctx);
   require_permission(ctx, entity_spec("interaction"), Operation::write);  // marking is a write of the inbox
-  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     auto found = find_listed(tx, ctx, id);
     if (!found) throw Error(ErrorCode::not_found, "no conversation " + id + " in this tenant");
     const Row& r = found->row;
@@ -352,11 +352,12 @@ Json ConversationService::mark(const CallContext& ctx, const std::string& id, co
     Json record = conversation_json(ctx.tenant_id, *after, traits_for(traits_of, tx, ctx.tenant_id, r.channel_account_id),
                                     ctx.now());
     // The event tells who and what changed, not what the contact wrote nor her name.
-    record["last_message"].erase("preview");
-    record.erase("contact_name");
-    commit_change(tx, ctx, {"conversation." + what, "conversation", id, changes, record});
+    Json event_record = record;
+    event_record["last_message"].erase("preview");
+    event_record.erase("contact_name");
+    commit_change(tx, ctx, {"conversation." + what, "conversation", id, changes, event_record});
+    return record;
   });
-  return conversation(ctx, id, traits_of);
 }
 
 }  // namespace nucleo::services
