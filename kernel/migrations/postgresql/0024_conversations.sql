@@ -24,6 +24,11 @@ CREATE TABLE conversations (
 );
 CREATE UNIQUE INDEX conversations_party ON conversations (tenant_id, channel_account_id, party);
 CREATE INDEX conversations_recent ON conversations (tenant_id, last_message_at, id);
+-- The inbox's filters, each in the inbox's order (EXPLAIN in docs/benchmarks.md: without
+-- them a filter matching little walked the tenant's conversations).
+CREATE INDEX conversations_by_type ON conversations (tenant_id, type, last_message_at, id);
+CREATE INDEX conversations_by_account ON conversations (tenant_id, channel_account_id, last_message_at, id);
+CREATE INDEX conversations_unanswered ON conversations (tenant_id, last_message_at, id) WHERE awaiting_reply = 1;
 CREATE INDEX conversations_contact ON conversations (tenant_id, contact_id);
 SELECT nucleo_enable_tenant_rls('conversations');
 
