@@ -163,6 +163,7 @@ int run_serve(const ParsedArgs& args) {
   events::JobQueue jobs(runtime.dependencies().worker_database, clock, job_settings.queue, node_id());
   events::OutboundSettings outbound = read_outbound_settings(config);
   plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies(), outbound);
+  plugin_host.remember_channel_accounts(std::chrono::seconds(get_integer(config, "channels.cache_seconds", 0, 3600)));
   // A webhook attempt is one request: the job queue retries it, and logs each.
   events::OutboundSettings single_attempt = outbound;
   single_attempt.retries = 0;

@@ -88,6 +88,8 @@ JobWorkerSettings read_job_settings(const Configuration& config) {
   s.queue.first_retry = milliseconds(get_integer(config, "jobs.retry_first_ms", 1, 86400000));
   s.queue.max_retry = milliseconds(get_integer(config, "jobs.retry_max_ms", 1, 86400000));
   s.queue.lease = milliseconds(get_integer(config, "jobs.lease_ms", 100, 86400000));
+  s.queue.batch = static_cast<std::size_t>(get_integer(config, "jobs.batch", 1, 1000));
+  s.queue.batch_window = milliseconds(get_integer(config, "jobs.batch_window_ms", 0, 600000));
   if (s.queue.max_retry < s.queue.first_retry)
     throw Error(ErrorCode::validation, "jobs.retry_max_ms is smaller than jobs.retry_first_ms",
                 {{"jobs.retry_max_ms", "must not be smaller than jobs.retry_first_ms"}});

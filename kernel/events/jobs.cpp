@@ -2,6 +2,8 @@
 
 #include <Poco/Logger.h>
 
+#include <set>
+
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/json_text.hpp"
@@ -130,57 +132,83 @@ static void without_waiting_for_the_disk(store::Transaction& tx) {
     store::execute(tx.session(), "SET LOCAL synchronous_commit TO OFF", {});
 }
 
-std::optional<JobQueue::Claimed> JobQueue::claim() {
-  if (definitions_.empty()) return std::nullopt;
-  std::int64_t now = clock_.now().micros;
-  std::string names;
-  std::vector<store::SqlValue> values{now, now};
-  for (const auto& d : definitions_) {
-    names += (names.empty() ? "" : ", ") + store::placeholder(values.size());
-    values.push_back(d.name);
+// The list "(:pN, :pN+1, …)" of `ids`, appended to `values`.
+static std::string id_list(const std::vector<std::string>& ids, std::vector<store::SqlValue>& values) {
+  std::string list;
+  for (const auto& id : ids) {
+    list += (list.empty() ? "" : ", ") + store::placeholder(values.size());
+    values.push_back(id);
   }
+  return "(" + list + ")";
+}
+
+struct JobQueue::Outcome {
+  const Claimed* job;
+  std::string error;
+};
+
+std::vector<JobQueue::Claimed> JobQueue::claim() {
+  std::vector<Claimed> jobs;
+  if (definitions_.empty()) return jobs;
+  std::int64_t now = clock_.now().micros;
+  std::vector<store::SqlValue> values{now, now};
+  std::vector<std::string> names;
+  for (const auto& d : definitions_) names.push_back(d.name);
   // Rows of jobs this node does not run (a plugin not loaded here) are left alone.
   std::string sql =
       "SELECT id, name, tenant_id, payload, schedule, run_at, attempts FROM jobs"
-      " WHERE run_at <= :p0 AND dead_at IS NULL AND leased_until < :p1 AND name IN (" +
-      names + ") ORDER BY run_at LIMIT 1";
+      " WHERE run_at <= :p0 AND dead_at IS NULL AND leased_until < :p1 AND name IN " +
+      id_list(names, values) + " ORDER BY run_at LIMIT " + std::to_string(std::max<std::size_t>(settings_.batch, 1));
   if (worker_.backend() == store::Backend::postgresql) sql += " FOR UPDATE SKIP LOCKED";
-  return worker_.write("", [&](store::Transaction& tx) -> std::optional<Claimed> {
+  std::int64_t leased_until = now + micros(settings_.lease);
+  worker_.write("", [&](store::Transaction& tx) {
     without_waiting_for_the_disk(tx);
-    std::optional<Claimed> job;
     store::query(tx.session(), sql, values, [&](const soci::row& r) {
-      job = Claimed{*text_at(r, 0), *text_at(r, 1), text_at(r, 2).value_or(""), text_at(r, 3).value_or("{}"),
-                    text_at(r, 4).has_value(), *integer_at(r, 5), 0, static_cast<int>(integer_at(r, 6).value_or(0)) + 1};
+      jobs.push_back(Claimed{*text_at(r, 0), *text_at(r, 1), text_at(r, 2).value_or(""), text_at(r, 3).value_or("{}"),
+                             text_at(r, 4).has_value(), *integer_at(r, 5), leased_until,
+                             static_cast<int>(integer_at(r, 6).value_or(0)) + 1});
     });
-    if (!job) return job;
-    job->leased_until = now + micros(settings_.lease);
+    if (jobs.empty()) return;
+    std::vector<std::string> ids;
+    for (const auto& j : jobs) ids.push_back(j.id);
+    std::vector<store::SqlValue> lease{node_id_, leased_until};
     store::execute(tx.session(),
-                   "UPDATE jobs SET leased_by = :p0, leased_until = :p1, attempts = :p2 WHERE id = :p3",
-                   {node_id_, job->leased_until, std::int64_t{job->attempt}, job->id});
-    return job;
+                   "UPDATE jobs SET leased_by = :p0, leased_until = :p1, attempts = attempts + 1 WHERE id IN " +
+                       id_list(ids, lease),
+                   lease);
   });
+  return jobs;
+}
+
+std::string JobQueue::run(const Claimed& job) const {
+  Json input{{"job_id", job.id},
+             {"name", job.name},
+             {"tenant_id", job.tenant_id.empty() ? Json() : Json(job.tenant_id)},
+             {"scheduled_at", format_rfc3339(Timestamp{job.run_at})},
+             {"payload", Json::parse(job.payload, nullptr, false)},
+             {"attempt", job.attempt}};
+  try {
+    return find(job.name)->run(input);
+  } catch (const std::exception& e) {
+    return e.what()[0] ? e.what() : "the job failed";
+  } catch (...) {
+    return "the job failed";
+  }
 }
 
 std::size_t JobQueue::run_once() {
   sync_recurring();
-  auto job = claim();
-  if (!job) return 0;
-  Json input{{"job_id", job->id},
-             {"name", job->name},
-             {"tenant_id", job->tenant_id.empty() ? Json() : Json(job->tenant_id)},
-             {"scheduled_at", format_rfc3339(Timestamp{job->run_at})},
-             {"payload", Json::parse(job->payload, nullptr, false)},
-             {"attempt", job->attempt}};
-  std::string error;
-  try {
-    error = find(job->name)->run(input);
-  } catch (const std::exception& e) {
-    error = e.what()[0] ? e.what() : "the job failed";
-  } catch (...) {
-    error = "the job failed";
+  std::vector<Claimed> jobs = claim();
+  std::int64_t started = clock_.now().micros;
+  std::vector<Outcome> outcomes;
+  for (const auto& job : jobs) {
+    // A batch is for quick jobs: after a slow one, the rest go back to other workers.
+    if (!outcomes.empty() && clock_.now().micros - started > micros(settings_.batch_window)) break;
+    outcomes.push_back({&job, run(job)});
   }
-  settle(*job, error);
-  return 1;
+  if (jobs.empty()) return 0;
+  settle(outcomes, std::vector<Claimed>(jobs.begin() + static_cast<std::ptrdiff_t>(outcomes.size()), jobs.end()));
+  return outcomes.size();
 }
 
 std::string JobQueue::zone_for(const JobDefinition& d, const std::string& tenant) const {
@@ -196,9 +224,55 @@ std::string JobQueue::zone_for(const JobDefinition& d, const std::string& tenant
   }
 }
 
-// Records the outcome, unless the lease ran out meanwhile and the row is another run's.
-void JobQueue::settle(const Claimed& job, const std::string& error) {
+// Records the outcomes in one transaction, each only if its lease is still the one this
+// batch wrote (else the lease ran out meanwhile and the row is another run's), and hands
+// back the jobs the batch did not start, their attempt uncounted.
+void JobQueue::settle(const std::vector<Outcome>& outcomes, const std::vector<Claimed>& unstarted) {
   std::int64_t now = clock_.now().micros;
+  std::vector<std::string> done;  // one-off jobs that succeeded: deleted together
+  for (const auto& o : outcomes)
+    if (o.error.empty() && !o.job->recurring) done.push_back(o.job->id);
+  std::vector<std::string> handed_back;
+  for (const auto& j : unstarted) handed_back.push_back(j.id);
+  std::int64_t lease = outcomes.empty() ? unstarted.front().leased_until : outcomes.front().job->leased_until;
+  std::set<std::string> settled;
+  worker_.write("", [&](store::Transaction& tx) {
+    without_waiting_for_the_disk(tx);
+    settled.clear();  // a retried transaction starts over
+    // The condition "still under this batch's lease", its values appended to `values`.
+    auto ours = [&](std::vector<store::SqlValue>& values) {
+      std::string condition = " AND leased_by = " + store::placeholder(values.size());
+      values.push_back(node_id_);
+      condition += " AND leased_until = " + store::placeholder(values.size());
+      values.push_back(lease);
+      return condition;
+    };
+    if (!done.empty()) {
+      std::vector<store::SqlValue> values;
+      std::string sql = "DELETE FROM jobs WHERE id IN " + id_list(done, values);
+      sql += ours(values);
+      store::query(tx.session(), sql + " RETURNING id", values, [&](const soci::row& r) { settled.insert(*text_at(r, 0)); });
+    }
+    for (const auto& o : outcomes) {
+      if (o.error.empty() && !o.job->recurring) continue;
+      auto [sql, values] = failure_or_next_run(o, now);
+      sql += ours(values);
+      if (store::execute(tx.session(), sql, values) > 0) settled.insert(o.job->id);
+    }
+    if (!handed_back.empty()) {
+      std::vector<store::SqlValue> values;
+      std::string sql = "UPDATE jobs SET leased_by = NULL, leased_until = 0, attempts = attempts - 1 WHERE id IN " +
+                        id_list(handed_back, values);
+      sql += ours(values);
+      store::execute(tx.session(), sql, values);
+    }
+  });
+  for (const auto& o : outcomes) log_outcome(o, settled.count(o.job->id) > 0);
+}
+
+std::pair<std::string, std::vector<store::SqlValue>> JobQueue::failure_or_next_run(const Outcome& o,
+                                                                                     std::int64_t now) const {
+  const Claimed& job = *o.job;
   const JobDefinition* d = find(job.name);
   auto next_scheduled = [&] {
     std::string zone = zone_for(*d, job.tenant_id);
@@ -206,39 +280,31 @@ void JobQueue::settle(const Claimed& job, const std::string& error) {
     // After downtime, run once now-ish rather than once per missed slot.
     return next.micros > now ? next.micros : d->schedule->next_after(Timestamp{now}, zone).micros;
   };
-  bool exhausted = !error.empty() && job.attempt >= settings_.max_attempts;
-  std::string sql;
-  std::vector<store::SqlValue> values;
-  if (error.empty() && !job.recurring) {
-    sql = "DELETE FROM jobs WHERE id = :p0 AND leased_by = :p1 AND leased_until = :p2";
-    values = {job.id, node_id_, job.leased_until};
-  } else if (error.empty() || (exhausted && job.recurring && d->schedule)) {
-    sql = "UPDATE jobs SET run_at = :p0, attempts = 0, leased_by = NULL, leased_until = 0, last_error = :p1,"
-          " last_run_at = :p2 WHERE id = :p3 AND leased_by = :p4 AND leased_until = :p5";
-    values = {next_scheduled(), error.empty() ? store::SqlValue{} : store::SqlValue{error}, now, job.id, node_id_,
-              job.leased_until};
-  } else if (exhausted) {
-    sql = "UPDATE jobs SET dead_at = :p0, leased_by = NULL, leased_until = 0, last_error = :p1, last_run_at = :p2"
-          " WHERE id = :p3 AND leased_by = :p4 AND leased_until = :p5";
-    values = {now, error, now, job.id, node_id_, job.leased_until};
-  } else {
-    sql = "UPDATE jobs SET run_at = :p0, leased_by = NULL, leased_until = 0, last_error = :p1, last_run_at = :p2"
-          " WHERE id = :p3 AND leased_by = :p4 AND leased_until = :p5";
-    values = {now + backoff_micros(settings_.first_retry, settings_.max_retry, job.attempt), error, now, job.id,
-              node_id_, job.leased_until};
-  }
-  auto changed = worker_.write("", [&](store::Transaction& tx) {
-    without_waiting_for_the_disk(tx);
-    return store::execute(tx.session(), sql, values);
-  });
-  if (changed == 0)
+  bool exhausted = !o.error.empty() && job.attempt >= settings_.max_attempts;
+  if (o.error.empty() || (exhausted && job.recurring && d->schedule))
+    return {"UPDATE jobs SET run_at = :p0, attempts = 0, leased_by = NULL, leased_until = 0, last_error = :p1,"
+            " last_run_at = :p2 WHERE id = :p3",
+            {next_scheduled(), o.error.empty() ? store::SqlValue{} : store::SqlValue{o.error}, now, job.id}};
+  if (exhausted)
+    return {"UPDATE jobs SET dead_at = :p0, leased_by = NULL, leased_until = 0, last_error = :p1, last_run_at = :p2"
+            " WHERE id = :p3",
+            {now, o.error, now, job.id}};
+  return {"UPDATE jobs SET run_at = :p0, leased_by = NULL, leased_until = 0, last_error = :p1, last_run_at = :p2"
+          " WHERE id = :p3",
+          {now + backoff_micros(settings_.first_retry, settings_.max_retry, job.attempt), o.error, now, job.id}};
+}
+
+void JobQueue::log_outcome(const Outcome& o, bool settled) const {
+  const Claimed& job = *o.job;
+  bool exhausted = !o.error.empty() && job.attempt >= settings_.max_attempts;
+  if (!settled)
     log().warning("job %s (%s) outlived its lease: another run owns it now", job.id, job.name);
   else if (exhausted)
     log().warning("job %s (%s) failed %d times%s: %s", job.id, job.name, job.attempt,
-                  std::string(job.recurring ? ", skipped to its next run" : ", now dead"), error);
-  else if (!error.empty())
+                  std::string(job.recurring ? ", skipped to its next run" : ", now dead"), o.error);
+  else if (!o.error.empty())
     log().warning("job %s (%s) failed (attempt %d of %d), will retry: %s", job.id, job.name, job.attempt,
-                  settings_.max_attempts, error);
+                  settings_.max_attempts, o.error);
 }
 
 std::size_t purge_jobs_mentioning(store::Transaction& tx, const std::string& tenant_id, const std::string& record_id) {

@@ -8,10 +8,13 @@
 // tenants added later, moved to its next run time after each run. A one-off job is a row
 // enqueued with a payload, deleted once it has run.
 //
-// A worker claims a due row in a transaction — `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+// A worker claims due rows in a transaction — `FOR UPDATE SKIP LOCKED` on PostgreSQL,
 // so nodes never wait on each other's rows — by writing a lease (node, expiry) and
-// counting the attempt, then runs the job outside any transaction and settles the row
-// only if its lease is still the one it wrote. A node that dies leaves a lease that
+// counting the attempt, then runs the jobs outside any transaction and settles the rows
+// only if their lease is still the one it wrote. It claims up to `batch` rows at once and
+// settles them together (two transactions for the batch rather than two per job: ADR 0027);
+// once the batch has run for `batch_window`, the rows it has not started go back to the
+// queue, so a slow job holds back no more than itself. A node that dies leaves a lease that
 // expires; the job then runs again elsewhere. Delivery is therefore at least once:
 // handlers use the job id to ignore repeats. A job that fails is retried with
 // exponential back-off; after `max_attempts` a one-off job is dead (kept, with its last
@@ -30,6 +33,7 @@
 #include "kernel/domain/time.hpp"
 #include "kernel/events/schedule.hpp"
 #include "kernel/store/database.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::events {
 
@@ -60,6 +64,10 @@ struct JobSettings {
   // How long a claimed job may run before another node may run it again. Longer than
   // the longest job, or it runs twice.
   std::chrono::milliseconds lease{std::chrono::minutes(5)};
+  // How many due jobs one claim takes, and how long a batch may run before the jobs it
+  // has not started go back to the queue for other workers.
+  std::size_t batch = 16;
+  std::chrono::milliseconds batch_window{1000};
   // How often recurring rows are created for tenants added since.
   std::chrono::milliseconds tenant_sync{std::chrono::minutes(1)};
 };
@@ -75,8 +83,8 @@ class JobQueue {
   // Returns its id. Throws Error(not_found) for a job nobody registered.
   std::string enqueue(const std::string& name, const std::string& tenant_id, const Json& payload, Timestamp run_at);
 
-  // Claims and runs at most one due job. Returns 1 if it ran one, 0 if none was due
-  // (the caller may sleep). Safe to call from several threads.
+  // Claims and runs a batch of due jobs (at most settings().batch). Returns how many it
+  // ran, 0 if none was due (the caller may sleep). Safe to call from several threads.
   std::size_t run_once();
 
   const JobSettings& settings() const { return settings_; }
@@ -84,8 +92,13 @@ class JobQueue {
  private:
   struct Claimed;
   void sync_recurring();
-  std::optional<Claimed> claim();
-  void settle(const Claimed& job, const std::string& error);
+  struct Outcome;
+  std::vector<Claimed> claim();
+  std::string run(const Claimed& job) const;
+  void settle(const std::vector<Outcome>& outcomes, const std::vector<Claimed>& unstarted);
+  // The statement that records one job's failure (or a recurring job's success).
+  std::pair<std::string, std::vector<store::SqlValue>> failure_or_next_run(const Outcome& o, std::int64_t now) const;
+  void log_outcome(const Outcome& o, bool settled) const;
   const JobDefinition* find(const std::string& name) const;
   // The zone `d`'s schedule reads for `tenant` ("" for UTC); tenants' zones are read at
   // each sync.

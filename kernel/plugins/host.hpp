@@ -20,6 +20,7 @@
 #include "kernel/events/jobs.hpp"
 #include "kernel/events/outbound_http.hpp"
 #include "kernel/plugins/manifest.hpp"
+#include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/channel_delivery.hpp"
 #include "kernel/services/conversation_service.hpp"
 #include "kernel/services/plugin_record_service.hpp"
@@ -134,6 +135,9 @@ class PluginHost {
   // enqueue_job writes there. Without it, register_job is accepted but nothing runs
   // (CLI, unit tests) and enqueue_job answers NUCLEO_UNAVAILABLE.
   void attach_jobs(events::JobQueue& queue, const Clock& clock);
+  // channels.resolve remembers an account found this long (0: looks it up every time;
+  // ResolvedChannelAccounts says what staleness that allows).
+  void remember_channel_accounts(std::chrono::microseconds ttl) { resolved_accounts_.set_ttl(ttl); }
 
   // Loads every setting it can; never throws for a plugin's fault.
   void load(const std::vector<PluginSetting>& settings);
@@ -184,6 +188,7 @@ class PluginHost {
   std::vector<RegisteredSubscription> subscriptions_;
   std::vector<RegisteredChannel> channels_;
   std::vector<std::unique_ptr<Loaded>> loaded_;
+  mutable services::ResolvedChannelAccounts resolved_accounts_;
 };
 
 }  // namespace nucleo::plugins

@@ -51,7 +51,8 @@ Json PluginHost::Loaded::resolve_channel(nucleo_call& call, const Json& request)
   if (!request.is_object() || !request.value("external_id", Json()).is_string())
     throw Error(ErrorCode::validation, "channels.resolve takes {\"external_id\": \"…\"}");
   std::string external = request["external_id"];
-  auto account = services::ChannelAccountService(*owner->services_).resolve(manifest.id, external);
+  auto account = services::ChannelAccountService(*owner->services_)
+                     .resolve(manifest.id, external, &owner->resolved_accounts_, owner->clock().now());
   if (call.ctx.tenant_id.empty()) call.tenant_from_channel = true;  // a signed or public route's call
   if (!account || (!call.tenant_from_channel && call.ctx.tenant_id != account->tenant_id))
     throw Error(ErrorCode::not_found, "no active channel account of " + manifest.id + " has external id " + external);

@@ -1,6 +1,7 @@
 #include "kernel/services/channel_account_service.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/id.hpp"
@@ -10,7 +11,14 @@
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
+
 namespace {
+
+// What resolve keeps is stale once a change commits (ResolvedChannelAccounts).
+std::atomic<std::uint64_t> channel_account_changes{0};
+void note_channel_accounts_changed() {
+  channel_account_changes.fetch_add(1, std::memory_order_acq_rel);
+}
 
 using store::integer_at;
 using store::text_at;
@@ -182,7 +190,7 @@ Json ChannelAccountService::update(const CallContext& ctx, const std::string& id
   get(ctx, id);  // another tenant's account is a 404 whatever the patch says
   Json fields = checked(patch, false);
   Timestamp now = ctx.now();
-  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  Json updated = deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     Json before = existing(tx, ctx, id);
     if (expected_version && *expected_version != before["version"].get<std::int64_t>())
       throw Error(ErrorCode::precondition_failed, "channel account " + id + " is at version " +
@@ -221,6 +229,8 @@ Json ChannelAccountService::update(const CallContext& ctx, const std::string& id
     commit_change(tx, ctx, {"channel_account.updated", "channel_account", id, changes, updated});
     return updated;
   });
+  note_channel_accounts_changed();
+  return updated;
 }
 
 void ChannelAccountService::remove(const CallContext& ctx, const std::string& id) {
@@ -231,6 +241,7 @@ void ChannelAccountService::remove(const CallContext& ctx, const std::string& id
     commit_change(tx, ctx, {"channel_account.deleted", "channel_account", id,
                             audit::diff_changes(audited(before), nullptr), nullptr});
   });
+  note_channel_accounts_changed();
 }
 
 std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::string& plugin_id,
@@ -393,7 +404,7 @@ Json ChannelAccountService::report_problem(const CallContext& ctx, const std::st
                    problem["message"].get<std::string>().size() <= 1000))
     throw validation_error("invalid problem", {{"problem", "must be null or {\"code\", \"message\"} (100 and 1000 "
                                                            "characters at most)"}});
-  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  Json account = deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     Json before = existing(tx, ctx, id);
     // A plugin reports for its own accounts only.
     if (ctx.actor.type == "plugin" && before["plugin_id"] != ctx.actor.id)
@@ -413,11 +424,46 @@ Json ChannelAccountService::report_problem(const CallContext& ctx, const std::st
                             "channel_account", id, audit::diff_changes(audited(before), audited(after)), after});
     return after;
   });
+  note_channel_accounts_changed();
+  return account;
 }
 
 std::optional<ChannelAccount> ChannelAccountService::resolve(const std::string& plugin_id,
-                                                             const std::string& external_id) {
-  return resolve_any(plugin_id, external_id, true);
+                                                             const std::string& external_id,
+                                                             ResolvedChannelAccounts* recent, Timestamp now) {
+  if (recent)
+    if (auto kept = recent->find(plugin_id, external_id, now)) return kept;
+  std::uint64_t generation = channel_accounts_generation();
+  auto found = resolve_any(plugin_id, external_id, true);
+  if (recent && found) recent->store(*found, now, generation);
+  return found;
+}
+
+std::uint64_t channel_accounts_generation() {
+  return channel_account_changes.load(std::memory_order_acquire);
+}
+
+void ResolvedChannelAccounts::set_ttl(std::chrono::microseconds ttl) {
+  std::lock_guard lock(mutex_);
+  ttl_ = ttl;
+  entries_.clear();
+}
+
+std::optional<ChannelAccount> ResolvedChannelAccounts::find(const std::string& plugin_id,
+                                                            const std::string& external_id, Timestamp now) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(plugin_id + "\n" + external_id);
+  if (it == entries_.end() || it->second.expires_at <= now.micros ||
+      it->second.generation != channel_accounts_generation())
+    return std::nullopt;
+  return it->second.account;
+}
+
+void ResolvedChannelAccounts::store(const ChannelAccount& account, Timestamp now, std::uint64_t looked_up_at) {
+  std::lock_guard lock(mutex_);
+  if (ttl_.count() <= 0) return;
+  if (entries_.size() >= capacity_) entries_.clear();  // many live numbers within one ttl: start over
+  entries_[account.plugin_id + "\n" + account.external_id] = {account, now.micros + ttl_.count(), looked_up_at};
 }
 
 }  // namespace nucleo::services

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 
 #include "kernel/domain/value_schema.hpp"
 
@@ -35,6 +38,36 @@ struct ChannelAccount {
   Json problem;  // what its plugin last reported wrong ({"code", "message", "at"}), or null
 };
 
+// Accounts resolved recently, so that a busy number's webhooks do not look the account
+// up on every notification (a read transaction of three round trips). An entry lives
+// `ttl` at most: an account disabled, deleted or given new secrets on another node is
+// seen within it; through this node, at once (a change bumps a generation that empties
+// what was looked up before it). Only accounts found are kept, so a new one works at
+// once. A ttl of zero turns it off. Thread-safe.
+class ResolvedChannelAccounts {
+ public:
+  explicit ResolvedChannelAccounts(std::chrono::microseconds ttl = {}, std::size_t capacity = 10000)
+      : ttl_(ttl), capacity_(capacity) {}
+  void set_ttl(std::chrono::microseconds ttl);
+  std::optional<ChannelAccount> find(const std::string& plugin_id, const std::string& external_id, Timestamp now) const;
+  // `looked_up_at`: channel_accounts_generation() read before the look-up.
+  void store(const ChannelAccount& account, Timestamp now, std::uint64_t looked_up_at);
+
+ private:
+  struct Entry {
+    ChannelAccount account;
+    std::int64_t expires_at;
+    std::uint64_t generation;
+  };
+  std::chrono::microseconds ttl_;
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;  // by plugin id + "\n" + external id
+};
+
+// Counts this process's committed changes to channel accounts (ResolvedChannelAccounts).
+std::uint64_t channel_accounts_generation();
+
 class ChannelAccountService {
  public:
   // The schema a plugin's channel declares for an account's `config` (null: none).
@@ -56,8 +89,10 @@ class ChannelAccountService {
               std::optional<std::int64_t> expected_version);
   void remove(const CallContext& ctx, const std::string& id);
 
-  // The active account of `plugin_id` with this external id, in any tenant.
-  std::optional<ChannelAccount> resolve(const std::string& plugin_id, const std::string& external_id);
+  // The active account of `plugin_id` with this external id, in any tenant; from
+  // `recent` when it holds it, else looked up (and kept there).
+  std::optional<ChannelAccount> resolve(const std::string& plugin_id, const std::string& external_id,
+                                        ResolvedChannelAccounts* recent = nullptr, Timestamp now = {});
 
   // What a channel plugin found wrong with an account ({"code", "message"}: an expired
   // access token, a revoked number), shown on the account as `problem` with its time;

@@ -182,6 +182,9 @@ Json ConversationService::conversation_of(const CallContext& ctx, const std::str
   });
 }
 
+// One statement for a conversation that exists — every message but a party's first —
+// the last message moving only for a message at least as recent (one delivered late counts
+// but does not become the last); an insert for the first.
 std::string ConversationService::thread_message(const CallContext& ctx, const std::string& channel_account_id,
                                                 const Json& interaction, const std::string& address) {
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
@@ -190,13 +193,38 @@ std::string ConversationService::thread_message(const CallContext& ctx, const st
     std::string party = interaction["contact_id"].is_string() ? interaction["contact_id"].get<std::string>() : address;
     Timestamp at = parse_rfc3339(interaction.value("occurred_at", "")).value_or(ctx.now());
     std::int64_t now = ctx.now().micros;
-    std::optional<Row> existing;
-    store::query(tx.session(),
-                 std::string("SELECT ") + row_columns +
-                     " FROM conversations cv WHERE cv.tenant_id = :p0 AND cv.channel_account_id = :p1 AND cv.party = :p2",
-                 {tenant, channel_account_id, party}, [&](const soci::row& r) { existing = row_of(r); });
+    std::string message_id = interaction["id"], direction = interaction["direction"];
+    // Each use its own placeholder (ADR 0001), appended one statement at a time: the
+    // operands of + are evaluated in no set order.
+    std::vector<store::SqlValue> values;
+    std::string sql = "UPDATE conversations SET ";
+    auto add = [&](const std::string& text, store::SqlValue v) {
+      sql += text + store::placeholder(values.size());
+      values.push_back(std::move(v));
+    };
+    auto if_latest = [&](const std::string& column, store::SqlValue v) {
+      add(column + " = CASE WHEN ", at.micros);
+      add(" >= last_message_at THEN ", std::move(v));
+      sql += " ELSE " + column + " END, ";
+    };
+    if_latest("last_message_id", message_id);
+    if_latest("last_direction", direction);
+    if_latest("last_message_at", at.micros);
+    if (inbound) {
+      add("last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < ", at.micros);
+      add(" THEN ", at.micros);
+      sql += " ELSE last_inbound_at END, unread_count = unread_count + 1, awaiting_reply = 1";
+    } else {
+      sql += "unread_count = 0, awaiting_reply = 0";  // writing to the contact answers what she wrote
+    }
+    add(", version = version + 1, updated_at = ", now);
+    add(" WHERE tenant_id = ", tenant);
+    add(" AND channel_account_id = ", channel_account_id);
+    add(" AND party = ", party);
+    sql += " RETURNING id";
     std::string id;
-    if (!existing) {
+    store::query(tx.session(), sql, values, [&](const soci::row& r) { id = *text_at(r, 0); });
+    if (id.empty()) {
       id = generate_id(id_prefix::conversation, ctx.now());
       store::execute(tx.session(),
                      "INSERT INTO conversations (id, tenant_id, channel_account_id, type, contact_id, address, party,"
@@ -205,38 +233,12 @@ std::string ConversationService::thread_message(const CallContext& ctx, const st
                      " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, 1, :p13, :p14)",
                      {id, tenant, channel_account_id, interaction["type"].get<std::string>(),
                       interaction["contact_id"].is_string() ? store::SqlValue{party} : store::SqlValue{},
-                      address.empty() ? store::SqlValue{} : store::SqlValue{address}, party,
-                      interaction["id"].get<std::string>(), at.micros, interaction["direction"].get<std::string>(),
-                      inbound ? store::SqlValue{at.micros} : store::SqlValue{}, std::int64_t{inbound ? 1 : 0},
+                      address.empty() ? store::SqlValue{} : store::SqlValue{address}, party, message_id, at.micros,
+                      direction, inbound ? store::SqlValue{at.micros} : store::SqlValue{}, std::int64_t{inbound ? 1 : 0},
                       std::int64_t{inbound ? 1 : 0}, now, now});
-    } else {
-      Row r = *existing;
-      id = r.id;
-      // A message delivered late (older than the last one) counts, but does not become the last.
-      if (at.micros >= r.last_message_at) {
-        r.last_message_id = interaction["id"];
-        r.last_message_at = at.micros;
-        r.last_direction = interaction["direction"];
-      }
-      if (inbound) {
-        r.last_inbound_at = std::max(r.last_inbound_at.value_or(0), at.micros);
-        ++r.unread_count;
-        r.awaiting_reply = true;
-      } else {
-        // Writing to the contact is reading and answering what she wrote.
-        r.unread_count = 0;
-        r.awaiting_reply = false;
-      }
-      store::execute(tx.session(),
-                     "UPDATE conversations SET last_message_id = :p0, last_message_at = :p1, last_direction = :p2,"
-                     " last_inbound_at = :p3, unread_count = :p4, awaiting_reply = :p5, version = version + 1,"
-                     " updated_at = :p6 WHERE tenant_id = :p7 AND id = :p8",
-                     {r.last_message_id, r.last_message_at, r.last_direction,
-                      r.last_inbound_at ? store::SqlValue{*r.last_inbound_at} : store::SqlValue{}, r.unread_count,
-                      std::int64_t{r.awaiting_reply ? 1 : 0}, now, tenant, id});
     }
     store::execute(tx.session(), "UPDATE interactions SET conversation_id = :p0 WHERE tenant_id = :p1 AND id = :p2",
-                   {id, tenant, interaction["id"].get<std::string>()});
+                   {id, tenant, message_id});
     return id;
   });
 }

@@ -64,21 +64,22 @@ Sender checked(const Json& m, const NormalisationSettings& normalisation) {
 
 constexpr std::int32_t sender_lock_class = 0x6e754356;  // PostgreSQL advisory locks of senders ("nuCV")
 
-// A channel account's config; 404 for an id that is not one of the tenant's accounts.
-Json account_config(store::Transaction& tx, const std::string& tenant_id, const std::string& account_id) {
-  std::optional<Json> config;
-  store::query(tx.session(), "SELECT config FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-               {tenant_id, account_id}, [&](const soci::row& r) { config = Json::parse(*store::text_at(r, 0)); });
-  if (!config) throw Error(ErrorCode::not_found, "no channel account " + account_id + " in this tenant");
-  return *config;
-}
-
 struct Match {
   std::string contact_id, account_id, matched_by = "none";
 };
 
-// Contacts first, then accounts, by any form of the address; the oldest record wins a tie.
-Match find_sender(store::Transaction& tx, const std::string& tenant_id, const Sender& s) {
+struct Found {
+  Json config;  // the channel account's
+  std::string plugin_id;
+  Match sender;
+};
+
+// The channel account and the sender, in one statement: this runs for every message a
+// channel receives. The sender is looked up on contacts first, then accounts, by any
+// form of the address; the oldest record wins a tie. 404 for an account id that is not
+// one of the tenant's.
+Found find_sender(store::Transaction& tx, const std::string& tenant_id, const std::string& channel_account_id,
+                  const Sender& s) {
   std::vector<std::string> values = s.kind == "phone" ? phone_variants(s.address) : std::vector<std::string>{s.address};
   std::vector<store::SqlValue> params{tenant_id, s.kind};
   std::string in;
@@ -86,22 +87,34 @@ Match find_sender(store::Transaction& tx, const std::string& tenant_id, const Se
     in += (in.empty() ? "" : ", ") + store::placeholder(params.size());
     params.push_back(v);
   }
-  Match m;
+  std::string account = " WHERE ca.tenant_id = " + store::placeholder(params.size());
+  params.push_back(tenant_id);
+  account += " AND ca.id = " + store::placeholder(params.size());
+  params.push_back(channel_account_id);
+  std::optional<Found> found;
   store::query(tx.session(),
-               "SELECT cp.entity_type, cp.entity_id, c.account_id FROM contact_points cp"
+               "SELECT ca.config, ca.plugin_id, m.entity_type, m.entity_id, m.account_id FROM channel_accounts ca"
+               " LEFT JOIN (SELECT cp.entity_type, cp.entity_id, c.account_id FROM contact_points cp"
                " LEFT JOIN contacts c ON cp.entity_type = 'contact' AND c.tenant_id = cp.tenant_id AND c.id = cp.entity_id"
                " WHERE cp.tenant_id = :p0 AND cp.kind = :p1 AND cp.value IN (" +
-                   in + ") ORDER BY CASE cp.entity_type WHEN 'contact' THEN 0 ELSE 1 END, cp.entity_id LIMIT 1",
+                   in + ") ORDER BY CASE cp.entity_type WHEN 'contact' THEN 0 ELSE 1 END, cp.entity_id LIMIT 1) m"
+                        " ON 1 = 1" +
+                   account,
                params, [&](const soci::row& r) {
-                 m.matched_by = *store::text_at(r, 0);
+                 found = Found{Json::parse(*store::text_at(r, 0)), *store::text_at(r, 1), {}};
+                 Match& m = found->sender;
+                 auto type = store::text_at(r, 2);
+                 if (!type) return;
+                 m.matched_by = *type;
                  if (m.matched_by == "contact") {
-                   m.contact_id = *store::text_at(r, 1);
-                   m.account_id = store::text_at(r, 2).value_or("");
+                   m.contact_id = *store::text_at(r, 3);
+                   m.account_id = store::text_at(r, 4).value_or("");
                  } else {
-                   m.account_id = *store::text_at(r, 1);
+                   m.account_id = *store::text_at(r, 3);
                  }
                });
-  return m;
+  if (!found) throw Error(ErrorCode::not_found, "no channel account " + channel_account_id + " in this tenant");
+  return *found;
 }
 
 // The account's one open deal the message belongs to: the only one naming the contact,
@@ -227,10 +240,17 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
   // rule (one statement fewer for every new message); its conflict retries with the look-up.
   auto attempt = [&](bool redelivery_likely) {
     return deps_.database.in_one_transaction(ctx.tenant_id, [&] {
-      // One statement in the message's transaction, not a read of its own: this runs
-      // for every message a channel receives.
-      Json config = deps_.database.read(
-          ctx.tenant_id, [&](store::Transaction& tx) { return account_config(tx, ctx.tenant_id, channel_account_id); });
+      auto find = [&] {
+        Found f = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+          return find_sender(tx, ctx.tenant_id, channel_account_id, sender);
+        });
+        // A plugin receives on its own accounts only.
+        if (ctx.actor.type == "plugin" && f.plugin_id != ctx.actor.id)
+          throw Error(ErrorCode::not_found, "no channel account " + channel_account_id + " of plugin " + ctx.actor.id);
+        return f;
+      };
+      Found found = find();
+      const Json& config = found.config;
       RecordService records(deps_);
       if (auto seen = redelivery_likely ? already_received(records, ctx, channel_account_id, external_id)
                                         : std::nullopt)
@@ -238,13 +258,10 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
                     {"matched_by", (*seen)["contact_id"].is_null() ? "none" : "contact"},
                     {"duplicate", true},
                     {"conversation_id", conversation_of(ctx, (*seen)["id"])}};
-      auto find = [&] {
-        return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return find_sender(tx, ctx.tenant_id, sender); });
-      };
-      Match m = find();
+      Match m = found.sender;
       if (m.matched_by == "none") {
         serialise_sender(ctx, sender.address);  // then look again: the one we waited for may have made her lead
-        m = find();
+        m = find().sender;
       }
       bool keep_unknown = config.value("unknown_senders", "lead") == "keep";
       if (m.matched_by == "none" && !keep_unknown) {

@@ -38,7 +38,7 @@ class JobsTest : public testing::TestWithParam<store::Backend> {
   }
   std::size_t drain(JobQueue& q) {
     std::size_t n = 0;
-    while (q.run_once()) ++n;
+    while (std::size_t ran = q.run_once()) n += ran;
     return n;
   }
   Timestamp now() const { return h.clock.now(); }
@@ -251,6 +251,35 @@ TEST_P(JobsTest, WorkersSharingTheQueueRunEachJobExactlyOnce) {
   EXPECT_EQ(runs.size(), static_cast<std::size_t>(jobs));
   for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
   EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 0);
+}
+
+// ADR 0027: one claim takes several due jobs and one transaction records them; once the
+// batch has run for its window, the jobs it did not start go back, their attempt uncounted.
+TEST_P(JobsTest, ABatchIsClaimedAndSettledTogetherAndHandsBackWhatASlowJobHeldUp) {
+  JobSettings s = settings();
+  s.batch = 4;
+  s.batch_window = std::chrono::milliseconds(1000);
+  JobQueue q(worker(), h.clock, s, "node-a");
+  std::vector<int> ran;
+  q.add({"send", std::nullopt, JobScope::tenant, [&](const Json& j) -> std::string {
+           int i = j["payload"]["i"];
+           ran.push_back(i);
+           if (i == 1) h.clock.advance_micros(2 * second);  // a slow receiver
+           if (i == 5) return "mailbox full";
+           return "";
+         }});
+  for (int i = 0; i < 6; ++i) q.enqueue("send", h.tenant, {{"i", i}}, Timestamp{now().micros + i});
+  h.clock.advance_micros(10);
+  EXPECT_EQ(q.run_once(), 2u);  // 0, then the slow 1: 2 and 3 go back
+  EXPECT_EQ(ran, (std::vector<int>{0, 1}));
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 4);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE attempts = 0 AND leased_by IS NULL AND leased_until = 0"), 4);
+  EXPECT_EQ(q.run_once(), 4u);  // 2, 3, 4 and the failing 5, in one batch
+  EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE attempts = 1 AND last_error = 'mailbox full' AND leased_by IS NULL"),
+            1);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 1);
+  EXPECT_EQ(q.run_once(), 0u);  // its retry waits
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, JobsTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

@@ -11,6 +11,7 @@
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/channel_delivery.hpp"
 #include "kernel/services/privacy_service.hpp"
+#include "kernel/store/sql.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
@@ -313,6 +314,53 @@ TEST_P(ConversationTest, TheInboxKeepsOneConversationPerContactAndChannel) {
   EXPECT_TRUE(conversations.inbox(h.context(other), {}, kinds).items.empty());
   EXPECT_THROW(conversations.conversation(h.context(other), chat, kinds), Error);
   EXPECT_THROW(conversations.mark(h.context(other), chat, "read", kinds), Error);
+}
+
+TEST_P(ConversationTest, APluginReceivesOnlyOnItsOwnChannelAccounts) {
+  CallContext as_whatsapp = ctx, as_other = ctx;
+  as_whatsapp.actor = {"plugin", "org.nucleo.whatsapp", ""};
+  as_other.actor = {"plugin", "org.example.sms", ""};
+  EXPECT_EQ(conversations.receive(as_whatsapp, channel, whatsapp("wamid.P1", "+5511977776666"))["duplicate"], false);
+  for (const auto& [who, account] : {std::pair{as_other, channel}, std::pair{as_whatsapp, std::string("chn_none")}}) {
+    try {
+      conversations.receive(who, account, whatsapp("wamid.P2", "+5511977776666"));
+      FAIL() << who.actor.id << " received on " << account;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::not_found);
+    }
+  }
+  EXPECT_EQ(rows("interactions"), 1);
+}
+
+// channels.resolve's memory (channels.cache_seconds): within its ttl a change made on
+// another node is not seen yet; one made through this node is, at once.
+TEST_P(ConversationTest, AResolvedAccountIsRememberedUntilItChangesHereOrItsTtlRunsOut) {
+  ChannelAccountService accounts(h.deps());
+  ResolvedChannelAccounts recent(std::chrono::seconds(5));
+  const std::string plugin = "org.nucleo.whatsapp", number = "106540352242922";
+  auto resolve = [&] { return accounts.resolve(plugin, number, &recent, h.clock.now()); };
+  ASSERT_TRUE(resolve());
+  auto another_node_sets = [&](const std::string& status) {
+    h.deps().worker_database.write("", [&](store::Transaction& tx) {
+      store::execute(tx.session(), "UPDATE channel_accounts SET status = :p0 WHERE id = :p1", {status, channel});
+    });
+  };
+  another_node_sets("disabled");
+  EXPECT_TRUE(resolve());  // remembered
+  EXPECT_FALSE(accounts.resolve(plugin, number));  // a look-up sees it
+  h.clock.advance_micros(5'000'001);
+  EXPECT_FALSE(resolve());  // the ttl ran out
+
+  another_node_sets("active");
+  ASSERT_TRUE(resolve());
+  accounts.update(ctx, channel, {{"status", "disabled"}}, std::nullopt);  // through this node
+  EXPECT_FALSE(resolve());
+  accounts.update(ctx, channel, {{"status", "active"}}, std::nullopt);
+  EXPECT_TRUE(resolve());
+  ResolvedChannelAccounts off;  // a ttl of zero keeps nothing
+  ASSERT_TRUE(accounts.resolve(plugin, number, &off, h.clock.now()));
+  another_node_sets("disabled");
+  EXPECT_FALSE(accounts.resolve(plugin, number, &off, h.clock.now()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConversationTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
