@@ -88,7 +88,7 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "audit_proof" ]]; then
 fi
 
 scripts/build.sh --target whatsapp >/dev/null
-job_workers=${BENCH_JOB_WORKERS:-2}  # jobs.workers: who turns queued WhatsApp notifications into interactions
+job_workers=${BENCH_JOB_WORKERS:-4}  # jobs.workers: who turns queued WhatsApp notifications into interactions
 printf 'plugins.bench.file = %s\nplugins.whatsapp.file = %s\njobs.workers = %s\n' "$root/build/bench/bench_host_call" \
   "$root/build/plugins/whatsapp/whatsapp" "$job_workers" > "$work/bench.properties"
 NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$http_port NUCLEO_LOG_LEVEL=warning NUCLEO_STORE_POOL_SIZE=16 \

@@ -42,7 +42,7 @@ struct EventSettings {
 
 // The jobs.* keys.
 struct JobWorkerSettings {
-  std::size_t workers = 2;
+  std::size_t workers = 4;
   std::chrono::milliseconds poll_interval{500};
   events::JobSettings queue;
 };
