@@ -216,6 +216,14 @@ std::vector<IPAddress> OutboundHttp::checked_addresses(const std::string& host) 
   return addresses;
 }
 
+std::vector<std::string> OutboundHttp::resolve_checked(const std::string& host) const {
+  if (host.empty() || host.size() > 253 || host.find_first_of(" /?#@[]") != std::string::npos)
+    throw Error(ErrorCode::validation, "'" + host + "' is not a host name or address", {{"host", "malformed"}});
+  std::vector<std::string> out;
+  for (const auto& a : checked_addresses(host)) out.push_back(a.toString());
+  return out;
+}
+
 Poco::URI OutboundHttp::parse_url(const std::string& url) {
   Poco::URI uri;
   try {

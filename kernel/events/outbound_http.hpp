@@ -64,6 +64,12 @@ class OutboundHttp {
   // http(s), and every address its host resolves to public or allow-listed. Throws as
   // send does. The check is repeated on every send (the DNS answer may change).
   void check_target(const std::string& url) const;
+  // The addresses `host` resolves to, each public or allow-listed, for a connection that
+  // is not HTTP (a mail server: network.resolve, plugin_abi.h). Connect to one of these,
+  // not to the name again. Throws as send does.
+  std::vector<std::string> resolve_checked(const std::string& host) const;
+  // The certificate authorities TLS trusts (settings' ca_file; empty: the system's).
+  const std::string& ca_file() const { return settings_.ca_file; }
   // The URL if it is well-formed http(s) without credentials; throws Error(validation).
   static Poco::URI parse_url(const std::string& url);
 

@@ -23,6 +23,7 @@ Json PluginHost::Loaded::call_service(const nucleo_call* call, const std::string
   if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
   if (!call) throw Error(ErrorCode::validation, name + " needs the nucleo_call of the request being handled");
   if (name == "channels.resolve") return resolve_channel(const_cast<nucleo_call&>(*call), Json::parse(request));
+  if (name == "network.resolve") return resolve_network(Json::parse(request));
   if (call->ctx.tenant_id.empty())
     throw Error(ErrorCode::validation,
                 "this call has no tenant: signed and public routes resolve it through a channel account");
@@ -60,6 +61,19 @@ Json PluginHost::Loaded::resolve_channel(nucleo_call& call, const Json& request)
   call.ctx.actor = {"plugin", manifest.id, account->id};
   return {{"id", account->id},           {"tenant_id", account->tenant_id}, {"external_id", external},
           {"config", account->config}, {"secrets", account->secrets}, {"problem", account->problem}};
+}
+
+// network.resolve {"host", "port"} (ABI 1.4): where a plugin that speaks a protocol of its
+// own (SMTP, IMAP) may connect — the addresses the host resolves to, each checked by the
+// rules http_request follows (ADR 0028) — and the CAs its TLS is to trust.
+Json PluginHost::Loaded::resolve_network(const Json& request) const {
+  if (!request.is_object() || !request.value("host", Json()).is_string() || !request.value("port", Json()).is_number_integer())
+    throw Error(ErrorCode::validation, "network.resolve takes {\"host\": \"…\", \"port\": 1-65535}");
+  int port = request["port"];
+  if (port < 1 || port > 65535) throw Error(ErrorCode::validation, "network.resolve: port must be 1-65535", {{"port", "out of range"}});
+  std::string host = request["host"];
+  return {{"host", host}, {"port", port}, {"addresses", owner->outbound_.resolve_checked(host)},
+          {"ca_file", owner->outbound_.ca_file()}};
 }
 
 // plugin_abi.h: {"method","url","headers","body" | "body_base64","timeout_ms"} →

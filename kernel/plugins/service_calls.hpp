@@ -20,6 +20,10 @@
 //   channels.resolve {"external_id"}                       → {"id", "tenant_id", "config", "secrets", …}
 //     (the plugin's own channel accounts; handled by the host: it puts the call in the
 //     account's tenant)
+//   network.resolve {"host", "port"}                       → {"host", "port", "addresses": [...], "ca_file"}
+//     (ABI 1.4; handled by the host: where a plugin speaking SMTP or IMAP may connect —
+//     every address public or in outbound.allow, else FORBIDDEN naming it — and the CA
+//     file its TLS trusts, "" for the system's)
 //
 // Types are the entity types but api_key (account, contact, deal, task, …). Every
 // call goes through the same services as the HTTP API: permissions, validation,

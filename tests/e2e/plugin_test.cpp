@@ -240,6 +240,22 @@ TEST_P(Plugins, WhatCrossesTheAbiAndHowEachAnswerOfARouteReachesTheClient) {
   EXPECT_NE(metadata.body["detail"].get<std::string>().find("169.254.169.254, a link-local"), std::string::npos)
       << metadata.raw.body;
 
+  // A protocol of the plugin's own (SMTP, IMAP): the same rules name where it may connect.
+  auto local = call("POST", base + "/resolve", admin, {{"host", "127.0.0.1"}, {"port", 2525}});
+  ASSERT_EQ(local.status, 200) << local.raw.body;
+  EXPECT_EQ(local.body["addresses"], Json::array({"127.0.0.1"}));
+  EXPECT_EQ(local.body["port"], 2525);
+  EXPECT_TRUE(local.body["ca_file"].is_string());
+  auto link_local = call("POST", base + "/resolve", admin, {{"host", "169.254.169.254"}, {"port", 25}});
+  EXPECT_EQ(link_local.status, 403) << link_local.raw.body;
+  EXPECT_NE(link_local.body["detail"].get<std::string>().find("169.254.169.254, a link-local (169.254.0.0/16, cloud metadata) address (allow it with outbound.allow)"),
+            std::string::npos)
+      << link_local.raw.body;
+  for (const Json& bad : {Json{{"host", "127.0.0.1"}, {"port", 0}}, Json{{"host", "a b"}, {"port", 25}}, Json{{"port", 25}}}) {
+    auto refused = call("POST", base + "/resolve", admin, bad);
+    EXPECT_EQ(refused.status, 422) << bad.dump() << " " << refused.raw.body;
+  }
+
   // A public route needs no key, gets the raw body in base64 and no tenant: the
   // kernel's services refuse to run without one (channel accounts come in Plugins II).
   auto hook = http_request(port, "POST", base + "/hook", {{"X-Signature", "sig"}}, "raw \x01 body");

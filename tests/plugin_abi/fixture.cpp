@@ -96,6 +96,19 @@ nucleo_status fetch(void*, const nucleo_call* call, nucleo_view request, nucleo_
   return status;
 }
 
+// Asks the kernel where body.host:body.port may be reached (network.resolve, ABI 1.4).
+nucleo_status resolve(void*, const nucleo_call* call, nucleo_view request, nucleo_plugin_buffer* response) {
+  auto r = nlohmann::json::parse(std::string(request.data, request.size));
+  std::string ask = r["body"].dump();
+  nucleo_host_buffer out{nullptr, 0};
+  nucleo_status status =
+      kernel->call_service(kernel->host, call, {"network.resolve", 15}, {ask.data(), ask.size()}, &out);
+  std::string text = out.data ? std::string(out.data, out.size) : "";
+  if (out.data) kernel->free_buffer(kernel->host, out);
+  *response = copy((status == NUCLEO_OK ? "{\"status\":200,\"body\":" + text + "}" : text).c_str());
+  return status;
+}
+
 void route(const nucleo_host_api* host, const char* method, const char* path, int32_t auth, nucleo_route_fn fn) {
   host->register_route(host->host, {method, std::strlen(method)}, {path, std::strlen(path)}, auth, fn, nullptr);
 }
@@ -112,6 +125,7 @@ nucleo_status init(const nucleo_host_api* host, nucleo_view, void** state, nucle
   route(host, "POST", "/hook", NUCLEO_AUTH_PUBLIC, hook);
   route(host, "GET", "/contacts/{id}", NUCLEO_AUTH_BEARER, contact);
   route(host, "POST", "/fetch", NUCLEO_AUTH_BEARER, fetch);
+  route(host, "POST", "/resolve", NUCLEO_AUTH_BEARER, resolve);
 #ifdef FIXTURE_INIT_FAILS
   *message = copy("the API token is missing");
   return NUCLEO_INVALID_ARGUMENT;

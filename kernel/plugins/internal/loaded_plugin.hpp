@@ -37,6 +37,7 @@ struct PluginHost::Loaded {
   // The host functions' work, as the caller of `call` (host_api.cpp).
   Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const;
   Json resolve_channel(nucleo_call& call, const Json& request) const;
+  Json resolve_network(const Json& request) const;
   Json http_request(const std::string& request_text) const;
   std::string enqueue_job(const nucleo_call* call, const std::string& name, const std::string& payload,
                           std::int64_t delay_ms) const;

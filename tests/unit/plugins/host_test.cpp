@@ -43,7 +43,7 @@ TEST_F(PluginHostTest, AGoodPluginLoadsAndRegistersItsRoutes) {
   const auto& s = status_of(host, "good");
   EXPECT_TRUE(s.loaded) << s.problem;
   EXPECT_EQ(s.id, "org.nucleo.fixtures.good");
-  ASSERT_EQ(host.routes().size(), 9u);
+  ASSERT_EQ(host.routes().size(), 10u);
   EXPECT_EQ(host.routes()[0].path, "/ping");
 }
 
@@ -60,7 +60,7 @@ TEST_F(PluginHostTest, EachBrokenPluginIsRefusedWithItsReasonWhileTheOthersLoad)
     EXPECT_NE(s.problem.find(b.reason), std::string::npos) << b.alias << ": " << s.problem;
   }
   // Only the good plugin's routes exist: a failed init's registrations are dropped.
-  ASSERT_EQ(host.routes().size(), 9u);
+  ASSERT_EQ(host.routes().size(), 10u);
   for (const auto& r : host.routes()) EXPECT_EQ(r.plugin_id, "org.nucleo.fixtures.good");
 }
 

@@ -2,7 +2,7 @@
 
 // A kernel stand-in for unit-testing plugins without a kernel: it loads a plugin
 // through its entry point exactly as the kernel does (versions checked, init called
-// with a config), answers every host function of plugin ABI 1.3 from in-memory fakes,
+// with a config), answers every host function of plugin ABI 1.4 from in-memory fakes,
 // and drives what the plugin registered.
 //
 //   nucleo::sdk::testing::FakeHost host;
@@ -13,7 +13,9 @@
 //   EXPECT_EQ(reply.status, 201);
 //
 // What it fakes, and what it does not:
-//   - call_service: the functions in `services` (by name); every call is in `service_calls`;
+//   - call_service: the functions in `services` (by name); every call is in `service_calls`
+//     (network.resolve too: answer {"addresses": ["127.0.0.1"], "ca_file": ""} for a
+//     local test server);
 //   - the record store: in memory (`records`), per collection, with versions, expected
 //     versions and the kernel's query operators; undeclared collections are refused once
 //     a manifest is given;
