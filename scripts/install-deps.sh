@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libpoco-dev libsoci-dev libpq-dev libsqlite3-dev libssl-dev
   libboost-dev nlohmann-json3-dev libphonenumber-dev libvalijson-dev libhowardhinnant-date-dev tzdata
+  libgmime-3.0-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev postgresql-15 curl python3 clang-14 libclang-rt-14-dev openssl)
