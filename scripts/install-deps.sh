@@ -8,10 +8,11 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libpoco-dev libsoci-dev libpq-dev libsqlite3-dev libssl-dev
   libboost-dev nlohmann-json3-dev libphonenumber-dev libvalijson-dev libhowardhinnant-date-dev tzdata
-  libgmime-3.0-dev
+  libgmime-3.0-dev libcurl4-openssl-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev postgresql-15 curl python3 clang-14 libclang-rt-14-dev openssl)
+  packages+=(googletest libgtest-dev libgmock-dev postgresql-15 curl python3 clang-14 libclang-rt-14-dev openssl
+    python3-aiosmtpd)
   # npm (the API contract tools, tests/tools): the machine's own Node.js when present, else Debian's.
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi
