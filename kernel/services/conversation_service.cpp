@@ -165,6 +165,8 @@ Json outbound_content(const Json& body, const std::string& interaction_id, const
   Json content = {{"interaction_id", interaction_id}};
   if (body.contains("text")) content["text"] = body["text"];
   if (body.contains("template")) content["template"] = body["template"];
+  for (const char* mail : {"subject", "html"})
+    if (body.contains(mail)) content[mail] = body[mail];
   if (!reply_to.is_null()) content["reply_to"] = reply_to;  // the channel's id of the message answered
   return content;
 }
@@ -195,8 +197,10 @@ void check_send(const Json& body) {
   std::vector<FieldError> errors;
   if (!body.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
   for (const auto& [key, v] : body.items())
-    if (key != "channel_account_id" && key != "text" && key != "template" && key != "reply_to" && key != "deal_id")
-      errors.push_back({key, "is not a field of a message (channel_account_id, text, template, reply_to, deal_id)"});
+    if (key != "channel_account_id" && key != "text" && key != "template" && key != "reply_to" && key != "deal_id" &&
+        key != "subject" && key != "html")
+      errors.push_back({key, "is not a field of a message (channel_account_id, text, template, subject, html, "
+                             "reply_to, deal_id)"});
   if (!body.value("channel_account_id", Json()).is_string()) errors.push_back({"channel_account_id", "is required"});
   bool text = body.contains("text"), templ = body.contains("template");
   if (text == templ) errors.push_back({"text", "give the text, or a template, but one of them"});
@@ -208,6 +212,11 @@ void check_send(const Json& body) {
     errors.push_back({"template", "must be {\"name\", \"language\", \"components\"?}"});
   for (const char* id : {"reply_to", "deal_id"})
     if (body.contains(id) && !body[id].is_string()) errors.push_back({id, "must be an id"});
+  if (body.contains("subject") && (!body["subject"].is_string() || body["subject"].get<std::string>().size() > 500 ||
+                                   body["subject"].get<std::string>().find_first_of("\r\n") != std::string::npos))
+    errors.push_back({"subject", "must be one line of at most 500 characters"});
+  if (body.contains("html") && (!body["html"].is_string() || body["html"].get<std::string>().size() > 100000 || !text))
+    errors.push_back({"html", "must be at most 100,000 characters, beside the text (the plain alternative)"});
   if (!errors.empty()) throw validation_error("invalid message", errors);
 }
 
@@ -322,6 +331,10 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   if (account_status != "active") throw Error(ErrorCode::conflict, "channel account " + account_id + " is disabled");
   ChannelTraits traits = traits_of ? traits_of(plugin_id) : ChannelTraits{};
   const std::string& type = traits.kind;
+  for (const char* mail : {"subject", "html"})
+    if (body.contains(mail) && type != "email")
+      throw Error(ErrorCode::validation, std::string("only e-mail messages have a ") + mail,
+                  {{mail, "only e-mail messages have one; this is a " + (type.empty() ? "channel" : type) + " account"}});
   if (!channel_types.count(type))
     throw Error(ErrorCode::conflict, "plugin " + plugin_id + " offers no whatsapp, email or sms channel on this node");
   std::string address_field = type == "email" ? "email" : "phone";
@@ -353,6 +366,8 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
                 {"content", body.contains("template") ? Json{{"kind", "template"}, {"template", body["template"]}}
                                                       : Json{{"kind", "text"}}}};
   if (body.contains("text")) input["body"] = body["text"];
+  if (body.contains("subject")) input["subject"] = body["subject"];
+  if (body.contains("html")) input["content"]["html"] = body["html"];  // personal: sealed and erased as the body is
   if (body.contains("text") && traits.reply_window_hours > 0) refuse_outside_window(deps_, ctx, account_id, contact_id, traits);
   Json interaction = deps_.database.in_one_transaction(ctx.tenant_id, [&] {
     Json logged = records.log_interaction(ctx, input).record;

@@ -316,6 +316,52 @@ TEST_P(ConversationTest, TheInboxKeepsOneConversationPerContactAndChannel) {
   EXPECT_THROW(conversations.mark(h.context(other), chat, "read", kinds), Error);
 }
 
+// Issue #23: an e-mail carries a subject and an HTML alternative; no other channel does.
+TEST_P(ConversationTest, AnEmailCarriesItsSubjectAndHtmlToTheChannel) {
+  events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "test-node");
+  std::vector<Json> sent;
+  jobs.add(channel_delivery_job(h.deps(), [&](const std::string&, const CallContext&, const Json& request) {
+    sent.push_back(request);
+    return std::optional<ChannelSendResult>(ChannelSendResult{
+        ChannelSendResult::Kind::sent, {{"external_id", "<nucleo.x@fornecedor.com.br>"}, {"delivery_status", "sent"}}, ""});
+  }, 3, h.clock));
+  ConversationService::ChannelKinds kinds = [](const std::string& plugin) {
+    return plugin == "org.nucleo.email" ? ChannelTraits{"email", 0} : ChannelTraits{"whatsapp", 24};
+  };
+  std::string mailbox = ChannelAccountService(h.deps()).create(ctx, {{"plugin_id", "org.nucleo.email"},
+                                                                     {"external_id", "vendas@fornecedor.com.br"}})["id"];
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"email", "ana@hospital.org.br"},
+                                                    {"phone", "+5511987654321"}}).record["id"];
+  Json out = conversations.send(ctx, jobs, ana, {{"channel_account_id", mailbox}, {"subject", "Proposta – São Paulo"},
+                                                 {"text", "Segue a proposta."}, {"html", "<p>Segue a proposta.</p>"}},
+                                kinds);
+  EXPECT_EQ(out["type"], "email");
+  EXPECT_EQ(out["subject"], "Proposta – São Paulo");
+  EXPECT_EQ(out["content"]["html"], "<p>Segue a proposta.</p>");
+  EXPECT_EQ(jobs.run_once(), 1u);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0]["to"], "ana@hospital.org.br");
+  EXPECT_EQ(sent[0]["content"]["subject"], "Proposta – São Paulo");
+  EXPECT_EQ(sent[0]["content"]["html"], "<p>Segue a proposta.</p>");
+  EXPECT_EQ(sent[0]["content"]["text"], "Segue a proposta.");
+
+  auto refused = [&](const std::string& account, const Json& extra, const std::string& field) {
+    Json body = {{"channel_account_id", account}, {"text", "Oi"}};
+    body.update(extra);
+    try {
+      conversations.send(ctx, jobs, ana, body, kinds);
+      ADD_FAILURE() << body.dump();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation) << e.what();
+      ASSERT_FALSE(e.fields().empty()) << e.what();
+      EXPECT_EQ(e.fields()[0].field, field) << e.what();
+    }
+  };
+  refused(channel, {{"subject", "Oi"}}, "subject");  // WhatsApp has none
+  refused(mailbox, {{"subject", "Oi\r\nBcc: x@example.com"}}, "subject");
+  refused(mailbox, {{"html", 42}}, "html");
+}
+
 TEST_P(ConversationTest, APluginReceivesOnlyOnItsOwnChannelAccounts) {
   CallContext as_whatsapp = ctx, as_other = ctx;
   as_whatsapp.actor = {"plugin", "org.nucleo.whatsapp", ""};
