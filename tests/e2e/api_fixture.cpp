@@ -211,6 +211,21 @@ ApiFixture::Reply ApiFixture::call(const std::string& method, const std::string&
   return call_raw(method, path, key, body.is_null() ? "" : body.dump(), std::move(headers));
 }
 
+Json ApiFixture::until(const std::string& path, const std::function<bool(const Json&)>& done) {
+  Json body;
+  for (int i = 0; i < 300; ++i) {
+    body = call("GET", path, admin).body;
+    if (done(body)) return body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "waited in vain on " << path << ": " << body;
+  return body;
+}
+
+Json ApiFixture::interaction_when(const std::string& id, const std::string& status) {
+  return until("/v1/interactions/" + id, [&](const Json& i) { return i.value("delivery_status", "") == status; });
+}
+
 std::string ApiFixture::user_key(const std::string& tenant, const std::string& role, std::string* user_id,
                                  const Json& team_ids) {
   auto ctx = h->context(tenant);

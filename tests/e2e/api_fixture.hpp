@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -38,6 +39,12 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
              std::map<std::string, std::string> headers = {});
   Reply call_raw(const std::string& method, const std::string& path, const std::string& key, const std::string& body,
                  std::map<std::string, std::string> headers = {});
+
+  // Polls GET `path` as admin until `done` holds (work the server does in the background:
+  // jobs, dispatch); a failure of the test when it never does. Returns the last body.
+  Json until(const std::string& path, const std::function<bool(const Json&)>& done);
+  // The interaction once its delivery_status is `status`.
+  Json interaction_when(const std::string& id, const std::string& status);
 
   // Creates a user of `role` in `tenant` and a user key for it; returns the secret.
   std::string user_key(const std::string& tenant, const std::string& role, std::string* user_id = nullptr,

@@ -113,20 +113,6 @@ class WhatsApp : public ApiFixture {
     return call_raw("POST", path, "", body, headers);
   }
   Reply deliver(const Json& payload) { return deliver(payload.dump()); }
-  // Polls `path` until `done` holds (the job queue works in the background).
-  Json until(const std::string& path, const std::function<bool(const Json&)>& done) {
-    Json body;
-    for (int i = 0; i < 300; ++i) {
-      body = call("GET", path, admin).body;
-      if (done(body)) return body;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "waited in vain on " << path << ": " << body;
-    return body;
-  }
-  Json interaction_when(const std::string& id, const std::string& status) {
-    return until("/v1/interactions/" + id, [&](const Json& i) { return i.value("delivery_status", "") == status; });
-  }
 
   TempDir config_dir;
   HttpRecorder graph;

@@ -3,72 +3,25 @@
 // by openssl — composed by GMime, sent by libcurl, delivered into a Maildir.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-#include <signal.h>
-
-#include <fstream>
-#include <thread>
 
 #include "message.hpp"
 #include "smtp.hpp"
-#include "tests/support/process.hpp"
+#include "tests/support/mail_servers.hpp"
 
 namespace nucleo::email {
 namespace {
 
-using test::ChildProcess;
 using test::TempDir;
 
 const std::string host = "smtp.nucleo.test";  // only in the certificate: curl is pinned to 127.0.0.1
-
-void write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-// A CA and a server certificate for `host` signed by it.
-void make_certificates(const std::string& dir) {
-  auto openssl = [](std::vector<std::string> args) {
-    args.insert(args.begin(), "/usr/bin/openssl");  // run_checked does not search PATH
-    test::run_checked(args);
-  };
-  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/ca.key", "-out", dir + "/ca.pem",
-           "-days", "2", "-subj", "/CN=Nucleo test CA"});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/server.key", "-out", dir + "/server.csr",
-           "-subj", "/CN=" + host});
-  write(dir + "/san.ext", "subjectAltName=DNS:" + host + "\n");
-  openssl({"x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key",
-           "-CAcreateserial", "-out", dir + "/server.pem", "-days", "2", "-extfile", dir + "/san.ext"});
-}
-
-std::vector<std::string> delivered(const std::string& maildir) {
-  std::vector<std::string> out;
-  if (DIR* d = opendir((maildir + "/new").c_str())) {
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') out.push_back(test::read_file(maildir + "/new/" + e->d_name));
-    closedir(d);
-  }
-  return out;
-}
 
 class SmtpTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir = new TempDir;
-    make_certificates(dir->path());
-    for (int attempt = 0; attempt < 5 && !server; ++attempt) {
-      port = test::free_port();
-      server = new ChildProcess({"/usr/bin/python3", std::string(NUCLEO_SOURCE_DIR) + "/tests/support/smtp_server.py",
-                                 "--maildir", dir->path() + "/Maildir", "--user", "joana", "--password", "s3cret",
-                                 "--cert", dir->path() + "/server.pem", "--key", dir->path() + "/server.key",
-                                 "--port", std::to_string(port)});
-      for (int i = 0; i < 100 && server->running() && !server->listens_on(port); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (!server->listens_on(port)) {
-        delete server;
-        server = nullptr;
-      }
-    }
-    ASSERT_NE(server, nullptr) << "the SMTP server did not start";
+    test::make_certificates(dir->path(), "DNS:" + host);
+    server = new test::TestSmtpServer(dir->path(), "joana", "s3cret");
+    port = server->port();
   }
   static void TearDownTestSuite() {
     delete server;
@@ -99,16 +52,16 @@ class SmtpTest : public testing::Test {
   }
 
   static inline TempDir* dir = nullptr;
-  static inline ChildProcess* server = nullptr;
+  static inline test::TestSmtpServer* server = nullptr;
   static inline int port = 0;
 };
 
 TEST_F(SmtpTest, AMessageGoesOverStartTlsWithAuthAndLandsInTheMailbox) {
-  std::size_t before = delivered(dir->path() + "/Maildir").size();
+  std::size_t before = server->delivered().size();
   SmtpOutcome o = smtp_send(account(), "joana@fornecedor.com.br", {"conceicao@hospital.org.br"}, message());
   EXPECT_EQ(o.kind, SmtpOutcome::Kind::sent) << o.detail;
   EXPECT_EQ(o.reply_code, 250);
-  auto mail = delivered(dir->path() + "/Maildir");
+  auto mail = server->delivered();
   ASSERT_EQ(mail.size(), before + 1);
   bool found = false;
   for (const auto& m : mail)
