@@ -205,8 +205,8 @@ void check_send(const Json& body) {
   bool text = body.contains("text"), templ = body.contains("template");
   if (text == templ) errors.push_back({"text", "give the text, or a template, but one of them"});
   if (text && (!body["text"].is_string() || body["text"].get<std::string>().empty() ||
-               body["text"].get<std::string>().size() > 4096))
-    errors.push_back({"text", "must be 1 to 4096 characters"});
+               body["text"].get<std::string>().size() > 100000))
+    errors.push_back({"text", "must be 1 to 100,000 characters"});
   if (templ && (!body["template"].is_object() || !body["template"].value("name", Json()).is_string() ||
                 !body["template"].value("language", Json()).is_string()))
     errors.push_back({"template", "must be {\"name\", \"language\", \"components\"?}"});
@@ -331,6 +331,10 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   if (account_status != "active") throw Error(ErrorCode::conflict, "channel account " + account_id + " is disabled");
   ChannelTraits traits = traits_of ? traits_of(plugin_id) : ChannelTraits{};
   const std::string& type = traits.kind;
+  // WhatsApp and SMS carry 4,096 characters at most; an e-mail, what an interaction holds.
+  if (type != "email" && body.value("text", Json("")).get<std::string>().size() > 4096)
+    throw Error(ErrorCode::validation, "a " + type + " message carries at most 4096 characters",
+                {{"text", "must be at most 4096 characters on a " + type + " channel"}});
   for (const char* mail : {"subject", "html"})
     if (body.contains(mail) && type != "email")
       throw Error(ErrorCode::validation, std::string("only e-mail messages have a ") + mail,
@@ -408,6 +412,15 @@ Json ConversationService::record_status(const CallContext& ctx, const std::strin
   std::string reached = status.value("status", "");
   if (!status.value("external_id", Json()).is_string() || progress_of(reached) < 1)
     throw validation_error("invalid status", {{"status", "must be {\"external_id\", \"status\": sent | delivered | read | failed}"}});
+  if (ctx.actor.type == "plugin") {  // a plugin reports on its own accounts only
+    std::string plugin_id;
+    deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+      store::query(tx.session(), "SELECT plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
+                   {ctx.tenant_id, channel_account_id}, [&](const soci::row& r) { plugin_id = *store::text_at(r, 0); });
+    });
+    if (plugin_id != ctx.actor.id)
+      throw Error(ErrorCode::not_found, "no channel account " + channel_account_id + " of plugin " + ctx.actor.id);
+  }
   RecordService records(deps_);
   auto found = already_received(records, ctx, channel_account_id, status["external_id"]);
   if (!found) throw Error(ErrorCode::not_found, "no message " + status["external_id"].get<std::string>() +

@@ -358,6 +358,9 @@ TEST_P(ConversationTest, AnEmailCarriesItsSubjectAndHtmlToTheChannel) {
     }
   };
   refused(channel, {{"subject", "Oi"}}, "subject");  // WhatsApp has none
+  refused(channel, {{"text", std::string(4097, 'a')}}, "text");  // nor room for an e-mail's body
+  EXPECT_EQ(conversations.send(ctx, jobs, ana, {{"channel_account_id", mailbox}, {"text", std::string(20000, 'a')}},
+                               kinds)["body"].get<std::string>().size(), 20000u);
   refused(mailbox, {{"subject", "Oi\r\nBcc: x@example.com"}}, "subject");
   refused(mailbox, {{"html", 42}}, "html");
 }
@@ -376,6 +379,10 @@ TEST_P(ConversationTest, APluginReceivesOnlyOnItsOwnChannelAccounts) {
     }
   }
   EXPECT_EQ(rows("interactions"), 1);
+  // Nor does it report statuses on another plugin's account.
+  Json status = {{"external_id", "wamid.P1"}, {"status", "read"}};
+  EXPECT_THROW(conversations.record_status(as_other, channel, status), Error);
+  EXPECT_NO_THROW(conversations.record_status(as_whatsapp, channel, status));
 }
 
 // channels.resolve's memory (channels.cache_seconds): within its ttl a change made on
