@@ -132,16 +132,6 @@ static void without_waiting_for_the_disk(store::Transaction& tx) {
     store::execute(tx.session(), "SET LOCAL synchronous_commit TO OFF", {});
 }
 
-// The list "(:pN, :pN+1, …)" of `ids`, appended to `values`.
-static std::string id_list(const std::vector<std::string>& ids, std::vector<store::SqlValue>& values) {
-  std::string list;
-  for (const auto& id : ids) {
-    list += (list.empty() ? "" : ", ") + store::placeholder(values.size());
-    values.push_back(id);
-  }
-  return "(" + list + ")";
-}
-
 struct JobQueue::Outcome {
   const Claimed* job;
   std::string error;
@@ -158,7 +148,7 @@ std::vector<JobQueue::Claimed> JobQueue::claim() {
   std::string sql =
       "SELECT id, name, tenant_id, payload, schedule, run_at, attempts FROM jobs"
       " WHERE run_at <= :p0 AND dead_at IS NULL AND leased_until < :p1 AND name IN " +
-      id_list(names, values) + " ORDER BY run_at LIMIT " + std::to_string(std::max<std::size_t>(settings_.batch, 1));
+      store::bound_list(names, values) + " ORDER BY run_at LIMIT " + std::to_string(std::max<std::size_t>(settings_.batch, 1));
   if (worker_.backend() == store::Backend::postgresql) sql += " FOR UPDATE SKIP LOCKED";
   std::int64_t leased_until = now + micros(settings_.lease);
   worker_.write("", [&](store::Transaction& tx) {
@@ -174,7 +164,7 @@ std::vector<JobQueue::Claimed> JobQueue::claim() {
     std::vector<store::SqlValue> lease{node_id_, leased_until};
     store::execute(tx.session(),
                    "UPDATE jobs SET leased_by = :p0, leased_until = :p1, attempts = attempts + 1 WHERE id IN " +
-                       id_list(ids, lease),
+                       store::bound_list(ids, lease),
                    lease);
   });
   return jobs;
@@ -249,7 +239,7 @@ void JobQueue::settle(const std::vector<Outcome>& outcomes, const std::vector<Cl
     };
     if (!done.empty()) {
       std::vector<store::SqlValue> values;
-      std::string sql = "DELETE FROM jobs WHERE id IN " + id_list(done, values);
+      std::string sql = "DELETE FROM jobs WHERE id IN " + store::bound_list(done, values);
       sql += ours(values);
       store::query(tx.session(), sql + " RETURNING id", values, [&](const soci::row& r) { settled.insert(*text_at(r, 0)); });
     }
@@ -262,7 +252,7 @@ void JobQueue::settle(const std::vector<Outcome>& outcomes, const std::vector<Cl
     if (!handed_back.empty()) {
       std::vector<store::SqlValue> values;
       std::string sql = "UPDATE jobs SET leased_by = NULL, leased_until = 0, attempts = attempts - 1 WHERE id IN " +
-                        id_list(handed_back, values);
+                        store::bound_list(handed_back, values);
       sql += ours(values);
       store::execute(tx.session(), sql, values);
     }

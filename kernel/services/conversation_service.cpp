@@ -82,11 +82,7 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
                   const Sender& s) {
   std::vector<std::string> values = s.kind == "phone" ? phone_variants(s.address) : std::vector<std::string>{s.address};
   std::vector<store::SqlValue> params{tenant_id, s.kind};
-  std::string in;
-  for (const auto& v : values) {
-    in += (in.empty() ? "" : ", ") + store::placeholder(params.size());
-    params.push_back(v);
-  }
+  std::string in = store::bound_list(values, params);
   std::string account = " WHERE ca.tenant_id = " + store::placeholder(params.size());
   params.push_back(tenant_id);
   account += " AND ca.id = " + store::placeholder(params.size());
@@ -96,8 +92,8 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
                "SELECT ca.config, ca.plugin_id, m.entity_type, m.entity_id, m.account_id FROM channel_accounts ca"
                " LEFT JOIN (SELECT cp.entity_type, cp.entity_id, c.account_id FROM contact_points cp"
                " LEFT JOIN contacts c ON cp.entity_type = 'contact' AND c.tenant_id = cp.tenant_id AND c.id = cp.entity_id"
-               " WHERE cp.tenant_id = :p0 AND cp.kind = :p1 AND cp.value IN (" +
-                   in + ") ORDER BY CASE cp.entity_type WHEN 'contact' THEN 0 ELSE 1 END, cp.entity_id LIMIT 1) m"
+               " WHERE cp.tenant_id = :p0 AND cp.kind = :p1 AND cp.value IN " +
+                   in + " ORDER BY CASE cp.entity_type WHEN 'contact' THEN 0 ELSE 1 END, cp.entity_id LIMIT 1) m"
                         " ON 1 = 1" +
                    account,
                params, [&](const soci::row& r) {

@@ -142,6 +142,15 @@ std::string placeholder(std::size_t index) {
   return ":p" + std::to_string(index);
 }
 
+std::string bound_list(const std::vector<std::string>& items, std::vector<SqlValue>& values) {
+  std::string list;
+  for (const auto& item : items) {
+    list += (list.empty() ? "" : ", ") + placeholder(values.size());
+    values.push_back(item);
+  }
+  return "(" + list + ")";
+}
+
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values) {
   return with_statement(session, sql, values, false, [](Prepared& p) {
     p.st.execute(true);

@@ -20,6 +20,8 @@ using SqlValue = std::variant<std::monostate, std::string, std::int64_t>;
 // list filters). Parameters are written `:p0`, `:p1`, … in order of `values`; use
 // placeholder(i) to build them so no name is ever repeated (ADR 0001).
 std::string placeholder(std::size_t index);
+// "(:pN, :pN+1, …)" for an IN list: appends `items` to `values` and names them.
+std::string bound_list(const std::vector<std::string>& items, std::vector<SqlValue>& values);
 
 // Runs a statement; returns the number of rows it changed.
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values);
