@@ -28,6 +28,7 @@ Json PluginHost::Loaded::call_service(const nucleo_call* call, const std::string
     throw Error(ErrorCode::validation,
                 "this call has no tenant: signed and public routes resolve it through a channel account");
   Json parsed = Json::parse(request);
+  if (name == "channels.list") return list_channels(*call);
   if (!parsed.is_object() || !parsed.contains("idempotency_key"))
     return call_kernel_service(*owner->services_, call->ctx, name, parsed, call->read_only);
   // A write made once: the key is the plugin's own (per tenant), kept 24 hours.
@@ -61,6 +62,16 @@ Json PluginHost::Loaded::resolve_channel(nucleo_call& call, const Json& request)
   call.ctx.actor = {"plugin", manifest.id, account->id};
   return {{"id", account->id},           {"tenant_id", account->tenant_id}, {"external_id", external},
           {"config", account->config}, {"secrets", account->secrets}, {"problem", account->problem}};
+}
+
+// channels.list {} (ABI 1.4): this plugin's active channel accounts in the call's tenant,
+// with their secrets — what a plugin that polls its channel (e-mail over IMAP) works through.
+Json PluginHost::Loaded::list_channels(const nucleo_call& call) const {
+  Json data = Json::array();
+  for (const auto& a : services::ChannelAccountService(*owner->services_).active_accounts_of(call.ctx, manifest.id))
+    data.push_back({{"id", a.id},         {"tenant_id", a.tenant_id}, {"external_id", a.external_id},
+                    {"config", a.config}, {"secrets", a.secrets},     {"problem", a.problem}});
+  return {{"data", data}};
 }
 
 // network.resolve {"host", "port"} (ABI 1.4): where a plugin that speaks a protocol of its

@@ -33,6 +33,9 @@ void require_admin(const CallContext& ctx) {
   require_role(ctx, {"admin"}, "channel accounts are for the admin role only", "channel_accounts:write");
 }
 
+// An account as its plugin sees it (ChannelAccountService::opened).
+constexpr const char* opened_columns = "id, tenant_id, plugin_id, external_id, config, secrets_sealed, problem";
+
 std::string binding(const std::string& id) {
   return "channel_account:" + id;
 }
@@ -244,23 +247,37 @@ void ChannelAccountService::remove(const CallContext& ctx, const std::string& id
   note_channel_accounts_changed();
 }
 
+ChannelAccount ChannelAccountService::opened(const soci::row& r, std::size_t first) const {
+  ChannelAccount a{*text_at(r, first), *text_at(r, first + 1), *text_at(r, first + 2), *text_at(r, first + 3),
+                   Json::parse(*text_at(r, first + 4)), Json::object(),
+                   text_at(r, first + 6) ? Json::parse(*text_at(r, first + 6)) : Json()};
+  auto secrets = deps_.secrets.open(binding(a.id), *text_at(r, first + 5));
+  if (!secrets) throw Error(ErrorCode::internal, "the secrets of " + a.id + " do not open with this secrets.key_file");
+  a.secrets = Json::parse(*secrets);
+  return a;
+}
+
+std::vector<ChannelAccount> ChannelAccountService::active_accounts_of(const CallContext& ctx,
+                                                                      const std::string& plugin_id) {
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::vector<ChannelAccount> out;
+    store::query(tx.session(),
+                 std::string("SELECT ") + opened_columns +
+                     " FROM channel_accounts WHERE tenant_id = :p0 AND plugin_id = :p1 AND status = 'active' ORDER BY id",
+                 {ctx.tenant_id, plugin_id}, [&](const soci::row& r) { out.push_back(opened(r, 0)); });
+    return out;
+  });
+}
+
 std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::string& plugin_id,
                                                                  const std::string& external_id, bool active_only) {
   std::optional<ChannelAccount> found;
   deps_.worker_database.read("", [&](store::Transaction& tx) {
     store::query(tx.session(),
-                 "SELECT id, tenant_id, config, secrets_sealed, status, problem FROM channel_accounts"
-                 " WHERE plugin_id = :p0 AND external_id = :p1",
+                 std::string("SELECT status, ") + opened_columns + " FROM channel_accounts WHERE plugin_id = :p0 AND external_id = :p1",
                  {plugin_id, external_id}, [&](const soci::row& r) {
-                   if (active_only && *text_at(r, 4) != "active") return;
-                   ChannelAccount a{*text_at(r, 0), *text_at(r, 1), plugin_id, external_id,
-                                    Json::parse(*text_at(r, 2)), Json::object(),
-                                    text_at(r, 5) ? Json::parse(*text_at(r, 5)) : Json()};
-                   auto opened = deps_.secrets.open(binding(a.id), *text_at(r, 3));
-                   if (!opened)
-                     throw Error(ErrorCode::internal, "the secrets of " + a.id + " do not open with this secrets.key_file");
-                   a.secrets = Json::parse(*opened);
-                   found = std::move(a);
+                   if (active_only && *text_at(r, 0) != "active") return;
+                   found = opened(r, 1);
                  });
   });
   return found;

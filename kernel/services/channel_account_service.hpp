@@ -26,6 +26,10 @@
 #include "kernel/services/call_context.hpp"
 #include "kernel/services/record_service.hpp"
 
+namespace soci {
+class row;
+}
+
 namespace nucleo::services {
 
 inline constexpr const char* channel_send_job_name = "kernel:channels.send";
@@ -94,6 +98,10 @@ class ChannelAccountService {
   std::optional<ChannelAccount> resolve(const std::string& plugin_id, const std::string& external_id,
                                         ResolvedChannelAccounts* recent = nullptr, Timestamp now = {});
 
+  // The active accounts of `plugin_id` in the call's tenant, secrets opened, in id order:
+  // what a plugin that polls its channel (a mailbox over IMAP) works through.
+  std::vector<ChannelAccount> active_accounts_of(const CallContext& ctx, const std::string& plugin_id);
+
   // What a channel plugin found wrong with an account ({"code", "message"}: an expired
   // access token, a revoked number), shown on the account as `problem` with its time;
   // null clears it. Audited when it changes, a no-op otherwise. Returns the account.
@@ -122,6 +130,8 @@ class ChannelAccountService {
   std::optional<ChannelAccount> resolve_any(const std::string& plugin_id, const std::string& external_id,
                                             bool active_only = false);
   void check_config(const std::string& plugin_id, const Json& config) const;
+  // The row's opened_columns from `first` on, its secrets opened.
+  ChannelAccount opened(const soci::row& r, std::size_t first) const;
   ServiceDependencies deps_;
   const std::set<std::string>* loaded_plugins_;
   ConfigSchemas config_schemas_;

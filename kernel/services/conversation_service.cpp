@@ -1,5 +1,6 @@
 #include "kernel/services/conversation_service.hpp"
 
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -10,8 +11,10 @@
 namespace nucleo::services {
 namespace {
 
-const std::set<std::string> message_keys{"external_id", "type",      "from",   "text",
-                                         "subject",     "thread_id", "content", "occurred_at"};
+const std::set<std::string> message_keys{"external_id", "type",       "from",          "text",
+                                         "subject",     "thread_id",  "content",       "occurred_at",
+                                         "references",  "reply_address", "subject_window_days"};
+constexpr std::size_t max_references = 20;
 const std::set<std::string> channel_types{"whatsapp", "email", "sms"};
 
 struct Sender {
@@ -54,6 +57,21 @@ Sender checked(const Json& m, const NormalisationSettings& normalisation) {
   for (const char* text : {"text", "subject", "thread_id"})
     if (m.contains(text) && !m[text].is_string()) errors.push_back({text, "must be a string"});
   if (m.contains("content") && !m["content"].is_object()) errors.push_back({"content", "must be an object"});
+  if (m.contains("references")) {
+    const Json& refs = m["references"];
+    bool ok = refs.is_array() && refs.size() <= max_references;
+    for (std::size_t i = 0; ok && i < refs.size(); ++i)
+      ok = refs[i].is_string() && !refs[i].get<std::string>().empty() && refs[i].get<std::string>().size() <= 300;
+    if (!ok) errors.push_back({"references", "must be at most 20 ids of earlier messages (1 to 300 characters each)"});
+  }
+  if (m.contains("reply_address") &&
+      !(m["reply_address"].is_object() && m["reply_address"].value("email", Json()).is_string() &&
+        normalise_email(m["reply_address"]["email"].get<std::string>())))
+    errors.push_back({"reply_address", "must be {\"email\": an e-mail address}"});
+  if (m.contains("subject_window_days") && !(m["subject_window_days"].is_number_integer() &&
+                                             m["subject_window_days"].get<int>() >= 0 &&
+                                             m["subject_window_days"].get<int>() <= 365))
+    errors.push_back({"subject_window_days", "must be 0 to 365"});
   if (m.contains("occurred_at") && (!m["occurred_at"].is_string() || !parse_rfc3339(m["occurred_at"].get<std::string>())))
     errors.push_back({"occurred_at", "must be an RFC 3339 date-time"});
   Sender s = m.value("from", Json()).is_object() ? sender_of(m["from"], normalisation, errors)
@@ -111,6 +129,79 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
                });
   if (!found) throw Error(ErrorCode::not_found, "no channel account " + channel_account_id + " in this tenant");
   return *found;
+}
+
+// The earlier message an inbound one continues, found by the ids it names (an e-mail's
+// In-Reply-To and References: ours first) or, failing those, by its subject among the
+// sender's messages on this account within a window — "Re:", "RES:", "Fwd:" and "ENC:"
+// (Portuguese clients) aside.
+struct Thread {
+  std::string thread_id, deal_id, contact_id, account_id, threaded_by;
+};
+
+std::string bare_subject(std::string s) {
+  for (bool stripped = true; stripped;) {
+    stripped = false;
+    std::size_t start = s.find_first_not_of(" \t");
+    s.erase(0, start == std::string::npos ? s.size() : start);
+    std::size_t colon = s.find(':');
+    if (colon == std::string::npos || colon > 4) break;
+    std::string prefix = s.substr(0, colon);
+    for (auto& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (prefix == "re" || prefix == "res" || prefix == "fw" || prefix == "fwd" || prefix == "enc" || prefix == "tr") {
+      s.erase(0, colon + 1);
+      stripped = true;
+    }
+  }
+  std::size_t end = s.find_last_not_of(" \t");
+  return end == std::string::npos ? "" : s.substr(0, end + 1);
+}
+
+Thread thread_row(const soci::row& r) {
+  Thread t;
+  t.thread_id = store::text_at(r, 0).value_or(store::text_at(r, 1).value_or(""));
+  t.deal_id = store::text_at(r, 2).value_or("");
+  t.contact_id = store::text_at(r, 3).value_or("");
+  t.account_id = store::text_at(r, 4).value_or("");
+  return t;
+}
+
+std::optional<Thread> thread_by_reference(store::Transaction& tx, const std::string& tenant_id,
+                                          const std::string& channel_account_id, const Json& references) {
+  std::vector<std::string> ids;
+  for (const auto& r : references) ids.push_back(r.get<std::string>());
+  if (ids.empty()) return std::nullopt;
+  std::vector<store::SqlValue> params{tenant_id, channel_account_id};
+  std::string in = store::bound_list(ids, params);
+  std::map<std::string, Thread> found;
+  store::query(tx.session(),
+               "SELECT thread_id, external_id, deal_id, contact_id, account_id FROM interactions"
+               " WHERE tenant_id = :p0 AND channel = :p1 AND external_id IN " + in,
+               params, [&](const soci::row& r) { found[*store::text_at(r, 1)] = thread_row(r); });
+  for (const auto& id : ids)  // the message names the most relevant first
+    if (auto it = found.find(id); it != found.end()) {
+      it->second.threaded_by = "reference";
+      return it->second;
+    }
+  return std::nullopt;
+}
+
+std::optional<Thread> thread_by_subject(store::Transaction& tx, const std::string& tenant_id,
+                                        const std::string& channel_account_id, const std::string& contact_id,
+                                        const std::string& subject, std::int64_t since) {
+  std::string wanted = bare_subject(subject);
+  if (wanted.empty() || contact_id.empty()) return std::nullopt;
+  std::optional<Thread> thread;
+  store::query(tx.session(),
+               "SELECT thread_id, external_id, deal_id, contact_id, account_id, subject FROM interactions"
+               " WHERE contact_id = :p0 AND tenant_id = :p1 AND channel = :p2 AND occurred_at >= :p3"
+               " ORDER BY occurred_at DESC LIMIT 50",
+               {contact_id, tenant_id, channel_account_id, since}, [&](const soci::row& r) {
+                 if (thread || bare_subject(store::text_at(r, 5).value_or("")) != wanted) return;
+                 thread = thread_row(r);
+                 thread->threaded_by = "subject";
+               });
+  return thread;
 }
 
 // The account's one open deal the message belongs to: the only one naming the contact,
@@ -268,12 +359,30 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
         serialise_sender(ctx, sender.address);  // then look again: the one we waited for may have made her lead
         m = find().sender;
       }
+      // The Reply-To when the From is nobody known, then the thread's own contact.
+      if (m.matched_by == "none" && message.contains("reply_address")) {
+        Sender reply{"email", *normalise_email(message["reply_address"]["email"].get<std::string>()), sender.name};
+        m = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+              return find_sender(tx, ctx.tenant_id, channel_account_id, reply);
+            }).sender;
+      }
+      std::optional<Thread> thread = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+        return thread_by_reference(tx, ctx.tenant_id, channel_account_id, message.value("references", Json::array()));
+      });
+      if (m.matched_by == "none" && thread && !thread->contact_id.empty())
+        m = {thread->contact_id, thread->account_id, "thread"};
       bool keep_unknown = config.value("unknown_senders", "lead") == "keep";
       if (m.matched_by == "none" && !keep_unknown) {
         Json lead = {{"name", sender.name.empty() ? sender.address : sender.name}, {sender.kind, sender.address}};
         m = {records.create(ctx, "contact", lead).record["id"], "", "new_lead"};
       }
-      std::string deal_id = open_deal_of(records, ctx, m);
+      int window_days = message.value("subject_window_days", 0);
+      if (!thread && window_days > 0 && message.value("subject", Json()).is_string())
+        thread = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+          return thread_by_subject(tx, ctx.tenant_id, channel_account_id, m.contact_id, message["subject"],
+                                   ctx.now().micros - std::int64_t{window_days} * 86'400'000'000);
+        });
+      std::string deal_id = thread && !thread->deal_id.empty() ? thread->deal_id : open_deal_of(records, ctx, m);
       Json input = {{"type", message["type"]},
                     {"direction", "inbound"},
                     {"channel", channel_account_id},
@@ -286,13 +395,15 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
       for (const char* field : {"subject", "thread_id", "content"})
         if (message.contains(field)) input[field] = message[field];
       if (message.contains("text")) input["body"] = message["text"];
+      if (thread && !thread->thread_id.empty()) input["thread_id"] = thread->thread_id;
       Json interaction = records.log_interaction(ctx, input).record;
       std::string conversation =
           thread_message(ctx, channel_account_id, interaction, m.contact_id.empty() ? sender.address : "");
       return Json{{"interaction", interaction},
                   {"matched_by", m.matched_by},
                   {"duplicate", false},
-                  {"conversation_id", conversation}};
+                  {"conversation_id", conversation},
+                  {"threaded_by", thread ? Json(thread->threaded_by) : Json()}};
     });
   };
   try {

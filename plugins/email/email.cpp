@@ -1,10 +1,18 @@
 // The e-mail channel (docs/channels/email.md), built on the SDK alone: one mailbox per
 // channel account; a message to a contact is composed with GMime (message.hpp) and sent
-// over SMTP with libcurl (smtp.hpp), to the address the kernel's network.resolve checked.
+// over SMTP with libcurl (smtp.hpp), to the address the kernel's network.resolve checked;
+// the mailbox is read over IMAP (imap.hpp) and each new message parsed (inbound.hpp).
 //
 //   channel send   the interaction's text (and html, subject, reply_to) → SMTP
+//   job sync       every tenant's mailboxes (channels.list) → new UIDs → one
+//                  conversations.receive each, or a bounce → conversations.status failed
 //
-// Secrets of an account: smtp_password. Syncing the mailbox over IMAP is the next step.
+// Secrets of an account: smtp_password, imap_password (default: the SMTP one).
+// Per mailbox the plugin keeps {uidvalidity, last_uid} in its collection "mailboxes".
+#include <algorithm>
+
+#include "imap.hpp"
+#include "inbound.hpp"
 #include "message.hpp"
 #include "nucleo/sdk/plugin.hpp"
 #include "smtp.hpp"
@@ -27,16 +35,36 @@ Json server_schema(int default_port) {
           {"additionalProperties", false}};
 }
 
+Json imap_schema() {
+  Json s = server_schema(993);
+  s["properties"]["security"]["description"] = "tls (default, port 993), starttls (port 143) or none";
+  s["properties"]["mailbox"] = {{"type", "string"}, {"pattern", "^[ -!#-\\[\\]-~]{1,200}$"},
+                                {"description", "the folder synced (default INBOX)"}};
+  return s;
+}
+
+constexpr std::size_t messages_per_run = 2000;  // a bigger backlog goes on in a follow-up run
+constexpr std::size_t save_every = 50;          // messages between two saves of the mailbox's place
+
 class Email : public nucleo::sdk::Plugin {
  public:
-  void init(nucleo::sdk::Host& host, const Json&) override {
+  void init(nucleo::sdk::Host& host, const Json& config) override {
     host_ = &host;
+    host.declare_attributes("contact", {{"email.hard_bounces", {{"type", "integer"}, {"minimum", 0}}},
+                                        {"email.bouncing", {{"type", "boolean"}}}});
+    std::string every = config.value("poll", "every 1m");
+    host.job("sync", every, nucleo::sdk::Scope::tenant, [this](const nucleo::sdk::Job& j) { sync_tenant(j); });
     Json account_schema = {{"type", "object"},
                            {"required", {"address", "smtp"}},
                            {"properties",
                             {{"address", {{"type", "string"}, {"format", "email"}}},
                              {"display_name", {{"type", "string"}, {"maxLength", 200}}},
                              {"smtp", server_schema(587)},
+                             {"imap", imap_schema()},
+                             {"thread_window_days", {{"type", "integer"}, {"minimum", 0}, {"maximum", 365},
+                                                     {"description", "a reply with no known ids joins the sender's thread of the same subject within this many days (default 14; 0: never)"}}},
+                             {"hard_bounces_to_flag", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100},
+                                                       {"description", "hard bounces after which the contact's e-mail is flagged email.bouncing (default 3)"}}},
                              {"unknown_senders", {{"type", "string"}, {"enum", {"lead", "keep"}}}}}},
                            {"additionalProperties", false}};
     host.channel({{"name", "email"}, {"kinds", {"email"}}, {"config_schema", account_schema}},
@@ -105,6 +133,199 @@ class Email : public nucleo::sdk::Plugin {
     s.ca_file = where.value("ca_file", "");
     return s;
   }
+
+  // Every mailbox of the job's tenant, each on its own: one that fails is reported on its
+  // account (channels.report) and the others still sync. A payload naming an account
+  // syncs that one only (a follow-up run of a large backlog).
+  void sync_tenant(const nucleo::sdk::Job& job) {
+    Json accounts = host_->call(job.call, "channels.list", Json::object())["data"];
+    std::string only = job.json.value("payload", Json::object()).value("channel_account_id", "");
+    for (const auto& account : accounts) {
+      if (!account["config"].contains("imap") || (!only.empty() && account["id"] != only)) continue;
+      try {
+        sync_mailbox(job.call, account);
+      } catch (const mail::ImapError& e) {
+        host_->count("sync_errors", {{"outcome", e.kind() == mail::ImapError::Kind::unreachable ? "unreachable" : "refused"}});
+        host_->log(nucleo::sdk::Level::warning, "mailbox of " + account["id"].get<std::string>() + ": " + e.what());
+        Json problem = {{"code", e.kind() == mail::ImapError::Kind::login         ? "imap_login_refused"
+                                 : e.kind() == mail::ImapError::Kind::unreachable ? "imap_unreachable"
+                                                                                  : "imap_refused"},
+                        {"message", e.what()}};
+        host_->call(job.call, "channels.report", {{"channel_account_id", account["id"]}, {"problem", problem}});
+      } catch (const nucleo::sdk::Error& e) {
+        host_->log(nucleo::sdk::Level::warning, "mailbox of " + account["id"].get<std::string>() + ": " + e.what());
+        host_->call(job.call, "channels.report",
+                    {{"channel_account_id", account["id"]},
+                     {"problem", {{"code", "imap_refused"}, {"message", e.what()}}}});
+      }
+    }
+  }
+
+  void sync_mailbox(const nucleo_call* call, const Json& account) {
+    std::string account_id = account["id"];
+    const Json& config = account["config"];
+    mail::ImapMailbox box(imap_of(call, config, account["secrets"]));
+    mail::ImapMailbox::Status status = box.status();
+    Json place = place_of(call, account_id);
+    std::uint64_t first = place.value("last_uid", std::uint64_t{0}) + 1;
+    if (place.value("uidvalidity", std::uint64_t{0}) != status.uidvalidity) {
+      if (place.contains("uidvalidity"))
+        host_->log(nucleo::sdk::Level::warning,
+                   "mailbox of " + account_id + ": UIDVALIDITY changed from " +
+                       std::to_string(place["uidvalidity"].get<std::uint64_t>()) + " to " +
+                       std::to_string(status.uidvalidity) + ": read again from the start, known messages skipped");
+      place = {{"uidvalidity", status.uidvalidity}, {"last_uid", 0}};
+      first = 1;
+    }
+    std::vector<std::uint64_t> uids;
+    if (status.uidnext == 0 || first < status.uidnext) uids = box.uids_from(first);
+    bool more = uids.size() > messages_per_run;
+    if (more) uids.resize(messages_per_run);
+    std::vector<std::uint64_t> unread = uids.empty() ? uids : box.unread_from(first);
+    Synced synced{this, call, account, config.value("thread_window_days", 14), config.value("hard_bounces_to_flag", 3)};
+    std::size_t since_save = 0;
+    for (auto uid : uids) {
+      try {
+        synced.message(box.fetch(uid), uid);
+      } catch (const mail::ImapError& e) {
+        if (e.kind() != mail::ImapError::Kind::too_large) throw;  // the place saved so far holds
+        host_->log(nucleo::sdk::Level::warning, "mailbox of " + account_id + ", UID " + std::to_string(uid) +
+                                                    ": skipped, " + e.what());
+        host_->count("messages_skipped", {{"reason", "too_large"}});
+      }
+      place["last_uid"] = uid;
+      if (++since_save == save_every) save_place(call, account_id, place), since_save = 0;
+    }
+    std::vector<std::uint64_t> fetched_unread;
+    for (auto uid : unread)
+      if (std::binary_search(uids.begin(), uids.end(), uid)) fetched_unread.push_back(uid);
+    box.mark_unread(fetched_unread);
+    place["synced_at_micros"] = host_->now_micros(call);
+    save_place(call, account_id, place);
+    if (!account.value("problem", Json()).is_null())
+      host_->call(call, "channels.report", {{"channel_account_id", account_id}, {"problem", nullptr}});
+    if (more) host_->enqueue(call, "sync", {{"channel_account_id", account_id}});
+  }
+
+  Json place_of(const nucleo_call* call, const std::string& account_id) {
+    try {
+      return host_->store_get(call, "mailboxes", account_id);
+    } catch (const nucleo::sdk::Error& e) {
+      if (e.status() != NUCLEO_NOT_FOUND) throw;
+      return Json::object();
+    }
+  }
+  void save_place(const nucleo_call* call, const std::string& account_id, const Json& place) {
+    host_->store_put(call, "mailboxes", account_id, place);
+  }
+
+  // The account's IMAP server, at the address the kernel allows.
+  mail::ImapServer imap_of(const nucleo_call* call, const Json& config, const Json& secrets) {
+    const Json& imap = config["imap"];
+    mail::ImapServer s;
+    s.security = imap.value("security", "tls");
+    s.host = imap.value("host", "");
+    s.port = imap.value("port", s.security == "tls" ? 993 : 143);
+    s.username = imap.value("username", config.value("address", ""));
+    s.password = secrets.value("imap_password", secrets.value("smtp_password", ""));
+    s.mailbox = imap.value("mailbox", "INBOX");
+    Json where;
+    try {
+      where = host_->call(call, "network.resolve", {{"host", s.host}, {"port", s.port}});
+    } catch (const nucleo::sdk::Error& e) {
+      using Kind = mail::ImapError::Kind;
+      throw mail::ImapError(e.status() == NUCLEO_UNAVAILABLE ? Kind::unreachable : Kind::refused,
+                            std::string("the IMAP server: ") + e.what());
+    }
+    s.address = where.value("addresses", Json::array()).at(0);
+    s.ca_file = where.value("ca_file", "");
+    return s;
+  }
+
+  // One mailbox's messages as they arrive: each parsed, then a bounce settles the message
+  // it returns and anything else becomes an inbound interaction. A message the kernel
+  // refuses is logged and the sync goes on.
+  struct Synced {
+    Email* plugin;
+    const nucleo_call* call;
+    const Json& account;
+    int thread_window_days;
+    int hard_bounces_to_flag;
+
+    void message(const std::string& raw, std::uint64_t uid) {
+      nucleo::sdk::Host& host = *plugin->host_;
+      std::string where = "mailbox of " + account["id"].get<std::string>() + ", UID " + std::to_string(uid);
+      mail::Incoming in = mail::parse_incoming(raw);
+      for (const auto& problem : in.problems) host.log(nucleo::sdk::Level::warning, where + ": " + problem);
+      if (!in.message_id.empty() && mail::interaction_of(in.message_id)) return;  // a copy of our own
+      try {
+        if (in.bounce) return bounce(*in.bounce, where);
+        if (in.from.address.empty()) {
+          host.log(nucleo::sdk::Level::warning, where + ": no From (nor Sender) address: skipped");
+          host.count("messages_skipped", {{"reason", "no_sender"}});
+          return;
+        }
+        host.call(call, "conversations.receive", {{"channel_account_id", account["id"]}, {"message", inbound(in, raw)}});
+        host.count("messages_received", Json::object());
+      } catch (const nucleo::sdk::Error& e) {
+        if (e.status() == NUCLEO_UNAVAILABLE) throw;
+        host.log(nucleo::sdk::Level::warning, where + ": not recorded: " + e.what());
+        host.count("messages_skipped", {{"reason", "refused"}});
+      }
+    }
+
+    Json inbound(const mail::Incoming& in, const std::string& raw) const {
+      nucleo::sdk::Host& host = *plugin->host_;
+      // Without a Message-ID the bytes name the message, so a second copy is still known.
+      std::string id = !in.message_id.empty() ? "<" + in.message_id + ">" : "sha256:" + mail::sha256_hex(raw);
+      Json references = Json::array();
+      for (const auto& r : in.references)
+        if (references.size() < 20) references.push_back("<" + r + ">");
+      Json attachments = Json::array();
+      for (const auto& a : in.attachments) attachments.push_back({{"name", a.name}, {"type", a.type}, {"size", a.size}});
+      Json content = {{"message_id", in.message_id}, {"attachments", attachments}};
+      if (!in.html.empty()) content["html"] = in.html;
+      if (!in.problems.empty()) content["problems"] = in.problems;
+      Json m = {{"external_id", id},
+                {"type", "email"},
+                {"from", {{"email", in.from.address}, {"name", in.from.name}}},
+                {"text", in.text},
+                {"thread_id", id},
+                {"references", references},
+                {"subject_window_days", thread_window_days},
+                {"content", content}};
+      if (!in.subject.empty()) m["subject"] = in.subject;
+      if (!in.reply_to.empty() && mail::is_address(in.reply_to)) m["reply_address"] = {{"email", in.reply_to}};
+      std::int64_t date = in.date_micros > 0 ? in.date_micros : host.now_micros(call);
+      m["occurred_at"] = mail::rfc3339_utc(date);
+      return m;
+    }
+
+    void bounce(const mail::Bounce& b, const std::string& where) const {
+      nucleo::sdk::Host& host = *plugin->host_;
+      if (b.delayed) return host.log(nucleo::sdk::Level::info, where + ": delivery delayed for " + b.recipient);
+      std::string reason = "bounced" + std::string(b.status.empty() ? "" : " (" + b.status + ")") +
+                           (b.diagnostic.empty() ? "" : ": " + b.diagnostic);
+      Json failed;
+      try {
+        failed = host.call(call, "conversations.status",
+                           {{"channel_account_id", account["id"]},
+                            {"status", {{"external_id", "<" + b.original_message_id + ">"}, {"status", "failed"}, {"error", reason}}}});
+      } catch (const nucleo::sdk::Error& e) {
+        if (e.status() != NUCLEO_NOT_FOUND) throw;
+        host.log(nucleo::sdk::Level::info, where + ": a bounce of a message this account did not send: ignored");
+        return;
+      }
+      host.count("bounces", {{"kind", b.hard ? "hard" : "soft"}});
+      if (!b.hard || !failed.value("contact_id", Json()).is_string()) return;
+      Json contact = host.call(call, "records.get", {{"type", "contact"}, {"id", failed["contact_id"]}});
+      int hard = contact.value("attributes", Json::object()).value("email.hard_bounces", 0) + 1;
+      Json attributes = {{"email.hard_bounces", hard}};
+      if (hard >= hard_bounces_to_flag) attributes["email.bouncing"] = true;
+      host.call(call, "records.update",
+                {{"type", "contact"}, {"id", failed["contact_id"]}, {"data", {{"attributes", attributes}}}});
+    }
+  };
 
   nucleo::sdk::Host* host_ = nullptr;
 };

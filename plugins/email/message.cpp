@@ -1,6 +1,6 @@
 #include "message.hpp"
 
-#include <gmime/gmime.h>
+#include "gmime_support.hpp"
 
 #include <memory>
 #include <mutex>
@@ -9,21 +9,6 @@
 
 namespace nucleo::email {
 namespace {
-
-// GMime keeps process-wide tables (charsets, parser options): set up once, never torn
-// down — the plugin lives as long as the kernel.
-void use_gmime() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
-struct Unref {
-  void operator()(void* object) const {
-    if (object) g_object_unref(object);
-  }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, Unref>;
 
 // Header text is one line: a CR or LF from a caller would start a header of its own.
 std::string one_line(const std::string& text) {

@@ -38,6 +38,7 @@ struct PluginHost::Loaded {
   Json call_service(const nucleo_call* call, const std::string& name, const std::string& request) const;
   Json resolve_channel(nucleo_call& call, const Json& request) const;
   Json resolve_network(const Json& request) const;
+  Json list_channels(const nucleo_call& call) const;
   Json http_request(const std::string& request_text) const;
   std::string enqueue_job(const nucleo_call* call, const std::string& name, const std::string& payload,
                           std::int64_t delay_ms) const;

@@ -1,0 +1,206 @@
+#include "imap.hpp"
+
+#include <curl/curl.h>
+#include <sys/stat.h>
+
+#include <mutex>
+
+namespace nucleo::email {
+namespace {
+
+void use_curl() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+bool is_directory(const std::string& path) {
+  struct stat s {};
+  return stat(path.c_str(), &s) == 0 && S_ISDIR(s.st_mode);
+}
+
+struct Received {
+  std::string bytes;
+  std::size_t limit = 0;
+  bool over = false;
+};
+
+std::size_t receive(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* r = static_cast<Received*>(user);
+  std::size_t n = size * count;
+  if (r->bytes.size() + n > r->limit) {
+    r->over = true;
+    return 0;  // libcurl stops the transfer (CURLE_WRITE_ERROR)
+  }
+  r->bytes.append(data, n);
+  return n;
+}
+
+ImapError error_of(CURLcode code, const char* said, const ImapServer& server) {
+  std::string where = server.host + ":" + std::to_string(server.port);
+  std::string words = said[0] ? said : curl_easy_strerror(code);
+  using Kind = ImapError::Kind;
+  switch (code) {
+    case CURLE_LOGIN_DENIED:
+      // libcurl reports a refused SELECT with the login's code.
+      if (words.rfind("Select failed", 0) == 0)
+        return {Kind::refused, where + " has no folder " + server.mailbox + " for " + server.username + ": " + words};
+      return {Kind::login, where + " refused the login of " + server.username + ": " + words};
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      return {Kind::refused, "the TLS certificate of " + where + " is not trusted: " + words};
+    case CURLE_USE_SSL_FAILED:
+      return {Kind::refused, where + " does not offer STARTTLS: " + words};
+    case CURLE_REMOTE_FILE_NOT_FOUND:
+    case CURLE_QUOTE_ERROR:
+    case CURLE_REMOTE_ACCESS_DENIED:
+      return {Kind::refused, where + " refused the command on mailbox " + server.mailbox + ": " + words};
+    default:
+      return {Kind::unreachable, "cannot read " + where + ": " + words};
+  }
+}
+
+}  // namespace
+
+struct ImapMailbox::Connection {
+  CURL* handle = nullptr;
+  curl_slist* pinned = nullptr;
+  ~Connection() {
+    if (handle) curl_easy_cleanup(handle);
+    curl_slist_free_all(pinned);
+  }
+};
+
+ImapMailbox::ImapMailbox(ImapServer server) : server_(std::move(server)), connection_(std::make_unique<Connection>()) {
+  use_curl();
+  CURL* c = connection_->handle = curl_easy_init();
+  if (!c) throw ImapError(ImapError::Kind::unreachable, "libcurl could not start a transfer");
+  // Connect to the checked address, whatever the name resolves to by now.
+  connection_->pinned = curl_slist_append(
+      nullptr, (server_.host + ":" + std::to_string(server_.port) + ":" + server_.address).c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+  curl_easy_setopt(c, CURLOPT_RESOLVE, connection_->pinned);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(server_.timeout_ms, 10000L));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, server_.timeout_ms);
+  if (server_.security == "starttls") curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!server_.ca_file.empty())
+    curl_easy_setopt(c, is_directory(server_.ca_file) ? CURLOPT_CAPATH : CURLOPT_CAINFO, server_.ca_file.c_str());
+  curl_easy_setopt(c, CURLOPT_USERNAME, server_.username.c_str());
+  curl_easy_setopt(c, CURLOPT_PASSWORD, server_.password.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, receive);
+}
+
+ImapMailbox::~ImapMailbox() = default;
+
+std::string ImapMailbox::base_url() const {
+  return std::string(server_.security == "tls" ? "imaps://" : "imap://") + server_.host + ":" +
+         std::to_string(server_.port) + "/";
+}
+
+// One request on the kept connection: `command` is sent as is (libcurl hands back the
+// untagged answers), or, empty, the URL's own action (a fetch by UID).
+std::string ImapMailbox::perform(const std::string& path, const std::string& command) {
+  CURL* c = connection_->handle;
+  Received received;
+  received.limit = server_.max_message_bytes;
+  char said[CURL_ERROR_SIZE] = "";
+  std::string url = base_url() + path;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, command.empty() ? nullptr : command.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &received);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, said);
+  CURLcode code = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+  if (received.over)
+    throw ImapError(ImapError::Kind::too_large, "larger than " + std::to_string(server_.max_message_bytes) + " bytes");
+  if (code != CURLE_OK) throw error_of(code, said, server_);
+  return std::move(received.bytes);
+}
+
+ImapMailbox::Status ImapMailbox::status() {
+  // STATUS leaves the selected mailbox alone (libcurl selects it for the fetches).
+  std::string answer = perform("", "STATUS \"" + server_.mailbox + "\" (UIDVALIDITY UIDNEXT)");
+  Status s{response_code(answer, "UIDVALIDITY"), response_code(answer, "UIDNEXT")};
+  if (s.uidvalidity == 0)
+    throw ImapError(ImapError::Kind::refused, server_.host + " gave no UIDVALIDITY for " + server_.mailbox);
+  return s;
+}
+
+std::vector<std::uint64_t> ImapMailbox::uids_from(std::uint64_t first) {
+  // "first:*" names the last message even when it is below `first`: filtered here.
+  std::vector<std::uint64_t> uids;
+  for (auto uid : search_answer(perform(mailbox_path(), "UID SEARCH UID " + std::to_string(first) + ":*")))
+    if (uid >= first) uids.push_back(uid);
+  return uids;
+}
+
+std::vector<std::uint64_t> ImapMailbox::unread_from(std::uint64_t first) {
+  std::vector<std::uint64_t> uids;
+  for (auto uid : search_answer(perform(mailbox_path(), "UID SEARCH UNSEEN UID " + std::to_string(first) + ":*")))
+    if (uid >= first) uids.push_back(uid);
+  return uids;
+}
+
+std::string ImapMailbox::fetch(std::uint64_t uid) {
+  return perform(mailbox_path() + ";UID=" + std::to_string(uid), "");
+}
+
+void ImapMailbox::mark_unread(const std::vector<std::uint64_t>& uids) {
+  if (uids.empty()) return;
+  perform(mailbox_path(), "UID STORE " + uid_set(uids) + " -FLAGS.SILENT (\\Seen)");
+}
+
+std::string ImapMailbox::mailbox_path() const {
+  char* escaped = curl_easy_escape(connection_->handle, server_.mailbox.c_str(), static_cast<int>(server_.mailbox.size()));
+  std::string path = escaped ? escaped : server_.mailbox;
+  curl_free(escaped);
+  return path;
+}
+
+std::string uid_set(const std::vector<std::uint64_t>& uids) {
+  std::string out;
+  for (std::size_t i = 0; i < uids.size();) {
+    std::size_t j = i;
+    while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + std::to_string(uids[i]);
+    if (j > i) out += ":" + std::to_string(uids[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::vector<std::uint64_t> search_answer(const std::string& response) {
+  std::vector<std::uint64_t> out;
+  std::size_t at = 0;
+  while ((at = response.find("* SEARCH", at)) != std::string::npos) {
+    at += 8;
+    std::size_t end = response.find('\n', at);
+    std::string line = response.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    std::uint64_t n = 0;
+    bool in_number = false;
+    for (char ch : line + " ") {
+      if (ch >= '0' && ch <= '9') {
+        n = n * 10 + static_cast<std::uint64_t>(ch - '0');
+        in_number = true;
+      } else if (in_number) {
+        out.push_back(n);
+        n = 0;
+        in_number = false;
+      }
+    }
+  }
+  return out;
+}
+
+std::uint64_t response_code(const std::string& response, const std::string& name) {
+  std::size_t at = response.find(name + " ");
+  if (at == std::string::npos) return 0;
+  std::uint64_t n = 0;
+  for (at += name.size() + 1; at < response.size() && response[at] >= '0' && response[at] <= '9'; ++at)
+    n = n * 10 + static_cast<std::uint64_t>(response[at] - '0');
+  return n;
+}
+
+}  // namespace nucleo::email

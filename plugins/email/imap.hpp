@@ -1,0 +1,87 @@
+#pragma once
+
+// Reading one mailbox over IMAP with libcurl (ADR 0028): implicit TLS, STARTTLS or (on the
+// deployment's own network) none; LOGIN with the account's password. Like SMTP, the
+// connection goes to the address the kernel checked (network.resolve) and TLS verifies the
+// server's certificate against the host name. One connection serves a whole sync.
+//
+// Fetching a message by UID (libcurl's URL form) sets its \Seen flag; the sync puts back
+// the flag of the messages that were unread (mark_unseen), so people reading the same
+// mailbox in their own client still see what is new.
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace nucleo::email {
+
+struct ImapServer {
+  std::string host;
+  int port = 993;
+  std::string security = "tls";  // tls | starttls | none
+  std::string username, password;
+  std::string mailbox = "INBOX";
+  std::string address;  // where to connect: one network.resolve answered
+  std::string ca_file;  // PEM file or directory; empty: the system's CAs
+  long timeout_ms = 60000;
+  std::size_t max_message_bytes = 50u << 20;  // a larger message is refused, not fetched whole
+};
+
+// What went wrong talking to the server; `kind` says what the sync does about it.
+class ImapError : public std::runtime_error {
+ public:
+  enum class Kind {
+    unreachable,  // no connection, a timeout, a dropped line: try again at the next poll
+    login,        // the server refused the account's login: the admin must fix it
+    refused,      // the server answered NO/BAD, or its certificate is not trusted
+    too_large,    // one message over max_message_bytes (the rest of the mailbox goes on)
+  };
+  ImapError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+class ImapMailbox {
+ public:
+  explicit ImapMailbox(ImapServer server);
+  ~ImapMailbox();
+  ImapMailbox(const ImapMailbox&) = delete;
+  ImapMailbox& operator=(const ImapMailbox&) = delete;
+
+  struct Status {
+    std::uint64_t uidvalidity = 0;
+    std::uint64_t uidnext = 0;
+  };
+  // EXAMINE: the mailbox's UIDVALIDITY and the next UID it will give.
+  Status status();
+  // The UIDs of the messages from `first` on, ascending (UID SEARCH).
+  std::vector<std::uint64_t> uids_from(std::uint64_t first);
+  // Those of them still unread (\Seen not set).
+  std::vector<std::uint64_t> unread_from(std::uint64_t first);
+  // One message, whole (RFC 5322 bytes). ImapError::too_large past max_message_bytes.
+  std::string fetch(std::uint64_t uid);
+  // Clears \Seen on these messages (the sync's fetches set it).
+  void mark_unread(const std::vector<std::uint64_t>& uids);
+
+ private:
+  std::string perform(const std::string& path, const std::string& command);
+  std::string base_url() const;
+  std::string mailbox_path() const;
+
+  ImapServer server_;
+  struct Connection;
+  std::unique_ptr<Connection> connection_;
+};
+
+// "1:3,7,9:10": a sequence set naming these UIDs (ascending).
+std::string uid_set(const std::vector<std::uint64_t>& uids);
+
+// The numbers of an untagged "* SEARCH 1 2 3" answer; of an "[NAME n]" response code.
+std::vector<std::uint64_t> search_answer(const std::string& response);
+std::uint64_t response_code(const std::string& response, const std::string& name);
+
+}  // namespace nucleo::email
