@@ -10,6 +10,7 @@
 // Secrets of an account: smtp_password, imap_password (default: the SMTP one).
 // Per mailbox the plugin keeps {uidvalidity, last_uid} in its collection "mailboxes".
 #include <algorithm>
+#include <optional>
 
 #include "imap.hpp"
 #include "inbound.hpp"
@@ -45,6 +46,7 @@ Json imap_schema() {
 
 constexpr std::size_t messages_per_run = 2000;  // a bigger backlog goes on in a follow-up run
 constexpr std::size_t save_every = 50;          // messages between two saves of the mailbox's place
+constexpr std::int64_t lease_micros = 10LL * 60 * 1000000;  // a run that died frees its mailbox after this
 
 class Email : public nucleo::sdk::Plugin {
  public:
@@ -161,20 +163,67 @@ class Email : public nucleo::sdk::Plugin {
     }
   }
 
+  // Where a mailbox's sync stands: {uidvalidity, last_uid, lease_until_micros} and the
+  // record's version. A run holds the lease while it works, so two runs of the job (a
+  // slow sync overlapping the next poll, two nodes) never read the same mailbox at once.
+  struct Place {
+    Json document = Json::object();
+    std::int64_t version = 0;  // 0: never synced
+  };
+
+  std::optional<Place> claim(const nucleo_call* call, const std::string& account_id) {
+    Place place;
+    try {
+      Json record = host_->store_get(call, "mailboxes", account_id);
+      place = {record["document"], record["version"].get<std::int64_t>()};
+    } catch (const nucleo::sdk::Error& e) {
+      if (e.status() != NUCLEO_NOT_FOUND) throw;
+    }
+    std::int64_t now = host_->now_micros(call);
+    if (place.document.value("lease_until_micros", std::int64_t{0}) > now) return std::nullopt;
+    place.document["lease_until_micros"] = now + lease_micros;
+    if (!place.document.contains("uidvalidity")) place.document.update({{"uidvalidity", 0}, {"last_uid", 0}});
+    return save(call, account_id, place);
+  }
+
+  // Saves the place; nullopt when another run took the mailbox over meanwhile.
+  std::optional<Place> save(const nucleo_call* call, const std::string& account_id, Place place) {
+    try {
+      place.version = host_->store_put(call, "mailboxes", account_id, place.document, place.version)["version"];
+      return place;
+    } catch (const nucleo::sdk::Error& e) {
+      if (e.status() != NUCLEO_CONFLICT && e.status() != NUCLEO_NOT_FOUND) throw;
+      return std::nullopt;
+    }
+  }
+
   void sync_mailbox(const nucleo_call* call, const Json& account) {
+    std::string account_id = account["id"];
+    std::optional<Place> place = claim(call, account_id);
+    if (!place) return;  // another run is reading this mailbox
+    try {
+      sync_claimed(call, account, *place);
+    } catch (...) {
+      place->document.erase("lease_until_micros");  // the next poll tries again at once
+      save(call, account_id, *place);
+      throw;
+    }
+  }
+
+  void sync_claimed(const nucleo_call* call, const Json& account, Place& place) {
     std::string account_id = account["id"];
     const Json& config = account["config"];
     mail::ImapMailbox box(imap_of(call, config, account["secrets"]));
     mail::ImapMailbox::Status status = box.status();
-    Json place = place_of(call, account_id);
-    std::uint64_t first = place.value("last_uid", std::uint64_t{0}) + 1;
-    if (place.value("uidvalidity", std::uint64_t{0}) != status.uidvalidity) {
-      if (place.contains("uidvalidity"))
+    Json& where = place.document;
+    std::uint64_t first = where["last_uid"].get<std::uint64_t>() + 1;
+    if (where["uidvalidity"].get<std::uint64_t>() != status.uidvalidity) {
+      if (where["uidvalidity"] != 0)
         host_->log(nucleo::sdk::Level::warning,
-                   "mailbox of " + account_id + ": UIDVALIDITY changed from " +
-                       std::to_string(place["uidvalidity"].get<std::uint64_t>()) + " to " +
+                   "mailbox of " + account_id + ": UIDVALIDITY changed from " + where["uidvalidity"].dump() + " to " +
                        std::to_string(status.uidvalidity) + ": read again from the start, known messages skipped");
-      place = {{"uidvalidity", status.uidvalidity}, {"last_uid", 0}};
+      where["uidvalidity"] = status.uidvalidity;
+      where["last_uid"] = 0;
       first = 1;
     }
     std::vector<std::uint64_t> uids;
@@ -193,30 +242,24 @@ class Email : public nucleo::sdk::Plugin {
                                                     ": skipped, " + e.what());
         host_->count("messages_skipped", {{"reason", "too_large"}});
       }
-      place["last_uid"] = uid;
-      if (++since_save == save_every) save_place(call, account_id, place), since_save = 0;
+      where["last_uid"] = uid;
+      if (++since_save == save_every) {
+        since_save = 0;
+        auto saved = save(call, account_id, place);
+        if (!saved) return;  // taken over: that run goes on from here
+        place = *saved;
+      }
     }
     std::vector<std::uint64_t> fetched_unread;
     for (auto uid : unread)
       if (std::binary_search(uids.begin(), uids.end(), uid)) fetched_unread.push_back(uid);
     box.mark_unread(fetched_unread);
-    place["synced_at_micros"] = host_->now_micros(call);
-    save_place(call, account_id, place);
+    where["synced_at_micros"] = host_->now_micros(call);
+    where.erase("lease_until_micros");
+    save(call, account_id, place);
     if (!account.value("problem", Json()).is_null())
       host_->call(call, "channels.report", {{"channel_account_id", account_id}, {"problem", nullptr}});
     if (more) host_->enqueue(call, "sync", {{"channel_account_id", account_id}});
-  }
-
-  Json place_of(const nucleo_call* call, const std::string& account_id) {
-    try {
-      return host_->store_get(call, "mailboxes", account_id);
-    } catch (const nucleo::sdk::Error& e) {
-      if (e.status() != NUCLEO_NOT_FOUND) throw;
-      return Json::object();
-    }
-  }
-  void save_place(const nucleo_call* call, const std::string& account_id, const Json& place) {
-    host_->store_put(call, "mailboxes", account_id, place);
   }
 
   // The account's IMAP server, at the address the kernel allows.

@@ -2,7 +2,10 @@
 // a contact goes through the API, the job queue and the plugin to a real SMTP server on
 // loopback (Debian's aiosmtpd: STARTTLS under a throwaway CA, AUTH) and lands in its
 // Maildir encoded; the server's refusals and a wrong password end on the interaction and
-// the account. Both backends.
+// the account. The account's own mailbox is served by Debian's Dovecot over IMAP and
+// synced every second: replies thread onto their conversation, bounces fail the message
+// they return, a new UIDVALIDITY duplicates nothing, a server down is shown and caught up
+// on. Both backends.
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -21,7 +24,9 @@ class Email : public ApiFixture {
     std::ofstream(config_dir.path() + "/nucleo.properties")
         << "plugins.email.file = " << EMAIL_PLUGIN_DIR << "\n"
         << "outbound.allow = 127.0.0.1/32\noutbound.ca_file = " << mail_dir.path() << "/ca.pem\n"
-        << "jobs.poll_interval_ms = 20\njobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 3\n";
+        << "jobs.poll_interval_ms = 20\njobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 3\n"
+        << "plugins.email.config.poll = every 1s\n";
+    imap = std::make_unique<TestImapServer>(mail_dir.path(), "vendas@fornecedor.com.br", "s3cret");
     ApiFixture::SetUp();
     auto made = call("POST", "/v1/channels/accounts", admin, mailbox("s3cret"));
     ASSERT_EQ(made.status, 201) << made.raw.body;
@@ -36,15 +41,44 @@ class Email : public ApiFixture {
             {"config", {{"address", address},
                         {"display_name", "Joana Araújo"},
                         {"smtp", {{"host", "127.0.0.1"}, {"port", smtp->port()}, {"security", "starttls"},
-                                  {"username", "vendas@fornecedor.com.br"}}}}},
+                                  {"username", "vendas@fornecedor.com.br"}}},
+                        {"imap", {{"host", "127.0.0.1"}, {"port", imap->port()}, {"security", "none"}}},
+                        {"hard_bounces_to_flag", 2}}},
             {"secrets", {{"smtp_password", password}}}};
   }
   std::vector<std::string> server_arguments() override {
     return {"--config", config_dir.path() + "/nucleo.properties"};
   }
 
+  // The inbound messages of `contact` once there are `n` of them, oldest first.
+  Json inbound_of(const std::string& contact_id, std::size_t n) {
+    return until("/v1/interactions?direction=inbound&contact_id=" + contact_id,
+                 [&](const Json& page) { return page["data"].size() >= n; })["data"];
+  }
+  // What a mail client sends when Conceição answers `answered` (an id without <>).
+  static std::string reply(const std::string& message_id, const std::string& answered, const std::string& from,
+                           const std::string& subject, const std::string& text) {
+    std::string threading = answered.empty() ? "" : "In-Reply-To: <" + answered + ">\r\nReferences: <" + answered + ">\r\n";
+    return "From: " + from + "\r\nTo: Joana Araújo <vendas@fornecedor.com.br>\r\nSubject: " + subject +
+           "\r\nDate: Fri, 04 Dec 2026 10:00:00 -0300\r\nMessage-ID: <" + message_id + ">\r\n" + threading +
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + text +
+           "\r\n";
+  }
+  // Sends `text` to `contact_id` and waits until it is sent; returns its interaction.
+  Json send_to(const std::string& contact_id, const std::string& subject, const std::string& text) {
+    auto sent = call("POST", "/v1/contacts/" + contact_id + "/messages", admin,
+                     {{"channel_account_id", account}, {"subject", subject}, {"text", text}});
+    EXPECT_EQ(sent.status, 202) << sent.raw.body;
+    return interaction_when(sent.body["id"], "sent");
+  }
+  static std::string bare(const Json& external_id) {
+    std::string id = external_id;
+    return id.substr(1, id.size() - 2);
+  }
+
   TempDir config_dir, mail_dir;
   std::unique_ptr<TestSmtpServer> smtp;
+  std::unique_ptr<TestImapServer> imap;
   std::string account, contact;
 };
 
@@ -107,6 +141,107 @@ TEST_P(Email, AMailboxIsConfiguredAsTheChannelDeclaresAndSubjectsStayOnEmail) {
   ASSERT_EQ(template_.status, 202) << template_.raw.body;  // queued, then refused by the channel
   Json failed = interaction_when(template_.body["id"], "failed");
   EXPECT_NE(failed["content"].value("error", "").find("no templates"), std::string::npos) << failed;
+}
+
+TEST_P(Email, RepliesInTheMailboxAreSyncedOntoTheirConversation) {
+  Json proposal = send_to(contact, "Proposta de integração", "Segue a proposta.");
+  std::string ours = bare(proposal["external_id"]);
+  // Conceição answers; a colleague of hers answers too, from an address nobody knows.
+  imap->deliver(reply("r1@hospital.org.br", ours, "Conceição Ribeiro <conceicao@hospital.org.br>",
+                      "RE: Proposta de integração", "Recebido, obrigada!"));
+  imap->deliver(reply("r2@hospital.org.br", ours, "Paulo Lima <paulo@hospital.org.br>", "RE: Proposta de integração",
+                      "Eu cuido da parte técnica."));
+  Json in = inbound_of(contact, 2);
+  ASSERT_EQ(in.size(), 2u) << in;
+  EXPECT_EQ(in[0]["body"], "Recebido, obrigada!");
+  EXPECT_EQ(in[0]["subject"], "RE: Proposta de integração");
+  EXPECT_EQ(in[0]["external_id"], "<r1@hospital.org.br>");
+  EXPECT_EQ(in[0]["delivery_status"], "received");
+  EXPECT_EQ(in[0]["thread_id"], proposal["external_id"]) << "threaded by our Message-ID";
+  EXPECT_EQ(in[0]["occurred_at"], "2026-12-04T13:00:00Z");
+  EXPECT_EQ(in[1]["body"], "Eu cuido da parte técnica.") << "the unknown colleague's reply is the thread's";
+  auto leads = call("GET", "/v1/contacts?email=paulo@hospital.org.br", admin);
+  EXPECT_EQ(leads.body["data"].size(), 0u) << "no lead made for a reply on a known thread";
+
+  // A later message with the subject only (a client that drops the headers) joins the
+  // thread; the same message synced again (a copy in the mailbox) is recorded once.
+  std::string later = reply("r3@hospital.org.br", "", "conceicao@hospital.org.br", "Res: Proposta de integração",
+                            "Uma dúvida sobre o prazo.");
+  imap->deliver(later);
+  imap->deliver(later);
+  in = inbound_of(contact, 3);
+  EXPECT_EQ(in[2]["thread_id"], proposal["external_id"]) << "threaded by subject within the window";
+  auto conversations = call("GET", "/v1/conversations?channel=email&contact_id=" + contact, admin);
+  ASSERT_EQ(conversations.body["data"].size(), 1u) << "one conversation: sent and received" << conversations.raw.body;
+  EXPECT_EQ(conversations.body["data"][0]["unanswered"], true) << conversations.raw.body;
+  EXPECT_EQ(conversations.body["data"][0]["last_message"]["direction"], "inbound") << conversations.raw.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two more polls
+  EXPECT_EQ(call("GET", "/v1/interactions?direction=inbound&contact_id=" + contact, admin).body["data"].size(), 3u);
+}
+
+TEST_P(Email, ABounceFailsTheMessageItReturnsAndFlagsTheAddress) {
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    Json sent = send_to(contact, "Tentativa " + std::to_string(attempt), "Olá");
+    std::string dsn =
+        "From: MAILER-DAEMON@mx.hospital.org.br\r\nTo: vendas@fornecedor.com.br\r\nSubject: Undelivered Mail\r\n"
+        "Message-ID: <dsn" + std::to_string(attempt) + "@mx.hospital.org.br>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n"
+        "--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.hospital.org.br\r\n\r\n"
+        "Final-Recipient: rfc822; conceicao@hospital.org.br\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+        "--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: " + sent["external_id"].get<std::string>() +
+        "\r\n--r--\r\n";
+    imap->deliver(dsn);
+    Json failed = interaction_when(sent["id"], "failed");
+    EXPECT_EQ(failed["content"]["error"], "bounced (5.1.1): 550 5.1.1 User unknown") << failed;
+  }
+  Json flagged = until("/v1/contacts/" + contact, [](const Json& c) {
+    return c.value("attributes", Json::object()).value("email.bouncing", false);
+  });
+  EXPECT_EQ(flagged["attributes"]["email.hard_bounces"], 2);
+  EXPECT_EQ(call("GET", "/v1/interactions?direction=inbound&contact_id=" + contact, admin).body["data"].size(), 0u)
+      << "a bounce is not a message from the contact";
+}
+
+TEST_P(Email, ANewUidValidityAndAServerDownLoseAndRepeatNothing) {
+  imap->deliver(reply("a1@hospital.org.br", "", "conceicao@hospital.org.br", "Pedido 1", "um"));
+  imap->deliver(reply("a2@hospital.org.br", "", "conceicao@hospital.org.br", "Pedido 2", "dois"));
+  inbound_of(contact, 2);
+  imap->stop();
+  Json down = until("/v1/channels/accounts/" + account, [](const Json& a) { return !a.value("problem", Json()).is_null(); });
+  EXPECT_EQ(down["problem"]["code"], "imap_unreachable") << down;
+  imap->deliver(reply("a3@hospital.org.br", "", "conceicao@hospital.org.br", "Pedido 3", "três"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // Dovecot's UIDVALIDITY is the time
+  imap->start(true);  // the mailbox numbered again: all three look new to IMAP
+  Json in = inbound_of(contact, 3);
+  until("/v1/channels/accounts/" + account, [](const Json& a) { return a.value("problem", Json()).is_null(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  in = call("GET", "/v1/interactions?direction=inbound&contact_id=" + contact, admin).body["data"];
+  ASSERT_EQ(in.size(), 3u) << in;
+  EXPECT_EQ(in[2]["body"], "três");
+}
+
+TEST_P(Email, BrokenMailIsLoggedAndTheRestOfTheMailboxSynced) {
+  imap->deliver("Subject: nobody sent this\r\n\r\nno From at all\r\n");
+  imap->deliver("From: conceicao@hospital.org.br\r\nSubject: charset\r\nMessage-ID: <k1@h>\r\n"
+                "Content-Type: text/plain; charset=x-klingon\r\n\r\nq\xfa\xfa\r\n");
+  imap->deliver("From: conceicao@hospital.org.br\r\nSubject: cabeçalho\r\nMessage-ID: <k2@h>\r\nX-Huge: " +
+                std::string(100 * 1024, 'h') + "\r\nContent-Type: multipart/mixed; boundary=never\r\n\r\ncut short");
+  std::string big = "From: conceicao@hospital.org.br\r\nSubject: planta\r\nMessage-ID: <k3@h>\r\n"
+                    "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsegue a planta\r\n"
+                    "--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=planta.pdf\r\n"
+                    "Content-Transfer-Encoding: base64\r\n\r\n";
+  for (int i = 0; i < 20 * 1024 * 1024 / 57; ++i) big += std::string(76, 'Q') + "\r\n";
+  imap->deliver(big + "--B--\r\n");
+  imap->deliver(reply("k4@h", "", "conceicao@hospital.org.br", "Tudo certo", "a última"));
+  Json in = inbound_of(contact, 4);
+  ASSERT_EQ(in.size(), 4u) << "the message without a sender is skipped; the others are kept";
+  EXPECT_EQ(in[0]["content"]["problems"][0], "unknown charset x-klingon: the text part is kept as bytes");
+  EXPECT_EQ(in[2]["body"], "segue a planta");
+  EXPECT_EQ(in[2]["content"]["attachments"][0]["name"], "planta.pdf");
+  EXPECT_GT(in[2]["content"]["attachments"][0]["size"].get<std::size_t>(), 20u * 1000 * 1000);
+  EXPECT_EQ(in[3]["body"], "a última");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Email, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

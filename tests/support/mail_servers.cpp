@@ -120,8 +120,8 @@ void TestImapServer::write_config(const std::string& password) {
        << "first_valid_uid = 1\nfirst_valid_gid = 1\n"
        << "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u " << dir_ << "/users\n}\n"
        << "userdb {\n  driver = static\n  args = uid=" << u.uid << " gid=" << u.gid << " home=" << dir_
-       << "/mail/%n\n}\n"
-       << "mail_location = maildir:" << dir_ << "/mail/%n/Maildir\n"
+       << "/mail/%u\n}\n"
+       << "mail_location = maildir:" << dir_ << "/mail/%u/Maildir\n"
        << "service imap-login {\n  chroot =\n  inet_listener imap {\n    address = 127.0.0.1\n    port = " << port_
        << "\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n"
        << "service anvil {\n  chroot =\n}\n"
