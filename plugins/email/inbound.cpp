@@ -77,7 +77,7 @@ std::string text_of(GMimePart* part, Incoming& in) {
   GText converted(g_convert(bytes.data(), static_cast<gssize>(bytes.size()), "UTF-8", iconv_name, nullptr, &written,
                             &error));
   if (error) g_error_free(error);
-  if (converted) return std::string(converted.get(), written);
+  if (converted) return valid_utf8(std::string(converted.get(), written));
   in.problems.push_back("a text part in " + valid_utf8(charset) + " has invalid bytes: replaced");
   return valid_utf8(bytes);
 }
@@ -156,7 +156,8 @@ std::vector<std::pair<std::string, std::string>> report_fields(const std::string
     at = end == std::string::npos ? body.size() : end + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty() && (line[0] == ' ' || line[0] == '\t') && !fields.empty()) {
-      fields.back().second += " " + line.substr(line.find_first_not_of(" \t"));
+      std::size_t start = line.find_first_not_of(" \t");  // a blank continuation adds nothing
+      if (start != std::string::npos) fields.back().second += " " + line.substr(start);
     } else if (auto colon = line.find(':'); colon != std::string::npos) {
       std::string value = line.substr(colon + 1);
       std::size_t start = value.find_first_not_of(" \t");
@@ -361,8 +362,13 @@ std::string rfc3339_utc(std::int64_t micros) {
 }
 
 std::string valid_utf8(const std::string& text) {
-  if (g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr)) return text;
-  GText fixed(g_utf8_make_valid(text.data(), static_cast<gssize>(text.size())));
+  // NUL is valid UTF-8 but no database keeps it in text: dropped.
+  std::string clean = text.find('\0') == std::string::npos ? text : std::string();
+  if (clean.empty() && !text.empty())
+    for (char c : text)
+      if (c != '\0') clean += c;
+  if (g_utf8_validate(clean.data(), static_cast<gssize>(clean.size()), nullptr)) return clean;
+  GText fixed(g_utf8_make_valid(clean.data(), static_cast<gssize>(clean.size())));
   return fixed ? std::string(fixed.get()) : std::string();
 }
 

@@ -10,6 +10,7 @@
 namespace nucleo::email {
 namespace {
 
+// Valid UTF-8 with no NUL (g_utf8_validate refuses NUL within a length; no database keeps it).
 bool utf8(const std::string& s) { return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr); }
 
 void expect_valid(const Incoming& in) {
@@ -155,11 +156,16 @@ TEST(Inbound, BrokenAndHostileInputNeverThrows) {
       "From: a@b.com\r\nSubject: =?UTF-8?B?broken?=\r\nReferences: <<<>>> <a@b> <\r\n\r\nx",
       "From: a@b.com\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=q\r\n\r\n--q\r\n"
       "Content-Type: message/delivery-status\r\n\r\nFinal-Recipient\r\nAction:\r\n--q--",
+      // A blank continuation line in a delivery report (found by fuzz_email_message).
+      "From: a@b.com\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=q\r\n\r\n--q\r\n"
+      "Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; x@y\r\nAction: failed\r\n \r\n--q--",
+      "From: a@b.com\r\nSubject: nul\0byte\r\n\r\nbody with \0 a NUL",
   };
   std::string nested = "From: a@b.com\r\n";
   for (int i = 0; i < 40; ++i)
     nested += "Content-Type: multipart/mixed; boundary=n" + std::to_string(i) + "\r\n\r\n--n" + std::to_string(i) + "\r\n";
   inputs.push_back(nested);
+  inputs.back().assign("From: a@b.com\r\nSubject: nul\0byte\r\n\r\nbody with \0 a NUL", 53);  // the NULs kept
   for (const auto& raw : inputs) {
     Incoming in = parse_incoming(raw);
     expect_valid(in);
