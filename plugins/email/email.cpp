@@ -10,7 +10,11 @@
 // Secrets of an account: smtp_password, imap_password (default: the SMTP one).
 // Per mailbox the plugin keeps {uidvalidity, last_uid} in its collection "mailboxes".
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "imap.hpp"
 #include "inbound.hpp"
@@ -45,7 +49,6 @@ Json imap_schema() {
 }
 
 constexpr std::size_t messages_per_run = 2000;  // a bigger backlog goes on in a follow-up run
-constexpr std::size_t save_every = 50;          // messages between two saves of the mailbox's place
 constexpr std::int64_t lease_micros = 10LL * 60 * 1000000;  // a run that died frees its mailbox after this
 
 class Email : public nucleo::sdk::Plugin {
@@ -55,6 +58,7 @@ class Email : public nucleo::sdk::Plugin {
     host.declare_attributes("contact", {{"email.hard_bounces", {{"type", "integer"}, {"minimum", 0}}},
                                         {"email.bouncing", {{"type", "boolean"}}}});
     std::string every = config.value("poll", "every 1m");
+    connections_ = config.value("connections", 4);
     host.job("sync", every, nucleo::sdk::Scope::tenant, [this](const nucleo::sdk::Job& j) { sync_tenant(j); });
     Json account_schema = {{"type", "object"},
                            {"required", {"address", "smtp"}},
@@ -74,6 +78,7 @@ class Email : public nucleo::sdk::Plugin {
   }
 
  private:
+  struct Synced;
   // A message the kernel queued: compose, send, and say how it went — a 4xx or an
   // unreachable server is retried by the kernel (UNAVAILABLE); anything else is final.
   Json send(const nucleo::sdk::OutboundMessage& m) {
@@ -210,6 +215,62 @@ class Email : public nucleo::sdk::Plugin {
     }
   }
 
+  // Messages are fetched and recorded by several connections at once (the kernel's
+  // writes, not IMAP, are what a sync waits on). `done`: how many of `uids`, from the
+  // first, were handled — the mailbox's place moves to the last of those only, so a
+  // failure midway leaves the rest for the next run (and what a later connection already
+  // recorded is then found as a duplicate). `failure`: the first connection's error.
+  struct Fetched {
+    std::size_t done = 0;
+    std::exception_ptr failure;
+  };
+
+  Fetched fetch_in_parallel(const nucleo_call* call, const Json& account, mail::ImapMailbox& first_connection,
+                            const std::vector<std::uint64_t>& uids, Synced& synced) {
+    std::string account_id = account["id"];
+    std::vector<char> handled(uids.size(), 0);
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::mutex failure_mutex;
+    Fetched out;
+    auto work = [&](mail::ImapMailbox& box) {
+      try {
+        for (std::size_t i; !stop && (i = next++) < uids.size();) {
+          try {
+            synced.message(box.fetch(uids[i]), uids[i]);
+          } catch (const mail::ImapError& e) {
+            if (e.kind() != mail::ImapError::Kind::too_large) throw;
+            host_->log(nucleo::sdk::Level::warning, "mailbox of " + account_id + ", UID " + std::to_string(uids[i]) +
+                                                        ": skipped, " + e.what());
+            host_->count("messages_skipped", {{"reason", "too_large"}});
+          }
+          handled[i] = 1;
+        }
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!out.failure) out.failure = std::current_exception();
+        stop = true;
+      }
+    };
+    std::size_t extra = std::min<std::size_t>(connections_ - 1, uids.size() / 20);  // small batches: one connection
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < extra; ++t)
+      threads.emplace_back([&] {
+        try {
+          mail::ImapMailbox box(imap_of(call, account["config"], account["secrets"]));
+          work(box);
+        } catch (...) {
+          std::lock_guard lock(failure_mutex);
+          if (!out.failure) out.failure = std::current_exception();
+          stop = true;
+        }
+      });
+    work(first_connection);
+    for (auto& t : threads) t.join();
+    while (out.done < handled.size() && handled[out.done]) ++out.done;
+    return out;
+  }
+
   void sync_claimed(const nucleo_call* call, const Json& account, Place& place) {
     std::string account_id = account["id"];
     const Json& config = account["config"];
@@ -232,23 +293,11 @@ class Email : public nucleo::sdk::Plugin {
     if (more) uids.resize(messages_per_run);
     std::vector<std::uint64_t> unread = uids.empty() ? uids : box.unread_from(first);
     Synced synced{this, call, account, config.value("thread_window_days", 14), config.value("hard_bounces_to_flag", 3)};
-    std::size_t since_save = 0;
-    for (auto uid : uids) {
-      try {
-        synced.message(box.fetch(uid), uid);
-      } catch (const mail::ImapError& e) {
-        if (e.kind() != mail::ImapError::Kind::too_large) throw;  // the place saved so far holds
-        host_->log(nucleo::sdk::Level::warning, "mailbox of " + account_id + ", UID " + std::to_string(uid) +
-                                                    ": skipped, " + e.what());
-        host_->count("messages_skipped", {{"reason", "too_large"}});
-      }
-      where["last_uid"] = uid;
-      if (++since_save == save_every) {
-        since_save = 0;
-        auto saved = save(call, account_id, place);
-        if (!saved) return;  // taken over: that run goes on from here
-        place = *saved;
-      }
+    Fetched fetched = fetch_in_parallel(call, account, box, uids, synced);
+    if (fetched.done > 0) where["last_uid"] = uids[fetched.done - 1];
+    if (fetched.failure) {
+      save(call, account_id, place);  // what was recorded before the failure stays recorded
+      std::rethrow_exception(fetched.failure);
     }
     std::vector<std::uint64_t> fetched_unread;
     for (auto uid : unread)
@@ -371,6 +420,7 @@ class Email : public nucleo::sdk::Plugin {
   };
 
   nucleo::sdk::Host* host_ = nullptr;
+  std::size_t connections_ = 4;  // IMAP connections per mailbox sync
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 // on. Both backends.
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "tests/e2e/api_fixture.hpp"
@@ -52,7 +53,7 @@ class Email : public ApiFixture {
 
   // The inbound messages of `contact` once there are `n` of them, oldest first.
   Json inbound_of(const std::string& contact_id, std::size_t n) {
-    return until("/v1/interactions?direction=inbound&contact_id=" + contact_id,
+    return until("/v1/interactions?direction=inbound&limit=200&contact_id=" + contact_id,
                  [&](const Json& page) { return page["data"].size() >= n; })["data"];
   }
   // What a mail client sends when Conceição answers `answered` (an id without <>).
@@ -220,6 +221,24 @@ TEST_P(Email, ANewUidValidityAndAServerDownLoseAndRepeatNothing) {
   in = call("GET", "/v1/interactions?direction=inbound&contact_id=" + contact, admin).body["data"];
   ASSERT_EQ(in.size(), 3u) << in;
   EXPECT_EQ(in[2]["body"], "três");
+}
+
+TEST_P(Email, ABacklogIsReadThroughSeveralConnectionsOnce) {
+  const std::size_t backlog = 120;  // above 20 per extra connection: the sync opens 4
+  for (std::size_t i = 0; i < backlog; ++i)
+    imap->deliver(reply("b" + std::to_string(i) + "@hospital.org.br", "", "conceicao@hospital.org.br",
+                        "Item " + std::to_string(i), "quantidade " + std::to_string(i)));
+  Json in = inbound_of(contact, backlog);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two more polls
+  std::set<std::string> bodies;
+  std::string cursor;
+  do {
+    auto page = call("GET", "/v1/interactions?direction=inbound&limit=200&contact_id=" + contact + cursor, admin);
+    for (const auto& i : page.body["data"]) bodies.insert(i["body"].get<std::string>());
+    EXPECT_EQ(page.body["data"].size(), backlog) << "each message once";
+    cursor = page.body.value("next_cursor", Json()).is_string() ? "&cursor=" + page.body["next_cursor"].get<std::string>() : "";
+  } while (!cursor.empty());
+  EXPECT_EQ(bodies.size(), backlog);
 }
 
 TEST_P(Email, BrokenMailIsLoggedAndTheRestOfTheMailboxSynced) {
