@@ -96,7 +96,7 @@ printf 'plugins.bench.file = %s\nplugins.whatsapp.file = %s\njobs.workers = %s\n
 # The e-mail channel reads its mailboxes every second; its IMAP server is on loopback.
 printf 'plugins.email.file = %s\nplugins.email.config.poll = every 1s\noutbound.allow = 127.0.0.1/32\n' \
   "$root/build/plugins/email/email" >> "$work/bench.properties"
-NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$http_port NUCLEO_LOG_LEVEL=warning NUCLEO_STORE_POOL_SIZE=16 \
+NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$http_port NUCLEO_LOG_LEVEL=${BENCH_LOG_LEVEL:-warning} NUCLEO_STORE_POOL_SIZE=16 \
   NUCLEO_LIMITS_RATE_PER_SECOND=1000000 NUCLEO_LIMITS_RATE_BURST=1000000 NUCLEO_HTTP_CURSOR_SECRET=bench \
   "$nucleo" serve --config "$work/bench.properties" 2>"$work/server.log" &
 server=$!

@@ -164,6 +164,8 @@ class Email : public nucleo::sdk::Plugin {
         host_->call(job.call, "channels.report",
                     {{"channel_account_id", account["id"]},
                      {"problem", {{"code", "imap_refused"}, {"message", e.what()}}}});
+      } catch (const std::exception& e) {  // a defect here: the other mailboxes still sync
+        host_->log(nucleo::sdk::Level::error, "mailbox of " + account["id"].get<std::string>() + ": " + e.what());
       }
     }
   }
@@ -287,13 +289,27 @@ class Email : public nucleo::sdk::Plugin {
       where["last_uid"] = 0;
       first = 1;
     }
+    // The new UIDs, a window of UIDs at a time, up to a run's worth.
     std::vector<std::uint64_t> uids;
-    if (status.uidnext == 0 || first < status.uidnext) uids = box.uids_from(first);
-    bool more = uids.size() > messages_per_run;
-    if (more) uids.resize(messages_per_run);
-    std::vector<std::uint64_t> unread = uids.empty() ? uids : box.unread_from(first);
+    std::uint64_t searched = first, last = status.uidnext - 1;
+    while (searched <= last && uids.size() < messages_per_run) {
+      std::uint64_t to = std::min(last, searched + mail::ImapMailbox::search_window - 1);
+      for (auto uid : box.uids_between(searched, to)) uids.push_back(uid);
+      searched = to + 1;
+    }
+    bool more = uids.size() > messages_per_run || searched <= last;
+    if (uids.size() > messages_per_run) uids.resize(messages_per_run);
+    std::vector<std::uint64_t> unread = uids.empty() ? uids : box.unread_between(uids.front(), uids.back());
     Synced synced{this, call, account, config.value("thread_window_days", 14), config.value("hard_bounces_to_flag", 3)};
+    if (!uids.empty())
+      host_->log(nucleo::sdk::Level::info, "mailbox of " + account_id + ": reading UIDs " + std::to_string(uids.front()) +
+                                               " to " + std::to_string(uids.back()) + " (" + std::to_string(uids.size()) +
+                                               " messages" + (more ? ", more after them" : "") + ")");
     Fetched fetched = fetch_in_parallel(call, account, box, uids, synced);
+    if (!uids.empty())
+      host_->log(nucleo::sdk::Level::info, "mailbox of " + account_id + ": " + std::to_string(fetched.done) + " of " +
+                                               std::to_string(uids.size()) + " messages read, " +
+                                               std::to_string(synced.recorded.load()) + " recorded");
     if (fetched.done > 0) where["last_uid"] = uids[fetched.done - 1];
     if (fetched.failure) {
       save(call, account_id, place);  // what was recorded before the failure stays recorded
@@ -343,6 +359,7 @@ class Email : public nucleo::sdk::Plugin {
     const Json& account;
     int thread_window_days;
     int hard_bounces_to_flag;
+    std::atomic<std::size_t> recorded{0};
 
     void message(const std::string& raw, std::uint64_t uid) {
       nucleo::sdk::Host& host = *plugin->host_;
@@ -359,6 +376,7 @@ class Email : public nucleo::sdk::Plugin {
         }
         host.call(call, "conversations.receive", {{"channel_account_id", account["id"]}, {"message", inbound(in, raw)}});
         host.count("messages_received", Json::object());
+        ++recorded;
       } catch (const nucleo::sdk::Error& e) {
         if (e.status() == NUCLEO_UNAVAILABLE) throw;
         host.log(nucleo::sdk::Level::warning, where + ": not recorded: " + e.what());

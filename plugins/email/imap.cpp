@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <functional>
 #include <mutex>
 
 namespace nucleo::email {
@@ -123,24 +125,33 @@ ImapMailbox::Status ImapMailbox::status() {
   // STATUS leaves the selected mailbox alone (libcurl selects it for the fetches).
   std::string answer = perform("", "STATUS \"" + server_.mailbox + "\" (UIDVALIDITY UIDNEXT)");
   Status s{response_code(answer, "UIDVALIDITY"), response_code(answer, "UIDNEXT")};
-  if (s.uidvalidity == 0)
-    throw ImapError(ImapError::Kind::refused, server_.host + " gave no UIDVALIDITY for " + server_.mailbox);
+  if (s.uidvalidity == 0 || s.uidnext == 0)
+    throw ImapError(ImapError::Kind::refused, server_.host + " gave no UIDVALIDITY or UIDNEXT for " + server_.mailbox);
   return s;
 }
 
-std::vector<std::uint64_t> ImapMailbox::uids_from(std::uint64_t first) {
-  // "first:*" names the last message even when it is below `first`: filtered here.
+namespace {
+
+// UID SEARCH over [first, last] in windows, each answer well inside libcurl's line limit.
+std::vector<std::uint64_t> search_windows(std::uint64_t first, std::uint64_t last, const std::string& criteria,
+                                          const std::function<std::string(const std::string&)>& ask) {
   std::vector<std::uint64_t> uids;
-  for (auto uid : search_answer(perform(mailbox_path(), "UID SEARCH UID " + std::to_string(first) + ":*")))
-    if (uid >= first) uids.push_back(uid);
+  for (std::uint64_t from = first; from <= last; from += ImapMailbox::search_window) {
+    std::uint64_t to = std::min(last, from + ImapMailbox::search_window - 1);
+    for (auto uid : search_answer(ask("UID SEARCH " + criteria + "UID " + std::to_string(from) + ":" + std::to_string(to))))
+      if (uid >= from && uid <= to && (uids.empty() || uid > uids.back())) uids.push_back(uid);
+  }
   return uids;
 }
 
-std::vector<std::uint64_t> ImapMailbox::unread_from(std::uint64_t first) {
-  std::vector<std::uint64_t> uids;
-  for (auto uid : search_answer(perform(mailbox_path(), "UID SEARCH UNSEEN UID " + std::to_string(first) + ":*")))
-    if (uid >= first) uids.push_back(uid);
-  return uids;
+}  // namespace
+
+std::vector<std::uint64_t> ImapMailbox::uids_between(std::uint64_t first, std::uint64_t last) {
+  return search_windows(first, last, "", [&](const std::string& c) { return perform(mailbox_path(), c); });
+}
+
+std::vector<std::uint64_t> ImapMailbox::unread_between(std::uint64_t first, std::uint64_t last) {
+  return search_windows(first, last, "UNSEEN ", [&](const std::string& c) { return perform(mailbox_path(), c); });
 }
 
 std::string ImapMailbox::fetch(std::uint64_t uid) {

@@ -56,12 +56,15 @@ class ImapMailbox {
     std::uint64_t uidvalidity = 0;
     std::uint64_t uidnext = 0;
   };
-  // EXAMINE: the mailbox's UIDVALIDITY and the next UID it will give.
+  // STATUS: the mailbox's UIDVALIDITY and the next UID it will give (both required).
   Status status();
-  // The UIDs of the messages from `first` on, ascending (UID SEARCH).
-  std::vector<std::uint64_t> uids_from(std::uint64_t first);
+  // The UIDs of the messages from `first` to `last`, ascending (UID SEARCH). Ask for
+  // windows of at most search_window UIDs: libcurl hands back at most 16 KB of one
+  // untagged line and drops the rest of a longer SEARCH answer.
+  std::vector<std::uint64_t> uids_between(std::uint64_t first, std::uint64_t last);
   // Those of them still unread (\Seen not set).
-  std::vector<std::uint64_t> unread_from(std::uint64_t first);
+  std::vector<std::uint64_t> unread_between(std::uint64_t first, std::uint64_t last);
+  static constexpr std::uint64_t search_window = 1000;
   // One message, whole (RFC 5322 bytes). ImapError::too_large past max_message_bytes.
   std::string fetch(std::uint64_t uid);
   // Clears \Seen on these messages (the sync's fetches set it).

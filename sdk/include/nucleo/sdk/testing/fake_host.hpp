@@ -15,7 +15,7 @@
 // What it fakes, and what it does not:
 //   - call_service: the functions in `services` (by name); every call is in `service_calls`
 //     (network.resolve too: answer {"addresses": ["127.0.0.1"], "ca_file": ""} for a
-//     local test server);
+//     local test server; channels.list: {"data": [your accounts]});
 //   - the record store: in memory (`records`), per collection, with versions, expected
 //     versions and the kernel's query operators; undeclared collections are refused once
 //     a manifest is given;
