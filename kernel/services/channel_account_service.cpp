@@ -284,7 +284,7 @@ std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::stri
 }
 
 Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs, const std::string& account_id,
-                                 const Json& body) {
+                                 const Json& body, std::size_t max_content) {
   require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "integration"},
                "auditors read; they do not send messages", "channel_messages:write");
   Json account = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return existing(tx, ctx, account_id); });
@@ -295,9 +295,10 @@ Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs,
   Json to = body.value("to", Json()), content = body.value("content", Json());
   if (!to.is_string() || to.get<std::string>().empty() || to.get<std::string>().size() > max_text)
     errors.push_back({"to", "must be the recipient: a non-empty string of at most 200 characters"});
-  if (!(content.is_string() || content.is_object()) || content.dump().size() > max_document ||
+  if (!(content.is_string() || content.is_object()) || content.dump().size() > max_content ||
       (content.is_string() && content.get<std::string>().empty()))
-    errors.push_back({"content", "must be a non-empty string or an object (at most 64 KiB)"});
+    errors.push_back({"content", "must be a non-empty string or an object (at most " +
+                                     std::to_string(max_content / 1024) + " KiB)"});
   if (!errors.empty()) throw Error(ErrorCode::validation, "invalid message", errors);
   if (account["status"] != "active")
     throw Error(ErrorCode::conflict, "channel account " + account_id + " is disabled");

@@ -110,7 +110,10 @@ class ChannelAccountService {
   // Outbound messages (any role but auditor). send records the message as queued and
   // queues the job `channel_send_job_name` that hands it to the plugin's send; returns
   // the message. body: {"to", "content"} (content a string or an object).
-  Json send(const CallContext& ctx, events::JobQueue& jobs, const std::string& account_id, const Json& body);
+  // `max_content`: the largest content in bytes of JSON (64 KiB from the API; an e-mail
+  // with attachments, queued by ConversationService, more).
+  Json send(const CallContext& ctx, events::JobQueue& jobs, const std::string& account_id, const Json& body,
+            std::size_t max_content = 64 * 1024);
   Json message(const CallContext& ctx, const std::string& message_id);
 
   // The job's side (worker database): the message and its account, secrets opened.

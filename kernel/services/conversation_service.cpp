@@ -2,8 +2,11 @@
 
 #include <cctype>
 #include <map>
+#include <optional>
+#include <regex>
 #include <set>
 
+#include "kernel/domain/base64.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/store/sql.hpp"
@@ -252,7 +255,7 @@ Json outbound_content(const Json& body, const std::string& interaction_id, const
   Json content = {{"interaction_id", interaction_id}};
   if (body.contains("text")) content["text"] = body["text"];
   if (body.contains("template")) content["template"] = body["template"];
-  for (const char* mail : {"subject", "html"})
+  for (const char* mail : {"subject", "html", "attachments"})
     if (body.contains(mail)) content[mail] = body[mail];
   if (!reply_to.is_null()) content["reply_to"] = reply_to;  // the channel's id of the message answered
   return content;
@@ -280,14 +283,56 @@ void refuse_outside_window(ServiceDependencies& deps, const CallContext& ctx, co
               {{"text", "outside the reply window: send a template", "outside_reply_window"}});
 }
 
+// Files sent with an e-mail: [{"name", "type", "content_base64"}], at most
+// max_attachments, max_attachment_bytes decoded in all.
+constexpr std::size_t max_attachments = 10;
+constexpr std::size_t max_attachment_bytes = 5 * 1024 * 1024;
+
+void check_attachments(const Json& files, std::vector<FieldError>& errors) {
+  if (!files.is_array() || files.empty() || files.size() > max_attachments) {
+    errors.push_back({"attachments", "must be 1 to 10 files: {\"name\", \"type\", \"content_base64\"}"});
+    return;
+  }
+  static const std::regex media_type("^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$");
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::string at = "attachments/" + std::to_string(i);
+    const Json& f = files[i];
+    if (!f.is_object()) {
+      errors.push_back({at, "must be {\"name\", \"type\", \"content_base64\"}"});
+      continue;
+    }
+    for (const auto& [key, v] : f.items())
+      if (key != "name" && key != "type" && key != "content_base64") errors.push_back({at + "/" + key, "is not a field of a file"});
+    Json name = f.value("name", Json()), type = f.value("type", Json()), content = f.value("content_base64", Json());
+    if (!name.is_string() || name.get<std::string>().empty() || name.get<std::string>().size() > 255 ||
+        name.get<std::string>().find_first_of("\r\n\"/\\") != std::string::npos)
+      errors.push_back({at + "/name", "must be a file name of 1 to 255 characters without / \\ \" or line breaks"});
+    if (!type.is_string() || !std::regex_match(type.get<std::string>(), media_type))
+      errors.push_back({at + "/type", "must be a media type such as application/pdf"});
+    std::optional<std::string> bytes = content.is_string() ? from_base64(content.get<std::string>()) : std::nullopt;
+    if (!bytes || bytes->empty()) errors.push_back({at + "/content_base64", "must be the file's bytes in base64"});
+    else total += bytes->size();
+  }
+  if (total > max_attachment_bytes) errors.push_back({"attachments", "must be at most 5 MiB in all"});
+}
+
+// What the interaction keeps of the files sent: not their bytes (those go to the channel).
+Json attachments_described(const Json& files) {
+  Json out = Json::array();
+  for (const auto& f : files)
+    out.push_back({{"name", f["name"]}, {"type", f["type"]}, {"size", from_base64(f["content_base64"].get<std::string>())->size()}});
+  return out;
+}
+
 void check_send(const Json& body) {
   std::vector<FieldError> errors;
   if (!body.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
   for (const auto& [key, v] : body.items())
     if (key != "channel_account_id" && key != "text" && key != "template" && key != "reply_to" && key != "deal_id" &&
-        key != "subject" && key != "html")
+        key != "subject" && key != "html" && key != "attachments")
       errors.push_back({key, "is not a field of a message (channel_account_id, text, template, subject, html, "
-                             "reply_to, deal_id)"});
+                             "attachments, reply_to, deal_id)"});
   if (!body.value("channel_account_id", Json()).is_string()) errors.push_back({"channel_account_id", "is required"});
   bool text = body.contains("text"), templ = body.contains("template");
   if (text == templ) errors.push_back({"text", "give the text, or a template, but one of them"});
@@ -304,6 +349,7 @@ void check_send(const Json& body) {
     errors.push_back({"subject", "must be one line of at most 500 characters"});
   if (body.contains("html") && (!body["html"].is_string() || body["html"].get<std::string>().size() > 100000 || !text))
     errors.push_back({"html", "must be at most 100,000 characters, beside the text (the plain alternative)"});
+  if (body.contains("attachments")) check_attachments(body["attachments"], errors);
   if (!errors.empty()) throw validation_error("invalid message", errors);
 }
 
@@ -442,7 +488,7 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   if (type != "email" && body.value("text", Json("")).get<std::string>().size() > 4096)
     throw Error(ErrorCode::validation, "a " + type + " message carries at most 4096 characters",
                 {{"text", "must be at most 4096 characters on a " + type + " channel"}});
-  for (const char* mail : {"subject", "html"})
+  for (const char* mail : {"subject", "html", "attachments"})
     if (body.contains(mail) && type != "email")
       throw Error(ErrorCode::validation, std::string("only e-mail messages have a ") + mail,
                   {{mail, "only e-mail messages have one; this is a " + (type.empty() ? "channel" : type) + " account"}});
@@ -479,6 +525,7 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   if (body.contains("text")) input["body"] = body["text"];
   if (body.contains("subject")) input["subject"] = body["subject"];
   if (body.contains("html")) input["content"]["html"] = body["html"];  // personal: sealed and erased as the body is
+  if (body.contains("attachments")) input["content"]["attachments"] = attachments_described(body["attachments"]);
   if (body.contains("text") && traits.reply_window_hours > 0) refuse_outside_window(deps_, ctx, account_id, contact_id, traits);
   Json interaction = deps_.database.in_one_transaction(ctx.tenant_id, [&] {
     Json logged = records.log_interaction(ctx, input).record;
@@ -486,8 +533,10 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
     return logged;
   });
   try {
+    // An e-mail's content holds its text, HTML and files: larger than a raw channel message.
     channels.send(ctx, jobs, account_id,
-                  {{"to", contact[address_field]}, {"content", outbound_content(body, interaction["id"], reply_to)}});
+                  {{"to", contact[address_field]}, {"content", outbound_content(body, interaction["id"], reply_to)}},
+                  type == "email" ? 8 * 1024 * 1024 : 64 * 1024);
   } catch (const Error& e) {
     settle_outbound(ctx, interaction["id"], "failed", {{"error", e.what()}});
     throw;

@@ -347,6 +347,14 @@ Bounce plain_bounce(const std::string& text) {
 
 }  // namespace
 
+std::optional<std::string> from_base64(const std::string& text) {
+  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+  if (text.size() % 4 != 0 || text.find_first_not_of(alphabet) != std::string::npos) return std::nullopt;
+  gsize size = 0;
+  GText bytes(reinterpret_cast<char*>(g_base64_decode(text.c_str(), &size)));
+  return std::string(bytes.get() ? bytes.get() : "", size);
+}
+
 std::string sha256_hex(const std::string& bytes) {
   GText hex(g_compute_checksum_for_data(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(bytes.data()), bytes.size()));
   return hex.get();

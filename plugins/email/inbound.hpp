@@ -58,6 +58,9 @@ struct ParseOptions {
 
 Incoming parse_incoming(const std::string& raw, const ParseOptions& options = {});
 
+// The bytes of standard base64 (GLib's decoder); nullopt when `text` is not base64.
+std::optional<std::string> from_base64(const std::string& text);
+
 // The hex SHA-256 of `bytes`: the id of a message that came without a Message-ID.
 std::string sha256_hex(const std::string& bytes);
 

@@ -58,6 +58,33 @@ std::optional<std::string> interaction_of(const std::string& message_id) {
   return m[1].str();
 }
 
+namespace {
+
+// A file as an attachment: base64, its name in the Content-Disposition (GMime encodes
+// a name with accents per RFC 2231).
+GMimeObject* file_part(const OutgoingFile& file) {
+  std::string type = file.type.find('/') == std::string::npos ? "application/octet-stream" : file.type;
+  std::string major = type.substr(0, type.find('/')), minor = type.substr(type.find('/') + 1);
+  GMimePart* part = g_mime_part_new_with_type(major.c_str(), minor.c_str());
+  GMimeStream* bytes = g_mime_stream_mem_new_with_buffer(file.bytes.data(), file.bytes.size());
+  GMimeDataWrapper* content = g_mime_data_wrapper_new_with_stream(bytes, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_mime_part_set_content(part, content);
+  g_object_unref(content);
+  g_object_unref(bytes);
+  g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+  g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+  g_mime_part_set_filename(part, one_line(file.name).c_str());
+  // UTF-8 for the name, as for every header we write (GMime would pick Latin-1 when it fits).
+  auto utf8 = [](GMimeParamList* params, const char* name) {
+    if (GMimeParam* p = params ? g_mime_param_list_get_parameter(params, name) : nullptr) g_mime_param_set_charset(p, "UTF-8");
+  };
+  utf8(g_mime_content_disposition_get_parameters(g_mime_object_get_content_disposition(GMIME_OBJECT(part))), "filename");
+  utf8(g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part))), "name");
+  return GMIME_OBJECT(part);
+}
+
+}  // namespace
+
 std::string compose(const Outgoing& message) {
   for (const auto& [field, address] : {std::pair{"from", message.from.address}, std::pair{"to", message.to.address}})
     if (!is_address(address)) throw std::invalid_argument(std::string(field) + ": '" + address + "' is not an e-mail address");
@@ -81,22 +108,33 @@ std::string compose(const Outgoing& message) {
                              nullptr);
     g_mime_object_set_header(GMIME_OBJECT(mime.get()), "References", references.c_str(), nullptr);
   }
+  GMimeObject* body = nullptr;
   if (message.html.empty()) {
-    GMimeObject* text = text_part("plain", message.text);
-    g_mime_message_set_mime_part(mime.get(), text);
-    g_object_unref(text);
+    body = text_part("plain", message.text);
   } else {
     // Plainest first (RFC 2046 §5.1.4): a reader shows the last part it can.
     GMimeMultipart* alternative = g_mime_multipart_new_with_subtype("alternative");
-    for (auto [subtype, body] : {std::pair{"plain", &message.text}, std::pair{"html", &message.html}}) {
-      if (body->empty()) continue;
-      GMimeObject* part = text_part(subtype, *body);
+    for (auto [subtype, text] : {std::pair{"plain", &message.text}, std::pair{"html", &message.html}}) {
+      if (text->empty()) continue;
+      GMimeObject* part = text_part(subtype, *text);
       g_mime_multipart_add(alternative, part);
       g_object_unref(part);
     }
-    g_mime_message_set_mime_part(mime.get(), GMIME_OBJECT(alternative));
-    g_object_unref(alternative);
+    body = GMIME_OBJECT(alternative);
   }
+  if (!message.files.empty()) {  // the body first, then each file (RFC 2046 §5.1.3)
+    GMimeMultipart* mixed = g_mime_multipart_new_with_subtype("mixed");
+    g_mime_multipart_add(mixed, body);
+    g_object_unref(body);
+    for (const auto& f : message.files) {
+      GMimeObject* part = file_part(f);
+      g_mime_multipart_add(mixed, part);
+      g_object_unref(part);
+    }
+    body = GMIME_OBJECT(mixed);
+  }
+  g_mime_message_set_mime_part(mime.get(), body);
+  g_object_unref(body);
   GMimeFormatOptions* options = g_mime_format_options_clone(nullptr);
   g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
   char* text = g_mime_object_to_string(GMIME_OBJECT(mime.get()), options);

@@ -17,6 +17,12 @@ struct Mailbox {
   std::string address;  // addr-spec: ana@example.com
 };
 
+struct OutgoingFile {
+  std::string name;   // UTF-8 file name
+  std::string type;   // media type: application/pdf
+  std::string bytes;  // the file
+};
+
 struct Outgoing {
   Mailbox from, to;
   std::string subject;  // UTF-8
@@ -27,6 +33,7 @@ struct Outgoing {
   // is In-Reply-To. Empty: a new thread.
   std::vector<std::string> references;
   std::int64_t date_micros = 0;  // the Date header, µs since the epoch
+  std::vector<OutgoingFile> files;  // attachments: the message becomes multipart/mixed
 };
 
 // The whole message, CRLF line ends, ready for SMTP's DATA. Throws std::invalid_argument

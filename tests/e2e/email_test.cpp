@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "kernel/domain/base64.hpp"
 #include "tests/e2e/api_fixture.hpp"
 #include "tests/support/mail_servers.hpp"
 
@@ -109,6 +110,44 @@ TEST_P(Email, AMessageToAContactLandsInTheMailboxEncodedAndTheInteractionIsSent)
   EXPECT_EQ(inbox.body["data"][0]["contact_id"], contact);
 }
 
+TEST_P(Email, FilesGoAsAttachmentsAndTheInteractionDescribesThem) {
+  std::string pdf = "%PDF-1.4\n" + std::string(200000, 'p') + "\n%%EOF\n";
+  Json file = {{"name", "Proposta Técnica.pdf"}, {"type", "application/pdf"}, {"content_base64", to_base64(pdf)}};
+  auto sent = call("POST", "/v1/contacts/" + contact + "/messages", admin,
+                   {{"channel_account_id", account}, {"subject", "Proposta"}, {"text", "Segue em anexo."},
+                    {"attachments", Json::array({file})}});
+  ASSERT_EQ(sent.status, 202) << sent.raw.body;
+  EXPECT_EQ(sent.body["content"]["attachments"],
+            Json::array({{{"name", "Proposta Técnica.pdf"}, {"type", "application/pdf"}, {"size", pdf.size()}}}))
+      << "the interaction keeps what was sent, not the bytes";
+  interaction_when(sent.body["id"], "sent");
+  auto mail = smtp->delivered();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(mail[0].find("multipart/mixed"), std::string::npos);
+  EXPECT_NE(mail[0].find("filename*=UTF-8''Proposta%20T%C3%A9cnica.pdf"), std::string::npos) << mail[0].substr(0, 2000);
+  EXPECT_NE(mail[0].find(to_base64(pdf).substr(0, 76)), std::string::npos) << "the file, base64 in 76-column lines";
+
+  Json bad = file;
+  bad["content_base64"] = "not base64!";
+  auto refused = call("POST", "/v1/contacts/" + contact + "/messages", admin,
+                      {{"channel_account_id", account}, {"text", "x"}, {"attachments", Json::array({bad})}});
+  EXPECT_EQ(refused.status, 422) << refused.raw.body;
+  EXPECT_EQ(refused.body["errors"][0]["field"], "attachments/0/content_base64") << refused.raw.body;
+  bad = file;
+  bad["name"] = "../../etc/passwd";
+  EXPECT_EQ(call("POST", "/v1/contacts/" + contact + "/messages", admin,
+                 {{"channel_account_id", account}, {"text", "x"}, {"attachments", Json::array({bad})}})
+                .status,
+            422);
+  Json eleven = Json::array();
+  for (int i = 0; i < 11; ++i) eleven.push_back({{"name", "a.txt"}, {"type", "text/plain"}, {"content_base64", "YQ=="}});
+  EXPECT_EQ(call("POST", "/v1/contacts/" + contact + "/messages", admin,
+                 {{"channel_account_id", account}, {"text", "x"}, {"attachments", eleven}})
+                .status,
+            422);
+  EXPECT_EQ(smtp->delivered().size(), 1u) << "nothing refused was sent";
+}
+
 TEST_P(Email, TheServersRefusalAndAWrongPasswordEndOnTheInteractionAndTheAccount) {
   auto nobody = call("POST", "/v1/contacts", admin, {{"name", "Ninguém"}, {"email", "nobody@hospital.org.br"}});
   auto refused = call("POST", "/v1/contacts/" + nobody.body["id"].get<std::string>() + "/messages", admin,
@@ -177,6 +216,16 @@ TEST_P(Email, RepliesInTheMailboxAreSyncedOntoTheirConversation) {
   EXPECT_EQ(conversations.body["data"][0]["unanswered"], true) << conversations.raw.body;
   EXPECT_EQ(conversations.body["data"][0]["last_message"]["direction"], "inbound") << conversations.raw.body;
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two more polls
+  EXPECT_EQ(call("GET", "/v1/interactions?direction=inbound&contact_id=" + contact, admin).body["data"].size(), 3u);
+
+  // Erasing Conceição erases what her mail said, and a later poll brings none of it back.
+  auto erased = call("POST", "/v1/privacy/erasures", admin, {{"contact_id", contact}, {"reason", "titular request"}});
+  ASSERT_EQ(erased.status, 201) << erased.raw.body;
+  EXPECT_EQ(erased.body["interactions_erased"], 4) << "the proposal and the three replies";
+  auto gone = call("GET", "/v1/interactions/" + in[0]["id"].get<std::string>(), admin);
+  EXPECT_TRUE(gone.body["body"].is_null() && gone.body["subject"].is_null() && gone.body["content"].is_null())
+      << gone.raw.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(call("GET", "/v1/interactions?direction=inbound&contact_id=" + contact, admin).body["data"].size(), 3u);
 }
 

@@ -205,3 +205,33 @@ TEST(Inbound, DatesAndContentIds) {
 
 }  // namespace
 }  // namespace nucleo::email
+
+namespace nucleo::email {
+namespace {
+
+TEST(Inbound, FilesSentComeBackWhole) {
+  Outgoing out;
+  out.from = {"Joana Araújo", "vendas@fornecedor.com.br"};
+  out.to = {"", "compras@hospital.org.br"};
+  out.subject = "Proposta";
+  out.text = "Segue a proposta.";
+  out.html = "<p>Segue a proposta.</p>";
+  std::string pdf = "%PDF-1.4\n" + std::string(70000, '\xff') + std::string(1, '\0') + "%%EOF\n";
+  out.files = {{"Proposta Técnica – São Paulo.pdf", "application/pdf", pdf}, {"tabela.csv", "text/csv", "a;b\n1;2\n"}};
+  std::string raw = compose(out);
+  EXPECT_NE(raw.find("multipart/mixed"), std::string::npos);
+  ParseOptions keep;
+  keep.keep_attachment_content = true;
+  Incoming in = parse_incoming(raw, keep);
+  EXPECT_EQ(in.text, "Segue a proposta.");
+  ASSERT_EQ(in.attachments.size(), 2u);
+  EXPECT_EQ(in.attachments[0].name, "Proposta Técnica – São Paulo.pdf") << "RFC 2231 both ways";
+  EXPECT_EQ(in.attachments[0].type, "application/pdf");
+  EXPECT_EQ(in.attachments[0].content, pdf);
+  EXPECT_EQ(in.attachments[1].content, "a;b\n1;2\n");
+  EXPECT_EQ(from_base64("JVBERi0xLjQK"), "%PDF-1.4\n");
+  EXPECT_FALSE(from_base64("not base64!"));
+}
+
+}  // namespace
+}  // namespace nucleo::email
