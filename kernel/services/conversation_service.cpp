@@ -583,7 +583,8 @@ Json ConversationService::record_status(const CallContext& ctx, const std::strin
                                                     " on channel account " + channel_account_id);
   Json patch = Json::object();
   std::string now = found->value("delivery_status", "queued");
-  if (!moves_forward(now, reached)) return *found;
+  // Statuses are of messages we sent: a received message's stays "received".
+  if (found->value("direction", "") != "outbound" || !moves_forward(now, reached)) return *found;
   patch["delivery_status"] = reached;
   if (reached == "failed") {
     Json content = found->value("content", Json::object());

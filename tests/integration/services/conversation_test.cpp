@@ -174,6 +174,10 @@ TEST_P(ConversationTest, AnOutboundMessageIsAnInteractionThatFollowsTheChannel) 
   EXPECT_EQ(status("delivered"), "read");
   EXPECT_EQ(status("failed"), "read");
   EXPECT_THROW(conversations.record_status(ctx, channel, {{"external_id", "wamid.NOPE"}, {"status", "read"}}), Error);
+  // A status names a message we sent: one about a message received changes nothing (an
+  // e-mail bounce quoting a customer's Message-ID must not fail her message).
+  Json received = conversations.record_status(ctx, channel, {{"external_id", "wamid.IN1"}, {"status", "failed"}});
+  EXPECT_EQ(received["delivery_status"], "received");
 
   Json failing = conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"text", "falha"}}, kinds);
   jobs.run_once();
