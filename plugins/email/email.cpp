@@ -11,6 +11,7 @@
 // Per mailbox the plugin keeps {uidvalidity, last_uid} in its collection "mailboxes".
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,8 @@ Json imap_schema() {
 }
 
 constexpr std::size_t messages_per_run = 2000;  // a bigger backlog goes on in a follow-up run
+constexpr std::size_t max_kept_file = 10u << 20;  // a larger file is described, not kept
+constexpr std::size_t chunk_bytes = 180u << 10;   // base64 of it fits a 256 KiB record
 constexpr std::int64_t lease_micros = 10LL * 60 * 1000000;  // a run that died frees its mailbox after this
 
 class Email : public nucleo::sdk::Plugin {
@@ -60,6 +63,8 @@ class Email : public nucleo::sdk::Plugin {
     std::string every = config.value("poll", "every 1m");
     connections_ = config.value("connections", 4);
     host.job("sync", every, nucleo::sdk::Scope::tenant, [this](const nucleo::sdk::Job& j) { sync_tenant(j); });
+    host.route("GET", "/attachments/{interaction_id}/{index}", nucleo::sdk::Auth::bearer,
+               [this](const nucleo::sdk::Request& r) { return attachment(r); });
     Json account_schema = {{"type", "object"},
                            {"required", {"address", "smtp"}},
                            {"properties",
@@ -69,6 +74,8 @@ class Email : public nucleo::sdk::Plugin {
                              {"imap", imap_schema()},
                              {"thread_window_days", {{"type", "integer"}, {"minimum", 0}, {"maximum", 365},
                                                      {"description", "a reply with no known ids joins the sender's thread of the same subject within this many days (default 14; 0: never)"}}},
+                             {"keep_attachments", {{"type", "boolean"},
+                                                   {"description", "keep the files of synced messages, up to 10 MiB each (default false: name, type and size only)"}}},
                              {"hard_bounces_to_flag", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100},
                                                        {"description", "hard bounces after which the contact's e-mail is flagged email.bouncing (default 3)"}}},
                              {"unknown_senders", {{"type", "string"}, {"enum", {"lead", "keep"}}}}}},
@@ -305,7 +312,8 @@ class Email : public nucleo::sdk::Plugin {
     bool more = uids.size() > messages_per_run || searched <= last;
     if (uids.size() > messages_per_run) uids.resize(messages_per_run);
     std::vector<std::uint64_t> unread = uids.empty() ? uids : box.unread_between(uids.front(), uids.back());
-    Synced synced{this, call, account, config.value("thread_window_days", 14), config.value("hard_bounces_to_flag", 3)};
+    Synced synced{this, call, account, config.value("thread_window_days", 14), config.value("hard_bounces_to_flag", 3),
+                  config.value("keep_attachments", false)};
     if (!uids.empty())
       host_->log(nucleo::sdk::Level::info, "mailbox of " + account_id + ": reading UIDs " + std::to_string(uids.front()) +
                                                " to " + std::to_string(uids.back()) + " (" + std::to_string(uids.size()) +
@@ -364,12 +372,37 @@ class Email : public nucleo::sdk::Plugin {
     const Json& account;
     int thread_window_days;
     int hard_bounces_to_flag;
+    bool keep_attachments = false;
     std::atomic<std::size_t> recorded{0};
+
+    // Each file of a recorded message, in chunks the record store holds (its documents are
+    // at most 256 KiB), as the contact's personal data: erasing her deletes them.
+    void keep_files(const mail::Incoming& in, const Json& interaction, const std::string& where) const {
+      nucleo::sdk::Host& host = *plugin->host_;
+      if (!interaction.value("contact_id", Json()).is_string()) return;  // kept on nobody: nobody to erase them for
+      std::string id = interaction["id"];
+      for (std::size_t i = 0; i < in.attachments.size(); ++i) {
+        const mail::Attachment& a = in.attachments[i];
+        if (a.content.size() > max_kept_file) {
+          host.log(nucleo::sdk::Level::warning, where + ": file " + a.name + " of " + std::to_string(a.content.size()) +
+                                                    " bytes is over 10 MiB: described, not kept");
+          continue;
+        }
+        std::size_t chunks = std::max<std::size_t>(1, (a.content.size() + chunk_bytes - 1) / chunk_bytes);
+        for (std::size_t c = 0; c < chunks; ++c)
+          host.store_put(call, "attachment_chunks", id + "." + std::to_string(i) + "." + std::to_string(c),
+                         {{"interaction_id", id}, {"contact_id", interaction["contact_id"]}, {"index", i}, {"chunk", c},
+                          {"chunks", chunks}, {"name", a.name}, {"type", a.type},
+                          {"data_base64", mail::to_base64(a.content.substr(c * chunk_bytes, chunk_bytes))}});
+      }
+    }
 
     void message(const std::string& raw, std::uint64_t uid) {
       nucleo::sdk::Host& host = *plugin->host_;
       std::string where = "mailbox of " + account["id"].get<std::string>() + ", UID " + std::to_string(uid);
-      mail::Incoming in = mail::parse_incoming(raw);
+      mail::ParseOptions options;
+      options.keep_attachment_content = keep_attachments;
+      mail::Incoming in = mail::parse_incoming(raw, options);
       for (const auto& problem : in.problems) host.log(nucleo::sdk::Level::warning, where + ": " + problem);
       if (!in.message_id.empty() && mail::interaction_of(in.message_id)) return;  // a copy of our own
       try {
@@ -379,9 +412,11 @@ class Email : public nucleo::sdk::Plugin {
           host.count("messages_skipped", {{"reason", "no_sender"}});
           return;
         }
-        host.call(call, "conversations.receive", {{"channel_account_id", account["id"]}, {"message", inbound(in, raw)}});
+        Json received =
+            host.call(call, "conversations.receive", {{"channel_account_id", account["id"]}, {"message", inbound(in, raw)}});
         host.count("messages_received", Json::object());
         ++recorded;
+        if (keep_attachments && !received.value("duplicate", true)) keep_files(in, received["interaction"], where);
       } catch (const nucleo::sdk::Error& e) {
         if (e.status() == NUCLEO_UNAVAILABLE) throw;
         host.log(nucleo::sdk::Level::warning, where + ": not recorded: " + e.what());
@@ -441,6 +476,50 @@ class Email : public nucleo::sdk::Plugin {
                 {{"type", "contact"}, {"id", failed["contact_id"]}, {"data", {{"attributes", attributes}}}});
     }
   };
+
+  // GET /attachments/{interaction_id}/{index}: a kept file, to a caller who may read the
+  // interaction (the kernel answers records.get as the caller: 404 otherwise).
+  nucleo::sdk::Response attachment(const nucleo::sdk::Request& r) {
+    std::string id = r.param("interaction_id"), index = r.param("index");
+    const nucleo::sdk::Request& r_in = r;
+    auto not_found = [&] {
+      nucleo::sdk::Response r{404, {{"type", "about:blank"}, {"title", "Not Found"}, {"status", 404},
+                                    {"detail", "no kept file " + index + " of interaction " + id},
+                                    {"request_id", r_in.json.value("request_id", "")}, {"errors", Json::array()}}};
+      r.headers = {{"Content-Type", "application/problem+json"}};
+      return r;
+    };
+    if (index.empty() || index.size() > 2 || index.find_first_not_of("0123456789") != std::string::npos) return not_found();
+    host_->call(r.call, "records.get", {{"type", "interaction"}, {"id", id}});
+    std::string bytes;
+    Json first;
+    for (std::size_t c = 0;; ++c) {
+      Json chunk;
+      try {
+        chunk = host_->store_get(r.call, "attachment_chunks", id + "." + index + "." + std::to_string(c))["document"];
+      } catch (const nucleo::sdk::Error& e) {
+        if (e.status() != NUCLEO_NOT_FOUND) throw;
+        return not_found();
+      }
+      bytes += mail::from_base64(chunk.value("data_base64", "")).value_or("");
+      if (c == 0) first = chunk;
+      if (c + 1 >= chunk.value("chunks", std::size_t{1})) break;
+    }
+    nucleo::sdk::Response out = nucleo::sdk::Response::raw(200, "application/octet-stream", std::move(bytes));
+    out.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + percent_encoded(first.value("name", "file"));
+    out.headers["X-Content-Type"] = first.value("type", "application/octet-stream");
+    return out;
+  }
+
+  static std::string percent_encoded(const std::string& text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+      if (std::isalnum(c) || c == '.' || c == '-' || c == '_') out += static_cast<char>(c);
+      else out += {'%', hex[c >> 4], hex[c & 15]};
+    }
+    return out;
+  }
 
   nucleo::sdk::Host* host_ = nullptr;
   std::size_t connections_ = 4;  // IMAP connections per mailbox sync

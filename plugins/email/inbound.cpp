@@ -347,6 +347,11 @@ Bounce plain_bounce(const std::string& text) {
 
 }  // namespace
 
+std::string to_base64(const std::string& bytes) {
+  GText text(g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size()));
+  return text.get();
+}
+
 std::optional<std::string> from_base64(const std::string& text) {
   static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
   if (text.size() % 4 != 0 || text.find_first_not_of(alphabet) != std::string::npos) return std::nullopt;

@@ -58,6 +58,9 @@ struct ParseOptions {
 
 Incoming parse_incoming(const std::string& raw, const ParseOptions& options = {});
 
+// Standard base64 with padding (GLib's encoder).
+std::string to_base64(const std::string& bytes);
+
 // The bytes of standard base64 (GLib's decoder); nullopt when `text` is not base64.
 std::optional<std::string> from_base64(const std::string& text);
 

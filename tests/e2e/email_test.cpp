@@ -45,7 +45,8 @@ class Email : public ApiFixture {
                         {"smtp", {{"host", "127.0.0.1"}, {"port", smtp->port()}, {"security", "starttls"},
                                   {"username", "vendas@fornecedor.com.br"}}},
                         {"imap", {{"host", "127.0.0.1"}, {"port", imap->port()}, {"security", "none"}}},
-                        {"hard_bounces_to_flag", 2}}},
+                        {"hard_bounces_to_flag", 2},
+                        {"keep_attachments", true}}},
             {"secrets", {{"smtp_password", password}}}};
   }
   std::vector<std::string> server_arguments() override {
@@ -288,6 +289,37 @@ TEST_P(Email, ABacklogIsReadThroughSeveralConnectionsOnce) {
     cursor = page.body.value("next_cursor", Json()).is_string() ? "&cursor=" + page.body["next_cursor"].get<std::string>() : "";
   } while (!cursor.empty());
   EXPECT_EQ(bodies.size(), backlog);
+}
+
+TEST_P(Email, FilesThatCameAreKeptForWhoMayReadTheMessageUntilSheIsErased) {
+  std::string pdf = "%PDF-1.4\n";
+  for (int i = 0; i < 400000; ++i) pdf += static_cast<char>(i * 7 % 256);  // three chunks, every byte value
+  std::string b64 = to_base64(pdf), lines;
+  for (std::size_t at = 0; at < b64.size(); at += 76) lines += b64.substr(at, 76) + "\r\n";
+  imap->deliver("From: conceicao@hospital.org.br\r\nSubject: Edital\r\nMessage-ID: <f1@h>\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=F\r\n\r\n--F\r\nContent-Type: text/plain\r\n\r\nSegue o edital.\r\n"
+                "--F\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=UTF-8''Edital%20n%C2%BA%207.pdf\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n" + lines + "--F--\r\n");
+  Json in = inbound_of(contact, 1);
+  std::string id = in[0]["id"];
+  EXPECT_EQ(in[0]["content"]["attachments"][0]["name"], "Edital nº 7.pdf");
+  Reply file;
+  for (int attempt = 0; attempt < 100; ++attempt) {  // the file is kept just after the message is recorded
+    file = call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/0", admin);
+    if (file.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(file.status, 200) << file.raw.body.substr(0, 300);
+  EXPECT_EQ(file.raw.body, pdf) << "the bytes as sent, from three chunks";
+  EXPECT_EQ(file.raw.header("Content-Disposition"), "attachment; filename*=UTF-8''Edital%20n%C2%BA%207.pdf");
+  EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/1", admin).status, 404);
+  EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/x", admin).status, 404);
+  EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/int_nobody/0", admin).status, 404);
+
+  auto erased = call("POST", "/v1/privacy/erasures", admin, {{"contact_id", contact}, {"reason", "titular request"}});
+  ASSERT_EQ(erased.status, 201) << erased.raw.body;
+  EXPECT_EQ(erased.body["plugin_records_deleted"], 3) << erased.raw.body;
+  EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/0", admin).status, 404);
 }
 
 TEST_P(Email, BrokenMailIsLoggedAndTheRestOfTheMailboxSynced) {
