@@ -11,7 +11,6 @@
 // Per mailbox the plugin keeps {uidvalidity, last_uid} in its collection "mailboxes".
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -492,7 +491,6 @@ class Email : public nucleo::sdk::Plugin {
     if (index.empty() || index.size() > 2 || index.find_first_not_of("0123456789") != std::string::npos) return not_found();
     host_->call(r.call, "records.get", {{"type", "interaction"}, {"id", id}});
     std::string bytes;
-    Json first;
     for (std::size_t c = 0;; ++c) {
       Json chunk;
       try {
@@ -502,23 +500,11 @@ class Email : public nucleo::sdk::Plugin {
         return not_found();
       }
       bytes += mail::from_base64(chunk.value("data_base64", "")).value_or("");
-      if (c == 0) first = chunk;
       if (c + 1 >= chunk.value("chunks", std::size_t{1})) break;
     }
-    nucleo::sdk::Response out = nucleo::sdk::Response::raw(200, "application/octet-stream", std::move(bytes));
-    out.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + percent_encoded(first.value("name", "file"));
-    out.headers["X-Content-Type"] = first.value("type", "application/octet-stream");
-    return out;
-  }
-
-  static std::string percent_encoded(const std::string& text) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-      if (std::isalnum(c) || c == '.' || c == '-' || c == '_') out += static_cast<char>(c);
-      else out += {'%', hex[c >> 4], hex[c & 15]};
-    }
-    return out;
+    // The name and type are the interaction's (content.attachments[index]): a plugin
+    // route's answer carries no headers its OpenAPI description does not declare.
+    return nucleo::sdk::Response::raw(200, "application/octet-stream", std::move(bytes));
   }
 
   nucleo::sdk::Host* host_ = nullptr;
