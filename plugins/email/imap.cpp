@@ -1,7 +1,6 @@
 #include "imap.hpp"
 
-#include <curl/curl.h>
-#include <sys/stat.h>
+#include "curl_connection.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -9,16 +8,6 @@
 
 namespace nucleo::email {
 namespace {
-
-void use_curl() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-bool is_directory(const std::string& path) {
-  struct stat s {};
-  return stat(path.c_str(), &s) == 0 && S_ISDIR(s.st_mode);
-}
 
 struct Received {
   std::string bytes;
@@ -76,19 +65,8 @@ ImapMailbox::ImapMailbox(ImapServer server) : server_(std::move(server)), connec
   use_curl();
   CURL* c = connection_->handle = curl_easy_init();
   if (!c) throw ImapError(ImapError::Kind::unreachable, "libcurl could not start a transfer");
-  // Connect to the checked address, whatever the name resolves to by now.
-  connection_->pinned = curl_slist_append(
-      nullptr, (server_.host + ":" + std::to_string(server_.port) + ":" + server_.address).c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
-  curl_easy_setopt(c, CURLOPT_RESOLVE, connection_->pinned);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(server_.timeout_ms, 10000L));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, server_.timeout_ms);
-  if (server_.security == "starttls") curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!server_.ca_file.empty())
-    curl_easy_setopt(c, is_directory(server_.ca_file) ? CURLOPT_CAPATH : CURLOPT_CAINFO, server_.ca_file.c_str());
+  configure(c, {server_.host, server_.port, server_.address, server_.ca_file, server_.security == "starttls", server_.timeout_ms},
+            "imap,imaps", connection_->pinned);
   curl_easy_setopt(c, CURLOPT_USERNAME, server_.username.c_str());
   curl_easy_setopt(c, CURLOPT_PASSWORD, server_.password.c_str());
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, receive);

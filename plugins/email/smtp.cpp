@@ -1,19 +1,12 @@
 #include "smtp.hpp"
 
-#include <curl/curl.h>
-#include <sys/stat.h>
+#include "curl_connection.hpp"
 
 #include <cstring>
 #include <memory>
-#include <mutex>
 
 namespace nucleo::email {
 namespace {
-
-void use_curl() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct Upload {
   const std::string* bytes;
@@ -34,11 +27,6 @@ struct SlistFree {
 struct EasyFree {
   void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
 };
-
-bool is_directory(const std::string& path) {
-  struct stat s {};
-  return stat(path.c_str(), &s) == 0 && S_ISDIR(s.st_mode);
-}
 
 SmtpOutcome outcome_of(CURLcode code, long reply, const char* error, const SmtpServer& server) {
   SmtpOutcome o;
@@ -85,25 +73,16 @@ SmtpOutcome smtp_send(const SmtpServer& server, const std::string& from, const s
   CURL* c = curl.get();
   bool implicit_tls = server.security == "tls";
   std::string url = std::string(implicit_tls ? "smtps://" : "smtp://") + server.host + ":" + std::to_string(server.port);
-  // Connect to the checked address, whatever the name resolves to by now.
-  std::unique_ptr<curl_slist, SlistFree> pinned(
-      curl_slist_append(nullptr, (server.host + ":" + std::to_string(server.port) + ":" + server.address).c_str()));
   std::unique_ptr<curl_slist, SlistFree> to;
   for (const auto& r : recipients) to.reset(curl_slist_append(to.release(), ("<" + r + ">").c_str()));
   Upload upload{&message};
   char error[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  curl_easy_setopt(c, CURLOPT_RESOLVE, pinned.get());
+  curl_slist* resolve = nullptr;
+  configure(c, {server.host, server.port, server.address, server.ca_file, server.security == "starttls", server.timeout_ms},
+            "smtp,smtps", resolve);
+  std::unique_ptr<curl_slist, SlistFree> pinned(resolve);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(server.timeout_ms, 10000L));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, server.timeout_ms);
-  if (server.security == "starttls") curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!server.ca_file.empty())
-    curl_easy_setopt(c, is_directory(server.ca_file) ? CURLOPT_CAPATH : CURLOPT_CAINFO, server.ca_file.c_str());
   if (!server.username.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, server.username.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, server.password.c_str());

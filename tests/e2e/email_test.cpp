@@ -315,6 +315,19 @@ TEST_P(Email, FilesThatCameAreKeptForWhoMayReadTheMessageUntilSheIsErased) {
   EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/1", admin).status, 404);
   EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/x", admin).status, 404);
   EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/int_nobody/0", admin).status, 404);
+  // Who may have it: an auditor reads interactions; another tenant's admin sees nothing;
+  // an integration key needs the plugin's read scope and plugin_records:read.
+  EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/0", auditor).raw.body, pdf);
+  std::string stranger = user_key(h->create_tenant("Outra Distribuidora"), "admin");
+  EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/0", stranger).status, 404);
+  EXPECT_EQ(call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/0",
+                 integration_key(h->tenant, Json::array({"interactions:read"})))
+                .status,
+            403);
+  auto scoped = call("GET", "/v1/x/org.nucleo.email/attachments/" + id + "/0",
+                     integration_key(h->tenant, Json::array({"org.nucleo.email:read", "plugin_records:read",
+                                                             "interactions:read"})));
+  EXPECT_EQ(scoped.status, 200) << scoped.raw.body.substr(0, 300);
 
   auto erased = call("POST", "/v1/privacy/erasures", admin, {{"contact_id", contact}, {"reason", "titular request"}});
   ASSERT_EQ(erased.status, 201) << erased.raw.body;
