@@ -88,8 +88,13 @@ const std::map<std::string, ServiceCall>& service_table() {
        }},
       {"conversations.receive",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {
-         return services::ConversationService(deps).receive(ctx, string_field(n, r, "channel_account_id"),
-                                                            object_field(n, r, "message"));
+         services::ConversationService conversations(deps);
+         std::string account = string_field(n, r, "channel_account_id");
+         if (!r.contains("messages")) return conversations.receive(ctx, account, object_field(n, r, "message"));
+         if (r.contains("message"))
+           throw Error(ErrorCode::validation, n + " takes \"message\" or \"messages\", not both",
+                       {{"messages", "give one message or a list, not both"}});
+         return Json{{"received", conversations.receive_many(ctx, account, r["messages"])}};
        }},
       {"conversations.status",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {

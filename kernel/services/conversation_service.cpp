@@ -1,7 +1,9 @@
 #include "kernel/services/conversation_service.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <regex>
 #include <set>
@@ -459,6 +461,35 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
     if (e.code() != ErrorCode::aborted && e.code() != ErrorCode::conflict) throw;
     return attempt(true);
   }
+}
+
+std::vector<Json> ConversationService::receive_many(const CallContext& ctx, const std::string& channel_account_id,
+                                                   const Json& messages) {
+  if (!messages.is_array() || messages.empty() || messages.size() > max_batch)
+    throw Error(ErrorCode::validation, "messages must hold 1 to " + std::to_string(max_batch) + " messages",
+                {{"messages", "must be an array of 1 to " + std::to_string(max_batch) + " messages"}});
+  // One sender's messages in their order, senders in the order of their addresses: two
+  // batches running at once then take their senders' locks in the same order (no deadlock).
+  std::vector<std::size_t> order(messages.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto address = [&](std::size_t i) { return messages[i].is_object() ? messages[i].value("from", Json()).dump() : ""; };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return address(a) < address(b); });
+  std::vector<Json> answers(messages.size());
+  try {
+    deps_.database.in_one_transaction(ctx.tenant_id, [&] {
+      for (std::size_t i : order) answers[i] = receive(ctx, channel_account_id, messages[i]);
+    });
+    return answers;
+  } catch (const Error&) {
+  }
+  for (std::size_t i : order) {
+    try {
+      answers[i] = receive(ctx, channel_account_id, messages[i]);
+    } catch (const Error& e) {
+      answers[i] = {{"error", {{"code", std::string(to_string(e.code()))}, {"message", e.what()}}}};
+    }
+  }
+  return answers;
 }
 
 }  // namespace nucleo::services

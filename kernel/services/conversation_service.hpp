@@ -52,6 +52,13 @@ class ConversationService {
   // sender's contact and account, and on their one open deal when there is exactly one.
   Json receive(const CallContext& ctx, const std::string& channel_account_id, const Json& message);
 
+  // Several messages of one channel account (a mailbox's sync: at most max_batch), in
+  // one transaction, each answered as receive() answers it. When one cannot be recorded
+  // the transaction is given up and each is received on its own, so the others still
+  // are; that one's answer is {"error": {"code", "message"}}.
+  static constexpr std::size_t max_batch = 100;
+  std::vector<Json> receive_many(const CallContext& ctx, const std::string& channel_account_id, const Json& messages);
+
   // Sends a message to a contact through a channel account (POST /v1/contacts/{id}/messages):
   // body {"channel_account_id", "text" | "template": {"name", "language", "components"?},
   // "reply_to"?: an interaction id, "deal_id"?}. The contact's phone (whatsapp, sms) or

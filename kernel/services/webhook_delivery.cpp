@@ -3,6 +3,9 @@
 #include <Poco/Logger.h>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/digest.hpp"
@@ -67,23 +70,64 @@ std::string standard_webhook_signature(const std::string& secret, const std::str
   return "v1," + to_base64(hmac_sha256(*key, signed_content));
 }
 
+namespace {
+
+// Each tenant's active webhooks as the fan-out last read them: read for every event,
+// they cost a transaction per event (a third of an e-mail sync's statements were these).
+// A change through this process drops the cache at once (webhooks_generation); one
+// through another node is seen within `ttl`.
+class ActiveWebhooks {
+ public:
+  static constexpr auto ttl = std::chrono::seconds(1);
+  using Patterns = std::vector<std::pair<std::string, std::vector<std::string>>>;  // id, event patterns
+
+  Patterns of(ServiceDependencies& deps, const std::string& tenant) {
+    auto now = std::chrono::steady_clock::now();
+    std::uint64_t generation = webhooks_generation();
+    {
+      std::lock_guard lock(mutex_);
+      auto it = cache_.find(tenant);
+      if (it != cache_.end() && it->second.generation == generation && now - it->second.read_at < ttl)
+        return it->second.webhooks;
+      if (cache_.size() > 10'000) cache_.clear();  // tenants come and go; keep it bounded
+    }
+    Patterns read;
+    deps.worker_database.read("", [&](store::Transaction& tx) {
+      store::query(tx.session(), "SELECT id, events FROM webhooks WHERE tenant_id = :p0 AND status = 'active'",
+                   {tenant}, [&](const soci::row& r) {
+                     std::vector<std::string> patterns;
+                     for (const auto& pattern : Json::parse(*text_at(r, 1))) patterns.push_back(pattern);
+                     read.emplace_back(*text_at(r, 0), std::move(patterns));
+                   });
+    });
+    std::lock_guard lock(mutex_);
+    cache_[tenant] = {generation, now, read};
+    return read;
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t generation;
+    std::chrono::steady_clock::time_point read_at;
+    Patterns webhooks;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> cache_;
+};
+
+}  // namespace
+
 events::Subscriber webhook_fanout(ServiceDependencies deps, events::JobQueue& jobs, const Clock& clock) {
-  return {"kernel:webhooks", "*", [deps, &jobs, &clock](const Json& envelope) mutable -> std::string {
+  auto active = std::make_shared<ActiveWebhooks>();
+  return {"kernel:webhooks", "*", [deps, &jobs, &clock, active](const Json& envelope) mutable -> std::string {
             std::string tenant = envelope.at("tenant_id").get<std::string>();
             std::string name = envelope.at("name").get<std::string>();
-            std::vector<std::string> matching;
-            deps.worker_database.read("", [&](store::Transaction& tx) {
-              store::query(tx.session(), "SELECT id, events FROM webhooks WHERE tenant_id = :p0 AND status = 'active'",
-                           {tenant}, [&](const soci::row& r) {
-                             for (const auto& pattern : Json::parse(*text_at(r, 1)))
-                               if (events::matches_pattern(pattern.get<std::string>(), name)) {
-                                 matching.push_back(*text_at(r, 0));
-                                 break;
-                               }
-                           });
-            });
-            for (const auto& id : matching)
-              jobs.enqueue(webhook_delivery_job_name, tenant, {{"webhook_id", id}, {"event", envelope}}, clock.now());
+            for (const auto& [id, patterns] : active->of(deps, tenant))
+              for (const auto& pattern : patterns)
+                if (events::matches_pattern(pattern, name)) {
+                  jobs.enqueue(webhook_delivery_job_name, tenant, {{"webhook_id", id}, {"event", envelope}}, clock.now());
+                  break;
+                }
             return "";
           }};
 }

@@ -1,5 +1,7 @@
 #include "kernel/services/webhook_service.hpp"
 
+#include <atomic>
+
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/digest.hpp"
@@ -120,7 +122,20 @@ Json WebhookService::checked(const Json& body, bool creating) const {
   return out;
 }
 
+namespace {
+std::atomic<std::uint64_t> webhook_changes{0};
+// After the write commits or fails: a failed write makes a needless reload, nothing worse.
+struct NoteWebhooksChanged {
+  ~NoteWebhooksChanged() { webhook_changes.fetch_add(1, std::memory_order_acq_rel); }
+};
+}  // namespace
+
+std::uint64_t webhooks_generation() {
+  return webhook_changes.load(std::memory_order_acquire);
+}
+
 Json WebhookService::create(const CallContext& ctx, const Json& body) {
+  NoteWebhooksChanged noted;
   require_admin(ctx);
   Json fields = checked(body, true);
   Timestamp now = ctx.now();
@@ -158,6 +173,7 @@ Json WebhookService::get(const CallContext& ctx, const std::string& id) {
 Json WebhookService::update(const CallContext& ctx, const std::string& id, const Json& patch,
                             std::optional<std::int64_t> expected_version) {
   require_admin(ctx);
+  NoteWebhooksChanged noted;
   get(ctx, id);  // another tenant's webhook is a 404 whatever the patch says
   Json fields = checked(patch, false);
   Timestamp now = ctx.now();
@@ -184,6 +200,7 @@ Json WebhookService::update(const CallContext& ctx, const std::string& id, const
 
 void WebhookService::remove(const CallContext& ctx, const std::string& id) {
   require_admin(ctx);
+  NoteWebhooksChanged noted;
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     Json before = existing(tx, ctx, id);
     store::execute(tx.session(), "DELETE FROM webhook_deliveries WHERE tenant_id = :p0 AND webhook_id = :p1",

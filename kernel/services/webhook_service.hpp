@@ -20,6 +20,10 @@
 
 namespace nucleo::services {
 
+// Counts changes to any tenant's webhooks made through this process, so the fan-out's
+// cache of each tenant's active webhooks (webhook_delivery.cpp) is dropped at once.
+std::uint64_t webhooks_generation();
+
 class WebhookService {
  public:
   explicit WebhookService(ServiceDependencies deps, const events::OutboundHttp* outbound = nullptr)

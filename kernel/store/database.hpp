@@ -74,11 +74,14 @@ class Database {
   ConnectionPool::Lease lease() { return pool_.lease(lease_timeout_); }
 
  private:
+  // A joined transaction inside another (a batch of calls that each join one) leaves the
+  // outer one in place when it ends.
   struct AmbientScope {
-    AmbientScope(const Database* db, Transaction* tx, const std::string& tenant) {
+    AmbientScope(const Database* db, Transaction* tx, const std::string& tenant) : outer(internal::ambient_) {
       internal::ambient_ = {db, tx, tenant};
     }
-    ~AmbientScope() { internal::ambient_ = {}; }
+    ~AmbientScope() { internal::ambient_ = outer; }
+    internal::AmbientTransaction outer;
   };
 
   template <class Work>

@@ -247,10 +247,22 @@ class Email : public nucleo::sdk::Plugin {
     std::mutex failure_mutex;
     Fetched out;
     auto work = [&](mail::ImapMailbox& box) {
+      // Messages go to the kernel a batch at a time (one transaction each); a UID counts
+      // as handled once its batch is recorded, so a failure reads it again next time.
+      Batch batch;
+      auto record = [&] {
+        synced.record(batch);
+        for (std::size_t i : batch.indices) handled[i] = 1;
+        batch = Batch{};
+      };
       try {
         for (std::size_t i; !stop && (i = next++) < uids.size();) {
           try {
-            synced.message(box.fetch(uids[i]), uids[i]);
+            if (synced.message(box.fetch(uids[i]), uids[i], batch)) {
+              batch.indices.push_back(i);
+              if (batch.full()) record();
+              continue;
+            }
           } catch (const mail::ImapError& e) {
             if (e.kind() != mail::ImapError::Kind::too_large) throw;
             host_->log(nucleo::sdk::Level::warning, "mailbox of " + account_id + ", UID " + std::to_string(uids[i]) +
@@ -259,6 +271,7 @@ class Email : public nucleo::sdk::Plugin {
           }
           handled[i] = 1;
         }
+        if (!stop && !batch.indices.empty()) record();
       } catch (...) {
         std::lock_guard lock(failure_mutex);
         if (!out.failure) out.failure = std::current_exception();
@@ -310,7 +323,6 @@ class Email : public nucleo::sdk::Plugin {
     }
     bool more = uids.size() > messages_per_run || searched <= last;
     if (uids.size() > messages_per_run) uids.resize(messages_per_run);
-    std::vector<std::uint64_t> unread = uids.empty() ? uids : box.unread_between(uids.front(), uids.back());
     Synced synced{this, call, account, config.value("thread_window_days", 14), config.value("hard_bounces_to_flag", 3),
                   config.value("keep_attachments", false)};
     if (!uids.empty())
@@ -327,10 +339,6 @@ class Email : public nucleo::sdk::Plugin {
       save(call, account_id, place);  // what was recorded before the failure stays recorded
       std::rethrow_exception(fetched.failure);
     }
-    std::vector<std::uint64_t> fetched_unread;
-    for (auto uid : unread)
-      if (std::binary_search(uids.begin(), uids.end(), uid)) fetched_unread.push_back(uid);
-    box.mark_unread(fetched_unread);
     where["synced_at_micros"] = host_->now_micros(call);
     where.erase("lease_until_micros");
     save(call, account_id, place);
@@ -361,6 +369,17 @@ class Email : public nucleo::sdk::Plugin {
     s.ca_file = where.value("ca_file", "");
     return s;
   }
+
+  // Inbound messages on their way to the kernel, with what recording them needs after.
+  struct Batch {
+    static constexpr std::size_t most_messages = 50, most_bytes = 8u << 20;
+    Json messages = Json::array();
+    std::vector<mail::Incoming> incoming;  // each message's files, when they are kept
+    std::vector<std::string> where;
+    std::vector<std::size_t> indices;      // of the messages among the run's UIDs
+    std::size_t bytes = 0;
+    bool full() const { return messages.size() >= most_messages || bytes >= most_bytes; }
+  };
 
   // One mailbox's messages as they arrive: each parsed, then a bounce settles the message
   // it returns and anything else becomes an inbound interaction. A message the kernel
@@ -396,30 +415,56 @@ class Email : public nucleo::sdk::Plugin {
       }
     }
 
-    void message(const std::string& raw, std::uint64_t uid) {
+    // Reads one fetched message: a bounce settles the message it returns, at once; an
+    // inbound message joins `batch` (true) for record(). False: nothing to record.
+    bool message(const std::string& raw, std::uint64_t uid, Batch& batch) {
       nucleo::sdk::Host& host = *plugin->host_;
       std::string where = "mailbox of " + account["id"].get<std::string>() + ", UID " + std::to_string(uid);
       mail::ParseOptions options;
       options.keep_attachment_content = keep_attachments;
       mail::Incoming in = mail::parse_incoming(raw, options);
       for (const auto& problem : in.problems) host.log(nucleo::sdk::Level::warning, where + ": " + problem);
-      if (!in.message_id.empty() && mail::interaction_of(in.message_id)) return;  // a copy of our own
-      try {
-        if (in.bounce) return bounce(*in.bounce, where);
-        if (in.from.address.empty()) {
-          host.log(nucleo::sdk::Level::warning, where + ": no From (nor Sender) address: skipped");
-          host.count("messages_skipped", {{"reason", "no_sender"}});
-          return;
+      if (!in.message_id.empty() && mail::interaction_of(in.message_id)) return false;  // a copy of our own
+      if (in.bounce) {
+        try {
+          bounce(*in.bounce, where);
+        } catch (const nucleo::sdk::Error& e) {
+          if (e.status() == NUCLEO_UNAVAILABLE) throw;
+          host.log(nucleo::sdk::Level::warning, where + ": bounce not recorded: " + e.what());
         }
-        Json received =
-            host.call(call, "conversations.receive", {{"channel_account_id", account["id"]}, {"message", inbound(in, raw)}});
+        return false;
+      }
+      if (in.from.address.empty()) {
+        host.log(nucleo::sdk::Level::warning, where + ": no From (nor Sender) address: skipped");
+        host.count("messages_skipped", {{"reason", "no_sender"}});
+        return false;
+      }
+      batch.bytes += raw.size();
+      batch.messages.push_back(inbound(in, raw));
+      batch.where.push_back(where);
+      if (!keep_attachments) in.attachments.clear();
+      batch.incoming.push_back(std::move(in));
+      return true;
+    }
+
+    // Hands the batch to the kernel in one call (conversations.receive, one transaction);
+    // a message it refuses is logged and the rest are recorded.
+    void record(const Batch& batch) {
+      nucleo::sdk::Host& host = *plugin->host_;
+      if (batch.messages.empty()) return;
+      Json answer = host.call(call, "conversations.receive", {{"channel_account_id", account["id"]}, {"messages", batch.messages}});
+      const Json& received = answer["received"];
+      for (std::size_t i = 0; i < batch.messages.size() && i < received.size(); ++i) {
+        if (received[i].contains("error")) {
+          host.log(nucleo::sdk::Level::warning,
+                   batch.where[i] + ": not recorded: " + received[i]["error"].value("message", std::string()));
+          host.count("messages_skipped", {{"reason", "refused"}});
+          continue;
+        }
         host.count("messages_received", Json::object());
         ++recorded;
-        if (keep_attachments && !received.value("duplicate", true)) keep_files(in, received["interaction"], where);
-      } catch (const nucleo::sdk::Error& e) {
-        if (e.status() == NUCLEO_UNAVAILABLE) throw;
-        host.log(nucleo::sdk::Level::warning, where + ": not recorded: " + e.what());
-        host.count("messages_skipped", {{"reason", "refused"}});
+        if (keep_attachments && !received[i].value("duplicate", true))
+          keep_files(batch.incoming[i], received[i]["interaction"], batch.where[i]);
       }
     }
 

@@ -133,12 +133,22 @@ std::vector<std::uint64_t> ImapMailbox::unread_between(std::uint64_t first, std:
 }
 
 std::string ImapMailbox::fetch(std::uint64_t uid) {
+  examine();
   return perform(mailbox_path() + ";UID=" + std::to_string(uid), "");
 }
 
-void ImapMailbox::mark_unread(const std::vector<std::uint64_t>& uids) {
-  if (uids.empty()) return;
-  perform(mailbox_path(), "UID STORE " + uid_set(uids) + " -FLAGS.SILENT (\\Seen)");
+// libcurl fetches with BODY[] (which sets \Seen) and selects read-write, with no option
+// for either; but it selects a mailbox only when the URL names another one than the
+// last it selected. So: let it select ours (a NOOP on its URL), then EXAMINE the same
+// mailbox by hand: the session is read-only from then on, and libcurl's fetches change
+// no flag. (The integration test fails if a libcurl ever selects again on its own.)
+void ImapMailbox::examine() {
+  if (examined_) return;
+  perform(mailbox_path(), "NOOP");
+  std::string quoted = "\"";
+  for (char ch : server_.mailbox) quoted += (ch == '"' || ch == '\\') ? std::string{'\\', ch} : std::string{ch};
+  perform("", "EXAMINE " + quoted + "\"");
+  examined_ = true;
 }
 
 std::string ImapMailbox::mailbox_path() const {
@@ -146,18 +156,6 @@ std::string ImapMailbox::mailbox_path() const {
   std::string path = escaped ? escaped : server_.mailbox;
   curl_free(escaped);
   return path;
-}
-
-std::string uid_set(const std::vector<std::uint64_t>& uids) {
-  std::string out;
-  for (std::size_t i = 0; i < uids.size();) {
-    std::size_t j = i;
-    while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
-    out += (out.empty() ? "" : ",") + std::to_string(uids[i]);
-    if (j > i) out += ":" + std::to_string(uids[j]);
-    i = j + 1;
-  }
-  return out;
 }
 
 std::vector<std::uint64_t> search_answer(const std::string& response) {

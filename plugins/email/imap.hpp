@@ -5,9 +5,10 @@
 // connection goes to the address the kernel checked (network.resolve) and TLS verifies the
 // server's certificate against the host name. One connection serves a whole sync.
 //
-// Fetching a message by UID (libcurl's URL form) sets its \Seen flag; the sync puts back
-// the flag of the messages that were unread (mark_unseen), so people reading the same
-// mailbox in their own client still see what is new.
+// The sync reads the mailbox read-only (EXAMINE), so fetching a message leaves its flags
+// alone: people reading the same mailbox in their own client still see what is new, and
+// the server changes nothing (a Maildir server renames a file for every flag it sets,
+// and every other session then rescans the folder).
 
 #include <cstdint>
 #include <memory>
@@ -65,23 +66,21 @@ class ImapMailbox {
   // Those of them still unread (\Seen not set).
   std::vector<std::uint64_t> unread_between(std::uint64_t first, std::uint64_t last);
   static constexpr std::uint64_t search_window = 1000;
-  // One message, whole (RFC 5322 bytes). ImapError::too_large past max_message_bytes.
+  // One message, whole (RFC 5322 bytes), its flags untouched. ImapError::too_large past
+  // max_message_bytes.
   std::string fetch(std::uint64_t uid);
-  // Clears \Seen on these messages (the sync's fetches set it).
-  void mark_unread(const std::vector<std::uint64_t>& uids);
 
  private:
   std::string perform(const std::string& path, const std::string& command);
   std::string base_url() const;
   std::string mailbox_path() const;
+  void examine();
 
   ImapServer server_;
+  bool examined_ = false;
   struct Connection;
   std::unique_ptr<Connection> connection_;
 };
-
-// "1:3,7,9:10": a sequence set naming these UIDs (ascending).
-std::string uid_set(const std::vector<std::uint64_t>& uids);
 
 // The numbers of an untagged "* SEARCH 1 2 3" answer; of an "[NAME n]" response code.
 std::vector<std::uint64_t> search_answer(const std::string& response);

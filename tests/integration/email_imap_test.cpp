@@ -5,6 +5,7 @@
 
 #include "imap.hpp"
 #include "inbound.hpp"
+#include <filesystem>
 #include <thread>
 
 #include "tests/support/mail_servers.hpp"
@@ -17,6 +18,18 @@ using test::TempDir;
 std::string message(const std::string& subject, const std::string& id) {
   return "From: Ana Souza <ana@cliente.com.br>\r\nTo: vendas@nucleo.test\r\nSubject: " + subject +
          "\r\nMessage-ID: <" + id + ">\r\nDate: Fri, 04 Dec 2026 10:00:00 -0300\r\n\r\nOlá!\r\n";
+}
+
+// Messages whose Maildir file name carries the \Seen flag (":2,S…", Maildir's own record).
+int seen_files(const std::string& maildir) {
+  int seen = 0;
+  for (const char* sub : {"/cur", "/new"})
+    for (const auto& file : std::filesystem::directory_iterator(maildir + sub)) {
+      std::string name = file.path().filename();
+      auto info = name.find(":2,");
+      if (info != std::string::npos && name.find('S', info) != std::string::npos) ++seen;
+    }
+  return seen;
 }
 
 class ImapTest : public testing::Test {
@@ -53,9 +66,11 @@ TEST_F(ImapTest, ReadsNewMessagesByUidAndLeavesUnreadMailUnread) {
   Incoming second = parse_incoming(box.fetch(2));
   EXPECT_EQ(second.message_id, "m2@cliente");
   EXPECT_EQ(second.subject, "Pedido 2");
-  EXPECT_EQ(box.unread_between(1, 3), (std::vector<std::uint64_t>{1, 3})) << "a fetch sets \\Seen";
-  box.mark_unread({2});
-  EXPECT_EQ(box.unread_between(1, 3), (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(parse_incoming(box.fetch(3)).message_id, "m3@cliente");
+  EXPECT_EQ(box.unread_between(1, 3), (std::vector<std::uint64_t>{1, 2, 3})) << "a fetch sets no \\Seen";
+  EXPECT_EQ(ImapMailbox(account()).unread_between(1, 3), (std::vector<std::uint64_t>{1, 2, 3}))
+      << "another session sees them unread too";
+  EXPECT_EQ(seen_files(server->maildir()), 0u) << "Dovecot keeps \\Seen in a Maildir file's name";
 
   server->deliver(message("Pedido 4", "m4@cliente"));
   ImapMailbox again(account());

@@ -34,7 +34,7 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 4
+#define NUCLEO_ABI_MINOR 5
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
@@ -256,7 +256,8 @@ typedef struct nucleo_host_api {
    * "channels.report" and "conversations.receive"'s "conversation_id", channels.resolve
    * moving a signed route's call from one account's tenant to another's, and
    * register_channel's "reply_window_hours" — docs/plugin-authoring.md. Nor did ABI 1.4:
-   * the service "network.resolve", where a plugin speaking SMTP or IMAP may connect.) */
+   * the service "network.resolve", where a plugin speaking SMTP or IMAP may connect; nor
+   * ABI 1.5: "conversations.receive" taking a batch, "messages", in one transaction.) */
 
   /* Who acts in `call`: {"tenant_id", "actor": {"type","id","on_behalf_of"}, "user_id",
    * "role", "teams": [...], "scopes": [...] | null, "request_id", "causation_id"}.

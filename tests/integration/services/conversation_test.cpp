@@ -74,6 +74,42 @@ TEST_P(ConversationTest, ARedeliveryCreatesNothingNew) {
   EXPECT_EQ(rows("contacts"), contacts);
 }
 
+TEST_P(ConversationTest, ABatchIsRecordedWholeAndOneBadMessageCostsOnlyItself) {
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"phone", "+5511987654321"}}).record["id"];
+  int audit_before = h.count("SELECT count(*) FROM audit_pending WHERE tenant_id = '" + h.tenant + "'");
+  // Two senders interleaved, one of them new (a lead), and a redelivery inside the batch.
+  Json batch = Json::array({whatsapp("wamid.M1", "+5511987654321", "um"), whatsapp("wamid.M2", "+5531900001111", "dois"),
+                            whatsapp("wamid.M3", "+5511987654321", "três"), whatsapp("wamid.M1", "+5511987654321", "um")});
+  std::vector<Json> answers = conversations.receive_many(ctx, channel, batch);
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[0]["interaction"]["contact_id"], ana);
+  EXPECT_EQ(answers[0]["interaction"]["body"], "um") << "answers come in the order given";
+  EXPECT_EQ(answers[1]["matched_by"], "new_lead");
+  EXPECT_EQ(answers[2]["interaction"]["body"], "três");
+  EXPECT_EQ(answers[2]["conversation_id"], answers[0]["conversation_id"]);
+  EXPECT_EQ(answers[3]["duplicate"], true);
+  EXPECT_EQ(answers[3]["interaction"]["id"], answers[0]["interaction"]["id"]);
+  EXPECT_EQ(rows("interactions"), 3);
+  // Each message audited as one receive would be: the interaction, the lead, the conversations.
+  EXPECT_GE(h.count("SELECT count(*) FROM audit_pending WHERE tenant_id = '" + h.tenant + "'") - audit_before, 4);
+
+  Json refused = whatsapp("wamid.M5", "+5511987654321");
+  refused["type"] = "fax";
+  std::vector<Json> mixed = conversations.receive_many(
+      ctx, channel, Json::array({whatsapp("wamid.M4", "+5511987654321", "quatro"), refused,
+                                 whatsapp("wamid.M6", "+5531900001111", "seis")}));
+  EXPECT_EQ(mixed[0]["interaction"]["body"], "quatro");
+  EXPECT_EQ(mixed[1]["error"]["code"], "validation") << mixed[1].dump();
+  EXPECT_EQ(mixed[2]["interaction"]["body"], "seis");
+  EXPECT_EQ(rows("interactions"), 5) << "the others are recorded";
+
+  EXPECT_THROW(conversations.receive_many(ctx, channel, Json::array()), Error);
+  Json too_many = Json::array();
+  for (std::size_t i = 0; i <= ConversationService::max_batch; ++i) too_many.push_back(whatsapp("w" + std::to_string(i), "+5511987654321"));
+  EXPECT_THROW(conversations.receive_many(ctx, channel, too_many), Error);
+  EXPECT_EQ(rows("interactions"), 5);
+}
+
 TEST_P(ConversationTest, AnUnknownSenderBecomesALeadOrIsKeptOnNoContact) {
   Json received = conversations.receive(ctx, channel, whatsapp("wamid.C1", "+5531988887777"));
   EXPECT_EQ(received["matched_by"], "new_lead");
