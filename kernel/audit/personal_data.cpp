@@ -126,11 +126,9 @@ Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, 
       std::string value = canonical_json(to_leaf_value_space(v));
       std::string salt = random_bytes(32);
       v = Json{{"commitment", commitment_of(salt, value)}};
-      store::execute(tx.session(),
-                     "INSERT INTO audit_sealed_values (event_id, tenant_id, subject_id, field, side, sealed)"
-                     " VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
-                     {event_id, tenant_id, subject_id, field, std::string(side),
-                      nucleo::to_base64(seal(*key, sealed_value_aad(event_id, field, side), salt + value))});
+      tx.append("audit_sealed_values", "(event_id, tenant_id, subject_id, field, side, sealed)",
+                {event_id, tenant_id, subject_id, field, std::string(side),
+                 nucleo::to_base64(seal(*key, sealed_value_aad(event_id, field, side), salt + value))});
     }
   }
   return committed;

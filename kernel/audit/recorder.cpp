@@ -60,14 +60,12 @@ void record_audit_event(store::Transaction& tx, const AuditEvent& e) {
                      ? e.changes
                      : seal_personal_values(tx, e.tenant_id, subject, e.id, e.changes, e.personal_fields,
                                             e.recorded_at, e.new_values_personal, creates_its_own_subject);
-  store::execute(
-      tx.session(),
-      "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action,"
-      " entity_type, entity_id, request_id, source_ip, reason, changes, personal_fields)"
-      " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, :p13)",
-      {e.id, e.tenant_id, e.recorded_at.micros, e.actor.type, e.actor.id, optional_text(e.actor.on_behalf_of), e.action,
-       e.entity_type, e.entity_id, optional_text(e.request_id), optional_text(e.source_ip), optional_text(e.reason),
-       changes_text(changes), personal.dump()});
+  tx.append("audit_pending",
+            "(id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action, entity_type, entity_id,"
+            " request_id, source_ip, reason, changes, personal_fields)",
+            {e.id, e.tenant_id, e.recorded_at.micros, e.actor.type, e.actor.id, optional_text(e.actor.on_behalf_of),
+             e.action, e.entity_type, e.entity_id, optional_text(e.request_id), optional_text(e.source_ip),
+             optional_text(e.reason), changes_text(changes), personal.dump()});
 }
 
 }  // namespace nucleo::audit

@@ -17,13 +17,11 @@ Json DomainEvent::envelope() const {
 }
 
 void enqueue_event(store::Transaction& tx, const DomainEvent& e) {
-  store::execute(tx.session(),
-                 "INSERT INTO outbox (id, tenant_id, name, occurred_at, actor, entity_type, entity_id, data,"
-                 " causation_id, depth, request_id)"
-                 " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10)",
-                 {e.id, e.tenant_id, e.name, e.occurred_at.micros, e.actor.to_json().dump(), e.entity_type, e.entity_id,
-                  e.data.dump(), e.causation_id.empty() ? store::SqlValue{} : store::SqlValue{e.causation_id},
-                  std::int64_t{e.depth}, e.request_id.empty() ? store::SqlValue{} : store::SqlValue{e.request_id}});
+  tx.append("outbox",
+            "(id, tenant_id, name, occurred_at, actor, entity_type, entity_id, data, causation_id, depth, request_id)",
+            {e.id, e.tenant_id, e.name, e.occurred_at.micros, e.actor.to_json().dump(), e.entity_type, e.entity_id,
+             e.data.dump(), e.causation_id.empty() ? store::SqlValue{} : store::SqlValue{e.causation_id},
+             std::int64_t{e.depth}, e.request_id.empty() ? store::SqlValue{} : store::SqlValue{e.request_id}});
 }
 
 std::size_t redact_payloads(store::Transaction& tx, const std::string& tenant_id, const std::string& entity_id) {

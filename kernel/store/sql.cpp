@@ -1,5 +1,7 @@
 #include "kernel/store/sql.hpp"
 
+#include "kernel/store/transaction.hpp"
+
 #include <soci/soci.h>
 
 #include <memory>
@@ -151,7 +153,14 @@ std::string bound_list(const std::vector<std::string>& items, std::vector<SqlVal
   return "(" + list + ")";
 }
 
+// A statement that names a table with rows waiting in its transaction's append buffer
+// sends them first (Transaction::append).
+void send_appended_rows_for(soci::session& session, const std::string& sql) {
+  if (Transaction* tx = Transaction::running_on(session)) tx->send_appended_rows_for(sql);
+}
+
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values) {
+  send_appended_rows_for(session, sql);
   return with_statement(session, sql, values, false, [](Prepared& p) {
     p.st.execute(true);
     return static_cast<std::int64_t>(p.st.get_affected_rows());
@@ -160,6 +169,7 @@ std::int64_t execute(soci::session& session, const std::string& sql, const std::
 
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
            const std::function<void(const soci::row&)>& on_row) {
+  send_appended_rows_for(session, sql);
   with_statement(session, sql, values, true, [&](Prepared& p) {
     if (!p.st.execute(true)) return;
     do {

@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+
 #include "kernel/store/database_error.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/store/script.hpp"
@@ -19,10 +21,58 @@ std::string tenant_literal(const std::string& tenant_id) {
   return "'" + tenant_id + "'";
 }
 
+thread_local Transaction* running = nullptr;
+
+// Multi-row INSERTs of 64, 32, …, 1 rows: a few statement texts per table, each kept
+// prepared, however many rows a transaction appends.
+constexpr std::size_t most_rows_per_insert = 64;
+
 }  // namespace
 
+Transaction* Transaction::running_on(const soci::session& session) {
+  for (Transaction* tx = running; tx; tx = tx->outer_)
+    if (&tx->session_ == &session) return tx;
+  return nullptr;
+}
+
+void Transaction::append(const std::string& table, const std::string& columns, std::vector<SqlValue> row) {
+  auto it = std::find_if(appended_.begin(), appended_.end(), [&](const Appended& a) { return a.table == table; });
+  if (it == appended_.end()) it = appended_.insert(appended_.end(), Appended{table, columns, row.size(), {}});
+  if (row.size() != it->width || columns != it->columns)
+    throw Error(ErrorCode::internal, "rows appended to " + table + " disagree on their columns");
+  for (auto& v : row) it->values.push_back(std::move(v));
+}
+
+void Transaction::send_appended_rows_for(const std::string& sql) {
+  for (const auto& a : appended_)
+    if (sql.find(a.table) != std::string::npos) return send_appended_rows();
+}
+
+void Transaction::send_appended_rows() {
+  std::vector<Appended> waiting;
+  waiting.swap(appended_);  // the INSERTs below name the tables: they must not come back here
+  for (auto& a : waiting) {
+    std::size_t rows = a.values.size() / a.width, sent = 0;
+    while (sent < rows) {
+      std::size_t n = most_rows_per_insert;
+      while (n > rows - sent) n /= 2;
+      std::string sql = "INSERT INTO " + a.table + " " + a.columns + " VALUES ";
+      std::vector<SqlValue> values(a.values.begin() + static_cast<std::ptrdiff_t>(sent * a.width),
+                                   a.values.begin() + static_cast<std::ptrdiff_t>((sent + n) * a.width));
+      for (std::size_t r = 0, p = 0; r < n; ++r) {
+        sql += r ? ", (" : "(";
+        for (std::size_t c = 0; c < a.width; ++c) sql += (c ? ", " : "") + placeholder(p++);
+        sql += ")";
+      }
+      execute(session_, sql, values);
+      sent += n;
+    }
+  }
+}
+
 Transaction::Transaction(soci::session& session, Backend backend, TxMode mode, const std::string& tenant_id)
-    : session_(session), backend_(backend) {
+    : session_(session), backend_(backend), outer_(running) {
+  running = this;
   try {
     if (backend == Backend::sqlite) {
       session_ << (mode == TxMode::write ? "BEGIN IMMEDIATE" : "BEGIN");
@@ -42,12 +92,14 @@ Transaction::Transaction(soci::session& session, Backend backend, TxMode mode, c
       }
     }
     open_ = false;
+    running = outer_;
     rethrow_as_nucleo_error("cannot begin a transaction");
   }
 }
 
 void Transaction::commit() {
   try {
+    send_appended_rows();
     session_ << "COMMIT";
     open_ = false;
   } catch (...) {
@@ -61,6 +113,7 @@ void Transaction::commit() {
 }
 
 Transaction::~Transaction() {
+  running = outer_;
   if (!open_) return;
   try {
     session_ << "ROLLBACK";

@@ -3,8 +3,10 @@
 #include <soci/session.h>
 
 #include <string>
+#include <vector>
 
 #include "kernel/store/database_url.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::store {
 
@@ -25,14 +27,37 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
   ~Transaction();
 
+  // Flushes what append() holds, then commits.
   void commit();
   soci::session& session() { return session_; }
   Backend backend() const { return backend_; }
 
+  // A row for a table the transaction only appends to (the audit's pending events, their
+  // sealed values, the outbox): it waits, and the rows of a table go in multi-row INSERTs
+  // when the transaction commits — a batch of writes pays a few statements for them, not
+  // a few per write (docs/architecture.md, "One door for writes"). Any statement of this
+  // transaction that names the table (a read, a DELETE) sends them first, so nothing can
+  // tell they waited. `columns` is the table's column list, "(a, b, c)"; `row` one value
+  // per column, always the same list for a table.
+  void append(const std::string& table, const std::string& columns, std::vector<SqlValue> row);
+
+  // The transaction this thread runs on `session`, if any (sql.cpp: a statement naming a
+  // table with waiting rows sends them first).
+  static Transaction* running_on(const soci::session& session);
+  void send_appended_rows_for(const std::string& sql);
+
  private:
+  void send_appended_rows();
+  struct Appended {
+    std::string table, columns;
+    std::size_t width = 0;
+    std::vector<SqlValue> values;  // row after row
+  };
   soci::session& session_;
   Backend backend_;
   bool open_ = false;
+  std::vector<Appended> appended_;
+  Transaction* outer_ = nullptr;  // the thread's transaction before this one
 };
 
 }  // namespace nucleo::store

@@ -94,6 +94,66 @@ TEST_P(DatabaseTest, WorkThatThrowsIsRolledBack) {
   EXPECT_EQ(count_accounts(app, tenant), 0);
 }
 
+// Transaction::append: rows wait for the commit and go as multi-row INSERTs, yet any
+// statement of the same transaction that names their table sees them.
+TEST_P(DatabaseTest, AppendedRowsAreSeenByTheirTransactionAndKeptOnlyIfItCommits) {
+  Database worker(db_.worker(), 2, 2s);
+  Database app(db_.app(), 2, 2s);
+  std::string tenant = create_tenant(worker);
+  auto append = [&](Transaction& tx, int n, const std::string& name) {
+    for (int i = 0; i < n; ++i)
+      tx.append("accounts", "(id, tenant_id, legal_name, created_at, updated_at)",
+                {generate_id(id_prefix::account, clock_.now()), tenant, name + " " + std::to_string(i), std::int64_t{1},
+                 std::int64_t{1}});
+  };
+  auto counted = [&](Transaction& tx) {
+    std::int64_t n = 0;
+    query(tx.session(), "SELECT count(*) FROM accounts WHERE tenant_id = :p0", {tenant},
+          [&](const soci::row& r) { n = *integer_at(r, 0); });
+    return n;
+  };
+  app.write(tenant, [&](Transaction& tx) {
+    append(tx, 100, "Lote");  // 64 + 32 + 4 rows
+    EXPECT_EQ(counted(tx), 100) << "a statement naming the table sends the waiting rows first";
+    append(tx, 3, "Depois");
+    std::int64_t elsewhere = 0;
+    query(tx.session(), "SELECT count(*) FROM tenants", {}, [&](const soci::row& r) { elsewhere = *integer_at(r, 0); });
+    EXPECT_GE(elsewhere, 0);
+  });
+  EXPECT_EQ(count_accounts(app, tenant), 103) << "the three appended after the read went at the commit";
+
+  EXPECT_THROW(app.write(tenant,
+                         [&](Transaction& tx) {
+                           append(tx, 5, "Desfeito");
+                           throw Error(ErrorCode::validation, "vetoed");
+                         }),
+               Error);
+  EXPECT_EQ(count_accounts(app, tenant), 103) << "a rolled back transaction sends nothing";
+
+  // A batch joined into one transaction, and a write nested in it, commit their rows once.
+  app.in_one_transaction(tenant, [&] {
+    app.in_one_transaction(tenant, [&] { app.write(tenant, [&](Transaction& tx) { append(tx, 2, "Junto"); }); });
+    app.write(tenant, [&](Transaction& tx) { append(tx, 2, "Junto depois"); });
+  });
+  EXPECT_EQ(count_accounts(app, tenant), 107);
+  EXPECT_THROW(app.in_one_transaction(tenant,
+                                      [&] {
+                                        app.in_one_transaction(tenant, [&] {});
+                                        app.write(tenant, [&](Transaction& tx) { append(tx, 2, "Sem lote"); });
+                                        throw Error(ErrorCode::validation, "the batch fails");
+                                      }),
+               Error);
+  EXPECT_EQ(count_accounts(app, tenant), 107) << "the write after a nested batch was still the outer one's";
+
+  EXPECT_THROW(app.write(tenant,
+                         [&](Transaction& tx) {
+                           append(tx, 1, "Certo");
+                           tx.append("accounts", "(id, tenant_id)", {std::string("acc_x"), tenant});
+                         }),
+               Error);
+  EXPECT_EQ(count_accounts(app, tenant), 107);
+}
+
 TEST_P(DatabaseTest, DuplicateKeyIsARetryableAbort) {
   Database worker(db_.worker(), 1, 2s);
   std::string tenant = create_tenant(worker);
