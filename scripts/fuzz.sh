@@ -14,7 +14,7 @@ if ! build_log=$(cmake --build build-fuzz --parallel "${NUCLEO_BUILD_JOBS:-2}" 2
   echo "the fuzz targets did not build (clang-14, build-fuzz/)" >&2
   exit 1
 fi
-for target in canonical_json proof_parsers bundle_reader http_request email_message; do
+for target in canonical_json proof_parsers bundle_reader http_request email_message csv; do
   corpus=$(mktemp -d)
   cp fuzz/corpus/"$target"/* "$corpus"/
   echo "fuzz_$target: $runs runs" >&2
