@@ -57,4 +57,14 @@ Timestamp business_day_at(Timestamp from, const std::string& zone_name, int busi
   return Timestamp{duration_cast<microseconds>(utc.time_since_epoch()).count()};
 }
 
+Timestamp from_wall_clock(int year, unsigned month, unsigned day, int hour, int minute, int second,
+                          const std::string& zone_name) {
+  using namespace std::chrono;
+  const date::time_zone* zone = zone_or_null(zone_name);
+  date::sys_days days{date::year{year} / date::month{month} / date::day{day}};
+  auto wall = date::local_seconds(days.time_since_epoch()) + hours(hour) + minutes(minute) + seconds(second);
+  auto utc = zone ? zone->to_sys(wall, date::choose::earliest) : date::sys_seconds(wall.time_since_epoch());
+  return Timestamp{duration_cast<microseconds>(utc.time_since_epoch()).count()};
+}
+
 }  // namespace nucleo

@@ -16,6 +16,11 @@ bool is_time_zone(const std::string& zone);
 // An unknown zone reads as UTC ("Z").
 std::string format_rfc3339_in(Timestamp t, const std::string& zone);
 
+// The instant a wall-clock time in `zone` names (a time a DST change skips or repeats:
+// its earliest reading). Fields are not checked; an unknown zone reads as UTC.
+Timestamp from_wall_clock(int year, unsigned month, unsigned day, int hour, int minute, int second,
+                          const std::string& zone);
+
 // The instant `business_days` working days (Monday to Friday) after the day `from`
 // falls on in `zone`, at `hour`:00 there. From a Saturday, 1 business day is Tuesday
 // (Monday is day 0's next working day); 0 is `from`'s own day (or the next working day
