@@ -32,6 +32,7 @@ inline constexpr std::string_view channel_message = "msg";
 inline constexpr std::string_view conversation = "cnv";
 inline constexpr std::string_view legal_hold = "hold";
 inline constexpr std::string_view stage_history = "dsh";  // a deal's stay in one stage
+inline constexpr std::string_view bulk_import = "imp";
 }  // namespace id_prefix
 
 // A new id: a UUIDv7 body (RFC 9562 §5.7: 48-bit Unix milliseconds, version, 74

@@ -43,6 +43,28 @@ void Transaction::append(const std::string& table, const std::string& columns, s
   for (auto& v : row) it->values.push_back(std::move(v));
 }
 
+std::size_t Transaction::savepoint() {
+  // Rows appended before the savepoint go now, so rolling back to it cannot take them.
+  send_appended_rows();
+  std::size_t n = ++savepoints_;
+  session_ << ("SAVEPOINT nucleo_" + std::to_string(n));
+  return n;
+}
+
+void Transaction::rollback_to(std::size_t n) {
+  if (n != savepoints_) throw Error(ErrorCode::internal, "savepoints are rolled back to innermost first");
+  session_ << ("ROLLBACK TO SAVEPOINT nucleo_" + std::to_string(n));
+  appended_.clear();  // all appended since savepoint n (which sent what came before)
+  release(n);
+}
+
+void Transaction::release(std::size_t n) {
+  if (n != savepoints_) throw Error(ErrorCode::internal, "savepoints are released innermost first");
+  // ROLLBACK TO keeps the savepoint; RELEASE ends it either way.
+  session_ << ("RELEASE SAVEPOINT nucleo_" + std::to_string(n));
+  --savepoints_;
+}
+
 void Transaction::send_appended_rows_for(const std::string& sql) {
   for (const auto& a : appended_)
     if (sql.find(a.table) != std::string::npos) return send_appended_rows();

@@ -41,6 +41,13 @@ class Transaction {
   // per column, always the same list for a table.
   void append(const std::string& table, const std::string& columns, std::vector<SqlValue> row);
 
+  // A savepoint inside the transaction, and going back to it: what was written since is
+  // undone, rows appended since included. Savepoints nest; each is released or rolled
+  // back to once, innermost first.
+  std::size_t savepoint();
+  void rollback_to(std::size_t savepoint);
+  void release(std::size_t savepoint);
+
   // The transaction this thread runs on `session`, if any (sql.cpp: a statement naming a
   // table with waiting rows sends them first).
   static Transaction* running_on(const soci::session& session);
@@ -57,6 +64,7 @@ class Transaction {
   Backend backend_;
   bool open_ = false;
   std::vector<Appended> appended_;
+  std::size_t savepoints_ = 0;  // open ones
   Transaction* outer_ = nullptr;  // the thread's transaction before this one
 };
 

@@ -145,13 +145,28 @@ TEST_P(DatabaseTest, AppendedRowsAreSeenByTheirTransactionAndKeptOnlyIfItCommits
                Error);
   EXPECT_EQ(count_accounts(app, tenant), 107) << "the write after a nested batch was still the outer one's";
 
+  // Back to a savepoint: what was written and appended since is gone, what came before stays.
+  app.write(tenant, [&](Transaction& tx) {
+    append(tx, 1, "Antes");
+    std::size_t kept = tx.savepoint();
+    append(tx, 1, "Mantido");
+    tx.release(kept);
+    std::size_t undone = tx.savepoint();
+    append(tx, 3, "Desfeito");
+    EXPECT_EQ(counted(tx), 112);
+    tx.rollback_to(undone);
+    EXPECT_EQ(counted(tx), 109);
+    append(tx, 1, "Depois");
+  });
+  EXPECT_EQ(count_accounts(app, tenant), 110);
+
   EXPECT_THROW(app.write(tenant,
                          [&](Transaction& tx) {
                            append(tx, 1, "Certo");
                            tx.append("accounts", "(id, tenant_id)", {std::string("acc_x"), tenant});
                          }),
                Error);
-  EXPECT_EQ(count_accounts(app, tenant), 107);
+  EXPECT_EQ(count_accounts(app, tenant), 110);
 }
 
 TEST_P(DatabaseTest, DuplicateKeyIsARetryableAbort) {

@@ -1,0 +1,286 @@
+#include "kernel/services/import_service.hpp"
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "kernel/domain/id.hpp"
+#include "kernel/domain/import_mapping.hpp"
+#include "kernel/domain/normalise.hpp"
+#include "kernel/services/access_policy.hpp"
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::services {
+namespace {
+
+// The field a row's record is found by, per entity (none: every row creates).
+const std::map<std::string, std::string> upsert_keys = {
+    {"contact", "email"}, {"account", "tax_id"}, {"interaction", "external_id"}};
+
+// A value as the entity's table stores it, so a look-up finds what a write stored.
+std::optional<std::string> stored_form(const std::string& by, const std::string& value) {
+  if (by == "email") return normalise_email(value);
+  if (by == "tax_id") {
+    auto t = normalise_tax_id(value, "BR");
+    if (!t) t = normalise_tax_id(value, "XX");
+    return t ? std::optional(t->value) : std::nullopt;
+  }
+  return value;
+}
+
+// Thrown out of a transaction to roll it back (a dry run, an atomic import that failed).
+struct RollBack {};
+
+struct PendingRow {
+  ImportRow outcome;
+  MappedRow mapped;
+  std::string existing_id;  // the record the key found: an update
+};
+
+class Importer {
+ public:
+  Importer(ServiceDependencies deps, const CallContext& ctx, ImportMapping mapping, std::string key,
+           const ImportOptions& options, const std::function<void(const ImportRow&)>& on_row,
+           const std::function<void(const ImportReport&)>& on_progress, ImportReport& report)
+      : deps_(deps), ctx_(ctx), mapping_(std::move(mapping)), key_(std::move(key)), options_(options), on_row_(on_row),
+        on_progress_(on_progress), report_(report) {}
+
+  void record(CsvRecord&& r) {
+    if (!bound_) {
+      mapping_.bind(r.fields);
+      bound_ = true;
+      return;
+    }
+    PendingRow p;
+    p.outcome.row = ++report_.rows;
+    p.outcome.line = r.line;
+    p.mapped = mapping_.map(r.fields);
+    batch_.push_back(std::move(p));
+    if (batch_.size() >= options_.batch_rows) flush();
+  }
+
+  void flush() {
+    if (batch_.empty()) return;
+    resolve_lookups();
+    find_existing();
+    write_batch();
+    for (auto& p : batch_) {
+      count(p.outcome);
+      if (on_row_) on_row_(p.outcome);
+    }
+    batch_.clear();
+    if (on_progress_) on_progress_(report_);
+  }
+
+ private:
+  static void fail(PendingRow& p, std::string column, std::string message) {
+    p.outcome.action = "failed";
+    p.outcome.errors.push_back({std::move(column), std::move(message)});
+  }
+  static bool failed(const PendingRow& p) { return !p.mapped.errors.empty() || p.outcome.action == "failed"; }
+
+  void count(const ImportRow& r) {
+    if (r.action == "created") ++report_.created;
+    else if (r.action == "updated") ++report_.updated;
+    else if (r.action == "unchanged") ++report_.unchanged;
+    else ++report_.failed;
+  }
+
+  // Ids of `spec`'s live records whose `column` holds each of `values` (several: ambiguous).
+  std::map<std::string, std::vector<std::string>> ids_by(const EntitySpec& spec, const std::string& column,
+                                                        const std::set<std::string>& values) {
+    std::map<std::string, std::vector<std::string>> found;
+    if (values.empty()) return found;
+    std::vector<store::SqlValue> params{ctx_.tenant_id};
+    std::string list = store::bound_list({values.begin(), values.end()}, params);
+    deps_.database.read(ctx_.tenant_id, [&](store::Transaction& tx) {
+      store::query(tx.session(),
+                   "SELECT id, " + column + " FROM " + spec.table + " WHERE tenant_id = :p0 AND archived_at IS NULL AND " +
+                       column + " IN " + list,
+                   params, [&](const soci::row& r) { found[*store::text_at(r, 1)].push_back(*store::text_at(r, 0)); });
+    });
+    return found;
+  }
+
+  // References by tax id, e-mail or external id: one query per kind for the whole batch.
+  void resolve_lookups() {
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> wanted;
+    for (auto& p : batch_)
+      for (auto& l : p.mapped.lookups) {
+        const EntitySpec* target = find_entity_spec(l.entity);
+        auto stored = target && target->field(l.by) ? stored_form(l.by, l.value) : std::nullopt;
+        if (!stored) continue;  // reported below
+        l.value = *stored;
+        wanted[{l.entity, l.by}].insert(*stored);
+      }
+    std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<std::string>>> found;
+    for (const auto& [what, values] : wanted) found[what] = ids_by(entity_spec(what.first), what.second, values);
+    for (auto& p : batch_)
+      for (const auto& l : p.mapped.lookups) {
+        const auto& ids = found[{l.entity, l.by}][l.value];
+        if (ids.size() == 1) {
+          p.mapped.input[l.field] = ids[0];
+        } else {
+          std::string column = l.field;
+          fail(p, column, ids.empty() ? "no " + l.entity + " has " + l.by + " " + l.value
+                                      : std::to_string(ids.size()) + " " + l.entity + "s have " + l.by + " " + l.value +
+                                            ": merge them first");
+        }
+      }
+  }
+
+  // With a key, the records the batch's rows name: updates, not creates.
+  void find_existing() {
+    if (key_.empty()) return;
+    std::set<std::string> values;
+    for (auto& p : batch_) {
+      const Json& v = p.mapped.input.value(key_, Json());
+      if (!v.is_string()) continue;
+      if (auto stored = stored_form(key_, v.get<std::string>())) values.insert(*stored);
+    }
+    auto found = ids_by(mapping_.entity(), key_, values);
+    for (auto& p : batch_) {
+      const Json& v = p.mapped.input.value(key_, Json());
+      auto stored = v.is_string() ? stored_form(key_, v.get<std::string>()) : std::nullopt;
+      if (!stored || !found.count(*stored)) continue;
+      const auto& ids = found[*stored];
+      if (ids.size() > 1)
+        fail(p, key_, std::to_string(ids.size()) + " records have " + key_ + " " + *stored + ": merge them first");
+      else
+        p.existing_id = ids[0];
+    }
+  }
+
+  void write_row(PendingRow& p) {
+    RecordService records(deps_);
+    const std::string& type = mapping_.entity().type;
+    if (p.existing_id.empty()) {
+      p.outcome.id = records.create(ctx_, type, p.mapped.input).record["id"];
+      p.outcome.action = "created";
+    } else {
+      Json before = records.get(ctx_, type, p.existing_id);
+      Json after = records.update(ctx_, type, p.existing_id, p.mapped.input, std::nullopt).record;
+      p.outcome.id = p.existing_id;
+      p.outcome.action = after.value("version", 0) == before.value("version", 0) ? "unchanged" : "updated";
+    }
+  }
+
+  // The batch in the running transaction (an import's or its own): all rows at once under
+  // one savepoint; if one fails, back to it and each row under its own, so the rest stay.
+  void write_batch() {
+    for (auto& p : batch_)
+      for (auto& e : p.mapped.errors) fail(p, e.field, e.message);
+    // Joined, so the services' own writes inside run in this transaction.
+    deps_.database.in_one_transaction(ctx_.tenant_id, [&] {
+      deps_.database.write(ctx_.tenant_id, [&](store::Transaction& tx) { write_rows(tx); });
+    });
+    if (options_.atomic && !options_.dry_run)
+      for (const auto& p : batch_)
+        if (p.outcome.action == "failed") atomic_failed_ = true;
+  }
+
+  void write_rows(store::Transaction& tx) {
+    std::size_t whole = tx.savepoint();
+    try {
+      for (auto& p : batch_)
+        if (!failed(p)) write_row(p);
+      tx.release(whole);
+      return;
+    } catch (const Error&) {
+      tx.rollback_to(whole);  // what the rows before wrote is undone too: they go again below
+    }
+    for (auto& p : batch_) {
+      if (failed(p)) continue;
+      std::size_t one = tx.savepoint();
+      try {
+        write_row(p);
+        tx.release(one);
+      } catch (const Error& e) {
+        tx.rollback_to(one);
+        p.outcome.id.clear();
+        p.outcome.action = "failed";
+        if (e.fields().empty()) p.outcome.errors.push_back({"", e.what()});
+        for (const auto& f : e.fields()) p.outcome.errors.push_back({f.field, f.message});
+      }
+    }
+  }
+
+
+ public:
+  bool atomic_failed_ = false;
+
+ private:
+  ServiceDependencies deps_;
+  const CallContext& ctx_;
+  ImportMapping mapping_;
+  std::string key_;
+  const ImportOptions& options_;
+  const std::function<void(const ImportRow&)>& on_row_;
+  const std::function<void(const ImportReport&)>& on_progress_;
+  ImportReport& report_;
+  bool bound_ = false;
+  std::vector<PendingRow> batch_;
+};
+
+}  // namespace
+
+Json ImportReport::to_json() const {
+  return {{"import_id", import_id}, {"dry_run", dry_run}, {"atomic", atomic},   {"written", written},
+          {"rows", rows},           {"created", created}, {"updated", updated}, {"unchanged", unchanged},
+          {"failed", failed},       {"seconds", seconds}};
+}
+
+ImportReport ImportService::run(const CallContext& caller, const Json& mapping_document, std::istream& file,
+                                const ImportOptions& options, const std::function<void(const ImportRow&)>& on_row,
+                                const std::function<void(const ImportReport&)>& on_progress) {
+  require_role(caller, {"admin"}, "imports are for the admin role only", "imports:write");
+  ImportMapping mapping = ImportMapping::parse(mapping_document);
+  std::string key;
+  if (mapping_document.contains("key")) {
+    auto it = upsert_keys.find(mapping.entity().type);
+    if (it == upsert_keys.end() || mapping_document["key"] != it->second)
+      throw Error(ErrorCode::validation, "a " + mapping.entity().type + " import's key can only be " +
+                                             (it == upsert_keys.end() ? std::string("absent (every row creates)") : it->second),
+                  {{"key", "is not the key of " + mapping.entity().type + " records"}});
+    key = it->second;
+  }
+  auto started = std::chrono::steady_clock::now();
+  ImportReport report;
+  report.import_id = generate_id(id_prefix::bulk_import, caller.now());
+  report.dry_run = options.dry_run;
+  report.atomic = options.atomic;
+  CallContext ctx = caller;
+  ctx.request_id = report.import_id;  // every audit event of the import names it
+  Importer importer(deps_, ctx, std::move(mapping), key, options, on_row, on_progress, report);
+
+  auto read_all = [&] {
+    CsvReader reader(options.csv, [&](CsvRecord&& r) { importer.record(std::move(r)); });
+    std::string chunk(64 * 1024, '\0');
+    while (file) {
+      file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      reader.feed(std::string_view(chunk.data(), static_cast<std::size_t>(file.gcount())));
+    }
+    reader.finish();
+    importer.flush();
+  };
+  // One transaction for the whole file when it must all go or none (atomic), or must not
+  // stay (a dry run); else a transaction per batch.
+  if (options.dry_run || options.atomic) {
+    try {
+      deps_.database.in_one_transaction(ctx.tenant_id, [&] {
+        read_all();
+        if (options.dry_run || importer.atomic_failed_) throw RollBack{};
+      });
+      report.written = true;
+    } catch (const RollBack&) {
+    }
+  } else {
+    read_all();
+    report.written = true;
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace nucleo::services

@@ -1,0 +1,180 @@
+// Issue #24, the bulk import's core: a spreadsheet's rows become records through the same
+// services (validation, normalisation, one audit event each with the import's id), a
+// reference by CNPJ found, a key that makes a second run change nothing, a dry run whose
+// report is what the real run does, bad rows that cost only themselves — or, atomic,
+// everything. Both backends.
+#include "kernel/services/import_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "kernel/services/principal.hpp"
+#include "tests/support/service_harness.hpp"
+
+namespace nucleo::services {
+namespace {
+
+class ImportTest : public testing::TestWithParam<store::Backend> {
+ protected:
+  ImportTest() : h(GetParam()), ctx(h.context(h.tenant)) {
+    agro = h.records().create(ctx, "account", {{"legal_name", "Agro Sul"}, {"tax_id", "11.222.333/0001-81"}}).record["id"];
+  }
+
+  struct Run {
+    ImportReport report;
+    std::vector<ImportRow> rows;
+  };
+  Run import(const std::string& csv, ImportOptions options = {}, const Json& mapping = contacts_mapping()) {
+    std::istringstream file(csv);
+    Run run;
+    run.report = ImportService(h.deps()).run(ctx, mapping, file, options, [&](const ImportRow& r) { run.rows.push_back(r); });
+    return run;
+  }
+  static Json contacts_mapping() {
+    return {{"entity", "contact"},
+            {"key", "email"},
+            {"columns",
+             {{"Nome", "name"},
+              {"E-mail", "email"},
+              {"Cargo", "job_title"},
+              {"CNPJ da empresa", {{"field", "account_id"}, {"lookup", {{"entity", "account"}, {"by", "tax_id"}}}}},
+              {"Cliente desde", {{"field", "attributes.cliente_desde"}, {"date", "dd/MM/yyyy"}}}}},
+            {"constants", {{"attributes.origem", "planilha"}}}};
+  }
+  int contacts() { return h.count("SELECT count(*) FROM contacts WHERE tenant_id = '" + h.tenant + "'"); }
+  int audited(const std::string& import_id) {
+    return h.count("SELECT count(*) FROM audit_pending WHERE request_id = '" + import_id + "'") +
+           h.count("SELECT count(*) FROM audit_log WHERE leaf LIKE '%\"request_id\":\"" + import_id + "\"%'");
+  }
+  void first_import(std::size_t batch);
+  static std::vector<std::string> actions(const Run& run) {
+    std::vector<std::string> out;
+    for (const auto& r : run.rows) out.push_back(r.action);
+    return out;
+  }
+
+  test::ServiceHarness h;
+  CallContext ctx;
+  std::string agro;
+};
+
+// Brazilian Excel: semicolons, Windows-1252, CRLF.
+const std::string sheet =
+    "Nome;E-mail;Cargo;CNPJ da empresa;Cliente desde\r\n"
+    "Concei\xE7\xE3o Souza;CONCEICAO@AgroSul.com.br;Compradora;11.222.333/0001-81;05/03/2021\r\n"
+    "Jo\xE3o Lima;joao@agrosul.com.br;;11222333000181;\r\n"
+    "Sem E-mail V\xE1lido;nao-e-email;;;\r\n"
+    "Empresa Desconhecida;ana@outra.com.br;;99.999.999/0001-91;\r\n"
+    "\"Ribeiro; Pedro\";pedro@agrosul.com.br;\"Gerente\r\nde compras\";;31/12/2020\r\n";
+
+ImportOptions windows_1252(std::size_t batch_rows = 500) {
+  ImportOptions o;
+  o.csv.encoding = TextEncoding::windows_1252;
+  o.batch_rows = batch_rows;
+  return o;
+}
+
+void ImportTest::first_import(std::size_t batch) {
+  Run run = import(sheet, windows_1252(batch));
+  EXPECT_EQ(actions(run), (std::vector<std::string>{"created", "created", "failed", "failed", "created"}));
+  EXPECT_EQ(run.report.rows, 5u);
+  EXPECT_EQ(run.report.created, 3u);
+  EXPECT_EQ(run.report.failed, 2u);
+  EXPECT_TRUE(run.report.written);
+  EXPECT_EQ(run.rows[2].line, 4u);
+  ASSERT_EQ(run.rows[2].errors.size(), 1u);
+  EXPECT_EQ(run.rows[2].errors[0].field, "email");
+  ASSERT_EQ(run.rows[3].errors.size(), 1u);
+  EXPECT_EQ(run.rows[3].errors[0].field, "account_id");
+  EXPECT_EQ(run.rows[3].errors[0].message, "no account has tax_id 99999999000191");
+  EXPECT_EQ(contacts(), 3);
+
+  Json conceicao = h.records().get(ctx, "contact", run.rows[0].id);
+  EXPECT_EQ(conceicao["name"], "Conceição Souza");
+  EXPECT_EQ(conceicao["email"], "conceicao@agrosul.com.br") << "normalised as an API write is";
+  EXPECT_EQ(conceicao["account_id"], agro) << "found by its CNPJ";
+  EXPECT_EQ(conceicao["attributes"], (Json{{"cliente_desde", "2021-03-05"}, {"origem", "planilha"}}));
+  EXPECT_EQ(h.records().get(ctx, "contact", run.rows[4].id)["job_title"], "Gerente\r\nde compras");
+  EXPECT_EQ(audited(run.report.import_id), 3) << "one audit event per record, the import's id as request id";
+}
+
+TEST_P(ImportTest, RowsBecomeAuditedRecordsAndBadRowsCostOnlyThemselves) { first_import(500); }
+
+// A bad row in a batch sends the batch back to its savepoint and each row alone.
+TEST_P(ImportTest, InBatchesOfTwoTheSameHappens) { first_import(2); }
+
+TEST_P(ImportTest, TheKeyMakesASecondRunChangeNothingAndAChangedRowAnUpdate) {
+  Run first = import(sheet, windows_1252());
+  Run again = import(sheet, windows_1252());
+  EXPECT_EQ(actions(again), (std::vector<std::string>{"unchanged", "unchanged", "failed", "failed", "unchanged"}));
+  EXPECT_EQ(again.rows[0].id, first.rows[0].id);
+  EXPECT_EQ(contacts(), 3);
+  EXPECT_EQ(audited(again.report.import_id), 0) << "nothing changed, nothing recorded";
+
+  Run changed = import("Nome;E-mail;Cargo;CNPJ da empresa;Cliente desde\n"
+                       "Joao Lima;JOAO@agrosul.com.br;Diretor;;\n",
+                       windows_1252());
+  EXPECT_EQ(actions(changed), std::vector<std::string>{"updated"});
+  EXPECT_EQ(changed.rows[0].id, first.rows[1].id) << "found by its e-mail, however it is written";
+  EXPECT_EQ(h.records().get(ctx, "contact", first.rows[1].id)["job_title"], "Diretor");
+}
+
+TEST_P(ImportTest, ADryRunReportsWhatTheRealRunThenDoesAndWritesNothing) {
+  std::string file = std::string(sheet) + "Outra Conceicao;conceicao@agrosul.com.br;Compras;;\r\n";
+  Run dry = import(file, [] { auto o = windows_1252(2); o.dry_run = true; return o; }());
+  EXPECT_FALSE(dry.report.written);
+  EXPECT_EQ(contacts(), 0);
+  EXPECT_EQ(audited(dry.report.import_id), 0);
+  Run real = import(file, windows_1252(2));
+  EXPECT_EQ(actions(dry), actions(real));
+  EXPECT_EQ(actions(real).back(), "updated") << "a later row with the same e-mail updates the first";
+  EXPECT_EQ(dry.report.to_json()["created"], real.report.to_json()["created"]);
+}
+
+TEST_P(ImportTest, AnAtomicImportWithABadRowWritesNothing) {
+  ImportOptions atomic = windows_1252(2);
+  atomic.atomic = true;
+  Run run = import(sheet, atomic);
+  EXPECT_FALSE(run.report.written);
+  EXPECT_EQ(run.report.failed, 2u);
+  EXPECT_EQ(contacts(), 0);
+  EXPECT_EQ(audited(run.report.import_id), 0);
+  Run good = import("Nome;E-mail;Cargo;CNPJ da empresa;Cliente desde\nBia;bia@x.com.br;;;\n", atomic);
+  EXPECT_TRUE(good.report.written);
+  EXPECT_EQ(contacts(), 1);
+}
+
+TEST_P(ImportTest, WhatCannotBeImportedIsRefusedBeforeAnythingIsWritten) {
+  auto refused = [&](const std::string& csv, const Json& mapping, ImportOptions options = windows_1252()) {
+    try {
+      import(csv, options, mapping);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(refused("Nome;Telefone\nAna;1\n", contacts_mapping()), "the file lacks columns the mapping names");
+  Json bad_key = contacts_mapping();
+  bad_key["key"] = "name";
+  EXPECT_EQ(refused(sheet, bad_key), "a contact import's key can only be email");
+  EXPECT_EQ(refused("Nome;E-mail\n\"aberto\n", {{"entity", "contact"}, {"columns", {{"Nome", "name"}}}}),
+            "CSV line 2: a quoted field opened on line 2 never closes");
+  EXPECT_EQ(contacts(), 0);
+
+  auto sales = std::make_shared<Principal>();
+  sales->role = "sales";
+  ctx.principal = sales;
+  try {
+    import(sheet, windows_1252());
+    ADD_FAILURE() << "a sales key imported";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::forbidden);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ImportTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         test::BackendName());
+
+}  // namespace
+}  // namespace nucleo::services
