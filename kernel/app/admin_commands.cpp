@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "kernel/app/admin_call.hpp"
 #include "kernel/app/commands.hpp"
 #include "kernel/app/demo_data.hpp"
 #include "kernel/app/kernel_runtime.hpp"
@@ -17,45 +18,8 @@
 #include "kernel/services/tenant_service.hpp"
 
 namespace nucleo::app {
+
 namespace {
-
-void print_record(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json);
-
-struct AdminCall {
-  Configuration config;
-  KernelRuntime runtime;
-  SystemClock clock;
-  services::CallContext ctx;
-
-  explicit AdminCall(const ParsedArgs& args)
-      : config(load_configuration(args.value("config"), process_environment())), runtime(config, 2) {
-    ctx.actor = {"system", "cli", ""};
-    ctx.request_id = generate_id("req", clock.now());
-    ctx.reason = args.value("reason");
-    ctx.clock = &clock;
-  }
-
-  // A write's record is followed by the database it went to (text output only), so a
-  // command run against an unexpected store is seen at once.
-  void print_written(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json) {
-    print_record(out, record, fields, json);
-    if (!json) out << "store=" << runtime.database().url().display << "\n";
-  }
-
-  // Commands that act inside a tenant name it with --tenant; it must exist.
-  void enter_tenant(const ParsedArgs& args) {
-    std::string tenant = require(args, "tenant");
-    if (!services::TenantService(runtime.dependencies()).exists(tenant))
-      throw Error(ErrorCode::not_found, "no tenant " + tenant + " (see 'nucleo tenant list')");
-    ctx.tenant_id = tenant;
-  }
-
-  static std::string require(const ParsedArgs& args, const std::string& option) {
-    if (!args.has(option) || args.value(option).empty())
-      throw Error(ErrorCode::validation, "missing --" + option, {{option, "is required"}});
-    return args.value(option);
-  }
-};
 
 std::string subcommand(const ParsedArgs& args, const std::string& command, const std::vector<std::string>& allowed) {
   std::string list;
@@ -74,16 +38,6 @@ std::string text_value(const Json& v) {
   if (v.is_null()) return "";
   if (v.is_string()) return v.get<std::string>();
   return v.dump();
-}
-
-// Text output is `field=value` lines (one record) or a tab-separated table with a
-// header line (lists): both easy to read and to cut/awk. --json prints JSON.
-void print_record(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json) {
-  if (json) {
-    out << record.dump() << "\n";
-    return;
-  }
-  for (const auto& f : fields) out << f << "=" << text_value(record.value(f, Json())) << "\n";
 }
 
 void print_table(std::ostream& out, const std::vector<Json>& rows, const std::vector<std::string>& fields, bool json) {
@@ -107,9 +61,6 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-const OptionSpec json_option{"json", "", "print JSON (one object per line) instead of text"};
-const OptionSpec reason_option{"reason", "TEXT", "why: recorded in the audit event"};
-const OptionSpec tenant_option{"tenant", "ID", "the tenant to act in (ten_…)"};
 
 int run_tenant(const ParsedArgs& args, std::ostream& out) {
   std::string sub = subcommand(args, "tenant", {"create", "set-time-zone", "list"});
@@ -201,6 +152,17 @@ int run_privacy(const ParsedArgs& args, std::ostream& out) {
 }
 
 }  // namespace
+
+// Text output is `field=value` lines (one record) or a tab-separated table with a
+// header line (lists): both easy to read and to cut/awk. --json prints JSON.
+void print_record(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json) {
+  if (json) {
+    out << record.dump() << "\n";
+    return;
+  }
+  for (const auto& f : fields) out << f << "=" << text_value(record.value(f, Json())) << "\n";
+}
+
 
 // One line per change: "update stage proposta (stg_…): name, position".
 void print_pipeline_changes(std::ostream& out, const Json& result) {

@@ -13,6 +13,7 @@ CommandSpec tenant_command();
 CommandSpec user_command();
 CommandSpec pipeline_command();
 CommandSpec demo_command();
+CommandSpec import_command();
 CommandSpec key_command();
 CommandSpec audit_command();
 CommandSpec privacy_command();

@@ -288,6 +288,51 @@ TEST_P(AdminCli, PipelineApplyShowsTheChangesAndIsIdempotent) {
   EXPECT_EQ(run({"pipeline", "apply", "--tenant", t["id"], "--file", dir.path() + "/missing.json"}).exit_code, 2);
 }
 
+// Issue #24: `nucleo import` reads a Brazilian Excel export (Windows-1252, semicolons),
+// reports each row to a CSV a spreadsheet opens without running a formula, and a second
+// run with the key changes nothing; atomic with a bad row exits 1 having written nothing.
+TEST_P(AdminCli, ImportReadsASpreadsheetExportAndReportsEachRow) {
+  auto t = parse_fields(run({"tenant", "create", "--name", "Cooperativa Vale Verde"}).out);
+  std::string csv = dir.path() + "/contatos.csv", mapping = dir.path() + "/mapping.json", report = dir.path() + "/r.csv";
+  std::ofstream(csv, std::ios::binary) << "Nome;E-mail;Cargo\r\n"
+                                          "Concei\xE7\xE3o Souza;CONCEICAO@coop.com.br;=HYPERLINK(\"x\")\r\n"
+                                          "Sem e-mail;nao-e-email;\r\n"
+                                          "Jo\xE3o;joao@coop.com.br;Comprador\r\n";
+  std::ofstream(mapping) << R"({"entity": "contact", "key": "email",
+                               "columns": {"Nome": "name", "E-mail": "email", "Cargo": "job_title"}})";
+  std::vector<std::string> args{"import", "--tenant", t["id"], "--file", csv, "--mapping", mapping,
+                                "--encoding", "windows-1252", "--report", report};
+  auto first = run(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto f = parse_fields(first.out);
+  EXPECT_EQ(f["rows"], "3");
+  EXPECT_EQ(f["created"], "2");
+  EXPECT_EQ(f["failed"], "1");
+  EXPECT_NE(first.err.find("100% 3 rows"), std::string::npos) << "progress, plain lines off a terminal: " << first.err;
+  std::ifstream written(report);
+  std::stringstream lines;
+  lines << written.rdbuf();
+  EXPECT_EQ(lines.str().substr(0, 39), "row,line,action,id,column,message\r\n1,2,") << lines.str();
+  EXPECT_NE(lines.str().find("2,3,failed,,email,is not a valid e-mail address"), std::string::npos) << lines.str();
+
+  auto again = run(args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(parse_fields(again.out)["unchanged"], "2");
+  EXPECT_EQ(parse_fields(again.out)["created"], "0");
+
+  args.push_back("--atomic");
+  std::ofstream(csv, std::ios::binary) << "Nome;E-mail;Cargo\r\nNova;nova@coop.com.br;\r\nRuim;ruim;\r\n";
+  auto atomic = run(args);
+  EXPECT_EQ(atomic.exit_code, 1) << atomic.err;
+  EXPECT_NE(atomic.err.find("the atomic import wrote nothing: 1 row(s) failed"), std::string::npos) << atomic.err;
+  auto latin = run({"import", "--tenant", t["id"], "--file", csv, "--mapping", mapping, "--encoding", "ebcdic"});
+  EXPECT_EQ(latin.exit_code, 2) << latin.err;
+  std::ofstream(csv, std::ios::binary) << "Nome;E-mail;Cargo\r\nJo\xE3o;j@x.com;\r\n";
+  auto undeclared = run({"import", "--tenant", t["id"], "--file", csv, "--mapping", mapping});
+  EXPECT_EQ(undeclared.exit_code, 2) << undeclared.err;
+  EXPECT_NE(undeclared.err.find("is not UTF-8 text: declare the file's encoding"), std::string::npos) << undeclared.err;
+}
+
 // Issue #21: `nucleo demo` twice gives two independent tenants, each with a key that
 // works and a data set that went through the services' validation and the gates.
 TEST_P(AdminCli, DemoCreatesAnIndependentTenantEachRun) {
