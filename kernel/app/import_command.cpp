@@ -90,7 +90,7 @@ class Progress {
   std::uintmax_t bytes_;
   std::ifstream& file_;
   bool terminal_;
-  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), shown_{};
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), shown_ = started_;
 };
 
 services::ImportOptions options_of(const ParsedArgs& args) {
