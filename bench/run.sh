@@ -344,6 +344,35 @@ PY
   kill "$imap_pid" 2>/dev/null && wait "$imap_pid" 2>/dev/null; imap_pid=""
 fi
 
+# Import (issue #24): the same contacts loaded by `nucleo import` (mapping, validation,
+# normalisation, one audit event each) and by COPY into the same table, same run
+# (goal: ≥ 0.5× COPY's rows/s).
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "import" ]]; then
+  echo "== import: nucleo import beside COPY" >&2
+  import_rows=${BENCH_IMPORT_ROWS:-20000}
+  python3 - "$work" "$import_rows" "$tenant" <<'PY'
+import sys
+work, n, tenant = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(f"{work}/import.csv", "w") as f, open(f"{work}/copy.csv", "w") as g:
+    f.write("Nome;E-mail;Cargo\n")
+    for i in range(n):
+        f.write(f"Contato {i};contato{i}@importado{i % 97}.com.br;Compras\n")
+        g.write(f"con_copy{i:020d},{tenant},Contato {i},contato{i}@importado{i % 97}.com.br,Compras,1,1,1\n")
+PY
+  printf '%s' '{"entity": "contact", "key": "email", "columns": {"Nome": "name", "E-mail": "email", "Cargo": "job_title"}}' \
+    > "$work/import-mapping.json"
+  t0=$(date +%s.%N)
+  "$nucleo" import --tenant "$tenant" --file "$work/import.csv" --mapping "$work/import-mapping.json" >"$work/import.out" 2>"$work/import.err"
+  t1=$(date +%s.%N)
+  imported=$(sed -n 's/^created=//p' "$work/import.out")
+  psql_as nucleo_owner -c "\\copy contacts (id, tenant_id, name, email, job_title, version, created_at, updated_at) FROM '$work/copy.csv' CSV" >/dev/null
+  t2=$(date +%s.%N)
+  import_rps=$(python3 -c "print(f'{$imported/($t1-$t0):.0f}')") copy_rps=$(python3 -c "print(f'{$import_rows/($t2-$t1):.0f}')")
+  import_ratio=$(python3 -c "print(f'{$import_rps/$copy_rps:.3f}')")
+  printf '   nucleo import %s of %s rows at %s rows/s | COPY %s rows/s | ratio %s\n' "$imported" "$import_rows" "$import_rps" "$copy_rps" "$import_ratio" >&2
+  channel_lines+="- Import (issue #24): $import_rows contacts from CSV — \`nucleo import\` (mapping, validation, normalisation, one audit event each, key e-mail) **$import_rps rows/s** ($imported created) beside \`COPY\` of the same rows into \`contacts\` **$copy_rps rows/s**: ratio **$import_ratio** (goal ≥ 0.5)."$'\n'
+fi
+
 # Audit merge delay: how long the interaction events written above waited in audit_pending
 # before the server's sequencer made them provable (goal p99 ≤ 1 s).
 audit_lines=""
