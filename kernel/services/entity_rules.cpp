@@ -42,7 +42,8 @@ std::vector<ContactPoint> contact_points_of(const Write& w) {
 // `duplicates[]` (docs/architecture.md §4): people share numbers; a merge is a human decision.
 void sync_contact_points(Write& w) {
   auto& s = w.tx.session();
-  store::execute(s, "DELETE FROM contact_points WHERE entity_id = :p0 AND tenant_id = :p1", {w.id(), w.ctx.tenant_id});
+  if (!w.is_create())  // a new record has none yet (a statement fewer per created contact or account)
+    store::execute(s, "DELETE FROM contact_points WHERE entity_id = :p0 AND tenant_id = :p1", {w.id(), w.ctx.tenant_id});
   if (!w.after["archived_at"].is_null()) return;  // archived records match nothing
   for (const auto& p : contact_points_of(w)) {
     store::execute(s,
