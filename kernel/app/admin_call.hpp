@@ -23,6 +23,9 @@ inline const OptionSpec tenant_option{"tenant", "ID", "the tenant to act in (ten
 
 void print_record(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json);
 
+// A JSON file's document; Error(validation) naming the file when it cannot be read or parsed.
+Json read_json_file(const std::string& path);
+
 struct AdminCall {
   Configuration config;
   KernelRuntime runtime;

@@ -153,6 +153,18 @@ int run_privacy(const ParsedArgs& args, std::ostream& out) {
 
 }  // namespace
 
+Json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorCode::validation, "cannot read " + path, {{"file", "cannot be read"}});
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return Json::parse(text.str());
+  } catch (const Json::parse_error& e) {
+    throw Error(ErrorCode::validation, path + " is not JSON: " + e.what(), {{"file", "is not JSON"}});
+  }
+}
+
 // Text output is `field=value` lines (one record) or a tab-separated table with a
 // header line (lists): both easy to read and to cut/awk. --json prints JSON.
 void print_record(std::ostream& out, const Json& record, const std::vector<std::string>& fields, bool json) {
@@ -183,17 +195,6 @@ void print_pipeline_changes(std::ostream& out, const Json& result) {
   else out << "applied " << n << " change(s)\n";
 }
 
-Json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorCode::validation, "cannot read " + path, {{"file", "cannot be read"}});
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return Json::parse(text.str());
-  } catch (const Json::parse_error& e) {
-    throw Error(ErrorCode::validation, path + " is not JSON: " + e.what(), {{"file", "is not JSON"}});
-  }
-}
 
 int run_pipeline(const ParsedArgs& args, std::ostream& out) {
   subcommand(args, "pipeline", {"apply"});

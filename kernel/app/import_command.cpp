@@ -17,16 +17,6 @@
 namespace nucleo::app {
 namespace {
 
-Json read_mapping(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorCode::validation, "cannot read the mapping " + path, {{"mapping", "cannot be read"}});
-  std::stringstream text;
-  text << in.rdbuf();
-  Json mapping = Json::parse(text.str(), nullptr, false);
-  if (mapping.is_discarded()) throw Error(ErrorCode::validation, path + " is not JSON", {{"mapping", "is not JSON"}});
-  return mapping;
-}
-
 // A cell as a spreadsheet should show it: quoted when needed, and text that starts like a
 // formula (= + - @) prefixed with ' so opening the report runs nothing (OWASP CSV injection).
 std::string report_cell(const std::string& text) {
@@ -114,7 +104,7 @@ services::ImportOptions options_of(const ParsedArgs& args) {
 
 int run_import(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   services::ImportOptions options = options_of(args);
-  Json mapping = read_mapping(AdminCall::require(args, "mapping"));
+  Json mapping = read_json_file(AdminCall::require(args, "mapping"));
   std::string path = AdminCall::require(args, "file");
   std::ifstream file(path, std::ios::binary);
   if (!file) throw Error(ErrorCode::validation, "cannot read " + path, {{"file", "cannot be read"}});

@@ -87,19 +87,33 @@ class Importer {
     else ++report_.failed;
   }
 
-  // Ids of `spec`'s live records whose `column` holds each of `values` (several: ambiguous).
+  // Ids of `spec`'s live records whose `column` holds each of `values` (several: ambiguous),
+  // through an index: a contact's e-mail by its contact point, a Brazilian tax id with its
+  // country (accounts_tenant_tax_id). Others (an interaction's external id without its
+  // channel, a foreign tax id) read the tenant's rows of that table.
   std::map<std::string, std::vector<std::string>> ids_by(const EntitySpec& spec, const std::string& column,
                                                         const std::set<std::string>& values) {
     std::map<std::string, std::vector<std::string>> found;
-    if (values.empty()) return found;
-    std::vector<store::SqlValue> params{ctx_.tenant_id};
-    std::string list = store::bound_list({values.begin(), values.end()}, params);
-    deps_.database.read(ctx_.tenant_id, [&](store::Transaction& tx) {
-      store::query(tx.session(),
-                   "SELECT id, " + column + " FROM " + spec.table + " WHERE tenant_id = :p0 AND archived_at IS NULL AND " +
-                       column + " IN " + list,
-                   params, [&](const soci::row& r) { found[*store::text_at(r, 1)].push_back(*store::text_at(r, 0)); });
-    });
+    auto ask = [&](const std::string& select, const std::vector<std::string>& wanted) {
+      if (wanted.empty()) return;
+      std::vector<store::SqlValue> params{ctx_.tenant_id};
+      std::string list = store::bound_list(wanted, params);
+      deps_.database.read(ctx_.tenant_id, [&](store::Transaction& tx) {
+        store::query(tx.session(), select + list, params,
+                     [&](const soci::row& r) { found[*store::text_at(r, 1)].push_back(*store::text_at(r, 0)); });
+      });
+    };
+    if (column == "email" && spec.type == "contact") {
+      ask("SELECT entity_id, value FROM contact_points WHERE tenant_id = :p0 AND entity_type = 'contact'"
+          " AND kind = 'email' AND value IN ",
+          {values.begin(), values.end()});
+      return found;
+    }
+    std::vector<std::string> brazilian, others;
+    for (const auto& v : values) (column == "tax_id" && normalise_tax_id(v, "BR") ? brazilian : others).push_back(v);
+    std::string live = "SELECT id, " + column + " FROM " + spec.table + " WHERE tenant_id = :p0 AND archived_at IS NULL";
+    ask(live + " AND tax_id_country = 'BR' AND tax_id IN ", brazilian);
+    ask(live + " AND " + column + " IN ", others);
     return found;
   }
 

@@ -162,6 +162,21 @@ TEST_P(ImportTest, WhatCannotBeImportedIsRefusedBeforeAnythingIsWritten) {
             "CSV line 2: a quoted field opened on line 2 never closes");
   EXPECT_EQ(contacts(), 0);
 
+  // Another tenant's account, with the CNPJ and an e-mail key this file names, is not found.
+  std::string other = h.create_tenant("Outra Distribuidora");
+  CallContext there = h.context(other);
+  h.records().create(there, "account", {{"legal_name", "Vizinha"}, {"tax_id", "45.723.174/0001-10"}});
+  h.records().create(there, "contact", {{"name", "Ana"}, {"email", "ana@vizinha.com.br"}});
+  Run fenced = import("Nome;E-mail;Cargo;CNPJ da empresa;Cliente desde\n"
+                      "Ana;ana@vizinha.com.br;;45.723.174/0001-10;\nBia;bia@vizinha.com.br;;;\n",
+                      windows_1252());
+  EXPECT_EQ(actions(fenced), (std::vector<std::string>{"failed", "created"}));
+  EXPECT_EQ(fenced.rows[0].errors[0].message, "no account has tax_id 45723174000110");
+  Run keyed = import("Nome;E-mail;Cargo;CNPJ da empresa;Cliente desde\nAna;ana@vizinha.com.br;;;\n", windows_1252());
+  EXPECT_EQ(actions(keyed), std::vector<std::string>{"created"}) << "the other tenant's contact is no match";
+  EXPECT_EQ(h.count("SELECT count(*) FROM contacts WHERE tenant_id = '" + other + "' AND version = 1"), 1)
+      << "and is left as it was";
+
   auto sales = std::make_shared<Principal>();
   sales->role = "sales";
   ctx.principal = sales;
