@@ -60,6 +60,15 @@ SubjectKey subject_key(store::Transaction& tx, const std::string& tenant_id, con
   return *key;
 }
 
+// The key of a subject created in this transaction: nobody can have stored one, so it
+// waits with the transaction's appended rows (a primary-key conflict would still fail it).
+SubjectKey new_subject_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
+                           Timestamp now) {
+  std::string hex = random_hex(32);
+  tx.append("privacy_subject_keys", "(tenant_id, subject_id, key, created_at)", {tenant_id, subject_id, hex, now.micros});
+  return *hash_from_hex(hex);
+}
+
 }  // namespace
 
 std::string seal(const SubjectKey& key, std::string_view aad, std::string_view plaintext) {
@@ -114,7 +123,7 @@ std::string commitment_of(std::string_view salt, std::string_view canonical_valu
 Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
                           const std::string& event_id, const Json& changes,
                           const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to,
-                          bool probably_new) {
+                          KnownKey known) {
   Json committed = changes;
   std::optional<SubjectKey> key;
   for (const auto& field : personal_fields) {
@@ -122,7 +131,9 @@ Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, 
     for (const char* side : {"from", "to"}) {
       Json& v = committed[field][side];
       if (v.is_null() || (!seal_to && std::string_view(side) == "to")) continue;
-      if (!key) key = subject_key(tx, tenant_id, subject_id, probably_new, now);
+      if (!key) key = known == KnownKey::certainly_new ? new_subject_key(tx, tenant_id, subject_id, now)
+                                                       : subject_key(tx, tenant_id, subject_id,
+                                                                     known == KnownKey::probably_new, now);
       std::string value = canonical_json(to_leaf_value_space(v));
       std::string salt = random_bytes(32);
       v = Json{{"commitment", commitment_of(salt, value)}};

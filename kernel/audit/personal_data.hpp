@@ -39,12 +39,16 @@ std::string commitment_of(std::string_view salt, std::string_view canonical_valu
 // stores salt ‖ value sealed under the subject's key (created on first use), in the
 // caller's transaction. Returns the committed changes, which are all that leaves it.
 // With `seal_to` false only the "from" values are (an erasure's new values are not
-// personal data). `probably_new`: the subject likely has no key yet (it is the record
-// being written) — only decides which statement is tried first.
+// personal data). `known`: what the writer knows of the subject's key.
+enum class KnownKey {
+  probably_exists,  // read it first
+  probably_new,     // the record being written is the subject: try inserting one first
+  certainly_new,    // the write created the subject: a new key waits with the transaction's appended rows
+};
 Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
                           const std::string& event_id, const Json& changes,
                           const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to = true,
-                          bool probably_new = false);
+                          KnownKey known = KnownKey::probably_exists);
 
 // A personal value as the workbench shows it: the value when its subject's key still
 // opens it and it matches the leaf's commitment, else {"erased": true, "commitment"}.

@@ -55,11 +55,13 @@ void record_audit_event(store::Transaction& tx, const AuditEvent& e) {
   Json personal = Json::array();
   for (const auto& f : e.personal_fields) personal.push_back(f);
   const std::string& subject = e.subject_id.empty() ? e.entity_id : e.subject_id;
-  bool creates_its_own_subject = subject == e.entity_id && e.changes.contains("id");  // a create's diff has the id
+  KnownKey known = e.subject_created                                          ? KnownKey::certainly_new
+                   : subject == e.entity_id && e.changes.contains("id") ? KnownKey::probably_new  // a create's diff has the id
+                                                                        : KnownKey::probably_exists;
   Json changes = e.personal_fields.empty()
                      ? e.changes
                      : seal_personal_values(tx, e.tenant_id, subject, e.id, e.changes, e.personal_fields,
-                                            e.recorded_at, e.new_values_personal, creates_its_own_subject);
+                                            e.recorded_at, e.new_values_personal, known);
   tx.append("audit_pending",
             "(id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action, entity_type, entity_id,"
             " request_id, source_ip, reason, changes, personal_fields)",

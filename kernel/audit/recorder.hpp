@@ -28,6 +28,9 @@ struct AuditEvent {
   // Erasure writes placeholders ("Erased contact", null) that are nobody's data: they
   // stay readable in the leaf, while the erased "from" values are committed.
   bool new_values_personal = true;
+  // The write created the subject itself (a new contact): no key can exist for it yet,
+  // so a new one waits with the transaction's appended rows instead of being inserted.
+  bool subject_created = false;
 };
 
 // Field-level changes between two versions of a record: every field whose value

@@ -49,6 +49,7 @@ std::string commit_change(store::Transaction& tx, const CallContext& ctx, const 
   e.personal_fields = change.personal_fields;
   e.subject_id = change.subject_id;
   e.new_values_personal = change.new_values_personal;
+  e.subject_created = change.subject_created;
   audit::record_audit_event(tx, e);
   events::enqueue_event(tx, domain_event(ctx, change));
   return e.id;

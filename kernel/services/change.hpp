@@ -25,6 +25,7 @@ struct Change {
   std::vector<std::string> personal_fields;  // fields of `changes` holding personal data
   std::string subject_id;                    // whose personal data they are (empty: entity_id)
   bool new_values_personal = true;           // erasure's placeholders are nobody's data
+  bool subject_created = false;              // this change created the subject (a new contact)
   // The domain event carries `changes` too, unless the old values must stay in the
   // audit trail alone (erasure: the outbox never gets what was erased).
   bool event_carries_changes = true;

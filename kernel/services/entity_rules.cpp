@@ -4,6 +4,7 @@
 
 #include "kernel/domain/id.hpp"
 #include "kernel/services/write.hpp"
+#include "kernel/services/write_batch.hpp"
 #include "kernel/store/record_table.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -45,7 +46,20 @@ void sync_contact_points(Write& w) {
   if (!w.is_create())  // a new record has none yet (a statement fewer per created contact or account)
     store::execute(s, "DELETE FROM contact_points WHERE entity_id = :p0 AND tenant_id = :p1", {w.id(), w.ctx.tenant_id});
   if (!w.after["archived_at"].is_null()) return;  // archived records match nothing
+  WriteBatch* batch = w.is_create() ? WriteBatch::of(w.tx) : nullptr;  // an update deletes its old points first
   for (const auto& p : contact_points_of(w)) {
+    auto duplicate = [&](const std::string& entity_type, const std::string& entity_id) {
+      w.duplicates.push_back({{"entity_type", entity_type}, {"id", entity_id}, {"field", p.field}, {"value", p.value}});
+    };
+    if (const auto* holders = batch ? batch->holders(p.kind, p.value) : nullptr) {
+      // The batch asked who holds it; the row waits with the batch's others.
+      for (const auto& h : *holders)
+        if (h.entity_id != w.id()) duplicate(h.entity_type, h.entity_id);
+      w.tx.append("contact_points", "(tenant_id, entity_type, entity_id, kind, value)",
+                  {w.ctx.tenant_id, w.spec.type, w.id(), p.kind, p.value});
+      batch->holds(p.kind, p.value, {w.spec.type, w.id()});
+      continue;
+    }
     store::execute(s,
                    "INSERT INTO contact_points (tenant_id, entity_type, entity_id, kind, value)"
                    " VALUES (:p0, :p1, :p2, :p3, :p4)",
@@ -53,12 +67,8 @@ void sync_contact_points(Write& w) {
     store::query(s,
                  "SELECT entity_type, entity_id FROM contact_points"
                  " WHERE tenant_id = :p0 AND kind = :p1 AND value = :p2 AND entity_id <> :p3 ORDER BY entity_id",
-                 {w.ctx.tenant_id, p.kind, p.value, w.id()}, [&](const soci::row& row) {
-                   w.duplicates.push_back({{"entity_type", *store::text_at(row, 0)},
-                                           {"id", *store::text_at(row, 1)},
-                                           {"field", p.field},
-                                           {"value", p.value}});
-                 });
+                 {w.ctx.tenant_id, p.kind, p.value, w.id()},
+                 [&](const soci::row& row) { duplicate(*store::text_at(row, 0), *store::text_at(row, 1)); });
   }
 }
 

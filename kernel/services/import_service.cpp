@@ -9,6 +9,7 @@
 #include "kernel/domain/import_mapping.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/services/access_policy.hpp"
+#include "kernel/services/write_batch.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -56,6 +57,12 @@ class Importer {
     p.outcome.row = ++report_.rows;
     p.outcome.line = r.line;
     p.mapped = mapping_.map(r.fields);
+    // A key the batch already holds: the rows before go first, so this one updates the
+    // record the earlier row made instead of making a second.
+    if (auto key = key_of(p.mapped.input); key && !batch_keys_.insert(*key).second) {
+      flush();
+      batch_keys_.insert(*key);
+    }
     batch_.push_back(std::move(p));
     if (batch_.size() >= options_.batch_rows) flush();
   }
@@ -70,6 +77,7 @@ class Importer {
       if (on_row_) on_row_(p.outcome);
     }
     batch_.clear();
+    batch_keys_.clear();
     if (on_progress_) on_progress_(report_);
   }
 
@@ -77,6 +85,10 @@ class Importer {
   static void fail(PendingRow& p, std::string column, std::string message) {
     p.outcome.action = "failed";
     p.outcome.errors.push_back({std::move(column), std::move(message)});
+  }
+  std::optional<std::string> key_of(const Json& input) const {
+    Json v = key_.empty() ? Json() : input.value(key_, Json());
+    return v.is_string() ? stored_form(key_, v.get<std::string>()) : std::nullopt;
   }
   static bool failed(const PendingRow& p) { return !p.mapped.errors.empty() || p.outcome.action == "failed"; }
 
@@ -147,16 +159,9 @@ class Importer {
   // With a key, the records the batch's rows name: updates, not creates.
   void find_existing() {
     if (key_.empty()) return;
-    std::set<std::string> values;
+    auto found = ids_by(mapping_.entity(), key_, batch_keys_);
     for (auto& p : batch_) {
-      const Json& v = p.mapped.input.value(key_, Json());
-      if (!v.is_string()) continue;
-      if (auto stored = stored_form(key_, v.get<std::string>())) values.insert(*stored);
-    }
-    auto found = ids_by(mapping_.entity(), key_, values);
-    for (auto& p : batch_) {
-      const Json& v = p.mapped.input.value(key_, Json());
-      auto stored = v.is_string() ? stored_form(key_, v.get<std::string>()) : std::nullopt;
+      auto stored = key_of(p.mapped.input);
       if (!stored || !found.count(*stored)) continue;
       const auto& ids = found[*stored];
       if (ids.size() > 1)
@@ -166,17 +171,30 @@ class Importer {
     }
   }
 
+  // Every row at once: what the creates would each ask the database is asked once for all
+  // (services/write_batch.hpp), and their rows go out together.
+  void write_all(store::Transaction& tx) {
+    std::vector<Json> creates;
+    for (const auto& p : batch_)
+      if (!failed(p) && p.existing_id.empty()) creates.push_back(p.mapped.input);
+    WriteBatch lookups(tx, ctx_, mapping_.entity(), deps_.normalisation, creates);
+    for (auto& p : batch_)
+      if (!failed(p)) write_row(p);
+  }
+
   void write_row(PendingRow& p) {
     RecordService records(deps_);
     const std::string& type = mapping_.entity().type;
     if (p.existing_id.empty()) {
-      p.outcome.id = records.create(ctx_, type, p.mapped.input).record["id"];
+      WriteResult made = records.create(ctx_, type, p.mapped.input);
+      p.outcome.id = made.record["id"];
       p.outcome.action = "created";
+      p.outcome.duplicates = std::move(made.duplicates);
     } else {
-      Json before = records.get(ctx_, type, p.existing_id);
-      Json after = records.update(ctx_, type, p.existing_id, p.mapped.input, std::nullopt).record;
+      WriteResult result = records.update(ctx_, type, p.existing_id, p.mapped.input, std::nullopt);
       p.outcome.id = p.existing_id;
-      p.outcome.action = after.value("version", 0) == before.value("version", 0) ? "unchanged" : "updated";
+      p.outcome.action = result.unchanged ? "unchanged" : "updated";
+      p.outcome.duplicates = std::move(result.duplicates);
     }
   }
 
@@ -197,9 +215,8 @@ class Importer {
   void write_rows(store::Transaction& tx) {
     std::size_t whole = tx.savepoint();
     try {
-      for (auto& p : batch_)
-        if (!failed(p)) write_row(p);
-      tx.release(whole);
+      write_all(tx);
+      tx.release(whole);  // sends the batch's rows: one the database refuses fails here
       return;
     } catch (const Error&) {
       tx.rollback_to(whole);  // what the rows before wrote is undone too: they go again below
@@ -235,6 +252,7 @@ class Importer {
   ImportReport& report_;
   bool bound_ = false;
   std::vector<PendingRow> batch_;
+  std::set<std::string> batch_keys_;  // the stored form of each key in batch_
 };
 
 }  // namespace

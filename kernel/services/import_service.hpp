@@ -37,6 +37,7 @@ struct ImportRow {
   std::string action;  // created | updated | unchanged | failed
   std::string id;      // the record's (created, updated, unchanged)
   std::vector<FieldError> errors;  // failed: field is the file's column ("" for the row)
+  Json duplicates = Json::array();  // other records with the same e-mail or phone (WriteResult::duplicates)
 };
 
 struct ImportReport {

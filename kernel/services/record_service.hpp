@@ -33,6 +33,7 @@ struct ServiceDependencies {
 struct WriteResult {
   Json record;                      // the record as callers see it (hidden fields removed)
   Json duplicates = Json::array();  // [{"entity_type","id","field","value"}]: same e-mail/phone elsewhere
+  bool unchanged = false;           // an update that changed nothing: nothing was written
 };
 
 // The use cases on every core entity (docs/architecture.md §4): create, update, archive, restore,

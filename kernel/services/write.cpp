@@ -4,6 +4,7 @@
 
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/auth_service.hpp"
+#include "kernel/services/write_batch.hpp"
 #include "kernel/store/record_table.hpp"
 
 namespace nucleo::services {
@@ -26,6 +27,11 @@ void check_references(Write& w) {
     const EntitySpec& target_spec = entity_spec(f.target);
     store::RecordTable target(target_spec);
     const std::string& id = value.get_ref<const std::string&>();
+    if (const WriteBatch* batch = WriteBatch::of(w.tx))
+      if (auto live = batch->is_live(f.target, id)) {
+        if (!*live) w.errors.push_back({f.name, "no live " + f.target + " " + id + " in this tenant"});
+        continue;
+      }
     if (caller && caller->restricted_to_owners && !owner_field(target_spec).empty()) {
       auto found = target.find(w.tx, w.ctx.tenant_id, id);
       if (found && !can_see(w.ctx, target_spec, *found))
@@ -59,6 +65,7 @@ Change change_of(const Write& w, const Json& changes, const Json& record, const 
   Change c{w.action, w.spec.type, w.id(), changes, record};
   c.personal_fields = personal_fields_in(w.spec, changes, &attributes);
   c.subject_id = data_subject_of(w);
+  c.subject_created = w.is_create() && c.subject_id == w.id();  // its id was made for this create
   c.at = parse_rfc3339(w.after.value("updated_at", "")).value_or(w.ctx.now());
   return c;
 }
@@ -111,7 +118,7 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
     }
     change(w);
     if (!w.is_create() && !differs_beyond_bookkeeping(w.before, w.after))
-      return WriteResult{visible_record(spec, w.before)};  // nothing changed: nothing to record
+      return WriteResult{visible_record(spec, w.before), Json::array(), true};  // nothing changed: nothing to record
 
     check_references(w);
     if (const auto& rules = rules_for(spec.type); rules.before_save) rules.before_save(w);
@@ -125,6 +132,7 @@ WriteResult run_write(ServiceDependencies& deps, const CallContext& ctx, const E
 
     if (w.is_create()) {
       table.insert(tx, w.after);
+      if (WriteBatch* batch = WriteBatch::of(tx)) batch->created(spec.type, w.id());
     } else if (!table.update(tx, w.after, w.before.at("version").get<std::int64_t>())) {
       throw Error(ErrorCode::aborted, spec.type + " " + id + " was changed by another request; reload and retry");
     }

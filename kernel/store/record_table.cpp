@@ -141,14 +141,14 @@ RenderedRecord RecordTable::render_record(const soci::row& row, const std::strin
 }
 
 void RecordTable::insert(Transaction& tx, const Json& record) const {
-  std::string names, marks;
+  std::string names;
   std::vector<SqlValue> values;
   for (const auto& c : columns_) {
     names += (values.empty() ? "" : ", ") + c.name;
-    marks += (values.empty() ? "" : ", ") + placeholder(values.size());
     values.push_back(to_column(c.type, record.value(c.name, Json())));
   }
-  execute(tx.session(), "INSERT INTO " + spec_.table + " (" + names + ") VALUES (" + marks + ")", values);
+  // Sent with the next statement (or the batch's next ones: Transaction::append_referenced).
+  tx.append_referenced(spec_.table, "(" + names + ")", std::move(values));
 }
 
 bool RecordTable::update(Transaction& tx, const Json& record, std::int64_t expected_version) const {

@@ -35,12 +35,29 @@ Transaction* Transaction::running_on(const soci::session& session) {
   return nullptr;
 }
 
-void Transaction::append(const std::string& table, const std::string& columns, std::vector<SqlValue> row) {
+Transaction::Appended& Transaction::rows_of(const std::string& table, const std::string& columns, std::size_t width,
+                                            bool referenced) {
   auto it = std::find_if(appended_.begin(), appended_.end(), [&](const Appended& a) { return a.table == table; });
-  if (it == appended_.end()) it = appended_.insert(appended_.end(), Appended{table, columns, row.size(), {}});
-  if (row.size() != it->width || columns != it->columns)
+  if (it == appended_.end()) it = appended_.insert(appended_.end(), Appended{table, columns, width, {}, referenced});
+  if (width != it->width || columns != it->columns || referenced != it->referenced)
     throw Error(ErrorCode::internal, "rows appended to " + table + " disagree on their columns");
-  for (auto& v : row) it->values.push_back(std::move(v));
+  return *it;
+}
+
+void Transaction::append(const std::string& table, const std::string& columns, std::vector<SqlValue> row) {
+  auto& rows = rows_of(table, columns, row.size(), false);
+  for (auto& v : row) rows.values.push_back(std::move(v));
+}
+
+void Transaction::append_referenced(const std::string& table, const std::string& columns, std::vector<SqlValue> row) {
+  // Referenced rows of one table at a time: what references them can only be sent after.
+  for (const auto& a : appended_)
+    if (a.referenced && a.table != table) {
+      send_appended_rows();
+      break;
+    }
+  auto& rows = rows_of(table, columns, row.size(), true);
+  for (auto& v : row) rows.values.push_back(std::move(v));
 }
 
 std::size_t Transaction::savepoint() {
@@ -60,6 +77,9 @@ void Transaction::rollback_to(std::size_t n) {
 
 void Transaction::release(std::size_t n) {
   if (n != savepoints_) throw Error(ErrorCode::internal, "savepoints are released innermost first");
+  // Rows appended since go first: one the database refuses fails while the savepoint can
+  // still take back what came with it.
+  send_appended_rows();
   // ROLLBACK TO keeps the savepoint; RELEASE ends it either way.
   session_ << ("RELEASE SAVEPOINT nucleo_" + std::to_string(n));
   --savepoints_;
@@ -67,7 +87,7 @@ void Transaction::release(std::size_t n) {
 
 void Transaction::send_appended_rows_for(const std::string& sql) {
   for (const auto& a : appended_)
-    if (sql.find(a.table) != std::string::npos) return send_appended_rows();
+    if (a.referenced || sql.find(a.table) != std::string::npos) return send_appended_rows();
 }
 
 void Transaction::send_appended_rows() {

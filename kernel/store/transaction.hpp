@@ -40,10 +40,14 @@ class Transaction {
   // tell they waited. `columns` is the table's column list, "(a, b, c)"; `row` one value
   // per column, always the same list for a table.
   void append(const std::string& table, const std::string& columns, std::vector<SqlValue> row);
+  // A new row of a table other rows reference (a record: an account a contact names). It
+  // waits only until the transaction's next statement of any kind, or a row of another
+  // such table, so a row that references it always finds it sent (ADR 0030).
+  void append_referenced(const std::string& table, const std::string& columns, std::vector<SqlValue> row);
 
   // A savepoint inside the transaction, and going back to it: what was written since is
   // undone, rows appended since included. Savepoints nest; each is released or rolled
-  // back to once, innermost first.
+  // back to once, innermost first; releasing one sends the rows appended since.
   std::size_t savepoint();
   void rollback_to(std::size_t savepoint);
   void release(std::size_t savepoint);
@@ -59,7 +63,9 @@ class Transaction {
     std::string table, columns;
     std::size_t width = 0;
     std::vector<SqlValue> values;  // row after row
+    bool referenced = false;       // append_referenced
   };
+  Appended& rows_of(const std::string& table, const std::string& columns, std::size_t width, bool referenced);
   soci::session& session_;
   Backend backend_;
   bool open_ = false;

@@ -6,6 +6,7 @@
 // synced every second: replies thread onto their conversation, bounces fail the message
 // they return, a new UIDVALIDITY duplicates nothing, a server down is shown and caught up
 // on. Both backends.
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -58,12 +59,25 @@ class Email : public ApiFixture {
     return until("/v1/interactions?direction=inbound&limit=200&contact_id=" + contact_id,
                  [&](const Json& page) { return page["data"].size() >= n; })["data"];
   }
+  // When Conceição's replies are dated: an hour from the suite's start, so they come after
+  // the proposal whenever the suite runs (a fixed date became the past on its own day).
+  static std::time_t reply_time() {
+    static const std::time_t at = (std::time(nullptr) / 60 + 60) * 60;
+    return at;
+  }
+  static std::string formatted(std::time_t t, const char* format) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[64];
+    std::strftime(text, sizeof text, format, &tm);
+    return text;
+  }
   // What a mail client sends when Conceição answers `answered` (an id without <>).
   static std::string reply(const std::string& message_id, const std::string& answered, const std::string& from,
                            const std::string& subject, const std::string& text) {
     std::string threading = answered.empty() ? "" : "In-Reply-To: <" + answered + ">\r\nReferences: <" + answered + ">\r\n";
     return "From: " + from + "\r\nTo: Joana Araújo <vendas@fornecedor.com.br>\r\nSubject: " + subject +
-           "\r\nDate: Fri, 04 Dec 2026 10:00:00 -0300\r\nMessage-ID: <" + message_id + ">\r\n" + threading +
+           "\r\nDate: " + formatted(reply_time() - 3 * 3600, "%a, %d %b %Y %H:%M:%S -0300") + "\r\nMessage-ID: <" + message_id + ">\r\n" + threading +
            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + text +
            "\r\n";
   }
@@ -199,7 +213,7 @@ TEST_P(Email, RepliesInTheMailboxAreSyncedOntoTheirConversation) {
   EXPECT_EQ(in[0]["external_id"], "<r1@hospital.org.br>");
   EXPECT_EQ(in[0]["delivery_status"], "received");
   EXPECT_EQ(in[0]["thread_id"], proposal["external_id"]) << "threaded by our Message-ID";
-  EXPECT_EQ(in[0]["occurred_at"], "2026-12-04T13:00:00Z");
+  EXPECT_EQ(in[0]["occurred_at"], formatted(reply_time(), "%Y-%m-%dT%H:%M:%SZ")) << "the Date header's, in UTC";
   EXPECT_EQ(in[1]["body"], "Eu cuido da parte técnica.") << "the unknown colleague's reply is the thread's";
   auto leads = call("GET", "/v1/contacts?email=paulo@hospital.org.br", admin);
   EXPECT_EQ(leads.body["data"].size(), 0u) << "no lead made for a reply on a known thread";

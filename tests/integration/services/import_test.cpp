@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 #include "kernel/services/principal.hpp"
@@ -130,6 +131,42 @@ TEST_P(ImportTest, ADryRunReportsWhatTheRealRunThenDoesAndWritesNothing) {
   EXPECT_EQ(actions(dry), actions(real));
   EXPECT_EQ(actions(real).back(), "updated") << "a later row with the same e-mail updates the first";
   EXPECT_EQ(dry.report.to_json()["created"], real.report.to_json()["created"]);
+}
+
+// A batch asks the database once for what its rows would each ask (live references, who
+// else holds an e-mail or phone) and answers exactly as one write at a time would.
+TEST_P(ImportTest, ABatchAnswersAsOneWriteAtATimeWould) {
+  Json existing = h.records().create(ctx, "contact", {{"name", "Antiga"}, {"phone", "(11) 99999-0000"}}).record;
+  std::string closed = h.records().create(ctx, "account", {{"legal_name", "Fechada"}}).record["id"];
+  h.records().archive(ctx, "account", closed);
+  Json mapping = {{"entity", "contact"},
+                  {"key", "email"},
+                  {"columns", {{"Nome", "name"}, {"E-mail", "email"}, {"Fone", "phone"}, {"Conta", "account_id"}}}};
+  Run run = import("Nome;E-mail;Fone;Conta\n"
+                   "Ana;ana@x.com.br;+55 11 99999-0000;" + agro + "\n"
+                   "Bia;bia@x.com.br;11 99999-0000;\n"
+                   "Caio;caio@x.com.br;;" + closed + "\n"
+                   "Ana de novo;ANA@x.com.br;;\n",
+                   {}, mapping);
+  EXPECT_EQ(actions(run), (std::vector<std::string>{"created", "created", "failed", "updated"}));
+  ASSERT_EQ(run.rows[0].duplicates.size(), 1u) << run.rows[0].duplicates;
+  EXPECT_EQ(run.rows[0].duplicates[0]["id"], existing["id"]);
+  ASSERT_EQ(run.rows[1].duplicates.size(), 2u) << "the earlier row of the same batch too";
+  std::set<std::string> holders{run.rows[1].duplicates[0]["id"], run.rows[1].duplicates[1]["id"]};
+  EXPECT_EQ(holders, (std::set<std::string>{existing["id"], run.rows[0].id}));
+  ASSERT_EQ(run.rows[2].errors.size(), 1u);
+  EXPECT_EQ(run.rows[2].errors[0].message, "no live account " + closed + " in this tenant");
+  EXPECT_EQ(run.rows[3].id, run.rows[0].id) << "the repeated e-mail updates the record its first row made";
+  EXPECT_EQ(h.records().get(ctx, "contact", run.rows[0].id)["name"], "Ana de novo");
+  EXPECT_EQ(h.records().get(ctx, "contact", run.rows[0].id)["account_id"], agro);
+
+  // Each new contact is its own data subject: a key each, under which its personal data
+  // is sealed in the audit trail.
+  for (const auto& id : {run.rows[0].id, run.rows[1].id})
+    EXPECT_EQ(h.count("SELECT count(*) FROM privacy_subject_keys WHERE subject_id = '" + id + "'"), 1) << id;
+  EXPECT_EQ(h.count("SELECT count(*) FROM audit_sealed_values WHERE subject_id = '" + run.rows[1].id + "'"), 3)
+      << "name, e-mail and phone";
+  EXPECT_EQ(h.count("SELECT count(*) FROM contact_points WHERE entity_id = '" + run.rows[1].id + "'"), 2);
 }
 
 TEST_P(ImportTest, AnAtomicImportWithABadRowWritesNothing) {
