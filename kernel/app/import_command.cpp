@@ -17,16 +17,6 @@
 namespace nucleo::app {
 namespace {
 
-// A cell as a spreadsheet should show it: quoted when needed, and text that starts like a
-// formula (= + - @) prefixed with ' so opening the report runs nothing (OWASP CSV injection).
-std::string report_cell(const std::string& text) {
-  std::string cell = !text.empty() && std::string("=+-@\t\r").find(text[0]) != std::string::npos ? "'" + text : text;
-  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
-  std::string quoted = "\"";
-  for (char c : cell) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
 class ReportFile {
  public:
   explicit ReportFile(const std::string& path) : out_(path) {
@@ -36,7 +26,7 @@ class ReportFile {
   void write(const services::ImportRow& r) {
     std::string start = std::to_string(r.row) + "," + std::to_string(r.line) + "," + r.action + "," + r.id + ",";
     if (r.errors.empty()) out_ << start << ",\r\n";
-    for (const auto& e : r.errors) out_ << start << report_cell(e.field) << "," << report_cell(e.message) << "\r\n";
+    for (const auto& e : r.errors) out_ << start << csv_report_cell(e.field) << "," << csv_report_cell(e.message) << "\r\n";
   }
 
  private:

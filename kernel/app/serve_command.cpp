@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <chrono>
 #include <iostream>
@@ -15,6 +16,7 @@
 
 #include "kernel/automation/checklists.hpp"
 #include "kernel/app/background_loop.hpp"
+#include "kernel/services/import_jobs.hpp"
 #include "kernel/app/audit_work.hpp"
 #include "kernel/app/commands.hpp"
 #include "kernel/app/configuration.hpp"
@@ -193,6 +195,18 @@ int run_serve(const ParsedArgs& args) {
   for (std::size_t i = 0; i < job_settings.workers; ++i)
     job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1),
                                                            [&jobs] { return jobs.run_once(); }, job_settings.poll_interval));
+  // Imports over HTTP: one import at a time per node, handed back when the node stops.
+  ImportRunnerSettings import_settings = read_import_runner_settings(config);
+  std::atomic<bool> stopping_imports{false};
+  std::unique_ptr<BackgroundLoop> importing;
+  if (import_settings.enabled)
+    importing = std::make_unique<BackgroundLoop>(
+        "import runner",
+        [&] {
+          return services::ImportJobService(runtime.dependencies())
+              .run_one(clock, node_id(), import_settings.stale_after, stopping_imports);
+        },
+        import_settings.poll_interval);
   // Serve last: a request answered before the dispatcher registered its subscribers
   // would write events a subscriber new to this database never sees (a new subscriber
   // starts at the end of the outbox).
@@ -204,6 +218,8 @@ int run_serve(const ParsedArgs& args) {
   sigwait(&signals, &received);
   log.information("signal %d received: draining and stopping", received);
   server.stop();
+  stopping_imports = true;
+  importing.reset();  // after the batch under way; the import is handed back
   dispatching.reset();  // after the pass under way
   try {
     dispatcher.release_leases();  // the next node, or this one restarted, delivers at once

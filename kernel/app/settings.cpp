@@ -79,6 +79,14 @@ automation::SalesJobSettings read_sales_job_settings(const Configuration& config
   return s;
 }
 
+ImportRunnerSettings read_import_runner_settings(const Configuration& config) {
+  ImportRunnerSettings s;
+  s.enabled = get_bool(config, "imports.runner");
+  s.poll_interval = std::chrono::milliseconds(get_integer(config, "imports.poll_interval_ms", 10, 60000));
+  s.stale_after = std::chrono::milliseconds(get_integer(config, "imports.stale_after_ms", 100, 3'600'000));
+  return s;
+}
+
 JobWorkerSettings read_job_settings(const Configuration& config) {
   using std::chrono::milliseconds;
   JobWorkerSettings s;
@@ -152,6 +160,7 @@ http::ServerSettings read_http_settings(const Configuration& config) {
   t.max_queued = static_cast<int>(get_integer(config, "http.max_queued", 1, 100000));
   t.body_limit = static_cast<std::size_t>(get_integer(config, "http.body_limit", 1024, 1L << 30));
   t.header_limit = static_cast<std::size_t>(get_integer(config, "http.header_limit", 1024, 1 << 20));
+  t.upload_limit = static_cast<std::size_t>(get_integer(config, "imports.max_upload_bytes", 1024, 4L << 30));
   auto milliseconds = [&](const std::string& key) {
     return std::chrono::milliseconds(get_integer(config, key, 100, 3'600'000));
   };

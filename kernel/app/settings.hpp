@@ -41,6 +41,13 @@ struct EventSettings {
 };
 
 // The jobs.* keys.
+struct ImportRunnerSettings {
+  bool enabled = true;
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds stale_after{30000};
+};
+ImportRunnerSettings read_import_runner_settings(const Configuration& config);
+
 struct JobWorkerSettings {
   std::size_t workers = 4;
   std::chrono::milliseconds poll_interval{500};

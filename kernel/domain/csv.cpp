@@ -236,4 +236,12 @@ void CsvReader::fail(const std::string& what) const {
               {{"line " + std::to_string(line), what}});
 }
 
+std::string csv_report_cell(const std::string& text) {
+  std::string cell = !text.empty() && std::string("=+-@\t\r").find(text[0]) != std::string::npos ? "'" + text : text;
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  std::string quoted = "\"";
+  for (char c : cell) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 }  // namespace nucleo

@@ -28,6 +28,11 @@ enum class TextEncoding { utf8, iso_8859_1, windows_1252 };
 // "utf-8", "iso-8859-1" ("latin1"), "windows-1252" ("cp1252"), any case; none else.
 std::optional<TextEncoding> text_encoding_named(std::string_view name);
 
+// A cell of a CSV report as a spreadsheet should show it: quoted when needed, and text that
+// starts like a formula (= + - @) prefixed with ' so opening the report runs nothing
+// (OWASP CSV injection).
+std::string csv_report_cell(const std::string& text);
+
 struct CsvOptions {
   char delimiter = 0;  // 0: the one of , ; tab | found most often in the first line
   TextEncoding encoding = TextEncoding::utf8;

@@ -345,6 +345,7 @@ const std::map<std::string, std::string>& tag_descriptions() {
   static const std::map<std::string, std::string> tags = {
       {"audit", "The provable audit log: events, histories, proofs, checkpoints and exports"},
       {"webhooks", "Subscriptions of URLs to domain events, signed per Standard Webhooks"},
+      {"imports", "Bulk imports of CSV files as jobs: upload, progress, cancel, failed rows (docs/import.md)"},
       {"privacy", "Erasure of a data subject's personal data and legal holds (LGPD/GDPR)"},
       {"channels", "Channel accounts of plugins' channels and the messages sent through them"},
       {"events", "Domain events that failed delivery to a subscriber, and their replay"},
@@ -410,6 +411,7 @@ Json request_body_of(const Route& route, const std::string& schema) {
   if (route.kind == "search") body = schema_ref("Search");
   if (route.kind == "batch") body = schema_ref(schema + "Batch");
   if (!route.request_schema.is_null()) body = route.request_schema;
+  if (!route.raw_request_types.empty() && !route.request_schema.is_null()) return route.request_schema;  // complete
   if (!route.raw_request_types.empty()) {
     Json content = Json::object();
     Json bytes = {{"type", "string"}, {"format", "binary"}, {"maxLength", route.raw_request_limit}};

@@ -22,6 +22,7 @@
 #include "kernel/http/rate_limiter.hpp"
 #include "kernel/http/request_checks.hpp"
 #include "kernel/http/route_helpers.hpp"
+#include "kernel/http/import_routes.hpp"
 #include "kernel/http/webhook_routes.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/auth_service.hpp"
@@ -387,8 +388,25 @@ class ApiHandler {
 Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<ApiRuntime> api)
     : state_(std::make_unique<State>(std::move(settings), std::move(readiness), std::move(api))) {
   if (state_->api) {
+    // Only an admin's upload may be larger than http.body_limit: decided from the head,
+    // so nobody else can make the server hold an upload-sized body.
+    State* s = state_.get();
+    state_->settings.transport.is_upload = [s](const std::string& method, const std::string& target,
+                                               const std::string& authorization) {
+      if (method != "POST" || target.substr(0, target.find('?')) != "/v1/imports" ||
+          authorization.rfind("Bearer ", 0) != 0)
+        return false;
+      try {
+        auto who = services::AuthService(s->api->deps, &s->credentials)
+                       .authenticate(authorization.substr(7), "", s->clock().now());
+        return who.principal && who.principal->role == "admin";
+      } catch (const std::exception&) {
+        return false;  // the request is refused properly once its (small) body is read
+      }
+    };
     add_resource_routes(state_->router, state_->api->deps, state_->api->settings);
     add_webhook_routes(state_->router, state_->api->deps, state_->api->settings, state_->api->outbound);
+    add_import_routes(state_->router, state_->api->deps, state_->api->settings, state_->settings.transport.upload_limit);
     std::optional<std::set<std::string>> loaded;
     if (state_->api->plugins) {
       loaded.emplace();

@@ -153,12 +153,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(t_->settings.header_limit));
-    parser_->body_limit(t_->settings.body_limit);
+    // The largest any request may send; on_header narrows it once the head says which.
+    limit_ = std::max(t_->settings.body_limit, t_->settings.upload_limit);
+    parser_->body_limit(limit_);
     stream_.expires_after(t_->settings.header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->on_read_error(ec, false);
       self->on_header();
     });
+  }
+
+  template <class Message>
+  std::size_t body_limit_of(const Message& m) const {
+    const auto& s = t_->settings;
+    if (s.upload_limit <= s.body_limit || !s.is_upload) return s.body_limit;
+    bool upload = s.is_upload(std::string(m.method_string()), std::string(m.target()),
+                              std::string(m[bhttp::field::authorization]));
+    return upload ? s.upload_limit : s.body_limit;
   }
 
   void on_header() {
@@ -167,8 +178,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!is_chunked_only(*parser_))
       return refuse(400, "Transfer-Encoding is not supported unless chunked is its last coding");
     auto length = parser_->content_length();
-    if (length && *length > t_->settings.body_limit)
-      return refuse(413, "the body exceeds " + std::to_string(t_->settings.body_limit) + " bytes");
+    limit_ = body_limit_of(parser_->get());
+    parser_->body_limit(limit_);
+    if (length && *length > limit_) return refuse(413, "the body exceeds " + std::to_string(limit_) + " bytes");
     auto declared = length.value_or(0);
     stream_.expires_after(t_->settings.body_timeout +
                           std::chrono::milliseconds(declared * 1000 / std::max<std::size_t>(1, t_->settings.min_body_rate)));
@@ -187,7 +199,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_body() {
     bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec == bhttp::error::body_limit)
-        return self->refuse(413, "the body exceeds " + std::to_string(self->t_->settings.body_limit) + " bytes");
+        return self->refuse(413, "the body exceeds " + std::to_string(self->limit_) + " bytes");
       if (ec) return self->on_read_error(ec, false);
       self->dispatch();
     });
@@ -203,7 +215,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return close();
     // Beast checks a declared Content-Length against the body limit with the head.
     if (ec == bhttp::error::body_limit)
-      return refuse(413, "the body exceeds " + std::to_string(t_->settings.body_limit) + " bytes");
+      return refuse(413, "the body exceeds " + std::to_string(limit_) + " bytes");
     if (ec == bhttp::error::header_limit)
       return refuse(431, "the request head exceeds " + std::to_string(t_->settings.header_limit) + " bytes");
     // Anything else is a request we cannot frame: answer 400 and close, never guess.
@@ -379,6 +391,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string client_;
   bool keep_alive_ = true;
   bool head_ = false;
+  std::size_t limit_ = 0;  // the request's body limit (body_limit, or upload_limit for an upload)
   bool busy_ = false;  // between a request's first header line and its answer written
   int drained_reads_ = 0;
 };

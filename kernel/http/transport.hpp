@@ -33,6 +33,11 @@ struct TransportSettings {
   std::chrono::milliseconds write_timeout{30'000};  // per response, or per streamed piece
   std::size_t max_connections = 10'000;
   std::size_t max_connections_per_client = 64;  // per client IP address
+  // Uploads (an import's file): requests `is_upload` accepts by method, target and
+  // Authorization header — decided from the head, before any of the body is read — may
+  // carry up to `upload_limit` bytes; every other request body_limit.
+  std::size_t upload_limit = 0;
+  std::function<bool(const std::string& method, const std::string& target, const std::string& authorization)> is_upload;
 };
 
 // One request read whole: head and body, nothing of it left on the wire.

@@ -30,6 +30,17 @@ std::optional<std::string> stored_form(const std::string& by, const std::string&
   return value;
 }
 
+// The mapping's "key", checked against the entity's (empty: none, every row creates).
+std::string upsert_key_of(const ImportMapping& mapping, const Json& document) {
+  if (!document.contains("key")) return "";
+  auto it = upsert_keys.find(mapping.entity().type);
+  if (it == upsert_keys.end() || document["key"] != it->second)
+    throw Error(ErrorCode::validation, "a " + mapping.entity().type + " import's key can only be " +
+                                           (it == upsert_keys.end() ? std::string("absent (every row creates)") : it->second),
+                {{"key", "is not the key of " + mapping.entity().type + " records"}});
+  return it->second;
+}
+
 // Thrown out of a transaction to roll it back (a dry run, an atomic import that failed).
 struct RollBack {};
 
@@ -55,6 +66,7 @@ class Importer {
     }
     PendingRow p;
     p.outcome.row = ++report_.rows;
+    if (p.outcome.row <= options_.resume.rows) return;  // an earlier run committed it
     p.outcome.line = r.line;
     p.mapped = mapping_.map(r.fields);
     // A key the batch already holds: the rows before go first, so this one updates the
@@ -69,13 +81,12 @@ class Importer {
 
   void flush() {
     if (batch_.empty()) return;
+    if (options_.stop_requested && options_.stop_requested()) throw ImportStopped{};
     resolve_lookups();
     find_existing();
     write_batch();
-    for (auto& p : batch_) {
-      count(p.outcome);
-      if (on_row_) on_row_(p.outcome);
-    }
+    if (on_row_)
+      for (auto& p : batch_) on_row_(p.outcome);
     batch_.clear();
     batch_keys_.clear();
     if (on_progress_) on_progress_(report_);
@@ -91,13 +102,6 @@ class Importer {
     return v.is_string() ? stored_form(key_, v.get<std::string>()) : std::nullopt;
   }
   static bool failed(const PendingRow& p) { return !p.mapped.errors.empty() || p.outcome.action == "failed"; }
-
-  void count(const ImportRow& r) {
-    if (r.action == "created") ++report_.created;
-    else if (r.action == "updated") ++report_.updated;
-    else if (r.action == "unchanged") ++report_.unchanged;
-    else ++report_.failed;
-  }
 
   // Ids of `spec`'s live records whose `column` holds each of `values` (several: ambiguous),
   // through an index: a contact's e-mail by its contact point, a Brazilian tax id with its
@@ -204,9 +208,15 @@ class Importer {
     for (auto& p : batch_)
       for (auto& e : p.mapped.errors) fail(p, e.field, e.message);
     // Joined, so the services' own writes inside run in this transaction.
+    ImportReport totals;
     deps_.database.in_one_transaction(ctx_.tenant_id, [&] {
       deps_.database.write(ctx_.tenant_id, [&](store::Transaction& tx) { write_rows(tx); });
+      totals = report_;
+      std::vector<ImportRow> outcomes;
+      for (const auto& p : batch_) totals.count(p.outcome), outcomes.push_back(p.outcome);
+      if (options_.on_batch && !options_.dry_run && !options_.atomic) options_.on_batch(outcomes, totals);
     });
+    report_ = totals;
     if (options_.atomic && !options_.dry_run)
       for (const auto& p : batch_)
         if (p.outcome.action == "failed") atomic_failed_ = true;
@@ -257,10 +267,23 @@ class Importer {
 
 }  // namespace
 
+void ImportReport::count(const ImportRow& r) {
+  if (r.action == "created") ++created;
+  else if (r.action == "updated") ++updated;
+  else if (r.action == "unchanged") ++unchanged;
+  else ++failed;
+}
+
 Json ImportReport::to_json() const {
   return {{"import_id", import_id}, {"dry_run", dry_run}, {"atomic", atomic},   {"written", written},
           {"rows", rows},           {"created", created}, {"updated", updated}, {"unchanged", unchanged},
           {"failed", failed},       {"seconds", seconds}};
+}
+
+std::string ImportService::check_mapping(const Json& mapping_document) {
+  ImportMapping mapping = ImportMapping::parse(mapping_document);
+  upsert_key_of(mapping, mapping_document);
+  return mapping.entity().type;
 }
 
 ImportReport ImportService::run(const CallContext& caller, const Json& mapping_document, std::istream& file,
@@ -268,18 +291,11 @@ ImportReport ImportService::run(const CallContext& caller, const Json& mapping_d
                                 const std::function<void(const ImportReport&)>& on_progress) {
   require_role(caller, {"admin"}, "imports are for the admin role only", "imports:write");
   ImportMapping mapping = ImportMapping::parse(mapping_document);
-  std::string key;
-  if (mapping_document.contains("key")) {
-    auto it = upsert_keys.find(mapping.entity().type);
-    if (it == upsert_keys.end() || mapping_document["key"] != it->second)
-      throw Error(ErrorCode::validation, "a " + mapping.entity().type + " import's key can only be " +
-                                             (it == upsert_keys.end() ? std::string("absent (every row creates)") : it->second),
-                  {{"key", "is not the key of " + mapping.entity().type + " records"}});
-    key = it->second;
-  }
+  std::string key = upsert_key_of(mapping, mapping_document);
   auto started = std::chrono::steady_clock::now();
-  ImportReport report;
-  report.import_id = generate_id(id_prefix::bulk_import, caller.now());
+  ImportReport report = options.resume;
+  report.rows = 0;  // counted again as the file is read
+  report.import_id = options.import_id.empty() ? generate_id(id_prefix::bulk_import, caller.now()) : options.import_id;
   report.dry_run = options.dry_run;
   report.atomic = options.atomic;
   CallContext ctx = caller;

@@ -24,13 +24,6 @@
 
 namespace nucleo::services {
 
-struct ImportOptions {
-  bool dry_run = false;
-  bool atomic = false;
-  CsvOptions csv;
-  std::size_t batch_rows = 500;
-};
-
 // What became of one data row (row 1 is the first after the header).
 struct ImportRow {
   std::size_t row = 0, line = 0;
@@ -46,11 +39,37 @@ struct ImportReport {
   std::size_t rows = 0, created = 0, updated = 0, unchanged = 0, failed = 0;
   double seconds = 0;
   Json to_json() const;
+  void count(const ImportRow& row);
+};
+
+// Thrown out of ImportService::run when `stop_requested` said so: the batch under way is
+// not written (all of an atomic import or a dry run is not).
+struct ImportStopped {};
+
+struct ImportOptions {
+  bool dry_run = false;
+  bool atomic = false;
+  CsvOptions csv;
+  std::size_t batch_rows = 500;
+  std::string import_id;  // the job's (services/import_jobs.hpp); empty: a new one
+  // A resumed run: the totals an earlier run committed; its first `resume.rows` data rows
+  // are read past, not written again.
+  ImportReport resume;
+  // In each batch's transaction, after its rows are written — not for a dry run or an
+  // atomic import, whose batches share one transaction: what it records commits with the
+  // rows or not at all. It may throw to roll the batch back and stop the run.
+  std::function<void(const std::vector<ImportRow>& rows, const ImportReport& totals)> on_batch;
+  // Asked before each batch; true stops the run (ImportStopped).
+  std::function<bool()> stop_requested;
 };
 
 class ImportService {
  public:
   explicit ImportService(ServiceDependencies deps) : deps_(deps) {}
+
+  // The mapping checked as run() would (Error(validation) naming what is wrong); returns
+  // the entity type it imports.
+  static std::string check_mapping(const Json& mapping);
 
   // Reads `file` to its end. `on_row` hears every row's outcome in order (a dry run's are
   // what would happen); `on_progress` the running totals after each batch. Only an admin
