@@ -77,6 +77,14 @@ services::ImportOptions options_of(const ParsedArgs& args) {
   services::ImportOptions o;
   o.dry_run = args.has("dry-run");
   o.atomic = args.has("atomic");
+  std::string path = args.has("file") ? args.value("file") : "";
+  std::string format = args.has("format") ? args.value("format")
+                       : path.size() > 6 && (path.rfind(".jsonl") == path.size() - 6 || path.rfind(".ndjson") == path.size() - 7)
+                           ? "jsonl"
+                           : "csv";
+  if (format != "csv" && format != "jsonl")
+    throw Error(ErrorCode::validation, "unknown --format " + format + ": csv or jsonl", {{"format", "unknown"}});
+  o.format = format == "jsonl" ? services::ImportFormat::jsonl : services::ImportFormat::csv;
   if (args.has("encoding")) {
     auto e = text_encoding_named(args.value("encoding"));
     if (!e) throw Error(ErrorCode::validation, "unknown --encoding " + args.value("encoding") +
@@ -137,7 +145,8 @@ CommandSpec import_command() {
   c.description =
       "nucleo import --tenant ID --file F.csv --mapping M.json [--encoding E] [--delimiter C]\n"
       "              [--dry-run] [--atomic] [--report R.csv]\n"
-      "    Each row of F becomes a record (accounts, contacts, deals, interactions or tasks) through\n"
+      "    Each row of F (CSV, or JSON Lines: one object per line, keyed by the mapping's columns)\n"
+      "    becomes a record (accounts, contacts, deals, interactions or tasks) through\n"
       "    the same services as an API write: validated, normalised, one audit event each with the\n"
       "    import's id. M maps the file's columns to fields (docs/import.md); with a \"key\", a row\n"
       "    updates the record that has it. A bad row is reported and the rest are written, unless\n"
@@ -146,7 +155,8 @@ CommandSpec import_command() {
       "    Progress goes to stderr; the totals to stdout.";
   c.options = {config_option(),
                tenant_option,
-               {"file", "F", "the CSV file"},
+               {"file", "F", "the CSV or JSON Lines file"},
+               {"format", "T", "csv or jsonl (default: jsonl for a .jsonl or .ndjson file, else csv)"},
                {"mapping", "M", "the column mapping (JSON)"},
                {"encoding", "E", "utf-8 (default), iso-8859-1 or windows-1252"},
                {"delimiter", "C", "the field delimiter (default: read off the header line: , ; tab |)"},

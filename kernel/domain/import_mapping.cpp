@@ -240,6 +240,12 @@ ImportMapping ImportMapping::parse(const Json& doc) {
   return m;
 }
 
+std::vector<std::string> ImportMapping::column_names() const {
+  std::vector<std::string> names;
+  for (const auto& c : columns_) names.push_back(c.name);
+  return names;
+}
+
 void ImportMapping::bind(const std::vector<std::string>& header) {
   std::vector<FieldError> missing;
   header_width_ = header.size();

@@ -49,6 +49,8 @@ class ImportMapping {
   static ImportMapping parse(const Json& document);
 
   const EntitySpec& entity() const { return *entity_; }
+  // The file columns the mapping names, in its order (a JSON Lines file's keys).
+  std::vector<std::string> column_names() const;
 
   // Finds each mapped column in the file's header (by name, trimmed, any case); throws
   // Error(validation) naming the columns the file lacks.

@@ -61,7 +61,7 @@ Upload read_upload(const ApiRequest& req) {
       problems.push_back({"mapping", "is not JSON"});
     }
   }
-  for (const char* name : {"encoding", "delimiter"})
+  for (const char* name : {"format", "encoding", "delimiter"})
     if (form.has(name)) u.options[name] = form.get(name);
   for (const char* name : {"dry_run", "atomic"})
     if (form.has(name)) {
@@ -71,7 +71,7 @@ Upload read_upload(const ApiRequest& req) {
     }
   for (const auto& [name, value] : form)
     if (name != "mapping" && name != "file" && !u.options.contains(name) && name != "dry_run" && name != "atomic")
-      problems.push_back({name, "is not a part of an import upload (file, mapping, encoding, delimiter, dry_run, atomic)"});
+      problems.push_back({name, "is not a part of an import upload (file, mapping, format, encoding, delimiter, dry_run, atomic)"});
   if (!problems.empty()) throw Error(ErrorCode::validation, "invalid import upload", std::move(problems));
   u.file_name = file.name;
   u.file = std::move(file.bytes);
@@ -88,8 +88,9 @@ Json upload_schema(std::size_t limit) {
                 {"required", {"file", "mapping"}},
                 {"properties",
                  {{"file", {{"type", "string"}, {"format", "binary"}, {"maxLength", limit},
-                            {"description", "the CSV file"}}},
+                            {"description", "the CSV or JSON Lines file"}}},
                   {"mapping", {{"type", "string"}, {"description", "the column mapping, JSON (docs/import.md)"}}},
+                  {"format", {{"type", "string"}, {"enum", {"csv", "jsonl"}}, {"description", "default csv"}}},
                   {"encoding", {{"type", "string"}, {"enum", {"utf-8", "iso-8859-1", "windows-1252"}}}},
                   {"delimiter", {{"type", "string"}, {"description", "one character, or tab; default: read off the header"}}},
                   {"dry_run", flag},
@@ -174,7 +175,7 @@ void add_import_routes(Router& router, services::ServiceDependencies deps, const
                 return import_response(service().cancel(req.ctx, req.params.at("id")));
               }}, 200, import_schema()), Access::of_roles({"admin"}, "imports:write"));
   router.add(answering(Route{"GET", "/v1/imports/{id}/errors", "import_errors",
-              "The import's failed rows as CSV: row, line, column, message (admin)", AuthMode::bearer, "", "imports",
+              "The import's failed rows as CSV: row, line, column, message (admin)", AuthMode::bearer, "", "export",
               {}, [=](ApiRequest& req) {
                 std::string id = req.params.at("id");
                 service().get(req.ctx, id);  // 404 and 403 before the stream starts

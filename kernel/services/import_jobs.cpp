@@ -105,7 +105,7 @@ Json import_json(const ImportRecord& i) {
           {"updated_at", format_rfc3339(Timestamp{i.updated_at})}};
 }
 
-// {"encoding", "delimiter", "dry_run", "atomic"}, every one optional; anything else refused.
+// {"format", "encoding", "delimiter", "dry_run", "atomic"}, every one optional; anything else refused.
 ImportOptions options_of(const Json& given) {
   if (!given.is_object())
     throw Error(ErrorCode::validation, "the options must be an object", {{"options", "must be an object"}});
@@ -114,7 +114,10 @@ ImportOptions options_of(const Json& given) {
   for (auto it = given.begin(); it != given.end(); ++it) {
     const std::string& name = it.key();
     const Json& v = it.value();
-    if (name == "encoding") {
+    if (name == "format") {
+      if (v == "csv" || v == "jsonl") o.format = v == "csv" ? ImportFormat::csv : ImportFormat::jsonl;
+      else problems.push_back({name, "must be csv or jsonl"});
+    } else if (name == "encoding") {
       auto e = v.is_string() ? text_encoding_named(v.get<std::string>()) : std::nullopt;
       if (e) o.csv.encoding = *e;
       else problems.push_back({name, "must be utf-8, iso-8859-1 or windows-1252"});
@@ -127,7 +130,7 @@ ImportOptions options_of(const Json& given) {
       if (!v.is_boolean()) problems.push_back({name, "must be true or false"});
       else (name == "dry_run" ? o.dry_run : o.atomic) = v.get<bool>();
     } else {
-      problems.push_back({name, "is not an import option (encoding, delimiter, dry_run, atomic)"});
+      problems.push_back({name, "is not an import option (format, encoding, delimiter, dry_run, atomic)"});
     }
   }
   if (!problems.empty()) throw Error(ErrorCode::validation, "invalid import options", std::move(problems));

@@ -7,6 +7,7 @@
 
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/import_mapping.hpp"
+#include "kernel/domain/jsonl.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/write_batch.hpp"
@@ -39,6 +40,28 @@ std::string upsert_key_of(const ImportMapping& mapping, const Json& document) {
                                            (it == upsert_keys.end() ? std::string("absent (every row creates)") : it->second),
                 {{"key", "is not the key of " + mapping.entity().type + " records"}});
   return it->second;
+}
+
+void read_chunks(std::istream& file, const std::function<void(std::string_view)>& feed) {
+  std::string chunk(64 * 1024, '\0');
+  while (file) {
+    file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    feed(std::string_view(chunk.data(), static_cast<std::size_t>(file.gcount())));
+  }
+}
+
+// A JSON Lines object as the cells of the mapping's columns: text as it is, numbers and
+// booleans as JSON writes them, a missing key or null as an empty cell, an array or
+// object as its JSON text.
+std::vector<std::string> cells_of(const Json& object, const std::vector<std::string>& columns) {
+  std::vector<std::string> cells;
+  for (const auto& name : columns) {
+    auto it = object.find(name);
+    if (it == object.end() || it->is_null()) cells.emplace_back();
+    else if (it->is_string()) cells.push_back(it->get<std::string>());
+    else cells.push_back(it->dump());
+  }
+  return cells;
 }
 
 // Thrown out of a transaction to roll it back (a dry run, an atomic import that failed).
@@ -75,6 +98,17 @@ class Importer {
       flush();
       batch_keys_.insert(*key);
     }
+    batch_.push_back(std::move(p));
+    if (batch_.size() >= options_.batch_rows) flush();
+  }
+
+  // A row that could not be read at all (a JSON Lines line that is not an object).
+  void unreadable(std::size_t line, const std::string& problem) {
+    PendingRow p;
+    p.outcome.row = ++report_.rows;
+    if (p.outcome.row <= options_.resume.rows) return;
+    p.outcome.line = line;
+    p.mapped.errors.push_back({"", problem});
     batch_.push_back(std::move(p));
     if (batch_.size() >= options_.batch_rows) flush();
   }
@@ -292,6 +326,7 @@ ImportReport ImportService::run(const CallContext& caller, const Json& mapping_d
   require_role(caller, {"admin"}, "imports are for the admin role only", "imports:write");
   ImportMapping mapping = ImportMapping::parse(mapping_document);
   std::string key = upsert_key_of(mapping, mapping_document);
+  std::vector<std::string> mapping_columns = mapping.column_names();
   auto started = std::chrono::steady_clock::now();
   ImportReport report = options.resume;
   report.rows = 0;  // counted again as the file is read
@@ -302,14 +337,22 @@ ImportReport ImportService::run(const CallContext& caller, const Json& mapping_d
   ctx.request_id = report.import_id;  // every audit event of the import names it
   Importer importer(deps_, ctx, std::move(mapping), key, options, on_row, on_progress, report);
 
+  std::vector<std::string> jsonl_columns = mapping_columns;
   auto read_all = [&] {
-    CsvReader reader(options.csv, [&](CsvRecord&& r) { importer.record(std::move(r)); });
-    std::string chunk(64 * 1024, '\0');
-    while (file) {
-      file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      reader.feed(std::string_view(chunk.data(), static_cast<std::size_t>(file.gcount())));
+    if (options.format == ImportFormat::jsonl) {
+      importer.record({jsonl_columns, 0, 0});  // the "header": the mapping's own column names
+      JsonlReader reader(options.csv.max_field_bytes, [&](Json&& value, std::size_t line, const std::string& problem) {
+        if (!problem.empty()) return importer.unreadable(line, "line " + std::to_string(line) + ": " + problem);
+        if (!value.is_object()) return importer.unreadable(line, "line " + std::to_string(line) + " is not a JSON object");
+        importer.record({cells_of(value, jsonl_columns), line, line});
+      });
+      read_chunks(file, [&](std::string_view bytes) { reader.feed(bytes); });
+      reader.finish();
+    } else {
+      CsvReader reader(options.csv, [&](CsvRecord&& r) { importer.record(std::move(r)); });
+      read_chunks(file, [&](std::string_view bytes) { reader.feed(bytes); });
+      reader.finish();
     }
-    reader.finish();
     importer.flush();
   };
   // One transaction for the whole file when it must all go or none (atomic), or must not

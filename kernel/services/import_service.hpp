@@ -46,7 +46,10 @@ struct ImportReport {
 // not written (all of an atomic import or a dry run is not).
 struct ImportStopped {};
 
+enum class ImportFormat { csv, jsonl };
+
 struct ImportOptions {
+  ImportFormat format = ImportFormat::csv;  // jsonl: one JSON object per line, its keys the mapping's columns
   bool dry_run = false;
   bool atomic = false;
   CsvOptions csv;

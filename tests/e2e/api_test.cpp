@@ -17,6 +17,7 @@
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/idempotency_service.hpp"
 #include "kernel/store/sql.hpp"
+#include "kernel/services/import_jobs.hpp"
 #include "tests/e2e/api_fixture.hpp"
 
 namespace nucleo::test {
@@ -281,6 +282,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
           ["conversation_id"];
   foreign["webhooks"] = services::WebhookService(h->deps()).create(
       ctx_b, {{"url", "http://127.0.0.1:9/hook"}, {"events", {"*"}}})["id"];  // loopback only
+  foreign["imports"] = services::ImportJobService(h->deps()).create(
+      ctx_b, {{"entity", "contact"}, {"columns", {{"Nome", "name"}}}}, Json::object(), "b.csv", "Nome\nAna\n")["id"];
 
   // Enumerate the router table through the OpenAPI document generated from it.
   auto doc = call("GET", "/v1/openapi.json", "");
@@ -321,8 +324,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // retry, discard) + a plugin's settings (read, set) + what plugins hold about a subject
   // + a deal's gate + a deal's approvals + the agendas (mine, a teammate's) + a pipeline's
   // definition (read, apply) + a message to a contact + the inbox (list; a conversation,
-  // its messages, read, answered)
-  EXPECT_EQ(checked, 95);
+  // its messages, read, answered) + imports (list; read, cancel, errors)
+  EXPECT_EQ(checked, 99);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -572,8 +575,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
   // (read, set) + a deal's gate and approvals + the agendas (mine, a teammate's) + a
-  // pipeline's definition (read, apply) + a message to a contact.
-  EXPECT_EQ(documented.size(), 133u);
+  // pipeline's definition (read, apply) + a message to a contact + 5 import operations.
+  EXPECT_EQ(documented.size(), 138u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.

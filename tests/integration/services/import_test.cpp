@@ -169,6 +169,25 @@ TEST_P(ImportTest, ABatchAnswersAsOneWriteAtATimeWould) {
   EXPECT_EQ(h.count("SELECT count(*) FROM contact_points WHERE entity_id = '" + run.rows[1].id + "'"), 2);
 }
 
+// The same mapping reads a JSON Lines export: keys are the columns; numbers become cells.
+TEST_P(ImportTest, JsonLinesRowsAreObjectsKeyedByTheMappingsColumns) {
+  ImportOptions jsonl;
+  jsonl.format = ImportFormat::jsonl;
+  Run run = import("{\"Nome\": \"Ana\", \"E-mail\": \"ana@agrosul.com.br\", \"CNPJ da empresa\": \"11.222.333/0001-81\"}\n"
+                   "[\"not\", \"an object\"]\n"
+                   "{\"Nome\": \"Bia\", \"E-mail\": null, \"Cargo\": 7, \"Cliente desde\": \"01/02/2020\"}\n"
+                   "{broken\n",
+                   jsonl);
+  EXPECT_EQ(actions(run), (std::vector<std::string>{"created", "failed", "created", "failed"}));
+  EXPECT_EQ(run.rows[1].errors[0].message, "line 2 is not a JSON object");
+  EXPECT_EQ(run.rows[3].errors[0].message, "line 4: the line is not JSON");
+  Json ana = h.records().get(ctx, "contact", run.rows[0].id);
+  EXPECT_EQ(ana["account_id"], agro);
+  Json bia = h.records().get(ctx, "contact", run.rows[2].id);
+  EXPECT_EQ(bia["job_title"], "7");
+  EXPECT_EQ(bia["attributes"]["cliente_desde"], "2020-02-01");
+}
+
 TEST_P(ImportTest, AnAtomicImportWithABadRowWritesNothing) {
   ImportOptions atomic = windows_1252(2);
   atomic.atomic = true;
