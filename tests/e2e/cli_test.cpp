@@ -331,6 +331,18 @@ TEST_P(AdminCli, ImportReadsASpreadsheetExportAndReportsEachRow) {
   auto undeclared = run({"import", "--tenant", t["id"], "--file", csv, "--mapping", mapping});
   EXPECT_EQ(undeclared.exit_code, 2) << undeclared.err;
   EXPECT_NE(undeclared.err.find("is not UTF-8 text: declare the file's encoding"), std::string::npos) << undeclared.err;
+
+  // A .jsonl file is read as JSON Lines, keyed by the same mapping's columns.
+  std::string jsonl = dir.path() + "/contatos.jsonl";
+  std::ofstream(jsonl) << R"({"Nome": "Lia", "E-mail": "lia@coop.com.br", "Cargo": "Compras"})" "\n"
+                          "not json\n";
+  auto json_lines = run({"import", "--tenant", t["id"], "--file", jsonl, "--mapping", mapping});
+  ASSERT_EQ(json_lines.exit_code, 0) << json_lines.err;
+  EXPECT_EQ(parse_fields(json_lines.out)["created"], "1");
+  EXPECT_EQ(parse_fields(json_lines.out)["failed"], "1");
+  auto wrong = run({"import", "--tenant", t["id"], "--file", jsonl, "--mapping", mapping, "--format", "xml"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_NE(wrong.err.find("unknown --format xml: csv or jsonl"), std::string::npos) << wrong.err;
 }
 
 // Issue #21: `nucleo demo` twice gives two independent tenants, each with a key that
