@@ -125,7 +125,8 @@ ImportOptions options_of(const Json& given) {
       std::string d = v.is_string() ? v.get<std::string>() : "";
       if (d == "tab" || d == "\\t") d = "\t";
       if (d.size() == 1) o.csv.delimiter = d[0];
-      else if (!v.is_null() && d != "") problems.push_back({name, "must be one character (or tab)"});
+      else if (!v.is_null() && !d.empty()) problems.push_back({name, "must be one character (or tab)"});
+      else if (!v.is_null() && !v.is_string()) problems.push_back({name, "must be a string: one character (or tab)"});
     } else if (name == "dry_run" || name == "atomic") {
       if (!v.is_boolean()) problems.push_back({name, "must be true or false"});
       else (name == "dry_run" ? o.dry_run : o.atomic) = v.get<bool>();

@@ -4,6 +4,7 @@
 // report is what the real run does, bad rows that cost only themselves — or, atomic,
 // everything. Both backends.
 #include "kernel/services/import_service.hpp"
+#include "kernel/services/import_jobs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -232,6 +233,20 @@ TEST_P(ImportTest, WhatCannotBeImportedIsRefusedBeforeAnythingIsWritten) {
   EXPECT_EQ(actions(keyed), std::vector<std::string>{"created"}) << "the other tenant's contact is no match";
   EXPECT_EQ(h.count("SELECT count(*) FROM contacts WHERE tenant_id = '" + other + "' AND version = 1"), 1)
       << "and is left as it was";
+
+  // The job's options are checked before the file is stored.
+  for (const Json& options : {Json{{"delimiter", 5}}, Json{{"delimiter", ";;"}}, Json{{"format", "xml"}},
+                              Json{{"atomic", "yes"}}, Json{{"encodng", "utf-8"}}}) {
+    try {
+      ImportJobService(h.deps()).create(ctx, contacts_mapping(), options, "f.csv", "Nome\nAna\n");
+      ADD_FAILURE() << "accepted " << options;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation) << options;
+      ASSERT_EQ(e.fields().size(), 1u) << options;
+      EXPECT_EQ(e.fields()[0].field, options.begin().key());
+    }
+  }
+  EXPECT_EQ(h.count("SELECT count(*) FROM imports"), 0);
 
   auto sales = std::make_shared<Principal>();
   sales->role = "sales";
