@@ -110,7 +110,9 @@ std::vector<EntitySpec> build_specs() {
         derived(choice("tax_id_kind", {"cpf", "cnpj", "other"})), text("domain", 253),
         with_default(of("phones", FieldType::phone_list), Json::array()),
         with_default(of("emails", FieldType::email_list), Json::array()), of("address", FieldType::object),
-        ref("owner_id", "user"), choice("lifecycle", {"lead", "prospect", "customer", "churned"}, "lead")}});
+        ref("owner_id", "user"), choice("lifecycle", {"lead", "prospect", "customer", "churned"}, "lead"),
+        // Set when the account is merged into another (services/merge_service.hpp).
+        derived(ref("merged_into", "account"))}});
   const std::vector<std::string> every_team{"manager", "sales", "support", "marketing"};
   specs.back().policy = {every_team, {}, "owner_id"};
   specs.back().reports_duplicates = true;
@@ -123,7 +125,7 @@ std::vector<EntitySpec> build_specs() {
         // A job title beside a named person identifies her (LGPD art. 5 I): personal.
         personal(of("phone", FieldType::phone)), personal(text("job_title", 200)),
         with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user"),
-        derived(of("erased_at", FieldType::timestamp))}});
+        derived(of("erased_at", FieldType::timestamp)), derived(ref("merged_into", "contact"))}});
   specs.back().policy = {every_team, {}, "owner_id"};
   specs.back().reports_duplicates = true;
 

@@ -61,11 +61,6 @@ bool flag(const ApiRequest& req, const std::string& name) {
   return it->second == "true";
 }
 
-std::string text_parameter(const ApiRequest& req, const std::string& name) {
-  auto it = req.query.find(name);
-  return it == req.query.end() ? "" : it->second;
-}
-
 ApiResponse page_response(const services::ConversationPage& page, const std::string& collection,
                           const ApiSettings& settings) {
   ApiResponse r;

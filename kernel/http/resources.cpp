@@ -10,6 +10,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
   add_event_routes(router, deps, settings);
   add_job_routes(router, deps, settings);
   add_sales_routes(router, deps);
+  add_duplicate_routes(router, deps, settings);
 }
 
 }  // namespace nucleo::http

@@ -31,5 +31,7 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps);
 void add_event_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 void add_job_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 void add_sales_routes(Router& router, services::ServiceDependencies deps);
+// POST /v1/contacts/{id}/merge, /v1/accounts/{id}/merge and GET /v1/duplicates.
+void add_duplicate_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 
 }  // namespace nucleo::http

@@ -88,6 +88,11 @@ ApiResponse write_response(const services::WriteResult& result, int status) {
 }
 
 
+std::string text_parameter(const ApiRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  return it == req.query.end() ? "" : it->second;
+}
+
 // A required non-negative integer query parameter (400 when absent or malformed).
 std::uint64_t count_parameter(const ApiRequest& req, const std::string& name) {
   auto it = req.query.find(name);

@@ -44,6 +44,8 @@ ApiResponse write_response(const services::WriteResult& result, int status = 200
 // Query parameters: a required non-negative integer, an optional RFC 3339 time (as µs);
 // BadRequest (400) naming the parameter otherwise.
 std::uint64_t count_parameter(const ApiRequest& req, const std::string& name);
+// An optional text query parameter ("" when absent).
+std::string text_parameter(const ApiRequest& req, const std::string& name);
 std::optional<std::int64_t> time_parameter(const ApiRequest& req, const std::string& name);
 
 }  // namespace nucleo::http

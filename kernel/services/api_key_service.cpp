@@ -81,8 +81,7 @@ WriteResult ApiKeyService::revoke(const CallContext& ctx, const std::string& key
     w.after = w.before;
     if (!w.before["revoked_at"].is_null()) return;  // revoking twice changes nothing
     w.after["revoked_at"] = format_rfc3339(ctx.now());
-    w.after["version"] = w.before["version"].get<std::int64_t>() + 1;
-    w.after["updated_at"] = format_rfc3339(ctx.now());
+    bump_version(w);
   });
 }
 

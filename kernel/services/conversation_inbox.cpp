@@ -362,4 +362,80 @@ Json ConversationService::mark(const CallContext& ctx, const std::string& id, co
   });
 }
 
+namespace {
+
+std::vector<Row> conversations_where(store::Transaction& tx, const std::string& condition,
+                                     const std::vector<store::SqlValue>& params) {
+  std::vector<Row> rows;
+  store::query(tx.session(), std::string("SELECT ") + row_columns + " FROM conversations cv WHERE " + condition + " ORDER BY cv.id",
+               params, [&](const soci::row& r) { rows.push_back(row_of(r)); });
+  return rows;
+}
+
+std::optional<std::int64_t> later_of(const std::optional<std::int64_t>& a, const std::optional<std::int64_t>& b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::max(*a, *b);
+}
+
+// Two conversations of one party on one channel account, as one: the latest message
+// of either is the last, unread messages add up, the later read and answer stand.
+Row joined(const Row& into, const Row& from) {
+  Row r = into;
+  if (from.last_message_at > into.last_message_at) {
+    r.last_message_id = from.last_message_id;
+    r.last_message_at = from.last_message_at;
+    r.last_direction = from.last_direction;
+    r.awaiting_reply = from.awaiting_reply;
+  }
+  r.last_inbound_at = later_of(into.last_inbound_at, from.last_inbound_at);
+  r.unread_count = into.unread_count + from.unread_count;
+  r.read_at = later_of(into.read_at, from.read_at);
+  r.answered_at = later_of(into.answered_at, from.answered_at);
+  return r;
+}
+
+store::SqlValue optional_value(const std::optional<std::int64_t>& v) {
+  return v ? store::SqlValue{*v} : store::SqlValue{};
+}
+
+}  // namespace
+
+std::size_t ConversationService::merge_conversations(const CallContext& ctx, const std::string& from_contact,
+                                                     const std::string& to_contact) {
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    const std::string& tenant = ctx.tenant_id;
+    std::int64_t now = ctx.now().micros;
+    auto moved = conversations_where(tx, "cv.tenant_id = :p0 AND cv.contact_id = :p1", {tenant, from_contact});
+    for (const Row& from : moved) {
+      auto into = conversations_where(tx, "cv.tenant_id = :p0 AND cv.channel_account_id = :p1 AND cv.party = :p2",
+                                      {tenant, from.channel_account_id, to_contact});
+      Json changes = {{"contact_id", {{"from", from_contact}, {"to", to_contact}}}};
+      Json record = {{"id", from.id}, {"channel_account_id", from.channel_account_id}, {"contact_id", to_contact}};
+      if (into.empty()) {
+        store::execute(tx.session(),
+                       "UPDATE conversations SET contact_id = :p0, party = :p1, version = version + 1, updated_at = :p2"
+                       " WHERE tenant_id = :p3 AND id = :p4",
+                       {to_contact, to_contact, now, tenant, from.id});
+      } else {
+        Row r = joined(into.front(), from);
+        store::execute(tx.session(), "UPDATE interactions SET conversation_id = :p0 WHERE tenant_id = :p1 AND conversation_id = :p2",
+                       {r.id, tenant, from.id});
+        store::execute(tx.session(), "DELETE FROM conversations WHERE tenant_id = :p0 AND id = :p1", {tenant, from.id});
+        store::execute(tx.session(),
+                       "UPDATE conversations SET last_message_id = :p0, last_message_at = :p1, last_direction = :p2,"
+                       " last_inbound_at = :p3, unread_count = :p4, awaiting_reply = :p5, read_at = :p6, answered_at = :p7,"
+                       " version = version + 1, updated_at = :p8 WHERE tenant_id = :p9 AND id = :p10",
+                       {r.last_message_id, r.last_message_at, r.last_direction, optional_value(r.last_inbound_at),
+                        r.unread_count, std::int64_t{r.awaiting_reply ? 1 : 0}, optional_value(r.read_at),
+                        optional_value(r.answered_at), now, tenant, r.id});
+        changes["merged_into"] = {{"from", nullptr}, {"to", r.id}};
+        record = nullptr;  // removed: its messages are the other conversation's now
+      }
+      commit_change(tx, ctx, {"conversation.merged", "conversation", from.id, changes, record});
+    }
+    return moved.size();
+  });
+}
+
 }  // namespace nucleo::services

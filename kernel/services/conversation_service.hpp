@@ -95,6 +95,14 @@ class ConversationService {
   // answered the contact some other way ("answered"). Audited; returns the conversation.
   Json mark(const CallContext& ctx, const std::string& id, const std::string& what, const ChannelKinds& traits_of);
 
+  // A contact merged into another (services/merge_service.hpp): her conversations become
+  // the survivor's. On a channel account where the survivor has none, the conversation is
+  // handed over; where both have one, her messages join the survivor's conversation and
+  // hers is removed. Each is audited (conversation.merged). Returns how many moved. Runs
+  // in the caller's transaction when there is one.
+  std::size_t merge_conversations(const CallContext& ctx, const std::string& from_contact,
+                                  const std::string& to_contact);
+
  private:
   // Files `interaction` (just logged, in the running transaction) under its
   // conversation, creating the conversation on a party's first message.

@@ -20,11 +20,6 @@ void apply_changes(Write& w, const Json& changes) {
   }
 }
 
-void bump_version(Write& w) {
-  w.after["version"] = w.before.at("version").get<std::int64_t>() + 1;
-  w.after["updated_at"] = format_rfc3339(w.ctx.now());
-}
-
 std::string action_name(const EntitySpec& spec, const std::string& verb) {
   return spec.type + "." + verb;
 }
@@ -81,6 +76,11 @@ WriteResult RecordService::restore(const CallContext& ctx, std::string_view type
   const EntitySpec& spec = entity_spec(type);
   return run_write(deps_, ctx, spec, action_name(spec, "restored"), id, expected_version, [&](Write& w) {
     w.after = w.before;
+    // A merged record's dependents live on in the survivor: bringing it back would
+    // split them again (and, for an account, could collide with the survivor's tax id).
+    if (w.before.value("merged_into", Json()).is_string())
+      throw Error(ErrorCode::conflict, spec.type + " " + id + " was merged into " +
+                                           w.before["merged_into"].get<std::string>() + " and cannot be restored");
     if (!w.before["archived_at"].is_null()) {
       w.after["archived_at"] = nullptr;
       bump_version(w);

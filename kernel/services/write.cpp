@@ -91,6 +91,11 @@ std::vector<std::string> personal_fields_in(const EntitySpec& spec, const Json& 
   return fields;
 }
 
+void bump_version(Write& w) {
+  w.after["version"] = w.before.at("version").get<std::int64_t>() + 1;
+  w.after["updated_at"] = format_rfc3339(w.ctx.now());
+}
+
 Json visible_record(const EntitySpec& spec, Json record) {
   for (const auto& f : spec.fields)
     if (f.hidden) record.erase(f.name);

@@ -38,6 +38,9 @@ struct Write {
   const std::string& id() const { return after.at("id").get_ref<const std::string&>(); }
 };
 
+// An update's bookkeeping: the next version, stamped now.
+void bump_version(Write& w);
+
 // Entity-specific behaviour around the generic save: derived fields and conflicts
 // before it, side tables (stage history, contact points) after it.
 struct EntityRules {

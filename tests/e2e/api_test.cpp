@@ -324,8 +324,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // retry, discard) + a plugin's settings (read, set) + what plugins hold about a subject
   // + a deal's gate + a deal's approvals + the agendas (mine, a teammate's) + a pipeline's
   // definition (read, apply) + a message to a contact + the inbox (list; a conversation,
-  // its messages, read, answered) + imports (list; read, cancel, errors)
-  EXPECT_EQ(checked, 99);
+  // its messages, read, answered) + imports (list; read, cancel, errors) + the two merges
+  // + the duplicates list
+  EXPECT_EQ(checked, 102);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -575,8 +576,43 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // + dead letters and their replay + 7 webhook operations + 7 channel operations + /healthz,
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
   // (read, set) + a deal's gate and approvals + the agendas (mine, a teammate's) + a
-  // pipeline's definition (read, apply) + a message to a contact + 5 import operations.
-  EXPECT_EQ(documented.size(), 138u);
+  // pipeline's definition (read, apply) + a message to a contact + 5 import operations
+  // + 2 merges and the duplicates list.
+  EXPECT_EQ(documented.size(), 141u);
+}
+
+// Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;
+// the merged contact names its survivor and stays merged.
+TEST_P(Api, DuplicatesAreListedAndMergedOverHttp) {
+  std::string account = create("accounts", {{"legal_name", "Hospital Santa Clara"}});
+  std::string ana = create("contacts", {{"name", "Ana Souza"}, {"account_id", account}, {"email", "ana@hsc.org.br"}});
+  std::string dup = create("contacts", {{"name", "Ana Sousa"}, {"phone", "+55 11 98765-4321"}, {"email", "ANA@hsc.org.br"}});
+  std::string note = create("interactions", {{"type", "note"}, {"direction", "internal"}, {"contact_id", dup}});
+
+  auto listed = call("GET", "/v1/duplicates?entity_type=contact", manager);
+  ASSERT_EQ(listed.status, 200) << listed.raw.body;
+  ASSERT_EQ(listed.body["data"].size(), 1u);
+  EXPECT_EQ(listed.body["data"][0]["reasons"][0], Json({{"kind", "email"}, {"value", "ana@hsc.org.br"}}));
+  EXPECT_TRUE(listed.body["next_cursor"].is_null());
+  EXPECT_EQ(call("GET", "/v1/duplicates", manager).status, 400);
+  EXPECT_EQ(call("GET", "/v1/duplicates?entity_type=contact&min_score=2", manager).status, 400);
+  EXPECT_EQ(call("GET", "/v1/duplicates?entity_type=deal", manager).status, 422);
+  EXPECT_EQ(call("GET", "/v1/duplicates?entity_type=contact&cursor=forged", manager).status, 400);
+
+  std::string path = "/v1/contacts/" + ana + "/merge";
+  EXPECT_EQ(call("POST", path, manager, {{"from", {dup}}}, {{"If-Match", "\"7\""}}).status, 412);
+  auto bad = call("POST", path, manager, {{"from", {dup}}, {"fields", {{"shoe_size", dup}}}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(bad.body["errors"][0]["field"], "fields.shoe_size") << bad.raw.body;
+  auto merged = call("POST", path, manager, {{"from", {dup}}}, {{"If-Match", "\"1\""}});
+  ASSERT_EQ(merged.status, 200) << merged.raw.body;
+  EXPECT_EQ(merged.raw.header("ETag"), "\"2\"");
+  EXPECT_EQ(merged.body["phone"], "+5511987654321");  // filled from the duplicate
+  EXPECT_EQ(call("GET", "/v1/contacts/" + dup, manager).body["merged_into"], ana);
+  EXPECT_EQ(call("GET", "/v1/interactions/" + note, manager).body["contact_id"], ana);
+  EXPECT_EQ(call("POST", "/v1/contacts/" + dup + "/restore", manager).status, 409);
+  EXPECT_EQ(call("POST", path, manager, {{"from", {dup}}}).status, 409);
+  EXPECT_EQ(call("GET", "/v1/duplicates?entity_type=contact", manager).body["data"].size(), 0u);
 }
 
 // Issue #5: batch with per-item results, partial failure, and all-or-nothing.
