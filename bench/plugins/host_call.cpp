@@ -91,8 +91,9 @@ int main(int argc, char** argv) {
     auto secrets = services::SecretBox::generate();
     services::AttributeSchemas attribute_schemas;
     services::CustomerExtensions customer_extensions;
+    services::ImportFormats import_formats;
     services::ServiceDependencies deps{db, db, validators, NormalisationSettings{"BR"}, sensitive, secrets,
-                                       attribute_schemas, customer_extensions};
+                                       attribute_schemas, customer_extensions, import_formats};
     services::CallContext ctx;
     ctx.actor = {"system", "bench", ""};
     ctx.request_id = "bench";

@@ -46,8 +46,9 @@ int main(int argc, char** argv) {
   auto secrets = services::SecretBox::generate();
   services::AttributeSchemas attribute_schemas;
   services::CustomerExtensions customer_extensions;
+  services::ImportFormats import_formats;
   services::ServiceDependencies deps{app, worker, validators, NormalisationSettings{"BR"}, sensitive, secrets,
-                                     attribute_schemas, customer_extensions};
+                                     attribute_schemas, customer_extensions, import_formats};
   services::CallContext ctx;
   ctx.tenant_id = tenant;
   ctx.actor = {"system", "bench", ""};

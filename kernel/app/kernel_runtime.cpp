@@ -61,7 +61,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
 
 services::ServiceDependencies KernelRuntime::dependencies() {
   return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
-          attribute_schemas_, customer_extensions_};
+          attribute_schemas_, customer_extensions_, import_formats_};
 }
 
 }  // namespace nucleo::app

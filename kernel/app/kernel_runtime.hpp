@@ -37,6 +37,7 @@ class KernelRuntime {
   services::ValidatorRegistry validators_;
   services::AttributeSchemas attribute_schemas_;
   services::CustomerExtensions customer_extensions_;
+  services::ImportFormats import_formats_;
   services::SensitiveData sensitive_;
   bool secrets_key_created_ = false;  // before secrets_: set while secrets_ is built
   services::SecretBox secrets_;

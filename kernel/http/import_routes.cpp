@@ -52,9 +52,7 @@ Upload read_upload(const ApiRequest& req) {
   std::vector<FieldError> problems;
   if (!file.found && form.has("file")) file.bytes = form.get("file"), file.found = true;  // sent as a plain field
   if (!file.found) problems.push_back({"file", "is required: the CSV file, as a form part named file"});
-  if (!form.has("mapping")) {
-    problems.push_back({"mapping", "is required: the column mapping, JSON (docs/import.md)"});
-  } else {
+  if (form.has("mapping")) {  // absent: the plugin format's own (the service says when there is none)
     try {
       u.mapping = Json::parse(form.get("mapping"));
     } catch (const Json::exception&) {
@@ -85,12 +83,15 @@ Json upload_schema(std::size_t limit) {
            {{"multipart/form-data",
              {{"schema",
                {{"type", "object"},
-                {"required", {"file", "mapping"}},
+                {"required", {"file"}},
                 {"properties",
                  {{"file", {{"type", "string"}, {"format", "binary"}, {"maxLength", limit},
                             {"description", "the CSV or JSON Lines file"}}},
-                  {"mapping", {{"type", "string"}, {"description", "the column mapping, JSON (docs/import.md)"}}},
-                  {"format", {{"type", "string"}, {"enum", {"csv", "jsonl"}}, {"description", "default csv"}}},
+                  {"mapping", {{"type", "string"},
+                               {"description", "the column mapping, JSON (docs/import.md); optional for a plugin's "
+                                               "format that brings its own"}}},
+                  {"format", {{"type", "string"},
+                              {"description", "csv (the default), jsonl, or a format a loaded plugin provides"}}},
                   {"encoding", {{"type", "string"}, {"enum", {"utf-8", "iso-8859-1", "windows-1252"}}}},
                   {"delimiter", {{"type", "string"}, {"description", "one character, or tab; default: read off the header"}}},
                   {"dry_run", flag},

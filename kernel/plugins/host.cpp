@@ -64,6 +64,42 @@ services::BriefingSection briefing_section_for(const RegisteredBriefingSection& 
   return {s.plugin_id, s.name, s.title, build};
 }
 
+// A plugin's import format as ImportService runs it (services/import_formats.hpp): each
+// step a read-only call as the importing admin; documents go to the plugin's own store.
+services::PluginImportFormat import_format_for(const RegisteredImporter& r, services::PluginRecordService store) {
+  auto parse = [r](const services::CallContext& ctx, const Json& step, std::string_view bytes) {
+    nucleo_call call{ctx, true};  // a parser reads; the import writes what it returns
+    std::string step_text = to_json_text(step);
+    PluginAnswer answer = call_plugin(r.handler, r.free_buffer, r.user_data, &call,
+                                      nucleo_view{step_text.data(), step_text.size()},
+                                      nucleo_view{bytes.data(), bytes.size()});
+    if (!answer.ok())
+      throw Error(ErrorCode::validation, "the " + r.name + " format could not read the file: " + answer.explained(),
+                  {{"file", answer.explained()}});
+    Json out = Json::parse(answer.text, nullptr, false);
+    if (!out.is_object() || !out.value("rows", Json::array()).is_array())
+      throw Error(ErrorCode::internal, "the " + r.name + " parser of " + r.plugin_id + " answered no {\"rows\": [...]}");
+    services::ImportParseStep parsed;
+    for (auto& row : out["rows"]) parsed.rows.push_back(std::move(row));
+    parsed.carry = out.value("carry", Json());
+    return parsed;
+  };
+  auto keep = [store](const services::CallContext& ctx, const Json& record) mutable -> std::string {
+    const std::string& collection = record["collection"].get_ref<const std::string&>();
+    const std::string& id = record["id"].get_ref<const std::string&>();
+    std::optional<Json> before;
+    try {
+      before = store.get(ctx, collection, id);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::not_found) throw;
+    }
+    if (before && before->value("document", Json()) == record["document"]) return "unchanged";
+    store.put(ctx, collection, id, record["document"]);
+    return before ? "updated" : "created";
+  };
+  return {r.plugin_id, r.name, r.title, r.media_types, r.mapping, parse, keep};
+}
+
 PluginHost::PluginHost(Version kernel, std::optional<services::ServiceDependencies> services,
                        events::OutboundSettings outbound)
     : kernel_(kernel), services_(std::move(services)), outbound_(std::move(outbound)) {}

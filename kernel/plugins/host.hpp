@@ -88,6 +88,15 @@ struct RegisteredBriefingSection {
   void (*free_buffer)(nucleo_plugin_buffer);
 };
 
+struct RegisteredImporter {
+  std::string plugin_id, name, title;
+  std::vector<std::string> media_types;
+  Json mapping;  // for an upload that brings none
+  nucleo_import_fn handler;
+  void* user_data;
+  void (*free_buffer)(nucleo_plugin_buffer);
+};
+
 struct RegisteredValidator {
   std::string plugin_id, entity_type;
   nucleo_validator_fn handler;

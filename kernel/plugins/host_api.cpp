@@ -392,6 +392,31 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
         {self.manifest.id, name, j.value("title", name), fn, user, self.descriptor->free_buffer});
     return nucleo_status{NUCLEO_OK};
   };
+  api.register_importer = [](nucleo_host* h, nucleo_view spec, nucleo_import_fn fn, void* user) {
+    auto& self = loaded(h);
+    Json j = Json::parse(text(spec), nullptr, false);
+    std::string name = j.is_object() ? j.value("name", "") : "";
+    bool valid = !name.empty() && name.size() <= 64 && name != "csv" && name != "jsonl" &&
+                 name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos &&
+                 j.value("title", Json("")).is_string() && j.value("media_types", Json::array()).is_array() &&
+                 (j.value("mapping", Json()).is_null() || j["mapping"].is_object());
+    std::vector<std::string> media_types;
+    if (valid)
+      for (const auto& t : j.value("media_types", Json::array())) {
+        valid = valid && t.is_string();
+        if (t.is_string()) media_types.push_back(t.get<std::string>());
+      }
+    for (const auto& other : self.importers) valid = valid && other.name != name;
+    if (!self.in_init || !fn || !valid) {
+      Poco::Logger::get("nucleo.plugins." + self.manifest.id)
+          .error("register_importer refused: {\"name\": lower-case letters, digits, _ (once; not csv or jsonl), "
+                 "\"title\", \"media_types\": [strings], \"mapping\": {...}}, during init");
+      return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+    }
+    self.importers.push_back({self.manifest.id, name, j.value("title", name), media_types, j.value("mapping", Json()), fn,
+                              user, self.descriptor->free_buffer});
+    return nucleo_status{NUCLEO_OK};
+  };
   api.record_put_version = [](nucleo_host* h, const nucleo_call* call, nucleo_view collection, nucleo_view id,
                               nucleo_view document, std::int64_t expected, nucleo_host_buffer* stored) {
     if (stored) *stored = nucleo_host_buffer{nullptr, 0};

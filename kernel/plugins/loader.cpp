@@ -306,6 +306,13 @@ void PluginHost::load_one(Candidate& c) {
       d->shutdown(self->state);
       throw Error(ErrorCode::validation, *clash);
     }
+    if (services_)
+      for (const auto& i : self->importers)
+        if (auto taken = services_->import_formats.find(i.name); taken || i.name == "csv" || i.name == "jsonl") {
+          d->shutdown(self->state);
+          throw Error(ErrorCode::validation, "import format " + i.name + " is already provided by " +
+                                                 (taken ? taken->owner : std::string("the kernel")));
+        }
     if (services_) {
       try {
         for (const auto& [type, schema] : self->attribute_schemas)
@@ -333,6 +340,8 @@ void PluginHost::load_one(Candidate& c) {
     if (services_) {
       for (const auto& v : self->validators) services_->validators.add("plugin " + v.plugin_id, v.entity_type, validator_for(v));
       for (const auto& s : self->briefing_sections) services_->customer_extensions.add(briefing_section_for(s));
+      for (const auto& i : self->importers)
+        services_->import_formats.add(import_format_for(i, services::PluginRecordService(*services_, m.id, self->collections)));
       for (const auto& [name, c] : m.collections)
         if (!c.timeline_account_field.empty())
           services_->customer_extensions.add(

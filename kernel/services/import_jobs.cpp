@@ -105,8 +105,9 @@ Json import_json(const ImportRecord& i) {
           {"updated_at", format_rfc3339(Timestamp{i.updated_at})}};
 }
 
-// {"format", "encoding", "delimiter", "dry_run", "atomic"}, every one optional; anything else refused.
-ImportOptions options_of(const Json& given) {
+// {"format", "encoding", "delimiter", "dry_run", "atomic"}, every one optional; anything else
+// refused. A format is csv, jsonl or one a loaded plugin provides.
+ImportOptions options_of(const Json& given, const ImportFormats& formats) {
   if (!given.is_object())
     throw Error(ErrorCode::validation, "the options must be an object", {{"options", "must be an object"}});
   ImportOptions o;
@@ -116,7 +117,12 @@ ImportOptions options_of(const Json& given) {
     const Json& v = it.value();
     if (name == "format") {
       if (v == "csv" || v == "jsonl") o.format = v == "csv" ? ImportFormat::csv : ImportFormat::jsonl;
-      else problems.push_back({name, "must be csv or jsonl"});
+      else if (v.is_string() && formats.find(v.get<std::string>())) o.format_name = v.get<std::string>();
+      else {
+        std::string known = "csv, jsonl";
+        for (const auto& n : formats.names()) known += ", " + n;
+        problems.push_back({name, "must be one of " + known});
+      }
     } else if (name == "encoding") {
       auto e = v.is_string() ? text_encoding_named(v.get<std::string>()) : std::nullopt;
       if (e) o.csv.encoding = *e;
@@ -214,8 +220,9 @@ CallContext runner_context(const ImportRecord& i, const Clock& clock) {
 Json ImportJobService::create(const CallContext& ctx, const Json& mapping, const Json& options,
                               const std::string& file_name, std::string_view file) {
   require_role(ctx, {"admin"}, "imports are for the admin role only", "imports:write");
-  std::string entity_type = ImportService::check_mapping(mapping);
-  options_of(options);
+  // A plugin's format may bring its own mapping (stored as none: the format's is read at run time).
+  std::string entity_type =
+      ImportService::check_mapping(ImportService(deps_).mapping_for(mapping, options_of(options, deps_.import_formats)));
   if (file.empty()) throw Error(ErrorCode::validation, "the file is empty", {{"file", "is empty"}});
   if (file_name.size() > 255 || !is_valid_utf8(file_name))
     throw Error(ErrorCode::validation, "the file name is too long or not UTF-8", {{"file_name", "must be UTF-8, at most 255 bytes"}});
@@ -347,7 +354,7 @@ std::size_t ImportJobService::run_one(const Clock& clock, const std::string& nod
   if (!claimed) return 0;
   const ImportRecord& i = *claimed;
 
-  ImportOptions options = options_of(i.options);
+  ImportOptions options = options_of(i.options, deps_.import_formats);
   options.import_id = i.id;
   bool one_transaction = options.atomic || options.dry_run;
   if (!one_transaction) {

@@ -71,6 +71,7 @@ struct PendingRow {
   ImportRow outcome;
   MappedRow mapped;
   std::string existing_id;  // the record the key found: an update
+  Json document;            // instead: {"collection", "id", "document"} for a plugin's record store
 };
 
 class Importer {
@@ -98,6 +99,22 @@ class Importer {
       flush();
       batch_keys_.insert(*key);
     }
+    batch_.push_back(std::move(p));
+    if (batch_.size() >= options_.batch_rows) flush();
+  }
+
+  // A document a plugin's parser made for its own record store (ImportFormats), written
+  // with the batch by `store`.
+  void document(std::size_t line, Json record, const std::function<std::string(const CallContext&, const Json&)>& store) {
+    PendingRow p;
+    p.outcome.row = ++report_.rows;
+    if (p.outcome.row <= options_.resume.rows) return;
+    p.outcome.line = line;
+    const Json& d = record.value("document", Json());
+    if (!record.value("collection", Json()).is_string() || !record.value("id", Json()).is_string() || !d.is_object())
+      p.mapped.errors.push_back({"", "line " + std::to_string(line) + ": a record is {\"collection\", \"id\", \"document\": {…}}"});
+    p.document = std::move(record);
+    store_ = store;
     batch_.push_back(std::move(p));
     if (batch_.size() >= options_.batch_rows) flush();
   }
@@ -214,13 +231,18 @@ class Importer {
   void write_all(store::Transaction& tx) {
     std::vector<Json> creates;
     for (const auto& p : batch_)
-      if (!failed(p) && p.existing_id.empty()) creates.push_back(p.mapped.input);
+      if (!failed(p) && p.existing_id.empty() && p.document.is_null()) creates.push_back(p.mapped.input);
     WriteBatch lookups(tx, ctx_, mapping_.entity(), deps_.normalisation, creates);
     for (auto& p : batch_)
       if (!failed(p)) write_row(p);
   }
 
   void write_row(PendingRow& p) {
+    if (!p.document.is_null()) {
+      p.outcome.action = store_(ctx_, p.document);
+      p.outcome.id = p.document["id"];
+      return;
+    }
     RecordService records(deps_);
     const std::string& type = mapping_.entity().type;
     if (p.existing_id.empty()) {
@@ -297,6 +319,7 @@ class Importer {
   bool bound_ = false;
   std::vector<PendingRow> batch_;
   std::set<std::string> batch_keys_;  // the stored form of each key in batch_
+  std::function<std::string(const CallContext&, const Json&)> store_;  // documents' writer
 };
 
 }  // namespace
@@ -314,6 +337,26 @@ Json ImportReport::to_json() const {
           {"failed", failed},       {"seconds", seconds}};
 }
 
+std::optional<PluginImportFormat> ImportService::plugin_format(const ImportOptions& options) const {
+  if (options.format_name.empty() || options.format_name == "csv" || options.format_name == "jsonl") return std::nullopt;
+  auto found = deps_.import_formats.find(options.format_name);
+  if (!found) throw unknown_format(options.format_name);
+  return found;
+}
+
+Error ImportService::unknown_format(const std::string& name) const {
+  std::string known = "csv, jsonl";
+  for (const auto& n : deps_.import_formats.names()) known += ", " + n;
+  return Error(ErrorCode::validation, "unknown import format " + name + " (this server reads " + known + ")",
+               {{"format", "must be one of " + known}});
+}
+
+Json ImportService::mapping_for(const Json& given, const ImportOptions& options) const {
+  if (!given.is_null()) return given;
+  if (auto plugin = plugin_format(options)) return plugin->mapping;
+  throw Error(ErrorCode::validation, "the mapping is required (docs/import.md)", {{"mapping", "is required"}});
+}
+
 std::string ImportService::check_mapping(const Json& mapping_document) {
   ImportMapping mapping = ImportMapping::parse(mapping_document);
   upsert_key_of(mapping, mapping_document);
@@ -324,8 +367,9 @@ ImportReport ImportService::run(const CallContext& caller, const Json& mapping_d
                                 const ImportOptions& options, const std::function<void(const ImportRow&)>& on_row,
                                 const std::function<void(const ImportReport&)>& on_progress) {
   require_role(caller, {"admin"}, "imports are for the admin role only", "imports:write");
-  ImportMapping mapping = ImportMapping::parse(mapping_document);
-  std::string key = upsert_key_of(mapping, mapping_document);
+  const Json effective_mapping = mapping_for(mapping_document, options);
+  ImportMapping mapping = ImportMapping::parse(effective_mapping);
+  std::string key = upsert_key_of(mapping, effective_mapping);
   std::vector<std::string> mapping_columns = mapping.column_names();
   auto started = std::chrono::steady_clock::now();
   ImportReport report = options.resume;
@@ -336,10 +380,29 @@ ImportReport ImportService::run(const CallContext& caller, const Json& mapping_d
   CallContext ctx = caller;
   ctx.request_id = report.import_id;  // every audit event of the import names it
   Importer importer(deps_, ctx, std::move(mapping), key, options, on_row, on_progress, report);
+  std::optional<PluginImportFormat> plugin = plugin_format(options);
 
   std::vector<std::string> jsonl_columns = mapping_columns;
   auto read_all = [&] {
-    if (options.format == ImportFormat::jsonl) {
+    if (plugin) {
+      importer.record({jsonl_columns, 0, 0});  // as JSON Lines: rows' fields carry the mapping's columns
+      Json carry;
+      auto step = [&](std::string_view bytes, bool final) {
+        ImportParseStep parsed = plugin->parse(ctx, {{"format", plugin->name}, {"final", final}, {"carry", carry}}, bytes);
+        carry = std::move(parsed.carry);
+        for (auto& row : parsed.rows) {
+          std::size_t line = row.value("line", Json(0)).is_number_unsigned() ? row["line"].get<std::size_t>() : 0;
+          if (row.value("fields", Json()).is_object()) importer.record({cells_of(row["fields"], jsonl_columns), line, line});
+          else if (row.contains("record")) importer.document(line, std::move(row["record"]), plugin->store);
+          else if (row.value("error", Json()).is_string()) importer.unreadable(line, row["error"].get<std::string>());
+          else importer.unreadable(line, "the " + plugin->name + " parser gave a row without fields, record or error");
+        }
+      };
+      read_chunks(file, [&](std::string_view bytes) {
+        if (!bytes.empty()) step(bytes, false);
+      });
+      step({}, true);
+    } else if (options.format == ImportFormat::jsonl) {
       importer.record({jsonl_columns, 0, 0});  // the "header": the mapping's own column names
       JsonlReader reader(options.csv.max_field_bytes, [&](Json&& value, std::size_t line, const std::string& problem) {
         if (!problem.empty()) return importer.unreadable(line, "line " + std::to_string(line) + ": " + problem);

@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ enum class ImportFormat { csv, jsonl };
 
 struct ImportOptions {
   ImportFormat format = ImportFormat::csv;  // jsonl: one JSON object per line, its keys the mapping's columns
+  // A format a plugin provides (services/import_formats.hpp), by name; csv, jsonl or
+  // empty: `format`. Its rows' fields are mapped as JSON Lines objects are.
+  std::string format_name;
   bool dry_run = false;
   bool atomic = false;
   CsvOptions csv;
@@ -73,6 +77,11 @@ class ImportService {
   // The mapping checked as run() would (Error(validation) naming what is wrong); returns
   // the entity type it imports.
   static std::string check_mapping(const Json& mapping);
+  // The mapping an import uses: the one given, or (null) the plugin format's own.
+  Json mapping_for(const Json& given, const ImportOptions& options) const;
+  // The plugin format `options` names (nullopt for csv and jsonl); Error(validation)
+  // naming the formats this server reads when it names none of them.
+  std::optional<PluginImportFormat> plugin_format(const ImportOptions& options) const;
 
   // Reads `file` to its end. `on_row` hears every row's outcome in order (a dry run's are
   // what would happen); `on_progress` the running totals after each batch. Only an admin
@@ -84,6 +93,7 @@ class ImportService {
                    const std::function<void(const ImportReport&)>& on_progress = {});
 
  private:
+  Error unknown_format(const std::string& name) const;
   ServiceDependencies deps_;
 };
 

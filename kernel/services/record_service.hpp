@@ -10,6 +10,7 @@
 #include "kernel/domain/record_validation.hpp"
 #include "kernel/services/attribute_schemas.hpp"
 #include "kernel/services/customer_extensions.hpp"
+#include "kernel/services/import_formats.hpp"
 #include "kernel/services/call_context.hpp"
 #include "kernel/services/secret_box.hpp"
 #include "kernel/services/sensitive_data.hpp"
@@ -28,6 +29,7 @@ struct ServiceDependencies {
   const SecretBox& secrets;         // seals webhook and channel-account secrets at rest
   AttributeSchemas& attribute_schemas;  // plugins' declared attributes, checked on every write
   CustomerExtensions& customer_extensions;  // plugins' timeline sources and briefing sections
+  ImportFormats& import_formats;            // plugins' import formats
 };
 
 struct WriteResult {

@@ -249,4 +249,26 @@ std::string ApiFixture::integration_key(const std::string& tenant, const Json& s
       .secret;
 }
 
+namespace {
+const std::string upload_boundary = "nucleo-test-boundary-7f3a";
+}
+
+ApiFixture::Reply ApiFixture::upload_import(const std::string& file, const std::map<std::string, std::string>& fields,
+                                            const std::string& key, const std::string& file_name) {
+  std::string body;
+  for (const auto& [name, value] : fields)
+    body += "--" + upload_boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  body += "--" + upload_boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + file_name +
+          "\"\r\nContent-Type: text/csv\r\n\r\n" + file + "\r\n--" + upload_boundary + "--\r\n";
+  return call_raw("POST", "/v1/imports", key.empty() ? admin : key, body,
+                  {{"Content-Type", "multipart/form-data; boundary=" + upload_boundary}});
+}
+
+Json ApiFixture::finished_import(const std::string& id) {
+  return until("/v1/imports/" + id, [](const Json& i) {
+    std::string s = i.value("status", "");
+    return s == "done" || s == "failed" || s == "cancelled";
+  });
+}
+
 }  // namespace nucleo::test

@@ -43,6 +43,11 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
   // Polls GET `path` as admin until `done` holds (work the server does in the background:
   // jobs, dispatch); a failure of the test when it never does. Returns the last body.
   Json until(const std::string& path, const std::function<bool(const Json&)>& done);
+  // POST /v1/imports: `file` and `fields` as multipart/form-data, as `key` (admin when empty).
+  Reply upload_import(const std::string& file, const std::map<std::string, std::string>& fields,
+                      const std::string& key = "", const std::string& file_name = "contatos.csv");
+  // GET /v1/imports/{id} until the import is done, failed or cancelled.
+  Json finished_import(const std::string& id);
   // The interaction once its delivery_status is `status`.
   Json interaction_when(const std::string& id, const std::string& status);
 

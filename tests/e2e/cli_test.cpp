@@ -342,7 +342,22 @@ TEST_P(AdminCli, ImportReadsASpreadsheetExportAndReportsEachRow) {
   EXPECT_EQ(parse_fields(json_lines.out)["failed"], "1");
   auto wrong = run({"import", "--tenant", t["id"], "--file", jsonl, "--mapping", mapping, "--format", "xml"});
   EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
-  EXPECT_NE(wrong.err.find("unknown --format xml: csv or jsonl"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("unknown import format xml (this server reads csv, jsonl)"), std::string::npos) << wrong.err;
+  EXPECT_EQ(run({"import", "--tenant", t["id"], "--file", csv}).exit_code, 2);  // csv needs a mapping
+
+  // A configured plugin's format (the pack fixture's CAR registry, ABI 1.6), with its own mapping.
+  std::string pack = dir.path() + "/pack";
+  std::filesystem::create_directories(pack);
+  for (auto [from, to] : {std::pair{"pack.so", "pack.so"}, std::pair{"pack.json", "plugin.json"}})
+    std::filesystem::copy_file(std::string(PLUGIN_FIXTURE_DIR) + "/" + from, pack + "/" + to,
+                               std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir.path() + "/nucleo.properties") << "plugins.pack.file = " << pack << "\n";
+  std::string car = dir.path() + "/car.csv";
+  std::ofstream(car) << "CAR;CPF_CNPJ;PRODUTOR;MUNICIPIO;AREA_HA\nMT-1;11.222.333/0001-81;Agro Sul;Sorriso;10\n";
+  auto registry = run({"import", "--config", dir.path() + "/nucleo.properties", "--tenant", t["id"], "--file", car,
+                       "--format", "car_registry"});
+  ASSERT_EQ(registry.exit_code, 0) << registry.err;
+  EXPECT_EQ(parse_fields(registry.out)["created"], "2") << registry.out;  // the account and the farm
 }
 
 // Issue #21: `nucleo demo` twice gives two independent tenants, each with a key that

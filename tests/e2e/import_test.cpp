@@ -12,19 +12,6 @@
 namespace nucleo::test {
 namespace {
 
-const std::string boundary = "nucleo-test-boundary-7f3a";
-
-// A multipart/form-data body: the file part, then plain fields.
-std::string multipart(const std::string& file, const std::map<std::string, std::string>& fields,
-                      const std::string& file_name = "contatos.csv") {
-  std::string body;
-  for (const auto& [name, value] : fields)
-    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
-  body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + file_name +
-          "\"\r\nContent-Type: text/csv\r\n\r\n" + file + "\r\n--" + boundary + "--\r\n";
-  return body;
-}
-
 const Json contacts_mapping = {
     {"entity", "contact"},
     {"key", "email"},
@@ -38,15 +25,9 @@ class Imports : public ApiFixture {
   Reply upload(const std::string& file, std::map<std::string, std::string> fields = {},
                const std::string& key = "") {
     if (!fields.count("mapping")) fields["mapping"] = contacts_mapping.dump();
-    return call_raw("POST", "/v1/imports", key.empty() ? admin : key, multipart(file, fields),
-                    {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
+    return upload_import(file, fields, key);
   }
-  Json finished(const std::string& id) {
-    return until("/v1/imports/" + id, [](const Json& i) {
-      std::string s = i.value("status", "");
-      return s == "done" || s == "failed" || s == "cancelled";
-    });
-  }
+  Json finished(const std::string& id) { return finished_import(id); }
   int contacts() { return h->count("SELECT count(*) FROM contacts WHERE tenant_id = '" + h->tenant + "'"); }
   int audited(const std::string& import_id) {
     return h->count("SELECT count(*) FROM audit_pending WHERE request_id = '" + import_id + "'") +
@@ -101,13 +82,15 @@ TEST_P(Imports, AnUploadBecomesAJobWithProgressAndAnErrorReport) {
 }
 
 TEST_P(Imports, BadUploadsAreRefusedNamingTheProblemAndOnlyAdminsImport) {
-  auto no_mapping = call_raw("POST", "/v1/imports", admin, multipart("Nome\nAna\n", {}),
-                             {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
+  auto no_mapping = upload_import("Nome\nAna\n", {});
   EXPECT_EQ(no_mapping.status, 422) << no_mapping.raw.body;
   EXPECT_NE(no_mapping.raw.body.find("mapping"), std::string::npos);
   auto unknown_field = upload("Nome\nAna\n", {{"mapping", R"({"entity": "contact", "columns": {"Nome": "nome"}})"}});
   EXPECT_EQ(unknown_field.status, 422) << unknown_field.raw.body;
   EXPECT_NE(unknown_field.raw.body.find("nome"), std::string::npos) << unknown_field.raw.body;
+  auto unknown_format = upload("Nome\nAna\n", {{"format", "cobol"}});
+  EXPECT_EQ(unknown_format.status, 422) << unknown_format.raw.body;
+  EXPECT_NE(unknown_format.raw.body.find("csv, jsonl"), std::string::npos) << unknown_format.raw.body;
   auto bad_encoding = upload("Nome\nAna\n", {{"encoding", "ebcdic"}});
   EXPECT_EQ(bad_encoding.status, 422) << bad_encoding.raw.body;
   auto not_multipart = call_raw("POST", "/v1/imports", admin, "Nome\nAna\n", {{"Content-Type", "text/csv"}});
@@ -126,8 +109,7 @@ TEST_P(Imports, BadUploadsAreRefusedNamingTheProblemAndOnlyAdminsImport) {
   // A body past http.body_limit from anyone but an admin is cut off at its head: a 413, or
   // the connection closed while the client still sends; the server carries on.
   try {
-    auto big = call_raw("POST", "/v1/imports", manager, multipart(std::string(2 << 20, 'a'), {}),
-                        {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
+    auto big = upload_import(std::string(2 << 20, 'a'), {}, manager);
     EXPECT_EQ(big.status, 413);
   } catch (const std::exception&) {
   }

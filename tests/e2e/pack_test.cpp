@@ -504,6 +504,63 @@ TEST_P(Pack, ANewIndexCoversTheDocumentsWrittenBeforeIt) {
   EXPECT_EQ(events.body["data"][0]["leaf"]["action"], "plugin_collection.reindexed") << events.raw.body;
 }
 
+// ABI 1.6: a registry export in the pack's own format, through the kernel's import job —
+// its mapping, progress, error report, dry run and upsert — producers as accounts, farms
+// in the pack's record store.
+TEST_P(Pack, ThePacksImportFormatLoadsARegistryThroughTheImportJob) {
+  std::string file =
+      "CAR;CPF_CNPJ;PRODUTOR;MUNICIPIO;AREA_HA\n"
+      "MT-5107925-AAAA;11.222.333/0001-81;Agro Sul Ltda;Sorriso;1200,5\n"
+      "MT-5107925-BBBB;s\xC3\xB3 tr\xC3\xAAs;campos\n"
+      "MT-5107925-CCCC;529.982.247-25;Maria Souza;Sinop;80\n";
+  auto farms = [&] {
+    return h->count("SELECT count(*) FROM plugin_records WHERE tenant_id = '" + h->tenant +
+                    "' AND plugin_id = 'org.nucleo.fixtures.pack' AND collection = 'farms'");
+  };
+  auto accounts = [&] { return h->count("SELECT count(*) FROM accounts WHERE tenant_id = '" + h->tenant + "'"); };
+
+  // A dry run first: the whole report, nothing written.
+  auto dry = upload_import(file, {{"format", "car_registry"}, {"dry_run", "true"}}, "", "car.csv");
+  ASSERT_EQ(dry.status, 202) << dry.raw.body;
+  Json tried = finished_import(dry.body["id"]);
+  EXPECT_EQ(tried["status"], "done") << tried.dump();
+  EXPECT_EQ(tried["progress"]["created"], 4);
+  EXPECT_EQ(tried["progress"]["failed"], 1);
+  EXPECT_EQ(accounts(), 0);
+  EXPECT_EQ(farms(), 0);
+
+  auto queued = upload_import(file, {{"format", "car_registry"}}, "", "car.csv");
+  ASSERT_EQ(queued.status, 202) << queued.raw.body;
+  Json done = finished_import(queued.body["id"]);
+  EXPECT_EQ(done["status"], "done") << done.dump();
+  EXPECT_EQ(done["entity_type"], "account");
+  EXPECT_EQ(done["progress"]["created"], 4);  // two accounts, two farms
+  EXPECT_EQ(done["progress"]["failed"], 1);
+  EXPECT_EQ(accounts(), 2);
+  EXPECT_EQ(farms(), 2);
+  auto listed = call("GET", "/v1/accounts", admin);
+  ASSERT_EQ(listed.body["data"].size(), 2u) << listed.raw.body;
+  Json agro;
+  for (const auto& a : listed.body["data"])
+    if (a["legal_name"] == "Agro Sul Ltda") agro = a;
+  EXPECT_EQ(agro["tax_id"], "11222333000181");
+  EXPECT_EQ(agro["attributes"]["pack.car"], "MT-5107925-AAAA");
+  auto errors = call_raw("GET", "/v1/imports/" + done["id"].get<std::string>() + "/errors", admin, "");
+  EXPECT_NE(errors.raw.body.find("expected 5 fields separated by ';', found 3"), std::string::npos) << errors.raw.body;
+  EXPECT_NE(errors.raw.body.find("\n3,3,"), std::string::npos) << errors.raw.body;  // row 3, the file's line 3
+
+  // The same file again: the key finds every producer, the store every farm.
+  Json again = finished_import(upload_import(file, {{"format", "car_registry"}}, "", "car.csv").body["id"]);
+  EXPECT_EQ(again["progress"]["unchanged"], 4) << again.dump();
+  EXPECT_EQ(accounts(), 2);
+
+  // A file the format refuses fails the import with the pack's reason; nothing is written.
+  Json refused = finished_import(upload_import("Nome;E-mail\nAna;ana@x.com\n", {{"format", "car_registry"}}).body["id"]);
+  EXPECT_EQ(refused["status"], "failed");
+  EXPECT_NE(refused.dump().find("not a CAR registry export"), std::string::npos) << refused.dump();
+  EXPECT_EQ(accounts(), 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Pack, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          BackendName());
 

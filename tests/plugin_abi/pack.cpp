@@ -18,6 +18,9 @@
 //   briefing "car"      the farm's CAR registration, asked of the registry over http (fails
 //                       without a registry_url: the briefing shows the error, not a 500)
 //   job "digest"        07:00 on each tenant's own clock (register_job "time_zone": "tenant")
+//   import "car_registry"  (ABI 1.6) a CAR registry export (CAR;CPF_CNPJ;PRODUTOR;MUNICIPIO;AREA_HA):
+//                       each line a producer's account (its own mapping, keyed by tax id,
+//                       the CAR in attributes pack.car) and her farm in the store ("farms")
 //   validator on deal   maker-checker: a deal of 1,000,000 or more is a manager's to write
 //   personal data       kyc_reviews (redacted on erasure) and opt_ins (deleted) name a
 //                       contact; attributes pack.producer_cpf and pack.producer_phone are hers
@@ -65,6 +68,25 @@ Json parse_farms(const std::string& csv) {
   return farms;
 }
 
+// One line of a CAR registry export: the producer's account and her farm, or why the
+// line cannot be read. A file whose header is not the registry's is refused whole.
+Json car_registry_row(std::string_view line, std::size_t number) {
+  if (number == 1) {
+    if (line != "CAR;CPF_CNPJ;PRODUTOR;MUNICIPIO;AREA_HA")
+      throw Error(NUCLEO_INVALID_ARGUMENT, "not a CAR registry export: the header must be CAR;CPF_CNPJ;PRODUTOR;MUNICIPIO;AREA_HA");
+    return nullptr;
+  }
+  if (line.empty()) return nullptr;
+  std::vector<std::string> cells;
+  std::stringstream in{std::string(line)};
+  for (std::string cell; std::getline(in, cell, ';');) cells.push_back(cell);
+  if (cells.size() != 5) return {{"error", "expected 5 fields separated by ';', found " + std::to_string(cells.size())}};
+  return Json::array({{{"fields", {{"producer", cells[2]}, {"tax_id", cells[1]}, {"car", cells[0]}}}},
+                      {{"record", {{"collection", "farms"},
+                                   {"id", cells[0]},
+                                   {"document", {{"car", cells[0]}, {"municipality", cells[3]}, {"hectares", cells[4]}}}}}}});
+}
+
 class Pack : public nucleo::sdk::Plugin {
  public:
   void init(nucleo::sdk::Host& host, const Json&) override {
@@ -72,6 +94,14 @@ class Pack : public nucleo::sdk::Plugin {
     // in the audit trail and erase them with her (plugin.json's kyc_reviews and opt_ins
     // say the same of its own documents).
     host.declare_attributes("contact", {{"pack.producer_cpf", {{"type", "string"}, {"personal", true}}}});
+    host.declare_attributes("account", {{"pack.car", {{"type", "string"}}}});
+    host.line_importer({{"name", "car_registry"},
+                        {"title", "CAR registry export"},
+                        {"media_types", {"text/csv", "text/plain"}},
+                        {"mapping", {{"entity", "account"},
+                                     {"key", "tax_id"},
+                                     {"columns", {{"producer", "legal_name"}, {"tax_id", "tax_id"}, {"car", "attributes.pack.car"}}}}}},
+                       car_registry_row);
     host.declare_attributes("interaction", {{"pack.producer_phone", {{"type", "string"}, {"personal", true}}},
                                             {"pack.crop", {{"type", "string"}}}});
     host.route("GET", "/whoami", Auth::bearer, [&host](const Request& r) {

@@ -18,7 +18,7 @@ class ServiceHarness {
 
   services::ServiceDependencies deps() {
     return {*app_, worker_ ? *worker_ : *app_, validators, normalisation, sensitive, secrets,
-            attribute_schemas, customer_extensions};
+            attribute_schemas, customer_extensions, import_formats};
   }
   services::RecordService records() { return services::RecordService(deps()); }
   store::Database& database() { return *app_; }
@@ -48,6 +48,7 @@ class ServiceHarness {
   services::ValidatorRegistry validators;
   services::AttributeSchemas attribute_schemas;
   services::CustomerExtensions customer_extensions;
+  services::ImportFormats import_formats;
   NormalisationSettings normalisation;
   services::SensitiveData sensitive;  // nothing marked unless a test marks it
   services::SecretBox secrets = services::SecretBox::generate();

@@ -32,6 +32,7 @@ struct PluginHost::Loaded {
   std::map<std::string, services::CollectionSpec> collections;  // the manifest's record store
   std::vector<std::pair<std::string, Json>> attribute_schemas;     // (entity type, schema), kept if init succeeds
   std::vector<RegisteredBriefingSection> briefing_sections;
+  std::vector<RegisteredImporter> importers;
 
 
   // The host functions' work, as the caller of `call` (host_api.cpp).
@@ -59,5 +60,7 @@ RegisteredJob job_registration(const std::string& plugin_id, const std::string& 
 events::RunJob job_runner(const RegisteredJob& job, const Clock& clock);
 services::Validator validator_for(const RegisteredValidator& v);
 services::BriefingSection briefing_section_for(const RegisteredBriefingSection& s);
+// `store` writes the owner's record-store documents (PluginHost::record_store).
+services::PluginImportFormat import_format_for(const RegisteredImporter& r, services::PluginRecordService store);
 
 }  // namespace nucleo::plugins

@@ -34,7 +34,7 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 5
+#define NUCLEO_ABI_MINOR 6
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
@@ -174,6 +174,25 @@ typedef nucleo_status (*nucleo_job_fn)(void* user_data, const nucleo_call* call,
 typedef nucleo_status (*nucleo_briefing_fn)(void* user_data, const nucleo_call* call, nucleo_view request_json,
                                             nucleo_plugin_buffer* section_json);
 
+/* (ABI 1.6) One step of an import format's parser (register_importer). The kernel reads
+ * an uploaded file in chunks and hands them over in order, on the import's worker, as the
+ * importing admin:
+ *   step_json: {"format": "<name>", "final": false | true (no bytes follow),
+ *               "carry": <what the previous step returned; null on the first>}
+ *   bytes:     the file's next bytes (empty on the final step)
+ *   rows_json: {"rows": [row, ...], "carry": <any JSON value>}, each row one of
+ *              {"line": n, "fields": {"<column>": value, ...}}  mapped to the import's
+ *                  entity as a JSON Lines object's keys are (docs/import.md);
+ *              {"line": n, "record": {"collection", "id", "document"}}  a document of
+ *                  the plugin's record store, written with the import's rows;
+ *              {"line": n, "error": "why"}  a row the parser could not read (reported;
+ *                  the import goes on).
+ * Keep nothing between steps but `carry` (a partial line, the header): a dry run, a
+ * resumed import and every other import of the format start again from the first byte.
+ * Anything but NUCLEO_OK stops the import; the message says why the file is unreadable. */
+typedef nucleo_status (*nucleo_import_fn)(void* user_data, const nucleo_call* call, nucleo_view step_json,
+                                          nucleo_view bytes, nucleo_plugin_buffer* rows_json);
+
 /* ---- 5. What the host gives the plugin ----------------------------------------------
  * Handed to init and valid until shutdown returns. Registration functions may be
  * called only during init. Functions a kernel does not implement yet return
@@ -287,6 +306,15 @@ typedef struct nucleo_host_api {
   nucleo_status (*record_put_version)(nucleo_host* host, const nucleo_call* call, nucleo_view collection,
                                       nucleo_view id, nucleo_view document_json, int64_t expected_version,
                                       nucleo_host_buffer* stored_json);
+
+  /* ---- Added in ABI 1.6 ---- */
+
+  /* An import format (nucleo_import_fn), during init. importer_json: {"name": lower-case
+   * letters, digits, '_' (not csv or jsonl; one plugin per name), "title", "media_types":
+   * ["text/csv", ...], "mapping": the mapping an import of this format uses when the
+   * upload brings none (docs/import.md)}. Uploads name it as their format. */
+  nucleo_status (*register_importer)(nucleo_host* host, nucleo_view importer_json, nucleo_import_fn parse,
+                                     void* user_data);
 } nucleo_host_api;
 
 /* ---- 6. The entry point ------------------------------------------------------------

@@ -167,3 +167,37 @@ TEST_F(PackTest, OfTwoWritersExpectingOneVersionOneWins) {
 }
 
 }  // namespace
+
+namespace {
+
+// ABI 1.6: the CAR registry import format, driven a few bytes at a time as the kernel
+// drives it; lines cross chunks, the last one has no line break.
+TEST_F(PackTest, TheCarRegistryFormatTurnsLinesIntoAccountsAndFarms) {
+  EXPECT_EQ(host.import_format("car_registry")["mapping"]["entity"], "account");
+  std::string file =
+      "CAR;CPF_CNPJ;PRODUTOR;MUNICIPIO;AREA_HA\r\n"
+      "MT-5107925-AAAA;11.222.333/0001-81;Agro Sul Ltda;Sorriso;1200,5\r\n"
+      "\r\n"
+      "MT-5107925-BBBB;só três;campos\r\n"
+      "MT-5107925-CCCC;529.982.247-25;Maria Souza;Sinop;80";
+  Json rows = host.import_file("car_registry", file);
+  ASSERT_EQ(rows.size(), 5u) << rows.dump();
+  EXPECT_EQ(rows[0], Json({{"line", 2}, {"fields", {{"producer", "Agro Sul Ltda"}, {"tax_id", "11.222.333/0001-81"},
+                                                     {"car", "MT-5107925-AAAA"}}}}));
+  EXPECT_EQ(rows[1]["record"]["collection"], "farms");
+  EXPECT_EQ(rows[1]["record"]["document"]["hectares"], "1200,5");
+  EXPECT_EQ(rows[2], Json({{"line", 4}, {"error", "expected 5 fields separated by ';', found 3"}}));
+  EXPECT_EQ(rows[3]["line"], 5);
+  EXPECT_EQ(rows[3]["fields"]["producer"], "Maria Souza");
+  EXPECT_EQ(rows[4]["record"]["id"], "MT-5107925-CCCC");
+  // One chunk or many: the same rows.
+  EXPECT_EQ(host.import_file("car_registry", file, 1 << 20), rows);
+  try {
+    host.import_file("car_registry", "Nome;E-mail\nAna;ana@x.com\n");
+    ADD_FAILURE() << "a file that is not the registry's was read";
+  } catch (const nucleo::sdk::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a CAR registry export"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

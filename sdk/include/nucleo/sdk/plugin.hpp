@@ -404,6 +404,63 @@ class Host {
           "briefing section " + name);
   }
 
+  // An import format (ABI 1.6): uploads naming spec["name"] as their format are read by
+  // `parse` one chunk at a time, and the rows it returns are mapped, validated, written and
+  // reported as a CSV file's rows are (docs/import.md, "Formats plugins provide").
+  // spec: {"name", "title", "media_types": [...], "mapping": the mapping used when an
+  // upload brings none}. Keep nothing between steps but `carry`.
+  struct ImportStep {
+    const nucleo_call* call;
+    std::string_view bytes;  // the file's next bytes (empty when final)
+    bool final;              // no bytes follow
+    Json carry;              // what the previous step returned (null on the first)
+  };
+  struct ImportRows {
+    Json rows = Json::array();  // each {"line", "fields": {…}} | {"line", "record": {"collection", "id", "document"}}
+                                // | {"line", "error": "why"}
+    Json carry;                 // handed to the next step
+  };
+  using ImportParser = std::function<ImportRows(const ImportStep&)>;
+  void importer(const Json& spec, ImportParser parse) {
+    require(offers(offsetof(nucleo_host_api, register_importer), sizeof api_->register_importer), "register_importer",
+            "1.6");
+    auto& p = keep(importers_, std::move(parse));
+    std::string text = spec.dump();
+    check(api_->register_importer(api_->host, detail::view(text), &import_trampoline, &p),
+          "importer " + spec.value("name", std::string()));
+  }
+
+  // The same for a file read line by line (a registry's CSV or fixed-width export): the SDK
+  // keeps the unfinished line between chunks and counts lines; `row` gets each line without
+  // its line break (number from 1) and returns the row without "line" — {"fields": {…}},
+  // {"record": {…}} or {"error": "…"} — an array of such rows (a producer and her farm),
+  // or null to skip the line (a header, a blank). Throw Error to refuse the whole file.
+  using LineParser = std::function<Json(std::string_view line, std::size_t number)>;
+  void line_importer(const Json& spec, LineParser row) {
+    importer(spec, [row = std::move(row)](const ImportStep& step) {
+      // The unfinished line crosses as base64: a Latin-1 file's bytes are not JSON text.
+      std::string text = step.carry.is_object() ? detail::from_base64(step.carry.value("rest", "")) : std::string();
+      std::size_t number = step.carry.is_object() ? step.carry.value("line", std::size_t{0}) : 0;
+      text.append(step.bytes);
+      ImportRows out;
+      std::size_t start = 0;
+      auto emit = [&](std::string_view line) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        Json r = row(line, ++number);
+        if (r.is_object()) r = Json::array({std::move(r)});
+        for (auto& one : r.is_array() ? r : Json::array()) {
+          one["line"] = number;
+          out.rows.push_back(std::move(one));
+        }
+      };
+      for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
+        emit(std::string_view(text).substr(start, end - start));
+      if (step.final && start < text.size()) emit(std::string_view(text).substr(start)), start = text.size();
+      out.carry = {{"rest", detail::to_base64(std::string_view(text).substr(start))}, {"line", number}};
+      return out;
+    });
+  }
+
   // Whether the kernel's host table has a member (ABI minors only append).
   bool offers(std::size_t offset, std::size_t size) const { return api_->struct_size >= offset + size; }
 
@@ -492,8 +549,8 @@ class Host {
     if (status != NUCLEO_OK) throw Error(status, text);
     return text.empty() ? Json() : Json::parse(text);
   }
-  static void require(bool offered, const std::string& what) {
-    if (!offered) throw Error(NUCLEO_UNSUPPORTED, "this kernel predates " + what + " (plugin ABI 1.2)");
+  static void require(bool offered, const std::string& what, const std::string& abi = "1.2") {
+    if (!offered) throw Error(NUCLEO_UNSUPPORTED, "this kernel predates " + what + " (plugin ABI " + abi + ")");
   }
   static void check(nucleo_status status, const std::string& what) {
     if (status != NUCLEO_OK) throw Error(status, "the kernel refused the " + what);
@@ -545,6 +602,17 @@ class Host {
       return NUCLEO_OK;
     });
   }
+  static nucleo_status import_trampoline(void* user_data, const nucleo_call* call, nucleo_view step, nucleo_view bytes,
+                                         nucleo_plugin_buffer* rows) noexcept {
+    return detail::guarded(rows, [&] {
+      Json s = Json::parse(detail::text(step));
+      ImportRows out = (*static_cast<ImportParser*>(user_data))(
+          ImportStep{call, std::string_view(bytes.data ? bytes.data : "", bytes.size), s.value("final", false),
+                     s.value("carry", Json())});
+      *rows = detail::plugin_buffer(Json{{"rows", std::move(out.rows)}, {"carry", std::move(out.carry)}}.dump());
+      return NUCLEO_OK;
+    });
+  }
   static nucleo_status validator_trampoline(void* user_data, const nucleo_call* call, nucleo_view change,
                                             nucleo_plugin_buffer* reasons) noexcept {
     return detail::guarded(reasons, [&] {
@@ -564,6 +632,7 @@ class Host {
   std::list<JobHandler> jobs_;
   std::list<SendHandler> senders_;
   std::list<BriefingSection> briefing_sections_;
+  std::list<ImportParser> importers_;
 };
 
 // What a plugin implements. One instance per load, created before init and destroyed

@@ -2,7 +2,7 @@
 
 // A kernel stand-in for unit-testing plugins without a kernel: it loads a plugin
 // through its entry point exactly as the kernel does (versions checked, init called
-// with a config), answers every host function of plugin ABI 1.4 from in-memory fakes,
+// with a config), answers every host function of plugin ABI 1.6 from in-memory fakes,
 // and drives what the plugin registered.
 //
 //   nucleo::sdk::testing::FakeHost host;
@@ -23,7 +23,8 @@
 //     UNAVAILABLE, as an unreachable host;
 //   - the caller, the clock (`now_micros`, `advance`), tenant settings (`settings`,
 //     `secrets`), attribute schemas, a channel (`send`), jobs (`run_job`), briefing
-//     sections (`briefing`); what an erasure does to the store (`erase_subject`);
+//     sections (`briefing`), import formats (`import_file`, ABI 1.6); what an erasure
+//     does to the store (`erase_subject`);
 //   - not faked: permissions, tenants other than `tenant_id`, the audit trail, the
 //     schema checks of attributes and described routes — the end-to-end suite's job.
 
@@ -191,6 +192,12 @@ class FakeHost {
       self(h).briefing_sections_.push_back({j, fn, user});
       return nucleo_status{NUCLEO_OK};
     };
+    api_.register_importer = [](nucleo_host* h, nucleo_view spec, nucleo_import_fn fn, void* user) {
+      Json j = Json::parse(detail::text(spec), nullptr, false);
+      if (!j.is_object() || !j.value("name", Json()).is_string() || !fn) return nucleo_status{NUCLEO_INVALID_ARGUMENT};
+      self(h).importers_[j["name"].get<std::string>()] = {j, fn, user};
+      return nucleo_status{NUCLEO_OK};
+    };
     api_.record_put_version = [](nucleo_host* h, const nucleo_call*, nucleo_view collection, nucleo_view id,
                                  nucleo_view document, std::int64_t expected, nucleo_host_buffer* stored) {
       return answered(stored, [&] {
@@ -229,6 +236,7 @@ class FakeHost {
       validators_.clear();
       jobs_.clear();
       briefing_sections_.clear();
+      importers_.clear();
       channel_ = {};
       throw Error(status, why);
     }
@@ -350,6 +358,34 @@ class FakeHost {
     return sections;
   }
 
+  // Reads `file` through the plugin's import format `format` as the kernel's import does:
+  // `chunk` bytes at a time (small by default, so rows and lines cross chunks), then a
+  // final step; returns every row the parser gave ({"line", "fields" | "record" | "error"}).
+  // Throws sdk::Error with the parser's message when it refuses the file.
+  Json import_file(const std::string& format, std::string_view file, std::size_t chunk = 7) {
+    auto it = importers_.find(format);
+    if (it == importers_.end()) throw Error(NUCLEO_NOT_FOUND, "the plugin registered no import format " + format);
+    Json rows = Json::array(), carry;
+    auto step = [&](std::string_view bytes, bool final) {
+      std::string in = Json{{"format", format}, {"final", final}, {"carry", carry}}.dump();
+      nucleo_plugin_buffer out{nullptr, 0};
+      nucleo_status status = it->second.fn(it->second.user, call(), detail::view(in), detail::view(bytes), &out);
+      std::string text = take(out);
+      if (status != NUCLEO_OK) throw Error(status, text);
+      Json answer = Json::parse(text);
+      for (auto& r : answer.at("rows")) rows.push_back(std::move(r));
+      carry = answer.value("carry", Json());
+    };
+    for (std::size_t at = 0; at < file.size(); at += chunk) step(file.substr(at, chunk), false);
+    step({}, true);
+    return rows;
+  }
+  // What the plugin said of its import format (register_importer's spec), null if none.
+  Json import_format(const std::string& format) const {
+    auto it = importers_.find(format);
+    return it == importers_.end() ? Json() : it->second.spec;
+  }
+
   // What the kernel's erasure of contact `subject_id` does to this plugin's store, as
   // plugin.json's collections declare it ("personal": subject_field, fields, on_erasure):
   // documents naming her are deleted, or lose their personal fields and gain a version.
@@ -450,6 +486,11 @@ class FakeHost {
   struct Section {
     Json spec;
     nucleo_briefing_fn fn;
+    void* user;
+  };
+  struct Importer {
+    Json spec;
+    nucleo_import_fn fn;
     void* user;
   };
   struct Channel {
@@ -664,6 +705,7 @@ class FakeHost {
   std::vector<Registered> validators_;
   std::map<std::string, RegisteredJob> jobs_;
   std::vector<Section> briefing_sections_;
+  std::map<std::string, Importer> importers_;
   Channel channel_;
   int call_marker_ = 0;
 };
