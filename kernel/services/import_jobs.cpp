@@ -220,9 +220,9 @@ CallContext runner_context(const ImportRecord& i, const Clock& clock) {
 Json ImportJobService::create(const CallContext& ctx, const Json& mapping, const Json& options,
                               const std::string& file_name, std::string_view file) {
   require_role(ctx, {"admin"}, "imports are for the admin role only", "imports:write");
-  // A plugin's format may bring its own mapping (stored as none: the format's is read at run time).
-  std::string entity_type =
-      ImportService::check_mapping(ImportService(deps_).mapping_for(mapping, options_of(options, deps_.import_formats)));
+  // A plugin's format may bring its own mapping: the import keeps the one it will use.
+  const Json used = ImportService(deps_).mapping_for(mapping, options_of(options, deps_.import_formats));
+  std::string entity_type = ImportService::check_mapping(used);
   if (file.empty()) throw Error(ErrorCode::validation, "the file is empty", {{"file", "is empty"}});
   if (file_name.size() > 255 || !is_valid_utf8(file_name))
     throw Error(ErrorCode::validation, "the file name is too long or not UTF-8", {{"file_name", "must be UTF-8, at most 255 bytes"}});
@@ -232,7 +232,7 @@ Json ImportJobService::create(const CallContext& ctx, const Json& mapping, const
     store::execute(tx.session(),
                    "INSERT INTO imports (id, tenant_id, status, entity_type, mapping, options, file_name, file_bytes,"
                    " actor, created_at, updated_at) VALUES (:p0, :p1, 'queued', :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9)",
-                   {id, ctx.tenant_id, entity_type, mapping.dump(), options.dump(),
+                   {id, ctx.tenant_id, entity_type, used.dump(), options.dump(),
                     file_name.empty() ? SqlValue{} : SqlValue{file_name}, static_cast<std::int64_t>(file.size()),
                     ctx.actor.to_json().dump(), now.micros, now.micros});
     for (std::size_t at = 0, seq = 0; at < file.size(); at += chunk_bytes, ++seq)

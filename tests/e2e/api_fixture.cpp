@@ -213,7 +213,7 @@ ApiFixture::Reply ApiFixture::call(const std::string& method, const std::string&
 
 Json ApiFixture::until(const std::string& path, const std::function<bool(const Json&)>& done) {
   Json body;
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < 1200; ++i) {
     body = call("GET", path, admin).body;
     if (done(body)) return body;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -41,7 +41,8 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
                  std::map<std::string, std::string> headers = {});
 
   // Polls GET `path` as admin until `done` holds (work the server does in the background:
-  // jobs, dispatch); a failure of the test when it never does. Returns the last body.
+  // jobs, dispatch, imports); a failure of the test when it never does (a minute: shared
+  // machines are slow at times). Returns the last body.
   Json until(const std::string& path, const std::function<bool(const Json&)>& done);
   // POST /v1/imports: `file` and `fields` as multipart/form-data, as `key` (admin when empty).
   Reply upload_import(const std::string& file, const std::map<std::string, std::string>& fields,

@@ -534,6 +534,7 @@ TEST_P(Pack, ThePacksImportFormatLoadsARegistryThroughTheImportJob) {
   Json done = finished_import(queued.body["id"]);
   EXPECT_EQ(done["status"], "done") << done.dump();
   EXPECT_EQ(done["entity_type"], "account");
+  EXPECT_EQ(done["mapping"]["key"], "tax_id");  // the format's own, kept with the import
   EXPECT_EQ(done["progress"]["created"], 4);  // two accounts, two farms
   EXPECT_EQ(done["progress"]["failed"], 1);
   EXPECT_EQ(accounts(), 2);
