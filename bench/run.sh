@@ -426,6 +426,75 @@ PY
   channel_lines+="- Import on SQLite (issue #24): $sqlite_rows contacts from CSV into an embedded database — \`nucleo import\` **$s_import_rps rows/s** ($s_imported created) beside \`sqlite3 .import\` of the same rows into \`contacts\` of a copy **$s_copy_rps rows/s**: ratio **$s_ratio**."$'\n'
 fi
 
+# Duplicates (issue #24): GET /v1/duplicates over a tenant's contacts, some sharing an
+# e-mail and some with names alike in their account, beside the same pairs found by SQL at
+# its best (the owner role, pg_trgm's similarity) in the same run.
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "duplicates" ]]; then
+  dup_contacts=${BENCH_DUPLICATE_CONTACTS:-20000}
+  echo "== duplicates: GET /v1/duplicates over $dup_contacts contacts" >&2
+  dup_tenant=$("$nucleo" tenant create --name Duplicates | sed -n 's/^id=//p')
+  dup_admin=$("$nucleo" user create --tenant "$dup_tenant" --name Dup --email dup@example.com --role admin | sed -n 's/^id=//p')
+  dup_key=$("$nucleo" key create --tenant "$dup_tenant" --name dup --role admin --user "$dup_admin" 2>/dev/null | sed -n 's/^secret=//p')
+  python3 - "$work" "$dup_contacts" <<'PY'
+import sys
+work, n = sys.argv[1], int(sys.argv[2])
+first = ["Ana", "Bruno", "Carla", "Diego", "Elisa", "Fábio", "Gabriela", "Heitor", "Iara", "João"]
+last = ["Souza", "Silva", "Oliveira", "Santos", "Pereira", "Lima", "Costa", "Ribeiro", "Almeida", "Carvalho"]
+with open(f"{work}/dup-accounts.csv", "w") as a:
+    a.write("Razao\n")
+    for i in range(max(1, n // 50)):
+        a.write(f"Empresa Duplicada {i}\n")
+with open(f"{work}/dup-contacts.csv", "w") as f:
+    f.write("Nome;E-mail;Empresa\n")
+    for i in range(n):
+        account = i // 50
+        name = f"{first[i % 10]} {last[(i // 10) % 10]} {i}"
+        email = f"contato{i}@empresa{account}.com.br"
+        if i % 20 == 19:  # a duplicate of the row before: the same e-mail
+            email = f"contato{i - 1}@empresa{account}.com.br"
+        if i % 20 == 9:   # a name typed twice, differently
+            name = f"{first[(i - 1) % 10]} {last[((i - 1) // 10) % 10]} {i - 1}".replace("ou", "o")
+        f.write(f"{name};{email};Empresa Duplicada {account}\n")
+PY
+  printf '%s' '{"entity": "account", "columns": {"Razao": "legal_name"}}' > "$work/dup-accounts.json"
+  "$nucleo" import --tenant "$dup_tenant" --file "$work/dup-accounts.csv" --mapping "$work/dup-accounts.json" >/dev/null 2>&1
+  # Accounts are found by name here: the mapping's lookups are by tax id or external id.
+  psql_as nucleo_owner -At -F ';' -c "SELECT legal_name, id FROM accounts WHERE tenant_id = '$dup_tenant'" > "$work/dup-account-ids"
+  python3 - "$work" <<'PY'
+import sys
+work = sys.argv[1]
+ids = dict(line.rstrip("\n").split(";") for line in open(f"{work}/dup-account-ids"))
+with open(f"{work}/dup-contacts.csv") as src, open(f"{work}/dup-contacts-ids.csv", "w") as out:
+    out.write("Nome;E-mail;Conta\n")
+    next(src)
+    for line in src:
+        name, email, account = line.rstrip("\n").split(";")
+        out.write(f"{name};{email};{ids[account]}\n")
+PY
+  printf '%s' '{"entity": "contact", "columns": {"Nome": "name", "E-mail": "email", "Conta": "account_id"}}' > "$work/dup-contacts.json"
+  "$nucleo" import --tenant "$dup_tenant" --file "$work/dup-contacts-ids.csv" --mapping "$work/dup-contacts.json" >/dev/null 2>&1
+  psql_as nucleo_owner -c "VACUUM ANALYZE contacts, contact_points, accounts" >/dev/null
+  dup_times=() dup_pairs=0
+  for _ in 1 2 3; do
+    t0=$(date +%s.%N)
+    dup_pairs=$(curl -sf "http://127.0.0.1:$http_port/v1/duplicates?entity_type=contact&limit=200" -H "Authorization: Bearer $dup_key" \
+      | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["data"]))')
+    dup_times+=("$(python3 -c "print($(date +%s.%N)-$t0)")")
+  done
+  dup_ms=$(printf '%s\n' "${dup_times[@]}" | sort -n | sed -n 2p | python3 -c 'import sys; print(f"{float(sys.stdin.read())*1000:.0f}")')
+  dup_sql="SELECT count(*) FROM (SELECT p.entity_id, o.entity_id FROM contact_points p JOIN contact_points o ON o.tenant_id = p.tenant_id AND o.kind = p.kind AND o.value = p.value AND o.entity_id > p.entity_id WHERE p.tenant_id = '$dup_tenant' AND p.entity_type = 'contact' AND o.entity_type = 'contact' UNION SELECT a.id, b.id FROM contacts a JOIN contacts b ON b.tenant_id = a.tenant_id AND b.account_id = a.account_id AND b.id > a.id WHERE a.tenant_id = '$dup_tenant' AND a.archived_at IS NULL AND b.archived_at IS NULL AND similarity(a.name_folded, b.name_folded) >= 0.5) pairs"
+  sql_times=() sql_pairs=0
+  for _ in 1 2 3; do
+    t0=$(date +%s.%N)
+    sql_pairs=$(psql_as nucleo_owner -At -c "$dup_sql")
+    sql_times+=("$(python3 -c "print($(date +%s.%N)-$t0)")")
+  done
+  sql_ms=$(printf '%s\n' "${sql_times[@]}" | sort -n | sed -n 2p | python3 -c 'import sys; print(f"{float(sys.stdin.read())*1000:.0f}")')
+  printf '   GET /v1/duplicates %s ms (first page of %s pairs) | SQL self-joins %s ms (%s pairs) | ratio %s\n' \
+    "$dup_ms" "$dup_pairs" "$sql_ms" "$sql_pairs" "$(python3 -c "print(f'{$sql_ms/$dup_ms:.2f}')")" >&2
+  channel_lines+="- Duplicates (issue #24): \`GET /v1/duplicates?entity_type=contact\` over $dup_contacts contacts in $((dup_contacts / 50)) accounts (1 in 20 sharing an e-mail, 1 in 20 a name typed twice) — **$dup_ms ms** for the first page (every pair is found per request: $dup_pairs shown) beside the same pairs by SQL at its best (owner role, contact-point self-join and pg_trgm \`similarity\` within each account) **$sql_ms ms** ($sql_pairs pairs); median of 3."$'\n'
+fi
+
 # Audit merge delay: how long the interaction events written above waited in audit_pending
 # before the server's sequencer made them provable (goal p99 ≤ 1 s).
 audit_lines=""
