@@ -29,7 +29,7 @@ constexpr std::size_t errors_kept_in_memory = 100'000;  // an atomic run's or a 
 const char* const columns =
     "id, status, entity_type, mapping, options, file_name, file_bytes, actor, rows_done, created, updated,"
     " unchanged, failed, bytes_read, error, cancel_requested, runner, heartbeat_at, created_at, started_at,"
-    " finished_at, updated_at, tenant_id";
+    " finished_at, updated_at, tenant_id, runs";
 
 struct ImportRecord {
   std::string id, status, entity_type, file_name, error, runner, tenant_id;
@@ -38,6 +38,7 @@ struct ImportRecord {
   bool cancel_requested = false;
   std::optional<std::int64_t> heartbeat_at, started_at, finished_at;
   std::int64_t created_at = 0, updated_at = 0;
+  std::int64_t runs = 0;  // times a runner claimed it
 };
 
 ImportRecord record_of(const soci::row& r) {
@@ -65,6 +66,7 @@ ImportRecord record_of(const soci::row& r) {
   i.finished_at = integer_at(r, 20);
   i.updated_at = *integer_at(r, 21);
   i.tenant_id = *text_at(r, 22);
+  i.runs = integer_at(r, 23).value_or(0);
   return i;
 }
 
@@ -338,6 +340,16 @@ std::size_t ImportJobService::run_one(const Clock& clock, const std::string& nod
       claimed.reset();
       return;
     }
+    if (claimed->runs >= ImportJobService::max_runs) {  // it failed, or killed its node, every time
+      std::string why = "given up after " + std::to_string(claimed->runs) + " runs that did not finish" +
+                        (claimed->error.empty() ? "" : "; the last: " + claimed->error);
+      store::execute(tx.session(),
+                     "UPDATE imports SET status = 'failed', error = :p0, runner = NULL, heartbeat_at = NULL,"
+                     " finished_at = :p1, updated_at = :p2 WHERE id = :p3",
+                     {why, now, now, claimed->id});
+      claimed.reset();
+      return;
+    }
     // An atomic import or a dry run kept nothing of an earlier run: it starts again.
     bool one_transaction = claimed->options.value("atomic", false) || claimed->options.value("dry_run", false);
     if (one_transaction) {
@@ -345,7 +357,7 @@ std::size_t ImportJobService::run_one(const Clock& clock, const std::string& nod
       claimed->rows_done = claimed->created = claimed->updated = claimed->unchanged = claimed->failed = 0;
     }
     store::execute(tx.session(),
-                   "UPDATE imports SET status = 'running', runner = :p0, heartbeat_at = :p1,"
+                   "UPDATE imports SET status = 'running', runs = runs + 1, runner = :p0, heartbeat_at = :p1,"
                    " started_at = COALESCE(started_at, :p2), rows_done = :p3, created = :p4, updated = :p5,"
                    " unchanged = :p6, failed = :p7, updated_at = :p8 WHERE id = :p9",
                    {token, now, now, claimed->rows_done, claimed->created, claimed->updated, claimed->unchanged,
@@ -448,11 +460,18 @@ std::size_t ImportJobService::run_one(const Clock& clock, const std::string& nod
         for (const auto& r : failures) append_errors(tx, i.tenant_id, i.id, r);
     });
   };
-  auto hand_back = [&] {  // stopping: the next runner takes it at once
+  // The next runner takes it at once. A node that stops cleanly does not spend one of the
+  // import's runs; a failure does, and says why.
+  auto hand_back = [&](const std::string& failure) {
     worker.write("", [&](store::Transaction& tx) {
-      store::execute(tx.session(),
-                     "UPDATE imports SET runner = NULL, heartbeat_at = NULL WHERE id = :p0 AND runner = :p1",
-                     {i.id, token});
+      if (failure.empty())
+        store::execute(tx.session(),
+                       "UPDATE imports SET runner = NULL, heartbeat_at = NULL, runs = runs - 1 WHERE id = :p0 AND runner = :p1",
+                       {i.id, token});
+      else
+        store::execute(tx.session(),
+                       "UPDATE imports SET runner = NULL, heartbeat_at = NULL, error = :p0 WHERE id = :p1 AND runner = :p2",
+                       {failure, i.id, token});
     });
   };
 
@@ -466,12 +485,12 @@ std::size_t ImportJobService::run_one(const Clock& clock, const std::string& nod
     finish(options.atomic && !report.written && !options.dry_run ? "failed" : "done", error, &report);
     return report.rows;
   } catch (const ImportStopped&) {
-    if (stopping.load()) hand_back();
+    if (stopping.load()) hand_back("");
     else finish("cancelled", "", nullptr);  // asked to cancel (or taken over: then this changes nothing)
     return 1;
   } catch (const Error& e) {
     if (e.code() != ErrorCode::validation) {
-      hand_back();  // the database, not the file: another pass tries again
+      hand_back(e.what());  // the database, not the file: another run tries again (up to max_runs)
       throw;
     }
     finish("failed", e.what(), nullptr);  // the file cannot be read as its mapping says

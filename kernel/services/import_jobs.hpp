@@ -49,9 +49,13 @@ class ImportJobService {
   // The runner (serve, docs/import.md): claims the oldest import no live runner holds —
   // queued, or running under a runner silent for `stale_after` — and runs it until it ends,
   // is cancelled, or `stopping` (then it is handed back for the next runner at once).
+  // An import whose runs keep ending some other way — an error that is not its file's (the
+  // database), its node killed — is failed after `max_runs` claims, naming the last error,
+  // so it cannot hold the runner (and the imports queued after it) forever.
   // Returns the rows it processed; 0 when nothing was claimed.
   std::size_t run_one(const Clock& clock, const std::string& node_id, std::chrono::milliseconds stale_after,
                       const std::atomic<bool>& stopping);
+  static constexpr std::int64_t max_runs = 5;
 
  private:
   ServiceDependencies deps_;

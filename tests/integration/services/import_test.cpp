@@ -259,6 +259,33 @@ TEST_P(ImportTest, WhatCannotBeImportedIsRefusedBeforeAnythingIsWritten) {
   }
 }
 
+// An import whose runs keep failing for a reason other than its file (here a format's
+// parser that cannot reach what it needs) is given up after max_runs runs, naming the last
+// error, and the import queued behind it runs.
+TEST_P(ImportTest, AnImportThatKeepsFailingIsGivenUpAndTheQueueMovesOn) {
+  h.import_formats.add({"org.nucleo.test", "flaky", "Flaky", {}, contacts_mapping(),
+                        [](const CallContext&, const Json&, std::string_view) -> ImportParseStep {
+                          throw Error(ErrorCode::unavailable, "the parser lost its registry");
+                        },
+                        nullptr});
+  ImportJobService jobs(h.deps());
+  std::string flaky = jobs.create(ctx, nullptr, {{"format", "flaky"}}, "f.txt", "x")["id"];
+  EXPECT_EQ(jobs.get(ctx, flaky)["mapping"], contacts_mapping());  // the format's own, kept
+  h.clock.advance_micros(1000);  // queued after it
+  std::string next = jobs.create(ctx, contacts_mapping(), Json::object(), "g.csv",
+                                 "Nome;E-mail;Cargo;CNPJ da empresa;Cliente desde\nAna;ana@x.com.br;;;\n")["id"];
+  std::atomic<bool> stopping{false};
+  for (std::int64_t run = 0; run < ImportJobService::max_runs; ++run)
+    EXPECT_THROW(jobs.run_one(h.clock, "node-1", std::chrono::seconds(30), stopping), Error);
+  EXPECT_EQ(jobs.get(ctx, next)["status"], "queued");  // held up meanwhile
+  EXPECT_EQ(jobs.run_one(h.clock, "node-1", std::chrono::seconds(30), stopping), 0u);
+  Json given_up = jobs.get(ctx, flaky);
+  EXPECT_EQ(given_up["status"], "failed");
+  EXPECT_EQ(given_up["error"], "given up after 5 runs that did not finish; the last: the parser lost its registry");
+  EXPECT_EQ(jobs.run_one(h.clock, "node-1", std::chrono::seconds(30), stopping), 1u);
+  EXPECT_EQ(jobs.get(ctx, next)["status"], "done");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ImportTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          test::BackendName());
 
