@@ -11,7 +11,7 @@ packages=(
   libgmime-3.0-dev libcurl4-openssl-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev postgresql-15 curl python3 clang-14 libclang-rt-14-dev openssl
+  packages+=(googletest libgtest-dev libgmock-dev postgresql-15 pgbouncer curl python3 clang-14 libclang-rt-14-dev openssl
     python3-aiosmtpd dovecot-imapd)
   # npm (the API contract tools, tests/tools): the machine's own Node.js when present, else Debian's.
   command -v npm >/dev/null || packages+=(nodejs npm)

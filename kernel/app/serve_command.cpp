@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <thread>
 #include <csignal>
 #include <chrono>
 #include <iostream>
@@ -216,7 +217,12 @@ int run_serve(const ParsedArgs& args) {
 
   int received = 0;
   sigwait(&signals, &received);
-  log.information("signal %d received: draining and stopping", received);
+  // /readyz says 503 first, while requests are still served: a load balancer takes the
+  // node out before its connections close (issue #26).
+  log.information("signal %d received: /readyz answers 503; stopping in %z ms", received,
+                  static_cast<std::size_t>(http_settings.drain_window.count()));
+  server.begin_draining();
+  std::this_thread::sleep_for(http_settings.drain_window);
   server.stop();
   stopping_imports = true;
   importing.reset();  // after the batch under way; the import is handed back

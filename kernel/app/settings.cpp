@@ -45,6 +45,8 @@ StoreSettings read_store_settings(const Configuration& config) {
   s.pool_size = static_cast<std::size_t>(get_integer(config, "store.pool_size", 1, 1000));
   s.lease_timeout = std::chrono::milliseconds(get_integer(config, "store.lease_timeout_ms", 1, 600000));
   s.migrate_on_start = get_bool(config, "store.migrate_on_start");
+  bool prepared = get_bool(config, "store.prepared_statements");
+  for (store::DatabaseUrl* url : {&s.url, &s.worker_url, &s.owner_url}) url->prepared_statements = prepared;
   if (s.url.backend != s.owner_url.backend || s.url.backend != s.worker_url.backend)
     throw Error(ErrorCode::validation, "store.url, store.worker_url and store.owner_url must use the same backend",
                 {{"store.owner_url", "backend differs from store.url"}});
@@ -177,6 +179,8 @@ http::ServerSettings read_http_settings(const Configuration& config) {
   s.rate_burst = static_cast<double>(get_integer(config, "limits.rate_burst", 1, 1000000));
   s.auth_failures_per_minute = static_cast<int>(get_integer(config, "limits.auth_failures_per_minute", 1, 1000000));
   s.credential_cache_ttl = std::chrono::seconds(get_integer(config, "auth.cache_seconds", 0, 3600));
+  s.drain_window = std::chrono::milliseconds(get_integer(config, "http.drain_window_ms", 0, 3'600'000));
+  s.stop_timeout = std::chrono::milliseconds(get_integer(config, "http.stop_timeout_ms", 0, 3'600'000));
   return s;
 }
 

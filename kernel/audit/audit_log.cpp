@@ -51,9 +51,9 @@ std::vector<PendingEvent> read_pending(store::Transaction& tx, const std::string
                {tenant_id, static_cast<std::int64_t>(batch)}, [&](const soci::row& r) {
                  using store::integer_at;
                  using store::text_at;
-                 PendingEvent e{*integer_at(r, 0), *text_at(r, 1), *text_at(r, 2), *integer_at(r, 3),
-                                *text_at(r, 4), *text_at(r, 5), text_at(r, 6), *text_at(r, 7), *text_at(r, 8),
-                                *text_at(r, 9), text_at(r, 10), text_at(r, 11), text_at(r, 12),
+                 PendingEvent e{store::required_integer(r, 0), store::required_text(r, 1), store::required_text(r, 2), store::required_integer(r, 3),
+                                store::required_text(r, 4), store::required_text(r, 5), text_at(r, 6), store::required_text(r, 7), store::required_text(r, 8),
+                                store::required_text(r, 9), text_at(r, 10), text_at(r, 11), text_at(r, 12),
                                 Json::parse(text_at(r, 13).value_or("{}"))};
                  events.push_back(std::move(e));
                });
@@ -193,8 +193,8 @@ TreeHead read_tree_head(store::Transaction& tx, const std::string& tenant_id) {
   TreeHead head;
   store::query(tx.session(), "SELECT size, root FROM audit_tree_heads WHERE tenant_id = :p0", {tenant_id},
                [&](const soci::row& r) {
-                 head.size = static_cast<std::uint64_t>(*store::integer_at(r, 0));
-                 head.root = stored_hash(*store::text_at(r, 1));
+                 head.size = static_cast<std::uint64_t>(store::required_integer(r, 0));
+                 head.root = stored_hash(store::required_text(r, 1));
                });
   return head;
 }
@@ -205,8 +205,8 @@ std::map<NodeId, Hash> read_nodes(store::Transaction& tx, const std::string& ten
   std::set<NodeId> unique(ids.begin(), ids.end());
   if (unique.empty()) return found;
   auto add = [&](const soci::row& r) {
-    NodeId id{static_cast<int>(*store::integer_at(r, 0)), static_cast<std::uint64_t>(*store::integer_at(r, 1))};
-    found[id] = stored_hash(*store::text_at(r, 2));
+    NodeId id{static_cast<int>(store::required_integer(r, 0)), static_cast<std::uint64_t>(store::required_integer(r, 1))};
+    found[id] = stored_hash(store::required_text(r, 2));
   };
   if (tx.backend() == store::Backend::postgresql) {
     // One statement text for every proof (prepared once per session), planned as one
@@ -329,12 +329,12 @@ std::vector<SignedCheckpoint> publish_checkpoints(store::Database& worker, const
                  " FROM audit_checkpoints GROUP BY tenant_id) c ON c.tenant_id = h.tenant_id"
                  " WHERE h.size > 0 AND (c.size IS NULL OR h.size > c.size)",
                  {}, [&](const soci::row& r) {
-                   auto size = static_cast<std::uint64_t>(*store::integer_at(r, 1));
+                   auto size = static_cast<std::uint64_t>(store::required_integer(r, 1));
                    auto last_size = store::integer_at(r, 3);
                    auto last_at = store::integer_at(r, 4);
                    bool is_due = !last_size || size - static_cast<std::uint64_t>(*last_size) >= policy.every_events ||
                                  now.micros - *last_at >= policy.interval.count() * 1'000'000;
-                   if (is_due) out.push_back({*store::text_at(r, 0), size, stored_hash(*store::text_at(r, 2))});
+                   if (is_due) out.push_back({store::required_text(r, 0), size, stored_hash(store::required_text(r, 2))});
                  });
     return out;
   });
@@ -372,8 +372,8 @@ std::vector<PendingBacklog> pending_backlog(store::Transaction& tx) {
                "SELECT tenant_id, COUNT(*), MIN(recorded_at), MIN(seq) FROM audit_pending GROUP BY tenant_id"
                " ORDER BY MIN(seq)",
                {}, [&](const soci::row& r) {
-                 backlog.push_back({*store::text_at(r, 0), static_cast<std::uint64_t>(*store::integer_at(r, 1)),
-                                    Timestamp{*store::integer_at(r, 2)}});
+                 backlog.push_back({store::required_text(r, 0), static_cast<std::uint64_t>(store::required_integer(r, 1)),
+                                    Timestamp{store::required_integer(r, 2)}});
                });
   return backlog;
 }
@@ -408,6 +408,41 @@ std::vector<Sequencer::Notice> Sequencer::take_notices() {
   return std::exchange(notices_, {});
 }
 
+namespace {
+
+// The ids of `pending` that the tenant's log already holds.
+std::set<std::string> ids_in_log(store::Transaction& tx, const std::string& tenant_id,
+                                 const std::vector<PendingEvent>& pending) {
+  std::set<std::string> found;
+  std::size_t first = 0;
+  for (std::size_t rows : chunk_sizes(pending.size())) {
+    std::vector<std::string> ids;
+    for (std::size_t k = first; k < first + rows; ++k) ids.push_back(pending[k].id);
+    std::vector<store::SqlValue> values{tenant_id};
+    std::string list = store::bound_list(ids, values);
+    store::query(tx.session(), "SELECT id FROM audit_log WHERE tenant_id = :p0 AND id IN " + list, values,
+                 [&](const soci::row& r) { found.insert(store::required_text(r, 0)); });
+    first += rows;
+  }
+  return found;
+}
+
+void delete_pending(store::Transaction& tx, const std::vector<std::int64_t>& seqs) {
+  std::size_t first = 0;
+  for (std::size_t rows : chunk_sizes(seqs.size())) {
+    std::string list;
+    std::vector<store::SqlValue> values;
+    for (std::size_t k = first; k < first + rows; ++k) {
+      list += (values.empty() ? "" : ", ") + store::placeholder(values.size());
+      values.push_back(seqs[k]);
+    }
+    store::execute(tx.session(), "DELETE FROM audit_pending WHERE seq IN (" + list + ")", values);
+    first += rows;
+  }
+}
+
+}  // namespace
+
 std::size_t Sequencer::sequence_tenant(const std::string& tenant_id, std::size_t batch) {
   return worker_.write("", [&](store::Transaction& tx) -> std::size_t {
     if (tx.backend() == store::Backend::postgresql) {
@@ -421,20 +456,27 @@ std::size_t Sequencer::sequence_tenant(const std::string& tenant_id, std::size_t
     }
     auto pending = read_pending(tx, tenant_id, batch);
     if (pending.empty()) return 0;
+    // A pending event already in the log (issue #26: its pending row outlived its
+    // sequencing — a pooler ran another statement for the DELETE below, or audit_pending
+    // was restored from an older backup) is removed without a second leaf; so is a
+    // second pending row of one event. Appending it would fail on the id forever.
+    std::set<std::string> logged = ids_in_log(tx, tenant_id, pending), seen;
     std::vector<const PendingEvent*> events;
-    for (const auto& e : pending) events.push_back(&e);
-    append_events(tx, tenant_id, events, clock_.now());
-    std::size_t first = 0;
-    for (std::size_t rows : chunk_sizes(pending.size())) {
-      std::string list;
-      std::vector<store::SqlValue> seqs;
-      for (std::size_t k = first; k < first + rows; ++k) {
-        list += (seqs.empty() ? "" : ", ") + store::placeholder(seqs.size());
-        seqs.push_back(pending[k].pending_seq);
-      }
-      store::execute(tx.session(), "DELETE FROM audit_pending WHERE seq IN (" + list + ")", seqs);
-      first += rows;
+    std::size_t repeated = 0;
+    for (const auto& e : pending) {
+      if (logged.count(e.id) || !seen.insert(e.id).second)
+        ++repeated;
+      else
+        events.push_back(&e);
     }
+    if (repeated > 0)
+      notices_.push_back({true, "audit sequencer: " + tenant_id + ": " + std::to_string(repeated) +
+                                    " pending event(s) were already in the log or pending twice; removed without a"
+                                    " second leaf"});
+    if (!events.empty()) append_events(tx, tenant_id, events, clock_.now());
+    std::vector<std::int64_t> sequenced;
+    for (const auto& e : pending) sequenced.push_back(e.pending_seq);
+    delete_pending(tx, sequenced);
     return pending.size();
   });
 }

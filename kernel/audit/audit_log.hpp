@@ -89,10 +89,11 @@ class Sequencer {
   // Number of events sequenced (0: nothing pending, or other nodes lead).
   std::size_t run_once(std::size_t batch = 500);
 
-  // What changed since the last call: a tenant that stalled (with the reason) or
-  // sequences again — one line each, for the caller's log.
+  // What changed since the last call: a tenant that stalled (with the reason), had
+  // pending events the log already held, or sequences again — one line each, for the
+  // caller's log.
   struct Notice {
-    bool stalled;
+    bool stalled;  // or otherwise wrong: logged as an error
     std::string text;
   };
   std::vector<Notice> take_notices();

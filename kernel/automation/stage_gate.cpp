@@ -253,7 +253,7 @@ std::optional<UnmetCriterion> unmet_committee(store::Transaction& tx, const std:
                       " AND (deal_id = :p1 OR deal_id IS NULL) AND contact_id IN " + in_list(members, values);
     if (c.contains("types")) sql += " AND type IN " + in_list(c["types"], values);
     sql += since_clause(move.since, "", values) + " AND archived_at IS NULL";
-    store::query(tx.session(), sql, values, [&](const soci::row& r) { engaged.insert(*store::text_at(r, 0)); });
+    store::query(tx.session(), sql, values, [&](const soci::row& r) { engaged.insert(store::required_text(r, 0)); });
   }
   std::string missing;
   for (const auto& role : c["roles"]) {
@@ -290,7 +290,7 @@ std::optional<UnmetCriterion> unmet_checklist(store::Transaction& tx, const std:
   store::query(tx.session(),
                "SELECT origin_rule FROM tasks WHERE tenant_id = :p0 AND deal_id = :p1 AND kind = 'checklist'"
                " AND status = 'done' AND archived_at IS NULL AND origin_rule IN " + in_list(origins, values),
-               values, [&](const soci::row& r) { done.insert(*store::text_at(r, 0)); });
+               values, [&](const soci::row& r) { done.insert(store::required_text(r, 0)); });
   std::string missing;
   for (const auto& [origin, title] : wanted)
     if (!done.count(origin)) missing += (missing.empty() ? "" : ", ") + title;

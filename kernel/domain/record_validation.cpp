@@ -177,10 +177,12 @@ Json validate_record_input(const EntitySpec& spec, const Json& input, WriteMode 
       continue;
     }
     if (value.is_null()) {
+      // null unsets a field; one with a default (a currency, a list, a flag) goes back to
+      // it — its column holds no NULL (issue #26: the fuzzer's nulls failed as 500s).
       if (field->required)
         errors.push_back({key, "is required"});
       else
-        out[key] = nullptr;
+        out[key] = field->default_value;
       continue;
     }
     Json checked = check_value(*field, value, errors, settings);

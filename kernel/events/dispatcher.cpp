@@ -24,17 +24,17 @@ struct Stored {
 
 Stored stored_event(const soci::row& r) {
   Stored s;
-  s.seq = *integer_at(r, 0);
+  s.seq = store::required_integer(r, 0);
   DomainEvent& e = s.event;
-  e.id = *text_at(r, 1);
-  e.tenant_id = *text_at(r, 2);
-  e.name = *text_at(r, 3);
-  e.occurred_at = Timestamp{*integer_at(r, 4)};
+  e.id = store::required_text(r, 1);
+  e.tenant_id = store::required_text(r, 2);
+  e.name = store::required_text(r, 3);
+  e.occurred_at = Timestamp{store::required_integer(r, 4)};
   Json actor = Json::parse(text_at(r, 5).value_or("{}"));
   e.actor = {actor.value("type", ""), actor.value("id", ""),
              actor.value("on_behalf_of", Json()).is_string() ? actor["on_behalf_of"].get<std::string>() : ""};
-  e.entity_type = *text_at(r, 6);
-  e.entity_id = *text_at(r, 7);
+  e.entity_type = store::required_text(r, 6);
+  e.entity_id = store::required_text(r, 7);
   e.data = Json::parse(text_at(r, 8).value_or("{}"));
   e.causation_id = text_at(r, 9).value_or("");
   e.depth = static_cast<int>(integer_at(r, 10).value_or(0));
@@ -247,7 +247,7 @@ std::size_t Dispatcher::retry_due(Subscriber& s) {
                      " WHERE f.subscriber = :p0 AND f.dead_at IS NULL AND f.next_attempt_at <= :p1"
                      " ORDER BY f.next_attempt_at LIMIT :p2",
                  {s.name, now, static_cast<std::int64_t>(settings_.batch)},
-                 [&](const soci::row& r) { due.push_back({stored_event(r), static_cast<int>(*integer_at(r, 12))}); });
+                 [&](const soci::row& r) { due.push_back({stored_event(r), static_cast<int>(store::required_integer(r, 12))}); });
   });
   for (auto& d : due) {
     std::string error = deliver(s, d.stored.event.envelope());

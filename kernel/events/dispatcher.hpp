@@ -38,7 +38,7 @@ struct DispatchSettings {
   int max_attempts = 8;     // then a dead letter
   std::chrono::milliseconds first_retry{1000};  // doubles on each attempt…
   std::chrono::milliseconds max_retry{std::chrono::minutes(15)};  // …up to this
-  std::chrono::milliseconds lease{30000};  // another node takes over after this
+  std::chrono::milliseconds lease{10000};  // another node takes over after this
   // An outbox seq missing this long after a later one was written belongs to a
   // transaction that rolled back, not one still running: read past it.
   std::chrono::milliseconds gap_timeout{30000};

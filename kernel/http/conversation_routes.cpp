@@ -54,13 +54,6 @@ Json conversation_schema() {
           {"additionalProperties", false}};
 }
 
-bool flag(const ApiRequest& req, const std::string& name) {
-  auto it = req.query.find(name);
-  if (it == req.query.end()) return false;
-  if (it->second != "true" && it->second != "false") throw BadRequest(name + " must be true or false", {{name, "not a boolean"}});
-  return it->second == "true";
-}
-
 ApiResponse page_response(const services::ConversationPage& page, const std::string& collection,
                           const ApiSettings& settings) {
   ApiResponse r;
@@ -88,7 +81,7 @@ void add_conversation_routes(Router& router, services::ServiceDependencies deps,
                           q.channel = text_parameter(req, "channel");
                           q.contact_id = text_parameter(req, "contact_id");
                           q.owner_id = text_parameter(req, "owner_id");
-                          q.unanswered_only = flag(req, "unanswered");
+                          q.unanswered_only = flag_parameter(req, "unanswered");
                           q.limit = page_size(req, settings);
                           if (req.query.count("cursor"))
                             q.after = decode_cursor("conversations", req.query.at("cursor"), settings.cursor_secret);

@@ -371,6 +371,9 @@ Json query_parameter(const std::string& name) {
   if (name == "dry_run")
     return parameter(name, "query", false, {{"type", "string"}, {"enum", {"true", "false"}}},
                      "true: answer what would change, write nothing");
+  if (name == "confirm_self")
+    return parameter(name, "query", false, {{"type", "string"}, {"enum", {"true", "false"}}},
+                     "true: archive the caller's own user, ending the caller's access (refused with 409 otherwise)");
   if (name == "stalled")
     return parameter(name, "query", false, {{"type", "string"}, {"enum", {"true", "false"}}},
                      "true: only deals stalled in their stage (stalled_since set); false: only the others");

@@ -213,8 +213,9 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
               AuthMode::bearer,
               type,
               "archive",
-              {},
+              type == "user" ? std::vector<std::string>{"confirm_self"} : std::vector<std::string>{},
               [=](ApiRequest& req) {
+                req.ctx.confirm_own_archive = flag_parameter(req, "confirm_self");
                 return write_response(
                     RecordService(deps).archive(req.ctx, type, req.params.at("id"), expected_version(req)));
               }}, change);

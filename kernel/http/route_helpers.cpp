@@ -93,6 +93,14 @@ std::string text_parameter(const ApiRequest& req, const std::string& name) {
   return it == req.query.end() ? "" : it->second;
 }
 
+bool flag_parameter(const ApiRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return false;
+  if (it->second != "true" && it->second != "false")
+    throw BadRequest(name + " must be true or false", {{name, "not a boolean"}});
+  return it->second == "true";
+}
+
 // A required non-negative integer query parameter (400 when absent or malformed).
 std::uint64_t count_parameter(const ApiRequest& req, const std::string& name) {
   auto it = req.query.find(name);

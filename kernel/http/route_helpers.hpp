@@ -46,6 +46,8 @@ ApiResponse write_response(const services::WriteResult& result, int status = 200
 std::uint64_t count_parameter(const ApiRequest& req, const std::string& name);
 // An optional text query parameter ("" when absent).
 std::string text_parameter(const ApiRequest& req, const std::string& name);
+// An optional true|false query parameter (false when absent; 400 when anything else).
+bool flag_parameter(const ApiRequest& req, const std::string& name);
 std::optional<std::int64_t> time_parameter(const ApiRequest& req, const std::string& name);
 
 }  // namespace nucleo::http

@@ -78,13 +78,15 @@ Json applied_schema() {
           {"additionalProperties", false}};
 }
 
-Json definition_schema() {
+// What PUT takes has at least one stage; what GET answers is the pipeline as it is, which
+// may have none yet (created by POST /v1/pipelines, its stages to come).
+Json definition_schema(int min_stages) {
   return {{"type", "object"},
           {"required", {"name", "stages"}},
           {"properties",
            {{"key", {{"type", "string"}, {"pattern", "^[a-z0-9_]{1,64}$"}}},
             {"name", {{"type", "string"}, {"maxLength", 200}}},
-            {"stages", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", {{"type", "object"}}}}},
+            {"stages", {{"type", "array"}, {"minItems", min_stages}, {"maxItems", 50}, {"items", {{"type", "object"}}}}},
             {"move_deals", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}}}},
           {"additionalProperties", false}};
 }
@@ -128,7 +130,7 @@ void add_sales_routes(Router& router, services::ServiceDependencies deps) {
                           return json_response(
                               automation::pipeline_definition_of(deps, req.ctx, req.params.at("id")));
                         }},
-                       200, definition_schema()),
+                       200, definition_schema(0)),
              access_to_read(entity_spec("pipeline")));
   Route put{"PUT", "/v1/pipelines/{id}/definition", "apply_pipeline_definition",
             "Make the pipeline match a definition in one audited transaction (?dry_run=true: show, write nothing)",
@@ -140,7 +142,7 @@ void add_sales_routes(Router& router, services::ServiceDependencies deps) {
               return json_response(automation::apply_pipeline_definition(
                   deps, req.ctx, req.params.at("id"), req.json(), dry != req.query.end() && dry->second == "true"));
             },
-            definition_schema()};
+            definition_schema(1)};
   router.add(answering(put, 200, applied_schema()), access_to_change(entity_spec("pipeline")));
 }
 

@@ -5,6 +5,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -44,6 +45,7 @@ struct Server::State {
   Metrics metrics;
   std::string openapi_document;
   const Transport* transport = nullptr;  // while started: its counters go to /metrics
+  std::atomic<bool> draining{false};      // Server::begin_draining
   SystemClock system_clock;
   Poco::Logger& access_log = Poco::Logger::get("nucleo.access");
   Poco::Logger& log = Poco::Logger::get("nucleo.http");
@@ -200,6 +202,10 @@ class ApiHandler {
       r.body = {{"status", "ok"}};
       return r;
     }
+    if (s_.draining)
+      return problem_response({503, "this node is stopping: it answers the requests under way and then closes", {},
+                               {{"Retry-After", "1"}}},
+                              request_id);
     Readiness ready;
     try {
       ready = s_.readiness();
@@ -232,38 +238,109 @@ class ApiHandler {
     }
   }
 
-  // Idempotency-Key on POST (docs/architecture.md §7): a replay returns the stored status and body.
+  // Idempotency-Key on POST (docs/api.md, "Idempotency"; ADR 0033): a replay returns the
+  // stored status and body. The key is scoped per API key and operation.
   ApiResponse run_idempotently(const Route& route, ApiRequest& req) {
     std::string key = req.header("Idempotency-Key");
     if (route.method != "POST" || key.empty() || route.auth != AuthMode::bearer) return route.handler(req);
     if (key.size() > 255) throw BadRequest("Idempotency-Key is longer than 255 characters");
-    services::IdempotencyService store(s_.api->deps);
-    auto begun = store.begin(req.ctx, key, services::IdempotencyService::fingerprint(route.method, req.path, req.body));
-    using Outcome = services::IdempotencyService::Outcome;
-    if (begun.outcome == Outcome::mismatch)
-      throw Error(ErrorCode::validation, "Idempotency-Key " + key + " was used with a different request body",
-                  {{"Idempotency-Key", "reused with a different body"}});
-    if (begun.outcome == Outcome::in_flight)
-      throw Error(ErrorCode::aborted, "a request with Idempotency-Key " + key + " is still in progress");
-    if (begun.outcome == Outcome::replay) return replayed(route, req, key, begun.status, begun.body);
-    try {
-      ApiResponse r = route.handler(req);
-      store.complete(req.ctx, key, r.status, r.raw_body.empty() ? to_json_text(r.body) : r.raw_body);
-      return r;
-    } catch (const Error& e) {
-      // A final refusal is an answer worth replaying; one the caller should retry (a
-      // concurrent change, a rate limit, a server-side failure) is not, so the key is
-      // released for the retry (docs/api.md, "Idempotency").
-      if (!retryable(e.code())) {
-        Problem p = problem_of(e);
-        store.complete(req.ctx, key, p.status, to_json_text(problem_json(p, req.request_id)));
-      } else {
-        store.abandon(req.ctx, key);
+    using Idempotency = services::IdempotencyService;
+    Idempotency::Attempt attempt{route.method + " " + route.path, key,
+                                 Idempotency::fingerprint(route.method, req.path, req.body)};
+    // A request that raced another with the same key waited for it at the key's row and
+    // failed there (PostgreSQL): the second round finds the other's answer.
+    for (int round = 1;; ++round) {
+      Attempted attempted;
+      try {
+        return once(route, req, attempt, attempted);
+      } catch (...) {
+        if (attempted.failure) {
+          // The handler's own exception, as it threw it (a BadRequest stays a 400), not
+          // as the transaction it ran in reports it.
+          if (attempted.refusal) remember_refusal(req, attempt, *attempted.refusal);
+          std::rethrow_exception(attempted.failure);
+        }
+        bool raced = false;
+        try {
+          throw;
+        } catch (const Error& e) {
+          raced = !attempted.began && e.code() == ErrorCode::aborted;
+        } catch (...) {
+        }
+        if (!raced || round > 1) throw;
       }
-      throw;
+    }
+  }
+
+  struct Attempted {
+    bool began = false;               // the handler ran
+    std::exception_ptr failure;       // what the handler threw
+    std::optional<Problem> refusal;   // that, when it is a final answer (a 4xx)
+  };
+
+  // The request's work and the memory of its answer in one transaction: if the work
+  // commits, so does the answer a retry replays (issue #26: a create that failed after
+  // its commit was applied twice). Work that fails rolls back alone where a handler
+  // catches it and goes on (Joined::roll_back_alone).
+  ApiResponse once(const Route& route, ApiRequest& req, const services::IdempotencyService::Attempt& attempt,
+                   Attempted& attempted) {
+    using Idempotency = services::IdempotencyService;
+    store::Database& database = s_.api->deps.database;
+    const std::string& tenant = req.ctx.tenant_id;
+    return database.in_one_transaction(
+        tenant,
+        [&] {
+          auto begun = database.write(tenant, [&](store::Transaction& tx) {
+            return Idempotency::begin_in(tx, req.ctx, attempt);
+          });
+          using Outcome = Idempotency::Outcome;
+          if (begun.outcome == Outcome::mismatch)
+            throw Error(ErrorCode::validation,
+                        "Idempotency-Key " + attempt.key + " was used with a different request body",
+                        {{"Idempotency-Key", "reused with a different body"}});
+          if (begun.outcome == Outcome::in_flight)
+            throw Error(ErrorCode::aborted, "a request with Idempotency-Key " + attempt.key + " is still in progress");
+          if (begun.outcome == Outcome::replay) return replayed(route, req, attempt.key, begun.status, begun.body);
+          attempted.began = true;
+          ApiResponse r;
+          try {
+            r = route.handler(req);
+          } catch (...) {
+            attempted.failure = std::current_exception();
+            attempted.refusal = final_refusal(attempted.failure);
+            throw;
+          }
+          database.write(tenant, [&](store::Transaction& tx) {
+            Idempotency::complete_in(tx, req.ctx, attempt, r.status,
+                                     r.raw_body.empty() ? to_json_text(r.body) : r.raw_body);
+          });
+          return r;
+        },
+        store::Database::Joined::roll_back_alone);
+  }
+
+  // A final refusal is an answer worth replaying; one the caller should retry (a
+  // concurrent change, a rate limit, a server-side failure) is not, nor a malformed
+  // request (judged again on retry).
+  static std::optional<Problem> final_refusal(const std::exception_ptr& failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Error& e) {
+      if (!retryable(e.code())) return problem_of(e);
     } catch (...) {
-      store.abandon(req.ctx, key);
-      throw;
+    }
+    return std::nullopt;
+  }
+
+  // After the request's transaction rolled back: its final refusal, for the retry.
+  void remember_refusal(const ApiRequest& req, const services::IdempotencyService::Attempt& attempt, const Problem& p) {
+    try {
+      services::IdempotencyService(s_.api->deps)
+          .remember_refusal(req.ctx, attempt, p.status, to_json_text(problem_json(p, req.request_id)));
+    } catch (const std::exception& e) {
+      // The refusal still reaches the client; a retry is then judged afresh.
+      s_.log.warning("request %s: could not remember its refusal for Idempotency-Key %s: %s", req.request_id,
+                     attempt.key, std::string(e.what()));
     }
   }
 
@@ -446,10 +523,14 @@ void Server::start() {
   state_->transport = transport_.get();
 }
 
+void Server::begin_draining() {
+  state_->draining = true;
+}
+
 void Server::stop() {
   if (transport_) {
     state_->transport = nullptr;
-    transport_->stop();
+    transport_->stop(state_->settings.stop_timeout);
     transport_.reset();
   }
 }

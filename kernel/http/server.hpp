@@ -22,6 +22,11 @@ struct ServerSettings {
   double rate_burst = 100;
   int auth_failures_per_minute = 20;  // per client address; then 429 before any key is checked
   std::chrono::microseconds credential_cache_ttl = std::chrono::seconds(5);  // 0: look every key up
+  // Stopping (issue #26): /readyz answers 503 for drain_window while requests are still
+  // served, so a load balancer stops sending; then requests under way (queued ones too)
+  // get up to stop_timeout to be answered before the connections close.
+  std::chrono::milliseconds drain_window{2000};
+  std::chrono::milliseconds stop_timeout{10000};
 };
 
 // What /readyz reports: ready, or the reason the node should get no traffic.
@@ -56,6 +61,9 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   void start();
+  // /readyz answers 503 from now on; everything else is served as before.
+  void begin_draining();
+  // Answers the requests under way (within stop_timeout), then closes every connection.
   void stop();
   std::uint16_t port() const;  // the bound port, also when 0 was asked for
   const Router& router() const;

@@ -77,8 +77,13 @@ struct Transport::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> io_stopped{false};
   std::atomic<int> in_handlers{0};  // queued or running on a worker
+  std::atomic<int> in_operations{0};  // health checks and scrapes queued or running
   std::atomic<std::uint64_t> refused{0}, timed_out{0}, malformed{0};
   net::thread_pool workers;
+  // /healthz, /readyz and /metrics run here, never queued behind API requests (issue
+  // #26: a load balancer's check timed out under load and took the only node out).
+  net::thread_pool operations{2};
+  static constexpr int max_operations_waiting = 16;
   net::io_context io{1};
   tcp::acceptor acceptor{io};
   std::thread io_thread;
@@ -228,8 +233,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     head_ = message.method() == bhttp::verb::head;
     if (t_->stopping) return respond(t_->problem(503, "the server is stopping"), false);
     int waiting = t_->in_handlers.load();
-    if (waiting >= t_->settings.workers + t_->settings.max_queued) {
+    if (!is_operational(message.target()) && waiting >= t_->settings.workers + t_->settings.max_queued) {
       ApiResponse busy = t_->problem(503, "the server is busy: " + std::to_string(waiting) + " requests are waiting");
+      busy.headers["Retry-After"] = "1";
+      return respond(std::move(busy), keep_alive_);
+    }
+    bool operational = is_operational(message.target());
+    if (operational && t_->in_operations.load() >= Transport::Impl::max_operations_waiting) {
+      ApiResponse busy = t_->problem(503, "the server is busy: too many health checks are waiting");
       busy.headers["Retry-After"] = "1";
       return respond(std::move(busy), keep_alive_);
     }
@@ -240,10 +251,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.body = std::move(message.body());
     request.client_address = client_;
     parser_.reset();
+    if (operational) {
+      ++t_->in_operations;
+      net::post(t_->operations, [self = shared_from_this(), request = std::move(request)]() mutable {
+        self->handle(request);
+        --self->t_->in_operations;
+      });
+      return;
+    }
     ++t_->in_handlers;
     net::post(t_->workers, [self = shared_from_this(), request = std::move(request)]() mutable {
       self->handle(request);
+      --self->t_->in_handlers;
     });
+  }
+
+  static bool is_operational(beast::string_view target) {
+    auto path = target.substr(0, target.find('?'));
+    return path == "/healthz" || path == "/readyz" || path == "/metrics";
   }
 
   // On a worker thread.
@@ -257,10 +282,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (response.stream) {
       stream_response(response);
-      --t_->in_handlers;
       return;
     }
-    --t_->in_handlers;
     net::post(stream_.get_executor(), [self = shared_from_this(), response = std::move(response)]() mutable {
       self->respond(std::move(response), self->keep_alive_);
     });
@@ -490,6 +513,7 @@ void Transport::stop(std::chrono::milliseconds drain) {
   t.io.stop();
   t.io_thread.join();
   t.workers.join();
+  t.operations.join();
 }
 
 std::uint16_t Transport::port() const {

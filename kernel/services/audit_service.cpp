@@ -86,8 +86,8 @@ void read_events(store::Transaction& tx, const std::string& tenant_id, const Aud
   sql += " ORDER BY seq LIMIT " + store::placeholder(values.size());
   values.push_back(static_cast<std::int64_t>(limit));
   store::query(tx.session(), sql, values, [&](const soci::row& r) {
-    auto hash = audit::hash_from_hex(*store::text_at(r, 2));
-    each(*store::integer_at(r, 0), *store::text_at(r, 1), hash ? audit::to_base64(*hash) : "");
+    auto hash = audit::hash_from_hex(store::required_text(r, 2));
+    each(store::required_integer(r, 0), store::required_text(r, 1), hash ? audit::to_base64(*hash) : "");
   });
 }
 
@@ -111,9 +111,9 @@ Json AuditService::history(const CallContext& ctx, const std::string& entity_typ
     store::query(tx.session(), "SELECT l.seq, l.leaf, l.leaf_hash FROM audit_log l WHERE l.tenant_id = :p0 AND " + condition +
                                    " ORDER BY l.seq",
                  all, [&](const soci::row& r) {
-                   std::int64_t seq = *store::integer_at(r, 0);
-                   Json leaf = Json::parse(*store::text_at(r, 1));
-                   auto hash = audit::hash_from_hex(*store::text_at(r, 2));
+                   std::int64_t seq = store::required_integer(r, 0);
+                   Json leaf = Json::parse(store::required_text(r, 1));
+                   auto hash = audit::hash_from_hex(store::required_text(r, 2));
                    std::string id = leaf["id"];
                    versions.push_back(
                        Json{{"seq", seq}, {"id", id}, {"recorded_at", leaf["recorded_at"]}, {"actor", leaf["actor"]},

@@ -29,10 +29,10 @@ std::optional<KeyRow> find_key(store::Database& db, const std::string& key_id) {
                  " WHERE k.id = :p0 AND k.archived_at IS NULL AND t.archived_at IS NULL",
                  {key_id}, [&](const soci::row& row) {
                    KeyRow k;
-                   k.tenant_id = *store::text_at(row, 0);
-                   k.role = *store::text_at(row, 1);
+                   k.tenant_id = store::required_text(row, 0);
+                   k.role = store::required_text(row, 1);
                    k.user_id = store::text_at(row, 2).value_or("");
-                   k.secret_hash = *store::text_at(row, 3);
+                   k.secret_hash = store::required_text(row, 3);
                    k.integration = store::integer_at(row, 4).value_or(0) != 0;
                    k.scopes = Json::parse(store::text_at(row, 5).value_or("[]"));
                    k.expires_at = store::integer_at(row, 6);
@@ -60,7 +60,7 @@ std::vector<UserRow> users_of(store::Database& db, const std::string& tenant_id,
       values.push_back(only_id);
     }
     store::query(tx.session(), sql, values, [&](const soci::row& row) {
-      UserRow u{*store::text_at(row, 0), *store::text_at(row, 1), store::integer_at(row, 2).value_or(0) != 0, {}};
+      UserRow u{store::required_text(row, 0), store::required_text(row, 1), store::integer_at(row, 2).value_or(0) != 0, {}};
       for (const auto& t : Json::parse(store::text_at(row, 3).value_or("[]")))
         if (t.is_string()) u.team_ids.push_back(t);
       users.push_back(std::move(u));

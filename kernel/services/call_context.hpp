@@ -36,6 +36,9 @@ struct CallContext {
   // The caller moves a deal past the stage gates it does not meet (an admin or manager,
   // with a reason): the move is recorded with a deal.gate_overridden event naming them.
   bool override_gates = false;
+  // The caller archives their own user knowing they lose their access with it (issue
+  // #26: DELETE /v1/users/{own id}?confirm_self=true); without it that archive is refused.
+  bool confirm_own_archive = false;
 
   Timestamp now() const { return clock->now(); }
 };

@@ -41,18 +41,18 @@ std::string binding(const std::string& id) {
 }
 
 Json account_json(const soci::row& r) {
-  return {{"id", *text_at(r, 0)},
-          {"tenant_id", *text_at(r, 1)},
-          {"plugin_id", *text_at(r, 2)},
-          {"external_id", *text_at(r, 3)},
-          {"name", text_at(r, 4) ? Json(*text_at(r, 4)) : Json()},
-          {"config", Json::parse(*text_at(r, 5))},
-          {"secret_names", Json::parse(*text_at(r, 6))},
-          {"status", *text_at(r, 7)},
-          {"version", *integer_at(r, 8)},
-          {"created_at", format_rfc3339(Timestamp{*integer_at(r, 9)})},
-          {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 10)})},
-          {"problem", text_at(r, 11) ? Json::parse(*text_at(r, 11)) : Json()}};
+  return {{"id", store::required_text(r, 0)},
+          {"tenant_id", store::required_text(r, 1)},
+          {"plugin_id", store::required_text(r, 2)},
+          {"external_id", store::required_text(r, 3)},
+          {"name", text_at(r, 4) ? Json(store::required_text(r, 4)) : Json()},
+          {"config", Json::parse(store::required_text(r, 5))},
+          {"secret_names", Json::parse(store::required_text(r, 6))},
+          {"status", store::required_text(r, 7)},
+          {"version", store::required_integer(r, 8)},
+          {"created_at", format_rfc3339(Timestamp{store::required_integer(r, 9)})},
+          {"updated_at", format_rfc3339(Timestamp{store::required_integer(r, 10)})},
+          {"problem", text_at(r, 11) ? Json::parse(store::required_text(r, 11)) : Json()}};
 }
 
 Json existing(store::Transaction& tx, const CallContext& ctx, const std::string& id) {
@@ -206,7 +206,7 @@ Json ChannelAccountService::update(const CallContext& ctx, const std::string& id
     if (fields.contains("secrets")) {
       std::string current;
       store::query(tx.session(), "SELECT secrets_sealed FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-                   {ctx.tenant_id, id}, [&](const soci::row& r) { current = *text_at(r, 0); });
+                   {ctx.tenant_id, id}, [&](const soci::row& r) { current = store::required_text(r, 0); });
       auto opened = deps_.secrets.open(binding(id), current);
       if (!opened) throw Error(ErrorCode::internal, "the secrets of " + id + " do not open with this secrets.key_file");
       Json secrets = Json::parse(*opened);
@@ -248,10 +248,10 @@ void ChannelAccountService::remove(const CallContext& ctx, const std::string& id
 }
 
 ChannelAccount ChannelAccountService::opened(const soci::row& r, std::size_t first) const {
-  ChannelAccount a{*text_at(r, first), *text_at(r, first + 1), *text_at(r, first + 2), *text_at(r, first + 3),
-                   Json::parse(*text_at(r, first + 4)), Json::object(),
-                   text_at(r, first + 6) ? Json::parse(*text_at(r, first + 6)) : Json()};
-  auto secrets = deps_.secrets.open(binding(a.id), *text_at(r, first + 5));
+  ChannelAccount a{store::required_text(r, first), store::required_text(r, first + 1), store::required_text(r, first + 2), store::required_text(r, first + 3),
+                   Json::parse(store::required_text(r, first + 4)), Json::object(),
+                   text_at(r, first + 6) ? Json::parse(store::required_text(r, first + 6)) : Json()};
+  auto secrets = deps_.secrets.open(binding(a.id), store::required_text(r, first + 5));
   if (!secrets) throw Error(ErrorCode::internal, "the secrets of " + a.id + " do not open with this secrets.key_file");
   a.secrets = Json::parse(*secrets);
   return a;
@@ -276,7 +276,7 @@ std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::stri
     store::query(tx.session(),
                  std::string("SELECT status, ") + opened_columns + " FROM channel_accounts WHERE plugin_id = :p0 AND external_id = :p1",
                  {plugin_id, external_id}, [&](const soci::row& r) {
-                   if (active_only && *text_at(r, 0) != "active") return;
+                   if (active_only && store::required_text(r, 0) != "active") return;
                    found = opened(r, 1);
                  });
   });
@@ -335,17 +335,17 @@ Json ChannelAccountService::message(const CallContext& ctx, const std::string& m
                  "SELECT id, account_id, recipient, content, status, external_id, delivery, error, attempts, created_at,"
                  " updated_at FROM channel_messages WHERE tenant_id = :p0 AND id = :p1",
                  {ctx.tenant_id, message_id}, [&](const soci::row& r) {
-                   found = Json{{"id", *text_at(r, 0)},
-                                {"account_id", *text_at(r, 1)},
-                                {"to", *text_at(r, 2)},
-                                {"content", Json::parse(*text_at(r, 3))},
-                                {"status", *text_at(r, 4)},
-                                {"external_id", text_at(r, 5) ? Json(*text_at(r, 5)) : Json()},
-                                {"delivery_status", text_at(r, 6) ? Json(*text_at(r, 6)) : Json()},
-                                {"error", text_at(r, 7) ? Json(*text_at(r, 7)) : Json()},
-                                {"attempts", *integer_at(r, 8)},
-                                {"created_at", format_rfc3339(Timestamp{*integer_at(r, 9)})},
-                                {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 10)})},
+                   found = Json{{"id", store::required_text(r, 0)},
+                                {"account_id", store::required_text(r, 1)},
+                                {"to", store::required_text(r, 2)},
+                                {"content", Json::parse(store::required_text(r, 3))},
+                                {"status", store::required_text(r, 4)},
+                                {"external_id", text_at(r, 5) ? Json(store::required_text(r, 5)) : Json()},
+                                {"delivery_status", text_at(r, 6) ? Json(store::required_text(r, 6)) : Json()},
+                                {"error", text_at(r, 7) ? Json(store::required_text(r, 7)) : Json()},
+                                {"attempts", store::required_integer(r, 8)},
+                                {"created_at", format_rfc3339(Timestamp{store::required_integer(r, 9)})},
+                                {"updated_at", format_rfc3339(Timestamp{store::required_integer(r, 10)})},
                                 {"tenant_id", ctx.tenant_id}};
                  });
     if (!found) throw Error(ErrorCode::not_found, "no message " + message_id + " in this tenant");
@@ -363,13 +363,13 @@ std::optional<ChannelAccountService::Outbound> ChannelAccountService::outbound(c
                  " FROM channel_messages m JOIN channel_accounts a ON a.id = m.account_id AND a.tenant_id = m.tenant_id"
                  " WHERE m.tenant_id = :p0 AND m.id = :p1",
                  {tenant_id, message_id}, [&](const soci::row& r) {
-                   out = Outbound{{{"id", *text_at(r, 0)},
-                                   {"to", *text_at(r, 1)},
-                                   {"content", Json::parse(*text_at(r, 2))},
-                                   {"status", *text_at(r, 3)},
-                                   {"attempts", *integer_at(r, 4)}},
+                   out = Outbound{{{"id", store::required_text(r, 0)},
+                                   {"to", store::required_text(r, 1)},
+                                   {"content", Json::parse(store::required_text(r, 2))},
+                                   {"status", store::required_text(r, 3)},
+                                   {"attempts", store::required_integer(r, 4)}},
                                   {}};
-                   auto account = resolve_any(*text_at(r, 5), *text_at(r, 6));
+                   auto account = resolve_any(store::required_text(r, 5), store::required_text(r, 6));
                    if (account) out->account = *account;
                  });
   });
@@ -395,7 +395,7 @@ void ChannelAccountService::settle_message(const CallContext& ctx, const std::st
     store::query(tx.session(),
                  "SELECT account_id, recipient, status FROM channel_messages WHERE tenant_id = :p0 AND id = :p1",
                  {ctx.tenant_id, message_id}, [&](const soci::row& r) {
-                   before = {{"account_id", *text_at(r, 0)}, {"to", *text_at(r, 1)}, {"status", *text_at(r, 2)}};
+                   before = {{"account_id", store::required_text(r, 0)}, {"to", store::required_text(r, 1)}, {"status", store::required_text(r, 2)}};
                  });
     if (before.is_null()) return;  // erased or never there: nothing to settle
     store::execute(tx.session(),

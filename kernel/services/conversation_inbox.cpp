@@ -34,22 +34,22 @@ const char* row_columns =
 
 Row row_of(const soci::row& r) {
   Row o;
-  o.id = *text_at(r, 0);
-  o.channel_account_id = *text_at(r, 1);
-  o.type = *text_at(r, 2);
+  o.id = store::required_text(r, 0);
+  o.channel_account_id = store::required_text(r, 1);
+  o.type = store::required_text(r, 2);
   o.contact_id = text_at(r, 3);
   o.address = text_at(r, 4);
-  o.last_message_id = *text_at(r, 5);
-  o.last_message_at = *integer_at(r, 6);
-  o.last_direction = *text_at(r, 7);
+  o.last_message_id = store::required_text(r, 5);
+  o.last_message_at = store::required_integer(r, 6);
+  o.last_direction = store::required_text(r, 7);
   o.last_inbound_at = integer_at(r, 8);
-  o.unread_count = *integer_at(r, 9);
-  o.awaiting_reply = *integer_at(r, 10) != 0;
+  o.unread_count = store::required_integer(r, 9);
+  o.awaiting_reply = store::required_integer(r, 10) != 0;
   o.read_at = integer_at(r, 11);
   o.answered_at = integer_at(r, 12);
-  o.version = *integer_at(r, 13);
-  o.created_at = *integer_at(r, 14);
-  o.updated_at = *integer_at(r, 15);
+  o.version = store::required_integer(r, 13);
+  o.created_at = store::required_integer(r, 14);
+  o.updated_at = store::required_integer(r, 15);
   return o;
 }
 
@@ -155,7 +155,7 @@ ChannelTraits traits_for(const ConversationService::ChannelKinds& traits_of, sto
   if (!traits_of) return {};
   std::string plugin_id;
   store::query(tx.session(), "SELECT plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-               {tenant_id, account_id}, [&](const soci::row& r) { plugin_id = *text_at(r, 0); });
+               {tenant_id, account_id}, [&](const soci::row& r) { plugin_id = store::required_text(r, 0); });
   return plugin_id.empty() ? ChannelTraits{} : traits_of(plugin_id);
 }
 
@@ -223,7 +223,7 @@ std::string ConversationService::thread_message(const CallContext& ctx, const st
     add(" AND party = ", party);
     sql += " RETURNING id";
     std::string id;
-    store::query(tx.session(), sql, values, [&](const soci::row& r) { id = *text_at(r, 0); });
+    store::query(tx.session(), sql, values, [&](const soci::row& r) { id = store::required_text(r, 0); });
     if (id.empty()) {
       id = generate_id(id_prefix::conversation, ctx.now());
       store::execute(tx.session(),
@@ -312,7 +312,7 @@ ConversationPage ConversationService::thread(const CallContext& ctx, const std::
     store::query(tx.session(),
                  "SELECT occurred_at, id FROM interactions" + where + " ORDER BY occurred_at DESC, id DESC LIMIT " +
                      std::to_string(limit + 1),
-                 params, [&](const soci::row& r) { newest_first.emplace_back(integer_at(r, 0).value_or(0), *text_at(r, 1)); });
+                 params, [&](const soci::row& r) { newest_first.emplace_back(integer_at(r, 0).value_or(0), store::required_text(r, 1)); });
   });
   ConversationPage page;
   if (newest_first.size() > limit) {

@@ -120,16 +120,16 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
                         " ON 1 = 1" +
                    account,
                params, [&](const soci::row& r) {
-                 found = Found{Json::parse(*store::text_at(r, 0)), *store::text_at(r, 1), {}};
+                 found = Found{Json::parse(store::required_text(r, 0)), store::required_text(r, 1), {}};
                  Match& m = found->sender;
                  auto type = store::text_at(r, 2);
                  if (!type) return;
                  m.matched_by = *type;
                  if (m.matched_by == "contact") {
-                   m.contact_id = *store::text_at(r, 3);
+                   m.contact_id = store::required_text(r, 3);
                    m.account_id = store::text_at(r, 4).value_or("");
                  } else {
-                   m.account_id = *store::text_at(r, 3);
+                   m.account_id = store::required_text(r, 3);
                  }
                });
   if (!found) throw Error(ErrorCode::not_found, "no channel account " + channel_account_id + " in this tenant");
@@ -182,7 +182,7 @@ std::optional<Thread> thread_by_reference(store::Transaction& tx, const std::str
   store::query(tx.session(),
                "SELECT thread_id, external_id, deal_id, contact_id, account_id FROM interactions"
                " WHERE tenant_id = :p0 AND channel = :p1 AND external_id IN " + in,
-               params, [&](const soci::row& r) { found[*store::text_at(r, 1)] = thread_row(r); });
+               params, [&](const soci::row& r) { found[store::required_text(r, 1)] = thread_row(r); });
   for (const auto& id : ids)  // the message names the most relevant first
     if (auto it = found.find(id); it != found.end()) {
       it->second.threaded_by = "reference";
@@ -507,8 +507,8 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     store::query(tx.session(), "SELECT plugin_id, status FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
                  {ctx.tenant_id, account_id}, [&](const soci::row& r) {
-                   plugin_id = *store::text_at(r, 0);
-                   account_status = *store::text_at(r, 1);
+                   plugin_id = store::required_text(r, 0);
+                   account_status = store::required_text(r, 1);
                  });
   });
   if (plugin_id.empty()) throw Error(ErrorCode::not_found, "channel account " + account_id + " not found");
@@ -603,7 +603,7 @@ Json ConversationService::record_status(const CallContext& ctx, const std::strin
     std::string plugin_id;
     deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
       store::query(tx.session(), "SELECT plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-                   {ctx.tenant_id, channel_account_id}, [&](const soci::row& r) { plugin_id = *store::text_at(r, 0); });
+                   {ctx.tenant_id, channel_account_id}, [&](const soci::row& r) { plugin_id = store::required_text(r, 0); });
     });
     if (plugin_id != ctx.actor.id)
       throw Error(ErrorCode::not_found, "no channel account " + channel_account_id + " of plugin " + ctx.actor.id);

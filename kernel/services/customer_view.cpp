@@ -86,7 +86,7 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
     };
     std::vector<Entry> entries;
     store::query(tx.session(), sql, v, [&](const soci::row& row) {
-      entries.push_back({*store::text_at(row, 0), *store::text_at(row, 2), store::integer_at(row, 1).value_or(0)});
+      entries.push_back({store::required_text(row, 0), store::required_text(row, 2), store::integer_at(row, 1).value_or(0)});
     });
 
     TimelinePage page;
@@ -104,7 +104,7 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
                      "SELECT document FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1"
                      " AND collection = :p2 AND id = :p3",
                      {t, source->second.owner, source->second.collection, e.id},
-                     [&](const soci::row& row) { data = Json::parse(*store::text_at(row, 0)); });
+                     [&](const soci::row& row) { data = Json::parse(store::required_text(row, 0)); });
       if (e.kind == "stage_change") {
         store::query(tx.session(),
                      "SELECT h.deal_id, d.name, h.stage_id, s.name, s.kind, h.left_at, h.actor_type, h.actor_id"
@@ -112,13 +112,13 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
                      " WHERE h.id = :p0 AND h.tenant_id = :p1",
                      {e.id, t}, [&](const soci::row& row) {
                        auto left = store::integer_at(row, 5);
-                       data = {{"deal_id", *store::text_at(row, 0)},
-                               {"deal_name", *store::text_at(row, 1)},
-                               {"stage_id", *store::text_at(row, 2)},
-                               {"stage_name", *store::text_at(row, 3)},
-                               {"stage_kind", *store::text_at(row, 4)},
+                       data = {{"deal_id", store::required_text(row, 0)},
+                               {"deal_name", store::required_text(row, 1)},
+                               {"stage_id", store::required_text(row, 2)},
+                               {"stage_name", store::required_text(row, 3)},
+                               {"stage_kind", store::required_text(row, 4)},
                                {"left_at", left ? Json(format_rfc3339(Timestamp{*left})) : Json()},
-                               {"actor", {{"type", *store::text_at(row, 6)}, {"id", *store::text_at(row, 7)}}}};
+                               {"actor", {{"type", store::required_text(row, 6)}, {"id", store::required_text(row, 7)}}}};
                      });
       }
       page.items.push_back({{"kind", e.kind}, {"at", format_rfc3339(Timestamp{e.at})}, {"id", e.id}, {"data", data}});

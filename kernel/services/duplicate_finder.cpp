@@ -54,7 +54,7 @@ void grouped(store::Transaction& tx, const std::string& sql, const std::vector<s
     std::string k = key_of(text_at(r, 0).value_or(""));
     if (k != key && !ids.empty()) group(key, ids), ids.clear();
     key = k;
-    ids.push_back(*text_at(r, 1));
+    ids.push_back(store::required_text(r, 1));
   });
   if (!ids.empty()) group(key, ids);
 }
@@ -94,7 +94,7 @@ void by_company_name(store::Transaction& tx, const CallContext& ctx, Candidates&
   std::vector<std::pair<std::string, std::string>> keyed;  // (name key, id)
   store::query(tx.session(), "SELECT legal_name, id FROM accounts WHERE tenant_id = :p0 AND archived_at IS NULL",
                {ctx.tenant_id},
-               [&](const soci::row& r) { keyed.emplace_back(company_name_key(text_at(r, 0).value_or("")), *text_at(r, 1)); });
+               [&](const soci::row& r) { keyed.emplace_back(company_name_key(text_at(r, 0).value_or("")), store::required_text(r, 1)); });
   std::sort(keyed.begin(), keyed.end());
   for (std::size_t i = 0; i < keyed.size();) {
     std::size_t end = i;
@@ -139,9 +139,9 @@ void by_contact_name(store::Transaction& tx, const CallContext& ctx, const Dupli
   std::string account;
   std::vector<std::pair<std::string, std::vector<std::string>>> people;
   store::query(tx.session(), sql + " ORDER BY account_id, id", params, [&](const soci::row& r) {
-    if (*text_at(r, 0) != account) similar_names(people, q.min_score, found), people.clear();
-    account = *text_at(r, 0);
-    people.emplace_back(*text_at(r, 1), name_trigrams(text_at(r, 2).value_or("")));
+    if (store::required_text(r, 0) != account) similar_names(people, q.min_score, found), people.clear();
+    account = store::required_text(r, 0);
+    people.emplace_back(store::required_text(r, 1), name_trigrams(text_at(r, 2).value_or("")));
   });
   similar_names(people, q.min_score, found);
 }

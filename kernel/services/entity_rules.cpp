@@ -68,7 +68,7 @@ void sync_contact_points(Write& w) {
                  "SELECT entity_type, entity_id FROM contact_points"
                  " WHERE tenant_id = :p0 AND kind = :p1 AND value = :p2 AND entity_id <> :p3 ORDER BY entity_id",
                  {w.ctx.tenant_id, p.kind, p.value, w.id()},
-                 [&](const soci::row& row) { duplicate(*store::text_at(row, 0), *store::text_at(row, 1)); });
+                 [&](const soci::row& row) { duplicate(store::required_text(row, 0), store::required_text(row, 1)); });
   }
 }
 
@@ -86,7 +86,7 @@ void refuse_duplicate_tax_id(Write& w) {
                "SELECT id FROM accounts WHERE tenant_id = :p0 AND tax_id_country = :p1 AND tax_id = :p2"
                " AND archived_at IS NULL AND id <> :p3",
                {w.ctx.tenant_id, text_of(w.after, "tax_id_country"), tax_id, w.id()},
-               [&](const soci::row& row) { existing = *store::text_at(row, 0); });
+               [&](const soci::row& row) { existing = store::required_text(row, 0); });
   if (!existing.empty())
     throw Error(ErrorCode::conflict, "an account with tax id " + tax_id + " already exists: " + existing,
                 {{"tax_id", "already used by " + existing}});
@@ -99,10 +99,45 @@ void refuse_duplicate_user_email(Write& w) {
   std::string existing;
   store::query(w.tx.session(), "SELECT id FROM users WHERE tenant_id = :p0 AND email = :p1 AND id <> :p2",
                {w.ctx.tenant_id, text_of(w.after, "email"), w.id()},
-               [&](const soci::row& row) { existing = *store::text_at(row, 0); });
+               [&](const soci::row& row) { existing = store::required_text(row, 0); });
   if (!existing.empty())
     throw Error(ErrorCode::conflict, "a user with e-mail " + text_of(w.after, "email") + " already exists: " + existing,
                 {{"email", "already used by " + existing}});
+}
+
+bool active_admin(const Json& user) {
+  return user.value("role", "") == "admin" && user.value("active", false) == true &&
+         user.value("archived_at", Json()).is_null();
+}
+
+// A tenant keeps an active admin (issue #26): the last one cannot be archived,
+// deactivated or demoted — nobody could manage its users and keys afterwards. On
+// PostgreSQL the other admins' rows are locked, so two admins demoting each other at
+// once cannot both succeed: the second sees the first's change when it gets the lock.
+void keep_an_active_admin(Write& w) {
+  if (w.is_create() || !active_admin(w.before) || active_admin(w.after)) return;
+  std::string sql =
+      "SELECT id FROM users WHERE tenant_id = :p0 AND role = 'admin' AND active = 1 AND archived_at IS NULL"
+      " AND id <> :p1";
+  if (w.tx.backend() == store::Backend::postgresql) sql += " FOR UPDATE";
+  bool another = false;
+  store::query(w.tx.session(), sql, {w.ctx.tenant_id, w.id()}, [&](const soci::row&) { another = true; });
+  if (!another)
+    throw Error(ErrorCode::conflict,
+                "user " + w.id() + " is the tenant's last active admin: make another user admin first",
+                {{"role", "the tenant's last active admin"}});
+}
+
+// Archiving one's own user ends one's access at once: the caller must say they mean it.
+void confirm_own_archive(Write& w) {
+  const auto& caller = w.ctx.principal;
+  bool archiving = !w.is_create() && w.before.value("archived_at", Json()).is_null() &&
+                   !w.after.value("archived_at", Json()).is_null();
+  if (!archiving || !caller || caller->user_id != w.id() || w.ctx.confirm_own_archive) return;
+  throw Error(ErrorCode::conflict,
+              "user " + w.id() + " is the caller's own user: archiving it ends this key's access; repeat with"
+              " confirm_self=true to do it anyway",
+              {{"confirm_self", "required to archive one's own user"}});
 }
 
 void check_team_ids(Write& w) {
@@ -219,7 +254,7 @@ void refuse_duplicate_external_id(Write& w) {
       w.tx.session(),
       "SELECT id FROM interactions WHERE tenant_id = :p0 AND channel = :p1 AND external_id = :p2 AND id <> :p3",
       {w.ctx.tenant_id, text_of(w.after, "channel"), external_id, w.id()},
-      [&](const soci::row& row) { existing = *store::text_at(row, 0); });
+      [&](const soci::row& row) { existing = store::required_text(row, 0); });
   if (!existing.empty())
     throw Error(ErrorCode::conflict,
                 "interaction " + existing + " already has external id " + external_id + " on this channel",
@@ -253,7 +288,11 @@ const std::map<std::string, EntityRules>& all_rules() {
   static const std::map<std::string, EntityRules> rules = {
       {"account", {refuse_duplicate_tax_id, sync_contact_points}},
       {"contact", {nullptr, sync_contact_points}},
-      {"user", {[](Write& w) { refuse_duplicate_user_email(w), check_team_ids(w); }, nullptr}},
+      {"user",
+       {[](Write& w) {
+          refuse_duplicate_user_email(w), check_team_ids(w), confirm_own_archive(w), keep_an_active_admin(w);
+        },
+        nullptr}},
       {"stage", {check_stage_numbers, nullptr}},
       {"deal", {[](Write& w) { check_non_negative(w, "amount"), place_deal_in_stage(w); }, record_stage_history}},
       {"interaction", {refuse_duplicate_external_id, nullptr}},

@@ -21,12 +21,12 @@ std::vector<Json> EventService::dead_letters(const CallContext& ctx, std::size_t
                  "SELECT event_id, event_name, subscriber, attempts, last_error, dead_at FROM event_failures"
                  " WHERE tenant_id = :p0 AND dead_at IS NOT NULL ORDER BY dead_at DESC, event_seq DESC LIMIT :p1",
                  {ctx.tenant_id, static_cast<std::int64_t>(limit)}, [&](const soci::row& r) {
-                   out.push_back({{"event_id", *store::text_at(r, 0)},
-                                  {"event_name", *store::text_at(r, 1)},
-                                  {"subscriber", *store::text_at(r, 2)},
-                                  {"attempts", *store::integer_at(r, 3)},
-                                  {"last_error", *store::text_at(r, 4)},
-                                  {"dead_at", format_rfc3339(Timestamp{*store::integer_at(r, 5)})}});
+                   out.push_back({{"event_id", store::required_text(r, 0)},
+                                  {"event_name", store::required_text(r, 1)},
+                                  {"subscriber", store::required_text(r, 2)},
+                                  {"attempts", store::required_integer(r, 3)},
+                                  {"last_error", store::required_text(r, 4)},
+                                  {"dead_at", format_rfc3339(Timestamp{store::required_integer(r, 5)})}});
                  });
     return out;
   });

@@ -18,57 +18,89 @@ std::string IdempotencyService::fingerprint(const std::string& method, const std
   return sha256_hex(method + " " + path + "\n" + body);
 }
 
-IdempotencyService::Begin IdempotencyService::begin(const CallContext& ctx, const std::string& key,
-                                                    const std::string& request_hash) {
+namespace {
+
+// The columns that name one memory: whose key, for which operation, which key.
+const std::string key_columns = "tenant_id = :p0 AND api_key_id = :p1 AND operation = :p2 AND idempotency_key = :p3";
+
+std::vector<store::SqlValue> key_values(const CallContext& ctx, const IdempotencyService::Attempt& a) {
+  return {ctx.tenant_id, key_owner(ctx), a.operation, a.key};
+}
+
+void insert_record(store::Transaction& tx, const CallContext& ctx, const IdempotencyService::Attempt& a,
+                   const std::string& state, std::optional<int> status, const std::string& body) {
   std::int64_t now = ctx.now().micros;
-  try {
-    return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-      Begin result;
-      bool found = false, stale = false;
-      store::query(tx.session(),
-                   "SELECT request_hash, state, response_status, response_body, created_at, expires_at"
-                   " FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2",
-                   {key_owner(ctx), key, ctx.tenant_id}, [&](const soci::row& row) {
-                     found = true;
-                     bool expired = *store::integer_at(row, 5) <= now;
-                     bool in_flight = *store::text_at(row, 1) == "in_flight";
-                     stale = expired || (in_flight && *store::integer_at(row, 4) + in_flight_timeout_micros <= now);
-                     if (stale) return;
-                     if (*store::text_at(row, 0) != request_hash)
-                       result.outcome = Outcome::mismatch;
-                     else if (in_flight)
-                       result.outcome = Outcome::in_flight;
-                     else
-                       result = {Outcome::replay, static_cast<int>(*store::integer_at(row, 2)),
-                                 store::text_at(row, 3).value_or("")};
-                   });
-      if (found && !stale) return result;
-      if (found)
-        store::execute(
-            tx.session(),
-            "DELETE FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2",
-            {key_owner(ctx), key, ctx.tenant_id});
-      store::execute(tx.session(),
-                     "INSERT INTO idempotency_records (api_key_id, idempotency_key, tenant_id, request_hash, state,"
-                     " created_at, expires_at) VALUES (:p0, :p1, :p2, :p3, 'in_flight', :p4, :p5)",
-                     {key_owner(ctx), key, ctx.tenant_id, request_hash, now, now + retention_micros});
-      return Begin{};
-    });
-  } catch (const Error& e) {
-    // Two first requests raced on PostgreSQL: the loser sees the winner in flight.
-    if (e.code() == ErrorCode::aborted) return Begin{Outcome::in_flight};
-    throw;
+  store::SqlValue stored_status, stored_body;
+  if (status) {
+    stored_status = std::int64_t{*status};
+    stored_body = body;
   }
+  store::execute(tx.session(),
+                 "INSERT INTO idempotency_records (tenant_id, api_key_id, operation, idempotency_key, request_hash,"
+                 " state, response_status, response_body, created_at, expires_at)"
+                 " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9)",
+                 {ctx.tenant_id, key_owner(ctx), a.operation, a.key, a.fingerprint, state, stored_status, stored_body, now,
+                  now + IdempotencyService::retention_micros});
+}
+
+}  // namespace
+
+IdempotencyService::Begin IdempotencyService::begin_in(store::Transaction& tx, const CallContext& ctx,
+                                                       const Attempt& attempt) {
+  std::int64_t now = ctx.now().micros;
+  Begin result;
+  bool found = false, stale = false;
+  store::query(tx.session(),
+               "SELECT request_hash, state, response_status, response_body, created_at, expires_at"
+               " FROM idempotency_records WHERE " + key_columns,
+               key_values(ctx, attempt), [&](const soci::row& row) {
+                 found = true;
+                 bool expired = store::required_integer(row, 5) <= now;
+                 bool in_flight = store::required_text(row, 1) == "in_flight";
+                 stale = expired || (in_flight && store::required_integer(row, 4) + in_flight_timeout_micros <= now);
+                 if (stale) return;
+                 if (store::required_text(row, 0) != attempt.fingerprint)
+                   result.outcome = Outcome::mismatch;
+                 else if (in_flight)
+                   result.outcome = Outcome::in_flight;
+                 else
+                   result = {Outcome::replay, static_cast<int>(store::required_integer(row, 2)),
+                             store::text_at(row, 3).value_or("")};
+               });
+  if (found && !stale) return result;
+  if (found) store::execute(tx.session(), "DELETE FROM idempotency_records WHERE " + key_columns, key_values(ctx, attempt));
+  insert_record(tx, ctx, attempt, "in_flight", std::nullopt, "");
+  return result;
+}
+
+void IdempotencyService::complete_in(store::Transaction& tx, const CallContext& ctx, const Attempt& attempt, int status,
+                                     const std::string& body) {
+  std::vector<store::SqlValue> values{std::int64_t{status}, body};
+  for (auto& v : key_values(ctx, attempt)) values.push_back(std::move(v));
+  store::execute(tx.session(),
+                 "UPDATE idempotency_records SET state = 'done', response_status = :p0, response_body = :p1 WHERE"
+                 " tenant_id = :p2 AND api_key_id = :p3 AND operation = :p4 AND idempotency_key = :p5",
+                 values);
+}
+
+void IdempotencyService::remember_refusal(const CallContext& ctx, const Attempt& attempt, int status,
+                                          const std::string& body) {
+  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    // Only where nothing live is stored: a concurrent request with the key may have
+    // answered meanwhile, and its answer stands.
+    if (begin_in(tx, ctx, attempt).outcome != Outcome::proceed) return;
+    complete_in(tx, ctx, attempt, status, body);
+  });
 }
 
 std::optional<Json> IdempotencyService::replay_in(store::Transaction& tx, const CallContext& ctx) {
   const auto& once = *ctx.write_once;
   std::optional<Json> answer;
   store::query(tx.session(),
-               "SELECT request_hash, response_body FROM idempotency_records WHERE api_key_id = :p0"
-               " AND idempotency_key = :p1 AND tenant_id = :p2 AND state = 'done' AND expires_at > :p3",
-               {once.scope, once.key, ctx.tenant_id, ctx.now().micros}, [&](const soci::row& row) {
-                 if (*store::text_at(row, 0) != once.fingerprint)
+               "SELECT request_hash, response_body FROM idempotency_records WHERE tenant_id = :p0 AND api_key_id = :p1"
+               " AND operation = '' AND idempotency_key = :p2 AND state = 'done' AND expires_at > :p3",
+               {ctx.tenant_id, once.scope, once.key, ctx.now().micros}, [&](const soci::row& row) {
+                 if (store::required_text(row, 0) != once.fingerprint)
                    throw Error(ErrorCode::validation,
                                "idempotency_key " + once.key + " was used for another request within 24 hours",
                                {{"idempotency_key", "used for another request"}});
@@ -79,35 +111,17 @@ std::optional<Json> IdempotencyService::replay_in(store::Transaction& tx, const 
 
 void IdempotencyService::remember_in(store::Transaction& tx, const CallContext& ctx, const Json& answer) {
   const auto& once = *ctx.write_once;
-  std::int64_t now = ctx.now().micros;
   // An expired memory of the same key gives way; a live one was replayed above.
   store::execute(tx.session(),
-                 "DELETE FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2",
-                 {once.scope, once.key, ctx.tenant_id});
+                 "DELETE FROM idempotency_records WHERE tenant_id = :p0 AND api_key_id = :p1 AND operation = ''"
+                 " AND idempotency_key = :p2",
+                 {ctx.tenant_id, once.scope, once.key});
+  std::int64_t now = ctx.now().micros;
   store::execute(tx.session(),
-                 "INSERT INTO idempotency_records (api_key_id, idempotency_key, tenant_id, request_hash, state,"
-                 " response_status, response_body, created_at, expires_at)"
-                 " VALUES (:p0, :p1, :p2, :p3, 'done', 200, :p4, :p5, :p6)",
-                 {once.scope, once.key, ctx.tenant_id, once.fingerprint, answer.dump(), now, now + retention_micros});
-}
-
-void IdempotencyService::complete(const CallContext& ctx, const std::string& key, int status, const std::string& body) {
-  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    store::execute(tx.session(),
-                   "UPDATE idempotency_records SET state = 'done', response_status = :p0, response_body = :p1"
-                   " WHERE api_key_id = :p2 AND idempotency_key = :p3 AND tenant_id = :p4",
-                   {std::int64_t{status}, body, key_owner(ctx), key, ctx.tenant_id});
-  });
-}
-
-void IdempotencyService::abandon(const CallContext& ctx, const std::string& key) {
-  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    store::execute(
-        tx.session(),
-        "DELETE FROM idempotency_records WHERE api_key_id = :p0 AND idempotency_key = :p1 AND tenant_id = :p2"
-        " AND state = 'in_flight'",
-        {key_owner(ctx), key, ctx.tenant_id});
-  });
+                 "INSERT INTO idempotency_records (tenant_id, api_key_id, operation, idempotency_key, request_hash,"
+                 " state, response_status, response_body, created_at, expires_at)"
+                 " VALUES (:p0, :p1, '', :p2, :p3, 'done', 200, :p4, :p5, :p6)",
+                 {ctx.tenant_id, once.scope, once.key, once.fingerprint, answer.dump(), now, now + retention_micros});
 }
 
 namespace {

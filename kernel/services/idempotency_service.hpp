@@ -7,16 +7,24 @@
 
 namespace nucleo::services {
 
-// Idempotency-Key handling (docs/architecture.md §7), scoped per API key:
-//   first request        → proceed (an in-flight record is stored)
+// Idempotency-Key handling (docs/api.md, "Idempotency"; ADR 0033), scoped per
+// credential and operation (method + route template):
+//   first request        → proceed: the key is held by the request's own transaction
 //   same key, same body  → replay the stored status and body
 //   same key, other body → mismatch (422)
-//   same key, in flight  → in_flight (409)
-// Records are kept for `retention` (≥ 24 h); an in-flight record older than
-// `in_flight_timeout` belonged to a request that died and may be taken over.
+//   same key, in flight  → in_flight (409): a record an older node left committed
+// The request's writes and the memory of its answer commit in one transaction (the
+// caller runs begin_in, its work and complete_in inside Database::in_one_transaction),
+// so an attempt that failed after its commit is replayed, never applied twice.
+// Records are kept for `retention` (≥ 24 h).
 class IdempotencyService {
  public:
   enum class Outcome { proceed, replay, in_flight, mismatch };
+  struct Attempt {
+    std::string operation;    // "POST /v1/accounts/{id}/restore"
+    std::string key;          // the client's Idempotency-Key
+    std::string fingerprint;  // the request: see fingerprint()
+  };
   struct Begin {
     Outcome outcome = Outcome::proceed;
     int status = 0;
@@ -25,11 +33,16 @@ class IdempotencyService {
 
   explicit IdempotencyService(ServiceDependencies deps) : deps_(deps) {}
 
-  Begin begin(const CallContext& ctx, const std::string& key, const std::string& request_hash);
-  void complete(const CallContext& ctx, const std::string& key, int status, const std::string& body);
-  // Forgets an in-flight record whose request failed before producing a response, so
-  // the client may retry with the same key.
-  void abandon(const CallContext& ctx, const std::string& key);
+  // In the request's transaction, before its work: what the key already answered, or
+  // proceed — then the key's row is written (uncommitted, so a concurrent request with
+  // the same key waits for this one at that row, and then finds its answer).
+  static Begin begin_in(store::Transaction& tx, const CallContext& ctx, const Attempt& attempt);
+  // In the same transaction, after the work: the answer to replay.
+  static void complete_in(store::Transaction& tx, const CallContext& ctx, const Attempt& attempt, int status,
+                          const std::string& body);
+  // After the request's transaction rolled back on a final refusal (a 4xx): the refusal,
+  // remembered in a transaction of its own so a retry gets the same answer.
+  void remember_refusal(const CallContext& ctx, const Attempt& attempt, int status, const std::string& body);
 
   // Erasure (docs/architecture.md §5): stored replies that mention `record_id` are replaced by
   // {"erased": true}, so a replay no longer returns the personal data (the server
@@ -43,7 +56,7 @@ class IdempotencyService {
   // CallContext::write_once, inside the write's own transaction: the record a previous
   // write with the same scope and key answered (Error(validation) when that key was
   // used for another request), or nullopt to write — then `remember` the answer in
-  // the same transaction.
+  // the same transaction. A plugin's keys are not scoped per operation.
   static std::optional<Json> replay_in(store::Transaction& tx, const CallContext& ctx);
   static void remember_in(store::Transaction& tx, const CallContext& ctx, const Json& answer);
 

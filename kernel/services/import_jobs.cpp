@@ -43,29 +43,29 @@ struct ImportRecord {
 
 ImportRecord record_of(const soci::row& r) {
   ImportRecord i;
-  i.id = *text_at(r, 0);
-  i.status = *text_at(r, 1);
-  i.entity_type = *text_at(r, 2);
-  i.mapping = Json::parse(*text_at(r, 3));
-  i.options = Json::parse(*text_at(r, 4));
+  i.id = store::required_text(r, 0);
+  i.status = store::required_text(r, 1);
+  i.entity_type = store::required_text(r, 2);
+  i.mapping = Json::parse(store::required_text(r, 3));
+  i.options = Json::parse(store::required_text(r, 4));
   i.file_name = text_at(r, 5).value_or("");
-  i.file_bytes = *integer_at(r, 6);
-  i.actor = Json::parse(*text_at(r, 7));
-  i.rows_done = *integer_at(r, 8);
-  i.created = *integer_at(r, 9);
-  i.updated = *integer_at(r, 10);
-  i.unchanged = *integer_at(r, 11);
-  i.failed = *integer_at(r, 12);
-  i.bytes_read = *integer_at(r, 13);
+  i.file_bytes = store::required_integer(r, 6);
+  i.actor = Json::parse(store::required_text(r, 7));
+  i.rows_done = store::required_integer(r, 8);
+  i.created = store::required_integer(r, 9);
+  i.updated = store::required_integer(r, 10);
+  i.unchanged = store::required_integer(r, 11);
+  i.failed = store::required_integer(r, 12);
+  i.bytes_read = store::required_integer(r, 13);
   i.error = text_at(r, 14).value_or("");
   i.cancel_requested = integer_at(r, 15).value_or(0) != 0;
   i.runner = text_at(r, 16).value_or("");
   i.heartbeat_at = integer_at(r, 17);
-  i.created_at = *integer_at(r, 18);
+  i.created_at = store::required_integer(r, 18);
   i.started_at = integer_at(r, 19);
   i.finished_at = integer_at(r, 20);
-  i.updated_at = *integer_at(r, 21);
-  i.tenant_id = *text_at(r, 22);
+  i.updated_at = store::required_integer(r, 21);
+  i.tenant_id = store::required_text(r, 22);
   i.runs = integer_at(r, 23).value_or(0);
   return i;
 }
@@ -175,7 +175,7 @@ class StoredFile : public std::streambuf {
       store::query(tx.session(),
                    "SELECT data FROM import_chunks WHERE tenant_id = :p0 AND import_id = :p1 AND seq = :p2",
                    {tenant_id_, import_id_, next_}, [&](const soci::row& r) {
-                     auto bytes = from_base64(*text_at(r, 0));
+                     auto bytes = from_base64(store::required_text(r, 0));
                      if (!bytes) throw Error(ErrorCode::internal, "import " + import_id_ + ": a stored piece is corrupt");
                      piece_ = std::move(*bytes);
                    });
@@ -305,10 +305,10 @@ void ImportJobService::write_errors_csv(const CallContext& ctx, const std::strin
                    " AND import_id = :p1 AND (row_number > :p2 OR (row_number = :p3 AND seq > :p4))"
                    " ORDER BY row_number, seq LIMIT 1000",
                    {ctx.tenant_id, id, after_row, after_row, after_seq}, [&](const soci::row& r) {
-                     after_row = *integer_at(r, 0);
-                     after_seq = *integer_at(r, 2);
-                     page += std::to_string(after_row) + "," + std::to_string(*integer_at(r, 1)) + "," +
-                             csv_report_cell(*text_at(r, 3)) + "," + csv_report_cell(*text_at(r, 4)) + "\r\n";
+                     after_row = store::required_integer(r, 0);
+                     after_seq = store::required_integer(r, 2);
+                     page += std::to_string(after_row) + "," + std::to_string(store::required_integer(r, 1)) + "," +
+                             csv_report_cell(store::required_text(r, 3)) + "," + csv_report_cell(store::required_text(r, 4)) + "\r\n";
                      ++n;
                    });
     });

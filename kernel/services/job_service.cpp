@@ -19,9 +19,9 @@ std::string plugin_of(const std::string& name) {
 
 Json job_json(const soci::row& r) {
   auto time = [](std::optional<std::int64_t> t) { return t ? Json(format_rfc3339(Timestamp{*t})) : Json(); };
-  std::string name = *store::text_at(r, 1);
+  std::string name = store::required_text(r, 1);
   auto dead_at = store::integer_at(r, 5);
-  return {{"id", *store::text_at(r, 0)},
+  return {{"id", store::required_text(r, 0)},
           {"name", name},
           {"plugin_id", plugin_of(name).empty() ? Json() : Json(plugin_of(name))},
           {"state", dead_at ? "dead" : "failing"},

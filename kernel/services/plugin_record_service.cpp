@@ -57,11 +57,11 @@ std::optional<store::SqlValue> index_value(const std::string& field, const std::
 
 Json stored_json(const soci::row& r, const std::string& collection) {
   return {{"collection", collection},
-          {"id", *text_at(r, 0)},
-          {"document", Json::parse(*text_at(r, 1))},
-          {"version", *integer_at(r, 2)},
-          {"created_at", format_rfc3339(Timestamp{*integer_at(r, 3)})},
-          {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 4)})}};
+          {"id", store::required_text(r, 0)},
+          {"document", Json::parse(store::required_text(r, 1))},
+          {"version", store::required_integer(r, 2)},
+          {"created_at", format_rfc3339(Timestamp{store::required_integer(r, 3)})},
+          {"updated_at", format_rfc3339(Timestamp{store::required_integer(r, 4)})}};
 }
 
 constexpr const char* stored_columns = "id, document, version, created_at, updated_at";
@@ -330,7 +330,7 @@ PluginRecordService::TextPage PluginRecordService::query_text(const CallContext&
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     TextPage page;
     store::query(tx.session(), sql, values, [&](const soci::row& r) {
-      page.data.push_back({*text_at(r, 0), *text_at(r, 1), *integer_at(r, 2), *integer_at(r, 3), *integer_at(r, 4)});
+      page.data.push_back({store::required_text(r, 0), store::required_text(r, 1), store::required_integer(r, 2), store::required_integer(r, 3), store::required_integer(r, 4)});
     });
     if (static_cast<std::int64_t>(page.data.size()) > limit) {
       page.data.pop_back();
@@ -343,7 +343,7 @@ PluginRecordService::TextPage PluginRecordService::query_text(const CallContext&
     }
     if (count) {
       std::int64_t total = 0;
-      store::query(tx.session(), count_sql, count_values, [&](const soci::row& r) { total = *integer_at(r, 0); });
+      store::query(tx.session(), count_sql, count_values, [&](const soci::row& r) { total = store::required_integer(r, 0); });
       page.count = total;
     }
     return page;
@@ -383,7 +383,7 @@ std::size_t PluginRecordService::reindex(const CallContext& ctx, const std::stri
                  "SELECT id, document FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
                  " ORDER BY id",
                  {ctx.tenant_id, plugin_id_, collection},
-                 [&](const soci::row& r) { documents.emplace_back(*text_at(r, 0), Json::parse(*text_at(r, 1))); });
+                 [&](const soci::row& r) { documents.emplace_back(store::required_text(r, 0), Json::parse(store::required_text(r, 1))); });
     for (const auto& [id, document] : documents) {
       // A document written before an index was declared may hold another type there:
       // it stays unindexed by that field rather than failing the whole collection.
@@ -419,9 +419,9 @@ std::vector<SubjectDocument> subject_documents(store::Transaction& tx, const std
                "SELECT plugin_id, collection, indexes, personal FROM plugin_collections WHERE personal IS NOT NULL"
                " ORDER BY plugin_id, collection",
                {}, [&](const soci::row& r) {
-                 declared.push_back({*text_at(r, 0), *text_at(r, 1),
-                                     Json::parse(*text_at(r, 2)).get<CollectionIndexes>(),
-                                     PersonalData::from_json(Json::parse(*text_at(r, 3)))});
+                 declared.push_back({store::required_text(r, 0), store::required_text(r, 1),
+                                     Json::parse(store::required_text(r, 2)).get<CollectionIndexes>(),
+                                     PersonalData::from_json(Json::parse(store::required_text(r, 3)))});
                });
   std::vector<SubjectDocument> out;
   for (const auto& d : declared)
@@ -433,8 +433,8 @@ std::vector<SubjectDocument> subject_documents(store::Transaction& tx, const std
                  " AND i.text_value = :p4 ORDER BY r.id",
                  {tenant_id, d.plugin_id, d.collection, d.personal.subject_field, subject_id},
                  [&](const soci::row& r) {
-                   out.push_back({d.plugin_id, d.collection, *text_at(r, 0), *integer_at(r, 2),
-                                  Json::parse(*text_at(r, 1)), d.indexes, d.personal});
+                   out.push_back({d.plugin_id, d.collection, store::required_text(r, 0), store::required_integer(r, 2),
+                                  Json::parse(store::required_text(r, 1)), d.indexes, d.personal});
                  });
   return out;
 }

@@ -46,8 +46,8 @@ std::optional<PluginSettingsService::Stored> PluginSettingsService::load(store::
                "SELECT settings, secret_names, secrets_sealed, version, updated_at FROM plugin_settings"
                " WHERE tenant_id = :p0 AND plugin_id = :p1",
                {tenant_id, plugin_id_}, [&](const soci::row& r) {
-                 found = Stored{Json::parse(*text_at(r, 0)), Json::parse(*text_at(r, 1)), *text_at(r, 2),
-                                *integer_at(r, 3), *integer_at(r, 4)};
+                 found = Stored{Json::parse(store::required_text(r, 0)), Json::parse(store::required_text(r, 1)), store::required_text(r, 2),
+                                store::required_integer(r, 3), store::required_integer(r, 4)};
                });
   return found;
 }

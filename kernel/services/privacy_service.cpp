@@ -42,8 +42,8 @@ Json hold_json(const soci::row& r) {
   using store::text_at;
   auto time = [](std::optional<std::int64_t> t) { return t ? Json(format_rfc3339(Timestamp{*t})) : Json(); };
   auto text = [](std::optional<std::string> s) { return s ? Json(*s) : Json(); };
-  return Json{{"id", *text_at(r, 0)},          {"subject_id", *text_at(r, 1)},     {"reason", *text_at(r, 2)},
-              {"placed_by", *text_at(r, 3)},   {"placed_at", time(integer_at(r, 4))}, {"lifted_by", text(text_at(r, 5))},
+  return Json{{"id", store::required_text(r, 0)},          {"subject_id", store::required_text(r, 1)},     {"reason", store::required_text(r, 2)},
+              {"placed_by", store::required_text(r, 3)},   {"placed_at", time(integer_at(r, 4))}, {"lifted_by", text(text_at(r, 5))},
               {"lifted_at", time(integer_at(r, 6))}, {"lift_reason", text(text_at(r, 7))},
               {"active", !integer_at(r, 6).has_value()}};
 }
@@ -93,7 +93,7 @@ std::vector<std::string> interactions_of(store::Transaction& tx, const std::stri
                                          const std::string& contact_id) {
   std::vector<std::string> ids;
   store::query(tx.session(), "SELECT id FROM interactions WHERE tenant_id = :p0 AND contact_id = :p1 ORDER BY id",
-               {tenant_id, contact_id}, [&](const soci::row& r) { ids.push_back(*store::text_at(r, 0)); });
+               {tenant_id, contact_id}, [&](const soci::row& r) { ids.push_back(store::required_text(r, 0)); });
   return ids;
 }
 

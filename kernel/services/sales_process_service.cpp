@@ -45,7 +45,7 @@ std::vector<StallChange> stall_changes(store::Transaction& tx, const std::string
       due = Timestamp{clock + *rot_days * micros_per_day};
     std::optional<std::int64_t> marked = store::integer_at(r, 3);
     if (due.has_value() == marked.has_value()) return;  // already as it should be
-    out.push_back({*store::text_at(r, 0), *store::integer_at(r, 1), due});
+    out.push_back({store::required_text(r, 0), store::required_integer(r, 1), due});
   });
   return out;
 }
@@ -66,7 +66,7 @@ std::vector<DueTask> tasks_to_remind(store::Transaction& tx, const std::string& 
                "SELECT 1 FROM task_reminders r WHERE r.tenant_id = t.tenant_id AND r.task_id = t.id"
                " AND r.kind = :p3 AND r.due_at = t.due_at) ORDER BY t.due_at, t.id LIMIT 1000",
                {tenant_id, after, until, kind},
-               [&](const soci::row& r) { out.push_back({*store::text_at(r, 0), *store::integer_at(r, 1)}); });
+               [&](const soci::row& r) { out.push_back({store::required_text(r, 0), store::required_integer(r, 1)}); });
   return out;
 }
 
@@ -157,20 +157,20 @@ Json SalesProcessService::agenda(const CallContext& ctx, const AgendaQuery& q) {
         {ctx.tenant_id, q.user_id, now.micros, q.from.micros, q.to.micros}, [&](const soci::row& r) {
           using store::integer_at;
           using store::text_at;
-          Timestamp due{*integer_at(r, 3)};
+          Timestamp due{store::required_integer(r, 3)};
           auto deal_id = text_at(r, 7), account_id = text_at(r, 14);
           bool deal_seen = deal_id && visible(text_at(r, 13));
           bool account_seen = account_id && visible(text_at(r, 16));
           items.push_back(
               {{"task",
-                {{"id", *text_at(r, 0)},
-                 {"title", *text_at(r, 1)},
-                 {"kind", *text_at(r, 2)},
+                {{"id", store::required_text(r, 0)},
+                 {"title", store::required_text(r, 1)},
+                 {"kind", store::required_text(r, 2)},
                  {"due_at", format_rfc3339(due)},
                  {"required_for_exit", integer_at(r, 4).value_or(0) != 0},
-                 {"origin_rule", text_at(r, 5) ? Json(*text_at(r, 5)) : Json()},
-                 {"contact_id", text_at(r, 17) ? Json(*text_at(r, 17)) : Json()},
-                 {"version", *integer_at(r, 6)}}},
+                 {"origin_rule", text_at(r, 5) ? Json(store::required_text(r, 5)) : Json()},
+                 {"contact_id", text_at(r, 17) ? Json(store::required_text(r, 17)) : Json()},
+                 {"version", store::required_integer(r, 6)}}},
                {"due_local", format_rfc3339_in(due, zone)},
                {"overdue", due < now},
                {"deal", summary_or_null(deal_seen ? deal_id : std::nullopt,
@@ -178,7 +178,7 @@ Json SalesProcessService::agenda(const CallContext& ctx, const AgendaQuery& q) {
                                          {"name", text_at(r, 8).value_or("")},
                                          {"stage_id", text_at(r, 9).value_or("")},
                                          {"stage_name", text_at(r, 10).value_or("")},
-                                         {"amount", integer_at(r, 11) ? Json(*integer_at(r, 11)) : Json()},
+                                         {"amount", integer_at(r, 11) ? Json(store::required_integer(r, 11)) : Json()},
                                          {"currency", text_at(r, 12).value_or("")}})},
                {"account", summary_or_null(account_seen ? account_id : std::nullopt,
                                            {{"id", account_id.value_or("")}, {"legal_name", text_at(r, 15).value_or("")}})}});

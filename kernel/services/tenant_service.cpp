@@ -47,12 +47,12 @@ Json TenantService::set_time_zone(const CallContext& ctx, const std::string& ten
                  " AND archived_at IS NULL",
                  {tenant_id}, [&](const soci::row& r) {
                    auto zone = store::text_at(r, 2);
-                   before = {{"id", *store::text_at(r, 0)},
-                             {"name", *store::text_at(r, 1)},
+                   before = {{"id", store::required_text(r, 0)},
+                             {"name", store::required_text(r, 1)},
                              {"time_zone", zone ? Json(*zone) : Json()},
-                             {"version", *store::integer_at(r, 3)},
-                             {"created_at", format_rfc3339(Timestamp{*store::integer_at(r, 4)})},
-                             {"updated_at", format_rfc3339(Timestamp{*store::integer_at(r, 5)})}};
+                             {"version", store::required_integer(r, 3)},
+                             {"created_at", format_rfc3339(Timestamp{store::required_integer(r, 4)})},
+                             {"updated_at", format_rfc3339(Timestamp{store::required_integer(r, 5)})}};
                  });
     if (before.is_null()) throw Error(ErrorCode::not_found, "tenant " + tenant_id + " not found");
     Timestamp now = ctx.now();
@@ -85,9 +85,9 @@ std::vector<Json> TenantService::list() {
     store::query(tx.session(), "SELECT id, name, created_at, archived_at FROM tenants ORDER BY id", {},
                  [&](const soci::row& row) {
                    auto archived = store::integer_at(row, 3);
-                   out.push_back({{"id", *store::text_at(row, 0)},
-                                  {"name", *store::text_at(row, 1)},
-                                  {"created_at", format_rfc3339(Timestamp{*store::integer_at(row, 2)})},
+                   out.push_back({{"id", store::required_text(row, 0)},
+                                  {"name", store::required_text(row, 1)},
+                                  {"created_at", format_rfc3339(Timestamp{store::required_integer(row, 2)})},
                                   {"archived_at", archived ? Json(format_rfc3339(Timestamp{*archived})) : Json()}});
                  });
     return out;

@@ -33,11 +33,11 @@ std::optional<Target> load_target(ServiceDependencies& deps, const std::string& 
   deps.worker_database.read("", [&](store::Transaction& tx) {
     store::query(tx.session(), "SELECT url, status, secret_sealed FROM webhooks WHERE tenant_id = :p0 AND id = :p1",
                  {tenant_id, id}, [&](const soci::row& r) {
-                   auto secret = deps.secrets.open(webhook_secret_binding(id), *text_at(r, 2));
+                   auto secret = deps.secrets.open(webhook_secret_binding(id), store::required_text(r, 2));
                    if (!secret)
                      throw Error(ErrorCode::internal, "the secret of webhook " + id +
                                                           " does not open with this secrets.key_file");
-                   target = Target{*text_at(r, 0), *text_at(r, 1), *secret};
+                   target = Target{store::required_text(r, 0), store::required_text(r, 1), *secret};
                  });
   });
   return target;
@@ -96,8 +96,8 @@ class ActiveWebhooks {
       store::query(tx.session(), "SELECT id, events FROM webhooks WHERE tenant_id = :p0 AND status = 'active'",
                    {tenant}, [&](const soci::row& r) {
                      std::vector<std::string> patterns;
-                     for (const auto& pattern : Json::parse(*text_at(r, 1))) patterns.push_back(pattern);
-                     read.emplace_back(*text_at(r, 0), std::move(patterns));
+                     for (const auto& pattern : Json::parse(store::required_text(r, 1))) patterns.push_back(pattern);
+                     read.emplace_back(store::required_text(r, 0), std::move(patterns));
                    });
     });
     std::lock_guard lock(mutex_);

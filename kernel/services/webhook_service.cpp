@@ -33,15 +33,15 @@ std::string new_secret() {
 }
 
 Json webhook_json(const soci::row& r) {
-  return {{"id", *text_at(r, 0)},
-          {"url", *text_at(r, 1)},
-          {"events", Json::parse(*text_at(r, 2))},
-          {"description", text_at(r, 3) ? Json(*text_at(r, 3)) : Json()},
-          {"status", *text_at(r, 4)},
-          {"version", *integer_at(r, 5)},
-          {"created_at", format_rfc3339(Timestamp{*integer_at(r, 6)})},
-          {"updated_at", format_rfc3339(Timestamp{*integer_at(r, 7)})},
-          {"tenant_id", *text_at(r, 8)}};
+  return {{"id", store::required_text(r, 0)},
+          {"url", store::required_text(r, 1)},
+          {"events", Json::parse(store::required_text(r, 2))},
+          {"description", text_at(r, 3) ? Json(store::required_text(r, 3)) : Json()},
+          {"status", store::required_text(r, 4)},
+          {"version", store::required_integer(r, 5)},
+          {"created_at", format_rfc3339(Timestamp{store::required_integer(r, 6)})},
+          {"updated_at", format_rfc3339(Timestamp{store::required_integer(r, 7)})},
+          {"tenant_id", store::required_text(r, 8)}};
 }
 
 std::optional<Json> find(store::Transaction& tx, const std::string& tenant_id, const std::string& id) {
@@ -237,13 +237,13 @@ std::vector<Json> WebhookService::deliveries(const CallContext& ctx, const std::
                  " FROM webhook_deliveries WHERE tenant_id = :p0 AND webhook_id = :p1"
                  " ORDER BY attempted_at DESC, id DESC LIMIT :p2",
                  {ctx.tenant_id, id, static_cast<std::int64_t>(limit)}, [&](const soci::row& r) {
-                   out.push_back({{"event_id", *text_at(r, 0)},
-                                  {"event_name", *text_at(r, 1)},
-                                  {"attempt", *integer_at(r, 2)},
-                                  {"status_code", integer_at(r, 3) ? Json(*integer_at(r, 3)) : Json()},
-                                  {"error", text_at(r, 4) ? Json(*text_at(r, 4)) : Json()},
-                                  {"duration_ms", *integer_at(r, 5)},
-                                  {"attempted_at", format_rfc3339(Timestamp{*integer_at(r, 6)})}});
+                   out.push_back({{"event_id", store::required_text(r, 0)},
+                                  {"event_name", store::required_text(r, 1)},
+                                  {"attempt", store::required_integer(r, 2)},
+                                  {"status_code", integer_at(r, 3) ? Json(store::required_integer(r, 3)) : Json()},
+                                  {"error", text_at(r, 4) ? Json(store::required_text(r, 4)) : Json()},
+                                  {"duration_ms", store::required_integer(r, 5)},
+                                  {"attempted_at", format_rfc3339(Timestamp{store::required_integer(r, 6)})}});
                  });
     return out;
   });

@@ -97,7 +97,7 @@ ConnectionPool::ConnectionPool(DatabaseUrl url, std::size_t size)
     : url_(std::move(url)), size_(size == 0 ? 1 : size), pool_(size_) {
   for (std::size_t i = 0; i < size_; ++i) {
     store::open_session(pool_.at(i), url_);
-    if (url_.backend == Backend::postgresql) keep_prepared_statements(pool_.at(i));
+    if (url_.backend == Backend::postgresql && url_.prepared_statements) keep_prepared_statements(pool_.at(i));
   }
 }
 
@@ -128,6 +128,10 @@ ConnectionPool::Lease ConnectionPool::lease(std::chrono::milliseconds timeout) {
     }
   }
   return lease;
+}
+
+bool ConnectionPool::connection_lost(Lease& lease) const {
+  return url_.backend == Backend::postgresql && !postgresql_connection_ok(lease.session());
 }
 
 ConnectionPool::Lease::Lease(ConnectionPool* owner, std::size_t position)

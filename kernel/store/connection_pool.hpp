@@ -45,6 +45,10 @@ class ConnectionPool {
   std::size_t in_use() const { return in_use_.load(); }
   std::size_t waiting() const { return waiting_.load(); }
 
+  // Whether the leased session's connection is known to be gone (no round trip): what a
+  // failure on it then means (rethrow_as_connection_lost), and the lease after it reconnects.
+  bool connection_lost(Lease& lease) const;
+
   const DatabaseUrl& url() const { return url_; }
   Backend backend() const { return url_.backend; }
   std::size_t size() const { return size_; }

@@ -29,6 +29,7 @@ struct AmbientTransaction {
   const Database* database = nullptr;
   Transaction* tx = nullptr;
   std::string tenant_id;
+  bool joined_roll_back_alone = false;  // Joined::roll_back_alone
 };
 inline thread_local AmbientTransaction ambient_;
 }  // namespace internal
@@ -47,12 +48,24 @@ class Database {
     return run(TxMode::read, tenant_id, std::forward<Work>(work));
   }
 
-  // Runs `work()` with every read and write of this Database on this thread joined into
-  // one write transaction: all of it commits or none of it does (batch all-or-nothing).
+  // What a failed read or write joined into in_one_transaction() takes with it.
+  enum class Joined {
+    // the whole transaction: any failure inside fails all of it (batch all-or-nothing)
+    share_fate,
+    // only its own changes (a savepoint around each): a caller that catches the failure
+    // and goes on — a batch of independent operations — keeps the transaction usable
+    // and the work done before it. What an idempotent request runs in (ADR 0033).
+    roll_back_alone,
+  };
+
+  // Runs `work()` with every read and write of this Database on this thread, in the same
+  // tenant, joined into one write transaction: all of it commits or none of it does.
+  // Reads of another tenant (or of none: work spanning tenants) run on their own and
+  // see what is committed; a write to another tenant is refused.
   template <class Work>
-  auto in_one_transaction(const std::string& tenant_id, Work&& work) {
+  auto in_one_transaction(const std::string& tenant_id, Work&& work, Joined joined = Joined::share_fate) {
     return run(TxMode::write, tenant_id, [&](Transaction& tx) {
-      AmbientScope scope(this, &tx, tenant_id);
+      AmbientScope scope(this, &tx, tenant_id, joined == Joined::roll_back_alone);
       return work();
     });
   }
@@ -77,8 +90,9 @@ class Database {
   // A joined transaction inside another (a batch of calls that each join one) leaves the
   // outer one in place when it ends.
   struct AmbientScope {
-    AmbientScope(const Database* db, Transaction* tx, const std::string& tenant) : outer(internal::ambient_) {
-      internal::ambient_ = {db, tx, tenant};
+    AmbientScope(const Database* db, Transaction* tx, const std::string& tenant, bool roll_back_alone)
+        : outer(internal::ambient_) {
+      internal::ambient_ = {db, tx, tenant, roll_back_alone};
     }
     ~AmbientScope() { internal::ambient_ = outer; }
     internal::AmbientTransaction outer;
@@ -86,11 +100,13 @@ class Database {
 
   template <class Work>
   auto run(TxMode mode, const std::string& tenant_id, Work&& work) {
-    if (internal::ambient_.database == this) {
-      if (internal::ambient_.tenant_id != tenant_id)
-        throw Error(ErrorCode::internal, "a joined transaction cannot change tenant");
+    const internal::AmbientTransaction& ambient = internal::ambient_;
+    bool joins = ambient.database == this && (ambient.tenant_id == tenant_id || mode == TxMode::write);
+    if (joins) {
+      if (ambient.tenant_id != tenant_id) throw Error(ErrorCode::internal, "a joined transaction cannot change tenant");
       try {
-        return work(*internal::ambient_.tx);
+        if (!ambient.joined_roll_back_alone) return work(*ambient.tx);
+        return in_savepoint(*ambient.tx, work);
       } catch (...) {
         rethrow_as_nucleo_error("database error");
       }
@@ -107,7 +123,31 @@ class Database {
         return result;
       }
     } catch (...) {
+      if (pool_.connection_lost(lease)) rethrow_as_connection_lost("database error");
       rethrow_as_nucleo_error("database error");
+    }
+  }
+
+  // `work(tx)` whose changes are undone alone when it fails; the transaction goes on.
+  template <class Work>
+  static auto in_savepoint(Transaction& tx, Work& work) {
+    std::size_t savepoint = tx.savepoint();
+    try {
+      if constexpr (std::is_void_v<decltype(work(tx))>) {
+        work(tx);
+        tx.release(savepoint);
+      } else {
+        auto result = work(tx);
+        tx.release(savepoint);
+        return result;
+      }
+    } catch (...) {
+      try {
+        tx.rollback_to(savepoint);
+      } catch (...) {
+        // The connection is gone: the transaction fails as a whole at its commit.
+      }
+      throw;
     }
   }
 

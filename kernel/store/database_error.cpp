@@ -60,4 +60,13 @@ void rethrow_as_nucleo_error(const std::string& doing) {
   }
 }
 
+void rethrow_as_connection_lost(const std::string& doing) {
+  try {
+    rethrow_as_nucleo_error(doing);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::internal) throw;
+    throw Error(ErrorCode::unavailable, "the database connection was lost (" + std::string(e.what()) + ")");
+  }
+}
+
 }  // namespace nucleo::store

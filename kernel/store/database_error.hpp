@@ -17,4 +17,9 @@ namespace nucleo::store {
 //   anything else                         -> internal
 [[noreturn]] void rethrow_as_nucleo_error(const std::string& what_we_were_doing);
 
+// The same after the connection was found lost: what would be "internal" is
+// "unavailable" (an HTTP 503 with Retry-After) — the database went away, the request
+// was not wrong (issue #26). A refusal with a meaning of its own keeps it.
+[[noreturn]] void rethrow_as_connection_lost(const std::string& what_we_were_doing);
+
 }  // namespace nucleo::store

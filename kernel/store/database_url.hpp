@@ -18,6 +18,11 @@ struct DatabaseUrl {
   std::string connect_string;  // what SOCI's backend factory receives
   std::string display;         // for logs and messages: the password is never shown
   std::string sqlite_path;     // set for sqlite only
+  // PostgreSQL: pooled sessions keep their statements prepared (ADR 0009). Off behind a
+  // transaction pooler (PgBouncer's pool_mode = transaction), where consecutive
+  // transactions of one connection reach different server sessions and a named
+  // statement would find another's — or none (store.prepared_statements, issue #26).
+  bool prepared_statements = true;
 };
 
 // Throws nucleo::Error(validation) naming what is wrong with the text.

@@ -52,8 +52,10 @@ bool migrations_table_exists(soci::session& session, Backend backend) {
 std::vector<int> applied_versions(soci::session& session, Backend backend) {
   std::vector<int> versions;
   if (!migrations_table_exists(session, backend)) return versions;
-  soci::rowset<int> rows = (session.prepare << "SELECT version FROM schema_migrations ORDER BY version");
-  for (int v : rows) versions.push_back(v);
+  // One-time statement (store::query): a named prepared one would not survive a
+  // transaction pooler between the nodes and PostgreSQL (store.prepared_statements).
+  query(session, "SELECT version FROM schema_migrations ORDER BY version", {},
+        [&](const soci::row& r) { versions.push_back(static_cast<int>(required_integer(r, 0))); });
   return versions;
 }
 

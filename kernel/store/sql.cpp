@@ -1,5 +1,6 @@
 #include "kernel/store/sql.hpp"
 
+#include "kernel/domain/error.hpp"
 #include "kernel/store/transaction.hpp"
 
 #include <soci/soci.h>
@@ -177,7 +178,20 @@ void query(soci::session& session, const std::string& sql, const std::vector<Sql
     } while (p.st.fetch());
   });
 }
+namespace {
+void require_column(const soci::row& row, std::size_t column) {
+  if (column >= row.size())
+    throw Error(ErrorCode::internal, "the database answered " + std::to_string(row.size()) +
+                                         " columns where column " + std::to_string(column + 1) + " was expected");
+}
+[[noreturn]] void throw_null_column(std::size_t column) {
+  throw Error(ErrorCode::internal, "the database answered NULL in column " + std::to_string(column + 1) +
+                                       ", which is never NULL");
+}
+}  // namespace
+
 std::optional<std::string> text_at(const soci::row& row, std::size_t column) {
+  require_column(row, column);
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
     case soci::dt_string:
@@ -194,6 +208,7 @@ std::optional<std::string> text_at(const soci::row& row, std::size_t column) {
 }
 
 std::optional<std::int64_t> integer_at(const soci::row& row, std::size_t column) {
+  require_column(row, column);
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
     case soci::dt_integer:
@@ -209,6 +224,18 @@ std::optional<std::int64_t> integer_at(const soci::row& row, std::size_t column)
     default:
       return std::nullopt;
   }
+}
+
+std::string required_text(const soci::row& row, std::size_t column) {
+  auto text = text_at(row, column);
+  if (!text) throw_null_column(column);
+  return std::move(*text);
+}
+
+std::int64_t required_integer(const soci::row& row, std::size_t column) {
+  auto number = integer_at(row, column);
+  if (!number) throw_null_column(column);
+  return *number;
 }
 
 }  // namespace nucleo::store

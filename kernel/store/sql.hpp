@@ -38,8 +38,14 @@ void keep_prepared_statements(soci::session& session);
 void forget_prepared_statements(soci::session& session);
 void stop_keeping_prepared_statements(soci::session& session);
 
-// Column readers that accept whatever integer width the driver reports.
+// Column readers that accept whatever integer width the driver reports. A column the
+// row does not have is an Error(internal), never undefined behaviour: a result of
+// another shape than the SQL asked for (a pooler that crossed statements) fails the
+// request, not the node (issue #26).
 std::optional<std::string> text_at(const soci::row& row, std::size_t column);
 std::optional<std::int64_t> integer_at(const soci::row& row, std::size_t column);
+// The same for a column that is never NULL: NULL is an Error(internal) too.
+std::string required_text(const soci::row& row, std::size_t column);
+std::int64_t required_integer(const soci::row& row, std::size_t column);
 
 }  // namespace nucleo::store

@@ -135,6 +135,7 @@ void ApiFixture::start_server() {
                          {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
                          {"NUCLEO_STORE_OWNER_URL", h->db.owner_url},
                          {"NUCLEO_LOG_LEVEL", "warning"},
+                         {"NUCLEO_HTTP_DRAIN_WINDOW_MS", "0"},
                          {"NUCLEO_HTTP_CURSOR_SECRET", "test-cursor-secret"}};
   for (const auto& [k, v] : server_environment()) env[k] = v;
   std::vector<std::string> argv{NUCLEO_BINARY, "serve"};

@@ -15,7 +15,6 @@
 #include "kernel/services/conversation_service.hpp"
 #include "kernel/services/webhook_service.hpp"
 #include "kernel/services/api_key_service.hpp"
-#include "kernel/services/idempotency_service.hpp"
 #include "kernel/store/sql.hpp"
 #include "kernel/services/import_jobs.hpp"
 #include "tests/e2e/api_fixture.hpp"
@@ -124,7 +123,7 @@ TEST_P(Api, StaleIfMatchIsRefusedWith412) {
   EXPECT_EQ(call("GET", "/v1/accounts/" + id, admin).body["trade_name"], "A");
 }
 
-TEST_P(Api, IdempotencyKeyReplaysRefusesOtherBodiesAndInFlightDuplicates) {
+TEST_P(Api, IdempotencyKeyReplaysAndRefusesOtherBodiesPerCredentialAndOperation) {
   Json body = {{"legal_name", "Once Only"}};
   auto first = call("POST", "/v1/accounts", admin, body, {{"Idempotency-Key", "k-1"}});
   ASSERT_EQ(first.status, 201);
@@ -139,17 +138,50 @@ TEST_P(Api, IdempotencyKeyReplaysRefusesOtherBodiesAndInFlightDuplicates) {
 
   // Another key may use the same Idempotency-Key value: keys are scoped per API key.
   EXPECT_EQ(call("POST", "/v1/accounts", manager, body, {{"Idempotency-Key", "k-1"}}).status, 201);
+  // And per operation (issue #26): the same value on another operation is another request.
+  auto contact = call("POST", "/v1/contacts", admin, {{"name", "Uma Pessoa"}}, {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(contact.status, 201) << contact.raw.body;
+  EXPECT_EQ(contact.raw.header("Idempotent-Replayed"), "");
+  std::string id = first.body["id"];
+  ASSERT_EQ(call("DELETE", "/v1/accounts/" + id, admin).status, 200);
+  auto restored = call("POST", "/v1/accounts/" + id + "/restore", admin, nullptr, {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(restored.status, 200) << restored.raw.body;
+  EXPECT_EQ(restored.raw.header("Idempotent-Replayed"), "");
+}
 
-  // A request still in flight with the same key: 409. The in-flight record is made the
-  // way the server makes it, for the admin key.
-  h->clock.set(SystemClock().now());  // the server's clock decides whether the record is current
-  auto ctx = h->context(h->tenant);
-  auto principal = std::make_shared<services::Principal>();
-  principal->key_id = services::key_id_of_secret(admin);
-  ctx.principal = principal;
-  services::IdempotencyService(h->deps()).begin(
-      ctx, "k-2", services::IdempotencyService::fingerprint("POST", "/v1/accounts", body.dump()));
-  EXPECT_EQ(call("POST", "/v1/accounts", admin, body, {{"Idempotency-Key", "k-2"}}).status, 409);
+// Issue #26: an admin cannot lock the tenant out. The last active admin is neither
+// archived, deactivated nor demoted (409 naming why), and archiving one's own user
+// needs confirm_self=true — after which that user's keys stop at once.
+TEST_P(Api, TheLastActiveAdminStaysAndArchivingOneselfIsConfirmed) {
+  std::string me;
+  Json users = call("GET", "/v1/users?limit=50", admin).body["data"];
+  for (const auto& u : users)
+    if (u["role"] == "admin") me = u["id"];
+  ASSERT_FALSE(me.empty());
+  auto own = call("DELETE", "/v1/users/" + me, admin);
+  EXPECT_EQ(own.status, 409) << own.raw.body;
+  EXPECT_NE(own.body["detail"].get<std::string>().find("confirm_self=true"), std::string::npos) << own.raw.body;
+  for (const auto& [how, refused] :
+       std::vector<std::pair<std::string, Reply>>{
+           {"archive", call("DELETE", "/v1/users/" + me + "?confirm_self=true", admin)},
+           {"deactivate", call("PATCH", "/v1/users/" + me, admin, {{"active", false}})},
+           {"demote", call("PATCH", "/v1/users/" + me, admin, {{"role", "manager"}})}}) {
+    EXPECT_EQ(refused.status, 409) << how << ": " << refused.raw.body;
+    EXPECT_NE(refused.raw.body.find("last active admin"), std::string::npos) << how << ": " << refused.raw.body;
+  }
+  EXPECT_EQ(call("GET", "/v1/users/" + me, admin).body["role"], "admin");
+  EXPECT_EQ(call("DELETE", "/v1/users/" + me + "?confirm_self=maybe", admin).status, 400);
+
+  // With a second admin, the first may step down — and is then out at once.
+  std::string other_id;
+  std::string other = user_key(h->tenant, "admin", &other_id);
+  auto archived = call("DELETE", "/v1/users/" + me + "?confirm_self=true", admin);
+  EXPECT_EQ(archived.status, 200) << archived.raw.body;
+  EXPECT_EQ(call("GET", "/v1/accounts", admin).status, 401);
+  // The second admin is now the last.
+  EXPECT_EQ(call("PATCH", "/v1/users/" + other_id, other, {{"role", "sales"}}).status, 409);
+  EXPECT_EQ(call("POST", "/v1/users/" + me + "/restore", other).status, 200);
+  EXPECT_EQ(call("PATCH", "/v1/users/" + other_id, other, {{"role", "sales"}}).status, 200);
 }
 
 // Nodes remember authenticated callers for auth.cache_seconds (ADR 0008), but a change

@@ -236,8 +236,8 @@ TEST_P(AuditBundle, ADatabaseRewriteBehindTheTriggersIsCaughtByTheCheckpoints) {
   h.deps().worker_database.read("", [&](store::Transaction& tx) {
     store::query(tx.session(), "SELECT leaf, seq FROM audit_log WHERE tenant_id = :p0 AND leaf LIKE :p1", {h.tenant, "%Cooperativa 4\"%"},
                  [&](const soci::row& row) {
-                   leaf = *store::text_at(row, 0);
-                   seq = *store::integer_at(row, 1);
+                   leaf = store::required_text(row, 0);
+                   seq = store::required_integer(row, 1);
                  });
   });
   ASSERT_GE(seq, 0);

@@ -144,6 +144,24 @@ TEST_P(Connections, ExpectContinueGetsAnInterimAnswerBeforeTheBody) {
   EXPECT_EQ(response_statuses(s.read_until_quiet(1000ms)), std::vector<int>{201});
 }
 
+// Issue #26: a POST with neither Content-Length nor Transfer-Encoding has an empty body
+// (RFC 9112 §6.3) and is answered at once — not after the body deadline, holding a
+// worker meanwhile. Every action that takes no body: restores of accounts, users, teams.
+TEST_P(Connections, ABodilessPostIsAnsweredAtOnce) {
+  std::string user_id;
+  user_key(h->tenant, "sales", &user_id);
+  std::string team_id = call("POST", "/v1/teams", admin, {{"name", "Campo"}}).body["id"];
+  for (const std::string& record : {"/v1/accounts/" + account_id, "/v1/users/" + user_id, "/v1/teams/" + team_id}) {
+    ASSERT_EQ(call("DELETE", record, admin).status, 200) << record;
+    RawSocket s(port);
+    ASSERT_TRUE(s.send("POST " + record + "/restore HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin +
+                       "\r\n\r\n"));
+    // Quiet for 800 ms: before http.body_timeout_ms (1 s here) would end a wait for a body.
+    std::string answer = s.read_until_quiet(800ms);
+    EXPECT_EQ(response_statuses(answer), std::vector<int>{200}) << record << ": " << answer;
+  }
+}
+
 TEST_P(Connections, SlowAndIdleClientsAreCutOffAtTheirDeadlines) {
   RawSocket idle(port);  // connects, never sends
   RawSocket trickle(port);

@@ -62,7 +62,14 @@ TEST_P(Serve, AnswersHealthAndReadinessThenStopsCleanlyOnSigterm) {
   auto ready = http_request(port_, "GET", "/readyz");
   EXPECT_EQ(ready.status, 200) << ready.body;
 
+  // Issue #26: stopping starts with /readyz 503 for http.drain_window_ms (2 s by
+  // default) while the node still serves, so a load balancer takes it out first.
   server->signal(SIGTERM);
+  std::this_thread::sleep_for(300ms);
+  auto draining = http_request(port_, "GET", "/readyz");
+  EXPECT_EQ(draining.status, 503) << draining.body;
+  EXPECT_NE(draining.body.find("stopping"), std::string::npos) << draining.body;
+  EXPECT_EQ(http_request(port_, "GET", "/healthz").status, 200);
   auto result = server->wait(30s);
   EXPECT_FALSE(result.timed_out);
   EXPECT_EQ(result.exit_code, 0) << result.err;

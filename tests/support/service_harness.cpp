@@ -52,7 +52,7 @@ std::vector<Json> ServiceHarness::json_column(const std::string& sql) {
   return reader.read("", [&](store::Transaction& tx) {
     std::vector<Json> out;
     store::query(tx.session(), sql, {},
-                 [&](const soci::row& row) { out.push_back(Json::parse(*store::text_at(row, 0))); });
+                 [&](const soci::row& row) { out.push_back(Json::parse(store::required_text(row, 0))); });
     return out;
   });
 }
@@ -71,19 +71,19 @@ std::vector<std::string> ServiceHarness::places_holding(const std::string& text)
   store::open_session(superuser, store::parse_database_url(db.superuser_url));
   std::vector<std::string> tables;
   store::query(superuser, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", {},
-               [&](const soci::row& r) { tables.push_back(*store::text_at(r, 0)); });
+               [&](const soci::row& r) { tables.push_back(store::required_text(r, 0)); });
   for (const auto& table : tables) {
     std::int64_t n = 0;
     store::query(superuser, "SELECT count(*) FROM \"" + table + "\" x WHERE strpos(x::text, :p0) > 0", {text},
-                 [&](const soci::row& r) { n = *store::integer_at(r, 0); });
+                 [&](const soci::row& r) { n = store::required_integer(r, 0); });
     if (n > 0) places.push_back(table);
   }
   std::string data_directory, database_oid;
   store::query(superuser, "SELECT current_setting('data_directory'), oid::text FROM pg_database"
                           " WHERE datname = current_database()",
                {}, [&](const soci::row& r) {
-                 data_directory = *store::text_at(r, 0);
-                 database_oid = *store::text_at(r, 1);
+                 data_directory = store::required_text(r, 0);
+                 database_oid = store::required_text(r, 1);
                });
   superuser << "CHECKPOINT";
   for (const auto& entry : std::filesystem::directory_iterator(data_directory + "/base/" + database_oid)) {

@@ -32,7 +32,7 @@ class SequencerTest : public testing::TestWithParam<store::Backend> {
       std::vector<Row> rows;
       store::query(tx.session(), "SELECT seq, leaf, leaf_hash FROM audit_log WHERE tenant_id = :p0 ORDER BY seq",
                    {tenant}, [&](const soci::row& r) {
-                     rows.push_back({*store::integer_at(r, 0), *store::text_at(r, 1), *store::text_at(r, 2)});
+                     rows.push_back({store::required_integer(r, 0), store::required_text(r, 1), store::required_text(r, 2)});
                    });
       return rows;
     });
@@ -297,6 +297,35 @@ TEST_P(SequencerTest, OneTenantsUnsequenceableEventHoldsUpNoOtherTenant) {
   EXPECT_EQ(backlog[0].events, static_cast<std::uint64_t>(pending_stuck));
 }
 
+// Issue #26: a pending row whose event the log already holds (audit_pending restored
+// from a backup older than the log's, or a DELETE a transaction pooler replaced with
+// another statement) once stalled its tenant forever on the log's unique id. It is
+// removed without a second leaf, said in a notice, and the events behind it go on.
+TEST_P(SequencerTest, APendingEventAlreadyInTheLogIsRemovedNotAppendedAgain) {
+  for (int i = 0; i < 3; ++i) records.create(ctx, "account", {{"legal_name", "Fazenda " + std::to_string(i)}});
+  sequence_everything();
+  auto before = log_of(h.tenant);
+  ASSERT_FALSE(before.empty());
+  h.deps().worker_database.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO audit_pending (id, tenant_id, recorded_at, actor_type, actor_id, action, entity_type,"
+                   " entity_id, changes) SELECT id, tenant_id, recorded_at, actor_type, actor_id, action, entity_type,"
+                   " entity_id, '{}' FROM audit_log WHERE tenant_id = :p0 AND seq = 0",
+                   {h.tenant});
+  });
+  records.create(ctx, "account", {{"legal_name", "Fazenda depois"}});
+  int behind = h.count("SELECT count(*) FROM audit_pending") - 1;
+  sequencer.take_notices();
+  sequence_everything();
+  EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending"), 0);
+  auto after = log_of(h.tenant);
+  ASSERT_EQ(after.size(), before.size() + behind);
+  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i].leaf_hash, before[i].leaf_hash);
+  bool said = false;
+  for (const auto& notice : sequencer.take_notices()) said = said || notice.text.find("already in the log") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SequencerTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          [](const auto& info) { return info.param == store::Backend::sqlite ? "sqlite" : "postgresql"; });
 
@@ -334,7 +363,7 @@ TEST(SequencerConcurrency, WritersAndCompetingSequencersLeaveAGaplessLog) {
   h.deps().worker_database.read("", [&](store::Transaction& tx) {
     MerkleFrontier tree;
     store::query(tx.session(), "SELECT leaf FROM audit_log WHERE tenant_id = :p0 ORDER BY seq", {h.tenant},
-                 [&](const soci::row& r) { tree.append(leaf_hash(*store::text_at(r, 0))); });
+                 [&](const soci::row& r) { tree.append(leaf_hash(store::required_text(r, 0))); });
     EXPECT_EQ(read_tree_head(tx, h.tenant).root, tree.root());
   });
 }

@@ -76,6 +76,8 @@ TEST_P(ApiKeyServiceTest, AUserKeyNeverOutranksItsUser) {
   Timestamp now = h.clock.now();
   EXPECT_EQ(auth.authenticate(admin_key.secret, "", now).principal->role, "admin");
   EXPECT_EQ(auth.authenticate(auditor_key.secret, "", now).principal->role, "auditor");
+  // Another admin first: the tenant's last active admin is never demoted (issue #26).
+  h.records().create(ctx, "user", {{"name", "Caio"}, {"email", "caio@x.com"}, {"role", "admin"}});
   h.records().update(ctx, "user", boss, {{"role", "sales"}});
   // The admin key now acts as sales; the auditor key, whose role sales does not include
   // (auditors read everything) nor is included by, is refused.

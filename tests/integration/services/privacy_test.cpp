@@ -46,9 +46,12 @@ class PrivacyTest : public testing::TestWithParam<store::Backend> {
     // The contact as an API client would have left her: created with an idempotency
     // key, edited, with interactions whose bodies quote her details.
     contact = records.create(ctx, "contact", {{"name", "Maria Souza"}, {"email", email}}).record["id"];
-    IdempotencyService idempotency(h.deps());
-    idempotency.begin(ctx, "create-maria", "fingerprint");
-    idempotency.complete(ctx, "create-maria", 201, records.get(ctx, "contact", contact).dump());
+    std::string answer = records.get(ctx, "contact", contact).dump();
+    h.deps().database.write(h.tenant, [&](store::Transaction& tx) {
+      IdempotencyService::Attempt attempt{"POST /v1/contacts", "create-maria", "fingerprint"};
+      IdempotencyService::begin_in(tx, ctx, attempt);
+      IdempotencyService::complete_in(tx, ctx, attempt, 201, answer);
+    });
     records.update(ctx, "contact", contact, {{"name", name}, {"phone", "(11) 98765-4321"}, {"job_title", job_title}},
                    std::nullopt);
     for (int i = 0; i < 2; ++i)

@@ -109,7 +109,7 @@ TEST_P(DatabaseTest, AppendedRowsAreSeenByTheirTransactionAndKeptOnlyIfItCommits
   auto counted = [&](Transaction& tx) {
     std::int64_t n = 0;
     query(tx.session(), "SELECT count(*) FROM accounts WHERE tenant_id = :p0", {tenant},
-          [&](const soci::row& r) { n = *integer_at(r, 0); });
+          [&](const soci::row& r) { n = store::required_integer(r, 0); });
     return n;
   };
   app.write(tenant, [&](Transaction& tx) {
@@ -117,7 +117,7 @@ TEST_P(DatabaseTest, AppendedRowsAreSeenByTheirTransactionAndKeptOnlyIfItCommits
     EXPECT_EQ(counted(tx), 100) << "a statement naming the table sends the waiting rows first";
     append(tx, 3, "Depois");
     std::int64_t elsewhere = 0;
-    query(tx.session(), "SELECT count(*) FROM tenants", {}, [&](const soci::row& r) { elsewhere = *integer_at(r, 0); });
+    query(tx.session(), "SELECT count(*) FROM tenants", {}, [&](const soci::row& r) { elsewhere = store::required_integer(r, 0); });
     EXPECT_GE(elsewhere, 0);
   });
   EXPECT_EQ(count_accounts(app, tenant), 103) << "the three appended after the read went at the commit";
@@ -240,7 +240,7 @@ TEST_P(DatabaseTest, PooledSessionsPrepareOnceAndRecoverFromASchemaChange) {
   std::int64_t prepared = 0;
   db.read("", [&](Transaction& tx) {
     query(tx.session(), "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT * FROM probe'", {},
-          [&](const soci::row& row) { prepared = *integer_at(row, 0); });
+          [&](const soci::row& row) { prepared = store::required_integer(row, 0); });
   });
   EXPECT_EQ(prepared, 1);
 

@@ -56,6 +56,16 @@ TEST(RecordValidation, NullClearsAnOptionalField) {
   EXPECT_TRUE(out.contains("phone") && out["phone"].is_null());
 }
 
+// Issue #26: a field with a default holds no null — null puts the default back (the
+// fuzzer's explicit nulls reached NOT NULL columns as a 500 on PostgreSQL).
+TEST(RecordValidation, NullPutsAFieldWithADefaultBackToIt) {
+  Json deal = validate_record_input(entity_spec("deal"), {{"currency", nullptr}}, WriteMode::update, {});
+  EXPECT_EQ(deal["currency"], "BRL");
+  Json account = validate_record_input(entity_spec("account"), {{"emails", nullptr}, {"phones", nullptr}}, WriteMode::update, {});
+  EXPECT_EQ(account["emails"], Json::array());
+  EXPECT_EQ(account["phones"], Json::array());
+}
+
 TEST(RecordValidation, IntegersStayWithinTheSafeRange) {
   EXPECT_EQ(failing_fields(entity_spec("product"), {{"name", "x"}, {"price", 9007199254740992LL}}),
             std::set<std::string>{"price"});
