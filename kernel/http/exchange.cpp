@@ -27,6 +27,13 @@ std::string field_with_nul(const Json& value, const std::string& path) {
 
 }  // namespace
 
+Json ApiRequest::json_object() const {
+  Json parsed = json();
+  if (!parsed.is_object())
+    throw Error(ErrorCode::validation, "the body must be a JSON object", {{"", "must be an object"}});
+  return parsed;
+}
+
 Json ApiRequest::json() const {
   if (body.empty()) throw BadRequest("the request needs a JSON body");
   std::size_t limit = json_depth_limit;

@@ -26,9 +26,11 @@ struct ApiRequest {
   services::CallContext ctx;
   std::size_t json_depth_limit = 32;
 
-  // The body as a JSON object; malformed JSON, invalid UTF-8 or nesting deeper than
+  // The body as JSON (any value); malformed JSON, invalid UTF-8 or nesting deeper than
   // the limit → Error(validation) with status 400 semantics (see Server).
   Json json() const;
+  // json(), which must be an object: else Error(validation) (422), never a type error later.
+  Json json_object() const;
   std::string header(const std::string& name) const { return headers.get(name, ""); }
 };
 

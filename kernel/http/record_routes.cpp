@@ -123,9 +123,7 @@ ApiResponse search_records(ApiRequest& req, services::ServiceDependencies deps, 
 
 // POST /v1/{resource}/batch {"operations": [...], "atomic": false} → per-item results.
 ApiResponse batch_records(ApiRequest& req, services::ServiceDependencies deps, const EntitySpec& spec) {
-  Json body = req.json();
-  if (!body.is_object())
-    throw Error(ErrorCode::validation, "the body must be a JSON object", {{"", "must be an object"}});
+  Json body = req.json_object();
   for (const auto& [key, _] : body.items())
     if (key != "operations" && key != "atomic")
       throw Error(ErrorCode::validation, key + " is not part of a batch", {{key, "is not part of a batch"}});
@@ -235,7 +233,7 @@ void add_entity_routes(Router& router, services::ServiceDependencies deps, const
 
 // POST /v1/deals/{id}/stage {"stage_id": "stg_…", "lost_reason": "…", "override": true, "reason": "…"}
 ApiResponse move_stage(ApiRequest& req, services::ServiceDependencies deps) {
-  Json body = req.json();
+  Json body = req.json_object();
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body.items()) {
     if (key != "stage_id" && key != "lost_reason" && key != "override" && key != "reason")
@@ -258,7 +256,7 @@ ApiResponse move_stage(ApiRequest& req, services::ServiceDependencies deps) {
 
 // POST /v1/deals/{id}/approvals {"stage_id": "stg_…", "note": "…"}
 ApiResponse approve_move(ApiRequest& req, services::ServiceDependencies deps) {
-  Json body = req.json();
+  Json body = req.json_object();
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body.items())
     if (key != "stage_id" && key != "note") errors.push_back({key, "is not a field of an approval"});

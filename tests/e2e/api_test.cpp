@@ -184,6 +184,19 @@ TEST_P(Api, TheLastActiveAdminStaysAndArchivingOneselfIsConfirmed) {
   EXPECT_EQ(call("PATCH", "/v1/users/" + other_id, other, {{"role", "sales"}}).status, 200);
 }
 
+// Issue #26 (found by the API fuzzer): a body that is JSON but not an object is a 422
+// on every operation that takes an object — a stage move answered 42 with a 500.
+TEST_P(Api, ABodyThatIsNotAnObjectIsRefusedWith422) {
+  const std::string deal = "/v1/deals/deal_01m9a8928wv3w8wpfm2qzzs46q";
+  for (const std::string& path : {deal + "/stage", deal + "/approvals", std::string("/v1/accounts/batch"),
+                                  std::string("/v1/accounts")}) {
+    for (const char* body : {"42", "[]", "\"text\"", "null"}) {
+      auto r = call_raw("POST", path, admin, body);
+      EXPECT_EQ(r.status, 422) << path << " " << body << " → " << r.raw.body;
+    }
+  }
+}
+
 // Nodes remember authenticated callers for auth.cache_seconds (ADR 0008), but a change
 // to a user, a team or a key made through the node is honoured by the very next
 // request: the one door marks cached callers stale when such a change commits.

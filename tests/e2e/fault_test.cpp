@@ -113,6 +113,76 @@ TEST_P(Faults, ConcurrentRequestsWithOneKeyCreateOneRecord) {
 INSTANTIATE_TEST_SUITE_P(Backends, Faults, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          BackendName());
 
+// A node under load and a node stopping (SQLite: the test holds the database's write
+// lock, as another process's long transaction would, so a write waits in its handler).
+class Stopping : public Faults {
+ protected:
+  EnvironmentChanges server_environment() override {
+    auto env = Faults::server_environment();
+    env["NUCLEO_HTTP_MAX_THREADS"] = "1";
+    env["NUCLEO_HTTP_MAX_QUEUED"] = "1";
+    env["NUCLEO_HTTP_DRAIN_WINDOW_MS"] = "1000";
+    return env;
+  }
+  struct WriteLock {
+    soci::session session;
+    explicit WriteLock(const store::DatabaseUrl& url) {
+      store::open_session(session, url);
+      session << "BEGIN IMMEDIATE";
+    }
+    void release() { session << "ROLLBACK"; }
+  };
+};
+
+// Issue #26: /readyz ran in the request pool, so under load a load balancer's check
+// timed out and took the only node out. Here the one worker waits on a write and one
+// request is queued behind it: health and readiness are answered before either.
+TEST_P(Stopping, HealthChecksAreAnsweredWhileEveryWorkerIsBusy) {
+  WriteLock lock(h->db.owner());
+  std::atomic<int> finished{0};
+  std::thread writer([&] {
+    create_account("Espera Ltda", "wait-1");
+    ++finished;
+  });
+  std::this_thread::sleep_for(300ms);
+  std::thread queued([&] {
+    create_account("Fila Ltda", "wait-2");
+    ++finished;
+  });
+  std::this_thread::sleep_for(300ms);
+  auto ready = http_request(port, "GET", "/readyz");
+  auto health = http_request(port, "GET", "/healthz");
+  EXPECT_EQ(finished.load(), 0) << "the writes were not waiting: the check proves nothing";
+  lock.release();
+  writer.join();
+  queued.join();
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(accounts_named("Espera Ltda") + accounts_named("Fila Ltda"), 2);
+}
+
+// Issue #26: a SIGTERM dropped requests under way (the client saw an empty reply while
+// its row was written). Now /readyz says 503 for http.drain_window_ms while requests
+// are still served, and the request under way is answered before the node exits.
+TEST_P(Stopping, ARequestUnderWayWhenTheNodeStopsIsAnswered) {
+  WriteLock lock(h->db.owner());
+  std::atomic<int> status{0};
+  std::thread writer([&] { status = create_account("Em Voo Ltda", "stop-1").status; });
+  std::this_thread::sleep_for(300ms);
+  server->signal(SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(http_request(port, "GET", "/readyz").status, 503);
+  lock.release();
+  writer.join();
+  EXPECT_EQ(status.load(), 201);
+  EXPECT_EQ(accounts_named("Em Voo Ltda"), 1);
+  auto stopped = server->wait(30s);
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  server.reset();  // stopped on purpose: TearDown has nothing to stop
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Stopping, testing::Values(store::Backend::sqlite), BackendName());
+
 // PostgreSQL drops the node's connections (a failover, an operator's
 // pg_terminate_backend) again and again while clients write with Idempotency-Keys and
 // retry what did not answer 201: the node never crashes, answers an outage with 503
