@@ -78,15 +78,25 @@ Json applied_schema() {
           {"additionalProperties", false}};
 }
 
-// What PUT takes has at least one stage; what GET answers is the pipeline as it is, which
-// may have none yet (created by POST /v1/pipelines, its stages to come).
-Json definition_schema(int min_stages) {
+// What PUT takes: at least one stage, at most 50, a bounded name. What GET answers is the
+// pipeline as it is — stages, key and name as POST /v1/stages and /v1/pipelines made
+// them (none yet, more than PUT takes) — so its schema promises the shape, not PUT's bounds.
+Json definition_schema(bool answered) {
+  Json stages = {{"type", "array"}, {"items", {{"type", "object"}}}};
+  Json name = {{"type", "string"}};
+  Json key = {{"type", "string"}};
+  if (!answered) {
+    key["pattern"] = "^[a-z0-9_]{1,64}$";
+    stages["minItems"] = 1;
+    stages["maxItems"] = 50;
+    name["maxLength"] = 200;
+  }
   return {{"type", "object"},
           {"required", {"name", "stages"}},
           {"properties",
-           {{"key", {{"type", "string"}, {"pattern", "^[a-z0-9_]{1,64}$"}}},
-            {"name", {{"type", "string"}, {"maxLength", 200}}},
-            {"stages", {{"type", "array"}, {"minItems", min_stages}, {"maxItems", 50}, {"items", {{"type", "object"}}}}},
+           {{"key", key},
+            {"name", name},
+            {"stages", stages},
             {"move_deals", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}}}},
           {"additionalProperties", false}};
 }
@@ -130,7 +140,7 @@ void add_sales_routes(Router& router, services::ServiceDependencies deps) {
                           return json_response(
                               automation::pipeline_definition_of(deps, req.ctx, req.params.at("id")));
                         }},
-                       200, definition_schema(0)),
+                       200, definition_schema(/*answered=*/true)),
              access_to_read(entity_spec("pipeline")));
   Route put{"PUT", "/v1/pipelines/{id}/definition", "apply_pipeline_definition",
             "Make the pipeline match a definition in one audited transaction (?dry_run=true: show, write nothing)",
@@ -142,7 +152,7 @@ void add_sales_routes(Router& router, services::ServiceDependencies deps) {
               return json_response(automation::apply_pipeline_definition(
                   deps, req.ctx, req.params.at("id"), req.json(), dry != req.query.end() && dry->second == "true"));
             },
-            definition_schema(1)};
+            definition_schema(/*answered=*/false)};
   router.add(answering(put, 200, applied_schema()), access_to_change(entity_spec("pipeline")));
 }
 
