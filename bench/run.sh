@@ -426,6 +426,44 @@ PY
   channel_lines+="- Import on SQLite (issue #24): $sqlite_rows contacts from CSV into an embedded database — \`nucleo import\` **$s_import_rps rows/s** ($s_imported created) beside \`sqlite3 .import\` of the same rows into \`contacts\` of a copy **$s_copy_rps rows/s**: ratio **$s_ratio**."$'\n'
 fi
 
+# The CNES extract (issue #27): a tbEstabelecimento file through the healthcare pack's
+# import format (`nucleo import --format cnes`: ISO-8859-1, check digits, an account per
+# CNPJ and every establishment in the pack's store) beside the generic import of the same
+# establishments as a plain CSV of accounts (one row each, key tax id), same run.
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "cnes" ]]; then
+  cnes_rows=${BENCH_CNES_ROWS:-20000}
+  echo "== CNES: nucleo import --format cnes beside the generic import" >&2
+  scripts/build.sh --target healthcare >/dev/null
+  printf 'plugins.healthcare.file = %s\n' "$root/build/verticals/healthcare/healthcare" > "$work/healthcare.properties"
+  python3 tests/fixtures/registries/make_cnes.py "$cnes_rows" "$work/cnes.csv"
+  python3 - "$work" <<'PY'
+import csv, sys
+work = sys.argv[1]
+with open(f"{work}/cnes.csv", encoding="iso-8859-1") as f, open(f"{work}/cnes-accounts.csv", "w") as g:
+    g.write("Razao;Fantasia;CNPJ;CNES\n")
+    for r in csv.DictReader(f, delimiter=";"):
+        g.write(f"{r['NO_RAZAO_SOCIAL']};{r['NO_FANTASIA']};{r['NU_CNPJ'] or r['NU_CNPJ_MANTENEDORA']};{r['CO_CNES']}\n")
+PY
+  printf '%s' '{"entity": "account", "key": "tax_id", "columns": {"Razao": "legal_name", "Fantasia": "trade_name", "CNPJ": "tax_id", "CNES": "attributes.health.cnes"}}' \
+    > "$work/cnes-mapping.json"
+  cnes_tenant=$("$nucleo" tenant create --name CNES | sed -n 's/^id=//p')
+  plain_tenant=$("$nucleo" tenant create --name Plain | sed -n 's/^id=//p')
+  t0=$(date +%s.%N)
+  "$nucleo" import --config "$work/healthcare.properties" --tenant "$cnes_tenant" --file "$work/cnes.csv" --format cnes \
+    > "$work/cnes.out" 2> "$work/cnes.err"
+  t1=$(date +%s.%N)
+  "$nucleo" import --config "$work/healthcare.properties" --tenant "$plain_tenant" --file "$work/cnes-accounts.csv" \
+    --mapping "$work/cnes-mapping.json" > "$work/cnes-plain.out" 2> "$work/cnes-plain.err"
+  t2=$(date +%s.%N)
+  cnes_written=$(( $(sed -n 's/^created=//p' "$work/cnes.out") + $(sed -n 's/^updated=//p' "$work/cnes.out") ))
+  plain_written=$(( $(sed -n 's/^created=//p' "$work/cnes-plain.out") + $(sed -n 's/^updated=//p' "$work/cnes-plain.out") ))
+  cnes_lps=$(python3 -c "print(f'{$cnes_rows/($t1-$t0):.0f}')") plain_lps=$(python3 -c "print(f'{$cnes_rows/($t2-$t1):.0f}')")
+  cnes_ratio=$(python3 -c "print(f'{$cnes_lps/$plain_lps:.2f}')")
+  printf '   cnes %s lines at %s lines/s (%s rows written) | generic %s lines/s (%s rows written) | ratio %s\n' \
+    "$cnes_rows" "$cnes_lps" "$cnes_written" "$plain_lps" "$plain_written" "$cnes_ratio" >&2
+  channel_lines+="- CNES extract (issue #27): $cnes_rows establishments in DATASUS's layout — \`nucleo import --format cnes\` (the healthcare pack's parser: ISO-8859-1, check digits, an account per CNPJ and every establishment in the pack's store, one audit event each) **$cnes_lps lines/s** ($cnes_written rows written) beside the generic import of the same establishments as a plain CSV of accounts (key tax id) **$plain_lps lines/s** ($plain_written rows written): ratio **$cnes_ratio**."$'\n'
+fi
+
 # Duplicates (issue #24): GET /v1/duplicates over a tenant's contacts, some sharing an
 # e-mail and some with names alike in their account, beside the same pairs found by SQL at
 # its best (the owner role, pg_trgm's similarity) in the same run.

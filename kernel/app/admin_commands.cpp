@@ -2,6 +2,8 @@
 // through the services, so it is validated and audited like an API call; the actor
 // is {type: system, id: cli}.
 #include <fstream>
+#include <map>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -9,6 +11,9 @@
 #include "kernel/app/commands.hpp"
 #include "kernel/app/demo_data.hpp"
 #include "kernel/app/kernel_runtime.hpp"
+#include "kernel/app/settings.hpp"
+#include "kernel/domain/version.hpp"
+#include "kernel/plugins/host.hpp"
 #include "kernel/automation/pipeline_definition.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/id.hpp"
@@ -16,6 +21,7 @@
 #include "kernel/services/privacy_service.hpp"
 #include "kernel/services/record_service.hpp"
 #include "kernel/services/tenant_service.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::app {
 
@@ -207,14 +213,66 @@ int run_pipeline(const ParsedArgs& args, std::ostream& out) {
   return exit_ok;
 }
 
+// A vertical pack's demo: its template and name, and the pack that adds its own data.
+struct VerticalDemo {
+  std::string plugin_id, template_name, tenant_name;
+};
+
+VerticalDemo vertical_demo(const std::string& vertical) {
+  static const std::map<std::string, VerticalDemo> packs{
+      {"healthcare", {"org.nucleo.healthcare", "hospital-supply", "Demo — Saúde (pack healthcare)"}},
+      {"finance", {"org.nucleo.finance", "bank-corporate-credit", "Demo — Crédito corporativo (pack finance)"}}};
+  auto it = packs.find(vertical);
+  if (it == packs.end())
+    throw Error(ErrorCode::validation, "--vertical must be healthcare or finance, not '" + vertical + "'",
+                {{"vertical", "healthcare or finance"}});
+  return it->second;
+}
+
 int run_demo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   AdminCall call(args);
   DemoOptions options;
+  std::optional<VerticalDemo> vertical;
+  if (args.has("vertical")) {
+    vertical = vertical_demo(AdminCall::require(args, "vertical"));
+    options.template_name = vertical->template_name;
+    options.tenant_name = vertical->tenant_name;
+  }
   if (args.has("tenant-name")) options.tenant_name = AdminCall::require(args, "tenant-name");
   if (args.has("template")) options.template_name = AdminCall::require(args, "template");
+  // A vertical's pack must load, as under `serve`, before anything is written: it adds
+  // its own data through its "demo" job once the tenant exists.
+  plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), call.runtime.dependencies(),
+                                  read_outbound_settings(call.config));
+  if (vertical) {
+    plugin_host.load(read_plugin_settings(call.config));
+    if (!plugin_host.loaded_manifest(vertical->plugin_id)) {
+      std::string why = "nucleo demo --vertical " + AdminCall::require(args, "vertical") + " needs the " +
+                        vertical->plugin_id + " pack loaded: pass the deployment's configuration, e.g. --config " +
+                        "config/examples/" + AdminCall::require(args, "vertical") + ".properties";
+      for (const auto& s : plugin_host.statuses())
+        if (!s.loaded) why += " (plugin " + s.alias + " was not loaded: " + s.problem + ")";
+      throw Error(ErrorCode::validation, why, {{"vertical", "the pack is not loaded"}});
+    }
+  }
   err << "creating a demo tenant from the " << options.template_name << " template (about a minute)\n";
   DemoResult demo = create_demo_tenant(call.runtime.dependencies(), options,
                                        [&](const std::string& step) { err << "  " << step << "\n"; });
+  if (vertical) {
+    err << "  " << vertical->plugin_id << " adds its records\n";
+    std::string failed = plugin_host.run_job_now(vertical->plugin_id, "demo", demo.tenant_id, {{"seed", options.seed}});
+    if (!failed.empty())
+      throw Error(ErrorCode::internal, vertical->plugin_id + " could not add its demo data: " + failed);
+    call.runtime.database().read(demo.tenant_id, [&](store::Transaction& tx) {
+      store::query(tx.session(),
+                   "SELECT collection, count(*) FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1"
+                   " GROUP BY collection ORDER BY collection",
+                   {demo.tenant_id, vertical->plugin_id}, [&](const soci::row& r) {
+                     demo.counts[vertical->plugin_id + " " + store::required_text(r, 0)] =
+                         static_cast<std::size_t>(store::required_integer(r, 1));
+                   });
+    });
+  }
   Json shown = {{"tenant_id", demo.tenant_id}, {"admin_user_id", demo.admin_user_id}, {"admin_key", demo.admin_key_secret}};
   for (const auto& [what, n] : demo.counts) shown["counts"][what] = n;
   if (args.has("json")) {
@@ -280,9 +338,15 @@ CommandSpec demo_command() {
       "    open and overdue tasks, stalled deals. Each run makes a new, independent tenant; the\n"
       "    records and their audit events carry the simulated dates. Templates: agro-inputs-safra,\n"
       "    bank-corporate-credit, hospital-supply (default), retail-supplier-onboarding,\n"
-      "    university-partnership.";
+      "    university-partnership.\n"
+      "nucleo demo --vertical healthcare|finance --config config/examples/<vertical>.properties\n"
+      "    the same with the vertical's template, then the vertical pack (which the configuration\n"
+      "    must load) adds its own records: CNES registrations, contracts, tenders, roles (healthcare);\n"
+      "    KYC, screenings, suitability (finance).";
   c.options = {config_option(), {"tenant-name", "NAME", "the new tenant's name"},
-               {"template", "NAME", "the pipeline template (default hospital-supply)"}, json_option};
+               {"template", "NAME", "the pipeline template (default hospital-supply)"},
+               {"vertical", "NAME", "healthcare or finance: a vertical pack's demo (its pack must be configured)"},
+               json_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream& err) { return run_demo(args, out, err); };
   return c;
 }

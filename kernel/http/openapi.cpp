@@ -109,6 +109,12 @@ Json attributes_schema(const EntitySpec& spec, const services::AttributeSchemas*
   for (auto& [key, rule] : declared.items()) {
     if (rule.value("required", false)) needed.push_back(key);
     rule.erase("required");  // JSON Schema says it on the object
+    // Nucleo's own keywords are extensions to OpenAPI: whose data it is, whether reading it is audited.
+    for (const char* own : {"personal", "sensitive"})
+      if (rule.contains(own)) {
+        rule[std::string("x-nucleo-") + own] = rule[own];
+        rule.erase(own);
+      }
   }
   if (!declared.empty()) schema["properties"] = declared;
   if (with_required && !needed.empty()) schema["required"] = needed;

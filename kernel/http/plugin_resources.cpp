@@ -129,7 +129,13 @@ void add_one(Router& router, const plugins::PluginHost& host, const ApiSettings&
              list_parameters(m.spec), [=](ApiRequest& req) {
                // A cursor continues the order it was made in: the sort is part of its scope.
                std::string scope = m.base + "?sort=" + (req.query.count("sort") ? req.query.at("sort") : "");
-               auto page = store().query_text(req.ctx, m.collection, query_of(req, m.spec, settings, scope));
+               auto records = store();
+               auto page = records.query_text(req.ctx, m.collection, query_of(req, m.spec, settings, scope));
+               if (!m.spec.sensitive.empty()) {
+                 std::vector<std::string> shown;
+                 for (const auto& d : page.data) shown.push_back(d.id);
+                 records.record_reads(req.ctx, m.collection, shown);
+               }
                std::string body = "{\"data\":[";
                for (std::size_t i = 0; i < page.data.size(); ++i)
                  body += (i ? "," : "") + resource_text(page.data[i], m.collection);
@@ -158,11 +164,28 @@ void add_one(Router& router, const plugins::PluginHost& host, const ApiSettings&
   create.answers_location = true;
   router.add(answering(std::move(create), 201, record), write);
 
-  Route get{"GET", one, op + "_read", "One of " + m.collection + roles_note, AuthMode::bearer, "", "plugin", {},
-            [=](ApiRequest& req) {
-              return record_response(resource_json(store().get(req.ctx, m.collection, req.params.at("id"))));
+  // Roles named in break_glass read one record past the read roles, with a reason
+  // (X-Reason) that the audit trail keeps beside the read.
+  Access read_one = read;
+  const auto& glass = m.spec.resource->break_glass;
+  read_one.roles.insert(read_one.roles.end(), glass.begin(), glass.end());
+  Route get{"GET", one, op + "_read",
+            "One of " + m.collection + roles_note +
+                (glass.empty() ? "" : "; break-glass roles read it with an X-Reason, audited"),
+            AuthMode::bearer, "", "plugin", {}, [=](ApiRequest& req) {
+              const auto& who = req.ctx.principal;
+              const auto& readers = m.spec.resource->read;
+              bool breaking_glass =
+                  who && std::find(readers.begin(), readers.end(), who->role) == readers.end();
+              if (breaking_glass && req.ctx.reason.empty())
+                throw Error(ErrorCode::forbidden, "reading " + m.collection + " as " + who->role +
+                                                      " breaks the glass: say why in X-Reason (it is audited)");
+              auto records = store();
+              Json stored = records.get(req.ctx, m.collection, req.params.at("id"));
+              records.record_reads(req.ctx, m.collection, {req.params.at("id")}, breaking_glass ? req.ctx.reason : "");
+              return record_response(resource_json(stored));
             }};
-  router.add(answering(std::move(get), 200, record), read);
+  router.add(answering(std::move(get), 200, record), read_one);
 
   // A JSON merge patch of the document's top-level fields (null removes one), held to
   // the schema as a whole; If-Match names the version it applies to.

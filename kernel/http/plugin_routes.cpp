@@ -134,8 +134,12 @@ Route mounted(const RegisteredRoute& route) {
     r.success_status = d->status;
     r.response_schema = d->response.is_null() ? Json{{"type", "object"}, {"additionalProperties", true}} : d->response;
     if (!d->response_type.empty()) {
+      // Bytes of that type; a JSON-based type (application/fhir+json) is a JSON document,
+      // described by `response` when the plugin gives one.
       r.response_types = {d->response_type};
-      r.response_schema = {{"type", "string"}};
+      const std::string& type = d->response_type;
+      bool json_based = type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0;
+      if (!json_based) r.response_schema = {{"type", "string"}};
     }
     r.raw_request_types = d->raw_types;
     r.raw_request_limit = d->raw_max_bytes;

@@ -141,6 +141,20 @@ const Manifest* PluginHost::loaded_manifest(const std::string& plugin_id) const 
   return nullptr;
 }
 
+std::string PluginHost::run_job_now(const std::string& plugin_id, const std::string& name, const std::string& tenant_id,
+                                    const Json& payload) const {
+  for (const auto& l : loaded_) {
+    if (l->manifest.id != plugin_id) continue;
+    for (const auto& job : l->jobs)
+      if (job.name == name)
+        return job_runner(job, clock())({{"job_id", "now:" + name}, {"name", name}, {"tenant_id", tenant_id},
+                                         {"scheduled_at", format_rfc3339(clock().now())}, {"payload", payload},
+                                         {"attempt", 1}});
+    return plugin_id + " registers no job named " + name;
+  }
+  return plugin_id + " is not loaded";
+}
+
 std::optional<services::PluginRecordService> PluginHost::record_store(const std::string& plugin_id) const {
   if (!services_) return std::nullopt;
   for (const auto& l : loaded_)

@@ -166,6 +166,10 @@ class PluginHost {
   std::optional<services::PluginRecordService> record_store(const std::string& plugin_id) const;
   // The manifest of a loaded plugin, or nullptr (not configured, or it failed to load).
   const Manifest* loaded_manifest(const std::string& plugin_id) const;
+  // Runs a loaded plugin's job once, at once, on this thread, in `tenant_id`, as the plugin
+  // (`nucleo demo --vertical` runs a pack's "demo" job so). The job's error; "" when done.
+  std::string run_job_now(const std::string& plugin_id, const std::string& name, const std::string& tenant_id,
+                          const Json& payload) const;
   // The kernel's clock (attach_jobs's), or the system's before one is attached.
   const Clock& clock() const;
 

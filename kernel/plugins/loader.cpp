@@ -286,7 +286,7 @@ void PluginHost::load_one(Candidate& c) {
       self->collections[name] = {c.indexes,
                                  c.schema.is_null() ? nullptr
                                                     : std::make_shared<const ValueSchema>(c.schema, std::set<std::string>{}),
-                                 c.personal};
+                                 c.personal, c.sensitive};
     fill_host_table(self->api, *self);
     std::string config_text = config.dump();
     self->in_init = true;
@@ -345,7 +345,7 @@ void PluginHost::load_one(Candidate& c) {
       for (const auto& [name, c] : m.collections)
         if (!c.timeline_account_field.empty())
           services_->customer_extensions.add(
-              services::TimelineSource{m.id, name, c.timeline_account_field, c.timeline_time_field});
+              services::TimelineSource{m.id, name, c.timeline_account_field, c.timeline_time_field, c.sensitive});
     }
     keep_mapped(std::move(library));
     loaded_.push_back(std::move(self));

@@ -10,6 +10,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/value_schema.hpp"
 #include "kernel/services/access_policy.hpp"
+#include "kernel/services/sensitive_data.hpp"
 
 namespace nucleo::plugins {
 namespace {
@@ -57,20 +58,20 @@ bool is_snake_name(const std::string& s) {
   return std::regex_match(s, pattern);
 }
 
-// "collections": {"<name>": {"indexes": {"<field>": "integer" | "string"}}}
-// "timeline": {"account_field": <string index>, "time_field": <integer index>}.
+// "collections": {"<name>": {"indexes": {"<field>": "integer" | "string" | "date"}}}
+// "timeline": {"account_field": <string index>, "time_field": <integer (µs) or date index>}.
 void timeline_of(const Json& value, const std::string& where, Collection& c, Problems& problems) {
-  auto indexed_as = [&](const char* key, const std::string& type) {
+  auto indexed_as = [&](const char* key, std::initializer_list<const char*> types, const std::string& said) {
     Json name = value.is_object() ? value.value(key, Json()) : Json();
     auto it = name.is_string() ? c.indexes.find(name.get<std::string>()) : c.indexes.end();
-    if (it == c.indexes.end() || it->second != type) {
-      problems.add(where + "." + key, "must name a field indexed as " + type);
+    if (it == c.indexes.end() || std::none_of(types.begin(), types.end(), [&](const char* t) { return it->second == t; })) {
+      problems.add(where + "." + key, "must name a field indexed as " + said);
       return std::string();
     }
     return it->first;
   };
-  c.timeline_account_field = indexed_as("account_field", "string");
-  c.timeline_time_field = indexed_as("time_field", "integer");
+  c.timeline_account_field = indexed_as("account_field", {"string"}, "string");
+  c.timeline_time_field = indexed_as("time_field", {"integer", "date"}, "integer (µs) or date");
   if (value.is_object())
     for (const auto& [key, v] : value.items())
       if (key != "account_field" && key != "time_field")
@@ -137,6 +138,12 @@ Resource resource_of(const Json& value, const std::string& where, const Collecti
   };
   roles_of("read", r.read);
   roles_of("write", r.write);
+  if (value.contains("break_glass")) {
+    roles_of("break_glass", r.break_glass);
+    for (const auto& role : r.break_glass)
+      if (std::find(r.read.begin(), r.read.end(), role) != r.read.end())
+        problems.add(where + ".break_glass", role + " reads already: break_glass names roles that may not");
+  }
   if (std::find(r.write.begin(), r.write.end(), "auditor") != r.write.end())
     problems.add(where + ".write", "auditors read; they do not write");
   if (value.contains("id_prefix")) {
@@ -146,8 +153,8 @@ Resource resource_of(const Json& value, const std::string& where, const Collecti
     else r.id_prefix = prefix;
   }
   for (const auto& [key, v] : value.items())
-    if (key != "read" && key != "write" && key != "id_prefix")
-      problems.add(where + "." + key, "is not a resource field (read, write, id_prefix)");
+    if (key != "read" && key != "write" && key != "id_prefix" && key != "break_glass")
+      problems.add(where + "." + key, "is not a resource field (read, write, id_prefix, break_glass)");
   if (c.schema.is_null()) problems.add(where, "needs the collection's \"schema\"");
   return r;
 }
@@ -168,7 +175,12 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
     Collection c;
     for (const auto& [key, value] : spec.items()) {
       if (key == "timeline" || key == "resource" || key == "personal") continue;  // once the indexes are known
-
+      if (key == "sensitive") {
+        if (!value.is_string() || !services::SensitiveData::is_data_class(value.get<std::string>()))
+          problems.add(field + ".sensitive", "must be phi, pii or financial");
+        else c.sensitive = value;
+        continue;
+      }
       if (key == "schema") {
         for (const auto& problem : ValueSchema::problems(value, {})) problems.add(field + ".schema", problem);
         if (!value.is_object() || value.value("type", Json()) != "object")
@@ -180,7 +192,7 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
         continue;
       }
       if (key != "indexes") {
-        problems.add(field + "." + key, "is not a collection field (indexes, schema, timeline, resource, personal)");
+        problems.add(field + "." + key, "is not a collection field (indexes, schema, timeline, resource, personal, sensitive)");
         continue;
       }
       if (!value.is_object() || value.size() > 10) {
@@ -189,8 +201,8 @@ std::map<std::string, Collection> collections_of(const Json& j, Problems& proble
       }
       for (const auto& [index, type] : value.items()) {
         if (!is_snake_name(index)) problems.add(field + ".indexes." + index, "must be a top-level field name");
-        else if (type != "integer" && type != "string")
-          problems.add(field + ".indexes." + index, "must be integer or string");
+        else if (type != "integer" && type != "string" && type != "date")
+          problems.add(field + ".indexes." + index, "must be integer, string or date");
         else c.indexes[index] = type.get<std::string>();
       }
     }

@@ -63,9 +63,12 @@ struct Requirement {
 struct Resource {
   std::vector<std::string> read, write;  // roles
   std::string id_prefix = "rec";         // new ids: <prefix>_<ulid>
+  // (ABI 1.7) Roles that may read one record beyond `read` only by breaking the glass:
+  // with a reason, audited as plugin_record.break_glass_read.
+  std::vector<std::string> break_glass;
 };
 struct Collection {
-  std::map<std::string, std::string> indexes;  // field → integer | string
+  std::map<std::string, std::string> indexes;  // field → integer | string | date
   std::string timeline_account_field, timeline_time_field;  // empty: not in the timeline
   Json schema;                                               // null: any JSON object
   std::optional<Resource> resource;
@@ -73,6 +76,9 @@ struct Collection {
   // data of the contact they name: erasing her deletes or redacts them, and the
   // data-subject read lists them (docs/plugin-authoring.md, "Personal data").
   std::optional<services::PersonalData> personal;
+  // (ABI 1.7) "sensitive": "phi" | "pii" | "financial" — showing a document through the
+  // kernel's routes (its resource, the timeline) is recorded as plugin_record.sensitive_read.
+  std::string sensitive;
 };
 
 // What a plugin says about one of its routes (manifest "routes", keyed "POST /leads"):

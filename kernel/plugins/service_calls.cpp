@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/conversation_service.hpp"
+#include "kernel/services/customer_view.hpp"
+#include "kernel/services/privacy_service.hpp"
 
 
 namespace nucleo::plugins {
@@ -106,6 +109,30 @@ const std::map<std::string, ServiceCall>& service_table() {
          return services::ChannelAccountService(deps).report_problem(ctx, string_field(n, r, "channel_account_id"),
                                                                      r.value("problem", Json()));
        }},
+      // (ABI 1.7) An account's timeline as GET /v1/accounts/{id}/timeline answers it, as the
+      // caller: {"account_id", "after": <a page's "next">, "limit": 1-200 (50)} →
+      // {"data": [{"kind", "at", "id", "data"}, …], "next"}, newest first.
+      {"accounts.timeline",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         Json limit = r.value("limit", Json(50));
+         if (!limit.is_number_integer() || limit.get<std::int64_t>() < 1 || limit.get<std::int64_t>() > 200)
+           throw Error(ErrorCode::validation, n + ": limit must be an integer from 1 to 200", {{"limit", "1-200"}});
+         auto page = services::CustomerView(deps).timeline(ctx, string_field(n, r, "account_id"), r.value("after", Json()),
+                                                           limit.get<std::size_t>());
+         return Json{{"data", page.items}, {"next", page.next}};
+       }},
+      // (ABI 1.7) The legal holds of the call's tenant ({"subject_id"} for one contact's;
+      // "active": true leaves out lifted ones): what a pack's retention job asks before
+      // deleting. Admin and auditor callers, or the plugin's own work.
+      {"privacy.holds",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         std::string subject = r.contains("subject_id") ? string_field(n, r, "subject_id") : "";
+         bool active_only = r.value("active", false) == true;
+         Json data = Json::array();
+         for (auto& hold : services::PrivacyService(deps).holds(ctx, subject))
+           if (!active_only || hold.value("lifted_at", Json()).is_null()) data.push_back(std::move(hold));
+         return Json{{"data", data}};
+       }},
       {"deals.move_stage",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {
          std::string lost_reason = r.contains("lost_reason") ? string_field(n, r, "lost_reason") : "";
@@ -138,8 +165,11 @@ Json call_kernel_service(services::ServiceDependencies deps, const CallContext& 
     throw Error(ErrorCode::not_found, "no kernel service named '" + name + "' (known: " + known + ")");
   }
   if (!request.is_object()) throw Error(ErrorCode::validation, name + " takes a JSON object");
-  if (read_only && name != "records.get" && name != "records.search")
-    throw Error(ErrorCode::forbidden, name + " writes, and a validator may only read (records.get, records.search)");
+  static const std::set<std::string> reads{"records.get", "records.search", "privacy.holds", "accounts.timeline"};
+  if (read_only && !reads.count(name))
+    throw Error(ErrorCode::forbidden,
+                name + " writes, and a validator may only read (records.get, records.search, privacy.holds, "
+                       "accounts.timeline)");
   return it->second(deps, ctx, name, request);
 }
 

@@ -1,5 +1,8 @@
 #include "kernel/services/attribute_schemas.hpp"
 
+#include "kernel/services/sensitive_data.hpp"
+
+#include <algorithm>
 #include <set>
 
 #include <mutex>
@@ -16,8 +19,9 @@ const std::regex& key_pattern() {
 
 // An attribute's own keywords beside JSON Schema's: "required": true, the key must be
 // present on every write of the entity; "personal": true, its value is the personal data
-// of the record's data subject (sealed in the audit trail, erased with her).
-const std::set<std::string> attribute_keywords{"required", "personal"};
+// of the record's data subject (sealed in the audit trail, erased with her); (ABI 1.7)
+// "sensitive": "phi" | "pii" | "financial", reading it is audited (SensitiveData).
+const std::set<std::string> attribute_keywords{"required", "personal", "sensitive"};
 
 }  // namespace
 
@@ -34,6 +38,9 @@ void AttributeSchemas::add(const std::string& owner, const std::string& entity_t
     for (const char* flag : {"required", "personal"})
       if (rule.is_object() && rule.contains(flag) && !rule[flag].is_boolean())
         problems.push_back({key, std::string(flag) + " must be true or false"});
+    if (rule.is_object() && rule.contains("sensitive") &&
+        !(rule["sensitive"].is_string() && SensitiveData::is_data_class(rule["sensitive"].get<std::string>())))
+      problems.push_back({key, "sensitive must be phi, pii or financial"});
     auto found = declared.find(key);
     if (found != declared.end() && found->second.owner != owner)
       problems.push_back({key, "is declared already by " + found->second.owner});
@@ -85,6 +92,24 @@ std::vector<std::string> AttributeSchemas::personal_keys(const std::string& enti
   if (found != by_entity_.end())
     for (const auto& [key, d] : found->second)
       if (d.rule.value("personal", false)) out.push_back(key);
+  return out;
+}
+
+bool AttributeSchemas::has_sensitive(const std::string& entity_type) const {
+  std::shared_lock lock(mutex_);
+  auto found = by_entity_.find(entity_type);
+  if (found == by_entity_.end()) return false;
+  return std::any_of(found->second.begin(), found->second.end(),
+                     [](const auto& entry) { return entry.second.rule.contains("sensitive"); });
+}
+
+std::map<std::string, std::string> AttributeSchemas::sensitive_keys(const std::string& entity_type) const {
+  std::shared_lock lock(mutex_);
+  std::map<std::string, std::string> out;
+  auto found = by_entity_.find(entity_type);
+  if (found != by_entity_.end())
+    for (const auto& [key, d] : found->second)
+      if (d.rule.contains("sensitive")) out[key] = d.rule["sensitive"];
   return out;
 }
 

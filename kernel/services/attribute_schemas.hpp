@@ -37,6 +37,9 @@ class AttributeSchemas {
   Json declared(const std::string& entity_type) const;
   // The keys of an entity type declared "personal": true.
   std::vector<std::string> personal_keys(const std::string& entity_type) const;
+  // The keys of an entity type declared "sensitive", with their data class (ABI 1.7).
+  std::map<std::string, std::string> sensitive_keys(const std::string& entity_type) const;
+  bool has_sensitive(const std::string& entity_type) const;
   // The declared type of one key ("integer", …), if any (search).
   std::optional<std::string> type_of(const std::string& entity_type, const std::string& key) const;
 

@@ -21,6 +21,7 @@ namespace nucleo::services {
 // "at", "id", "data": the document}.
 struct TimelineSource {
   std::string owner, collection, account_field, time_field;
+  std::string sensitive;  // the collection's data class: showing its items is audited
   std::string kind() const { return owner + "." + collection; }
 };
 

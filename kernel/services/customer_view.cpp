@@ -4,6 +4,7 @@
 
 #include "kernel/domain/error.hpp"
 #include "kernel/services/access_policy.hpp"
+#include "kernel/services/plugin_record_service.hpp"
 #include "kernel/services/write.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -131,6 +132,16 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
     for (const auto& item : result.items)
       if (item["kind"] == type && item["data"].is_object()) shown.push_back(&item["data"]);
     if (deps_.sensitive.marks(type)) record_sensitive_reads(deps_, ctx, entity_spec(type), shown);
+  }
+  // And so is a plugin's item from a collection it declares sensitive.
+  for (const auto& source : sources) {
+    if (source.sensitive.empty()) continue;
+    std::vector<std::string> shown;
+    for (const auto& item : result.items)
+      if (item["kind"] == source.kind()) shown.push_back(item["id"]);
+    if (shown.empty()) continue;
+    std::map<std::string, CollectionSpec> spec{{source.collection, CollectionSpec{{}, nullptr, std::nullopt, source.sensitive}}};
+    PluginRecordService(deps_, source.owner, spec).record_reads(ctx, source.collection, shown);
   }
   return result;
 }

@@ -388,7 +388,13 @@ ImportReport ImportService::run(const CallContext& caller, const Json& mapping_d
       importer.record({jsonl_columns, 0, 0});  // as JSON Lines: rows' fields carry the mapping's columns
       Json carry;
       auto step = [&](std::string_view bytes, bool final) {
-        ImportParseStep parsed = plugin->parse(ctx, {{"format", plugin->name}, {"final", final}, {"carry", carry}}, bytes);
+        ImportParseStep parsed = plugin->parse(ctx,
+                                               {{"format", plugin->name},
+                                                {"final", final},
+                                                {"carry", carry},
+                                                {"import_id", report.import_id},
+                                                {"dry_run", options.dry_run}},
+                                               bytes);
         carry = std::move(parsed.carry);
         for (auto& row : parsed.rows) {
           std::size_t line = row.value("line", Json(0)).is_number_unsigned() ? row["line"].get<std::size_t>() : 0;

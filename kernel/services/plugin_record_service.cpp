@@ -46,13 +46,24 @@ void check_id(const std::string& id) {
                 {{"id", "invalid"}});
 }
 
+// The instant a "date" index's value names: a YYYY-MM-DD date (its midnight, UTC) or an
+// RFC 3339 date-time.
+std::optional<Timestamp> date_instant(const Json& value) {
+  if (!value.is_string()) return std::nullopt;
+  const std::string& text = value.get_ref<const std::string&>();
+  return text.size() == 10 ? parse_rfc3339(text + "T00:00:00Z") : parse_rfc3339(text);
+}
+
 // The value of an indexed field as the index table stores it, or nothing when absent.
+// A date compares as its text (write one form: ISO dates, or date-times in UTC).
 std::optional<store::SqlValue> index_value(const std::string& field, const std::string& type, const Json& value) {
   if (value.is_null()) return std::nullopt;
   if (type == "integer" && value.is_number_integer()) return store::SqlValue{value.get<std::int64_t>()};
   if (type == "string" && value.is_string()) return store::SqlValue{value.get<std::string>()};
-  throw Error(ErrorCode::validation, "field " + field + " is indexed as " + type + ", not " + value.type_name(),
-              {{field, "must be " + std::string(type == "integer" ? "an integer" : "a string") + " or null"}});
+  if (type == "date" && date_instant(value)) return store::SqlValue{value.get<std::string>()};
+  std::string wanted = type == "integer" ? "an integer" : type == "date" ? "a date (YYYY-MM-DD) or an RFC 3339 date-time" : "a string";
+  throw Error(ErrorCode::validation, "field " + field + " is indexed as " + type + ", not " + value.dump(),
+              {{field, "must be " + wanted + " or null"}});
 }
 
 Json stored_json(const soci::row& r, const std::string& collection) {
@@ -94,8 +105,11 @@ void index_document(store::Transaction& tx, const std::vector<store::SqlValue>& 
     auto value = index_value(field, type, document.value(field, Json()));
     if (!value) continue;
     bool integer = std::holds_alternative<std::int64_t>(*value);
+    // A date keeps its instant beside its text: the timeline orders by it.
+    store::SqlValue instant = integer ? *value : store::SqlValue{};
+    if (type == "date") instant = date_instant(document[field])->micros;
     std::vector<store::SqlValue> row = key;
-    row.insert(row.end(), {field, integer ? *value : store::SqlValue{}, integer ? store::SqlValue{} : *value});
+    row.insert(row.end(), {field, instant, integer ? store::SqlValue{} : *value});
     store::execute(tx.session(),
                    "INSERT INTO plugin_record_index (tenant_id, plugin_id, collection, record_id, field, int_value,"
                    " text_value) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6)",
@@ -368,6 +382,29 @@ Json PluginRecordService::query(const CallContext& ctx, const std::string& colle
 }  // namespace nucleo::services
 
 namespace nucleo::services {
+
+void PluginRecordService::record_reads(const CallContext& ctx, const std::string& collection,
+                                       const std::vector<std::string>& ids, const std::string& break_glass_reason) {
+  const CollectionSpec& spec = collection_of(collection);
+  std::vector<audit::AuditEvent> events;
+  Timestamp now = ctx.now();
+  for (const auto& id : ids) {
+    if (!break_glass_reason.empty()) {
+      audit::AuditEvent e = audit_event(ctx, "plugin_record.break_glass_read", "plugin_record", record_key(collection, id), now);
+      e.changes = {{"reason", {{"from", nullptr}, {"to", break_glass_reason}}}};
+      events.push_back(std::move(e));
+    }
+    if (!spec.sensitive.empty()) {
+      audit::AuditEvent e = audit_event(ctx, "plugin_record.sensitive_read", "plugin_record", record_key(collection, id), now);
+      e.changes = {{"disclosed", {{"from", nullptr}, {"to", Json::array({"*:" + spec.sensitive})}}}};
+      events.push_back(std::move(e));
+    }
+  }
+  if (events.empty()) return;
+  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    for (const auto& e : events) audit::record_audit_event(tx, e);
+  });
+}
 
 std::size_t PluginRecordService::reindex(const CallContext& ctx, const std::string& collection) {
   require_store_access(ctx, plugin_id_, true);

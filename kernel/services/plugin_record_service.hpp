@@ -20,7 +20,7 @@
 
 namespace nucleo::services {
 
-// Indexed fields of one collection: name → "integer" | "string".
+// Indexed fields of one collection: name → "integer" | "string" | "date".
 using CollectionIndexes = std::map<std::string, std::string>;
 
 // One collection as the manifest declares it: its indexes, the schema every document is
@@ -29,6 +29,7 @@ struct CollectionSpec {
   CollectionIndexes indexes;
   std::shared_ptr<const ValueSchema> schema;
   std::optional<PersonalData> personal;
+  std::string sensitive;  // a data class (phi, pii, financial): showing a document is audited
 };
 
 class PluginRecordService {
@@ -67,6 +68,14 @@ class PluginRecordService {
     std::optional<std::int64_t> count;
   };
   TextPage query_text(const CallContext& ctx, const std::string& collection, const Json& query);
+
+  // Records that the caller was shown documents of `collection` through the kernel's
+  // routes, before they are answered: plugin_record.sensitive_read per document of a
+  // sensitive collection ({"disclosed": ["*:<class>"]}), and — with a `reason` —
+  // plugin_record.break_glass_read, a read past the resource's read roles. Nothing to
+  // record: no write at all.
+  void record_reads(const CallContext& ctx, const std::string& collection, const std::vector<std::string>& ids,
+                    const std::string& break_glass_reason = "");
 
   // Rebuilds the index rows of the call's tenant's documents in `collection` from the
   // declared indexes (after a plugin version changed them), audited as

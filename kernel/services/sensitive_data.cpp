@@ -60,13 +60,25 @@ SensitiveData SensitiveData::parse(std::string_view list) {
   return sensitive;
 }
 
+// The configured marks of a type's attributes, and over them what plugins declared.
+std::map<std::string, std::string> SensitiveData::declared_attributes(const std::string& entity_type) const {
+  auto it = marks_.find(entity_type);
+  std::map<std::string, std::string> out = it == marks_.end() ? std::map<std::string, std::string>{} : it->second.attributes;
+  if (declared_)
+    for (auto& [key, data_class] : declared_->sensitive_keys(entity_type)) out.emplace(key, data_class);
+  return out;
+}
+
+bool SensitiveData::marks(std::string_view entity_type) const {
+  return marks_.count(std::string(entity_type)) > 0 || needs_attributes(std::string(entity_type));
+}
+
 std::vector<std::string> SensitiveData::disclosed(const std::string& entity_type, const Json& record) const {
   std::vector<std::string> parts;
   auto it = marks_.find(entity_type);
-  if (it == marks_.end()) return parts;
-  if (!it->second.entity_class.empty()) parts.push_back("*:" + it->second.entity_class);
+  if (it != marks_.end() && !it->second.entity_class.empty()) parts.push_back("*:" + it->second.entity_class);
   const Json& attributes = record.contains("attributes") ? record["attributes"] : Json();
-  for (const auto& [key, data_class] : it->second.attributes)
+  for (const auto& [key, data_class] : declared_attributes(entity_type))
     if (attributes.is_object() && attributes.contains(key) && !attributes[key].is_null())
       parts.push_back("attributes." + key + ":" + data_class);
   return parts;
@@ -74,7 +86,7 @@ std::vector<std::string> SensitiveData::disclosed(const std::string& entity_type
 
 bool SensitiveData::needs_attributes(const std::string& entity_type) const {
   auto it = marks_.find(entity_type);
-  return it != marks_.end() && !it->second.attributes.empty();
+  return (it != marks_.end() && !it->second.attributes.empty()) || (declared_ && declared_->has_sensitive(entity_type));
 }
 
 }  // namespace nucleo::services

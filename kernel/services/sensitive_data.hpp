@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernel/domain/entity.hpp"
+#include "kernel/services/attribute_schemas.hpp"
 
 namespace nucleo::services {
 
@@ -19,6 +20,10 @@ class SensitiveData {
   // Data classes, as plugin manifests name them.
   static bool is_data_class(std::string_view data_class);
 
+  // Also what plugins declare "sensitive" among their attributes (ABI 1.7), read at each
+  // decision: a plugin loaded after start-up marks its attributes too.
+  void consult(const AttributeSchemas& declared) { declared_ = &declared; }
+
   void mark_entity(const std::string& entity_type, const std::string& data_class);
   void mark_attribute(const std::string& entity_type, const std::string& attribute, const std::string& data_class);
 
@@ -26,7 +31,7 @@ class SensitiveData {
   // "pii" by default). Throws Error(validation) naming the bad item.
   static SensitiveData parse(std::string_view list);
 
-  bool marks(std::string_view entity_type) const { return marks_.count(std::string(entity_type)) > 0; }
+  bool marks(std::string_view entity_type) const;
   // What reading `record` discloses: "*:phi" for a sensitive type, else each non-null
   // sensitive attribute as "attributes.<key>:<class>". Empty: nothing sensitive.
   std::vector<std::string> disclosed(const std::string& entity_type, const Json& record) const;
@@ -38,7 +43,9 @@ class SensitiveData {
     std::string entity_class;                         // empty: the type itself is not sensitive
     std::map<std::string, std::string> attributes;    // attribute key → class
   };
+  std::map<std::string, std::string> declared_attributes(const std::string& entity_type) const;
   std::map<std::string, Marks> marks_;
+  const AttributeSchemas* declared_ = nullptr;
 };
 
 }  // namespace nucleo::services

@@ -34,7 +34,7 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 6
+#define NUCLEO_ABI_MINOR 7
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
@@ -178,7 +178,9 @@ typedef nucleo_status (*nucleo_briefing_fn)(void* user_data, const nucleo_call* 
  * an uploaded file in chunks and hands them over in order, on the import's worker, as the
  * importing admin:
  *   step_json: {"format": "<name>", "final": false | true (no bytes follow),
- *               "carry": <what the previous step returned; null on the first>}
+ *               "carry": <what the previous step returned; null on the first>,
+ *               "import_id": "imp_…", "dry_run": false | true}  (the last two: ABI 1.7;
+ *               every run of one import, a resumed one too, sees the same import_id)
  *   bytes:     the file's next bytes (empty on the final step)
  *   rows_json: {"rows": [row, ...], "carry": <any JSON value>}, each row one of
  *              {"line": n, "fields": {"<column>": value, ...}}  mapped to the import's
@@ -276,7 +278,8 @@ typedef struct nucleo_host_api {
    * moving a signed route's call from one account's tenant to another's, and
    * register_channel's "reply_window_hours" — docs/plugin-authoring.md. Nor did ABI 1.4:
    * the service "network.resolve", where a plugin speaking SMTP or IMAP may connect; nor
-   * ABI 1.5: "conversations.receive" taking a batch, "messages", in one transaction.) */
+   * ABI 1.5: "conversations.receive" taking a batch, "messages", in one transaction; nor
+ * ABI 1.7: "import_id" and "dry_run" in an import step.) */
 
   /* Who acts in `call`: {"tenant_id", "actor": {"type","id","on_behalf_of"}, "user_id",
    * "role", "teams": [...], "scopes": [...] | null, "request_id", "causation_id"}.

@@ -90,6 +90,31 @@ TEST_P(SensitiveReadsTest, AMarkedAttributeIsRecordedOnlyWhereARecordHasIt) {
   EXPECT_EQ(history["record"], records.get(ctx, "account", scored));
 }
 
+// ABI 1.7: a plugin marks its own attribute sensitive where it declares it; the marks
+// follow what is declared, beside the deployment's own.
+TEST_P(SensitiveReadsTest, APluginsSensitiveAttributeIsRecordedAsTheDeploymentsAre) {
+  h.sensitive.consult(h.attribute_schemas);
+  h.attribute_schemas.add("org.nucleo.healthcare", "contact",
+                          {{"health.council_registration", {{"type", "string"}, {"sensitive", "pii"}}}});
+  std::string doctor = records.create(ctx, "contact", {{"name", "Dra. Helena"},
+                                                        {"attributes", {{"health.council_registration", "CRM-SP 1"}}}})
+                           .record["id"];
+  std::string clerk = records.create(ctx, "contact", {{"name", "Ivo"}}).record["id"];
+  records.get(ctx, "contact", clerk);
+  EXPECT_TRUE(reads().empty());
+  records.get(ctx, "contact", doctor);
+  auto all = reads();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].first, doctor);
+  EXPECT_EQ(all[0].second, Json::array({"attributes.health.council_registration:pii"}));
+
+  EXPECT_THROW(h.attribute_schemas.add("org.nucleo.other", "contact", {{"other.x", {{"type", "string"}, {"sensitive", "secret"}}}}),
+               Error);
+  h.attribute_schemas.remove_owner("org.nucleo.healthcare");  // a plugin that failed to load takes its marks along
+  records.get(ctx, "contact", doctor);
+  EXPECT_EQ(reads().size(), 1u);
+}
+
 TEST(SensitiveData, TheListNamesItsMistakes) {
   EXPECT_NO_THROW(SensitiveData::parse(""));
   EXPECT_NO_THROW(SensitiveData::parse(" contact , interaction:phi "));

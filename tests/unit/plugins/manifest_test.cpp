@@ -147,6 +147,40 @@ TEST(Manifest, PluginsIIIDeclarationsAreReadAndTheirMistakesNamed) {
   EXPECT_EQ(fields_of(bad)[0].rfind("tenant_settings.token", 0), 0u);
 }
 
+// ABI 1.7 (issue #27): date indexes (also a timeline's clock), sensitive collections and
+// break-glass roles — each mistake named by its field.
+TEST(Manifest, VerticalPackDeclarationsAreReadAndTheirMistakesNamed) {
+  Json m = Json::parse(good);
+  m["collections"] = {{"clinical_events",
+                       {{"indexes", {{"account_id", "string"}, {"occurred_on", "date"}}},
+                        {"schema", {{"type", "object"}}},
+                        {"timeline", {{"account_field", "account_id"}, {"time_field", "occurred_on"}}},
+                        {"sensitive", "phi"},
+                        {"resource", {{"read", {"admin", "auditor"}}, {"break_glass", {"sales", "manager"}},
+                                      {"write", {"admin", "sales"}}}}}}};
+  Manifest read = parse_manifest(m.dump());
+  const Collection& c = read.collections["clinical_events"];
+  EXPECT_EQ(c.indexes.at("occurred_on"), "date");
+  EXPECT_EQ(c.timeline_time_field, "occurred_on");
+  EXPECT_EQ(c.sensitive, "phi");
+  EXPECT_EQ(c.resource->break_glass, (std::vector<std::string>{"sales", "manager"}));
+
+  auto fields_of = [&](Json broken) { return problem_fields(broken.dump()); };
+  Json bad = m;
+  bad["collections"]["clinical_events"]["indexes"]["occurred_on"] = "datetime";
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"collections.clinical_events.indexes.occurred_on",
+                                                      "collections.clinical_events.timeline.time_field"}));
+  bad = m;
+  bad["collections"]["clinical_events"]["sensitive"] = "secret";
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"collections.clinical_events.sensitive"}));
+  bad = m;
+  bad["collections"]["clinical_events"]["resource"]["break_glass"] = {"auditor"};  // reads already
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"collections.clinical_events.resource.break_glass"}));
+  bad = m;
+  bad["collections"]["clinical_events"]["resource"]["break_glass"] = Json::array();
+  EXPECT_EQ(fields_of(bad), (std::vector<std::string>{"collections.clinical_events.resource.break_glass"}));
+}
+
 // Issue #20, point 8: whose personal data a collection holds, and what erasure does.
 TEST(Manifest, PersonalCollectionsNameTheirSubjectAndWhatErasureDoes) {
   Json m = with("collections", {{"reviews",

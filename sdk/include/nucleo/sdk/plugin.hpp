@@ -414,6 +414,8 @@ class Host {
     std::string_view bytes;  // the file's next bytes (empty when final)
     bool final;              // no bytes follow
     Json carry;              // what the previous step returned (null on the first)
+    std::string import_id;   // (ABI 1.7) the import's id, the same in every run of it; empty before 1.7
+    bool dry_run = false;    // (ABI 1.7) nothing the rows say will be written
   };
   struct ImportRows {
     Json rows = Json::array();  // each {"line", "fields": {…}} | {"line", "record": {"collection", "id", "document"}}
@@ -437,16 +439,33 @@ class Host {
   // or null to skip the line (a header, a blank). Throw Error to refuse the whole file.
   using LineParser = std::function<Json(std::string_view line, std::size_t number)>;
   void line_importer(const Json& spec, LineParser row) {
+    line_importer(spec, [row = std::move(row)](const ImportLine& l) { return row(l.text, l.number); });
+  }
+  // (ABI 1.7) The same with the line's context: the call (to read through the host), the
+  // import's id and whether it is a dry run, and `kept` — a JSON value the parser sets
+  // from one line (the header's column positions) and finds again on the next ones, the
+  // only state that crosses chunks.
+  struct ImportLine {
+    const nucleo_call* call;
+    std::string_view text;  // without its line break
+    std::size_t number;     // from 1
+    const std::string& import_id;
+    bool dry_run;
+    Json& kept;
+  };
+  using ContextLineParser = std::function<Json(const ImportLine&)>;
+  void line_importer(const Json& spec, ContextLineParser row) {
     importer(spec, [row = std::move(row)](const ImportStep& step) {
       // The unfinished line crosses as base64: a Latin-1 file's bytes are not JSON text.
       std::string text = step.carry.is_object() ? detail::from_base64(step.carry.value("rest", "")) : std::string();
       std::size_t number = step.carry.is_object() ? step.carry.value("line", std::size_t{0}) : 0;
+      Json kept = step.carry.is_object() ? step.carry.value("kept", Json()) : Json();
       text.append(step.bytes);
       ImportRows out;
       std::size_t start = 0;
       auto emit = [&](std::string_view line) {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        Json r = row(line, ++number);
+        Json r = row(ImportLine{step.call, line, ++number, step.import_id, step.dry_run, kept});
         if (r.is_object()) r = Json::array({std::move(r)});
         for (auto& one : r.is_array() ? r : Json::array()) {
           one["line"] = number;
@@ -456,7 +475,7 @@ class Host {
       for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
         emit(std::string_view(text).substr(start, end - start));
       if (step.final && start < text.size()) emit(std::string_view(text).substr(start)), start = text.size();
-      out.carry = {{"rest", detail::to_base64(std::string_view(text).substr(start))}, {"line", number}};
+      out.carry = {{"rest", detail::to_base64(std::string_view(text).substr(start))}, {"line", number}, {"kept", kept}};
       return out;
     });
   }
@@ -608,7 +627,7 @@ class Host {
       Json s = Json::parse(detail::text(step));
       ImportRows out = (*static_cast<ImportParser*>(user_data))(
           ImportStep{call, std::string_view(bytes.data ? bytes.data : "", bytes.size), s.value("final", false),
-                     s.value("carry", Json())});
+                     s.value("carry", Json()), s.value("import_id", std::string()), s.value("dry_run", false)});
       *rows = detail::plugin_buffer(Json{{"rows", std::move(out.rows)}, {"carry", std::move(out.carry)}}.dump());
       return NUCLEO_OK;
     });

@@ -23,8 +23,9 @@
 //     UNAVAILABLE, as an unreachable host;
 //   - the caller, the clock (`now_micros`, `advance`), tenant settings (`settings`,
 //     `secrets`), attribute schemas, a channel (`send`), jobs (`run_job`), briefing
-//     sections (`briefing`), import formats (`import_file`, ABI 1.6); what an erasure
-//     does to the store (`erase_subject`);
+//     sections (`briefing`), import formats (`import_file`, ABI 1.6; what its steps say
+//     of the import, `import_id` and `dry_run`, ABI 1.7); what an erasure does to the
+//     store (`erase_subject`);
 //   - not faked: permissions, tenants other than `tenant_id`, the audit trail, the
 //     schema checks of attributes and described routes — the end-to-end suite's job.
 
@@ -367,7 +368,9 @@ class FakeHost {
     if (it == importers_.end()) throw Error(NUCLEO_NOT_FOUND, "the plugin registered no import format " + format);
     Json rows = Json::array(), carry;
     auto step = [&](std::string_view bytes, bool final) {
-      std::string in = Json{{"format", format}, {"final", final}, {"carry", carry}}.dump();
+      std::string in =
+          Json{{"format", format}, {"final", final}, {"carry", carry}, {"import_id", import_id}, {"dry_run", dry_run}}
+              .dump();
       nucleo_plugin_buffer out{nullptr, 0};
       nucleo_status status = it->second.fn(it->second.user, call(), detail::view(in), detail::view(bytes), &out);
       std::string text = take(out);
@@ -449,6 +452,9 @@ class FakeHost {
   Json scopes;  // null: the role alone; an array: an integration key's scopes
   // The kernel's clock as the plugin sees it (Host::now_micros): set it, advance it.
   std::int64_t now_micros = 1767225600000000;  // 2026-01-01T00:00:00Z
+  // What import_file's steps say of the import (ABI 1.7): its id, and whether it is a dry run.
+  std::string import_id = "imp_test";
+  bool dry_run = false;
   void advance(std::int64_t micros) { now_micros += micros; }
 
   Json caller_json() const {
