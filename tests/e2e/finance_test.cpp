@@ -1,0 +1,157 @@
+// Issue #27: the finance pack (verticals/finance) loaded into a real server on both
+// backends: the CGU's PEP list through the import, screening of contacts and beneficial
+// owners with a reviewer's disposition, four-eyes KYC decisions and the KYC gate that a
+// deal's move meets beside the kernel's stage gates. Unit tests: tests/unit/verticals/finance_test.cpp.
+#include <fstream>
+#include <sstream>
+
+#include "tests/e2e/api_fixture.hpp"
+
+namespace nucleo::test {
+namespace {
+
+const std::string pack = "/v1/x/org.nucleo.finance";
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+class Finance : public ApiFixture {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_.path() + "/nucleo.properties") << "plugins.finance.file = " << FINANCE_PLUGIN_DIR << "\n"
+                                                      << "jobs.poll_interval_ms = 50\n";
+    ApiFixture::SetUp();
+  }
+  std::vector<std::string> server_arguments() override { return {"--config", dir_.path() + "/nucleo.properties"}; }
+  std::string create(const std::string& path, const Json& body, const std::string& key = "") {
+    auto made = call("POST", path, key.empty() ? admin : key, body);
+    EXPECT_EQ(made.status, 201) << path << ": " << made.raw.body;
+    return made.body.value("id", "");
+  }
+  TempDir dir_;
+};
+
+TEST_P(Finance, ThePepListScreensContactsAndOwnersAndEveryHitIsReviewed) {
+  auto queued = upload_import(fixture("202511_PEP.csv"), {{"format", "cgu_pep"}}, "", "202511_PEP.csv");
+  ASSERT_EQ(queued.status, 202) << queued.raw.body;
+  Json list = finished_import(queued.body["id"]);
+  ASSERT_EQ(list["status"], "done") << list;
+  EXPECT_EQ(list["progress"]["created"], 3000);
+  EXPECT_EQ(list["progress"]["failed"], 0);
+
+  std::string account = create("/v1/accounts", {{"legal_name", "Construtora Horizonte S.A."}, {"tax_id", "11.222.333/0001-81"}});
+  std::string maria = create("/v1/contacts", {{"name", "Maria das Graças Fonseca"}, {"account_id", account},
+                                              {"attributes", {{"finance.cpf", "529.982.247-25"}}}});
+  create("/v1/contacts", {{"name", "Maria das Graças Fonseca"}, {"attributes", {{"finance.cpf", "111.444.777-35"}}}});  // a namesake
+  create("/v1/contacts", {{"name", "João Carlos Pereira"}, {"attributes", {{"finance.cpf", "111.444.777-35"}}}});  // past grace
+  std::string antonio = create("/v1/contacts", {{"name", "Antônio Bezerra Lima"}});  // no CPF: by name
+  auto kyc = call("PUT", pack + "/parties/" + account + "/kyc", manager,
+                  {{"risk_rating", "high"}, {"review_due", "2027-06-30"},
+                   {"beneficial_owners", {{{"name", "MARIA DAS GRACAS FONSECA"}, {"cpf", "529.982.247-25"}, {"share_percent", 40}},
+                                          {{"name", "Pedro Alvares"}, {"share_percent", 60}}}}});
+  ASSERT_EQ(kyc.status, 200) << kyc.raw.body;
+
+  EXPECT_EQ(call("POST", pack + "/screening/run", user_key(h->tenant, "sales")).status, 403);
+  auto run = call("POST", pack + "/screening/run", manager);
+  ASSERT_EQ(run.status, 202) << run.raw.body;
+  Json runs = until(pack + "/screening/runs", [](const Json& page) { return !page.value("data", Json::array()).empty(); });
+  EXPECT_EQ(runs["data"][0]["list_import_id"], list["id"]);
+  EXPECT_EQ(runs["data"][0]["list_entries"], 3000);
+  EXPECT_EQ(runs["data"][0]["new_hits"], 3);  // Maria as a contact and as an owner; Antônio by name
+
+  Json hits = call("GET", pack + "/screening/hits?disposition=pending", auditor).body;
+  ASSERT_EQ(hits["data"].size(), 3u) << hits;
+  std::string maria_hit, antonio_match;
+  for (const auto& h : hits["data"]) {
+    if (h["subject_id"] == maria) maria_hit = h["id"];
+    if (h["subject_id"] == antonio) antonio_match = h["match"];
+  }
+  EXPECT_EQ(antonio_match, "name");
+  ASSERT_FALSE(maria_hit.empty()) << hits;
+  EXPECT_EQ(call("GET", pack + "/screening/hits", user_key(h->tenant, "sales")).status, 403);
+
+  auto decided = call("POST", pack + "/screening/hits/" + maria_hit + "/disposition", manager,
+                      {{"disposition", "true_match"}, {"note", "confirmed against the client's ID"}});
+  ASSERT_EQ(decided.status, 200) << decided.raw.body;
+  EXPECT_EQ(decided.body["disposition"], "true_match");
+  EXPECT_EQ(call("POST", pack + "/screening/hits/" + maria_hit + "/disposition", manager, {{"disposition", "maybe"}}).status, 422);
+  Json audited = until("/v1/audit/events?limit=200&action=plugin_record.updated", [&](const Json& page) {
+    return page.dump().find("screening_hits/" + maria_hit) != std::string::npos;
+  });
+  EXPECT_NE(audited.dump().find("true_match"), std::string::npos);
+  EXPECT_EQ(call("GET", pack + "/screening/hits?disposition=pending", auditor).body["data"].size(), 2u);
+
+  // A list that is not the CGU's fails the import, saying why.
+  auto refused = upload_import("CPF;NOME\n***.111.222-**;X\n", {{"format", "cgu_pep"}}, "", "x.csv");
+  Json failed = finished_import(refused.body["id"]);
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_NE(failed.dump().find("not the CGU's PEP list"), std::string::npos) << failed;
+}
+
+TEST_P(Finance, AKycDecidedByFourEyesOpensTheGateOfTheDeal) {
+  std::string preparer, preparer_key = user_key(h->tenant, "manager", &preparer);
+  std::string account = create("/v1/accounts", {{"legal_name", "Agropecuária Serra Azul Ltda"}, {"tax_id", "11.444.777/0001-61"}});
+  std::string pipeline = create("/v1/pipelines", {{"name", "Crédito corporativo"}});
+  std::string kyc_stage = create("/v1/stages", {{"pipeline_id", pipeline}, {"name", "KYC"}, {"key", "kyc"}, {"position", 1}});
+  std::string proposal = create("/v1/stages", {{"pipeline_id", pipeline}, {"name", "Proposta"}, {"key", "proposta"}, {"position", 2}});
+  auto set = call("PUT", "/v1/plugins/org.nucleo.finance/settings", admin, {{"settings", {{"kyc_gate_stages", {"kyc"}}}}});
+  ASSERT_EQ(set.status, 200) << set.raw.body;
+  std::string deal = create("/v1/deals", {{"name", "Capital de giro"}, {"account_id", account}, {"pipeline_id", pipeline},
+                                          {"stage_id", kyc_stage}, {"amount", 250000000}});
+
+  auto blocked = call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage_id", proposal}});
+  EXPECT_EQ(blocked.status, 422) << blocked.raw.body;
+  EXPECT_NE(blocked.raw.body.find("is missing"), std::string::npos) << blocked.raw.body;
+
+  ASSERT_EQ(call("PUT", pack + "/parties/" + account + "/kyc", preparer_key,
+                 {{"risk_rating", "low"}, {"review_due", "2030-01-01"},
+                  {"documents_checked", {{{"kind", "contrato social"}, {"checked_on", "2025-11-20"}}}},
+                  {"beneficial_owners", {{{"name", "Ana Souza"}, {"cpf", "529.982.247-25"}, {"share_percent", 100}}}}})
+                .status,
+            200);
+  auto bad_owner = call("PUT", pack + "/parties/" + account + "/kyc", preparer_key,
+                        {{"beneficial_owners", {{{"name", "Ana Souza"}, {"share_percent", 10}}}}});
+  EXPECT_EQ(bad_owner.status, 422);  // below 25 % is not a beneficial owner
+  EXPECT_NE(bad_owner.raw.body.find("share_percent"), std::string::npos) << bad_owner.raw.body;
+  ASSERT_EQ(call("PUT", pack + "/parties/" + account + "/kyc", preparer_key,
+                 {{"risk_rating", "low"}, {"review_due", "2030-01-01"},
+                  {"beneficial_owners", {{{"name", "Ana Souza"}, {"cpf", "529.982.247-25"}, {"share_percent", 100}}}}})
+                .status,
+            200);
+  EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage_id", proposal}}).status, 422);  // pending
+  EXPECT_EQ(call("POST", pack + "/parties/" + account + "/kyc/decision", preparer_key, {{"status", "approved"}}).status, 403);
+  EXPECT_EQ(call("POST", pack + "/parties/" + account + "/kyc/decision", user_key(h->tenant, "sales"), {{"status", "approved"}}).status,
+            403);
+  auto approved = call("POST", pack + "/parties/" + account + "/kyc/decision", manager, {{"status", "approved"}, {"note", "docs ok"}});
+  ASSERT_EQ(approved.status, 200) << approved.raw.body;
+  EXPECT_EQ(approved.body["prepared_by"], preparer);
+  EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage_id", proposal}}).status, 200);
+  auto read = call("GET", pack + "/parties/" + account + "/kyc", auditor);
+  EXPECT_EQ(read.body["status"], "approved") << read.raw.body;
+}
+
+TEST_P(Finance, TheVerticalDemoSeedsKycRecords) {
+  EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
+                         {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}};
+  auto demo = run_process({NUCLEO_BINARY, "demo", "--vertical", "finance", "--config", dir_.path() + "/nucleo.properties", "--json"},
+                          env, std::chrono::minutes(5), dir_.path());
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  Json shown = Json::parse(demo.out);
+  EXPECT_EQ(shown["counts"].value("org.nucleo.finance kyc", 0), shown["counts"].value("accounts", -1));
+  std::string key = shown["admin_key"];
+  Json accounts = call("GET", "/v1/accounts?limit=1", key).body;
+  ASSERT_FALSE(accounts["data"].empty());
+  auto kyc = call("GET", pack + "/parties/" + accounts["data"][0]["id"].get<std::string>() + "/kyc", key);
+  ASSERT_EQ(kyc.status, 200) << kyc.raw.body;
+  EXPECT_EQ(kyc.body["beneficial_owners"].size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Finance, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
+}  // namespace
+}  // namespace nucleo::test

@@ -1,0 +1,348 @@
+// The finance vertical pack (docs/verticals/finance.md), against the SDK alone: KYC of
+// parties (accounts and contacts) with beneficial owners and a four-eyes decision, a
+// KYC gate on deals, and PEP screening against the CGU's monthly list with a reviewer's
+// disposition of every hit.
+#include <algorithm>
+#include <ctime>
+#include <optional>
+#include <set>
+
+#include "common/registry.hpp"
+#include "nucleo/sdk/plugin.hpp"
+#include "pep.hpp"
+
+namespace nucleo::finance {
+namespace {
+
+using nucleo::sdk::Auth;
+using nucleo::sdk::Caller;
+using nucleo::sdk::Error;
+using nucleo::sdk::Host;
+using nucleo::sdk::Reason;
+using nucleo::sdk::Request;
+using nucleo::sdk::Response;
+
+std::string text(const Json& j, const char* field) {
+  const Json& v = j.is_object() ? j.value(field, Json()) : Json();
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+std::string rfc3339(std::int64_t micros) {
+  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm t{};
+  gmtime_r(&seconds, &t);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &t);
+  return out;
+}
+
+std::string today_of(const Host& host, const nucleo_call* call) { return rfc3339(host.now_micros(call)).substr(0, 10); }
+
+std::optional<Json> stored(const Host& host, const nucleo_call* call, const std::string& collection, const std::string& id) {
+  try {
+    return host.store_get(call, collection, id);
+  } catch (const Error& e) {
+    if (e.status() == NUCLEO_NOT_FOUND) return std::nullopt;
+    throw;
+  }
+}
+
+// Every page of a store query.
+template <typename Each>
+void each_document(const Host& host, const nucleo_call* call, const std::string& collection, Json query, Each each) {
+  query["limit"] = 200;
+  for (;;) {
+    Json page = host.store_query(call, collection, query);
+    for (const auto& d : page["data"]) each(d);
+    if (page["next_cursor"].is_null()) return;
+    query["cursor"] = page["next_cursor"];
+  }
+}
+
+std::string kyc_id(const std::string& party_id) { return "kyc-" + party_id; }
+
+class Finance : public nucleo::sdk::Plugin {
+ public:
+  void init(Host& host, const Json&) override {
+    host_ = &host;
+    // A person's CPF is hers; it is what PEP screening compares (its visible digits).
+    host.declare_attributes("contact", {{"finance.cpf", {{"type", "string"}, {"format", "cpf"}, {"personal", true}}}});
+    host.line_importer({{"name", "cgu_pep"},
+                        {"title", "CGU list of politically exposed persons (AAAAMM_PEP.csv, ';'-separated, ISO-8859-1)"},
+                        {"media_types", {"text/csv", "text/plain"}},
+                        {"mapping", pep_mapping()}},
+                       [](const Host::ImportLine& line) { return pep_line(line); });
+    host.route("PUT", "/parties/{party_id}/kyc", Auth::bearer, [this](const Request& r) { return prepare_kyc(r); });
+    host.route("GET", "/parties/{party_id}/kyc", Auth::bearer, [this](const Request& r) {
+      party(r.call, r.param("party_id"));  // 404 unless the caller may see the party
+      auto kyc = stored(*host_, r.call, "kyc", kyc_id(r.param("party_id")));
+      if (!kyc) throw Error(NUCLEO_NOT_FOUND, "no KYC of " + r.param("party_id"));
+      return Response{200, (*kyc)["document"]};
+    });
+    host.route("POST", "/parties/{party_id}/kyc/decision", Auth::bearer, [this](const Request& r) { return decide_kyc(r); });
+    host.route("POST", "/screening/run", Auth::bearer, [this](const Request& r) {
+      require_role(r, {"admin", "manager"}, "start a screening");
+      return Response{202, {{"job_id", host_->enqueue(r.call, "pep-screening", {{"force", true}})}}};
+    });
+    host.route("GET", "/screening/runs", Auth::bearer, [this](const Request& r) {
+      return Response{200, page_of(r, "screening_runs", {{"sort", "-list_import_id"}})};
+    });
+    host.route("GET", "/screening/hits", Auth::bearer, [this](const Request& r) {
+      Json query = Json::object();
+      if (!r.query("disposition").empty()) query["where"] = {{"disposition", {{"eq", r.query("disposition")}}}};
+      return Response{200, page_of(r, "screening_hits", query)};
+    });
+    host.route("POST", "/screening/hits/{id}/disposition", Auth::bearer, [this](const Request& r) { return dispose(r); });
+    host.job("pep-screening", "every 30m", nucleo::sdk::Scope::tenant,
+             [this](const nucleo::sdk::Job& j) { screen(j.call, j.payload().value("force", false)); });
+    host.job("kyc-expiry", "cron 0 6 * * *", nucleo::sdk::Scope::tenant,
+             [this](const nucleo::sdk::Job& j) { expire_kyc(j.call); }, "tenant");
+    host.validate("deal", [this](const nucleo_call* call, const Json& change) { return kyc_gate(call, change); });
+    // `nucleo demo --vertical finance` runs it once in the new demo tenant.
+    host.job("demo", "", nucleo::sdk::Scope::tenant, [this](const nucleo::sdk::Job& j) { seed_demo(j.call); });
+  }
+
+ private:
+  void require_role(const Request& r, const std::set<std::string>& roles, const std::string& what) const {
+    Caller who = r.caller();
+    if (!who.unrestricted() && !roles.count(who.role))
+      throw Error(NUCLEO_FORBIDDEN, "the " + who.role + " role may not " + what);
+  }
+
+  Json page_of(const Request& r, const std::string& collection, Json query) const {
+    Caller who = r.caller();
+    if (!who.unrestricted() && who.role != "admin" && who.role != "manager" && who.role != "auditor")
+      throw Error(NUCLEO_FORBIDDEN, "screening is for compliance: admin, manager and auditor roles");
+    std::string limit = r.query("limit");
+    query["limit"] = limit.empty() ? 50 : std::stoi(limit);
+    if (!r.query("cursor").empty()) query["cursor"] = r.query("cursor");
+    Json page = host_->store_query(r.call, collection, query);
+    Json data = Json::array();
+    for (const auto& d : page["data"]) {
+      Json item = d["document"];
+      item["id"] = d["id"];
+      data.push_back(std::move(item));
+    }
+    return {{"data", data}, {"next_cursor", page["next_cursor"]}};
+  }
+
+  // The party (an account or a contact) as the caller sees it: 404 otherwise.
+  Json party(const nucleo_call* call, const std::string& id) const {
+    std::string type = id.rfind("acc_", 0) == 0 ? "account" : id.rfind("con_", 0) == 0 ? "contact" : "";
+    if (type.empty()) throw Error(NUCLEO_NOT_FOUND, id + " is not an account or a contact");
+    return host_->call(call, "records.get", {{"type", type}, {"id", id}});
+  }
+
+  // ---- KYC ----------------------------------------------------------------------------
+
+  Response prepare_kyc(const Request& r) {
+    require_role(r, {"admin", "manager", "sales", "support", "integration"}, "prepare a KYC");
+    std::string id = r.param("party_id");
+    Json p = party(r.call, id);
+    Json document = r.body;
+    document["party_id"] = id;
+    document["party_type"] = id.rfind("acc_", 0) == 0 ? "account" : "contact";
+    if (document["party_type"] == "contact") document["contact_id"] = id;
+    document["status"] = "pending";  // whatever it was: a change is decided again
+    document["prepared_by"] = r.caller().user_id.empty() ? r.caller().actor_id : r.caller().user_id;
+    document["prepared_at"] = rfc3339(host_->now_micros(r.call));
+    return Response{200, host_->store_put(r.call, "kyc", kyc_id(id), document)["document"]};
+  }
+
+  // Four eyes: a reviewer of an allowed role, who did not prepare it, decides.
+  Response decide_kyc(const Request& r) {
+    std::string id = r.param("party_id");
+    Caller who = r.caller();  // who may decide, before anything about the party is told
+    Json roles = host_->tenant_settings(r.call)["settings"].value("kyc_reviewer_roles", Json::array({"admin", "manager"}));
+    if (!who.unrestricted() && std::find(roles.begin(), roles.end(), Json(who.role)) == roles.end())
+      throw Error(NUCLEO_FORBIDDEN, "KYC decisions are for the " + roles.dump() + " roles, not " + who.role);
+    party(r.call, id);
+    auto kyc = stored(*host_, r.call, "kyc", kyc_id(id));
+    if (!kyc) throw Error(NUCLEO_NOT_FOUND, "no KYC of " + id + " to decide");
+    Json document = (*kyc)["document"];
+    if (document["status"] != "pending")
+      throw Error(NUCLEO_CONFLICT, "the KYC of " + id + " is " + document["status"].get<std::string>() + ", not pending");
+    std::string decider = who.user_id.empty() ? who.actor_id : who.user_id;
+    if (decider == text(document, "prepared_by"))
+      throw Error(NUCLEO_FORBIDDEN, "four eyes: whoever prepared a KYC does not decide it");
+    document["status"] = r.body.at("status");
+    document["decided_by"] = decider;
+    document["decided_at"] = rfc3339(host_->now_micros(r.call));
+    if (r.body.contains("note")) document["decision_note"] = r.body["note"];
+    return Response{200, host_->store_put(r.call, "kyc", kyc_id(id), document, (*kyc)["version"].get<std::int64_t>())["document"]};
+  }
+
+  void expire_kyc(const nucleo_call* call) {
+    std::string today = today_of(*host_, call);
+    each_document(*host_, call, "kyc", {{"where", {{"status", {{"eq", "approved"}}}, {"review_due", {{"lt", today}}}}}},
+                  [&](const Json& d) {
+                    Json document = d["document"];
+                    document["status"] = "expired";
+                    host_->store_put(call, "kyc", d["id"].get<std::string>(), document, d["version"].get<std::int64_t>());
+                  });
+  }
+
+  // A deal moving past a gate stage needs its account's KYC approved and not past its
+  // review date: with the stage gates' reasons, the 422 says what is missing.
+  std::vector<Reason> kyc_gate(const nucleo_call* call, const Json& change) const {
+    const Json& after = change["after"];
+    const Json& before = change["before"];
+    std::string to = text(after, "stage_id");
+    if (to.empty() || (before.is_object() && text(before, "stage_id") == to)) return {};
+    Json gates = host_->tenant_settings(call)["settings"].value("kyc_gate_stages", Json::array());
+    if (gates.empty()) return {};
+    Json target = host_->call(call, "records.get", {{"type", "stage"}, {"id", to}});
+    Json stages = host_->call(call, "records.search",
+                              {{"type", "stage"},
+                               {"query", {{"filter_groups", Json::array({{{"filters", Json::array({{{"field", "pipeline_id"}, {"op", "eq"},
+                                                                                                     {"value", target["pipeline_id"]}}})}}})},
+                                          {"limit", 100}}}});
+    bool past_a_gate = false;
+    for (const auto& s : stages["data"])
+      if (std::find(gates.begin(), gates.end(), s.value("key", Json())) != gates.end() &&
+          target.value("position", 0) > s.value("position", 0))
+        past_a_gate = true;
+    if (!past_a_gate) return {};
+    std::string account = text(after, "account_id");
+    auto kyc = stored(*host_, call, "kyc", kyc_id(account));
+    std::string status = kyc ? text((*kyc)["document"], "status") : "missing";
+    std::string due = kyc ? text((*kyc)["document"], "review_due") : "";
+    if (status == "approved" && (due.empty() || due >= today_of(*host_, call))) return {};
+    std::string why = status == "approved" ? "was due for review on " + due : "is " + status;
+    return {{"stage_id", "the KYC of account " + account + " " + why + ": it must be approved before the deal moves past " +
+                             gates.dump()}};
+  }
+
+  // ---- PEP list and screening ---------------------------------------------------------
+
+  static Json pep_line(const Host::ImportLine& line) {
+    if (line.number == 1) {
+      line.kept = {{"columns", pep_header(verticals::latin1_to_utf8(line.text))}};
+      return nullptr;
+    }
+    if (line.text.empty()) return nullptr;
+    if (verticals::holds_utf8_sequences(line.text))
+      return {{"error", "the line holds UTF-8 sequences, but the CGU publishes the list in ISO-8859-1: re-export it as ISO-8859-1"}};
+    auto parsed = pep_entry(verticals::Columns(line.kept["columns"].get<std::vector<std::string>>()),
+                            verticals::latin1_to_utf8(line.text));
+    if (auto* problem = std::get_if<std::string>(&parsed)) return {{"error", *problem}};
+    Json entry = std::get<Json>(parsed);
+    std::string id = entry["id"];
+    entry.erase("id");
+    entry["seen_in"] = line.import_id;
+    return {{"record", {{"collection", "pep_list"}, {"id", id}, {"document", entry}}}};
+  }
+
+  // Screens every contact (by CPF and name, or name alone) and every beneficial owner of
+  // a KYC against the latest list, once per list unless forced. A hit is recorded once
+  // per person and entry, pending a reviewer; a later list keeps its disposition.
+  void screen(const nucleo_call* call, bool force) {
+    Json latest_page = host_->store_query(call, "pep_list", {{"sort", "-seen_in"}, {"limit", 1}});
+    if (latest_page["data"].empty()) return;
+    std::string list = text(latest_page["data"][0]["document"], "seen_in");
+    if (!force && stored(*host_, call, "screening_runs", list)) return;
+    std::int64_t started = host_->now_micros(call);
+    PepIndex index;
+    each_document(*host_, call, "pep_list", {{"where", {{"seen_in", {{"eq", list}}}}}}, [&](const Json& d) {
+      Json entry = d["document"];
+      entry["id"] = d["id"];
+      index.add(entry);
+    });
+    std::string today = today_of(*host_, call);
+    long contacts = 0, owners = 0, name_only = 0, hits = 0;
+    auto record = [&](const std::string& subject_type, const std::string& subject_id, const std::string& contact_id,
+                      const std::string& owner_name, const Json& hit) {
+      std::string id = subject_id + ":" + hit["entry"]["id"].get<std::string>();
+      if (stored(*host_, call, "screening_hits", id)) return;  // found before: its disposition stands
+      Json document{{"subject_type", subject_type}, {"subject_id", subject_id}, {"pep_id", hit["entry"]["id"]},
+                    {"pep", hit["entry"]}, {"match", hit["match"]}, {"list_import_id", list},
+                    {"found_at", rfc3339(host_->now_micros(call))}, {"disposition", "pending"}};
+      if (!contact_id.empty()) document["contact_id"] = contact_id;
+      if (!owner_name.empty()) document["owner_name"] = owner_name;
+      host_->store_put(call, "screening_hits", id, document, 0);
+      ++hits;
+    };
+    Json request{{"type", "contact"}, {"query", {{"limit", 100}}}};
+    for (;;) {
+      Json page = host_->call(call, "records.search", request);
+      for (const auto& c : page["data"]) {
+        ++contacts;
+        std::string cpf = verticals::digits_of(text(c.value("attributes", Json::object()), "finance.cpf"));
+        if (cpf.empty()) ++name_only;
+        for (const auto& hit : index.matches(text(c, "name"), cpf, today))
+          record("contact", c["id"], c["id"], "", hit);
+      }
+      if (page["next"].is_null()) break;
+      request["after"] = page["next"];
+    }
+    each_document(*host_, call, "kyc", Json::object(), [&](const Json& k) {
+      const Json& owners_list = k["document"].value("beneficial_owners", Json::array());
+      for (std::size_t i = 0; i < owners_list.size(); ++i) {
+        const Json& o = owners_list[i];
+        ++owners;
+        std::string cpf = verticals::digits_of(text(o, "cpf"));
+        if (cpf.empty()) ++name_only;
+        for (const auto& hit : index.matches(text(o, "name"), cpf, today))
+          record("beneficial_owner", text(k["document"], "party_id") + ".owner" + std::to_string(i),
+                 text(k["document"], "contact_id"), text(o, "name"), hit);
+      }
+    });
+    host_->store_put(call, "screening_runs", list,
+                     {{"list_import_id", list}, {"list_entries", index.size()}, {"contacts", contacts},
+                      {"beneficial_owners", owners}, {"screened_by_name_only", name_only}, {"new_hits", hits},
+                      {"started_at", rfc3339(started)}, {"finished_at", rfc3339(host_->now_micros(call))}});
+  }
+
+  Response dispose(const Request& r) {
+    require_role(r, {"admin", "manager"}, "decide a screening hit");
+    std::string id = r.param("id");
+    auto hit = stored(*host_, r.call, "screening_hits", id);
+    if (!hit) throw Error(NUCLEO_NOT_FOUND, "no screening hit " + id);
+    Json document = (*hit)["document"];
+    Caller who = r.caller();
+    document["disposition"] = r.body.at("disposition");
+    document["reviewed_by"] = who.user_id.empty() ? who.actor_id : who.user_id;
+    document["reviewed_at"] = rfc3339(host_->now_micros(r.call));
+    if (r.body.contains("note")) document["review_note"] = r.body["note"];
+    Json saved = host_->store_put(r.call, "screening_hits", id, document, (*hit)["version"].get<std::int64_t>())["document"];
+    saved["id"] = id;
+    return Response{200, saved};
+  }
+
+  // The demo tenant's parties get KYC records — most approved by a second person, some
+  // pending, one rejected — and some contacts their CPF, for screening.
+  void seed_demo(const nucleo_call* call) {
+    static const std::vector<std::string> cpfs{"52998224725", "11144477735", "39053344705", "86288366757", "71428793860"};
+    std::string today = today_of(*host_, call);
+    Json request{{"type", "account"}, {"query", {{"limit", 100}}}};
+    Json accounts = host_->call(call, "records.search", request)["data"];
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+      std::string id = accounts[i]["id"];
+      std::string status = i % 7 == 3 ? "rejected" : i % 4 == 1 ? "pending" : "approved";
+      Json document{{"party_id", id}, {"party_type", "account"}, {"status", status},
+                    {"risk_rating", i % 5 == 0 ? "high" : i % 2 ? "medium" : "low"},
+                    {"review_due", std::to_string(2026 + static_cast<int>(i % 3)) + today.substr(4)},
+                    {"beneficial_owners", {{{"name", "Sócio " + std::to_string(i + 1)}, {"share_percent", 50}},
+                                           {{"name", "Sócia " + std::to_string(i + 1)}, {"share_percent", 50}}}},
+                    {"documents_checked", {{{"kind", "contrato social"}, {"checked_on", today}},
+                                           {{"kind", "comprovante de endereço"}, {"checked_on", today}}}},
+                    {"prepared_by", "demo-analyst"}, {"prepared_at", rfc3339(host_->now_micros(call))}};
+      if (status != "pending") {
+        document["decided_by"] = "demo-compliance";
+        document["decided_at"] = rfc3339(host_->now_micros(call));
+      }
+      host_->store_put(call, "kyc", kyc_id(id), document);
+    }
+    Json contacts = host_->call(call, "records.search", {{"type", "contact"}, {"query", {{"limit", 5}}}})["data"];
+    for (std::size_t i = 0; i < contacts.size() && i < cpfs.size(); ++i)
+      host_->call(call, "records.update", {{"type", "contact"}, {"id", contacts[i]["id"]},
+                                          {"data", {{"attributes", {{"finance.cpf", cpfs[i]}}}}}});
+  }
+
+  Host* host_ = nullptr;
+};
+
+}  // namespace
+}  // namespace nucleo::finance
+
+NUCLEO_PLUGIN(nucleo::finance::Finance, "org.nucleo.finance", "1.0.0")
