@@ -464,6 +464,71 @@ PY
   channel_lines+="- CNES extract (issue #27): $cnes_rows establishments in DATASUS's layout — \`nucleo import --format cnes\` (the healthcare pack's parser: ISO-8859-1, check digits, an account per CNPJ and every establishment in the pack's store, one audit event each) **$cnes_lps lines/s** ($cnes_written rows written) beside the generic import of the same establishments as a plain CSV of accounts (key tax id) **$plain_lps lines/s** ($plain_written rows written): ratio **$cnes_ratio**."$'\n'
 fi
 
+# PEP screening (issue #27): the finance pack's screening job over a tenant's contacts
+# against the CGU's list (loaded through its import format), beside the same matches by a
+# plain indexed lookup in SQL (folded names and visible CPF digits in two tables, joined)
+# in the same run.
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "pep" ]]; then
+  pep_rows=${BENCH_PEP_ROWS:-150000} pep_contacts=${BENCH_PEP_CONTACTS:-100000}
+  echo "== PEP screening: $pep_contacts contacts against a $pep_rows-row list" >&2
+  scripts/build.sh --target finance >/dev/null
+  printf 'plugins.finance.file = %s\n' "$root/build/verticals/finance/finance" > "$work/finance.properties"
+  pep_tenant=$("$nucleo" tenant create --name PEP | sed -n 's/^id=//p')
+  python3 tests/fixtures/registries/make_pep.py "$pep_rows" "$work/pep.csv"
+  python3 - "$work" "$pep_contacts" "$pep_tenant" <<'PY'
+import csv, json, random, sys, unicodedata
+work, n, tenant = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fold = lambda s: " ".join("".join(c for c in unicodedata.normalize("NFD", s.upper()) if c.isalnum() or c == " ")
+                          .replace("_", " ").split())
+def cpf(body9):
+    d = [int(x) for x in body9]
+    for size in (9, 10):
+        r = sum(a * b for a, b in zip(d, range(size + 1, 1, -1))) % 11
+        d.append(0 if r < 2 else 11 - r)
+    return "".join(map(str, d))
+rng = random.Random(5)
+entries = list(csv.DictReader(open(f"{work}/pep.csv", encoding="iso-8859-1"), delimiter=";"))
+with open(f"{work}/pep-names.csv", "w") as f:
+    for e in entries:
+        f.write(f"{fold(e['Nome_PEP'])},{e['CPF'][4:7]}{e['CPF'][8:11]}\n")
+with open(f"{work}/pep-contacts.csv", "w", newline="") as f, open(f"{work}/pep-contact-names.csv", "w") as g:
+    out = csv.writer(f)
+    for i in range(n):
+        if i % 100 == 0:  # 1 in 100 is on the list
+            e = rng.choice(entries)
+            name, number = e["Nome_PEP"].title(), cpf(f"{rng.randrange(0, 1000):03d}" + e["CPF"][4:7] + e["CPF"][8:11])
+        else:
+            name, number = f"Pessoa Bench {i} da Silva", cpf(f"{rng.randrange(0, 10**9):09d}")
+        if i % 3 == 0:
+            number = ""  # a third without a CPF: compared by the name alone
+        attributes = json.dumps({"finance.cpf": number}) if number else "{}"
+        out.writerow([f"con_pep{i:021d}", tenant, name, attributes, 1, 1, 1])
+        g.write(f"{fold(name)},{number[3:9] if number else ''}\n")
+PY
+  t0=$(date +%s.%N)
+  "$nucleo" import --config "$work/finance.properties" --tenant "$pep_tenant" --file "$work/pep.csv" --format cgu_pep \
+    > "$work/pep.out" 2> "$work/pep.err"
+  t1=$(date +%s.%N)
+  psql_as nucleo_owner -c "\\copy contacts (id, tenant_id, name, attributes, version, created_at, updated_at) FROM '$work/pep-contacts.csv' CSV" >/dev/null
+  screened=$("$nucleo" plugins run-job --config "$work/finance.properties" --tenant "$pep_tenant" --plugin org.nucleo.finance \
+    --job pep-screening --payload '{"force": true}' 2>"$work/screen.err" | sed -n 's/^seconds=//p')
+  pep_hits=$(psql_as nucleo_owner -At -c "SELECT count(*) FROM plugin_records WHERE tenant_id = '$pep_tenant' AND collection = 'screening_hits'")
+  psql_as nucleo_owner -c "CREATE TABLE bench_pep (name_folded text, cpf_visible text)" \
+    -c "CREATE TABLE bench_people (name_folded text, cpf_visible text)" \
+    -c "\\copy bench_pep FROM '$work/pep-names.csv' CSV" -c "\\copy bench_people FROM '$work/pep-contact-names.csv' CSV" \
+    -c "CREATE INDEX ON bench_pep (name_folded)" -c "ANALYZE bench_pep" -c "ANALYZE bench_people" >/dev/null
+  t2=$(date +%s.%N)
+  sql_hits=$(psql_as nucleo_owner -At -c "SELECT count(*) FROM bench_people c JOIN bench_pep p ON p.name_folded = c.name_folded
+                                          AND (c.cpf_visible IS NULL OR p.cpf_visible = c.cpf_visible)")
+  t3=$(date +%s.%N)
+  list_rps=$(python3 -c "print(f'{$pep_rows/($t1-$t0):.0f}')") sql_s=$(python3 -c "print(f'{$t3-$t2:.2f}')")
+  screened=$(python3 -c "print(f'{$screened:.2f}')")
+  pep_ratio=$(python3 -c "print(f'{$sql_s/$screened:.3f}')")
+  printf '   list %s rows at %s rows/s | screening %s contacts in %s s (%s hits) | SQL join %s s (%s matches) | ratio %s\n' \
+    "$pep_rows" "$list_rps" "$pep_contacts" "$screened" "$pep_hits" "$sql_s" "$sql_hits" "$pep_ratio" >&2
+  channel_lines+="- PEP screening (issue #27): the CGU's list of $pep_rows rows loaded through the finance pack's format (\`nucleo import --format cgu_pep\`) at **$list_rps rows/s**; the pack's screening job (\`nucleo plugins run-job … pep-screening\`: the list indexed in memory, every contact paged through, each hit recorded once) over $pep_contacts contacts (1 in 100 on the list, a third without a CPF) **$screened s** ($pep_hits hits) beside a plain indexed lookup of the same folded names and visible CPF digits in SQL (two tables, a join; it does not know who is past the grace period) **$sql_s s** ($sql_hits matches): ratio **$pep_ratio**."$'\n'
+fi
+
 # Duplicates (issue #24): GET /v1/duplicates over a tenant's contacts, some sharing an
 # e-mail and some with names alike in their account, beside the same pairs found by SQL at
 # its best (the owner role, pg_trgm's similarity) in the same run.

@@ -1,14 +1,19 @@
 // `nucleo plugins list|inspect`: what is installed, read from the manifests alone —
-// no plugin code is loaded, so a broken or hostile library cannot run here.
+// no plugin code is loaded, so a broken or hostile library cannot run here. And
+// `nucleo plugins run-job`, which loads the configured plugins as `serve` does to run one
+// job now (a screening after a list import, a benchmark).
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
+#include "kernel/app/admin_call.hpp"
 #include "kernel/app/commands.hpp"
 #include "kernel/app/configuration.hpp"
 #include "kernel/app/settings.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/version.hpp"
 #include "kernel/plugins/abi_tag.hpp"
+#include "kernel/plugins/host.hpp"
 #include "kernel/plugins/manifest.hpp"
 
 namespace nucleo::app {
@@ -122,11 +127,36 @@ int list(const ParsedArgs& args, bool json, std::ostream& out) {
   return exit_ok;
 }
 
+// Runs a configured plugin's job once, on this process, in one tenant, as the plugin.
+int run_job(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  std::string plugin = AdminCall::require(args, "plugin"), job = AdminCall::require(args, "job");
+  Json payload = args.has("payload") ? Json::parse(AdminCall::require(args, "payload"), nullptr, false) : Json::object();
+  if (!payload.is_object())
+    throw Error(ErrorCode::validation, "--payload must be a JSON object", {{"payload", "not a JSON object"}});
+  AdminCall call(args);
+  call.enter_tenant(args);
+  plugins::PluginHost host(*plugins::parse_version(nucleo_version), call.runtime.dependencies(),
+                           read_outbound_settings(call.config));
+  host.load(read_plugin_settings(call.config));
+  for (const auto& s : host.statuses())
+    if (!s.loaded) err << "plugin " << s.alias << " was not loaded: " << s.problem << "\n";
+  auto started = std::chrono::steady_clock::now();
+  std::string failed = host.run_job_now(plugin, job, call.ctx.tenant_id, payload);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!failed.empty()) {
+    err << "nucleo plugins run-job: " << failed << "\n";
+    return exit_failure;
+  }
+  out << "job=" << job << "\nplugin=" << plugin << "\nseconds=" << seconds << "\n";
+  return exit_ok;
+}
+
 int run_plugins(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   std::string sub = args.positionals.empty() ? "" : args.positionals.front();
   if (sub == "list" && args.positionals.size() == 1) return list(args, args.has("json"), out);
   if (sub == "inspect" && args.positionals.size() == 2) return inspect(args.positionals[1], args.has("json"), out);
-  err << "nucleo plugins: expected list, or inspect PATH (a plugin.json or its folder)\n";
+  if (sub == "run-job" && args.positionals.size() == 1) return run_job(args, out, err);
+  err << "nucleo plugins: expected list, inspect PATH (a plugin.json or its folder), or run-job\n";
   return exit_bad_usage;
 }
 
@@ -135,8 +165,8 @@ int run_plugins(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
 CommandSpec plugins_command() {
   CommandSpec c;
   c.name = "plugins";
-  c.summary = "list configured plugins; inspect a plugin's manifest without loading it";
-  c.positionals = "list | inspect PATH";
+  c.summary = "list configured plugins; inspect a plugin's manifest without loading it; run a plugin's job now";
+  c.positionals = "list | inspect PATH | run-job";
   c.description =
       "nucleo plugins list\n"
       "    One line per plugins.<alias>.file in the configuration: alias, id, version, kind,\n"
@@ -147,8 +177,16 @@ CommandSpec plugins_command() {
       "    kernel range, whether it runs on this kernel (yes, no or unknown, with why),\n"
       "    required plugins, data classes and settings (* = required). Exit 2 naming each\n"
       "    problem when the manifest is invalid.\n"
-      "Neither loads plugin code.";
-  c.options = {config_option(), {"json", "", "print JSON (one object per line)"}};
+      "Neither loads plugin code.\n"
+      "nucleo plugins run-job --tenant ID --plugin PLUGIN_ID --job NAME [--payload JSON]\n"
+      "    Loads the configured plugins as serve does and runs one job of PLUGIN_ID once, now,\n"
+      "    in the tenant, as the plugin (org.nucleo.finance's pep-screening after a list import,\n"
+      "    with --payload '{\"force\": true}'). Prints job=, plugin= and seconds=; exit 1 with the\n"
+      "    job's error.";
+  c.options = {config_option(), {"json", "", "print JSON (one object per line)"}, tenant_option,
+               {"plugin", "PLUGIN_ID", "run-job: the plugin whose job runs"},
+               {"job", "NAME", "run-job: the job, as the plugin registered it"},
+               {"payload", "JSON", "run-job: the job's payload (an object; default {})"}};
   c.run = run_plugins;
   return c;
 }

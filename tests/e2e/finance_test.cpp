@@ -2,6 +2,7 @@
 // backends: the CGU's PEP list through the import, screening of contacts and beneficial
 // owners with a reviewer's disposition, four-eyes KYC decisions and the KYC gate that a
 // deal's move meets beside the kernel's stage gates. Unit tests: tests/unit/verticals/finance_test.cpp.
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -132,6 +133,48 @@ TEST_P(Finance, AKycDecidedByFourEyesOpensTheGateOfTheDeal) {
   EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage_id", proposal}}).status, 200);
   auto read = call("GET", pack + "/parties/" + account + "/kyc", auditor);
   EXPECT_EQ(read.body["status"], "approved") << read.raw.body;
+}
+
+TEST_P(Finance, ADealAdvancesOnlyForASuitableInvestorOrWithHerAcknowledgement) {
+  std::string account = create("/v1/accounts", {{"legal_name", "Família Prado Participações"}});
+  std::string pipeline = create("/v1/pipelines", {{"name", "Investimentos"}});
+  std::string first = create("/v1/stages", {{"pipeline_id", pipeline}, {"name", "Perfil"}, {"key", "perfil"}, {"position", 1}});
+  std::string next = create("/v1/stages", {{"pipeline_id", pipeline}, {"name", "Ordem"}, {"key", "ordem"}, {"position", 2}});
+  std::string investor = create("/v1/contacts", {{"name", "Helena Prado"}, {"account_id", account}});
+  std::string deal = create("/v1/deals", {{"name", "Fundo multimercado"}, {"account_id", account}, {"pipeline_id", pipeline},
+                                          {"stage_id", first}, {"contacts", {{{"contact_id", investor}, {"role", "investor"}}}},
+                                          {"attributes", {{"finance.product_risk", "alto"}}}});
+  auto move = [&] { return call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage_id", next}}); };
+  auto unprofiled = move();
+  EXPECT_EQ(unprofiled.status, 422);
+  EXPECT_NE(unprofiled.raw.body.find("has no investor profile"), std::string::npos) << unprofiled.raw.body;
+
+  std::time_t now = std::time(nullptr);
+  char today[11];
+  std::strftime(today, sizeof today, "%Y-%m-%d", std::gmtime(&now));
+  ASSERT_EQ(call("PATCH", "/v1/contacts/" + investor, admin,
+                 {{"attributes", {{"finance.investor_profile", "conservador"}, {"finance.profile_assessed_on", today}}}},
+                 {{"If-Match", "\"1\""}})
+                .status,
+            200);
+  auto mismatch = move();
+  EXPECT_EQ(mismatch.status, 422);
+  EXPECT_NE(mismatch.raw.body.find("does not admit a product of risk alto"), std::string::npos) << mismatch.raw.body;
+
+  // Her written acknowledgement of this product's risk, for this deal, lets it advance.
+  auto ack = call("POST", pack + "/suitability_acks", user_key(h->tenant, "manager"),
+                  {{"deal_id", deal}, {"contact_id", investor}, {"product_risk", "medio"}, {"signed_on", today},
+                   {"document_ref", "termo de ciência 2025-118"}});
+  ASSERT_EQ(ack.status, 201) << ack.raw.body;
+  EXPECT_EQ(move().status, 422);  // an acknowledgement of another risk does not count
+  ASSERT_EQ(call("POST", pack + "/suitability_acks", manager,
+                 {{"deal_id", deal}, {"contact_id", investor}, {"product_risk", "alto"}, {"signed_on", today},
+                  {"document_ref", "termo de ciência 2025-119"}, {"statement", "Estou ciente de que o produto excede meu perfil."}})
+                .status,
+            201);
+  auto advanced = move();
+  EXPECT_EQ(advanced.status, 200) << advanced.raw.body;
+  EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage_id", first}}).status, 200);  // back: never refused
 }
 
 TEST_P(Finance, TheVerticalDemoSeedsKycRecords) {

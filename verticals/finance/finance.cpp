@@ -66,7 +66,13 @@ class Finance : public nucleo::sdk::Plugin {
   void init(Host& host, const Json&) override {
     host_ = &host;
     // A person's CPF is hers; it is what PEP screening compares (its visible digits).
-    host.declare_attributes("contact", {{"finance.cpf", {{"type", "string"}, {"format", "cpf"}, {"personal", true}}}});
+    host.declare_attributes(
+        "contact", {{"finance.cpf", {{"type", "string"}, {"format", "cpf"}, {"personal", true}}},
+                    {"finance.investor_profile", {{"type", "string"}, {"enum", {"conservador", "moderado", "arrojado"}},
+                                                  {"description", "suitability profile (CVM Resolução 30/2021)"}}},
+                    {"finance.profile_assessed_on", {{"type", "string"}, {"format", "date"}}}});
+    host.declare_attributes("deal", {{"finance.product_risk", {{"type", "string"}, {"enum", {"baixo", "medio", "alto"}},
+                                                              {"description", "the risk of the product the deal offers"}}}});
     host.line_importer({{"name", "cgu_pep"},
                         {"title", "CGU list of politically exposed persons (AAAAMM_PEP.csv, ';'-separated, ISO-8859-1)"},
                         {"media_types", {"text/csv", "text/plain"}},
@@ -97,7 +103,11 @@ class Finance : public nucleo::sdk::Plugin {
              [this](const nucleo::sdk::Job& j) { screen(j.call, j.payload().value("force", false)); });
     host.job("kyc-expiry", "cron 0 6 * * *", nucleo::sdk::Scope::tenant,
              [this](const nucleo::sdk::Job& j) { expire_kyc(j.call); }, "tenant");
-    host.validate("deal", [this](const nucleo_call* call, const Json& change) { return kyc_gate(call, change); });
+    host.validate("deal", [this](const nucleo_call* call, const Json& change) {
+      std::vector<Reason> reasons = kyc_gate(call, change);
+      for (auto& r : suitability_gate(call, change)) reasons.push_back(std::move(r));
+      return reasons;
+    });
     // `nucleo demo --vertical finance` runs it once in the new demo tenant.
     host.job("demo", "", nucleo::sdk::Scope::tenant, [this](const nucleo::sdk::Job& j) { seed_demo(j.call); });
   }
@@ -211,6 +221,51 @@ class Finance : public nucleo::sdk::Plugin {
     std::string why = status == "approved" ? "was due for review on " + due : "is " + status;
     return {{"stage_id", "the KYC of account " + account + " " + why + ": it must be approved before the deal moves past " +
                              gates.dump()}};
+  }
+
+  // ---- Suitability ----------------------------------------------------------------------
+
+  // A deal offering a product of some risk advances only for an investor whose profile,
+  // assessed within the validity period, admits it — or who acknowledged in writing that
+  // it does not (an acknowledgement of this deal, this contact and this risk).
+  std::vector<Reason> suitability_gate(const nucleo_call* call, const Json& change) const {
+    const Json& after = change["after"];
+    const Json& before = change["before"];
+    std::string risk = text(after.value("attributes", Json::object()), "finance.product_risk");
+    std::string to = text(after, "stage_id"), from = before.is_object() ? text(before, "stage_id") : "";
+    // Only an advance: a deal created into its stage, or moved back, is never refused.
+    if (risk.empty() || to.empty() || from.empty() || to == from) return {};
+    Json target = host_->call(call, "records.get", {{"type", "stage"}, {"id", to}});
+    Json source = host_->call(call, "records.get", {{"type", "stage"}, {"id", from}});
+    if (target.value("position", 0) <= source.value("position", 0)) return {};
+    std::string investor;
+    for (const auto& c : after.value("contacts", Json::array()))
+      if (investor.empty() || c.value("role", "") == "investor") investor = text(c, "contact_id");
+    if (investor.empty())
+      return {{"contacts", "a deal offering a product of risk " + risk + " names its investor (a contact, role investor)"}};
+    Json contact = host_->call(call, "records.get", {{"type", "contact"}, {"id", investor}});
+    const Json& attributes = contact.value("attributes", Json::object());
+    std::string profile = text(attributes, "finance.investor_profile"), assessed = text(attributes, "finance.profile_assessed_on");
+    long months = host_->tenant_settings(call)["settings"].value("suitability_valid_months", 24L);
+    std::string today = today_of(*host_, call);
+    std::string oldest = std::to_string(std::stoi(today.substr(0, 4)) - months / 12) + today.substr(4);
+    std::string problem;
+    if (profile.empty()) problem = "has no investor profile";
+    else if (assessed.empty() || assessed < oldest) problem = "has a profile assessed more than " + std::to_string(months) + " months ago";
+    else if (!admits(profile, risk)) problem = "is " + profile + ", which does not admit a product of risk " + risk;
+    if (problem.empty()) return {};
+    Json acks = host_->store_query(call, "suitability_acks", {{"where", {{"deal_id", {{"eq", after["id"]}}}, {"contact_id", {{"eq", investor}}}}}});
+    for (const auto& a : acks["data"])
+      if (text(a["document"], "product_risk") == risk) return {};
+    return {{"attributes.finance.product_risk", "investor " + investor + " " + problem +
+                                                     ": the deal advances with the investor's written acknowledgement (POST " +
+                                                     "/v1/x/org.nucleo.finance/suitability_acks)"}};
+  }
+
+  static bool admits(const std::string& profile, const std::string& risk) {
+    if (profile == "arrojado") return true;
+    if (profile == "moderado") return risk != "alto";
+    return risk == "baixo";
   }
 
   // ---- PEP list and screening ---------------------------------------------------------

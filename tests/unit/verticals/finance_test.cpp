@@ -150,5 +150,32 @@ TEST_F(FinancePack, AKycIsDecidedByFourEyesAndGatesTheDeal) {
   EXPECT_EQ(host.records["kyc"]["kyc-" + account]["document"]["status"], "expired");
 }
 
+TEST_F(FinancePack, SuitabilityBlocksAnAdvanceUnlessTheProfileAdmitsTheRiskOrSheAcknowledgedIt) {
+  host.now_micros = 1767225600000000;  // 2026-01-01
+  Json investor{{"id", "con_1"}, {"attributes", {{"finance.investor_profile", "moderado"}, {"finance.profile_assessed_on", "2025-06-01"}}}};
+  host.services["records.get"] = [&](const Json& r) {
+    if (r["type"] == "stage") return Json{{"id", r["id"]}, {"position", r["id"] == "stg_2" ? 2 : 1}};
+    return investor;
+  };
+  auto move = [](const std::string& risk) {
+    return Json{{"action", "deal.updated"},
+                {"before", {{"stage_id", "stg_1"}}},
+                {"after", {{"id", "deal_1"}, {"stage_id", "stg_2"}, {"contacts", {{{"contact_id", "con_1"}, {"role", "investor"}}}},
+                           {"attributes", {{"finance.product_risk", risk}}}}}};
+  };
+  EXPECT_TRUE(host.validate("deal", move("medio")).empty());  // moderado admits medio
+  Json refused = host.validate("deal", move("alto"));
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0]["field"], "attributes.finance.product_risk");
+  host.records["suitability_acks"]["ack_1"] = {{"collection", "suitability_acks"}, {"id", "ack_1"}, {"version", 1},
+      {"document", {{"deal_id", "deal_1"}, {"contact_id", "con_1"}, {"product_risk", "alto"}, {"signed_on", "2025-12-20"},
+                    {"document_ref", "x"}}}};
+  EXPECT_TRUE(host.validate("deal", move("alto")).empty());
+  investor["attributes"]["finance.profile_assessed_on"] = "2023-06-01";  // more than 24 months ago
+  refused = host.validate("deal", move("medio"));
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0]["message"].get<std::string>().find("more than 24 months"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nucleo::finance
