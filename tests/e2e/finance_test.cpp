@@ -177,6 +177,30 @@ TEST_P(Finance, ADealAdvancesOnlyForASuitableInvestorOrWithHerAcknowledgement) {
   EXPECT_EQ(call("POST", "/v1/deals/" + deal + "/stage", admin, {{"stage_id", first}}).status, 200);  // back: never refused
 }
 
+TEST_P(Finance, RecordsGoYearsAfterTheRelationshipEndsUnlessHeld) {
+  std::string ended = create("/v1/accounts", {{"legal_name", "Comercial Antiga Ltda"},
+                                              {"attributes", {{"finance.relationship_ended_on", "2015-03-31"}}}});
+  std::string held = create("/v1/accounts", {{"legal_name", "Litígio S.A."},
+                                             {"attributes", {{"finance.relationship_ended_on", "2014-01-31"}}}});
+  std::string current = create("/v1/accounts", {{"legal_name", "Cliente Ativo Ltda"}});
+  std::string person = create("/v1/contacts", {{"name", "Rui Antunes"}, {"account_id", ended}});
+  std::string litigant = create("/v1/contacts", {{"name", "Lia Torres"}, {"account_id", held}});
+  for (const auto& party : {ended, person, held, current})
+    ASSERT_EQ(call("PUT", pack + "/parties/" + party + "/kyc", manager, {{"risk_rating", "low"}}).status, 200);
+  ASSERT_EQ(call("POST", "/v1/privacy/holds", admin, {{"contact_id", litigant}, {"reason", "ação judicial 0012345-67.2024"}}).status,
+            201);
+  EXPECT_EQ(call("POST", pack + "/retention", manager).status, 403);
+  auto ran = call("POST", pack + "/retention", admin);
+  ASSERT_EQ(ran.status, 200) << ran.raw.body;
+  EXPECT_EQ(ran.body["relationships_ended"], 1);
+  EXPECT_EQ(ran.body["kept_under_hold"], 1);
+  EXPECT_EQ(ran.body["records_deleted"], 2);  // the account's KYC and its contact's
+  EXPECT_EQ(call("GET", pack + "/parties/" + ended + "/kyc", admin).status, 404);
+  EXPECT_EQ(call("GET", pack + "/parties/" + person + "/kyc", admin).status, 404);
+  EXPECT_EQ(call("GET", pack + "/parties/" + held + "/kyc", admin).status, 200);
+  EXPECT_EQ(call("GET", pack + "/parties/" + current + "/kyc", admin).status, 200);
+}
+
 TEST_P(Finance, TheVerticalDemoSeedsKycRecords) {
   EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
                          {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}};
@@ -191,6 +215,19 @@ TEST_P(Finance, TheVerticalDemoSeedsKycRecords) {
   auto kyc = call("GET", pack + "/parties/" + accounts["data"][0]["id"].get<std::string>() + "/kyc", key);
   ASSERT_EQ(kyc.status, 200) << kyc.raw.body;
   EXPECT_EQ(kyc.body["beneficial_owners"].size(), 2u);
+
+  // A pack's job run now from the command line, as an operator would after a list import.
+  auto job = run_process({NUCLEO_BINARY, "plugins", "run-job", "--config", dir_.path() + "/nucleo.properties", "--tenant",
+                          shown["tenant_id"], "--plugin", "org.nucleo.finance", "--job", "pep-screening", "--payload",
+                          R"({"force": true})"},
+                         env, std::chrono::minutes(1), dir_.path());
+  EXPECT_EQ(job.exit_code, 0) << job.err;
+  EXPECT_NE(job.out.find("job=pep-screening"), std::string::npos) << job.out;
+  auto unknown = run_process({NUCLEO_BINARY, "plugins", "run-job", "--config", dir_.path() + "/nucleo.properties", "--tenant",
+                              shown["tenant_id"], "--plugin", "org.nucleo.finance", "--job", "nope"},
+                             env, std::chrono::minutes(1), dir_.path());
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("registers no job named nope"), std::string::npos) << unknown.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Finance, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

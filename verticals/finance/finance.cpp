@@ -71,6 +71,9 @@ class Finance : public nucleo::sdk::Plugin {
                     {"finance.investor_profile", {{"type", "string"}, {"enum", {"conservador", "moderado", "arrojado"}},
                                                   {"description", "suitability profile (CVM Resolução 30/2021)"}}},
                     {"finance.profile_assessed_on", {{"type", "string"}, {"format", "date"}}}});
+    host.declare_attributes("account", {{"finance.relationship_ended_on",
+                                         {{"type", "string"}, {"format", "date"},
+                                          {"description", "when the relationship ended: retention counts from it"}}}});
     host.declare_attributes("deal", {{"finance.product_risk", {{"type", "string"}, {"enum", {"baixo", "medio", "alto"}},
                                                               {"description", "the risk of the product the deal offers"}}}});
     host.line_importer({{"name", "cgu_pep"},
@@ -103,6 +106,12 @@ class Finance : public nucleo::sdk::Plugin {
              [this](const nucleo::sdk::Job& j) { screen(j.call, j.payload().value("force", false)); });
     host.job("kyc-expiry", "cron 0 6 * * *", nucleo::sdk::Scope::tenant,
              [this](const nucleo::sdk::Job& j) { expire_kyc(j.call); }, "tenant");
+    host.job("retention", "cron 30 2 * * *", nucleo::sdk::Scope::tenant,
+             [this](const nucleo::sdk::Job& j) { apply_retention(j.call); }, "tenant");
+    host.route("POST", "/retention", Auth::bearer, [this](const Request& r) {
+      require_role(r, {"admin"}, "apply the retention rule");
+      return Response{200, apply_retention(r.call)};
+    });
     host.validate("deal", [this](const nucleo_call* call, const Json& change) {
       std::vector<Reason> reasons = kyc_gate(call, change);
       for (auto& r : suitability_gate(call, change)) reasons.push_back(std::move(r));
@@ -221,6 +230,60 @@ class Finance : public nucleo::sdk::Plugin {
     std::string why = status == "approved" ? "was due for review on " + due : "is " + status;
     return {{"stage_id", "the KYC of account " + account + " " + why + ": it must be approved before the deal moves past " +
                              gates.dump()}};
+  }
+
+  // ---- Retention --------------------------------------------------------------------------
+
+  // What is kept about a relationship goes `retention_years` after it ended (the account's
+  // finance.relationship_ended_on): the KYC of the account and of its contacts, their
+  // screening hits and suitability acknowledgements — unless one of its contacts is under
+  // a legal hold, which keeps the whole relationship. Each deletion is audited.
+  Json apply_retention(const nucleo_call* call) {
+    long years = host_->tenant_settings(call)["settings"].value("retention_years", 5L);
+    std::string today = today_of(*host_, call);
+    std::string cutoff = std::to_string(std::stoi(today.substr(0, 4)) - years) + today.substr(4);
+    std::set<std::string> held;
+    Json holds = host_->call(call, "privacy.holds", {{"active", true}});
+    for (const auto& h : holds["data"]) held.insert(text(h, "subject_id"));
+    long relationships = 0, kept = 0, deleted = 0;
+    auto remove = [&](const std::string& collection, const std::string& id) {
+      host_->store_delete(call, collection, id);
+      ++deleted;
+    };
+    Json request{{"type", "account"},
+                 {"query", {{"filter_groups", Json::array({{{"filters", Json::array({{{"field", "attributes.finance.relationship_ended_on"},
+                                                                                      {"op", "lt"}, {"value", cutoff}}})}}})},
+                            {"limit", 100}}}};
+    for (;;) {
+      Json page = host_->call(call, "records.search", request);
+      for (const auto& account : page["data"]) {
+        std::string id = account["id"];
+        Json contacts = host_->call(call, "records.search",
+                                    {{"type", "contact"},
+                                     {"query", {{"filter_groups", Json::array({{{"filters", Json::array({{{"field", "account_id"},
+                                                                                                            {"op", "eq"}, {"value", id}}})}}})},
+                                                {"limit", 100}}}});
+        std::vector<std::string> people;
+        for (const auto& c : contacts["data"]) people.push_back(c["id"]);
+        if (std::any_of(people.begin(), people.end(), [&](const std::string& p) { return held.count(p) > 0; })) {
+          ++kept;
+          continue;
+        }
+        ++relationships;
+        for (const auto& party : [&] { auto all = people; all.push_back(id); return all; }()) {
+          if (stored(*host_, call, "kyc", kyc_id(party))) remove("kyc", kyc_id(party));
+          for (const char* collection : {"screening_hits", "suitability_acks"})
+            each_document(*host_, call, collection, {{"where", {{"contact_id", {{"eq", party}}}}}},
+                          [&](const Json& d) { remove(collection, d["id"].get<std::string>()); });
+        }
+        // The hits on its beneficial owners ("acc_….owner0", …).
+        each_document(*host_, call, "screening_hits", {{"where", {{"subject_id", {{"gt", id + "."}, {"lt", id + "/"}}}}}},
+                      [&](const Json& d) { remove("screening_hits", d["id"].get<std::string>()); });
+      }
+      if (page["next"].is_null()) break;
+      request["after"] = page["next"];
+    }
+    return {{"cutoff", cutoff}, {"relationships_ended", relationships}, {"kept_under_hold", kept}, {"records_deleted", deleted}};
   }
 
   // ---- Suitability ----------------------------------------------------------------------
