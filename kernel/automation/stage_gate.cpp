@@ -128,7 +128,13 @@ void committee_problems(const Json& c, const std::string& at, std::vector<FieldE
 }
 
 void approval_problems(const Json& c, const std::string& at, std::vector<FieldError>& out) {
-  unknown_keys(c, at, {"roles"}, "approval (roles)", out);
+  unknown_keys(c, at, {"roles", "when"}, "approval (roles, when)", out);
+  // "when": the deal's field condition under which the approval is needed (a field
+  // criterion without its kind): four eyes on amounts above a threshold.
+  if (c.contains("when")) {
+    if (!c["when"].is_object()) out.push_back({at + "/when", "must be {\"field\", \"op\", \"value\"}"});
+    else field_problems(c["when"], at + "/when", out);
+  }
   const auto& roles = entity_spec("user").field("role")->allowed;
   bool ok = is_name_list(c.value("roles", Json()), 64);
   for (const auto& r : ok ? c["roles"] : Json::array())
@@ -319,6 +325,13 @@ std::optional<UnmetCriterion> unmet_approval(const GatedMove& move, const Json& 
   return UnmetCriterion{"approval_missing", 0, c, missing};
 }
 
+// Whether an approval criterion asks for an approval of this deal: always, or when the
+// deal meets its "when".
+bool approval_applies(store::Transaction& tx, const std::string& tenant_id, const Json& deal, const Json& c,
+                      std::optional<Json>& account) {
+  return !c.contains("when") || !unmet_field(tx, tenant_id, deal, c["when"], account);
+}
+
 Json unmet_json(const std::vector<UnmetCriterion>& unmet) {
   Json out = Json::array();
   for (const auto& u : unmet)
@@ -358,8 +371,9 @@ std::vector<FieldError> approval_refusals(const services::ValidationRequest& r) 
   if (stage_id == r.after.value("stage_id", ""))
     return {{"stage_id", "the deal is already in stage " + stage_id, "already_in_stage"}};
   Json roles = Json::array();
+  std::optional<Json> account;
   for (const auto& c : stage->value("entry_criteria", Json::array()))
-    if (c.value("kind", "") == "approval")
+    if (c.value("kind", "") == "approval" && approval_applies(r.tx, r.context.tenant_id, r.after, c, account))
       for (const auto& role : c["roles"]) roles.push_back(role);
   if (roles.empty())
     return {{"stage_id", "the gate of stage " + stage_id + " asks for no approval", "approval_not_needed"}};
@@ -400,10 +414,60 @@ std::vector<UnmetCriterion> unmet_criteria(store::Transaction& tx, const std::st
     else if (kind == "interactions") unmet = unmet_interactions(tx, tenant_id, move, c);
     else if (kind == "committee") unmet = unmet_committee(tx, tenant_id, move, c);
     else if (kind == "checklist") unmet = unmet_checklist(tx, tenant_id, move, c);
-    else if (kind == "approval") unmet = unmet_approval(move, c);
+    else if (kind == "approval" && approval_applies(tx, tenant_id, move.deal, c, account)) unmet = unmet_approval(move, c);
     if (!unmet) continue;
     unmet->index = i;
     out.push_back(std::move(*unmet));
+  }
+  return out;
+}
+
+Json pending_approvals(services::ServiceDependencies deps, const services::CallContext& ctx, const std::string& user_id,
+                       std::size_t limit) {
+  services::RecordService records(deps);
+  services::CallContext system = ctx;
+  system.principal = nullptr;  // the gates are the tenant's, whoever asks
+  Json user = records.get(system, "user", user_id);
+  const Json& role = user["role"];
+  store::RecordQuery all_stages;
+  all_stages.limit = 1000;
+  std::vector<Json> stages = records.list(system, "stage", all_stages);
+  Json out = Json::array();
+  for (const auto& gated : stages) {
+    Json criteria = Json::array();  // the approvals this user's role may give into `gated`
+    for (const auto& c : gated.value("entry_criteria", Json::array()))
+      if (c.value("kind", "") == "approval" && std::find(c["roles"].begin(), c["roles"].end(), role) != c["roles"].end())
+        criteria.push_back(c);
+    if (criteria.empty()) continue;
+    const Json* before = nullptr;  // the stage a deal leaves to enter it: the one just before
+    for (const auto& s : stages)
+      if (s["pipeline_id"] == gated["pipeline_id"] && s["position"] < gated["position"] &&
+          (!before || s["position"] > (*before)["position"]))
+        before = &s;
+    if (!before) continue;
+    store::RecordQuery waiting;
+    waiting.equals = {{"stage_id", (*before)["id"]}, {"status", "open"}};
+    waiting.limit = limit;
+    for (const auto& deal : records.list(ctx, "deal", waiting)) {  // as the caller: what they may see
+      if (deal.value("owner_id", Json()) == user_id) continue;
+      bool given = false;
+      for (const auto& a : deal.value("approvals", Json::array()))
+        given = given || (a.value("stage_id", "") == gated["id"] && a.value("user_id", "") == user_id &&
+                          parse_rfc3339(a.value("at", "")) >= parse_rfc3339(deal.value("stage_entered_at", "")));
+      if (given) continue;
+      bool needed = deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+        std::optional<Json> account;
+        return std::any_of(criteria.begin(), criteria.end(),
+                           [&](const Json& c) { return approval_applies(tx, ctx.tenant_id, deal, c, account); });
+      });
+      if (!needed) continue;
+      out.push_back({{"deal", {{"id", deal["id"]}, {"name", deal["name"]}, {"stage_id", deal["stage_id"]},
+                               {"stage_name", (*before)["name"]}, {"amount", deal.value("amount", Json())},
+                               {"currency", deal.value("currency", Json())}}},
+                     {"stage", {{"id", gated["id"]}, {"name", gated["name"]}}},
+                     {"since", deal.value("stage_entered_at", Json())}});
+      if (out.size() >= limit) return out;
+    }
   }
   return out;
 }

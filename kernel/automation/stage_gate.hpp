@@ -82,6 +82,15 @@ std::vector<UnmetCriterion> unmet_criteria(store::Transaction& tx, const std::st
 Json evaluate_gate(services::ServiceDependencies deps, const services::CallContext& ctx, const std::string& deal_id,
                    const std::string& stage_id);
 
+// The moves waiting for `user_id`'s approval (the agenda's "approvals"): open deals the
+// caller sees, in the stage just before one whose gate asks this user's role for an
+// approval that applies to the deal (its "when" met), which the user has not given since
+// the deal entered its stage and may give (not the deal's owner, whose own approval
+// would not count). [{"deal": {id, name, stage_id, stage_name, amount, currency},
+// "stage": {id, name}, "since"}], at most `limit`.
+Json pending_approvals(services::ServiceDependencies deps, const services::CallContext& ctx, const std::string& user_id,
+                       std::size_t limit);
+
 // Registers the gates: stage writes are refused with a bad definition; a deal's stage
 // move is refused listing every unmet criterion of the stage it enters.
 void register_stage_gates(services::ValidatorRegistry& validators);

@@ -2,6 +2,7 @@
 // pipeline's definition. The gate dry run, the stage move and approvals sit with the
 // deal's routes (record_routes).
 #include "kernel/automation/pipeline_definition.hpp"
+#include "kernel/automation/stage_gate.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/http/resources.hpp"
 #include "kernel/http/request_checks.hpp"
@@ -37,11 +38,20 @@ Json agenda_schema() {
                                                                                    "with its offset"}}},
                  {"overdue", {{"type", "boolean"}}}, {"deal", deal}, {"account", account}}},
                {"additionalProperties", false}};
+  Json approval = {{"type", "object"},
+                   {"required", {"deal", "stage", "since"}},
+                   {"properties",
+                    {{"deal", deal},
+                     {"stage", {{"type", "object"}, {"properties", {{"id", text}, {"name", text}}}}},
+                     {"since", {{"type", {"string", "null"}}, {"description", "when the deal entered its stage"}}}}},
+                   {"additionalProperties", false}};
   return {{"type", "object"},
-          {"required", {"user_id", "time_zone", "now", "now_local", "from", "to", "items", "truncated"}},
+          {"required", {"user_id", "time_zone", "now", "now_local", "from", "to", "items", "truncated", "approvals"}},
           {"properties",
            {{"user_id", text}, {"time_zone", text}, {"now", time}, {"now_local", text}, {"from", time}, {"to", time},
-            {"items", {{"type", "array"}, {"items", item}}}, {"truncated", {{"type", "boolean"}}}}},
+            {"items", {{"type", "array"}, {"items", item}}}, {"truncated", {{"type", "boolean"}}},
+            {"approvals", {{"type", "array"}, {"items", approval},
+                           {"description", "moves waiting for this user's approval (stage gates' approval criteria)"}}}}},
           {"additionalProperties", false}};
 }
 
@@ -56,6 +66,14 @@ services::AgendaQuery agenda_query(const ApiRequest& req, std::string user_id) {
     throw BadRequest("an agenda spans at most 366 days", {{"to", "is more than 366 days after from"}});
   if (auto limit = integer_parameter(req, "limit", 1, 500)) q.limit = static_cast<std::size_t>(*limit);
   return q;
+}
+
+// The agenda's tasks, and the moves waiting for the user's approval (maker-checker).
+Json agenda_of(services::ServiceDependencies deps, const ApiRequest& req, const std::string& user_id) {
+  services::AgendaQuery q = agenda_query(req, user_id);
+  Json agenda = services::SalesProcessService(deps).agenda(req.ctx, q);
+  agenda["approvals"] = automation::pending_approvals(deps, req.ctx, user_id, q.limit);
+  return agenda;
 }
 
 Json applied_schema() {
@@ -120,16 +138,14 @@ void add_sales_routes(Router& router, services::ServiceDependencies deps) {
                             throw Error(ErrorCode::validation,
                                         "this key acts as no user: use a user's key, or On-Behalf-Of a user",
                                         {{"Authorization", "acts as no user", "no_user"}});
-                          return json_response(
-                              services::SalesProcessService(deps).agenda(req.ctx, agenda_query(req, who->user_id)));
+                          return json_response(agenda_of(deps, req, who->user_id));
                         }},
                        200, agenda_schema()),
              access_to_read(entity_spec("task")));
   router.add(answering({"GET", "/v1/users/{id}/agenda", "get_user_agenda",
                         "A teammate's agenda (admin, manager)", AuthMode::bearer, "user", "agenda", params,
                         [=](ApiRequest& req) {
-                          return json_response(services::SalesProcessService(deps).agenda(
-                              req.ctx, agenda_query(req, req.params.at("id"))));
+                          return json_response(agenda_of(deps, req, req.params.at("id")));
                         }},
                        200, agenda_schema()),
              Access::of_roles({"admin", "manager"}, "tasks:read"));

@@ -201,6 +201,47 @@ TEST_P(Finance, RecordsGoYearsAfterTheRelationshipEndsUnlessHeld) {
   EXPECT_EQ(call("GET", pack + "/parties/" + current + "/kyc", admin).status, 200);
 }
 
+// Maker-checker on amounts: the kernel's approval criterion with a "when", and the moves
+// waiting for a checker in her agenda.
+TEST_P(Finance, AMoveAboveTheThresholdWaitsForAnotherPersonsApprovalInHerAgenda) {
+  std::string rep, sales = user_key(h->tenant, "sales", &rep);
+  std::string checker, checker_key = user_key(h->tenant, "manager", &checker);
+  std::string account = create("/v1/accounts", {{"legal_name", "Metalúrgica Vale do Aço"}, {"owner_id", rep}});
+  std::string pipeline = create("/v1/pipelines", {{"name", "Crédito"}});
+  std::string analysis = create("/v1/stages", {{"pipeline_id", pipeline}, {"name", "Análise"}, {"position", 1}});
+  auto bad = call("POST", "/v1/stages", admin,
+                  {{"pipeline_id", pipeline}, {"name", "Liberado"}, {"position", 2},
+                   {"entry_criteria", {{{"kind", "approval"}, {"roles", {"manager"}}, {"when", {{"field", "amount"}, {"op", "more"}}}}}}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.raw.body.find("entry_criteria/0/when/op"), std::string::npos) << bad.raw.body;
+  std::string released = create("/v1/stages", {{"pipeline_id", pipeline}, {"name", "Liberado"}, {"position", 2},
+                                               {"entry_criteria", {{{"kind", "approval"}, {"roles", {"manager", "admin"}},
+                                                                    {"when", {{"field", "amount"}, {"op", "gte"}, {"value", 100000000}}}}}}});
+  auto deal = [&](const std::string& name, long amount) {
+    return create("/v1/deals", {{"name", name}, {"account_id", account}, {"pipeline_id", pipeline}, {"stage_id", analysis},
+                                {"amount", amount}, {"owner_id", rep}}, sales);
+  };
+  std::string small = deal("Capital de giro", 50000000), large = deal("Financiamento de máquinas", 250000000);
+
+  EXPECT_EQ(call("POST", "/v1/deals/" + small + "/approvals", checker_key, {{"stage_id", released}}).status, 422);  // not needed
+  EXPECT_EQ(call("POST", "/v1/deals/" + small + "/stage", sales, {{"stage_id", released}}).status, 200);
+  auto refused = call("POST", "/v1/deals/" + large + "/stage", sales, {{"stage_id", released}});
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.raw.body.find("approval_missing"), std::string::npos) << refused.raw.body;
+
+  auto agenda = call("GET", "/v1/me/agenda", checker_key);
+  ASSERT_EQ(agenda.status, 200) << agenda.raw.body;
+  ASSERT_EQ(agenda.body["approvals"].size(), 1u) << agenda.body;
+  EXPECT_EQ(agenda.body["approvals"][0]["deal"]["id"], large);
+  EXPECT_EQ(agenda.body["approvals"][0]["stage"]["id"], released);
+  EXPECT_TRUE(call("GET", "/v1/me/agenda", sales).body["approvals"].empty());  // a rep approves nothing here
+
+  ASSERT_EQ(call("POST", "/v1/deals/" + large + "/approvals", checker_key, {{"stage_id", released}, {"note", "dentro da alçada"}}).status,
+            200);
+  EXPECT_TRUE(call("GET", "/v1/me/agenda", checker_key).body["approvals"].empty());
+  EXPECT_EQ(call("POST", "/v1/deals/" + large + "/stage", sales, {{"stage_id", released}}).status, 200);
+}
+
 TEST_P(Finance, TheVerticalDemoSeedsKycRecords) {
   EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
                          {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}};
