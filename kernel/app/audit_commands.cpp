@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -122,9 +123,12 @@ int run_verify(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
     err << "nucleo audit verify: expected one bundle DIR\n";
     return exit_unusable;
   }
-  std::optional<std::string> trusted;
+  std::optional<std::string> trusted, vkey;
   if (args.has("trusted-checkpoint")) trusted = args.value("trusted-checkpoint");
-  auto report = audit::verify_bundle(args.positionals[1], trusted);
+  if (args.has("vkey")) vkey = args.value("vkey");
+  // A directory is a whole log's bundle; a file, one party's (a vertical pack's regulator export).
+  auto report = std::filesystem::is_regular_file(args.positionals[1]) ? audit::verify_party_bundle(args.positionals[1], vkey)
+                                                                       : audit::verify_bundle(args.positionals[1], trusted);
   (report.verdict == audit::Verdict::unusable ? err : out) << report.message << "\n";
   return report.verdict == audit::Verdict::pass ? exit_ok
          : report.verdict == audit::Verdict::fail ? exit_invalid
@@ -151,7 +155,7 @@ CommandSpec audit_command() {
   CommandSpec c;
   c.name = "audit";
   c.summary = "create the checkpoint signing key; check audit-log proofs offline";
-  c.positionals = "keygen | export | verify DIR | verify-inclusion FILE | verify-consistency FILE";
+  c.positionals = "keygen | export | verify DIR|FILE | verify-inclusion FILE | verify-consistency FILE";
   c.description =
       "nucleo audit keygen --out FILE [--origin ORIGIN]\n"
       "    Writes a new Ed25519 private key (PEM, mode 0600; never overwrites) for\n"
@@ -166,6 +170,11 @@ CommandSpec audit_command() {
       "    each checkpoint's signature and root, and consistency with a checkpoint you kept.\n"
       "    Prints PASS or the first failing seq (or checkpoint range) and why.\n"
       "    Exit status: 0 pass, 1 fail, 2 unusable input.\n"
+      "nucleo audit verify FILE [--vkey VKEY_FILE]\n"
+      "    FILE: one party's bundle (a vertical pack's regulator export, e.g. GET\n"
+      "    /v1/x/org.nucleo.finance/parties/{id}/regulator-export): checks each event's leaf\n"
+      "    and its inclusion proof to the bundle's checkpoint and, with the log's verifier key\n"
+      "    (log.vkey of a full export, or keygen's vkey=), the checkpoint's signature.\n"
       "nucleo audit verify-inclusion FILE\n"
       "    FILE: {\"leaf_index\",\"tree_size\",\"root\",\"leaf_hash\",\"proof\":[…]} (base64 SHA-256 hashes),\n"
       "    as GET /v1/audit/proof/inclusion answers. Checks it by RFC 9162 §2.1.3.2.\n"
@@ -178,6 +187,7 @@ CommandSpec audit_command() {
                {"tenant", "ID", "export: the tenant whose log to export"},
                {"from-seq", "N", "export: start at this seq (default 0)"},
                {"trusted-checkpoint", "FILE", "verify: a checkpoint note kept from earlier"},
+               {"vkey", "FILE", "verify FILE: the log's verifier key, to check the checkpoint's signature"},
                {"reason", "TEXT", "export: why (recorded in the audit event)"},
                {"out", "PATH", "keygen: the private key file; export: the bundle directory"},
                {"origin", "ORIGIN", "keygen: also print the verifier key (vkey) for this log origin"}};

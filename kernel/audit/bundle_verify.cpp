@@ -230,4 +230,78 @@ VerifyReport verify_bundle(const std::string& dir_name, const std::optional<std:
   return report;
 }
 
+VerifyReport verify_party_bundle(const std::string& file, const std::optional<std::string>& vkey_file) {
+  auto text = read_text(file);
+  if (!text) return unusable("cannot read " + file);
+  Json bundle = Json::parse(*text, nullptr, false);
+  if (!bundle.is_object() || bundle.value("format", "") != "nucleo-party-bundle")
+    return unusable(file + " is not a party bundle (\"format\": \"nucleo-party-bundle\")");
+  const Json& note = bundle.value("checkpoint", Json());
+  const Json& events = bundle.value("events", Json());
+  if (!note.is_string() || !events.is_array()) return unusable(file + ": a party bundle has \"checkpoint\" and \"events\"");
+  VerifyReport report{Verdict::pass, "", 0, 0};
+  // The checkpoint: signed by the log's key when it is given; its size and root either way.
+  Checkpoint checkpoint;
+  if (vkey_file) {
+    auto vkey_text = read_text(*vkey_file);
+    if (!vkey_text) return unusable("cannot read the verifier key " + *vkey_file);
+    std::optional<VerifierKey> key;
+    try {
+      key = parse_vkey(*vkey_text);
+    } catch (const Error& e) {
+      return unusable(*vkey_file + ": " + e.what());
+    }
+    auto check = verify_checkpoint_note(note.get<std::string>(), *key);
+    if (!check.checkpoint) return failed("checkpoint: " + check.error, report);
+    checkpoint = *check.checkpoint;
+    report.checkpoints_checked = 1;
+  } else {
+    std::istringstream lines(note.get<std::string>());
+    std::string origin, size, root;
+    std::getline(lines, origin);
+    std::getline(lines, size);
+    std::getline(lines, root);
+    auto hash = hash_from_base64(root);
+    if (size.empty() || size.find_first_not_of("0123456789") != std::string::npos || !hash)
+      return unusable("the checkpoint note is malformed");
+    checkpoint = {origin, std::stoull(size), *hash};
+  }
+  std::uint64_t unproven = 0;
+  for (const auto& e : events) {
+    std::string where = "seq " + (e.contains("seq") ? e["seq"].dump() : std::string("?"));
+    if (!e.is_object() || !e.value("seq", Json()).is_number_unsigned() || !e.value("leaf", Json()).is_string())
+      return unusable(where + ": an event is {\"seq\", \"leaf\", \"leaf_hash\", \"proof\"}");
+    const std::string& leaf = e["leaf"].get_ref<const std::string&>();
+    std::optional<std::int64_t> seq;
+    if (auto error = check_canonical(leaf, "seq", seq)) return failed(where + ": not canonical JSON: " + error->message, report);
+    if (!seq || *seq != e["seq"].get<std::int64_t>()) return failed(where + ": the leaf names another seq", report);
+    Hash hash = leaf_hash(leaf);
+    if (e.value("leaf_hash", "") != to_base64(hash)) return failed(where + ": the leaf does not hash to its leaf_hash", report);
+    ++report.events;
+    if (e.value("proof", Json()).is_null()) {
+      if (static_cast<std::uint64_t>(*seq) < checkpoint.size)
+        return failed(where + ": no proof, though the checkpoint covers it", report);
+      ++unproven;
+      continue;
+    }
+    std::vector<Hash> path;
+    for (const auto& h : e["proof"]) {
+      auto node = h.is_string() ? hash_from_base64(h.get<std::string>()) : std::nullopt;
+      if (!node) return unusable(where + ": a proof is an array of base64 hashes");
+      path.push_back(*node);
+    }
+    if (!verify_inclusion(static_cast<std::uint64_t>(*seq), checkpoint.size, hash, path, checkpoint.root))
+      return failed(where + ": its proof does not lead to the checkpoint's root at size " + std::to_string(checkpoint.size) +
+                        " — the event was altered, or is not in this log",
+                    report);
+  }
+  report.message = "PASS: " + std::to_string(report.events - unproven) + " events of party " +
+                   bundle.value("party_id", std::string("?")) + " proven in the log at size " +
+                   std::to_string(checkpoint.size) + ", root " + to_base64(checkpoint.root) +
+                   (vkey_file ? ", checkpoint signed by " + checkpoint.origin + "'s key"
+                              : " (checkpoint signature NOT checked: pass --vkey)");
+  if (unproven > 0) report.message += "; " + std::to_string(unproven) + " newer events are listed but no signed checkpoint pins them yet";
+  return report;
+}
+
 }  // namespace nucleo::audit

@@ -23,4 +23,13 @@ struct VerifyReport {
 // bundle's log is consistent with it (same root at that size; not shorter).
 VerifyReport verify_bundle(const std::string& dir, const std::optional<std::string>& trusted_note_file);
 
+// Offline, a party bundle (one JSON file a vertical pack's regulator export answers:
+// {"format": "nucleo-party-bundle", "checkpoint": note, "tree_size", "events": [{"seq",
+// "leaf", "leaf_hash", "proof"}], …}): each event's leaf is canonical and hashes to its
+// leaf_hash, each proof leads from it to the checkpoint's root at tree_size, and — given
+// the log's verifier key (the log.vkey of a full export, or keygen's vkey=) — the
+// checkpoint is signed by it. Events without a proof (newer than the checkpoint) are
+// counted, not proven.
+VerifyReport verify_party_bundle(const std::string& file, const std::optional<std::string>& vkey_file);
+
 }  // namespace nucleo::audit

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "kernel/services/audit_service.hpp"
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/conversation_service.hpp"
 #include "kernel/services/customer_view.hpp"
@@ -121,6 +122,23 @@ const std::map<std::string, ServiceCall>& service_table() {
                                                            limit.get<std::size_t>());
          return Json{{"data", page.items}, {"next", page.next}};
        }},
+      // (ABI 1.7) One party's audit trail for an examiner (AuditService::entity_proofs):
+      // {"entities": [{"type", "id"}, …], "as_of"?: RFC 3339} → {"checkpoint", "tree_size",
+      // "events", "records"}. Admin and auditor callers, or the plugin's own work.
+      {"audit.proofs",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         Json list = r.value("entities", Json());
+         if (!list.is_array()) throw Error(ErrorCode::validation, n + " needs \"entities\": [{\"type\", \"id\"}, …]");
+         std::vector<std::pair<std::string, std::string>> entities;
+         for (const auto& e : list) entities.emplace_back(string_field(n, e, "type"), string_field(n, e, "id"));
+         std::optional<std::int64_t> as_of;
+         if (r.contains("as_of")) {
+           auto t = parse_rfc3339(string_field(n, r, "as_of"));
+           if (!t) throw Error(ErrorCode::validation, n + ": as_of must be an RFC 3339 time", {{"as_of", "not a time"}});
+           as_of = t->micros;
+         }
+         return services::AuditService(deps).entity_proofs(ctx, entities, as_of);
+       }},
       // (ABI 1.7) The legal holds of the call's tenant ({"subject_id"} for one contact's;
       // "active": true leaves out lifted ones): what a pack's retention job asks before
       // deleting. Admin and auditor callers, or the plugin's own work.
@@ -165,7 +183,7 @@ Json call_kernel_service(services::ServiceDependencies deps, const CallContext& 
     throw Error(ErrorCode::not_found, "no kernel service named '" + name + "' (known: " + known + ")");
   }
   if (!request.is_object()) throw Error(ErrorCode::validation, name + " takes a JSON object");
-  static const std::set<std::string> reads{"records.get", "records.search", "privacy.holds", "accounts.timeline"};
+  static const std::set<std::string> reads{"records.get", "records.search", "privacy.holds", "accounts.timeline"};  // not audit.proofs: it records its read
   if (read_only && !reads.count(name))
     throw Error(ErrorCode::forbidden,
                 name + " writes, and a validator may only read (records.get, records.search, privacy.holds, "

@@ -206,6 +206,47 @@ std::string AuditService::checkpoint(const CallContext& ctx) {
   });
 }
 
+Json AuditService::entity_proofs(const CallContext& ctx, const std::vector<std::pair<std::string, std::string>>& entities,
+                                 std::optional<std::int64_t> as_of) {
+  require_audit_reader(ctx);
+  if (entities.empty() || entities.size() > 500)
+    throw Error(ErrorCode::validation, "a party's trail names 1 to 500 entities", {{"entities", "1-500"}});
+  Json records = Json::object();
+  for (const auto& [type, id] : entities) {
+    try {
+      records[type + "/" + id] = history(ctx, type, id, as_of.value_or(ctx.now().micros)).value("record", Json());
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::not_found) throw;
+      records[type + "/" + id] = nullptr;  // nothing logged about it (yet)
+    }
+  }
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto note = audit::latest_checkpoint_note(tx, ctx.tenant_id);
+    if (!note) throw Error(ErrorCode::unavailable, "no checkpoint has been signed for this tenant yet: try again shortly");
+    // The note's second line is the tree size it signs (checkpoint.hpp).
+    std::uint64_t size = std::stoull(note->substr(note->find('\n') + 1));
+    Json events = Json::array();
+    for (const auto& [type, id] : entities) {
+      AuditQuery q;
+      q.entity_type = type;
+      q.entity_id = id;
+      if (as_of) q.to = *as_of + 1;
+      read_events(tx, ctx.tenant_id, q, 100000, [&](std::int64_t seq, const std::string& leaf, const std::string& hash) {
+        Json proof;
+        if (static_cast<std::uint64_t>(seq) < size) {
+          proof = Json::array();
+          for (const auto& h : audit::prove_inclusion(tx, ctx.tenant_id, seq, size).proof) proof.push_back(audit::to_base64(h));
+        }
+        events.push_back({{"seq", seq}, {"entity_type", type}, {"entity_id", id}, {"leaf", leaf}, {"leaf_hash", hash},
+                          {"proof", proof}});
+      });
+    }
+    std::sort(events.begin(), events.end(), [](const Json& a, const Json& b) { return a["seq"] < b["seq"]; });
+    record_read(tx, ctx, "audit.proof_read", Json{{"entities", entities.size()}, {"tree_size", size}});
+    return Json{{"checkpoint", *note}, {"tree_size", size}, {"events", events}, {"records", records}};
+  });
+}
+
 void AuditService::record_export(const CallContext& ctx, const Json& what) {
   require_audit_reader(ctx);
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) { record_read(tx, ctx, "audit.exported", what); });

@@ -50,6 +50,15 @@ class AuditService {
   // the export first (record_export). Stops early when `each` returns false.
   void for_each_event(const CallContext& ctx, AuditQuery query,
                       const std::function<bool(const audit::LoggedEvent&)>& each);
+  // One party's trail for an examiner (a vertical pack's regulator export): for each
+  // entity {type, id}, its events recorded at or before `as_of` with their exact leaf
+  // bytes and, for those the newest signed checkpoint covers, an inclusion proof to it;
+  // and the entity as it was then (its history's "record"). {"checkpoint": the note,
+  // "tree_size", "events": [{"seq", "entity_type", "entity_id", "leaf", "leaf_hash",
+  // "proof": [base64…] | null}], "records": {"<type>/<id>": record | null}}. Newer events
+  // have no proof: nothing signed pins them yet. Recorded as one audit.proof_read.
+  Json entity_proofs(const CallContext& ctx, const std::vector<std::pair<std::string, std::string>>& entities,
+                     std::optional<std::int64_t> as_of);
   // Records that the log was exported (nucleo audit export), with what was exported.
   void record_export(const CallContext& ctx, const Json& what);
 

@@ -2,10 +2,12 @@
 // backends: the CGU's PEP list through the import, screening of contacts and beneficial
 // owners with a reviewer's disposition, four-eyes KYC decisions and the KYC gate that a
 // deal's move meets beside the kernel's stage gates. Unit tests: tests/unit/verticals/finance_test.cpp.
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 
+#include "kernel/audit/merkle.hpp"
 #include "tests/e2e/api_fixture.hpp"
 
 namespace nucleo::test {
@@ -190,6 +192,13 @@ TEST_P(Finance, RecordsGoYearsAfterTheRelationshipEndsUnlessHeld) {
   ASSERT_EQ(call("POST", "/v1/privacy/holds", admin, {{"contact_id", litigant}, {"reason", "ação judicial 0012345-67.2024"}}).status,
             201);
   EXPECT_EQ(call("POST", pack + "/retention", manager).status, 403);
+  // Periods are per record type: KYC kept 15 years keeps these (ended 11 and 12 years ago).
+  ASSERT_EQ(call("PUT", "/v1/plugins/org.nucleo.finance/settings", admin, {{"settings", {{"kyc_retention_years", 15}}}}).status, 200);
+  auto longer = call("POST", pack + "/retention", admin);
+  ASSERT_EQ(longer.status, 200) << longer.raw.body;
+  EXPECT_EQ(longer.body["records_deleted"], 0);
+  ASSERT_EQ(call("PUT", "/v1/plugins/org.nucleo.finance/settings", admin, {{"settings", Json::object()}}, {{"If-Match", "\"1\""}}).status,
+            200);
   auto ran = call("POST", pack + "/retention", admin);
   ASSERT_EQ(ran.status, 200) << ran.raw.body;
   EXPECT_EQ(ran.body["relationships_ended"], 1);
@@ -240,6 +249,64 @@ TEST_P(Finance, AMoveAboveTheThresholdWaitsForAnotherPersonsApprovalInHerAgenda)
             200);
   EXPECT_TRUE(call("GET", "/v1/me/agenda", checker_key).body["approvals"].empty());
   EXPECT_EQ(call("POST", "/v1/deals/" + large + "/stage", sales, {{"stage_id", released}}).status, 200);
+}
+
+TEST_P(Finance, AnExaminerVerifiesOnePartysExportOffline) {
+  std::string account = create("/v1/accounts", {{"legal_name", "Distribuidora Boa Safra Ltda"}, {"tax_id", "11.222.333/0001-81"}});
+  std::string person = create("/v1/contacts", {{"name", "Marta Quintas"}, {"account_id", account}});
+  ASSERT_EQ(call("PUT", pack + "/parties/" + account + "/kyc", manager,
+                 {{"risk_rating", "medium"}, {"beneficial_owners", {{{"name", "Marta Quintas"}, {"share_percent", 100}}}}})
+                .status,
+            200);
+  ASSERT_EQ(call("POST", pack + "/parties/" + account + "/kyc/decision", admin, {{"status", "approved"}}).status, 200);
+  EXPECT_EQ(call("GET", pack + "/parties/" + account + "/regulator-export", manager).status, 403);
+
+  // Once the sequencer has logged the events and a checkpoint covers them, each has a proof.
+  const std::string path = pack + "/parties/" + account + "/regulator-export";
+  Json bundle = until(path, [](const Json& b) {
+    const Json& events = b.value("events", Json::array());
+    return events.size() >= 4 && std::all_of(events.begin(), events.end(), [](const Json& e) { return !e["proof"].is_null(); });
+  });
+  EXPECT_EQ(bundle["format"], "nucleo-party-bundle");
+  EXPECT_EQ(bundle["kyc"][0]["status"], "approved");
+  EXPECT_FALSE(bundle["history"]["contact/" + person].is_null());
+  std::ofstream(dir_.path() + "/party.json") << bundle.dump();
+  std::string origin = bundle["checkpoint"].get<std::string>().substr(0, bundle["checkpoint"].get<std::string>().find('\n'));
+  std::ofstream(dir_.path() + "/log.vkey") << audit::vkey(origin, signing_key->public_key()) << "\n";
+  auto verify = [&](const std::string& file, const std::string& vkey) {
+    return run_process({NUCLEO_BINARY, "audit", "verify", file, "--vkey", vkey}, {}, std::chrono::minutes(1));
+  };
+  auto passed = verify(dir_.path() + "/party.json", dir_.path() + "/log.vkey");
+  EXPECT_EQ(passed.exit_code, 0) << passed.out << passed.err;
+  EXPECT_NE(passed.out.find("PASS: " + std::to_string(bundle["events"].size()) + " events"), std::string::npos) << passed.out;
+
+  // A changed event, or another log's key, fails — offline, with no database.
+  Json altered = bundle;
+  std::string leaf = altered["events"][1]["leaf"];
+  leaf.replace(leaf.find("\"seq\""), 5, "\"seq\"");  // the same text: still valid…
+  altered["events"][1]["leaf"] = leaf + " ";              // …until a byte is added
+  std::ofstream(dir_.path() + "/altered.json") << altered.dump();
+  EXPECT_EQ(verify(dir_.path() + "/altered.json", dir_.path() + "/log.vkey").exit_code, 1);
+  // A forger who rewrites an event and its hash still has no proof to the signed root.
+  Json forged = bundle;
+  for (auto& e : forged["events"]) {
+    std::string text = e["leaf"];
+    auto at = text.find("approved");
+    if (at == std::string::npos) continue;
+    text.replace(at, 8, "rejected");
+    e["leaf"] = text;
+    e["leaf_hash"] = audit::to_base64(audit::leaf_hash(text));
+    break;
+  }
+  ASSERT_NE(forged, bundle) << "no event says approved";
+  std::ofstream(dir_.path() + "/forged.json") << forged.dump();
+  auto caught = verify(dir_.path() + "/forged.json", dir_.path() + "/log.vkey");
+  EXPECT_EQ(caught.exit_code, 1) << caught.out << caught.err;
+  EXPECT_NE(caught.out.find("does not lead to the checkpoint's root"), std::string::npos) << caught.out;
+  auto stranger = audit::SigningKey::generate();
+  std::ofstream(dir_.path() + "/other.vkey") << audit::vkey(origin, stranger.public_key()) << "\n";
+  auto foreign = verify(dir_.path() + "/party.json", dir_.path() + "/other.vkey");
+  EXPECT_NE(foreign.exit_code, 0) << foreign.out;
 }
 
 TEST_P(Finance, TheVerticalDemoSeedsKycRecords) {
