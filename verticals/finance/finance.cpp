@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "common/pack.hpp"
 #include "common/registry.hpp"
 #include "nucleo/sdk/plugin.hpp"
 #include "pep.hpp"
@@ -22,30 +23,11 @@ using nucleo::sdk::Reason;
 using nucleo::sdk::Request;
 using nucleo::sdk::Response;
 
-std::string text(const Json& j, const char* field) {
-  const Json& v = j.is_object() ? j.value(field, Json()) : Json();
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-std::string rfc3339(std::int64_t micros) {
-  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm t{};
-  gmtime_r(&seconds, &t);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &t);
-  return out;
-}
+using verticals::rfc3339;
+using verticals::stored;
+using verticals::text;
 
 std::string today_of(const Host& host, const nucleo_call* call) { return rfc3339(host.now_micros(call)).substr(0, 10); }
-
-std::optional<Json> stored(const Host& host, const nucleo_call* call, const std::string& collection, const std::string& id) {
-  try {
-    return host.store_get(call, collection, id);
-  } catch (const Error& e) {
-    if (e.status() == NUCLEO_NOT_FOUND) return std::nullopt;
-    throw;
-  }
-}
 
 // Every page of a store query.
 template <typename Each>

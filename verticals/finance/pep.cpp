@@ -1,5 +1,7 @@
 #include "pep.hpp"
 
+#include "common/pack.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <regex>
@@ -45,14 +47,9 @@ std::vector<std::string> pep_header(std::string_view line) {
 }
 
 std::variant<Json, std::string> pep_entry(const verticals::Columns& columns, std::string_view line) {
-  std::vector<std::string> row;
-  try {
-    row = verticals::split_fields(line);
-  } catch (const std::invalid_argument& e) {
-    return std::string(e.what());
-  }
-  if (row.size() != columns.size())
-    return "has " + std::to_string(row.size()) + " fields; the header has " + std::to_string(columns.size());
+  auto read = verticals::row_of(columns, line);
+  if (auto* problem = std::get_if<std::string>(&read)) return *problem;
+  const auto& row = std::get<std::vector<std::string>>(read);
   auto get = [&](const char* name) { return columns.get(row, name); };
   static const std::regex masked(R"(^\*\*\*\.(\d{3})\.(\d{3})-\*\*$)");
   std::smatch m;

@@ -1,5 +1,7 @@
 #include "cnes.hpp"
 
+#include "common/pack.hpp"
+
 #include <charconv>
 #include <map>
 
@@ -58,14 +60,9 @@ std::vector<std::string> cnes_header(std::string_view line) {
 }
 
 std::variant<Json, std::string> cnes_registration(const Columns& columns, std::string_view line) {
-  std::vector<std::string> row;
-  try {
-    row = verticals::split_fields(line);
-  } catch (const std::invalid_argument& e) {
-    return std::string(e.what());
-  }
-  if (row.size() != columns.size())
-    return "has " + std::to_string(row.size()) + " fields; the header has " + std::to_string(columns.size());
+  auto read = verticals::row_of(columns, line);
+  if (auto* problem = std::get_if<std::string>(&read)) return *problem;
+  const auto& row = std::get<std::vector<std::string>>(read);
   auto get = [&](const char* name) { return columns.get(row, name); };
 
   std::string cnes = get("CO_CNES");

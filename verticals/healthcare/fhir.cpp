@@ -1,12 +1,11 @@
 #include "fhir.hpp"
 
+#include "common/pack.hpp"
+
 namespace nucleo::healthcare::fhir {
 namespace {
 
-std::string text(const Json& j, const char* field) {
-  const Json& v = j.is_object() ? j.value(field, Json()) : Json();
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
+using verticals::text;
 
 Json address_of(const Json& a, const std::string& municipality) {
   Json address{{"use", "work"}, {"type", "physical"}, {"country", "BR"}};

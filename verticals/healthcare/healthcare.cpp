@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cnes.hpp"
+#include "common/pack.hpp"
 #include "demo.hpp"
 #include "fhir.hpp"
 #include "institutions.hpp"
@@ -26,19 +27,9 @@ using nucleo::sdk::Response;
 
 constexpr int max_page = 100;
 
-std::string text(const Json& j, const char* field) {
-  const Json& v = j.is_object() ? j.value(field, Json()) : Json();
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-std::string rfc3339(std::int64_t micros) {
-  std::int64_t seconds = micros / 1'000'000;
-  std::string day = date_of_micros(micros);
-  char out[32];
-  std::snprintf(out, sizeof out, "%sT%02lld:%02lld:%02lldZ", day.c_str(), static_cast<long long>(seconds / 3600 % 24),
-                static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
-  return out;
-}
+using verticals::rfc3339;
+using verticals::stored;
+using verticals::text;
 
 int page_size(const Request& r, const char* parameter, int fallback) {
   std::string given = r.query(parameter);
@@ -83,15 +74,6 @@ Json account_with_tax_id(const Host& host, const nucleo_call* call, const std::s
 std::string latest_import(const Host& host, const nucleo_call* call) {
   Json page = host.store_query(call, "establishments", {{"sort", "-seen_in"}, {"limit", 1}});
   return page["data"].empty() ? "" : text(page["data"][0]["document"], "seen_in");
-}
-
-std::optional<Json> stored(const Host& host, const nucleo_call* call, const std::string& collection, const std::string& id) {
-  try {
-    return host.store_get(call, collection, id);
-  } catch (const Error& e) {
-    if (e.status() == NUCLEO_NOT_FOUND) return std::nullopt;
-    throw;
-  }
 }
 
 class Healthcare : public nucleo::sdk::Plugin {
