@@ -221,11 +221,14 @@ struct VerticalDemo {
 VerticalDemo vertical_demo(const std::string& vertical) {
   static const std::map<std::string, VerticalDemo> packs{
       {"healthcare", {"org.nucleo.healthcare", "hospital-supply", "Demo — Saúde (pack healthcare)"}},
-      {"finance", {"org.nucleo.finance", "bank-corporate-credit", "Demo — Crédito corporativo (pack finance)"}}};
+      {"finance", {"org.nucleo.finance", "bank-corporate-credit", "Demo — Crédito corporativo (pack finance)"}},
+      {"agro", {"org.nucleo.agro", "agro-inputs-safra", "Demo — Insumos e safra (pack agro)"}}};
   auto it = packs.find(vertical);
-  if (it == packs.end())
-    throw Error(ErrorCode::validation, "--vertical must be healthcare or finance, not '" + vertical + "'",
-                {{"vertical", "healthcare or finance"}});
+  if (it == packs.end()) {
+    std::string names;
+    for (const auto& [name, pack] : packs) names += (names.empty() ? "" : ", ") + name;
+    throw Error(ErrorCode::validation, "--vertical must be one of " + names + ", not '" + vertical + "'", {{"vertical", names}});
+  }
   return it->second;
 }
 
@@ -339,13 +342,13 @@ CommandSpec demo_command() {
       "    records and their audit events carry the simulated dates. Templates: agro-inputs-safra,\n"
       "    bank-corporate-credit, hospital-supply (default), retail-supplier-onboarding,\n"
       "    university-partnership.\n"
-      "nucleo demo --vertical healthcare|finance --config config/examples/<vertical>.properties\n"
+      "nucleo demo --vertical healthcare|finance|agro --config config/examples/<vertical>.properties\n"
       "    the same with the vertical's template, then the vertical pack (which the configuration\n"
       "    must load) adds its own records: CNES registrations, contracts, tenders, roles (healthcare);\n"
       "    KYC, screenings, suitability (finance).";
   c.options = {config_option(), {"tenant-name", "NAME", "the new tenant's name"},
                {"template", "NAME", "the pipeline template (default hospital-supply)"},
-               {"vertical", "NAME", "healthcare or finance: a vertical pack's demo (its pack must be configured)"},
+               {"vertical", "NAME", "healthcare, finance or agro: a vertical pack's demo (its pack must be configured)"},
                json_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream& err) { return run_demo(args, out, err); };
   return c;

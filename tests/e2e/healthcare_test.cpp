@@ -17,11 +17,9 @@ namespace {
 
 const std::string pack = "/v1/x/org.nucleo.healthcare";
 
+// A synthetic registry file of tests/fixtures/registries/.
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  return read_file(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name);
 }
 
 class Healthcare : public ApiFixture {

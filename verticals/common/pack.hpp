@@ -1,8 +1,8 @@
 #pragma once
 
-// Small conveniences over the SDK that both vertical packs use: a JSON document's text
-// field, an instant in RFC 3339, a record of the store that may not exist, and a
-// registry line split against its header.
+// Small conveniences over the SDK that the vertical packs share: a JSON document's text
+// field, an instant in RFC 3339, a record of the store that may not exist, every page of
+// a store query, and a registry line split against its header.
 
 #include <cstdint>
 #include <ctime>
@@ -44,6 +44,40 @@ inline std::optional<Json> stored(const sdk::Host& host, const nucleo_call* call
   } catch (const sdk::Error& e) {
     if (e.status() == NUCLEO_NOT_FOUND) return std::nullopt;
     throw;
+  }
+}
+
+// Every page of a store query, each document to `each` ({"id", "version", "document", …}).
+template <typename Each>
+void each_document(const sdk::Host& host, const nucleo_call* call, const std::string& collection, Json query, Each each) {
+  query["limit"] = 200;
+  for (;;) {
+    Json page = host.store_query(call, collection, query);
+    for (auto& d : page["data"]) each(std::move(d));
+    if (page["next_cursor"].is_null()) return;
+    query["cursor"] = page["next_cursor"];
+  }
+}
+
+// Every page of a store query at once (where the caller needs all of them: a rollup, an export).
+inline std::vector<Json> every_document(const sdk::Host& host, const nucleo_call* call, const std::string& collection,
+                                        Json query) {
+  std::vector<Json> out;
+  each_document(host, call, collection, std::move(query), [&](Json d) { out.push_back(std::move(d)); });
+  return out;
+}
+
+// The live records of a kernel type (account, deal, …) that a search's filters (all must
+// hold) find, as the call's caller sees them, every page up to `cap`.
+inline std::vector<Json> records_where(const sdk::Host& host, const nucleo_call* call, const std::string& type,
+                                       const Json& filters, std::size_t cap = 1000) {
+  std::vector<Json> out;
+  Json request{{"type", type}, {"query", {{"filter_groups", Json::array({{{"filters", filters}}})}, {"limit", 100}}}};
+  for (;;) {
+    Json page = host.call(call, "records.search", request);
+    for (auto& a : page["data"]) out.push_back(std::move(a));
+    if (page["next"].is_null() || out.size() >= cap) return out;
+    request["after"] = page["next"];
   }
 }
 

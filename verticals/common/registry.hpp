@@ -27,6 +27,10 @@ std::string latin1_to_utf8(std::string_view latin1);
 // reached a reader expecting ISO-8859-1 ("JoÃ£o"): Portuguese in Latin-1 never does.
 bool holds_utf8_sequences(std::string_view bytes);
 
+// Whether `bytes` is well-formed UTF-8 (ASCII is): a line that is not was written in
+// another encoding, most often ISO-8859-1.
+bool valid_utf8(std::string_view bytes);
+
 // One line of a ';'-separated export: fields split on `separator`, double quotes around a
 // field removed ("" inside one is a quote). Throws std::invalid_argument on an unclosed quote.
 std::vector<std::string> split_fields(std::string_view line, char separator = ';');

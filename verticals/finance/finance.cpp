@@ -23,23 +23,12 @@ using nucleo::sdk::Reason;
 using nucleo::sdk::Request;
 using nucleo::sdk::Response;
 
+using verticals::each_document;
 using verticals::rfc3339;
 using verticals::stored;
 using verticals::text;
 
 std::string today_of(const Host& host, const nucleo_call* call) { return rfc3339(host.now_micros(call)).substr(0, 10); }
-
-// Every page of a store query.
-template <typename Each>
-void each_document(const Host& host, const nucleo_call* call, const std::string& collection, Json query, Each each) {
-  query["limit"] = 200;
-  for (;;) {
-    Json page = host.store_query(call, collection, query);
-    for (const auto& d : page["data"]) each(d);
-    if (page["next_cursor"].is_null()) return;
-    query["cursor"] = page["next_cursor"];
-  }
-}
 
 std::string kyc_id(const std::string& party_id) { return "kyc-" + party_id; }
 

@@ -27,6 +27,7 @@ using nucleo::sdk::Response;
 
 constexpr int max_page = 100;
 
+using verticals::every_document;
 using verticals::rfc3339;
 using verticals::stored;
 using verticals::text;
@@ -40,28 +41,9 @@ int page_size(const Request& r, const char* parameter, int fallback) {
   return std::stoi(given);
 }
 
-// Every page of a store query (where the caller needs all of them: a rollup, an export).
-std::vector<Json> every_document(const Host& host, const nucleo_call* call, const std::string& collection, Json query) {
-  std::vector<Json> out;
-  query["limit"] = 200;
-  for (;;) {
-    Json page = host.store_query(call, collection, query);
-    for (auto& d : page["data"]) out.push_back(std::move(d));
-    if (page["next_cursor"].is_null()) return out;
-    query["cursor"] = page["next_cursor"];
-  }
-}
-
 // The live accounts a search finds, every page (at most `cap`).
 std::vector<Json> accounts_where(const Host& host, const nucleo_call* call, const Json& filters, std::size_t cap = 1000) {
-  std::vector<Json> out;
-  Json request{{"type", "account"}, {"query", {{"filter_groups", Json::array({{{"filters", filters}}})}, {"limit", 100}}}};
-  for (;;) {
-    Json page = host.call(call, "records.search", request);
-    for (auto& a : page["data"]) out.push_back(std::move(a));
-    if (page["next"].is_null() || out.size() >= cap) return out;
-    request["after"] = page["next"];
-  }
+  return verticals::records_where(host, call, "account", filters, cap);
 }
 
 Json account_with_tax_id(const Host& host, const nucleo_call* call, const std::string& tax_id) {

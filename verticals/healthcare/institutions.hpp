@@ -7,20 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "common/dates.hpp"
 #include "nucleo/sdk/plugin.hpp"
 
 namespace nucleo::healthcare {
 
 using nucleo::sdk::Json;
 
-// Days between two ISO dates (later - earlier); throws on a malformed date.
-long days_between(const std::string& earlier, const std::string& later);
-// The ISO date `days` after (or before, negative) `date`.
-std::string add_days(const std::string& date, long days);
-// An RFC 3339 time in UTC ("2026-07-01T12:34:56.5Z") as µs since the epoch.
-std::int64_t micros_of(const std::string& rfc3339_utc);
-// The UTC date of an instant in µs since the epoch.
-std::string date_of_micros(std::int64_t micros);
+using verticals::add_days;
+using verticals::date_of_micros;
+using verticals::days_between;
+using verticals::micros_of;
 
 // Orders' documents ({"ordered_on", "value_cents"}) → {"orders", "value_cents",
 // "last_order_on", "recency_days", "orders_12m", "value_cents_12m"}, as of a date: the
