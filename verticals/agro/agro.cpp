@@ -245,10 +245,11 @@ class Agro : public nucleo::sdk::Plugin {
     std::set<std::string> portarias;
     for (const auto& z : found.rows)
       if (!text(z, "portaria").empty()) portarias.insert(text(z, "portaria"));
-    return Response{200, {{"crop", q.crop}, {"season", q.season}, {"municipality", q.municipality},
-                          {"uf", uf_of_municipality(q.municipality)}, {"safra", q.safra}, {"max_risk", found.max_risk},
-                          {"zarc_rows", found.rows.size()}, {"portarias", portarias}, {"calendar", found.calendar},
-                          {"windows", to_json(found.windows)}}};
+    Json answer{{"crop", q.crop}, {"season", q.season}, {"municipality", q.municipality},
+                {"uf", uf_of_municipality(q.municipality)}, {"safra", q.safra}, {"max_risk", found.max_risk},
+                {"zarc_rows", found.rows.size()}, {"portarias", portarias}, {"windows", to_json(found.windows)}};
+    if (!found.calendar.is_null()) answer["calendar"] = found.calendar;  // absent when the tenant keeps none
+    return Response{200, answer};
   }
 
   // ---- Crop plans -------------------------------------------------------------------------
