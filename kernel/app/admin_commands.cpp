@@ -216,13 +216,23 @@ int run_pipeline(const ParsedArgs& args, std::ostream& out) {
 // A vertical pack's demo: its template and name, and the pack that adds its own data.
 struct VerticalDemo {
   std::string plugin_id, template_name, tenant_name;
+  std::vector<std::string> account_names, contact_titles;  // empty: the demo's hospitals
 };
 
 VerticalDemo vertical_demo(const std::string& vertical) {
   static const std::map<std::string, VerticalDemo> packs{
       {"healthcare", {"org.nucleo.healthcare", "hospital-supply", "Demo — Saúde (pack healthcare)"}},
       {"finance", {"org.nucleo.finance", "bank-corporate-credit", "Demo — Crédito corporativo (pack finance)"}},
-      {"agro", {"org.nucleo.agro", "agro-inputs-safra", "Demo — Insumos e safra (pack agro)"}}};
+      {"agro",
+       {"org.nucleo.agro", "agro-inputs-safra", "Demo — Insumos e safra (pack agro)",
+        {"Fazenda Santa Rita", "Agropecuária Bom Futuro", "Cooperativa Agroindustrial Vale Verde", "Sítio Boa Esperança",
+         "Fazendas Irmãos Zanatta", "Agrícola Rio Claro", "Fazenda Três Lagoas", "Cooperativa dos Produtores do Cerrado"},
+        {"Produtor responsável", "Agrônomo", "Gerente de compras"}}},
+      {"education",
+       {"org.nucleo.education", "education-solutions", "Demo — Soluções educacionais (pack education)",
+        {"Colégio São Francisco", "Universidade do Cerrado", "Escola Vila Nova", "Centro Universitário Paulista",
+         "Colégio Santa Maria", "Instituto Federal de Tecnologia", "Escola Crescer", "Faculdade de Ciências Aplicadas"},
+        {"Diretora pedagógica", "Coordenador de TI", "Diretor financeiro"}}}};
   auto it = packs.find(vertical);
   if (it == packs.end()) {
     std::string names;
@@ -240,6 +250,8 @@ int run_demo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
     vertical = vertical_demo(AdminCall::require(args, "vertical"));
     options.template_name = vertical->template_name;
     options.tenant_name = vertical->tenant_name;
+    options.account_names = vertical->account_names;
+    options.contact_titles = vertical->contact_titles;
   }
   if (args.has("tenant-name")) options.tenant_name = AdminCall::require(args, "tenant-name");
   if (args.has("template")) options.template_name = AdminCall::require(args, "template");
@@ -340,15 +352,16 @@ CommandSpec demo_command() {
       "    CNPJs, contacts, deals moved through the real stage gates, interactions of every type,\n"
       "    open and overdue tasks, stalled deals. Each run makes a new, independent tenant; the\n"
       "    records and their audit events carry the simulated dates. Templates: agro-inputs-safra,\n"
-      "    bank-corporate-credit, hospital-supply (default), retail-supplier-onboarding,\n"
-      "    university-partnership.\n"
-      "nucleo demo --vertical healthcare|finance|agro --config config/examples/<vertical>.properties\n"
+      "    bank-corporate-credit, education-solutions, hospital-supply (default),\n"
+      "    retail-supplier-onboarding, university-partnership.\n"
+      "nucleo demo --vertical healthcare|finance|agro|education --config config/examples/<vertical>.properties\n"
       "    the same with the vertical's template, then the vertical pack (which the configuration\n"
       "    must load) adds its own records: CNES registrations, contracts, tenders, roles (healthcare);\n"
-      "    KYC, screenings, suitability (finance).";
+      "    KYC, screenings, suitability (finance); farms, fields, crop plans, ZARC tables (agro);\n"
+      "    campuses, programs, calendars, committees (education).";
   c.options = {config_option(), {"tenant-name", "NAME", "the new tenant's name"},
                {"template", "NAME", "the pipeline template (default hospital-supply)"},
-               {"vertical", "NAME", "healthcare, finance or agro: a vertical pack's demo (its pack must be configured)"},
+               {"vertical", "NAME", "healthcare, finance, agro or education: a vertical pack's demo (its pack must be configured)"},
                json_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream& err) { return run_demo(args, out, err); };
   return c;

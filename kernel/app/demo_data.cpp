@@ -74,7 +74,7 @@ std::string date_of(Timestamp t) { return format_rfc3339(t).substr(0, 10); }
 class DemoBuilder {
  public:
   DemoBuilder(services::ServiceDependencies deps, const DemoOptions& options, Timestamp now)
-      : deps_(deps), records_(deps), random_(options.seed), now_(now), sim_(Timestamp{now.micros - 180 * day}) {}
+      : deps_(deps), options_(options), records_(deps), random_(options.seed), now_(now), sim_(Timestamp{now.micros - 180 * day}) {}
 
   std::uint32_t pick(std::uint32_t n) { return static_cast<std::uint32_t>(random_() % n); }
   template <class T>
@@ -183,9 +183,9 @@ class DemoBuilder {
 
   void create_account(std::size_t i) {
     const City& city = cities[i % cities.size()];
-    std::string name = institutions[(i / cities.size() + i) % institutions.size()] + " de " + city.name;
-    std::string domain = ascii_slug(institutions[(i / cities.size() + i) % institutions.size()]).substr(0, 20) +
-                         std::to_string(i) + ".example";
+    const std::vector<std::string>& names = options_.account_names.empty() ? institutions : options_.account_names;
+    std::string name = names[(i / cities.size() + i) % names.size()] + " de " + city.name;
+    std::string domain = ascii_slug(names[(i / cities.size() + i) % names.size()]).substr(0, 20) + std::to_string(i) + ".example";
     Account a{"", reps_[i % reps_.size()], name, {}};
     sim_.set(Timestamp{now_.micros - (175 - static_cast<std::int64_t>(pick(10))) * day});
     a.id = records_
@@ -195,7 +195,8 @@ class DemoBuilder {
                         {"address", {{"city", city.name}, {"state", city.state}, {"country", "BR"}}},
                         {"owner_id", a.owner}, {"lifecycle", pick(2) ? "customer" : "prospect"}})
                .record["id"];
-    for (const char* title : {"Compradora", "Farmacêutico responsável", "Diretor clínico"}) {
+    static const std::vector<std::string> hospital_titles{"Compradora", "Farmacêutico responsável", "Diretor clínico"};
+    for (const std::string& title : options_.contact_titles.empty() ? hospital_titles : options_.contact_titles) {
       std::string first = one_of(first_names), last = one_of(last_names);
       std::string email = ascii_slug(first) + "." + ascii_slug(last) + "@" + domain;
       a.contacts.push_back(records_
@@ -362,6 +363,7 @@ class DemoBuilder {
   }
 
   services::ServiceDependencies deps_;
+  const DemoOptions& options_;
   RecordService records_;
   std::mt19937 random_;
   Timestamp now_;

@@ -22,6 +22,9 @@ struct DemoOptions {
   std::string template_name = "hospital-supply";  // a file of config/examples/pipelines/, without .json
   std::uint32_t seed = 20261203;                   // the same seed gives the same data set
   std::size_t accounts = 24;
+  // What the accounts are called and who their three contacts are (a vertical's demo
+  // names its own); empty: hospitals, their buyer, pharmacist and clinical director.
+  std::vector<std::string> account_names, contact_titles;
 };
 
 struct DemoResult {
