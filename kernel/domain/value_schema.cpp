@@ -100,8 +100,25 @@ Json for_valijson(const Json& rule, const std::set<std::string>& extensions) {
   return out;
 }
 
+// GS1's mod-10 check digit (GTIN-8/12/13/14, GLN): weights 3 and 1 from the right, the
+// last digit the one that makes the sum a multiple of 10.
+bool gs1_check_digit_holds(const std::string& digits) {
+  int sum = 0;
+  for (std::size_t i = 0; i + 1 < digits.size(); ++i) {
+    int weight = (digits.size() - 1 - i) % 2 == 1 ? 3 : 1;
+    sum += (digits[i] - '0') * weight;
+  }
+  return (10 - sum % 10) % 10 == digits.back() - '0';
+}
+
+bool all_digits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
+
 bool has_format(const std::string& format, const std::string& value) {
   if (format == "date") return is_calendar_date(value);
+  if (format == "gtin")
+    return all_digits(value) && (value.size() == 8 || value.size() == 12 || value.size() == 13 || value.size() == 14) &&
+           gs1_check_digit_holds(value);
+  if (format == "gln") return all_digits(value) && value.size() == 13 && gs1_check_digit_holds(value);
   if (format == "date-time") return parse_rfc3339(value).has_value();
   if (format == "email") return normalise_email(value).has_value();
   // A phone must be international (+55 11 …): there is no region to assume it in.
@@ -116,7 +133,10 @@ void check_formats(const Json& rule, const Json& value, const std::string& path,
   if (!rule.is_object()) return;
   if (rule.contains("format") && value.is_string() && !has_format(rule["format"], value.get<std::string>()))
     out.push_back({path, "must be a valid " + rule["format"].get<std::string>() +
-                             (rule["format"] == "phone" ? " in international form (+55 11 …)" : "")});
+                             (rule["format"] == "phone"  ? " in international form (+55 11 …)"
+                              : rule["format"] == "gtin" ? " (8, 12, 13 or 14 digits, GS1 check digit)"
+                              : rule["format"] == "gln"  ? " (13 digits, GS1 check digit)"
+                                                         : "")});
   if (value.is_object() && rule.value("properties", Json()).is_object())
     for (const auto& [property, sub] : rule["properties"].items())
       if (value.contains(property)) check_formats(sub, value[property], path + "." + property, out);
@@ -206,7 +226,7 @@ struct ValueSchema::Compiled {
 };
 
 const std::vector<std::string>& ValueSchema::formats() {
-  static const std::vector<std::string> all{"date", "date-time", "email", "phone", "cpf", "cnpj"};
+  static const std::vector<std::string> all{"date", "date-time", "email", "phone", "cpf", "cnpj", "gtin", "gln"};
   return all;
 }
 

@@ -66,7 +66,8 @@ services::BriefingSection briefing_section_for(const RegisteredBriefingSection& 
 
 // A plugin's import format as ImportService runs it (services/import_formats.hpp): each
 // step a read-only call as the importing admin; documents go to the plugin's own store.
-services::PluginImportFormat import_format_for(const RegisteredImporter& r, services::PluginRecordService store) {
+services::PluginImportFormat import_format_for(const RegisteredImporter& r, services::PluginRecordService store,
+                                               services::FactService facts) {
   auto parse = [r](const services::CallContext& ctx, const Json& step, std::string_view bytes) {
     nucleo_call call{ctx, true};  // a parser reads; the import writes what it returns
     std::string step_text = to_json_text(step);
@@ -97,7 +98,10 @@ services::PluginImportFormat import_format_for(const RegisteredImporter& r, serv
     store.put(ctx, collection, id, record["document"]);
     return before ? "updated" : "created";
   };
-  return {r.plugin_id, r.name, r.title, r.media_types, r.mapping, parse, keep};
+  auto measure = [facts](const services::CallContext& ctx, const std::string& set, const std::vector<Json>& rows) mutable {
+    return facts.write(ctx, set, rows);
+  };
+  return {r.plugin_id, r.name, r.title, r.media_types, r.mapping, parse, keep, measure};
 }
 
 PluginHost::PluginHost(Version kernel, std::optional<services::ServiceDependencies> services,

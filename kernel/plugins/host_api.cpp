@@ -29,6 +29,10 @@ Json PluginHost::Loaded::call_service(const nucleo_call* call, const std::string
                 "this call has no tenant: signed and public routes resolve it through a channel account");
   Json parsed = Json::parse(request);
   if (name == "channels.list") return list_channels(*call);
+  // (ABI 1.8) The plugin's own fact sets, aggregated in SQL as the caller (a read: a
+  // validator may ask too).
+  if (name == "facts.aggregate") return services::FactService(*owner->services_, manifest.id, manifest.facts).aggregate(call->ctx, parsed);
+  if (name == "facts.write") return write_facts(*call, parsed);
   if (!parsed.is_object() || !parsed.contains("idempotency_key"))
     return call_kernel_service(*owner->services_, call->ctx, name, parsed, call->read_only);
   // A write made once: the key is the plugin's own (per tenant), kept 24 hours.
@@ -43,6 +47,22 @@ Json PluginHost::Loaded::call_service(const nucleo_call* call, const std::string
   ctx.write_once = services::CallContext::WriteOnce{"plugin:" + manifest.id + "@" + ctx.tenant_id, key.get<std::string>(),
                                                      sha256_hex(name + "\n" + to_json_text(parsed))};
   return call_kernel_service(*owner->services_, ctx, name, parsed, call->read_only);
+}
+
+// facts.write {"set", "facts": [fact, …]} (ABI 1.8): 1 to 1,000 facts of one of the
+// plugin's sets from its own code (a demo, an EDI message a route received), as the
+// caller; an import writes its files' facts itself. → {"created", "updated", "unchanged"}.
+Json PluginHost::Loaded::write_facts(const nucleo_call& call, const Json& request) const {
+  if (call.read_only) throw Error(ErrorCode::forbidden, "a validator may read facts, not write them");
+  if (!request.is_object() || !request.value("set", Json()).is_string() || !request.value("facts", Json()).is_array() ||
+      request["facts"].empty() || request["facts"].size() > 1000)
+    throw Error(ErrorCode::validation, "facts.write takes {\"set\", \"facts\": [1 to 1000 facts]}");
+  std::vector<Json> facts(request["facts"].begin(), request["facts"].end());
+  Json counts{{"created", 0}, {"updated", 0}, {"unchanged", 0}};
+  for (const auto& action : services::FactService(*owner->services_, manifest.id, manifest.facts)
+                                .write(call.ctx, request["set"].get<std::string>(), facts))
+    counts[action] = counts[action].get<int>() + 1;
+  return counts;
 }
 
 // channels.resolve {"external_id"}: this plugin's active channel account with that

@@ -341,7 +341,8 @@ void PluginHost::load_one(Candidate& c) {
       for (const auto& v : self->validators) services_->validators.add("plugin " + v.plugin_id, v.entity_type, validator_for(v));
       for (const auto& s : self->briefing_sections) services_->customer_extensions.add(briefing_section_for(s));
       for (const auto& i : self->importers)
-        services_->import_formats.add(import_format_for(i, services::PluginRecordService(*services_, m.id, self->collections)));
+        services_->import_formats.add(import_format_for(i, services::PluginRecordService(*services_, m.id, self->collections),
+                                                        services::FactService(*services_, m.id, self->manifest.facts)));
       for (const auto& [name, c] : m.collections)
         if (!c.timeline_account_field.empty())
           services_->customer_extensions.add(

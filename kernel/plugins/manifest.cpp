@@ -159,6 +159,51 @@ Resource resource_of(const Json& value, const std::string& where, const Collecti
   return r;
 }
 
+// (ABI 1.8) "facts": {"<set>": {"dimensions": {"<name>": "string" | "date", …},
+// "measures": ["<name>", …]}} — up to four text dimensions and one date, one to four
+// integer measures (services/fact_service.hpp, ADR 0035).
+services::FactSets fact_sets_of(const Json& j, Problems& problems) {
+  services::FactSets out;
+  if (!j.is_object() || j.size() > 20) {
+    problems.add("facts", "must be an object of at most 20 fact sets");
+    return out;
+  }
+  for (const auto& [name, spec] : j.items()) {
+    std::string field = "facts." + name;
+    if (!is_snake_name(name)) problems.add(field, "must be named with lower-case letters, digits and _");
+    if (!spec.is_object()) {
+      problems.add(field, "must be an object: {\"dimensions\": {\"name\": \"string\" | \"date\"}, \"measures\": [\"name\"]}");
+      continue;
+    }
+    services::FactSetSpec set;
+    std::set<std::string> names;
+    const Json given = spec.value("dimensions", Json());
+    if (!given.is_object() || given.empty()) problems.add(field + ".dimensions", "must name at least one dimension");
+    const Json dimensions = given.is_object() ? given : Json::object();
+    for (const auto& [dimension, type] : dimensions.items()) {
+      if (!is_snake_name(dimension)) problems.add(field + ".dimensions." + dimension, "must be lower-case letters, digits and _");
+      names.insert(dimension);
+      if (type == "string") set.dimensions.push_back(dimension);
+      else if (type == "date" && set.date_dimension.empty()) set.date_dimension = dimension;
+      else problems.add(field + ".dimensions." + dimension, type == "date" ? "a fact set has one date dimension" : "must be string or date");
+    }
+    if (set.dimensions.size() > 4) problems.add(field + ".dimensions", "may hold at most four string dimensions");
+    const Json measures = spec.value("measures", Json());
+    if (!measures.is_array() || measures.empty() || measures.size() > 4)
+      problems.add(field + ".measures", "must be an array of one to four measure names (integers)");
+    for (const auto& m : measures.is_array() ? measures : Json::array()) {
+      if (!m.is_string() || !is_snake_name(m.get<std::string>())) problems.add(field + ".measures", "must be lower-case names");
+      else if (!names.insert(m.get<std::string>()).second) problems.add(field + ".measures", m.get<std::string>() + " is a dimension too");
+      else set.measures.push_back(m);
+    }
+    if (names.count("set")) problems.add(field, "'set' is not a field name: an import row names its set with it");
+    for (const auto& [key, v] : spec.items())
+      if (key != "dimensions" && key != "measures") problems.add(field + "." + key, "is not a fact set field (dimensions, measures)");
+    out[name] = set;
+  }
+  return out;
+}
+
 std::map<std::string, Collection> collections_of(const Json& j, Problems& problems) {
   std::map<std::string, Collection> out;
   if (!j.is_object()) {
@@ -399,6 +444,7 @@ Manifest parse_manifest(std::string_view text) {
   }
   if (j.contains("collections")) m.collections = collections_of(j["collections"], problems);
   if (j.contains("routes")) m.routes = routes_of(j["routes"], problems);
+  if (j.contains("facts")) m.facts = fact_sets_of(j["facts"], problems);
   if (j.contains("data_classes")) {
     if (!j["data_classes"].is_array()) problems.add("data_classes", "must be an array");
     else
@@ -412,7 +458,7 @@ Manifest parse_manifest(std::string_view text) {
   for (const auto& [key, value] : j.items()) {
     static const std::set<std::string> known{"id",     "version",       "kind",         "library", "kernel",
                                              "requires", "config_schema", "data_classes", "status",  "description",
-                                             "collections", "routes", "tenant_settings"};
+                                             "collections", "routes", "tenant_settings", "facts"};
     if (!known.count(key)) problems.add(key, "is not a manifest field");
   }
   problems.throw_if_any("invalid plugin.json");
@@ -487,6 +533,16 @@ Json collections_json(const Manifest& m) {
   }
   return out;
 }
+Json facts_json(const Manifest& m) {
+  Json out = Json::object();
+  for (const auto& [name, f] : m.facts) {
+    Json dimensions = Json::object();
+    for (const auto& d : f.dimensions) dimensions[d] = "string";
+    if (!f.date_dimension.empty()) dimensions[f.date_dimension] = "date";
+    out[name] = {{"dimensions", dimensions}, {"measures", f.measures}};
+  }
+  return out;
+}
 Json routes_json(const Manifest& m) {
   Json out = Json::object();
   for (const auto& [key, d] : m.routes)
@@ -513,6 +569,7 @@ Json to_json(const Manifest& m) {
           {"tenant_settings", m.tenant_settings},
           {"collections", collections_json(m)},
           {"routes", routes_json(m)},
+          {"facts", facts_json(m)},
           {"data_classes", m.data_classes},
           {"status", m.status}};
 }

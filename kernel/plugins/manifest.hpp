@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernel/domain/entity.hpp"
+#include "kernel/services/fact_service.hpp"
 #include "kernel/services/plugin_personal_data.hpp"
 
 namespace nucleo::plugins {
@@ -114,6 +115,7 @@ struct Manifest {
   std::vector<std::string> data_classes;  // pii | phi | financial
   std::string status;                     // alpha | stable
   std::map<std::string, RouteDescription> routes;  // by "METHOD /path"
+  services::FactSets facts;  // (ABI 1.8) bulk measurements the kernel aggregates, by set
 };
 
 // Parses and checks a manifest's text. Throws Error(validation) listing every problem

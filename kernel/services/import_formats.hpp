@@ -18,7 +18,7 @@
 
 namespace nucleo::services {
 
-// What one step of a parser returned: rows ({"line", "fields" | "record" | "error"}) and
+// What one step of a parser returned: rows ({"line", "fields" | "record" | "fact" | "error"}) and
 // what the next step gets back.
 struct ImportParseStep {
   std::vector<Json> rows;
@@ -35,6 +35,9 @@ struct PluginImportFormat {
   // Writes {"collection", "id", "document"} to the owner's record store in the running
   // transaction; returns created | updated | unchanged. Throws Error when refused.
   std::function<std::string(const CallContext& ctx, const Json& record)> store;
+  // (ABI 1.8) Writes facts of one of the owner's fact sets in the running transaction;
+  // returns created | updated | unchanged per fact (FactService::write).
+  std::function<std::vector<std::string>(const CallContext& ctx, const std::string& set, const std::vector<Json>& facts)> facts;
 };
 
 class ImportFormats {

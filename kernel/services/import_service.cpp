@@ -72,6 +72,7 @@ struct PendingRow {
   MappedRow mapped;
   std::string existing_id;  // the record the key found: an update
   Json document;            // instead: {"collection", "id", "document"} for a plugin's record store
+  Json fact;                // or (ABI 1.8): {"set", "row": {…}} for one of the plugin's fact sets
 };
 
 class Importer {
@@ -115,6 +116,21 @@ class Importer {
       p.mapped.errors.push_back({"", "line " + std::to_string(line) + ": a record is {\"collection\", \"id\", \"document\": {…}}"});
     p.document = std::move(record);
     store_ = store;
+    batch_.push_back(std::move(p));
+    if (batch_.size() >= options_.batch_rows) flush();
+  }
+
+  // (ABI 1.8) A fact for one of the format's owner's fact sets: written with the batch's
+  // other facts of its set in one statement run, audited once for them.
+  void fact(std::size_t line, Json fact, const PluginImportFormat& format) {
+    PendingRow p;
+    p.outcome.row = ++report_.rows;
+    if (p.outcome.row <= options_.resume.rows) return;
+    p.outcome.line = line;
+    if (!fact.value("set", Json()).is_string() || !fact.value("row", Json()).is_object())
+      p.mapped.errors.push_back({"", "line " + std::to_string(line) + ": a fact is {\"set\", \"row\": {…}}"});
+    p.fact = std::move(fact);
+    facts_ = format.facts;
     batch_.push_back(std::move(p));
     if (batch_.size() >= options_.batch_rows) flush();
   }
@@ -231,13 +247,31 @@ class Importer {
   void write_all(store::Transaction& tx) {
     std::vector<Json> creates;
     for (const auto& p : batch_)
-      if (!failed(p) && p.existing_id.empty() && p.document.is_null()) creates.push_back(p.mapped.input);
+      if (!failed(p) && p.existing_id.empty() && p.document.is_null() && p.fact.is_null()) creates.push_back(p.mapped.input);
     WriteBatch lookups(tx, ctx_, mapping_.entity(), deps_.normalisation, creates);
+    write_facts();
     for (auto& p : batch_)
-      if (!failed(p)) write_row(p);
+      if (!failed(p) && p.fact.is_null()) write_row(p);
+  }
+
+  // The batch's facts, set by set, each set in one call (one audit event).
+  void write_facts() {
+    std::map<std::string, std::vector<PendingRow*>> by_set;
+    for (auto& p : batch_)
+      if (!failed(p) && !p.fact.is_null()) by_set[p.fact["set"].get<std::string>()].push_back(&p);
+    for (auto& [set, rows] : by_set) {
+      std::vector<Json> facts;
+      for (auto* p : rows) facts.push_back(p->fact["row"]);
+      std::vector<std::string> actions = facts_(ctx_, set, facts);
+      for (std::size_t i = 0; i < rows.size(); ++i) rows[i]->outcome.action = actions[i];
+    }
   }
 
   void write_row(PendingRow& p) {
+    if (!p.fact.is_null()) {
+      p.outcome.action = facts_(ctx_, p.fact["set"].get<std::string>(), {p.fact["row"]}).at(0);
+      return;
+    }
     if (!p.document.is_null()) {
       p.outcome.action = store_(ctx_, p.document);
       p.outcome.id = p.document["id"];
@@ -320,6 +354,7 @@ class Importer {
   std::vector<PendingRow> batch_;
   std::set<std::string> batch_keys_;  // the stored form of each key in batch_
   std::function<std::string(const CallContext&, const Json&)> store_;  // documents' writer
+  decltype(PluginImportFormat::facts) facts_;                        // facts' writer
 };
 
 }  // namespace
@@ -400,8 +435,9 @@ ImportReport ImportService::run(const CallContext& caller, const Json& mapping_d
           std::size_t line = row.value("line", Json(0)).is_number_unsigned() ? row["line"].get<std::size_t>() : 0;
           if (row.value("fields", Json()).is_object()) importer.record({cells_of(row["fields"], jsonl_columns), line, line});
           else if (row.contains("record")) importer.document(line, std::move(row["record"]), plugin->store);
+          else if (row.contains("fact")) importer.fact(line, std::move(row["fact"]), *plugin);
           else if (row.value("error", Json()).is_string()) importer.unreadable(line, row["error"].get<std::string>());
-          else importer.unreadable(line, "the " + plugin->name + " parser gave a row without fields, record or error");
+          else importer.unreadable(line, "the " + plugin->name + " parser gave a row without fields, record, fact or error");
         }
       };
       read_chunks(file, [&](std::string_view bytes) {

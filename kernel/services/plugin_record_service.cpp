@@ -24,21 +24,6 @@ void require_tenant(const CallContext& ctx) {
                 "the record store is per tenant and this call has none (signed routes: channels.resolve first)");
 }
 
-// A plugin acts for its caller (docs/plugin-authoring.md, "Routes"): an auditor's request reads the store and
-// writes nothing; an integration key needs the plugin_records scope, or the plugin's own
-// ("<plugin id>:read|write", what its routes and resources ask for).
-void require_store_access(const CallContext& ctx, const std::string& plugin_id, bool write) {
-  require_tenant(ctx);
-  const std::string access = write ? "write" : "read";
-  const Principal* p = ctx.principal.get();
-  bool plugin_scope = p && p->scopes_apply && scopes_grant(p->scopes, plugin_id, access);
-  std::vector<std::string> roles{"admin", "manager", "sales", "support", "marketing", "integration"};
-  if (!write) roles.push_back("auditor");
-  require_role(ctx, roles, write ? "auditors read plugin records; they do not write them"
-                                 : "the record store is read by the tenant's roles",
-               plugin_scope ? plugin_id + ":" + access : "plugin_records:" + access);
-}
-
 void check_id(const std::string& id) {
   static const std::regex pattern("^[A-Za-z0-9._:-]{1,128}$");
   if (!std::regex_match(id, pattern))
@@ -154,6 +139,21 @@ std::optional<Json> stored_document(store::Transaction& tx, const std::vector<st
 }
 
 }  // namespace
+
+// A plugin acts for its caller (docs/plugin-authoring.md, "Routes"): an auditor's request reads the store and
+// writes nothing; an integration key needs the plugin_records scope, or the plugin's own
+// ("<plugin id>:read|write", what its routes and resources ask for).
+void require_store_access(const CallContext& ctx, const std::string& plugin_id, bool write) {
+  require_tenant(ctx);
+  const std::string access = write ? "write" : "read";
+  const Principal* p = ctx.principal.get();
+  bool plugin_scope = p && p->scopes_apply && scopes_grant(p->scopes, plugin_id, access);
+  std::vector<std::string> roles{"admin", "manager", "sales", "support", "marketing", "integration"};
+  if (!write) roles.push_back("auditor");
+  require_role(ctx, roles, write ? "auditors read plugin records; they do not write them"
+                                 : "the record store is read by the tenant's roles",
+               plugin_scope ? plugin_id + ":" + access : "plugin_records:" + access);
+}
 
 Json PersonalData::to_json() const {
   return {{"subject_field", subject_field}, {"fields", fields}, {"on_erasure", on_erasure}};

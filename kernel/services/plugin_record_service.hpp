@@ -32,6 +32,12 @@ struct CollectionSpec {
   std::string sensitive;  // a data class (phi, pii, financial): showing a document is audited
 };
 
+// A plugin acts for its caller (docs/plugin-authoring.md, "Routes"): an auditor's request
+// reads the plugin's data and writes nothing; an integration key needs the plugin_records
+// scope, or the plugin's own ("<plugin id>:read|write", what its routes and resources ask
+// for). The record store's rule, and the fact sets' (fact_service.hpp).
+void require_store_access(const CallContext& ctx, const std::string& plugin_id, bool write);
+
 class PluginRecordService {
  public:
   PluginRecordService(ServiceDependencies deps, std::string plugin_id,

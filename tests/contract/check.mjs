@@ -35,7 +35,7 @@ function documentOf(hash) {
   addFormats(ajv);
   // Nucleo's own formats (domain/value_schema): the server checks them; here they are
   // annotations, as JSON Schema allows for formats a validator does not know.
-  for (const name of ['cpf', 'cnpj', 'phone']) ajv.addFormat(name, true);
+  for (const name of ['cpf', 'cnpj', 'phone', 'gtin', 'gln']) ajv.addFormat(name, true);
   const id = `https://nucleo.invalid/openapi/${hash}`;
   ajv.addSchema(doc, id);
   const operations = [];

@@ -88,6 +88,22 @@ bool holds_utf8_sequences(std::string_view bytes) {
   return false;
 }
 
+namespace {
+// Weights 3 and 1 from the right; the last digit makes the sum a multiple of 10.
+bool gs1_check_digit_holds(std::string_view digits) {
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  int sum = 0;
+  for (std::size_t i = 0; i + 1 < digits.size(); ++i) sum += (digits[i] - '0') * ((digits.size() - 1 - i) % 2 ? 3 : 1);
+  return (10 - sum % 10) % 10 == digits.back() - '0';
+}
+}  // namespace
+
+bool valid_gtin(std::string_view d) {
+  return (d.size() == 8 || d.size() == 12 || d.size() == 13 || d.size() == 14) && gs1_check_digit_holds(d);
+}
+
+bool valid_gln(std::string_view d) { return d.size() == 13 && gs1_check_digit_holds(d); }
+
 bool valid_utf8(std::string_view bytes) {
   for (std::size_t i = 0; i < bytes.size();) {
     auto c = static_cast<unsigned char>(bytes[i]);

@@ -20,6 +20,11 @@ std::string digits_of(std::string_view text);
 bool valid_cnpj(std::string_view digits);
 bool valid_cpf(std::string_view digits);
 
+// GS1 identifiers whose mod-10 check digit holds: a GTIN (8, 12, 13 or 14 digits — a
+// product's EAN/UPC barcode) or a GLN (13 digits — a store's or a warehouse's location).
+bool valid_gtin(std::string_view digits);
+bool valid_gln(std::string_view digits);
+
 // ISO-8859-1 bytes as UTF-8 (every byte is a character: the conversion cannot fail).
 std::string latin1_to_utf8(std::string_view latin1);
 

@@ -12,6 +12,7 @@
 #include "kernel/plugins/call.hpp"
 #include "kernel/plugins/host.hpp"
 #include "kernel/services/plugin_record_service.hpp"
+#include "kernel/services/fact_service.hpp"
 #include "kernel/services/validator_registry.hpp"
 
 namespace nucleo::plugins {
@@ -40,6 +41,7 @@ struct PluginHost::Loaded {
   Json resolve_channel(nucleo_call& call, const Json& request) const;
   Json resolve_network(const Json& request) const;
   Json list_channels(const nucleo_call& call) const;
+  Json write_facts(const nucleo_call& call, const Json& request) const;
   Json http_request(const std::string& request_text) const;
   std::string enqueue_job(const nucleo_call* call, const std::string& name, const std::string& payload,
                           std::int64_t delay_ms) const;
@@ -60,7 +62,9 @@ RegisteredJob job_registration(const std::string& plugin_id, const std::string& 
 events::RunJob job_runner(const RegisteredJob& job, const Clock& clock);
 services::Validator validator_for(const RegisteredValidator& v);
 services::BriefingSection briefing_section_for(const RegisteredBriefingSection& s);
-// `store` writes the owner's record-store documents (PluginHost::record_store).
-services::PluginImportFormat import_format_for(const RegisteredImporter& r, services::PluginRecordService store);
+// `store` writes the owner's record-store documents (PluginHost::record_store), `facts`
+// its fact sets' rows (ABI 1.8).
+services::PluginImportFormat import_format_for(const RegisteredImporter& r, services::PluginRecordService store,
+                                               services::FactService facts);
 
 }  // namespace nucleo::plugins

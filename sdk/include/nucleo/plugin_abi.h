@@ -34,7 +34,7 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 7
+#define NUCLEO_ABI_MINOR 8
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
@@ -187,6 +187,9 @@ typedef nucleo_status (*nucleo_briefing_fn)(void* user_data, const nucleo_call* 
  *                  entity as a JSON Lines object's keys are (docs/import.md);
  *              {"line": n, "record": {"collection", "id", "document"}}  a document of
  *                  the plugin's record store, written with the import's rows;
+ *              {"line": n, "fact": {"set", "row": {…}}}  (ABI 1.8) a fact of one of the
+ *                  plugin's fact sets (plugin.json "facts"), replacing the fact with the
+ *                  same dimensions; the batch's facts are audited once;
  *              {"line": n, "error": "why"}  a row the parser could not read (reported;
  *                  the import goes on).
  * Keep nothing between steps but `carry` (a partial line, the header): a dry run, a
@@ -279,7 +282,8 @@ typedef struct nucleo_host_api {
    * register_channel's "reply_window_hours" — docs/plugin-authoring.md. Nor did ABI 1.4:
    * the service "network.resolve", where a plugin speaking SMTP or IMAP may connect; nor
    * ABI 1.5: "conversations.receive" taking a batch, "messages", in one transaction; nor
- * ABI 1.7: "import_id" and "dry_run" in an import step.) */
+ * ABI 1.7: "import_id" and "dry_run" in an import step; nor ABI 1.8: plugin.json's
+ * "facts", "fact" rows of an import and the services "facts.aggregate" and "facts.write".) */
 
   /* Who acts in `call`: {"tenant_id", "actor": {"type","id","on_behalf_of"}, "user_id",
    * "role", "teams": [...], "scopes": [...] | null, "request_id", "causation_id"}.

@@ -25,7 +25,8 @@
 //     `secrets`), attribute schemas, a channel (`send`), jobs (`run_job`), briefing
 //     sections (`briefing`), import formats (`import_file`, ABI 1.6; what its steps say
 //     of the import, `import_id` and `dry_run`, ABI 1.7); what an erasure does to the
-//     store (`erase_subject`);
+//     store (`erase_subject`); fact sets (ABI 1.8: `facts`, `write_facts` for an import's
+//     "fact" rows, and facts.aggregate answered over them unless `services` says otherwise);
 //   - not faked: permissions, tenants other than `tenant_id`, the audit trail, the
 //     schema checks of attributes and described routes — the end-to-end suite's job.
 
@@ -531,9 +532,125 @@ class FakeHost {
     Json in = Json::parse(request);
     service_calls.push_back({name, in});
     auto it = services.find(name);
+    if (it == services.end() && name == "facts.aggregate") return aggregate_facts(in).dump();
+    if (it == services.end() && name == "facts.write") {
+      Json rows = Json::array();
+      for (const auto& f : in.at("facts")) rows.push_back({{"fact", {{"set", in.at("set")}, {"row", f}}}});
+      write_facts(rows);
+      return Json{{"written", rows.size()}}.dump();
+    }
     if (it == services.end()) throw Error(NUCLEO_NOT_FOUND, "no service " + name + " in this fake host");
     return it->second(in).dump();
   }
+
+  // ---- Fact sets (ABI 1.8) ----
+  const Json& fact_set(const std::string& set) const {
+    auto sets = manifest_.is_object() ? manifest_.find("facts") : manifest_.end();
+    if (sets == manifest_.end() || !sets->is_object() || !sets->contains(set))
+      throw Error(NUCLEO_NOT_FOUND, "plugin.json declares no fact set '" + set + "'");
+    return (*sets)[set];
+  }
+  // Whether `fact` passes `where` ({"<field>": {"eq"|"in"|"gt"|"gte"|"lt"|"lte": v}}):
+  // dates compare as the ISO text they are, as the kernel's day numbers order them.
+  static bool fact_matches(const Json& fact, const Json& where) {
+    for (const auto& [field, ops] : where.items()) {
+      const Json v = fact.value(field, Json());
+      for (const auto& [op, x] : ops.items()) {
+        bool ok = op == "eq"    ? v == x
+                  : op == "in"  ? std::find(x.begin(), x.end(), v) != x.end()
+                  : v.is_null() ? false
+                  : op == "gt"  ? v > x
+                  : op == "gte" ? v >= x
+                  : op == "lt"  ? v < x
+                  : op == "lte" ? v <= x
+                                : throw Error(NUCLEO_INVALID_ARGUMENT, "unknown operator " + op);
+        if (!ok) return false;
+      }
+    }
+    return true;
+  }
+
+ public:
+  // (ABI 1.8) The fact sets: set → the facts written, keyed by their dimensions.
+  std::map<std::string, std::map<std::string, Json>> facts;
+
+  // Applies import_file's "fact" rows as the kernel's import would: each replaces the fact
+  // with the same dimensions. Needs use_manifest (the sets' dimensions).
+  void write_facts(const Json& rows) {
+    for (const auto& r : rows) {
+      if (!r.contains("fact")) continue;
+      const std::string set = r["fact"]["set"];
+      const Json& row = r["fact"]["row"];
+      Json key = Json::array();
+      for (const auto& [dimension, type] : fact_set(set)["dimensions"].items()) key.push_back(row.value(dimension, Json()));
+      facts[set][key.dump()] = row;
+    }
+  }
+
+  // facts.aggregate as the kernel answers it (services/fact_service.hpp): where, group_by
+  // or grouping_sets, values (sum, min, max, count, each with its own where), limit.
+  Json aggregate_facts(const Json& q) const {
+    const std::string set = q.at("set");
+    const Json& spec = fact_set(set);
+    Json groupings = q.contains("grouping_sets") ? q["grouping_sets"] : Json::array({q.value("group_by", Json::array())});
+    Json values = q.value("values", Json());
+    if (values.is_null()) {
+      values = Json::object();
+      for (const auto& m : spec["measures"]) values[m.get<std::string>()] = {{"sum", m}};
+      values["count"] = {{"count", true}};
+    }
+    std::vector<std::string> dims;
+    for (const auto& g : groupings)
+      for (const auto& d : g)
+        if (std::find(dims.begin(), dims.end(), d.get<std::string>()) == dims.end()) dims.push_back(d);
+    Json columns(dims);
+    for (const auto& [name, v] : values.items()) columns.push_back(name);
+    Json rows = Json::array();
+    const Json where = q.value("where", Json::object());
+    auto it = facts.find(set);
+    for (const auto& g : groupings) {
+      std::map<std::string, std::vector<const Json*>> groups;  // group key → its facts
+      if (g.empty()) groups["[]"];  // no grouping: one row, even over no facts
+      if (it != facts.end())
+        for (const auto& [key, fact] : it->second) {
+          if (!fact_matches(fact, where)) continue;
+          Json group = Json::array();
+          for (const auto& d : g) group.push_back(fact.value(d.get<std::string>(), Json()));
+          groups[group.dump()].push_back(&fact);
+        }
+      for (const auto& [key, members] : groups) {
+        Json group = Json::parse(key), row = Json::array();
+        for (const auto& d : dims) {
+          auto at = std::find(g.begin(), g.end(), Json(d));
+          row.push_back(at == g.end() ? Json() : group[static_cast<std::size_t>(at - g.begin())]);
+        }
+        for (const auto& [name, v] : values.items()) {
+          Json result;
+          for (const Json* f : members) {
+            if (v.contains("where") && !fact_matches(*f, v["where"])) continue;
+            if (v.contains("count")) {
+              result = result.is_null() ? 1 : result.get<std::int64_t>() + 1;
+              continue;
+            }
+            std::string fn = v.contains("sum") ? "sum" : v.contains("min") ? "min" : "max";
+            Json x = f->value(v[fn].get<std::string>(), Json());
+            if (!x.is_number_integer()) continue;
+            std::int64_t n = x.get<std::int64_t>();
+            if (result.is_null()) result = n;
+            else if (fn == "sum") result = result.get<std::int64_t>() + n;
+            else if (fn == "min") result = std::min(result.get<std::int64_t>(), n);
+            else result = std::max(result.get<std::int64_t>(), n);
+          }
+          if (v.contains("count") && result.is_null()) result = 0;
+          row.push_back(result);
+        }
+        rows.push_back(row);
+      }
+    }
+    return {{"columns", columns}, {"rows", rows}};
+  }
+
+ private:
 
   // ---- The record store ----
   void check_collection(const std::string& collection) const {
