@@ -91,13 +91,14 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "audit_proof" ]]; then
   echo "$proof_out" >&2
 fi
 
-scripts/build.sh --target whatsapp --target email >/dev/null
+scripts/build.sh --target whatsapp --target email --target retail >/dev/null
 job_workers=${BENCH_JOB_WORKERS:-4}  # jobs.workers: who turns queued WhatsApp notifications into interactions
 printf 'plugins.bench.file = %s\nplugins.whatsapp.file = %s\njobs.workers = %s\n' "$root/build/bench/bench_host_call" \
   "$root/build/plugins/whatsapp/whatsapp" "$job_workers" > "$work/bench.properties"
 # The e-mail channel reads its mailboxes every second; its IMAP server is on loopback.
 printf 'plugins.email.file = %s\nplugins.email.config.poll = every 1s\noutbound.allow = 127.0.0.1/32\n' \
   "$root/build/plugins/email/email" >> "$work/bench.properties"
+printf 'plugins.retail.file = %s\n' "$root/build/verticals/retail/retail" >> "$work/bench.properties"
 NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$http_port NUCLEO_LOG_LEVEL=${BENCH_LOG_LEVEL:-warning} NUCLEO_STORE_POOL_SIZE=16 \
   NUCLEO_LIMITS_RATE_PER_SECOND=1000000 NUCLEO_LIMITS_RATE_BURST=1000000 NUCLEO_HTTP_CURSOR_SECRET=bench \
   "$nucleo" serve --config "$work/bench.properties" 2>"$work/server.log" &
@@ -527,6 +528,69 @@ PY
   printf '   list %s rows at %s rows/s | screening %s contacts in %s s (%s hits) | SQL join %s s (%s matches) | ratio %s\n' \
     "$pep_rows" "$list_rps" "$pep_contacts" "$screened" "$pep_hits" "$sql_s" "$sql_hits" "$pep_ratio" >&2
   channel_lines+="- PEP screening (issue #27): the CGU's list of $pep_rows rows loaded through the finance pack's format (\`nucleo import --format cgu_pep\`) at **$list_rps rows/s**; the pack's screening job (\`nucleo plugins run-job … pep-screening\`: the list indexed in memory, every contact paged through, each hit recorded once) over $pep_contacts contacts (1 in 100 on the list, a third without a CPF) **$screened s** ($pep_hits hits) beside a plain indexed lookup of the same folded names and visible CPF digits in SQL (two tables, a join; it does not know who is past the grace period) **$sql_s s** ($sql_hits matches): ratio **$pep_ratio**."$'\n'
+fi
+
+# Retail figures (issue #28): a retailer's sell-through, coverage, channel inventory… per
+# store, per product and in total over a year of sell-out — the retail pack's route, three
+# facts.aggregate calls (one per fact set, each a UNION ALL of its levels) — beside the same
+# aggregation written as one SQL query on the same table, as nucleo_app under row-level
+# security as the server reads it, in the same run. Facts are seeded with INSERT … SELECT.
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "retail" ]]; then
+  stores=$(python3 -c "print(max(1, int(2000 * $scale)))") gtins=500 weeks_each=10  # 2,000 × 500 × 10 = 10M lines
+  echo "== retail: $((stores * gtins * weeks_each)) sell-out lines, $stores stores, $gtins GTINs, 52 weeks" >&2
+  retail_cnpj=11444777000161
+  retailer=$(curl -sf -X POST "http://127.0.0.1:$http_port/v1/accounts" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    -d "{\"legal_name\": \"Rede Bench\", \"tax_id\": \"$retail_cnpj\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  # Days since 1970-01-01: the year's 52 Sundays end on 2026-11-29 (day 20786).
+  last=20786 first=$((20786 - 7 * 51))
+  psql_as nucleo_owner >/dev/null <<SQL
+INSERT INTO plugin_facts (tenant_id, plugin_id, fact_set, day, d1, d2, d3, d4, m1, m2)
+SELECT '$tenant', 'org.nucleo.retail', 'sell_out', $first + 7 * ((s * 7 + g * 3 + k * 5) % 52),
+       lpad(g::text, 13, '0'), lpad(s::text, 13, '0'), '$retail_cnpj', '', 1 + (s + g + k) % 20, 100 * (1 + (s + g + k) % 20) * 199
+FROM generate_series(1, $stores) s, generate_series(1, $gtins) g, generate_series(0, $((weeks_each - 1))) k;
+INSERT INTO plugin_facts (tenant_id, plugin_id, fact_set, day, d1, d2, d3, d4, m1, m2)
+SELECT '$tenant', 'org.nucleo.retail', 'sell_in', $first + 7 * ((s + g) % 52), lpad(g::text, 13, '0'), lpad(s::text, 13, '0'),
+       '$retail_cnpj', '', 24, 24 * 1200
+FROM generate_series(1, $stores) s, generate_series(1, $gtins) g;
+INSERT INTO plugin_facts (tenant_id, plugin_id, fact_set, day, d1, d2, d3, d4, m1)
+SELECT '$tenant', 'org.nucleo.retail', 'inventory', d, lpad(g::text, 13, '0'), lpad(s::text, 13, '0'), '$retail_cnpj', '', (s * g + d) % 40
+FROM generate_series(1, $stores) s, generate_series(1, $gtins) g, (VALUES ($first - 7), ($last)) AS v(d);
+ANALYZE plugin_facts;
+SQL
+  period="period_start=2025-12-01&period_end=2026-11-29"
+  retail_route() { curl -sf -o "$work/retail.json" -w '%{time_total}' -H "Authorization: Bearer $key" \
+    "http://127.0.0.1:$http_port/v1/x/org.nucleo.retail/retailers/$retailer/performance?$period&by=store,product"; }
+  # The same figures' sums as one query: each set's rows read once, grouped per store, per
+  # product and in total (GROUPING SETS), joined by level and key.
+  cat > "$work/retail.sql" <<SQL
+BEGIN;
+SELECT set_config('nucleo.tenant_id', '$tenant', true);
+WITH o AS (SELECT GROUPING(d2, d1) AS level, coalesce(d2, '') AS location, coalesce(d1, '') AS gtin, sum(m1) FILTER (WHERE day >= $first - 6) AS sold,
+                  sum(m2) FILTER (WHERE day >= $first - 6) AS revenue, sum(m1) FILTER (WHERE day >= $last - 27) AS window_sold
+           FROM plugin_facts WHERE tenant_id = '$tenant' AND plugin_id = 'org.nucleo.retail' AND fact_set = 'sell_out'
+             AND d3 = '$retail_cnpj' AND day BETWEEN $first - 6 AND $last GROUP BY GROUPING SETS ((d2), (d1), ())),
+     i AS (SELECT GROUPING(d2, d1) AS level, coalesce(d2, '') AS location, coalesce(d1, '') AS gtin, sum(m1) AS received
+           FROM plugin_facts WHERE tenant_id = '$tenant' AND plugin_id = 'org.nucleo.retail' AND fact_set = 'sell_in'
+             AND d3 = '$retail_cnpj' AND day BETWEEN $first - 6 AND $last GROUP BY GROUPING SETS ((d2), (d1), ())),
+     v AS (SELECT GROUPING(d2, d1) AS level, coalesce(d2, '') AS location, coalesce(d1, '') AS gtin, sum(m1) FILTER (WHERE day = $first - 7) AS opening,
+                  sum(m1) FILTER (WHERE day = $last) AS closing, count(*) FILTER (WHERE day >= $first - 6 AND m1 = 0) AS empty,
+                  count(*) FILTER (WHERE day >= $first - 6) AS snapshots
+           FROM plugin_facts WHERE tenant_id = '$tenant' AND plugin_id = 'org.nucleo.retail' AND fact_set = 'inventory'
+             AND d3 = '$retail_cnpj' AND day BETWEEN $first - 7 AND $last GROUP BY GROUPING SETS ((d2), (d1), ()))
+SELECT count(*), sum(o.sold), sum(i.received), sum(v.closing) FROM o
+  FULL JOIN i USING (level, location, gtin) FULL JOIN v USING (level, location, gtin);
+COMMIT;
+SQL
+  retail_sql() { local t0 t1; t0=$(date +%s.%N); psql_as nucleo_app -f "$work/retail.sql" >/dev/null; t1=$(date +%s.%N); python3 -c "print($t1-$t0)"; }
+  retail_route >/dev/null; retail_sql >/dev/null  # warm both: the table's pages in shared buffers
+  route_s=() sql_s=()
+  for _ in 1 2 3; do route_s+=("$(retail_route)"); sql_s+=("$(retail_sql)"); done
+  median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+  r_s=$(median "${route_s[@]}") q_s=$(median "${sql_s[@]}")
+  shown=$(python3 -c "import json; d=json.load(open('$work/retail.json')); print(len(d['stores']), len(d['products']), d['totals']['sell_out_units'])")
+  retail_ratio=$(python3 -c "print(f'{$q_s/$r_s:.2f}')")
+  printf '   route %.2f s (stores, products, sold: %s) | one SQL query %.2f s | ratio %s\n' "$r_s" "$shown" "$q_s" "$retail_ratio" >&2
+  channel_lines+="- Retail figures (issue #28): a retailer's year — $((stores * gtins * weeks_each)) sell-out lines ($stores stores, $gtins GTINs, 52 weeks), $((stores * gtins)) sell-in lines, $((stores * gtins * 2)) inventory snapshots — through \`GET …/retailers/{id}/performance?by=store,product\` (the retail pack: three \`facts.aggregate\` calls, each set's rows read once per level, and every figure of every store, product and the total) **$(printf '%.2f' "$r_s") s** beside the same sums as one SQL query (GROUPING SETS over the three sets, joined; nucleo_app under row-level security) **$(printf '%.2f' "$q_s") s**: ratio **$retail_ratio** (goal ≥ 0.5); median of 3."$'\n'
 fi
 
 # Duplicates (issue #24): GET /v1/duplicates over a tenant's contacts, some sharing an

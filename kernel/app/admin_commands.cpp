@@ -228,6 +228,11 @@ VerticalDemo vertical_demo(const std::string& vertical) {
         {"Fazenda Santa Rita", "Agropecuária Bom Futuro", "Cooperativa Agroindustrial Vale Verde", "Sítio Boa Esperança",
          "Fazendas Irmãos Zanatta", "Agrícola Rio Claro", "Fazenda Três Lagoas", "Cooperativa dos Produtores do Cerrado"},
         {"Produtor responsável", "Agrônomo", "Gerente de compras"}}},
+      {"retail",
+       {"org.nucleo.retail", "retail-supplier-onboarding", "Demo — Fornecedor no varejo (pack retail)",
+        {"Supermercados Vale", "Rede Bom Preço", "Atacadão do Centro", "Farmácias Saúde Já", "Mercado da Vila",
+         "Hiper Sul", "Empório Paulista", "Rede Nordeste de Supermercados"},
+        {"Comprador da categoria", "Gerente de loja", "Analista de abastecimento"}}},
       {"education",
        {"org.nucleo.education", "education-solutions", "Demo — Soluções educacionais (pack education)",
         {"Colégio São Francisco", "Universidade do Cerrado", "Escola Vila Nova", "Centro Universitário Paulista",
@@ -284,6 +289,14 @@ int run_demo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
                    " GROUP BY collection ORDER BY collection",
                    {demo.tenant_id, vertical->plugin_id}, [&](const soci::row& r) {
                      demo.counts[vertical->plugin_id + " " + store::required_text(r, 0)] =
+                         static_cast<std::size_t>(store::required_integer(r, 1));
+                   });
+      // Its fact sets too (ABI 1.8): "org.nucleo.retail facts sell_out".
+      store::query(tx.session(),
+                   "SELECT fact_set, count(*) FROM plugin_facts WHERE tenant_id = :p0 AND plugin_id = :p1"
+                   " GROUP BY fact_set ORDER BY fact_set",
+                   {demo.tenant_id, vertical->plugin_id}, [&](const soci::row& r) {
+                     demo.counts[vertical->plugin_id + " facts " + store::required_text(r, 0)] =
                          static_cast<std::size_t>(store::required_integer(r, 1));
                    });
     });
@@ -354,14 +367,15 @@ CommandSpec demo_command() {
       "    records and their audit events carry the simulated dates. Templates: agro-inputs-safra,\n"
       "    bank-corporate-credit, education-solutions, hospital-supply (default),\n"
       "    retail-supplier-onboarding, university-partnership.\n"
-      "nucleo demo --vertical healthcare|finance|agro|education --config config/examples/<vertical>.properties\n"
+      "nucleo demo --vertical healthcare|finance|agro|education|retail --config config/examples/<vertical>.properties\n"
       "    the same with the vertical's template, then the vertical pack (which the configuration\n"
       "    must load) adds its own records: CNES registrations, contracts, tenders, roles (healthcare);\n"
       "    KYC, screenings, suitability (finance); farms, fields, crop plans, ZARC tables (agro);\n"
-      "    campuses, programs, calendars, committees (education).";
+      "    campuses, programs, calendars, committees (education); locations, products, twelve\n"
+      "    weeks of sell-in, sell-out and inventory (retail).";
   c.options = {config_option(), {"tenant-name", "NAME", "the new tenant's name"},
                {"template", "NAME", "the pipeline template (default hospital-supply)"},
-               {"vertical", "NAME", "healthcare, finance, agro or education: a vertical pack's demo (its pack must be configured)"},
+               {"vertical", "NAME", "healthcare, finance, agro, education or retail: a vertical pack's demo (its pack must be configured)"},
                json_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream& err) { return run_demo(args, out, err); };
   return c;

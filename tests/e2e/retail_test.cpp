@@ -261,6 +261,26 @@ TEST_P(Retail, LowCoverageBecomesATaskOrADealOnTheRetailer) {
   EXPECT_EQ(briefing.body["sections"]["org.nucleo.retail.retail"]["data"]["retailer"], true) << briefing.raw.body;
 }
 
+TEST_P(Retail, TheVerticalDemoSeedsRetailersAndTheirWeeks) {
+  EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
+                         {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}};
+  auto demo = run_process({NUCLEO_BINARY, "demo", "--vertical", "retail", "--config", dir_.path() + "/nucleo.properties", "--json"},
+                          env, std::chrono::minutes(5), dir_.path());
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  Json shown = Json::parse(demo.out);
+  EXPECT_EQ(shown["counts"].value("org.nucleo.retail facts sell_out", 0), 3 * 6 * 8 * 12) << shown;
+  EXPECT_EQ(shown["counts"].value("org.nucleo.retail locations", 0), 21);
+  std::string key = shown["admin_key"];
+  Json retailers = call("POST", "/v1/accounts/search", key,
+                        {{"filter_groups", {{{"filters", {{{"field", "attributes.retail.role"}, {"op", "eq"}, {"value", "retailer"}}}}}}}})
+                       .body;
+  ASSERT_EQ(retailers["data"].size(), 3u) << retailers;
+  auto figures = call("GET", pack + "/retailers/" + retailers["data"][0]["id"].get<std::string>() + "/performance?by=store", key);
+  ASSERT_EQ(figures.status, 200) << figures.raw.body;
+  EXPECT_GT(figures.body["totals"]["sell_out_units"].get<std::int64_t>(), 0) << figures.body;
+  EXPECT_EQ(figures.body["stores"].size(), 6u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Retail, testing::Values(store::Backend::sqlite, store::Backend::postgresql), BackendName());
 
 }  // namespace
