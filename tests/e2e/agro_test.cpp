@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/e2e/api_fixture.hpp"
+#include "tests/e2e/pack_fixture.hpp"
 
 namespace nucleo::test {
 namespace {
@@ -16,34 +16,9 @@ namespace {
 const std::string pack = "/v1/x/org.nucleo.agro";
 const std::string sorriso = "5107925";
 
-// A synthetic registry file of tests/fixtures/registries/.
-std::string fixture(const std::string& name) {
-  return read_file(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name);
-}
-
-// Today plus `days`, as the server's clock sees dates (UTC).
-std::string day(int days) {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::hours(24 * days));
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char out[16];
-  std::strftime(out, sizeof out, "%Y-%m-%d", &utc);
-  return out;
-}
-
-class Agro : public ApiFixture {
+class Agro : public PackFixture {
  protected:
-  void SetUp() override {
-    std::ofstream(dir_.path() + "/nucleo.properties") << "plugins.agro.file = " << AGRO_PLUGIN_DIR << "\n"
-                                                      << "jobs.poll_interval_ms = 50\n";
-    ApiFixture::SetUp();
-  }
-  std::vector<std::string> server_arguments() override { return {"--config", dir_.path() + "/nucleo.properties"}; }
-  std::string create(const std::string& path, const Json& body, const std::string& key = "") {
-    auto made = call("POST", path, key.empty() ? admin : key, body);
-    EXPECT_EQ(made.status, 201) << path << ": " << made.raw.body;
-    return made.body.value("id", "");
-  }
+  Agro() : PackFixture("agro", AGRO_PLUGIN_DIR) {}
   // A producer in Sorriso (MT) with a farm registered in the CAR and one 120.5 ha field.
   struct Producer {
     std::string account, farm, field;
@@ -58,7 +33,6 @@ class Agro : public ApiFixture {
                                         {"area_ha", 120.5}, {"soil", "2"}});
     return p;
   }
-  TempDir dir_;
 };
 
 TEST_P(Agro, TheZarcTableGivesTheDocumentedWindowAndSafrinhaFollowsSoybean) {
@@ -217,10 +191,7 @@ TEST_P(Agro, BarterDealsAreWorthTheirSacasAndShowInTheProducersSeasons) {
 }
 
 TEST_P(Agro, TheVerticalDemoSeedsProducersFarmsAndPlans) {
-  EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
-                         {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}};
-  auto demo = run_process({NUCLEO_BINARY, "demo", "--vertical", "agro", "--config", dir_.path() + "/nucleo.properties", "--json"},
-                          env, std::chrono::minutes(5), dir_.path());
+  auto demo = PackFixture::demo();
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   Json shown = Json::parse(demo.out);
   EXPECT_GT(shown["counts"].value("org.nucleo.agro farms", 0), 4) << shown;

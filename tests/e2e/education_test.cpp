@@ -6,42 +6,16 @@
 #include <ctime>
 #include <fstream>
 
-#include "tests/e2e/api_fixture.hpp"
+#include "tests/e2e/pack_fixture.hpp"
 
 namespace nucleo::test {
 namespace {
 
 const std::string pack = "/v1/x/org.nucleo.education";
 
-// A synthetic registry file of tests/fixtures/registries/.
-std::string fixture(const std::string& name) {
-  return read_file(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name);
-}
-
-// Today plus `days`, as the server's clock sees dates (UTC).
-std::string day(int days) {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::hours(24 * days));
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char out[16];
-  std::strftime(out, sizeof out, "%Y-%m-%d", &utc);
-  return out;
-}
-
-class Education : public ApiFixture {
+class Education : public PackFixture {
  protected:
-  void SetUp() override {
-    std::ofstream(dir_.path() + "/nucleo.properties") << "plugins.education.file = " << EDUCATION_PLUGIN_DIR << "\n"
-                                                      << "jobs.poll_interval_ms = 50\n";
-    ApiFixture::SetUp();
-  }
-  std::vector<std::string> server_arguments() override { return {"--config", dir_.path() + "/nucleo.properties"}; }
-  std::string create(const std::string& path, const Json& body, const std::string& key = "") {
-    auto made = call("POST", path, key.empty() ? admin : key, body);
-    EXPECT_EQ(made.status, 201) << path << ": " << made.raw.body;
-    return made.body.value("id", "");
-  }
-  TempDir dir_;
+  Education() : PackFixture("education", EDUCATION_PLUGIN_DIR) {}
 };
 
 TEST_P(Education, TheSchoolCensusMakesAccountsOfPrivateSchoolsAndARegistryOfAll) {
@@ -166,10 +140,7 @@ TEST_P(Education, DecisionWindowsGiveTheOwnerATaskAndShowInTheCustomer360) {
 }
 
 TEST_P(Education, TheVerticalDemoSeedsInstitutionsAndCommittees) {
-  EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
-                         {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}};
-  auto demo = run_process({NUCLEO_BINARY, "demo", "--vertical", "education", "--config", dir_.path() + "/nucleo.properties", "--json"},
-                          env, std::chrono::minutes(5), dir_.path());
+  auto demo = PackFixture::demo();
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   Json shown = Json::parse(demo.out);
   EXPECT_GT(shown["counts"].value("org.nucleo.education programs", 0), 24) << shown;

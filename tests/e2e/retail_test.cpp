@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "tests/e2e/api_fixture.hpp"
+#include "tests/e2e/pack_fixture.hpp"
 
 namespace nucleo::test {
 namespace {
@@ -17,15 +17,11 @@ namespace {
 const std::string pack = "/v1/x/org.nucleo.retail";
 const std::string cnpj = "11444777000161";
 
-std::string fixture(const std::string& name) {
-  return read_file(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name);
-}
-
 // ---- The figures, computed from the files without the pack -----------------------------
 
 std::vector<std::vector<std::string>> lines_of(const std::string& name) {
   std::vector<std::vector<std::string>> out;
-  std::istringstream in(fixture(name));
+  std::istringstream in(PackFixture::fixture(name));
   std::string line;
   std::getline(in, line);  // the header
   while (std::getline(in, line)) {
@@ -106,25 +102,14 @@ std::map<std::string, Expected> expected(const std::string& start, const std::st
   return out;
 }
 
-class Retail : public ApiFixture {
+class Retail : public PackFixture {
  protected:
-  void SetUp() override {
-    std::ofstream(dir_.path() + "/nucleo.properties") << "plugins.retail.file = " << RETAIL_PLUGIN_DIR << "\n"
-                                                      << "jobs.poll_interval_ms = 50\n";
-    ApiFixture::SetUp();
-  }
-  std::vector<std::string> server_arguments() override { return {"--config", dir_.path() + "/nucleo.properties"}; }
-  std::string create(const std::string& path, const Json& body, const std::string& key = "") {
-    auto made = call("POST", path, key.empty() ? admin : key, body);
-    EXPECT_EQ(made.status, 201) << path << ": " << made.raw.body;
-    return made.body.value("id", "");
-  }
+  Retail() : PackFixture("retail", RETAIL_PLUGIN_DIR) {}
   Json imported(const std::string& file, const std::string& format) {
     auto queued = upload_import(fixture(file), {{"format", format}}, "", file);
     EXPECT_EQ(queued.status, 202) << queued.raw.body;
     return finished_import(queued.body["id"]);
   }
-  TempDir dir_;
 };
 
 TEST_P(Retail, EveryFigureOfARetailerItsStoresAndProductsMatchesTheFiles) {
@@ -262,10 +247,7 @@ TEST_P(Retail, LowCoverageBecomesATaskOrADealOnTheRetailer) {
 }
 
 TEST_P(Retail, TheVerticalDemoSeedsRetailersAndTheirWeeks) {
-  EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
-                         {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}};
-  auto demo = run_process({NUCLEO_BINARY, "demo", "--vertical", "retail", "--config", dir_.path() + "/nucleo.properties", "--json"},
-                          env, std::chrono::minutes(5), dir_.path());
+  auto demo = PackFixture::demo();
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   Json shown = Json::parse(demo.out);
   EXPECT_EQ(shown["counts"].value("org.nucleo.retail facts sell_out", 0), 3 * 6 * 8 * 12) << shown;

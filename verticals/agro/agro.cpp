@@ -46,11 +46,7 @@ Json with_id(const Json& stored_record) {
   return out;
 }
 
-// The line importer's text as UTF-8: the Ministry publishes UTF-8, older extracts are
-// ISO-8859-1 — a line that is not valid UTF-8 is read as Latin-1.
-std::string utf8_of(std::string_view line) {
-  return verticals::valid_utf8(line) ? std::string(line) : verticals::latin1_to_utf8(line);
-}
+using verticals::utf8_line;
 
 class Agro : public nucleo::sdk::Plugin {
  public:
@@ -149,12 +145,12 @@ class Agro : public nucleo::sdk::Plugin {
 
   static Json zarc_line(const Host::ImportLine& line) {
     if (line.number == 1) {
-      ZarcHeader header = zarc_header(utf8_of(line.text));
+      ZarcHeader header = zarc_header(utf8_line(line.text));
       line.kept = {{"columns", header.columns}, {"separator", std::string(1, header.separator)}};
       return nullptr;
     }
     if (line.text.empty() || line.text == "\r") return nullptr;
-    std::string row = utf8_of(line.text);
+    std::string row = utf8_line(line.text);
     if (!row.empty() && row.back() == '\r') row.pop_back();
     auto parsed = zarc_entry(verticals::Columns(line.kept["columns"].get<std::vector<std::string>>()),
                              line.kept["separator"].get<std::string>()[0], row);

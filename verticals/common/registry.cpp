@@ -116,6 +116,8 @@ bool valid_utf8(std::string_view bytes) {
   return true;
 }
 
+std::string utf8_line(std::string_view line) { return valid_utf8(line) ? std::string(line) : latin1_to_utf8(line); }
+
 std::vector<std::string> split_fields(std::string_view line, char separator) {
   std::vector<std::string> fields;
   std::string field;

@@ -36,6 +36,11 @@ bool holds_utf8_sequences(std::string_view bytes);
 // another encoding, most often ISO-8859-1.
 bool valid_utf8(std::string_view bytes);
 
+// A registry line as UTF-8: kept as it is when it is valid UTF-8 (a re-saved file),
+// read as ISO-8859-1 otherwise (the government's exports) — line by line, so one file
+// may mix them.
+std::string utf8_line(std::string_view line);
+
 // One line of a ';'-separated export: fields split on `separator`, double quotes around a
 // field removed ("" inside one is a quote). Throws std::invalid_argument on an unclosed quote.
 std::vector<std::string> split_fields(std::string_view line, char separator = ';');

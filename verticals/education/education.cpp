@@ -31,11 +31,7 @@ using verticals::rfc3339;
 using verticals::stored;
 using verticals::text;
 
-// The line as UTF-8: INEP publishes its microdados in ISO-8859-1; a line that is valid
-// UTF-8 already (a re-saved extract) is kept as it is.
-std::string utf8_of(std::string_view line) {
-  return verticals::valid_utf8(line) ? std::string(line) : verticals::latin1_to_utf8(line);
-}
+using verticals::utf8_line;
 
 class Education : public nucleo::sdk::Plugin {
  public:
@@ -86,10 +82,10 @@ class Education : public nucleo::sdk::Plugin {
   // is also an account, keyed by it — what a supplier sells to.
   static Json school_line(const Host::ImportLine& line) {
     if (line.number == 1) {
-      line.kept = {{"columns", school_header(utf8_of(line.text))}};
+      line.kept = {{"columns", school_header(utf8_line(line.text))}};
       return nullptr;
     }
-    std::string row = utf8_of(line.text);
+    std::string row = utf8_line(line.text);
     if (!row.empty() && row.back() == '\r') row.pop_back();
     if (row.empty()) return nullptr;
     auto parsed = school_entry(verticals::Columns(line.kept["columns"].get<std::vector<std::string>>()), row);

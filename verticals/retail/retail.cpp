@@ -31,9 +31,7 @@ using verticals::date_of_micros;
 using verticals::each_document;
 using verticals::text;
 
-std::string utf8_of(std::string_view line) {
-  return verticals::valid_utf8(line) ? std::string(line) : verticals::latin1_to_utf8(line);
-}
+using verticals::utf8_line;
 
 // A period and the trailing window ending on its last day.
 struct Period {
@@ -91,11 +89,11 @@ class Retail : public nucleo::sdk::Plugin {
 
   static Json fact_line(LineKind kind, const Host::ImportLine& line) {
     if (line.number == 1) {
-      Header header = header_of(kind, utf8_of(line.text));
+      Header header = header_of(kind, utf8_line(line.text));
       line.kept = {{"columns", header.columns}, {"separator", std::string(1, header.separator)}};
       return nullptr;
     }
-    std::string row = utf8_of(line.text);
+    std::string row = utf8_line(line.text);
     if (!row.empty() && row.back() == '\r') row.pop_back();
     if (row.empty()) return nullptr;
     auto fact = fact_of(kind, verticals::Columns(line.kept["columns"].get<std::vector<std::string>>()),

@@ -11,6 +11,8 @@
 
 #include <nucleo/sdk/testing/fake_host.hpp>
 
+#include "tests/unit/verticals/fixture.hpp"
+
 #include "common/dates.hpp"
 #include "seasons.hpp"
 
@@ -21,12 +23,7 @@ namespace {
 
 using nucleo::sdk::testing::FakeHost;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using verticals::testing::fixture;
 
 const std::string producer = "acc_01m81dx24qexfr0yymkppg515k";
 const std::string farm = "farm_01m81dx24qexfr0yymkppg515k";

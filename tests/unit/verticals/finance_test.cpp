@@ -8,6 +8,8 @@
 
 #include <nucleo/sdk/testing/fake_host.hpp>
 
+#include "tests/unit/verticals/fixture.hpp"
+
 #include "pep.hpp"
 
 extern "C" const nucleo_plugin_descriptor* nucleo_plugin_entry(void);
@@ -17,12 +19,7 @@ namespace {
 
 using nucleo::sdk::testing::FakeHost;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using verticals::testing::fixture;
 
 const std::string account = "acc_01m81dx24qexfr0yymkppg515k";
 

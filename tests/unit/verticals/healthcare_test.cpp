@@ -9,6 +9,8 @@
 
 #include <nucleo/sdk/testing/fake_host.hpp>
 
+#include "tests/unit/verticals/fixture.hpp"
+
 #include "cnes.hpp"
 #include "fhir.hpp"
 #include "institutions.hpp"
@@ -20,12 +22,7 @@ namespace {
 
 using nucleo::sdk::testing::FakeHost;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using verticals::testing::fixture;
 
 class HealthcarePack : public testing::Test {
  protected:

@@ -9,6 +9,8 @@
 
 #include <nucleo/sdk/testing/fake_host.hpp>
 
+#include "tests/unit/verticals/fixture.hpp"
+
 #include "demo.hpp"
 #include "lines.hpp"
 #include "metrics.hpp"
@@ -20,12 +22,7 @@ namespace {
 
 using nucleo::sdk::testing::FakeHost;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NUCLEO_SOURCE_DIR) + "/tests/fixtures/registries/" + name, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using verticals::testing::fixture;
 
 const std::string retailer_id = "acc_01m81dx24qexfr0yymkppg515k";
 const std::string cnpj = "11444777000161";
