@@ -532,7 +532,7 @@ fi
 
 # Retail figures (issue #28): a retailer's sell-through, coverage, channel inventory… per
 # store, per product and in total over a year of sell-out — the retail pack's route, three
-# facts.aggregate calls (one per fact set, each a UNION ALL of its levels) — beside the same
+# facts.aggregate calls (one per fact set, its levels as GROUPING SETS) — beside the same
 # aggregation written as one SQL query on the same table, as nucleo_app under row-level
 # security as the server reads it, in the same run. Facts are seeded with INSERT … SELECT.
 if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "retail" ]]; then
@@ -590,7 +590,7 @@ SQL
   shown=$(python3 -c "import json; d=json.load(open('$work/retail.json')); print(len(d['stores']), len(d['products']), d['totals']['sell_out_units'])")
   retail_ratio=$(python3 -c "print(f'{$q_s/$r_s:.2f}')")
   printf '   route %.2f s (stores, products, sold: %s) | one SQL query %.2f s | ratio %s\n' "$r_s" "$shown" "$q_s" "$retail_ratio" >&2
-  channel_lines+="- Retail figures (issue #28): a retailer's year — $((stores * gtins * weeks_each)) sell-out lines ($stores stores, $gtins GTINs, 52 weeks), $((stores * gtins)) sell-in lines, $((stores * gtins * 2)) inventory snapshots — through \`GET …/retailers/{id}/performance?by=store,product\` (the retail pack: three \`facts.aggregate\` calls, each set's rows read once per level, and every figure of every store, product and the total) **$(printf '%.2f' "$r_s") s** beside the same sums as one SQL query (GROUPING SETS over the three sets, joined; nucleo_app under row-level security) **$(printf '%.2f' "$q_s") s**: ratio **$retail_ratio** (goal ≥ 0.5); median of 3."$'\n'
+  channel_lines+="- Retail figures (issue #28): a retailer's year — $((stores * gtins * weeks_each)) sell-out lines ($stores stores, $gtins GTINs, 52 weeks), $((stores * gtins)) sell-in lines, $((stores * gtins * 2)) inventory snapshots — through \`GET …/retailers/{id}/performance?by=store,product\` (the retail pack: three \`facts.aggregate\` calls, each set's rows read once for all levels, and every figure of every store, product and the total) **$(printf '%.2f' "$r_s") s** beside the same sums as one SQL query (GROUPING SETS over the three sets, joined; nucleo_app under row-level security) **$(printf '%.2f' "$q_s") s**: ratio **$retail_ratio** (goal ≥ 0.5); median of 3."$'\n'
 fi
 
 # Duplicates (issue #24): GET /v1/duplicates over a tenant's contacts, some sharing an

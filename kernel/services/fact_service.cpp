@@ -6,6 +6,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdio>
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -279,31 +280,44 @@ Json FactService::aggregate(const CallContext& ctx, const Json& q) {
   std::int64_t limit = q.value("limit", Json(default_groups)).is_number_integer() ? q.value("limit", default_groups) : -1;
   if (limit < 1 || limit > max_groups) throw Error(ErrorCode::validation, "limit must be an integer from 1 to 1000000", {{"limit", "1-1000000"}});
 
-  // One SELECT per grouping; several are one query (GROUPING SETS would be PostgreSQL's
-  // alone — UNION ALL is both backends', and each branch reads the rows once).
+  // Several groupings are one query. PostgreSQL reads the rows once for all of them
+  // (GROUPING SETS: a dimension a set leaves out comes back NULL); SQLite has no grouping
+  // sets, so there it is one SELECT per grouping joined by UNION ALL, each reading the rows.
   std::vector<SqlValue> values;
   std::string sql;
-  for (const auto& grouping : groupings) {
-    std::string select, group;
-    for (const auto& d : dims) {
-      std::string c = column_of(spec, d)->sql;
-      select += (select.empty() ? "" : ", ") + (grouping.count(d) ? c : std::string("NULL"));
-      if (grouping.count(d)) group += (group.empty() ? "" : ", ") + c;
-    }
+  auto select_from = [&](const std::function<std::string(const std::string&)>& dimension_column) {
+    std::string select;
+    for (const auto& d : dims) select += (select.empty() ? "" : ", ") + dimension_column(d);
     for (const auto& [name, v] : value_specs.items()) {
       if (!std::regex_match(name, value_name)) throw Error(ErrorCode::validation, "value name '" + name + "' must be lower-case letters, digits and _");
       select += (select.empty() ? "" : ", ") + value_sql(spec, name, v, values);
     }
     std::size_t base = values.size();
     values.insert(values.end(), {ctx.tenant_id, plugin_id_, set});
-    sql += std::string(sql.empty() ? "" : " UNION ALL ") + "SELECT " + select + " FROM plugin_facts WHERE tenant_id = " +
-           store::placeholder(base) + " AND plugin_id = " + store::placeholder(base + 1) + " AND fact_set = " +
-           store::placeholder(base + 2);
+    std::string out = "SELECT " + select + " FROM plugin_facts WHERE tenant_id = " + store::placeholder(base) +
+                      " AND plugin_id = " + store::placeholder(base + 1) + " AND fact_set = " + store::placeholder(base + 2);
     if (q.contains("where")) {
       std::string c = conditions(spec, q["where"], values, "where");
-      if (!c.empty()) sql += " AND " + c;
+      if (!c.empty()) out += " AND " + c;
     }
-    if (!group.empty()) sql += " GROUP BY " + group;
+    return out;
+  };
+  auto columns_of = [&](const std::set<std::string>& grouping) {
+    std::string group;
+    for (const auto& d : dims)
+      if (grouping.count(d)) group += (group.empty() ? "" : ", ") + column_of(spec, d)->sql;
+    return group;
+  };
+  if (groupings.size() > 1 && deps_.database.backend() == store::Backend::postgresql) {
+    sql = select_from([&](const std::string& d) { return column_of(spec, d)->sql; }) + " GROUP BY GROUPING SETS (";
+    for (std::size_t i = 0; i < groupings.size(); ++i) sql += (i ? ", (" : "(") + columns_of(groupings[i]) + ")";
+    sql += ")";
+  } else {
+    for (const auto& grouping : groupings) {
+      sql += (sql.empty() ? "" : " UNION ALL ") +
+             select_from([&](const std::string& d) { return grouping.count(d) ? column_of(spec, d)->sql : std::string("NULL"); });
+      if (std::string group = columns_of(grouping); !group.empty()) sql += " GROUP BY " + group;
+    }
   }
   sql += " LIMIT " + std::to_string(limit + 1);
 

@@ -254,5 +254,36 @@ TEST(Manifest, ConfigIsCheckedAgainstTheSchemaWithDefaultsApplied) {
             std::vector<std::string>{R"(mode: must be one of ["live","sandbox"])"});
 }
 
+// ABI 1.8 (issue #28): fact sets — text dimensions in slots by name, one date, integer
+// measures — and each mistake named by its field.
+TEST(Manifest, FactSetsAreReadAndTheirMistakesNamed) {
+  Json m = Json::parse(good);
+  m["facts"] = {{"sell_out", {{"dimensions", {{"retailer", "string"}, {"location", "string"}, {"gtin", "string"}, {"day", "date"}}},
+                              {"measures", {"units", "revenue_cents"}}}}};
+  Manifest read = parse_manifest(m.dump());
+  const services::FactSetSpec& f = read.facts.at("sell_out");
+  EXPECT_EQ(f.dimensions, (std::vector<std::string>{"gtin", "location", "retailer"}));  // d1…d3, by name
+  EXPECT_EQ(f.date_dimension, "day");
+  EXPECT_EQ(f.measures, (std::vector<std::string>{"units", "revenue_cents"}));
+  EXPECT_EQ(to_json(read)["facts"]["sell_out"]["dimensions"]["day"], "date");
+
+  auto fields_of = [&](Json facts) {
+    Json broken = Json::parse(good);
+    broken["facts"] = facts;
+    return problem_fields(broken.dump());
+  };
+  EXPECT_EQ(fields_of({{"s", {{"dimensions", {{"a", "string"}, {"b", "date"}, {"c", "date"}}}, {"measures", {"m"}}}}}),
+            (std::vector<std::string>{"facts.s.dimensions.c"}));  // one date dimension
+  EXPECT_EQ(fields_of({{"s", {{"dimensions", {{"a", "string"}, {"b", "string"}, {"c", "string"}, {"d", "string"}, {"e", "string"}}},
+                               {"measures", {"m"}}}}}),
+            (std::vector<std::string>{"facts.s.dimensions"}));  // four text dimensions at most
+  EXPECT_EQ(fields_of({{"s", {{"dimensions", {{"a", "integer"}}}, {"measures", Json::array()}}}}),
+            (std::vector<std::string>{"facts.s.dimensions.a", "facts.s.measures"}));
+  EXPECT_EQ(fields_of({{"s", {{"dimensions", {{"a", "string"}}}, {"measures", {"a"}}, {"unique", true}}}}),
+            (std::vector<std::string>{"facts.s.measures", "facts.s.unique"}));
+  EXPECT_EQ(fields_of({{"Sell-Out", {{"dimensions", {{"a", "string"}}}, {"measures", {"m"}}}}}),
+            (std::vector<std::string>{"facts.Sell-Out"}));
+}
+
 }  // namespace
 }  // namespace nucleo::plugins
