@@ -112,10 +112,13 @@ if [[ -n "${BENCH_HOLD:-}" ]]; then
   sleep "$BENCH_HOLD"
 fi
 # pgbench: tps and per-transaction latencies (µs) from its log → p50/p99.
+# run_pgbench SCRIPT [ROLE [-D name=value…]]: as nucleo_app unless told, later -D win.
 run_pgbench() {
-  local script=$1 log=$work/pgbench_$1
-  (cd "$work" && pgbench -n -M prepared -c 8 -j 2 -T "$duration" -D tenant="$tenant" -D accounts="$accounts" -D deals="$deals" -D pattern=%sementes% -D audit_events="$audit_events" -l --log-prefix="$log" \
-     -f "$root/bench/sql/$script.sql" "host=127.0.0.1 port=$port user=nucleo_app dbname=nucleo" 2>"$log.err") |
+  local script=$1 role=${2:-nucleo_app} log=$work/pgbench_$1
+  shift; [[ $# -gt 0 ]] && shift
+  rm -f "$log".*
+  (cd "$work" && pgbench -n -M prepared -c 8 -j 2 -T "$duration" -D tenant="$tenant" -D accounts="$accounts" -D deals="$deals" -D audit_events="$audit_events" "$@" -l --log-prefix="$log" \
+     -f "$root/bench/sql/$script.sql" "host=127.0.0.1 port=$port user=$role dbname=nucleo" 2>"$log.err") |
     sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
   cat "$log".* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf " %.2f %.2f", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}'
 }
@@ -136,7 +139,7 @@ cases=("get_deal|GET /v1/deals/{id}" "list_deals|GET /v1/deals?stage_id=…&limi
        "list_deals_by_account|GET /v1/deals?account_id=…&limit=50"
        "get_lot|GET /v1/x/…/lots/{id} (a plugin resource)"
        "list_lots_by_account|GET /v1/x/…/lots?account_id=…&limit=50 (a plugin resource)"
-       "search_accounts|POST /v1/accounts/search (contains)" "create_interaction|POST /v1/interactions"
+       "create_interaction|POST /v1/interactions"
        "audit_proof|GET /v1/audit/proof/inclusion (SQL: one indexed lookup)")
 # BENCH_ONLY=plugin_resources: the plugin resource's reads and the core reads they compare with.
 selected() {
@@ -165,6 +168,68 @@ for case in "${cases[@]}"; do
     "$sql_tps" "$sql_p50" "$sql_p99" "$api_rps" "$api_p50" "$api_p99" "$ratio" >&2
   rows+="| \`$label\` | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $(printf '%.0f' "$api_rps") | $api_p50 / $api_p99 | **$ratio** |"$'\n'
 done
+
+# Search (issue #29, ADR 0036): `legal_name contains` a common, a rare and a no-match term,
+# each beside the best SQL a DBA would write (bench/sql/search_best.sql: the owner, no
+# row-level security, the trigram index), at 100,000 accounts in one tenant, at 1,000,000,
+# and at 100,000 again with nine more tenants of 100,000 beside it. Goals: every ratio
+# ≥ 0.5; rare and no-match p50 ≤ 5 ms at a million.
+search_rows=""
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "search" ]]; then
+  search_scale=${BENCH_SEARCH_SCALE:-1}  # 0.01 to try the harness out
+  next_account=100000000  # ids of the search tenants' accounts start here (seed.py's stop below)
+  # seed_search_tenant NAME COUNT: a tenant with an admin key (seeded_tenant, seeded_key)
+  # and COUNT accounts named as seed.py names them, except the fifth, "Sementes Agro 5
+  # Ltda" — the one row the rare term finds.
+  seed_search_tenant() {
+    local t u k
+    t=$("$nucleo" tenant create --name "$1" | sed -n 's/^id=//p')
+    u=$("$nucleo" user create --tenant "$t" --name Bench --email "bench@$t.example.com" --role admin | sed -n 's/^id=//p')
+    k=$("$nucleo" key create --tenant "$t" --name bench --role admin --user "$u" 2>/dev/null | sed -n 's/^secret=//p')
+    python3 - "$t" "$2" "$next_account" "$work/search_accounts.csv" <<'PY'
+import csv, random, sys
+tenant, count, first, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+words = ["Agro", "Fazenda", "Cooperativa", "Sementes", "João", "Ação", "Pecuária", "Café", "Grãos", "Rural"]
+random.seed(first)
+now = 1_782_864_000_000_000
+with open(out, "w", newline="") as f:
+    w = csv.writer(f)
+    for i in range(1, count + 1):
+        name = "Sementes Agro 5 Ltda" if i == 5 else f"{random.choice(words)} {random.choice(words)} {i} Ltda"
+        w.writerow([f"acc_{first + i:026d}", tenant, name, "lead", "BR", "[]", "[]", "{}", 1, now + i, now + i])
+PY
+    psql_as nucleo_owner -c "\\copy accounts (id, tenant_id, legal_name, lifecycle, tax_id_country, phones, emails, attributes, version, created_at, updated_at) FROM '$work/search_accounts.csv' CSV" >/dev/null
+    next_account=$((next_account + $2))
+    seeded_tenant=$t seeded_key=$k
+  }
+  search_at() {  # SCALE-LABEL TENANT KEY
+    local entry kind term pattern matches sql_tps sql_p50 sql_p99 api_rps api_p50 api_p99 ratio
+    psql_as nucleo_owner -c "VACUUM ANALYZE accounts" >/dev/null
+    for entry in "common|sementes" "rare|agro 5 ltda" "no match|zzzz"; do
+      kind=${entry%%|*} term=${entry#*|} pattern="%${entry#*|}%"
+      matches=$(psql_as nucleo_owner -At -c "SELECT count(*) FROM accounts WHERE tenant_id = '$2' AND legal_name_folded LIKE '$pattern'")
+      echo "== search, $1: $kind term '$term' ($matches accounts)" >&2
+      read -r sql_tps sql_p50 sql_p99 <<<"$(run_pgbench search_best nucleo_owner -D tenant="$2" -D pattern="$pattern" | tr '\n' ' ')"
+      if [[ -z "$sql_tps" || "$sql_tps" == "0.00"* ]]; then echo "pgbench failed:" >&2; cat "$work/pgbench_search_best.err" >&2; exit 1; fi
+      read -r api_rps api_p50 api_p99 <<<"$(key=$3 NUCLEO_BENCH_TERM=$term run_wrk search_term | tr '\n' ' ')"
+      ratio=$(python3 -c "print(f'{$api_rps/$sql_tps:.2f}')")
+      printf '   best SQL %s tps (p50 %s ms, p99 %s ms) | wrk %s req/s (p50 %s ms, p99 %s ms) | ratio %s\n' \
+        "$sql_tps" "$sql_p50" "$sql_p99" "$api_rps" "$api_p50" "$api_p99" "$ratio" >&2
+      search_rows+="| $1 | $kind: \`$term\` ($matches) | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $(printf '%.0f' "$api_rps") | $api_p50 / $api_p99 | **$ratio** |"$'\n'
+    done
+  }
+  hundred_k=$(python3 -c "print(int(100000*$search_scale))") million=$(python3 -c "print(int(1000000*$search_scale))")
+  echo "== search: seeding $hundred_k accounts in a tenant" >&2
+  seed_search_tenant "Search 100k" "$hundred_k"
+  search_tenant=$seeded_tenant search_key=$seeded_key
+  search_at "$hundred_k accounts" "$search_tenant" "$search_key"
+  echo "== search: seeding $million accounts in a tenant" >&2
+  seed_search_tenant "Search 1M" "$million"
+  search_at "$million accounts" "$seeded_tenant" "$seeded_key"
+  echo "== search: seeding nine more tenants of $hundred_k accounts" >&2
+  for n in 2 3 4 5 6 7 8 9 10; do seed_search_tenant "Search 100k #$n" "$hundred_k"; done
+  search_at "10 tenants × $hundred_k" "$search_tenant" "$search_key"
+fi
 
 # Plugin resources (issue #20; goal ≥ 0.8× the core resource): the same reads of a
 # plugin's "lots" (three per account, like deals) beside deals, API to API, this run.
@@ -711,6 +776,16 @@ The API side also authenticates (a cached key, ADR 0008), checks permissions, va
 input, renders JSON and, for writes, records the audit and outbox rows and the
 contact-point and reference checks; the SQL side runs only the statements of the operation.
 
+Search (issue #29, ADR 0036): \`POST /v1/accounts/search\` with \`legal_name contains\` a term beside the
+best SQL a DBA would write for it ([bench/sql/search_best.sql](../bench/sql/search_best.sql):
+the table owner, no row-level security, the trigram index; pgbench as above). The
+accounts of each scale are in tenants of their own, beside the 100,000 above; in
+parentheses, how many accounts match. Goals: ratio ≥ 0.5; rare and no-match p50 ≤ 5 ms
+at a million.
+
+| scale | term (matches) | best SQL tps | SQL p50 / p99 ms | API req/s | API p50 / p99 ms | ratio |
+|---|---|---|---|---|---|---|
+${search_rows}
 ${resource_lines}${sales_lines}${channel_lines}${slow_lines}${audit_lines}<!-- bench:end -->
 MD
 # A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the

@@ -105,11 +105,11 @@ std::vector<EntitySpec> build_specs() {
       {"account",
        std::string(id_prefix::account),
        "accounts",
-       {required(folded(text("legal_name", 300))), folded(text("trade_name", 300)), of("tax_id", FieldType::tax_id),
+       {required(folded(text("legal_name", 300))), folded(text("trade_name", 300)), folded(of("tax_id", FieldType::tax_id)),
         with_default(of("tax_id_country", FieldType::country), "BR"),
         derived(choice("tax_id_kind", {"cpf", "cnpj", "other"})), text("domain", 253),
-        with_default(of("phones", FieldType::phone_list), Json::array()),
-        with_default(of("emails", FieldType::email_list), Json::array()), of("address", FieldType::object),
+        with_default(folded(of("phones", FieldType::phone_list)), Json::array()),
+        with_default(folded(of("emails", FieldType::email_list)), Json::array()), of("address", FieldType::object),
         ref("owner_id", "user"), choice("lifecycle", {"lead", "prospect", "customer", "churned"}, "lead"),
         // Set when the account is merged into another (services/merge_service.hpp).
         derived(ref("merged_into", "account"))}});
@@ -121,9 +121,9 @@ std::vector<EntitySpec> build_specs() {
       {"contact",
        std::string(id_prefix::contact),
        "contacts",
-       {required(personal(folded(text("name", 200)))), ref("account_id", "account"), personal(of("email", FieldType::email)),
+       {required(personal(folded(text("name", 200)))), ref("account_id", "account"), personal(folded(of("email", FieldType::email))),
         // A job title beside a named person identifies her (LGPD art. 5 I): personal.
-        personal(of("phone", FieldType::phone)), personal(text("job_title", 200)),
+        personal(folded(of("phone", FieldType::phone))), personal(text("job_title", 200)),
         with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user"),
         derived(of("erased_at", FieldType::timestamp)), derived(ref("merged_into", "contact"))}});
   specs.back().policy = {every_team, {}, "owner_id"};

@@ -40,8 +40,10 @@ struct FieldSpec {
   bool personal = false;  // personal data: committed, not stored, in the audit leaf (docs/architecture.md §5)
   bool derived = false;   // set by Nucleo's rules (a deal's status), never by a caller
   bool hidden = false;    // never leaves the kernel: not in API output, not in audit changes
-  // Searched by name: PostgreSQL keeps a generated `<name>_folded` column so `contains`
-  // reads a stored fold instead of folding every row (migration 0005).
+  // Searched as text (names, e-mails, phones, tax ids): `contains`, `starts_with` and
+  // `eq` are served by a trigram index on the folded text — PostgreSQL keeps a generated
+  // `<name>_folded` column with a GIN index, SQLite an FTS5 table `<table>_text`
+  // (migrations 0005 and 0030, docs/adr/0036-search-index-under-rls.md).
   bool folded = false;
   std::size_t max_length = 500;
   std::vector<std::string> allowed;  // enumeration values

@@ -54,4 +54,15 @@ std::string fold_for_search(std::string_view text) {
   return out;
 }
 
+bool trigram_searchable(std::string_view folded) {
+  std::size_t run = 0;
+  for (const auto& ch : characters(folded)) {
+    unsigned char c = static_cast<unsigned char>(ch[0]);
+    bool word = c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    run = word ? run + 1 : 0;
+    if (run == 3) return true;
+  }
+  return false;
+}
+
 }  // namespace nucleo

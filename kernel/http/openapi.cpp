@@ -239,7 +239,7 @@ Json search_schema() {
       {"required", {"field", "op"}},
       {"properties",
        {{"field", {{"type", "string"}, {"description", "a field, or attributes.<key>"}}},
-        {"op", {{"type", "string"}, {"enum", {"eq", "neq", "lt", "lte", "gt", "gte", "in", "contains", "exists"}}}},
+        {"op", {{"type", "string"}, {"enum", {"eq", "neq", "lt", "lte", "gt", "gte", "in", "contains", "starts_with", "exists"}}}},
         {"value", {{"description", "scalar; array for in; boolean for exists"}}}}}};
   Json group = {{"type", "object"},
                 {"properties", {{"filters", {{"type", "array"}, {"maxItems", 20}, {"items", filter}}}}}};

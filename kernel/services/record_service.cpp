@@ -289,7 +289,7 @@ std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ct
 }
 
 RecordService::SearchPage RecordService::search(const CallContext& ctx, std::string_view type, const Json& body,
-                                                const Json& after, std::size_t max_limit) {
+                                                const Json& after, std::size_t max_limit, std::size_t scan_limit) {
   const EntitySpec& spec = entity_spec(type);
   require_permission(ctx, spec, Operation::read);
   store::SearchQuery query = parse_search(spec, body, max_limit);
@@ -297,6 +297,7 @@ RecordService::SearchPage RecordService::search(const CallContext& ctx, std::str
   restrict_to_visible(ctx, spec, visibility);
   query.owner_field = visibility.owner_field;
   query.visible_owners = visibility.visible_owners;
+  query.scan_limit = scan_limit;
   if (after.is_array() && after.size() == 2 && after[1].is_string()) {
     query.after_id = after[1];
     query.after_sort_value = after[0].is_number_integer() ? store::SqlValue{after[0].get<std::int64_t>()}
@@ -306,17 +307,23 @@ RecordService::SearchPage RecordService::search(const CallContext& ctx, std::str
   std::size_t page = query.limit;
   query.limit = page + 1;
   store::RecordTable table(spec);
-  auto rows = deps_.database.read(
+  auto found = deps_.database.read(
       ctx.tenant_id, [&](store::Transaction& tx) { return table.search_rendered(tx, ctx.tenant_id, query); });
+  auto& rows = found.rows;
+  auto cursor = [](const store::SqlValue& v, const std::string& id) {
+    Json value = std::holds_alternative<std::int64_t>(v)  ? Json(std::get<std::int64_t>(v))
+                 : std::holds_alternative<std::string>(v) ? Json(std::get<std::string>(v))
+                                                          : Json();
+    return Json::array({value, id});
+  };
   SearchPage result;
   if (rows.size() > page) {
     rows.resize(page);
     const store::RenderedRecord& last = rows.back();
-    store::SqlValue v = store::to_column(table.column_type(query.sort_field), last.sort_value);
-    Json value = std::holds_alternative<std::int64_t>(v)  ? Json(std::get<std::int64_t>(v))
-                 : std::holds_alternative<std::string>(v) ? Json(std::get<std::string>(v))
-                                                          : Json();
-    result.next = Json::array({value, last.id});
+    result.next = cursor(store::to_column(table.column_type(query.sort_field), last.sort_value), last.id);
+  } else if (found.scanned_to) {
+    // The bounded scan stopped short of the end: the next page reads on from there.
+    result.next = cursor(found.scanned_to->first, found.scanned_to->second);
   }
   record_sensitive_reads(deps_, ctx, spec, rows);
   for (auto& r : rows) result.records.push_back(std::move(r.json));

@@ -103,12 +103,16 @@ class RecordService {
 
   // One page of a search (services/search.hpp for the body). `after` is where the
   // previous page ended, as returned in SearchPage::next (null for the first page).
+  // A text match no index serves reads at most `scan_limit` records per page
+  // (store::SearchQuery::scan_limit): such a page may be short, even empty, and still
+  // have a next.
   struct SearchPage {
     std::vector<std::string> records;  // each record's JSON text, as the API shows it
     Json next;  // [sort value, id] to continue from, or null on the last page
   };
+  static constexpr std::size_t default_scan_limit = 10000;
   SearchPage search(const CallContext& ctx, std::string_view type, const Json& body, const Json& after,
-                    std::size_t max_limit = 200);
+                    std::size_t max_limit = 200, std::size_t scan_limit = default_scan_limit);
 
  private:
   ServiceDependencies deps_;

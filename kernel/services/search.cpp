@@ -10,7 +10,8 @@ namespace nucleo::services {
 namespace {
 
 constexpr std::size_t max_groups = 10, max_filters = 20, max_in_values = 100, max_contains_length = 200;
-const std::vector<std::string> operators{"eq", "neq", "lt", "lte", "gt", "gte", "in", "contains", "exists"};
+const std::vector<std::string> operators{"eq",       "neq", "lt", "lte", "gt", "gte", "in", "contains",
+                                         "starts_with", "exists"};
 
 using Errors = std::vector<FieldError>;
 
@@ -59,11 +60,12 @@ void check_filter(const EntitySpec& spec, const Json& f, const std::string& wher
   if (!type)
     return errors.push_back({where + ".field", "'" + out.field + "' is not a searchable field of " + spec.type});
   if (std::find(operators.begin(), operators.end(), out.op) == operators.end())
-    return errors.push_back({where + ".op", "must be one of eq, neq, lt, lte, gt, gte, in, contains, exists"});
+    return errors.push_back(
+        {where + ".op", "must be one of eq, neq, lt, lte, gt, gte, in, contains, starts_with, exists"});
   const std::string at = where + ".value";
   if (out.op == "exists") {
     if (!out.value.is_boolean()) errors.push_back({at, "must be true or false"});
-  } else if (out.op == "contains") {
+  } else if (out.op == "contains" || out.op == "starts_with") {
     if (!out.value.is_string() || out.value.get<std::string>().empty() ||
         out.value.get<std::string>().size() > max_contains_length)
       errors.push_back({at, "must be a string of 1 to 200 characters"});

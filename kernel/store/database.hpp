@@ -71,13 +71,16 @@ class Database {
   }
 
   // After an erasure: makes deleted content leave the database files where the backend
-  // allows it. SQLite zeroes freed space (secure_delete, set on every connection) and
-  // this moves the write-ahead log into the database and truncates it, so old page
-  // images go too. PostgreSQL keeps dead row versions until VACUUM, which only the
-  // schema owner may run (docs/compliance.md): nothing to do here.
+  // allows it. SQLite zeroes freed space (secure_delete, set on every connection); the
+  // contacts' search index (migration 0030) is merged, which drops the trigrams and
+  // positions of the erased values its 'delete' entries only masked; and the write-ahead
+  // log is moved into the database and truncated, so old page images go too.
+  // PostgreSQL keeps dead row versions until VACUUM, which only the schema owner may run
+  // (docs/compliance.md): nothing to do here.
   void discard_deleted_content() {
     if (backend() != Backend::sqlite) return;
     auto l = lease();
+    l.session() << "INSERT INTO contacts_text (contacts_text) VALUES ('optimize')";
     l.session() << "PRAGMA wal_checkpoint(TRUNCATE)";
   }
 

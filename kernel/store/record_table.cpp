@@ -252,14 +252,33 @@ FieldType RecordTable::column_type(const std::string& field) const {
 
 namespace {
 
-// A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped.
-std::string contains_pattern(const std::string& text) {
-  std::string out = "%";
+// LIKE's wildcards escaped with '\\' (the default escape on PostgreSQL, spelled out on SQLite).
+std::string like_literal(const std::string& text) {
+  std::string out;
   for (char c : text) {
     if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
-  return out + "%";
+  return out;
+}
+
+// An FTS5 query for the rows whose column holds `text`: one quoted phrase, which the
+// trigram tokenizer matches as a substring.
+std::string fts_phrase(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+bool is_list(FieldType type) { return type == FieldType::email_list || type == FieldType::phone_list; }
+
+// Whether a trigram index serves a text match of this field for this folded term.
+bool served_by_index(const EntitySpec& spec, const std::string& field, const std::string& folded_term) {
+  const FieldSpec* f = spec.field(field);
+  return f != nullptr && f->folded && trigram_searchable(folded_term);
 }
 
 class WhereBuilder {
@@ -298,11 +317,51 @@ class WhereBuilder {
     return "CAST(" + bind(v.dump()) + (backend_ == Backend::postgresql ? " AS numeric)" : " AS REAL)");
   }
 
-  // The column folded for `contains`: stored on PostgreSQL for name fields, else computed.
-  std::string folded(const std::string& field, const std::string& col) {
+  // The column folded as nucleo_fold() folds it; a list's values one per line.
+  std::string fold_expression(const std::string& field, const std::string& col) const {
     const FieldSpec* f = table_.spec().field(field);
-    if (backend_ == Backend::postgresql && f != nullptr && f->folded) return field + "_folded";
-    return "nucleo_fold(" + col + ")";
+    if (f == nullptr || !is_list(f->type)) return "nucleo_fold(" + col + ")";
+    if (backend_ == Backend::postgresql) return "nucleo_fold_list(" + col + ")";
+    return "nucleo_fold((SELECT group_concat(value, char(10)) FROM json_each(" + col + ")))";
+  }
+
+  bool indexed(const std::string& field, const std::string& folded_term) const {
+    return served_by_index(table_.spec(), field, folded_term);
+  }
+
+  // contains and starts_with: LIKE on the folded column. PostgreSQL reads the stored fold
+  // through the search view, where the planner may use its trigram index; SQLite narrows
+  // to the candidates its FTS5 table finds, then checks each with the same LIKE.
+  std::string text_match(const SearchFilter& f, const std::string& col) {
+    std::string term = fold_for_search(f.value.get<std::string>());
+    std::string pattern = (f.op == "contains" ? "%" : "") + like_literal(term) + "%";
+    bool use_index = indexed(f.field, term);
+    if (backend_ == Backend::postgresql) {
+      const FieldSpec* spec_field = table_.spec().field(f.field);
+      std::string folded = spec_field && spec_field->folded ? f.field + "_folded" : fold_expression(f.field, col);
+      // PostgreSQL's LIKE escapes with '\\' by default; spelling ESCAPE out would wrap the
+      // pattern in like_escape() and cost the planner its estimate.
+      return folded + " LIKE " + bind(pattern);
+    }
+    std::string candidates = use_index ? fts_candidates(f.field, term) + " AND " : "";
+    return "(" + candidates + fold_expression(f.field, col) + " LIKE " + bind(pattern) + " ESCAPE '\\')";
+  }
+
+  // `eq` on a field with a trigram index: equal values have equal folds, so the index
+  // narrows the rows first.
+  std::string equality(const SearchFilter& f, const std::string& col) {
+    std::string v = bind(value(f.field, f.value));
+    std::string term = f.value.is_string() ? fold_for_search(f.value.get<std::string>()) : "";
+    if (!indexed(f.field, term)) return col + " = " + v;
+    if (backend_ == Backend::postgresql) return "(" + col + " = " + v + " AND " + f.field + "_folded = " + bind(term) + ")";
+    return "(" + col + " = " + v + " AND " + fts_candidates(f.field, term) + ")";
+  }
+
+  // SQLite: the ids whose FTS5 row holds `term` in the field's column.
+  std::string fts_candidates(const std::string& field, const std::string& term) {
+    const EntitySpec& spec = table_.spec();
+    return "id IN (SELECT k.id FROM " + spec.type + "_search_keys k WHERE k.rowid IN (SELECT rowid FROM " +
+           spec.table + "_text WHERE " + field + " MATCH " + bind(fts_phrase(term)) + "))";
   }
 
   SqlValue value(const std::string& field, const Json& v) {
@@ -314,12 +373,8 @@ class WhereBuilder {
     if (numeric_attribute(f)) return numeric_condition(f);
     std::string col = column(f.field);
     if (f.op == "exists") return col + (f.value.get<bool>() ? " IS NOT NULL" : " IS NULL");
-    if (f.op == "contains") {
-      // PostgreSQL's LIKE escapes with '\\' by default; spelling ESCAPE out would wrap the
-      // pattern in like_escape() and cost the planner its estimate (a seq scan per page).
-      std::string pattern = bind(contains_pattern(fold_for_search(f.value.get<std::string>())));
-      return folded(f.field, col) + " LIKE " + pattern + (backend_ == Backend::sqlite ? " ESCAPE '\\'" : "");
-    }
+    if (f.op == "contains" || f.op == "starts_with") return text_match(f, col);
+    if (f.op == "eq") return equality(f, col);
     if (f.op == "in") {
       std::string list;
       for (const auto& item : f.value) list += (list.empty() ? "" : ", ") + bind(value(f.field, item));
@@ -361,25 +416,92 @@ class WhereBuilder {
 
 }  // namespace
 
-std::vector<Json> RecordTable::search(Transaction& tx, const std::string& tenant_id, const SearchQuery& q) const {
-  std::vector<Json> out;
-  for_each_found(tx, tenant_id, q, [&](const soci::row& row) { out.push_back(read_record(row)); });
+SearchRows RecordTable::search_rendered(Transaction& tx, const std::string& tenant_id, const SearchQuery& q) const {
+  SearchRows out;
+  out.scanned_to = for_each_found(tx, tenant_id, q,
+                                  [&](const soci::row& row) { out.rows.push_back(render_record(row, q.sort_field)); });
   return out;
 }
 
-std::vector<RenderedRecord> RecordTable::search_rendered(Transaction& tx, const std::string& tenant_id,
-                                                         const SearchQuery& q) const {
-  std::vector<RenderedRecord> out;
-  for_each_found(tx, tenant_id, q, [&](const soci::row& row) { out.push_back(render_record(row, q.sort_field)); });
-  return out;
+std::string RecordTable::search_source(Backend backend) const {
+  bool indexed = std::any_of(spec_.fields.begin(), spec_.fields.end(), [](const FieldSpec& f) { return f.folded; });
+  return backend == Backend::postgresql && indexed ? spec_.table + "_search" : spec_.table;
 }
 
-void RecordTable::for_each_found(Transaction& tx, const std::string& tenant_id, const SearchQuery& q,
-                                 const RowVisitor& visit) const {
-  std::vector<SqlValue> values{tenant_id};
+namespace {
+
+// Whether some text match of the search has no index to use (WhereBuilder::indexed).
+bool needs_bounded_scan(const EntitySpec& spec, const SearchQuery& q) {
+  for (const auto& group : q.groups)
+    for (const auto& f : group)
+      if ((f.op == "contains" || f.op == "starts_with") &&
+          !served_by_index(spec, f.field, fold_for_search(f.value.get<std::string>())))
+        return true;
+  return false;
+}
+
+// The conditions every statement of a search shares: the tenant, live records, the
+// owners the caller may see. Binds into `where`; the tenant is :p0.
+std::string visible_rows(WhereBuilder& where, const std::string& tenant_id, const SearchQuery& q) {
+  std::string sql = " WHERE tenant_id = " + where.bind(tenant_id) + " AND archived_at IS NULL";
+  if (!q.owner_field.empty()) {
+    sql += " AND (" + q.owner_field + " IS NULL";
+    for (const auto& owner : q.visible_owners) sql += " OR " + q.owner_field + " = " + where.bind(owner);
+    sql += ")";
+  }
+  return sql;
+}
+
+// Rows strictly after (value, id) in the page's order ("<" or ">"), or up to and
+// including it ("<=" or ">=" on the id).
+std::string beyond(WhereBuilder& where, const std::string& sort, const char* op, const char* id_op,
+                   const SqlValue& value, const std::string& id) {
+  if (sort == "id") return " AND id " + std::string(id_op) + " " + where.bind(id);
+  // One bind per statement: SOCI binds by order of appearance in the text, and the
+  // operands of one `+` expression are evaluated in no fixed order.
+  std::string sql = " AND (" + sort + " " + op + " ";
+  sql += where.bind(value);
+  sql += " OR (" + sort + " = ";
+  sql += where.bind(value);
+  sql += " AND id " + std::string(id_op) + " ";
+  sql += where.bind(id);
+  return sql + "))";
+}
+
+std::string order_by(const SearchQuery& q) {
+  std::string direction = q.descending ? " DESC" : " ASC";
+  return " ORDER BY " + (q.sort_field == "id" ? std::string() : q.sort_field + direction + ", ") + "id" + direction;
+}
+
+}  // namespace
+
+std::optional<std::pair<SqlValue, std::string>> RecordTable::for_each_found(Transaction& tx,
+                                                                            const std::string& tenant_id,
+                                                                            const SearchQuery& q,
+                                                                            const RowVisitor& visit) const {
+  const std::string& s = q.sort_field;
+  const char* after = q.descending ? "<" : ">";
+  const std::string source = search_source(tx.backend());
+  // A bounded scan first finds the last record it may read: the scan_limit-th visible
+  // record after the cursor, counted on this tenant's rows only.
+  std::optional<std::pair<SqlValue, std::string>> scan_end;
+  if (q.scan_limit > 0 && needs_bounded_scan(spec_, q)) {
+    std::vector<SqlValue> values;
+    WhereBuilder where(*this, tx.backend(), values);
+    std::string sql = "SELECT " + s + ", id FROM " + source + visible_rows(where, tenant_id, q);
+    if (q.after_sort_value) sql += beyond(where, s, after, after, *q.after_sort_value, q.after_id);
+    sql += order_by(q) + " LIMIT 1 OFFSET " + std::to_string(q.scan_limit - 1);
+    bool integer = column_type(s) == FieldType::integer || column_type(s) == FieldType::timestamp ||
+                   column_type(s) == FieldType::boolean;
+    query(tx.session(), sql, values, [&](const soci::row& row) {
+      SqlValue value = integer ? SqlValue{required_integer(row, 0)} : SqlValue{required_text(row, 0)};
+      scan_end = std::make_pair(std::move(value), required_text(row, 1));
+    });
+  }
+
+  std::vector<SqlValue> values;
   WhereBuilder where(*this, tx.backend(), values);
-  std::string sql =
-      "SELECT " + select_list() + " FROM " + spec_.table + " WHERE tenant_id = :p0 AND archived_at IS NULL";
+  std::string sql = "SELECT " + select_list() + " FROM " + source + visible_rows(where, tenant_id, q);
   if (!q.groups.empty()) {
     std::string any;
     for (const auto& group : q.groups) {
@@ -389,40 +511,13 @@ void RecordTable::for_each_found(Transaction& tx, const std::string& tenant_id, 
     }
     sql += " AND (" + any + ")";
   }
-  if (!q.owner_field.empty()) {
-    sql += " AND (" + q.owner_field + " IS NULL";
-    for (const auto& owner : q.visible_owners) sql += " OR " + q.owner_field + " = " + where.bind(owner);
-    sql += ")";
-  }
-  const std::string& s = q.sort_field;
-  const char* after = q.descending ? " < " : " > ";
-  if (q.after_sort_value) {
-    if (s == "id") {
-      sql += " AND id" + std::string(after) + where.bind(q.after_id);
-    } else {
-      // One bind per statement: SOCI binds by order of appearance in the text, and the
-      // operands of one `+` expression are evaluated in no fixed order.
-      sql += " AND (" + s + after;
-      sql += where.bind(*q.after_sort_value);
-      sql += " OR (" + s + " = ";
-      sql += where.bind(*q.after_sort_value);
-      sql += " AND id" + std::string(after);
-      sql += where.bind(q.after_id);
-      sql += "))";
-    }
-  }
-  std::string direction = q.descending ? " DESC" : " ASC";
-  sql += " ORDER BY " + (s == "id" ? std::string() : s + direction + ", ") + "id" + direction;
-  sql += " LIMIT " + std::to_string(q.limit);
-  if (tx.backend() == Backend::postgresql) {
-    // Under row-level security PostgreSQL may not read column statistics for operators
-    // that are not LEAKPROOF (LIKE among them), so a custom plan guesses a `contains`
-    // matches 0.01% of rows and sorts a sequential scan: 85 ms on 100k accounts where the
-    // generic plan's ordered index scan takes 0.3 ms. Custom plans are what a prepared
-    // statement's first five runs get, on every pooled session (seen as a 200 ms p99).
-    execute(tx.session(), "SET LOCAL plan_cache_mode = force_generic_plan", {});
-  }
-  query(tx.session(), sql, values, visit);
+  if (q.after_sort_value) sql += beyond(where, s, after, after, *q.after_sort_value, q.after_id);
+  if (scan_end) sql += beyond(where, s, q.descending ? ">" : "<", q.descending ? ">=" : "<=", scan_end->first, scan_end->second);
+  sql += order_by(q) + " LIMIT " + std::to_string(q.limit);
+  // Planned with its values each time (no prepared statement): whether a term is rare or
+  // common decides between the trigram index and the ordered scan.
+  query_once(tx.session(), sql, values, visit);
+  return scan_end;
 }
 
 }  // namespace nucleo::store

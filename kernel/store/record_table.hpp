@@ -28,8 +28,8 @@ struct RecordQuery {
 };
 
 // One condition of a search: `field` is a column of the entity (system or declared
-// field) or `attributes.<key>`; `op` is eq, neq, lt, lte, gt, gte, in, contains or
-// exists. Callers validate fields and ops first (services/search.cpp).
+// field) or `attributes.<key>`; `op` is eq, neq, lt, lte, gt, gte, in, contains,
+// starts_with or exists. Callers validate fields and ops first (services/search.cpp).
 struct SearchFilter {
   std::string field;
   std::string op;
@@ -45,6 +45,10 @@ struct SearchQuery {
   std::size_t limit = 50;
   std::string owner_field;  // object-level visibility, as in RecordQuery
   std::vector<std::string> visible_owners;
+  // A text match no index can serve (a term of fewer than three word characters, a
+  // field without a trigram index) reads at most this many records per page, in the
+  // page's order after the cursor; 0: no bound. See SearchRows::scanned_to.
+  std::size_t scan_limit = 0;
 };
 
 // A record rendered straight from its row to the JSON text the API shows (hidden
@@ -54,6 +58,14 @@ struct RenderedRecord {
   std::string json;
   std::string id;
   Json sort_value;  // the value of the query's sort field, in its JSON form (search)
+};
+
+// A search's page. When the bounded scan stopped before the end of the tenant's
+// records, scanned_to is the (sort value, id) of the last record it read: the page may
+// then hold fewer records than asked and the next one continues after that record.
+struct SearchRows {
+  std::vector<RenderedRecord> rows;
+  std::optional<std::pair<SqlValue, std::string>> scanned_to;
 };
 
 // The repository of every core entity, driven by its EntitySpec: one column per field
@@ -71,11 +83,9 @@ class RecordTable {
   std::optional<Json> find(Transaction& tx, const std::string& tenant_id, const std::string& id) const;
   bool exists(Transaction& tx, const std::string& tenant_id, const std::string& id, bool include_archived) const;
   std::vector<Json> list(Transaction& tx, const std::string& tenant_id, const RecordQuery& query) const;
-  std::vector<Json> search(Transaction& tx, const std::string& tenant_id, const SearchQuery& query) const;
   std::vector<RenderedRecord> list_rendered(Transaction& tx, const std::string& tenant_id,
                                             const RecordQuery& query) const;
-  std::vector<RenderedRecord> search_rendered(Transaction& tx, const std::string& tenant_id,
-                                              const SearchQuery& query) const;
+  SearchRows search_rendered(Transaction& tx, const std::string& tenant_id, const SearchQuery& query) const;
 
   // The type a column is stored as, for binding search values (attributes: text).
   FieldType column_type(const std::string& field) const;
@@ -85,7 +95,12 @@ class RecordTable {
  private:
   using RowVisitor = std::function<void(const soci::row&)>;
   void for_each_listed(Transaction& tx, const std::string& tenant_id, const RecordQuery& q, const RowVisitor& visit) const;
-  void for_each_found(Transaction& tx, const std::string& tenant_id, const SearchQuery& q, const RowVisitor& visit) const;
+  // Returns where a bounded scan stopped (SearchRows::scanned_to).
+  std::optional<std::pair<SqlValue, std::string>> for_each_found(Transaction& tx, const std::string& tenant_id,
+                                                                 const SearchQuery& q, const RowVisitor& visit) const;
+  // What a search reads: on PostgreSQL the table's search view when it has one
+  // (migration 0030), else the table.
+  std::string search_source(Backend backend) const;
   std::string select_list() const;
   Json read_record(const soci::row& row) const;
   RenderedRecord render_record(const soci::row& row, const std::string& sort_field) const;

@@ -106,8 +106,8 @@ StatementCache* cache_of(const soci::session& session) {
 // under it, the next call prepares it afresh.
 template <class Run>
 auto with_statement(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
-                    bool returns_rows, Run&& run) {
-  if (StatementCache* cache = cache_of(session)) {
+                    bool returns_rows, Run&& run, bool reuse = true) {
+  if (StatementCache* cache = reuse ? cache_of(session) : nullptr) {
     std::string key;
     Prepared* p = nullptr;
     try {
@@ -168,15 +168,30 @@ std::int64_t execute(soci::session& session, const std::string& sql, const std::
   });
 }
 
+namespace {
+void run_query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
+               const std::function<void(const soci::row&)>& on_row, bool reuse) {
+  send_appended_rows_for(session, sql);
+  with_statement(
+      session, sql, values, true,
+      [&](Prepared& p) {
+        if (!p.st.execute(true)) return;
+        do {
+          on_row(p.row);
+        } while (p.st.fetch());
+      },
+      reuse);
+}
+}  // namespace
+
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
            const std::function<void(const soci::row&)>& on_row) {
-  send_appended_rows_for(session, sql);
-  with_statement(session, sql, values, true, [&](Prepared& p) {
-    if (!p.st.execute(true)) return;
-    do {
-      on_row(p.row);
-    } while (p.st.fetch());
-  });
+  run_query(session, sql, values, on_row, true);
+}
+
+void query_once(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
+                const std::function<void(const soci::row&)>& on_row) {
+  run_query(session, sql, values, on_row, false);
 }
 namespace {
 void require_column(const soci::row& row, std::size_t column) {

@@ -29,6 +29,10 @@ std::int64_t execute(soci::session& session, const std::string& sql, const std::
 // Runs a query and calls `on_row` for each row.
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
            const std::function<void(const soci::row&)>& on_row);
+// The same, planned with its values on every call rather than kept prepared: for a
+// statement whose best plan depends on them (a search term that is rare or common).
+void query_once(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
+                const std::function<void(const soci::row&)>& on_row);
 
 // PostgreSQL sessions in a pool keep their statements prepared (ADR 0009): the same
 // SQL text is parsed and planned once per session, not once per call. The pool turns

@@ -1287,5 +1287,48 @@ TEST_P(ApiLimits, EachLimitAnswersWithItsStatus) {
 INSTANTIATE_TEST_SUITE_P(Backends, ApiLimits, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          BackendName());
 
+// Issue #29: a text match no trigram index serves reads a bounded window per page
+// (limits.search_scan_rows, 3 here): pages come back short, even empty, with a cursor,
+// and following the cursors finds every match. A longer term uses the index: one page.
+class ApiSearchWindow : public ApiFixture {
+ protected:
+  EnvironmentChanges server_environment() override { return {{"NUCLEO_LIMITS_SEARCH_SCAN_ROWS", "3"}}; }
+};
+
+TEST_P(ApiSearchWindow, AShortTermPagesThroughBoundedWindowsAndALongOneUsesTheIndex) {
+  // Ids order records by creation time to the millisecond: one account per millisecond at most.
+  for (const char* name : {"João Agro", "Maria Sementes", "Joana Café", "Pedro Grãos", "Paulo Rural", "Jô Pecuária",
+                           "Ana Soja", "Bruno Milho"}) {
+    ASSERT_EQ(call("POST", "/v1/accounts", admin, {{"legal_name", name}}).status, 201);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  auto all_pages = [&](Json body) {
+    std::vector<std::vector<std::string>> pages;
+    for (int guard = 0; guard < 20; ++guard) {
+      auto r = call("POST", "/v1/accounts/search", admin, body);
+      EXPECT_EQ(r.status, 200) << r.raw.body;
+      std::vector<std::string> names;
+      for (const auto& row : r.body["data"]) names.push_back(row["legal_name"]);
+      pages.push_back(names);
+      if (r.body["next_cursor"].is_null()) break;
+      body["cursor"] = r.body["next_cursor"];
+    }
+    return pages;
+  };
+  auto filter = [](const std::string& op, const std::string& value) {
+    return Json{{"filter_groups", {{{"filters", {{{"field", "legal_name"}, {"op", op}, {"value", value}}}}}}}};
+  };
+  // Windows of three accounts in creation order: the third holds no match, and the
+  // search reads on until fewer than three accounts are left.
+  using Pages = std::vector<std::vector<std::string>>;
+  EXPECT_EQ(all_pages(filter("starts_with", "jo")), (Pages{{"João Agro", "Joana Café"}, {"Jô Pecuária"}, {}}));
+  EXPECT_EQ(all_pages(filter("contains", "ao")), (Pages{{"João Agro"}, {"Pedro Grãos"}, {}}));
+  EXPECT_EQ(all_pages(filter("starts_with", "joa")), (Pages{{"João Agro", "Joana Café"}}));
+  EXPECT_EQ(all_pages(filter("contains", "grãos")), (Pages{{"Pedro Grãos"}}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ApiSearchWindow,
+                         testing::Values(store::Backend::sqlite, store::Backend::postgresql), BackendName());
+
 }  // namespace
 }  // namespace nucleo::test

@@ -27,5 +27,14 @@ TEST(SearchFold, PostgresqlFunctionUsesTheSameTable) {
   EXPECT_NE(text.str().find(expected), std::string::npos) << expected;
 }
 
+// Three word characters in a row give pg_trgm a trigram to look up; fewer, and the search
+// scans a bounded window instead (ADR 0036).
+TEST(SearchFold, TrigramSearchableNeedsThreeWordCharactersInARow) {
+  for (const char* yes : {"joa", "acucar", "98765", "@example.com", "a b cde", "são", "ção", "x-123"})
+    EXPECT_TRUE(trigram_searchable(fold_for_search(yes))) << yes;
+  for (const char* no : {"", "a", "jo", "ão", "a b", "+55 11", "(21) 3", "%", "a_b", "1.2.3"})
+    EXPECT_FALSE(trigram_searchable(fold_for_search(no))) << no;
+}
+
 }  // namespace
 }  // namespace nucleo
