@@ -759,7 +759,8 @@ fi
 cat > "$work/table.md" <<MD
 <!-- bench:begin (written by bench/run.sh) -->
 Latest run: $(date -u +%Y-%m-%d), \`bench/run.sh $duration\` on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB,
-$(uname -sr); PostgreSQL 15 (shared_buffers 1 GB) and the server on the same machine.
+$(uname -sr); PostgreSQL 15 (shared_buffers 1 GB) and the server on the same machine; the server
+built as $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt) by \`scripts/build.sh\` (what the README's commands build and run).
 
 Data: one tenant with 100,000 accounts, 300,000 deals, 1,000,000 interactions and an audit
 log of $audit_events events (leaves, Merkle nodes and head as the sequencer writes them), loaded with COPY.

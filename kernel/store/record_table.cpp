@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/json_text.hpp"
@@ -273,6 +274,9 @@ std::string fts_phrase(const std::string& text) {
   return out + "\"";
 }
 
+// SQLite: at most this many FTS5 candidates are looked up one by one (common_terms).
+constexpr std::size_t sqlite_candidates_looked_up = 1000;
+
 bool is_list(FieldType type) { return type == FieldType::email_list || type == FieldType::phone_list; }
 
 // Whether a trigram index serves a text match of this field for this folded term.
@@ -281,10 +285,16 @@ bool served_by_index(const EntitySpec& spec, const std::string& field, const std
   return f != nullptr && f->folded && trigram_searchable(folded_term);
 }
 
+// SQLite: the text matches (field and folded term) whose FTS5 candidates are too many to
+// look up one by one: those read records in id order until the page is full, without
+// the index (common_terms).
+using CommonTerms = std::set<std::pair<std::string, std::string>>;
+
 class WhereBuilder {
  public:
-  WhereBuilder(const RecordTable& table, Backend backend, std::vector<SqlValue>& values)
-      : table_(table), backend_(backend), values_(values) {}
+  WhereBuilder(const RecordTable& table, Backend backend, std::vector<SqlValue>& values,
+               const CommonTerms* common = nullptr)
+      : table_(table), backend_(backend), values_(values), common_(common) {}
 
   std::string bind(SqlValue v) {
     values_.push_back(std::move(v));
@@ -326,7 +336,7 @@ class WhereBuilder {
   }
 
   bool indexed(const std::string& field, const std::string& folded_term) const {
-    return served_by_index(table_.spec(), field, folded_term);
+    return served_by_index(table_.spec(), field, folded_term) && !(common_ && common_->count({field, folded_term}));
   }
 
   // contains and starts_with: LIKE on the folded column. PostgreSQL reads the stored fold
@@ -412,6 +422,7 @@ class WhereBuilder {
   const RecordTable& table_;
   Backend backend_;
   std::vector<SqlValue>& values_;
+  const CommonTerms* common_;
 };
 
 }  // namespace
@@ -440,10 +451,50 @@ bool needs_bounded_scan(const EntitySpec& spec, const SearchQuery& q) {
   return false;
 }
 
+// SQLite: whether the search is one group of filters of which one is a text match the
+// FTS5 table serves. SQLite should then start from the candidates, looked up by id (or,
+// for a common term, read records in id order); left to itself it reads every record of
+// the tenant through its tenant_id index and tests each (18 ms on 100,000 accounts
+// against 0.2 ms for a rare term; 320 ms against 2 ms for a common one).
+bool is_text_match(const SearchFilter& f) {
+  return f.op == "contains" || f.op == "starts_with" || (f.op == "eq" && f.value.is_string());
+}
+
+bool starts_from_text_index(const EntitySpec& spec, const SearchQuery& q) {
+  if (q.groups.size() != 1) return false;
+  return std::any_of(q.groups[0].begin(), q.groups[0].end(), [&](const SearchFilter& f) {
+    return is_text_match(f) && served_by_index(spec, f.field, fold_for_search(f.value.get<std::string>()));
+  });
+}
+
+// SQLite: the text matches of the search whose FTS5 table holds more than `most`
+// candidates (in any tenant). Gathering and looking up every candidate costs more than
+// reading records in id order until the page is full (99 ms against about 2 ms for a name
+// in one account of five, on 100,000 accounts).
+CommonTerms common_terms(Transaction& tx, const EntitySpec& spec, const SearchQuery& q, std::size_t most) {
+  CommonTerms common;
+  for (const auto& group : q.groups)
+    for (const auto& f : group) {
+      if (!is_text_match(f)) continue;
+      std::string term = fold_for_search(f.value.get<std::string>());
+      if (!served_by_index(spec, f.field, term) || common.count({f.field, term})) continue;
+      std::int64_t found = 0;
+      query(tx.session(),
+            "SELECT count(*) FROM (SELECT rowid FROM " + spec.table + "_text WHERE " + f.field +
+                " MATCH :p0 LIMIT " + std::to_string(most + 1) + ")",
+            {fts_phrase(term)}, [&](const soci::row& row) { found = required_integer(row, 0); });
+      if (found > static_cast<std::int64_t>(most)) common.insert({f.field, term});
+    }
+  return common;
+}
+
 // The conditions every statement of a search shares: the tenant, live records, the
-// owners the caller may see. Binds into `where`; the tenant is :p0.
-std::string visible_rows(WhereBuilder& where, const std::string& tenant_id, const SearchQuery& q) {
-  std::string sql = " WHERE tenant_id = " + where.bind(tenant_id) + " AND archived_at IS NULL";
+// owners the caller may see. Binds into `where`; the tenant is :p0. `+tenant_id` keeps
+// SQLite from choosing a tenant_id index (starts_from_text_index).
+std::string visible_rows(WhereBuilder& where, const std::string& tenant_id, const SearchQuery& q,
+                         bool tenant_index_unwanted = false) {
+  std::string sql = std::string(tenant_index_unwanted ? " WHERE +tenant_id = " : " WHERE tenant_id = ") +
+                    where.bind(tenant_id) + " AND archived_at IS NULL";
   if (!q.owner_field.empty()) {
     sql += " AND (" + q.owner_field + " IS NULL";
     for (const auto& owner : q.visible_owners) sql += " OR " + q.owner_field + " = " + where.bind(owner);
@@ -500,8 +551,13 @@ std::optional<std::pair<SqlValue, std::string>> RecordTable::for_each_found(Tran
   }
 
   std::vector<SqlValue> values;
-  WhereBuilder where(*this, tx.backend(), values);
-  std::string sql = "SELECT " + select_list() + " FROM " + source + visible_rows(where, tenant_id, q);
+  CommonTerms common;
+  // Reading in order only pays when the order is the id's, the primary key's.
+  if (tx.backend() == Backend::sqlite && q.sort_field == "id")
+    common = common_terms(tx, spec_, q, sqlite_candidates_looked_up);
+  WhereBuilder where(*this, tx.backend(), values, &common);
+  bool from_fts = tx.backend() == Backend::sqlite && starts_from_text_index(spec_, q);
+  std::string sql = "SELECT " + select_list() + " FROM " + source + visible_rows(where, tenant_id, q, from_fts);
   if (!q.groups.empty()) {
     std::string any;
     for (const auto& group : q.groups) {

@@ -250,6 +250,25 @@ TEST_P(SearchTest, AnotherTenantsRecordsChangeNoPageNoCursorAndNoBoundedScan) {
   }
 }
 
+// A term with more candidates than SQLite looks up one by one (a thousand) is read in id
+// order instead: the pages are the same as for a rare one.
+TEST_P(SearchTest, ACommonTermPagesLikeARareOne) {
+  std::vector<std::string> sementes, rural;
+  for (int i = 0; i < 1200; ++i) {  // 1,090 of them Sementes
+    std::string id = records.create(ctx, "account", {{"legal_name", (i % 11 ? "Sementes " : "Rural ") + std::to_string(i)}})
+                         .record["id"];
+    (i % 11 ? sementes : rural).push_back(id);
+  }
+  std::sort(sementes.begin(), sementes.end());
+  std::sort(rural.begin(), rural.end());
+  for (const auto& [term, expected] : {std::pair{"sementes", sementes}, std::pair{"rural", rural}}) {
+    std::vector<std::string> found;
+    for (const auto& page : pages("account", body("legal_name", "contains", term, 200), 0))
+      found.insert(found.end(), page.begin(), page.end());
+    EXPECT_EQ(found, expected) << term;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SearchTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          [](const auto& info) { return info.param == store::Backend::sqlite ? "sqlite" : "postgresql"; });
 
