@@ -16,6 +16,23 @@ TEST(SearchFold, IgnoresCaseAndPortugueseAccents) {
   EXPECT_EQ(fold_for_search("Łódź"), "Łodź");  // outside the table: kept as is
 }
 
+// Each accented letter of the table becomes its base letter, alone and among others;
+// everything else (other scripts, three- and four-byte characters) is kept byte for byte.
+TEST(SearchFold, FoldsEveryLetterOfTheTableAndKeepsTheRest) {
+  std::string from = fold_from, to = fold_to;
+  std::string all;
+  for (std::size_t i = 0, letter = 0; i < from.size(); i += 2, ++letter) {
+    EXPECT_EQ(fold_for_search(from.substr(i, 2)), std::string(1, to[letter])) << from.substr(i, 2);
+    all += "x" + from.substr(i, 2);
+  }
+  EXPECT_EQ(all.size(), from.size() + to.size());  // every letter is two bytes
+  std::string expected;
+  for (char c : to) expected += std::string("x") + c;
+  EXPECT_EQ(fold_for_search(all), expected);
+  for (const char* kept : {"ß", "Ł", "€", "日本", "🌱", "Ω", "\xc3"}) EXPECT_EQ(fold_for_search(kept), kept) << kept;
+  EXPECT_EQ(fold_for_search("São Paulo — Ω 🌱 ÇA"), "sao paulo — Ω 🌱 ca");
+}
+
 // The database folds columns with migration 0004's nucleo_fold(); it must map exactly
 // the letters fold_for_search() maps, or `contains` would differ between the sides.
 TEST(SearchFold, PostgresqlFunctionUsesTheSameTable) {
