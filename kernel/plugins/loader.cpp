@@ -78,7 +78,10 @@ void PluginHost::record_collections(const Manifest& m, const std::map<std::strin
                  [&](const soci::row& r) { recorded[store::required_text(r, 0)] = store::required_text(r, 1); });
   });
   services::PluginRecordService store(*services_, m.id, specs);
-  for (const auto& [name, c] : m.collections) {
+  for (const auto& collection : m.collections) {
+    // Named, not bound: Clang 14 cannot capture structured bindings in a lambda.
+    const auto& name = collection.first;
+    const auto& c = collection.second;
     std::string indexes = Json(c.indexes).dump();
     auto was = recorded.find(name);
     // Unrecorded: a new collection, or one a kernel from before migration 0018 kept

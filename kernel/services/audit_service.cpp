@@ -226,7 +226,10 @@ Json AuditService::entity_proofs(const CallContext& ctx, const std::vector<std::
     // The note's second line is the tree size it signs (checkpoint.hpp).
     std::uint64_t size = std::stoull(note->substr(note->find('\n') + 1));
     Json events = Json::array();
-    for (const auto& [type, id] : entities) {
+    for (const auto& entity : entities) {
+      // Named, not bound: Clang 14 cannot capture structured bindings in a lambda.
+      const auto& type = entity.first;
+      const auto& id = entity.second;
       AuditQuery q;
       q.entity_type = type;
       q.entity_id = id;

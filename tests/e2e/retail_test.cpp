@@ -126,9 +126,11 @@ TEST_P(Retail, EveryFigureOfARetailerItsStoresAndProductsMatchesTheFiles) {
                        [](const Json& page) { return page.value("data", Json::array()).size() >= 3; });
   EXPECT_NE(audited.dump().find("org.nucleo.retail/sell_out"), std::string::npos);
 
-  for (const auto& [start, end] : {std::pair<std::string, std::string>{"2026-11-02", "2026-11-29"},
-                                   std::pair<std::string, std::string>{"2026-09-07", "2026-11-29"},
-                                   std::pair<std::string, std::string>{"2026-10-05", "2026-10-18"}}) {
+  for (const auto& period : {std::pair<std::string, std::string>{"2026-11-02", "2026-11-29"},
+                            std::pair<std::string, std::string>{"2026-09-07", "2026-11-29"},
+                            std::pair<std::string, std::string>{"2026-10-05", "2026-10-18"}}) {
+    const std::string& start = period.first;  // named, not bound: Clang 14 cannot capture bindings
+    const std::string& end = period.second;
     std::string window_start = end == "2026-10-18" ? "2026-09-21" : "2026-11-02";  // 28 days ending on `end`
     std::string before = start == "2026-11-02" ? "2026-11-01" : start == "2026-09-07" ? "2026-09-06" : "2026-10-04";
     auto answer = call("GET", pack + "/retailers/" + retailer + "/performance?period_start=" + start + "&period_end=" + end +

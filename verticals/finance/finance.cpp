@@ -273,9 +273,12 @@ class Finance : public nucleo::sdk::Plugin {
     for (const auto& h : holds["data"]) held.insert(text(h, "subject_id"));
     long deleted = 0;
     Json cutoffs = Json::object();
-    for (const auto& [collection, setting] : {std::pair<std::string, const char*>{"kyc", "kyc_retention_years"},
-                                              {"screening_hits", "screening_retention_years"},
-                                              {"suitability_acks", "suitability_retention_years"}}) {
+    for (const auto& retention : {std::pair<std::string, const char*>{"kyc", "kyc_retention_years"},
+                                  {"screening_hits", "screening_retention_years"},
+                                  {"suitability_acks", "suitability_retention_years"}}) {
+      // Named, not bound: Clang 14 cannot capture structured bindings in the lambdas below.
+      const std::string& collection = retention.first;
+      const char* setting = retention.second;
       std::string cutoff = std::to_string(std::stoi(today.substr(0, 4)) - settings.value(setting, 5L)) + today.substr(4);
       cutoffs[collection] = cutoff;
       for_each_ended(call, cutoff, [&](const std::string& account, const std::vector<std::string>& people) {

@@ -27,7 +27,7 @@ class LeadCapture : public sdk::Plugin {
     host.route("GET", "/bad-json", sdk::Auth::public_, [](const sdk::Request&) -> sdk::Response {
       return {200, Json::parse("{not json")};
     });
-    host.subscribe("deal.*", [this](const sdk::Event& e) {
+    host.subscribe("deal.*", [](const sdk::Event& e) {
       if (e.json["data"].value("fail", false)) throw std::runtime_error("subscriber failed");
       seen_.push_back(e.json["name"]);
     });

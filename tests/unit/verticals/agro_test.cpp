@@ -84,7 +84,7 @@ class AgroPack : public testing::Test {
   void SetUp() override {
     host.use_manifest(nucleo::sdk::testing::read_json(std::string(NUCLEO_SOURCE_DIR) + "/verticals/agro/plugin.json"));
     host.load(&nucleo_plugin_entry);
-    host.services["records.get"] = [this](const Json& r) {
+    host.services["records.get"] = [](const Json& r) {
       if (r["id"] != producer) throw sdk::Error(NUCLEO_NOT_FOUND, "no " + r["id"].get<std::string>());
       return Json{{"id", producer}, {"legal_name", "Fazendas Vale Verde"}, {"owner_id", "usr_rep"}};
     };
