@@ -42,13 +42,15 @@ trap cleanup EXIT
 echo "== PostgreSQL on port $port" >&2
 as_pg $bin/initdb -D "$work/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
 as_pg $bin/pg_ctl -D "$work/data" -l "$work/pg.log" -w \
-  -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c shared_buffers=1GB -c max_connections=100" start >/dev/null
+  -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c shared_buffers=1GB -c max_connections=100 -c shared_preload_libraries=pg_stat_statements" start >/dev/null
 # psql itself, not Debian's Perl wrapper: the e-mail row polls it five times a second, and the
 # wrapper's start-up took ~6 % of the CPU the sync it measures needs.
 psql_as() { local role=$1; shift; $bin/psql -X -q -v ON_ERROR_STOP=1 "host=127.0.0.1 port=$port user=$role dbname=${DB:-nucleo}" "$@"; }
 DB=postgres psql_as postgres -c "CREATE ROLE nucleo_owner LOGIN" -c "CREATE ROLE nucleo_app LOGIN" \
   -c "CREATE ROLE nucleo_worker LOGIN BYPASSRLS" -c "CREATE DATABASE nucleo OWNER nucleo_owner"
 
+# pg_stat_statements counts the statements an idle server sends (the idle row below).
+psql_as postgres -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 url() { echo "postgresql://$1@127.0.0.1:$port/nucleo"; }
 export NUCLEO_STORE_URL=$(url nucleo_app) NUCLEO_STORE_WORKER_URL=$(url nucleo_worker) \
        NUCLEO_STORE_OWNER_URL=$(url nucleo_owner)
@@ -754,6 +756,26 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "plugin_call" ]]; then
   audit_lines+="- One kernel service call from a plugin through the SDK and the C ABI (JSON both ways) beside the same service called in C++, same run, embedded SQLite (\`build/bench/plugin_host_call\`):"$'\n\n'"\`\`\`"$'\n'"$plugin_out"$'\n'"\`\`\`"$'\n'
 fi
 
+# An idle node (issue #29, goal ≤ 1 statement/s): the server above stops; a server with
+# the default configuration (no plugins) starts, settles for 5 s, then every statement it
+# sends in 20 s is counted by pg_stat_statements (BEGIN and COMMIT included).
+idle_lines=""
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "idle" ]]; then
+  kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  idle_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$idle_port NUCLEO_LOG_LEVEL=warning "$nucleo" serve 2>"$work/idle_server.log" &
+  server=$!
+  sleep 5
+  psql_as postgres -At -c "SELECT pg_stat_statements_reset()" >/dev/null
+  sleep 20
+  idle_statements=$(psql_as postgres -At -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'nucleo' AND s.query NOT LIKE '%pg_stat_statements%'")
+  idle_rate=$(python3 -c "print(f'{$idle_statements/20:.1f}')")
+  idle_top=$(psql_as postgres -At -F ' ' -c "SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'nucleo' AND s.query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC LIMIT 5")
+  echo "== an idle node: $idle_statements statements in 20 s ($idle_rate/s); the most frequent:" >&2
+  echo "$idle_top" >&2
+  idle_lines+="- An idle node with the default configuration (no plugins, no requests; issue #29, goal ≤ 1/s): **$idle_rate statements/s** to PostgreSQL ($idle_statements in 20 s, BEGIN and COMMIT counted, by pg_stat_statements)."$'\n'
+fi
+
 # The generated part of docs/benchmarks.md sits between two markers; the findings
 # written by hand around it are kept.
 cat > "$work/table.md" <<MD
@@ -787,7 +809,7 @@ at a million.
 | scale | term (matches) | best SQL tps | SQL p50 / p99 ms | API req/s | API p50 / p99 ms | ratio |
 |---|---|---|---|---|---|---|
 ${search_rows}
-${resource_lines}${sales_lines}${channel_lines}${slow_lines}${audit_lines}<!-- bench:end -->
+${resource_lines}${sales_lines}${channel_lines}${slow_lines}${audit_lines}${idle_lines}<!-- bench:end -->
 MD
 # A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the
 # others, so it is printed for the findings instead.
