@@ -46,6 +46,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
                              const std::function<void(const store::Migration&)>& on_applied)
     : store_settings_(read_store_settings(config)),
       normalisation_(read_normalisation_settings(config)),
+      search_scan_rows_(static_cast<std::size_t>(get_integer(config, "limits.search_scan_rows", 1, 100000000))),
       sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))),
       secrets_(services::SecretBox::load_or_create(state_path(config, get_string(config, "secrets.key_file")),
                                                    &secrets_key_created_)) {
@@ -62,7 +63,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
 
 services::ServiceDependencies KernelRuntime::dependencies() {
   return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
-          attribute_schemas_, customer_extensions_, import_formats_};
+          attribute_schemas_, customer_extensions_, import_formats_, search_scan_rows_};
 }
 
 }  // namespace nucleo::app

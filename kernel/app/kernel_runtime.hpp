@@ -32,6 +32,7 @@ class KernelRuntime {
  private:
   StoreSettings store_settings_;
   NormalisationSettings normalisation_;
+  std::size_t search_scan_rows_;  // limits.search_scan_rows
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<store::Database> worker_database_;  // same object as database_ on SQLite
   services::ValidatorRegistry validators_;

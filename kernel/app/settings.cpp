@@ -191,7 +191,6 @@ http::ApiSettings read_api_settings(const Configuration& config) {
   if (s.default_page_size > s.max_page_size)
     throw Error(ErrorCode::validation, "limits.page_size_default is larger than limits.page_size_max",
                 {{"limits.page_size_default", "must not exceed limits.page_size_max"}});
-  s.search_scan_rows = static_cast<std::size_t>(get_integer(config, "limits.search_scan_rows", 1, 100000000));
   s.cursor_secret = get_string(config, "http.cursor_secret");
   if (s.cursor_secret.empty()) s.cursor_secret = random_hex(32);
   return s;

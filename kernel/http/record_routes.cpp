@@ -113,8 +113,7 @@ ApiResponse search_records(ApiRequest& req, services::ServiceDependencies deps, 
     if (!body["cursor"].is_string()) throw BadRequest("cursor must be a string");
     after = Json::parse(decode_cursor(cursor_scope, body["cursor"], settings.cursor_secret), nullptr, false);
   }
-  auto page =
-      RecordService(deps).search(req.ctx, spec.type, body, after, settings.max_page_size, settings.search_scan_rows);
+  auto page = RecordService(deps).search(req.ctx, spec.type, body, after, settings.max_page_size);
   std::optional<std::string> next;
   if (!page.next.is_null()) next = encode_cursor(cursor_scope, page.next.dump(), settings.cursor_secret);
   ApiResponse r;

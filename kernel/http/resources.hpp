@@ -11,7 +11,6 @@ struct ApiSettings {
   std::size_t default_page_size = 50;
   std::size_t max_page_size = 200;
   std::string cursor_secret;  // signs list cursors; shared by every node of a deployment
-  std::size_t search_scan_rows = 10000;  // limits.search_scan_rows (store::SearchQuery::scan_limit)
 };
 
 // The core resources under /v1 (docs/architecture.md §7): for each entity, list, create, read,

@@ -289,7 +289,8 @@ std::vector<RecordService::BatchItem> RecordService::batch(const CallContext& ct
 }
 
 RecordService::SearchPage RecordService::search(const CallContext& ctx, std::string_view type, const Json& body,
-                                                const Json& after, std::size_t max_limit, std::size_t scan_limit) {
+                                                const Json& after, std::size_t max_limit,
+                                                std::optional<std::size_t> scan_limit) {
   const EntitySpec& spec = entity_spec(type);
   require_permission(ctx, spec, Operation::read);
   store::SearchQuery query = parse_search(spec, body, max_limit);
@@ -297,7 +298,7 @@ RecordService::SearchPage RecordService::search(const CallContext& ctx, std::str
   restrict_to_visible(ctx, spec, visibility);
   query.owner_field = visibility.owner_field;
   query.visible_owners = visibility.visible_owners;
-  query.scan_limit = scan_limit;
+  query.scan_limit = scan_limit.value_or(deps_.search_scan_rows);
   if (after.is_array() && after.size() == 2 && after[1].is_string()) {
     query.after_id = after[1];
     query.after_sort_value = after[0].is_number_integer() ? store::SqlValue{after[0].get<std::int64_t>()}

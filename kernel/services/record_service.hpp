@@ -30,6 +30,9 @@ struct ServiceDependencies {
   AttributeSchemas& attribute_schemas;  // plugins' declared attributes, checked on every write
   CustomerExtensions& customer_extensions;  // plugins' timeline sources and briefing sections
   ImportFormats& import_formats;            // plugins' import formats
+  // limits.search_scan_rows: records a search reads per page when a text match has no
+  // index to use (store::SearchQuery::scan_limit) — for the API and plugins alike.
+  std::size_t search_scan_rows = 10000;
 };
 
 struct WriteResult {
@@ -103,16 +106,15 @@ class RecordService {
 
   // One page of a search (services/search.hpp for the body). `after` is where the
   // previous page ended, as returned in SearchPage::next (null for the first page).
-  // A text match no index serves reads at most `scan_limit` records per page
-  // (store::SearchQuery::scan_limit): such a page may be short, even empty, and still
-  // have a next.
+  // A text match no index serves reads at most `scan_limit` records per page (default:
+  // the deployment's limits.search_scan_rows; store::SearchQuery::scan_limit): such a
+  // page may be short, even empty, and still have a next.
   struct SearchPage {
     std::vector<std::string> records;  // each record's JSON text, as the API shows it
     Json next;  // [sort value, id] to continue from, or null on the last page
   };
-  static constexpr std::size_t default_scan_limit = 10000;
   SearchPage search(const CallContext& ctx, std::string_view type, const Json& body, const Json& after,
-                    std::size_t max_limit = 200, std::size_t scan_limit = default_scan_limit);
+                    std::size_t max_limit = 200, std::optional<std::size_t> scan_limit = std::nullopt);
 
  private:
   ServiceDependencies deps_;
