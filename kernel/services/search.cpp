@@ -63,6 +63,10 @@ void check_filter(const EntitySpec& spec, const Json& f, const std::string& wher
     return errors.push_back(
         {where + ".op", "must be one of eq, neq, lt, lte, gt, gte, in, contains, starts_with, exists"});
   const std::string at = where + ".value";
+  // No stored text holds a NUL, and SQLite would read the statement's text short at one.
+  auto has_nul = [](const Json& v) { return v.is_string() && v.get<std::string>().find('\0') != std::string::npos; };
+  if (has_nul(out.value) || (out.value.is_array() && std::any_of(out.value.begin(), out.value.end(), has_nul)))
+    return errors.push_back({at, "must not contain NUL characters"});
   if (out.op == "exists") {
     if (!out.value.is_boolean()) errors.push_back({at, "must be true or false"});
   } else if (out.op == "contains" || out.op == "starts_with") {

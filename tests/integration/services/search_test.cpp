@@ -127,7 +127,8 @@ class SearchTest : public testing::TestWithParam<store::Backend> {
 const std::vector<std::string> terms{"joao", "JOÃO",    "ção",  "acucar", "a",       "ã",      "jo",     "ão",
                                      "50%",  "%",       "_",    "er_s",   "d'avila", "s/a",    "ltda.",  "sao paulo",
                                      "11",   "98",      "9800", "+55",    "(21) 3",  "@example", ".com.br", "vendas.1",
-                                     "\n",   "zzzz",    "café", "grãos 1", "nandu",  "2"};
+                                     "\n",   "zzzz",    "café", "grãos 1", "nandu",  "2",
+                                     "\"joao", "jo*ao", "agro OR x"};
 const std::map<std::string, std::vector<std::string>> searched_fields{
     {"account", {"legal_name", "trade_name", "tax_id", "phones", "emails", "domain", "attributes.segmento"}},
     {"contact", {"name", "email", "phone"}},
@@ -246,6 +247,19 @@ TEST_P(SearchTest, AnotherTenantsRecordsChangeNoPageNoCursorAndNoBoundedScan) {
                                       s.newest_first, entity_spec(s.type).field(s.field)->folded);
       EXPECT_EQ(seen, expected) << s.type << "." << s.field << " " << s.op << " '" << s.term << "' scan_limit "
                                 << scan_limit << (s.newest_first ? " newest first" : "");
+    }
+  }
+}
+
+// A NUL in a value is the caller's mistake, named as such (SQLite would cut the term there).
+TEST_P(SearchTest, AValueWithANulIsRefused) {
+  for (const std::string op : {"contains", "starts_with", "eq"}) {
+    try {
+      records.search(ctx, "account", body("legal_name", op, std::string("joa\0o", 5), 50), Json());
+      ADD_FAILURE() << op << " accepted a NUL";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation) << op;
+      EXPECT_NE(std::string(e.what()).find("invalid search"), std::string::npos) << e.what();
     }
   }
 }
