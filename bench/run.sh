@@ -738,7 +738,28 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "create_interaction" ]]; then
   done
   read -r merge_p50 merge_p99 merge_n <<<"$(psql_as nucleo_owner -At -F ' ' -c "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), round((percentile_cont(0.99) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), count(*) FROM audit_log WHERE entity_type = 'interaction' AND recorded_at >= $interactions_started_at")"
   echo "== audit merge delay over $merge_n events: p50 $merge_p50 ms, p99 $merge_p99 ms" >&2
-  audit_lines+="- Audit merge delay (event recorded → sequenced into the Merkle log) over the $merge_n events of the \`POST /v1/interactions\` run, sequencer at its defaults (200 ms, batches of 500): **p50 $merge_p50 ms, p99 $merge_p99 ms** (goal p99 ≤ 1 s)."$'\n'
+  audit_lines+="- Audit merge delay (event recorded → sequenced into the Merkle log) over the $merge_n events of the \`POST /v1/interactions\` run, sequencer at its defaults (woken by writes, passes ≥ 50 ms apart, batches of 500): **p50 $merge_p50 ms, p99 $merge_p99 ms** (goal p99 ≤ 1 s)."$'\n'
+  # The same at a trickle — one client, a write every 50 ms — where the delay is what
+  # waking the sequencer costs (ADR 0037), not its throughput under a saturating load.
+  trickle_started_at=$(date +%s%6N)
+  python3 - "$http_port" "$key" "$accounts" <<'PY'
+import http.client, json, random, sys, time
+port, key, accounts = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+connection = http.client.HTTPConnection("127.0.0.1", port)
+for _ in range(200):
+    body = json.dumps({"type": "call", "direction": "outbound", "channel": "phone", "subject": "Trickle", "body": "b",
+                       "account_id": "acc_" + str(random.randint(1, accounts)).zfill(26)})
+    connection.request("POST", "/v1/interactions", body, {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    response = connection.getresponse()
+    response.read()
+    if response.status != 201:
+        sys.exit(f"trickle: POST /v1/interactions answered {response.status}")
+    time.sleep(0.05)
+PY
+  sleep 2
+  read -r trickle_p50 trickle_p99 trickle_n <<<"$(psql_as nucleo_owner -At -F ' ' -c "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), round((percentile_cont(0.99) WITHIN GROUP (ORDER BY sequenced_at - recorded_at) / 1000)::numeric, 1), count(*) FROM audit_log WHERE entity_type = 'interaction' AND recorded_at >= $trickle_started_at")"
+  echo "== audit merge delay at a trickle (a write every 50 ms) over $trickle_n events: p50 $trickle_p50 ms, p99 $trickle_p99 ms" >&2
+  audit_lines+="- The same at a trickle (one client, a write every 50 ms, $trickle_n events): **p50 $trickle_p50 ms, p99 $trickle_p99 ms**."$'\n'
 fi
 if [[ -n "$proof_out" ]]; then
   audit_lines+="- Inclusion proofs in a log of $audit_events events (\`build/bench/audit_proof_latency\`; goal p99 within 3× of a single indexed lookup):"$'\n\n'"\`\`\`"$'\n'"$proof_out"$'\n'"\`\`\`"$'\n'

@@ -16,17 +16,22 @@ AuditWork::AuditWork(store::Database& worker, const Clock& clock, std::size_t ba
       policy_(std::move(policy)),
       publish_(publish) {}
 
-std::size_t AuditWork::run_once() {
+BackgroundLoop::Outcome AuditWork::run_once() {
   Poco::Logger& log = Poco::Logger::get("nucleo.audit");
   std::size_t moved = sequencer_.run_once(batch_);
   for (const auto& notice : sequencer_.take_notices()) {
     if (notice.stalled) log.error(notice.text);
     else log.notice(notice.text);
   }
-  if (key_)
+  auto now = std::chrono::steady_clock::now();
+  if (key_ && (moved > 0 || now >= next_checkpoint_check_)) {
+    next_checkpoint_check_ = now + std::chrono::duration_cast<std::chrono::milliseconds>(policy_.interval) / 4;
     for (const auto& signed_note : audit::publish_checkpoints(worker_, *key_, policy_, clock_.now()))
       if (publish_ && !policy_.publish_url.empty()) post_note(signed_note);
-  return moved >= batch_ ? moved : 0;
+  }
+  BackgroundLoop::Outcome outcome(moved >= batch_ ? moved : 0);
+  if (key_) outcome.due_in = std::chrono::duration_cast<std::chrono::milliseconds>(next_checkpoint_check_ - now);
+  return outcome;
 }
 
 // A witness or archive learns of each checkpoint by a POST (text/plain, the note),

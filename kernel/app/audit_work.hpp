@@ -1,8 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
+#include "kernel/app/background_loop.hpp"
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/audit/checkpoint.hpp"
 #include "kernel/events/outbound_http.hpp"
@@ -21,8 +23,9 @@ class AuditWork {
             audit::CheckpointPolicy policy, const events::OutboundHttp* publish);
 
   // Returns what was sequenced when the batch was full — more are waiting, so the
-  // loop runs again at once — and 0 otherwise, so it waits its interval.
-  std::size_t run_once();
+  // loop runs again at once — and 0 otherwise, so it sleeps until events are recorded
+  // or the next checkpoint check is due.
+  BackgroundLoop::Outcome run_once();
 
  private:
   void post_note(const audit::SignedCheckpoint& c) const;
@@ -34,6 +37,10 @@ class AuditWork {
   std::optional<audit::SigningKey> key_;
   audit::CheckpointPolicy policy_;
   const events::OutboundHttp* publish_;
+  // Checkpoints are looked for after each pass that sequenced events, and four times per
+  // policy interval (a head that grew by fewer than every_events events becomes due by
+  // time alone: signed at most a quarter of the interval late).
+  std::chrono::steady_clock::time_point next_checkpoint_check_{};
 };
 
 // The outbound settings checkpoint publication uses: `outbound`'s, plus the address of

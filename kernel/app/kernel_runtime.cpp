@@ -56,9 +56,18 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
   std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;
   database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);
   // SQLite has one role: a second pool on the same file would only add writers.
-  if (store_settings_.url.backend == store::Backend::postgresql)
+  if (store_settings_.url.backend == store::Backend::postgresql) {
     worker_database_ =
         std::make_unique<store::Database>(store_settings_.worker_url, pool, store_settings_.lease_timeout);
+    worker_database_->announce_work_to(&work_signal_);
+    work_channel_ = std::make_unique<store::PostgresWorkChannel>(store_settings_.worker_url, work_signal_,
+                                                                 read_background_settings(config).notify_gap);
+  }
+  database_->announce_work_to(&work_signal_);
+}
+
+void KernelRuntime::listen_to_other_nodes() {
+  if (work_channel_) work_channel_->listen();
 }
 
 services::ServiceDependencies KernelRuntime::dependencies() {

@@ -9,6 +9,8 @@
 #include "kernel/services/record_service.hpp"
 #include "kernel/store/database.hpp"
 #include "kernel/store/migrations.hpp"
+#include "kernel/store/postgres_work_channel.hpp"
+#include "kernel/store/work_signal.hpp"
 
 namespace nucleo::app {
 
@@ -25,6 +27,10 @@ class KernelRuntime {
 
   services::ServiceDependencies dependencies();
   store::Database& database() { return *database_; }
+  // Rung by every write that commits background work (ADR 0037); on PostgreSQL also
+  // passed on to other nodes. listen_to_other_nodes() (serve) raises theirs here too.
+  store::WorkSignal& work_signal() { return work_signal_; }
+  void listen_to_other_nodes();
   const StoreSettings& store_settings() const { return store_settings_; }
   // True when secrets.key_file did not exist and this start created it.
   bool secrets_key_created() const { return secrets_key_created_; }
@@ -33,6 +39,8 @@ class KernelRuntime {
   StoreSettings store_settings_;
   NormalisationSettings normalisation_;
   std::size_t search_scan_rows_;  // limits.search_scan_rows
+  store::WorkSignal work_signal_;  // before what rings it: outlives the databases
+  std::unique_ptr<store::PostgresWorkChannel> work_channel_;  // PostgreSQL only
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<store::Database> worker_database_;  // same object as database_ on SQLite
   services::ValidatorRegistry validators_;

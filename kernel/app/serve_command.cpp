@@ -112,12 +112,27 @@ void load_plugins(plugins::PluginHost& host, const Configuration& config, bool s
 BackgroundLoop::Pass dispatch_pass(events::Dispatcher& dispatcher, Poco::Logger& log) {
   auto next_purge = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
   return [&dispatcher, &log, next_purge] {
-    std::size_t attempted = dispatcher.run_once();
-    if (std::chrono::steady_clock::now() >= *next_purge) {
-      *next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+    BackgroundLoop::Outcome outcome(dispatcher.run_once());
+    outcome.due_in = dispatcher.due_in();
+    auto now = std::chrono::steady_clock::now();
+    if (now >= *next_purge) {
+      *next_purge = now + std::chrono::minutes(10);
       if (auto purged = dispatcher.purge_delivered()) log.information("purged %z delivered events from the outbox", purged);
     }
-    return attempted;
+    auto purge_in = std::chrono::duration_cast<std::chrono::milliseconds>(*next_purge - now);
+    outcome.due_in = std::min(outcome.due_in.value_or(purge_in), purge_in);
+    return outcome;
+  };
+}
+
+// Job workers and the import runner sleep until a write announces work or what they
+// found falls due.
+BackgroundLoop::Pass job_pass(events::JobQueue& jobs) {
+  return [&jobs] {
+    std::optional<std::chrono::milliseconds> due_in;
+    BackgroundLoop::Outcome outcome(jobs.run_once(&due_in));
+    outcome.due_in = due_in;
+    return outcome;
   };
 }
 
@@ -184,18 +199,23 @@ int run_serve(const ParsedArgs& args) {
   events::OutboundHttp checkpoint_http(publishing);
   AuditWork audit_work(runtime.dependencies().worker_database, clock, audit.sequence_batch, std::move(signing_key),
                        audit.checkpoints, &checkpoint_http);
-  BackgroundLoop sequencing("audit sequencer", [&audit_work] { return audit_work.run_once(); }, audit.sequence_interval);
+  BackgroundSettings background = read_background_settings(config);
+  store::WorkSignal& work = runtime.work_signal();
+  BackgroundLoop sequencing("audit sequencer", [&audit_work] { return audit_work.run_once(); },
+                            {background.safety_poll, audit.sequence_interval}, &work, store::kind(store::Work::audit));
   EventSettings event_settings = read_event_settings(config);
   events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node_id());
   for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
   dispatcher.add(services::webhook_fanout(runtime.dependencies(), jobs, clock));
   dispatcher.add(automation::checklist_subscriber(runtime.dependencies(), clock));
-  auto dispatching = std::make_unique<BackgroundLoop>("event dispatcher", dispatch_pass(dispatcher, log),
-                                                      event_settings.interval);
+  auto dispatching = std::make_unique<BackgroundLoop>(
+      "event dispatcher", dispatch_pass(dispatcher, log),
+      BackgroundLoop::Timing{background.safety_poll, event_settings.interval}, &work, store::kind(store::Work::outbox));
   std::vector<std::unique_ptr<BackgroundLoop>> job_workers;
   for (std::size_t i = 0; i < job_settings.workers; ++i)
-    job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1),
-                                                           [&jobs] { return jobs.run_once(); }, job_settings.poll_interval));
+    job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1), job_pass(jobs),
+                                                           BackgroundLoop::Timing{background.safety_poll}, &work,
+                                                           store::kind(store::Work::jobs)));
   // Imports over HTTP: one import at a time per node, handed back when the node stops.
   ImportRunnerSettings import_settings = read_import_runner_settings(config);
   std::atomic<bool> stopping_imports{false};
@@ -204,10 +224,15 @@ int run_serve(const ParsedArgs& args) {
     importing = std::make_unique<BackgroundLoop>(
         "import runner",
         [&] {
-          return services::ImportJobService(runtime.dependencies())
-              .run_one(clock, node_id(), import_settings.stale_after, stopping_imports);
+          std::optional<std::chrono::milliseconds> due_in;
+          BackgroundLoop::Outcome outcome(services::ImportJobService(runtime.dependencies())
+                                              .run_one(clock, node_id(), import_settings.stale_after, stopping_imports,
+                                                       &due_in));
+          outcome.due_in = due_in;
+          return outcome;
         },
-        import_settings.poll_interval);
+        BackgroundLoop::Timing{background.safety_poll}, &work, store::kind(store::Work::imports));
+  runtime.listen_to_other_nodes();
   // Serve last: a request answered before the dispatcher registered its subscribers
   // would write events a subscriber new to this database never sees (a new subscriber
   // starts at the end of the outbox).
@@ -247,8 +272,9 @@ CommandSpec serve_command() {
       "Applies pending migrations (unless store.migrate_on_start = false), opens the\n"
       "connection pool and serves HTTP on http.host:http.port until SIGINT or SIGTERM.\n"
       "Endpoints: GET /healthz (liveness), GET /readyz (database reachable, schema current).\n"
-      "Also runs the audit sequencer (audit.sequence_interval_ms), the event dispatcher, the job\n"
-      "workers, stage checklists and the stalled-deal and task-reminder jobs (sales.*).\n"
+      "Also runs the audit sequencer, the event dispatcher, the job workers and the import runner,\n"
+      "each woken by the writes that give it work (and on its own every background.safety_poll_ms),\n"
+      "stage checklists and the stalled-deal and task-reminder jobs (sales.*).\n"
       "Loads the plugins configured as plugins.<alias>.file (docs/plugin-authoring.md); one\n"
       "that fails is logged, listed with its reason at GET /v1/plugins and recorded in the\n"
       "audit log, and the kernel serves without it.";

@@ -56,7 +56,7 @@ StoreSettings read_store_settings(const Configuration& config) {
 EventSettings read_event_settings(const Configuration& config) {
   using std::chrono::milliseconds;
   EventSettings s;
-  s.interval = milliseconds(get_integer(config, "events.dispatch_interval_ms", 10, 60000));
+  s.interval = milliseconds(get_integer(config, "events.dispatch_interval_ms", 0, 60000));
   s.dispatch.batch = static_cast<std::size_t>(get_integer(config, "events.dispatch_batch", 1, 10000));
   s.dispatch.max_attempts = static_cast<int>(get_integer(config, "events.max_attempts", 1, 100));
   s.dispatch.first_retry = milliseconds(get_integer(config, "events.retry_first_ms", 1, 86400000));
@@ -81,10 +81,16 @@ automation::SalesJobSettings read_sales_job_settings(const Configuration& config
   return s;
 }
 
+BackgroundSettings read_background_settings(const Configuration& config) {
+  BackgroundSettings s;
+  s.safety_poll = std::chrono::milliseconds(get_integer(config, "background.safety_poll_ms", 10, 3'600'000));
+  s.notify_gap = std::chrono::milliseconds(get_integer(config, "background.notify_gap_ms", 0, 10'000));
+  return s;
+}
+
 ImportRunnerSettings read_import_runner_settings(const Configuration& config) {
   ImportRunnerSettings s;
   s.enabled = get_bool(config, "imports.runner");
-  s.poll_interval = std::chrono::milliseconds(get_integer(config, "imports.poll_interval_ms", 10, 60000));
   s.stale_after = std::chrono::milliseconds(get_integer(config, "imports.stale_after_ms", 100, 3'600'000));
   return s;
 }
@@ -93,7 +99,6 @@ JobWorkerSettings read_job_settings(const Configuration& config) {
   using std::chrono::milliseconds;
   JobWorkerSettings s;
   s.workers = static_cast<std::size_t>(get_integer(config, "jobs.workers", 0, 64));
-  s.poll_interval = milliseconds(get_integer(config, "jobs.poll_interval_ms", 10, 60000));
   s.queue.max_attempts = static_cast<int>(get_integer(config, "jobs.max_attempts", 1, 100));
   s.queue.first_retry = milliseconds(get_integer(config, "jobs.retry_first_ms", 1, 86400000));
   s.queue.max_retry = milliseconds(get_integer(config, "jobs.retry_max_ms", 1, 86400000));
@@ -127,7 +132,7 @@ events::OutboundSettings read_outbound_settings(const Configuration& config) {
 
 AuditSettings read_audit_settings(const Configuration& config) {
   AuditSettings s;
-  s.sequence_interval = std::chrono::milliseconds(get_integer(config, "audit.sequence_interval_ms", 10, 60000));
+  s.sequence_interval = std::chrono::milliseconds(get_integer(config, "audit.sequence_interval_ms", 0, 60000));
   s.sequence_batch = static_cast<std::size_t>(get_integer(config, "audit.sequence_batch", 1, 10000));
   s.stall_after = std::chrono::seconds(get_integer(config, "audit.stall_after_s", 1, 86400));
   s.signing_key_file = get_string(config, "audit.signing_key_file");

@@ -26,7 +26,8 @@ struct StoreSettings {
 
 // The audit.* keys.
 struct AuditSettings {
-  std::chrono::milliseconds sequence_interval{200};
+  // Sequencer passes woken by recorded events start at least this far apart (a batch).
+  std::chrono::milliseconds sequence_interval{50};
   std::size_t sequence_batch = 500;
   // A tenant whose oldest pending event is older than this makes /readyz "degraded".
   std::chrono::seconds stall_after{60};
@@ -36,21 +37,29 @@ struct AuditSettings {
 
 // The events.* keys.
 struct EventSettings {
-  std::chrono::milliseconds interval{100};
+  std::chrono::milliseconds interval{100};  // dispatcher passes woken by new events, at least this far apart
   events::DispatchSettings dispatch;
 };
 
-// The jobs.* keys.
+// The background.* keys: how the background loops learn of work (ADR 0037).
+struct BackgroundSettings {
+  // Each loop also looks for work on its own this often: what a lost notification, or a
+  // write by another process on SQLite, left without a wake-up.
+  std::chrono::milliseconds safety_poll{10000};
+  // PostgreSQL: a node tells the others of new work at most once per gap.
+  std::chrono::milliseconds notify_gap{20};
+};
+BackgroundSettings read_background_settings(const Configuration& config);
+
+// The imports.* keys.
 struct ImportRunnerSettings {
   bool enabled = true;
-  std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds stale_after{30000};
 };
 ImportRunnerSettings read_import_runner_settings(const Configuration& config);
 
 struct JobWorkerSettings {
   std::size_t workers = 4;
-  std::chrono::milliseconds poll_interval{500};
   events::JobSettings queue;
 };
 

@@ -366,9 +366,9 @@ std::optional<std::string> latest_checkpoint_note(store::Transaction& tx, const 
   return note;
 }
 
-std::vector<PendingBacklog> pending_backlog(store::Transaction& tx) {
+std::vector<PendingBacklog> pending_backlog(soci::session& session) {
   std::vector<PendingBacklog> backlog;
-  store::query(tx.session(),
+  store::query(session,
                "SELECT tenant_id, COUNT(*), MIN(recorded_at), MIN(seq) FROM audit_pending GROUP BY tenant_id"
                " ORDER BY MIN(seq)",
                {}, [&](const soci::row& r) {
@@ -379,7 +379,7 @@ std::vector<PendingBacklog> pending_backlog(store::Transaction& tx) {
 }
 
 std::size_t Sequencer::run_once(std::size_t batch) {
-  auto backlog = worker_.read("", [](store::Transaction& tx) { return pending_backlog(tx); });
+  auto backlog = worker_.read_one_statement([](soci::session& s) { return pending_backlog(s); });
   auto now = std::chrono::steady_clock::now();
   std::size_t moved = 0;
   for (const auto& tenant : backlog) {

@@ -72,7 +72,7 @@ struct PendingBacklog {
   std::uint64_t events = 0;
   Timestamp oldest_recorded_at;
 };
-std::vector<PendingBacklog> pending_backlog(store::Transaction& tx);
+std::vector<PendingBacklog> pending_backlog(soci::session& session);
 
 // Moves pending audit events into the log (docs/architecture.md §5). Each run takes, per tenant with
 // pending events, up to `batch` of them in pending order, gives them the next gapless

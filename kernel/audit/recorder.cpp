@@ -62,6 +62,7 @@ void record_audit_event(store::Transaction& tx, const AuditEvent& e) {
                      ? e.changes
                      : seal_personal_values(tx, e.tenant_id, subject, e.id, e.changes, e.personal_fields,
                                             e.recorded_at, e.new_values_personal, known);
+  tx.announce(store::Work::audit);
   tx.append("audit_pending",
             "(id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action, entity_type, entity_id,"
             " request_id, source_ip, reason, changes, personal_fields)",

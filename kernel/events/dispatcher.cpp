@@ -110,15 +110,55 @@ void Dispatcher::register_cursor(std::size_t index) {
   progress_[index].registered = true;
 }
 
+// What every subscriber has waiting, in one statement outside a transaction: an idle
+// pass costs that alone (ADR 0037).
+std::map<std::string, Dispatcher::Waiting> Dispatcher::survey() {
+  std::map<std::string, Waiting> waiting;
+  worker_.read_one_statement([&](soci::session& session) {
+    store::query(session,
+                 "SELECT s.name, s.last_seq, (SELECT MAX(seq) FROM outbox),"
+                 " (SELECT MIN(f.next_attempt_at) FROM event_failures f WHERE f.subscriber = s.name AND f.dead_at IS NULL),"
+                 " s.leased_by, s.leased_until FROM event_subscribers s",
+                 {}, [&](const soci::row& r) {
+                   waiting[store::required_text(r, 0)] = {integer_at(r, 1).value_or(0) < integer_at(r, 2).value_or(0),
+                                                          integer_at(r, 3), text_at(r, 4).value_or(""),
+                                                          integer_at(r, 5).value_or(0)};
+                 });
+  });
+  return waiting;
+}
+
 std::size_t Dispatcher::run_once() {
+  for (std::size_t i = 0; i < subscribers_.size(); ++i) register_cursor(i);
+  auto waiting = survey();
+  std::int64_t now = clock_.now().micros;
+  next_due_.reset();
+  auto due_at = [this](std::int64_t at) { next_due_ = std::min(next_due_.value_or(at), at); };
   std::size_t attempted = 0;
   for (std::size_t i = 0; i < subscribers_.size(); ++i) {
-    register_cursor(i);
+    const Waiting& w = waiting[subscribers_[i].name];
+    bool retries = w.next_retry && *w.next_retry <= now;
+    if (w.next_retry && !retries) due_at(*w.next_retry);
+    if (!w.new_events && !retries) continue;
+    // Another node's, until its lease runs out (it renews the lease while it works).
+    if (w.leased_until >= now && w.leased_by != node_id_) {
+      due_at(w.leased_until + 1);
+      continue;
+    }
     if (!claim(i)) continue;
-    attempted += dispatch_new(subscribers_[i]);
-    attempted += retry_due(subscribers_[i]);
+    if (w.new_events) attempted += dispatch_new(subscribers_[i]);
+    if (retries) attempted += retry_due(subscribers_[i]);
+    // A gap the dispatch stopped at: its transaction commits (and announces) or is
+    // read past after gap_timeout.
+    if (progress_[i].gap_seen_since) due_at(progress_[i].gap_seen_since + micros(settings_.gap_timeout));
   }
   return attempted;
+}
+
+std::optional<std::chrono::milliseconds> Dispatcher::due_in() const {
+  if (!next_due_) return std::nullopt;
+  auto micros_left = std::max<std::int64_t>(0, *next_due_ - clock_.now().micros);
+  return std::chrono::milliseconds(micros_left / 1000 + 1);
 }
 
 std::size_t Dispatcher::purge_delivered() {

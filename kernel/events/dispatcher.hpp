@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,8 +60,11 @@ class Dispatcher {
   void add(Subscriber subscriber);
 
   // One pass over every subscriber: new events, then due retries. Returns the number of
-  // deliveries attempted (0: nothing to do, the caller may sleep).
+  // deliveries attempted (0: nothing to do, the caller may sleep until due_in()).
   std::size_t run_once();
+  // After an idle pass: how long until a retry falls due, or an outbox gap is read past
+  // (none: nothing until new events are written).
+  std::optional<std::chrono::milliseconds> due_in() const;
 
   // Deletes what `retention` lets go; returns how many events. Run now and then.
   std::size_t purge_delivered();
@@ -73,6 +78,13 @@ class Dispatcher {
 
  private:
   struct State;
+  struct Waiting {
+    bool new_events = false;
+    std::optional<std::int64_t> next_retry;  // µs
+    std::string leased_by;
+    std::int64_t leased_until = 0;  // µs
+  };
+  std::map<std::string, Waiting> survey();
   std::size_t dispatch_new(Subscriber& s);
   std::size_t retry_due(Subscriber& s);
   bool claim(std::size_t index);
@@ -91,6 +103,7 @@ class Dispatcher {
     bool registered = false;          // its event_subscribers row exists
   };
   std::vector<Progress> progress_;
+  std::optional<std::int64_t> next_due_;  // µs, found by the last pass
 };
 
 }  // namespace nucleo::events

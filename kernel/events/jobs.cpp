@@ -62,6 +62,7 @@ std::string JobQueue::enqueue(const std::string& name, const std::string& tenant
   Timestamp now = clock_.now();
   std::string id = generate_id(id_prefix::job, now);
   worker_.write("", [&](store::Transaction& tx) {
+    tx.announce(store::Work::jobs);
     store::execute(tx.session(),
                    "INSERT INTO jobs (id, name, tenant_id, payload, run_at, created_at) VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
                    {id, name, d->scope == JobScope::global ? std::string() : tenant_id, to_json_text(payload),
@@ -80,18 +81,26 @@ void JobQueue::sync_recurring() {
   if (!any) return;
   std::lock_guard lock(sync_mutex_);
   if (synced_at_ != 0 && now - synced_at_ < micros(settings_.tenant_sync)) return;
-  worker_.write("", [&](store::Transaction& tx) {
-    std::vector<std::string> tenants;
-    std::map<std::string, std::string> zones;
-    store::query(tx.session(), "SELECT id, time_zone FROM tenants WHERE archived_at IS NULL ORDER BY id", {},
+  std::vector<std::string> tenants;
+  std::map<std::string, std::string> zones;
+  worker_.read_one_statement([&](soci::session& session) {
+    store::query(session, "SELECT id, time_zone FROM tenants WHERE archived_at IS NULL ORDER BY id", {},
                  [&](const soci::row& r) {
                    tenants.push_back(store::required_text(r, 0));
                    zones[tenants.back()] = text_at(r, 1).value_or("");
                  });
-    {
-      std::lock_guard zones_lock(zones_mutex_);
-      tenant_zones_ = std::move(zones);
-    }
+  });
+  // The same tenants in the same zones as at the last sync: the rows are in place (an
+  // idle node writes nothing). The first sync always writes: a schedule may have changed.
+  if (synced_at_ != 0 && zones == synced_zones_) {
+    synced_at_ = now;
+    return;
+  }
+  {
+    std::lock_guard zones_lock(zones_mutex_);
+    tenant_zones_ = zones;
+  }
+  worker_.write("", [&](store::Transaction& tx) {
     for (const auto& d : definitions_) {
       if (!d.schedule) continue;
       std::vector<std::string> owners = d.scope == JobScope::global ? std::vector<std::string>{""} : tenants;
@@ -120,6 +129,7 @@ void JobQueue::sync_recurring() {
                         d.schedule_text()});
     }
   });
+  synced_zones_ = std::move(zones);
   synced_at_ = now;
 }
 
@@ -186,8 +196,31 @@ std::string JobQueue::run(const Claimed& job) const {
   }
 }
 
-std::size_t JobQueue::run_once() {
+// When the next of this node's jobs can be claimed (µs): a due time, or a lease that
+// runs out. One statement outside a transaction — an idle worker's whole cost.
+std::optional<std::int64_t> JobQueue::next_due_at() {
+  if (definitions_.empty()) return std::nullopt;
+  std::vector<store::SqlValue> values;
+  std::vector<std::string> names;
+  for (const auto& d : definitions_) names.push_back(d.name);
+  std::string sql =
+      "SELECT MIN(CASE WHEN leased_until > run_at THEN leased_until + 1 ELSE run_at END) FROM jobs"
+      " WHERE dead_at IS NULL AND name IN " +
+      store::bound_list(names, values);
+  std::optional<std::int64_t> due;
+  worker_.read_one_statement([&](soci::session& session) {
+    store::query(session, sql, values, [&](const soci::row& r) { due = integer_at(r, 0); });
+  });
+  return due;
+}
+
+std::size_t JobQueue::run_once(std::optional<std::chrono::milliseconds>* due_in) {
   sync_recurring();
+  std::int64_t now = clock_.now().micros;
+  if (auto due = next_due_at(); !due || *due > now) {
+    if (due_in) *due_in = due ? std::optional(std::chrono::milliseconds((*due - now) / 1000 + 1)) : std::nullopt;
+    return 0;
+  }
   std::vector<Claimed> jobs = claim();
   std::int64_t started = clock_.now().micros;
   std::vector<Outcome> outcomes;

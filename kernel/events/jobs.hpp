@@ -84,14 +84,16 @@ class JobQueue {
   std::string enqueue(const std::string& name, const std::string& tenant_id, const Json& payload, Timestamp run_at);
 
   // Claims and runs a batch of due jobs (at most settings().batch). Returns how many it
-  // ran, 0 if none was due (the caller may sleep). Safe to call from several threads.
-  std::size_t run_once();
+  // ran, 0 if none was due: the caller may sleep until `due_in` (none: until a job is
+  // enqueued). Safe to call from several threads.
+  std::size_t run_once(std::optional<std::chrono::milliseconds>* due_in = nullptr);
 
   const JobSettings& settings() const { return settings_; }
 
  private:
   struct Claimed;
   void sync_recurring();
+  std::optional<std::int64_t> next_due_at();
   struct Outcome;
   std::vector<Claimed> claim();
   std::string run(const Claimed& job) const;
@@ -111,6 +113,7 @@ class JobQueue {
   std::vector<JobDefinition> definitions_;
   std::mutex sync_mutex_;
   std::atomic<std::int64_t> synced_at_{0};
+  std::map<std::string, std::string> synced_zones_;  // the tenants the rows were made for (under sync_mutex_)
   mutable std::mutex zones_mutex_;
   std::map<std::string, std::string> tenant_zones_;  // tenant id → its time_zone
 };

@@ -17,6 +17,7 @@ Json DomainEvent::envelope() const {
 }
 
 void enqueue_event(store::Transaction& tx, const DomainEvent& e) {
+  tx.announce(store::Work::outbox);
   tx.append("outbox",
             "(id, tenant_id, name, occurred_at, actor, entity_type, entity_id, data, causation_id, depth, request_id)",
             {e.id, e.tenant_id, e.name, e.occurred_at.micros, e.actor.to_json().dump(), e.entity_type, e.entity_id,

@@ -316,6 +316,8 @@ Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs,
     commit_change(tx, ctx, {"channel_message.queued", "channel_message", id, changes,
                             {{"id", id}, {"account_id", account_id}, {"to", to}, {"status", "queued"}}});
   });
+  // As accepted (202): a job worker woken by the enqueue may send it before we answer.
+  Json accepted = message(ctx, id);
   try {
     jobs.enqueue(channel_send_job_name, ctx.tenant_id, {{"message_id", id}}, now);
   } catch (const std::exception& e) {
@@ -323,7 +325,7 @@ Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs,
     settle_message(ctx, id, "failed", {{"error", std::string("could not be queued: ") + e.what()}}, 0);
     throw Error(ErrorCode::unavailable, "message " + id + " could not be queued; try again");
   }
-  return message(ctx, id);
+  return accepted;
 }
 
 Json ChannelAccountService::message(const CallContext& ctx, const std::string& message_id) {

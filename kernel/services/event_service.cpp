@@ -35,6 +35,7 @@ std::vector<Json> EventService::dead_letters(const CallContext& ctx, std::size_t
 std::size_t EventService::replay(const CallContext& ctx, const std::string& event_id, const std::string& subscriber) {
   require_admin(ctx);
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    tx.announce(store::Work::outbox);  // the replayed letters are due now
     std::string sql =
         "UPDATE event_failures SET dead_at = NULL, attempts = 0, next_attempt_at = :p0"
         " WHERE tenant_id = :p1 AND event_id = :p2 AND dead_at IS NOT NULL";

@@ -52,9 +52,10 @@ class ImportJobService {
   // An import whose runs keep ending some other way — an error that is not its file's (the
   // database), its node killed — is failed after `max_runs` claims, naming the last error,
   // so it cannot hold the runner (and the imports queued after it) forever.
-  // Returns the rows it processed; 0 when nothing was claimed.
+  // Returns the rows it processed; 0 when nothing was claimed, and then `due_in` says when
+  // a running import's runner would count as silent (none: wait for an import to be queued).
   std::size_t run_one(const Clock& clock, const std::string& node_id, std::chrono::milliseconds stale_after,
-                      const std::atomic<bool>& stopping);
+                      const std::atomic<bool>& stopping, std::optional<std::chrono::milliseconds>* due_in = nullptr);
   static constexpr std::int64_t max_runs = 5;
 
  private:

@@ -74,6 +74,7 @@ std::vector<Json> JobService::failed(const CallContext& ctx, const std::string& 
 Json JobService::retry(const CallContext& ctx, const std::string& id) {
   require_role(ctx, {"admin"}, "failed jobs are for the admin role only", "jobs:write");
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    tx.announce(store::Work::jobs);  // due now
     Json before = dead_job(tx, ctx, id);
     std::int64_t now = ctx.now().micros;
     // Conditional, so that of two concurrent retries one changes the row and the other

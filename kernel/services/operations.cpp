@@ -33,7 +33,7 @@ std::vector<FailingWork> failing_work(ServiceDependencies& deps) {
 }
 
 std::vector<audit::PendingBacklog> audit_backlog(ServiceDependencies& deps) {
-  return deps.worker_database.read("", [](store::Transaction& tx) { return audit::pending_backlog(tx); });
+  return deps.worker_database.read("", [](store::Transaction& tx) { return audit::pending_backlog(tx.session()); });
 }
 
 }  // namespace nucleo::services

@@ -8,6 +8,7 @@
 #include "kernel/store/connection_pool.hpp"
 #include "kernel/store/database_error.hpp"
 #include "kernel/store/transaction.hpp"
+#include "kernel/store/work_signal.hpp"
 
 namespace nucleo::store {
 
@@ -47,6 +48,25 @@ class Database {
   auto read(const std::string& tenant_id, Work&& work) {
     return run(TxMode::read, tenant_id, std::forward<Work>(work));
   }
+
+  // One statement that reads, on a leased session outside any transaction (autocommit):
+  // a background loop's look for work, which would otherwise pay a BEGIN and a COMMIT
+  // for one SELECT. Never for a tenant's rows: row-level security needs the tenant set
+  // inside a transaction, so this is for the worker's deployment-wide tables.
+  template <class Work>
+  auto read_one_statement(Work&& work) {
+    auto lease = pool_.lease(lease_timeout_);
+    try {
+      return work(lease.session());
+    } catch (...) {
+      if (pool_.connection_lost(lease)) rethrow_as_connection_lost("database error");
+      rethrow_as_nucleo_error("database error");
+    }
+  }
+
+  // Where writes report the background work they committed (Transaction::announce):
+  // the process's WorkSignal, shared by its databases. None: nobody is told.
+  void announce_work_to(WorkSignal* signal) { work_signal_ = signal; }
 
   // What a failed read or write joined into in_one_transaction() takes with it.
   enum class Joined {
@@ -120,9 +140,11 @@ class Database {
       if constexpr (std::is_void_v<decltype(work(tx))>) {
         work(tx);
         tx.commit();
+        announce(tx);
       } else {
         auto result = work(tx);
         tx.commit();
+        announce(tx);
         return result;
       }
     } catch (...) {
@@ -154,8 +176,14 @@ class Database {
     }
   }
 
+  // After the commit, never before: a loop woken earlier would not see the rows yet.
+  void announce(const Transaction& tx) {
+    if (work_signal_ && tx.announced()) work_signal_->raise(tx.announced());
+  }
+
   ConnectionPool pool_;
   std::chrono::milliseconds lease_timeout_;
+  WorkSignal* work_signal_ = nullptr;
 };
 
 }  // namespace nucleo::store

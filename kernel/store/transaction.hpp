@@ -7,6 +7,7 @@
 
 #include "kernel/store/database_url.hpp"
 #include "kernel/store/sql.hpp"
+#include "kernel/store/work_signal.hpp"
 
 namespace nucleo::store {
 
@@ -45,6 +46,13 @@ class Transaction {
   // such table, so a row that references it always finds it sent (ADR 0030).
   void append_referenced(const std::string& table, const std::string& columns, std::vector<SqlValue> row);
 
+  // Background work this transaction creates (an audit event, an outbox row, a job): the
+  // loop that does it is woken once the transaction commits (Database::announce_work_to).
+  // Work announced in a savepoint rolled back later still wakes the loop, which finds
+  // nothing: a wake-up too many is harmless, one too few is not.
+  void announce(Work work) { announced_ |= kind(work); }
+  WorkKinds announced() const { return announced_; }
+
   // A savepoint inside the transaction, and going back to it: what was written since is
   // undone, rows appended since included. Savepoints nest; each is released or rolled
   // back to once, innermost first; releasing one sends the rows appended since.
@@ -71,6 +79,7 @@ class Transaction {
   bool open_ = false;
   std::vector<Appended> appended_;
   std::size_t savepoints_ = 0;  // open ones
+  WorkKinds announced_ = 0;
   Transaction* outer_ = nullptr;  // the thread's transaction before this one
 };
 

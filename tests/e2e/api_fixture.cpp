@@ -136,7 +136,10 @@ void ApiFixture::start_server() {
                          {"NUCLEO_STORE_OWNER_URL", h->db.owner_url},
                          {"NUCLEO_LOG_LEVEL", "warning"},
                          {"NUCLEO_HTTP_DRAIN_WINDOW_MS", "0"},
-                         {"NUCLEO_HTTP_CURSOR_SECRET", "test-cursor-secret"}};
+                         {"NUCLEO_HTTP_CURSOR_SECRET", "test-cursor-secret"},
+                         // Out of any test's reach: background work a test waits for must
+                         // wake its loop (ADR 0037). The safety poll's own test sets it short.
+                         {"NUCLEO_BACKGROUND_SAFETY_POLL_MS", "600000"}};
   for (const auto& [k, v] : server_environment()) env[k] = v;
   std::vector<std::string> argv{NUCLEO_BINARY, "serve"};
   for (auto& a : server_arguments()) argv.push_back(std::move(a));

@@ -132,7 +132,7 @@ class ChannelSend : public ApiFixture {
                                         {"config_schema", {{"log_file", {{"type", "string"}, {"required", true}}}}}});
     std::ofstream(plugin_dir.path() + "/nucleo.properties")
         << "plugins.sender.file = " << folder << "\nplugins.sender.config.log_file = " << log_file()
-        << "\njobs.poll_interval_ms = 20\njobs.retry_first_ms = 50\njobs.retry_max_ms = 100\njobs.max_attempts = 3\n";
+        << "\njobs.retry_first_ms = 50\njobs.retry_max_ms = 100\njobs.max_attempts = 3\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override {

@@ -163,6 +163,35 @@ TEST_P(Events, EveryEventIsDeliveredAfterAKill9) {
   EXPECT_EQ(entities(d, "contact.created"), created);  // each at least once (repeats allowed)
 }
 
+// ADR 0037: work nobody announced — an outbox row written straight into the table, as a
+// lost NOTIFY or another process on SQLite would leave it — is still delivered, found by
+// the safety poll (the fixture's default poll is out of any test's reach).
+class EventsSafetyPoll : public Events {
+ protected:
+  EnvironmentChanges server_environment() override { return {{"NUCLEO_BACKGROUND_SAFETY_POLL_MS", "300"}}; }
+};
+
+TEST_P(EventsSafetyPoll, AnEventNobodyAnnouncedIsDeliveredAtTheNextSafetyPoll) {
+  // Past the dispatcher's first passes, so that only the safety poll can find the row.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::int64_t now =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  h->deps().worker_database.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO outbox (id, tenant_id, name, occurred_at, actor, entity_type, entity_id, data, depth)"
+                   " VALUES ('evt_unannounced', :p0, 'contact.created', :p1, :p2, 'contact', 'con_unannounced', :p3, 0)",
+                   {h->tenant, now, Json{{"type", "system"}, {"id", "test"}}.dump(),
+                    Json{{"record", {{"id", "con_unannounced"}, {"name", "Unannounced"}}}}.dump()});
+  });
+  auto d = wait_for([](const auto& d) { return !d.empty(); });
+  ASSERT_EQ(d.size(), 1u) << "the unannounced event was not delivered";
+  EXPECT_EQ(d[0].event_id, "evt_unannounced");
+  EXPECT_EQ(d[0].entity_id, "con_unannounced");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EventsSafetyPoll, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
 // Validators from a plugin run inside the writing transaction: a veto is a 422 listing
 // the plugin's reasons, and nothing is written.
 class Validators : public ApiFixture {

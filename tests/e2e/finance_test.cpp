@@ -23,8 +23,7 @@ std::string fixture(const std::string& name) {
 class Finance : public ApiFixture {
  protected:
   void SetUp() override {
-    std::ofstream(dir_.path() + "/nucleo.properties") << "plugins.finance.file = " << FINANCE_PLUGIN_DIR << "\n"
-                                                      << "jobs.poll_interval_ms = 50\n";
+    std::ofstream(dir_.path() + "/nucleo.properties") << "plugins.finance.file = " << FINANCE_PLUGIN_DIR << "\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override { return {"--config", dir_.path() + "/nucleo.properties"}; }

@@ -27,7 +27,7 @@ class Jobs : public ApiFixture {
     std::ofstream(plugin_dir.path() + "/nucleo.properties")
         << "plugins.jobs.file = " << folder << "\n"
         << "plugins.jobs.config.log_file = " << log_file() << "\n"
-        << "jobs.poll_interval_ms = 50\njobs.lease_ms = 2000\n"
+        << "jobs.lease_ms = 2000\n"
         << "jobs.max_attempts = 2\njobs.retry_first_ms = 50\njobs.retry_max_ms = 100\n";
     ApiFixture::SetUp();
   }

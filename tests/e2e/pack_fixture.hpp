@@ -34,8 +34,7 @@ class PackFixture : public ApiFixture {
   PackFixture(std::string alias, std::string folder) : alias_(std::move(alias)), folder_(std::move(folder)) {}
 
   void SetUp() override {
-    std::ofstream(dir_.path() + "/nucleo.properties") << "plugins." << alias_ << ".file = " << folder_ << "\n"
-                                                      << "jobs.poll_interval_ms = 50\n";
+    std::ofstream(dir_.path() + "/nucleo.properties") << "plugins." << alias_ << ".file = " << folder_ << "\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override { return {"--config", config()}; }

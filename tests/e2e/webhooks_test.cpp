@@ -65,7 +65,7 @@ class Webhooks : public ApiFixture {
     std::ofstream(config_dir.path() + "/nucleo.properties")
         << "outbound.allow = 127.0.0.1/32\n"
         << "events.dispatch_interval_ms = 20\n"
-        << "jobs.poll_interval_ms = 20\njobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 4\n";
+        << "jobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 4\n";
     ApiFixture::SetUp();
   }
   std::vector<std::string> server_arguments() override {

@@ -65,7 +65,7 @@ class WhatsApp : public ApiFixture {
     std::ofstream(config_dir.path() + "/nucleo.properties")
         << "plugins.whatsapp.file = " << WHATSAPP_PLUGIN_DIR << "\n"
         << "outbound.allow = 127.0.0.1/32\noutbound.retries = 0\n"
-        << "jobs.poll_interval_ms = 20\njobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 3\n";
+        << "jobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 3\n";
     ApiFixture::SetUp();
     graph.respond_with([this](const RecordedRequest& r) { return graph_answer(r); });
     auto made = call("POST", "/v1/channels/accounts", admin,

@@ -291,7 +291,7 @@ TEST_P(SequencerTest, OneTenantsUnsequenceableEventHoldsUpNoOtherTenant) {
   records.create(ctx, "account", {{"legal_name", "Depois"}});
   EXPECT_GT(sequencer.run_once(500), 0u);
   EXPECT_TRUE(sequencer.take_notices().empty());
-  auto backlog = h.deps().worker_database.read("", [](store::Transaction& tx) { return pending_backlog(tx); });
+  auto backlog = h.deps().worker_database.read("", [](store::Transaction& tx) { return pending_backlog(tx.session()); });
   ASSERT_EQ(backlog.size(), 1u);
   EXPECT_EQ(backlog[0].tenant_id, stuck);
   EXPECT_EQ(backlog[0].events, static_cast<std::uint64_t>(pending_stuck));

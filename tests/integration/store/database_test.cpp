@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/store/migrations.hpp"
+#include "kernel/store/postgres_work_channel.hpp"
 #include "kernel/store/sql.hpp"
 #include "tests/support/test_database.hpp"
 
@@ -256,8 +259,69 @@ TEST_P(DatabaseTest, PooledSessionsPrepareOnceAndRecoverFromASchemaChange) {
   EXPECT_EQ(seen, 2u);
 }
 
+// ADR 0037: a write that announces background work rings the signal once it has
+// committed — not when it rolls back, and not before the rows are visible.
+TEST_P(DatabaseTest, CommittedWorkIsAnnouncedAfterTheCommitAndRolledBackWorkIsNot) {
+  Database worker(db_.worker(), 2, 2s);
+  WorkSignal signal;
+  worker.announce_work_to(&signal);
+  std::string tenant = create_tenant(worker);
+  int visible_when_heard = -1;
+  WorkKinds heard = 0;
+  auto subscription = signal.subscribe(every_kind, [&](WorkKinds kinds) {
+    heard |= kinds;
+    // A listener may not call back into the database in `serve`; here it checks that
+    // the row it was told of is already there for another session.
+    visible_when_heard = worker.read("", [&](Transaction& tx) {
+      int n = 0;
+      query(tx.session(), "SELECT count(*) FROM jobs", {}, [&](const soci::row& r) { n = static_cast<int>(required_integer(r, 0)); });
+      return n;
+    });
+  });
+  auto insert_job = [&](Transaction& tx, const std::string& id) {
+    tx.announce(Work::jobs);
+    execute(tx.session(), "INSERT INTO jobs (id, name, tenant_id, payload, run_at, created_at) VALUES (:p0, 'x', :p1, '{}', 0, 0)",
+            {id, tenant});
+  };
+  EXPECT_THROW(worker.write("", [&](Transaction& tx) {
+    insert_job(tx, "job_rolled_back");
+    throw Error(ErrorCode::validation, "changed my mind");
+  }), Error);
+  EXPECT_EQ(heard, 0u);
+  worker.write("", [&](Transaction& tx) { insert_job(tx, "job_committed"); });
+  EXPECT_EQ(heard, kind(Work::jobs));
+  EXPECT_EQ(visible_when_heard, 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, testing::Values(Backend::sqlite, Backend::postgresql),
                          test::BackendName());
+
+// ADR 0037: what one process announces reaches another's loops through NOTIFY, sent
+// after the commit from the channel's own connection.
+TEST(PostgresWorkChannel, WorkAnnouncedByOneProcessWakesAnother) {
+  auto db = test::make_test_database(Backend::postgresql);
+  WorkSignal here, there;
+  PostgresWorkChannel sender(db.worker(), here, 20ms);
+  PostgresWorkChannel receiver(db.worker(), there, 20ms);
+  receiver.listen();
+  std::mutex mutex;
+  std::condition_variable changed;
+  WorkKinds heard = 0;
+  auto subscription = there.subscribe(kind(Work::outbox), [&](WorkKinds kinds) {
+    std::lock_guard lock(mutex);
+    heard |= kinds;
+    changed.notify_all();
+  });
+  // The listener wakes every loop once when it starts listening: wait for that first.
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, 30s, [&] { return heard != 0; }));
+    heard = 0;
+  }
+  here.raise(kind(Work::outbox));
+  std::unique_lock lock(mutex);
+  EXPECT_TRUE(changed.wait_for(lock, 30s, [&] { return heard == kind(Work::outbox); }));
+}
 
 }  // namespace
 }  // namespace nucleo::store
