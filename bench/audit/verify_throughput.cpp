@@ -6,12 +6,14 @@
 // bytes as the sequencer makes them, a signed checkpoint every 10,000 events), then
 // times verify_bundle.
 //   build/bench/audit_verify_throughput [EVENTS]   (default 1,000,000)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernel/audit/bundle_verify.hpp"
@@ -87,6 +89,10 @@ int main(int argc, char** argv) {
   auto t1 = std::chrono::steady_clock::now();
   auto report = audit::verify_bundle(dir.string(), std::nullopt);
   auto t2 = std::chrono::steady_clock::now();
+  // The same with --jobs N (every core): linear in cores is the goal.
+  unsigned jobs = std::max(2u, std::thread::hardware_concurrency());
+  auto parallel = audit::verify_bundle(dir.string(), std::nullopt, jobs);
+  auto t3 = std::chrono::steady_clock::now();
   // Where the verifier's time goes, part by part, on the same bytes in memory.
   auto timed = [&](auto&& per_leaf) {
     auto start = std::chrono::steady_clock::now();
@@ -115,7 +121,11 @@ int main(int argc, char** argv) {
               verify_s / hash_s, verify_s / tree_s);
   std::printf("          of which: canonical check %.3f s, hashes %.3f s, reading and the rest %.3f s\n", check_s,
               tree_s, verify_s - check_s - tree_s);
+  double parallel_s = std::chrono::duration<double>(t3 - t2).count();
+  std::printf("--jobs %u  %s\n          %.3f s, %.0f events/s (%.2f× one job's rate)\n", jobs,
+              parallel.message == report.message ? "the same verdict" : "A DIFFERENT VERDICT", parallel_s,
+              static_cast<double>(events) / parallel_s, verify_s / parallel_s);
   fs::remove_all(dir);
   (void)digest;
-  return report.verdict == audit::Verdict::pass ? 0 : 1;
+  return report.verdict == audit::Verdict::pass && parallel.message == report.message ? 0 : 1;
 }

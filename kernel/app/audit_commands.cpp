@@ -123,12 +123,22 @@ int run_verify(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
     err << "nucleo audit verify: expected one bundle DIR\n";
     return exit_unusable;
   }
+  unsigned jobs = 1;
+  if (args.has("jobs")) {
+    const std::string& v = args.value("jobs");
+    if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1 ||
+        std::stoul(v) > 256) {
+      err << "nucleo audit verify: --jobs must be a whole number from 1 to 256\n";
+      return exit_unusable;
+    }
+    jobs = static_cast<unsigned>(std::stoul(v));
+  }
   std::optional<std::string> trusted, vkey;
   if (args.has("trusted-checkpoint")) trusted = args.value("trusted-checkpoint");
   if (args.has("vkey")) vkey = args.value("vkey");
   // A directory is a whole log's bundle; a file, one party's (a vertical pack's regulator export).
   auto report = std::filesystem::is_regular_file(args.positionals[1]) ? audit::verify_party_bundle(args.positionals[1], vkey)
-                                                                       : audit::verify_bundle(args.positionals[1], trusted);
+                                                                       : audit::verify_bundle(args.positionals[1], trusted, jobs);
   (report.verdict == audit::Verdict::unusable ? err : out) << report.message << "\n";
   return report.verdict == audit::Verdict::pass ? exit_ok
          : report.verdict == audit::Verdict::fail ? exit_invalid
@@ -165,9 +175,10 @@ CommandSpec audit_command() {
       "    Writes the tenant's log as a bundle: manifest.json, events.jsonl (each line the\n"
       "    canonical leaf bytes), checkpoints/<size>.note, log.vkey. DIR must be new or empty.\n"
       "    The export is itself recorded in the audit log.\n"
-      "nucleo audit verify DIR [--trusted-checkpoint FILE]\n"
+      "nucleo audit verify DIR [--trusted-checkpoint FILE] [--jobs N]\n"
       "    Offline: checks every line is canonical and seq gapless, rebuilds the tree, checks\n"
       "    each checkpoint's signature and root, and consistency with a checkpoint you kept.\n"
+      "    --jobs N checks lines and hashes leaves on N threads (default 1; e.g. $(nproc)).\n"
       "    Prints PASS or the first failing seq (or checkpoint range) and why.\n"
       "    Exit status: 0 pass, 1 fail, 2 unusable input.\n"
       "nucleo audit verify FILE [--vkey VKEY_FILE]\n"
@@ -187,6 +198,7 @@ CommandSpec audit_command() {
                {"tenant", "ID", "export: the tenant whose log to export"},
                {"from-seq", "N", "export: start at this seq (default 0)"},
                {"trusted-checkpoint", "FILE", "verify: a checkpoint note kept from earlier"},
+               {"jobs", "N", "verify DIR: threads that check lines and hash leaves (default 1)"},
                {"vkey", "FILE", "verify FILE: the log's verifier key, to check the checkpoint's signature"},
                {"reason", "TEXT", "export: why (recorded in the audit event)"},
                {"out", "PATH", "keygen: the private key file; export: the bundle directory"},

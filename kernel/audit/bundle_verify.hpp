@@ -21,7 +21,10 @@ struct VerifyReport {
 // first_seq, rebuilds the tree, checks each checkpoint's signature (log.vkey) and its
 // root at its size, and — given the note of a checkpoint the auditor kept — that the
 // bundle's log is consistent with it (same root at that size; not shorter).
-VerifyReport verify_bundle(const std::string& dir, const std::optional<std::string>& trusted_note_file);
+// `jobs` threads check lines and hash leaves (the bulk of the work); the verdict and its
+// message do not depend on it.
+VerifyReport verify_bundle(const std::string& dir, const std::optional<std::string>& trusted_note_file,
+                           unsigned jobs = 1);
 
 // Offline, a party bundle (one JSON file a vertical pack's regulator export answers:
 // {"format": "nucleo-party-bundle", "checkpoint": note, "tree_size", "events": [{"seq",

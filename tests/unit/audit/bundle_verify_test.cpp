@@ -61,5 +61,42 @@ TEST_F(BundleOnDisk, ALastLineWithoutItsNewlineIsNamedAsTruncated) {
   EXPECT_NE(report.message.find("seq 1: the last line has no newline"), std::string::npos) << report.message;
 }
 
+// --jobs N (issue #29): the lines are checked on N threads in blocks of 4,096, and the
+// verdict and its message are the single thread's, whichever block the failure is in.
+TEST_F(BundleOnDisk, AnyNumberOfJobsReachesTheSameVerdict) {
+  auto leaves = [](std::size_t n) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(leaf(i, "event " + std::to_string(i)));
+    return out;
+  };
+  auto same_with_jobs = [&](Verdict expected, const std::string& says) {
+    auto one = verify_bundle(dir_.string(), std::nullopt, 1);
+    EXPECT_EQ(one.verdict, expected) << one.message;
+    EXPECT_NE(one.message.find(says), std::string::npos) << one.message;
+    for (unsigned jobs : {2u, 3u, 8u}) {
+      auto many = verify_bundle(dir_.string(), std::nullopt, jobs);
+      EXPECT_EQ(many.verdict, one.verdict) << jobs << " jobs";
+      EXPECT_EQ(many.message, one.message) << jobs << " jobs";
+      EXPECT_EQ(many.events, one.events) << jobs << " jobs";
+    }
+    fs::remove_all(dir_);
+  };
+  write(leaves(10'000));
+  same_with_jobs(Verdict::pass, "PASS: 10000 events");
+
+  auto altered = leaves(10'000);
+  altered[5'000] = "{\"note\": \"x\", \"seq\": 5000}";  // whitespace: not canonical, in the second block
+  write(altered);
+  same_with_jobs(Verdict::fail, "seq 5000: not canonical JSON");
+
+  auto gap = leaves(9'000);
+  gap.erase(gap.begin() + 8'200);  // in the third block
+  write(gap);
+  same_with_jobs(Verdict::fail, "seq 8200: found seq 8201");
+
+  write(leaves(8'193), false);  // the last line alone in its block, without its newline
+  same_with_jobs(Verdict::fail, "seq 8192: the last line has no newline");
+}
+
 }  // namespace
 }  // namespace nucleo::audit
