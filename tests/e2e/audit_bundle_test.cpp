@@ -104,6 +104,7 @@ TEST_P(AuditBundle, AnUntouchedExportPassesAndHoldsExactlyTheStoredLeaves) {
   auto r = verify(bundle);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("PASS: ", 0), 0u) << r.out;
+  EXPECT_EQ(verify(bundle, {"--jobs", "2"}).out, r.out);
   EXPECT_NE(r.out.find("3 checkpoints"), std::string::npos) << r.out;
   auto lines = lines_of(read_file(bundle / "events.jsonl"));
   EXPECT_GE(lines.size(), 34u);
@@ -128,6 +129,9 @@ TEST_P(AuditBundle, EditedDeletedSwappedTruncatedOrReformattedEventsFailNamingWh
   auto r = verify(edited);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("FAIL seq 10–19"), std::string::npos) << r.out;
+  auto on_three_threads = verify(edited, {"--jobs", "3"});  // the same verdict, word for word
+  EXPECT_EQ(on_three_threads.exit_code, 1);
+  EXPECT_EQ(on_three_threads.out, r.out);
 
   auto deleted = copy_of(bundle, "deleted");
   auto d = lines;
@@ -215,6 +219,11 @@ TEST_P(AuditBundle, UnusableInputExitsTwo) {
   write_file(bad_vkey / "log.vkey", "nonsense\n");
   EXPECT_EQ(verify(bad_vkey).exit_code, 2);
   EXPECT_EQ(verify(fs::path(dir.path()) / "nowhere").exit_code, 2);
+  for (std::string jobs : {"0", "x", "257"}) {
+    auto refused = verify(bundle, {"--jobs", jobs});
+    EXPECT_EQ(refused.exit_code, 2) << jobs;
+    EXPECT_NE(refused.err.find("--jobs must be a whole number from 1 to 256"), std::string::npos) << refused.err;
+  }
   EXPECT_EQ(nucleo({"audit", "export", "--tenant", h.tenant, "--out", bundle.string()}).exit_code, 2);  // not empty
   EXPECT_EQ(nucleo({"audit", "export", "--tenant", "ten_01kwdfkd00e8xs7761qv3w9a4e", "--out", "x"}).exit_code, 1);
 }
