@@ -64,6 +64,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
                                                                  read_background_settings(config).notify_gap);
   }
   database_->announce_work_to(&work_signal_);
+  audited_reads_ = std::make_unique<services::AuditedReads>(*database_);
 }
 
 void KernelRuntime::listen_to_other_nodes() {
@@ -72,7 +73,7 @@ void KernelRuntime::listen_to_other_nodes() {
 
 services::ServiceDependencies KernelRuntime::dependencies() {
   return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
-          attribute_schemas_, customer_extensions_, import_formats_, search_scan_rows_};
+          attribute_schemas_, customer_extensions_, import_formats_, search_scan_rows_, audited_reads_.get()};
 }
 
 }  // namespace nucleo::app

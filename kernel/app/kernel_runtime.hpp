@@ -6,6 +6,7 @@
 
 #include "kernel/app/configuration.hpp"
 #include "kernel/app/settings.hpp"
+#include "kernel/services/audited_reads.hpp"
 #include "kernel/services/record_service.hpp"
 #include "kernel/store/database.hpp"
 #include "kernel/store/migrations.hpp"
@@ -43,6 +44,7 @@ class KernelRuntime {
   std::unique_ptr<store::PostgresWorkChannel> work_channel_;  // PostgreSQL only
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<store::Database> worker_database_;  // same object as database_ on SQLite
+  std::unique_ptr<services::AuditedReads> audited_reads_;
   services::ValidatorRegistry validators_;
   services::AttributeSchemas attribute_schemas_;
   services::CustomerExtensions customer_extensions_;

@@ -1,6 +1,7 @@
 #include "kernel/services/audit_service.hpp"
 
 #include "kernel/services/access_policy.hpp"
+#include "kernel/services/audited_reads.hpp"
 
 #include "kernel/audit/personal_data.hpp"
 #include "kernel/audit/recorder.hpp"
@@ -16,11 +17,22 @@ void require_audit_reader(const CallContext& ctx) {
                "audit:read");
 }
 
-// The read, recorded in the reader's own transaction: what was asked is in `changes`.
-void record_read(store::Transaction& tx, const CallContext& ctx, const std::string& action, const Json& asked) {
+// The audit event of a read: what was asked is in `changes`.
+audit::AuditEvent read_event(const CallContext& ctx, const std::string& action, const Json& asked) {
   audit::AuditEvent e = audit_event(ctx, action, "audit_log", ctx.tenant_id, ctx.now());
   e.changes = Json{{"request", Json{{"from", nullptr}, {"to", asked}}}};
-  audit::record_audit_event(tx, e);
+  return e;
+}
+
+// A read of the log: `read` runs in a read transaction and names what it was asked
+// (`asked`); its audit event is then recorded by group commit (AuditedReads), and the
+// answer is returned only once that is durable.
+template <class Read>
+auto audited_read(ServiceDependencies& deps, const CallContext& ctx, const std::string& action, Read&& read) {
+  Json asked;
+  auto answer = deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return read(tx, asked); });
+  record_read_events(deps, ctx.tenant_id, {read_event(ctx, action, asked)});
+  return answer;
 }
 
 Json query_as_json(const AuditQuery& q) {
@@ -96,7 +108,7 @@ void read_events(store::Transaction& tx, const std::string& tenant_id, const Aud
 Json AuditService::history(const CallContext& ctx, const std::string& entity_type, const std::string& entity_id,
                            std::optional<std::int64_t> as_of) {
   require_audit_reader(ctx);
-  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  return audited_read(deps_, ctx, "audit.history_read", [&](store::Transaction& tx, Json& asked_for) {
     std::string condition = "l.entity_type = :p1 AND l.entity_id = :p2";
     std::vector<store::SqlValue> values{entity_type, entity_id};
     if (as_of) {
@@ -139,14 +151,14 @@ Json AuditService::history(const CallContext& ctx, const std::string& entity_typ
       out["record"] = std::move(record);
     }
     out["versions"] = std::move(versions);
-    record_read(tx, ctx, "audit.history_read", asked);
+    asked_for = asked;
     return out;
   });
 }
 
 AuditPage AuditService::events(const CallContext& ctx, const AuditQuery& q) {
   require_audit_reader(ctx);
-  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  return audited_read(deps_, ctx, "audit.events_read", [&](store::Transaction& tx, Json& asked_for) {
     AuditPage page;
     read_events(tx, ctx.tenant_id, q, q.limit + 1, [&](std::int64_t seq, const std::string& leaf, const std::string& hash) {
       page.events.push_back(Json{{"seq", seq}, {"leaf_hash", hash}, {"leaf", Json::parse(leaf)}});
@@ -155,7 +167,7 @@ AuditPage AuditService::events(const CallContext& ctx, const AuditQuery& q) {
       page.events.pop_back();
       page.last_seq = page.events.back()["seq"].get<std::int64_t>();
     }
-    record_read(tx, ctx, "audit.events_read", query_as_json(q));
+    asked_for = query_as_json(q);
     return page;
   });
 }
@@ -180,28 +192,28 @@ void AuditService::for_each_event(const CallContext& ctx, AuditQuery q,
 
 audit::InclusionProof AuditService::inclusion(const CallContext& ctx, std::uint64_t seq, std::uint64_t tree_size) {
   require_audit_reader(ctx);
-  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  return audited_read(deps_, ctx, "audit.proof_read", [&](store::Transaction& tx, Json& asked_for) {
     auto proof = audit::prove_inclusion(tx, ctx.tenant_id, seq, tree_size);
-    record_read(tx, ctx, "audit.proof_read", Json{{"inclusion", Json{{"seq", seq}, {"tree_size", tree_size}}}});
+    asked_for = Json{{"inclusion", Json{{"seq", seq}, {"tree_size", tree_size}}}};
     return proof;
   });
 }
 
 audit::ConsistencyProof AuditService::consistency(const CallContext& ctx, std::uint64_t first, std::uint64_t second) {
   require_audit_reader(ctx);
-  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  return audited_read(deps_, ctx, "audit.proof_read", [&](store::Transaction& tx, Json& asked_for) {
     auto proof = audit::prove_consistency(tx, ctx.tenant_id, first, second);
-    record_read(tx, ctx, "audit.proof_read", Json{{"consistency", Json{{"first", first}, {"second", second}}}});
+    asked_for = Json{{"consistency", Json{{"first", first}, {"second", second}}}};
     return proof;
   });
 }
 
 std::string AuditService::checkpoint(const CallContext& ctx) {
   require_audit_reader(ctx);
-  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  return audited_read(deps_, ctx, "audit.checkpoint_read", [&](store::Transaction& tx, Json& asked_for) {
     auto note = audit::latest_checkpoint_note(tx, ctx.tenant_id);
     if (!note) throw Error(ErrorCode::not_found, "no checkpoint has been signed for this tenant yet");
-    record_read(tx, ctx, "audit.checkpoint_read", Json::object());
+    asked_for = Json::object();
     return *note;
   });
 }
@@ -220,7 +232,7 @@ Json AuditService::entity_proofs(const CallContext& ctx, const std::vector<std::
       records[type + "/" + id] = nullptr;  // nothing logged about it (yet)
     }
   }
-  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+  return audited_read(deps_, ctx, "audit.proof_read", [&](store::Transaction& tx, Json& asked_for) {
     auto note = audit::latest_checkpoint_note(tx, ctx.tenant_id);
     if (!note) throw Error(ErrorCode::unavailable, "no checkpoint has been signed for this tenant yet: try again shortly");
     // The note's second line is the tree size it signs (checkpoint.hpp).
@@ -245,14 +257,14 @@ Json AuditService::entity_proofs(const CallContext& ctx, const std::vector<std::
       });
     }
     std::sort(events.begin(), events.end(), [](const Json& a, const Json& b) { return a["seq"] < b["seq"]; });
-    record_read(tx, ctx, "audit.proof_read", Json{{"entities", entities.size()}, {"tree_size", size}});
+    asked_for = Json{{"entities", entities.size()}, {"tree_size", size}};
     return Json{{"checkpoint", *note}, {"tree_size", size}, {"events", events}, {"records", records}};
   });
 }
 
 void AuditService::record_export(const CallContext& ctx, const Json& what) {
   require_audit_reader(ctx);
-  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) { record_read(tx, ctx, "audit.exported", what); });
+  record_read_events(deps_, ctx.tenant_id, {read_event(ctx, "audit.exported", what)});
 }
 
 audit::TreeHead AuditService::head(const CallContext& ctx) {

@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "kernel/services/audited_reads.hpp"
 #include "kernel/audit/recorder.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/services/access_policy.hpp"
@@ -400,10 +401,7 @@ void PluginRecordService::record_reads(const CallContext& ctx, const std::string
       events.push_back(std::move(e));
     }
   }
-  if (events.empty()) return;
-  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    for (const auto& e : events) audit::record_audit_event(tx, e);
-  });
+  record_read_events(deps_, ctx.tenant_id, std::move(events));
 }
 
 std::size_t PluginRecordService::reindex(const CallContext& ctx, const std::string& collection) {

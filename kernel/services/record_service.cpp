@@ -1,5 +1,6 @@
 #include "kernel/services/record_service.hpp"
 
+#include "kernel/services/audited_reads.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/search.hpp"
@@ -156,10 +157,7 @@ void record_sensitive_reads(ServiceDependencies& deps, const CallContext& ctx, c
     e.changes = {{"disclosed", {{"from", nullptr}, {"to", parts}}}};
     events.push_back(std::move(e));
   }
-  if (events.empty()) return;
-  deps.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    for (const auto& e : events) audit::record_audit_event(tx, e);
-  });
+  record_read_events(deps, ctx.tenant_id, std::move(events));
 }
 
 namespace {

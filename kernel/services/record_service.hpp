@@ -33,6 +33,9 @@ struct ServiceDependencies {
   // limits.search_scan_rows: records a search reads per page when a text match has no
   // index to use (store::SearchQuery::scan_limit) — for the API and plugins alike.
   std::size_t search_scan_rows = 10000;
+  // Group commit for the audit events of reads (audited_reads.hpp); none: each read
+  // records its events in a transaction of its own.
+  class AuditedReads* audited_reads = nullptr;
 };
 
 struct WriteResult {

@@ -64,6 +64,9 @@ class Database {
     }
   }
 
+  // True inside in_one_transaction() on this thread: reads and writes join its transaction.
+  bool runs_joined_transaction() const { return internal::ambient_.database == this; }
+
   // Where writes report the background work they committed (Transaction::announce):
   // the process's WorkSignal, shared by its databases. None: nobody is told.
   void announce_work_to(WorkSignal* signal) { work_signal_ = signal; }

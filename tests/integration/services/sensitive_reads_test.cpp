@@ -2,9 +2,14 @@
 // type, or one plugin attribute when a record has it; other reads stay unrecorded.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/services/audit_service.hpp"
+#include "kernel/services/audited_reads.hpp"
+#include "kernel/services/change.hpp"
 #include "kernel/services/customer_view.hpp"
 #include "tests/support/service_harness.hpp"
 
@@ -127,6 +132,35 @@ TEST(SensitiveData, TheListNamesItsMistakes) {
       EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
     }
   }
+}
+
+// Issue #29: reads' audit events by group commit. Many readers at once each return only
+// once their own event is committed — every one is there when its call returns, once —
+// and a reader whose event the database refuses fails alone, not the batch it was in.
+TEST_P(SensitiveReadsTest, ConcurrentAuditedReadsShareCommitsAndEachReturnsOnlyOnceItsEventIsDurable) {
+  AuditedReads group(h.database());
+  constexpr int readers = 8, reads_each = 25;
+  std::atomic<int> missing_on_return{0}, refused{0}, wrongly_refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < readers; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < reads_each; ++i) {
+        bool bad = t == 0 && i % 5 == 0;  // a NUL in the action: the database side refuses it
+        audit::AuditEvent e = audit_event(ctx, bad ? std::string("x.read\0", 7) : std::string("x.read"), "account",
+                                          "acc_" + std::to_string(t) + "_" + std::to_string(i), h.clock.now());
+        try {
+          group.record(h.tenant, {e});
+          if (h.count("SELECT count(*) FROM audit_pending WHERE id = '" + e.id + "'") != 1) ++missing_on_return;
+        } catch (const Error&) {
+          ++(bad ? refused : wrongly_refused);
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(missing_on_return, 0);
+  EXPECT_EQ(wrongly_refused, 0);
+  EXPECT_EQ(refused, 5);
+  EXPECT_EQ(h.count("SELECT count(*) FROM audit_pending WHERE action = 'x.read'"), readers * reads_each - 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SensitiveReadsTest, testing::Values(store::Backend::postgresql, store::Backend::sqlite),
