@@ -28,7 +28,7 @@ struct StoreSettings {
 struct AuditSettings {
   // Sequencer passes woken by recorded events start at least this far apart (a batch).
   std::chrono::milliseconds sequence_interval{50};
-  std::size_t sequence_batch = 500;
+  std::size_t sequence_batch = 2000;
   // A tenant whose oldest pending event is older than this makes /readyz "degraded".
   std::chrono::seconds stall_after{60};
   std::string signing_key_file;  // empty: no checkpoints are signed
