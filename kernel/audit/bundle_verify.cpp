@@ -95,17 +95,18 @@ CheckedLine check_line(std::string_view line, bool complete) {
   return c;
 }
 
-// Lines read in blocks and checked on `jobs` threads, handed back in file order: the
-// canonical check and the leaf hash — nearly all of a verifier's work — scale with the
-// cores; reading and the tree stay on the calling thread.
+// Lines checked on `jobs` threads, handed back in file order: the canonical check and the
+// leaf hash — nearly all of a verifier's work — scale with the cores. This thread only
+// reads the file, in blocks of whole lines, straight into each block's buffer; a worker
+// finds the lines, checks and hashes them; the caller keeps the tree.
 class ParallelLineChecker {
  public:
-  ParallelLineChecker(LineReader& reader, unsigned jobs) : reader_(reader), jobs_(jobs) {}
+  ParallelLineChecker(const fs::path& path, unsigned jobs) : in_(path, std::ios::binary), jobs_(jobs) {}
 
   // The next checked line; false at the end of the file.
   bool next(CheckedLine& line) {
     while (ready_ == nullptr || taken_ == ready_->checked.size()) {
-      while (!eof_ && in_flight_.size() < jobs_ * 2) start_block();
+      while ((!eof_ || !carry_.empty()) && in_flight_.size() < jobs_ * 2) start_block();
       if (in_flight_.empty()) return false;
       in_flight_.front().second.wait();
       ready_ = std::move(in_flight_.front().first);
@@ -118,37 +119,54 @@ class ParallelLineChecker {
 
  private:
   struct Block {
-    std::string bytes;
-    std::vector<std::pair<std::size_t, std::size_t>> lines;  // offset, length in bytes
-    bool last_complete = true;
+    std::string bytes;  // whole lines; the last without its newline only at the end of the file
     std::vector<CheckedLine> checked;
   };
-  static constexpr std::size_t lines_per_block = 4096;
+  static constexpr std::size_t block_bytes = 4 << 20;
 
   void start_block() {
     auto block = std::make_unique<Block>();
-    std::string_view line;
-    bool complete = true;
-    while (block->lines.size() < lines_per_block && reader_.next(line, complete)) {
-      block->lines.emplace_back(block->bytes.size(), line.size());
-      block->bytes.append(line);
-      block->last_complete = complete;
+    std::string& bytes = block->bytes;
+    bytes.swap(carry_);  // the start of a line the last block cut off
+    for (;;) {
+      if (!eof_) {
+        std::size_t had = bytes.size();
+        bytes.resize(had + block_bytes);
+        in_.read(bytes.data() + had, static_cast<std::streamsize>(block_bytes));
+        auto got = static_cast<std::size_t>(in_.gcount());
+        bytes.resize(had + got);
+        eof_ = got < block_bytes;
+      }
+      std::size_t cut = bytes.rfind('\n');
+      if (cut != std::string::npos) {
+        carry_.assign(bytes, cut + 1, std::string::npos);
+        bytes.resize(cut + 1);
+        break;
+      }
+      if (eof_) break;  // the file's last line, without its newline
+      // No newline yet: a line longer than a block; read on.
     }
-    if (block->lines.size() < lines_per_block) eof_ = true;
-    if (block->lines.empty()) return;
+    if (bytes.empty()) return;
     Block* b = block.get();
     auto checked = std::async(std::launch::async, [b] {
-      b->checked.reserve(b->lines.size());
-      for (std::size_t i = 0; i < b->lines.size(); ++i)
-        b->checked.push_back(check_line(std::string_view(b->bytes).substr(b->lines[i].first, b->lines[i].second),
-                                        i + 1 < b->lines.size() || b->last_complete));
+      std::string_view all(b->bytes);
+      for (std::size_t at = 0; at < all.size();) {
+        std::size_t newline = all.find('\n', at);
+        if (newline == std::string_view::npos) {
+          b->checked.push_back(check_line(all.substr(at), false));
+          break;
+        }
+        b->checked.push_back(check_line(all.substr(at, newline - at), true));
+        at = newline + 1;
+      }
     });
     in_flight_.emplace_back(std::move(block), std::move(checked));
   }
 
-  LineReader& reader_;
+  std::ifstream in_;
   unsigned jobs_;
   bool eof_ = false;
+  std::string carry_;
   std::deque<std::pair<std::unique_ptr<Block>, std::future<void>>> in_flight_;
   std::unique_ptr<Block> ready_;
   std::size_t taken_ = 0;
@@ -292,7 +310,7 @@ VerifyReport verify_bundle(const std::string& dir_name, const std::optional<std:
     while (events.next(text, complete))
       if (auto bad = take(check_line(text, complete))) return *bad;
   } else {
-    ParallelLineChecker checker(events, jobs);
+    ParallelLineChecker checker(dir / "events.jsonl", jobs);
     CheckedLine line;
     while (checker.next(line))
       if (auto bad = take(line)) return *bad;

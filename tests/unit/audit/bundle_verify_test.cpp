@@ -61,12 +61,13 @@ TEST_F(BundleOnDisk, ALastLineWithoutItsNewlineIsNamedAsTruncated) {
   EXPECT_NE(report.message.find("seq 1: the last line has no newline"), std::string::npos) << report.message;
 }
 
-// --jobs N (issue #29): the lines are checked on N threads in blocks of 4,096, and the
-// verdict and its message are the single thread's, whichever block the failure is in.
+// --jobs N (issue #29): the lines are read in blocks of 4 MiB and checked on N threads,
+// and the verdict and its message are the single thread's, whichever block the failure
+// is in. Leaves of about 1 KB: 4,000 or so to a block.
 TEST_F(BundleOnDisk, AnyNumberOfJobsReachesTheSameVerdict) {
   auto leaves = [](std::size_t n) {
     std::vector<std::string> out;
-    for (std::size_t i = 0; i < n; ++i) out.push_back(leaf(i, "event " + std::to_string(i)));
+    for (std::size_t i = 0; i < n; ++i) out.push_back(leaf(i, "event " + std::to_string(i) + std::string(1000, '.')));
     return out;
   };
   auto same_with_jobs = [&](Verdict expected, const std::string& says) {
@@ -94,8 +95,14 @@ TEST_F(BundleOnDisk, AnyNumberOfJobsReachesTheSameVerdict) {
   write(gap);
   same_with_jobs(Verdict::fail, "seq 8200: found seq 8201");
 
-  write(leaves(8'193), false);  // the last line alone in its block, without its newline
+  write(leaves(8'193), false);  // the last line without its newline
   same_with_jobs(Verdict::fail, "seq 8192: the last line has no newline");
+
+  // A line longer than a block (5 MiB) between ordinary ones.
+  auto long_line = leaves(3);
+  long_line[1] = leaf(1, std::string(5 << 20, 'x'));
+  write(long_line);
+  same_with_jobs(Verdict::pass, "PASS: 3 events");
 }
 
 }  // namespace
