@@ -196,28 +196,37 @@ std::string JobQueue::run(const Claimed& job) const {
   }
 }
 
-// When the next of this node's jobs can be claimed (µs): a due time, or a lease that
-// runs out. One statement outside a transaction — an idle worker's whole cost.
-std::optional<std::int64_t> JobQueue::next_due_at() {
+// When the next of this node's jobs can be claimed (µs): the earliest due time among
+// rows nobody holds, or the earliest end of a lease (a node that died leaves one). One
+// statement outside a transaction, two index probes (jobs_due, jobs_lease_ends) — an idle
+// worker's whole cost, however many recurring rows the tenants have.
+std::optional<std::int64_t> JobQueue::next_due_at(std::int64_t now) {
   if (definitions_.empty()) return std::nullopt;
-  std::vector<store::SqlValue> values;
   std::vector<std::string> names;
   for (const auto& d : definitions_) names.push_back(d.name);
-  std::string sql =
-      "SELECT MIN(CASE WHEN leased_until > run_at THEN leased_until + 1 ELSE run_at END) FROM jobs"
-      " WHERE dead_at IS NULL AND name IN " +
-      store::bound_list(names, values);
-  std::optional<std::int64_t> due;
+  std::vector<store::SqlValue> values{now};
+  std::string sql = "SELECT (SELECT MIN(run_at) FROM jobs WHERE dead_at IS NULL AND leased_until < :p0 AND name IN " +
+                    store::bound_list(names, values) + "),";
+  sql += " (SELECT MIN(leased_until) FROM jobs WHERE dead_at IS NULL AND leased_until >= " +
+         store::placeholder(values.size()) + " AND name IN ";
+  values.push_back(now);
+  sql += store::bound_list(names, values) + ")";
+  std::optional<std::int64_t> free_at, lease_ends;
   worker_.read_one_statement([&](soci::session& session) {
-    store::query(session, sql, values, [&](const soci::row& r) { due = integer_at(r, 0); });
+    store::query(session, sql, values, [&](const soci::row& r) {
+      free_at = integer_at(r, 0);
+      lease_ends = integer_at(r, 1);
+    });
   });
-  return due;
+  if (lease_ends) ++*lease_ends;  // claimable once the lease is over (leased_until < now)
+  if (!free_at) return lease_ends;
+  return lease_ends ? std::min(*free_at, *lease_ends) : free_at;
 }
 
 std::size_t JobQueue::run_once(std::optional<std::chrono::milliseconds>* due_in) {
   sync_recurring();
   std::int64_t now = clock_.now().micros;
-  if (auto due = next_due_at(); !due || *due > now) {
+  if (auto due = next_due_at(now); !due || *due > now) {
     if (due_in) *due_in = due ? std::optional(std::chrono::milliseconds((*due - now) / 1000 + 1)) : std::nullopt;
     return 0;
   }

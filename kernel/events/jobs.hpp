@@ -93,7 +93,7 @@ class JobQueue {
  private:
   struct Claimed;
   void sync_recurring();
-  std::optional<std::int64_t> next_due_at();
+  std::optional<std::int64_t> next_due_at(std::int64_t now);
   struct Outcome;
   std::vector<Claimed> claim();
   std::string run(const Claimed& job) const;
