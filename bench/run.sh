@@ -816,7 +816,8 @@ Data: one tenant with 100,000 accounts, 300,000 deals, 1,000,000 interactions an
 log of $audit_events events (leaves, Merkle nodes and head as the sequencer writes them), loaded with COPY.
 Baseline: \`pgbench -n -M prepared -c 8 -j 2 -T $duration\` running the equivalent SQL
 ([bench/sql/](../bench/sql/)) as \`nucleo_app\`, each transaction setting the tenant for
-row-level security as the server does. API: \`wrk -t2 -c8 -d${duration}s --timeout 60s --latency\` against
+row-level security as the server does — a read in one round trip, \`\\startpipeline\` …
+\`\\endpipeline\` (ADR 0038). API: \`wrk -t2 -c8 -d${duration}s --timeout 60s --latency\` against
 \`nucleo serve\` (store.pool_size 16, http.max_threads 16) with scripts in
 [bench/wrk/](../bench/wrk/). Ratio = API requests/s ÷ SQL transactions/s; goal ≥ 0.35.
 

@@ -152,7 +152,7 @@ int measure(const std::string& url, const std::string& tenant, std::size_t sampl
     std::uint64_t other = any_seq(random);
     db.read(tenant, [&](store::Transaction& tx) {
       store::query(tx.session(), "SELECT leaf_hash FROM audit_log WHERE tenant_id = :p0 AND seq = :p1",
-                   {tenant, static_cast<std::int64_t>(other)}, [](const soci::row&) {});
+                   {tenant, static_cast<std::int64_t>(other)}, [](const store::Row&) {});
     });
     auto t2 = Steady::now();
     if (proof.root != head.root || !audit::verify_inclusion(seq, head.size, proof.leaf_hash, proof.proof, head.root))

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     counts.push_back(seconds_of([&] {
       app.read(tenant, [&](store::Transaction& tx) {
         store::query(tx.session(), "SELECT count(*) FROM deals WHERE tenant_id = :p0 AND archived_at IS NULL",
-                     {tenant}, [&](const soci::row& r) { deals = store::required_integer(r, 0); });
+                     {tenant}, [&](const store::Row& r) { deals = store::required_integer(r, 0); });
       });
     }));
     scans.push_back(seconds_of([&] { scan = process.update_stalled_deals(ctx, settings); }));

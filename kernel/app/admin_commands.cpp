@@ -287,7 +287,7 @@ int run_demo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
       store::query(tx.session(),
                    "SELECT collection, count(*) FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1"
                    " GROUP BY collection ORDER BY collection",
-                   {demo.tenant_id, vertical->plugin_id}, [&](const soci::row& r) {
+                   {demo.tenant_id, vertical->plugin_id}, [&](const store::Row& r) {
                      demo.counts[vertical->plugin_id + " " + store::required_text(r, 0)] =
                          static_cast<std::size_t>(store::required_integer(r, 1));
                    });
@@ -295,7 +295,7 @@ int run_demo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
       store::query(tx.session(),
                    "SELECT fact_set, count(*) FROM plugin_facts WHERE tenant_id = :p0 AND plugin_id = :p1"
                    " GROUP BY fact_set ORDER BY fact_set",
-                   {demo.tenant_id, vertical->plugin_id}, [&](const soci::row& r) {
+                   {demo.tenant_id, vertical->plugin_id}, [&](const store::Row& r) {
                      demo.counts[vertical->plugin_id + " facts " + store::required_text(r, 0)] =
                          static_cast<std::size_t>(store::required_integer(r, 1));
                    });

@@ -48,7 +48,7 @@ std::vector<PendingEvent> read_pending(store::Transaction& tx, const std::string
                "SELECT seq, id, tenant_id, recorded_at, actor_type, actor_id, on_behalf_of, action, entity_type,"
                " entity_id, request_id, source_ip, reason, changes FROM audit_pending WHERE tenant_id = :p0"
                " ORDER BY seq LIMIT :p1",
-               {tenant_id, static_cast<std::int64_t>(batch)}, [&](const soci::row& r) {
+               {tenant_id, static_cast<std::int64_t>(batch)}, [&](const store::Row& r) {
                  using store::integer_at;
                  using store::text_at;
                  PendingEvent e{store::required_integer(r, 0), store::required_text(r, 1), store::required_text(r, 2), store::required_integer(r, 3),
@@ -192,7 +192,7 @@ void append_events(store::Transaction& tx, const std::string& tenant_id, const s
 TreeHead read_tree_head(store::Transaction& tx, const std::string& tenant_id) {
   TreeHead head;
   store::query(tx.session(), "SELECT size, root FROM audit_tree_heads WHERE tenant_id = :p0", {tenant_id},
-               [&](const soci::row& r) {
+               [&](const store::Row& r) {
                  head.size = static_cast<std::uint64_t>(store::required_integer(r, 0));
                  head.root = stored_hash(store::required_text(r, 1));
                });
@@ -204,7 +204,7 @@ std::map<NodeId, Hash> read_nodes(store::Transaction& tx, const std::string& ten
   std::map<NodeId, Hash> found;
   std::set<NodeId> unique(ids.begin(), ids.end());
   if (unique.empty()) return found;
-  auto add = [&](const soci::row& r) {
+  auto add = [&](const store::Row& r) {
     NodeId id{static_cast<int>(store::required_integer(r, 0)), static_cast<std::uint64_t>(store::required_integer(r, 1))};
     found[id] = stored_hash(store::required_text(r, 2));
   };
@@ -328,7 +328,7 @@ std::vector<SignedCheckpoint> publish_checkpoints(store::Database& worker, const
                  " LEFT JOIN (SELECT tenant_id, max(size) AS size, max(created_at) AS created_at"
                  " FROM audit_checkpoints GROUP BY tenant_id) c ON c.tenant_id = h.tenant_id"
                  " WHERE h.size > 0 AND (c.size IS NULL OR h.size > c.size)",
-                 {}, [&](const soci::row& r) {
+                 {}, [&](const store::Row& r) {
                    auto size = static_cast<std::uint64_t>(store::required_integer(r, 1));
                    auto last_size = store::integer_at(r, 3);
                    auto last_at = store::integer_at(r, 4);
@@ -362,7 +362,7 @@ std::optional<std::string> latest_checkpoint_note(store::Transaction& tx, const 
   std::optional<std::string> note;
   store::query(tx.session(),
                "SELECT note FROM audit_checkpoints WHERE tenant_id = :p0 ORDER BY size DESC LIMIT 1", {tenant_id},
-               [&](const soci::row& r) { note = store::text_at(r, 0); });
+               [&](const store::Row& r) { note = store::text_at(r, 0); });
   return note;
 }
 
@@ -371,7 +371,7 @@ std::vector<PendingBacklog> pending_backlog(soci::session& session) {
   store::query(session,
                "SELECT tenant_id, COUNT(*), MIN(recorded_at), MIN(seq) FROM audit_pending GROUP BY tenant_id"
                " ORDER BY MIN(seq)",
-               {}, [&](const soci::row& r) {
+               {}, [&](const store::Row& r) {
                  backlog.push_back({store::required_text(r, 0), static_cast<std::uint64_t>(store::required_integer(r, 1)),
                                     Timestamp{store::required_integer(r, 2)}});
                });
@@ -421,7 +421,7 @@ std::set<std::string> ids_in_log(store::Transaction& tx, const std::string& tena
     std::vector<store::SqlValue> values{tenant_id};
     std::string list = store::bound_list(ids, values);
     store::query(tx.session(), "SELECT id FROM audit_log WHERE tenant_id = :p0 AND id IN " + list, values,
-                 [&](const soci::row& r) { found.insert(store::required_text(r, 0)); });
+                 [&](const store::Row& r) { found.insert(store::required_text(r, 0)); });
     first += rows;
   }
   return found;
@@ -451,7 +451,7 @@ std::size_t Sequencer::sequence_tenant(const std::string& tenant_id, std::size_t
       bool leader = false;
       store::query(tx.session(), "SELECT CASE WHEN pg_try_advisory_xact_lock(:p0, hashtext(:p1)) THEN 1 ELSE 0 END",
                    {sequencer_lock_class, tenant_id},
-                   [&](const soci::row& r) { leader = store::integer_at(r, 0).value_or(0) != 0; });
+                   [&](const store::Row& r) { leader = store::integer_at(r, 0).value_or(0) != 0; });
       if (!leader) return 0;
     }
     auto pending = read_pending(tx, tenant_id, batch);

@@ -53,7 +53,7 @@ ExportSummary export_bundle(store::Database& worker, const std::string& tenant_i
                    "SELECT seq, leaf FROM audit_log WHERE tenant_id = :p0 AND seq >= :p1 AND seq < :p2"
                    " ORDER BY seq LIMIT :p3",
                    {tenant_id, static_cast<std::int64_t>(next), static_cast<std::int64_t>(head.size), page_rows},
-                   [&](const soci::row& r) {
+                   [&](const store::Row& r) {
                      events << store::required_text(r, 1) << '\n';
                      next = static_cast<std::uint64_t>(store::required_integer(r, 0)) + 1;
                    });
@@ -62,14 +62,14 @@ ExportSummary export_bundle(store::Database& worker, const std::string& tenant_i
     if (!events) throw Error(ErrorCode::unavailable, "cannot write " + (dir / "events.jsonl").string());
 
     store::query(tx.session(), "SELECT size, note FROM audit_checkpoints WHERE tenant_id = :p0 AND size <= :p1",
-                 {tenant_id, static_cast<std::int64_t>(head.size)}, [&](const soci::row& r) {
+                 {tenant_id, static_cast<std::int64_t>(head.size)}, [&](const store::Row& r) {
                    write_text(dir / "checkpoints" / (std::to_string(store::required_integer(r, 0)) + ".note"),
                               store::required_text(r, 1));
                    ++summary.checkpoints;
                  });
     if (key) write_text(dir / "log.vkey", vkey(origin, key->public_key()) + "\n");
     store::query(tx.session(), "SELECT COUNT(*) FROM audit_pending WHERE tenant_id = :p0", {tenant_id},
-                 [&](const soci::row& r) { summary.pending_events = static_cast<std::uint64_t>(store::required_integer(r, 0)); });
+                 [&](const store::Row& r) { summary.pending_events = static_cast<std::uint64_t>(store::required_integer(r, 0)); });
     // The manifest comes last: a bundle without one is an interrupted export.
     Json manifest = {{"format", bundle_format},          {"version", 1},
                      {"origin", origin},                 {"tenant_id", tenant_id},

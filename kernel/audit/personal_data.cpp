@@ -31,7 +31,7 @@ const unsigned char* bytes(std::string_view s) {
 std::optional<SubjectKey> find_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id) {
   std::optional<SubjectKey> key;
   store::query(tx.session(), "SELECT key FROM privacy_subject_keys WHERE tenant_id = :p0 AND subject_id = :p1",
-               {tenant_id, subject_id}, [&](const soci::row& r) { key = hash_from_hex(store::required_text(r, 0)); });
+               {tenant_id, subject_id}, [&](const store::Row& r) { key = hash_from_hex(store::required_text(r, 0)); });
   return key;
 }
 
@@ -42,7 +42,7 @@ std::optional<SubjectKey> insert_key(store::Transaction& tx, const std::string& 
                "INSERT INTO privacy_subject_keys (tenant_id, subject_id, key, created_at)"
                " VALUES (:p0, :p1, :p2, :p3) ON CONFLICT DO NOTHING RETURNING key",
                {tenant_id, subject_id, random_hex(32), now.micros},
-               [&](const soci::row& r) { key = hash_from_hex(store::required_text(r, 0)); });
+               [&](const store::Row& r) { key = hash_from_hex(store::required_text(r, 0)); });
   return key;
 }
 
@@ -154,7 +154,7 @@ PersonalValueOpener::PersonalValueOpener(store::Transaction& tx, const std::stri
                " JOIN audit_sealed_values v ON v.event_id = l.id"
                " JOIN privacy_subject_keys k ON k.tenant_id = v.tenant_id AND k.subject_id = v.subject_id"
                " WHERE l.tenant_id = :p0 AND v.tenant_id = l.tenant_id AND " + condition,
-               all, [&](const soci::row& r) {
+               all, [&](const store::Row& r) {
                  std::string event_id = store::required_text(r, 0), field = store::required_text(r, 1),
                              side = store::required_text(r, 2);
                  auto key = hash_from_hex(store::text_at(r, 4).value_or(""));

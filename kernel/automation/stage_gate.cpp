@@ -231,7 +231,7 @@ std::optional<UnmetCriterion> unmet_interactions(store::Transaction& tx, const s
   }
   sql += since_clause(move.since, "", values) + " AND archived_at IS NULL";
   std::int64_t count = 0;
-  store::query(tx.session(), sql, values, [&](const soci::row& r) { count = store::integer_at(r, 0).value_or(0); });
+  store::query(tx.session(), sql, values, [&](const store::Row& r) { count = store::integer_at(r, 0).value_or(0); });
   std::int64_t needed = c.value("min_count", 1);
   if (count >= needed) return std::nullopt;
   std::string what = joined(c["types"], " or ");
@@ -259,7 +259,7 @@ std::optional<UnmetCriterion> unmet_committee(store::Transaction& tx, const std:
                       " AND (deal_id = :p1 OR deal_id IS NULL) AND contact_id IN " + in_list(members, values);
     if (c.contains("types")) sql += " AND type IN " + in_list(c["types"], values);
     sql += since_clause(move.since, "", values) + " AND archived_at IS NULL";
-    store::query(tx.session(), sql, values, [&](const soci::row& r) { engaged.insert(store::required_text(r, 0)); });
+    store::query(tx.session(), sql, values, [&](const store::Row& r) { engaged.insert(store::required_text(r, 0)); });
   }
   std::string missing;
   for (const auto& role : c["roles"]) {
@@ -296,7 +296,7 @@ std::optional<UnmetCriterion> unmet_checklist(store::Transaction& tx, const std:
   store::query(tx.session(),
                "SELECT origin_rule FROM tasks WHERE tenant_id = :p0 AND deal_id = :p1 AND kind = 'checklist'"
                " AND status = 'done' AND archived_at IS NULL AND origin_rule IN " + in_list(origins, values),
-               values, [&](const soci::row& r) { done.insert(store::required_text(r, 0)); });
+               values, [&](const store::Row& r) { done.insert(store::required_text(r, 0)); });
   std::string missing;
   for (const auto& [origin, title] : wanted)
     if (!done.count(origin)) missing += (missing.empty() ? "" : ", ") + title;

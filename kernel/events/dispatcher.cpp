@@ -22,7 +22,7 @@ struct Stored {
   DomainEvent event;
 };
 
-Stored stored_event(const soci::row& r) {
+Stored stored_event(const store::Row& r) {
   Stored s;
   s.seq = store::required_integer(r, 0);
   DomainEvent& e = s.event;
@@ -101,7 +101,7 @@ void Dispatcher::register_cursor(std::size_t index) {
   worker_.write("", [&](store::Transaction& tx) {
     std::int64_t end = 0;
     store::query(tx.session(), "SELECT COALESCE(MAX(seq), 0) FROM outbox", {},
-                 [&](const soci::row& r) { end = integer_at(r, 0).value_or(0); });
+                 [&](const store::Row& r) { end = integer_at(r, 0).value_or(0); });
     store::execute(tx.session(),
                    "INSERT INTO event_subscribers (name, last_seq, created_at) VALUES (:p0, :p1, :p2)"
                    " ON CONFLICT (name) DO NOTHING",
@@ -119,7 +119,7 @@ std::map<std::string, Dispatcher::Waiting> Dispatcher::survey() {
                  "SELECT s.name, s.last_seq, (SELECT MAX(seq) FROM outbox),"
                  " (SELECT MIN(f.next_attempt_at) FROM event_failures f WHERE f.subscriber = s.name AND f.dead_at IS NULL),"
                  " s.leased_by, s.leased_until FROM event_subscribers s",
-                 {}, [&](const soci::row& r) {
+                 {}, [&](const store::Row& r) {
                    waiting[store::required_text(r, 0)] = {integer_at(r, 1).value_or(0) < integer_at(r, 2).value_or(0),
                                                           integer_at(r, 3), text_at(r, 4).value_or(""),
                                                           integer_at(r, 5).value_or(0)};
@@ -209,11 +209,11 @@ std::size_t Dispatcher::dispatch_new(Subscriber& s) {
   std::vector<Stored> batch;
   worker_.read("", [&](store::Transaction& tx) {
     store::query(tx.session(), "SELECT last_seq FROM event_subscribers WHERE name = :p0", {s.name},
-                 [&](const soci::row& r) { last = integer_at(r, 0).value_or(0); });
+                 [&](const store::Row& r) { last = integer_at(r, 0).value_or(0); });
     store::query(tx.session(),
                  std::string("SELECT ") + outbox_columns + " FROM outbox WHERE seq > :p0 ORDER BY seq LIMIT :p1",
                  {last, static_cast<std::int64_t>(settings_.batch)},
-                 [&](const soci::row& r) { batch.push_back(stored_event(r)); });
+                 [&](const store::Row& r) { batch.push_back(stored_event(r)); });
   });
   if (batch.empty()) return 0;
 
@@ -287,7 +287,7 @@ std::size_t Dispatcher::retry_due(Subscriber& s) {
                      " WHERE f.subscriber = :p0 AND f.dead_at IS NULL AND f.next_attempt_at <= :p1"
                      " ORDER BY f.next_attempt_at LIMIT :p2",
                  {s.name, now, static_cast<std::int64_t>(settings_.batch)},
-                 [&](const soci::row& r) { due.push_back({stored_event(r), static_cast<int>(store::required_integer(r, 12))}); });
+                 [&](const store::Row& r) { due.push_back({stored_event(r), static_cast<int>(store::required_integer(r, 12))}); });
   });
   for (auto& d : due) {
     std::string error = deliver(s, d.stored.event.envelope());

@@ -85,7 +85,7 @@ void JobQueue::sync_recurring() {
   std::map<std::string, std::string> zones;
   worker_.read_one_statement([&](soci::session& session) {
     store::query(session, "SELECT id, time_zone FROM tenants WHERE archived_at IS NULL ORDER BY id", {},
-                 [&](const soci::row& r) {
+                 [&](const store::Row& r) {
                    tenants.push_back(store::required_text(r, 0));
                    zones[tenants.back()] = text_at(r, 1).value_or("");
                  });
@@ -163,7 +163,7 @@ std::vector<JobQueue::Claimed> JobQueue::claim() {
   std::int64_t leased_until = now + micros(settings_.lease);
   worker_.write("", [&](store::Transaction& tx) {
     without_waiting_for_the_disk(tx);
-    store::query(tx.session(), sql, values, [&](const soci::row& r) {
+    store::query(tx.session(), sql, values, [&](const store::Row& r) {
       jobs.push_back(Claimed{store::required_text(r, 0), store::required_text(r, 1), text_at(r, 2).value_or(""), text_at(r, 3).value_or("{}"),
                              text_at(r, 4).has_value(), store::required_integer(r, 5), leased_until,
                              static_cast<int>(integer_at(r, 6).value_or(0)) + 1});
@@ -213,7 +213,7 @@ std::optional<std::int64_t> JobQueue::next_due_at(std::int64_t now) {
   sql += store::bound_list(names, values) + ")";
   std::optional<std::int64_t> free_at, lease_ends;
   worker_.read_one_statement([&](soci::session& session) {
-    store::query(session, sql, values, [&](const soci::row& r) {
+    store::query(session, sql, values, [&](const store::Row& r) {
       free_at = integer_at(r, 0);
       lease_ends = integer_at(r, 1);
     });
@@ -283,7 +283,7 @@ void JobQueue::settle(const std::vector<Outcome>& outcomes, const std::vector<Cl
       std::vector<store::SqlValue> values;
       std::string sql = "DELETE FROM jobs WHERE id IN " + store::bound_list(done, values);
       sql += ours(values);
-      store::query(tx.session(), sql + " RETURNING id", values, [&](const soci::row& r) { settled.insert(store::required_text(r, 0)); });
+      store::query(tx.session(), sql + " RETURNING id", values, [&](const store::Row& r) { settled.insert(store::required_text(r, 0)); });
     }
     for (const auto& o : outcomes) {
       if (o.error.empty() && !o.job->recurring) continue;

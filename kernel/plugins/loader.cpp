@@ -75,7 +75,7 @@ void PluginHost::record_collections(const Manifest& m, const std::map<std::strin
   std::map<std::string, std::string> recorded;  // collection → its indexes, as JSON text
   worker.read("", [&](store::Transaction& tx) {
     store::query(tx.session(), "SELECT collection, indexes FROM plugin_collections WHERE plugin_id = :p0", {m.id},
-                 [&](const soci::row& r) { recorded[store::required_text(r, 0)] = store::required_text(r, 1); });
+                 [&](const store::Row& r) { recorded[store::required_text(r, 0)] = store::required_text(r, 1); });
   });
   services::PluginRecordService store(*services_, m.id, specs);
   for (const auto& collection : m.collections) {
@@ -93,7 +93,7 @@ void PluginHost::record_collections(const Manifest& m, const std::map<std::strin
       store::query(tx.session(),
                    "SELECT DISTINCT tenant_id FROM plugin_records WHERE plugin_id = :p0 AND collection = :p1"
                    " ORDER BY tenant_id",
-                   {m.id, name}, [&](const soci::row& r) { tenants.push_back(store::required_text(r, 0)); });
+                   {m.id, name}, [&](const store::Row& r) { tenants.push_back(store::required_text(r, 0)); });
     });
     if (tenants.empty()) continue;
     log.information("plugin " + m.id + " " + m.version.text() + ": collection " + name + " is indexed by " + indexes +
@@ -135,7 +135,7 @@ void PluginHost::enforce_schemas_of_unloaded() {
       std::vector<std::tuple<std::string, std::string, std::string>> rows;  // type, schema, version
       services_->worker_database.read("", [&](store::Transaction& tx) {
         store::query(tx.session(), "SELECT entity_type, schema, plugin_version FROM plugin_schemas WHERE plugin_id = :p0",
-                     {status.id}, [&](const soci::row& r) {
+                     {status.id}, [&](const store::Row& r) {
                        rows.emplace_back(store::required_text(r, 0), store::required_text(r, 1), store::required_text(r, 2));
                      });
       });

@@ -33,7 +33,7 @@ void check_role_within_user(store::Transaction& tx, const std::string& tenant_id
   if (!user_id.is_string()) return;
   std::string key_role = key.value("role", "");
   store::query(tx.session(), "SELECT role FROM users WHERE tenant_id = :p0 AND id = :p1 AND archived_at IS NULL",
-               {tenant_id, user_id.get<std::string>()}, [&](const soci::row& r) {
+               {tenant_id, user_id.get<std::string>()}, [&](const store::Row& r) {
                  std::string user_role = store::text_at(r, 0).value_or("");
                  if (!role_includes(user_role, key_role))
                    errors.push_back({"role", "must not exceed the role of user " + user_id.get<std::string>() + " (" +

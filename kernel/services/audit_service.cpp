@@ -74,7 +74,7 @@ bool has_history(store::Transaction& tx, const std::string& tenant_id, const std
   bool found = false;
   store::query(tx.session(),
                "SELECT 1 FROM audit_log WHERE tenant_id = :p0 AND entity_type = :p1 AND entity_id = :p2 LIMIT 1",
-               {tenant_id, entity_type, entity_id}, [&](const soci::row&) { found = true; });
+               {tenant_id, entity_type, entity_id}, [&](const store::Row&) { found = true; });
   return found;
 }
 
@@ -97,7 +97,7 @@ void read_events(store::Transaction& tx, const std::string& tenant_id, const Aud
   if (q.after_seq) where("seq >", *q.after_seq);
   sql += " ORDER BY seq LIMIT " + store::placeholder(values.size());
   values.push_back(static_cast<std::int64_t>(limit));
-  store::query(tx.session(), sql, values, [&](const soci::row& r) {
+  store::query(tx.session(), sql, values, [&](const store::Row& r) {
     auto hash = audit::hash_from_hex(store::required_text(r, 2));
     each(store::required_integer(r, 0), store::required_text(r, 1), hash ? audit::to_base64(*hash) : "");
   });
@@ -122,7 +122,7 @@ Json AuditService::history(const CallContext& ctx, const std::string& entity_typ
     Json versions = Json::array();
     store::query(tx.session(), "SELECT l.seq, l.leaf, l.leaf_hash FROM audit_log l WHERE l.tenant_id = :p0 AND " + condition +
                                    " ORDER BY l.seq",
-                 all, [&](const soci::row& r) {
+                 all, [&](const store::Row& r) {
                    std::int64_t seq = store::required_integer(r, 0);
                    Json leaf = Json::parse(store::required_text(r, 1));
                    auto hash = audit::hash_from_hex(store::required_text(r, 2));

@@ -27,7 +27,7 @@ std::optional<KeyRow> find_key(store::Database& db, const std::string& key_id) {
                  "SELECT k.tenant_id, k.role, k.user_id, k.secret_hash, k.integration, k.scopes, k.expires_at,"
                  " k.revoked_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
                  " WHERE k.id = :p0 AND k.archived_at IS NULL AND t.archived_at IS NULL",
-                 {key_id}, [&](const soci::row& row) {
+                 {key_id}, [&](const store::Row& row) {
                    KeyRow k;
                    k.tenant_id = store::required_text(row, 0);
                    k.role = store::required_text(row, 1);
@@ -59,7 +59,7 @@ std::vector<UserRow> users_of(store::Database& db, const std::string& tenant_id,
       sql += " AND id = :p1";
       values.push_back(only_id);
     }
-    store::query(tx.session(), sql, values, [&](const soci::row& row) {
+    store::query(tx.session(), sql, values, [&](const store::Row& row) {
       UserRow u{store::required_text(row, 0), store::required_text(row, 1), store::integer_at(row, 2).value_or(0) != 0, {}};
       for (const auto& t : Json::parse(store::text_at(row, 3).value_or("[]")))
         if (t.is_string()) u.team_ids.push_back(t);

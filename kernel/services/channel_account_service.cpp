@@ -40,7 +40,7 @@ std::string binding(const std::string& id) {
   return "channel_account:" + id;
 }
 
-Json account_json(const soci::row& r) {
+Json account_json(const store::Row& r) {
   return {{"id", store::required_text(r, 0)},
           {"tenant_id", store::required_text(r, 1)},
           {"plugin_id", store::required_text(r, 2)},
@@ -59,7 +59,7 @@ Json existing(store::Transaction& tx, const CallContext& ctx, const std::string&
   std::optional<Json> found;
   store::query(tx.session(),
                std::string("SELECT ") + columns + " FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-               {ctx.tenant_id, id}, [&](const soci::row& r) { found = account_json(r); });
+               {ctx.tenant_id, id}, [&](const store::Row& r) { found = account_json(r); });
   if (!found) throw Error(ErrorCode::not_found, "no channel account " + id + " in this tenant");
   return *found;
 }
@@ -177,7 +177,7 @@ std::vector<Json> ChannelAccountService::list(const CallContext& ctx) {
     std::vector<Json> out;
     store::query(tx.session(),
                  std::string("SELECT ") + columns + " FROM channel_accounts WHERE tenant_id = :p0 ORDER BY id",
-                 {ctx.tenant_id}, [&](const soci::row& r) { out.push_back(account_json(r)); });
+                 {ctx.tenant_id}, [&](const store::Row& r) { out.push_back(account_json(r)); });
     return out;
   });
 }
@@ -206,7 +206,7 @@ Json ChannelAccountService::update(const CallContext& ctx, const std::string& id
     if (fields.contains("secrets")) {
       std::string current;
       store::query(tx.session(), "SELECT secrets_sealed FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-                   {ctx.tenant_id, id}, [&](const soci::row& r) { current = store::required_text(r, 0); });
+                   {ctx.tenant_id, id}, [&](const store::Row& r) { current = store::required_text(r, 0); });
       auto opened = deps_.secrets.open(binding(id), current);
       if (!opened) throw Error(ErrorCode::internal, "the secrets of " + id + " do not open with this secrets.key_file");
       Json secrets = Json::parse(*opened);
@@ -247,7 +247,7 @@ void ChannelAccountService::remove(const CallContext& ctx, const std::string& id
   note_channel_accounts_changed();
 }
 
-ChannelAccount ChannelAccountService::opened(const soci::row& r, std::size_t first) const {
+ChannelAccount ChannelAccountService::opened(const store::Row& r, std::size_t first) const {
   ChannelAccount a{store::required_text(r, first), store::required_text(r, first + 1), store::required_text(r, first + 2), store::required_text(r, first + 3),
                    Json::parse(store::required_text(r, first + 4)), Json::object(),
                    text_at(r, first + 6) ? Json::parse(store::required_text(r, first + 6)) : Json()};
@@ -264,7 +264,7 @@ std::vector<ChannelAccount> ChannelAccountService::active_accounts_of(const Call
     store::query(tx.session(),
                  std::string("SELECT ") + opened_columns +
                      " FROM channel_accounts WHERE tenant_id = :p0 AND plugin_id = :p1 AND status = 'active' ORDER BY id",
-                 {ctx.tenant_id, plugin_id}, [&](const soci::row& r) { out.push_back(opened(r, 0)); });
+                 {ctx.tenant_id, plugin_id}, [&](const store::Row& r) { out.push_back(opened(r, 0)); });
     return out;
   });
 }
@@ -275,7 +275,7 @@ std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::stri
   deps_.worker_database.read("", [&](store::Transaction& tx) {
     store::query(tx.session(),
                  std::string("SELECT status, ") + opened_columns + " FROM channel_accounts WHERE plugin_id = :p0 AND external_id = :p1",
-                 {plugin_id, external_id}, [&](const soci::row& r) {
+                 {plugin_id, external_id}, [&](const store::Row& r) {
                    if (active_only && store::required_text(r, 0) != "active") return;
                    found = opened(r, 1);
                  });
@@ -336,7 +336,7 @@ Json ChannelAccountService::message(const CallContext& ctx, const std::string& m
     store::query(tx.session(),
                  "SELECT id, account_id, recipient, content, status, external_id, delivery, error, attempts, created_at,"
                  " updated_at FROM channel_messages WHERE tenant_id = :p0 AND id = :p1",
-                 {ctx.tenant_id, message_id}, [&](const soci::row& r) {
+                 {ctx.tenant_id, message_id}, [&](const store::Row& r) {
                    found = Json{{"id", store::required_text(r, 0)},
                                 {"account_id", store::required_text(r, 1)},
                                 {"to", store::required_text(r, 2)},
@@ -364,7 +364,7 @@ std::optional<ChannelAccountService::Outbound> ChannelAccountService::outbound(c
                  "SELECT m.id, m.recipient, m.content, m.status, m.attempts, a.plugin_id, a.external_id"
                  " FROM channel_messages m JOIN channel_accounts a ON a.id = m.account_id AND a.tenant_id = m.tenant_id"
                  " WHERE m.tenant_id = :p0 AND m.id = :p1",
-                 {tenant_id, message_id}, [&](const soci::row& r) {
+                 {tenant_id, message_id}, [&](const store::Row& r) {
                    out = Outbound{{{"id", store::required_text(r, 0)},
                                    {"to", store::required_text(r, 1)},
                                    {"content", Json::parse(store::required_text(r, 2))},
@@ -396,7 +396,7 @@ void ChannelAccountService::settle_message(const CallContext& ctx, const std::st
     Json before;
     store::query(tx.session(),
                  "SELECT account_id, recipient, status FROM channel_messages WHERE tenant_id = :p0 AND id = :p1",
-                 {ctx.tenant_id, message_id}, [&](const soci::row& r) {
+                 {ctx.tenant_id, message_id}, [&](const store::Row& r) {
                    before = {{"account_id", store::required_text(r, 0)}, {"to", store::required_text(r, 1)}, {"status", store::required_text(r, 2)}};
                  });
     if (before.is_null()) return;  // erased or never there: nothing to settle

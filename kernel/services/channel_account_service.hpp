@@ -134,7 +134,7 @@ class ChannelAccountService {
                                             bool active_only = false);
   void check_config(const std::string& plugin_id, const Json& config) const;
   // The row's opened_columns from `first` on, its secrets opened.
-  ChannelAccount opened(const soci::row& r, std::size_t first) const;
+  ChannelAccount opened(const store::Row& r, std::size_t first) const;
   ServiceDependencies deps_;
   const std::set<std::string>* loaded_plugins_;
   ConfigSchemas config_schemas_;

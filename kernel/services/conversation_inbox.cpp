@@ -32,7 +32,7 @@ const char* row_columns =
     " cv.last_direction, cv.last_inbound_at, cv.unread_count, cv.awaiting_reply, cv.read_at, cv.answered_at,"
     " cv.version, cv.created_at, cv.updated_at";
 
-Row row_of(const soci::row& r) {
+Row row_of(const store::Row& r) {
   Row o;
   o.id = store::required_text(r, 0);
   o.channel_account_id = store::required_text(r, 1);
@@ -77,7 +77,7 @@ const std::string listed_select = std::string("SELECT ") + row_columns +
                                   " LEFT JOIN contacts c ON c.tenant_id = cv.tenant_id AND c.id = cv.contact_id"
                                   " LEFT JOIN interactions i ON i.tenant_id = cv.tenant_id AND i.id = cv.last_message_id";
 
-Listed listed_of(const soci::row& r) {
+Listed listed_of(const store::Row& r) {
   return {row_of(r), text_at(r, 16), text_at(r, 17), text_at(r, 18), text_at(r, 19), text_at(r, 20)};
 }
 
@@ -146,7 +146,7 @@ std::optional<Listed> find_listed(store::Transaction& tx, const CallContext& ctx
   std::vector<store::SqlValue> params{ctx.tenant_id, id};
   std::string sql = listed_select + " WHERE cv.tenant_id = :p0 AND cv.id = :p1" + visibility_clause(ctx, params);
   std::optional<Listed> found;
-  store::query(tx.session(), sql, params, [&](const soci::row& r) { found = listed_of(r); });
+  store::query(tx.session(), sql, params, [&](const store::Row& r) { found = listed_of(r); });
   return found;
 }
 
@@ -155,7 +155,7 @@ ChannelTraits traits_for(const ConversationService::ChannelKinds& traits_of, sto
   if (!traits_of) return {};
   std::string plugin_id;
   store::query(tx.session(), "SELECT plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-               {tenant_id, account_id}, [&](const soci::row& r) { plugin_id = store::required_text(r, 0); });
+               {tenant_id, account_id}, [&](const store::Row& r) { plugin_id = store::required_text(r, 0); });
   return plugin_id.empty() ? ChannelTraits{} : traits_of(plugin_id);
 }
 
@@ -175,7 +175,7 @@ Json ConversationService::conversation_of(const CallContext& ctx, const std::str
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     Json id;
     store::query(tx.session(), "SELECT conversation_id FROM interactions WHERE tenant_id = :p0 AND id = :p1",
-                 {ctx.tenant_id, interaction_id}, [&](const soci::row& r) {
+                 {ctx.tenant_id, interaction_id}, [&](const store::Row& r) {
                    if (auto c = text_at(r, 0)) id = *c;
                  });
     return id;
@@ -223,7 +223,7 @@ std::string ConversationService::thread_message(const CallContext& ctx, const st
     add(" AND party = ", party);
     sql += " RETURNING id";
     std::string id;
-    store::query(tx.session(), sql, values, [&](const soci::row& r) { id = store::required_text(r, 0); });
+    store::query(tx.session(), sql, values, [&](const store::Row& r) { id = store::required_text(r, 0); });
     if (id.empty()) {
       id = generate_id(id_prefix::conversation, ctx.now());
       store::execute(tx.session(),
@@ -269,7 +269,7 @@ ConversationPage ConversationService::inbox(const CallContext& ctx, const InboxQ
     store::query(tx.session(),
                  listed_select + where + " ORDER BY cv.last_message_at DESC, cv.id DESC LIMIT " +
                      std::to_string(q.limit + 1),
-                 params, [&](const soci::row& r) { rows.push_back(listed_of(r)); });
+                 params, [&](const store::Row& r) { rows.push_back(listed_of(r)); });
     ConversationPage page;
     std::map<std::string, ChannelTraits> traits;
     for (std::size_t i = 0; i < rows.size() && i < q.limit; ++i) {
@@ -312,7 +312,7 @@ ConversationPage ConversationService::thread(const CallContext& ctx, const std::
     store::query(tx.session(),
                  "SELECT occurred_at, id FROM interactions" + where + " ORDER BY occurred_at DESC, id DESC LIMIT " +
                      std::to_string(limit + 1),
-                 params, [&](const soci::row& r) { newest_first.emplace_back(integer_at(r, 0).value_or(0), store::required_text(r, 1)); });
+                 params, [&](const store::Row& r) { newest_first.emplace_back(integer_at(r, 0).value_or(0), store::required_text(r, 1)); });
   });
   ConversationPage page;
   if (newest_first.size() > limit) {
@@ -368,7 +368,7 @@ std::vector<Row> conversations_where(store::Transaction& tx, const std::string& 
                                      const std::vector<store::SqlValue>& params) {
   std::vector<Row> rows;
   store::query(tx.session(), std::string("SELECT ") + row_columns + " FROM conversations cv WHERE " + condition + " ORDER BY cv.id",
-               params, [&](const soci::row& r) { rows.push_back(row_of(r)); });
+               params, [&](const store::Row& r) { rows.push_back(row_of(r)); });
   return rows;
 }
 

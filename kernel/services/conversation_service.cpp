@@ -119,7 +119,7 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
                    in + " ORDER BY CASE cp.entity_type WHEN 'contact' THEN 0 ELSE 1 END, cp.entity_id LIMIT 1) m"
                         " ON 1 = 1" +
                    account,
-               params, [&](const soci::row& r) {
+               params, [&](const store::Row& r) {
                  found = Found{Json::parse(store::required_text(r, 0)), store::required_text(r, 1), {}};
                  Match& m = found->sender;
                  auto type = store::text_at(r, 2);
@@ -162,7 +162,7 @@ std::string bare_subject(std::string s) {
   return end == std::string::npos ? "" : s.substr(0, end + 1);
 }
 
-Thread thread_row(const soci::row& r) {
+Thread thread_row(const store::Row& r) {
   Thread t;
   t.thread_id = store::text_at(r, 0).value_or(store::text_at(r, 1).value_or(""));
   t.deal_id = store::text_at(r, 2).value_or("");
@@ -182,7 +182,7 @@ std::optional<Thread> thread_by_reference(store::Transaction& tx, const std::str
   store::query(tx.session(),
                "SELECT thread_id, external_id, deal_id, contact_id, account_id FROM interactions"
                " WHERE tenant_id = :p0 AND channel = :p1 AND external_id IN " + in,
-               params, [&](const soci::row& r) { found[store::required_text(r, 1)] = thread_row(r); });
+               params, [&](const store::Row& r) { found[store::required_text(r, 1)] = thread_row(r); });
   for (const auto& id : ids)  // the message names the most relevant first
     if (auto it = found.find(id); it != found.end()) {
       it->second.threaded_by = "reference";
@@ -201,7 +201,7 @@ std::optional<Thread> thread_by_subject(store::Transaction& tx, const std::strin
                "SELECT thread_id, external_id, deal_id, contact_id, account_id, subject FROM interactions"
                " WHERE contact_id = :p0 AND tenant_id = :p1 AND channel = :p2 AND occurred_at >= :p3"
                " ORDER BY occurred_at DESC LIMIT 50",
-               {contact_id, tenant_id, channel_account_id, since}, [&](const soci::row& r) {
+               {contact_id, tenant_id, channel_account_id, since}, [&](const store::Row& r) {
                  if (thread || bare_subject(store::text_at(r, 5).value_or("")) != wanted) return;
                  thread = thread_row(r);
                  thread->threaded_by = "subject";
@@ -273,7 +273,7 @@ void refuse_outside_window(ServiceDependencies& deps, const CallContext& ctx, co
                  "SELECT last_inbound_at FROM conversations WHERE tenant_id = :p0 AND channel_account_id = :p1"
                  " AND party = :p2",
                  {ctx.tenant_id, account_id, contact_id},
-                 [&](const soci::row& r) { last_inbound = store::integer_at(r, 0); });
+                 [&](const store::Row& r) { last_inbound = store::integer_at(r, 0); });
   });
   std::int64_t window = std::int64_t{traits.reply_window_hours} * 3'600'000'000;
   if (last_inbound && *last_inbound + window > ctx.now().micros) return;
@@ -373,7 +373,7 @@ void ConversationService::serialise_sender(const CallContext& ctx, const std::st
   deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     if (tx.backend() == store::Backend::postgresql)
       store::query(tx.session(), "SELECT 1 FROM (SELECT pg_advisory_xact_lock(:p0, hashtext(:p1))) AS locked",
-                   {sender_lock_class, ctx.tenant_id + "/" + address}, [](const soci::row&) {});
+                   {sender_lock_class, ctx.tenant_id + "/" + address}, [](const store::Row&) {});
   });
 }
 
@@ -506,7 +506,7 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   std::string plugin_id, account_status;
   deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     store::query(tx.session(), "SELECT plugin_id, status FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-                 {ctx.tenant_id, account_id}, [&](const soci::row& r) {
+                 {ctx.tenant_id, account_id}, [&](const store::Row& r) {
                    plugin_id = store::required_text(r, 0);
                    account_status = store::required_text(r, 1);
                  });
@@ -603,7 +603,7 @@ Json ConversationService::record_status(const CallContext& ctx, const std::strin
     std::string plugin_id;
     deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
       store::query(tx.session(), "SELECT plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-                   {ctx.tenant_id, channel_account_id}, [&](const soci::row& r) { plugin_id = store::required_text(r, 0); });
+                   {ctx.tenant_id, channel_account_id}, [&](const store::Row& r) { plugin_id = store::required_text(r, 0); });
     });
     if (plugin_id != ctx.actor.id)
       throw Error(ErrorCode::not_found, "no channel account " + channel_account_id + " of plugin " + ctx.actor.id);

@@ -86,7 +86,7 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
       std::int64_t at;
     };
     std::vector<Entry> entries;
-    store::query(tx.session(), sql, v, [&](const soci::row& row) {
+    store::query(tx.session(), sql, v, [&](const store::Row& row) {
       entries.push_back({store::required_text(row, 0), store::required_text(row, 2), store::integer_at(row, 1).value_or(0)});
     });
 
@@ -105,13 +105,13 @@ CustomerView::TimelinePage CustomerView::timeline(const CallContext& ctx, const 
                      "SELECT document FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1"
                      " AND collection = :p2 AND id = :p3",
                      {t, source->second.owner, source->second.collection, e.id},
-                     [&](const soci::row& row) { data = Json::parse(store::required_text(row, 0)); });
+                     [&](const store::Row& row) { data = Json::parse(store::required_text(row, 0)); });
       if (e.kind == "stage_change") {
         store::query(tx.session(),
                      "SELECT h.deal_id, d.name, h.stage_id, s.name, s.kind, h.left_at, h.actor_type, h.actor_id"
                      " FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id JOIN stages s ON s.id = h.stage_id"
                      " WHERE h.id = :p0 AND h.tenant_id = :p1",
-                     {e.id, t}, [&](const soci::row& row) {
+                     {e.id, t}, [&](const store::Row& row) {
                        auto left = store::integer_at(row, 5);
                        data = {{"deal_id", store::required_text(row, 0)},
                                {"deal_name", store::required_text(row, 1)},

@@ -50,7 +50,7 @@ void grouped(store::Transaction& tx, const std::string& sql, const std::vector<s
              const std::function<void(const std::string& key, const std::vector<std::string>& ids)>& group) {
   std::string key;
   std::vector<std::string> ids;
-  store::query(tx.session(), sql, params, [&](const soci::row& r) {
+  store::query(tx.session(), sql, params, [&](const store::Row& r) {
     std::string k = key_of(text_at(r, 0).value_or(""));
     if (k != key && !ids.empty()) group(key, ids), ids.clear();
     key = k;
@@ -94,7 +94,7 @@ void by_company_name(store::Transaction& tx, const CallContext& ctx, Candidates&
   std::vector<std::pair<std::string, std::string>> keyed;  // (name key, id)
   store::query(tx.session(), "SELECT legal_name, id FROM accounts WHERE tenant_id = :p0 AND archived_at IS NULL",
                {ctx.tenant_id},
-               [&](const soci::row& r) { keyed.emplace_back(company_name_key(text_at(r, 0).value_or("")), store::required_text(r, 1)); });
+               [&](const store::Row& r) { keyed.emplace_back(company_name_key(text_at(r, 0).value_or("")), store::required_text(r, 1)); });
   std::sort(keyed.begin(), keyed.end());
   for (std::size_t i = 0; i < keyed.size();) {
     std::size_t end = i;
@@ -138,7 +138,7 @@ void by_contact_name(store::Transaction& tx, const CallContext& ctx, const Dupli
   }
   std::string account;
   std::vector<std::pair<std::string, std::vector<std::string>>> people;
-  store::query(tx.session(), sql + " ORDER BY account_id, id", params, [&](const soci::row& r) {
+  store::query(tx.session(), sql + " ORDER BY account_id, id", params, [&](const store::Row& r) {
     if (store::required_text(r, 0) != account) similar_names(people, q.min_score, found), people.clear();
     account = store::required_text(r, 0);
     people.emplace_back(store::required_text(r, 1), name_trigrams(text_at(r, 2).value_or("")));

@@ -68,7 +68,7 @@ void sync_contact_points(Write& w) {
                  "SELECT entity_type, entity_id FROM contact_points"
                  " WHERE tenant_id = :p0 AND kind = :p1 AND value = :p2 AND entity_id <> :p3 ORDER BY entity_id",
                  {w.ctx.tenant_id, p.kind, p.value, w.id()},
-                 [&](const soci::row& row) { duplicate(store::required_text(row, 0), store::required_text(row, 1)); });
+                 [&](const store::Row& row) { duplicate(store::required_text(row, 0), store::required_text(row, 1)); });
   }
 }
 
@@ -86,7 +86,7 @@ void refuse_duplicate_tax_id(Write& w) {
                "SELECT id FROM accounts WHERE tenant_id = :p0 AND tax_id_country = :p1 AND tax_id = :p2"
                " AND archived_at IS NULL AND id <> :p3",
                {w.ctx.tenant_id, text_of(w.after, "tax_id_country"), tax_id, w.id()},
-               [&](const soci::row& row) { existing = store::required_text(row, 0); });
+               [&](const store::Row& row) { existing = store::required_text(row, 0); });
   if (!existing.empty())
     throw Error(ErrorCode::conflict, "an account with tax id " + tax_id + " already exists: " + existing,
                 {{"tax_id", "already used by " + existing}});
@@ -99,7 +99,7 @@ void refuse_duplicate_user_email(Write& w) {
   std::string existing;
   store::query(w.tx.session(), "SELECT id FROM users WHERE tenant_id = :p0 AND email = :p1 AND id <> :p2",
                {w.ctx.tenant_id, text_of(w.after, "email"), w.id()},
-               [&](const soci::row& row) { existing = store::required_text(row, 0); });
+               [&](const store::Row& row) { existing = store::required_text(row, 0); });
   if (!existing.empty())
     throw Error(ErrorCode::conflict, "a user with e-mail " + text_of(w.after, "email") + " already exists: " + existing,
                 {{"email", "already used by " + existing}});
@@ -121,7 +121,7 @@ void keep_an_active_admin(Write& w) {
       " AND id <> :p1";
   if (w.tx.backend() == store::Backend::postgresql) sql += " FOR UPDATE";
   bool another = false;
-  store::query(w.tx.session(), sql, {w.ctx.tenant_id, w.id()}, [&](const soci::row&) { another = true; });
+  store::query(w.tx.session(), sql, {w.ctx.tenant_id, w.id()}, [&](const store::Row&) { another = true; });
   if (!another)
     throw Error(ErrorCode::conflict,
                 "user " + w.id() + " is the tenant's last active admin: make another user admin first",
@@ -254,7 +254,7 @@ void refuse_duplicate_external_id(Write& w) {
       w.tx.session(),
       "SELECT id FROM interactions WHERE tenant_id = :p0 AND channel = :p1 AND external_id = :p2 AND id <> :p3",
       {w.ctx.tenant_id, text_of(w.after, "channel"), external_id, w.id()},
-      [&](const soci::row& row) { existing = store::required_text(row, 0); });
+      [&](const store::Row& row) { existing = store::required_text(row, 0); });
   if (!existing.empty())
     throw Error(ErrorCode::conflict,
                 "interaction " + existing + " already has external id " + external_id + " on this channel",

@@ -20,7 +20,7 @@ std::vector<Json> EventService::dead_letters(const CallContext& ctx, std::size_t
     store::query(tx.session(),
                  "SELECT event_id, event_name, subscriber, attempts, last_error, dead_at FROM event_failures"
                  " WHERE tenant_id = :p0 AND dead_at IS NOT NULL ORDER BY dead_at DESC, event_seq DESC LIMIT :p1",
-                 {ctx.tenant_id, static_cast<std::int64_t>(limit)}, [&](const soci::row& r) {
+                 {ctx.tenant_id, static_cast<std::int64_t>(limit)}, [&](const store::Row& r) {
                    out.push_back({{"event_id", store::required_text(r, 0)},
                                   {"event_name", store::required_text(r, 1)},
                                   {"subscriber", store::required_text(r, 2)},

@@ -197,7 +197,7 @@ std::vector<std::string> FactService::write(const CallContext& ctx, const std::s
       const std::string where = " WHERE tenant_id = :p0 AND plugin_id = :p1 AND fact_set = :p2 AND day = :p3 AND d1 = :p4"
                                 " AND d2 = :p5 AND d3 = :p6 AND d4 = :p7";
       std::optional<std::array<SqlValue, 4>> before;
-      store::query(tx.session(), "SELECT m1, m2, m3, m4 FROM plugin_facts" + where, key, [&](const soci::row& row) {
+      store::query(tx.session(), "SELECT m1, m2, m3, m4 FROM plugin_facts" + where, key, [&](const store::Row& row) {
         std::array<SqlValue, 4> m;
         for (std::size_t i = 0; i < 4; ++i)
           if (auto v = store::integer_at(row, i)) m[i] = *v;
@@ -326,7 +326,7 @@ Json FactService::aggregate(const CallContext& ctx, const Json& q) {
   for (const auto& [name, v] : value_specs.items()) columns.push_back(name);
   Json rows = Json::array();
   deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-    store::query(tx.session(), sql, values, [&](const soci::row& r) {
+    store::query(tx.session(), sql, values, [&](const store::Row& r) {
       if (static_cast<std::int64_t>(rows.size()) == limit)
         throw Error(ErrorCode::validation, "the aggregate has more than " + std::to_string(limit) +
                                                " groups: group by less, filter more, or raise limit (at most 1000000)",

@@ -53,7 +53,7 @@ IdempotencyService::Begin IdempotencyService::begin_in(store::Transaction& tx, c
   store::query(tx.session(),
                "SELECT request_hash, state, response_status, response_body, created_at, expires_at"
                " FROM idempotency_records WHERE " + key_columns,
-               key_values(ctx, attempt), [&](const soci::row& row) {
+               key_values(ctx, attempt), [&](const store::Row& row) {
                  found = true;
                  bool expired = store::required_integer(row, 5) <= now;
                  bool in_flight = store::required_text(row, 1) == "in_flight";
@@ -99,7 +99,7 @@ std::optional<Json> IdempotencyService::replay_in(store::Transaction& tx, const 
   store::query(tx.session(),
                "SELECT request_hash, response_body FROM idempotency_records WHERE tenant_id = :p0 AND api_key_id = :p1"
                " AND operation = '' AND idempotency_key = :p2 AND state = 'done' AND expires_at > :p3",
-               {ctx.tenant_id, once.scope, once.key, ctx.now().micros}, [&](const soci::row& row) {
+               {ctx.tenant_id, once.scope, once.key, ctx.now().micros}, [&](const store::Row& row) {
                  if (store::required_text(row, 0) != once.fingerprint)
                    throw Error(ErrorCode::validation,
                                "idempotency_key " + once.key + " was used for another request within 24 hours",

@@ -41,7 +41,7 @@ struct ImportRecord {
   std::int64_t runs = 0;  // times a runner claimed it
 };
 
-ImportRecord record_of(const soci::row& r) {
+ImportRecord record_of(const store::Row& r) {
   ImportRecord i;
   i.id = store::required_text(r, 0);
   i.status = store::required_text(r, 1);
@@ -149,7 +149,7 @@ ImportOptions options_of(const Json& given, const ImportFormats& formats) {
 std::optional<ImportRecord> find_import(store::Transaction& tx, const std::string& tenant_id, const std::string& id) {
   std::optional<ImportRecord> found;
   store::query(tx.session(), std::string("SELECT ") + columns + " FROM imports WHERE tenant_id = :p0 AND id = :p1",
-               {tenant_id, id}, [&](const soci::row& r) { found = record_of(r); });
+               {tenant_id, id}, [&](const store::Row& r) { found = record_of(r); });
   return found;
 }
 
@@ -174,7 +174,7 @@ class StoredFile : public std::streambuf {
     database_.read(tenant_id_, [&](store::Transaction& tx) {
       store::query(tx.session(),
                    "SELECT data FROM import_chunks WHERE tenant_id = :p0 AND import_id = :p1 AND seq = :p2",
-                   {tenant_id_, import_id_, next_}, [&](const soci::row& r) {
+                   {tenant_id_, import_id_, next_}, [&](const store::Row& r) {
                      auto bytes = from_base64(store::required_text(r, 0));
                      if (!bytes) throw Error(ErrorCode::internal, "import " + import_id_ + ": a stored piece is corrupt");
                      piece_ = std::move(*bytes);
@@ -264,7 +264,7 @@ std::vector<Json> ImportJobService::list(const CallContext& ctx, std::size_t lim
     store::query(tx.session(),
                  std::string("SELECT ") + columns +
                      " FROM imports WHERE tenant_id = :p0 ORDER BY created_at DESC, id DESC LIMIT " + std::to_string(limit),
-                 {ctx.tenant_id}, [&](const soci::row& r) { out.push_back(import_json(record_of(r))); });
+                 {ctx.tenant_id}, [&](const store::Row& r) { out.push_back(import_json(record_of(r))); });
   });
   return out;
 }
@@ -305,7 +305,7 @@ void ImportJobService::write_errors_csv(const CallContext& ctx, const std::strin
                    "SELECT row_number, line, seq, field, message FROM import_errors WHERE tenant_id = :p0"
                    " AND import_id = :p1 AND (row_number > :p2 OR (row_number = :p3 AND seq > :p4))"
                    " ORDER BY row_number, seq LIMIT 1000",
-                   {ctx.tenant_id, id, after_row, after_row, after_seq}, [&](const soci::row& r) {
+                   {ctx.tenant_id, id, after_row, after_row, after_seq}, [&](const store::Row& r) {
                      after_row = store::required_integer(r, 0);
                      after_seq = store::required_integer(r, 2);
                      page += std::to_string(after_row) + "," + std::to_string(store::required_integer(r, 1)) + "," +
@@ -333,7 +333,7 @@ std::size_t ImportJobService::run_one(const Clock& clock, const std::string& nod
   worker.read_one_statement([&](soci::session& session) {
     store::query(session,
                  "SELECT MIN(COALESCE(heartbeat_at, 0)) FROM imports WHERE status IN ('queued', 'running')", {},
-                 [&](const soci::row& r) { oldest_heartbeat = store::integer_at(r, 0); });
+                 [&](const store::Row& r) { oldest_heartbeat = store::integer_at(r, 0); });
   });
   if (!oldest_heartbeat || *oldest_heartbeat >= silent_since) {
     if (due_in && oldest_heartbeat)
@@ -345,7 +345,7 @@ std::size_t ImportJobService::run_one(const Clock& clock, const std::string& nod
                       " FROM imports WHERE status IN ('queued', 'running') AND (heartbeat_at IS NULL OR heartbeat_at < :p0)"
                       " ORDER BY created_at LIMIT 1";
     if (worker.backend() == store::Backend::postgresql) sql += " FOR UPDATE SKIP LOCKED";
-    store::query(tx.session(), sql, {silent_since}, [&](const soci::row& r) { claimed = record_of(r); });
+    store::query(tx.session(), sql, {silent_since}, [&](const store::Row& r) { claimed = record_of(r); });
     if (!claimed) return;
     if (claimed->cancel_requested) {  // its runner died after the request: nothing more to do
       store::execute(tx.session(),
@@ -422,7 +422,7 @@ std::size_t ImportJobService::run_one(const Clock& clock, const std::string& nod
     deps_.database.read(i.tenant_id, [&](store::Transaction& tx) {
       store::query(tx.session(),
                    "SELECT cancel_requested FROM imports WHERE tenant_id = :p0 AND id = :p1 AND runner = :p2",
-                   {i.tenant_id, i.id, token}, [&](const soci::row& r) { held = integer_at(r, 0).value_or(1) == 0; });
+                   {i.tenant_id, i.id, token}, [&](const store::Row& r) { held = integer_at(r, 0).value_or(1) == 0; });
     });
     return held;
   };

@@ -183,7 +183,7 @@ class Importer {
       std::string list = store::bound_list(wanted, params);
       deps_.database.read(ctx_.tenant_id, [&](store::Transaction& tx) {
         store::query(tx.session(), select + list, params,
-                     [&](const soci::row& r) { found[store::required_text(r, 1)].push_back(store::required_text(r, 0)); });
+                     [&](const store::Row& r) { found[store::required_text(r, 1)].push_back(store::required_text(r, 0)); });
       });
     };
     if (column == "email" && spec.type == "contact") {

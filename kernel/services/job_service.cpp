@@ -17,7 +17,7 @@ std::string plugin_of(const std::string& name) {
   return name.substr(7, end == std::string::npos ? std::string::npos : end - 7);
 }
 
-Json job_json(const soci::row& r) {
+Json job_json(const store::Row& r) {
   auto time = [](std::optional<std::int64_t> t) { return t ? Json(format_rfc3339(Timestamp{*t})) : Json(); };
   std::string name = store::required_text(r, 1);
   auto dead_at = store::integer_at(r, 5);
@@ -36,7 +36,7 @@ Json job_json(const soci::row& r) {
 std::optional<Json> read_job(store::Transaction& tx, const CallContext& ctx, const std::string& id) {
   std::optional<Json> job;
   store::query(tx.session(), std::string("SELECT ") + columns + " WHERE tenant_id = :p0 AND id = :p1",
-               {ctx.tenant_id, id}, [&](const soci::row& r) { job = job_json(r); });
+               {ctx.tenant_id, id}, [&](const store::Row& r) { job = job_json(r); });
   return job;
 }
 
@@ -66,7 +66,7 @@ std::vector<Json> JobService::failed(const CallContext& ctx, const std::string& 
   values.push_back(static_cast<std::int64_t>(limit));
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     std::vector<Json> out;
-    store::query(tx.session(), sql, values, [&](const soci::row& r) { out.push_back(job_json(r)); });
+    store::query(tx.session(), sql, values, [&](const store::Row& r) { out.push_back(job_json(r)); });
     return out;
   });
 }

@@ -126,7 +126,7 @@ std::vector<std::string> ids_where(store::Transaction& tx, const std::string& ta
                                    const std::string& tenant_id, const std::string& value) {
   std::vector<std::string> ids;
   store::query(tx.session(), "SELECT id FROM " + table + " WHERE tenant_id = :p0 AND " + column + " = :p1 ORDER BY id",
-               {tenant_id, value}, [&](const soci::row& r) { ids.push_back(store::required_text(r, 0)); });
+               {tenant_id, value}, [&](const store::Row& r) { ids.push_back(store::required_text(r, 0)); });
   return ids;
 }
 
@@ -139,7 +139,7 @@ std::vector<std::string> deals_naming(store::Transaction& tx, const std::string&
                  : "SELECT id FROM deals WHERE tenant_id = :p0 AND EXISTS (SELECT 1 FROM json_each(deals.contacts)"
                    " WHERE json_extract(json_each.value, '$.contact_id') = :p1) ORDER BY id";
   store::SqlValue named = postgresql ? Json::array({{{"contact_id", contact_id}}}).dump() : contact_id;
-  store::query(tx.session(), sql, {tenant_id, named}, [&](const soci::row& r) { ids.push_back(store::required_text(r, 0)); });
+  store::query(tx.session(), sql, {tenant_id, named}, [&](const store::Row& r) { ids.push_back(store::required_text(r, 0)); });
   return ids;
 }
 

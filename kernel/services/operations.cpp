@@ -9,7 +9,7 @@ std::map<std::string, std::int64_t> outbox_backlog(ServiceDependencies& deps) {
     std::map<std::string, std::int64_t> backlog;
     store::query(tx.session(),
                  "SELECT s.name, (SELECT COALESCE(MAX(seq), 0) FROM outbox) - s.last_seq FROM event_subscribers s", {},
-                 [&](const soci::row& row) { backlog[store::required_text(row, 0)] = store::integer_at(row, 1).value_or(0); });
+                 [&](const store::Row& row) { backlog[store::required_text(row, 0)] = store::integer_at(row, 1).value_or(0); });
     return backlog;
   });
 }
@@ -18,7 +18,7 @@ std::vector<FailingWork> failing_work(ServiceDependencies& deps) {
   return deps.worker_database.read("", [](store::Transaction& tx) {
     std::vector<FailingWork> out;
     auto collect = [&](const std::string& kind, const std::string& sql) {
-      store::query(tx.session(), sql, {}, [&](const soci::row& row) {
+      store::query(tx.session(), sql, {}, [&](const store::Row& row) {
         out.push_back({kind, store::required_text(row, 0), store::required_text(row, 1), store::integer_at(row, 2).value_or(0)});
       });
     };

@@ -52,7 +52,7 @@ std::optional<store::SqlValue> index_value(const std::string& field, const std::
               {{field, "must be " + wanted + " or null"}});
 }
 
-Json stored_json(const soci::row& r, const std::string& collection) {
+Json stored_json(const store::Row& r, const std::string& collection) {
   return {{"collection", collection},
           {"id", store::required_text(r, 0)},
           {"document", Json::parse(store::required_text(r, 1))},
@@ -135,7 +135,7 @@ std::optional<Json> stored_document(store::Transaction& tx, const std::vector<st
   store::query(tx.session(),
                std::string("SELECT ") + stored_columns +
                    " FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2 AND id = :p3",
-               key, [&](const soci::row& r) { found = stored_json(r, collection); });
+               key, [&](const store::Row& r) { found = stored_json(r, collection); });
   return found;
 }
 
@@ -344,7 +344,7 @@ PluginRecordService::TextPage PluginRecordService::query_text(const CallContext&
                     limit_placeholder;
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     TextPage page;
-    store::query(tx.session(), sql, values, [&](const soci::row& r) {
+    store::query(tx.session(), sql, values, [&](const store::Row& r) {
       page.data.push_back({store::required_text(r, 0), store::required_text(r, 1), store::required_integer(r, 2), store::required_integer(r, 3), store::required_integer(r, 4)});
     });
     if (static_cast<std::int64_t>(page.data.size()) > limit) {
@@ -358,7 +358,7 @@ PluginRecordService::TextPage PluginRecordService::query_text(const CallContext&
     }
     if (count) {
       std::int64_t total = 0;
-      store::query(tx.session(), count_sql, count_values, [&](const soci::row& r) { total = store::required_integer(r, 0); });
+      store::query(tx.session(), count_sql, count_values, [&](const store::Row& r) { total = store::required_integer(r, 0); });
       page.count = total;
     }
     return page;
@@ -412,13 +412,13 @@ std::size_t PluginRecordService::reindex(const CallContext& ctx, const std::stri
     // the first one's rows and rebuilds them again, which changes nothing.
     if (tx.backend() == store::Backend::postgresql)
       store::query(tx.session(), "SELECT 1 FROM (SELECT pg_advisory_xact_lock(:p0, hashtext(:p1))) AS locked",
-                   {reindex_lock_class, plugin_id_ + "/" + collection + "@" + ctx.tenant_id}, [](const soci::row&) {});
+                   {reindex_lock_class, plugin_id_ + "/" + collection + "@" + ctx.tenant_id}, [](const store::Row&) {});
     std::vector<std::pair<std::string, Json>> documents;
     store::query(tx.session(),
                  "SELECT id, document FROM plugin_records WHERE tenant_id = :p0 AND plugin_id = :p1 AND collection = :p2"
                  " ORDER BY id",
                  {ctx.tenant_id, plugin_id_, collection},
-                 [&](const soci::row& r) { documents.emplace_back(store::required_text(r, 0), Json::parse(store::required_text(r, 1))); });
+                 [&](const store::Row& r) { documents.emplace_back(store::required_text(r, 0), Json::parse(store::required_text(r, 1))); });
     for (const auto& [id, document] : documents) {
       // A document written before an index was declared may hold another type there:
       // it stays unindexed by that field rather than failing the whole collection.
@@ -453,7 +453,7 @@ std::vector<SubjectDocument> subject_documents(store::Transaction& tx, const std
   store::query(tx.session(),
                "SELECT plugin_id, collection, indexes, personal FROM plugin_collections WHERE personal IS NOT NULL"
                " ORDER BY plugin_id, collection",
-               {}, [&](const soci::row& r) {
+               {}, [&](const store::Row& r) {
                  declared.push_back({store::required_text(r, 0), store::required_text(r, 1),
                                      Json::parse(store::required_text(r, 2)).get<CollectionIndexes>(),
                                      PersonalData::from_json(Json::parse(store::required_text(r, 3)))});
@@ -467,7 +467,7 @@ std::vector<SubjectDocument> subject_documents(store::Transaction& tx, const std
                  " WHERE r.tenant_id = :p0 AND r.plugin_id = :p1 AND r.collection = :p2 AND i.field = :p3"
                  " AND i.text_value = :p4 ORDER BY r.id",
                  {tenant_id, d.plugin_id, d.collection, d.personal.subject_field, subject_id},
-                 [&](const soci::row& r) {
+                 [&](const store::Row& r) {
                    out.push_back({d.plugin_id, d.collection, store::required_text(r, 0), store::required_integer(r, 2),
                                   Json::parse(store::required_text(r, 1)), d.indexes, d.personal});
                  });

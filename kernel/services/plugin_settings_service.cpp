@@ -45,7 +45,7 @@ std::optional<PluginSettingsService::Stored> PluginSettingsService::load(store::
   store::query(tx.session(),
                "SELECT settings, secret_names, secrets_sealed, version, updated_at FROM plugin_settings"
                " WHERE tenant_id = :p0 AND plugin_id = :p1",
-               {tenant_id, plugin_id_}, [&](const soci::row& r) {
+               {tenant_id, plugin_id_}, [&](const store::Row& r) {
                  found = Stored{Json::parse(store::required_text(r, 0)), Json::parse(store::required_text(r, 1)), store::required_text(r, 2),
                                 store::required_integer(r, 3), store::required_integer(r, 4)};
                });

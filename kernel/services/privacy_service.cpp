@@ -37,7 +37,7 @@ Json contact_or_404(store::Transaction& tx, const std::string& tenant_id, const 
   return *found;
 }
 
-Json hold_json(const soci::row& r) {
+Json hold_json(const store::Row& r) {
   using store::integer_at;
   using store::text_at;
   auto time = [](std::optional<std::int64_t> t) { return t ? Json(format_rfc3339(Timestamp{*t})) : Json(); };
@@ -57,7 +57,7 @@ void refuse_if_held(store::Transaction& tx, const std::string& tenant_id, const 
                std::string("SELECT ") + hold_columns +
                    " FROM privacy_holds WHERE tenant_id = :p0 AND subject_id = :p1 AND lifted_at IS NULL"
                    " ORDER BY placed_at LIMIT 1",
-               {tenant_id, subject_id}, [&](const soci::row& r) { hold = hold_json(r); });
+               {tenant_id, subject_id}, [&](const store::Row& r) { hold = hold_json(r); });
   if (hold)
     throw Error(ErrorCode::conflict, "contact " + subject_id + " is under legal hold " + (*hold)["id"].get<std::string>() +
                                          " (" + (*hold)["reason"].get<std::string>() +
@@ -93,7 +93,7 @@ std::vector<std::string> interactions_of(store::Transaction& tx, const std::stri
                                          const std::string& contact_id) {
   std::vector<std::string> ids;
   store::query(tx.session(), "SELECT id FROM interactions WHERE tenant_id = :p0 AND contact_id = :p1 ORDER BY id",
-               {tenant_id, contact_id}, [&](const soci::row& r) { ids.push_back(store::required_text(r, 0)); });
+               {tenant_id, contact_id}, [&](const store::Row& r) { ids.push_back(store::required_text(r, 0)); });
   return ids;
 }
 
@@ -265,7 +265,7 @@ Json PrivacyService::place_hold(const CallContext& ctx, const std::string& conta
                    {id, ctx.tenant_id, contact_id, reason, ctx.actor.id, now.micros});
     Json hold;
     store::query(tx.session(), std::string("SELECT ") + hold_columns + " FROM privacy_holds WHERE id = :p0", {id},
-                 [&](const soci::row& r) { hold = hold_json(r); });
+                 [&](const store::Row& r) { hold = hold_json(r); });
     Json changes = {{"subject_id", {{"from", nullptr}, {"to", contact_id}}}, {"reason", {{"from", nullptr}, {"to", reason}}}};
     commit_change(tx, call, {"privacy.hold_placed", "privacy_hold", id, changes, hold});
     return hold;
@@ -281,7 +281,7 @@ Json PrivacyService::lift_hold(const CallContext& ctx, const std::string& hold_i
     auto read = [&] {
       store::query(tx.session(),
                    std::string("SELECT ") + hold_columns + " FROM privacy_holds WHERE id = :p0 AND tenant_id = :p1",
-                   {hold_id, ctx.tenant_id}, [&](const soci::row& r) { hold = hold_json(r); });
+                   {hold_id, ctx.tenant_id}, [&](const store::Row& r) { hold = hold_json(r); });
     };
     read();
     if (hold.is_null()) throw Error(ErrorCode::not_found, "legal hold " + hold_id + " not found");
@@ -313,7 +313,7 @@ std::vector<Json> PrivacyService::holds(const CallContext& ctx, const std::strin
       values.push_back(subject_id);
     }
     store::query(tx.session(), sql + " ORDER BY placed_at DESC, id DESC", values,
-                 [&](const soci::row& r) { out.push_back(hold_json(r)); });
+                 [&](const store::Row& r) { out.push_back(hold_json(r)); });
     return out;
   });
 }

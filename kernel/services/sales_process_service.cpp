@@ -35,7 +35,7 @@ std::vector<StallChange> stall_changes(store::Transaction& tx, const std::string
       " AND d.stage_entered_at <= :p1 - s.rot_days * " + std::to_string(micros_per_day) +
       ") OR d.stalled_since IS NOT NULL)";
   std::vector<StallChange> out;
-  store::query(tx.session(), sql, {tenant_id, now.micros}, [&](const soci::row& r) {
+  store::query(tx.session(), sql, {tenant_id, now.micros}, [&](const store::Row& r) {
     ++scan.candidates;
     std::int64_t clock = store::integer_at(r, 2).value_or(0);
     if (auto last = store::integer_at(r, 5); last && *last > clock) clock = std::min(*last, now.micros);
@@ -66,7 +66,7 @@ std::vector<DueTask> tasks_to_remind(store::Transaction& tx, const std::string& 
                "SELECT 1 FROM task_reminders r WHERE r.tenant_id = t.tenant_id AND r.task_id = t.id"
                " AND r.kind = :p3 AND r.due_at = t.due_at) ORDER BY t.due_at, t.id LIMIT 1000",
                {tenant_id, after, until, kind},
-               [&](const soci::row& r) { out.push_back({store::required_text(r, 0), store::required_integer(r, 1)}); });
+               [&](const store::Row& r) { out.push_back({store::required_text(r, 0), store::required_integer(r, 1)}); });
   return out;
 }
 
@@ -154,7 +154,7 @@ Json SalesProcessService::agenda(const CallContext& ctx, const AgendaQuery& q) {
         " WHERE t.tenant_id = :p0 AND t.assignee_id = :p1 AND t.status = 'open' AND t.archived_at IS NULL"
         " AND t.due_at IS NOT NULL AND (t.due_at < :p2 OR (t.due_at >= :p3 AND t.due_at < :p4))"
         " ORDER BY t.due_at, t.id LIMIT " + std::to_string(q.limit + 1),
-        {ctx.tenant_id, q.user_id, now.micros, q.from.micros, q.to.micros}, [&](const soci::row& r) {
+        {ctx.tenant_id, q.user_id, now.micros, q.from.micros, q.to.micros}, [&](const store::Row& r) {
           using store::integer_at;
           using store::text_at;
           Timestamp due{store::required_integer(r, 3)};

@@ -45,7 +45,7 @@ Json TenantService::set_time_zone(const CallContext& ctx, const std::string& ten
     store::query(tx.session(),
                  "SELECT id, name, time_zone, version, created_at, updated_at FROM tenants WHERE id = :p0"
                  " AND archived_at IS NULL",
-                 {tenant_id}, [&](const soci::row& r) {
+                 {tenant_id}, [&](const store::Row& r) {
                    auto zone = store::text_at(r, 2);
                    before = {{"id", store::required_text(r, 0)},
                              {"name", store::required_text(r, 1)},
@@ -74,7 +74,7 @@ bool TenantService::exists(const std::string& tenant_id) {
   return deps_.worker_database.read("", [&](store::Transaction& tx) {
     bool found = false;
     store::query(tx.session(), "SELECT 1 FROM tenants WHERE id = :p0 AND archived_at IS NULL", {tenant_id},
-                 [&](const soci::row&) { found = true; });
+                 [&](const store::Row&) { found = true; });
     return found;
   });
 }
@@ -83,7 +83,7 @@ std::vector<Json> TenantService::list() {
   return deps_.worker_database.read("", [&](store::Transaction& tx) {
     std::vector<Json> out;
     store::query(tx.session(), "SELECT id, name, created_at, archived_at FROM tenants ORDER BY id", {},
-                 [&](const soci::row& row) {
+                 [&](const store::Row& row) {
                    auto archived = store::integer_at(row, 3);
                    out.push_back({{"id", store::required_text(row, 0)},
                                   {"name", store::required_text(row, 1)},

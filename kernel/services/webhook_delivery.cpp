@@ -32,7 +32,7 @@ std::optional<Target> load_target(ServiceDependencies& deps, const std::string& 
   std::optional<Target> target;
   deps.worker_database.read("", [&](store::Transaction& tx) {
     store::query(tx.session(), "SELECT url, status, secret_sealed FROM webhooks WHERE tenant_id = :p0 AND id = :p1",
-                 {tenant_id, id}, [&](const soci::row& r) {
+                 {tenant_id, id}, [&](const store::Row& r) {
                    auto secret = deps.secrets.open(webhook_secret_binding(id), store::required_text(r, 2));
                    if (!secret)
                      throw Error(ErrorCode::internal, "the secret of webhook " + id +
@@ -94,7 +94,7 @@ class ActiveWebhooks {
     Patterns read;
     deps.worker_database.read("", [&](store::Transaction& tx) {
       store::query(tx.session(), "SELECT id, events FROM webhooks WHERE tenant_id = :p0 AND status = 'active'",
-                   {tenant}, [&](const soci::row& r) {
+                   {tenant}, [&](const store::Row& r) {
                      std::vector<std::string> patterns;
                      for (const auto& pattern : Json::parse(store::required_text(r, 1))) patterns.push_back(pattern);
                      read.emplace_back(store::required_text(r, 0), std::move(patterns));

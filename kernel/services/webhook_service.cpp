@@ -32,7 +32,7 @@ std::string new_secret() {
   return "whsec_" + to_base64(random_bytes(24));
 }
 
-Json webhook_json(const soci::row& r) {
+Json webhook_json(const store::Row& r) {
   return {{"id", store::required_text(r, 0)},
           {"url", store::required_text(r, 1)},
           {"events", Json::parse(store::required_text(r, 2))},
@@ -47,7 +47,7 @@ Json webhook_json(const soci::row& r) {
 std::optional<Json> find(store::Transaction& tx, const std::string& tenant_id, const std::string& id) {
   std::optional<Json> found;
   store::query(tx.session(), std::string("SELECT ") + columns + " FROM webhooks WHERE tenant_id = :p0 AND id = :p1",
-               {tenant_id, id}, [&](const soci::row& r) { found = webhook_json(r); });
+               {tenant_id, id}, [&](const store::Row& r) { found = webhook_json(r); });
   return found;
 }
 
@@ -160,7 +160,7 @@ std::vector<Json> WebhookService::list(const CallContext& ctx) {
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     std::vector<Json> out;
     store::query(tx.session(), std::string("SELECT ") + columns + " FROM webhooks WHERE tenant_id = :p0 ORDER BY id",
-                 {ctx.tenant_id}, [&](const soci::row& r) { out.push_back(webhook_json(r)); });
+                 {ctx.tenant_id}, [&](const store::Row& r) { out.push_back(webhook_json(r)); });
     return out;
   });
 }
@@ -236,7 +236,7 @@ std::vector<Json> WebhookService::deliveries(const CallContext& ctx, const std::
                  "SELECT event_id, event_name, attempt, status_code, error, duration_ms, attempted_at"
                  " FROM webhook_deliveries WHERE tenant_id = :p0 AND webhook_id = :p1"
                  " ORDER BY attempted_at DESC, id DESC LIMIT :p2",
-                 {ctx.tenant_id, id, static_cast<std::int64_t>(limit)}, [&](const soci::row& r) {
+                 {ctx.tenant_id, id, static_cast<std::int64_t>(limit)}, [&](const store::Row& r) {
                    out.push_back({{"event_id", store::required_text(r, 0)},
                                   {"event_name", store::required_text(r, 1)},
                                   {"attempt", store::required_integer(r, 2)},

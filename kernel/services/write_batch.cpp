@@ -87,7 +87,7 @@ void WriteBatch::ask_live(const CallContext& ctx, const std::string& type, const
     std::string list = store::bound_list(some, params);
     store::query(tx_.session(),
                  "SELECT id FROM " + spec->table + " WHERE tenant_id = :p0 AND archived_at IS NULL AND id IN " + list,
-                 params, [&](const soci::row& r) { live.insert(store::required_text(r, 0)); });
+                 params, [&](const store::Row& r) { live.insert(store::required_text(r, 0)); });
   });
   asked_ids_[type].insert(ids.begin(), ids.end());
 }
@@ -100,7 +100,7 @@ void WriteBatch::ask_holders(const CallContext& ctx, const std::string& kind, co
     store::query(tx_.session(),
                  "SELECT value, entity_type, entity_id FROM contact_points"
                  " WHERE tenant_id = :p0 AND kind = :p1 AND value IN " + list + " ORDER BY entity_id",
-                 params, [&](const soci::row& r) {
+                 params, [&](const store::Row& r) {
                    holders_[{kind, store::required_text(r, 0)}].push_back({store::required_text(r, 1), store::required_text(r, 2)});
                  });
   });

@@ -55,7 +55,7 @@ std::vector<int> applied_versions(soci::session& session, Backend backend) {
   // One-time statement (store::query): a named prepared one would not survive a
   // transaction pooler between the nodes and PostgreSQL (store.prepared_statements).
   query(session, "SELECT version FROM schema_migrations ORDER BY version", {},
-        [&](const soci::row& r) { versions.push_back(static_cast<int>(required_integer(r, 0))); });
+        [&](const store::Row& r) { versions.push_back(static_cast<int>(required_integer(r, 0))); });
   return versions;
 }
 

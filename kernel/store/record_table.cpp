@@ -17,7 +17,7 @@ bool stored_as_json_text(FieldType type) {
          type == FieldType::phone_list;
 }
 
-Json from_column(FieldType type, const soci::row& row, std::size_t i) {
+Json from_column(FieldType type, const store::Row& row, std::size_t i) {
   switch (type) {
     case FieldType::integer: {
       auto v = integer_at(row, i);
@@ -45,7 +45,7 @@ Json from_column(FieldType type, const soci::row& row, std::size_t i) {
 
 // One column as JSON text: the bytes from_column()'s value would be written as, minus
 // the Json in between.
-void append_column_json(std::string& out, FieldType type, const soci::row& row, std::size_t i) {
+void append_column_json(std::string& out, FieldType type, const store::Row& row, std::size_t i) {
   switch (type) {
     case FieldType::integer:
     case FieldType::boolean:
@@ -114,7 +114,7 @@ std::string RecordTable::select_list() const {
   return list;
 }
 
-Json RecordTable::read_record(const soci::row& row) const {
+Json RecordTable::read_record(const store::Row& row) const {
   // Members inserted in key order, each at the end of the map: no search per member
   // (a list page reads 50 records).
   Json record = Json::object();
@@ -123,7 +123,7 @@ Json RecordTable::read_record(const soci::row& row) const {
   return record;
 }
 
-RenderedRecord RecordTable::render_record(const soci::row& row, const std::string& sort_field) const {
+RenderedRecord RecordTable::render_record(const store::Row& row, const std::string& sort_field) const {
   RenderedRecord out;
   out.json.reserve(512);
   out.json.push_back('{');
@@ -172,7 +172,7 @@ bool RecordTable::update(Transaction& tx, const Json& record, std::int64_t expec
 std::optional<Json> RecordTable::find(Transaction& tx, const std::string& tenant_id, const std::string& id) const {
   std::optional<Json> found;
   query(tx.session(), "SELECT " + select_list() + " FROM " + spec_.table + " WHERE id = :p0 AND tenant_id = :p1",
-        {id, tenant_id}, [&](const soci::row& row) { found = read_record(row); });
+        {id, tenant_id}, [&](const store::Row& row) { found = read_record(row); });
   return found;
 }
 
@@ -182,20 +182,20 @@ bool RecordTable::exists(Transaction& tx, const std::string& tenant_id, const st
   query(tx.session(),
         "SELECT 1 FROM " + spec_.table + " WHERE id = :p0 AND tenant_id = :p1" +
             (include_archived ? "" : " AND archived_at IS NULL"),
-        {id, tenant_id}, [&](const soci::row&) { found = true; });
+        {id, tenant_id}, [&](const store::Row&) { found = true; });
   return found;
 }
 
 std::vector<Json> RecordTable::list(Transaction& tx, const std::string& tenant_id, const RecordQuery& q) const {
   std::vector<Json> out;
-  for_each_listed(tx, tenant_id, q, [&](const soci::row& row) { out.push_back(read_record(row)); });
+  for_each_listed(tx, tenant_id, q, [&](const store::Row& row) { out.push_back(read_record(row)); });
   return out;
 }
 
 std::vector<RenderedRecord> RecordTable::list_rendered(Transaction& tx, const std::string& tenant_id,
                                                        const RecordQuery& q) const {
   std::vector<RenderedRecord> out;
-  for_each_listed(tx, tenant_id, q, [&](const soci::row& row) { out.push_back(render_record(row, "id")); });
+  for_each_listed(tx, tenant_id, q, [&](const store::Row& row) { out.push_back(render_record(row, "id")); });
   return out;
 }
 
@@ -430,7 +430,7 @@ class WhereBuilder {
 SearchRows RecordTable::search_rendered(Transaction& tx, const std::string& tenant_id, const SearchQuery& q) const {
   SearchRows out;
   out.scanned_to = for_each_found(tx, tenant_id, q,
-                                  [&](const soci::row& row) { out.rows.push_back(render_record(row, q.sort_field)); });
+                                  [&](const store::Row& row) { out.rows.push_back(render_record(row, q.sort_field)); });
   return out;
 }
 
@@ -482,7 +482,7 @@ CommonTerms common_terms(Transaction& tx, const EntitySpec& spec, const SearchQu
       query(tx.session(),
             "SELECT count(*) FROM (SELECT rowid FROM " + spec.table + "_text WHERE " + f.field +
                 " MATCH :p0 LIMIT " + std::to_string(most + 1) + ")",
-            {fts_phrase(term)}, [&](const soci::row& row) { found = required_integer(row, 0); });
+            {fts_phrase(term)}, [&](const store::Row& row) { found = required_integer(row, 0); });
       if (found > static_cast<std::int64_t>(most)) common.insert({f.field, term});
     }
   return common;
@@ -544,7 +544,7 @@ std::optional<std::pair<SqlValue, std::string>> RecordTable::for_each_found(Tran
     sql += order_by(q) + " LIMIT 1 OFFSET " + std::to_string(q.scan_limit - 1);
     bool integer = column_type(s) == FieldType::integer || column_type(s) == FieldType::timestamp ||
                    column_type(s) == FieldType::boolean;
-    query(tx.session(), sql, values, [&](const soci::row& row) {
+    query(tx.session(), sql, values, [&](const store::Row& row) {
       SqlValue value = integer ? SqlValue{required_integer(row, 0)} : SqlValue{required_text(row, 0)};
       scan_end = std::make_pair(std::move(value), required_text(row, 1));
     });

@@ -93,7 +93,7 @@ class RecordTable {
   const EntitySpec& spec() const { return spec_; }
 
  private:
-  using RowVisitor = std::function<void(const soci::row&)>;
+  using RowVisitor = std::function<void(const store::Row&)>;
   void for_each_listed(Transaction& tx, const std::string& tenant_id, const RecordQuery& q, const RowVisitor& visit) const;
   // Returns where a bounded scan stopped (SearchRows::scanned_to).
   std::optional<std::pair<SqlValue, std::string>> for_each_found(Transaction& tx, const std::string& tenant_id,
@@ -102,8 +102,8 @@ class RecordTable {
   // (migration 0030), else the table.
   std::string search_source(Backend backend) const;
   std::string select_list() const;
-  Json read_record(const soci::row& row) const;
-  RenderedRecord render_record(const soci::row& row, const std::string& sort_field) const;
+  Json read_record(const store::Row& row) const;
+  RenderedRecord render_record(const store::Row& row, const std::string& sort_field) const;
 
   struct Column {
     std::string name;

@@ -1,9 +1,15 @@
 #include "kernel/store/sql.hpp"
 
 #include "kernel/domain/error.hpp"
+#include "kernel/store/pipeline.hpp"
 #include "kernel/store/transaction.hpp"
 
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
+
+#include <charconv>
+#include <cstdlib>
 
 #include <memory>
 #include <mutex>
@@ -78,7 +84,13 @@ class StatementCache {
     return *entries_.emplace(key, std::move(fresh)).first->second;
   }
   void forget(const std::string& key) { entries_.erase(key); }
-  void clear() { entries_.clear(); }
+  void clear() {
+    entries_.clear();
+    pipelined.clear();
+  }
+  // The statements of pipelined reads (Transaction::pipelines_statements), kept apart:
+  // libpq runs them, not SOCI.
+  PipelinedStatements pipelined;
 
  private:
   std::unordered_map<std::string, std::unique_ptr<Prepared>> entries_;
@@ -160,7 +172,33 @@ void send_appended_rows_for(soci::session& session, const std::string& sql) {
   if (Transaction* tx = Transaction::running_on(session)) tx->send_appended_rows_for(sql);
 }
 
+namespace {
+// A statement of a PostgreSQL read transaction goes in one round trip (ADR 0038); null
+// when the session runs none.
+const Transaction* pipelining(const soci::session& session) {
+  const Transaction* tx = Transaction::running_on(session);
+  return tx != nullptr && tx->pipelines_statements() ? tx : nullptr;
+}
+
+std::int64_t pipelined(soci::session& session, const Transaction& tx, const std::string& sql,
+                       const std::vector<SqlValue>& values, const std::function<void(const Row&)>* on_row,
+                       bool reuse) {
+  StatementCache* cache = reuse ? cache_of(session) : nullptr;
+  PipelinedStatements::Statement* statement = cache ? &cache->pipelined.of(session, sql) : nullptr;
+  bool was_prepared = statement && statement->prepared;
+  try {
+    return run_pipelined(session, tx.tenant_id(), sql, statement, values, on_row);
+  } catch (const soci::postgresql_soci_error& e) {
+    // The server forgot the statement (a pooler's DISCARD ALL): a read can simply go again,
+    // preparing it afresh (run_pipelined marked it so).
+    if (!was_prepared || e.sqlstate() != "26000") throw;
+    return run_pipelined(session, tx.tenant_id(), sql, statement, values, on_row);
+  }
+}
+}  // namespace
+
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values) {
+  if (const Transaction* tx = pipelining(session)) return pipelined(session, *tx, sql, values, nullptr, true);
   send_appended_rows_for(session, sql);
   return with_statement(session, sql, values, false, [](Prepared& p) {
     p.st.execute(true);
@@ -170,14 +208,18 @@ std::int64_t execute(soci::session& session, const std::string& sql, const std::
 
 namespace {
 void run_query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
-               const std::function<void(const soci::row&)>& on_row, bool reuse) {
+               const std::function<void(const Row&)>& on_row, bool reuse) {
+  if (const Transaction* tx = pipelining(session)) {
+    pipelined(session, *tx, sql, values, &on_row, reuse);
+    return;
+  }
   send_appended_rows_for(session, sql);
   with_statement(
       session, sql, values, true,
       [&](Prepared& p) {
         if (!p.st.execute(true)) return;
         do {
-          on_row(p.row);
+          on_row(Row(p.row));
         } while (p.st.fetch());
       },
       reuse);
@@ -185,16 +227,16 @@ void run_query(soci::session& session, const std::string& sql, const std::vector
 }  // namespace
 
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
-           const std::function<void(const soci::row&)>& on_row) {
+           const std::function<void(const Row&)>& on_row) {
   run_query(session, sql, values, on_row, true);
 }
 
 void query_once(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
-                const std::function<void(const soci::row&)>& on_row) {
+                const std::function<void(const Row&)>& on_row) {
   run_query(session, sql, values, on_row, false);
 }
 namespace {
-void require_column(const soci::row& row, std::size_t column) {
+void require_column(const Row& row, std::size_t column) {
   if (column >= row.size())
     throw Error(ErrorCode::internal, "the database answered " + std::to_string(row.size()) +
                                          " columns where column " + std::to_string(column + 1) + " was expected");
@@ -203,10 +245,38 @@ void require_column(const soci::row& row, std::size_t column) {
   throw Error(ErrorCode::internal, "the database answered NULL in column " + std::to_string(column + 1) +
                                        ", which is never NULL");
 }
+
+constexpr Oid boolean_type = 16;  // PostgreSQL's bool: SOCI reads it as an integer, 1 or 0
+
+// A column of a libpq result, in PostgreSQL's text format.
+std::optional<std::string> pg_text(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column)) return std::nullopt;
+  const char* text = PQgetvalue(result, row, column);
+  if (PQftype(result, column) == boolean_type) return std::string(text[0] == 't' ? "1" : "0");
+  return std::string(text, static_cast<std::size_t>(PQgetlength(result, row, column)));
+}
+
+// Integers as SOCI reads them: whole numbers, booleans as 1/0, a fraction truncated.
+std::int64_t pg_integer(const std::string& text, std::size_t column) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error == std::errc() && end == text.data() + text.size()) return value;
+  char* stop = nullptr;
+  double number = std::strtod(text.c_str(), &stop);
+  if (stop != text.c_str() && *stop == '\0') return static_cast<std::int64_t>(number);
+  throw Error(ErrorCode::internal, "the database answered '" + text + "' in column " + std::to_string(column + 1) +
+                                       ", which holds a number");
+}
 }  // namespace
 
-std::optional<std::string> text_at(const soci::row& row, std::size_t column) {
-  require_column(row, column);
+std::size_t Row::size() const {
+  return soci_ ? soci_->size() : static_cast<std::size_t>(PQnfields(pg_));
+}
+
+std::optional<std::string> text_at(const Row& r, std::size_t column) {
+  require_column(r, column);
+  if (r.pg_) return pg_text(r.pg_, r.index_, static_cast<int>(column));
+  const soci::row& row = *r.soci_;
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
     case soci::dt_string:
@@ -222,8 +292,14 @@ std::optional<std::string> text_at(const soci::row& row, std::size_t column) {
   }
 }
 
-std::optional<std::int64_t> integer_at(const soci::row& row, std::size_t column) {
-  require_column(row, column);
+std::optional<std::int64_t> integer_at(const Row& r, std::size_t column) {
+  require_column(r, column);
+  if (r.pg_) {
+    auto text = pg_text(r.pg_, r.index_, static_cast<int>(column));
+    if (!text) return std::nullopt;
+    return pg_integer(*text, column);
+  }
+  const soci::row& row = *r.soci_;
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
     case soci::dt_integer:
@@ -241,13 +317,13 @@ std::optional<std::int64_t> integer_at(const soci::row& row, std::size_t column)
   }
 }
 
-std::string required_text(const soci::row& row, std::size_t column) {
+std::string required_text(const Row& row, std::size_t column) {
   auto text = text_at(row, column);
   if (!text) throw_null_column(column);
   return std::move(*text);
 }
 
-std::int64_t required_integer(const soci::row& row, std::size_t column) {
+std::int64_t required_integer(const Row& row, std::size_t column) {
   auto number = integer_at(row, column);
   if (!number) throw_null_column(column);
   return *number;

@@ -10,7 +10,26 @@
 #include <variant>
 #include <vector>
 
+struct pg_result;  // libpq's PGresult
+
 namespace nucleo::store {
+
+// One row of a query's result, from whichever driver answered: SOCI's row, or a row of a
+// libpq result when a read went pipelined (Transaction, docs/adr/0038-reads-in-one-round-trip.md).
+// Read its columns with text_at() and integer_at(), which treat both alike.
+class Row {
+ public:
+  explicit Row(const soci::row& row) : soci_(&row) {}
+  Row(const pg_result* result, int index) : pg_(result), index_(index) {}
+  std::size_t size() const;
+
+ private:
+  friend std::optional<std::string> text_at(const Row& row, std::size_t column);
+  friend std::optional<std::int64_t> integer_at(const Row& row, std::size_t column);
+  const soci::row* soci_ = nullptr;
+  const pg_result* pg_ = nullptr;
+  int index_ = 0;
+};
 
 // A bound parameter: NULL, text or a 64-bit integer — every column type Nucleo uses
 // maps to one of these (docs/architecture.md §3: times are int64 µs, JSON is text).
@@ -28,11 +47,11 @@ std::int64_t execute(soci::session& session, const std::string& sql, const std::
 
 // Runs a query and calls `on_row` for each row.
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
-           const std::function<void(const soci::row&)>& on_row);
+           const std::function<void(const Row&)>& on_row);
 // The same, planned with its values on every call rather than kept prepared: for a
 // statement whose best plan depends on them (a search term that is rare or common).
 void query_once(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
-                const std::function<void(const soci::row&)>& on_row);
+                const std::function<void(const Row&)>& on_row);
 
 // PostgreSQL sessions in a pool keep their statements prepared (ADR 0009): the same
 // SQL text is parsed and planned once per session, not once per call. The pool turns
@@ -46,10 +65,10 @@ void stop_keeping_prepared_statements(soci::session& session);
 // row does not have is an Error(internal), never undefined behaviour: a result of
 // another shape than the SQL asked for (a pooler that crossed statements) fails the
 // request, not the node (issue #26).
-std::optional<std::string> text_at(const soci::row& row, std::size_t column);
-std::optional<std::int64_t> integer_at(const soci::row& row, std::size_t column);
+std::optional<std::string> text_at(const Row& row, std::size_t column);
+std::optional<std::int64_t> integer_at(const Row& row, std::size_t column);
 // The same for a column that is never NULL: NULL is an Error(internal) too.
-std::string required_text(const soci::row& row, std::size_t column);
-std::int64_t required_integer(const soci::row& row, std::size_t column);
+std::string required_text(const Row& row, std::size_t column);
+std::int64_t required_integer(const Row& row, std::size_t column);
 
 }  // namespace nucleo::store

@@ -67,6 +67,10 @@ void Transaction::append_referenced(const std::string& table, const std::string&
 }
 
 std::size_t Transaction::savepoint() {
+  if (pipelined_) {  // a savepoint needs a transaction block: the read opens one after all
+    pipelined_ = false;
+    begin(TxMode::read);
+  }
   // Rows appended before the savepoint go now, so rolling back to it cannot take them.
   send_appended_rows();
   std::size_t n = ++savepoints_;
@@ -119,19 +123,41 @@ void Transaction::send_appended_rows() {
 }
 
 Transaction::Transaction(soci::session& session, Backend backend, TxMode mode, const std::string& tenant_id)
-    : session_(session), backend_(backend), outer_(running) {
+    : session_(session), backend_(backend), tenant_id_(tenant_id), outer_(running) {
   running = this;
+  if (backend == Backend::postgresql && mode == TxMode::read) {
+    // Nothing to send yet: each statement carries the tenant itself (ADR 0038).
+    if (!tenant_id.empty()) {
+      try {
+        tenant_literal(tenant_id);
+      } catch (...) {
+        running = outer_;
+        throw;
+      }
+    }
+    pipelined_ = true;
+    return;
+  }
   try {
-    if (backend == Backend::sqlite) {
+    begin(mode);
+  } catch (...) {
+    running = outer_;  // no destructor runs for a constructor that throws
+    throw;
+  }
+}
+
+void Transaction::begin(TxMode mode) {
+  try {
+    if (backend_ == Backend::sqlite) {
       session_ << (mode == TxMode::write ? "BEGIN IMMEDIATE" : "BEGIN");
       open_ = true;
       return;
     }
     // One round trip: BEGIN and the tenant setting travel as one simple-protocol query.
     std::string begin = mode == TxMode::write ? "BEGIN" : "BEGIN READ ONLY";
-    if (!tenant_id.empty()) begin += "; SELECT set_config('nucleo.tenant_id', " + tenant_literal(tenant_id) + ", true)";
+    if (!tenant_id_.empty()) begin += "; SELECT set_config('nucleo.tenant_id', " + tenant_literal(tenant_id_) + ", true)";
     open_ = true;
-    execute_script(session_, backend, begin);
+    execute_script(session_, backend_, begin);
   } catch (...) {
     if (open_) {
       try {
@@ -140,12 +166,12 @@ Transaction::Transaction(soci::session& session, Backend backend, TxMode mode, c
       }
     }
     open_ = false;
-    running = outer_;
     rethrow_as_nucleo_error("cannot begin a transaction");
   }
 }
 
 void Transaction::commit() {
+  if (pipelined_) return;  // each statement committed on its own
   try {
     send_appended_rows();
     session_ << "COMMIT";

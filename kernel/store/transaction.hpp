@@ -21,6 +21,13 @@ enum class TxMode { read, write };
 // true) in the same round trip as BEGIN, so row-level security fences the transaction
 // even if a query forgets its `WHERE tenant_id`. The id is spliced as a literal only
 // after checking it holds nothing but the id alphabet [a-z0-9_].
+//
+// A read transaction on PostgreSQL sends no BEGIN and no COMMIT: each of its statements
+// (store::query, store::execute) travels pipelined behind the tenant and read-only
+// settings, one round trip, in an implicit transaction of its own (ADR 0038). At READ
+// COMMITTED — every transaction here — each statement takes its own snapshot anyway, so
+// nothing a reader can observe changes. A statement sent on session() directly would
+// run outside it, without a tenant: row-level security then shows it no row.
 class Transaction {
  public:
   Transaction(soci::session& session, Backend backend, TxMode mode, const std::string& tenant_id);
@@ -32,6 +39,9 @@ class Transaction {
   void commit();
   soci::session& session() { return session_; }
   Backend backend() const { return backend_; }
+  const std::string& tenant_id() const { return tenant_id_; }
+  // A PostgreSQL read transaction whose statements are pipelined, each on its own (above).
+  bool pipelines_statements() const { return pipelined_; }
 
   // A row for a table the transaction only appends to (the audit's pending events, their
   // sealed values, the outbox): it waits, and the rows of a table go in multi-row INSERTs
@@ -67,6 +77,7 @@ class Transaction {
 
  private:
   void send_appended_rows();
+  void begin(TxMode mode);
   struct Appended {
     std::string table, columns;
     std::size_t width = 0;
@@ -76,7 +87,9 @@ class Transaction {
   Appended& rows_of(const std::string& table, const std::string& columns, std::size_t width, bool referenced);
   soci::session& session_;
   Backend backend_;
+  std::string tenant_id_;
   bool open_ = false;
+  bool pipelined_ = false;
   std::vector<Appended> appended_;
   std::size_t savepoints_ = 0;  // open ones
   WorkKinds announced_ = 0;

@@ -222,7 +222,7 @@ Json ApiFixture::until(const std::string& path, const std::function<bool(const J
     if (done(body)) return body;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ADD_FAILURE() << "waited in vain on " << path << ": " << body;
+  ADD_FAILURE() << "waited in vain on " << path << ": " << body << "\nthe server's log:\n" << server->stderr_so_far();
   return body;
 }
 

@@ -244,7 +244,7 @@ TEST_P(AuditBundle, ADatabaseRewriteBehindTheTriggersIsCaughtByTheCheckpoints) {
   std::int64_t seq = -1;
   h.deps().worker_database.read("", [&](store::Transaction& tx) {
     store::query(tx.session(), "SELECT leaf, seq FROM audit_log WHERE tenant_id = :p0 AND leaf LIKE :p1", {h.tenant, "%Cooperativa 4\"%"},
-                 [&](const soci::row& row) {
+                 [&](const store::Row& row) {
                    leaf = store::required_text(row, 0);
                    seq = store::required_integer(row, 1);
                  });

@@ -42,7 +42,7 @@ int ServiceHarness::count(const std::string& sql) {
   store::Database& reader = worker_ ? *worker_ : *app_;
   return reader.read("", [&](store::Transaction& tx) {
     int n = 0;
-    tx.session() << sql, soci::into(n);
+    store::query(tx.session(), sql, {}, [&](const store::Row& r) { n = static_cast<int>(store::required_integer(r, 0)); });
     return n;
   });
 }
@@ -52,7 +52,7 @@ std::vector<Json> ServiceHarness::json_column(const std::string& sql) {
   return reader.read("", [&](store::Transaction& tx) {
     std::vector<Json> out;
     store::query(tx.session(), sql, {},
-                 [&](const soci::row& row) { out.push_back(Json::parse(store::required_text(row, 0))); });
+                 [&](const store::Row& row) { out.push_back(Json::parse(store::required_text(row, 0))); });
     return out;
   });
 }
@@ -71,17 +71,17 @@ std::vector<std::string> ServiceHarness::places_holding(const std::string& text)
   store::open_session(superuser, store::parse_database_url(db.superuser_url));
   std::vector<std::string> tables;
   store::query(superuser, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", {},
-               [&](const soci::row& r) { tables.push_back(store::required_text(r, 0)); });
+               [&](const store::Row& r) { tables.push_back(store::required_text(r, 0)); });
   for (const auto& table : tables) {
     std::int64_t n = 0;
     store::query(superuser, "SELECT count(*) FROM \"" + table + "\" x WHERE strpos(x::text, :p0) > 0", {text},
-                 [&](const soci::row& r) { n = store::required_integer(r, 0); });
+                 [&](const store::Row& r) { n = store::required_integer(r, 0); });
     if (n > 0) places.push_back(table);
   }
   std::string data_directory, database_oid;
   store::query(superuser, "SELECT current_setting('data_directory'), oid::text FROM pg_database"
                           " WHERE datname = current_database()",
-               {}, [&](const soci::row& r) {
+               {}, [&](const store::Row& r) {
                  data_directory = store::required_text(r, 0);
                  database_oid = store::required_text(r, 1);
                });

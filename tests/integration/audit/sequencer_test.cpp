@@ -31,7 +31,7 @@ class SequencerTest : public testing::TestWithParam<store::Backend> {
     return h.deps().worker_database.read("", [&](store::Transaction& tx) {
       std::vector<Row> rows;
       store::query(tx.session(), "SELECT seq, leaf, leaf_hash FROM audit_log WHERE tenant_id = :p0 ORDER BY seq",
-                   {tenant}, [&](const soci::row& r) {
+                   {tenant}, [&](const store::Row& r) {
                      rows.push_back({store::required_integer(r, 0), store::required_text(r, 1), store::required_text(r, 2)});
                    });
       return rows;
@@ -363,7 +363,7 @@ TEST(SequencerConcurrency, WritersAndCompetingSequencersLeaveAGaplessLog) {
   h.deps().worker_database.read("", [&](store::Transaction& tx) {
     MerkleFrontier tree;
     store::query(tx.session(), "SELECT leaf FROM audit_log WHERE tenant_id = :p0 ORDER BY seq", {h.tenant},
-                 [&](const soci::row& r) { tree.append(leaf_hash(store::required_text(r, 0))); });
+                 [&](const store::Row& r) { tree.append(leaf_hash(store::required_text(r, 0))); });
     EXPECT_EQ(read_tree_head(tx, h.tenant).root, tree.root());
   });
 }

@@ -10,6 +10,7 @@
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/store/migrations.hpp"
+#include "kernel/store/pipeline.hpp"
 #include "kernel/store/postgres_work_channel.hpp"
 #include "kernel/store/sql.hpp"
 #include "tests/support/test_database.hpp"
@@ -42,7 +43,8 @@ class DatabaseTest : public testing::TestWithParam<Backend> {
   int count_accounts(Database& db, const std::string& tenant) {
     return db.read(tenant, [&](Transaction& tx) {
       int n = 0;
-      tx.session() << "SELECT count(*) FROM accounts WHERE tenant_id = :t", soci::use(tenant), soci::into(n);
+      query(tx.session(), "SELECT count(*) FROM accounts WHERE tenant_id = :p0", {tenant},
+            [&](const Row& r) { n = static_cast<int>(required_integer(r, 0)); });
       return n;
     });
   }
@@ -112,7 +114,7 @@ TEST_P(DatabaseTest, AppendedRowsAreSeenByTheirTransactionAndKeptOnlyIfItCommits
   auto counted = [&](Transaction& tx) {
     std::int64_t n = 0;
     query(tx.session(), "SELECT count(*) FROM accounts WHERE tenant_id = :p0", {tenant},
-          [&](const soci::row& r) { n = store::required_integer(r, 0); });
+          [&](const store::Row& r) { n = store::required_integer(r, 0); });
     return n;
   };
   app.write(tenant, [&](Transaction& tx) {
@@ -120,7 +122,7 @@ TEST_P(DatabaseTest, AppendedRowsAreSeenByTheirTransactionAndKeptOnlyIfItCommits
     EXPECT_EQ(counted(tx), 100) << "a statement naming the table sends the waiting rows first";
     append(tx, 3, "Depois");
     std::int64_t elsewhere = 0;
-    query(tx.session(), "SELECT count(*) FROM tenants", {}, [&](const soci::row& r) { elsewhere = store::required_integer(r, 0); });
+    query(tx.session(), "SELECT count(*) FROM tenants", {}, [&](const store::Row& r) { elsewhere = store::required_integer(r, 0); });
     EXPECT_GE(elsewhere, 0);
   });
   EXPECT_EQ(count_accounts(app, tenant), 103) << "the three appended after the read went at the commit";
@@ -188,10 +190,12 @@ TEST_P(DatabaseTest, DuplicateKeyIsARetryableAbort) {
 
 TEST_P(DatabaseTest, SqlErrorsBecomeNucleoErrorsAndTheSessionStaysUsable) {
   Database db(db_.app(), 1, 2s);
-  EXPECT_THROW(db.read("", [](Transaction& tx) { tx.session() << "SELECT * FROM no_such_table"; }), Error);
+  EXPECT_THROW(db.read("", [](Transaction& tx) { query(tx.session(), "SELECT * FROM no_such_table", {}, [](const Row&) {}); }),
+               Error);
+  EXPECT_THROW(db.write("", [](Transaction& tx) { execute(tx.session(), "SELECT * FROM no_such_table", {}); }), Error);
   int one = db.read("", [](Transaction& tx) {
     int v = 0;
-    tx.session() << "SELECT 1", soci::into(v);
+    query(tx.session(), "SELECT 1", {}, [&](const Row& r) { v = static_cast<int>(required_integer(r, 0)); });
     return v;
   });
   EXPECT_EQ(one, 1);
@@ -232,7 +236,7 @@ TEST_P(DatabaseTest, PooledSessionsPrepareOnceAndRecoverFromASchemaChange) {
   auto columns = [&] {
     return db.read("", [&](Transaction& tx) {
       std::size_t n = 0;
-      query(tx.session(), "SELECT * FROM probe", {}, [&](const soci::row& row) { n = row.size(); });
+      query(tx.session(), "SELECT * FROM probe", {}, [&](const store::Row& row) { n = row.size(); });
       execute(tx.session(), "SELECT 1 FROM probe WHERE a = :p0", {std::int64_t{7}});
       return n;
     });
@@ -243,7 +247,7 @@ TEST_P(DatabaseTest, PooledSessionsPrepareOnceAndRecoverFromASchemaChange) {
   std::int64_t prepared = 0;
   db.read("", [&](Transaction& tx) {
     query(tx.session(), "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT * FROM probe'", {},
-          [&](const soci::row& row) { prepared = store::required_integer(row, 0); });
+          [&](const store::Row& row) { prepared = store::required_integer(row, 0); });
   });
   EXPECT_EQ(prepared, 1);
 
@@ -257,6 +261,107 @@ TEST_P(DatabaseTest, PooledSessionsPrepareOnceAndRecoverFromASchemaChange) {
     }
   }
   EXPECT_EQ(seen, 2u);
+}
+
+// ADR 0038: a PostgreSQL read transaction sends each statement pipelined behind the
+// tenant and read-only settings, with no BEGIN or COMMIT of its own. It still refuses
+// writes, sees only its tenant, and leaves its session usable whatever fails.
+TEST_P(DatabaseTest, PipelinedReadsStayReadOnlyFencedAndLeaveTheSessionUsable) {
+  if (GetParam() != Backend::postgresql) GTEST_SKIP() << "SQLite reads in a transaction of its own";
+  Database worker(db_.worker(), 1, 2s);
+  Database app(db_.app(), 1, 2s);
+  std::string a = create_tenant(worker), b = create_tenant(worker);
+  for (const auto& [tenant, name] : {std::pair{a, "Alpha"}, std::pair{b, "Beta"}})
+    app.write(tenant, [&](Transaction& tx) {
+      execute(tx.session(),
+              "INSERT INTO accounts (id, tenant_id, legal_name, created_at, updated_at) VALUES (:p0, :p1, :p2, 1, 1)",
+              {generate_id(id_prefix::account, clock_.now()), tenant, std::string(name)});
+    });
+  auto names = [&](const std::string& tenant) {
+    return app.read(tenant, [&](Transaction& tx) {
+      std::vector<std::string> out;
+      // No WHERE tenant_id: on PostgreSQL only row-level security keeps the other tenant out.
+      query(tx.session(), "SELECT legal_name FROM accounts ORDER BY legal_name", {},
+            [&](const Row& r) { out.push_back(required_text(r, 0)); });
+      query_once(tx.session(), "SELECT legal_name FROM accounts WHERE legal_name <> :p0", {std::string("-")},
+                 [&](const Row& r) { out.push_back(required_text(r, 0)); });
+      return out;
+    });
+  };
+  EXPECT_EQ(names(a), (std::vector<std::string>{"Alpha", "Alpha"}));
+  EXPECT_EQ(names(b), (std::vector<std::string>{"Beta", "Beta"}));
+  // A write inside a read transaction is refused, as BEGIN READ ONLY refused it.
+  EXPECT_THROW(app.read(a, [&](Transaction& tx) {
+    execute(tx.session(), "UPDATE accounts SET legal_name = 'Changed'", {});
+  }), Error);
+  // A failed statement, and a reader that throws halfway through the rows, leave the one
+  // session of the pool ready for the next read.
+  EXPECT_THROW(app.read(a, [&](Transaction& tx) {
+    query(tx.session(), "SELECT legal_name FROM accounts WHERE no_such_column = 1", {}, [](const Row&) {});
+  }), Error);
+  EXPECT_THROW(app.read(a, [&](Transaction& tx) {
+    query(tx.session(), "SELECT legal_name FROM accounts", {},
+          [](const Row&) { throw Error(ErrorCode::validation, "the reader gave up"); });
+  }), Error);
+  EXPECT_EQ(count_accounts(app, a), 1);
+  // A reader may query again for each row it is handed, as SOCI allowed.
+  std::vector<std::string> nested = app.read(a, [&](Transaction& tx) {
+    std::vector<std::string> out;
+    query(tx.session(), "SELECT id FROM accounts", {}, [&](const Row& r) {
+      query(tx.session(), "SELECT legal_name FROM accounts WHERE id = :p0", {required_text(r, 0)},
+            [&](const Row& inner) { out.push_back(required_text(inner, 0)); });
+    });
+    return out;
+  });
+  EXPECT_EQ(nested, std::vector<std::string>{"Alpha"});
+}
+
+// Rows read as the services read them: integers, NULL, and booleans as 1 or 0, alike on
+// both backends and both PostgreSQL paths (SOCI in a write, libpq in a pipelined read).
+TEST_P(DatabaseTest, RowsReadAlikeWhicheverDriverAnswered) {
+  Database db(db_.app(), 1, 2s);
+  auto check = [](Transaction& tx) {
+    query(tx.session(), "SELECT 42, NULL, 1 = 1, 1 = 2, 'text'", {}, [&](const Row& r) {
+      EXPECT_EQ(r.size(), 5u);
+      EXPECT_EQ(integer_at(r, 0), 42);
+      EXPECT_EQ(text_at(r, 1), std::nullopt);
+      EXPECT_EQ(integer_at(r, 2), 1);
+      EXPECT_EQ(integer_at(r, 3), 0);
+      EXPECT_EQ(text_at(r, 4), "text");
+      EXPECT_THROW(text_at(r, 5), Error);
+    });
+  };
+  db.read("", check);
+  db.write("", check);
+}
+
+// A prepared statement the server forgot (a pooler's DISCARD, DEALLOCATE ALL) is prepared
+// again by the same call: the reader never sees it.
+TEST_P(DatabaseTest, APipelinedReadWhoseStatementTheServerForgotIsPreparedAgain) {
+  if (GetParam() != Backend::postgresql) GTEST_SKIP() << "SQLite prepares in-process";
+  Database db(db_.app(), 1, 2s);
+  auto one = [&] {
+    return db.read("", [&](Transaction& tx) {
+      std::int64_t v = 0;
+      query(tx.session(), "SELECT :p0::bigint + 1", {std::int64_t{41}}, [&](const Row& r) { v = required_integer(r, 0); });
+      return v;
+    });
+  };
+  EXPECT_EQ(one(), 42);
+  {
+    auto lease = db.lease();
+    lease.session() << "DEALLOCATE ALL";
+  }
+  EXPECT_EQ(one(), 42);
+  EXPECT_EQ(one(), 42);
+}
+
+TEST(NumberedParameters, NumbersEachPlaceholderInOrderAndLeavesQuotesAndCastsAlone) {
+  EXPECT_EQ(numbered_parameters("SELECT a FROM t WHERE b = :p0 AND c = :p1"), "SELECT a FROM t WHERE b = $1 AND c = $2");
+  EXPECT_EQ(numbered_parameters("SELECT :x::text, ':not_me', \"a:b\" FROM t WHERE d = :x"),
+            "SELECT $1::text, ':not_me', \"a:b\" FROM t WHERE d = $2");
+  EXPECT_EQ(numbered_parameters("SELECT 'it''s :no' || :p0"), "SELECT 'it''s :no' || $1");
+  EXPECT_EQ(numbered_parameters("SELECT a[1:2] FROM t"), "SELECT a[1:2] FROM t");
 }
 
 // ADR 0037: a write that announces background work rings the signal once it has
@@ -274,7 +379,7 @@ TEST_P(DatabaseTest, CommittedWorkIsAnnouncedAfterTheCommitAndRolledBackWorkIsNo
     // the row it was told of is already there for another session.
     visible_when_heard = worker.read("", [&](Transaction& tx) {
       int n = 0;
-      query(tx.session(), "SELECT count(*) FROM jobs", {}, [&](const soci::row& r) { n = static_cast<int>(required_integer(r, 0)); });
+      query(tx.session(), "SELECT count(*) FROM jobs", {}, [&](const store::Row& r) { n = static_cast<int>(required_integer(r, 0)); });
       return n;
     });
   });

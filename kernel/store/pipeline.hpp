@@ -1,0 +1,50 @@
+#pragma once
+
+#include <soci/session.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kernel/store/sql.hpp"
+
+namespace nucleo::store {
+
+// SQL written with SOCI's `:name` placeholders, numbered for libpq: `$1, $2, …` in order of
+// appearance (each occurrence its own parameter, as SOCI binds them). Quoted text and
+// `::` casts are left alone.
+std::string numbered_parameters(const std::string& sql);
+
+// The statements one PostgreSQL connection keeps prepared for pipelined reads, by SQL
+// text: named apart from SOCI's own (`nucleo_p…`), and bounded like them.
+class PipelinedStatements {
+ public:
+  static constexpr std::size_t capacity = 512;
+  struct Statement {
+    std::string name, text;  // text: numbered_parameters(sql)
+    bool prepared = false;   // on the server; false until its first round trip succeeds
+  };
+  Statement& of(soci::session& session, const std::string& sql);
+  // After a reconnect the server has forgotten them.
+  void clear() { statements_.clear(); }
+
+ private:
+  std::unordered_map<std::string, Statement> statements_;
+  std::uint64_t next_name_ = 0;
+};
+
+// One statement of a PostgreSQL read transaction in one round trip (ADR 0038): the
+// tenant and read-only settings, the statement and a Sync go out in one write, libpq
+// pipeline mode, and run as one implicit transaction. `prepared`: the connection's
+// prepared statement (prepared in the same round trip on its first use), or null to send
+// `sql` unnamed, planned with its values. Rows go to `on_row` when given, once the
+// pipeline is over (a reader may query the session again for each row); returns the
+// rows the statement changed. Failures leave as SOCI's PostgreSQL errors, SQLSTATE and
+// all, once the pipeline has been read to its end: the connection stays usable.
+std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id, const std::string& sql,
+                           PipelinedStatements::Statement* prepared, const std::vector<SqlValue>& values,
+                           const std::function<void(const Row&)>* on_row);
+
+}  // namespace nucleo::store
