@@ -85,7 +85,7 @@ echo "   seeded in $(( $(date +%s) - seed_start )) s" >&2
 # latency of inclusion proofs beside a single indexed lookup, before the server runs.
 audit_events=${BENCH_AUDIT_EVENTS:-10000000}
 proof_out=""
-if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "audit_proof" ]]; then
+if [[ -z "${BENCH_ONLY:-}" || ",$BENCH_ONLY," == *",audit_proof,"* ]]; then
   scripts/build.sh --target audit_proof_latency >/dev/null
   echo "== audit log: seeding $audit_events events (COPY)" >&2
   build/bench/audit_proof_latency seed "$(url nucleo_owner)" "$tenant" "$audit_events"
@@ -143,9 +143,10 @@ cases=("get_deal|GET /v1/deals/{id}" "list_deals|GET /v1/deals?stage_id=…&limi
        "list_lots_by_account|GET /v1/x/…/lots?account_id=…&limit=50 (a plugin resource)"
        "create_interaction|POST /v1/interactions"
        "audit_proof|GET /v1/audit/proof/inclusion (SQL: one indexed lookup)")
-# BENCH_ONLY=plugin_resources: the plugin resource's reads and the core reads they compare with.
+# BENCH_ONLY=plugin_resources: the plugin resource's reads and the core reads they compare with;
+# BENCH_ONLY=get_deal,list_deals: several of these cases.
 selected() {
-  [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "$1" ]] && return 0
+  [[ -z "${BENCH_ONLY:-}" || ",$BENCH_ONLY," == *",$1,"* ]] && return 0
   [[ "$BENCH_ONLY" == plugin_resources && " get_deal list_deals_by_account get_lot list_lots_by_account " == *" $1 "* ]]
 }
 declare -A api_rps_of

@@ -117,59 +117,100 @@ PipelinedStatements::Statement& PipelinedStatements::of(soci::session& session, 
   return statements_.emplace(sql, std::move(fresh)).first->second;
 }
 
-std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id, const std::string& sql,
-                           PipelinedStatements::Statement* prepared, const std::vector<SqlValue>& values,
-                           const std::function<void(const Row&)>* on_row) {
-  PGconn* conn = connection_of(session);
-  std::vector<std::string> integers;
-  integers.reserve(values.size());  // the pointers below stay valid
+PipelinedStatements::Statement& PipelinedStatements::prelude(bool as_tenant) {
+  Statement& p = preludes_[as_tenant ? 1 : 0];
+  if (p.name.empty()) p = Statement{as_tenant ? "nucleo_read_as_tenant" : "nucleo_read", as_tenant ? read_only_as_tenant : read_only, false};
+  return p;
+}
+
+namespace {
+
+// One statement of a pipeline: kept prepared on the connection (its Parse sent on first
+// use), or sent unnamed and planned with its values.
+struct Step {
+  PipelinedStatements::Statement* kept;
+  std::string unnamed;  // its text, when not kept
   std::vector<const char*> parameters;
-  parameters.reserve(values.size());
-  for (const auto& value : values) {
-    if (const auto* text = std::get_if<std::string>(&value))
-      parameters.push_back(text->c_str());
-    else if (const auto* number = std::get_if<std::int64_t>(&value))
-      parameters.push_back(integers.emplace_back(std::to_string(*number)).c_str());
-    else
-      parameters.push_back(nullptr);
+  bool prepares = false;
+
+  bool send(PGconn* conn) {
+    const int count = static_cast<int>(parameters.size());
+    if (!kept) return PQsendQueryParams(conn, unnamed.c_str(), count, nullptr, parameters.data(), nullptr, nullptr, 0);
+    prepares = !kept->prepared;
+    if (prepares && !PQsendPrepare(conn, kept->name.c_str(), kept->text.c_str(), 0, nullptr)) return false;
+    return PQsendQueryPrepared(conn, kept->name.c_str(), count, parameters.data(), nullptr, nullptr, 0);
   }
-  const std::string unnamed = prepared ? std::string() : numbered_parameters(sql);
-  const int count = static_cast<int>(parameters.size());
-  const char* tenant = tenant_id.c_str();
+  Result receive(PGconn* conn, Failure& failure) {
+    if (prepares) kept->prepared = read_command(conn, failure) != nullptr;
+    return read_command(conn, failure);
+  }
+  // The server forgot the statement (a pooler's DISCARD ALL), or its plan no longer fits
+  // a changed table: prepare it afresh.
+  bool forgotten(PGconn* conn, const Failure& failure) {
+    if (!kept || !kept->prepared || prepares) return false;
+    if (failure.sqlstate == "0A000") PQclear(PQexec(conn, ("DEALLOCATE " + kept->name).c_str()));
+    if (failure.sqlstate != "26000" && failure.sqlstate != "0A000") return false;
+    kept->prepared = false;
+    return true;
+  }
+};
 
-  if (PQenterPipelineMode(conn) != 1) throw_connection_lost(conn);
-  bool prepares = prepared != nullptr && !prepared->prepared;
-  bool sent = tenant_id.empty() ? PQsendQueryParams(conn, read_only, 0, nullptr, nullptr, nullptr, nullptr, 0)
-                                : PQsendQueryParams(conn, read_only_as_tenant, 1, nullptr, &tenant, nullptr, nullptr, 0);
-  if (prepares) sent = sent && PQsendPrepare(conn, prepared->name.c_str(), prepared->text.c_str(), 0, nullptr);
-  if (prepared)
-    sent = sent && PQsendQueryPrepared(conn, prepared->name.c_str(), count, parameters.data(), nullptr, nullptr, 0);
-  else
-    sent = sent && PQsendQueryParams(conn, unnamed.c_str(), count, nullptr, parameters.data(), nullptr, nullptr, 0);
-  sent = PQpipelineSync(conn) == 1 && sent;
-  if (!sent && PQstatus(conn) != CONNECTION_OK) throw_connection_lost(conn);
-
+struct Outcome {
   Failure failure;
-  read_command(conn, failure);
-  if (prepares) prepared->prepared = read_command(conn, failure) != nullptr;
-  Result rows = read_command(conn, failure);
+  Result rows{nullptr, &PQclear};
+  bool sent = false;
+};
+
+Outcome run_once(soci::session& session, PGconn* conn, Step& prelude, Step& statement) {
+  Outcome out;
+  if (PQenterPipelineMode(conn) != 1) throw_connection_lost(conn);
+  out.sent = prelude.send(conn) && statement.send(conn);
+  out.sent = PQpipelineSync(conn) == 1 && out.sent;
+  if (!out.sent && PQstatus(conn) != CONNECTION_OK) throw_connection_lost(conn);
+  prelude.receive(conn, out.failure);
+  out.rows = statement.receive(conn, out.failure);
   Result sync(PQgetResult(conn), &PQclear);
   if (PQstatus(conn) != CONNECTION_OK) throw_connection_lost(conn);
-  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) failure.note(sync.get());
+  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) out.failure.note(sync.get());
   leave_pipeline(session, conn);
-  // A statement the server no longer has (a pooler discarded it), or whose plan no longer
-  // fits the schema, is prepared afresh by the next call.
-  if (prepared && prepared->prepared && (failure.sqlstate == "26000" || failure.sqlstate == "0A000")) {
-    if (failure.sqlstate == "0A000") PQclear(PQexec(conn, ("DEALLOCATE " + prepared->name).c_str()));
-    prepared->prepared = false;
+  return out;
+}
+
+}  // namespace
+
+std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id, const std::string& sql,
+                           PipelinedStatements* kept, bool keep_statement, const std::vector<SqlValue>& values,
+                           const std::function<void(const Row&)>* on_row) {
+  PGconn* conn = connection_of(session);
+  const bool as_tenant = !tenant_id.empty();
+  Step prelude{kept ? &kept->prelude(as_tenant) : nullptr, kept ? "" : as_tenant ? read_only_as_tenant : read_only, {}};
+  if (as_tenant) prelude.parameters.push_back(tenant_id.c_str());
+  const bool keeps = kept && keep_statement;
+  Step statement{keeps ? &kept->of(session, sql) : nullptr, keeps ? "" : numbered_parameters(sql), {}};
+  std::vector<std::string> integers;
+  integers.reserve(values.size());  // the pointers below stay valid
+  for (const auto& value : values) {
+    if (const auto* text = std::get_if<std::string>(&value))
+      statement.parameters.push_back(text->c_str());
+    else if (const auto* number = std::get_if<std::int64_t>(&value))
+      statement.parameters.push_back(integers.emplace_back(std::to_string(*number)).c_str());
+    else
+      statement.parameters.push_back(nullptr);
   }
-  if (!failure.message.empty()) throw soci::postgresql_soci_error(failure.message, failure.sqlstate.c_str());
-  if (!sent || !rows) throw Error(ErrorCode::internal, "a pipelined read could not be sent: " + trimmed(PQerrorMessage(conn)));
+  Outcome out = run_once(session, conn, prelude, statement);
+  // A statement the server forgot: the read simply goes again, preparing it afresh.
+  bool again = prelude.forgotten(conn, out.failure);
+  again = statement.forgotten(conn, out.failure) || again;
+  if (again) out = run_once(session, conn, prelude, statement);
+  if (!out.failure.message.empty())
+    throw soci::postgresql_soci_error(out.failure.message, out.failure.sqlstate.c_str());
+  if (!out.sent || !out.rows)
+    throw Error(ErrorCode::internal, "a pipelined read could not be sent: " + trimmed(PQerrorMessage(conn)));
   // The rows are handed on only now, out of pipeline mode: a reader may run another
   // statement on this session for each row.
   if (on_row)
-    for (int i = 0, n = PQntuples(rows.get()); i < n; ++i) (*on_row)(Row(rows.get(), i));
-  return std::atoll(PQcmdTuples(rows.get()));
+    for (int i = 0, n = PQntuples(out.rows.get()); i < n; ++i) (*on_row)(Row(out.rows.get(), i));
+  return std::atoll(PQcmdTuples(out.rows.get()));
 }
 
 }  // namespace nucleo::store

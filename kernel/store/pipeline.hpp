@@ -27,24 +27,32 @@ class PipelinedStatements {
     bool prepared = false;   // on the server; false until its first round trip succeeds
   };
   Statement& of(soci::session& session, const std::string& sql);
+  // What each pipeline starts with (the tenant and read-only settings): kept apart, never
+  // dropped with the others.
+  Statement& prelude(bool as_tenant);
   // After a reconnect the server has forgotten them.
-  void clear() { statements_.clear(); }
+  void clear() {
+    statements_.clear();
+    for (auto& p : preludes_) p.prepared = false;
+  }
 
  private:
   std::unordered_map<std::string, Statement> statements_;
+  Statement preludes_[2];
   std::uint64_t next_name_ = 0;
 };
 
 // One statement of a PostgreSQL read transaction in one round trip (ADR 0038): the
 // tenant and read-only settings, the statement and a Sync go out in one write, libpq
-// pipeline mode, and run as one implicit transaction. `prepared`: the connection's
-// prepared statement (prepared in the same round trip on its first use), or null to send
-// `sql` unnamed, planned with its values. Rows go to `on_row` when given, once the
+// pipeline mode, and run as one implicit transaction. `kept`: the connection's prepared
+// statements (a statement is prepared in the same round trip on its first use, and again
+// if the server forgot it), or null to send everything unnamed; `keep_statement` false
+// sends `sql` unnamed, planned with its values, even so. Rows go to `on_row` when given, once the
 // pipeline is over (a reader may query the session again for each row); returns the
 // rows the statement changed. Failures leave as SOCI's PostgreSQL errors, SQLSTATE and
 // all, once the pipeline has been read to its end: the connection stays usable.
 std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id, const std::string& sql,
-                           PipelinedStatements::Statement* prepared, const std::vector<SqlValue>& values,
+                           PipelinedStatements* kept, bool keep_statement, const std::vector<SqlValue>& values,
                            const std::function<void(const Row&)>* on_row);
 
 }  // namespace nucleo::store

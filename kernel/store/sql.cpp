@@ -5,7 +5,6 @@
 #include "kernel/store/transaction.hpp"
 
 #include <libpq-fe.h>
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
 #include <charconv>
@@ -183,17 +182,8 @@ const Transaction* pipelining(const soci::session& session) {
 std::int64_t pipelined(soci::session& session, const Transaction& tx, const std::string& sql,
                        const std::vector<SqlValue>& values, const std::function<void(const Row&)>* on_row,
                        bool reuse) {
-  StatementCache* cache = reuse ? cache_of(session) : nullptr;
-  PipelinedStatements::Statement* statement = cache ? &cache->pipelined.of(session, sql) : nullptr;
-  bool was_prepared = statement && statement->prepared;
-  try {
-    return run_pipelined(session, tx.tenant_id(), sql, statement, values, on_row);
-  } catch (const soci::postgresql_soci_error& e) {
-    // The server forgot the statement (a pooler's DISCARD ALL): a read can simply go again,
-    // preparing it afresh (run_pipelined marked it so).
-    if (!was_prepared || e.sqlstate() != "26000") throw;
-    return run_pipelined(session, tx.tenant_id(), sql, statement, values, on_row);
-  }
+  StatementCache* cache = cache_of(session);
+  return run_pipelined(session, tx.tenant_id(), sql, cache ? &cache->pipelined : nullptr, reuse, values, on_row);
 }
 }  // namespace
 
