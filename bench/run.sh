@@ -280,8 +280,9 @@ INSERT INTO stages (id, tenant_id, pipeline_id, name, position, checklist_templa
 INSERT INTO tasks (id, tenant_id, title, status, kind, origin_rule, deal_id, required_for_exit, version, created_at, updated_at)
   SELECT 'task_' || lpad(g::text, 26, '0'), '$tenant', 'Docs', 'done', 'checklist', 'checklist:$(sid 100):docs',
          'deal_' || lpad(g::text, 26, '0'), 1, 1, $now_us, $now_us FROM generate_series(10001, 20000) g;
+-- 'int_g…': bench/sql/create_interaction.sql's pgbench inserts 'int_b…' ids of its own.
 INSERT INTO interactions (id, tenant_id, type, direction, occurred_at, deal_id, version, created_at, updated_at)
-  SELECT 'int_b' || lpad(g::text, 25, '0'), '$tenant', 'visit', 'outbound', 4102444800000000,
+  SELECT 'int_g' || lpad(g::text, 25, '0'), '$tenant', 'visit', 'outbound', 4102444800000000,
          'deal_' || lpad(g::text, 26, '0'), 1, $now_us, $now_us FROM generate_series(10001, 20000) g;
 ANALYZE stages, tasks, interactions;
 SQL
