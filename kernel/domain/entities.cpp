@@ -124,7 +124,9 @@ std::vector<EntitySpec> build_specs() {
        {required(personal(folded(text("name", 200)))), ref("account_id", "account"), personal(folded(of("email", FieldType::email))),
         // A job title beside a named person identifies her (LGPD art. 5 I): personal.
         personal(folded(of("phone", FieldType::phone))), personal(text("job_title", 200)),
-        with_default(of("consent", FieldType::object), Json::object()), ref("owner_id", "user"),
+        // {"<purpose>": "granted" | "revoked"}: the consent ledger's state, written with
+        // each entry (services/consent_service.hpp), never by a caller.
+        derived(with_default(of("consent", FieldType::object), Json::object())), ref("owner_id", "user"),
         derived(of("erased_at", FieldType::timestamp)), derived(ref("merged_into", "contact"))}});
   specs.back().policy = {every_team, {}, "owner_id"};
   specs.back().reports_duplicates = true;
@@ -218,6 +220,15 @@ const FieldSpec* EntitySpec::field(std::string_view name) const {
   for (const auto& f : fields)
     if (f.name == name) return &f;
   return nullptr;
+}
+
+std::optional<std::pair<std::string, std::string>> keyed_json_field(const std::string& field) {
+  for (const char* column : {"attributes", "consent"}) {
+    std::string prefix = std::string(column) + ".";
+    if (field.size() > prefix.size() && field.compare(0, prefix.size(), prefix) == 0)
+      return std::pair{std::string(column), field.substr(prefix.size())};
+  }
+  return std::nullopt;
 }
 
 const std::vector<std::string>& system_fields() {

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -95,6 +97,11 @@ struct EntitySpec {
 
   const FieldSpec* field(std::string_view name) const;
 };
+
+// A field that names one key of a JSON object column — "attributes.<key>", or a
+// contact's "consent.<purpose>" (the state the consent ledger keeps there) — as
+// {column, key}; nothing for any other field.
+std::optional<std::pair<std::string, std::string>> keyed_json_field(const std::string& field);
 
 // The system fields, in column order, that every entity row carries.
 const std::vector<std::string>& system_fields();

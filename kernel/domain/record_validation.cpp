@@ -173,7 +173,10 @@ Json validate_record_input(const EntitySpec& spec, const Json& input, WriteMode 
       continue;
     }
     if (field->derived) {
-      errors.push_back({key, "is set by Nucleo and cannot be written"});
+      errors.push_back({key, spec.type == "contact" && key == "consent"
+                                 ? "is the consent ledger's state: record a grant or revocation with "
+                                   "POST /v1/contacts/{id}/consents"
+                                 : "is set by Nucleo and cannot be written"});
       continue;
     }
     if (value.is_null()) {

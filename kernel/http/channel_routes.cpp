@@ -144,6 +144,10 @@ void add_channel_routes(Router& router, services::ServiceDependencies deps,
                {"required", {"channel_account_id"}},
                {"properties",
                 {{"channel_account_id", {{"type", "string"}}},
+                 {"purpose", {{"type", "string"}, {"pattern", "^[a-z][a-z0-9_]{0,63}$"},
+                              {"description", "what the message is for (a consent purpose the contact's ledger must "
+                                              "grant); without one, the message must answer the contact, who wrote on "
+                                              "this channel account"}}},
                  {"text", {{"type", "string"}, {"maxLength", 100000},
                            {"description", "at most 4096 characters on WhatsApp and SMS"}}},
                  {"template", {{"type", "object"},

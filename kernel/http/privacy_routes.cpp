@@ -6,6 +6,8 @@
 #include "kernel/http/request_checks.hpp"
 #include "kernel/http/resources.hpp"
 #include "kernel/http/route_helpers.hpp"
+#include "kernel/services/access_policy.hpp"
+#include "kernel/services/consent_service.hpp"
 #include "kernel/services/privacy_service.hpp"
 
 namespace nucleo::http {
@@ -108,9 +110,155 @@ Json plugin_data_schema() {
           {"additionalProperties", false}};
 }
 
+Json purpose_schema() {
+  Json text = {{"type", "string"}};
+  return {{"type", "object"},
+          {"required", {"key", "description", "declared_by"}},
+          {"properties",
+           {{"key", {{"type", "string"}, {"pattern", "^[a-z][a-z0-9_]{0,63}$"}}},
+            {"description", text},
+            {"declared_by", {{"type", "string"}, {"description", "\"tenant\", or the id of the plugin that declares it"}}}}},
+          {"additionalProperties", false}};
+}
+
+Json consent_entry_schema() {
+  Json text = {{"type", "string"}}, nullable_text = {{"type", {"string", "null"}}};
+  return {{"type", "object"},
+          {"required", {"id", "contact_id", "purpose", "action", "legal_basis", "source", "notice", "actor", "recorded_at"}},
+          {"properties",
+           {{"id", text},
+            {"contact_id", text},
+            {"purpose", text},
+            {"action", {{"type", "string"}, {"enum", {"grant", "revoke"}}}},
+            {"legal_basis", {{"type", "string"}, {"enum", services::legal_bases()}}},
+            {"source",
+             {{"type", "object"},
+              {"required", {"type", "reference"}},
+              {"properties", {{"type", text}, {"reference", nullable_text}}},
+              {"additionalProperties", false}}},
+            {"notice", nullable_text},
+            {"actor",
+             {{"type", "object"},
+              {"required", {"type", "id"}},
+              {"properties", {{"type", text}, {"id", text}}},
+              {"additionalProperties", false}}},
+            {"recorded_at", {{"type", "string"}, {"format", "date-time"}}}}},
+          {"additionalProperties", false}};
+}
+
+Json consent_request_schema() {
+  return {{"type", "object"},
+          {"required", {"purpose", "action"}},
+          {"properties",
+           {{"purpose", {{"type", "string"}}},
+            {"action", {{"type", "string"}, {"enum", {"grant", "revoke"}}}},
+            {"legal_basis", {{"type", "string"}, {"enum", services::legal_bases()},
+                             {"description", "required to grant; a revocation withdraws the current basis by default"}}},
+            {"source",
+             {{"type", "object"},
+              {"required", {"type"}},
+              {"properties",
+               {{"type", {{"type", "string"}, {"enum", {"form", "channel_message", "unsubscribe_link", "import", "api"}}}},
+                {"reference", {{"type", "string"}, {"maxLength", 500}}}}},
+              {"additionalProperties", false}}},
+            {"notice", {{"type", "string"}, {"maxLength", 20000},
+                        {"description", "the text or version of the notice shown; required for a consent"}}}}},
+          {"additionalProperties", false}};
+}
+
+Json consent_state_schema() {
+  Json text = {{"type", "string"}};
+  return {{"type", "object"},
+          {"required", {"purpose", "state", "legal_basis", "since", "entry_id"}},
+          {"properties",
+           {{"purpose", text},
+            {"state", {{"type", "string"}, {"enum", {"granted", "revoked"}}}},
+            {"legal_basis", text},
+            {"since", {{"type", "string"}, {"format", "date-time"}}},
+            {"entry_id", text}}},
+          {"additionalProperties", false}};
+}
+
+Json consent_decision_schema() {
+  Json nullable_text = {{"type", {"string", "null"}}};
+  return {{"type", "object"},
+          {"required", {"allowed", "state", "legal_basis", "entry_id"}},
+          {"properties",
+           {{"allowed", {{"type", "boolean"}}},
+            {"state", {{"type", "string"}, {"enum", {"granted", "revoked", "none"}}}},
+            {"legal_basis", nullable_text},
+            {"entry_id", nullable_text}}},
+          {"additionalProperties", false}};
+}
+
+void add_consent_routes(Router& router, services::ServiceDependencies deps) {
+  using services::Operation;
+  const EntitySpec& contact = entity_spec("contact");
+  router.add(answering({"GET", "/v1/privacy/purposes", "list_consent_purposes",
+              "The purposes consent is recorded for: the tenant's own and those plugins declare", AuthMode::bearer, "",
+              "privacy", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body["data"] = array_of(services::ConsentService(deps).purposes(req.ctx));
+                return r;
+              }}, 200, list_schema(purpose_schema())), Access::of_roles(services::every_role(), "contacts:read"));
+  router.add(answering(Route{"PUT", "/v1/privacy/purposes/{key}", "define_consent_purpose",
+              "Define one of the tenant's purposes, or change its description (admin). Purposes are never removed: "
+              "consent entries name them.",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::ConsentService(deps).define_purpose(req.ctx, req.params.at("key"), req.json());
+                return r;
+              },
+              string_fields_schema({"description"})}, 200, purpose_schema()), Access::of_roles({"admin"}, "privacy:write"));
+  router.add(answering(Route{"POST", "/v1/contacts/{id}/consents", "record_consent",
+              "Record a grant or revocation of a contact's consent for a purpose (LGPD arts. 7, 8): an immutable, "
+              "audited entry of the consent ledger; the contact's consent field follows it",
+              AuthMode::bearer, "contact", "consent", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.status = 201;
+                r.body = services::ConsentService(deps).record(req.ctx, req.params.at("id"), req.json());
+                return r;
+              },
+              consent_request_schema()}, 201,
+              Json{{"type", "object"},
+                   {"required", {"entry", "contact"}},
+                   {"properties", {{"entry", consent_entry_schema()}, {"contact", {{"type", "object"}}}}},
+                   {"additionalProperties", false}}),
+             Access::of_roles(services::roles_allowed(contact, Operation::write), "contacts:write"));
+  router.add(answering({"GET", "/v1/contacts/{id}/consents", "list_contact_consents",
+              "A contact's consent ledger: the state of each purpose and every entry, oldest first", AuthMode::bearer,
+              "contact", "consent", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::ConsentService(deps).history(req.ctx, req.params.at("id"));
+                return r;
+              }}, 200,
+              Json{{"type", "object"},
+                   {"required", {"contact_id", "purposes", "entries"}},
+                   {"properties",
+                    {{"contact_id", {{"type", "string"}}},
+                     {"purposes", {{"type", "array"}, {"items", consent_state_schema()}}},
+                     {"entries", {{"type", "array"}, {"items", consent_entry_schema()}}}}},
+                   {"additionalProperties", false}}),
+             Access::of_roles(services::roles_allowed(contact, Operation::read), "contacts:read"));
+  router.add(answering({"GET", "/v1/contacts/{id}/consents/{purpose}", "check_contact_consent",
+              "Whether a message for this purpose may go to the contact: the kernel check channels, automation and "
+              "plugins make before sending",
+              AuthMode::bearer, "contact", "consent", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::ConsentService(deps)
+                             .allows(req.ctx, req.params.at("id"), req.params.at("purpose"))
+                             .to_json();
+                return r;
+              }}, 200, consent_decision_schema()),
+             Access::of_roles(services::roles_allowed(contact, Operation::read), "contacts:read"));
+}
+
 }  // namespace
 
 void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
+  add_consent_routes(router, deps);
   router.add(answering(Route{"POST", "/v1/privacy/erasures", "erase_data_subject",
               "Erase a contact's personal data (LGPD art. 18, GDPR art. 17; admin). Refused with 409 while a legal "
               "hold is active. The audit log stays provable.",

@@ -182,6 +182,9 @@ class PluginHost {
   // "When a plugin is not loaded"): recorded at each load, enforced when it is not.
   void remember_schemas(const Manifest& m, const std::vector<std::pair<std::string, Json>>& schemas);
   void enforce_schemas_of_unloaded();
+  // The consent purposes its manifest declares (migration 0032): known to every tenant,
+  // and still known when the plugin stops loading (ledger entries name them).
+  void remember_purposes(const Manifest& m);
   // Collections too (migration 0018): a version whose indexes changed re-indexes the
   // documents before it serves; whose personal data they are outlives the plugin.
   void record_collections(const Manifest& m, const std::map<std::string, services::CollectionSpec>& specs);

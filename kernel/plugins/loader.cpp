@@ -69,6 +69,24 @@ void PluginHost::remember_schemas(const Manifest& m, const std::vector<std::pair
   }
 }
 
+void PluginHost::remember_purposes(const Manifest& m) {
+  try {
+    std::int64_t now = clock().now().micros;
+    services_->worker_database.write("", [&](store::Transaction& tx) {
+      store::execute(tx.session(), "DELETE FROM plugin_purposes WHERE plugin_id = :p0", {m.id});
+      for (const auto& [key, description] : m.consent_purposes)
+        store::execute(tx.session(),
+                       "INSERT INTO plugin_purposes (plugin_id, key, description, plugin_version, recorded_at)"
+                       " VALUES (:p0, :p1, :p2, :p3, :p4)",
+                       {m.id, key, description, m.version.text(), now});
+    });
+  } catch (const std::exception& e) {
+    Poco::Logger::get("nucleo.plugins")
+        .warning("could not record the consent purposes of " + m.id + " (consent cannot be recorded for them): " +
+                 e.what());
+  }
+}
+
 void PluginHost::record_collections(const Manifest& m, const std::map<std::string, services::CollectionSpec>& specs) {
   auto& log = Poco::Logger::get("nucleo.plugins");
   auto& worker = services_->worker_database;
@@ -326,6 +344,7 @@ void PluginHost::load_one(Candidate& c) {
         throw;
       }
       remember_schemas(m, self->attribute_schemas);
+      remember_purposes(m);
       try {
         record_collections(m, self->collections);
       } catch (const std::exception& e) {

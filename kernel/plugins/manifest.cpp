@@ -1,5 +1,7 @@
 #include "kernel/plugins/manifest.hpp"
 
+#include "kernel/services/consent_service.hpp"
+
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -396,6 +398,26 @@ bool VersionRange::contains(const Version& v) const {
   return true;
 }
 
+// (ABI 1.9) "consent_purposes": [{"key": "marketing_whatsapp", "description": "…"}].
+std::map<std::string, std::string> consent_purposes_of(const Json& j, Problems& problems) {
+  std::map<std::string, std::string> out;
+  if (!j.is_array() || j.size() > 20) {
+    problems.add("consent_purposes", "must be an array of at most 20 {\"key\", \"description\"}");
+    return out;
+  }
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const Json& p = j[i];
+    std::string field = "consent_purposes[" + std::to_string(i) + "]";
+    bool shaped = p.is_object() && p.size() == 2 && p.value("key", Json()).is_string() &&
+                  p.value("description", Json()).is_string() && !p["description"].get<std::string>().empty() &&
+                  p["description"].get<std::string>().size() <= 500;
+    if (!shaped) problems.add(field, "must be {\"key\", \"description\": 1 to 500 characters}");
+    else if (!services::is_purpose_key(p["key"])) problems.add(field + ".key", "must be lower-case letters, digits and _, starting with a letter");
+    else if (!out.emplace(p["key"], p["description"]).second) problems.add(field + ".key", "is declared twice");
+  }
+  return out;
+}
+
 Manifest parse_manifest(std::string_view text) {
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
@@ -445,6 +467,7 @@ Manifest parse_manifest(std::string_view text) {
   if (j.contains("collections")) m.collections = collections_of(j["collections"], problems);
   if (j.contains("routes")) m.routes = routes_of(j["routes"], problems);
   if (j.contains("facts")) m.facts = fact_sets_of(j["facts"], problems);
+  if (j.contains("consent_purposes")) m.consent_purposes = consent_purposes_of(j["consent_purposes"], problems);
   if (j.contains("data_classes")) {
     if (!j["data_classes"].is_array()) problems.add("data_classes", "must be an array");
     else
@@ -458,7 +481,8 @@ Manifest parse_manifest(std::string_view text) {
   for (const auto& [key, value] : j.items()) {
     static const std::set<std::string> known{"id",     "version",       "kind",         "library", "kernel",
                                              "requires", "config_schema", "data_classes", "status",  "description",
-                                             "collections", "routes", "tenant_settings", "facts"};
+                                             "collections", "routes", "tenant_settings", "facts",
+                                             "consent_purposes"};
     if (!known.count(key)) problems.add(key, "is not a manifest field");
   }
   problems.throw_if_any("invalid plugin.json");
@@ -570,6 +594,12 @@ Json to_json(const Manifest& m) {
           {"collections", collections_json(m)},
           {"routes", routes_json(m)},
           {"facts", facts_json(m)},
+          {"consent_purposes", [&] {
+             Json purposes = Json::array();
+             for (const auto& [key, description] : m.consent_purposes)
+               purposes.push_back({{"key", key}, {"description", description}});
+             return purposes;
+           }()},
           {"data_classes", m.data_classes},
           {"status", m.status}};
 }

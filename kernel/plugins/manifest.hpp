@@ -116,6 +116,9 @@ struct Manifest {
   std::string status;                     // alpha | stable
   std::map<std::string, RouteDescription> routes;  // by "METHOD /path"
   services::FactSets facts;  // (ABI 1.8) bulk measurements the kernel aggregates, by set
+  // (ABI 1.9) "consent_purposes": [{"key", "description"}] — purposes consent is recorded
+  // for that the plugin brings (a channel's marketing messages), known to every tenant.
+  std::map<std::string, std::string> consent_purposes;  // key → description
 };
 
 // Parses and checks a manifest's text. Throws Error(validation) listing every problem

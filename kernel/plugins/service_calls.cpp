@@ -7,6 +7,7 @@
 
 #include "kernel/services/audit_service.hpp"
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/consent_service.hpp"
 #include "kernel/services/conversation_service.hpp"
 #include "kernel/services/customer_view.hpp"
 #include "kernel/services/privacy_service.hpp"
@@ -151,6 +152,23 @@ const std::map<std::string, ServiceCall>& service_table() {
            if (!active_only || hold.value("lifted_at", Json()).is_null()) data.push_back(std::move(hold));
          return Json{{"data", data}};
        }},
+      // (ABI 1.9) The consent ledger (docs/compliance.md, "Consent"). consent.allows
+      // {"contact_id", "purpose"} answers {"allowed", "state", "legal_basis", "entry_id"}:
+      // what a plugin asks before it sends a person anything on its own. consent.record
+      // {"contact_id", "purpose", "action", "legal_basis"?, "source"?, "notice"?} appends
+      // an entry (a STOP keyword revokes) and answers {"entry", "contact"}.
+      {"consent.allows",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return services::ConsentService(deps)
+             .allows(ctx, string_field(n, r, "contact_id"), string_field(n, r, "purpose"))
+             .to_json();
+       }},
+      {"consent.record",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         Json entry = r;
+         entry.erase("contact_id");
+         return services::ConsentService(deps).record(ctx, string_field(n, r, "contact_id"), entry);
+       }},
       {"deals.move_stage",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {
          std::string lost_reason = r.contains("lost_reason") ? string_field(n, r, "lost_reason") : "";
@@ -183,11 +201,12 @@ Json call_kernel_service(services::ServiceDependencies deps, const CallContext& 
     throw Error(ErrorCode::not_found, "no kernel service named '" + name + "' (known: " + known + ")");
   }
   if (!request.is_object()) throw Error(ErrorCode::validation, name + " takes a JSON object");
-  static const std::set<std::string> reads{"records.get", "records.search", "privacy.holds", "accounts.timeline"};  // not audit.proofs: it records its read
+  static const std::set<std::string> reads{"records.get", "records.search", "privacy.holds", "accounts.timeline",
+                                          "consent.allows"};  // not audit.proofs: it records its read
   if (read_only && !reads.count(name))
     throw Error(ErrorCode::forbidden,
                 name + " writes, and a validator may only read (records.get, records.search, privacy.holds, "
-                       "accounts.timeline)");
+                       "accounts.timeline, consent.allows)");
   return it->second(deps, ctx, name, request);
 }
 

@@ -1,5 +1,7 @@
 #include "kernel/services/conversation_service.hpp"
 
+#include "kernel/services/consent_service.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -11,6 +13,7 @@
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/consent_service.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -265,8 +268,9 @@ Json outbound_content(const Json& body, const std::string& interaction_id, const
 
 // Free text only while the contact's last message is younger than the channel's
 // window (WhatsApp's customer-service window); a template may open a conversation.
-void refuse_outside_window(ServiceDependencies& deps, const CallContext& ctx, const std::string& account_id,
-                           const std::string& contact_id, const ChannelTraits& traits) {
+// When the contact last wrote on the channel account (nothing: never).
+std::optional<std::int64_t> last_inbound_at(ServiceDependencies& deps, const CallContext& ctx,
+                                            const std::string& account_id, const std::string& contact_id) {
   std::optional<std::int64_t> last_inbound;
   deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     store::query(tx.session(),
@@ -275,6 +279,12 @@ void refuse_outside_window(ServiceDependencies& deps, const CallContext& ctx, co
                  {ctx.tenant_id, account_id, contact_id},
                  [&](const store::Row& r) { last_inbound = store::integer_at(r, 0); });
   });
+  return last_inbound;
+}
+
+void refuse_outside_window(ServiceDependencies& deps, const CallContext& ctx, const std::string& account_id,
+                           const std::string& contact_id, const ChannelTraits& traits) {
+  std::optional<std::int64_t> last_inbound = last_inbound_at(deps, ctx, account_id, contact_id);
   std::int64_t window = std::int64_t{traits.reply_window_hours} * 3'600'000'000;
   if (last_inbound && *last_inbound + window > ctx.now().micros) return;
   std::string when = last_inbound ? "the contact last wrote at " + format_rfc3339(Timestamp{*last_inbound})
@@ -283,6 +293,31 @@ void refuse_outside_window(ServiceDependencies& deps, const CallContext& ctx, co
               "outside the " + std::to_string(traits.reply_window_hours) + "-hour reply window of this " + traits.kind +
                   " channel (" + when + "): free text is refused; send an approved template instead",
               {{"text", "outside the reply window: send a template", "outside_reply_window"}});
+}
+
+// A message goes out only on a legal basis (docs/compliance.md, "Consent"): for the
+// purpose it names, the contact's consent ledger must grant it; a message naming none
+// is a reply, and the contact must have written on this channel account (her request,
+// LGPD art. 7 V). Anything else is refused, and the refusal audited.
+void require_legal_basis(ServiceDependencies& deps, const CallContext& ctx, const std::string& account_id,
+                         const std::string& contact_id, const Json& body) {
+  ConsentService consents(deps);
+  if (!body.contains("purpose")) {
+    if (last_inbound_at(deps, ctx, account_id, contact_id).has_value()) return;
+    consents.refuse_send(ctx, contact_id, "", account_id,
+                         "contact " + contact_id + " has not written on channel account " + account_id +
+                             ": a message that is not a reply names its \"purpose\", one the contact's consent "
+                             "ledger grants");
+  }
+  const std::string purpose = body["purpose"];
+  ConsentDecision decision = consents.allows(ctx, contact_id, purpose);
+  if (decision.allowed) return;
+  consents.refuse_send(ctx, contact_id, purpose, account_id,
+                       decision.state == "none"
+                           ? "contact " + contact_id + " has no legal basis recorded for purpose " + purpose +
+                                 " (POST /v1/contacts/" + contact_id + "/consents records one)"
+                           : "contact " + contact_id + " revoked purpose " + purpose + " (entry " + decision.entry_id +
+                                 ")");
 }
 
 // Files sent with an e-mail: [{"name", "type", "content_base64"}], at most
@@ -332,9 +367,9 @@ void check_send(const Json& body) {
   if (!body.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
   for (const auto& [key, v] : body.items())
     if (key != "channel_account_id" && key != "text" && key != "template" && key != "reply_to" && key != "deal_id" &&
-        key != "subject" && key != "html" && key != "attachments")
+        key != "subject" && key != "html" && key != "attachments" && key != "purpose")
       errors.push_back({key, "is not a field of a message (channel_account_id, text, template, subject, html, "
-                             "attachments, reply_to, deal_id)"});
+                             "attachments, reply_to, deal_id, purpose)"});
   if (!body.value("channel_account_id", Json()).is_string()) errors.push_back({"channel_account_id", "is required"});
   bool text = body.contains("text"), templ = body.contains("template");
   if (text == templ) errors.push_back({"text", "give the text, or a template, but one of them"});
@@ -346,6 +381,8 @@ void check_send(const Json& body) {
     errors.push_back({"template", "must be {\"name\", \"language\", \"components\"?}"});
   for (const char* id : {"reply_to", "deal_id"})
     if (body.contains(id) && !body[id].is_string()) errors.push_back({id, "must be an id"});
+  if (body.contains("purpose") && (!body["purpose"].is_string() || !is_purpose_key(body["purpose"])))
+    errors.push_back({"purpose", "must be a purpose key (GET /v1/privacy/purposes)"});
   if (body.contains("subject") && (!body["subject"].is_string() || body["subject"].get<std::string>().size() > 500 ||
                                    body["subject"].get<std::string>().find_first_of("\r\n") != std::string::npos))
     errors.push_back({"subject", "must be one line of at most 500 characters"});
@@ -558,6 +595,7 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   if (body.contains("html")) input["content"]["html"] = body["html"];  // personal: sealed and erased as the body is
   if (body.contains("attachments")) input["content"]["attachments"] = attachments_described(body["attachments"]);
   if (body.contains("text") && traits.reply_window_hours > 0) refuse_outside_window(deps_, ctx, account_id, contact_id, traits);
+  require_legal_basis(deps_, ctx, account_id, contact_id, body);
   Json interaction = deps_.database.in_one_transaction(ctx.tenant_id, [&] {
     Json logged = records.log_interaction(ctx, input).record;
     thread_message(ctx, account_id, logged, "");

@@ -1,5 +1,7 @@
 #include "kernel/services/record_service.hpp"
 
+#include "kernel/services/consent_service.hpp"
+
 #include "kernel/services/audited_reads.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/services/access_policy.hpp"
@@ -306,8 +308,14 @@ RecordService::SearchPage RecordService::search(const CallContext& ctx, std::str
   std::size_t page = query.limit;
   query.limit = page + 1;
   store::RecordTable table(spec);
-  auto found = deps_.database.read(
-      ctx.tenant_id, [&](store::Transaction& tx) { return table.search_rendered(tx, ctx.tenant_id, query); });
+  std::vector<std::string> purposes;  // consent.<purpose> filters name purposes the tenant must know
+  for (const auto& group : query.groups)
+    for (const auto& filter : group)
+      if (filter.field.rfind("consent.", 0) == 0) purposes.push_back(filter.field.substr(8));
+  auto found = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    for (const auto& purpose : purposes) require_known_purpose(tx, ctx.tenant_id, purpose, "filter_groups");
+    return table.search_rendered(tx, ctx.tenant_id, query);
+  });
   auto& rows = found.rows;
   auto cursor = [](const store::SqlValue& v, const std::string& id) {
     Json value = std::holds_alternative<std::int64_t>(v)  ? Json(std::get<std::int64_t>(v))

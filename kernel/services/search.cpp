@@ -5,6 +5,7 @@
 
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/time.hpp"
+#include "kernel/services/consent_service.hpp"
 
 namespace nucleo::services {
 namespace {
@@ -28,6 +29,9 @@ std::optional<FieldType> field_type(const EntitySpec& spec, const std::string& f
   if (field.rfind("attributes.", 0) == 0)
     return spec.has_attributes && std::regex_match(field.substr(11), attribute_key) ? std::optional(FieldType::text)
                                                                                     : std::nullopt;
+  // A contact's consent.<purpose>: "granted" or "revoked", as the consent ledger says.
+  if (field.rfind("consent.", 0) == 0)
+    return spec.type == "contact" && is_purpose_key(field.substr(8)) ? std::optional(FieldType::text) : std::nullopt;
   const FieldSpec* f = spec.field(field);
   if (f == nullptr || f->hidden) return std::nullopt;
   return f->type;
@@ -73,6 +77,12 @@ void check_filter(const EntitySpec& spec, const Json& f, const std::string& wher
     if (!out.value.is_string() || out.value.get<std::string>().empty() ||
         out.value.get<std::string>().size() > max_contains_length)
       errors.push_back({at, "must be a string of 1 to 200 characters"});
+  } else if (out.field.rfind("consent.", 0) == 0) {
+    auto state = [](const Json& v) { return v == "granted" || v == "revoked"; };
+    bool fits = out.op == "in" ? out.value.is_array() && !out.value.empty() && out.value.size() <= 2 &&
+                                     std::all_of(out.value.begin(), out.value.end(), state)
+                               : (out.op == "eq" || out.op == "neq") && state(out.value);
+    if (!fits) errors.push_back({at, "a consent is compared with eq, neq or in and \"granted\" or \"revoked\""});
   } else if (out.field.rfind("attributes.", 0) == 0) {
     // Attributes hold what plugins declare: compared as text with a string, as a number
     // with a number (an "in" list is all strings or all numbers).

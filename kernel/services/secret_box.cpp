@@ -70,6 +70,11 @@ SecretBox SecretBox::generate() {
   return SecretBox(key_from(random_bytes(32)));
 }
 
+std::string SecretBox::signature(std::string_view use, std::string_view data) const {
+  std::string key(reinterpret_cast<const char*>(key_.data()), key_.size());
+  return hmac_sha256_hex(hmac_sha256(key, use), data);
+}
+
 std::string SecretBox::seal(std::string_view bound_to, std::string_view secret) const {
   return to_base64(audit::seal(key_, bound_to, secret));
 }

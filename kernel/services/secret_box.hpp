@@ -30,6 +30,11 @@ class SecretBox {
   // nullopt when it does not open (another key, another row, altered bytes).
   std::optional<std::string> open(std::string_view bound_to, std::string_view sealed) const;
 
+  // HMAC-SHA256 of `data` (hex) under a key derived from the deployment key for `use`
+  // ("unsubscribe-link"): links the kernel hands out and must recognise for years, on
+  // every node, after restarts. One use's signatures are worthless for another.
+  std::string signature(std::string_view use, std::string_view data) const;
+
  private:
   audit::Hash key_;
 };

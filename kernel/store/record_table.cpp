@@ -301,25 +301,26 @@ class WhereBuilder {
     return placeholder(values_.size() - 1);
   }
 
-  // attributes.<key> reads the key from the JSON column, as text on both backends —
-  // or, compared with a number, as a number (NULL where the attribute holds no number).
+  // attributes.<key> (and a contact's consent.<purpose>) reads the key from the JSON
+  // column, as text on both backends — or, compared with a number, as a number (NULL
+  // where the key holds no number).
   std::string column(const std::string& field, bool numeric = false) {
-    const std::string prefix = "attributes.";
-    if (field.rfind(prefix, 0) != 0) return field;
-    std::string key = field.substr(prefix.size());
+    auto keyed = keyed_json_field(field);
+    if (!keyed) return field;
+    const auto& [json_column, key] = *keyed;
     if (backend_ == Backend::postgresql) {
-      if (!numeric) return "(attributes ->> " + bind(key) + ")";
-      return "(CASE WHEN jsonb_typeof(attributes -> " + bind(key) + ") = 'number' THEN (attributes ->> " + bind(key) +
-             ")::numeric END)";
+      if (!numeric) return "(" + json_column + " ->> " + bind(key) + ")";
+      return "(CASE WHEN jsonb_typeof(" + json_column + " -> " + bind(key) + ") = 'number' THEN (" + json_column +
+             " ->> " + bind(key) + ")::numeric END)";
     }
     std::string path = "$.\"" + key + "\"";
-    if (!numeric) return "CAST(json_extract(attributes, " + bind(path) + ") AS TEXT)";
-    return "(CASE WHEN json_type(attributes, " + bind(path) + ") IN ('integer', 'real') THEN json_extract(attributes, " +
-           bind(path) + ") END)";
+    if (!numeric) return "CAST(json_extract(" + json_column + ", " + bind(path) + ") AS TEXT)";
+    return "(CASE WHEN json_type(" + json_column + ", " + bind(path) + ") IN ('integer', 'real') THEN json_extract(" +
+           json_column + ", " + bind(path) + ") END)";
   }
   static bool numeric_attribute(const SearchFilter& f) {
     const Json& sample = f.op == "in" && f.value.is_array() && !f.value.empty() ? f.value[0] : f.value;
-    return f.field.rfind("attributes.", 0) == 0 && sample.is_number();
+    return keyed_json_field(f.field).has_value() && sample.is_number();
   }
   // A number compared with an attribute, as the backend's number.
   std::string number_bound(const Json& v) {
@@ -375,7 +376,7 @@ class WhereBuilder {
   }
 
   SqlValue value(const std::string& field, const Json& v) {
-    if (field.rfind("attributes.", 0) == 0) return v.is_string() ? SqlValue{v.get<std::string>()} : SqlValue{v.dump()};
+    if (keyed_json_field(field)) return v.is_string() ? SqlValue{v.get<std::string>()} : SqlValue{v.dump()};
     return to_column(table_.column_type(field), v);
   }
 

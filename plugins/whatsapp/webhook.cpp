@@ -195,4 +195,43 @@ std::string rfc3339_of(const Json& unix_seconds) {
   return text;
 }
 
+namespace {
+
+// Lower-cases ASCII and the Latin-1 capitals (À–Þ, two bytes in UTF-8: C3 80–C3 9E but
+// ×), and drops blanks and punctuation at both ends: "  Parar PROMOÇÕES! " → "parar promoções".
+std::string folded_keyword(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == 0xC3 && i + 1 < text.size()) {
+      unsigned char next = static_cast<unsigned char>(text[i + 1]);
+      out += static_cast<char>(c);
+      out += static_cast<char>(next >= 0x80 && next <= 0x9E && next != 0x97 ? next + 0x20 : next);
+      ++i;
+    } else {
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+  }
+  auto edge = [](char c) { return std::isspace(static_cast<unsigned char>(c)) || std::ispunct(static_cast<unsigned char>(c)); };
+  std::size_t first = 0, last = out.size();
+  while (first < last && edge(out[first])) ++first;
+  while (last > first && edge(out[last - 1])) --last;
+  return out.substr(first, last - first);
+}
+
+}  // namespace
+
+bool is_opt_out(const std::string& text, const std::string& keywords) {
+  std::string said = folded_keyword(text);
+  if (said.empty()) return false;
+  std::size_t start = 0;
+  while (start <= keywords.size()) {
+    std::size_t comma = keywords.find(',', start);
+    if (comma == std::string::npos) comma = keywords.size();
+    if (folded_keyword(keywords.substr(start, comma - start)) == said) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
 }  // namespace nucleo::whatsapp

@@ -39,6 +39,11 @@ struct Translated {
 };
 Translated translate(const Json& value);
 
+// Whether a message's whole text is one of `keywords` (comma-separated, e.g.
+// "sair,stop,parar promoções"): the person asks to receive no more marketing (LGPD
+// art. 8 §5). Case, accents' case and surrounding blanks and punctuation do not matter.
+bool is_opt_out(const std::string& text, const std::string& keywords);
+
 // Meta's Unix-seconds timestamp ("1749416383") as RFC 3339; empty when malformed.
 std::string rfc3339_of(const Json& unix_seconds);
 

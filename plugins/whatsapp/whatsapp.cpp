@@ -138,8 +138,10 @@ class WhatsApp : public nucleo::sdk::Plugin {
     for (const auto& why : t.skipped) host_->log(nucleo::sdk::Level::info, "inbound: skipped " + why);
     for (const auto& message : t.messages) {
       try {
-        host_->call(j.call, "conversations.receive", {{"channel_account_id", account}, {"message", message}});
+        Json received =
+            host_->call(j.call, "conversations.receive", {{"channel_account_id", account}, {"message", message}});
         host_->count("messages_received", {{"kind", message["content"].value("kind", "unknown")}});
+        revoke_if_opt_out(j.call, message, received);
       } catch (const nucleo::sdk::Error& e) {
         // A message the kernel refuses (a sender it cannot read) is logged, not retried;
         // the rest of the batch goes on. Anything else retries the job: receive is idempotent.
@@ -163,6 +165,26 @@ class WhatsApp : public nucleo::sdk::Plugin {
     if (unknown > 0 && j.json.value("attempt", 1) < status_attempts)
       throw nucleo::sdk::Error(NUCLEO_UNAVAILABLE, std::to_string(unknown) + " status(es) for messages not known yet");
     if (unknown > 0) host_->log(nucleo::sdk::Level::info, "inbound: " + std::to_string(unknown) + " status(es) for unknown messages dropped");
+  }
+
+  static constexpr const char* default_opt_out_keywords =  // as plugin.json's default
+      "sair,stop,parar,cancelar,descadastrar,parar promoções,stop promotions";
+  // "SAIR", "STOP", Meta's "Parar promoções" button…: the sender revokes the purpose
+  // marketing on WhatsApp is sent for, as easily as she granted it (LGPD art. 8 §5). Once
+  // per message, also when the job runs again (the entry's idempotency key).
+  void revoke_if_opt_out(const nucleo_call* call, const Json& message, const Json& received) {
+    if (!wa::is_opt_out(message.value("text", ""), config_.value("opt_out_keywords", default_opt_out_keywords))) return;
+    const Json contact = received.value("interaction", Json::object()).value("contact_id", Json());
+    if (!contact.is_string()) return;  // an unknown sender kept without a contact: nobody to revoke for
+    std::string purpose = config_.value("opt_out_purpose", "marketing_whatsapp");
+    host_->call(call, "consent.record",
+                {{"contact_id", contact},
+                 {"purpose", purpose},
+                 {"action", "revoke"},
+                 {"source", {{"type", "channel_message"}, {"reference", message.value("external_id", "")}}},
+                 {"idempotency_key", "opt-out:" + message.value("external_id", "")}});
+    host_->count("opt_outs", Json::object());
+    host_->log(nucleo::sdk::Level::info, "inbound: " + contact.get<std::string>() + " opted out of " + purpose);
   }
 
   Json send(const nucleo::sdk::OutboundMessage& m) {

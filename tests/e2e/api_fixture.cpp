@@ -230,6 +230,14 @@ Json ApiFixture::interaction_when(const std::string& id, const std::string& stat
   return until("/v1/interactions/" + id, [&](const Json& i) { return i.value("delivery_status", "") == status; });
 }
 
+void ApiFixture::allow_messages(const std::string& contact, const std::string& purpose) {
+  auto defined = call("PUT", "/v1/privacy/purposes/" + purpose, admin, {{"description", "commercial messages"}});
+  ASSERT_EQ(defined.status, 200) << defined.raw.body;
+  auto granted = call("POST", "/v1/contacts/" + contact + "/consents", admin,
+                      {{"purpose", purpose}, {"action", "grant"}, {"legal_basis", "legitimate_interest"}});
+  ASSERT_EQ(granted.status, 201) << granted.raw.body;
+}
+
 std::string ApiFixture::user_key(const std::string& tenant, const std::string& role, std::string* user_id,
                                  const Json& team_ids) {
   auto ctx = h->context(tenant);

@@ -52,6 +52,11 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
   // The interaction once its delivery_status is `status`.
   Json interaction_when(const std::string& id, const std::string& status);
 
+  // A legal basis to write to `contact` first (issue #30): the admin defines `purpose`
+  // and records it granted on the company's legitimate interest, over HTTP. A message
+  // naming the purpose may then go to her.
+  void allow_messages(const std::string& contact, const std::string& purpose = "sales");
+
   // Creates a user of `role` in `tenant` and a user key for it; returns the secret.
   std::string user_key(const std::string& tenant, const std::string& role, std::string* user_id = nullptr,
                        const Json& team_ids = Json::array());

@@ -377,8 +377,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + a deal's gate + a deal's approvals + the agendas (mine, a teammate's) + a pipeline's
   // definition (read, apply) + a message to a contact + the inbox (list; a conversation,
   // its messages, read, answered) + imports (list; read, cancel, errors) + the two merges
-  // + the duplicates list
-  EXPECT_EQ(checked, 102);
+  // + the duplicates list + a contact's consents (record, list, check) + the purposes list
+  EXPECT_EQ(checked, 106);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -629,8 +629,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // /readyz and /metrics + failed jobs (list, retry, discard) + a plugin's tenant settings
   // (read, set) + a deal's gate and approvals + the agendas (mine, a teammate's) + a
   // pipeline's definition (read, apply) + a message to a contact + 5 import operations
-  // + 2 merges and the duplicates list.
-  EXPECT_EQ(documented.size(), 141u);
+  // + 2 merges and the duplicates list + consent purposes (list, define) and a contact's
+  // consents (record, list, check).
+  EXPECT_EQ(documented.size(), 146u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;

@@ -204,8 +204,15 @@ TEST_P(ChannelSend, AMessageToAContactIsAnInteractionThatFollowsTheChannel) {
                             .body["id"];
   std::string contact = call("POST", "/v1/contacts", manager, {{"name", "Ana Lima"}, {"phone", "+5511988887777"}})
                             .body["id"];
+  // Nobody writes first without a legal basis (issue #30): refused, naming the purpose.
+  auto unfounded = call("POST", "/v1/contacts/" + contact + "/messages", manager,
+                        {{"channel_account_id", account}, {"text", "Proposta"}});
+  ASSERT_EQ(unfounded.status, 422) << unfounded.raw.body;
+  EXPECT_EQ(unfounded.body["errors"][0]["field"], "purpose") << unfounded.raw.body;
+  EXPECT_EQ(unfounded.body["errors"][0]["code"], "no_legal_basis") << unfounded.raw.body;
+  allow_messages(contact);
   auto queued = call("POST", "/v1/contacts/" + contact + "/messages", manager,
-                     {{"channel_account_id", account}, {"text", "Proposta"}});
+                     {{"channel_account_id", account}, {"purpose", "sales"}, {"text", "Proposta"}});
   ASSERT_EQ(queued.status, 202) << queued.raw.body;
   EXPECT_EQ(queued.body["type"], "sms");
   EXPECT_EQ(queued.body["direction"], "outbound");

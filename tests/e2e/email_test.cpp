@@ -37,6 +37,7 @@ class Email : public ApiFixture {
     auto ana = call("POST", "/v1/contacts", admin, {{"name", "Conceição Ribeiro"}, {"email", "conceicao@hospital.org.br"}});
     ASSERT_EQ(ana.status, 201) << ana.raw.body;
     contact = ana.body["id"];
+    allow_messages(contact);
   }
   Json mailbox(const std::string& password, const std::string& address = "vendas@fornecedor.com.br") {
     return {{"plugin_id", "org.nucleo.email"},
@@ -84,7 +85,7 @@ class Email : public ApiFixture {
   // Sends `text` to `contact_id` and waits until it is sent; returns its interaction.
   Json send_to(const std::string& contact_id, const std::string& subject, const std::string& text) {
     auto sent = call("POST", "/v1/contacts/" + contact_id + "/messages", admin,
-                     {{"channel_account_id", account}, {"subject", subject}, {"text", text}});
+                     {{"channel_account_id", account}, {"purpose", "sales"}, {"subject", subject}, {"text", text}});
     EXPECT_EQ(sent.status, 202) << sent.raw.body;
     return interaction_when(sent.body["id"], "sent");
   }
@@ -101,7 +102,7 @@ class Email : public ApiFixture {
 
 TEST_P(Email, AMessageToAContactLandsInTheMailboxEncodedAndTheInteractionIsSent) {
   auto sent = call("POST", "/v1/contacts/" + contact + "/messages", admin,
-                   {{"channel_account_id", account},
+                   {{"channel_account_id", account}, {"purpose", "sales"},
                     {"subject", "Proposta comercial – São Paulo"},
                     {"text", "Olá, Conceição! Segue a proposta."},
                     {"html", "<p>Olá, Conceição! Segue a proposta.</p>"}});
@@ -129,7 +130,7 @@ TEST_P(Email, FilesGoAsAttachmentsAndTheInteractionDescribesThem) {
   std::string pdf = "%PDF-1.4\n" + std::string(200000, 'p') + "\n%%EOF\n";
   Json file = {{"name", "Proposta Técnica.pdf"}, {"type", "application/pdf"}, {"content_base64", to_base64(pdf)}};
   auto sent = call("POST", "/v1/contacts/" + contact + "/messages", admin,
-                   {{"channel_account_id", account}, {"subject", "Proposta"}, {"text", "Segue em anexo."},
+                   {{"channel_account_id", account}, {"purpose", "sales"}, {"subject", "Proposta"}, {"text", "Segue em anexo."},
                     {"attachments", Json::array({file})}});
   ASSERT_EQ(sent.status, 202) << sent.raw.body;
   EXPECT_EQ(sent.body["content"]["attachments"],
@@ -145,19 +146,19 @@ TEST_P(Email, FilesGoAsAttachmentsAndTheInteractionDescribesThem) {
   Json bad = file;
   bad["content_base64"] = "not base64!";
   auto refused = call("POST", "/v1/contacts/" + contact + "/messages", admin,
-                      {{"channel_account_id", account}, {"text", "x"}, {"attachments", Json::array({bad})}});
+                      {{"channel_account_id", account}, {"purpose", "sales"}, {"text", "x"}, {"attachments", Json::array({bad})}});
   EXPECT_EQ(refused.status, 422) << refused.raw.body;
   EXPECT_EQ(refused.body["errors"][0]["field"], "attachments/0/content_base64") << refused.raw.body;
   bad = file;
   bad["name"] = "../../etc/passwd";
   EXPECT_EQ(call("POST", "/v1/contacts/" + contact + "/messages", admin,
-                 {{"channel_account_id", account}, {"text", "x"}, {"attachments", Json::array({bad})}})
+                 {{"channel_account_id", account}, {"purpose", "sales"}, {"text", "x"}, {"attachments", Json::array({bad})}})
                 .status,
             422);
   Json eleven = Json::array();
   for (int i = 0; i < 11; ++i) eleven.push_back({{"name", "a.txt"}, {"type", "text/plain"}, {"content_base64", "YQ=="}});
   EXPECT_EQ(call("POST", "/v1/contacts/" + contact + "/messages", admin,
-                 {{"channel_account_id", account}, {"text", "x"}, {"attachments", eleven}})
+                 {{"channel_account_id", account}, {"purpose", "sales"}, {"text", "x"}, {"attachments", eleven}})
                 .status,
             422);
   EXPECT_EQ(smtp->delivered().size(), 1u) << "nothing refused was sent";
@@ -165,8 +166,9 @@ TEST_P(Email, FilesGoAsAttachmentsAndTheInteractionDescribesThem) {
 
 TEST_P(Email, TheServersRefusalAndAWrongPasswordEndOnTheInteractionAndTheAccount) {
   auto nobody = call("POST", "/v1/contacts", admin, {{"name", "Ninguém"}, {"email", "nobody@hospital.org.br"}});
+  allow_messages(nobody.body["id"]);
   auto refused = call("POST", "/v1/contacts/" + nobody.body["id"].get<std::string>() + "/messages", admin,
-                      {{"channel_account_id", account}, {"subject", "Oi"}, {"text", "Oi"}});
+                      {{"channel_account_id", account}, {"purpose", "sales"}, {"subject", "Oi"}, {"text", "Oi"}});
   ASSERT_EQ(refused.status, 202) << refused.raw.body;
   Json failed = interaction_when(refused.body["id"], "failed");
   EXPECT_NE(failed["content"].value("error", "").find("refused the message"), std::string::npos) << failed;
@@ -174,7 +176,7 @@ TEST_P(Email, TheServersRefusalAndAWrongPasswordEndOnTheInteractionAndTheAccount
   auto patched = call("PATCH", "/v1/channels/accounts/" + account, admin, {{"secrets", {{"smtp_password", "wrong"}}}});
   ASSERT_EQ(patched.status, 200) << patched.raw.body;
   auto denied = call("POST", "/v1/contacts/" + contact + "/messages", admin,
-                     {{"channel_account_id", account}, {"subject", "Oi"}, {"text", "Oi"}});
+                     {{"channel_account_id", account}, {"purpose", "sales"}, {"subject", "Oi"}, {"text", "Oi"}});
   ASSERT_EQ(denied.status, 202) << denied.raw.body;
   interaction_when(denied.body["id"], "failed");
   Json shown = until("/v1/channels/accounts/" + account, [](const Json& a) { return !a.value("problem", Json()).is_null(); });
@@ -192,7 +194,7 @@ TEST_P(Email, AMailboxIsConfiguredAsTheChannelDeclaresAndSubjectsStayOnEmail) {
   bad["config"]["smtp"]["security"] = "ssl3";
   EXPECT_EQ(call("POST", "/v1/channels/accounts", admin, bad).status, 422);
   auto template_ = call("POST", "/v1/contacts/" + contact + "/messages", admin,
-                        {{"channel_account_id", account}, {"template", {{"name", "x"}, {"language", "pt_BR"}}}});
+                        {{"channel_account_id", account}, {"purpose", "sales"}, {"template", {{"name", "x"}, {"language", "pt_BR"}}}});
   ASSERT_EQ(template_.status, 202) << template_.raw.body;  // queued, then refused by the channel
   Json failed = interaction_when(template_.body["id"], "failed");
   EXPECT_NE(failed["content"].value("error", "").find("no templates"), std::string::npos) << failed;

@@ -205,8 +205,17 @@ TEST_P(WhatsApp, TheCustomer360ShowsTheConversationAndTemplatesOpenIt) {
     {"type": "body", "parameters": [
       {"type": "currency", "currency": {"fallback_value": "R$ 1.234,56", "code": "BRL", "amount_1000": 1234560}},
       {"type": "date_time", "date_time": {"fallback_value": "15 de março de 2026"}}]}])");
+  // Marketing on WhatsApp is the plugin's declared purpose; Ana opted in on a form (issue #30).
+  auto purposes = call("GET", "/v1/privacy/purposes", manager);
+  ASSERT_EQ(purposes.status, 200) << purposes.raw.body;
+  EXPECT_NE(purposes.raw.body.find(R"("declared_by":"org.nucleo.whatsapp")"), std::string::npos) << purposes.raw.body;
+  auto opted_in = call("POST", "/v1/contacts/" + ana + "/consents", manager,
+                       {{"purpose", "marketing_whatsapp"}, {"action", "grant"}, {"legal_basis", "consent"},
+                        {"source", {{"type", "form"}, {"reference", "feira-agro-2026"}}},
+                        {"notice", "Aceito receber ofertas pelo WhatsApp (aviso v2)"}});
+  ASSERT_EQ(opted_in.status, 201) << opted_in.raw.body;
   auto templ = call("POST", "/v1/contacts/" + ana + "/messages", manager,
-                    {{"channel_account_id", account},
+                    {{"channel_account_id", account}, {"purpose", "marketing_whatsapp"},
                      {"template", {{"name", "proposta_enviada"}, {"language", "pt_BR"}, {"components", components}}}});
   ASSERT_EQ(templ.status, 202) << templ.raw.body;
   auto requests = graph.wait_for([](const auto& r) { return r.size() >= 1; });
@@ -247,6 +256,28 @@ TEST_P(WhatsApp, TheCustomer360ShowsTheConversationAndTemplatesOpenIt) {
   EXPECT_EQ(call("POST", "/v1/contacts/" + ana + "/messages", manager, {{"channel_account_id", account}, {"text", "Recebido!"}})
                 .status,
             202);
+
+  // "SAIR": revoking is as easy as granting (LGPD art. 8 §5). The ledger says so, with the
+  // message as its source, and the next offer is refused before anything reaches Meta.
+  ASSERT_EQ(deliver(notification(text_from("551187654321", "Ana", "wamid.STOP", "  Sair! "))).status, 200);
+  Json ledger = until("/v1/contacts/" + ana + "/consents", [](const Json& c) {
+    return c.value("purposes", Json::array()).size() == 1 && c["purposes"][0]["state"] == "revoked";
+  });
+  ASSERT_EQ(ledger["entries"].size(), 2u) << ledger;
+  EXPECT_EQ(ledger["entries"][1]["source"], (Json{{"type", "channel_message"}, {"reference", "wamid.STOP"}}));
+  EXPECT_EQ(ledger["entries"][1]["actor"]["type"], "plugin");
+  std::size_t reached = graph.requests().size();
+  auto offer = call("POST", "/v1/contacts/" + ana + "/messages", manager,
+                    {{"channel_account_id", account}, {"purpose", "marketing_whatsapp"},
+                     {"template", {{"name", "oferta_safra"}, {"language", "pt_BR"}}}});
+  EXPECT_EQ(offer.status, 422) << offer.raw.body;
+  EXPECT_EQ(offer.body["errors"][0]["code"], "no_legal_basis") << offer.raw.body;
+  EXPECT_EQ(graph.requests().size(), reached);
+  auto search = call("POST", "/v1/contacts/search", manager,
+                     {{"filter_groups", {{{"filters", {{{"field", "consent.marketing_whatsapp"}, {"op", "eq"},
+                                                        {"value", "granted"}}}}}}}});
+  ASSERT_EQ(search.status, 200) << search.raw.body;
+  EXPECT_TRUE(search.body["data"].empty()) << search.raw.body;
 }
 
 TEST_P(WhatsApp, GraphErrorsRetryOrFailClearlyAndAnExpiredTokenShowsOnTheAccount) {

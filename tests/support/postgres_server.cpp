@@ -143,7 +143,7 @@ const char* const bookkeeping_tables[] = {
     "audit_tree_heads",   "audit_checkpoints",    "audit_personal_values", "audit_sealed_values",
     "privacy_subject_keys", "outbox",             "event_subscribers",   "event_failures",
     "jobs",               "webhook_deliveries",   "idempotency_records",
-    "plugin_schemas", "plugin_collections",  // what loaded plugins declared: kernel bookkeeping, no tenant's data
+    "plugin_schemas", "plugin_collections", "plugin_purposes",  // what loaded plugins declared: kernel bookkeeping, no tenant's data
     "imports", "import_chunks", "import_errors",  // an import job's file, progress and failed rows (its records are audited)
 };
 

@@ -5,6 +5,7 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/services/audit_service.hpp"
+#include "kernel/services/consent_service.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
@@ -46,10 +47,16 @@ TEST_P(HistoryTest, AsOfRebuildsTheRecordAtEveryStepOfAnEditHistory) {
   });
   step([&] { records.update(ctx, "contact", id, {{"phone", "+55 11 98765-4321"}, {"job_title", "Compradora"}}, 1); });
   step([&] { records.update(ctx, "contact", id, {{"account_id", account["id"]}, {"email", "m.souza@agro.com.br"}}, 2); });
-  step([&] { records.update(ctx, "contact", id, {{"job_title", nullptr}, {"consent", {{"whatsapp", true}}}}, 3); });
-  step([&] { records.archive(ctx, "contact", id, 4); });
-  step([&] { records.restore(ctx, "contact", id, 5); });
-  step([&] { records.update(ctx, "contact", id, {{"attributes", {{"agro.safra", "2026/27"}}}}, 6); });
+  step([&] { records.update(ctx, "contact", id, {{"job_title", nullptr}}, 3); });
+  // The consent ledger's state is a field of the contact, rebuilt like any other.
+  ConsentService(h.deps()).define_purpose(ctx, "marketing_whatsapp", {{"description", "promoções"}});
+  step([&] {
+    ConsentService(h.deps()).record(ctx, id, {{"purpose", "marketing_whatsapp"}, {"action", "grant"},
+                                              {"legal_basis", "consent"}, {"notice", "aviso v1"}});
+  });
+  step([&] { records.archive(ctx, "contact", id, 5); });
+  step([&] { records.restore(ctx, "contact", id, 6); });
+  step([&] { records.update(ctx, "contact", id, {{"attributes", {{"agro.safra", "2026/27"}}}}, 7); });
   sequence_everything();
 
   for (const auto& [at, expected] : states) {

@@ -10,6 +10,7 @@
 
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/channel_delivery.hpp"
+#include "kernel/services/consent_service.hpp"
 #include "kernel/services/privacy_service.hpp"
 #include "kernel/store/sql.hpp"
 #include "tests/support/service_harness.hpp"
@@ -26,6 +27,13 @@ class ConversationTest : public testing::TestWithParam<store::Backend> {
   Json whatsapp(const std::string& id, const std::string& from, const std::string& text = "Bom dia") {
     return {{"external_id", id}, {"type", "whatsapp"}, {"from", {{"phone", from}, {"name", "Ana Lima"}}},
             {"text", text}, {"content", {{"kind", "text"}}}};
+  }
+  // A legal basis to write to a contact first (issue #30): a "sales" purpose on the
+  // company's legitimate interest, as a B2B sender records it.
+  void may_write_first(const std::string& contact) {
+    ConsentService consents(h.deps());
+    consents.define_purpose(ctx, "sales", {{"description", "commercial proposals and follow-ups"}});
+    consents.record(ctx, contact, {{"purpose", "sales"}, {"action", "grant"}, {"legal_basis", "legitimate_interest"}});
   }
   int rows(const std::string& table) {
     return h.count("SELECT count(*) FROM " + table + " WHERE tenant_id = '" + h.tenant + "'");
@@ -290,7 +298,9 @@ TEST_P(ConversationTest, TheInboxKeepsOneConversationPerContactAndChannel) {
     EXPECT_EQ(e.fields().at(0).code, "outside_reply_window");
     EXPECT_NE(std::string(e.what()).find("template"), std::string::npos) << e.what();
   }
-  conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"template", {{"name", "boas_vindas"}, {"language", "pt_BR"}}}},
+  may_write_first(ana);
+  conversations.send(ctx, jobs, ana, {{"channel_account_id", channel}, {"purpose", "sales"},
+                                      {"template", {{"name", "boas_vindas"}, {"language", "pt_BR"}}}},
                      kinds);
   h.clock.advance_micros(60'000'000);
   conversations.receive(ctx, channel, whatsapp("wamid.C1", "+5511987654321", "Oi, tudo bem?"));
@@ -372,7 +382,8 @@ TEST_P(ConversationTest, AnEmailCarriesItsSubjectAndHtmlToTheChannel) {
                                                                      {"external_id", "vendas@fornecedor.com.br"}})["id"];
   std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"email", "ana@hospital.org.br"},
                                                     {"phone", "+5511987654321"}}).record["id"];
-  Json out = conversations.send(ctx, jobs, ana, {{"channel_account_id", mailbox}, {"subject", "Proposta – São Paulo"},
+  may_write_first(ana);
+  Json out = conversations.send(ctx, jobs, ana, {{"channel_account_id", mailbox}, {"purpose", "sales"}, {"subject", "Proposta – São Paulo"},
                                                  {"text", "Segue a proposta."}, {"html", "<p>Segue a proposta.</p>"}},
                                 kinds);
   EXPECT_EQ(out["type"], "email");
@@ -399,7 +410,7 @@ TEST_P(ConversationTest, AnEmailCarriesItsSubjectAndHtmlToTheChannel) {
   };
   refused(channel, {{"subject", "Oi"}}, "subject");  // WhatsApp has none
   refused(channel, {{"text", std::string(4097, 'a')}}, "text");  // nor room for an e-mail's body
-  EXPECT_EQ(conversations.send(ctx, jobs, ana, {{"channel_account_id", mailbox}, {"text", std::string(20000, 'a')}},
+  EXPECT_EQ(conversations.send(ctx, jobs, ana, {{"channel_account_id", mailbox}, {"purpose", "sales"}, {"text", std::string(20000, 'a')}},
                                kinds)["body"].get<std::string>().size(), 20000u);
   refused(mailbox, {{"subject", "Oi\r\nBcc: x@example.com"}}, "subject");
   refused(mailbox, {{"html", 42}}, "html");

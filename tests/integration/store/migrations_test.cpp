@@ -1,6 +1,7 @@
 #include "kernel/store/migrations.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
 #include "kernel/domain/error.hpp"
@@ -13,6 +14,7 @@ namespace nucleo::store {
 namespace {
 
 using test::TestDatabase;
+using Json = nlohmann::json;
 
 class MigrationsTest : public testing::TestWithParam<Backend> {
  protected:
@@ -95,6 +97,41 @@ TEST_P(MigrationsTest, FailedScriptLeavesNothingHalfWritten) {
                  Error);
   }
   EXPECT_FALSE(table_exists("half_written"));
+}
+
+// 0032: a contact's free-form consent becomes the consent ledger's first entries — a true
+// flag a grant, a false one a revocation, each key a purpose of its tenant — and the
+// field then holds the ledger's state; values a ledger cannot hold are dropped.
+TEST_P(MigrationsTest, LegacyConsentFlagsBecomeLedgerEntries) {
+  const Backend backend = GetParam();
+  {
+    Transaction tx(owner_, backend, TxMode::write, "");
+    owner_ << "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)";
+    for (const auto& m : bundled_migrations(backend)) {
+      if (m.version >= 32) break;
+      execute_script(owner_, backend, m.sql);
+      owner_ << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, 0)", soci::use(m.version),
+          soci::use(m.name);
+    }
+    owner_ << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('ten_a', 'A', 1, 1)";
+    owner_ << "INSERT INTO contacts (id, tenant_id, name, consent, created_at, updated_at) VALUES "
+              "('con_1', 'ten_a', 'Maria', '{\"whatsapp\": true, \"email\": false, \"note\": \"ok\", \"Bad Key\": true}', 5, 7),"
+              " ('con_2', 'ten_a', 'João', '{}', 5, 5)";
+    tx.commit();
+  }
+  auto applied = migrate(owner_, backend, clock_);
+  ASSERT_EQ(applied.size(), bundled_migrations(backend).size() - 31);
+  EXPECT_EQ(count("SELECT count(*) FROM privacy_purposes WHERE tenant_id = 'ten_a'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM consent_entries WHERE contact_id = 'con_1' AND purpose = 'whatsapp'"
+                  " AND action = 'grant' AND legal_basis = 'consent' AND source_type = 'migration' AND recorded_at = 7"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM consent_entries WHERE purpose = 'email' AND action = 'revoke'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM consent_entries"), 2);
+  std::string consent;
+  owner_ << "SELECT consent FROM contacts WHERE id = 'con_1'", soci::into(consent);
+  EXPECT_EQ(Json::parse(consent), (Json{{"whatsapp", "granted"}, {"email", "revoked"}}));
+  owner_ << "SELECT consent FROM contacts WHERE id = 'con_2'", soci::into(consent);
+  EXPECT_EQ(Json::parse(consent), Json::object());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MigrationsTest, testing::Values(Backend::sqlite, Backend::postgresql),

@@ -224,6 +224,15 @@ TEST(WhatsAppGraph, ErrorsMapToRetryOrAClearFailure) {
   EXPECT_EQ(interpret(400, error(100, "Invalid parameter")).kind, SendOutcome::Kind::failed);  // 4xx: never retried
 }
 
+TEST(WhatsAppOptOut, AWholeMessageOfOneKeywordInAnyCaseOptsOut) {
+  const std::string keywords = "sair,stop,parar promoções";
+  for (const char* said : {"SAIR", "sair", " Sair! ", "Stop.", "PARAR PROMOÇÕES", "Parar Promoções"})
+    EXPECT_TRUE(is_opt_out(said, keywords)) << said;
+  for (const char* said : {"", "!!", "quero sair do grupo", "sair e voltar", "parar", "stops", "promoções"})
+    EXPECT_FALSE(is_opt_out(said, keywords)) << said;
+  EXPECT_FALSE(is_opt_out("sair", ""));  // no keywords configured: nothing opts out
+}
+
 // The plugin through the fake host: what it registers, the challenge, the signature
 // gate, the queue before the 200, and the job's calls into the kernel.
 class WhatsAppPlugin : public testing::Test {
@@ -299,6 +308,20 @@ TEST_F(WhatsAppPlugin, ANotificationIsQueuedOnlyWithTheRightSignature) {
   EXPECT_EQ(std::count(calls.begin(), calls.end(), "conversations.receive"), 2);
   EXPECT_EQ(std::count(calls.begin(), calls.end(), "conversations.status"), 1);
   EXPECT_EQ(host.service_calls.back().request["status"], (Json{{"external_id", "wamid.OUT1"}, {"status", "read"}}));
+
+  // "SAIR" revokes the sender's marketing purpose, once per message (the idempotency key).
+  host.services["conversations.receive"] = [](const Json&) {
+    return Json{{"duplicate", false}, {"interaction", {{"id", "int_9"}, {"contact_id", "con_9"}}}};
+  };
+  host.services["consent.record"] = [](const Json& r) { return Json{{"entry", {{"id", "cns_1"}}}, {"contact", r}}; };
+  host.services["conversations.status"] = [](const Json&) { return Json::object(); };
+  host.run_job("inbound", {{"channel_account_id", "chn_1"},
+                           {"value", {{"messages", {text_message("wamid.STOP", "5511987654321", "Sair")}}}}});
+  ASSERT_EQ(host.service_calls.back().service, "consent.record");
+  EXPECT_EQ(host.service_calls.back().request,
+            (Json{{"contact_id", "con_9"}, {"purpose", "marketing_whatsapp"}, {"action", "revoke"},
+                  {"source", {{"type", "channel_message"}, {"reference", "wamid.STOP"}}},
+                  {"idempotency_key", "opt-out:wamid.STOP"}}));
 
   // A status for a message not recorded yet retries the job (the send may not be settled).
   host.services["conversations.status"] = [](const Json&) -> Json { throw sdk::Error(NUCLEO_NOT_FOUND, "no message"); };
