@@ -42,11 +42,30 @@ NormalisationSettings read_normalisation_settings(const Configuration& config) {
   return s;
 }
 
+namespace {
+
+// http.public_url: scheme and authority (and a path prefix, when a proxy mounts Nucleo
+// under one), without a trailing slash, query or fragment.
+std::string read_public_url(const Configuration& config) {
+  std::string url = get_string(config, "http.public_url");
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.empty()) return url;
+  bool http = url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0;
+  std::size_t host = url.find("://") + 3;
+  if (!http || host >= url.size() || url.find_first_of(" <>\"?#\\\r\n\t") != std::string::npos)
+    throw Error(ErrorCode::validation, "http.public_url must be an http(s) URL without query or fragment, not '" + url + "'",
+                {{"http.public_url", "expected an http(s) URL like https://crm.example.com"}});
+  return url;
+}
+
+}  // namespace
+
 KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_override, bool tolerate_old_schema,
                              const std::function<void(const store::Migration&)>& on_applied)
     : store_settings_(read_store_settings(config)),
       normalisation_(read_normalisation_settings(config)),
       search_scan_rows_(static_cast<std::size_t>(get_integer(config, "limits.search_scan_rows", 1, 100000000))),
+      public_url_(read_public_url(config)),
       sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))),
       secrets_(services::SecretBox::load_or_create(state_path(config, get_string(config, "secrets.key_file")),
                                                    &secrets_key_created_)) {
@@ -73,7 +92,8 @@ void KernelRuntime::listen_to_other_nodes() {
 
 services::ServiceDependencies KernelRuntime::dependencies() {
   return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
-          attribute_schemas_, customer_extensions_, import_formats_, search_scan_rows_, audited_reads_.get()};
+          attribute_schemas_, customer_extensions_, import_formats_, search_scan_rows_, audited_reads_.get(),
+          public_url_};
 }
 
 }  // namespace nucleo::app

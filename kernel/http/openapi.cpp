@@ -327,6 +327,11 @@ std::vector<int> problems_of(const Route& route, bool conditional) {
   // A plugin's route answers the problems its plugin raises, whatever its authentication.
   if (route.auth == AuthMode::bearer || route.kind == "plugin")
     out.insert(out.end(), {401, 403, 404, 409, 415, 422, 429});
+  // A kernel route that takes no credential still names what it serves (an unsubscribe
+  // link's token: 404 when it is not one) and may take a body of its own types.
+  else if (route.path.find('{') != std::string::npos)
+    out.push_back(404);
+  if (route.auth == AuthMode::none && !route.raw_request_types.empty()) out.insert(out.end(), {415, 422});
   if (route.method == "POST" && route.auth == AuthMode::bearer) out.push_back(410);
   if (conditional) out.push_back(412);
   return out;

@@ -191,6 +191,43 @@ Json consent_decision_schema() {
           {"additionalProperties", false}};
 }
 
+std::string escaped_html(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// The page a person sees on an unsubscribe link: Portuguese first, then English. Opening
+// the link (a GET, which mail scanners also make) only asks; the button POSTs, as a
+// one-click mail client does (RFC 8058).
+ApiResponse unsubscribe_html(const Json& page) {
+  const std::string organisation = escaped_html(page["organisation"]), what = escaped_html(page["description"]);
+  const bool done = page["state"] == "revoked";
+  std::string body =
+      done ? "<p>Pronto: voc\u00ea n\u00e3o receber\u00e1 mais <em>" + what + "</em> de " + organisation +
+                 ".</p><p lang=\"en\">Done: you will no longer receive <em>" + what + "</em> from " + organisation +
+                 ".</p>"
+           : "<p>Deixar de receber <em>" + what + "</em> de " + organisation + "?</p><p lang=\"en\">Stop receiving <em>" +
+                 what + "</em> from " + organisation +
+                 "?</p><form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
+                 "<button type=\"submit\">Cancelar inscri\u00e7\u00e3o / Unsubscribe</button></form>";
+  ApiResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  r.raw_body = "<!doctype html><html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+               "content=\"width=device-width\"><title>" + organisation + "</title></head><body>" + body +
+               "</body></html>\n";
+  return r;
+}
+
 void add_consent_routes(Router& router, services::ServiceDependencies deps) {
   using services::Operation;
   const EntitySpec& contact = entity_spec("contact");
@@ -253,6 +290,25 @@ void add_consent_routes(Router& router, services::ServiceDependencies deps) {
                 return r;
               }}, 200, consent_decision_schema()),
              Access::of_roles(services::roles_allowed(contact, Operation::read), "contacts:read"));
+
+  // A one-click unsubscribe link (RFC 8058), from an e-mail sent for a purpose: the
+  // signed token is the only authority; no credential.
+  router.add(answering({"GET", "/v1/privacy/unsubscribe/{token}", "show_unsubscribe",
+              "The page of an unsubscribe link: asks the person to confirm (opening it revokes nothing)",
+              AuthMode::none, "", "privacy", {}, [=](ApiRequest& req) {
+                return unsubscribe_html(
+                    services::ConsentService(deps).unsubscribe_page(req.ctx, req.params.at("token")));
+              }}, 200, nullptr, {"text/html"}),
+             Access::of_anyone());
+  Route one_click{"POST", "/v1/privacy/unsubscribe/{token}", "unsubscribe",
+                  "Revoke the purpose an e-mail was sent for: what a mail client's one-click unsubscribe "
+                  "(List-Unsubscribe-Post) and the link's page send",
+                  AuthMode::none, "", "privacy", {}, [=](ApiRequest& req) {
+                    return unsubscribe_html(services::ConsentService(deps).unsubscribe(req.ctx, req.params.at("token")));
+                  }};
+  one_click.raw_request_types = {"application/x-www-form-urlencoded", "multipart/form-data"};
+  one_click.raw_request_limit = 4096;
+  router.add(answering(one_click, 200, nullptr, {"text/html"}), Access::of_anyone());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <map>
 #include <regex>
 
+#include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/write.hpp"
@@ -293,6 +294,78 @@ ConsentDecision ConsentService::allows(const CallContext& ctx, const std::string
     require_known_purpose(tx, ctx.tenant_id, purpose, "purpose");
     return consent_decision(tx, ctx.tenant_id, contact_id, purpose);
   });
+}
+
+namespace {
+
+constexpr const char* unsubscribe_use = "unsubscribe-link";
+constexpr std::size_t unsubscribe_signature_length = 32;  // hex: 128 bits
+
+std::string unsubscribe_signature(const SecretBox& secrets, const UnsubscribeTarget& t) {
+  return secrets.signature(unsubscribe_use, t.tenant_id + "\n" + t.contact_id + "\n" + t.purpose)
+      .substr(0, unsubscribe_signature_length);
+}
+
+}  // namespace
+
+std::string unsubscribe_token(const SecretBox& secrets, const UnsubscribeTarget& target) {
+  // Ids and purpose keys are [a-z0-9_]: the token is URL-safe as it is.
+  return target.tenant_id + "." + target.contact_id + "." + target.purpose + "." + unsubscribe_signature(secrets, target);
+}
+
+std::optional<UnsubscribeTarget> read_unsubscribe_token(const SecretBox& secrets, const std::string& token) {
+  static const std::regex shape("^(ten_[a-z0-9]{1,64})\\.(con_[a-z0-9]{1,64})\\.([a-z][a-z0-9_]{0,63})\\.([0-9a-f]{32})$");
+  std::smatch m;
+  if (token.size() > 300 || !std::regex_match(token, m, shape)) return std::nullopt;
+  UnsubscribeTarget target{m[1], m[2], m[3]};
+  if (!constant_time_equal(unsubscribe_signature(secrets, target), m[4].str())) return std::nullopt;
+  return target;
+}
+
+namespace {
+
+// The link's target, acting as the link (no principal: the signature is the authority).
+std::pair<UnsubscribeTarget, CallContext> link_call(const SecretBox& secrets, const CallContext& ctx,
+                                                   const std::string& token) {
+  auto target = read_unsubscribe_token(secrets, token);
+  if (!target) throw Error(ErrorCode::not_found, "this unsubscribe link is not valid");
+  CallContext call = ctx;
+  call.tenant_id = target->tenant_id;
+  call.actor = {"system", "unsubscribe-link", ""};
+  call.principal = nullptr;
+  return {*target, call};
+}
+
+}  // namespace
+
+Json ConsentService::unsubscribe_page(const CallContext& ctx, const std::string& token) {
+  auto [target, call] = link_call(deps_.secrets, ctx, token);
+  return deps_.database.read(call.tenant_id, [&](store::Transaction& tx) {
+    Json page = {{"purpose", target.purpose}, {"description", target.purpose}, {"organisation", ""}};
+    bool found = false;
+    store::query(tx.session(), "SELECT name FROM tenants WHERE id = :p0", {call.tenant_id},
+                 [&](const store::Row& r) { page["organisation"] = store::required_text(r, 0); });
+    store::query(tx.session(), "SELECT 1 FROM contacts WHERE tenant_id = :p0 AND id = :p1 AND erased_at IS NULL",
+                 {call.tenant_id, target.contact_id}, [&](const store::Row&) { found = true; });
+    if (!found) throw Error(ErrorCode::not_found, "this unsubscribe link is not valid");
+    store::query(tx.session(),
+                 "SELECT description FROM privacy_purposes WHERE tenant_id = :p0 AND key = :p1"
+                 " UNION ALL SELECT description FROM plugin_purposes WHERE key = :p2",
+                 {call.tenant_id, target.purpose, target.purpose},
+                 [&](const store::Row& r) { page["description"] = store::required_text(r, 0); });
+    page["state"] = consent_decision(tx, call.tenant_id, target.contact_id, target.purpose).state;
+    return page;
+  });
+}
+
+Json ConsentService::unsubscribe(const CallContext& ctx, const std::string& token) {
+  Json page = unsubscribe_page(ctx, token);
+  if (page["state"] == "revoked") return page;  // a second click, a mail client's retry: nothing new
+  auto [target, call] = link_call(deps_.secrets, ctx, token);
+  record(call, target.contact_id,
+         {{"purpose", target.purpose}, {"action", "revoke"}, {"source", {{"type", "unsubscribe_link"}}}});
+  page["state"] = "revoked";
+  return page;
 }
 
 void ConsentService::refuse_send(const CallContext& ctx, const std::string& contact_id, const std::string& purpose,

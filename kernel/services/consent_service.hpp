@@ -21,6 +21,7 @@
 
 #include "kernel/services/call_context.hpp"
 #include "kernel/services/record_service.hpp"
+#include "kernel/services/secret_box.hpp"
 #include "kernel/store/transaction.hpp"
 
 namespace nucleo::services {
@@ -49,6 +50,16 @@ void require_known_purpose(store::Transaction& tx, const std::string& tenant_id,
 // What the ledger says about one contact's purpose, inside a running transaction.
 ConsentDecision consent_decision(store::Transaction& tx, const std::string& tenant_id, const std::string& contact_id,
                                  const std::string& purpose);
+
+// One-click unsubscribe links (RFC 8058; docs/compliance.md "Consent"): a token naming a
+// contact's purpose, signed with a key derived from the deployment's secrets key, so it
+// works for years, on any node, and cannot be forged or moved to another person.
+struct UnsubscribeTarget {
+  std::string tenant_id, contact_id, purpose;
+};
+std::string unsubscribe_token(const SecretBox& secrets, const UnsubscribeTarget& target);
+// nullopt for a token that is not one of ours, or was altered.
+std::optional<UnsubscribeTarget> read_unsubscribe_token(const SecretBox& secrets, const std::string& token);
 
 class ConsentService {
  public:
@@ -80,6 +91,14 @@ class ConsentService {
   // Records that an outbound message to the contact was refused for want of a basis
   // (consent.send_refused, on the contact), in a transaction of its own, then throws
   // Error(validation) with `detail`, naming the field "purpose" (code no_legal_basis).
+  // What an unsubscribe link is about, for the page that asks to confirm:
+  // {"purpose", "description", "organisation", "state"}. Not found for a token that is
+  // not ours or names a contact that no longer exists.
+  Json unsubscribe_page(const CallContext& ctx, const std::string& token);
+  // Revokes the link's purpose (source unsubscribe_link, actor system "unsubscribe-link")
+  // unless it is revoked already; returns unsubscribe_page's answer after it.
+  Json unsubscribe(const CallContext& ctx, const std::string& token);
+
   [[noreturn]] void refuse_send(const CallContext& ctx, const std::string& contact_id, const std::string& purpose,
                                 const std::string& channel_account_id, const std::string& detail);
 

@@ -603,8 +603,12 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   });
   try {
     // An e-mail's content holds its text, HTML and files: larger than a raw channel message.
-    channels.send(ctx, jobs, account_id,
-                  {{"to", contact[address_field]}, {"content", outbound_content(body, interaction["id"], reply_to)}},
+    Json content = outbound_content(body, interaction["id"], reply_to);
+    // An e-mail sent for a purpose carries the link that revokes it in one click (RFC 8058).
+    if (type == "email" && body.contains("purpose") && !deps_.public_url.empty())
+      content["unsubscribe_url"] = deps_.public_url + "/v1/privacy/unsubscribe/" +
+                                   unsubscribe_token(deps_.secrets, {ctx.tenant_id, contact_id, body["purpose"]});
+    channels.send(ctx, jobs, account_id, {{"to", contact[address_field]}, {"content", content}},
                   type == "email" ? 8 * 1024 * 1024 : 64 * 1024);
   } catch (const Error& e) {
     settle_outbound(ctx, interaction["id"], "failed", {{"error", e.what()}});

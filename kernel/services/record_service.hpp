@@ -36,6 +36,10 @@ struct ServiceDependencies {
   // Group commit for the audit events of reads (audited_reads.hpp); none: each read
   // records its events in a transaction of its own.
   class AuditedReads* audited_reads = nullptr;
+  // http.public_url: where people reach this deployment (https://crm.example.com), for
+  // links the kernel puts in what it sends — an e-mail's one-click unsubscribe. Empty:
+  // no such links.
+  std::string public_url;
 };
 
 struct WriteResult {

@@ -102,6 +102,7 @@ class Email : public nucleo::sdk::Plugin {
     out.html = content.value("html", "");
     out.interaction_id = content.value("interaction_id", "");
     if (content.value("reply_to", Json()).is_string()) out.references = {content["reply_to"].get<std::string>()};
+    out.unsubscribe_url = content.value("unsubscribe_url", "");
     for (const auto& f : content.value("attachments", Json::array())) {
       auto bytes = mail::from_base64(f.value("content_base64", ""));
       if (!bytes) throw nucleo::sdk::Error(NUCLEO_INVALID_ARGUMENT, "an attachment's content is not base64");

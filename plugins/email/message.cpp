@@ -108,6 +108,20 @@ std::string compose(const Outgoing& message) {
                              nullptr);
     g_mime_object_set_header(GMIME_OBJECT(mime.get()), "References", references.c_str(), nullptr);
   }
+  if (!message.unsubscribe_url.empty()) {
+    const std::string& url = message.unsubscribe_url;
+    if ((url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) ||
+        url.find_first_of(" <>\r\n\t\"") != std::string::npos)
+      throw std::invalid_argument("unsubscribe_url: '" + url + "' is not an http(s) URL");
+    // One click revokes (RFC 8058 §3.1): mail clients POST List-Unsubscribe=One-Click to it.
+    g_mime_object_set_header(GMIME_OBJECT(mime.get()), "List-Unsubscribe", ("<" + url + ">").c_str(), nullptr);
+    // As it is: GMime would RFC 2047-encode a value longer than a line, and a URL must
+    // stay readable to the mail client (RFC 2369 §2: it may run past 78 characters).
+    GMimeHeader* header = g_mime_header_list_get_header(g_mime_object_get_header_list(GMIME_OBJECT(mime.get())),
+                                                        "List-Unsubscribe");
+    g_mime_header_set_raw_value(header, (" <" + url + ">\n").c_str());
+    g_mime_object_set_header(GMIME_OBJECT(mime.get()), "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", nullptr);
+  }
   GMimeObject* body = nullptr;
   if (message.html.empty()) {
     body = text_part("plain", message.text);

@@ -34,6 +34,9 @@ struct Outgoing {
   std::vector<std::string> references;
   std::int64_t date_micros = 0;  // the Date header, µs since the epoch
   std::vector<OutgoingFile> files;  // attachments: the message becomes multipart/mixed
+  // An https or http URL that revokes the purpose the message was sent for with one POST
+  // (RFC 8058): List-Unsubscribe and List-Unsubscribe-Post. Empty: neither header.
+  std::string unsubscribe_url;
 };
 
 // The whole message, CRLF line ends, ready for SMTP's DATA. Throws std::invalid_argument

@@ -141,6 +141,8 @@ void ApiFixture::start_server() {
                          // wake its loop (ADR 0037). The safety poll's own test sets it short.
                          {"NUCLEO_BACKGROUND_SAFETY_POLL_MS", "600000"}};
   for (const auto& [k, v] : server_environment()) env[k] = v;
+  // Links the server hands out (unsubscribe) point at this server, unless a test says.
+  const bool own_public_url = !env.count("NUCLEO_HTTP_PUBLIC_URL");
   std::vector<std::string> argv{NUCLEO_BINARY, "serve"};
   for (auto& a : server_arguments()) argv.push_back(std::move(a));
   // free_port's port may be taken by another test's server before ours binds it (the
@@ -148,6 +150,7 @@ void ApiFixture::start_server() {
   // that is our child's counts as up — another's would answer /healthz as well.
   for (int attempt = 1;; ++attempt) {
     env["NUCLEO_HTTP_PORT"] = std::to_string(port);
+    if (own_public_url) env["NUCLEO_HTTP_PUBLIC_URL"] = "http://127.0.0.1:" + std::to_string(port);
     server = std::make_unique<ChildProcess>(argv, env, dir.path());
     auto deadline = std::chrono::steady_clock::now() + 60s;
     bool port_taken = false;

@@ -126,6 +126,56 @@ TEST_P(Email, AMessageToAContactLandsInTheMailboxEncodedAndTheInteractionIsSent)
   EXPECT_EQ(inbox.body["data"][0]["contact_id"], contact);
 }
 
+// Issue #30: an e-mail sent for a purpose carries a one-click unsubscribe (RFC 8058);
+// opening the link only asks, its POST revokes the purpose in the ledger, and the next
+// message for that purpose is refused. A link altered or made for someone else is not.
+TEST_P(Email, OneClickUnsubscribeRevokesThePurposeTheMessageWasSentFor) {
+  send_to(contact, "Novidades da safra", "Confira as ofertas.");
+  auto mail = smtp->delivered();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(mail[0].find("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), std::string::npos) << mail[0];
+  std::string prefix = "List-Unsubscribe: <http://127.0.0.1:" + std::to_string(port);
+  auto at = mail[0].find(prefix);
+  ASSERT_NE(at, std::string::npos) << mail[0];
+  std::string path = mail[0].substr(at + prefix.size(), mail[0].find('>', at) - at - prefix.size());
+  ASSERT_EQ(path.rfind("/v1/privacy/unsubscribe/", 0), 0u) << path;
+
+  auto page = call_raw("GET", path, "", "");
+  ASSERT_EQ(page.status, 200) << page.raw.body;
+  EXPECT_EQ(page.raw.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.raw.body.find("<form method=\"post\">"), std::string::npos) << page.raw.body;
+  EXPECT_EQ(call("GET", "/v1/contacts/" + contact + "/consents", admin).body["purposes"][0]["state"], "granted");
+
+  std::string forged = path;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(call_raw("POST", forged, "", "List-Unsubscribe=One-Click",
+                     {{"Content-Type", "application/x-www-form-urlencoded"}}).status,
+            404);
+  std::string other = call("POST", "/v1/contacts", admin, {{"name", "Outra"}, {"email", "outra@hospital.org.br"}}).body["id"];
+  std::string moved = path;
+  moved.replace(moved.find(contact), contact.size(), other);
+  EXPECT_EQ(call_raw("POST", moved, "", "List-Unsubscribe=One-Click",
+                     {{"Content-Type", "application/x-www-form-urlencoded"}}).status,
+            404);
+
+  for (int click = 0; click < 2; ++click) {  // a mail client may post twice: one revocation
+    auto done = call_raw("POST", path, "", "List-Unsubscribe=One-Click",
+                         {{"Content-Type", "application/x-www-form-urlencoded"}});
+    ASSERT_EQ(done.status, 200) << done.raw.body;
+    EXPECT_NE(done.raw.body.find("Done"), std::string::npos) << done.raw.body;
+  }
+  Json ledger = call("GET", "/v1/contacts/" + contact + "/consents", admin).body;
+  ASSERT_EQ(ledger["entries"].size(), 2u) << ledger;
+  EXPECT_EQ(ledger["entries"][1]["action"], "revoke");
+  EXPECT_EQ(ledger["entries"][1]["source"]["type"], "unsubscribe_link");
+  EXPECT_EQ(ledger["entries"][1]["actor"], (Json{{"type", "system"}, {"id", "unsubscribe-link"}}));
+  auto refused = call("POST", "/v1/contacts/" + contact + "/messages", admin,
+                      {{"channel_account_id", account}, {"purpose", "sales"}, {"subject", "Oi"}, {"text", "Oi"}});
+  EXPECT_EQ(refused.status, 422) << refused.raw.body;
+  EXPECT_EQ(refused.body["errors"][0]["code"], "no_legal_basis");
+  EXPECT_EQ(smtp->delivered().size(), 1u);
+}
+
 TEST_P(Email, FilesGoAsAttachmentsAndTheInteractionDescribesThem) {
   std::string pdf = "%PDF-1.4\n" + std::string(200000, 'p') + "\n%%EOF\n";
   Json file = {{"name", "Proposta Técnica.pdf"}, {"type", "application/pdf"}, {"content_base64", to_base64(pdf)}};

@@ -117,6 +117,20 @@ TEST(EmailMessage, AReplyNamesTheThreadAndOurIdsLeadBackToTheInteraction) {
   EXPECT_EQ(interaction_of("<nucleo.int_short@x.example>"), std::nullopt);
 }
 
+// Issue #30: a message sent for a purpose offers the one-click unsubscribe of RFC 8058.
+TEST(EmailMessage, AnUnsubscribeLinkBecomesTheOneClickHeaders) {
+  Outgoing m = proposal();
+  EXPECT_EQ(Parsed(compose(m)).header("List-Unsubscribe"), "");
+  m.unsubscribe_url = "https://crm.example.com/v1/privacy/unsubscribe/ten_a.con_b.marketing_email.0123456789abcdef0123456789abcdef";
+  Parsed p(compose(m));
+  EXPECT_EQ(p.header("List-Unsubscribe"), "<" + m.unsubscribe_url + ">");
+  EXPECT_EQ(p.header("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
+  for (const std::string bad : {"ftp://x.example/u", "https://x.example/a b", "https://x.example/>\r\nBcc: y@z.example"}) {
+    m.unsubscribe_url = bad;
+    EXPECT_THROW(compose(m), std::invalid_argument) << bad;
+  }
+}
+
 TEST(EmailMessage, NoCallerTextStartsAHeaderOfItsOwn) {
   Outgoing m = proposal();
   m.subject = "Oi\r\nBcc: everyone@example.com";
