@@ -464,7 +464,12 @@ Json success_of(const Route& route, const std::string& schema) {
   if (route.answers_location) headers["Location"] = header_ref("Location");
   Json body = route.response_schema.is_null() ? open_object(route.summary) : route.response_schema;
   Json content = Json::object();
-  for (const auto& type : route.response_types) content[type] = {{"schema", body}};
+  // A document that is not JSON (HTML, Markdown, CSV) is text, whatever the JSON answer's schema.
+  auto is_json = [](const std::string& type) {
+    return type == "application/json" || (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
+  };
+  for (const auto& type : route.response_types)
+    content[type] = {{"schema", is_json(type) || route.response_types.size() == 1 ? body : Json{{"type", "string"}}}};
   return {{"description", route.summary}, {"headers", headers}, {"content", content}};
 }
 

@@ -9,6 +9,7 @@
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/consent_service.hpp"
 #include "kernel/services/privacy_service.hpp"
+#include "kernel/services/processing_record.hpp"
 
 namespace nucleo::http {
 namespace {
@@ -107,6 +108,22 @@ Json plugin_data_schema() {
            {{"contact_id", text},
             {"plugin_records", {{"type", "array"}, {"items", document}}},
             {"personal_attributes", {{"type", "array"}, {"items", attribute}}}}},
+          {"additionalProperties", false}};
+}
+
+Json processing_record_schema() {
+  Json object = {{"type", "object"}}, list = {{"type", "array"}, {"items", {{"type", "object"}}}};
+  return {{"type", "object"},
+          {"required", {"controller", "generated_at", "purposes", "data_categories", "recipients", "retention",
+                        "security_measures"}},
+          {"properties",
+           {{"controller", object},
+            {"generated_at", {{"type", "string"}, {"format", "date-time"}}},
+            {"purposes", list},
+            {"data_categories", list},
+            {"recipients", list},
+            {"retention", object},
+            {"security_measures", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
           {"additionalProperties", false}};
 }
 
@@ -353,6 +370,24 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 r.body = services::PrivacyService(deps).plugin_data(req.ctx, req.params.at("id"));
                 return r;
               }}, 200, plugin_data_schema()), Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add(answering({"GET", "/v1/privacy/processing-record", "processing_record",
+              "The record of processing operations (LGPD art. 37), generated from the system: purposes and the legal "
+              "bases recorded, personal data per entity and plugin, recipients, retention, security measures; "
+              "format=markdown for a document to file (admin and auditor)",
+              AuthMode::bearer, "", "privacy", {"format"}, [=](ApiRequest& req) {
+                std::string format = req.query.count("format") ? req.query.at("format") : "json";
+                if (format != "json" && format != "markdown")
+                  throw BadRequest("query parameter 'format' must be json or markdown, not '" + format + "'",
+                                   {{"format", "must be json or markdown"}});
+                ApiResponse r;
+                r.body = services::ProcessingRecord(deps).generate(req.ctx);
+                if (format == "markdown") {
+                  r.raw_body = services::ProcessingRecord::markdown(r.body);
+                  r.content_type = "text/markdown; charset=utf-8";
+                }
+                return r;
+              }}, 200, processing_record_schema(), {"application/json", "text/markdown"}),
+             Access::of_roles({"admin", "auditor"}, "privacy:read"));
   router.add(answering({"POST", "/v1/privacy/holds/{id}/lift", "lift_legal_hold", "Lift a legal hold, with a reason (admin)",
               AuthMode::bearer, "", "privacy", {},
               [=](ApiRequest& req) {

@@ -12,6 +12,7 @@
 #include "kernel/services/channel_delivery.hpp"
 #include "kernel/services/consent_service.hpp"
 #include "kernel/services/conversation_service.hpp"
+#include "kernel/services/processing_record.hpp"
 #include "kernel/store/sql.hpp"
 #include "tests/support/service_harness.hpp"
 
@@ -292,6 +293,69 @@ TEST_P(ConsentTest, AMessageWithoutALegalBasisIsRefusedAndTheRefusalAudited) {
                                        {"text", "Qual o preço?"}, {"content", {{"kind", "text"}}}});
   Json answer = conversations.send(ctx, jobs, maria, {{"channel_account_id", channel}, {"text", "R$ 120 a saca"}}, kinds);
   EXPECT_EQ(answer["delivery_status"], "queued");
+}
+
+// Issue #30, deliverable 4: the record of processing (LGPD art. 37) is generated from
+// what the tenant holds — purposes with the bases recorded, the personal data of the
+// kernel and of plugins, recipients — and counts nothing of another tenant.
+TEST_P(ConsentTest, TheRecordOfProcessingIsGeneratedFromTheSystem) {
+  consents.define_purpose(ctx, "sales", {{"description", "propostas | follow-ups"}});
+  grant(maria);
+  grant(joao);
+  revoke(joao);
+  consents.record(ctx, joao, {{"purpose", "sales"}, {"action", "grant"}, {"legal_basis", "legitimate_interest"}});
+  ChannelAccountService(h.deps()).create(ctx, {{"plugin_id", "org.nucleo.whatsapp"}, {"external_id", "106540352242922"}});
+  h.deps().worker_database.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO plugin_collections (plugin_id, collection, indexes, personal, plugin_version, recorded_at)"
+                   " VALUES ('com.example.finance', 'kyc_reviews', '{}',"
+                   " '{\"subject_field\":\"contact_id\",\"fields\":[\"full_name\"],\"on_erasure\":\"redact\"}', '1.0.0', 0)",
+                   {});
+  });
+  // Another tenant's consents are not this one's.
+  CallContext other = h.context(h.create_tenant("Outra"));
+  ConsentService(h.deps()).define_purpose(other, "marketing_email", {{"description", "x"}});
+  std::string stranger = records.create(other, "contact", {{"name", "Fulano"}}).record["id"];
+  ConsentService(h.deps()).record(other, stranger, {{"purpose", "marketing_email"}, {"action", "grant"},
+                                                    {"legal_basis", "consent"}, {"notice", "v1"}});
+
+  CallContext auditor = ctx;
+  auto principal = std::make_shared<Principal>();
+  principal->role = "auditor";
+  auditor.principal = principal;
+  Json record = ProcessingRecord(h.deps()).generate(auditor);
+  EXPECT_EQ(record["controller"]["tenant_id"], h.tenant);
+  ASSERT_EQ(record["purposes"].size(), 2u) << record["purposes"];
+  const Json& email = record["purposes"][0];
+  EXPECT_EQ(email["key"], "marketing_email");
+  EXPECT_EQ(email["contacts_granted"], 1);  // Maria; João revoked
+  EXPECT_EQ(email["contacts_revoked"], 1);
+  EXPECT_EQ(email["legal_bases"], (Json{{"consent", 1}}));
+  EXPECT_EQ(record["purposes"][1]["legal_bases"], (Json{{"legitimate_interest", 1}}));
+
+  auto category = [&](const std::string& entity) {
+    for (const auto& c : record["data_categories"])
+      if (c["entity"] == entity) return c;
+    return Json();
+  };
+  EXPECT_EQ(category("contact")["fields"], (Json{"name", "email", "phone", "job_title"}));
+  EXPECT_EQ(category("interaction")["declared_by"], "kernel");
+  EXPECT_EQ(category("plugin_record")["declared_by"], "com.example.finance");
+  EXPECT_EQ(category("plugin_record")["fields"], Json{"full_name"});
+  ASSERT_EQ(record["recipients"].size(), 1u);
+  EXPECT_EQ(record["recipients"][0]["plugin_id"], "org.nucleo.whatsapp");
+  EXPECT_FALSE(record["security_measures"].empty());
+
+  std::string md = ProcessingRecord::markdown(record);
+  EXPECT_EQ(md.rfind("# Registro das operações de tratamento", 0), 0u) << md;
+  EXPECT_NE(md.find("| `sales` | propostas \\| follow-ups |"), std::string::npos) << md;  // a pipe stays in its cell
+  EXPECT_NE(md.find("consent: 1"), std::string::npos) << md;
+
+  CallContext sales = ctx;
+  auto seller = std::make_shared<Principal>();
+  seller->role = "sales";
+  sales.principal = seller;
+  EXPECT_EQ(error_of([&] { ProcessingRecord(h.deps()).generate(sales); }).code(), ErrorCode::forbidden);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConsentTest, testing::Values(store::Backend::postgresql, store::Backend::sqlite),
