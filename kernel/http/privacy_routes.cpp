@@ -9,6 +9,7 @@
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/consent_service.hpp"
 #include "kernel/services/privacy_service.hpp"
+#include "kernel/services/anonymised_export.hpp"
 #include "kernel/services/processing_record.hpp"
 
 namespace nucleo::http {
@@ -388,6 +389,31 @@ void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
                 return r;
               }}, 200, processing_record_schema(), {"application/json", "text/markdown"}),
              Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add(answering({"GET", "/v1/privacy/anonymised-export", "anonymised_export",
+              "Deals and interactions with every personal datum taken out (LGPD art. 12), for analytics: one JSON "
+              "object per line, deals first; keys d1, a1… are new in every export (admin, manager, auditor; audited)",
+              AuthMode::bearer, "", "export", {}, [=](ApiRequest& req) {
+                services::AnonymisedExport(deps).begin(req.ctx);  // refuses other roles before streaming
+                ApiResponse r;
+                r.content_type = "application/x-ndjson";
+                r.headers["Content-Disposition"] = "attachment; filename=\"anonymised-" + req.ctx.tenant_id + ".jsonl\"";
+                r.stream = [deps, ctx = req.ctx](const BodyWriter& write) {
+                  constexpr std::size_t flush_at = 64 * 1024;
+                  std::string buffer;
+                  bool open = true;
+                  services::AnonymisedExport(deps).run(ctx, [&](const Json& line) {
+                    buffer += line.dump() + "\n";
+                    if (buffer.size() >= flush_at) {
+                      open = write(buffer);
+                      buffer.clear();
+                    }
+                    return open;
+                  });
+                  if (open && !buffer.empty()) write(buffer);
+                };
+                return r;
+              }}, 200, Json{{"type", "string"}}, {"application/x-ndjson"}),
+             Access::of_roles({"admin", "manager", "auditor"}, "privacy:read"));
   router.add(answering({"POST", "/v1/privacy/holds/{id}/lift", "lift_legal_hold", "Lift a legal hold, with a reason (admin)",
               AuthMode::bearer, "", "privacy", {},
               [=](ApiRequest& req) {
