@@ -8,6 +8,7 @@
 #include "kernel/domain/id.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/write.hpp"
+#include "kernel/store/record_table.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -287,10 +288,15 @@ Json ConsentService::history(const CallContext& ctx, const std::string& contact_
 }
 
 ConsentDecision ConsentService::allows(const CallContext& ctx, const std::string& contact_id, const std::string& purpose) {
-  visible_contact(deps_, ctx, contact_id);
-  if (!is_purpose_key(purpose))
-    throw Error(ErrorCode::validation, "'" + purpose + "' is not a purpose", {{"purpose", "is not a purpose key"}});
+  const EntitySpec& spec = entity_spec("contact");
+  require_permission(ctx, spec, Operation::read);
+  // One transaction: the check runs before every outbound message. It shows nothing of
+  // the contact, so it is no read of her record to audit.
   return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto found = store::RecordTable(spec).find(tx, ctx.tenant_id, contact_id);
+    if (!found || !can_see(ctx, spec, *found)) throw Error(ErrorCode::not_found, "contact " + contact_id + " not found");
+    if (!is_purpose_key(purpose))
+      throw Error(ErrorCode::validation, "'" + purpose + "' is not a purpose", {{"purpose", "is not a purpose key"}});
     require_known_purpose(tx, ctx.tenant_id, purpose, "purpose");
     return consent_decision(tx, ctx.tenant_id, contact_id, purpose);
   });
