@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <type_traits>
 
@@ -138,6 +139,7 @@ class Database {
       }
     }
     auto lease = pool_.lease(lease_timeout_);
+    std::unique_lock<std::timed_mutex> writer = sqlite_writer_turn(mode);
     try {
       Transaction tx(lease.session(), pool_.backend(), mode, tenant_id);
       if constexpr (std::is_void_v<decltype(work(tx))>) {
@@ -179,6 +181,20 @@ class Database {
     }
   }
 
+  // SQLite has one writer at a time. Left to SQLite, writers that find the lock taken
+  // sleep in growing steps (busy_timeout) while others take it first: a plain write's p99
+  // reached 1.3 s with eight clients and the background loops. In-process writers queue
+  // here instead and wake as soon as the lock is free; another process (a CLI beside the
+  // server) still meets SQLite's busy handler. Bounded like busy_timeout, so a write
+  // nested in another on this thread fails as before instead of hanging.
+  std::unique_lock<std::timed_mutex> sqlite_writer_turn(TxMode mode) {
+    std::unique_lock<std::timed_mutex> turn(sqlite_writer_, std::defer_lock);
+    if (mode != TxMode::write || pool_.backend() != Backend::sqlite) return turn;
+    if (!turn.try_lock_for(std::chrono::milliseconds(5000)))
+      throw Error(ErrorCode::unavailable, "the database is busy: no write could start within 5 s");
+    return turn;
+  }
+
   // After the commit, never before: a loop woken earlier would not see the rows yet.
   void announce(const Transaction& tx) {
     if (work_signal_ && tx.announced()) work_signal_->raise(tx.announced());
@@ -186,6 +202,7 @@ class Database {
 
   ConnectionPool pool_;
   std::chrono::milliseconds lease_timeout_;
+  std::timed_mutex sqlite_writer_;  // SQLite: whose write transaction runs (sqlite_writer_turn)
   WorkSignal* work_signal_ = nullptr;
 };
 
