@@ -66,6 +66,8 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
       normalisation_(read_normalisation_settings(config)),
       search_scan_rows_(static_cast<std::size_t>(get_integer(config, "limits.search_scan_rows", 1, 100000000))),
       public_url_(read_public_url(config)),
+      privacy_{static_cast<int>(get_integer(config, "privacy.request_deadline_days", 1, 365)),
+               static_cast<int>(get_integer(config, "privacy.report_link_hours", 1, 24 * 90))},
       sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))),
       secrets_(services::SecretBox::load_or_create(state_path(config, get_string(config, "secrets.key_file")),
                                                    &secrets_key_created_)) {
@@ -93,7 +95,7 @@ void KernelRuntime::listen_to_other_nodes() {
 services::ServiceDependencies KernelRuntime::dependencies() {
   return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
           attribute_schemas_, customer_extensions_, import_formats_, search_scan_rows_, audited_reads_.get(),
-          public_url_};
+          public_url_, privacy_};
 }
 
 }  // namespace nucleo::app

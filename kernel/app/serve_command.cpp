@@ -17,6 +17,7 @@
 
 #include "kernel/automation/checklists.hpp"
 #include "kernel/app/background_loop.hpp"
+#include "kernel/services/privacy_requests.hpp"
 #include "kernel/services/import_jobs.hpp"
 #include "kernel/app/audit_work.hpp"
 #include "kernel/app/commands.hpp"
@@ -190,6 +191,7 @@ int run_serve(const ParsedArgs& args) {
   automation::SalesJobSettings sales = read_sales_job_settings(config);
   jobs.add(automation::stalled_deals_job(runtime.dependencies(), clock, sales));
   jobs.add(automation::task_reminders_job(runtime.dependencies(), clock, sales));
+  jobs.add(services::privacy_report_job(runtime.dependencies(), clock));
   plugin_host.attach_jobs(jobs, clock);
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database(), runtime.dependencies(), audit.stall_after, clock),

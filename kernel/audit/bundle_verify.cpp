@@ -343,8 +343,16 @@ VerifyReport verify_party_bundle(const std::string& file, const std::optional<st
   auto text = read_text(file);
   if (!text) return unusable("cannot read " + file);
   Json bundle = Json::parse(*text, nullptr, false);
+  // A data subject's report carries her trail as a party bundle under "audit".
+  if (bundle.is_object() && bundle.value("format", "") == "nucleo-subject-report") {
+    if (!bundle.value("audit", Json()).is_object()) return unusable(file + ": a subject report has an \"audit\" object");
+    if (bundle["audit"].value("checkpoint", Json()).is_null())
+      return unusable(file + ": no checkpoint was signed when the report was made: nothing to verify against");
+    bundle = std::move(bundle["audit"]);
+    bundle["format"] = "nucleo-party-bundle";
+  }
   if (!bundle.is_object() || bundle.value("format", "") != "nucleo-party-bundle")
-    return unusable(file + " is not a party bundle (\"format\": \"nucleo-party-bundle\")");
+    return unusable(file + " is not a party bundle (\"format\": \"nucleo-party-bundle\") or a subject report");
   const Json& note = bundle.value("checkpoint", Json());
   const Json& events = bundle.value("events", Json());
   if (!note.is_string() || !events.is_array()) return unusable(file + ": a party bundle has \"checkpoint\" and \"events\"");

@@ -32,7 +32,8 @@ VerifyReport verify_bundle(const std::string& dir, const std::optional<std::stri
 // leaf_hash, each proof leads from it to the checkpoint's root at tree_size, and — given
 // the log's verifier key (the log.vkey of a full export, or keygen's vkey=) — the
 // checkpoint is signed by it. Events without a proof (newer than the checkpoint) are
-// counted, not proven.
+// counted, not proven. A data subject's report ({"format": "nucleo-subject-report"})
+// is checked the same way on its "audit" member.
 VerifyReport verify_party_bundle(const std::string& file, const std::optional<std::string>& vkey_file);
 
 }  // namespace nucleo::audit

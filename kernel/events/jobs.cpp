@@ -59,15 +59,19 @@ std::string JobQueue::enqueue(const std::string& name, const std::string& tenant
   if (!d) throw Error(ErrorCode::not_found, "no job named " + name + " is registered");
   if (d->scope == JobScope::tenant && tenant_id.empty())
     throw Error(ErrorCode::validation, "job " + name + " runs per tenant: enqueue it within a tenant's call");
-  Timestamp now = clock_.now();
-  std::string id = generate_id(id_prefix::job, now);
-  worker_.write("", [&](store::Transaction& tx) {
-    tx.announce(store::Work::jobs);
-    store::execute(tx.session(),
-                   "INSERT INTO jobs (id, name, tenant_id, payload, run_at, created_at) VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
-                   {id, name, d->scope == JobScope::global ? std::string() : tenant_id, to_json_text(payload),
-                    run_at.micros, now.micros});
+  return worker_.write("", [&](store::Transaction& tx) {
+    return enqueue_job(tx, name, d->scope == JobScope::global ? std::string() : tenant_id, payload, run_at,
+                       clock_.now());
   });
+}
+
+std::string enqueue_job(store::Transaction& tx, const std::string& name, const std::string& tenant_id,
+                        const Json& payload, Timestamp run_at, Timestamp now) {
+  std::string id = generate_id(id_prefix::job, now);
+  tx.announce(store::Work::jobs);
+  store::execute(tx.session(),
+                 "INSERT INTO jobs (id, name, tenant_id, payload, run_at, created_at) VALUES (:p0, :p1, :p2, :p3, :p4, :p5)",
+                 {id, name, tenant_id, to_json_text(payload), run_at.micros, now.micros});
   return id;
 }
 

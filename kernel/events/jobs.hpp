@@ -118,6 +118,13 @@ class JobQueue {
   std::map<std::string, std::string> tenant_zones_;  // tenant id → its time_zone
 };
 
+// Queues one run of a tenant's job inside the caller's transaction, so the job exists
+// exactly when the work that asked for it commits (a data-subject report queued with the
+// request's step). The name must be one a JobQueue of the deployment registers; a name
+// nobody registers stays queued. Returns the job's id.
+std::string enqueue_job(store::Transaction& tx, const std::string& name, const std::string& tenant_id,
+                        const Json& payload, Timestamp run_at, Timestamp now);
+
 // Erasure (ADR 0012): deletes the tenant's pending one-off jobs whose payload mentions
 // `record_id` (a webhook delivery carrying an erased contact's event), in the caller's
 // transaction. Returns how many.

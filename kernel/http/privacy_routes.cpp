@@ -9,6 +9,7 @@
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/consent_service.hpp"
 #include "kernel/services/privacy_service.hpp"
+#include "kernel/services/privacy_requests.hpp"
 #include "kernel/services/anonymised_export.hpp"
 #include "kernel/services/processing_record.hpp"
 
@@ -47,7 +48,7 @@ Json erasure_schema() {
           {"required", {"contact_id", "erased_at", "interactions_erased", "sealed_values_destroyed",
                         "idempotency_records_purged", "outbox_events_purged", "jobs_purged",
                         "personal_attributes_erased", "plugin_records_deleted", "plugin_records_redacted",
-                        "channel_messages_erased",
+                        "channel_messages_erased", "privacy_reports_deleted",
                         "audit_event_id"}},
           {"properties",
            {{"contact_id", {{"type", "string"}}},
@@ -61,6 +62,7 @@ Json erasure_schema() {
             {"plugin_records_deleted", count},
             {"plugin_records_redacted", count},
             {"channel_messages_erased", count},
+            {"privacy_reports_deleted", count},
             {"audit_event_id", {{"type", "string"}}}}},
           {"additionalProperties", false}};
 }
@@ -329,10 +331,220 @@ void add_consent_routes(Router& router, services::ServiceDependencies deps) {
   router.add(answering(one_click, 200, nullptr, {"text/html"}), Access::of_anyone());
 }
 
+Json privacy_request_schema() {
+  Json text = {{"type", "string"}}, nullable_text = {{"type", {"string", "null"}}};
+  Json instant = {{"type", "string"}, {"format", "date-time"}};
+  Json nullable_instant = {{"type", {"string", "null"}}, {"format", "date-time"}};
+  Json identity = {{"type", {"object", "null"}},
+                   {"required", {"method", "reference", "verified_by", "verified_at"}},
+                   {"properties", {{"method", text}, {"reference", nullable_text}, {"verified_by", text}, {"verified_at", instant}}},
+                   {"additionalProperties", false}};
+  Json report = {{"type", {"object", "null"}},
+                 {"required", {"status", "progress", "digest", "generated_at", "error"}},
+                 {"properties",
+                  {{"status", {{"type", "string"}, {"enum", {"queued", "running", "ready", "failed"}}}},
+                   {"progress", {{"type", "object"},
+                                 {"required", {"done", "total"}},
+                                 {"properties", {{"done", {{"type", "integer"}}}, {"total", {{"type", "integer"}}}}}}},
+                   {"digest", nullable_text},
+                   {"generated_at", nullable_instant},
+                   {"error", nullable_text}}},
+                 {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"id", "kind", "contact_id", "status", "received_via", "details", "received_at", "due_at", "overdue",
+                        "assignee_id", "task_id", "identity", "outcome", "closed_by", "closed_at", "created_by", "version",
+                        "updated_at", "report"}},
+          {"properties",
+           {{"id", text},
+            {"kind", {{"type", "string"}, {"enum", services::privacy_request_kinds()}}},
+            {"contact_id", text},
+            {"status", {{"type", "string"}, {"enum", {"received", "in_progress", "completed", "rejected"}}}},
+            {"received_via", text},
+            {"details", nullable_text},
+            {"received_at", instant},
+            {"due_at", instant},
+            {"overdue", {{"type", "boolean"}}},
+            {"assignee_id", nullable_text},
+            {"task_id", nullable_text},
+            {"identity", identity},
+            {"outcome", nullable_text},
+            {"closed_by", nullable_text},
+            {"closed_at", nullable_instant},
+            {"created_by", text},
+            {"version", {{"type", "integer"}, {"minimum", 1}}},
+            {"updated_at", instant},
+            {"report", report}}},
+          {"additionalProperties", false}};
+}
+
+Json open_request_schema() {
+  Json text = {{"type", "string"}};
+  return {{"type", "object"},
+          {"required", {"kind", "contact_id", "received_via"}},
+          {"properties",
+           {{"kind", {{"type", "string"}, {"enum", services::privacy_request_kinds()}}},
+            {"contact_id", text},
+            {"received_via", {{"type", "string"}, {"description", "how it came: e-mail, form, phone, letter…"}}},
+            {"details", {{"type", "string"}, {"maxLength", 20000}}},
+            {"received_at", {{"type", "string"}, {"format", "date-time"}, {"description", "default: now"}}},
+            {"assignee_id", {{"type", "string"}, {"description", "an admin; default: the caller"}}}}},
+          {"additionalProperties", false}};
+}
+
+ApiResponse report_file(const services::SubjectReportFile& file) {
+  ApiResponse r;
+  r.content_type = file.content_type;
+  r.raw_body = file.body;
+  r.headers["Content-Disposition"] = "attachment; filename=\"" + file.file_name + "\"";
+  return r;
+}
+
+// ?format=json (default) or markdown; 400 otherwise, as for every query parameter.
+std::string format_of(const ApiRequest& req) {
+  std::string format = req.query.count("format") ? req.query.at("format") : "json";
+  if (format != "json" && format != "markdown")
+    throw BadRequest("query parameter 'format' must be json or markdown, not '" + format + "'",
+                     {{"format", "must be json or markdown"}});
+  return format;
+}
+
+// The report's JSON bundle, in outline (docs/compliance.md "Data-subject requests").
+Json subject_report_schema() {
+  Json object = {{"type", "object"}}, list = {{"type", "array"}, {"items", {{"type", "object"}}}};
+  return {{"type", "object"},
+          {"required", {"format", "version", "generated_at", "controller", "request", "subject", "contact", "deals",
+                        "interactions", "tasks", "channel_deliveries", "consents", "plugin_data", "privacy_requests",
+                        "sharing", "history", "audit"}},
+          {"properties",
+           {{"format", {{"type", "string"}, {"enum", {"nucleo-subject-report"}}}},
+            {"version", {{"type", "integer"}}},
+            {"generated_at", {{"type", "string"}, {"format", "date-time"}}},
+            {"controller", object}, {"request", object}, {"subject", object}, {"contact", object},
+            {"deals", list}, {"interactions", list}, {"tasks", list}, {"channel_deliveries", list},
+            {"consents", object}, {"plugin_data", object}, {"privacy_requests", list}, {"sharing", object},
+            {"history", {{"type", "object"}, {"description", "\"<type>/<id>\": every recorded version, oldest first"}}},
+            {"audit", {{"type", "object"},
+                       {"description", "the newest event of each record with its inclusion proof to the checkpoint: "
+                                       "nucleo audit verify checks it offline"}}}}}};
+}
+
+// A step of a request: POST /v1/privacy/requests/{id}/<action> with a small body.
+void add_request_step(Router& router, services::ServiceDependencies deps, const std::string& action,
+                      const std::string& operation, const std::string& summary, const std::vector<std::string>& fields,
+                      std::function<Json(services::PrivacyRequestService&, ApiRequest&, const Json&)> step) {
+  router.add(answering(Route{"POST", "/v1/privacy/requests/{id}/" + action, operation, summary, AuthMode::bearer, "",
+              "privacy", {},
+              [=](ApiRequest& req) {
+                services::PrivacyRequestService requests(deps);
+                ApiResponse r;
+                r.body = step(requests, req, fields.empty() ? Json::object() : req.json());
+                return r;
+              },
+              fields.empty() ? Json(nullptr) : string_fields_schema(fields)}, 200, privacy_request_schema()),
+             Access::of_roles({"admin"}, "privacy:write"));
+}
+
+void add_request_routes(Router& router, services::ServiceDependencies deps) {
+  router.add(answering(Route{"POST", "/v1/privacy/requests", "open_privacy_request",
+              "Record a data-subject request (LGPD art. 18): due privacy.request_deadline_days after it was received, "
+              "with a task on the assignee's agenda (admin)",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.status = 201;
+                r.body = services::PrivacyRequestService(deps).open(req.ctx, req.json());
+                return r;
+              },
+              open_request_schema()}, 201, privacy_request_schema()), Access::of_roles({"admin"}, "privacy:write"));
+  router.add(answering({"GET", "/v1/privacy/requests", "list_privacy_requests",
+              "Data-subject requests, newest first; status=open for those still to answer (admin and auditor)",
+              AuthMode::bearer, "", "privacy", {"status", "subject_id", "limit"}, [=](ApiRequest& req) {
+                std::size_t limit = 50;
+                if (req.query.count("limit")) {
+                  const std::string& text = req.query.at("limit");
+                  if (text.empty() || text.size() > 3 || text.find_first_not_of("0123456789") != std::string::npos ||
+                      std::stoul(text) < 1 || std::stoul(text) > 200)
+                    throw BadRequest("query parameter 'limit' must be an integer from 1 to 200", {{"limit", "1-200"}});
+                  limit = std::stoul(text);
+                }
+                ApiResponse r;
+                r.body["data"] = array_of(services::PrivacyRequestService(deps).list(
+                    req.ctx, req.query.count("status") ? req.query.at("status") : "",
+                    req.query.count("subject_id") ? req.query.at("subject_id") : "", limit));
+                return r;
+              }}, 200, list_schema(privacy_request_schema())), Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add(answering({"GET", "/v1/privacy/requests/{id}", "get_privacy_request",
+              "One data-subject request with its deadline, identity check, report progress and outcome (admin and auditor)",
+              AuthMode::bearer, "", "privacy", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::PrivacyRequestService(deps).get(req.ctx, req.params.at("id"));
+                return r;
+              }}, 200, privacy_request_schema()), Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  add_request_step(router, deps, "assign", "assign_privacy_request", "Hand the request and its task to another admin",
+                   {"assignee_id"},
+                   [](auto& s, ApiRequest& req, const Json& body) { return s.assign(req.ctx, req.params.at("id"), body); });
+  add_request_step(router, deps, "identity", "verify_privacy_request_identity",
+                   "Record how the requester was identified (method and reference); the request is then in progress",
+                   {"method", "reference"},
+                   [](auto& s, ApiRequest& req, const Json& body) { return s.verify_identity(req.ctx, req.params.at("id"), body); });
+  router.add(answering(Route{"POST", "/v1/privacy/requests/{id}/report", "generate_privacy_report",
+              "Generate the report of an access, portability or information-on-sharing request: a job gathers "
+              "everything held about the subject, with progress on the request (admin)",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.status = 202;
+                r.body = services::PrivacyRequestService(deps).queue_report(req.ctx, req.params.at("id"));
+                return r;
+              }}, 202, privacy_request_schema()), Access::of_roles({"admin"}, "privacy:write"));
+  router.add(answering({"GET", "/v1/privacy/requests/{id}/report", "read_privacy_report",
+              "The ready report: the JSON bundle (format=json, verifiable offline with nucleo audit verify) or the "
+              "readable document (format=markdown); audited (admin and auditor)",
+              AuthMode::bearer, "", "export", {"format"}, [=](ApiRequest& req) {
+                return report_file(services::PrivacyRequestService(deps).report(req.ctx, req.params.at("id"), format_of(req)));
+              }}, 200, subject_report_schema(), {"application/json", "text/markdown"}),
+             Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add(answering(Route{"POST", "/v1/privacy/requests/{id}/download-link", "issue_privacy_report_link",
+              "A signed link the data subject downloads the ready report with, until it expires "
+              "(privacy.report_link_hours); audited (admin)",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.status = 201;
+                r.body = services::PrivacyRequestService(deps).download_link(req.ctx, req.params.at("id"));
+                return r;
+              }}, 201,
+              Json{{"type", "object"},
+                   {"required", {"url", "path", "expires_at"}},
+                   {"properties", {{"url", {{"type", "string"}}}, {"path", {{"type", "string"}}},
+                                   {"expires_at", {{"type", "string"}, {"format", "date-time"}}}}},
+                   {"additionalProperties", false}}),
+             Access::of_roles({"admin"}, "privacy:write"));
+  for (const std::string status : {"completed", "rejected"})
+    add_request_step(router, deps, status == "completed" ? "complete" : "reject",
+                     status == "completed" ? "complete_privacy_request" : "reject_privacy_request",
+                     status == "completed"
+                         ? "Close the request as answered, with the outcome told to the requester (identity checked; "
+                           "the report ready for access and portability; the subject erased for erasure)"
+                         : "Close the request as refused, with the reason told to the requester (art. 18 §4)",
+                     {"outcome"}, [status](auto& s, ApiRequest& req, const Json& body) {
+                       return s.close(req.ctx, req.params.at("id"), status, body);
+                     });
+  // The data subject's download: the signed link is the only authority; no credential.
+  router.add(answering({"GET", "/v1/privacy/reports/{token}", "download_privacy_report",
+              "Download a report through its signed link (no credential; format=markdown for the document)",
+              AuthMode::none, "", "export", {"format"}, [=](ApiRequest& req) {
+                return report_file(
+                    services::PrivacyRequestService(deps).download(req.ctx, req.params.at("token"), format_of(req)));
+              }}, 200, subject_report_schema(), {"application/json", "text/markdown"}),
+             Access::of_anyone());
+}
+
 }  // namespace
 
 void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
   add_consent_routes(router, deps);
+  add_request_routes(router, deps);
   router.add(answering(Route{"POST", "/v1/privacy/erasures", "erase_data_subject",
               "Erase a contact's personal data (LGPD art. 18, GDPR art. 17; admin). Refused with 409 while a legal "
               "hold is active. The audit log stays provable.",

@@ -1,5 +1,8 @@
 #include "kernel/services/audit_service.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/audited_reads.hpp"
 
@@ -259,6 +262,57 @@ Json AuditService::entity_proofs(const CallContext& ctx, const std::vector<std::
     std::sort(events.begin(), events.end(), [](const Json& a, const Json& b) { return a["seq"] < b["seq"]; });
     asked_for = Json{{"entities", entities.size()}, {"tree_size", size}};
     return Json{{"checkpoint", *note}, {"tree_size", size}, {"events", events}, {"records", records}};
+  });
+}
+
+Json AuditService::subject_trail(const CallContext& ctx, const std::vector<std::pair<std::string, std::string>>& entities,
+                                 const std::function<void(std::size_t)>& progress) {
+  require_audit_reader(ctx);
+  std::map<std::string, std::vector<std::string>> ids_by_type;
+  for (const auto& [type, id] : entities) ids_by_type[type].push_back(id);
+  return audited_read(deps_, ctx, "audit.subject_trail_read", [&](store::Transaction& tx, Json& asked_for) {
+    auto note = audit::latest_checkpoint_note(tx, ctx.tenant_id);
+    // The note's second line is the tree size it signs (checkpoint.hpp).
+    std::uint64_t size = note ? std::stoull(note->substr(note->find('\n') + 1)) : 0;
+    Json history = Json::object(), events = Json::array();
+    constexpr std::size_t chunk = 200;  // entities per query: bounded statements, few round trips
+    for (const auto& [type, ids] : ids_by_type) {
+      for (std::size_t first = 0; first < ids.size(); first += chunk) {
+        std::vector<std::string> some(ids.begin() + first, ids.begin() + std::min(ids.size(), first + chunk));
+        std::vector<store::SqlValue> values{ctx.tenant_id, type};
+        std::string condition = "l.entity_type = :p1 AND l.entity_id IN " + store::bound_list(some, values);
+        audit::PersonalValueOpener opener(tx, ctx.tenant_id, condition,
+                                          std::vector<store::SqlValue>(values.begin() + 1, values.end()));
+        std::map<std::string, Json> newest;  // entity id → its newest event, with its leaf
+        store::query(tx.session(),
+                     "SELECT l.seq, l.entity_id, l.leaf, l.leaf_hash FROM audit_log l WHERE l.tenant_id = :p0 AND " +
+                         condition + " ORDER BY l.seq",
+                     values, [&](const store::Row& r) {
+                       std::int64_t seq = store::required_integer(r, 0);
+                       std::string id = store::required_text(r, 1), leaf_text = store::required_text(r, 2);
+                       Json leaf = Json::parse(leaf_text);
+                       history[type + "/" + id].push_back(
+                           Json{{"seq", seq}, {"recorded_at", leaf["recorded_at"]}, {"actor", leaf["actor"]},
+                                {"action", leaf["action"]}, {"changes", opener.open(leaf["id"], leaf["changes"])}});
+                       auto hash = audit::hash_from_hex(store::required_text(r, 3));
+                       newest[id] = Json{{"seq", seq}, {"entity_type", type}, {"entity_id", id}, {"leaf", leaf_text},
+                                         {"leaf_hash", hash ? audit::to_base64(*hash) : ""}, {"proof", nullptr}};
+                     });
+        for (auto& [id, event] : newest) {
+          if (event["seq"].get<std::uint64_t>() < size) {
+            event["proof"] = Json::array();
+            for (const auto& h : audit::prove_inclusion(tx, ctx.tenant_id, event["seq"], size).proof)
+              event["proof"].push_back(audit::to_base64(h));
+          }
+          events.push_back(std::move(event));
+        }
+        if (progress) progress(some.size());
+      }
+    }
+    std::sort(events.begin(), events.end(), [](const Json& a, const Json& b) { return a["seq"] < b["seq"]; });
+    asked_for = Json{{"entities", entities.size()}, {"tree_size", size}};
+    return Json{{"checkpoint", note ? Json(*note) : Json()}, {"tree_size", size}, {"history", history},
+                {"events", events}};
   });
 }
 

@@ -59,6 +59,17 @@ class AuditService {
   // have no proof: nothing signed pins them yet. Recorded as one audit.proof_read.
   Json entity_proofs(const CallContext& ctx, const std::vector<std::pair<std::string, std::string>>& entities,
                      std::optional<std::int64_t> as_of);
+  // A data subject's trail for her access report (PrivacyRequestService): for each entity
+  // {type, id} — any number — every version with personal values opened while her key
+  // exists ({"type/id": [{"seq", "recorded_at", "actor", "action", "changes"}]}), and the
+  // newest event of each with its exact leaf and an inclusion proof to the newest signed
+  // checkpoint, in the party-bundle shape `nucleo audit verify` checks offline:
+  // {"checkpoint": note | null, "tree_size", "history", "events": [{"seq", "entity_type",
+  // "entity_id", "leaf", "leaf_hash", "proof": [base64…] | null}]}. One read transaction,
+  // so every proof leads to the same root; `progress(n)` after each n entities read.
+  // Recorded as one audit.subject_trail_read.
+  Json subject_trail(const CallContext& ctx, const std::vector<std::pair<std::string, std::string>>& entities,
+                     const std::function<void(std::size_t)>& progress);
   // Records that the log was exported (nucleo audit export), with what was exported.
   void record_export(const CallContext& ctx, const Json& what);
 

@@ -130,19 +130,6 @@ std::vector<std::string> ids_where(store::Transaction& tx, const std::string& ta
   return ids;
 }
 
-// The deals whose committee (`contacts`) names the contact.
-std::vector<std::string> deals_naming(store::Transaction& tx, const std::string& tenant_id, const std::string& contact_id) {
-  std::vector<std::string> ids;
-  bool postgresql = tx.backend() == store::Backend::postgresql;
-  std::string sql =
-      postgresql ? "SELECT id FROM deals WHERE tenant_id = :p0 AND contacts @> CAST(:p1 AS jsonb) ORDER BY id"
-                 : "SELECT id FROM deals WHERE tenant_id = :p0 AND EXISTS (SELECT 1 FROM json_each(deals.contacts)"
-                   " WHERE json_extract(json_each.value, '$.contact_id') = :p1) ORDER BY id";
-  store::SqlValue named = postgresql ? Json::array({{{"contact_id", contact_id}}}).dump() : contact_id;
-  store::query(tx.session(), sql, {tenant_id, named}, [&](const store::Row& r) { ids.push_back(store::required_text(r, 0)); });
-  return ids;
-}
-
 // The committee with the merged contact replaced by the survivor — once: where both sat
 // on it, the survivor's place stays and takes the merged one's role if it had none.
 Json committee_with(const Json& contacts, const std::string& merged_id, const std::string& survivor_id) {
@@ -233,6 +220,19 @@ class Merge {
 };
 
 }  // namespace
+
+std::vector<std::string> deals_naming(store::Transaction& tx, const std::string& tenant_id, const std::string& contact_id) {
+  std::vector<std::string> ids;
+  bool postgresql = tx.backend() == store::Backend::postgresql;
+  std::string sql =
+      postgresql ? "SELECT id FROM deals WHERE tenant_id = :p0 AND contacts @> CAST(:p1 AS jsonb) ORDER BY id"
+                 : "SELECT id FROM deals WHERE tenant_id = :p0 AND EXISTS (SELECT 1 FROM json_each(deals.contacts)"
+                   " WHERE json_extract(json_each.value, '$.contact_id') = :p1) ORDER BY id";
+  store::SqlValue named = postgresql ? Json::array({{{"contact_id", contact_id}}}).dump() : contact_id;
+  store::query(tx.session(), sql, {tenant_id, named}, [&](const store::Row& r) { ids.push_back(store::required_text(r, 0)); });
+  return ids;
+}
+
 
 WriteResult MergeService::merge(const CallContext& ctx, std::string_view type, const std::string& survivor_id,
                                 const Json& body, std::optional<std::int64_t> expected_version) {

@@ -25,6 +25,7 @@
 
 #include "kernel/services/call_context.hpp"
 #include "kernel/services/record_service.hpp"
+#include "kernel/store/transaction.hpp"
 
 namespace nucleo::services {
 
@@ -42,5 +43,8 @@ class MergeService {
  private:
   ServiceDependencies deps_;
 };
+
+// The ids of the tenant's deals whose committee (`contacts`) names the contact, in `tx`.
+std::vector<std::string> deals_naming(store::Transaction& tx, const std::string& tenant_id, const std::string& contact_id);
 
 }  // namespace nucleo::services

@@ -148,6 +148,7 @@ Json ErasureReport::to_json() const {
               {"plugin_records_deleted", plugin_records_deleted},
               {"plugin_records_redacted", plugin_records_redacted},
               {"channel_messages_erased", channel_messages_erased},
+              {"privacy_reports_deleted", privacy_reports_deleted},
               {"audit_event_id", audit_event_id}};
 }
 
@@ -201,6 +202,15 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
                                                          : report.plugin_records_redacted);
     }
 
+    // Reports of her access requests are copies of everything above.
+    report.privacy_reports_deleted = static_cast<std::size_t>(store::execute(
+        tx.session(), "DELETE FROM privacy_reports WHERE tenant_id = :p0 AND subject_id = :p1", {tenant, contact_id}));
+    // Her requests stay on record (what was asked, when, and how it ended) without her words.
+    store::execute(tx.session(),
+                   "UPDATE privacy_requests SET details = NULL, identity_reference = NULL"
+                   " WHERE tenant_id = :p0 AND subject_id = :p1",
+                   {tenant, contact_id});
+
     // 2. The audit trail's copies: without the key no sealed value opens again; the
     //    leaves keep their commitments, so every hash and proof stays valid. An
     //    interaction logged before it named her sealed its body under its own key.
@@ -222,31 +232,37 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
   return report;
 }
 
+Json plugin_held_data(store::Transaction& tx, AttributeSchemas& schemas, const std::string& tenant_id,
+                      const Json& contact) {
+  Json documents = Json::array(), attributes = Json::array();
+  for (const auto& d : subject_documents(tx, tenant_id, contact["id"]))
+    documents.push_back({{"plugin_id", d.plugin_id}, {"collection", d.collection}, {"id", d.id},
+                         {"version", d.version}, {"document", d.document}, {"personal_fields", d.personal.fields},
+                         {"on_erasure", d.personal.on_erasure}});
+  auto attributes_of = [&](const std::string& type, const Json& record) {
+    const Json held = record.value("attributes", Json::object());
+    for (const auto& key : schemas.personal_keys(type))
+      if (held.is_object() && held.contains(key))
+        attributes.push_back({{"entity_type", type}, {"entity_id", record["id"]}, {"key", key}, {"value", held[key]}});
+  };
+  attributes_of("contact", contact);
+  for (const auto& id : interactions_of(tx, tenant_id, contact["id"]))
+    attributes_of("interaction", *store::RecordTable(entity_spec("interaction")).find(tx, tenant_id, id));
+  return Json{{"contact_id", contact["id"]}, {"plugin_records", documents}, {"personal_attributes", attributes}};
+}
+
 Json PrivacyService::plugin_data(const CallContext& ctx, const std::string& contact_id) {
   require_role(ctx, {"admin", "auditor"}, "what plugins hold about a person is for the admin and auditor roles only",
                "privacy:read");
   Json out = deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    Json contact = contact_or_404(tx, ctx.tenant_id, contact_id);
-    Json documents = Json::array(), attributes = Json::array();
-    for (const auto& d : subject_documents(tx, ctx.tenant_id, contact_id))
-      documents.push_back({{"plugin_id", d.plugin_id}, {"collection", d.collection}, {"id", d.id},
-                           {"version", d.version}, {"document", d.document}, {"personal_fields", d.personal.fields},
-                           {"on_erasure", d.personal.on_erasure}});
-    auto attributes_of = [&](const std::string& type, const Json& record) {
-      const Json held = record.value("attributes", Json::object());
-      for (const auto& key : deps_.attribute_schemas.personal_keys(type))
-        if (held.is_object() && held.contains(key))
-          attributes.push_back({{"entity_type", type}, {"entity_id", record["id"]}, {"key", key}, {"value", held[key]}});
-    };
-    attributes_of("contact", contact);
-    for (const auto& id : interactions_of(tx, ctx.tenant_id, contact_id))
-      attributes_of("interaction", *store::RecordTable(entity_spec("interaction")).find(tx, ctx.tenant_id, id));
+    Json held = plugin_held_data(tx, deps_.attribute_schemas, ctx.tenant_id, contact_or_404(tx, ctx.tenant_id, contact_id));
+    const Json &documents = held["plugin_records"], &attributes = held["personal_attributes"];
     // The read itself is on her record: who looked at what plugins hold about her.
     audit::AuditEvent e = audit_event(ctx, "privacy.subject_data_read", "data_subject", contact_id, ctx.now());
     e.changes = {{"plugin_records", {{"from", nullptr}, {"to", documents.size()}}},
                  {"personal_attributes", {{"from", nullptr}, {"to", attributes.size()}}}};
     audit::record_audit_event(tx, e);
-    return Json{{"contact_id", contact_id}, {"plugin_records", documents}, {"personal_attributes", attributes}};
+    return held;
   });
   return out;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernel/services/record_service.hpp"
+#include "kernel/store/transaction.hpp"
 
 namespace nucleo::services {
 
@@ -21,10 +22,17 @@ struct ErasureReport {
   std::size_t plugin_records_deleted = 0;     // plugin documents about her ("on_erasure": "delete")
   std::size_t plugin_records_redacted = 0;    // … and those kept without her data ("redact")
   std::size_t channel_messages_erased = 0;    // outbound messages to her: content and address gone
+  std::size_t privacy_reports_deleted = 0;    // access reports made for her (copies of the above)
   std::string audit_event_id;                 // the privacy.subject_erased event
 
   Json to_json() const;
 };
+
+// What plugins hold about a contact, read in `tx`: {"contact_id", "plugin_records":
+// documents of collections declared personal that name her, "personal_attributes":
+// attributes declared personal on her record and her interactions}.
+Json plugin_held_data(store::Transaction& tx, AttributeSchemas& schemas, const std::string& tenant_id,
+                      const Json& contact);
 
 // Data-subject rights (LGPD art. 18 IV/VI, GDPR art. 17) and legal holds (docs/architecture.md §5,
 // docs/compliance.md). Admin only; every call is audited.

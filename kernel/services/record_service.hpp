@@ -20,6 +20,12 @@
 
 namespace nucleo::services {
 
+// privacy.* (docs/configuration.md): data-subject requests.
+struct PrivacySettings {
+  int request_deadline_days = 15;  // LGPD art. 19 II: the complete report within 15 days
+  int report_link_hours = 72;      // how long a report's signed download link works
+};
+
 struct ServiceDependencies {
   store::Database& database;         // request traffic (PostgreSQL: nucleo_app, under RLS)
   store::Database& worker_database;  // cross-tenant work (PostgreSQL: nucleo_worker)
@@ -40,6 +46,7 @@ struct ServiceDependencies {
   // links the kernel puts in what it sends — an e-mail's one-click unsubscribe. Empty:
   // no such links.
   std::string public_url;
+  PrivacySettings privacy;
 };
 
 struct WriteResult {

@@ -379,8 +379,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // its messages, read, answered) + imports (list; read, cancel, errors) + the two merges
   // + the duplicates list + a contact's consents (record, list, check) + the purposes list
   // + an unsubscribe link's page (no credential: its token is refused, not another tenant's)
-  // + the record of processing + the anonymised export
-  EXPECT_EQ(checked, 109);
+  // + the record of processing + the anonymised export + data-subject requests (list; read,
+  // assign, identity, report, its read and link, complete, reject) + a report link (no credential)
+  EXPECT_EQ(checked, 119);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -633,8 +634,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // pipeline's definition (read, apply) + a message to a contact + 5 import operations
   // + 2 merges and the duplicates list + consent purposes (list, define) and a contact's
   // consents (record, list, check) + an unsubscribe link (its page, its one click) + the
-  // record of processing + the anonymised export.
-  EXPECT_EQ(documented.size(), 150u);
+  // record of processing + the anonymised export + 10 data-subject request operations and
+  // a report's download link.
+  EXPECT_EQ(documented.size(), 161u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "kernel/domain/time.hpp"
 #include "tests/e2e/api_fixture.hpp"
 #include "tests/support/plugin_folders.hpp"
 
@@ -560,6 +561,152 @@ TEST_P(Pack, ThePacksImportFormatLoadsARegistryThroughTheImportJob) {
   EXPECT_EQ(refused["status"], "failed");
   EXPECT_NE(refused.dump().find("not a CAR registry export"), std::string::npos) << refused.dump();
   EXPECT_EQ(accounts(), 2);
+}
+
+// Issue #30: a data-subject request from intake to delivery. The access report holds her
+// kernel data, her messages, her consents and what the pack holds about her — nothing of
+// another contact or tenant —, its proofs verify offline, the subject downloads it through
+// a signed link, and a request about her once erased answers what remains and why.
+TEST_P(Pack, AnAccessRequestIsAnsweredWithHerDataOnlyAndItsProofsVerifyOffline) {
+  auto contact = [&](const std::string& tenant_key, const std::string& name, const std::string& cpf) {
+    auto r = call("POST", "/v1/contacts", tenant_key,
+                  {{"name", name}, {"email", "joana.prado@example.com"}, {"attributes", {{"pack.producer_cpf", cpf}}}});
+    EXPECT_EQ(r.status, 201) << r.raw.body;
+    return r.body["id"].get<std::string>();
+  };
+  std::string joana = contact(admin, "Joana Prado", "123.456.789-09");
+  std::string rui = call("POST", "/v1/contacts", admin, {{"name", "Rui Lemos"}}).body["id"];
+  std::string stranger_admin = user_key(h->create_tenant("Outra Cooperativa"), "admin");
+  contact(stranger_admin, "Estranha Nunes", "111.222.333-44");
+  for (const auto& [who, text] : {std::pair{joana, "Quero uma cópia dos meus dados"}, {rui, "Segredo do Rui"}})
+    ASSERT_EQ(call("POST", "/v1/interactions", admin,
+                   {{"type", "whatsapp"}, {"direction", "inbound"}, {"contact_id", who}, {"body", text}})
+                  .status, 201);
+  for (const auto& [who, name] : {std::pair{joana, "Joana Prado"}, {rui, "Rui Lemos"}})
+    ASSERT_EQ(call("POST", pack + "/kyc_reviews", manager,
+                   {{"contact_id", who}, {"decision", "approved"}, {"full_name", name}, {"document_number", "RG-4471"}})
+                  .status, 201);
+  ASSERT_EQ(call("PUT", "/v1/privacy/purposes/newsletter", admin, {{"description", "Boletim da safra"}}).status, 200);
+  ASSERT_EQ(call("POST", "/v1/contacts/" + joana + "/consents", admin,
+                 {{"purpose", "newsletter"}, {"action", "grant"}, {"legal_basis", "consent"}, {"notice", "Aviso v2"}})
+                .status, 201);
+
+  // Intake: an admin user is assigned, with a task due at the deadline on their agenda.
+  std::string officer_id, officer = user_key(h->tenant, "admin", &officer_id);
+  const std::string requests = "/v1/privacy/requests";
+  EXPECT_EQ(call("POST", requests, manager, {{"kind", "access"}, {"contact_id", joana}, {"received_via", "e-mail"}}).status, 403);
+  auto bad = call("POST", requests, officer, {{"kind", "everything"}, {"contact_id", joana}, {"received_via", "e-mail"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(bad.body["errors"][0]["field"], "kind") << bad.raw.body;
+  auto opened = call("POST", requests, officer,
+                     {{"kind", "access"}, {"contact_id", joana}, {"received_via", "e-mail"}, {"details", "Pediu tudo"}});
+  ASSERT_EQ(opened.status, 201) << opened.raw.body;
+  const std::string id = opened.body["id"], request = requests + "/" + id;
+  EXPECT_EQ(opened.body["status"], "received");
+  EXPECT_EQ(opened.body["assignee_id"], officer_id);
+  EXPECT_EQ(parse_rfc3339(opened.body["due_at"].get<std::string>())->micros -
+                parse_rfc3339(opened.body["received_at"].get<std::string>())->micros,
+            15LL * 86'400'000'000);
+  auto task = call("GET", "/v1/tasks/" + opened.body["task_id"].get<std::string>(), officer);
+  EXPECT_EQ(task.body["assignee_id"], officer_id);
+  EXPECT_EQ(task.body["due_at"], opened.body["due_at"]);
+  EXPECT_EQ(call("GET", request, manager).status, 403);
+  EXPECT_EQ(call("GET", request, auditor).status, 200);
+  EXPECT_EQ(call("GET", request, stranger_admin).status, 404);
+
+  // No report before the requester's identity is checked.
+  EXPECT_EQ(call("POST", request + "/report", officer).status, 409);
+  auto verified = call("POST", request + "/identity", officer, {{"method", "document"}, {"reference", "RG conferido"}});
+  ASSERT_EQ(verified.status, 200) << verified.raw.body;
+  EXPECT_EQ(verified.body["status"], "in_progress");
+
+  // Let a signed checkpoint cover her records first, so their proofs lead to it.
+  Json events = until("/v1/audit/events?entity_type=contact&entity_id=" + joana + "&limit=200",
+                      [](const Json& page) { return page["data"].size() == 2; });  // created, consent changed
+  ASSERT_EQ(events["data"].size(), 2u) << events;
+  std::int64_t newest = events["data"].back()["seq"];
+  for (int i = 0; i < 600; ++i) {
+    std::string note = call_raw("GET", "/v1/audit/checkpoint", auditor, "").raw.body;
+    auto line = note.find('\n');
+    if (line != std::string::npos && std::stoll(note.substr(line + 1)) > newest) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto queued = call("POST", request + "/report", officer);
+  ASSERT_EQ(queued.status, 202) << queued.raw.body;
+  Json ready = until(request, [](const Json& r) { return r["report"].value("status", "") == "ready"; });
+  EXPECT_EQ(ready["report"]["progress"]["done"], ready["report"]["progress"]["total"]);
+
+  auto report = call_raw("GET", request + "/report", auditor, "");
+  ASSERT_EQ(report.status, 200) << report.raw.body;
+  const std::string& text = report.raw.body;
+  for (const char* hers : {"Joana Prado", "123.456.789-09", "Quero uma c\u00f3pia dos meus dados", "Aviso v2", "Pediu tudo"})
+    EXPECT_NE(text.find(hers), std::string::npos) << hers;
+  for (const char* others : {"Rui", "Segredo", "Estranha", "111.222.333-44"})
+    EXPECT_EQ(text.find(others), std::string::npos) << others;
+  Json bundle = Json::parse(text);
+  EXPECT_EQ(bundle["format"], "nucleo-subject-report");
+  EXPECT_EQ(bundle["interactions"].size(), 1u);
+  ASSERT_EQ(bundle["plugin_data"]["plugin_records"].size(), 1u);
+  EXPECT_EQ(bundle["plugin_data"]["plugin_records"][0]["document"]["full_name"], "Joana Prado");
+  EXPECT_EQ(bundle["consents"]["entries"].size(), 1u);
+  EXPECT_EQ(bundle["history"]["contact/" + joana].size(), 2u);  // created, consent changed
+  bool contact_proven = false;
+  for (const auto& e : bundle["audit"]["events"])
+    if (e["entity_type"] == "contact") contact_proven = !e["proof"].is_null();
+  EXPECT_TRUE(contact_proven) << bundle["audit"];
+  auto document = call_raw("GET", request + "/report?format=markdown", auditor, "");
+  EXPECT_EQ(document.raw.header("Content-Type"), "text/markdown; charset=utf-8");
+  EXPECT_NE(document.raw.body.find("Joana Prado"), std::string::npos);
+  EXPECT_EQ(document.raw.body.find("Rui"), std::string::npos);
+
+  // Offline, with the log's key: every proof leads to the signed checkpoint.
+  std::ofstream(dir.path() + "/report.json") << text;
+  std::string origin = bundle["audit"]["checkpoint"].get<std::string>();
+  std::ofstream(dir.path() + "/log.vkey") << audit::vkey(origin.substr(0, origin.find('\n')), signing_key->public_key()) << "\n";
+  auto verify = run_process({NUCLEO_BINARY, "audit", "verify", dir.path() + "/report.json", "--vkey", dir.path() + "/log.vkey"},
+                            {}, std::chrono::minutes(1));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("PASS"), std::string::npos) << verify.out;
+
+  // Delivery: a signed link, no credential; altered, it opens nothing.
+  auto link = call("POST", request + "/download-link", officer);
+  ASSERT_EQ(link.status, 201) << link.raw.body;
+  const std::string path = link.body["path"];
+  auto downloaded = call_raw("GET", path, "", "");
+  ASSERT_EQ(downloaded.status, 200) << downloaded.raw.body;
+  EXPECT_EQ(downloaded.raw.body, text);
+  EXPECT_NE(downloaded.raw.header("Content-Disposition").find("attachment"), std::string::npos);
+  std::string altered = path;
+  altered.back() = altered.back() == '0' ? '1' : '0';
+  EXPECT_EQ(call_raw("GET", altered, "", "").status, 404);
+
+  auto done = call("POST", request + "/complete", officer, {{"outcome", "Relatório enviado por link"}});
+  ASSERT_EQ(done.status, 200) << done.raw.body;
+  EXPECT_EQ(done.body["status"], "completed");
+  EXPECT_EQ(call("GET", "/v1/tasks/" + opened.body["task_id"].get<std::string>(), officer).body["status"], "done");
+  EXPECT_EQ(call("POST", request + "/reject", officer, {{"outcome", "x"}}).status, 409);
+  auto trail = call("GET", "/v1/audit/events?entity_type=privacy_request&entity_id=" + id + "&limit=50", auditor);
+  std::set<std::string> actions;
+  for (const auto& e : trail.body["data"]) actions.insert(e["leaf"]["action"]);
+  for (const char* step : {"privacy.request_received", "privacy.request_identity_verified", "privacy.report_queued"})
+    EXPECT_TRUE(actions.count(step)) << step << " in " << trail.raw.body;  // later ones may still be sequencing
+
+  // Erased, her report goes with her data; a new request answers what remains and why.
+  ASSERT_EQ(call("POST", "/v1/privacy/erasures", admin, {{"contact_id", joana}, {"reason", "titular request"}}).status, 201);
+  EXPECT_EQ(call_raw("GET", path, "", "").status, 404);
+  auto again = call("POST", requests, officer, {{"kind", "access"}, {"contact_id", joana}, {"received_via", "e-mail"}});
+  ASSERT_EQ(again.status, 201) << again.raw.body;
+  const std::string second = requests + "/" + again.body["id"].get<std::string>();
+  ASSERT_EQ(call("POST", second + "/identity", officer, {{"method", "document"}, {"reference", "RG"}}).status, 200);
+  ASSERT_EQ(call("POST", second + "/report", officer).status, 202);
+  until(second, [](const Json& r) { return r["report"].value("status", "") == "ready"; });
+  auto remains = call_raw("GET", second + "/report", auditor, "");
+  Json left = Json::parse(remains.raw.body);
+  EXPECT_TRUE(left["subject"]["erased"].get<bool>());
+  EXPECT_NE(left["subject"]["note"].get<std::string>().find("erased"), std::string::npos);
+  EXPECT_EQ(remains.raw.body.find("Joana"), std::string::npos);
+  EXPECT_EQ(remains.raw.body.find("Quero uma"), std::string::npos);
+  EXPECT_FALSE(left["history"]["contact/" + joana].empty());  // the trail remains, her values sealed away
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Pack, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
