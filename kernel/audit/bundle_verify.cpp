@@ -348,8 +348,10 @@ VerifyReport verify_party_bundle(const std::string& file, const std::optional<st
     if (!bundle.value("audit", Json()).is_object()) return unusable(file + ": a subject report has an \"audit\" object");
     if (bundle["audit"].value("checkpoint", Json()).is_null())
       return unusable(file + ": no checkpoint was signed when the report was made: nothing to verify against");
+    Json subject = bundle.value("subject", Json::object()).value("contact_id", Json("?"));
     bundle = std::move(bundle["audit"]);
     bundle["format"] = "nucleo-party-bundle";
+    bundle["party_id"] = subject.is_string() ? subject : Json("?");
   }
   if (!bundle.is_object() || bundle.value("format", "") != "nucleo-party-bundle")
     return unusable(file + " is not a party bundle (\"format\": \"nucleo-party-bundle\") or a subject report");

@@ -198,6 +198,10 @@ std::string SubjectReport::markdown(const Json& b) {
   for (const auto& a : b["plugin_data"]["personal_attributes"])
     out += "- " + shown(a["entity_type"]) + " " + shown(a["entity_id"]) + ", attribute **" + shown(a["key"]) + "**: " +
            shown(a["value"]) + "\n";
+  out += "\n## Solicitações / Requests (" + std::to_string(b["privacy_requests"].size()) + ")\n\n";
+  for (const auto& r : b["privacy_requests"])
+    out += "- " + shown(r["received_at"]) + ": " + shown(r["kind"]) + " (" + shown(r["id"]) + "), " + shown(r["status"]) +
+           (r["outcome"].is_null() ? "" : ": " + shown(r["outcome"])) + "\n";
   out += "\n## Compartilhamento / Sharing (LGPD art. 18 VII)\n\n";
   if (b["sharing"]["recipients"].empty()) out += "No recipient receives this tenant's data.\n";
   for (const auto& r : b["sharing"]["recipients"]) out += "- " + shown(r["kind"]) + ": " + shown(r["receiver"]) + "\n";
