@@ -101,6 +101,9 @@ printf 'plugins.bench.file = %s\nplugins.whatsapp.file = %s\njobs.workers = %s\n
 printf 'plugins.email.file = %s\nplugins.email.config.poll = every 1s\noutbound.allow = 127.0.0.1/32\n' \
   "$root/build/plugins/email/email" >> "$work/bench.properties"
 printf 'plugins.retail.file = %s\n' "$root/build/verticals/retail/retail" >> "$work/bench.properties"
+# Checkpoints are signed as in production, so a subject's report carries its proofs.
+"$nucleo" audit keygen --out "$work/signing.pem" >/dev/null
+NUCLEO_AUDIT_SIGNING_KEY_FILE="$work/signing.pem" \
 NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$http_port NUCLEO_LOG_LEVEL=${BENCH_LOG_LEVEL:-warning} NUCLEO_STORE_POOL_SIZE=16 \
   NUCLEO_LIMITS_RATE_PER_SECOND=1000000 NUCLEO_LIMITS_RATE_BURST=1000000 NUCLEO_HTTP_CURSOR_SECRET=bench \
   "$nucleo" serve --config "$work/bench.properties" 2>"$work/server.log" &
@@ -741,6 +744,156 @@ PY
   printf '   GET /v1/duplicates %s ms (first page of %s pairs) | SQL self-joins %s ms (%s pairs) | ratio %s\n' \
     "$dup_ms" "$dup_pairs" "$sql_ms" "$sql_pairs" "$(python3 -c "print(f'{$sql_ms/$dup_ms:.2f}')")" >&2
   channel_lines+="- Duplicates (issue #24): \`GET /v1/duplicates?entity_type=contact\` over $dup_contacts contacts in $((dup_contacts / 50)) accounts (1 in 20 sharing an e-mail, 1 in 20 a name typed twice) — **$dup_ms ms** for the first page (every pair is found per request: $dup_pairs shown) beside the same pairs by SQL at its best (owner role, contact-point self-join and pg_trgm \`similarity\` within each account) **$sql_ms ms** ($sql_pairs pairs); median of 3."$'\n'
+fi
+
+# A data subject's access report (issue #30): one contact with 10,000 interactions and
+# 1,000 documents of a plugin's personal collection, all written through the API (so each
+# has its audit events), then POST …/report until the job says ready — beside psql
+# reading the same rows (her records, the plugin's documents, their audit events and
+# sealed values) as the owner.
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "dsr_report" ]]; then
+  dsr_interactions=${BENCH_DSR_INTERACTIONS:-10000} dsr_visits=${BENCH_DSR_VISITS:-1000}
+  echo "== dsr_report: a subject with $dsr_interactions interactions and $dsr_visits plugin documents" >&2
+  dsr_contact=$(python3 - "$http_port" "$key" "$dsr_interactions" "$dsr_visits" <<'PY'
+import http.client, json, sys
+port, key, interactions, visits = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+conn = http.client.HTTPConnection("127.0.0.1", port)
+def call(method, path, body=None):
+    conn.request(method, path, json.dumps(body) if body is not None else None,
+                 {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    if r.status >= 300:
+        sys.exit(f"{method} {path}: {r.status} {data[:300]!r}")
+    return json.loads(data)
+contact = call("POST", "/v1/contacts", {"name": "Titular Bench", "email": "titular@example.com", "phone": "+5511990000000"})["id"]
+for first in range(0, interactions, 100):
+    call("POST", "/v1/interactions/batch", {"operations": [
+        {"method": "create", "data": {"type": "whatsapp", "direction": "inbound", "contact_id": contact,
+                                      "body": f"Mensagem {first + i} do titular"}} for i in range(min(100, interactions - first))]})
+for i in range(visits):
+    call("POST", "/v1/x/org.nucleo.bench.host-call/visits", {"contact_id": contact, "note": f"Visita {i}", "farm": "Boa Vista"})
+print(contact)
+PY
+)
+  # Her events sequenced and under a signed checkpoint first: the report then proves them.
+  for _ in $(seq 1 240); do
+    [[ $(psql_as nucleo_owner -At -c "SELECT count(*) FROM audit_pending WHERE tenant_id = '$tenant'") == 0 &&
+       $(psql_as nucleo_owner -At -c "SELECT coalesce(max(size), 0) >= (SELECT count(*) FROM audit_log WHERE tenant_id = '$tenant') FROM audit_checkpoints WHERE tenant_id = '$tenant'") == t ]] && break
+    sleep 0.5
+  done
+  dsr_call() { curl -sf -X "$1" "http://127.0.0.1:$http_port$2" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+  dsr_times=() dsr_records=0 dsr_bytes=0
+  for _ in 1 2 3; do
+    request=$(dsr_call POST /v1/privacy/requests "{\"kind\": \"access\", \"contact_id\": \"$dsr_contact\", \"received_via\": \"bench\"}" |
+      python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+    dsr_call POST "/v1/privacy/requests/$request/identity" '{"method": "bench", "reference": "bench"}' >/dev/null
+    t0=$(date +%s.%N)
+    dsr_call POST "/v1/privacy/requests/$request/report" >/dev/null
+    until [[ $(dsr_call GET "/v1/privacy/requests/$request" | python3 -c 'import json, sys; print(json.load(sys.stdin)["report"]["status"])') =~ ready|failed ]]; do
+      sleep 0.02
+    done
+    dsr_times+=("$(python3 -c "print($(date +%s.%N)-$t0)")")
+    dsr_call GET "/v1/privacy/requests/$request/report" > "$work/dsr-report.json"
+    dsr_records=$(python3 -c 'import json, sys; b = json.load(open(sys.argv[1])); print(len(b["history"]), sum(1 for e in b["audit"]["events"] if e["proof"]))' "$work/dsr-report.json")
+    dsr_bytes=$(stat -c %s "$work/dsr-report.json")
+  done
+  dsr_s=$(printf '%s\n' "${dsr_times[@]}" | sort -n | sed -n 2p)
+  # The same rows at their best: the owner reading her records, the plugin's documents,
+  # their audit events and sealed values, by index, in one session.
+  cat > "$work/dsr.sql" <<SQL
+SELECT * FROM contacts WHERE tenant_id = '$tenant' AND id = '$dsr_contact';
+SELECT * FROM interactions WHERE tenant_id = '$tenant' AND contact_id = '$dsr_contact';
+SELECT * FROM tasks WHERE tenant_id = '$tenant' AND contact_id = '$dsr_contact';
+SELECT * FROM consent_entries WHERE tenant_id = '$tenant' AND contact_id = '$dsr_contact';
+SELECT r.* FROM plugin_records r JOIN plugin_record_index i ON i.tenant_id = r.tenant_id AND i.plugin_id = r.plugin_id
+  AND i.collection = r.collection AND i.record_id = r.id
+ WHERE r.tenant_id = '$tenant' AND i.field = 'contact_id' AND i.text_value = '$dsr_contact';
+SELECT l.seq, l.leaf, l.leaf_hash FROM audit_log l WHERE l.tenant_id = '$tenant' AND (
+  (l.entity_type = 'contact' AND l.entity_id = '$dsr_contact')
+  OR (l.entity_type = 'interaction' AND l.entity_id IN (SELECT id FROM interactions WHERE tenant_id = '$tenant' AND contact_id = '$dsr_contact'))
+  OR (l.entity_type = 'plugin_record' AND l.entity_id IN (SELECT 'org.nucleo.bench.host-call/visits/' || r.id FROM plugin_records r
+        JOIN plugin_record_index i ON i.tenant_id = r.tenant_id AND i.plugin_id = r.plugin_id AND i.collection = r.collection
+         AND i.record_id = r.id WHERE r.tenant_id = '$tenant' AND i.field = 'contact_id' AND i.text_value = '$dsr_contact')));
+SELECT * FROM audit_sealed_values WHERE tenant_id = '$tenant' AND subject_id = '$dsr_contact';
+SQL
+  sql_times=()
+  for _ in 1 2 3; do
+    t0=$(date +%s.%N)
+    psql_as nucleo_owner -At -f "$work/dsr.sql" > /dev/null
+    sql_times+=("$(python3 -c "print($(date +%s.%N)-$t0)")")
+  done
+  sql_s=$(printf '%s\n' "${sql_times[@]}" | sort -n | sed -n 2p)
+  read -r dsr_history dsr_proven <<< "$dsr_records"
+  dsr_ratio=$(python3 -c "print(f'{$sql_s/$dsr_s:.2f}')")
+  printf '   DSR report %.2f s (%s records, %s proven, %s bytes) | SQL %.2f s | ratio %s\n' \
+    "$dsr_s" "$dsr_history" "$dsr_proven" "$dsr_bytes" "$sql_s" "$dsr_ratio" >&2
+  channel_lines+="- Data-subject report (issue #30): one contact with $dsr_interactions interactions and $dsr_visits documents of a plugin's personal collection, all written through the API — \`POST /v1/privacy/requests/{id}/report\` until ready **$(printf '%.2f' "$dsr_s") s** ($dsr_history records with their field history, $dsr_proven inclusion proofs to the signed checkpoint, a $((dsr_bytes / 1024)) KiB bundle and its Markdown) beside psql reading the same rows as the owner (her records, the documents, their audit events and sealed values) **$(printf '%.2f' "$sql_s") s**: ratio **$dsr_ratio**; median of 3."$'\n'
+fi
+
+# Retention (issue #30): one policy over a tenant of 1,000,000 contacts of which 10,000
+# had no activity for 800 days (each with one old message) — the plan (GET …/retention/plan)
+# beside the same candidate query in psql as the owner, and the run (nucleo privacy
+# retention: each contact erased in its own transaction) beside psql reading the rows it
+# erases.
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "retention" ]]; then
+  ret_contacts=${BENCH_RETENTION_CONTACTS:-1000000} ret_stale=${BENCH_RETENTION_STALE:-10000}
+  echo "== retention: a policy over $ret_contacts contacts, $ret_stale of them stale" >&2
+  ret_tenant=$("$nucleo" tenant create --name Retention | sed -n 's/^id=//p')
+  ret_admin=$("$nucleo" user create --tenant "$ret_tenant" --name Ret --email ret@example.com --role admin | sed -n 's/^id=//p')
+  ret_key=$("$nucleo" key create --tenant "$ret_tenant" --name ret --role admin --user "$ret_admin" 2>/dev/null | sed -n 's/^secret=//p')
+  python3 - "$work" "$ret_tenant" "$ret_contacts" "$ret_stale" <<'PY'
+import sys, time
+work, tenant, n, stale = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+day = 86400 * 10**6
+now = int(time.time() * 10**6)
+every = n // stale
+with open(f"{work}/ret-contacts.csv", "w") as c, open(f"{work}/ret-interactions.csv", "w") as m:
+    for i in range(n):
+        t = now - 800 * day if i % every == 0 else now - (i % 700) * day
+        c.write(f"con_ret{i:012d},{tenant},Pessoa {i},p{i}@example.com,1,{t},{t}\n")
+        if i % every == 0:
+            m.write(f"int_ret{i:012d},{tenant},whatsapp,inbound,{t},con_ret{i:012d},Mensagem antiga {i},1,{t},{t}\n")
+PY
+  psql_as nucleo_owner <<SQL
+\copy contacts (id, tenant_id, name, email, version, created_at, updated_at) FROM '$work/ret-contacts.csv' CSV
+\copy interactions (id, tenant_id, type, direction, occurred_at, contact_id, body, version, created_at, updated_at) FROM '$work/ret-interactions.csv' CSV
+VACUUM ANALYZE contacts, interactions;
+SQL
+  curl -sf -X PUT "http://127.0.0.1:$http_port/v1/privacy/retention/policies/stale_leads" -H "Authorization: Bearer $ret_key" \
+    -H 'Content-Type: application/json' -d '{"description": "no activity for two years", "entity": "contact", "after_days": 730}' >/dev/null
+  # Past its grace period, as a policy set a week ago would be.
+  psql_as nucleo_owner -c "UPDATE retention_policies SET updated_at = updated_at - 8 * 86400000000 WHERE tenant_id = '$ret_tenant'" >/dev/null
+  plan_times=() planned=0
+  for _ in 1 2 3; do
+    t0=$(date +%s.%N)
+    planned=$(curl -sf "http://127.0.0.1:$http_port/v1/privacy/retention/plan" -H "Authorization: Bearer $ret_key" |
+      python3 -c 'import json, sys; print(json.load(sys.stdin)["policies"][0]["would_touch"])')
+    plan_times+=("$(python3 -c "print($(date +%s.%N)-$t0)")")
+  done
+  plan_s=$(printf '%s\n' "${plan_times[@]}" | sort -n | sed -n 2p)
+  cutoff=$(python3 -c "import time; print(int(time.time() * 10**6) - 730 * 86400 * 10**6)")
+  candidates="SELECT c.id FROM contacts c WHERE c.tenant_id = '$ret_tenant' AND c.updated_at < $cutoff AND c.erased_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.tenant_id = c.tenant_id AND i.contact_id = c.id AND coalesce(i.occurred_at, i.created_at) >= $cutoff)
+    ORDER BY c.id LIMIT 10001"
+  sql_times=()
+  for _ in 1 2 3; do
+    t0=$(date +%s.%N)
+    psql_as nucleo_owner -At -c "$candidates" > /dev/null
+    sql_times+=("$(python3 -c "print($(date +%s.%N)-$t0)")")
+  done
+  plan_sql_s=$(printf '%s\n' "${sql_times[@]}" | sort -n | sed -n 2p)
+  # The rows the run erases, read as the owner: the contacts and their messages.
+  t0=$(date +%s.%N)
+  psql_as nucleo_owner -At -c "SELECT c.* FROM contacts c WHERE c.id IN ($candidates)" \
+    -c "SELECT i.* FROM interactions i WHERE i.tenant_id = '$ret_tenant' AND i.contact_id IN ($candidates)" > /dev/null
+  read_sql_s=$(python3 -c "print($(date +%s.%N)-$t0)")
+  t0=$(date +%s.%N)
+  ran=$("$nucleo" privacy retention --tenant "$ret_tenant" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["policies"][0]["touched"])')
+  run_s=$(python3 -c "print($(date +%s.%N)-$t0)")
+  printf '   retention plan %.2f s (%s contacts) | SQL %.2f s | run %.1f s (%s erased, %.0f/s) | SQL reading them %.2f s\n' \
+    "$plan_s" "$planned" "$plan_sql_s" "$run_s" "$ran" "$(python3 -c "print($ran/$run_s)")" "$read_sql_s" >&2
+  channel_lines+="- Retention (issue #30): one policy (contacts with no activity for 730 days) over $ret_contacts contacts, $ret_stale of them stale with an old message each — the plan (\`GET /v1/privacy/retention/plan\`, every candidate listed) **$(printf '%.2f' "$plan_s") s** beside the same candidate query in psql as the owner **$(printf '%.2f' "$plan_sql_s") s** (ratio **$(python3 -c "print(f'{$plan_sql_s/$plan_s:.2f}')")**); the run (\`nucleo privacy retention\`: $ran contacts erased, each in its own transaction with its messages, sealed values and audit events) **$(printf '%.1f' "$run_s") s** ($(python3 -c "print(f'{$ran/$run_s:.0f}')") erasures/s) beside psql reading the same rows **$(printf '%.2f' "$read_sql_s") s**; median of 3 for the plan."$'\n'
 fi
 
 # Audit merge delay: how long the interaction events written above waited in audit_pending

@@ -19,6 +19,7 @@
 #include "kernel/domain/id.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/privacy_service.hpp"
+#include "kernel/services/retention.hpp"
 #include "kernel/services/record_service.hpp"
 #include "kernel/services/tenant_service.hpp"
 #include "kernel/store/sql.hpp"
@@ -130,10 +131,39 @@ int run_key(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   return exit_ok;
 }
 
+// nucleo privacy retention [--dry-run]: the run the daily job makes, or what it would
+// touch; one line per policy, then (with --json) the whole plan or run.
+int run_retention(AdminCall& call, const ParsedArgs& args, std::ostream& out) {
+  services::RetentionService retention(call.runtime.dependencies());
+  const bool dry_run = args.has("dry-run");
+  Json result = dry_run ? retention.plan(call.ctx) : retention.run(call.ctx);
+  if (args.has("json")) {
+    out << result.dump() << "\n";
+    return exit_ok;
+  }
+  if (result["policies"].empty()) out << "no retention policies: define them with PUT /v1/privacy/retention/policies/{key}\n";
+  for (const auto& p : result["policies"]) {
+    out << p["key"].get<std::string>() << " (" << p["entity"].get<std::string>() << ", before " << p["cutoff"].get<std::string>()
+        << "): ";
+    if (p["status"] == "disabled") {
+      out << "disabled\n";
+      continue;
+    }
+    if (p["status"] == "in_grace") out << "in its grace period until " << p["grace_ends_at"].get<std::string>() << ", ";
+    out << (dry_run ? "would touch " + p["would_touch"].dump() : "touched " + p["touched"].dump()) << ", "
+        << p["held"].dump() << " under legal hold" << (p["more"] == true ? ", more left for the next run" : "") << "\n";
+    if (dry_run)
+      for (const auto& r : p["records"]) out << "  " << r["entity_type"].get<std::string>() << " " << r["id"].get<std::string>() << "\n";
+  }
+  if (!dry_run) out << "run " << result["run_id"].get<std::string>() << "\n";
+  return exit_ok;
+}
+
 int run_privacy(const ParsedArgs& args, std::ostream& out) {
-  std::string sub = subcommand(args, "privacy", {"erase", "hold", "lift", "holds"});
+  std::string sub = subcommand(args, "privacy", {"erase", "hold", "lift", "holds", "retention"});
   AdminCall call(args);
   call.enter_tenant(args);
+  if (sub == "retention") return run_retention(call, args, out);
   services::PrivacyService privacy(call.runtime.dependencies());
   const std::vector<std::string> hold_fields{"id", "subject_id", "reason", "placed_at", "active", "lifted_at"};
   if (sub == "erase") {
@@ -432,8 +462,8 @@ CommandSpec key_command() {
 CommandSpec privacy_command() {
   CommandSpec c;
   c.name = "privacy";
-  c.summary = "erase a contact's personal data (LGPD/GDPR); place and lift legal holds";
-  c.positionals = "erase|hold|lift [HOLD_ID]|holds";
+  c.summary = "erase a contact's personal data (LGPD/GDPR); place and lift legal holds; run retention";
+  c.positionals = "erase|hold|lift [HOLD_ID]|holds|retention";
   c.description =
       "nucleo privacy erase --tenant ID --contact CON_ID --reason TEXT\n"
       "    Erases the contact's personal data: anonymises the contact (name, e-mail, phone,\n"
@@ -445,9 +475,14 @@ CommandSpec privacy_command() {
       "    Places a legal hold: erasure is refused until it is lifted.\n"
       "nucleo privacy lift --tenant ID HOLD_ID --reason TEXT\n"
       "nucleo privacy holds --tenant ID [--contact CON_ID]\n"
+      "nucleo privacy retention --tenant ID [--dry-run]\n"
+      "    Runs the tenant's retention policies now, as the daily job does: each record they\n"
+      "    cover is erased through the erasure path in its own transaction, those under a\n"
+      "    legal hold are skipped and counted. --dry-run lists what the run would touch and\n"
+      "    writes nothing.\n"
       "Every command is recorded in the audit log with its reason.";
   c.options = {config_option(), tenant_option, {"contact", "CON_ID", "the contact (data subject)"}, json_option,
-               reason_option};
+               reason_option, {"dry-run", "", "retention: list what the run would touch; write nothing"}};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_privacy(args, out); };
   return c;
 }

@@ -67,7 +67,9 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
       search_scan_rows_(static_cast<std::size_t>(get_integer(config, "limits.search_scan_rows", 1, 100000000))),
       public_url_(read_public_url(config)),
       privacy_{static_cast<int>(get_integer(config, "privacy.request_deadline_days", 1, 365)),
-               static_cast<int>(get_integer(config, "privacy.report_link_hours", 1, 24 * 90))},
+               static_cast<int>(get_integer(config, "privacy.report_link_hours", 1, 24 * 90)),
+               static_cast<int>(get_integer(config, "privacy.retention_grace_days", 0, 365)),
+               static_cast<std::size_t>(get_integer(config, "privacy.retention_max_per_run", 1, 10000000))},
       sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))),
       secrets_(services::SecretBox::load_or_create(state_path(config, get_string(config, "secrets.key_file")),
                                                    &secrets_key_created_)) {

@@ -18,6 +18,7 @@
 #include "kernel/automation/checklists.hpp"
 #include "kernel/app/background_loop.hpp"
 #include "kernel/services/privacy_requests.hpp"
+#include "kernel/services/retention.hpp"
 #include "kernel/services/import_jobs.hpp"
 #include "kernel/app/audit_work.hpp"
 #include "kernel/app/commands.hpp"
@@ -192,6 +193,7 @@ int run_serve(const ParsedArgs& args) {
   jobs.add(automation::stalled_deals_job(runtime.dependencies(), clock, sales));
   jobs.add(automation::task_reminders_job(runtime.dependencies(), clock, sales));
   jobs.add(services::privacy_report_job(runtime.dependencies(), clock));
+  jobs.add(services::retention_job(runtime.dependencies(), clock, get_string(config, "privacy.retention_schedule")));
   plugin_host.attach_jobs(jobs, clock);
   load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
   http::Server server(http_settings, readiness_of(runtime.database(), runtime.dependencies(), audit.stall_after, clock),

@@ -195,4 +195,14 @@ std::size_t destroy_subject_key(store::Transaction& tx, const std::string& tenan
   return static_cast<std::size_t>(destroyed);
 }
 
+std::size_t destroy_sealed_values_of(store::Transaction& tx, const std::string& tenant_id,
+                                     const std::string& entity_type, const std::string& entity_id) {
+  return static_cast<std::size_t>(store::execute(
+      tx.session(),
+      "DELETE FROM audit_sealed_values WHERE tenant_id = :p0 AND event_id IN ("
+      "SELECT id FROM audit_log WHERE tenant_id = :p1 AND entity_type = :p2 AND entity_id = :p3"
+      " UNION ALL SELECT id FROM audit_pending WHERE tenant_id = :p4 AND entity_type = :p5 AND entity_id = :p6)",
+      {tenant_id, tenant_id, entity_type, entity_id, tenant_id, entity_type, entity_id}));
+}
+
 }  // namespace nucleo::audit

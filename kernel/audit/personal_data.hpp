@@ -71,4 +71,10 @@ class PersonalValueOpener {
 // caller's transaction. Returns the number of sealed values destroyed.
 std::size_t destroy_subject_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id);
 
+// Retention of one record (ADR 0041): deletes the sealed values of every event about it
+// — logged or still pending —, so its old values never open again while the subject's key
+// and her other values stay. In the caller's transaction; returns how many.
+std::size_t destroy_sealed_values_of(store::Transaction& tx, const std::string& tenant_id,
+                                     const std::string& entity_type, const std::string& entity_id);
+
 }  // namespace nucleo::audit

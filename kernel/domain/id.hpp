@@ -32,6 +32,7 @@ inline constexpr std::string_view channel_message = "msg";
 inline constexpr std::string_view conversation = "cnv";
 inline constexpr std::string_view legal_hold = "hold";
 inline constexpr std::string_view privacy_request = "dsr";  // a data-subject request (LGPD art. 18)
+inline constexpr std::string_view retention_run = "ret";    // one run of the retention policies
 inline constexpr std::string_view consent_entry = "cns";  // one grant or revocation (consent ledger)
 inline constexpr std::string_view stage_history = "dsh";  // a deal's stay in one stage
 inline constexpr std::string_view bulk_import = "imp";

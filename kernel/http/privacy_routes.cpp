@@ -10,6 +10,7 @@
 #include "kernel/services/consent_service.hpp"
 #include "kernel/services/privacy_service.hpp"
 #include "kernel/services/privacy_requests.hpp"
+#include "kernel/services/retention.hpp"
 #include "kernel/services/anonymised_export.hpp"
 #include "kernel/services/processing_record.hpp"
 
@@ -540,11 +541,75 @@ void add_request_routes(Router& router, services::ServiceDependencies deps) {
              Access::of_anyone());
 }
 
+Json retention_policy_schema() {
+  Json text = {{"type", "string"}};
+  return {{"type", "object"},
+          {"required", {"description", "entity", "after_days"}},
+          {"properties",
+           {{"description", text},
+            {"entity", {{"type", "string"}, {"enum", {"contact", "interaction", "plugin_record"}}}},
+            {"after_days", {{"type", "integer"}, {"minimum", 1}, {"maximum", 36500}}},
+            {"enabled", {{"type", "boolean"}}},
+            {"purpose_not_granted", {{"type", "string"}, {"description", "contact: only those without this purpose granted"}}},
+            {"types", {{"type", "array"}, {"items", text}, {"description", "interaction: only these types"}}},
+            {"plugin_id", text},
+            {"collection", text},
+            {"date_field", {{"type", "string"}, {"description", "plugin_record: an indexed date the period counts from"}}}}},
+          {"additionalProperties", false}};
+}
+
+Json stored_retention_policy_schema() {
+  Json schema = retention_policy_schema();
+  Json instant = {{"type", "string"}, {"format", "date-time"}};
+  schema["required"] = {"key", "description", "entity", "after_days", "enabled", "version", "updated_at", "grace_ends_at"};
+  schema["properties"]["key"] = {{"type", "string"}};
+  schema["properties"]["version"] = {{"type", "integer"}};
+  schema["properties"]["updated_at"] = instant;
+  schema["properties"]["grace_ends_at"] = instant;
+  return schema;
+}
+
+void add_retention_routes(Router& router, services::ServiceDependencies deps) {
+  router.add(answering({"GET", "/v1/privacy/retention/policies", "list_retention_policies",
+              "The tenant's retention policies, each with the end of its grace period (admin and auditor)",
+              AuthMode::bearer, "", "privacy", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body["data"] = array_of(services::RetentionService(deps).policies(req.ctx));
+                return r;
+              }}, 200, list_schema(stored_retention_policy_schema())), Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add(answering(Route{"PUT", "/v1/privacy/retention/policies/{key}", "define_retention_policy",
+              "Define or change a retention policy (admin): when a contact, an interaction's content or a plugin's "
+              "personal document has served its purpose. Its grace period starts again.",
+              AuthMode::bearer, "", "privacy", {},
+              [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::RetentionService(deps).define_policy(req.ctx, req.params.at("key"), req.json());
+                return r;
+              },
+              retention_policy_schema()}, 200, stored_retention_policy_schema()),
+             Access::of_roles({"admin"}, "privacy:write"));
+  router.add(answering({"GET", "/v1/privacy/retention/plan", "plan_retention",
+              "What the next retention run would touch, per policy, and what a legal hold keeps (admin and auditor)",
+              AuthMode::bearer, "", "privacy", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body = services::RetentionService(deps).plan(req.ctx);
+                return r;
+              }}, 200), Access::of_roles({"admin", "auditor"}, "privacy:read"));
+  router.add(answering({"GET", "/v1/privacy/retention/runs", "list_retention_runs",
+              "The latest retention runs, newest first, with what each touched per policy (admin and auditor)",
+              AuthMode::bearer, "", "privacy", {}, [=](ApiRequest& req) {
+                ApiResponse r;
+                r.body["data"] = array_of(services::RetentionService(deps).runs(req.ctx, 50));
+                return r;
+              }}, 200), Access::of_roles({"admin", "auditor"}, "privacy:read"));
+}
+
 }  // namespace
 
 void add_privacy_routes(Router& router, services::ServiceDependencies deps) {
   add_consent_routes(router, deps);
   add_request_routes(router, deps);
+  add_retention_routes(router, deps);
   router.add(answering(Route{"POST", "/v1/privacy/erasures", "erase_data_subject",
               "Erase a contact's personal data (LGPD art. 18, GDPR art. 17; admin). Refused with 409 while a legal "
               "hold is active. The audit log stays provable.",

@@ -474,6 +474,24 @@ std::vector<SubjectDocument> subject_documents(store::Transaction& tx, const std
   return out;
 }
 
+std::optional<SubjectDocument> subject_document(store::Transaction& tx, const std::string& tenant_id,
+                                                const std::string& plugin_id, const std::string& collection,
+                                                const std::string& id) {
+  std::optional<SubjectDocument> out;
+  store::query(tx.session(),
+               "SELECT c.indexes, c.personal, r.document, r.version FROM plugin_collections c JOIN plugin_records r"
+               " ON r.plugin_id = c.plugin_id AND r.collection = c.collection"
+               " WHERE c.plugin_id = :p0 AND c.collection = :p1 AND c.personal IS NOT NULL AND r.tenant_id = :p2"
+               " AND r.id = :p3",
+               {plugin_id, collection, tenant_id, id}, [&](const store::Row& r) {
+                 out = SubjectDocument{plugin_id, collection, id, store::required_integer(r, 3),
+                                       Json::parse(store::required_text(r, 2)),
+                                       Json::parse(store::required_text(r, 0)).get<CollectionIndexes>(),
+                                       PersonalData::from_json(Json::parse(store::required_text(r, 1)))};
+               });
+  return out;
+}
+
 bool erase_subject_document(store::Transaction& tx, const CallContext& ctx, const SubjectDocument& d, Timestamp now) {
   std::vector<store::SqlValue> key{ctx.tenant_id, d.plugin_id, d.collection, d.id};
   bool deleting = d.personal.on_erasure == "delete";

@@ -113,6 +113,12 @@ struct SubjectDocument {
 std::vector<SubjectDocument> subject_documents(store::Transaction& tx, const std::string& tenant_id,
                                                const std::string& subject_id);
 
+// One document of a collection declared personal, by its key; none when it does not
+// exist or its collection declares no personal data.
+std::optional<SubjectDocument> subject_document(store::Transaction& tx, const std::string& tenant_id,
+                                                const std::string& plugin_id, const std::string& collection,
+                                                const std::string& id);
+
 // Erases one inside an erasure's transaction: deletes it, or removes its personal fields
 // (on_erasure), audited as plugin_record.erased with the old values sealed under the
 // subject's key. Returns true when the document was deleted.

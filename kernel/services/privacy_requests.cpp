@@ -407,7 +407,7 @@ void PrivacyRequestService::build_report(const CallContext& ctx, const std::stri
   };
   try {
     Json bundle = SubjectReport(deps_).build(ctx, request, progress);
-    const std::string text = bundle.dump(1), document = SubjectReport::markdown(bundle), digest = sha256_hex(text);
+    const std::string text = bundle.dump(), document = SubjectReport::markdown(bundle), digest = sha256_hex(text);
     deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
       Timestamp now = ctx.now();
       if (store::execute(tx.session(),

@@ -232,6 +232,53 @@ ErasureReport PrivacyService::erase_contact(const CallContext& ctx, const std::s
   return report;
 }
 
+bool PrivacyService::expire_interaction_content(const CallContext& ctx, const std::string& interaction_id,
+                                                const std::string& reason) {
+  CallContext call = ctx;
+  call.reason = checked_reason(reason);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    const EntitySpec& spec = entity_spec("interaction");
+    auto interaction = store::RecordTable(spec).find(tx, ctx.tenant_id, interaction_id);
+    if (!interaction) throw Error(ErrorCode::not_found, "interaction " + interaction_id + " not found");
+    const std::string subject = (*interaction)["contact_id"].is_string() ? (*interaction)["contact_id"].get<std::string>() : "";
+    if (!subject.empty()) refuse_if_held(tx, ctx.tenant_id, subject);
+    Json patch = Json::object();
+    if (!(*interaction)["body"].is_null() || !(*interaction)["subject"].is_null() || !(*interaction)["content"].is_null())
+      patch = {{"subject", nullptr}, {"body", nullptr}, {"content", nullptr}};
+    if (Json attributes = without_personal_attributes(*interaction, deps_.attribute_schemas.personal_keys("interaction"));
+        !attributes.is_null())
+      patch["attributes"] = attributes;
+    if (patch.empty()) return false;
+    ErasureReport copies{subject, ctx.now()};
+    purge_copies(tx, ctx.tenant_id, interaction_id, copies);
+    overwrite(tx, call, spec, *interaction, patch, "interaction.content_expired", subject.empty() ? interaction_id : subject,
+              ctx.now());
+    // Every sealed copy of what it said — this change's included — goes: the leaves keep
+    // their commitments, so the log stays provable.
+    audit::destroy_sealed_values_of(tx, ctx.tenant_id, "interaction", interaction_id);
+    audit::destroy_subject_key(tx, ctx.tenant_id, interaction_id);
+    return true;
+  });
+}
+
+bool PrivacyService::expire_plugin_document(const CallContext& ctx, const std::string& plugin_id,
+                                            const std::string& collection, const std::string& id,
+                                            const std::string& reason) {
+  CallContext call = ctx;
+  call.reason = checked_reason(reason);
+  return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto document = subject_document(tx, ctx.tenant_id, plugin_id, collection, id);
+    if (!document) return false;
+    const Json& subject = document->document.value(document->personal.subject_field, Json());
+    if (subject.is_string()) refuse_if_held(tx, ctx.tenant_id, subject.get<std::string>());
+    ErasureReport copies{subject.is_string() ? subject.get<std::string>() : "", ctx.now()};
+    purge_copies(tx, ctx.tenant_id, document->key(), copies);
+    erase_subject_document(tx, call, *document, ctx.now());
+    audit::destroy_sealed_values_of(tx, ctx.tenant_id, "plugin_record", document->key());
+    return true;
+  });
+}
+
 Json plugin_held_data(store::Transaction& tx, AttributeSchemas& schemas, const std::string& tenant_id,
                       const Json& contact) {
   Json documents = Json::array(), attributes = Json::array();

@@ -46,6 +46,15 @@ class PrivacyService {
   // and outbox payloads; appends the erasure events. The audit log stays provable.
   ErasureReport erase_contact(const CallContext& ctx, const std::string& contact_id, const std::string& reason);
 
+  // Retention (RetentionService, ADR 0041), each in its own transaction and refused (409,
+  // naming the hold) while the subject is under a legal hold: one interaction's content —
+  // subject, body, content and personal attributes — gone with every sealed copy of it in
+  // the audit trail (false: it held none); one plugin document about a subject deleted or
+  // redacted as its collection declares, likewise (false: already gone).
+  bool expire_interaction_content(const CallContext& ctx, const std::string& interaction_id, const std::string& reason);
+  bool expire_plugin_document(const CallContext& ctx, const std::string& plugin_id, const std::string& collection,
+                              const std::string& id, const std::string& reason);
+
   // What plugins hold about a contact (docs/compliance.md, "What plugins hold"): the
   // documents of collections declared personal that name her, and the attributes
   // declared personal on her record and her interactions. Admin and auditor; audited

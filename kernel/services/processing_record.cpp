@@ -106,6 +106,29 @@ Json recipients(store::Transaction& tx, const std::string& tenant_id) {
   return out;
 }
 
+// The tenant's retention policies, one sentence each (docs/compliance.md "Retention").
+Json retention(store::Transaction& tx, const std::string& tenant_id) {
+  Json policies = Json::array();
+  store::query(tx.session(), "SELECT key, definition, enabled FROM retention_policies WHERE tenant_id = :p0 ORDER BY key",
+               {tenant_id}, [&](const store::Row& r) {
+                 Json d = Json::parse(store::required_text(r, 1));
+                 std::string what = d["entity"] == "contact"       ? "contacts erased"
+                                    : d["entity"] == "interaction" ? "interaction contents erased"
+                                                                   : "documents of " + d.value("plugin_id", "") + "/" +
+                                                                         d.value("collection", "") + " erased";
+                 std::string since = d["entity"] == "contact"         ? " after their last activity"
+                                     : d["entity"] == "plugin_record" ? " after their " + d.value("date_field", "")
+                                                                      : "";
+                 policies.push_back(store::required_text(r, 0) + ": " + d.value("description", "") + " — " + what + " " +
+                                    std::to_string(d.value("after_days", 0)) + " days" + since +
+                                    (d.contains("purpose_not_granted") ? ", unless " + d["purpose_not_granted"].get<std::string>() + " is granted" : "") +
+                                    (store::required_integer(r, 2) ? "" : " (disabled)"));
+               });
+  return {{"policies", policies},
+          {"note", policies.empty() ? "no retention policy is configured: personal data is kept until it is erased"
+                                    : "policies run daily (privacy.retention_schedule), skipping data under a legal hold"}};
+}
+
 Json security_measures() {
   return Json::array({
       "every change and every read of sensitive data recorded in a tamper-evident log (Merkle tree, signed "
@@ -147,9 +170,7 @@ Json ProcessingRecord::generate(const CallContext& ctx) {
                 {"purposes", listed},
                 {"data_categories", data_categories(tx, deps_.attribute_schemas)},
                 {"recipients", recipients(tx, ctx.tenant_id)},
-                {"retention",
-                 {{"policies", Json::array()},
-                  {"note", "no retention policy is configured: personal data is kept until it is erased"}}},
+                {"retention", retention(tx, ctx.tenant_id)},
                 {"security_measures", security_measures()}};
   });
 }

@@ -24,6 +24,8 @@ namespace nucleo::services {
 struct PrivacySettings {
   int request_deadline_days = 15;  // LGPD art. 19 II: the complete report within 15 days
   int report_link_hours = 72;      // how long a report's signed download link works
+  int retention_grace_days = 7;    // a retention policy changed since touches nothing
+  std::size_t retention_max_per_run = 10000;  // records one policy touches per run; the rest next run
 };
 
 struct ServiceDependencies {

@@ -60,7 +60,7 @@ Json deliveries_to(store::Transaction& tx, const std::string& tenant_id, const J
 Json requests_about(store::Transaction& tx, const std::string& tenant_id, const std::string& contact_id) {
   Json out = Json::array();
   store::query(tx.session(),
-               "SELECT id, kind, status, received_at, due_at, outcome FROM privacy_requests"
+               "SELECT id, kind, status, received_at, due_at, outcome, details FROM privacy_requests"
                " WHERE tenant_id = :p0 AND subject_id = :p1 ORDER BY received_at, id",
                {tenant_id, contact_id}, [&](const store::Row& r) {
                  out.push_back({{"id", store::required_text(r, 0)},
@@ -68,7 +68,8 @@ Json requests_about(store::Transaction& tx, const std::string& tenant_id, const 
                                 {"status", store::required_text(r, 2)},
                                 {"received_at", format_rfc3339(Timestamp{store::required_integer(r, 3)})},
                                 {"due_at", format_rfc3339(Timestamp{store::required_integer(r, 4)})},
-                                {"outcome", store::text_at(r, 5) ? Json(*store::text_at(r, 5)) : Json()}});
+                                {"outcome", store::text_at(r, 5) ? Json(*store::text_at(r, 5)) : Json()},
+                                {"details", store::text_at(r, 6) ? Json(*store::text_at(r, 6)) : Json()}});
                });
   return out;
 }

@@ -381,7 +381,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + an unsubscribe link's page (no credential: its token is refused, not another tenant's)
   // + the record of processing + the anonymised export + data-subject requests (list; read,
   // assign, identity, report, its read and link, complete, reject) + a report link (no credential)
-  EXPECT_EQ(checked, 119);
+  // + retention (policies, plan, runs)
+  EXPECT_EQ(checked, 122);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -635,8 +636,8 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // + 2 merges and the duplicates list + consent purposes (list, define) and a contact's
   // consents (record, list, check) + an unsubscribe link (its page, its one click) + the
   // record of processing + the anonymised export + 10 data-subject request operations and
-  // a report's download link.
-  EXPECT_EQ(documented.size(), 161u);
+  // a report's download link + retention (policies: list, define; plan; runs).
+  EXPECT_EQ(documented.size(), 165u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,7 +13,9 @@
 
 #include "kernel/audit/audit_log.hpp"
 #include "sdk/include/nucleo/plugin_abi.h"
+#include "kernel/services/retention.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/service_harness.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace nucleo::test {
@@ -404,6 +408,63 @@ TEST_P(AdminCli, MistakesExitTwoOrOneWithAOneLineReason) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AdminCli, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
+
+// Issue #30: retention as the CLI runs it. The dry run lists what the run takes; a run
+// killed with SIGKILL midway leaves every contact erased whole or untouched — never a
+// contact without her name but with her messages, or the reverse —, and the next run
+// finishes the rest.
+class RetentionCli : public testing::TestWithParam<store::Backend> {};
+
+TEST_P(RetentionCli, AKilledRunLeavesNothingHalfErased) {
+  ServiceHarness h(GetParam());  // its clock is in the past: what it writes is months old
+  services::CallContext ctx = h.context(h.tenant);
+  services::RecordService records = h.records();
+  constexpr int people = 400;
+  for (int i = 0; i < people; ++i) {
+    std::string id = records.create(ctx, "contact", {{"name", "Pessoa " + std::to_string(i)},
+                                                     {"email", "p" + std::to_string(i) + "@example.com"}}).record["id"];
+    for (int j = 0; j < 2; ++j)
+      records.create(ctx, "interaction", {{"type", "whatsapp"}, {"direction", "inbound"}, {"contact_id", id},
+                                          {"body", "Mensagem " + std::to_string(i) + "/" + std::to_string(j)}});
+  }
+  services::RetentionService(h.deps()).define_policy(ctx, "stale", {{"description", "no activity for 30 days"},
+                                                                    {"entity", "contact"}, {"after_days", 30}});
+  EnvironmentChanges env{{"NUCLEO_STORE_URL", h.db.app_url}, {"NUCLEO_STORE_WORKER_URL", h.db.worker_url},
+                         {"NUCLEO_STORE_OWNER_URL", h.db.owner_url}};
+  auto plan = nucleo({"privacy", "retention", "--tenant", h.tenant, "--dry-run"}, env);
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("stale (contact, before "), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("would touch " + std::to_string(people) + ", 0 under legal hold"), std::string::npos) << plan.out;
+  EXPECT_EQ(h.count("SELECT count(*) FROM contacts WHERE erased_at IS NOT NULL"), 0);  // a dry run writes nothing
+
+  const std::string erased = "SELECT count(*) FROM contacts WHERE erased_at IS NOT NULL";
+  {
+    ChildProcess run({NUCLEO_BINARY, "privacy", "retention", "--tenant", h.tenant}, env);
+    for (int i = 0; i < 6000 && h.count(erased) < 20 && run.running(); ++i) std::this_thread::sleep_for(5ms);
+    run.signal(SIGKILL);
+    run.wait(10s);
+  }
+  int killed_at = h.count(erased);
+  ASSERT_GT(killed_at, 0);
+  ASSERT_LT(killed_at, people) << "the run ended before it was killed: nothing was proven";
+  // Erased whole: no message, no sealed value left; untouched: her name, messages and key.
+  EXPECT_EQ(h.count("SELECT count(*) FROM contacts c WHERE c.erased_at IS NOT NULL AND (c.name <> 'Erased contact' OR"
+                    " EXISTS (SELECT 1 FROM interactions i WHERE i.contact_id = c.id AND i.body IS NOT NULL) OR"
+                    " EXISTS (SELECT 1 FROM audit_sealed_values v WHERE v.subject_id = c.id))"), 0);
+  EXPECT_EQ(h.count("SELECT count(*) FROM contacts c WHERE c.erased_at IS NULL AND (c.name = 'Erased contact' OR"
+                    " EXISTS (SELECT 1 FROM interactions i WHERE i.contact_id = c.id AND i.body IS NULL) OR"
+                    " NOT EXISTS (SELECT 1 FROM privacy_subject_keys k WHERE k.subject_id = c.id))"), 0);
+  EXPECT_EQ(h.count("SELECT count(*) FROM retention_runs WHERE finished_at IS NULL"), 1);  // the killed one
+
+  auto rest = nucleo({"privacy", "retention", "--tenant", h.tenant}, env);
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_NE(rest.out.find("touched " + std::to_string(people - killed_at) + ", 0 under legal hold"), std::string::npos)
+      << rest.out;
+  EXPECT_EQ(h.count(erased), people);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RetentionCli, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          BackendName());
 
 }  // namespace

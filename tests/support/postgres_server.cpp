@@ -146,6 +146,7 @@ const char* const bookkeeping_tables[] = {
     "plugin_schemas", "plugin_collections", "plugin_purposes",  // what loaded plugins declared: kernel bookkeeping, no tenant's data
     "imports", "import_chunks", "import_errors",  // an import job's file, progress and failed rows (its records are audited)
     "privacy_reports",  // a subject report's progress and bytes (its request and generation are audited)
+    "retention_runs",  // a retention run's start and summary (what it erased is audited record by record)
 };
 
 }  // namespace
