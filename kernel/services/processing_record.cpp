@@ -118,7 +118,12 @@ Json retention(store::Transaction& tx, const std::string& tenant_id) {
                                                                          d.value("collection", "") + " erased";
                  std::string since = d["entity"] == "contact"         ? " after their last activity"
                                      : d["entity"] == "plugin_record" ? " after their " + d.value("date_field", "")
-                                                                      : "";
+                                                                      : " after the interaction";
+                 if (d.contains("types")) {
+                   since += " (";
+                   for (const auto& t : d["types"]) since += (since.back() == '(' ? "" : ", ") + t.get<std::string>();
+                   since += ")";
+                 }
                  policies.push_back(store::required_text(r, 0) + ": " + d.value("description", "") + " — " + what + " " +
                                     std::to_string(d.value("after_days", 0)) + " days" + since +
                                     (d.contains("purpose_not_granted") ? ", unless " + d["purpose_not_granted"].get<std::string>() + " is granted" : "") +
