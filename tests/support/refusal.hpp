@@ -25,4 +25,15 @@ inline std::vector<std::string> refusal(const std::function<void()>& write) {
   return {"accepted"};
 }
 
+// The error `call` throws (Error(internal, "did not throw") when it returns): for
+// checking a refusal's code and message.
+inline Error error_of(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e;
+  }
+  return Error(ErrorCode::internal, "did not throw");
+}
+
 }  // namespace nucleo::test

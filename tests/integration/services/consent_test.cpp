@@ -14,19 +14,13 @@
 #include "kernel/services/conversation_service.hpp"
 #include "kernel/services/processing_record.hpp"
 #include "kernel/store/sql.hpp"
+#include "tests/support/refusal.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
 namespace {
 
-Error error_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e;
-  }
-  return Error(ErrorCode::internal, "did not throw");
-}
+using test::error_of;
 
 std::vector<std::string> fields_of(const Error& e) {
   std::vector<std::string> out;

@@ -9,6 +9,7 @@
 #include "kernel/services/privacy_requests.hpp"
 #include "kernel/services/privacy_service.hpp"
 #include "kernel/store/sql.hpp"
+#include "tests/support/refusal.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
@@ -16,14 +17,7 @@ namespace {
 
 constexpr std::int64_t day = 86'400'000'000;
 
-Error error_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e;
-  }
-  return Error(ErrorCode::internal, "did not throw");
-}
+using test::error_of;
 
 std::string first_field(const Error& e) { return e.fields().empty() ? "" : e.fields()[0].field; }
 

@@ -14,6 +14,7 @@
 #include "kernel/services/privacy_service.hpp"
 #include "kernel/services/retention.hpp"
 #include "kernel/store/sql.hpp"
+#include "tests/support/refusal.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
@@ -36,14 +37,7 @@ const Json& policy_in(const Json& result, const std::string& key) {
   return none;
 }
 
-Error error_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e;
-  }
-  return Error(ErrorCode::internal, "did not throw");
-}
+using test::error_of;
 
 class RetentionTest : public testing::TestWithParam<store::Backend> {
  protected:
