@@ -281,6 +281,31 @@ InclusionProof prove_inclusion(store::Transaction& tx, const std::string& tenant
   return {seq, tree_size, found.at({0, seq}), root_from(found, tree_size), proof_hashes(ranges, from_found)};
 }
 
+std::vector<std::vector<Hash>> prove_inclusions(store::Transaction& tx, const std::string& tenant_id,
+                                                const std::vector<std::uint64_t>& seqs, std::uint64_t tree_size) {
+  constexpr std::size_t leaves_per_read = 32;  // ~15 nodes each, shared near the root
+  std::vector<std::vector<Hash>> proofs;
+  proofs.reserve(seqs.size());
+  for (std::size_t first = 0; first < seqs.size(); first += leaves_per_read) {
+    std::vector<std::vector<LeafRange>> ranges;
+    std::vector<NodeId> wanted;
+    for (std::size_t i = first; i < std::min(seqs.size(), first + leaves_per_read); ++i) {
+      if (seqs[i] >= tree_size) throw bad_proof_request("seq must be below tree_size");
+      ranges.push_back(inclusion_ranges(seqs[i], tree_size));
+      for (const auto& r : ranges.back()) append(wanted, range_nodes(r));
+    }
+    const auto found = read_nodes(tx, tenant_id, wanted);
+    auto some_of_found = [&](const std::vector<NodeId>& ids) {
+      std::map<NodeId, Hash> some;
+      for (const auto& id : ids)
+        if (auto it = found.find(id); it != found.end()) some.insert(*it);
+      return some;
+    };
+    for (const auto& r : ranges) proofs.push_back(proof_hashes(r, some_of_found));
+  }
+  return proofs;
+}
+
 ConsistencyProof prove_consistency(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size1,
                                    std::uint64_t size2) {
   if (size1 == 0) throw bad_proof_request("first must be at least 1");

@@ -33,6 +33,11 @@ InclusionProof prove_inclusion(store::Transaction& tx, const std::string& tenant
                                std::uint64_t tree_size);
 ConsistencyProof prove_consistency(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size1,
                                    std::uint64_t size2);
+// The inclusion proofs (their hashes, as InclusionProof::proof) of many leaves to one tree
+// size, each stored node read once and a few hundred nodes per query: a subject's report
+// proves thousands of records against one checkpoint. Every seq must be below tree_size.
+std::vector<std::vector<Hash>> prove_inclusions(store::Transaction& tx, const std::string& tenant_id,
+                                                const std::vector<std::uint64_t>& seqs, std::uint64_t tree_size);
 
 // The root of the first `size` leaves (size ≤ the tree's size), from stored nodes.
 Hash root_at(store::Transaction& tx, const std::string& tenant_id, std::uint64_t size);

@@ -298,11 +298,15 @@ Json AuditService::subject_trail(const CallContext& ctx, const std::vector<std::
                        newest[id] = Json{{"seq", seq}, {"entity_type", type}, {"entity_id", id}, {"leaf", leaf_text},
                                          {"leaf_hash", hash ? audit::to_base64(*hash) : ""}, {"proof", nullptr}};
                      });
+        std::vector<std::uint64_t> covered;  // the newest events the checkpoint covers, proven together
+        for (const auto& [id, event] : newest)
+          if (event["seq"].get<std::uint64_t>() < size) covered.push_back(event["seq"].get<std::uint64_t>());
+        auto proofs = audit::prove_inclusions(tx, ctx.tenant_id, covered, size);
+        std::size_t next = 0;
         for (auto& [id, event] : newest) {
           if (event["seq"].get<std::uint64_t>() < size) {
             event["proof"] = Json::array();
-            for (const auto& h : audit::prove_inclusion(tx, ctx.tenant_id, event["seq"], size).proof)
-              event["proof"].push_back(audit::to_base64(h));
+            for (const auto& h : proofs[next++]) event["proof"].push_back(audit::to_base64(h));
           }
           events.push_back(std::move(event));
         }

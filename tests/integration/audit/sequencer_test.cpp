@@ -89,6 +89,17 @@ TEST_P(SequencerTest, PendingEventsBecomeAGaplessCanonicalLogWithAProvableTree) 
       EXPECT_TRUE(verify_consistency(c.size1, c.size2, c.root1, c.root2, c.proof));
       EXPECT_EQ(c.root2, head.root);
     }
+    // Many leaves proven at once (a subject's report) give each leaf its own proof.
+    for (std::uint64_t size : {std::uint64_t{5}, head.size}) {
+      std::vector<std::uint64_t> seqs;
+      for (int twice = 0; twice < 2; ++twice)  // any order, repeats, more than one read's worth
+        for (std::uint64_t seq = size; seq-- > 0;) seqs.push_back(seq);
+      auto proofs = prove_inclusions(tx, h.tenant, seqs, size);
+      ASSERT_EQ(proofs.size(), seqs.size());
+      for (std::size_t i = 0; i < seqs.size(); ++i)
+        EXPECT_EQ(proofs[i], prove_inclusion(tx, h.tenant, seqs[i], size).proof) << "seq " << seqs[i];
+    }
+    EXPECT_THROW(prove_inclusions(tx, h.tenant, {0, head.size}, head.size), Error);
     EXPECT_THROW(prove_inclusion(tx, h.tenant, head.size, head.size), Error);
     EXPECT_THROW(prove_inclusion(tx, h.tenant, 0, head.size + 1), Error);
     EXPECT_THROW(prove_consistency(tx, h.tenant, 0, head.size), Error);
