@@ -455,7 +455,9 @@ Json PrivacyRequestService::download_link(const CallContext& ctx, const std::str
     Json request = load_or_404(tx, ctx.tenant_id, id);
     if (request["identity"].is_null())
       throw Error(ErrorCode::conflict, "privacy request " + id + " has no identity check: record it first");
-    ready_report(tx, ctx.tenant_id, id, "json");
+    Json state = report_state(tx, ctx.tenant_id, id);  // its state only: the bundle may be tens of MB
+    if (!state.is_object() || state["status"] != "ready")
+      throw Error(ErrorCode::conflict, "privacy request " + id + " has no ready report: generate it first");
   });
   Timestamp expires{ctx.now().micros + std::int64_t{deps_.privacy.report_link_hours} * 3'600'000'000};
   std::string token = ctx.tenant_id + "." + id + "." + std::to_string(expires.micros) + "." +

@@ -156,9 +156,11 @@ std::vector<Candidate> candidates(store::Transaction& tx, const std::string& ten
     }
     sql += " ORDER BY c.id";
   } else if (entity == "interaction") {
+    // occurred_at is never null (the interaction rules set it): the (tenant_id,
+    // occurred_at, id) index finds the old ones without reading the tenant.
     const std::string tenant = bind(tenant_id), before = bind(cutoff.micros);
     sql = "SELECT i.id, coalesce(i.contact_id, ''), " + held("i.tenant_id", "i.contact_id") +
-          " FROM interactions i WHERE i.tenant_id = " + tenant + " AND coalesce(i.occurred_at, i.created_at) < " + before +
+          " FROM interactions i WHERE i.tenant_id = " + tenant + " AND i.occurred_at < " + before +
           " AND (i.subject IS NOT NULL OR i.body IS NOT NULL OR i.content IS NOT NULL)";
     if (policy.contains("types")) sql += " AND i.type IN " + store::bound_list(policy["types"].get<std::vector<std::string>>(), values);
     sql += " ORDER BY i.id";
