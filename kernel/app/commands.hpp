@@ -12,6 +12,7 @@ CommandSpec version_command();
 CommandSpec tenant_command();
 CommandSpec user_command();
 CommandSpec pipeline_command();
+CommandSpec automation_command();
 CommandSpec demo_command();
 CommandSpec import_command();
 CommandSpec key_command();

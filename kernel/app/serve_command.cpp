@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernel/automation/checklists.hpp"
+#include "kernel/automation/rule_files.hpp"
 #include "kernel/app/background_loop.hpp"
 #include "kernel/services/privacy_requests.hpp"
 #include "kernel/services/retention.hpp"
@@ -212,6 +213,14 @@ int run_serve(const ParsedArgs& args) {
   for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
   dispatcher.add(services::webhook_fanout(runtime.dependencies(), jobs, clock));
   dispatcher.add(automation::checklist_subscriber(runtime.dependencies(), clock));
+  automation::ChannelAccess rule_channels{&jobs, [&plugin_host](const std::string& plugin_id) {
+                                            return plugin_host.channel_traits(plugin_id);
+                                          }};
+  dispatcher.add(automation::rules_subscriber(runtime.dependencies(), clock, rule_channels,
+                                              read_automation_settings(config)));
+  if (std::string dir = get_string(config, "automation.rules_dir"); !dir.empty())
+    for (const auto& line : automation::apply_rules_dir(runtime.dependencies(), clock, dir))
+      log.information(line);
   auto dispatching = std::make_unique<BackgroundLoop>(
       "event dispatcher", dispatch_pass(dispatcher, log),
       BackgroundLoop::Timing{background.safety_poll, event_settings.interval}, &work, store::kind(store::Work::outbox));

@@ -81,6 +81,15 @@ automation::SalesJobSettings read_sales_job_settings(const Configuration& config
   return s;
 }
 
+automation::AutomationSettings read_automation_settings(const Configuration& config) {
+  automation::AutomationSettings s;
+  s.max_depth = static_cast<int>(get_integer(config, "automation.max_depth", 1, 1000));
+  if (s.max_depth >= get_integer(config, "events.max_depth", 1, 1000))
+    throw Error(ErrorCode::validation, "automation.max_depth must be below events.max_depth: deeper events reach no "
+                                       "subscriber, so the loop guard would never see them");
+  return s;
+}
+
 BackgroundSettings read_background_settings(const Configuration& config) {
   BackgroundSettings s;
   s.safety_poll = std::chrono::milliseconds(get_integer(config, "background.safety_poll_ms", 10, 3'600'000));

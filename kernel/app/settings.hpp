@@ -5,6 +5,7 @@
 
 #include "kernel/app/configuration.hpp"
 #include "kernel/audit/audit_log.hpp"
+#include "kernel/automation/rules.hpp"
 #include "kernel/automation/sales_jobs.hpp"
 #include "kernel/events/dispatcher.hpp"
 #include "kernel/events/jobs.hpp"
@@ -73,6 +74,8 @@ StoreSettings read_store_settings(const Configuration& config);
 EventSettings read_event_settings(const Configuration& config);
 JobWorkerSettings read_job_settings(const Configuration& config);
 automation::SalesJobSettings read_sales_job_settings(const Configuration& config);
+// automation.max_depth, below events.max_depth (deeper events reach no subscriber at all).
+automation::AutomationSettings read_automation_settings(const Configuration& config);
 events::OutboundSettings read_outbound_settings(const Configuration& config);
 AuditSettings read_audit_settings(const Configuration& config);
 http::ServerSettings read_http_settings(const Configuration& config);

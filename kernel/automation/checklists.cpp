@@ -12,10 +12,12 @@ namespace {
 
 const std::set<std::string> item_keys{"key", "title", "due_in_business_days", "assignee", "required_for_exit"};
 
+}  // namespace
+
 void assignee_problems(const Json& a, const std::string& at, std::vector<FieldError>& out) {
   std::string rule = a.is_object() ? a.value("rule", "") : "";
-  if (rule != "deal_owner" && rule != "role" && rule != "user")
-    return out.push_back({at + "/rule", "must be deal_owner, role or user"});
+  if (rule != "deal_owner" && rule != "owner" && rule != "role" && rule != "user")
+    return out.push_back({at + "/rule", "must be deal_owner, owner, role or user"});
   for (const auto& [key, v] : a.items())
     if (key != "rule" && !(rule == "role" && key == "role") && !(rule == "user" && key == "user_id"))
       out.push_back({at + "/" + key, "is not taken by the " + rule + " rule"});
@@ -27,6 +29,8 @@ void assignee_problems(const Json& a, const std::string& at, std::vector<FieldEr
   if (rule == "user" && (!a.value("user_id", Json()).is_string() || !std::regex_match(a["user_id"].get<std::string>(), user_id)))
     out.push_back({at + "/user_id", "must be a user id (usr_…)"});
 }
+
+namespace {
 
 void item_problems(const Json& item, const std::string& at, std::set<std::string>& keys, std::vector<FieldError>& out) {
   if (!item.is_object()) return out.push_back({at, "must be an object (key, title, due_in_business_days, assignee, "
@@ -59,36 +63,6 @@ bool shares_a_team(const Json& a, const Json& b) {
   return false;
 }
 
-// Who gets an item: the deal's owner; a named user; or for a role, an active user of
-// it who shares a team with the deal's owner, else the first of the tenant (by id).
-// Null when nobody fits: the task is then unassigned.
-std::optional<Json> assignee_of(services::RecordService& records, const services::CallContext& ctx, const Json& item,
-                                const Json& deal) {
-  Json rule = item.value("assignee", Json{{"rule", "deal_owner"}});
-  auto user = [&](const Json& id) -> std::optional<Json> {
-    if (!id.is_string()) return std::nullopt;
-    try {
-      Json u = records.get(ctx, "user", id);
-      if (u.value("active", true) && u["archived_at"].is_null()) return u;
-    } catch (const Error& e) {
-      if (e.code() != ErrorCode::not_found) throw;
-    }
-    return std::nullopt;
-  };
-  if (rule["rule"] == "user") return user(rule["user_id"]);
-  auto owner = user(deal.value("owner_id", Json()));
-  if (rule["rule"] == "deal_owner") return owner;
-  store::RecordQuery q;
-  q.equals = {{"role", rule["role"]}, {"active", true}};
-  q.limit = 500;
-  auto candidates = records.list(ctx, "user", q);
-  if (candidates.empty()) return std::nullopt;
-  if (owner)
-    for (const auto& c : candidates)
-      if (shares_a_team(c, *owner)) return c;
-  return candidates.front();
-}
-
 // The deal's checklist tasks by origin that count as already there: open or done.
 std::set<std::string> existing_items(services::RecordService& records, const services::CallContext& ctx,
                                      const std::string& deal_id) {
@@ -102,6 +76,35 @@ std::set<std::string> existing_items(services::RecordService& records, const ser
 }
 
 }  // namespace
+
+// Who gets a task: the owner; a named user; or for a role, an active user of
+// it who shares a team with the deal's owner, else the first of the tenant (by id).
+// Null when nobody fits: the task is then unassigned.
+std::optional<Json> assignee_of(services::RecordService& records, const services::CallContext& ctx, const Json& rule,
+                                const Json& owner_id) {
+  auto user = [&](const Json& id) -> std::optional<Json> {
+    if (!id.is_string()) return std::nullopt;
+    try {
+      Json u = records.get(ctx, "user", id);
+      if (u.value("active", true) && u["archived_at"].is_null()) return u;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::not_found) throw;
+    }
+    return std::nullopt;
+  };
+  if (rule["rule"] == "user") return user(rule["user_id"]);
+  auto owner = user(owner_id);
+  if (rule["rule"] == "deal_owner" || rule["rule"] == "owner") return owner;
+  store::RecordQuery q;
+  q.equals = {{"role", rule["role"]}, {"active", true}};
+  q.limit = 500;
+  auto candidates = records.list(ctx, "user", q);
+  if (candidates.empty()) return std::nullopt;
+  if (owner)
+    for (const auto& c : candidates)
+      if (shares_a_team(c, *owner)) return c;
+  return candidates.front();
+}
 
 std::string checklist_origin(const std::string& stage_id, const std::string& key) {
   return "checklist:" + stage_id + ":" + key;
@@ -129,7 +132,8 @@ std::size_t open_checklist(services::ServiceDependencies deps, const services::C
   for (const auto& item : items) {
     std::string origin = checklist_origin(stage_id, item["key"]);
     if (existing.count(origin)) continue;
-    auto assignee = assignee_of(records, ctx, item, deal);
+    auto assignee = assignee_of(records, ctx, item.value("assignee", Json{{"rule", "deal_owner"}}),
+                                deal.value("owner_id", Json()));
     std::string zone = assignee ? assignee->value("time_zone", "") : "";
     int days = item.value("due_in_business_days", 1);
     Timestamp due = business_day_at(ctx.now(), zone, days, checklist_due_hour);

@@ -13,6 +13,7 @@
 // done on the deal is not created again, and a unique index keeps racing deliveries
 // from opening one twice.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ std::string checklist_origin(const std::string& stage_id, const std::string& key
 
 // What is wrong with a checklist template, each problem by its JSON pointer under `at`.
 std::vector<FieldError> checklist_definition_problems(const Json& items, const std::string& at = "checklist_template");
+
+// What is wrong with an assignee rule {"rule": "deal_owner" | "owner" | "role" | "user", …}.
+void assignee_problems(const Json& assignee, const std::string& at, std::vector<FieldError>& out);
+
+// Who gets a task by the assignee rule: the owner `owner_id` names (deal_owner, owner); a
+// named user; or for a role, an active user of it who shares a team with the owner, else
+// the first of the tenant (by id). Nothing when nobody fits: the task is then unassigned.
+std::optional<Json> assignee_of(services::RecordService& records, const services::CallContext& ctx,
+                                const Json& assignee, const Json& owner_id);
 
 // Creates the checklist of `stage_id` on deal `deal_id` if the deal is still there: the
 // items not already open or done on it. Returns the number of tasks created.

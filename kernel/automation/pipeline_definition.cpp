@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "kernel/automation/apply.hpp"
 #include "kernel/automation/checklists.hpp"
 #include "kernel/automation/stage_gate.hpp"
 
@@ -343,26 +344,6 @@ class Applier {
   std::vector<std::string> order_;
 };
 
-// Runs `work` in one transaction; a dry run rolls it back and answers what it did.
-Json in_one_transaction(services::ServiceDependencies deps, const services::CallContext& ctx, bool dry_run,
-                        const std::function<Json()>& work) {
-  Json result;
-  bool rolling_back = false;
-  try {
-    deps.database.in_one_transaction(ctx.tenant_id, [&] {
-      result = work();
-      result["dry_run"] = dry_run;
-      result["changed"] = !result["changes"].empty();
-      if (dry_run) {
-        rolling_back = true;
-        throw Error(ErrorCode::aborted, "dry run: rolled back");
-      }
-    });
-  } catch (const Error&) {
-    if (!rolling_back) throw;
-  }
-  return result;
-}
 
 std::optional<Json> pipeline_with_key(RecordService& records, const services::CallContext& ctx, const Json& key) {
   store::RecordQuery q;
@@ -390,7 +371,7 @@ Json apply_pipeline_document(services::ServiceDependencies deps, const services:
       problems.push_back({"pipelines/" + std::to_string(i) + "/key", "repeats another pipeline's key"});
   }
   throw_if_any(problems);
-  return in_one_transaction(deps, ctx, dry_run, [&] {
+  return apply_or_roll_back(deps, ctx, dry_run, [&] {
     Json applied = Json::array(), changes = Json::array();
     for (std::size_t i = 0; i < pipelines.size(); ++i) {
       RecordService records(deps);
@@ -409,7 +390,7 @@ Json apply_pipeline_definition(services::ServiceDependencies deps, const service
   std::vector<FieldError> problems;
   definition_problems(definition, "", false, problems);
   throw_if_any(problems);
-  return in_one_transaction(deps, ctx, dry_run, [&] {
+  return apply_or_roll_back(deps, ctx, dry_run, [&] {
     Applier applier(deps, ctx);
     Json applied = applier.apply(definition, pipeline, "");
     return Json{{"pipelines", Json::array({applied})}, {"changes", applier.changes()}};

@@ -206,6 +206,20 @@ std::vector<EntitySpec> build_specs() {
                     with_default(of("currency", FieldType::currency), "BRL"),
                     with_default(of("active", FieldType::boolean), true)}});
   specs.back().policy = {{"manager"}};
+
+  // An automation rule (docs/automation.md): a versioned document — trigger, conditions,
+  // actions — checked when saved (kernel/automation/rules.hpp), so nothing is found
+  // wrong at fire time. Saved disabled unless said otherwise: dry-run it first.
+  specs.push_back({"automation_rule",
+                   std::string(id_prefix::automation_rule),
+                   "automation_rules",
+                   {required(text("name", 200)), text("key", 64), text("description", 2000),
+                    with_default(of("enabled", FieldType::boolean), false), required(of("trigger", FieldType::object)),
+                    with_default(of("conditions", FieldType::array), Json::array()),
+                    required(of("actions", FieldType::array))},
+                   false});
+  specs.back().policy = {{"manager"}, {"admin", "manager", "auditor"}};
+  specs.back().policy.path = "automation/rules";
   return specs;
 }
 

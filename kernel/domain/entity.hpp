@@ -77,6 +77,8 @@ struct EntityPolicy {
   bool defines_access = false;
   // Served as a collection at /v1/<table> with the generic protocol.
   bool served = true;
+  // Where under /v1 it is served when not at its table's name ("automation/rules").
+  std::string path;
 };
 
 // A core entity: its JSON/column fields beyond the system ones every entity has

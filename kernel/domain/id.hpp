@@ -36,6 +36,7 @@ inline constexpr std::string_view retention_run = "ret";    // one run of the re
 inline constexpr std::string_view consent_entry = "cns";  // one grant or revocation (consent ledger)
 inline constexpr std::string_view stage_history = "dsh";  // a deal's stay in one stage
 inline constexpr std::string_view bulk_import = "imp";
+inline constexpr std::string_view automation_rule = "rul";
 }  // namespace id_prefix
 
 // A new id: a UUIDv7 body (RFC 9562 §5.7: 48-bit Unix milliseconds, version, 74

@@ -361,6 +361,7 @@ const std::map<std::string, std::string>& tag_descriptions() {
       {"channels", "Channel accounts of plugins' channels and the messages sent through them"},
       {"events", "Domain events that failed delivery to a subscriber, and their replay"},
       {"jobs", "Background jobs whose last run failed: listed, retried or discarded"},
+      {"automation", "Automation rules' dry runs and what the rules did (the rules: automation_rule)"},
       {"plugins", "The configured plugins and the routes they serve (under /v1/x/<plugin id>)"},
       {"meta", "This document"},
       {"operations", "Liveness, readiness and metrics for orchestrators and Prometheus"}};

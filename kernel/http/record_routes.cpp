@@ -150,7 +150,7 @@ ApiResponse batch_records(ApiRequest& req, services::ServiceDependencies deps, c
 
 void add_entity_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings,
                        const std::string& collection, const EntitySpec& spec) {
-  const std::string base = "/v1/" + collection;
+  const std::string base = "/v1/" + (spec.policy.path.empty() ? collection : spec.policy.path);
   const std::string item = base + "/{id}";
   const std::string type = spec.type;
   std::vector<std::string> list_parameters{"limit", "cursor", "updated_since"};

@@ -283,7 +283,8 @@ std::optional<ChannelAccount> ChannelAccountService::resolve_any(const std::stri
   return found;
 }
 
-Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs, const std::string& account_id,
+Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& /*jobs: queued in the transaction*/,
+                                 const std::string& account_id,
                                  const Json& body, std::size_t max_content) {
   require_role(ctx, {"admin", "manager", "sales", "support", "marketing", "integration"},
                "auditors read; they do not send messages", "channel_messages:write");
@@ -315,17 +316,12 @@ Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& jobs,
                     {"status", {{"from", nullptr}, {"to", "queued"}}}};
     commit_change(tx, ctx, {"channel_message.queued", "channel_message", id, changes,
                             {{"id", id}, {"account_id", account_id}, {"to", to}, {"status", "queued"}}});
+    // The job commits with the message: neither exists without the other, also when
+    // the send is one step of a larger transaction (an automation rule's firing).
+    events::enqueue_job(tx, channel_send_job_name, ctx.tenant_id, {{"message_id", id}}, now, now);
   });
-  // As accepted (202): a job worker woken by the enqueue may send it before we answer.
-  Json accepted = message(ctx, id);
-  try {
-    jobs.enqueue(channel_send_job_name, ctx.tenant_id, {{"message_id", id}}, now);
-  } catch (const std::exception& e) {
-    // The message is recorded: say it will not go rather than leave it queued forever.
-    settle_message(ctx, id, "failed", {{"error", std::string("could not be queued: ") + e.what()}}, 0);
-    throw Error(ErrorCode::unavailable, "message " + id + " could not be queued; try again");
-  }
-  return accepted;
+  // As accepted (202): a job worker woken by the commit may send it before we answer.
+  return message(ctx, id);
 }
 
 Json ChannelAccountService::message(const CallContext& ctx, const std::string& message_id) {

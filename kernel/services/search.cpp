@@ -52,21 +52,21 @@ bool value_fits(FieldType type, const Json& v) {
 }
 
 void check_filter(const EntitySpec& spec, const Json& f, const std::string& where, store::SearchFilter& out,
-                  Errors& errors) {
+                  Errors& errors, const std::string& sep = ".") {
   if (!f.is_object()) return errors.push_back({where, "must be {\"field\", \"op\", \"value\"}"});
   for (const auto& [key, _] : f.items())
     if (key != "field" && key != "op" && key != "value")
-      errors.push_back({where + "." + key, "is not part of a filter"});
+      errors.push_back({where + sep + key, "is not part of a filter"});
   out.field = f.value("field", Json()).is_string() ? f["field"].get<std::string>() : "";
   out.op = f.value("op", Json()).is_string() ? f["op"].get<std::string>() : "";
   out.value = f.value("value", Json());
   auto type = field_type(spec, out.field);
   if (!type)
-    return errors.push_back({where + ".field", "'" + out.field + "' is not a searchable field of " + spec.type});
+    return errors.push_back({where + sep + "field", "'" + out.field + "' is not a searchable field of " + spec.type});
   if (std::find(operators.begin(), operators.end(), out.op) == operators.end())
     return errors.push_back(
-        {where + ".op", "must be one of eq, neq, lt, lte, gt, gte, in, contains, starts_with, exists"});
-  const std::string at = where + ".value";
+        {where + sep + "op", "must be one of eq, neq, lt, lte, gt, gte, in, contains, starts_with, exists"});
+  const std::string at = where + sep + "value";
   // No stored text holds a NUL, and SQLite would read the statement's text short at one.
   auto has_nul = [](const Json& v) { return v.is_string() && v.get<std::string>().find('\0') != std::string::npos; };
   if (has_nul(out.value) || (out.value.is_array() && std::any_of(out.value.begin(), out.value.end(), has_nul)))
@@ -123,6 +123,13 @@ void parse_sort(const EntitySpec& spec, const Json& sort, store::SearchQuery& q,
 }
 
 }  // namespace
+
+std::vector<FieldError> filter_problems(const EntitySpec& spec, const Json& filter, const std::string& at,
+                                        const std::string& separator, store::SearchFilter& out) {
+  Errors errors;
+  check_filter(spec, filter, at, out, errors, separator);
+  return errors;
+}
 
 std::vector<std::string> sortable_fields(const EntitySpec& spec) {
   std::vector<std::string> out{"id", "created_at", "updated_at"};

@@ -16,6 +16,11 @@ namespace nucleo::services {
 // ("filter_groups[0].filters[1].op").
 store::SearchQuery parse_search(const EntitySpec& spec, const Json& body, std::size_t max_limit);
 
+// One filter {"field", "op", "value"} checked as a search checks it, each problem named
+// `at` + `separator` + "field" | "op" | "value" (automation rules: "/conditions/0" and "/").
+std::vector<FieldError> filter_problems(const EntitySpec& spec, const Json& filter, const std::string& at,
+                                        const std::string& separator, store::SearchFilter& out);
+
 // Fields a search may sort by: id, created_at, updated_at and fields that always have a value.
 std::vector<std::string> sortable_fields(const EntitySpec& spec);
 

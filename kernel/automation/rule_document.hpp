@@ -1,0 +1,80 @@
+#pragma once
+
+// An automation rule's document (docs/automation.md), checked and compiled when it is
+// saved — never found wrong at fire time:
+//
+//   {"name": "Idle proposal: nudge the owner", "key": "idle_proposal", "enabled": false,
+//    "trigger": {"stage_entered": "stg_…"},            // or {"event": "deal.*"}, {"stage_left": …}
+//    "conditions": [{"field": "deal.amount", "op": "gte", "value": 100000},
+//                   {"field": "account.attributes.segment", "op": "eq", "value": "hospital"}],
+//    "actions": [{"type": "create_task", "title": "Call {{contact.name}} about {{deal.name}}",
+//                 "due_in_business_days": 1, "assignee": {"rule": "owner"}}]}
+//
+// Conditions are the search's filters (POST /v1/{resource}/search: the same fields,
+// operators and attributes), AND-ed, each on a record the event reaches: the event's own
+// record by its type ("deal.amount"), its account, deal, contact, and owner (a user), or
+// for a plugin's record its document ("record.crop"); "event.name", "event.actor.type"
+// and "event.depth" read the event itself. Templates ("{{deal.name}}") read the same
+// records. Every problem is named by its JSON pointer in the document ("/actions/0/title").
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/domain/entity.hpp"
+#include "kernel/store/record_table.hpp"
+#include "kernel/store/transaction.hpp"
+
+namespace nucleo::automation {
+
+// What a rule listens to.
+struct Trigger {
+  std::string event_pattern;  // an event name, "<prefix>.*" or "*"
+  std::string entity_type;    // the records its events are about ("" when they vary)
+  std::string stage_entered;  // deal.created / deal.stage_changed into this stage
+  std::string stage_left;     // deal.stage_changed out of this stage
+};
+
+struct Condition {
+  std::string scope;        // deal | account | contact | owner | <the trigger's entity> | record | event
+  std::string entity_type;  // the scope's core entity ("" for record and event)
+  store::SearchFilter filter;  // `field` relative to the scope ("amount", "attributes.segment")
+};
+
+// A checked rule, ready to run.
+struct CompiledRule {
+  std::string id;
+  std::int64_t version = 0;
+  std::string name;
+  bool enabled = false;
+  Trigger trigger;
+  std::vector<Condition> conditions;
+  Json actions;                      // as written, checked
+  std::vector<std::string> scopes;   // the related records its conditions and actions read
+};
+
+// Every problem of the rule (its stored fields: trigger, conditions, actions), each by its
+// JSON pointer. `tx` reads the tenant's stages, channel accounts, teams and purposes the
+// rule names.
+std::vector<FieldError> rule_problems(store::Transaction& tx, const std::string& tenant_id, const Json& rule);
+
+// A rule without problems, compiled (throws Error(validation) with the problems otherwise).
+CompiledRule compile_rule(const Json& rule);
+
+// Whether the event is one the trigger listens to.
+bool trigger_matches(const Trigger& trigger, const Json& envelope);
+
+// The records a rule reads for one event, by scope ("deal", "account", …, "record",
+// "event"); a scope the event does not reach is null.
+using Scopes = std::map<std::string, Json>;
+
+// Whether every condition holds on the scopes (a null scope fails its conditions).
+bool conditions_hold(const CompiledRule& rule, const Scopes& scopes);
+
+// A template with its {{scope.field}} variables filled from the scopes (a missing value
+// reads as empty text).
+std::string render_template(const std::string& text, const Scopes& scopes);
+// Every string inside `value` rendered.
+Json render_strings(const Json& value, const Scopes& scopes);
+
+}  // namespace nucleo::automation

@@ -1,0 +1,445 @@
+#include "kernel/automation/rules.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <regex>
+
+#include "kernel/automation/checklists.hpp"
+#include "kernel/domain/record_validation.hpp"
+#include "kernel/domain/time_zone.hpp"
+#include "kernel/services/access_policy.hpp"
+#include "kernel/services/automation_log.hpp"
+
+namespace nucleo::automation {
+namespace {
+
+using services::CallContext;
+using services::RecordService;
+
+// A record by id, or null when it is gone (archived, erased, never there).
+Json live_record(RecordService& records, const CallContext& ctx, const std::string& type, const Json& id) {
+  if (!id.is_string()) return Json();
+  try {
+    Json r = records.get(ctx, type, id.get<std::string>());
+    return r.value("archived_at", Json()).is_null() ? r : Json();
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::not_found) return Json();
+    throw;
+  }
+}
+
+// The records the rule reads for the event; nothing when the event's record is gone.
+std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx, const CompiledRule& rule,
+                                  const Json& envelope) {
+  Scopes s;
+  s["event"] = {{"id", envelope.value("id", "")},
+                {"name", envelope.value("name", "")},
+                {"occurred_at", envelope.value("occurred_at", "")},
+                {"actor", envelope.value("actor", Json::object())},
+                {"depth", envelope.value("depth", 0)}};
+  s["rule"] = {{"id", rule.id}, {"name", rule.name}, {"version", rule.version}};
+  const std::string type = rule.trigger.entity_type;
+  if (type.empty()) return s;
+  const Json& entity = envelope.value("entity", Json::object());
+  const EntitySpec* spec = find_entity_spec(type);
+  if (spec == nullptr) {
+    s["record"] = envelope.value("data", Json::object()).value("record", Json());
+    return s;
+  }
+  // Conditions read the record as it is now, not as the event saw it: the actions act on that.
+  Json record = live_record(records, ctx, type, entity.value("id", Json()));
+  if (record.is_null()) return std::nullopt;
+  s[type] = record;
+  for (const auto& scope : rule.scopes) {
+    if (s.count(scope)) continue;
+    if (scope == "account") s[scope] = live_record(records, ctx, "account", record.value("account_id", Json()));
+    if (scope == "deal") s[scope] = live_record(records, ctx, "deal", record.value("deal_id", Json()));
+    if (scope == "owner") s[scope] = live_record(records, ctx, "user", record.value(spec->policy.owner_field, Json()));
+    if (scope == "contact") {
+      Json id = record.value("contact_id", Json());
+      if (type == "deal" && !record.value("contacts", Json::array()).empty()) id = record["contacts"][0].value("contact_id", Json());
+      s[scope] = live_record(records, ctx, "contact", id);
+    }
+  }
+  return s;
+}
+
+std::string id_in(const Scopes& s, const std::string& scope) {
+  auto found = s.find(scope);
+  return found != s.end() && found->second.is_object() ? found->second.value("id", "") : "";
+}
+Json id_or_null(const Scopes& s, const std::string& scope) {
+  std::string id = id_in(s, scope);
+  return id.empty() ? Json() : Json(id);
+}
+
+// The team's active users, by id.
+std::vector<Json> team_members(RecordService& records, const CallContext& ctx, const std::string& team_id) {
+  store::RecordQuery q;
+  q.equals = {{"active", true}};
+  q.limit = 1000;
+  std::vector<Json> out;
+  for (auto& u : records.list(ctx, "user", q))
+    for (const auto& t : u.value("team_ids", Json::array()))
+      if (t == team_id) out.push_back(u);
+  std::sort(out.begin(), out.end(), [](const Json& a, const Json& b) { return a["id"] < b["id"]; });
+  return out;
+}
+
+// The member a round robin gives the next record: the one after whom this rule last assigned.
+std::string round_robin(services::ServiceDependencies deps, const CallContext& ctx, const CompiledRule& rule,
+                        const std::vector<Json>& members) {
+  std::string last;
+  for (const auto& f : services::AutomationLog(deps).firings(ctx, rule.id, 1))
+    for (const auto& a : f["summary"].value("actions", Json::array()))
+      if (a.value("owner_id", Json()).is_string()) last = a["owner_id"];
+  for (const auto& m : members)
+    if (m["id"].get<std::string>() > last) return m["id"];
+  return members.front()["id"];
+}
+
+// The member owning the fewest live records of the type (open ones for deals and tasks).
+std::string least_loaded(RecordService& records, const CallContext& ctx, const std::string& type,
+                         const std::vector<Json>& members) {
+  std::string best;
+  std::size_t fewest = SIZE_MAX;
+  for (const auto& m : members) {
+    store::RecordQuery q;
+    q.equals = {{"owner_id", m["id"]}};
+    if (type == "deal") q.equals.emplace_back("status", "open");
+    q.limit = 10000;
+    std::size_t owned = records.list(ctx, type, q).size();
+    if (owned < fewest) fewest = owned, best = m["id"];
+  }
+  return best;
+}
+
+struct Planner {
+  services::ServiceDependencies deps;
+  const CallContext& ctx;
+  const CompiledRule& rule;
+  const Scopes& s;
+  RecordService records{deps};
+
+  Json create_task(const Json& a) {
+    Json assignee_rule = a.value("assignee", Json{{"rule", "owner"}});
+    std::string by = assignee_rule.value("rule", "owner");
+    Json owner_id = by == "deal_owner" ? (s.count("deal") && s.at("deal").is_object() ? s.at("deal").value("owner_id", Json()) : Json())
+                                       : id_or_null(s, "owner");
+    auto assignee = assignee_of(records, ctx, assignee_rule, owner_id);
+    std::string zone = assignee ? assignee->value("time_zone", "") : "";
+    int days = a.value("due_in_business_days", 1);
+    Timestamp due = business_day_at(ctx.now(), zone, days, checklist_due_hour);
+    if (due <= ctx.now()) due = business_day_at(ctx.now(), zone, days + 1, checklist_due_hour);
+    Json task = {{"title", render_template(a["title"], s)},
+                 {"due_at", format_rfc3339(due)},
+                 {"assignee_id", assignee ? (*assignee)["id"] : Json()},
+                 {"kind", "follow_up"},
+                 {"origin_rule", "rule:" + rule.id},
+                 {"account_id", id_or_null(s, "account")},
+                 {"contact_id", id_or_null(s, "contact")},
+                 {"deal_id", id_or_null(s, "deal")}};
+    if (rule.trigger.entity_type == "account") task["account_id"] = id_or_null(s, "account");
+    return {{"type", "create_task"}, {"task", task}};
+  }
+
+  Json send_message(const Json& a) {
+    Json out = {{"type", "send_message"}, {"channel_account_id", a["channel_account_id"]}};
+    const Json to = a.value("to", Json("contact"));
+    std::string contact_id;
+    if (to == "contact") {
+      contact_id = id_in(s, "contact");
+    } else if (s.count("deal") && s.at("deal").is_object()) {
+      for (const auto& c : s.at("deal").value("contacts", Json::array()))
+        if (c.value("role", Json()) == to["deal_role"] && contact_id.empty()) contact_id = c.value("contact_id", "");
+    }
+    if (contact_id.empty()) {
+      out["skipped"] = to == "contact" ? "no contact to send to" : "the deal has no contact in the role " + to["deal_role"].get<std::string>();
+      return out;
+    }
+    Json body = {{"channel_account_id", a["channel_account_id"]}};
+    for (const char* key : {"text", "subject", "template", "purpose"})
+      if (a.contains(key)) body[key] = render_strings(a[key], s);
+    if (!id_in(s, "deal").empty()) body["deal_id"] = id_in(s, "deal");
+    out["contact_id"] = contact_id;
+    out["message"] = body;
+    return out;
+  }
+
+  Json move_stage(const Json& a) {
+    Json out = {{"type", "move_stage"}, {"stage_id", a["stage_id"]}};
+    if (id_in(s, "deal").empty()) return out["skipped"] = "no deal", out;
+    const Json& deal = s.at("deal");
+    out["deal_id"] = deal["id"];
+    out["from_stage_id"] = deal.value("stage_id", Json());
+    if (deal.value("stage_id", Json()) == a["stage_id"]) out["skipped"] = "the deal is in that stage already";
+    return out;
+  }
+
+  std::string target(const Json& a) { return a.value("on", rule.trigger.entity_type); }
+
+  Json set_field(const Json& a) {
+    const std::string on = target(a), field = a["field"];
+    Json out = {{"type", "set_field"}, {"entity_type", s.count(on) ? entity_type_of(on) : on}, {"field", field}};
+    if (id_in(s, on).empty()) return out["skipped"] = "no " + on, out;
+    const std::string type = entity_type_of(on);
+    Json value = validate_record_input(entity_spec(type), {{field, render_strings(a["value"], s)}}, WriteMode::update,
+                                       deps.normalisation)[field];
+    out["id"] = id_in(s, on);
+    out["value"] = value;
+    if (s.at(on).value(field, Json()) == value) out["skipped"] = "the " + field + " is that already";
+    return out;
+  }
+
+  Json assign_owner(const Json& a) {
+    const std::string on = target(a);
+    const std::string type = entity_type_of(on);
+    Json out = {{"type", "assign_owner"}, {"entity_type", type}, {"team_id", a["team_id"]},
+                {"strategy", a.value("strategy", "round_robin")}};
+    if (id_in(s, on).empty()) return out["skipped"] = "no " + on, out;
+    out["id"] = id_in(s, on);
+    auto members = team_members(records, ctx, a["team_id"]);
+    if (members.empty()) return out["skipped"] = "the team has no active member", out;
+    out["owner_id"] = out["strategy"] == "least_loaded" ? least_loaded(records, ctx, type, members)
+                                                        : round_robin(deps, ctx, rule, members);
+    if (s.at(on).value("owner_id", Json()) == out["owner_id"]) out["skipped"] = "owned by that member already";
+    return out;
+  }
+
+  Json emit_event(const Json& a) {
+    return {{"type", "emit_event"},
+            {"name", "custom." + a["name"].get<std::string>()},
+            {"entity", {{"type", rule.trigger.entity_type}, {"id", id_in(s, rule.trigger.entity_type)}}},
+            {"data", render_strings(a.value("data", Json::object()), s)}};
+  }
+
+  std::string entity_type_of(const std::string& scope) const { return scope == "owner" ? "user" : scope; }
+
+  Json plan(const Json& a) {
+    const std::string type = a["type"];
+    if (type == "create_task") return create_task(a);
+    if (type == "send_message") return send_message(a);
+    if (type == "move_stage") return move_stage(a);
+    if (type == "set_field") return set_field(a);
+    if (type == "assign_owner") return assign_owner(a);
+    return emit_event(a);
+  }
+};
+
+// Runs one planned action through the services; returns what it wrote, by id.
+Json execute(services::ServiceDependencies deps, const CallContext& ctx, const ChannelAccess& channels, const Json& p) {
+  Json done = {{"type", p["type"]}};
+  if (p.contains("skipped")) return done["skipped"] = p["skipped"], done;
+  RecordService records(deps);
+  const std::string type = p["type"];
+  if (type == "create_task") {
+    done["task_id"] = records.create(ctx, "task", p["task"]).record["id"];
+  } else if (type == "send_message") {
+    if (channels.jobs == nullptr) throw Error(ErrorCode::unavailable, "this node sends no channel messages");
+    done["contact_id"] = p["contact_id"];
+    done["interaction_id"] =
+        services::ConversationService(deps).send(ctx, *channels.jobs, p["contact_id"], p["message"], channels.traits_of)["id"];
+  } else if (type == "move_stage") {
+    records.move_deal_stage(ctx, p["deal_id"], p["stage_id"]);
+    done["deal_id"] = p["deal_id"];
+    done["stage_id"] = p["stage_id"];
+  } else if (type == "set_field") {
+    records.update(ctx, p["entity_type"].get<std::string>(), p["id"], {{p["field"].get<std::string>(), p["value"]}});
+    done["id"] = p["id"];
+    done["field"] = p["field"];
+  } else if (type == "assign_owner") {
+    records.update(ctx, p["entity_type"].get<std::string>(), p["id"], {{"owner_id", p["owner_id"]}});
+    done["id"] = p["id"];
+    done["owner_id"] = p["owner_id"];
+  } else {
+    services::AutomationLog(deps).emit(ctx, p["name"].get<std::string>().substr(7), p["entity"]["type"], p["entity"]["id"],
+                                       p["data"]);
+    done["name"] = p["name"];
+  }
+  return done;
+}
+
+// The context a rule acts in: as itself, caused by the event, one level deeper.
+CallContext rule_context(const CompiledRule& rule, const Json& envelope, const Clock& clock) {
+  CallContext ctx;
+  ctx.tenant_id = envelope.value("tenant_id", "");
+  ctx.actor = {"rule", rule.id + "@" + std::to_string(rule.version), ""};
+  ctx.request_id = envelope.value("id", "");
+  ctx.clock = &clock;
+  ctx.causation_id = envelope.value("id", "");
+  ctx.depth = envelope.value("depth", 0) + 1;
+  return ctx;
+}
+
+struct AlreadyFired {};
+
+// The enabled rules of each tenant, compiled, for a while (AutomationSettings::cache_for).
+class RuleCache {
+ public:
+  RuleCache(services::ServiceDependencies deps, std::chrono::milliseconds keep) : deps_(deps), keep_(keep) {}
+
+  std::shared_ptr<const std::vector<CompiledRule>> rules(const std::string& tenant_id, const Clock& clock) {
+    auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      auto found = tenants_.find(tenant_id);
+      if (found != tenants_.end() && now - found->second.loaded < keep_) return found->second.rules;
+    }
+    CallContext ctx;
+    ctx.tenant_id = tenant_id;
+    ctx.actor = {"system", "kernel:automation", ""};
+    ctx.clock = &clock;
+    store::RecordQuery q;
+    q.equals = {{"enabled", true}};
+    q.limit = 1000;
+    auto compiled = std::make_shared<std::vector<CompiledRule>>();
+    for (const auto& r : RecordService(deps_).list(ctx, "automation_rule", q)) compiled->push_back(compile_rule(r));
+    std::lock_guard lock(mutex_);
+    tenants_[tenant_id] = {now, compiled};
+    return compiled;
+  }
+
+  void forget(const std::string& tenant_id) {
+    std::lock_guard lock(mutex_);
+    tenants_.erase(tenant_id);
+  }
+
+ private:
+  struct Entry {
+    std::chrono::steady_clock::time_point loaded;
+    std::shared_ptr<const std::vector<CompiledRule>> rules;
+  };
+  services::ServiceDependencies deps_;
+  std::chrono::milliseconds keep_;
+  std::mutex mutex_;
+  std::map<std::string, Entry> tenants_;
+};
+
+Json summary_of(const Json& plan, const Json& done) {
+  return {{"entity", plan["entity"]}, {"event_name", plan["event_name"]}, {"actions", done}};
+}
+
+}  // namespace
+
+void register_rule_checks(services::ValidatorRegistry& validators) {
+  validators.add("automation rules", "automation_rule", [](const services::ValidationRequest& r) {
+    std::vector<FieldError> out;
+    const Json& key = r.after.value("key", Json());
+    static const std::regex key_pattern("^[a-z0-9_]{1,64}$");
+    if (!key.is_null() && (!key.is_string() || !std::regex_match(key.get<std::string>(), key_pattern)))
+      out.push_back({"/key", "must be 1 to 64 lower-case letters, digits or _"});
+    auto problems = rule_problems(r.tx, r.context.tenant_id, r.after);
+    out.insert(out.end(), problems.begin(), problems.end());
+    return out;
+  });
+}
+
+Json plan_firing(services::ServiceDependencies deps, const CallContext& ctx, const CompiledRule& rule,
+                 const Json& envelope) {
+  Json plan = {{"rule_id", rule.id},
+               {"rule_version", rule.version},
+               {"event_id", envelope.value("id", "")},
+               {"event_name", envelope.value("name", "")},
+               {"entity", envelope.value("entity", Json::object())},
+               {"matched", false},
+               {"actions", Json::array()}};
+  if (!trigger_matches(rule.trigger, envelope)) return plan["reason"] = "the trigger does not match", plan;
+  RecordService records(deps);
+  auto scopes = load_scopes(records, ctx, rule, envelope);
+  if (!scopes) return plan["reason"] = "the record is gone", plan;
+  if (!conditions_hold(rule, *scopes)) return plan["reason"] = "the conditions do not hold", plan;
+  plan["matched"] = true;
+  Planner planner{deps, ctx, rule, *scopes};
+  for (const auto& a : rule.actions) plan["actions"].push_back(planner.plan(a));
+  return plan;
+}
+
+Json fire_rule(services::ServiceDependencies deps, const Clock& clock, const ChannelAccess& channels,
+               const AutomationSettings& settings, const CompiledRule& rule, const Json& envelope) {
+  if (!trigger_matches(rule.trigger, envelope)) return {{"outcome", "not_matched"}};
+  CallContext ctx = rule_context(rule, envelope, clock);
+  services::AutomationLog log(deps);
+  const std::string event_id = envelope.value("id", "");
+  if (log.fired(ctx, rule.id, event_id)) return {{"outcome", "already_fired"}};
+  Json plan;
+  try {
+    deps.database.in_one_transaction(ctx.tenant_id, [&] {
+      plan = plan_firing(deps, ctx, rule, envelope);
+      if (!plan["matched"].get<bool>()) return;
+      if (envelope.value("depth", 0) >= settings.max_depth) return;  // stopped below, on its own
+      Json done = Json::array();
+      for (const auto& p : plan["actions"]) done.push_back(execute(deps, ctx, channels, p));
+      if (!log.record(ctx, {rule.id, rule.version, event_id, "done", summary_of(plan, done)})) throw AlreadyFired{};
+    });
+  } catch (const AlreadyFired&) {
+    return {{"outcome", "already_fired"}};
+  } catch (const Error& e) {
+    if (retryable(e.code())) throw;
+    // Refused for good (a gate, a revoked consent, a record gone): nothing was written; say why.
+    Json summary = {{"entity", envelope.value("entity", Json())}, {"event_name", envelope.value("name", "")},
+                    {"error", {{"code", std::string(to_string(e.code()))}, {"message", e.what()}}}};
+    log.record(ctx, {rule.id, rule.version, event_id, "failed", summary});
+    return {{"outcome", "failed"}, {"plan", plan}, {"error", e.what()}};
+  }
+  if (!plan["matched"].get<bool>()) return {{"outcome", "not_matched"}, {"plan", plan}};
+  if (envelope.value("depth", 0) >= settings.max_depth) {
+    log.stop_loop(ctx, rule.id, rule.version, envelope);
+    return {{"outcome", "loop_stopped"}, {"plan", plan}};
+  }
+  return {{"outcome", "done"}, {"plan", plan}};
+}
+
+events::Subscriber rules_subscriber(services::ServiceDependencies deps, const Clock& clock, ChannelAccess channels,
+                                    AutomationSettings settings) {
+  auto cache = std::make_shared<RuleCache>(deps, settings.cache_for);
+  return {"kernel:automation", "*", [=, &clock](const Json& envelope) -> std::string {
+            const std::string tenant_id = envelope.value("tenant_id", "");
+            // A rule changed: the events after it see the change (their order is the outbox's).
+            if (envelope.value("entity", Json::object()).value("type", "") == "automation_rule") cache->forget(tenant_id);
+            std::string errors;
+            for (const auto& rule : *cache->rules(tenant_id, clock)) {
+              if (!trigger_matches(rule.trigger, envelope)) continue;
+              try {
+                fire_rule(deps, clock, channels, settings, rule, envelope);
+              } catch (const std::exception& e) {
+                // The other rules still fire; this one is tried again with the event.
+                errors += (errors.empty() ? "" : "; ") + rule.id + ": " + e.what();
+              }
+            }
+            return errors;
+          }};
+}
+
+Json dry_run(services::ServiceDependencies deps, const CallContext& ctx, const Json& rule, std::size_t events) {
+  services::require_role(ctx, {"admin", "manager", "auditor"}, "automation is for the admin, manager and auditor roles",
+                         "automation_rules:read");
+  auto problems = deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    return rule_problems(tx, ctx.tenant_id, rule);
+  });
+  if (!problems.empty()) throw validation_error("invalid automation rule", std::move(problems));
+  CompiledRule compiled = compile_rule(rule);
+  services::AutomationLog log(deps);
+  Json out = {{"rule", {{"id", rule.value("id", Json())}, {"version", rule.value("version", Json())}}},
+              {"generated_at", format_rfc3339(ctx.now())},
+              {"would_fire", Json::array()},
+              {"not_matched", 0}};
+  std::size_t examined = 0, not_matched = 0;
+  for (const auto& envelope : log.recent_events(ctx, events)) {
+    ++examined;
+    if (!trigger_matches(compiled.trigger, envelope)) continue;
+    CallContext as_rule = rule_context(compiled, envelope, *ctx.clock);
+    Json plan = plan_firing(deps, as_rule, compiled, envelope);
+    if (!plan["matched"].get<bool>()) {
+      ++not_matched;
+      continue;
+    }
+    if (!compiled.id.empty() && log.fired(ctx, compiled.id, envelope["id"])) plan["already_fired"] = true;
+    out["would_fire"].push_back(plan);
+  }
+  out["examined"] = examined;
+  out["not_matched"] = not_matched;
+  return out;
+}
+
+}  // namespace nucleo::automation

@@ -1,0 +1,311 @@
+// Issue #31, automation rules: checked whole when saved (422 by JSON pointer), fired by
+// the dispatcher once per event as the rule, atomically, planned by the same function a
+// dry run shows, stopped at the loop bound — on both backends, time driven by the
+// harness clock (2026-07-01T00:00:00Z).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "kernel/automation/rule_files.hpp"
+#include "kernel/automation/rules.hpp"
+#include "kernel/automation/stage_gate.hpp"
+#include "kernel/events/dispatcher.hpp"
+#include "kernel/services/automation_log.hpp"
+#include "kernel/services/channel_account_service.hpp"
+#include "kernel/services/channel_delivery.hpp"
+#include "kernel/services/consent_service.hpp"
+#include "tests/support/refusal.hpp"
+#include "tests/support/service_harness.hpp"
+#include "tests/support/process.hpp"
+
+namespace nucleo::automation {
+namespace {
+
+using services::RecordService;
+using test::error_of;
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+class RulesTest : public testing::TestWithParam<store::Backend> {
+ protected:
+  RulesTest() : h(GetParam()), records(h.records()), ctx(h.context(h.tenant)) {
+    register_stage_gates(h.validators);
+    register_rule_checks(h.validators);
+    pipeline = records.create(ctx, "pipeline", {{"name", "Hospitais"}}).record["id"];
+    qualification = stage({{"name", "Qualificação"}, {"position", 0}});
+    proposal = stage({{"name", "Proposta"}, {"position", 1}});
+    owner = records.create(ctx, "user", {{"name", "Rita"}, {"email", "rita@hospital.example"}, {"role", "sales"}})
+                .record["id"];
+    account = records.create(ctx, "account", {{"legal_name", "Hospital Santa Luzia"}, {"owner_id", owner}}).record["id"];
+    dispatcher.add(rules_subscriber(h.deps(), h.clock, channels, settings));
+    dispatcher.run_once();  // the subscriber's cursor starts here
+  }
+  std::string stage(Json input) {
+    input["pipeline_id"] = pipeline;
+    return records.create(ctx, "stage", input).record["id"];
+  }
+  std::string deal(const std::string& name, std::int64_t amount, const std::string& account_id = "") {
+    return records
+        .create(ctx, "deal", {{"name", name}, {"account_id", account_id.empty() ? account : account_id},
+                              {"pipeline_id", pipeline}, {"stage_id", qualification}, {"amount", amount},
+                              {"owner_id", owner}})
+        .record["id"];
+  }
+  std::string rule(Json document) {
+    document["name"] = document.value("name", "regra");
+    document["enabled"] = document.value("enabled", true);
+    return records.create(ctx, "automation_rule", document).record["id"];
+  }
+  void dispatch() {
+    while (dispatcher.run_once() > 0) {
+    }
+  }
+  std::size_t tasks_from(const std::string& rule_id) {
+    return h.count("SELECT COUNT(*) FROM tasks WHERE origin_rule = 'rule:" + rule_id + "'");
+  }
+
+  test::ServiceHarness h;
+  RecordService records;
+  services::CallContext ctx;
+  std::string pipeline, qualification, proposal, owner, account;
+  ChannelAccess channels;
+  AutomationSettings settings{3, std::chrono::milliseconds(0)};
+  events::Dispatcher dispatcher{h.deps().worker_database, h.clock, {}, "test-node"};
+};
+
+Json big_deal_rule(const std::string& proposal) {
+  return {{"trigger", {{"stage_entered", proposal}}},
+          {"conditions", {{{"field", "deal.amount"}, {"op", "gte"}, {"value", 100000}}}},
+          {"actions", {{{"type", "create_task"}, {"title", "Ligar para {{account.legal_name}}: {{deal.name}}"},
+                        {"assignee", {{"rule", "owner"}}}}}}};
+}
+
+TEST_P(RulesTest, ARuleWithAnUnknownFieldActionOrVariableIsRefusedNamingItsPointer) {
+  Json bad = {{"name", "quebrada"},
+              {"trigger", {{"event", "deal.stage_changed"}}},
+              {"conditions", {{{"field", "deal.colour"}, {"op", "eq"}, {"value", "blue"}},
+                              {{"field", "invoice.total"}, {"op", "gt"}, {"value", 1}}}},
+              {"actions", {{{"type", "dance"}},
+                           {{"type", "create_task"}, {"title", "Ver {{deal.nickname}}"}},
+                           {{"type", "set_field"}, {"field", "probability"}, {"value", 10}},
+                           {{"type", "move_stage"}, {"stage_id", "stg_00000000000000000000000000"}}}}};
+  Error e = error_of([&] { records.create(ctx, "automation_rule", bad); });
+  ASSERT_EQ(e.code(), ErrorCode::validation) << e.what();
+  std::set<std::string> fields;
+  for (const auto& f : e.fields()) fields.insert(f.field);
+  for (const char* pointer : {"/conditions/0/field", "/conditions/1/field", "/actions/0/type", "/actions/1/title",
+                              "/actions/2/field", "/actions/3/stage_id"})
+    EXPECT_TRUE(fields.count(pointer)) << pointer << " missing from " << e.what();
+  EXPECT_NE(std::string(e.what()).find("nickname"), std::string::npos) << e.what();
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM automation_rules"), 0u);
+}
+
+TEST_P(RulesTest, AStageRuleFiresOnceForTheDealsItsConditionsTakeAsTheRule) {
+  std::string id = rule(big_deal_rule(proposal));
+  std::string big = deal("Tomógrafos", 250000), small = deal("Luvas", 8000);
+  records.move_deal_stage(ctx, big, proposal);
+  records.move_deal_stage(ctx, small, proposal);
+  dispatch();
+  ASSERT_EQ(tasks_from(id), 1u);
+  store::RecordQuery q;
+  q.equals = {{"deal_id", big}};
+  auto tasks = records.list(ctx, "task", q);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["title"], "Ligar para Hospital Santa Luzia: Tomógrafos");
+  EXPECT_EQ(tasks[0]["assignee_id"], owner);
+  // Created as the rule, at its version, caused by the stage change one level down.
+  Json created;
+  for (const auto& e : services::AutomationLog(h.deps()).recent_events(ctx, 100))
+    if (e["name"] == "task.created" && e["entity"]["id"] == tasks[0]["id"]) created = e;
+  ASSERT_FALSE(created.is_null());
+  EXPECT_EQ(created["actor"]["type"], "rule");
+  EXPECT_EQ(created["actor"]["id"], id + "@1");
+  EXPECT_EQ(created["depth"], 1);
+
+  // The same event again (a redelivery) fires nothing.
+  auto firings = services::AutomationLog(h.deps()).firings(ctx, id, 10);
+  ASSERT_EQ(firings.size(), 1u);
+  EXPECT_EQ(firings[0]["outcome"], "done");
+  Json envelope;
+  for (const auto& e : services::AutomationLog(h.deps()).recent_events(ctx, 50))
+    if (e["id"] == firings[0]["event_id"]) envelope = e;
+  ASSERT_FALSE(envelope.is_null());
+  EXPECT_EQ(fire_rule(h.deps(), h.clock, channels, settings, compile_rule(records.get(ctx, "automation_rule", id)),
+                      envelope)["outcome"],
+            "already_fired");
+  EXPECT_EQ(tasks_from(id), 1u);
+}
+
+TEST_P(RulesTest, ARefusedActionFailsTheFiringAndUndoesTheOthers) {
+  std::string gated = stage({{"name", "Contrato"}, {"position", 2},
+                             {"entry_criteria", {{{"kind", "field"}, {"field", "expected_close"}, {"op", "exists"}}}}});
+  Json document = big_deal_rule(proposal);
+  document["actions"].push_back({{"type", "move_stage"}, {"stage_id", gated}});
+  std::string id = rule(document);
+  std::string big = deal("Ressonância", 900000);
+  records.move_deal_stage(ctx, big, proposal);
+  dispatch();
+  EXPECT_EQ(tasks_from(id), 0u);  // created, then rolled back with the refused move
+  auto firings = services::AutomationLog(h.deps()).firings(ctx, id, 10);
+  ASSERT_EQ(firings.size(), 1u);
+  EXPECT_EQ(firings[0]["outcome"], "failed");
+  EXPECT_EQ(firings[0]["summary"]["error"]["code"], "validation");
+  EXPECT_EQ(records.get(ctx, "deal", big)["stage_id"], proposal);
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM event_failures"), 0u);  // refused for good: not retried
+}
+
+TEST_P(RulesTest, ASelfTriggeringRuleStopsAtTheBoundWithALoopStoppedEvent) {
+  std::string id = rule({{"trigger", {{"event", "deal.updated"}}},
+                         {"actions", {{{"type", "set_field"}, {"field", "name"}, {"value", "{{deal.name}}+"}}}}});
+  std::string d = deal("Eco", 1);
+  records.update(ctx, "deal", d, {{"amount", 2}});  // depth 0
+  dispatch();
+  EXPECT_EQ(records.get(ctx, "deal", d)["name"], "Eco+++");  // depths 0, 1 and 2 fire; 3 is the bound
+  std::map<std::string, int> outcomes;
+  for (const auto& f : services::AutomationLog(h.deps()).firings(ctx, id, 10)) {
+    ++outcomes[f["outcome"]];
+    if (f["outcome"] == "loop_stopped") {
+      EXPECT_EQ(f["summary"]["depth"], 3);
+    }
+  }
+  EXPECT_EQ(outcomes, (std::map<std::string, int>{{"done", 3}, {"loop_stopped", 1}}));
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM outbox WHERE name = 'automation.loop_stopped' AND entity_id = '" + id + "'"), 1u);
+}
+
+TEST_P(RulesTest, ADryRunListsWhatTheRuleThenDoesOverGeneratedCases) {
+  std::mt19937 random(GetParam() == store::Backend::sqlite ? 31 : 32);
+  std::string other = records.create(ctx, "account", {{"legal_name", "Clínica Boa Vista"}, {"lifecycle", "customer"}})
+                          .record["id"];
+  std::string id = rule({{"trigger", {{"event", "deal.*"}}},
+                         {"conditions", {{{"field", "deal.amount"}, {"op", "gte"}, {"value", 50000}},
+                                         {{"field", "account.lifecycle"}, {"op", "eq"}, {"value", "customer"}},
+                                         {{"field", "deal.name"}, {"op", "contains"}, {"value", "sala"}}}},
+                         {"actions", {{{"type", "set_field"}, {"field", "lost_reason"}, {"value", "—"}},
+                                      {{"type", "create_task"}, {"title", "Revisar {{deal.name}}"}}}}});
+  const std::vector<std::string> names{"Sala cirúrgica", "Monitores", "SALA de exames", "Leitos", "Salário"};
+  for (int i = 0; i < 40; ++i) {
+    std::string d = deal(names[random() % names.size()], static_cast<std::int64_t>(random() % 100000),
+                         random() % 2 ? account : other);
+    if (random() % 3 == 0) records.move_deal_stage(ctx, d, proposal);
+  }
+  Json plan = dry_run(h.deps(), ctx, records.get(ctx, "automation_rule", id), 500);
+  std::map<std::string, Json> planned;  // event id → actions
+  for (const auto& p : plan["would_fire"]) planned[p["event_id"]] = p["actions"];
+  ASSERT_FALSE(planned.empty());
+  ASSERT_GT(plan["not_matched"].get<int>(), 0);
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM automation_firings"), 0u);  // a dry run writes nothing
+
+  dispatch();
+  std::map<std::string, Json> fired;
+  for (const auto& f : services::AutomationLog(h.deps()).firings(ctx, id, 500))
+    if (f["summary"].contains("actions")) fired[f["event_id"]] = f["summary"]["actions"];
+  // Each planned event fired, with the actions planned. Only the first firing per deal is
+  // compared action by action: it changes what the plan of a later event of the same deal
+  // saw (its set_field is then already done) — what changed in between.
+  std::set<std::string> planned_events, fired_planned;
+  for (const auto& [event, actions] : planned) planned_events.insert(event);
+  for (const auto& [event, actions] : fired)
+    if (planned.count(event)) fired_planned.insert(event);
+  EXPECT_EQ(fired_planned, planned_events);
+  std::map<std::string, std::string> first_of_deal;  // deal → its oldest planned event
+  for (const auto& p : plan["would_fire"]) first_of_deal[p["entity"]["id"]] = p["event_id"];  // newest first
+  for (const auto& [deal_id, event] : first_of_deal) {
+    ASSERT_TRUE(fired.count(event)) << event;
+    const Json& actions = planned[event];
+    ASSERT_EQ(actions.size(), fired[event].size());
+    for (std::size_t i = 0; i < actions.size(); ++i)
+      EXPECT_EQ(actions[i].contains("skipped"), fired[event][i].contains("skipped")) << event << " action " << i;
+  }
+}
+
+TEST_P(RulesTest, AMessageActionSendsThroughTheChannelOnlyWithALegalBasis) {
+  services::ChannelAccountService accounts(h.deps());
+  std::string channel =
+      accounts.create(ctx, {{"plugin_id", "org.nucleo.whatsapp"}, {"external_id", "106540352242922"}})["id"];
+  events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "test-node");
+  std::vector<Json> handed;
+  services::ChannelSender accept = [&](const std::string&, const services::CallContext&, const Json& message) {
+    handed.push_back(message);
+    return std::optional<services::ChannelSendResult>(
+        services::ChannelSendResult{services::ChannelSendResult::Kind::sent, Json::object(), ""});
+  };
+  jobs.add(services::channel_delivery_job(h.deps(), accept, 3, h.clock));
+  channels.jobs = &jobs;
+  channels.traits_of = [](const std::string&) { return services::ChannelTraits{"whatsapp", 24}; };
+  events::Dispatcher sending(h.deps().worker_database, h.clock, {}, "test-node-2");
+  sending.add({"kernel:automation-send", "*", rules_subscriber(h.deps(), h.clock, channels, settings).deliver});
+  sending.run_once();
+
+  services::ConsentService(h.deps()).define_purpose(ctx, "marketing_whatsapp", {{"description", "ofertas"}});
+  std::string buyer = records.create(ctx, "contact", {{"name", "Dra. Helena"}, {"phone", "+5511987654321"},
+                                                      {"account_id", account}})
+                          .record["id"];
+  std::string id = rule({{"trigger", {{"stage_entered", proposal}}},
+                         {"actions", {{{"type", "send_message"}, {"channel_account_id", channel},
+                                       {"to", {{"deal_role", "economic_buyer"}}}, {"purpose", "marketing_whatsapp"},
+                                       {"template", {{"name", "proposta_enviada"}, {"language", "pt_BR"},
+                                                     {"components", {{{"type", "body"}, {"parameters",
+                                                       {{{"type", "text"}, {"text", "{{deal.name}}"}}}}}}}}}}}}});
+  std::string d = records
+                      .create(ctx, "deal", {{"name", "Autoclaves"}, {"account_id", account}, {"pipeline_id", pipeline},
+                                            {"stage_id", qualification}, {"owner_id", owner},
+                                            {"contacts", {{{"contact_id", buyer}, {"role", "economic_buyer"}}}}})
+                      .record["id"];
+  records.move_deal_stage(ctx, d, proposal);
+  while (sending.run_once() > 0) {
+  }
+  auto firings = services::AutomationLog(h.deps()).firings(ctx, id, 10);
+  ASSERT_EQ(firings.size(), 1u);
+  EXPECT_EQ(firings[0]["outcome"], "failed");  // no consent to that purpose yet
+  EXPECT_NE(firings[0]["summary"]["error"]["message"].get<std::string>().find("purpose"), std::string::npos);
+
+  services::ConsentService(h.deps()).record(ctx, buyer, {{"purpose", "marketing_whatsapp"}, {"action", "grant"},
+                                                          {"legal_basis", "consent"},
+                                                          {"source", {{"type", "form"}, {"reference", "stand"}}},
+                                                          {"notice", "Aviso de privacidade v3"}});
+  records.move_deal_stage(ctx, d, qualification);
+  records.move_deal_stage(ctx, d, proposal);
+  while (sending.run_once() > 0) {
+  }
+  jobs.run_once();
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0]["to"], "+5511987654321");
+  EXPECT_NE(handed[0].dump().find("Autoclaves"), std::string::npos) << handed[0].dump();
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM interactions WHERE contact_id = '" + buyer + "' AND direction = 'outbound'"), 1u);
+}
+
+TEST_P(RulesTest, ADirectoryOfRulesAppliesByKeyAndAgainChangesNothing) {
+  test::TempDir dir;
+  Json document = big_deal_rule(proposal);
+  document["key"] = "big_proposal";
+  document["name"] = "Proposta grande";
+  write_file(dir.path() + "/big.json", document.dump());
+  auto files = read_rule_files(dir.path());
+  Json dry = apply_rule_files(h.deps(), ctx, files, true);
+  EXPECT_EQ(dry["changes"].size(), 1u);
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM automation_rules"), 0u);
+  Json applied = apply_rule_files(h.deps(), ctx, files, false);
+  EXPECT_EQ(applied["changes"][0]["op"], "create");
+  EXPECT_TRUE(apply_rule_files(h.deps(), ctx, files, false)["changes"].empty());
+  document["actions"][0]["title"] = "Ligar: {{deal.name}}";
+  write_file(dir.path() + "/big.json", document.dump());
+  Json changed = apply_rule_files(h.deps(), ctx, read_rule_files(dir.path()), false);
+  ASSERT_EQ(changed["changes"].size(), 1u);
+  EXPECT_EQ(changed["changes"][0]["fields"], Json::array({"actions"}));
+  document["actions"][0]["title"] = "{{deal.nickname}}";
+  write_file(dir.path() + "/big.json", document.dump());
+  Error e = error_of([&] { apply_rule_files(h.deps(), ctx, read_rule_files(dir.path()), false); });
+  ASSERT_EQ(e.code(), ErrorCode::validation);
+  EXPECT_EQ(e.fields().at(0).field, "big.json#/actions/0/title");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RulesTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         test::BackendName());
+
+}  // namespace
+}  // namespace nucleo::automation
