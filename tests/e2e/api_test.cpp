@@ -312,6 +312,11 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       records.create(ctx_b, "interaction", {{"type", "note"}, {"direction", "internal"}}).record["id"];
   foreign["tasks"] = records.create(ctx_b, "task", {{"title", "B"}}).record["id"];
   foreign["products"] = records.create(ctx_b, "product", {{"name", "B"}}).record["id"];
+  foreign["automation"] =
+      records
+          .create(ctx_b, "automation_rule",
+                  {{"name", "B"}, {"trigger", {{"event", "deal.*"}}}, {"actions", {{{"type", "emit_event"}, {"name", "b"}}}}})
+          .record["id"];
   foreign["privacy"] = services::PrivacyService(h->deps()).place_hold(ctx_b, foreign["contacts"], "B")["id"];
   foreign["audit"] = foreign["accounts"];  // /v1/audit/entities/account/{id}/history
   foreign["events"] = "evt_01m80gv6y4eqcsmge90bwbtca7";  // no dead letter of ours
@@ -381,8 +386,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + an unsubscribe link's page (no credential: its token is refused, not another tenant's)
   // + the record of processing + the anonymised export + data-subject requests (list; read,
   // assign, identity, report, its read and link, complete, reject) + a report link (no credential)
-  // + retention (policies, plan, runs)
-  EXPECT_EQ(checked, 122);
+  // + retention (policies, plan, runs) + automation rules (list; read, patch, archive, restore,
+  // dry-run, enable, disable, firings)
+  EXPECT_EQ(checked, 131);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -636,8 +642,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // + 2 merges and the duplicates list + consent purposes (list, define) and a contact's
   // consents (record, list, check) + an unsubscribe link (its page, its one click) + the
   // record of processing + the anonymised export + 10 data-subject request operations and
-  // a report's download link + retention (policies: list, define; plan; runs).
-  EXPECT_EQ(documented.size(), 165u);
+  // a report's download link + retention (policies: list, define; plan; runs) + automation
+  // rules (the generic 8, two dry runs, enable, disable, firings).
+  EXPECT_EQ(documented.size(), 178u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;

@@ -304,6 +304,25 @@ TEST_P(RulesTest, ADirectoryOfRulesAppliesByKeyAndAgainChangesNothing) {
   EXPECT_EQ(e.fields().at(0).field, "big.json#/actions/0/title");
 }
 
+TEST_P(RulesTest, TheShippedExamplesApplyAndFireAsTheyDescribe) {
+  auto files = read_rule_files(std::string(NUCLEO_SOURCE_DIR) + "/config/examples/automation");
+  ASSERT_GE(files.size(), 5u);
+  Json applied = apply_rule_files(h.deps(), ctx, files, false);
+  EXPECT_EQ(applied["changes"].size(), files.size());
+  // Enabled, the hospital rule gives a hospital's new deal its task and no other deal one.
+  store::RecordQuery q;
+  q.equals = {{"key", "hospital_new_deal_cnes_check"}};
+  std::string id = records.list(ctx, "automation_rule", q).at(0)["id"];
+  records.update(ctx, "automation_rule", id, {{"enabled", true}});
+  std::string hospital = records.create(ctx, "account", {{"legal_name", "Hospital São Lucas"}, {"owner_id", owner},
+                                                         {"attributes", {{"segment", "hospital"}}}})
+                             .record["id"];
+  deal("Monitores multiparâmetro", 120000, hospital);
+  deal("Café", 500);
+  dispatch();
+  EXPECT_EQ(tasks_from(id), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RulesTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          test::BackendName());
 
