@@ -342,6 +342,21 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "event_dispatch" ]]; then
   rows+="| event dispatch to one in-process subscriber (SQL: \`INSERT INTO outbox\`; API: events/s delivered) | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $dispatch_eps | – | **$ratio** |"$'\n'
 fi
 
+# Automation (issue #31): events/s through 100 active rules (most conditions false, 1 % of
+# events firing five rules that create a task) beside the dispatcher's raw delivery of
+# the same events in the same run (goal: ≥ 0.5×).
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "automation" ]]; then
+  echo "== automation rules" >&2
+  scripts/build.sh --target automation_rules_throughput >/dev/null
+  auto_tenant=$("$nucleo" tenant create --name Automation | sed -n 's/^id=//p')
+  read -r raw_n raw_s raw_eps rule_n rule_s rule_eps rule_fired <<<"$(build/bench/automation_rules_throughput \
+    "$(url nucleo_app)" "$(url nucleo_worker)" "$auto_tenant" "${BENCH_RULE_EVENTS:-50000}")"
+  ratio=$(python3 -c "print(f'{$rule_eps/$raw_eps:.2f}')")
+  printf '   raw dispatch %s events/s | through 100 rules %s events/s (%s firings) | ratio %s\n' \
+    "$raw_eps" "$rule_eps" "$rule_fired" "$ratio" >&2
+  channel_lines+="- Automation rules (issue #31; goal ≥ 0.5×): $rule_n contact.created events through 100 enabled rules (60 whose conditions fail, 30 on deal events, 5 on every event failing on the event's name, 5 firing on the 1 % of contacts named \"Hot …\" and creating a task each: $rule_fired firings) **$rule_eps events/s** beside the same dispatcher delivering $raw_n such events to a subscriber that reads each envelope **$raw_eps events/s** (\`build/bench/automation_rules_throughput\`): ratio **$ratio**."$'\n'
+fi
+
 # WhatsApp (issue #22): Meta's notifications, one signed text message each, on the
 # plugin's webhook — the 200 (signature checked, queued) under wrk's load, then the
 # messages processed into interactions by the job workers — beside POST /v1/interactions

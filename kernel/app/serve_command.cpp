@@ -17,6 +17,7 @@
 
 #include "kernel/automation/checklists.hpp"
 #include "kernel/automation/rule_files.hpp"
+#include "kernel/automation/rule_scan.hpp"
 #include "kernel/app/background_loop.hpp"
 #include "kernel/services/privacy_requests.hpp"
 #include "kernel/services/retention.hpp"
@@ -216,8 +217,10 @@ int run_serve(const ParsedArgs& args) {
   automation::ChannelAccess rule_channels{&jobs, [&plugin_host](const std::string& plugin_id) {
                                             return plugin_host.channel_traits(plugin_id);
                                           }};
-  dispatcher.add(automation::rules_subscriber(runtime.dependencies(), clock, rule_channels,
-                                              read_automation_settings(config)));
+  automation::AutomationSettings automation_settings = read_automation_settings(config);
+  dispatcher.add(automation::rules_subscriber(runtime.dependencies(), clock, rule_channels, automation_settings));
+  jobs.add(automation::rules_scan_job(runtime.dependencies(), clock, rule_channels, automation_settings,
+                                      get_string(config, "automation.scan_schedule")));
   if (std::string dir = get_string(config, "automation.rules_dir"); !dir.empty())
     for (const auto& line : automation::apply_rules_dir(runtime.dependencies(), clock, dir))
       log.information(line);

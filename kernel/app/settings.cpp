@@ -84,6 +84,7 @@ automation::SalesJobSettings read_sales_job_settings(const Configuration& config
 automation::AutomationSettings read_automation_settings(const Configuration& config) {
   automation::AutomationSettings s;
   s.max_depth = static_cast<int>(get_integer(config, "automation.max_depth", 1, 1000));
+  s.scan_max_per_rule = static_cast<std::size_t>(get_integer(config, "automation.scan_max_per_rule", 1, 1000000));
   if (s.max_depth >= get_integer(config, "events.max_depth", 1, 1000))
     throw Error(ErrorCode::validation, "automation.max_depth must be below events.max_depth: deeper events reach no "
                                        "subscriber, so the loop guard would never see them");

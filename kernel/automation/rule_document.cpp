@@ -10,6 +10,7 @@
 #include "kernel/domain/search_fold.hpp"
 #include "kernel/domain/time.hpp"
 #include "kernel/events/dispatcher.hpp"
+#include "kernel/events/schedule.hpp"
 #include "kernel/services/consent_service.hpp"
 #include "kernel/services/search.hpp"
 #include "kernel/store/sql.hpp"
@@ -99,17 +100,34 @@ void templates_in(const Json& value, const std::string& at, const std::map<std::
     for (const auto& [key, item] : value.items()) templates_in(item, at + "/" + key, scopes, used, out);
 }
 
+// The entity a time trigger names: records with an owner and activity.
+std::string time_entity(const Json& t, const std::string& at, Errors& out) {
+  const Json& entity = t.value("entity", Json());
+  if (entity != "deal" && entity != "account" && entity != "contact") {
+    out.push_back({at + "/entity", "must be deal, account or contact"});
+    return "";
+  }
+  return entity;
+}
+
 Trigger trigger_of(const Json& t, const std::string& at, Errors& out) {
   Trigger trigger;
-  if (!t.is_object() || t.size() != 1) {
-    out.push_back({at, "must be one of {\"event\": \"deal.*\"}, {\"stage_entered\": \"stg_…\"}, "
-                       "{\"stage_left\": \"stg_…\"}"});
+  static const char* forms =
+      "must be one of {\"event\": \"deal.*\"}, {\"stage_entered\": \"stg_…\"}, {\"stage_left\": \"stg_…\"}, "
+      "{\"idle_days\": 10, \"entity\": \"deal\"}, {\"schedule\": \"cron 0 8 * * 1\", \"entity\": \"deal\"}, "
+      "{\"task_overdue\": true}";
+  if (!t.is_object() || t.empty()) {
+    out.push_back({at, forms});
     return trigger;
   }
-  const std::string kind = t.begin().key();
-  const Json& value = t.begin().value();
+  auto only = [&](const std::set<std::string>& keys) {
+    for (const auto& [key, _] : t.items())
+      if (!keys.count(key)) out.push_back({at + "/" + key, "is not part of this trigger"});
+  };
   static const std::regex pattern(R"(^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$)");
-  if (kind == "event") {
+  if (t.contains("event")) {
+    only({"event"});
+    const Json& value = t["event"];
     if (!value.is_string() || !std::regex_match(value.get<std::string>(), pattern)) {
       out.push_back({at + "/event", "must be an event name (deal.stage_changed), a prefix (deal.*) or *"});
       return trigger;
@@ -119,16 +137,53 @@ Trigger trigger_of(const Json& t, const std::string& at, Errors& out) {
     if (prefix != "*" && prefix != "custom" && prefix != "automation") trigger.entity_type = prefix;
     return trigger;
   }
-  if (kind == "stage_entered" || kind == "stage_left") {
+  for (const char* kind : {"stage_entered", "stage_left"}) {
+    if (!t.contains(kind)) continue;
+    only({kind});
+    const Json& value = t[kind];
     if (!value.is_string() || !is_valid_id(value.get<std::string>(), id_prefix::stage))
       out.push_back({at + "/" + kind, "must be a stage id (stg_…)"});
     else
-      (kind == "stage_entered" ? trigger.stage_entered : trigger.stage_left) = value;
+      (std::string(kind) == "stage_entered" ? trigger.stage_entered : trigger.stage_left) = value;
     trigger.event_pattern = "deal.*";
     trigger.entity_type = "deal";
     return trigger;
   }
-  out.push_back({at + "/" + kind, "is not a trigger: event, stage_entered or stage_left"});
+  if (t.contains("idle_days")) {
+    only({"idle_days", "entity"});
+    const Json& days = t["idle_days"];
+    if (!days.is_number_integer() || days.get<std::int64_t>() < 1 || days.get<std::int64_t>() > 3650)
+      out.push_back({at + "/idle_days", "must be a whole number of days from 1 to 3650"});
+    else
+      trigger.idle_days = days.get<int>();
+    trigger.time = "idle";
+    trigger.event_pattern = idle_event;
+    trigger.entity_type = time_entity(t, at, out);
+    return trigger;
+  }
+  if (t.contains("schedule")) {
+    only({"schedule", "entity"});
+    try {
+      if (!t["schedule"].is_string()) throw Error(ErrorCode::validation, "must be a schedule");
+      auto parsed = events::Schedule::parse(t["schedule"]);
+      trigger.schedule = parsed.text();
+    } catch (const Error& e) {
+      out.push_back({at + "/schedule", std::string(e.what()) + " (\"cron 0 8 * * 1\": Mondays 08:00 on the tenant's clock)"});
+    }
+    trigger.time = "schedule";
+    trigger.event_pattern = schedule_event;
+    trigger.entity_type = time_entity(t, at, out);
+    return trigger;
+  }
+  if (t.contains("task_overdue")) {
+    only({"task_overdue"});
+    if (t["task_overdue"] != true) out.push_back({at + "/task_overdue", "must be true"});
+    trigger.time = "overdue";
+    trigger.event_pattern = overdue_event;
+    trigger.entity_type = "task";
+    return trigger;
+  }
+  out.push_back({at, forms});
   return trigger;
 }
 

@@ -27,13 +27,26 @@
 
 namespace nucleo::automation {
 
-// What a rule listens to.
+// What a rule listens to: events, or time (the scan job, rule_scan.hpp), whose
+// "events" are made up per record and period with the names below.
 struct Trigger {
   std::string event_pattern;  // an event name, "<prefix>.*" or "*"
   std::string entity_type;    // the records its events are about ("" when they vary)
   std::string stage_entered;  // deal.created / deal.stage_changed into this stage
   std::string stage_left;     // deal.stage_changed out of this stage
+  // Time triggers: "idle" (no activity for idle_days), "schedule" (each period of the
+  // cron schedule, on the tenant's clock) or "overdue" (an open task past its due time).
+  std::string time;
+  int idle_days = 0;
+  std::string schedule;  // "cron 0 8 * * 1"
+
+  bool on_time() const { return !time.empty(); }
 };
+
+// The event names of time triggers' firings.
+inline constexpr const char* idle_event = "automation.idle";
+inline constexpr const char* schedule_event = "automation.scheduled";
+inline constexpr const char* overdue_event = "automation.task_overdue";
 
 struct Condition {
   std::string scope;        // deal | account | contact | owner | <the trigger's entity> | record | event

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "kernel/automation/checklists.hpp"
+#include "kernel/automation/rule_scan.hpp"
 #include "kernel/domain/record_validation.hpp"
 #include "kernel/domain/time_zone.hpp"
 #include "kernel/services/access_policy.hpp"
@@ -29,29 +30,28 @@ Json live_record(RecordService& records, const CallContext& ctx, const std::stri
   }
 }
 
-// The records the rule reads for the event; nothing when the event's record is gone.
-std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx, const CompiledRule& rule,
-                                  const Json& envelope) {
+// The records rules of a trigger on `type` read for the event (the union of their
+// `scopes`); nothing when the event carries no record (its payload erased). The event's
+// own record is the event's copy — the state the event reports, what a dry run replays —
+// and the others are read as they are now.
+std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx, const std::string& type,
+                                  const std::vector<std::string>& scopes, const Json& envelope) {
   Scopes s;
   s["event"] = {{"id", envelope.value("id", "")},
                 {"name", envelope.value("name", "")},
                 {"occurred_at", envelope.value("occurred_at", "")},
                 {"actor", envelope.value("actor", Json::object())},
                 {"depth", envelope.value("depth", 0)}};
-  s["rule"] = {{"id", rule.id}, {"name", rule.name}, {"version", rule.version}};
-  const std::string type = rule.trigger.entity_type;
   if (type.empty()) return s;
-  const Json& entity = envelope.value("entity", Json::object());
+  const Json& record = envelope.value("data", Json::object()).value("record", Json());
+  if (!record.is_object() || !record.contains("id")) return std::nullopt;
   const EntitySpec* spec = find_entity_spec(type);
   if (spec == nullptr) {
-    s["record"] = envelope.value("data", Json::object()).value("record", Json());
+    s["record"] = record;
     return s;
   }
-  // Conditions read the record as it is now, not as the event saw it: the actions act on that.
-  Json record = live_record(records, ctx, type, entity.value("id", Json()));
-  if (record.is_null()) return std::nullopt;
   s[type] = record;
-  for (const auto& scope : rule.scopes) {
+  for (const auto& scope : scopes) {
     if (s.count(scope)) continue;
     if (scope == "account") s[scope] = live_record(records, ctx, "account", record.value("account_id", Json()));
     if (scope == "deal") s[scope] = live_record(records, ctx, "deal", record.value("deal_id", Json()));
@@ -64,6 +64,8 @@ std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx
   }
   return s;
 }
+
+Json rule_scope(const CompiledRule& rule) { return {{"id", rule.id}, {"name", rule.name}, {"version", rule.version}}; }
 
 std::string id_in(const Scopes& s, const std::string& scope) {
   auto found = s.find(scope);
@@ -346,8 +348,9 @@ Json plan_firing(services::ServiceDependencies deps, const CallContext& ctx, con
                {"actions", Json::array()}};
   if (!trigger_matches(rule.trigger, envelope)) return plan["reason"] = "the trigger does not match", plan;
   RecordService records(deps);
-  auto scopes = load_scopes(records, ctx, rule, envelope);
-  if (!scopes) return plan["reason"] = "the record is gone", plan;
+  auto scopes = load_scopes(records, ctx, rule.trigger.entity_type, rule.scopes, envelope);
+  if (!scopes) return plan["reason"] = "the event carries no record (erased)", plan;
+  (*scopes)["rule"] = rule_scope(rule);
   if (!conditions_hold(rule, *scopes)) return plan["reason"] = "the conditions do not hold", plan;
   plan["matched"] = true;
   Planner planner{deps, ctx, rule, *scopes};
@@ -397,14 +400,38 @@ events::Subscriber rules_subscriber(services::ServiceDependencies deps, const Cl
             const std::string tenant_id = envelope.value("tenant_id", "");
             // A rule changed: the events after it see the change (their order is the outbox's).
             if (envelope.value("entity", Json::object()).value("type", "") == "automation_rule") cache->forget(tenant_id);
-            std::string errors;
-            for (const auto& rule : *cache->rules(tenant_id, clock)) {
+            auto rules = cache->rules(tenant_id, clock);
+            std::vector<const CompiledRule*> matching;
+            std::map<std::string, std::vector<std::string>> scopes_by_type;  // what the matching rules read
+            for (const auto& rule : *rules) {
               if (!trigger_matches(rule.trigger, envelope)) continue;
+              matching.push_back(&rule);
+              auto& wanted = scopes_by_type[rule.trigger.entity_type];
+              for (const auto& scope : rule.scopes)
+                if (std::find(wanted.begin(), wanted.end(), scope) == wanted.end()) wanted.push_back(scope);
+            }
+            if (matching.empty()) return "";
+            // The records are read once for every rule; most rules' conditions fail here,
+            // in memory. Those that hold fire, planning again inside their transaction.
+            CallContext reader;
+            reader.tenant_id = tenant_id;
+            reader.actor = {"system", "kernel:automation", ""};
+            reader.clock = &clock;
+            RecordService records(deps);
+            std::map<std::string, std::optional<Scopes>> scopes;
+            std::string errors;
+            for (const CompiledRule* rule : matching) {
               try {
-                fire_rule(deps, clock, channels, settings, rule, envelope);
+                const std::string& type = rule->trigger.entity_type;
+                if (!scopes.count(type)) scopes[type] = load_scopes(records, reader, type, scopes_by_type[type], envelope);
+                if (!scopes[type]) continue;
+                Scopes& s = *scopes[type];
+                s["rule"] = rule_scope(*rule);
+                if (!conditions_hold(*rule, s)) continue;
+                fire_rule(deps, clock, channels, settings, *rule, envelope);
               } catch (const std::exception& e) {
                 // The other rules still fire; this one is tried again with the event.
-                errors += (errors.empty() ? "" : "; ") + rule.id + ": " + e.what();
+                errors += (errors.empty() ? "" : "; ") + rule->id + ": " + e.what();
               }
             }
             return errors;
@@ -425,7 +452,9 @@ Json dry_run(services::ServiceDependencies deps, const CallContext& ctx, const J
               {"would_fire", Json::array()},
               {"not_matched", 0}};
   std::size_t examined = 0, not_matched = 0;
-  for (const auto& envelope : log.recent_events(ctx, events)) {
+  // A time rule's events are the records it would take now (rule_scan.hpp).
+  auto replayed = compiled.trigger.on_time() ? time_events(deps, ctx, compiled, events) : log.recent_events(ctx, events);
+  for (const auto& envelope : replayed) {
     ++examined;
     if (!trigger_matches(compiled.trigger, envelope)) continue;
     CallContext as_rule = rule_context(compiled, envelope, *ctx.clock);

@@ -32,6 +32,8 @@ struct AutomationSettings {
   // How long a node trusts the rules it compiled before reading them again; changes
   // through this node's dispatcher are seen at once (their events clear the cache).
   std::chrono::milliseconds cache_for{std::chrono::seconds(5)};
+  // Records one time-triggered rule fires on per scan; the rest in the next scans.
+  std::size_t scan_max_per_rule = 500;
 };
 
 // What a send_message action needs of the node: its job queue and the channels its
@@ -64,7 +66,7 @@ events::Subscriber rules_subscriber(services::ServiceDependencies deps, const Cl
 
 // POST /v1/automation/rules/{id}/dry-run and /v1/automation/rules/dry-run: what the rule
 // (a stored rule record, or a document not saved) would do for the tenant's latest
-// `events` events: {"rule", "examined", "would_fire": [plan…], "not_matched"}. Writes
+// `events` events — for a time rule, for the (at most `events`) records it would take now: {"rule", "examined", "would_fire": [plan…], "not_matched"}. Writes
 // nothing. A document with a problem is refused as saving it would be.
 Json dry_run(services::ServiceDependencies deps, const services::CallContext& ctx, const Json& rule,
              std::size_t events);

@@ -79,6 +79,15 @@ bool TenantService::exists(const std::string& tenant_id) {
   });
 }
 
+std::string TenantService::time_zone_of(const std::string& tenant_id) {
+  return deps_.worker_database.read("", [&](store::Transaction& tx) {
+    std::string zone;
+    store::query(tx.session(), "SELECT time_zone FROM tenants WHERE id = :p0", {tenant_id},
+                 [&](const store::Row& r) { zone = store::text_at(r, 0).value_or(""); });
+    return zone;
+  });
+}
+
 std::vector<Json> TenantService::list() {
   return deps_.worker_database.read("", [&](store::Transaction& tx) {
     std::vector<Json> out;

@@ -20,6 +20,8 @@ class TenantService {
   Json set_time_zone(const CallContext& ctx, const std::string& tenant_id, const std::string& time_zone);
   std::vector<Json> list();
   bool exists(const std::string& tenant_id);
+  // The tenant's IANA time zone ("" when it has none: UTC).
+  std::string time_zone_of(const std::string& tenant_id);
 
  private:
   ServiceDependencies deps_;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "kernel/automation/rule_files.hpp"
+#include "kernel/automation/rule_scan.hpp"
 #include "kernel/automation/rules.hpp"
 #include "kernel/automation/stage_gate.hpp"
 #include "kernel/events/dispatcher.hpp"
@@ -25,6 +26,8 @@ namespace {
 
 using services::RecordService;
 using test::error_of;
+
+constexpr std::int64_t minute = 60'000'000, hour = 60 * minute, day = 24 * hour;
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
@@ -302,6 +305,54 @@ TEST_P(RulesTest, ADirectoryOfRulesAppliesByKeyAndAgainChangesNothing) {
   Error e = error_of([&] { apply_rule_files(h.deps(), ctx, read_rule_files(dir.path()), false); });
   ASSERT_EQ(e.code(), ErrorCode::validation);
   EXPECT_EQ(e.fields().at(0).field, "big.json#/actions/0/title");
+}
+
+TEST_P(RulesTest, AnIdleDealFiresOncePerQuietSpellAndTheDryRunListsItFirst) {
+  std::string id = rule({{"trigger", {{"idle_days", 10}, {"entity", "deal"}}},
+                         {"conditions", {{{"field", "deal.stage_id"}, {"op", "eq"}, {"value", proposal}}}},
+                         {"actions", {{{"type", "create_task"}, {"title", "{{deal.name}} parado há 10 dias"}}}}});
+  std::string quiet = deal("Tomógrafo", 300000), elsewhere = deal("Macas", 9000);
+  records.move_deal_stage(ctx, quiet, proposal);
+  h.clock.advance_micros(11 * day);
+  Json plan = dry_run(h.deps(), ctx, records.get(ctx, "automation_rule", id), 100);
+  ASSERT_EQ(plan["would_fire"].size(), 1u);
+  EXPECT_EQ(plan["would_fire"][0]["entity"]["id"], quiet);
+  EXPECT_EQ(plan["would_fire"][0]["actions"][0]["task"]["title"], "Tomógrafo parado há 10 dias");
+  EXPECT_EQ(scan_time_rules(h.deps(), ctx, channels, settings)["fired"], 1);
+  EXPECT_EQ(scan_time_rules(h.deps(), ctx, channels, settings)["fired"], 0);  // the same spell
+  EXPECT_EQ(tasks_from(id), 1u);
+  // A message on the deal is activity: ten quiet days later it fires again.
+  records.create(ctx, "interaction", {{"type", "call"}, {"direction", "outbound"}, {"deal_id", quiet},
+                                      {"occurred_at", format_rfc3339(h.clock.now())}});
+  h.clock.advance_micros(5 * day);
+  EXPECT_EQ(scan_time_rules(h.deps(), ctx, channels, settings)["fired"], 0);
+  h.clock.advance_micros(6 * day);
+  EXPECT_EQ(scan_time_rules(h.deps(), ctx, channels, settings)["fired"], 1);
+  EXPECT_EQ(tasks_from(id), 2u);
+  (void)elsewhere;
+}
+
+TEST_P(RulesTest, AScheduleFiresOncePerPeriodOnTheTenantsClockAndAnOverdueTaskOncePerDueTime) {
+  records.update(ctx, "account", account, {{"lifecycle", "customer"}});
+  std::string weekly = rule({{"trigger", {{"schedule", "cron 0 8 * * 1"}, {"entity", "account"}}},
+                             {"conditions", {{{"field", "account.lifecycle"}, {"op", "eq"}, {"value", "customer"}}}},
+                             {"actions", {{{"type", "create_task"}, {"title", "Revisão semanal: {{account.legal_name}}"}}}}});
+  std::string overdue = rule({{"trigger", {{"task_overdue", true}}},
+                              {"actions", {{{"type", "emit_event"}, {"name", "task_overdue"},
+                                            {"data", {{"title", "{{task.title}}"}}}}}}});
+  std::string late = records.create(ctx, "task", {{"title", "Enviar edital"}, {"due_at", "2026-07-02T12:00:00Z"}}).record["id"];
+  h.clock.advance_micros(5 * day + 8 * hour + 30 * minute);  // Monday 2026-07-06 08:30 UTC
+  Json first = scan_time_rules(h.deps(), ctx, channels, settings);
+  EXPECT_EQ(first["fired"], 2) << first.dump();  // the customer's review, the late task
+  h.clock.advance_micros(15 * minute);
+  EXPECT_EQ(scan_time_rules(h.deps(), ctx, channels, settings)["fired"], 0);
+  EXPECT_EQ(tasks_from(weekly), 1u);
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM outbox WHERE name = 'custom.task_overdue' AND entity_id = '" + late + "'"), 1u);
+  h.clock.advance_micros(7 * day);  // the next Monday, 08:45: a new review, and last week's is late
+  EXPECT_EQ(scan_time_rules(h.deps(), ctx, channels, settings)["fired"], 2);
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM outbox WHERE name = 'custom.task_overdue'"), 2u);
+  EXPECT_EQ(tasks_from(weekly), 2u);
+  (void)overdue;
 }
 
 TEST_P(RulesTest, TheShippedExamplesApplyAndFireAsTheyDescribe) {
