@@ -4,6 +4,7 @@
 
 #include <soci/session.h>
 
+#include "kernel/automation/cadences.hpp"
 #include "kernel/automation/rules.hpp"
 #include "kernel/automation/stage_gate.hpp"
 #include "kernel/domain/error.hpp"
@@ -76,6 +77,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
                                                    &secrets_key_created_)) {
   automation::register_stage_gates(validators_);  // stage moves meet their stage's entry criteria
   automation::register_rule_checks(validators_);  // a rule is checked whole when saved
+  automation::register_cadence_checks(validators_);  // and a cadence's steps
   sensitive_.consult(attribute_schemas_);         // plugins mark their attributes sensitive too
   prepare_schema(store_settings_, tolerate_old_schema, on_applied);
   std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernel/automation/cadences.hpp"
 #include "kernel/automation/checklists.hpp"
 #include "kernel/automation/rule_files.hpp"
 #include "kernel/automation/rule_scan.hpp"
@@ -221,6 +222,9 @@ int run_serve(const ParsedArgs& args) {
   dispatcher.add(automation::rules_subscriber(runtime.dependencies(), clock, rule_channels, automation_settings));
   jobs.add(automation::rules_scan_job(runtime.dependencies(), clock, rule_channels, automation_settings,
                                       get_string(config, "automation.scan_schedule")));
+  jobs.add(automation::cadence_steps_job(runtime.dependencies(), clock, rule_channels,
+                                         get_string(config, "automation.scan_schedule")));
+  dispatcher.add(automation::cadence_stops_subscriber(runtime.dependencies(), clock));
   if (std::string dir = get_string(config, "automation.rules_dir"); !dir.empty())
     for (const auto& line : automation::apply_rules_dir(runtime.dependencies(), clock, dir))
       log.information(line);

@@ -287,14 +287,7 @@ struct ActionCheck {
       out.push_back({at + "/channel_account_id", "must be a channel account id (chn_…)"});
     else if (tx && !exists_in(*tx, "channel_accounts", tenant_id, channel))
       out.push_back({at + "/channel_account_id", "no channel account " + channel.get<std::string>()});
-    const Json& to = a.value("to", Json("contact"));
-    if (to == "contact") {
-      need_scope("contact", scopes, at + "/to", "sending to the contact", used, out);
-    } else if (to.is_object() && to.size() == 1 && to.value("deal_role", Json()).is_string()) {
-      need_scope("deal", scopes, at + "/to", "sending to a deal role", used, out);
-    } else {
-      out.push_back({at + "/to", "must be \"contact\" or {\"deal_role\": \"economic_buyer\"}"});
-    }
+    recipient(a, at, "sending to");
     if (a.contains("text") == a.contains("template"))
       out.push_back({at, "takes either text or a template (a WhatsApp template outside the 24-hour window)"});
     text(a, "text", at, false, 100000);
@@ -397,10 +390,34 @@ struct ActionCheck {
     }
   }
 
+  // To whom: the contact in reach, or a deal's contact in a role.
+  void recipient(const Json& a, const std::string& at, const std::string& what) {
+    const Json& to = a.value("to", Json("contact"));
+    if (to == "contact") {
+      need_scope("contact", scopes, at + "/to", what + " the contact", used, out);
+    } else if (to.is_object() && to.size() == 1 && to.value("deal_role", Json()).is_string()) {
+      need_scope("deal", scopes, at + "/to", what + " a deal role", used, out);
+    } else {
+      out.push_back({at + "/to", "must be \"contact\" or {\"deal_role\": \"economic_buyer\"}"});
+    }
+  }
+
+  void cadence(const Json& a, const std::string& at, bool enrol) {
+    require_keys(a, at, enrol ? std::set<std::string>{"cadence_id", "to"} : std::set<std::string>{"cadence_id"}, out);
+    if (enrol) recipient(a, at, "enrolling");
+    else need_scope("contact", scopes, at, "stopping a cadence", used, out);
+    const Json& id = a.value("cadence_id", Json());
+    if (!enrol && id.is_null()) return;  // every cadence of the contact
+    if (!id.is_string() || !is_valid_id(id.get<std::string>(), id_prefix::cadence))
+      out.push_back({at + "/cadence_id", "must be a cadence id (cad_…)"});
+    else if (tx && !exists_in(*tx, "cadences", tenant_id, id))
+      out.push_back({at + "/cadence_id", "no cadence " + id.get<std::string>()});
+  }
+
   void check(const Json& a, const std::string& at) {
     if (!a.is_object() || !a.value("type", Json()).is_string())
       return out.push_back({at + "/type", "is required: create_task, send_message, move_stage, set_field, "
-                                          "assign_owner or emit_event"});
+                                          "assign_owner, emit_event, enrol_in_cadence or stop_cadence"});
     const std::string type = a["type"];
     if (type == "create_task") return create_task(a, at);
     if (type == "send_message") return send_message(a, at);
@@ -408,8 +425,10 @@ struct ActionCheck {
     if (type == "set_field") return set_field(a, at);
     if (type == "assign_owner") return assign_owner(a, at);
     if (type == "emit_event") return emit_event(a, at);
+    if (type == "enrol_in_cadence") return cadence(a, at, true);
+    if (type == "stop_cadence") return cadence(a, at, false);
     out.push_back({at + "/type", "'" + type + "' is not an action: create_task, send_message, move_stage, set_field, "
-                                             "assign_owner or emit_event", "unknown_action"});
+                                             "assign_owner, emit_event, enrol_in_cadence or stop_cadence", "unknown_action"});
   }
 };
 
@@ -535,6 +554,13 @@ CompiledRule compile_rule(const Json& rule) {
   CompiledRule compiled = compile(nullptr, "", rule, problems);
   if (!problems.empty()) throw validation_error("invalid automation rule", std::move(problems));
   return compiled;
+}
+
+std::vector<FieldError> template_problems_in(const Json& value, const std::string& at, const std::string& type) {
+  Errors out;
+  std::vector<std::string> used;
+  templates_in(value, at, reachable_scopes(type), used, out);
+  return out;
 }
 
 bool trigger_matches(const Trigger& trigger, const Json& envelope) {

@@ -84,6 +84,10 @@ using Scopes = std::map<std::string, Json>;
 // Whether every condition holds on the scopes (a null scope fails its conditions).
 bool conditions_hold(const CompiledRule& rule, const Scopes& scopes);
 
+// The problems of every template in `value` (its strings, anywhere inside) for the
+// records an event about a `type` record reaches ("deal": its account, contact and owner).
+std::vector<FieldError> template_problems_in(const Json& value, const std::string& at, const std::string& type);
+
 // A template with its {{scope.field}} variables filled from the scopes (a missing value
 // reads as empty text).
 std::string render_template(const std::string& text, const Scopes& scopes);

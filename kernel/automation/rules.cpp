@@ -5,12 +5,14 @@
 #include <mutex>
 #include <regex>
 
+#include "kernel/automation/cadences.hpp"
 #include "kernel/automation/checklists.hpp"
 #include "kernel/automation/rule_scan.hpp"
 #include "kernel/domain/record_validation.hpp"
 #include "kernel/domain/time_zone.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/automation_log.hpp"
+#include "kernel/services/cadence_enrolments.hpp"
 
 namespace nucleo::automation {
 namespace {
@@ -146,20 +148,39 @@ struct Planner {
     return {{"type", "create_task"}, {"task", task}};
   }
 
+  // The contact an action is for: the one in reach, or the deal's in a role ("": none).
+  std::string recipient(const Json& a) {
+    const Json to = a.value("to", Json("contact"));
+    if (to == "contact") return id_in(s, "contact");
+    if (s.count("deal") && s.at("deal").is_object())
+      for (const auto& c : s.at("deal").value("contacts", Json::array()))
+        if (c.value("role", Json()) == to["deal_role"]) return c.value("contact_id", "");
+    return "";
+  }
+  std::string no_recipient(const Json& a) {
+    const Json to = a.value("to", Json("contact"));
+    return to == "contact" ? "no contact" : "the deal has no contact in the role " + to["deal_role"].get<std::string>();
+  }
+
+  Json enrol_in_cadence(const Json& a) {
+    Json out = {{"type", "enrol_in_cadence"}, {"cadence_id", a["cadence_id"]}, {"deal_id", id_or_null(s, "deal")}};
+    std::string contact_id = recipient(a);
+    if (contact_id.empty()) return out["skipped"] = no_recipient(a), out;
+    out["contact_id"] = contact_id;
+    return out;
+  }
+
+  Json stop_cadence(const Json& a) {
+    Json out = {{"type", "stop_cadence"}, {"cadence_id", a.value("cadence_id", Json())}};
+    if (id_in(s, "contact").empty()) return out["skipped"] = "no contact", out;
+    out["contact_id"] = id_in(s, "contact");
+    return out;
+  }
+
   Json send_message(const Json& a) {
     Json out = {{"type", "send_message"}, {"channel_account_id", a["channel_account_id"]}};
-    const Json to = a.value("to", Json("contact"));
-    std::string contact_id;
-    if (to == "contact") {
-      contact_id = id_in(s, "contact");
-    } else if (s.count("deal") && s.at("deal").is_object()) {
-      for (const auto& c : s.at("deal").value("contacts", Json::array()))
-        if (c.value("role", Json()) == to["deal_role"] && contact_id.empty()) contact_id = c.value("contact_id", "");
-    }
-    if (contact_id.empty()) {
-      out["skipped"] = to == "contact" ? "no contact to send to" : "the deal has no contact in the role " + to["deal_role"].get<std::string>();
-      return out;
-    }
+    std::string contact_id = recipient(a);
+    if (contact_id.empty()) return out["skipped"] = no_recipient(a), out;
     Json body = {{"channel_account_id", a["channel_account_id"]}};
     for (const char* key : {"text", "subject", "template", "purpose"})
       if (a.contains(key)) body[key] = render_strings(a[key], s);
@@ -225,6 +246,8 @@ struct Planner {
     if (type == "move_stage") return move_stage(a);
     if (type == "set_field") return set_field(a);
     if (type == "assign_owner") return assign_owner(a);
+    if (type == "enrol_in_cadence") return enrol_in_cadence(a);
+    if (type == "stop_cadence") return stop_cadence(a);
     return emit_event(a);
   }
 };
@@ -254,6 +277,13 @@ Json execute(services::ServiceDependencies deps, const CallContext& ctx, const C
     records.update(ctx, p["entity_type"].get<std::string>(), p["id"], {{"owner_id", p["owner_id"]}});
     done["id"] = p["id"];
     done["owner_id"] = p["owner_id"];
+  } else if (type == "enrol_in_cadence") {
+    done["enrolment_id"] = enrol_contact(deps, ctx, p["cadence_id"], p["contact_id"],
+                                         p["deal_id"].is_string() ? p["deal_id"].get<std::string>() : "")["id"];
+  } else if (type == "stop_cadence") {
+    done["stopped"] = services::CadenceEnrolmentService(deps).stop(
+        ctx, "contact_id", p["contact_id"], "stopped_by_rule",
+        p["cadence_id"].is_string() ? p["cadence_id"].get<std::string>() : "");
   } else {
     services::AutomationLog(deps).emit(ctx, p["name"].get<std::string>().substr(7), p["entity"]["type"], p["entity"]["id"],
                                        p["data"]);

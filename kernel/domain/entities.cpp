@@ -220,6 +220,20 @@ std::vector<EntitySpec> build_specs() {
                    false});
   specs.back().policy = {{"manager"}, {"admin", "manager", "auditor"}};
   specs.back().policy.path = "automation/rules";
+
+  // A cadence (docs/automation.md "Cadences"): ordered steps with delays — a message
+  // through a channel account or a task for the owner — that an enrolled contact goes
+  // through in the owner's working hours, stopped by a reply, a stage change or a closed
+  // deal. Its enrolments are the engine's state (services/cadence_enrolments.hpp).
+  specs.push_back({"cadence",
+                   std::string(id_prefix::cadence),
+                   "cadences",
+                   {required(text("name", 200)), text("key", 64), text("description", 2000),
+                    with_default(of("active", FieldType::boolean), true), required(of("steps", FieldType::array)),
+                    text("purpose", 64), with_default(of("gap_hours", FieldType::integer), 24),
+                    with_default(of("working_hours", FieldType::object), Json{{"start", 9}, {"end", 18}})},
+                   false});
+  specs.back().policy = {{"manager"}, {"admin", "manager", "auditor"}};
   return specs;
 }
 

@@ -37,6 +37,8 @@ inline constexpr std::string_view consent_entry = "cns";  // one grant or revoca
 inline constexpr std::string_view stage_history = "dsh";  // a deal's stay in one stage
 inline constexpr std::string_view bulk_import = "imp";
 inline constexpr std::string_view automation_rule = "rul";
+inline constexpr std::string_view cadence = "cad";
+inline constexpr std::string_view cadence_enrolment = "enr";  // a contact's way through a cadence
 }  // namespace id_prefix
 
 // A new id: a UUIDv7 body (RFC 9562 §5.7: 48-bit Unix milliseconds, version, 74

@@ -362,6 +362,7 @@ const std::map<std::string, std::string>& tag_descriptions() {
       {"events", "Domain events that failed delivery to a subscriber, and their replay"},
       {"jobs", "Background jobs whose last run failed: listed, retried or discarded"},
       {"automation", "Automation rules' dry runs and what the rules did (the rules: automation_rule)"},
+      {"cadences", "Cadences' enrolments: who is in which cadence, the step due next, or why it stopped"},
       {"plugins", "The configured plugins and the routes they serve (under /v1/x/<plugin id>)"},
       {"meta", "This document"},
       {"operations", "Liveness, readiness and metrics for orchestrators and Prometheus"}};

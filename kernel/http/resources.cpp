@@ -11,7 +11,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
   add_job_routes(router, deps, settings);
   add_sales_routes(router, deps);
   add_duplicate_routes(router, deps, settings);
-  add_automation_routes(router, deps);
+  add_automation_routes(router, deps, settings);
 }
 
 }  // namespace nucleo::http

@@ -33,7 +33,8 @@ void add_job_routes(Router& router, services::ServiceDependencies deps, const Ap
 void add_sales_routes(Router& router, services::ServiceDependencies deps);
 // POST /v1/contacts/{id}/merge, /v1/accounts/{id}/merge and GET /v1/duplicates.
 void add_duplicate_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
-// Automation rules' dry run, enable/disable and firings (the rules themselves: the generic protocol).
-void add_automation_routes(Router& router, services::ServiceDependencies deps);
+// Automation rules' dry run, enable/disable and firings, and cadences' enrolments (the
+// rules and cadences themselves: the generic protocol).
+void add_automation_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 
 }  // namespace nucleo::http

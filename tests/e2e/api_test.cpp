@@ -317,6 +317,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
           .create(ctx_b, "automation_rule",
                   {{"name", "B"}, {"trigger", {{"event", "deal.*"}}}, {"actions", {{{"type", "emit_event"}, {"name", "b"}}}}})
           .record["id"];
+  foreign["cadences"] =
+      records.create(ctx_b, "cadence", {{"name", "B"}, {"steps", {{{"delay_days", 0}, {"type", "task"}, {"title", "B"}}}}})
+          .record["id"];
   foreign["privacy"] = services::PrivacyService(h->deps()).place_hold(ctx_b, foreign["contacts"], "B")["id"];
   foreign["audit"] = foreign["accounts"];  // /v1/audit/entities/account/{id}/history
   foreign["events"] = "evt_01m80gv6y4eqcsmge90bwbtca7";  // no dead letter of ours
@@ -387,8 +390,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // + the record of processing + the anonymised export + data-subject requests (list; read,
   // assign, identity, report, its read and link, complete, reject) + a report link (no credential)
   // + retention (policies, plan, runs) + automation rules (list; read, patch, archive, restore,
-  // dry-run, enable, disable, firings)
-  EXPECT_EQ(checked, 131);
+  // dry-run, enable, disable, firings) + cadences (list; read, patch, archive, restore, their
+  // enrolments: list, enrol, stop)
+  EXPECT_EQ(checked, 139);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -643,8 +647,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // consents (record, list, check) + an unsubscribe link (its page, its one click) + the
   // record of processing + the anonymised export + 10 data-subject request operations and
   // a report's download link + retention (policies: list, define; plan; runs) + automation
-  // rules (the generic 8, two dry runs, enable, disable, firings).
-  EXPECT_EQ(documented.size(), 178u);
+  // rules (the generic 8, two dry runs, enable, disable, firings) + cadences (the generic 8,
+  // enrolments: list, enrol, stop).
+  EXPECT_EQ(documented.size(), 189u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;
