@@ -94,9 +94,14 @@ std::vector<FieldError> cadence_problems(const services::ValidationRequest& r) {
     }
   const Json& hours = r.after.value("working_hours", Json::object());
   const Json start = hours.value("start", Json()), end = hours.value("end", Json());
+  bool days_ok = !hours.contains("days") || (hours["days"].is_array() && !hours["days"].empty());
+  for (const auto& d : hours.value("days", Json::array()))
+    days_ok = days_ok && d.is_number_integer() && d.get<int>() >= 0 && d.get<int>() <= 6;
   if (!start.is_number_integer() || !end.is_number_integer() || start.get<int>() < 0 || end.get<int>() > 24 ||
-      start.get<int>() >= end.get<int>() || hours.size() != 2)
-    out.push_back({"/working_hours", "must be {\"start\": 9, \"end\": 18}: whole hours, start before end, 0 to 24"});
+      start.get<int>() >= end.get<int>() || hours.size() != (hours.contains("days") ? 3u : 2u) || !days_ok)
+    out.push_back({"/working_hours", "must be {\"start\": 9, \"end\": 18, \"days\"?: [1, 2, 3, 4, 5]}: whole hours, "
+                                     "start before end, 0 to 24; days 0 (Sunday) to 6 (Saturday), Monday to Friday "
+                                     "when absent"});
   const Json& gap = r.after.value("gap_hours", Json(24));
   if (!gap.is_number_integer() || gap.get<std::int64_t>() < 0 || gap.get<std::int64_t>() > 720)
     out.push_back({"/gap_hours", "must be a whole number of hours from 0 to 720"});
@@ -132,6 +137,14 @@ std::int64_t last_message_to(RecordService& records, const CallContext& ctx, con
     return parse_rfc3339(at.get<std::string>())->micros;
   }
   return 0;
+}
+
+// The working days of a cadence's working_hours as weekday bits (Monday to Friday unless it says).
+unsigned working_days(const Json& hours) {
+  if (!hours.contains("days")) return monday_to_friday;
+  unsigned bits = 0;
+  for (const auto& d : hours["days"]) bits |= 1U << d.get<int>();
+  return bits;
 }
 
 bool refused_for(const Error& e, const std::string& code) {
@@ -170,7 +183,7 @@ Outcome run_step(services::ServiceDependencies deps, const CallContext& ctx, con
   Json owner = live(records, ctx, "user", e["owner_id"]);
   const std::string zone = zone_of(deps, ctx, owner);
   const Json hours = cadence.value("working_hours", Json{{"start", 9}, {"end", 18}});
-  Timestamp open = within_working_hours(now, zone, hours["start"], hours["end"]);
+  Timestamp open = within_working_hours(now, zone, hours["start"], hours["end"], working_days(hours));
   if (open.micros > now.micros) {
     enrolments.postpone(ctx, id, index, open, "outside working hours");
     return Outcome::postponed;
@@ -178,7 +191,8 @@ Outcome run_step(services::ServiceDependencies deps, const CallContext& ctx, con
   if (step["type"] == "message") {
     std::int64_t free_at = last_message_to(records, ctx, e["contact_id"]) + cadence.value("gap_hours", 24) * micros_per_hour;
     if (free_at > now.micros) {
-      enrolments.postpone(ctx, id, index, within_working_hours(Timestamp{free_at}, zone, hours["start"], hours["end"]),
+      enrolments.postpone(ctx, id, index,
+                          within_working_hours(Timestamp{free_at}, zone, hours["start"], hours["end"], working_days(hours)),
                           "the contact got a message less than gap_hours ago");
       return Outcome::postponed;
     }
@@ -249,7 +263,8 @@ Timestamp step_due_at(const Json& cadence, std::size_t index, Timestamp enrolled
                       Timestamp not_before) {
   const Json& hours = cadence.value("working_hours", Json{{"start", 9}, {"end", 18}});
   std::int64_t at = enrolled_at.micros + cadence["steps"][index].value("delay_days", 0) * micros_per_day;
-  return within_working_hours(Timestamp{std::max(at, not_before.micros)}, zone, hours["start"], hours["end"]);
+  return within_working_hours(Timestamp{std::max(at, not_before.micros)}, zone, hours["start"], hours["end"],
+                              working_days(hours));
 }
 
 Json enrol_contact(services::ServiceDependencies deps, const CallContext& ctx, const std::string& cadence_id,

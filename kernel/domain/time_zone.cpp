@@ -57,17 +57,19 @@ Timestamp business_day_at(Timestamp from, const std::string& zone_name, int busi
   return Timestamp{duration_cast<microseconds>(utc.time_since_epoch()).count()};
 }
 
-Timestamp within_working_hours(Timestamp t, const std::string& zone_name, int start_hour, int end_hour) {
+Timestamp within_working_hours(Timestamp t, const std::string& zone_name, int start_hour, int end_hour, unsigned days) {
+  if ((days & 0x7f) == 0) days = 0x7f;
+  auto working = [days](date::sys_days day) { return (days >> date::weekday{day}.c_encoding()) & 1U; };
   const date::time_zone* zone = zone_or_null(zone_name);
   auto instant = date::sys_time<microseconds>(microseconds(t.micros));
   auto local = zone ? zone->to_local(instant) : date::local_time<microseconds>(instant.time_since_epoch());
   date::sys_days day{floor<date::days>(local).time_since_epoch()};
   auto into_day = local - date::local_days(day.time_since_epoch());
-  if (!is_weekend(day) && into_day >= hours(start_hour) && into_day < hours(end_hour)) return t;
+  if (working(day) && into_day >= hours(start_hour) && into_day < hours(end_hour)) return t;
   // Before the opening of a working day: its opening; otherwise the next working day's.
-  if (is_weekend(day) || into_day >= hours(end_hour)) {
+  if (!working(day) || into_day >= hours(end_hour)) {
     day += date::days{1};
-    while (is_weekend(day)) day += date::days{1};
+    while (!working(day)) day += date::days{1};
   }
   auto wall = date::local_seconds(day.time_since_epoch()) + hours(start_hour);
   auto utc = zone ? zone->to_sys(wall, date::choose::earliest) : date::sys_seconds(wall.time_since_epoch());

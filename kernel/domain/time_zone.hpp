@@ -27,8 +27,13 @@ Timestamp from_wall_clock(int year, unsigned month, unsigned day, int hour, int 
 // when that is a weekend). An unknown zone reads as UTC.
 Timestamp business_day_at(Timestamp from, const std::string& zone, int business_days, int hour);
 
-// The first instant at or after `t` within working hours in `zone`: Monday to Friday,
-// from `start_hour`:00 to `end_hour`:00 there. An unknown zone reads as UTC.
-Timestamp within_working_hours(Timestamp t, const std::string& zone, int start_hour, int end_hour);
+// Working days as bits, bit d for weekday d (0 Sunday … 6 Saturday).
+inline constexpr unsigned monday_to_friday = 0b0111110;
+
+// The first instant at or after `t` within working hours in `zone`: on the `days`, from
+// `start_hour`:00 to `end_hour`:00 there. An unknown zone reads as UTC; no day at all
+// reads as every day.
+Timestamp within_working_hours(Timestamp t, const std::string& zone, int start_hour, int end_hour,
+                               unsigned days = monday_to_friday);
 
 }  // namespace nucleo
