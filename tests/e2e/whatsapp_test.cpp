@@ -65,7 +65,8 @@ class WhatsApp : public ApiFixture {
     std::ofstream(config_dir.path() + "/nucleo.properties")
         << "plugins.whatsapp.file = " << WHATSAPP_PLUGIN_DIR << "\n"
         << "outbound.allow = 127.0.0.1/32\noutbound.retries = 0\n"
-        << "jobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 3\n";
+        << "jobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 3\n"
+        << "automation.scan_schedule = every 1s\n";
     ApiFixture::SetUp();
     graph.respond_with([this](const RecordedRequest& r) { return graph_answer(r); });
     auto made = call("POST", "/v1/channels/accounts", admin,
@@ -278,6 +279,45 @@ TEST_P(WhatsApp, TheCustomer360ShowsTheConversationAndTemplatesOpenIt) {
                                                         {"value", "granted"}}}}}}}});
   ASSERT_EQ(search.status, 200) << search.raw.body;
   EXPECT_TRUE(search.body["data"].empty()) << search.raw.body;
+}
+
+// Issue #31: a cadence's WhatsApp step goes through the plugin to Graph as a template
+// (the contact never wrote), and her reply on Meta's webhook stops the cadence before
+// its next step.
+TEST_P(WhatsApp, ACadenceSendsItsTemplateAndTheContactsReplyStopsIt) {
+  ASSERT_EQ(call("PUT", "/v1/privacy/purposes/prospeccao", admin, {{"description", "contato comercial"}}).status, 200);
+  std::string contact = call("POST", "/v1/contacts", admin, {{"name", "Bruno Souza"}, {"phone", "+5521977776666"}}).body["id"];
+  auto granted = call("POST", "/v1/contacts/" + contact + "/consents", admin,
+                      {{"purpose", "prospeccao"}, {"action", "grant"}, {"legal_basis", "consent"},
+                       {"source", {{"type", "form"}, {"reference", "feira"}}}, {"notice", "Aviso v1"}});
+  ASSERT_EQ(granted.status, 201) << granted.raw.body;
+  Json cadence = {{"name", "Sementes"}, {"purpose", "prospeccao"},
+                  {"working_hours", {{"start", 0}, {"end", 24}, {"days", {0, 1, 2, 3, 4, 5, 6}}}},
+                  {"gap_hours", 0},
+                  {"steps", {{{"delay_days", 0}, {"type", "message"}, {"channel_account_id", account},
+                              {"text", "Olá {{contact.name}}"},
+                              {"template", {{"name", "oferta_safra"}, {"language", "pt_BR"}}}},
+                             {{"delay_days", 1}, {"type", "message"}, {"channel_account_id", account},
+                              {"template", {{"name", "lembrete"}, {"language", "pt_BR"}}}}}}};
+  auto created = call("POST", "/v1/cadences", admin, cadence);
+  ASSERT_EQ(created.status, 201) << created.raw.body;
+  std::string id = created.body["id"];
+  auto enrolled = call("POST", "/v1/cadences/" + id + "/enrolments", admin, {{"contact_id", contact}});
+  ASSERT_EQ(enrolled.status, 201) << enrolled.raw.body;
+  auto sent_now = graph.wait_for([](const auto& r) { return r.size() >= 1; });
+  ASSERT_EQ(sent_now.size(), 1u) << "the first step never reached Graph";
+  EXPECT_NE(sent_now[0].body.find("oferta_safra"), std::string::npos) << sent_now[0].body;
+  Json after_step = until("/v1/cadences/" + id + "/enrolments", [](const Json& b) {
+    return b["data"].size() == 1 && b["data"][0]["step"] == 1;
+  });
+  EXPECT_EQ(after_step["data"][0]["status"], "active");
+
+  ASSERT_EQ(deliver(notification(text_from("5521977776666", "Bruno Souza", "wamid.IN9", "Pode me ligar?"))).status, 200);
+  Json stopped = until("/v1/cadences/" + id + "/enrolments", [](const Json& b) {
+    return b["data"].size() == 1 && b["data"][0]["status"] == "stopped";
+  });
+  EXPECT_EQ(stopped["data"][0]["stop_reason"], "replied");
+  EXPECT_EQ(graph.requests().size(), 1u);
 }
 
 TEST_P(WhatsApp, GraphErrorsRetryOrFailClearlyAndAnExpiredTokenShowsOnTheAccount) {
