@@ -28,7 +28,8 @@ class Email : public ApiFixture {
         << "plugins.email.file = " << EMAIL_PLUGIN_DIR << "\n"
         << "outbound.allow = 127.0.0.1/32\noutbound.ca_file = " << mail_dir.path() << "/ca.pem\n"
         << "jobs.retry_first_ms = 50\njobs.retry_max_ms = 200\njobs.max_attempts = 3\n"
-        << "plugins.email.config.poll = every 1s\n";
+        << "plugins.email.config.poll = every 1s\n"
+        << "automation.scan_schedule = every 1s\n";
     imap = std::make_unique<TestImapServer>(mail_dir.path(), "vendas@fornecedor.com.br", "s3cret");
     ApiFixture::SetUp();
     auto made = call("POST", "/v1/channels/accounts", admin, mailbox("s3cret"));
@@ -300,6 +301,35 @@ TEST_P(Email, RepliesInTheMailboxAreSyncedOntoTheirConversation) {
       << gone.raw.body;
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(call("GET", "/v1/interactions?direction=inbound&contact_id=" + contact, admin).body["data"].size(), 3u);
+}
+
+// Issue #31: a cadence's e-mail step goes out through the plugin to the real SMTP server,
+// and the contact's answer, synced from the real IMAP mailbox, stops the cadence.
+TEST_P(Email, ACadencesEmailGoesOutAndTheSyncedReplyStopsIt) {
+  Json cadence = {{"name", "Proposta hospitalar"}, {"purpose", "sales"}, {"gap_hours", 0},
+                  {"working_hours", {{"start", 0}, {"end", 24}, {"days", {0, 1, 2, 3, 4, 5, 6}}}},
+                  {"steps", {{{"delay_days", 0}, {"type", "message"}, {"channel_account_id", account},
+                              {"subject", "Proposta para {{contact.name}}"}, {"text", "Olá, {{contact.name}}!"}},
+                             {{"delay_days", 2}, {"type", "message"}, {"channel_account_id", account},
+                              {"subject", "Retomando"}, {"text", "Conseguiu ver?"}}}}};
+  auto created = call("POST", "/v1/cadences", admin, cadence);
+  ASSERT_EQ(created.status, 201) << created.raw.body;
+  std::string id = created.body["id"];
+  ASSERT_EQ(call("POST", "/v1/cadences/" + id + "/enrolments", admin, {{"contact_id", contact}}).status, 201);
+  Json stepped = until("/v1/cadences/" + id + "/enrolments", [](const Json& b) {
+    return b["data"].size() == 1 && b["data"][0]["step"] == 1;
+  });
+  Json sent = interaction_when(stepped["data"][0]["history"][0]["interaction_id"], "sent");
+  auto mail = smtp->delivered();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(mail[0].find("Ol=C3=A1, Concei=C3=A7=C3=A3o Ribeiro!"), std::string::npos) << mail[0];
+  imap->deliver(reply("r-cad@hospital.org.br", bare(sent["external_id"]), "Conceição Ribeiro <conceicao@hospital.org.br>",
+                      "RE: Proposta", "Vamos conversar."));
+  Json stopped = until("/v1/cadences/" + id + "/enrolments", [](const Json& b) {
+    return b["data"].size() == 1 && b["data"][0]["status"] == "stopped";
+  });
+  EXPECT_EQ(stopped["data"][0]["stop_reason"], "replied");
+  EXPECT_EQ(smtp->delivered().size(), 1u);
 }
 
 TEST_P(Email, ABounceFailsTheMessageItReturnsAndFlagsTheAddress) {
