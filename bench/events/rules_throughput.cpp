@@ -1,17 +1,18 @@
 // Events per second through 100 active automation rules (issue #31) beside the
 // dispatcher's raw delivery rate in the same run, on the database bench/run.sh seeded.
 //
-//   rules_throughput APP_URL WORKER_URL TENANT_ID [EVENTS]   (default 50000)
+//   rules_throughput APP_URL WORKER_URL TENANT_ID [EVENTS [HOT_EVERY]]   (default 50000, 1000)
 //
 // The rules: 60 on contact.created whose conditions fail on every event (a name, an
-// e-mail domain, a consent), 30 on deal events (their trigger never takes a contact's
-// event), 5 on every event whose condition on the event fails, and 5 that fire on the
-// 1 % of contacts named "Hot …", creating a task each. Both runs write EVENTS
+// e-mail domain, a job title), 30 on deal events (their trigger never takes a contact's
+// event), 5 on every event whose condition on the event fails, and 5 that fire on one
+// event in HOT_EVERY (a contact named "Hot …"), creating a task each. Both runs write EVENTS
 // contact.created events to the outbox first (untimed), then time one dispatcher
 // delivering them: to a subscriber that reads each envelope (raw), then to the rules'
 // subscriber kernel:automation.
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 
 #include "kernel/automation/rules.hpp"
@@ -24,8 +25,8 @@ using namespace nucleo;
 namespace {
 
 // EVENTS contact.created events; every hundredth names one of `hot`, a real contact.
-void write_events(store::Database& worker, const std::string& tenant, long total, const std::vector<std::string>& hot,
-                  const Clock& clock) {
+void write_events(store::Database& worker, const std::string& tenant, long total, long hot_every,
+                  const std::vector<std::string>& hot, const Clock& clock) {
   for (long written = 0; written < total;) {
     worker.write(tenant, [&](store::Transaction& tx) {
       for (int i = 0; i < 500 && written < total; ++i, ++written) {
@@ -36,8 +37,9 @@ void write_events(store::Database& worker, const std::string& tenant, long total
         e.tenant_id = tenant;
         e.actor = {"key", "key_bench", ""};
         e.entity_type = "contact";
-        const bool is_hot = written % 100 == 0;
-        e.entity_id = is_hot ? hot[static_cast<std::size_t>(written / 100) % hot.size()] : "con_bench" + std::to_string(written);
+        const bool is_hot = written % hot_every == 0;
+        e.entity_id = is_hot ? hot[static_cast<std::size_t>(written / hot_every) % hot.size()]
+                             : "con_bench" + std::to_string(written);
         e.data = {{"record", {{"id", e.entity_id}, {"name", is_hot ? "Hot lead" : "Bench contact"},
                               {"email", "p" + std::to_string(written) + "@example.com"}, {"consent", Json::object()},
                               {"account_id", nullptr}, {"owner_id", nullptr}}},
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
   }
   const std::string tenant = argv[3];
   const long total = argc > 4 ? std::atol(argv[4]) : 50000;
+  const long hot_every = argc > 5 ? std::max(1L, std::atol(argv[5])) : 1000;
   SystemClock clock;
   store::Database app(store::parse_database_url(argv[1]), 4, std::chrono::seconds(10));
   store::Database worker(store::parse_database_url(argv[2]), 4, std::chrono::seconds(10));
@@ -111,26 +114,27 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 20; ++i)
     hot.push_back(records.create(ctx, "contact", {{"name", "Hot lead " + std::to_string(i)}}).record["id"]);
 
+  // Subscribers named for this tenant start at the end of the outbox, whatever ran before
+  // in the database; each counts this tenant's events only.
   long raw_delivered = 0;
   events::Dispatcher raw(worker, clock, events::DispatchSettings{}, "bench-raw");
-  raw.add({"bench:raw", "contact.*", [&](const Json& e) {
-             raw_delivered += e["entity"]["id"].get_ref<const std::string&>().empty() ? 0 : 1;
+  raw.add({"bench:raw:" + tenant, "contact.*", [&](const Json& e) {
+             if (e["tenant_id"].get_ref<const std::string&>() == tenant) ++raw_delivered;
              return std::string();
            }});
-  raw.run_once();  // its cursor starts at the end of the outbox
-  write_events(worker, tenant, total, hot, clock);
+  raw.run_once();
+  write_events(worker, tenant, total, hot_every, hot, clock);
   double raw_s = deliver_all(raw, raw_delivered, total);
 
   long ruled = 0;
   events::Dispatcher automated(worker, clock, events::DispatchSettings{}, "bench-rules");
   auto subscriber = automation::rules_subscriber(deps, clock, {}, {});
-  automated.add({subscriber.name, "contact.*", [&, deliver = subscriber.deliver](const Json& e) {
-                   std::string error = deliver(e);
-                   ++ruled;
-                   return error;
+  automated.add({"bench:rules:" + tenant, "contact.*", [&, deliver = subscriber.deliver](const Json& e) {
+                   if (e["tenant_id"].get_ref<const std::string&>() == tenant) ++ruled;
+                   return deliver(e);
                  }});
   automated.run_once();
-  write_events(worker, tenant, total, hot, clock);
+  write_events(worker, tenant, total, hot_every, hot, clock);
   double rules_s = deliver_all(automated, ruled, total);
   long fired = 0;
   app.read(tenant, [&](store::Transaction& tx) {

@@ -218,6 +218,19 @@ void condition_of(const Json& c, const std::string& at, const std::map<std::stri
                                          : !condition.filter.value.is_primitive() || condition.filter.value.is_null())
       out.push_back({at + "/value", condition.filter.op == "in" ? "must be a non-empty array" : "must be a string, number or boolean"});
   }
+  const store::SearchFilter& f = condition.filter;
+  const FieldSpec* field = found->second.empty() ? nullptr : entity_spec(found->second).field(f.field);
+  condition.timestamps = f.field == "created_at" || f.field == "updated_at" || f.field == "occurred_at" ||
+                         (field != nullptr && field->type == FieldType::timestamp);
+  condition.folded = field != nullptr && field->folded;
+  static const std::map<std::string, Condition::Op> ops{
+      {"eq", Condition::Op::eq},   {"neq", Condition::Op::neq}, {"lt", Condition::Op::lt},
+      {"lte", Condition::Op::lte}, {"gt", Condition::Op::gt},   {"gte", Condition::Op::gte},
+      {"in", Condition::Op::in},   {"contains", Condition::Op::contains},
+      {"starts_with", Condition::Op::starts_with}, {"exists", Condition::Op::exists}};
+  if (auto op = ops.find(f.op); op != ops.end()) condition.op = op->second;
+  const bool folds = f.op == "contains" || f.op == "starts_with" || (condition.folded && (f.op == "eq" || f.op == "neq"));
+  if (folds && f.value.is_string()) condition.folded_value = fold_for_search(f.value.get<std::string>());
   rule.conditions.push_back(std::move(condition));
   if (std::find(rule.scopes.begin(), rule.scopes.end(), scope) == rule.scopes.end()) rule.scopes.push_back(scope);
 }
@@ -459,23 +472,6 @@ CompiledRule compile(store::Transaction* tx, const std::string& tenant_id, const
   return compiled;
 }
 
-// A value inside a scope's record: "amount", "attributes.segment", "actor.type", a
-// document's "crop.name".
-Json value_at(const Json& record, const std::string& field) {
-  if (record.contains(field)) return record[field];
-  const Json* at = &record;
-  std::size_t start = 0;
-  while (start <= field.size()) {
-    std::size_t dot = field.find('.', start);
-    std::string part = field.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!at->is_object() || !at->contains(part)) return Json();
-    at = &(*at)[part];
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return *at;
-}
-
 std::optional<double> as_number(const Json& v) {
   if (v.is_number()) return v.get<double>();
   if (v.is_string()) {
@@ -503,45 +499,64 @@ std::optional<int> compare(const Json& a, const Json& b, bool timestamps) {
   }
   if (a.is_boolean() && b.is_boolean()) return a == b ? 0 : 1;
   if (b.is_string()) {
-    std::string x = a.is_string() ? a.get<std::string>() : a.is_number() ? a.dump() : std::string();
     if (!a.is_string() && !a.is_number()) return std::nullopt;
-    return x.compare(b.get<std::string>()) < 0 ? -1 : x == b.get<std::string>() ? 0 : 1;
+    int order = a.is_string() ? a.get_ref<const std::string&>().compare(b.get_ref<const std::string&>())
+                              : a.dump().compare(b.get_ref<const std::string&>());
+    return order < 0 ? -1 : order > 0 ? 1 : 0;
   }
   return std::nullopt;
 }
 
-bool holds(const Condition& c, const Json& record) {
+bool holds(const Condition& c, const Json& record, FoldMemo* memo) {
+  using Op = Condition::Op;
   const store::SearchFilter& f = c.filter;
-  Json v = value_at(record, f.field);
-  if (f.op == "exists") return v.is_null() != f.value.get<bool>();
+  const Json& v = json_at(record, f.field);
+  if (c.op == Op::exists) return v.is_null() != f.value.get<bool>();
   if (v.is_null()) return false;  // as SQL compares a NULL: never true
-  const FieldSpec* spec = c.entity_type.empty() ? nullptr : entity_spec(c.entity_type).field(f.field);
-  const bool timestamps = f.field == "created_at" || f.field == "updated_at" || f.field == "occurred_at" ||
-                          (spec != nullptr && spec->type == FieldType::timestamp);
-  const bool folded = spec != nullptr && spec->folded;
-  auto text = [](const Json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); };
-  if (f.op == "contains" || f.op == "starts_with") {
-    std::string hay = fold_for_search(text(v)), needle = fold_for_search(text(f.value));
-    return f.op == "contains" ? hay.find(needle) != std::string::npos : hay.rfind(needle, 0) == 0;
-  }
+  // Many rules fold the same value of one event: once is enough.
+  auto folded = [&]() -> std::string {
+    if (memo)
+      if (auto known = memo->find(&v); known != memo->end()) return known->second;
+    std::string text = fold_for_search(v.is_string() ? v.get_ref<const std::string&>() : v.dump());
+    if (memo) (*memo)[&v] = text;
+    return text;
+  };
+  if (c.op == Op::contains) return folded().find(c.folded_value) != std::string::npos;
+  if (c.op == Op::starts_with) return folded().rfind(c.folded_value, 0) == 0;
   auto equal = [&](const Json& want) {
-    if (folded && v.is_string() && want.is_string())
-      return fold_for_search(v.get<std::string>()) == fold_for_search(want.get<std::string>());
-    auto order = compare(v, want, timestamps);
+    if (c.folded && v.is_string() && want.is_string())
+      return folded() == (&want == &f.value ? c.folded_value : fold_for_search(want.get_ref<const std::string&>()));
+    auto order = compare(v, want, c.timestamps);
     return order && *order == 0;
   };
-  if (f.op == "eq") return equal(f.value);
-  if (f.op == "neq") return !equal(f.value);
-  if (f.op == "in") return std::any_of(f.value.begin(), f.value.end(), equal);
-  auto order = compare(v, f.value, timestamps);
+  if (c.op == Op::eq) return equal(f.value);
+  if (c.op == Op::neq) return !equal(f.value);
+  if (c.op == Op::in) return std::any_of(f.value.begin(), f.value.end(), equal);
+  auto order = compare(v, f.value, c.timestamps);
   if (!order) return false;
-  if (f.op == "lt") return *order < 0;
-  if (f.op == "lte") return *order <= 0;
-  if (f.op == "gt") return *order > 0;
+  if (c.op == Op::lt) return *order < 0;
+  if (c.op == Op::lte) return *order <= 0;
+  if (c.op == Op::gt) return *order > 0;
   return *order >= 0;  // gte
 }
 
 }  // namespace
+
+const Json& json_at(const Json& record, const std::string& field) {
+  static const Json none;
+  if (!record.is_object()) return none;
+  if (auto whole = record.find(field); whole != record.end()) return *whole;
+  const Json* at = &record;
+  for (std::size_t start = 0;;) {
+    std::size_t dot = field.find('.', start);
+    auto part = at->find(field.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (part == at->end()) return none;
+    at = &*part;
+    if (dot == std::string::npos) return *at;
+    if (!at->is_object()) return none;
+    start = dot + 1;
+  }
+}
 
 std::vector<FieldError> rule_problems(store::Transaction& tx, const std::string& tenant_id, const Json& rule) {
   Errors out;
@@ -564,21 +579,21 @@ std::vector<FieldError> template_problems_in(const Json& value, const std::strin
 }
 
 bool trigger_matches(const Trigger& trigger, const Json& envelope) {
-  const std::string name = envelope.value("name", "");
-  if (!events::matches_pattern(trigger.event_pattern, name)) return false;
+  const Json& name = json_at(envelope, "name");
+  if (!name.is_string() || !events::matches_pattern(trigger.event_pattern, name.get_ref<const std::string&>())) return false;
   if (trigger.stage_entered.empty() && trigger.stage_left.empty()) return true;
-  const Json& data = envelope.value("data", Json::object());
-  const Json stage_change = data.value("changes", Json::object()).value("stage_id", Json());
+  const Json& data = json_at(envelope, "data");
+  const Json& change = json_at(data, "changes.stage_id");
   if (!trigger.stage_left.empty())
-    return name == "deal.stage_changed" && stage_change.is_object() && stage_change.value("from", Json()) == trigger.stage_left;
-  if (name == "deal.created") return data.value("record", Json::object()).value("stage_id", Json()) == trigger.stage_entered;
-  return name == "deal.stage_changed" && stage_change.is_object() && stage_change.value("to", Json()) == trigger.stage_entered;
+    return name == "deal.stage_changed" && json_at(change, "from") == trigger.stage_left;
+  if (name == "deal.created") return json_at(data, "record.stage_id") == trigger.stage_entered;
+  return name == "deal.stage_changed" && json_at(change, "to") == trigger.stage_entered;
 }
 
-bool conditions_hold(const CompiledRule& rule, const Scopes& scopes) {
+bool conditions_hold(const CompiledRule& rule, const Scopes& scopes, FoldMemo* memo) {
   for (const auto& c : rule.conditions) {
     auto found = scopes.find(c.scope);
-    if (found == scopes.end() || found->second.is_null() || !holds(c, found->second)) return false;
+    if (found == scopes.end() || found->second.is_null() || !holds(c, found->second, memo)) return false;
   }
   return true;
 }
@@ -589,7 +604,7 @@ std::string render_template(const std::string& text, const Scopes& scopes) {
   for (std::sregex_iterator it(text.begin(), text.end(), variable_pattern()), end; it != end; ++it) {
     out.append(last, (*it)[0].first);
     auto found = scopes.find((*it)[1]);
-    Json v = found == scopes.end() || found->second.is_null() ? Json() : value_at(found->second, (*it)[2]);
+    const Json& v = found == scopes.end() ? Json() : json_at(found->second, (*it)[2]);
     if (v.is_string()) out += v.get<std::string>();
     else if (!v.is_null()) out += v.dump();
     last = (*it)[0].second;

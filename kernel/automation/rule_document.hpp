@@ -17,7 +17,9 @@
 // and "event.depth" read the event itself. Templates ("{{deal.name}}") read the same
 // records. Every problem is named by its JSON pointer in the document ("/actions/0/title").
 
+#include <map>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,11 @@ struct Condition {
   std::string scope;        // deal | account | contact | owner | <the trigger's entity> | record | event
   std::string entity_type;  // the scope's core entity ("" for record and event)
   store::SearchFilter filter;  // `field` relative to the scope ("amount", "attributes.segment")
+  // Worked out once when compiled: every event evaluates the condition again.
+  enum class Op { eq, neq, lt, lte, gt, gte, in, contains, starts_with, exists } op = Op::eq;
+  bool timestamps = false;   // compared as instants
+  bool folded = false;       // eq ignores case and accents, as the search's folded fields
+  std::string folded_value;  // contains / starts_with, and eq / neq on a folded field: the value folded
 };
 
 // A checked rule, ready to run.
@@ -77,12 +84,20 @@ CompiledRule compile_rule(const Json& rule);
 // Whether the event is one the trigger listens to.
 bool trigger_matches(const Trigger& trigger, const Json& envelope);
 
+// The value at a dotted path inside a record ("amount", "attributes.segment",
+// "data.record.stage_id"); null when there is none.
+const Json& json_at(const Json& record, const std::string& path);
+
 // The records a rule reads for one event, by scope ("deal", "account", …, "record",
 // "event"); a scope the event does not reach is null.
 using Scopes = std::map<std::string, Json>;
 
+// Values of one event's scopes already folded for text comparison, by address: rules
+// evaluated on the same scopes share it.
+using FoldMemo = std::unordered_map<const Json*, std::string>;
+
 // Whether every condition holds on the scopes (a null scope fails its conditions).
-bool conditions_hold(const CompiledRule& rule, const Scopes& scopes);
+bool conditions_hold(const CompiledRule& rule, const Scopes& scopes, FoldMemo* memo = nullptr);
 
 // The problems of every template in `value` (its strings, anywhere inside) for the
 // records an event about a `type` record reaches ("deal": its account, contact and owner).

@@ -117,7 +117,12 @@ Json scan_time_rules(services::ServiceDependencies deps, const CallContext& ctx,
   std::size_t rules = 0, candidates = 0, fired = 0, failed = 0;
   std::optional<Error> retry;
   for (const auto& stored : RecordService(deps).list(ctx, "automation_rule", q)) {
-    CompiledRule rule = compile_rule(stored);
+    CompiledRule rule;
+    try {
+      rule = compile_rule(stored);
+    } catch (const Error&) {
+      continue;  // checked when saved; one that no longer compiles fires nothing
+    }
     if (!rule.trigger.on_time()) continue;
     ++rules;
     for (const auto& event : time_events(deps, ctx, rule, settings.scan_max_per_rule)) {

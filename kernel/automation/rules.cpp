@@ -39,13 +39,11 @@ Json live_record(RecordService& records, const CallContext& ctx, const std::stri
 std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx, const std::string& type,
                                   const std::vector<std::string>& scopes, const Json& envelope) {
   Scopes s;
-  s["event"] = {{"id", envelope.value("id", "")},
-                {"name", envelope.value("name", "")},
-                {"occurred_at", envelope.value("occurred_at", "")},
-                {"actor", envelope.value("actor", Json::object())},
-                {"depth", envelope.value("depth", 0)}};
+  Json& event = s["event"] = Json::object();
+  for (const char* field : {"id", "name", "occurred_at", "actor", "depth"})
+    if (auto found = envelope.find(field); found != envelope.end()) event[field] = *found;
   if (type.empty()) return s;
-  const Json& record = envelope.value("data", Json::object()).value("record", Json());
+  const Json& record = json_at(envelope, "data.record");
   if (!record.is_object() || !record.contains("id")) return std::nullopt;
   const EntitySpec* spec = find_entity_spec(type);
   if (spec == nullptr) {
@@ -306,12 +304,44 @@ CallContext rule_context(const CompiledRule& rule, const Json& envelope, const C
 
 struct AlreadyFired {};
 
-// The enabled rules of each tenant, compiled, for a while (AutomationSettings::cache_for).
+// A tenant's enabled rules, compiled, with what each event name needs worked out the
+// first time it is seen: the rules whose pattern takes it and the records they read.
+class RuleSet {
+ public:
+  struct ForName {
+    std::vector<const CompiledRule*> rules;
+    std::map<std::string, std::vector<std::string>> scopes_by_type;  // trigger entity → scopes read
+  };
+
+  explicit RuleSet(std::vector<CompiledRule> rules) : rules_(std::move(rules)) {}
+
+  const ForName& for_name(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    auto found = by_name_.find(name);
+    if (found != by_name_.end()) return found->second;
+    ForName& entry = by_name_[name];
+    for (const auto& rule : rules_) {
+      if (!events::matches_pattern(rule.trigger.event_pattern, name)) continue;
+      entry.rules.push_back(&rule);
+      auto& wanted = entry.scopes_by_type[rule.trigger.entity_type];
+      for (const auto& scope : rule.scopes)
+        if (std::find(wanted.begin(), wanted.end(), scope) == wanted.end()) wanted.push_back(scope);
+    }
+    return entry;
+  }
+
+ private:
+  std::vector<CompiledRule> rules_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, ForName> by_name_;  // entries are never moved: std::map
+};
+
+// The rule sets of the tenants, for a while (AutomationSettings::cache_for).
 class RuleCache {
  public:
   RuleCache(services::ServiceDependencies deps, std::chrono::milliseconds keep) : deps_(deps), keep_(keep) {}
 
-  std::shared_ptr<const std::vector<CompiledRule>> rules(const std::string& tenant_id, const Clock& clock) {
+  std::shared_ptr<const RuleSet> rules(const std::string& tenant_id, const Clock& clock) {
     auto now = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(mutex_);
@@ -325,11 +355,18 @@ class RuleCache {
     store::RecordQuery q;
     q.equals = {{"enabled", true}};
     q.limit = 1000;
-    auto compiled = std::make_shared<std::vector<CompiledRule>>();
-    for (const auto& r : RecordService(deps_).list(ctx, "automation_rule", q)) compiled->push_back(compile_rule(r));
+    std::vector<CompiledRule> compiled;
+    for (const auto& r : RecordService(deps_).list(ctx, "automation_rule", q)) {
+      try {
+        compiled.push_back(compile_rule(r));
+      } catch (const Error&) {
+        // Checked when saved; one that no longer compiles (a rule older than a check) fires nothing.
+      }
+    }
+    auto set = std::make_shared<const RuleSet>(std::move(compiled));
     std::lock_guard lock(mutex_);
-    tenants_[tenant_id] = {now, compiled};
-    return compiled;
+    tenants_[tenant_id] = {now, set};
+    return set;
   }
 
   void forget(const std::string& tenant_id) {
@@ -340,7 +377,7 @@ class RuleCache {
  private:
   struct Entry {
     std::chrono::steady_clock::time_point loaded;
-    std::shared_ptr<const std::vector<CompiledRule>> rules;
+    std::shared_ptr<const RuleSet> rules;
   };
   services::ServiceDependencies deps_;
   std::chrono::milliseconds keep_;
@@ -394,7 +431,8 @@ Json fire_rule(services::ServiceDependencies deps, const Clock& clock, const Cha
   CallContext ctx = rule_context(rule, envelope, clock);
   services::AutomationLog log(deps);
   const std::string event_id = envelope.value("id", "");
-  if (log.fired(ctx, rule.id, event_id)) return {{"outcome", "already_fired"}};
+  // Fired already (a delivery again): the firing row's insert finds its twin and the
+  // transaction rolls back — no read first, on the path every firing takes.
   Json plan;
   try {
     deps.database.in_one_transaction(ctx.tenant_id, [&] {
@@ -429,17 +467,14 @@ events::Subscriber rules_subscriber(services::ServiceDependencies deps, const Cl
   return {"kernel:automation", "*", [=, &clock](const Json& envelope) -> std::string {
             const std::string tenant_id = envelope.value("tenant_id", "");
             // A rule changed: the events after it see the change (their order is the outbox's).
-            if (envelope.value("entity", Json::object()).value("type", "") == "automation_rule") cache->forget(tenant_id);
+            if (json_at(envelope, "entity.type") == "automation_rule") cache->forget(tenant_id);
             auto rules = cache->rules(tenant_id, clock);
+            const Json& name = json_at(envelope, "name");
+            if (!name.is_string()) return "";
+            const RuleSet::ForName& candidates = rules->for_name(name.get_ref<const std::string&>());
             std::vector<const CompiledRule*> matching;
-            std::map<std::string, std::vector<std::string>> scopes_by_type;  // what the matching rules read
-            for (const auto& rule : *rules) {
-              if (!trigger_matches(rule.trigger, envelope)) continue;
-              matching.push_back(&rule);
-              auto& wanted = scopes_by_type[rule.trigger.entity_type];
-              for (const auto& scope : rule.scopes)
-                if (std::find(wanted.begin(), wanted.end(), scope) == wanted.end()) wanted.push_back(scope);
-            }
+            for (const CompiledRule* rule : candidates.rules)
+              if (trigger_matches(rule->trigger, envelope)) matching.push_back(rule);
             if (matching.empty()) return "";
             // The records are read once for every rule; most rules' conditions fail here,
             // in memory. Those that hold fire, planning again inside their transaction.
@@ -449,15 +484,15 @@ events::Subscriber rules_subscriber(services::ServiceDependencies deps, const Cl
             reader.clock = &clock;
             RecordService records(deps);
             std::map<std::string, std::optional<Scopes>> scopes;
+            FoldMemo folded;
             std::string errors;
             for (const CompiledRule* rule : matching) {
               try {
                 const std::string& type = rule->trigger.entity_type;
-                if (!scopes.count(type)) scopes[type] = load_scopes(records, reader, type, scopes_by_type[type], envelope);
+                if (!scopes.count(type))
+                  scopes[type] = load_scopes(records, reader, type, candidates.scopes_by_type.at(type), envelope);
                 if (!scopes[type]) continue;
-                Scopes& s = *scopes[type];
-                s["rule"] = rule_scope(*rule);
-                if (!conditions_hold(*rule, s)) continue;
+                if (!conditions_hold(*rule, *scopes[type], &folded)) continue;
                 fire_rule(deps, clock, channels, settings, *rule, envelope);
               } catch (const std::exception& e) {
                 // The other rules still fire; this one is tried again with the event.

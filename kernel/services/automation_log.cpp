@@ -19,11 +19,18 @@ bool AutomationLog::fired(const CallContext& ctx, const std::string& rule_id, co
 
 bool AutomationLog::record(const CallContext& ctx, const RuleFiring& f) {
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    return store::execute(tx.session(),
-                          "INSERT INTO automation_firings (tenant_id, rule_id, event_id, rule_version, fired_at, outcome,"
-                          " summary) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6) ON CONFLICT DO NOTHING",
-                          {ctx.tenant_id, f.rule_id, f.event_id, f.rule_version, ctx.now().micros, f.outcome,
-                           to_json_text(f.summary)}) == 1;
+    bool recorded = store::execute(tx.session(),
+                                   "INSERT INTO automation_firings (tenant_id, rule_id, event_id, rule_version, fired_at,"
+                                   " outcome, summary) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6) ON CONFLICT DO NOTHING",
+                                   {ctx.tenant_id, f.rule_id, f.event_id, f.rule_version, ctx.now().micros, f.outcome,
+                                    to_json_text(f.summary)}) == 1;
+    // What a rule did is audited action by action; what it was refused, here.
+    if (recorded && f.outcome == "failed")
+      commit_change(tx, ctx, {"automation.rule_failed", "automation_rule", f.rule_id,
+                              {{"event_id", {{"from", nullptr}, {"to", f.event_id}}},
+                               {"error", {{"from", nullptr}, {"to", f.summary.value("error", Json())}}}},
+                              f.summary});
+    return recorded;
   });
 }
 

@@ -147,6 +147,7 @@ const char* const bookkeeping_tables[] = {
     "imports", "import_chunks", "import_errors",  // an import job's file, progress and failed rows (its records are audited)
     "privacy_reports",  // a subject report's progress and bytes (its request and generation are audited)
     "retention_runs",  // a retention run's start and summary (what it erased is audited record by record)
+    "automation_firings",  // that a rule fired for an event (what it did is audited action by action; a refusal too)
 };
 
 }  // namespace

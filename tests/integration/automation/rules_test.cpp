@@ -160,6 +160,7 @@ TEST_P(RulesTest, ARefusedActionFailsTheFiringAndUndoesTheOthers) {
   EXPECT_EQ(firings[0]["summary"]["error"]["code"], "validation");
   EXPECT_EQ(records.get(ctx, "deal", big)["stage_id"], proposal);
   EXPECT_EQ(h.count("SELECT COUNT(*) FROM event_failures"), 0u);  // refused for good: not retried
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM outbox WHERE name = 'automation.rule_failed' AND entity_id = '" + id + "'"), 1u);
 }
 
 TEST_P(RulesTest, ASelfTriggeringRuleStopsAtTheBoundWithALoopStoppedEvent) {
