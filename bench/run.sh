@@ -93,6 +93,29 @@ if [[ -z "${BENCH_ONLY:-}" || ",$BENCH_ONLY," == *",audit_proof,"* ]]; then
   echo "$proof_out" >&2
 fi
 
+automation_lines=""
+# Automation (issue #31): events/s through 100 active rules (most conditions false; none
+# firing, then five rules firing on one event in 1,000 and in 100, creating a task each)
+# beside the dispatcher's raw delivery of the same events in the same run (goal: ≥ 0.5×).
+# Before the server runs: its own kernel:automation subscriber would fire the same rules.
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "automation" ]]; then
+  echo "== automation rules" >&2
+  scripts/build.sh --target automation_rules_throughput >/dev/null
+  auto_line=""
+  for hot_every in 0 1000 100; do
+    auto_tenant=$("$nucleo" tenant create --name "Automation $hot_every" | sed -n 's/^id=//p')
+    read -r raw_n raw_s raw_eps rule_n rule_s rule_eps rule_fired <<<"$(build/bench/automation_rules_throughput \
+      "$(url nucleo_app)" "$(url nucleo_worker)" "$auto_tenant" "${BENCH_RULE_EVENTS:-50000}" "$hot_every")"
+    ratio=$(python3 -c "print(f'{$rule_eps/$raw_eps:.2f}')")
+    printf '   1 event in %s firing (0: none): raw dispatch %s events/s | through 100 rules %s events/s (%s firings) | ratio %s\n' \
+      "$hot_every" "$raw_eps" "$rule_eps" "$rule_fired" "$ratio" >&2
+    what="one event in $hot_every firing five rules"
+    [[ $hot_every == 0 ]] && what="no rule firing"
+    auto_line+="${auto_line:+; }$what ($rule_fired firings): **$rule_eps events/s** beside **$raw_eps events/s** raw, ratio **$ratio**"
+  done
+  automation_lines+="- Automation rules (issue #31; goal ≥ 0.5×): ${BENCH_RULE_EVENTS:-50000} contact.created events through 100 enabled rules (60 whose conditions fail, 30 on deal events, 5 on every event failing on the event's name, 5 creating a task for contacts named \"Hot …\") beside the same dispatcher delivering as many such events to a subscriber that reads each envelope (\`build/bench/automation_rules_throughput\`): $auto_line."$'\n'
+fi
+
 scripts/build.sh --target whatsapp --target email --target retail >/dev/null
 job_workers=${BENCH_JOB_WORKERS:-4}  # jobs.workers: who turns queued WhatsApp notifications into interactions
 printf 'plugins.bench.file = %s\nplugins.whatsapp.file = %s\njobs.workers = %s\n' "$root/build/bench/bench_host_call" \
@@ -340,25 +363,6 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "event_dispatch" ]]; then
   printf '   pgbench %s outbox inserts/s | dispatcher %s events/s (%s events in %s s) | ratio %s\n' \
     "$sql_tps" "$dispatch_eps" "$dispatched" "$dispatch_s" "$ratio" >&2
   rows+="| event dispatch to one in-process subscriber (SQL: \`INSERT INTO outbox\`; API: events/s delivered) | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $dispatch_eps | – | **$ratio** |"$'\n'
-fi
-
-# Automation (issue #31): events/s through 100 active rules (most conditions false; five
-# rules fire on one event in 1,000, creating a task each — and again with one in 100)
-# beside the dispatcher's raw delivery of the same events in the same run (goal: ≥ 0.5×).
-if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "automation" ]]; then
-  echo "== automation rules" >&2
-  scripts/build.sh --target automation_rules_throughput >/dev/null
-  auto_line=""
-  for hot_every in 1000 100; do
-    auto_tenant=$("$nucleo" tenant create --name "Automation $hot_every" | sed -n 's/^id=//p')
-    read -r raw_n raw_s raw_eps rule_n rule_s rule_eps rule_fired <<<"$(build/bench/automation_rules_throughput \
-      "$(url nucleo_app)" "$(url nucleo_worker)" "$auto_tenant" "${BENCH_RULE_EVENTS:-50000}" "$hot_every")"
-    ratio=$(python3 -c "print(f'{$rule_eps/$raw_eps:.2f}')")
-    printf '   1 event in %s firing: raw dispatch %s events/s | through 100 rules %s events/s (%s firings) | ratio %s\n' \
-      "$hot_every" "$raw_eps" "$rule_eps" "$rule_fired" "$ratio" >&2
-    auto_line+="${auto_line:+; }one event in $hot_every firing five rules ($rule_fired firings): **$rule_eps events/s** beside **$raw_eps events/s** raw, ratio **$ratio**"
-  done
-  channel_lines+="- Automation rules (issue #31; goal ≥ 0.5×): ${BENCH_RULE_EVENTS:-50000} contact.created events through 100 enabled rules (60 whose conditions fail, 30 on deal events, 5 on every event failing on the event's name, 5 creating a task for contacts named \"Hot …\") beside the same dispatcher delivering as many such events to a subscriber that reads each envelope (\`build/bench/automation_rules_throughput\`): $auto_line."$'\n'
 fi
 
 # WhatsApp (issue #22): Meta's notifications, one signed text message each, on the
@@ -1017,7 +1021,7 @@ at a million.
 | scale | term (matches) | best SQL tps | SQL p50 / p99 ms | API req/s | API p50 / p99 ms | ratio |
 |---|---|---|---|---|---|---|
 ${search_rows}
-${resource_lines}${sales_lines}${channel_lines}${slow_lines}${audit_lines}${idle_lines}<!-- bench:end -->
+${resource_lines}${sales_lines}${channel_lines}${automation_lines}${slow_lines}${audit_lines}${idle_lines}<!-- bench:end -->
 MD
 # A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the
 # others, so it is printed for the findings instead.

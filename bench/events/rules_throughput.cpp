@@ -6,7 +6,7 @@
 // The rules: 60 on contact.created whose conditions fail on every event (a name, an
 // e-mail domain, a job title), 30 on deal events (their trigger never takes a contact's
 // event), 5 on every event whose condition on the event fails, and 5 that fire on one
-// event in HOT_EVERY (a contact named "Hot …"), creating a task each. Both runs write EVENTS
+// event in HOT_EVERY (a contact named "Hot …"; 0: none), creating a task each. Both runs write EVENTS
 // contact.created events to the outbox first (untimed), then time one dispatcher
 // delivering them: to a subscriber that reads each envelope (raw), then to the rules'
 // subscriber kernel:automation.
@@ -37,7 +37,7 @@ void write_events(store::Database& worker, const std::string& tenant, long total
         e.tenant_id = tenant;
         e.actor = {"key", "key_bench", ""};
         e.entity_type = "contact";
-        const bool is_hot = written % hot_every == 0;
+        const bool is_hot = hot_every > 0 && written % hot_every == 0;
         e.entity_id = is_hot ? hot[static_cast<std::size_t>(written / hot_every) % hot.size()]
                              : "con_bench" + std::to_string(written);
         e.data = {{"record", {{"id", e.entity_id}, {"name", is_hot ? "Hot lead" : "Bench contact"},
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   }
   const std::string tenant = argv[3];
   const long total = argc > 4 ? std::atol(argv[4]) : 50000;
-  const long hot_every = argc > 5 ? std::max(1L, std::atol(argv[5])) : 1000;
+  const long hot_every = argc > 5 ? std::max(0L, std::atol(argv[5])) : 1000;  // 0: none fires
   SystemClock clock;
   store::Database app(store::parse_database_url(argv[1]), 4, std::chrono::seconds(10));
   store::Database worker(store::parse_database_url(argv[2]), 4, std::chrono::seconds(10));
