@@ -110,7 +110,51 @@ std::string time_entity(const Json& t, const std::string& at, Errors& out) {
   return entity;
 }
 
-Trigger trigger_of(const Json& t, const std::string& at, Errors& out) {
+// A stage as a rule names it: its id, or "<pipeline key>/<stage key>" — what a rule kept
+// in git can say of any tenant that applied the same pipeline definition
+// (docs/sales-process.md). Checked against the tenant when saved (`tx`); resolved to the
+// id when compiled to run (`keys`); a key no stage has now resolves to nothing and the
+// rule's trigger, move or condition on it takes no deal.
+struct StageRefs {
+  store::Transaction* tx = nullptr;
+  std::string tenant_id;
+  const StageKeys* keys = nullptr;
+
+  static bool is_key_ref(const std::string& v) {
+    static const std::regex pattern("^[a-z0-9_]{1,64}/[a-z0-9_]{1,64}$");
+    return std::regex_match(v, pattern);
+  }
+
+  // The stage id `value` names (itself, when it is an id or cannot be resolved here);
+  // a problem in `problem`.
+  std::string resolve(const Json& value, std::string& problem) const {
+    if (!value.is_string()) {
+      problem = "must be a stage id (stg_…) or \"<pipeline key>/<stage key>\"";
+      return "";
+    }
+    const std::string v = value;
+    if (is_valid_id(v, id_prefix::stage)) return v;
+    if (!is_key_ref(v)) {
+      problem = "must be a stage id (stg_…) or \"<pipeline key>/<stage key>\"";
+      return "";
+    }
+    if (keys) {
+      auto found = keys->find(v);
+      return found == keys->end() ? v : found->second;
+    }
+    if (!tx) return v;
+    std::string id;
+    const auto slash = v.find('/');
+    store::query(tx->session(),
+                 "SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE s.tenant_id = :p0"
+                 " AND p.key = :p1 AND s.key = :p2 AND s.archived_at IS NULL AND p.archived_at IS NULL",
+                 {tenant_id, v.substr(0, slash), v.substr(slash + 1)}, [&](const store::Row& r) { id = store::required_text(r, 0); });
+    if (id.empty()) problem = "no stage with key " + v.substr(slash + 1) + " in a pipeline with key " + v.substr(0, slash);
+    return id.empty() ? v : id;
+  }
+};
+
+Trigger trigger_of(const Json& t, const std::string& at, const StageRefs& stages, Errors& out) {
   Trigger trigger;
   static const char* forms =
       "must be one of {\"event\": \"deal.*\"}, {\"stage_entered\": \"stg_…\"}, {\"stage_left\": \"stg_…\"}, "
@@ -140,11 +184,11 @@ Trigger trigger_of(const Json& t, const std::string& at, Errors& out) {
   for (const char* kind : {"stage_entered", "stage_left"}) {
     if (!t.contains(kind)) continue;
     only({kind});
-    const Json& value = t[kind];
-    if (!value.is_string() || !is_valid_id(value.get<std::string>(), id_prefix::stage))
-      out.push_back({at + "/" + kind, "must be a stage id (stg_…)"});
+    std::string problem, id = stages.resolve(t[kind], problem);
+    if (!problem.empty())
+      out.push_back({at + "/" + kind, problem});
     else
-      (std::string(kind) == "stage_entered" ? trigger.stage_entered : trigger.stage_left) = value;
+      (std::string(kind) == "stage_entered" ? trigger.stage_entered : trigger.stage_left) = id;
     trigger.event_pattern = "deal.*";
     trigger.entity_type = "deal";
     return trigger;
@@ -188,7 +232,7 @@ Trigger trigger_of(const Json& t, const std::string& at, Errors& out) {
 }
 
 void condition_of(const Json& c, const std::string& at, const std::map<std::string, std::string>& scopes,
-                  CompiledRule& rule, Errors& out) {
+                  const StageRefs& stages, CompiledRule& rule, Errors& out) {
   if (!c.is_object() || !c.value("field", Json()).is_string())
     return out.push_back({at, "must be {\"field\": \"<scope>.<field>\", \"op\", \"value\"}"});
   const std::string qualified = c["field"];
@@ -201,6 +245,19 @@ void condition_of(const Json& c, const std::string& at, const std::map<std::stri
   Condition condition{scope, found->second, {}};
   Json relative = c;
   relative["field"] = qualified.substr(dot + 1);
+  // A deal's stage compared with a stage named by key: compared with its id.
+  if (found->second == "deal" && relative["field"] == "stage_id" && relative.contains("value")) {
+    auto resolve = [&](Json& v, const std::string& where) {
+      if (!v.is_string() || !StageRefs::is_key_ref(v.get<std::string>())) return;
+      std::string problem;
+      v = stages.resolve(v, problem);
+      if (!problem.empty()) out.push_back({where, problem});
+    };
+    if (relative["value"].is_array())
+      for (std::size_t i = 0; i < relative["value"].size(); ++i) resolve(relative["value"][i], at + "/value/" + std::to_string(i));
+    else
+      resolve(relative["value"], at + "/value");
+  }
   if (!found->second.empty()) {
     auto problems = services::filter_problems(entity_spec(found->second), relative, at, "/", condition.filter);
     for (auto& p : problems) out.push_back(std::move(p));
@@ -261,6 +318,7 @@ void need_scope(const std::string& scope, const std::map<std::string, std::strin
 struct ActionCheck {
   store::Transaction* tx;
   const std::string& tenant_id;
+  const StageRefs& stages;
   const Trigger& trigger;
   const std::map<std::string, std::string>& scopes;
   std::vector<std::string>& used;
@@ -323,14 +381,14 @@ struct ActionCheck {
     }
   }
 
-  void move_stage(const Json& a, const std::string& at) {
+  void move_stage(Json& a, const std::string& at) {
     require_keys(a, at, {"stage_id"}, out);
     need_scope("deal", scopes, at, "moving a stage", used, out);
-    const Json& stage = a.value("stage_id", Json());
-    if (!stage.is_string() || !is_valid_id(stage.get<std::string>(), id_prefix::stage))
-      out.push_back({at + "/stage_id", "must be a stage id (stg_…)"});
-    else if (tx && !exists_in(*tx, "stages", tenant_id, stage))
-      out.push_back({at + "/stage_id", "no stage " + stage.get<std::string>()});
+    std::string problem, id = stages.resolve(a.value("stage_id", Json()), problem);
+    if (!problem.empty()) return out.push_back({at + "/stage_id", problem});
+    if (tx && is_valid_id(id, id_prefix::stage) && !exists_in(*tx, "stages", tenant_id, id))
+      out.push_back({at + "/stage_id", "no stage " + id});
+    a["stage_id"] = id;  // the compiled rule moves to the id
   }
 
   // The scope an action writes to: `on`, or the trigger's own record.
@@ -427,7 +485,7 @@ struct ActionCheck {
       out.push_back({at + "/cadence_id", "no cadence " + id.get<std::string>()});
   }
 
-  void check(const Json& a, const std::string& at) {
+  void check(Json& a, const std::string& at) {
     if (!a.is_object() || !a.value("type", Json()).is_string())
       return out.push_back({at + "/type", "is required: create_task, send_message, move_stage, set_field, "
                                           "assign_owner, emit_event, enrol_in_cadence or stop_cadence"});
@@ -447,25 +505,27 @@ struct ActionCheck {
 
 // Compiles what can be compiled, collecting every problem; `tx` null skips the checks
 // that read the database (compiling a rule that was checked when saved).
-CompiledRule compile(store::Transaction* tx, const std::string& tenant_id, const Json& rule, Errors& out) {
+CompiledRule compile(store::Transaction* tx, const std::string& tenant_id, const Json& rule, Errors& out,
+                     const StageKeys* keys = nullptr) {
+  const StageRefs stages{tx, tenant_id, keys};
   CompiledRule compiled;
   compiled.id = rule.value("id", "");
   compiled.version = rule.value("version", std::int64_t{0});
   compiled.name = rule.value("name", "");
   compiled.enabled = rule.value("enabled", false);
-  compiled.trigger = trigger_of(rule.value("trigger", Json()), "/trigger", out);
+  compiled.trigger = trigger_of(rule.value("trigger", Json()), "/trigger", stages, out);
   const auto scopes = reachable_scopes(compiled.trigger.entity_type);
   const Json& conditions = rule.value("conditions", Json::array());
   if (!conditions.is_array() || conditions.size() > 50) out.push_back({"/conditions", "must be an array of at most 50 conditions"});
   else
     for (std::size_t i = 0; i < conditions.size(); ++i)
-      condition_of(conditions[i], "/conditions/" + std::to_string(i), scopes, compiled, out);
+      condition_of(conditions[i], "/conditions/" + std::to_string(i), scopes, stages, compiled, out);
   compiled.actions = rule.value("actions", Json());
   if (!compiled.actions.is_array() || compiled.actions.empty() || compiled.actions.size() > 20) {
     out.push_back({"/actions", "must be an array of 1 to 20 actions"});
     compiled.actions = Json::array();
   } else {
-    ActionCheck check{tx, tenant_id, compiled.trigger, scopes, compiled.scopes, out};
+    ActionCheck check{tx, tenant_id, stages, compiled.trigger, scopes, compiled.scopes, out};
     for (std::size_t i = 0; i < compiled.actions.size(); ++i)
       check.check(compiled.actions[i], "/actions/" + std::to_string(i));
   }
@@ -564,9 +624,9 @@ std::vector<FieldError> rule_problems(store::Transaction& tx, const std::string&
   return out;
 }
 
-CompiledRule compile_rule(const Json& rule) {
+CompiledRule compile_rule(const Json& rule, const StageKeys& stage_keys) {
   Errors problems;
-  CompiledRule compiled = compile(nullptr, "", rule, problems);
+  CompiledRule compiled = compile(nullptr, "", rule, problems, &stage_keys);
   if (!problems.empty()) throw validation_error("invalid automation rule", std::move(problems));
   return compiled;
 }

@@ -78,8 +78,12 @@ struct CompiledRule {
 // rule names.
 std::vector<FieldError> rule_problems(store::Transaction& tx, const std::string& tenant_id, const Json& rule);
 
-// A rule without problems, compiled (throws Error(validation) with the problems otherwise).
-CompiledRule compile_rule(const Json& rule);
+// The tenant's stages by "<pipeline key>/<stage key>": how a rule may name a stage.
+using StageKeys = std::map<std::string, std::string>;
+
+// A rule without problems, compiled (throws Error(validation) with the problems otherwise),
+// the stages it names by key resolved to their ids.
+CompiledRule compile_rule(const Json& rule, const StageKeys& stage_keys = {});
 
 // Whether the event is one the trigger listens to.
 bool trigger_matches(const Trigger& trigger, const Json& envelope);

@@ -116,10 +116,12 @@ Json scan_time_rules(services::ServiceDependencies deps, const CallContext& ctx,
   q.limit = 1000;
   std::size_t rules = 0, candidates = 0, fired = 0, failed = 0;
   std::optional<Error> retry;
+  std::optional<StageKeys> keys;
   for (const auto& stored : RecordService(deps).list(ctx, "automation_rule", q)) {
+    if (!keys) keys = stage_keys(deps, ctx);
     CompiledRule rule;
     try {
-      rule = compile_rule(stored);
+      rule = compile_rule(stored, *keys);
     } catch (const Error&) {
       continue;  // checked when saved; one that no longer compiles fires nothing
     }

@@ -356,9 +356,11 @@ class RuleCache {
     q.equals = {{"enabled", true}};
     q.limit = 1000;
     std::vector<CompiledRule> compiled;
+    std::optional<StageKeys> keys;
     for (const auto& r : RecordService(deps_).list(ctx, "automation_rule", q)) {
+      if (!keys) keys = stage_keys(deps_, ctx);
       try {
-        compiled.push_back(compile_rule(r));
+        compiled.push_back(compile_rule(r, *keys));
       } catch (const Error&) {
         // Checked when saved; one that no longer compiles (a rule older than a check) fires nothing.
       }
@@ -390,6 +392,29 @@ Json summary_of(const Json& plan, const Json& done) {
 }
 
 }  // namespace
+
+StageKeys stage_keys(services::ServiceDependencies deps, const CallContext& ctx) {
+  CallContext reader = ctx;
+  reader.principal = nullptr;  // a rule sees the whole tenant's pipelines
+  RecordService records(deps);
+  store::RecordQuery q;
+  q.present = {{"key", true}};
+  q.limit = 1000;
+  std::map<std::string, std::string> pipelines;  // id → key
+  for (const auto& p : records.list(reader, "pipeline", q)) pipelines[p["id"]] = p["key"];
+  StageKeys out;
+  if (pipelines.empty()) return out;
+  for (std::string after;;) {
+    store::RecordQuery stages = q;
+    stages.after_id = after;
+    auto page = records.list(reader, "stage", stages);
+    for (const auto& st : page)
+      if (auto p = pipelines.find(st["pipeline_id"]); p != pipelines.end())
+        out[p->second + "/" + st["key"].get<std::string>()] = st["id"];
+    if (page.size() < stages.limit) return out;
+    after = page.back()["id"];
+  }
+}
 
 void register_rule_checks(services::ValidatorRegistry& validators) {
   validators.add("automation rules", "automation_rule", [](const services::ValidationRequest& r) {
@@ -467,7 +492,10 @@ events::Subscriber rules_subscriber(services::ServiceDependencies deps, const Cl
   return {"kernel:automation", "*", [=, &clock](const Json& envelope) -> std::string {
             const std::string tenant_id = envelope.value("tenant_id", "");
             // A rule changed: the events after it see the change (their order is the outbox's).
-            if (json_at(envelope, "entity.type") == "automation_rule") cache->forget(tenant_id);
+            // (or a pipeline or stage: rules may name stages by key)
+            if (const Json& type = json_at(envelope, "entity.type");
+                type == "automation_rule" || type == "pipeline" || type == "stage")
+              cache->forget(tenant_id);
             auto rules = cache->rules(tenant_id, clock);
             const Json& name = json_at(envelope, "name");
             if (!name.is_string()) return "";
@@ -510,7 +538,7 @@ Json dry_run(services::ServiceDependencies deps, const CallContext& ctx, const J
     return rule_problems(tx, ctx.tenant_id, rule);
   });
   if (!problems.empty()) throw validation_error("invalid automation rule", std::move(problems));
-  CompiledRule compiled = compile_rule(rule);
+  CompiledRule compiled = compile_rule(rule, stage_keys(deps, ctx));
   services::AutomationLog log(deps);
   Json out = {{"rule", {{"id", rule.value("id", Json())}, {"version", rule.value("version", Json())}}},
               {"generated_at", format_rfc3339(ctx.now())},

@@ -43,6 +43,10 @@ struct ChannelAccess {
   services::ConversationService::ChannelKinds traits_of;
 };
 
+// The tenant's stages by "<pipeline key>/<stage key>" (rules may name a stage so), as a
+// rule is compiled to run.
+StageKeys stage_keys(services::ServiceDependencies deps, const services::CallContext& ctx);
+
 // The check of every rule as it is saved: a rule with a problem is refused (422), each
 // problem named by its JSON pointer.
 void register_rule_checks(services::ValidatorRegistry& validators);

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "kernel/automation/pipeline_definition.hpp"
 #include "kernel/automation/rule_files.hpp"
 #include "kernel/automation/rule_scan.hpp"
 #include "kernel/automation/rules.hpp"
@@ -356,7 +357,34 @@ TEST_P(RulesTest, AScheduleFiresOncePerPeriodOnTheTenantsClockAndAnOverdueTaskOn
   (void)overdue;
 }
 
+// A rule kept in git names stages by "<pipeline key>/<stage key>": checked when saved,
+// resolved to the tenant's stage when it runs.
+TEST_P(RulesTest, StagesNamedByKeyAreCheckedAndResolved) {
+  records.update(ctx, "pipeline", pipeline, {{"key", "hospitais"}});
+  records.update(ctx, "stage", proposal, {{"key", "proposta"}});
+  std::string contract = stage({{"name", "Contrato"}, {"position", 2}, {"key", "contrato"}});
+  Error unknown = error_of([&] {
+    rule({{"trigger", {{"stage_entered", "hospitais/nenhum"}}}, {"actions", {{{"type", "move_stage"}, {"stage_id", "x/y/z"}}}}});
+  });
+  ASSERT_EQ(unknown.code(), ErrorCode::validation);
+  std::set<std::string> fields;
+  for (const auto& f : unknown.fields()) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"/trigger/stage_entered", "/actions/0/stage_id"})) << unknown.what();
+
+  std::string id = rule({{"trigger", {{"stage_entered", "hospitais/proposta"}}},
+                         {"conditions", {{{"field", "deal.stage_id"}, {"op", "in"}, {"value", {"hospitais/proposta"}}}}},
+                         {"actions", {{{"type", "move_stage"}, {"stage_id", "hospitais/contrato"}}}}});
+  EXPECT_EQ(records.get(ctx, "automation_rule", id)["trigger"]["stage_entered"], "hospitais/proposta");  // kept as written
+  std::string d = deal("Autoclave", 10);
+  records.move_deal_stage(ctx, d, proposal);
+  dispatch();
+  EXPECT_EQ(records.get(ctx, "deal", d)["stage_id"], contract);
+}
+
 TEST_P(RulesTest, TheShippedExamplesApplyAndFireAsTheyDescribe) {
+  // Some name stages of the hospital-supply pipeline template by key.
+  std::ifstream pipelines(std::string(NUCLEO_SOURCE_DIR) + "/config/examples/pipelines/hospital-supply.json");
+  apply_pipeline_document(h.deps(), ctx, Json::parse(pipelines), false);
   auto files = read_rule_files(std::string(NUCLEO_SOURCE_DIR) + "/config/examples/automation");
   ASSERT_GE(files.size(), 5u);
   Json applied = apply_rule_files(h.deps(), ctx, files, false);
