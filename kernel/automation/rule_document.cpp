@@ -473,14 +473,31 @@ struct ActionCheck {
     }
   }
 
+  // A cadence by id (`cadence_id`) or by its key (`cadence`): a rule kept in git names it so.
   void cadence(const Json& a, const std::string& at, bool enrol) {
-    require_keys(a, at, enrol ? std::set<std::string>{"cadence_id", "to"} : std::set<std::string>{"cadence_id"}, out);
+    std::set<std::string> keys{"cadence_id", "cadence"};
+    if (enrol) keys.insert("to");
+    require_keys(a, at, keys, out);
     if (enrol) recipient(a, at, "enrolling");
     else need_scope("contact", scopes, at, "stopping a cadence", used, out);
+    if (a.contains("cadence_id") && a.contains("cadence"))
+      return out.push_back({at + "/cadence", "name the cadence by cadence_id or by its key (cadence), not both"});
+    if (a.contains("cadence")) {
+      static const std::regex key("^[a-z0-9_]{1,64}$");
+      const Json& k = a["cadence"];
+      if (!k.is_string() || !std::regex_match(k.get<std::string>(), key))
+        return out.push_back({at + "/cadence", "must be a cadence's key (1 to 64 lower-case letters, digits or _)"});
+      bool found = !tx;
+      if (tx)
+        store::query(tx->session(), "SELECT 1 FROM cadences WHERE tenant_id = :p0 AND key = :p1 AND archived_at IS NULL",
+                     {tenant_id, k.get<std::string>()}, [&](const store::Row&) { found = true; });
+      if (!found) out.push_back({at + "/cadence", "no cadence with key " + k.get<std::string>()});
+      return;
+    }
     const Json& id = a.value("cadence_id", Json());
     if (!enrol && id.is_null()) return;  // every cadence of the contact
     if (!id.is_string() || !is_valid_id(id.get<std::string>(), id_prefix::cadence))
-      out.push_back({at + "/cadence_id", "must be a cadence id (cad_…)"});
+      out.push_back({at + "/cadence_id", "must be a cadence id (cad_…), or give the cadence's key as cadence"});
     else if (tx && !exists_in(*tx, "cadences", tenant_id, id))
       out.push_back({at + "/cadence_id", "no cadence " + id.get<std::string>()});
   }

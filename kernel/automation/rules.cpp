@@ -160,8 +160,20 @@ struct Planner {
     return to == "contact" ? "no contact" : "the deal has no contact in the role " + to["deal_role"].get<std::string>();
   }
 
+  // The cadence an action names: its id, or the id of the live cadence with its key
+  // (null when none has it now).
+  Json cadence_of(const Json& a) {
+    if (!a.contains("cadence")) return a.value("cadence_id", Json());
+    store::RecordQuery q;
+    q.equals = {{"key", a["cadence"]}};
+    q.limit = 1;
+    auto found = records.list(ctx, "cadence", q);
+    return found.empty() ? Json() : found.front()["id"];
+  }
+
   Json enrol_in_cadence(const Json& a) {
-    Json out = {{"type", "enrol_in_cadence"}, {"cadence_id", a["cadence_id"]}, {"deal_id", id_or_null(s, "deal")}};
+    Json out = {{"type", "enrol_in_cadence"}, {"cadence_id", cadence_of(a)}, {"deal_id", id_or_null(s, "deal")}};
+    if (out["cadence_id"].is_null()) return out["skipped"] = "no cadence with key " + a["cadence"].get<std::string>(), out;
     std::string contact_id = recipient(a);
     if (contact_id.empty()) return out["skipped"] = no_recipient(a), out;
     out["contact_id"] = contact_id;
@@ -169,7 +181,9 @@ struct Planner {
   }
 
   Json stop_cadence(const Json& a) {
-    Json out = {{"type", "stop_cadence"}, {"cadence_id", a.value("cadence_id", Json())}};
+    Json out = {{"type", "stop_cadence"}, {"cadence_id", cadence_of(a)}};
+    if (a.contains("cadence") && out["cadence_id"].is_null())
+      return out["skipped"] = "no cadence with key " + a["cadence"].get<std::string>(), out;
     if (id_in(s, "contact").empty()) return out["skipped"] = "no contact", out;
     out["contact_id"] = id_in(s, "contact");
     return out;

@@ -52,6 +52,7 @@ class CadencesTest : public testing::TestWithParam<store::Backend> {
     cadence = records
                   .create(ctx, "cadence",
                           {{"name", "Insumos da safra"},
+                           {"key", "insumos_safra"},
                            {"purpose", "prospeccao"},
                            {"steps", {{{"delay_days", 0}, {"type", "message"}, {"channel_account_id", channel},
                                        {"text", "Olá {{contact.name}}, tudo bem?"},
@@ -197,7 +198,7 @@ TEST_P(CadencesTest, ARuleEnrolsTheEconomicBuyerAndTheNextStageChangeStopsIt) {
   std::string rule = records.create(ctx, "automation_rule",
                                     {{"name", "Proposta: cadência do comprador"}, {"enabled", true},
                                      {"trigger", {{"stage_entered", proposal}}},
-                                     {"actions", {{{"type", "enrol_in_cadence"}, {"cadence_id", cadence},
+                                     {"actions", {{{"type", "enrol_in_cadence"}, {"cadence", "insumos_safra"},
                                                    {"to", {{"deal_role", "economic_buyer"}}}}}}})
                          .record["id"];
   std::string deal = records.create(ctx, "deal", {{"name", "Sementes"}, {"account_id", account}, {"pipeline_id", pipeline},
@@ -217,6 +218,15 @@ TEST_P(CadencesTest, ARuleEnrolsTheEconomicBuyerAndTheNextStageChangeStopsIt) {
   records.move_deal_stage(ctx, deal, first);
   dispatch();
   EXPECT_EQ(enrolment(enrolled[0]["id"])["stop_reason"], "stage_changed");
+}
+
+TEST_P(CadencesTest, ARuleNamingACadenceNoOneHasIsRefused) {
+  Error e = error_of([&] {
+    records.create(ctx, "automation_rule", {{"name", "x"}, {"trigger", {{"event", "contact.created"}}},
+                                            {"actions", {{{"type", "enrol_in_cadence"}, {"cadence", "nenhuma"}}}}});
+  });
+  ASSERT_EQ(e.code(), ErrorCode::validation);
+  EXPECT_EQ(e.fields().at(0).field, "/actions/0/cadence");
 }
 
 TEST_P(CadencesTest, ACadenceWithAProblemIsRefusedNamingItsPointer) {
