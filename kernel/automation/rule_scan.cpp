@@ -1,6 +1,7 @@
 #include "kernel/automation/rule_scan.hpp"
 
 #include "kernel/events/schedule.hpp"
+#include "kernel/services/automation_log.hpp"
 #include "kernel/services/tenant_service.hpp"
 
 namespace nucleo::automation {
@@ -82,6 +83,7 @@ std::vector<Json> time_events(services::ServiceDependencies deps, const CallCont
   CallContext reader = ctx;
   reader.principal = nullptr;  // a rule sees the whole tenant
   RecordService records(deps);
+  services::AutomationLog log(deps);
   const std::string type = rule.trigger.entity_type;
   const std::int64_t idle_cutoff = now.micros - rule.trigger.idle_days * micros_per_day;
   Json body = candidate_search(rule, now);
@@ -92,17 +94,19 @@ std::vector<Json> time_events(services::ServiceDependencies deps, const CallCont
       if (out.size() >= limit) return out;
       Json record = Json::parse(text);
       const std::string id = record["id"];
+      std::string event_id;
       if (rule.trigger.time == "idle") {
         std::int64_t active = last_activity(records, reader, type, record);
         if (active >= idle_cutoff) continue;
-        out.push_back(made_up_event(ctx, rule, "idle:" + id + ":" + std::to_string(active), record));
+        event_id = "idle:" + id + ":" + std::to_string(active);
       } else if (rule.trigger.time == "overdue") {
-        out.push_back(made_up_event(
-            ctx, rule, "overdue:" + id + ":" + std::to_string(parse_rfc3339(record["due_at"].get<std::string>())->micros),
-            record));
+        event_id = "overdue:" + id + ":" + std::to_string(parse_rfc3339(record["due_at"].get<std::string>())->micros);
       } else {
-        out.push_back(made_up_event(ctx, rule, "scheduled:" + id + ":" + std::to_string(period->micros), record));
+        event_id = "scheduled:" + id + ":" + std::to_string(period->micros);
       }
+      // Fired for this period already: not one of the `limit`, or those would hide the rest.
+      if (!rule.id.empty() && log.fired(ctx, rule.id, event_id)) continue;
+      out.push_back(made_up_event(ctx, rule, event_id, record));
     }
     after = found.next;
   } while (!after.is_null());
