@@ -306,22 +306,25 @@ Json ChannelAccountService::send(const CallContext& ctx, events::JobQueue& /*job
 
   Timestamp now = ctx.now();
   std::string id = generate_id(id_prefix::channel_message, now);
-  deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-    store::execute(tx.session(),
-                   "INSERT INTO channel_messages (id, tenant_id, account_id, recipient, content, status, created_at,"
-                   " updated_at) VALUES (:p0, :p1, :p2, :p3, :p4, 'queued', :p5, :p6)",
-                   {id, ctx.tenant_id, account_id, to.get<std::string>(), to_json_text(content), now.micros, now.micros});
-    // The event names the message, not its content: the content may be anybody's words.
-    Json changes = {{"account_id", {{"from", nullptr}, {"to", account_id}}}, {"to", {{"from", nullptr}, {"to", to}}},
-                    {"status", {{"from", nullptr}, {"to", "queued"}}}};
-    commit_change(tx, ctx, {"channel_message.queued", "channel_message", id, changes,
-                            {{"id", id}, {"account_id", account_id}, {"to", to}, {"status", "queued"}}});
-    // The job commits with the message: neither exists without the other, also when
-    // the send is one step of a larger transaction (an automation rule's firing).
-    events::enqueue_job(tx, channel_send_job_name, ctx.tenant_id, {{"message_id", id}}, now, now);
+  // The answer is read in the message's transaction: a job worker woken by the commit may
+  // send it at once, and the caller is told what was accepted (queued), not what came after.
+  return deps_.database.in_one_transaction(ctx.tenant_id, [&] {
+    deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+      store::execute(tx.session(),
+                     "INSERT INTO channel_messages (id, tenant_id, account_id, recipient, content, status, created_at,"
+                     " updated_at) VALUES (:p0, :p1, :p2, :p3, :p4, 'queued', :p5, :p6)",
+                     {id, ctx.tenant_id, account_id, to.get<std::string>(), to_json_text(content), now.micros, now.micros});
+      // The event names the message, not its content: the content may be anybody's words.
+      Json changes = {{"account_id", {{"from", nullptr}, {"to", account_id}}}, {"to", {{"from", nullptr}, {"to", to}}},
+                      {"status", {{"from", nullptr}, {"to", "queued"}}}};
+      commit_change(tx, ctx, {"channel_message.queued", "channel_message", id, changes,
+                              {{"id", id}, {"account_id", account_id}, {"to", to}, {"status", "queued"}}});
+      // The job commits with the message: neither exists without the other, also when
+      // the send is one step of a larger transaction (an automation rule's firing).
+      events::enqueue_job(tx, channel_send_job_name, ctx.tenant_id, {{"message_id", id}}, now, now);
+    });
+    return message(ctx, id);
   });
-  // As accepted (202): a job worker woken by the commit may send it before we answer.
-  return message(ctx, id);
 }
 
 Json ChannelAccountService::message(const CallContext& ctx, const std::string& message_id) {
