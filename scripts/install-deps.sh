@@ -9,10 +9,11 @@ packages=(
   libpoco-dev libsoci-dev libpq-dev libsqlite3-dev libssl-dev
   libboost-dev nlohmann-json3-dev libphonenumber-dev libvalijson-dev libhowardhinnant-date-dev tzdata
   libgmime-3.0-dev libcurl4-openssl-dev
+  libkainjow-mustache-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev postgresql-15 pgbouncer curl python3 clang-14 libclang-rt-14-dev openssl
-    python3-aiosmtpd dovecot-imapd)
+    python3-aiosmtpd dovecot-imapd poppler-utils)
   # npm (the API contract tools, tests/tools): the machine's own Node.js when present, else Debian's.
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi
