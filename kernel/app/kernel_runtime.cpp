@@ -60,6 +60,32 @@ std::string read_public_url(const Configuration& config) {
   return url;
 }
 
+// proposals.*: "sales:10, team_…:15" → {"sales": 1000, "team_…": 1500} (hundredths).
+services::ProposalSettings read_proposal_settings(const Configuration& config) {
+  services::ProposalSettings settings;
+  settings.link_days = static_cast<int>(get_integer(config, "proposals.link_days", 1, 365));
+  std::string list = get_string(config, "proposals.discount_limits");
+  std::size_t start = 0;
+  while (start < list.size()) {
+    std::size_t end = list.find(',', start);
+    std::string pair = list.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    pair.erase(0, pair.find_first_not_of(" \t"));
+    pair.erase(pair.find_last_not_of(" \t") + 1);
+    std::size_t colon = pair.find(':');
+    std::int64_t percent = -1;
+    if (colon != std::string::npos && colon > 0 && colon + 1 < pair.size() && pair.size() - colon <= 4 &&
+        pair.find_first_not_of("0123456789", colon + 1) == std::string::npos)
+      percent = std::stoll(pair.substr(colon + 1));
+    if (!pair.empty() && (percent < 0 || percent > 100))
+      throw Error(ErrorCode::validation, "proposals.discount_limits must be ROLE:PERCENT pairs (sales:10), not '" + pair + "'",
+                  {{"proposals.discount_limits", "expected ROLE:PERCENT, PERCENT from 0 to 100"}});
+    if (!pair.empty()) settings.discount_limits[pair.substr(0, colon)] = percent * 100;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return settings;
+}
+
 }  // namespace
 
 KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_override, bool tolerate_old_schema,
@@ -72,6 +98,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
                static_cast<int>(get_integer(config, "privacy.report_link_hours", 1, 24 * 90)),
                static_cast<int>(get_integer(config, "privacy.retention_grace_days", 0, 365)),
                static_cast<std::size_t>(get_integer(config, "privacy.retention_max_per_run", 1, 10000000))},
+      proposals_(read_proposal_settings(config)),
       sensitive_(services::SensitiveData::parse(get_string(config, "audit.sensitive_reads"))),
       secrets_(services::SecretBox::load_or_create(state_path(config, get_string(config, "secrets.key_file")),
                                                    &secrets_key_created_)) {
@@ -101,7 +128,7 @@ void KernelRuntime::listen_to_other_nodes() {
 services::ServiceDependencies KernelRuntime::dependencies() {
   return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
           attribute_schemas_, customer_extensions_, import_formats_, search_scan_rows_, audited_reads_.get(),
-          public_url_, privacy_};
+          public_url_, privacy_, proposals_};
 }
 
 }  // namespace nucleo::app

@@ -42,6 +42,7 @@ class KernelRuntime {
   std::size_t search_scan_rows_;  // limits.search_scan_rows
   std::string public_url_;        // http.public_url
   services::PrivacySettings privacy_;  // privacy.*
+  services::ProposalSettings proposals_;  // proposals.*
   store::WorkSignal work_signal_;  // before what rings it: outlives the databases
   std::unique_ptr<store::PostgresWorkChannel> work_channel_;  // PostgreSQL only
   std::unique_ptr<store::Database> database_;

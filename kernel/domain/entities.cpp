@@ -207,6 +207,67 @@ std::vector<EntitySpec> build_specs() {
                     with_default(of("active", FieldType::boolean), true)}});
   specs.back().policy = {{"manager"}};
 
+  // A proposal's look (docs/proposals.md "Templates"): Mustache HTML for the browser and
+  // the intro and closing texts both the page and the PDF carry; tags checked when saved.
+  specs.push_back({"proposal_template",
+                   std::string(id_prefix::proposal_template),
+                   "proposal_templates",
+                   {required(text("name", 200)), text("key", 64), text("html", 200000), text("intro", 5000),
+                    text("closing", 5000),
+                    // A PNG, base64, at most 256 KiB: on every page of the PDF and atop the page.
+                    text("logo_png", 350000),
+                    // What the customer types besides her name to accept: "cpf", "role".
+                    with_default(of_items(of("acceptance_fields", FieldType::array),
+                                          {{"type", "string"}, {"enum", {"cpf", "role"}}}),
+                                 Json::array()),
+                    with_default(of("is_default", FieldType::boolean), false)},
+                   false});
+  specs.back().policy = {{"manager"}};
+
+  // A priced offer on a deal (docs/proposals.md): lines, totals in minor units, and the
+  // revision the next send freezes. Sent revisions live on, unchanged, in
+  // proposal_versions (services/proposal_service.hpp); the customer's decision is hers.
+  const Json line_schema = {
+      {"type", "object"},
+      {"properties",
+       {{"product_id", id_of(id_prefix::product)},
+        {"description", {{"type", "string"}, {"maxLength", 2000}}},
+        {"unit", {{"type", "string"}, {"maxLength", 40}}},
+        {"quantity", {{"type", "number"}, {"exclusiveMinimum", 0}}},
+        {"unit_price", {{"type", "integer"}, {"minimum", 0}}},
+        {"discount_percent", {{"type", "number"}, {"minimum", 0}, {"maximum", 100}}},
+        {"discount_amount", {{"type", "integer"}, {"minimum", 0}}},
+        {"sku", {{"type", "string"}, {"readOnly", true}}},
+        {"amount", {{"type", "integer"}, {"readOnly", true}}},
+        {"discount", {{"type", "integer"}, {"readOnly", true}}},
+        {"total", {{"type", "integer"}, {"readOnly", true}}}}},
+      {"required", {"quantity"}}};
+  specs.push_back({"proposal",
+                   std::string(id_prefix::proposal),
+                   "proposals",
+                   {required(ref("deal_id", "deal")), required(text("title", 300)),
+                    ref("template_id", "proposal_template"), ref("contact_id", "contact"), ref("owner_id", "user"),
+                    of("currency", FieldType::currency),
+                    with_default(of_items(of("lines", FieldType::array), line_schema), Json::array()),
+                    derived(with_default(of("subtotal", FieldType::integer), 0)),
+                    derived(with_default(of("discount_total", FieldType::integer), 0)),
+                    derived(with_default(of("total", FieldType::integer), 0)), of("valid_until", FieldType::date),
+                    text("payment_terms", 2000), text("notes", 5000),
+                    // An acceptance moves the deal to its pipeline's won stage (through the gates).
+                    with_default(of("accept_moves_deal", FieldType::boolean), false),
+                    derived(choice("status", {"draft", "sent", "accepted", "declined"}, "draft")),
+                    derived(with_default(of("revision", FieldType::integer), 1)),
+                    derived(of("sent_revision", FieldType::integer)), derived(of("sent_at", FieldType::timestamp)),
+                    // Discount approvals of the current revision: [{revision, user_id, role, at, note}].
+                    derived(with_default(of("approvals", FieldType::array), Json::array())),
+                    // The customer's accept or decline: the revision and its PDF's hash in the
+                    // clear (what the audit trail proves), who she said she is sealed (hers).
+                    derived(of("decided_revision", FieldType::integer)), derived(text("decided_sha256", 64)),
+                    derived(personal(of("decision", FieldType::object))),
+                    derived(of("decided_at", FieldType::timestamp))}});
+  specs.back().data_subject_field = "contact_id";
+  specs.back().policy = {every_team, {}, "owner_id"};
+
   // An automation rule (docs/automation.md): a versioned document — trigger, conditions,
   // actions — checked when saved (kernel/automation/rules.hpp), so nothing is found
   // wrong at fire time. Saved disabled unless said otherwise: dry-run it first.

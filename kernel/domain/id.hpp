@@ -39,6 +39,8 @@ inline constexpr std::string_view bulk_import = "imp";
 inline constexpr std::string_view automation_rule = "rul";
 inline constexpr std::string_view cadence = "cad";
 inline constexpr std::string_view cadence_enrolment = "enr";  // a contact's way through a cadence
+inline constexpr std::string_view proposal_template = "ptm";
+inline constexpr std::string_view proposal_link = "plk";  // a public link to one frozen proposal revision
 }  // namespace id_prefix
 
 // A new id: a UUIDv7 body (RFC 9562 §5.7: 48-bit Unix milliseconds, version, 74

@@ -15,6 +15,7 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/domain/prometheus_text.hpp"
 #include "kernel/http/channel_routes.hpp"
+#include "kernel/http/proposal_routes.hpp"
 #include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/plugin_routes.hpp"
@@ -498,6 +499,7 @@ Server::Server(ServerSettings settings, ReadinessCheck readiness, std::optional<
     }
     add_channel_routes(state_->router, state_->api->deps, loaded, state_->api->jobs, channel_traits, config_schemas);
     add_conversation_routes(state_->router, state_->api->deps, state_->api->settings, channel_traits);
+    add_proposal_routes(state_->router, state_->api->deps, state_->api->jobs, channel_traits);
     if (state_->api->plugins) {
       add_plugin_routes(state_->router, *state_->api->plugins, state_->api->deps);
       add_plugin_resource_routes(state_->router, *state_->api->plugins, state_->api->settings);

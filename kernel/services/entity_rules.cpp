@@ -3,6 +3,7 @@
 #include <map>
 
 #include "kernel/domain/id.hpp"
+#include "kernel/services/proposal_rules.hpp"
 #include "kernel/services/write.hpp"
 #include "kernel/services/write_batch.hpp"
 #include "kernel/store/record_table.hpp"
@@ -299,6 +300,8 @@ const std::map<std::string, EntityRules>& all_rules() {
       {"task", {time_task_completion, nullptr}},
       {"product", {[](Write& w) { check_non_negative(w, "price"); }, nullptr}},
       {"api_key", {check_scopes, nullptr}},
+      {"proposal", {shape_proposal, nullptr}},
+      {"proposal_template", {check_proposal_template, nullptr}},
   };
   return rules;
 }

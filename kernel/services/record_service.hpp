@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,15 @@ struct PrivacySettings {
   std::size_t retention_max_per_run = 10000;  // records one policy touches per run; the rest next run
 };
 
+// proposals.* (docs/configuration.md): public links and discount limits.
+struct ProposalSettings {
+  int link_days = 30;  // how long a proposal's public link works
+  // The largest discount of one line (hundredths of a percent) a role or a team's
+  // members may send without an approval: {"sales": 1000, "team_…": 1500}. A caller's
+  // limit is the highest of her role's and her teams'; a role not named has none.
+  std::map<std::string, std::int64_t> discount_limits;
+};
+
 struct ServiceDependencies {
   store::Database& database;         // request traffic (PostgreSQL: nucleo_app, under RLS)
   store::Database& worker_database;  // cross-tenant work (PostgreSQL: nucleo_worker)
@@ -49,6 +59,7 @@ struct ServiceDependencies {
   // no such links.
   std::string public_url;
   PrivacySettings privacy;
+  ProposalSettings proposals;
 };
 
 struct WriteResult {

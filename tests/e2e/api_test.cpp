@@ -320,6 +320,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   foreign["cadences"] =
       records.create(ctx_b, "cadence", {{"name", "B"}, {"steps", {{{"delay_days", 0}, {"type", "task"}, {"title", "B"}}}}})
           .record["id"];
+  foreign["proposals"] =
+      records.create(ctx_b, "proposal", {{"deal_id", foreign["deals"]}, {"title", "B"}}).record["id"];
+  foreign["proposal_templates"] = records.create(ctx_b, "proposal_template", {{"name", "B"}}).record["id"];
   foreign["privacy"] = services::PrivacyService(h->deps()).place_hold(ctx_b, foreign["contacts"], "B")["id"];
   foreign["audit"] = foreign["accounts"];  // /v1/audit/entities/account/{id}/history
   foreign["events"] = "evt_01m80gv6y4eqcsmge90bwbtca7";  // no dead letter of ours
@@ -362,6 +365,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
       std::string target = path;
       target.replace(target.find("{id}"), 4, foreign.at(collection));
       if (auto type = target.find("{type}"); type != std::string::npos) target.replace(type, 6, "account");
+      if (auto at = target.find("{revision}"); at != std::string::npos) target.replace(at, 10, "1");
+      if (auto at = target.find("{link_id}"); at != std::string::npos) target.replace(at, 9, "plk_01m80gv6y4eqcsmge90bwbtca7");
       Json body = !op.contains("requestBody") ? Json() : upper == "PATCH" ? Json{{"name", "hijack"}} : Json::object();
       if (path.size() > 6 && path.compare(path.size() - 6, 6, "/stage") == 0) body = {{"stage_id", foreign["stages"]}};
       if (path.find("/lift") != std::string::npos) body = {{"reason", "not yours"}};
@@ -391,8 +396,10 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // assign, identity, report, its read and link, complete, reject) + a report link (no credential)
   // + retention (policies, plan, runs) + automation rules (list; read, patch, archive, restore,
   // dry-run, enable, disable, firings) + cadences (list; read, patch, archive, restore, their
-  // enrolments: list, enrol, stop)
-  EXPECT_EQ(checked, 139);
+  // enrolments: list, enrol, stop) + proposals and their templates (lists; read, patch,
+  // archive, restore; send, approve, versions, a version, preview, links: issue, list,
+  // revoke; proof) + a proposal's public page and PDF (no credential: a token refused)
+  EXPECT_EQ(checked, 160);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -648,8 +655,10 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // record of processing + the anonymised export + 10 data-subject request operations and
   // a report's download link + retention (policies: list, define; plan; runs) + automation
   // rules (the generic 8, two dry runs, enable, disable, firings) + cadences (the generic 8,
-  // enrolments: list, enrol, stop).
-  EXPECT_EQ(documented.size(), 189u);
+  // enrolments: list, enrol, stop) + proposals and their templates (the generic 8 each; send,
+  // approve, versions, a version, preview, links: issue, list, revoke; proof) + a proposal's
+  // public link (its page, its PDF, the decision).
+  EXPECT_EQ(documented.size(), 217u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;
