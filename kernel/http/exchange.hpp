@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kernel/domain/entity.hpp"
 #include "kernel/domain/error.hpp"
@@ -99,6 +100,11 @@ struct Route {
   // Honours If-Match (412 when the record moved on). The generic protocol's writes of
   // one record always do; other routes say so.
   bool conditional = false;
+  // Problems beyond those its kind implies (a public link's decision: 409 once decided).
+  std::vector<int> extra_problems;
+  // A page for people: a browser (Accept: text/html) gets its 404 as an HTML page
+  // saying why, other clients the problem document.
+  bool html_not_found = false;
 };
 
 // The generic protocol's answers that are one record of the route's entity, with its

@@ -1,5 +1,6 @@
 #include "kernel/http/openapi.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -334,6 +335,8 @@ std::vector<int> problems_of(const Route& route, bool conditional) {
   if (route.auth == AuthMode::none && !route.raw_request_types.empty()) out.insert(out.end(), {415, 422});
   if (route.method == "POST" && route.auth == AuthMode::bearer) out.push_back(410);
   if (conditional) out.push_back(412);
+  for (int status : route.extra_problems)
+    if (std::find(out.begin(), out.end(), status) == out.end()) out.push_back(status);
   return out;
 }
 
@@ -505,6 +508,11 @@ Json operation_for(const Route& route) {
   }
   for (int status : problems_of(route, conditional))
     responses[std::to_string(status)] = {{"$ref", "#/components/responses/Problem" + std::to_string(status)}};
+  if (route.html_not_found)
+    responses["404"] = {{"description", "Not found: a problem document, or for a browser (Accept: text/html) a page saying why"},
+                        {"headers", {{"X-Request-Id", header_ref("X-Request-Id")}}},
+                        {"content", {{"application/problem+json", {{"schema", schema_ref("Problem")}}},
+                                     {"text/html", {{"schema", {{"type", "string"}}}}}}}};
   op["responses"] = responses;
   if (route.free_form) {
     op["x-nucleo-free-form"] = true;

@@ -133,7 +133,7 @@ std::string decided_page(const Json& answer) {
 }
 
 void add_public_routes(Router& router, services::ServiceDependencies deps) {
-  router.add(answering({"GET", "/v1/public/proposals/{token}", "view_proposal_page",
+  Route page{"GET", "/v1/public/proposals/{token}", "view_proposal_page",
                         "The proposal a public link opens, in a browser, with the form to accept or decline it "
                         "(no credential: the signed link is the authority; each view is counted)",
                         AuthMode::none, "", "document", {},
@@ -148,9 +148,9 @@ void add_public_routes(Router& router, services::ServiceDependencies deps) {
                           r.raw_body = page.html;
                           harden_public(r);
                           return r;
-                        }},
-                       200, text, {"text/html"}),
-             Access::of_anyone());
+                        }};
+  page.html_not_found = true;
+  router.add(answering(page, 200, text, {"text/html"}), Access::of_anyone());
   router.add(answering({"GET", "/v1/public/proposals/{token}/pdf", "download_proposal_pdf",
                         "The PDF of the proposal revision a public link opens (no credential)", AuthMode::none, "",
                         "export", {},
@@ -182,6 +182,7 @@ void add_public_routes(Router& router, services::ServiceDependencies deps) {
                }};
   decide.raw_request_types = {"application/x-www-form-urlencoded", "application/json"};
   decide.raw_request_limit = 16 * 1024;
+  decide.extra_problems = {409};  // decided, superseded or expired
   router.add(answering(decide, 200, decided_schema(), {"application/json", "text/html"}), Access::of_anyone());
 }
 
@@ -212,7 +213,8 @@ void add_proposal_routes(Router& router, services::ServiceDependencies deps, eve
                     {{"link_days", {{"type", "integer"}, {"minimum", 1}, {"maximum", 365}}},
                      {"channel_account_id", text},
                      {"contact_id", {{"type", "string"}, {"description", "the recipient; default: the proposal's contact"}}},
-                     {"message", {{"type", "string"}, {"maxLength", 10000}}}}},
+                     {"message", {{"type", "string"}, {"maxLength", 10000}}},
+                     {"purpose", {{"type", "string"}, {"description", "the consent purpose the message is for (as a message's)"}}}}},
                    {"additionalProperties", false}}},
                  200, sent_schema())),
              access_to_change(spec));

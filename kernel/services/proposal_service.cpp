@@ -293,7 +293,7 @@ std::string with_panel(std::string html, const std::string& panel) {
 
 Json ProposalService::send(const CallContext& ctx, const std::string& id, const Json& body,
                            std::optional<std::int64_t> expected_version, const Deliver& deliver) {
-  check_keys(body, {"link_days", "channel_account_id", "contact_id", "message"}, "a proposal's sending");
+  check_keys(body, {"link_days", "channel_account_id", "contact_id", "message", "purpose"}, "a proposal's sending");
   int days = link_days_of(body, deps_.proposals.link_days);
   Json current = RecordService(deps_).get(ctx, "proposal", id);
   require_permission(ctx, entity_spec("proposal"), Operation::write);
@@ -385,6 +385,7 @@ Json ProposalService::send(const CallContext& ctx, const std::string& id, const 
                    {{{"name", "proposta-" + id + "-v" + std::to_string(revision) + ".pdf"},
                      {"type", "application/pdf"},
                      {"content_base64", to_base64(version.pdf)}}}}};
+      if (body.contains("purpose")) out["purpose"] = body["purpose"];
       message = deliver(contact_id, out);
     }
     // The sending, on the deal's timeline.
@@ -542,7 +543,11 @@ Json ProposalService::revoke_link(const CallContext& ctx, const std::string& id,
 
 Json ProposalService::proof(const CallContext& ctx, const std::string& id) {
   RecordService(deps_).get(ctx, "proposal", id);
-  return AuditService(deps_).entity_proofs(ctx, {{"proposal", id}}, std::nullopt);
+  Json bundle = AuditService(deps_).entity_proofs(ctx, {{"proposal", id}}, std::nullopt);
+  bundle["format"] = "nucleo-party-bundle";  // what `nucleo audit verify FILE` reads
+  bundle["version"] = 1;
+  bundle["party_id"] = id;
+  return bundle;
 }
 
 // --- the public link ---------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class ProposalService {
 
   // Freezes the current revision and issues a public link to it. Body: {"link_days"?,
   // "channel_account_id"?, "contact_id"?, "message"?}. With a channel account, `deliver`
-  // is handed the message to send (the proposal's PDF attached for e-mail, the link in
+  // ("purpose": the consent purpose the message is for, as a message's) is handed the message to send (the proposal's PDF attached for e-mail, the link in
   // the text) inside the same transaction, and answers the message's interaction: all
   // of it happens, or none of it. Sending a revision already sent freezes nothing again.
   // Answer: {"proposal", "version": {"revision", "pdf_sha256", "frozen_at"}, "link":

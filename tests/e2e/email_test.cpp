@@ -12,7 +12,9 @@
 #include <set>
 #include <thread>
 
+#include "kernel/audit/checkpoint.hpp"
 #include "kernel/domain/base64.hpp"
+#include "kernel/domain/digest.hpp"
 #include "tests/e2e/api_fixture.hpp"
 #include "tests/support/mail_servers.hpp"
 
@@ -461,6 +463,102 @@ TEST_P(Email, BrokenMailIsLoggedAndTheRestOfTheMailboxSynced) {
   EXPECT_GT(by_subject["planta"]["content"]["attachments"][0].value("size", std::size_t{0}), 20u * 1000 * 1000);
   EXPECT_EQ(by_subject["cabeçalho"]["subject"], "cabeçalho") << "a 100 KB header and a multipart cut short";
   EXPECT_EQ(by_subject["Tudo certo"]["body"], "a última");
+}
+
+// Issue #32 end to end: a proposal sent by e-mail arrives with its PDF attached, the very
+// bytes whose SHA-256 the frozen revision keeps; the customer opens the public link with no
+// credential (a page that runs no script), accepts it through the form, and the acceptance —
+// revision and hash in the clear — is proven offline by `nucleo audit verify`.
+TEST_P(Email, AProposalGoesOutWithItsPdfAndItsAcceptanceIsProvenOffline) {
+  auto made = [&](const std::string& path, const Json& body) {
+    auto r = call("POST", path, admin, body);
+    EXPECT_EQ(r.status, 201) << path << " " << r.raw.body;
+    return r.body.value("id", std::string());
+  };
+  std::string pipeline = made("/v1/pipelines", {{"name", "Hospitais"}});
+  made("/v1/stages", {{"pipeline_id", pipeline}, {"name", "Proposta"}, {"position", 0}});
+  made("/v1/stages", {{"pipeline_id", pipeline}, {"name", "Ganho"}, {"position", 1}, {"kind", "won"}});
+  std::string account_id = made("/v1/accounts", {{"legal_name", "Associação Hospitalar São João"}});
+  std::string deal = made("/v1/deals", {{"name", "Cateteres 2027"}, {"account_id", account_id}, {"pipeline_id", pipeline}});
+  std::string product = made("/v1/products", {{"name", "Cateter intravenoso periférico 22G"}, {"price", 1500000}});
+  std::string id = made("/v1/proposals", {{"deal_id", deal}, {"contact_id", contact}, {"title", "Fornecimento de cateteres"},
+                                          {"accept_moves_deal", true},
+                                          {"lines", {{{"product_id", product}, {"quantity", 40}, {"discount_percent", 5}}}}});
+  auto sent = call("POST", "/v1/proposals/" + id + "/send", admin,
+                   {{"channel_account_id", account}, {"purpose", "sales"}, {"link_days", 7}});
+  ASSERT_EQ(sent.status, 200) << sent.raw.body;
+  std::string sha256 = sent.body["version"]["pdf_sha256"];
+  interaction_when(sent.body["message"]["id"], "sent");
+
+  // The PDF in the mailbox is the frozen revision's, byte for byte.
+  auto mail = smtp->delivered();
+  ASSERT_EQ(mail.size(), 1u);
+  const std::string& m = mail[0];
+  std::size_t part = m.find("proposta-" + id + "-v1.pdf");
+  ASSERT_NE(part, std::string::npos) << m.substr(0, 3000);
+  std::size_t body_at = m.find("\r\n\r\n", part);
+  std::size_t end = m.find("\r\n--", body_at);
+  std::string encoded;
+  for (char c : m.substr(body_at + 4, end - body_at - 4))
+    if (c != '\r' && c != '\n') encoded += c;
+  auto attached = from_base64(encoded);
+  ASSERT_TRUE(attached.has_value());
+  EXPECT_EQ(sha256_hex(*attached), sha256);
+  Json message = call("GET", "/v1/interactions/" + sent.body["message"]["id"].get<std::string>(), admin).body;
+  EXPECT_NE(message["body"].get<std::string>().find(sent.body["link"]["path"].get<std::string>()), std::string::npos)
+      << "the link is in the text";
+
+  // The customer's browser: no credential, a page that runs no script and leaks no link.
+  std::string page_path = sent.body["link"]["path"];
+  auto page = call_raw("GET", page_path, "", "", {{"Accept", "text/html"}});
+  ASSERT_EQ(page.status, 200) << page.raw.body;
+  EXPECT_EQ(page.raw.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.raw.header("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(page.raw.header("Referrer-Policy"), "no-referrer");
+  EXPECT_NE(page.raw.body.find("R$ 570.000,00"), std::string::npos);  // 40 × R$ 15.000,00 − 5%
+  EXPECT_NE(page.raw.body.find("action=\"" + page_path + "/decision\""), std::string::npos);
+  auto pdf = call_raw("GET", page_path + "/pdf", "", "");
+  ASSERT_EQ(pdf.status, 200);
+  EXPECT_EQ(sha256_hex(pdf.raw.body), sha256);
+  std::string tampered = page_path;
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(call_raw("GET", tampered, "", "", {{"Accept", "text/html"}}).status, 404);
+  EXPECT_EQ(call_raw("GET", tampered, "", "").raw.header("Content-Type"), "application/problem+json");
+
+  auto accepted = call_raw("POST", page_path + "/decision", "", "decision=accept&name=Concei%C3%A7%C3%A3o+Ribeiro",
+                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(accepted.status, 200) << accepted.raw.body;
+  EXPECT_NE(accepted.raw.body.find("Proposta aceita"), std::string::npos);
+  Json proposal = call("GET", "/v1/proposals/" + id, admin).body;
+  EXPECT_EQ(proposal["status"], "accepted");
+  EXPECT_EQ(proposal["decision"]["name"], "Conceição Ribeiro");
+  EXPECT_EQ(proposal["decided_sha256"], sha256);
+  EXPECT_EQ(call("GET", "/v1/deals/" + deal, admin).body["status"], "won");
+  EXPECT_EQ(call("GET", "/v1/proposals/" + id + "/links", admin).body["data"][0]["view_count"], 1);
+
+  // The compliance officer's proof, once a signed checkpoint covers the acceptance.
+  Json bundle = until("/v1/proposals/" + id + "/proof", [](const Json& b) {
+    for (const auto& e : b.value("events", Json::array()))
+      if (e["leaf"].get<std::string>().find("proposal.accepted") != std::string::npos) return !e["proof"].is_null();
+    return false;
+  });
+  std::string proven_hash;
+  for (const auto& e : bundle["events"]) {
+    Json leaf = Json::parse(e["leaf"].get<std::string>());
+    if (leaf["action"] == "proposal.accepted") proven_hash = leaf["changes"]["decided_sha256"]["to"];
+  }
+  EXPECT_EQ(proven_hash, sha256) << "the leaf holds the accepted document's hash in the clear";
+  std::ofstream(mail_dir.path() + "/proof.json") << bundle.dump();
+  std::string note = bundle["checkpoint"];
+  std::ofstream(mail_dir.path() + "/log.vkey") << audit::vkey(note.substr(0, note.find('\n')), signing_key->public_key()) << "\n";
+  auto verified = run_process({NUCLEO_BINARY, "audit", "verify", mail_dir.path() + "/proof.json", "--vkey",
+                               mail_dir.path() + "/log.vkey"}, {}, std::chrono::minutes(1));
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("PASS"), std::string::npos) << verified.out;
+  // Accepting again, or after a change, is refused: decided is decided.
+  EXPECT_EQ(call_raw("POST", page_path + "/decision", "", R"({"decision": "decline", "name": "Outra Pessoa"})",
+                     {{"Content-Type", "application/json"}}).status,
+            409);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Email, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
