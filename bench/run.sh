@@ -205,6 +205,31 @@ for case in "${cases[@]}"; do
   rows+="| \`$label\` | $(printf '%.0f' "$sql_tps") | $sql_p50 / $sql_p99 | $(printf '%.0f' "$api_rps") | $api_p50 / $api_p99 | **$ratio** |"$'\n'
 done
 
+# Proposals (issue #32): a 3-page proposal rendered to PDF beside the same document to
+# HTML only (build/bench/proposal_render_throughput, one thread); and the page a public
+# link opens — each view counted, an interaction kept current and proposal.viewed emitted,
+# so a write — beside GET /v1/deals/{id}, both under wrk here.
+proposal_lines=""
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "proposals" ]]; then
+  echo "== proposals" >&2
+  scripts/build.sh --target proposal_render_throughput >/dev/null
+  read -r pdf_n pdf_rps html_n html_rps pdf_bytes <<<"$(build/bench/proposal_render_throughput "${BENCH_RENDER_SECONDS:-10}")"
+  render_ratio=$(python3 -c "print(f'{$pdf_rps/$html_rps:.4f}')")
+  printf '   PDF %s renders/s (%s bytes) | HTML only %s renders/s | ratio %s\n' "$pdf_rps" "$pdf_bytes" "$html_rps" "$render_ratio" >&2
+  proposal_api() { curl -sf -X "$1" "http://127.0.0.1:$http_port$2" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+  proposal_body=$(python3 -c 'import json,sys; print(json.dumps({"deal_id": sys.argv[1], "title": "Fornecimento — bench",
+    "lines": [{"description": f"Cateter periférico nº {i} — ação contínua", "quantity": 2, "unit_price": 150000} for i in range(38)]}))' \
+    "deal_$(printf '%026d' 1)")
+  proposal=$(proposal_api POST /v1/proposals "$proposal_body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  export NUCLEO_BENCH_PAGE=$(proposal_api POST "/v1/proposals/$proposal/send" '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["link"]["path"])')
+  read -r page_rps page_p50 page_p99 <<<"$(run_wrk proposal_page | tr '\n' ' ')"
+  read -r deal_rps deal_p50 deal_p99 <<<"$(run_wrk get_deal | tr '\n' ' ')"
+  page_ratio=$(python3 -c "print(f'{$page_rps/$deal_rps:.2f}')")
+  printf '   public page %s views/s (p50 %s ms, p99 %s ms) | GET /v1/deals/{id} %s req/s (p50 %s ms, p99 %s ms) | ratio %s\n' \
+    "$page_rps" "$page_p50" "$page_p99" "$deal_rps" "$deal_p50" "$deal_p99" "$page_ratio" >&2
+  proposal_lines+="- Proposals (issue #32): a 3-page proposal (38 lines with accents) rendered to PDF by cairo and pango **$pdf_rps renders/s** ($((pdf_bytes / 1024)) KiB) beside the same document to HTML only (Mustache) **$html_rps renders/s**, one thread (\`build/bench/proposal_render_throughput\`): ratio $render_ratio; the public link's page (each view a write: the link's count, its interaction, \`proposal.viewed\`) **$page_rps views/s** (p50 $page_p50 ms, p99 $page_p99 ms) beside \`GET /v1/deals/{id}\` **$deal_rps req/s** (p50 $deal_p50 ms, p99 $deal_p99 ms), wrk as above: ratio **$page_ratio**."$'\n'
+fi
+
 # Search (issue #29, ADR 0036): `legal_name contains` a common, a rare and a no-match term,
 # each beside the best SQL a DBA would write (bench/sql/search_best.sql: the owner, no
 # row-level security, the trigram index), at 100,000 accounts in one tenant, at 1,000,000,
@@ -1021,7 +1046,7 @@ at a million.
 | scale | term (matches) | best SQL tps | SQL p50 / p99 ms | API req/s | API p50 / p99 ms | ratio |
 |---|---|---|---|---|---|---|
 ${search_rows}
-${resource_lines}${sales_lines}${channel_lines}${automation_lines}${slow_lines}${audit_lines}${idle_lines}<!-- bench:end -->
+${resource_lines}${sales_lines}${channel_lines}${automation_lines}${proposal_lines}${slow_lines}${audit_lines}${idle_lines}<!-- bench:end -->
 MD
 # A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the
 # others, so it is printed for the findings instead.

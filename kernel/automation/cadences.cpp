@@ -8,6 +8,7 @@
 #include "kernel/domain/time_zone.hpp"
 #include "kernel/events/backoff.hpp"
 #include "kernel/services/cadence_enrolments.hpp"
+#include "kernel/services/proposal_service.hpp"
 #include "kernel/services/consent_service.hpp"
 #include "kernel/services/tenant_service.hpp"
 #include "kernel/store/sql.hpp"
@@ -34,6 +35,7 @@ void step_problems(store::Transaction& tx, const std::string& tenant_id, const J
   std::set<std::string> keys{"delay_days", "type"};
   if (type == "message") keys.insert({"channel_account_id", "text", "template", "subject"});
   if (type == "task") keys.insert({"title", "due_in_business_days", "assignee"});
+  if (type == "proposal") keys.insert({"channel_account_id", "message"});
   for (const auto& [key, _] : step.items())
     if (!keys.count(key)) out.push_back({at + "/" + key, "is not part of a " + (type.empty() ? std::string("step") : type + " step")});
   const Json& delay = step.value("delay_days", Json());
@@ -56,6 +58,15 @@ void step_problems(store::Transaction& tx, const std::string& tenant_id, const J
     if (step.contains("template") && (!step["template"].is_object() || !step["template"].value("name", Json()).is_string() ||
                                       !step["template"].value("language", Json()).is_string()))
       out.push_back({at + "/template", "must be {\"name\", \"language\", \"components\"?}"});
+  } else if (type == "proposal") {
+    // The deal's latest open proposal, sent (frozen, its link in the message) on the channel.
+    const Json& channel = step.value("channel_account_id", Json());
+    if (!channel.is_string() || !is_valid_id(channel.get<std::string>(), id_prefix::channel_account))
+      out.push_back({at + "/channel_account_id", "must be a channel account id (chn_…)"});
+    else if (!tenant_has(tx, "channel_accounts", tenant_id, channel))
+      out.push_back({at + "/channel_account_id", "no channel account " + channel.get<std::string>()});
+    if (step.contains("message") && (!step["message"].is_string() || step["message"].get<std::string>().empty()))
+      out.push_back({at + "/message", "must be non-empty text"});
   } else if (type == "task") {
     if (!step.value("title", Json()).is_string() || step["title"].get<std::string>().empty())
       out.push_back({at + "/title", "is required"});
@@ -65,7 +76,7 @@ void step_problems(store::Transaction& tx, const std::string& tenant_id, const J
       out.push_back({at + "/due_in_business_days", "must be a whole number from 0 to 365"});
     if (step.contains("assignee")) assignee_problems(step["assignee"], at + "/assignee", out);
   } else {
-    out.push_back({at + "/type", "must be message or task"});
+    out.push_back({at + "/type", "must be message, task or proposal"});
   }
   Json texts = step;
   texts.erase("channel_account_id");
@@ -82,7 +93,7 @@ std::vector<FieldError> cadence_problems(const services::ValidationRequest& r) {
   bool sends = false;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     step_problems(r.tx, r.context.tenant_id, steps[i], "/steps/" + std::to_string(i), last_delay, out);
-    sends = sends || (steps[i].is_object() && steps[i].value("type", "") == "message");
+    sends = sends || (steps[i].is_object() && steps[i].value("type", "") != "task");
   }
   const Json& purpose = r.after.value("purpose", Json());
   if (sends && !purpose.is_string())
@@ -188,7 +199,7 @@ Outcome run_step(services::ServiceDependencies deps, const CallContext& ctx, con
     enrolments.postpone(ctx, id, index, open, "outside working hours");
     return Outcome::postponed;
   }
-  if (step["type"] == "message") {
+  if (step["type"] != "task") {
     std::int64_t free_at = last_message_to(records, ctx, e["contact_id"]) + cadence.value("gap_hours", 24) * micros_per_hour;
     if (free_at > now.micros) {
       enrolments.postpone(ctx, id, index,
@@ -217,6 +228,20 @@ Outcome run_step(services::ServiceDependencies deps, const CallContext& ctx, con
                      {"contact_id", e["contact_id"]}, {"deal_id", e["deal_id"]},
                      {"account_id", scopes["account"].is_object() ? scopes["account"]["id"] : Json()}};
         done["task_id"] = records.create(ctx, "task", task).record["id"];
+      } else if (step["type"] == "proposal") {
+        if (channels.jobs == nullptr) throw Error(ErrorCode::unavailable, "this node sends no channel messages");
+        services::ProposalService proposals(deps);
+        std::string proposal = e["deal_id"].is_string() ? proposals.open_proposal_of(ctx, e["deal_id"]) : "";
+        if (proposal.empty()) {
+          done["skipped"] = "no proposal open on the deal";
+        } else {
+          Json body = {{"channel_account_id", step["channel_account_id"]}, {"purpose", cadence["purpose"]},
+                       {"contact_id", e["contact_id"]}};
+          if (step.contains("message")) body["message"] = render_template(step["message"], scopes);
+          Json sent = proposals.send(ctx, proposal, body, std::nullopt, {channels.jobs, channels.traits_of});
+          done["proposal_id"] = proposal;
+          done["interaction_id"] = sent["message"]["id"];
+        }
       } else {
         if (channels.jobs == nullptr) throw Error(ErrorCode::unavailable, "this node sends no channel messages");
         Json body = {{"channel_account_id", step["channel_account_id"]}, {"purpose", cadence["purpose"]}};

@@ -381,6 +381,27 @@ struct ActionCheck {
     }
   }
 
+  // The proposal the rule's trigger is about, or the deal's latest open one.
+  void send_proposal(const Json& a, const std::string& at) {
+    require_keys(a, at, {"channel_account_id", "purpose", "message", "link_days"}, out);
+    if (scopes.count("proposal"))
+      need_scope("proposal", scopes, at, "sending a proposal", used, out);
+    else
+      need_scope("deal", scopes, at, "sending a proposal", used, out);
+    if (a.contains("channel_account_id")) {
+      const Json& channel = a["channel_account_id"];
+      if (!channel.is_string() || !is_valid_id(channel.get<std::string>(), id_prefix::channel_account))
+        out.push_back({at + "/channel_account_id", "must be a channel account id (chn_…)"});
+      else if (tx && !exists_in(*tx, "channel_accounts", tenant_id, channel))
+        out.push_back({at + "/channel_account_id", "no channel account " + channel.get<std::string>()});
+    }
+    text(a, "message", at, false, 10000);
+    if (a.contains("purpose") && !a["purpose"].is_string()) out.push_back({at + "/purpose", "must be a purpose key"});
+    if (a.contains("link_days") && (!a["link_days"].is_number_integer() || a["link_days"].get<std::int64_t>() < 1 ||
+                                    a["link_days"].get<std::int64_t>() > 365))
+      out.push_back({at + "/link_days", "must be 1 to 365 days"});
+  }
+
   void move_stage(Json& a, const std::string& at) {
     require_keys(a, at, {"stage_id"}, out);
     need_scope("deal", scopes, at, "moving a stage", used, out);
@@ -505,7 +526,7 @@ struct ActionCheck {
   void check(Json& a, const std::string& at) {
     if (!a.is_object() || !a.value("type", Json()).is_string())
       return out.push_back({at + "/type", "is required: create_task, send_message, move_stage, set_field, "
-                                          "assign_owner, emit_event, enrol_in_cadence or stop_cadence"});
+                                          "assign_owner, emit_event, enrol_in_cadence, stop_cadence or send_proposal"});
     const std::string type = a["type"];
     if (type == "create_task") return create_task(a, at);
     if (type == "send_message") return send_message(a, at);
@@ -515,8 +536,9 @@ struct ActionCheck {
     if (type == "emit_event") return emit_event(a, at);
     if (type == "enrol_in_cadence") return cadence(a, at, true);
     if (type == "stop_cadence") return cadence(a, at, false);
+    if (type == "send_proposal") return send_proposal(a, at);
     out.push_back({at + "/type", "'" + type + "' is not an action: create_task, send_message, move_stage, set_field, "
-                                             "assign_owner, emit_event, enrol_in_cadence or stop_cadence", "unknown_action"});
+                                             "assign_owner, emit_event, enrol_in_cadence, stop_cadence or send_proposal", "unknown_action"});
   }
 };
 

@@ -13,6 +13,8 @@
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/automation_log.hpp"
 #include "kernel/services/cadence_enrolments.hpp"
+#include "kernel/services/conversation_service.hpp"
+#include "kernel/services/proposal_service.hpp"
 
 namespace nucleo::automation {
 namespace {
@@ -249,6 +251,22 @@ struct Planner {
             {"data", render_strings(a.value("data", Json::object()), s)}};
   }
 
+  // The proposal the trigger is about, else the deal's latest one not yet decided.
+  Json send_proposal(const Json& a) {
+    Json out = {{"type", "send_proposal"}};
+    std::string proposal = id_in(s, "proposal");
+    if (proposal.empty() && !id_in(s, "deal").empty())
+      proposal = services::ProposalService(deps).open_proposal_of(ctx, id_in(s, "deal"));
+    if (proposal.empty()) return out["skipped"] = "no proposal open on the deal", out;
+    Json body = Json::object();
+    for (const char* key : {"channel_account_id", "purpose", "link_days"})
+      if (a.contains(key)) body[key] = a[key];
+    if (a.contains("message")) body["message"] = render_template(a["message"], s);
+    out["proposal_id"] = proposal;
+    out["send"] = body;
+    return out;
+  }
+
   std::string entity_type_of(const std::string& scope) const { return scope == "owner" ? "user" : scope; }
 
   Json plan(const Json& a) {
@@ -260,6 +278,7 @@ struct Planner {
     if (type == "assign_owner") return assign_owner(a);
     if (type == "enrol_in_cadence") return enrol_in_cadence(a);
     if (type == "stop_cadence") return stop_cadence(a);
+    if (type == "send_proposal") return send_proposal(a);
     return emit_event(a);
   }
 };
@@ -296,6 +315,12 @@ Json execute(services::ServiceDependencies deps, const CallContext& ctx, const C
     done["stopped"] = services::CadenceEnrolmentService(deps).stop(
         ctx, "contact_id", p["contact_id"], "stopped_by_rule",
         p["cadence_id"].is_string() ? p["cadence_id"].get<std::string>() : "");
+  } else if (type == "send_proposal") {
+    Json sent = services::ProposalService(deps).send(ctx, p["proposal_id"], p["send"], std::nullopt,
+                                                     {channels.jobs, channels.traits_of});
+    done["proposal_id"] = p["proposal_id"];
+    done["revision"] = sent["version"]["revision"];
+    done["link_id"] = sent["link"]["id"];
   } else {
     services::AutomationLog(deps).emit(ctx, p["name"].get<std::string>().substr(7), p["entity"]["type"], p["entity"]["id"],
                                        p["data"]);

@@ -79,6 +79,19 @@ Json line_view(const Json& line, std::size_t number, const std::string& currency
           {"total", format_money(line.value("total", std::int64_t{0}), currency)}};
 }
 
+// Plugins' attributes are flat, namespaced keys ("agro.barter_sacas"): a template reads
+// them as {{attributes.agro.barter_sacas}}.
+Json nested_attributes(const Json& attributes) {
+  Json out = Json::object();
+  if (!attributes.is_object()) return out;
+  for (const auto& [key, value] : attributes.items()) {
+    std::size_t dot = key.find('.');
+    if (dot == std::string::npos) out[key] = value;
+    else out[key.substr(0, dot)][key.substr(dot + 1)] = value;
+  }
+  return out;
+}
+
 // The view without the intro and closing, which are templates over it themselves.
 Json base_view(const Json& document) {
   const Json& p = document.at("proposal");
@@ -112,7 +125,7 @@ Json base_view(const Json& document) {
             {"tax_id", formatted_tax_id(text_of(account, "tax_id"), kind)},
             {"tax_id_label", kind == "cnpj" ? "CNPJ" : kind == "cpf" ? "CPF" : "Documento"}}},
           {"logo_data_uri", logo.empty() ? "" : "data:image/png;base64," + logo},
-          {"attributes", p.value("attributes", Json::object())}};
+          {"attributes", nested_attributes(p.value("attributes", Json::object()))}};
 }
 
 std::string render_template(const std::string& text, const Json& view, bool escape_html) {

@@ -197,15 +197,9 @@ void add_proposal_routes(Router& router, services::ServiceDependencies deps, eve
                   "channel_account_id, send it to the contact (e-mail: the PDF attached); recorded on the deal",
                   AuthMode::bearer, "", "proposal_send", {},
                   [=](ApiRequest& req) {
-                    services::ProposalService::Deliver deliver;
-                    if (jobs)
-                      deliver = [&req, deps, jobs, channel_traits](const std::string& contact_id, const Json& message) {
-                        return services::ConversationService(deps).send(req.ctx, *jobs, contact_id, message,
-                                                                        channel_traits);
-                      };
                     ApiResponse r;
                     r.body = services::ProposalService(deps).send(req.ctx, req.params.at("id"), req.json_object(),
-                                                                  expected_version(req), deliver);
+                                                                  expected_version(req), {jobs, channel_traits});
                     return r;
                   },
                   {{"type", "object"},

@@ -108,10 +108,12 @@ std::string actor_text(const CallContext& ctx) { return ctx.actor.type + ":" + c
 
 // --- discount limits -----------------------------------------------------------------------
 
-// The largest line discount the caller may send alone, in hundredths of a percent; none: no limit.
-std::optional<std::int64_t> discount_limit(const ProposalSettings& settings, const CallContext& ctx) {
-  const Principal* who = ctx.principal.get();
-  if (!who || who->role == "admin") return std::nullopt;
+// The largest line discount the caller may send alone, in hundredths of a percent; none:
+// no limit. Work with no caller (a rule, a cadence) sends on the proposal owner's limit:
+// automation never gives a discount its owner could not.
+std::optional<std::int64_t> discount_limit(const ProposalSettings& settings, const std::string& role,
+                                           const std::vector<std::string>& team_ids) {
+  if (role == "admin") return std::nullopt;
   std::optional<std::int64_t> limit;
   auto raise = [&](const std::string& name) {
     auto it = settings.discount_limits.find(name);
@@ -119,15 +121,44 @@ std::optional<std::int64_t> discount_limit(const ProposalSettings& settings, con
     limit = std::max(limit.value_or(0), it->second);
     return true;
   };
-  bool role_limited = raise(who->role);
-  for (const auto& team : who->team_ids) raise(team);
+  bool role_limited = raise(role);
+  for (const auto& team : team_ids) raise(team);
   if (!role_limited) return std::nullopt;  // a role not named has no limit
   return limit;
+}
+
+struct Sender {
+  std::string role, user_id;
+  std::vector<std::string> team_ids;
+};
+// Who a sending's discount limit is: the caller, or for work with no caller the owner.
+Sender sender_of(ServiceDependencies& deps, const CallContext& ctx, const Json& proposal) {
+  if (const Principal* who = ctx.principal.get()) return {who->role, who->user_id, who->team_ids};
+  auto owner = deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    return find(tx, ctx.tenant_id, "user", text_of(proposal, "owner_id"));
+  });
+  if (!owner) return {"admin", "", {}};  // nobody owns it: the system's own sending
+  std::vector<std::string> teams;
+  for (const auto& t : owner->value("team_ids", Json::array())) teams.push_back(t);
+  return {text_of(*owner, "role"), text_of(*owner, "id"), teams};
 }
 
 std::int64_t largest_line_discount(const Json& proposal) {
   std::vector<FieldError> errors;
   return documents::price_lines(proposal.value("lines", Json::array()), errors).max_line_discount_hundredths;
+}
+
+// What the channel account's plugin offers here ("email", "whatsapp"; "" when unknown:
+// ConversationService refuses the sending, naming why).
+std::string channel_kind(ServiceDependencies& deps, const CallContext& ctx, const std::string& channel_account_id,
+                         const ProposalService::Channels& channels) {
+  std::string plugin;
+  deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    store::query(tx.session(), "SELECT plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
+                 {ctx.tenant_id, channel_account_id}, [&](const store::Row& row) { plugin = store::required_text(row, 0); });
+    return 0;
+  });
+  return plugin.empty() || !channels.traits_of ? "" : channels.traits_of(plugin).kind;
 }
 
 // --- public links ---------------------------------------------------------------------------
@@ -292,7 +323,7 @@ std::string with_panel(std::string html, const std::string& panel) {
 // --- send and approve ------------------------------------------------------------------------
 
 Json ProposalService::send(const CallContext& ctx, const std::string& id, const Json& body,
-                           std::optional<std::int64_t> expected_version, const Deliver& deliver) {
+                           std::optional<std::int64_t> expected_version, const Channels& channels) {
   check_keys(body, {"link_days", "channel_account_id", "contact_id", "message", "purpose"}, "a proposal's sending");
   int days = link_days_of(body, deps_.proposals.link_days);
   Json current = RecordService(deps_).get(ctx, "proposal", id);
@@ -310,16 +341,17 @@ Json ProposalService::send(const CallContext& ctx, const std::string& id, const 
 
   // A discount above the sender's limit waits for someone whose limit covers it.
   std::int64_t discount = largest_line_discount(current);
-  auto limit = discount_limit(deps_.proposals, ctx);
+  Sender sender = sender_of(deps_, ctx, current);
+  auto limit = discount_limit(deps_.proposals, sender.role, sender.team_ids);
   if (limit && discount > *limit) {
     bool approved = false;
     for (const auto& a : current["approvals"])
       approved = approved || (a.value("revision", 0) == current["revision"] && a.value("user_id", "") != "" &&
-                              (!ctx.principal || a.value("user_id", "") != ctx.principal->user_id));
+                              a.value("user_id", "") != sender.user_id);
     if (!approved)
       throw Error(ErrorCode::validation,
                   "a discount of " + documents::format_percent(discount) + " is above the " +
-                      documents::format_percent(*limit) + " a " + ctx.principal->role +
+                      documents::format_percent(*limit) + " a " + sender.role +
                       " may give alone: it needs an approval (POST /v1/proposals/" + id + "/approvals)",
                   {{"approvals", "a discount approval of revision " + current["revision"].dump() + " is missing",
                     "discount_approval_missing"}});
@@ -330,7 +362,9 @@ Json ProposalService::send(const CallContext& ctx, const std::string& id, const 
   if (by_channel && contact_id.empty())
     throw Error(ErrorCode::validation, "whom to send the proposal to",
                 {{"contact_id", "is required to send through a channel (the proposal names no contact)"}});
-  if (by_channel && !deliver) throw Error(ErrorCode::internal, "no channel delivery for proposals here");
+  if (by_channel && !channels.jobs) throw Error(ErrorCode::unavailable, "this server sends no channel messages");
+  if (by_channel && text_of(body, "channel_account_id").empty())
+    throw Error(ErrorCode::validation, "invalid channel", {{"channel_account_id", "must be a channel account id"}});
 
   // Rendered before the transaction: a write holds no lock while cairo lays out pages.
   std::int64_t revision = current["revision"].get<std::int64_t>();
@@ -372,21 +406,20 @@ Json ProposalService::send(const CallContext& ctx, const std::string& id, const 
     Json message;
     if (by_channel) {
       std::string where = link["url"].is_string() ? link["url"].get<std::string>() : link["path"].get<std::string>();
+      std::string title = text_of(current, "title");
       std::string text = text_of(body, "message").empty()
-                             ? "Segue a proposta \"" + text_of(current, "title") + "\" (versão " + std::to_string(revision) +
+                             ? "Segue a proposta \"" + title + "\" (versão " + std::to_string(revision) +
                                    "). Para ver, aceitar ou recusar: " + where
                              : text_of(body, "message") + "\n\n" + where;
-      std::string title = text_of(current, "title");
-      Json out = {{"channel_account_id", body["channel_account_id"]},
-                  {"text", text},
-                  {"deal_id", current["deal_id"]},
-                  {"subject", "Proposta: " + title.substr(0, 480)},
-                  {"attachments",
-                   {{{"name", "proposta-" + id + "-v" + std::to_string(revision) + ".pdf"},
-                     {"type", "application/pdf"},
-                     {"content_base64", to_base64(version.pdf)}}}}};
+      Json out = {{"channel_account_id", body["channel_account_id"]}, {"text", text}, {"deal_id", current["deal_id"]}};
       if (body.contains("purpose")) out["purpose"] = body["purpose"];
-      message = deliver(contact_id, out);
+      if (channel_kind(deps_, ctx, text_of(body, "channel_account_id"), channels) == "email") {
+        out["subject"] = "Proposta: " + title.substr(0, 480);
+        out["attachments"] = {{{"name", "proposta-" + id + "-v" + std::to_string(revision) + ".pdf"},
+                               {"type", "application/pdf"},
+                               {"content_base64", to_base64(version.pdf)}}};
+      }
+      message = ConversationService(deps_).send(ctx, *channels.jobs, contact_id, out, channels.traits_of);
     }
     // The sending, on the deal's timeline.
     Json interaction = {{"type", "proposal"},
@@ -409,6 +442,17 @@ Json ProposalService::send(const CallContext& ctx, const std::string& id, const 
   });
 }
 
+std::string ProposalService::open_proposal_of(const CallContext& ctx, const std::string& deal_id) {
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    std::string id;
+    store::query(tx.session(),
+                 "SELECT id FROM proposals WHERE tenant_id = :p0 AND deal_id = :p1 AND archived_at IS NULL"
+                 " AND status IN ('draft', 'sent') ORDER BY id DESC LIMIT 1",
+                 {ctx.tenant_id, deal_id}, [&](const store::Row& row) { id = store::required_text(row, 0); });
+    return id;
+  });
+}
+
 WriteResult ProposalService::approve(const CallContext& ctx, const std::string& id, const Json& body,
                                      std::optional<std::int64_t> expected_version) {
   check_keys(body, {"note"}, "an approval");
@@ -422,7 +466,7 @@ WriteResult ProposalService::approve(const CallContext& ctx, const std::string& 
   return run_write(deps_, ctx, entity_spec("proposal"), "proposal.approved", id, expected_version, [&](Write& w) {
     w.after = w.before;
     std::int64_t discount = largest_line_discount(w.before);
-    auto limit = discount_limit(deps_.proposals, ctx);
+    auto limit = discount_limit(deps_.proposals, who->role, who->team_ids);
     if (limit && discount > *limit)
       throw Error(ErrorCode::validation,
                   "a " + who->role + " may approve discounts up to " + documents::format_percent(*limit) + ", not " +
@@ -581,9 +625,7 @@ PublicPage ProposalService::page(const CallContext& ctx, const std::string& toke
       Change c{"proposal.viewed", "proposal", link->proposal_id};
       c.changes = {{"link_id", {{"to", link->id}}}, {"revision", {{"to", link->revision}}},
                    {"view_count", {{"from", link->view_count - 1}, {"to", link->view_count}}}};
-      c.record = {{"id", link->proposal_id}, {"deal_id", (*proposal)["deal_id"]}, {"contact_id", (*proposal)["contact_id"]},
-                  {"owner_id", (*proposal)["owner_id"]}, {"status", (*proposal)["status"]},
-                  {"revision", link->revision}, {"view_count", link->view_count}};
+      c.record = visible_record(entity_spec("proposal"), *proposal);  // what rules read as {{proposal.…}}
       commit_change(tx, call, c);
       return Seen{*link, std::move(*frozen), std::move(*proposal)};
     });

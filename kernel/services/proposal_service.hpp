@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/events/jobs.hpp"
+#include "kernel/services/conversation_service.hpp"
 #include "kernel/services/record_service.hpp"
 
 namespace nucleo::services {
@@ -37,20 +39,34 @@ struct PublicPage {
   std::string refusal;
 };
 
+// Where a proposal's message goes out: the job queue the channel message is queued on
+// and what channel each plugin offers (ConversationService::send's). No queue: a sending
+// through a channel account is refused (503).
+struct ProposalChannels {
+  events::JobQueue* jobs = nullptr;
+  ConversationService::ChannelKinds traits_of;
+};
+
 class ProposalService {
  public:
   explicit ProposalService(ServiceDependencies deps) : deps_(deps) {}
 
+  using Channels = ProposalChannels;
+
   // Freezes the current revision and issues a public link to it. Body: {"link_days"?,
-  // "channel_account_id"?, "contact_id"?, "message"?}. With a channel account, `deliver`
-  // ("purpose": the consent purpose the message is for, as a message's) is handed the message to send (the proposal's PDF attached for e-mail, the link in
-  // the text) inside the same transaction, and answers the message's interaction: all
-  // of it happens, or none of it. Sending a revision already sent freezes nothing again.
-  // Answer: {"proposal", "version": {"revision", "pdf_sha256", "frozen_at"}, "link":
-  // {"id", "url", "path", "expires_at"}, "message": interaction | null}.
-  using Deliver = std::function<Json(const std::string& contact_id, const Json& message)>;
+  // "channel_account_id"?, "contact_id"?, "message"?, "purpose"?}. With a channel
+  // account, the message goes to the contact (or `contact_id`) in the same transaction —
+  // e-mail: a subject and the PDF attached; any other channel: the text and the link —
+  // for `purpose` as a message's: all of it happens, or none of it. Sending a revision
+  // already sent freezes nothing again. Answer: {"proposal", "version": {"revision",
+  // "pdf_sha256", "frozen_at"}, "link": {"id", "url", "path", "expires_at"}, "message":
+  // interaction | null}.
   Json send(const CallContext& ctx, const std::string& id, const Json& body, std::optional<std::int64_t> expected_version,
-            const Deliver& deliver = nullptr);
+            const Channels& channels = {});
+  // The deal's newest live proposal not yet accepted or declined ("" when none): what
+  // an automation rule or a cadence step sends when the deal is all it names.
+  std::string open_proposal_of(const CallContext& ctx, const std::string& deal_id);
+
   // A discount approval of the current revision by the caller (a user whose own limit
   // covers the proposal's largest line discount, not its owner). Body {"note"?}.
   WriteResult approve(const CallContext& ctx, const std::string& id, const Json& body,

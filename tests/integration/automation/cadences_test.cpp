@@ -244,6 +244,42 @@ TEST_P(CadencesTest, ACadenceWithAProblemIsRefusedNamingItsPointer) {
     EXPECT_TRUE(fields.count(pointer)) << pointer << " missing from " << e.what();
 }
 
+// Issue #32: a cadence's proposal step sends the deal's open proposal — frozen, its link in
+// the message (WhatsApp: text and link, no attachment).
+TEST_P(CadencesTest, AProposalStepSendsTheDealsOpenProposalWithItsLink) {
+  std::string pipeline = records.create(ctx, "pipeline", {{"name", "Safra"}}).record["id"];
+  records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "Proposta"}, {"position", 0}});
+  std::string deal = records.create(ctx, "deal", {{"name", "Insumos 2027"}, {"account_id", account},
+                                                  {"pipeline_id", pipeline}, {"owner_id", owner}})
+                         .record["id"];
+  std::string proposal = records
+                             .create(ctx, "proposal", {{"deal_id", deal}, {"title", "Sementes e defensivos"},
+                                                       {"lines", {{{"description", "Semente de soja"}, {"quantity", 100},
+                                                                   {"unit_price", 25000}}}}})
+                             .record["id"];
+  std::string follow_up = records
+                              .create(ctx, "cadence",
+                                      {{"name", "Proposta"}, {"purpose", "prospeccao"},
+                                       {"steps", {{{"delay_days", 0}, {"type", "proposal"}, {"channel_account_id", channel},
+                                                   {"message", "Olá {{contact.name}}, segue a proposta."}}}}})
+                              .record["id"];
+  // In working hours, Ana wrote on WhatsApp a moment ago: its 24-hour window is open for free text.
+  at("2026-07-02T12:00:00Z");
+  services::ConversationService(h.deps()).receive(ctx, channel, {{"external_id", "wamid.2"}, {"type", "whatsapp"},
+                                                                 {"from", {{"phone", "+5511987654321"}}}, {"text", "Pode mandar"}});
+  Json sent_enrolment = enrol_contact(h.deps(), ctx, follow_up, ana, deal);
+  run();
+  Json e = enrolment(sent_enrolment["id"]);
+  ASSERT_EQ(e["status"], "completed") << e.dump();
+  EXPECT_EQ(e["history"][0]["proposal_id"], proposal);
+  EXPECT_EQ(records.get(ctx, "proposal", proposal)["status"], "sent");
+  ASSERT_FALSE(handed.empty());
+  std::string text = handed.back().dump();
+  EXPECT_NE(text.find("segue a proposta"), std::string::npos) << text;
+  EXPECT_NE(text.find("/v1/public/proposals/"), std::string::npos) << text;
+  EXPECT_EQ(text.find("attachments"), std::string::npos) << "WhatsApp takes the link, not the file";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CadencesTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
                          test::BackendName());
 

@@ -18,6 +18,7 @@
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/channel_delivery.hpp"
 #include "kernel/services/consent_service.hpp"
+#include "kernel/services/proposal_service.hpp"
 #include "tests/support/refusal.hpp"
 #include "tests/support/service_harness.hpp"
 #include "tests/support/process.hpp"
@@ -401,6 +402,41 @@ TEST_P(RulesTest, TheShippedExamplesApplyAndFireAsTheyDescribe) {
   deal("Café", 500);
   dispatch();
   EXPECT_EQ(tasks_from(id), 1u);
+}
+
+// Issue #32 with automation: a stage entered sends the deal's open proposal (frozen, a
+// link issued, as the rule); a view of its link is an event a rule reacts to.
+TEST_P(RulesTest, ARuleSendsTheDealsProposalAndAnotherReactsToItsViews) {
+  std::string d = deal("Tomógrafos", 250000);
+  std::string p = records
+                      .create(ctx, "proposal", {{"deal_id", d}, {"title", "Tomógrafos 2027"},
+                                                {"lines", {{{"description", "Tomógrafo"}, {"quantity", 1}, {"unit_price", 900000}}}}})
+                      .record["id"];
+  rule({{"trigger", {{"stage_entered", proposal}}}, {"actions", {{{"type", "send_proposal"}, {"link_days", 5}}}}});
+  std::string follow_up = rule({{"trigger", {{"event", "proposal.viewed"}}},
+                                {"actions", {{{"type", "create_task"}, {"title", "{{proposal.title}} foi vista: ligar"}}}}});
+  records.move_deal_stage(ctx, d, proposal);
+  dispatch();
+  Json sent = records.get(ctx, "proposal", p);
+  EXPECT_EQ(sent["status"], "sent");
+  EXPECT_EQ(sent["sent_revision"], 1);
+  services::ProposalService proposals(h.deps());
+  auto links = proposals.links(ctx, p);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM audit_pending WHERE action = 'proposal.sent' AND actor_type = 'rule'"), 1);
+  std::string path = links[0]["path"];
+  EXPECT_EQ(proposals.page(ctx, path.substr(path.rfind('/') + 1)).status, 200);
+  dispatch();
+  ASSERT_EQ(tasks_from(follow_up), 1u);
+  store::RecordQuery q;
+  q.equals = {{"origin_rule", "rule:" + follow_up}};
+  EXPECT_EQ(records.list(ctx, "task", q)[0]["title"], "Tomógrafos 2027 foi vista: ligar");
+  // A rule naming a proposal action's unknown field is refused when saved.
+  Error e = error_of([&] {
+    rule({{"trigger", {{"stage_entered", proposal}}}, {"actions", {{{"type", "send_proposal"}, {"link_days", 0}}}}});
+  });
+  ASSERT_EQ(e.code(), ErrorCode::validation);
+  EXPECT_EQ(e.fields()[0].field, "/actions/0/link_days");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RulesTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

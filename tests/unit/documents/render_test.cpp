@@ -36,7 +36,7 @@ Json hospital_document(int lines) {
             {"valid_until", "2026-12-31"},
             {"payment_terms", "30/60/90 dias após a entrega, mediante nota fiscal."},
             {"notes", "Preços válidos para entrega em São Paulo; frete CIF."},
-            {"attributes", {{"contract_number", "CT-2026/118"}}}}},
+            {"attributes", {{"healthcare.contract_number", "CT-2026/118"}}}}},
           {"account", {{"legal_name", "Associação Hospitalar São João"}, {"tax_id", "12ABC34501DE35"}, {"tax_id_kind", "cnpj"}}},
           {"deal", {{"id", "deal_01kv0s48qnen881s733vqg7sqh"}, {"name", "Cateteres 2027"}}},
           {"seller", {{"name", "Conceição Araújo"}, {"email", "conceicao@example.com"}}},
@@ -67,7 +67,7 @@ TEST(ProposalRender, TheHtmlShowsMoneyAndDatesInPortugueseAndEscapesWhatItShows)
 
 TEST(ProposalRender, ATemplateSeesAttributesAVerticalPackDeclared) {
   Json doc = hospital_document(1);
-  doc["template"]["html"] = "<p>Contrato {{attributes.contract_number}}: {{total}}</p>";
+  doc["template"]["html"] = "<p>Contrato {{attributes.healthcare.contract_number}}: {{total}}</p>";
   EXPECT_NE(render_proposal_html(doc).find("<p>Contrato CT-2026/118: R$ 1.485.000,00</p>"), std::string::npos);
 }
 
