@@ -207,8 +207,8 @@ done
 
 # Proposals (issue #32): a 3-page proposal rendered to PDF beside the same document to
 # HTML only (build/bench/proposal_render_throughput, one thread); and the page a public
-# link opens — each view counted, an interaction kept current and proposal.viewed emitted,
-# so a write — beside GET /v1/deals/{id}, both under wrk here.
+# links open (50 of them, at random) — each view counted, an interaction kept current and
+# proposal.viewed emitted, so a write — beside GET /v1/deals/{id}, both under wrk here.
 proposal_lines=""
 if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "proposals" ]]; then
   echo "== proposals" >&2
@@ -221,13 +221,18 @@ if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "proposals" ]]; then
     "lines": [{"description": f"Cateter periférico nº {i} — ação contínua", "quantity": 2, "unit_price": 150000} for i in range(38)]}))' \
     "deal_$(printf '%026d' 1)")
   proposal=$(proposal_api POST /v1/proposals "$proposal_body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  export NUCLEO_BENCH_PAGE=$(proposal_api POST "/v1/proposals/$proposal/send" '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["link"]["path"])')
+  # 50 customers' links (one is sent; 49 more issued): a link's views are one row's.
+  NUCLEO_BENCH_PAGES=$(proposal_api POST "/v1/proposals/$proposal/send" '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["link"]["path"])')
+  for _ in $(seq 1 49); do
+    NUCLEO_BENCH_PAGES+=" $(proposal_api POST "/v1/proposals/$proposal/links" '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["path"])')"
+  done
+  export NUCLEO_BENCH_PAGES
   read -r page_rps page_p50 page_p99 <<<"$(run_wrk proposal_page | tr '\n' ' ')"
   read -r deal_rps deal_p50 deal_p99 <<<"$(run_wrk get_deal | tr '\n' ' ')"
   page_ratio=$(python3 -c "print(f'{$page_rps/$deal_rps:.2f}')")
   printf '   public page %s views/s (p50 %s ms, p99 %s ms) | GET /v1/deals/{id} %s req/s (p50 %s ms, p99 %s ms) | ratio %s\n' \
     "$page_rps" "$page_p50" "$page_p99" "$deal_rps" "$deal_p50" "$deal_p99" "$page_ratio" >&2
-  proposal_lines+="- Proposals (issue #32): a 3-page proposal (38 lines with accents) rendered to PDF by cairo and pango **$pdf_rps renders/s** ($((pdf_bytes / 1024)) KiB) beside the same document to HTML only (Mustache) **$html_rps renders/s**, one thread (\`build/bench/proposal_render_throughput\`): ratio $render_ratio; the public link's page (each view a write: the link's count, its interaction, \`proposal.viewed\`) **$page_rps views/s** (p50 $page_p50 ms, p99 $page_p99 ms) beside \`GET /v1/deals/{id}\` **$deal_rps req/s** (p50 $deal_p50 ms, p99 $deal_p99 ms), wrk as above: ratio **$page_ratio**."$'\n'
+  proposal_lines+="- Proposals (issue #32): a 3-page proposal (38 lines with accents) rendered to PDF by cairo and pango **$pdf_rps renders/s** ($((pdf_bytes / 1024)) KiB) beside the same document to HTML only (Mustache) **$html_rps renders/s**, one thread (\`build/bench/proposal_render_throughput\`): ratio $render_ratio; the public link's page (50 links at random; each view a write: the link's count, its interaction, \`proposal.viewed\`) **$page_rps views/s** (p50 $page_p50 ms, p99 $page_p99 ms) beside \`GET /v1/deals/{id}\` **$deal_rps req/s** (p50 $deal_p50 ms, p99 $deal_p99 ms), wrk as above: ratio **$page_ratio**."$'\n'
 fi
 
 # Search (issue #29, ADR 0036): `legal_name contains` a common, a rare and a no-match term,

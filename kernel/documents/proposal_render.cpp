@@ -7,12 +7,14 @@
 #include <kainjow/mustache.hpp>
 
 #include <memory>
+#include <unordered_map>
 #include <regex>
 #include <set>
 
 #include "kernel/documents/embedded_templates.hpp"
 #include "kernel/documents/money.hpp"
 #include "kernel/domain/base64.hpp"
+#include "kernel/domain/html_text.hpp"
 
 namespace nucleo::documents {
 namespace {
@@ -171,22 +173,6 @@ Json default_proposal_template() {
           {"closing", embedded("default.closing.mustache")}};
 }
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 Json proposal_view(const Json& document) {
   Json view = base_view(document);
   const Json& t = template_of(document);
@@ -279,18 +265,45 @@ struct GObjectDeleter {
 };
 using LayoutPtr = std::unique_ptr<PangoLayout, GObjectDeleter>;
 
+// The text laid out once per render: both passes below shape each text once.
+class Layouts {
+ public:
+  explicit Layouts(cairo_t* cr) : context_(pango_cairo_create_context(cr)) {
+    pango_cairo_context_set_resolution(context_, 72);  // a font's points are the page's points
+  }
+  ~Layouts() { g_object_unref(context_); }
+  Layouts(const Layouts&) = delete;
+  Layouts& operator=(const Layouts&) = delete;
+
+  PangoLayout* get(const std::string& markup, double width, PangoAlignment align, const char* font) {
+    std::string key = std::string(font) + '\n' + std::to_string(width) + '\n' + std::to_string(align) + '\n' + markup;
+    auto found = made_.find(key);
+    if (found != made_.end()) return found->second.get();
+    LayoutPtr l(pango_layout_new(context_));
+    PangoFontDescription* desc = pango_font_description_from_string(font);
+    pango_layout_set_font_description(l.get(), desc);
+    pango_font_description_free(desc);
+    pango_layout_set_width(l.get(), static_cast<int>(width * PANGO_SCALE));
+    pango_layout_set_wrap(l.get(), PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_alignment(l.get(), align);
+    pango_layout_set_markup(l.get(), markup.c_str(), -1);
+    return made_.emplace(std::move(key), std::move(l)).first->second.get();
+  }
+
+ private:
+  PangoContext* context_;
+  std::unordered_map<std::string, LayoutPtr> made_;
+};
+
 // Lays the document out twice: once to count the pages, once to draw them with "i de n".
 class PdfPainter {
  public:
-  PdfPainter(cairo_t* cr, const Json& view, const Json& document, int total_pages, bool drawing)
-      : cr_(cr), view_(view), document_(document), total_pages_(total_pages), drawing_(drawing) {
-    context_ = pango_cairo_create_context(cr_);
-    pango_cairo_context_set_resolution(context_, 72);  // a font's points are the page's points
+  PdfPainter(cairo_t* cr, Layouts& layouts, const Json& view, const Json& document, int total_pages, bool drawing)
+      : cr_(cr), layouts_(layouts), view_(view), document_(document), total_pages_(total_pages), drawing_(drawing) {
     load_logo();
   }
   ~PdfPainter() {
     if (logo_) cairo_surface_destroy(logo_);
-    g_object_unref(context_);
   }
   PdfPainter(const PdfPainter&) = delete;
   PdfPainter& operator=(const PdfPainter&) = delete;
@@ -315,17 +328,9 @@ class PdfPainter {
   }
 
  private:
-  LayoutPtr layout(const std::string& markup, double width, PangoAlignment align = PANGO_ALIGN_LEFT,
-                   const char* font = "DejaVu Sans 9") {
-    LayoutPtr l(pango_layout_new(context_));
-    PangoFontDescription* desc = pango_font_description_from_string(font);
-    pango_layout_set_font_description(l.get(), desc);
-    pango_font_description_free(desc);
-    pango_layout_set_width(l.get(), static_cast<int>(width * PANGO_SCALE));
-    pango_layout_set_wrap(l.get(), PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_alignment(l.get(), align);
-    pango_layout_set_markup(l.get(), markup.c_str(), -1);
-    return l;
+  PangoLayout* layout(const std::string& markup, double width, PangoAlignment align = PANGO_ALIGN_LEFT,
+                      const char* font = "DejaVu Sans 9") {
+    return layouts_.get(markup, width, align, font);
   }
   static double height_of(PangoLayout* l) {
     int w = 0, h = 0;
@@ -381,7 +386,7 @@ class PdfPainter {
     auto issuer = layout("<b>" + markup_escape(view_["tenant_name"]) + "</b>\nProposta comercial · versão " +
                              markup_escape(view_["revision"]),
                          content_width, PANGO_ALIGN_RIGHT, "DejaVu Sans 8");
-    show(issuer.get(), margin, margin);
+    show(issuer, margin, margin);
     if (drawing_) {
       cairo_set_source_rgb(cr_, 0.75, 0.75, 0.75);
       cairo_set_line_width(cr_, 0.5);
@@ -392,7 +397,7 @@ class PdfPainter {
     }
     auto footer = layout("Página " + std::to_string(page_) + " de " + std::to_string(std::max(total_pages_, page_)),
                          content_width, PANGO_ALIGN_CENTER, "DejaVu Sans 7.5");
-    show(footer.get(), margin, page_height - margin - 10);
+    show(footer, margin, page_height - margin - 10);
   }
 
   // Draws a layout line by line, starting a page whenever the next line does not fit.
@@ -421,8 +426,7 @@ class PdfPainter {
   }
 
   void paragraph(const std::string& markup, double space_after) {
-    auto l = layout(markup, content_width);
-    flow(l.get(), margin);
+    flow(layout(markup, content_width), margin);
     y_ += space_after;
   }
   void text_block(const std::string& text, double space_after) {
@@ -430,10 +434,10 @@ class PdfPainter {
     paragraph(markup_escape(text), space_after);
   }
   void heading(const std::string& text) {
-    auto l = layout("<b>" + markup_escape(text) + "</b>", content_width, PANGO_ALIGN_LEFT, "DejaVu Sans 10");
-    if (y_ + height_of(l.get()) * 3 > content_bottom) start_page();  // not alone at a page's foot
+    PangoLayout* l = layout("<b>" + markup_escape(text) + "</b>", content_width, PANGO_ALIGN_LEFT, "DejaVu Sans 10");
+    if (y_ + height_of(l) * 3 > content_bottom) start_page();  // not alone at a page's foot
     y_ += 4;
-    flow(l.get(), margin);
+    flow(l, margin);
     y_ += 3;
   }
 
@@ -453,13 +457,13 @@ class PdfPainter {
   // One table row: its cells laid out, drawn at y_ (a new page first, with the heading
   // again, when it does not fit).
   void row(const std::vector<std::string>& cells, bool heading_row) {
-    std::vector<LayoutPtr> layouts;
+    std::vector<PangoLayout*> layouts;
     double height = 0;
     for (std::size_t i = 0; i < cells.size(); ++i) {
       std::string markup = heading_row ? "<b>" + markup_escape(cells[i]) + "</b>" : markup_escape(cells[i]);
       layouts.push_back(layout(markup, columns[i].width - 2 * cell_padding, columns[i].align,
                                heading_row ? "DejaVu Sans 8" : "DejaVu Sans 8.5"));
-      height = std::max(height, height_of(layouts.back().get()));
+      height = std::max(height, height_of(layouts.back()));
     }
     height += 2 * cell_padding;
     if (y_ + height > content_bottom) {
@@ -474,7 +478,7 @@ class PdfPainter {
       cairo_set_source_rgb(cr_, 0, 0, 0);
     }
     for (std::size_t i = 0; i < layouts.size(); ++i) {
-      show(layouts[i].get(), x + cell_padding, y_ + cell_padding);
+      show(layouts[i], x + cell_padding, y_ + cell_padding);
       x += columns[i].width;
     }
     y_ += height;
@@ -510,17 +514,18 @@ class PdfPainter {
     }
     labels += "\n<b>Total</b>";
     values += "\n<b>" + markup_escape(view_["total"]) + "</b>";
-    auto left = layout(labels, 120, PANGO_ALIGN_RIGHT), right = layout(values, 120, PANGO_ALIGN_RIGHT);
-    if (y_ + height_of(left.get()) > content_bottom) start_page();  // the totals stay together
-    show(left.get(), page_width - margin - 250, y_);
-    show(right.get(), page_width - margin - 120, y_);
-    y_ += height_of(left.get()) + 12;
+    PangoLayout* left = layout(labels, 120, PANGO_ALIGN_RIGHT);
+    PangoLayout* right = layout(values, 120, PANGO_ALIGN_RIGHT);
+    if (y_ + height_of(left) > content_bottom) start_page();  // the totals stay together
+    show(left, page_width - margin - 250, y_);
+    show(right, page_width - margin - 120, y_);
+    y_ += height_of(left) + 12;
   }
 
   cairo_t* cr_;
+  Layouts& layouts_;
   const Json& view_;
   const Json& document_;
-  PangoContext* context_ = nullptr;
   cairo_surface_t* logo_ = nullptr;
   int total_pages_ = 0;
   bool drawing_ = false;
@@ -544,8 +549,11 @@ std::string render_proposal_pdf(const Json& document) {
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, view["title"].get<std::string>().c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Nucleo");
   cairo_t* cr = cairo_create(surface);
-  int pages = PdfPainter(cr, view, document, 0, false).paint();
-  PdfPainter(cr, view, document, pages, true).paint();
+  {
+    Layouts layouts(cr);
+    int pages = PdfPainter(cr, layouts, view, document, 0, false).paint();
+    PdfPainter(cr, layouts, view, document, pages, true).paint();
+  }
   cairo_destroy(cr);
   cairo_surface_finish(surface);
   cairo_status_t status = cairo_surface_status(surface);

@@ -46,7 +46,4 @@ std::string render_proposal_html(const Json& document, const std::string& extra_
 // pages with its heading repeated, page numbers "Página i de n".
 std::string render_proposal_pdf(const Json& document);
 
-// The text escaped for HTML (& < > " ').
-std::string html_escape(const std::string& text);
-
 }  // namespace nucleo::documents

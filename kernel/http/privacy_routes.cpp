@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/domain/html_text.hpp"
 #include "kernel/http/request_checks.hpp"
 #include "kernel/http/resources.hpp"
 #include "kernel/http/route_helpers.hpp"
@@ -212,26 +213,11 @@ Json consent_decision_schema() {
           {"additionalProperties", false}};
 }
 
-std::string escaped_html(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // The page a person sees on an unsubscribe link: Portuguese first, then English. Opening
 // the link (a GET, which mail scanners also make) only asks; the button POSTs, as a
 // one-click mail client does (RFC 8058).
 ApiResponse unsubscribe_html(const Json& page) {
-  const std::string organisation = escaped_html(page["organisation"]), what = escaped_html(page["description"]);
+  const std::string organisation = html_escape(page["organisation"]), what = html_escape(page["description"]);
   const bool done = page["state"] == "revoked";
   std::string body =
       done ? "<p>Pronto: voc\u00ea n\u00e3o receber\u00e1 mais <em>" + what + "</em> de " + organisation +

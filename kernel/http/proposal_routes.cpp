@@ -6,6 +6,7 @@
 #include <Poco/URI.h>
 
 #include "kernel/documents/proposal_render.hpp"
+#include "kernel/domain/html_text.hpp"
 #include "kernel/http/request_checks.hpp"
 #include "kernel/http/route_helpers.hpp"
 #include "kernel/services/proposal_service.hpp"
@@ -129,7 +130,7 @@ std::string decided_page(const Json& answer) {
                                  : "Registramos a sua recusa. Obrigado pela atenção.";
   return "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>" + title +
          "</title></head><body style=\"font-family: sans-serif; max-width: 640px; margin: 48px auto\"><h1>" + title +
-         "</h1><p>" + documents::html_escape(message) + "</p></body></html>\n";
+         "</h1><p>" + html_escape(message) + "</p></body></html>\n";
 }
 
 void add_public_routes(Router& router, services::ServiceDependencies deps) {

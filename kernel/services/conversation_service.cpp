@@ -260,6 +260,7 @@ Json outbound_content(const Json& body, const std::string& interaction_id, const
   Json content = {{"interaction_id", interaction_id}};
   if (body.contains("text")) content["text"] = body["text"];
   if (body.contains("template")) content["template"] = body["template"];
+  if (body.contains("document")) content["document"] = body["document"];
   for (const char* mail : {"subject", "html", "attachments"})
     if (body.contains(mail)) content[mail] = body[mail];
   if (!reply_to.is_null()) content["reply_to"] = reply_to;  // the channel's id of the message answered
@@ -355,6 +356,25 @@ void check_attachments(const Json& files, std::vector<FieldError>& errors) {
 }
 
 // What the interaction keeps of the files sent: not their bytes (those go to the channel).
+// A document the channel fetches from a link (WhatsApp's document message: a proposal's
+// PDF at its public link), the text its caption: {"url", "filename"}.
+void check_document(const Json& body, std::vector<FieldError>& errors) {
+  const Json& d = body["document"];
+  static const std::regex url("^https?://[^\\s\"<>]{1,2000}$");
+  if (!d.is_object() || !d.value("url", Json()).is_string() || !std::regex_match(d["url"].get<std::string>(), url))
+    return errors.push_back({"document/url", "must be the http(s) URL the channel fetches the file from"});
+  for (const auto& [key, v] : d.items())
+    if (key != "url" && key != "filename") errors.push_back({"document/" + key, "is not a field of a document"});
+  const Json& name = d.value("filename", Json());
+  if (!name.is_string() || name.get<std::string>().empty() || name.get<std::string>().size() > 255 ||
+      name.get<std::string>().find_first_of("\r\n\"/\\") != std::string::npos)
+    errors.push_back({"document/filename", "must be a file name of 1 to 255 characters without / \\ \" or line breaks"});
+  if (!body.contains("text"))
+    errors.push_back({"text", "is the document's caption: a document goes with a text, not a template"});
+  else if (body["text"].is_string() && body["text"].get<std::string>().size() > 1024)
+    errors.push_back({"text", "a document's caption is at most 1024 characters"});
+}
+
 Json attachments_described(const Json& files) {
   Json out = Json::array();
   for (const auto& f : files)
@@ -367,9 +387,9 @@ void check_send(const Json& body) {
   if (!body.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
   for (const auto& [key, v] : body.items())
     if (key != "channel_account_id" && key != "text" && key != "template" && key != "reply_to" && key != "deal_id" &&
-        key != "subject" && key != "html" && key != "attachments" && key != "purpose")
+        key != "subject" && key != "html" && key != "attachments" && key != "purpose" && key != "document")
       errors.push_back({key, "is not a field of a message (channel_account_id, text, template, subject, html, "
-                             "attachments, reply_to, deal_id, purpose)"});
+                             "attachments, document, reply_to, deal_id, purpose)"});
   if (!body.value("channel_account_id", Json()).is_string()) errors.push_back({"channel_account_id", "is required"});
   bool text = body.contains("text"), templ = body.contains("template");
   if (text == templ) errors.push_back({"text", "give the text, or a template, but one of them"});
@@ -389,6 +409,7 @@ void check_send(const Json& body) {
   if (body.contains("html") && (!body["html"].is_string() || body["html"].get<std::string>().size() > 100000 || !text))
     errors.push_back({"html", "must be at most 100,000 characters, beside the text (the plain alternative)"});
   if (body.contains("attachments")) check_attachments(body["attachments"], errors);
+  if (body.contains("document")) check_document(body, errors);
   if (!errors.empty()) throw validation_error("invalid message", errors);
 }
 
@@ -560,6 +581,9 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
     if (body.contains(mail) && type != "email")
       throw Error(ErrorCode::validation, std::string("only e-mail messages have a ") + mail,
                   {{mail, "only e-mail messages have one; this is a " + (type.empty() ? "channel" : type) + " account"}});
+  if (body.contains("document") && type != "whatsapp")
+    throw Error(ErrorCode::validation, "only WhatsApp messages carry a document by link",
+                {{"document", "only WhatsApp messages carry one; e-mail takes attachments"}});
   if (!channel_types.count(type))
     throw Error(ErrorCode::conflict, "plugin " + plugin_id + " offers no whatsapp, email or sms channel on this node");
   std::string address_field = type == "email" ? "email" : "phone";
@@ -594,6 +618,8 @@ Json ConversationService::send(const CallContext& ctx, events::JobQueue& jobs, c
   if (body.contains("subject")) input["subject"] = body["subject"];
   if (body.contains("html")) input["content"]["html"] = body["html"];  // personal: sealed and erased as the body is
   if (body.contains("attachments")) input["content"]["attachments"] = attachments_described(body["attachments"]);
+  // The link stays with the channel message: it opens the document to whoever holds it.
+  if (body.contains("document")) input["content"] = {{"kind", "document"}, {"filename", body["document"]["filename"]}};
   if (body.contains("text") && traits.reply_window_hours > 0) refuse_outside_window(deps_, ctx, account_id, contact_id, traits);
   require_legal_basis(deps_, ctx, account_id, contact_id, body);
   Json interaction = deps_.database.in_one_transaction(ctx.tenant_id, [&] {

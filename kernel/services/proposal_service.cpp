@@ -7,6 +7,7 @@
 #include "kernel/documents/money.hpp"
 #include "kernel/documents/proposal_pricing.hpp"
 #include "kernel/documents/proposal_render.hpp"
+#include "kernel/domain/html_text.hpp"
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
@@ -85,10 +86,14 @@ struct Frozen {
   std::string html, pdf, sha256, frozen_at;
 };
 
+// Which of a frozen revision's files to read besides its document: a page needs no PDF.
+enum class Files { none, html, pdf };
+
 std::optional<Frozen> frozen_version(store::Transaction& tx, const std::string& tenant, const std::string& id,
-                                     std::int64_t revision, bool with_files) {
+                                     std::int64_t revision, Files files) {
   std::optional<Frozen> out;
-  std::string columns = with_files ? "document, html, pdf_base64, pdf_sha256, frozen_at" : "document, '', '', pdf_sha256, frozen_at";
+  std::string columns = std::string("document, ") + (files == Files::html ? "html" : "''") + ", " +
+                        (files == Files::pdf ? "pdf_base64" : "''") + ", pdf_sha256, frozen_at";
   store::query(tx.session(),
                "SELECT " + columns + " FROM proposal_versions WHERE tenant_id = :p0 AND proposal_id = :p1 AND revision = :p2",
                {tenant, id, revision}, [&](const store::Row& row) {
@@ -273,9 +278,9 @@ CallContext as_link(const CallContext& ctx, const std::string& tenant, const std
 // --- the public page ------------------------------------------------------------------------
 
 std::string page_html(const std::string& title, const std::string& message) {
-  return "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>" + documents::html_escape(title) +
+  return "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
          "</title></head><body style=\"font-family: sans-serif; max-width: 640px; margin: 48px auto\"><h1>" +
-         documents::html_escape(title) + "</h1><p>" + documents::html_escape(message) + "</p></body></html>\n";
+         html_escape(title) + "</h1><p>" + html_escape(message) + "</p></body></html>\n";
 }
 
 // Why a revision can no longer be decided: superseded, decided, expired — or nothing.
@@ -293,10 +298,10 @@ std::string closed_because(const Json& proposal, std::int64_t revision, Timestam
 
 std::string decision_panel(const std::string& action, const std::string& pdf_path, const std::string& closed,
                            const Json& acceptance_fields) {
-  std::string html = "<section class=\"decision\"><p><a href=\"" + documents::html_escape(pdf_path) +
+  std::string html = "<section class=\"decision\"><p><a href=\"" + html_escape(pdf_path) +
                      "\">Baixar a proposta em PDF</a></p>\n";
-  if (!closed.empty()) return html + "<p class=\"status\">" + documents::html_escape(closed) + "</p></section>\n";
-  html += "<form method=\"post\" action=\"" + documents::html_escape(action) +
+  if (!closed.empty()) return html + "<p class=\"status\">" + html_escape(closed) + "</p></section>\n";
+  html += "<form method=\"post\" action=\"" + html_escape(action) +
           "\">\n<h2>Sua decisão</h2>\n<label for=\"name\">Nome completo</label><input id=\"name\" name=\"name\" "
           "required maxlength=\"200\" autocomplete=\"name\">\n";
   for (const auto& field : acceptance_fields) {
@@ -396,7 +401,7 @@ Json ProposalService::send(const CallContext& ctx, const std::string& id, const 
                       fresh.sha256, ctx.now().micros, actor_text(ctx)});
     });
     auto frozen = deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-      auto f = frozen_version(tx, ctx.tenant_id, id, revision, by_channel);
+      auto f = frozen_version(tx, ctx.tenant_id, id, revision, by_channel ? Files::pdf : Files::none);
       Link link = insert_link(tx, ctx, id, revision, days);
       return std::pair{std::move(*f), link};
     });
@@ -413,11 +418,14 @@ Json ProposalService::send(const CallContext& ctx, const std::string& id, const 
                              : text_of(body, "message") + "\n\n" + where;
       Json out = {{"channel_account_id", body["channel_account_id"]}, {"text", text}, {"deal_id", current["deal_id"]}};
       if (body.contains("purpose")) out["purpose"] = body["purpose"];
-      if (channel_kind(deps_, ctx, text_of(body, "channel_account_id"), channels) == "email") {
+      std::string kind = channel_kind(deps_, ctx, text_of(body, "channel_account_id"), channels);
+      std::string file_name = "proposta-" + id + "-v" + std::to_string(revision) + ".pdf";
+      if (kind == "email") {
         out["subject"] = "Proposta: " + title.substr(0, 480);
-        out["attachments"] = {{{"name", "proposta-" + id + "-v" + std::to_string(revision) + ".pdf"},
-                               {"type", "application/pdf"},
-                               {"content_base64", to_base64(version.pdf)}}};
+        out["attachments"] = {{{"name", file_name}, {"type", "application/pdf"}, {"content_base64", to_base64(version.pdf)}}};
+      } else if (kind == "whatsapp" && link["url"].is_string() && out["text"].get<std::string>().size() <= 1024) {
+        // WhatsApp fetches the PDF from the link itself: the deployment's public address.
+        out["document"] = {{"url", link["url"].get<std::string>() + "/pdf"}, {"filename", file_name}};
       }
       message = ConversationService(deps_).send(ctx, *channels.jobs, contact_id, out, channels.traits_of);
     }
@@ -517,7 +525,8 @@ ProposalFile ProposalService::version_file(const CallContext& ctx, const std::st
     throw Error(ErrorCode::validation, "unknown format", {{"format", "must be pdf, html or json"}});
   RecordService(deps_).get(ctx, "proposal", id);
   auto frozen = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-    return frozen_version(tx, ctx.tenant_id, id, revision, format != "json");
+    return frozen_version(tx, ctx.tenant_id, id, revision,
+                          format == "pdf" ? Files::pdf : format == "html" ? Files::html : Files::none);
   });
   if (!frozen)
     throw Error(ErrorCode::not_found, "proposal " + id + " has no sent revision " + std::to_string(revision));
@@ -612,7 +621,7 @@ PublicPage ProposalService::page(const CallContext& ctx, const std::string& toke
       auto link = load_link(tx, call.tenant_id, parsed->link_id);
       if (!link || link->revoked_at || call.now().micros >= link->expires_at) return Seen{link.value_or(Link{}), {}, {}};
       auto proposal = find(tx, call.tenant_id, "proposal", link->proposal_id);
-      auto frozen = frozen_version(tx, call.tenant_id, link->proposal_id, link->revision, true);
+      auto frozen = frozen_version(tx, call.tenant_id, link->proposal_id, link->revision, Files::html);
       if (!proposal || !frozen) return std::nullopt;
       std::int64_t now = call.now().micros;
       link->view_count += 1;
@@ -683,7 +692,7 @@ ProposalFile ProposalService::public_pdf(const CallContext& ctx, const std::stri
     if (!link) throw invalid;
     if (link->revoked_at) throw Error(ErrorCode::not_found, "this proposal link was revoked");
     if (call.now().micros >= link->expires_at) throw Error(ErrorCode::not_found, "this proposal link expired");
-    auto frozen = frozen_version(tx, call.tenant_id, link->proposal_id, link->revision, true);
+    auto frozen = frozen_version(tx, call.tenant_id, link->proposal_id, link->revision, Files::pdf);
     if (!frozen) throw invalid;
     return ProposalFile{"application/pdf", frozen->pdf,
                         "proposta-" + link->proposal_id + "-v" + std::to_string(link->revision) + ".pdf"};
@@ -719,7 +728,7 @@ Json ProposalService::decide(const CallContext& ctx, const std::string& token, c
                                                  w.before["revision"].dump() + ": it cannot be decided"
                                            : "this proposal revision can no longer be decided: " + closed,
                   {{"revision", closed}});
-    auto frozen = frozen_version(w.tx, call.tenant_id, link->proposal_id, link->revision, false);
+    auto frozen = frozen_version(w.tx, call.tenant_id, link->proposal_id, link->revision, Files::none);
     if (!frozen) throw Error(ErrorCode::not_found, "this proposal link is not valid");
     Json fields = {{"sha256", frozen->sha256},
                    {"required", frozen->document.value("template", Json::object()).value("acceptance_fields", Json::array())}};

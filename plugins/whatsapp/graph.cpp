@@ -54,7 +54,13 @@ Json graph_request(const Json& outbound) {
   if (to.empty()) throw std::invalid_argument("the recipient has no phone number");
   Json message = {{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {"to", to}};
   const Json& content = outbound.value("content", Json());
-  if (content.is_string()) {
+  if (content.is_object() && content.value("document", Json()).is_object()) {
+    // A file Meta fetches from the link (a proposal's PDF), the text its caption.
+    const Json& d = content["document"];
+    message["type"] = "document";
+    message["document"] = {{"link", text_of(d, "url")}, {"filename", text_of(d, "filename")}};
+    if (content.value("text", Json()).is_string()) message["document"]["caption"] = content["text"];
+  } else if (content.is_string()) {
     message["type"] = "text";
     message["text"] = {{"preview_url", false}, {"body", content}};
   } else if (content.is_object() && content.contains("template")) {

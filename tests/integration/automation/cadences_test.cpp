@@ -245,7 +245,7 @@ TEST_P(CadencesTest, ACadenceWithAProblemIsRefusedNamingItsPointer) {
 }
 
 // Issue #32: a cadence's proposal step sends the deal's open proposal — frozen, its link in
-// the message (WhatsApp: text and link, no attachment).
+// the message; on WhatsApp a document message whose PDF Meta fetches from the public link.
 TEST_P(CadencesTest, AProposalStepSendsTheDealsOpenProposalWithItsLink) {
   std::string pipeline = records.create(ctx, "pipeline", {{"name", "Safra"}}).record["id"];
   records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "Proposta"}, {"position", 0}});
@@ -268,7 +268,10 @@ TEST_P(CadencesTest, AProposalStepSendsTheDealsOpenProposalWithItsLink) {
   services::ConversationService(h.deps()).receive(ctx, channel, {{"external_id", "wamid.2"}, {"type", "whatsapp"},
                                                                  {"from", {{"phone", "+5511987654321"}}}, {"text", "Pode mandar"}});
   Json sent_enrolment = enrol_contact(h.deps(), ctx, follow_up, ana, deal);
-  run();
+  services::ServiceDependencies deployed = h.deps();
+  deployed.public_url = "https://crm.example.com";  // where WhatsApp fetches the PDF from
+  run_due_steps(deployed, ctx, channels, 100);
+  jobs.run_once();
   Json e = enrolment(sent_enrolment["id"]);
   ASSERT_EQ(e["status"], "completed") << e.dump();
   EXPECT_EQ(e["history"][0]["proposal_id"], proposal);
@@ -276,8 +279,13 @@ TEST_P(CadencesTest, AProposalStepSendsTheDealsOpenProposalWithItsLink) {
   ASSERT_FALSE(handed.empty());
   std::string text = handed.back().dump();
   EXPECT_NE(text.find("segue a proposta"), std::string::npos) << text;
-  EXPECT_NE(text.find("/v1/public/proposals/"), std::string::npos) << text;
-  EXPECT_EQ(text.find("attachments"), std::string::npos) << "WhatsApp takes the link, not the file";
+  EXPECT_NE(text.find("https://crm.example.com/v1/public/proposals/"), std::string::npos) << text;
+  EXPECT_EQ(text.find("attachments"), std::string::npos) << "WhatsApp fetches the file from its link";
+  const Json& document = handed.back()["content"]["document"];
+  EXPECT_EQ(document["filename"], "proposta-" + proposal + "-v1.pdf");
+  std::string url = document["url"];
+  EXPECT_EQ(url.rfind("https://crm.example.com/v1/public/proposals/", 0), 0u);
+  EXPECT_EQ(url.substr(url.size() - 4), "/pdf");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CadencesTest, testing::Values(store::Backend::sqlite, store::Backend::postgresql),

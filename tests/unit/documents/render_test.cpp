@@ -2,10 +2,14 @@
 // PDF read back with poppler's pdftotext and pdfinfo (docs/proposals.md "Rendering").
 #include <gtest/gtest.h>
 
+#include <cairo.h>
+
 #include <fstream>
+#include <sstream>
 #include <regex>
 
 #include "kernel/documents/proposal_render.hpp"
+#include "kernel/domain/base64.hpp"
 #include "tests/support/process.hpp"
 
 namespace nucleo::documents {
@@ -107,6 +111,40 @@ TEST(ProposalRender, AThreePageProposalReadsBackWithItsAccentsAndPageNumbers) {
   for (std::size_t at = text.find("Preço unit."); at != std::string::npos; at = text.find("Preço unit.", at + 1))
     ++headings;
   EXPECT_GE(headings, 2u);
+}
+
+// A PNG of `width` × `height` in one colour, as a tenant's logo is uploaded.
+std::string png_logo(int width, int height) {
+  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+  cairo_t* cr = cairo_create(surface);
+  cairo_set_source_rgb(cr, 0.1, 0.5, 0.2);
+  cairo_paint(cr);
+  cairo_destroy(cr);
+  std::string png;
+  cairo_surface_write_to_png_stream(
+      surface,
+      [](void* out, const unsigned char* data, unsigned int length) {
+        static_cast<std::string*>(out)->append(reinterpret_cast<const char*>(data), length);
+        return CAIRO_STATUS_SUCCESS;
+      },
+      &png);
+  cairo_surface_destroy(surface);
+  return png;
+}
+
+TEST(ProposalRender, TheTenantsLogoIsOnEveryPageOfThePdfAndAtopThePage) {
+  test::TempDir dir;
+  Json doc = hospital_document(38);
+  doc["template"]["logo_png"] = to_base64(png_logo(240, 80));
+  std::string path = write(dir, "logo.pdf", render_proposal_pdf(doc));
+  std::string images = test::run_checked({"/usr/bin/pdfimages", "-list", path});
+  // pdfimages lists one row per image drawn, after two heading lines: one per page.
+  std::size_t rows = 0;
+  std::istringstream lines(images);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(" image ") != std::string::npos) ++rows;
+  EXPECT_EQ(rows, 3u) << images;
+  EXPECT_NE(render_proposal_html(doc).find("<img class=\"logo\" src=\"data:image/png;base64,"), std::string::npos);
 }
 
 TEST(ProposalRender, TheSameDocumentRendersTheSameBytes) {

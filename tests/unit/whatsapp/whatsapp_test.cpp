@@ -192,6 +192,22 @@ TEST(WhatsAppGraph, TextWithReplyContextAndTemplatesWithCurrencyAndDateTime) {
                std::invalid_argument);
 }
 
+// A proposal's PDF goes as a document message Meta fetches from its public link, the
+// text its caption (issue #32).
+TEST(WhatsAppGraph, ADocumentGoesByLinkWithTheTextAsItsCaption) {
+  Json account = {{"id", "chn_1"}, {"external_id", number}, {"secrets", {{"access_token", "EAAG-token"}}}};
+  Json r = graph_request({{"channel_account", account}, {"to", "+5511987654321"},
+                          {"content", {{"text", "Segue a proposta (versão 2)."},
+                                       {"document", {{"url", "https://crm.example.com/v1/public/proposals/t/pdf"},
+                                                     {"filename", "proposta-v2.pdf"}}}}}});
+  Json body = Json::parse(r["body"].get<std::string>());
+  EXPECT_EQ(body["type"], "document");
+  EXPECT_EQ(body["document"], (Json{{"link", "https://crm.example.com/v1/public/proposals/t/pdf"},
+                                    {"filename", "proposta-v2.pdf"},
+                                    {"caption", "Segue a proposta (versão 2)."}}));
+  EXPECT_FALSE(body.contains("text"));
+}
+
 TEST(WhatsAppGraph, ErrorsMapToRetryOrAClearFailure) {
   auto error = [](long long code, const std::string& message) {
     return Json{{"error", {{"message", message}, {"type", "OAuthException"}, {"code", code},
