@@ -283,9 +283,11 @@ std::string page_html(const std::string& title, const std::string& message) {
          html_escape(title) + "</h1><p>" + html_escape(message) + "</p></body></html>\n";
 }
 
-// Why a revision can no longer be decided: superseded, decided, expired — or nothing.
+// Why a revision can no longer be decided: withdrawn (archived), decided, superseded,
+// expired — or nothing.
 std::string closed_because(const Json& proposal, std::int64_t revision, Timestamp now) {
   std::string status = text_of(proposal, "status");
+  if (!proposal.value("archived_at", Json()).is_null()) return "Esta proposta foi retirada por quem a enviou.";
   if (proposal.value("decided_revision", Json()) == Json(revision))
     return status == "accepted" ? "Esta proposta foi aceita." : "Esta proposta foi recusada.";
   if (proposal.value("revision", 0) != revision || status != "sent")

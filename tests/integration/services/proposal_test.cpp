@@ -224,7 +224,7 @@ TEST_P(ProposalTest, AnAcceptanceRecordsTheRevisionAndItsHashAndMovesTheDeal) {
   EXPECT_NE(proposals().page(ctx, token).html.find("Esta proposta foi aceita."), std::string::npos);
 }
 
-TEST_P(ProposalTest, ASupersededRevisionCannotBeAccepted) {
+TEST_P(ProposalTest, ASupersededOrWithdrawnRevisionCannotBeAccepted) {
   std::string id = proposal({{{"product_id", cateter}, {"quantity", 1}}});
   std::string first = token_of(proposals().send(ctx, id, Json::object(), std::nullopt)["link"]);
   records.update(ctx, "proposal", id, {{"payment_terms", "30 dias"}});
@@ -234,6 +234,13 @@ TEST_P(ProposalTest, ASupersededRevisionCannotBeAccepted) {
   std::string second = token_of(proposals().send(ctx, id, Json::object(), std::nullopt)["link"]);
   EXPECT_EQ(proposals().decide(ctx, second, {{"decision", "decline"}, {"name", "Ana Lima"}, {"reason", "caro"}})["status"],
             "declined");
+  // A proposal its sender withdrew (archived) is decided by nobody.
+  std::string other = proposal({{{"product_id", cateter}, {"quantity", 2}}});
+  std::string third = token_of(proposals().send(ctx, other, Json::object(), std::nullopt)["link"]);
+  records.archive(ctx, "proposal", other);
+  EXPECT_EQ(refusal([&] { proposals().decide(ctx, third, {{"decision", "accept"}, {"name", "Ana Lima"}}); })[0],
+            "revision: Esta proposta foi retirada por quem a enviou.");
+  EXPECT_NE(proposals().page(ctx, third).html.find("retirada"), std::string::npos);
 }
 
 TEST_P(ProposalTest, ATemplateAskingForACpfGetsAValidOne) {

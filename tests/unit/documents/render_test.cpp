@@ -1,5 +1,5 @@
 // Proposal rendering: the HTML from the template and the PDF from the kernel's layout, the
-// PDF read back with poppler's pdftotext and pdfinfo (docs/proposals.md "Rendering").
+// PDF read back with poppler's pdftotext and pdfinfo (docs/proposals.md "Templates").
 #include <gtest/gtest.h>
 
 #include <cairo.h>
