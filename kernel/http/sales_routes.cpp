@@ -8,6 +8,7 @@
 #include "kernel/http/request_checks.hpp"
 #include "kernel/http/route_helpers.hpp"
 #include "kernel/services/principal.hpp"
+#include "kernel/services/proposal_service.hpp"
 #include "kernel/services/sales_process_service.hpp"
 
 namespace nucleo::http {
@@ -45,13 +46,24 @@ Json agenda_schema() {
                      {"stage", {{"type", "object"}, {"properties", {{"id", text}, {"name", text}}}}},
                      {"since", {{"type", {"string", "null"}}, {"description", "when the deal entered its stage"}}}}},
                    {"additionalProperties", false}};
+  Json proposal_approval = {{"type", "object"},
+                            {"required", {"proposal_id", "title", "deal_id", "owner_id", "revision", "discount_percent"}},
+                            {"properties",
+                             {{"proposal_id", text}, {"title", text}, {"deal_id", text}, {"owner_id", nullable_text},
+                              {"revision", {{"type", "integer"}}}, {"discount_percent", {{"type", "number"}}}}},
+                            {"additionalProperties", false}};
   return {{"type", "object"},
-          {"required", {"user_id", "time_zone", "now", "now_local", "from", "to", "items", "truncated", "approvals"}},
+          {"required", {"user_id", "time_zone", "now", "now_local", "from", "to", "items", "truncated", "approvals",
+                        "proposal_approvals"}},
           {"properties",
            {{"user_id", text}, {"time_zone", text}, {"now", time}, {"now_local", text}, {"from", time}, {"to", time},
             {"items", {{"type", "array"}, {"items", item}}}, {"truncated", {{"type", "boolean"}}},
             {"approvals", {{"type", "array"}, {"items", approval},
-                           {"description", "moves waiting for this user's approval (stage gates' approval criteria)"}}}}},
+                           {"description", "moves waiting for this user's approval (stage gates' approval criteria)"}}},
+            {"proposal_approvals",
+             {{"type", "array"},
+              {"items", proposal_approval},
+              {"description", "proposals whose discount waits for this user's approval (docs/proposals.md)"}}}}},
           {"additionalProperties", false}};
 }
 
@@ -73,6 +85,7 @@ Json agenda_of(services::ServiceDependencies deps, const ApiRequest& req, const 
   services::AgendaQuery q = agenda_query(req, user_id);
   Json agenda = services::SalesProcessService(deps).agenda(req.ctx, q);
   agenda["approvals"] = automation::pending_approvals(deps, req.ctx, user_id, q.limit);
+  agenda["proposal_approvals"] = services::ProposalService(deps).approvals_waiting_for(req.ctx, user_id, q.limit);
   return agenda;
 }
 

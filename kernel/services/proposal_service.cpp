@@ -1,6 +1,7 @@
 // Proposals sent, opened and decided (docs/proposals.md).
 #include "kernel/services/proposal_service.hpp"
 
+#include <map>
 #include <regex>
 #include <set>
 
@@ -499,6 +500,47 @@ WriteResult ProposalService::approve(const CallContext& ctx, const std::string& 
                          {"note", note.empty() ? Json() : Json(note)}});
     w.after["approvals"] = std::move(approvals);
     bump_version(w);
+  });
+}
+
+std::vector<Json> ProposalService::approvals_waiting_for(const CallContext& ctx, const std::string& user_id,
+                                                        std::size_t limit) {
+  std::vector<Json> out;
+  if (deps_.proposals.discount_limits.empty()) return out;  // nobody's discount needs one
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto limit_of = [&](const std::string& id) -> std::optional<std::optional<std::int64_t>> {
+      auto user = find(tx, ctx.tenant_id, "user", id);
+      if (!user || !(*user)["archived_at"].is_null()) return std::nullopt;
+      std::vector<std::string> teams;
+      for (const auto& t : user->value("team_ids", Json::array())) teams.push_back(t);
+      return discount_limit(deps_.proposals, text_of(*user, "role"), teams);
+    };
+    auto approver = limit_of(user_id);
+    if (!approver) return out;
+    std::map<std::string, std::optional<std::int64_t>> owners;
+    // Drafts with a discount: what an approval can be about.
+    std::vector<Json> drafts = store::RecordTable(entity_spec("proposal"))
+                                   .list(tx, ctx.tenant_id, {{{"status", "draft"}}, "", 1000, false});
+    for (const auto& p : drafts) {
+      if (out.size() >= limit) break;
+      std::string owner = text_of(p, "owner_id");
+      if (p.value("discount_total", 0) <= 0 || owner == user_id) continue;
+      if (!owners.count(owner)) owners[owner] = limit_of(owner).value_or(std::nullopt);
+      std::int64_t discount = largest_line_discount(p);
+      bool needed = owners[owner] && discount > *owners[owner];
+      bool within = !*approver || discount <= **approver;
+      bool given = false;
+      for (const auto& a : p.value("approvals", Json::array()))
+        given = given || (a.value("user_id", "") == user_id && a.value("revision", 0) == p["revision"]);
+      if (!needed || !within || given) continue;
+      out.push_back({{"proposal_id", p["id"]},
+                     {"title", p["title"]},
+                     {"deal_id", p["deal_id"]},
+                     {"owner_id", p["owner_id"]},
+                     {"revision", p["revision"]},
+                     {"discount_percent", static_cast<double>(discount) / 100.0}});
+    }
+    return out;
   });
 }
 

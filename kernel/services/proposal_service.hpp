@@ -72,6 +72,12 @@ class ProposalService {
   WriteResult approve(const CallContext& ctx, const std::string& id, const Json& body,
                       std::optional<std::int64_t> expected_version);
 
+  // The drafts whose discount waits for `user_id`'s approval (her agenda): above their
+  // owner's limit, within hers, not hers, not approved by her for this revision.
+  // [{"proposal_id", "title", "deal_id", "owner_id", "revision", "discount_percent"}],
+  // oldest first, at most `limit`.
+  std::vector<Json> approvals_waiting_for(const CallContext& ctx, const std::string& user_id, std::size_t limit);
+
   // The frozen revisions, oldest first: {"revision", "pdf_sha256", "frozen_at", "frozen_by"}.
   std::vector<Json> versions(const CallContext& ctx, const std::string& id);
   // One frozen revision as "pdf", "html" or "json" (the document and its hash).

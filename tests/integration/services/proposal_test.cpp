@@ -152,7 +152,14 @@ TEST_P(ProposalTest, ADiscountAboveTheSendersLimitWaitsForAnApproval) {
   // Neither the owner nor someone whose own limit is lower may approve it.
   EXPECT_EQ(refusal([&] { proposals().approve(as("sales", sales), id, Json::object(), std::nullopt); }),
             std::vector<std::string>{"approver: the discount is above the approver's own limit"});
+  // It waits on the agenda of who may approve it, not on its owner's.
+  auto waiting = proposals().approvals_waiting_for(ctx, manager, 50);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0]["proposal_id"], id);
+  EXPECT_EQ(waiting[0]["discount_percent"], 15.0);
+  EXPECT_TRUE(proposals().approvals_waiting_for(ctx, sales, 50).empty());
   proposals().approve(as("manager", manager), id, {{"note", "cliente estratégico"}}, std::nullopt);
+  EXPECT_TRUE(proposals().approvals_waiting_for(ctx, manager, 50).empty());
   EXPECT_EQ(proposals().send(as("sales", sales), id, Json::object(), std::nullopt)["proposal"]["status"], "sent");
   // A change is a new revision: the approval was of what the manager saw.
   records.update(ctx, "proposal", id, {{"lines", {{{"product_id", cateter}, {"quantity", 2}, {"discount_percent", 15}}}}});
