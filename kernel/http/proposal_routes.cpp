@@ -3,7 +3,11 @@
 // proposal and its templates themselves: the generic protocol (record_routes).
 #include "kernel/http/proposal_routes.hpp"
 
-#include <Poco/URI.h>
+#include <Poco/Exception.h>
+#include <Poco/Net/HTMLForm.h>
+#include <Poco/Net/HTTPRequest.h>
+
+#include <sstream>
 
 #include "kernel/documents/proposal_render.hpp"
 #include "kernel/domain/html_text.hpp"
@@ -91,29 +95,21 @@ std::string format_of(const ApiRequest& req, const std::string& fallback) {
   return req.query.count("format") ? req.query.at("format") : fallback;
 }
 
-// A form's fields (application/x-www-form-urlencoded) as a JSON object of strings.
-Json form_fields(const std::string& body) {
-  Json out = Json::object();
-  std::size_t start = 0;
-  while (start < body.size()) {
-    std::size_t end = body.find('&', start);
-    std::string pair = body.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    std::size_t eq = pair.find('=');
-    auto decode = [](std::string s) {
-      for (auto& c : s)
-        if (c == '+') c = ' ';
-      std::string decoded;
-      try {
-        Poco::URI::decode(s, decoded);
-      } catch (const std::exception&) {
-        throw BadRequest("the form is not URL-encoded");
-      }
-      return decoded;
-    };
-    if (!pair.empty()) out[decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : decode(pair.substr(eq + 1));
-    if (end == std::string::npos) break;
-    start = end + 1;
+// A form's fields (application/x-www-form-urlencoded) as a JSON object of strings, read
+// by Poco's HTMLForm as uploads are (import_routes).
+Json form_fields(const ApiRequest& req) {
+  Poco::Net::HTTPRequest head(Poco::Net::HTTPRequest::HTTP_POST, req.path);
+  head.setContentType(req.header("Content-Type"));
+  std::istringstream body(req.body);
+  Poco::Net::HTMLForm form;
+  form.setFieldLimit(10);
+  try {
+    form.load(head, body);
+  } catch (const Poco::Exception& e) {
+    throw BadRequest("the body is not a URL-encoded form: " + e.displayText());
   }
+  Json out = Json::object();
+  for (const auto& [name, value] : form) out[name] = value;
   return out;
 }
 
@@ -169,7 +165,7 @@ void add_public_routes(Router& router, services::ServiceDependencies deps) {
                "a page, JSON answers JSON.",
                AuthMode::none, "", "document", {},
                [=](ApiRequest& req) {
-                 Json form = is_form(req) ? form_fields(req.body) : req.json_object();
+                 Json form = is_form(req) ? form_fields(req) : req.json_object();
                  Json answer = services::ProposalService(deps).decide(req.ctx, req.params.at("token"), form);
                  ApiResponse r;
                  if (is_form(req)) {

@@ -52,6 +52,8 @@ CREATE TABLE proposals (
   archived_at    bigint
 );
 CREATE INDEX proposals_deal ON proposals (tenant_id, deal_id);
+-- The drafts an approver's agenda prices (ProposalService::approvals_waiting_for).
+CREATE INDEX proposals_status ON proposals (tenant_id, status, id);
 
 CREATE TABLE proposal_versions (
   tenant_id    text NOT NULL REFERENCES tenants (id),
