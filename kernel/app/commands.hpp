@@ -19,6 +19,7 @@ CommandSpec key_command();
 CommandSpec audit_command();
 CommandSpec privacy_command();
 CommandSpec plugins_command();
+CommandSpec insight_command();
 
 // Every command, in the order `nucleo --help` lists them.
 std::vector<CommandSpec> all_commands();

@@ -18,7 +18,7 @@ CommandSpec version_command() {
 }
 
 std::vector<CommandSpec> all_commands() {
-  return {serve_command(), migrate_command(), tenant_command(), user_command(), key_command(), pipeline_command(), automation_command(), demo_command(), import_command(), audit_command(), privacy_command(), plugins_command(),
+  return {serve_command(), migrate_command(), tenant_command(), user_command(), key_command(), pipeline_command(), automation_command(), demo_command(), import_command(), audit_command(), privacy_command(), plugins_command(), insight_command(),
           version_command()};
 }
 

@@ -15,6 +15,7 @@
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/plugin_settings_service.hpp"
+#include "kernel/services/snapshot_read.hpp"
 #include "sdk/include/nucleo/sdk/plugin.hpp"
 
 namespace nucleo::plugins {
@@ -47,6 +48,18 @@ Json PluginHost::Loaded::call_service(const nucleo_call* call, const std::string
   ctx.write_once = services::CallContext::WriteOnce{"plugin:" + manifest.id + "@" + ctx.tenant_id, key.get<std::string>(),
                                                      sha256_hex(name + "\n" + to_json_text(parsed))};
   return call_kernel_service(*owner->services_, ctx, name, parsed, call->read_only);
+}
+
+Json PluginHost::Loaded::read_snapshot(const nucleo_call* call, const std::string& request,
+                                       nucleo_snapshot_chunk_fn chunk, void* user) const {
+  if (!owner->services_) throw Error(ErrorCode::unavailable, "this host runs no kernel services");
+  if (!call || call->ctx.tenant_id.empty()) throw Error(ErrorCode::validation, "read_snapshot needs a call in a tenant");
+  if (call->read_only) throw Error(ErrorCode::forbidden, "a validator may not read a whole snapshot");
+  if (!chunk) throw Error(ErrorCode::validation, "read_snapshot needs a chunk function");
+  Json parsed = request.empty() ? Json::object() : Json::parse(request);
+  return services::SnapshotRead(*owner->services_).run(call->ctx, parsed, [&](const std::string& jsonl) {
+    return chunk(user, nucleo_view{jsonl.data(), jsonl.size()}) == NUCLEO_OK;
+  });
 }
 
 // facts.write {"set", "facts": [fact, …]} (ABI 1.8): 1 to 1,000 facts of one of the
@@ -447,6 +460,11 @@ void fill_host_table(nucleo_host_api& api, PluginHost::Loaded& self) {
       return to_json_text(loaded(h).records(call, true).put(call->ctx, text(collection), text(id),
                                                             Json::parse(text(document)), version));
     });
+  };
+  api.read_snapshot = [](nucleo_host* h, const nucleo_call* call, nucleo_view request,
+                         nucleo_snapshot_chunk_fn chunk, void* user, nucleo_host_buffer* summary) {
+    if (summary) *summary = nucleo_host_buffer{nullptr, 0};
+    return answered(summary, [&] { return to_json_text(loaded(h).read_snapshot(call, text(request), chunk, user)); });
   };
   api.enqueue_job = [](nucleo_host* h, const nucleo_call* call, nucleo_view name, nucleo_view payload,
                        std::int64_t delay_ms, nucleo_host_buffer* job_id) {

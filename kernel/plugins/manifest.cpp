@@ -432,8 +432,9 @@ Manifest parse_manifest(std::string_view text) {
     else problems.add("version", "must be a semantic version like 1.2.3");
   }
   m.kind = required_text(j, "kind", problems);
-  if (!m.kind.empty() && m.kind != "channel" && m.kind != "vertical" && m.kind != "integration")
-    problems.add("kind", "must be channel, vertical or integration");
+  if (!m.kind.empty() && m.kind != "channel" && m.kind != "vertical" && m.kind != "integration" &&
+      m.kind != "analytics")
+    problems.add("kind", "must be channel, vertical, integration or analytics");
   m.library = required_text(j, "library", problems);
   if (m.library.find('/') != std::string::npos) problems.add("library", "must be a file name beside plugin.json");
   std::string kernel = required_text(j, "kernel", problems);

@@ -49,6 +49,12 @@ class Database {
   auto read(const std::string& tenant_id, Work&& work) {
     return run(TxMode::read, tenant_id, std::forward<Work>(work));
   }
+  // Every statement of `work` reads the same snapshot (TxMode::snapshot): for a bulk read
+  // of many tables that must agree with each other. Not joined to an ambient transaction.
+  template <class Work>
+  auto snapshot_read(const std::string& tenant_id, Work&& work) {
+    return run(TxMode::snapshot, tenant_id, std::forward<Work>(work));
+  }
 
   // One statement that reads, on a leased session outside any transaction (autocommit):
   // a background loop's look for work, which would otherwise pay a BEGIN and a COMMIT
@@ -128,7 +134,8 @@ class Database {
   template <class Work>
   auto run(TxMode mode, const std::string& tenant_id, Work&& work) {
     const internal::AmbientTransaction& ambient = internal::ambient_;
-    bool joins = ambient.database == this && (ambient.tenant_id == tenant_id || mode == TxMode::write);
+    bool joins = ambient.database == this && mode != TxMode::snapshot &&
+                 (ambient.tenant_id == tenant_id || mode == TxMode::write);
     if (joins) {
       if (ambient.tenant_id != tenant_id) throw Error(ErrorCode::internal, "a joined transaction cannot change tenant");
       try {

@@ -154,7 +154,9 @@ void Transaction::begin(TxMode mode) {
       return;
     }
     // One round trip: BEGIN and the tenant setting travel as one simple-protocol query.
-    std::string begin = mode == TxMode::write ? "BEGIN" : "BEGIN READ ONLY";
+    std::string begin = mode == TxMode::write      ? "BEGIN"
+                        : mode == TxMode::snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                                   : "BEGIN READ ONLY";
     if (!tenant_id_.empty()) begin += "; SELECT set_config('nucleo.tenant_id', " + tenant_literal(tenant_id_) + ", true)";
     open_ = true;
     execute_script(session_, backend_, begin);

@@ -11,7 +11,11 @@
 
 namespace nucleo::store {
 
-enum class TxMode { read, write };
+// `snapshot` reads many statements from one snapshot of the database (PostgreSQL:
+// REPEATABLE READ READ ONLY in a transaction block; SQLite: a read transaction, a
+// snapshot under WAL): what a plugin's bulk read needs so that a deal moved while it
+// reads is seen in one stage, not in both or neither (ADR 0044).
+enum class TxMode { read, write, snapshot };
 
 // One database transaction on a leased session, rolled back unless commit() is called.
 //

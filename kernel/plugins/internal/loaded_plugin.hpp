@@ -42,6 +42,8 @@ struct PluginHost::Loaded {
   Json resolve_network(const Json& request) const;
   Json list_channels(const nucleo_call& call) const;
   Json write_facts(const nucleo_call& call, const Json& request) const;
+  // (ABI 1.10) read_snapshot: the call's tenant read from one snapshot, chunk by chunk.
+  Json read_snapshot(const nucleo_call* call, const std::string& request, nucleo_snapshot_chunk_fn chunk, void* user) const;
   Json http_request(const std::string& request_text) const;
   std::string enqueue_job(const nucleo_call* call, const std::string& name, const std::string& payload,
                           std::int64_t delay_ms) const;

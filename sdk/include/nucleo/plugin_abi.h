@@ -34,7 +34,7 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 9
+#define NUCLEO_ABI_MINOR 10
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
@@ -198,6 +198,11 @@ typedef nucleo_status (*nucleo_briefing_fn)(void* user_data, const nucleo_call* 
 typedef nucleo_status (*nucleo_import_fn)(void* user_data, const nucleo_call* call, nucleo_view step_json,
                                           nucleo_view bytes, nucleo_plugin_buffer* rows_json);
 
+/* (ABI 1.10) One chunk of a snapshot read (nucleo_host_api.read_snapshot): JSON Lines,
+ * one row per line, each an object with its "kind". The bytes are borrowed. Answer
+ * NUCLEO_OK for more; anything else stops the read (it is then not "complete"). */
+typedef nucleo_status (*nucleo_snapshot_chunk_fn)(void* user_data, nucleo_view jsonl);
+
 /* ---- 5. What the host gives the plugin ----------------------------------------------
  * Handed to init and valid until shutdown returns. Registration functions may be
  * called only during init. Functions a kernel does not implement yet return
@@ -324,6 +329,21 @@ typedef struct nucleo_host_api {
    * upload brings none (docs/import.md)}. Uploads name it as their format. */
   nucleo_status (*register_importer)(nucleo_host* host, nucleo_view importer_json, nucleo_import_fn parse,
                                      void* user_data);
+
+  /* ---- Added in ABI 1.10 ---- */
+
+  /* The call's tenant's sales process read whole from ONE snapshot (a consistent read:
+   * every row as of the same instant), streamed to `chunk` on the calling thread:
+   * pipelines, stages, users, accounts, contacts, deals, their stage history,
+   * interactions and tasks — times, amounts, links and kinds, never a name, an e-mail
+   * address, a subject, a body or a personal attribute. docs/plugin-authoring.md
+   * ("Reading a snapshot") lists each kind's fields.
+   * request: {"kinds": ["deal", ...] (default: all), "chunk_rows": 1-50000 (5000)}
+   * summary: {"counts": {"<kind>": rows}, "as_of", "complete"} on NUCLEO_OK.
+   * As the caller: the kernel's own work (a job, an event handler) or an admin, manager
+   * or auditor (scope snapshot:read); audited once as snapshot.read. Not in a validator. */
+  nucleo_status (*read_snapshot)(nucleo_host* host, const nucleo_call* call, nucleo_view request_json,
+                                 nucleo_snapshot_chunk_fn chunk, void* user_data, nucleo_host_buffer* summary_json);
 } nucleo_host_api;
 
 /* ---- 6. The entry point ------------------------------------------------------------

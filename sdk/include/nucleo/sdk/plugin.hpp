@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <list>
 #include <memory>
@@ -389,6 +390,43 @@ class Host {
     require(offers(offsetof(nucleo_host_api, tenant_settings), sizeof api_->tenant_settings), "tenant_settings");
     nucleo_host_buffer out{nullptr, 0};
     return answer(api_->tenant_settings(api_->host, c, &out), out);
+  }
+
+  // The call's tenant read whole from one snapshot (ABI 1.10): every row of the kinds
+  // asked ({"kinds": [...], "chunk_rows"}; docs/plugin-authoring.md "Reading a snapshot")
+  // handed to `row` one at a time, parsed, each with its "kind". Returns {"counts",
+  // "as_of", "complete"}. Throws Error (FORBIDDEN for a caller who may not, UNSUPPORTED
+  // on a kernel older than 1.10); an exception from `row` stops the read and is rethrown.
+  Json read_snapshot(const nucleo_call* c, const Json& request, const std::function<void(const Json& row)>& row) const {
+    require(offers(offsetof(nucleo_host_api, read_snapshot), sizeof api_->read_snapshot), "read_snapshot", "1.10");
+    struct Reader {
+      const std::function<void(const Json&)>* row;
+      std::exception_ptr failure;
+    } reader{&row, nullptr};
+    auto on_chunk = [](void* user, nucleo_view jsonl) -> nucleo_status {
+      auto& r = *static_cast<Reader*>(user);
+      try {
+        std::string_view text(jsonl.data, jsonl.size);
+        for (std::size_t at = 0; at < text.size();) {
+          std::size_t end = text.find('\n', at);
+          if (end == std::string_view::npos) end = text.size();
+          if (end > at) (*r.row)(Json::parse(text.substr(at, end - at)));
+          at = end + 1;
+        }
+        return NUCLEO_OK;
+      } catch (...) {
+        r.failure = std::current_exception();
+        return NUCLEO_INTERNAL;
+      }
+    };
+    std::string in = request.dump();
+    nucleo_host_buffer out{nullptr, 0};
+    nucleo_status status = api_->read_snapshot(api_->host, c, detail::view(in), on_chunk, &reader, &out);
+    if (reader.failure) {
+      if (out.data) api_->free_buffer(api_->host, out);
+      std::rethrow_exception(reader.failure);
+    }
+    return answer(status, out);
   }
 
   // A section of every account's briefing (ABI 1.2), shown as "<plugin id>.<name>":

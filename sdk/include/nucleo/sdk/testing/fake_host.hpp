@@ -27,6 +27,8 @@
 //     of the import, `import_id` and `dry_run`, ABI 1.7); what an erasure does to the
 //     store (`erase_subject`); fact sets (ABI 1.8: `facts`, `write_facts` for an import's
 //     "fact" rows, and facts.aggregate answered over them unless `services` says otherwise);
+//     a snapshot read (ABI 1.10: `snapshot`, the rows read_snapshot streams, each with its
+//     "kind", in chunks of the request's chunk_rows; `snapshot_reads` counts the reads);
 //   - not faked: permissions, tenants other than `tenant_id`, the audit trail, the
 //     schema checks of attributes and described routes — the end-to-end suite's job.
 
@@ -207,6 +209,10 @@ class FakeHost {
             .put(detail::text(collection), detail::text(id), Json::parse(detail::text(document)), expected)
             .dump();
       });
+    };
+    api_.read_snapshot = [](nucleo_host* h, const nucleo_call*, nucleo_view request, nucleo_snapshot_chunk_fn chunk,
+                            void* user, nucleo_host_buffer* summary) {
+      return answered(summary, [&] { return self(h).stream_snapshot(detail::text(request), chunk, user).dump(); });
     };
   }
   FakeHost(const FakeHost&) = delete;
@@ -436,6 +442,10 @@ class FakeHost {
   std::map<std::string, double> counters, gauges;
   // The record store: collection → id → {"collection","id","version","document",…}.
   std::map<std::string, std::map<std::string, Json>> records;
+  // What read_snapshot streams (ABI 1.10): rows with their "kind" (the kernel's kinds,
+  // docs/plugin-authoring.md), sent kind by kind in the kernel's order.
+  std::vector<Json> snapshot;
+  int snapshot_reads = 0;
   // Outbound HTTP: answers {"method","url",…} with {"status","headers","body"|"body_base64"}.
   std::function<Json(const Json& request)> http;
   std::vector<Json> http_requests;
@@ -470,6 +480,54 @@ class FakeHost {
   }
 
  private:
+  Json stream_snapshot(const std::string& request_text, nucleo_snapshot_chunk_fn chunk, void* user) {
+    static const std::vector<std::string> order{"pipeline", "stage", "user", "account", "contact",
+                                                "deal", "deal_stage_history", "interaction", "task"};
+    Json request = request_text.empty() ? Json::object() : Json::parse(request_text);
+    Json kinds = request.value("kinds", Json(order));
+    std::size_t per_chunk = request.value("chunk_rows", 5000);
+    ++snapshot_reads;
+    // A read narrowed to some deals ("deal_ids") keeps what the kernel's does: their
+    // accounts, those accounts' contacts, deals and stage history, the deals' own
+    // interactions and tasks, and the small tables whole.
+    std::set<std::string> deals, accounts, account_deals;
+    bool narrowed = request.contains("deal_ids");
+    for (const auto& id : request.value("deal_ids", Json::array())) deals.insert(id.get<std::string>());
+    for (const auto& row : snapshot)
+      if (row.value("kind", "") == "deal" && deals.count(row.value("id", ""))) accounts.insert(row.value("account_id", ""));
+    for (const auto& row : snapshot)
+      if (row.value("kind", "") == "deal" && accounts.count(row.value("account_id", ""))) account_deals.insert(row.value("id", ""));
+    auto kept = [&](const Json& row) {
+      std::string kind = row.value("kind", "");
+      if (!narrowed || kind == "pipeline" || kind == "stage" || kind == "user") return true;
+      if (kind == "account") return accounts.count(row.value("id", "")) > 0;
+      if (kind == "contact" || kind == "deal") return accounts.count(row.value("account_id", "")) > 0;
+      if (kind == "deal_stage_history") return account_deals.count(row.value("deal_id", "")) > 0;
+      return row.value("deal_id", Json()).is_string() && deals.count(row["deal_id"].get<std::string>()) > 0;
+    };
+    Json counts = Json::object();
+    std::string pending;
+    std::size_t lines = 0;
+    bool complete = true;
+    auto flush = [&] {
+      if (lines > 0 && chunk(user, detail::view(pending)) != NUCLEO_OK) complete = false;
+      pending.clear();
+      lines = 0;
+    };
+    for (const auto& kind : order) {
+      if (std::find(kinds.begin(), kinds.end(), Json(kind)) == kinds.end()) continue;
+      counts[kind] = 0;
+      for (const auto& row : snapshot) {
+        if (!complete || row.value("kind", "") != kind || !kept(row)) continue;
+        pending += row.dump() + "\n";
+        counts[kind] = counts[kind].get<int>() + 1;
+        if (++lines == per_chunk) flush();
+      }
+    }
+    if (complete) flush();
+    return {{"counts", counts}, {"as_of", rfc3339(now_micros)}, {"complete", complete}};
+  }
+
   struct Route {
     nucleo_route_fn fn;
     void* user;

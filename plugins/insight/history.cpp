@@ -1,0 +1,114 @@
+#include "history.hpp"
+
+#include <algorithm>
+
+namespace insight {
+namespace {
+
+std::string text(const Json& row, const char* key) {
+  auto it = row.find(key);
+  return it != row.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+std::optional<std::int64_t> integer(const Json& row, const char* key) {
+  auto it = row.find(key);
+  if (it == row.end() || !it->is_number()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+}  // namespace
+
+void History::add(const Json& row) {
+  const std::string kind = text(row, "kind");
+  if (kind == "stage") {
+    Stage s{text(row, "id"), text(row, "pipeline_id"), text(row, "stage_kind"), integer(row, "position").value_or(0),
+            integer(row, "probability").value_or(0), integer(row, "rot_days"), integer(row, "criteria").value_or(0)};
+    stages[s.id] = s;
+  } else if (kind == "user") {
+    const Json& teams = row.value("team_ids", Json::array());
+    owner_team[text(row, "id")] = teams.is_array() && !teams.empty() && teams[0].is_string() ? teams[0].get<std::string>() : "";
+  } else if (kind == "contact") {
+    std::string title = text(row, "job_title");
+    if (!title.empty()) job_titles[text(row, "id")] = title;
+  } else if (kind == "deal") {
+    if (row.value("archived", false)) return;
+    Deal d;
+    d.id = text(row, "id");
+    d.account_id = text(row, "account_id");
+    d.pipeline_id = text(row, "pipeline_id");
+    d.stage_id = text(row, "stage_id");
+    d.owner_id = text(row, "owner_id");
+    d.status = text(row, "status");
+    d.currency = text(row, "currency");
+    d.lost_reason = text(row, "lost_reason");
+    d.amount = integer(row, "amount");
+    d.expected_close = text(row, "expected_close");
+    d.created_at = integer(row, "created_at").value_or(0);
+    d.stage_entered_at = integer(row, "stage_entered_at").value_or(d.created_at);
+    const Json& contacts = row.value("contacts", Json::array());
+    d.contact_count = contacts.is_array() ? contacts.size() : 0;
+    for (const auto& c : contacts.is_array() ? contacts : Json::array())
+      if (c.is_object() && c.value("contact_id", Json()).is_string())
+        d.contact_roles[c["contact_id"]] = c.value("role", Json()).is_string() ? c["role"].get<std::string>() : "";
+    d.attributes = row.value("attributes", Json::object());
+    deal_index[d.id] = deals.size();
+    deals.push_back(std::move(d));
+  } else if (kind == "deal_stage_history" || kind == "interaction" || kind == "task") {
+    auto it = deal_index.find(text(row, "deal_id"));
+    if (it == deal_index.end()) return;  // an account's or a contact's, or an archived deal's
+    Deal& d = deals[it->second];
+    if (kind == "deal_stage_history") {
+      d.stays.push_back({text(row, "stage_id"), integer(row, "entered_at").value_or(0), integer(row, "left_at")});
+    } else if (kind == "interaction") {
+      if (row.value("archived", false)) return;
+      d.touches.push_back({integer(row, "occurred_at").value_or(0), text(row, "type"), text(row, "channel"),
+                           text(row, "direction") == "inbound", text(row, "contact_id")});
+    } else {
+      if (row.value("archived", false)) return;
+      d.tasks.push_back({integer(row, "created_at").value_or(0), integer(row, "due_at"), integer(row, "completed_at")});
+    }
+  }
+}
+
+void History::finish() {
+  for (auto& d : deals) {
+    std::sort(d.stays.begin(), d.stays.end(), [](const Stay& a, const Stay& b) { return a.entered_at < b.entered_at; });
+    std::sort(d.touches.begin(), d.touches.end(), [](const Touch& a, const Touch& b) { return a.at < b.at; });
+    if (d.stays.empty()) d.stays.push_back({d.stage_id, d.stage_entered_at, std::nullopt});
+    // How it ended: the first entry into a won or lost stage after which it never reopened.
+    const Stage* now = stage(d.stage_id);
+    if (now && (now->kind == "won" || now->kind == "lost")) {
+      d.won = now->kind == "won";
+      d.closed_at = d.stays.back().entered_at;
+    }
+  }
+}
+
+const Stage* History::stage(const std::string& id) const {
+  auto it = stages.find(id);
+  return it == stages.end() ? nullptr : &it->second;
+}
+
+const Stay* History::stay_at(const Deal& deal, std::int64_t at) const {
+  const Stay* found = nullptr;
+  for (const auto& s : deal.stays) {
+    if (s.entered_at > at) break;
+    found = &s;
+  }
+  return found;
+}
+
+std::size_t History::closed_deals() const {
+  return static_cast<std::size_t>(std::count_if(deals.begin(), deals.end(), [](const Deal& d) { return d.closed_at.has_value(); }));
+}
+
+double median_amount(const History& history, std::int64_t before) {
+  std::vector<std::int64_t> amounts;
+  for (const auto& d : history.deals)
+    if (d.amount && *d.amount > 0 && d.created_at < before) amounts.push_back(*d.amount);
+  if (amounts.empty()) return 0;
+  auto mid = amounts.begin() + static_cast<std::ptrdiff_t>(amounts.size() / 2);
+  std::nth_element(amounts.begin(), mid, amounts.end());
+  return static_cast<double>(*mid);
+}
+
+}  // namespace insight

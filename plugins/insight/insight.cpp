@@ -1,0 +1,450 @@
+// org.nucleo.insight: win probability, risk, priorities, forecast and backtest for each
+// tenant, learned from a snapshot of its own sales process (plugin ABI 1.10
+// read_snapshot) with XGBoost, kept in the tenant's own record store. docs/insight.md;
+// ADR 0044.
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "engine.hpp"
+#include "nucleo/sdk/plugin.hpp"
+
+namespace {
+
+using nucleo::sdk::Auth;
+using nucleo::sdk::Error;
+using nucleo::sdk::Host;
+using nucleo::sdk::Json;
+using nucleo::sdk::Request;
+using nucleo::sdk::Response;
+using namespace insight;
+
+// A model's bytes are kept in parts: the record store holds documents of up to 256 KiB.
+constexpr std::size_t model_part_bytes = 150 * 1024;
+constexpr std::int64_t urgent_days = 30;
+
+// A query parameter that must be an integer in [low, high]; absent: `fallback`.
+int integer_query(const Request& r, const std::string& name, int fallback, int low, int high) {
+  std::string text = r.query(name);
+  if (text.empty()) return fallback;
+  std::size_t used = 0;
+  int value = 0;
+  try {
+    value = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < low || value > high)
+    throw Error(NUCLEO_INVALID_ARGUMENT,
+                name + " must be an integer from " + std::to_string(low) + " to " + std::to_string(high));
+  return value;
+}
+
+// YYYY-MM-DD as micros, or INVALID_ARGUMENT naming the field.
+std::int64_t date_field(const std::string& name, const std::string& text) {
+  try {
+    return day_start_micros(text);
+  } catch (const std::invalid_argument&) {
+    throw Error(NUCLEO_INVALID_ARGUMENT, name + " must be a date, YYYY-MM-DD: " + text);
+  }
+}
+
+std::string money(std::int64_t minor_units, const std::string& currency) {
+  std::string digits = std::to_string(std::llabs(minor_units / 100)), grouped;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += '.';
+    grouped += digits[i];
+  }
+  return (currency.empty() ? "BRL" : currency) + " " + (minor_units < 0 ? "-" : "") + grouped;
+}
+
+class Insight : public nucleo::sdk::Plugin {
+ public:
+  void init(Host& host, const Json& config) override {
+    host_ = &host;
+    threads_ = config.value("training_threads", 2);
+    host.job("train", "cron 30 2 * * *", nucleo::sdk::Scope::tenant, [this](const nucleo::sdk::Job& j) { train_job(j); },
+             "tenant");
+    host.job("backtest", "", nucleo::sdk::Scope::tenant, [this](const nucleo::sdk::Job& j) { backtest_job(j); });
+    for (const char* pattern : {"deal.*", "interaction.*", "task.*"})
+      host.subscribe(pattern, [this](const nucleo::sdk::Event& e) { on_change(e); });
+    host.route("GET", "/deals/{id}/score", Auth::bearer, [this](const Request& r) { return deal_score(r); });
+    host.route("GET", "/priorities", Auth::bearer, [this](const Request& r) { return priorities(r); });
+    host.route("GET", "/model", Auth::bearer, [this](const Request& r) { return model(r); });
+    host.route("GET", "/forecast", Auth::bearer, [this](const Request& r) { return latest_forecast(r); });
+    host.route("POST", "/train", Auth::bearer, [this](const Request& r) { return enqueue(r, "train", Json::object()); });
+    host.route("POST", "/backtests", Auth::bearer, [this](const Request& r) { return start_backtest(r); });
+    host.route("GET", "/backtests", Auth::bearer, [this](const Request& r) { return backtests(r); });
+  }
+
+ private:
+  // ---- Settings, history, models ----
+
+  Settings settings_of(const nucleo_call* call) const {
+    Json s = host_->tenant_settings(call).value("settings", Json::object());
+    Settings out;
+    out.min_closed_deals = s.value("min_closed_deals", 200);
+    out.horizon_days = s.value("horizon_days", 90);
+    out.training.threads = threads_;
+    return out;
+  }
+
+  History read_history(const nucleo_call* call, const Json& request) const {
+    History history;
+    Json summary = host_->read_snapshot(call, request, [&](const Json& row) { history.add(row); });
+    history.finish();
+    history.read_at = host_->now_micros(call);
+    return history;
+  }
+
+  // The tenant's current model, cached by version; null when it has none (not enough
+  // history, or never trained).
+  std::shared_ptr<const Trained> current_model(const nucleo_call* call) {
+    Json doc;
+    try {
+      doc = host_->store_get(call, "models", "current")["document"];
+    } catch (const Error& e) {
+      if (e.status() == NUCLEO_NOT_FOUND) return nullptr;
+      throw;
+    }
+    if (doc.value("status", "") != "trained") return nullptr;
+    std::string tenant = host_->caller(call).tenant_id;
+    std::int64_t version = doc.value("version", std::int64_t{0});
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = models_.find(tenant);
+      if (it != models_.end() && it->second.first == version) return it->second.second;
+    }
+    std::string bytes;
+    for (int part = 0; part < doc.value("parts", 0); ++part)
+      bytes += nucleo::sdk::detail::from_base64(
+          host_->store_get(call, "model_parts", std::to_string(version) + "-" + std::to_string(part))["document"]["bytes"]);
+    auto trained = std::make_shared<const Trained>(restore(doc["summary"], bytes));
+    std::lock_guard<std::mutex> lock(mutex_);
+    models_[tenant] = {version, trained};
+    return trained;
+  }
+
+  std::int64_t save_model(const nucleo_call* call, const std::optional<Trained>& trained, const History& history,
+                          const Settings& settings) {
+    std::int64_t version = host_->now_micros(call);
+    Json doc{{"version", version}, {"trained_at", rfc3339(version)}};
+    if (!trained) {
+      doc.update({{"status", "not_enough_history"},
+                  {"closed_deals", history.closed_deals()},
+                  {"needed", settings.min_closed_deals},
+                  {"message", "not enough history: " + std::to_string(history.closed_deals()) + " closed deals, " +
+                                  std::to_string(settings.min_closed_deals) +
+                                  " needed; scores are the stage's probability"}});
+      host_->store_put(call, "models", "current", doc);
+      return version;
+    }
+    std::string bytes = trained->model.save();
+    int parts = 0;
+    for (std::size_t at = 0; at < bytes.size(); at += model_part_bytes, ++parts)
+      host_->store_put(call, "model_parts", std::to_string(version) + "-" + std::to_string(parts),
+                       {{"model_version", version},
+                        {"bytes", nucleo::sdk::detail::to_base64(std::string_view(bytes).substr(at, model_part_bytes))}});
+    doc.update({{"status", "trained"}, {"parts", parts}, {"model_bytes", bytes.size()}, {"summary", trained_summary(*trained)}});
+    // The previous model's parts go once the new one is in place.
+    Json previous = Json::object();
+    try {
+      previous = host_->store_get(call, "models", "current")["document"];
+    } catch (const Error&) {
+    }
+    host_->store_put(call, "models", "current", doc);
+    for (int part = 0; part < previous.value("parts", 0); ++part) try {
+        host_->store_delete(call, "model_parts",
+                            std::to_string(previous.value("version", std::int64_t{0})) + "-" + std::to_string(part));
+      } catch (const Error&) {
+      }
+    return version;
+  }
+
+  // ---- Scores, risks, priorities ----
+
+  Json score_document(const History& history, const Score& s, std::int64_t at) const {
+    const Deal& d = history.deals[history.deal_index.at(s.deal_id)];
+    Json doc = s.to_json();
+    double expected = d.amount ? static_cast<double>(*d.amount) * s.probability : 0;
+    bool soon = !d.expected_close.empty() && d.expected_close <= rfc3339(at + urgent_days * micros_per_day).substr(0, 10);
+    double urgency = 1 + (soon ? 0.5 : 0) + (s.risks.empty() ? 0 : 0.25);
+    std::string reason = d.amount ? money(static_cast<std::int64_t>(expected), d.currency) + " expected (" +
+                                        money(*d.amount, d.currency) + " at " +
+                                        std::to_string(static_cast<int>(std::lround(s.probability * 100))) + "%)"
+                                  : "no amount";
+    if (soon) reason += "; expected to close by " + d.expected_close;
+    if (!s.risks.empty()) reason += "; at risk: " + s.risks.front();
+    doc.update({{"amount", d.amount ? Json(*d.amount) : Json()},
+                {"currency", d.currency},
+                {"expected_close", d.expected_close.empty() ? Json() : Json(d.expected_close)},
+                {"expected_value", std::round(expected)},
+                {"priority", static_cast<std::int64_t>(std::llround(expected * urgency))},
+                {"probability_points", static_cast<std::int64_t>(std::lround(s.probability * 100))},
+                {"reason", reason},
+                {"owner_id", d.owner_id.empty() ? Json("") : Json(d.owner_id)},
+                {"scored_at", rfc3339(at)}});
+    return doc;
+  }
+
+  // Writes a deal's score and, when it is newly at risk or its probability fell by
+  // drop_points, a document of the "risks" collection (plugin_record.* events automation
+  // rules can take); a deal no longer at risk loses it.
+  void write_score(const nucleo_call* call, const History& history, const Score& s, std::int64_t at, int drop_points,
+                   std::optional<double> previous) {
+    Json doc = score_document(history, s, at);
+    std::vector<std::string> risks = s.risks;
+    if (previous && (*previous - s.probability) * 100 >= drop_points)
+      risks.push_back("win probability fell from " + std::to_string(std::lround(*previous * 100)) + "% to " +
+                      std::to_string(std::lround(s.probability * 100)) + "%");
+    doc["risks"] = risks;
+    host_->store_put(call, "scores", s.deal_id, doc);
+    if (!risks.empty())
+      host_->store_put(call, "risks", s.deal_id,
+                       {{"deal_id", s.deal_id}, {"owner_id", doc["owner_id"]}, {"risks", risks},
+                        {"probability", doc["probability"]}, {"flagged_at", rfc3339(at)}});
+    else if (previous)
+      forget(call, "risks", s.deal_id);
+  }
+
+  void forget(const nucleo_call* call, const std::string& collection, const std::string& id) const {
+    try {
+      host_->store_delete(call, collection, id);
+    } catch (const Error& e) {
+      if (e.status() != NUCLEO_NOT_FOUND) throw;
+    }
+  }
+
+  std::optional<double> previous_probability(const nucleo_call* call, const std::string& deal_id) const {
+    try {
+      return host_->store_get(call, "scores", deal_id)["document"].value("probability", 0.0);
+    } catch (const Error& e) {
+      if (e.status() == NUCLEO_NOT_FOUND) return std::nullopt;
+      throw;
+    }
+  }
+
+  // ---- Jobs ----
+
+  void train_job(const nucleo::sdk::Job& job) {
+    auto started = std::chrono::steady_clock::now();
+    Settings settings = settings_of(job.call);
+    History history = read_history(job.call, Json::object());
+    std::int64_t now = host_->now_micros(job.call);
+    auto trained = train(history, now, settings);
+    auto open = open_deals_at(history, now);
+    auto scores = score_open_deals(history, trained ? &*trained : nullptr, now, open);
+    int drop = host_->tenant_settings(job.call).value("settings", Json::object()).value("drop_points", 15);
+    for (const auto& s : scores) write_score(job.call, history, s, now, drop, std::nullopt);
+    forget_closed(job.call, history);
+    Json f = forecast(history, trained ? &*trained : nullptr, scores, now, settings);
+    f["day"] = rfc3339(now).substr(0, 10);
+    host_->store_put(job.call, "forecasts", f["day"].get<std::string>(), f);
+    // The model last: once GET /model says "trained", its scores and forecast are there.
+    save_model(job.call, trained, history, settings);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      models_.erase(host_->caller(job.call).tenant_id);
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    host_->log(nucleo::sdk::Level::info, "trained on " + std::to_string(history.closed_deals()) + " closed deals, scored " +
+                                             std::to_string(scores.size()) + " open deals in " + std::to_string(seconds) + " s");
+    host_->gauge("training_seconds", seconds);
+  }
+
+  // Scores of deals that closed or went away since they were scored.
+  void forget_closed(const nucleo_call* call, const History& history) {
+    Json cursor;
+    std::vector<std::string> gone;
+    do {
+      Json query{{"limit", 200}};
+      if (!cursor.is_null()) query["cursor"] = cursor;
+      Json page = host_->store_query(call, "scores", query);
+      for (const auto& r : page["data"]) {
+        auto it = history.deal_index.find(r["id"].get<std::string>());
+        if (it == history.deal_index.end() || history.deals[it->second].closed_at) gone.push_back(r["id"]);
+      }
+      cursor = page.value("next_cursor", Json());
+    } while (!cursor.is_null());
+    for (const auto& id : gone) {
+      forget(call, "scores", id);
+      forget(call, "risks", id);
+    }
+  }
+
+  void backtest_job(const nucleo::sdk::Job& job) {
+    Json payload = job.payload();
+    Settings settings = settings_of(job.call);
+    History history = read_history(job.call, Json::object());
+    std::int64_t as_of = date_field("as_of", payload.value("as_of", ""));
+    int folds = payload.value("folds", 1);
+    Json runs = Json::array();
+    // Folds step back one horizon each: as_of, as_of − horizon, … — never overlapping.
+    for (int k = 0; k < folds; ++k)
+      runs.push_back(backtest(history, as_of - static_cast<std::int64_t>(k) * settings.horizon_days * micros_per_day, settings));
+    Json report{{"as_of", payload["as_of"]}, {"folds", runs}, {"summary", summarise(runs)},
+                {"ran_at", rfc3339(host_->now_micros(job.call))}};
+    std::string id = payload.value("report_id", "");
+    if (id.empty()) id = payload["as_of"].get<std::string>() + "-" + std::to_string(folds);
+    host_->store_put(job.call, "backtests", id, report);
+  }
+
+  static Json summarise(const Json& runs) {
+    double brier = 0, baseline = 0, ape = 0, baseline_ape = 0;
+    int scored = 0, forecasts = 0, covered = 0;
+    for (const auto& r : runs) {
+      if (r.value("status", "") != "ok") continue;
+      ++scored;
+      brier += r["win_probability"]["brier"].get<double>();
+      baseline += r["win_probability"]["baseline_brier"].get<double>();
+      const Json& f = r["forecast"];
+      if (f["absolute_percentage_error"].is_number()) {
+        ++forecasts;
+        ape += f["absolute_percentage_error"].get<double>();
+        baseline_ape += f["baseline_absolute_percentage_error"].get<double>();
+        covered += f["covered"].get<bool>();
+      }
+    }
+    if (scored == 0) return {{"status", "not_enough_history"}};
+    return {{"status", "ok"},
+            {"folds_scored", scored},
+            {"brier", brier / scored},
+            {"baseline_brier", baseline / scored},
+            {"mape", forecasts ? Json(ape / forecasts) : Json()},
+            {"baseline_mape", forecasts ? Json(baseline_ape / forecasts) : Json()},
+            {"interval_coverage", forecasts ? Json(static_cast<double>(covered) / forecasts) : Json()}};
+  }
+
+  // A change to a deal, or to an interaction or task of one: that deal is rescored now,
+  // from a snapshot narrowed to it (plugin_abi.h read_snapshot "deal_ids").
+  void on_change(const nucleo::sdk::Event& e) {
+    const Json& entity = e.json.value("entity", Json::object());
+    std::string deal_id = entity.value("type", "") == "deal" ? entity.value("id", "") : "";
+    if (deal_id.empty()) {
+      Json record = e.json.value("data", Json::object()).value("record", Json::object());
+      if (record.is_object() && record.value("deal_id", Json()).is_string()) deal_id = record["deal_id"];
+    }
+    if (deal_id.empty()) return;
+    rescore(e.call, deal_id);
+  }
+
+  void rescore(const nucleo_call* call, const std::string& deal_id) {
+    History history = read_history(call, {{"deal_ids", {deal_id}}});
+    auto it = history.deal_index.find(deal_id);
+    if (it == history.deal_index.end() || history.deals[it->second].closed_at) {
+      forget(call, "scores", deal_id);
+      forget(call, "risks", deal_id);
+      return;
+    }
+    auto trained = current_model(call);
+    std::int64_t now = host_->now_micros(call);
+    auto scores = score_open_deals(history, trained.get(), now, {&history.deals[it->second]});
+    int drop = host_->tenant_settings(call).value("settings", Json::object()).value("drop_points", 15);
+    write_score(call, history, scores.front(), now, drop, previous_probability(call, deal_id));
+  }
+
+  // ---- Routes ----
+
+  static void require_role(const Request& r, std::initializer_list<const char*> roles, const std::string& what) {
+    nucleo::sdk::Caller who = r.caller();
+    if (who.unrestricted()) return;
+    for (const char* role : roles)
+      if (who.is(role)) return;
+    throw Error(NUCLEO_FORBIDDEN, what + ", not " + who.role);
+  }
+
+  Response deal_score(const Request& r) {
+    std::string id = r.param("id");
+    host_->get(r.call, "deal", id);  // NOT_FOUND or FORBIDDEN as the caller would get them
+    Json stored;
+    try {
+      stored = host_->store_get(r.call, "scores", id);
+    } catch (const Error& e) {
+      if (e.status() != NUCLEO_NOT_FOUND) throw;
+      throw Error(NUCLEO_NOT_FOUND, "deal " + id + " has no score: open deals are scored after each change and by "
+                                    "the nightly training; closed deals are not scored");
+    }
+    Json doc = stored["document"];
+    doc["score_version"] = stored["version"];  // grows with each rescoring
+    return {200, doc};
+  }
+
+  Response priorities(const Request& r) {
+    nucleo::sdk::Caller who = r.caller();
+    std::string owner = r.query("owner_id").empty() ? who.user_id : r.query("owner_id");
+    if (owner.empty()) throw Error(NUCLEO_INVALID_ARGUMENT, "owner_id is required for a caller who is no user");
+    if (owner != who.user_id) require_role(r, {"admin", "manager"}, "another rep's priorities are for admins and managers");
+    int limit = integer_query(r, "limit", 50, 1, 200);
+    Json page = host_->store_query(r.call, "scores", {{"where", {{"owner_id", {{"eq", owner}}}}}, {"sort", "-priority"}, {"limit", limit}});
+    Json data = Json::array();
+    int position = 0;
+    for (const auto& item : page["data"]) {
+      Json doc = item["document"];
+      doc["position"] = ++position;
+      data.push_back(doc);
+    }
+    return {200, {{"owner_id", owner}, {"data", data}}};
+  }
+
+  Response model(const Request& r) {
+    require_role(r, {"admin", "manager", "auditor"}, "the model's figures are for admins, managers and auditors");
+    try {
+      Json doc = host_->store_get(r.call, "models", "current")["document"];
+      return {200, doc};
+    } catch (const Error& e) {
+      if (e.status() != NUCLEO_NOT_FOUND) throw;
+      return {200, {{"status", "not_trained"}, {"message", "no model yet: POST /train, or wait for the nightly run"}}};
+    }
+  }
+
+  Response latest_forecast(const Request& r) {
+    require_role(r, {"admin", "manager", "auditor"}, "the forecast is for admins, managers and auditors");
+    Json page = host_->store_query(r.call, "forecasts", {{"sort", "-day"}, {"limit", 1}});
+    if (page["data"].empty()) throw Error(NUCLEO_NOT_FOUND, "no forecast yet: POST /train first");
+    Json f = page["data"][0]["document"];
+    std::string group = r.query("group");
+    if (!group.empty()) {
+      Json only = Json::object();
+      for (const auto& [name, figures] : f["groups"].items())
+        if (name == group || name.rfind(group + ":", 0) == 0) only[name] = figures;
+      f["groups"] = only;
+    }
+    return {200, f};
+  }
+
+  Response enqueue(const Request& r, const std::string& job, const Json& payload) {
+    require_role(r, {"admin", "manager"}, "training and backtests are started by admins and managers");
+    return {202, {{"job_id", host_->enqueue(r.call, job, payload)}, {"job", job}}};
+  }
+
+  Response start_backtest(const Request& r) {
+    std::string as_of = r.body.value("as_of", "");
+    date_field("as_of", as_of);  // refuses a malformed date before the job is queued
+    Json payload{{"as_of", as_of}, {"folds", r.body.value("folds", 1)}};
+    return enqueue(r, "backtest", payload);
+  }
+
+  Response backtests(const Request& r) {
+    require_role(r, {"admin", "manager", "auditor"}, "backtests are for admins, managers and auditors");
+    int limit = integer_query(r, "limit", 20, 1, 200);
+    Json page = host_->store_query(r.call, "backtests", {{"sort", "-as_of"}, {"limit", limit}});
+    Json data = Json::array();
+    for (const auto& item : page["data"]) {
+      Json doc = item["document"];
+      doc["id"] = item["id"];
+      data.push_back(doc);
+    }
+    return {200, {{"data", data}}};
+  }
+
+  Host* host_ = nullptr;
+  int threads_ = 2;
+  std::mutex mutex_;
+  std::map<std::string, std::pair<std::int64_t, std::shared_ptr<const Trained>>> models_;  // tenant → (version, model)
+};
+
+}  // namespace
+
+NUCLEO_PLUGIN(Insight, "org.nucleo.insight", "1.0.0")

@@ -1,0 +1,157 @@
+// Issue #33: plugins/insight loaded into a real server on both backends — trained by its
+// job on a snapshot of the tenant's own deals (plugin ABI 1.10 read_snapshot, audited),
+// open deals scored with their factors, each rep's priorities, rescoring after a change,
+// the forecast and a backtest, who may see what, and tenants that never see each other's
+// model or scores. The model's quality: tests/unit/insight (synthetic tenants).
+#include "tests/e2e/pack_fixture.hpp"
+
+namespace nucleo::test {
+namespace {
+
+const std::string insight = "/v1/x/org.nucleo.insight";
+
+class Insight : public PackFixture {
+ protected:
+  Insight() : PackFixture("insight", INSIGHT_PLUGIN_DIR) {}
+  // The tests write a history of deals through the API as fast as they can.
+  EnvironmentChanges server_environment() override {
+    return {{"NUCLEO_LIMITS_RATE_PER_SECOND", "100000"}, {"NUCLEO_LIMITS_RATE_BURST", "100000"}};
+  }
+
+  struct Pipeline {
+    std::string id, won, lost;
+    std::vector<std::string> open;
+  };
+  Pipeline pipeline() {
+    Pipeline p;
+    p.id = create("/v1/pipelines", {{"name", "Vendas"}});
+    int position = 0;
+    for (int probability : {10, 30, 60, 80})
+      p.open.push_back(create("/v1/stages", {{"pipeline_id", p.id}, {"name", "Etapa " + std::to_string(position)},
+                                             {"position", position++}, {"probability", probability}}));
+    p.won = create("/v1/stages", {{"pipeline_id", p.id}, {"name", "Ganho"}, {"position", position++}, {"probability", 100}, {"kind", "won"}});
+    p.lost = create("/v1/stages", {{"pipeline_id", p.id}, {"name", "Perdido"}, {"position", position++}, {"probability", 0}, {"kind", "lost"}});
+    return p;
+  }
+
+  // A deal of `owner` that moves through the open stages up to `reach`, with `touches`
+  // interactions with the customer; won, lost or left open.
+  std::string deal(const Pipeline& p, const std::string& account, const std::string& contact, const std::string& owner,
+                   std::size_t reach, int touches, const std::string& end) {
+    std::string id = create("/v1/deals", {{"name", "Negócio"}, {"account_id", account}, {"pipeline_id", p.id},
+                                          {"stage_id", p.open[0]}, {"amount", 1'000'000}, {"owner_id", owner},
+                                          {"contacts", {{{"contact_id", contact}, {"role", "decisor"}}}}});
+    for (int t = 0; t < touches; ++t)
+      create("/v1/interactions", {{"type", "email"}, {"direction", t % 2 ? "inbound" : "outbound"}, {"deal_id", id},
+                                  {"account_id", account}, {"contact_id", contact}, {"subject", "Proposta"}});
+    for (std::size_t s = 1; s <= reach; ++s)
+      EXPECT_EQ(call("POST", "/v1/deals/" + id + "/stage", admin, {{"stage_id", p.open[s]}}).status, 200);
+    if (end == "won") {
+      EXPECT_EQ(call("POST", "/v1/deals/" + id + "/stage", admin, {{"stage_id", p.won}}).status, 200);
+    } else if (end == "lost") {
+      EXPECT_EQ(call("POST", "/v1/deals/" + id + "/stage", admin, {{"stage_id", p.lost}, {"lost_reason", "preço"}}).status, 200);
+    }
+    return id;
+  }
+
+  void allow_models_from(int closed_deals) {
+    auto set = call("PUT", "/v1/plugins/org.nucleo.insight/settings", admin, {{"settings", {{"min_closed_deals", closed_deals}}}});
+    ASSERT_EQ(set.status, 200) << set.raw.body;
+  }
+
+  Json model_when(const std::string& status) {
+    return until(insight + "/model", [&](const Json& m) { return m.value("status", "") == status; });
+  }
+};
+
+TEST_P(Insight, TrainsOnTheTenantsHistoryScoresOpenDealsAndRanksEachRepsWork) {
+  allow_models_from(20);
+  Pipeline p = pipeline();
+  std::string account = create("/v1/accounts", {{"legal_name", "Cooperativa Vale Verde"}});
+  std::string contact = create("/v1/contacts", {{"name", "Ana Souza"}, {"account_id", account}, {"job_title", "Diretora"}});
+  std::string ana_id, bruno_id;
+  std::string ana = user_key(h->tenant, "sales", &ana_id), bruno = user_key(h->tenant, "sales", &bruno_id);
+  // Won deals were talked through; lost ones were not.
+  for (int i = 0; i < 24; ++i)
+    deal(p, account, contact, i % 2 ? ana_id : bruno_id, 2 + i % 2, i % 3 == 0 ? 0 : 3, i % 3 == 0 ? "lost" : "won");
+  std::vector<std::string> open;
+  for (int i = 0; i < 6; ++i) open.push_back(deal(p, account, contact, i % 2 ? ana_id : bruno_id, 1, i % 2 ? 2 : 0, "open"));
+
+  EXPECT_EQ(call("POST", insight + "/train", ana).status, 403);
+  auto queued = call("POST", insight + "/train", manager);
+  ASSERT_EQ(queued.status, 202) << queued.raw.body;
+  Json model = model_when("trained");
+  EXPECT_EQ(model["summary"]["closed_deals"], 24) << model.dump();
+  EXPECT_EQ(call("GET", insight + "/model", ana).status, 403);
+
+  // The read was one audited snapshot, by the plugin's job.
+  Json audited = until("/v1/audit/events?action=snapshot.read", [](const Json& page) { return !page["data"].empty(); });
+  EXPECT_EQ(audited["data"][0]["leaf"]["entity"]["type"], "tenant");
+  EXPECT_EQ(audited["data"][0]["leaf"]["actor"]["type"], "plugin") << audited["data"][0].dump();
+
+  // An open deal of Ana's: its score, with the model's reasons, to her; not to Bruno's
+  // list; Ana's list holds her deals only, best first.
+  std::string mine = open[1];
+  auto score = call("GET", insight + "/deals/" + mine + "/score", ana);
+  ASSERT_EQ(score.status, 200) << score.raw.body;
+  EXPECT_EQ(score.body["basis"], "model");
+  EXPECT_GE(score.body["probability"].get<double>(), 0.0);
+  EXPECT_LE(score.body["probability"].get<double>(), 1.0);
+  EXPECT_TRUE(score.body["factors"].is_array());
+  auto list = call("GET", insight + "/priorities", ana);
+  ASSERT_EQ(list.status, 200) << list.raw.body;
+  ASSERT_EQ(list.body["data"].size(), 3u) << list.body.dump();
+  for (const auto& item : list.body["data"]) EXPECT_EQ(item["owner_id"], ana_id);
+  EXPECT_EQ(call("GET", insight + "/priorities?owner_id=" + bruno_id, ana).status, 403);
+  EXPECT_EQ(call("GET", insight + "/priorities?owner_id=" + bruno_id, manager).status, 200);
+  EXPECT_EQ(call("GET", insight + "/priorities?limit=0", ana).status, 422);
+
+  // A conversation on the deal: it is rescored on the event, from a narrowed snapshot.
+  std::int64_t before = score.body["score_version"];
+  create("/v1/interactions", {{"type", "whatsapp"}, {"direction", "inbound"}, {"deal_id", mine},
+                              {"account_id", account}, {"contact_id", contact}, {"subject", "Podemos fechar"}});
+  std::string path = insight + "/deals/" + mine + "/score";
+  Json rescored = until(path, [&](const Json& s) { return s.value("score_version", std::int64_t{0}) > before; });
+  EXPECT_EQ(rescored["deal_id"], mine);
+
+  // The forecast and a backtest, for managers.
+  auto forecast = call("GET", insight + "/forecast", manager);
+  ASSERT_EQ(forecast.status, 200) << forecast.raw.body;
+  EXPECT_TRUE(forecast.body["groups"].contains("total"));
+  EXPECT_TRUE(forecast.body["groups"].contains("owner:" + ana_id)) << forecast.body.dump();
+  EXPECT_EQ(call("GET", insight + "/forecast", ana).status, 403);
+  EXPECT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", "2026-02-30"}}).status, 422);
+  ASSERT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}}).status, 202);
+  Json reports = until(insight + "/backtests", [](const Json& page) { return !page["data"].empty(); });
+  EXPECT_EQ(reports["data"][0]["as_of"], PackFixture::day(1));
+
+  // Another tenant sees none of it.
+  std::string other = h->create_tenant("Outra");
+  std::string stranger = user_key(other, "admin");
+  EXPECT_EQ(call("GET", insight + "/deals/" + mine + "/score", stranger).status, 404);
+  EXPECT_EQ(call("GET", insight + "/model", stranger).body.value("status", ""), "not_trained");
+  auto theirs = call("GET", insight + "/priorities?owner_id=" + ana_id, stranger);
+  ASSERT_EQ(theirs.status, 200);
+  EXPECT_TRUE(theirs.body["data"].empty());
+}
+
+TEST_P(Insight, WithoutEnoughHistoryScoresAreTheStagesProbabilityAndSaySo) {
+  Pipeline p = pipeline();
+  std::string account = create("/v1/accounts", {{"legal_name", "Hospital Santa Clara"}});
+  std::string contact = create("/v1/contacts", {{"name", "Rui"}, {"account_id", account}});
+  std::string rep_id, rep = user_key(h->tenant, "sales", &rep_id);
+  deal(p, account, contact, rep_id, 1, 1, "won");
+  std::string open = deal(p, account, contact, rep_id, 2, 1, "open");
+  ASSERT_EQ(call("POST", insight + "/train", admin).status, 202);
+  Json model = model_when("not_enough_history");
+  EXPECT_NE(model["message"].get<std::string>().find("200 needed"), std::string::npos) << model.dump();
+  auto score = call("GET", insight + "/deals/" + open + "/score", rep);
+  ASSERT_EQ(score.status, 200) << score.raw.body;
+  EXPECT_EQ(score.body["basis"], "stage_probability");
+  EXPECT_DOUBLE_EQ(score.body["probability"].get<double>(), 0.6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Insight, testing::Values(store::Backend::sqlite, store::Backend::postgresql), BackendName());
+
+}  // namespace
+}  // namespace nucleo::test

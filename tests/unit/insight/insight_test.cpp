@@ -1,0 +1,301 @@
+// Issue #33, the insight plugin without a kernel: synthetic tenants from a known process
+// (plugins/insight/synthetic.hpp), the model that must find the planted effects and name
+// them, its calibration, the forecast's interval, the "not enough history" answer, and
+// the plugin's jobs and routes through the SDK's fake host.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "engine.hpp"
+#include "nucleo/sdk/testing/fake_host.hpp"
+#include "synthetic.hpp"
+
+extern "C" const nucleo_plugin_descriptor* nucleo_plugin_entry(void);
+
+namespace insight {
+namespace {
+
+using nucleo::sdk::testing::FakeHost;
+
+constexpr std::int64_t now = 1'780'000'000'000'000;  // 2026-05-28
+
+synthetic::Process process(std::size_t deals = 3000) {
+  synthetic::Process p;
+  p.deals = deals;
+  p.now = now;
+  return p;
+}
+
+History history_of(const std::vector<Json>& rows) {
+  History h;
+  for (const auto& r : rows) h.add(r);
+  h.finish();
+  h.read_at = now;
+  return h;
+}
+
+Settings settings() {
+  Settings s;
+  s.min_closed_deals = 200;
+  return s;
+}
+
+// Mean |contribution| per feature over the open deals: which features the model uses.
+std::map<std::string, double> importance(const History& h, const Trained& t) {
+  std::map<std::string, double> out;
+  auto open = open_deals_at(h, now);
+  for (const auto& s : score_open_deals(h, &t, now, open))
+    for (const auto& f : s.factors) out[f.feature] += std::abs(f.points) / static_cast<double>(open.size());
+  return out;
+}
+
+TEST(InsightModel, BeatsTheStageBaselineAndFindsThePlantedEffects) {
+  History h = history_of(synthetic::rows(process()));
+  ASSERT_GT(h.closed_deals(), 2000u);
+  auto trained = train(h, now, settings());
+  ASSERT_TRUE(trained);
+  const Json& v = trained->validation;
+  RecordProperty("brier", std::to_string(v["brier"].get<double>()));
+  RecordProperty("baseline_brier", std::to_string(v["baseline_brier"].get<double>()));
+  EXPECT_LT(v["brier"].get<double>(), v["baseline_brier"].get<double>() * 0.85) << v.dump();
+  EXPECT_LT(v["log_loss"].get<double>(), v["baseline_log_loss"].get<double>()) << v.dump();
+
+  // The planted causes carry the weight; account history, which the process ignores, does not.
+  auto weight = importance(h, *trained);
+  double activity = weight["days_since_activity"] + weight["inbound_share"] + weight["activities_30d"];
+  EXPECT_GT(weight["engaged_contacts"], 2.0) << Json(weight).dump();
+  EXPECT_GT(activity, 2.0) << Json(weight).dump();
+  EXPECT_GT(weight["amount_ratio"], 1.0) << Json(weight).dump();
+  EXPECT_LT(weight["account_wins"] + weight["account_losses"], weight["engaged_contacts"] / 4) << Json(weight).dump();
+}
+
+TEST(InsightModel, IsCalibratedWithinTenPointsOnDealsItDidNotSee) {
+  History h = history_of(synthetic::rows(process()));
+  auto trained = train(h, now, settings());
+  ASSERT_TRUE(trained);
+  const Json& bins = trained->validation["calibration"];
+  EXPECT_LE(calibration_gap(bins, 40), 0.10) << bins.dump();
+}
+
+TEST(InsightModel, MovesEachDealTheWayThePlantedEffectSays) {
+  History h = history_of(synthetic::rows(process()));
+  auto trained = train(h, now, settings());
+  ASSERT_TRUE(trained);
+  // The same open deal, with one more engaged contact, is more likely to be won.
+  AccountRecord accounts(h);
+  auto open = open_deals_at(h, now);
+  int higher = 0, compared = 0;
+  for (const Deal* d : open) {
+    Matrix x;
+    x.columns = trained->space.size();
+    auto row = features_as_of(h, accounts, trained->space, *d, now);
+    if (row[engaged_contacts] >= 3) continue;
+    x.add(row);
+    row[engaged_contacts] += 1;
+    x.add(row);
+    auto p = trained->model.predict(x);
+    higher += p[1] > p[0];
+    ++compared;
+  }
+  ASSERT_GT(compared, 50);
+  EXPECT_GT(static_cast<double>(higher) / compared, 0.8) << higher << " of " << compared;
+}
+
+TEST(InsightModel, ExplainsAnUnresponsiveDealByItsSilence) {
+  History h = history_of(synthetic::rows(process()));
+  auto trained = train(h, now, settings());
+  ASSERT_TRUE(trained);
+  auto open = open_deals_at(h, now);
+  auto scores = score_open_deals(h, &*trained, now, open);
+  int named = 0, low = 0;
+  for (const auto& s : scores) {
+    if (s.probability > 0.2 || s.factors.empty()) continue;
+    ++low;
+    for (const auto& f : s.factors)
+      if ((f.feature == "days_since_activity" || f.feature == "inbound_share" || f.feature == "activities_30d" ||
+           f.feature == "engaged_contacts") && f.points < 0) {
+        ++named;
+        EXPECT_FALSE(f.text.empty());
+        break;
+      }
+  }
+  ASSERT_GT(low, 10);
+  EXPECT_GT(static_cast<double>(named) / low, 0.8) << named << " of " << low;
+  // Words a rep reads, with the figure in them.
+  for (const auto& s : scores)
+    for (const auto& f : s.factors)
+      if (f.feature == "days_since_activity" && !std::isnan(f.points)) {
+        EXPECT_NE(f.text.find("days ago"), std::string::npos) << f.text;
+        return;
+      }
+}
+
+TEST(InsightForecast, ItsIntervalCoversOutcomesAtTheNominalRate) {
+  // Given the deals' chances, the 80 % interval of the simulated sum must hold the real
+  // sum about 80 % of the time: draw the world 400 times from the same chances.
+  History h = history_of(synthetic::rows(process(1500)));
+  auto open = open_deals_at(h, now);
+  auto scores = score_open_deals(h, nullptr, now, open);  // stage probabilities, certain to close in the period
+  Settings s = settings();
+  Json total = forecast(h, nullptr, scores, now, s)["groups"]["total"];
+  std::mt19937_64 random(1);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  int covered = 0;
+  const int worlds = 400;
+  for (int w = 0; w < worlds; ++w) {
+    double sum = 0;
+    for (const auto& score : scores) {
+      const Deal& d = h.deals[h.deal_index.at(score.deal_id)];
+      if (d.amount && uniform(random) < score.probability) sum += static_cast<double>(*d.amount);
+    }
+    covered += sum >= total["p10"].get<double>() && sum <= total["p90"].get<double>();
+  }
+  double rate = static_cast<double>(covered) / worlds;
+  RecordProperty("coverage", std::to_string(rate));
+  EXPECT_NEAR(rate, 0.8, 0.06) << total.dump();
+  EXPECT_LT(total["p10"].get<double>(), total["expected"].get<double>());
+  EXPECT_GT(total["p90"].get<double>(), total["expected"].get<double>());
+}
+
+TEST(InsightBacktest, TrainsOnThePastOnlyAndBeatsTheBaseline) {
+  History h = history_of(synthetic::rows(process()));
+  std::int64_t as_of = now - 120 * micros_per_day;
+  Json report = backtest(h, as_of, settings());
+  ASSERT_EQ(report["status"], "ok") << report.dump();
+  // Nothing closed after as_of was learned from.
+  std::size_t closed_before = 0;
+  for (const auto& d : h.deals) closed_before += d.closed_at && *d.closed_at < as_of;
+  EXPECT_EQ(report["trained_on"]["closed_deals"].get<std::size_t>(), closed_before);
+  EXPECT_GT(report["deals_scored"].get<int>(), 100);
+  EXPECT_LT(report["win_probability"]["brier"].get<double>(), report["win_probability"]["baseline_brier"].get<double>())
+      << report.dump();
+  EXPECT_GT(report["forecast"]["actual"].get<double>(), 0);
+}
+
+TEST(InsightModel, SaysWhenThereIsNotEnoughHistory) {
+  History h = history_of(synthetic::rows(process(120)));
+  ASSERT_LT(h.closed_deals(), 200u);
+  EXPECT_FALSE(train(h, now, settings()));
+  auto open = open_deals_at(h, now);
+  ASSERT_FALSE(open.empty());
+  auto scores = score_open_deals(h, nullptr, now, open);
+  for (const auto& s : scores) {
+    EXPECT_EQ(s.basis, "stage_probability");
+    EXPECT_DOUBLE_EQ(s.probability, s.stage_probability);
+  }
+  Json report = backtest(h, now - 30 * micros_per_day, settings());
+  EXPECT_EQ(report["status"], "not_enough_history");
+}
+
+TEST(InsightModel, SurvivesASaveAndALoad) {
+  History h = history_of(synthetic::rows(process(1000)));
+  auto trained = train(h, now, settings());
+  ASSERT_TRUE(trained);
+  Trained back = restore(trained_summary(*trained), trained->model.save());
+  auto open = open_deals_at(h, now);
+  auto a = score_open_deals(h, &*trained, now, open), b = score_open_deals(h, &back, now, open);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_FLOAT_EQ(static_cast<float>(a[i].probability), static_cast<float>(b[i].probability));
+}
+
+TEST(InsightFeatures, NameBuyingCommitteeRolesInPortugueseAndEnglish) {
+  EXPECT_EQ(committee_role("Diretor Comercial"), "decision");
+  EXPECT_EQ(committee_role("Gerente de Compras"), "procurement");
+  EXPECT_EQ(committee_role("CFO"), "finance");
+  EXPECT_EQ(committee_role("Coordenador de TI"), "technical");
+  EXPECT_EQ(committee_role("Assistente"), "user");
+  EXPECT_EQ(committee_role(""), "");
+}
+
+// ---- The plugin through the fake host ----
+
+class InsightPlugin : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    host.use_manifest(nucleo::sdk::testing::read_json(std::string(NUCLEO_SOURCE_DIR) + "/plugins/insight/plugin.json"));
+    host.now_micros = now;
+    host.role = "";  // jobs and event handlers: the plugin's own work
+    host.load(&nucleo_plugin_entry, {{"training_threads", 1}});
+  }
+  FakeHost host;
+};
+
+TEST_F(InsightPlugin, TrainsScoresAndRanksEachRepsDeals) {
+  host.snapshot = synthetic::rows(process(1500));
+  host.run_job("train");
+  Json model = host.records["models"]["current"]["document"];
+  EXPECT_EQ(model["status"], "trained") << model.dump().substr(0, 500);
+  EXPECT_GE(model["parts"].get<int>(), 1);
+  ASSERT_FALSE(host.records["scores"].empty());
+  EXPECT_EQ(host.snapshot_reads, 1);
+  ASSERT_FALSE(host.records["forecasts"].empty());
+
+  host.role = "sales";
+  host.user_id = "usr_1";
+  auto mine = host.request("GET", "/priorities");
+  ASSERT_EQ(mine.status, 200);
+  const Json& list = mine.body["data"];
+  ASSERT_GT(list.size(), 3u);
+  for (std::size_t i = 1; i < list.size(); ++i) {
+    EXPECT_GE(list[i - 1]["priority"].get<std::int64_t>(), list[i]["priority"].get<std::int64_t>());
+    EXPECT_EQ(list[i]["owner_id"], "usr_1");
+    EXPECT_FALSE(list[i]["reason"].get<std::string>().empty());
+  }
+  // Another rep's list, the model and the forecast are a manager's.
+  EXPECT_THROW(host.request("GET", "/priorities", Json::object(), Json::object(), {{"owner_id", "usr_2"}}), nucleo::sdk::Error);
+  EXPECT_THROW(host.request("GET", "/model"), nucleo::sdk::Error);
+  host.role = "manager";
+  EXPECT_EQ(host.request("GET", "/priorities", Json::object(), Json::object(), {{"owner_id", "usr_2"}}).status, 200);
+  auto forecast = host.request("GET", "/forecast", Json::object(), Json::object(), {{"group", "owner"}});
+  ASSERT_EQ(forecast.status, 200);
+  EXPECT_TRUE(forecast.body["groups"].contains("owner:usr_1")) << forecast.body.dump();
+  EXPECT_FALSE(forecast.body["groups"].contains("total"));
+  try {
+    host.request("GET", "/priorities", Json::object(), Json::object(), {{"limit", "many"}});
+    ADD_FAILURE() << "a bad limit was taken";
+  } catch (const nucleo::sdk::Error& e) {
+    EXPECT_EQ(e.status(), NUCLEO_INVALID_ARGUMENT);
+  }
+}
+
+TEST_F(InsightPlugin, RescoresADealWhenItsConversationChanges) {
+  host.snapshot = synthetic::rows(process(1500));
+  host.run_job("train");
+  std::string deal;
+  for (const auto& [id, doc] : host.records["scores"]) {
+    deal = id;
+    break;
+  }
+  ASSERT_FALSE(deal.empty());
+  host.advance(3 * micros_per_day);
+  int reads = host.snapshot_reads;
+  auto failures = host.publish({{"id", "evt_1"}, {"name", "interaction.created"}, {"entity", {{"type", "interaction"}, {"id", "int_x"}}},
+                                {"data", {{"record", {{"id", "int_x"}, {"deal_id", deal}}}}}});
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  EXPECT_EQ(host.snapshot_reads, reads + 1);
+  EXPECT_EQ(host.records["scores"][deal]["document"]["scored_at"], rfc3339(now + 3 * micros_per_day));
+}
+
+TEST_F(InsightPlugin, FallsBackToTheStageProbabilityAndSaysWhy) {
+  host.snapshot = synthetic::rows(process(100));
+  host.run_job("train");
+  Json model = host.records["models"]["current"]["document"];
+  EXPECT_EQ(model["status"], "not_enough_history");
+  EXPECT_NE(model["message"].get<std::string>().find("200 needed"), std::string::npos) << model.dump();
+  ASSERT_FALSE(host.records["scores"].empty());
+  for (const auto& [id, doc] : host.records["scores"]) EXPECT_EQ(doc["document"]["basis"], "stage_probability");
+}
+
+TEST_F(InsightPlugin, BacktestsAsOfAPastDateAndStoresTheReport) {
+  host.snapshot = synthetic::rows(process(3000));
+  host.run_job("backtest", {{"as_of", "2026-02-01"}, {"folds", 2}, {"report_id", "r1"}});
+  Json report = host.records["backtests"]["r1"]["document"];
+  ASSERT_EQ(report["summary"]["status"], "ok") << report.dump().substr(0, 800);
+  EXPECT_EQ(report["folds"].size(), 2u);
+  EXPECT_LT(report["summary"]["brier"].get<double>(), report["summary"]["baseline_brier"].get<double>());
+  EXPECT_THROW(host.run_job("backtest", {{"as_of", "2026-13-45"}}), nucleo::sdk::Error);
+}
+
+}  // namespace
+}  // namespace insight
