@@ -27,8 +27,12 @@ void History::add(const Json& row) {
     const Json& teams = row.value("team_ids", Json::array());
     owner_team[text(row, "id")] = teams.is_array() && !teams.empty() && teams[0].is_string() ? teams[0].get<std::string>() : "";
   } else if (kind == "contact") {
+    if (row.value("archived", false)) return;
     std::string title = text(row, "job_title");
     if (!title.empty()) job_titles[text(row, "id")] = title;
+    ContactActivity& c = contacts[text(row, "id")];
+    c.linked = !text(row, "account_id").empty();
+    c.described = !title.empty();
   } else if (kind == "deal") {
     if (row.value("archived", false)) return;
     Deal d;
@@ -53,6 +57,15 @@ void History::add(const Json& row) {
     deal_index[d.id] = deals.size();
     deals.push_back(std::move(d));
   } else if (kind == "deal_stage_history" || kind == "interaction" || kind == "task") {
+    if (kind == "interaction" && !row.value("archived", false)) {
+      auto c = contacts.find(text(row, "contact_id"));
+      if (c != contacts.end()) {
+        ++c->second.messages;
+        c->second.outbound += text(row, "direction") == "outbound";
+        std::string channel = text(row, "channel");
+        c->second.channels.insert(channel.empty() ? text(row, "type") : channel);
+      }
+    }
     auto it = deal_index.find(text(row, "deal_id"));
     if (it == deal_index.end()) return;  // an account's or a contact's, or an archived deal's
     Deal& d = deals[it->second];

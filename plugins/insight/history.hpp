@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,10 +60,19 @@ struct Deal {
   bool won = false;
 };
 
+// A contact as the diagnosis sees it: linked or not, and how it has been talked to.
+struct ContactActivity {
+  bool linked = false;  // belongs to an account
+  bool described = false;  // has a job title
+  int messages = 0, outbound = 0;
+  std::set<std::string> channels;
+};
+
 struct History {
   std::map<std::string, Stage> stages;
   std::map<std::string, std::string> owner_team;  // user → first team, "" when none
   std::map<std::string, std::string> job_titles;  // contact → job title
+  std::map<std::string, ContactActivity> contacts;
   std::vector<Deal> deals;
   std::map<std::string, std::size_t> deal_index;  // id → position in deals
   std::int64_t read_at = 0;

@@ -7,7 +7,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
+#include "diagnosis.hpp"
 #include "engine.hpp"
 #include "nucleo/sdk/plugin.hpp"
 
@@ -77,6 +79,10 @@ class Insight : public nucleo::sdk::Plugin {
     host.route("POST", "/train", Auth::bearer, [this](const Request& r) { return enqueue(r, "train", Json::object()); });
     host.route("POST", "/backtests", Auth::bearer, [this](const Request& r) { return start_backtest(r); });
     host.route("GET", "/backtests", Auth::bearer, [this](const Request& r) { return backtests(r); });
+    host.route("GET", "/diagnosis", Auth::bearer, [this](const Request& r) { return Response{200, latest_diagnosis(r)}; });
+    host.route("GET", "/diagnosis.md", Auth::bearer, [this](const Request& r) {
+      return Response::raw(200, "text/markdown; charset=utf-8", diagnosis_report(latest_diagnosis(r)));
+    });
   }
 
  private:
@@ -101,21 +107,21 @@ class Insight : public nucleo::sdk::Plugin {
 
   // The tenant's current model, cached by version; null when it has none (not enough
   // history, or never trained).
-  std::shared_ptr<const Trained> current_model(const nucleo_call* call) {
+  std::pair<std::int64_t, std::shared_ptr<const Trained>> current_model(const nucleo_call* call) {
     Json doc;
     try {
       doc = host_->store_get(call, "models", "current")["document"];
     } catch (const Error& e) {
-      if (e.status() == NUCLEO_NOT_FOUND) return nullptr;
+      if (e.status() == NUCLEO_NOT_FOUND) return {0, nullptr};
       throw;
     }
-    if (doc.value("status", "") != "trained") return nullptr;
+    if (doc.value("status", "") != "trained") return {0, nullptr};
     std::string tenant = host_->caller(call).tenant_id;
     std::int64_t version = doc.value("version", std::int64_t{0});
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = models_.find(tenant);
-      if (it != models_.end() && it->second.first == version) return it->second.second;
+      if (it != models_.end() && it->second.first == version) return it->second;
     }
     std::string bytes;
     for (int part = 0; part < doc.value("parts", 0); ++part)
@@ -124,11 +130,12 @@ class Insight : public nucleo::sdk::Plugin {
     auto trained = std::make_shared<const Trained>(restore(doc["summary"], bytes));
     std::lock_guard<std::mutex> lock(mutex_);
     models_[tenant] = {version, trained};
-    return trained;
+    return {version, trained};
   }
 
-  std::int64_t save_model(const nucleo_call* call, const std::optional<Trained>& trained, const History& history,
-                          const Settings& settings) {
+  // Writes the model (its parts, then "models/current") and answers the document.
+  Json save_model(const nucleo_call* call, const std::optional<Trained>& trained, const History& history,
+                  const Settings& settings) {
     std::int64_t version = host_->now_micros(call);
     Json doc{{"version", version}, {"trained_at", rfc3339(version)}};
     if (!trained) {
@@ -139,7 +146,7 @@ class Insight : public nucleo::sdk::Plugin {
                                   std::to_string(settings.min_closed_deals) +
                                   " needed; scores are the stage's probability"}});
       host_->store_put(call, "models", "current", doc);
-      return version;
+      return doc;
     }
     std::string bytes = trained->model.save();
     int parts = 0;
@@ -160,7 +167,19 @@ class Insight : public nucleo::sdk::Plugin {
                             std::to_string(previous.value("version", std::int64_t{0})) + "-" + std::to_string(part));
       } catch (const Error&) {
       }
-    return version;
+    return doc;
+  }
+
+  // The version of the tenant's current model (0: none) — what a rescoring checks before
+  // it writes, so a score computed with a model replaced meanwhile is computed again.
+  std::int64_t current_model_version(const nucleo_call* call) const {
+    try {
+      Json doc = host_->store_get(call, "models", "current")["document"];
+      return doc.value("status", "") == "trained" ? doc.value("version", std::int64_t{0}) : 0;
+    } catch (const Error& e) {
+      if (e.status() == NUCLEO_NOT_FOUND) return 0;
+      throw;
+    }
   }
 
   // ---- Scores, risks, priorities ----
@@ -192,7 +211,8 @@ class Insight : public nucleo::sdk::Plugin {
   // Writes a deal's score and, when it is newly at risk or its probability fell by
   // drop_points, a document of the "risks" collection (plugin_record.* events automation
   // rules can take); a deal no longer at risk loses it.
-  void write_score(const nucleo_call* call, const History& history, const Score& s, std::int64_t at, int drop_points,
+  // Answers whether the deal is at risk.
+  bool write_score(const nucleo_call* call, const History& history, const Score& s, std::int64_t at, int drop_points,
                    std::optional<double> previous) {
     Json doc = score_document(history, s, at);
     std::vector<std::string> risks = s.risks;
@@ -207,6 +227,21 @@ class Insight : public nucleo::sdk::Plugin {
                         {"probability", doc["probability"]}, {"flagged_at", rfc3339(at)}});
     else if (previous)
       forget(call, "risks", s.deal_id);
+    return !risks.empty();
+  }
+
+  // The ids of a collection's documents, page by page.
+  std::vector<std::string> ids_of(const nucleo_call* call, const std::string& collection) const {
+    std::vector<std::string> ids;
+    Json cursor;
+    do {
+      Json query{{"limit", 200}};
+      if (!cursor.is_null()) query["cursor"] = cursor;
+      Json page = host_->store_query(call, collection, query);
+      for (const auto& r : page["data"]) ids.push_back(r["id"]);
+      cursor = page.value("next_cursor", Json());
+    } while (!cursor.is_null());
+    return ids;
   }
 
   void forget(const nucleo_call* call, const std::string& collection, const std::string& id) const {
@@ -234,41 +269,45 @@ class Insight : public nucleo::sdk::Plugin {
     History history = read_history(job.call, Json::object());
     std::int64_t now = host_->now_micros(job.call);
     auto trained = train(history, now, settings);
-    auto open = open_deals_at(history, now);
-    auto scores = score_open_deals(history, trained ? &*trained : nullptr, now, open);
-    int drop = host_->tenant_settings(job.call).value("settings", Json::object()).value("drop_points", 15);
-    for (const auto& s : scores) write_score(job.call, history, s, now, drop, std::nullopt);
-    forget_closed(job.call, history);
-    Json f = forecast(history, trained ? &*trained : nullptr, scores, now, settings);
-    f["day"] = rfc3339(now).substr(0, 10);
-    host_->store_put(job.call, "forecasts", f["day"].get<std::string>(), f);
-    // The model last: once GET /model says "trained", its scores and forecast are there.
-    save_model(job.call, trained, history, settings);
+    // The model first: a rescoring that starts from now on uses it, and one that started
+    // before sees it replaced and scores again (rescore). The scores written below then
+    // all come from it.
+    Json model = save_model(job.call, trained, history, settings);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       models_.erase(host_->caller(job.call).tenant_id);
     }
+    auto open = open_deals_at(history, now);
+    auto scores = score_open_deals(history, trained ? &*trained : nullptr, now, open);
+    int drop = host_->tenant_settings(job.call).value("settings", Json::object()).value("drop_points", 15);
+    std::set<std::string> at_risk;
+    for (const auto& s : scores)
+      if (write_score(job.call, history, s, now, drop, std::nullopt)) at_risk.insert(s.deal_id);
+    for (const auto& id : ids_of(job.call, "risks"))  // risks that cleared since the last run
+      if (!at_risk.count(id)) forget(job.call, "risks", id);
+    forget_closed(job.call, history);
+    Json f = forecast(history, trained ? &*trained : nullptr, scores, now, settings);
+    f["day"] = rfc3339(now).substr(0, 10);
+    host_->store_put(job.call, "forecasts", f["day"].get<std::string>(), f);
+    Json diagnosis = diagnose(history, now);
+    diagnosis["day"] = f["day"];
+    host_->store_put(job.call, "diagnoses", f["day"].get<std::string>(), diagnosis);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     host_->log(nucleo::sdk::Level::info, "trained on " + std::to_string(history.closed_deals()) + " closed deals, scored " +
                                              std::to_string(scores.size()) + " open deals in " + std::to_string(seconds) + " s");
     host_->gauge("training_seconds", seconds);
+    // Said last: once GET /model shows "finished_at", the run's scores, forecast and
+    // diagnosis are all written.
+    model.update({{"finished_at", rfc3339(host_->now_micros(job.call))}, {"open_deals_scored", scores.size()},
+                  {"seconds", std::round(seconds * 10) / 10}});
+    host_->store_put(job.call, "models", "current", model);
   }
 
   // Scores of deals that closed or went away since they were scored.
   void forget_closed(const nucleo_call* call, const History& history) {
-    Json cursor;
-    std::vector<std::string> gone;
-    do {
-      Json query{{"limit", 200}};
-      if (!cursor.is_null()) query["cursor"] = cursor;
-      Json page = host_->store_query(call, "scores", query);
-      for (const auto& r : page["data"]) {
-        auto it = history.deal_index.find(r["id"].get<std::string>());
-        if (it == history.deal_index.end() || history.deals[it->second].closed_at) gone.push_back(r["id"]);
-      }
-      cursor = page.value("next_cursor", Json());
-    } while (!cursor.is_null());
-    for (const auto& id : gone) {
+    for (const auto& id : ids_of(call, "scores")) {
+      auto it = history.deal_index.find(id);
+      if (it != history.deal_index.end() && !history.deals[it->second].closed_at) continue;
       forget(call, "scores", id);
       forget(call, "risks", id);
     }
@@ -338,11 +377,16 @@ class Insight : public nucleo::sdk::Plugin {
       forget(call, "risks", deal_id);
       return;
     }
-    auto trained = current_model(call);
     std::int64_t now = host_->now_micros(call);
-    auto scores = score_open_deals(history, trained.get(), now, {&history.deals[it->second]});
     int drop = host_->tenant_settings(call).value("settings", Json::object()).value("drop_points", 15);
-    write_score(call, history, scores.front(), now, drop, previous_probability(call, deal_id));
+    std::optional<double> previous = previous_probability(call, deal_id);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto [version, trained] = current_model(call);
+      auto scores = score_open_deals(history, trained.get(), now, {&history.deals[it->second]});
+      if (current_model_version(call) != version) continue;  // trained meanwhile: score with the new one
+      write_score(call, history, scores.front(), now, drop, previous);
+      return;
+    }
   }
 
   // ---- Routes ----
@@ -412,6 +456,13 @@ class Insight : public nucleo::sdk::Plugin {
       f["groups"] = only;
     }
     return {200, f};
+  }
+
+  Json latest_diagnosis(const Request& r) {
+    require_role(r, {"admin", "manager", "auditor"}, "the diagnosis is for admins, managers and auditors");
+    Json page = host_->store_query(r.call, "diagnoses", {{"sort", "-day"}, {"limit", 1}});
+    if (page["data"].empty()) throw Error(NUCLEO_NOT_FOUND, "no diagnosis yet: POST /train first");
+    return page["data"][0]["document"];
   }
 
   Response enqueue(const Request& r, const std::string& job, const Json& payload) {

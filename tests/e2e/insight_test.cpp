@@ -59,8 +59,9 @@ class Insight : public PackFixture {
     ASSERT_EQ(set.status, 200) << set.raw.body;
   }
 
+  // The model once its training run has finished (scores, forecast and diagnosis written).
   Json model_when(const std::string& status) {
-    return until(insight + "/model", [&](const Json& m) { return m.value("status", "") == status; });
+    return until(insight + "/model", [&](const Json& m) { return m.value("status", "") == status && m.contains("finished_at"); });
   }
 };
 
@@ -120,6 +121,14 @@ TEST_P(Insight, TrainsOnTheTenantsHistoryScoresOpenDealsAndRanksEachRepsWork) {
   EXPECT_TRUE(forecast.body["groups"].contains("total"));
   EXPECT_TRUE(forecast.body["groups"].contains("owner:" + ana_id)) << forecast.body.dump();
   EXPECT_EQ(call("GET", insight + "/forecast", ana).status, 403);
+  auto diagnosis = call("GET", insight + "/diagnosis", manager);
+  ASSERT_EQ(diagnosis.status, 200) << diagnosis.raw.body;
+  EXPECT_EQ(diagnosis.body["closed_deals"], 24);
+  EXPECT_EQ(diagnosis.body["lost_reasons"][0]["reason"], "preço");
+  EXPECT_EQ(call("GET", insight + "/diagnosis", ana).status, 403);
+  auto report = call_raw("GET", insight + "/diagnosis.md", auditor, "");
+  ASSERT_EQ(report.status, 200);
+  EXPECT_NE(report.raw.body.find("# Diagnosis of the sales process"), std::string::npos) << report.raw.body;
   EXPECT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", "2026-02-30"}}).status, 422);
   ASSERT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}}).status, 202);
   Json reports = until(insight + "/backtests", [](const Json& page) { return !page["data"].empty(); });

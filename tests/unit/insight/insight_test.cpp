@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "diagnosis.hpp"
 #include "engine.hpp"
 #include "nucleo/sdk/testing/fake_host.hpp"
 #include "synthetic.hpp"
@@ -208,6 +209,26 @@ TEST(InsightFeatures, NameBuyingCommitteeRolesInPortugueseAndEnglish) {
   EXPECT_EQ(committee_role(""), "");
 }
 
+TEST(InsightDiagnosis, FindsTheStagesThatDeclareTheWrongProbabilityAndWhyDealsAreLost) {
+  History h = history_of(synthetic::rows(process(2000)));
+  Json d = diagnose(h, now);
+  ASSERT_EQ(d["stages"].size(), 4u) << d.dump().substr(0, 400);
+  for (const auto& s : d["stages"]) {
+    EXPECT_GE(s["conversion"].get<double>(), 0.0);
+    EXPECT_LE(s["conversion"].get<double>(), 1.0);
+    EXPECT_GT(s["entered"].get<int>(), 0);
+  }
+  // Stage 1 declares 10 %; about half the deals that reach it are won.
+  std::string findings = d["findings"].dump();
+  EXPECT_NE(findings.find("stage 1 declares 10%"), std::string::npos) << findings;
+  EXPECT_EQ(d["lost_reasons"][0]["reason"], "price");
+  EXPECT_NEAR(d["lost_reasons"][0]["share"].get<double>(), 1.0, 1e-9);
+  EXPECT_EQ(d["owners"].size(), 5u);
+  std::string report = diagnosis_report(d);
+  EXPECT_NE(report.find("## Stages"), std::string::npos);
+  EXPECT_NE(report.find("| pip_1 | 1 |"), std::string::npos) << report.substr(0, 600);
+}
+
 // ---- The plugin through the fake host ----
 
 class InsightPlugin : public ::testing::Test {
@@ -230,6 +251,7 @@ TEST_F(InsightPlugin, TrainsScoresAndRanksEachRepsDeals) {
   ASSERT_FALSE(host.records["scores"].empty());
   EXPECT_EQ(host.snapshot_reads, 1);
   ASSERT_FALSE(host.records["forecasts"].empty());
+  ASSERT_FALSE(host.records["diagnoses"].empty());
 
   host.role = "sales";
   host.user_id = "usr_1";
@@ -251,6 +273,10 @@ TEST_F(InsightPlugin, TrainsScoresAndRanksEachRepsDeals) {
   ASSERT_EQ(forecast.status, 200);
   EXPECT_TRUE(forecast.body["groups"].contains("owner:usr_1")) << forecast.body.dump();
   EXPECT_FALSE(forecast.body["groups"].contains("total"));
+  auto report = host.request("GET", "/diagnosis.md");
+  ASSERT_EQ(report.status, 200);
+  ASSERT_TRUE(report.bytes);
+  EXPECT_NE(report.bytes->find("# Diagnosis of the sales process"), std::string::npos);
   try {
     host.request("GET", "/priorities", Json::object(), Json::object(), {{"limit", "many"}});
     ADD_FAILURE() << "a bad limit was taken";
