@@ -32,7 +32,7 @@ double seconds_of(Work&& work) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Rows of one table in multi-row INSERTs of up to 500 rows.
+// Rows of one table in multi-row INSERTs of up to 50 rows.
 class Inserter {
  public:
   Inserter(store::Transaction& tx, std::string table, std::vector<std::string> columns)
@@ -40,7 +40,7 @@ class Inserter {
   ~Inserter() { flush(); }
   void add(std::vector<store::SqlValue> row) {
     for (auto& v : row) values_.push_back(std::move(v));
-    if (++rows_ == 500) flush();
+    if (++rows_ == 50) flush();  // SQLite looks named parameters up one by one: keep statements short
   }
   void flush() {
     if (rows_ == 0) return;
@@ -91,6 +91,8 @@ void seed(store::Database& db, const std::string& tenant, const std::vector<Json
                    std::string("sales"), r["team_ids"].dump(), now, now});
       if (kind == "account") accounts.add({r["id"].get<std::string>(), tenant, r["id"].get<std::string>(), now, now});
     }
+    pipelines.flush();  // before the stages that name them
+    stages.flush();
   });
   db.write(tenant, [&](store::Transaction& tx) {
     Inserter contacts(tx, "contacts", {"id", "tenant_id", "name", "account_id", "job_title", "created_at", "updated_at"});

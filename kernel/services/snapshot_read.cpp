@@ -271,16 +271,22 @@ Json SnapshotRead::run(const CallContext& ctx, const Json& request,
       if (!wanted.count(kind.name) || !complete) continue;
       std::int64_t lines = 0;
       std::string after;
+      // PostgreSQL hands a statement's whole result over at once, so rows come a page at a
+      // time, keyed by id; SQLite steps through one statement row by row, and a scan in
+      // table order is many times faster there than walking the id index.
+      const bool paged = tx.backend() == store::Backend::postgresql;
       for (std::size_t got = page_rows; got == page_rows && complete;) {
         got = 0;
         std::vector<store::SqlValue> values{ctx.tenant_id, after};
         std::string narrowed = deal_ids.empty() ? "" : narrowing(kind, ctx.tenant_id, deal_ids, values);
         store::query(tx.session(),
-                     "SELECT " + kind.columns + " FROM " + kind.table + " WHERE tenant_id = :p0 AND id > :p1" +
-                         narrowed + " ORDER BY id LIMIT " + std::to_string(page_rows),
+                     "SELECT " + kind.columns + " FROM " + kind.table + " WHERE tenant_id = :p0 AND id > :p1" + narrowed +
+                         (paged ? " ORDER BY id LIMIT " + std::to_string(page_rows) : ""),
                      values, [&](const store::Row& r) {
-                       ++got;
-                       after = store::required_text(r, 0);
+                       if (paged) {
+                         ++got;
+                         after = store::required_text(r, 0);
+                       }
                        if (!complete) return;
                        Json line = kind.line(r);
                        line["kind"] = kind.name;

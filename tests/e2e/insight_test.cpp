@@ -134,6 +134,22 @@ TEST_P(Insight, TrainsOnTheTenantsHistoryScoresOpenDealsAndRanksEachRepsWork) {
   Json reports = until(insight + "/backtests", [](const Json& page) { return !page["data"].empty(); });
   EXPECT_EQ(reports["data"][0]["as_of"], PackFixture::day(1));
 
+  // The same backtest from the command line, as an integrator runs it.
+  EnvironmentChanges env{{"NUCLEO_STORE_URL", h->db.app_url}, {"NUCLEO_STORE_WORKER_URL", h->db.worker_url},
+                         {"NUCLEO_STORE_OWNER_URL", h->db.owner_url}};
+  auto cli = run_process({NUCLEO_BINARY, "insight", "backtest", "--tenant", h->tenant, "--as-of", PackFixture::day(1),
+                          "--config", config()},
+                         env, std::chrono::minutes(2));
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_NE(cli.out.find("status=ok"), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("baseline_brier="), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("report=cli-"), std::string::npos) << cli.out;
+  auto bad = run_process({NUCLEO_BINARY, "insight", "backtest", "--tenant", h->tenant, "--as-of", "2026-02-30",
+                          "--config", config()},
+                         env, std::chrono::minutes(1));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("must be a date"), std::string::npos) << bad.err;
+
   // Another tenant sees none of it.
   std::string other = h->create_tenant("Outra");
   std::string stranger = user_key(other, "admin");
