@@ -271,16 +271,23 @@ Json SnapshotRead::run(const CallContext& ctx, const Json& request,
       if (!wanted.count(kind.name) || !complete) continue;
       std::int64_t lines = 0;
       std::string after;
-      // PostgreSQL hands a statement's whole result over at once, so rows come a page at a
-      // time, keyed by id; SQLite steps through one statement row by row, and a scan in
-      // table order is many times faster there than walking the id index.
-      const bool paged = tx.backend() == store::Backend::postgresql;
+      // PostgreSQL hands a statement's whole result over at once, so a whole read comes a
+      // page at a time, keyed by id; SQLite steps through one statement row by row, and a
+      // scan in table order is many times faster there than walking the id index.
+      // A read narrowed to a few deals holds few rows: one statement, planned on the
+      // narrowing's indexes (a page key would tempt the planner to walk the id index).
+      const bool paged = tx.backend() == store::Backend::postgresql && deal_ids.empty();
       for (std::size_t got = page_rows; got == page_rows && complete;) {
         got = 0;
-        std::vector<store::SqlValue> values{ctx.tenant_id, after};
+        std::vector<store::SqlValue> values{ctx.tenant_id};
+        std::string page_key;
+        if (paged) {
+          page_key = " AND id > " + store::placeholder(values.size());
+          values.push_back(after);
+        }
         std::string narrowed = deal_ids.empty() ? "" : narrowing(kind, ctx.tenant_id, deal_ids, values);
         store::query(tx.session(),
-                     "SELECT " + kind.columns + " FROM " + kind.table + " WHERE tenant_id = :p0 AND id > :p1" + narrowed +
+                     "SELECT " + kind.columns + " FROM " + kind.table + " WHERE tenant_id = :p0" + page_key + narrowed +
                          (paged ? " ORDER BY id LIMIT " + std::to_string(page_rows) : ""),
                      values, [&](const store::Row& r) {
                        if (paged) {
