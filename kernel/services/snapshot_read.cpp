@@ -66,13 +66,13 @@ struct Kind {
 
 // The condition a narrowed read adds to a kind's statement, its values appended to
 // `values` (every placeholder is bound once: sql.hpp).
-std::string narrowing(const Kind& kind, const std::string& tenant, const std::vector<std::string>& deal_ids,
-                      std::vector<store::SqlValue>& values) {
+std::string narrowing(const Kind& kind, const std::string& tenant, const std::string& tenant_term,
+                      const std::vector<std::string>& deal_ids, std::vector<store::SqlValue>& values) {
   auto deals = [&] { return store::bound_list(deal_ids, values); };
   auto accounts = [&] {
     std::string t = store::placeholder(values.size());
     values.push_back(tenant);
-    return "(SELECT account_id FROM deals WHERE tenant_id = " + t + " AND id IN " + deals() + ")";
+    return "(SELECT account_id FROM deals WHERE " + tenant_term + " = " + t + " AND id IN " + deals() + ")";
   };
   switch (kind.narrowed) {
     case Narrowed::whole: return "";
@@ -81,7 +81,8 @@ std::string narrowing(const Kind& kind, const std::string& tenant, const std::ve
     case Narrowed::deal_history: {
       std::string t = store::placeholder(values.size());
       values.push_back(tenant);
-      return " AND deal_id IN (SELECT id FROM deals WHERE tenant_id = " + t + " AND account_id IN " + accounts() + ")";
+      return " AND deal_id IN (SELECT id FROM deals WHERE " + tenant_term + " = " + t + " AND account_id IN " + accounts() +
+             ")";
     }
     case Narrowed::deals: return " AND deal_id IN " + deals();
   }
@@ -277,6 +278,11 @@ Json SnapshotRead::run(const CallContext& ctx, const Json& request,
       // A read narrowed to a few deals holds few rows: one statement, planned on the
       // narrowing's indexes (a page key would tempt the planner to walk the id index).
       const bool paged = tx.backend() == store::Backend::postgresql && deal_ids.empty();
+      // SQLite without statistics prefers any index on tenant_id — a walk over the whole
+      // tenant for a narrowed read, random reads for a whole one. "+tenant_id" keeps the
+      // condition and takes the index away (SQLite's documented way); PostgreSQL plans on
+      // statistics and reads the plain column.
+      const std::string tenant_term = tx.backend() == store::Backend::sqlite ? "+tenant_id" : "tenant_id";
       for (std::size_t got = page_rows; got == page_rows && complete;) {
         got = 0;
         std::vector<store::SqlValue> values{ctx.tenant_id};
@@ -285,9 +291,9 @@ Json SnapshotRead::run(const CallContext& ctx, const Json& request,
           page_key = " AND id > " + store::placeholder(values.size());
           values.push_back(after);
         }
-        std::string narrowed = deal_ids.empty() ? "" : narrowing(kind, ctx.tenant_id, deal_ids, values);
+        std::string narrowed = deal_ids.empty() ? "" : narrowing(kind, ctx.tenant_id, tenant_term, deal_ids, values);
         store::query(tx.session(),
-                     "SELECT " + kind.columns + " FROM " + kind.table + " WHERE tenant_id = :p0" + page_key + narrowed +
+                     "SELECT " + kind.columns + " FROM " + kind.table + " WHERE " + tenant_term + " = :p0" + page_key + narrowed +
                          (paged ? " ORDER BY id LIMIT " + std::to_string(page_rows) : ""),
                      values, [&](const store::Row& r) {
                        if (paged) {
