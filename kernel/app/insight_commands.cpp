@@ -58,19 +58,30 @@ int backtest(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   Json folds = Json::parse(args.has("folds") ? AdminCall::require(args, "folds") : "1", nullptr, false);
   if (!folds.is_number_integer() || folds.get<int>() < 1 || folds.get<int>() > 24)
     throw Error(ErrorCode::validation, "--folds must be an integer from 1 to 24", {{"folds", "1-24"}});
+  Json payload{{"as_of", as_of}, {"folds", folds}};
+  if (args.has("horizon-days")) {
+    Json horizon = Json::parse(AdminCall::require(args, "horizon-days"), nullptr, false);
+    if (!horizon.is_number_integer() || horizon.get<int>() < 1 || horizon.get<int>() > 365)
+      throw Error(ErrorCode::validation, "--horizon-days must be an integer from 1 to 365", {{"horizon-days", "1-365"}});
+    payload["horizon_days"] = horizon;
+  }
   AdminCall call(args);
   call.enter_tenant(args);
   plugins::PluginHost host(*plugins::parse_version(nucleo_version), call.runtime.dependencies(),
                            read_outbound_settings(call.config));
   host.load(read_plugin_settings(call.config));
   auto store = host.record_store(insight_plugin);
-  if (!store)
-    throw Error(ErrorCode::validation, insight_plugin + " is not loaded: configure plugins.insight.file (docs/insight.md)");
+  if (!store) {
+    std::string why = insight_plugin + " is not loaded: configure plugins.insight.file (docs/insight.md)";
+    for (const auto& s : host.statuses())
+      if (!s.loaded) why += " (plugin " + s.alias + " was not loaded: " + s.problem + ")";
+    throw Error(ErrorCode::validation, why, {{"config", "the insight plugin is not loaded"}});
+  }
   std::string report_id = "cli-" + std::to_string(call.ctx.now().micros);
+  payload["report_id"] = report_id;
   err << "backtesting " << folds.get<int>() << " fold(s) as of " << as_of << "…\n";
   auto started = std::chrono::steady_clock::now();
-  std::string failed = host.run_job_now(insight_plugin, "backtest", call.ctx.tenant_id,
-                                        {{"as_of", as_of}, {"folds", folds}, {"report_id", report_id}});
+  std::string failed = host.run_job_now(insight_plugin, "backtest", call.ctx.tenant_id, payload);
   if (!failed.empty()) {
     err << "nucleo insight backtest: " << failed << "\n";
     return exit_failure;
@@ -101,7 +112,7 @@ CommandSpec insight_command() {
   c.summary = "backtest the insight plugin's win probability and forecast on a tenant's own history";
   c.positionals = "backtest";
   c.description =
-      "nucleo insight backtest --tenant ID --as-of YYYY-MM-DD [--folds N] [--json]\n"
+      "nucleo insight backtest --tenant ID --as-of YYYY-MM-DD [--folds N] [--horizon-days N] [--json]\n"
       "    Loads the configured plugins as serve does and runs org.nucleo.insight's backtest:\n"
       "    trains on the deals closed before the date only, scores the deals open then against\n"
       "    how they ended, and forecasts the next horizon_days against the amount actually won.\n"
@@ -111,6 +122,7 @@ CommandSpec insight_command() {
       "    report is stored in the plugin's backtests (GET /v1/x/org.nucleo.insight/backtests).";
   c.options = {config_option(), tenant_option, {"as-of", "YYYY-MM-DD", "the date the backtest stands on"},
                {"folds", "N", "how many dates, one horizon apart, going back (1-24; default 1)"},
+               {"horizon-days", "N", "the forecast's period (1-365; default the tenant's horizon_days setting)"},
                {"json", "", "print the whole report as JSON"}};
   c.run = run_insight;
   return c;

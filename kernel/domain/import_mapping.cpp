@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "kernel/domain/id.hpp"
 #include "kernel/domain/time.hpp"
 #include "kernel/domain/time_zone.hpp"
 
@@ -14,8 +15,19 @@ namespace {
 const std::set<std::string> column_settings = {"field", "trim", "date", "number", "scale", "lookup", "empty"};
 const std::set<std::string> mapping_parts = {"entity", "columns", "constants", "time_zone", "key", "format"};
 const Json no_entries = Json::object();
-const std::set<std::string> lookup_keys = {"tax_id", "email", "external_id"};
+const std::set<std::string> lookup_keys = {"tax_id", "email", "external_id", "legal_name"};
 const std::set<std::string> pattern_tokens = {"dd", "d", "MM", "M", "yyyy", "yy", "HH", "H", "mm", "ss"};
+
+// Another system's history an import may carry (ADR 0045): when the record was created
+// there, and when a deal entered its current stage and earlier ones
+// ("stage_entered.<stage id>"). They are times, written only when a row creates.
+const FieldSpec history_time{"history", FieldType::timestamp};
+bool is_history_field(const std::string& entity, const std::string& field) {
+  if (field == "created_at") return entity == "account" || entity == "contact" || entity == "deal";
+  if (entity != "deal") return false;
+  return field == "stage_entered_at" ||
+         (field.rfind("stage_entered.", 0) == 0 && is_valid_id(field.substr(14), id_prefix::stage));
+}
 
 std::string trimmed(const std::string& s) {
   std::size_t from = 0, to = s.size();
@@ -167,6 +179,11 @@ ImportMapping ImportMapping::parse(const Json& doc) {
   }
   auto target = [&](const std::string& where, const std::string& field) -> std::optional<const FieldSpec*> {
     if (field.rfind("attributes.", 0) == 0 && field.size() > 11 && m.entity_->has_attributes) return nullptr;
+    if (is_history_field(entity, field)) {
+      if (where.rfind("columns.", 0) == 0) return &history_time;
+      problems.push_back({where, "'" + field + "' is a date of the record's history: it comes from a column"});
+      return std::nullopt;
+    }
     const FieldSpec* spec = m.entity_->field(field);
     if (!spec || spec->derived || spec->hidden || field == "id") {
       problems.push_back({where, "'" + field + "' is not a field of " + entity + " an import may set"});
@@ -209,7 +226,10 @@ ImportMapping ImportMapping::parse(const Json& doc) {
         c.lookup_entity = l.is_object() ? l.value("entity", "") : "";
         c.lookup_by = l.is_object() ? l.value("by", "") : "";
         if (!find_entity_spec(c.lookup_entity) || !lookup_keys.count(c.lookup_by))
-          problems.push_back({where + ".lookup", "must be {\"entity\", \"by\": \"tax_id\" | \"email\" | \"external_id\"}"});
+          problems.push_back(
+              {where + ".lookup", "must be {\"entity\", \"by\": \"tax_id\" | \"email\" | \"external_id\" | \"legal_name\"}"});
+        else if (c.lookup_by == "legal_name" && c.lookup_entity != "account")
+          problems.push_back({where + ".lookup", "only accounts are found by legal_name"});
       }
     } else {
       problems.push_back({where, "must be a field name or an object with \"field\""});
@@ -337,7 +357,11 @@ MappedRow ImportMapping::map(const std::vector<std::string>& cells) const {
         continue;
       }
     }
-    if (c.spec) {
+    if (c.spec == &history_time) {
+      Json& history = row.input["history"];
+      if (c.field.rfind("stage_entered.", 0) == 0) history["stages"][c.field.substr(14)] = value;
+      else history[c.field] = value;
+    } else if (c.spec) {
       row.input[c.field] = value;
     } else {
       if (!row.input.contains("attributes")) row.input["attributes"] = Json::object();

@@ -22,6 +22,12 @@
 // places an integer field keeps (money in minor units: 2); "lookup": {"entity", "by":
 // "tax_id" | "email" | "external_id"}. An empty cell leaves the field out, or with
 // "empty": "null" sets it to null.
+//
+// Another system's history (ADR 0045): a column may also map to "created_at" (accounts,
+// contacts, deals) and, for deals, "stage_entered_at" (when it entered its current
+// stage) and "stage_entered.<stage id>" (an earlier stage). They go to the row's input as
+// {"history": {"created_at", "stage_entered_at", "stages": {id: time}}}, which the
+// importer hands to the services beside the input (CallContext::source_history).
 
 #include <string>
 #include <vector>

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "kernel/domain/actor.hpp"
 #include "kernel/domain/time.hpp"
 #include "kernel/services/principal.hpp"
@@ -39,6 +41,11 @@ struct CallContext {
   // The caller archives their own user knowing they lose their access with it (issue
   // #26: DELETE /v1/users/{own id}?confirm_self=true); without it that archive is refused.
   bool confirm_own_archive = false;
+  // A bulk import of another system's records (docs/import.md, "Another system's
+  // history"; ADR 0045): when the record was created there and, for a deal, when it
+  // entered each stage — {"created_at", "stage_entered_at", "stages": {stage id: time}},
+  // RFC 3339 — written instead of now. Null for every other write.
+  nlohmann::json source_history;
 
   Timestamp now() const { return clock->now(); }
 };

@@ -1,6 +1,8 @@
 // Entity-specific rules that run inside the write transaction, around the generic
 // save in write.cpp. Each rule reads like the business sentence it enforces.
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "kernel/domain/id.hpp"
 #include "kernel/services/proposal_rules.hpp"
@@ -198,6 +200,67 @@ void check_deal_contacts(Write& w) {
   }
 }
 
+// --- another system's stage history (an import, ADR 0045) -------------------------------
+
+struct Stay {
+  std::string stage_id;
+  Timestamp entered;
+};
+
+// The stays an import says a new deal made, oldest first and its current stage last (the
+// source system's dates: CallContext::source_history); empty when it names none and the
+// deal enters its stage now. Problems go on the write, named by the mapping's fields.
+std::vector<Stay> imported_stays(Write& w) {
+  const Json& history = w.ctx.source_history;
+  if (!w.is_create() || !history.is_object()) return {};
+  const std::string current = text_of(w.after, "stage_id");
+  const Json& stages = history.value("stages", Json::object());
+  std::optional<Timestamp> entered = source_time(w, "stage_entered_at");
+  if (stages.contains(current)) {
+    auto same = source_time(w, stages[current], "stage_entered." + current);
+    if (entered && same && same->micros != entered->micros)
+      w.errors.push_back({"stage_entered_at", "differs from stage_entered." + current + ", the same stage's date"});
+    entered = entered ? entered : same;
+  }
+  if (!entered) {
+    if (!stages.empty())
+      w.errors.push_back({"stage_entered_at", "is needed with earlier stages' dates: when the deal entered stage " + current});
+    return {};
+  }
+  std::set<std::string> of_pipeline;
+  for (const auto& s : store::RecordTable(entity_spec("stage"))
+                           .list(w.tx, w.ctx.tenant_id, {{{"pipeline_id", text_of(w.after, "pipeline_id")}}, "", 1000, false}))
+    of_pipeline.insert(text_of(s, "id"));
+  std::vector<Stay> stays;
+  for (const auto& [stage, at] : stages.items()) {
+    if (stage == current) continue;
+    std::string field = "stage_entered." + stage;
+    auto time = source_time(w, at, field);
+    if (!of_pipeline.count(stage))
+      w.errors.push_back({field, "is not a live stage of pipeline " + text_of(w.after, "pipeline_id")});
+    else if (time && time->micros > entered->micros)
+      w.errors.push_back({field, "is after the deal entered its current stage (" + format_rfc3339(*entered) + ")"});
+    else if (time)
+      stays.push_back({stage, *time});
+  }
+  std::stable_sort(stays.begin(), stays.end(), [](const Stay& a, const Stay& b) { return a.entered.micros < b.entered.micros; });
+  stays.push_back({current, *entered});
+  return stays;
+}
+
+// A deal imported with its history: it entered its stage when the source says, and was
+// created no later than its first stage (then, unless the source says when).
+void date_imported_deal(Write& w) {
+  auto stays = imported_stays(w);
+  if (stays.empty()) return;
+  w.after["stage_entered_at"] = format_rfc3339(stays.back().entered);
+  auto created = source_time(w, "created_at");
+  if (!created) w.after["created_at"] = format_rfc3339(stays.front().entered);
+  else if (created->micros > stays.front().entered.micros)
+    w.errors.push_back({"created_at", "is after the deal entered stage " + stays.front().stage_id + " (" +
+                                          format_rfc3339(stays.front().entered) + ")"});
+}
+
 // A deal sits in one stage of its pipeline; its status follows the stage's kind
 // (open/won/lost), and a lost deal says why. Entering a stage is timed for the
 // stage history and for rot detection.
@@ -226,11 +289,23 @@ void place_deal_in_stage(Write& w) {
   w.after["stage_entered_at"] = format_rfc3339(w.ctx.now());
   w.after["stalled_since"] = nullptr;  // a move is progress: the rot clock starts again
   if (!w.is_create()) w.action = "deal.stage_changed";
+  date_imported_deal(w);
 }
 
 void record_stage_history(Write& w) {
   if (!w.changed("stage_id")) return;
   auto& s = w.tx.session();
+  if (auto stays = imported_stays(w); !stays.empty()) {
+    for (std::size_t i = 0; i < stays.size(); ++i)
+      store::execute(s,
+                     "INSERT INTO deal_stage_history (id, tenant_id, deal_id, stage_id, entered_at, left_at, actor_type,"
+                     " actor_id) VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7)",
+                     {generate_id(id_prefix::stage_history, w.ctx.now()), w.ctx.tenant_id, w.id(), stays[i].stage_id,
+                      stays[i].entered.micros,
+                      i + 1 < stays.size() ? SqlValue(stays[i + 1].entered.micros) : SqlValue(),
+                      w.ctx.actor.type, w.ctx.actor.id});
+    return;
+  }
   std::int64_t now = w.ctx.now().micros;
   store::execute(
       s, "UPDATE deal_stage_history SET left_at = :p0 WHERE deal_id = :p1 AND tenant_id = :p2 AND left_at IS NULL",

@@ -73,6 +73,7 @@ struct PendingRow {
   std::string existing_id;  // the record the key found: an update
   Json document;            // instead: {"collection", "id", "document"} for a plugin's record store
   Json fact;                // or (ABI 1.8): {"set", "row": {…}} for one of the plugin's fact sets
+  Json history;             // another system's dates for a created record (ADR 0045)
 };
 
 class Importer {
@@ -94,6 +95,10 @@ class Importer {
     if (p.outcome.row <= options_.resume.rows) return;  // an earlier run committed it
     p.outcome.line = r.line;
     p.mapped = mapping_.map(r.fields);
+    if (auto h = p.mapped.input.find("history"); h != p.mapped.input.end()) {
+      p.history = std::move(*h);
+      p.mapped.input.erase(h);
+    }
     // A key the batch already holds: the rows before go first, so this one updates the
     // record the earlier row made instead of making a second.
     if (auto key = key_of(p.mapped.input); key && !batch_keys_.insert(*key).second) {
@@ -280,7 +285,8 @@ class Importer {
     RecordService records(deps_);
     const std::string& type = mapping_.entity().type;
     if (p.existing_id.empty()) {
-      WriteResult made = records.create(ctx_, type, p.mapped.input);
+      WriteResult made = p.history.is_null() ? records.create(ctx_, type, p.mapped.input)
+                                             : records.create(with_history(p.history), type, p.mapped.input);
       p.outcome.id = made.record["id"];
       p.outcome.action = "created";
       p.outcome.duplicates = std::move(made.duplicates);
@@ -290,6 +296,14 @@ class Importer {
       p.outcome.action = result.unchanged ? "unchanged" : "updated";
       p.outcome.duplicates = std::move(result.duplicates);
     }
+  }
+
+  // The import's context carrying a row's history: its record was created, and a deal
+  // entered its stages, when the source system says (an update leaves them be).
+  CallContext with_history(const Json& history) const {
+    CallContext row = ctx_;
+    row.source_history = history;
+    return row;
   }
 
   // The batch in the running transaction (an import's or its own): all rows at once under

@@ -46,6 +46,9 @@ WriteResult RecordService::create(const CallContext& ctx, std::string_view type,
     w.after["version"] = 1;
     w.after["created_at"] = w.after["updated_at"] = format_rfc3339(now);
     w.after["archived_at"] = nullptr;
+    // Another system's record keeps when it was created there (an import, ADR 0045).
+    if (auto created = source_time(w, "created_at"))
+      w.after["created_at"] = format_rfc3339(*created);
   });
 }
 

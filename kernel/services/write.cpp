@@ -96,6 +96,25 @@ void bump_version(Write& w) {
   w.after["updated_at"] = format_rfc3339(w.ctx.now());
 }
 
+std::optional<Timestamp> source_time(Write& w, const Json& value, const std::string& field) {
+  if (value.is_null()) return std::nullopt;
+  auto at = value.is_string() ? parse_rfc3339(value.get<std::string>()) : std::nullopt;
+  if (!at || at->micros < 0) {
+    w.errors.push_back({field, "must be an RFC 3339 time (2016-10-20T00:00:00Z) or a column with a \"date\" pattern"});
+    return std::nullopt;
+  }
+  if (at->micros > w.ctx.now().micros) {
+    w.errors.push_back({field, "is in the future: history is what already happened"});
+    return std::nullopt;
+  }
+  return at;
+}
+
+std::optional<Timestamp> source_time(Write& w, const std::string& field) {
+  const Json& history = w.ctx.source_history;
+  return history.is_object() ? source_time(w, history.value(field, Json()), field) : std::nullopt;
+}
+
 Json visible_record(const EntitySpec& spec, Json record) {
   for (const auto& f : spec.fields)
     if (f.hidden) record.erase(f.name);

@@ -41,6 +41,13 @@ struct Write {
 // An update's bookkeeping: the next version, stamped now.
 void bump_version(Write& w);
 
+// A time of another system's history an import carries (CallContext::source_history):
+// nullopt when `value` is null; otherwise an RFC 3339 instant from 1970 to now, or an
+// error on `field` added to the write.
+std::optional<Timestamp> source_time(Write& w, const Json& value, const std::string& field);
+// The same for the history's own `field` ("created_at", "stage_entered_at").
+std::optional<Timestamp> source_time(Write& w, const std::string& field);
+
 // Entity-specific behaviour around the generic save: derived fields and conflicts
 // before it, side tables (stage history, contact points) after it.
 struct EntityRules {

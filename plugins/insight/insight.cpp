@@ -26,6 +26,7 @@ using namespace insight;
 // A model's bytes are kept in parts: the record store holds documents of up to 256 KiB.
 constexpr std::size_t model_part_bytes = 150 * 1024;
 constexpr std::int64_t urgent_days = 30;
+constexpr int max_folds = 24, max_horizon_days = 365;
 
 // A query parameter that must be an integer in [low, high]; absent: `fallback`.
 int integer_query(const Request& r, const std::string& name, int fallback, int low, int high) {
@@ -42,6 +43,17 @@ int integer_query(const Request& r, const std::string& name, int fallback, int l
     throw Error(NUCLEO_INVALID_ARGUMENT,
                 name + " must be an integer from " + std::to_string(low) + " to " + std::to_string(high));
   return value;
+}
+
+// A JSON body's (or job payload's) member that must be an integer in [low, high]; absent
+// or null: `fallback`.
+int integer_member(const Json& body, const std::string& name, int fallback, int low, int high) {
+  const Json& v = body.is_object() ? body.value(name, Json()) : Json();
+  if (v.is_null()) return fallback;
+  if (!v.is_number_integer() || v.get<std::int64_t>() < low || v.get<std::int64_t>() > high)
+    throw Error(NUCLEO_INVALID_ARGUMENT,
+                name + " must be an integer from " + std::to_string(low) + " to " + std::to_string(high));
+  return v.get<int>();
 }
 
 // YYYY-MM-DD as micros, or INVALID_ARGUMENT naming the field.
@@ -318,7 +330,9 @@ class Insight : public nucleo::sdk::Plugin {
     Settings settings = settings_of(job.call);
     History history = read_history(job.call, Json::object());
     std::int64_t as_of = date_field("as_of", payload.value("as_of", ""));
-    int folds = payload.value("folds", 1);
+    int folds = integer_member(payload, "folds", 1, 1, max_folds);
+    // A backtest may look at another period than the tenant's forecasts do.
+    settings.horizon_days = integer_member(payload, "horizon_days", settings.horizon_days, 1, max_horizon_days);
     Json runs = Json::array();
     // Folds step back one horizon each: as_of, as_of − horizon, … — never overlapping.
     for (int k = 0; k < folds; ++k)
@@ -471,9 +485,11 @@ class Insight : public nucleo::sdk::Plugin {
   }
 
   Response start_backtest(const Request& r) {
-    std::string as_of = r.body.value("as_of", "");
+    const Json& given = r.body.is_object() ? r.body.value("as_of", Json()) : Json();
+    std::string as_of = given.is_string() ? given.get<std::string>() : "";
     date_field("as_of", as_of);  // refuses a malformed date before the job is queued
-    Json payload{{"as_of", as_of}, {"folds", r.body.value("folds", 1)}};
+    Json payload{{"as_of", as_of}, {"folds", integer_member(r.body, "folds", 1, 1, max_folds)}};
+    if (int horizon = integer_member(r.body, "horizon_days", 0, 1, max_horizon_days)) payload["horizon_days"] = horizon;
     return enqueue(r, "backtest", payload);
   }
 

@@ -130,6 +130,9 @@ TEST_P(Insight, TrainsOnTheTenantsHistoryScoresOpenDealsAndRanksEachRepsWork) {
   ASSERT_EQ(report.status, 200);
   EXPECT_NE(report.raw.body.find("# Diagnosis of the sales process"), std::string::npos) << report.raw.body;
   EXPECT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", "2026-02-30"}}).status, 422);
+  EXPECT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", 20260201}}).status, 422);
+  EXPECT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}, {"folds", "4"}}).status, 422);
+  EXPECT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}, {"horizon_days", 400}}).status, 422);
   ASSERT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}}).status, 202);
   Json reports = until(insight + "/backtests", [](const Json& page) { return !page["data"].empty(); });
   EXPECT_EQ(reports["data"][0]["as_of"], PackFixture::day(1));
@@ -144,6 +147,16 @@ TEST_P(Insight, TrainsOnTheTenantsHistoryScoresOpenDealsAndRanksEachRepsWork) {
   EXPECT_NE(cli.out.find("status=ok"), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find("baseline_brier="), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find("report=cli-"), std::string::npos) << cli.out;
+  auto monthly = run_process({NUCLEO_BINARY, "insight", "backtest", "--tenant", h->tenant, "--as-of", PackFixture::day(1),
+                              "--horizon-days", "30", "--config", config()},
+                             env, std::chrono::minutes(2));
+  ASSERT_EQ(monthly.exit_code, 0) << monthly.err;
+  EXPECT_NE(monthly.out.find("forecast next 30 days"), std::string::npos) << monthly.out;
+  auto no_horizon = run_process({NUCLEO_BINARY, "insight", "backtest", "--tenant", h->tenant, "--as-of", PackFixture::day(1),
+                                 "--horizon-days", "0", "--config", config()},
+                                env, std::chrono::minutes(1));
+  EXPECT_EQ(no_horizon.exit_code, 2) << no_horizon.err;
+  EXPECT_NE(no_horizon.err.find("--horizon-days must be an integer from 1 to 365"), std::string::npos) << no_horizon.err;
   auto bad = run_process({NUCLEO_BINARY, "insight", "backtest", "--tenant", h->tenant, "--as-of", "2026-02-30",
                           "--config", config()},
                          env, std::chrono::minutes(1));

@@ -11,7 +11,9 @@
 #include <set>
 #include <sstream>
 
+#include "kernel/domain/import_mapping.hpp"
 #include "kernel/services/principal.hpp"
+#include "kernel/store/sql.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
@@ -256,6 +258,91 @@ TEST_P(ImportTest, WhatCannotBeImportedIsRefusedBeforeAnythingIsWritten) {
     ADD_FAILURE() << "a sales key imported";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::forbidden);
+  }
+}
+
+// Another CRM's deals keep their history (ADR 0045): when each was opened, the stages it
+// passed through and when, so what is learned from the past (issue #33) sees the past;
+// the account is found by its name. Dates in the future, or out of order, fail their row.
+TEST_P(ImportTest, DealsKeepTheHistoryTheOtherSystemRecorded) {
+  auto records = h.records();
+  std::string pipeline = records.create(ctx, "pipeline", {{"name", "Vendas"}}).record["id"];
+  auto stage = [&](const char* name, int position, const char* kind) -> std::string {
+    return records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", name}, {"position", position}, {"kind", kind}})
+        .record["id"];
+  };
+  std::string visit = stage("Visita", 1, "open"), proposal = stage("Proposta", 2, "open"), won = stage("Ganho", 3, "won"),
+              lost = stage("Perdido", 4, "lost");
+  Json mapping = {{"entity", "deal"},
+                  {"columns",
+                   {{"Negócio", "name"},
+                    {"Conta", {{"field", "account_id"}, {"lookup", {{"entity", "account"}, {"by", "legal_name"}}}}},
+                    {"Aberto em", {{"field", "created_at"}, {"date", "dd/MM/yyyy"}}},
+                    {"Proposta em", {{"field", "stage_entered." + proposal}, {"date", "dd/MM/yyyy"}}},
+                    {"Estágio", "stage_id"},
+                    {"Desde", {{"field", "stage_entered_at"}, {"date", "dd/MM/yyyy"}}},
+                    {"Motivo", "lost_reason"}}},
+                  {"constants", {{"pipeline_id", pipeline}}},
+                  {"time_zone", "America/Sao_Paulo"}};
+  std::string csv = "Negócio;Conta;Aberto em;Proposta em;Estágio;Desde;Motivo\n"
+                    "Safra 2016;Agro Sul;20/10/2016;02/11/2016;" + won + ";01/03/2017;\n"
+                    "Perdido no preço;Agro Sul;;05/01/2017;" + lost + ";20/02/2017;preço\n"
+                    "Novo;Agro Sul;;;" + visit + ";;\n"
+                    "Do futuro;Agro Sul;;;" + won + ";01/01/2999;\n"
+                    "Aberto depois;Agro Sul;10/01/2017;05/01/2017;" + proposal + ";;\n"
+                    "Sem estágio atual;Agro Sul;;05/01/2017;" + won + ";;\n"
+                    "Conta errada;Agro Norte;;;" + visit + ";;\n";
+  Run run = import(csv, {}, mapping);
+  EXPECT_EQ(actions(run), (std::vector<std::string>{"created", "created", "created", "failed", "failed", "failed", "failed"}));
+  auto history = [&](const std::string& deal) {
+    std::vector<std::string> stays;
+    h.database().read(h.tenant, [&](store::Transaction& tx) {
+      store::query(tx.session(),
+                   "SELECT stage_id, entered_at, left_at FROM deal_stage_history WHERE deal_id = :p0 ORDER BY entered_at",
+                   {deal}, [&](const store::Row& r) {
+                     auto left = store::integer_at(r, 2);
+                     stays.push_back(store::required_text(r, 0) + " " +
+                                     format_rfc3339(Timestamp{store::required_integer(r, 1)}) + " " +
+                                     (left ? format_rfc3339(Timestamp{*left}) : std::string("-")));
+                   });
+    });
+    return stays;
+  };
+
+  Json season = records.get(ctx, "deal", run.rows[0].id);
+  EXPECT_EQ(season["account_id"], agro) << "found by its name";
+  EXPECT_EQ(season["created_at"], "2016-10-20T02:00:00Z") << "midnight in São Paulo, on summer time then (UTC-2)";
+  EXPECT_EQ(season["stage_entered_at"], "2017-03-01T03:00:00Z");
+  EXPECT_EQ(season["status"], "won");
+  EXPECT_EQ(history(run.rows[0].id), (std::vector<std::string>{proposal + " 2016-11-02T02:00:00Z 2017-03-01T03:00:00Z",
+                                                               won + " 2017-03-01T03:00:00Z -"}));
+  Json priced = records.get(ctx, "deal", run.rows[1].id);
+  EXPECT_EQ(priced["created_at"], "2017-01-05T02:00:00Z") << "opened when it entered its first known stage";
+  EXPECT_EQ(priced["updated_at"], format_rfc3339(h.clock.now())) << "the import's own time stays the record's last change";
+  EXPECT_EQ(history(run.rows[1].id).size(), 2u);
+  Json fresh = records.get(ctx, "deal", run.rows[2].id);
+  EXPECT_EQ(fresh["created_at"], format_rfc3339(h.clock.now())) << "no history: it starts now";
+  EXPECT_EQ(history(run.rows[2].id), std::vector<std::string>{visit + " " + format_rfc3339(h.clock.now()) + " -"});
+
+  auto error_of = [&](std::size_t row) { return run.rows[row].errors.at(0).field + ": " + run.rows[row].errors.at(0).message; };
+  EXPECT_EQ(error_of(3), "stage_entered_at: is in the future: history is what already happened");
+  EXPECT_EQ(error_of(4), "created_at: is after the deal entered stage " + proposal + " (2017-01-05T02:00:00Z)");
+  EXPECT_EQ(error_of(5), "stage_entered_at: is needed with earlier stages' dates: when the deal entered stage " + won);
+  EXPECT_EQ(error_of(6), "account_id: no account has legal_name Agro Norte");
+  EXPECT_EQ(h.count("SELECT count(*) FROM deals WHERE tenant_id = '" + h.tenant + "'"), 3);
+  EXPECT_EQ(h.count("SELECT count(*) FROM deal_stage_history WHERE tenant_id = '" + h.tenant + "'"), 5) << "nothing half-written";
+  EXPECT_EQ(audited(run.report.import_id), 3);
+
+  // History is read from columns only, and only where the entity has it.
+  for (const Json& bad : {Json{{"entity", "deal"}, {"columns", {{"Negócio", "name"}}}, {"constants", {{"created_at", "2016-01-01T00:00:00Z"}}}},
+                          Json{{"entity", "contact"}, {"columns", {{"Nome", "name"}, {"Desde", "stage_entered_at"}}}},
+                          Json{{"entity", "deal"}, {"columns", {{"Conta", {{"field", "account_id"}, {"lookup", {{"entity", "contact"}, {"by", "legal_name"}}}}}}}}}) {
+    try {
+      ImportMapping::parse(bad);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation) << bad;
+    }
   }
 }
 
