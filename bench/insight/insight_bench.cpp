@@ -114,6 +114,8 @@ void seed(store::Database& db, const std::string& tenant, const std::vector<Json
   db.write(tenant, [&](store::Transaction& tx) {
     Inserter history(tx, "deal_stage_history", {"id", "tenant_id", "deal_id", "stage_id", "entered_at", "left_at",
                                                  "actor_type", "actor_id"});
+    Inserter closes(tx, "deal_close_history", {"id", "tenant_id", "deal_id", "expected_close", "changed_at", "actor_type",
+                                               "actor_id"});
     Inserter interactions(tx, "interactions", {"id", "tenant_id", "type", "direction", "channel", "occurred_at",
                                                "contact_id", "deal_id", "account_id", "created_at", "updated_at"});
     Inserter tasks(tx, "tasks", {"id", "tenant_id", "title", "due_at", "assignee_id", "status", "deal_id", "account_id",
@@ -125,6 +127,10 @@ void seed(store::Database& db, const std::string& tenant, const std::vector<Json
         history.add({"dsh_" + std::to_string(n++), tenant, r["deal_id"].get<std::string>(), r["stage_id"].get<std::string>(),
                      r["entered_at"].get<std::int64_t>(), nullable_integer(r["left_at"]), std::string("system"),
                      std::string("bench")});
+      if (kind == "deal_close_history")
+        closes.add({"dch_" + std::to_string(n++), tenant, r["deal_id"].get<std::string>(),
+                    nullable_text(r["expected_close"]), r["changed_at"].get<std::int64_t>(), std::string("system"),
+                    std::string("bench")});
       if (kind == "interaction")
         interactions.add({r["id"].get<std::string>(), tenant, r["type"].get<std::string>(), r["direction"].get<std::string>(),
                           r["channel"].get<std::string>(), r["occurred_at"].get<std::int64_t>(),
@@ -147,6 +153,7 @@ std::size_t read_with_sql(store::Database& db, const std::string& tenant) {
       "SELECT id, account_id, pipeline_id, stage_id, owner_id, amount, currency, expected_close, status, lost_reason,"
       " stage_entered_at, contacts, attributes, created_at, updated_at, archived_at FROM deals WHERE tenant_id = :p0",
       "SELECT id, deal_id, stage_id, entered_at, left_at FROM deal_stage_history WHERE tenant_id = :p0",
+      "SELECT id, deal_id, expected_close, changed_at FROM deal_close_history WHERE tenant_id = :p0",
       "SELECT id, type, direction, channel, occurred_at, delivery_status, account_id, contact_id, deal_id, archived_at"
       " FROM interactions WHERE tenant_id = :p0",
       "SELECT id, kind, status, due_at, completed_at, created_at, assignee_id, account_id, contact_id, deal_id, archived_at"

@@ -35,6 +35,7 @@ inline constexpr std::string_view privacy_request = "dsr";  // a data-subject re
 inline constexpr std::string_view retention_run = "ret";    // one run of the retention policies
 inline constexpr std::string_view consent_entry = "cns";  // one grant or revocation (consent ledger)
 inline constexpr std::string_view stage_history = "dsh";  // a deal's stay in one stage
+inline constexpr std::string_view close_history = "dch";  // a deal's expected close, from when it was set
 inline constexpr std::string_view bulk_import = "imp";
 inline constexpr std::string_view automation_rule = "rul";
 inline constexpr std::string_view cadence = "cad";

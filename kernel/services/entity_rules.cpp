@@ -317,6 +317,19 @@ void record_stage_history(Write& w) {
                   text_of(w.after, "stage_id"), now, w.ctx.actor.type, w.ctx.actor.id});
 }
 
+// Each expected close a deal is given, from when it was given: how often and how far it
+// slipped can be read back as of any day (docs/insight.md).
+void record_close_history(Write& w) {
+  if (!w.changed("expected_close")) return;
+  const Json& date = w.after.value("expected_close", Json());
+  store::execute(w.tx.session(),
+                 "INSERT INTO deal_close_history (id, tenant_id, deal_id, expected_close, changed_at, actor_type, actor_id)"
+                 " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6)",
+                 {generate_id(id_prefix::close_history, w.ctx.now()), w.ctx.tenant_id, w.id(),
+                  date.is_string() ? SqlValue(date.get<std::string>()) : SqlValue(), w.ctx.now().micros, w.ctx.actor.type,
+                  w.ctx.actor.id});
+}
+
 // --- interactions and tasks -----------------------------------------------------------
 
 // A message arrives once per channel: webhook retries carry the same external id.
@@ -370,7 +383,8 @@ const std::map<std::string, EntityRules>& all_rules() {
         },
         nullptr}},
       {"stage", {check_stage_numbers, nullptr}},
-      {"deal", {[](Write& w) { check_non_negative(w, "amount"), place_deal_in_stage(w); }, record_stage_history}},
+      {"deal", {[](Write& w) { check_non_negative(w, "amount"), place_deal_in_stage(w); },
+                [](Write& w) { record_stage_history(w), record_close_history(w); }}},
       {"interaction", {refuse_duplicate_external_id, nullptr}},
       {"task", {time_task_completion, nullptr}},
       {"product", {[](Write& w) { check_non_negative(w, "price"); }, nullptr}},

@@ -155,6 +155,13 @@ std::vector<Kind> kind_table(const AttributeSchemas& schemas) {
                      {"left_at", integer_or_null(r, 4)}};
        },
        Narrowed::deal_history},
+      {"deal_close_history", "id, deal_id, expected_close, changed_at", "deal_close_history",
+       [=](const store::Row& r) {
+         return Json{{"deal_id", store::required_text(r, 1)},
+                     {"expected_close", text_or_null(r, 2)},
+                     {"changed_at", store::required_integer(r, 3)}};
+       },
+       Narrowed::deal_history},
       {"interaction",
        "id, type, direction, channel, COALESCE(occurred_at, created_at), delivery_status, account_id, contact_id,"
        " deal_id, archived_at",
@@ -228,8 +235,9 @@ std::int64_t chunk_rows_of(const Json& request) {
 }  // namespace
 
 const std::vector<std::string>& SnapshotRead::kinds() {
-  static const std::vector<std::string> names{"pipeline", "stage",              "user",        "account", "contact",
-                                              "deal",     "deal_stage_history", "interaction", "task"};
+  static const std::vector<std::string> names{"pipeline",           "stage",       "user", "account",
+                                              "contact",            "deal",        "deal_stage_history",
+                                              "deal_close_history", "interaction", "task"};
   return names;
 }
 

@@ -20,6 +20,8 @@
 //                        "stage_entered_at", "contacts" ([{"contact_id", "role"}]), "attributes", "created_at",
 //                        "updated_at", "archived"}
 //   deal_stage_history  {"kind", "deal_id", "stage_id", "entered_at", "left_at"}
+//   deal_close_history  {"kind", "deal_id", "expected_close" (YYYY-MM-DD or null),
+//                        "changed_at"}: each expected close the deal was given, and when
 //   interaction         {"kind", "id", "type", "direction", "channel", "occurred_at",
 //                        "delivery_status", "account_id", "contact_id", "deal_id", "archived"}
 //   task                {"kind", "id", "kind_of_task", "status", "due_at", "completed_at",

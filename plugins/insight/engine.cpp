@@ -122,6 +122,8 @@ std::vector<std::string> risks_of(const History& history, const Deal& d, const s
                                              " days, beyond this stage's " + std::to_string(quiet));
   if (!d.expected_close.empty() && d.expected_close < rfc3339(at).substr(0, 10))
     risks.push_back("expected close " + d.expected_close + " has passed");
+  // A close date that keeps moving: twice or more is a pattern, not a plan.
+  if (x[close_slips] >= 2) risks.push_back("close date moved later " + std::to_string(static_cast<int>(x[close_slips])) + " times");
   if (s && s->position >= 3 && x[engaged_contacts] <= 1)
     risks.push_back("one contact or none engaged at stage " + std::to_string(s->position));
   if (x[overdue_tasks] > 0) risks.push_back(std::to_string(static_cast<int>(x[overdue_tasks])) + " overdue tasks");
@@ -130,28 +132,6 @@ std::vector<std::string> risks_of(const History& history, const Deal& d, const s
 
 }  // namespace
 
-std::string rfc3339(std::int64_t micros) {
-  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm t{};
-  gmtime_r(&seconds, &t);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &t);
-  return buffer;
-}
-
-std::int64_t day_start_micros(const std::string& date) {
-  std::tm t{};
-  if (date.size() != 10 || std::sscanf(date.c_str(), "%4d-%2d-%2d", &t.tm_year, &t.tm_mon, &t.tm_mday) != 3 ||
-      date[4] != '-' || date[7] != '-')
-    throw std::invalid_argument("not a date (YYYY-MM-DD): " + date);
-  if (t.tm_mon < 1 || t.tm_mon > 12 || t.tm_mday < 1 || t.tm_mday > 31)
-    throw std::invalid_argument("not a date (YYYY-MM-DD): " + date);
-  t.tm_year -= 1900;
-  t.tm_mon -= 1;
-  std::int64_t micros = static_cast<std::int64_t>(timegm(&t)) * 1'000'000;
-  if (rfc3339(micros).substr(0, 10) != date) throw std::invalid_argument("no such day: " + date);  // 2026-02-30
-  return micros;
-}
 
 double Trained::probability(double model, double stage) const {
   return sigmoid(stack[0] * logit(model) + stack[1] * logit(stage) + stack[2]);

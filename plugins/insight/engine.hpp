@@ -79,8 +79,5 @@ Json forecast(const History& history, const Trained* trained, const std::vector<
 // amount. {"as_of", "status": "ok" | "not_enough_history", …}
 Json backtest(const History& history, std::int64_t as_of, const Settings& settings);
 
-// RFC 3339 of micros, and YYYY-MM-DD to micros (midnight UTC); throws on a bad date.
-std::string rfc3339(std::int64_t micros);
-std::int64_t day_start_micros(const std::string& date);
 
 }  // namespace insight

@@ -68,7 +68,8 @@ std::vector<std::string> FeatureSpace::names() const {
   std::vector<std::string> out{"stage_probability", "stage_position",   "days_in_stage",  "deal_age_days",
                                "stages_entered",    "days_since_activity", "activities_30d", "inbound_share",
                                "channels_used",     "engaged_contacts", "committee_roles", "amount_ratio",
-                               "overdue_tasks",     "account_wins",     "account_losses", "rot_ratio"};
+                               "overdue_tasks",     "account_wins",     "account_losses", "rot_ratio",
+                               "close_slips",       "days_past_close"};
   for (const auto& key : attribute_keys) out.push_back("attribute:" + key);
   return out;
 }
@@ -149,6 +150,18 @@ std::vector<float> features_as_of(const History& history, const AccountRecord& a
   x[overdue_tasks] = static_cast<float>(std::count_if(deal.tasks.begin(), deal.tasks.end(), [&](const Task& t) {
     return t.created_at <= at && t.due_at && *t.due_at < at && (!t.completed_at || *t.completed_at > at);
   }));
+  // The expected close as it was known at `at`, and how often it had moved later by then.
+  std::optional<std::int64_t> expected;
+  int slips = 0;
+  bool known = false;
+  for (const auto& c : deal.close_dates) {
+    if (c.at > at) break;
+    if (known && c.date && expected && *c.date > *expected) ++slips;
+    expected = c.date;
+    known = true;
+  }
+  x[close_slips] = static_cast<float>(slips);
+  if (expected) x[days_past_close] = days(at - *expected);
   auto [wins, losses] = accounts.wins_and_losses_before(deal.account_id, at);
   x[account_wins] = static_cast<float>(wins);
   x[account_losses] = static_cast<float>(losses);
@@ -178,6 +191,13 @@ std::string describe(const FeatureSpace& space, std::size_t feature, float value
     case account_wins: return number(value) + " deals won with this account before";
     case account_losses: return number(value) + " deals lost with this account before";
     case rot_ratio: return none ? "no rot limit" : number(value * 100) + "% of the stage's rot limit";
+    case close_slips:
+      return value == 0 ? "close date never moved later"
+                        : "close date moved later " + number(value) + (value == 1 ? " time" : " times");
+    case days_past_close:
+      return none        ? "no expected close"
+             : value > 0 ? "expected close passed " + number(value) + " days ago"
+                         : "expected close in " + number(-value) + " days";
     default: break;
   }
   std::size_t i = feature - fixed_feature_count;

@@ -45,6 +45,8 @@ enum Feature : std::size_t {
   account_wins,
   account_losses,
   rot_ratio,
+  close_slips,       // times the expected close was moved later, so far
+  days_past_close,   // days since the expected close known then (negative: still ahead)
   fixed_feature_count
 };
 

@@ -1,8 +1,35 @@
 #include "history.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
 
 namespace insight {
+
+std::string rfc3339(std::int64_t micros) {
+  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm t{};
+  gmtime_r(&seconds, &t);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &t);
+  return buffer;
+}
+
+std::int64_t day_start_micros(const std::string& date) {
+  std::tm t{};
+  if (date.size() != 10 || std::sscanf(date.c_str(), "%4d-%2d-%2d", &t.tm_year, &t.tm_mon, &t.tm_mday) != 3 ||
+      date[4] != '-' || date[7] != '-')
+    throw std::invalid_argument("not a date (YYYY-MM-DD): " + date);
+  if (t.tm_mon < 1 || t.tm_mon > 12 || t.tm_mday < 1 || t.tm_mday > 31)
+    throw std::invalid_argument("not a date (YYYY-MM-DD): " + date);
+  t.tm_year -= 1900;
+  t.tm_mon -= 1;
+  std::int64_t micros = static_cast<std::int64_t>(timegm(&t)) * 1'000'000;
+  if (rfc3339(micros).substr(0, 10) != date) throw std::invalid_argument("no such day: " + date);  // 2026-02-30
+  return micros;
+}
+
 namespace {
 
 std::string text(const Json& row, const char* key) {
@@ -56,7 +83,7 @@ void History::add(const Json& row) {
     d.attributes = row.value("attributes", Json::object());
     deal_index[d.id] = deals.size();
     deals.push_back(std::move(d));
-  } else if (kind == "deal_stage_history" || kind == "interaction" || kind == "task") {
+  } else if (kind == "deal_stage_history" || kind == "deal_close_history" || kind == "interaction" || kind == "task") {
     if (kind == "interaction" && !row.value("archived", false)) {
       auto c = contacts.find(text(row, "contact_id"));
       if (c != contacts.end()) {
@@ -71,11 +98,20 @@ void History::add(const Json& row) {
     Deal& d = deals[it->second];
     if (kind == "deal_stage_history") {
       d.stays.push_back({text(row, "stage_id"), integer(row, "entered_at").value_or(0), integer(row, "left_at")});
+    } else if (kind == "deal_close_history") {
+      std::string day = text(row, "expected_close");
+      std::optional<std::int64_t> date;
+      try {
+        if (!day.empty()) date = day_start_micros(day);
+      } catch (const std::invalid_argument&) {
+        // not a date: as if cleared
+      }
+      d.close_dates.push_back({integer(row, "changed_at").value_or(0), date});
     } else if (kind == "interaction") {
       if (row.value("archived", false)) return;
       d.touches.push_back({integer(row, "occurred_at").value_or(0), text(row, "type"), text(row, "channel"),
                            text(row, "direction") == "inbound", text(row, "contact_id")});
-    } else {
+    } else if (kind == "task") {
       if (row.value("archived", false)) return;
       d.tasks.push_back({integer(row, "created_at").value_or(0), integer(row, "due_at"), integer(row, "completed_at")});
     }
@@ -86,6 +122,8 @@ void History::finish() {
   for (auto& d : deals) {
     std::sort(d.stays.begin(), d.stays.end(), [](const Stay& a, const Stay& b) { return a.entered_at < b.entered_at; });
     std::sort(d.touches.begin(), d.touches.end(), [](const Touch& a, const Touch& b) { return a.at < b.at; });
+    std::stable_sort(d.close_dates.begin(), d.close_dates.end(),
+                     [](const CloseDate& a, const CloseDate& b) { return a.at < b.at; });
     if (d.stays.empty()) d.stays.push_back({d.stage_id, d.stage_entered_at, std::nullopt});
     // How it ended: the first entry into a won or lost stage after which it never reopened.
     const Stage* now = stage(d.stage_id);

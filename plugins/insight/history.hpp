@@ -19,6 +19,11 @@ using Json = nlohmann::json;
 
 constexpr std::int64_t micros_per_day = 86'400'000'000;
 
+// RFC 3339 of micros, and YYYY-MM-DD to micros (midnight UTC); throws
+// std::invalid_argument on a bad date.
+std::string rfc3339(std::int64_t micros);
+std::int64_t day_start_micros(const std::string& date);
+
 struct Stage {
   std::string id, pipeline_id, kind;  // kind: open, won, lost
   std::int64_t position = 0, probability = 0;
@@ -39,6 +44,11 @@ struct Touch {  // an interaction, as much of it as a feature needs
   std::string contact_id;
 };
 
+struct CloseDate {  // an expected close the deal was given, and when
+  std::int64_t at = 0;
+  std::optional<std::int64_t> date;  // the day's start (micros); none: cleared
+};
+
 struct Task {
   std::int64_t created_at = 0;
   std::optional<std::int64_t> due_at, completed_at;
@@ -54,6 +64,7 @@ struct Deal {
   Json attributes = Json::object();
   std::vector<Stay> stays;     // oldest first
   std::vector<Touch> touches;  // oldest first
+  std::vector<CloseDate> close_dates;  // oldest first (snapshot kind deal_close_history)
   std::vector<Task> tasks;
   // When the deal was won or lost (its entry into a won or lost stage), if it was.
   std::optional<std::int64_t> closed_at;

@@ -128,6 +128,10 @@ class Insight : public nucleo::sdk::Plugin {
       throw;
     }
     if (doc.value("status", "") != "trained") return {0, nullptr};
+    // A model trained on another set of features (an older version of this plugin) is
+    // as none until the next training: scores are the stage's probability meanwhile.
+    const Json features = doc["summary"].value("features", Json::object());
+    if (features.value("names", Json()) != Json(FeatureSpace::from_json(features).names())) return {0, nullptr};
     std::string tenant = host_->caller(call).tenant_id;
     std::int64_t version = doc.value("version", std::int64_t{0});
     {

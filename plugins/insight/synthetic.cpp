@@ -117,6 +117,19 @@ std::vector<Json> rows(const Process& process) {
       at = left;
     }
     std::int64_t active_until = closed ? at : process.now;
+    // Reps expect 36 days (four stays of nine) and, while the deal stays open past the
+    // date, move it three weeks later at a time — the slippage (up to four times).
+    std::int64_t expected = d.created + 36 * micros_per_day;
+    auto close_row = [&](std::int64_t changed_at) {
+      history.push_back({{"kind", "deal_close_history"}, {"deal_id", d.id},
+                         {"expected_close", rfc3339(expected).substr(0, 10)}, {"changed_at", changed_at}});
+    };
+    close_row(d.created);
+    for (int slip = 0; slip < 4 && expected < active_until; ++slip) {
+      std::int64_t moved_at = expected;
+      expected += 21 * micros_per_day;
+      close_row(moved_at);
+    }
     // The conversation: a responsive customer is written to, and writes back, often.
     double gap = d.responsive ? 4 : 12, inbound = d.responsive ? 0.5 : 0.15;
     int n = 0;
@@ -136,8 +149,6 @@ std::vector<Json> rows(const Process& process) {
                      {"status", done ? "done" : "open"}, {"due_at", due}, {"completed_at", done ? Json(due - micros_per_day) : Json()},
                      {"created_at", d.created}, {"assignee_id", owner}, {"account_id", account}, {"contact_id", nullptr},
                      {"deal_id", d.id}, {"archived", false}});
-    // Reps expect 36 days (four stays of nine); deals take longer — the slippage.
-    std::int64_t expected = d.created + 36 * micros_per_day;
     out.push_back({{"kind", "deal"}, {"id", d.id}, {"account_id", account}, {"pipeline_id", "pip_1"}, {"stage_id", stage},
                    {"owner_id", owner}, {"amount", static_cast<std::int64_t>(d.amount)}, {"currency", "BRL"},
                    {"expected_close", rfc3339(expected).substr(0, 10)}, {"status", closed ? (d.won ? "won" : "lost") : "open"},

@@ -87,6 +87,31 @@ TEST_P(SnapshotReadTest, ReadsEveryKindWithoutAnythingPersonal) {
     }
 }
 
+// Every expected close a deal is given is kept with when (migration 0039), so how often
+// it slipped can be read back; a change of anything else adds nothing.
+TEST_P(SnapshotReadTest, KeepsEachExpectedCloseADealWasGiven) {
+  Tenant t = seed();
+  records.update(ctx, "deal", t.other_deal, {{"expected_close", "2026-08-01"}}, std::nullopt);
+  h.clock.advance_micros(std::int64_t{20} * 24 * 3600 * 1'000'000);
+  records.update(ctx, "deal", t.other_deal, {{"amount", 5000}}, std::nullopt);
+  records.update(ctx, "deal", t.other_deal, {{"expected_close", "2026-09-15"}}, std::nullopt);
+  records.update(ctx, "deal", t.other_deal, {{"expected_close", nullptr}}, std::nullopt);
+  std::vector<Json> closes;
+  for (const auto& r : read(ctx, {{"kinds", {"deal_close_history"}}})) closes.push_back(r);
+  ASSERT_EQ(closes.size(), 3u);
+  std::sort(closes.begin(), closes.end(), [](const Json& a, const Json& b) {
+    return a["changed_at"] != b["changed_at"] ? a["changed_at"] < b["changed_at"] : a["expected_close"].is_string();
+  });
+  EXPECT_EQ(closes[0]["deal_id"], t.other_deal);
+  EXPECT_EQ(closes[0]["expected_close"], "2026-08-01");
+  EXPECT_EQ(closes[1]["expected_close"], "2026-09-15");
+  EXPECT_EQ(closes[1]["changed_at"].get<std::int64_t>() - closes[0]["changed_at"].get<std::int64_t>(),
+            std::int64_t{20} * 24 * 3600 * 1'000'000);
+  EXPECT_TRUE(closes[2]["expected_close"].is_null()) << "cleared";
+  auto narrowed = read(ctx, {{"deal_ids", {t.deal}}, {"kinds", {"deal_close_history"}}});
+  EXPECT_TRUE(narrowed.empty()) << "another account's deal";
+}
+
 TEST_P(SnapshotReadTest, EveryChunkReadsTheSameSnapshot) {
   Tenant t = seed();
   for (int i = 0; i < 5; ++i)

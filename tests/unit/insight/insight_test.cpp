@@ -209,6 +209,36 @@ TEST(InsightFeatures, NameBuyingCommitteeRolesInPortugueseAndEnglish) {
   EXPECT_EQ(committee_role(""), "");
 }
 
+// A close date that slipped is counted as of each moment from the deal's close history
+// (snapshot kind deal_close_history), never from what it became later.
+TEST(InsightFeatures, CountCloseDateSlipsAsTheyWereKnownThen) {
+  const std::int64_t day = micros_per_day, start = day_start_micros("2026-01-01");
+  History h = history_of({{{"kind", "stage"}, {"id", "s1"}, {"pipeline_id", "p"}, {"position", 1}, {"probability", 20},
+                           {"stage_kind", "open"}, {"rot_days", nullptr}, {"criteria", 0}},
+                          {{"kind", "deal"}, {"id", "d1"}, {"account_id", "a"}, {"pipeline_id", "p"}, {"stage_id", "s1"},
+                           {"status", "open"}, {"expected_close", "2026-03-15"}, {"stage_entered_at", start},
+                           {"created_at", start}, {"contacts", Json::array()}, {"attributes", Json::object()}},
+                          {{"kind", "deal_close_history"}, {"deal_id", "d1"}, {"expected_close", "2026-03-01"},
+                           {"changed_at", start + 10 * day}},
+                          {{"kind", "deal_close_history"}, {"deal_id", "d1"}, {"expected_close", "2026-02-01"},
+                           {"changed_at", start}},
+                          {{"kind", "deal_close_history"}, {"deal_id", "d1"}, {"expected_close", "2026-03-15"},
+                           {"changed_at", start + 60 * day}}});
+  FeatureSpace space;
+  AccountRecord accounts(h);
+  const Deal& d = h.deals.at(0);
+  auto at = [&](int days_in) { return features_as_of(h, accounts, space, d, start + days_in * day); };
+  EXPECT_EQ(at(5)[close_slips], 0);
+  EXPECT_FLOAT_EQ(at(5)[days_past_close], -26) << "due 2026-02-01, as known on day 5";
+  EXPECT_EQ(at(20)[close_slips], 1);
+  EXPECT_FLOAT_EQ(at(20)[days_past_close], -39) << "moved to 2026-03-01 on day 10";
+  EXPECT_EQ(at(70)[close_slips], 2);
+  EXPECT_FLOAT_EQ(at(70)[days_past_close], -3) << "moved again to 2026-03-15 on day 60";
+  EXPECT_EQ(describe(space, close_slips, 2), "close date moved later 2 times");
+  EXPECT_EQ(describe(space, days_past_close, 4), "expected close passed 4 days ago");
+  EXPECT_TRUE(std::isnan(features_as_of(h, accounts, space, d, start - day)[days_past_close])) << "not known yet";
+}
+
 TEST(InsightDiagnosis, FindsTheStagesThatDeclareTheWrongProbabilityAndWhyDealsAreLost) {
   History h = history_of(synthetic::rows(process(2000)));
   Json d = diagnose(h, now);

@@ -481,14 +481,14 @@ class FakeHost {
 
  private:
   Json stream_snapshot(const std::string& request_text, nucleo_snapshot_chunk_fn chunk, void* user) {
-    static const std::vector<std::string> order{"pipeline", "stage", "user", "account", "contact",
-                                                "deal", "deal_stage_history", "interaction", "task"};
+    static const std::vector<std::string> order{"pipeline", "stage", "user", "account", "contact", "deal",
+                                                "deal_stage_history", "deal_close_history", "interaction", "task"};
     Json request = request_text.empty() ? Json::object() : Json::parse(request_text);
     Json kinds = request.value("kinds", Json(order));
     std::size_t per_chunk = request.value("chunk_rows", 5000);
     ++snapshot_reads;
     // A read narrowed to some deals ("deal_ids") keeps what the kernel's does: their
-    // accounts, those accounts' contacts, deals and stage history, the deals' own
+    // accounts, those accounts' contacts, deals and stage and close history, the deals' own
     // interactions and tasks, and the small tables whole.
     std::set<std::string> deals, accounts, account_deals;
     bool narrowed = request.contains("deal_ids");
@@ -502,7 +502,8 @@ class FakeHost {
       if (!narrowed || kind == "pipeline" || kind == "stage" || kind == "user") return true;
       if (kind == "account") return accounts.count(row.value("id", "")) > 0;
       if (kind == "contact" || kind == "deal") return accounts.count(row.value("account_id", "")) > 0;
-      if (kind == "deal_stage_history") return account_deals.count(row.value("deal_id", "")) > 0;
+      if (kind == "deal_stage_history" || kind == "deal_close_history")
+        return account_deals.count(row.value("deal_id", "")) > 0;
       return row.value("deal_id", Json()).is_string() && deals.count(row["deal_id"].get<std::string>()) > 0;
     };
     Json counts = Json::object();
