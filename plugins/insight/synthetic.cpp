@@ -86,7 +86,7 @@ std::vector<Json> rows(const Process& process) {
   std::mt19937_64 planner(process.seed), random(process.seed + 1);
   std::uniform_real_distribution<double> uniform(0, 1);
   auto exponential_days = [&](double mean) { return -std::log(1 - uniform(random)) * mean; };
-  std::vector<Json> history, interactions, tasks;
+  std::vector<Json> history, closes, interactions, tasks;
   for (std::size_t i = 0; i < process.deals; ++i) {
     Planned d = plan(process, planner, i);
     std::string account = "acc_" + std::to_string(i % static_cast<std::size_t>(process.accounts));
@@ -121,7 +121,7 @@ std::vector<Json> rows(const Process& process) {
     // date, move it three weeks later at a time — the slippage (up to four times).
     std::int64_t expected = d.created + 36 * micros_per_day;
     auto close_row = [&](std::int64_t changed_at) {
-      history.push_back({{"kind", "deal_close_history"}, {"deal_id", d.id},
+      closes.push_back({{"kind", "deal_close_history"}, {"deal_id", d.id},
                          {"expected_close", rfc3339(expected).substr(0, 10)}, {"changed_at", changed_at}});
     };
     close_row(d.created);
@@ -157,6 +157,7 @@ std::vector<Json> rows(const Process& process) {
                    {"updated_at", at}, {"archived", false}});
   }
   out.insert(out.end(), history.begin(), history.end());
+  out.insert(out.end(), closes.begin(), closes.end());
   out.insert(out.end(), interactions.begin(), interactions.end());
   out.insert(out.end(), tasks.begin(), tasks.end());
   return out;
