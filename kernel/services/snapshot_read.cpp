@@ -29,6 +29,17 @@ Json json_array_at(const store::Row& r, std::size_t column) {
   return v.is_array() ? v : Json::array();
 }
 
+// The purposes a contact's consent is granted for (the consent ledger's state), names
+// only: whether a message had a legal basis, not who gave it or when.
+Json granted_purposes(const store::Row& r, std::size_t column) {
+  Json out = Json::array();
+  Json all = Json::parse(store::text_at(r, column).value_or("{}"), nullptr, false);
+  if (all.is_object())
+    for (const auto& [purpose, state] : all.items())
+      if (state == "granted") out.push_back(purpose);
+  return out;
+}
+
 // The attributes no plugin declared personal or sensitive, scalars only (a nested
 // object may hold anything).
 class KeptAttributes {
@@ -116,12 +127,14 @@ std::vector<Kind> kind_table(const AttributeSchemas& schemas) {
                      {"attributes", account_attributes.of(r, 4)}, {"archived", archived(r, 5)}};
        },
        Narrowed::accounts, "id"},
-      {"contact", "id, account_id, owner_id, CASE WHEN erased_at IS NULL THEN job_title END, created_at, archived_at",
+      {"contact",
+       "id, account_id, owner_id, CASE WHEN erased_at IS NULL THEN job_title END, created_at, archived_at, consent",
        "contacts",
        [=](const store::Row& r) {
          return Json{{"id", store::required_text(r, 0)},  {"account_id", text_or_null(r, 1)},
                      {"owner_id", text_or_null(r, 2)},    {"job_title", text_or_null(r, 3)},
-                     {"created_at", store::required_integer(r, 4)}, {"archived", archived(r, 5)}};
+                     {"created_at", store::required_integer(r, 4)}, {"archived", archived(r, 5)},
+                     {"consent_granted", granted_purposes(r, 6)}};
        },
        Narrowed::accounts},
       {"deal",

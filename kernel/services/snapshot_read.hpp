@@ -14,7 +14,8 @@
 //   account             {"kind", "id", "owner_id", "lifecycle", "created_at", "attributes",
 //                        "archived"}
 //   contact             {"kind", "id", "account_id", "owner_id", "job_title", "created_at",
-//                        "archived"}  (an erased contact's job title is null)
+//                        "archived", "consent_granted" (the purposes its consent is granted
+//                        for)}  (an erased contact's job title is null)
 //   deal                {"kind", "id", "account_id", "pipeline_id", "stage_id", "owner_id",
 //                        "amount", "currency", "expected_close", "status", "lost_reason",
 //                        "stage_entered_at", "contacts" ([{"contact_id", "role"}]), "attributes", "created_at",

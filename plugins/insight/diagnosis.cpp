@@ -157,6 +157,8 @@ std::pair<Json, Json> silos_and_context(const History& h, std::vector<std::strin
     one_channel += channels.size() == 1;
   }
   int unlinked = 0, unlinked_one_channel = 0, incomplete_contacts = 0, messages_without_context = 0;
+  int unconsented_contacts = 0, messages_without_consent = 0;
+  bool consent_known = false;
   for (const auto& [id, c] : h.contacts) {
     if (c.messages == 0) continue;
     if (!c.linked) {
@@ -167,6 +169,11 @@ std::pair<Json, Json> silos_and_context(const History& h, std::vector<std::strin
       ++incomplete_contacts;
       messages_without_context += c.outbound;
     }
+    consent_known = consent_known || c.consented.has_value();
+    if (c.consented == false && c.outbound > 0) {
+      ++unconsented_contacts;
+      messages_without_consent += c.outbound;
+    }
   }
   if (talked >= 20 && share(one_channel, talked) >= 0.5)
     findings.push_back(std::to_string(percent(share(one_channel, talked))) +
@@ -176,14 +183,20 @@ std::pair<Json, Json> silos_and_context(const History& h, std::vector<std::strin
   if (messages_without_context >= 10)
     findings.push_back(std::to_string(messages_without_context) + " messages went to " + std::to_string(incomplete_contacts) +
                        " contacts with no account or no job title");
+  if (messages_without_consent >= 10)
+    findings.push_back(std::to_string(messages_without_consent) + " messages went to " +
+                       std::to_string(unconsented_contacts) + " contacts who had granted consent for no purpose");
   Json silos{{"deals_with_3_or_more_interactions", talked},
              {"single_channel_deals", one_channel},
              {"contacts_in_conversation_without_account", unlinked},
              {"of_them_on_one_channel_only", unlinked_one_channel}};
+  // Messages to contacts whose consent (as the ledger stands now) is granted for no
+  // purpose: sent without a consent basis, or before one was withdrawn. Null when the
+  // kernel's snapshot does not say.
   Json context{{"messages_to_incomplete_contacts", messages_without_context},
                {"incomplete_contacts_messaged", incomplete_contacts},
-               {"consent", "not computed here: consent states are personal data the snapshot leaves out "
-                           "(GET /v1/contacts/{id}/consents; messages need a legal basis before they are sent)"}};
+               {"messages_to_contacts_without_consent", consent_known ? Json(messages_without_consent) : Json()},
+               {"contacts_without_consent_messaged", consent_known ? Json(unconsented_contacts) : Json()}};
   return {silos, context};
 }
 
@@ -230,8 +243,12 @@ std::string diagnosis_report(const Json& d) {
     << s["contacts_in_conversation_without_account"] << " contacts in conversation belong to no account ("
     << s["of_them_on_one_channel_only"] << " of them reached on one channel only)\n"
     << "\n## Messages without context\n\n- " << c["messages_to_incomplete_contacts"] << " messages sent to "
-    << c["incomplete_contacts_messaged"] << " contacts with no account or no job title\n- consent: "
-    << c["consent"].get<std::string>() << "\n";
+    << c["incomplete_contacts_messaged"] << " contacts with no account or no job title\n- ";
+  if (c["messages_to_contacts_without_consent"].is_null())
+    r << "consent: not in this kernel's snapshot\n";
+  else
+    r << c["messages_to_contacts_without_consent"] << " messages sent to " << c["contacts_without_consent_messaged"]
+      << " contacts who have granted consent for no purpose\n";
   return r.str();
 }
 

@@ -60,6 +60,8 @@ void History::add(const Json& row) {
     ContactActivity& c = contacts[text(row, "id")];
     c.linked = !text(row, "account_id").empty();
     c.described = !title.empty();
+    if (auto granted = row.find("consent_granted"); granted != row.end() && granted->is_array())
+      c.consented = !granted->empty();
   } else if (kind == "deal") {
     if (row.value("archived", false)) return;
     Deal d;

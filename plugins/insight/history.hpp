@@ -75,6 +75,7 @@ struct Deal {
 struct ContactActivity {
   bool linked = false;  // belongs to an account
   bool described = false;  // has a job title
+  std::optional<bool> consented;  // consent granted for some purpose (unknown: an older kernel)
   int messages = 0, outbound = 0;
   std::set<std::string> channels;
 };

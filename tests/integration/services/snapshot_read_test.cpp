@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/services/consent_service.hpp"
 #include "kernel/services/principal.hpp"
 #include "tests/support/service_harness.hpp"
 
@@ -84,7 +85,15 @@ TEST_P(SnapshotReadTest, ReadsEveryKindWithoutAnythingPersonal) {
       EXPECT_EQ(r["contacts"][0]["role"], "decisora");
     } else if (r["kind"] == "contact") {
       EXPECT_EQ(r["job_title"], "Diretora de Compras");
+      EXPECT_EQ(r["consent_granted"], Json::array()) << "no consent recorded";
     }
+  // A grant shows as its purpose's name, nothing more (who, when and how stay in the ledger).
+  ConsentService consents(h.deps());
+  consents.define_purpose(ctx, "marketing_email", {{"description", "newsletters"}});
+  consents.record(ctx, t.contact, {{"purpose", "marketing_email"}, {"action", "grant"}, {"legal_basis", "consent"},
+                                   {"notice", "v1"}});
+  for (const auto& r : read(ctx, {{"kinds", {"contact"}}}))
+    EXPECT_EQ(r["consent_granted"], Json{"marketing_email"}) << r;
 }
 
 // Every expected close a deal is given is kept with when (migration 0039), so how often

@@ -259,6 +259,33 @@ TEST(InsightDiagnosis, FindsTheStagesThatDeclareTheWrongProbabilityAndWhyDealsAr
   EXPECT_NE(report.find("| pip_1 | 1 |"), std::string::npos) << report.substr(0, 600);
 }
 
+// Messages to contacts whose consent is granted for no purpose are counted (snapshot
+// contact rows carry the purposes granted); a snapshot without consent says nothing.
+TEST(InsightDiagnosis, CountsMessagesToContactsWithoutConsent) {
+  auto rows = synthetic::rows(process(200));
+  std::vector<Json> without = rows;
+  int first = -1;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (rows[i]["kind"] == "contact") {
+      if (first < 0) first = static_cast<int>(i);
+      rows[i]["consent_granted"] = Json::array();  // none granted…
+    }
+  rows[static_cast<std::size_t>(first)]["consent_granted"] = {"marketing_email"};  // …but the first contact's
+  History h = history_of(rows);
+  int expected = 0, contacts = 0;
+  for (const auto& [id, c] : h.contacts)
+    if (c.consented == false && c.outbound > 0) expected += c.outbound, ++contacts;
+  ASSERT_GT(expected, 10);
+  Json d = diagnose(h, now);
+  EXPECT_EQ(d["without_context"]["messages_to_contacts_without_consent"], expected);
+  EXPECT_EQ(d["without_context"]["contacts_without_consent_messaged"], contacts);
+  EXPECT_NE(d["findings"].dump().find("contacts who had granted consent for no purpose"), std::string::npos);
+  EXPECT_NE(diagnosis_report(d).find("contacts who have granted consent for no purpose"), std::string::npos);
+  Json unknown = diagnose(history_of(without), now);
+  EXPECT_TRUE(unknown["without_context"]["messages_to_contacts_without_consent"].is_null());
+  EXPECT_NE(diagnosis_report(unknown).find("consent: not in this kernel's snapshot"), std::string::npos);
+}
+
 // ---- The plugin through the fake host ----
 
 class InsightPlugin : public ::testing::Test {
