@@ -7,7 +7,11 @@
 //   history   the rows parsed into the plugin's per-deal history
 //   train     the held-out model and the model in use (XGBoost, 2 threads)
 //   score     every open deal, with its factors
-//   rescore   one deal after a change: a snapshot narrowed to it, parsed and scored — p50/p99
+//   rescore   one deal after a change: a snapshot narrowed to it, parsed and scored, and
+//             the gate of its next stage judged when it has one (deals.gate) — p50/p99
+//   gate      the next stage's gate of a deal (RecordService::deal_gate, ABI 1.11
+//             deals.gate) beside reading the deal (records.get), p50/p99 — the third open
+//             stage asks for an amount and two interactions since the deal entered its stage
 //
 //   insight_bench sqlite|postgresql [DEALS]   (default 300000)
 #include <algorithm>
@@ -16,6 +20,7 @@
 #include <random>
 
 #include "engine.hpp"
+#include "kernel/automation/stage_gate.hpp"
 #include "kernel/services/snapshot_read.hpp"
 #include "kernel/store/sql.hpp"
 #include "synthetic.hpp"
@@ -199,6 +204,17 @@ int main(int argc, char** argv) {
   rows.clear();
   rows.shrink_to_fit();
   std::fprintf(stderr, "seeded in %.1f s\n", seeding);
+  // A gate on the third open stage, as a tenant's admin would write it: what the plugin
+  // asks deals.gate about for every open deal in the stage before.
+  automation::register_stage_gates(h.validators);
+  const std::string gated = "stg_3", before_gate = "stg_2";
+  h.database().write(h.tenant, [&](store::Transaction& tx) {
+    store::execute(tx.session(), "UPDATE stages SET entry_criteria = :p0 WHERE tenant_id = :p1 AND id = :p2",
+                   {Json::parse(R"([{"kind": "field", "field": "amount", "op": "gte", "value": 100000},
+                                    {"kind": "interactions", "types": ["call", "meeting", "visit"], "min_count": 2}])")
+                        .dump(),
+                    h.tenant, gated});
+  });
 
   auto ctx = h.context(h.tenant);
   ctx.principal = nullptr;  // the plugin's own job: the kernel acts
@@ -239,9 +255,12 @@ int main(int argc, char** argv) {
   // event handler does them (its record-store write is one more audited write).
   std::mt19937_64 random(3);
   std::vector<double> rescore_ms;
+  services::RecordService records(h.deps());
   for (int i = 0; i < 300; ++i) {
-    const std::string& id = open[random() % open.size()]->id;
+    const insight::Deal& deal = *open[random() % open.size()];
+    const std::string& id = deal.id;
     rescore_ms.push_back(1000 * seconds_of([&] {
+      if (deal.stage_id == before_gate) records.deal_gate(ctx, id, gated);
       insight::History one;
       snapshot.run(ctx, {{"deal_ids", {id}}}, [&](const std::string& chunk) {
         for (std::size_t at = 0; at < chunk.size();) {
@@ -256,6 +275,18 @@ int main(int argc, char** argv) {
     }));
   }
 
+  // The gate of the next stage for open deals before it, beside reading each deal.
+  std::vector<const insight::Deal*> waiting;
+  for (const auto* d : open)
+    if (d->stage_id == before_gate) waiting.push_back(d);
+  std::vector<double> gate_ms, get_ms;
+  std::size_t failing = 0;
+  for (std::size_t i = 0; i < std::min<std::size_t>(2000, waiting.size()); ++i) {
+    const std::string& id = waiting[random() % waiting.size()]->id;
+    get_ms.push_back(1000 * seconds_of([&] { records.get(ctx, "deal", id); }));
+    gate_ms.push_back(1000 * seconds_of([&] { failing += records.deal_gate(ctx, id, gated)["passes"] == false; }));
+  }
+
   std::printf("insight on %s: %zu deals, %zu interactions (%zu rows read by SQL, %zu snapshot lines)\n", argv[1], deals,
               interactions, sql_rows, lines);
   std::printf("  read with SQL (baseline)   %8.2f s  %9.0f rows/s\n", sql, static_cast<double>(sql_rows) / sql);
@@ -266,8 +297,17 @@ int main(int argc, char** argv) {
               trained ? trained->examples : 0, history.closed_deals());
   std::printf("  score every open deal      %8.2f s  %9.0f deals/s  (%zu open deals, with factors)\n", scoring,
               static_cast<double>(open.size()) / scoring, open.size());
-  std::printf("  rescore one deal           p50 %.1f ms  p99 %.1f ms  (300 deals: narrowed read + parse + score)\n",
+  std::printf("  rescore one deal           p50 %.1f ms  p99 %.1f ms  (300 deals: narrowed read + parse + score + gate)\n",
               percentile(rescore_ms, 0.5), percentile(rescore_ms, 0.99));
+  if (!gate_ms.empty()) {
+    double all = 0;
+    for (double ms : gate_ms) all += ms;
+    std::printf("  gate of the next stage     p50 %.2f ms  p99 %.2f ms  (read the deal: p50 %.2f ms  p99 %.2f ms; "
+                "%zu checks, %zu failing; all %zu open deals before the gate ≈ %.1f s)\n",
+                percentile(gate_ms, 0.5), percentile(gate_ms, 0.99), percentile(get_ms, 0.5), percentile(get_ms, 0.99),
+                gate_ms.size(), failing, waiting.size(), all / 1000 / static_cast<double>(gate_ms.size()) *
+                                                              static_cast<double>(waiting.size()));
+  }
   if (trained)
     std::printf("  held-out Brier %.4f (stage-weighted %.4f)\n", trained->validation["brier"].get<double>(),
                 trained->validation["baseline_brier"].get<double>());

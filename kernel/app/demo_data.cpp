@@ -293,7 +293,7 @@ class DemoBuilder {
 
   // Does what the stage's gate asks, as a rep and a manager would.
   void meet_gate(const Account& a, const std::string& deal_id, const std::string& stage_id) {
-    Json verdict = automation::evaluate_gate(deps_, as(a.owner, "sales"), deal_id, stage_id);
+    Json verdict = services::RecordService(deps_).deal_gate(as(a.owner, "sales"), deal_id, stage_id);
     for (const auto& unmet : verdict["unmet"]) {
       const Json& c = unmet["criterion"];
       std::string kind = c["kind"];

@@ -472,21 +472,23 @@ Json pending_approvals(services::ServiceDependencies deps, const services::CallC
   return out;
 }
 
-Json evaluate_gate(services::ServiceDependencies deps, const services::CallContext& ctx, const std::string& deal_id,
-                   const std::string& stage_id) {
-  Json deal = services::RecordService(deps).get(ctx, "deal", deal_id);  // 404 unless the caller sees it
-  return deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-    auto stage = store::RecordTable(entity_spec("stage")).find(tx, ctx.tenant_id, stage_id);
-    if (!stage || !(*stage)["archived_at"].is_null())
-      throw Error(ErrorCode::validation, "no live stage " + stage_id + " in this tenant", {{"stage_id", "not found"}});
-    if ((*stage)["pipeline_id"] != deal["pipeline_id"])
-      throw Error(ErrorCode::validation, "stage " + stage_id + " is not in the deal's pipeline",
-                  {{"stage_id", "belongs to another pipeline"}});
-    GatedMove move{deal, stage_id, deal.value("stage_entered_at", ""), mover_of(ctx)};
-    Json unmet = unmet_json(unmet_criteria(tx, ctx.tenant_id, move, stage->value("entry_criteria", Json::array())));
-    return Json{{"deal_id", deal_id}, {"stage_id", stage_id}, {"passes", unmet.empty()}, {"unmet", unmet}};
-  });
+namespace {
+
+// The registered gates' dry evaluation (services::GateEvaluator): the move a deal's
+// stage change would be judged as, without making it.
+Json gate_verdict(store::Transaction& tx, const services::CallContext& ctx, const Json& deal, const std::string& stage_id) {
+  auto stage = store::RecordTable(entity_spec("stage")).find(tx, ctx.tenant_id, stage_id);
+  if (!stage || !(*stage)["archived_at"].is_null())
+    throw Error(ErrorCode::validation, "no live stage " + stage_id + " in this tenant", {{"stage_id", "not found"}});
+  if ((*stage)["pipeline_id"] != deal["pipeline_id"])
+    throw Error(ErrorCode::validation, "stage " + stage_id + " is not in the deal's pipeline",
+                {{"stage_id", "belongs to another pipeline"}});
+  GatedMove move{deal, stage_id, deal.value("stage_entered_at", ""), mover_of(ctx)};
+  Json unmet = unmet_json(unmet_criteria(tx, ctx.tenant_id, move, stage->value("entry_criteria", Json::array())));
+  return Json{{"deal_id", deal["id"]}, {"stage_id", stage_id}, {"passes", unmet.empty()}, {"unmet", unmet}};
 }
+
+}  // namespace
 
 namespace {
 
@@ -559,6 +561,7 @@ std::vector<FieldError> key_problems(const services::ValidationRequest& r, const
 }  // namespace
 
 void register_stage_gates(services::ValidatorRegistry& validators) {
+  validators.set_gate_evaluator(gate_verdict);
   validators.add("pipeline keys", "pipeline", [](const services::ValidationRequest& r) { return key_problems(r, ""); });
   // A gate that cannot be enforced is refused where it is written, never at move time.
   validators.add("stage gates", "stage", [](const services::ValidationRequest& r) {

@@ -75,13 +75,6 @@ struct GatedMove {
 std::vector<UnmetCriterion> unmet_criteria(store::Transaction& tx, const std::string& tenant_id, const GatedMove& move,
                                            const Json& criteria);
 
-// What moving deal `deal_id` to `stage_id` would meet and miss, without moving it (GET
-// /v1/deals/{id}/gate): {"deal_id", "stage_id", "passes", "unmet": [{"code",
-// "criterion_index", "criterion", "missing"}]} — the same evaluation the move enforces.
-// The caller must be able to read the deal (404 otherwise).
-Json evaluate_gate(services::ServiceDependencies deps, const services::CallContext& ctx, const std::string& deal_id,
-                   const std::string& stage_id);
-
 // The moves waiting for `user_id`'s approval (the agenda's "approvals"): open deals the
 // caller sees, in the stage just before one whose gate asks this user's role for an
 // approval that applies to the deal (its "when" met), which the user has not given since
@@ -92,7 +85,9 @@ Json pending_approvals(services::ServiceDependencies deps, const services::CallC
                        std::size_t limit);
 
 // Registers the gates: stage writes are refused with a bad definition; a deal's stage
-// move is refused listing every unmet criterion of the stage it enters.
+// move is refused listing every unmet criterion of the stage it enters; and the same
+// evaluation, dry, answers RecordService::deal_gate (GET /v1/deals/{id}/gate, a plugin's
+// deals.gate).
 void register_stage_gates(services::ValidatorRegistry& validators);
 
 }  // namespace nucleo::automation

@@ -3,7 +3,6 @@
 // a task's completion). Handlers only call services.
 #include <algorithm>
 
-#include "kernel/automation/stage_gate.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/http/cursor.hpp"
@@ -334,7 +333,7 @@ void add_record_routes(Router& router, services::ServiceDependencies deps, const
                             throw BadRequest("stage_id is required", {{"stage_id", "is required"}});
                           }
                           ApiResponse r;
-                          r.body = automation::evaluate_gate(deps, req.ctx, req.params.at("id"), stage->second);
+                          r.body = RecordService(deps).deal_gate(req.ctx, req.params.at("id"), stage->second);
                           return r;
                         }},
                        200, gate_schema()),

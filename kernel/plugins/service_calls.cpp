@@ -169,6 +169,14 @@ const std::map<std::string, ServiceCall>& service_table() {
          entry.erase("contact_id");
          return services::ConsentService(deps).record(ctx, string_field(n, r, "contact_id"), entry);
        }},
+      // (ABI 1.11) What moving a deal to a stage would meet and miss of the stage's entry
+      // criteria, without moving it: {"id", "stage_id"} → {"deal_id", "stage_id",
+      // "passes", "unmet": [{"code", "criterion_index", "criterion", "missing"}]} — the
+      // same evaluation the move enforces, as the caller (GET /v1/deals/{id}/gate).
+      {"deals.gate",
+       [](auto deps, const auto& ctx, const auto& n, const Json& r) {
+         return RecordService(deps).deal_gate(ctx, string_field(n, r, "id"), string_field(n, r, "stage_id"));
+       }},
       {"deals.move_stage",
        [](auto deps, const auto& ctx, const auto& n, const Json& r) {
          std::string lost_reason = r.contains("lost_reason") ? string_field(n, r, "lost_reason") : "";
@@ -202,11 +210,11 @@ Json call_kernel_service(services::ServiceDependencies deps, const CallContext& 
   }
   if (!request.is_object()) throw Error(ErrorCode::validation, name + " takes a JSON object");
   static const std::set<std::string> reads{"records.get", "records.search", "privacy.holds", "accounts.timeline",
-                                          "consent.allows"};  // not audit.proofs: it records its read
+                                          "consent.allows", "deals.gate"};  // not audit.proofs: it records its read
   if (read_only && !reads.count(name))
     throw Error(ErrorCode::forbidden,
                 name + " writes, and a validator may only read (records.get, records.search, privacy.holds, "
-                       "accounts.timeline, consent.allows)");
+                       "accounts.timeline, consent.allows, deals.gate)");
   return it->second(deps, ctx, name, request);
 }
 

@@ -12,6 +12,8 @@
 //   interactions.log {"data"}                              → the interaction
 //   tasks.complete   {"id", "version"?}                    → the task
 //   deals.move_stage {"id", "stage_id", "lost_reason"?, "version"?} → the deal
+//   deals.gate       {"id", "stage_id"}                    → {"deal_id", "stage_id", "passes", "unmet": [...]}
+//     (ABI 1.11: a move's gate judged without moving, as GET /v1/deals/{id}/gate)
 //   conversations.receive {"channel_account_id", "message"} → {"interaction", "matched_by", "duplicate",
 //     "conversation_id"} (an inbound channel message made an interaction on its sender: services/conversation_service.hpp)
 //   conversations.status {"channel_account_id", "status": {"external_id", "status", "error"?}} → the interaction

@@ -102,6 +102,13 @@ WriteResult RecordService::move_deal_stage(const CallContext& ctx, const std::st
   return update(ctx, "deal", deal_id, patch, expected_version);
 }
 
+Json RecordService::deal_gate(const CallContext& ctx, const std::string& deal_id, const std::string& stage_id) {
+  GateEvaluator evaluate = deps_.validators.gate_evaluator();
+  if (!evaluate) throw Error(ErrorCode::unavailable, "this kernel runs no stage gates");
+  Json deal = get(ctx, "deal", deal_id);  // 404 unless the caller sees it
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return evaluate(tx, ctx, deal, stage_id); });
+}
+
 WriteResult RecordService::approve_deal_move(const CallContext& ctx, const std::string& deal_id,
                                              const std::string& stage_id, const std::string& note,
                                              std::optional<std::int64_t> expected_version) {

@@ -92,6 +92,11 @@ class RecordService {
   WriteResult move_deal_stage(const CallContext& ctx, const std::string& deal_id, const std::string& stage_id,
                               std::optional<std::int64_t> expected_version = std::nullopt,
                               const std::string& lost_reason = "");
+  // What moving deal `deal_id` to `stage_id` would meet and miss, without moving it: the
+  // registered gates' verdict (ValidatorRegistry::GateEvaluator), as GET
+  // /v1/deals/{id}/gate and a plugin's deals.gate answer it. The caller must be able to
+  // read the deal (404 otherwise); UNAVAILABLE when no gates are registered.
+  Json deal_gate(const CallContext& ctx, const std::string& deal_id, const std::string& stage_id);
   WriteResult log_interaction(const CallContext& ctx, const Json& input) { return create(ctx, "interaction", input); }
   // A second person's approval of moving the deal to `stage_id` (a gate's "approval"
   // criterion, docs/sales-process.md): appended to the deal's `approvals` as

@@ -30,4 +30,14 @@ void ValidatorRegistry::run(const ValidationRequest& request) const {
   throw validation_error(request.action + " vetoed by " + vetoed_by, std::move(reasons));
 }
 
+void ValidatorRegistry::set_gate_evaluator(GateEvaluator evaluator) {
+  std::unique_lock lock(mutex_);
+  gate_evaluator_ = std::move(evaluator);
+}
+
+GateEvaluator ValidatorRegistry::gate_evaluator() const {
+  std::shared_lock lock(mutex_);
+  return gate_evaluator_;
+}
+
 }  // namespace nucleo::services

@@ -36,6 +36,13 @@ struct ValidationRequest {
 // A validator returns the reasons it vetoes the write; empty means "no objection".
 using Validator = std::function<std::vector<FieldError>(const ValidationRequest&)>;
 
+// What moving `deal` (as stored, readable by the caller) to `stage_id` would meet and
+// miss, judged in `tx` by the same gates a move is refused by, without moving it:
+// {"deal_id", "stage_id", "passes", "unmet": [{"code", "criterion_index", "criterion",
+// "missing"}]}. Throws Error(validation) for a stage the deal cannot enter.
+using GateEvaluator =
+    std::function<Json(store::Transaction& tx, const CallContext& ctx, const Json& deal, const std::string& stage_id)>;
+
 // Checks that upper layers (automation stage gates, plugins) add to the services
 // without services depending on them. All matching validators run; if any objects,
 // the write fails with Error(validation) listing every reason and nothing is written.
@@ -45,6 +52,12 @@ class ValidatorRegistry {
   void add(std::string name, std::string entity_type, Validator validator);
   void run(const ValidationRequest& request) const;
 
+  // The stage gates' dry evaluation, installed by whoever registers the gates (automation)
+  // so the services can answer "would this move pass?" (GET /v1/deals/{id}/gate, a
+  // plugin's deals.gate) with the code that enforces it. Null until then.
+  void set_gate_evaluator(GateEvaluator evaluator);
+  GateEvaluator gate_evaluator() const;
+
  private:
   struct Entry {
     std::string name;
@@ -53,6 +66,7 @@ class ValidatorRegistry {
   };
   mutable std::shared_mutex mutex_;
   std::vector<Entry> entries_;
+  GateEvaluator gate_evaluator_;
 };
 
 }  // namespace nucleo::services

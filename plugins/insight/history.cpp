@@ -48,7 +48,8 @@ void History::add(const Json& row) {
   const std::string kind = text(row, "kind");
   if (kind == "stage") {
     Stage s{text(row, "id"), text(row, "pipeline_id"), text(row, "stage_kind"), integer(row, "position").value_or(0),
-            integer(row, "probability").value_or(0), integer(row, "rot_days"), integer(row, "criteria").value_or(0)};
+            integer(row, "probability").value_or(0), integer(row, "rot_days"), integer(row, "criteria").value_or(0),
+            row.value("archived", false)};
     stages[s.id] = s;
   } else if (kind == "user") {
     const Json& teams = row.value("team_ids", Json::array());
@@ -139,6 +140,17 @@ void History::finish() {
 const Stage* History::stage(const std::string& id) const {
   auto it = stages.find(id);
   return it == stages.end() ? nullptr : &it->second;
+}
+
+const Stage* History::next_stage(const std::string& stage_id) const {
+  const Stage* from = stage(stage_id);
+  if (!from) return nullptr;
+  const Stage* next = nullptr;
+  for (const auto& [id, s] : stages)
+    if (s.pipeline_id == from->pipeline_id && !s.archived && s.kind != "lost" && s.position > from->position &&
+        (!next || s.position < next->position))
+      next = &s;
+  return next;
 }
 
 const Stay* History::stay_at(const Deal& deal, std::int64_t at) const {

@@ -28,7 +28,8 @@ struct Stage {
   std::string id, pipeline_id, kind;  // kind: open, won, lost
   std::int64_t position = 0, probability = 0;
   std::optional<std::int64_t> rot_days;
-  std::int64_t criteria = 0;
+  std::int64_t criteria = 0;  // how many entry criteria its gate has
+  bool archived = false;
 };
 
 struct Stay {  // a deal's time in one stage
@@ -96,6 +97,9 @@ struct History {
   void finish();
 
   const Stage* stage(const std::string& id) const;
+  // The live stage a deal in `stage_id` moves to next: the first after it in its
+  // pipeline that is not a lost stage (a won stage may be it). Null when there is none.
+  const Stage* next_stage(const std::string& stage_id) const;
   // The stage the deal was in at `at` (its stay covering `at`), or null before it existed.
   const Stay* stay_at(const Deal& deal, std::int64_t at) const;
   std::size_t closed_deals() const;

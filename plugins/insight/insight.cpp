@@ -224,12 +224,51 @@ class Insight : public nucleo::sdk::Plugin {
     return doc;
   }
 
+  using StageNames = std::map<std::string, std::string>;  // stage id → its name, read once per run
+
+  // The gate of the deal's next stage, when it has one the deal does not meet yet: what
+  // it misses, in the gate's own words (deals.gate, ABI 1.11) — the criteria a rep can
+  // still work on. Nothing when the next stage has no criteria, the deal meets them, or
+  // the kernel cannot say (an older kernel, the deal gone meanwhile).
+  std::optional<std::string> gate_risk(const nucleo_call* call, const History& history, const Deal& d,
+                                       StageNames& names) const {
+    const Stage* next = history.next_stage(d.stage_id);
+    if (!next || next->criteria == 0) return std::nullopt;
+    Json verdict;
+    try {
+      verdict = host_->call(call, "deals.gate", {{"id", d.id}, {"stage_id", next->id}});
+    } catch (const Error& e) {
+      host_->log(nucleo::sdk::Level::debug, "deals.gate for " + d.id + ": " + e.what());
+      return std::nullopt;
+    }
+    if (verdict.value("passes", true)) return std::nullopt;
+    std::string missing;
+    for (const auto& u : verdict.value("unmet", Json::array()))
+      missing += (missing.empty() ? "" : "; ") + u.value("missing", u.value("code", std::string()));
+    return "the gate to " + stage_name(call, *next, names) + " is not met: " + missing;
+  }
+
+  // A stage's name as its admin wrote it (the snapshot carries none), read once per run;
+  // its position when it cannot be read.
+  std::string stage_name(const nucleo_call* call, const Stage& stage, StageNames& names) const {
+    auto known = names.find(stage.id);
+    if (known != names.end()) return known->second;
+    std::string name = "stage " + std::to_string(stage.position);
+    try {
+      name = host_->get(call, "stage", stage.id).value("name", name);
+    } catch (const Error&) {
+    }
+    return names[stage.id] = name;
+  }
+
   // Writes a deal's score and, when it is newly at risk or its probability fell by
   // drop_points, a document of the "risks" collection (plugin_record.* events automation
   // rules can take); a deal no longer at risk loses it.
   // Answers whether the deal is at risk.
-  bool write_score(const nucleo_call* call, const History& history, const Score& s, std::int64_t at, int drop_points,
-                   std::optional<double> previous) {
+  bool write_score(const nucleo_call* call, const History& history, Score s, std::int64_t at, int drop_points,
+                   std::optional<double> previous, StageNames& stage_names) {
+    if (auto gate = gate_risk(call, history, history.deals[history.deal_index.at(s.deal_id)], stage_names))
+      s.risks.push_back(*gate);
     Json doc = score_document(history, s, at);
     std::vector<std::string> risks = s.risks;
     if (previous && (*previous - s.probability) * 100 >= drop_points)
@@ -297,8 +336,9 @@ class Insight : public nucleo::sdk::Plugin {
     auto scores = score_open_deals(history, trained ? &*trained : nullptr, now, open);
     int drop = host_->tenant_settings(job.call).value("settings", Json::object()).value("drop_points", 15);
     std::set<std::string> at_risk;
+    StageNames stage_names;
     for (const auto& s : scores)
-      if (write_score(job.call, history, s, now, drop, std::nullopt)) at_risk.insert(s.deal_id);
+      if (write_score(job.call, history, s, now, drop, std::nullopt, stage_names)) at_risk.insert(s.deal_id);
     for (const auto& id : ids_of(job.call, "risks"))  // risks that cleared since the last run
       if (!at_risk.count(id)) forget(job.call, "risks", id);
     forget_closed(job.call, history);
@@ -402,7 +442,8 @@ class Insight : public nucleo::sdk::Plugin {
       auto [version, trained] = current_model(call);
       auto scores = score_open_deals(history, trained.get(), now, {&history.deals[it->second]});
       if (current_model_version(call) != version) continue;  // trained meanwhile: score with the new one
-      write_score(call, history, scores.front(), now, drop, previous);
+      StageNames stage_names;
+      write_score(call, history, scores.front(), now, drop, previous, stage_names);
       return;
     }
   }

@@ -22,13 +22,17 @@ class Insight : public PackFixture {
     std::string id, won, lost;
     std::vector<std::string> open;
   };
-  Pipeline pipeline() {
+  // Four open stages, then won and lost; `gate`: the entry criteria of the third (Etapa 2).
+  Pipeline pipeline(const Json& gate = Json::array()) {
     Pipeline p;
     p.id = create("/v1/pipelines", {{"name", "Vendas"}});
     int position = 0;
-    for (int probability : {10, 30, 60, 80})
-      p.open.push_back(create("/v1/stages", {{"pipeline_id", p.id}, {"name", "Etapa " + std::to_string(position)},
-                                             {"position", position++}, {"probability", probability}}));
+    for (int probability : {10, 30, 60, 80}) {
+      Json stage{{"pipeline_id", p.id}, {"name", "Etapa " + std::to_string(position)}, {"probability", probability}};
+      if (position == 2) stage["entry_criteria"] = gate;
+      stage["position"] = position++;
+      p.open.push_back(create("/v1/stages", stage));
+    }
     p.won = create("/v1/stages", {{"pipeline_id", p.id}, {"name", "Ganho"}, {"position", position++}, {"probability", 100}, {"kind", "won"}});
     p.lost = create("/v1/stages", {{"pipeline_id", p.id}, {"name", "Perdido"}, {"position", position++}, {"probability", 0}, {"kind", "lost"}});
     return p;
@@ -134,6 +138,8 @@ TEST_P(Insight, TrainsOnTheTenantsHistoryScoresOpenDealsAndRanksEachRepsWork) {
   EXPECT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}, {"folds", "4"}}).status, 422);
   EXPECT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}, {"horizon_days", 400}}).status, 422);
   ASSERT_EQ(call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}}).status, 202);
+  auto monthly_run = call("POST", insight + "/backtests", manager, {{"as_of", PackFixture::day(1)}, {"horizon_days", 30}});
+  EXPECT_EQ(monthly_run.status, 202) << monthly_run.raw.body;
   Json reports = until(insight + "/backtests", [](const Json& page) { return !page["data"].empty(); });
   EXPECT_EQ(reports["data"][0]["as_of"], PackFixture::day(1));
 
@@ -187,6 +193,35 @@ TEST_P(Insight, WithoutEnoughHistoryScoresAreTheStagesProbabilityAndSaySo) {
   ASSERT_EQ(score.status, 200) << score.raw.body;
   EXPECT_EQ(score.body["basis"], "stage_probability");
   EXPECT_DOUBLE_EQ(score.body["probability"].get<double>(), 0.6);
+}
+
+// A deal that cannot pass the gate of its next stage is at risk, in the gate's own words
+// (the kernel's evaluation through deals.gate, plugin ABI 1.11); once it meets the
+// criteria, the rescoring after the change clears the risk. A deal whose next stage has
+// no gate is not flagged for it.
+TEST_P(Insight, ADealThatCannotPassItsNextStagesGateIsAtRiskUntilItCan) {
+  Pipeline p = pipeline(Json::array({{{"kind", "field"}, {"field", "amount"}, {"op", "gte"}, {"value", 5'000'000}}}));
+  std::string account = create("/v1/accounts", {{"legal_name", "Universidade do Vale"}});
+  std::string contact = create("/v1/contacts", {{"name", "Lia"}, {"account_id", account}});
+  std::string rep_id, rep = user_key(h->tenant, "sales", &rep_id);
+  std::string gated = deal(p, account, contact, rep_id, 1, 1, "open");  // in Etapa 1, BRL 10.000,00
+  std::string early = deal(p, account, contact, rep_id, 0, 1, "open");  // in Etapa 0: Etapa 1 has no gate
+  ASSERT_EQ(call("POST", insight + "/train", admin).status, 202);
+  model_when("not_enough_history");
+
+  const std::string words = "the gate to Etapa 2 is not met: amount is 1000000, needs gte 5000000";
+  auto score = call("GET", insight + "/deals/" + gated + "/score", rep);
+  ASSERT_EQ(score.status, 200) << score.raw.body;
+  EXPECT_NE(score.body["risks"].dump().find(words), std::string::npos) << score.body.dump();
+  auto calm = call("GET", insight + "/deals/" + early + "/score", rep);
+  ASSERT_EQ(calm.status, 200) << calm.raw.body;
+  EXPECT_EQ(calm.body["risks"].dump().find("the gate to"), std::string::npos) << calm.body.dump();
+
+  auto raised = call("PATCH", "/v1/deals/" + gated, admin, {{"amount", 6'000'000}});
+  ASSERT_EQ(raised.status, 200) << raised.raw.body;
+  Json cleared = until(insight + "/deals/" + gated + "/score",
+                       [](const Json& s) { return s.value("amount", Json()) == 6'000'000; });
+  EXPECT_EQ(cleared["risks"].dump().find("the gate to"), std::string::npos) << cleared.dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Insight, testing::Values(store::Backend::sqlite, store::Backend::postgresql), BackendName());

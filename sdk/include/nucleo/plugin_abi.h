@@ -34,7 +34,7 @@ extern "C" {
  * own. A minor version only appends: new members at the end of the host table and
  * descriptors, new status codes, new service names. Anything else is a new major. */
 #define NUCLEO_ABI_MAJOR 1
-#define NUCLEO_ABI_MINOR 10
+#define NUCLEO_ABI_MINOR 11
 
 #if defined(_WIN32)
 #define NUCLEO_PLUGIN_EXPORT __declspec(dllexport)
@@ -290,7 +290,8 @@ typedef struct nucleo_host_api {
  * ABI 1.7: "import_id" and "dry_run" in an import step; nor ABI 1.8: plugin.json's
  * "facts", "fact" rows of an import and the services "facts.aggregate" and "facts.write";
  * nor ABI 1.9: plugin.json's "consent_purposes" and the services "consent.allows" and
- * "consent.record", the consent ledger.) */
+ * "consent.record", the consent ledger; nor ABI 1.11: the service "deals.gate", a stage
+ * move's gate judged without moving.) */
 
   /* Who acts in `call`: {"tenant_id", "actor": {"type","id","on_behalf_of"}, "user_id",
    * "role", "teams": [...], "scopes": [...] | null, "request_id", "causation_id"}.

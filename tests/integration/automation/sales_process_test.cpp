@@ -201,7 +201,7 @@ TEST_P(SalesProcessTest, AnApprovalCountsOnlyFromAnAllowedRoleAndNotFromTheMover
   EXPECT_EQ(refusal([&] { records.move_deal_stage(as(gerente, "manager"), id, credit, std::nullopt); }),
             std::vector<std::string>{"entry_criteria/0 approval_missing: an approval of this move by a manager other "
                                      "than the mover (the mover's own approval does not count)"});
-  Json dry = evaluate_gate(h.deps(), as(rep, "sales"), id, credit);
+  Json dry = services::RecordService(h.deps()).deal_gate(as(rep, "sales"), id, credit);
   EXPECT_EQ(dry["passes"], true);  // for the rep, the manager is a second person
   records.move_deal_stage(as(rep, "sales"), id, credit, std::nullopt);
   EXPECT_EQ(stage_of(id), credit);

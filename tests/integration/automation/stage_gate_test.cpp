@@ -205,7 +205,7 @@ TEST_P(StageGateTest, TheDryRunEqualsTheEnforcementOverGeneratedCases) {
     for (const auto& c : criteria) asks_approval = asks_approval || c["kind"] == "approval";
     if (asks_approval && next(2)) records.approve_deal_move(as_manager, id, gated, "");
 
-    Json dry = evaluate_gate(h.deps(), ctx, id, gated);
+    Json dry = services::RecordService(h.deps()).deal_gate(ctx, id, gated);
     std::vector<std::string> expected;
     for (const auto& u : dry["unmet"])
       expected.push_back("entry_criteria/" + std::to_string(u["criterion_index"].get<int>()) + " " +

@@ -370,6 +370,35 @@ TEST_F(InsightPlugin, FallsBackToTheStageProbabilityAndSaysWhy) {
   for (const auto& [id, doc] : host.records["scores"]) EXPECT_EQ(doc["document"]["basis"], "stage_probability");
 }
 
+// A deal whose next stage has a gate it does not meet is at risk in the gate's words
+// (deals.gate); the plugin asks only for deals whose next stage has criteria.
+TEST_F(InsightPlugin, FlagsADealThatCannotPassItsNextStagesGate) {
+  host.snapshot = synthetic::rows(process(400));
+  std::string gated_stage;
+  for (auto& row : host.snapshot)
+    if (row["kind"] == "stage" && row["position"] == 2) row["criteria"] = 1, gated_stage = row["id"];
+  std::vector<std::string> before_gate;  // open deals in the stage just before it
+  for (const auto& row : host.snapshot)
+    if (row["kind"] == "deal" && row["status"] == "open" && row["stage_id"] == "stg_1") before_gate.push_back(row["id"]);
+  ASSERT_FALSE(gated_stage.empty());
+  ASSERT_GE(before_gate.size(), 2u);
+  host.gates[before_gate[0]][gated_stage] = {{{"code", "field_missing"}, {"criterion_index", 0}, {"missing", "amount is not set"}}};
+  host.run_job("train");
+
+  Json flagged = host.records["scores"][before_gate[0]]["document"];
+  EXPECT_NE(flagged["risks"].dump().find("the gate to stage 2 is not met: amount is not set"), std::string::npos)
+      << flagged.dump();
+  EXPECT_TRUE(host.records["risks"].count(before_gate[0]));
+  EXPECT_EQ(host.records["scores"][before_gate[1]]["document"]["risks"].dump().find("the gate to"), std::string::npos);
+  std::size_t asked = 0;
+  for (const auto& c : host.service_calls)
+    if (c.service == "deals.gate") {
+      ++asked;
+      EXPECT_EQ(c.request["stage_id"], gated_stage);
+    }
+  EXPECT_EQ(asked, before_gate.size());
+}
+
 TEST_F(InsightPlugin, BacktestsAsOfAPastDateAndStoresTheReport) {
   host.snapshot = synthetic::rows(process(3000));
   host.run_job("backtest", {{"as_of", "2026-02-01"}, {"folds", 2}, {"report_id", "r1"}});

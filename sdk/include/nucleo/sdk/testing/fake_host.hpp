@@ -29,6 +29,7 @@
 //     "fact" rows, and facts.aggregate answered over them unless `services` says otherwise);
 //     a snapshot read (ABI 1.10: `snapshot`, the rows read_snapshot streams, each with its
 //     "kind", in chunks of the request's chunk_rows; `snapshot_reads` counts the reads);
+//     deals.gate (ABI 1.11: `gates`, what a move misses; a move not listed passes);
 //   - not faked: permissions, tenants other than `tenant_id`, the audit trail, the
 //     schema checks of attributes and described routes — the end-to-end suite's job.
 
@@ -446,6 +447,10 @@ class FakeHost {
   // docs/plugin-authoring.md), sent kind by kind in the kernel's order.
   std::vector<Json> snapshot;
   int snapshot_reads = 0;
+  // What deals.gate answers (ABI 1.11) unless `services` names it: deal id → stage id →
+  // the criteria the move misses ([{"code", "criterion_index", "criterion", "missing"}]);
+  // a move not listed passes.
+  std::map<std::string, std::map<std::string, Json>> gates;
   // Outbound HTTP: answers {"method","url",…} with {"status","headers","body"|"body_base64"}.
   std::function<Json(const Json& request)> http;
   std::vector<Json> http_requests;
@@ -592,6 +597,7 @@ class FakeHost {
     service_calls.push_back({name, in});
     auto it = services.find(name);
     if (it == services.end() && name == "facts.aggregate") return aggregate_facts(in).dump();
+    if (it == services.end() && name == "deals.gate") return gate_verdict(in).dump();
     if (it == services.end() && name == "facts.write") {
       Json rows = Json::array();
       for (const auto& f : in.at("facts")) rows.push_back({{"fact", {{"set", in.at("set")}, {"row", f}}}});
@@ -600,6 +606,16 @@ class FakeHost {
     }
     if (it == services.end()) throw Error(NUCLEO_NOT_FOUND, "no service " + name + " in this fake host");
     return it->second(in).dump();
+  }
+
+  // deals.gate as the kernel answers it, from `gates`.
+  Json gate_verdict(const Json& in) const {
+    std::string deal = in.value("id", ""), stage = in.value("stage_id", "");
+    if (deal.empty() || stage.empty()) throw Error(NUCLEO_INVALID_ARGUMENT, "deals.gate needs \"id\" and \"stage_id\"");
+    Json unmet = Json::array();
+    if (auto d = gates.find(deal); d != gates.end())
+      if (auto s = d->second.find(stage); s != d->second.end()) unmet = s->second;
+    return {{"deal_id", deal}, {"stage_id", stage}, {"passes", unmet.empty()}, {"unmet", unmet}};
   }
 
   // ---- Fact sets (ABI 1.8) ----
