@@ -364,6 +364,33 @@ Json forecast(const History& history, const Trained* trained, const std::vector<
           {"horizon_days", settings.horizon_days}, {"basis", trained ? "model" : "stage_probability"}, {"groups", out}};
 }
 
+Json forecast_outcome(const History& history, const Json& stored, std::int64_t now) {
+  std::int64_t from = rfc3339_micros(stored.at("from").get<std::string>());
+  std::int64_t to = rfc3339_micros(stored.at("to").get<std::string>());
+  if (to > now) return nullptr;
+  double actual = 0;
+  for (const Deal* d : open_deals_at(history, from))
+    if (d->won && *d->closed_at < to && d->amount) actual += static_cast<double>(*d->amount);
+  const Json& total = stored.at("groups").at("total");
+  auto error = [&](const char* figure) {
+    return actual > 0 ? Json(std::abs(total.at(figure).get<double>() - actual) / actual) : Json();
+  };
+  return {{"from", stored["from"]},
+          {"to", stored["to"]},
+          {"horizon_days", stored.value("horizon_days", Json())},
+          {"basis", stored.value("basis", Json())},
+          {"actual", actual},
+          {"expected", total["expected"]},
+          {"p10", total["p10"]},
+          {"p90", total["p90"]},
+          {"stage_weighted", total["stage_weighted"]},
+          {"commit", total["commit"]},
+          {"error", error("expected")},
+          {"stage_weighted_error", error("stage_weighted")},
+          {"commit_error", error("commit")},
+          {"covered", actual >= total["p10"].get<double>() && actual <= total["p90"].get<double>()}};
+}
+
 Json backtest(const History& history, std::int64_t as_of, const Settings& settings) {
   Json report{{"as_of", rfc3339(as_of)}, {"horizon_days", settings.horizon_days}};
   auto trained = train(history, as_of, settings);
@@ -382,12 +409,9 @@ Json backtest(const History& history, std::int64_t as_of, const Settings& settin
     baseline.push_back(static_cast<float>(scores[i].stage_probability));
     outcome.push_back(open[i]->won ? 1.0f : 0.0f);
   }
-  std::int64_t period_end = as_of + settings.horizon_days * micros_per_day;
-  double actual = 0;
-  for (const Deal* d : open)
-    if (d->won && *d->closed_at < period_end && d->amount) actual += static_cast<double>(*d->amount);
-  Json total = forecast(history, &*trained, scores, as_of, settings)["groups"]["total"];
-  auto error = [&](double predicted) { return actual > 0 ? Json(std::abs(predicted - actual) / actual) : Json(); };
+  // Scored as a stored forecast is once its period has ended.
+  Json result = forecast_outcome(history, forecast(history, &*trained, scores, as_of, settings),
+                                 std::numeric_limits<std::int64_t>::max());
   report["status"] = "ok";
   report["trained_on"] = {{"closed_deals", trained->closed_deals}, {"examples", trained->examples}};
   report["deals_scored"] = outcome.size();
@@ -396,14 +420,14 @@ Json backtest(const History& history, std::int64_t as_of, const Settings& settin
                                {"baseline_brier", brier_score(baseline, outcome)},
                                {"baseline_log_loss", log_loss(baseline, outcome)},
                                {"calibration", calibration_bins(p, outcome)}};
-  report["forecast"] = {{"actual", actual},
-                        {"expected", total["expected"]},
-                        {"p10", total["p10"]},
-                        {"p90", total["p90"]},
-                        {"stage_weighted", total["stage_weighted"]},
-                        {"absolute_percentage_error", error(total["expected"].get<double>())},
-                        {"baseline_absolute_percentage_error", error(total["stage_weighted"].get<double>())},
-                        {"covered", actual >= total["p10"].get<double>() && actual <= total["p90"].get<double>()}};
+  report["forecast"] = {{"actual", result["actual"]},
+                        {"expected", result["expected"]},
+                        {"p10", result["p10"]},
+                        {"p90", result["p90"]},
+                        {"stage_weighted", result["stage_weighted"]},
+                        {"absolute_percentage_error", result["error"]},
+                        {"baseline_absolute_percentage_error", result["stage_weighted_error"]},
+                        {"covered", result["covered"]}};
   return report;
 }
 

@@ -73,6 +73,14 @@ std::vector<const Deal*> open_deals_at(const History& history, std::int64_t at);
 Json forecast(const History& history, const Trained* trained, const std::vector<Score>& scores, std::int64_t at,
               const Settings& settings);
 
+// How a stored forecast (forecast()'s answer) came out once its period has ended by
+// `now`: the won amount of the deals open at its "from" that were won before its "to",
+// beside the forecast's figures for the total — {"from", "to", "horizon_days", "basis",
+// "actual", "expected", "p10", "p90", "stage_weighted", "commit", "error",
+// "stage_weighted_error", "commit_error" (|figure − actual| / actual; null when nothing
+// was won), "covered" (actual within p10–p90)}. Null while the period runs.
+Json forecast_outcome(const History& history, const Json& stored, std::int64_t now);
+
 // Trains on what was known before `as_of` and scores what happened after: the model's
 // Brier score and log-loss against the stage-weighted baseline on the deals open at
 // `as_of` that closed since, and the forecast of the next horizon against the actual won

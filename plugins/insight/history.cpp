@@ -30,6 +30,15 @@ std::int64_t day_start_micros(const std::string& date) {
   return micros;
 }
 
+std::int64_t rfc3339_micros(const std::string& text) {
+  int hours = 0, minutes = 0, seconds = 0;
+  if (text.size() != 20 || text[10] != 'T' || text[19] != 'Z' ||
+      std::sscanf(text.c_str() + 11, "%2d:%2d:%2d", &hours, &minutes, &seconds) != 3 || hours > 23 || minutes > 59 ||
+      seconds > 60)
+    throw std::invalid_argument("not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ): " + text);
+  return day_start_micros(text.substr(0, 10)) + ((hours * 60 + minutes) * 60 + seconds) * std::int64_t{1'000'000};
+}
+
 namespace {
 
 std::string text(const Json& row, const char* key) {

@@ -23,6 +23,8 @@ constexpr std::int64_t micros_per_day = 86'400'000'000;
 // std::invalid_argument on a bad date.
 std::string rfc3339(std::int64_t micros);
 std::int64_t day_start_micros(const std::string& date);
+// rfc3339()'s text back to micros ("2026-07-01T12:00:00Z"); std::invalid_argument otherwise.
+std::int64_t rfc3339_micros(const std::string& text);
 
 struct Stage {
   std::string id, pipeline_id, kind;  // kind: open, won, lost

@@ -88,6 +88,7 @@ class Insight : public nucleo::sdk::Plugin {
     host.route("GET", "/priorities", Auth::bearer, [this](const Request& r) { return priorities(r); });
     host.route("GET", "/model", Auth::bearer, [this](const Request& r) { return model(r); });
     host.route("GET", "/forecast", Auth::bearer, [this](const Request& r) { return latest_forecast(r); });
+    host.route("GET", "/forecast/accuracy", Auth::bearer, [this](const Request& r) { return forecast_accuracy(r); });
     host.route("POST", "/train", Auth::bearer, [this](const Request& r) { return enqueue(r, "train", Json::object()); });
     host.route("POST", "/backtests", Auth::bearer, [this](const Request& r) { return start_backtest(r); });
     host.route("GET", "/backtests", Auth::bearer, [this](const Request& r) { return backtests(r); });
@@ -345,6 +346,7 @@ class Insight : public nucleo::sdk::Plugin {
     Json f = forecast(history, trained ? &*trained : nullptr, scores, now, settings);
     f["day"] = rfc3339(now).substr(0, 10);
     host_->store_put(job.call, "forecasts", f["day"].get<std::string>(), f);
+    score_past_forecasts(job.call, history, now);
     Json diagnosis = diagnose(history, now);
     diagnosis["day"] = f["day"];
     host_->store_put(job.call, "diagnoses", f["day"].get<std::string>(), diagnosis);
@@ -357,6 +359,26 @@ class Insight : public nucleo::sdk::Plugin {
     model.update({{"finished_at", rfc3339(host_->now_micros(job.call))}, {"open_deals_scored", scores.size()},
                   {"seconds", std::round(seconds * 10) / 10}});
     host_->store_put(job.call, "models", "current", model);
+  }
+
+  // Each stored forecast whose period has ended gets its "outcome": what was won against
+  // what it said (forecast_outcome), once — GET /forecast/accuracy reads them.
+  void score_past_forecasts(const nucleo_call* call, const History& history, std::int64_t now) {
+    Json cursor;
+    do {
+      Json query{{"limit", 200}, {"sort", "-day"}};
+      if (!cursor.is_null()) query["cursor"] = cursor;
+      Json page = host_->store_query(call, "forecasts", query);
+      for (const auto& r : page["data"]) {
+        Json f = r["document"];
+        if (f.contains("outcome")) continue;
+        Json outcome = forecast_outcome(history, f, now);
+        if (outcome.is_null()) continue;  // its period still runs
+        f["outcome"] = outcome;
+        host_->store_put(call, "forecasts", r["id"].get<std::string>(), f);
+      }
+      cursor = page.value("next_cursor", Json());
+    } while (!cursor.is_null());
   }
 
   // Scores of deals that closed or went away since they were scored.
@@ -515,6 +537,45 @@ class Insight : public nucleo::sdk::Plugin {
       f["groups"] = only;
     }
     return {200, f};
+  }
+
+  // The forecasts whose period has ended, newest first, each with what was actually won,
+  // and the summary over them: the model's mean absolute percentage error beside the
+  // stage-weighted forecast's and the reps' commit's, and how often the 80% interval
+  // held the actual amount.
+  Response forecast_accuracy(const Request& r) {
+    require_role(r, {"admin", "manager", "auditor"}, "the forecast is for admins, managers and auditors");
+    std::size_t limit = static_cast<std::size_t>(integer_query(r, "limit", 30, 1, 366));
+    Json data = Json::array(), cursor;
+    double error = 0, weighted = 0, commit = 0;
+    std::size_t measured = 0, commit_measured = 0, covered = 0;
+    do {
+      Json query{{"limit", 200}, {"sort", "-day"}};
+      if (!cursor.is_null()) query["cursor"] = cursor;
+      Json page = host_->store_query(r.call, "forecasts", query);
+      for (const auto& item : page["data"]) {
+        const Json& f = item["document"];
+        if (!f.contains("outcome") || data.size() >= limit) continue;
+        Json row = f["outcome"];
+        row["day"] = f.value("day", item["id"].get<std::string>());
+        covered += row["covered"].get<bool>();
+        if (row["error"].is_number()) {
+          ++measured;
+          error += row["error"].get<double>();
+          weighted += row["stage_weighted_error"].get<double>();
+        }
+        if (row["commit_error"].is_number()) ++commit_measured, commit += row["commit_error"].get<double>();
+        data.push_back(std::move(row));
+      }
+      cursor = data.size() >= limit ? Json() : page.value("next_cursor", Json());
+    } while (!cursor.is_null());
+    auto mean = [](double sum, std::size_t n) { return n ? Json(sum / static_cast<double>(n)) : Json(); };
+    Json summary{{"forecasts", data.size()},
+                 {"mape", mean(error, measured)},
+                 {"stage_weighted_mape", mean(weighted, measured)},
+                 {"commit_mape", mean(commit, commit_measured)},
+                 {"interval_coverage", data.empty() ? Json() : Json(static_cast<double>(covered) / data.size())}};
+    return {200, {{"data", data}, {"summary", summary}}};
   }
 
   Json latest_diagnosis(const Request& r) {

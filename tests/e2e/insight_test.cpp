@@ -125,6 +125,13 @@ TEST_P(Insight, TrainsOnTheTenantsHistoryScoresOpenDealsAndRanksEachRepsWork) {
   EXPECT_TRUE(forecast.body["groups"].contains("total"));
   EXPECT_TRUE(forecast.body["groups"].contains("owner:" + ana_id)) << forecast.body.dump();
   EXPECT_EQ(call("GET", insight + "/forecast", ana).status, 403);
+  // No forecast has seen its period end yet: nothing to score.
+  auto accuracy = call("GET", insight + "/forecast/accuracy", auditor);
+  ASSERT_EQ(accuracy.status, 200) << accuracy.raw.body;
+  EXPECT_TRUE(accuracy.body["data"].empty());
+  EXPECT_EQ(accuracy.body["summary"]["forecasts"], 0);
+  EXPECT_EQ(call("GET", insight + "/forecast/accuracy", ana).status, 403);
+  EXPECT_EQ(call("GET", insight + "/forecast/accuracy?limit=0", manager).status, 422);
   auto diagnosis = call("GET", insight + "/diagnosis", manager);
   ASSERT_EQ(diagnosis.status, 200) << diagnosis.raw.body;
   EXPECT_EQ(diagnosis.body["closed_deals"], 24);

@@ -399,6 +399,50 @@ TEST_F(InsightPlugin, FlagsADealThatCannotPassItsNextStagesGate) {
   EXPECT_EQ(asked, before_gate.size());
 }
 
+// A forecast kept by an earlier training run is scored once its period is over: the won
+// amount of the deals open when it was made that were won within the period, beside
+// its figures; GET /forecast/accuracy lists them with the errors' means.
+TEST_F(InsightPlugin, ScoresAForecastOnceItsPeriodHasEndedAgainstWhatWasWon) {
+  auto rows = synthetic::rows(process(1500));
+  History h = history_of(rows);
+  host.snapshot = rows;
+  auto kept = [&](std::int64_t from, double won) {
+    Json total{{"expected", won * 1.1}, {"p10", won * 0.8}, {"p50", won},
+               {"p90", won * 1.3},      {"stage_weighted", won * 1.5}, {"commit", won * 0.5}};
+    Json doc{{"day", rfc3339(from).substr(0, 10)}, {"from", rfc3339(from)}, {"to", rfc3339(from + 90 * micros_per_day)},
+             {"horizon_days", 90}, {"basis", "model"}, {"groups", {{"total", total}}}};
+    host.records["forecasts"][doc["day"].get<std::string>()] = {{"collection", "forecasts"}, {"id", doc["day"]},
+                                                                  {"version", 1}, {"document", doc}};
+    return doc["day"].get<std::string>();
+  };
+  const std::int64_t ended = now - 120 * micros_per_day, running = now - 30 * micros_per_day;
+  double won = 0;
+  for (const Deal* d : open_deals_at(h, ended))
+    if (d->won && *d->closed_at < ended + 90 * micros_per_day && d->amount) won += static_cast<double>(*d->amount);
+  ASSERT_GT(won, 0);
+  std::string past = kept(ended, won), current = kept(running, 1000);
+  host.run_job("train");
+
+  Json outcome = host.records["forecasts"][past]["document"]["outcome"];
+  EXPECT_DOUBLE_EQ(outcome["actual"].get<double>(), won) << outcome.dump();
+  EXPECT_NEAR(outcome["error"].get<double>(), 0.1, 1e-9);
+  EXPECT_NEAR(outcome["stage_weighted_error"].get<double>(), 0.5, 1e-9);
+  EXPECT_NEAR(outcome["commit_error"].get<double>(), 0.5, 1e-9);
+  EXPECT_TRUE(outcome["covered"].get<bool>());
+  EXPECT_FALSE(host.records["forecasts"][current]["document"].contains("outcome")) << "its period still runs";
+
+  host.role = "manager";
+  auto accuracy = host.request("GET", "/forecast/accuracy");
+  ASSERT_EQ(accuracy.status, 200);
+  ASSERT_EQ(accuracy.body["data"].size(), 1u) << accuracy.body.dump();
+  EXPECT_EQ(accuracy.body["data"][0]["day"], past);
+  EXPECT_NEAR(accuracy.body["summary"]["mape"].get<double>(), 0.1, 1e-9);
+  EXPECT_NEAR(accuracy.body["summary"]["stage_weighted_mape"].get<double>(), 0.5, 1e-9);
+  EXPECT_DOUBLE_EQ(accuracy.body["summary"]["interval_coverage"].get<double>(), 1.0);
+  host.role = "sales";
+  EXPECT_THROW(host.request("GET", "/forecast/accuracy"), nucleo::sdk::Error);
+}
+
 TEST_F(InsightPlugin, BacktestsAsOfAPastDateAndStoresTheReport) {
   host.snapshot = synthetic::rows(process(3000));
   host.run_job("backtest", {{"as_of", "2026-02-01"}, {"folds", 2}, {"report_id", "r1"}});
