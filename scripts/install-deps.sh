@@ -10,7 +10,7 @@ packages=(
   libboost-dev nlohmann-json3-dev libphonenumber-dev libvalijson-dev libhowardhinnant-date-dev tzdata
   libgmime-3.0-dev libcurl4-openssl-dev
   libkainjow-mustache-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
-  libxgboost-dev
+  libxgboost-dev libargon2-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev postgresql-15 pgbouncer curl python3 clang-14 libclang-rt-14-dev openssl

@@ -20,6 +20,7 @@
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/privacy_service.hpp"
 #include "kernel/services/retention.hpp"
+#include "kernel/services/sign_in_service.hpp"
 #include "kernel/automation/rule_files.hpp"
 #include "kernel/services/record_service.hpp"
 #include "kernel/services/tenant_service.hpp"
@@ -89,7 +90,7 @@ int run_tenant(const ParsedArgs& args, std::ostream& out) {
 }
 
 int run_user(const ParsedArgs& args, std::ostream& out) {
-  std::string sub = subcommand(args, "user", {"create", "list"});
+  std::string sub = subcommand(args, "user", {"create", "list", "set-password"});
   AdminCall call(args);
   call.enter_tenant(args);
   services::RecordService records(call.runtime.dependencies());
@@ -98,6 +99,16 @@ int run_user(const ParsedArgs& args, std::ostream& out) {
     Json input = {{"name", args.value("name")}, {"email", args.value("email")}, {"role", args.value("role")}};
     if (args.has("time-zone")) input["time_zone"] = args.value("time-zone");
     call.print_written(out, records.create(call.ctx, "user", input).record, fields, args.has("json"));
+  } else if (sub == "set-password") {
+    // From standard input, never the command line (where `ps` and the shell's history
+    // would show it): the first admin's way in, and a recovery.
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    std::string user = AdminCall::require(args, "user");
+    services::SignInService(call.runtime.dependencies(), read_api_settings(call.config).sign_in)
+        .set_password(call.ctx, user, password, std::nullopt);
+    out << "password_set=" << user << "\n";
   } else {
     print_table(out, records.list(call.ctx, "user", {{}, "", 1000, false}), fields, args.has("json"));
   }
@@ -460,17 +471,21 @@ CommandSpec user_command() {
   CommandSpec c;
   c.name = "user";
   c.summary = "create and list users of a tenant";
-  c.positionals = "create|list";
+  c.positionals = "create|list|set-password";
   c.description =
       "nucleo user create --tenant ID --name NAME --email EMAIL --role ROLE\n"
       "    ROLE: admin, manager, sales, support, marketing or auditor. Prints field=value lines.\n"
-      "nucleo user list --tenant ID";
+      "nucleo user list --tenant ID\n"
+      "nucleo user set-password --tenant ID --user USR < password.txt\n"
+      "    Sets the user's password, read from the first line of standard input (auth.min_password_length\n"
+      "    characters at least), signs out their sessions and unlocks them: how the first admin signs in.";
   c.options = {config_option(),
                tenant_option,
                {"name", "NAME", "full name"},
                {"email", "EMAIL", "e-mail address"},
                {"role", "ROLE", "admin|manager|sales|support|marketing|auditor"},
                {"time-zone", "TZ", "IANA time zone (default America/Sao_Paulo)"},
+               {"user", "USR", "the user whose password is set (set-password)"},
                json_option,
                reason_option};
   c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_user(args, out); };

@@ -208,6 +208,10 @@ http::ApiSettings read_api_settings(const Configuration& config) {
                 {{"limits.page_size_default", "must not exceed limits.page_size_max"}});
   s.cursor_secret = get_string(config, "http.cursor_secret");
   if (s.cursor_secret.empty()) s.cursor_secret = random_hex(32);
+  s.sign_in.session_hours = get_integer(config, "auth.session_hours", 1, 24 * 90);
+  s.sign_in.max_failed_sign_ins = static_cast<int>(get_integer(config, "auth.max_failed_sign_ins", 1, 100));
+  s.sign_in.lockout_minutes = get_integer(config, "auth.lockout_minutes", 1, 24 * 60);
+  s.sign_in.min_password_length = static_cast<std::size_t>(get_integer(config, "auth.min_password_length", 8, 128));
   return s;
 }
 

@@ -13,6 +13,7 @@ inline constexpr std::string_view tenant = "ten";
 inline constexpr std::string_view user = "usr";
 inline constexpr std::string_view team = "team";
 inline constexpr std::string_view api_key = "key";
+inline constexpr std::string_view user_session = "ses";  // a person's browser session (ADR 0046)
 inline constexpr std::string_view account = "acc";
 inline constexpr std::string_view contact = "con";
 inline constexpr std::string_view pipeline = "pipe";

@@ -105,6 +105,10 @@ struct Route {
   // A page for people: a browser (Accept: text/html) gets its 404 as an HTML page
   // saying why, other clients the problem document.
   bool html_not_found = false;
+  // A route that checks a credential itself (a password sign-in): its client address's
+  // failed attempts share the bucket of failed API keys — refused with 429 once spent,
+  // and a token taken each time the handler answers "unauthenticated".
+  bool checks_credentials = false;
 };
 
 // The generic protocol's answers that are one record of the route's entity, with its

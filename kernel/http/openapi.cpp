@@ -621,7 +621,8 @@ Json openapi_document(const Router& router, const services::AttributeSchemas* at
             {"contact", {{"name", "Nucleo maintainers"}}},
             {"license", {{"name", "Apache-2.0"}, {"identifier", "Apache-2.0"}}}}},
           {"servers", Json::array({server})},
-          {"security", {{{"bearer", Json::array()}}}},
+          // An API key, or a person's session cookie (with X-CSRF-Token on writes: ADR 0046).
+          {"security", {{{"bearer", Json::array()}}, {{"session", Json::array()}}}},
           {"tags", tags_for(tags)},
           {"paths", paths},
           {"components",
@@ -629,7 +630,10 @@ Json openapi_document(const Router& router, const services::AttributeSchemas* at
             {"headers", headers_component()},
             {"responses", problem_responses_component()},
             {"securitySchemes",
-             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"description", "nuc_… API key"}}}}}}}};
+             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"description", "nuc_… API key"}}},
+              {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "nucleo_session"},
+                           {"description", "a person's session, opened by POST /v1/sessions; POST, PUT, PATCH and "
+                                           "DELETE also carry its X-CSRF-Token header"}}}}}}}};
 }
 
 void add_openapi_route(Router& router, const services::AttributeSchemas* attributes) {

@@ -12,6 +12,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
   add_sales_routes(router, deps);
   add_duplicate_routes(router, deps, settings);
   add_automation_routes(router, deps, settings);
+  add_session_routes(router, deps, settings);
 }
 
 }  // namespace nucleo::http

@@ -4,6 +4,7 @@
 
 #include "kernel/http/router.hpp"
 #include "kernel/services/record_service.hpp"
+#include "kernel/services/sign_in_service.hpp"
 
 namespace nucleo::http {
 
@@ -11,6 +12,7 @@ struct ApiSettings {
   std::size_t default_page_size = 50;
   std::size_t max_page_size = 200;
   std::string cursor_secret;  // signs list cursors; shared by every node of a deployment
+  services::SignInSettings sign_in;  // auth.session_hours, … (ADR 0046)
 };
 
 // The core resources under /v1 (docs/architecture.md §7): for each entity, list, create, read,
@@ -36,5 +38,8 @@ void add_duplicate_routes(Router& router, services::ServiceDependencies deps, co
 // Automation rules' dry run, enable/disable and firings, and cadences' enrolments (the
 // rules and cadences themselves: the generic protocol).
 void add_automation_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
+// People's sign-in (ADR 0046): POST /v1/sessions, the current session, signing out (here
+// or everywhere) and setting a password.
+void add_session_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
 
 }  // namespace nucleo::http

@@ -179,7 +179,8 @@ class ApiHandler {
                                {{"Content-Type", "must be application/json"}}, {}},
                               request_id);
     req.query = checked_query(uri, route);
-    ApiResponse response = run_idempotently(route, req);
+    ApiResponse response =
+        route.checks_credentials ? checking_credentials(route, req, request.client_address) : run_idempotently(route, req);
     // OpenAPI publishes the declared success (Route::success_status): say so when a
     // handler answers another — the end-to-end tests fail on this line in the log.
     if (response.status >= 200 && response.status < 300 && response.status != route.success_status &&
@@ -222,6 +223,9 @@ class ApiHandler {
   void authenticate(const HttpRequest& request, ApiRequest& req) {
     try {
       std::string header = request.headers.get("Authorization", "");
+      // A person's browser: the session cookie stands for an API key (ADR 0046).
+      if (std::string session = header.empty() ? cookie_value(request, "nucleo_session") : ""; !session.empty())
+        return authenticate_session(request, req, session);
       if (header.rfind("Bearer ", 0) != 0)
         throw Error(ErrorCode::unauthenticated, "an Authorization: Bearer <API key> header is required");
       auto who = services::AuthService(s_.api->deps, &s_.credentials)
@@ -234,6 +238,57 @@ class ApiHandler {
         int unused = 0;
         s_.failed_authentications.take(request.client_address, std::chrono::steady_clock::now(), unused);
         s_.log.notice("failed authentication from %s: %s", request.client_address, std::string(e.what()));
+      }
+      throw;
+    }
+  }
+
+  // The value of cookie `name` in the request's Cookie header, or "".
+  static std::string cookie_value(const HttpRequest& request, const std::string& name) {
+    std::string header = request.headers.get("Cookie", "");
+    std::size_t at = 0;
+    while (at < header.size()) {
+      std::size_t end = header.find(';', at);
+      if (end == std::string::npos) end = header.size();
+      std::string pair = header.substr(at, end - at);
+      pair.erase(0, pair.find_first_not_of(' '));
+      if (pair.rfind(name + "=", 0) == 0) return pair.substr(name.size() + 1);
+      at = end + 1;
+    }
+    return "";
+  }
+
+  // A request made with a session cookie acts as its user; one that may change anything
+  // must carry the session's CSRF token, which another site's page cannot read.
+  void authenticate_session(const HttpRequest& request, ApiRequest& req, const std::string& secret) {
+    std::string csrf_hash;
+    auto who = services::AuthService(s_.api->deps, &s_.credentials).authenticate_session(secret, s_.clock().now(), csrf_hash);
+    if (!request.headers.get("On-Behalf-Of", "").empty())
+      throw Error(ErrorCode::forbidden, "On-Behalf-Of is for integration keys only");
+    bool reads_only = request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS";
+    std::string token = request.headers.get("X-CSRF-Token", "");
+    if (!reads_only && (token.empty() || !constant_time_equal(sha256_hex(token), csrf_hash)))
+      throw Error(ErrorCode::forbidden, "a " + request.method + " made with the session cookie must carry the session's "
+                                        "X-CSRF-Token header (POST /v1/sessions answered it)");
+    req.ctx.tenant_id = who.tenant_id;
+    req.ctx.actor = who.actor;
+    req.ctx.principal = who.principal;
+  }
+
+  // A route that checks a credential itself (Route::checks_credentials): a client address
+  // that keeps failing is refused before its next try, and each failure counts.
+  ApiResponse checking_credentials(const Route& route, ApiRequest& req, const std::string& client) {
+    int retry_after = 0;
+    if (!s_.failed_authentications.has_token(client, std::chrono::steady_clock::now(), retry_after))
+      return problem_response({429, "too many failed sign-ins from " + client, {},
+                               {{"Retry-After", std::to_string(retry_after)}}},
+                              req.request_id);
+    try {
+      return route.handler(req);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::unauthenticated) {
+        s_.failed_authentications.take(client, std::chrono::steady_clock::now(), retry_after);
+        s_.log.notice("failed sign-in from %s", client);
       }
       throw;
     }

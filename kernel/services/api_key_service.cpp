@@ -43,12 +43,16 @@ void check_role_within_user(store::Transaction& tx, const std::string& tenant_id
 
 }  // namespace
 
-std::string key_id_of_secret(const std::string& secret) {
-  if (secret.size() != secret_prefix.size() + id_body_length + 1 + 64 || secret.rfind(secret_prefix, 0) != 0 ||
-      secret[secret_prefix.size() + id_body_length] != '_')
+std::string id_of_secret(const std::string& secret, std::string_view prefix, std::string_view id_prefix) {
+  if (secret.size() != prefix.size() + id_body_length + 1 + 64 || secret.rfind(prefix, 0) != 0 ||
+      secret[prefix.size() + id_body_length] != '_')
     return "";
-  std::string id = std::string(id_prefix::api_key) + "_" + secret.substr(secret_prefix.size(), id_body_length);
-  return is_valid_id(id, id_prefix::api_key) ? id : "";
+  std::string id = std::string(id_prefix) + "_" + secret.substr(prefix.size(), id_body_length);
+  return is_valid_id(id, id_prefix) ? id : "";
+}
+
+std::string key_id_of_secret(const std::string& secret) {
+  return id_of_secret(secret, secret_prefix, id_prefix::api_key);
 }
 
 CreatedKey ApiKeyService::create(const CallContext& ctx, const Json& input) {

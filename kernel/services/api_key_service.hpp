@@ -33,4 +33,8 @@ class ApiKeyService {
 // like a Nucleo secret.
 std::string key_id_of_secret(const std::string& secret);
 
+// The id a secret shaped `<prefix><id body>_<64 hex>` claims ("<id_prefix>_<id body>"),
+// or empty: API keys (nuc_) and sessions (nss_) alike.
+std::string id_of_secret(const std::string& secret, std::string_view prefix, std::string_view id_prefix);
+
 }  // namespace nucleo::services

@@ -8,6 +8,7 @@
 #include "kernel/domain/id.hpp"
 #include "kernel/services/access_policy.hpp"
 #include "kernel/services/api_key_service.hpp"
+#include "kernel/services/sign_in_service.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -81,6 +82,42 @@ std::vector<std::string> visible_owners(const std::vector<UserRow>& users, const
     if (shares_team) owners.push_back(u.id);
   }
   return owners;
+}
+
+// `principal` acts as user `me` with `role`: their teams, and for sales-like roles the
+// owners whose records they see.
+void act_as(Principal& principal, store::Database& db, const std::string& tenant_id, const UserRow& me,
+            const std::string& role) {
+  principal.user_id = me.id;
+  principal.team_ids = me.team_ids;
+  principal.role = role;
+  if (role == "sales" || role == "support" || role == "marketing") {
+    principal.restricted_to_owners = true;
+    // Only sales-like roles need their teammates: load the tenant's users for them alone.
+    principal.visible_owners = visible_owners(users_of(db, tenant_id), me);
+  }
+}
+
+struct SessionRow {
+  std::string tenant_id, user_id, secret_hash, csrf_hash;
+  std::int64_t expires_at = 0;
+  std::optional<std::int64_t> revoked_at;
+};
+
+// On the worker role, like a key: the cookie names no tenant.
+std::optional<SessionRow> find_session(store::Database& db, const std::string& session_id) {
+  return db.read("", [&](store::Transaction& tx) {
+    std::optional<SessionRow> found;
+    store::query(tx.session(),
+                 "SELECT s.tenant_id, s.user_id, s.secret_hash, s.csrf_hash, s.expires_at, s.revoked_at"
+                 " FROM user_sessions s JOIN tenants t ON t.id = s.tenant_id"
+                 " WHERE s.id = :p0 AND t.archived_at IS NULL",
+                 {session_id}, [&](const store::Row& r) {
+                   found = SessionRow{store::required_text(r, 0), store::required_text(r, 1), store::required_text(r, 2),
+                                      store::required_text(r, 3), store::required_integer(r, 4), store::integer_at(r, 5)};
+                 });
+    return found;
+  });
 }
 
 Error unauthenticated(const std::string& why) {
@@ -177,18 +214,29 @@ Authenticated AuthService::look_up(const std::string& secret_hash, const std::st
     if (me == nullptr || !me->active)
       throw on_behalf_of.empty() ? unauthenticated("the user of API key " + key_id + " is not active")
                                  : Error(ErrorCode::forbidden, "On-Behalf-Of names no active user: " + on_behalf_of);
-    principal->user_id = me->id;
-    principal->team_ids = me->team_ids;
     // On-Behalf-Of: the user's role, still bound by the key's scopes. A user key: its
     // own role, never more than its user's current one.
-    principal->role = on_behalf_of.empty() ? role_within_user(key_id, key->role, me->role) : me->role;
-    if (principal->role == "sales" || principal->role == "support" || principal->role == "marketing") {
-      principal->restricted_to_owners = true;
-      // Only sales-like roles need their teammates: load the tenant's users for them alone.
-      principal->visible_owners = visible_owners(users_of(deps_.database, key->tenant_id), *me);
-    }
+    act_as(*principal, deps_.database, key->tenant_id, *me,
+           on_behalf_of.empty() ? role_within_user(key_id, key->role, me->role) : me->role);
   }
   return {key->tenant_id, Actor{"key", key_id, on_behalf_of}, principal};
+}
+
+Authenticated AuthService::authenticate_session(const std::string& secret, Timestamp now, std::string& csrf_hash) {
+  std::string session_id = session_id_of_secret(secret);
+  if (session_id.empty()) throw unauthenticated("the session cookie is not a Nucleo session");
+  std::optional<SessionRow> session = find_session(deps_.worker_database, session_id);
+  if (!session || !constant_time_equal(sha256_hex(secret), session->secret_hash))
+    throw unauthenticated("unknown session: sign in again");
+  if (session->revoked_at) throw unauthenticated("this session was signed out: sign in again");
+  if (session->expires_at <= now.micros) throw unauthenticated("this session has expired: sign in again");
+  auto found = users_of(deps_.database, session->tenant_id, session->user_id);
+  if (found.empty() || !found.front().active) throw unauthenticated("the session's user is not active");
+  auto principal = std::make_shared<Principal>();
+  principal->key_id = session_id;
+  act_as(*principal, deps_.database, session->tenant_id, found.front(), found.front().role);
+  csrf_hash = session->csrf_hash;
+  return {session->tenant_id, Actor{"user", session->user_id, ""}, principal};
 }
 
 }  // namespace nucleo::services

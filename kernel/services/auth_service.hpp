@@ -64,6 +64,12 @@ class AuthService {
   // or names no active user of the key's tenant.
   Authenticated authenticate(const std::string& secret, const std::string& on_behalf_of, Timestamp now);
 
+  // A browser session's cookie (SignInService::sign_in) → its user, acting with their
+  // own role; `csrf_hash` receives SHA-256 of the session's CSRF token. Never cached: a
+  // sign-out counts from the next request, on every node. Throws Error(unauthenticated)
+  // for a malformed, unknown, signed-out or expired session or an inactive user.
+  Authenticated authenticate_session(const std::string& secret, Timestamp now, std::string& csrf_hash);
+
  private:
   Authenticated look_up(const std::string& secret_hash, const std::string& key_id, const std::string& on_behalf_of,
                         Timestamp now, std::optional<std::int64_t>& key_expires_at);

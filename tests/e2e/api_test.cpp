@@ -399,7 +399,8 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // enrolments: list, enrol, stop) + proposals and their templates (lists; read, patch,
   // archive, restore; send, approve, versions, a version, preview, links: issue, list,
   // revoke; proof) + a proposal's public page and PDF (no credential: a token refused)
-  EXPECT_EQ(checked, 160);
+  // + sign-in (who the call is; a user's password, signing a user out everywhere)
+  EXPECT_EQ(checked, 163);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -657,8 +658,9 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // rules (the generic 8, two dry runs, enable, disable, firings) + cadences (the generic 8,
   // enrolments: list, enrol, stop) + proposals and their templates (the generic 8 each; send,
   // approve, versions, a version, preview, links: issue, list, revoke; proof) + a proposal's
-  // public link (its page, its PDF, the decision).
-  EXPECT_EQ(documented.size(), 217u);
+  // public link (its page, its PDF, the decision) + sign-in (open a session, the current one,
+  // sign out, sign a user out everywhere, set a password).
+  EXPECT_EQ(documented.size(), 222u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;
