@@ -4,6 +4,7 @@
 
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/id.hpp"
+#include "kernel/domain/normalise.hpp"
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/change.hpp"
 #include "kernel/store/sql.hpp"
@@ -56,7 +57,7 @@ std::optional<Credential> credential_by_email(store::Transaction& tx, const std:
   store::query(tx.session(),
                "SELECT u.id, u.role, u.active, c.password_hash, c.failed_logins, c.locked_until FROM users u"
                " LEFT JOIN user_credentials c ON c.user_id = u.id"
-               " WHERE u.tenant_id = :p0 AND lower(u.email) = lower(:p1) AND u.archived_at IS NULL",
+               " WHERE u.tenant_id = :p0 AND u.email = :p1 AND u.archived_at IS NULL",  // users_tenant_email
                {tenant_id, email}, [&](const store::Row& r) {
                  found = Credential{store::required_text(r, 0), store::required_text(r, 1),
                                     store::text_at(r, 3).value_or(""), store::integer_at(r, 2).value_or(0) != 0,
@@ -164,9 +165,12 @@ void SignInService::set_password(const CallContext& ctx, const std::string& user
 
 OpenedSession SignInService::sign_in(const CallContext& ctx, const std::string& email, const std::string& password) {
   std::int64_t now = ctx.now().micros;
-  std::optional<Credential> found =
-      deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return credential_by_email(tx, ctx.tenant_id, email); });
   const Error wrong(ErrorCode::unauthenticated, "wrong e-mail or password");
+  // Stored addresses are normalised on write: the same form finds the row by its index.
+  std::optional<std::string> address = normalise_email(email);
+  if (!address || password.size() > max_password_bytes) throw wrong;  // no such account can exist
+  std::optional<Credential> found = deps_.database.read(
+      ctx.tenant_id, [&](store::Transaction& tx) { return credential_by_email(tx, ctx.tenant_id, *address); });
   if (!found || found->password_hash.empty() || !found->active) {
     password_matches(decoy_hash(), password);
     throw wrong;
