@@ -132,6 +132,34 @@ Json definition_schema(bool answered) {
           {"additionalProperties", false}};
 }
 
+Json board_schema() {
+  Json text = {{"type", "string"}};
+  Json amount = {{"type", "object"},
+                 {"required", {"currency", "amount"}},
+                 {"properties", {{"currency", text}, {"amount", {{"type", "integer"}, {"description", "in cents"}}}}},
+                 {"additionalProperties", false}};
+  Json column = {{"type", "object"},
+                 {"required", {"id", "name", "position", "kind", "probability", "gated", "open_deals", "amounts"}},
+                 {"properties",
+                  {{"id", text}, {"name", text}, {"position", {{"type", "integer"}}},
+                   {"kind", {{"type", "string"}, {"enum", {"open", "won", "lost"}}}},
+                   {"probability", {{"type", "integer"}}},
+                   {"gated", {{"type", "boolean"}, {"description", "the stage has entry criteria"}}},
+                   {"open_deals", {{"type", "integer"}}},
+                   {"amounts", {{"type", "array"}, {"items", amount}}}}},
+                 {"additionalProperties", false}};
+  return {{"type", "object"},
+          {"required", {"pipeline", "stages", "unstaged_open_deals"}},
+          {"properties",
+           {{"pipeline", {{"type", "object"},
+                          {"required", {"id", "name"}},
+                          {"properties", {{"id", text}, {"name", text}}},
+                          {"additionalProperties", false}}},
+            {"stages", {{"type", "array"}, {"items", column}}},
+            {"unstaged_open_deals", {{"type", "integer"}}}}},
+          {"additionalProperties", false}};
+}
+
 ApiResponse json_response(Json body) {
   ApiResponse r;
   r.body = std::move(body);
@@ -171,6 +199,15 @@ void add_sales_routes(Router& router, services::ServiceDependencies deps) {
                         }},
                        200, definition_schema(/*answered=*/true)),
              access_to_read(entity_spec("pipeline")));
+  router.add(answering({"GET", "/v1/pipelines/{id}/board", "get_pipeline_board",
+                        "The pipeline's stages by position with the count and value of the open deals in each "
+                        "that the caller may see (a board's column headers; the deals: GET /v1/deals?stage_id=)",
+                        AuthMode::bearer, "pipeline", "board", {},
+                        [=](ApiRequest& req) {
+                          return json_response(services::SalesProcessService(deps).board(req.ctx, req.params.at("id")));
+                        }},
+                       200, board_schema()),
+             access_to_read(entity_spec("deal")));
   Route put{"PUT", "/v1/pipelines/{id}/definition", "apply_pipeline_definition",
             "Make the pipeline match a definition in one audited transaction (?dry_run=true: show, write nothing)",
             AuthMode::bearer, "pipeline", "definition", {"dry_run"},

@@ -15,6 +15,7 @@
 #include "kernel/domain/json_text.hpp"
 #include "kernel/domain/prometheus_text.hpp"
 #include "kernel/http/channel_routes.hpp"
+#include "kernel/http/console.hpp"
 #include "kernel/http/proposal_routes.hpp"
 #include "kernel/http/metrics.hpp"
 #include "kernel/http/openapi.hpp"
@@ -131,6 +132,11 @@ class ApiHandler {
       route_name = "GET " + path;
       if (!uri.getRawQuery().empty()) throw BadRequest(path + " takes no query parameters");
       return operational(request, path, request_id);
+    }
+
+    if (is_console_path(path)) {
+      route_name = "GET /app/";
+      return console_response(request.method, path, request.headers.get("If-None-Match", ""));
     }
 
     Router::Match match = s_.router.match(request.method, path);

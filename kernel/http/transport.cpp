@@ -310,6 +310,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void respond(ApiResponse r, bool keep_alive, bool linger = false) {
     keep_alive = keep_alive && !asks_to_close(r) && !t_->stopping;
     std::string text = r.raw_body.empty() ? to_json_text(r.body) : std::move(r.raw_body);
+    if (r.status == 304) text.clear();  // Not Modified has no body (RFC 9110 §15.4.5)
     auto message = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), 11);
     set_common_headers(*message, r, keep_alive);
     if (head_) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
 namespace {
@@ -107,6 +108,22 @@ void restrict_to_visible(const CallContext& ctx, const EntitySpec& spec, store::
   if (p == nullptr || !p->restricted_to_owners || field.empty()) return;
   query.owner_field = field;
   query.visible_owners = p->visible_owners;
+}
+
+std::string visible_owners_condition(const CallContext& ctx, const std::string& column,
+                                     std::vector<store::SqlValue>& params) {
+  const Principal* p = ctx.principal.get();
+  if (!p || !p->restricted_to_owners) return "";
+  std::string condition = " AND (" + column + " IS NULL";
+  if (!p->visible_owners.empty()) {
+    condition += " OR " + column + " IN (";
+    for (std::size_t i = 0; i < p->visible_owners.size(); ++i) {
+      condition += (i ? ", " : "") + store::placeholder(params.size());
+      params.push_back(p->visible_owners[i]);
+    }
+    condition += ")";
+  }
+  return condition + ")";
 }
 
 void require_role(const CallContext& ctx, const std::vector<std::string>& roles, const std::string& refusal,

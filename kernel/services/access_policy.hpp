@@ -54,4 +54,10 @@ bool can_see(const CallContext& ctx, const EntitySpec& spec, const Json& record)
 // Narrows a listing to what the caller may see.
 void restrict_to_visible(const CallContext& ctx, const EntitySpec& spec, store::RecordQuery& query);
 
+// The same rule for a hand-written read: " AND (<column> IS NULL OR <column> IN (…))"
+// with the caller's visible owners appended to `params`, or "" for a caller who sees
+// every owner.
+std::string visible_owners_condition(const CallContext& ctx, const std::string& column,
+                                     std::vector<store::SqlValue>& params);
+
 }  // namespace nucleo::services

@@ -127,24 +127,9 @@ void require_inbox_read(const CallContext& ctx) {
   require_permission(ctx, entity_spec("interaction"), Operation::read);
 }
 
-std::string visibility_clause(const CallContext& ctx, std::vector<store::SqlValue>& params) {
-  const Principal* p = ctx.principal.get();
-  if (!p || !p->restricted_to_owners) return "";
-  std::string clause = " AND (c.owner_id IS NULL";
-  if (!p->visible_owners.empty()) {
-    clause += " OR c.owner_id IN (";
-    for (std::size_t i = 0; i < p->visible_owners.size(); ++i) {
-      clause += (i ? ", " : "") + store::placeholder(params.size());
-      params.push_back(p->visible_owners[i]);
-    }
-    clause += ")";
-  }
-  return clause + ")";
-}
-
 std::optional<Listed> find_listed(store::Transaction& tx, const CallContext& ctx, const std::string& id) {
   std::vector<store::SqlValue> params{ctx.tenant_id, id};
-  std::string sql = listed_select + " WHERE cv.tenant_id = :p0 AND cv.id = :p1" + visibility_clause(ctx, params);
+  std::string sql = listed_select + " WHERE cv.tenant_id = :p0 AND cv.id = :p1" + visible_owners_condition(ctx, "c.owner_id", params);
   std::optional<Listed> found;
   store::query(tx.session(), sql, params, [&](const store::Row& r) { found = listed_of(r); });
   return found;
@@ -264,7 +249,7 @@ ConversationPage ConversationService::inbox(const CallContext& ctx, const InboxQ
       params.insert(params.end(), {at, at, id});
       where += " AND (cv.last_message_at < " + a + " OR (cv.last_message_at = " + b + " AND cv.id < " + c + "))";
     }
-    where += visibility_clause(ctx, params);
+    where += visible_owners_condition(ctx, "c.owner_id", params);
     std::vector<Listed> rows;
     store::query(tx.session(),
                  listed_select + where + " ORDER BY cv.last_message_at DESC, cv.id DESC LIMIT " +

@@ -1,6 +1,10 @@
 #include "kernel/services/sales_process_service.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include "kernel/domain/time_zone.hpp"
+#include "kernel/services/access_policy.hpp"
 #include "kernel/services/change.hpp"
 #include "kernel/store/record_table.hpp"
 #include "kernel/store/sql.hpp"
@@ -189,6 +193,53 @@ Json SalesProcessService::agenda(const CallContext& ctx, const AgendaQuery& q) {
                 {"now", format_rfc3339(now)},  {"now_local", format_rfc3339_in(now, zone)},
                 {"from", format_rfc3339(q.from)}, {"to", format_rfc3339(q.to)},
                 {"items", items},              {"truncated", truncated}};
+  });
+}
+
+Json SalesProcessService::board(const CallContext& ctx, const std::string& pipeline_id) {
+  return deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+    auto pipeline = store::RecordTable(entity_spec("pipeline")).find(tx, ctx.tenant_id, pipeline_id);
+    if (!pipeline || !pipeline->value("archived_at", Json()).is_null())
+      throw Error(ErrorCode::not_found, "pipeline " + pipeline_id + " not found");
+    store::RecordQuery live;
+    live.equals = {{"pipeline_id", pipeline_id}};
+    live.limit = 1000;
+    std::vector<Json> stages = store::RecordTable(entity_spec("stage")).list(tx, ctx.tenant_id, live);
+    std::stable_sort(stages.begin(), stages.end(), [](const Json& a, const Json& b) {
+      return a.value("position", std::int64_t{0}) < b.value("position", std::int64_t{0});
+    });
+
+    // Open deals per stage and currency, restricted as the deal list is (access_policy).
+    std::vector<store::SqlValue> values{ctx.tenant_id, pipeline_id};
+    std::string sql =
+        "SELECT stage_id, currency, COUNT(*), COALESCE(SUM(amount), 0) FROM deals"
+        " WHERE tenant_id = :p0 AND pipeline_id = :p1 AND status = 'open' AND archived_at IS NULL";
+    sql += visible_owners_condition(ctx, "owner_id", values);
+    sql += " GROUP BY stage_id, currency ORDER BY stage_id, currency";
+    std::map<std::string, std::pair<std::int64_t, Json>> open;  // stage → (deals, [{currency, amount}])
+    store::query(tx.session(), sql, values, [&](const store::Row& r) {
+      auto& [count, amounts] = open[store::text_at(r, 0).value_or("")];
+      if (amounts.is_null()) amounts = Json::array();
+      count += store::required_integer(r, 2);
+      amounts.push_back({{"currency", store::text_at(r, 1).value_or("BRL")}, {"amount", store::required_integer(r, 3)}});
+    });
+
+    Json columns = Json::array();
+    for (const Json& stage : stages) {
+      auto found = open.find(stage.value("id", ""));
+      columns.push_back({{"id", stage["id"]},
+                         {"name", stage["name"]},
+                         {"position", stage["position"]},
+                         {"kind", stage.value("kind", "open")},
+                         {"probability", stage.value("probability", std::int64_t{0})},
+                         {"gated", !stage.value("entry_criteria", Json::array()).empty()},
+                         {"open_deals", found == open.end() ? 0 : found->second.first},
+                         {"amounts", found == open.end() ? Json::array() : found->second.second}});
+    }
+    auto unstaged = open.find("");
+    return Json{{"pipeline", {{"id", (*pipeline)["id"]}, {"name", (*pipeline)["name"]}}},
+                {"stages", columns},
+                {"unstaged_open_deals", unstaged == open.end() ? 0 : unstaged->second.first}};
   });
 }
 

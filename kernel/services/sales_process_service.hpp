@@ -52,6 +52,12 @@ class SalesProcessService {
   // Throws not_found for a user not in the tenant.
   Json agenda(const CallContext& ctx, const AgendaQuery& query);
 
+  // GET /v1/pipelines/{id}/board: the pipeline's live stages by position, each with the
+  // number and value (per currency, in cents) of the open deals in it that the caller may
+  // see — one grouped read, so a board of 300,000 deals loads its columns' headers
+  // without reading them. Throws not_found for a pipeline not in the tenant.
+  Json board(const CallContext& ctx, const std::string& pipeline_id);
+
  private:
   ServiceDependencies deps_;
 };

@@ -22,7 +22,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$here/../support/serve.sh"
 port=$(free_port)
 proxy_port=$(free_port)
 hook_port=$(free_port)  # nothing listens: deliveries fail and retry, on loopback only
@@ -36,14 +36,7 @@ admin=$("$nucleo" user create --tenant "$tenant" --name "Ana Souza" --email ana@
   sed -n 's/^id=//p')
 key=$("$nucleo" key create --tenant "$tenant" --name client --role admin --user "$admin" 2>/dev/null |
   sed -n 's/^secret=//p')
-NUCLEO_HTTP_HOST=127.0.0.1 NUCLEO_HTTP_PORT=$port NUCLEO_LOG_LEVEL=warning \
-  "$nucleo" serve --config nucleo.properties > server.log 2>&1 &
-pids+=($!)
-for _ in $(seq 1 200); do
-  curl -sf "http://127.0.0.1:$port/v1/openapi.json" -o openapi.json && break
-  sleep 0.05
-done
-[[ -s openapi.json ]] || { echo "the server did not publish /v1/openapi.json" >&2; cat server.log >&2; exit 1; }
+serve_and_fetch_document "$nucleo" "$port" nucleo.properties
 
 echo "== openapi-typescript: generating the client's types"
 "$bin/openapi-typescript" openapi.json --output schema.d.ts

@@ -113,6 +113,55 @@ TEST_P(Api, DealStageMovesAndTaskCompletionHaveTheirOwnRoutes) {
   EXPECT_EQ(done.body["status"], "done");
 }
 
+// The board's column headers (the web console's pipeline board): open deals per stage
+// in position order, their value per currency, only what the caller may see.
+TEST_P(Api, ThePipelineBoardCountsTheOpenDealsEachCallerMaySee) {
+  std::string rosa_id, bia_id;
+  std::string rosa = user_key(h->tenant, "sales", &rosa_id);
+  user_key(h->tenant, "sales", &bia_id);
+  std::string pipeline_id = create("pipelines", {{"name", "Sementes"}});
+  std::string later = create("stages", {{"pipeline_id", pipeline_id}, {"name", "Proposta"}, {"position", 2},
+                                        {"entry_criteria", {{{"kind", "field"}, {"field", "amount"}, {"op", "exists"}}}}});
+  std::string first = create("stages", {{"pipeline_id", pipeline_id}, {"name", "Contato"}, {"position", 1}});
+  std::string won = create("stages", {{"pipeline_id", pipeline_id}, {"name", "Ganho"}, {"position", 3}, {"kind", "won"}});
+  std::string account = create("accounts", {{"legal_name", "Fazenda Boa Vista"}});
+  auto deal = [&](const std::string& stage, std::int64_t amount, const std::string& currency, const std::string& owner) {
+    return create("deals", {{"name", "D"}, {"account_id", account}, {"pipeline_id", pipeline_id}, {"stage_id", stage},
+                            {"amount", amount}, {"currency", currency}, {"owner_id", owner}});
+  };
+  deal(first, 150000000, "BRL", rosa_id);
+  deal(first, 50000, "USD", bia_id);
+  deal(later, 1000, "BRL", rosa_id);
+  std::string closed = deal(later, 7000, "BRL", rosa_id);
+  ASSERT_EQ(call("POST", "/v1/deals/" + closed + "/stage", admin, {{"stage_id", won}}).status, 200);
+  std::string archived = deal(first, 9, "BRL", rosa_id);
+  ASSERT_EQ(call("DELETE", "/v1/deals/" + archived, admin).status, 200);
+
+  auto board = call("GET", "/v1/pipelines/" + pipeline_id + "/board", admin);
+  ASSERT_EQ(board.status, 200) << board.raw.body;
+  const Json& columns = board.body["stages"];
+  ASSERT_EQ(columns.size(), 3u);
+  EXPECT_EQ(columns[0]["id"], first);  // by position, not by creation
+  EXPECT_EQ(columns[0]["open_deals"], 2);
+  EXPECT_EQ(columns[0]["amounts"], Json::parse(R"([{"currency": "BRL", "amount": 150000000},
+                                                    {"currency": "USD", "amount": 50000}])"));
+  EXPECT_EQ(columns[1]["gated"], true);
+  EXPECT_EQ(columns[1]["open_deals"], 1);  // the won deal is no longer open
+  EXPECT_EQ(columns[2]["kind"], "won");
+  EXPECT_EQ(columns[2]["open_deals"], 0);
+  EXPECT_EQ(board.body["pipeline"]["name"], "Sementes");
+
+  // A rep counts her own deals (and unowned ones), not a colleague's.
+  auto hers = call("GET", "/v1/pipelines/" + pipeline_id + "/board", rosa);
+  ASSERT_EQ(hers.status, 200) << hers.raw.body;
+  EXPECT_EQ(hers.body["stages"][0]["open_deals"], 1);
+  EXPECT_EQ(hers.body["stages"][0]["amounts"].size(), 1u);
+
+  EXPECT_EQ(call("GET", "/v1/pipelines/pipe_00000000000000000000000000/board", admin).status, 404);
+  std::string other = h->create_tenant("Outra");
+  EXPECT_EQ(call("GET", "/v1/pipelines/" + pipeline_id + "/board", user_key(other, "admin")).status, 404);
+}
+
 TEST_P(Api, StaleIfMatchIsRefusedWith412) {
   std::string id = create("accounts", body_for("accounts"));
   EXPECT_EQ(call("PATCH", "/v1/accounts/" + id, admin, {{"trade_name", "A"}}, {{"If-Match", "\"1\""}}).status, 200);
@@ -400,7 +449,7 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // archive, restore; send, approve, versions, a version, preview, links: issue, list,
   // revoke; proof) + a proposal's public page and PDF (no credential: a token refused)
   // + sign-in (who the call is; a user's password, signing a user out everywhere)
-  EXPECT_EQ(checked, 163);
+  EXPECT_EQ(checked, 164);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -660,7 +709,7 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // approve, versions, a version, preview, links: issue, list, revoke; proof) + a proposal's
   // public link (its page, its PDF, the decision) + sign-in (open a session, the current one,
   // sign out, sign a user out everywhere, set a password).
-  EXPECT_EQ(documented.size(), 222u);
+  EXPECT_EQ(documented.size(), 223u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;

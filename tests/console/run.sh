@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The web console (console/app, ADR 0047) against a real server on loopback:
+#   1. its every API call type-checked (tsc --checkJs --strict) against the client types
+#      openapi-typescript generates from the server's own /v1/openapi.json;
+#   2. its flows driven in Debian's headless chromium by playwright-core (browser.mjs):
+#      sign in, board and gate, call, inbox reply, agenda, import, audit proof, and the
+#      CSRF and session-fixation refusals. Screenshots go to build/console-screenshots.
+#   tests/console/run.sh NUCLEO_BINARY TOOLS_DIR WHATSAPP_PLUGIN_DIR [SCREENSHOT_DIR]
+set -euo pipefail
+nucleo=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+tools=$(cd "$2" && pwd)
+whatsapp=$(cd "$3" && pwd)
+shots=${4:-$(dirname "$nucleo")/../console-screenshots}
+bin=$tools/node_modules/.bin
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+for tool in openapi-typescript tsc; do
+  [[ -x "$bin/$tool" ]] || { echo "$tool not found in $bin (scripts/test.sh installs it)" >&2; exit 1; }
+done
+chromium=${NUCLEO_CHROMIUM:-/usr/bin/chromium}
+[[ -x "$chromium" ]] || { echo "$chromium not found (scripts/install-deps.sh --test installs Debian's chromium)" >&2; exit 1; }
+
+# Inside the tools folder, so that the check resolves openapi-fetch's types and the
+# browser test playwright-core from its node_modules.
+work=$(mktemp -d -p "$tools" console.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+source "$here/../support/serve.sh"
+port=$(free_port)
+
+cd "$work"
+"$nucleo" audit keygen --out audit.pem >/dev/null
+cat > nucleo.properties <<PROPS
+plugins.whatsapp.file = $whatsapp
+outbound.allow = 127.0.0.1/32
+jobs.retry_first_ms = 50
+audit.signing_key_file = $work/audit.pem
+audit.checkpoint_interval_s = 1
+PROPS
+export NUCLEO_STORE_URL="sqlite:$work/nucleo.db"
+"$nucleo" migrate >/dev/null
+serve_and_fetch_document "$nucleo" "$port" nucleo.properties
+
+echo "== the console's calls against the published document (openapi-typescript + tsc --checkJs)"
+mkdir -p check
+cp -r "$root/console/app/js" check/js
+"$bin/openapi-typescript" openapi.json --output check/js/schema.d.ts >/dev/null
+cp "$here/tsconfig.json" check/
+"$bin/tsc" -p check/tsconfig.json
+
+echo "== the console in headless chromium (playwright-core)"
+mkdir -p "$shots"
+shots=$(cd "$shots" && pwd)
+cp "$here/browser.mjs" .  # beside the tools' node_modules, where it finds playwright-core
+if ! NUCLEO_BINARY="$nucleo" NUCLEO_CHROMIUM="$chromium" node browser.mjs "http://127.0.0.1:$port" "$shots"; then
+  echo "--- server" >&2; tail -40 server.log >&2
+  exit 1
+fi
+if grep -E "answered [0-9]+ but its route declares|internal error" server.log; then
+  echo "the server logged a contract or internal error (above)" >&2; exit 1
+fi
