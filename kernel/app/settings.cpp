@@ -23,6 +23,22 @@ store::DatabaseUrl read_url(const Configuration& config, const std::string& key,
   }
 }
 
+// A setting holding a list: "a, b,c" → {a, b, c}; empty items are left out.
+std::vector<std::string> comma_separated(const Configuration& config, const std::string& key) {
+  std::vector<std::string> items;
+  std::string text = get_string(config, key);
+  for (std::size_t start = 0; start < text.size();) {
+    auto comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) items.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return items;
+}
+
 }  // namespace
 
 std::string state_path(const Configuration& config, const std::string& path) {
@@ -123,16 +139,7 @@ JobWorkerSettings read_job_settings(const Configuration& config) {
 
 events::OutboundSettings read_outbound_settings(const Configuration& config) {
   events::OutboundSettings s;
-  std::string allow = get_string(config, "outbound.allow");
-  for (std::size_t start = 0; start < allow.size();) {
-    auto comma = allow.find(',', start);
-    std::string item = allow.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) s.allow.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  s.allow = comma_separated(config, "outbound.allow");
   s.timeout = std::chrono::milliseconds(get_integer(config, "outbound.timeout_ms", 100, 600000));
   s.ca_file = get_string(config, "outbound.ca_file");
   s.retries = static_cast<int>(get_integer(config, "outbound.retries", 0, 10));
@@ -189,6 +196,7 @@ http::ServerSettings read_http_settings(const Configuration& config) {
   t.max_connections = static_cast<std::size_t>(get_integer(config, "http.max_connections", 1, 1'000'000));
   t.max_connections_per_client =
       static_cast<std::size_t>(get_integer(config, "http.max_connections_per_client", 1, 1'000'000));
+  t.trusted_proxies = events::AddressBlocks(comma_separated(config, "http.trusted_proxies"), "http.trusted_proxies");
   s.json_depth = static_cast<std::size_t>(get_integer(config, "limits.json_depth", 2, 1000));
   s.rate_per_second = static_cast<double>(get_integer(config, "limits.rate_per_second", 1, 1000000));
   s.rate_burst = static_cast<double>(get_integer(config, "limits.rate_burst", 1, 1000000));

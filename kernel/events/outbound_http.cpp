@@ -29,14 +29,6 @@ std::vector<unsigned char> bytes_of(const IPAddress& a) {
   return std::vector<unsigned char>(p, p + a.length());
 }
 
-bool starts_with_bits(const std::vector<unsigned char>& a, const std::vector<unsigned char>& b, unsigned bits) {
-  for (unsigned i = 0; i < bits; ++i) {
-    unsigned byte = i / 8, shift = 7 - i % 8;
-    if (((a[byte] >> shift) & 1) != ((b[byte] >> shift) & 1)) return false;
-  }
-  return true;
-}
-
 bool retryable(int status) {
   return status == 502 || status == 503 || status == 504;
 }
@@ -109,9 +101,8 @@ const std::vector<SpecialBlock>& reachable_exceptions() {
   return table;
 }
 
-bool in_block(const std::vector<unsigned char>& b, const SpecialBlock& block) {
-  auto n = bytes_of(block.network);
-  return n.size() == b.size() && starts_with_bits(b, n, block.prefix);
+bool in_block(const IPAddress& address, const SpecialBlock& block) {
+  return within(address, block.network, block.prefix);
 }
 
 }  // namespace
@@ -130,9 +121,9 @@ std::optional<std::string> OutboundHttp::non_public(const IPAddress& address) {
     }
   }
   for (const auto& block : not_globally_reachable()) {
-    if (!in_block(b, block)) continue;
+    if (!in_block(address, block)) continue;
     for (const auto& exception : reachable_exceptions())
-      if (in_block(b, exception)) return std::nullopt;
+      if (in_block(address, exception)) return std::nullopt;
     return block.name;
   }
   return std::nullopt;
@@ -162,34 +153,9 @@ Poco::AutoPtr<Poco::Net::Context> client_context(const std::string& ca_file) {
 }  // namespace
 
 OutboundHttp::OutboundHttp(OutboundSettings settings)
-    : settings_(std::move(settings)), tls_(client_context(settings_.ca_file)) {
-  for (const auto& entry : settings_.allow) {
-    auto slash = entry.find('/');
-    IPAddress network;
-    if (!IPAddress::tryParse(entry.substr(0, slash), network))
-      throw Error(ErrorCode::validation, "outbound.allow: '" + entry + "' is not an IP address or CIDR block",
-                  {{"outbound.allow", "expected addresses or CIDR blocks such as 127.0.0.1, 10.20.0.0/16, ::1"}});
-    unsigned bits = static_cast<unsigned>(network.length() * 8), prefix = bits;
-    if (slash != std::string::npos) {
-      std::string text = entry.substr(slash + 1);
-      bool digits = !text.empty() && text.size() <= 3 && std::all_of(text.begin(), text.end(), ::isdigit);
-      prefix = digits ? static_cast<unsigned>(std::stoul(text)) : bits + 1;
-      if (prefix > bits)
-        throw Error(ErrorCode::validation, "outbound.allow: '" + entry + "' has an invalid prefix length",
-                    {{"outbound.allow", "prefix length 0 to " + std::to_string(bits)}});
-    }
-    allow_.push_back({network, prefix});
-  }
-}
-
-bool OutboundHttp::allowed(const IPAddress& address) const {
-  auto b = bytes_of(address);
-  for (const auto& block : allow_) {
-    auto n = bytes_of(block.network);
-    if (n.size() == b.size() && starts_with_bits(b, n, block.prefix)) return true;
-  }
-  return false;
-}
+    : settings_(std::move(settings)),
+      allow_(settings_.allow, "outbound.allow"),
+      tls_(client_context(settings_.ca_file)) {}
 
 // Every address the host resolves to must be public or allow-listed: one bad answer
 // among several is enough for an attacker who controls the name.
@@ -209,7 +175,7 @@ std::vector<IPAddress> OutboundHttp::checked_addresses(const std::string& host) 
   }
   for (const auto& a : addresses) {
     auto why = non_public(a);
-    if (why && !allowed(a))
+    if (why && !allow_.contains(a))
       throw Error(ErrorCode::forbidden, "refused: " + host + (host == a.toString() ? "" : " resolves to " + a.toString()) +
                                             ", a " + *why + " address (allow it with outbound.allow)");
   }

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/events/address_blocks.hpp"
+
 namespace nucleo::events {
 
 struct OutboundSettings {
@@ -77,17 +79,12 @@ class OutboundHttp {
   static std::optional<std::string> non_public(const Poco::Net::IPAddress& address);
 
  private:
-  struct Block {
-    Poco::Net::IPAddress network;
-    unsigned prefix;
-  };
-  bool allowed(const Poco::Net::IPAddress& address) const;
   std::vector<Poco::Net::IPAddress> checked_addresses(const std::string& host) const;
   std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Poco::URI& uri,
                                                              const Poco::Net::IPAddress& address) const;
 
   OutboundSettings settings_;
-  std::vector<Block> allow_;
+  AddressBlocks allow_;
   Poco::AutoPtr<Poco::Net::Context> tls_;  // https: verify the server, trust ca_file or the system's CAs
 };
 

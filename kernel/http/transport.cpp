@@ -1,6 +1,7 @@
 #include "kernel/http/transport.hpp"
 
 #include <Poco/Logger.h>
+#include <Poco/Net/IPAddress.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -249,7 +250,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.target = std::string(message.target());
     for (const auto& field : message) request.headers.add(std::string(field.name_string()), std::string(field.value()));
     request.body = std::move(message.body());
-    request.client_address = client_;
+    request.client_address = client_of(request.headers.get("X-Forwarded-For", ""));
     parser_.reset();
     if (operational) {
       ++t_->in_operations;
@@ -400,6 +401,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.expires_after(std::chrono::seconds(2));
     drain();
   }
+  // Who sent the request: the peer, or — when the peer is a trusted proxy — the nearest
+  // address in X-Forwarded-For that no trusted proxy wrote (the rightmost entries are
+  // the proxies' own; what is left of the client's hop is whatever the client wrote).
+  std::string client_of(const std::string& forwarded_for) const {
+    const auto& trusted = t_->settings.trusted_proxies;
+    if (forwarded_for.empty() || trusted.empty() || !trusted.contains(client_)) return client_;
+    std::string nearest = client_;
+    for (std::size_t end = forwarded_for.size(); end != std::string::npos && end > 0;) {
+      std::size_t comma = forwarded_for.rfind(',', end - 1);
+      std::size_t begin = comma == std::string::npos ? 0 : comma + 1;
+      std::string hop = forwarded_for.substr(begin, end - begin);
+      hop.erase(0, hop.find_first_not_of(" \t"));
+      hop.erase(hop.find_last_not_of(" \t") + 1);
+      Poco::Net::IPAddress address;
+      if (!Poco::Net::IPAddress::tryParse(hop, address)) return nearest;  // garbage: stop at the last good hop
+      nearest = address.toString();
+      if (!trusted.contains(address)) return nearest;
+      end = comma;
+    }
+    return nearest;
+  }
+
   void drain() {
     auto scratch = std::make_shared<std::array<char, 8192>>();
     stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch](error_code ec, std::size_t) {

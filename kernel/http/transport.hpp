@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "kernel/events/address_blocks.hpp"
 #include "kernel/http/exchange.hpp"
 
 namespace nucleo::http {
@@ -33,6 +34,11 @@ struct TransportSettings {
   std::chrono::milliseconds write_timeout{30'000};  // per response, or per streamed piece
   std::size_t max_connections = 10'000;
   std::size_t max_connections_per_client = 64;  // per client IP address
+  // Proxies in front of the server (http.trusted_proxies): a request from one of them is
+  // from the address its X-Forwarded-For names — the nearest hop no trusted proxy
+  // wrote — for rate limits, the failed-sign-in bucket, the audit trail and the access
+  // log. Empty: X-Forwarded-For is ignored (a client could write anything in it).
+  events::AddressBlocks trusted_proxies;
   // Uploads (an import's file): requests `is_upload` accepts by method, target and
   // Authorization header — decided from the head, before any of the body is read — may
   // carry up to `upload_limit` bytes; every other request body_limit.

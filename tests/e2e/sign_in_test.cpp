@@ -3,6 +3,8 @@
 // key does, writes need the session's CSRF token, a fixed session id cannot be planted,
 // wrong passwords lock the user, and signing out — here, everywhere, or by a password
 // change — ends sessions at once.
+#include <fstream>
+
 #include "tests/e2e/api_fixture.hpp"
 
 namespace nucleo::test {
@@ -186,7 +188,49 @@ TEST_P(SignIn, TheCommandLineSetsAPasswordFromStandardInput) {
   EXPECT_NE(short_one.err.find("password"), std::string::npos) << short_one.err;
 }
 
+TEST_P(SignIn, WithoutTrustedProxiesXForwardedForIsIgnored) {
+  std::string email;
+  person("sales", email);
+  auto opened = sign_in(email, "cafe com leite 42", {{"X-Forwarded-For", "10.77.0.9"}});
+  ASSERT_EQ(opened.reply.status, 201) << opened.reply.raw.body;
+  Json trail = until("/v1/audit/events?action=user.signed_in", [](const Json& p) { return !p["data"].empty(); });
+  EXPECT_EQ(trail["data"][0]["leaf"]["source_ip"], "127.0.0.1") << "a client cannot choose its own address";
+}
+
+// Behind a TLS proxy (http.trusted_proxies): each client is counted by the address the
+// proxy forwards, not all of them as the proxy; a client that is not a trusted proxy
+// cannot pick its own address with the header.
+class SignInBehindAProxy : public SignIn {
+ protected:
+  void SetUp() override {
+    std::ofstream(config.path() + "/nucleo.properties")
+        << "http.trusted_proxies = 127.0.0.1\nlimits.auth_failures_per_minute = 3\n";
+    SignIn::SetUp();
+  }
+  std::vector<std::string> server_arguments() override { return {"--config", config.path() + "/nucleo.properties"}; }
+  TempDir config;
+};
+
+TEST_P(SignInBehindAProxy, FailedSignInsAreCountedPerForwardedClient) {
+  std::string email;
+  person("sales", email);
+  auto from = [](const std::string& chain) { return std::map<std::string, std::string>{{"X-Forwarded-For", chain}}; };
+  // The proxy appends the address it saw; whatever the client wrote before it is ignored.
+  for (const char* chain : {"10.77.0.5", "1.2.3.4, 10.77.0.5", "garbage, 10.77.0.5"})
+    EXPECT_EQ(sign_in(email, "senha errada", from(chain)).reply.status, 401);
+  auto limited = sign_in(email, "cafe com leite 42", from("10.77.0.5")).reply;
+  EXPECT_EQ(limited.status, 429) << limited.raw.body;
+  EXPECT_NE(limited.raw.body.find("10.77.0.5"), std::string::npos) << limited.raw.body;
+  // Another client behind the same proxy is not held back by the first.
+  auto other = sign_in(email, "cafe com leite 42", from("10.77.0.6"));
+  EXPECT_EQ(other.reply.status, 201) << other.reply.raw.body;
+  Json trail = until("/v1/audit/events?action=user.signed_in", [](const Json& p) { return !p["data"].empty(); });
+  EXPECT_EQ(trail["data"][0]["leaf"]["source_ip"], "10.77.0.6");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SignIn, testing::Values(store::Backend::sqlite, store::Backend::postgresql), BackendName());
+INSTANTIATE_TEST_SUITE_P(Backends, SignInBehindAProxy, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         BackendName());
 
 }  // namespace
 }  // namespace nucleo::test
