@@ -356,6 +356,25 @@ SQL
   sales_lines+="- The stalled-deal job (\`build/bench/stall_scan\`; goal: a scan under a tenth of its 10-minute interval, 60 s):"$'\n\n'"\`\`\`"$'\n'"$stall_out"$'\n'"\`\`\`"$'\n'
 fi
 
+# The web console (issue #34): the board and an account page loaded whole in headless
+# chromium beside the same API requests without a browser, same run (goal: ≤ 3× and < 1 s).
+console_lines=""
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == "console" ]]; then
+  echo "== the web console in chromium beside its API requests" >&2
+  scripts/install-tools.sh
+  console_password="bench console password"
+  printf '%s\n' "$console_password" | "$nucleo" user set-password --tenant "$tenant" --user "$admin" >/dev/null
+  cp bench/console/console_bench.mjs build/tools/  # beside playwright-core
+  console_out=$(node build/tools/console_bench.mjs "http://127.0.0.1:$http_port" "$tenant" bench@example.com \
+                  "$console_password" "pipe_$(printf '%026d' 1)" "acc_$(printf '%026d' 1)" 20)
+  rm -f build/tools/console_bench.mjs
+  console_lines+="- The web console (issue #34; goal: each view within 3× its API time and under 1 s), 20 loads each in headless chromium 156 (\`bench/console/console_bench.mjs\`): the time from navigation to the view drawn with its data, beside the same requests in the same order without a browser:"$'\n\n'"| view | browser p50 / p95 ms | API alone p50 / p95 ms | ratio (p50) |"$'\n'"|---|---|---|---|"$'\n'
+  while IFS='|' read -r view b50 b95 a50 a95 ratio; do
+    echo "   $view: browser p50 $b50 ms, p95 $b95 ms | API p50 $a50 ms, p95 $a95 ms | ratio $ratio" >&2
+    console_lines+="| $view | $b50 / $b95 | $a50 / $a95 | **$ratio** |"$'\n'
+  done <<<"$console_out"
+fi
+
 # Idle and slow clients (issue 17, ADR 0018): GET /v1/deals/{id} by wrk alone, then again
 # while bench/slow_clients.py holds 1,000 idle and head-trickling connections open (from
 # 25 loopback addresses) and probes /healthz on fresh connections every 50 ms.
@@ -1051,7 +1070,7 @@ at a million.
 | scale | term (matches) | best SQL tps | SQL p50 / p99 ms | API req/s | API p50 / p99 ms | ratio |
 |---|---|---|---|---|---|---|
 ${search_rows}
-${resource_lines}${sales_lines}${channel_lines}${automation_lines}${proposal_lines}${slow_lines}${audit_lines}${idle_lines}<!-- bench:end -->
+${resource_lines}${sales_lines}${console_lines}${channel_lines}${automation_lines}${proposal_lines}${slow_lines}${audit_lines}${idle_lines}<!-- bench:end -->
 MD
 # A partial run (BENCH_ONLY) measures some rows only: writing its table would drop the
 # others, so it is printed for the findings instead.

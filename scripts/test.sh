@@ -6,14 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/build.sh
-# The third-party tools the suite runs against the published OpenAPI document (linters,
-# a validating proxy, JSON Schema validation, a generated client), pinned in
-# tests/tools/package-lock.json, from npm.
-if ! cmp -s tests/tools/package-lock.json build/tools/.installed-lock; then
-  rm -rf build/tools && mkdir -p build/tools
-  cp tests/tools/package.json tests/tools/package-lock.json build/tools/
-  npm ci --prefix build/tools --no-audit --no-fund --loglevel=error >/dev/null
-  cp tests/tools/package-lock.json build/tools/.installed-lock
-fi
+# The third-party tools the suite runs against the published document and the console,
+# pinned in tests/tools/package-lock.json, from npm.
+scripts/install-tools.sh
 cd build
 ctest --output-on-failure --parallel "${NUCLEO_TEST_JOBS:-2}" "$@"

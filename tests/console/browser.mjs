@@ -303,6 +303,36 @@ try {
   check((await diff.innerText()).includes(qualified.id), "the record's history shows the stage change as a field diff");
   await shot("audit-history");
 
+  // Administration: people, plugins and their load state, pipelines as definitions.
+  await page.getByRole("link", { name: "Administração" }).click();
+  await page.getByRole("region", { name: "Plugins" }).locator('[data-plugin="whatsapp"]').getByText("carregado").waitFor();
+  check((await page.getByRole("region", { name: "Pessoas" }).innerText()).includes("bruno@valeverde.coop.br"),
+        "the administration lists the people and the plugins with their load state");
+  await page.getByRole("region", { name: "Funis" }).getByRole("button", { name: "Editar definição" }).click();
+  const definition = page.getByRole("dialog", { name: "Vendas de sementes" });
+  await definition.getByRole("button", { name: "Simular" }).click();
+  await definition.getByText(/Simular: \d+ mudança/).waitFor();
+  check(true, "a pipeline's definition opens and its dry run lists the changes it would make");
+  await definition.getByRole("button", { name: "Fechar" }).click();
+  await shot("admin");
+
+  // The privacy desk: a data-subject request with its legal deadline.
+  const carla = (await api("GET", `/v1/contacts?account_id=${customer.id}`)).data[0].id;
+  await page.getByRole("link", { name: "Privacidade" }).click();
+  const request = page.getByRole("form", { name: "Nova solicitação" });
+  await request.getByLabel("Tipo").selectOption("access");
+  await request.getByLabel("ID do contato").fill(carla);
+  await request.getByLabel("Recebida por").fill("e-mail");
+  await request.getByRole("button", { name: "Registrar solicitação" }).click();
+  await toast("Solicitação registrada; prazo");
+  await page.getByRole("region", { name: /Solicitações de titulares/ }).getByText(carla).waitFor();
+  check(true, "a data-subject request is recorded from the privacy desk and listed with its deadline");
+  await shot("privacy");
+
+  await page.getByRole("link", { name: "Insight" }).click();
+  await page.getByRole("heading", { name: "Minhas prioridades" }).waitFor();
+  check(true, "the insight page answers with the plugin loaded");
+
   // English.
   await page.getByRole("button", { name: "English" }).click();
   await page.getByRole("link", { name: "Pipeline" }).waitFor();

@@ -5,12 +5,13 @@
 #   2. its flows driven in Debian's headless chromium by playwright-core (browser.mjs):
 #      sign in, board and gate, call, inbox reply, agenda, import, audit proof, and the
 #      CSRF and session-fixation refusals. Screenshots go to build/console-screenshots.
-#   tests/console/run.sh NUCLEO_BINARY TOOLS_DIR WHATSAPP_PLUGIN_DIR [SCREENSHOT_DIR]
+#   tests/console/run.sh NUCLEO_BINARY TOOLS_DIR WHATSAPP_PLUGIN_DIR INSIGHT_PLUGIN_DIR [SCREENSHOT_DIR]
 set -euo pipefail
 nucleo=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 tools=$(cd "$2" && pwd)
 whatsapp=$(cd "$3" && pwd)
-shots=${4:-$(dirname "$nucleo")/../console-screenshots}
+insight=$(cd "$4" && pwd)
+shots=${5:-$(dirname "$nucleo")/../console-screenshots}
 bin=$tools/node_modules/.bin
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -36,6 +37,7 @@ cd "$work"
 "$nucleo" audit keygen --out audit.pem >/dev/null
 cat > nucleo.properties <<PROPS
 plugins.whatsapp.file = $whatsapp
+plugins.insight.file = $insight
 outbound.allow = 127.0.0.1/32
 jobs.retry_first_ms = 50
 audit.signing_key_file = $work/audit.pem

@@ -14,6 +14,9 @@ import { renderSearch } from "./views/search.js";
 import { renderInbox } from "./views/inbox.js";
 import { renderImports } from "./views/imports.js";
 import { renderAudit, renderHistory } from "./views/audit.js";
+import { renderAdmin } from "./views/admin.js";
+import { renderPrivacy } from "./views/privacy.js";
+import { renderInsight } from "./views/insight.js";
 
 /** @typedef {(main: HTMLElement, params: string[], query: URLSearchParams) => Promise<void> | void} View */
 
@@ -30,6 +33,9 @@ const routes = [
   [/^\/imports$/, renderImports, ["admin"]],
   [/^\/audit$/, renderAudit, ["admin", "auditor"]],
   [/^\/audit\/history\/([a-z_]+)\/([a-z]+_[0-9a-z]+)$/, renderHistory, ["admin", "auditor"]],
+  [/^\/privacy$/, renderPrivacy, ["admin", "auditor"]],
+  [/^\/insight$/, renderInsight],
+  [/^\/admin$/, renderAdmin, ["admin"]],
 ];
 
 /** @type {[string, string, string[]?][]} */
@@ -39,7 +45,10 @@ const navigation = [
   ["#/inbox", "nav.inbox"],
   ["#/accounts/new", "nav.new_account"],
   ["#/imports", "nav.imports", ["admin"]],
+  ["#/insight", "nav.insight"],
   ["#/audit", "nav.audit", ["admin", "auditor"]],
+  ["#/privacy", "nav.privacy", ["admin", "auditor"]],
+  ["#/admin", "nav.admin", ["admin"]],
 ];
 
 const app = /** @type {HTMLElement} */ (document.getElementById("app"));

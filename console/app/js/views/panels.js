@@ -23,7 +23,7 @@ export function renderPanel(key, section) {
 }
 
 /** @param {unknown} data */
-function dataView(data) {
+export function dataView(data) {
   if (Array.isArray(data)) {
     const rows = data.filter((r) => r && typeof r === "object");
     if (rows.length === 0) return h("p", { class: "muted" }, data.length ? data.map(text).join(", ") : t("panel.empty"));
