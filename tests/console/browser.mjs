@@ -240,6 +240,8 @@ try {
   await page.goto(`${base}/app/#/accounts/${accountId}`);
   await page.getByRole("list", { name: "Linha do tempo" }).getByText("Apresentação da linha de sementes").waitFor();
   check((await page.locator(".briefing").innerText()).includes("Sementes safra 2027"), "the account shows its briefing and timeline");
+  await page.locator('[data-panel="org.nucleo.agro.producer"]').getByRole("heading", { name: "Producer (agro)" }).waitFor();
+  check(true, "a vertical pack's briefing section shows as a panel on the account page");
   await shot("account");
 
   // Search.

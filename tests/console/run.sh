@@ -5,13 +5,16 @@
 #   2. its flows driven in Debian's headless chromium by playwright-core (browser.mjs):
 #      sign in, board and gate, call, inbox reply, agenda, import, audit proof, and the
 #      CSRF and session-fixation refusals. Screenshots go to build/console-screenshots.
-#   tests/console/run.sh NUCLEO_BINARY TOOLS_DIR WHATSAPP_PLUGIN_DIR INSIGHT_PLUGIN_DIR [SCREENSHOT_DIR]
+#   tests/console/run.sh NUCLEO_BINARY TOOLS_DIR SCREENSHOT_DIR whatsapp=DIR insight=DIR agro=DIR
+# (the plugins the flows use: WhatsApp for the inbox, insight, and a vertical pack whose
+# briefing section is the account page's panel)
 set -euo pipefail
 nucleo=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 tools=$(cd "$2" && pwd)
-whatsapp=$(cd "$3" && pwd)
-insight=$(cd "$4" && pwd)
-shots=${5:-$(dirname "$nucleo")/../console-screenshots}
+shots=$(mkdir -p "$3" && cd "$3" && pwd)
+shift 3
+plugins=""
+for plugin in "$@"; do plugins+="plugins.${plugin%%=*}.file = $(cd "${plugin#*=}" && pwd)"$'\n'; done
 bin=$tools/node_modules/.bin
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -36,9 +39,7 @@ port=$(free_port)
 cd "$work"
 "$nucleo" audit keygen --out audit.pem >/dev/null
 cat > nucleo.properties <<PROPS
-plugins.whatsapp.file = $whatsapp
-plugins.insight.file = $insight
-outbound.allow = 127.0.0.1/32
+${plugins}outbound.allow = 127.0.0.1/32
 jobs.retry_first_ms = 50
 audit.signing_key_file = $work/audit.pem
 audit.checkpoint_interval_s = 1
@@ -55,8 +56,6 @@ cp "$here/tsconfig.json" check/
 "$bin/tsc" -p check/tsconfig.json
 
 echo "== the console in headless chromium (playwright-core)"
-mkdir -p "$shots"
-shots=$(cd "$shots" && pwd)
 cp "$here/browser.mjs" .  # beside the tools' node_modules, where it finds playwright-core
 if ! NUCLEO_BINARY="$nucleo" NUCLEO_CHROMIUM="$chromium" node browser.mjs "http://127.0.0.1:$port" "$shots"; then
   echo "--- server" >&2; tail -40 server.log >&2
