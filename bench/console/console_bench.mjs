@@ -63,8 +63,7 @@ async function get(path) {
 // The same requests, in the same order and with the same parallelism, as the view.
 async function boardByApi() {
   await get("/v1/sessions/current");
-  await get("/v1/pipelines?limit=200");
-  const board = await get(`/v1/pipelines/${pipeline}/board`);
+  const [, board] = await Promise.all([get("/v1/pipelines?limit=200"), get(`/v1/pipelines/${pipeline}/board`)]);
   await Promise.all(board.stages.map((s) => get(`/v1/deals?stage_id=${s.id}&status=open&limit=25`)));
 }
 async function accountByApi() {
@@ -72,8 +71,8 @@ async function accountByApi() {
   await accountInConsoleByApi();
 }
 async function accountInConsoleByApi() {  // signed in already: the view's own requests
-  await Promise.all([get(`/v1/accounts/${account}`), get(`/v1/accounts/${account}/briefing`)]);
-  await Promise.all([get("/v1/pipelines?limit=200"), get(`/v1/accounts/${account}/timeline?limit=25`)]);
+  await Promise.all([get(`/v1/accounts/${account}`), get(`/v1/accounts/${account}/briefing`),
+                     get(`/v1/accounts/${account}/timeline?limit=25`)]);
 }
 
 const accountReady = () => document.querySelector(".briefing") !== null && document.querySelectorAll(".timeline li").length > 0;

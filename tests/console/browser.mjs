@@ -4,6 +4,7 @@
 //   NUCLEO_BINARY=… NUCLEO_CHROMIUM=… node browser.mjs BASE_URL SCREENSHOT_DIR
 // The server must share NUCLEO_STORE_URL with this process (the setup uses the CLI).
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { chromium } from "playwright-core";
@@ -267,6 +268,38 @@ try {
   check(overridden.data.length === 1 && overridden.data[0].leaf.reason === "Cliente recorrente; ligação feita pelo celular",
         "a manager's override moves the deal and the audit trail keeps the reason");
 
+  // A proposal on that deal: a line, the PDF previewed, sent, viewed by the customer,
+  // accepted — and its proof for the compliance officer.
+  await page.goto(`${base}/app/#/deals/${second.id}`);
+  const proposalForm = page.getByRole("form", { name: "Nova proposta" });
+  await proposalForm.getByLabel("Título").fill("Defensivos safra 2027");
+  await proposalForm.getByLabel("Item").fill("Fungicida 20 L");
+  await proposalForm.getByLabel("Quantidade").fill("10");
+  await proposalForm.getByLabel("Preço unitário").fill("1.250,00");
+  await proposalForm.getByRole("button", { name: "Criar proposta" }).click();
+  await page.getByRole("heading", { name: "Defensivos safra 2027" }).waitFor();
+  const proposalId = /#\/proposals\/(prop_[0-9a-z]+)/.exec(page.url())[1];
+  check((await page.locator("tfoot").innerText()).includes("R$\u00a012.500,00"), "a proposal's lines total as pt-BR writes money");
+  const pdf = page.waitForResponse((r) => r.url().includes(`/v1/proposals/${proposalId}/preview?format=pdf`));
+  await page.getByRole("button", { name: "Pré-visualizar PDF" }).click();
+  const previewed = await pdf;
+  check(previewed.status() === 200 && previewed.headers()["content-type"] === "application/pdf", "the PDF preview loads in the page");
+  await page.getByRole("button", { name: "Enviar (congela a revisão)" }).click();
+  await toast("Revisão 1 enviada.");
+  const links = await api("GET", `/v1/proposals/${proposalId}/links`);
+  const token = links.data[0].path.split("/").pop();
+  check((await fetch(`${base}/v1/public/proposals/${token}`, { headers: { Accept: "text/html" } })).status === 200, "the customer opens the public link");
+  const accepted = await fetch(`${base}/v1/public/proposals/${token}/decision`, { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ decision: "accept", name: "Carla Dias" }) });
+  check(accepted.status === 200, `the customer accepts (${accepted.status})`);
+  await page.reload();
+  await page.getByText("Aceita").first().waitFor();
+  check((await page.getByRole("region", { name: "Links públicos e visualizações" }).innerText()).includes("\t1\t"),
+        "the proposal page shows the link's view");
+  const proof = await page.getByRole("link", { name: "Baixar a prova do aceite" }).getAttribute("href");
+  check((await page.evaluate((href) => fetch(href).then((r) => r.status), proof)) === 200, "the accepted proposal's proof downloads");
+  await shot("proposal");
+
   await page.getByRole("link", { name: "Importar" }).click();
   await page.getByLabel("Arquivo (CSV ou JSONL)").setInputFiles({ name: "contas.csv", mimeType: "text/csv", buffer: Buffer.from(
     "Razão social,CNPJ\nCooperativa Serra Azul,11.444.777/0001-61\nArmazém Bom Preço,04.252.011/0001-10\n,99.999.999/9999-99\n") });
@@ -334,6 +367,34 @@ try {
   await page.getByRole("link", { name: "Insight" }).click();
   await page.getByRole("heading", { name: "Minhas prioridades" }).waitFor();
   check(true, "the insight page answers with the plugin loaded");
+
+  // Accessibility: axe-core's WCAG 2 A and AA rules (contrast included) on every main view,
+  // in a second context of the same session that lets the checker's script in (the
+  // console's CSP rightly refuses injected code).
+  const audited = await browser.newContext({ locale: "pt-BR", bypassCSP: true, storageState: await context.storageState(),
+                                             viewport: { width: 1400, height: 900 } });
+  const a11y = await audited.newPage();
+  const axe = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+  const findings = [];
+  let rulesPassed = 0;
+  for (const view of ["#/", `#/accounts/${accountId}`, `#/deals/${dealId}`, "#/agenda", "#/inbox", "#/imports",
+                      `#/audit?entity_id=${dealId}`, `#/audit/history/deal/${dealId}`, "#/privacy", "#/admin",
+                      "#/insight", `#/proposals/${proposalId}`, "#/search?q=boa"]) {
+    await a11y.goto(`${base}/app/${view}`);
+    await a11y.locator("main#main h1").first().waitFor();
+    await a11y.waitForLoadState("networkidle");
+    await a11y.addScriptTag({ path: axe });
+    const violations = await a11y.evaluate(async () => {
+      const result = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+      return { passed: result.passes.length,
+               violations: result.violations.map((v) => `${v.id} (${v.nodes.length}): ${v.nodes.slice(0, 2).map((n) => n.target.join(" ")).join(", ")}`) };
+    });
+    if (violations.passed === 0) findings.push(`${view}: axe-core checked nothing`);
+    for (const v of violations.violations) findings.push(`${view} ${v}`);
+    rulesPassed += violations.passed;
+  }
+  await audited.close();
+  check(findings.length === 0, `no WCAG 2.1 A/AA violation found by axe-core on 13 views (${rulesPassed} rule checks passed)${findings.length ? ":\n  " + findings.join("\n  ") : ""}`);
 
   // English.
   await page.getByRole("button", { name: "English" }).click();

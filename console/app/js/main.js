@@ -17,6 +17,7 @@ import { renderAudit, renderHistory } from "./views/audit.js";
 import { renderAdmin } from "./views/admin.js";
 import { renderPrivacy } from "./views/privacy.js";
 import { renderInsight } from "./views/insight.js";
+import { renderProposal } from "./views/proposals.js";
 
 /** @typedef {(main: HTMLElement, params: string[], query: URLSearchParams) => Promise<void> | void} View */
 
@@ -35,6 +36,7 @@ const routes = [
   [/^\/audit\/history\/([a-z_]+)\/([a-z]+_[0-9a-z]+)$/, renderHistory, ["admin", "auditor"]],
   [/^\/privacy$/, renderPrivacy, ["admin", "auditor"]],
   [/^\/insight$/, renderInsight],
+  [/^\/proposals\/(prop_[0-9a-z]+)$/, renderProposal],
   [/^\/admin$/, renderAdmin, ["admin"]],
 ];
 

@@ -15,9 +15,11 @@ import { toast } from "./toast.js";
  * @param {string[]} params [account id]
  */
 export async function renderAccount(main, [id = ""]) {
-  const [account, briefing] = await Promise.all([
+  // Everything the page shows, asked at once: the page is drawn after one round trip.
+  const [account, briefing, firstPage] = await Promise.all([
     api.GET("/v1/accounts/{id}", { params: { path: { id } } }),
     api.GET("/v1/accounts/{id}/briefing", { params: { path: { id } } }),
+    timelinePage(id, undefined),
   ]);
   if (!account.data) {
     show(main, h("p", { class: "error", role: "alert" }, problemText(account.error)));
@@ -30,14 +32,14 @@ export async function renderAccount(main, [id = ""]) {
   const more = h("button", { type: "button", class: "link", hidden: true }, t("board.more"));
   /** @type {string | null | undefined} */
   let cursor;
-  const loadTimeline = async () => {
-    const page = await api.GET("/v1/accounts/{id}/timeline", { params: { path: { id }, query: { limit: 25, ...(cursor ? { cursor } : {}) } } });
+  /** @param {Awaited<ReturnType<typeof timelinePage>>} page */
+  const showTimeline = (page) => {
     if (!page.data) return toast(problemText(page.error), "error");
     for (const item of page.data.data) timeline.append(timelineItem(item));
     cursor = page.data.next_cursor ?? null;
     more.hidden = cursor === null;
   };
-  more.addEventListener("click", loadTimeline);
+  more.addEventListener("click", async () => showTimeline(await timelinePage(id, cursor)));
 
   show(main,
     h("h1", {}, a.legal_name),
@@ -54,7 +56,16 @@ export async function renderAccount(main, [id = ""]) {
         contactForm(id, refresh),
         interactionForm({ account_id: id }, refresh),
         taskForm({ account_id: id }, refresh))));
-  await loadTimeline();
+  showTimeline(firstPage);
+}
+
+/**
+ * A page of the account's 360 timeline, newest first.
+ * @param {string} id
+ * @param {string | null | undefined} cursor
+ */
+function timelinePage(id, cursor) {
+  return api.GET("/v1/accounts/{id}/timeline", { params: { path: { id }, query: { limit: 25, ...(cursor ? { cursor } : {}) } } });
 }
 
 /** @param {any} b the briefing */

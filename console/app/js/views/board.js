@@ -23,16 +23,22 @@ const lastPipelineKey = "nucleo.pipeline";
  * @param {string[]} params [pipeline id]
  */
 export async function renderBoard(main, [chosen]) {
-  const pipelines = await api.GET("/v1/pipelines", { params: { query: { limit: 200 } } });
+  /** @param {string} id */
+  const boardOf = (id) => api.GET("/v1/pipelines/{id}/board", { params: { path: { id } } });
+  // The pipeline named or last seen is asked for at once, beside the list of pipelines.
+  const guess = chosen ?? localStorage.getItem(lastPipelineKey);
+  const [pipelines, guessed] = await Promise.all([
+    api.GET("/v1/pipelines", { params: { query: { limit: 200 } } }),
+    guess ? boardOf(guess) : Promise.resolve(undefined),
+  ]);
   const list = pipelines.data?.data ?? [];
   if (list.length === 0) {
     show(main, h("h1", {}, t("board.title")), h("p", {}, t("board.no_pipelines")));
     return;
   }
-  const remembered = localStorage.getItem(lastPipelineKey);
-  const pipelineId = chosen ?? list.find((p) => p.id === remembered)?.id ?? list[0]?.id ?? "";
+  const pipelineId = chosen ?? list.find((p) => p.id === guess)?.id ?? list[0]?.id ?? "";
   localStorage.setItem(lastPipelineKey, pipelineId);
-  const board = await api.GET("/v1/pipelines/{id}/board", { params: { path: { id: pipelineId } } });
+  const board = guessed && pipelineId === guess ? guessed : await boardOf(pipelineId);
   if (!board.data) {
     show(main, h("p", { class: "error", role: "alert" }, problemText(board.error)));
     return;

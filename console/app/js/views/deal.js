@@ -6,6 +6,7 @@ import { h, show } from "../dom.js";
 import { date, dateTime, daysSince, money } from "../format.js";
 import { t } from "../i18n.js";
 import { facts, interactionForm, taskForm } from "./records.js";
+import { proposalsSection } from "./proposals.js";
 
 /**
  * @param {HTMLElement} main
@@ -25,6 +26,7 @@ export async function renderDeal(main, [id = ""]) {
     api.GET("/v1/tasks", { params: { query: { deal_id: id, status: "open", limit: 50 } } }),
   ]);
   const refresh = () => renderDeal(main, [id]);
+  const proposals = await proposalsSection(id);
   const days = daysSince(d.stage_entered_at);
   show(main,
     h("h1", {}, d.name),
@@ -45,5 +47,6 @@ export async function renderDeal(main, [id = ""]) {
         h("h2", { id: "deal-tasks" }, t("deal.tasks")),
         h("ul", {}, (tasks.data?.data ?? []).map((task) => h("li", {}, task.title, " · ", dateTime(task.due_at)))),
         interactionForm({ account_id: d.account_id, deal_id: id }, refresh),
-        taskForm({ deal_id: id, account_id: d.account_id }, refresh))));
+        taskForm({ deal_id: id, account_id: d.account_id }, refresh))),
+    proposals);
 }
