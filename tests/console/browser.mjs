@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { chromium } from "playwright-core";
 
@@ -297,7 +298,8 @@ try {
   check((await page.getByRole("region", { name: "Links públicos e visualizações" }).innerText()).includes("\t1\t"),
         "the proposal page shows the link's view");
   const proof = await page.getByRole("link", { name: "Baixar a prova do aceite" }).getAttribute("href");
-  check((await page.evaluate((href) => fetch(href).then((r) => r.status), proof)) === 200, "the accepted proposal's proof downloads");
+  const proofBundle = await page.evaluate((href) => fetch(href).then((r) => r.text()), proof);
+  check(JSON.parse(proofBundle).format === "nucleo-party-bundle", "the accepted proposal's proof downloads as a party bundle");
   await shot("proposal");
 
   await page.getByRole("link", { name: "Importar" }).click();
@@ -331,6 +333,22 @@ try {
   await changed.getByRole("button", { name: "Verificar prova" }).click();
   await changed.locator('[data-verified="checkpoint"]').waitFor();
   check(true, "the stage change's inclusion proof is verified in the browser up to the signed checkpoint");
+  // The proposal's proof bundle, checked in the browser with the log's published key;
+  // then the same bundle with one event's leaf altered.
+  const vkey = readFileSync(`${process.env.NUCLEO_PUBLISH_DIR}/${tenant}/log.vkey`, "utf8").trim();
+  const bundleForm = page.getByRole("form", { name: "Verificar um pacote de provas" });
+  const verify = async (text) => {
+    await bundleForm.getByLabel("Pacote").setInputFiles({ name: "prova.json", mimeType: "application/json", buffer: Buffer.from(text) });
+    await bundleForm.getByLabel("Chave de verificação").fill(vkey);
+    await bundleForm.getByRole("button", { name: "Verificar no navegador" }).click();
+    await bundleForm.locator("[data-verdict]").waitFor();
+    return bundleForm.locator("[data-verdict]").getAttribute("data-verdict");
+  };
+  check(await verify(proofBundle) === "signed", "a proposal's proof bundle verifies in the browser, its checkpoint signed by the log's key");
+  const tampered = JSON.parse(proofBundle);
+  const victim = tampered.events.find((e) => e.proof);
+  victim.leaf = victim.leaf.replace(/"recorded_at":"[^"]*"/, '"recorded_at":"2020-01-01T00:00:00Z"');
+  check(await verify(JSON.stringify(tampered)) === "fail", "the same bundle with one event altered fails in the browser");
   await shot("audit");
   await changed.getByRole("link", { name: `deal ${dealId}` }).click();
   const diff = page.locator("table.diff").filter({ hasText: "stage_id" }).last();

@@ -12,6 +12,7 @@ set -euo pipefail
 nucleo=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 tools=$(cd "$2" && pwd)
 shots=$(mkdir -p "$3" && cd "$3" && pwd)
+rm -f "$shots"/*.png  # this run's only
 shift 3
 plugins=""
 for plugin in "$@"; do plugins+="plugins.${plugin%%=*}.file = $(cd "${plugin#*=}" && pwd)"$'\n'; done
@@ -43,6 +44,7 @@ ${plugins}outbound.allow = 127.0.0.1/32
 jobs.retry_first_ms = 50
 audit.signing_key_file = $work/audit.pem
 audit.checkpoint_interval_s = 1
+audit.publish_dir = $work/published
 PROPS
 export NUCLEO_STORE_URL="sqlite:$work/nucleo.db"
 "$nucleo" migrate >/dev/null
@@ -57,7 +59,7 @@ cp "$here/tsconfig.json" check/
 
 echo "== the console in headless chromium (playwright-core)"
 cp "$here/browser.mjs" .  # beside the tools' node_modules, where it finds playwright-core
-if ! NUCLEO_BINARY="$nucleo" NUCLEO_CHROMIUM="$chromium" node browser.mjs "http://127.0.0.1:$port" "$shots"; then
+if ! NUCLEO_BINARY="$nucleo" NUCLEO_CHROMIUM="$chromium" NUCLEO_PUBLISH_DIR="$work/published" node browser.mjs "http://127.0.0.1:$port" "$shots"; then
   echo "--- server" >&2; tail -40 server.log >&2
   exit 1
 fi

@@ -119,6 +119,11 @@ const ptBR = {
   "audit.history_of": "Histórico de {type} {id}", "audit.as_of": "Como estava em", "audit.show": "Mostrar",
   "audit.record_then": "O registro naquele momento", "audit.not_yet": "O registro ainda não existia.",
   "audit.field": "Campo", "audit.before": "Antes", "audit.after": "Depois",
+  "audit.bundle": "Verificar um pacote de provas", "audit.bundle_file": "Pacote (JSON: prova de proposta, exportação ao regulador, relatório de titular)",
+  "audit.bundle_vkey": "Chave de verificação do log (log.vkey) — opcional", "audit.bundle_check": "Verificar no navegador",
+  "audit.bundle_not_json": "o arquivo não é JSON",
+  "audit.bundle_ok": "{proven} evento(s) provados no log; {unproven} mais novo(s) ainda sem checkpoint.",
+  "audit.bundle_signed": "Checkpoint assinado pela chave informada.", "audit.bundle_unsigned": "Assinatura do checkpoint NÃO verificada (informe a chave).",
 };
 
 /** @type {Record<keyof typeof ptBR, string>} */
@@ -239,6 +244,11 @@ const en = {
   "audit.history_of": "History of {type} {id}", "audit.as_of": "As it was on", "audit.show": "Show",
   "audit.record_then": "The record at that time", "audit.not_yet": "The record did not exist yet.",
   "audit.field": "Field", "audit.before": "Before", "audit.after": "After",
+  "audit.bundle": "Verify a proof bundle", "audit.bundle_file": "Bundle (JSON: a proposal's proof, a regulator export, a subject report)",
+  "audit.bundle_vkey": "The log's verifier key (log.vkey) — optional", "audit.bundle_check": "Verify in the browser",
+  "audit.bundle_not_json": "the file is not JSON",
+  "audit.bundle_ok": "{proven} event(s) proven in the log; {unproven} newer one(s) not under a checkpoint yet.",
+  "audit.bundle_signed": "Checkpoint signed by the given key.", "audit.bundle_unsigned": "Checkpoint signature NOT checked (give the key).",
 };
 
 /** @typedef {keyof typeof ptBR} Key */

@@ -6,7 +6,7 @@ import { api, problemText } from "../api.js";
 import { field, h, show } from "../dom.js";
 import { dateTime } from "../format.js";
 import { t } from "../i18n.js";
-import { leafHash, parseCheckpoint, rootFromInclusionProof } from "../merkle.js";
+import { leafHash, parseCheckpoint, rootFromInclusionProof, verifyPartyBundle } from "../merkle.js";
 import { instantOf } from "./records.js";
 
 const filters = ["entity_type", "entity_id", "action", "actor"];
@@ -54,6 +54,7 @@ export async function renderAudit(main, _params, query) {
     h("p", { class: "muted" }, signed ? t("audit.checkpoint", { size: signed.treeSize, origin: signed.origin }) : t("audit.no_checkpoint")),
     h("p", {}, t("audit.export"), " ",
       ["csv", "jsonl", "ocsf"].map((f) => h("a", { href: `/v1/audit/export?format=${f}${exportQuery.size ? "&" + exportQuery : ""}`, download: `audit.${f === "csv" ? "csv" : "jsonl"}`, class: "export" }, f.toUpperCase()))),
+    bundleForm(),
     h("table", { class: "audit" },
       h("thead", {}, h("tr", {}, [t("audit.seq"), t("audit.when"), t("audit.action"), t("audit.record"), t("audit.actor"), t("audit.proof")]
         .map((c) => h("th", { scope: "col" }, c)))),
@@ -144,4 +145,38 @@ export async function renderHistory(main, [type = "", id = ""], query) {
 function display(v) {
   if (v === null || v === undefined) return "—";
   return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+/**
+ * A bundle checked here, in the browser: a proposal's proof, a regulator export or a
+ * data subject's report, with the log's verifier key (log.vkey) for the signature.
+ */
+function bundleForm() {
+  const result = h("p", { class: "bundle-result", "aria-live": "polite" });
+  const form = h("form", { class: "inline-form", "aria-label": t("audit.bundle"), onsubmit: async (event) => {
+    event.preventDefault();
+    const file = /** @type {HTMLInputElement} */ (form.elements.namedItem("bundle")).files?.[0];
+    if (!file) return;
+    show(result, t("audit.checking"));
+    let parsed;
+    try {
+      parsed = JSON.parse(await file.text());
+    } catch {
+      show(result, h("span", { class: "bad" }, "✗ ", t("audit.bundle_not_json")));
+      return;
+    }
+    const vkey = field(form, "vkey");
+    const verdict = await verifyPartyBundle(parsed, vkey);
+    show(result, verdict.ok
+      ? h("span", { class: "good", "data-verdict": verdict.signed ? "signed" : "unsigned" }, "✓ ",
+          t("audit.bundle_ok", { proven: verdict.proven, unproven: verdict.unproven }), " ",
+          verdict.signed ? t("audit.bundle_signed") : t("audit.bundle_unsigned"))
+      : h("span", { class: "bad", role: "alert", "data-verdict": "fail" }, "✗ ", verdict.message));
+  } },
+    h("h2", {}, t("audit.bundle")),
+    h("label", {}, t("audit.bundle_file"), h("input", { name: "bundle", type: "file", accept: ".json,application/json", required: true })),
+    h("label", {}, t("audit.bundle_vkey"), h("input", { name: "vkey", placeholder: "crm.example.com/nucleo/ten_…+1a2b3c4d+AQ…" })),
+    h("button", { type: "submit" }, t("audit.bundle_check")),
+    result);
+  return form;
 }
