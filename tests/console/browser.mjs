@@ -60,6 +60,11 @@ const qualified = await stage("Qualificação", 2, {
 await stage("Ganho", 3, { kind: "won", probability: 100 });
 await stage("Perdido", 4, { kind: "lost" });
 
+// A thousand more accounts, for the virtualised list.
+for (let batch = 0; batch < 10; ++batch)
+  await api("POST", "/v1/accounts/batch", { operations: Array.from({ length: 100 }, (_, i) => ({
+    method: "create", data: { legal_name: `Produtor ${String(batch * 100 + i).padStart(4, "0")} Ltda`, owner_id: bruno } })) });
+
 // WhatsApp with Graph faked on loopback; a customer who wrote a minute ago.
 const graphRequests = [];
 const graph = createServer((req, res) => {
@@ -158,6 +163,7 @@ try {
   check(forged[0] === 403 && forged[1] === 403, "a state-changing request without the session's CSRF token is refused (403)");
 
   // --- Bruno, a rep: an account, a deal, the gate, a call. ---
+  await page.getByRole("link", { name: "Contas" }).click();
   await page.getByRole("link", { name: "Nova conta" }).click();
   await page.getByLabel("Razão social").fill("Fazenda Boa Vista Ltda");
   await page.getByLabel("CNPJ / CPF").fill("45.723.174/0001-10");
@@ -245,6 +251,18 @@ try {
   await page.locator('[data-panel="org.nucleo.agro.producer"]').getByRole("heading", { name: "Producer (agro)" }).waitFor();
   check(true, "a vertical pack's briefing section shows as a panel on the account page");
   await shot("account");
+
+  // All accounts in one list that keeps only what is in view in the page.
+  await page.getByRole("link", { name: "Contas" }).click();
+  const list = page.getByRole("list", { name: "Lista de contas" });
+  await list.getByRole("listitem").first().waitFor();
+  for (let i = 0; i < 60 && !(await page.getByText(/^1\.00\d contas carregadas$/).count()); ++i) {
+    await list.evaluate((e) => { e.scrollTop = e.scrollHeight; });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const inPage = await list.getByRole("listitem").count();
+  check(await page.getByText(/^1\.00\d contas carregadas$/).count() === 1 && inPage < 100,
+        `the accounts list pages through 1,000+ accounts keeping ${inPage} rows in the page`);
 
   // Search.
   await page.getByLabel("Busca").fill("boa vista");

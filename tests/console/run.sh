@@ -57,6 +57,9 @@ cp -r "$root/console/app/js" check/js
 cp "$here/tsconfig.json" check/
 "$bin/tsc" -p check/tsconfig.json
 
+echo "== the console's proof checks under Node's WebCrypto"
+node "$here/merkle_test.mjs" "$root/console/app/js"
+
 echo "== the console in headless chromium (playwright-core)"
 cp "$here/browser.mjs" .  # beside the tools' node_modules, where it finds playwright-core
 if ! NUCLEO_BINARY="$nucleo" NUCLEO_CHROMIUM="$chromium" NUCLEO_PUBLISH_DIR="$work/published" node browser.mjs "http://127.0.0.1:$port" "$shots"; then

@@ -3,7 +3,8 @@
 // of `ptBR` (the type check fails otherwise); {name} placeholders are filled by t().
 
 const ptBR = {
-  "nav.insight": "Insight", "nav.privacy": "Privacidade", "nav.admin": "Administração",
+  "nav.insight": "Insight", "nav.privacy": "Privacidade", "nav.admin": "Administração", "nav.accounts": "Contas",
+  "accounts.title": "Contas", "accounts.list": "Lista de contas", "accounts.loaded": "{n}{more} contas carregadas",
   "admin.users": "Pessoas", "admin.name": "Nome", "admin.email": "E-mail", "admin.role": "Papel", "admin.active": "Ativo",
   "admin.yes": "sim", "admin.no": "não", "admin.reset_password": "Redefinir senha", "admin.reset_password_of": "Nova senha para {name}",
   "admin.new_password": "Nova senha (12 caracteres ou mais)", "admin.set_password": "Definir senha",
@@ -128,7 +129,8 @@ const ptBR = {
 
 /** @type {Record<keyof typeof ptBR, string>} */
 const en = {
-  "nav.insight": "Insight", "nav.privacy": "Privacy", "nav.admin": "Administration",
+  "nav.insight": "Insight", "nav.privacy": "Privacy", "nav.admin": "Administration", "nav.accounts": "Accounts",
+  "accounts.title": "Accounts", "accounts.list": "List of accounts", "accounts.loaded": "{n}{more} accounts loaded",
   "admin.users": "People", "admin.name": "Name", "admin.email": "E-mail", "admin.role": "Role", "admin.active": "Active",
   "admin.yes": "yes", "admin.no": "no", "admin.reset_password": "Reset password", "admin.reset_password_of": "New password for {name}",
   "admin.new_password": "New password (12 characters or more)", "admin.set_password": "Set password",

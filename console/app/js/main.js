@@ -9,6 +9,7 @@ import { renderSignIn } from "./views/sign_in.js";
 import { renderBoard } from "./views/board.js";
 import { renderDeal } from "./views/deal.js";
 import { renderAccount, renderNewAccount } from "./views/account.js";
+import { renderAccounts } from "./views/accounts.js";
 import { renderAgenda } from "./views/agenda.js";
 import { renderSearch } from "./views/search.js";
 import { renderInbox } from "./views/inbox.js";
@@ -26,6 +27,7 @@ const routes = [
   [/^\/?$/, renderBoard],
   [/^\/board\/(pipe_[0-9a-z]+)$/, renderBoard],
   [/^\/deals\/(deal_[0-9a-z]+)$/, renderDeal],
+  [/^\/accounts$/, renderAccounts],
   [/^\/accounts\/new$/, renderNewAccount],
   [/^\/accounts\/(acc_[0-9a-z]+)$/, renderAccount],
   [/^\/agenda$/, renderAgenda],
@@ -45,7 +47,7 @@ const navigation = [
   ["#/", "nav.board"],
   ["#/agenda", "nav.agenda"],
   ["#/inbox", "nav.inbox"],
-  ["#/accounts/new", "nav.new_account"],
+  ["#/accounts", "nav.accounts"],
   ["#/imports", "nav.imports", ["admin"]],
   ["#/insight", "nav.insight"],
   ["#/audit", "nav.audit", ["admin", "auditor"]],

@@ -102,7 +102,11 @@ export function parseCheckpoint(note) {
  * @param {string} text
  */
 function parseVkey(text) {
-  const [name = "", idHex = "", key = ""] = text.trim().split("+");
+  // The key's base64 may hold "+" itself: only the first two separate.
+  const line = text.trim();
+  const first = line.indexOf("+"), second = line.indexOf("+", first + 1);
+  const [name, idHex, key] = first < 0 || second < 0 ? ["", "", ""]
+    : [line.slice(0, first), line.slice(first + 1, second), line.slice(second + 1)];
   const raw = key ? fromBase64(key) : new Uint8Array();
   if (!name || idHex.length !== 8 || raw.length !== 33 || raw[0] !== 1)
     throw new Error("a vkey reads <name>+<8 hex digits>+<base64 of 0x01 and a 32-byte Ed25519 key>");
