@@ -15,14 +15,8 @@ for tool in openapi-typescript tsc prism; do
 done
 
 # Inside the tools folder, so that the flows resolve openapi-fetch from its node_modules.
-work=$(mktemp -d -p "$tools" client.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source "$here/../support/serve.sh"
+work_dir_in "$tools" client
 port=$(free_port)
 proxy_port=$(free_port)
 hook_port=$(free_port)  # nothing listens: deliveries fail and retry, on loopback only

@@ -27,14 +27,8 @@ chromium=${NUCLEO_CHROMIUM:-/usr/bin/chromium}
 
 # Inside the tools folder, so that the check resolves openapi-fetch's types and the
 # browser test playwright-core from its node_modules.
-work=$(mktemp -d -p "$tools" console.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source "$here/../support/serve.sh"
+work_dir_in "$tools" console
 port=$(free_port)
 
 cd "$work"

@@ -1,5 +1,14 @@
 # Sourced by the tests that run npm tools against a real server (tests/client,
-# tests/console). The caller keeps a `pids` array and kills it on exit.
+# tests/console).
+
+# work_dir_in TOOLS_DIR NAME: a temporary directory inside the tools folder (so scripts
+# copied there resolve its node_modules) in $work; on exit every process in `pids` is
+# stopped and the directory removed.
+work_dir_in() {
+  work=$(mktemp -d -p "$1" "$2.XXXXXX")
+  pids=()
+  trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+}
 
 # A TCP port free on loopback now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
