@@ -13,6 +13,7 @@ void add_resource_routes(Router& router, services::ServiceDependencies deps, Api
   add_duplicate_routes(router, deps, settings);
   add_automation_routes(router, deps, settings);
   add_session_routes(router, deps, settings);
+  add_key_routes(router, deps);
 }
 
 }  // namespace nucleo::http

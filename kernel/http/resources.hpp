@@ -41,5 +41,7 @@ void add_automation_routes(Router& router, services::ServiceDependencies deps, c
 // People's sign-in (ADR 0046): POST /v1/sessions, the current session, signing out (here
 // or everywhere) and setting a password.
 void add_session_routes(Router& router, services::ServiceDependencies deps, const ApiSettings& settings);
+// API keys: list, create (the secret once), revoke — admins; as `nucleo key` does.
+void add_key_routes(Router& router, services::ServiceDependencies deps);
 
 }  // namespace nucleo::http

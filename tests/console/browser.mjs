@@ -385,6 +385,20 @@ try {
   await definition.getByText(/Simular: \d+ mudança/).waitFor();
   check(true, "a pipeline's definition opens and its dry run lists the changes it would make");
   await definition.getByRole("button", { name: "Fechar" }).click();
+  const keyForm = page.getByRole("form", { name: "Nova chave de integração" });
+  await keyForm.getByLabel("Nome").fill("ERP da cooperativa");
+  await keyForm.getByLabel("Escopos").fill("deals:read");
+  await keyForm.getByRole("button", { name: "Criar chave" }).click();
+  const secretBox = page.getByRole("dialog", { name: "Chave ERP da cooperativa criada" });
+  const minted = (await secretBox.locator("pre.secret").innerText()).trim();
+  check((await fetch(`${base}/v1/deals`, { headers: { Authorization: `Bearer ${minted}` } })).status === 200,
+        "an integration key made in the administration works, its secret shown once");
+  await secretBox.getByRole("button", { name: "Fechar" }).click();
+  await page.getByRole("region", { name: "Chaves de API" }).getByRole("row", { name: /ERP da cooperativa/ })
+    .getByRole("button", { name: "Revogar" }).click();
+  await toast("Chave ERP da cooperativa revogada.");
+  check((await fetch(`${base}/v1/deals`, { headers: { Authorization: `Bearer ${minted}` } })).status === 401,
+        "revoking it in the administration refuses it at once");
   await shot("admin");
 
   // The privacy desk: a data-subject request with its legal deadline.

@@ -162,6 +162,50 @@ TEST_P(Api, ThePipelineBoardCountsTheOpenDealsEachCallerMaySee) {
   EXPECT_EQ(call("GET", "/v1/pipelines/" + pipeline_id + "/board", user_key(other, "admin")).status, 404);
 }
 
+// API keys over HTTP (the console's administration): the secret once, never its hash,
+// revoked at once; a key bound by scopes mints only integration keys within its own.
+TEST_P(Api, AdminsManageApiKeysAndNoKeyMintsMoreThanItHolds) {
+  std::string ana_id;
+  user_key(h->tenant, "sales", &ana_id);
+  auto made = call("POST", "/v1/keys", admin, {{"name", "erp"}, {"role", "integration"}, {"integration", true},
+                                               {"scopes", {"deals:read"}}});
+  ASSERT_EQ(made.status, 201) << made.raw.body;
+  std::string secret = made.body["secret"], id = made.body["key"]["id"];
+  EXPECT_EQ(made.body["key"].count("secret_hash"), 0u);
+  EXPECT_EQ(call("GET", "/v1/deals", secret).status, 200);
+  EXPECT_EQ(call("GET", "/v1/accounts", secret).status, 403);
+  auto hers = call("POST", "/v1/keys", admin, {{"name", "celular"}, {"role", "sales"}, {"user_id", ana_id}});
+  ASSERT_EQ(hers.status, 201) << hers.raw.body;
+  EXPECT_EQ(call("POST", "/v1/keys", admin, {{"name", "x"}, {"role", "admin"}, {"user_id", ana_id}}).status, 422)
+      << "a user key never outranks its user";
+
+  auto listed = call("GET", "/v1/keys", auditor);
+  ASSERT_EQ(listed.status, 200) << listed.raw.body;
+  EXPECT_EQ(listed.raw.body.find("secret"), std::string::npos);
+  EXPECT_NE(listed.raw.body.find(id), std::string::npos);
+  EXPECT_EQ(call("POST", "/v1/keys", manager, {{"name", "x"}, {"role", "integration"}, {"integration", true}}).status, 403);
+
+  auto revoked = call("POST", "/v1/keys/" + id + "/revoke", admin);
+  ASSERT_EQ(revoked.status, 200) << revoked.raw.body;
+  EXPECT_FALSE(revoked.body["revoked_at"].is_null());
+  EXPECT_EQ(call("GET", "/v1/deals", secret).status, 401);
+  EXPECT_EQ(call("POST", "/v1/keys/key_00000000000000000000000000/revoke", admin).status, 404);
+
+  // An integration key acting for an admin holds keys:write and deals:read only.
+  std::string boss;
+  user_key(h->tenant, "admin", &boss);
+  std::string bound = integration_key(h->tenant, {"api_keys:write", "deals:read"});
+  std::map<std::string, std::string> as_boss{{"On-Behalf-Of", boss}};
+  auto narrower = call("POST", "/v1/keys", bound, {{"name", "n"}, {"role", "integration"}, {"integration", true},
+                                                   {"scopes", {"deals:read"}}}, as_boss);
+  EXPECT_EQ(narrower.status, 201) << narrower.raw.body;
+  auto wider = call("POST", "/v1/keys", bound, {{"name", "w"}, {"role", "integration"}, {"integration", true},
+                                                {"scopes", {"*"}}}, as_boss);
+  EXPECT_EQ(wider.status, 403) << wider.raw.body;
+  auto user = call("POST", "/v1/keys", bound, {{"name", "u"}, {"role", "admin"}, {"user_id", boss}}, as_boss);
+  EXPECT_EQ(user.status, 403) << user.raw.body;
+}
+
 TEST_P(Api, StaleIfMatchIsRefusedWith412) {
   std::string id = create("accounts", body_for("accounts"));
   EXPECT_EQ(call("PATCH", "/v1/accounts/" + id, admin, {{"trade_name", "A"}}, {{"If-Match", "\"1\""}}).status, 200);
@@ -387,6 +431,9 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
           ["conversation_id"];
   foreign["webhooks"] = services::WebhookService(h->deps()).create(
       ctx_b, {{"url", "http://127.0.0.1:9/hook"}, {"events", {"*"}}})["id"];  // loopback only
+  foreign["keys"] = services::ApiKeyService(h->deps())
+                       .create(ctx_b, {{"name", "B"}, {"role", "integration"}, {"integration", true}, {"scopes", {"*"}}})
+                       .key["id"];
   foreign["imports"] = services::ImportJobService(h->deps()).create(
       ctx_b, {{"entity", "contact"}, {"columns", {{"Nome", "name"}}}}, Json::object(), "b.csv", "Nome\nAna\n")["id"];
 
@@ -449,7 +496,7 @@ TEST_P(Api, EveryRouteAnswers404ForAnotherTenantsRecord) {
   // archive, restore; send, approve, versions, a version, preview, links: issue, list,
   // revoke; proof) + a proposal's public page and PDF (no credential: a token refused)
   // + sign-in (who the call is; a user's password, signing a user out everywhere)
-  EXPECT_EQ(checked, 164);
+  EXPECT_EQ(checked, 166);
   EXPECT_EQ(records.get(ctx_b, "account", foreign["accounts"])["legal_name"], "B");
 }
 
@@ -709,7 +756,7 @@ TEST_P(Api, OpenApiDocumentsEveryRouteAndNothingElse) {
   // approve, versions, a version, preview, links: issue, list, revoke; proof) + a proposal's
   // public link (its page, its PDF, the decision) + sign-in (open a session, the current one,
   // sign out, sign a user out everywhere, set a password).
-  EXPECT_EQ(documented.size(), 223u);
+  EXPECT_EQ(documented.size(), 226u);
 }
 
 // Issue #24 over HTTP: a duplicate pair found with its reason, merged with If-Match;

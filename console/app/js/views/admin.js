@@ -4,6 +4,7 @@
 // pipelines as definitions (docs/sales-process.md) applied with a dry run first.
 import { api, problemText } from "../api.js";
 import { dialog, field, h, show } from "../dom.js";
+import { dateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { toast } from "./toast.js";
 
@@ -13,13 +14,14 @@ const roles = ["admin", "manager", "sales", "support", "marketing", "auditor"];
  * @param {HTMLElement} main
  */
 export async function renderAdmin(main) {
-  const [users, teams, channels, hooks, plugins, pipelines] = await Promise.all([
+  const [users, teams, channels, hooks, plugins, pipelines, keys] = await Promise.all([
     api.GET("/v1/users", { params: { query: { limit: 200 } } }),
     api.GET("/v1/teams", { params: { query: { limit: 200 } } }),
     api.GET("/v1/channels/accounts"),
     api.GET("/v1/webhooks"),
     api.GET("/v1/plugins"),
     api.GET("/v1/pipelines", { params: { query: { limit: 200 } } }),
+    api.GET("/v1/keys"),
   ]);
   const refresh = () => renderAdmin(main);
   /** @param {string} id @param {string} title @param {...(Node | string | null)} body */
@@ -43,6 +45,18 @@ export async function renderAdmin(main) {
               toast(r.data ? t("admin.signed_out", { name: u.name, n: r.data.sessions_signed_out }) : problemText(r.error), r.data ? "info" : "error");
             } }, t("admin.sign_out_everywhere"))))))) : failed(users),
       newUserForm(refresh)),
+    section("adm-keys", t("admin.keys"),
+      keys.data ? table([t("admin.name"), t("admin.role"), t("admin.scopes"), t("admin.last_used"), t("admin.status"), ""],
+        keys.data.data.map((k) => h("tr", { "data-key": k.id },
+          h("td", {}, k.name), h("td", {}, k.role), h("td", {}, k.scopes.join(", ") || "—"),
+          h("td", {}, dateTime(k.last_used_at)), h("td", {}, k.revoked_at ? t("admin.revoked") : t("admin.active_key")),
+          h("td", {}, k.revoked_at ? null : h("button", { type: "button", class: "link", onclick: async () => {
+            const r = await api.POST("/v1/keys/{id}/revoke", { params: { path: { id: k.id } } });
+            if (!r.data) return toast(problemText(r.error), "error");
+            toast(t("admin.key_revoked", { name: k.name }));
+            await refresh();
+          } }, t("admin.revoke")))))) : failed(keys),
+      newKeyForm(refresh)),
     section("adm-teams", t("admin.teams"),
       teams.data ? h("ul", {}, teams.data.data.map((team) => h("li", {}, team.name))) : failed(teams),
       newTeamForm(refresh)),
@@ -152,4 +166,28 @@ async function editDefinition(id, name) {
     result);
   const box = dialog(name, [form]);
   box.classList.add("wide");
+}
+
+/**
+ * An integration key with the scopes it needs; its secret is shown here once.
+ * @param {() => Promise<void>} done
+ */
+function newKeyForm(done) {
+  const form = h("form", { class: "inline-form", "aria-label": t("admin.new_key"), onsubmit: async (event) => {
+    event.preventDefault();
+    const scopes = field(form, "scopes").split(",").map((x) => x.trim()).filter(Boolean);
+    const { data, error } = await api.POST("/v1/keys", { body: { name: field(form, "name"), role: "integration", integration: true, scopes } });
+    if (!data) return toast(problemText(error), "error");
+    form.reset();
+    const box = dialog(t("admin.key_created", { name: data.key.name }), [
+      h("p", {}, t("admin.key_once")),
+      h("pre", { class: "secret", tabindex: "0" }, data.secret),
+      h("button", { type: "button", class: "primary", onclick: () => box.close() }, t("common.close"))]);
+    box.addEventListener("close", () => { done(); });
+  } },
+    h("h3", {}, t("admin.new_key")),
+    h("label", {}, t("admin.name"), h("input", { name: "name", required: true, maxlength: 200 })),
+    h("label", {}, t("admin.scopes"), h("input", { name: "scopes", required: true, placeholder: "deals:read, accounts:write" })),
+    h("button", { type: "submit" }, t("admin.create_key")));
+  return form;
 }
