@@ -13,7 +13,7 @@ packages=(
   libxgboost-dev libargon2-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev postgresql-15 pgbouncer curl python3 clang-14 libclang-rt-14-dev openssl
+  packages+=(googletest libgtest-dev libgmock-dev postgresql-15 pgbouncer haproxy curl python3 clang-14 libclang-rt-14-dev openssl
     python3-aiosmtpd dovecot-imapd poppler-utils chromium)
   # npm (the API contract tools, tests/tools): the machine's own Node.js when present, else Debian's.
   command -v npm >/dev/null || packages+=(nodejs npm)

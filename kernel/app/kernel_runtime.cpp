@@ -14,21 +14,22 @@
 namespace nucleo::app {
 namespace {
 
-void prepare_schema(const StoreSettings& settings, bool tolerate_old_schema,
+// True when the schema is this build's (false: an old one, tolerated).
+bool prepare_schema(const StoreSettings& settings, bool tolerate_old_schema,
                     const std::function<void(const store::Migration&)>& on_applied) {
   soci::session owner;
   store::open_session(owner, settings.owner_url);
   if (settings.migrate_on_start) {
     SystemClock clock;
     store::migrate(owner, settings.owner_url.backend, clock, on_applied);
-    return;
+    return true;
   }
-  if (tolerate_old_schema) return;
   auto status = store::schema_status(owner, settings.owner_url.backend);
-  if (!status.is_current())
-    throw Error(ErrorCode::unavailable, "the database schema is at version " + std::to_string(status.current_version) +
-                                            " and this build needs " + std::to_string(status.latest_version) +
-                                            ": run 'nucleo migrate'");
+  if (status.is_current()) return true;
+  if (tolerate_old_schema) return false;
+  throw Error(ErrorCode::unavailable, "the database schema is at version " + std::to_string(status.current_version) +
+                                          " and this build needs " + std::to_string(status.latest_version) +
+                                          ": run 'nucleo migrate'");
 }
 
 }  // namespace
@@ -106,7 +107,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
   automation::register_rule_checks(validators_);  // a rule is checked whole when saved
   automation::register_cadence_checks(validators_);  // and a cadence's steps
   sensitive_.consult(attribute_schemas_);         // plugins mark their attributes sensitive too
-  prepare_schema(store_settings_, tolerate_old_schema, on_applied);
+  bool schema_current = prepare_schema(store_settings_, tolerate_old_schema, on_applied);
   std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;
   database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);
   // SQLite has one role: a second pool on the same file would only add writers.
@@ -114,10 +115,19 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
     worker_database_ =
         std::make_unique<store::Database>(store_settings_.worker_url, pool, store_settings_.lease_timeout);
     worker_database_->announce_work_to(&work_signal_);
-    work_channel_ = std::make_unique<store::PostgresWorkChannel>(store_settings_.worker_url, work_signal_,
+    work_channel_ = std::make_unique<store::PostgresWorkChannel>(store_settings_.listen_url, work_signal_,
                                                                  read_background_settings(config).notify_gap);
   }
   database_->announce_work_to(&work_signal_);
+  if (!store_settings_.replicas.urls.empty()) {
+    replicas_ = std::make_unique<store::ReplicaSet>(*database_, store_settings_.replicas);
+    database_->read_from(replicas_.get());
+  }
+  // Before anything is sealed: every process on this database holds the same key.
+  if (schema_current)
+    services::bind_secrets_key(worker_database_ ? *worker_database_ : *database_, secrets_,
+                               state_path(config, get_string(config, "secrets.key_file")), secrets_key_created_,
+                               read_node_settings(config).id, SystemClock().now());
   audited_reads_ = std::make_unique<services::AuditedReads>(*database_);
 }
 

@@ -32,6 +32,8 @@ class KernelRuntime {
   // passed on to other nodes. listen_to_other_nodes() (serve) raises theirs here too.
   store::WorkSignal& work_signal() { return work_signal_; }
   void listen_to_other_nodes();
+  // The read replicas (serve checks them every store.replica_check_ms); nullptr: none.
+  store::ReplicaSet* replicas() { return replicas_.get(); }
   const StoreSettings& store_settings() const { return store_settings_; }
   // True when secrets.key_file did not exist and this start created it.
   bool secrets_key_created() const { return secrets_key_created_; }
@@ -46,6 +48,7 @@ class KernelRuntime {
   store::WorkSignal work_signal_;  // before what rings it: outlives the databases
   std::unique_ptr<store::PostgresWorkChannel> work_channel_;  // PostgreSQL only
   std::unique_ptr<store::Database> database_;
+  std::unique_ptr<store::ReplicaSet> replicas_;  // store.replica_urls; none: reads stay on database_
   std::unique_ptr<store::Database> worker_database_;  // same object as database_ on SQLite
   std::unique_ptr<services::AuditedReads> audited_reads_;
   services::ValidatorRegistry validators_;

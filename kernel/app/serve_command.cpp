@@ -5,7 +5,6 @@
 #include <Poco/PatternFormatter.h>
 #include <soci/session.h>
 
-#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -37,6 +36,7 @@
 #include "kernel/services/webhook_delivery.hpp"
 #include "kernel/store/database.hpp"
 #include "kernel/store/migrations.hpp"
+#include "kernel/store/replica_set.hpp"
 
 namespace nucleo::app {
 namespace {
@@ -141,11 +141,22 @@ BackgroundLoop::Pass job_pass(events::JobQueue& jobs) {
   };
 }
 
-// Names this process in subscriber and job leases: host name and pid.
-std::string node_id() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
+// Keeps the leases of the batches this node's workers run from running out (every third
+// of jobs.lease_ms), so the lease bounds how long a killed node's jobs wait, not how
+// long a job may run. No statement while no batch runs.
+BackgroundLoop::Pass lease_renewal_pass(events::JobQueue& jobs) {
+  return [&jobs] {
+    jobs.renew_leases();
+    BackgroundLoop::Outcome idle;
+    idle.due_in = std::max(std::chrono::milliseconds(1), jobs.settings().lease / 3);
+    return idle;
+  };
+}
+
+std::string roles_text(const NodeSettings& node) {
+  std::string text;
+  for (const auto& role : node.roles) text += (text.empty() ? "" : ", ") + role;
+  return text.empty() ? "none (HTTP only)" : text;
 }
 
 // SIGINT/SIGTERM are blocked in every thread (the mask is inherited by the server's
@@ -182,8 +193,9 @@ int run_serve(const ParsedArgs& args) {
   else
     signing_key = audit::SigningKey::load(audit.signing_key_file);
   SystemClock clock;
+  NodeSettings node = read_node_settings(config);
   JobWorkerSettings job_settings = read_job_settings(config);
-  events::JobQueue jobs(runtime.dependencies().worker_database, clock, job_settings.queue, node_id());
+  events::JobQueue jobs(runtime.dependencies().worker_database, clock, job_settings.queue, node.id);
   events::OutboundSettings outbound = read_outbound_settings(config);
   plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies(), outbound);
   plugin_host.remember_channel_accounts(std::chrono::seconds(get_integer(config, "channels.cache_seconds", 0, 3600)));
@@ -208,10 +220,13 @@ int run_serve(const ParsedArgs& args) {
                        audit.checkpoints, &checkpoint_http);
   BackgroundSettings background = read_background_settings(config);
   store::WorkSignal& work = runtime.work_signal();
-  BackgroundLoop sequencing("audit sequencer", [&audit_work] { return audit_work.run_once(); },
-                            {background.safety_poll, audit.sequence_interval}, &work, store::kind(store::Work::audit));
+  std::unique_ptr<BackgroundLoop> sequencing;
+  if (node.runs("audit"))
+    sequencing = std::make_unique<BackgroundLoop>("audit sequencer", [&audit_work] { return audit_work.run_once(); },
+                                                  BackgroundLoop::Timing{background.safety_poll, audit.sequence_interval},
+                                                  &work, store::kind(store::Work::audit));
   EventSettings event_settings = read_event_settings(config);
-  events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node_id());
+  events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node.id);
   for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
   dispatcher.add(services::webhook_fanout(runtime.dependencies(), jobs, clock));
   dispatcher.add(automation::checklist_subscriber(runtime.dependencies(), clock));
@@ -228,37 +243,64 @@ int run_serve(const ParsedArgs& args) {
   if (std::string dir = get_string(config, "automation.rules_dir"); !dir.empty())
     for (const auto& line : automation::apply_rules_dir(runtime.dependencies(), clock, dir))
       log.information(line);
-  auto dispatching = std::make_unique<BackgroundLoop>(
-      "event dispatcher", dispatch_pass(dispatcher, log),
-      BackgroundLoop::Timing{background.safety_poll, event_settings.interval}, &work, store::kind(store::Work::outbox));
+  std::unique_ptr<BackgroundLoop> dispatching;
+  if (node.runs("events"))
+    dispatching = std::make_unique<BackgroundLoop>(
+        "event dispatcher", dispatch_pass(dispatcher, log),
+        BackgroundLoop::Timing{background.safety_poll, event_settings.interval}, &work, store::kind(store::Work::outbox));
   std::vector<std::unique_ptr<BackgroundLoop>> job_workers;
-  for (std::size_t i = 0; i < job_settings.workers; ++i)
-    job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1), job_pass(jobs),
-                                                           BackgroundLoop::Timing{background.safety_poll}, &work,
-                                                           store::kind(store::Work::jobs)));
+  std::unique_ptr<BackgroundLoop> lease_renewal;
+  if (node.runs("jobs")) {
+    for (std::size_t i = 0; i < job_settings.workers; ++i)
+      job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1), job_pass(jobs),
+                                                             BackgroundLoop::Timing{background.safety_poll}, &work,
+                                                             store::kind(store::Work::jobs)));
+    lease_renewal = std::make_unique<BackgroundLoop>("job lease renewal", lease_renewal_pass(jobs),
+                                                     BackgroundLoop::Timing{background.safety_poll});
+  }
   // Imports over HTTP: one import at a time per node, handed back when the node stops.
   ImportRunnerSettings import_settings = read_import_runner_settings(config);
   std::atomic<bool> stopping_imports{false};
   std::unique_ptr<BackgroundLoop> importing;
-  if (import_settings.enabled)
+  if (import_settings.enabled && node.runs("imports"))
     importing = std::make_unique<BackgroundLoop>(
         "import runner",
         [&] {
           std::optional<std::chrono::milliseconds> due_in;
           BackgroundLoop::Outcome outcome(services::ImportJobService(runtime.dependencies())
-                                              .run_one(clock, node_id(), import_settings.stale_after, stopping_imports,
+                                              .run_one(clock, node.id, import_settings.stale_after, stopping_imports,
                                                        &due_in));
           outcome.due_in = due_in;
           return outcome;
         },
         BackgroundLoop::Timing{background.safety_poll}, &work, store::kind(store::Work::imports));
+  // Read replicas: reads go to one only once a check has found it fresh (ADR 0048).
+  std::unique_ptr<BackgroundLoop> replica_checks;
+  if (store::ReplicaSet* replicas = runtime.replicas()) {
+    replicas->check();
+    std::chrono::milliseconds every = replicas->settings().check_every;
+    replica_checks = std::make_unique<BackgroundLoop>(
+        "replica check",
+        [replicas, every] {
+          replicas->check();
+          BackgroundLoop::Outcome idle;
+          idle.due_in = every;
+          return idle;
+        },
+        BackgroundLoop::Timing{background.safety_poll});
+  }
+  server.describe_node([&node, &dispatcher, &jobs] {
+    return http::NodeStatus{node.id, node.roles,
+                            {{"event_subscribers", dispatcher.leases_held()}, {"jobs", jobs.leases_held()}}};
+  });
   runtime.listen_to_other_nodes();
   // Serve last: a request answered before the dispatcher registered its subscribers
   // would write events a subscriber new to this database never sees (a new subscriber
   // starts at the end of the outbox).
   server.start();
-  log.information("nucleo serving on http://%s:%hu (store %s, %z connections)", http_settings.transport.host, server.port(),
-                  runtime.database().url().display, runtime.store_settings().pool_size);
+  log.information("nucleo serving on http://%s:%hu (store %s, %z connections; node %s, roles: %s)",
+                  http_settings.transport.host, server.port(), runtime.database().url().display,
+                  runtime.store_settings().pool_size, node.id, roles_text(node));
 
   int received = 0;
   sigwait(&signals, &received);
@@ -272,11 +314,15 @@ int run_serve(const ParsedArgs& args) {
   stopping_imports = true;
   importing.reset();  // after the batch under way; the import is handed back
   dispatching.reset();  // after the pass under way
+  job_workers.clear();  // after the batches under way, settled
+  lease_renewal.reset();
+  // What this node still holds goes back at once: the next node, or this one restarted,
+  // delivers and runs it now instead of when the lease runs out.
   try {
-    dispatcher.release_leases();  // the next node, or this one restarted, delivers at once
+    dispatcher.release_leases();
+    jobs.release_leases();
   } catch (const std::exception& e) {
-    log.warning("could not release the event subscribers' leases (they run out by themselves): %s",
-                std::string(e.what()));
+    log.warning("could not hand back this node's leases (they run out by themselves): %s", std::string(e.what()));
   }
   log.information("stopped");
   return exit_ok;
@@ -293,7 +339,9 @@ CommandSpec serve_command() {
       "connection pool and serves HTTP on http.host:http.port until SIGINT or SIGTERM.\n"
       "Endpoints: GET /healthz (liveness), GET /readyz (database reachable, schema current).\n"
       "Also runs the audit sequencer, the event dispatcher, the job workers and the import runner,\n"
-      "each woken by the writes that give it work (and on its own every background.safety_poll_ms),\n"
+      "each woken by the writes that give it work (and on its own every background.safety_poll_ms);\n"
+      "node.roles chooses which of them this node runs, node.id names it (docs/operations.md).\n"
+      "With store.replica_urls, lists and searches may read a streaming replica (ADR 0048).\n"
       "stage checklists and the stalled-deal and task-reminder jobs (sales.*).\n"
       "Loads the plugins configured as plugins.<alias>.file (docs/plugin-authoring.md); one\n"
       "that fails is logged, listed with its reason at GET /v1/plugins and recorded in the\n"

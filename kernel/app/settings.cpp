@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "kernel/domain/digest.hpp"
@@ -58,14 +59,36 @@ StoreSettings read_store_settings(const Configuration& config) {
   s.url = read_url(config, "store.url", "");
   s.worker_url = read_url(config, "store.worker_url", "store.url");
   s.owner_url = read_url(config, "store.owner_url", "store.url");
+  s.listen_url = read_url(config, "store.listen_url", get_string(config, "store.worker_url").empty() ? "store.url"
+                                                                                                  : "store.worker_url");
   s.pool_size = static_cast<std::size_t>(get_integer(config, "store.pool_size", 1, 1000));
   s.lease_timeout = std::chrono::milliseconds(get_integer(config, "store.lease_timeout_ms", 1, 600000));
   s.migrate_on_start = get_bool(config, "store.migrate_on_start");
   bool prepared = get_bool(config, "store.prepared_statements");
   for (store::DatabaseUrl* url : {&s.url, &s.worker_url, &s.owner_url}) url->prepared_statements = prepared;
-  if (s.url.backend != s.owner_url.backend || s.url.backend != s.worker_url.backend)
-    throw Error(ErrorCode::validation, "store.url, store.worker_url and store.owner_url must use the same backend",
+  if (s.url.backend != s.owner_url.backend || s.url.backend != s.worker_url.backend ||
+      s.url.backend != s.listen_url.backend)
+    throw Error(ErrorCode::validation,
+                "store.url, store.worker_url, store.owner_url and store.listen_url must use the same backend",
                 {{"store.owner_url", "backend differs from store.url"}});
+  for (const auto& text : comma_separated(config, "store.replica_urls")) {
+    store::DatabaseUrl replica;
+    try {
+      replica = store::parse_database_url(text);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::validation, "configuration key store.replica_urls: " + std::string(e.what()),
+                  {{"store.replica_urls", e.what()}});
+    }
+    if (replica.backend != store::Backend::postgresql || s.url.backend != store::Backend::postgresql)
+      throw Error(ErrorCode::validation, "configuration key store.replica_urls: replicas are PostgreSQL streaming replicas of a PostgreSQL store.url",
+                  {{"store.replica_urls", "PostgreSQL only"}});
+    replica.prepared_statements = prepared;
+    s.replicas.urls.push_back(replica);
+  }
+  s.replicas.max_lag = std::chrono::milliseconds(get_integer(config, "store.replica_max_lag_ms", 0, 3'600'000));
+  s.replicas.check_every = std::chrono::milliseconds(get_integer(config, "store.replica_check_ms", 10, 60'000));
+  s.replicas.pool_size = s.pool_size;
+  s.replicas.lease_timeout = s.lease_timeout;
   return s;
 }
 
@@ -104,6 +127,33 @@ automation::AutomationSettings read_automation_settings(const Configuration& con
   if (s.max_depth >= get_integer(config, "events.max_depth", 1, 1000))
     throw Error(ErrorCode::validation, "automation.max_depth must be below events.max_depth: deeper events reach no "
                                        "subscriber, so the loop guard would never see them");
+  return s;
+}
+
+bool NodeSettings::runs(const std::string& role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+NodeSettings read_node_settings(const Configuration& config) {
+  NodeSettings s;
+  s.id = get_string(config, "node.id");
+  if (s.id.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    s.id = std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
+  }
+  // Leases are compared by this text, and a job's lease adds "#<batch>" to it.
+  if (s.id.size() > 100 || s.id.find_first_of("#\"\\ \t\r\n") != std::string::npos)
+    throw Error(ErrorCode::validation, "configuration key node.id: at most 100 characters, without spaces, quotes or '#'",
+                {{"node.id", "at most 100 characters, without spaces, quotes or '#'"}});
+  static const std::vector<std::string> known{"audit", "events", "jobs", "imports"};
+  for (const auto& role : comma_separated(config, "node.roles")) {
+    if (role == "none") continue;  // HTTP only, also where an empty value cannot be set
+    if (std::find(known.begin(), known.end(), role) == known.end())
+      throw Error(ErrorCode::validation, "configuration key node.roles: unknown role '" + role + "'",
+                  {{"node.roles", "expected a list of audit, events, jobs and imports, or none"}});
+    if (!s.runs(role)) s.roles.push_back(role);
+  }
   return s;
 }
 

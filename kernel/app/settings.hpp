@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "kernel/app/configuration.hpp"
 #include "kernel/audit/audit_log.hpp"
@@ -12,6 +13,7 @@
 #include "kernel/http/server.hpp"
 #include "kernel/plugins/host.hpp"
 #include "kernel/store/database_url.hpp"
+#include "kernel/store/replica_set.hpp"
 
 namespace nucleo::app {
 
@@ -20,6 +22,11 @@ struct StoreSettings {
   store::DatabaseUrl url;         // request traffic (PostgreSQL: nucleo_app)
   store::DatabaseUrl worker_url;  // background work (PostgreSQL: nucleo_worker)
   store::DatabaseUrl owner_url;   // migrations (PostgreSQL: nucleo_owner)
+  // PostgreSQL: the wake-up channel's own connections (LISTEN/NOTIFY), straight to the
+  // server — never through a transaction pooler, where LISTEN cannot work.
+  store::DatabaseUrl listen_url;
+  // PostgreSQL streaming replicas for reads that may lag (ADR 0048); empty: none.
+  store::ReplicaSettings replicas;
   std::size_t pool_size = 8;
   std::chrono::milliseconds lease_timeout{2000};
   bool migrate_on_start = true;
@@ -58,6 +65,17 @@ struct ImportRunnerSettings {
   std::chrono::milliseconds stale_after{30000};
 };
 ImportRunnerSettings read_import_runner_settings(const Configuration& config);
+
+// The node.* keys: who this process is among the nodes sharing a database, and which
+// background work it takes part in (docs/operations.md).
+struct NodeSettings {
+  std::string id;  // in leases, logs, /readyz and /metrics: node.id, else host name:pid
+  // Background roles: "audit" (sequencer), "events" (dispatcher), "jobs", "imports".
+  // A node without any only serves HTTP; every role must run on at least one node.
+  std::vector<std::string> roles;
+  bool runs(const std::string& role) const;
+};
+NodeSettings read_node_settings(const Configuration& config);
 
 struct JobWorkerSettings {
   std::size_t workers = 4;

@@ -80,6 +80,7 @@ void Dispatcher::release_leases() {
     store::execute(tx.session(), "UPDATE event_subscribers SET leased_until = 0 WHERE leased_by = :p0", {node_id_});
   });
   for (auto& p : progress_) p.held_until = 0;
+  leases_held_ = 0;
 }
 
 void Dispatcher::add(Subscriber subscriber) {
@@ -190,6 +191,8 @@ bool Dispatcher::claim(std::size_t index) {
                           {node_id_, now + micros(settings_.lease), subscribers_[index].name, now, node_id_}) == 1;
   });
   p.held_until = held ? now + micros(settings_.lease) : 0;
+  leases_held_ = static_cast<std::size_t>(
+      std::count_if(progress_.begin(), progress_.end(), [now](const Progress& q) { return q.held_until > now; }));
   return held;
 }
 

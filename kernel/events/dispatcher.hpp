@@ -11,6 +11,7 @@
 // letters, kept until replayed. Delivery order holds per subscriber for first attempts
 // only: a retried event arrives after later ones. Subscribers de-duplicate by event id.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -73,6 +74,8 @@ class Dispatcher {
   // another node, or this one restarted under a new node id, takes over at once
   // instead of waiting out `lease`.
   void release_leases();
+  // Subscribers this node held a lease on at its last pass (for /metrics).
+  std::size_t leases_held() const { return leases_held_; }
 
   const DispatchSettings& settings() const { return settings_; }
 
@@ -104,6 +107,7 @@ class Dispatcher {
   };
   std::vector<Progress> progress_;
   std::optional<std::int64_t> next_due_;  // µs, found by the last pass
+  std::atomic<std::size_t> leases_held_{0};
 };
 
 }  // namespace nucleo::events

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "kernel/domain/digest.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/json_text.hpp"
@@ -33,13 +34,18 @@ Poco::Logger& log() {
 
 struct JobQueue::Claimed {
   std::string id, name, tenant_id, payload;
+  std::string token;  // the batch's lease: "<node id>#<n>"
   bool recurring = false;
   std::int64_t run_at = 0, leased_until = 0;
   int attempt = 0;
 };
 
 JobQueue::JobQueue(store::Database& worker, const Clock& clock, JobSettings settings, std::string node_id)
-    : worker_(worker), clock_(clock), settings_(settings), node_id_(std::move(node_id)) {}
+    : worker_(worker),
+      clock_(clock),
+      settings_(settings),
+      node_id_(std::move(node_id)),
+      token_prefix_(node_id_ + "#" + random_hex(4) + ".") {}
 
 void JobQueue::add(JobDefinition definition) {
   if (find(definition.name)) throw Error(ErrorCode::conflict, "job " + definition.name + " is registered twice");
@@ -165,17 +171,20 @@ std::vector<JobQueue::Claimed> JobQueue::claim() {
       store::bound_list(names, values) + " ORDER BY run_at LIMIT " + std::to_string(std::max<std::size_t>(settings_.batch, 1));
   if (worker_.backend() == store::Backend::postgresql) sql += " FOR UPDATE SKIP LOCKED";
   std::int64_t leased_until = now + micros(settings_.lease);
+  std::string token = token_prefix_ + std::to_string(++batches_);
   worker_.write("", [&](store::Transaction& tx) {
     without_waiting_for_the_disk(tx);
+    jobs.clear();  // a retried transaction starts over
     store::query(tx.session(), sql, values, [&](const store::Row& r) {
-      jobs.push_back(Claimed{store::required_text(r, 0), store::required_text(r, 1), text_at(r, 2).value_or(""), text_at(r, 3).value_or("{}"),
-                             text_at(r, 4).has_value(), store::required_integer(r, 5), leased_until,
+      jobs.push_back(Claimed{store::required_text(r, 0), store::required_text(r, 1), text_at(r, 2).value_or(""),
+                             text_at(r, 3).value_or("{}"), token, text_at(r, 4).has_value(),
+                             store::required_integer(r, 5), leased_until,
                              static_cast<int>(integer_at(r, 6).value_or(0)) + 1});
     });
     if (jobs.empty()) return;
     std::vector<std::string> ids;
     for (const auto& j : jobs) ids.push_back(j.id);
-    std::vector<store::SqlValue> lease{node_id_, leased_until};
+    std::vector<store::SqlValue> lease{token, leased_until};
     store::execute(tx.session(),
                    "UPDATE jobs SET leased_by = :p0, leased_until = :p1, attempts = attempts + 1 WHERE id IN " +
                        store::bound_list(ids, lease),
@@ -235,6 +244,19 @@ std::size_t JobQueue::run_once(std::optional<std::chrono::milliseconds>* due_in)
     return 0;
   }
   std::vector<Claimed> jobs = claim();
+  if (jobs.empty()) return 0;
+  {
+    std::lock_guard lock(held_mutex_);
+    held_[jobs.front().token] = jobs.size();
+  }
+  struct Unhold {  // however the batch ends
+    JobQueue& q;
+    std::string token;
+    ~Unhold() {
+      std::lock_guard lock(q.held_mutex_);
+      q.held_.erase(token);
+    }
+  } unhold{*this, jobs.front().token};
   std::int64_t started = clock_.now().micros;
   std::vector<Outcome> outcomes;
   for (const auto& job : jobs) {
@@ -242,7 +264,6 @@ std::size_t JobQueue::run_once(std::optional<std::chrono::milliseconds>* due_in)
     if (!outcomes.empty() && clock_.now().micros - started > micros(settings_.batch_window)) break;
     outcomes.push_back({&job, run(job)});
   }
-  if (jobs.empty()) return 0;
   settle(outcomes, std::vector<Claimed>(jobs.begin() + static_cast<std::ptrdiff_t>(outcomes.size()), jobs.end()));
   return outcomes.size();
 }
@@ -260,9 +281,9 @@ std::string JobQueue::zone_for(const JobDefinition& d, const std::string& tenant
   }
 }
 
-// Records the outcomes in one transaction, each only if its lease is still the one this
-// batch wrote (else the lease ran out meanwhile and the row is another run's), and hands
-// back the jobs the batch did not start, their attempt uncounted.
+// Records the outcomes in one transaction, each only if the row still carries this
+// batch's token (else the lease ran out meanwhile and the row is another run's), and
+// hands back the jobs the batch did not start, their attempt uncounted.
 void JobQueue::settle(const std::vector<Outcome>& outcomes, const std::vector<Claimed>& unstarted) {
   std::int64_t now = clock_.now().micros;
   std::vector<std::string> done;  // one-off jobs that succeeded: deleted together
@@ -270,17 +291,15 @@ void JobQueue::settle(const std::vector<Outcome>& outcomes, const std::vector<Cl
     if (o.error.empty() && !o.job->recurring) done.push_back(o.job->id);
   std::vector<std::string> handed_back;
   for (const auto& j : unstarted) handed_back.push_back(j.id);
-  std::int64_t lease = outcomes.empty() ? unstarted.front().leased_until : outcomes.front().job->leased_until;
+  const std::string& token = outcomes.empty() ? unstarted.front().token : outcomes.front().job->token;
   std::set<std::string> settled;
   worker_.write("", [&](store::Transaction& tx) {
     without_waiting_for_the_disk(tx);
     settled.clear();  // a retried transaction starts over
-    // The condition "still under this batch's lease", its values appended to `values`.
+    // The condition "still under this batch's lease", its value appended to `values`.
     auto ours = [&](std::vector<store::SqlValue>& values) {
       std::string condition = " AND leased_by = " + store::placeholder(values.size());
-      values.push_back(node_id_);
-      condition += " AND leased_until = " + store::placeholder(values.size());
-      values.push_back(lease);
+      values.push_back(token);
       return condition;
     };
     if (!done.empty()) {
@@ -304,6 +323,43 @@ void JobQueue::settle(const std::vector<Outcome>& outcomes, const std::vector<Cl
     }
   });
   for (const auto& o : outcomes) log_outcome(o, settled.count(o.job->id) > 0);
+}
+
+// Only leases that have not run out: a row whose lease ended may be another node's claim
+// by now (its token differs then, but one being claimed is locked: no waiting on it).
+void JobQueue::renew_leases() {
+  std::vector<std::string> tokens;
+  {
+    std::lock_guard lock(held_mutex_);
+    for (const auto& [token, count] : held_) tokens.push_back(token);
+  }
+  if (tokens.empty()) return;
+  std::int64_t now = clock_.now().micros;
+  std::vector<store::SqlValue> values{now + micros(settings_.lease), now};
+  std::string sql = "UPDATE jobs SET leased_until = :p0 WHERE leased_until >= :p1 AND leased_by IN " +
+                    store::bound_list(tokens, values);
+  worker_.write("", [&](store::Transaction& tx) {
+    without_waiting_for_the_disk(tx);
+    store::execute(tx.session(), sql, values);
+  });
+}
+
+void JobQueue::release_leases() {
+  const std::string& prefix = token_prefix_;  // every batch token of this process
+  std::vector<store::SqlValue> values{static_cast<std::int64_t>(prefix.size()), prefix};
+  worker_.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "UPDATE jobs SET leased_by = NULL, leased_until = 0, attempts = attempts - 1"
+                   " WHERE leased_until > 0 AND substr(leased_by, 1, :p0) = :p1",
+                   values);
+  });
+}
+
+std::size_t JobQueue::leases_held() const {
+  std::lock_guard lock(held_mutex_);
+  std::size_t n = 0;
+  for (const auto& [token, count] : held_) n += count;
+  return n;
 }
 
 std::pair<std::string, std::vector<store::SqlValue>> JobQueue::failure_or_next_run(const Outcome& o,

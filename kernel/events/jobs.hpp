@@ -9,9 +9,13 @@
 // enqueued with a payload, deleted once it has run.
 //
 // A worker claims due rows in a transaction — `FOR UPDATE SKIP LOCKED` on PostgreSQL,
-// so nodes never wait on each other's rows — by writing a lease (node, expiry) and
-// counting the attempt, then runs the jobs outside any transaction and settles the rows
-// only if their lease is still the one it wrote. It claims up to `batch` rows at once and
+// so nodes never wait on each other's rows — by writing a lease (the batch's token and
+// an expiry) and counting the attempt, then runs the jobs outside
+// any transaction and settles the rows only if they still carry its token. The token
+// names this process too ("<node id>#<process>.<n>"): a node restarted under the same
+// id never mistakes a dead process's leases for its own. While a batch
+// runs, renew_leases() moves its expiry on (every third of `lease`), so the lease can be
+// short — the bound on how long a killed node's jobs wait — however long a job runs. It claims up to `batch` rows at once and
 // settles them together (two transactions for the batch rather than two per job: ADR 0027);
 // once the batch has run for `batch_window`, the rows it has not started go back to the
 // queue, so a slow job holds back no more than itself. A node that dies leaves a lease that
@@ -61,9 +65,9 @@ struct JobSettings {
   int max_attempts = 8;
   std::chrono::milliseconds first_retry{1000};  // doubles on each attempt…
   std::chrono::milliseconds max_retry{std::chrono::minutes(15)};  // …up to this
-  // How long a claimed job may run before another node may run it again. Longer than
-  // the longest job, or it runs twice.
-  std::chrono::milliseconds lease{std::chrono::minutes(5)};
+  // How long a claimed job stays with its node without renew_leases(): after a node dies,
+  // its jobs run elsewhere once this has passed.
+  std::chrono::milliseconds lease{std::chrono::seconds(30)};
   // How many due jobs one claim takes, and how long a batch may run before the jobs it
   // has not started go back to the queue for other workers.
   std::size_t batch = 16;
@@ -88,6 +92,16 @@ class JobQueue {
   // enqueued). Safe to call from several threads.
   std::size_t run_once(std::optional<std::chrono::milliseconds>* due_in = nullptr);
 
+  // Moves on the expiry of every lease this process's batches hold (one statement; none
+  // when no batch runs). Call every third of settings().lease at least.
+  void renew_leases();
+  // Hands back what this process still holds (a clean shutdown, after the workers
+  // stopped): the rows are claimable at once, their attempt uncounted. Not what another
+  // process under the same node id holds.
+  void release_leases();
+  // Jobs claimed by this process and not yet settled (for /metrics).
+  std::size_t leases_held() const;
+
   const JobSettings& settings() const { return settings_; }
 
  private:
@@ -110,6 +124,10 @@ class JobQueue {
   const Clock& clock_;
   JobSettings settings_;
   std::string node_id_;
+  mutable std::mutex held_mutex_;
+  std::map<std::string, std::size_t> held_;  // batch token → jobs claimed, while the batch runs
+  std::string token_prefix_;                 // "<node id>#<random>.": this process's batch tokens
+  std::atomic<std::uint64_t> batches_{0};    // for the next batch's token
   std::vector<JobDefinition> definitions_;
   std::mutex sync_mutex_;
   std::atomic<std::int64_t> synced_at_{0};

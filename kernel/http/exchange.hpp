@@ -118,6 +118,15 @@ inline bool answers_one_record(const Route& route) {
   return k == "create" || k == "read" || k == "update" || k == "archive" || k == "restore" || k == "action";
 }
 
+// Whether the route's reads may come from a read replica up to store.replica_max_lag_ms
+// behind (ADR 0048): lists, searches, an account's 360 timeline and briefing, a
+// pipeline's board. Writes and audited reads stay on the primary whatever this says
+// (store::OnPrimary).
+inline bool reads_may_lag(const Route& route) {
+  const std::string& k = route.kind;
+  return k == "list" || k == "search" || k == "timeline" || k == "briefing" || k == "board";
+}
+
 // Whether the route reads a request body: the generic protocol's writes and searches,
 // a declared request schema, a plugin's route. The others refuse one (400), so that
 // the OpenAPI document's "no requestBody" is what the server does.

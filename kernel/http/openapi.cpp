@@ -282,6 +282,9 @@ Json headers_component() {
                                          "Idempotency-Key",
                                          {{"type", "string"}, {"enum", {"true"}}})},
           {"WWW-Authenticate", header("Bearer")},
+          {"Nucleo-Write-Position",
+           header("With read replicas (store.replica_urls): the primary's WAL position after this request's writes. "
+                  "Send it back as Nucleo-Read-After so that lists and searches read what this write did")},
           {"Content-Disposition", header("attachment; filename=…")}};
 }
 
@@ -417,6 +420,11 @@ Json parameters_of(const Route& route, bool conditional) {
   if (route.method == "POST" && route.auth == AuthMode::bearer)
     parameters.push_back(parameter("Idempotency-Key", "header", false, {{"type", "string"}, {"maxLength", 255}},
                                    "replays the stored answer for 24 h"));
+  if (route.auth == AuthMode::bearer && reads_may_lag(route))
+    parameters.push_back(parameter("Nucleo-Read-After", "header", false,
+                                   {{"type", "string"}, {"pattern", "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$"}},
+                                   "the Nucleo-Write-Position of an earlier response: read only where that write is "
+                                   "visible (with read replicas; docs/operations.md)"));
   if (route.auth == AuthMode::bearer)
     parameters.push_back(parameter("X-Reason", "header", false, {{"type", "string"}, {"maxLength", 1000}},
                                    "why: recorded in the audit trail with the change or read"));
@@ -453,6 +461,8 @@ Json success_of(const Route& route, const std::string& schema) {
   if (route.auth == AuthMode::bearer) headers["ETag"] = header_ref("ETag");
   if (route.method == "POST" && route.auth == AuthMode::bearer)
     headers["Idempotent-Replayed"] = header_ref("Idempotent-Replayed");
+  if (route.method != "GET" && route.auth == AuthMode::bearer)
+    headers["Nucleo-Write-Position"] = header_ref("Nucleo-Write-Position");
   if (route.kind == "list" || route.kind == "search")
     return {{"description", "One page"}, {"headers", headers}, {"content", json_content(schema_ref(schema + "Page"))}};
   if (route.kind == "batch")
@@ -555,9 +565,23 @@ Json operational_paths() {
                    {"headers", headers},
                    {"content", json_content(status_body({"ok"}))}};
   Json ready = problems({400, 413, 431, 500, 503});
+  Json ready_body = status_body({"ready", "degraded"});
+  // Which node answered and what it runs (docs/operations.md): behind a load balancer,
+  // the way to tell nodes apart.
+  ready_body["properties"]["node"] = {
+      {"type", "object"},
+      {"required", {"id", "version", "roles", "leases"}},
+      {"properties",
+       {{"id", {{"type", "string"}, {"description", "node.id: host name:pid unless configured"}}},
+        {"version", {{"type", "string"}}},
+        {"roles", {{"type", "array"}, {"items", {{"type", "string"}, {"enum", {"audit", "events", "jobs", "imports"}}}}}},
+        {"leases",
+         {{"type", "object"},
+          {"description", "leases held now: event_subscribers, jobs"},
+          {"additionalProperties", {{"type", "integer"}, {"minimum", 0}}}}}}}};
   ready["200"] = {{"description", "Ready (degraded: serving, with a detail to look at)"},
                   {"headers", headers},
-                  {"content", json_content(status_body({"ready", "degraded"}))}};
+                  {"content", json_content(ready_body)}};
   Json metrics = problems({400, 413, 431, 500, 503});
   metrics["200"] = {{"description", "Prometheus text exposition format 0.0.4"},
                     {"headers", headers},

@@ -17,7 +17,9 @@
 #include "kernel/http/channel_routes.hpp"
 #include "kernel/http/console.hpp"
 #include "kernel/http/proposal_routes.hpp"
+#include "kernel/domain/version.hpp"
 #include "kernel/http/metrics.hpp"
+#include "kernel/store/replica_set.hpp"
 #include "kernel/http/openapi.hpp"
 #include "kernel/http/plugin_routes.hpp"
 #include "kernel/http/plugin_resources.hpp"
@@ -39,6 +41,7 @@ using Poco::Net::HTTPResponse;
 struct Server::State {
   ServerSettings settings;
   ReadinessCheck readiness;
+  NodeReport node;  // none: a server without background work (tests)
   std::optional<ApiRuntime> api;
   Router router;
   RateLimiter limiter;
@@ -185,8 +188,13 @@ class ApiHandler {
                                {{"Content-Type", "must be application/json"}}, {}},
                               request_id);
     req.query = checked_query(uri, route);
+    // Reads that may lag go to a replica fresh enough for what this client wrote; its
+    // writes tell it where the primary stood after them (ADR 0048).
+    store::ReadRouting routing(reads_may_lag(route), read_after(request));
     ApiResponse response =
         route.checks_credentials ? checking_credentials(route, req, request.client_address) : run_idempotently(route, req);
+    if (routing.written() && request.method != "GET" && request.method != "HEAD")
+      response.headers["Nucleo-Write-Position"] = store::format_wal_position(routing.written());
     // OpenAPI publishes the declared success (Route::success_status): say so when a
     // handler answers another — the end-to-end tests fail on this line in the log.
     if (response.status >= 200 && response.status < 300 && response.status != route.success_status &&
@@ -194,6 +202,17 @@ class ApiHandler {
       s_.log.error("%s %s answered %d but its route declares %d", route.method, route.path, response.status,
                    route.success_status);
     return response;
+  }
+
+  // Nucleo-Read-After: the Nucleo-Write-Position of an earlier response of this client.
+  static std::uint64_t read_after(const HttpRequest& request) {
+    std::string text = request.headers.get("Nucleo-Read-After", "");
+    if (text.empty()) return 0;
+    auto position = store::parse_wal_position(text);
+    if (!position)
+      throw BadRequest("the Nucleo-Read-After header must be a WAL position such as 0/16B3748 — the "
+                       "Nucleo-Write-Position header of an earlier response");
+    return *position;
   }
 
   ApiResponse operational(const HttpRequest& request, const std::string& path, const std::string& request_id) {
@@ -222,6 +241,10 @@ class ApiHandler {
     }
     if (!ready.ready) return problem_response({503, ready.detail, {}, {}}, request_id);
     r.body = {{"status", ready.degraded ? "degraded" : "ready"}, {"detail", ready.detail}};
+    if (s_.node) {
+      NodeStatus node = s_.node();
+      r.body["node"] = {{"id", node.id}, {"version", nucleo_version}, {"roles", node.roles}, {"leases", node.leases}};
+    }
     return r;
   }
 
@@ -449,6 +472,7 @@ class ApiHandler {
                   "Requests refused unread (400, 413, 431) and their connection closed.")
           .sample("nucleo_http_malformed_total", static_cast<double>(c.malformed));
     }
+    if (s_.node) node_gauges(out, s_.node());
     if (!s_.api) return out.str();
     out.family("nucleo_db_pool_connections", "gauge", "Database sessions in use and pool size.");
     auto pool = [&](const char* name, store::ConnectionPool& p) {
@@ -463,6 +487,7 @@ class ApiHandler {
     if (separate_worker)
       out.sample("nucleo_db_pool_waiting", {{"pool", "worker"}},
                  static_cast<double>(s_.api->deps.worker_database.pool().waiting()));
+    if (const store::ReplicaSet* replicas = s_.api->deps.database.replicas()) replica_gauges(out, replicas->status());
     out.family("nucleo_outbox_backlog", "gauge", "Domain events a subscriber has yet to read.");
     try {
       for (const auto& [subscriber, events] : services::outbox_backlog(s_.api->deps))
@@ -500,6 +525,34 @@ class ApiHandler {
     std::string text = out.str();
     if (s_.api->plugins) text += s_.api->plugins->metrics().render();
     return text;
+  }
+
+  static void replica_gauges(PrometheusText& out, const std::vector<store::ReplicaSet::Status>& replicas) {
+    out.family("nucleo_db_replica_usable", "gauge",
+               "1 when the replica takes reads that may lag; 0 when it is skipped (too stale, unreachable).");
+    for (const auto& r : replicas) out.sample("nucleo_db_replica_usable", {{"replica", r.name}}, r.usable ? 1 : 0);
+    out.family("nucleo_db_replica_staleness_seconds", "gauge",
+               "How far the replica was behind the primary at the last check (absent: unknown).");
+    for (const auto& r : replicas)
+      if (r.staleness_seconds) out.sample("nucleo_db_replica_staleness_seconds", {{"replica", r.name}}, *r.staleness_seconds);
+    out.family("nucleo_db_replica_reads_total", "counter", "Reads this node sent to the replica.");
+    for (const auto& r : replicas)
+      out.sample("nucleo_db_replica_reads_total", {{"replica", r.name}}, static_cast<double>(r.reads));
+  }
+
+  // Which node answers, and what it runs: a dashboard across nodes tells them apart and
+  // sees a role nobody runs (sum by role of nucleo_node_role == 0).
+  static void node_gauges(PrometheusText& out, const NodeStatus& node) {
+    out.family("nucleo_node_info", "gauge", "This node: its id (node.id) and version; always 1.")
+        .sample("nucleo_node_info", {{"node", node.id}, {"version", nucleo_version}}, 1);
+    out.family("nucleo_node_role", "gauge", "The background roles this node runs (node.roles): 1 runs, 0 does not.");
+    for (const char* role : {"audit", "events", "jobs", "imports"}) {
+      bool runs = std::find(node.roles.begin(), node.roles.end(), role) != node.roles.end();
+      out.sample("nucleo_node_role", {{"role", role}}, runs ? 1 : 0);
+    }
+    out.family("nucleo_node_leases", "gauge", "Leases this node holds now: event subscribers it dispatches for, jobs it runs.");
+    for (const auto& [kind, held] : node.leases)
+      out.sample("nucleo_node_leases", {{"kind", kind}}, static_cast<double>(held));
   }
 
   void log_access(const HttpRequest& request, int status, const std::string& route, const std::string& tenant,
@@ -584,6 +637,10 @@ void Server::start() {
       [handler](int status, const std::string& detail) { return handler->transport_problem(status, detail); });
   transport_->start();
   state_->transport = transport_.get();
+}
+
+void Server::describe_node(NodeReport report) {
+  state_->node = std::move(report);
 }
 
 void Server::begin_draining() {

@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kernel/http/resources.hpp"
 #include "kernel/http/router.hpp"
@@ -37,6 +39,15 @@ struct Readiness {
 };
 using ReadinessCheck = std::function<Readiness()>;
 
+// This process among the nodes sharing a database (docs/operations.md), for /readyz and
+// /metrics: who it is, the background roles it runs, and the leases it holds now.
+struct NodeStatus {
+  std::string id;
+  std::vector<std::string> roles;                 // audit, events, jobs, imports
+  std::map<std::string, std::size_t> leases;      // "event_subscribers", "jobs" → held now
+};
+using NodeReport = std::function<NodeStatus()>;
+
 // The API the server exposes under /v1 (absent: operational endpoints only).
 struct ApiRuntime {
   services::ServiceDependencies deps;
@@ -60,6 +71,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // Before start(): /readyz and /metrics also describe this node.
+  void describe_node(NodeReport report);
   void start();
   // /readyz answers 503 from now on; everything else is served as before.
   void begin_draining();

@@ -32,6 +32,7 @@ audit::AuditEvent read_event(const CallContext& ctx, const std::string& action, 
 // answer is returned only once that is durable.
 template <class Read>
 auto audited_read(ServiceDependencies& deps, const CallContext& ctx, const std::string& action, Read&& read) {
+  store::OnPrimary audited;
   Json asked;
   auto answer = deps.database.read(ctx.tenant_id, [&](store::Transaction& tx) { return read(tx, asked); });
   record_read_events(deps, ctx.tenant_id, {read_event(ctx, action, asked)});

@@ -206,6 +206,7 @@ std::vector<Json> RecordService::list(const CallContext& ctx, std::string_view t
   const EntitySpec& spec = entity_spec(type);
   require_permission(ctx, spec, Operation::read);
   restrict_to_visible(ctx, spec, query);
+  store::OnPrimary audited(deps_.sensitive.marks(spec.type));
   auto rows = deps_.database.read(
       ctx.tenant_id, [&](store::Transaction& tx) { return store::RecordTable(spec).list(tx, ctx.tenant_id, query); });
   for (auto& r : rows) r = visible_record(spec, std::move(r));
@@ -222,6 +223,7 @@ std::vector<store::RenderedRecord> RecordService::list_rendered(const CallContex
   const EntitySpec& spec = entity_spec(type);
   require_permission(ctx, spec, Operation::read);
   restrict_to_visible(ctx, spec, query);
+  store::OnPrimary audited(deps_.sensitive.marks(spec.type));
   auto rows = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     return store::RecordTable(spec).list_rendered(tx, ctx.tenant_id, query);
   });
@@ -322,6 +324,7 @@ RecordService::SearchPage RecordService::search(const CallContext& ctx, std::str
   for (const auto& group : query.groups)
     for (const auto& filter : group)
       if (filter.field.rfind("consent.", 0) == 0) purposes.push_back(filter.field.substr(8));
+  store::OnPrimary audited(deps_.sensitive.marks(spec.type));
   auto found = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
     for (const auto& purpose : purposes) require_known_purpose(tx, ctx.tenant_id, purpose, "filter_groups");
     return table.search_rendered(tx, ctx.tenant_id, query);

@@ -15,6 +15,7 @@
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/error.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
 namespace {
@@ -83,6 +84,33 @@ std::optional<std::string> SecretBox::open(std::string_view bound_to, std::strin
   auto bytes = from_base64(std::string(sealed));
   if (!bytes) return std::nullopt;
   return audit::unseal(key_, bound_to, *bytes);
+}
+
+std::string SecretBox::fingerprint() const {
+  return signature("key-fingerprint", "nucleo secrets key").substr(0, 32);
+}
+
+void bind_secrets_key(store::Database& worker, const SecretBox& box, const std::string& key_path, bool created_now,
+                      const std::string& node_id, Timestamp now) {
+  std::string mine = box.fingerprint();
+  std::string recorded = worker.write("", [&](store::Transaction& tx) {
+    store::execute(tx.session(),
+                   "INSERT INTO deployment_keys (name, fingerprint, recorded_at, recorded_by) VALUES ('secrets', :p0, :p1, :p2)"
+                   " ON CONFLICT (name) DO NOTHING",
+                   {mine, now.micros, node_id});
+    std::string fingerprint;
+    store::query(tx.session(), "SELECT fingerprint, recorded_by FROM deployment_keys WHERE name = 'secrets'", {},
+                 [&](const store::Row& r) { fingerprint = store::required_text(r, 0); });
+    return fingerprint;
+  });
+  if (recorded == mine) return;
+  if (created_now) std::filesystem::remove(key_path);
+  throw Error(ErrorCode::validation,
+              "the secrets key file " + key_path + " is not the key this database's secrets are sealed with (its " +
+                  "fingerprint is " + mine + ", the deployment's " + recorded + ")" +
+                  (created_now ? "; this start had created it because it was missing, and removed it again" : "") +
+                  ": copy secrets.key_file from a node that already serves this database (docs/operations.md)",
+              {{"secrets.key_file", "not the deployment's key"}});
 }
 
 }  // namespace nucleo::services

@@ -11,6 +11,8 @@
 #include <string_view>
 
 #include "kernel/audit/merkle.hpp"
+#include "kernel/domain/time.hpp"
+#include "kernel/store/database.hpp"
 
 namespace nucleo::services {
 
@@ -34,9 +36,19 @@ class SecretBox {
   // ("unsubscribe-link"): links the kernel hands out and must recognise for years, on
   // every node, after restarts. One use's signatures are worthless for another.
   std::string signature(std::string_view use, std::string_view data) const;
+  // Tells keys apart without revealing one: an HMAC of a fixed text under the key.
+  std::string fingerprint() const;
 
  private:
   audit::Hash key_;
 };
+
+// Every process sharing a database must seal with the same key. The first to open it
+// records `box`'s fingerprint (deployment_keys, migration 0041); a later one whose key
+// differs — two nodes that each created a key file, a file copied from another
+// deployment — is refused with Error(validation) saying what to copy where, and a key
+// file this start created (`created_now`) is removed, so a retry does not keep it.
+void bind_secrets_key(store::Database& worker, const SecretBox& box, const std::string& key_path, bool created_now,
+                      const std::string& node_id, Timestamp now);
 
 }  // namespace nucleo::services

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -12,6 +13,8 @@
 #include "kernel/store/work_signal.hpp"
 
 namespace nucleo::store {
+
+class ReplicaSet;
 
 // The store's front door: a pool plus the rule that work runs in one transaction.
 //
@@ -34,7 +37,49 @@ struct AmbientTransaction {
   bool joined_roll_back_alone = false;  // Joined::roll_back_alone
 };
 inline thread_local AmbientTransaction ambient_;
+
+// Where this thread's reads may go and what its writes left behind (ReadRouting).
+struct Routing {
+  bool active = false;
+  bool may_lag = false;
+  std::uint64_t read_after = 0;  // a WAL position a replica must have replayed
+  std::uint64_t written = 0;     // the primary's WAL position after the last write
+};
+inline thread_local Routing routing_;
 }  // namespace internal
+
+// For one API request (the HTTP layer): whether its reads may come from a replica
+// (lists, searches, the 360 timeline, reports: ADR 0048) and, when the client wrote
+// before, the position a replica must have replayed for them. Its writes note the
+// primary's WAL position after their commit: written(), for the next request.
+class ReadRouting {
+ public:
+  ReadRouting(bool may_lag, std::uint64_t read_after) : outer_(internal::routing_) {
+    internal::routing_ = {true, may_lag, read_after, 0};
+  }
+  ~ReadRouting() { internal::routing_ = outer_; }
+  ReadRouting(const ReadRouting&) = delete;
+  ReadRouting& operator=(const ReadRouting&) = delete;
+  std::uint64_t written() const { return internal::routing_.written; }
+
+ private:
+  internal::Routing outer_;
+};
+
+// Reads that must see the primary whatever the request allows (`when` true): audited
+// reads, whose audit record says what was disclosed.
+class OnPrimary {
+ public:
+  explicit OnPrimary(bool when = true) : may_lag_(internal::routing_.may_lag) {
+    if (when) internal::routing_.may_lag = false;
+  }
+  ~OnPrimary() { internal::routing_.may_lag = may_lag_; }
+  OnPrimary(const OnPrimary&) = delete;
+  OnPrimary& operator=(const OnPrimary&) = delete;
+
+ private:
+  bool may_lag_;
+};
 
 class Database {
  public:
@@ -73,6 +118,11 @@ class Database {
 
   // True inside in_one_transaction() on this thread: reads and writes join its transaction.
   bool runs_joined_transaction() const { return internal::ambient_.database == this; }
+
+  // Reads a request allows to lag go to these replicas when one is fresh enough (ADR
+  // 0048); writes then note the primary's WAL position for read-your-writes.
+  void read_from(ReplicaSet* replicas) { replicas_ = replicas; }
+  const ReplicaSet* replicas() const { return replicas_; }
 
   // Where writes report the background work they committed (Transaction::announce):
   // the process's WorkSignal, shared by its databases. None: nobody is told.
@@ -145,6 +195,14 @@ class Database {
         rethrow_as_nucleo_error("database error");
       }
     }
+    if (mode != TxMode::write && replicas_ && internal::routing_.may_lag)
+      if (Database* replica = replica_for_read()) return on_replica(*replica, mode, tenant_id, work);
+    return run_here(mode, tenant_id, work);
+  }
+
+  // `work` in a transaction of its own on this database's pool.
+  template <class Work>
+  auto run_here(TxMode mode, const std::string& tenant_id, Work& work) {
     auto lease = pool_.lease(lease_timeout_);
     std::unique_lock<std::timed_mutex> writer = sqlite_writer_turn(mode);
     try {
@@ -152,11 +210,11 @@ class Database {
       if constexpr (std::is_void_v<decltype(work(tx))>) {
         work(tx);
         tx.commit();
-        announce(tx);
+        committed(tx, mode, lease);
       } else {
         auto result = work(tx);
         tx.commit();
-        announce(tx);
+        committed(tx, mode, lease);
         return result;
       }
     } catch (...) {
@@ -203,14 +261,33 @@ class Database {
   }
 
   // After the commit, never before: a loop woken earlier would not see the rows yet.
-  void announce(const Transaction& tx) {
+  void committed(const Transaction& tx, TxMode mode, ConnectionPool::Lease& lease) {
     if (work_signal_ && tx.announced()) work_signal_->raise(tx.announced());
+    if (replicas_ && internal::routing_.active && mode == TxMode::write) note_write_position(lease);
   }
+
+  // A read the request allows to lag, on `replica`. A replica that fails for want of a
+  // connection is skipped from the next read on; this one fails (503): `work` may have
+  // gathered part of its rows, so it is not run again elsewhere.
+  template <class Work>
+  auto on_replica(Database& replica, TxMode mode, const std::string& tenant_id, Work& work) {
+    try {
+      return replica.run_here(mode, tenant_id, work);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::unavailable) replica_failed(replica);
+      throw;
+    }
+  }
+  Database* replica_for_read();           // replica_set.cpp
+  void replica_failed(Database& replica);  // replica_set.cpp
+  // The primary's WAL position now, which covers the commit just made (replica_set.cpp).
+  void note_write_position(ConnectionPool::Lease& lease);
 
   ConnectionPool pool_;
   std::chrono::milliseconds lease_timeout_;
   std::timed_mutex sqlite_writer_;  // SQLite: whose write transaction runs (sqlite_writer_turn)
   WorkSignal* work_signal_ = nullptr;
+  ReplicaSet* replicas_ = nullptr;
 };
 
 }  // namespace nucleo::store

@@ -124,7 +124,7 @@ void ApiFixture::SetUp() {
   start_server();
 }
 
-void ApiFixture::start_server() {
+EnvironmentChanges ApiFixture::node_environment() {
   EnvironmentChanges env{{"NUCLEO_AUDIT_SIGNING_KEY_FILE", dir.path() + "/checkpoint-signing.pem"},
                          {"NUCLEO_AUDIT_ORIGIN_HOST", origin_host},
                          {"NUCLEO_AUDIT_PUBLISH_DIR", dir.path() + "/published"},
@@ -141,6 +141,11 @@ void ApiFixture::start_server() {
                          // wake its loop (ADR 0037). The safety poll's own test sets it short.
                          {"NUCLEO_BACKGROUND_SAFETY_POLL_MS", "600000"}};
   for (const auto& [k, v] : server_environment()) env[k] = v;
+  return env;
+}
+
+void ApiFixture::start_server() {
+  EnvironmentChanges env = node_environment();
   // Links the server hands out (unsubscribe) point at this server, unless a test says.
   const bool own_public_url = !env.count("NUCLEO_HTTP_PUBLIC_URL");
   std::vector<std::string> argv{NUCLEO_BINARY, "serve"};

@@ -29,6 +29,9 @@ class ApiFixture : public testing::TestWithParam<store::Backend> {
   virtual std::vector<std::string> server_arguments() { return {}; }
   // Starts `nucleo serve` (again, after a test killed it) and waits for /healthz.
   void start_server();
+  // What start_server() gives `nucleo serve`: the database, audit and HTTP settings with
+  // server_environment() over them (a test starting more nodes on the same database).
+  EnvironmentChanges node_environment();
 
   struct Reply {
     int status = 0;

@@ -6,6 +6,7 @@
 #include <soci/soci.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "kernel/store/connection_pool.hpp"
@@ -277,6 +278,98 @@ TEST_P(ThroughTransactionPooler, EveryRequestIsAnsweredOnceWithoutPreparedStatem
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ThroughTransactionPooler, testing::Values(store::Backend::postgresql), BackendName());
+
+// Issue #35 (ADR 0048): a node with a streaming replica of the test server. Lists read
+// from the replica while it is fresh; a client that wrote reads its write by sending its
+// Nucleo-Write-Position back; a replica that stops replaying is skipped past the bound.
+class WithAReadReplica : public Faults {
+ protected:
+  EnvironmentChanges server_environment() override {
+    if (!replica) replica = PostgresServer::shared().start_replica();  // after the harness made the database
+    auto env = Faults::server_environment();
+    std::string database = libpq(h->db.app_url).substr(libpq(h->db.app_url).find("dbname=") + 7);
+    env["NUCLEO_STORE_REPLICA_URLS"] = "postgresql:" + replica->url_for("nucleo_app", database);
+    env["NUCLEO_STORE_REPLICA_MAX_LAG_MS"] = "500";
+    env["NUCLEO_STORE_REPLICA_CHECK_MS"] = "100";
+    env["NUCLEO_LOG_LEVEL"] = "information";
+    return env;
+  }
+  void TearDown() override {
+    Faults::TearDown();
+    replica.reset();
+  }
+
+  double metric(const std::string& name) {
+    std::string text = http_request(port, "GET", "/metrics").body;
+    auto at = text.find("\n" + name + "{");
+    if (at == std::string::npos) return -1;
+    auto end = text.find('\n', at + 1);
+    return std::stod(text.substr(text.rfind(' ', end) + 1, end - text.rfind(' ', end) - 1));
+  }
+  bool wait_for(const std::function<bool()>& condition) {
+    for (int i = 0; i < 200; ++i) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+  HttpResponse list_accounts(const std::string& read_after = "") {
+    std::map<std::string, std::string> headers{{"Authorization", "Bearer " + admin}};
+    if (!read_after.empty()) headers["Nucleo-Read-After"] = read_after;
+    return http_request(port, "GET", "/v1/accounts?limit=200", headers);
+  }
+  static bool lists(const HttpResponse& page, const std::string& id) {
+    return page.body.find(id) != std::string::npos;
+  }
+
+  std::unique_ptr<PostgresServer> replica;
+};
+
+TEST_P(WithAReadReplica, ListsReadTheReplicaAndAWriterReadsItsWrite) {
+  ASSERT_TRUE(wait_for([&] { return metric("nucleo_db_replica_usable") == 1; })) << server->stderr_so_far();
+  auto created = create_account("Cooperativa Réplica", "replica-1");
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string position = created.header("Nucleo-Write-Position");
+  ASSERT_FALSE(position.empty()) << "a write answers the primary's WAL position";
+  std::string id = Json::parse(created.body)["id"];
+  // Carried back, the position makes the list hold the write, wherever it is read.
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(lists(list_accounts(position), id)) << "read " << i;
+  // Lists read the replica once it has replayed the write.
+  double before = metric("nucleo_db_replica_reads_total");
+  ASSERT_TRUE(wait_for([&] { return lists(list_accounts(), id); }));
+  EXPECT_GT(metric("nucleo_db_replica_reads_total"), before);
+  // A reader of one record, and a malformed position, never touch the replica.
+  EXPECT_EQ(http_request(port, "GET", "/v1/accounts/" + id, {{"Authorization", "Bearer " + admin}}).status, 200);
+  auto bad = list_accounts("yesterday");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("Nucleo-Read-After"), std::string::npos) << bad.body;
+}
+
+TEST_P(WithAReadReplica, AReplicaThatLagsBeyondTheBoundIsSkipped) {
+  ASSERT_TRUE(wait_for([&] { return metric("nucleo_db_replica_usable") == 1; })) << server->stderr_so_far();
+  {
+    soci::session superuser(soci::postgresql, replica->url_for("postgres", "postgres"));
+    superuser << "SELECT pg_wal_replay_pause()";
+  }
+  auto created = create_account("Gravada Durante o Atraso", "replica-2");
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = Json::parse(created.body)["id"];
+  // Writes go on (the audit sequencer's too); past the bound the replica is skipped and
+  // lists — without any position — read the primary, which has the account.
+  ASSERT_TRUE(wait_for([&] { return metric("nucleo_db_replica_usable") == 0; })) << server->stderr_so_far();
+  EXPECT_NE(server->stderr_so_far().find("skipped — more than 500 ms behind the primary"), std::string::npos)
+      << server->stderr_so_far();
+  double reads = metric("nucleo_db_replica_reads_total");
+  EXPECT_TRUE(lists(list_accounts(), id));
+  EXPECT_EQ(metric("nucleo_db_replica_reads_total"), reads);
+  {
+    soci::session superuser(soci::postgresql, replica->url_for("postgres", "postgres"));
+    superuser << "SELECT pg_wal_replay_resume()";
+  }
+  EXPECT_TRUE(wait_for([&] { return metric("nucleo_db_replica_usable") == 1; }));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WithAReadReplica, testing::Values(store::Backend::postgresql), BackendName());
 
 }  // namespace
 }  // namespace nucleo::test

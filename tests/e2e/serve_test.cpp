@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <array>
 #include <thread>
 
 #include "tests/e2e/http_client.hpp"
@@ -30,21 +31,26 @@ class Serve : public testing::TestWithParam<store::Backend> {
   std::unique_ptr<ChildProcess> start(bool migrate_on_start = true) {
     auto server = std::make_unique<ChildProcess>(std::vector<std::string>{NUCLEO_BINARY, "serve"},
                                                  environment(migrate_on_start), dir_.path());
+    wait_for_health(*server);
+    return server;
+  }
+
+  bool wait_for_health(ChildProcess& server) {
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (!server->running()) {
-        ADD_FAILURE() << "nucleo serve exited early: " << server->stderr_so_far();
-        return server;
+      if (!server.running()) {
+        ADD_FAILURE() << "nucleo serve exited early: " << server.stderr_so_far();
+        return false;
       }
       try {
-        if (http_request(port_, "GET", "/healthz").status == 200) return server;
+        if (http_request(port_, "GET", "/healthz").status == 200) return true;
       } catch (const std::exception&) {
         // not listening yet
       }
       std::this_thread::sleep_for(50ms);
     }
-    ADD_FAILURE() << "nucleo serve did not answer /healthz within 60 s: " << server->stderr_so_far();
-    return server;
+    ADD_FAILURE() << "nucleo serve did not answer /healthz within 60 s: " << server.stderr_so_far();
+    return false;
   }
 
   TestDatabase db_;
@@ -61,6 +67,11 @@ TEST_P(Serve, AnswersHealthAndReadinessThenStopsCleanlyOnSigterm) {
 
   auto ready = http_request(port_, "GET", "/readyz");
   EXPECT_EQ(ready.status, 200) << ready.body;
+  // Issue #35: which node answered and what it runs.
+  auto node = nlohmann::json::parse(ready.body).at("node");
+  EXPECT_NE(node.at("id").get<std::string>().find(':'), std::string::npos) << node;  // host name:pid
+  EXPECT_EQ(node.at("roles"), nlohmann::json({"audit", "events", "jobs", "imports"}));
+  EXPECT_TRUE(node.at("leases").contains("jobs")) << node;
 
   // Issue #26: stopping starts with /readyz 503 for http.drain_window_ms (2 s by
   // default) while the node still serves, so a load balancer takes it out first.
@@ -74,6 +85,43 @@ TEST_P(Serve, AnswersHealthAndReadinessThenStopsCleanlyOnSigterm) {
   EXPECT_FALSE(result.timed_out);
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.err.find("nucleo serving on http://127.0.0.1"), std::string::npos) << result.err;
+}
+
+TEST_P(Serve, ANodeNamedAndGivenNoRolesOnlyServesHttpAndSaysSo) {
+  auto server = std::make_unique<ChildProcess>(
+      std::vector<std::string>{NUCLEO_BINARY, "serve"},
+      [&] {
+        auto env = environment();
+        env["NUCLEO_NODE_ID"] = "web-7";
+        env["NUCLEO_NODE_ROLES"] = "none";
+        return env;
+      }(),
+      dir_.path());
+  ASSERT_TRUE(wait_for_health(*server));
+  auto node = nlohmann::json::parse(http_request(port_, "GET", "/readyz").body).at("node");
+  EXPECT_EQ(node.at("id"), "web-7");
+  EXPECT_EQ(node.at("roles"), nlohmann::json::array());
+  auto metrics = http_request(port_, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("nucleo_node_info{node=\"web-7\",version=\""), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("nucleo_node_role{role=\"audit\"} 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("nucleo_node_leases{kind=\"event_subscribers\"} 0"), std::string::npos) << metrics;
+  server->signal(SIGTERM);
+  auto result = server->wait(30s);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("node web-7, roles: none (HTTP only)"), std::string::npos) << result.err;
+}
+
+TEST_P(Serve, AnUnknownRoleOrAMalformedNodeIdStopsTheStartNamingTheKey) {
+  for (auto [key, value, expected] : std::vector<std::array<std::string, 3>>{
+           {"NUCLEO_NODE_ROLES", "audit, mail", "node.roles: unknown role 'mail'"},
+           {"NUCLEO_NODE_ID", "web 7", "configuration key node.id"}}) {
+    auto env = environment();
+    env[key] = value;
+    ChildProcess server({NUCLEO_BINARY, "serve"}, env, dir_.path());
+    auto result = server.wait(30s);
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_NE(result.err.find(expected), std::string::npos) << result.err;
+  }
 }
 
 TEST_P(Serve, UnknownRoutesAndMethodsGetProblemJson) {

@@ -34,12 +34,17 @@ PostgresServer& PostgresServer::shared() {
   return server;
 }
 
-PostgresServer::PostgresServer() {
+namespace {
+std::string new_root() {
   std::string pattern = (std::filesystem::temp_directory_path() / "nucleo-pg-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for the PostgreSQL test server");
-  root_ = pattern;
+  return pattern;
+}
+}  // namespace
+
+PostgresServer::PostgresServer() : root_(new_root()) {
   try {
-    start();
+    start(nullptr);
     create_roles();
   } catch (...) {
     shutdown();
@@ -47,17 +52,33 @@ PostgresServer::PostgresServer() {
   }
 }
 
+PostgresServer::PostgresServer(ReplicaOf of) : root_(new_root()) {
+  try {
+    start(of.primary);
+  } catch (...) {
+    shutdown();
+    throw;
+  }
+}
+
+std::unique_ptr<PostgresServer> PostgresServer::start_replica() const {
+  return std::unique_ptr<PostgresServer>(new PostgresServer(ReplicaOf{this}));
+}
+
+void PostgresServer::stop() {
+  if (!running_) return;
+  run_process(
+      {"/bin/sh", "-c", as_postgres_user(postgres_bin_dir() + "/pg_ctl -D " + root_ + "/data -m immediate -w stop")},
+      {}, std::chrono::seconds(30));
+  running_ = false;
+}
+
 PostgresServer::~PostgresServer() {
   shutdown();
 }
 
 void PostgresServer::shutdown() {
-  if (running_) {
-    run_process(
-        {"/bin/sh", "-c", as_postgres_user(postgres_bin_dir() + "/pg_ctl -D " + root_ + "/data -m immediate -w stop")},
-        {}, std::chrono::seconds(30));
-    running_ = false;
-  }
+  stop();
   std::error_code ec;
   if (!root_.empty()) std::filesystem::remove_all(root_, ec);
   root_.clear();
@@ -68,16 +89,20 @@ std::string PostgresServer::as_postgres_user(const std::string& command) const {
   return "runuser -u postgres -- " + command;
 }
 
-void PostgresServer::start() {
+void PostgresServer::start(const PostgresServer* primary) {
   if (!std::filesystem::exists(postgres_bin_dir() + "/initdb"))
     throw std::runtime_error("PostgreSQL binaries not found in " + postgres_bin_dir() +
                              " (install postgresql-15 or set NUCLEO_PG_BIN)");
   if (geteuid() == 0) chown_to_postgres(root_);
   const std::string bin = postgres_bin_dir();
-  run_checked(
-      {"/bin/sh", "-c",
-       as_postgres_user(bin + "/initdb -D " + root_ + "/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync") +
-           " >" + root_ + "/initdb.log 2>&1 || { cat " + root_ + "/initdb.log; exit 1; }"});
+  // A replica is the primary's base backup (-c fast: without it pg_basebackup waits for
+  // a spread checkpoint, a minute and more), told by -R (standby.signal and
+  // primary_conninfo) to stream the rest; initdb's trust rules let 127.0.0.1 replicate.
+  std::string create = primary ? bin + "/pg_basebackup -h 127.0.0.1 -p " + std::to_string(primary->port_) +
+                                     " -U postgres -D " + root_ + "/data -R -X stream --no-sync -c fast"
+                               : bin + "/initdb -D " + root_ + "/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync";
+  run_checked({"/bin/sh", "-c",
+               as_postgres_user(create) + " >" + root_ + "/initdb.log 2>&1 || { cat " + root_ + "/initdb.log; exit 1; }"});
 
   // A free port can be taken between our probe and the server's bind: retry a few times.
   std::string last_error;
@@ -148,6 +173,7 @@ const char* const bookkeeping_tables[] = {
     "privacy_reports",  // a subject report's progress and bytes (its request and generation are audited)
     "retention_runs",  // a retention run's start and summary (what it erased is audited record by record)
     "automation_firings",  // that a rule fired for an event (what it did is audited action by action; a refusal too)
+    "deployment_keys",  // the secrets key's fingerprint, recorded once by the first process (no tenant's data)
 };
 
 }  // namespace

@@ -25,7 +25,17 @@ struct PostgresDatabase {
 class PostgresServer {
  public:
   static PostgresServer& shared();
+  // A server of one's own (a test of replication: its replica needs a primary to itself).
+  PostgresServer();
   ~PostgresServer();
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  // A streaming replica of this server (pg_basebackup -R), hot standby on its own port:
+  // the same roles and databases, read-only, replaying this server's WAL.
+  std::unique_ptr<PostgresServer> start_replica() const;
+  // Stops it now (immediate): a replica that goes away.
+  void stop();
 
   // A new empty database owned by nucleo_owner.
   PostgresDatabase create_database();
@@ -33,8 +43,11 @@ class PostgresServer {
   std::string url_for(const std::string& role, const std::string& database) const;
 
  private:
-  PostgresServer();
-  void start();
+  struct ReplicaOf {
+    const PostgresServer* primary;
+  };
+  explicit PostgresServer(ReplicaOf of);
+  void start(const PostgresServer* primary);
   void create_roles();
   void shutdown();
   std::string as_postgres_user(const std::string& command) const;

@@ -16,6 +16,10 @@
  */
 
 let csrfToken = "";
+// The server's Nucleo-Write-Position after this tab's last write, sent back as
+// Nucleo-Read-After: a list read from a replica then holds what the person just saved
+// (docs/operations.md, "Read replicas").
+let lastWritePosition = "";
 /** @type {() => void} */
 let onSignedOut = () => {};
 
@@ -62,6 +66,7 @@ function urlOf(path, params = {}) {
 async function call(method, path, init = {}) {
   const headers = new Headers({ Accept: "application/json", ...(init.params?.header ?? {}) });
   if (method !== "GET" && method !== "HEAD" && csrfToken) headers.set("X-CSRF-Token", csrfToken);
+  if (lastWritePosition) headers.set("Nucleo-Read-After", lastWritePosition);
   /** @type {BodyInit | undefined} */
   let body;
   if (init.body instanceof FormData) body = init.body;
@@ -71,6 +76,7 @@ async function call(method, path, init = {}) {
   }
   const response = await fetch(urlOf(path, init.params), { method, headers, body, credentials: "same-origin" });
   if (response.status === 401 && path !== "/v1/sessions") onSignedOut();
+  lastWritePosition = response.headers.get("Nucleo-Write-Position") ?? lastWritePosition;
   const parseAs = init.parseAs ?? "json";
   const read = async () => {
     if (parseAs === "text") return response.text();

@@ -12,6 +12,7 @@
 #include "kernel/domain/id.hpp"
 #include "kernel/events/jobs.hpp"
 #include "kernel/services/tenant_service.hpp"
+#include "kernel/store/sql.hpp"
 #include "tests/support/service_harness.hpp"
 
 namespace nucleo::test {
@@ -227,6 +228,102 @@ TEST_P(JobsTest, AJobWhoseNodeDiedRunsAgainOnceItsLeaseRunsOut) {
   EXPECT_EQ(a.run_once(), 1u);
   EXPECT_EQ(runs, (std::vector<std::string>{"node-a", "node-b"}));
   EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 0);  // B's success stands
+}
+
+// Issue #35: the lease bounds how long a dead node's jobs wait, not how long a job may
+// run — a living node renews the leases of what it runs.
+TEST_P(JobsTest, ARenewedLeaseKeepsALongJobWithItsNodePastTheLeaseLength) {
+  JobSettings s = settings();  // 60 s leases
+  JobQueue a(worker(), h.clock, s, "node-a"), b(worker(), h.clock, s, "node-b");
+  std::vector<std::string> runs;
+  a.add({"send", std::nullopt, JobScope::tenant, [&](const Json&) {
+           runs.push_back("node-a");
+           EXPECT_EQ(a.leases_held(), 1u);
+           // Four minutes of work, the lease renewed every 20 s as serve's renewal does.
+           for (int i = 0; i < 12; ++i) {
+             h.clock.advance_micros(20 * second);
+             a.renew_leases();
+             EXPECT_EQ(b.run_once(), 0u) << "the job ran twice after " << (i + 1) * 20 << " s";
+           }
+           return std::string();
+         }});
+  b.add({"send", std::nullopt, JobScope::tenant, [&](const Json&) {
+           runs.push_back("node-b");
+           return std::string();
+         }});
+  a.enqueue("send", h.tenant, Json::object(), now());
+  EXPECT_EQ(a.run_once(), 1u);
+  EXPECT_EQ(runs, (std::vector<std::string>{"node-a"}));
+  EXPECT_EQ(a.leases_held(), 0u);
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 0);  // settled by its token
+}
+
+TEST_P(JobsTest, ALeaseThatRanOutIsNotRenewedAndTheLateResultIsDiscarded) {
+  JobSettings s = settings();
+  JobQueue a(worker(), h.clock, s, "node-a"), b(worker(), h.clock, s, "node-b");
+  std::vector<std::string> runs;
+  a.add({"send", std::nullopt, JobScope::tenant, [&](const Json&) {
+           runs.push_back("node-a");
+           h.clock.advance_micros(61 * second);  // A stalled past its lease…
+           EXPECT_EQ(b.run_once(), 1u);          // …B took the job over
+           a.renew_leases();                      // and A's renewal does not take it back
+           EXPECT_EQ(h.count("SELECT count(*) FROM jobs"), 0);
+           return std::string("too late");
+         }});
+  b.add({"send", std::nullopt, JobScope::tenant, [&](const Json&) {
+           runs.push_back("node-b");
+           return std::string();
+         }});
+  a.enqueue("send", h.tenant, Json::object(), now());
+  EXPECT_EQ(a.run_once(), 1u);
+  EXPECT_EQ(runs, (std::vector<std::string>{"node-a", "node-b"}));
+}
+
+TEST_P(JobsTest, ReleasedLeasesAreClaimableAtOnceWithTheirAttemptUncounted) {
+  JobSettings s = settings();
+  // A, and an earlier process under the same node id that was killed holding a job.
+  JobQueue a(worker(), h.clock, s, "node-a"), dead(worker(), h.clock, s, "node-a"), b(worker(), h.clock, s, "node-b");
+  std::vector<std::string> tokens;  // the lease each run saw on its row
+  auto leased_by = [&](const Json& j) {
+    worker().write("", [&](store::Transaction& tx) {
+      store::query(tx.session(), "SELECT leased_by FROM jobs WHERE id = :p0", {j["job_id"].get<std::string>()},
+                   [&](const store::Row& r) { tokens.push_back(store::required_text(r, 0)); });
+    });
+    return std::string();
+  };
+  std::vector<int> attempts;
+  a.add({"send", std::nullopt, JobScope::tenant, leased_by});
+  dead.add({"send", std::nullopt, JobScope::tenant, leased_by});
+  b.add({"send", std::nullopt, JobScope::tenant, [&](const Json& j) {
+           attempts.push_back(j["attempt"].get<int>());
+           return std::string();
+         }});
+  // Each process learns its batch tokens by running a job.
+  a.enqueue("send", h.tenant, Json::object(), now());
+  ASSERT_EQ(a.run_once(), 1u);
+  dead.enqueue("send", h.tenant, Json::object(), now());
+  ASSERT_EQ(dead.run_once(), 1u);
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(tokens[0].rfind("node-a#", 0), 0u);
+  EXPECT_NE(tokens[0].substr(0, tokens[0].rfind('.')), tokens[1].substr(0, tokens[1].rfind('.')))
+      << "two processes under one node id share batch tokens";
+  auto hold = [&](const std::string& id, const std::string& token) {
+    worker().write("", [&](store::Transaction& tx) {
+      store::execute(tx.session(), "UPDATE jobs SET leased_by = :p0, leased_until = :p1, attempts = 1 WHERE id = :p2",
+                     {token, now().micros + 60 * second, id});
+    });
+  };
+  // A stops while a row is still under one of its batches' leases (its settlement
+  // failed, say); the dead process's row stays with it until its lease runs out.
+  std::string mine = a.enqueue("send", h.tenant, Json::object(), now());
+  std::string theirs = a.enqueue("send", h.tenant, Json::object(), now());
+  hold(mine, tokens[0].substr(0, tokens[0].rfind('.') + 1) + "99");
+  hold(theirs, tokens[1]);
+  EXPECT_EQ(b.run_once(), 0u);
+  a.release_leases();
+  EXPECT_EQ(b.run_once(), 1u);
+  EXPECT_EQ(attempts, (std::vector<int>{1}));  // the released claim did not count
+  EXPECT_EQ(h.count("SELECT count(*) FROM jobs WHERE id = '" + theirs + "' AND leased_by = '" + tokens[1] + "'"), 1);
 }
 
 TEST_P(JobsTest, WorkersSharingTheQueueRunEachJobExactlyOnce) {

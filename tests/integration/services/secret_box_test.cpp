@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "kernel/domain/error.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/service_harness.hpp"
 
 namespace nucleo::services {
 namespace {
@@ -41,6 +43,48 @@ TEST(SecretBox, NodesStartingTogetherOnAMissingKeyFileShareOneKey) {
     EXPECT_EQ(files, 1);
   }
 }
+
+// Issue #35: nodes on different machines each create a key file; the database keeps
+// them from sealing with different keys.
+class DeploymentKey : public testing::TestWithParam<store::Backend> {
+ protected:
+  DeploymentKey() : h(GetParam()) {}
+  test::ServiceHarness h;
+};
+
+TEST_P(DeploymentKey, ASecondNodeWithAnotherKeyIsRefusedAndItsNewKeyFileRemoved) {
+  test::TempDir first_machine, second_machine;
+  std::string first_path = first_machine.path() + "/secrets.key", second_path = second_machine.path() + "/secrets.key";
+  bool created = false;
+  SecretBox first = SecretBox::load_or_create(first_path, &created);
+  ASSERT_TRUE(created);
+  store::Database& worker = h.deps().worker_database;
+  bind_secrets_key(worker, first, first_path, created, "node-1", h.clock.now());
+  bind_secrets_key(worker, first, first_path, false, "node-1", h.clock.now());  // its restart: the same key
+
+  SecretBox second = SecretBox::load_or_create(second_path, &created);
+  ASSERT_TRUE(created);
+  try {
+    bind_secrets_key(worker, second, second_path, created, "node-2", h.clock.now());
+    FAIL() << "a node with another key was let in";
+  } catch (const Error& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find(second_path), std::string::npos) << message;
+    EXPECT_NE(message.find("copy secrets.key_file from a node"), std::string::npos) << message;
+    EXPECT_NE(message.find(first.fingerprint()), std::string::npos) << message;
+  }
+  EXPECT_FALSE(std::filesystem::exists(second_path));  // not left to be used by mistake
+
+  // A key file the operator put there (not created by this start) is never removed.
+  std::filesystem::copy_file(first_path, second_path);
+  SecretBox copied = SecretBox::load_or_create(second_path, &created);
+  EXPECT_FALSE(created);
+  bind_secrets_key(worker, copied, second_path, created, "node-2", h.clock.now());
+  EXPECT_EQ(h.count("SELECT count(*) FROM deployment_keys"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeploymentKey, testing::Values(store::Backend::sqlite, store::Backend::postgresql),
+                         test::BackendName());
 
 }  // namespace
 }  // namespace nucleo::services
