@@ -102,6 +102,7 @@ EventSettings read_event_settings(const Configuration& config) {
   s.dispatch.max_retry = milliseconds(get_integer(config, "events.retry_max_ms", 1, 86400000));
   s.dispatch.max_depth = static_cast<int>(get_integer(config, "events.max_depth", 1, 1000));
   s.dispatch.lease = milliseconds(get_integer(config, "events.lease_ms", 100, 3600000));
+  s.dispatch.gap_timeout = milliseconds(get_integer(config, "events.gap_timeout_ms", 100, 3600000));
   s.dispatch.retention = std::chrono::hours(24 * get_integer(config, "events.retention_days", 0, 3650));
   if (s.dispatch.max_retry < s.dispatch.first_retry)
     throw Error(ErrorCode::validation, "events.retry_max_ms is smaller than events.retry_first_ms",

@@ -336,7 +336,9 @@ void JobQueue::renew_leases() {
   if (tokens.empty()) return;
   std::int64_t now = clock_.now().micros;
   std::vector<store::SqlValue> values{now + micros(settings_.lease), now};
-  std::string sql = "UPDATE jobs SET leased_until = :p0 WHERE leased_until >= :p1 AND leased_by IN " +
+  // dead_at IS NULL: the rows are found through jobs_lease_ends (migration 0031), the few
+  // whose lease ends in the future, not by reading every job row.
+  std::string sql = "UPDATE jobs SET leased_until = :p0 WHERE dead_at IS NULL AND leased_until >= :p1 AND leased_by IN " +
                     store::bound_list(tokens, values);
   worker_.write("", [&](store::Transaction& tx) {
     without_waiting_for_the_disk(tx);
@@ -350,7 +352,7 @@ void JobQueue::release_leases() {
   worker_.write("", [&](store::Transaction& tx) {
     store::execute(tx.session(),
                    "UPDATE jobs SET leased_by = NULL, leased_until = 0, attempts = attempts - 1"
-                   " WHERE leased_until > 0 AND substr(leased_by, 1, :p0) = :p1",
+                   " WHERE dead_at IS NULL AND leased_until > 0 AND substr(leased_by, 1, :p0) = :p1",
                    values);
   });
 }
