@@ -23,6 +23,7 @@
 #include "kernel/services/sign_in_service.hpp"
 #include "kernel/automation/rule_files.hpp"
 #include "kernel/services/record_service.hpp"
+#include "kernel/services/tenant_move.hpp"
 #include "kernel/services/tenant_service.hpp"
 #include "kernel/store/sql.hpp"
 
@@ -71,9 +72,53 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 
-int run_tenant(const ParsedArgs& args, std::ostream& out) {
-  std::string sub = subcommand(args, "tenant", {"create", "set-time-zone", "list"});
+// The clusters a move may use: home (store.owner_url) and every clusters.<name>.
+std::vector<services::ClusterOwner> cluster_owners(const StoreSettings& store) {
+  std::vector<services::ClusterOwner> clusters{{store::home_cluster, store.owner_url}};
+  for (const auto& c : store.clusters) clusters.push_back({c.name, c.owner_url});
+  return clusters;
+}
+
+void print_move(std::ostream& out, const services::TenantMoveReport& report, const std::string& verb) {
+  for (const auto& [table, rows] : report.rows)
+    if (rows) out << "# " << rows << " " << table << " rows " << verb << "\n";
+  out << "tenant=" << report.tenant_id << "\nfrom=" << report.from << "\nto=" << report.to << "\n";
+}
+
+int run_move(AdminCall& call, const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  std::string tenant = AdminCall::require(args, "tenant");
+  const StoreSettings& store = call.runtime.store_settings();
+  if (store.clusters.empty())
+    throw Error(ErrorCode::validation, "no other cluster is configured: name one as clusters.<name>.url (docs/configuration.md)",
+                {{"clusters", "none configured"}});
+  services::TenantMove move(call.runtime.dependencies(), cluster_owners(store), store.placement_cache * 2 + std::chrono::milliseconds(500),
+                            [&err](const std::string& line) { err << "nucleo tenant move: " << line << "\n"; });
+  if (args.has("abort")) {
+    move.abort(call.ctx, tenant);
+    out << "tenant=" << tenant << "\nmoving=false\n";
+  } else if (args.has("confirm")) {
+    print_move(out, move.confirm(call.ctx, tenant), "removed from the old copy");
+  } else {
+    std::string wait_text = args.has("wait") ? args.value("wait") : "60";
+    if (wait_text.empty() || wait_text.size() > 5 || wait_text.find_first_not_of("0123456789") != std::string::npos)
+      throw Error(ErrorCode::validation, "--wait must be a whole number of seconds (0 to 99999), not '" + wait_text + "'",
+                  {{"wait", "expected seconds"}});
+    long wait = std::stol(wait_text);
+    auto report = move.move(call.ctx, tenant, AdminCall::require(args, "to"), std::chrono::seconds(wait));
+    print_move(out, report, "copied and verified");
+    out << "audit_size=" << report.audit_size << "\naudit_root=" << report.audit_root << "\n";
+    if (report.failed_deliveries_left)
+      err << "nucleo tenant move: " << report.failed_deliveries_left << " failed event deliveries stay with the old copy\n";
+    err << "nucleo tenant move: the old copy stays on '" << report.from << "'; remove it with: nucleo tenant move --tenant "
+        << tenant << " --confirm\n";
+  }
+  return exit_ok;
+}
+
+int run_tenant(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  std::string sub = subcommand(args, "tenant", {"create", "set-time-zone", "list", "move"});
   AdminCall call(args);
+  if (sub == "move") return run_move(call, args, out, err);
   services::TenantService tenants(call.runtime.dependencies());
   if (sub == "create") {
     Json tenant = tenants.create(call.ctx, AdminCall::require(args, "name"), args.value("time-zone"));
@@ -387,20 +432,31 @@ int run_demo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
 CommandSpec tenant_command() {
   CommandSpec c;
   c.name = "tenant";
-  c.summary = "create and list tenants";
-  c.positionals = "create|set-time-zone|list";
+  c.summary = "create, list and move tenants";
+  c.positionals = "create|set-time-zone|list|move";
   c.description =
       "nucleo tenant create --name NAME [--time-zone TZ]   create a tenant; prints id=… and name=…\n"
       "nucleo tenant set-time-zone --tenant ID --time-zone TZ   move the tenant's clock (its tenant-zoned jobs\n"
       "                                   follow from their next schedule sync)\n"
-      "nucleo tenant list                 one tenant per line: id, name, created_at (tab-separated)";
+      "nucleo tenant list                 one tenant per line: id, name, created_at (tab-separated)\n"
+      "nucleo tenant move --tenant ID --to CLUSTER [--wait SECONDS]\n"
+      "                                   move the tenant's rows to another PostgreSQL cluster\n"
+      "                                   (clusters.<name>.url; 'home' is store.url's): its writes answer 503\n"
+      "                                   meanwhile; row counts and the audit log's root are verified on both\n"
+      "                                   sides before the directory is switched; the old copy is kept\n"
+      "nucleo tenant move --tenant ID --confirm   remove the old copy the last move kept\n"
+      "nucleo tenant move --tenant ID --abort     end a move that was interrupted (the tenant stays where it was)";
   c.options = {config_option(),
                {"name", "NAME", "the tenant's name (create)"},
                tenant_option,
                {"time-zone", "TZ", "IANA time zone of the tenant's scheduled plugin jobs (default UTC)"},
+               {"to", "CLUSTER", "move: the cluster to move the tenant to"},
+               {"wait", "SECONDS", "move: how long to wait for the tenant's queued audit and domain events (default 60)"},
+               {"confirm", "", "move: remove the old copy the last move kept"},
+               {"abort", "", "move: end an interrupted move"},
                json_option,
                reason_option};
-  c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream&) { return run_tenant(args, out); };
+  c.run = [](const ParsedArgs& args, std::ostream& out, std::ostream& err) { return run_tenant(args, out, err); };
   return c;
 }
 

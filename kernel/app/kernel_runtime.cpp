@@ -15,19 +15,19 @@ namespace nucleo::app {
 namespace {
 
 // True when the schema is this build's (false: an old one, tolerated).
-bool prepare_schema(const StoreSettings& settings, bool tolerate_old_schema,
+bool prepare_schema(const store::DatabaseUrl& owner_url, const StoreSettings& settings, bool tolerate_old_schema,
                     const std::function<void(const store::Migration&)>& on_applied) {
   soci::session owner;
-  store::open_session(owner, settings.owner_url);
+  store::open_session(owner, owner_url);
   if (settings.migrate_on_start) {
     SystemClock clock;
-    store::migrate(owner, settings.owner_url.backend, clock, on_applied);
+    store::migrate(owner, owner_url.backend, clock, on_applied);
     return true;
   }
-  auto status = store::schema_status(owner, settings.owner_url.backend);
+  auto status = store::schema_status(owner, owner_url.backend);
   if (status.is_current()) return true;
   if (tolerate_old_schema) return false;
-  throw Error(ErrorCode::unavailable, "the database schema is at version " + std::to_string(status.current_version) +
+  throw Error(ErrorCode::unavailable, "the database schema of " + owner_url.display + " is at version " + std::to_string(status.current_version) +
                                           " and this build needs " + std::to_string(status.latest_version) +
                                           ": run 'nucleo migrate'");
 }
@@ -107,7 +107,9 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
   automation::register_rule_checks(validators_);  // a rule is checked whole when saved
   automation::register_cadence_checks(validators_);  // and a cadence's steps
   sensitive_.consult(attribute_schemas_);         // plugins mark their attributes sensitive too
-  bool schema_current = prepare_schema(store_settings_, tolerate_old_schema, on_applied);
+  bool schema_current = prepare_schema(store_settings_.owner_url, store_settings_, tolerate_old_schema, on_applied);
+  for (const auto& cluster : store_settings_.clusters)
+    schema_current = prepare_schema(cluster.owner_url, store_settings_, tolerate_old_schema, on_applied) && schema_current;
   std::size_t pool = pool_size_override ? pool_size_override : store_settings_.pool_size;
   database_ = std::make_unique<store::Database>(store_settings_.url, pool, store_settings_.lease_timeout);
   // SQLite has one role: a second pool on the same file would only add writers.
@@ -119,6 +121,7 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
                                                                  read_background_settings(config).notify_gap);
   }
   database_->announce_work_to(&work_signal_);
+  if (!store_settings_.clusters.empty()) place_tenants(pool);
   if (!store_settings_.replicas.urls.empty()) {
     replicas_ = std::make_unique<store::ReplicaSet>(*database_, store_settings_.replicas);
     database_->read_from(replicas_.get());
@@ -131,12 +134,33 @@ KernelRuntime::KernelRuntime(const Configuration& config, std::size_t pool_size_
   audited_reads_ = std::make_unique<services::AuditedReads>(*database_);
 }
 
+// Tenants placed on other clusters (ADR 0048): both roles' databases route their
+// transactions there. Each cluster's pools are a quarter of the home's: most tenants
+// live at home until an operator moves them.
+void KernelRuntime::place_tenants(std::size_t pool) {
+  std::size_t cluster_pool = std::max<std::size_t>(2, pool / 4);
+  placement_ = std::make_unique<store::TenantPlacement>(*worker_database_, store_settings_.placement_cache);
+  for (const auto& cluster : store_settings_.clusters) {
+    auto requests = std::make_unique<store::Database>(cluster.url, cluster_pool, store_settings_.lease_timeout);
+    auto worker = std::make_unique<store::Database>(cluster.worker_url, cluster_pool, store_settings_.lease_timeout);
+    requests->announce_work_to(&work_signal_);
+    worker->announce_work_to(&work_signal_);
+    placement_->add_cluster(cluster.name, std::move(requests), std::move(worker));
+  }
+  database_->place_tenants(placement_.get(), false);
+  worker_database_->place_tenants(placement_.get(), true);
+}
+
 void KernelRuntime::listen_to_other_nodes() {
   if (work_channel_) work_channel_->listen();
 }
 
 services::ServiceDependencies KernelRuntime::dependencies() {
-  return {*database_, worker_database_ ? *worker_database_ : *database_, validators_, normalisation_, sensitive_, secrets_,
+  return dependencies_on(*database_, worker_database_ ? *worker_database_ : *database_);
+}
+
+services::ServiceDependencies KernelRuntime::dependencies_on(store::Database& requests, store::Database& worker) {
+  return {requests, worker, validators_, normalisation_, sensitive_, secrets_,
           attribute_schemas_, customer_extensions_, import_formats_, search_scan_rows_, audited_reads_.get(),
           public_url_, privacy_, proposals_};
 }

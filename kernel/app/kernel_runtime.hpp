@@ -11,6 +11,7 @@
 #include "kernel/store/database.hpp"
 #include "kernel/store/migrations.hpp"
 #include "kernel/store/postgres_work_channel.hpp"
+#include "kernel/store/tenant_placement.hpp"
 #include "kernel/store/work_signal.hpp"
 
 namespace nucleo::app {
@@ -27,6 +28,8 @@ class KernelRuntime {
                 const std::function<void(const store::Migration&)>& on_applied = {});
 
   services::ServiceDependencies dependencies();
+  // The same over another cluster's databases (serve: that cluster's background work).
+  services::ServiceDependencies dependencies_on(store::Database& requests, store::Database& worker);
   store::Database& database() { return *database_; }
   // Rung by every write that commits background work (ADR 0037); on PostgreSQL also
   // passed on to other nodes. listen_to_other_nodes() (serve) raises theirs here too.
@@ -35,10 +38,14 @@ class KernelRuntime {
   // The read replicas (serve checks them every store.replica_check_ms); nullptr: none.
   store::ReplicaSet* replicas() { return replicas_.get(); }
   const StoreSettings& store_settings() const { return store_settings_; }
+  // The other clusters tenants live on (clusters.<name>.*); nullptr: none configured.
+  store::TenantPlacement* placement() { return placement_.get(); }
   // True when secrets.key_file did not exist and this start created it.
   bool secrets_key_created() const { return secrets_key_created_; }
 
  private:
+  void place_tenants(std::size_t pool);
+
   StoreSettings store_settings_;
   NormalisationSettings normalisation_;
   std::size_t search_scan_rows_;  // limits.search_scan_rows
@@ -50,6 +57,8 @@ class KernelRuntime {
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<store::ReplicaSet> replicas_;  // store.replica_urls; none: reads stay on database_
   std::unique_ptr<store::Database> worker_database_;  // same object as database_ on SQLite
+  std::unique_ptr<store::TenantPlacement> placement_;  // clusters.*; gone before the databases that route through it
+
   std::unique_ptr<services::AuditedReads> audited_reads_;
   services::ValidatorRegistry validators_;
   services::AttributeSchemas attribute_schemas_;

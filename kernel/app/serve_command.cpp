@@ -153,6 +153,93 @@ BackgroundLoop::Pass lease_renewal_pass(events::JobQueue& jobs) {
   };
 }
 
+// What starting a cluster's background roles takes (serve's settings).
+struct BackgroundParts {
+  const NodeSettings& node;
+  const BackgroundSettings& background;
+  const AuditSettings& audit;
+  const EventSettings& events;
+  const JobWorkerSettings& jobs;
+  const ImportRunnerSettings& imports;
+  std::atomic<bool>* stopping_imports;
+  store::WorkSignal* work;
+  Poco::Logger* log;
+};
+
+// The background roles' work on one database cluster (ADR 0048): the home one (store.url)
+// and each other cluster tenants live on (clusters.*) have their own job queue, outbox
+// dispatcher, audit sequencer and import runner, over that cluster's databases — each
+// cluster's queues and audit trees are its own.
+struct ClusterWork {
+  ClusterWork(std::string name, services::ServiceDependencies deps, const Clock& clock, const NodeSettings& node,
+              const JobWorkerSettings& job_settings, const EventSettings& event_settings, const AuditSettings& audit,
+              std::optional<audit::SigningKey> signing_key, const events::OutboundHttp* checkpoint_http)
+      : name(std::move(name)),
+        deps(deps),
+        clock(clock),
+        jobs(deps.worker_database, clock, job_settings.queue, node.id),
+        dispatcher(deps.worker_database, clock, event_settings.dispatch, node.id),
+        audit_work(deps.worker_database, clock, audit.sequence_batch, std::move(signing_key), audit.checkpoints,
+                   checkpoint_http) {}
+
+  // The roles node.roles gives this node, each a loop woken by the writes that give it work.
+  void start(const BackgroundParts& p) {
+    std::string suffix = name.empty() ? "" : " (cluster " + name + ")";
+    if (p.node.runs("audit"))
+      loops.push_back(std::make_unique<BackgroundLoop>(
+          "audit sequencer" + suffix, [this] { return audit_work.run_once(); },
+          BackgroundLoop::Timing{p.background.safety_poll, p.audit.sequence_interval}, p.work,
+          store::kind(store::Work::audit)));
+    if (p.node.runs("events"))
+      loops.push_back(std::make_unique<BackgroundLoop>(
+          "event dispatcher" + suffix, dispatch_pass(dispatcher, *p.log),
+          BackgroundLoop::Timing{p.background.safety_poll, p.events.interval}, p.work, store::kind(store::Work::outbox)));
+    if (p.node.runs("jobs")) {
+      for (std::size_t i = 0; i < p.jobs.workers; ++i)
+        loops.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1) + suffix, job_pass(jobs),
+                                                         BackgroundLoop::Timing{p.background.safety_poll}, p.work,
+                                                         store::kind(store::Work::jobs)));
+      loops.push_back(std::make_unique<BackgroundLoop>("job lease renewal" + suffix, lease_renewal_pass(jobs),
+                                                       BackgroundLoop::Timing{p.background.safety_poll}));
+    }
+    // Imports over HTTP: one import at a time per node and cluster, handed back when the node stops.
+    if (p.imports.enabled && p.node.runs("imports"))
+      loops.push_back(std::make_unique<BackgroundLoop>(
+          "import runner" + suffix,
+          [this, p] {
+            std::optional<std::chrono::milliseconds> due_in;
+            BackgroundLoop::Outcome outcome(services::ImportJobService(deps).run_one(
+                clock, p.node.id, p.imports.stale_after, *p.stopping_imports, &due_in));
+            outcome.due_in = due_in;
+            return outcome;
+          },
+          BackgroundLoop::Timing{p.background.safety_poll}, p.work, store::kind(store::Work::imports)));
+    log = p.log;
+  }
+
+  // After the passes under way (an import is handed back, batches settled); then what this
+  // node still holds goes back at once: the next node, or this one restarted, delivers and
+  // runs it now instead of when the lease runs out.
+  void stop() {
+    while (!loops.empty()) loops.pop_back();
+    try {
+      dispatcher.release_leases();
+      jobs.release_leases();
+    } catch (const std::exception& e) {
+      if (log) log->warning("could not hand back this node's leases (they run out by themselves): %s", std::string(e.what()));
+    }
+  }
+
+  std::string name;  // empty: home
+  services::ServiceDependencies deps;
+  const Clock& clock;
+  events::JobQueue jobs;
+  events::Dispatcher dispatcher;
+  AuditWork audit_work;
+  std::vector<std::unique_ptr<BackgroundLoop>> loops;
+  Poco::Logger* log = nullptr;
+};
+
 std::string roles_text(const NodeSettings& node) {
   std::string text;
   for (const auto& role : node.roles) text += (text.empty() ? "" : ", ") + role;
@@ -195,85 +282,70 @@ int run_serve(const ParsedArgs& args) {
   SystemClock clock;
   NodeSettings node = read_node_settings(config);
   JobWorkerSettings job_settings = read_job_settings(config);
-  events::JobQueue jobs(runtime.dependencies().worker_database, clock, job_settings.queue, node.id);
+  EventSettings event_settings = read_event_settings(config);
   events::OutboundSettings outbound = read_outbound_settings(config);
+  events::OutboundSettings publishing = checkpoint_outbound_settings(outbound, audit.checkpoints.publish_url);
+  publishing.retries = 0;  // the next checkpoint supersedes a lost one
+  events::OutboundHttp checkpoint_http(publishing);
+  ClusterWork home("", runtime.dependencies(), clock, node, job_settings, event_settings, audit, std::move(signing_key),
+                   &checkpoint_http);
   plugins::PluginHost plugin_host(*plugins::parse_version(nucleo_version), runtime.dependencies(), outbound);
   plugin_host.remember_channel_accounts(std::chrono::seconds(get_integer(config, "channels.cache_seconds", 0, 3600)));
   // A webhook attempt is one request: the job queue retries it, and logs each.
   events::OutboundSettings single_attempt = outbound;
   single_attempt.retries = 0;
   events::OutboundHttp webhook_http(single_attempt);
-  jobs.add(services::webhook_delivery_job(runtime.dependencies(), webhook_http, clock));
   automation::SalesJobSettings sales = read_sales_job_settings(config);
-  jobs.add(automation::stalled_deals_job(runtime.dependencies(), clock, sales));
-  jobs.add(automation::task_reminders_job(runtime.dependencies(), clock, sales));
-  jobs.add(services::privacy_report_job(runtime.dependencies(), clock));
-  jobs.add(services::retention_job(runtime.dependencies(), clock, get_string(config, "privacy.retention_schedule")));
-  plugin_host.attach_jobs(jobs, clock);
-  load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
-  http::Server server(http_settings, readiness_of(runtime.database(), runtime.dependencies(), audit.stall_after, clock),
-                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host, &webhook_http, &jobs});
-  events::OutboundSettings publishing = checkpoint_outbound_settings(outbound, audit.checkpoints.publish_url);
-  publishing.retries = 0;  // the next checkpoint supersedes a lost one
-  events::OutboundHttp checkpoint_http(publishing);
-  AuditWork audit_work(runtime.dependencies().worker_database, clock, audit.sequence_batch, std::move(signing_key),
-                       audit.checkpoints, &checkpoint_http);
-  BackgroundSettings background = read_background_settings(config);
-  store::WorkSignal& work = runtime.work_signal();
-  std::unique_ptr<BackgroundLoop> sequencing;
-  if (node.runs("audit"))
-    sequencing = std::make_unique<BackgroundLoop>("audit sequencer", [&audit_work] { return audit_work.run_once(); },
-                                                  BackgroundLoop::Timing{background.safety_poll, audit.sequence_interval},
-                                                  &work, store::kind(store::Work::audit));
-  EventSettings event_settings = read_event_settings(config);
-  events::Dispatcher dispatcher(runtime.dependencies().worker_database, clock, event_settings.dispatch, node.id);
-  for (auto& subscriber : plugin_host.event_subscribers(clock)) dispatcher.add(std::move(subscriber));
-  dispatcher.add(services::webhook_fanout(runtime.dependencies(), jobs, clock));
-  dispatcher.add(automation::checklist_subscriber(runtime.dependencies(), clock));
-  automation::ChannelAccess rule_channels{&jobs, [&plugin_host](const std::string& plugin_id) {
-                                            return plugin_host.channel_traits(plugin_id);
-                                          }};
   automation::AutomationSettings automation_settings = read_automation_settings(config);
-  dispatcher.add(automation::rules_subscriber(runtime.dependencies(), clock, rule_channels, automation_settings));
-  jobs.add(automation::rules_scan_job(runtime.dependencies(), clock, rule_channels, automation_settings,
-                                      get_string(config, "automation.scan_schedule")));
-  jobs.add(automation::cadence_steps_job(runtime.dependencies(), clock, rule_channels,
-                                         get_string(config, "automation.scan_schedule")));
-  dispatcher.add(automation::cadence_stops_subscriber(runtime.dependencies(), clock));
+  std::string scan_schedule = get_string(config, "automation.scan_schedule");
+  std::string retention_schedule = get_string(config, "privacy.retention_schedule");
+  // What every cluster's queue runs and every cluster's dispatcher delivers to.
+  auto add_kernel_work = [&](ClusterWork& work) {
+    services::ServiceDependencies deps = work.deps;
+    work.jobs.add(services::webhook_delivery_job(deps, webhook_http, clock));
+    work.jobs.add(automation::stalled_deals_job(deps, clock, sales));
+    work.jobs.add(automation::task_reminders_job(deps, clock, sales));
+    work.jobs.add(services::privacy_report_job(deps, clock));
+    work.jobs.add(services::retention_job(deps, clock, retention_schedule));
+    automation::ChannelAccess rule_channels{&work.jobs, [&plugin_host](const std::string& plugin_id) {
+                                              return plugin_host.channel_traits(plugin_id);
+                                            }};
+    work.jobs.add(automation::rules_scan_job(deps, clock, rule_channels, automation_settings, scan_schedule));
+    work.jobs.add(automation::cadence_steps_job(deps, clock, rule_channels, scan_schedule));
+    for (auto& subscriber : plugin_host.event_subscribers(clock)) work.dispatcher.add(std::move(subscriber));
+    work.dispatcher.add(services::webhook_fanout(deps, work.jobs, clock));
+    work.dispatcher.add(automation::checklist_subscriber(deps, clock));
+    work.dispatcher.add(automation::rules_subscriber(deps, clock, rule_channels, automation_settings));
+    work.dispatcher.add(automation::cadence_stops_subscriber(deps, clock));
+  };
+  plugin_host.attach_jobs(home.jobs, clock);  // before the plugins load: they add their jobs to it
+  load_plugins(plugin_host, config, args.has("safe-mode"), runtime.dependencies(), clock, log);
+  add_kernel_work(home);
+  http::Server server(http_settings, readiness_of(runtime.database(), runtime.dependencies(), audit.stall_after, clock),
+                      http::ApiRuntime{runtime.dependencies(), api_settings, &clock, &plugin_host, &webhook_http, &home.jobs});
   if (std::string dir = get_string(config, "automation.rules_dir"); !dir.empty())
     for (const auto& line : automation::apply_rules_dir(runtime.dependencies(), clock, dir))
       log.information(line);
-  std::unique_ptr<BackgroundLoop> dispatching;
-  if (node.runs("events"))
-    dispatching = std::make_unique<BackgroundLoop>(
-        "event dispatcher", dispatch_pass(dispatcher, log),
-        BackgroundLoop::Timing{background.safety_poll, event_settings.interval}, &work, store::kind(store::Work::outbox));
-  std::vector<std::unique_ptr<BackgroundLoop>> job_workers;
-  std::unique_ptr<BackgroundLoop> lease_renewal;
-  if (node.runs("jobs")) {
-    for (std::size_t i = 0; i < job_settings.workers; ++i)
-      job_workers.push_back(std::make_unique<BackgroundLoop>("job worker " + std::to_string(i + 1), job_pass(jobs),
-                                                             BackgroundLoop::Timing{background.safety_poll}, &work,
-                                                             store::kind(store::Work::jobs)));
-    lease_renewal = std::make_unique<BackgroundLoop>("job lease renewal", lease_renewal_pass(jobs),
-                                                     BackgroundLoop::Timing{background.safety_poll});
-  }
-  // Imports over HTTP: one import at a time per node, handed back when the node stops.
+  // Tenants on other clusters (clusters.*): the same roles on each, over its databases.
+  std::vector<std::unique_ptr<ClusterWork>> clusters;
+  if (store::TenantPlacement* placement = runtime.placement())
+    for (const auto& cluster : placement->clusters()) {
+      clusters.push_back(std::make_unique<ClusterWork>(
+          cluster.name, runtime.dependencies_on(*cluster.requests, *cluster.worker), clock, node, job_settings,
+          event_settings, audit,
+          audit.signing_key_file.empty() ? std::nullopt
+                                         : std::optional<audit::SigningKey>(audit::SigningKey::load(audit.signing_key_file)),
+          &checkpoint_http));
+      add_kernel_work(*clusters.back());
+      plugin_host.run_jobs_on(clusters.back()->jobs);
+    }
+  BackgroundSettings background = read_background_settings(config);
   ImportRunnerSettings import_settings = read_import_runner_settings(config);
   std::atomic<bool> stopping_imports{false};
-  std::unique_ptr<BackgroundLoop> importing;
-  if (import_settings.enabled && node.runs("imports"))
-    importing = std::make_unique<BackgroundLoop>(
-        "import runner",
-        [&] {
-          std::optional<std::chrono::milliseconds> due_in;
-          BackgroundLoop::Outcome outcome(services::ImportJobService(runtime.dependencies())
-                                              .run_one(clock, node.id, import_settings.stale_after, stopping_imports,
-                                                       &due_in));
-          outcome.due_in = due_in;
-          return outcome;
-        },
-        BackgroundLoop::Timing{background.safety_poll}, &work, store::kind(store::Work::imports));
+  BackgroundParts parts{node, background, audit, event_settings, job_settings, import_settings, &stopping_imports,
+                        &runtime.work_signal(), &log};
+  home.start(parts);
+  for (auto& cluster : clusters) cluster->start(parts);
   // Read replicas: reads go to one only once a check has found it fresh (ADR 0048).
   std::unique_ptr<BackgroundLoop> replica_checks;
   if (store::ReplicaSet* replicas = runtime.replicas()) {
@@ -289,9 +361,13 @@ int run_serve(const ParsedArgs& args) {
         },
         BackgroundLoop::Timing{background.safety_poll});
   }
-  server.describe_node([&node, &dispatcher, &jobs] {
-    return http::NodeStatus{node.id, node.roles,
-                            {{"event_subscribers", dispatcher.leases_held()}, {"jobs", jobs.leases_held()}}};
+  server.describe_node([&node, &home, &clusters] {
+    std::size_t subscribers = home.dispatcher.leases_held(), jobs = home.jobs.leases_held();
+    for (const auto& c : clusters) {
+      subscribers += c->dispatcher.leases_held();
+      jobs += c->jobs.leases_held();
+    }
+    return http::NodeStatus{node.id, node.roles, {{"event_subscribers", subscribers}, {"jobs", jobs}}};
   });
   runtime.listen_to_other_nodes();
   // Serve last: a request answered before the dispatcher registered its subscribers
@@ -312,18 +388,8 @@ int run_serve(const ParsedArgs& args) {
   std::this_thread::sleep_for(http_settings.drain_window);
   server.stop();
   stopping_imports = true;
-  importing.reset();  // after the batch under way; the import is handed back
-  dispatching.reset();  // after the pass under way
-  job_workers.clear();  // after the batches under way, settled
-  lease_renewal.reset();
-  // What this node still holds goes back at once: the next node, or this one restarted,
-  // delivers and runs it now instead of when the lease runs out.
-  try {
-    dispatcher.release_leases();
-    jobs.release_leases();
-  } catch (const std::exception& e) {
-    log.warning("could not hand back this node's leases (they run out by themselves): %s", std::string(e.what()));
-  }
+  home.stop();
+  for (auto& cluster : clusters) cluster->stop();
   log.information("stopped");
   return exit_ok;
 }

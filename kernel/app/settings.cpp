@@ -54,6 +54,37 @@ std::string state_path(const Configuration& config, const std::string& path) {
   return (fs::absolute(base) / path).lexically_normal().string();
 }
 
+namespace {
+
+// clusters.<name>.url (request role), .worker_url and .owner_url (default: .url): the
+// other PostgreSQL clusters of a deployment whose tenants live on more than one.
+std::vector<store::ClusterUrls> read_clusters(const Configuration& config, const StoreSettings& home) {
+  std::vector<store::ClusterUrls> clusters;
+  Poco::Util::AbstractConfiguration::Keys names;
+  config->keys("clusters", names);
+  for (const auto& name : names) {
+    std::string key = "clusters." + name;
+    if (name == store::home_cluster || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+      throw Error(ErrorCode::validation, "configuration key " + key + ": a cluster's name is lower-case letters, digits, '_' and '-', and not 'home' (store.url's cluster)",
+                  {{key, "invalid cluster name"}});
+    if (home.url.backend != store::Backend::postgresql)
+      throw Error(ErrorCode::validation, "configuration key " + key + ": clusters need a PostgreSQL store.url",
+                  {{key, "PostgreSQL only"}});
+    store::ClusterUrls c{name, read_url(config, key + ".url", ""), read_url(config, key + ".worker_url", key + ".url"),
+                         read_url(config, key + ".owner_url", key + ".url")};
+    for (store::DatabaseUrl* url : {&c.url, &c.worker_url, &c.owner_url}) {
+      if (url->backend != store::Backend::postgresql)
+        throw Error(ErrorCode::validation, "configuration key " + key + ".url: a cluster is a PostgreSQL database",
+                    {{key + ".url", "PostgreSQL only"}});
+      url->prepared_statements = home.url.prepared_statements;
+    }
+    clusters.push_back(std::move(c));
+  }
+  return clusters;
+}
+
+}  // namespace
+
 StoreSettings read_store_settings(const Configuration& config) {
   StoreSettings s;
   s.url = read_url(config, "store.url", "");
@@ -89,6 +120,8 @@ StoreSettings read_store_settings(const Configuration& config) {
   s.replicas.check_every = std::chrono::milliseconds(get_integer(config, "store.replica_check_ms", 10, 60'000));
   s.replicas.pool_size = s.pool_size;
   s.replicas.lease_timeout = s.lease_timeout;
+  s.placement_cache = std::chrono::milliseconds(get_integer(config, "store.placement_cache_ms", 10, 60'000));
+  s.clusters = read_clusters(config, s);
   return s;
 }
 

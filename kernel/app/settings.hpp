@@ -14,6 +14,7 @@
 #include "kernel/plugins/host.hpp"
 #include "kernel/store/database_url.hpp"
 #include "kernel/store/replica_set.hpp"
+#include "kernel/store/tenant_placement.hpp"
 
 namespace nucleo::app {
 
@@ -27,6 +28,10 @@ struct StoreSettings {
   store::DatabaseUrl listen_url;
   // PostgreSQL streaming replicas for reads that may lag (ADR 0048); empty: none.
   store::ReplicaSettings replicas;
+  // Other PostgreSQL clusters tenants may be placed on (clusters.<name>.*, ADR 0048) and
+  // how old a node's view of the directory may be (store.placement_cache_ms).
+  std::vector<store::ClusterUrls> clusters;
+  std::chrono::milliseconds placement_cache{1000};
   std::size_t pool_size = 8;
   std::chrono::milliseconds lease_timeout{2000};
   bool migrate_on_start = true;

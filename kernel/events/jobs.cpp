@@ -94,7 +94,12 @@ void JobQueue::sync_recurring() {
   std::vector<std::string> tenants;
   std::map<std::string, std::string> zones;
   worker_.read_one_statement([&](soci::session& session) {
-    store::query(session, "SELECT id, time_zone FROM tenants WHERE archived_at IS NULL ORDER BY id", {},
+    // Not the tenants the home's directory places on another cluster: that cluster's
+    // queue schedules theirs (ADR 0048). Elsewhere the directory is empty.
+    store::query(session,
+                 "SELECT id, time_zone FROM tenants t WHERE archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM"
+                 " tenant_placements p WHERE p.tenant_id = t.id AND p.cluster <> 'home') ORDER BY id",
+                 {},
                  [&](const store::Row& r) {
                    tenants.push_back(store::required_text(r, 0));
                    zones[tenants.back()] = text_at(r, 1).value_or("");

@@ -174,13 +174,24 @@ const Clock& PluginHost::clock() const {
 void PluginHost::attach_jobs(events::JobQueue& queue, const Clock& clock) {
   jobs_ = &queue;
   jobs_clock_ = &clock;
+  add_channel_delivery(queue);
+}
+
+void PluginHost::add_channel_delivery(events::JobQueue& queue) {
   if (services_)
     queue.add(services::channel_delivery_job(
         *services_,
         [this](const std::string& plugin_id, const services::CallContext& ctx, const Json& request) {
           return send_on_channel(plugin_id, ctx, request);
         },
-        queue.settings().max_attempts, clock));
+        queue.settings().max_attempts, *jobs_clock_));
+}
+
+void PluginHost::run_jobs_on(events::JobQueue& queue) {
+  if (!jobs_clock_) return;
+  add_channel_delivery(queue);
+  for (const auto& plugin : loaded_)
+    for (const auto& j : plugin->jobs) queue.add({j.queue_name(), j.schedule, j.scope, job_runner(j, *jobs_clock_), j.time_zone});
 }
 
 const ValueSchema* PluginHost::channel_config_schema(const std::string& plugin_id) const {

@@ -144,6 +144,10 @@ class PluginHost {
   // enqueue_job writes there. Without it, register_job is accepted but nothing runs
   // (CLI, unit tests) and enqueue_job answers NUCLEO_UNAVAILABLE.
   void attach_jobs(events::JobQueue& queue, const Clock& clock);
+  // Another database cluster's queue (ADR 0048) runs the loaded plugins' jobs and their
+  // channel deliveries too: the jobs of a tenant placed on that cluster are queued there.
+  // After load(), beside the queue attach_jobs() gave.
+  void run_jobs_on(events::JobQueue& queue);
   // channels.resolve remembers an account found this long (0: looks it up every time;
   // ResolvedChannelAccounts says what staleness that allows).
   void remember_channel_accounts(std::chrono::microseconds ttl) { resolved_accounts_.set_ttl(ttl); }
@@ -176,6 +180,8 @@ class PluginHost {
   struct Loaded;  // a loaded plugin, as its host table sees it (host.cpp)
 
  private:
+  // The job that sends queued channel messages, on `queue`.
+  void add_channel_delivery(events::JobQueue& queue);
   struct Candidate;
   void load_one(Candidate& c);
   // Attribute schemas outlive a plugin that stops loading (docs/plugin-authoring.md,

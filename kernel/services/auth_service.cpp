@@ -10,6 +10,7 @@
 #include "kernel/services/api_key_service.hpp"
 #include "kernel/services/sign_in_service.hpp"
 #include "kernel/store/sql.hpp"
+#include "kernel/store/tenant_placement.hpp"
 
 namespace nucleo::services {
 namespace {
@@ -42,6 +43,25 @@ std::optional<KeyRow> find_key(store::Database& db, const std::string& key_id) {
                  });
     return key;
   });
+}
+
+// A lookup by an id that names no tenant (an API key, a session cookie) where its tenant
+// lives (ADR 0048): at home, or on the cluster the directory places the tenant on. A row
+// found in an old copy a move kept — home's or another cluster's — is never the answer:
+// a key revoked since the move must stay revoked.
+template <class Lookup>
+auto find_where_tenant_lives(store::Database& worker, Lookup lookup) -> decltype(lookup(worker)) {
+  auto found = lookup(worker);
+  store::TenantPlacement* placement = worker.placement();
+  if (!placement) return found;
+  if (found) {
+    store::Database* there = placement->route(found->tenant_id, true, false);
+    return there ? lookup(*there) : found;
+  }
+  for (const auto& cluster : placement->clusters())
+    if (auto elsewhere = lookup(*cluster.worker))
+      if (placement->route(elsewhere->tenant_id, true, false) == cluster.worker.get()) return elsewhere;
+  return found;
 }
 
 struct UserRow {
@@ -190,7 +210,7 @@ Authenticated AuthService::authenticate(const std::string& secret, const std::st
 Authenticated AuthService::look_up(const std::string& secret_hash, const std::string& key_id,
                                    const std::string& on_behalf_of, Timestamp now,
                                    std::optional<std::int64_t>& key_expires_at) {
-  auto key = find_key(deps_.worker_database, key_id);
+  auto key = find_where_tenant_lives(deps_.worker_database, [&](store::Database& db) { return find_key(db, key_id); });
   if (!key || !constant_time_equal(secret_hash, key->secret_hash)) throw unauthenticated("unknown API key");
   key_expires_at = key->expires_at;
   if (key->revoked_at) throw unauthenticated("API key " + key_id + " was revoked");
@@ -225,7 +245,8 @@ Authenticated AuthService::look_up(const std::string& secret_hash, const std::st
 Authenticated AuthService::authenticate_session(const std::string& secret, Timestamp now, std::string& csrf_hash) {
   std::string session_id = session_id_of_secret(secret);
   if (session_id.empty()) throw unauthenticated("the session cookie is not a Nucleo session");
-  std::optional<SessionRow> session = find_session(deps_.worker_database, session_id);
+  std::optional<SessionRow> session =
+      find_where_tenant_lives(deps_.worker_database, [&](store::Database& db) { return find_session(db, session_id); });
   if (!session || !constant_time_equal(sha256_hex(secret), session->secret_hash))
     throw unauthenticated("unknown session: sign in again");
   if (session->revoked_at) throw unauthenticated("this session was signed out: sign in again");

@@ -15,6 +15,7 @@
 namespace nucleo::store {
 
 class ReplicaSet;
+class TenantPlacement;
 
 // The store's front door: a pool plus the rule that work runs in one transaction.
 //
@@ -124,6 +125,14 @@ class Database {
   void read_from(ReplicaSet* replicas) { replicas_ = replicas; }
   const ReplicaSet* replicas() const { return replicas_; }
 
+  // Transactions of tenants that live on another cluster run there (ADR 0048,
+  // tenant_placement.hpp); `worker_role`: this database is the worker role's.
+  void place_tenants(TenantPlacement* placement, bool worker_role) {
+    placement_ = placement;
+    worker_role_ = worker_role;
+  }
+  TenantPlacement* placement() const { return placement_; }
+
   // Where writes report the background work they committed (Transaction::announce):
   // the process's WorkSignal, shared by its databases. None: nobody is told.
   void announce_work_to(WorkSignal* signal) { work_signal_ = signal; }
@@ -195,6 +204,8 @@ class Database {
         rethrow_as_nucleo_error("database error");
       }
     }
+    if (placement_ && !tenant_id.empty())
+      if (Database* there = placed_elsewhere(tenant_id, mode)) return there->run(mode, tenant_id, work);
     if (mode != TxMode::write && replicas_ && internal::routing_.may_lag)
       if (Database* replica = replica_for_read()) return on_replica(*replica, mode, tenant_id, work);
     return run_here(mode, tenant_id, work);
@@ -278,6 +289,8 @@ class Database {
       throw;
     }
   }
+  // The cluster database a tenant placed elsewhere runs on; nullptr: here (tenant_placement.cpp).
+  Database* placed_elsewhere(const std::string& tenant_id, TxMode mode);
   Database* replica_for_read();           // replica_set.cpp
   void replica_failed(Database& replica);  // replica_set.cpp
   // The primary's WAL position now, which covers the commit just made (replica_set.cpp).
@@ -288,6 +301,8 @@ class Database {
   std::timed_mutex sqlite_writer_;  // SQLite: whose write transaction runs (sqlite_writer_turn)
   WorkSignal* work_signal_ = nullptr;
   ReplicaSet* replicas_ = nullptr;
+  TenantPlacement* placement_ = nullptr;
+  bool worker_role_ = false;
 };
 
 }  // namespace nucleo::store

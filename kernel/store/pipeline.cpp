@@ -8,13 +8,12 @@
 #include <memory>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::store {
 namespace {
 
-PGconn* connection_of(soci::session& session) {
-  return static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_;
-}
+PGconn* connection_of(soci::session& session) { return postgresql_connection(session); }
 
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -211,6 +210,10 @@ std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id,
   if (on_row)
     for (int i = 0, n = PQntuples(out.rows.get()); i < n; ++i) (*on_row)(Row(out.rows.get(), i));
   return std::atoll(PQcmdTuples(out.rows.get()));
+}
+
+pg_conn* postgresql_connection(soci::session& session) {
+  return static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_;
 }
 
 }  // namespace nucleo::store

@@ -8,19 +8,20 @@
 #include <string>
 
 #include "kernel/domain/error.hpp"
+#include "kernel/store/sql.hpp"
 
 namespace nucleo::store {
 namespace {
 
 void execute_postgresql(soci::session& session, const std::string& sql) {
-  auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
-  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(backend->conn_, sql.c_str()), &PQclear);
+  PGconn* conn = postgresql_connection(session);
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn, sql.c_str()), &PQclear);
   auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
-  std::string message = result ? PQresultErrorMessage(result.get()) : PQerrorMessage(backend->conn_);
+  std::string message = result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn);
   const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
   while (!message.empty() && message.back() == '\n') message.pop_back();
-  if (PQstatus(backend->conn_) != CONNECTION_OK) throw Error(ErrorCode::unavailable, "database connection lost: " + message);
+  if (PQstatus(conn) != CONNECTION_OK) throw Error(ErrorCode::unavailable, "database connection lost: " + message);
   throw Error(ErrorCode::internal,
               "SQL script failed" + (state ? " [" + std::string(state) + "]" : std::string()) + ": " + message);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 struct pg_result;  // libpq's PGresult
+struct pg_conn;    // libpq's PGconn
 
 namespace nucleo::store {
 
@@ -60,6 +61,10 @@ void query_once(soci::session& session, const std::string& sql, const std::vecto
 void keep_prepared_statements(soci::session& session);
 void forget_prepared_statements(soci::session& session);
 void stop_keeping_prepared_statements(soci::session& session);
+
+// The libpq connection under a PostgreSQL session: for what SOCI does not offer (a
+// pipeline, COPY, a script of many statements). The session must be PostgreSQL's.
+pg_conn* postgresql_connection(soci::session& session);
 
 // Column readers that accept whatever integer width the driver reports. A column the
 // row does not have is an Error(internal), never undefined behaviour: a result of
