@@ -58,7 +58,7 @@ psql_as nucleo_owner <<SQL
 \copy accounts (id, tenant_id, legal_name, lifecycle, tax_id_country, phones, emails, attributes, version, created_at, updated_at) FROM '$work/accounts.csv' CSV
 \copy deals (id, tenant_id, name, account_id, contacts, pipeline_id, stage_id, amount, currency, status, stage_entered_at, attributes, version, created_at, updated_at) FROM '$work/deals.csv' CSV
 \copy interactions (id, tenant_id, type, direction, channel, occurred_at, subject, account_id, attributes, version, created_at, updated_at) FROM '$work/interactions.csv' CSV
-VACUUM ANALYZE;
+VACUUM ANALYZE pipelines, stages, accounts, deals, interactions;
 SQL
 
 echo "== a streaming replica (pg_basebackup)" >&2

@@ -88,6 +88,35 @@ TEST(Configuration, MixedBackendsAreRefused) {
   EXPECT_THROW(read_store_settings(config), Error);
 }
 
+// clusters.<name>.*: other PostgreSQL clusters tenants may live on (ADR 0048).
+TEST(Configuration, ClustersAreNamedPostgreSQLDatabases) {
+  test::TempDir dir;
+  auto config = load_configuration(write_properties(dir, "clusters.eu.url = postgresql://nucleo_app@db-eu/crm\n"
+                                                        "clusters.eu.owner_url = postgresql://nucleo_owner@db-eu/crm\n"),
+                                   {{"NUCLEO_STORE_URL", "postgresql://nucleo_app@db/crm"}});
+  auto s = read_store_settings(config);
+  ASSERT_EQ(s.clusters.size(), 1u);
+  EXPECT_EQ(s.clusters[0].name, "eu");
+  EXPECT_EQ(s.clusters[0].worker_url.display, "postgresql://nucleo_app@db-eu/crm");  // .url when unset
+  EXPECT_EQ(s.clusters[0].owner_url.display, "postgresql://nucleo_owner@db-eu/crm");
+  EXPECT_EQ(s.placement_cache, std::chrono::milliseconds(1000));
+
+  auto refused = [&](const std::string& text, const std::map<std::string, std::string>& env, const std::string& why) {
+    test::TempDir d;
+    try {
+      read_store_settings(load_configuration(write_properties(d, text), env));
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  std::map<std::string, std::string> postgres{{"NUCLEO_STORE_URL", "postgresql://nucleo_app@db/crm"}};
+  refused("clusters.home.url = postgresql://x@db2/crm\n", postgres, "not 'home'");
+  refused("clusters.EU.url = postgresql://x@db2/crm\n", postgres, "lower-case");
+  refused("clusters.eu.url = sqlite:eu.db\n", postgres, "a cluster is a PostgreSQL database");
+  refused("clusters.eu.url = postgresql://x@db2/crm\n", {}, "clusters need a PostgreSQL store.url");
+}
+
 // docs/configuration.md must list every key the defaults define, with its default.
 TEST(Configuration, EveryDefaultKeyIsDocumented) {
   std::string docs = test::read_file(std::string(NUCLEO_SOURCE_DIR) + "/docs/configuration.md");
