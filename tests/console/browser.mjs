@@ -316,7 +316,14 @@ try {
   check((await page.getByRole("region", { name: "Links públicos e visualizações" }).innerText()).includes("\t1\t"),
         "the proposal page shows the link's view");
   const proof = await page.getByRole("link", { name: "Baixar a prova do aceite" }).getAttribute("href");
-  const proofBundle = await page.evaluate((href) => fetch(href).then((r) => r.text()), proof);
+  // The checkpoint is signed every second: fetch until one covers the proposal's first
+  // events (a bundle fetched at once can hold none yet — seen in 1 run in 3).
+  let proofBundle = "";
+  for (let i = 0; i < 50; i++) {
+    proofBundle = await page.evaluate((href) => fetch(href).then((r) => r.text()), proof);
+    if (JSON.parse(proofBundle).events?.some((e) => e.proof)) break;
+    await page.waitForTimeout(200);
+  }
   check(JSON.parse(proofBundle).format === "nucleo-party-bundle", "the accepted proposal's proof downloads as a party bundle");
   await shot("proposal");
 
