@@ -52,6 +52,20 @@ void set_placement(soci::session& home, const std::string& tenant_id, const Plac
                   now.micros});
 }
 
+// Marks the tenant moving only if it is still placed as `was` says: of two moves started
+// at once, one marks it and the other is refused instead of copying beside it.
+void mark_moving(soci::session& home, const std::string& tenant_id, const Placement& was, Timestamp now) {
+  std::int64_t marked = store::execute(
+      home,
+      "INSERT INTO tenant_placements (tenant_id, cluster, state, updated_at) VALUES (:p0, :p1, 'moving', :p2)"
+      " ON CONFLICT (tenant_id) DO UPDATE SET state = 'moving', updated_at = excluded.updated_at"
+      " WHERE tenant_placements.state = 'placed' AND tenant_placements.cluster = excluded.cluster"
+      " AND tenant_placements.previous_cluster IS NULL",
+      {tenant_id, was.cluster, now.micros});
+  if (marked != 1)
+    throw Error(ErrorCode::conflict, "another move of tenant " + tenant_id + " is under way", {{"tenant", "moving"}});
+}
+
 std::unique_ptr<soci::session> open_owner(const ClusterOwner& cluster) {
   auto session = std::make_unique<soci::session>();
   try {
@@ -176,8 +190,9 @@ TenantMoveReport TenantMove::move(const CallContext& ctx, const std::string& ten
   Placement was = placement_of(*home, tenant_id);
   const ClusterOwner& target_cluster = cluster(to);
   if (was.state == "moving")
-    throw Error(ErrorCode::conflict, "a move of tenant " + tenant_id + " did not finish: `nucleo tenant move --tenant " +
-                                         tenant_id + " --abort` makes it writable where it was");
+    throw Error(ErrorCode::conflict, "a move of tenant " + tenant_id + " is under way or did not finish; if its process " +
+                                         "is gone, `nucleo tenant move --tenant " + tenant_id +
+                                         " --abort` makes it writable where it was");
   if (was.previous)
     throw Error(ErrorCode::conflict, "tenant " + tenant_id + "'s old copy on cluster '" + *was.previous +
                                          "' is still kept: `nucleo tenant move --tenant " + tenant_id +
@@ -192,9 +207,7 @@ TenantMoveReport TenantMove::move(const CallContext& ctx, const std::string& ten
                                          "', " + schema_of(*target) + " on '" + to + "'): run `nucleo migrate` on both");
 
   TenantMoveReport report{tenant_id, was.cluster, to, {}, 0, "", 0};
-  Placement moving = was;
-  moving.state = "moving";
-  set_placement(*home, tenant_id, moving, ctx.now());
+  mark_moving(*home, tenant_id, was, ctx.now());
   try {
     progress_("tenant " + tenant_id + " is moving: its writes answer 503; waiting " +
               std::to_string(settle_.count()) + " ms for every node to see it");

@@ -194,6 +194,26 @@ TEST_P(TenantMove, RefusesWhatCannotBeMoved) {
   EXPECT_EQ(home_count("SELECT count(*) FROM tenant_placements WHERE state = 'moving'"), 0);
 }
 
+// Two operators move the same tenant at once: one move marks it and copies, the other
+// is refused without touching it.
+TEST_P(TenantMove, OfTwoMovesAtOnceOneWins) {
+  ASSERT_EQ(call("POST", "/v1/accounts", admin, {{"legal_name", "Disputada"}}).status, 201);
+  ProcessResult results[2];
+  std::thread first([&] { results[0] = cli({"tenant", "move", "--tenant", h->tenant, "--to", "eu"}); });
+  std::thread second([&] { results[1] = cli({"tenant", "move", "--tenant", h->tenant, "--to", "eu"}); });
+  first.join();
+  second.join();
+  int won = (results[0].exit_code == 0) + (results[1].exit_code == 0);
+  EXPECT_EQ(won, 1) << results[0].err << "\n---\n" << results[1].err;
+  const ProcessResult& lost = results[0].exit_code == 0 ? results[1] : results[0];
+  EXPECT_TRUE(lost.err.find("another move") != std::string::npos || lost.err.find("did not finish") != std::string::npos ||
+              lost.err.find("already lives") != std::string::npos || lost.err.find("old copy") != std::string::npos)
+      << lost.err;
+  EXPECT_EQ(eu_count(of_tenant("accounts")), 1);
+  EXPECT_EQ(home_count("SELECT count(*) FROM tenant_placements WHERE state = 'moving'"), 0);
+  EXPECT_EQ(call("GET", "/v1/accounts", admin).body["data"].size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(PostgreSQL, TenantMove, testing::Values(store::Backend::postgresql), BackendName());
 
 }  // namespace
