@@ -221,6 +221,8 @@ struct ClusterWork {
   // node still holds goes back at once: the next node, or this one restarted, delivers and
   // runs it now instead of when the lease runs out.
   void stop() {
+    if (stopped) return;
+    stopped = true;
     while (!loops.empty()) loops.pop_back();
     try {
       dispatcher.release_leases();
@@ -238,6 +240,19 @@ struct ClusterWork {
   AuditWork audit_work;
   std::vector<std::unique_ptr<BackgroundLoop>> loops;
   Poco::Logger* log = nullptr;
+  bool stopped = false;
+};
+
+// Stops every cluster's loops when serve leaves, by an exception too (a port taken):
+// declared after the plugin host and the server, it runs before they go, so no loop calls
+// into either once it is gone.
+struct StopClusterWork {
+  ClusterWork& home;
+  std::vector<std::unique_ptr<ClusterWork>>& clusters;
+  ~StopClusterWork() {
+    home.stop();
+    for (auto& cluster : clusters) cluster->stop();
+  }
 };
 
 std::string roles_text(const NodeSettings& node) {
@@ -344,6 +359,7 @@ int run_serve(const ParsedArgs& args) {
   std::atomic<bool> stopping_imports{false};
   BackgroundParts parts{node, background, audit, event_settings, job_settings, import_settings, &stopping_imports,
                         &runtime.work_signal(), &log};
+  StopClusterWork stop_cluster_work{home, clusters};
   home.start(parts);
   for (auto& cluster : clusters) cluster->start(parts);
   // Read replicas: reads go to one only once a check has found it fresh (ADR 0048).
