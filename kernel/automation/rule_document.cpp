@@ -606,18 +606,20 @@ std::optional<int> compare(const Json& a, const Json& b, bool timestamps) {
   return std::nullopt;
 }
 
-bool holds(const Condition& c, const Json& record, FoldMemo* memo) {
+// `v`: the value the condition's field holds (null: none); `fold_memo`: where its folded
+// text is kept for the other conditions of the event on the same value (null: nowhere).
+bool holds(const Condition& c, const Json& v, EventMemo::Value* fold_memo) {
   using Op = Condition::Op;
   const store::SearchFilter& f = c.filter;
-  const Json& v = json_at(record, f.field);
   if (c.op == Op::exists) return v.is_null() != f.value.get<bool>();
   if (v.is_null()) return false;  // as SQL compares a NULL: never true
   // Many rules fold the same value of one event: once is enough.
-  auto folded = [&]() -> std::string {
-    if (memo)
-      if (auto known = memo->find(&v); known != memo->end()) return known->second;
-    std::string text = fold_for_search(v.is_string() ? v.get_ref<const std::string&>() : v.dump());
-    if (memo) (*memo)[&v] = text;
+  std::string unmemoised;
+  auto folded = [&]() -> const std::string& {
+    std::string& text = fold_memo ? fold_memo->folded_text : unmemoised;
+    if (fold_memo && fold_memo->folded) return text;
+    text = fold_for_search(v.is_string() ? v.get_ref<const std::string&>() : v.dump());
+    if (fold_memo) fold_memo->folded = true;
     return text;
   };
   if (c.op == Op::contains) return folded().find(c.folded_value) != std::string::npos;
@@ -645,6 +647,7 @@ const Json& json_at(const Json& record, const std::string& field) {
   static const Json none;
   if (!record.is_object()) return none;
   if (auto whole = record.find(field); whole != record.end()) return *whole;
+  if (field.find('.') == std::string::npos) return none;
   const Json* at = &record;
   for (std::size_t start = 0;;) {
     std::size_t dot = field.find('.', start);
@@ -689,10 +692,31 @@ bool trigger_matches(const Trigger& trigger, const Json& envelope) {
   return name == "deal.stage_changed" && json_at(change, "to") == trigger.stage_entered;
 }
 
-bool conditions_hold(const CompiledRule& rule, const Scopes& scopes, FoldMemo* memo) {
+bool conditions_hold(const CompiledRule& rule, const Scopes& scopes, EventMemo* memo) {
+  return conditions_hold(
+      rule,
+      [&](const std::string& name) {
+        auto found = scopes.find(name);
+        return found == scopes.end() ? nullptr : &found->second;
+      },
+      memo);
+}
+
+bool conditions_hold(const CompiledRule& rule, const std::function<const Json*(const std::string&)>& scope,
+                     EventMemo* memo) {
+  auto value_of = [&](const Condition& c) -> const Json* {
+    const Json* record = scope(c.scope);
+    return record == nullptr || record->is_null() ? nullptr : &json_at(*record, c.filter.field);
+  };
   for (const auto& c : rule.conditions) {
-    auto found = scopes.find(c.scope);
-    if (found == scopes.end() || found->second.is_null() || !holds(c, found->second, memo)) return false;
+    EventMemo::Value* slot = nullptr;
+    if (memo && c.slot >= 0) {
+      if (memo->slots.size() <= static_cast<std::size_t>(c.slot)) memo->slots.resize(c.slot + 1);
+      slot = &memo->slots[c.slot];
+      if (!slot->found) *slot = {true, value_of(c), false, {}};
+    }
+    const Json* v = slot ? slot->json : value_of(c);
+    if (v == nullptr || !holds(c, *v, slot)) return false;
   }
   return true;
 }

@@ -17,6 +17,7 @@
 // and "event.depth" read the event itself. Templates ("{{deal.name}}") read the same
 // records. Every problem is named by its JSON pointer in the document ("/actions/0/title").
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -43,6 +44,7 @@ struct Trigger {
   std::string schedule;  // "cron 0 8 * * 1"
 
   bool on_time() const { return !time.empty(); }
+  bool on_stage() const { return !stage_entered.empty() || !stage_left.empty(); }
 };
 
 // The event names of time triggers' firings.
@@ -59,6 +61,9 @@ struct Condition {
   bool timestamps = false;   // compared as instants
   bool folded = false;       // eq ignores case and accents, as the search's folded fields
   std::string folded_value;  // contains / starts_with, and eq / neq on a folded field: the value folded
+  // Given by the rule set that evaluates it (-1: none): where an event's memo keeps the
+  // value it reads, shared with every condition on the same scope and field.
+  int slot = -1;
 };
 
 // A checked rule, ready to run.
@@ -96,12 +101,24 @@ const Json& json_at(const Json& record, const std::string& path);
 // "event"); a scope the event does not reach is null.
 using Scopes = std::map<std::string, Json>;
 
-// Values of one event's scopes already folded for text comparison, by address: rules
-// evaluated on the same scopes share it.
-using FoldMemo = std::unordered_map<const Json*, std::string>;
+// What the rules evaluated on one event's scopes share, by condition slot: the value
+// each scope and field holds, found once, and folded once for text comparison.
+struct EventMemo {
+  struct Value {
+    bool found = false;
+    const Json* json = nullptr;  // null: the scope is null or missing
+    bool folded = false;
+    std::string folded_text;
+  };
+  std::vector<Value> slots;
+};
 
 // Whether every condition holds on the scopes (a null scope fails its conditions).
-bool conditions_hold(const CompiledRule& rule, const Scopes& scopes, FoldMemo* memo = nullptr);
+bool conditions_hold(const CompiledRule& rule, const Scopes& scopes, EventMemo* memo = nullptr);
+// The same on scopes found by name (null: a missing or null scope): what evaluates many
+// rules on one event without copying its records.
+bool conditions_hold(const CompiledRule& rule, const std::function<const Json*(const std::string&)>& scope,
+                     EventMemo* memo);
 
 // The problems of every template in `value` (its strings, anywhere inside) for the
 // records an event about a `type` record reaches ("deal": its account, contact and owner).

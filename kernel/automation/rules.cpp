@@ -1,6 +1,7 @@
 #include "kernel/automation/rules.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -38,6 +39,21 @@ Json live_record(RecordService& records, const CallContext& ctx, const std::stri
 // `scopes`); nothing when the event carries no record (its payload erased). The event's
 // own record is the event's copy — the state the event reports, what a dry run replays —
 // and the others are read as they are now.
+// The record the event's record reaches as `scope` ("account", "deal", "owner",
+// "contact"), read now; null when there is none.
+Json related_record(RecordService& records, const CallContext& ctx, const EntitySpec& spec, const std::string& type,
+                    const std::string& scope, const Json& record) {
+  if (scope == "account") return live_record(records, ctx, "account", record.value("account_id", Json()));
+  if (scope == "deal") return live_record(records, ctx, "deal", record.value("deal_id", Json()));
+  if (scope == "owner") return live_record(records, ctx, "user", record.value(spec.policy.owner_field, Json()));
+  if (scope == "contact") {
+    Json id = record.value("contact_id", Json());
+    if (type == "deal" && !record.value("contacts", Json::array()).empty()) id = record["contacts"][0].value("contact_id", Json());
+    return live_record(records, ctx, "contact", id);
+  }
+  return Json();
+}
+
 std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx, const std::string& type,
                                   const std::vector<std::string>& scopes, const Json& envelope) {
   Scopes s;
@@ -53,19 +69,41 @@ std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx
     return s;
   }
   s[type] = record;
-  for (const auto& scope : scopes) {
-    if (s.count(scope)) continue;
-    if (scope == "account") s[scope] = live_record(records, ctx, "account", record.value("account_id", Json()));
-    if (scope == "deal") s[scope] = live_record(records, ctx, "deal", record.value("deal_id", Json()));
-    if (scope == "owner") s[scope] = live_record(records, ctx, "user", record.value(spec->policy.owner_field, Json()));
-    if (scope == "contact") {
-      Json id = record.value("contact_id", Json());
-      if (type == "deal" && !record.value("contacts", Json::array()).empty()) id = record["contacts"][0].value("contact_id", Json());
-      s[scope] = live_record(records, ctx, "contact", id);
-    }
-  }
+  for (const auto& scope : scopes)
+    if (!s.count(scope)) s[scope] = related_record(records, ctx, *spec, type, scope, record);
   return s;
 }
+
+// The same scopes for evaluating conditions only, without copying what the event
+// carries: "event" is the envelope itself (conditions name only its id, name,
+// occurred_at, actor and depth, rule_document.cpp), the record the event's copy.
+class ScopeRefs {
+ public:
+  static std::optional<ScopeRefs> load(RecordService& records, const CallContext& ctx, const std::string& type,
+                                       const std::vector<std::string>& scopes, const Json& envelope) {
+    ScopeRefs s;
+    s.refs_.emplace_back("event", &envelope);
+    if (type.empty()) return s;
+    const Json& record = json_at(envelope, "data.record");
+    if (!record.is_object() || !record.contains("id")) return std::nullopt;
+    const EntitySpec* spec = find_entity_spec(type);
+    s.refs_.emplace_back(spec == nullptr ? "record" : type, &record);
+    if (spec == nullptr) return s;
+    for (const auto& scope : scopes)
+      if (!s.find(scope)) s.refs_.emplace_back(scope, &s.read_.emplace_back(related_record(records, ctx, *spec, type, scope, record)));
+    return s;
+  }
+
+  const Json* find(const std::string& scope) const {
+    for (const auto& [name, json] : refs_)
+      if (name == scope) return json;
+    return nullptr;
+  }
+
+ private:
+  std::vector<std::pair<std::string, const Json*>> refs_;
+  std::deque<Json> read_;  // the related records read (a deque: what refs_ points at stays put)
+};
 
 Json rule_scope(const CompiledRule& rule) { return {{"id", rule.id}, {"name", rule.name}, {"version", rule.version}}; }
 
@@ -348,11 +386,23 @@ struct AlreadyFired {};
 class RuleSet {
  public:
   struct ForName {
-    std::vector<const CompiledRule*> rules;
-    std::map<std::string, std::vector<std::string>> scopes_by_type;  // trigger entity → scopes read
+    // The rules of one trigger entity ("" when their events vary): the records they read
+    // for an event (the union of their scopes) are read once for all of them.
+    struct Group {
+      std::string entity_type;
+      std::vector<std::string> scopes;
+      std::vector<const CompiledRule*> rules;
+    };
+    std::vector<Group> groups;
   };
 
-  explicit RuleSet(std::vector<CompiledRule> rules) : rules_(std::move(rules)) {}
+  explicit RuleSet(std::vector<CompiledRule> rules) : rules_(std::move(rules)) {
+    // Conditions on the same scope and field share a slot: an event reads the value once.
+    std::map<std::pair<std::string, std::string>, int> slots;
+    for (auto& rule : rules_)
+      for (auto& c : rule.conditions)
+        c.slot = slots.try_emplace({c.scope, c.filter.field}, static_cast<int>(slots.size())).first->second;
+  }
 
   const ForName& for_name(const std::string& name) const {
     std::lock_guard lock(mutex_);
@@ -361,10 +411,13 @@ class RuleSet {
     ForName& entry = by_name_[name];
     for (const auto& rule : rules_) {
       if (!events::matches_pattern(rule.trigger.event_pattern, name)) continue;
-      entry.rules.push_back(&rule);
-      auto& wanted = entry.scopes_by_type[rule.trigger.entity_type];
+      auto group = std::find_if(entry.groups.begin(), entry.groups.end(),
+                                [&](const auto& g) { return g.entity_type == rule.trigger.entity_type; });
+      if (group == entry.groups.end()) group = entry.groups.insert(entry.groups.end(), {rule.trigger.entity_type, {}, {}});
+      group->rules.push_back(&rule);
       for (const auto& scope : rule.scopes)
-        if (std::find(wanted.begin(), wanted.end(), scope) == wanted.end()) wanted.push_back(scope);
+        if (std::find(group->scopes.begin(), group->scopes.end(), scope) == group->scopes.end())
+          group->scopes.push_back(scope);
     }
     return entry;
   }
@@ -539,32 +592,55 @@ events::Subscriber rules_subscriber(services::ServiceDependencies deps, const Cl
             const Json& name = json_at(envelope, "name");
             if (!name.is_string()) return "";
             const RuleSet::ForName& candidates = rules->for_name(name.get_ref<const std::string&>());
-            std::vector<const CompiledRule*> matching;
-            for (const CompiledRule* rule : candidates.rules)
-              if (trigger_matches(rule->trigger, envelope)) matching.push_back(rule);
-            if (matching.empty()) return "";
+            if (candidates.groups.empty()) return "";
             // The records are read once for every rule; most rules' conditions fail here,
-            // in memory. Those that hold fire, planning again inside their transaction.
+            // in memory. Those that hold fire after, planning again inside their transaction.
             CallContext reader;
             reader.tenant_id = tenant_id;
             reader.actor = {"system", "kernel:automation", ""};
             reader.clock = &clock;
             RecordService records(deps);
-            std::map<std::string, std::optional<Scopes>> scopes;
-            FoldMemo folded;
             std::string errors;
-            for (const CompiledRule* rule : matching) {
-              try {
-                const std::string& type = rule->trigger.entity_type;
-                if (!scopes.count(type))
-                  scopes[type] = load_scopes(records, reader, type, candidates.scopes_by_type.at(type), envelope);
-                if (!scopes[type]) continue;
-                if (!conditions_hold(*rule, *scopes[type], &folded)) continue;
-                fire_rule(deps, clock, channels, settings, *rule, envelope);
-              } catch (const std::exception& e) {
-                // The other rules still fire; this one is tried again with the event.
-                errors += (errors.empty() ? "" : "; ") + rule->id + ": " + e.what();
+            auto failed = [&errors](const std::string& what, const std::exception& e) {
+              errors += (errors.empty() ? "" : "; ") + what + ": " + e.what();
+            };
+            std::vector<const CompiledRule*> holding;
+            for (const auto& group : candidates.groups) {
+              std::optional<ScopeRefs> scopes;
+              EventMemo memo;  // per group: each group's scopes are its own
+              bool loaded = false;
+              for (const CompiledRule* rule : group.rules) {
+                try {
+                  // The name matched when the candidates were found; a stage trigger looks further.
+                  if (rule->trigger.on_stage() && !trigger_matches(rule->trigger, envelope)) continue;
+                  if (!loaded) scopes = ScopeRefs::load(records, reader, group.entity_type, group.scopes, envelope);
+                  loaded = true;
+                  if (!scopes) break;
+                  if (conditions_hold(*rule, [&](const std::string& name) { return scopes->find(name); }, &memo))
+                    holding.push_back(rule);
+                } catch (const std::exception& e) {
+                  failed(rule->id, e);  // tried again with the event
+                }
               }
+            }
+            auto fire_each = [&] {
+              for (const CompiledRule* rule : holding) try {
+                  fire_rule(deps, clock, channels, settings, *rule, envelope);
+                } catch (const std::exception& e) {
+                  failed(rule->id, e);  // the other rules still fire; this one is tried again with the event
+                }
+            };
+            if (holding.size() < 2) {
+              fire_each();
+              return errors;
+            }
+            // One event's firings commit together — one commit (a WAL flush) for all, not
+            // one each — and each in a savepoint of its own: a rule refused leaves the
+            // others done. If the commit fails none is done, and the event comes again.
+            try {
+              deps.database.in_one_transaction(tenant_id, fire_each, store::Database::Joined::roll_back_alone);
+            } catch (const std::exception& e) {
+              failed("the firings of event " + envelope.value("id", ""), e);
             }
             return errors;
           }};

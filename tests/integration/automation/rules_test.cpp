@@ -165,6 +165,53 @@ TEST_P(RulesTest, ARefusedActionFailsTheFiringAndUndoesTheOthers) {
   EXPECT_EQ(h.count("SELECT COUNT(*) FROM outbox WHERE name = 'automation.rule_failed' AND entity_id = '" + id + "'"), 1u);
 }
 
+// The rules one event fires commit together, each in a savepoint: the refused one is
+// undone alone. Conditions on the same field (deal.amount) share the value the event
+// read, and a condition on the event reads the envelope's own fields.
+TEST_P(RulesTest, OneEventsFiringsCommitTogetherAndARefusedOneIsUndoneAlone) {
+  std::string gated = stage({{"name", "Contrato"}, {"position", 2},
+                             {"entry_criteria", {{{"kind", "field"}, {"field", "expected_close"}, {"op", "exists"}}}}});
+  std::string big_deals = rule(big_deal_rule(proposal));
+  Json refused = big_deal_rule(proposal);
+  refused["actions"].push_back({{"type", "move_stage"}, {"stage_id", gated}});
+  std::string refusing = rule(refused);
+  Json small = big_deal_rule(proposal);
+  small["conditions"] = {{{"field", "deal.amount"}, {"op", "lt"}, {"value", 100}}};
+  std::string small_deals = rule(small);
+  Json any_move = big_deal_rule(proposal);
+  any_move["conditions"] = {{{"field", "event.name"}, {"op", "eq"}, {"value", "deal.stage_changed"}},
+                            {{"field", "deal.name"}, {"op", "contains"}, {"value", "RESSON"}}};
+  std::string moves = rule(any_move);
+
+  std::string big = deal("Ressonância", 900000);
+  records.move_deal_stage(ctx, big, proposal);
+  dispatch();
+  EXPECT_EQ(tasks_from(big_deals), 1u);
+  EXPECT_EQ(tasks_from(moves), 1u);
+  EXPECT_EQ(tasks_from(small_deals), 0u);  // its condition on the shared field fails
+  EXPECT_EQ(tasks_from(refusing), 0u);     // created, then undone with its refused move
+  auto outcome = [&](const std::string& id) {
+    auto firings = services::AutomationLog(h.deps()).firings(ctx, id, 10);
+    return firings.size() == 1 ? firings[0]["outcome"].get<std::string>() : std::to_string(firings.size()) + " firings";
+  };
+  EXPECT_EQ(outcome(big_deals), "done");
+  EXPECT_EQ(outcome(moves), "done");
+  EXPECT_EQ(outcome(refusing), "failed");
+  EXPECT_EQ(outcome(small_deals), "0 firings");
+  EXPECT_EQ(records.get(ctx, "deal", big)["stage_id"], proposal);
+  EXPECT_EQ(h.count("SELECT COUNT(*) FROM event_failures"), 0u);
+
+  // Delivered again, the event fires nothing more.
+  Json envelope;
+  for (const auto& e : services::AutomationLog(h.deps()).recent_events(ctx, 50))
+    if (e["name"] == "deal.stage_changed") envelope = e;
+  ASSERT_FALSE(envelope.is_null());
+  EXPECT_EQ(rules_subscriber(h.deps(), h.clock, channels, settings).deliver(envelope), "");
+  EXPECT_EQ(tasks_from(big_deals), 1u);
+  EXPECT_EQ(tasks_from(moves), 1u);
+  EXPECT_EQ(outcome(refusing), "failed");
+}
+
 TEST_P(RulesTest, ASelfTriggeringRuleStopsAtTheBoundWithALoopStoppedEvent) {
   std::string id = rule({{"trigger", {{"event", "deal.updated"}}},
                          {"actions", {{{"type", "set_field"}, {"field", "name"}, {"value", "{{deal.name}}+"}}}}});
