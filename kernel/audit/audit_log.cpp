@@ -435,17 +435,20 @@ std::vector<Sequencer::Notice> Sequencer::take_notices() {
 
 namespace {
 
-// The ids of `pending` that the tenant's log already holds.
-std::set<std::string> ids_in_log(store::Transaction& tx, const std::string& tenant_id,
-                                 const std::vector<PendingEvent>& pending) {
+// The ids of `pending` that the tenant's log already holds. By id alone — ids are unique
+// across tenants, and the log's unique index on id answers each in one probe. With the
+// tenant in the WHERE too, a planner whose statistics were taken while the log was small
+// (a fresh database filling up) chose the (tenant_id, recorded_at) index and read the
+// tenant's whole log on every sequencing batch: 9 ms a batch at 20,000 events, growing.
+std::set<std::string> ids_in_log(store::Transaction& tx, const std::vector<PendingEvent>& pending) {
   std::set<std::string> found;
   std::size_t first = 0;
   for (std::size_t rows : chunk_sizes(pending.size())) {
     std::vector<std::string> ids;
     for (std::size_t k = first; k < first + rows; ++k) ids.push_back(pending[k].id);
-    std::vector<store::SqlValue> values{tenant_id};
+    std::vector<store::SqlValue> values;
     std::string list = store::bound_list(ids, values);
-    store::query(tx.session(), "SELECT id FROM audit_log WHERE tenant_id = :p0 AND id IN " + list, values,
+    store::query(tx.session(), "SELECT id FROM audit_log WHERE id IN " + list, values,
                  [&](const store::Row& r) { found.insert(store::required_text(r, 0)); });
     first += rows;
   }
@@ -485,7 +488,7 @@ std::size_t Sequencer::sequence_tenant(const std::string& tenant_id, std::size_t
     // sequencing — a pooler ran another statement for the DELETE below, or audit_pending
     // was restored from an older backup) is removed without a second leaf; so is a
     // second pending row of one event. Appending it would fail on the id forever.
-    std::set<std::string> logged = ids_in_log(tx, tenant_id, pending), seen;
+    std::set<std::string> logged = ids_in_log(tx, pending), seen;
     std::vector<const PendingEvent*> events;
     std::size_t repeated = 0;
     for (const auto& e : pending) {
