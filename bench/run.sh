@@ -483,14 +483,14 @@ PY
   if [[ -z "$mail_chn" ]]; then echo "creating the mailbox: $made; the server's log:" >&2; tail -20 "$work/server.log" >&2; exit 1; fi
   sync_started=$(date +%s.%N)
   # Polled through the index of the messages' external ids (every synced message has
-  # one; a planner with the statistics of the seeding would scan the table), every half
+  # one; a planner with the statistics of the seeding would scan the table), every
   # second; the sync ends at the last interaction's created_at. A count by channel alone
   # was a parallel scan of the table costing PostgreSQL ~90 ms five times a second — a
   # third of a core taken from the sync it measured.
   synced_count="SELECT count(*) FROM interactions WHERE tenant_id = '$tenant' AND channel = '$mail_chn' AND external_id IS NOT NULL"
-  for _ in $(seq 1 1200); do
+  for _ in $(seq 1 600); do
     [[ $(psql_as nucleo_owner -At -c "SET enable_seqscan = off" -c "$synced_count") -ge $mail_messages ]] && break
-    sleep 0.5
+    sleep 1
   done
   sync_done=$(psql_as nucleo_owner -At -c "SELECT max(created_at) / 1e6 FROM interactions WHERE tenant_id = '$tenant' AND channel = '$mail_chn'")
   synced=$(psql_as nucleo_owner -At -c "SET enable_seqscan = off" -c "$synced_count")

@@ -167,9 +167,13 @@ Json ConversationService::conversation_of(const CallContext& ctx, const std::str
   });
 }
 
-// One statement for a conversation that exists — every message but a party's first —
-// the last message moving only for a message at least as recent (one delivered late counts
-// but does not become the last); an insert for the first.
+// One statement, the party's first message or not: an insert that, when the party's
+// conversation is there (the unique index conversations_party, the arbiter), updates it
+// instead — the last message moving only for a message at least as recent (one delivered
+// late counts but does not become the last). The unique index itself finds the row, so no
+// planner chooses how: an UPDATE by party once read every conversation of the channel
+// account per message, through conversations_by_account, chosen while the table's
+// statistics were still those of an empty table (a new mailbox's first sync).
 std::string ConversationService::thread_message(const CallContext& ctx, const std::string& channel_account_id,
                                                 const Json& interaction, const std::string& address) {
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
@@ -179,49 +183,32 @@ std::string ConversationService::thread_message(const CallContext& ctx, const st
     Timestamp at = parse_rfc3339(interaction.value("occurred_at", "")).value_or(ctx.now());
     std::int64_t now = ctx.now().micros;
     std::string message_id = interaction["id"], direction = interaction["direction"];
-    // Each use its own placeholder (ADR 0001), appended one statement at a time: the
-    // operands of + are evaluated in no set order.
-    std::vector<store::SqlValue> values;
-    std::string sql = "UPDATE conversations SET ";
-    auto add = [&](const std::string& text, store::SqlValue v) {
-      sql += text + store::placeholder(values.size());
-      values.push_back(std::move(v));
+    auto if_latest = [](const std::string& column) {
+      return column + " = CASE WHEN excluded.last_message_at >= conversations.last_message_at THEN excluded." + column +
+             " ELSE conversations." + column + " END, ";
     };
-    auto if_latest = [&](const std::string& column, store::SqlValue v) {
-      add(column + " = CASE WHEN ", at.micros);
-      add(" >= last_message_at THEN ", std::move(v));
-      sql += " ELSE " + column + " END, ";
-    };
-    if_latest("last_message_id", message_id);
-    if_latest("last_direction", direction);
-    if_latest("last_message_at", at.micros);
-    if (inbound) {
-      add("last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < ", at.micros);
-      add(" THEN ", at.micros);
-      sql += " ELSE last_inbound_at END, unread_count = unread_count + 1, awaiting_reply = 1";
-    } else {
-      sql += "unread_count = 0, awaiting_reply = 0";  // writing to the contact answers what she wrote
-    }
-    add(", version = version + 1, updated_at = ", now);
-    add(" WHERE tenant_id = ", tenant);
-    add(" AND channel_account_id = ", channel_account_id);
-    add(" AND party = ", party);
-    sql += " RETURNING id";
+    std::string sql =
+        "INSERT INTO conversations (id, tenant_id, channel_account_id, type, contact_id, address, party,"
+        " last_message_id, last_message_at, last_direction, last_inbound_at, unread_count, awaiting_reply,"
+        " version, created_at, updated_at)"
+        " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, 1, :p13, :p14)"
+        " ON CONFLICT (tenant_id, channel_account_id, party) DO UPDATE SET " +
+        if_latest("last_message_id") + if_latest("last_direction") + if_latest("last_message_at");
+    sql += inbound ? "last_inbound_at = CASE WHEN conversations.last_inbound_at IS NULL"
+                     " OR conversations.last_inbound_at < excluded.last_inbound_at THEN excluded.last_inbound_at"
+                     " ELSE conversations.last_inbound_at END, unread_count = conversations.unread_count + 1,"
+                     " awaiting_reply = 1"
+                   : "unread_count = 0, awaiting_reply = 0";  // writing to the contact answers what she wrote
+    sql += ", version = conversations.version + 1, updated_at = excluded.updated_at RETURNING id";
     std::string id;
-    store::query(tx.session(), sql, values, [&](const store::Row& r) { id = store::required_text(r, 0); });
-    if (id.empty()) {
-      id = generate_id(id_prefix::conversation, ctx.now());
-      store::execute(tx.session(),
-                     "INSERT INTO conversations (id, tenant_id, channel_account_id, type, contact_id, address, party,"
-                     " last_message_id, last_message_at, last_direction, last_inbound_at, unread_count, awaiting_reply,"
-                     " version, created_at, updated_at)"
-                     " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, 1, :p13, :p14)",
-                     {id, tenant, channel_account_id, interaction["type"].get<std::string>(),
-                      interaction["contact_id"].is_string() ? store::SqlValue{party} : store::SqlValue{},
-                      address.empty() ? store::SqlValue{} : store::SqlValue{address}, party, message_id, at.micros,
-                      direction, inbound ? store::SqlValue{at.micros} : store::SqlValue{}, std::int64_t{inbound ? 1 : 0},
-                      std::int64_t{inbound ? 1 : 0}, now, now});
-    }
+    store::query(tx.session(), sql,
+                 {generate_id(id_prefix::conversation, ctx.now()), tenant, channel_account_id,
+                  interaction["type"].get<std::string>(),
+                  interaction["contact_id"].is_string() ? store::SqlValue{party} : store::SqlValue{},
+                  address.empty() ? store::SqlValue{} : store::SqlValue{address}, party, message_id, at.micros, direction,
+                  inbound ? store::SqlValue{at.micros} : store::SqlValue{}, std::int64_t{inbound ? 1 : 0},
+                  std::int64_t{inbound ? 1 : 0}, now, now},
+                 [&](const store::Row& r) { id = store::required_text(r, 0); });
     store::execute(tx.session(), "UPDATE interactions SET conversation_id = :p0 WHERE tenant_id = :p1 AND id = :p2",
                    {id, tenant, message_id});
     return id;

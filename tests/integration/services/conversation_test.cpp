@@ -366,6 +366,25 @@ TEST_P(ConversationTest, TheInboxKeepsOneConversationPerContactAndChannel) {
   EXPECT_THROW(conversations.mark(h.context(other), chat, "read", kinds), Error);
 }
 
+// A message delivered late (its own time before the conversation's last) counts as unread
+// but does not become the last message; the party keeps one conversation.
+TEST_P(ConversationTest, AMessageDeliveredLateCountsButDoesNotBecomeTheLast) {
+  ConversationService::ChannelKinds kinds = [](const std::string&) { return ChannelTraits{"whatsapp", 24}; };
+  conversations.receive(ctx, channel, whatsapp("wamid.L1", "+5511987654321", "Primeira"));
+  h.clock.advance_micros(60'000'000);
+  conversations.receive(ctx, channel, whatsapp("wamid.L2", "+5511987654321", "Segunda"));
+  Json late = whatsapp("wamid.L0", "+5511987654321", "Atrasada");
+  late["occurred_at"] = format_rfc3339(Timestamp{h.clock.now().micros - 120'000'000});
+  conversations.receive(ctx, channel, late);
+  auto page = conversations.inbox(ctx, {}, kinds);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0]["unread_count"], 3);
+  EXPECT_EQ(page.items[0]["last_message"]["preview"], "Segunda");
+  EXPECT_EQ(page.items[0]["unanswered"], true);
+  EXPECT_EQ(rows("conversations"), 1);
+  EXPECT_EQ(conversations.thread(ctx, page.items[0]["id"], "", 10).items.size(), 3u);
+}
+
 // Issue #23: an e-mail carries a subject and an HTML alternative; no other channel does.
 TEST_P(ConversationTest, AnEmailCarriesItsSubjectAndHtmlToTheChannel) {
   events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "test-node");
