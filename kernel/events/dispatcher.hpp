@@ -37,7 +37,7 @@ struct Subscriber {
 bool matches_pattern(const std::string& pattern, const std::string& event_name);
 
 struct DispatchSettings {
-  std::size_t batch = 200;  // events read per subscriber and pass
+  std::size_t batch = 200;  // events read per cursor and pass (subscribers at one cursor share them)
   int max_attempts = 8;     // then a dead letter
   std::chrono::milliseconds first_retry{1000};  // doubles on each attempt…
   std::chrono::milliseconds max_retry{std::chrono::minutes(15)};  // …up to this
@@ -88,7 +88,9 @@ class Dispatcher {
     std::int64_t leased_until = 0;  // µs
   };
   std::map<std::string, Waiting> survey();
-  std::size_t dispatch_new(Subscriber& s);
+  // The outbox rows one pass read, by the cursor they were read after (dispatcher.cpp).
+  struct Batches;
+  std::size_t dispatch_new(Subscriber& s, Batches& read);
   std::size_t retry_due(Subscriber& s);
   bool claim(std::size_t index);
   void register_cursor(std::size_t index);

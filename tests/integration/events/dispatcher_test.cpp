@@ -49,6 +49,29 @@ TEST_P(DispatcherTest, DeliversNewEventsInOrderToMatchingSubscribersOnly) {
   EXPECT_EQ(d.run_once(), 0u);  // nothing twice
 }
 
+// Subscribers at one cursor share a pass's read of the outbox; one at another cursor
+// reads its own — each gets exactly its events, in order, once.
+TEST_P(DispatcherTest, SubscribersShareAPassReadEachAtItsOwnCursor) {
+  DispatchSettings s = settings();
+  s.batch = 2;
+  Dispatcher d(worker(), h.clock, s, "node-a");
+  std::vector<std::string> first, second, late;
+  auto into = [](std::vector<std::string>& seen) {
+    return [&seen](const Json& e) { return seen.push_back(e["entity"]["id"]), std::string(); };
+  };
+  d.add({"first", "*", into(first)});
+  d.add({"second", "contact.*", into(second)});
+  std::string a = contact("Ana"), b = contact("Bia"), c = contact("Caio");
+  EXPECT_EQ(d.run_once(), 4u);  // two events (the batch) to each
+  d.add({"late", "*", into(late)});  // starts after Caio
+  std::string e = contact("Duda");
+  EXPECT_EQ(d.run_once(), 5u);  // Caio and Duda to the first two, Duda to the late one
+  EXPECT_EQ(first, (std::vector<std::string>{a, b, c, e}));
+  EXPECT_EQ(second, first);
+  EXPECT_EQ(late, (std::vector<std::string>{e}));
+  EXPECT_EQ(d.run_once(), 0u);
+}
+
 // events.max_attempts counts deliveries, the first included (docs/configuration.md):
 // at 1 the first failure is a dead letter; at the default, the eighth.
 TEST_P(DispatcherTest, MaxAttemptsCountsEveryDeliveryTheFirstIncluded) {
