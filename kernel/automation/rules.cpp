@@ -35,10 +35,6 @@ Json live_record(RecordService& records, const CallContext& ctx, const std::stri
   }
 }
 
-// The records rules of a trigger on `type` read for the event (the union of their
-// `scopes`); nothing when the event carries no record (its payload erased). The event's
-// own record is the event's copy — the state the event reports, what a dry run replays —
-// and the others are read as they are now.
 // The record the event's record reaches as `scope` ("account", "deal", "owner",
 // "contact"), read now; null when there is none.
 Json related_record(RecordService& records, const CallContext& ctx, const EntitySpec& spec, const std::string& type,
@@ -54,6 +50,10 @@ Json related_record(RecordService& records, const CallContext& ctx, const Entity
   return Json();
 }
 
+// The records rules of a trigger on `type` read for the event (the union of their
+// `scopes`); nothing when the event carries no record (its payload erased). The event's
+// own record is the event's copy — the state the event reports, what a dry run replays —
+// and the others are read as they are now.
 std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx, const std::string& type,
                                   const std::vector<std::string>& scopes, const Json& envelope) {
   Scopes s;
@@ -79,19 +79,23 @@ std::optional<Scopes> load_scopes(RecordService& records, const CallContext& ctx
 // occurred_at, actor and depth, rule_document.cpp), the record the event's copy.
 class ScopeRefs {
  public:
-  static std::optional<ScopeRefs> load(RecordService& records, const CallContext& ctx, const std::string& type,
-                                       const std::vector<std::string>& scopes, const Json& envelope) {
-    ScopeRefs s;
-    s.refs_.emplace_back("event", &envelope);
-    if (type.empty()) return s;
+  ScopeRefs() = default;
+  ScopeRefs(const ScopeRefs&) = delete;  // refs_ points into read_ and the envelope
+  ScopeRefs& operator=(const ScopeRefs&) = delete;
+
+  // False when the event carries no record (its payload erased).
+  bool load(RecordService& records, const CallContext& ctx, const std::string& type,
+            const std::vector<std::string>& scopes, const Json& envelope) {
+    refs_.emplace_back("event", &envelope);
+    if (type.empty()) return true;
     const Json& record = json_at(envelope, "data.record");
-    if (!record.is_object() || !record.contains("id")) return std::nullopt;
+    if (!record.is_object() || !record.contains("id")) return false;
     const EntitySpec* spec = find_entity_spec(type);
-    s.refs_.emplace_back(spec == nullptr ? "record" : type, &record);
-    if (spec == nullptr) return s;
+    refs_.emplace_back(spec == nullptr ? "record" : type, &record);
+    if (spec == nullptr) return true;
     for (const auto& scope : scopes)
-      if (!s.find(scope)) s.refs_.emplace_back(scope, &s.read_.emplace_back(related_record(records, ctx, *spec, type, scope, record)));
-    return s;
+      if (!find(scope)) refs_.emplace_back(scope, &read_.emplace_back(related_record(records, ctx, *spec, type, scope, record)));
+    return true;
   }
 
   const Json* find(const std::string& scope) const {
@@ -606,17 +610,17 @@ events::Subscriber rules_subscriber(services::ServiceDependencies deps, const Cl
             };
             std::vector<const CompiledRule*> holding;
             for (const auto& group : candidates.groups) {
-              std::optional<ScopeRefs> scopes;
+              ScopeRefs scopes;
               EventMemo memo;  // per group: each group's scopes are its own
-              bool loaded = false;
+              bool loaded = false, carries_record = false;
               for (const CompiledRule* rule : group.rules) {
                 try {
                   // The name matched when the candidates were found; a stage trigger looks further.
                   if (rule->trigger.on_stage() && !trigger_matches(rule->trigger, envelope)) continue;
-                  if (!loaded) scopes = ScopeRefs::load(records, reader, group.entity_type, group.scopes, envelope);
+                  if (!loaded) carries_record = scopes.load(records, reader, group.entity_type, group.scopes, envelope);
                   loaded = true;
-                  if (!scopes) break;
-                  if (conditions_hold(*rule, [&](const std::string& name) { return scopes->find(name); }, &memo))
+                  if (!carries_record) break;
+                  if (conditions_hold(*rule, [&](const std::string& name) { return scopes.find(name); }, &memo))
                     holding.push_back(rule);
                 } catch (const std::exception& e) {
                   failed(rule->id, e);  // tried again with the event
