@@ -59,7 +59,7 @@ void Transaction::append_referenced(const std::string& table, const std::string&
   // Referenced rows of one table at a time: what references them can only be sent after.
   for (const auto& a : appended_)
     if (a.referenced && a.table != table) {
-      send_appended_rows();
+      send_appended_rows_where([](const Appended& waiting) { return waiting.referenced; });
       break;
     }
   auto& rows = rows_of(table, columns, row.size(), true);
@@ -95,14 +95,35 @@ void Transaction::release(std::size_t n) {
   --savepoints_;
 }
 
+// What a statement could see or depend on goes before it: every referenced row (rows it
+// writes may name them) and the rows of each table it names. The rest wait on for the
+// commit: sending them too would cost a write that runs any statement after creating a
+// record one single-row INSERT per appended table (an e-mail sync paid five a message).
 void Transaction::send_appended_rows_for(const std::string& sql) {
-  for (const auto& a : appended_)
-    if (a.referenced || sql.find(a.table) != std::string::npos) return send_appended_rows();
+  if (sending_) return;  // the INSERTs below name only tables they are sending
+  send_appended_rows_where(
+      [&](const Appended& a) { return a.referenced || sql.find(a.table) != std::string::npos; });
 }
 
 void Transaction::send_appended_rows() {
-  std::vector<Appended> waiting;
-  waiting.swap(appended_);  // the INSERTs below name the tables: they must not come back here
+  send_appended_rows_where([](const Appended&) { return true; });
+}
+
+void Transaction::send_appended_rows_where(const std::function<bool(const Appended&)>& due) {
+  std::vector<Appended> waiting, kept;
+  for (auto& a : appended_) (due(a) ? waiting : kept).push_back(std::move(a));
+  if (waiting.empty()) {
+    appended_.swap(kept);
+    return;
+  }
+  // Referenced rows first: what references them follows.
+  std::stable_partition(waiting.begin(), waiting.end(), [](const Appended& a) { return a.referenced; });
+  appended_.swap(kept);
+  sending_ = true;
+  struct Sent {
+    bool& flag;
+    ~Sent() { flag = false; }
+  } sent_guard{sending_};
   for (auto& a : waiting) {
     std::size_t rows = a.values.size() / a.width, sent = 0;
     while (sent < rows) {

@@ -2,6 +2,7 @@
 
 #include <soci/session.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -80,7 +81,6 @@ class Transaction {
   void send_appended_rows_for(const std::string& sql);
 
  private:
-  void send_appended_rows();
   void begin(TxMode mode);
   struct Appended {
     std::string table, columns;
@@ -88,12 +88,16 @@ class Transaction {
     std::vector<SqlValue> values;  // row after row
     bool referenced = false;       // append_referenced
   };
+  void send_appended_rows();
+  // Sends the waiting rows of the tables `due` picks, in multi-row INSERTs; the others wait on.
+  void send_appended_rows_where(const std::function<bool(const Appended&)>& due);
   Appended& rows_of(const std::string& table, const std::string& columns, std::size_t width, bool referenced);
   soci::session& session_;
   Backend backend_;
   std::string tenant_id_;
   bool open_ = false;
   bool pipelined_ = false;
+  bool sending_ = false;  // appended rows are being sent
   std::vector<Appended> appended_;
   std::size_t savepoints_ = 0;  // open ones
   WorkKinds announced_ = 0;

@@ -174,6 +174,53 @@ TEST_P(DatabaseTest, AppendedRowsAreSeenByTheirTransactionAndKeptOnlyIfItCommits
   EXPECT_EQ(count_accounts(app, tenant), 110);
 }
 
+// A statement takes with it only what it could see or depend on: the referenced rows and
+// the rows of the tables it names. Other appended rows (a record's audit event, its domain
+// event) wait for the commit, and go there in multi-row INSERTs.
+TEST_P(DatabaseTest, AStatementSendsTheReferencedRowsAndTheTablesItNamesOthersWaitForTheCommit) {
+  Database worker(db_.worker(), 2, 2s);
+  Database app(db_.app(), 2, 2s);
+  std::string tenant = create_tenant(worker);
+  // Whether the contact points went, asked without naming their table: on PostgreSQL the
+  // transaction's own insert counts; on SQLite the rows the last INSERT wrote (the
+  // account's alone: 1; the contact points after it: 3).
+  auto contact_points_sent = [&](Transaction& tx) {
+    std::int64_t n = 0;
+    query(tx.session(),
+          GetParam() == Backend::postgresql
+              ? "SELECT COALESCE(sum(n_tup_ins), 0) FROM pg_stat_xact_user_tables WHERE relname = 'contact_' || 'points'"
+              : "SELECT changes()",
+          {}, [&](const store::Row& r) { n = store::required_integer(r, 0); });
+    return GetParam() == Backend::postgresql ? n > 0 : n != 1;
+  };
+  std::string account = generate_id(id_prefix::account, clock_.now());
+  app.write(tenant, [&](Transaction& tx) {
+    tx.append_referenced("accounts", "(id, tenant_id, legal_name, created_at, updated_at)",
+                         {account, tenant, std::string("Referida"), std::int64_t{1}, std::int64_t{1}});
+    for (const char* value : {"a@example.com", "b@example.com", "c@example.com"})
+      tx.append("contact_points", "(tenant_id, entity_type, entity_id, kind, value)",
+                {tenant, std::string("account"), account, std::string("email"), std::string(value)});
+    EXPECT_FALSE(contact_points_sent(tx)) << "a statement naming neither table took the contact points";
+    std::int64_t accounts = 0;
+    query(tx.session(), "SELECT count(*) FROM accounts WHERE tenant_id = :p0", {tenant},
+          [&](const store::Row& r) { accounts = store::required_integer(r, 0); });
+    EXPECT_EQ(accounts, 1) << "the referenced account went before the first statement";
+    std::int64_t points = 0;
+    query(tx.session(), "SELECT count(*) FROM contact_points WHERE tenant_id = :p0 AND entity_id = :p1", {tenant, account},
+          [&](const store::Row& r) { points = store::required_integer(r, 0); });
+    EXPECT_EQ(points, 3) << "a statement naming the table sees its waiting rows";
+    tx.append("contact_points", "(tenant_id, entity_type, entity_id, kind, value)",
+              {tenant, std::string("account"), account, std::string("email"), std::string("d@example.com")});
+  });
+  std::int64_t points = 0;
+  app.read(tenant, [&](Transaction& tx) {
+    query(tx.session(), "SELECT count(*) FROM contact_points WHERE tenant_id = :p0 AND entity_id = :p1", {tenant, account},
+          [&](const store::Row& r) { points = store::required_integer(r, 0); });
+  });
+  EXPECT_EQ(points, 4) << "the row appended after the read went at the commit";
+  EXPECT_EQ(count_accounts(app, tenant), 1);
+}
+
 TEST_P(DatabaseTest, DuplicateKeyIsARetryableAbort) {
   Database worker(db_.worker(), 1, 2s);
   std::string tenant = create_tenant(worker);
