@@ -167,51 +167,126 @@ Json ConversationService::conversation_of(const CallContext& ctx, const std::str
   });
 }
 
-// One statement, the party's first message or not: an insert that, when the party's
+std::string ConversationService::thread_message(const CallContext& ctx, const std::string& channel_account_id,
+                                                const Json& interaction, const std::string& address) {
+  return thread_messages(ctx, channel_account_id, {{interaction, address}}).front();
+}
+
+namespace {
+
+// A party's messages of one filing, counted together as the conversation takes them.
+struct PartyMessages {
+  std::string contact_id, address, type;
+  std::string last_id;  // the latest message (a later one of the same time wins, as it would one by one)
+  std::int64_t last_at = 0;
+  std::int64_t inbound = 0, last_inbound_at = 0;
+};
+
+}  // namespace
+
+// One upsert a party, its first message or not: an insert that, when the party's
 // conversation is there (the unique index conversations_party, the arbiter), updates it
 // instead — the last message moving only for a message at least as recent (one delivered
 // late counts but does not become the last). The unique index itself finds the row, so no
 // planner chooses how: an UPDATE by party once read every conversation of the channel
 // account per message, through conversations_by_account, chosen while the table's
-// statistics were still those of an empty table (a new mailbox's first sync).
-std::string ConversationService::thread_message(const CallContext& ctx, const std::string& channel_account_id,
-                                                const Json& interaction, const std::string& address) {
+// statistics were still those of an empty table (a new mailbox's first sync). Parties go
+// in the order of their keys, so two filings at once lock their rows in the same order.
+std::vector<std::string> ConversationService::thread_messages(const CallContext& ctx,
+                                                              const std::string& channel_account_id,
+                                                              const std::vector<Unfiled>& messages) {
+  if (messages.empty()) return {};
+  const bool inbound = messages.front().interaction["direction"] == "inbound";
+  std::map<std::string, PartyMessages> parties;
+  std::vector<std::string> party_of;
+  for (const auto& [interaction, address] : messages) {
+    if ((interaction["direction"] == "inbound") != inbound)
+      throw Error(ErrorCode::internal, "messages filed together share a direction");
+    const bool named = interaction["contact_id"].is_string();
+    std::string party = named ? interaction["contact_id"].get<std::string>() : address;
+    std::int64_t at = parse_rfc3339(interaction.value("occurred_at", "")).value_or(ctx.now()).micros;
+    PartyMessages& p = parties[party];
+    if (p.last_id.empty() || at >= p.last_at) {
+      p.last_id = interaction["id"];
+      p.last_at = at;
+    }
+    if (inbound) {
+      ++p.inbound;
+      p.last_inbound_at = std::max(p.last_inbound_at, at);
+    }
+    p.contact_id = named ? party : "";
+    p.address = address;
+    p.type = interaction["type"];
+    party_of.push_back(std::move(party));
+  }
   return deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
     const std::string& tenant = ctx.tenant_id;
-    bool inbound = interaction["direction"] == "inbound";
-    std::string party = interaction["contact_id"].is_string() ? interaction["contact_id"].get<std::string>() : address;
-    Timestamp at = parse_rfc3339(interaction.value("occurred_at", "")).value_or(ctx.now());
-    std::int64_t now = ctx.now().micros;
-    std::string message_id = interaction["id"], direction = interaction["direction"];
+    const std::int64_t now = ctx.now().micros;
     auto if_latest = [](const std::string& column) {
       return column + " = CASE WHEN excluded.last_message_at >= conversations.last_message_at THEN excluded." + column +
              " ELSE conversations." + column + " END, ";
     };
-    std::string sql =
-        "INSERT INTO conversations (id, tenant_id, channel_account_id, type, contact_id, address, party,"
-        " last_message_id, last_message_at, last_direction, last_inbound_at, unread_count, awaiting_reply,"
-        " version, created_at, updated_at)"
-        " VALUES (:p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8, :p9, :p10, :p11, :p12, 1, :p13, :p14)"
-        " ON CONFLICT (tenant_id, channel_account_id, party) DO UPDATE SET " +
-        if_latest("last_message_id") + if_latest("last_direction") + if_latest("last_message_at");
-    sql += inbound ? "last_inbound_at = CASE WHEN conversations.last_inbound_at IS NULL"
-                     " OR conversations.last_inbound_at < excluded.last_inbound_at THEN excluded.last_inbound_at"
-                     " ELSE conversations.last_inbound_at END, unread_count = conversations.unread_count + 1,"
-                     " awaiting_reply = 1"
-                   : "unread_count = 0, awaiting_reply = 0";  // writing to the contact answers what she wrote
-    sql += ", version = conversations.version + 1, updated_at = excluded.updated_at RETURNING id";
-    std::string id;
-    store::query(tx.session(), sql,
-                 {generate_id(id_prefix::conversation, ctx.now()), tenant, channel_account_id,
-                  interaction["type"].get<std::string>(),
-                  interaction["contact_id"].is_string() ? store::SqlValue{party} : store::SqlValue{},
-                  address.empty() ? store::SqlValue{} : store::SqlValue{address}, party, message_id, at.micros, direction,
-                  inbound ? store::SqlValue{at.micros} : store::SqlValue{}, std::int64_t{inbound ? 1 : 0},
-                  std::int64_t{inbound ? 1 : 0}, now, now},
-                 [&](const store::Row& r) { id = store::required_text(r, 0); });
-    store::execute(tx.session(), "UPDATE interactions SET conversation_id = :p0 WHERE tenant_id = :p1 AND id = :p2",
-                   {id, tenant, message_id});
-    return id;
+    std::string on_conflict =
+        " ON CONFLICT (tenant_id, channel_account_id, party) DO UPDATE SET " + if_latest("last_message_id") +
+        if_latest("last_direction") + if_latest("last_message_at") +
+        (inbound ? "last_inbound_at = CASE WHEN conversations.last_inbound_at IS NULL"
+                   " OR conversations.last_inbound_at < excluded.last_inbound_at THEN excluded.last_inbound_at"
+                   " ELSE conversations.last_inbound_at END,"
+                   " unread_count = conversations.unread_count + excluded.unread_count, awaiting_reply = 1"
+                 : "unread_count = 0, awaiting_reply = 0") +  // writing to the contact answers what she wrote
+        ", version = conversations.version + 1, updated_at = excluded.updated_at RETURNING party, id";
+    const std::size_t per_statement = tx.backend() == store::Backend::sqlite ? 8 : 64;  // ~128 values on SQLite
+    std::map<std::string, std::string> conversation_of_party;
+    for (auto next = parties.begin(); next != parties.end();) {
+      std::string sql =
+          "INSERT INTO conversations (id, tenant_id, channel_account_id, type, contact_id, address, party,"
+          " last_message_id, last_message_at, last_direction, last_inbound_at, unread_count, awaiting_reply,"
+          " version, created_at, updated_at) VALUES ";
+      std::vector<store::SqlValue> values;
+      for (std::size_t n = 0; n < per_statement && next != parties.end(); ++n, ++next) {
+        const auto& [party, p] = *next;
+        sql += n ? ", (" : "(";
+        for (std::size_t column = 0; column < 15; ++column) {
+          sql += (column ? ", " : "") + store::placeholder(values.size() + column);
+          if (column == 12) sql += ", 1";  // version
+        }
+        sql += ")";
+        values.insert(values.end(),
+                      {generate_id(id_prefix::conversation, ctx.now()), tenant, channel_account_id, p.type,
+                       p.contact_id.empty() ? store::SqlValue{} : store::SqlValue{p.contact_id},
+                       p.address.empty() ? store::SqlValue{} : store::SqlValue{p.address}, party, p.last_id, p.last_at,
+                       std::string(inbound ? "inbound" : "outbound"),
+                       inbound ? store::SqlValue{p.last_inbound_at} : store::SqlValue{}, p.inbound,
+                       std::int64_t{inbound ? 1 : 0}, now, now});
+      }
+      store::query(tx.session(), sql + on_conflict, values, [&](const store::Row& r) {
+        conversation_of_party[store::required_text(r, 0)] = store::required_text(r, 1);
+      });
+    }
+    std::vector<std::string> filed_under;
+    for (const auto& party : party_of) filed_under.push_back(conversation_of_party.at(party));
+    // The messages' conversation ids, a CASE over their ids per statement.
+    const std::size_t messages_per_statement = tx.backend() == store::Backend::sqlite ? 40 : 128;
+    for (std::size_t first = 0; first < messages.size(); first += messages_per_statement) {
+      std::size_t last = std::min(messages.size(), first + messages_per_statement);
+      std::vector<store::SqlValue> values;  // in the order their placeholders appear (ADR 0001)
+      std::string cases, ids;
+      for (std::size_t i = first; i < last; ++i) {
+        cases += " WHEN " + store::placeholder(values.size()) + " THEN " + store::placeholder(values.size() + 1);
+        values.insert(values.end(), {messages[i].interaction["id"].get<std::string>(), filed_under[i]});
+      }
+      for (std::size_t i = first; i < last; ++i) {
+        ids += (i > first ? ", " : "") + store::placeholder(values.size());
+        values.push_back(messages[i].interaction["id"].get<std::string>());
+      }
+      std::string tenant_is = store::placeholder(values.size());
+      values.push_back(tenant);
+      store::execute(tx.session(),
+                     "UPDATE interactions SET conversation_id = CASE id" + cases + " END WHERE id IN (" + ids +
+                         ") AND tenant_id = " + tenant_is,
+                     values);
+    }
+    return filed_under;
   });
 }
 

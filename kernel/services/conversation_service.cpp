@@ -436,6 +436,11 @@ void ConversationService::serialise_sender(const CallContext& ctx, const std::st
 }
 
 Json ConversationService::receive(const CallContext& ctx, const std::string& channel_account_id, const Json& message) {
+  return receive_one(ctx, channel_account_id, message, nullptr);
+}
+
+Json ConversationService::receive_one(const CallContext& ctx, const std::string& channel_account_id,
+                                      const Json& message, std::vector<Unfiled>* unfiled) {
   Sender sender = checked(message, deps_.normalisation);
   std::string external_id = message["external_id"];
   // The first attempt leaves finding a redelivery to the interaction's own duplicate
@@ -503,8 +508,12 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
       if (message.contains("text")) input["body"] = message["text"];
       if (thread && !thread->thread_id.empty()) input["thread_id"] = thread->thread_id;
       Json interaction = records.log_interaction(ctx, input).record;
-      std::string conversation =
-          thread_message(ctx, channel_account_id, interaction, m.contact_id.empty() ? sender.address : "");
+      std::string address = m.contact_id.empty() ? sender.address : "";
+      Json conversation;  // null until the batch files it
+      if (unfiled)
+        unfiled->push_back({interaction, address});
+      else
+        conversation = thread_message(ctx, channel_account_id, interaction, address);
       return Json{{"interaction", interaction},
                   {"matched_by", m.matched_by},
                   {"duplicate", false},
@@ -535,7 +544,24 @@ std::vector<Json> ConversationService::receive_many(const CallContext& ctx, cons
   std::vector<Json> answers(messages.size());
   try {
     deps_.database.in_one_transaction(ctx.tenant_id, [&] {
-      for (std::size_t i : order) answers[i] = receive(ctx, channel_account_id, messages[i]);
+      // The batch's conversations are written last, together: each conversation row is
+      // then locked only from there to the commit, not from a sender's first message on —
+      // batches running at once (a mailbox read on several connections) share senders,
+      // and waited for each other's whole batch.
+      std::vector<Unfiled> unfiled;
+      std::vector<std::size_t> filed_for;  // the answer each unfiled message belongs to
+      for (std::size_t i : order) {
+        std::size_t before = unfiled.size();
+        answers[i] = receive_one(ctx, channel_account_id, messages[i], &unfiled);
+        if (unfiled.size() > before) filed_for.push_back(i);
+      }
+      std::vector<std::string> conversations =
+          unfiled.empty() ? std::vector<std::string>{} : thread_messages(ctx, channel_account_id, unfiled);
+      for (std::size_t k = 0; k < conversations.size(); ++k) answers[filed_for[k]]["conversation_id"] = conversations[k];
+      // A message delivered twice in one batch: the first delivery's conversation.
+      for (auto& answer : answers)
+        if (answer["conversation_id"].is_null() && answer.value("duplicate", false))
+          answer["conversation_id"] = conversation_of(ctx, answer["interaction"]["id"]);
     });
     return answers;
   } catch (const Error&) {

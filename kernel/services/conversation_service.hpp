@@ -109,6 +109,20 @@ class ConversationService {
   // Returns the conversation's id.
   std::string thread_message(const CallContext& ctx, const std::string& channel_account_id, const Json& interaction,
                              const std::string& address);
+  // A logged message waiting to be filed: `address` is the party when no contact is.
+  struct Unfiled {
+    Json interaction;
+    std::string address;
+  };
+  // Files messages of one direction under their conversations at once: one upsert per
+  // party (its messages counted together), then the messages' conversation ids, each a
+  // few multi-row statements. Returns each message's conversation id, in order.
+  std::vector<std::string> thread_messages(const CallContext& ctx, const std::string& channel_account_id,
+                                           const std::vector<Unfiled>& messages);
+  // receive(), filing the message into `unfiled` instead of its conversation when given
+  // (receive_many files a batch's messages together, at its end).
+  Json receive_one(const CallContext& ctx, const std::string& channel_account_id, const Json& message,
+                   std::vector<Unfiled>* unfiled);
   // Makes receives from one sender wait for each other (the first one's lead is found).
   void serialise_sender(const CallContext& ctx, const std::string& address);
   // The conversation an interaction is filed under (null: none).

@@ -385,6 +385,42 @@ TEST_P(ConversationTest, AMessageDeliveredLateCountsButDoesNotBecomeTheLast) {
   EXPECT_EQ(conversations.thread(ctx, page.items[0]["id"], "", 10).items.size(), 3u);
 }
 
+// A batch files its messages at its end, a party's together: the conversation counts them
+// all and keeps the latest as its last, as receiving them one by one would.
+TEST_P(ConversationTest, ABatchFilesAPartysMessagesTogetherAsOneByOneWould) {
+  ConversationService::ChannelKinds kinds = [](const std::string&) { return ChannelTraits{"whatsapp", 24}; };
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"phone", "+5511987654321"}}).record["id"];
+  std::string first = conversations.receive(ctx, channel, whatsapp("wamid.B0", "+5511987654321", "Antes"))["conversation_id"];
+  h.clock.advance_micros(60'000'000);
+  Json late = whatsapp("wamid.B1", "+5511987654321", "Atrasada");
+  late["occurred_at"] = format_rfc3339(Timestamp{h.clock.now().micros - 120'000'000});
+  Json latest = whatsapp("wamid.B3", "+5511987654321", "Última");
+  latest["occurred_at"] = format_rfc3339(Timestamp{h.clock.now().micros + 1});
+  std::vector<Json> answers = conversations.receive_many(
+      ctx, channel,
+      Json::array({late, whatsapp("wamid.N1", "+5531900001111", "Lead um"), latest,
+                   whatsapp("wamid.B2", "+5511987654321", "Meio"), whatsapp("wamid.N2", "+5531900001111", "Lead dois"),
+                   whatsapp("wamid.B1", "+5511987654321", "Atrasada")}));
+  ASSERT_EQ(answers.size(), 6u);
+  for (std::size_t i : {0u, 2u, 3u}) EXPECT_EQ(answers[i]["conversation_id"], first) << i;
+  EXPECT_EQ(answers[5]["duplicate"], true);
+  EXPECT_EQ(answers[5]["conversation_id"], first) << "a redelivery in the batch answers the first's conversation";
+  ASSERT_TRUE(answers[1]["conversation_id"].is_string());
+  EXPECT_NE(answers[1]["conversation_id"], first);
+  EXPECT_EQ(answers[4]["conversation_id"], answers[1]["conversation_id"]);
+  EXPECT_EQ(rows("conversations"), 2);
+
+  auto page = conversations.inbox(ctx, {.contact_id = ana}, kinds);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0]["unread_count"], 4);
+  EXPECT_EQ(page.items[0]["last_message"]["preview"], "Última");
+  EXPECT_EQ(conversations.thread(ctx, first, "", 10).items.size(), 4u);
+  Json lead_chat = conversations.conversation(ctx, answers[1]["conversation_id"], kinds);
+  EXPECT_EQ(lead_chat["unread_count"], 2);
+  EXPECT_EQ(lead_chat["last_message"]["preview"], "Lead dois");
+  EXPECT_EQ(conversations.thread(ctx, answers[1]["conversation_id"], "", 10).items.size(), 2u);
+}
+
 // Issue #23: an e-mail carries a subject and an HTML alternative; no other channel does.
 TEST_P(ConversationTest, AnEmailCarriesItsSubjectAndHtmlToTheChannel) {
   events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "test-node");
