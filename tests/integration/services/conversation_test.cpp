@@ -385,6 +385,37 @@ TEST_P(ConversationTest, AMessageDeliveredLateCountsButDoesNotBecomeTheLast) {
   EXPECT_EQ(conversations.thread(ctx, page.items[0]["id"], "", 10).items.size(), 3u);
 }
 
+// A batch asks for its senders once, and finds each as a message on its own would: by any
+// form of the number, a contact before an account holding the same address, an account
+// when no contact holds it, and a new sender's lead for her second message.
+TEST_P(ConversationTest, ABatchFindsItsSendersAsMessagesOnTheirOwnWould) {
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"phone", "+5511987654321"}}).record["id"];
+  std::string account = records.create(ctx, "account", {{"legal_name", "Cooperativa Vale Verde"},
+                                                        {"emails", {"compras@valeverde.coop.br", "nf@valeverde.coop.br"}}})
+                            .record["id"];
+  std::string bia = records.create(ctx, "contact", {{"name", "Bia Souza"}, {"account_id", account},
+                                                    {"email", "compras@valeverde.coop.br"}}).record["id"];
+  auto email = [](const std::string& id, const std::string& from) {
+    return Json{{"external_id", id}, {"type", "email"}, {"from", {{"email", from}}}, {"text", "Segue"}};
+  };
+  std::vector<Json> answers = conversations.receive_many(
+      ctx, channel,
+      Json::array({whatsapp("wamid.S1", "+551187654321"), email("<s2@vv>", "Compras@ValeVerde.coop.br"),
+                   email("<s3@vv>", "nf@valeverde.coop.br"), whatsapp("wamid.S4", "+5531977776666"),
+                   whatsapp("wamid.S5", "+5531977776666")}));
+  ASSERT_EQ(answers.size(), 5u);
+  EXPECT_EQ(answers[0]["interaction"]["contact_id"], ana) << "the number without its ninth digit";
+  EXPECT_EQ(answers[1]["matched_by"], "contact");
+  EXPECT_EQ(answers[1]["interaction"]["contact_id"], bia) << "a contact before the account holding the address";
+  EXPECT_EQ(answers[2]["matched_by"], "account");
+  EXPECT_EQ(answers[2]["interaction"]["account_id"], account);
+  EXPECT_TRUE(answers[2]["interaction"]["contact_id"].is_null());
+  EXPECT_EQ(answers[3]["matched_by"], "new_lead");
+  EXPECT_EQ(answers[4]["matched_by"], "contact") << "the lead her first message made";
+  EXPECT_EQ(answers[4]["interaction"]["contact_id"], answers[3]["interaction"]["contact_id"]);
+  EXPECT_EQ(answers[4]["conversation_id"], answers[3]["conversation_id"]);
+}
+
 // A batch files its messages at its end, a party's together: the conversation counts them
 // all and keeps the latest as its last, as receiving them one by one would.
 TEST_P(ConversationTest, ABatchFilesAPartysMessagesTogetherAsOneByOneWould) {
