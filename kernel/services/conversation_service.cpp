@@ -139,78 +139,6 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
   return *found;
 }
 
-// The best of the points holding one of `values`, by find_sender's rule: a contact before
-// an account, then the oldest record.
-struct HeldPoint {
-  std::string value, entity_type, entity_id, account_id;
-};
-std::optional<Match> best_match(const std::vector<HeldPoint>& points, const std::vector<std::string>& values) {
-  const HeldPoint* best = nullptr;
-  auto rank = [](const HeldPoint& p) { return std::pair{p.entity_type == "contact" ? 0 : 1, p.entity_id}; };
-  for (const auto& p : points)
-    if (std::find(values.begin(), values.end(), p.value) != values.end() && (!best || rank(p) < rank(*best))) best = &p;
-  if (!best) return std::nullopt;
-  if (best->entity_type == "contact") return Match{best->entity_id, best->account_id, "contact"};
-  return Match{"", best->entity_id, best->entity_type};
-}
-
-// What a batch of receives asks once: the channel account, and for each sender the record
-// find_sender would find. Only found ones are kept: a sender matching nobody is asked
-// again with her message, so a lead an earlier message of the batch made is found.
-struct SenderBook {
-  std::optional<Found> account;  // its config and plugin; no sender
-  std::map<std::pair<std::string, std::string>, Match> matches;  // (kind, address)
-};
-
-SenderBook look_up_senders(store::Transaction& tx, const std::string& tenant_id, const std::string& channel_account_id,
-                           const std::vector<Sender>& senders) {
-  SenderBook book;
-  store::query(tx.session(), "SELECT config, plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
-               {tenant_id, channel_account_id}, [&](const store::Row& r) {
-                 book.account = Found{Json::parse(store::required_text(r, 0)), store::required_text(r, 1), {}};
-               });
-  if (!book.account) return book;
-  std::map<std::string, std::set<std::string>> values_of_kind;
-  for (const auto& s : senders)
-    for (const auto& v : s.kind == "phone" ? phone_variants(s.address) : std::vector<std::string>{s.address})
-      values_of_kind[s.kind].insert(v);
-  std::map<std::string, std::vector<HeldPoint>> held;  // by kind
-  for (const auto& [kind, values] : values_of_kind) {
-    std::vector<store::SqlValue> params{tenant_id, kind};
-    std::string in = store::bound_list(std::vector<std::string>(values.begin(), values.end()), params);
-    store::query(tx.session(),
-                 "SELECT cp.value, cp.entity_type, cp.entity_id, c.account_id FROM contact_points cp"
-                 " LEFT JOIN contacts c ON cp.entity_type = 'contact' AND c.tenant_id = cp.tenant_id AND c.id = cp.entity_id"
-                 " WHERE cp.tenant_id = :p0 AND cp.kind = :p1 AND cp.value IN " + in,
-                 params, [&, &points = held[kind]](const store::Row& r) {
-                   points.push_back({store::required_text(r, 0), store::required_text(r, 1), store::required_text(r, 2),
-                                     store::text_at(r, 3).value_or("")});
-                 });
-  }
-  for (const auto& s : senders) {
-    auto values = s.kind == "phone" ? phone_variants(s.address) : std::vector<std::string>{s.address};
-    if (auto m = best_match(held[s.kind], values)) book.matches[{s.kind, s.address}] = *m;
-  }
-  return book;
-}
-
-// The sender as her batch found her, if it did.
-std::optional<Found> known_sender(const SenderBook& book, const Sender& s) {
-  if (!book.account) return std::nullopt;
-  auto it = book.matches.find({s.kind, s.address});
-  if (it == book.matches.end()) return std::nullopt;
-  return Found{book.account->config, book.account->plugin_id, it->second};
-}
-
-}  // namespace
-
-struct ConversationService::ReceiveBatch {
-  SenderBook senders;
-  std::vector<Unfiled> unfiled;  // the messages to file at the batch's end
-};
-
-namespace {
-
 // The earlier message an inbound one continues, found by the ids it names (an e-mail's
 // In-Reply-To and References: ours first) or, failing those, by its subject among the
 // sender's messages on this account within a window — "Re:", "RES:", "Fwd:" and "ENC:"
@@ -512,7 +440,7 @@ Json ConversationService::receive(const CallContext& ctx, const std::string& cha
 }
 
 Json ConversationService::receive_one(const CallContext& ctx, const std::string& channel_account_id,
-                                      const Json& message, ReceiveBatch* batch) {
+                                      const Json& message, std::vector<Unfiled>* unfiled) {
   Sender sender = checked(message, deps_.normalisation);
   std::string external_id = message["external_id"];
   // The first attempt leaves finding a redelivery to the interaction's own duplicate
@@ -520,8 +448,7 @@ Json ConversationService::receive_one(const CallContext& ctx, const std::string&
   auto attempt = [&](bool redelivery_likely) {
     return deps_.database.in_one_transaction(ctx.tenant_id, [&] {
       auto find = [&] {
-        std::optional<Found> known = batch ? known_sender(batch->senders, sender) : std::nullopt;
-        Found f = known ? std::move(*known) : deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+        Found f = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
           return find_sender(tx, ctx.tenant_id, channel_account_id, sender);
         });
         // A plugin receives on its own accounts only.
@@ -583,8 +510,8 @@ Json ConversationService::receive_one(const CallContext& ctx, const std::string&
       Json interaction = records.log_interaction(ctx, input).record;
       std::string address = m.contact_id.empty() ? sender.address : "";
       Json conversation;  // null until the batch files it
-      if (batch)
-        batch->unfiled.push_back({interaction, address});
+      if (unfiled)
+        unfiled->push_back({interaction, address});
       else
         conversation = thread_message(ctx, channel_account_id, interaction, address);
       return Json{{"interaction", interaction},
@@ -621,26 +548,15 @@ std::vector<Json> ConversationService::receive_many(const CallContext& ctx, cons
       // then locked only from there to the commit, not from a sender's first message on —
       // batches running at once (a mailbox read on several connections) share senders,
       // and waited for each other's whole batch.
-      ReceiveBatch batch;
-      // The senders, asked once for the batch (a message that is not valid is refused by
-      // receive_one, which checks it again).
-      std::vector<Sender> senders;
-      for (const auto& m : messages) try {
-          senders.push_back(checked(m, deps_.normalisation));
-        } catch (const Error&) {
-        }
-      batch.senders = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-        return look_up_senders(tx, ctx.tenant_id, channel_account_id, senders);
-      });
+      std::vector<Unfiled> unfiled;
       std::vector<std::size_t> filed_for;  // the answer each unfiled message belongs to
       for (std::size_t i : order) {
-        std::size_t before = batch.unfiled.size();
-        answers[i] = receive_one(ctx, channel_account_id, messages[i], &batch);
-        if (batch.unfiled.size() > before) filed_for.push_back(i);
+        std::size_t before = unfiled.size();
+        answers[i] = receive_one(ctx, channel_account_id, messages[i], &unfiled);
+        if (unfiled.size() > before) filed_for.push_back(i);
       }
-      std::vector<std::string> conversations = batch.unfiled.empty()
-                                                    ? std::vector<std::string>{}
-                                                    : thread_messages(ctx, channel_account_id, batch.unfiled);
+      std::vector<std::string> conversations =
+          unfiled.empty() ? std::vector<std::string>{} : thread_messages(ctx, channel_account_id, unfiled);
       for (std::size_t k = 0; k < conversations.size(); ++k) answers[filed_for[k]]["conversation_id"] = conversations[k];
       // A message delivered twice in one batch: the first delivery's conversation.
       for (auto& answer : answers)

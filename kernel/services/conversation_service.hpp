@@ -119,13 +119,10 @@ class ConversationService {
   // few multi-row statements. Returns each message's conversation id, in order.
   std::vector<std::string> thread_messages(const CallContext& ctx, const std::string& channel_account_id,
                                            const std::vector<Unfiled>& messages);
-  // What receive_many asks once for its batch (its senders) and keeps for its end (the
-  // messages to file): conversation_service.cpp.
-  struct ReceiveBatch;
-  // receive(), within `batch` when given: the sender looked up in it first, the message
-  // filed at the batch's end instead of at once.
+  // receive(), filing the message into `unfiled` instead of its conversation when given
+  // (receive_many files a batch's messages together, at its end).
   Json receive_one(const CallContext& ctx, const std::string& channel_account_id, const Json& message,
-                   ReceiveBatch* batch);
+                   std::vector<Unfiled>* unfiled);
   // Makes receives from one sender wait for each other (the first one's lead is found).
   void serialise_sender(const CallContext& ctx, const std::string& address);
   // The conversation an interaction is filed under (null: none).
