@@ -174,6 +174,20 @@ std::string ConversationService::thread_message(const CallContext& ctx, const st
 
 namespace {
 
+// PostgreSQL's text of a text[] value: each element double-quoted, `"` and `\` escaped.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 // A party's messages of one filing, counted together as the conversation takes them.
 struct PartyMessages {
   std::string contact_id, address, type;
@@ -265,8 +279,21 @@ std::vector<std::string> ConversationService::thread_messages(const CallContext&
     }
     std::vector<std::string> filed_under;
     for (const auto& party : party_of) filed_under.push_back(conversation_of_party.at(party));
-    // The messages' conversation ids, a CASE over their ids per statement.
-    const std::size_t messages_per_statement = tx.backend() == store::Backend::sqlite ? 40 : 128;
+    // The messages' conversation ids. PostgreSQL: one statement, a probe of the primary key
+    // per message — an `id IN (…)` beside `tenant_id = …` was planned, under the statistics
+    // of a table analysed while empty, as a bitmap of the tenant's every interaction (60 ms
+    // for 64 messages among 200,000). SQLite: a CASE over their ids per statement.
+    if (tx.backend() == store::Backend::postgresql) {
+      std::vector<std::string> ids;
+      for (const auto& m : messages) ids.push_back(m.interaction["id"]);
+      store::execute(tx.session(),
+                     "UPDATE interactions i SET conversation_id = w.conversation_id"
+                     " FROM unnest(CAST(:p0 AS text[]), CAST(:p1 AS text[])) AS w(id, conversation_id)"
+                     " WHERE i.id = w.id AND i.tenant_id = :p2",
+                     {text_array(ids), text_array(filed_under), tenant});
+      return filed_under;
+    }
+    constexpr std::size_t messages_per_statement = 40;  // ~120 values
     for (std::size_t first = 0; first < messages.size(); first += messages_per_statement) {
       std::size_t last = std::min(messages.size(), first + messages_per_statement);
       std::vector<store::SqlValue> values;  // in the order their placeholders appear (ADR 0001)
