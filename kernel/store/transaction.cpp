@@ -110,12 +110,10 @@ void Transaction::send_appended_rows() {
 }
 
 void Transaction::send_appended_rows_where(const std::function<bool(const Appended&)>& due) {
+  // Runs before every statement: most find nothing due, and must cost nothing then.
+  if (std::none_of(appended_.begin(), appended_.end(), [&](const Appended& a) { return due(a); })) return;
   std::vector<Appended> waiting, kept;
   for (auto& a : appended_) (due(a) ? waiting : kept).push_back(std::move(a));
-  if (waiting.empty()) {
-    appended_.swap(kept);
-    return;
-  }
   // Referenced rows first: what references them follows.
   std::stable_partition(waiting.begin(), waiting.end(), [](const Appended& a) { return a.referenced; });
   appended_.swap(kept);
