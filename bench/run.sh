@@ -481,6 +481,7 @@ PY
           -d "{\"plugin_id\": \"org.nucleo.email\", \"external_id\": \"$mail_user\", \"secrets\": {\"imap_password\": \"bench\"}, \"config\": {\"address\": \"$mail_user\", \"smtp\": {\"host\": \"127.0.0.1\", \"port\": 25}, \"imap\": {\"host\": \"127.0.0.1\", \"port\": $imap_port, \"security\": \"none\"}}}")
   mail_chn=$(echo "$made" | python3 -c 'import json, sys; print(json.load(sys.stdin).get("id", ""))' 2>/dev/null || true)
   if [[ -z "$mail_chn" ]]; then echo "creating the mailbox: $made; the server's log:" >&2; tail -20 "$work/server.log" >&2; exit 1; fi
+  [[ -n "${BENCH_STATEMENTS:-}" ]] && psql_as postgres -At -c "SELECT pg_stat_statements_reset()" >/dev/null
   sync_started=$(date +%s.%N)
   # Polled through the index of the messages' external ids (every synced message has
   # one; a planner with the statistics of the seeding would scan the table), every
@@ -496,6 +497,8 @@ PY
   synced=$(psql_as nucleo_owner -At -c "SET enable_seqscan = off" -c "$synced_count")
   matched=$(psql_as nucleo_owner -At -c "SELECT count(*) FROM interactions WHERE channel = '$mail_chn' AND contact_id IS NOT NULL")
   sync_mps=$(python3 -c "print(f'{$synced/($sync_done-$sync_started):.0f}')")
+  # BENCH_STATEMENTS=1: what the sync cost PostgreSQL, statement by statement, costliest first.
+  [[ -n "${BENCH_STATEMENTS:-}" ]] && psql_as postgres -c "SELECT calls, rows, round(mean_exec_time::numeric, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms, round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct, left(regexp_replace(query, '\s+', ' ', 'g'), 120) AS query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'nucleo' ORDER BY total_exec_time DESC LIMIT 40" -c "SELECT sum(calls) AS statements, round(sum(total_exec_time)::numeric) AS total_ms FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'nucleo'" >&2
   ratio=$(python3 -c "print(f'{$sync_mps/$raw_mps:.2f}')")
   printf '   curl fetched %s messages (%s bytes) at %s msg/s (cold index: %s msg/s) | synced %s (%s matched) in %.1f s = %s msg/s | ratio %s\n' \
     "$mail_messages" "$raw_bytes" "$raw_mps" "$raw_cold" "$synced" "$matched" "$(python3 -c "print($sync_done-$sync_started)")" "$sync_mps" "$ratio" >&2

@@ -225,6 +225,21 @@ std::string Dispatcher::deliver(Subscriber& s, const Json& envelope) {
   }
 }
 
+std::vector<std::string> Dispatcher::deliver_many(Subscriber& s, const std::vector<Json>& envelopes) {
+  std::string failed;
+  try {
+    std::vector<std::string> errors = s.deliver_many(envelopes);
+    if (errors.size() == envelopes.size()) return errors;
+    failed = "the subscriber answered " + std::to_string(errors.size()) + " outcomes for " +
+             std::to_string(envelopes.size()) + " events";
+  } catch (const std::exception& e) {
+    failed = e.what()[0] ? e.what() : "the subscriber failed";
+  } catch (...) {
+    failed = "the subscriber failed";
+  }
+  return std::vector<std::string>(envelopes.size(), failed);
+}
+
 std::size_t Dispatcher::dispatch_new(Subscriber& s, Batches& read) {
   const std::size_t index = static_cast<std::size_t>(&s - subscribers_.data());
   std::int64_t last = 0;
@@ -260,7 +275,7 @@ std::size_t Dispatcher::dispatch_new(Subscriber& s, Batches& read) {
   if (usable == batch.size()) progress_[index].gap_seen_since = 0;
 
   std::vector<Failure> failures;
-  std::size_t attempted = 0;
+  std::vector<const Stored*> due;
   for (std::size_t k = 0; k < usable; ++k) {
     const Stored& stored = batch[k];
     if (!matches_pattern(s.pattern, stored.event.name)) continue;
@@ -270,14 +285,23 @@ std::size_t Dispatcher::dispatch_new(Subscriber& s, Batches& read) {
                           true});
       continue;
     }
-    ++attempted;
-    std::string error = deliver(s, stored.envelope());
-    // The first delivery is attempt 1 of events.max_attempts: with 1, it is the last.
-    if (!error.empty()) {
-      log_failure(s, stored.event, 1, settings_.max_attempts, error);
-      failures.push_back({stored, error, settings_.max_attempts <= 1});
-    }
+    due.push_back(&stored);
   }
+  std::vector<std::string> errors;
+  if (s.deliver_many && !due.empty()) {
+    std::vector<Json> envelopes;
+    for (const Stored* stored : due) envelopes.push_back(stored->envelope());
+    errors = deliver_many(s, envelopes);
+  } else {
+    for (const Stored* stored : due) errors.push_back(deliver(s, stored->envelope()));
+  }
+  for (std::size_t k = 0; k < due.size(); ++k) {
+    // The first delivery is attempt 1 of events.max_attempts: with 1, it is the last.
+    if (errors[k].empty()) continue;
+    log_failure(s, due[k]->event, 1, settings_.max_attempts, errors[k]);
+    failures.push_back({*due[k], errors[k], settings_.max_attempts <= 1});
+  }
+  const std::size_t attempted = due.size();
 
   worker_.write("", [&](store::Transaction& tx) {
     for (const auto& f : failures) {

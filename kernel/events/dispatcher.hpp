@@ -27,11 +27,17 @@ namespace nucleo::events {
 
 // An empty error means delivered.
 using Deliver = std::function<std::string(const Json& envelope)>;
+// A pass's new events at once, in seq order; one error each, as Deliver's.
+using DeliverMany = std::function<std::vector<std::string>(const std::vector<Json>& envelopes)>;
 
 struct Subscriber {
   std::string name;     // stable across restarts: "plugin:com.acme.x:deal.*"
   std::string pattern;  // an event name, a prefix ending in ".*" ("deal.*"), or "*"
   Deliver deliver;
+  // Optional: a subscriber that does for many events at once what it does for each (one
+  // transaction, not one each) takes a pass's new events this way; retries still go
+  // one by one through `deliver`.
+  DeliverMany deliver_many = nullptr;
 };
 
 bool matches_pattern(const std::string& pattern, const std::string& event_name);
@@ -95,6 +101,7 @@ class Dispatcher {
   bool claim(std::size_t index);
   void register_cursor(std::size_t index);
   std::string deliver(Subscriber& s, const Json& envelope);
+  std::vector<std::string> deliver_many(Subscriber& s, const std::vector<Json>& envelopes);
 
   store::Database& worker_;
   const Clock& clock_;

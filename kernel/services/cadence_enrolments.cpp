@@ -1,6 +1,7 @@
 #include "kernel/services/cadence_enrolments.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/json_text.hpp"
@@ -126,6 +127,56 @@ Json CadenceEnrolmentService::enrol(const CallContext& ctx, const std::string& c
                     {"next_at", {{"from", nullptr}, {"to", created["next_at"]}}}};
     commit_change(tx, ctx, {"cadence_enrolment.enrolled", "cadence_enrolment", id, changes, created});
     return created;
+  });
+}
+
+std::size_t CadenceEnrolmentService::stop_replied(const std::vector<Reply>& replies, const std::string& reason) {
+  if (replies.empty()) return 0;
+  const std::string& tenant_id = replies.front().ctx.tenant_id;
+  std::set<std::string> contacts;
+  for (const auto& r : replies) {
+    require_role(r.ctx, {"admin", "manager"}, "enrolments are stopped by admins and managers (or rules)", "cadences:write");
+    if (r.ctx.tenant_id != tenant_id) throw Error(ErrorCode::internal, "replies stopped together are of one tenant");
+    contacts.insert(r.contact_id);
+  }
+  return deps_.database.write(tenant_id, [&](store::Transaction& tx) {
+    std::vector<Json> active;
+    auto take = [&](const store::Row& row) { active.push_back(enrolment_of(row)); };
+    if (tx.backend() == store::Backend::postgresql) {
+      // A probe of the contacts' index a contact (a contact has few enrolments), whatever
+      // the statistics say: a plain join — or `status = 'active'` inside the probe, which
+      // the partial index of due enrolments also answers — was planned as a read of the
+      // tenant's every active enrolment filtered by contact (EXPLAIN). OFFSET 0 keeps the
+      // planner from flattening the LATERAL subquery, or pushing the status into it.
+      store::query(tx.session(),
+                   std::string("SELECT ") + columns + " FROM unnest(CAST(:p0 AS text[])) AS w(contact)"
+                   " CROSS JOIN LATERAL (SELECT * FROM cadence_enrolments WHERE tenant_id = :p1"
+                   " AND contact_id = w.contact OFFSET 0) AS e WHERE status = 'active' ORDER BY id",
+                   {store::text_array({contacts.begin(), contacts.end()}), tenant_id}, take);
+    } else {
+      std::vector<store::SqlValue> values{tenant_id};
+      std::string list = store::bound_list({contacts.begin(), contacts.end()}, values);
+      store::query(tx.session(),
+                   std::string("SELECT ") + columns + " FROM cadence_enrolments WHERE tenant_id = :p0 AND contact_id IN " +
+                       list + " AND status = 'active' ORDER BY id",
+                   values, take);
+    }
+    std::size_t stopped = 0;
+    for (const auto& e : active) {
+      std::int64_t enrolled_at = parse_rfc3339(e["enrolled_at"].get<std::string>())->micros;
+      auto stops = std::find_if(replies.begin(), replies.end(), [&](const Reply& r) {
+        return r.contact_id == e["contact_id"] && (!r.at || enrolled_at < r.at->micros);
+      });
+      if (stops == replies.end()) continue;
+      Json after = e;
+      after["status"] = "stopped";
+      after["stop_reason"] = reason;
+      after["next_at"] = nullptr;
+      if (!save(tx, stops->ctx, e, after, "cadence_enrolment.stopped"))
+        throw Error(ErrorCode::aborted, "cadence enrolment " + e["id"].get<std::string>() + " changed meanwhile; try again");
+      ++stopped;
+    }
+    return stopped;
   });
 }
 

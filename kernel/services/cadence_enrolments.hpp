@@ -43,6 +43,18 @@ class CadenceEnrolmentService {
                    const std::string& reason, const std::string& cadence_id = "",
                    std::optional<Timestamp> enrolled_before = std::nullopt);
 
+  // Replies (inbound interactions) of one tenant's contacts, in the order they were
+  // logged, each with the context that tells of it (its event): stops what stop() by
+  // `contact_id` with `enrolled_before` = the reply's time would, reply by reply — an
+  // enrolment by the first reply after it was enrolled — asking for the contacts'
+  // enrolments in one statement and writing in one transaction. Returns how many stopped.
+  struct Reply {
+    CallContext ctx;
+    std::string contact_id;
+    std::optional<Timestamp> at;  // none: whatever was enrolled
+  };
+  std::size_t stop_replied(const std::vector<Reply>& replies, const std::string& reason);
+
   // The tenant's active enrolments due at `now`, soonest first.
   std::vector<Json> due(const CallContext& ctx, Timestamp now, std::size_t limit);
 

@@ -174,20 +174,6 @@ std::string ConversationService::thread_message(const CallContext& ctx, const st
 
 namespace {
 
-// PostgreSQL's text of a text[] value: each element double-quoted, `"` and `\` escaped.
-std::string text_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    out += out.size() > 1 ? ",\"" : "\"";
-    for (char c : item) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
 // A party's messages of one filing, counted together as the conversation takes them.
 struct PartyMessages {
   std::string contact_id, address, type;
@@ -290,7 +276,7 @@ std::vector<std::string> ConversationService::thread_messages(const CallContext&
                      "UPDATE interactions i SET conversation_id = w.conversation_id"
                      " FROM unnest(CAST(:p0 AS text[]), CAST(:p1 AS text[])) AS w(id, conversation_id)"
                      " WHERE i.id = w.id AND i.tenant_id = :p2",
-                     {text_array(ids), text_array(filed_under), tenant});
+                     {store::text_array(ids), store::text_array(filed_under), tenant});
       return filed_under;
     }
     constexpr std::size_t messages_per_statement = 40;  // ~120 values

@@ -14,6 +14,7 @@
 #include "kernel/domain/normalise.hpp"
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/consent_service.hpp"
+#include "kernel/services/write_batch.hpp"
 #include "kernel/store/sql.hpp"
 
 namespace nucleo::services {
@@ -92,6 +93,7 @@ constexpr std::int32_t sender_lock_class = 0x6e754356;  // PostgreSQL advisory l
 
 struct Match {
   std::string contact_id, account_id, matched_by = "none";
+  bool contact_live = false;  // the contact found is not archived
 };
 
 struct Found {
@@ -115,8 +117,9 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
   params.push_back(channel_account_id);
   std::optional<Found> found;
   store::query(tx.session(),
-               "SELECT ca.config, ca.plugin_id, m.entity_type, m.entity_id, m.account_id FROM channel_accounts ca"
-               " LEFT JOIN (SELECT cp.entity_type, cp.entity_id, c.account_id FROM contact_points cp"
+               "SELECT ca.config, ca.plugin_id, m.entity_type, m.entity_id, m.account_id, m.live FROM channel_accounts ca"
+               " LEFT JOIN (SELECT cp.entity_type, cp.entity_id, c.account_id,"
+               " CASE WHEN c.archived_at IS NULL THEN 1 ELSE 0 END AS live FROM contact_points cp"
                " LEFT JOIN contacts c ON cp.entity_type = 'contact' AND c.tenant_id = cp.tenant_id AND c.id = cp.entity_id"
                " WHERE cp.tenant_id = :p0 AND cp.kind = :p1 AND cp.value IN " +
                    in + " ORDER BY CASE cp.entity_type WHEN 'contact' THEN 0 ELSE 1 END, cp.entity_id LIMIT 1) m"
@@ -131,6 +134,7 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
                  if (m.matched_by == "contact") {
                    m.contact_id = store::required_text(r, 3);
                    m.account_id = store::text_at(r, 4).value_or("");
+                   m.contact_live = store::integer_at(r, 5).value_or(0) == 1;
                  } else {
                    m.account_id = store::required_text(r, 3);
                  }
@@ -449,7 +453,13 @@ Json ConversationService::receive_one(const CallContext& ctx, const std::string&
     return deps_.database.in_one_transaction(ctx.tenant_id, [&] {
       auto find = [&] {
         Found f = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-          return find_sender(tx, ctx.tenant_id, channel_account_id, sender);
+          Found found = find_sender(tx, ctx.tenant_id, channel_account_id, sender);
+          // The interaction's reference to her is then checked without asking again; a
+          // caller who sees only some contacts is answered record by record (write.cpp).
+          if (WriteBatch* batch = WriteBatch::of(tx); batch && found.sender.matched_by == "contact" &&
+                                                      !(ctx.principal && ctx.principal->restricted_to_owners))
+            batch->learned_live("contact", found.sender.contact_id, found.sender.contact_live);
+          return found;
         });
         // A plugin receives on its own accounts only.
         if (ctx.actor.type == "plugin" && f.plugin_id != ctx.actor.id)
@@ -544,6 +554,15 @@ std::vector<Json> ConversationService::receive_many(const CallContext& ctx, cons
   std::vector<Json> answers(messages.size());
   try {
     deps_.database.in_one_transaction(ctx.tenant_id, [&] {
+      // Whether the messages were received before, asked once for the batch.
+      std::vector<Json> creates;
+      for (const auto& m : messages)
+        if (m.is_object() && m.value("external_id", Json()).is_string())
+          creates.push_back({{"channel", channel_account_id}, {"external_id", m["external_id"]}});
+      std::optional<WriteBatch> batch;
+      deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
+        batch.emplace(tx, ctx, entity_spec("interaction"), deps_.normalisation, creates);
+      });
       // The batch's conversations are written last, together: each conversation row is
       // then locked only from there to the commit, not from a sender's first message on —
       // batches running at once (a mailbox read on several connections) share senders,

@@ -338,12 +338,18 @@ void refuse_duplicate_external_id(Write& w) {
   if (!w.changed("external_id") && !w.changed("channel")) return;
   std::string external_id = text_of(w.after, "external_id");
   if (external_id.empty()) return;
-  std::string existing;
-  store::query(
-      w.tx.session(),
-      "SELECT id FROM interactions WHERE tenant_id = :p0 AND channel = :p1 AND external_id = :p2 AND id <> :p3",
-      {w.ctx.tenant_id, text_of(w.after, "channel"), external_id, w.id()},
-      [&](const store::Row& row) { existing = store::required_text(row, 0); });
+  std::string channel = text_of(w.after, "channel"), existing;
+  WriteBatch* batch = w.is_create() ? WriteBatch::of(w.tx) : nullptr;  // a batch's creates asked at its start
+  if (auto held = batch ? batch->interaction_with(channel, external_id) : std::nullopt) {
+    existing = *held;
+    if (existing.empty()) batch->received(channel, external_id, w.id());
+  } else {
+    store::query(
+        w.tx.session(),
+        "SELECT id FROM interactions WHERE tenant_id = :p0 AND channel = :p1 AND external_id = :p2 AND id <> :p3",
+        {w.ctx.tenant_id, channel, external_id, w.id()},
+        [&](const store::Row& row) { existing = store::required_text(row, 0); });
+  }
   if (!existing.empty())
     throw Error(ErrorCode::conflict,
                 "interaction " + existing + " already has external id " + external_id + " on this channel",

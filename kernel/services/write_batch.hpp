@@ -48,19 +48,28 @@ class WriteBatch {
   std::optional<bool> is_live(const std::string& type, const std::string& id) const;
   // Who holds the contact point, as of the batch's start plus its own writes (nullptr: not asked).
   const std::vector<Holder>* holders(const std::string& kind, const std::string& value) const;
+  // The interaction holding the channel's message id, as of the batch's start plus its own
+  // writes: its id, "" for none (nullopt: not asked).
+  std::optional<std::string> interaction_with(const std::string& channel, const std::string& external_id) const;
 
   // A write of the batch: the record it created, a contact point it stored.
   void created(const std::string& type, const std::string& id);
   void holds(const std::string& kind, const std::string& value, Holder holder);
+  void received(const std::string& channel, const std::string& external_id, const std::string& interaction_id);
+  // What another statement of the transaction found out: whether `id` is a live `type`
+  // record (a conversation's sender look-up joins the contact it finds).
+  void learned_live(const std::string& type, const std::string& id, bool live);
 
  private:
   void ask_live(const CallContext& ctx, const std::string& type, const std::set<std::string>& ids);
   void ask_holders(const CallContext& ctx, const std::string& kind, const std::set<std::string>& values);
+  void ask_external_ids(const CallContext& ctx, const std::string& channel, const std::set<std::string>& ids);
 
   store::Transaction& tx_;
   WriteBatch* outer_;
   std::map<std::string, std::set<std::string>> asked_ids_, live_ids_;  // by entity type
   std::map<std::pair<std::string, std::string>, std::vector<Holder>> holders_;  // (kind, value): asked ones only
+  std::map<std::pair<std::string, std::string>, std::string> interactions_;  // (channel, external id): asked ones only
 };
 
 }  // namespace nucleo::services

@@ -165,6 +165,19 @@ std::string bound_list(const std::vector<std::string>& items, std::vector<SqlVal
   return "(" + list + ")";
 }
 
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 // A statement that names a table with rows waiting in its transaction's append buffer
 // sends them first (Transaction::append).
 void send_appended_rows_for(soci::session& session, const std::string& sql) {

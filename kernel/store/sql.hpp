@@ -42,6 +42,9 @@ using SqlValue = std::variant<std::monostate, std::string, std::int64_t>;
 std::string placeholder(std::size_t index);
 // "(:pN, :pN+1, …)" for an IN list: appends `items` to `values` and names them.
 std::string bound_list(const std::vector<std::string>& items, std::vector<SqlValue>& values);
+// PostgreSQL's text of a text[] value, bound as one parameter and cast in the SQL
+// (`unnest(CAST(:p0 AS text[]))`): each element double-quoted, `"` and `\` escaped.
+std::string text_array(const std::vector<std::string>& items);
 
 // Runs a statement; returns the number of rows it changed.
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values);

@@ -147,6 +147,47 @@ TEST_P(CadencesTest, AReplyOnAnyChannelStopsTheCadence) {
   EXPECT_EQ(handed.size(), 1u);
 }
 
+// A pass's replies are stopped together (one transaction a tenant) as they would be one by
+// one: a contact's enrolment made after her reply goes on, an enrolled contact's reply
+// stops hers, a reply of someone in no cadence changes nothing, and a stage change read
+// between them still stops the deal's enrolment with its own reason.
+TEST_P(CadencesTest, RepliesReadInOnePassStopWhatEachWouldOnItsOwn) {
+  std::string bia = records.create(ctx, "contact", {{"name", "Bia"}, {"phone", "+5521987650000"}, {"account_id", account}})
+                        .record["id"];
+  grant(bia);
+  std::string cid = records.create(ctx, "contact", {{"name", "Caio"}, {"phone", "+5531987651111"}}).record["id"];
+  grant(cid);
+  std::string pipeline = records.create(ctx, "pipeline", {{"name", "Safra"}}).record["id"];
+  std::string first = records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "Contato"}, {"position", 0}}).record["id"];
+  std::string next = records.create(ctx, "stage", {{"pipeline_id", pipeline}, {"name", "Proposta"}, {"position", 1}}).record["id"];
+  std::string deal = records.create(ctx, "deal", {{"name", "Insumos 2027"}, {"account_id", account}, {"pipeline_id", pipeline},
+                                                  {"stage_id", first}})
+                         .record["id"];
+  Json ana_enrolled = enrol_contact(h.deps(), ctx, cadence, ana, "");
+  Json cid_enrolled = enrol_contact(h.deps(), ctx, cadence, cid, deal);
+  dispatch();
+  h.clock.advance_micros(hour);
+  auto whatsapp = [](const std::string& id, const std::string& from) {
+    return Json{{"external_id", id}, {"type", "whatsapp"}, {"from", {{"phone", from}}}, {"text", "Oi"}};
+  };
+  services::ConversationService conversations(h.deps());
+  conversations.receive_many(ctx, channel, Json::array({whatsapp("wamid.R1", "+5521987650000")}));  // Bia, before hers
+  h.clock.advance_micros(hour);
+  Json bia_enrolled = enrol_contact(h.deps(), ctx, cadence, bia, "");
+  h.clock.advance_micros(hour);
+  records.move_deal_stage(ctx, deal, next);
+  conversations.receive_many(ctx, channel, Json::array({whatsapp("wamid.R2", "+5511987654321"),    // Ana
+                                                        whatsapp("wamid.R3", "+5531900009999")}));  // a new lead
+  dispatch();
+  EXPECT_EQ(enrolment(bia_enrolled["id"])["status"], "active") << "enrolled after her reply";
+  Json ana_now = enrolment(ana_enrolled["id"]);
+  EXPECT_EQ(ana_now["status"], "stopped");
+  EXPECT_EQ(ana_now["stop_reason"], "replied");
+  Json cid_now = enrolment(cid_enrolled["id"]);
+  EXPECT_EQ(cid_now["status"], "stopped");
+  EXPECT_EQ(cid_now["stop_reason"], "stage_changed");
+}
+
 TEST_P(CadencesTest, ARevokedConsentStopsTheCadenceBeforeTheNextStep) {
   Json e = enrol_contact(h.deps(), ctx, cadence, ana, "");
   at("2026-07-01T12:00:00Z");

@@ -72,6 +72,41 @@ TEST_P(DispatcherTest, SubscribersShareAPassReadEachAtItsOwnCursor) {
   EXPECT_EQ(d.run_once(), 0u);
 }
 
+// A subscriber that takes many events at once gets a pass's matching events in one call
+// and answers one outcome each; a failed one is retried on its own, through `deliver`. An
+// answer of the wrong length fails every event of the call.
+TEST_P(DispatcherTest, ASubscriberTakingManyGetsAPassAtOnceAndItsFailuresRetriedOneByOne) {
+  Dispatcher d(worker(), h.clock, settings(), "node-a");
+  std::vector<std::vector<std::string>> calls;
+  std::vector<std::string> retried;
+  auto one = [&](const Json& e) { return retried.push_back(e["entity"]["id"]), std::string(); };
+  d.add({"many", "contact.*", one, [&](const std::vector<Json>& events) {
+           std::vector<std::string> ids, errors;
+           for (const auto& e : events) {
+             ids.push_back(e["entity"]["id"]);
+             errors.push_back(ids.size() == 2 ? "the second fails" : "");
+           }
+           calls.push_back(ids);
+           return errors;
+         }});
+  d.add({"short", "contact.*", [](const Json&) { return std::string(); },
+         [](const std::vector<Json>&) { return std::vector<std::string>{}; }});
+  std::string a = contact("Ana"), b = contact("Bia");
+  h.records().create(h.context(h.tenant), "account", {{"legal_name", "Acme"}});
+  std::string c = contact("Caio");
+  EXPECT_EQ(d.run_once(), 6u);
+  EXPECT_EQ(calls, (std::vector<std::vector<std::string>>{{a, b, c}}));
+  EXPECT_EQ(failures("subscriber = 'many'"), 1);
+  EXPECT_EQ(failures("subscriber = 'many' AND last_error = 'the second fails'"), 1);
+  EXPECT_EQ(failures("subscriber = 'short' AND last_error LIKE '%answered 0 outcomes for 3 events%'"), 3);
+  EXPECT_TRUE(retried.empty());
+  h.clock.advance_micros(2'000'000);
+  EXPECT_EQ(d.run_once(), 4u);
+  EXPECT_EQ(retried, (std::vector<std::string>{b}));
+  EXPECT_EQ(failures("1 = 1"), 0);
+  EXPECT_EQ(calls.size(), 1u);
+}
+
 // events.max_attempts counts deliveries, the first included (docs/configuration.md):
 // at 1 the first failure is a dead letter; at the default, the eighth.
 TEST_P(DispatcherTest, MaxAttemptsCountsEveryDeliveryTheFirstIncluded) {

@@ -452,6 +452,34 @@ TEST_P(ConversationTest, ABatchFilesAPartysMessagesTogetherAsOneByOneWould) {
   EXPECT_EQ(conversations.thread(ctx, answers[1]["conversation_id"], "", 10).items.size(), 2u);
 }
 
+// A batch asks once whether its messages were received before (write_batch.hpp): one
+// received in an earlier batch is answered as the duplicate it is, with its interaction
+// and conversation, one received twice in the batch creates one interaction, and a
+// channel's id with quotes and backslashes is found as it was stored.
+TEST_P(ConversationTest, ABatchKnowsTheMessagesItReceivedBeforeAsOneByOneWould) {
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"phone", "+5511987654321"}}).record["id"];
+  const std::string odd = R"(wamid."quoted"\back\slash,{brace})";
+  Json earlier = conversations.receive_many(ctx, channel, Json::array({whatsapp(odd, "+5511987654321", "Primeira")}))[0];
+  ASSERT_EQ(earlier["duplicate"], false);
+  int interactions = rows("interactions");
+  std::vector<Json> answers = conversations.receive_many(
+      ctx, channel,
+      Json::array({whatsapp("wamid.K1", "+5511987654321", "Nova"), whatsapp(odd, "+5511987654321", "de novo"),
+                   whatsapp("wamid.K2", "+5531900002222", "Lead"), whatsapp("wamid.K1", "+5511987654321", "Nova")}));
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[0]["duplicate"], false);
+  EXPECT_EQ(answers[0]["interaction"]["contact_id"], ana);
+  EXPECT_EQ(answers[1]["duplicate"], true);
+  EXPECT_EQ(answers[1]["interaction"]["id"], earlier["interaction"]["id"]);
+  EXPECT_EQ(answers[1]["interaction"]["body"], "Primeira");
+  EXPECT_EQ(answers[1]["conversation_id"], earlier["conversation_id"]);
+  EXPECT_EQ(answers[2]["matched_by"], "new_lead");
+  EXPECT_EQ(answers[3]["duplicate"], true);
+  EXPECT_EQ(answers[3]["interaction"]["id"], answers[0]["interaction"]["id"]);
+  EXPECT_EQ(rows("interactions"), interactions + 2);
+  EXPECT_EQ(h.count("SELECT count(*) FROM interactions WHERE external_id = '" + std::string(odd) + "'"), 1);
+}
+
 // Issue #23: an e-mail carries a subject and an HTML alternative; no other channel does.
 TEST_P(ConversationTest, AnEmailCarriesItsSubjectAndHtmlToTheChannel) {
   events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "test-node");
