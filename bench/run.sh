@@ -31,6 +31,12 @@ as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() {
+  # BENCH_HOLD_AFTER=SECONDS: keep the database and server up after the measurements, as
+  # they left them (EXPLAIN with the statistics a sync left behind).
+  if [[ -n "${BENCH_HOLD_AFTER:-}" && -n "${server:-}" ]]; then
+    echo "== holding ${BENCH_HOLD_AFTER} s: http://127.0.0.1:$http_port tenant ${tenant:-}; psql host=127.0.0.1 port=$port dbname=nucleo user=nucleo_owner" >&2
+    sleep "$BENCH_HOLD_AFTER"
+  fi
   [[ -n "${server:-}" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   [[ -n "${imap_pid:-}" ]] && kill "$imap_pid" 2>/dev/null && wait "$imap_pid" 2>/dev/null
   [[ -n "${mail_dir:-}" ]] && rm -rf "$mail_dir"
@@ -481,7 +487,22 @@ PY
           -d "{\"plugin_id\": \"org.nucleo.email\", \"external_id\": \"$mail_user\", \"secrets\": {\"imap_password\": \"bench\"}, \"config\": {\"address\": \"$mail_user\", \"smtp\": {\"host\": \"127.0.0.1\", \"port\": 25}, \"imap\": {\"host\": \"127.0.0.1\", \"port\": $imap_port, \"security\": \"none\"}}}")
   mail_chn=$(echo "$made" | python3 -c 'import json, sys; print(json.load(sys.stdin).get("id", ""))' 2>/dev/null || true)
   if [[ -z "$mail_chn" ]]; then echo "creating the mailbox: $made; the server's log:" >&2; tail -20 "$work/server.log" >&2; exit 1; fi
-  [[ -n "${BENCH_STATEMENTS:-}" ]] && psql_as postgres -At -c "SELECT pg_stat_statements_reset()" >/dev/null
+  # CPU seconds used so far by each program (PostgreSQL's backends, nucleo, the IMAP server), from /proc.
+  cpu_by_program() { python3 -c '
+import os, json
+total = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+    total[name] = total.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+print(json.dumps(total))'; }
+  if [[ -n "${BENCH_STATEMENTS:-}" ]]; then
+    psql_as postgres -At -c "SELECT pg_stat_statements_reset()" >/dev/null
+    cpu_before=$(cpu_by_program)
+  fi
   sync_started=$(date +%s.%N)
   # Polled through the index of the messages' external ids (every synced message has
   # one; a planner with the statistics of the seeding would scan the table), every
@@ -497,7 +518,14 @@ PY
   synced=$(psql_as nucleo_owner -At -c "SET enable_seqscan = off" -c "$synced_count")
   matched=$(psql_as nucleo_owner -At -c "SELECT count(*) FROM interactions WHERE channel = '$mail_chn' AND contact_id IS NOT NULL")
   sync_mps=$(python3 -c "print(f'{$synced/($sync_done-$sync_started):.0f}')")
-  # BENCH_STATEMENTS=1: what the sync cost PostgreSQL, statement by statement, costliest first.
+  # BENCH_STATEMENTS=1: the CPU each program spent during the sync, and what the sync
+  # cost PostgreSQL statement by statement, costliest first.
+  [[ -n "${BENCH_STATEMENTS:-}" ]] && python3 -c '
+import json, sys
+before, after = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+spent = sorted(((after[k] - before.get(k, 0), k) for k in after), reverse=True)
+print("   CPU seconds during the sync: " + ", ".join(f"{name} {s:.1f}" for s, name in spent[:6] if s >= 0.1))' \
+    "$cpu_before" "$(cpu_by_program)" >&2
   [[ -n "${BENCH_STATEMENTS:-}" ]] && psql_as postgres -c "SELECT calls, rows, round(mean_exec_time::numeric, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms, round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct, left(regexp_replace(query, '\s+', ' ', 'g'), 120) AS query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'nucleo' ORDER BY total_exec_time DESC LIMIT 40" -c "SELECT sum(calls) AS statements, round(sum(total_exec_time)::numeric) AS total_ms FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'nucleo'" >&2
   ratio=$(python3 -c "print(f'{$sync_mps/$raw_mps:.2f}')")
   printf '   curl fetched %s messages (%s bytes) at %s msg/s (cold index: %s msg/s) | synced %s (%s matched) in %.1f s = %s msg/s | ratio %s\n' \
