@@ -31,11 +31,15 @@ as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() {
+  trap ':' TERM INT  # from here a signal only ends a hold: the cleanup goes on
+  [[ -n "${hold_pid:-}" ]] && { kill "$hold_pid" 2>/dev/null || true; }
   # BENCH_HOLD_AFTER=SECONDS: keep the database and server up after the measurements, as
   # they left them (EXPLAIN with the statistics a sync left behind).
   if [[ -n "${BENCH_HOLD_AFTER:-}" && -n "${server:-}" ]]; then
     echo "== holding ${BENCH_HOLD_AFTER} s: http://127.0.0.1:$http_port tenant ${tenant:-}; psql host=127.0.0.1 port=$port dbname=nucleo user=nucleo_owner" >&2
-    sleep "$BENCH_HOLD_AFTER"
+    sleep "$BENCH_HOLD_AFTER" & hold_pid=$!
+    wait "$hold_pid" || true
+    kill "$hold_pid" 2>/dev/null || true
   fi
   [[ -n "${server:-}" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   [[ -n "${imap_pid:-}" ]] && kill "$imap_pid" 2>/dev/null && wait "$imap_pid" 2>/dev/null
@@ -44,6 +48,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Stopped by a signal (a held run ended with kill): exit, so the EXIT trap still stops
+# PostgreSQL and the server and removes the work directory.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 echo "== PostgreSQL on port $port" >&2
 as_pg $bin/initdb -D "$work/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -144,7 +152,8 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/nu
 # (EXPLAIN, /metrics, wrk with other settings) before the measurements.
 if [[ -n "${BENCH_HOLD:-}" ]]; then
   echo "== holding ${BENCH_HOLD} s: http://127.0.0.1:$http_port key $key tenant $tenant; psql host=127.0.0.1 port=$port dbname=nucleo user=nucleo_owner" >&2
-  sleep "$BENCH_HOLD"
+  sleep "$BENCH_HOLD" & hold_pid=$!
+  wait "$hold_pid" || true  # a signal ends the wait at once (the traps above)
 fi
 # pgbench: tps and per-transaction latencies (µs) from its log → p50/p99.
 # run_pgbench SCRIPT [ROLE [-D name=value…]]: as nucleo_app unless told, later -D win.
