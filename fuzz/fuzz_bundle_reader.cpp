@@ -7,14 +7,30 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "kernel/audit/bundle_verify.hpp"
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The scratch directory of this fuzzing process, removed when it exits (a suite's run
+// left one behind in /tmp each time).
+struct ScratchDirectory {
+  fs::path path = fs::temp_directory_path() / ("nucleo-fuzz-bundle-" + std::to_string(::getpid()));
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const fs::path dir = fs::temp_directory_path() / ("nucleo-fuzz-bundle-" + std::to_string(::getpid()));
+  static const ScratchDirectory scratch;
+  const fs::path& dir = scratch.path;
   std::vector<std::string> parts(4);
   std::size_t part = 0;
   for (std::size_t i = 0; i < size; ++i) {
