@@ -1,8 +1,10 @@
 #include "kernel/audit/personal_data.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "kernel/domain/base64.hpp"
@@ -28,6 +30,8 @@ const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+thread_local SubjectKeyCache* current_cache = nullptr;
+
 std::optional<SubjectKey> find_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id) {
   std::optional<SubjectKey> key;
   store::query(tx.session(), "SELECT key FROM privacy_subject_keys WHERE tenant_id = :p0 AND subject_id = :p1",
@@ -49,9 +53,12 @@ std::optional<SubjectKey> insert_key(store::Transaction& tx, const std::string& 
 // The subject's key, created on first use; of two writers creating it at once, the
 // one whose insert loses reads the winner's. A record that is its own subject (a new
 // contact, an interaction with nobody) usually has no key yet, so the insert comes
-// first; anyone else's (an existing contact) usually has one, so the read does.
+// first; anyone else's (an existing contact) usually has one, so the read does. The
+// transaction's SubjectKeyCache, when it has one, answers before either.
 SubjectKey subject_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id,
                        bool probably_new, Timestamp now) {
+  if (SubjectKeyCache* cache = SubjectKeyCache::of(tx))
+    if (auto key = cache->key_of(tenant_id, subject_id)) return *key;
   std::optional<SubjectKey> key =
       probably_new ? insert_key(tx, tenant_id, subject_id, now) : find_key(tx, tenant_id, subject_id);
   if (!key) key = probably_new ? find_key(tx, tenant_id, subject_id) : insert_key(tx, tenant_id, subject_id, now);
@@ -70,6 +77,56 @@ SubjectKey new_subject_key(store::Transaction& tx, const std::string& tenant_id,
 }
 
 }  // namespace
+
+SubjectKeyCache::SubjectKeyCache(store::Transaction& tx, const std::string& tenant_id,
+                                 const std::set<std::string>& subjects)
+    : tx_(tx), tenant_id_(tenant_id), outer_(current_cache) {
+  auto found = [&](const store::Row& r) {
+    if (auto key = hash_from_hex(store::required_text(r, 1))) keys_[store::required_text(r, 0)] = *key;
+  };
+  if (tx.backend() == store::Backend::postgresql) {
+    // A probe of the primary key a subject (an IN list beside the tenant may be planned
+    // as a scan of the tenant's keys: see write_batch.cpp).
+    store::query(tx.session(),
+                 "SELECT w.subject_id, k.key FROM unnest(CAST(:p0 AS text[])) AS w(subject_id)"
+                 " CROSS JOIN LATERAL (SELECT key FROM privacy_subject_keys WHERE tenant_id = :p1"
+                 " AND subject_id = w.subject_id LIMIT 1) AS k",
+                 {store::text_array({subjects.begin(), subjects.end()}), tenant_id}, found);
+  } else {
+    const std::vector<std::string> all(subjects.begin(), subjects.end());
+    constexpr std::size_t slice = 500;  // within SQLite's limit on bound values
+    for (std::size_t first = 0; first < all.size(); first += slice) {
+      std::vector<std::string> some(all.begin() + first, all.begin() + std::min(all.size(), first + slice));
+      std::vector<store::SqlValue> params{tenant_id};
+      std::string list = store::bound_list(some, params);
+      store::query(tx.session(), "SELECT subject_id, key FROM privacy_subject_keys WHERE tenant_id = :p0 AND subject_id IN " + list,
+                   params, found);
+    }
+  }
+  current_cache = this;
+}
+
+SubjectKeyCache::~SubjectKeyCache() {
+  for (auto& [subject, key] : keys_) OPENSSL_cleanse(key.data(), key.size());
+  current_cache = outer_;
+}
+
+SubjectKeyCache* SubjectKeyCache::of(const store::Transaction& tx) {
+  return current_cache && &current_cache->tx_ == &tx ? current_cache : nullptr;
+}
+
+std::optional<SubjectKey> SubjectKeyCache::key_of(const std::string& tenant_id, const std::string& subject_id) const {
+  if (tenant_id != tenant_id_) return std::nullopt;
+  auto it = keys_.find(subject_id);
+  return it == keys_.end() ? std::nullopt : std::optional<SubjectKey>(it->second);
+}
+
+void SubjectKeyCache::forget(const std::string& tenant_id, const std::string& subject_id) {
+  auto it = keys_.find(subject_id);
+  if (tenant_id != tenant_id_ || it == keys_.end()) return;
+  OPENSSL_cleanse(it->second.data(), it->second.size());
+  keys_.erase(it);
+}
 
 std::string seal(const SubjectKey& key, std::string_view aad, std::string_view plaintext) {
   std::string out(nonce_size + plaintext.size() + tag_size, '\0');
@@ -188,6 +245,7 @@ Json PersonalValueOpener::open(const std::string& event_id, Json changes) const 
 }
 
 std::size_t destroy_subject_key(store::Transaction& tx, const std::string& tenant_id, const std::string& subject_id) {
+  if (SubjectKeyCache* cache = SubjectKeyCache::of(tx)) cache->forget(tenant_id, subject_id);
   auto destroyed = store::execute(tx.session(), "DELETE FROM audit_sealed_values WHERE tenant_id = :p0 AND subject_id = :p1",
                                   {tenant_id, subject_id});
   store::execute(tx.session(), "DELETE FROM privacy_subject_keys WHERE tenant_id = :p0 AND subject_id = :p1",

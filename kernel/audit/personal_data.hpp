@@ -8,6 +8,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -49,6 +50,33 @@ Json seal_personal_values(store::Transaction& tx, const std::string& tenant_id, 
                           const std::string& event_id, const Json& changes,
                           const std::vector<std::string>& personal_fields, Timestamp now, bool seal_to = true,
                           KnownKey known = KnownKey::probably_exists);
+
+// The keys of many subjects read in one statement, for a transaction that seals the
+// values of many events about them (a mailbox's batch of received messages: a few
+// hundred contacts, one look-up instead of one per message). While it lives,
+// seal_personal_values on this thread consults it for that transaction. It holds only
+// keys that existed when it read them — never one created in the transaction, which a
+// rolled-back savepoint could take away — and forgets a subject whose key
+// destroy_subject_key deletes. A subject it does not hold is asked of the database as
+// before. The keys are wiped from memory when it ends.
+class SubjectKeyCache {
+ public:
+  SubjectKeyCache(store::Transaction& tx, const std::string& tenant_id, const std::set<std::string>& subjects);
+  ~SubjectKeyCache();
+  SubjectKeyCache(const SubjectKeyCache&) = delete;
+  SubjectKeyCache& operator=(const SubjectKeyCache&) = delete;
+
+  // The cache of `tx` on this thread, if one is open.
+  static SubjectKeyCache* of(const store::Transaction& tx);
+  std::optional<SubjectKey> key_of(const std::string& tenant_id, const std::string& subject_id) const;
+  void forget(const std::string& tenant_id, const std::string& subject_id);
+
+ private:
+  store::Transaction& tx_;
+  std::string tenant_id_;
+  SubjectKeyCache* outer_;
+  std::map<std::string, SubjectKey> keys_;
+};
 
 // A personal value as the workbench shows it: the value when its subject's key still
 // opens it and it matches the leaf's commitment, else {"erased": true, "commitment"}.

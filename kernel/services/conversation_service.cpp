@@ -10,6 +10,7 @@
 #include <regex>
 #include <set>
 
+#include "kernel/audit/personal_data.hpp"
 #include "kernel/domain/base64.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/services/channel_account_service.hpp"
@@ -102,6 +103,22 @@ struct Found {
   Match sender;
 };
 
+// The match in columns entity_type, entity_id, account_id, live from `first` on.
+Match match_at(const store::Row& r, std::size_t first) {
+  Match m;
+  auto type = store::text_at(r, first);
+  if (!type) return m;
+  m.matched_by = *type;
+  if (m.matched_by == "contact") {
+    m.contact_id = store::required_text(r, first + 1);
+    m.account_id = store::text_at(r, first + 2).value_or("");
+    m.contact_live = store::integer_at(r, first + 3).value_or(0) == 1;
+  } else {
+    m.account_id = store::required_text(r, first + 1);
+  }
+  return m;
+}
+
 // The channel account and the sender, in one statement: this runs for every message a
 // channel receives. The sender is looked up on contacts first, then accounts, by any
 // form of the address; the oldest record wins a tie. 404 for an account id that is not
@@ -126,18 +143,7 @@ Found find_sender(store::Transaction& tx, const std::string& tenant_id, const st
                         " ON 1 = 1" +
                    account,
                params, [&](const store::Row& r) {
-                 found = Found{Json::parse(store::required_text(r, 0)), store::required_text(r, 1), {}};
-                 Match& m = found->sender;
-                 auto type = store::text_at(r, 2);
-                 if (!type) return;
-                 m.matched_by = *type;
-                 if (m.matched_by == "contact") {
-                   m.contact_id = store::required_text(r, 3);
-                   m.account_id = store::text_at(r, 4).value_or("");
-                   m.contact_live = store::integer_at(r, 5).value_or(0) == 1;
-                 } else {
-                   m.account_id = store::required_text(r, 3);
-                 }
+                 found = Found{Json::parse(store::required_text(r, 0)), store::required_text(r, 1), match_at(r, 2)};
                });
   if (!found) throw Error(ErrorCode::not_found, "no channel account " + channel_account_id + " in this tenant");
   return *found;
@@ -198,23 +204,160 @@ std::optional<Thread> thread_by_reference(store::Transaction& tx, const std::str
   return std::nullopt;
 }
 
+// A message of the sender's on the account, as threading by subject reads it.
+struct Sent {
+  Thread thread;
+  std::string subject;
+  std::int64_t occurred_at = 0;
+};
+
+const char* sent_columns = "thread_id, external_id, deal_id, contact_id, account_id, subject, occurred_at";
+constexpr std::size_t subject_candidates = 50;  // the sender's latest messages a subject is looked for in
+
+Sent sent_row(const store::Row& r) {
+  return {thread_row(r), store::text_at(r, 5).value_or(""), store::integer_at(r, 6).value_or(0)};
+}
+
+// The latest of `newest_first` (the sender's latest messages, at most subject_candidates)
+// with the subject wanted.
+std::optional<Thread> on_subject(const std::vector<Sent>& newest_first, const std::string& wanted) {
+  for (const Sent& m : newest_first)
+    if (bare_subject(m.subject) == wanted) {
+      Thread t = m.thread;
+      t.threaded_by = "subject";
+      return t;
+    }
+  return std::nullopt;
+}
+
 std::optional<Thread> thread_by_subject(store::Transaction& tx, const std::string& tenant_id,
                                         const std::string& channel_account_id, const std::string& contact_id,
                                         const std::string& subject, std::int64_t since) {
   std::string wanted = bare_subject(subject);
   if (wanted.empty() || contact_id.empty()) return std::nullopt;
-  std::optional<Thread> thread;
+  std::vector<Sent> newest_first;
   store::query(tx.session(),
-               "SELECT thread_id, external_id, deal_id, contact_id, account_id, subject FROM interactions"
-               " WHERE contact_id = :p0 AND tenant_id = :p1 AND channel = :p2 AND occurred_at >= :p3"
-               " ORDER BY occurred_at DESC LIMIT 50",
-               {contact_id, tenant_id, channel_account_id, since}, [&](const store::Row& r) {
-                 if (thread || bare_subject(store::text_at(r, 5).value_or("")) != wanted) return;
-                 thread = thread_row(r);
-                 thread->threaded_by = "subject";
-               });
-  return thread;
+               std::string("SELECT ") + sent_columns +
+                   " FROM interactions WHERE contact_id = :p0 AND tenant_id = :p1 AND channel = :p2 AND occurred_at >= :p3"
+                   " ORDER BY occurred_at DESC LIMIT " + std::to_string(subject_candidates),
+               {contact_id, tenant_id, channel_account_id, since},
+               [&](const store::Row& r) { newest_first.push_back(sent_row(r)); });
+  return on_subject(newest_first, wanted);
 }
+
+// The senders of a batch's messages, each as find_sender would find her at the batch's
+// start, and the channel account, asked once for the batch. Only matches are kept: a
+// sender nobody matched is asked again when her message comes, as an earlier message of
+// the batch may have made her a lead.
+struct KnownSenders {
+  Json config;
+  std::string plugin_id;
+  std::map<std::pair<std::string, std::string>, Match> matched;  // by (kind, address)
+
+  std::optional<Found> find(const Sender& s) const {
+    auto it = matched.find({s.kind, s.address});
+    if (it == matched.end()) return std::nullopt;
+    return Found{config, plugin_id, it->second};
+  }
+};
+
+// PostgreSQL: one statement, a probe of contact_points a form of an address, the best
+// match of each sender picked in the order find_sender's LIMIT 1 takes. SQLite asks
+// sender by sender, in process. Nullopt when the account is not the tenant's (each
+// message then answers 404 on its own).
+std::optional<KnownSenders> find_senders(store::Transaction& tx, const std::string& tenant_id,
+                                         const std::string& channel_account_id, const std::set<std::pair<std::string, std::string>>& senders) {
+  std::optional<KnownSenders> known;
+  store::query(tx.session(), "SELECT config, plugin_id FROM channel_accounts WHERE tenant_id = :p0 AND id = :p1",
+               {tenant_id, channel_account_id}, [&](const store::Row& r) {
+                 known = KnownSenders{Json::parse(store::required_text(r, 0)), store::required_text(r, 1), {}};
+               });
+  if (!known) return known;
+  if (tx.backend() == store::Backend::sqlite) {
+    for (const auto& [kind, address] : senders)
+      if (Match m = find_sender(tx, tenant_id, channel_account_id, {kind, address, ""}).sender; m.matched_by != "none")
+        known->matched[{kind, address}] = m;
+    return known;
+  }
+  std::vector<std::string> kinds, addresses, values;
+  for (const auto& [kind, address] : senders)
+    for (const auto& value : kind == "phone" ? phone_variants(address) : std::vector<std::string>{address})
+      kinds.push_back(kind), addresses.push_back(address), values.push_back(value);
+  store::query(tx.session(),
+               "SELECT DISTINCT ON (w.kind, w.address) w.kind, w.address, m.entity_type, m.entity_id, m.account_id, m.live"
+               " FROM unnest(CAST(:p0 AS text[]), CAST(:p1 AS text[]), CAST(:p2 AS text[])) AS w(kind, address, value)"
+               " CROSS JOIN LATERAL (SELECT cp.entity_type, cp.entity_id, c.account_id,"
+               " CASE WHEN c.archived_at IS NULL THEN 1 ELSE 0 END AS live,"
+               " CASE cp.entity_type WHEN 'contact' THEN 0 ELSE 1 END AS rank FROM contact_points cp"
+               " LEFT JOIN contacts c ON cp.entity_type = 'contact' AND c.tenant_id = cp.tenant_id AND c.id = cp.entity_id"
+               " WHERE cp.tenant_id = :p3 AND cp.kind = w.kind AND cp.value = w.value"
+               " ORDER BY rank, cp.entity_id LIMIT 1) m"
+               " ORDER BY w.kind, w.address, m.rank, m.entity_id",
+               {store::text_array(kinds), store::text_array(addresses), store::text_array(values), tenant_id},
+               [&](const store::Row& r) {
+                 known->matched[{store::required_text(r, 0), store::required_text(r, 1)}] = match_at(r, 2);
+               });
+  return known;
+}
+
+// The latest messages of a batch's contacts that threading by subject reads (as
+// thread_by_subject would, since the earliest time any message of the batch looks back
+// to), asked once for the batch, and the batch's own messages added as they are logged.
+// A contact not asked is asked of the database, message by message.
+class KnownThreads {
+ public:
+  void ask(store::Transaction& tx, const std::string& tenant_id, const std::string& channel_account_id,
+           const std::set<std::string>& contacts, std::int64_t since) {
+    for (const auto& c : contacts) recent_[c];
+    auto found = [&](const store::Row& r) {
+      Sent m = sent_row(r);
+      recent_[m.thread.contact_id].push_back(std::move(m));
+    };
+    const std::string latest = " ORDER BY occurred_at DESC LIMIT " + std::to_string(subject_candidates);
+    if (tx.backend() == store::Backend::postgresql) {
+      store::query(tx.session(),
+                   std::string("SELECT i.* FROM unnest(CAST(:p0 AS text[])) AS w(contact_id) CROSS JOIN LATERAL (SELECT ") +
+                       sent_columns +
+                       " FROM interactions WHERE contact_id = w.contact_id AND tenant_id = :p1 AND channel = :p2"
+                       " AND occurred_at >= :p3" + latest + ") AS i",
+                   {store::text_array({contacts.begin(), contacts.end()}), tenant_id, channel_account_id, since}, found);
+      return;
+    }
+    for (const auto& c : contacts)
+      store::query(tx.session(),
+                   std::string("SELECT ") + sent_columns +
+                       " FROM interactions WHERE contact_id = :p0 AND tenant_id = :p1 AND channel = :p2 AND occurred_at >= :p3" +
+                       latest,
+                   {c, tenant_id, channel_account_id, since}, found);
+  }
+
+  bool asked(const std::string& contact_id) const { return recent_.count(contact_id) > 0; }
+
+  // A message of the batch, logged: later ones of its contact may continue it.
+  void logged(const Json& interaction) {
+    auto it = recent_.find(interaction.value("contact_id", Json()).is_string() ? interaction["contact_id"].get<std::string>() : "");
+    if (it == recent_.end()) return;
+    auto text = [&](const char* field) { return interaction.value(field, Json()).is_string() ? interaction[field].get<std::string>() : ""; };
+    Thread t{text("thread_id").empty() ? text("external_id") : text("thread_id"), text("deal_id"), text("contact_id"),
+             text("account_id"), ""};
+    it->second.push_back({t, text("subject"), parse_rfc3339(text("occurred_at")).value_or(Timestamp{0}).micros});
+  }
+
+  std::optional<Thread> by_subject(const std::string& contact_id, const std::string& subject, std::int64_t since) const {
+    std::string wanted = bare_subject(subject);
+    if (wanted.empty()) return std::nullopt;
+    std::vector<Sent> newest_first;
+    for (const Sent& m : recent_.at(contact_id))
+      if (m.occurred_at >= since) newest_first.push_back(m);
+    std::stable_sort(newest_first.begin(), newest_first.end(),
+                     [](const Sent& a, const Sent& b) { return a.occurred_at > b.occurred_at; });
+    if (newest_first.size() > subject_candidates) newest_first.resize(subject_candidates);
+    return on_subject(newest_first, wanted);
+  }
+
+ private:
+  std::map<std::string, std::vector<Sent>> recent_;  // by contact: asked ones only
+};
 
 // The account's one open deal the message belongs to: the only one naming the contact,
 // else the account's only open deal. None when that is ambiguous.
@@ -439,12 +582,21 @@ void ConversationService::serialise_sender(const CallContext& ctx, const std::st
   });
 }
 
+struct ConversationService::ReceiveBatch {
+  std::vector<Unfiled> unfiled;
+  std::vector<std::size_t> filed_for;  // the answer each unfiled message belongs to
+  std::optional<KnownSenders> senders;
+  KnownThreads threads;
+  std::optional<WriteBatch> interactions;
+  std::optional<audit::SubjectKeyCache> subject_keys;
+};
+
 Json ConversationService::receive(const CallContext& ctx, const std::string& channel_account_id, const Json& message) {
   return receive_one(ctx, channel_account_id, message, nullptr);
 }
 
 Json ConversationService::receive_one(const CallContext& ctx, const std::string& channel_account_id,
-                                      const Json& message, std::vector<Unfiled>* unfiled) {
+                                      const Json& message, ReceiveBatch* batch) {
   Sender sender = checked(message, deps_.normalisation);
   std::string external_id = message["external_id"];
   // The first attempt leaves finding a redelivery to the interaction's own duplicate
@@ -453,7 +605,8 @@ Json ConversationService::receive_one(const CallContext& ctx, const std::string&
     return deps_.database.in_one_transaction(ctx.tenant_id, [&] {
       auto find = [&] {
         Found f = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-          Found found = find_sender(tx, ctx.tenant_id, channel_account_id, sender);
+          std::optional<Found> known = batch && batch->senders ? batch->senders->find(sender) : std::nullopt;
+          Found found = known ? *known : find_sender(tx, ctx.tenant_id, channel_account_id, sender);
           // The interaction's reference to her is then checked without asking again; a
           // caller who sees only some contacts is answered record by record (write.cpp).
           if (WriteBatch* batch = WriteBatch::of(tx); batch && found.sender.matched_by == "contact" &&
@@ -498,11 +651,15 @@ Json ConversationService::receive_one(const CallContext& ctx, const std::string&
         m = {records.create(ctx, "contact", lead).record["id"], "", "new_lead"};
       }
       int window_days = message.value("subject_window_days", 0);
-      if (!thread && window_days > 0 && message.value("subject", Json()).is_string())
-        thread = deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
-          return thread_by_subject(tx, ctx.tenant_id, channel_account_id, m.contact_id, message["subject"],
-                                   ctx.now().micros - std::int64_t{window_days} * 86'400'000'000);
-        });
+      if (!thread && window_days > 0 && message.value("subject", Json()).is_string()) {
+        std::int64_t since = ctx.now().micros - std::int64_t{window_days} * 86'400'000'000;
+        thread = batch && batch->threads.asked(m.contact_id)
+                     ? batch->threads.by_subject(m.contact_id, message["subject"], since)
+                     : deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
+                         return thread_by_subject(tx, ctx.tenant_id, channel_account_id, m.contact_id,
+                                                  message["subject"], since);
+                       });
+      }
       std::string deal_id = thread && !thread->deal_id.empty() ? thread->deal_id : open_deal_of(records, ctx, m);
       Json input = {{"type", message["type"]},
                     {"direction", "inbound"},
@@ -520,9 +677,10 @@ Json ConversationService::receive_one(const CallContext& ctx, const std::string&
       Json interaction = records.log_interaction(ctx, input).record;
       std::string address = m.contact_id.empty() ? sender.address : "";
       Json conversation;  // null until the batch files it
-      if (unfiled)
-        unfiled->push_back({interaction, address});
-      else
+      if (batch) {
+        batch->unfiled.push_back({interaction, address});
+        batch->threads.logged(interaction);
+      } else
         conversation = thread_message(ctx, channel_account_id, interaction, address);
       return Json{{"interaction", interaction},
                   {"matched_by", m.matched_by},
@@ -540,6 +698,40 @@ Json ConversationService::receive_one(const CallContext& ctx, const std::string&
   }
 }
 
+// What each message of a batch would ask on its own, asked once (ADR 0030): whether it
+// was received before, who sent it, the senders' latest messages that a subject threads
+// onto and the keys that seal their personal values in the audit trail. A message the
+// answers do not cover (a sender nobody matched, a lead made by the batch) asks as before.
+void ConversationService::ask_for_batch(const CallContext& ctx, store::Transaction& tx,
+                                        const std::string& channel_account_id, const Json& messages,
+                                        ReceiveBatch& batch) {
+  std::vector<Json> creates;
+  std::set<std::pair<std::string, std::string>> senders;
+  int window_days = 0;
+  for (const auto& m : messages) {
+    if (!m.is_object()) continue;
+    if (m.value("external_id", Json()).is_string())
+      creates.push_back({{"channel", channel_account_id}, {"external_id", m["external_id"]}});
+    std::vector<FieldError> errors;
+    if (m.value("from", Json()).is_object())
+      if (Sender s = sender_of(m["from"], deps_.normalisation, errors); errors.empty()) senders.insert({s.kind, s.address});
+    if (m.value("subject_window_days", Json()).is_number_integer())
+      window_days = std::max(window_days, m["subject_window_days"].get<int>());
+  }
+  batch.interactions.emplace(tx, ctx, entity_spec("interaction"), deps_.normalisation, creates);
+  batch.senders = find_senders(tx, ctx.tenant_id, channel_account_id, senders);
+  if (!batch.senders) return;
+  std::set<std::string> contacts;
+  for (const auto& [address, match] : batch.senders->matched)
+    if (match.matched_by == "contact") contacts.insert(match.contact_id);
+  if (contacts.empty()) return;
+  // The interactions' data subject is their contact (audit::seal_personal_values).
+  batch.subject_keys.emplace(tx, ctx.tenant_id, contacts);
+  if (window_days > 0)
+    batch.threads.ask(tx, ctx.tenant_id, channel_account_id, contacts,
+                      ctx.now().micros - std::int64_t{window_days} * 86'400'000'000);
+}
+
 std::vector<Json> ConversationService::receive_many(const CallContext& ctx, const std::string& channel_account_id,
                                                    const Json& messages) {
   if (!messages.is_array() || messages.empty() || messages.size() > max_batch)
@@ -554,29 +746,20 @@ std::vector<Json> ConversationService::receive_many(const CallContext& ctx, cons
   std::vector<Json> answers(messages.size());
   try {
     deps_.database.in_one_transaction(ctx.tenant_id, [&] {
-      // Whether the messages were received before, asked once for the batch.
-      std::vector<Json> creates;
-      for (const auto& m : messages)
-        if (m.is_object() && m.value("external_id", Json()).is_string())
-          creates.push_back({{"channel", channel_account_id}, {"external_id", m["external_id"]}});
-      std::optional<WriteBatch> batch;
-      deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) {
-        batch.emplace(tx, ctx, entity_spec("interaction"), deps_.normalisation, creates);
-      });
+      ReceiveBatch batch;
+      deps_.database.write(ctx.tenant_id, [&](store::Transaction& tx) { ask_for_batch(ctx, tx, channel_account_id, messages, batch); });
+      for (std::size_t i : order) {
+        std::size_t before = batch.unfiled.size();
+        answers[i] = receive_one(ctx, channel_account_id, messages[i], &batch);
+        if (batch.unfiled.size() > before) batch.filed_for.push_back(i);
+      }
       // The batch's conversations are written last, together: each conversation row is
       // then locked only from there to the commit, not from a sender's first message on —
       // batches running at once (a mailbox read on several connections) share senders,
       // and waited for each other's whole batch.
-      std::vector<Unfiled> unfiled;
-      std::vector<std::size_t> filed_for;  // the answer each unfiled message belongs to
-      for (std::size_t i : order) {
-        std::size_t before = unfiled.size();
-        answers[i] = receive_one(ctx, channel_account_id, messages[i], &unfiled);
-        if (unfiled.size() > before) filed_for.push_back(i);
-      }
       std::vector<std::string> conversations =
-          unfiled.empty() ? std::vector<std::string>{} : thread_messages(ctx, channel_account_id, unfiled);
-      for (std::size_t k = 0; k < conversations.size(); ++k) answers[filed_for[k]]["conversation_id"] = conversations[k];
+          batch.unfiled.empty() ? std::vector<std::string>{} : thread_messages(ctx, channel_account_id, batch.unfiled);
+      for (std::size_t k = 0; k < conversations.size(); ++k) answers[batch.filed_for[k]]["conversation_id"] = conversations[k];
       // A message delivered twice in one batch: the first delivery's conversation.
       for (auto& answer : answers)
         if (answer["conversation_id"].is_null() && answer.value("duplicate", false))

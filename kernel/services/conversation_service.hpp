@@ -119,10 +119,14 @@ class ConversationService {
   // few multi-row statements. Returns each message's conversation id, in order.
   std::vector<std::string> thread_messages(const CallContext& ctx, const std::string& channel_account_id,
                                            const std::vector<Unfiled>& messages);
-  // receive(), filing the message into `unfiled` instead of its conversation when given
-  // (receive_many files a batch's messages together, at its end).
+  // What receive_many asked once for its batch, and the messages it files at its end.
+  struct ReceiveBatch;
+  void ask_for_batch(const CallContext& ctx, store::Transaction& tx, const std::string& channel_account_id,
+                     const Json& messages, ReceiveBatch& batch);
+  // receive(), one message of `batch` when given: its look-ups answered by what the batch
+  // asked, the message filed into the batch's unfiled ones instead of its conversation.
   Json receive_one(const CallContext& ctx, const std::string& channel_account_id, const Json& message,
-                   std::vector<Unfiled>* unfiled);
+                   ReceiveBatch* batch);
   // Makes receives from one sender wait for each other (the first one's lead is found).
   void serialise_sender(const CallContext& ctx, const std::string& address);
   // The conversation an interaction is filed under (null: none).

@@ -10,6 +10,7 @@
 #include "kernel/audit/canonical_json.hpp"
 #include "kernel/audit/personal_data.hpp"
 #include "kernel/audit/recorder.hpp"
+#include "kernel/domain/base64.hpp"
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/error.hpp"
 #include "kernel/store/connection_pool.hpp"
@@ -191,6 +192,45 @@ TEST_P(SequencerTest, PersonalValuesAreCommittedInTheLeafAndSealedUnderTheSubjec
   auto after = log_of(h.tenant);
   ASSERT_EQ(after.size(), rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(after[i].leaf_hash, rows[i].leaf_hash);
+}
+
+// A batch's cache of subject keys (personal_data.hpp) seals under the key the database
+// holds, asks nothing for the subjects it read, and forgets a key destroyed meanwhile: a
+// value sealed after the erasure is under the subject's new key, which opens it.
+TEST_P(SequencerTest, ASubjectKeyCacheSealsUnderTheStoredKeyAndForgetsADestroyedOne) {
+  std::string maria = records.create(ctx, "contact", {{"name", "Maria Souza"}}).record["id"];
+  std::string joao = records.create(ctx, "contact", {{"name", "João Lima"}}).record["id"];
+  auto key_of = [&](store::Transaction& tx, const std::string& subject) {
+    std::string key;
+    store::query(tx.session(), "SELECT key FROM privacy_subject_keys WHERE subject_id = :p0", {subject},
+                 [&](const store::Row& r) { key = store::required_text(r, 0); });
+    return key;
+  };
+  // Opens the value `seal_personal_values` sealed for event `id` (its "name" "to").
+  auto opens = [&](store::Transaction& tx, const std::string& subject, const std::string& id) {
+    std::string sealed;
+    store::query(tx.session(), "SELECT sealed FROM audit_sealed_values WHERE event_id = :p0 AND subject_id = :p1",
+                 {id, subject}, [&](const store::Row& r) { sealed = store::required_text(r, 0); });
+    auto plain = unseal(hash_from_hex(key_of(tx, subject)).value_or(Hash{}), sealed_value_aad(id, "name", "to"),
+                        from_base64(sealed).value_or(""));
+    return plain && plain->size() > 32 ? Json::parse(plain->substr(32)) : Json();
+  };
+  Json change = {{"name", {{"from", nullptr}, {"to", "Maria S."}}}};
+  h.deps().database.write(h.tenant, [&](store::Transaction& tx) {
+    SubjectKeyCache cache(tx, h.tenant, {maria, joao, "con_nobody"});
+    ASSERT_EQ(SubjectKeyCache::of(tx), &cache);
+    EXPECT_TRUE(cache.key_of(h.tenant, maria));
+    EXPECT_FALSE(cache.key_of(h.tenant, "con_nobody"));
+    EXPECT_FALSE(cache.key_of("ten_other", maria));
+    seal_personal_values(tx, h.tenant, maria, "evt_cached", change, {"name"}, h.clock.now());
+    EXPECT_EQ(opens(tx, maria, "evt_cached"), "Maria S.");
+    destroy_subject_key(tx, h.tenant, maria);
+    EXPECT_FALSE(cache.key_of(h.tenant, maria));
+    seal_personal_values(tx, h.tenant, maria, "evt_after", change, {"name"}, h.clock.now());
+    EXPECT_FALSE(key_of(tx, maria).empty());  // a new key, stored
+    EXPECT_EQ(opens(tx, maria, "evt_after"), "Maria S.");
+  });
+  h.deps().database.read(h.tenant, [&](store::Transaction& tx) { EXPECT_EQ(SubjectKeyCache::of(tx), nullptr); });
 }
 
 TEST_P(SequencerTest, TheLogCannotBeUpdatedOrDeleted) {

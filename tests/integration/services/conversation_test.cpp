@@ -8,6 +8,8 @@
 
 #include <thread>
 
+#include "kernel/audit/personal_data.hpp"
+#include "kernel/domain/base64.hpp"
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/channel_delivery.hpp"
 #include "kernel/services/consent_service.hpp"
@@ -478,6 +480,68 @@ TEST_P(ConversationTest, ABatchKnowsTheMessagesItReceivedBeforeAsOneByOneWould) 
   EXPECT_EQ(answers[3]["interaction"]["id"], answers[0]["interaction"]["id"]);
   EXPECT_EQ(rows("interactions"), interactions + 2);
   EXPECT_EQ(h.count("SELECT count(*) FROM interactions WHERE external_id = '" + std::string(odd) + "'"), 1);
+}
+
+// A batch asks once who sent its messages, the senders' latest messages a subject threads
+// onto and the keys that seal their words in the audit trail (ADR 0030), and answers as
+// one by one would: a phone written without the ninth digit finds its contact, a reply
+// threads onto a message received before the batch and onto one of the batch itself, an
+// unknown sender's second message finds the lead her first made, and the words are sealed
+// under the contact's one key, which opens them.
+TEST_P(ConversationTest, ABatchAsksItsSendersThreadsAndKeysOnceAndAnswersAsOneByOneWould) {
+  std::string ana = records.create(ctx, "contact", {{"name", "Ana Lima"}, {"email", "ana@hospital.org.br"},
+                                                    {"phone", "+5511987654321"}}).record["id"];
+  std::string bruno = records.create(ctx, "contact", {{"name", "Bruno Reis"}, {"email", "bruno@coop.com.br"}}).record["id"];
+  auto email = [](const std::string& id, const std::string& from, const std::string& subject) {
+    return Json{{"external_id", id}, {"type", "email"}, {"from", {{"email", from}}}, {"subject", subject},
+                {"text", "Texto de " + id}, {"subject_window_days", 30}};
+  };
+  Json before = conversations.receive(ctx, channel, email("<p1@hospital>", "ana@hospital.org.br", "Proposta São Paulo"));
+  std::vector<Json> answers = conversations.receive_many(
+      ctx, channel,
+      Json::array({email("<b1@coop>", "bruno@coop.com.br", "Orçamento safra"),
+                   email("<a2@hospital>", "Ana@Hospital.org.br", "RES: Proposta São Paulo"),
+                   email("<b2@coop>", "bruno@coop.com.br", "Re: Orçamento safra"),
+                   whatsapp("wamid.N1", "551187654321", "sem o nono dígito"),
+                   email("<x1@novo>", "novo@desconhecido.com.br", "Olá"),
+                   email("<x2@novo>", "novo@desconhecido.com.br", "Re: Olá")}));
+  ASSERT_EQ(answers.size(), 6u);
+  for (const auto& a : answers) ASSERT_FALSE(a.contains("error")) << a.dump();
+  EXPECT_EQ(answers[0]["interaction"]["contact_id"], bruno);
+  EXPECT_EQ(answers[0]["threaded_by"], nullptr);
+  EXPECT_EQ(answers[1]["interaction"]["contact_id"], ana);
+  EXPECT_EQ(answers[1]["threaded_by"], "subject");
+  EXPECT_EQ(answers[1]["interaction"]["thread_id"], "<p1@hospital>");
+  EXPECT_EQ(answers[2]["threaded_by"], "subject");  // onto the batch's own first message
+  EXPECT_EQ(answers[2]["interaction"]["thread_id"], "<b1@coop>");
+  EXPECT_EQ(answers[3]["matched_by"], "contact");
+  EXPECT_EQ(answers[3]["interaction"]["contact_id"], ana);
+  EXPECT_EQ(answers[4]["matched_by"], "new_lead");
+  EXPECT_EQ(answers[5]["matched_by"], "contact");
+  EXPECT_EQ(answers[5]["interaction"]["contact_id"], answers[4]["interaction"]["contact_id"]);
+  EXPECT_EQ(answers[5]["threaded_by"], "subject");
+  EXPECT_EQ(answers[1]["conversation_id"], before["conversation_id"]);
+  EXPECT_EQ(answers[1]["conversation_id"], answers[3]["conversation_id"]);  // Ana's, whichever way she wrote
+  EXPECT_EQ(h.count("SELECT count(*) FROM privacy_subject_keys WHERE subject_id = '" + ana + "'"), 1);
+  // Ana's words of the batch open with her key, and match what the leaf committed to.
+  const std::string interaction = answers[1]["interaction"]["id"];
+  std::vector<Json> changes = h.json_column("SELECT changes FROM audit_pending WHERE entity_id = '" + interaction + "'");
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0]["body"]["to"].contains("commitment"));
+  Json opened = h.deps().database.read(h.tenant, [&](store::Transaction& tx) {
+    std::string event, sealed, key;
+    store::query(tx.session(),
+                 "SELECT p.id, v.sealed, k.key FROM audit_pending p JOIN audit_sealed_values v ON v.event_id = p.id"
+                 " JOIN privacy_subject_keys k ON k.tenant_id = v.tenant_id AND k.subject_id = v.subject_id"
+                 " WHERE p.entity_id = :p0 AND v.field = 'body' AND v.side = 'to' AND v.subject_id = :p1",
+                 {interaction, ana}, [&](const store::Row& r) {
+                   event = store::required_text(r, 0), sealed = store::required_text(r, 1), key = store::required_text(r, 2);
+                 });
+    auto plain = audit::unseal(audit::hash_from_hex(key).value_or(audit::Hash{}),
+                               audit::sealed_value_aad(event, "body", "to"), from_base64(sealed).value_or(""));
+    return plain && plain->size() > 32 ? Json::parse(plain->substr(32)) : Json();
+  });
+  EXPECT_EQ(opened, "Texto de <a2@hospital>");
 }
 
 // Issue #23: an e-mail carries a subject and an HTML alternative; no other channel does.
