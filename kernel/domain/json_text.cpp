@@ -1,5 +1,7 @@
 #include "kernel/domain/json_text.hpp"
 
+#include "kernel/domain/error.hpp"
+
 #include <array>
 #include <charconv>
 
@@ -169,6 +171,27 @@ std::string to_json_text(const Json& value) {
   out.reserve(1024);
   append_json_text(out, value);
   return out;
+}
+
+std::string field_with_nul(const Json& value, const std::string& path) {
+  if (value.is_string()) return value.get_ref<const std::string&>().find('\0') == std::string::npos ? "" : path;
+  if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      std::string at = path.empty() ? key : path + "." + key;
+      if (key.find('\0') != std::string::npos) return at;
+      if (auto found = field_with_nul(member, at); !found.empty()) return found;
+    }
+  }
+  if (value.is_array())
+    for (std::size_t i = 0; i < value.size(); ++i)
+      if (auto found = field_with_nul(value[i], path + "[" + std::to_string(i) + "]"); !found.empty()) return found;
+  return "";
+}
+
+void refuse_nul(const Json& value, const std::string& path) {
+  if (auto field = field_with_nul(value, path); !field.empty())
+    throw Error(ErrorCode::validation, field + " holds a NUL (\\u0000) character",
+                {{field, "must not contain NUL (\\u0000) characters"}});
 }
 
 }  // namespace nucleo

@@ -16,6 +16,14 @@ std::string to_json_text(const Json& value);
 // One string as a JSON string literal, escaped the same way.
 void append_json_string(std::string& out, std::string_view s);
 
+// The first string (value or key) of `value` holding a NUL character, as a field path
+// under `path` ("attributes.note", "contacts[2]"); empty when none. PostgreSQL's text and
+// jsonb cannot store one, so a value to be written is refused with it on both backends
+// alike — by the HTTP layer for a body, by the services for what a plugin hands over.
+std::string field_with_nul(const Json& value, const std::string& path = "");
+// Throws a validation error naming that field, when there is one.
+void refuse_nul(const Json& value, const std::string& path = "");
+
 // Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8
 // (overlong forms, surrogates and code points above U+10FFFF are invalid too).
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernel/domain/id.hpp"
+#include "kernel/domain/json_text.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/domain/time.hpp"
 
@@ -158,6 +159,11 @@ Json validate_record_input(const EntitySpec& spec, const Json& input, WriteMode 
   for (const auto& [key, value] : input.items()) {
     if (std::find(system.begin(), system.end(), key) != system.end()) {
       errors.push_back({key, "is read-only"});
+      continue;
+    }
+    // The HTTP layer refuses these in any body; a plugin's write reaches here directly.
+    if (auto at = field_with_nul(value, key); !at.empty()) {
+      errors.push_back({at, "must not contain NUL (\\u0000) characters"});
       continue;
     }
     if (key == "attributes" && spec.has_attributes) {

@@ -3,29 +3,9 @@
 #include <set>
 #include <vector>
 
+#include "kernel/domain/json_text.hpp"
+
 namespace nucleo::http {
-
-namespace {
-
-// The first string (value or key) holding a NUL character, as a field path
-// ("attributes.note", "contacts[2]"); empty when none. PostgreSQL's text and jsonb
-// cannot store one, so it is refused on both backends alike.
-std::string field_with_nul(const Json& value, const std::string& path) {
-  if (value.is_string()) return value.get_ref<const std::string&>().find('\0') == std::string::npos ? "" : path;
-  if (value.is_object()) {
-    for (const auto& [key, member] : value.items()) {
-      std::string at = path.empty() ? key : path + "." + key;
-      if (key.find('\0') != std::string::npos) return at;
-      if (auto found = field_with_nul(member, at); !found.empty()) return found;
-    }
-  }
-  if (value.is_array())
-    for (std::size_t i = 0; i < value.size(); ++i)
-      if (auto found = field_with_nul(value[i], path + "[" + std::to_string(i) + "]"); !found.empty()) return found;
-  return "";
-}
-
-}  // namespace
 
 Json ApiRequest::json_object() const {
   Json parsed = json();
@@ -60,9 +40,7 @@ Json ApiRequest::json() const {
     auto colon = what.find("] ");
     throw BadRequest("malformed JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
   }
-  if (auto field = field_with_nul(parsed, ""); !field.empty())
-    throw Error(ErrorCode::validation, field + " holds a NUL (\\u0000) character",
-                {{field, "must not contain NUL (\\u0000) characters"}});
+  refuse_nul(parsed);
   return parsed;
 }
 

@@ -155,6 +155,7 @@ std::string PluginHost::Loaded::enqueue_job(const nucleo_call* call, const std::
                            "auditors read; they do not start plugin jobs", "jobs:write");
   if (delay_ms < 0) throw Error(ErrorCode::validation, "delay_ms must not be negative");
   Json parsed = payload.empty() ? Json::object() : Json::parse(payload);
+  refuse_nul(parsed, "payload");  // stored as text, which cannot hold one on PostgreSQL
   std::string tenant = call ? call->ctx.tenant_id : "";
   Timestamp at{owner->jobs_clock_->now().micros + delay_ms * 1000};
   return owner->jobs_->enqueue("plugin:" + manifest.id + ":" + name, tenant, parsed, at);

@@ -12,6 +12,7 @@
 
 #include "kernel/audit/personal_data.hpp"
 #include "kernel/domain/base64.hpp"
+#include "kernel/domain/json_text.hpp"
 #include "kernel/domain/normalise.hpp"
 #include "kernel/services/channel_account_service.hpp"
 #include "kernel/services/consent_service.hpp"
@@ -59,6 +60,9 @@ Sender checked(const Json& m, const NormalisationSettings& normalisation) {
   if (!m.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
   for (const auto& [key, v] : m.items())
     if (!message_keys.count(key)) errors.push_back({key, "is not a field of an inbound message"});
+  // A channel plugin hands messages over past the HTTP layer's check: refused here, the
+  // batch's other messages still recorded (it failed as `internal` on PostgreSQL).
+  if (auto at = field_with_nul(m); !at.empty()) errors.push_back({at, "must not contain NUL (\\u0000) characters"});
   Json external = m.value("external_id", Json());
   if (!external.is_string() || external.get<std::string>().empty() || external.get<std::string>().size() > 300)
     errors.push_back({"external_id", "must be the channel's id of the message (1 to 300 characters)"});

@@ -195,6 +195,7 @@ Json PluginRecordService::put(const CallContext& ctx, const std::string& collect
   const auto& indexes = spec.indexes;
   check_id(id);
   if (!document.is_object()) throw Error(ErrorCode::validation, "a document is a JSON object");
+  refuse_nul(document);  // jsonb cannot hold one
   if (spec.schema) spec.schema->require(document, "document", "invalid " + collection + " document");
   std::string text = to_json_text(document);
   if (text.size() > max_document)
@@ -251,6 +252,7 @@ PluginRecordService::TextPage PluginRecordService::query_text(const CallContext&
   require_store_access(ctx, plugin_id_, false);
   const auto& indexes = collection_of(collection).indexes;
   if (!q.is_object()) throw Error(ErrorCode::validation, "a query is a JSON object: {\"where\", \"limit\", \"cursor\"}");
+  refuse_nul(q);
   for (const auto& [key, value] : q.items())
     if (key != "where" && key != "limit" && key != "cursor" && key != "sort" && key != "count")
       throw Error(ErrorCode::validation, "'" + key + "' is not a query field (where, sort, count, limit, cursor)",

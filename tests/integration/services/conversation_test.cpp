@@ -544,6 +544,26 @@ TEST_P(ConversationTest, ABatchAsksItsSendersThreadsAndKeysOnceAndAnswersAsOneBy
   EXPECT_EQ(opened, "Texto de <a2@hospital>");
 }
 
+// A message a channel plugin hands over with a NUL character (a body decoded from base64)
+// is refused naming the field — it failed as `internal` on PostgreSQL — and the batch's
+// other messages are recorded.
+TEST_P(ConversationTest, AMessageWithANulCharacterIsRefusedAndTheBatchGoesOn) {
+  using namespace std::string_literals;
+  std::vector<Json> answers = conversations.receive_many(
+      ctx, channel,
+      Json::array({whatsapp("wamid.Z1", "+5511987654321", "Bom dia"), whatsapp("wamid.Z\0"s + "2", "+5511987654321"),
+                   whatsapp("wamid.Z3", "+5511987654321", "texto\0com NUL"s)}));
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_EQ(answers[0]["duplicate"], false);
+  for (std::size_t i : {1u, 2u}) {
+    ASSERT_TRUE(answers[i].contains("error")) << answers[i].dump();
+    EXPECT_EQ(answers[i]["error"]["code"], "validation");
+  }
+  EXPECT_NE(answers[1]["error"]["message"].get<std::string>().find("external_id"), std::string::npos);
+  EXPECT_NE(answers[2]["error"]["message"].get<std::string>().find("text"), std::string::npos);
+  EXPECT_EQ(rows("interactions"), 1);
+}
+
 // Issue #23: an e-mail carries a subject and an HTML alternative; no other channel does.
 TEST_P(ConversationTest, AnEmailCarriesItsSubjectAndHtmlToTheChannel) {
   events::JobQueue jobs(h.deps().worker_database, h.clock, {}, "test-node");

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 
 #include "kernel/domain/id.hpp"
 #include "kernel/domain/json_text.hpp"
 #include "kernel/services/api_key_service.hpp"
+#include "kernel/services/plugin_record_service.hpp"
 
 #include "tests/support/service_harness.hpp"
 
@@ -44,6 +46,30 @@ class RecordServiceTest : public testing::TestWithParam<store::Backend> {
   CallContext ctx;
   std::string stage_new, stage_won, stage_lost;
 };
+
+// What a plugin writes reaches the services past the HTTP layer's check: a NUL character
+// (which PostgreSQL's text and jsonb cannot store, so it failed as `internal`) is refused
+// naming its field, on both backends, and nothing is written — a record, a plugin's
+// document or a query of its records.
+TEST_P(RecordServiceTest, ANulCharacterAPluginHandsOverIsRefusedNamingItsField) {
+  using namespace std::string_literals;
+  auto refused_field = [](const std::function<void()>& write) {
+    try {
+      write();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::validation) << e.what();
+      return e.fields().empty() ? std::string("?") : e.fields().front().field;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(refused_field([&] { records.create(ctx, "contact", {{"name", "Ana\0Lima"s}}); }), "name");
+  std::map<std::string, CollectionSpec> collections{{"notes", {{{"code", "string"}}, nullptr, std::nullopt, ""}}};
+  PluginRecordService notes(h.deps(), "com.example.notes", collections);
+  EXPECT_EQ(refused_field([&] { notes.put(ctx, "notes", "n1", {{"code", "A1"}, {"text", {"ok", "x\0y"s}}}); }), "text[1]");
+  EXPECT_EQ(refused_field([&] { notes.query(ctx, "notes", {{"where", {{"code", {{"eq", "A\0"s}}}}}}); }), "where.code.eq");
+  EXPECT_EQ(h.count("SELECT count(*) FROM contacts WHERE tenant_id = '" + h.tenant + "'"), 0);
+  EXPECT_EQ(h.count("SELECT count(*) FROM plugin_records"), 0);
+}
 
 TEST_P(RecordServiceTest, CreateLeavesTheRecordOneAuditEventAndOneOutboxEvent) {
   auto result =

@@ -44,6 +44,15 @@ TEST(RecordValidation, EveryProblemIsNamedAtOnce) {
                                            "colour", "name", "pipeline_id"}));
 }
 
+// A write that reaches the services past the HTTP layer (a plugin's) cannot carry a NUL
+// either: PostgreSQL's text and jsonb cannot store one. The field is named, to the key.
+TEST(RecordValidation, ANulCharacterIsRefusedNamingItsField) {
+  using namespace std::string_literals;
+  auto fields = failing_fields(entity_spec("contact"),
+                               {{"name", "Ana\0Lima"s}, {"attributes", {{"nota", {"ok", "x\0"s}}}}, {"job_title", "Agrônomo"}});
+  EXPECT_EQ(fields, (std::set<std::string>{"name", "attributes.nota[1]"}));
+}
+
 TEST(RecordValidation, UpdateChecksOnlyWhatIsSent) {
   Json out = validate_record_input(entity_spec("contact"), {{"job_title", "Agrônomo"}}, WriteMode::update, {});
   EXPECT_EQ(out, (Json{{"job_title", "Agrônomo"}}));
