@@ -182,26 +182,47 @@ class Importer {
   std::map<std::string, std::vector<std::string>> ids_by(const EntitySpec& spec, const std::string& column,
                                                         const std::set<std::string>& values) {
     std::map<std::string, std::vector<std::string>> found;
-    auto ask = [&](const std::string& select, const std::vector<std::string>& wanted) {
+    auto row_found = [&](const store::Row& r) { found[store::required_text(r, 1)].push_back(store::required_text(r, 0)); };
+    // One statement for all of `wanted`: the tenant's rows of `table` meeting `condition`
+    // whose `value_column` is one of them.
+    auto ask = [&](const std::string& id, const std::string& table, const std::string& condition,
+                   const std::string& value_column, const std::vector<std::string>& wanted) {
       if (wanted.empty()) return;
       std::vector<store::SqlValue> params{ctx_.tenant_id};
       std::string list = store::bound_list(wanted, params);
       deps_.database.read(ctx_.tenant_id, [&](store::Transaction& tx) {
-        store::query(tx.session(), select + list, params,
-                     [&](const store::Row& r) { found[store::required_text(r, 1)].push_back(store::required_text(r, 0)); });
+        store::query(tx.session(),
+                     "SELECT " + id + ", " + value_column + " FROM " + table + " WHERE tenant_id = :p0" + condition +
+                         " AND " + value_column + " IN " + list,
+                     params, row_found);
+      });
+    };
+    // The same through an index that the condition and `value_column = value` fit. On
+    // PostgreSQL one probe a value (a LATERAL subquery the planner cannot flatten): the
+    // `IN (…)` of a batch's 500 values was planned, once the import had grown the table past
+    // its statistics, as a filter over the tenant's every row — 500 comparisons a row, 171
+    // ms a batch (EXPLAIN ANALYZE as nucleo_app: "Rows Removed by Filter: 20000").
+    auto probe = [&](const std::string& id, const std::string& table, const std::string& condition,
+                     const std::string& value_column, const std::vector<std::string>& wanted) {
+      if (wanted.empty()) return;
+      if (deps_.database.backend() != store::Backend::postgresql) return ask(id, table, condition, value_column, wanted);
+      deps_.database.read(ctx_.tenant_id, [&](store::Transaction& tx) {
+        store::query(tx.session(),
+                     "SELECT x.id, w.value FROM unnest(CAST(:p0 AS text[])) AS w(value) CROSS JOIN LATERAL (SELECT " + id +
+                         " AS id FROM " + table + " WHERE tenant_id = :p1" + condition + " AND " + value_column +
+                         " = w.value OFFSET 0) AS x",
+                     {store::text_array(wanted), ctx_.tenant_id}, row_found);
       });
     };
     if (column == "email" && spec.type == "contact") {
-      ask("SELECT entity_id, value FROM contact_points WHERE tenant_id = :p0 AND entity_type = 'contact'"
-          " AND kind = 'email' AND value IN ",
-          {values.begin(), values.end()});
+      probe("entity_id", "contact_points", " AND entity_type = 'contact' AND kind = 'email'", "value",
+            {values.begin(), values.end()});
       return found;
     }
     std::vector<std::string> brazilian, others;
     for (const auto& v : values) (column == "tax_id" && normalise_tax_id(v, "BR") ? brazilian : others).push_back(v);
-    std::string live = "SELECT id, " + column + " FROM " + spec.table + " WHERE tenant_id = :p0 AND archived_at IS NULL";
-    ask(live + " AND tax_id_country = 'BR' AND tax_id IN ", brazilian);
-    ask(live + " AND " + column + " IN ", others);
+    probe("id", spec.table, " AND archived_at IS NULL AND tax_id_country = 'BR'", "tax_id", brazilian);
+    ask("id", spec.table, " AND archived_at IS NULL", column, others);
     return found;
   }
 
