@@ -193,13 +193,25 @@ std::optional<Thread> thread_by_reference(store::Transaction& tx, const std::str
   std::vector<std::string> ids;
   for (const auto& r : references) ids.push_back(r.get<std::string>());
   if (ids.empty()) return std::nullopt;
-  std::vector<store::SqlValue> params{tenant_id, channel_account_id};
-  std::string in = store::bound_list(ids, params);
   std::map<std::string, Thread> found;
-  store::query(tx.session(),
-               "SELECT thread_id, external_id, deal_id, contact_id, account_id FROM interactions"
-               " WHERE tenant_id = :p0 AND channel = :p1 AND external_id IN " + in,
-               params, [&](const store::Row& r) { found[store::required_text(r, 1)] = thread_row(r); });
+  auto thread_found = [&](const store::Row& r) { found[store::required_text(r, 1)] = thread_row(r); };
+  if (tx.backend() == store::Backend::postgresql) {
+    // One probe of interactions_external an id: an `external_id IN (…)` of a channel the
+    // statistics have not seen yet (a new mailbox) reads the channel's every message
+    // (WriteBatch::ask_external_ids, ADR 0030).
+    store::query(tx.session(),
+                 "SELECT i.* FROM unnest(CAST(:p0 AS text[])) AS w(external_id) CROSS JOIN LATERAL"
+                 " (SELECT thread_id, external_id, deal_id, contact_id, account_id FROM interactions"
+                 " WHERE tenant_id = :p1 AND channel = :p2 AND external_id = w.external_id LIMIT 1) AS i",
+                 {store::text_array(ids), tenant_id, channel_account_id}, thread_found);
+  } else {
+    std::vector<store::SqlValue> params{tenant_id, channel_account_id};
+    std::string in = store::bound_list(ids, params);
+    store::query(tx.session(),
+                 "SELECT thread_id, external_id, deal_id, contact_id, account_id FROM interactions"
+                 " WHERE tenant_id = :p0 AND channel = :p1 AND external_id IN " + in,
+                 params, thread_found);
+  }
   for (const auto& id : ids)  // the message names the most relevant first
     if (auto it = found.find(id); it != found.end()) {
       it->second.threaded_by = "reference";
