@@ -55,6 +55,14 @@ Sender sender_of(const Json& from, const NormalisationSettings& normalisation, s
   return s;
 }
 
+// The message's subject window in days, when it gives a valid one (read as 64 bits: a
+// larger number must not wrap into the range).
+std::optional<std::int64_t> subject_window_of(const Json& m) {
+  const Json& days = m.value("subject_window_days", Json());
+  if (!days.is_number_integer() || days.get<std::int64_t>() < 0 || days.get<std::int64_t>() > 365) return std::nullopt;
+  return days.get<std::int64_t>();
+}
+
 Sender checked(const Json& m, const NormalisationSettings& normalisation) {
   std::vector<FieldError> errors;
   if (!m.is_object()) throw Error(ErrorCode::validation, "a message is a JSON object", {{"", "must be an object"}});
@@ -82,9 +90,7 @@ Sender checked(const Json& m, const NormalisationSettings& normalisation) {
       !(m["reply_address"].is_object() && m["reply_address"].value("email", Json()).is_string() &&
         normalise_email(m["reply_address"]["email"].get<std::string>())))
     errors.push_back({"reply_address", "must be {\"email\": an e-mail address}"});
-  if (m.contains("subject_window_days") && !(m["subject_window_days"].is_number_integer() &&
-                                             m["subject_window_days"].get<int>() >= 0 &&
-                                             m["subject_window_days"].get<int>() <= 365))
+  if (m.contains("subject_window_days") && !subject_window_of(m))
     errors.push_back({"subject_window_days", "must be 0 to 365"});
   if (m.contains("occurred_at") && (!m["occurred_at"].is_string() || !parse_rfc3339(m["occurred_at"].get<std::string>())))
     errors.push_back({"occurred_at", "must be an RFC 3339 date-time"});
@@ -666,9 +672,9 @@ Json ConversationService::receive_one(const CallContext& ctx, const std::string&
         Json lead = {{"name", sender.name.empty() ? sender.address : sender.name}, {sender.kind, sender.address}};
         m = {records.create(ctx, "contact", lead).record["id"], "", "new_lead"};
       }
-      int window_days = message.value("subject_window_days", 0);
+      std::int64_t window_days = subject_window_of(message).value_or(0);  // checked above
       if (!thread && window_days > 0 && message.value("subject", Json()).is_string()) {
-        std::int64_t since = ctx.now().micros - std::int64_t{window_days} * 86'400'000'000;
+        std::int64_t since = ctx.now().micros - window_days * 86'400'000'000;
         thread = batch && batch->threads.asked(m.contact_id)
                      ? batch->threads.by_subject(m.contact_id, message["subject"], since)
                      : deps_.database.read(ctx.tenant_id, [&](store::Transaction& tx) {
@@ -723,7 +729,7 @@ void ConversationService::ask_for_batch(const CallContext& ctx, store::Transacti
                                         ReceiveBatch& batch) {
   std::vector<Json> creates;
   std::set<std::pair<std::string, std::string>> senders;
-  int window_days = 0;
+  std::int64_t window_days = 0;
   for (const auto& m : messages) {
     if (!m.is_object()) continue;
     if (m.value("external_id", Json()).is_string())
@@ -731,8 +737,7 @@ void ConversationService::ask_for_batch(const CallContext& ctx, store::Transacti
     std::vector<FieldError> errors;
     if (m.value("from", Json()).is_object())
       if (Sender s = sender_of(m["from"], deps_.normalisation, errors); errors.empty()) senders.insert({s.kind, s.address});
-    if (m.value("subject_window_days", Json()).is_number_integer())
-      window_days = std::max(window_days, m["subject_window_days"].get<int>());
+    window_days = std::max(window_days, subject_window_of(m).value_or(0));  // an invalid one fails its message
   }
   batch.interactions.emplace(tx, ctx, entity_spec("interaction"), deps_.normalisation, creates);
   batch.senders = find_senders(tx, ctx.tenant_id, channel_account_id, senders);
@@ -745,7 +750,7 @@ void ConversationService::ask_for_batch(const CallContext& ctx, store::Transacti
   batch.subject_keys.emplace(tx, ctx.tenant_id, contacts);
   if (window_days > 0)
     batch.threads.ask(tx, ctx.tenant_id, channel_account_id, contacts,
-                      ctx.now().micros - std::int64_t{window_days} * 86'400'000'000);
+                      ctx.now().micros - window_days * 86'400'000'000);
 }
 
 std::vector<Json> ConversationService::receive_many(const CallContext& ctx, const std::string& channel_account_id,

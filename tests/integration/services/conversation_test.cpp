@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <thread>
 
 #include "kernel/audit/personal_data.hpp"
@@ -562,6 +563,20 @@ TEST_P(ConversationTest, AMessageWithANulCharacterIsRefusedAndTheBatchGoesOn) {
   EXPECT_NE(answers[1]["error"]["message"].get<std::string>().find("external_id"), std::string::npos);
   EXPECT_NE(answers[2]["error"]["message"].get<std::string>().find("text"), std::string::npos);
   EXPECT_EQ(rows("interactions"), 1);
+}
+
+// A subject window beyond 0–365 days is refused however it is written: 2^32 + 30 once
+// wrapped to 30 when read as an int, and a batch's look-back multiplied it unchecked.
+TEST_P(ConversationTest, ASubjectWindowOutOfRangeIsRefusedEvenWhenItWouldWrap) {
+  for (Json days : {Json(4294967326LL), Json(-1), Json(366), Json(std::numeric_limits<std::uint64_t>::max())}) {
+    Json m = whatsapp("wamid.W" + days.dump(), "+5511987654321");
+    m["subject"] = "Proposta";
+    m["subject_window_days"] = days;
+    std::vector<Json> answers = conversations.receive_many(ctx, channel, Json::array({m}));
+    ASSERT_TRUE(answers[0].contains("error")) << days.dump() << " " << answers[0].dump();
+    EXPECT_EQ(answers[0]["error"]["code"], "validation");
+  }
+  EXPECT_EQ(rows("interactions"), 0);
 }
 
 // Issue #23: an e-mail carries a subject and an HTML alternative; no other channel does.
