@@ -57,10 +57,12 @@ class TenantMove : public ApiFixture {
     return "SELECT count(*) FROM " + table + " WHERE tenant_id = '" + h->tenant + "'";
   }
 
-  // Until every audit event of the tenant is sequenced where it lives.
-  void sequenced(const std::function<long long(const std::string&)>& count) {
-    for (int i = 0; i < 300 && count(of_tenant("audit_pending")) > 0; ++i) std::this_thread::sleep_for(100ms);
-    ASSERT_EQ(count(of_tenant("audit_pending")), 0);
+  // Until every audit event of `tenant` (the moving one by default) is sequenced where it lives.
+  void sequenced(const std::function<long long(const std::string&)>& count, const std::string& tenant = "") {
+    std::string pending =
+        "SELECT count(*) FROM audit_pending WHERE tenant_id = '" + (tenant.empty() ? h->tenant : tenant) + "'";
+    for (int i = 0; i < 300 && count(pending) > 0; ++i) std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(count(pending), 0);
   }
 
   void audit_verifies(const std::string& out) {
@@ -91,6 +93,8 @@ TEST_P(TenantMove, MovesATenantWithItsHistoryAndAuditLogAndLeavesOthersAlone) {
   std::string other_admin = user_key(other, "admin");
   ASSERT_EQ(call("POST", "/v1/accounts", other_admin, {{"legal_name", "Vizinha"}}).status, 201);
   sequenced([&](const std::string& sql) { return home_count(sql); });
+  // The other tenant's events too: counted before the move, they must not be counted mid-sequencing.
+  sequenced([&](const std::string& sql) { return home_count(sql); }, other);
   long long audit_size = home_count(of_tenant("audit_log"));
   long long other_rows = home_count("SELECT count(*) FROM accounts WHERE tenant_id = '" + other + "'");
   long long other_audit = home_count("SELECT count(*) FROM audit_log WHERE tenant_id = '" + other + "'");
