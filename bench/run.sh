@@ -36,7 +36,7 @@ cleanup() {
   # BENCH_HOLD_AFTER=SECONDS: keep the database and server up after the measurements, as
   # they left them (EXPLAIN with the statistics a sync left behind).
   if [[ -n "${BENCH_HOLD_AFTER:-}" && -n "${server:-}" ]]; then
-    echo "== holding ${BENCH_HOLD_AFTER} s: http://127.0.0.1:$http_port tenant ${tenant:-}; psql host=127.0.0.1 port=$port dbname=nucleo user=nucleo_owner" >&2
+    echo "== holding ${BENCH_HOLD_AFTER} s: http://127.0.0.1:$http_port key ${key:-} tenant ${tenant:-}; psql host=127.0.0.1 port=$port dbname=nucleo user=nucleo_owner" >&2
     sleep "$BENCH_HOLD_AFTER" & hold_pid=$!
     wait "$hold_pid" || true
     kill "$hold_pid" 2>/dev/null || true

@@ -72,6 +72,27 @@ void leave_pipeline(soci::session& session, PGconn* conn) {
   throw Error(ErrorCode::internal, "a pipelined read left the database connection out of step; it was reset");
 }
 
+// Values as libpq takes them: text where it lies, integers written out, NULL as null.
+struct ParameterTexts {
+  std::vector<const char*> pointers;
+  std::vector<std::string> integers;
+
+  ParameterTexts(const SqlValue* values, std::size_t count) {
+    pointers.reserve(count);
+    integers.reserve(count);  // never reallocated: the pointers into it stay valid
+    for (std::size_t i = 0; i < count; ++i) {
+      if (const auto* text = std::get_if<std::string>(&values[i]))
+        pointers.push_back(text->c_str());
+      else if (const auto* number = std::get_if<std::int64_t>(&values[i]))
+        pointers.push_back(integers.emplace_back(std::to_string(*number)).c_str());
+      else
+        pointers.push_back(nullptr);
+    }
+  }
+  ParameterTexts(const ParameterTexts&) = delete;
+  ParameterTexts& operator=(const ParameterTexts&) = delete;
+};
+
 }  // namespace
 
 std::string numbered_parameters(const std::string& sql) {
@@ -186,16 +207,8 @@ std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id,
   if (as_tenant) prelude.parameters.push_back(tenant_id.c_str());
   const bool keeps = kept && keep_statement;
   Step statement{keeps ? &kept->of(session, sql) : nullptr, keeps ? "" : numbered_parameters(sql), {}};
-  std::vector<std::string> integers;
-  integers.reserve(values.size());  // the pointers below stay valid
-  for (const auto& value : values) {
-    if (const auto* text = std::get_if<std::string>(&value))
-      statement.parameters.push_back(text->c_str());
-    else if (const auto* number = std::get_if<std::int64_t>(&value))
-      statement.parameters.push_back(integers.emplace_back(std::to_string(*number)).c_str());
-    else
-      statement.parameters.push_back(nullptr);
-  }
+  ParameterTexts texts(values.data(), values.size());
+  statement.parameters = texts.pointers;
   Outcome out = run_once(session, conn, prelude, statement);
   // A statement the server forgot: the read simply goes again, preparing it afresh.
   bool again = prelude.forgotten(conn, out.failure);
@@ -210,6 +223,44 @@ std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id,
   if (on_row)
     for (int i = 0, n = PQntuples(out.rows.get()); i < n; ++i) (*on_row)(Row(out.rows.get(), i));
   return std::atoll(PQcmdTuples(out.rows.get()));
+}
+
+namespace {
+
+// Throws what a failed `result` says (or that the connection was lost); nothing when it
+// succeeded.
+void throw_unless_ok(PGconn* conn, const PGresult* result) {
+  ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+  if (PQstatus(conn) != CONNECTION_OK) throw_connection_lost(conn);
+  Failure failure;
+  failure.note(result);
+  if (!result) failure.message = "the statement could not be sent: " + trimmed(PQerrorMessage(conn));
+  throw soci::postgresql_soci_error(failure.message, failure.sqlstate.c_str());
+}
+
+}  // namespace
+
+std::int64_t execute_prepared(soci::session& session, PipelinedStatements& kept, const std::string& sql,
+                              const SqlValue* values, std::size_t count) {
+  PGconn* conn = connection_of(session);
+  PipelinedStatements::Statement& statement = kept.of(session, sql);
+  if (!statement.prepared) {
+    Result prepared(PQprepare(conn, statement.name.c_str(), statement.text.c_str(), 0, nullptr), &PQclear);
+    throw_unless_ok(conn, prepared.get());
+    statement.prepared = true;
+  }
+  ParameterTexts texts(values, count);
+  Result result(PQexecPrepared(conn, statement.name.c_str(), static_cast<int>(count), texts.pointers.data(), nullptr,
+                               nullptr, 0),
+                &PQclear);
+  // The server forgot it (a pooler's DISCARD ALL): the next use prepares it afresh.
+  if (result && PQresultStatus(result.get()) == PGRES_FATAL_ERROR) {
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    if (state != nullptr && std::string(state) == "26000") statement.prepared = false;
+  }
+  throw_unless_ok(conn, result.get());
+  return std::atoll(PQcmdTuples(result.get()));
 }
 
 pg_conn* postgresql_connection(soci::session& session) {

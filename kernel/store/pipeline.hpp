@@ -55,4 +55,10 @@ std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id,
                            PipelinedStatements* kept, bool keep_statement, const std::vector<SqlValue>& values,
                            const std::function<void(const Row&)>* on_row);
 
+// One statement of a write transaction straight through libpq (store::execute_values),
+// prepared on its first use and kept in `kept`; the values are bound by pointer. A failure
+// leaves as SOCI's PostgreSQL error, SQLSTATE and all, as a SOCI statement's would.
+std::int64_t execute_prepared(soci::session& session, PipelinedStatements& kept, const std::string& sql,
+                              const SqlValue* values, std::size_t count);
+
 }  // namespace nucleo::store

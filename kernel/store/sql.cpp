@@ -209,6 +209,15 @@ std::int64_t execute(soci::session& session, const std::string& sql, const std::
   });
 }
 
+std::int64_t execute_values(soci::session& session, const std::string& sql, const SqlValue* values,
+                            std::size_t count) {
+  StatementCache* cache = pipelining(session) ? nullptr : cache_of(session);
+  if (cache == nullptr || session.get_backend_name() != "postgresql")
+    return execute(session, sql, std::vector<SqlValue>(values, values + count));
+  send_appended_rows_for(session, sql);
+  return execute_prepared(session, cache->pipelined, sql, values, count);
+}
+
 namespace {
 void run_query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
                const std::function<void(const Row&)>& on_row, bool reuse) {

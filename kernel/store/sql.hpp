@@ -49,6 +49,13 @@ std::string text_array(const std::vector<std::string>& items);
 // Runs a statement; returns the number of rows it changed.
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values);
 
+// Runs a statement whose values are `count` values from `values` (a transaction's appended
+// rows as one multi-row INSERT): on a PostgreSQL session that keeps its statements
+// prepared, through libpq with the values bound where they lie — SOCI copied each of an
+// import batch's thousands of values into a buffer of its own, 18 % of `nucleo import`'s
+// CPU. Otherwise as execute(). Returns the number of rows it changed.
+std::int64_t execute_values(soci::session& session, const std::string& sql, const SqlValue* values, std::size_t count);
+
 // Runs a query and calls `on_row` for each row.
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
            const std::function<void(const Row&)>& on_row);

@@ -128,14 +128,12 @@ void Transaction::send_appended_rows_where(const std::function<bool(const Append
       std::size_t n = most_rows_per_insert(backend_, a.width);
       while (n > rows - sent) n /= 2;
       std::string sql = "INSERT INTO " + a.table + " " + a.columns + " VALUES ";
-      std::vector<SqlValue> values(a.values.begin() + static_cast<std::ptrdiff_t>(sent * a.width),
-                                   a.values.begin() + static_cast<std::ptrdiff_t>((sent + n) * a.width));
       for (std::size_t r = 0, p = 0; r < n; ++r) {
         sql += r ? ", (" : "(";
         for (std::size_t c = 0; c < a.width; ++c) sql += (c ? ", " : "") + placeholder(p++);
         sql += ")";
       }
-      execute(session_, sql, values);
+      execute_values(session_, sql, a.values.data() + sent * a.width, n * a.width);
       sent += n;
     }
   }
