@@ -4,7 +4,7 @@
 # Seeds 100k accounts, 300k deals and 1M interactions with COPY into a throwaway
 # PostgreSQL 15, then for each endpoint runs pgbench (-n -M prepared -c 8 -j 2) on the
 # equivalent SQL as nucleo_app (tenant set per transaction, as the server does) and wrk
-# (-t2 -c8, connections ≤ http.max_threads) on the HTTP route, and writes the table to
+# (-t2 -c8) on the HTTP route (the server at its default http.max_threads), and writes the table to
 # docs/benchmarks.md. Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -1145,7 +1145,7 @@ Baseline: \`pgbench -n -M prepared -c 8 -j 2 -T $duration\` running the equivale
 ([bench/sql/](../bench/sql/)) as \`nucleo_app\`, each transaction setting the tenant for
 row-level security as the server does — a read in one round trip, \`\\startpipeline\` …
 \`\\endpipeline\` (ADR 0038). API: \`wrk -t2 -c8 -d${duration}s --timeout 60s --latency\` against
-\`nucleo serve\` (store.pool_size 16, http.max_threads 16) with scripts in
+\`nucleo serve\` (store.pool_size 16, http.max_threads at its default: twice the cores, at least 4) with scripts in
 [bench/wrk/](../bench/wrk/). Ratio = API requests/s ÷ SQL transactions/s; goal ≥ 0.35.
 
 | operation | SQL tps | SQL p50 / p99 ms | API req/s | API p50 / p99 ms | ratio |

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "kernel/domain/digest.hpp"
 #include "kernel/domain/error.hpp"
@@ -259,12 +260,19 @@ AuditSettings read_audit_settings(const Configuration& config) {
   return s;
 }
 
+int http_workers(long configured, unsigned cores) {
+  if (configured > 0) return static_cast<int>(configured);
+  // 0: twice the cores, at least 4 (ADR 0049). More requests running at once than the cores
+  // can serve only wait in the scheduler's queue beside the database's backends.
+  return static_cast<int>(std::max(4u, 2 * cores));
+}
+
 http::ServerSettings read_http_settings(const Configuration& config) {
   http::ServerSettings s;
   http::TransportSettings& t = s.transport;
   t.host = get_string(config, "http.host");
   t.port = static_cast<std::uint16_t>(get_integer(config, "http.port", 0, 65535));
-  t.workers = static_cast<int>(get_integer(config, "http.max_threads", 1, 4096));
+  t.workers = http_workers(get_integer(config, "http.max_threads", 0, 4096), std::thread::hardware_concurrency());
   t.max_queued = static_cast<int>(get_integer(config, "http.max_queued", 1, 100000));
   t.body_limit = static_cast<std::size_t>(get_integer(config, "http.body_limit", 1024, 1L << 30));
   t.header_limit = static_cast<std::size_t>(get_integer(config, "http.header_limit", 1024, 1 << 20));

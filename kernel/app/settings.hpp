@@ -101,6 +101,9 @@ automation::SalesJobSettings read_sales_job_settings(const Configuration& config
 automation::AutomationSettings read_automation_settings(const Configuration& config);
 events::OutboundSettings read_outbound_settings(const Configuration& config);
 AuditSettings read_audit_settings(const Configuration& config);
+// The HTTP worker threads for `http.max_threads`: as configured, or for 0 twice `cores`,
+// at least 4.
+int http_workers(long configured, unsigned cores);
 http::ServerSettings read_http_settings(const Configuration& config);
 http::ApiSettings read_api_settings(const Configuration& config);
 // One setting per plugins.<alias> block: .id, .file and the .config.* keys (dotted

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "kernel/app/settings.hpp"
 #include "kernel/domain/error.hpp"
@@ -72,6 +73,19 @@ TEST(Configuration, BadValuesNameTheKey) {
     EXPECT_NE(std::string(e.what()).find("eighty"), std::string::npos);
   }
   EXPECT_THROW(get_bool(config, "store.migrate_on_start"), Error);
+}
+
+// ADR 0049: by default the HTTP workers follow the machine's cores.
+TEST(Configuration, HttpWorkersAreTwiceTheCoresByDefaultAndAsConfiguredOtherwise) {
+  EXPECT_EQ(http_workers(0, 2), 4);
+  EXPECT_EQ(http_workers(0, 1), 4) << "at least 4";
+  EXPECT_EQ(http_workers(0, 0), 4) << "cores unknown";
+  EXPECT_EQ(http_workers(0, 16), 32);
+  EXPECT_EQ(http_workers(16, 2), 16);
+  EXPECT_EQ(read_http_settings(load_configuration("", {})).transport.workers,
+            http_workers(0, std::thread::hardware_concurrency()));
+  EXPECT_EQ(read_http_settings(load_configuration("", {{"NUCLEO_HTTP_MAX_THREADS", "7"}})).transport.workers, 7);
+  EXPECT_THROW(read_http_settings(load_configuration("", {{"NUCLEO_HTTP_MAX_THREADS", "-1"}})), Error);
 }
 
 TEST(Configuration, WorkerAndOwnerUrlsFallBackToStoreUrl) {
