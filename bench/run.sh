@@ -547,7 +547,7 @@ fi
 # into empty tables like the real ones: the rows are read back (the audit event from its
 # sequenced leaf, as it waited in audit_pending), then copied in one transaction.
 import_rows_by_copy() {
-  local imported_ids="SELECT entity_id FROM contact_points WHERE value LIKE '%@importado%'"
+  local imported_ids="SELECT entity_id FROM contact_points WHERE value LIKE '%@importado%'" t
   local -A columns=(
     [contacts]="id, tenant_id, name, account_id, email, phone, job_title, consent, owner_id, attributes, version, created_at, updated_at"
     [contact_points]="tenant_id, entity_type, entity_id, kind, value"
@@ -556,15 +556,16 @@ import_rows_by_copy() {
     [outbox]="seq, id, tenant_id, name, occurred_at, actor, entity_type, entity_id, data, causation_id, depth, request_id"
     [audit_pending]="seq, id, tenant_id, recorded_at, actor_type, actor_id, action, entity_type, entity_id, request_id, changes, personal_fields"
   )
+  # The column that names the imported contact, per table; the audit event is read from its leaf.
+  local -A contact_column=([contacts]=id [contact_points]=entity_id [privacy_subject_keys]=subject_id
+                           [audit_sealed_values]=subject_id [outbox]=entity_id)
   local -A rows=(
-    [contacts]="SELECT ${columns[contacts]} FROM contacts WHERE id IN ($imported_ids)"
-    [contact_points]="SELECT ${columns[contact_points]} FROM contact_points WHERE entity_id IN ($imported_ids)"
-    [privacy_subject_keys]="SELECT ${columns[privacy_subject_keys]} FROM privacy_subject_keys WHERE subject_id IN ($imported_ids)"
-    [audit_sealed_values]="SELECT ${columns[audit_sealed_values]} FROM audit_sealed_values WHERE subject_id IN ($imported_ids)"
-    [outbox]="SELECT ${columns[outbox]} FROM outbox WHERE entity_id IN ($imported_ids)"
     [audit_pending]="SELECT seq, id, tenant_id, recorded_at, actor_type, actor_id, action, entity_type, entity_id, leaf::jsonb->>'request_id', leaf::jsonb->'changes', '[\"email\",\"job_title\",\"name\"]' FROM audit_log WHERE entity_id IN ($imported_ids)"
   )
-  local tables=(contacts contact_points privacy_subject_keys audit_sealed_values outbox audit_pending) t t0 t1
+  for t in "${!contact_column[@]}"; do
+    rows[$t]="SELECT ${columns[$t]} FROM $t WHERE ${contact_column[$t]} IN ($imported_ids)"
+  done
+  local tables=(contacts contact_points privacy_subject_keys audit_sealed_values outbox audit_pending) t0 t1
   echo '\timing on' > "$work/copy-all.sql"
   for t in "${tables[@]}"; do
     psql_as nucleo_owner -c "\\copy (${rows[$t]}) TO '$work/copy-all-$t.csv' CSV" \
