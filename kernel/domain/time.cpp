@@ -48,7 +48,7 @@ void put_digits(char* end, std::int64_t value, int width) {
 }  // namespace
 
 // Hand-rolled rather than snprintf: every record read formats three of these.
-std::string format_rfc3339(Timestamp t) {
+void append_rfc3339(std::string& out, Timestamp t) {
   std::int64_t day = floor_div(t.micros, micros_per_day);
   std::int64_t in_day = t.micros - day * micros_per_day;
   std::chrono::year_month_day ymd{sys_days{days{day}}};
@@ -60,17 +60,29 @@ std::string format_rfc3339(Timestamp t) {
     int n = std::snprintf(buf, sizeof buf, "%d-%02u-%02uT%02d:%02d:%02d.%06lldZ", year, unsigned(ymd.month()),
                           unsigned(ymd.day()), int(secs / 3600), int(secs / 60 % 60), int(secs % 60),
                           static_cast<long long>(frac));
-    return std::string(buf, n);
+    out.append(buf, static_cast<std::size_t>(n));
+    return;
   }
-  std::string out = frac != 0 ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00Z";
-  char* p = out.data();
+  char text[] = "0000-00-00T00:00:00.000000Z";
+  char* p = text;
   put_digits(p + 4, year, 4);
   put_digits(p + 7, unsigned(ymd.month()), 2);
   put_digits(p + 10, unsigned(ymd.day()), 2);
   put_digits(p + 13, secs / 3600, 2);
   put_digits(p + 16, secs / 60 % 60, 2);
   put_digits(p + 19, secs % 60, 2);
-  if (frac != 0) put_digits(p + 26, frac, 6);
+  if (frac == 0) {
+    out.append(text, 19);
+    out.push_back('Z');
+    return;
+  }
+  put_digits(p + 26, frac, 6);
+  out.append(text, sizeof text - 1);
+}
+
+std::string format_rfc3339(Timestamp t) {
+  std::string out;
+  append_rfc3339(out, t);
   return out;
 }
 

@@ -19,6 +19,8 @@ struct Timestamp {
 
 // "2026-07-01T12:34:56.789012Z"; sub-second digits are omitted when zero.
 std::string format_rfc3339(Timestamp t);
+// The same text appended to `out`: no string of its own (a list page writes 150 of these).
+void append_rfc3339(std::string& out, Timestamp t);
 
 // Accepts RFC 3339 date-times with `Z` or a numeric offset and up to 9 fraction
 // digits (truncated to microseconds). Returns nothing when the text is not one.

@@ -23,6 +23,19 @@ using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 const char* const read_only = "SELECT set_config('transaction_read_only', 'on', true)";
 const char* const read_only_as_tenant =
     "SELECT set_config('transaction_read_only', 'on', true), set_config('nucleo.tenant_id', $1, true)";
+// The same, for a statement whose plan must follow its values (a search: a rare term takes
+// the trigram index, a common one the ordered scan): kept prepared, so it is parsed and
+// rewritten once, but planned again each time.
+const char* const read_only_planned_each_time =
+    "SELECT set_config('transaction_read_only', 'on', true), set_config('plan_cache_mode', 'force_custom_plan', true)";
+const char* const read_only_as_tenant_planned_each_time =
+    "SELECT set_config('transaction_read_only', 'on', true), set_config('nucleo.tenant_id', $1, true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)";
+
+const char* prelude_text(bool as_tenant, bool planned_each_time) {
+  if (planned_each_time) return as_tenant ? read_only_as_tenant_planned_each_time : read_only_planned_each_time;
+  return as_tenant ? read_only_as_tenant : read_only;
+}
 
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -137,9 +150,12 @@ PipelinedStatements::Statement& PipelinedStatements::of(soci::session& session, 
   return statements_.emplace(sql, std::move(fresh)).first->second;
 }
 
-PipelinedStatements::Statement& PipelinedStatements::prelude(bool as_tenant) {
-  Statement& p = preludes_[as_tenant ? 1 : 0];
-  if (p.name.empty()) p = Statement{as_tenant ? "nucleo_read_as_tenant" : "nucleo_read", as_tenant ? read_only_as_tenant : read_only, false};
+PipelinedStatements::Statement& PipelinedStatements::prelude(bool as_tenant, bool planned_each_time) {
+  const int which = (as_tenant ? 1 : 0) + (planned_each_time ? 2 : 0);
+  static const char* const names[] = {"nucleo_read", "nucleo_read_as_tenant", "nucleo_read_planned",
+                                      "nucleo_read_as_tenant_planned"};
+  Statement& p = preludes_[which];
+  if (p.name.empty()) p = Statement{names[which], prelude_text(as_tenant, planned_each_time), false};
   return p;
 }
 
@@ -199,14 +215,14 @@ Outcome run_once(soci::session& session, PGconn* conn, Step& prelude, Step& stat
 }  // namespace
 
 std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id, const std::string& sql,
-                           PipelinedStatements* kept, bool keep_statement, const std::vector<SqlValue>& values,
+                           PipelinedStatements* kept, bool planned_each_time, const std::vector<SqlValue>& values,
                            const std::function<void(const Row&)>* on_row) {
   PGconn* conn = connection_of(session);
   const bool as_tenant = !tenant_id.empty();
-  Step prelude{kept ? &kept->prelude(as_tenant) : nullptr, kept ? "" : as_tenant ? read_only_as_tenant : read_only, {}};
+  Step prelude{kept ? &kept->prelude(as_tenant, planned_each_time) : nullptr,
+               kept ? "" : prelude_text(as_tenant, planned_each_time), {}};
   if (as_tenant) prelude.parameters.push_back(tenant_id.c_str());
-  const bool keeps = kept && keep_statement;
-  Step statement{keeps ? &kept->of(session, sql) : nullptr, keeps ? "" : numbered_parameters(sql), {}};
+  Step statement{kept ? &kept->of(session, sql) : nullptr, kept ? "" : numbered_parameters(sql), {}};
   ParameterTexts texts(values.data(), values.size());
   statement.parameters = texts.pointers;
   Outcome out = run_once(session, conn, prelude, statement);

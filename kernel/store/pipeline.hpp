@@ -27,9 +27,10 @@ class PipelinedStatements {
     bool prepared = false;   // on the server; false until its first round trip succeeds
   };
   Statement& of(soci::session& session, const std::string& sql);
-  // What each pipeline starts with (the tenant and read-only settings): kept apart, never
-  // dropped with the others.
-  Statement& prelude(bool as_tenant);
+  // What each pipeline starts with (the tenant and read-only settings, and whether the
+  // statement is planned with its values each time): kept apart, never dropped with the
+  // others.
+  Statement& prelude(bool as_tenant, bool planned_each_time);
   // After a reconnect the server has forgotten them.
   void clear() {
     statements_.clear();
@@ -38,7 +39,7 @@ class PipelinedStatements {
 
  private:
   std::unordered_map<std::string, Statement> statements_;
-  Statement preludes_[2];
+  Statement preludes_[4];
   std::uint64_t next_name_ = 0;
 };
 
@@ -46,13 +47,14 @@ class PipelinedStatements {
 // tenant and read-only settings, the statement and a Sync go out in one write, libpq
 // pipeline mode, and run as one implicit transaction. `kept`: the connection's prepared
 // statements (a statement is prepared in the same round trip on its first use, and again
-// if the server forgot it), or null to send everything unnamed; `keep_statement` false
-// sends `sql` unnamed, planned with its values, even so. Rows go to `on_row` when given, once the
-// pipeline is over (a reader may query the session again for each row); returns the
-// rows the statement changed. Failures leave as SOCI's PostgreSQL errors, SQLSTATE and
-// all, once the pipeline has been read to its end: the connection stays usable.
+// if the server forgot it), or null to send everything unnamed. `planned_each_time`: the
+// statement's plan depends on its values (a search), so PostgreSQL plans it with them on
+// every execution (`plan_cache_mode`), kept prepared or not. Rows go to `on_row` when
+// given, once the pipeline is over (a reader may query the session again for each row);
+// returns the rows the statement changed. Failures leave as SOCI's PostgreSQL errors,
+// SQLSTATE and all, once the pipeline has been read to its end: the connection stays usable.
 std::int64_t run_pipelined(soci::session& session, const std::string& tenant_id, const std::string& sql,
-                           PipelinedStatements* kept, bool keep_statement, const std::vector<SqlValue>& values,
+                           PipelinedStatements* kept, bool planned_each_time, const std::vector<SqlValue>& values,
                            const std::function<void(const Row&)>* on_row);
 
 // One statement of a write transaction straight through libpq (store::execute_values),

@@ -44,8 +44,9 @@ Json from_column(FieldType type, const store::Row& row, std::size_t i) {
 }
 
 // One column as JSON text: the bytes from_column()'s value would be written as, minus
-// the Json in between.
-void append_column_json(std::string& out, FieldType type, const store::Row& row, std::size_t i) {
+// the Json in between, and with no copy of the column's text where the driver holds it.
+void append_column_json(std::string& out, FieldType type, const store::Row& row, std::size_t i,
+                        std::string& scratch) {
   switch (type) {
     case FieldType::integer:
     case FieldType::boolean:
@@ -54,14 +55,16 @@ void append_column_json(std::string& out, FieldType type, const store::Row& row,
     case FieldType::timestamp: {
       auto v = integer_at(row, i);
       if (v) {
-        append_json_string(out, format_rfc3339(Timestamp{*v}));
+        out.push_back('"');
+        append_rfc3339(out, Timestamp{*v});
+        out.push_back('"');
       } else {
         out += "null";
       }
       return;
     }
     default: {
-      auto v = text_at(row, i);
+      auto v = text_view_at(row, i, scratch);
       if (!v) {
         out += "null";
       } else if (!stored_as_json_text(type)) {
@@ -89,6 +92,18 @@ RecordTable::RecordTable(const EntitySpec& spec) : spec_(spec) {
   by_name_.resize(columns_.size());
   for (std::size_t i = 0; i < by_name_.size(); ++i) by_name_[i] = i;
   std::sort(by_name_.begin(), by_name_.end(), [&](auto a, auto b) { return columns_[a].name < columns_[b].name; });
+  for (std::size_t i : by_name_) {
+    if (const FieldSpec* f = spec.field(columns_[i].name); f && f->hidden) continue;
+    std::string key;
+    append_json_string(key, columns_[i].name);
+    shown_.push_back({i, key + ':'});
+  }
+}
+
+std::size_t RecordTable::shown_column_index(const std::string& name) const {
+  for (const ShownColumn& shown : shown_)
+    if (columns_[shown.index].name == name) return shown.index;
+  return columns_.size();  // hidden or no column: a hidden value never reaches a cursor
 }
 
 SqlValue to_column(FieldType type, const Json& value) {
@@ -123,21 +138,19 @@ Json RecordTable::read_record(const store::Row& row) const {
   return record;
 }
 
-RenderedRecord RecordTable::render_record(const store::Row& row, const std::string& sort_field) const {
+RenderedRecord RecordTable::render_record(const store::Row& row, std::size_t sort_column) const {
   RenderedRecord out;
   out.json.reserve(512);
   out.json.push_back('{');
-  for (std::size_t i : by_name_) {
-    const Column& c = columns_[i];
-    if (const FieldSpec* f = spec_.field(c.name); f && f->hidden) continue;
+  std::string scratch;  // a column's text, where the driver does not hold it
+  for (const ShownColumn& shown : shown_) {
     if (out.json.size() > 1) out.json.push_back(',');
-    append_json_string(out.json, c.name);
-    out.json.push_back(':');
-    append_column_json(out.json, c.type, row, i);
-    if (c.name == "id") out.id = text_at(row, i).value_or("");
-    if (c.name == sort_field) out.sort_value = from_column(c.type, row, i);
+    out.json += shown.key;
+    append_column_json(out.json, columns_[shown.index].type, row, shown.index, scratch);
   }
   out.json.push_back('}');
+  out.id = text_at(row, 0).value_or("");  // columns_ starts with the id
+  if (sort_column < columns_.size()) out.sort_value = from_column(columns_[sort_column].type, row, sort_column);
   return out;
 }
 
@@ -195,7 +208,7 @@ std::vector<Json> RecordTable::list(Transaction& tx, const std::string& tenant_i
 std::vector<RenderedRecord> RecordTable::list_rendered(Transaction& tx, const std::string& tenant_id,
                                                        const RecordQuery& q) const {
   std::vector<RenderedRecord> out;
-  for_each_listed(tx, tenant_id, q, [&](const store::Row& row) { out.push_back(render_record(row, "id")); });
+  for_each_listed(tx, tenant_id, q, [&](const store::Row& row) { out.push_back(render_record(row, 0)); });
   return out;
 }
 
@@ -430,8 +443,9 @@ class WhereBuilder {
 
 SearchRows RecordTable::search_rendered(Transaction& tx, const std::string& tenant_id, const SearchQuery& q) const {
   SearchRows out;
+  const std::size_t sort_column = shown_column_index(q.sort_field);
   out.scanned_to = for_each_found(tx, tenant_id, q,
-                                  [&](const store::Row& row) { out.rows.push_back(render_record(row, q.sort_field)); });
+                                  [&](const store::Row& row) { out.rows.push_back(render_record(row, sort_column)); });
   return out;
 }
 

@@ -103,15 +103,24 @@ class RecordTable {
   std::string search_source(Backend backend) const;
   std::string select_list() const;
   Json read_record(const store::Row& row) const;
-  RenderedRecord render_record(const store::Row& row, const std::string& sort_field) const;
+  // `sort_column`: the index in columns_ of the query's sort field (shown_column_index).
+  RenderedRecord render_record(const store::Row& row, std::size_t sort_column) const;
+  // The index in columns_ of a column API output shows; columns_.size() for any other name.
+  std::size_t shown_column_index(const std::string& name) const;
 
   struct Column {
     std::string name;
     FieldType type;
   };
+  // A column as a page shows it: its member's key written once, `"name":`.
+  struct ShownColumn {
+    std::size_t index;
+    std::string key;
+  };
   const EntitySpec& spec_;
   std::vector<Column> columns_;  // system columns, then the spec's fields, then attributes
   std::vector<std::size_t> by_name_;  // indexes into columns_, in name order
+  std::vector<ShownColumn> shown_;    // the columns API output shows (not hidden), in name order
 };
 
 // Converts one field's JSON value to its column value and back.

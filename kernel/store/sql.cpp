@@ -196,7 +196,7 @@ std::int64_t pipelined(soci::session& session, const Transaction& tx, const std:
                        const std::vector<SqlValue>& values, const std::function<void(const Row&)>* on_row,
                        bool reuse) {
   StatementCache* cache = cache_of(session);
-  return run_pipelined(session, tx.tenant_id(), sql, cache ? &cache->pipelined : nullptr, reuse, values, on_row);
+  return run_pipelined(session, tx.tenant_id(), sql, cache ? &cache->pipelined : nullptr, !reuse, values, on_row);
 }
 }  // namespace
 
@@ -260,23 +260,24 @@ void require_column(const Row& row, std::size_t column) {
 
 constexpr Oid boolean_type = 16;  // PostgreSQL's bool: SOCI reads it as an integer, 1 or 0
 
-// A column of a libpq result, in PostgreSQL's text format.
-std::optional<std::string> pg_text(const PGresult* result, int row, int column) {
+// A column of a libpq result, in PostgreSQL's text format, where the result holds it.
+std::optional<std::string_view> pg_text(const PGresult* result, int row, int column) {
   if (PQgetisnull(result, row, column)) return std::nullopt;
   const char* text = PQgetvalue(result, row, column);
-  if (PQftype(result, column) == boolean_type) return std::string(text[0] == 't' ? "1" : "0");
-  return std::string(text, static_cast<std::size_t>(PQgetlength(result, row, column)));
+  if (PQftype(result, column) == boolean_type) return std::string_view(text[0] == 't' ? "1" : "0");
+  return std::string_view(text, static_cast<std::size_t>(PQgetlength(result, row, column)));
 }
 
 // Integers as SOCI reads them: whole numbers, booleans as 1/0, a fraction truncated.
-std::int64_t pg_integer(const std::string& text, std::size_t column) {
+std::int64_t pg_integer(std::string_view text, std::size_t column) {
   std::int64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error == std::errc() && end == text.data() + text.size()) return value;
+  std::string whole(text);  // strtod wants its end
   char* stop = nullptr;
-  double number = std::strtod(text.c_str(), &stop);
-  if (stop != text.c_str() && *stop == '\0') return static_cast<std::int64_t>(number);
-  throw Error(ErrorCode::internal, "the database answered '" + text + "' in column " + std::to_string(column + 1) +
+  double number = std::strtod(whole.c_str(), &stop);
+  if (stop != whole.c_str() && *stop == '\0') return static_cast<std::int64_t>(number);
+  throw Error(ErrorCode::internal, "the database answered '" + whole + "' in column " + std::to_string(column + 1) +
                                        ", which holds a number");
 }
 }  // namespace
@@ -287,7 +288,10 @@ std::size_t Row::size() const {
 
 std::optional<std::string> text_at(const Row& r, std::size_t column) {
   require_column(r, column);
-  if (r.pg_) return pg_text(r.pg_, r.index_, static_cast<int>(column));
+  if (r.pg_) {
+    auto text = pg_text(r.pg_, r.index_, static_cast<int>(column));
+    return text ? std::optional<std::string>(*text) : std::nullopt;
+  }
   const soci::row& row = *r.soci_;
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
@@ -302,6 +306,17 @@ std::optional<std::string> text_at(const Row& r, std::size_t column) {
     default:
       return row.get<std::string>(column);
   }
+}
+
+std::optional<std::string_view> text_view_at(const Row& r, std::size_t column, std::string& scratch) {
+  if (r.pg_) {
+    require_column(r, column);
+    return pg_text(r.pg_, r.index_, static_cast<int>(column));
+  }
+  auto text = text_at(r, column);
+  if (!text) return std::nullopt;
+  scratch = std::move(*text);
+  return std::string_view(scratch);
 }
 
 std::optional<std::int64_t> integer_at(const Row& r, std::size_t column) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -26,6 +27,7 @@ class Row {
 
  private:
   friend std::optional<std::string> text_at(const Row& row, std::size_t column);
+  friend std::optional<std::string_view> text_view_at(const Row& row, std::size_t column, std::string& scratch);
   friend std::optional<std::int64_t> integer_at(const Row& row, std::size_t column);
   const soci::row* soci_ = nullptr;
   const pg_result* pg_ = nullptr;
@@ -59,8 +61,10 @@ std::int64_t execute_values(soci::session& session, const std::string& sql, cons
 // Runs a query and calls `on_row` for each row.
 void query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
            const std::function<void(const Row&)>& on_row);
-// The same, planned with its values on every call rather than kept prepared: for a
-// statement whose best plan depends on them (a search term that is rare or common).
+// The same, planned with its values on every call rather than with a cached plan: for a
+// statement whose best plan depends on them (a search term that is rare or common). A
+// PostgreSQL read transaction still keeps it prepared — parsed and rewritten once — and
+// asks for a fresh plan each time (`plan_cache_mode`, ADR 0036).
 void query_once(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
                 const std::function<void(const Row&)>& on_row);
 
@@ -82,6 +86,10 @@ pg_conn* postgresql_connection(soci::session& session);
 // request, not the node (issue #26).
 std::optional<std::string> text_at(const Row& row, std::size_t column);
 std::optional<std::int64_t> integer_at(const Row& row, std::size_t column);
+// text_at() without a copy where the driver holds the text (a libpq result, valid while
+// the row is); otherwise the text is copied into `scratch`, which the view then points
+// into. For rendering many rows (list and search pages).
+std::optional<std::string_view> text_view_at(const Row& row, std::size_t column, std::string& scratch);
 // The same for a column that is never NULL: NULL is an Error(internal) too.
 std::string required_text(const Row& row, std::size_t column);
 std::int64_t required_integer(const Row& row, std::size_t column);

@@ -376,10 +376,45 @@ TEST_P(DatabaseTest, RowsReadAlikeWhicheverDriverAnswered) {
       EXPECT_EQ(integer_at(r, 3), 0);
       EXPECT_EQ(text_at(r, 4), "text");
       EXPECT_THROW(text_at(r, 5), Error);
+      // The same texts without a copy where the driver holds them (pages render this way).
+      std::string scratch;
+      EXPECT_EQ(text_view_at(r, 1, scratch), std::nullopt);
+      EXPECT_EQ(text_view_at(r, 2, scratch), "1");
+      EXPECT_EQ(text_view_at(r, 3, scratch), "0");
+      EXPECT_EQ(text_view_at(r, 4, scratch), "text");
+      EXPECT_EQ(text_view_at(r, 0, scratch), "42");
+      EXPECT_THROW(text_view_at(r, 5, scratch), Error);
     });
   };
   db.read("", check);
   db.write("", check);
+}
+
+// ADR 0036: a search's statement is planned with its values on every execution, though a
+// read transaction keeps it prepared; every other statement keeps its cached plan, and the
+// setting ends with the read.
+TEST_P(DatabaseTest, AStatementPlannedEachTimeAsksForACustomPlanOnlyForItself) {
+  if (GetParam() != Backend::postgresql) GTEST_SKIP() << "SQLite has no plan cache mode";
+  Database db(db_.app(), 1, 2s);
+  auto mode = [&](bool planned_each_time) {
+    return db.read("", [&](Transaction& tx) {
+      std::string out;
+      auto read = [&](const Row& r) { out = required_text(r, 0); };
+      const std::string sql = "SELECT current_setting('plan_cache_mode') WHERE :p0::bigint = 1";
+      for (int i = 0; i < 3; ++i)  // the first use prepares it; the others reuse it
+        planned_each_time ? query_once(tx.session(), sql, {std::int64_t{1}}, read)
+                          : query(tx.session(), sql, {std::int64_t{1}}, read);
+      return out;
+    });
+  };
+  EXPECT_EQ(mode(true), "force_custom_plan");
+  EXPECT_EQ(mode(false), "auto");
+  EXPECT_EQ(mode(true), "force_custom_plan");
+  EXPECT_EQ(db.write("", [&](Transaction& tx) {
+    std::string out;
+    query(tx.session(), "SELECT current_setting('plan_cache_mode')", {}, [&](const Row& r) { out = required_text(r, 0); });
+    return out;
+  }), "auto");
 }
 
 // A prepared statement the server forgot (a pooler's DISCARD, DEALLOCATE ALL) is prepared

@@ -12,6 +12,15 @@ TEST(Rfc3339, FormatsUtcWithZAndMicroseconds) {
   EXPECT_EQ(format_rfc3339(Timestamp{951'782'400'500'000}), "2000-02-29T00:00:00.500000Z");
 }
 
+TEST(Rfc3339, AppendsTheSameTextAfterWhatIsThere) {
+  for (std::int64_t us : {0LL, 1'782'864'000'000'001LL, -1LL, 253'402'300'800'000'000LL /* year 10000 */}) {
+    std::string out = "at ";
+    append_rfc3339(out, Timestamp{us});
+    EXPECT_EQ(out, "at " + format_rfc3339(Timestamp{us}));
+  }
+  EXPECT_EQ(format_rfc3339(Timestamp{253'402'300'800'000'000}), "10000-01-01T00:00:00.000000Z");
+}
+
 TEST(Rfc3339, FormatsInstantsBeforeTheEpoch) {
   EXPECT_EQ(format_rfc3339(Timestamp{-1}), "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(format_rfc3339(Timestamp{-86'400'000'000}), "1969-12-31T00:00:00Z");
