@@ -194,14 +194,15 @@ const Transaction* pipelining(const soci::session& session) {
 
 std::int64_t pipelined(soci::session& session, const Transaction& tx, const std::string& sql,
                        const std::vector<SqlValue>& values, const std::function<void(const Row&)>* on_row,
-                       bool reuse) {
+                       bool planned_each_time) {
   StatementCache* cache = cache_of(session);
-  return run_pipelined(session, tx.tenant_id(), sql, cache ? &cache->pipelined : nullptr, !reuse, values, on_row);
+  return run_pipelined(session, tx.tenant_id(), sql, cache ? &cache->pipelined : nullptr, planned_each_time, values,
+                       on_row);
 }
 }  // namespace
 
 std::int64_t execute(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values) {
-  if (const Transaction* tx = pipelining(session)) return pipelined(session, *tx, sql, values, nullptr, true);
+  if (const Transaction* tx = pipelining(session)) return pipelined(session, *tx, sql, values, nullptr, false);
   send_appended_rows_for(session, sql);
   return with_statement(session, sql, values, false, [](Prepared& p) {
     p.st.execute(true);
@@ -222,7 +223,7 @@ namespace {
 void run_query(soci::session& session, const std::string& sql, const std::vector<SqlValue>& values,
                const std::function<void(const Row&)>& on_row, bool reuse) {
   if (const Transaction* tx = pipelining(session)) {
-    pipelined(session, *tx, sql, values, &on_row, reuse);
+    pipelined(session, *tx, sql, values, &on_row, !reuse);
     return;
   }
   send_appended_rows_for(session, sql);
